@@ -1,0 +1,94 @@
+"""Make the documentation's screenshots: the widgets docked, run on the two real images.
+
+Run under a virtual X server from the repository root::
+
+    xvfb-run -a python docs/make_screenshots.py
+
+Images are read from ../shared/data when present, otherwise downloaded once by the
+plugin's own downloader. Writes PNGs into docs/images/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "images"
+SHARED = HERE.parents[1] / "shared" / "data"
+
+
+def _prefill_cache():
+    """Use the shared copies instead of downloading, when they are there."""
+    if not SHARED.exists() or os.environ.get("NAPARI_TESSELLA_DATA"):
+        return
+    cache = Path(os.environ.setdefault("NAPARI_TESSELLA_DATA", str(OUT.parent / "_build" / "data")))
+    cache.mkdir(parents=True, exist_ok=True)
+    for src, name in [(SHARED / "NbW-STEM.png", "NbW-STEM.png"),
+                      (SHARED / "coelho2009_u2os" / "images" / "dna-0.png", "dna-0.png")]:
+        if src.exists() and not (cache / name).exists():
+            shutil.copy(src, cache / name)
+
+
+def _viewer_with_widgets(sample: str):
+    import napari
+
+    viewer = napari.Viewer(title="napari-tessella", show=True)
+    viewer.window._qt_window.resize(1600, 1000)
+    viewer.open_sample("napari-tessella", sample)
+    widgets = {}
+    for name in ("Threshold & label", "Seeded watershed", "Lattice & Voronoi"):
+        _dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name)
+    return viewer, widgets
+
+
+def _save(viewer, name: str, canvas_only=False):
+    from qtpy.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+    path = OUT / name
+    viewer.screenshot(str(path), canvas_only=canvas_only, flash=False)
+    print("wrote", path.relative_to(HERE.parent))
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    _prefill_cache()
+
+    # 1. atoms: threshold & label, then the lattice of the centres
+    viewer, w = _viewer_with_widgets("nbw_stem")
+    image = viewer.layers["NbW-STEM"]
+    t = w["Threshold & label"]
+    t.image.value = image
+    t.value.value = 0.62
+    t.opening.value = 2
+    t()
+    _save(viewer, "threshold_label.png")
+    lat = w["Lattice & Voronoi"]
+    lat.points.value = viewer.layers["NbW-STEM centers"]
+    lat.image.value = image
+    lat()
+    viewer.layers["NbW-STEM labels"].visible = False
+    viewer.layers["NbW-STEM centers Voronoi map"].visible = False
+    _save(viewer, "overview.png")
+    viewer.layers["NbW-STEM centers Voronoi"].visible = False
+    viewer.camera.zoom *= 3
+    _save(viewer, "delaunay_zoom.png", canvas_only=True)
+    viewer.close()
+
+    # 2. nuclei: seeded watershed with the defaults
+    viewer, w = _viewer_with_widgets("u2os")
+    ws = w["Seeded watershed"]
+    ws.image.value = viewer.layers["U2OS dna-0"]
+    ws.exclude_border.value = True
+    ws()
+    _save(viewer, "seeded_watershed.png")
+    viewer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,647 @@
+"""The plugin's dock widgets: thin magicgui containers over the pure core.
+
+Every widget follows one pattern (:class:`_CoreWidget`):
+
+1. on the UI thread, read the input layers (the displayed 2-D plane, a copy), the
+   parameters and the layer's scale/translate;
+2. off the UI thread, call **one** core function and turn its result into LayerDataTuples;
+3. back on the UI thread, write those tuples into the widget's own output layers — updating
+   them in place when they still exist, so re-running never piles up layers and other
+   widgets that use them as input keep pointing at them.
+
+Bad input is answered by a notification and a line in the widget's status label, never a
+traceback; nothing is written to the viewer unless the whole computation succeeded, and
+input layers are never modified.
+
+A script or test runs a widget synchronously by setting its inputs and calling it:
+``widget()`` returns the list of LayerDataTuples it wrote (``None`` if it failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magicgui.widgets import (
+    CheckBox,
+    ComboBox,
+    Container,
+    FileEdit,
+    FloatSlider,
+    FloatSpinBox,
+    Label,
+    PushButton,
+    SpinBox,
+)
+
+from .lattice import lattice
+from .segmentation import THRESHOLD_METHODS, compute_threshold, measure_objects, threshold_label
+
+if TYPE_CHECKING:
+    import napari
+
+LayerDataTuple = tuple  # (data, meta, layer_type)
+
+# Errors a user can cause with their input; anything else is a bug and is reported as such.
+_USER_ERRORS = (ValueError, TypeError)
+
+
+# --------------------------------------------------------------------------- layer reading
+def _plane(layer, viewer) -> np.ndarray:
+    """The 2-D (row, column) plane of ``layer`` the viewer currently shows, as an ndarray.
+
+    RGB(A) layers keep their channel axis (the core turns it into luminance); multiscale
+    layers give their full-resolution level; lazy (dask) data is computed for this plane only.
+    """
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    spatial = layer.ndim
+    lead = spatial - 2
+    if lead > 0:
+        point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
+        index = []
+        for axis in range(lead):
+            pos = 0 if point is None else int(round(float(point[axis])))
+            index.append(min(max(pos, 0), data.shape[axis] - 1))
+        data = data[tuple(index)]
+    arr = np.asarray(data)
+    if hasattr(arr, "compute"):
+        arr = arr.compute()
+    # A private copy: nothing downstream may write into the user's layer.
+    return np.array(arr, copy=True)
+
+
+def _geometry(layer) -> dict[str, Any]:
+    """Scale, translate and units of the displayed plane, for the output layers to inherit."""
+    geo = {
+        "scale": tuple(float(s) for s in layer.scale[-2:]),
+        "translate": tuple(float(t) for t in layer.translate[-2:]),
+    }
+    units = getattr(layer, "units", None)
+    if units:
+        geo["units"] = tuple(str(u) for u in units[-2:])
+    return geo
+
+
+def _unit(layer) -> str:
+    """' nm'-style suffix for lengths in the layer's world units ('' for plain pixels)."""
+    units = getattr(layer, "units", None)
+    unit = format(units[-1], "~") if units else ""
+    return "" if unit in ("", "pixel", "px", "dimensionless") else f" {unit}"
+
+
+def _robust_limits(values: np.ndarray) -> tuple[float, float]:
+    """Colour limits that ignore the few outliers (hull triangles, border cells)."""
+    if len(values) == 0:
+        return (0.0, 1.0)
+    lo, hi = np.percentile(values, [2, 98])
+    return (float(lo), float(hi)) if hi > lo else (float(lo), float(lo) + 1.0)
+
+
+def _layer_choices(viewer, *types) -> Callable:
+    """Choices for a layer ComboBox, bound to ``viewer`` so undocked widgets work too."""
+    return lambda _widget=None: [lyr for lyr in viewer.layers if isinstance(lyr, types)]
+
+
+def _points_in_pixels(points_layer, image_layer=None) -> np.ndarray:
+    """(row, column) of the points in ``image_layer``'s pixel grid (or their own data grid).
+
+    Layers are related through their scale and translate on the last two axes, which is how
+    napari places them in world coordinates (rotation and shear are not supported here).
+    """
+    pts = np.asarray(points_layer.data, dtype=np.float64)
+    pts = pts[:, -2:] if pts.ndim == 2 else pts.reshape(0, 2)
+    if image_layer is None:
+        return pts
+    world = pts * np.asarray(points_layer.scale[-2:]) + np.asarray(points_layer.translate[-2:])
+    return (world - np.asarray(image_layer.translate[-2:])) / np.asarray(image_layer.scale[-2:])
+
+
+def _image_shape(layer) -> tuple[int, int]:
+    shape = layer.level_shapes[0] if layer.multiscale else layer.data.shape
+    return tuple(int(s) for s in (shape[-3:-1] if layer.rgb else shape[-2:]))
+
+
+# ---------------------------------------------------------------------------- base widget
+class _CoreWidget(Container):
+    """Shared plumbing: layer choices, threaded runs, output-layer bookkeeping, status."""
+
+    #: short verb shown on the progress bar
+    _progress_text = "Working"
+
+    def __init__(self, viewer: napari.Viewer, widgets: list):
+        self._viewer = viewer
+        self._outputs: dict[str, Any] = {}  # role -> layer written by this widget
+        self._worker = None
+        self._run_button = PushButton(text="Run")
+        self._status = Label(value="")
+        self._export_folder = FileEdit(label="export to", mode="d", value=Path.home())
+        self._export_button = PushButton(text="Export results (TIFF + CSV)")
+        super().__init__(
+            widgets=[*widgets, self._run_button, self._status, self._export_folder,
+                     self._export_button],
+            labels=True,
+        )
+        self._run_button.changed.connect(self._start)
+        self._export_button.changed.connect(lambda *_: self.export(self._export_folder.value))
+        events = viewer.layers.events
+        for ev in (events.inserted, events.removed, events.reordered):
+            ev.connect(self._refresh_choices)
+        self._refresh_choices()
+
+    def _refresh_choices(self, event=None):
+        self.reset_choices()
+
+    # --- to be provided by subclasses
+    def _prepare(self) -> Callable[[], tuple[list[tuple[str, LayerDataTuple]], str]]:
+        """Read inputs on the UI thread; return a job to run off it.
+
+        The job returns ``(outputs, message)`` where ``outputs`` is a list of
+        ``(role, (data, meta, layer_type))``.
+        """
+        raise NotImplementedError
+
+    # --- running
+    def __call__(self) -> list[LayerDataTuple] | None:
+        """Run synchronously (scripts, tests); returns the LayerDataTuples written."""
+        try:
+            job = self._prepare()
+            outputs, message = job()
+        except _USER_ERRORS as err:
+            self._report_error(err)
+            return None
+        return self._apply(outputs, message)
+
+    def _start(self, *_args):
+        """Run off the UI thread with a progress bar (the Run button)."""
+        from napari.qt.threading import create_worker
+
+        if self._worker is not None:
+            return  # a run is already going; the button is disabled meanwhile
+        try:
+            job = self._prepare()
+        except _USER_ERRORS as err:
+            self._report_error(err)
+            return
+        self._run_button.enabled = False
+        self._status.value = f"{self._progress_text}…"
+        # errors reach _report_error through `errored`: a notification, not a traceback
+        worker = create_worker(
+            job, _progress={"total": 0, "desc": f"tessella: {self._progress_text}"},
+            _ignore_errors=True,
+        )
+        worker.returned.connect(lambda result: self._apply(*result))
+        worker.errored.connect(self._report_error)
+        worker.finished.connect(self._finished)
+        self._worker = worker
+        worker.start()
+
+    def _finished(self):
+        self._worker = None
+        self._run_button.enabled = True
+
+    def _report_error(self, err: BaseException):
+        from napari.utils.notifications import show_error
+
+        text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
+        self._status.value = f"⚠ {text}"
+        show_error(f"{self.label or 'tessella'}: {text}")
+
+    # --- export
+    def export(self, folder) -> list[Path]:
+        """Write this widget's output layers into ``folder``: Labels as TIFF, tables as CSV.
+
+        Points are written with their coordinates and features, Shapes with their features;
+        physical-unit columns are added from the layer's scale.
+        """
+        from napari.utils.notifications import show_info
+
+        from .export import save_labels, save_table
+
+        folder = Path(folder)
+        layers = [lyr for lyr in self._outputs.values() if lyr in self._viewer.layers]
+        if not layers:
+            self._report_error(ValueError("nothing to export yet: run the widget first."))
+            return []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            self._report_error(ValueError(f"cannot write to {folder}: {err}"))
+            return []
+        written = []
+        for layer in layers:
+            stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in layer.name)
+            unit = _unit(layer).strip()
+            scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
+            if layer._type_string == "labels":
+                written.append(save_labels(layer.data, folder / f"{stem}.tif", scale=scale,
+                                           unit=unit))
+            else:
+                table = layer.features.copy()
+                if layer._type_string == "points":
+                    table.insert(0, "col", np.asarray(layer.data)[:, -1])
+                    table.insert(0, "row", np.asarray(layer.data)[:, -2])
+                written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
+                                          translate=translate, unit=unit))
+        message = f"exported {len(written)} file(s) to {folder}"
+        self._status.value = message
+        show_info(message)
+        return written
+
+    # --- writing outputs
+    def _apply(self, outputs: list[tuple[str, LayerDataTuple]], message: str):
+        from napari.layers import Layer
+        from napari.utils.notifications import show_info
+
+        written = []
+        for role, (data, meta, layer_type) in outputs:
+            layer = self._outputs.get(role)
+            mine = layer is not None and layer in self._viewer.layers
+            if mine and layer._type_string == layer_type and layer_type != "shapes":
+                # In place: keeps the user's display settings, and other widgets that use
+                # this layer as input keep pointing at it.
+                layer.data = data
+                if "features" in meta:
+                    layer.features = meta["features"]
+                for key in ("scale", "translate", "units", "name"):
+                    if key in meta:
+                        setattr(layer, key, meta[key])
+            else:
+                # Shapes take per-shape colours and features only at creation: replace the
+                # layer at the same place in the list, keeping visibility and opacity.
+                new = Layer.create(data, dict(meta), layer_type)
+                if mine:
+                    index = self._viewer.layers.index(layer)
+                    new.visible, new.opacity = layer.visible, layer.opacity
+                    self._viewer.layers.remove(layer)
+                    self._viewer.layers.insert(index, new)
+                else:
+                    self._viewer.add_layer(new)
+                self._outputs[role] = new
+            written.append((data, meta, layer_type))
+        self._status.value = message
+        show_info(message)
+        return written
+
+
+# ------------------------------------------------------------------- 1. threshold & label
+_MANUAL = "manual"
+
+
+class ThresholdLabelWidget(_CoreWidget):
+    """Threshold → opening → connected components → centres and per-object statistics."""
+
+    _progress_text = "Labelling"
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        from napari.layers import Image
+
+        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image))
+        self.method = ComboBox(
+            label="threshold", choices=[_MANUAL, *THRESHOLD_METHODS], value="otsu",
+            tooltip="A method computes the threshold from the image; 'manual' uses the slider.",
+        )
+        self.value = FloatSlider(label="value", min=0.0, max=1.0, step=0.001, value=0.5,
+                                 tooltip="Threshold in image units; drag it to preview.")
+        self.smooth_sigma = FloatSpinBox(label="smooth σ (px)", min=0.0, max=100.0, step=0.5,
+                                         value=0.0)
+        self.opening = SpinBox(label="opening (px)", min=0, max=50, value=0,
+                               tooltip="Side of the square of a binary opening (0 = none).")
+        self.connectivity = ComboBox(
+            label="connectivity", choices=[("4 (edges)", 1), ("8 (edges+corners)", 2)], value=1
+        )
+        self.min_size = SpinBox(label="min size (px)", min=0, max=10**7, value=0)
+        self.exclude_border = CheckBox(text="drop objects touching the border", value=False)
+        self.dark_objects = CheckBox(text="dark objects (e.g. channels)", value=False)
+        self.live_preview = CheckBox(text="live preview", value=True)
+        super().__init__(
+            napari_viewer,
+            [self.image, self.method, self.value, self.smooth_sigma, self.opening,
+             self.connectivity, self.min_size, self.exclude_border, self.dark_objects,
+             self.live_preview],
+        )
+        self.label = "Threshold & label"
+        self._syncing = False
+        self._ready = False  # no preview layers before the user touches anything
+        self.image.changed.connect(self._image_changed)
+        self.method.changed.connect(self._method_changed)
+        self.value.changed.connect(self._value_changed)
+        for w in (self.smooth_sigma, self.opening, self.connectivity, self.min_size,
+                  self.exclude_border, self.dark_objects):
+            w.changed.connect(self._preview)
+        self._image_changed()
+        self._ready = True
+
+    # --- keeping the slider meaningful for the chosen image and method
+    def _image_changed(self, *_):
+        layer = self.image.value
+        if layer is None:
+            return
+        lo, hi = (float(v) for v in layer.contrast_limits_range)
+        if not np.isfinite([lo, hi]).all() or lo >= hi:
+            return
+        self._syncing = True
+        try:
+            self.value.min, self.value.max = lo, hi
+            self.value.step = (hi - lo) / 1000
+        finally:
+            self._syncing = False
+        self._method_changed()
+
+    def _method_changed(self, *_):
+        layer = self.image.value
+        if layer is None or self.method.value == _MANUAL:
+            return
+        try:
+            image = _plane(layer, self._viewer)
+            from ._validation import as_float_image
+
+            img = as_float_image(image)
+            if self.smooth_sigma.value > 0:
+                from scipy import ndimage as ndi
+
+                img = ndi.gaussian_filter(img, self.smooth_sigma.value)
+            value = compute_threshold(img, self.method.value)
+        except _USER_ERRORS as err:
+            self._status.value = f"⚠ {err}"
+            return
+        self._syncing = True
+        try:
+            self.value.value = min(max(value, self.value.min), self.value.max)
+        finally:
+            self._syncing = False
+        self._preview()
+
+    def _value_changed(self, *_):
+        if self._syncing:
+            return
+        if self.method.value != _MANUAL:
+            self._syncing = True  # dragging the slider means "my own value"
+            try:
+                self.method.value = _MANUAL
+            finally:
+                self._syncing = False
+        self._preview()
+
+    def _preview(self, *_):
+        """Relabel on every parameter change (cheap: one threshold and one labelling)."""
+        if (not self._ready or not self.live_preview.value or self._syncing
+                or self.image.value is None):
+            return
+        try:
+            params = self._params()
+            image = _plane(self.image.value, self._viewer)
+            labels = threshold_label(image, **params)
+        except _USER_ERRORS as err:
+            self._status.value = f"⚠ {err}"
+            return
+        meta = {"name": f"{self.image.value.name} labels", **_geometry(self.image.value)}
+        n = int(labels.max())
+        self._apply([("labels", (labels, meta, "labels"))], f"preview: {n} objects")
+
+    def _params(self) -> dict:
+        threshold = self.method.value if self.method.value != _MANUAL else self.value.value
+        return {
+            "threshold": threshold,
+            "smooth_sigma": self.smooth_sigma.value,
+            "opening": self.opening.value,
+            "connectivity": self.connectivity.value,
+            "min_size": self.min_size.value,
+            "exclude_border": self.exclude_border.value,
+            "dark_objects": self.dark_objects.value,
+        }
+
+    def _prepare(self):
+        layer = self.image.value
+        if layer is None:
+            raise ValueError("choose an image layer first.")
+        image = _plane(layer, self._viewer)
+        params = self._params()
+        geo = _geometry(layer)
+        name = layer.name
+
+        def job():
+            labels = threshold_label(image, **params)
+            table = measure_objects(labels, image)
+            n = len(table)
+            points = table[["com_row", "com_col"]].to_numpy()
+            area = table["area"].to_numpy() * geo["scale"][0] * geo["scale"][1]
+            table = table.assign(area_scaled=area)
+            outputs = [
+                ("labels", (labels, {"name": f"{name} labels", **geo}, "labels")),
+                ("points", (points, {
+                    "name": f"{name} centers", "features": table, "size": 3,
+                    "face_color": "#ff7f0e", "border_width": 0, **geo,
+                }, "points")),
+            ]
+            if n == 0:
+                message = (f"0 objects: nothing passes the threshold in {name!r} "
+                           f"(image range {image.min():g}–{image.max():g}).")
+            else:
+                message = f"{n} objects in {name!r}"
+            return outputs, message
+
+        return job
+
+
+# -------------------------------------------------------------------- 2. seeded watershed
+class SeededWatershedWidget(_CoreWidget):
+    """Nuclei: smoothing → threshold → seeds → watershed → territories."""
+
+    _progress_text = "Watershed"
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        from napari.layers import Image, Labels, Points
+
+        self.image = ComboBox(label="image", choices=_layer_choices(
+            napari_viewer, Image))
+        self.seeds = ComboBox(
+            label="seeds (optional)", nullable=True,
+            choices=_layer_choices(napari_viewer, Points, Labels),
+            tooltip="A Points or Labels layer of seeds; empty = find seeds automatically.",
+        )
+        self.object_diameter = FloatSpinBox(
+            label="object diameter", min=0.0, max=1e6, step=1.0, value=0.0,
+            tooltip="Typical nucleus diameter in the layer's units; 0 = estimate it from the image.",
+        )
+        self.landscape = ComboBox(label="landscape", choices=["distance", "intensity"],
+                                  value="distance")
+        self.exclude_border = CheckBox(text="drop nuclei touching the border", value=False)
+        self.estimate = PushButton(text="Estimate diameter")
+        super().__init__(
+            napari_viewer,
+            [self.image, self.seeds, self.object_diameter, self.estimate, self.landscape,
+             self.exclude_border],
+        )
+        self.label = "Seeded watershed"
+        self.seeds.value = None
+        self.estimate.changed.connect(self._estimate)
+
+    def _estimate(self, *_):
+        from .nuclei import estimate_object_diameter
+
+        layer = self.image.value
+        if layer is None:
+            return
+        try:
+            d = estimate_object_diameter(_plane(layer, self._viewer))
+        except _USER_ERRORS as err:
+            self._report_error(err)
+            return
+        self.object_diameter.value = round(d * float(layer.scale[-1]), 3)
+        self._status.value = f"estimated diameter: {d:.1f} px"
+
+    def _prepare(self):
+        from napari.layers import Labels
+
+        from .nuclei import seeded_watershed
+
+        layer = self.image.value
+        if layer is None:
+            raise ValueError("choose an image layer first.")
+        image = _plane(layer, self._viewer)
+        geo = _geometry(layer)
+        seeds_layer = self.seeds.value
+        seeds = None
+        if seeds_layer is not None:
+            if isinstance(seeds_layer, Labels):
+                seeds = _plane(seeds_layer, self._viewer)
+                if seeds.shape != image.shape:
+                    raise ValueError(
+                        f"seed labels {seeds_layer.name!r} have shape {seeds.shape}, the image "
+                        f"{layer.name!r} has {image.shape}."
+                    )
+            else:
+                seeds = _points_in_pixels(seeds_layer, layer)
+                if len(seeds) == 0:
+                    raise ValueError(f"the seeds layer {seeds_layer.name!r} has no points.")
+        diameter = self.object_diameter.value or None
+        if diameter is not None:
+            diameter = diameter / float(geo["scale"][-1])  # layer units -> pixels
+        kwargs = {"landscape": self.landscape.value, "exclude_border": self.exclude_border.value}
+        name = layer.name
+
+        def job():
+            result = seeded_watershed(image, object_diameter=diameter, seeds=seeds, **kwargs)
+            n = int(len(np.unique(result.labels)) - 1)
+            outputs = [
+                ("territories", (result.territories, {
+                    "name": f"{name} territories", "opacity": 0.35, **geo}, "labels")),
+                ("nuclei", (result.labels, {"name": f"{name} nuclei", **geo}, "labels")),
+                ("seeds", (result.seeds, {
+                    "name": f"{name} seeds", "size": max(3.0, result.object_diameter / 6),
+                    "face_color": "#ffff00", "border_width": 0, **geo}, "points")),
+            ]
+            message = (f"{n} nuclei in {name!r} (diameter {result.object_diameter:.1f} px, "
+                       f"{len(result.seeds)} seeds)")
+            return outputs, message
+
+        return job
+
+
+# ---------------------------------------------------------------------- 3. lattice/Voronoi
+_COLOR_BY = {"cell area": "area", "neighbours": "neighbours"}
+
+
+class LatticeWidget(_CoreWidget):
+    """Points (or Labels) → Delaunay triangles, Voronoi polygons, pixel Voronoi map."""
+
+    _progress_text = "Triangulating"
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        from napari.layers import Image, Labels, Points
+
+        self.points = ComboBox(
+            label="points or labels",
+            choices=_layer_choices(napari_viewer, Points, Labels),
+            tooltip="Lattice points (e.g. the centers from Threshold & label) or a Labels layer.",
+        )
+        self.image = ComboBox(
+            label="image (for bounds)", nullable=True,
+            choices=_layer_choices(napari_viewer, Image),
+            tooltip="Clip the Voronoi diagram to this image and make the pixel Voronoi map.",
+        )
+        self.triangles = CheckBox(text="Delaunay triangles", value=True)
+        self.polygons = CheckBox(text="Voronoi polygons", value=True)
+        self.pixel_map = CheckBox(text="pixel Voronoi map", value=True)
+        super().__init__(
+            napari_viewer, [self.points, self.image, self.triangles, self.polygons,
+                            self.pixel_map]
+        )
+        self.label = "Lattice & Voronoi"
+        self._pick_defaults()
+
+    def _pick_defaults(self):
+        from napari.layers import Image, Points
+
+        pts = [lyr for lyr in self._viewer.layers if isinstance(lyr, Points)]
+        if pts:
+            self.points.value = pts[-1]
+        imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
+        self.image.value = imgs[-1] if imgs else None
+
+    def _prepare(self):
+        from napari.layers import Labels
+
+        src = self.points.value
+        if src is None:
+            raise ValueError("choose a Points or Labels layer first.")
+        img_layer = self.image.value
+        shape = None
+        labels = None
+        if isinstance(src, Labels):
+            labels = _plane(src, self._viewer)
+            geo = _geometry(src)
+            points = None
+        elif img_layer is not None:
+            # outputs share the image's pixel grid, so the pixel map lines up with it
+            shape = _image_shape(img_layer)
+            geo = _geometry(img_layer)
+            points = _points_in_pixels(src, img_layer)
+        else:
+            geo = _geometry(src)
+            points = _points_in_pixels(src)
+        unit = _unit(img_layer if img_layer is not None else src)
+        want = (self.triangles.value, self.polygons.value, self.pixel_map.value)
+        if not any(want):
+            raise ValueError("tick at least one output (triangles, polygons or pixel map).")
+        name = src.name
+
+        def job():
+            result = lattice(points, shape, labels=labels)
+            outputs = []
+            if want[0]:
+                tri = result.points[result.triangles]
+                sides = np.stack([
+                    np.hypot(*(tri[:, 0] - tri[:, 1]).T),
+                    np.hypot(*(tri[:, 1] - tri[:, 2]).T),
+                    np.hypot(*(tri[:, 0] - tri[:, 2]).T),
+                ], axis=1)
+                longest = sides.max(axis=1) * geo["scale"][0]
+                outputs.append(("triangles", (list(tri), {
+                    "name": f"{name} Delaunay", "shape_type": "polygon",
+                    "features": {"longest_edge": longest},
+                    "edge_color": "longest_edge", "edge_colormap": "turbo",
+                    "edge_contrast_limits": _robust_limits(longest),
+                    "face_color": "transparent", "edge_width": 0.5, **geo,
+                }, "shapes")))
+            if want[1]:
+                area = result.cell_areas * geo["scale"][0] * geo["scale"][1]
+                neighbours = np.bincount(result.edges.ravel(), minlength=len(result.points))
+                outputs.append(("polygons", (list(result.voronoi_polygons), {
+                    "name": f"{name} Voronoi", "shape_type": "polygon",
+                    "features": {"area": area, "neighbours": neighbours},
+                    "face_color": "area", "face_colormap": "viridis",
+                    "face_contrast_limits": _robust_limits(area),
+                    "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
+                }, "shapes")))
+            if want[2] and result.voronoi_labels is not None:
+                outputs.append(("pixel", (result.voronoi_labels, {
+                    "name": f"{name} Voronoi map", "opacity": 0.4, **geo}, "labels")))
+            median = np.median(result.edge_lengths) * geo["scale"][0]
+            message = (f"{len(result.points)} points, {len(result.triangles)} triangles, "
+                       f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
+            return outputs, message
+
+        return job

@@ -1,0 +1,238 @@
+"""Delaunay triangulation and Voronoi diagram of a set of points (the lattice).
+
+Geometry comes from Qhull through :mod:`scipy.spatial`; the pixel Voronoi map comes from
+the exact Euclidean distance transform (:func:`scipy.ndimage.distance_transform_edt`), as
+in the original structural-model recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.spatial import Delaunay, QhullError, Voronoi
+
+from ._validation import as_label_image, as_points
+
+__all__ = ["LatticeResult", "lattice", "pixel_voronoi"]
+
+
+@dataclass(frozen=True, repr=False)
+class LatticeResult:
+    """Delaunay triangulation and Voronoi diagram of points.
+
+    Attributes
+    ----------
+    points : (N, 2) ndarray of float64
+        The (row, column) lattice points.
+    triangles : (K, 3) ndarray of int
+        Delaunay triangles as indices into ``points``.
+    edges : (E, 2) ndarray of int
+        Unique Delaunay edges (bonds), each as a sorted index pair, rows sorted.
+    edge_lengths : (E,) ndarray of float64
+        Length of each edge, in pixels.
+    voronoi_polygons : list of (n_i, 2) ndarray
+        Voronoi cell of each point, counter-clockwise in (row, column), always finite:
+        clipped to the image bounds when ``shape`` is given, otherwise to the points'
+        bounding box grown by half the median edge length.
+    cell_areas : (N,) ndarray of float64
+        Area of each (clipped) Voronoi cell, in square pixels.
+    voronoi_labels : (M, N) ndarray of int32 or None
+        Pixel Voronoi map: pixel value ``i + 1`` means point ``i`` is the nearest (exact
+        Euclidean distance). None when neither ``shape`` nor ``labels`` was given.
+    """
+
+    points: np.ndarray
+    triangles: np.ndarray
+    edges: np.ndarray
+    edge_lengths: np.ndarray
+    voronoi_polygons: list
+    cell_areas: np.ndarray
+    voronoi_labels: np.ndarray | None
+
+    def __repr__(self) -> str:
+        shape = None if self.voronoi_labels is None else self.voronoi_labels.shape
+        return (
+            f"LatticeResult({len(self.points)} points, {len(self.triangles)} triangles, "
+            f"{len(self.edges)} edges, voronoi_labels shape={shape})"
+        )
+
+
+def _delaunay(points: np.ndarray) -> Delaunay:
+    centred = points - points.mean(axis=0)
+    # Collinear points have no triangulation; say so instead of showing Qhull's error.
+    if np.linalg.matrix_rank(centred, tol=1e-9 * max(1.0, np.abs(centred).max())) < 2:
+        raise ValueError(
+            f"the {len(points)} points are collinear (all on one line): a lattice needs at "
+            "least 3 points that span an area."
+        )
+    try:
+        return Delaunay(points)
+    except QhullError as err:  # pragma: no cover - degenerate inputs Qhull still refuses
+        raise ValueError(f"cannot triangulate these points: {err}") from None
+
+
+def _unique_edges(triangles: np.ndarray) -> np.ndarray:
+    pairs = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [0, 2]]])
+    pairs.sort(axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def _bounded_voronoi(points: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Voronoi cells clipped to the box [lo, hi], by mirroring the points across its sides.
+
+    The cell of an original point in the diagram of the points plus their four mirror
+    images is exactly its cell clipped to the box, with no polygon clipping loop.
+    """
+    # Points exactly on the box would mirror onto themselves: mirror about a box a hair
+    # larger, then clip the vertices back onto the box itself.
+    eps = 1e-6 * float(np.max(hi - lo))
+    mirrored = [points]
+    for axis in (0, 1):
+        for bound in (lo[axis] - eps, hi[axis] + eps):
+            m = points.copy()
+            m[:, axis] = 2 * bound - m[:, axis]
+            mirrored.append(m)
+    vor = Voronoi(np.concatenate(mirrored))
+    n = len(points)
+    region_ids = vor.point_region[:n]
+    sizes = np.fromiter((len(vor.regions[r]) for r in region_ids), dtype=np.int64, count=n)
+    flat = np.fromiter(
+        (v for r in region_ids for v in vor.regions[r]), dtype=np.int64, count=int(sizes.sum())
+    )
+    owner = np.repeat(np.arange(n), sizes)
+    verts = vor.vertices[flat]
+    # Order each cell's vertices by angle around its own (interior) generator point.
+    d = verts - points[owner]
+    angle = np.arctan2(d[:, 0], d[:, 1])
+    order = np.lexsort((angle, owner))
+    verts = np.clip(verts[order], lo, hi)
+    polygons = np.split(verts, np.cumsum(sizes)[:-1])
+    # Shoelace area per cell, vectorised over the concatenated vertices.
+    nxt = np.arange(len(verts)) + 1
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    nxt[np.cumsum(sizes) - 1] = starts
+    cross = verts[:, 0] * verts[nxt, 1] - verts[nxt, 0] * verts[:, 1]
+    areas = np.abs(np.bincount(owner, cross, minlength=n)) / 2
+    return polygons, areas
+
+
+def pixel_voronoi(points, shape) -> np.ndarray:
+    """Pixel Voronoi map of points from the exact Euclidean distance transform.
+
+    Parameters
+    ----------
+    points : (N, 2) array_like
+        (row, column) coordinates; rounded to the nearest pixel.
+    shape : tuple of int
+        (rows, columns) of the output.
+
+    Returns
+    -------
+    (M, N) ndarray of int32
+        Value ``i + 1`` where point ``i`` is the nearest. Points outside the image are
+        ignored; of points that round to the same pixel, the last one wins.
+    """
+    pts = as_points(points)
+    seeds = np.zeros(shape, dtype=np.int32)
+    idx = np.rint(pts).astype(np.int64)
+    inside = np.all((idx >= 0) & (idx < np.asarray(shape)), axis=1)
+    if not inside.any():
+        raise ValueError(f"no point lies inside the image of shape {tuple(shape)}.")
+    seeds[idx[inside, 0], idx[inside, 1]] = np.flatnonzero(inside).astype(np.int32) + 1
+    return _nearest_label(seeds)
+
+
+def _nearest_label(seeds: np.ndarray) -> np.ndarray:
+    indices = ndi.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True)
+    return seeds[indices[0], indices[1]]
+
+
+def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
+    """Delaunay triangulation and Voronoi diagram of lattice points.
+
+    Parameters
+    ----------
+    points : (N, 2) array_like, optional
+        (row, column) coordinates, e.g. the ``com_row``/``com_col`` columns of
+        :func:`measure_objects`. Needed unless ``labels`` is given.
+    shape : tuple of int, optional
+        (rows, columns) of the image the points come from. Voronoi polygons are then
+        clipped to the image, and ``voronoi_labels`` is computed.
+    labels : (M, N) ndarray of int, optional
+        A label image. Without ``points``, its objects' centroids are the points. The pixel
+        Voronoi map is then the generalized Voronoi diagram of the *objects* (every pixel
+        goes to the nearest object pixel), with the object's own label value.
+
+    Returns
+    -------
+    LatticeResult
+        Triangles, unique edges and their lengths, finite Voronoi polygons and their
+        areas, and the pixel Voronoi map when an image shape is known.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 3 points, collinear points, points outside ``shape``, or a shape that
+        does not match ``labels``.
+
+    Examples
+    --------
+    >>> from napari_tessella import lattice
+    >>> result = lattice([[0, 0], [0, 10], [10, 0], [10, 10]], shape=(11, 11))
+    >>> result.triangles.shape, result.edges.shape
+    ((2, 3), (5, 2))
+    """
+    lab = None
+    if labels is not None:
+        lab = as_label_image(labels)
+        if shape is not None and tuple(shape) != lab.shape:
+            raise ValueError(f"shape {tuple(shape)} does not match labels shape {lab.shape}.")
+        shape = lab.shape
+    if points is None:
+        if lab is None:
+            raise ValueError("give points, or a label image whose objects are the points.")
+        ids = np.unique(lab)
+        ids = ids[ids != 0]
+        if ids.size < 3:
+            raise ValueError(f"the label image has {ids.size} object(s); a lattice needs >= 3.")
+        points = np.array(ndi.center_of_mass(np.ones(lab.shape), lab, ids))
+    pts = as_points(points, min_points=3)
+    if shape is not None:
+        shape = tuple(int(s) for s in shape)
+        if len(shape) != 2 or min(shape) < 1:
+            raise ValueError(f"shape must be (rows, columns); got {shape}.")
+        lo = np.array([-0.5, -0.5])
+        hi = np.array(shape, dtype=np.float64) - 0.5
+        outside = ~np.all((pts >= lo) & (pts <= hi), axis=1)
+        if outside.any():
+            raise ValueError(
+                f"{int(outside.sum())} of {len(pts)} points lie outside the image of shape "
+                f"{shape}; remove them or give the right shape."
+            )
+
+    tri = _delaunay(pts)
+    triangles = tri.simplices.astype(np.int64)
+    edges = _unique_edges(triangles)
+    edge_lengths = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)
+
+    if shape is None:
+        pad = 0.5 * float(np.median(edge_lengths))
+        lo, hi = pts.min(axis=0) - pad, pts.max(axis=0) + pad
+    polygons, areas = _bounded_voronoi(pts, lo, hi)
+
+    vlabels = None
+    if lab is not None:
+        vlabels = _nearest_label(lab.astype(np.int32, copy=False))
+    elif shape is not None:
+        vlabels = pixel_voronoi(pts, shape)
+    return LatticeResult(
+        points=pts,
+        triangles=triangles,
+        edges=edges,
+        edge_lengths=edge_lengths,
+        voronoi_polygons=polygons,
+        cell_areas=areas,
+        voronoi_labels=vlabels,
+    )

@@ -1,0 +1,120 @@
+"""lattice(): Delaunay, Voronoi polygons and the pixel Voronoi map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+from scipy.spatial import Delaunay
+
+from napari_tessella import lattice, measure_objects, pixel_voronoi, threshold_label
+
+
+def grid(n=5, step=10.0, offset=5.0):
+    r, c = np.meshgrid(np.arange(n) * step + offset, np.arange(n) * step + offset, indexing="ij")
+    return np.column_stack([r.ravel(), c.ravel()])
+
+
+def test_square_grid_cells_tile_the_image():
+    pts = grid()
+    result = lattice(pts, shape=(50, 50))
+    assert len(result.triangles) == 32  # 16 squares, 2 triangles each
+    assert len(result.edges) == 40 + 16  # lattice bonds + one diagonal per square
+    assert len(result.voronoi_polygons) == 25
+    # each cell is the rectangle of the half-way lines, clipped to the pixel edges -0.5..49.5
+    def widths(x):
+        lo = np.where(x == x.min(), -0.5, x - 5)
+        hi = np.where(x == x.max(), 49.5, x + 5)
+        return hi - lo
+
+    expected = widths(pts[:, 0]) * widths(pts[:, 1])
+    np.testing.assert_allclose(result.cell_areas, expected, rtol=1e-4)
+    assert result.cell_areas.sum() == pytest.approx(50 * 50, rel=1e-6)
+    for poly, p in zip(result.voronoi_polygons, pts, strict=True):
+        assert poly.min(axis=0).min() >= -0.5 and poly.max(axis=0).max() <= 49.5
+        assert np.all(np.abs(poly - p) <= 5.5 + 1e-6)
+
+
+def test_edges_are_unique_and_sorted():
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(0, 100, (200, 2))
+    result = lattice(pts)
+    e = result.edges
+    assert np.all(e[:, 0] < e[:, 1])
+    assert len(np.unique(e, axis=0)) == len(e)
+    # Euler: E = 3N - 3 - h for a triangulation with h hull vertices
+    hull = len(np.unique(Delaunay(pts).convex_hull))
+    assert len(e) == 3 * len(pts) - 3 - hull
+    np.testing.assert_allclose(result.edge_lengths, np.hypot(*(pts[e[:, 0]] - pts[e[:, 1]]).T))
+    assert result.voronoi_labels is None
+
+
+def test_polygons_are_finite_without_shape():
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(0, 100, (50, 2))
+    result = lattice(pts)
+    assert all(np.isfinite(p).all() for p in result.voronoi_polygons)
+    assert np.all(result.cell_areas > 0)
+
+
+def test_pixel_voronoi_is_nearest_point():
+    rng = np.random.default_rng(2)
+    pts = rng.integers(0, 40, (15, 2)).astype(float)
+    pts = np.unique(pts, axis=0)
+    vmap = pixel_voronoi(pts, (40, 40))
+    rr, cc = np.indices((40, 40))
+    d = np.hypot(rr[..., None] - pts[:, 0], cc[..., None] - pts[:, 1])
+    chosen = d[rr, cc, vmap - 1]
+    np.testing.assert_allclose(chosen, d.min(axis=-1))
+
+
+def test_labels_give_generalized_voronoi():
+    labels = np.zeros((30, 30), np.int32)
+    labels[2:6, 2:6] = 4
+    labels[20:25, 3:8] = 7
+    labels[10:14, 22:28] = 9
+    result = lattice(labels=labels)
+    assert len(result.points) == 3
+    vmap = result.voronoi_labels
+    assert set(np.unique(vmap)) == {4, 7, 9}
+    assert np.all(vmap[labels > 0] == labels[labels > 0])
+
+
+@pytest.mark.parametrize(
+    ("points", "match"),
+    [
+        ([[0, 0], [1, 1]], "at least 3"),
+        ([[0, 0], [1, 1], [2, 2], [3, 3]], "collinear"),
+        ([[0, 0], [1, np.nan], [2, 0]], "NaN"),
+        (np.zeros((3, 2, 2)), r"\(N, 2\)"),
+    ],
+)
+def test_bad_points(points, match):
+    with pytest.raises(ValueError, match=match):
+        lattice(points)
+
+
+def test_points_outside_image():
+    with pytest.raises(ValueError, match="outside the image"):
+        lattice([[0, 0], [0, 10], [10, 0], [60, 5]], shape=(50, 50))
+
+
+def test_stem_delaunay_reference(stem_image):
+    labels = threshold_label(stem_image, 0.62, opening=2, connectivity=1)
+    table = measure_objects(labels, stem_image)
+    result = lattice(table[["com_row", "com_col"]].to_numpy(), shape=stem_image.shape)
+    assert len(result.points) == 1376
+    assert len(result.triangles) == 2725
+    assert result.cell_areas.sum() == pytest.approx(stem_image.size, rel=1e-9)
+    assert result.voronoi_labels.shape == stem_image.shape
+    assert set(np.unique(result.voronoi_labels)) <= set(range(1, 1377))
+    # the median nearest-neighbour distance the post reports (6.8 px)
+    d, _ = __import__("scipy.spatial", fromlist=["cKDTree"]).cKDTree(result.points).query(
+        result.points, k=2)
+    assert np.median(d[:, 1]) == pytest.approx(6.8, abs=0.15)
+    # the pixel map is the exact-EDT map of the rounded centres
+    seeds = np.zeros(stem_image.shape, np.int32)
+    idx = np.rint(result.points).astype(int)
+    seeds[idx[:, 0], idx[:, 1]] = np.arange(1, 1377)
+    ind = ndi.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True)
+    np.testing.assert_array_equal(result.voronoi_labels, seeds[ind[0], ind[1]])

@@ -1,0 +1,255 @@
+"""The three widgets in a real napari.Viewer, used as a person would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_tessella._widgets import LatticeWidget, SeededWatershedWidget, ThresholdLabelWidget
+
+SCALE = (0.05, 0.05)
+TRANSLATE = (3.0, -2.0)
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    return make_napari_viewer()
+
+
+def layer_names(viewer):
+    return [layer.name for layer in viewer.layers]
+
+
+def run_stem_threshold(viewer, stem_image):
+    image = viewer.add_image(stem_image, name="NbW", scale=SCALE, translate=TRANSLATE)
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget.opening.value = 2
+    widget.connectivity.value = 1
+    widget.value.value = 0.62  # dragging the slider switches the method to "manual"
+    assert widget.method.value == "manual"
+    return image, widget, widget()
+
+
+def test_threshold_label_reproduces_recipe(viewer, stem_image):
+    original = stem_image.copy()
+    image, widget, written = run_stem_threshold(viewer, stem_image)
+    assert layer_names(viewer) == ["NbW", "NbW labels", "NbW centers"]
+    labels, points = viewer.layers["NbW labels"], viewer.layers["NbW centers"]
+    assert labels.data.max() == 1376
+    assert len(points.data) == 1376
+    assert {"com_row", "com_col", "area", "mean", "min", "max", "max_row"} <= set(points.features)
+    for out in (labels, points):
+        np.testing.assert_allclose(out.scale, SCALE)
+        np.testing.assert_allclose(out.translate, TRANSLATE)
+    # the input layer is untouched
+    np.testing.assert_array_equal(image.data, original)
+    assert "1376 objects" in widget._status.value
+    assert len(written) == 2
+
+
+def test_rerun_updates_outputs_in_place(viewer, stem_image):
+    _, widget, _ = run_stem_threshold(viewer, stem_image)
+    labels, points = viewer.layers["NbW labels"], viewer.layers["NbW centers"]
+    widget.opening.value = 0
+    widget()
+    assert layer_names(viewer) == ["NbW", "NbW labels", "NbW centers"]
+    assert viewer.layers["NbW labels"] is labels and viewer.layers["NbW centers"] is points
+    assert labels.data.max() == 1568 and len(points.data) == 1568
+    # a layer the user deleted is simply made again
+    viewer.layers.remove(points)
+    widget()
+    assert layer_names(viewer) == ["NbW", "NbW labels", "NbW centers"]
+
+
+def test_method_dropdown_sets_slider(viewer, stem_image):
+    from skimage.filters import threshold_li, threshold_otsu
+
+    image = viewer.add_image(stem_image, name="NbW")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    assert widget.method.value == "otsu"  # the default shows its value on the slider
+    assert widget.value.value == pytest.approx(threshold_otsu(stem_image), abs=2e-3)
+    assert "NbW labels" not in layer_names(viewer)  # but draws nothing until asked
+    widget.method.value = "li"
+    assert widget.value.value == pytest.approx(threshold_li(stem_image), abs=2e-3)
+    assert widget.method.value == "li"
+    assert "preview" in widget._status.value  # live preview already drew the labels
+    assert "NbW labels" in layer_names(viewer)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (np.full((40, 40), 3.0), "constant"),
+        (np.where(np.eye(40) > 0, np.nan, 1.0), "NaN"),
+    ],
+)
+def test_bad_image_gives_message_not_layers(viewer, data, message):
+    viewer.add_image(data, name="bad")
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    widget.method.value = "otsu"
+    assert widget() is None
+    assert message in widget._status.value
+    assert layer_names(viewer) == ["bad"]
+
+
+def test_nothing_above_threshold_is_reported(viewer):
+    viewer.add_image(np.linspace(0, 1, 400).reshape(20, 20), name="ramp")
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    widget.value.value = 0.999 * widget.value.max
+    widget.method.value = "manual"
+    widget.value.value = widget.value.max
+    widget()
+    assert "0 objects" in widget._status.value
+
+
+def test_rgb_and_stack_inputs(viewer, stem_image):
+    rgb = np.stack([stem_image] * 3, axis=-1)
+    viewer.add_image(rgb, name="rgb", rgb=True)
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    widget.value.value = 0.62
+    widget.opening.value = 2
+    widget()
+    assert viewer.layers["rgb labels"].data.max() == 1376
+
+    stack = np.stack([np.zeros_like(stem_image), stem_image])
+    layer = viewer.add_image(stack, name="stack")
+    viewer.dims.set_point(0, 1)  # show the second plane
+    widget.image.value = layer
+    widget.method.value = "manual"
+    widget.value.value = 0.62
+    widget()
+    assert viewer.layers["stack labels"].data.shape == stem_image.shape
+    assert viewer.layers["stack labels"].data.max() == 1376
+
+
+def test_lattice_widget_on_centres(viewer, stem_image):
+    image, _, _ = run_stem_threshold(viewer, stem_image)
+    widget = LatticeWidget(viewer)
+    assert widget.points.value is viewer.layers["NbW centers"]
+    widget.image.value = image
+    widget()
+    tri, cells, vmap = (viewer.layers[f"NbW centers {s}"]
+                        for s in ("Delaunay", "Voronoi", "Voronoi map"))
+    assert tri.nshapes == 2725
+    assert cells.nshapes == 1376
+    assert vmap.data.shape == stem_image.shape and vmap.data.max() == 1376
+    assert {"area", "neighbours"} <= set(cells.features)
+    np.testing.assert_allclose(cells.features["area"].sum(), stem_image.size * SCALE[0] ** 2,
+                               rtol=1e-6)
+    for out in (tri, cells, vmap):
+        np.testing.assert_allclose(out.scale, SCALE)
+        np.testing.assert_allclose(out.translate, TRANSLATE)
+    n_layers = len(viewer.layers)
+    widget()
+    assert len(viewer.layers) == n_layers
+    assert "2725 triangles" in widget._status.value
+
+
+def test_lattice_widget_rejects_collinear_points(viewer):
+    viewer.add_points([[0, 0], [1, 1], [2, 2]], name="line")
+    widget = LatticeWidget(viewer)
+    assert widget() is None
+    assert "collinear" in widget._status.value
+    assert layer_names(viewer) == ["line"]
+
+
+def test_lattice_widget_from_labels(viewer):
+    labels = np.zeros((60, 60), np.int32)
+    for i, (r, c) in enumerate([(10, 10), (10, 45), (45, 12), (40, 40), (25, 28)], start=1):
+        labels[r - 3:r + 3, c - 3:c + 3] = i
+    viewer.add_labels(labels, name="objects")
+    widget = LatticeWidget(viewer)
+    widget.points.value = viewer.layers["objects"]
+    widget()
+    assert viewer.layers["objects Delaunay"].nshapes == 4
+    vmap = viewer.layers["objects Voronoi map"].data
+    assert set(np.unique(vmap)) == {1, 2, 3, 4, 5}
+
+
+def test_seeded_watershed_widget_u2os(viewer, u2os_pair):
+    image, _ = u2os_pair
+    layer = viewer.add_image(image, name="U2OS")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = layer
+    widget.exclude_border.value = True
+    widget()
+    nuclei = viewer.layers["U2OS nuclei"].data
+    territories = viewer.layers["U2OS territories"].data
+    seeds = viewer.layers["U2OS seeds"].data
+    assert nuclei.max() > 10
+    assert territories.min() > 0  # the whole plane is covered
+    border = np.concatenate([nuclei[0], nuclei[-1], nuclei[:, 0], nuclei[:, -1]])
+    assert border.max() == 0
+    assert len(seeds) >= len(np.unique(nuclei)) - 1
+    assert "nuclei" in widget._status.value
+
+
+def test_seeded_watershed_with_user_points(viewer):
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    truth = synthetic_nuclei(seed=1)
+    layer = viewer.add_image(truth.image, name="syn", scale=(2, 2))
+    # seeds drawn by hand in world coordinates: the image scale must be honoured
+    pts = viewer.add_points(truth.centers[:5] * 2, name="my seeds")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = layer
+    widget.seeds.value = pts
+    widget()
+    nuclei = viewer.layers["syn nuclei"].data
+    assert 1 <= len(np.unique(nuclei)) - 1 <= 5
+    np.testing.assert_allclose(viewer.layers["syn nuclei"].scale, (2, 2))
+
+
+def test_run_button_works_off_the_ui_thread(viewer, stem_image, qtbot):
+    image = viewer.add_image(stem_image, name="NbW")
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    widget.image.value = image
+    widget.value.value = 0.62
+    widget.opening.value = 2
+    widget._run_button.clicked()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=20000)
+    assert viewer.layers["NbW labels"].data.max() == 1376
+    assert widget._run_button.enabled
+
+
+def test_errors_in_thread_become_notifications(viewer, qtbot):
+    viewer.add_points([[0, 0], [1, 1], [2, 2]], name="line")
+    widget = LatticeWidget(viewer)
+    widget._run_button.clicked()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=20000)
+    assert "collinear" in widget._status.value
+    assert layer_names(viewer) == ["line"]
+
+
+def test_export_writes_tiff_and_csv(viewer, stem_image, tmp_path):
+    import pandas as pd
+    import tifffile
+
+    image = viewer.add_image(stem_image, name="NbW", scale=SCALE, units="nm")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget.value.value = 0.62
+    widget.opening.value = 2
+    widget()
+    files = widget.export(tmp_path / "out")
+    assert sorted(f.name for f in files) == ["NbW_centers.csv", "NbW_labels.tif"]
+    labels = tifffile.imread(tmp_path / "out" / "NbW_labels.tif")
+    np.testing.assert_array_equal(labels, viewer.layers["NbW labels"].data)
+    table = pd.read_csv(tmp_path / "out" / "NbW_centers.csv")
+    assert len(table) == 1376
+    np.testing.assert_allclose(table["com_row_nm"], table["com_row"] * SCALE[0])
+    np.testing.assert_allclose(table["area_nm2"], table["area"] * SCALE[0] * SCALE[1])
+
+
+def test_export_before_running_says_so(viewer, tmp_path):
+    viewer.add_image(np.random.default_rng(0).random((20, 20)), name="img")
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    assert widget.export(tmp_path) == []
+    assert "run the widget first" in widget._status.value

@@ -253,3 +253,33 @@ def test_export_before_running_says_so(viewer, tmp_path):
     widget.live_preview.value = False
     assert widget.export(tmp_path) == []
     assert "run the widget first" in widget._status.value
+
+
+def test_large_lattice_is_drawn_as_vectors(viewer):
+    rng = np.random.default_rng(0)
+    r, c = np.meshgrid(np.arange(80) * 7.0 + 3, np.arange(80) * 7.0 + 3, indexing="ij")
+    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
+    viewer.add_image(np.zeros((560, 560)), name="blank")
+    viewer.add_points(pts, name="big")
+    widget = LatticeWidget(viewer)
+    widget.points.value = viewer.layers["big"]
+    widget.image.value = viewer.layers["blank"]
+    widget()  # auto: more than SHAPES_LIMIT triangles
+    bonds = viewer.layers["big Delaunay"]
+    assert bonds._type_string == "vectors"
+    n_edges = len(bonds.data)
+    from scipy.spatial import Delaunay
+
+    hull = len(np.unique(Delaunay(pts).convex_hull))
+    assert n_edges == 3 * len(pts) - 3 - hull  # Euler's formula for a triangulation
+    # two thirds of the bonds of a square lattice are its 7 px sides, one third diagonals
+    assert np.mean(np.abs(bonds.features["length"] - 7.0) < 1.0) == pytest.approx(2 / 3, abs=0.03)
+    assert viewer.layers["big Voronoi"]._type_string == "vectors"
+    map_layer = viewer.layers["big Voronoi map"]
+    assert map_layer.features["area"].iloc[1:].sum() == pytest.approx(560 * 560)
+    # forcing shapes replaces the vectors layers in place of the list
+    widget.geometry.value = "shapes (editable)"
+    widget.triangles.value = False
+    widget.polygons.value = False
+    widget()
+    assert viewer.layers["big Voronoi map"] is map_layer

@@ -541,7 +541,75 @@ class SeededWatershedWidget(_CoreWidget):
 
 
 # ---------------------------------------------------------------------- 3. lattice/Voronoi
-_COLOR_BY = {"cell area": "area", "neighbours": "neighbours"}
+#: Above this many triangles, geometry is drawn as Vectors: napari's Shapes layer needs
+#: seconds for tens of thousands of shapes, Vectors draw 60,000 bonds in well under 1 s.
+SHAPES_LIMIT = 5000
+_GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
+
+
+def _lattice_outputs(result, name, geo, unit, want, geometry):
+    """LayerDataTuples for a LatticeResult (runs in the worker thread)."""
+    use_shapes = geometry == _GEOMETRY[1] or (
+        geometry == _GEOMETRY[0] and len(result.triangles) <= SHAPES_LIMIT)
+    scale = geo["scale"][0]
+    pts = result.points
+    outputs = []
+    if want[0]:
+        if use_shapes:
+            tri = pts[result.triangles]
+            sides = np.stack([np.hypot(*(tri[:, i] - tri[:, j]).T)
+                              for i, j in ((0, 1), (1, 2), (0, 2))], axis=1)
+            longest = sides.max(axis=1) * scale
+            outputs.append(("triangles", (list(tri), {
+                "name": f"{name} Delaunay", "shape_type": "polygon",
+                "features": {"longest_edge": longest},
+                "edge_color": "longest_edge", "edge_colormap": "turbo",
+                "edge_contrast_limits": _robust_limits(longest),
+                "face_color": "transparent", "edge_width": 0.5, **geo,
+            }, "shapes")))
+        else:
+            e = result.edges
+            length = result.edge_lengths * scale
+            vectors = np.stack([pts[e[:, 0]], pts[e[:, 1]] - pts[e[:, 0]]], axis=1)
+            outputs.append(("triangles", (vectors, {
+                "name": f"{name} Delaunay", "vector_style": "line",
+                "features": {"length": length, "start": e[:, 0], "end": e[:, 1]},
+                "edge_color": "length", "edge_colormap": "turbo",
+                "edge_contrast_limits": _robust_limits(length),
+                "edge_width": 0.5, **geo,
+            }, "vectors")))
+    if want[1]:
+        area = result.cell_areas * geo["scale"][0] * geo["scale"][1]
+        neighbours = np.bincount(result.edges.ravel(), minlength=len(pts))
+        if use_shapes:
+            outputs.append(("polygons", (list(result.voronoi_polygons), {
+                "name": f"{name} Voronoi", "shape_type": "polygon",
+                "features": {"area": area, "neighbours": neighbours},
+                "face_color": "area", "face_colormap": "viridis",
+                "face_contrast_limits": _robust_limits(area),
+                "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
+            }, "shapes")))
+        else:
+            from .lattice import polygon_edges
+
+            ridges = polygon_edges(result.voronoi_polygons)
+            ridges[:, 1] -= ridges[:, 0]
+            outputs.append(("polygons", (ridges, {
+                "name": f"{name} Voronoi", "vector_style": "line", "edge_color": "white",
+                "edge_width": 0.3, **geo,
+            }, "vectors")))
+    if want[2] and result.voronoi_labels is not None:
+        meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
+        if want[1] and result.voronoi_labels.max() == len(pts):
+            # hovering a cell shows its area and neighbour count
+            meta["features"] = {"index": np.arange(len(pts) + 1),
+                                "area": np.r_[np.nan, area],
+                                "neighbours": np.r_[0, neighbours]}
+        outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
+    median = np.median(result.edge_lengths) * scale
+    message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
+               f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
+    return outputs, message
 
 
 class LatticeWidget(_CoreWidget):
@@ -565,9 +633,15 @@ class LatticeWidget(_CoreWidget):
         self.triangles = CheckBox(text="Delaunay triangles", value=True)
         self.polygons = CheckBox(text="Voronoi polygons", value=True)
         self.pixel_map = CheckBox(text="pixel Voronoi map", value=True)
+        self.geometry = ComboBox(
+            label="draw as", choices=_GEOMETRY, value="auto",
+            tooltip=f"Shapes can be selected and edited but are slow beyond ~{SHAPES_LIMIT} "
+                    "triangles; vectors draw any number of bonds and cell sides at once. "
+                    f"'auto' uses shapes up to {SHAPES_LIMIT} triangles.",
+        )
         super().__init__(
             napari_viewer, [self.points, self.image, self.triangles, self.polygons,
-                            self.pixel_map]
+                            self.pixel_map, self.geometry]
         )
         self.label = "Lattice & Voronoi"
         self._pick_defaults()
@@ -590,10 +664,10 @@ class LatticeWidget(_CoreWidget):
         img_layer = self.image.value
         shape = None
         labels = None
+        points = None
         if isinstance(src, Labels):
             labels = _plane(src, self._viewer)
             geo = _geometry(src)
-            points = None
         elif img_layer is not None:
             # outputs share the image's pixel grid, so the pixel map lines up with it
             shape = _image_shape(img_layer)
@@ -606,42 +680,10 @@ class LatticeWidget(_CoreWidget):
         want = (self.triangles.value, self.polygons.value, self.pixel_map.value)
         if not any(want):
             raise ValueError("tick at least one output (triangles, polygons or pixel map).")
-        name = src.name
+        name, geometry = src.name, self.geometry.value
 
         def job():
             result = lattice(points, shape, labels=labels)
-            outputs = []
-            if want[0]:
-                tri = result.points[result.triangles]
-                sides = np.stack([
-                    np.hypot(*(tri[:, 0] - tri[:, 1]).T),
-                    np.hypot(*(tri[:, 1] - tri[:, 2]).T),
-                    np.hypot(*(tri[:, 0] - tri[:, 2]).T),
-                ], axis=1)
-                longest = sides.max(axis=1) * geo["scale"][0]
-                outputs.append(("triangles", (list(tri), {
-                    "name": f"{name} Delaunay", "shape_type": "polygon",
-                    "features": {"longest_edge": longest},
-                    "edge_color": "longest_edge", "edge_colormap": "turbo",
-                    "edge_contrast_limits": _robust_limits(longest),
-                    "face_color": "transparent", "edge_width": 0.5, **geo,
-                }, "shapes")))
-            if want[1]:
-                area = result.cell_areas * geo["scale"][0] * geo["scale"][1]
-                neighbours = np.bincount(result.edges.ravel(), minlength=len(result.points))
-                outputs.append(("polygons", (list(result.voronoi_polygons), {
-                    "name": f"{name} Voronoi", "shape_type": "polygon",
-                    "features": {"area": area, "neighbours": neighbours},
-                    "face_color": "area", "face_colormap": "viridis",
-                    "face_contrast_limits": _robust_limits(area),
-                    "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
-                }, "shapes")))
-            if want[2] and result.voronoi_labels is not None:
-                outputs.append(("pixel", (result.voronoi_labels, {
-                    "name": f"{name} Voronoi map", "opacity": 0.4, **geo}, "labels")))
-            median = np.median(result.edge_lengths) * geo["scale"][0]
-            message = (f"{len(result.points)} points, {len(result.triangles)} triangles, "
-                       f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
-            return outputs, message
+            return _lattice_outputs(result, name, geo, unit, want, geometry)
 
         return job

@@ -15,7 +15,7 @@ from scipy.spatial import Delaunay, QhullError, Voronoi
 
 from ._validation import as_label_image, as_points
 
-__all__ = ["LatticeResult", "lattice", "pixel_voronoi"]
+__all__ = ["LatticeResult", "lattice", "pixel_voronoi", "polygon_edges"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -79,19 +79,39 @@ def _unique_edges(triangles: np.ndarray) -> np.ndarray:
     return np.unique(pairs, axis=0)
 
 
-def _bounded_voronoi(points: np.ndarray, lo: np.ndarray, hi: np.ndarray):
-    """Voronoi cells clipped to the box [lo, hi], by mirroring the points across its sides.
+def _circumcentres(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    a, b, c = (points[triangles[:, k]] for k in range(3))
+    b, c = b - a, c - a
+    d = 2 * (b[:, 0] * c[:, 1] - b[:, 1] * c[:, 0])
+    bb, cc = (b**2).sum(axis=1), (c**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ux = (c[:, 1] * bb - b[:, 1] * cc) / d
+        uy = (b[:, 0] * cc - c[:, 0] * bb) / d
+    return a + np.column_stack([ux, uy])
 
-    The cell of an original point in the diagram of the points plus their four mirror
-    images is exactly its cell clipped to the box, with no polygon clipping loop.
+
+def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.ndarray):
+    """Voronoi cells clipped to the box [lo, hi], by mirroring points across its sides.
+
+    For x and q inside the box, the mirror image q' of q across a side is never closer to
+    x than q is, so mirrors never cut into the in-box part of any cell: they only close
+    the cells that reach the box side, exactly along it. Only points whose cells leave the
+    box need mirroring: the convex-hull points (unbounded cells) and the corners of
+    Delaunay triangles whose circumcentre (a Voronoi vertex) lies outside the box.
     """
     # Points exactly on the box would mirror onto themselves: mirror about a box a hair
     # larger, then clip the vertices back onto the box itself.
     eps = 1e-6 * float(np.max(hi - lo))
+    centres = _circumcentres(points, tri.simplices)
+    outside = ~np.all((centres >= lo) & (centres <= hi), axis=1)
+    leaving = np.zeros(len(points), dtype=bool)
+    leaving[tri.convex_hull.ravel()] = True
+    leaving[tri.simplices[outside].ravel()] = True
+    near = points[leaving]
     mirrored = [points]
     for axis in (0, 1):
         for bound in (lo[axis] - eps, hi[axis] + eps):
-            m = points.copy()
+            m = near.copy()
             m[:, axis] = 2 * bound - m[:, axis]
             mirrored.append(m)
     vor = Voronoi(np.concatenate(mirrored))
@@ -116,6 +136,35 @@ def _bounded_voronoi(points: np.ndarray, lo: np.ndarray, hi: np.ndarray):
     cross = verts[:, 0] * verts[nxt, 1] - verts[nxt, 0] * verts[:, 1]
     areas = np.abs(np.bincount(owner, cross, minlength=n)) / 2
     return polygons, areas
+
+
+def polygon_edges(polygons) -> np.ndarray:
+    """Unique sides of a set of polygons, e.g. the ridges of a Voronoi diagram.
+
+    Parameters
+    ----------
+    polygons : list of (n_i, 2) ndarray
+        Closed polygons (the last vertex connects back to the first).
+
+    Returns
+    -------
+    (R, 2, 2) ndarray of float64
+        Each side once, as (start, end) points; a side shared by two cells appears once.
+    """
+    if len(polygons) == 0:
+        return np.empty((0, 2, 2))
+    sizes = np.array([len(p) for p in polygons])
+    verts = np.concatenate(polygons)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    nxt = np.arange(len(verts)) + 1
+    nxt[np.cumsum(sizes) - 1] = starts
+    seg = np.stack([verts, verts[nxt]], axis=1)
+    # orient each side canonically, then drop duplicates (shared sides, degenerate sides)
+    key = np.round(seg.reshape(-1, 4), 6)
+    flip = (key[:, 0] > key[:, 2]) | ((key[:, 0] == key[:, 2]) & (key[:, 1] > key[:, 3]))
+    key[flip] = key[flip][:, [2, 3, 0, 1]]
+    key = key[np.any(key[:, :2] != key[:, 2:], axis=1)]
+    return np.unique(key, axis=0).reshape(-1, 2, 2)
 
 
 def pixel_voronoi(points, shape) -> np.ndarray:
@@ -220,7 +269,7 @@ def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
     if shape is None:
         pad = 0.5 * float(np.median(edge_lengths))
         lo, hi = pts.min(axis=0) - pad, pts.max(axis=0) + pad
-    polygons, areas = _bounded_voronoi(pts, lo, hi)
+    polygons, areas = _bounded_voronoi(pts, tri, lo, hi)
 
     vlabels = None
     if lab is not None:

@@ -59,10 +59,9 @@ def test_full_recipe_through_manifest(make_napari_viewer, stem_image):
     thresh.value.value = 0.62
     thresh.opening.value = 2
     thresh()
-    # the lattice widget offers the new centres layer once it exists
-    assert viewer.layers["NbW centers"] in lat.points.choices
-    lat.points.value = viewer.layers["NbW centers"]
-    lat.image.value = viewer.layers["NbW"]
+    # the lattice widget picks up the new centres layer by itself
+    assert lat.points.value is viewer.layers["NbW centers"]
+    assert lat.image.value is viewer.layers["NbW"]
     lat()
     assert viewer.layers["NbW centers Delaunay"].nshapes == 2725
 

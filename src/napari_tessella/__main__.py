@@ -23,10 +23,7 @@ def demo(image: str = "lattice", run: bool = False):
         _dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name)
     if run:
         widgets["Threshold & label"]()
-        lat = widgets["Lattice & Voronoi"]
-        lat.reset_choices()
-        lat._pick_defaults()
-        lat()
+        widgets["Lattice & Voronoi"]()
     return viewer
 
 

@@ -287,6 +287,9 @@ class _CoreWidget(Container):
 
 # ------------------------------------------------------------------- 1. threshold & label
 _MANUAL = "manual"
+#: The preview runs on the UI thread at every slider step: keep it to images it can redo
+#: in a few tens of milliseconds.
+PREVIEW_MAX_PIXELS = 16 * 10**6
 
 
 class ThresholdLabelWidget(_CoreWidget):
@@ -389,9 +392,15 @@ class ThresholdLabelWidget(_CoreWidget):
         if (not self._ready or not self.live_preview.value or self._syncing
                 or self.image.value is None):
             return
+        layer = self.image.value
+        n_pixels = int(np.prod(_image_shape(layer))) if layer.ndim >= 2 else 0
+        if n_pixels > PREVIEW_MAX_PIXELS:
+            self._status.value = (f"live preview is off for images over "
+                                  f"{PREVIEW_MAX_PIXELS // 10**6} Mpx: press Run")
+            return
         try:
             params = self._params()
-            image = _plane(self.image.value, self._viewer)
+            image = _plane(layer, self._viewer)
             labels = threshold_label(image, **params)
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {err}"
@@ -646,14 +655,20 @@ class LatticeWidget(_CoreWidget):
         self.label = "Lattice & Voronoi"
         self._pick_defaults()
 
+    def _refresh_choices(self, event=None):
+        super()._refresh_choices(event)
+        self._pick_defaults()
+
     def _pick_defaults(self):
+        """Chain from the other widgets: prefer the newest Points layer and an image."""
         from napari.layers import Image, Points
 
         pts = [lyr for lyr in self._viewer.layers if isinstance(lyr, Points)]
-        if pts:
+        if pts and not isinstance(self.points.value, Points):
             self.points.value = pts[-1]
         imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
-        self.image.value = imgs[-1] if imgs else None
+        if imgs and self.image.value is None:
+            self.image.value = imgs[-1]
 
     def _prepare(self):
         from napari.layers import Labels

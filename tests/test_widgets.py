@@ -283,3 +283,35 @@ def test_large_lattice_is_drawn_as_vectors(viewer):
     widget.polygons.value = False
     widget()
     assert viewer.layers["big Voronoi map"] is map_layer
+
+
+def test_parameters_round_trip_with_command_line_format(viewer, stem_image, tmp_path):
+    from napari_tessella.params import load_parameters
+
+    viewer.add_image(stem_image, name="NbW")
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    widget.value.value = 0.62
+    widget.opening.value = 2
+    widget.connectivity.value = 2
+    path = widget.save_parameters(tmp_path / "p.json")
+    operation, params = load_parameters(path)
+    assert operation == "threshold_label"
+    assert params["threshold"] == pytest.approx(0.62) and params["opening"] == 2
+
+    other = ThresholdLabelWidget(viewer)
+    other.live_preview.value = False
+    other.load_parameters(path)
+    assert other.parameters() == widget.parameters()
+    other()
+    assert viewer.layers["NbW labels"].data.max() == threshold_label_count(stem_image, 0.62, 2, 2)
+
+    (tmp_path / "bad.json").write_text("{not json")
+    assert other.load_parameters(tmp_path / "bad.json") is None
+    assert "bad.json" in other._status.value
+
+
+def threshold_label_count(image, value, opening, connectivity):
+    from napari_tessella import threshold_label
+
+    return threshold_label(image, value, opening=opening, connectivity=connectivity).max()

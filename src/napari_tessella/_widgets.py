@@ -129,6 +129,8 @@ class _CoreWidget(Container):
 
     #: short verb shown on the progress bar
     _progress_text = "Working"
+    #: name of the operation in parameters files shared with the ``tessella`` command line
+    _operation: str | None = None
 
     def __init__(self, viewer: napari.Viewer, widgets: list):
         self._viewer = viewer
@@ -138,9 +140,18 @@ class _CoreWidget(Container):
         self._status = Label(value="")
         self._export_folder = FileEdit(label="export to", mode="d", value=Path.home())
         self._export_button = PushButton(text="Export results (TIFF + CSV)")
+        extra = []
+        if self._operation is not None:
+            self._params_file = FileEdit(label="parameters", mode="w", filter="*.json",
+                                         value=Path.home() / f"{self._operation}.json")
+            save, load = PushButton(text="Save"), PushButton(text="Load")
+            save.changed.connect(lambda *_: self.save_parameters(self._params_file.value))
+            load.changed.connect(lambda *_: self.load_parameters(self._params_file.value))
+            extra = [self._params_file,
+                     Container(widgets=[save, load], layout="horizontal", labels=False)]
         super().__init__(
             widgets=[*widgets, self._run_button, self._status, self._export_folder,
-                     self._export_button],
+                     self._export_button, *extra],
             labels=True,
         )
         self._run_button.changed.connect(self._start)
@@ -207,6 +218,43 @@ class _CoreWidget(Container):
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
         self._status.value = f"⚠ {text}"
         show_error(f"{self.label or 'tessella'}: {text}")
+
+    # --- parameters files (the same files ``tessella --params`` reads)
+    def parameters(self) -> dict:
+        """The core function's keyword arguments the widget is set to."""
+        raise NotImplementedError
+
+    def set_parameters(self, params: dict) -> None:
+        """Set the widget's controls from core keyword arguments."""
+        raise NotImplementedError
+
+    def save_parameters(self, path) -> Path | None:
+        """Write the current parameters to a JSON file the command line can use."""
+        from .params import save_parameters
+
+        try:
+            written = save_parameters(path, self._operation, self.parameters())
+        except (*_USER_ERRORS, OSError) as err:
+            self._report_error(ValueError(str(err)))
+            return None
+        self._status.value = f"parameters saved to {written}"
+        return written
+
+    def load_parameters(self, path) -> dict | None:
+        """Set the controls from a parameters file (saved here or written by hand)."""
+        from .params import load_parameters
+
+        try:
+            operation, params = load_parameters(path)
+            if operation != self._operation:
+                raise ValueError(f"{path} holds parameters for {operation!r}, not "
+                                 f"{self._operation!r}.")
+            self.set_parameters(params)
+        except (*_USER_ERRORS, OSError) as err:
+            self._report_error(ValueError(str(err)))
+            return None
+        self._status.value = f"parameters loaded from {path}"
+        return params
 
     # --- export
     def export(self, folder) -> list[Path]:
@@ -296,6 +344,7 @@ class ThresholdLabelWidget(_CoreWidget):
     """Threshold → opening → connected components → centres and per-object statistics."""
 
     _progress_text = "Labelling"
+    _operation = "threshold_label"
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image
@@ -408,6 +457,28 @@ class ThresholdLabelWidget(_CoreWidget):
         meta = {"name": f"{self.image.value.name} labels", **_geometry(self.image.value)}
         n = int(labels.max())
         self._apply([("labels", (labels, meta, "labels"))], f"preview: {n} objects")
+
+    def parameters(self) -> dict:
+        return self._params()
+
+    def set_parameters(self, params: dict) -> None:
+        threshold = params.get("threshold", self.method.value)
+        self._syncing = True  # one preview at the end, not one per control
+        try:
+            if isinstance(threshold, str):
+                self.method.value = threshold
+            else:
+                self.method.value = _MANUAL
+                self.value.max = max(self.value.max, float(threshold))
+                self.value.min = min(self.value.min, float(threshold))
+                self.value.value = float(threshold)
+            for name in ("smooth_sigma", "opening", "connectivity", "min_size",
+                         "exclude_border", "dark_objects"):
+                if name in params:
+                    getattr(self, name).value = params[name]
+        finally:
+            self._syncing = False
+        self._method_changed()
 
     def _params(self) -> dict:
         threshold = self.method.value if self.method.value != _MANUAL else self.value.value

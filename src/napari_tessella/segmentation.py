@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import ndimage as ndi
 
 from ._validation import as_float_image, as_label_image
+from .chunked import is_lazy
 
 __all__ = ["THRESHOLD_METHODS", "compute_threshold", "measure_objects", "threshold_label"]
 
@@ -60,6 +61,20 @@ def compute_threshold(image, method="otsu") -> float:
     except RuntimeError as err:  # threshold_minimum on a histogram it cannot split
         raise ValueError(f"threshold method {name!r} failed on this image: {err}") from None
     return float(value)
+
+
+def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size):
+    if connectivity not in (1, 2) or isinstance(connectivity, bool):
+        raise ValueError(
+            f"connectivity must be 1 (edge neighbours) or 2 (edge and corner neighbours); "
+            f"got {connectivity!r}."
+        )
+    if not isinstance(smooth_sigma, Real) or smooth_sigma < 0:
+        raise ValueError(f"smooth_sigma must be >= 0 pixels; got {smooth_sigma}.")
+    if not isinstance(opening, Real) or opening < 0 or int(opening) != opening:
+        raise ValueError(f"opening must be a whole number of pixels >= 0; got {opening}.")
+    if not isinstance(min_size, Real) or min_size < 0:
+        raise ValueError(f"min_size must be >= 0 pixels; got {min_size}.")
 
 
 def _square(side: int) -> np.ndarray:
@@ -119,7 +134,10 @@ def threshold_label(
     -------
     labels : (M, N) ndarray of int32
         0 is background, objects are numbered 1..n in raster order. All zeros when nothing
-        passes the threshold (that is a valid answer, not an error).
+        passes the threshold (that is a valid answer, not an error). For a dask or Zarr
+        ``image`` the work is done chunk by chunk (see
+        :func:`napari_tessella.chunked.threshold_label_chunked`) and a lazy dask array with
+        the same labels is returned.
 
     Raises
     ------
@@ -140,18 +158,16 @@ def threshold_label(
     >>> int(labels.max())
     2
     """
-    img = as_float_image(image)
-    if connectivity not in (1, 2):
-        raise ValueError(
-            f"connectivity must be 1 (edge neighbours) or 2 (edge and corner neighbours); "
-            f"got {connectivity!r}."
+    if is_lazy(image):  # dask/Zarr: chunk by chunk, never the whole image in memory
+        from .chunked import threshold_label_chunked
+
+        return threshold_label_chunked(
+            image, threshold, smooth_sigma=smooth_sigma, opening=opening,
+            connectivity=connectivity, min_size=min_size, exclude_border=exclude_border,
+            dark_objects=dark_objects,
         )
-    if smooth_sigma < 0:
-        raise ValueError(f"smooth_sigma must be >= 0 pixels; got {smooth_sigma}.")
-    if opening < 0 or int(opening) != opening:
-        raise ValueError(f"opening must be a whole number of pixels >= 0; got {opening}.")
-    if min_size < 0:
-        raise ValueError(f"min_size must be >= 0 pixels; got {min_size}.")
+    img = as_float_image(image)
+    _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
 
     if smooth_sigma > 0:
         img = ndi.gaussian_filter(img, smooth_sigma)
@@ -227,6 +243,10 @@ def measure_objects(labels, image) -> pd.DataFrame:
     >>> measure_objects(labels, image)[["label", "area", "max"]].values.tolist()
     [[1.0, 6.0, 13.0]]
     """
+    if is_lazy(labels) or is_lazy(image):
+        from .chunked import measure_objects_chunked
+
+        return measure_objects_chunked(labels, image)
     lab = as_label_image(labels)
     img = as_float_image(image, allow_constant=True)
     if lab.shape != img.shape:

@@ -1,0 +1,249 @@
+"""Save and load the parameters of an operation, shared by the widgets and the command line.
+
+A parameters file is a small JSON document::
+
+    {
+      "napari-tessella": "0.1.0",
+      "operation": "threshold_label",
+      "parameters": {"threshold": "otsu", "smooth_sigma": 1.0, "opening": 3}
+    }
+
+``operation`` names a core function (see :data:`OPERATIONS`); ``parameters`` holds any of
+its keyword parameters (the data arguments, such as the image, are never stored).
+Parameters left out take the function's defaults. Names are checked against the function
+signature (:func:`inspect.signature`) both when saving and when loading, so a typo is
+reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from numbers import Integral, Real
+from pathlib import Path
+
+__all__ = ["OPERATIONS", "load_parameters", "operation_defaults", "save_parameters"]
+
+#: Operations a parameters file can describe: name → (module, function, data arguments).
+#: ``lattice`` is the command-line recipe image → threshold_label → object centres →
+#: lattice, so its parameters are those of ``threshold_label`` plus ``centre``.
+_REGISTRY = {
+    "threshold_label": ("segmentation", "threshold_label", ("image",)),
+    "seeded_watershed": ("nuclei", "seeded_watershed", ("image", "seeds")),
+    "lattice": ("segmentation", "threshold_label", ("image",)),
+    "find_atoms": ("atoms", "find_atoms", ("image",)),
+}
+#: Parameters an operation has beyond its core function's signature.
+_EXTRA = {"lattice": {"centre": "com"}}
+
+OPERATIONS = tuple(_REGISTRY)
+
+_FORMAT_KEY = "napari-tessella"
+
+
+def _function(operation: str):
+    if not isinstance(operation, str):
+        raise TypeError(f"operation must be a string; got {type(operation).__name__}.")
+    if operation not in _REGISTRY:
+        raise ValueError(
+            f"unknown operation {operation!r}; parameters files describe one of "
+            f"{', '.join(OPERATIONS)}."
+        )
+    module, name, _ = _REGISTRY[operation]
+    try:
+        mod = importlib.import_module(f"napari_tessella.{module}")
+    except ModuleNotFoundError as err:
+        if err.name != f"napari_tessella.{module}":  # it exists but needs something missing
+            raise ValueError(
+                f"operation {operation!r} is unavailable: napari_tessella.{module} needs "
+                f"{err.name!r}, which is not installed."
+            ) from None
+        raise ValueError(
+            f"operation {operation!r} is not available in this version of napari-tessella "
+            f"(module napari_tessella.{module} is missing)."
+        ) from None
+    except Exception as err:  # a broken install must not take the other operations down
+        raise ValueError(
+            f"operation {operation!r} is unavailable: napari_tessella.{module} failed to "
+            f"import ({type(err).__name__}: {err})."
+        ) from None
+    return getattr(mod, name)
+
+
+def operation_defaults(operation: str) -> dict:
+    """Return the parameter names of an operation and their default values.
+
+    Parameters
+    ----------
+    operation : str
+        One of :data:`OPERATIONS`.
+
+    Returns
+    -------
+    dict
+        ``{name: default}`` for every keyword parameter of the operation's core function
+        (data arguments excluded), in signature order.
+
+    Raises
+    ------
+    ValueError
+        If the operation is unknown or its module is not installed.
+
+    Examples
+    --------
+    >>> operation_defaults("threshold_label")["connectivity"]
+    1
+    """
+    func = _function(operation)
+    data_args = _REGISTRY[operation][2]
+    out = {}
+    for name, p in inspect.signature(func).parameters.items():
+        if name in data_args or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        out[name] = None if p.default is inspect.Parameter.empty else p.default
+    out.update(_EXTRA.get(operation, {}))
+    return out
+
+
+def _check_parameters(operation: str, params, source: str) -> dict:
+    if not isinstance(params, dict):
+        raise TypeError(f"{source}: parameters must be a mapping of name to value; got "
+                        f"{type(params).__name__}.")
+    defaults = operation_defaults(operation)
+    unknown = [k for k in params if k not in defaults]
+    if unknown:
+        raise ValueError(
+            f"{source}: unknown parameter(s) {', '.join(map(repr, unknown))} for "
+            f"{operation}; valid names are {', '.join(defaults)}."
+        )
+    clean = {}
+    for name, value in params.items():
+        default = defaults[name]
+        if isinstance(value, tuple):
+            value = list(value)
+        if isinstance(default, bool):
+            if type(value).__name__ == "bool_":  # numpy.bool_ from a widget or array
+                value = bool(value)
+            if not isinstance(value, bool):
+                raise TypeError(f"{source}: {name} must be true or false; got {value!r}.")
+        elif isinstance(default, Integral) and value is not None:
+            if isinstance(value, bool) or not isinstance(value, Real) or int(value) != value:
+                raise TypeError(f"{source}: {name} must be a whole number; got {value!r}.")
+            value = int(value)
+        elif isinstance(default, Real) and value is not None:
+            if isinstance(value, bool) or not isinstance(value, Real):
+                raise TypeError(f"{source}: {name} must be a number; got {value!r}.")
+            value = float(value)
+        elif isinstance(default, str):
+            if isinstance(value, bool) or not isinstance(value, (str, Real)):
+                raise TypeError(f"{source}: {name} must be a name or a number; got {value!r}.")
+        clean[name] = _jsonable(value, f"{source}: {name}")
+    return clean
+
+
+def _jsonable(value, where):
+    if hasattr(value, "tolist"):  # numpy scalars and small arrays
+        value = value.tolist()
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{where} cannot be stored in a parameters file (value {value!r} is not a "
+            "number, string, boolean, list or null)."
+        ) from None
+    return value
+
+
+def save_parameters(path, operation: str, params: dict) -> Path:
+    """Write the parameters of an operation to a JSON file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file, conventionally ``*.json``.
+    operation : str
+        One of :data:`OPERATIONS`, e.g. ``"threshold_label"``.
+    params : dict
+        Keyword parameters of the operation's core function (data arguments excluded);
+        missing ones keep their defaults when loaded.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        Unknown operation or parameter name.
+    TypeError
+        A value of the wrong kind (e.g. a string for ``opening``) or one JSON cannot hold.
+
+    See Also
+    --------
+    load_parameters
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "p.json")
+    >>> _ = save_parameters(path, "threshold_label", {"threshold": "li", "opening": 3})
+    >>> load_parameters(path)
+    ('threshold_label', {'threshold': 'li', 'opening': 3})
+    """
+    from . import __version__
+
+    clean = _check_parameters(operation, params, "parameters")
+    doc = {_FORMAT_KEY: __version__, "operation": operation, "parameters": clean}
+    path = Path(path)
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def load_parameters(path) -> tuple[str, dict]:
+    """Read an operation and its parameters from a JSON parameters file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A file written by :func:`save_parameters` (or by hand, in the same format).
+
+    Returns
+    -------
+    operation : str
+        The operation name, one of :data:`OPERATIONS`.
+    params : dict
+        The stored keyword parameters, checked against the operation's signature.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is not JSON, not a napari-tessella parameters file, or names an unknown
+        operation or parameter.
+    TypeError
+        If a value has the wrong kind.
+
+    See Also
+    --------
+    save_parameters
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"parameters file not found: {path}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not a valid JSON parameters file: {err}") from None
+    if not isinstance(doc, dict) or _FORMAT_KEY not in doc:
+        raise ValueError(
+            f"{path} is not a napari-tessella parameters file (no {_FORMAT_KEY!r} key)."
+        )
+    operation = doc.get("operation")
+    if operation is None:
+        raise ValueError(f"{path}: no 'operation' given.")
+    _function(operation)  # known and available?
+    params = _check_parameters(operation, doc.get("parameters", {}), str(path))
+    return operation, params

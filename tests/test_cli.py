@@ -1,0 +1,292 @@
+"""The ``tessella`` command line and the parameters file format."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+from scipy import ndimage as ndi
+
+from napari_tessella import lattice, measure_objects, threshold_label
+from napari_tessella.cli import main
+from napari_tessella.params import (
+    OPERATIONS,
+    load_parameters,
+    operation_defaults,
+    save_parameters,
+)
+
+OPTIONS = ["--smooth-sigma", "1", "--opening", "3", "--min-size", "10"]
+KWARGS = {"smooth_sigma": 1.0, "opening": 3, "min_size": 10}
+
+
+def _blobs(seed: int, shape=(240, 300)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    field = ndi.gaussian_filter(rng.standard_normal(shape), 4.0)
+    field = (field - field.mean()) / field.std()
+    return np.clip(100 + 50 * field + rng.normal(0, 5, shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def images(tmp_path):
+    """Two TIFFs and a PNG in ``in/``; returns the folder and the arrays by stem."""
+    from skimage.io import imsave
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    arrays = {"a": _blobs(1), "b": _blobs(2), "c": _blobs(3, (200, 260))}
+    tifffile.imwrite(folder / "a.tif", arrays["a"])
+    tifffile.imwrite(folder / "b.tiff", arrays["b"])
+    imsave(folder / "c.png", arrays["c"], check_contrast=False)
+    return folder, arrays
+
+
+def _read_labels(path):
+    return tifffile.imread(path).astype(np.int32)
+
+
+def test_threshold_label_matches_core(images, tmp_path, capsys):
+    folder, arrays = images
+    out = tmp_path / "out"
+    code = main(["threshold-label", str(folder / "a.tif"), "--out", str(out), *OPTIONS])
+    assert code == 0, capsys.readouterr().err
+    expected = threshold_label(arrays["a"], **KWARGS)
+    np.testing.assert_array_equal(_read_labels(out / "a_labels.tif"), expected)
+    table = pd.read_csv(out / "a_objects.csv")
+    pd.testing.assert_frame_equal(table, measure_objects(expected, arrays["a"]),
+                                  check_dtype=False)
+    assert "1 of 1 input(s) done" in capsys.readouterr().err
+
+
+def test_folder_and_glob_inputs(images, tmp_path):
+    folder, _ = images
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(folder), "--out", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.glob("*_labels.tif")) == [
+        "a_labels.tif", "b_labels.tif", "c_labels.tif"]
+    out2 = tmp_path / "out2"
+    assert main(["threshold-label", str(folder / "*.tif*"), "--out", str(out2), "--quiet"]) == 0
+    assert sorted(p.name for p in out2.glob("*.csv")) == ["a_objects.csv", "b_objects.csv"]
+
+
+def test_params_round_trip_and_override(images, tmp_path):
+    folder, arrays = images
+    pfile = save_parameters(tmp_path / "p.json", "threshold_label",
+                            {"threshold": "li", "smooth_sigma": 2.0, "opening": 3})
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(folder / "a.tif"), "--params", str(pfile),
+                 "--opening", "5", "--out", str(out), "--quiet"]) == 0
+    expected = threshold_label(arrays["a"], "li", smooth_sigma=2.0, opening=5)
+    np.testing.assert_array_equal(_read_labels(out / "a_labels.tif"), expected)
+
+
+def test_bad_file_does_not_stop_the_batch(images, tmp_path, capsys):
+    folder, _ = images
+    (folder / "broken.tif").write_bytes(b"this is not an image")
+    tifffile.imwrite(folder / "flat.tif", np.full((50, 50), 7, np.uint8))
+    out = tmp_path / "out"
+    code = main(["threshold-label", str(folder), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "2 input(s) failed" in err
+    assert "broken.tif" in err and "flat.tif" in err and "constant" in err
+    assert "Traceback" not in err
+    assert len(list(out.glob("*_labels.tif"))) == 3  # the good ones were still done
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["threshold-label", "does-not-exist.tif"], "input not found"),
+        (["threshold-label", "nothing-*.tif"], "no files match"),
+        (["threshold-label", "{img}", "--opening", "-2"], "opening must be a whole number"),
+        (["threshold-label", "{img}", "--threshold", "foo"], "unknown threshold method"),
+        (["threshold-label", "{img}", "--params", "missing.json"], "not found"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(images, tmp_path, capsys, monkeypatch, argv, message):
+    folder, _ = images
+    monkeypatch.chdir(tmp_path)
+    argv = [a.replace("{img}", str(folder / "a.tif")) for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and err[0].startswith("tessella")
+
+
+def test_argparse_errors_return_instead_of_exiting(capsys):
+    assert main(["threshold-label", "x.tif", "--connectivity", "two"]) == 2
+    assert "invalid int value" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert main([]) == 2
+
+
+def test_chunked_and_zarr_give_the_in_memory_labels(images, tmp_path):
+    pytest.importorskip("dask.array")
+    zarr = pytest.importorskip("zarr")
+    folder, arrays = images
+    z = zarr.open_array(str(tmp_path / "m.zarr"), mode="w", shape=arrays["a"].shape,
+                        chunks=(64, 64), dtype=np.uint8)
+    z[:] = arrays["a"]
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(tmp_path / "m.zarr"), str(folder / "b.tiff"),
+                 "--chunked", "--chunks", "64", "--out", str(out), "--quiet", *OPTIONS]) == 0
+    for stem in ("m", "b"):
+        got = _read_labels(out / f"{stem}_labels.tif")
+        source = arrays["a" if stem == "m" else "b"]
+        expected = threshold_label(source, **KWARGS)
+        np.testing.assert_array_equal(got, expected)
+        table = pd.read_csv(out / f"{stem}_objects.csv")
+        np.testing.assert_allclose(
+            table[["com_row", "com_col", "area", "mean"]],
+            measure_objects(expected, source)[["com_row", "com_col", "area", "mean"]])
+
+
+def test_lattice_writes_voronoi_map_and_edges(images, tmp_path):
+    folder, arrays = images
+    out = tmp_path / "out"
+    assert main(["lattice", str(folder / "c.png"), "--out", str(out), "--quiet",
+                 "--pixel-size", "0.5", "--unit", "um"]) == 0
+    table = measure_objects(threshold_label(arrays["c"]), arrays["c"])
+    expected = lattice(table[["com_row", "com_col"]].to_numpy(), arrays["c"].shape)
+    np.testing.assert_array_equal(_read_labels(out / "c_voronoi.tif"), expected.voronoi_labels)
+    edges = pd.read_csv(out / "c_edges.csv")
+    np.testing.assert_array_equal(edges[["point_a", "point_b"]].to_numpy(), expected.edges)
+    np.testing.assert_allclose(edges["length"], expected.edge_lengths)
+    points = pd.read_csv(out / "c_points.csv")
+    np.testing.assert_allclose(points["cell_area"], expected.cell_areas)
+    np.testing.assert_allclose(points["com_row_um"], points["com_row"] * 0.5)
+
+
+def test_same_names_in_different_folders_are_not_overwritten(tmp_path):
+    for sub, seed in (("x", 1), ("y", 2)):
+        (tmp_path / sub).mkdir()
+        tifffile.imwrite(tmp_path / sub / "img.tif", _blobs(seed))
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(tmp_path / "*" / "img.tif"), "--out", str(out),
+                 "--quiet"]) == 0
+    assert sorted(p.name for p in out.glob("*.tif")) == ["img-2_labels.tif", "img_labels.tif"]
+
+
+# --------------------------------------------------------------------------------------
+# parameters files
+
+
+def test_parameters_file_format(tmp_path):
+    path = save_parameters(tmp_path / "p.json", "threshold_label",
+                           {"threshold": 0.25, "connectivity": 2, "exclude_border": True})
+    doc = json.loads(path.read_text())
+    assert doc["operation"] == "threshold_label"
+    assert doc["parameters"] == {"threshold": 0.25, "connectivity": 2, "exclude_border": True}
+    assert "napari-tessella" in doc
+    assert load_parameters(path) == ("threshold_label", doc["parameters"])
+
+
+def test_operation_defaults_follow_the_signature():
+    defaults = operation_defaults("threshold_label")
+    assert "image" not in defaults
+    assert defaults["threshold"] == "otsu" and defaults["opening"] == 0
+    assert operation_defaults("lattice") == {**defaults, "centre": "com"}
+    assert "threshold_label" in OPERATIONS
+
+
+@pytest.mark.parametrize(
+    ("operation", "params", "error", "match"),
+    [
+        ("threshold", {}, ValueError, "unknown operation 'threshold'"),
+        ("threshold_label", {"sigma": 1}, ValueError, "unknown parameter.*'sigma'.*valid names"),
+        ("threshold_label", {"opening": "big"}, TypeError, "opening must be a whole number"),
+        ("threshold_label", {"opening": 2.5}, TypeError, "opening must be a whole number"),
+        ("threshold_label", {"exclude_border": 1}, TypeError, "true or false"),
+        ("threshold_label", {"smooth_sigma": "1"}, TypeError, "must be a number"),
+        ("threshold_label", {"threshold": [1]}, TypeError, "name or a number"),
+        ("threshold_label", ["threshold"], TypeError, "mapping"),
+    ],
+)
+def test_save_parameters_rejects(tmp_path, operation, params, error, match):
+    with pytest.raises(error, match=match):
+        save_parameters(tmp_path / "p.json", operation, params)
+    assert not (tmp_path / "p.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("{not json", "not a valid JSON"),
+        ('{"operation": "threshold_label"}', "not a napari-tessella parameters file"),
+        ('{"napari-tessella": "0.1.0", "parameters": {}}', "no 'operation'"),
+        ('{"napari-tessella": "0.1.0", "operation": "blur", "parameters": {}}',
+         "unknown operation"),
+        ('{"napari-tessella": "0.1.0", "operation": "lattice", "parameters": {"x": 1}}',
+         "unknown parameter"),
+    ],
+)
+def test_load_parameters_rejects(tmp_path, text, match):
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        load_parameters(path)
+
+
+def test_lattice_accepts_threshold_label_parameters(images, tmp_path):
+    folder, arrays = images
+    pfile = save_parameters(tmp_path / "p.json", "threshold_label", {"smooth_sigma": 1.0})
+    out = tmp_path / "out"
+    assert main(["lattice", str(folder / "a.tif"), "--params", str(pfile), "--out", str(out),
+                 "--quiet", "--centre", "centroid"]) == 0
+    table = measure_objects(threshold_label(arrays["a"], smooth_sigma=1.0), arrays["a"])
+    points = pd.read_csv(out / "a_points.csv")
+    np.testing.assert_allclose(points["centroid_row"], table["centroid_row"])
+    wrong = save_parameters(tmp_path / "w.json", "threshold_label", {})
+    doc = json.loads(wrong.read_text())
+    doc["operation"] = "seeded_watershed"
+    wrong.write_text(json.dumps(doc))
+    assert main(["lattice", str(folder / "a.tif"), "--params", str(wrong), "--quiet"]) == 2
+
+
+def test_scheduler_address(images, tmp_path, monkeypatch, capsys):
+    distributed = pytest.importorskip("distributed")
+    from napari_tessella import chunked
+
+    folder, arrays = images
+    out = tmp_path / "out"
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        try:
+            code = main(["threshold-label", str(folder / "a.tif"), "--out", str(out),
+                         "--quiet", "--chunks", "64", "--scheduler", cluster.scheduler_address])
+        finally:
+            for client in chunked._CLIENTS.values():
+                client.close()
+            chunked._CLIENTS.clear()
+    assert code == 0, capsys.readouterr().err
+    np.testing.assert_array_equal(_read_labels(out / "a_labels.tif"), threshold_label(arrays["a"]))
+
+    monkeypatch.setattr(chunked, "CONNECT_TIMEOUT", "1s")
+    code = main(["threshold-label", str(folder / "a.tif"), "--scheduler", "tcp://127.0.0.1:9"])
+    assert code == 2
+    assert "cannot connect" in capsys.readouterr().err
+
+
+def test_large_images_go_chunked_to_zarr(images, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("dask.array")
+    zarr = pytest.importorskip("zarr")
+    from napari_tessella import cli
+
+    monkeypatch.setattr(cli, "CHUNKED_PIXELS", 10_000)  # "large" = above 100 x 100
+    folder, arrays = images
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(folder / "a.tif"), "--chunks", "64", "--out", str(out),
+                 "--quiet", *OPTIONS]) == 0
+    got = np.asarray(zarr.open_array(out / "a_labels.zarr", mode="r"))
+    expected = threshold_label(arrays["a"], **KWARGS)
+    np.testing.assert_array_equal(got, expected)
+    table = pd.read_csv(out / "a_objects.csv")
+    np.testing.assert_allclose(table[["com_row", "area"]],
+                               measure_objects(expected, arrays["a"])[["com_row", "area"]])
+
+    assert main(["lattice", str(folder / "b.tiff"), "--out", str(out), "--quiet"]) == 0
+    assert "Voronoi pixel map skipped" in capsys.readouterr().err
+    assert (out / "b_edges.csv").exists() and not (out / "b_voronoi.tif").exists()

@@ -82,3 +82,18 @@ def test_sample_data(make_napari_viewer, key, layer_types, _offline_data_cache):
     viewer.open_sample("napari-tessella", key)
     assert [layer._type_string for layer in viewer.layers] == layer_types
     assert np.ptp(viewer.layers[0].data) > 0
+
+
+def test_demo_docks_widgets_and_runs_recipe(make_napari_viewer):
+    from napari_tessella.__main__ import demo
+
+    viewer = demo("lattice", run=True, viewer=make_napari_viewer())
+    assert set(viewer.window.dock_widgets) >= {
+        f"{name} (napari-tessella)" for name in WIDGETS}
+    names = [layer.name for layer in viewer.layers]
+    assert names[:2] == ["synthetic lattice", "true columns"]
+    assert "synthetic lattice centers Delaunay" in names
+    truth = viewer.layers["true columns"].data
+    found = viewer.layers["synthetic lattice centers"].data
+    # the default (Otsu) threshold finds the bright columns of the generated lattice
+    assert len(found) >= 0.9 * (truth.shape[0] / 2)

@@ -10,11 +10,12 @@ import argparse
 import sys
 
 
-def demo(image: str = "lattice", run: bool = False):
-    """Start a viewer with the three widgets docked and a sample image; return the viewer."""
+def demo(image: str = "lattice", run: bool = False, viewer=None):
+    """Dock the three widgets in a viewer (a new one by default) and open a sample image."""
     import napari
 
-    viewer = napari.Viewer(title="napari-tessella")
+    if viewer is None:
+        viewer = napari.Viewer(title="napari-tessella")
     sample = {"lattice": "synthetic_lattice", "nuclei": "synthetic_nuclei",
               "stem": "nbw_stem", "u2os": "u2os"}[image]
     viewer.open_sample("napari-tessella", sample)

@@ -530,6 +530,7 @@ class SeededWatershedWidget(_CoreWidget):
     """Nuclei: smoothing → threshold → seeds → watershed → territories."""
 
     _progress_text = "Watershed"
+    _operation = "seeded_watershed"
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image, Labels, Points
@@ -557,6 +558,22 @@ class SeededWatershedWidget(_CoreWidget):
         self.label = "Seeded watershed"
         self.seeds.value = None
         self.estimate.changed.connect(self._estimate)
+
+    def parameters(self) -> dict:
+        layer = self.image.value
+        pixel = float(layer.scale[-1]) if layer is not None else 1.0
+        diameter = self.object_diameter.value / pixel if self.object_diameter.value else None
+        return {"object_diameter": diameter, "landscape": self.landscape.value,
+                "exclude_border": self.exclude_border.value}
+
+    def set_parameters(self, params: dict) -> None:
+        layer = self.image.value
+        pixel = float(layer.scale[-1]) if layer is not None else 1.0
+        if "object_diameter" in params:
+            self.object_diameter.value = (params["object_diameter"] or 0.0) * pixel
+        for name in ("landscape", "exclude_border"):
+            if name in params:
+                getattr(self, name).value = params[name]
 
     def _estimate(self, *_):
         from .nuclei import estimate_object_diameter
@@ -596,14 +613,11 @@ class SeededWatershedWidget(_CoreWidget):
                 seeds = _points_in_pixels(seeds_layer, layer)
                 if len(seeds) == 0:
                     raise ValueError(f"the seeds layer {seeds_layer.name!r} has no points.")
-        diameter = self.object_diameter.value or None
-        if diameter is not None:
-            diameter = diameter / float(geo["scale"][-1])  # layer units -> pixels
-        kwargs = {"landscape": self.landscape.value, "exclude_border": self.exclude_border.value}
+        kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
 
         def job():
-            result = seeded_watershed(image, object_diameter=diameter, seeds=seeds, **kwargs)
+            result = seeded_watershed(image, seeds=seeds, **kwargs)
             n = int(len(np.unique(result.labels)) - 1)
             outputs = [
                 ("territories", (result.territories, {
@@ -727,7 +741,12 @@ class LatticeWidget(_CoreWidget):
         self._pick_defaults()
 
     def _refresh_choices(self, event=None):
+        from napari.layers import Points
+
         super()._refresh_choices(event)
+        new = getattr(event, "value", None) if getattr(event, "type", "") == "inserted" else None
+        if isinstance(new, Points) and new not in self._outputs.values():
+            self.points.value = new  # the centres another widget just made
         self._pick_defaults()
 
     def _pick_defaults(self):

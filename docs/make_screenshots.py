@@ -75,7 +75,8 @@ def main() -> int:
     viewer.layers["NbW-STEM centers Voronoi map"].visible = False
     _save(viewer, "overview.png")
     viewer.layers["NbW-STEM centers Voronoi"].visible = False
-    viewer.camera.zoom *= 3
+    camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
+    camera.zoom *= 3
     _save(viewer, "delaunay_zoom.png", canvas_only=True)
     viewer.close()
 

@@ -13,10 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the repository; NAPARI_TESSELLA_SHARED_DATA points elsewhere
+SHARED_DATA = Path(
+    os.environ.get("NAPARI_TESSELLA_SHARED_DATA")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 U2OS = SHARED_DATA / "coelho2009_u2os"
 
 
+# A data fixture must come before make_napari_viewer in a test's arguments: a skip while
+# setting up fixtures after the viewer breaks napari's fixture teardown.
 def _need(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"shared test data not found at {path} (expected ../shared/data beside the "

@@ -51,7 +51,7 @@ def test_dock_through_manifest(make_napari_viewer, name):
     assert dock is not None
 
 
-def test_full_recipe_through_manifest(make_napari_viewer, stem_image):
+def test_full_recipe_through_manifest(stem_image, make_napari_viewer):
     viewer = make_napari_viewer()
     viewer.add_image(stem_image, name="NbW")
     _, thresh = viewer.window.add_plugin_dock_widget("napari-tessella", "Threshold & label")

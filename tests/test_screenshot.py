@@ -13,7 +13,7 @@ def colourful(shot: np.ndarray) -> np.ndarray:
     return (rgb.max(axis=-1) - rgb.min(axis=-1)) > 60
 
 
-def test_outputs_are_drawn(make_napari_viewer, stem_image):
+def test_outputs_are_drawn(stem_image, make_napari_viewer):
     viewer = make_napari_viewer(show=True)
     image = viewer.add_image(stem_image, name="NbW", colormap="gray")
     before = viewer.screenshot(canvas_only=True, flash=False)

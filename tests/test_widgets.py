@@ -31,7 +31,7 @@ def run_stem_threshold(viewer, stem_image):
     return image, widget, widget()
 
 
-def test_threshold_label_reproduces_recipe(viewer, stem_image):
+def test_threshold_label_reproduces_recipe(stem_image, viewer):
     original = stem_image.copy()
     image, widget, written = run_stem_threshold(viewer, stem_image)
     assert layer_names(viewer) == ["NbW", "NbW labels", "NbW centers"]
@@ -48,7 +48,7 @@ def test_threshold_label_reproduces_recipe(viewer, stem_image):
     assert len(written) == 2
 
 
-def test_rerun_updates_outputs_in_place(viewer, stem_image):
+def test_rerun_updates_outputs_in_place(stem_image, viewer):
     _, widget, _ = run_stem_threshold(viewer, stem_image)
     labels, points = viewer.layers["NbW labels"], viewer.layers["NbW centers"]
     widget.opening.value = 0
@@ -62,7 +62,7 @@ def test_rerun_updates_outputs_in_place(viewer, stem_image):
     assert layer_names(viewer) == ["NbW", "NbW labels", "NbW centers"]
 
 
-def test_method_dropdown_sets_slider(viewer, stem_image):
+def test_method_dropdown_sets_slider(stem_image, viewer):
     from skimage.filters import threshold_li, threshold_otsu
 
     image = viewer.add_image(stem_image, name="NbW")
@@ -106,7 +106,7 @@ def test_nothing_above_threshold_is_reported(viewer):
     assert "0 objects" in widget._status.value
 
 
-def test_rgb_and_stack_inputs(viewer, stem_image):
+def test_rgb_and_stack_inputs(stem_image, viewer):
     rgb = np.stack([stem_image] * 3, axis=-1)
     viewer.add_image(rgb, name="rgb", rgb=True)
     widget = ThresholdLabelWidget(viewer)
@@ -127,7 +127,7 @@ def test_rgb_and_stack_inputs(viewer, stem_image):
     assert viewer.layers["stack labels"].data.max() == 1376
 
 
-def test_lattice_widget_on_centres(viewer, stem_image):
+def test_lattice_widget_on_centres(stem_image, viewer):
     image, _, _ = run_stem_threshold(viewer, stem_image)
     widget = LatticeWidget(viewer)
     assert widget.points.value is viewer.layers["NbW centers"]
@@ -171,7 +171,7 @@ def test_lattice_widget_from_labels(viewer):
     assert set(np.unique(vmap)) == {1, 2, 3, 4, 5}
 
 
-def test_seeded_watershed_widget_u2os(viewer, u2os_pair):
+def test_seeded_watershed_widget_u2os(u2os_pair, viewer):
     image, _ = u2os_pair
     layer = viewer.add_image(image, name="U2OS")
     widget = SeededWatershedWidget(viewer)
@@ -205,7 +205,7 @@ def test_seeded_watershed_with_user_points(viewer):
     np.testing.assert_allclose(viewer.layers["syn nuclei"].scale, (2, 2))
 
 
-def test_run_button_works_off_the_ui_thread(viewer, stem_image, qtbot):
+def test_run_button_works_off_the_ui_thread(stem_image, viewer, qtbot):
     image = viewer.add_image(stem_image, name="NbW")
     widget = ThresholdLabelWidget(viewer)
     widget.live_preview.value = False
@@ -227,7 +227,7 @@ def test_errors_in_thread_become_notifications(viewer, qtbot):
     assert layer_names(viewer) == ["line"]
 
 
-def test_export_writes_tiff_and_csv(viewer, stem_image, tmp_path):
+def test_export_writes_tiff_and_csv(stem_image, viewer, tmp_path):
     import pandas as pd
     import tifffile
 
@@ -285,7 +285,7 @@ def test_large_lattice_is_drawn_as_vectors(viewer):
     assert viewer.layers["big Voronoi map"] is map_layer
 
 
-def test_parameters_round_trip_with_command_line_format(viewer, stem_image, tmp_path):
+def test_parameters_round_trip_with_command_line_format(stem_image, viewer, tmp_path):
     from napari_tessella.params import load_parameters
 
     viewer.add_image(stem_image, name="NbW")

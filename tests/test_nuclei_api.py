@@ -1,0 +1,94 @@
+"""seeded_watershed: the contract the widgets and the command line rely on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_tessella import estimate_object_diameter, seeded_watershed
+from napari_tessella.synthetic import synthetic_nuclei
+
+
+@pytest.fixture(scope="module")
+def nuclei():
+    # all clearly above background: recovering very dim nuclei is tested on its own
+    return synthetic_nuclei((384, 384), n_nuclei=30, diameter=30, brightness_range=(0.5, 1.0),
+                            seed=3)
+
+
+@pytest.mark.parametrize("diameter", [15, 30, 60])
+def test_diameter_estimate_on_known_sizes(diameter):
+    n = int(24 * (30 / diameter) ** 2)
+    nuc = synthetic_nuclei((512, 512), n_nuclei=n, diameter=diameter, seed=1)
+    assert estimate_object_diameter(nuc.image) == pytest.approx(diameter, rel=0.2)
+
+
+def test_territories_cover_plane_and_contain_nuclei(nuclei):
+    result = seeded_watershed(nuclei.image)
+    assert result.labels.dtype == np.int32 and result.territories.dtype == np.int32
+    assert result.territories.min() > 0
+    inside = result.labels > 0
+    np.testing.assert_array_equal(result.territories[inside], result.labels[inside])
+    assert set(np.unique(result.territories)) == set(np.unique(result.labels[inside]))
+    # about one object per true nucleus
+    assert abs(int(result.labels.max()) - int(nuclei.labels.max())) <= 3
+
+
+def test_one_object_per_seed_point(nuclei):
+    seeds = nuclei.centers[:10]
+    result = seeded_watershed(nuclei.image, seeds=seeds)
+    assert result.labels.max() == 10
+    for i, (r, c) in enumerate(np.rint(seeds).astype(int), start=1):
+        assert result.labels[r, c] > 0
+    assert len(result.seeds) == 10
+
+
+def test_seed_label_image(nuclei):
+    markers = np.zeros(nuclei.image.shape, np.int32)
+    for i, (r, c) in enumerate(np.rint(nuclei.centers[:5]).astype(int), start=1):
+        markers[r - 1:r + 2, c - 1:c + 2] = i
+    result = seeded_watershed(nuclei.image, seeds=markers)
+    assert result.labels.max() == 5
+
+
+def test_seeds_outside_are_ignored(nuclei):
+    seeds = np.vstack([nuclei.centers[:3], [[-50, 10], [10, 5000]]])
+    assert seeded_watershed(nuclei.image, seeds=seeds).labels.max() == 3
+
+
+def test_exclude_border(nuclei):
+    result = seeded_watershed(nuclei.image, exclude_border=True)
+    lab = result.labels
+    assert np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]).max() == 0
+    assert sorted(np.unique(lab))[1:] == list(range(1, lab.max() + 1))
+
+
+def test_tutorial_recipe_runs(u2os_pair):
+    image, _ = u2os_pair
+    result = seeded_watershed(image, sigma=16, seeds="regional_maxima", landscape="distance",
+                              threshold="otsu")
+    assert result.sigma == 16
+    assert result.labels.max() > 10 and result.territories.min() > 0
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_dtypes(nuclei, dtype):
+    img = nuclei.image - nuclei.image.min()
+    img = (img / img.max() * (255 if dtype == np.uint8 else 1000)).astype(dtype)
+    result = seeded_watershed(img, object_diameter=30)
+    assert abs(int(result.labels.max()) - int(nuclei.labels.max())) <= 3
+
+
+@pytest.mark.parametrize(
+    ("image", "kwargs", "match"),
+    [
+        (np.ones((50, 50)), {}, "constant"),
+        (np.zeros((2, 50, 50)), {}, "2-D"),
+        (np.random.default_rng(0).random((50, 50)), {"landscape": "valley"}, "landscape"),
+        (np.random.default_rng(0).random((50, 50)), {"object_diameter": -3}, "object_diameter"),
+        (np.random.default_rng(0).random((50, 50)), {"seeds": "magic"}, "seeds"),
+    ],
+)
+def test_bad_input(image, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        seeded_watershed(image, **kwargs)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-WIDGETS = ["Threshold & label", "Seeded watershed", "Lattice & Voronoi"]
+WIDGETS = ["Threshold & label", "Seeded watershed", "Lattice & Voronoi", "Find atoms"]
 
 
 def test_manifest_is_valid_and_lists_widgets():
@@ -24,7 +24,8 @@ def test_manifest_is_valid_and_lists_widgets():
     menus = manifest.contributions.menus
     assert {m.command for m in menus["napari/layers/segment"]} == {
         "napari-tessella.threshold_label", "napari-tessella.seeded_watershed"}
-    assert [m.command for m in menus["napari/layers/measure"]] == ["napari-tessella.lattice"]
+    assert [m.command for m in menus["napari/layers/measure"]] == [
+        "napari-tessella.lattice", "napari-tessella.find_atoms"]
 
 
 def test_top_level_manifest_is_the_packaged_one():
@@ -89,7 +90,7 @@ def test_demo_docks_widgets_and_runs_recipe(make_napari_viewer):
 
     viewer = demo("lattice", run=True, viewer=make_napari_viewer())
     assert set(viewer.window.dock_widgets) >= {
-        f"{name} (napari-tessella)" for name in WIDGETS}
+        f"{name} (napari-tessella)" for name in WIDGETS[:3]}
     names = [layer.name for layer in viewer.layers]
     assert names[:2] == ["synthetic lattice", "true columns"]
     assert "synthetic lattice centers Delaunay" in names

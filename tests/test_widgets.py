@@ -315,3 +315,24 @@ def threshold_label_count(image, value, opening, connectivity):
     from napari_tessella import threshold_label
 
     return threshold_label(image, value, opening=opening, connectivity=connectivity).max()
+
+
+def test_find_atoms_widget_on_synthetic_lattice(viewer):
+    from scipy.spatial import cKDTree
+
+    from napari_tessella._widgets import FindAtomsWidget
+    from napari_tessella.synthetic import synthetic_lattice
+
+    lat = synthetic_lattice((128, 128), spacing=8, seed=2)
+    layer = viewer.add_image(lat.image, name="lattice", scale=(0.02, 0.02), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget()
+    points = viewer.layers["lattice columns"]
+    assert len(points.data) == len(lat.positions)
+    d, _ = cKDTree(lat.positions).query(points.data)
+    assert d.max() < 0.5
+    assert {"intensity", "amplitude", "sigma", "nn_distance", "coordination"} <= set(
+        points.features)
+    np.testing.assert_allclose(points.scale, (0.02, 0.02))
+    assert "0.16 nm" in widget._status.value  # 8 px spacing in the layer's units

@@ -81,7 +81,8 @@ def main(argv=None) -> int:
         for layer in list(viewer.layers)[2:]:
             viewer.layers.remove(layer)
     if len(times) == 2:
-        print(f"ratio shapes / vectors: {times['shapes (editable)'] / times['vectors (fast)']:.1f}x")
+        ratio = times["shapes (editable)"] / times["vectors (fast)"]
+        print(f"ratio shapes / vectors: {ratio:.1f}x")
     target = times["vectors (fast)"]
     print(f"target <= 1 s for all lattice layers: {'met' if target <= 1 else 'NOT met'} "
           f"({target:.2f} s; core lattice() adds {t_core:.2f} s, off the UI thread)")

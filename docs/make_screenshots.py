@@ -24,7 +24,8 @@ def _prefill_cache():
     """Use the shared copies instead of downloading, when they are there."""
     if not SHARED.exists() or os.environ.get("NAPARI_TESSELLA_DATA"):
         return
-    cache = Path(os.environ.setdefault("NAPARI_TESSELLA_DATA", str(OUT.parent / "_build" / "data")))
+    default = str(OUT.parent / "_build" / "data")
+    cache = Path(os.environ.setdefault("NAPARI_TESSELLA_DATA", default))
     cache.mkdir(parents=True, exist_ok=True)
     for src, name in [(SHARED / "NbW-STEM.png", "NbW-STEM.png"),
                       (SHARED / "coelho2009_u2os" / "images" / "dna-0.png", "dna-0.png")]:
@@ -39,7 +40,7 @@ def _viewer_with_widgets(sample: str):
     viewer.window._qt_window.resize(1600, 1000)
     viewer.open_sample("napari-tessella", sample)
     widgets = {}
-    for name in ("Threshold & label", "Seeded watershed", "Lattice & Voronoi"):
+    for name in ("Threshold & label", "Seeded watershed", "Lattice & Voronoi", "Find atoms"):
         _dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name)
     return viewer, widgets
 
@@ -78,6 +79,19 @@ def main() -> int:
     camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
     camera.zoom *= 3
     _save(viewer, "delaunay_zoom.png", canvas_only=True)
+    viewer.close()
+
+    # 1b. the same micrograph with Find atoms: columns and channels, sub-pixel
+    viewer, w = _viewer_with_widgets("nbw_stem")
+    fa = w["Find atoms"]
+    fa.image.value = viewer.layers["NbW-STEM"]
+    fa()
+    fa.dark.value = True
+    fa._outputs.clear()  # keep the columns layer, add the channels beside it
+    fa()
+    camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
+    camera.zoom *= 2.5
+    _save(viewer, "find_atoms.png")
     viewer.close()
 
     # 2. nuclei: seeded watershed with the defaults

@@ -38,7 +38,7 @@ def test_one_object_per_seed_point(nuclei):
     seeds = nuclei.centers[:10]
     result = seeded_watershed(nuclei.image, seeds=seeds)
     assert result.labels.max() == 10
-    for i, (r, c) in enumerate(np.rint(seeds).astype(int), start=1):
+    for _i, (r, c) in enumerate(np.rint(seeds).astype(int), start=1):
         assert result.labels[r, c] > 0
     assert len(result.seeds) == 10
 

@@ -336,3 +336,23 @@ def test_find_atoms_widget_on_synthetic_lattice(viewer):
         points.features)
     np.testing.assert_allclose(points.scale, (0.02, 0.02))
     assert "0.16 nm" in widget._status.value  # 8 px spacing in the layer's units
+
+
+def test_structural_model_on_stem(stem_image, viewer):
+    from napari_tessella._widgets import FindAtomsWidget
+
+    layer = viewer.add_image(stem_image, name="NbW")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget.refine.value = "com"
+    widget.model.value = True
+    widget()
+    columns, chambers = viewer.layers["NbW columns"], viewer.layers["NbW chambers"]
+    assert len(columns.data) > 1300 and len(chambers.data) > 1000
+    assert {"cell_intensity", "sublattice", "cell_area"} <= set(columns.features)
+    model = viewer.layers["NbW structural model"].data
+    assert model.shape == stem_image.shape
+    assert model.max() == len(columns.data) + len(chambers.data)
+    bonds = viewer.layers["NbW column–channel bonds"]
+    assert len(bonds.data) > len(chambers.data)  # every channel is bonded to its columns
+    assert "column–channel bonds" in widget._status.value

@@ -82,7 +82,9 @@ def as_points(points, *, name: str = "points", min_points: int = 0) -> np.ndarra
     if arr.ndim == 1 and arr.size == 0:
         arr = arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] < 2:
-        raise ValueError(f"{name} must be an (N, 2) array of (row, column); got shape {arr.shape}.")
+        raise ValueError(
+            f"{name} must be an (N, 2) array of (row, column); got shape {arr.shape}."
+        )
     if arr.shape[1] > 2:
         # napari points in an nD viewer: the last two axes are the displayed plane
         arr = arr[:, -2:]

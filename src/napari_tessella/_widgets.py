@@ -63,7 +63,7 @@ def _plane(layer, viewer) -> np.ndarray:
         point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
         index = []
         for axis in range(lead):
-            pos = 0 if point is None else int(round(float(point[axis])))
+            pos = 0 if point is None else round(float(point[axis]))
             index.append(min(max(pos, 0), data.shape[axis] - 1))
         data = data[tuple(index)]
     arr = np.asarray(data)
@@ -545,7 +545,7 @@ class SeededWatershedWidget(_CoreWidget):
         )
         self.object_diameter = FloatSpinBox(
             label="object diameter", min=0.0, max=1e6, step=1.0, value=0.0,
-            tooltip="Typical nucleus diameter in the layer's units; 0 = estimate it from the image.",
+            tooltip="Typical nucleus diameter in the layer's units; 0 = estimate it.",
         )
         self.landscape = ComboBox(label="landscape", choices=["distance", "intensity"],
                                   value="distance")
@@ -814,7 +814,12 @@ class FindAtomsWidget(_CoreWidget):
                                tooltip="gaussian: 2-D Gaussian fit of every column at once; "
                                        "com: centre of mass; none: the pixel maximum.")
         self.dark = CheckBox(text="dark columns (channels / chambers)", value=False)
-        super().__init__(napari_viewer, [self.image, self.separation, self.refine, self.dark])
+        self.model = CheckBox(
+            text="structural model (columns + channels)", value=False,
+            tooltip="Find bright columns and dark channels separately and merge their "
+                    "Voronoi diagrams into one model, with the column–channel bonds.")
+        super().__init__(napari_viewer,
+                         [self.image, self.separation, self.refine, self.dark, self.model])
         self.label = "Find atoms"
 
     def parameters(self) -> dict:
@@ -836,7 +841,8 @@ class FindAtomsWidget(_CoreWidget):
 
     def _prepare(self):
         from .atoms import find_atoms
-        from .lattice_analysis import lattice_table
+        from .lattice import lattice
+        from .lattice_analysis import lattice_table, structural_model
 
         layer = self.image.value
         if layer is None:
@@ -846,21 +852,48 @@ class FindAtomsWidget(_CoreWidget):
         unit = _unit(layer)
         params = self.parameters()
         name = layer.name
-        kind = "chambers" if params["dark"] else "columns"
+        model = self.model.value
+        kinds = ["columns", "chambers"] if model else [
+            "chambers" if params["dark"] else "columns"]
+
+        def points_output(kind, result, vmap):
+            table = result.table.copy()
+            if len(result.positions) >= 3:
+                features = lattice_table(result.positions, image, voronoi_labels=vmap)
+                table = pd.concat([table, features], axis=1)
+                table["nn_distance_scaled"] = table["nn_distance"] * geo["scale"][0]
+            return (kind, (result.positions, {
+                "name": f"{name} {kind}", "features": table, "size": result.separation / 3,
+                "face_color": "#00e5ff" if kind == "chambers" else "#ff2e88",
+                "border_width": 0, **geo}, "points"))
 
         def job():
-            result = find_atoms(image, **params)
-            n = len(result.positions)
-            table = result.table.copy()
-            if n >= 3:
-                table = pd.concat([table, lattice_table(result.positions)], axis=1)
-                table["nn_distance_scaled"] = table["nn_distance"] * geo["scale"][0]
-            outputs = [(kind, (result.positions, {
-                "name": f"{name} {kind}", "features": table, "size": result.separation / 3,
-                "face_color": "#00e5ff" if params["dark"] else "#ff2e88",
-                "border_width": 0, **geo}, "points"))]
-            message = (f"{n} {kind} in {name!r}; spacing "
-                       f"{result.separation * geo['scale'][0]:.3g}{unit}")
+            found = {k: find_atoms(image, **{**params, "dark": k == "chambers"}) for k in kinds}
+            outputs = []
+            for kind, result in found.items():
+                vmap = (lattice(result.positions, image.shape[:2]).voronoi_labels
+                        if len(result.positions) >= 3 else None)
+                outputs.append(points_output(kind, result, vmap))
+            parts = [f"{len(r.positions)} {k}" for k, r in found.items()]
+            first = next(iter(found.values()))
+            if model:
+                sm = structural_model(found["columns"].positions, found["chambers"].positions,
+                                      image.shape[:2])
+                segments = sm.points[sm.bonds]
+                vectors = np.stack([segments[:, 0], segments[:, 1] - segments[:, 0]], axis=1)
+                outputs += [
+                    ("model", (sm.voronoi_labels, {
+                        "name": f"{name} structural model", "opacity": 0.35,
+                        "features": {"index": np.arange(len(sm.kind) + 1),
+                                     "kind": np.r_[["background"], sm.kind]}, **geo},
+                        "labels")),
+                    ("bonds", (vectors, {
+                        "name": f"{name} column–channel bonds", "vector_style": "line",
+                        "edge_color": "#ffd54f", "edge_width": 0.3, **geo}, "vectors")),
+                ]
+                parts.append(f"{len(sm.bonds)} column–channel bonds")
+            message = (f"{', '.join(parts)} in {name!r}; spacing "
+                       f"{first.separation * geo['scale'][0]:.3g}{unit}")
             return outputs, message
 
         return job

@@ -46,7 +46,9 @@ def compute_threshold(image, method="otsu") -> float:
     if isinstance(method, Real):
         return float(method)
     if not isinstance(method, str):
-        raise TypeError(f"threshold must be a method name or a number; got {type(method).__name__}.")
+        raise TypeError(
+            f"threshold must be a method name or a number; got {type(method).__name__}."
+        )
     name = method.strip().lower()
     if name not in THRESHOLD_METHODS:
         raise ValueError(

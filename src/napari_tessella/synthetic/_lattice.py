@@ -52,12 +52,15 @@ def synthetic_lattice(
     shape : (int, int)
         Image size.
     kind : {"square", "hexagonal"}
-        Lattice type; ``spacing`` is the nearest-neighbour distance.
+        Lattice type.
     spacing, sigma : float
-        Column spacing and Gaussian width in pixels.
+        Nearest-neighbour distance between columns (whatever the sublattices) and the
+        Gaussian width of a column, in pixels.
     sublattice_intensity : float, optional
-        Adds a second sublattice at the centres of the cells (square) or of the triangles
-        (hexagonal), with this peak height relative to the main one.
+        Adds a second sublattice with this peak height relative to the main one: at the
+        cell centres of a square lattice (a checkerboard, lattice constant spacing·√2) or
+        at half of the triangle centres of a hexagonal one (a honeycomb, lattice constant
+        spacing·√3).
     gaussian_noise : float
         Standard deviation of additive Gaussian noise, in units of the main peak.
     poisson : float, optional
@@ -79,11 +82,13 @@ def synthetic_lattice(
     rng = np.random.default_rng(seed)
     rows, cols = shape
     if kind == "square":
-        a1, a2 = np.array([spacing, 0.0]), np.array([0.0, spacing])
+        a = spacing * (np.sqrt(2) if sublattice_intensity else 1.0)
+        a1, a2 = np.array([a, 0.0]), np.array([0.0, a])
         basis = [np.zeros(2)] + ([(a1 + a2) / 2] if sublattice_intensity else [])
     else:
-        a1 = np.array([0.0, spacing])
-        a2 = np.array([spacing * np.sqrt(3) / 2, spacing / 2])
+        a = spacing * (np.sqrt(3) if sublattice_intensity else 1.0)
+        a1 = np.array([0.0, a])
+        a2 = np.array([a * np.sqrt(3) / 2, a / 2])
         basis = [np.zeros(2)] + ([(a1 + a2) / 3] if sublattice_intensity else [])
     n = int(max(rows, cols) / spacing * 2) + 4
     i, j = np.meshgrid(np.arange(-n, n), np.arange(-n, n), indexing="ij")
@@ -103,8 +108,8 @@ def synthetic_lattice(
     half = int(np.ceil(4 * sigma))
     offs = np.arange(-half, half + 1)
     for (r0, c0), h in zip(pos, peak, strict=True):
-        ri = int(round(r0)) + offs
-        ci = int(round(c0)) + offs
+        ri = round(r0) + offs
+        ci = round(c0) + offs
         ri, ci = ri[(ri >= 0) & (ri < rows)], ci[(ci >= 0) & (ci < cols)]
         g = np.exp(-((ri[:, None] - r0) ** 2 + (ci[None, :] - c0) ** 2) / (2 * sigma**2))
         image[np.ix_(ri, ci)] += h * g

@@ -1,0 +1,272 @@
+"""Measurements on a lattice of points: neighbours, bonds, basis vectors, cells, sublattices.
+
+All functions take (row, column) points in pixels (multiply lengths by the pixel size for
+physical units) and are vectorised over points: no Python loop over atoms or pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage as ndi
+from scipy.spatial import cKDTree
+
+from ._validation import as_float_image, as_label_image, as_points
+
+__all__ = [
+    "StructuralModel",
+    "basis_vectors",
+    "bonds",
+    "coordination_numbers",
+    "lattice_table",
+    "nearest_neighbor_distances",
+    "split_sublattices",
+    "structural_model",
+    "voronoi_cell_intensity",
+]
+
+
+def nearest_neighbor_distances(points, k: int = 1) -> np.ndarray:
+    """Distance from each point to its k nearest neighbours.
+
+    Parameters
+    ----------
+    points : (N, 2) array_like
+        (row, column) coordinates.
+    k : int
+        Number of neighbours.
+
+    Returns
+    -------
+    (N, k) ndarray of float64
+        Sorted distances (column 0 is the nearest neighbour).
+
+    Examples
+    --------
+    >>> nearest_neighbor_distances([[0, 0], [0, 3], [4, 0]])[:, 0].tolist()
+    [3.0, 3.0, 4.0]
+    """
+    pts = as_points(points, min_points=max(3, k + 1))
+    d, _ = cKDTree(pts).query(pts, k=k + 1)
+    return d[:, 1:]
+
+
+def coordination_numbers(points, *, tolerance: float = 0.25) -> np.ndarray:
+    """Number of neighbours in each point's first shell.
+
+    The shell is every neighbour closer than ``(1 + tolerance)`` times the median
+    nearest-neighbour distance of the whole lattice, so a point at a vacancy or an edge
+    has a lower number than the bulk (4 in a square lattice, 6 in a hexagonal one).
+    """
+    pts = as_points(points, min_points=2)
+    tree = cKDTree(pts)
+    d, _ = tree.query(pts, k=2)
+    shell = (1 + tolerance) * float(np.median(d[:, 1]))
+    counts = tree.query_ball_point(pts, r=shell, return_length=True)
+    return np.asarray(counts) - 1
+
+
+def basis_vectors(points, *, tolerance: float = 0.25) -> np.ndarray:
+    """Two primitive lattice vectors from the nearest-neighbour vectors.
+
+    Every vector from a point to a neighbour in its first shell is folded into a half
+    plane (v and -v are the same bond) and the folded vectors are clustered by angle; the
+    mean of the most populated direction is the first basis vector, the mean of the most
+    populated direction at least 30° away from it the second.
+
+    Returns
+    -------
+    (2, 2) ndarray of float64
+        Rows are the basis vectors (d_row, d_col) in pixels.
+
+    Raises
+    ------
+    ValueError
+        With fewer than 3 points or when the neighbours point in a single direction.
+    """
+    pts = as_points(points, min_points=3)
+    tree = cKDTree(pts)
+    d, _ = tree.query(pts, k=2)
+    shell = (1 + tolerance) * float(np.median(d[:, 1]))
+    pairs = tree.query_pairs(shell, output_type="ndarray")
+    v = pts[pairs[:, 1]] - pts[pairs[:, 0]]
+    flip = (v[:, 1] < 0) | ((v[:, 1] == 0) & (v[:, 0] < 0))
+    v[flip] *= -1
+    angle = np.degrees(np.arctan2(v[:, 0], v[:, 1]))  # in (-90, 90]
+    hist, edges = np.histogram(angle, bins=180, range=(-90, 90))
+    smooth = ndi.convolve1d(hist.astype(float), np.ones(5), mode="wrap")
+    first = int(np.argmax(smooth))
+    centres = (edges[:-1] + edges[1:]) / 2
+
+    def mean_near(a0):
+        diff = (angle - a0 + 90) % 180 - 90
+        sel = np.abs(diff) < 10
+        return v[sel].mean(axis=0)
+
+    a1 = centres[first]
+    sep = np.abs((centres - a1 + 90) % 180 - 90)
+    masked = np.where(sep >= 30, smooth, -1)
+    if masked.max() <= 0:
+        raise ValueError("all neighbours lie along one direction: not a 2-D lattice.")
+    a2 = centres[int(np.argmax(masked))]
+    return np.array([mean_near(a1), mean_near(a2)])
+
+
+def bonds(points, *, tolerance: float = 0.25) -> pd.DataFrame:
+    """First-shell bonds with their lengths and angles.
+
+    A bond joins two points closer than ``(1 + tolerance)`` times the median
+    nearest-neighbour distance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``start``, ``end`` (point indices), ``length`` (pixels) and ``angle``
+        (degrees in (-90, 90], measured from the column axis towards increasing rows; a
+        bond and its reverse have the same angle).
+    """
+    pts = as_points(points, min_points=3)
+    tree = cKDTree(pts)
+    d, _ = tree.query(pts, k=2)
+    shell = (1 + tolerance) * float(np.median(d[:, 1]))
+    pairs = tree.query_pairs(shell, output_type="ndarray")
+    v = pts[pairs[:, 1]] - pts[pairs[:, 0]]
+    angle = np.degrees(np.arctan2(v[:, 0], v[:, 1]))
+    angle = (angle + 90) % 180 - 90
+    angle[angle == -90] = 90
+    return pd.DataFrame({"start": pairs[:, 0], "end": pairs[:, 1],
+                         "length": np.hypot(v[:, 0], v[:, 1]), "angle": angle})
+
+
+def voronoi_cell_intensity(image, voronoi_labels) -> np.ndarray:
+    """Integrated image intensity of every Voronoi cell, in one pass over the pixels.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+        Intensity image.
+    voronoi_labels : (M, N) ndarray of int
+        Pixel Voronoi map, value ``i + 1`` for the cell of point ``i`` (as made by
+        :func:`napari_tessella.lattice`).
+
+    Returns
+    -------
+    (K,) ndarray of float64
+        Sum of the image over cell ``i + 1`` at index ``i``; K is the largest label.
+    """
+    img = as_float_image(image, allow_constant=True)
+    lab = as_label_image(voronoi_labels)
+    if lab.shape != img.shape:
+        raise ValueError(f"image {img.shape} and voronoi_labels {lab.shape} differ in shape.")
+    n = int(lab.max())
+    return np.bincount(lab.ravel(), weights=img.ravel().astype(np.float64), minlength=n + 1)[1:]
+
+
+def split_sublattices(values, n: int = 2) -> np.ndarray:
+    """Assign each point to a sublattice by a 1-D intensity value (e.g. cell intensity).
+
+    Two sublattices are split by an exact 1-D Otsu cut (the split of the sorted values
+    with the largest between-class variance, with no histogram binning, so few values
+    are split exactly); more with multi-Otsu thresholds. Sublattice 0 is the brightest.
+
+    Returns
+    -------
+    (N,) ndarray of int
+    """
+    vals = np.asarray(values, dtype=np.float64)
+    if vals.ndim != 1 or len(vals) < n:
+        raise ValueError(f"need a 1-D array of at least {n} values; got shape {vals.shape}.")
+    if np.ptp(vals) == 0:
+        return np.zeros(len(vals), dtype=np.int64)
+    if n == 2:
+        v = np.sort(vals)
+        k = np.arange(1, len(v))  # size of the lower class for each cut
+        csum = np.cumsum(v)[:-1]
+        m_lo, m_hi = csum / k, (v.sum() - csum) / (len(v) - k)
+        score = k * (len(v) - k) * (m_hi - m_lo) ** 2
+        score[v[1:] == v[:-1]] = -1  # a cut must fall between different values
+        i = int(np.argmax(score))
+        cut = (v[i] + v[i + 1]) / 2
+        return np.where(vals > cut, 0, 1)
+    from skimage.filters import threshold_multiotsu
+
+    cuts = list(threshold_multiotsu(vals, classes=n))
+    return (n - 1) - np.digitize(vals, cuts)
+
+
+def lattice_table(points, image=None, *, voronoi_labels=None, tolerance: float = 0.25):
+    """Per-point lattice features, ready to be a napari Points layer's ``features``.
+
+    Columns: ``nn_distance`` (to the nearest neighbour), ``coordination`` (first-shell
+    neighbours) and, with an image and a pixel Voronoi map, ``cell_area`` (pixels),
+    ``cell_intensity`` and ``sublattice`` (exact Otsu split of the cell intensity;
+    0 = brighter). Lengths are in pixels: multiply by the pixel size for physical units.
+    """
+    pts = as_points(points, min_points=3)
+    table = pd.DataFrame({
+        "nn_distance": nearest_neighbor_distances(pts)[:, 0],
+        "coordination": coordination_numbers(pts, tolerance=tolerance),
+    })
+    if image is not None and voronoi_labels is not None:
+        cells = voronoi_cell_intensity(image, voronoi_labels)
+        cells = np.pad(cells, (0, max(0, len(pts) - len(cells))))[: len(pts)]
+        lab = as_label_image(voronoi_labels)
+        area = np.bincount(lab.ravel(), minlength=len(pts) + 1)[1:len(pts) + 1]
+        table["cell_area"] = area.astype(np.float64)
+        table["cell_intensity"] = cells
+        table["sublattice"] = split_sublattices(cells)
+    return table
+
+
+@dataclass(frozen=True, repr=False)
+class StructuralModel:
+    """Atoms and channels ("chambers") in one model.
+
+    Attributes
+    ----------
+    points : (N, 2) ndarray of float64
+        Atoms first, then chambers.
+    kind : (N,) ndarray of str
+        ``"atom"`` or ``"chamber"`` per point.
+    voronoi_labels : (M, N) ndarray of int32
+        Merged pixel Voronoi map of all points (value ``i + 1`` for point ``i``): each pixel
+        belongs to the nearest atom or chamber.
+    bonds : (E, 2) ndarray of int
+        Delaunay edges of the merged points that join an atom to a chamber.
+    """
+
+    points: np.ndarray
+    kind: np.ndarray
+    voronoi_labels: np.ndarray
+    bonds: np.ndarray
+
+    def __repr__(self) -> str:
+        n_atoms = int((self.kind == "atom").sum())
+        return (f"StructuralModel({n_atoms} atoms, {len(self.kind) - n_atoms} chambers, "
+                f"{len(self.bonds)} atom-chamber bonds)")
+
+
+def structural_model(atoms, chambers, shape) -> StructuralModel:
+    """Merge the lattices of atoms and of chambers into one structural model.
+
+    Parameters
+    ----------
+    atoms, chambers : (N, 2) and (K, 2) array_like
+        (row, column) of atom columns (bright) and of channels (dark), found separately
+        (e.g. :func:`napari_tessella.find_atoms` with ``dark=False`` and ``dark=True``).
+    shape : tuple of int
+        Image shape.
+    """
+    from .lattice import lattice
+
+    a = as_points(atoms, name="atoms")
+    c = as_points(chambers, name="chambers")
+    pts = np.concatenate([a, c])
+    kind = np.array(["atom"] * len(a) + ["chamber"] * len(c))
+    result = lattice(pts, shape)
+    e = result.edges
+    mixed = (e[:, 0] < len(a)) != (e[:, 1] < len(a))
+    return StructuralModel(points=pts, kind=kind, voronoi_labels=result.voronoi_labels,
+                           bonds=e[mixed])

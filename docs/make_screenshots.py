@@ -33,14 +33,15 @@ def _prefill_cache():
             shutil.copy(src, cache / name)
 
 
-def _viewer_with_widgets(sample: str):
+def _viewer_with_widgets(sample: str, names=("Threshold & label", "Seeded watershed",
+                                             "Lattice & Voronoi")):
     import napari
 
     viewer = napari.Viewer(title="napari-tessella", show=True)
     viewer.window._qt_window.resize(1600, 1000)
     viewer.open_sample("napari-tessella", sample)
     widgets = {}
-    for name in ("Threshold & label", "Seeded watershed", "Lattice & Voronoi", "Find atoms"):
+    for name in names:
         _dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name)
     return viewer, widgets
 
@@ -82,12 +83,10 @@ def main() -> int:
     viewer.close()
 
     # 1b. the same micrograph with Find atoms: columns and channels, sub-pixel
-    viewer, w = _viewer_with_widgets("nbw_stem")
+    viewer, w = _viewer_with_widgets("nbw_stem", ("Find atoms",))
     fa = w["Find atoms"]
     fa.image.value = viewer.layers["NbW-STEM"]
-    fa()
-    fa.dark.value = True
-    fa._outputs.clear()  # keep the columns layer, add the channels beside it
+    fa.model.value = True  # columns and channels, merged into the structural model
     fa()
     camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
     camera.zoom *= 2.5

@@ -125,3 +125,12 @@ def test_nbw_stem():
     # the blog recipe finds 1376 objects (1568 without opening); median NN 6.8 px
     assert 1500 < len(res.positions) < 1800
     assert np.median(d[:, 1]) == pytest.approx(6.8, abs=0.3)
+
+
+def test_positions_stay_inside_the_image(stem_image):
+    from napari_tessella import find_atoms
+
+    for dark in (False, True):
+        result = find_atoms(stem_image, refine="gaussian", dark=dark)
+        assert result.positions.min() >= 0
+        assert np.all(result.positions <= np.array(stem_image.shape) - 1)

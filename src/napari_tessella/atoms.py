@@ -336,6 +336,9 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         positions = params[:, :2]
         extra = {"amplitude": params[:, 2], "sigma": params[:, 3],
                  "background": params[:, 4], "converged": converged}
+    # a column centre is measured inside the image: a fit at the very edge that wandered
+    # past it is put back on the border pixel
+    positions = np.clip(positions, 0, np.array(img.shape) - 1)
     # integrated, background-subtracted intensity within half a separation
     if len(positions):
         values, rows, cols, inside = _patches(img, positions, int(np.ceil(radius)))

@@ -223,23 +223,10 @@ def _check_values(lo, hi, n_bad, *, name="image", allow_constant=False):
 
 
 def _check_threshold(threshold):
-    if isinstance(threshold, bool):
-        raise TypeError("threshold must be a method name or a number, not a bool.")
-    if isinstance(threshold, Real):
-        return float(threshold)
-    if not isinstance(threshold, str):
-        raise TypeError(
-            f"threshold must be a method name or a number; got {type(threshold).__name__}."
-        )
-    from .segmentation import THRESHOLD_METHODS
+    # the same rules as the in-memory path
+    from .segmentation import threshold_spec
 
-    name = threshold.strip().lower()
-    if name not in THRESHOLD_METHODS:
-        raise ValueError(
-            f"unknown threshold method {threshold!r}; choose one of "
-            f"{', '.join(THRESHOLD_METHODS)} or give a number in image units."
-        )
-    return name
+    return threshold_spec(threshold)
 
 
 # --------------------------------------------------------------------------------------

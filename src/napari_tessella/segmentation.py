@@ -21,6 +21,31 @@ __all__ = ["THRESHOLD_METHODS", "compute_threshold", "measure_objects", "thresho
 THRESHOLD_METHODS = ("otsu", "li", "yen", "triangle", "isodata", "mean", "minimum")
 
 
+def threshold_spec(method) -> str | float:
+    """Validate a ``threshold=`` argument: a known method name (normalised) or a number.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bool, another type, or an unknown method name.
+    """
+    if isinstance(method, bool):
+        raise TypeError("threshold must be a method name or a number, not a bool.")
+    if isinstance(method, Real):
+        return float(method)
+    if not isinstance(method, str):
+        raise TypeError(
+            f"threshold must be a method name or a number; got {type(method).__name__}."
+        )
+    name = method.strip().lower()
+    if name not in THRESHOLD_METHODS:
+        raise ValueError(
+            f"unknown threshold method {method!r}; choose one of {', '.join(THRESHOLD_METHODS)} "
+            "or give a number in image units."
+        )
+    return name
+
+
 def compute_threshold(image, method="otsu") -> float:
     """Compute a global threshold for ``image`` by name, or pass a number through.
 
@@ -41,20 +66,9 @@ def compute_threshold(image, method="otsu") -> float:
     ValueError
         If ``method`` is an unknown name, or the image is constant.
     """
-    if isinstance(method, bool):
-        raise TypeError("threshold must be a method name or a number, not a bool.")
-    if isinstance(method, Real):
-        return float(method)
-    if not isinstance(method, str):
-        raise TypeError(
-            f"threshold must be a method name or a number; got {type(method).__name__}."
-        )
-    name = method.strip().lower()
-    if name not in THRESHOLD_METHODS:
-        raise ValueError(
-            f"unknown threshold method {method!r}; choose one of {', '.join(THRESHOLD_METHODS)} "
-            "or give a number in image units."
-        )
+    name = threshold_spec(method)
+    if not isinstance(name, str):
+        return name
     import skimage.filters
 
     arr = np.asarray(image)

@@ -290,3 +290,24 @@ def test_large_images_go_chunked_to_zarr(images, tmp_path, monkeypatch, capsys):
     assert main(["lattice", str(folder / "b.tiff"), "--out", str(out), "--quiet"]) == 0
     assert "Voronoi pixel map skipped" in capsys.readouterr().err
     assert (out / "b_edges.csv").exists() and not (out / "b_voronoi.tif").exists()
+
+
+def test_atoms_and_watershed_commands(tmp_path):
+    from napari_tessella import find_atoms, seeded_watershed
+    from napari_tessella.synthetic import synthetic_lattice, synthetic_nuclei
+
+    lat = synthetic_lattice((160, 160), spacing=8, seed=4)
+    tifffile.imwrite(tmp_path / "lattice.tif", lat.image)
+    assert main(["atoms", str(tmp_path / "lattice.tif"), "--out", str(tmp_path / "a"),
+                 "--quiet"]) == 0
+    table = pd.read_csv(tmp_path / "a" / "lattice_atoms.csv")
+    np.testing.assert_allclose(table[["row", "col"]], find_atoms(lat.image).positions)
+
+    nuc = synthetic_nuclei((200, 200), n_nuclei=8, diameter=30, brightness_range=(0.6, 1),
+                           seed=5)
+    tifffile.imwrite(tmp_path / "nuclei.tif", nuc.image)
+    assert main(["watershed", str(tmp_path / "nuclei.tif"), "--out", str(tmp_path / "w"),
+                 "--quiet"]) == 0
+    labels = tifffile.imread(tmp_path / "w" / "nuclei_labels.tif")
+    assert labels.max() == seeded_watershed(nuc.image).labels.max()
+    assert (tmp_path / "w" / "nuclei_territories.tif").exists()

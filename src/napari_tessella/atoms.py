@@ -233,6 +233,15 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None)
     return p, converged | (~bad & (lam < 1e3))
 
 
+def _default_threshold(img, scale) -> float:
+    """Six times the response of the image's pixel noise to the detection filter."""
+    s1, s2 = scale / 8, scale / 2
+    # standard deviation of white noise after a difference of Gaussians (s1, s2)
+    gain = np.sqrt(1 / (4 * np.pi * s1**2) + 1 / (4 * np.pi * s2**2)
+                   - 1 / (np.pi * (s1**2 + s2**2)))
+    return float(6 * _noise_sigma(img) * gain)
+
+
 def _detect(img, scale, min_distance, threshold):
     """Columns as maxima of a difference of Gaussians tuned to ``scale`` (a spacing).
 
@@ -247,10 +256,7 @@ def _detect(img, scale, min_distance, threshold):
     work = img.astype(np.float64)
     dog = ndi.gaussian_filter(work, s1) - ndi.gaussian_filter(work, s2)
     if threshold is None:
-        # standard deviation of white pixel noise after the same difference of Gaussians
-        gain = np.sqrt(1 / (4 * np.pi * s1**2) + 1 / (4 * np.pi * s2**2)
-                       - 1 / (np.pi * (s1**2 + s2**2)))
-        threshold = 6 * _noise_sigma(img) * gain
+        threshold = _default_threshold(img, scale)
     coords = peak_local_max(dog, min_distance=max(1, int(min_distance)), exclude_border=False)
     coords = coords[dog[coords[:, 0], coords[:, 1]] > threshold]
     return coords, dog, threshold
@@ -297,6 +303,13 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
     >>> len(result.positions) == len(lat.positions)
     True
     """
+    from .chunked import is_lazy
+
+    if is_lazy(image):  # dask/Zarr: chunk by chunk with margins, same columns
+        from .chunked import find_atoms_chunked
+
+        return find_atoms_chunked(image, separation=separation, threshold=threshold,
+                                  refine=refine, dark=dark)
     img = as_float_image(image)
     if refine not in (None, "com", "gaussian"):
         raise ValueError(f"refine must be None, 'com' or 'gaussian'; got {refine!r}.")

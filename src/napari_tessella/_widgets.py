@@ -796,6 +796,15 @@ class LatticeWidget(_CoreWidget):
 
 
 # ------------------------------------------------------------------------ 4. find atoms
+def _kind_colormap(kind: np.ndarray):
+    from napari.utils.colormaps import DirectLabelColormap
+
+    colours = {None: "transparent", 0: "transparent"}
+    for i, k in enumerate(kind, start=1):
+        colours[i] = "#00e5ff" if k == "chamber" else "#ff2e88"
+    return DirectLabelColormap(color_dict=colours)
+
+
 class FindAtomsWidget(_CoreWidget):
     """HAADF-STEM: sub-pixel atom columns (or dark channels) with lattice features."""
 
@@ -884,6 +893,8 @@ class FindAtomsWidget(_CoreWidget):
                 outputs += [
                     ("model", (sm.voronoi_labels, {
                         "name": f"{name} structural model", "opacity": 0.35,
+                        # cells of columns and of channels in the points' two colours
+                        "colormap": _kind_colormap(sm.kind),
                         "features": {"index": np.arange(len(sm.kind) + 1),
                                      "kind": np.r_[["background"], sm.kind]}, **geo},
                         "labels")),

@@ -188,43 +188,49 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None)
     p = np.column_stack([positions[:, 0], positions[:, 1], amp, np.full(n, sigma0), bg])
     lam = np.full(n, 1e-2)
 
-    def residual_and_jacobian(p):
-        dr, dc = r - p[:, 0, None], c - p[:, 1, None]
+    def residual_and_jacobian(p, idx):
+        dr, dc = r[idx] - p[:, 0, None], c[idx] - p[:, 1, None]
         s2 = p[:, 3, None] ** 2
         g = np.exp(-(dr**2 + dc**2) / (2 * s2))
         model = p[:, 2, None] * g + p[:, 4, None]
-        res = (y - model) * mask
+        m = mask[idx]
+        res = (y[idx] - model) * m
         ag = p[:, 2, None] * g
         jac = np.stack([ag * dr / s2, ag * dc / s2, g, ag * (dr**2 + dc**2) / (s2 * p[:, 3, None]),
-                        np.ones_like(g)], axis=-1) * mask[..., None]
+                        np.ones_like(g)], axis=-1) * m[..., None]
         return res, jac
 
-    res, jac = residual_and_jacobian(p)
+    everyone = np.arange(n)
+    res, jac = residual_and_jacobian(p, everyone)
     cost = (res**2).sum(axis=1)
     converged = np.zeros(n, dtype=bool)
     eye = np.eye(5)
     for _ in range(iterations):
-        jtj = np.matmul(jac.transpose(0, 2, 1), jac)
-        jtr = np.matmul(jac.transpose(0, 2, 1), res[..., None])[..., 0]
+        # only the columns still moving are worked on: most converge in a few steps
+        act = np.flatnonzero(~converged)
+        if act.size == 0:
+            break
+        ja, ra = jac[act], res[act]
+        jt = ja.transpose(0, 2, 1)
+        jtj = np.matmul(jt, ja)
+        jtr = np.matmul(jt, ra[..., None])[..., 0]
         diag = np.einsum("nii->ni", jtj)
-        a = jtj + lam[:, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
+        a = jtj + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
         try:
             step = np.linalg.solve(a, jtr[..., None])[..., 0]
         except np.linalg.LinAlgError:
             step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
                              zip(a, jtr, strict=True)])
-        trial = p + step
+        trial = p[act] + step
         trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, radius)
-        t_res, t_jac = residual_and_jacobian(trial)
+        t_res, t_jac = residual_and_jacobian(trial, act)
         t_cost = (t_res**2).sum(axis=1)
-        better = t_cost < cost
+        better = t_cost < cost[act]
         small = np.hypot(step[:, 0], step[:, 1]) < 1e-4
-        converged |= better & small
-        p[better], res[better], jac[better], cost[better] = (
-            trial[better], t_res[better], t_jac[better], t_cost[better])
-        lam = np.where(better, lam / 3, lam * 4)
-        if converged.all():
-            break
+        converged[act[better & small]] = True
+        b = act[better]
+        p[b], res[b], jac[b], cost[b] = trial[better], t_res[better], t_jac[better], t_cost[better]
+        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
     # a fit that wandered out of its window is not trusted: keep the starting point
     moved = np.hypot(*(p[:, :2] - positions).T)
     bad = (moved > radius / 2) | (p[:, 2] <= 0)

@@ -134,3 +134,13 @@ def test_positions_stay_inside_the_image(stem_image):
         result = find_atoms(stem_image, refine="gaussian", dark=dark)
         assert result.positions.min() >= 0
         assert np.all(result.positions <= np.array(stem_image.shape) - 1)
+
+
+@pytest.mark.parametrize("kind", ["square", "hexagonal"])
+def test_com_meets_01_px_with_a_50_percent_sublattice(kind):
+    # the CoM target holds with the weaker sublattice too (bound: 0.088 px)
+    lat = synthetic_lattice(SHAPE, kind=kind, sublattice_intensity=0.5, gaussian_noise=0.05,
+                            seed=7)
+    rate, spurious, rms = _score(find_atoms(lat.image, refine="com").positions, lat.positions)
+    assert rate == 1.0 and spurious == 0
+    assert rms <= 0.1

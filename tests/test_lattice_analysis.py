@@ -144,3 +144,12 @@ def test_bonds_of_a_square_lattice():
     assert len(table) == 2 * 6 * 5
     np.testing.assert_allclose(table["length"], 5.0)
     assert sorted(np.unique(np.round(table["angle"]))) == [0.0, 90.0]
+
+
+def test_basis_vectors_of_an_axis_aligned_lattice_with_jitter():
+    # bonds along the row axis fold to both +90° and -90°: they must not cancel out
+    rng = np.random.default_rng(0)
+    r, c = np.meshgrid(np.arange(12) * 8.0, np.arange(12) * 8.0, indexing="ij")
+    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.05, (144, 2))
+    lengths = sorted(np.hypot(*basis_vectors(pts).T))
+    np.testing.assert_allclose(lengths, [8.0, 8.0], atol=0.05)

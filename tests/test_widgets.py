@@ -336,6 +336,7 @@ def test_find_atoms_widget_on_synthetic_lattice(viewer):
         points.features)
     np.testing.assert_allclose(points.scale, (0.02, 0.02))
     assert "0.16 nm" in widget._status.value  # 8 px spacing in the layer's units
+    assert "basis 0.16 nm × 0.16 nm at 90°" in widget._status.value
 
 
 def test_structural_model_on_stem(stem_image, viewer):

@@ -851,7 +851,7 @@ class FindAtomsWidget(_CoreWidget):
     def _prepare(self):
         from .atoms import find_atoms
         from .lattice import lattice
-        from .lattice_analysis import lattice_table, structural_model
+        from .lattice_analysis import basis_vectors, lattice_table, structural_model
 
         layer = self.image.value
         if layer is None:
@@ -905,6 +905,14 @@ class FindAtomsWidget(_CoreWidget):
                 parts.append(f"{len(sm.bonds)} column–channel bonds")
             message = (f"{', '.join(parts)} in {name!r}; spacing "
                        f"{first.separation * geo['scale'][0]:.3g}{unit}")
+            try:  # the lattice's basis, for the user to read off at a glance
+                basis = basis_vectors(first.positions) * geo["scale"][0]
+                lengths = np.hypot(basis[:, 0], basis[:, 1])
+                cos = abs(basis[0] @ basis[1]) / (lengths[0] * lengths[1])
+                message += (f"; basis {lengths[0]:.3g}{unit} × {lengths[1]:.3g}{unit} at "
+                            f"{np.degrees(np.arccos(min(cos, 1.0))):.0f}°")
+            except ValueError:
+                pass  # too few columns, or all in a row: no 2-D basis to report
             return outputs, message
 
         return job

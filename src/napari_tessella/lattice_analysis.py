@@ -102,8 +102,11 @@ def basis_vectors(points, *, tolerance: float = 0.25) -> np.ndarray:
 
     def mean_near(a0):
         diff = (angle - a0 + 90) % 180 - 90
-        sel = np.abs(diff) < 10
-        return v[sel].mean(axis=0)
+        sel = v[np.abs(diff) < 10]
+        # near ±90° the folding can leave v and -v both in the cluster: orient them alike
+        u = np.array([np.sin(np.radians(a0)), np.cos(np.radians(a0))])
+        sel = np.where((sel @ u < 0)[:, None], -sel, sel)
+        return sel.mean(axis=0)
 
     a1 = centres[first]
     sep = np.abs((centres - a1 + 90) % 180 - 90)

@@ -8,7 +8,12 @@ __version__ = "0.1.0"
 
 from .atoms import AtomsResult, estimate_separation, find_atoms
 from .lattice import LatticeResult, lattice, pixel_voronoi
-from .nuclei import WatershedResult, estimate_object_diameter, seeded_watershed
+from .nuclei import (
+    WatershedResult,
+    estimate_object_diameter,
+    score_segmentation,
+    seeded_watershed,
+)
 from .segmentation import THRESHOLD_METHODS, compute_threshold, measure_objects, threshold_label
 
 __all__ = [
@@ -24,6 +29,7 @@ __all__ = [
     "lattice",
     "measure_objects",
     "pixel_voronoi",
+    "score_segmentation",
     "seeded_watershed",
     "threshold_label",
 ]

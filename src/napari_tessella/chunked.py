@@ -69,7 +69,7 @@ are lazy: compute or store them with whichever scheduler you like.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd

@@ -92,3 +92,11 @@ def test_dtypes(nuclei, dtype):
 def test_bad_input(image, kwargs, match):
     with pytest.raises(ValueError, match=match):
         seeded_watershed(image, **kwargs)
+
+
+def test_seeds_follow_the_kept_nuclei(nuclei):
+    auto = seeded_watershed(nuclei.image, exclude_border=True)
+    assert len(auto.seeds) == auto.labels.max()  # no seeds left for dropped nuclei
+    given = np.vstack([nuclei.centers, [[0.0, 0.0]]])  # one seed in the corner background
+    result = seeded_watershed(nuclei.image, seeds=given, exclude_border=True)
+    assert len(result.seeds) == len(given)  # the user's seeds are all kept

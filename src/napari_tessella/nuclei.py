@@ -407,6 +407,18 @@ def seeded_watershed(
     lut = np.zeros(keep.shape[0], dtype=np.int32)
     lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
     labels = lut[labels]
+    user_points = (seeds is not None and not isinstance(seeds, str)
+                   and not (np.ndim(seeds) == 2 and np.shape(seeds) == full_shape
+                            and np.issubdtype(np.asarray(seeds).dtype, np.integer)))
+    if user_points:
+        seed_points = as_points(seeds, name="seeds")  # exactly as given, every one
+    elif (seeds is None or isinstance(seeds, str)) and ids.size:
+        # automatic seeds of nuclei that were dropped (too small, on the border) are not
+        # shown; seeds the user gave are all returned, so an edited seeds layer never
+        # loses points when it is updated with the result
+        at = np.rint(np.array(ndi.center_of_mass(np.ones(work.shape), markers, ids))
+                     .reshape(-1, 2)).astype(np.int64)
+        seed_points = seed_points[labels[at[:, 0], at[:, 1]] > 0]
 
     if labels.any():
         from .lattice import _nearest_label

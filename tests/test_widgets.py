@@ -357,3 +357,28 @@ def test_structural_model_on_stem(stem_image, viewer):
     bonds = viewer.layers["NbW column–channel bonds"]
     assert len(bonds.data) > len(chambers.data)  # every channel is bonded to its columns
     assert "column–channel bonds" in widget._status.value
+
+
+def test_rerun_on_another_image_updates_colours_and_features(viewer):
+    from napari_tessella._widgets import FindAtomsWidget
+    from napari_tessella.synthetic import synthetic_lattice
+
+    small = synthetic_lattice((96, 96), spacing=8, seed=1)
+    layer = viewer.add_image(small.image, name="img")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget.refine.value = "com"
+    widget.model.value = True
+    widget()
+    model = viewer.layers["img structural model"]
+    first = len(viewer.layers["img columns"].data)
+    layer.data = synthetic_lattice((96, 96), spacing=6, seed=1).image
+    widget()
+    assert viewer.layers["img structural model"] is model  # updated in place
+    columns = viewer.layers["img columns"]
+    assert len(columns.data) > first
+    assert len(columns.features) == len(columns.data)
+    # every cell of the new model has its kind's colour
+    n_points = int(model.data.max())
+    colours = {tuple(np.round(model.colormap.map(i)[:3], 2)) for i in range(1, n_points + 1)}
+    assert len(colours) == 2

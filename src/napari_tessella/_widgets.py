@@ -313,8 +313,10 @@ class _CoreWidget(Container):
                 layer.data = data
                 if "features" in meta:
                     layer.features = meta["features"]
-                for key in ("scale", "translate", "units", "name"):
-                    if key in meta:
+                # colours that depend on the new data (label kinds, per-bond colours) too
+                for key in ("scale", "translate", "units", "name", "colormap", "size",
+                            "edge_colormap", "edge_contrast_limits", "edge_color"):
+                    if key in meta and hasattr(layer, key):
                         setattr(layer, key, meta[key])
             else:
                 # Shapes take per-shape colours and features only at creation: replace the

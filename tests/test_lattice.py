@@ -118,3 +118,14 @@ def test_stem_delaunay_reference(stem_image):
     seeds[idx[:, 0], idx[:, 1]] = np.arange(1, 1377)
     ind = ndi.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True)
     np.testing.assert_array_equal(result.voronoi_labels, seeds[ind[0], ind[1]])
+
+
+def test_polygon_edges_count_shared_sides_once():
+    from napari_tessella.lattice import polygon_edges
+
+    cells = lattice(grid(), shape=(50, 50)).voronoi_polygons
+    sides = polygon_edges(cells)
+    lengths = np.hypot(*(sides[:, 1] - sides[:, 0]).T)
+    # 4 inner lines each way and the 4 image edges, 50 px long, cut into 5 sides each
+    assert len(sides) == 60
+    assert lengths.sum() == pytest.approx(8 * 50 + 4 * 50, rel=1e-6)

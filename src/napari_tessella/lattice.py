@@ -158,13 +158,25 @@ def polygon_edges(polygons) -> np.ndarray:
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     nxt = np.arange(len(verts)) + 1
     nxt[np.cumsum(sizes) - 1] = starts
-    seg = np.stack([verts, verts[nxt]], axis=1)
-    # orient each side canonically, then drop duplicates (shared sides, degenerate sides)
-    key = np.round(seg.reshape(-1, 4), 6)
-    flip = (key[:, 0] > key[:, 2]) | ((key[:, 0] == key[:, 2]) & (key[:, 1] > key[:, 3]))
-    key[flip] = key[flip][:, [2, 3, 0, 1]]
-    key = key[np.any(key[:, :2] != key[:, 2:], axis=1)]
-    return np.unique(key, axis=0).reshape(-1, 2, 2)
+    # each end point as one integer (1e-6 px grid), each side oriented from the smaller one
+    grid = np.round(verts * 1e6).astype(np.int64)
+    ends = grid[:, 0] * (1 << 31) + grid[:, 1] if np.abs(grid).max() < (1 << 30) else None
+    if ends is None:  # coordinates too large to pack: the slower general path
+        key = np.round(np.stack([verts, verts[nxt]], axis=1).reshape(-1, 4), 6)
+        flip = (key[:, 0] > key[:, 2]) | ((key[:, 0] == key[:, 2]) & (key[:, 1] > key[:, 3]))
+        key[flip] = key[flip][:, [2, 3, 0, 1]]
+        key = key[np.any(key[:, :2] != key[:, 2:], axis=1)]
+        return np.unique(key, axis=0).reshape(-1, 2, 2)
+    a, b = np.minimum(ends, ends[nxt]), np.maximum(ends, ends[nxt])
+    start = np.where(ends <= ends[nxt], np.arange(len(verts)), nxt)
+    stop = np.where(ends <= ends[nxt], nxt, np.arange(len(verts)))
+    keep = a != b  # degenerate sides (repeated vertices)
+    a, b, start, stop = a[keep], b[keep], start[keep], stop[keep]
+    order = np.lexsort((b, a))  # a shared side appears twice, once from each cell
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
+    pick = order[first]
+    return np.stack([verts[start[pick]], verts[stop[pick]]], axis=1)
 
 
 def pixel_voronoi(points, shape) -> np.ndarray:

@@ -66,11 +66,9 @@ def _plane(layer, viewer) -> np.ndarray:
             pos = 0 if point is None else round(float(point[axis]))
             index.append(min(max(pos, 0), data.shape[axis] - 1))
         data = data[tuple(index)]
-    arr = np.asarray(data)
-    if hasattr(arr, "compute"):
-        arr = arr.compute()
-    # A private copy: nothing downstream may write into the user's layer.
-    return np.array(arr, copy=True)
+    # A private copy (dask/Zarr data is read here, for this plane only): nothing downstream
+    # may write into the user's layer.
+    return np.array(data, copy=True)
 
 
 def _geometry(layer) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._validation import as_float_image, as_label_image, as_points
-from .segmentation import compute_threshold
+from .segmentation import _relabel_sequential, compute_threshold
 
 __all__ = ["WatershedResult", "estimate_object_diameter", "score_segmentation",
            "seeded_watershed"]
@@ -66,11 +66,8 @@ _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own cont
 
 def _downsample(img: np.ndarray, factor: int) -> np.ndarray:
     """Block mean; the last partial rows/columns are dropped (for the diameter estimate)."""
-    if factor <= 1:
-        return img
     rows, cols = (s // factor * factor for s in img.shape)
-    view = img[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor)
-    return view.mean(axis=(1, 3))
+    return _block_mean(img[:rows, :cols], factor)
 
 
 def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
@@ -393,20 +390,16 @@ def seeded_watershed(
 
     ids = np.unique(markers)
     ids = ids[ids != 0]
-    seed_points = (np.array(ndi.center_of_mass(np.ones(work.shape), markers, ids))
-                   .reshape(-1, 2) if ids.size else np.empty((0, 2)))
-    if factor > 1 and len(seed_points):
-        seed_points = (seed_points + 0.5) * factor - 0.5  # block centres in full pixels
+    centres = (np.array(ndi.center_of_mass(np.ones(work.shape), markers, ids))
+               .reshape(-1, 2) if ids.size else np.empty((0, 2)))  # in working pixels
+    seed_points = (centres + 0.5) * factor - 0.5 if factor > 1 else centres
 
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)
     keep[np.unique(labels)] = True
-    keep[0] = False
     if exclude_border and labels.any():
         border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
         keep[np.unique(border)] = False
-    lut = np.zeros(keep.shape[0], dtype=np.int32)
-    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    labels = lut[labels]
+    labels = _relabel_sequential(labels, keep)
     user_points = (seeds is not None and not isinstance(seeds, str)
                    and not (np.ndim(seeds) == 2 and np.shape(seeds) == full_shape
                             and np.issubdtype(np.asarray(seeds).dtype, np.integer)))
@@ -416,8 +409,7 @@ def seeded_watershed(
         # automatic seeds of nuclei that were dropped (too small, on the border) are not
         # shown; seeds the user gave are all returned, so an edited seeds layer never
         # loses points when it is updated with the result
-        at = np.rint(np.array(ndi.center_of_mass(np.ones(work.shape), markers, ids))
-                     .reshape(-1, 2)).astype(np.int64)
+        at = np.rint(centres).astype(np.int64)
         seed_points = seed_points[labels[at[:, 0], at[:, 1]] > 0]
 
     if labels.any():

@@ -311,3 +311,32 @@ def test_atoms_and_watershed_commands(tmp_path):
     labels = tifffile.imread(tmp_path / "w" / "nuclei_labels.tif")
     assert labels.max() == seeded_watershed(nuc.image).labels.max()
     assert (tmp_path / "w" / "nuclei_territories.tif").exists()
+
+
+def test_watershed_command_chunked_in_memory_and_zarr_outputs(tmp_path, monkeypatch):
+    from napari_tessella import cli, seeded_watershed
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    nuc = synthetic_nuclei((600, 640), n_nuclei=60, diameter=30, seed=7)
+    tifffile.imwrite(tmp_path / "nuclei.tif", nuc.image)
+    memory = seeded_watershed(nuc.image)
+    assert main(["watershed", str(tmp_path / "nuclei.tif"), "--out", str(tmp_path / "c"),
+                 "--chunked", "--chunks", "200", "--quiet"]) == 0
+    labels = tifffile.imread(tmp_path / "c" / "nuclei_labels.tif")
+    fg = labels > 0
+    np.testing.assert_array_equal(fg, memory.labels > 0)
+    pairs = np.unique(np.stack([labels[fg], memory.labels[fg]]), axis=1)
+    assert pairs.shape[1] == labels.max() == memory.labels.max()  # same nuclei
+    table = pd.read_csv(tmp_path / "c" / "nuclei_objects.csv")
+    assert len(table) == labels.max()
+
+    # above the size limit, labels and territories are streamed to Zarr
+    monkeypatch.setattr(cli, "CHUNKED_PIXELS", 1000)
+    assert main(["watershed", str(tmp_path / "nuclei.tif"), "--out", str(tmp_path / "z"),
+                 "--chunks", "200", "--quiet"]) == 0
+    zarr = pytest.importorskip("zarr")
+    stored = zarr.open_array(str(tmp_path / "z" / "nuclei_labels.zarr"), mode="r")[:]
+    np.testing.assert_array_equal(stored, labels)
+    territories = zarr.open_array(str(tmp_path / "z" / "nuclei_territories.zarr"), mode="r")[:]
+    assert territories.min() > 0
+    assert len(pd.read_csv(tmp_path / "z" / "nuclei_objects.csv")) == labels.max()

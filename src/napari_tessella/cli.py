@@ -49,7 +49,7 @@ _COMMANDS = {
     "atoms": ("find_atoms", "find atom columns and refine their positions"),
 }
 #: operations that can run chunk by chunk
-_CHUNKED_OPERATIONS = ("threshold_label", "lattice")
+_CHUNKED_OPERATIONS = ("threshold_label", "lattice", "seeded_watershed")
 
 
 class _UsageError(Exception):
@@ -344,15 +344,36 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
         from .nuclei import seeded_watershed
         from .segmentation import measure_objects
 
-        image = np.asarray(image)
-        result = seeded_watershed(image, **params)
-        written.append(save_labels(result.labels, out / f"{stem}_labels.tif", scale=scale,
+        if chunked:
+            from . import chunked as ck
+
+            result = ck.seeded_watershed_chunked(image, chunks=chunks, scheduler=scheduler,
+                                                 **params)
+            if pixels > CHUNKED_PIXELS:  # straight to Zarr, chunk by chunk
+                import zarr
+
+                paths = [out / f"{stem}_labels.zarr", out / f"{stem}_territories.zarr"]
+                target = zarr.open_array(str(paths[0]), mode="w", shape=result.labels.shape,
+                                         chunks=result.labels.chunksize, dtype=np.int32)
+                table = ck.measure_objects_chunked(result.labels, image, scheduler=scheduler,
+                                                   labels_out=target)
+                ck._compute(result.territories.to_zarr(str(paths[1]), overwrite=True,
+                                                       compute=False), scheduler=scheduler)
+                written += paths
+                written.append(save_table(table, out / f"{stem}_objects.csv", scale=scale,
+                                          unit=unit))
+                return written
+            labels, territories = ck._compute(result.labels, result.territories,
+                                              scheduler=scheduler)
+            image = np.asarray(image)
+        else:
+            image = np.asarray(image)
+            result = seeded_watershed(image, **params)
+            labels, territories = result.labels, result.territories
+        written.append(save_labels(labels, out / f"{stem}_labels.tif", scale=scale, unit=unit))
+        written.append(save_labels(territories, out / f"{stem}_territories.tif", scale=scale,
                                    unit=unit))
-        territories = getattr(result, "territories", None)
-        if territories is not None:
-            written.append(save_labels(territories, out / f"{stem}_territories.tif",
-                                       scale=scale, unit=unit))
-        table = measure_objects(result.labels, image)
+        table = measure_objects(labels, image)
         written.append(save_table(table, out / f"{stem}_objects.csv", scale=scale, unit=unit))
     elif operation == "find_atoms":
         import pandas as pd

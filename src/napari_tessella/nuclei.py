@@ -86,8 +86,9 @@ def _upsample(labels: np.ndarray, factor: int, shape) -> np.ndarray:
     return np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)[:shape[0], :shape[1]]
 
 
-def _diameter_at(img: np.ndarray, factor: int) -> float:
-    small = ndi.gaussian_filter(_downsample(img, factor), 1.0)
+def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
+    """Diameter estimate from the image already reduced by ``factor`` (block mean)."""
+    small = ndi.gaussian_filter(reduced, 1.0)
     mask = small > compute_threshold(small, "otsu")
     labels, n = ndi.label(mask)
     if n == 0:
@@ -101,6 +102,23 @@ def _diameter_at(img: np.ndarray, factor: int) -> float:
     median_radius = radius[order][np.searchsorted(cumulative, cumulative[-1] / 2)]
     # the distance to the nearest background pixel centre underestimates by half a pixel
     return float(2 * (median_radius + 0.5) * factor)
+
+
+def _diameter_factors(shape) -> tuple[int, int]:
+    """Reduction factors of the coarse (~256 px) and fine (~512 px) diameter estimates."""
+    return max(1, int(max(shape) // 256)), max(1, int(max(shape) // 512))
+
+
+def _diameter_from(reduced, coarse: int, fine: int) -> float:
+    """The estimate of :func:`estimate_object_diameter` from ``reduced(factor)`` images."""
+    if coarse > fine:
+        try:
+            d = _diameter_of_reduced(reduced(coarse), coarse)
+        except ValueError:
+            d = 0.0
+        if d / coarse >= 12:
+            return d
+    return _diameter_of_reduced(reduced(fine), fine)
 
 
 def estimate_object_diameter(image) -> float:
@@ -138,16 +156,7 @@ def estimate_object_diameter(image) -> float:
     True
     """
     img = as_float_image(image)
-    coarse = max(1, int(max(img.shape) // 256))
-    fine = max(1, int(max(img.shape) // 512))
-    if coarse > fine:
-        try:
-            d = _diameter_at(img, coarse)
-        except ValueError:
-            d = 0.0
-        if d / coarse >= 12:
-            return d
-    return _diameter_at(img, fine)
+    return _diameter_from(lambda f: _downsample(img, f), *_diameter_factors(img.shape))
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:
@@ -194,6 +203,22 @@ def _background_and_noise(smooth: np.ndarray) -> tuple[float, float]:
     return level, noise
 
 
+def _auto_params(smooth: np.ndarray) -> tuple[float, float, float]:
+    """Background level, log offset and log-Otsu cut of the "auto" threshold (see below)."""
+    level, noise = _background_and_noise(smooth)
+    eps = _log_offset(noise, float(smooth.max()), level)
+    logged = np.log(np.maximum(smooth - level, 0) + eps)
+    return level, eps, float(compute_threshold(logged, "otsu"))
+
+
+def _log_offset(noise: float, peak: float, level: float) -> float:
+    return max(3 * noise, 1e-3 * (peak - level), float(np.finfo(np.float32).tiny))
+
+
+def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.ndarray:
+    return np.log(np.maximum(smooth - level, 0) + eps) > cut
+
+
 def _auto_threshold(smooth: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Foreground of the "auto" threshold: Otsu on the log of the background-corrected image.
 
@@ -204,11 +229,125 @@ def _auto_threshold(smooth: np.ndarray) -> tuple[np.ndarray, float, float]:
     the noise of the background is not stretched into structure. Returns the mask, the
     threshold back in image units, and the background level.
     """
-    level, noise = _background_and_noise(smooth)
-    eps = max(3 * noise, 1e-3 * (float(smooth.max()) - level), np.finfo(np.float32).tiny)
-    logged = np.log(np.maximum(smooth - level, 0) + eps)
-    cut = compute_threshold(logged, "otsu")
-    return logged > cut, float(level + np.exp(cut) - eps), level
+    level, eps, cut = _auto_params(smooth)
+    return _auto_mask(smooth, level, eps, cut), float(level + np.exp(cut) - eps), level
+
+
+def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray:
+    """Labels on the sides of ``labels`` that are the image border (top, bottom, left, right)."""
+    sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    parts = [side for side, on in zip(sides, border, strict=True) if on]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, labels.dtype)
+
+
+def _plan(shape, diameter: float, sigma, seeds, min_size):
+    """Working-resolution factor and the lengths derived from the diameter."""
+    factor = 1
+    if sigma is None and seeds is None:
+        factor = max(1, round(diameter / WORKING_DIAMETER))
+        # never reduce an image to fewer than ~16 pixels on its short side
+        factor = max(1, min(factor, min(shape) // 16))
+    sigma = diameter * _SIGMA if sigma is None else float(sigma)
+    if min_size is None:
+        min_size = int(np.pi * (diameter / 4) ** 2)
+    return factor, sigma, min_size
+
+
+def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
+                  h_intensity=None, border=(True, True, True, True)):
+    """From the smoothed working image and its foreground to nuclei labels and markers.
+
+    Everything here is local (a few diameters): the chunked version runs it on chunks with
+    margins. ``border`` tells which sides of the array are the image border; ``seeds`` as
+    in :func:`seeded_watershed`, in this array's pixels.
+    """
+    from skimage.segmentation import watershed
+
+    dtype = smooth.dtype
+    if auto:
+        mask = ndi.binary_fill_holes(mask)
+    # drop specks below the minimum size before seeding
+    comp, n = ndi.label(mask)
+    if n:
+        sizes = np.bincount(comp.ravel())
+        needed = np.full(n + 1, max(min_size_work, 1.0))
+        if auto:  # nuclei cut by the image border show only part of their area
+            needed[_edge_ids(comp, border)] *= _BORDER_MIN
+        mask &= (sizes >= needed)[comp]
+
+    smooth_distance = landscape == "distance" and seeds is None
+    if landscape == "distance":
+        height = ndi.distance_transform_edt(mask).astype(dtype, copy=False)
+        if smooth_distance:
+            height = ndi.gaussian_filter(height, d * _DISTANCE_SMOOTHING)
+    else:
+        height = smooth
+
+    if seeds is None:
+        if not mask.any():
+            markers = np.zeros(smooth.shape, np.int32)
+        else:
+            if landscape == "distance":
+                h = d * _H
+            else:
+                h = (0.1 * float(np.ptp(smooth[mask])) if h_intensity is None
+                     else h_intensity)
+            if auto and smooth_distance:
+                # first pass, only to find each nucleus's own peak before trimming: the
+                # cheaper disc maxima do (an extra seed in a nucleus does no harm here)
+                markers = _disc_maxima_markers(height, d * _PEAK_R, mask)
+            else:
+                markers = _h_maxima_markers(height, h, mask)
+    elif isinstance(seeds, str):
+        from skimage.morphology import local_maxima
+
+        peaks = local_maxima(smooth, connectivity=2) & mask
+        markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))
+        markers = markers.astype(np.int32)
+    else:
+        markers = _seed_markers(seeds, smooth.shape, mask)
+
+    labels = watershed(-height, markers, mask=mask).astype(np.int32)
+    if auto and labels.any():
+        labels = _trim_to_own_peak(labels, smooth, level, height)
+        if smooth_distance:
+            # the trimmed outlines show the necks between touching nuclei better: seed again
+            mask = labels > 0
+            height = ndi.gaussian_filter(ndi.distance_transform_edt(mask).astype(dtype),
+                                         d * _DISTANCE_SMOOTHING)
+            markers = _h_maxima_markers(height, d * _H, mask)
+            labels = watershed(-height, markers, mask=mask).astype(np.int32)
+        # the minimum size applies to the trimmed nuclei too (border ones: a quarter of it)
+        sizes = np.bincount(labels.ravel()).astype(float)
+        needed = np.full(sizes.shape, max(min_size_work, 1.0))
+        needed[_edge_ids(labels, border)] *= _BORDER_MIN
+        small = sizes < needed
+        small[0] = False
+        labels[small[labels]] = 0
+    return labels, markers
+
+
+def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold) -> bool:
+    """Validate the parameters of :func:`seeded_watershed`; True for threshold="auto"."""
+    if landscape not in ("distance", "intensity"):
+        raise ValueError(f"landscape must be 'distance' or 'intensity'; got {landscape!r}.")
+    if object_diameter is not None and not object_diameter > 0:
+        raise ValueError(f"object_diameter must be > 0 pixels; got {object_diameter}.")
+    if sigma is not None and sigma < 0:
+        raise ValueError(f"sigma must be >= 0 pixels; got {sigma}.")
+    if isinstance(seeds, str) and seeds != "regional_maxima":
+        raise ValueError(
+            f"seeds must be None, 'regional_maxima', points or labels; got {seeds!r}."
+        )
+    auto = isinstance(threshold, str) and threshold == "auto"
+    if not auto:
+        from .segmentation import threshold_spec
+
+        try:  # checked before any work; "auto" is this function's own method
+            threshold_spec(threshold)
+        except ValueError as err:
+            raise ValueError(f"{err} Or 'auto' (the default).") from None
+    return auto
 
 
 def seeded_watershed(
@@ -287,106 +426,35 @@ def seeded_watershed(
     >>> int(result.territories.min()) > 0
     True
     """
+    from .chunked import is_lazy
+
+    if is_lazy(image):  # dask/Zarr: chunk by chunk with margins of a few diameters
+        from .chunked import seeded_watershed_chunked
+
+        return seeded_watershed_chunked(
+            image, object_diameter=object_diameter, sigma=sigma, seeds=seeds,
+            landscape=landscape, threshold=threshold, exclude_border=exclude_border,
+            min_size=min_size)
     img = as_float_image(image)
-    if landscape not in ("distance", "intensity"):
-        raise ValueError(f"landscape must be 'distance' or 'intensity'; got {landscape!r}.")
-    if object_diameter is not None and not object_diameter > 0:
-        raise ValueError(f"object_diameter must be > 0 pixels; got {object_diameter}.")
-    if sigma is not None and sigma < 0:
-        raise ValueError(f"sigma must be >= 0 pixels; got {sigma}.")
-    if isinstance(seeds, str) and seeds != "regional_maxima":
-        raise ValueError(
-            f"seeds must be None, 'regional_maxima', points or labels; got {seeds!r}."
-        )
-    auto = isinstance(threshold, str) and threshold == "auto"
-    if not auto:
-        from .segmentation import threshold_spec
-
-        try:  # checked before any work; "auto" is this function's own method
-            threshold_spec(threshold)
-        except ValueError as err:
-            raise ValueError(f"{err} Or 'auto' (the default).") from None
-
+    auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
     diameter = float(object_diameter) if object_diameter else estimate_object_diameter(img)
     full_shape = img.shape
-    factor = 1
-    if sigma is None and seeds is None:
-        factor = max(1, round(diameter / WORKING_DIAMETER))
-        # never reduce an image to fewer than ~16 pixels on its short side
-        factor = max(1, min(factor, min(full_shape) // 16))
+    factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     work = _block_mean(img, factor)
     d = diameter / factor  # diameter in working pixels
-    sigma = diameter * _SIGMA if sigma is None else float(sigma)
     s = sigma / factor
-    if min_size is None:
-        min_size = int(np.pi * (diameter / 4) ** 2)
     min_size_work = min_size / factor**2
 
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
+    level = None
     if auto:
         mask, value, level = _auto_threshold(smooth)
-        mask = ndi.binary_fill_holes(mask)
     else:
         value = compute_threshold(smooth, threshold)
         mask = smooth > value
-    # drop specks below the minimum size before seeding
-    comp, n = ndi.label(mask)
-    if n:
-        sizes = np.bincount(comp.ravel())
-        needed = np.full(n + 1, max(min_size_work, 1.0))
-        if auto:  # nuclei cut by the image border show only part of their area
-            border = np.unique(np.concatenate([comp[0], comp[-1], comp[:, 0], comp[:, -1]]))
-            needed[border] *= _BORDER_MIN
-        mask &= (sizes >= needed)[comp]
-
-    smooth_distance = landscape == "distance" and seeds is None
-    if landscape == "distance":
-        height = ndi.distance_transform_edt(mask).astype(img.dtype, copy=False)
-        if smooth_distance:
-            height = ndi.gaussian_filter(height, d * _DISTANCE_SMOOTHING)
-    else:
-        height = smooth
-
-    if seeds is None:
-        if not mask.any():
-            markers = np.zeros(work.shape, np.int32)
-        else:
-            h = d * _H if landscape == "distance" else 0.1 * float(np.ptp(smooth[mask]))
-            if auto and smooth_distance:
-                # first pass, only to find each nucleus's own peak before trimming: the
-                # cheaper disc maxima do (an extra seed in a nucleus does no harm here)
-                markers = _disc_maxima_markers(height, d * _PEAK_R, mask)
-            else:
-                markers = _h_maxima_markers(height, h, mask)
-    elif isinstance(seeds, str):
-        from skimage.morphology import local_maxima
-
-        peaks = local_maxima(smooth, connectivity=2) & mask
-        markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))
-        markers = markers.astype(np.int32)
-    else:
-        markers = _seed_markers(seeds, work.shape, mask)
-
-    from skimage.segmentation import watershed
-
-    labels = watershed(-height, markers, mask=mask).astype(np.int32)
-    if auto and labels.any():
-        labels = _trim_to_own_peak(labels, smooth, level, height)
-        if smooth_distance:
-            # the trimmed outlines show the necks between touching nuclei better: seed again
-            mask = labels > 0
-            height = ndi.gaussian_filter(ndi.distance_transform_edt(mask).astype(img.dtype),
-                                         d * _DISTANCE_SMOOTHING)
-            markers = _h_maxima_markers(height, d * _H, mask)
-            labels = watershed(-height, markers, mask=mask).astype(np.int32)
-        # the minimum size applies to the trimmed nuclei too (border ones: a quarter of it)
-        sizes = np.bincount(labels.ravel()).astype(float)
-        needed = np.full(sizes.shape, max(min_size_work, 1.0))
-        needed[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0],
-                                         labels[:, -1]]))] *= _BORDER_MIN
-        small = sizes < needed
-        small[0] = False
-        labels[small[labels]] = 0
+    labels, markers = _segment_work(smooth, mask, d=d, min_size_work=min_size_work,
+                                    auto=auto, level=level, landscape=landscape,
+                                    seeds=seeds)
 
     ids = np.unique(markers)
     ids = ids[ids != 0]

@@ -1,0 +1,139 @@
+"""The seeded watershed chunk by chunk (dask) gives the in-memory nuclei."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+da = pytest.importorskip("dask.array")
+
+from napari_tessella.chunked import (  # noqa: E402
+    _hist_median,
+    seeded_watershed_chunked,
+)
+from napari_tessella.nuclei import score_segmentation, seeded_watershed  # noqa: E402
+from napari_tessella.synthetic import synthetic_nuclei  # noqa: E402
+
+# not dividing the image, and a few nucleus diameters only: many objects cross chunk borders
+CHUNKS = (256, 320)
+
+
+@pytest.fixture(scope="module")
+def nuclei():
+    return synthetic_nuclei(shape=(1024, 1100), n_nuclei=160, diameter=34, seed=3)
+
+
+def same_up_to_numbering(a, b) -> bool:
+    fg = a > 0
+    if not np.array_equal(fg, b > 0):
+        return False
+    pairs = np.unique(np.stack([a[fg], b[fg]]), axis=1)
+    return np.unique(a[fg]).size == np.unique(b[fg]).size == pairs.shape[1]
+
+
+def crossing_objects(labels, chunks) -> int:
+    """Objects that have pixels on both sides of a chunk border."""
+    crossing = set()
+    for axis, size in enumerate(chunks):
+        for edge in range(size, labels.shape[axis], size):
+            before = np.take(labels, edge - 1, axis=axis)
+            after = np.take(labels, edge, axis=axis)
+            both = (before > 0) & (before == after)
+            crossing.update(np.unique(before[both]).tolist())
+    return len(crossing)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        pytest.param({}, id="defaults"),
+        pytest.param({"exclude_border": True}, id="exclude-border"),
+        pytest.param({"threshold": "otsu", "object_diameter": 30.0}, id="otsu-given-diameter"),
+        pytest.param({"landscape": "intensity", "threshold": "li"}, id="intensity"),
+    ],
+)
+def test_chunked_watershed_matches_in_memory(nuclei, kwargs):
+    memory = seeded_watershed(nuclei.image, **kwargs)
+    lazy = da.from_array(nuclei.image, chunks=CHUNKS)
+    chunked = seeded_watershed(lazy, **kwargs)  # dispatches on the lazy input
+    assert isinstance(chunked.labels, da.Array)
+    labels = chunked.labels.compute()
+    assert labels.dtype == np.int32 and labels.shape == nuclei.image.shape
+    assert chunked.object_diameter == pytest.approx(memory.object_diameter, rel=1e-9)
+    assert chunked.threshold == pytest.approx(memory.threshold, rel=0.02)
+    score = score_segmentation(labels, memory.labels)
+    assert score["errors"] == 0 and score["mean_iou"] > 0.999, score
+    if kwargs.get("landscape") != "intensity":
+        # not merely close: the same nuclei, pixel for pixel (numbering may differ)
+        assert same_up_to_numbering(memory.labels, labels)
+    assert crossing_objects(labels, CHUNKS) > 10  # the stitching was really exercised
+    assert len(chunked.seeds) == len(memory.seeds)
+    # territories: the nearest nucleus, looked for within the chunk and its margin
+    territories = chunked.territories.compute()
+    assert territories.min() > 0  # the whole plane is covered
+    # ... identical wherever a nucleus lies within one diameter; farther out, the nearest
+    # nucleus may lie beyond the chunk's margin
+    fg = memory.labels > 0
+    pairs = np.unique(np.stack([memory.labels[fg], labels[fg]]), axis=1)
+    to_chunked = np.zeros(int(memory.labels.max()) + 1, dtype=np.int64)
+    to_chunked[pairs[0]] = pairs[1]
+    differ = to_chunked[memory.territories] != territories
+    distance = ndi.distance_transform_edt(memory.labels == 0)
+    assert not differ.any() or distance[differ].min() > memory.object_diameter
+    assert differ.mean() < 0.01
+
+
+def test_chunked_watershed_with_user_seeds(nuclei):
+    seeds = nuclei.centers[::2]
+    memory = seeded_watershed(nuclei.image, seeds=seeds)
+    chunked = seeded_watershed_chunked(nuclei.image, seeds=seeds, chunks=CHUNKS)
+    assert same_up_to_numbering(memory.labels, chunked.labels.compute())
+    np.testing.assert_array_equal(chunked.seeds, seeds)
+
+
+def test_real_nuclei_chunked_equals_in_memory(u2os_pair):
+    image, _reference = u2os_pair
+    memory = seeded_watershed(image)
+    chunked = seeded_watershed_chunked(image, chunks=384)
+    labels = chunked.labels.compute()
+    assert same_up_to_numbering(memory.labels, labels)
+    assert crossing_objects(labels, (384, 384)) > 3
+
+
+def test_label_image_seeds_are_refused_with_a_reason(nuclei):
+    with pytest.raises(ValueError, match="points"):
+        seeded_watershed_chunked(nuclei.image, seeds=nuclei.labels, chunks=CHUNKS)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"object_diameter": -3}, "object_diameter"),
+    ({"landscape": "height"}, "landscape"),
+    ({"threshold": "bogus"}, "auto"),
+])
+def test_bad_parameters_raise_before_reading(kwargs, match):
+    def boom(block):
+        raise AssertionError("data was read")
+
+    lazy = da.zeros((512, 512), chunks=128).map_blocks(boom, dtype=float)
+    with pytest.raises(ValueError, match=match):
+        seeded_watershed_chunked(lazy, **kwargs)
+
+
+def test_nan_and_constant_images_are_clear_errors():
+    img = np.zeros((256, 256))
+    with pytest.raises(ValueError, match="constant"):
+        seeded_watershed_chunked(img, chunks=64)
+    img[5, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        seeded_watershed_chunked(img, chunks=64)
+
+
+def test_histogram_median():
+    rng = np.random.default_rng(0)
+    values = rng.normal(10, 2, 100_001)
+    edges = np.linspace(values.min(), values.max(), 65537)
+    counts = np.histogram(values, edges)[0]
+    centres = (edges[:-1] + edges[1:]) / 2
+    assert _hist_median(counts, centres, edges[1] - edges[0]) == pytest.approx(
+        np.median(values), abs=edges[1] - edges[0])

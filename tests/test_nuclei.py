@@ -149,3 +149,19 @@ def test_brightness_scale_does_not_matter():
     a = seeded_watershed(nuc.image).labels
     b = seeded_watershed(nuc.image * 1000.0 + 50.0).labels
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("zoom", [0.5, 1.5])
+def test_real_nuclei_at_another_magnification(u2os_pair, zoom):
+    """The defaults follow the nuclei's size: the same U2OS field imaged at another
+    magnification (resampled, hand labels resampled with it) scores as the original."""
+    from skimage.transform import rescale
+
+    image, reference = u2os_pair
+    original = score_segmentation(seeded_watershed(image).labels, reference)
+    image2 = rescale(image.astype(float), zoom, anti_aliasing=zoom < 1)
+    reference2 = rescale(reference, zoom, order=0, preserve_range=True,
+                         anti_aliasing=False).astype(np.int32)
+    s = score_segmentation(seeded_watershed(image2).labels, reference2)
+    assert s["errors"] <= original["errors"] + 2 and s["f1"] >= original["f1"] - 0.03, (
+        s, original)

@@ -49,7 +49,7 @@ _COMMANDS = {
     "atoms": ("find_atoms", "find atom columns and refine their positions"),
 }
 #: operations that can run chunk by chunk
-_CHUNKED_OPERATIONS = ("threshold_label", "lattice", "seeded_watershed")
+_CHUNKED_OPERATIONS = ("threshold_label", "lattice", "seeded_watershed", "find_atoms")
 
 
 class _UsageError(Exception):
@@ -376,14 +376,15 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
         table = measure_objects(labels, image)
         written.append(save_table(table, out / f"{stem}_objects.csv", scale=scale, unit=unit))
     elif operation == "find_atoms":
-        import pandas as pd
-
         from .atoms import find_atoms
 
-        result = find_atoms(np.asarray(image), **params)
-        table = getattr(result, "table", None)
-        if table is None:
-            table = pd.DataFrame(np.asarray(result.positions), columns=["row", "col"])
+        if chunked:
+            from .chunked import find_atoms_chunked
+
+            result = find_atoms_chunked(image, chunks=chunks, scheduler=scheduler, **params)
+        else:
+            result = find_atoms(np.asarray(image), **params)
+        table = result.table
         written.append(save_table(table, out / f"{stem}_atoms.csv", scale=scale, unit=unit))
     return written
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from napari_tessella import estimate_object_diameter, seeded_watershed
+from napari_tessella.nuclei import score_segmentation
 from napari_tessella.synthetic import synthetic_nuclei
 
 
@@ -100,3 +101,20 @@ def test_seeds_follow_the_kept_nuclei(nuclei):
     given = np.vstack([nuclei.centers, [[0.0, 0.0]]])  # one seed in the corner background
     result = seeded_watershed(nuclei.image, seeds=given, exclude_border=True)
     assert len(result.seeds) == len(given)  # the user's seeds are all kept
+
+
+def test_outlines_at_full_resolution():
+    """Big nuclei are segmented on a reduced image (5x here), but their outlines are
+    drawn at full resolution, not in 5-pixel steps, and stay inside their territories."""
+    nuc = synthetic_nuclei((600, 640), n_nuclei=14, diameter=100, brightness_range=(0.3, 1.0),
+                           seed=2)
+    result = seeded_watershed(nuc.image)
+    factor = round(result.object_diameter / 20)
+    assert factor >= 4
+    cols = np.nonzero(np.diff(result.labels, axis=1))[1] + 1
+    rows = np.nonzero(np.diff(result.labels, axis=0))[0] + 1
+    assert np.mean(cols % factor != 0) > 0.5 and np.mean(rows % factor != 0) > 0.5
+    fg = result.labels > 0
+    np.testing.assert_array_equal(result.territories[fg], result.labels[fg])
+    s = score_segmentation(result.labels, nuc.labels)
+    assert s["errors"] == 0 and s["mean_iou"] > 0.85, s

@@ -1085,20 +1085,31 @@ def _watershed_summary(*args):
 
 
 def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, factor,
-                      out_shape):
+                      out_shape, full_shape):
     """Labels and territories of one chunk's core, at full resolution, global ids."""
     from .lattice import _nearest_label
-    from .nuclei import _upsample
+    from .nuclei import _cuts, _refine_outlines, _upsample
 
-    labels, _ = _watershed_block(smooth, origin, core_lo, core_hi, border, params)
-    labels = lut[labels]
+    smooth = np.asarray(smooth)
+    local, _ = _watershed_block(smooth, origin, core_lo, core_hi, border, params)
+    labels = lut[local]
     territories = _nearest_label(labels) if labels.any() else labels
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
-    r1, c1 = core_hi[0] - origin[0], core_hi[1] - origin[1]
-    out = np.stack([labels[r0:r1, c0:c1], territories[r0:r1, c0:c1]])
     if factor > 1:
-        out = np.stack([_upsample(o, factor, out_shape) for o in out])
-    return out
+        # full-resolution outlines (as in memory), drawn on the whole chunk with its margin
+        cuts = np.zeros(int(lut.max()) + 1)
+        kept = np.flatnonzero(lut)
+        cuts[lut[kept]] = _cuts(local, smooth, params.get("level"), params.get("value"))[kept]
+        dropped = (local > 0) & (labels == 0)
+        padded = tuple(min((o + n) * factor, full) - o * factor
+                       for o, n, full in zip(origin, labels.shape, full_shape, strict=True))
+        labels = _refine_outlines(labels, smooth, cuts, factor, padded, owner=territories,
+                                  frozen=dropped)
+        territories = _upsample(territories, factor, padded)
+        r0, c0 = r0 * factor, c0 * factor
+    rows, cols = out_shape
+    return np.stack([labels[r0:r0 + rows, c0:c0 + cols],
+                     territories[r0:r0 + rows, c0:c0 + cols]])
 
 
 def _match_objects(summaries, tol):
@@ -1292,7 +1303,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
             lo_, hi_ = jobs[k][2], jobs[k][3]
             shape = (min(hi_[0] * factor, full_shape[0]) - lo_[0] * factor,
                      min(hi_[1] * factor, full_shape[1]) - lo_[1] * factor)
-            task = output(*jobs[k], params, lut, factor, shape)
+            task = output(*jobs[k], params, lut, factor, shape, full_shape)
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)

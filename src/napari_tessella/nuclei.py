@@ -370,7 +370,8 @@ def seeded_watershed(
     ``docs/nuclei.md``): when neither ``sigma`` nor ``seeds`` is given the work is done on
     the image reduced by block averaging so that ``d`` spans about
     :data:`WORKING_DIAMETER` pixels, and the labels and territories are enlarged back at the
-    end (nearest neighbour: their outlines are then steps of that factor).
+    end: territories by nearest neighbour (steps of that factor), labels with their outlines
+    against the background redrawn at full resolution.
 
     Parameters
     ----------
@@ -467,7 +468,12 @@ def seeded_watershed(
     if exclude_border and labels.any():
         border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
         keep[np.unique(border)] = False
-    labels = _relabel_sequential(labels, keep)
+    dropped = ~keep[labels] & (labels > 0)  # their outlines are not refined
+    new_id = _relabel_sequential(np.arange(keep.size), keep)
+    kept = np.flatnonzero(new_id)
+    cuts = np.zeros(kept.size + 1)
+    cuts[new_id[kept]] = _cuts(labels, smooth, level, value)[kept]
+    labels = new_id[labels]
     user_points = (seeds is not None and not isinstance(seeds, str)
                    and not (np.ndim(seeds) == 2 and np.shape(seeds) == full_shape
                             and np.issubdtype(np.asarray(seeds).dtype, np.integer)))
@@ -486,10 +492,54 @@ def seeded_watershed(
         territories = _nearest_label(labels)
     else:
         territories = np.zeros(work.shape, dtype=np.int32)
-    labels = _upsample(labels, factor, full_shape)
+    labels = _refine_outlines(labels, smooth, cuts, factor, full_shape, owner=territories,
+                              frozen=dropped)
     territories = _upsample(territories, factor, full_shape)
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
                            object_diameter=diameter, sigma=sigma, threshold=value)
+
+
+def _cuts(labels, smooth, level, value) -> np.ndarray:
+    """Per label, the level its outline follows: ``_TRIM`` of its own peak over the
+    background for the "auto" threshold (``level`` given), else the global threshold."""
+    n = int(labels.max())
+    if level is None:
+        return np.full(n + 1, float(value))
+    peak = ndi.maximum(smooth, labels, np.arange(n + 1))
+    return level + _TRIM * (np.asarray(peak, dtype=np.float64) - level)
+
+
+def _refine_outlines(labels, smooth, cuts, factor: int, shape, owner=None,
+                     frozen=None) -> np.ndarray:
+    """Enlarge working-resolution labels to ``shape`` with full-resolution outlines.
+
+    Nearest-neighbour enlargement would draw every outline in steps of ``factor`` pixels.
+    Instead, the full-resolution pixels of working pixels on an outline (a neighbour with
+    another label) are decided again: the smoothed image is interpolated (bilinear) at their
+    centres and compared with the cut of the nucleus they belong to, or, for background,
+    of ``owner`` there (the territories: the nearest nucleus). Working pixels where
+    ``frozen`` is True (nuclei that were dropped) are left as they are. Outlines between
+    two touching nuclei keep the working resolution.
+    """
+    up = _upsample(labels, factor, shape)
+    if factor <= 1 or not labels.any():
+        return up
+    footprint = np.ones((3, 3), dtype=bool)
+    outline = (ndi.maximum_filter(labels, footprint=footprint)
+               != ndi.minimum_filter(labels, footprint=footprint))
+    if frozen is not None:
+        outline &= ~frozen
+    if owner is None:
+        owner = labels
+    owner = np.where(labels > 0, labels, owner)
+    rr, cc = np.nonzero(_upsample(outline, factor, shape))
+    if rr.size == 0:
+        return up
+    coords = np.stack([(rr + 0.5) / factor - 0.5, (cc + 0.5) / factor - 0.5])
+    values = ndi.map_coordinates(smooth, coords, order=1, mode="nearest")
+    lab = owner[rr // factor, cc // factor]
+    up[rr, cc] = np.where((lab > 0) & (values > cuts[lab]), lab, 0)
+    return up
 
 
 def _trim_to_own_peak(labels, smooth, level, height, fraction=None) -> np.ndarray:

@@ -382,3 +382,36 @@ def test_rerun_on_another_image_updates_colours_and_features(viewer):
     n_points = int(model.data.max())
     colours = {tuple(np.round(model.colormap.map(i)[:3], 2)) for i in range(1, n_points + 1)}
     assert len(colours) == 2
+
+
+def test_lattice_rerun_updates_vectors_in_place(viewer):
+    from napari.layers import Layer
+
+    rng = np.random.default_rng(1)
+    r, c = np.meshgrid(np.arange(60) * 7.0 + 3, np.arange(60) * 7.0 + 3, indexing="ij")
+    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
+    image = viewer.add_image(np.zeros((420, 420)), name="blank")
+    points = viewer.add_points(pts, name="grid")
+    widget = LatticeWidget(viewer)
+    widget.points.value = points
+    widget.image.value = image
+    widget()
+    bonds, ridges = viewer.layers["grid Delaunay"], viewer.layers["grid Voronoi"]
+    assert bonds._type_string == ridges._type_string == "vectors"
+    ridges.visible = False  # the user's choice survives re-runs
+    # fewer bonds, then more again, in new units: all updated in place
+    for keep, scale in ((len(pts) - 400, (0.5, 0.5)), (len(pts), (0.5, 0.5))):
+        points.data = pts[:keep]
+        image.scale = points.scale = scale
+        written = widget()
+        assert viewer.layers["grid Delaunay"] is bonds
+        assert viewer.layers["grid Voronoi"] is ridges
+        assert bonds.visible and not ridges.visible
+        data, meta, _ = written[0]
+        assert len(bonds.data) == len(bonds.features) == len(bonds.edge_color) == len(data)
+        np.testing.assert_allclose(bonds.scale, scale)
+        np.testing.assert_allclose(bonds.features["length"], meta["features"]["length"])
+        # the per-bond colours are those of a layer made from scratch with the new data
+        fresh = Layer.create(data, meta, "vectors")
+        np.testing.assert_allclose(bonds.edge_color, fresh.edge_color)
+        assert bonds.edge_contrast_limits == pytest.approx(meta["edge_contrast_limits"])

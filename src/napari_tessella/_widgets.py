@@ -122,6 +122,25 @@ def _image_shape(layer) -> tuple[int, int]:
     return tuple(int(s) for s in (shape[-3:-1] if layer.rgb else shape[-2:]))
 
 
+def _unchanged(layer, key: str, value) -> bool:
+    """Whether setting ``layer.<key> = value`` would leave it as it is (cheap checks only).
+
+    Geometry, units, names and colormaps given by name are compared; colours and contrast
+    limits are always set again, since they depend on the new data.
+    """
+    if key in ("scale", "translate"):
+        current = np.asarray(getattr(layer, key), dtype=float)
+        wanted = np.asarray(value, dtype=float)
+        return current.shape == wanted.shape and bool(np.all(current == wanted))
+    if key == "units":
+        return tuple(str(u) for u in layer.units) == tuple(str(u) for u in value)
+    if key == "name":
+        return layer.name == value
+    if key in ("colormap", "edge_colormap") and isinstance(value, str):
+        return getattr(getattr(layer, key), "name", None) == value
+    return False
+
+
 # ---------------------------------------------------------------------------- base widget
 class _CoreWidget(Container):
     """Shared plumbing: layer choices, threaded runs, output-layer bookkeeping, status."""
@@ -137,6 +156,8 @@ class _CoreWidget(Container):
         self._worker = None
         self._run_button = PushButton(text="Run")
         self._status = Label(value="")
+        # long messages wrap instead of widening the dock (and squeezing the canvas)
+        self._status.native.setWordWrap(True)
         self._export_folder = FileEdit(label="export to", mode="d", value=Path.home())
         self._export_button = PushButton(text="Export results (TIFF + CSV)")
         extra = []
@@ -307,14 +328,21 @@ class _CoreWidget(Container):
             mine = layer is not None and layer in self._viewer.layers
             if mine and layer._type_string == layer_type and layer_type != "shapes":
                 # In place: keeps the user's display settings, and other widgets that use
-                # this layer as input keep pointing at it.
+                # this layer as input keep pointing at it. Unchanged scale, translate and
+                # names are not set again: each costs napari a full refresh (0.2 s of a
+                # 0.6 s re-run with 60,000 bonds).
                 layer.data = data
+                if not layer.visible:
+                    # napari does not slice hidden layers, but Vectors re-mesh on a colour
+                    # change all the same: with the old slice (IndexError if fewer bonds)
+                    layer.set_view_slice()
                 if "features" in meta:
                     layer.features = meta["features"]
                 # colours that depend on the new data (label kinds, per-bond colours) too
                 for key in ("scale", "translate", "units", "name", "colormap", "size",
                             "edge_colormap", "edge_contrast_limits", "edge_color"):
-                    if key in meta and hasattr(layer, key):
+                    if (key in meta and hasattr(layer, key)
+                            and not _unchanged(layer, key, meta[key])):
                         setattr(layer, key, meta[key])
             else:
                 # Shapes take per-shape colours and features only at creation: replace the

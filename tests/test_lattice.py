@@ -129,3 +129,55 @@ def test_polygon_edges_count_shared_sides_once():
     # 4 inner lines each way and the 4 image edges, 50 px long, cut into 5 sides each
     assert len(sides) == 60
     assert lengths.sum() == pytest.approx(8 * 50 + 4 * 50, rel=1e-6)
+
+
+def _reference_cells(points, lo, hi):
+    """Clipped Voronoi cells the slow, obvious way: every point mirrored across every side."""
+    from scipy.spatial import Voronoi
+
+    eps = 1e-6 * float(np.max(hi - lo))
+    mirrored = [points]
+    for axis in (0, 1):
+        for bound in (lo[axis] - eps, hi[axis] + eps):
+            m = points.copy()
+            m[:, axis] = 2 * bound - m[:, axis]
+            mirrored.append(m)
+    vor = Voronoi(np.concatenate(mirrored))
+    return [np.clip(vor.vertices[vor.regions[vor.point_region[i]]], lo, hi)
+            for i in range(len(points))]
+
+
+def _area(poly):
+    centred = poly - poly.mean(axis=0)
+    order = np.argsort(np.arctan2(centred[:, 0], centred[:, 1]))
+    x, y = poly[order, 0], poly[order, 1]
+    return abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2
+
+
+@pytest.mark.parametrize("case", ["jittered", "uniform", "perfect-grid", "few", "on-border"])
+def test_voronoi_cells_equal_the_brute_force_ones(case):
+    rng = np.random.default_rng(11)
+    shape = (120, 150)
+    if case == "jittered":
+        r, c = np.meshgrid(np.arange(3, 120, 7.0), np.arange(3, 150, 7.0), indexing="ij")
+        pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.4, (r.size, 2))
+    elif case == "uniform":
+        pts = rng.uniform([0, 0], [119, 149], (300, 2))
+    elif case == "perfect-grid":  # four points on every circumcircle
+        r, c = np.meshgrid(np.arange(5, 120, 10.0), np.arange(5, 150, 10.0), indexing="ij")
+        pts = np.column_stack([r.ravel(), c.ravel()])
+    elif case == "few":
+        pts = np.array([[10.0, 10.0], [100.0, 20.0], [50.0, 140.0], [60.0, 70.0]])
+    else:
+        pts = np.concatenate([rng.uniform([0, 0], [119, 149], (50, 2)),
+                              [[-0.5, 30.0], [119.5, 80.0], [40.0, -0.5], [-0.5, -0.5]]])
+    result = lattice(pts, shape)
+    lo, hi = np.array([-0.5, -0.5]), np.array(shape) - 0.5
+    reference = _reference_cells(pts, lo, hi)
+    np.testing.assert_allclose(result.cell_areas, [_area(p) for p in reference], atol=1e-6)
+    assert result.cell_areas.sum() == pytest.approx(np.prod(shape))
+    for got, want in zip(result.voronoi_polygons, reference, strict=True):
+        got_set = {tuple(v) for v in np.round(got, 6)}
+        want_set = {tuple(v) for v in np.round(want, 6)}
+        assert got_set == want_set
+        assert len(got) == len(got_set)  # no vertex twice

@@ -320,7 +320,6 @@ class _CoreWidget(Container):
     # --- writing outputs
     def _apply(self, outputs: list[tuple[str, LayerDataTuple]], message: str):
         from napari.layers import Layer
-        from napari.utils.notifications import show_info
 
         written, to_show = [], []
         for role, (data, meta, layer_type) in outputs:
@@ -364,8 +363,9 @@ class _CoreWidget(Container):
             written.append((data, meta, layer_type))
         for layer, visible in to_show:
             layer.visible = visible
+        # the outcome goes to the widget's status line only: a notification toast on every
+        # run would be noise, and makes the canvas redraw twice more as it slides in
         self._status.value = message
-        show_info(message)
         return written
 
 

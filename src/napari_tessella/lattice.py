@@ -74,9 +74,13 @@ def _delaunay(points: np.ndarray) -> Delaunay:
 
 
 def _unique_edges(triangles: np.ndarray) -> np.ndarray:
+    """Each side of the triangles once, as (i, j) with i < j, sorted."""
     pairs = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [0, 2]]])
+    pairs = pairs.astype(np.int64)
     pairs.sort(axis=1)
-    return np.unique(pairs, axis=0)
+    n = int(pairs.max()) + 1 if len(pairs) else 1
+    keys = np.unique(pairs[:, 0] * n + pairs[:, 1])  # one integer per pair: a fast 1-D sort
+    return np.stack([keys // n, keys % n], axis=1)
 
 
 def _circumcentres(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
@@ -91,43 +95,71 @@ def _circumcentres(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 
 def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.ndarray):
-    """Voronoi cells clipped to the box [lo, hi], by mirroring points across its sides.
+    """Voronoi cells clipped to the box [lo, hi].
 
-    For x and q inside the box, the mirror image q' of q across a side is never closer to
-    x than q is, so mirrors never cut into the in-box part of any cell: they only close
-    the cells that reach the box side, exactly along it. Only points whose cells leave the
-    box need mirroring: the convex-hull points (unbounded cells) and the corners of
-    Delaunay triangles whose circumcentre (a Voronoi vertex) lies outside the box.
+    Most cells come straight from the Delaunay triangulation already computed: the cell of
+    a point is the polygon of the circumcentres of its triangles. That holds for every point
+    whose cell stays inside the box. The others — convex-hull points (unbounded cells) and
+    corners of triangles whose circumcentre lies outside the box — are closed by mirroring
+    them across the box sides: for x and q inside the box, the mirror image q' of q is never
+    closer to x than q is, so mirrors never cut into the in-box part of any cell and close
+    the cells that reach a side exactly along it. Their cells come from a Voronoi diagram
+    (Qhull) of those points, their Delaunay neighbours and the mirrors only: a cell depends
+    on its neighbours alone, and adding mirrors can only take neighbours away.
     """
+    n = len(points)
     # Points exactly on the box would mirror onto themselves: mirror about a box a hair
     # larger, then clip the vertices back onto the box itself.
     eps = 1e-6 * float(np.max(hi - lo))
-    centres = _circumcentres(points, tri.simplices)
+    simplices = tri.simplices
+    centres = _circumcentres(points, simplices)
     outside = ~np.all((centres >= lo) & (centres <= hi), axis=1)
-    leaving = np.zeros(len(points), dtype=bool)
+    leaving = np.zeros(n, dtype=bool)
     leaving[tri.convex_hull.ravel()] = True
-    leaving[tri.simplices[outside].ravel()] = True
-    near = points[leaving]
-    mirrored = [points]
+    leaving[simplices[outside].ravel()] = True
+
+    # inner cells: each triangle gives its circumcentre to its three corners
+    owner_in = simplices.ravel()
+    verts_in = np.repeat(centres, 3, axis=0)
+    inner = ~leaving[owner_in]
+    owner_in, verts_in = owner_in[inner], verts_in[inner]
+
+    # cells that leave the box: Voronoi of them, their neighbours and their mirrors
+    near = np.flatnonzero(leaving)
+    indptr, indices = tri.vertex_neighbor_vertices
+    sel = np.zeros(n, dtype=bool)
+    sel[near] = True
+    counts = indptr[near + 1] - indptr[near]
+    if counts.sum():  # indices[indptr[k]:indptr[k + 1]] for every k in near, at once
+        first = np.repeat(indptr[near] - (np.cumsum(counts) - counts), counts)
+        sel[indices[np.arange(counts.sum()) + first]] = True
+    subset = np.flatnonzero(sel)
+    mirrored = [points[subset]]
     for axis in (0, 1):
         for bound in (lo[axis] - eps, hi[axis] + eps):
-            m = near.copy()
+            m = points[near].copy()
             m[:, axis] = 2 * bound - m[:, axis]
             mirrored.append(m)
     vor = Voronoi(np.concatenate(mirrored))
-    n = len(points)
-    region_ids = vor.point_region[:n]
-    sizes = np.fromiter((len(vor.regions[r]) for r in region_ids), dtype=np.int64, count=n)
-    flat = np.fromiter(
-        (v for r in region_ids for v in vor.regions[r]), dtype=np.int64, count=int(sizes.sum())
-    )
-    owner = np.repeat(np.arange(n), sizes)
-    verts = vor.vertices[flat]
-    # Order each cell's vertices by angle around its own (interior) generator point.
+    region_ids = vor.point_region[np.searchsorted(subset, near)]
+    sizes = np.fromiter((len(vor.regions[r]) for r in region_ids), dtype=np.int64,
+                        count=len(near))
+    flat = np.fromiter((v for r in region_ids for v in vor.regions[r]), dtype=np.int64,
+                       count=int(sizes.sum()))
+    owner = np.concatenate([owner_in, np.repeat(near, sizes)])
+    verts = np.concatenate([verts_in, vor.vertices[flat]])
+
+    # order each cell's vertices by angle around its own (interior) generator point
     d = verts - points[owner]
     angle = np.arctan2(d[:, 0], d[:, 1])
     order = np.lexsort((angle, owner))
-    verts = np.clip(verts[order], lo, hi)
+    owner, verts = owner[order], verts[order]
+    # cocircular points (a perfect grid) give the same circumcentre twice: keep it once
+    tol = 1e-9 * max(1.0, float(np.max(np.abs(hi - lo))))
+    same = np.zeros(len(verts), dtype=bool)
+    same[1:] = (owner[1:] == owner[:-1]) & np.all(np.abs(verts[1:] - verts[:-1]) <= tol, axis=1)
+    owner, verts = owner[~same], np.clip(verts[~same], lo, hi)
+    sizes = np.bincount(owner, minlength=n)
     polygons = np.split(verts, np.cumsum(sizes)[:-1])
     # Shoelace area per cell, vectorised over the concatenated vertices.
     nxt = np.arange(len(verts)) + 1

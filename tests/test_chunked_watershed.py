@@ -137,3 +137,11 @@ def test_histogram_median():
     centres = (edges[:-1] + edges[1:]) / 2
     assert _hist_median(counts, centres, edges[1] - edges[0]) == pytest.approx(
         np.median(values), abs=edges[1] - edges[0])
+
+
+def test_diameter_estimate_of_a_lazy_image(nuclei):
+    from napari_tessella import estimate_object_diameter
+
+    lazy = da.from_array(nuclei.image, chunks=CHUNKS)
+    assert estimate_object_diameter(lazy) == pytest.approx(
+        estimate_object_diameter(nuclei.image), rel=1e-9)

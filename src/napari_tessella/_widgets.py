@@ -50,15 +50,33 @@ _USER_ERRORS = (ValueError, TypeError)
 
 
 # --------------------------------------------------------------------------- layer reading
-def _plane(layer, viewer) -> np.ndarray:
+#: Planes of lazy (dask/Zarr) layers — including multiscale ones — with more pixels than
+#: this are processed chunk by chunk, and their label images are stored as Zarr pyramids
+#: instead of being held in memory (the command line's limit too).
+CHUNKED_PIXELS = 2**26  # 8192 x 8192
+#: Folder for the Zarr label images of chunked runs (one sub-folder per run); None = the
+#: system's temporary folder. *Export results* copies them where the user wants.
+RESULTS_DIR: Path | None = None
+
+
+def _plane(layer, viewer, *, lazy: bool = False):
     """The 2-D (row, column) plane of ``layer`` the viewer currently shows, as an ndarray.
 
     RGB(A) layers keep their channel axis (the core turns it into luminance); multiscale
     layers give their full-resolution level; lazy (dask) data is computed for this plane only.
+    With ``lazy=True`` a lazy plane of more than :data:`CHUNKED_PIXELS` pixels is returned
+    as a dask array instead (the core then works chunk by chunk).
     """
+    from .chunked import is_lazy
+
     data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
     spatial = layer.ndim
     lead = spatial - 2
+    if is_lazy(data) and type(data).__module__.split(".")[0] != "dask":
+        import dask.array as da
+
+        native = getattr(data, "chunks", None)
+        data = da.from_array(data, chunks=native if isinstance(native, tuple) else "auto")
     if lead > 0:
         point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
         index = []
@@ -66,9 +84,71 @@ def _plane(layer, viewer) -> np.ndarray:
             pos = 0 if point is None else round(float(point[axis]))
             index.append(min(max(pos, 0), data.shape[axis] - 1))
         data = data[tuple(index)]
+    if lazy and is_lazy(data):
+        rows, cols = data.shape[:2]
+        if rows * cols > CHUNKED_PIXELS:
+            return data
     # A private copy (dask/Zarr data is read here, for this plane only): nothing downstream
     # may write into the user's layer.
     return np.array(data, copy=True)
+
+
+def _layer_data(levels: list):
+    """(data, multiscale) for a Labels layer from pyramid levels (napari needs two or more
+    levels for a multiscale layer; a single Zarr array is shown lazily as it is)."""
+    return (levels, True) if len(levels) > 1 else (levels[0], False)
+
+
+def _lazy_max(array) -> int:
+    import dask.array as da
+
+    return int(da.from_zarr(array).max().compute())
+
+
+def _store_labels(lazy: dict, stem: str, measure_image=None):
+    """Compute lazy label images into a Zarr pyramid each, chunk by chunk.
+
+    ``lazy`` maps a name to a lazy label image; they are computed in one pass (shared work
+    is done once). With ``measure_image``, the first one is measured in the same pass.
+    Returns ``({name: [level arrays, full resolution first]}, table or None)``.
+    """
+    import tempfile
+    import time
+    import uuid
+
+    import dask.array as da
+    import zarr
+
+    from .chunked import measure_objects_chunked
+
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
+    root = Path(RESULTS_DIR) if RESULTS_DIR is not None else Path(tempfile.gettempdir())
+    folder = (root / "napari-tessella"
+              / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.zarr")
+    folder.mkdir(parents=True)
+    names = list(lazy)
+    targets = {name: zarr.open_array(str(folder / name / "0"), mode="w",
+                                     shape=lazy[name].shape, chunks=lazy[name].chunksize,
+                                     dtype=np.int32) for name in names}
+    table = None
+    if measure_image is not None:
+        first, rest = names[0], names[1:]
+        table = measure_objects_chunked(lazy[first], measure_image,
+                                        labels_out=targets[first])
+        if rest:
+            da.store([lazy[n] for n in rest], [targets[n] for n in rest], lock=False)
+    else:
+        da.store([lazy[n] for n in names], [targets[n] for n in names], lock=False)
+    levels = {}
+    for name in names:
+        pyramid = [zarr.open_array(str(folder / name / "0"), mode="r")]
+        while max(pyramid[-1].shape) > 2048:  # napari shows the level that fits the view
+            k = len(pyramid)
+            smaller = da.from_zarr(pyramid[-1])[::2, ::2]
+            smaller.rechunk(1024).to_zarr(str(folder / name / str(k)), overwrite=True)
+            pyramid.append(zarr.open_array(str(folder / name / str(k)), mode="r"))
+        levels[name] = pyramid
+    return levels, table
 
 
 def _geometry(layer) -> dict[str, Any]:
@@ -302,7 +382,13 @@ class _CoreWidget(Container):
             stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in layer.name)
             unit = _unit(layer).strip()
             scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
-            if layer._type_string == "labels":
+            if layer._type_string == "labels" and layer.multiscale:
+                import dask.array as da  # too big for a TIFF: the full resolution as Zarr
+
+                target = folder / f"{stem}.zarr"
+                da.from_zarr(layer.data[0]).to_zarr(str(target), overwrite=True)
+                written.append(target)
+            elif layer._type_string == "labels":
                 written.append(save_labels(layer.data, folder / f"{stem}.tif", scale=scale,
                                            unit=unit))
             else:
@@ -325,7 +411,9 @@ class _CoreWidget(Container):
         for role, (data, meta, layer_type) in outputs:
             layer = self._outputs.get(role)
             mine = layer is not None and layer in self._viewer.layers
-            if mine and layer._type_string == layer_type and layer_type != "shapes":
+            multiscale = bool(meta.get("multiscale")) or getattr(layer, "multiscale", False)
+            if (mine and layer._type_string == layer_type and layer_type != "shapes"
+                    and not multiscale):
                 # In place: keeps the user's display settings, and other widgets that use
                 # this layer as input keep pointing at it. Unchanged scale, translate and
                 # names are not set again: each costs napari a full refresh (0.2 s of a
@@ -532,28 +620,37 @@ class ThresholdLabelWidget(_CoreWidget):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer)
+        image = _plane(layer, self._viewer, lazy=True)
         params = self._params()
         geo = _geometry(layer)
         name = layer.name
 
         def job():
+            from .chunked import is_lazy
+
             labels = threshold_label(image, **params)
-            table = measure_objects(labels, image)
+            labels_meta = {"name": f"{name} labels", **geo}
+            if is_lazy(labels):  # chunk by chunk; stored as a Zarr pyramid
+                stored, table = _store_labels({"labels": labels}, f"{name} labels",
+                                              measure_image=image)
+                labels, labels_meta["multiscale"] = _layer_data(stored["labels"])
+            else:
+                table = measure_objects(labels, image)
             n = len(table)
             points = table[["com_row", "com_col"]].to_numpy()
             area = table["area"].to_numpy() * geo["scale"][0] * geo["scale"][1]
             table = table.assign(area_scaled=area)
             outputs = [
-                ("labels", (labels, {"name": f"{name} labels", **geo}, "labels")),
+                ("labels", (labels, labels_meta, "labels")),
                 ("points", (points, {
                     "name": f"{name} centers", "features": table, "size": 3,
                     "face_color": "#ff7f0e", "border_width": 0, **geo,
                 }, "points")),
             ]
             if n == 0:
+                lo, hi = (float(v) for v in (image.min(), image.max()))
                 message = (f"0 objects: nothing passes the threshold in {name!r} "
-                           f"(image range {image.min():g}–{image.max():g}).")
+                           f"(image range {lo:g}–{hi:g}).")
             else:
                 message = f"{n} objects in {name!r}"
             return outputs, message
@@ -618,7 +715,7 @@ class SeededWatershedWidget(_CoreWidget):
         if layer is None:
             return
         try:
-            d = estimate_object_diameter(_plane(layer, self._viewer))
+            d = estimate_object_diameter(_plane(layer, self._viewer, lazy=True))
         except _USER_ERRORS as err:
             self._report_error(err)
             return
@@ -633,12 +730,18 @@ class SeededWatershedWidget(_CoreWidget):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer)
+        image = _plane(layer, self._viewer, lazy=True)
         geo = _geometry(layer)
         seeds_layer = self.seeds.value
         seeds = None
         if seeds_layer is not None:
             if isinstance(seeds_layer, Labels):
+                from .chunked import is_lazy
+
+                if is_lazy(image):
+                    raise ValueError(
+                        f"{layer.name!r} is processed chunk by chunk: give the seeds as a "
+                        "Points layer (a Labels layer of seeds is not supported there).")
                 seeds = _plane(seeds_layer, self._viewer)
                 if seeds.shape != image.shape:
                     raise ValueError(
@@ -653,12 +756,24 @@ class SeededWatershedWidget(_CoreWidget):
         name = layer.name
 
         def job():
+            from .chunked import is_lazy
+
             result = seeded_watershed(image, seeds=seeds, **kwargs)
-            n = int(len(np.unique(result.labels)) - 1)
+            nuclei, territories = result.labels, result.territories
+            extra = {}
+            if is_lazy(nuclei):  # chunk by chunk; both stored as Zarr pyramids in one pass
+                stored, _ = _store_labels({"nuclei": nuclei, "territories": territories},
+                                          f"{name} watershed")
+                n = _lazy_max(stored["nuclei"][0])  # nuclei are numbered 1..n
+                nuclei, multiscale = _layer_data(stored["nuclei"])
+                territories, _ = _layer_data(stored["territories"])
+                extra = {"multiscale": multiscale}
+            else:
+                n = int(len(np.unique(nuclei)) - 1)
             outputs = [
-                ("territories", (result.territories, {
-                    "name": f"{name} territories", "opacity": 0.35, **geo}, "labels")),
-                ("nuclei", (result.labels, {"name": f"{name} nuclei", **geo}, "labels")),
+                ("territories", (territories, {
+                    "name": f"{name} territories", "opacity": 0.35, **geo, **extra}, "labels")),
+                ("nuclei", (nuclei, {"name": f"{name} nuclei", **geo, **extra}, "labels")),
                 ("seeds", (result.seeds, {
                     "name": f"{name} seeds", "size": max(3.0, result.object_diameter / 6),
                     "face_color": "#ffff00", "border_width": 0, **geo}, "points")),

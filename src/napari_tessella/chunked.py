@@ -79,6 +79,7 @@ from scipy import ndimage as ndi
 
 __all__ = [
     "DEFAULT_CHUNKS",
+    "estimate_object_diameter_chunked",
     "find_atoms_chunked",
     "is_lazy",
     "measure_objects_chunked",
@@ -1132,6 +1133,33 @@ def _match_objects(summaries, tol):
     return ncomp, comp, centres
 
 
+def _estimate_diameter(raw, scheduler) -> float:
+    """The in-memory estimate, from the same reduced images, computed in one pass."""
+    from .nuclei import _diameter_factors, _diameter_from
+
+    coarse, fine = _diameter_factors(raw.shape)
+    factors = sorted({coarse, fine})
+    images = _compute(*[_reduce_lazy(raw, f, trim=True) for f in factors], scheduler=scheduler)
+    reduced = dict(zip(factors, images, strict=True))
+    return _diameter_from(lambda f: np.asarray(reduced[f]), coarse, fine)
+
+
+def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> float:
+    """:func:`napari_tessella.nuclei.estimate_object_diameter` of a dask/Zarr image.
+
+    The estimate only looks at the image reduced to about 256 and 512 pixels on its long
+    side; those block means are computed chunk by chunk (one pass over the data), so the
+    result is the in-memory one (up to floating-point summation order).
+    """
+    import dask.array as da
+
+    raw = _as_float_dask(image, chunks)
+    n_bad = (~da.isfinite(raw)).sum()
+    lo, hi, n_bad = _compute(raw.min(), raw.max(), n_bad, scheduler=scheduler)
+    _check_values(lo, hi, n_bad)
+    return _estimate_diameter(raw, scheduler)
+
+
 def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=None,
                              landscape="distance", threshold="auto",
                              exclude_border=False, min_size=None, chunks=None,
@@ -1185,8 +1213,6 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     from .nuclei import (
         WatershedResult,
         _check_watershed_params,
-        _diameter_factors,
-        _diameter_from,
         _plan,
     )
 
@@ -1211,13 +1237,8 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
     if object_diameter:
         diameter = float(object_diameter)
-    else:  # the in-memory estimate, from the same reduced images, computed in one pass
-        coarse, fine = _diameter_factors(full_shape)
-        factors = sorted({coarse, fine})
-        images = _compute(*[_reduce_lazy(raw, f, trim=True) for f in factors],
-                          scheduler=scheduler)
-        reduced = dict(zip(factors, images, strict=True))
-        diameter = _diameter_from(lambda f: np.asarray(reduced[f]), coarse, fine)
+    else:
+        diameter = _estimate_diameter(raw, scheduler)
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     d, s = diameter / factor, sigma / factor
     smooth = _lazy_stage(_reduce_lazy(raw, factor), s)

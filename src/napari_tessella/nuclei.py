@@ -155,6 +155,12 @@ def estimate_object_diameter(image) -> float:
     >>> 24 < estimate_object_diameter(nuc.image) < 36
     True
     """
+    from .chunked import is_lazy
+
+    if is_lazy(image):  # dask/Zarr: the reduced images are computed chunk by chunk
+        from .chunked import estimate_object_diameter_chunked
+
+        return estimate_object_diameter_chunked(image)
     img = as_float_image(image)
     return _diameter_from(lambda f: _downsample(img, f), *_diameter_factors(img.shape))
 

@@ -118,3 +118,18 @@ def test_outlines_at_full_resolution():
     np.testing.assert_array_equal(result.territories[fg], result.labels[fg])
     s = score_segmentation(result.labels, nuc.labels)
     assert s["errors"] == 0 and s["mean_iou"] > 0.85, s
+
+
+def test_diameter_of_small_objects_in_a_large_image():
+    """Nuclei of 16 px in a 3000² image are a few pixels wide in the 512-px overview; the
+    estimate must look closer instead of measuring clumps of them."""
+    rng = np.random.default_rng(3)
+    side, diameter, r = 3000, 16, 8
+    image = np.zeros((side, side), np.float32)
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    disc = (yy**2 + xx**2 <= r * r).astype(np.float32)
+    for row, col in rng.integers(r, side - r, (4000, 2)):
+        image[row - r:row + r + 1, col - r:col + r + 1] = np.maximum(
+            image[row - r:row + r + 1, col - r:col + r + 1], disc)
+    image += rng.normal(0, 0.05, image.shape).astype(np.float32)
+    assert 0.75 * diameter < estimate_object_diameter(image) < 1.35 * diameter

@@ -1140,8 +1140,16 @@ def _estimate_diameter(raw, scheduler) -> float:
     coarse, fine = _diameter_factors(raw.shape)
     factors = sorted({coarse, fine})
     images = _compute(*[_reduce_lazy(raw, f, trim=True) for f in factors], scheduler=scheduler)
-    reduced = dict(zip(factors, images, strict=True))
-    return _diameter_from(lambda f: np.asarray(reduced[f]), coarse, fine)
+    overviews = dict(zip(factors, images, strict=True))
+
+    def reduced(factor, box):
+        if box is None:
+            return np.asarray(overviews[factor])
+        r0, c0, rows, cols = box
+        window = _reduce_lazy(raw[r0:r0 + rows, c0:c0 + cols], factor, trim=True)
+        return np.asarray(_compute(window, scheduler=scheduler)[0])
+
+    return _diameter_from(reduced, raw.shape, coarse, fine)
 
 
 def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> float:

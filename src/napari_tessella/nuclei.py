@@ -109,16 +109,52 @@ def _diameter_factors(shape) -> tuple[int, int]:
     return max(1, int(max(shape) // 256)), max(1, int(max(shape) // 512))
 
 
-def _diameter_from(reduced, coarse: int, fine: int) -> float:
-    """The estimate of :func:`estimate_object_diameter` from ``reduced(factor)`` images."""
+#: The estimate is trusted once the objects span at least this many reduced pixels.
+_MIN_SPAN = 12
+#: Side, in reduced pixels, of the window used to look closer at a large image.
+_WINDOW = 1024
+
+
+def _busiest_window(overview: np.ndarray, factor: int, side: int, shape):
+    """(row, col, rows, cols) of a ``side``² window of the image, full-resolution pixels,
+    centred where the overview (reduced by ``factor``) varies most: where the objects are."""
+    rows, cols = min(side, shape[0]), min(side, shape[1])
+    w = max(1, side // factor)
+    img = overview.astype(np.float64)
+    mean = ndi.uniform_filter(img, w, mode="nearest")
+    var = ndi.uniform_filter(img * img, w, mode="nearest") - mean * mean
+    r, c = np.unravel_index(int(np.argmax(var)), var.shape)
+    r0 = int(np.clip(r * factor + factor // 2 - rows // 2, 0, shape[0] - rows))
+    c0 = int(np.clip(c * factor + factor // 2 - cols // 2, 0, shape[1] - cols))
+    return r0, c0, rows, cols
+
+
+def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:
+    """The estimate of :func:`estimate_object_diameter`.
+
+    ``reduced(factor, box)`` gives the block mean by ``factor`` of the whole image
+    (``box=None``) or of the window ``box = (row, col, rows, cols)``.
+    """
     if coarse > fine:
         try:
-            d = _diameter_of_reduced(reduced(coarse), coarse)
+            d = _diameter_of_reduced(reduced(coarse, None), coarse)
         except ValueError:
             d = 0.0
-        if d / coarse >= 12:
+        if d / coarse >= _MIN_SPAN:
             return d
-    return _diameter_of_reduced(reduced(fine), fine)
+    overview = reduced(fine, None)
+    d = _diameter_of_reduced(overview, fine)
+    factor = fine
+    # objects still too small to measure at ~512 px (a large image of small objects):
+    # look closer, 4x finer each time, in a window where the objects are
+    while d / factor < _MIN_SPAN and factor > 1:
+        factor = max(1, factor // 4)
+        box = _busiest_window(overview, fine, _WINDOW * factor, shape)
+        try:
+            d = _diameter_of_reduced(reduced(factor, box), factor)
+        except ValueError:
+            break
+    return d
 
 
 def estimate_object_diameter(image) -> float:
@@ -131,7 +167,11 @@ def estimate_object_diameter(image) -> float:
     The estimate is twice the area-weighted median of those radii, so specks of noise (tiny
     area) do not pull it down. It needs no length scale of its own: the image is first
     reduced so that it has about 256 pixels on its long side; if the objects then span
-    fewer than 12 pixels, the estimate is redone at about 512 pixels (the finer of the two).
+    fewer than 12 pixels, the estimate is redone at about 512 pixels. If they are still
+    smaller (a large image of small objects, e.g. a whole slide), it looks closer, 4× finer
+    each time, within a window of 1024² reduced pixels placed where the image varies most,
+    until the objects span 12 pixels or the full resolution is reached. Dask/Zarr images
+    are read chunk by chunk for this (same result).
 
     Parameters
     ----------
@@ -162,7 +202,14 @@ def estimate_object_diameter(image) -> float:
 
         return estimate_object_diameter_chunked(image)
     img = as_float_image(image)
-    return _diameter_from(lambda f: _downsample(img, f), *_diameter_factors(img.shape))
+
+    def reduced(factor, box):
+        if box is not None:
+            r0, c0, rows, cols = box
+            return _downsample(img[r0:r0 + rows, c0:c0 + cols], factor)
+        return _downsample(img, factor)
+
+    return _diameter_from(reduced, img.shape, *_diameter_factors(img.shape))
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:

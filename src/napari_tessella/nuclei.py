@@ -574,9 +574,8 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, owner=None,
     ``frozen`` is True (nuclei that were dropped) are left as they are. Outlines between
     two touching nuclei keep the working resolution.
     """
-    up = _upsample(labels, factor, shape)
     if factor <= 1 or not labels.any():
-        return up
+        return _upsample(labels, factor, shape)
     footprint = np.ones((3, 3), dtype=bool)
     outline = (ndi.maximum_filter(labels, footprint=footprint)
                != ndi.minimum_filter(labels, footprint=footprint))
@@ -584,15 +583,24 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, owner=None,
         outline &= ~frozen
     if owner is None:
         owner = labels
-    owner = np.where(labels > 0, labels, owner)
-    rr, cc = np.nonzero(_upsample(outline, factor, shape))
-    if rr.size == 0:
-        return up
-    coords = np.stack([(rr + 0.5) / factor - 0.5, (cc + 0.5) / factor - 0.5])
-    values = ndi.map_coordinates(smooth, coords, order=1, mode="nearest")
-    lab = owner[rr // factor, cc // factor]
-    up[rr, cc] = np.where((lab > 0) & (values > cuts[lab]), lab, 0)
-    return up
+    h, w = labels.shape
+    # enlarged to whole blocks (cropped to ``shape`` at the end), seen as (h, f, w, f)
+    up = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)
+    blocks = up.reshape(h, factor, w, factor)
+    wr, wc = np.nonzero(outline)
+    if wr.size:
+        lab = np.where(labels > 0, labels, owner)[wr, wc]
+        # bilinear interpolation of the smoothed image at the factor x factor pixel centres
+        # of each outline pixel, from its 3 x 3 neighbourhood (edges: nearest)
+        padded = np.pad(smooth, 1, mode="edge")
+        hood = np.stack([padded[wr + i, wc + j] for i in range(3) for j in range(3)],
+                        axis=1).reshape(-1, 3, 3)
+        t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
+        weights = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
+        values = np.einsum("ia,kab,jb->kij", weights, hood, weights, optimize=True)
+        keep = (lab > 0)[:, None, None] & (values > cuts[lab][:, None, None])
+        blocks[wr, :, wc, :] = np.where(keep, lab[:, None, None], 0)
+    return up[:shape[0], :shape[1]]
 
 
 def _trim_to_own_peak(labels, smooth, level, height, fraction=None) -> np.ndarray:

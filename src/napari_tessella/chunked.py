@@ -1023,7 +1023,7 @@ def _block_two_histograms(block, e256, efine):
                            np.histogram(block, bins=efine)[0]])[None, None, :]
 
 
-def _watershed_block(smooth, origin, core_lo, core_hi, border, params):
+def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize=True):
     """``nuclei._segment_work`` on one chunk read with its margin.
 
     Returns the chunk's labels (with margin) and a summary of the objects and seeds that
@@ -1045,6 +1045,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params):
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border)
+    if not summarize:  # the output pass needs the labels only
+        return labels, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     r1, c1 = core_hi[0] - origin[0], core_hi[1] - origin[1]
     ids = np.unique(labels[r0:r1, c0:c1])
@@ -1092,7 +1094,8 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
     from .nuclei import _cuts, _refine_outlines, _upsample
 
     smooth = np.asarray(smooth)
-    local, _ = _watershed_block(smooth, origin, core_lo, core_hi, border, params)
+    local, _ = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
+                                summarize=False)
     labels = lut[local]
     territories = _nearest_label(labels) if labels.any() else labels
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -1291,7 +1294,8 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     summaries = _compute(*[summary(*job, params) for job in jobs], scheduler=scheduler)
 
     # global ids: one per group of matching views, raster order of the centroid
-    ncomp, comp, centres = _match_objects(summaries, tol=max(1.0, 0.25 * d))
+    tol = max(1.0, 0.25 * d)  # views of one nucleus: centroids this close
+    ncomp, comp, centres = _match_objects(summaries, tol)
     c_row = np.bincount(comp, weights=centres[:, 0], minlength=ncomp) if ncomp else comp
     c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
     n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
@@ -1309,7 +1313,6 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         order = kept[np.lexsort((np.floor(mean_c[kept]), np.floor(mean_r[kept])))]
         final[order] = np.arange(1, order.size + 1, dtype=np.int32)
         tree = cKDTree(np.column_stack([mean_r, mean_c]))
-    tol = max(1.0, 0.25 * d)
 
     # the lazy result: each chunk re-runs its segmentation and maps its ids
     out_rows, seed_parts, start = [], [], 0

@@ -99,6 +99,11 @@ def _layer_data(levels: list):
     return (levels, True) if len(levels) > 1 else (levels[0], False)
 
 
+def _file_stem(name: str) -> str:
+    """A layer name made safe as a file name (letters, digits, '-', '_', '.')."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
 def _lazy_max(array) -> int:
     import dask.array as da
 
@@ -121,7 +126,7 @@ def _store_labels(lazy: dict, stem: str, measure_image=None):
 
     from .chunked import measure_objects_chunked
 
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)
+    safe = _file_stem(stem)
     root = Path(RESULTS_DIR) if RESULTS_DIR is not None else Path(tempfile.gettempdir())
     folder = (root / "napari-tessella"
               / f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.zarr")
@@ -379,7 +384,7 @@ class _CoreWidget(Container):
             return []
         written = []
         for layer in layers:
-            stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in layer.name)
+            stem = _file_stem(layer.name)
             unit = _unit(layer).strip()
             scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
             if layer._type_string == "labels" and layer.multiscale:

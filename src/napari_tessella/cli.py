@@ -350,15 +350,19 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
             result = ck.seeded_watershed_chunked(image, chunks=chunks, scheduler=scheduler,
                                                  **params)
             if pixels > CHUNKED_PIXELS:  # straight to Zarr, chunk by chunk
+                import dask.array as da
                 import zarr
 
                 paths = [out / f"{stem}_labels.zarr", out / f"{stem}_territories.zarr"]
-                target = zarr.open_array(str(paths[0]), mode="w", shape=result.labels.shape,
-                                         chunks=result.labels.chunksize, dtype=np.int32)
-                table = ck.measure_objects_chunked(result.labels, image, scheduler=scheduler,
-                                                   labels_out=target)
-                ck._compute(result.territories.to_zarr(str(paths[1]), overwrite=True,
-                                                       compute=False), scheduler=scheduler)
+                # both in one pass (each chunk is segmented once), then measured from disk
+                lazy = [result.labels, result.territories]
+                targets = [zarr.open_array(str(p), mode="w", shape=a.shape, chunks=a.chunksize,
+                                           dtype=np.int32) for p, a in zip(paths, lazy,
+                                                                            strict=True)]
+                ck._compute(da.store(lazy, targets, lock=False, compute=False),
+                            scheduler=scheduler)
+                table = ck.measure_objects_chunked(da.from_zarr(targets[0]), image,
+                                                   scheduler=scheduler)
                 written += paths
                 written.append(save_table(table, out / f"{stem}_objects.csv", scale=scale,
                                           unit=unit))

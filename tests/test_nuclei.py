@@ -132,6 +132,40 @@ def test_dim_nuclei_next_to_bright_ones_are_found(seed):
     assert s["errors"] <= 1 and s["f1"] >= 0.95, s
 
 
+def _dim_nuclei_and_bright_specks(seed=0):
+    """Dim nuclei (diameter 40) and a few small specks 20x brighter (diameter 12), one
+    touching each of three nuclei: an apoptotic body or a mitotic cell beside a nucleus."""
+    rng = np.random.default_rng(seed)
+    rr, cc = np.mgrid[:400, :400]
+    labels = np.zeros((400, 400), np.int32)
+    centres = [(70 + 130 * i, 70 + 130 * j) for i in range(3) for j in range(3)]
+    for k, (r, c) in enumerate(centres, 1):
+        labels[(rr - r) ** 2 + (cc - c) ** 2 <= 20**2] = k
+    image = np.where(labels > 0, rng.uniform(0.05, 0.1, len(centres) + 1)[labels], 0.0)
+    for r, c in centres[:3] + [(135, 135), (265, 265)]:
+        dr = 25 if (r, c) in centres else 0  # on the rim of a nucleus, or alone
+        image[(rr - r - dr) ** 2 + (cc - c) ** 2 <= 6**2] = 2.0
+    image = ndi.gaussian_filter(image, 1.5) + rng.normal(0, 0.003, image.shape)
+    return image, labels
+
+
+def test_diameter_is_the_nuclei_not_a_few_bright_specks():
+    from napari_tessella import estimate_object_diameter
+
+    image, _ = _dim_nuclei_and_bright_specks()
+    # the nuclei's diameter (40), not the specks' (12) that a global Otsu would keep alone
+    assert 34 <= estimate_object_diameter(image) <= 46
+
+
+def test_dim_nucleus_touching_a_bright_speck_is_kept():
+    """Flooded from the speck's seed, a dim nucleus was erased by the cut at 30 % of the
+    speck's peak; what the cut removes is now a nucleus of its own when wide enough."""
+    image, labels = _dim_nuclei_and_bright_specks()
+    result = seeded_watershed(image, object_diameter=40)
+    iou = _best_iou(result.labels, labels, np.arange(1, 10))
+    assert (iou >= 0.7).all(), iou
+
+
 def test_defaults_are_scale_free():
     """The same scene drawn at two magnifications gives the same nuclei."""
     scores = []

@@ -89,10 +89,18 @@ def _upsample(labels: np.ndarray, factor: int, shape) -> np.ndarray:
 def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     """Diameter estimate from the image already reduced by ``factor`` (block mean)."""
     small = ndi.gaussian_filter(reduced, 1.0)
-    mask = small > compute_threshold(small, "otsu")
+    # the foreground of the "auto" threshold, each object then cut at half its own
+    # contrast over the background, where the edge of a blurred object lies (a global
+    # Otsu keeps only the brightest objects when a few are much brighter than the rest,
+    # and the estimate would be theirs)
+    mask, _, level = _auto_threshold(small)
     labels, n = ndi.label(mask)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
+    peak = ndi.maximum(small, labels, np.arange(n + 1))
+    peak[0] = np.inf
+    mask = small > (level + 0.5 * (peak - level))[labels]
+    labels, n = ndi.label(mask)
     dist = ndi.distance_transform_edt(mask)
     ids = np.arange(1, n + 1)
     radius = ndi.maximum(dist, labels, ids)
@@ -160,8 +168,11 @@ def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:
 def estimate_object_diameter(image) -> float:
     """Estimate the typical diameter of the bright objects in an image, in pixels.
 
-    Granulometry on the distance transform: the foreground (Otsu threshold of the lightly
-    smoothed image) is split into connected components, and each component's largest
+    Granulometry on the distance transform: the foreground of the lightly smoothed image
+    (the "auto" threshold of :func:`seeded_watershed`, so dim objects count as much as
+    bright ones; then each object cut at half its own contrast over the background, where
+    the edge of a blurred object lies) is split into connected components, and each
+    component's largest
     inscribed disc (the maximum of its Euclidean distance transform) measures the radius of
     its largest object — touching objects do not inflate it, unlike the component's area.
     The estimate is twice the area-weighted median of those radii, so specks of noise (tiny
@@ -362,7 +373,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 
     labels = watershed(-height, markers, mask=mask).astype(np.int32)
     if auto and labels.any():
-        labels = _trim_to_own_peak(labels, smooth, level, height)
+        labels = _trim_to_own_peak(labels, smooth, level, height, d)
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
             mask = labels > 0
@@ -558,8 +569,26 @@ def _cuts(labels, smooth, level, value) -> np.ndarray:
     n = int(labels.max())
     if level is None:
         return np.full(n + 1, float(value))
-    peak = ndi.maximum(smooth, labels, np.arange(n + 1))
-    return level + _TRIM * (np.asarray(peak, dtype=np.float64) - level)
+    return level + _TRIM * (_core_peak(labels, smooth) - level)
+
+
+def _core_peak(labels, smooth) -> np.ndarray:
+    """Per label, the maximum of ``smooth`` over its core: the pixels at least half its
+    inscribed radius away from its outline (background or another label).
+
+    A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
+    """
+    n = int(labels.max())
+    ids = np.arange(n + 1)
+    footprint = np.ones((3, 3), dtype=bool)
+    inner = (labels > 0) & (ndi.minimum_filter(labels, footprint=footprint)
+                            == ndi.maximum_filter(labels, footprint=footprint))
+    dist = ndi.distance_transform_edt(inner)
+    radius = ndi.maximum(dist, labels, ids)
+    core = np.where(dist >= 0.5 * radius[labels], labels, 0)
+    peak = np.asarray(ndi.maximum(smooth, core, ids), dtype=np.float64)
+    peak[0] = np.inf
+    return peak
 
 
 def _refine_outlines(labels, smooth, cuts, factor: int, shape, owner=None,
@@ -603,22 +632,40 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, owner=None,
     return up[:shape[0], :shape[1]]
 
 
-def _trim_to_own_peak(labels, smooth, level, height, fraction=None) -> np.ndarray:
+def _trim_to_own_peak(labels, smooth, level, height, d, fraction=None) -> np.ndarray:
     """Keep, in each nucleus, the pixels above ``fraction`` of its own peak over background.
 
     The log-Otsu foreground is generous (it must reach dim nuclei), so bright nuclei come
     out with their blurred halo. Cutting each one at a fraction of its own contrast gives
-    outlines that do not depend on how bright the nucleus is, nor on its neighbours. Holes
-    the cut opens inside a nucleus are filled back from the remaining pixels.
+    outlines that do not depend on how bright the nucleus is, nor on its neighbours.
+
+    A dim nucleus that touches a much brighter object may have been flooded from the bright
+    one's seed; the cut would then erase it. So what the cut removes from a label is looked
+    at again: a part wide enough to hold the core of a nucleus (an inscribed disc of
+    diameter ``d / 2``, the first-pass seeds' radius) is a nucleus of its own and is cut at
+    the same fraction of *its* peak. Holes the cuts open inside a nucleus are filled back
+    from the remaining pixels.
     """
     from skimage.segmentation import watershed
 
     fraction = _TRIM if fraction is None else fraction
-    n = int(labels.max())
-    peak = ndi.maximum(smooth, labels, np.arange(n + 1))
+
+    def cut(lab, peak):
+        return np.where(smooth > (level + fraction * (peak - level))[lab], lab, 0)
+
+    peak = np.asarray(ndi.maximum(smooth, labels, np.arange(int(labels.max()) + 1)))
     peak[0] = np.inf
-    cut = level + fraction * (peak - level)
-    trimmed = np.where(smooth > cut[labels], labels, 0).astype(np.int32)
+    trimmed = cut(labels, peak).astype(np.int32)
+    removed = (labels > 0) & (trimmed == 0)
+    parts, n = ndi.label(removed)
+    if n:
+        inscribed = ndi.maximum(ndi.distance_transform_edt(removed), parts,
+                                np.arange(1, n + 1))
+        wide = np.concatenate([[False], inscribed >= d * _PEAK_R])
+        if wide.any():
+            new = _relabel_sequential(np.arange(n + 1), wide)[parts]
+            new = cut(new, _core_peak(new, smooth))
+            trimmed = np.where(new > 0, new + int(labels.max()), trimmed).astype(np.int32)
     filled = ndi.binary_fill_holes(trimmed > 0)
     if (filled & (trimmed == 0)).any():
         trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)

@@ -84,17 +84,22 @@ def main(argv=None) -> int:
     pairs = [(imread(p), imread(args.data / "labels" / p.name)) for p in paths]
 
     keys = ("split", "merged", "spurious", "missing", "errors", "mean_iou", "f1")
-    rows = {}
-    for name, fn in methods.items():
+    for fn in methods.values():
         fn(pairs[0][0])  # warm-up (imports, caches) outside the timing
-        scores, seconds = [], 0.0
-        for img, ref in pairs:
+    # the methods take turns on each image, so a change in the machine's speed during the
+    # run (other load) affects them alike and the ratios stay fair
+    scores = {name: [] for name in methods}
+    seconds = dict.fromkeys(methods, 0.0)
+    for img, ref in pairs:
+        for name, fn in methods.items():
             t0 = time.perf_counter()
             pred = fn(img)
-            seconds += time.perf_counter() - t0
-            scores.append(score_segmentation(pred, ref))
-        row = {k: float(np.mean([s[k] for s in scores])) for k in keys}
-        row["sec"] = seconds / len(pairs)
+            seconds[name] += time.perf_counter() - t0
+            scores[name].append(score_segmentation(pred, ref))
+    rows = {}
+    for name in methods:
+        row = {k: float(np.mean([s[k] for s in scores[name]])) for k in keys}
+        row["sec"] = seconds[name] / len(pairs)
         rows[name] = row
 
     print(f"Coelho 2009 U2OS, {len(pairs)} images ({args.data})")

@@ -142,7 +142,7 @@ def _dim_nuclei_and_bright_specks(seed=0):
     for k, (r, c) in enumerate(centres, 1):
         labels[(rr - r) ** 2 + (cc - c) ** 2 <= 20**2] = k
     image = np.where(labels > 0, rng.uniform(0.05, 0.1, len(centres) + 1)[labels], 0.0)
-    for r, c in centres[:3] + [(135, 135), (265, 265)]:
+    for r, c in [*centres[:3], (135, 135), (265, 265)]:
         dr = 25 if (r, c) in centres else 0  # on the rim of a nucleus, or alone
         image[(rr - r - dr) ** 2 + (cc - c) ** 2 <= 6**2] = 2.0
     image = ndi.gaussian_filter(image, 1.5) + rng.normal(0, 0.003, image.shape)

@@ -1041,12 +1041,12 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         seeds = seeds - np.asarray(origin, dtype=float)
         inside = np.all((seeds > -0.5) & (seeds < np.asarray(smooth.shape) - 0.5), axis=1)
         seeds = seeds[inside]
-    labels, markers = _segment_work(
+    labels, markers, peak = _segment_work(
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border)
-    if not summarize:  # the output pass needs the labels only
-        return labels, None
+    if not summarize:  # the output pass needs the labels and their peaks only
+        return labels, peak
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     r1, c1 = core_hi[0] - origin[0], core_hi[1] - origin[1]
     ids = np.unique(labels[r0:r1, c0:c1])
@@ -1094,8 +1094,8 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
     from .nuclei import _cuts, _refine_outlines, _upsample
 
     smooth = np.asarray(smooth)
-    local, _ = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
-                                summarize=False)
+    local, peak = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
+                                   summarize=False)
     labels = lut[local]
     territories = _nearest_label(labels) if labels.any() else labels
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -1103,7 +1103,8 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
         # full-resolution outlines (as in memory), drawn on the whole chunk with its margin
         cuts = np.zeros(int(lut.max()) + 1)
         kept = np.flatnonzero(lut)
-        cuts[lut[kept]] = _cuts(local, smooth, params.get("level"), params.get("value"))[kept]
+        cuts[lut[kept]] = _cuts(peak, params.get("level"), params.get("value"),
+                                int(local.max()))[kept]
         dropped = (local > 0) & (labels == 0)
         padded = tuple(min((o + n) * factor, full) - o * factor
                        for o, n, full in zip(origin, labels.shape, full_shape, strict=True))

@@ -71,12 +71,20 @@ def _downsample(img: np.ndarray, factor: int) -> np.ndarray:
 
 
 def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
-    """Block mean that keeps every pixel: the image is padded (edge values) to a multiple."""
+    """Block mean that keeps every pixel: the last partial blocks are completed with copies
+    of the last row/column (as edge padding would, without copying the image)."""
     if factor <= 1:
         return img
-    rows, cols = (-(-s // factor) * factor for s in img.shape)
-    padded = np.pad(img, ((0, rows - img.shape[0]), (0, cols - img.shape[1])), mode="edge")
-    return padded.reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
+
+    def block_sums(a):  # along axis 0, as sums of row-strided views (fast, contiguous)
+        out = a[0::factor].copy()
+        for i in range(1, factor):
+            view = a[i::factor]
+            out[:len(view)] += view
+            out[len(view):] += a[-1]
+        return out
+
+    return np.ascontiguousarray(block_sums(block_sums(img).T).T) / (factor * factor)
 
 
 def _upsample(labels: np.ndarray, factor: int, shape) -> np.ndarray:
@@ -212,7 +220,11 @@ def estimate_object_diameter(image) -> float:
         from .chunked import estimate_object_diameter_chunked
 
         return estimate_object_diameter_chunked(image)
-    img = as_float_image(image)
+    return _estimate_in_memory(as_float_image(image))
+
+
+def _estimate_in_memory(img: np.ndarray) -> float:
+    """:func:`estimate_object_diameter` of an image already checked by ``as_float_image``."""
 
     def reduced(factor, box):
         if box is not None:
@@ -323,7 +335,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
     margins. ``border`` tells which sides of the array are the image border; ``seeds`` as
-    in :func:`seeded_watershed`, in this array's pixels.
+    in :func:`seeded_watershed`, in this array's pixels. Returns the labels, the markers
+    and, for the "auto" threshold, each label's own peak (see :func:`_cuts`), else None.
     """
     from skimage.segmentation import watershed
 
@@ -388,7 +401,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         small = sizes < needed
         small[0] = False
         labels[small[labels]] = 0
-    return labels, markers
+        return labels, markers, _core_peak(labels, smooth, height)
+    return labels, markers, None
 
 
 def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold) -> bool:
@@ -502,7 +516,7 @@ def seeded_watershed(
             min_size=min_size)
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
-    diameter = float(object_diameter) if object_diameter else estimate_object_diameter(img)
+    diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
     full_shape = img.shape
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     work = _block_mean(img, factor)
@@ -517,7 +531,7 @@ def seeded_watershed(
     else:
         value = compute_threshold(smooth, threshold)
         mask = smooth > value
-    labels, markers = _segment_work(smooth, mask, d=d, min_size_work=min_size_work,
+    labels, markers, peak = _segment_work(smooth, mask, d=d, min_size_work=min_size_work,
                                     auto=auto, level=level, landscape=landscape,
                                     seeds=seeds)
 
@@ -536,7 +550,7 @@ def seeded_watershed(
     new_id = _relabel_sequential(np.arange(keep.size), keep)
     kept = np.flatnonzero(new_id)
     cuts = np.zeros(kept.size + 1)
-    cuts[new_id[kept]] = _cuts(labels, smooth, level, value)[kept]
+    cuts[new_id[kept]] = _cuts(peak, level, value, keep.size - 1)[kept]
     labels = new_id[labels]
     user_points = (seeds is not None and not isinstance(seeds, str)
                    and not (np.ndim(seeds) == 2 and np.shape(seeds) == full_shape
@@ -563,29 +577,24 @@ def seeded_watershed(
                            object_diameter=diameter, sigma=sigma, threshold=value)
 
 
-def _cuts(labels, smooth, level, value) -> np.ndarray:
-    """Per label, the level its outline follows: ``_TRIM`` of its own peak over the
-    background for the "auto" threshold (``level`` given), else the global threshold."""
-    n = int(labels.max())
-    if level is None:
+def _cuts(peak, level, value, n: int) -> np.ndarray:
+    """For labels 0..n, the level its outline follows: ``_TRIM`` of its own peak over the
+    background for the "auto" threshold (``peak`` from :func:`_segment_work`), else the
+    global threshold ``value`` (``peak`` is None)."""
+    if peak is None:
         return np.full(n + 1, float(value))
-    return level + _TRIM * (_core_peak(labels, smooth) - level)
+    return level + _TRIM * (peak - level)
 
 
-def _core_peak(labels, smooth) -> np.ndarray:
-    """Per label, the maximum of ``smooth`` over its core: the pixels at least half its
-    inscribed radius away from its outline (background or another label).
+def _core_peak(labels, smooth, height) -> np.ndarray:
+    """Per label, the maximum of ``smooth`` over its core: its pixels where ``height`` (a
+    distance to its outline) is at least half its largest value in the label.
 
     A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
     """
-    n = int(labels.max())
-    ids = np.arange(n + 1)
-    footprint = np.ones((3, 3), dtype=bool)
-    inner = (labels > 0) & (ndi.minimum_filter(labels, footprint=footprint)
-                            == ndi.maximum_filter(labels, footprint=footprint))
-    dist = ndi.distance_transform_edt(inner)
-    radius = ndi.maximum(dist, labels, ids)
-    core = np.where(dist >= 0.5 * radius[labels], labels, 0)
+    ids = np.arange(int(labels.max()) + 1)
+    top = np.asarray(ndi.maximum(height, labels, ids))
+    core = np.where(height >= 0.5 * top[labels], labels, 0)
     peak = np.asarray(ndi.maximum(smooth, core, ids), dtype=np.float64)
     peak[0] = np.inf
     return peak
@@ -649,23 +658,25 @@ def _trim_to_own_peak(labels, smooth, level, height, d, fraction=None) -> np.nda
     from skimage.segmentation import watershed
 
     fraction = _TRIM if fraction is None else fraction
-
-    def cut(lab, peak):
-        return np.where(smooth > (level + fraction * (peak - level))[lab], lab, 0)
-
     peak = np.asarray(ndi.maximum(smooth, labels, np.arange(int(labels.max()) + 1)))
     peak[0] = np.inf
-    trimmed = cut(labels, peak).astype(np.int32)
-    removed = (labels > 0) & (trimmed == 0)
-    parts, n = ndi.label(removed)
-    if n:
-        inscribed = ndi.maximum(ndi.distance_transform_edt(removed), parts,
-                                np.arange(1, n + 1))
-        wide = np.concatenate([[False], inscribed >= d * _PEAK_R])
-        if wide.any():
-            new = _relabel_sequential(np.arange(n + 1), wide)[parts]
-            new = cut(new, _core_peak(new, smooth))
-            trimmed = np.where(new > 0, new + int(labels.max()), trimmed).astype(np.int32)
+    trimmed = np.where(smooth > (level + fraction * (peak - level))[labels], labels, 0)
+    parts, n = ndi.label((labels > 0) & (trimmed == 0))
+    # only parts with the area of that disc can hold it: their distance transforms are
+    # computed in their own boxes (most removed parts are thin halos)
+    big = np.flatnonzero(np.bincount(parts.ravel(), minlength=n + 1)[1:]
+                         >= np.pi * (d * _PEAK_R) ** 2) + 1
+    new = np.zeros_like(labels)
+    boxes = ndi.find_objects(parts)
+    for i in big:
+        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[i - 1])
+        part = parts[box] == i
+        dist = ndi.distance_transform_edt(part)
+        if dist.max() >= d * _PEAK_R:  # wide enough: a nucleus of its own
+            core = part & (dist >= 0.5 * dist.max())
+            cut_here = level + fraction * (float(smooth[box][core].max()) - level)
+            new[box][part & (smooth[box] > cut_here)] = int(labels.max()) + 1 + i
+    trimmed = np.where(new > 0, new, trimmed).astype(np.int32)
     filled = ndi.binary_fill_holes(trimmed > 0)
     if (filled & (trimmed == 0)).any():
         trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)

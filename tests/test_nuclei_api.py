@@ -146,3 +146,20 @@ def test_block_mean_is_the_mean_of_edge_padded_blocks(shape, factor):
     expected = padded.reshape(rows // factor, factor, cols // factor, factor).mean(axis=(1, 3))
     np.testing.assert_allclose(_block_mean(img, factor), expected, rtol=1e-12)
     assert _block_mean(img.astype(np.float32), factor).dtype == np.float32
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("h", [0.05, 0.2, 0.6])
+def test_h_maxima_seeds_match_morphological_h_maxima(seed, h):
+    """The dynamics-based h-maxima are scikit-image's h-maxima (whole image as mask)."""
+    from scipy import ndimage as ndi
+    from skimage.morphology import h_maxima
+
+    from napari_tessella.nuclei import _h_maxima_markers
+
+    rng = np.random.default_rng(seed)
+    landscape = ndi.gaussian_filter(rng.random((120, 150)), 3) * 40
+    ours = _h_maxima_markers(landscape, h, np.ones(landscape.shape, bool))
+    theirs = h_maxima(landscape, h).astype(bool)
+    assert ours.max() > 1
+    np.testing.assert_array_equal(ours > 0, theirs)

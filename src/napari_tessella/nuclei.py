@@ -64,6 +64,15 @@ _BORDER_MIN = 0.25  # objects cut by the image border need only this share of mi
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
 
 
+def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Maximum of ``values`` per label 0..n (float64; -inf where a label is absent).
+
+    ``np.maximum.at`` is linear in the pixels, where ``ndi.maximum`` sorts them first."""
+    out = np.full(n + 1, -np.inf)
+    np.maximum.at(out, labels.ravel(), values.ravel())
+    return out
+
+
 def _downsample(img: np.ndarray, factor: int) -> np.ndarray:
     """Block mean; the last partial rows/columns are dropped (for the diameter estimate)."""
     rows, cols = (s // factor * factor for s in img.shape)
@@ -105,13 +114,12 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     labels, n = ndi.label(mask)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
-    peak = ndi.maximum(small, labels, np.arange(n + 1))
+    peak = _label_max(small, labels, n)
     peak[0] = np.inf
     mask = small > (level + 0.5 * (peak - level))[labels]
     labels, n = ndi.label(mask)
     dist = ndi.distance_transform_edt(mask)
-    ids = np.arange(1, n + 1)
-    radius = ndi.maximum(dist, labels, ids)
+    radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
     order = np.argsort(radius)
     cumulative = np.cumsum(area[order])
@@ -254,10 +262,66 @@ def _seed_markers(seeds, shape, mask) -> np.ndarray:
 
 
 def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.ndarray:
-    from skimage.morphology import h_maxima
+    """The regional maxima of ``landscape`` in ``mask`` whose dynamic is at least ``h``.
 
-    peaks = h_maxima(landscape, h) & mask
-    markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))
+    The h-maxima of morphology (Soille 2003, ch. 6), computed through the dynamics of the
+    maxima: every regional maximum floods its basin (watershed inside ``mask``); the pass
+    between two adjacent basins is the highest ``min(a, b)`` over their touching pixel pairs;
+    joining basins from the highest pass down (a maximum spanning tree), a maximum dies
+    when its set meets a higher one, with dynamic = its height - the pass. Each connected
+    part of ``mask`` keeps its highest maximum. Same seeds as ``skimage.morphology.h_maxima``
+    restricted to the mask, where that one would also let the background connect separate
+    parts, and about twice as fast (it does not sort every pixel).
+    """
+    from skimage.morphology import local_maxima
+    from skimage.segmentation import watershed
+
+    eight = np.ones((3, 3), dtype=bool)
+    seeds, n = ndi.label(local_maxima(landscape, connectivity=2, allow_borders=True) & mask,
+                         structure=eight)
+    if n <= 1:
+        return seeds.astype(np.int32)
+    basins = watershed(-landscape, seeds, mask=mask, connectivity=2)
+    rows, cols = landscape.shape
+    keys, passes = [], []
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each 8-neighbour pair once
+        src = (slice(0, rows - dr), slice(max(-dc, 0), cols - max(dc, 0)))
+        dst = (slice(dr, rows), slice(max(dc, 0), cols - max(-dc, 0)))
+        a, b = basins[src], basins[dst]
+        touch = (a != b) & (a > 0) & (b > 0)
+        if touch.any():
+            lo = np.minimum(a[touch], b[touch]).astype(np.int64)
+            hi = np.maximum(a[touch], b[touch]).astype(np.int64)
+            keys.append(lo * (n + 1) + hi)
+            passes.append(np.minimum(landscape[src][touch], landscape[dst][touch]))
+    keep = np.ones(n + 1, dtype=bool)
+    keep[0] = False
+    if keys:
+        key, value = np.concatenate(keys), np.concatenate(passes)
+        order = np.lexsort((-value, key))  # per pair of basins, its highest pass first
+        key, value = key[order], value[order]
+        first = np.r_[True, key[1:] != key[:-1]]
+        key, value = key[first], value[first]
+        # each set's root is the basin of its highest maximum
+        top = _label_max(landscape, seeds, n).tolist()
+        parent = list(range(n + 1))
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for k in np.argsort(-value, kind="stable").tolist():
+            ra, rb = find(int(key[k] // (n + 1))), find(int(key[k] % (n + 1)))
+            if ra == rb:
+                continue
+            if top[ra] < top[rb]:
+                ra, rb = rb, ra
+            if top[rb] - value[k] < h:
+                keep[rb] = False
+            parent[rb] = ra
+    markers, _ = ndi.label(keep[seeds], structure=eight)
     return markers.astype(np.int32)
 
 
@@ -592,10 +656,9 @@ def _core_peak(labels, smooth, height) -> np.ndarray:
 
     A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
     """
-    ids = np.arange(int(labels.max()) + 1)
-    top = np.asarray(ndi.maximum(height, labels, ids))
-    core = np.where(height >= 0.5 * top[labels], labels, 0)
-    peak = np.asarray(ndi.maximum(smooth, core, ids), dtype=np.float64)
+    n = int(labels.max())
+    core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
+    peak = _label_max(smooth, core, n)
     peak[0] = np.inf
     return peak
 
@@ -658,7 +721,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d, fraction=None) -> np.nda
     from skimage.segmentation import watershed
 
     fraction = _TRIM if fraction is None else fraction
-    peak = np.asarray(ndi.maximum(smooth, labels, np.arange(int(labels.max()) + 1)))
+    peak = _label_max(smooth, labels, int(labels.max()))
     peak[0] = np.inf
     trimmed = np.where(smooth > (level + fraction * (peak - level))[labels], labels, 0)
     parts, n = ndi.label((labels > 0) & (trimmed == 0))

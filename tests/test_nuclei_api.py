@@ -163,3 +163,16 @@ def test_h_maxima_seeds_match_morphological_h_maxima(seed, h):
     theirs = h_maxima(landscape, h).astype(bool)
     assert ours.max() > 1
     np.testing.assert_array_equal(ours > 0, theirs)
+
+
+@pytest.mark.parametrize("shape", [(40, 53), (7, 9)])
+@pytest.mark.parametrize("r", [1, 2, 5, 8])
+def test_disc_maximum_filter_matches_the_footprint_filter(shape, r):
+    from scipy import ndimage as ndi
+
+    from napari_tessella.nuclei import _disc_maximum_filter
+
+    img = np.random.default_rng(r).random(shape)
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    expected = ndi.maximum_filter(img, footprint=yy**2 + xx**2 <= r * r)
+    np.testing.assert_array_equal(_disc_maximum_filter(img, r), expected)

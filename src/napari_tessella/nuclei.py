@@ -328,11 +328,27 @@ def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.n
 def _disc_maxima_markers(landscape: np.ndarray, radius: float, mask: np.ndarray) -> np.ndarray:
     """Seeds at the maxima of ``landscape`` over a disc of ``radius`` (a plateau = one seed)."""
     r = max(1, round(radius))
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-    footprint = yy**2 + xx**2 <= r * r
-    peaks = (landscape >= ndi.maximum_filter(landscape, footprint=footprint)) & mask
+    peaks = (landscape >= _disc_maximum_filter(landscape, r)) & mask
     markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))
     return markers.astype(np.int32)
+
+
+def _disc_maximum_filter(img: np.ndarray, r: int) -> np.ndarray:
+    """``ndi.maximum_filter`` over the disc ``dy² + dx² <= r²`` (mode "reflect"), built
+    from the disc's rows: one running maximum along the rows per half-width, shifted up
+    and down. Linear in the radius, where the footprint version grows with its area (1.3 s
+    for r = 21 on a 1349 × 1030 image)."""
+    padded = np.pad(img, r, mode="symmetric")  # scipy's "reflect"
+    rows, cols = img.shape
+    out = None
+    by_width = {}
+    for dy in range(-r, r + 1):
+        w = int(np.sqrt(r * r - dy * dy))
+        if w not in by_width:
+            by_width[w] = ndi.maximum_filter1d(padded, 2 * w + 1, axis=1)
+        band = by_width[w][r + dy:r + dy + rows, r:r + cols]
+        out = band.copy() if out is None else np.maximum(out, band, out=out)
+    return out
 
 
 def _background_and_noise(smooth: np.ndarray) -> tuple[float, float]:

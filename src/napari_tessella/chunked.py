@@ -1273,7 +1273,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         method = _check_threshold(threshold)
         value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)
                  if not isinstance(method, float) else method)
-        params["value"] = value
+    params["value"] = value
     if landscape == "intensity":
         params["h_intensity"] = 0.1 * (s_hi - value)
 

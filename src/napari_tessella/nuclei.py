@@ -658,12 +658,13 @@ def seeded_watershed(
 
 
 def _cuts(peak, level, value, n: int) -> np.ndarray:
-    """For labels 0..n, the level its outline follows: ``_TRIM`` of its own peak over the
-    background for the "auto" threshold (``peak`` from :func:`_segment_work`), else the
-    global threshold ``value`` (``peak`` is None)."""
+    """For labels 0..n, the level its outline follows: the global threshold ``value``
+    (``peak`` is None), or for the "auto" threshold ``_TRIM`` of its own peak over the
+    background (``peak`` from :func:`_segment_work`) — but not below ``value``, the
+    foreground's own edge: a dim nucleus whose 30 % lies below it is outlined there."""
     if peak is None:
         return np.full(n + 1, float(value))
-    return level + _TRIM * (peak - level)
+    return np.maximum(level + _TRIM * (peak - level), float(value))
 
 
 def _core_peak(labels, smooth, height) -> np.ndarray:

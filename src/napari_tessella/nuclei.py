@@ -650,9 +650,12 @@ def seeded_watershed(
         territories = _nearest_label(labels)
     else:
         territories = np.zeros(work.shape, dtype=np.int32)
-    labels = _refine_outlines(labels, smooth, cuts, factor, full_shape, owner=territories,
+    labels = _refine_outlines(labels, smooth, cuts, factor, full_shape,
                               frozen=dropped)
     territories = _upsample(territories, factor, full_shape)
+    # a nucleus's own pixels are in its territory (at distance 0), also where the
+    # outline between two touching nuclei was redrawn finer than the territories
+    territories = np.where(labels > 0, labels, territories)
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
                            object_diameter=diameter, sigma=sigma, threshold=value)
 
@@ -680,17 +683,17 @@ def _core_peak(labels, smooth, height) -> np.ndarray:
     return peak
 
 
-def _refine_outlines(labels, smooth, cuts, factor: int, shape, owner=None,
-                     frozen=None) -> np.ndarray:
+def _refine_outlines(labels, smooth, cuts, factor: int, shape, frozen=None) -> np.ndarray:
     """Enlarge working-resolution labels to ``shape`` with full-resolution outlines.
 
     Nearest-neighbour enlargement would draw every outline in steps of ``factor`` pixels.
     Instead, the full-resolution pixels of working pixels on an outline (a neighbour with
-    another label) are decided again: the smoothed image is interpolated (bilinear) at their
-    centres and compared with the cut of the nucleus they belong to, or, for background,
-    of ``owner`` there (the territories: the nearest nucleus). Working pixels where
-    ``frozen`` is True (nuclei that were dropped) are left as they are. Outlines between
-    two touching nuclei keep the working resolution.
+    another label) are decided again, from the 3 × 3 working pixels around: each goes to
+    the nucleus whose indicator, interpolated bilinearly at its centre, is largest there
+    (the outline between two touching nuclei becomes the level line half-way between
+    them instead of a staircase), and stays in it if the smoothed image, interpolated the
+    same way, is above that nucleus's cut (else it is background). Working pixels where
+    ``frozen`` is True (nuclei that were dropped) are left as they are.
     """
     if factor <= 1 or not labels.any():
         return _upsample(labels, factor, shape)
@@ -699,25 +702,37 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, owner=None,
                != ndi.minimum_filter(labels, footprint=footprint))
     if frozen is not None:
         outline &= ~frozen
-    if owner is None:
-        owner = labels
     h, w = labels.shape
     # enlarged to whole blocks (cropped to ``shape`` at the end), seen as (h, f, w, f)
     up = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)
     blocks = up.reshape(h, factor, w, factor)
+    t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
+    tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
+    # weight of each of the 3 x 3 neighbours at each of the factor x factor pixel centres
+    weight = np.einsum("ia,jb->abij", tent, tent).reshape(9, factor * factor)
+    padded = np.pad(smooth, 1, mode="edge")
+    padded_labels = np.pad(labels, 1, mode="edge")
     wr, wc = np.nonzero(outline)
-    if wr.size:
-        lab = np.where(labels > 0, labels, owner)[wr, wc]
-        # bilinear interpolation of the smoothed image at the factor x factor pixel centres
-        # of each outline pixel, from its 3 x 3 neighbourhood (edges: nearest)
-        padded = np.pad(smooth, 1, mode="edge")
-        hood = np.stack([padded[wr + i, wc + j] for i in range(3) for j in range(3)],
-                        axis=1).reshape(-1, 3, 3)
-        t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
-        weights = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
-        values = np.einsum("ia,kab,jb->kij", weights, hood, weights, optimize=True)
-        keep = (lab > 0)[:, None, None] & (values > cuts[lab][:, None, None])
-        blocks[wr, :, wc, :] = np.where(keep, lab[:, None, None], 0)
+    step = max(1, 2**21 // (9 * factor * factor))  # bounded memory for large factors
+    for start in range(0, wr.size, step):
+        r, c = wr[start:start + step], wc[start:start + step]
+        hood = np.stack([padded[r + i, c + j] for i in range(3) for j in range(3)], axis=1)
+        lab = np.stack([padded_labels[r + i, c + j] for i in range(3) for j in range(3)],
+                       axis=1)
+        values = hood @ weight  # (n, f*f) the smoothed image at the pixel centres
+        top = lab.max(axis=1)
+        winner = np.repeat(top[:, None], weight.shape[1], axis=1)  # the only nucleus around
+        two = np.flatnonzero(np.where(lab > 0, lab, top[:, None]).min(axis=1) != top)
+        if two.size:  # two nuclei or more around: the one of largest membership
+            near = lab[two]
+            # membership of neighbour k's nucleus: the summed weights of the neighbours
+            # that carry the same label (background neighbours are not candidates)
+            same = (near[:, :, None] == near[:, None, :]) & (near[:, None, :] > 0)
+            member = (same.reshape(-1, 9) @ weight).reshape(len(two), 9, -1)
+            member[near == 0] = -1.0
+            winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
+        keep = values > cuts[winner]
+        blocks[r, :, c, :] = np.where(keep, winner, 0).reshape(-1, factor, factor)
     return up[:shape[0], :shape[1]]
 
 

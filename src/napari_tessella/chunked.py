@@ -1091,7 +1091,7 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
                       out_shape, full_shape):
     """Labels and territories of one chunk's core, at full resolution, global ids."""
     from .lattice import _nearest_label
-    from .nuclei import _cuts, _refine_outlines, _upsample
+    from .nuclei import _cuts, _refine_outlines
 
     smooth = np.asarray(smooth)
     local, peak = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
@@ -1108,12 +1108,8 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
         dropped = (local > 0) & (labels == 0)
         padded = tuple(min((o + n) * factor, full) - o * factor
                        for o, n, full in zip(origin, labels.shape, full_shape, strict=True))
-        labels = _refine_outlines(labels, smooth, cuts, factor, padded,
-                                  frozen=dropped)
-        territories = _upsample(territories, factor, padded)
-        # a nucleus's own pixels are in its territory (at distance 0), also where the
-        # outline between two touching nuclei was redrawn finer than the territories
-        territories = np.where(labels > 0, labels, territories)
+        labels, territories = _refine_outlines(labels, smooth, cuts, factor, padded,
+                                               frozen=dropped, territories=territories)
         r0, c0 = r0 * factor, c0 * factor
     rows, cols = out_shape
     return np.stack([labels[r0:r0 + rows, c0:c0 + cols],

@@ -650,12 +650,8 @@ def seeded_watershed(
         territories = _nearest_label(labels)
     else:
         territories = np.zeros(work.shape, dtype=np.int32)
-    labels = _refine_outlines(labels, smooth, cuts, factor, full_shape,
-                              frozen=dropped)
-    territories = _upsample(territories, factor, full_shape)
-    # a nucleus's own pixels are in its territory (at distance 0), also where the
-    # outline between two touching nuclei was redrawn finer than the territories
-    territories = np.where(labels > 0, labels, territories)
+    labels, territories = _refine_outlines(labels, smooth, cuts, factor, full_shape,
+                                           frozen=dropped, territories=territories)
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
                            object_diameter=diameter, sigma=sigma, threshold=value)
 
@@ -683,7 +679,8 @@ def _core_peak(labels, smooth, height) -> np.ndarray:
     return peak
 
 
-def _refine_outlines(labels, smooth, cuts, factor: int, shape, frozen=None) -> np.ndarray:
+def _refine_outlines(labels, smooth, cuts, factor: int, shape, frozen=None,
+                     territories=None):
     """Enlarge working-resolution labels to ``shape`` with full-resolution outlines.
 
     Nearest-neighbour enlargement would draw every outline in steps of ``factor`` pixels.
@@ -694,9 +691,14 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, frozen=None) -> n
     them instead of a staircase), and stays in it if the smoothed image, interpolated the
     same way, is above that nucleus's cut (else it is background). Working pixels where
     ``frozen`` is True (nuclei that were dropped) are left as they are.
+
+    With ``territories`` (working resolution), returns ``(labels, territories)`` both
+    enlarged, a nucleus's redrawn pixels being in its own territory (distance 0).
     """
     if factor <= 1 or not labels.any():
-        return _upsample(labels, factor, shape)
+        if territories is None:
+            return _upsample(labels, factor, shape)
+        return _upsample(labels, factor, shape), _upsample(territories, factor, shape)
     footprint = np.ones((3, 3), dtype=bool)
     outline = (ndi.maximum_filter(labels, footprint=footprint)
                != ndi.minimum_filter(labels, footprint=footprint))
@@ -706,6 +708,9 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, frozen=None) -> n
     # enlarged to whole blocks (cropped to ``shape`` at the end), seen as (h, f, w, f)
     up = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)
     blocks = up.reshape(h, factor, w, factor)
+    if territories is not None:
+        owner = np.repeat(np.repeat(territories, factor, axis=0), factor, axis=1)
+        owner_blocks = owner.reshape(h, factor, w, factor)
     t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
     tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
     # weight of each of the 3 x 3 neighbours at each of the factor x factor pixel centres
@@ -731,9 +736,13 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, frozen=None) -> n
             member = (same.reshape(-1, 9) @ weight).reshape(len(two), 9, -1)
             member[near == 0] = -1.0
             winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
-        keep = values > cuts[winner]
-        blocks[r, :, c, :] = np.where(keep, winner, 0).reshape(-1, factor, factor)
-    return up[:shape[0], :shape[1]]
+        redrawn = np.where(values > cuts[winner], winner, 0).reshape(-1, factor, factor)
+        blocks[r, :, c, :] = redrawn
+        if territories is not None:
+            owner_blocks[r, :, c, :] = np.where(redrawn > 0, redrawn, owner_blocks[r, :, c, :])
+    if territories is None:
+        return up[:shape[0], :shape[1]]
+    return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
 
 
 def _trim_to_own_peak(labels, smooth, level, height, d, fraction=None) -> np.ndarray:

@@ -1109,7 +1109,7 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
         padded = tuple(min((o + n) * factor, full) - o * factor
                        for o, n, full in zip(origin, labels.shape, full_shape, strict=True))
         labels, territories = _refine_outlines(labels, smooth, cuts, factor, padded,
-                                               frozen=dropped, territories=territories)
+                                               territories, frozen=dropped)
         r0, c0 = r0 * factor, c0 * factor
     rows, cols = out_shape
     return np.stack([labels[r0:r0 + rows, c0:c0 + cols],

@@ -116,7 +116,7 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
     peak = _label_max(small, labels, n)
     peak[0] = np.inf
-    mask = small > (level + 0.5 * (peak - level))[labels]
+    mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
     labels, n = ndi.label(mask)
     dist = ndi.distance_transform_edt(mask)
     radius = _label_max(dist, labels, n)[1:]
@@ -738,8 +738,14 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
     return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
 
 
-def _trim_to_own_peak(labels, smooth, level, height, d, fraction=None) -> np.ndarray:
-    """Keep, in each nucleus, the pixels above ``fraction`` of its own peak over background.
+def _above_own_fraction(smooth, labels, level, fraction, peak) -> np.ndarray:
+    """``labels`` where ``smooth`` is above ``fraction`` of each label's own contrast over
+    the background, ``level + fraction * (peak - level)`` (``peak[0]`` = inf), else 0."""
+    return np.where(smooth > (level + fraction * (peak - level))[labels], labels, 0)
+
+
+def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
+    """Keep, in each nucleus, the pixels above ``_TRIM`` of its own peak over background.
 
     The log-Otsu foreground is generous (it must reach dim nuclei), so bright nuclei come
     out with their blurred halo. Cutting each one at a fraction of its own contrast gives
@@ -754,10 +760,9 @@ def _trim_to_own_peak(labels, smooth, level, height, d, fraction=None) -> np.nda
     """
     from skimage.segmentation import watershed
 
-    fraction = _TRIM if fraction is None else fraction
     peak = _label_max(smooth, labels, int(labels.max()))
     peak[0] = np.inf
-    trimmed = np.where(smooth > (level + fraction * (peak - level))[labels], labels, 0)
+    trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)
     parts, n = ndi.label((labels > 0) & (trimmed == 0))
     # only parts with the area of that disc can hold it: their distance transforms are
     # computed in their own boxes (most removed parts are thin halos)
@@ -767,12 +772,12 @@ def _trim_to_own_peak(labels, smooth, level, height, d, fraction=None) -> np.nda
     boxes = ndi.find_objects(parts)
     for i in big:
         box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[i - 1])
-        part = parts[box] == i
+        part = (parts[box] == i).astype(np.int32)
         dist = ndi.distance_transform_edt(part)
         if dist.max() >= d * _PEAK_R:  # wide enough: a nucleus of its own
-            core = part & (dist >= 0.5 * dist.max())
-            cut_here = level + fraction * (float(smooth[box][core].max()) - level)
-            new[box][part & (smooth[box] > cut_here)] = int(labels.max()) + 1 + i
+            own = _core_peak(part, smooth[box], dist)
+            kept = _above_own_fraction(smooth[box], part, level, _TRIM, own) > 0
+            new[box][kept] = int(labels.max()) + 1 + i
     trimmed = np.where(new > 0, new, trimmed).astype(np.int32)
     filled = ndi.binary_fill_holes(trimmed > 0)
     if (filled & (trimmed == 0)).any():

@@ -83,6 +83,10 @@ U2OS_FLOORS = {  # image: (max errors, min F1 at IoU >= 0.5); measured: errors, 
     "dna-0": (3, 0.96),  # 2, 0.977
     "dna-1": (3, 0.96),  # 2, 0.974
     "dna-2": (5, 0.94),  # 4, 0.958
+    # a few very bright apoptotic bodies: the diameter was estimated from them (36 px
+    # instead of ~90) until the estimate used the auto foreground; then 11 errors, F1 0.794
+    # (several nuclei are not in the hand labels: the F1 cannot be high here)
+    "dna-11": (9, 0.85),  # 8, 0.871
 }
 
 

@@ -60,7 +60,9 @@ _SIGMA = 0.05  # Gaussian smoothing of the image
 _DISTANCE_SMOOTHING = 0.1  # Gaussian smoothing of the distance transform
 _H = 0.05  # h-maxima height of the (smoothed) distance landscape: the depth of a real neck
 _PEAK_R = 0.25  # first-pass seeds: maxima of the distance over a disc of this radius
-_BORDER_MIN = 0.25  # objects cut by the image border need only this share of min_size
+_MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical diameter)
+# objects cut by the image border need only the area of a disc of radius d/8: this share
+_BORDER_MIN = (0.125 / _MIN_R) ** 2
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
 
 
@@ -405,7 +407,7 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
         factor = max(1, min(factor, min(shape) // 16))
     sigma = diameter * _SIGMA if sigma is None else float(sigma)
     if min_size is None:
-        min_size = int(np.pi * (diameter / 4) ** 2)
+        min_size = int(np.pi * (diameter * _MIN_R) ** 2)
     return factor, sigma, min_size
 
 
@@ -474,7 +476,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                          d * _DISTANCE_SMOOTHING)
             markers = _h_maxima_markers(height, d * _H, mask)
             labels = watershed(-height, markers, mask=mask).astype(np.int32)
-        # the minimum size applies to the trimmed nuclei too (border ones: a quarter of it)
+        # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
         needed[_edge_ids(labels, border)] *= _BORDER_MIN
@@ -563,8 +565,10 @@ def seeded_watershed(
     min_size : int, optional
         Foreground specks with fewer pixels are dropped before seeding. With
         ``threshold="auto"`` the trimmed nuclei are checked again, and objects that touch
-        the image border (nuclei cut by it) need only a quarter of that size. Default: the area
-        of a disc of a quarter of the diameter, ``π (d/4)²``.
+        the image border (nuclei cut by it) need only 9/64 of that size. Default: the area
+        of a disc of two thirds of the diameter, ``π (d/3)²`` (border objects: ``π (d/8)²``).
+        Objects narrower than two thirds of the typical nucleus are taken for fragments,
+        debris or micronuclei; give a smaller ``min_size`` to keep them.
 
     Returns
     -------

@@ -205,6 +205,27 @@ def test_seeded_watershed_with_user_points(viewer):
     np.testing.assert_allclose(viewer.layers["syn nuclei"].scale, (2, 2))
 
 
+def test_watershed_min_area_is_in_the_layer_units(viewer):
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    truth = synthetic_nuclei(seed=1)  # nuclei of ~30 px, ~700 px² each
+    layer = viewer.add_image(truth.image, name="syn", scale=(2, 2))
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = layer
+    widget()
+    assert viewer.layers["syn nuclei"].data.max() > 10
+    assert "min size" in widget._status.value
+    widget.min_area.value = 8000.0  # µm², say: 2000 pixels of 2 × 2, larger than any nucleus
+    assert widget.parameters()["min_size"] == 2000
+    widget()
+    assert viewer.layers["syn nuclei"].data.max() == 0  # the same layer, updated
+    assert "0 nuclei" in widget._status.value and "min size 2000 px" in widget._status.value
+    assert layer_names(viewer).count("syn nuclei") == 1
+    widget.min_area.value = 0.0
+    widget.set_parameters({"min_size": 50})
+    assert widget.min_area.value == 200.0
+
+
 def test_run_button_works_off_the_ui_thread(stem_image, viewer, qtbot):
     image = viewer.add_image(stem_image, name="NbW")
     widget = ThresholdLabelWidget(viewer)

@@ -684,31 +684,44 @@ class SeededWatershedWidget(_CoreWidget):
             label="object diameter", min=0.0, max=1e6, step=1.0, value=0.0,
             tooltip="Typical nucleus diameter in the layer's units; 0 = estimate it.",
         )
+        self.min_area = FloatSpinBox(
+            label="min nucleus area", min=0.0, max=1e12, step=1.0, value=0.0,
+            tooltip="Smallest nucleus kept, in the layer's units²; 0 = a disc of two thirds "
+                    "of the diameter, π (d/3)². Lower it to keep small nuclei or fragments.",
+        )
         self.landscape = ComboBox(label="landscape", choices=["distance", "intensity"],
                                   value="distance")
         self.exclude_border = CheckBox(text="drop nuclei touching the border", value=False)
         self.estimate = PushButton(text="Estimate diameter")
         super().__init__(
             napari_viewer,
-            [self.image, self.seeds, self.object_diameter, self.estimate, self.landscape,
-             self.exclude_border],
+            [self.image, self.seeds, self.object_diameter, self.estimate, self.min_area,
+             self.landscape, self.exclude_border],
         )
         self.label = "Seeded watershed"
         self.seeds.value = None
         self.estimate.changed.connect(self._estimate)
 
-    def parameters(self) -> dict:
+    def _pixel_size(self) -> tuple[float, float]:
         layer = self.image.value
-        pixel = float(layer.scale[-1]) if layer is not None else 1.0
-        diameter = self.object_diameter.value / pixel if self.object_diameter.value else None
-        return {"object_diameter": diameter, "landscape": self.landscape.value,
-                "exclude_border": self.exclude_border.value}
+        if layer is None:
+            return 1.0, 1.0
+        return float(layer.scale[-2]), float(layer.scale[-1])
+
+    def parameters(self) -> dict:
+        py, px = self._pixel_size()
+        diameter = self.object_diameter.value / px if self.object_diameter.value else None
+        min_size = (max(1, round(self.min_area.value / (py * px))) if self.min_area.value
+                    else None)
+        return {"object_diameter": diameter, "min_size": min_size,
+                "landscape": self.landscape.value, "exclude_border": self.exclude_border.value}
 
     def set_parameters(self, params: dict) -> None:
-        layer = self.image.value
-        pixel = float(layer.scale[-1]) if layer is not None else 1.0
+        py, px = self._pixel_size()
         if "object_diameter" in params:
-            self.object_diameter.value = (params["object_diameter"] or 0.0) * pixel
+            self.object_diameter.value = (params["object_diameter"] or 0.0) * px
+        if "min_size" in params:
+            self.min_area.value = (params["min_size"] or 0.0) * py * px
         for name in ("landscape", "exclude_border"):
             if name in params:
                 getattr(self, name).value = params[name]
@@ -784,7 +797,7 @@ class SeededWatershedWidget(_CoreWidget):
                     "face_color": "#ffff00", "border_width": 0, **geo}, "points")),
             ]
             message = (f"{n} nuclei in {name!r} (diameter {result.object_diameter:.1f} px, "
-                       f"{len(result.seeds)} seeds)")
+                       f"min size {result.min_size} px, {len(result.seeds)} seeds)")
             return outputs, message
 
         return job

@@ -1350,4 +1350,5 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     else:
         seed_points = np.empty((0, 2))
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
-                           object_diameter=diameter, sigma=float(sigma), threshold=value)
+                           object_diameter=diameter, sigma=float(sigma), threshold=value,
+                           min_size=int(min_size))

@@ -38,6 +38,8 @@ class WatershedResult:
         Gaussian smoothing used, in pixels.
     threshold : float
         Foreground threshold used, in (smoothed) image units.
+    min_size : int
+        Minimum object size used, in pixels (given, or derived from the diameter).
     """
 
     labels: np.ndarray
@@ -46,6 +48,7 @@ class WatershedResult:
     object_diameter: float
     sigma: float
     threshold: float
+    min_size: int = 0
 
     def __repr__(self) -> str:
         return (f"WatershedResult({int(self.labels.max())} objects, {len(self.seeds)} seeds, "
@@ -657,7 +660,8 @@ def seeded_watershed(
     labels, territories = _refine_outlines(labels, smooth, cuts, factor, full_shape,
                                            territories, frozen=dropped)
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
-                           object_diameter=diameter, sigma=sigma, threshold=value)
+                           object_diameter=diameter, sigma=sigma, threshold=value,
+                           min_size=int(min_size))
 
 
 def _cuts(peak, level, value, n: int) -> np.ndarray:

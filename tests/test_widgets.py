@@ -212,6 +212,9 @@ def test_watershed_min_area_is_in_the_layer_units(viewer):
     layer = viewer.add_image(truth.image, name="syn", scale=(2, 2))
     widget = SeededWatershedWidget(viewer)
     widget.image.value = layer
+    widget.estimate.changed()  # the button: the diameter in the layer's units
+    assert 50 < widget.object_diameter.value < 70
+    assert "dropped unless you set a min nucleus area" in widget._status.value
     widget()
     assert viewer.layers["syn nuclei"].data.max() > 10
     assert "min size" in widget._status.value

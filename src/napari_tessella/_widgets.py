@@ -727,7 +727,7 @@ class SeededWatershedWidget(_CoreWidget):
                 getattr(self, name).value = params[name]
 
     def _estimate(self, *_):
-        from .nuclei import estimate_object_diameter
+        from .nuclei import default_min_size, estimate_object_diameter
 
         layer = self.image.value
         if layer is None:
@@ -738,7 +738,9 @@ class SeededWatershedWidget(_CoreWidget):
             self._report_error(err)
             return
         self.object_diameter.value = round(d * float(layer.scale[-1]), 3)
-        self._status.value = f"estimated diameter: {d:.1f} px"
+        self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under "
+                              f"{default_min_size(d)} px are dropped unless you set a "
+                              "min nucleus area")
 
     def _prepare(self):
         from napari.layers import Labels

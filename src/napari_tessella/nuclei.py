@@ -14,8 +14,8 @@ from scipy import ndimage as ndi
 from ._validation import as_float_image, as_label_image, as_points
 from .segmentation import _relabel_sequential, compute_threshold
 
-__all__ = ["WatershedResult", "estimate_object_diameter", "score_segmentation",
-           "seeded_watershed"]
+__all__ = ["WatershedResult", "default_min_size", "estimate_object_diameter",
+           "score_segmentation", "seeded_watershed"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -401,6 +401,18 @@ def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, labels.dtype)
 
 
+def default_min_size(diameter: float) -> int:
+    """The default minimum nucleus size, in pixels, for a typical diameter in pixels.
+
+    The area of a disc of two thirds of the diameter, ``π (d/3)²``: smaller objects are
+    taken for fragments, debris or micronuclei (see ``docs/nuclei.md``).
+
+    >>> default_min_size(90)
+    2827
+    """
+    return int(np.pi * (diameter * _MIN_R) ** 2)
+
+
 def _plan(shape, diameter: float, sigma, seeds, min_size):
     """Working-resolution factor and the lengths derived from the diameter."""
     factor = 1
@@ -410,7 +422,7 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
         factor = max(1, min(factor, min(shape) // 16))
     sigma = diameter * _SIGMA if sigma is None else float(sigma)
     if min_size is None:
-        min_size = int(np.pi * (diameter * _MIN_R) ** 2)
+        min_size = default_min_size(diameter)
     return factor, sigma, min_size
 
 

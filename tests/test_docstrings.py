@@ -1,0 +1,19 @@
+"""The examples in the core's docstrings run and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["nuclei", "segmentation", "lattice", "lattice_analysis", "atoms", "chunked",
+           "params", "synthetic._nuclei", "synthetic._lattice"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(f"napari_tessella.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"napari_tessella.{name} has no examples"
+    assert result.failed == 0

@@ -194,3 +194,17 @@ def test_dim_blob_outlined_at_full_resolution_too():
     blocks = blob.reshape(100, 3, 100, 3)
     partly = blocks.any(axis=(1, 3)) & ~blocks.all(axis=(1, 3))
     assert partly.sum() >= 20  # blocks cut by the outline: not a staircase of whole blocks
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fill_holes_matches_scipy(seed):
+    from scipy import ndimage as ndi
+
+    from napari_tessella.nuclei import _fill_holes
+
+    rng = np.random.default_rng(seed)
+    mask = ndi.gaussian_filter(rng.random((70, 90)), 1.5) > 0.47 + 0.01 * seed
+    assert (ndi.binary_fill_holes(mask) != mask).any()  # there are holes to fill
+    np.testing.assert_array_equal(_fill_holes(mask), ndi.binary_fill_holes(mask))
+    for flat in (np.zeros((4, 5), bool), np.ones((4, 5), bool)):
+        np.testing.assert_array_equal(_fill_holes(flat), flat)

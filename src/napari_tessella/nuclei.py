@@ -78,6 +78,22 @@ def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``ndi.binary_fill_holes(mask)``: background not 4-connected to the array's edge.
+
+    One labelling of the background instead of scipy's iterated dilation (several times
+    faster on the working images).
+    """
+    background, n = ndi.label(~mask)
+    if n == 0:
+        return mask.copy()
+    outside = np.zeros(n + 1, dtype=bool)
+    outside[np.concatenate([background[0], background[-1], background[:, 0],
+                            background[:, -1]])] = True
+    outside[0] = False
+    return ~outside[background]
+
+
 def _downsample(img: np.ndarray, factor: int) -> np.ndarray:
     """Block mean; the last partial rows/columns are dropped (for the diameter estimate)."""
     rows, cols = (s // factor * factor for s in img.shape)
@@ -439,7 +455,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 
     dtype = smooth.dtype
     if auto:
-        mask = ndi.binary_fill_holes(mask)
+        mask = _fill_holes(mask)
     # drop specks below the minimum size before seeding
     comp, n = ndi.label(mask)
     if n:
@@ -789,9 +805,13 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     big = np.flatnonzero(np.bincount(parts.ravel(), minlength=n + 1)[1:]
                          >= np.pi * (d * _PEAK_R) ** 2) + 1
     new = np.zeros_like(labels)
-    boxes = ndi.find_objects(parts)
-    for i in big:
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[i - 1])
+    # the big parts numbered 1..k first: find_objects costs a slice per label, and the
+    # thin halo parts number thousands
+    rank = np.zeros(n + 1, dtype=np.int32)
+    rank[big] = np.arange(1, big.size + 1)
+    boxes = ndi.find_objects(rank[parts], max_label=big.size) if big.size else []
+    for k, i in enumerate(big):
+        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[k])
         part = (parts[box] == i).astype(np.int32)
         dist = ndi.distance_transform_edt(part)
         if dist.max() >= d * _PEAK_R:  # wide enough: a nucleus of its own
@@ -799,7 +819,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
             kept = _above_own_fraction(smooth[box], part, level, _TRIM, own) > 0
             new[box][kept] = int(labels.max()) + 1 + i
     trimmed = np.where(new > 0, new, trimmed).astype(np.int32)
-    filled = ndi.binary_fill_holes(trimmed > 0)
+    filled = _fill_holes(trimmed > 0)
     if (filled & (trimmed == 0)).any():
         trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)
     return trimmed

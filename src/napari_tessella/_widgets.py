@@ -168,6 +168,13 @@ def _geometry(layer) -> dict[str, Any]:
     return geo
 
 
+def _pixel_size(layer) -> tuple[float, float]:
+    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer."""
+    if layer is None:
+        return 1.0, 1.0
+    return float(layer.scale[-2]), float(layer.scale[-1])
+
+
 def _unit(layer) -> str:
     """' nm'-style suffix for lengths in the layer's world units ('' for plain pixels)."""
     units = getattr(layer, "units", None)
@@ -702,14 +709,8 @@ class SeededWatershedWidget(_CoreWidget):
         self.seeds.value = None
         self.estimate.changed.connect(self._estimate)
 
-    def _pixel_size(self) -> tuple[float, float]:
-        layer = self.image.value
-        if layer is None:
-            return 1.0, 1.0
-        return float(layer.scale[-2]), float(layer.scale[-1])
-
     def parameters(self) -> dict:
-        py, px = self._pixel_size()
+        py, px = _pixel_size(self.image.value)
         diameter = self.object_diameter.value / px if self.object_diameter.value else None
         min_size = (max(1, round(self.min_area.value / (py * px))) if self.min_area.value
                     else None)
@@ -717,7 +718,7 @@ class SeededWatershedWidget(_CoreWidget):
                 "landscape": self.landscape.value, "exclude_border": self.exclude_border.value}
 
     def set_parameters(self, params: dict) -> None:
-        py, px = self._pixel_size()
+        py, px = _pixel_size(self.image.value)
         if "object_diameter" in params:
             self.object_diameter.value = (params["object_diameter"] or 0.0) * px
         if "min_size" in params:
@@ -737,7 +738,7 @@ class SeededWatershedWidget(_CoreWidget):
         except _USER_ERRORS as err:
             self._report_error(err)
             return
-        self.object_diameter.value = round(d * float(layer.scale[-1]), 3)
+        self.object_diameter.value = round(d * _pixel_size(layer)[1], 3)
         self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under "
                               f"{default_min_size(d)} px are dropped unless you set a "
                               "min nucleus area")
@@ -1002,15 +1003,13 @@ class FindAtomsWidget(_CoreWidget):
         self.label = "Find atoms"
 
     def parameters(self) -> dict:
-        layer = self.image.value
-        pixel = float(layer.scale[-1]) if layer is not None else 1.0
+        pixel = _pixel_size(self.image.value)[1]
         sep = self.separation.value / pixel if self.separation.value else None
         refine = None if self.refine.value == "none" else self.refine.value
         return {"separation": sep, "refine": refine, "dark": self.dark.value}
 
     def set_parameters(self, params: dict) -> None:
-        layer = self.image.value
-        pixel = float(layer.scale[-1]) if layer is not None else 1.0
+        pixel = _pixel_size(self.image.value)[1]
         if "separation" in params:
             self.separation.value = (params["separation"] or 0.0) * pixel
         if "refine" in params:

@@ -738,10 +738,18 @@ class SeededWatershedWidget(_CoreWidget):
         except _USER_ERRORS as err:
             self._report_error(err)
             return
-        self.object_diameter.value = round(d * _pixel_size(layer)[1], 3)
-        self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under "
-                              f"{default_min_size(d)} px are dropped unless you set a "
-                              "min nucleus area")
+        py, px = _pixel_size(layer)
+        self.object_diameter.value = round(d * px, 3)
+        area = default_min_size(d)
+        unit = _unit(layer)
+        if unit:  # in the layer's units first, as the fields are
+            self._status.value = (
+                f"estimated diameter: {d * px:.3g}{unit} ({d:.1f} px); nuclei under "
+                f"{area * py * px:.3g}{unit}² ({area} px) are dropped unless you set a "
+                "min nucleus area")
+        else:
+            self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under {area} px "
+                                  "are dropped unless you set a min nucleus area")
 
     def _prepare(self):
         from napari.layers import Labels

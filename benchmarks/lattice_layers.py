@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     import napari
 
     from napari_tessella import lattice
-    from napari_tessella._widgets import LatticeWidget, _lattice_outputs
+    from napari_tessella._widgets.lattice import LatticeWidget, _lattice_outputs
 
     rng = np.random.default_rng(0)
     n = args.side

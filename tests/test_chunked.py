@@ -12,12 +12,10 @@ from scipy import ndimage as ndi
 da = pytest.importorskip("dask.array")
 
 from napari_tessella import measure_objects, threshold_label  # noqa: E402
-from napari_tessella.chunked import (  # noqa: E402
-    _global_threshold,
-    is_lazy,
-    measure_objects_chunked,
-    threshold_label_chunked,
-)
+from napari_tessella._lazy import is_lazy  # noqa: E402
+from napari_tessella.measure import measure_objects_chunked  # noqa: E402
+from napari_tessella.segmentation import threshold_label_chunked  # noqa: E402
+from napari_tessella.threshold import _global_threshold  # noqa: E402
 
 SIDE = 1536
 # deliberately not dividing the image, and much smaller than it: many chunk borders
@@ -101,7 +99,7 @@ def test_histogram_thresholds_equal_in_memory(blobs, method):
 def test_mean_and_li_thresholds_within_one_bin(blobs):
     import skimage.filters
 
-    from napari_tessella.chunked import LI_BINS
+    from napari_tessella.threshold import LI_BINS
 
     image = blobs.astype(np.float64)
     lazy = da.from_array(image, chunks=CHUNKS)
@@ -274,7 +272,7 @@ def test_core_modules_import_neither_napari_nor_qt():
 
 def test_distributed_scheduler_address(blobs):
     distributed = pytest.importorskip("distributed")
-    from napari_tessella import chunked
+    from napari_tessella import _lazy as chunked
 
     crop = blobs[:512, :512]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
@@ -295,7 +293,7 @@ def test_distributed_scheduler_address(blobs):
 
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
     pytest.importorskip("distributed")
-    from napari_tessella import chunked
+    from napari_tessella import _lazy as chunked
 
     monkeypatch.setattr(chunked, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(ValueError, match="cannot connect to the dask scheduler"):

@@ -10,7 +10,7 @@ import pytest
 import tifffile
 from scipy import ndimage as ndi
 
-from napari_tessella import lattice, measure_objects, threshold_label
+from napari_tessella import _lazy, lattice, measure_objects, threshold_label
 from napari_tessella.cli import main
 from napari_tessella.params import (
     OPERATIONS,
@@ -248,7 +248,7 @@ def test_lattice_accepts_threshold_label_parameters(images, tmp_path):
 
 def test_scheduler_address(images, tmp_path, monkeypatch, capsys):
     distributed = pytest.importorskip("distributed")
-    from napari_tessella import chunked
+    from napari_tessella import _lazy as chunked
 
     folder, arrays = images
     out = tmp_path / "out"
@@ -273,9 +273,8 @@ def test_scheduler_address(images, tmp_path, monkeypatch, capsys):
 def test_large_images_go_chunked_to_zarr(images, tmp_path, monkeypatch, capsys):
     pytest.importorskip("dask.array")
     zarr = pytest.importorskip("zarr")
-    from napari_tessella import cli
 
-    monkeypatch.setattr(cli, "CHUNKED_PIXELS", 10_000)  # "large" = above 100 x 100
+    monkeypatch.setattr(_lazy, "LARGE_PIXELS", 10_000)  # "large" = above 100 x 100
     folder, arrays = images
     out = tmp_path / "out"
     assert main(["threshold-label", str(folder / "a.tif"), "--chunks", "64", "--out", str(out),
@@ -314,7 +313,7 @@ def test_atoms_and_watershed_commands(tmp_path):
 
 
 def test_watershed_command_chunked_in_memory_and_zarr_outputs(tmp_path, monkeypatch):
-    from napari_tessella import cli, seeded_watershed
+    from napari_tessella import seeded_watershed
     from napari_tessella.synthetic import synthetic_nuclei
 
     nuc = synthetic_nuclei((600, 640), n_nuclei=60, diameter=30, seed=7)
@@ -331,7 +330,7 @@ def test_watershed_command_chunked_in_memory_and_zarr_outputs(tmp_path, monkeypa
     assert len(table) == labels.max()
 
     # above the size limit, labels and territories are streamed to Zarr
-    monkeypatch.setattr(cli, "CHUNKED_PIXELS", 1000)
+    monkeypatch.setattr(_lazy, "LARGE_PIXELS", 1000)
     assert main(["watershed", str(tmp_path / "nuclei.tif"), "--out", str(tmp_path / "z"),
                  "--chunks", "200", "--quiet"]) == 0
     zarr = pytest.importorskip("zarr")

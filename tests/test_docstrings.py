@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["nuclei", "segmentation", "lattice", "lattice_analysis", "atoms", "chunked",
+MODULES = ["nuclei.diameter", "nuclei.watershed", "nuclei._recipe", "segmentation",
+           "threshold", "measure", "tessellation", "lattice_analysis", "atoms", "_lazy",
            "params", "synthetic._nuclei", "synthetic._lattice"]
 
 

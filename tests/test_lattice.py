@@ -121,7 +121,7 @@ def test_stem_delaunay_reference(stem_image):
 
 
 def test_polygon_edges_count_shared_sides_once():
-    from napari_tessella.lattice import polygon_edges
+    from napari_tessella.tessellation import polygon_edges
 
     cells = lattice(grid(), shape=(50, 50)).voronoi_polygons
     sides = polygon_edges(cells)

@@ -138,7 +138,7 @@ def test_diameter_of_small_objects_in_a_large_image():
 @pytest.mark.parametrize("shape", [(10, 13), (12, 12), (7, 5)])
 @pytest.mark.parametrize("factor", [2, 3, 5])
 def test_block_mean_is_the_mean_of_edge_padded_blocks(shape, factor):
-    from napari_tessella.nuclei import _block_mean
+    from napari_tessella.nuclei._resample import _block_mean
 
     img = np.random.default_rng(0).random(shape)
     rows, cols = (-(-s // factor) * factor for s in shape)
@@ -155,7 +155,7 @@ def test_h_maxima_seeds_match_morphological_h_maxima(seed, h):
     from scipy import ndimage as ndi
     from skimage.morphology import h_maxima
 
-    from napari_tessella.nuclei import _h_maxima_markers
+    from napari_tessella.nuclei._recipe import _h_maxima_markers
 
     rng = np.random.default_rng(seed)
     landscape = ndi.gaussian_filter(rng.random((120, 150)), 3) * 40
@@ -170,7 +170,7 @@ def test_h_maxima_seeds_match_morphological_h_maxima(seed, h):
 def test_disc_maximum_filter_matches_the_footprint_filter(shape, r):
     from scipy import ndimage as ndi
 
-    from napari_tessella.nuclei import _disc_maximum_filter
+    from napari_tessella.nuclei._recipe import _disc_maximum_filter
 
     img = np.random.default_rng(r).random(shape)
     yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
@@ -200,7 +200,7 @@ def test_dim_blob_outlined_at_full_resolution_too():
 def test_fill_holes_matches_scipy(seed):
     from scipy import ndimage as ndi
 
-    from napari_tessella.nuclei import _fill_holes
+    from napari_tessella.nuclei._recipe import _fill_holes
 
     rng = np.random.default_rng(seed)
     mask = ndi.gaussian_filter(rng.random((70, 90)), 1.5) > 0.47 + 0.01 * seed

@@ -440,3 +440,36 @@ def test_lattice_rerun_updates_vectors_in_place(viewer):
         fresh = Layer.create(data, meta, "vectors")
         np.testing.assert_allclose(bonds.edge_color, fresh.edge_color)
         assert bonds.edge_contrast_limits == pytest.approx(meta["edge_contrast_limits"])
+
+
+def test_saved_parameters_reproduce_the_widget_on_the_command_line(stem_image, viewer,
+                                                                    tmp_path):
+    """The NbW-STEM sample, Threshold & label at 158 (0.62 of 8 bits) / opening 2 / 4-conn.,
+    Save, then ``tessella threshold-label <the sample's own file> --params``: same objects."""
+    import tifffile
+
+    from napari_tessella.cli import main
+    from napari_tessella.datasets import fetch
+
+    viewer.open_sample("napari-tessella", "nbw_stem")
+    layer = viewer.layers["NbW-STEM"]
+    assert layer.data.dtype == np.uint8  # the file's own values, as napari's reader gives
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget.opening.value = 2
+    widget.connectivity.value = 1
+    widget.value.value = 158.0
+    widget()
+    assert viewer.layers["NbW-STEM labels"].data.max() == 1376
+    params = tmp_path / "threshold_label.json"
+    assert widget.save_parameters(params) == params
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(fetch("NbW-STEM.png")), "--params", str(params),
+                 "--out", str(out), "--quiet"]) == 0
+    from_cli = tifffile.imread(out / "NbW-STEM_labels.tif")
+    assert from_cli.max() == 1376
+    np.testing.assert_array_equal(from_cli, viewer.layers["NbW-STEM labels"].data)
+    # napari's own reader gives the same values as the sample and the command line
+    opened = viewer.open(fetch("NbW-STEM.png"), plugin="napari")[0]
+    np.testing.assert_array_equal(np.asarray(opened.data)[..., 0] if opened.rgb
+                                  else opened.data, layer.data)

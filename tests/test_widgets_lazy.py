@@ -8,8 +8,12 @@ from scipy import ndimage as ndi
 
 da = pytest.importorskip("dask.array")
 
-from napari_tessella import _widgets  # noqa: E402
-from napari_tessella._widgets import SeededWatershedWidget, ThresholdLabelWidget  # noqa: E402
+from napari_tessella import _lazy  # noqa: E402
+from napari_tessella._widgets import (  # noqa: E402
+    SeededWatershedWidget,
+    ThresholdLabelWidget,
+    _base,
+)
 from napari_tessella.nuclei import seeded_watershed  # noqa: E402
 from napari_tessella.segmentation import threshold_label  # noqa: E402
 from napari_tessella.synthetic import synthetic_nuclei  # noqa: E402
@@ -18,8 +22,8 @@ from napari_tessella.synthetic import synthetic_nuclei  # noqa: E402
 @pytest.fixture
 def small_limit(monkeypatch, tmp_path):
     """Treat anything above 100 x 100 pixels as 'large', and keep results in tmp_path."""
-    monkeypatch.setattr(_widgets, "CHUNKED_PIXELS", 10_000)
-    monkeypatch.setattr(_widgets, "RESULTS_DIR", tmp_path / "results")
+    monkeypatch.setattr(_lazy, "LARGE_PIXELS", 10_000)
+    monkeypatch.setattr(_base, "RESULTS_DIR", tmp_path / "results")
     return tmp_path
 
 

@@ -1,20 +1,18 @@
 """napari-tessella: objects and their lattice from microscopy images.
 
 The core functions below import neither napari nor Qt: use them from scripts, notebooks
-and the command line. The napari widgets live in :mod:`napari_tessella._widgets`.
+and the command line. The napari widgets live in :mod:`napari_tessella._widgets`; the map
+of the modules is in ``docs/architecture.md``.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .atoms import AtomsResult, estimate_separation, find_atoms
-from .lattice import LatticeResult, lattice, pixel_voronoi
-from .nuclei import (
-    WatershedResult,
-    estimate_object_diameter,
-    score_segmentation,
-    seeded_watershed,
-)
-from .segmentation import THRESHOLD_METHODS, compute_threshold, measure_objects, threshold_label
+from .measure import measure_objects
+from .nuclei import WatershedResult, estimate_object_diameter, seeded_watershed
+from .scoring import score_segmentation
+from .segmentation import threshold_label
+from .tessellation import LatticeResult, lattice, pixel_voronoi
+from .threshold import THRESHOLD_METHODS, compute_threshold
 
 __all__ = [
     "THRESHOLD_METHODS",

@@ -11,7 +11,7 @@ import sys
 
 
 def demo(image: str = "lattice", run: bool = False, viewer=None):
-    """Dock the three widgets in a viewer (a new one by default) and open a sample image."""
+    """Dock the four widgets in a viewer (a new one by default) and open a sample image."""
     import napari
 
     if viewer is None:
@@ -20,7 +20,7 @@ def demo(image: str = "lattice", run: bool = False, viewer=None):
               "stem": "nbw_stem", "u2os": "u2os"}[image]
     viewer.open_sample("napari-tessella", sample)
     widgets = {}
-    for name in ("Threshold & label", "Seeded watershed", "Lattice & Voronoi"):
+    for name in ("Threshold & label", "Lattice & Voronoi", "Find atoms", "Seeded watershed"):
         _dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name)
     if run:
         widgets["Threshold & label"]()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 # ITU-R BT.709 luma weights, the same ones skimage.color.rgb2gray uses.
-_LUMA = np.array([0.2125, 0.7154, 0.0721])
+LUMA = np.array([0.2125, 0.7154, 0.0721])
 
 
 def as_float_image(image, *, name: str = "image", allow_constant: bool = False) -> np.ndarray:
@@ -34,7 +34,7 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
         )
     if arr.ndim == 3 and arr.shape[-1] in (3, 4) and arr.shape[0] > 4:
         rgb = arr[..., :3].astype(np.float32 if arr.dtype == np.float32 else np.float64)
-        arr = rgb @ _LUMA.astype(rgb.dtype)
+        arr = rgb @ LUMA.astype(rgb.dtype)
     if arr.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D (row, column) image or an RGB(A) image; got shape "

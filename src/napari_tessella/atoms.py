@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
 
+from ._lazy import _as_float_dask, _compute, is_lazy
 from ._validation import as_float_image
 
 __all__ = ["AtomsResult", "estimate_separation", "find_atoms"]
@@ -317,10 +318,8 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
     >>> len(result.positions) == len(lat.positions)
     True
     """
-    from .chunked import is_lazy
 
     if is_lazy(image):  # dask/Zarr: chunk by chunk with margins, same columns
-        from .chunked import find_atoms_chunked
 
         return find_atoms_chunked(image, separation=separation, threshold=threshold,
                                   refine=refine, dark=dark)
@@ -384,3 +383,76 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         **extra,
     })
     return AtomsResult(positions=positions.reshape(-1, 2), table=table, separation=sep)
+
+
+# --------------------------------------------------------------------------------------
+# chunk by chunk
+
+# atom columns, chunk by chunk
+def _atoms_in_block(block, origin, core_lo, core_hi, kwargs):
+    """find_atoms on one overlapped block; keep the columns whose centre is in its core."""
+
+    result = find_atoms(np.asarray(block), **kwargs)
+    table = result.table
+    if len(table) == 0:
+        return table
+    table = table.assign(row=table["row"] + origin[0], col=table["col"] + origin[1])
+    # the core regions tile the image exactly, so each column is kept by one block
+    keep = ((np.floor(table["row"]) >= core_lo[0]) & (np.floor(table["row"]) < core_hi[0])
+            & (np.floor(table["col"]) >= core_lo[1]) & (np.floor(table["col"]) < core_hi[1]))
+    return table[keep.to_numpy()]
+
+
+def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", dark=False,
+                       chunks=None, scheduler=None):
+    """Find atom columns in an image too large for memory, chunk by chunk.
+
+    Same method and parameters as :func:`napari_tessella.find_atoms`. The column spacing
+    and the detection threshold, when not given, are measured once on a central crop of at
+    most 1024² pixels, so that every chunk uses the same values. Each chunk is processed
+    with a margin of three spacings (the reach of the detection filter and of the
+    neighbour-aware Gaussian fit), and a column is kept by the chunk whose core holds its
+    refined centre: with an explicit ``separation`` and ``threshold`` the columns equal
+    those of the in-memory function (the dark-column inversion uses each chunk's own
+    maximum, a constant offset every step of the method ignores).
+
+    Returns
+    -------
+    AtomsResult
+        Positions and table as in memory, sorted by (row, column).
+    """
+    import dask
+
+
+    arr = _as_float_dask(image, chunks, name="image")
+    rows, cols = arr.shape
+    side = 1024
+    r0, c0 = max(0, rows // 2 - side // 2), max(0, cols // 2 - side // 2)
+    if separation is None or threshold is None:
+        sample = np.asarray(arr[r0:r0 + side, c0:c0 + side].compute())
+        if dark:
+            sample = sample.max() - sample
+        if separation is None:
+            separation = find_atoms(sample, refine=None).separation
+        if threshold is None:
+            threshold = _default_threshold(sample, separation)
+    kwargs = {"separation": float(separation), "threshold": float(threshold),
+              "refine": refine, "dark": dark}
+    depth = int(np.ceil(3 * separation))
+    row_edges = np.cumsum((0, *arr.chunks[0]))
+    col_edges = np.cumsum((0, *arr.chunks[1]))
+    tasks = []
+    for i in range(len(row_edges) - 1):
+        for j in range(len(col_edges) - 1):
+            lo = (row_edges[i], col_edges[j])
+            hi = (row_edges[i + 1], col_edges[j + 1])
+            o = (max(0, lo[0] - depth), max(0, lo[1] - depth))
+            block = arr[o[0]:min(rows, hi[0] + depth), o[1]:min(cols, hi[1] + depth)]
+            tasks.append(dask.delayed(_atoms_in_block)(block, o, lo, hi, kwargs))
+    parts = _compute(*tasks, scheduler=scheduler)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if len(table):
+        table = table.sort_values(["row", "col"], ignore_index=True)
+    positions = table[["row", "col"]].to_numpy() if len(table) else np.empty((0, 2))
+    return AtomsResult(positions=positions, table=table, separation=float(separation))
+

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .reading import open_image
+
 __all__ = ["REGISTRY", "data_dir", "fetch", "load_nbw_stem", "load_u2os"]
 
 _NBW_COMMIT = "dcf3377c1a13a1a9e87e6072286019cb007703c8"
@@ -69,20 +71,15 @@ def fetch(name: str) -> Path:
         ) from err
 
 
-def _read_gray(path: Path) -> np.ndarray:
-    from skimage.io import imread
-
-    image = imread(path)
-    if image.ndim == 3:  # published as identical RGB(A) channels
-        image = image[..., 0]
-    return image
-
-
 def load_nbw_stem() -> np.ndarray:
-    """HAADF-STEM micrograph of Nb4W13O47 as float64 in [0, 1] (value / 255), (295, 295)."""
-    return _read_gray(fetch("NbW-STEM.png")).astype(np.float64) / 255.0
+    """HAADF-STEM micrograph of Nb4W13O47, (295, 295) uint8, values as stored in the file.
+
+    The recipe's threshold is 158 in these units (0.62 of the 8-bit range); divide by 255
+    for an image in [0, 1], where it is 0.62.
+    """
+    return open_image(fetch("NbW-STEM.png"))
 
 
 def load_u2os() -> np.ndarray:
     """U2OS Hoechst nuclei image ``dna-0`` (Coelho et al. 2009) as uint8, (1030, 1349)."""
-    return _read_gray(fetch("dna-0.png"))
+    return open_image(fetch("dna-0.png"))

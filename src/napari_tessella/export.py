@@ -11,7 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["save_labels", "save_table"]
+from ._lazy import _compute
+from .measure import measure_objects_chunked
+
+__all__ = ["save_labels", "save_table", "write_labels_zarr"]
 
 _PIXEL_COLUMNS = {  # column -> which axis of the scale converts it
     "centroid_row": 0, "centroid_col": 1, "com_row": 0, "com_col": 1,
@@ -72,3 +75,57 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
         resolution=(1.0 / float(scale[1]), 1.0 / float(scale[0])),
     )
     return path
+
+
+def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
+                      pyramid: bool = False):
+    """Compute lazy label images into Zarr arrays, chunk by chunk, in one pass.
+
+    The one writer of Zarr label images, used by the widgets and the command line.
+
+    Parameters
+    ----------
+    targets : dict
+        ``{path: lazy label image}``. Each is written to ``path`` as a Zarr array of int32
+        in the label image's chunks (with ``pyramid=True``: to ``path/0``, and halved
+        levels ``path/1``, ``path/2`` … down to 2048 pixels, for napari's multiscale view).
+        All are computed in one pass, so shared work (e.g. the watershed that gives both
+        nuclei and territories) is done once.
+    measure_image : array, optional
+        With an intensity image, the first label image is also measured in the same pass
+        (:func:`napari_tessella.measure.measure_objects_chunked`).
+    scheduler : optional
+        Dask scheduler (a name, a ``distributed.Client`` or an address).
+
+    Returns
+    -------
+    (dict, pandas.DataFrame or None)
+        ``{path: [Zarr arrays, full resolution first]}`` opened read-only, and the table.
+    """
+    import dask.array as da
+    import zarr
+
+    paths = [Path(p) for p in targets]
+    arrays = list(targets.values())
+    full = [p / "0" if pyramid else p for p in paths]
+    outs = [zarr.open_array(str(f), mode="w", shape=a.shape, chunks=a.chunksize,
+                            dtype=np.int32) for f, a in zip(full, arrays, strict=True)]
+    table = None
+    rest = list(range(len(arrays)))
+    if measure_image is not None:
+        table = measure_objects_chunked(arrays[0], measure_image, labels_out=outs[0],
+                                        scheduler=scheduler)
+        rest = rest[1:]
+    if rest:
+        _compute(da.store([arrays[i] for i in rest], [outs[i] for i in rest], lock=False,
+                          compute=False), scheduler=scheduler)
+    levels = {}
+    for path, f in zip(targets, full, strict=True):
+        chain = [zarr.open_array(str(f), mode="r")]
+        while pyramid and max(chain[-1].shape) > 2048:  # napari shows the level that fits
+            k = len(chain)
+            smaller = da.from_zarr(chain[-1])[::2, ::2]
+            smaller.rechunk(1024).to_zarr(str(Path(path) / str(k)), overwrite=True)
+            chain.append(zarr.open_array(str(Path(path) / str(k)), mode="r"))
+        levels[path] = chain
+    return levels, table

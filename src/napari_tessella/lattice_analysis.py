@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
 from ._validation import as_float_image, as_label_image, as_points
+from .tessellation import lattice
 
 __all__ = [
     "StructuralModel",
@@ -115,6 +116,17 @@ def basis_vectors(points, *, tolerance: float = 0.25) -> np.ndarray:
         raise ValueError("all neighbours lie along one direction: not a 2-D lattice.")
     a2 = centres[int(np.argmax(masked))]
     return np.array([mean_near(a1), mean_near(a2)])
+
+
+def basis_summary(points, *, tolerance: float = 0.25) -> tuple[float, float, float]:
+    """Lengths of the two basis vectors and the angle between them, in degrees (0-90).
+
+    Raises ValueError where :func:`basis_vectors` does (too few points, all in a row).
+    """
+    basis = basis_vectors(points, tolerance=tolerance)
+    lengths = np.hypot(basis[:, 0], basis[:, 1])
+    cos = abs(basis[0] @ basis[1]) / (lengths[0] * lengths[1])
+    return float(lengths[0]), float(lengths[1]), float(np.degrees(np.arccos(min(cos, 1.0))))
 
 
 def bonds(points, *, tolerance: float = 0.25) -> pd.DataFrame:
@@ -262,7 +274,6 @@ def structural_model(atoms, chambers, shape) -> StructuralModel:
     shape : tuple of int
         Image shape.
     """
-    from .lattice import lattice
 
     a = as_points(atoms, name="atoms")
     c = as_points(chambers, name="chambers")

@@ -17,58 +17,30 @@ reported instead of silently ignored.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 from numbers import Integral, Real
 from pathlib import Path
 
+from ._version import __version__
+from .recipes import RECIPES
+
 __all__ = ["OPERATIONS", "load_parameters", "operation_defaults", "save_parameters"]
 
-#: Operations a parameters file can describe: name → (module, function, data arguments).
-#: ``lattice`` is the command-line recipe image → threshold_label → object centres →
-#: lattice, so its parameters are those of ``threshold_label`` plus ``centre``.
-_REGISTRY = {
-    "threshold_label": ("segmentation", "threshold_label", ("image",)),
-    "seeded_watershed": ("nuclei", "seeded_watershed", ("image", "seeds")),
-    "lattice": ("segmentation", "threshold_label", ("image",)),
-    "find_atoms": ("atoms", "find_atoms", ("image",)),
-}
-#: Parameters an operation has beyond its core function's signature.
-_EXTRA = {"lattice": {"centre": "com"}}
-
-OPERATIONS = tuple(_REGISTRY)
+OPERATIONS = tuple(RECIPES)
 
 _FORMAT_KEY = "napari-tessella"
 
 
-def _function(operation: str):
+def _recipe(operation: str):
     if not isinstance(operation, str):
         raise TypeError(f"operation must be a string; got {type(operation).__name__}.")
-    if operation not in _REGISTRY:
+    if operation not in RECIPES:
         raise ValueError(
             f"unknown operation {operation!r}; parameters files describe one of "
             f"{', '.join(OPERATIONS)}."
         )
-    module, name, _ = _REGISTRY[operation]
-    try:
-        mod = importlib.import_module(f"napari_tessella.{module}")
-    except ModuleNotFoundError as err:
-        if err.name != f"napari_tessella.{module}":  # it exists but needs something missing
-            raise ValueError(
-                f"operation {operation!r} is unavailable: napari_tessella.{module} needs "
-                f"{err.name!r}, which is not installed."
-            ) from None
-        raise ValueError(
-            f"operation {operation!r} is not available in this version of napari-tessella "
-            f"(module napari_tessella.{module} is missing)."
-        ) from None
-    except Exception as err:  # a broken install must not take the other operations down
-        raise ValueError(
-            f"operation {operation!r} is unavailable: napari_tessella.{module} failed to "
-            f"import ({type(err).__name__}: {err})."
-        ) from None
-    return getattr(mod, name)
+    return RECIPES[operation]
 
 
 def operation_defaults(operation: str) -> dict:
@@ -95,14 +67,13 @@ def operation_defaults(operation: str) -> dict:
     >>> operation_defaults("threshold_label")["connectivity"]
     1
     """
-    func = _function(operation)
-    data_args = _REGISTRY[operation][2]
+    recipe = _recipe(operation)
     out = {}
-    for name, p in inspect.signature(func).parameters.items():
-        if name in data_args or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+    for name, p in inspect.signature(recipe.function).parameters.items():
+        if name in recipe.data_args or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         out[name] = None if p.default is inspect.Parameter.empty else p.default
-    out.update(_EXTRA.get(operation, {}))
+    out.update(recipe.extra)
     return out
 
 
@@ -192,8 +163,6 @@ def save_parameters(path, operation: str, params: dict) -> Path:
     >>> load_parameters(path)
     ('threshold_label', {'threshold': 'li', 'opening': 3})
     """
-    from . import __version__
-
     clean = _check_parameters(operation, params, "parameters")
     doc = {_FORMAT_KEY: __version__, "operation": operation, "parameters": clean}
     path = Path(path)
@@ -244,6 +213,6 @@ def load_parameters(path) -> tuple[str, dict]:
     operation = doc.get("operation")
     if operation is None:
         raise ValueError(f"{path}: no 'operation' given.")
-    _function(operation)  # known and available?
+    _recipe(operation)  # known?
     params = _check_parameters(operation, doc.get("parameters", {}), str(path))
     return operation, params

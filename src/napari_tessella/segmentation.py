@@ -9,75 +9,23 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-import pandas as pd
 from scipy import ndimage as ndi
 
-from ._validation import as_float_image, as_label_image
-from .chunked import is_lazy
+from ._chunked_labels import _label_mask
+from ._label_image import _relabel_sequential, _square
+from ._lazy import _as_float_dask, _check_values, _compute, _lazy_stage, is_lazy
+from ._validation import as_float_image
+from .measure import MEASURE_COLUMNS, measure_objects
+from .threshold import THRESHOLD_METHODS, _global_threshold, compute_threshold, threshold_spec
 
-__all__ = ["THRESHOLD_METHODS", "compute_threshold", "measure_objects", "threshold_label"]
-
-#: Names accepted by ``threshold=``; each maps to ``skimage.filters.threshold_<name>``.
-THRESHOLD_METHODS = ("otsu", "li", "yen", "triangle", "isodata", "mean", "minimum")
-
-
-def threshold_spec(method) -> str | float:
-    """Validate a ``threshold=`` argument: a known method name (normalised) or a number.
-
-    Raises
-    ------
-    TypeError, ValueError
-        For a bool, another type, or an unknown method name.
-    """
-    if isinstance(method, bool):
-        raise TypeError("threshold must be a method name or a number, not a bool.")
-    if isinstance(method, Real):
-        return float(method)
-    if not isinstance(method, str):
-        raise TypeError(
-            f"threshold must be a method name or a number; got {type(method).__name__}."
-        )
-    name = method.strip().lower()
-    if name not in THRESHOLD_METHODS:
-        raise ValueError(
-            f"unknown threshold method {method!r}; choose one of {', '.join(THRESHOLD_METHODS)} "
-            "or give a number in image units."
-        )
-    return name
-
-
-def compute_threshold(image, method="otsu") -> float:
-    """Compute a global threshold for ``image`` by name, or pass a number through.
-
-    Parameters
-    ----------
-    image : (M, N) ndarray
-        Image, any real dtype.
-    method : str or float
-        One of :data:`THRESHOLD_METHODS` or a number in image units.
-
-    Returns
-    -------
-    float
-        The threshold, in image units.
-
-    Raises
-    ------
-    ValueError
-        If ``method`` is an unknown name, or the image is constant.
-    """
-    name = threshold_spec(method)
-    if not isinstance(name, str):
-        return name
-    import skimage.filters
-
-    arr = np.asarray(image)
-    try:
-        value = getattr(skimage.filters, f"threshold_{name}")(arr)
-    except RuntimeError as err:  # threshold_minimum on a histogram it cannot split
-        raise ValueError(f"threshold method {name!r} failed on this image: {err}") from None
-    return float(value)
-
+__all__ = [
+    "MEASURE_COLUMNS",
+    "THRESHOLD_METHODS",
+    "compute_threshold",
+    "measure_objects",
+    "threshold_label",
+    "threshold_label_chunked",
+]
 
 def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size):
     if connectivity not in (1, 2) or isinstance(connectivity, bool):
@@ -91,19 +39,6 @@ def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
         raise ValueError(f"opening must be a whole number of pixels >= 0; got {opening}.")
     if not isinstance(min_size, Real) or min_size < 0:
         raise ValueError(f"min_size must be >= 0 pixels; got {min_size}.")
-
-
-def _square(side: int) -> np.ndarray:
-    return np.ones((side, side), dtype=bool)
-
-
-def _relabel_sequential(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Keep the label ids where ``keep[id]`` is True and renumber them 1..n in order."""
-    keep = keep.copy()
-    keep[0] = False
-    lut = np.zeros(keep.shape[0], dtype=np.int32)
-    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return lut[labels]
 
 
 def threshold_label(
@@ -175,7 +110,6 @@ def threshold_label(
     2
     """
     if is_lazy(image):  # dask/Zarr: chunk by chunk, never the whole image in memory
-        from .chunked import threshold_label_chunked
 
         return threshold_label_chunked(
             image, threshold, smooth_sigma=smooth_sigma, opening=opening,
@@ -205,110 +139,100 @@ def threshold_label(
     return _relabel_sequential(labels, keep)
 
 
-#: Columns of the table returned by :func:`measure_objects`, in order.
-MEASURE_COLUMNS = (
-    "label",
-    "centroid_row",
-    "centroid_col",
-    "com_row",
-    "com_col",
-    "area",
-    "mean",
-    "min",
-    "max",
-    "min_row",
-    "min_col",
-    "max_row",
-    "max_col",
-)
 
+# --------------------------------------------------------------------------------------
+# chunk by chunk
 
-def measure_objects(labels, image) -> pd.DataFrame:
-    """Measure centres and intensity statistics of every labelled object.
+def threshold_label_chunked(
+    image,
+    threshold="otsu",
+    *,
+    smooth_sigma: float = 0.0,
+    opening: int = 0,
+    connectivity: int = 1,
+    min_size: int = 0,
+    exclude_border: bool = False,
+    dark_objects: bool = False,
+    chunks=None,
+    scheduler=None,
+):
+    """Segment and label objects of an image too large for memory, chunk by chunk.
+
+    Same recipe and parameters as :func:`napari_tessella.threshold_label` (Gaussian
+    smoothing → global threshold → binary opening → connected components → removal of
+    small / border objects), computed with dask so that only a few chunks are in memory
+    at once. The labels equal the in-memory ones, numbering included; see the module
+    docstring for how, and for the ``li`` and ``mean`` thresholds, which can differ
+    slightly.
 
     Parameters
     ----------
-    labels : (M, N) ndarray of int
-        Label image, 0 = background.
-    image : (M, N) or (M, N, 3|4) ndarray
-        Intensity image of the same (row, column) shape; RGB is converted to luminance.
+    image : (M, N) or (M, N, 3|4) dask array, Zarr array or array_like
+        Image, any real dtype. RGB(A) is converted to its luminance.
+    threshold : str or float, optional
+        A method name from :data:`napari_tessella.THRESHOLD_METHODS` (computed from a
+        global histogram of the smoothed image), or a number in image units.
+    smooth_sigma, opening, connectivity, min_size, exclude_border, dark_objects
+        As in :func:`napari_tessella.threshold_label`.
+    chunks : int or (int, int), optional
+        Chunk shape (rows, columns) to process. Default: the dask/Zarr array's own chunks,
+        or ``DEFAULT_CHUNKS`` for a NumPy array. Chunks smaller than the overlap margin
+        are merged by dask.
+    scheduler : str or distributed.Client, optional
+        Where to run the global passes (statistics, histogram, stitching): a dask
+        scheduler name, a ``distributed.Client``, or a scheduler address such as
+        ``"tcp://host:8786"``. Default: dask's local threads.
 
     Returns
     -------
-    table : pandas.DataFrame
-        One row per object present in ``labels`` (ascending label), with columns
-        ``label``; ``centroid_row``, ``centroid_col`` (geometric centre);
-        ``com_row``, ``com_col`` (intensity-weighted centre of mass, sub-pixel — the
-        lattice points; falls back to the centroid where the summed intensity is not
-        positive); ``area`` (pixels); ``mean``, ``min``, ``max`` (intensity);
-        ``min_row``, ``min_col``, ``max_row``, ``max_col`` (pixel positions of the minimum
-        and maximum). Coordinates are in pixels, (row, column); multiply by the image
-        scale for physical units.
+    labels : (M, N) dask array of int32
+        Lazy label image, 0 = background, objects numbered 1..n in raster order of their
+        first pixel. Computing it (or a chunk of it) re-runs the per-chunk steps.
 
     Raises
     ------
     ValueError
-        If the shapes differ or an input is not a valid image.
+        If the image is not 2-D (or RGB), a parameter is out of range, or (found in the
+        first pass over the data) the image contains NaN/inf or is constant.
+    TypeError
+        If the image does not hold real numbers or ``threshold`` has the wrong type.
+
+    See Also
+    --------
+    napari_tessella.threshold_label : the in-memory version.
+    measure_objects_chunked : per-object measurements on the lazy labels.
+
+    Notes
+    -----
+    The data are read three times before this function returns (value checks and range,
+    histogram, per-chunk labelling for stitching) and once more when the labels are
+    computed. With a number as ``threshold`` the histogram pass is skipped.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from napari_tessella import measure_objects
-    >>> labels = np.zeros((5, 5), int); labels[1:3, 1:4] = 1
-    >>> image = np.arange(25.0).reshape(5, 5)
-    >>> measure_objects(labels, image)[["label", "area", "max"]].values.tolist()
-    [[1.0, 6.0, 13.0]]
+    >>> import numpy as np, dask.array as da
+    >>> image = np.zeros((64, 64)); image[10:20, 28:36] = 1; image[40:50, 5:60] = 1
+    >>> labels = threshold_label_chunked(da.from_array(image, chunks=16), 0.5)
+    >>> int(labels.max().compute())
+    2
     """
-    if is_lazy(labels) or is_lazy(image):
-        from .chunked import measure_objects_chunked
+    import dask.array as da
 
-        return measure_objects_chunked(labels, image)
-    lab = as_label_image(labels)
-    img = as_float_image(image, allow_constant=True)
-    if lab.shape != img.shape:
-        raise ValueError(
-            f"labels and image must have the same (row, column) shape; got {lab.shape} and "
-            f"{img.shape}."
-        )
-    ids = np.unique(lab)
-    ids = ids[ids != 0]
-    if ids.size == 0:
-        return pd.DataFrame({c: np.empty(0, dtype=np.int64 if c == "label" else np.float64)
-                             for c in MEASURE_COLUMNS})
+    _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
+    method = threshold_spec(threshold)
+    raw = _as_float_dask(image, chunks, convert=False)
+    smoothed = _lazy_stage(raw, smooth_sigma)
 
-    flat_lab = lab.ravel()
-    nbins = int(ids[-1]) + 1
-    rows, cols = np.indices(lab.shape, dtype=np.float64)
-    w = img.ravel().astype(np.float64)
-    area = np.bincount(flat_lab, minlength=nbins)[ids].astype(np.float64)
-    sum_r = np.bincount(flat_lab, rows.ravel(), nbins)[ids]
-    sum_c = np.bincount(flat_lab, cols.ravel(), nbins)[ids]
-    sum_w = np.bincount(flat_lab, w, nbins)[ids]
-    sum_wr = np.bincount(flat_lab, w * rows.ravel(), nbins)[ids]
-    sum_wc = np.bincount(flat_lab, w * cols.ravel(), nbins)[ids]
-    centroid_r, centroid_c = sum_r / area, sum_c / area
-    positive = sum_w > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        com_r = np.where(positive, sum_wr / np.where(positive, sum_w, 1), centroid_r)
-        com_c = np.where(positive, sum_wc / np.where(positive, sum_w, 1), centroid_c)
+    # pass 1: the in-memory value checks, and the smoothed range for the histogram
+    n_bad = (~da.isfinite(raw)).sum() if np.issubdtype(raw.dtype, np.floating) else 0
+    by_name = not isinstance(method, float)
+    extra = (smoothed.min(), smoothed.max()) if by_name else ()
+    lo, hi, n_bad, *s_range = _compute(raw.min(), raw.max(), n_bad, *extra,
+                                       scheduler=scheduler)
+    _check_values(lo, hi, n_bad)
+    # pass 2: the global threshold
+    value = _global_threshold(smoothed, method, *s_range, scheduler) if by_name else method
 
-    mins, maxs, min_pos, max_pos = ndi.extrema(img, lab, ids)
-    min_pos = np.asarray(min_pos, dtype=np.float64).reshape(-1, 2)
-    max_pos = np.asarray(max_pos, dtype=np.float64).reshape(-1, 2)
-    return pd.DataFrame(
-        {
-            "label": ids.astype(np.int64),
-            "centroid_row": centroid_r,
-            "centroid_col": centroid_c,
-            "com_row": com_r,
-            "com_col": com_c,
-            "area": area,
-            "mean": sum_w / area,
-            "min": np.asarray(mins, dtype=np.float64),
-            "max": np.asarray(maxs, dtype=np.float64),
-            "min_row": min_pos[:, 0],
-            "min_col": min_pos[:, 1],
-            "max_row": max_pos[:, 0],
-            "max_col": max_pos[:, 1],
-        }
-    )
+    mask = _lazy_stage(raw, smooth_sigma, value, dark_objects, int(opening))
+    structure = ndi.generate_binary_structure(2, connectivity)
+    return _label_mask(mask, structure, connectivity, min_size, exclude_border, scheduler)

@@ -1,8 +1,6 @@
-"""Nuclei: smoothing → threshold → seeds → distance transform → seeded watershed → territories.
-
-The second recipe of the project. Every length is derived from one number, the typical
-object diameter, which is estimated from the image when not given.
-"""
+"""The steps of the nuclei recipe's defaults, shared by the in-memory and the chunked
+watershed: foreground mask, seeds, watershed at the working resolution, per-nucleus cuts
+and full-resolution outlines."""
 
 from __future__ import annotations
 
@@ -11,11 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validation import as_float_image, as_label_image, as_points
-from .segmentation import _relabel_sequential, compute_threshold
-
-__all__ = ["WatershedResult", "default_min_size", "estimate_object_diameter",
-           "score_segmentation", "seeded_watershed"]
+from .._label_image import _edge_ids
+from .._validation import as_label_image, as_points
+from ..threshold import compute_threshold, threshold_spec
+from ._resample import _upsample
 
 
 @dataclass(frozen=True, repr=False)
@@ -58,14 +55,28 @@ class WatershedResult:
 #: working resolution of the default pipeline: the image is reduced so that the typical
 #: object diameter spans about this many pixels (enough to draw a disc, few enough to be fast)
 WORKING_DIAMETER = 20.0
+
+
 # Every other length of the default pipeline is a fraction of the object diameter d:
 _SIGMA = 0.05  # Gaussian smoothing of the image
+
+
 _DISTANCE_SMOOTHING = 0.1  # Gaussian smoothing of the distance transform
+
+
 _H = 0.05  # h-maxima height of the (smoothed) distance landscape: the depth of a real neck
+
+
 _PEAK_R = 0.25  # first-pass seeds: maxima of the distance over a disc of this radius
+
+
 _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical diameter)
+
+
 # objects cut by the image border need only the area of a disc of radius d/8: this share
 _BORDER_MIN = (0.125 / _MIN_R) ** 2
+
+
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
 
 
@@ -92,176 +103,6 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
                             background[:, -1]])] = True
     outside[0] = False
     return ~outside[background]
-
-
-def _downsample(img: np.ndarray, factor: int) -> np.ndarray:
-    """Block mean; the last partial rows/columns are dropped (for the diameter estimate)."""
-    rows, cols = (s // factor * factor for s in img.shape)
-    return _block_mean(img[:rows, :cols], factor)
-
-
-def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
-    """Block mean that keeps every pixel: the last partial blocks are completed with copies
-    of the last row/column (as edge padding would, without copying the image)."""
-    if factor <= 1:
-        return img
-
-    def block_sums(a):  # along axis 0, as sums of row-strided views (fast, contiguous)
-        out = a[0::factor].copy()
-        for i in range(1, factor):
-            view = a[i::factor]
-            out[:len(view)] += view
-            out[len(view):] += a[-1]
-        return out
-
-    return np.ascontiguousarray(block_sums(block_sums(img).T).T) / (factor * factor)
-
-
-def _upsample(labels: np.ndarray, factor: int, shape) -> np.ndarray:
-    """Nearest-neighbour inverse of :func:`_block_mean`."""
-    if factor <= 1:
-        return labels
-    return np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)[:shape[0], :shape[1]]
-
-
-def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
-    """Diameter estimate from the image already reduced by ``factor`` (block mean)."""
-    small = ndi.gaussian_filter(reduced, 1.0)
-    # the foreground of the "auto" threshold, each object then cut at half its own
-    # contrast over the background, where the edge of a blurred object lies (a global
-    # Otsu keeps only the brightest objects when a few are much brighter than the rest,
-    # and the estimate would be theirs)
-    mask, _, level = _auto_threshold(small)
-    labels, n = ndi.label(mask)
-    if n == 0:
-        raise ValueError("no foreground found: cannot estimate an object diameter.")
-    peak = _label_max(small, labels, n)
-    peak[0] = np.inf
-    mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
-    labels, n = ndi.label(mask)
-    dist = ndi.distance_transform_edt(mask)
-    radius = _label_max(dist, labels, n)[1:]
-    area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
-    order = np.argsort(radius)
-    cumulative = np.cumsum(area[order])
-    median_radius = radius[order][np.searchsorted(cumulative, cumulative[-1] / 2)]
-    # the distance to the nearest background pixel centre underestimates by half a pixel
-    return float(2 * (median_radius + 0.5) * factor)
-
-
-def _diameter_factors(shape) -> tuple[int, int]:
-    """Reduction factors of the coarse (~256 px) and fine (~512 px) diameter estimates."""
-    return max(1, int(max(shape) // 256)), max(1, int(max(shape) // 512))
-
-
-#: The estimate is trusted once the objects span at least this many reduced pixels.
-_MIN_SPAN = 12
-#: Side, in reduced pixels, of the window used to look closer at a large image.
-_WINDOW = 1024
-
-
-def _busiest_window(overview: np.ndarray, factor: int, side: int, shape):
-    """(row, col, rows, cols) of a ``side``² window of the image, full-resolution pixels,
-    centred where the overview (reduced by ``factor``) varies most: where the objects are."""
-    rows, cols = min(side, shape[0]), min(side, shape[1])
-    w = max(1, side // factor)
-    img = overview.astype(np.float64)
-    mean = ndi.uniform_filter(img, w, mode="nearest")
-    var = ndi.uniform_filter(img * img, w, mode="nearest") - mean * mean
-    r, c = np.unravel_index(int(np.argmax(var)), var.shape)
-    r0 = int(np.clip(r * factor + factor // 2 - rows // 2, 0, shape[0] - rows))
-    c0 = int(np.clip(c * factor + factor // 2 - cols // 2, 0, shape[1] - cols))
-    return r0, c0, rows, cols
-
-
-def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:
-    """The estimate of :func:`estimate_object_diameter`.
-
-    ``reduced(factor, box)`` gives the block mean by ``factor`` of the whole image
-    (``box=None``) or of the window ``box = (row, col, rows, cols)``.
-    """
-    if coarse > fine:
-        try:
-            d = _diameter_of_reduced(reduced(coarse, None), coarse)
-        except ValueError:
-            d = 0.0
-        if d / coarse >= _MIN_SPAN:
-            return d
-    overview = reduced(fine, None)
-    d = _diameter_of_reduced(overview, fine)
-    factor = fine
-    # objects still too small to measure at ~512 px (a large image of small objects):
-    # look closer, 4x finer each time, in a window where the objects are
-    while d / factor < _MIN_SPAN and factor > 1:
-        factor = max(1, factor // 4)
-        box = _busiest_window(overview, fine, _WINDOW * factor, shape)
-        try:
-            d = _diameter_of_reduced(reduced(factor, box), factor)
-        except ValueError:
-            break
-    return d
-
-
-def estimate_object_diameter(image) -> float:
-    """Estimate the typical diameter of the bright objects in an image, in pixels.
-
-    Granulometry on the distance transform: the foreground of the lightly smoothed image
-    (the "auto" threshold of :func:`seeded_watershed`, so dim objects count as much as
-    bright ones; then each object cut at half its own contrast over the background, where
-    the edge of a blurred object lies) is split into connected components, and each
-    component's largest
-    inscribed disc (the maximum of its Euclidean distance transform) measures the radius of
-    its largest object — touching objects do not inflate it, unlike the component's area.
-    The estimate is twice the area-weighted median of those radii, so specks of noise (tiny
-    area) do not pull it down. It needs no length scale of its own: the image is first
-    reduced so that it has about 256 pixels on its long side; if the objects then span
-    fewer than 12 pixels, the estimate is redone at about 512 pixels. If they are still
-    smaller (a large image of small objects, e.g. a whole slide), it looks closer, 4× finer
-    each time, within a window of 1024² reduced pixels placed where the image varies most,
-    until the objects span 12 pixels or the full resolution is reached. Dask/Zarr images
-    are read chunk by chunk for this (same result).
-
-    Parameters
-    ----------
-    image : (M, N) ndarray
-        Image with bright objects on a darker background.
-
-    Returns
-    -------
-    float
-        Diameter in pixels of ``image``.
-
-    Raises
-    ------
-    ValueError
-        If the image is constant, not 2-D, or has no foreground.
-
-    Examples
-    --------
-    >>> from napari_tessella.synthetic import synthetic_nuclei
-    >>> nuc = synthetic_nuclei(diameter=30, seed=0)
-    >>> 24 < estimate_object_diameter(nuc.image) < 36
-    True
-    """
-    from .chunked import is_lazy
-
-    if is_lazy(image):  # dask/Zarr: the reduced images are computed chunk by chunk
-        from .chunked import estimate_object_diameter_chunked
-
-        return estimate_object_diameter_chunked(image)
-    return _estimate_in_memory(as_float_image(image))
-
-
-def _estimate_in_memory(img: np.ndarray) -> float:
-    """:func:`estimate_object_diameter` of an image already checked by ``as_float_image``."""
-
-    def reduced(factor, box):
-        if box is not None:
-            r0, c0, rows, cols = box
-            return _downsample(img[r0:r0 + rows, c0:c0 + cols], factor)
-        return _downsample(img, factor)
-
-    return _diameter_from(reduced, img.shape, *_diameter_factors(img.shape))
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:
@@ -410,13 +251,6 @@ def _auto_threshold(smooth: np.ndarray) -> tuple[np.ndarray, float, float]:
     return _auto_mask(smooth, level, eps, cut), float(level + np.exp(cut) - eps), level
 
 
-def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray:
-    """Labels on the sides of ``labels`` that are the image border (top, bottom, left, right)."""
-    sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
-    parts = [side for side, on in zip(sides, border, strict=True) if on]
-    return np.unique(np.concatenate(parts)) if parts else np.empty(0, labels.dtype)
-
-
 def default_min_size(diameter: float) -> int:
     """The default minimum nucleus size, in pixels, for a typical diameter in pixels.
 
@@ -532,164 +366,12 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
         )
     auto = isinstance(threshold, str) and threshold == "auto"
     if not auto:
-        from .segmentation import threshold_spec
 
         try:  # checked before any work; "auto" is this function's own method
             threshold_spec(threshold)
         except ValueError as err:
             raise ValueError(f"{err} Or 'auto' (the default).") from None
     return auto
-
-
-def seeded_watershed(
-    image,
-    *,
-    object_diameter: float | None = None,
-    sigma: float | None = None,
-    seeds=None,
-    landscape: str = "distance",
-    threshold="auto",
-    exclude_border: bool = False,
-    min_size: int | None = None,
-) -> WatershedResult:
-    """Segment touching nuclei with a seeded watershed and give each its territory.
-
-    Recipe: Gaussian smoothing → threshold → seeds → watershed of the landscape inside the
-    foreground → generalized Voronoi territories of the whole plane.
-
-    With the defaults every length comes from the estimated object diameter ``d`` (see
-    ``docs/nuclei.md``): when neither ``sigma`` nor ``seeds`` is given the work is done on
-    the image reduced by block averaging so that ``d`` spans about
-    :data:`WORKING_DIAMETER` pixels, and the labels and territories are enlarged back at the
-    end: territories by nearest neighbour (steps of that factor), labels with their outlines
-    against the background redrawn at full resolution.
-
-    Parameters
-    ----------
-    image : (M, N) ndarray
-        Fluorescence image, bright nuclei on a dark background, any real dtype.
-    object_diameter : float, optional
-        Typical nucleus diameter in pixels. Estimated with
-        :func:`estimate_object_diameter` when not given; all defaults below derive from it.
-    sigma : float, optional
-        Gaussian smoothing in pixels. Default ``object_diameter / 20``.
-    seeds : None, "regional_maxima", (K, 2) array_like or (M, N) int ndarray, optional
-        None: h-maxima of the landscape. With ``landscape="distance"`` the distance
-        transform is first smoothed by a Gaussian of ``d / 10`` (pixel-scale ripples of the
-        outline otherwise make extra peaks) and the height is ``d / 20`` (peaks separated by
-        a real neck); with ``"intensity"`` the height is a tenth of the intensity range.
-        "regional_maxima": regional maxima of the smoothed image (the original tutorial).
-        Points: (row, column) seed coordinates (seeds outside the image or the foreground
-        are ignored). Label image: each labelled region is one seed.
-    landscape : {"distance", "intensity"}
-        Flood the inverted distance transform of the foreground (the tutorial's choice) or
-        the inverted smoothed intensity.
-    threshold : "auto", str or float
-        Foreground threshold. "auto" (default): Otsu on the log of the background-corrected
-        smoothed image (keeps dim nuclei beside bright ones), then each nucleus is trimmed
-        to the pixels above 30 % of its own peak over the background (its outline does not
-        depend on its neighbours' brightness). Otherwise a method name (see
-        :data:`napari_tessella.THRESHOLD_METHODS`) applied to the smoothed image, or a
-        number in image units.
-    exclude_border : bool
-        Drop nuclei that touch the image border (their territories go to their neighbours).
-    min_size : int, optional
-        Foreground specks with fewer pixels are dropped before seeding. With
-        ``threshold="auto"`` the trimmed nuclei are checked again, and objects that touch
-        the image border (nuclei cut by it) need only 9/64 of that size. Default: the area
-        of a disc of two thirds of the diameter, ``π (d/3)²`` (border objects: ``π (d/8)²``).
-        Objects narrower than two thirds of the typical nucleus are taken for fragments,
-        debris or micronuclei; give a smaller ``min_size`` to keep them.
-
-    Returns
-    -------
-    WatershedResult
-        ``threshold`` is in image units (for "auto", the global level that the log-Otsu cut
-        corresponds to, before the per-nucleus trimming).
-
-    Raises
-    ------
-    ValueError
-        For an invalid image (constant, NaN, not 2-D) or parameter.
-
-    Examples
-    --------
-    >>> from napari_tessella.synthetic import synthetic_nuclei
-    >>> nuc = synthetic_nuclei(seed=0)
-    >>> result = seeded_watershed(nuc.image)
-    >>> int(result.territories.min()) > 0
-    True
-    """
-    from .chunked import is_lazy
-
-    if is_lazy(image):  # dask/Zarr: chunk by chunk with margins of a few diameters
-        from .chunked import seeded_watershed_chunked
-
-        return seeded_watershed_chunked(
-            image, object_diameter=object_diameter, sigma=sigma, seeds=seeds,
-            landscape=landscape, threshold=threshold, exclude_border=exclude_border,
-            min_size=min_size)
-    img = as_float_image(image)
-    auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
-    diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
-    full_shape = img.shape
-    factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
-    work = _block_mean(img, factor)
-    d = diameter / factor  # diameter in working pixels
-    s = sigma / factor
-    min_size_work = min_size / factor**2
-
-    smooth = ndi.gaussian_filter(work, s) if s > 0 else work
-    level = None
-    if auto:
-        mask, value, level = _auto_threshold(smooth)
-    else:
-        value = compute_threshold(smooth, threshold)
-        mask = smooth > value
-    labels, markers, peak = _segment_work(smooth, mask, d=d, min_size_work=min_size_work,
-                                    auto=auto, level=level, landscape=landscape,
-                                    seeds=seeds)
-
-    ids = np.unique(markers)
-    ids = ids[ids != 0]
-    centres = (np.array(ndi.center_of_mass(np.ones(work.shape), markers, ids))
-               .reshape(-1, 2) if ids.size else np.empty((0, 2)))  # in working pixels
-    seed_points = (centres + 0.5) * factor - 0.5 if factor > 1 else centres
-
-    keep = np.zeros(int(labels.max()) + 1, dtype=bool)
-    keep[np.unique(labels)] = True
-    if exclude_border and labels.any():
-        border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-        keep[np.unique(border)] = False
-    dropped = ~keep[labels] & (labels > 0)  # their outlines are not refined
-    new_id = _relabel_sequential(np.arange(keep.size), keep)
-    kept = np.flatnonzero(new_id)
-    cuts = np.zeros(kept.size + 1)
-    cuts[new_id[kept]] = _cuts(peak, level, value, keep.size - 1)[kept]
-    labels = new_id[labels]
-    user_points = (seeds is not None and not isinstance(seeds, str)
-                   and not (np.ndim(seeds) == 2 and np.shape(seeds) == full_shape
-                            and np.issubdtype(np.asarray(seeds).dtype, np.integer)))
-    if user_points:
-        seed_points = as_points(seeds, name="seeds")  # exactly as given, every one
-    elif (seeds is None or isinstance(seeds, str)) and ids.size:
-        # automatic seeds of nuclei that were dropped (too small, on the border) are not
-        # shown; seeds the user gave are all returned, so an edited seeds layer never
-        # loses points when it is updated with the result
-        at = np.rint(centres).astype(np.int64)
-        seed_points = seed_points[labels[at[:, 0], at[:, 1]] > 0]
-
-    if labels.any():
-        from .lattice import _nearest_label
-
-        territories = _nearest_label(labels)
-    else:
-        territories = np.zeros(work.shape, dtype=np.int32)
-    labels, territories = _refine_outlines(labels, smooth, cuts, factor, full_shape,
-                                           territories, frozen=dropped)
-    return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
-                           object_diameter=diameter, sigma=sigma, threshold=value,
-                           min_size=int(min_size))
 
 
 def _cuts(peak, level, value, n: int) -> np.ndarray:
@@ -823,74 +505,3 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     if (filled & (trimmed == 0)).any():
         trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)
     return trimmed
-
-
-def score_segmentation(pred, ref) -> dict:
-    """Score a label image against a reference with the error classes of Coelho et al. 2009.
-
-    Each segmented object is assigned to the reference object it overlaps most, and each
-    reference object to the segmented object it overlaps most; background (0) is a
-    candidate on both sides.
-
-    Returns
-    -------
-    dict
-        ``split``: reference nuclei to which more than one segmented object is assigned;
-        ``merged``: segmented objects to which more than one reference nucleus is assigned;
-        ``spurious``: segmented objects assigned to reference background;
-        ``missing``: reference nuclei assigned to segmented background;
-        ``errors``: their sum; ``n_pred``, ``n_ref``: object counts; ``mean_iou``: mean
-        over reference nuclei of their best IoU with a segmented object; ``f1``: F1 score
-        of a one-to-one matching at IoU >= 0.5 (greedy by decreasing IoU).
-
-    Examples
-    --------
-    >>> ref = np.zeros((10, 10), int)
-    >>> ref[1:4, 1:4] = 1
-    >>> ref[6:9, 6:9] = 2
-    >>> score_segmentation(ref, ref)["errors"]
-    0
-    """
-    pred = np.asarray(pred)
-    ref = np.asarray(ref)
-    if pred.shape != ref.shape:
-        raise ValueError(f"pred and ref differ in shape: {pred.shape} vs {ref.shape}.")
-    # compact ids so the contingency table stays small
-    p_ids, p = np.unique(pred.ravel(), return_inverse=True)
-    r_ids, r = np.unique(ref.ravel(), return_inverse=True)
-    if p_ids[0] != 0:
-        p_ids = np.concatenate([[0], p_ids])
-        p = p + 1
-    if r_ids[0] != 0:
-        r_ids = np.concatenate([[0], r_ids])
-        r = r + 1
-    n_p, n_r = len(p_ids), len(r_ids)
-    table = np.bincount(p * n_r + r, minlength=n_p * n_r).reshape(n_p, n_r)
-    seg_to_ref = table[1:].argmax(axis=1)          # per segmented object, ref id (0 = bg)
-    ref_to_seg = table[:, 1:].argmax(axis=0)       # per reference object, seg id (0 = bg)
-    hits_ref = np.bincount(seg_to_ref, minlength=n_r)[1:]
-    hits_seg = np.bincount(ref_to_seg, minlength=n_p)[1:]
-    split = int(np.count_nonzero(hits_ref > 1))
-    merged = int(np.count_nonzero(hits_seg > 1))
-    spurious = int(np.count_nonzero(seg_to_ref == 0))
-    missing = int(np.count_nonzero(ref_to_seg == 0))
-
-    inter = table[1:, 1:].astype(float)
-    area_p = table[1:].sum(axis=1).astype(float)
-    area_r = table[:, 1:].sum(axis=0).astype(float)
-    union = area_p[:, None] + area_r[None, :] - inter
-    iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-    mean_iou = float(iou.max(axis=0).mean()) if iou.size else (1.0 if n_r == 1 else 0.0)
-    pi, ri = np.nonzero(iou >= 0.5)
-    order = np.argsort(-iou[pi, ri], kind="stable")
-    used_p, used_r, tp = set(), set(), 0
-    for k in order:
-        if pi[k] not in used_p and ri[k] not in used_r:
-            used_p.add(pi[k])
-            used_r.add(ri[k])
-            tp += 1
-    denom = (n_p - 1) + (n_r - 1)
-    f1 = 2 * tp / denom if denom else 1.0
-    return {"split": split, "merged": merged, "spurious": spurious, "missing": missing,
-            "errors": split + merged + spurious + missing, "n_pred": n_p - 1, "n_ref": n_r - 1,
-            "mean_iou": mean_iou, "f1": float(f1)}

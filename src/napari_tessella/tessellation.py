@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.spatial import Delaunay, QhullError, Voronoi
 
+from ._label_image import _nearest_label
 from ._validation import as_label_image, as_points
 
 __all__ = ["LatticeResult", "lattice", "pixel_voronoi", "polygon_edges"]
@@ -211,6 +212,33 @@ def polygon_edges(polygons) -> np.ndarray:
     return np.stack([verts[start[pick]], verts[stop[pick]]], axis=1)
 
 
+def triangle_longest_edges(points, triangles) -> np.ndarray:
+    """Length of the longest side of each triangle, in the points' units.
+
+    Examples
+    --------
+    >>> triangle_longest_edges(np.array([[0, 0], [0, 3], [4, 0]]), np.array([[0, 1, 2]]))
+    array([5.])
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    tri = pts[np.asarray(triangles, dtype=np.intp)].reshape(-1, 3, 2)
+    sides = np.stack([np.hypot(*(tri[:, i] - tri[:, j]).T)
+                      for i, j in ((0, 1), (1, 2), (0, 2))], axis=1)
+    return sides.max(axis=1) if len(sides) else np.empty(0)
+
+
+def neighbour_counts(edges, n_points: int) -> np.ndarray:
+    """Number of Delaunay neighbours of each of ``n_points`` points, from the (K, 2) edges.
+
+    Examples
+    --------
+    >>> neighbour_counts(np.array([[0, 1], [1, 2]]), 4).tolist()
+    [1, 2, 1, 0]
+    """
+    edges = np.asarray(edges, dtype=np.intp).reshape(-1, 2)
+    return np.bincount(edges.ravel(), minlength=int(n_points))
+
+
 def pixel_voronoi(points, shape) -> np.ndarray:
     """Pixel Voronoi map of points from the exact Euclidean distance transform.
 
@@ -235,11 +263,6 @@ def pixel_voronoi(points, shape) -> np.ndarray:
         raise ValueError(f"no point lies inside the image of shape {tuple(shape)}.")
     seeds[idx[inside, 0], idx[inside, 1]] = np.flatnonzero(inside).astype(np.int32) + 1
     return _nearest_label(seeds)
-
-
-def _nearest_label(seeds: np.ndarray) -> np.ndarray:
-    indices = ndi.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True)
-    return seeds[indices[0], indices[1]]
 
 
 def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:

@@ -1,0 +1,31 @@
+"""Label-image helpers shared by the concepts: relabelling, border ids, nearest label."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+
+def _square(side: int) -> np.ndarray:
+    return np.ones((side, side), dtype=bool)
+
+
+def _relabel_sequential(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Keep the label ids where ``keep[id]`` is True and renumber them 1..n in order."""
+    keep = keep.copy()
+    keep[0] = False
+    lut = np.zeros(keep.shape[0], dtype=np.int32)
+    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return lut[labels]
+
+
+def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray:
+    """Labels on the sides of ``labels`` that are the image border (top, bottom, left, right)."""
+    sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
+    parts = [side for side, on in zip(sides, border, strict=True) if on]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, labels.dtype)
+
+
+def _nearest_label(seeds: np.ndarray) -> np.ndarray:
+    indices = ndi.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True)
+    return seeds[indices[0], indices[1]]

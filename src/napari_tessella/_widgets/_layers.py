@@ -1,0 +1,129 @@
+"""Reading napari layers for the widgets: the displayed plane, geometry, units, choices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._lazy import is_large, is_lazy
+
+
+def _plane(layer, viewer, *, lazy: bool = False):
+    """The 2-D (row, column) plane of ``layer`` the viewer currently shows, as an ndarray.
+
+    RGB(A) layers keep their channel axis (the core turns it into luminance); multiscale
+    layers give their full-resolution level; lazy (dask) data is computed for this plane only.
+    With ``lazy=True`` a large lazy plane (:func:`napari_tessella._lazy.is_large`) is
+    returned as a dask array instead (the core then works chunk by chunk).
+    """
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    spatial = layer.ndim
+    lead = spatial - 2
+    if is_lazy(data) and type(data).__module__.split(".")[0] != "dask":
+        import dask.array as da
+
+        native = getattr(data, "chunks", None)
+        data = da.from_array(data, chunks=native if isinstance(native, tuple) else "auto")
+    if lead > 0:
+        point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
+        index = []
+        for axis in range(lead):
+            pos = 0 if point is None else round(float(point[axis]))
+            index.append(min(max(pos, 0), data.shape[axis] - 1))
+        data = data[tuple(index)]
+    if lazy and is_lazy(data):
+        if is_large(data.shape[:2]):
+            return data
+    # A private copy (dask/Zarr data is read here, for this plane only): nothing downstream
+    # may write into the user's layer.
+    return np.array(data, copy=True)
+
+
+def _layer_data(levels: list):
+    """(data, multiscale) for a Labels layer from pyramid levels (napari needs two or more
+    levels for a multiscale layer; a single Zarr array is shown lazily as it is)."""
+    return (levels, True) if len(levels) > 1 else (levels[0], False)
+
+
+def _file_stem(name: str) -> str:
+    """A layer name made safe as a file name (letters, digits, '-', '_', '.')."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def _geometry(layer) -> dict[str, Any]:
+    """Scale, translate and units of the displayed plane, for the output layers to inherit."""
+    geo = {
+        "scale": tuple(float(s) for s in layer.scale[-2:]),
+        "translate": tuple(float(t) for t in layer.translate[-2:]),
+    }
+    units = getattr(layer, "units", None)
+    if units:
+        geo["units"] = tuple(str(u) for u in units[-2:])
+    return geo
+
+
+def _pixel_size(layer) -> tuple[float, float]:
+    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer."""
+    if layer is None:
+        return 1.0, 1.0
+    return float(layer.scale[-2]), float(layer.scale[-1])
+
+
+def _unit(layer) -> str:
+    """' nm'-style suffix for lengths in the layer's world units ('' for plain pixels)."""
+    units = getattr(layer, "units", None)
+    unit = format(units[-1], "~") if units else ""
+    return "" if unit in ("", "pixel", "px", "dimensionless") else f" {unit}"
+
+
+def _robust_limits(values: np.ndarray) -> tuple[float, float]:
+    """Colour limits that ignore the few outliers (hull triangles, border cells)."""
+    if len(values) == 0:
+        return (0.0, 1.0)
+    lo, hi = np.percentile(values, [2, 98])
+    return (float(lo), float(hi)) if hi > lo else (float(lo), float(lo) + 1.0)
+
+
+def _layer_choices(viewer, *types) -> Callable:
+    """Choices for a layer ComboBox, bound to ``viewer`` so undocked widgets work too."""
+    return lambda _widget=None: [lyr for lyr in viewer.layers if isinstance(lyr, types)]
+
+
+def _points_in_pixels(points_layer, image_layer=None) -> np.ndarray:
+    """(row, column) of the points in ``image_layer``'s pixel grid (or their own data grid).
+
+    Layers are related through their scale and translate on the last two axes, which is how
+    napari places them in world coordinates (rotation and shear are not supported here).
+    """
+    pts = np.asarray(points_layer.data, dtype=np.float64)
+    pts = pts[:, -2:] if pts.ndim == 2 else pts.reshape(0, 2)
+    if image_layer is None:
+        return pts
+    world = pts * np.asarray(points_layer.scale[-2:]) + np.asarray(points_layer.translate[-2:])
+    return (world - np.asarray(image_layer.translate[-2:])) / np.asarray(image_layer.scale[-2:])
+
+
+def _image_shape(layer) -> tuple[int, int]:
+    shape = layer.level_shapes[0] if layer.multiscale else layer.data.shape
+    return tuple(int(s) for s in (shape[-3:-1] if layer.rgb else shape[-2:]))
+
+
+def _unchanged(layer, key: str, value) -> bool:
+    """Whether setting ``layer.<key> = value`` would leave it as it is (cheap checks only).
+
+    Geometry, units, names and colormaps given by name are compared; colours and contrast
+    limits are always set again, since they depend on the new data.
+    """
+    if key in ("scale", "translate"):
+        current = np.asarray(getattr(layer, key), dtype=float)
+        wanted = np.asarray(value, dtype=float)
+        return current.shape == wanted.shape and bool(np.all(current == wanted))
+    if key == "units":
+        return tuple(str(u) for u in layer.units) == tuple(str(u) for u in value)
+    if key == "name":
+        return layer.name == value
+    if key in ("colormap", "edge_colormap") and isinstance(value, str):
+        return getattr(getattr(layer, key), "name", None) == value
+    return False

@@ -1,0 +1,132 @@
+"""The Find atoms widget: sub-pixel atom columns (or dark channels) with lattice features,
+and optionally the structural model of columns and channels."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox
+
+from ..atoms import find_atoms
+from ..lattice_analysis import basis_summary, lattice_table, structural_model
+from ._base import _DockWidget
+from ._layers import _geometry, _layer_choices, _pixel_size, _plane, _unit
+
+if TYPE_CHECKING:
+    import napari
+
+def _kind_colormap(kind: np.ndarray):
+    from napari.utils.colormaps import DirectLabelColormap
+
+    colours = {None: "transparent", 0: "transparent"}
+    for i, k in enumerate(kind, start=1):
+        colours[i] = "#00e5ff" if k == "chamber" else "#ff2e88"
+    return DirectLabelColormap(color_dict=colours)
+
+
+class FindAtomsWidget(_DockWidget):
+    """HAADF-STEM: sub-pixel atom columns (or dark channels) with lattice features."""
+
+    _progress_text = "Finding columns"
+    _operation = "find_atoms"
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        from napari.layers import Image
+
+        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image))
+        self.separation = FloatSpinBox(
+            label="column spacing", min=0.0, max=1e6, step=0.1, value=0.0,
+            tooltip="Nearest-neighbour distance in the layer's units; 0 = estimate it.")
+        self.refine = ComboBox(label="refine", choices=["gaussian", "com", "none"],
+                               value="gaussian",
+                               tooltip="gaussian: 2-D Gaussian fit of every column at once; "
+                                       "com: centre of mass; none: the pixel maximum.")
+        self.dark = CheckBox(text="dark columns (channels / chambers)", value=False)
+        self.model = CheckBox(
+            text="structural model (columns + channels)", value=False,
+            tooltip="Find bright columns and dark channels separately and merge their "
+                    "Voronoi diagrams into one model, with the column–channel bonds.")
+        super().__init__(napari_viewer,
+                         [self.image, self.separation, self.refine, self.dark, self.model])
+        self.label = "Find atoms"
+
+    def parameters(self) -> dict:
+        pixel = _pixel_size(self.image.value)[1]
+        sep = self.separation.value / pixel if self.separation.value else None
+        refine = None if self.refine.value == "none" else self.refine.value
+        return {"separation": sep, "refine": refine, "dark": self.dark.value}
+
+    def set_parameters(self, params: dict) -> None:
+        pixel = _pixel_size(self.image.value)[1]
+        if "separation" in params:
+            self.separation.value = (params["separation"] or 0.0) * pixel
+        if "refine" in params:
+            self.refine.value = params["refine"] or "none"
+        if "dark" in params:
+            self.dark.value = bool(params["dark"])
+
+    def _prepare(self):
+        from .lattice import lattice
+        layer = self.image.value
+        if layer is None:
+            raise ValueError("choose an image layer first.")
+        image = _plane(layer, self._viewer)
+        geo = _geometry(layer)
+        unit = _unit(layer)
+        params = self.parameters()
+        name = layer.name
+        model = self.model.value
+        kinds = ["columns", "chambers"] if model else [
+            "chambers" if params["dark"] else "columns"]
+
+        def points_output(kind, result, vmap):
+            table = result.table.copy()
+            if len(result.positions) >= 3:
+                features = lattice_table(result.positions, image, voronoi_labels=vmap)
+                table = pd.concat([table, features], axis=1)
+                table["nn_distance_scaled"] = table["nn_distance"] * geo["scale"][0]
+            return (kind, (result.positions, {
+                "name": f"{name} {kind}", "features": table, "size": result.separation / 3,
+                "face_color": "#00e5ff" if kind == "chambers" else "#ff2e88",
+                "border_width": 0, **geo}, "points"))
+
+        def job():
+            found = {k: find_atoms(image, **{**params, "dark": k == "chambers"}) for k in kinds}
+            outputs = []
+            for kind, result in found.items():
+                vmap = (lattice(result.positions, image.shape[:2]).voronoi_labels
+                        if len(result.positions) >= 3 else None)
+                outputs.append(points_output(kind, result, vmap))
+            parts = [f"{len(r.positions)} {k}" for k, r in found.items()]
+            first = next(iter(found.values()))
+            if model:
+                sm = structural_model(found["columns"].positions, found["chambers"].positions,
+                                      image.shape[:2])
+                segments = sm.points[sm.bonds]
+                vectors = np.stack([segments[:, 0], segments[:, 1] - segments[:, 0]], axis=1)
+                outputs += [
+                    ("model", (sm.voronoi_labels, {
+                        "name": f"{name} structural model", "opacity": 0.35,
+                        # cells of columns and of channels in the points' two colours
+                        "colormap": _kind_colormap(sm.kind),
+                        "features": {"index": np.arange(len(sm.kind) + 1),
+                                     "kind": np.r_[["background"], sm.kind]}, **geo},
+                        "labels")),
+                    ("bonds", (vectors, {
+                        "name": f"{name} column–channel bonds", "vector_style": "line",
+                        "edge_color": "#ffd54f", "edge_width": 0.3, **geo}, "vectors")),
+                ]
+                parts.append(f"{len(sm.bonds)} column–channel bonds")
+            message = (f"{', '.join(parts)} in {name!r}; spacing "
+                       f"{first.separation * geo['scale'][0]:.3g}{unit}")
+            try:  # the lattice's basis, for the user to read off at a glance
+                a, b, angle = basis_summary(first.positions)
+                px = geo["scale"][0]
+                message += f"; basis {a * px:.3g}{unit} × {b * px:.3g}{unit} at {angle:.0f}°"
+            except ValueError:
+                pass  # too few columns, or all in a row: no 2-D basis to report
+            return outputs, message
+
+        return job

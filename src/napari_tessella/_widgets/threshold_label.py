@@ -1,0 +1,211 @@
+"""The Threshold & label widget: threshold → opening → connected components → centres and
+per-object statistics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, SpinBox
+
+from .._lazy import is_lazy
+from ..measure import measure_objects
+from ..segmentation import threshold_label
+from ..threshold import THRESHOLD_METHODS, smoothed_threshold
+from ._base import _USER_ERRORS, _DockWidget, _store_labels
+from ._layers import _geometry, _image_shape, _layer_choices, _layer_data, _plane
+
+if TYPE_CHECKING:
+    import napari
+
+_MANUAL = "manual"
+
+
+#: The preview runs on the UI thread at every slider step: keep it to images it can redo
+#: in a few tens of milliseconds.
+PREVIEW_MAX_PIXELS = 16 * 10**6
+
+
+class ThresholdLabelWidget(_DockWidget):
+    """Threshold → opening → connected components → centres and per-object statistics."""
+
+    _progress_text = "Labelling"
+    _operation = "threshold_label"
+
+    def __init__(self, napari_viewer: napari.Viewer):
+        from napari.layers import Image
+
+        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image))
+        self.method = ComboBox(
+            label="threshold", choices=[_MANUAL, *THRESHOLD_METHODS], value="otsu",
+            tooltip="A method computes the threshold from the image; 'manual' uses the slider.",
+        )
+        self.value = FloatSlider(label="value", min=0.0, max=1.0, step=0.001, value=0.5,
+                                 tooltip="Threshold in image units; drag it to preview.")
+        self.smooth_sigma = FloatSpinBox(label="smooth σ (px)", min=0.0, max=100.0, step=0.5,
+                                         value=0.0)
+        self.opening = SpinBox(label="opening (px)", min=0, max=50, value=0,
+                               tooltip="Side of the square of a binary opening (0 = none).")
+        self.connectivity = ComboBox(
+            label="connectivity", choices=[("4 (edges)", 1), ("8 (edges+corners)", 2)], value=1
+        )
+        self.min_size = SpinBox(label="min size (px)", min=0, max=10**7, value=0)
+        self.exclude_border = CheckBox(text="drop objects touching the border", value=False)
+        self.dark_objects = CheckBox(text="dark objects (e.g. channels)", value=False)
+        self.live_preview = CheckBox(text="live preview", value=True)
+        super().__init__(
+            napari_viewer,
+            [self.image, self.method, self.value, self.smooth_sigma, self.opening,
+             self.connectivity, self.min_size, self.exclude_border, self.dark_objects,
+             self.live_preview],
+        )
+        self.label = "Threshold & label"
+        self._syncing = False
+        self._ready = False  # no preview layers before the user touches anything
+        self.image.changed.connect(self._image_changed)
+        self.method.changed.connect(self._method_changed)
+        self.value.changed.connect(self._value_changed)
+        for w in (self.smooth_sigma, self.opening, self.connectivity, self.min_size,
+                  self.exclude_border, self.dark_objects):
+            w.changed.connect(self._preview)
+        self._image_changed()
+        self._ready = True
+
+    # --- keeping the slider meaningful for the chosen image and method
+    def _image_changed(self, *_):
+        layer = self.image.value
+        if layer is None:
+            return
+        lo, hi = (float(v) for v in layer.contrast_limits_range)
+        if not np.isfinite([lo, hi]).all() or lo >= hi:
+            return
+        self._syncing = True
+        try:
+            self.value.min, self.value.max = lo, hi
+            self.value.step = (hi - lo) / 1000
+        finally:
+            self._syncing = False
+        self._method_changed()
+
+    def _method_changed(self, *_):
+        layer = self.image.value
+        if layer is None or self.method.value == _MANUAL:
+            return
+        try:
+            value = smoothed_threshold(_plane(layer, self._viewer), self.method.value,
+                                       smooth_sigma=self.smooth_sigma.value)
+        except _USER_ERRORS as err:
+            self._status.value = f"⚠ {err}"
+            return
+        self._syncing = True
+        try:
+            self.value.value = min(max(value, self.value.min), self.value.max)
+        finally:
+            self._syncing = False
+        self._preview()
+
+    def _value_changed(self, *_):
+        if self._syncing:
+            return
+        if self.method.value != _MANUAL:
+            self._syncing = True  # dragging the slider means "my own value"
+            try:
+                self.method.value = _MANUAL
+            finally:
+                self._syncing = False
+        self._preview()
+
+    def _preview(self, *_):
+        """Relabel on every parameter change (cheap: one threshold and one labelling)."""
+        if (not self._ready or not self.live_preview.value or self._syncing
+                or self.image.value is None):
+            return
+        layer = self.image.value
+        n_pixels = int(np.prod(_image_shape(layer))) if layer.ndim >= 2 else 0
+        if n_pixels > PREVIEW_MAX_PIXELS:
+            self._status.value = (f"live preview is off for images over "
+                                  f"{PREVIEW_MAX_PIXELS // 10**6} Mpx: press Run")
+            return
+        try:
+            params = self._params()
+            image = _plane(layer, self._viewer)
+            labels = threshold_label(image, **params)
+        except _USER_ERRORS as err:
+            self._status.value = f"⚠ {err}"
+            return
+        meta = {"name": f"{self.image.value.name} labels", **_geometry(self.image.value)}
+        n = int(labels.max())
+        self._apply([("labels", (labels, meta, "labels"))], f"preview: {n} objects")
+
+    def parameters(self) -> dict:
+        return self._params()
+
+    def set_parameters(self, params: dict) -> None:
+        threshold = params.get("threshold", self.method.value)
+        self._syncing = True  # one preview at the end, not one per control
+        try:
+            if isinstance(threshold, str):
+                self.method.value = threshold
+            else:
+                self.method.value = _MANUAL
+                self.value.max = max(self.value.max, float(threshold))
+                self.value.min = min(self.value.min, float(threshold))
+                self.value.value = float(threshold)
+            for name in ("smooth_sigma", "opening", "connectivity", "min_size",
+                         "exclude_border", "dark_objects"):
+                if name in params:
+                    getattr(self, name).value = params[name]
+        finally:
+            self._syncing = False
+        self._method_changed()
+
+    def _params(self) -> dict:
+        threshold = self.method.value if self.method.value != _MANUAL else self.value.value
+        return {
+            "threshold": threshold,
+            "smooth_sigma": self.smooth_sigma.value,
+            "opening": self.opening.value,
+            "connectivity": self.connectivity.value,
+            "min_size": self.min_size.value,
+            "exclude_border": self.exclude_border.value,
+            "dark_objects": self.dark_objects.value,
+        }
+
+    def _prepare(self):
+        layer = self.image.value
+        if layer is None:
+            raise ValueError("choose an image layer first.")
+        image = _plane(layer, self._viewer, lazy=True)
+        params = self._params()
+        geo = _geometry(layer)
+        name = layer.name
+
+        def job():
+            labels = threshold_label(image, **params)
+            labels_meta = {"name": f"{name} labels", **geo}
+            if is_lazy(labels):  # chunk by chunk; stored as a Zarr pyramid
+                stored, table = _store_labels({"labels": labels}, f"{name} labels",
+                                              measure_image=image)
+                labels, labels_meta["multiscale"] = _layer_data(stored["labels"])
+            else:
+                table = measure_objects(labels, image)
+            n = len(table)
+            points = table[["com_row", "com_col"]].to_numpy()
+            area = table["area"].to_numpy() * geo["scale"][0] * geo["scale"][1]
+            table = table.assign(area_scaled=area)
+            outputs = [
+                ("labels", (labels, labels_meta, "labels")),
+                ("points", (points, {
+                    "name": f"{name} centers", "features": table, "size": 3,
+                    "face_color": "#ff7f0e", "border_width": 0, **geo,
+                }, "points")),
+            ]
+            if n == 0:
+                lo, hi = (float(v) for v in (image.min(), image.max()))
+                message = (f"0 objects: nothing passes the threshold in {name!r} "
+                           f"(image range {lo:g}–{hi:g}).")
+            else:
+                message = f"{n} objects in {name!r}"
+            return outputs, message
+
+        return job

@@ -1,0 +1,362 @@
+"""The seeded watershed of an image too large for memory, chunk by chunk.
+
+The global quantities (diameter, threshold) come from the whole image first; then every
+chunk is segmented with a margin of a few diameters, and the views of a nucleus in
+neighbouring chunks are matched by centroid and given one global id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from .._label_image import _edge_ids, _nearest_label
+from .._lazy import _as_float_dask, _check_values, _compute, _lazy_stage
+from .._validation import as_points
+from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
+from ._recipe import (
+    WatershedResult,
+    _auto_mask,
+    _check_watershed_params,
+    _cuts,
+    _log_offset,
+    _plan,
+    _refine_outlines,
+    _segment_work,
+)
+from ._resample import _reduce_lazy
+from .diameter import _estimate_diameter
+
+__all__ = ["WATERSHED_MARGIN", "seeded_watershed_chunked"]
+
+#: Margin of each chunk in the chunked watershed, in object diameters.
+WATERSHED_MARGIN = 2.0
+
+
+def _hist_median(counts, centres, width) -> float:
+    """Median of the values behind a histogram, interpolated inside the median bin."""
+    counts = np.asarray(counts, dtype=np.float64)
+    total = counts.sum()
+    cum = np.cumsum(counts)
+    k = (total - 1) / 2.0  # rank of the median, 0-based
+    i = int(np.searchsorted(cum, k, side="right"))
+    before = cum[i - 1] if i else 0.0
+    return float(centres[i] - width / 2 + (k - before + 0.5) / counts[i] * width)
+
+
+def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
+    """``nuclei._auto_params`` from histograms of the smoothed image (see the docstring of
+    :func:`seeded_watershed_chunked`). The log is taken in the image's dtype, as in memory."""
+    from skimage.filters import threshold_otsu
+
+
+    dtype = efine.dtype
+    otsu = float(threshold_otsu(hist=(c256, (e256[:-1] + e256[1:]) / 2)))
+    centres = (efine[:-1] + efine[1:]) / 2
+    width = float(efine[1] - efine[0])
+    below = centres <= otsu
+    level = _hist_median(cfine[below], centres[below], width)
+    dev = np.abs(centres[below].astype(np.float64) - level)
+    order = np.argsort(dev, kind="stable")
+    noise = 1.4826 * _hist_median(cfine[below][order], dev[order], 0.0)
+    eps = _log_offset(noise, hi, level)
+
+    def log(x):
+        return np.log(np.maximum(np.asarray(x, dtype=dtype) - level, 0) + eps)
+
+    logged = log(centres)
+    l_edges = _hist_edges(*log([lo, hi]), 256, dtype)
+    l_counts = np.histogram(logged, bins=l_edges, weights=cfine)[0]
+    cut = float(threshold_otsu(hist=(l_counts, (l_edges[:-1] + l_edges[1:]) / 2)))
+    return level, eps, cut
+
+
+def _block_two_histograms(block, e256, efine):
+    return np.concatenate([np.histogram(block, bins=e256)[0],
+                           np.histogram(block, bins=efine)[0]])[None, None, :]
+
+
+def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize=True):
+    """``nuclei._segment_work`` on one chunk read with its margin.
+
+    Returns the chunk's labels (with margin) and a summary of the objects and seeds that
+    touch its core: local id, centroid in global working pixels, image-border contact.
+    """
+
+    smooth = np.asarray(smooth)
+    if params["auto"]:
+        mask = _auto_mask(smooth, params["level"], params["eps"], params["cut"])
+    else:
+        mask = smooth > params["value"]
+    seeds = params["seeds"]
+    if seeds is not None and not isinstance(seeds, str):
+        seeds = seeds - np.asarray(origin, dtype=float)
+        inside = np.all((seeds > -0.5) & (seeds < np.asarray(smooth.shape) - 0.5), axis=1)
+        seeds = seeds[inside]
+    labels, markers, peak = _segment_work(
+        smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
+        auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
+        seeds=seeds, h_intensity=params.get("h_intensity"), border=border)
+    if not summarize:  # the output pass needs the labels and their peaks only
+        return labels, peak
+    r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
+    r1, c1 = core_hi[0] - origin[0], core_hi[1] - origin[1]
+    ids = np.unique(labels[r0:r1, c0:c1])
+    ids = ids[ids != 0]
+    n = int(labels.max())
+    on_border = np.zeros(n + 1, dtype=bool)
+    on_border[_edge_ids(labels, border)] = True
+    all_ids = np.arange(1, n + 1)
+    present = np.bincount(labels.ravel(), minlength=n + 1)[1:] > 0
+    all_ids = all_ids[present]
+    all_centres = (np.array(ndi.center_of_mass(np.ones(labels.shape), labels, all_ids))
+                   .reshape(-1, 2) + np.asarray(origin, dtype=float))
+    in_core = np.isin(all_ids, ids)
+    m_ids = np.unique(markers)
+    m_ids = m_ids[m_ids != 0]
+    seed_pts = (np.array(ndi.center_of_mass(np.ones(labels.shape), markers, m_ids))
+                .reshape(-1, 2) if m_ids.size else np.empty((0, 2)))
+    at = np.rint(seed_pts).astype(np.int64)
+    seed_lab = labels[at[:, 0], at[:, 1]] if len(at) else np.empty(0, np.int32)
+    seed_in_core = ((at[:, 0] >= r0) & (at[:, 0] < r1) & (at[:, 1] >= c0) & (at[:, 1] < c1)
+                    & (seed_lab > 0))
+    summary = {
+        # objects with pixels in the core: each is one view of a global object
+        "ids": all_ids[in_core].astype(np.int64),
+        "centres": all_centres[in_core],
+        "border": on_border[all_ids[in_core]],
+        # objects only in the margin: matched to a global object (for the territories)
+        "margin_ids": all_ids[~in_core].astype(np.int64),
+        "margin_centres": all_centres[~in_core],
+        "seeds": seed_pts[seed_in_core] + np.asarray(origin, dtype=float),
+        "seed_ids": seed_lab[seed_in_core].astype(np.int64),
+        "n": n,
+    }
+    return labels, summary
+
+
+def _watershed_summary(*args):
+    return _watershed_block(*args)[1]
+
+
+def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, factor,
+                      out_shape, full_shape):
+    """Labels and territories of one chunk's core, at full resolution, global ids."""
+
+    smooth = np.asarray(smooth)
+    local, peak = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
+                                   summarize=False)
+    labels = lut[local]
+    territories = _nearest_label(labels) if labels.any() else labels
+    r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
+    if factor > 1:
+        # full-resolution outlines (as in memory), drawn on the whole chunk with its margin
+        cuts = np.zeros(int(lut.max()) + 1)
+        kept = np.flatnonzero(lut)
+        cuts[lut[kept]] = _cuts(peak, params.get("level"), params.get("value"),
+                                int(local.max()))[kept]
+        dropped = (local > 0) & (labels == 0)
+        padded = tuple(min((o + n) * factor, full) - o * factor
+                       for o, n, full in zip(origin, labels.shape, full_shape, strict=True))
+        labels, territories = _refine_outlines(labels, smooth, cuts, factor, padded,
+                                               territories, frozen=dropped)
+        r0, c0 = r0 * factor, c0 * factor
+    rows, cols = out_shape
+    return np.stack([labels[r0:r0 + rows, c0:c0 + cols],
+                     territories[r0:r0 + rows, c0:c0 + cols]])
+
+
+def _match_objects(summaries, tol):
+    """One global object per group of chunk views whose centroids lie within ``tol``."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    centres = np.concatenate([s["centres"] for s in summaries])
+    owner = np.concatenate([np.full(len(s["ids"]), k) for k, s in enumerate(summaries)])
+    total = len(centres)
+    if total == 0:
+        return 0, np.empty(0, np.int64), centres
+    pairs = cKDTree(centres).query_pairs(tol, output_type="ndarray")
+    if len(pairs):  # two objects of the same chunk view are never the same object
+        pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
+    graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])),
+                       shape=(total, total))
+    ncomp, comp = connected_components(graph, directed=False)
+    return ncomp, comp, centres
+
+
+def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=None,
+                             landscape="distance", threshold="auto",
+                             exclude_border=False, min_size=None, chunks=None,
+                             scheduler=None):
+    """Seeded watershed of an image too large for memory, chunk by chunk.
+
+    Same recipe, parameters and defaults as :func:`napari_tessella.nuclei.seeded_watershed`.
+    The quantities that depend on the whole image are computed first, from the whole
+    image: the object diameter (the in-memory estimate, from the same reduced images), the
+    threshold — for "auto", the background level and noise (median and MAD of the pixels
+    below Otsu) and the log-Otsu cut, from a 256-bin and a 65,536-bin histogram of the
+    smoothed working image, so they can differ from the in-memory values by about one fine
+    bin, ``range / 65536`` — and, for a method name, the global histogram threshold as in
+    :func:`threshold_label_chunked`.
+
+    Then every chunk (at the working resolution) is segmented with a margin of
+    :data:`WATERSHED_MARGIN` object diameters read from its neighbours, and the labels of
+    its core are kept. An object that crosses a chunk border is seen by both chunks; the
+    views are matched by their centroids (within a quarter of a diameter) and given one
+    global id. Objects are numbered in raster order of their centroid (in memory: in the
+    order of their seeds), so compare results up to label numbering.
+
+    Differences from the in-memory result, all near chunk borders: an object longer than
+    the margin, a hole in the foreground wider than the margin (not filled), or a flooding
+    that depends on pixels beyond the margin can come out differently; ``min_size``
+    applies to each chunk's view. Territories are the nearest nucleus *within the chunk
+    and its margin*: a pixel farther than the margin from every nucleus gets the nearest
+    one the chunk sees, or 0 if it sees none. ``benchmarks/mosaic.py --watershed``
+    measures the agreement.
+
+    Parameters
+    ----------
+    image : (M, N) dask array, Zarr array or array_like
+    object_diameter, sigma, seeds, landscape, threshold, exclude_border, min_size
+        As in :func:`napari_tessella.nuclei.seeded_watershed`; ``seeds`` may be None,
+        "regional_maxima" or (K, 2) points (a label image of seeds is not supported here).
+    chunks : int or (int, int), optional
+        Chunk shape at full resolution; default the array's own chunks (or 2048²).
+    scheduler : optional
+        As in :func:`threshold_label_chunked`.
+
+    Returns
+    -------
+    WatershedResult
+        ``labels`` and ``territories`` are lazy (M, N) int32 dask arrays; ``seeds`` holds
+        the seeds of the kept nuclei (all the user's points when they were given).
+    """
+    import dask
+    import dask.array as da
+
+
+    auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
+    user_points = seeds is not None and not isinstance(seeds, str)
+    if user_points:
+        if np.ndim(seeds) == 2 and np.shape(seeds)[1] != 2:
+            raise ValueError("a label image of seeds is not supported for a chunked image; "
+                             "give the seeds as (row, column) points.")
+        seeds = as_points(seeds, name="seeds")
+    if min_size is not None and min_size < 0:
+        raise ValueError(f"min_size must be >= 0; got {min_size}.")
+    raw = _as_float_dask(image, chunks)
+    full_shape = raw.shape
+
+    # pass 1: the in-memory value checks (NaN/inf, constant)
+    n_bad = (~da.isfinite(raw)).sum()
+    lo, hi, n_bad = _compute(raw.min(), raw.max(), n_bad, scheduler=scheduler)
+    _check_values(lo, hi, n_bad)
+
+    if object_diameter:
+        diameter = float(object_diameter)
+    else:
+        diameter = _estimate_diameter(raw, scheduler)
+    factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
+    d, s = diameter / factor, sigma / factor
+    smooth = _lazy_stage(_reduce_lazy(raw, factor), s)
+
+    # pass 2: the global threshold, from histograms of the smoothed working image
+    s_lo, s_hi = (float(v) for v in _compute(smooth.min(), smooth.max(), scheduler=scheduler))
+    params = {"auto": auto, "d": d, "min_size_work": min_size / factor**2,
+              "landscape": landscape, "seeds": seeds}
+    if auto:
+        e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
+        efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)
+        hists = smooth.map_blocks(_block_two_histograms, e256, efine, new_axis=2,
+                                  chunks=(1, 1, 256 + LI_BINS), dtype=np.int64)
+        (counts,) = _compute(hists.sum(axis=(0, 1)), scheduler=scheduler)
+        level, eps, cut = _auto_params_from_hist(counts[:256], e256, counts[256:], efine,
+                                                 s_lo, s_hi)
+        value = float(level + np.exp(cut) - eps)
+        params.update(level=level, eps=eps, cut=cut)
+    else:
+        method = threshold_spec(threshold)
+        value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)
+                 if not isinstance(method, float) else method)
+    params["value"] = value
+    if landscape == "intensity":
+        params["h_intensity"] = 0.1 * (s_hi - value)
+
+    # pass 3: every chunk with its margin; summaries of the objects touching its core
+    rows, cols = smooth.shape
+    margin = int(np.ceil(WATERSHED_MARGIN * d)) + 1
+    row_edges = np.cumsum((0, *smooth.chunks[0]))
+    col_edges = np.cumsum((0, *smooth.chunks[1]))
+    jobs = []
+    for i in range(len(row_edges) - 1):
+        for j in range(len(col_edges) - 1):
+            lo_ = (int(row_edges[i]), int(col_edges[j]))
+            hi_ = (int(row_edges[i + 1]), int(col_edges[j + 1]))
+            o = (max(0, lo_[0] - margin), max(0, lo_[1] - margin))
+            e = (min(rows, hi_[0] + margin), min(cols, hi_[1] + margin))
+            border = (o[0] == 0, e[0] == rows, o[1] == 0, e[1] == cols)
+            jobs.append((smooth[o[0]:e[0], o[1]:e[1]], o, lo_, hi_, border))
+    summary = dask.delayed(_watershed_summary, pure=True)
+    summaries = _compute(*[summary(*job, params) for job in jobs], scheduler=scheduler)
+
+    # global ids: one per group of matching views, raster order of the centroid
+    tol = max(1.0, 0.25 * d)  # views of one nucleus: centroids this close
+    ncomp, comp, centres = _match_objects(summaries, tol)
+    c_row = np.bincount(comp, weights=centres[:, 0], minlength=ncomp) if ncomp else comp
+    c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
+    n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
+    keep = np.ones(ncomp, dtype=bool)
+    if exclude_border and ncomp:
+        flags = np.concatenate([s["border"] for s in summaries])
+        keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0
+    final = np.zeros(ncomp, dtype=np.int32)
+    tree = None
+    if ncomp:
+        from scipy.spatial import cKDTree
+
+        mean_r, mean_c = c_row / n_views, c_col / n_views
+        kept = np.flatnonzero(keep)
+        order = kept[np.lexsort((np.floor(mean_c[kept]), np.floor(mean_r[kept])))]
+        final[order] = np.arange(1, order.size + 1, dtype=np.int32)
+        tree = cKDTree(np.column_stack([mean_r, mean_c]))
+
+    # the lazy result: each chunk re-runs its segmentation and maps its ids
+    out_rows, seed_parts, start = [], [], 0
+    output = dask.delayed(_watershed_output, pure=True)
+    k = 0
+    for _i in range(len(row_edges) - 1):
+        row = []
+        for _j in range(len(col_edges) - 1):
+            smry = summaries[k]
+            lut = np.zeros(smry["n"] + 1, dtype=np.int32)
+            n_ids = len(smry["ids"])
+            lut[smry["ids"]] = final[comp[start:start + n_ids]]
+            start += n_ids
+            if tree is not None and len(smry["margin_ids"]):
+                dist, nearest = tree.query(smry["margin_centres"])
+                lut[smry["margin_ids"]] = np.where(dist <= tol, final[nearest], 0)
+            if len(smry["seed_ids"]):
+                kept_seed = lut[smry["seed_ids"]] > 0
+                seed_parts.append(smry["seeds"][kept_seed])
+            lo_, hi_ = jobs[k][2], jobs[k][3]
+            shape = (min(hi_[0] * factor, full_shape[0]) - lo_[0] * factor,
+                     min(hi_[1] * factor, full_shape[1]) - lo_[1] * factor)
+            task = output(*jobs[k], params, lut, factor, shape, full_shape)
+            row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
+            k += 1
+        out_rows.append(row)
+    both = da.block(out_rows)
+    labels, territories = both[0], both[1]
+
+    if user_points:
+        seed_points = seeds
+    elif seed_parts:
+        pts = np.concatenate(seed_parts)
+        seed_points = (pts + 0.5) * factor - 0.5 if factor > 1 else pts
+    else:
+        seed_points = np.empty((0, 2))
+    return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
+                           object_diameter=diameter, sigma=float(sigma), threshold=value,
+                           min_size=int(min_size))

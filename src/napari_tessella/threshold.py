@@ -1,0 +1,200 @@
+"""Thresholds: by method name or a number, in memory and from a global histogram.
+
+A number is a threshold **in image units** (the values napari shows for the layer), for
+every dtype: ``158`` on an 8-bit image, ``0.62`` on the same image scaled to [0, 1]. A
+method name is computed from the image. For a lazy (dask/Zarr) image the methods are
+computed from a global histogram of all chunks (see :func:`_global_threshold`).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+
+from ._lazy import _compute
+from ._validation import as_float_image
+
+__all__ = ["LI_BINS", "THRESHOLD_METHODS", "compute_threshold", "threshold_spec"]
+
+#: Names accepted by ``threshold=``; each maps to ``skimage.filters.threshold_<name>``.
+THRESHOLD_METHODS = ("otsu", "li", "yen", "triangle", "isodata", "mean", "minimum")
+
+
+def threshold_spec(method) -> str | float:
+    """Validate a ``threshold=`` argument: a known method name (normalised) or a number.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bool, another type, or an unknown method name.
+    """
+    if isinstance(method, bool):
+        raise TypeError("threshold must be a method name or a number, not a bool.")
+    if isinstance(method, Real):
+        return float(method)
+    if not isinstance(method, str):
+        raise TypeError(
+            f"threshold must be a method name or a number; got {type(method).__name__}."
+        )
+    name = method.strip().lower()
+    if name not in THRESHOLD_METHODS:
+        raise ValueError(
+            f"unknown threshold method {method!r}; choose one of {', '.join(THRESHOLD_METHODS)} "
+            "or give a number in image units."
+        )
+    return name
+
+
+def compute_threshold(image, method="otsu") -> float:
+    """Compute a global threshold for ``image`` by name, or pass a number through.
+
+    Parameters
+    ----------
+    image : (M, N) ndarray
+        Image, any real dtype.
+    method : str or float
+        One of :data:`THRESHOLD_METHODS` or a number in image units.
+
+    Returns
+    -------
+    float
+        The threshold, in image units.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is an unknown name, or the image is constant.
+    """
+    name = threshold_spec(method)
+    if not isinstance(name, str):
+        return name
+    import skimage.filters
+
+    arr = np.asarray(image)
+    try:
+        value = getattr(skimage.filters, f"threshold_{name}")(arr)
+    except RuntimeError as err:  # threshold_minimum on a histogram it cannot split
+        raise ValueError(f"threshold method {name!r} failed on this image: {err}") from None
+    return float(value)
+
+
+
+def smoothed_threshold(image, method="otsu", *, smooth_sigma: float = 0.0) -> float:
+    """The threshold :func:`napari_tessella.threshold_label` uses: ``method`` computed on the
+    image smoothed with a Gaussian of ``smooth_sigma`` pixels (RGB as luminance).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.zeros((8, 8)); image[2:5, 2:5] = 1.0
+    >>> 0 < smoothed_threshold(image, "otsu", smooth_sigma=1.0) < 1
+    True
+    """
+    from scipy import ndimage as ndi
+
+    img = as_float_image(image)
+    if not (isinstance(smooth_sigma, Real) and np.isfinite(smooth_sigma) and smooth_sigma >= 0):
+        raise ValueError(f"smooth sigma must be a finite number >= 0 pixels; got {smooth_sigma}.")
+    if smooth_sigma > 0:
+        img = ndi.gaussian_filter(img, float(smooth_sigma))
+    return compute_threshold(img, method)
+
+
+# --------------------------------------------------------------------------------------
+# thresholds of a lazy image, from a global histogram
+
+#: Histogram bins for ``threshold="li"`` (Li iterates on the histogram, not the pixels).
+LI_BINS = 65536
+
+
+def _hist_edges(lo, hi, nbins, dtype):
+    """The bin edges numpy.histogram(image, nbins) uses for an image with this min/max."""
+    return np.histogram_bin_edges(np.array([lo, hi], dtype=dtype), bins=nbins)
+
+
+def _block_histogram(block, edges):
+    return np.histogram(block, bins=edges)[0][None, None, :]
+
+
+def _global_histogram(smoothed, edges, scheduler):
+    nb = len(edges) - 1
+    per_block = smoothed.map_blocks(
+        _block_histogram, edges, new_axis=2, chunks=(1, 1, nb), dtype=np.int64
+    )
+    (counts,) = _compute(per_block.sum(axis=(0, 1)), scheduler=scheduler)
+    centres = (edges[:-1] + edges[1:]) / 2.0
+    return counts, centres
+
+
+def _triangle_from_hist(counts, centres):
+    """Triangle (Zack) threshold from a histogram; same steps as skimage's, on counts."""
+    counts = np.asarray(counts)
+    nbins = counts.size
+    peak = int(np.argmax(counts))
+    nonzero = np.flatnonzero(counts)
+    low, high = int(nonzero[0]), int(nonzero[-1])
+    if low == high:
+        return float(centres[low])
+    # work on the longer tail; mirror the histogram when it is on the right
+    flip = peak - low < high - peak
+    if flip:
+        counts = counts[::-1]
+        low = nbins - high - 1
+        peak = nbins - peak - 1
+    height = float(counts[peak])
+    width = float(peak - low)
+    norm = math.hypot(height, width)
+    x = np.arange(peak - low)
+    distance = (height / norm) * x - (width / norm) * counts[x + low]
+    level = int(np.argmax(distance)) + low
+    if flip:
+        level = nbins - level - 1
+    return float(centres[level])
+
+
+def _li_from_hist(counts, centres):
+    """Li's minimum cross-entropy threshold iterated on histogram bins."""
+    counts = np.asarray(counts, dtype=np.float64)
+    lo = float(centres[0])
+    x = centres.astype(np.float64) - lo  # non-negative, as skimage shifts the image
+    total = counts.sum()
+    t_next = float((counts * x).sum() / total)
+    tolerance = 0.5 * float(centres[1] - centres[0]) if len(centres) > 1 else 0.0
+    t_curr = -2.0 * tolerance - 1.0
+    for _ in range(10000):
+        if abs(t_next - t_curr) <= tolerance:
+            break
+        t_curr = t_next
+        fore = x > t_curr
+        w_f, w_b = counts[fore].sum(), counts[~fore].sum()
+        if w_f == 0 or w_b == 0:
+            break
+        mean_f = (counts[fore] * x[fore]).sum() / w_f
+        mean_b = (counts[~fore] * x[~fore]).sum() / w_b
+        if mean_b == 0.0:
+            break
+        t_next = (mean_b - mean_f) / (math.log(mean_b) - math.log(mean_f))
+    return t_next + lo
+
+
+def _global_threshold(smoothed, method, lo, hi, scheduler) -> float:
+    """Threshold of the whole (lazy) image by method name, from a global histogram."""
+    import skimage.filters
+
+    if method == "mean":
+        (value,) = _compute(smoothed.mean(dtype=np.float64), scheduler=scheduler)
+        return float(value)
+    nbins = LI_BINS if method == "li" else 256
+    edges = _hist_edges(lo, hi, nbins, smoothed.dtype)
+    counts, centres = _global_histogram(smoothed, edges, scheduler)
+    if method == "li":
+        return float(_li_from_hist(counts, centres))
+    if method == "triangle":
+        return _triangle_from_hist(counts, centres)
+    func = getattr(skimage.filters, f"threshold_{method}")
+    try:
+        return float(func(hist=(counts, centres)))
+    except RuntimeError as err:
+        raise ValueError(f"threshold method {method!r} failed on this image: {err}") from None

@@ -6,9 +6,10 @@ Label bright objects in every TIFF of a folder, smoothing first::
 
     tessella threshold-label data/*.tif --smooth-sigma 1 --opening 3 --out results
 
-Reuse parameters saved from the napari widget, overriding one of them::
+Reuse parameters saved by the Threshold & label widget (*Save*), overriding one of them;
+its file serves ``threshold-label`` and ``lattice`` alike::
 
-    tessella lattice stem.png --params lattice.json --min-size 10 --out results
+    tessella lattice stem.png --params threshold_label.json --min-size 10 --out results
 
 A gigapixel mosaic stored as Zarr is processed chunk by chunk (automatically)::
 

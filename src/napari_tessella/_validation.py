@@ -130,6 +130,10 @@ def _is_real(value) -> bool:
             and not isinstance(value, (bool, np.bool_)))
 
 
+def paren_unit(unit: str) -> str:
+    return f" ({unit})" if unit else ""
+
+
 def finite_number(value, name: str, *, minimum=None, maximum=None, strict: bool = False,
                   unit: str = "") -> float:
     """``value`` as a float, or a clear error: a real number (not a bool), finite, and
@@ -139,12 +143,13 @@ def finite_number(value, name: str, *, minimum=None, maximum=None, strict: bool 
     2.0
     """
     units = f" {unit}" if unit else ""
+    paren = f" ({unit})" if unit else ""
     if not _is_real(value):
-        raise TypeError(f"{name} must be a number{units}; got {value!r} "
+        raise TypeError(f"{name} must be a number{paren}; got {value!r} "
                         f"({type(value).__name__}).")
     x = float(value)
     if not np.isfinite(x):
-        raise ValueError(f"{name} must be a finite number{units}; got {value!r}.")
+        raise ValueError(f"{name} must be a finite number{paren}; got {value!r}.")
     if minimum is not None and (x <= minimum if strict else x < minimum):
         raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum:g}{units}; "
                          f"got {value!r}.")
@@ -162,7 +167,7 @@ def whole_number(value, name: str, *, minimum=None, maximum=None, unit: str = ""
     """
     x = finite_number(value, name, minimum=minimum, maximum=maximum, unit=unit)
     if x != int(x):
-        raise ValueError(f"{name} must be a whole number{' of ' + unit if unit else ''}; "
+        raise ValueError(f"{name} must be a whole number{paren_unit(unit)}; "
                          f"got {value!r}.")
     return int(x)
 

@@ -33,7 +33,7 @@ def threshold_spec(method) -> str | float:
     if isinstance(method, bool):
         raise TypeError("threshold must be a method name or a number, not a bool.")
     if isinstance(method, Real):
-        return finite_number(method, "threshold", unit="(image units)")
+        return finite_number(method, "threshold", unit="image units")
     if not isinstance(method, str):
         raise TypeError(
             f"threshold must be a method name or a number; got {type(method).__name__}."

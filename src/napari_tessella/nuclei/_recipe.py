@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids
-from .._validation import as_label_image, as_points
+from .._validation import as_label_image, as_points, finite_number, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._resample import _upsample
 
@@ -352,18 +352,31 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     return labels, markers, None
 
 
-def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold) -> bool:
-    """Validate the parameters of :func:`seeded_watershed`; True for threshold="auto"."""
-    if landscape not in ("distance", "intensity"):
+def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold, *,
+                            shape=None, min_size=None) -> bool:
+    """Validate the parameters of :func:`seeded_watershed`; True for threshold="auto".
+
+    Every number must be finite; with the image ``shape``, ``object_diameter`` and
+    ``sigma`` are bounded by the image's longest side and ``seeds`` are checked against it
+    (see :func:`_seeds_kind`). Nothing here reads the image's values.
+    """
+    if not isinstance(landscape, str) or landscape not in ("distance", "intensity"):
         raise ValueError(f"landscape must be 'distance' or 'intensity'; got {landscape!r}.")
-    if object_diameter is not None and not object_diameter > 0:
-        raise ValueError(f"object_diameter must be > 0 pixels; got {object_diameter}.")
-    if sigma is not None and sigma < 0:
-        raise ValueError(f"sigma must be >= 0 pixels; got {sigma}.")
+    for name, value, strict in (("object_diameter", object_diameter, True),
+                                ("sigma", sigma, False)):
+        if value is None:
+            continue
+        if shape is None:
+            finite_number(value, name, minimum=0, strict=strict, unit="pixels")
+        else:
+            size_in_image(value, name, shape, strict=strict)
+    if min_size is not None:
+        finite_number(min_size, "min_size", minimum=0, unit="pixels")
     if isinstance(seeds, str) and seeds != "regional_maxima":
         raise ValueError(
             f"seeds must be None, 'regional_maxima', points or labels; got {seeds!r}."
         )
+    _seeds_kind(seeds, shape)
     auto = isinstance(threshold, str) and threshold == "auto"
     if not auto:
 
@@ -372,6 +385,51 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
         except ValueError as err:
             raise ValueError(f"{err} Or 'auto' (the default).") from None
     return auto
+
+
+def _seeds_kind(seeds, shape=None) -> str | None:
+    """What ``seeds`` is: None, "name" ("regional_maxima"), "points" or "labels" — or a
+    clear error. A label image is a 2-D *integer* array of the image's ``shape``; a bool
+    or float array of that shape is refused (a mask is not a set of seeds: label it
+    first), and any other 2-D array must be (K, 2) (row, column) points."""
+    if seeds is None:
+        return None
+    if isinstance(seeds, str):
+        return "name"
+    try:
+        arr = np.asarray(seeds)
+    except (TypeError, ValueError):
+        raise TypeError("seeds must be (K, 2) points or an integer label image.") from None
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"seeds of dtype {arr.dtype} are neither points nor a label image: give (K, 2) "
+            "(row, column) points, or an integer label image of the image's shape (label a "
+            "mask first, e.g. skimage.measure.label(mask))."
+        )
+    if shape is not None and arr.ndim == 2 and arr.shape == tuple(shape[:2]):
+        if arr.dtype.kind == "f" and arr.shape[1] != 2:
+            raise TypeError(
+                f"seeds is a float image of the image's shape {arr.shape}: a seeds label "
+                "image must hold integers (one id per seed region); convert it, e.g. "
+                "seeds.astype(int), or give (K, 2) points."
+            )
+        if arr.dtype.kind in "iu":
+            as_label_image(arr, name="seeds")
+            return "labels"
+    if arr.size == 0 and arr.ndim <= 2:
+        return "points"
+    if shape is None and arr.ndim == 2 and arr.dtype.kind in "iu" and arr.shape[1] != 2:
+        return "labels"  # checked against the image's shape once it is known
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        if shape is None:
+            raise ValueError(f"seeds must be (K, 2) (row, column) points or an integer label "
+                             f"image of the image's shape; got a {arr.dtype} array of shape "
+                             f"{arr.shape}.")
+        where = f" or a label image of shape {tuple(shape[:2])}" if shape is not None else ""
+        raise ValueError(f"seeds must be (K, 2) (row, column) points{where}; got an array "
+                         f"of shape {arr.shape}.")
+    as_points(arr, name="seeds")
+    return "points"
 
 
 def _cuts(peak, level, value, n: int) -> np.ndarray:

@@ -165,10 +165,15 @@ def whole_number(value, name: str, *, minimum=None, maximum=None, unit: str = ""
     >>> whole_number(3.0, "opening", minimum=0)
     3
     """
-    x = finite_number(value, name, minimum=minimum, maximum=maximum, unit=unit)
-    if x != int(x):
-        raise ValueError(f"{name} must be a whole number{paren_unit(unit)}; "
-                         f"got {value!r}.")
+    lo = f" >= {minimum}" if minimum is not None else ""
+    hi = f" <= {maximum}" if maximum is not None else ""
+    what = f"{name} must be a whole number{lo}{' and' if lo and hi else ''}{hi}{paren_unit(unit)}"
+    if not _is_real(value):
+        raise TypeError(f"{what}; got {value!r} ({type(value).__name__}).")
+    x = float(value)
+    if (not np.isfinite(x) or x != int(x) or (minimum is not None and x < minimum)
+            or (maximum is not None and x > maximum)):
+        raise ValueError(f"{what}; got {value!r}.")
     return int(x)
 
 

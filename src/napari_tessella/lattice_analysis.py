@@ -59,7 +59,17 @@ def nearest_neighbor_distances(points, k: int = 1) -> np.ndarray:
     k = whole_number(k, "k", minimum=1, maximum=max(1, len(pts) - 1))
     pts = as_points(pts, min_points=max(3, k + 1), duplicates=False)
     d, _ = cKDTree(pts).query(pts, k=k + 1)
+    _check_separated(pts, d[:, 1])
     return d[:, 1:].reshape(len(pts), k)
+
+
+def _check_separated(pts, nearest):
+    """Points whose distance is 0 in float64 (e.g. 1e-200 apart) are duplicates too."""
+    if not np.all(nearest > 0):
+        i = int(np.argmin(nearest))
+        raise ValueError(
+            f"points has {int((nearest <= 0).sum())} point(s) at distance 0 from another "
+            f"(e.g. point {i} at {tuple(float(v) for v in pts[i])}); merge or remove them.")
 
 
 def _first_shell(points, tolerance, min_points):
@@ -70,6 +80,7 @@ def _first_shell(points, tolerance, min_points):
     pts = as_points(points, min_points=min_points, duplicates=False)
     tree = cKDTree(pts)
     d, _ = tree.query(pts, k=2)
+    _check_separated(pts, d[:, 1])
     return pts, tree, (1 + tolerance) * float(np.median(d[:, 1]))
 
 

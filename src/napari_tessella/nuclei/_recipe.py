@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids
-from .._validation import as_label_image, as_points, finite_number, size_in_image
+from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._resample import _upsample
 
@@ -358,7 +358,7 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
 
     Every number must be finite; with the image ``shape``, ``object_diameter`` and
     ``sigma`` are bounded by the image's longest side and ``seeds`` are checked against it
-    (see :func:`_seeds_kind`). Nothing here reads the image's values.
+    (see :func:`napari_tessella._validation.seeds_kind`). Nothing here reads the image's values.
     """
     if not isinstance(landscape, str) or landscape not in ("distance", "intensity"):
         raise ValueError(f"landscape must be 'distance' or 'intensity'; got {landscape!r}.")
@@ -376,7 +376,7 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
         raise ValueError(
             f"seeds must be None, 'regional_maxima', points or labels; got {seeds!r}."
         )
-    _seeds_kind(seeds, shape)
+    seeds_kind(seeds, shape)
     auto = isinstance(threshold, str) and threshold == "auto"
     if not auto:
 
@@ -385,51 +385,6 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
         except ValueError as err:
             raise ValueError(f"{err} Or 'auto' (the default).") from None
     return auto
-
-
-def _seeds_kind(seeds, shape=None) -> str | None:
-    """What ``seeds`` is: None, "name" ("regional_maxima"), "points" or "labels" — or a
-    clear error. A label image is a 2-D *integer* array of the image's ``shape``; a bool
-    or float array of that shape is refused (a mask is not a set of seeds: label it
-    first), and any other 2-D array must be (K, 2) (row, column) points."""
-    if seeds is None:
-        return None
-    if isinstance(seeds, str):
-        return "name"
-    try:
-        arr = np.asarray(seeds)
-    except (TypeError, ValueError):
-        raise TypeError("seeds must be (K, 2) points or an integer label image.") from None
-    if arr.dtype == bool or arr.dtype.kind not in "iuf":
-        raise TypeError(
-            f"seeds of dtype {arr.dtype} are neither points nor a label image: give (K, 2) "
-            "(row, column) points, or an integer label image of the image's shape (label a "
-            "mask first, e.g. skimage.measure.label(mask))."
-        )
-    if shape is not None and arr.ndim == 2 and arr.shape == tuple(shape[:2]):
-        if arr.dtype.kind == "f" and arr.shape[1] != 2:
-            raise TypeError(
-                f"seeds is a float image of the image's shape {arr.shape}: a seeds label "
-                "image must hold integers (one id per seed region); convert it, e.g. "
-                "seeds.astype(int), or give (K, 2) points."
-            )
-        if arr.dtype.kind in "iu":
-            as_label_image(arr, name="seeds")
-            return "labels"
-    if arr.size == 0 and arr.ndim <= 2:
-        return "points"
-    if shape is None and arr.ndim == 2 and arr.dtype.kind in "iu" and arr.shape[1] != 2:
-        return "labels"  # checked against the image's shape once it is known
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        if shape is None:
-            raise ValueError(f"seeds must be (K, 2) (row, column) points or an integer label "
-                             f"image of the image's shape; got a {arr.dtype} array of shape "
-                             f"{arr.shape}.")
-        where = f" or a label image of shape {tuple(shape[:2])}" if shape is not None else ""
-        raise ValueError(f"seeds must be (K, 2) (row, column) points{where}; got an array "
-                         f"of shape {arr.shape}.")
-    as_points(arr, name="seeds")
-    return "points"
 
 
 def _cuts(peak, level, value, n: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
-from .._validation import as_float_image, as_points
+from .._validation import as_float_image, as_points, seeds_kind
 from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
 from ._recipe import (
@@ -18,7 +18,6 @@ from ._recipe import (
     _cuts,
     _plan,
     _refine_outlines,
-    _seeds_kind,
     _segment_work,
 )
 from ._resample import _block_mean
@@ -124,7 +123,7 @@ def seeded_watershed(
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
-    user_points = _seeds_kind(seeds, img.shape) == "points"
+    user_points = seeds_kind(seeds, img.shape) == "points"
     diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
     full_shape = img.shape
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)

@@ -291,3 +291,17 @@ def test_seeded_watershed(seeds_kind, object_diameter, sigma, threshold):
         assert result.labels.shape == image.shape
         if seeds_kind == "labels":
             assert result.labels.max() >= 1
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e20, 1e30])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_chunked_threshold_label_is_scale_invariant(scale, dtype):
+    da = pytest.importorskip("dask.array")
+    rng = np.random.default_rng(0)
+    image = rng.random((48, 48))
+    image[10:30, 10:30] += 2
+    expected = threshold_label(image, "otsu")
+    scaled = (image * scale).astype(dtype)
+    np.testing.assert_array_equal(threshold_label(scaled, "otsu"), expected)
+    lazy = threshold_label(da.from_array(scaled, chunks=16), "otsu")
+    np.testing.assert_array_equal(lazy.compute(), expected)

@@ -208,14 +208,21 @@ def _global_threshold(smoothed, method, lo, hi, scheduler) -> float:
         (value,) = _compute(smoothed.mean(dtype=np.float64), scheduler=scheduler)
         return float(value)
     nbins = LI_BINS if method == "li" else 256
-    edges = _hist_edges(lo, hi, nbins, smoothed.dtype)
+    # float64 edges whatever the dtype, as compute_threshold works in float64 in memory
+    edges = _hist_edges(lo, hi, nbins, np.float64)
     counts, centres = _global_histogram(smoothed, edges, scheduler)
     if method == "li":
         return float(_li_from_hist(counts, centres))
     if method == "triangle":
         return _triangle_from_hist(counts, centres)
     func = getattr(skimage.filters, f"threshold_{method}")
+    lo, hi = float(lo), float(hi)
+    scale = max(abs(lo), abs(hi)) > 1e100 or (hi - lo) < 1e-100
+    if scale:  # as in compute_threshold: on [0, 1], then mapped back
+        centres = (centres - lo) / (hi - lo)
     try:
-        return float(func(hist=(counts, centres)))
-    except RuntimeError as err:
+        with np.errstate(all="ignore"):
+            value = float(func(hist=(counts, centres)))
+    except (RuntimeError, ValueError, IndexError) as err:
         raise ValueError(f"threshold method {method!r} failed on this image: {err}") from None
+    return lo + value * (hi - lo) if scale else value

@@ -305,3 +305,19 @@ def test_chunked_threshold_label_is_scale_invariant(scale, dtype):
     np.testing.assert_array_equal(threshold_label(scaled, "otsu"), expected)
     lazy = threshold_label(da.from_array(scaled, chunks=16), "otsu")
     np.testing.assert_array_equal(lazy.compute(), expected)
+
+
+@given(hnp.arrays(bool, st.tuples(st.integers(1, 24), st.integers(1, 24))),
+       st.integers(2, 12))
+def test_square_opening_equals_scipy(mask, side):
+    from scipy import ndimage as ndi
+
+    from napari_tessella.segmentation import _square_opening
+
+    expected = ndi.binary_opening(mask, structure=np.ones((side, side), dtype=bool))
+    np.testing.assert_array_equal(_square_opening(mask, side), expected)
+
+
+def test_an_opening_as_large_as_the_image_is_cheap():
+    image = np.random.default_rng(0).random((512, 512))
+    assert threshold_label(image, 0.5, opening=512).max() == 0

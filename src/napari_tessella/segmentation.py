@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._chunked_labels import _label_mask
-from ._label_image import _relabel_sequential, _square
+from ._label_image import _relabel_sequential
 from ._lazy import _as_float_dask, _check_values, _compute, _lazy_stage, is_lazy
 from ._validation import as_float_image, finite_number, size_in_image, whole_number
 from .measure import MEASURE_COLUMNS, measure_objects
@@ -24,6 +24,17 @@ __all__ = [
     "threshold_label",
     "threshold_label_chunked",
 ]
+
+def _square_opening(mask: np.ndarray, side: int) -> np.ndarray:
+    """``ndi.binary_opening`` with a ``side`` × ``side`` square, pixel for pixel (same
+    origin for even sides, background outside the image), in O(pixels × side) instead of
+    O(pixels × side²): a square is a row times a column, so each step is done as two 1-D
+    steps. An opening as large as the image then takes a fraction of a second, not a
+    MemoryError."""
+    row, col = np.ones((1, side), dtype=bool), np.ones((side, 1), dtype=bool)
+    eroded = ndi.binary_erosion(ndi.binary_erosion(mask, row), col)
+    return ndi.binary_dilation(ndi.binary_dilation(eroded, row), col)
+
 
 def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size, shape=None):
     """Check the parameters of :func:`threshold_label` before any work; with the image
@@ -136,7 +147,7 @@ def threshold_label(
     value = compute_threshold(img, method)
     mask = img < value if dark_objects else img > value
     if opening > 1:
-        mask = ndi.binary_opening(mask, structure=_square(int(opening)))
+        mask = _square_opening(mask, int(opening))
     structure = ndi.generate_binary_structure(2, connectivity)
     labels, n = ndi.label(mask, structure=structure, output=np.int32)
     if n == 0 or not (min_size > 1 or exclude_border):

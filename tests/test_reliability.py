@@ -321,3 +321,28 @@ def test_square_opening_equals_scipy(mask, side):
 def test_an_opening_as_large_as_the_image_is_cheap():
     image = np.random.default_rng(0).random((512, 512))
     assert threshold_label(image, 0.5, opening=512).max() == 0
+
+
+@given(images(min_side=0, max_side=12), label_images())
+def test_voronoi_cell_intensity(image, labels):
+    before = (_copy(image), _copy(labels))
+    kind, sums = outcome(la.voronoi_cell_intensity, image, labels)
+    assert _same(image, before[0]) and _same(labels, before[1])
+    if kind == "ok":
+        assert sums.shape == (int(labels.max()),)
+        inside = labels > 0
+        assert sums.sum() == pytest.approx(float(np.sum(image[inside], dtype=np.float64)),
+                                           rel=1e-9, abs=1e-9)
+
+
+@given(points(max_n=8), points(max_n=8), st.sampled_from([(32, 32), (40, 36), (8,)]))
+def test_structural_model(atoms, chambers, shape):
+    before = (_copy(atoms), _copy(chambers))
+    kind, model = outcome(la.structural_model, atoms, chambers, shape)
+    assert _same(atoms, before[0]) and _same(chambers, before[1])
+    if kind == "ok":
+        n = len(atoms) + len(chambers)
+        assert len(model.points) == n and model.voronoi_labels.shape == shape
+        assert model.voronoi_labels.min() >= 1 and model.voronoi_labels.max() <= n
+        e = model.bonds
+        assert np.all((e[:, 0] < len(atoms)) != (e[:, 1] < len(atoms)))

@@ -123,3 +123,9 @@ def test_help_documents_the_exit_codes(capsys):
     for code in ("0 ", "1 ", "2 ", "130"):
         assert f"\n  {code}" in text
     assert "--skip-existing" in text
+
+
+def test_atoms_help_does_not_offer_method_names(capsys):
+    assert main(["atoms", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "not a method name" in text and "otsu" not in text

@@ -125,9 +125,12 @@ def _add_operation_options(parser, operation: str):
     """One option per parameter of the core function, named and typed after it."""
     defaults = _params.operation_defaults(operation)
     helps = _param_help(RECIPES[operation].function)
-    if "threshold" in helps:
-        helps["threshold"] = (f"method name ({', '.join(THRESHOLD_METHODS)}) or a number in "
-                              "image units")
+    if "threshold" in helps and operation != "find_atoms":  # atoms: a number only
+        auto = "'auto', a " if operation == "seeded_watershed" else ""
+        helps["threshold"] = (f"{auto}method name ({', '.join(THRESHOLD_METHODS)}) or a "
+                              "number in image units")
+    elif "threshold" in helps:
+        helps["threshold"] += " (a number, or none; not a method name)"
     helps.setdefault("centre", "lattice points: intensity-weighted centre of mass ('com') or "
                                "geometric centroid ('centroid')")
     group = parser.add_argument_group(f"{operation} parameters (default: the function's)")

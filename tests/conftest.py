@@ -63,3 +63,19 @@ def u2os_pair():
     img = imread(_need(U2OS / "images" / "dna-0.png"))
     ref = imread(_need(U2OS / "labels" / "dna-0.png"))
     return img, ref
+
+
+# Property-based tests (hypothesis) run under one fixed, small profile: the same examples
+# on every run (derandomize), no deadline on slow shared machines, few examples so all of
+# them together take well under a minute. HYPOTHESIS_PROFILE=tessella-long explores more.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+else:
+    settings.register_profile(
+        "tessella", max_examples=25, deadline=None, derandomize=True, database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    settings.register_profile("tessella-long", max_examples=500, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tessella"))

@@ -25,7 +25,13 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
     """
     if hasattr(image, "compute") and not isinstance(image, np.ndarray):
         image = image.compute()  # dask or similar lazy array: this path is in-memory
-    arr = np.asarray(image)
+    if image is None or isinstance(image, (str, bytes)):
+        raise TypeError(f"{name} must be an image array; got {type(image).__name__}.")
+    try:
+        arr = np.asarray(image)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a rectangular array of numbers; could not read "
+                        f"{type(image).__name__} as one.") from None
     if arr.dtype == bool:
         arr = arr.astype(np.float64)
     if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
@@ -64,11 +70,17 @@ def as_label_image(labels, *, name: str = "labels") -> np.ndarray:
     """Return ``labels`` as a 2-D non-negative integer array, or raise a clear error."""
     if hasattr(labels, "compute") and not isinstance(labels, np.ndarray):
         labels = labels.compute()
-    arr = np.asarray(labels)
+    try:
+        arr = np.asarray(labels)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an integer label image; could not read "
+                        f"{type(labels).__name__} as one.") from None
     if arr.dtype == bool:
         arr = arr.astype(np.int32)
     if not np.issubdtype(arr.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer label image; got dtype {arr.dtype}.")
+        raise TypeError(f"{name} must be an integer label image (any integer dtype); got "
+                        f"dtype {arr.dtype}. Label a mask first, e.g. "
+                        "skimage.measure.label(mask).")
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D (row, column) label image; got shape {arr.shape}.")
     if arr.size and arr.min() < 0:
@@ -76,9 +88,22 @@ def as_label_image(labels, *, name: str = "labels") -> np.ndarray:
     return arr
 
 
-def as_points(points, *, name: str = "points", min_points: int = 0) -> np.ndarray:
-    """Return ``points`` as an ``(N, 2)`` float64 array of (row, column) coordinates."""
-    arr = np.asarray(points, dtype=np.float64)
+def as_points(points, *, name: str = "points", min_points: int = 0,
+              duplicates: bool = True) -> np.ndarray:
+    """Return ``points`` as an ``(N, 2)`` float64 array of (row, column) coordinates.
+
+    With ``duplicates=False`` repeated points raise ``ValueError`` (see
+    :func:`reject_duplicates`). A new array is always returned: the input is not changed.
+    """
+    if isinstance(points, str) or (hasattr(points, "dtype") and points.dtype == bool):
+        raise TypeError(f"{name} must be (row, column) coordinates; got "
+                        f"{type(points).__name__}"
+                        f"{' of bools' if not isinstance(points, str) else ''}.")
+    try:
+        arr = np.array(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an (N, 2) array of numbers (row, column); "
+                        f"could not read {type(points).__name__} as numbers.") from None
     if arr.ndim == 1 and arr.size == 0:
         arr = arr.reshape(0, 2)
     if arr.ndim != 2 or arr.shape[1] < 2:
@@ -92,4 +117,162 @@ def as_points(points, *, name: str = "points", min_points: int = 0) -> np.ndarra
         raise ValueError(f"{name} contains NaN or infinite coordinates.")
     if len(arr) < min_points:
         raise ValueError(f"{name} has {len(arr)} point(s); at least {min_points} are needed.")
+    if not duplicates:
+        reject_duplicates(arr, name)
     return arr
+
+
+# --------------------------------------------------------------------------------------
+# numbers, sizes and shapes: one helper per concept, each naming the argument and value
+
+def _is_real(value) -> bool:
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)))
+
+
+def paren_unit(unit: str) -> str:
+    return f" ({unit})" if unit else ""
+
+
+def finite_number(value, name: str, *, minimum=None, maximum=None, strict: bool = False,
+                  unit: str = "") -> float:
+    """``value`` as a float, or a clear error: a real number (not a bool), finite, and
+    ``>= minimum`` (``> minimum`` with ``strict``) and ``<= maximum`` when given.
+
+    >>> finite_number(2, "sigma", minimum=0)
+    2.0
+    """
+    units = f" {unit}" if unit else ""
+    paren = f" ({unit})" if unit else ""
+    if not _is_real(value):
+        raise TypeError(f"{name} must be a number{paren}; got {value!r} "
+                        f"({type(value).__name__}).")
+    x = float(value)
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be a finite number{paren}; got {value!r}.")
+    if minimum is not None and (x <= minimum if strict else x < minimum):
+        raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum:g}{units}; "
+                         f"got {value!r}.")
+    if maximum is not None and x > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}{units}; got {value!r}.")
+    return x
+
+
+def whole_number(value, name: str, *, minimum=None, maximum=None, unit: str = "") -> int:
+    """``value`` as an int, or a clear error: a whole number (``3`` or ``3.0``, not a bool,
+    not NaN) within ``[minimum, maximum]`` when given.
+
+    >>> whole_number(3.0, "opening", minimum=0)
+    3
+    """
+    lo = f" >= {minimum}" if minimum is not None else ""
+    hi = f" <= {maximum}" if maximum is not None else ""
+    what = f"{name} must be a whole number{lo}{' and' if lo and hi else ''}{hi}{paren_unit(unit)}"
+    if not _is_real(value):
+        raise TypeError(f"{what}; got {value!r} ({type(value).__name__}).")
+    x = float(value)
+    if (not np.isfinite(x) or x != int(x) or (minimum is not None and x < minimum)
+            or (maximum is not None and x > maximum)):
+        raise ValueError(f"{what}; got {value!r}.")
+    return int(x)
+
+
+def size_in_image(value, name: str, shape, *, minimum=0.0, strict=False, side="longest",
+                  unit: str = "pixels") -> float:
+    """A length in pixels (sigma, diameter, opening …) bounded by the image: at most its
+    ``side`` ("longest" or "shortest") side. Larger lengths only smooth, open or seed the
+    whole image away and would cost time and memory out of proportion (a Gaussian of 1e6
+    pixels, a 10**6-pixel square), so they are refused before any work.
+    """
+    x = finite_number(value, name, minimum=minimum, strict=strict, unit=unit)
+    limit = max(shape[:2]) if side == "longest" else min(shape[:2])
+    if x > limit:
+        raise ValueError(f"{name}={value!r} {unit} is larger than the image ({side} side "
+                         f"{limit} {unit}, shape {tuple(shape[:2])}); give at most {limit}.")
+    return x
+
+
+def as_shape(shape, name: str = "shape", *, maximum: int = 1 << 20) -> tuple[int, int]:
+    """``shape`` as a (rows, columns) pair of whole numbers in ``1..maximum``.
+
+    >>> as_shape((64.0, 32))
+    (64, 32)
+    """
+    try:
+        items = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name} must be (rows, columns); got {shape!r}.") from None
+    if len(items) != 2:
+        raise ValueError(f"{name} must be (rows, columns), two whole numbers; got {shape!r}.")
+    return tuple(whole_number(s, f"{name}[{i}]", minimum=1, maximum=maximum)
+                 for i, s in enumerate(items))
+
+
+def duplicate_points(pts: np.ndarray) -> np.ndarray:
+    """Indices of the points that repeat an earlier point exactly (first copies kept)."""
+    if len(pts) < 2:
+        return np.empty(0, dtype=np.intp)
+    _, first = np.unique(pts, axis=0, return_index=True)
+    repeat = np.ones(len(pts), dtype=bool)
+    repeat[first] = False
+    return np.flatnonzero(repeat)
+
+
+def reject_duplicates(pts: np.ndarray, name: str = "points") -> np.ndarray:
+    """Raise a ValueError naming the count and the first repeated point, if any."""
+    dup = duplicate_points(pts)
+    if dup.size:
+        i = int(dup[0])
+        j = int(np.flatnonzero(np.all(pts[:i] == pts[i], axis=1))[0])
+        raise ValueError(
+            f"{name} has {dup.size} duplicate point(s) (e.g. point {i} repeats point {j} at "
+            f"{tuple(float(v) for v in pts[i])}); remove them first, e.g. with "
+            "np.unique(points, axis=0). Results are index-aligned with the points given, "
+            "so duplicates are not merged silently."
+        )
+    return pts
+
+
+def seeds_kind(seeds, shape=None) -> str | None:
+    """What ``seeds`` is: None, "name" ("regional_maxima"), "points" or "labels" — or a
+    clear error. A label image is a 2-D *integer* array of the image's ``shape``; a bool
+    or float array of that shape is refused (a mask is not a set of seeds: label it
+    first), and any other 2-D array must be (K, 2) (row, column) points."""
+    if seeds is None:
+        return None
+    if isinstance(seeds, str):
+        return "name"
+    try:
+        arr = np.asarray(seeds)
+    except (TypeError, ValueError):
+        raise TypeError("seeds must be (K, 2) points or an integer label image.") from None
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"seeds of dtype {arr.dtype} are neither points nor a label image: give (K, 2) "
+            "(row, column) points, or an integer label image of the image's shape (label a "
+            "mask first, e.g. skimage.measure.label(mask))."
+        )
+    if shape is not None and arr.ndim == 2 and arr.shape == tuple(shape[:2]):
+        if arr.dtype.kind == "f" and arr.shape[1] != 2:
+            raise TypeError(
+                f"seeds is a float image of the image's shape {arr.shape}: a seeds label "
+                "image must hold integers (one id per seed region); convert it, e.g. "
+                "seeds.astype(int), or give (K, 2) points."
+            )
+        if arr.dtype.kind in "iu":
+            as_label_image(arr, name="seeds")
+            return "labels"
+    if arr.size == 0 and arr.ndim <= 2:
+        return "points"
+    if shape is None and arr.ndim == 2 and arr.dtype.kind in "iu" and arr.shape[1] != 2:
+        return "labels"  # checked against the image's shape once it is known
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        if shape is None:
+            raise ValueError(f"seeds must be (K, 2) (row, column) points or an integer label "
+                             f"image of the image's shape; got a {arr.dtype} array of shape "
+                             f"{arr.shape}.")
+        where = f" or a label image of shape {tuple(shape[:2])}" if shape is not None else ""
+        raise ValueError(f"seeds must be (K, 2) (row, column) points{where}; got an array "
+                         f"of shape {arr.shape}.")
+    as_points(arr, name="seeds")
+    return "points"

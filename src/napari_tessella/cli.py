@@ -18,6 +18,12 @@ A gigapixel mosaic stored as Zarr is processed chunk by chunk (automatically)::
 Every run writes, per input, label images (TIFF; Zarr for chunked runs) and CSV tables
 to ``--out``. Errors in one file do not stop the batch: they are listed at the end and
 the exit code is 1. Bad options exit with code 2 and one line on stderr.
+
+Outputs are atomic per input: everything is first written to a hidden folder
+``--out/.<name>.tessella-partial`` and moved into ``--out`` only when the input is
+complete, its main table (``<name>_objects.csv``, ``_points.csv`` or ``_atoms.csv``) last.
+So a failed or interrupted input leaves nothing that looks like a result, and the main
+table's presence means the input is done (``--skip-existing`` relies on it).
 """
 
 from __future__ import annotations
@@ -25,13 +31,19 @@ from __future__ import annotations
 import argparse
 import glob
 import inspect
+import math
+import os
 import re
+import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
+from ._validation import finite_number, size_in_image
+from .nuclei._recipe import _check_watershed_params
 from .reading import IMAGE_SUFFIXES, is_zarr, open_image
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
 from .segmentation import _validate_segmentation_params
@@ -52,6 +64,23 @@ _COMMANDS = {
 
 class _UsageError(Exception):
     """A problem with the command line itself (exit code 2)."""
+
+
+#: Exit codes, as documented in ``tessella --help``.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_EXIT_HELP = """exit codes:
+  0    every input done (or skipped by --skip-existing)
+  1    some inputs failed; the others are done and the failures are listed at the end
+  2    bad options, parameters or inputs, found before any file is read
+  130  interrupted (Ctrl-C or SIGTERM): the input in progress leaves no output
+
+Each input's outputs are written to a hidden folder in --out and moved into --out only
+once complete (its main CSV table last), so a partial output never looks complete."""
+
+#: The table each operation writes last: its presence means the input is complete.
+_MAIN_TABLE = {"threshold_label": "objects", "seeded_watershed": "objects",
+               "lattice": "points", "find_atoms": "atoms"}
 
 
 # --------------------------------------------------------------------------------------
@@ -97,9 +126,12 @@ def _add_operation_options(parser, operation: str):
     """One option per parameter of the core function, named and typed after it."""
     defaults = _params.operation_defaults(operation)
     helps = _param_help(RECIPES[operation].function)
-    if "threshold" in helps:
-        helps["threshold"] = (f"method name ({', '.join(THRESHOLD_METHODS)}) or a number in "
-                              "image units")
+    if "threshold" in helps and operation != "find_atoms":  # atoms: a number only
+        auto = "'auto', a " if operation == "seeded_watershed" else ""
+        helps["threshold"] = (f"{auto}method name ({', '.join(THRESHOLD_METHODS)}) or a "
+                              "number in image units")
+    elif "threshold" in helps:
+        helps["threshold"] += " (a number, or none; not a method name)"
     helps.setdefault("centre", "lattice points: intensity-weighted centre of mass ('com') or "
                                "geometric centroid ('centroid')")
     group = parser.add_argument_group(f"{operation} parameters (default: the function's)")
@@ -127,12 +159,15 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tessella",
         description="Batch segmentation and lattice analysis of 2-D images (napari-tessella).",
-        epilog="Run `tessella COMMAND --help` for the options of one command.",
+        epilog="Run `tessella COMMAND --help` for the options of one command.\n\n"
+               + _EXIT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command, operation in _COMMANDS.items():
         help_text = RECIPES[operation].summary
-        p = sub.add_parser(command, help=help_text, description=help_text)
+        p = sub.add_parser(command, help=help_text, description=help_text,
+                           epilog=_EXIT_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
         p.add_argument("inputs", nargs="+", metavar="INPUT",
                        help="image files (TIFF, PNG), Zarr arrays, folders or glob patterns")
         p.add_argument("--out", default="tessella-results", metavar="DIR",
@@ -153,6 +188,9 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="dask.distributed scheduler address (tcp://host:port) for "
                             "chunked processing; implies --chunked")
         p.add_argument("--quiet", action="store_true", help="no progress output")
+        p.add_argument("--skip-existing", action="store_true",
+                       help="skip inputs whose outputs are already complete in --out "
+                            "(their main CSV table exists)")
         _add_operation_options(p, operation)
         p.set_defaults(operation=operation)
     return parser
@@ -194,18 +232,64 @@ def _expand_inputs(inputs) -> list[Path]:
     return unique
 
 
+def _partial_folder(out: Path, stem: str) -> Path:
+    return out / f".{stem}.tessella-partial"
+
+
+def _main_table(out: Path, stem: str, operation: str) -> Path:
+    return out / f"{stem}_{_MAIN_TABLE[operation]}.csv"
+
+
+def _remove(path: Path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _publish(written: list[Path], out: Path, main_table: Path) -> list[Path]:
+    """Move finished outputs from the partial folder into ``out``, the main table last
+    (an older main table is removed first, so an interrupted move never looks complete)."""
+    _remove(main_table)
+    order = sorted(written, key=lambda p: p.name == main_table.name)
+    final = []
+    for src in order:
+        target = out / src.name
+        _remove(target)
+        os.replace(src, target)
+        final.append(target)
+    return final
+
+
+def _check_image_params(operation: str, params: dict, shape) -> None:
+    """Checks that need the image's shape and that the core does not make itself."""
+    if operation == "find_atoms" and params.get("separation") is not None:
+        size_in_image(params["separation"], "separation", shape)
+
+
 def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
-    """One input through its recipe; returns the files written."""
+    """One input through its recipe, written atomically; returns the files written."""
     chunked = True if (getattr(args, "chunked", False)
                        or getattr(args, "scheduler", None) is not None) else None
-    image = prepare_image(open_image(path), chunked=chunked, chunks=getattr(args, "chunks", None))
     out = Path(args.out)
-    result = run_recipe(args.operation, image, params, scheduler=getattr(args, "scheduler", None),
-                        store=out, stem=stem)
-    if "skipped" in result.message:
-        print(f"tessella: note: {path}: {result.message.split('; ', 1)[1]}", file=sys.stderr)
-    scale = (args.pixel_size, args.pixel_size)
-    return save_results(result, out, scale=scale, unit=args.unit)
+    partial = _partial_folder(out, stem)
+    _remove(partial)  # left by a killed run: never a result
+    partial.mkdir(parents=True)
+    try:
+        image = prepare_image(open_image(path), chunked=chunked,
+                              chunks=getattr(args, "chunks", None))
+        _check_image_params(args.operation, params, tuple(image.shape))
+        result = run_recipe(args.operation, image, params,
+                            scheduler=getattr(args, "scheduler", None), store=partial,
+                            stem=stem)
+        if "skipped" in result.message:
+            print(f"tessella: note: {path}: {result.message.split('; ', 1)[1]}",
+                  file=sys.stderr)
+        scale = (args.pixel_size, args.pixel_size)
+        written = save_results(result, partial, scale=scale, unit=args.unit)
+        return _publish(written, out, _main_table(out, stem, args.operation))
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def _stems(paths: list[Path]) -> list[str]:
@@ -248,13 +332,31 @@ def _merge_parameters(args) -> dict:
 
 
 def _check_before_work(operation: str, params: dict):
-    """Reject out-of-range parameters once, before any file is read."""
+    """Reject out-of-range parameters once, before any file is read: every operation's,
+    with the core's own checks where it has them."""
     if operation in ("threshold_label", "lattice"):
         core = {k: v for k, v in params.items() if k != "centre"}
         p = {**_params.operation_defaults("threshold_label"), **core}
         _validate_segmentation_params(p["smooth_sigma"], p["opening"], p["connectivity"],
                                       p["min_size"])
         threshold_spec(p["threshold"])
+    elif operation == "seeded_watershed":
+        p = {**_params.operation_defaults(operation), **params}
+        _check_watershed_params(p["object_diameter"], p["sigma"], p.get("seeds"),
+                                p["landscape"], p["threshold"], min_size=p["min_size"])
+    elif operation == "find_atoms":
+        p = {**_params.operation_defaults(operation), **params}
+        if p["separation"] is not None:
+            finite_number(p["separation"], "separation", minimum=2, unit="pixels")
+        if p["threshold"] is not None:
+            if isinstance(p["threshold"], str):
+                raise _UsageError(
+                    f"atoms --threshold must be a number (a minimum column response in image "
+                    f"units) or none; got {p['threshold']!r} (method names are for "
+                    "threshold-label)")
+            finite_number(p["threshold"], "threshold", unit="image units")
+        if p["refine"] not in (None, "com", "gaussian"):
+            raise _UsageError(f"--refine must be none, com or gaussian; got {p['refine']!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -269,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     -------
     int
         0 on success, 1 if any input failed (the others are still processed), 2 for a
-        usage error (bad option, missing input, bad parameters file).
+        usage error (bad option or parameter, missing input, bad parameters file), found
+        before any file is read; 130 when interrupted (Ctrl-C, SIGTERM).
     """
     parser = _build_parser()
     try:
@@ -278,14 +381,15 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     if args.command is None:
         parser.print_help(sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         params = _merge_parameters(args)
         _check_before_work(args.operation, params)
         if getattr(args, "chunks", None) is not None and args.chunks < 16:
             raise _UsageError(f"--chunks must be at least 16 pixels; got {args.chunks}")
-        if args.pixel_size <= 0:
-            raise _UsageError(f"--pixel-size must be > 0; got {args.pixel_size}")
+        if not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
+            raise _UsageError(f"--pixel-size must be a finite number > 0; got "
+                              f"{args.pixel_size}")
         paths = _expand_inputs(args.inputs)
         if getattr(args, "scheduler", None):
             _resolve_scheduler(args.scheduler)  # connect once, now: fail before any work
@@ -293,41 +397,75 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except (_UsageError, ValueError, TypeError, OSError) as err:
         print(f"tessella {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
+    return _run_all(args, params, paths)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _run_all(args, params: dict, paths: list[Path]) -> int:
+    """The per-file loop: each input done, skipped, failed or interrupted, then a summary."""
     failures: list[tuple[Path, str]] = []
+    skipped: list[Path] = []
     start = time.perf_counter()
     stems = _stems(paths)
+    out = Path(args.out)
     bar = _progress(list(zip(paths, stems, strict=True)), args.quiet)
     has_bar = bar is not None and not isinstance(bar, list)
-    for i, (path, stem) in enumerate(bar, 1):
-        t0 = time.perf_counter()
-        try:
-            written = _run_one(path, stem, args, params)
-        except KeyboardInterrupt:
-            print("tessella: interrupted", file=sys.stderr)
-            return 130
-        except Exception as err:  # one bad file must not stop the batch
-            message = str(err).strip() or type(err).__name__
-            failures.append((path, f"{type(err).__name__}: {message}"))
+    interrupted = None
+    old_term = None
+    try:  # SIGTERM (a batch system stopping the job) ends the run as Ctrl-C does
+        old_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        for i, (path, stem) in enumerate(bar, 1):
+            t0 = time.perf_counter()
+            if args.skip_existing and _main_table(out, stem, args.operation).exists():
+                skipped.append(path)
+                continue
+            try:
+                written = _run_one(path, stem, args, params)
+            except KeyboardInterrupt:
+                interrupted = (i, path)
+                break
+            except Exception as err:  # one bad file must not stop the batch
+                message = str(err).strip() or type(err).__name__
+                failures.append((path, f"{type(err).__name__}: {message}"))
+                if not args.quiet and not has_bar:
+                    print(f"[{i}/{len(paths)}] {path}: FAILED ({message})", file=sys.stderr)
+                continue
             if not args.quiet and not has_bar:
-                print(f"[{i}/{len(paths)}] {path}: FAILED ({message})", file=sys.stderr)
-            continue
-        if not args.quiet and not has_bar:
-            names = ", ".join(p.name for p in written)
-            print(f"[{i}/{len(paths)}] {path} -> {names} ({time.perf_counter() - t0:.1f} s)",
-                  file=sys.stderr)
-    elapsed = time.perf_counter() - start
-    done = len(paths) - len(failures)
-    if not args.quiet:
-        print(f"tessella {args.command}: {done} of {len(paths)} input(s) done in "
+                names = ", ".join(p.name for p in written)
+                print(f"[{i}/{len(paths)}] {path} -> {names} "
+                      f"({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+    return _summary(args, paths, failures, skipped, interrupted, time.perf_counter() - start)
+
+
+def _summary(args, paths, failures, skipped, interrupted, elapsed) -> int:
+    n_seen = interrupted[0] - 1 if interrupted else len(paths)
+    done = n_seen - len(failures) - len(skipped)
+    if not args.quiet or interrupted:
+        extra = f", {len(skipped)} skipped (already done)" if skipped else ""
+        print(f"tessella {args.command}: {done} of {len(paths)} input(s) done{extra} in "
               f"{elapsed:.1f} s; results in {Path(args.out)}", file=sys.stderr)
     if failures:
         print(f"tessella {args.command}: {len(failures)} input(s) failed:", file=sys.stderr)
         for path, message in failures:
             print(f"  {path}: {message}", file=sys.stderr)
-        return 1
-    return 0
+    if interrupted:
+        i, path = interrupted
+        left = len(paths) - i
+        print(f"tessella {args.command}: interrupted during {path} (no output written for "
+              f"it); {left} input(s) not started", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if failures else EXIT_OK
 
 
 if __name__ == "__main__":

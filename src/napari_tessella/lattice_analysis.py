@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
-from ._validation import as_float_image, as_label_image, as_points
+from ._validation import as_float_image, as_label_image, as_points, finite_number, whole_number
 from .tessellation import lattice
 
 __all__ = [
@@ -37,7 +37,13 @@ def nearest_neighbor_distances(points, k: int = 1) -> np.ndarray:
     points : (N, 2) array_like
         (row, column) coordinates.
     k : int
-        Number of neighbours.
+        Number of neighbours, a whole number from 1 to N - 1.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Fewer than 3 points, duplicate points (a distance of 0 is no neighbour distance),
+        or a bad ``k``.
 
     Returns
     -------
@@ -49,9 +55,33 @@ def nearest_neighbor_distances(points, k: int = 1) -> np.ndarray:
     >>> nearest_neighbor_distances([[0, 0], [0, 3], [4, 0]])[:, 0].tolist()
     [3.0, 3.0, 4.0]
     """
-    pts = as_points(points, min_points=max(3, k + 1))
+    pts = as_points(points)
+    k = whole_number(k, "k", minimum=1, maximum=max(1, len(pts) - 1))
+    pts = as_points(pts, min_points=max(3, k + 1), duplicates=False)
     d, _ = cKDTree(pts).query(pts, k=k + 1)
-    return d[:, 1:]
+    _check_separated(pts, d[:, 1])
+    return d[:, 1:].reshape(len(pts), k)
+
+
+def _check_separated(pts, nearest):
+    """Points whose distance is 0 in float64 (e.g. 1e-200 apart) are duplicates too."""
+    if not np.all(nearest > 0):
+        i = int(np.argmin(nearest))
+        raise ValueError(
+            f"points has {int((nearest <= 0).sum())} point(s) at distance 0 from another "
+            f"(e.g. point {i} at {tuple(float(v) for v in pts[i])}); merge or remove them.")
+
+
+def _first_shell(points, tolerance, min_points):
+    """Checked points, their KD-tree and the first-shell radius ``(1 + tolerance)`` times
+    the median nearest-neighbour distance. Duplicate points are refused (their distance
+    0 would make the shell empty and give bonds of length 0)."""
+    tolerance = finite_number(tolerance, "tolerance", minimum=0, maximum=10)
+    pts = as_points(points, min_points=min_points, duplicates=False)
+    tree = cKDTree(pts)
+    d, _ = tree.query(pts, k=2)
+    _check_separated(pts, d[:, 1])
+    return pts, tree, (1 + tolerance) * float(np.median(d[:, 1]))
 
 
 def coordination_numbers(points, *, tolerance: float = 0.25) -> np.ndarray:
@@ -61,10 +91,7 @@ def coordination_numbers(points, *, tolerance: float = 0.25) -> np.ndarray:
     nearest-neighbour distance of the whole lattice, so a point at a vacancy or an edge
     has a lower number than the bulk (4 in a square lattice, 6 in a hexagonal one).
     """
-    pts = as_points(points, min_points=2)
-    tree = cKDTree(pts)
-    d, _ = tree.query(pts, k=2)
-    shell = (1 + tolerance) * float(np.median(d[:, 1]))
+    pts, tree, shell = _first_shell(points, tolerance, 2)
     counts = tree.query_ball_point(pts, r=shell, return_length=True)
     return np.asarray(counts) - 1
 
@@ -87,10 +114,7 @@ def basis_vectors(points, *, tolerance: float = 0.25) -> np.ndarray:
     ValueError
         With fewer than 3 points or when the neighbours point in a single direction.
     """
-    pts = as_points(points, min_points=3)
-    tree = cKDTree(pts)
-    d, _ = tree.query(pts, k=2)
-    shell = (1 + tolerance) * float(np.median(d[:, 1]))
+    pts, tree, shell = _first_shell(points, tolerance, 3)
     pairs = tree.query_pairs(shell, output_type="ndarray")
     v = pts[pairs[:, 1]] - pts[pairs[:, 0]]
     flip = (v[:, 1] < 0) | ((v[:, 1] == 0) & (v[:, 0] < 0))
@@ -142,10 +166,7 @@ def bonds(points, *, tolerance: float = 0.25) -> pd.DataFrame:
         (degrees in (-90, 90], measured from the column axis towards increasing rows; a
         bond and its reverse have the same angle).
     """
-    pts = as_points(points, min_points=3)
-    tree = cKDTree(pts)
-    d, _ = tree.query(pts, k=2)
-    shell = (1 + tolerance) * float(np.median(d[:, 1]))
+    pts, tree, shell = _first_shell(points, tolerance, 3)
     pairs = tree.query_pairs(shell, output_type="ndarray")
     v = pts[pairs[:, 1]] - pts[pairs[:, 0]]
     angle = np.degrees(np.arctan2(v[:, 0], v[:, 1]))
@@ -186,13 +207,25 @@ def split_sublattices(values, n: int = 2) -> np.ndarray:
     with the largest between-class variance, with no histogram binning, so few values
     are split exactly); more with multi-Otsu thresholds. Sublattice 0 is the brightest.
 
+    ``n`` is a whole number from 2 to 5; NaN or infinite values raise ``ValueError``.
+
     Returns
     -------
     (N,) ndarray of int
     """
-    vals = np.asarray(values, dtype=np.float64)
+    n = whole_number(n, "n (number of sublattices)", minimum=2, maximum=5)
+    try:
+        vals = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("values must be a 1-D array of numbers.") from None
     if vals.ndim != 1 or len(vals) < n:
         raise ValueError(f"need a 1-D array of at least {n} values; got shape {vals.shape}.")
+    if not np.isfinite(vals).all():
+        raise ValueError(f"values contain {int((~np.isfinite(vals)).sum())} NaN or infinite "
+                         "value(s).")
+    top = float(np.abs(vals).max()) if vals.size else 0.0
+    if top > 0:  # scale-invariant, and safe from overflow (1e300) or underflow (1e-300)
+        vals = vals / top
     if np.ptp(vals) == 0:
         return np.zeros(len(vals), dtype=np.int64)
     if n == 2:
@@ -207,7 +240,14 @@ def split_sublattices(values, n: int = 2) -> np.ndarray:
         return np.where(vals > cut, 0, 1)
     from skimage.filters import threshold_multiotsu
 
-    cuts = list(threshold_multiotsu(vals, classes=n))
+    if len(np.unique(vals)) < n:
+        raise ValueError(f"values hold {len(np.unique(vals))} distinct value(s); cannot "
+                         f"split them into {n} sublattices.")
+    lo, span = vals.min(), np.ptp(vals)
+    try:
+        cuts = [lo + c * span for c in threshold_multiotsu((vals - lo) / span, classes=n)]
+    except ValueError as err:
+        raise ValueError(f"cannot split these values into {n} sublattices: {err}") from None
     return (n - 1) - np.digitize(vals, cuts)
 
 
@@ -219,7 +259,7 @@ def lattice_table(points, image=None, *, voronoi_labels=None, tolerance: float =
     ``cell_intensity`` and ``sublattice`` (exact Otsu split of the cell intensity;
     0 = brighter). Lengths are in pixels: multiply by the pixel size for physical units.
     """
-    pts = as_points(points, min_points=3)
+    pts = as_points(points, min_points=3, duplicates=False)
     table = pd.DataFrame({
         "nn_distance": nearest_neighbor_distances(pts)[:, 0],
         "coordination": coordination_numbers(pts, tolerance=tolerance),
@@ -275,9 +315,10 @@ def structural_model(atoms, chambers, shape) -> StructuralModel:
         Image shape.
     """
 
-    a = as_points(atoms, name="atoms")
-    c = as_points(chambers, name="chambers")
+    a = as_points(atoms, name="atoms", duplicates=False)
+    c = as_points(chambers, name="chambers", duplicates=False)
     pts = np.concatenate([a, c])
+    as_points(pts, name="atoms and chambers together", duplicates=False)
     kind = np.array(["atom"] * len(a) + ["chamber"] * len(c))
     result = lattice(pts, shape)
     e = result.edges

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import as_label_image
+
 __all__ = ["score_segmentation"]
 
 def score_segmentation(pred, ref) -> dict:
@@ -13,6 +15,16 @@ def score_segmentation(pred, ref) -> dict:
     Each segmented object is assigned to the reference object it overlaps most, and each
     reference object to the segmented object it overlaps most; background (0) is a
     candidate on both sides.
+
+    Parameters
+    ----------
+    pred, ref : (M, N) ndarray of int
+        Label images of the same shape, any integer dtype; 0 is background, ids >= 0.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Different or empty shapes, negative ids, or images that are not integer labels.
 
     Returns
     -------
@@ -33,10 +45,12 @@ def score_segmentation(pred, ref) -> dict:
     >>> score_segmentation(ref, ref)["errors"]
     0
     """
-    pred = np.asarray(pred)
-    ref = np.asarray(ref)
+    pred = as_label_image(pred, name="pred")
+    ref = as_label_image(ref, name="ref")
     if pred.shape != ref.shape:
         raise ValueError(f"pred and ref differ in shape: {pred.shape} vs {ref.shape}.")
+    if pred.size == 0:
+        raise ValueError(f"pred and ref are empty (shape {pred.shape}): nothing to score.")
     # compact ids so the contingency table stays small
     p_ids, p = np.unique(pred.ravel(), return_inverse=True)
     r_ids, r = np.unique(ref.ravel(), return_inverse=True)

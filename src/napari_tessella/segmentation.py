@@ -6,15 +6,13 @@ works on any 2-D image: bright atoms, dark channels ("chambers"), or fluorescent
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 from scipy import ndimage as ndi
 
 from ._chunked_labels import _label_mask
-from ._label_image import _relabel_sequential, _square
+from ._label_image import _relabel_sequential
 from ._lazy import _as_float_dask, _check_values, _compute, _lazy_stage, is_lazy
-from ._validation import as_float_image
+from ._validation import as_float_image, finite_number, size_in_image, whole_number
 from .measure import MEASURE_COLUMNS, measure_objects
 from .threshold import THRESHOLD_METHODS, _global_threshold, compute_threshold, threshold_spec
 
@@ -27,18 +25,36 @@ __all__ = [
     "threshold_label_chunked",
 ]
 
-def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size):
-    if connectivity not in (1, 2) or isinstance(connectivity, bool):
+def _square_opening(mask: np.ndarray, side: int) -> np.ndarray:
+    """``ndi.binary_opening`` with a ``side`` × ``side`` square, pixel for pixel (same
+    origin for even sides, background outside the image), in O(pixels × side) instead of
+    O(pixels × side²): a square is a row times a column, so each step is done as two 1-D
+    steps. An opening as large as the image then takes a fraction of a second, not a
+    MemoryError."""
+    row, col = np.ones((1, side), dtype=bool), np.ones((side, 1), dtype=bool)
+    eroded = ndi.binary_erosion(ndi.binary_erosion(mask, row), col)
+    return ndi.binary_dilation(ndi.binary_dilation(eroded, row), col)
+
+
+def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size, shape=None):
+    """Check the parameters of :func:`threshold_label` before any work; with the image
+    ``shape``, lengths are also bounded by the image. Returns them normalised
+    (smooth_sigma float, opening int, connectivity int, min_size float)."""
+    if isinstance(connectivity, bool) or connectivity not in (1, 2):
         raise ValueError(
             f"connectivity must be 1 (edge neighbours) or 2 (edge and corner neighbours); "
             f"got {connectivity!r}."
         )
-    if not isinstance(smooth_sigma, Real) or smooth_sigma < 0:
-        raise ValueError(f"smooth_sigma must be >= 0 pixels; got {smooth_sigma}.")
-    if not isinstance(opening, Real) or opening < 0 or int(opening) != opening:
-        raise ValueError(f"opening must be a whole number of pixels >= 0; got {opening}.")
-    if not isinstance(min_size, Real) or min_size < 0:
-        raise ValueError(f"min_size must be >= 0 pixels; got {min_size}.")
+    if shape is None:
+        smooth_sigma = finite_number(smooth_sigma, "smooth_sigma", minimum=0, unit="pixels")
+        opening = whole_number(opening, "opening", minimum=0, unit="pixels")
+    else:
+        smooth_sigma = size_in_image(smooth_sigma, "smooth_sigma", shape)
+        opening = int(size_in_image(whole_number(opening, "opening", minimum=0,
+                                                 unit="pixels"),
+                                    "opening", shape, side="shortest"))
+    min_size = finite_number(min_size, "min_size", minimum=0, unit="pixels")
+    return smooth_sigma, opening, int(connectivity), min_size
 
 
 def threshold_label(
@@ -94,7 +110,11 @@ def threshold_label(
     ------
     ValueError
         If the image is not 2-D (or RGB), contains NaN/inf, is constant, or a parameter is
-        out of range.
+        out of range: NaN or infinite, negative, ``opening`` not a whole number, or a
+        length larger than the image (``smooth_sigma`` above its longest side,
+        ``opening`` above its shortest side). Parameters are checked before any work.
+    TypeError
+        If the image does not hold real numbers or a parameter is not a number.
 
     See Also
     --------
@@ -116,15 +136,18 @@ def threshold_label(
             connectivity=connectivity, min_size=min_size, exclude_border=exclude_border,
             dark_objects=dark_objects,
         )
-    img = as_float_image(image)
+    method = threshold_spec(threshold)  # parameters first, before any work on the image
     _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
+    img = as_float_image(image)
+    smooth_sigma, opening, connectivity, min_size = _validate_segmentation_params(
+        smooth_sigma, opening, connectivity, min_size, img.shape)
 
     if smooth_sigma > 0:
         img = ndi.gaussian_filter(img, smooth_sigma)
-    value = compute_threshold(img, threshold)
+    value = compute_threshold(img, method)
     mask = img < value if dark_objects else img > value
     if opening > 1:
-        mask = ndi.binary_opening(mask, structure=_square(int(opening)))
+        mask = _square_opening(mask, int(opening))
     structure = ndi.generate_binary_structure(2, connectivity)
     labels, n = ndi.label(mask, structure=structure, output=np.int32)
     if n == 0 or not (min_size > 1 or exclude_border):
@@ -221,6 +244,8 @@ def threshold_label_chunked(
     _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
     method = threshold_spec(threshold)
     raw = _as_float_dask(image, chunks, convert=False)
+    smooth_sigma, opening, connectivity, min_size = _validate_segmentation_params(
+        smooth_sigma, opening, connectivity, min_size, raw.shape)
     smoothed = _lazy_stage(raw, smooth_sigma)
 
     # pass 1: the in-memory value checks, and the smoothed range for the histogram

@@ -14,7 +14,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import Delaunay, QhullError, Voronoi
 
 from ._label_image import _nearest_label
-from ._validation import as_label_image, as_points
+from ._validation import as_label_image, as_points, as_shape
 
 __all__ = ["LatticeResult", "lattice", "pixel_voronoi", "polygon_edges"]
 
@@ -41,7 +41,8 @@ class LatticeResult:
         Area of each (clipped) Voronoi cell, in square pixels.
     voronoi_labels : (M, N) ndarray of int32 or None
         Pixel Voronoi map: pixel value ``i + 1`` means point ``i`` is the nearest (exact
-        Euclidean distance). None when neither ``shape`` nor ``labels`` was given.
+        Euclidean distance). None when neither ``shape`` nor ``labels`` was given. From a
+        label image it holds that image's ids, in its dtype (ids above 2**31 survive).
     """
 
     points: np.ndarray
@@ -69,9 +70,20 @@ def _delaunay(points: np.ndarray) -> Delaunay:
             "least 3 points that span an area."
         )
     try:
-        return Delaunay(points)
+        tri = Delaunay(points)
     except QhullError as err:  # pragma: no cover - degenerate inputs Qhull still refuses
         raise ValueError(f"cannot triangulate these points: {err}") from None
+    # Qhull leaves out points (nearly) on top of another one: every point must be a vertex
+    used = np.zeros(len(points), dtype=bool)
+    used[tri.simplices.ravel()] = True
+    if not used.all():
+        missing = np.flatnonzero(~used)
+        raise ValueError(
+            f"{missing.size} point(s) lie (almost) on top of other points (e.g. point "
+            f"{int(missing[0])} at {tuple(float(v) for v in points[missing[0]])}); merge or "
+            "remove them: a lattice needs distinct points."
+        )
+    return tri
 
 
 def _unique_edges(triangles: np.ndarray) -> np.ndarray:
@@ -254,10 +266,20 @@ def pixel_voronoi(points, shape) -> np.ndarray:
     (M, N) ndarray of int32
         Value ``i + 1`` where point ``i`` is the nearest. Points outside the image are
         ignored; of points that round to the same pixel, the last one wins.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For points that are not (N, 2) finite numbers, a ``shape`` that is not two whole
+        numbers >= 1, or no point inside the image.
     """
     pts = as_points(points)
+    shape = as_shape(shape)
+    if len(pts) >= np.iinfo(np.int32).max:
+        raise ValueError(f"too many points ({len(pts)}) for an int32 Voronoi map.")
     seeds = np.zeros(shape, dtype=np.int32)
-    idx = np.rint(pts).astype(np.int64)
+    with np.errstate(invalid="ignore"):
+        idx = np.rint(np.clip(pts, -1, np.asarray(shape))).astype(np.int64)
     inside = np.all((idx >= 0) & (idx < np.asarray(shape)), axis=1)
     if not inside.any():
         raise ValueError(f"no point lies inside the image of shape {tuple(shape)}.")
@@ -290,7 +312,9 @@ def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
     Raises
     ------
     ValueError
-        Fewer than 3 points, collinear points, points outside ``shape``, or a shape that
+        Fewer than 3 points, collinear points, duplicate points (exact or so close that
+        Qhull merges them: they are refused, not merged, so that every result stays
+        index-aligned with the points given), points outside ``shape``, or a shape that
         does not match ``labels``.
 
     Examples
@@ -301,10 +325,12 @@ def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
     ((2, 3), (5, 2))
     """
     lab = None
+    if shape is not None:
+        shape = as_shape(shape)
     if labels is not None:
         lab = as_label_image(labels)
-        if shape is not None and tuple(shape) != lab.shape:
-            raise ValueError(f"shape {tuple(shape)} does not match labels shape {lab.shape}.")
+        if shape is not None and shape != lab.shape:
+            raise ValueError(f"shape {shape} does not match labels shape {lab.shape}.")
         shape = lab.shape
     if points is None:
         if lab is None:
@@ -314,11 +340,8 @@ def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
         if ids.size < 3:
             raise ValueError(f"the label image has {ids.size} object(s); a lattice needs >= 3.")
         points = np.array(ndi.center_of_mass(np.ones(lab.shape), lab, ids))
-    pts = as_points(points, min_points=3)
+    pts = as_points(points, min_points=3, duplicates=False)
     if shape is not None:
-        shape = tuple(int(s) for s in shape)
-        if len(shape) != 2 or min(shape) < 1:
-            raise ValueError(f"shape must be (rows, columns); got {shape}.")
         lo = np.array([-0.5, -0.5])
         hi = np.array(shape, dtype=np.float64) - 0.5
         outside = ~np.all((pts >= lo) & (pts <= hi), axis=1)
@@ -340,7 +363,7 @@ def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
 
     vlabels = None
     if lab is not None:
-        vlabels = _nearest_label(lab.astype(np.int32, copy=False))
+        vlabels = _nearest_label(lab)  # the label image's own ids and dtype (int64 too)
     elif shape is not None:
         vlabels = pixel_voronoi(pts, shape)
     return LatticeResult(

@@ -14,7 +14,7 @@ from numbers import Real
 import numpy as np
 
 from ._lazy import _compute
-from ._validation import as_float_image
+from ._validation import as_float_image, finite_number, size_in_image
 
 __all__ = ["LI_BINS", "THRESHOLD_METHODS", "compute_threshold", "threshold_spec"]
 
@@ -33,7 +33,7 @@ def threshold_spec(method) -> str | float:
     if isinstance(method, bool):
         raise TypeError("threshold must be a method name or a number, not a bool.")
     if isinstance(method, Real):
-        return float(method)
+        return finite_number(method, "threshold", unit="image units")
     if not isinstance(method, str):
         raise TypeError(
             f"threshold must be a method name or a number; got {type(method).__name__}."
@@ -65,19 +65,41 @@ def compute_threshold(image, method="otsu") -> float:
     Raises
     ------
     ValueError
-        If ``method`` is an unknown name, or the image is constant.
+        If ``method`` is an unknown name or a NaN/infinite number, or (for a method name)
+        the image is empty, not 2-D (or RGB), holds NaN/inf or is constant.
+    TypeError
+        If ``method`` or the image has the wrong type.
+
+    Notes
+    -----
+    Methods are computed in float64 whatever the image dtype (an integer image is never
+    histogrammed value by value: a uint32 image costs no 32 GiB histogram), and images
+    whose values are extremely large or small (beyond 1e100 or a range under 1e-100, e.g.
+    float32 1e30 or 1e-30) are first scaled to [0, 1], so the result does not depend on
+    the units (scale invariance), then mapped back.
     """
     name = threshold_spec(method)
     if not isinstance(name, str):
         return name
     import skimage.filters
 
-    arr = np.asarray(image)
+    arr = as_float_image(image).astype(np.float64, copy=False)  # checks first
+    lo, hi = float(arr.min()), float(arr.max())
+    scale = max(abs(lo), abs(hi)) > 1e100 or (hi - lo) < 1e-100
+    if scale:  # squares of such values overflow or underflow: work on [0, 1]
+        span = hi - lo
+        arr = (arr - lo) / span if np.isfinite(span) else arr / max(abs(lo), abs(hi))
     try:
-        value = getattr(skimage.filters, f"threshold_{name}")(arr)
-    except RuntimeError as err:  # threshold_minimum on a histogram it cannot split
+        with np.errstate(all="ignore"):
+            value = float(getattr(skimage.filters, f"threshold_{name}")(arr))
+    except (RuntimeError, ValueError, IndexError) as err:  # e.g. minimum: no two peaks
         raise ValueError(f"threshold method {name!r} failed on this image: {err}") from None
-    return float(value)
+    if scale:
+        span = hi - lo
+        value = lo + value * span if np.isfinite(span) else value * max(abs(lo), abs(hi))
+    if not np.isfinite(value):
+        raise ValueError(f"threshold method {name!r} gave no finite threshold on this image.")
+    return value
 
 
 
@@ -95,8 +117,7 @@ def smoothed_threshold(image, method="otsu", *, smooth_sigma: float = 0.0) -> fl
     from scipy import ndimage as ndi
 
     img = as_float_image(image)
-    if not (isinstance(smooth_sigma, Real) and np.isfinite(smooth_sigma) and smooth_sigma >= 0):
-        raise ValueError(f"smooth sigma must be a finite number >= 0 pixels; got {smooth_sigma}.")
+    smooth_sigma = size_in_image(smooth_sigma, "smooth_sigma", img.shape)
     if smooth_sigma > 0:
         img = ndi.gaussian_filter(img, float(smooth_sigma))
     return compute_threshold(img, method)
@@ -187,14 +208,21 @@ def _global_threshold(smoothed, method, lo, hi, scheduler) -> float:
         (value,) = _compute(smoothed.mean(dtype=np.float64), scheduler=scheduler)
         return float(value)
     nbins = LI_BINS if method == "li" else 256
-    edges = _hist_edges(lo, hi, nbins, smoothed.dtype)
+    # float64 edges whatever the dtype, as compute_threshold works in float64 in memory
+    edges = _hist_edges(lo, hi, nbins, np.float64)
     counts, centres = _global_histogram(smoothed, edges, scheduler)
     if method == "li":
         return float(_li_from_hist(counts, centres))
     if method == "triangle":
         return _triangle_from_hist(counts, centres)
     func = getattr(skimage.filters, f"threshold_{method}")
+    lo, hi = float(lo), float(hi)
+    scale = max(abs(lo), abs(hi)) > 1e100 or (hi - lo) < 1e-100
+    if scale:  # as in compute_threshold: on [0, 1], then mapped back
+        centres = (centres - lo) / (hi - lo)
     try:
-        return float(func(hist=(counts, centres)))
-    except RuntimeError as err:
+        with np.errstate(all="ignore"):
+            value = float(func(hist=(counts, centres)))
+    except (RuntimeError, ValueError, IndexError) as err:
         raise ValueError(f"threshold method {method!r} failed on this image: {err}") from None
+    return lo + value * (hi - lo) if scale else value

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids
-from .._validation import as_label_image, as_points
+from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._resample import _upsample
 
@@ -352,18 +352,31 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     return labels, markers, None
 
 
-def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold) -> bool:
-    """Validate the parameters of :func:`seeded_watershed`; True for threshold="auto"."""
-    if landscape not in ("distance", "intensity"):
+def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold, *,
+                            shape=None, min_size=None) -> bool:
+    """Validate the parameters of :func:`seeded_watershed`; True for threshold="auto".
+
+    Every number must be finite; with the image ``shape``, ``object_diameter`` and
+    ``sigma`` are bounded by the image's longest side and ``seeds`` are checked against it
+    (see :func:`napari_tessella._validation.seeds_kind`). Nothing here reads the image's values.
+    """
+    if not isinstance(landscape, str) or landscape not in ("distance", "intensity"):
         raise ValueError(f"landscape must be 'distance' or 'intensity'; got {landscape!r}.")
-    if object_diameter is not None and not object_diameter > 0:
-        raise ValueError(f"object_diameter must be > 0 pixels; got {object_diameter}.")
-    if sigma is not None and sigma < 0:
-        raise ValueError(f"sigma must be >= 0 pixels; got {sigma}.")
+    for name, value, strict in (("object_diameter", object_diameter, True),
+                                ("sigma", sigma, False)):
+        if value is None:
+            continue
+        if shape is None:
+            finite_number(value, name, minimum=0, strict=strict, unit="pixels")
+        else:
+            size_in_image(value, name, shape, strict=strict)
+    if min_size is not None:
+        finite_number(min_size, "min_size", minimum=0, unit="pixels")
     if isinstance(seeds, str) and seeds != "regional_maxima":
         raise ValueError(
             f"seeds must be None, 'regional_maxima', points or labels; got {seeds!r}."
         )
+    seeds_kind(seeds, shape)
     auto = isinstance(threshold, str) and threshold == "auto"
     if not auto:
 

@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
-from .._validation import as_float_image, as_points
+from .._validation import as_float_image, as_points, seeds_kind
 from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
 from ._recipe import (
@@ -94,7 +94,12 @@ def seeded_watershed(
     Raises
     ------
     ValueError
-        For an invalid image (constant, NaN, not 2-D) or parameter.
+        For an invalid image (constant, NaN, not 2-D) or parameter: NaN or infinite,
+        out of range, ``object_diameter`` or ``sigma`` above the image's longest side,
+        seeds of the wrong shape. All are checked before any work.
+    TypeError
+        For a parameter of the wrong type, or seeds that are a bool mask or a float image
+        of the image's shape (a seeds label image holds integers: label a mask first).
 
     Examples
     --------
@@ -105,14 +110,20 @@ def seeded_watershed(
     True
     """
 
+    # parameters first, before any work; then against the image's shape
+    _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
+                            min_size=min_size)
     if is_lazy(image):  # dask/Zarr: chunk by chunk with margins of a few diameters
-
+        _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
+                                shape=image.shape, min_size=min_size)
         return seeded_watershed_chunked(
             image, object_diameter=object_diameter, sigma=sigma, seeds=seeds,
             landscape=landscape, threshold=threshold, exclude_border=exclude_border,
             min_size=min_size)
     img = as_float_image(image)
-    auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
+    auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
+                                   shape=img.shape, min_size=min_size)
+    user_points = seeds_kind(seeds, img.shape) == "points"
     diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
     full_shape = img.shape
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
@@ -149,9 +160,6 @@ def seeded_watershed(
     cuts = np.zeros(kept.size + 1)
     cuts[new_id[kept]] = _cuts(peak, level, value, keep.size - 1)[kept]
     labels = new_id[labels]
-    user_points = (seeds is not None and not isinstance(seeds, str)
-                   and not (np.ndim(seeds) == 2 and np.shape(seeds) == full_shape
-                            and np.issubdtype(np.asarray(seeds).dtype, np.integer)))
     if user_points:
         seed_points = as_points(seeds, name="seeds")  # exactly as given, every one
     elif (seeds is None or isinstance(seeds, str)) and ids.size:

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import as_shape, finite_number
+
+#: Largest side, in pixels, of a generated image.
+MAX_SIDE = 8192
+
 
 @dataclass(frozen=True, repr=False)
 class SyntheticLattice:
@@ -71,16 +76,35 @@ def synthetic_lattice(
     seed : int
         Random seed.
 
+    Raises
+    ------
+    ValueError, TypeError
+        For a shape that is not two whole numbers in 1..8192, a spacing outside
+        [1, longest side], a sigma outside (0, longest side], or any NaN, infinite or
+        negative number.
+
     Examples
     --------
     >>> lat = synthetic_lattice((64, 64), spacing=8)
     >>> lat.image.shape, lat.positions.shape[1]
     ((64, 64), 2)
     """
-    if kind not in ("square", "hexagonal"):
+    if not isinstance(kind, str) or kind not in ("square", "hexagonal"):
         raise ValueError(f"kind must be 'square' or 'hexagonal'; got {kind!r}.")
+    rows, cols = shape = as_shape(shape, maximum=MAX_SIDE)
+    # at most ~(MAX_SIDE / 1 px)^2 columns: a spacing under 1 pixel is not a lattice image
+    spacing = finite_number(spacing, "spacing", minimum=1, maximum=max(shape), unit="pixels")
+    sigma = finite_number(sigma, "sigma", minimum=0, strict=True, maximum=max(shape),
+                          unit="pixels")
+    if sublattice_intensity is not None:
+        sublattice_intensity = finite_number(sublattice_intensity, "sublattice_intensity",
+                                             minimum=0)
+    gaussian_noise = finite_number(gaussian_noise, "gaussian_noise", minimum=0)
+    if poisson is not None:
+        poisson = finite_number(poisson, "poisson", minimum=0, strict=True, maximum=1e12)
+    drift = finite_number(drift, "drift", minimum=-max(shape), maximum=max(shape),
+                          unit="pixels")
     rng = np.random.default_rng(seed)
-    rows, cols = shape
     if kind == "square":
         a = spacing * (np.sqrt(2) if sublattice_intensity else 1.0)
         a1, a2 = np.array([a, 0.0]), np.array([0.0, a])

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._validation import as_shape, finite_number, whole_number
+
 
 @dataclass(frozen=True, repr=False)
 class SyntheticNuclei:
@@ -49,14 +51,32 @@ def synthetic_nuclei(
     image is blurred by a Gaussian of a twentieth of the diameter (optics) and has Gaussian
     noise of standard deviation ``noise`` (in units of the brightest nucleus).
 
+    Raises
+    ------
+    ValueError, TypeError
+        For a shape that is not two whole numbers in 1..8192, ``n_nuclei`` outside 0..1000,
+        a diameter outside [2, shortest side], or any NaN, infinite or negative number.
+
     Examples
     --------
     >>> nuc = synthetic_nuclei((128, 128), n_nuclei=5, diameter=20)
     >>> nuc.image.dtype, int(nuc.labels.max())
     (dtype('float32'), 5)
     """
+    rows, cols = shape = as_shape(shape, maximum=8192)
+    n_nuclei = whole_number(n_nuclei, "n_nuclei", minimum=0, maximum=1000)
+    diameter = finite_number(diameter, "diameter", minimum=2, maximum=min(shape),
+                             unit="pixels")
+    try:
+        low, high = (finite_number(b, "brightness_range", minimum=0)
+                     for b in brightness_range)
+    except (TypeError, ValueError) as err:
+        raise type(err)(f"brightness_range must be two finite numbers >= 0: {err}") from None
+    if low > high:
+        raise ValueError(f"brightness_range must be (low, high) with low <= high; got "
+                         f"{tuple(brightness_range)}.")
+    noise = finite_number(noise, "noise", minimum=0)
     rng = np.random.default_rng(seed)
-    rows, cols = shape
     radius = diameter / 2
     centers: list[tuple[float, float]] = []
     for _ in range(n_nuclei * 200):
@@ -79,7 +99,7 @@ def synthetic_nuclei(
         inside = (q <= 1) & (q < best)  # overlaps go to the nucleus whose core is nearer
         labels[inside] = i
         best[inside] = q[inside]
-        image[inside] = rng.uniform(*brightness_range)
+        image[inside] = rng.uniform(low, high)
     image = ndi.gaussian_filter(image, diameter / 20)
     image += rng.normal(0, noise, shape)
     return SyntheticNuclei(image=image.astype(np.float32), labels=labels,

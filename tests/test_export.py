@@ -1,0 +1,131 @@
+"""The command line's outputs are atomic per input, and its exit codes are consistent:
+0 all done, 1 some inputs failed, 2 bad options before any work, 130 interrupted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from napari_tessella import _lazy, cli
+from napari_tessella.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        img = np.zeros((120, 130), np.uint8)
+        for r, c in rng.integers(10, 110, (12, 2)):
+            img[r - 4:r + 4, c - 4:c + 4] = 200
+        tifffile.imwrite(folder / f"{name}.tif", img)
+    return folder
+
+
+def _results(out):
+    """Everything in ``out`` that looks like a result (hidden folders excluded)."""
+    return sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+
+
+def _interrupt_on(name, exc):
+    """save_results that writes its files, then fails for the input ``name``."""
+    real = cli.save_results
+
+    def save_results(result, folder, **kwargs):
+        written = real(result, folder, **kwargs)
+        if any(p.name.startswith(name + "_") for p in written):
+            raise exc
+        return written
+    return save_results
+
+
+@pytest.mark.parametrize(("exc", "code", "says"), [
+    (KeyboardInterrupt(), 130, "interrupted during"),
+    (RuntimeError("disk full"), 1, "1 input(s) failed"),
+])
+def test_an_interrupted_or_failed_input_leaves_no_output(folder, tmp_path, monkeypatch,
+                                                          capsys, exc, code, says):
+    monkeypatch.setattr(cli, "save_results", _interrupt_on("b", exc))
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(folder), "--out", str(out), "--quiet"]) == code
+    err = capsys.readouterr().err
+    assert says in err and "b.tif" in err
+    names = _results(out)
+    assert not any(n.startswith("b_") for n in names)  # nothing that looks like a result
+    assert list(out.glob(".*")) == []  # the partial folder is gone too
+    assert {"a_labels.tif", "a_objects.csv"} <= set(names)
+    if code == 130:
+        assert "1 input(s) not started" in err and not any(n.startswith("c_") for n in names)
+    else:
+        assert {"c_labels.tif", "c_objects.csv"} <= set(names)
+
+
+def test_an_interrupted_chunked_run_leaves_no_zarr(folder, tmp_path, monkeypatch):
+    pytest.importorskip("zarr")
+    monkeypatch.setattr(_lazy, "LARGE_PIXELS", 1000)
+    monkeypatch.setattr(cli, "save_results", _interrupt_on("a", KeyboardInterrupt()))
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(folder / "a.tif"), "--chunks", "32", "--out",
+                 str(out), "--quiet"]) == 130
+    assert _results(out) == [] and list(out.glob(".*")) == []
+
+
+def test_skip_existing_skips_completed_inputs_only(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(folder), "--out", str(out), "--quiet"]) == 0
+    (out / "b_objects.csv").unlink()  # b looks incomplete now
+    stamp = (out / "a_labels.tif").stat().st_mtime_ns
+    assert main(["threshold-label", str(folder), "--out", str(out), "--skip-existing"]) == 0
+    err = capsys.readouterr().err
+    assert "1 of 3 input(s) done, 2 skipped" in err
+    assert (out / "b_objects.csv").exists()
+    assert (out / "a_labels.tif").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["threshold-label", "{a}", "--pixel-size", "nan"], "--pixel-size must be a finite"),
+    (["threshold-label", "{a}", "--pixel-size", "inf"], "--pixel-size must be a finite"),
+    (["threshold-label", "{a}", "--threshold", "nan"], "threshold must be a finite"),
+    (["threshold-label", "{a}", "--smooth-sigma", "inf"], "smooth_sigma must be a finite"),
+    (["atoms", "{a}", "--threshold", "otsu"], "atoms --threshold must be a number"),
+    (["atoms", "{a}", "--separation", "inf"], "separation must be a finite"),
+    (["atoms", "{a}", "--separation", "1"], "separation must be >= 2"),
+    (["watershed", "{a}", "--sigma", "nan"], "sigma must be a finite"),
+    (["watershed", "{a}", "--object-diameter", "-3"], "object_diameter must be > 0"),
+    (["watershed", "{a}", "--threshold", "nan"], "threshold must be a finite"),
+    (["watershed", "{a}", "--landscape", "flat"], "landscape must be"),
+])
+def test_bad_options_exit_2_before_any_work(folder, tmp_path, capsys, monkeypatch, argv,
+                                            message):
+    def never(*args, **kwargs):
+        raise AssertionError("an input was read")
+    monkeypatch.setattr(cli, "open_image", never)
+    out = tmp_path / "out"
+    argv = [a.replace("{a}", str(folder / "a.tif")) for a in argv] + ["--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert not out.exists()
+
+
+def test_separation_larger_than_the_image_fails_that_input(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["atoms", str(folder / "a.tif"), "--separation", "1e9", "--out", str(out),
+                 "--quiet"]) == 1
+    assert "larger than the image" in capsys.readouterr().err
+
+
+def test_help_documents_the_exit_codes(capsys):
+    assert main(["threshold-label", "--help"]) == 0
+    text = capsys.readouterr().out
+    for code in ("0 ", "1 ", "2 ", "130"):
+        assert f"\n  {code}" in text
+    assert "--skip-existing" in text
+
+
+def test_atoms_help_does_not_offer_method_names(capsys):
+    assert main(["atoms", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "not a method name" in text and "otsu" not in text

@@ -37,14 +37,34 @@ class AtomsResult:
         ``background``, ``converged``.
     separation : float
         Nearest-neighbour column distance used, in pixels.
+    pair_distance : float
+        Median distance between the two columns of a close pair (mutual nearest
+        neighbours much closer than their next neighbours, such as dumbbells); NaN when
+        there are none. The table's ``partner`` column gives each column's partner (-1:
+        none).
+    lattice_spacing : float
+        The second scale: the median distance from a paired column to its nearest
+        column outside the pair; without pairs, the period of the autocorrelation (or
+        ``separation`` when it was given).
+    column_sigma : float
+        Gaussian width of a column measured on the first detections (NaN when
+        ``separation`` was given); with elongated peaks, the detection is repeated with
+        a filter this narrow so that both columns of a close pair are found.
     """
 
     positions: np.ndarray
     table: pd.DataFrame
     separation: float
+    pair_distance: float = np.nan
+    lattice_spacing: float = np.nan
+    column_sigma: float = np.nan
 
     def __repr__(self) -> str:
-        return f"AtomsResult({len(self.positions)} columns, separation={self.separation:.2f} px)"
+        text = f"AtomsResult({len(self.positions)} columns, separation={self.separation:.2f} px"
+        if np.isfinite(self.pair_distance):
+            text += (f", close pairs {self.pair_distance:.2f} px apart, lattice spacing "
+                     f"{self.lattice_spacing:.2f} px")
+        return text + ")"
 
 
 def estimate_separation(image) -> float:
@@ -157,26 +177,154 @@ def _render(shape, params, half):
     return out, g, inside
 
 
-def _fit_all(img, positions, radius, sigma0, rounds=2):
+def _own_patch(params, rows, cols, half_render):
+    """Each column's own Gaussian on its patch grid, cut as :func:`_render` cuts it."""
+    base = np.rint(params[:, :2])
+    g = params[:, 2, None, None] * np.exp(
+        -((rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2)
+        / (2 * params[:, 3, None, None] ** 2))
+    within = ((np.abs(rows - base[:, 0, None, None]) <= half_render)
+              & (np.abs(cols - base[:, 1, None, None]) <= half_render))
+    return np.where(within, g, 0.0)
+
+
+def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=None):
     """Gaussian fits of all columns, with the neighbours' fitted tails removed.
 
     A column's window also holds the tails of its neighbours, which pull a lone fit off
     centre. Each round renders every fitted column, subtracts all but the column itself
-    from its window and fits again (the first round has nothing to subtract).
+    from its window and fits again (the first round has nothing to subtract). Columns in
+    ``pairs`` (index pairs of columns whose Gaussians overlap strongly, such as dumbbells)
+    are fitted *jointly* from the second round on: two Gaussians and one background on
+    the union of their windows (radius ``pair_radius``), because subtracting a partner
+    that overlaps this much converges too slowly.
     """
     half = int(np.ceil(radius))
     params, converged = _refine_gaussian(img, positions, radius, sigma0)
+    paired = np.zeros(len(positions), dtype=bool)
+    if pairs is not None and len(pairs):
+        paired[pairs.ravel()] = True
+        rounds = max(rounds, 3)
+    pr = pair_radius or radius
+    render_half = 2 * half
+    if paired.any():  # the pairs' windows are wider: render the tails that reach them
+        render_half = max(render_half, int(np.ceil(pr + 4 * np.max(params[:, 3]))))
     for _ in range(rounds - 1):
-        model, own, _ = _render(img.shape, params, 2 * half)
-        values, _, _, _ = _patches(img, params[:, :2], half)
-        others, _, _, _ = _patches(model, params[:, :2], half)
-        # own contribution, cut to the same window as the patches
-        c0 = half
-        own = own[:, c0:c0 + 2 * half + 1, c0:c0 + 2 * half + 1]
+        model, _, _ = _render(img.shape, params, render_half)
+        single = np.flatnonzero(~paired)
+        values, rows, cols, _ = _patches(img, params[single, :2], half)
+        others, _, _, _ = _patches(model, params[single, :2], half)
+        own = _own_patch(params[single], rows, cols, render_half)
         target = values - (others - own)
-        params, converged = _refine_gaussian(img, params[:, :2], radius,
-                                             sigma0=params[:, 3], values=target)
+        new, conv = params.copy(), converged.copy()
+        if single.size:
+            new[single], conv[single] = _refine_gaussian(
+                img, params[single, :2], radius, sigma0=params[single, 3], values=target)
+        if paired.any():
+            fit, ok, _, _, _ = _refine_pairs(img, model, params[pairs[:, 0]],
+                                             params[pairs[:, 1]], pr, render_half)
+            new[pairs], conv[pairs] = fit, ok[:, None]
+        params, converged = new, conv
     return params, converged
+
+
+def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterations=30):
+    """Fit two Gaussians and a shared background to every close pair at once.
+
+    Batched Levenberg-Marquardt over all pairs (9 parameters each), started from the
+    (row, col, amplitude, sigma, background) rows ``p1`` and ``p2``; the window is the
+    union of discs of ``radius`` around both starts, with every other column's fitted
+    Gaussian subtracted (``model`` holds all fitted columns; ``in_model`` lists the
+    parameter rows of this pair's own columns in it, by default ``p1`` and ``p2``).
+
+    Returns the fitted rows (K, 2, 5), whether each fit is trusted, and the residual sum
+    of squares of the fit, of the starting ``in_model`` columns on the same window, and
+    the number of pixels fitted.
+    """
+    k = len(p1)
+    in_model = [p1, p2] if in_model is None else in_model
+    centre = (p1[:, :2] + p2[:, :2]) / 2
+    reach = np.hypot(*(p1[:, :2] - p2[:, :2]).T) / 2
+    half = int(np.ceil(radius + reach.max())) + 1
+    values, rows, cols, inside = _patches(img, centre, half)
+    others, _, _, _ = _patches(model, centre, half)
+    own = sum(_own_patch(q, rows, cols, render_half) for q in in_model)
+    target = values - (others - own)
+    near = np.zeros_like(inside)
+    for q in (p1, p2):
+        near |= (rows - q[:, 0, None, None]) ** 2 + (cols - q[:, 1, None, None]) ** 2 <= radius**2
+    mask = (inside & near).reshape(k, -1).astype(np.float64)
+    y = target.reshape(k, -1)
+    r = rows.reshape(k, -1)
+    c = cols.reshape(k, -1)
+    before = ((y - (own.reshape(k, -1) + in_model[0][:, 4, None])) ** 2 * mask).sum(axis=1)
+    bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
+    bg = np.minimum(bg, np.minimum(p1[:, 4], p2[:, 4]))
+    # parameters: (row, col, amplitude, sigma) of each column, then the background
+    p = np.column_stack([p1[:, :4], p2[:, :4], bg])
+    p[:, 2] = np.maximum(p[:, 2], 1e-6)
+    p[:, 6] = np.maximum(p[:, 6], 1e-6)
+    start = p.copy()
+    lam = np.full(k, 1e-3)
+
+    def residual_and_jacobian(p, idx):
+        m = mask[idx]
+        model_ = np.repeat(p[:, 8, None], r.shape[1], axis=1)
+        cols_ = []
+        for o in (0, 4):
+            dr, dc = r[idx] - p[:, o, None], c[idx] - p[:, o + 1, None]
+            s2 = p[:, o + 3, None] ** 2
+            g = np.exp(-(dr**2 + dc**2) / (2 * s2))
+            ag = p[:, o + 2, None] * g
+            model_ = model_ + ag
+            cols_ += [ag * dr / s2, ag * dc / s2, g, ag * (dr**2 + dc**2) / (s2 * p[:, o + 3, None])]
+        cols_.append(np.ones_like(model_))
+        res = (y[idx] - model_) * m
+        jac = np.stack(cols_, axis=-1) * m[..., None]
+        return res, jac
+
+    everyone = np.arange(k)
+    res, jac = residual_and_jacobian(p, everyone)
+    cost = (res**2).sum(axis=1)
+    converged = np.zeros(k, dtype=bool)
+    eye = np.eye(9)
+    for _ in range(iterations):
+        act = np.flatnonzero(~converged)
+        if act.size == 0:
+            break
+        ja, ra = jac[act], res[act]
+        jt = ja.transpose(0, 2, 1)
+        jtj = np.matmul(jt, ja)
+        jtr = np.matmul(jt, ra[..., None])[..., 0]
+        diag = np.einsum("nii->ni", jtj)
+        a = jtj + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
+        try:
+            step = np.linalg.solve(a, jtr[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
+                             zip(a, jtr, strict=True)])
+        trial = p[act] + step
+        trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, radius)
+        trial[:, 7] = np.clip(np.abs(trial[:, 7]), 0.3, radius)
+        t_res, t_jac = residual_and_jacobian(trial, act)
+        t_cost = (t_res**2).sum(axis=1)
+        better = t_cost < cost[act]
+        small = np.hypot(step[:, 0], step[:, 1]) + np.hypot(step[:, 4], step[:, 5]) < 1e-5
+        converged[act[better & small]] = True
+        b = act[better]
+        p[b], res[b], jac[b], cost[b] = trial[better], t_res[better], t_jac[better], t_cost[better]
+        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
+    out = np.stack([np.column_stack([p[:, 0:4], p[:, 8]]), np.column_stack([p[:, 4:8], p[:, 8]])],
+                   axis=1)
+    # a fit that swapped, merged or wandered off is not trusted: keep the starting rows
+    moved = np.maximum(np.hypot(*(p[:, 0:2] - start[:, 0:2]).T),
+                       np.hypot(*(p[:, 4:6] - start[:, 4:6]).T))
+    apart = np.hypot(*(p[:, 0:2] - p[:, 4:6]).T)
+    bad = ((moved > np.maximum(reach, radius / 2)) | (p[:, 2] <= 0) | (p[:, 6] <= 0)
+           | (apart < 0.5 * reach))
+    out[bad] = np.stack([p1, p2], axis=1)[bad]
+    ok = (converged | (lam < 1e3)) & ~bad
+    return out, ok, cost, before, mask.sum(axis=1)
 
 
 def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None):
@@ -247,16 +395,129 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None)
     return p, converged | (~bad & (lam < 1e3))
 
 
-def _default_threshold(img, scale) -> float:
+def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_min=20.0):
+    """Split peaks that hold two unresolved columns, by a two-Gaussian fit.
+
+    Every peak is fitted with one Gaussian (neighbours' tails removed). What is left of a
+    peak once its neighbours are subtracted is round for one column and elongated for two
+    columns closer than the filter can resolve; an elongated one is refitted as two
+    Gaussians started on its long axis (the second moments give the direction and the
+    distance), and the two columns are kept when the fit is significantly better (F-test
+    on the residuals, 4 more parameters) and both columns are real (positive, at least
+    5 % of the other, not on top of each other).
+
+    Returns the new positions (split peaks replaced by their two columns) and the number
+    of peaks split. ``reach`` is how far from a peak an unresolved partner may lie (half
+    the lattice period: beyond it, the partner would have been found as a peak).
+    """
+    from .lattice_analysis import _close_pairs
+
+    win = max(radius, 2.5 * sigma_col, reach)
+    # pairs already resolved are fitted jointly, so that what is left of them is clean
+    pairs = _close_pairs(positions)[0] if len(positions) >= 3 else np.empty((0, 2), int)
+    radius = max(radius, 2 * sigma_col)  # a window that holds a whole column
+    params, _ = _fit_all(img, positions, radius, sigma0=sigma_col, pairs=pairs,
+                         pair_radius=win)
+    render_half = int(np.ceil(win + 4 * np.max(params[:, 3])))
+    model, _, _ = _render(img.shape, params, render_half)
+    half = int(np.ceil(win))
+    values, rows, cols, inside = _patches(img, params[:, :2], half)
+    others, _, _, _ = _patches(model, params[:, :2], half)
+    own = _own_patch(params, rows, cols, render_half)
+    t = values - (others - own)
+    d2 = (rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2
+    disc = inside & (d2 <= win**2)
+    # the level around the peak (most of the window is between columns)
+    level = np.nanmedian(np.where(disc, t, np.nan).reshape(len(t), -1), axis=1)
+    w = np.where(disc, np.clip(t - level[:, None, None], 0, None), 0.0)
+    total = w.sum(axis=(1, 2))
+    total[total <= 0] = np.nan
+    mr = (w * rows).sum(axis=(1, 2)) / total
+    mc = (w * cols).sum(axis=(1, 2)) / total
+    dr, dc = rows - mr[:, None, None], cols - mc[:, None, None]
+    crr = (w * dr * dr).sum(axis=(1, 2)) / total
+    ccc = (w * dc * dc).sum(axis=(1, 2)) / total
+    crc = (w * dr * dc).sum(axis=(1, 2)) / total
+    mean, diff = (crr + ccc) / 2, np.sqrt(((crr - ccc) / 2) ** 2 + crc**2)
+    small, large = np.clip(mean - diff, 0, None), mean + diff
+    unpaired = np.ones(len(positions), dtype=bool)
+    unpaired[pairs.ravel()] = False
+    cand = np.flatnonzero((np.sqrt(small) < ratio * np.sqrt(large)) & (large - small > 0.25)
+                          & unpaired)
+    if cand.size == 0:
+        return positions, 0
+    # major axis; two equal columns d apart add (d/2)² to its variance
+    angle = 0.5 * np.arctan2(2 * crc[cand], crr[cand] - ccc[cand])
+    u = np.column_stack([np.cos(angle), np.sin(angle)]) * np.sqrt(large - small)[cand, None]
+    centre = np.column_stack([mr[cand], mc[cand]])
+    width = np.sqrt(small[cand])
+    single = params[cand]
+    p1 = np.column_stack([centre - u, single[:, 2], np.maximum(width, 0.5), single[:, 4]])
+    p2 = np.column_stack([centre + u, single[:, 2], np.maximum(width, 0.5), single[:, 4]])
+    fit, ok, after, before, n = _refine_pairs(img, model, p1, p2, win, render_half,
+                                              in_model=[single])
+    f = ((before - after) / 4) / np.maximum(after / np.maximum(n - 9, 1), 1e-300)
+    amp = fit[:, :, 2]
+    apart = np.hypot(*(fit[:, 0, :2] - fit[:, 1, :2]).T)
+    split = (ok & (f > f_min) & (amp.min(axis=1) >= 0.05 * amp.max(axis=1))
+             & (apart >= 0.5 * fit[:, :, 3].mean(axis=1)))
+    if not split.any():
+        return positions, 0
+    keep = np.ones(len(positions), dtype=bool)
+    keep[cand[split]] = False
+    new = np.concatenate([positions[keep], fit[split, 0, :2], fit[split, 1, :2]])
+    return new, int(split.sum())
+
+
+def _plausible(img, params, radius, start):
+    """Whether each Gaussian fit describes a column and not a degenerate trade-off.
+
+    A fit can drift into a wide, tall Gaussian on a deeply negative background (the two
+    nearly cancel in a small window): its sigma sits at the window limit, its amplitude
+    far exceeds the image's range, or it left its window.
+    """
+    span = float(np.ptp(img)) or 1.0
+    lo = float(img.min())
+    moved = np.hypot(*(params[:, :2] - start).T)
+    return ((params[:, 2] > 0) & (params[:, 2] <= 1.5 * span)
+            & (params[:, 3] < 0.99 * max(radius, 0.3)) & (params[:, 4] >= lo - 0.25 * span)
+            & (moved <= radius))
+
+
+def _default_threshold(img, scale, s1=None) -> float:
     """Six times the response of the image's pixel noise to the detection filter."""
-    s1, s2 = scale / 8, scale / 2
+    s1 = scale / 8 if s1 is None else s1
+    s2 = scale / 2
     # standard deviation of white noise after a difference of Gaussians (s1, s2)
     gain = np.sqrt(1 / (4 * np.pi * s1**2) + 1 / (4 * np.pi * s2**2)
                    - 1 / (np.pi * (s1**2 + s2**2)))
     return float(6 * _noise_sigma(img) * gain)
 
 
-def _detect(img, scale, min_distance, threshold):
+def _local_maxima(values, min_distance):
+    """Pixels that are the maximum of their (2m+1)² neighbourhood, one per plateau.
+
+    The same maxima as ``skimage.feature.peak_local_max`` (whose spacing check only acts on
+    plateaus after the maximum filter), in work proportional to the image rather than a
+    distance check per candidate.
+    """
+    size = 2 * max(1, int(min_distance)) + 1
+    peaks = values == ndi.maximum_filter(values, size=size, mode="nearest")
+    labels, n = ndi.label(peaks, structure=np.ones((3, 3)))
+    if n == peaks.sum():  # the usual case: every maximum is a single pixel
+        return np.argwhere(peaks)
+    # a plateau (equal neighbours, as in noise-free or saturated images): its first pixel
+    flat = np.flatnonzero(labels.ravel())
+    _, first = np.unique(labels.ravel()[flat], return_index=True)
+    return np.column_stack(np.unravel_index(flat[first], values.shape))
+
+
+def _dog(img, s1, s2):
+    work = img.astype(np.float64)
+    return ndi.gaussian_filter(work, s1) - ndi.gaussian_filter(work, s2)
+
+
+def _detect(img, scale, min_distance, threshold, s1=None):
     """Columns as maxima of a difference of Gaussians tuned to ``scale`` (a spacing).
 
     The narrow Gaussian (scale/8) averages noise within a column, the wide one (scale/2)
@@ -264,16 +525,72 @@ def _detect(img, scale, min_distance, threshold):
     between bright ones is still a clear maximum and a noise bump on a bright column's
     flank is not.
     """
-    from skimage.feature import peak_local_max
-
-    s1, s2 = scale / 8, scale / 2
-    work = img.astype(np.float64)
-    dog = ndi.gaussian_filter(work, s1) - ndi.gaussian_filter(work, s2)
+    s1 = scale / 8 if s1 is None else s1
+    s2 = scale / 2
+    dog = _dog(img, s1, s2)
     if threshold is None:
-        threshold = _default_threshold(img, scale)
-    coords = peak_local_max(dog, min_distance=max(1, int(min_distance)), exclude_border=False)
+        threshold = _default_threshold(img, scale, s1)
+    coords = _local_maxima(dog, min_distance)
     coords = coords[dog[coords[:, 0], coords[:, 1]] > threshold]
     return coords, dog, threshold
+
+
+def _shape_of_peaks(img, coords, radius):
+    """Width and elongation of each detected peak from background-subtracted moments.
+
+    Returns the square root of the smaller and larger eigenvalue of each peak's intensity
+    covariance within ``radius``. A single round column gives two equal widths (about its
+    Gaussian sigma); two unresolved columns side by side give an elongated peak whose
+    smaller width is still that of one column.
+    """
+    half = int(np.ceil(radius))
+    values, rows, cols, inside = _patches(img, coords.astype(np.float64), half)
+    d2 = (rows - coords[:, 0, None, None]) ** 2 + (cols - coords[:, 1, None, None]) ** 2
+    disc = inside & (d2 <= radius**2)
+    bg = np.min(np.where(disc, values, np.inf), axis=(1, 2))
+    w = np.where(disc, np.clip(values - bg[:, None, None], 0, None), 0.0)
+    total = w.sum(axis=(1, 2))
+    total[total <= 0] = np.nan
+    mr = (w * rows).sum(axis=(1, 2)) / total
+    mc = (w * cols).sum(axis=(1, 2)) / total
+    dr, dc = rows - mr[:, None, None], cols - mc[:, None, None]
+    crr = (w * dr * dr).sum(axis=(1, 2)) / total
+    ccc = (w * dc * dc).sum(axis=(1, 2)) / total
+    crc = (w * dr * dc).sum(axis=(1, 2)) / total
+    mean, diff = (crr + ccc) / 2, np.sqrt(((crr - ccc) / 2) ** 2 + crc**2)
+    return np.sqrt(np.clip(mean - diff, 0, None)), np.sqrt(mean + diff)
+
+
+def _prominent(dog, coords, reach, threshold, fraction=0.02):
+    """Drop maxima that do not stand out from the saddle towards a stronger neighbour.
+
+    Two true columns closer than the detection scale are separated by a dip in the
+    filtered image; a noise bump on a column's flank is not. For every pair of maxima
+    closer than ``reach`` the lowest filtered value on the segment between them is the
+    saddle; the weaker maximum is kept when it rises above it by ``threshold`` and by
+    ``fraction`` of its own height.
+    """
+    from scipy.spatial import cKDTree
+
+    if len(coords) < 2:
+        return coords
+    pairs = cKDTree(coords).query_pairs(reach, output_type="ndarray")
+    if len(pairs) == 0:
+        return coords
+    height = dog[coords[:, 0], coords[:, 1]]
+    # order each pair (strong, weak)
+    swap = height[pairs[:, 0]] < height[pairs[:, 1]]
+    pairs[swap] = pairs[swap][:, ::-1]
+    strong, weak = coords[pairs[:, 0]], coords[pairs[:, 1]]
+    t = np.linspace(0, 1, 17)[1:-1]
+    line = strong[:, None, :] + t[None, :, None] * (weak - strong)[:, None, :]
+    along = ndi.map_coordinates(dog, line.reshape(-1, 2).T, order=1).reshape(len(pairs), -1)
+    saddle = along.min(axis=1)
+    hw = height[pairs[:, 1]]
+    fails = (hw - saddle < threshold) | (hw - saddle < fraction * hw)
+    keep = np.ones(len(coords), dtype=bool)
+    keep[pairs[fails, 1]] = False
+    return coords[keep]
 
 
 def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=False):
@@ -330,28 +647,66 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         raise ValueError(f"separation must be >= 2 pixels; got {separation}.")
     if dark:
         img = img.max() - img
+    from scipy.spatial import cKDTree
+
+    from .lattice_analysis import _close_pairs
+
+    period = np.nan
+    start_positions = None
     if separation is not None:
         sep = float(separation)
         coords, dog, threshold = _detect(img, sep, 0.4 * sep, threshold)
+        sigma_col = np.nan
     else:
         # The autocorrelation gives the period of the brightest sublattice; a second,
         # weaker sublattice can sit as close as period/√3 (honeycomb). Detect with room for
         # that, then measure the real nearest-neighbour distance on what was found.
         period = estimate_separation(img)
-        coords, dog, threshold = _detect(img, period, 0.4 * period / np.sqrt(3), threshold)
+        given = threshold
+        coords, dog, threshold = _detect(img, period, 0.4 * period / np.sqrt(3), given)
         if len(coords) < 3:
             raise ValueError("fewer than 3 columns found: give separation= or threshold=.")
-        from scipy.spatial import cKDTree
-
-        d, _ = cKDTree(coords).query(coords, k=2)
+        # A second, shorter scale: columns closer than the period can resolve (dumbbells)
+        # show up as elongated peaks, whose narrow width is still that of one column.
+        # Detect again with a filter as narrow as a column and keep the maxima separated
+        # from their stronger neighbour by a dip.
+        narrow, wide = _shape_of_peaks(img, coords, period / 2)
+        sigma_col = float(np.nanmedian(narrow))
+        elongated = np.count_nonzero(narrow < 0.75 * wide)
+        if elongated >= max(3, 0.01 * len(coords)) and period / 8 > sigma_col / 2:
+            s1 = max(0.5, sigma_col / 2)
+            fine, fine_dog, fine_threshold = _detect(img, period, 1, given, s1=s1)
+            fine = _prominent(fine_dog, fine, 4 * sigma_col, fine_threshold)
+            if len(fine) > len(coords):
+                coords, dog, threshold = fine, fine_dog, fine_threshold
+            # pairs closer than even the narrow filter resolves: split by a fit
+            d, _ = cKDTree(coords).query(coords, k=2)
+            split, _ = _split_unresolved(img, coords.astype(np.float64),
+                                         float(np.median(d[:, 1])) / 2, sigma_col,
+                                         reach=period / 2)
+            if len(split) > len(coords):
+                start_positions = split
+        d, _ = cKDTree(start_positions if start_positions is not None else coords).query(
+            start_positions if start_positions is not None else coords, k=2)
         sep = float(np.median(d[:, 1]))
+    if start_positions is None:
+        positions = coords.astype(np.float64)
+    else:  # sub-pixel already: the peaks' pixels for the table
+        positions = np.clip(start_positions, 0, np.array(img.shape) - 1)
+        coords = np.rint(positions).astype(np.int64)
     height = dog
     smooth = ndi.gaussian_filter(img.astype(np.float64), sep / 8)
     size = max(3, round(sep) | 1)
     local_bg = ndi.minimum_filter(smooth, size=size)
-    positions = coords.astype(np.float64)
     radius = sep / 2
     background = local_bg[coords[:, 0], coords[:, 1]]
+
+    # close pairs: mutual nearest neighbours much closer than their next neighbours
+    pairs, pair_d, next_d = (_close_pairs(positions) if len(positions) >= 3
+                             else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
+    pair_distance = float(np.median(pair_d)) if len(pairs) else np.nan
+    lattice_spacing = (float(np.median(next_d)) if len(pairs) else
+                       (period if np.isfinite(period) else sep))
 
     extra = {}
     width = max(0.5, sep / 5)  # a typical column's Gaussian width
@@ -360,8 +715,13 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
     elif len(positions) and refine == "gaussian":
         # a rough start is enough: the fit converges from within a fraction of a pixel
         start = _refine_com(img, positions, radius, background, width, iterations=3)
-        params, converged = _fit_all(img, start, radius, sigma0=max(0.5, sep / 5))
-        positions = params[:, :2]
+        # a pair is fitted on discs reaching halfway to the next columns
+        pair_radius = max(radius, float(np.median(next_d)) / 2) if len(pairs) else radius
+        params, converged = _fit_all(img, start, radius, sigma0=max(0.5, sep / 5),
+                                     pairs=pairs, pair_radius=pair_radius)
+        converged &= _plausible(img, params, radius, start)
+        # a fit that did not converge keeps the refined centre of mass
+        positions = np.where(converged[:, None], params[:, :2], start)
         extra = {"amplitude": params[:, 2], "sigma": params[:, 3],
                  "background": params[:, 4], "converged": converged}
     # a column centre is measured inside the image: a fit at the very edge that wandered
@@ -375,14 +735,20 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         intensity = np.where(disc, values - background[:, None, None], 0).sum(axis=(1, 2))
     else:
         intensity = np.empty(0)
+    partner = np.full(len(positions), -1)
+    if len(pairs):
+        partner[pairs[:, 0]], partner[pairs[:, 1]] = pairs[:, 1], pairs[:, 0]
     table = pd.DataFrame({
         "row": positions[:, 0] if len(positions) else np.empty(0),
         "col": positions[:, 1] if len(positions) else np.empty(0),
         "peak": height[coords[:, 0], coords[:, 1]] if len(coords) else np.empty(0),
         "intensity": intensity,
+        "partner": partner,
         **extra,
     })
-    return AtomsResult(positions=positions.reshape(-1, 2), table=table, separation=sep)
+    return AtomsResult(positions=positions.reshape(-1, 2), table=table, separation=sep,
+                       pair_distance=pair_distance, lattice_spacing=lattice_spacing,
+                       column_sigma=sigma_col)
 
 
 # --------------------------------------------------------------------------------------

@@ -176,6 +176,23 @@ def bonds(points, *, tolerance: float = 0.25) -> pd.DataFrame:
                          "length": np.hypot(v[:, 0], v[:, 1]), "angle": angle})
 
 
+def _close_pairs(points, ratio: float = 0.75):
+    """Mutual nearest neighbours much closer than either one's next neighbour.
+
+    Returns (K, 2) indices, the K pair distances and, for each pair, the smaller of the
+    two columns' distances to their nearest column outside the pair.
+    """
+    pts = np.asarray(points, dtype=np.float64)
+    d, idx = cKDTree(pts).query(pts, k=3)
+    nn, d1, d2 = idx[:, 1], d[:, 1], d[:, 2]
+    i = np.arange(len(pts))
+    mutual = (nn[nn] == i) & (i < nn)
+    close = mutual & (d1 <= ratio * d2) & (d1[nn] <= ratio * d2[nn])
+    a = np.flatnonzero(close)
+    b = nn[a]
+    return np.column_stack([a, b]), d1[a], np.minimum(d2[a], d2[b])
+
+
 def voronoi_cell_intensity(image, voronoi_labels) -> np.ndarray:
     """Integrated image intensity of every Voronoi cell, in one pass over the pixels.
 

@@ -27,12 +27,15 @@ class SyntheticLattice:
         0 for the main sublattice, 1 for the second one.
     intensity : (K,) ndarray of float64
         Peak height of each column.
+    pair : (K,) ndarray of int, optional
+        Dumbbell number of each column (:func:`synthetic_dumbbells` only).
     """
 
     image: np.ndarray
     positions: np.ndarray
     sublattice: np.ndarray
     intensity: np.ndarray
+    pair: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return f"SyntheticLattice({len(self.positions)} columns, shape={self.image.shape})"
@@ -128,6 +131,13 @@ def synthetic_lattice(
     pos, sub = pos[inside], sub[inside]
     peak = np.where(sub == 0, 1.0, sublattice_intensity or 0.0)
 
+    image = _draw(shape, pos, peak, sigma, rng, poisson, gaussian_noise)
+    return SyntheticLattice(image=image, positions=pos, sublattice=sub, intensity=peak)
+
+
+def _draw(shape, pos, peak, sigma, rng, poisson, gaussian_noise):
+    """Gaussian columns of the given peaks, then shot noise and additive noise."""
+    rows, cols = shape
     image = np.zeros(shape, np.float64)
     half = int(np.ceil(4 * sigma))
     offs = np.arange(-half, half + 1)
@@ -139,6 +149,99 @@ def synthetic_lattice(
         image[np.ix_(ri, ci)] += h * g
     if poisson:
         image = rng.poisson(image * poisson) / poisson
-    image += rng.normal(0, gaussian_noise, shape)
-    return SyntheticLattice(image=image.astype(np.float32), positions=pos, sublattice=sub,
-                            intensity=peak)
+    if gaussian_noise:
+        image += rng.normal(0, gaussian_noise, shape)
+    return image.astype(np.float32)
+
+
+def synthetic_dumbbells(
+    shape=(256, 256),
+    *,
+    kind: str = "square",
+    spacing: float = 14.0,
+    pair_distance: float = 0.4,
+    angle: float | str = 30.0,
+    intensity_ratio: float = 0.7,
+    sigma: float = 1.4,
+    gaussian_noise: float = 0.0,
+    poisson: float | None = None,
+    seed: int = 0,
+) -> SyntheticLattice:
+    """Draw dumbbells: close pairs of Gaussian columns on a square or hexagonal lattice.
+
+    Each lattice site holds two columns ``pair_distance · spacing`` apart, the brighter one
+    (peak 1) and the weaker one (peak ``intensity_ratio``), as in a [110] projection of a
+    zinc-blende crystal (GaAs, Si) seen by HAADF-STEM.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Image size.
+    kind : {"square", "hexagonal"}
+        Lattice of the dumbbell centres.
+    spacing : float
+        Distance between neighbouring dumbbell centres, in pixels.
+    pair_distance : float
+        Distance between the two columns of a dumbbell, as a fraction of ``spacing``.
+    angle : float or "random"
+        Direction from the brighter to the weaker column, in degrees counter-clockwise
+        from the column axis (0: the weak column to the right); ``"random"`` draws one
+        direction per dumbbell.
+    intensity_ratio : float
+        Peak of the weaker column relative to the brighter one.
+    sigma : float
+        Gaussian width of a column, in pixels.
+    gaussian_noise : float
+        Standard deviation of additive Gaussian noise, in units of the bright peak.
+    poisson : float, optional
+        Electron dose per unit intensity; applies shot noise when given.
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    SyntheticLattice
+        ``sublattice`` is 0 for the brighter, 1 for the weaker column; ``pair`` numbers
+        the dumbbells (both columns of one share it).
+
+    Examples
+    --------
+    >>> lat = synthetic_dumbbells((64, 64), spacing=14, pair_distance=0.4)
+    >>> lat.positions.shape[1], bool(np.all(np.bincount(lat.pair) == 2))
+    (2, True)
+    """
+    if kind not in ("square", "hexagonal"):
+        raise ValueError(f"kind must be 'square' or 'hexagonal'; got {kind!r}.")
+    if not 0 < pair_distance < 1:
+        raise ValueError(f"pair_distance is a fraction of spacing in (0, 1); got {pair_distance}.")
+    rng = np.random.default_rng(seed)
+    rows, cols = shape
+    if kind == "square":
+        a1, a2 = np.array([spacing, 0.0]), np.array([0.0, spacing])
+    else:
+        a1 = np.array([0.0, spacing])
+        a2 = np.array([spacing * np.sqrt(3) / 2, spacing / 2])
+    n = int(max(rows, cols) / spacing * 2) + 4
+    i, j = np.meshgrid(np.arange(-n, n), np.arange(-n, n), indexing="ij")
+    centres = i.ravel()[:, None] * a1 + j.ravel()[:, None] * a2 + spacing / 2
+    centres += rng.uniform(0, spacing, 2)  # the lattice does not start on a pixel
+    if isinstance(angle, str):
+        if angle != "random":
+            raise ValueError(f"angle must be a number of degrees or 'random'; got {angle!r}.")
+        theta = rng.uniform(0, 2 * np.pi, len(centres))
+    else:
+        theta = np.full(len(centres), np.radians(float(angle)))
+    # (row, col) direction: angle counter-clockwise from the column axis, rows point down
+    u = np.column_stack([-np.sin(theta), np.cos(theta)]) * (pair_distance * spacing / 2)
+    pos = np.concatenate([centres - u, centres + u])
+    sub = np.repeat([0, 1], len(centres))
+    pair = np.tile(np.arange(len(centres)), 2)
+    # keep whole dumbbells only, both columns at least one sigma inside the image
+    inside = np.all((pos >= sigma) & (pos <= np.array(shape) - 1 - sigma), axis=1)
+    whole = inside[: len(centres)] & inside[len(centres):]
+    keep = np.tile(whole, 2)
+    pos, sub, pair = pos[keep], sub[keep], np.unique(pair[keep], return_inverse=True)[1]
+    peak = np.where(sub == 0, 1.0, float(intensity_ratio))
+    image = _draw(shape, pos, peak, sigma, rng, poisson, gaussian_noise)
+    return SyntheticLattice(image=image, positions=pos, sublattice=sub, intensity=peak,
+                            pair=pair)

@@ -133,10 +133,12 @@ def _patches(img: np.ndarray, centres: np.ndarray, half: int):
     base = np.rint(centres).astype(np.int64)
     rows = base[:, 0, None, None] + offs[None, :, None]
     cols = base[:, 1, None, None] + offs[None, None, :]
-    rows, cols = np.broadcast_arrays(rows, cols)
-    inside = (rows >= 0) & (rows < img.shape[0]) & (cols >= 0) & (cols < img.shape[1])
+    inside = ((rows >= 0) & (rows < img.shape[0])) & ((cols >= 0) & (cols < img.shape[1]))
     values = img[np.clip(rows, 0, img.shape[0] - 1), np.clip(cols, 0, img.shape[1] - 1)]
-    return values.astype(np.float64), rows.astype(np.float64), cols.astype(np.float64), inside
+    shape = inside.shape
+    # row and column coordinates as read-only broadcast views: no copies
+    return (values.astype(np.float64, copy=False), np.broadcast_to(rows.astype(np.float64), shape),
+            np.broadcast_to(cols.astype(np.float64), shape), inside)
 
 
 def _refine_com(img, positions, radius, background, width, iterations=10):
@@ -166,26 +168,49 @@ def _refine_com(img, positions, radius, background, width, iterations=10):
     return pos
 
 
+def _compress(mask, *arrays):
+    """Keep, per row, only the pixels inside the fit window (padded to the longest row).
+
+    A window is a disc (or two) inside a square patch: fitting on the square wastes
+    about half the work on pixels whose weight is zero.
+    """
+    order = np.argsort(~mask, axis=1, kind="stable")
+    keep = int(mask.sum(axis=1).max()) if mask.size else 0
+    order = order[:, :keep]
+    return [np.take_along_axis(a, order, axis=1) for a in (mask, *arrays)]
+
+
 def _render(shape, params, half):
-    """Sum of the fitted Gaussians (without background), rendered into an image."""
-    out = np.zeros(shape)
-    _, rows, cols, inside = _patches(out, params[:, :2], half)
-    g = params[:, 2, None, None] * np.exp(
-        -((rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2)
-        / (2 * params[:, 3, None, None] ** 2))
-    np.add.at(out, (rows[inside].astype(np.int64), cols[inside].astype(np.int64)), g[inside])
-    return out, g, inside
+    """Sum of the fitted Gaussians (without background), rendered into an image.
+
+    Each Gaussian is cut to a (2·half+1)² box around its rounded centre and computed as
+    the outer product of its row and column profiles (it is separable).
+    """
+    offs = np.arange(-half, half + 1)
+    base = np.rint(params[:, :2]).astype(np.int64)
+    rr = base[:, 0, None] + offs
+    cc = base[:, 1, None] + offs
+    s2 = 2 * params[:, 3, None] ** 2
+    gr = np.exp(-((rr - params[:, 0, None]) ** 2) / s2) * params[:, 2, None]
+    gc = np.exp(-((cc - params[:, 1, None]) ** 2) / s2)
+    gr[(rr < 0) | (rr >= shape[0])] = 0
+    gc[(cc < 0) | (cc >= shape[1])] = 0
+    flat = (np.clip(rr, 0, shape[0] - 1)[:, :, None] * shape[1]
+            + np.clip(cc, 0, shape[1] - 1)[:, None, :])
+    g = gr[:, :, None] * gc[:, None, :]
+    return np.bincount(flat.ravel(), weights=g.ravel(),
+                       minlength=shape[0] * shape[1]).reshape(shape)
 
 
 def _own_patch(params, rows, cols, half_render):
     """Each column's own Gaussian on its patch grid, cut as :func:`_render` cuts it."""
     base = np.rint(params[:, :2])
-    g = params[:, 2, None, None] * np.exp(
-        -((rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2)
-        / (2 * params[:, 3, None, None] ** 2))
-    within = ((np.abs(rows - base[:, 0, None, None]) <= half_render)
-              & (np.abs(cols - base[:, 1, None, None]) <= half_render))
-    return np.where(within, g, 0.0)
+    rows, cols = rows[:, :, :1], cols[:, :1, :]  # the grids are outer products
+    gr = np.exp(-((rows - params[:, 0, None, None]) ** 2) / (2 * params[:, 3, None, None] ** 2))
+    gc = np.exp(-((cols - params[:, 1, None, None]) ** 2) / (2 * params[:, 3, None, None] ** 2))
+    gr = np.where(np.abs(rows - base[:, 0, None, None]) <= half_render, gr, 0.0)
+    gc = np.where(np.abs(cols - base[:, 1, None, None]) <= half_render, gc, 0.0)
+    return params[:, 2, None, None] * gr * gc
 
 
 def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=None):
@@ -204,13 +229,32 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
     paired = np.zeros(len(positions), dtype=bool)
     if pairs is not None and len(pairs):
         paired[pairs.ravel()] = True
-        rounds = max(rounds, 3)
-    pr = pair_radius or radius
+    # a pair's window: out to three column widths (beyond, a Gaussian tells nothing of
+    # its position) and at most halfway to the next columns
+    pr = min(pair_radius or radius, 3 * float(np.median(params[:, 3])))
+    pr = max(pr, radius)
     render_half = 2 * half
-    if paired.any():  # the pairs' windows are wider: render the tails that reach them
-        render_half = max(render_half, int(np.ceil(pr + 4 * np.max(params[:, 3]))))
+    # the pairs' windows are wider: render the tails that reach them
+    pair_half = max(render_half, int(np.ceil(pr + 4 * np.median(params[:, 3]))))
+
+    def refit_pairs(params, model=None):
+        if model is None:
+            model = _render(img.shape, params, pair_half)
+        # a lone fit of one column of an overlapping pair can end far off (a needle or a
+        # blob); the joint fit starts such a column from the typical width instead
+        width = float(np.median(params[:, 3]))
+        starts = []
+        for q in (params[pairs[:, 0]].copy(), params[pairs[:, 1]].copy()):
+            off = (q[:, 3] < width / 2) | (q[:, 3] > 2 * width) | (q[:, 2] <= 0)
+            q[off, 3] = width
+            q[:, 2] = np.abs(q[:, 2])
+            starts.append(q)
+        fit, ok, _, _, _ = _refine_pairs(img, model, *starts, pr, pair_half,
+                                         in_model=[params[pairs[:, 0]], params[pairs[:, 1]]])
+        return fit, ok[:, None]
+
     for _ in range(rounds - 1):
-        model, _, _ = _render(img.shape, params, render_half)
+        model = _render(img.shape, params, render_half)
         single = np.flatnonzero(~paired)
         values, rows, cols, _ = _patches(img, params[single, :2], half)
         others, _, _, _ = _patches(model, params[single, :2], half)
@@ -221,10 +265,11 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
             new[single], conv[single] = _refine_gaussian(
                 img, params[single, :2], radius, sigma0=params[single, 3], values=target)
         if paired.any():
-            fit, ok, _, _, _ = _refine_pairs(img, model, params[pairs[:, 0]],
-                                             params[pairs[:, 1]], pr, render_half)
-            new[pairs], conv[pairs] = fit, ok[:, None]
+            new[pairs], conv[pairs] = refit_pairs(
+                params, model if pair_half == render_half else None)
         params, converged = new, conv
+    if paired.any():  # once more, with the neighbours' tails from the pairs' own fits
+        params[pairs], converged[pairs] = refit_pairs(params)
     return params, converged
 
 
@@ -245,7 +290,8 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     in_model = [p1, p2] if in_model is None else in_model
     centre = (p1[:, :2] + p2[:, :2]) / 2
     reach = np.hypot(*(p1[:, :2] - p2[:, :2]).T) / 2
-    half = int(np.ceil(radius + reach.max())) + 1
+    # the patch holds the pairs' windows (a rare far-apart start gets a cut window)
+    half = int(np.ceil(radius + np.percentile(reach, 99))) + 1
     values, rows, cols, inside = _patches(img, centre, half)
     others, _, _, _ = _patches(model, centre, half)
     own = sum(_own_patch(q, rows, cols, render_half) for q in in_model)
@@ -253,11 +299,11 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     near = np.zeros_like(inside)
     for q in (p1, p2):
         near |= (rows - q[:, 0, None, None]) ** 2 + (cols - q[:, 1, None, None]) ** 2 <= radius**2
-    mask = (inside & near).reshape(k, -1).astype(np.float64)
-    y = target.reshape(k, -1)
-    r = rows.reshape(k, -1)
-    c = cols.reshape(k, -1)
-    before = ((y - (own.reshape(k, -1) + in_model[0][:, 4, None])) ** 2 * mask).sum(axis=1)
+    mask, y, r, c, own = _compress((inside & near).reshape(k, -1), target.reshape(k, -1),
+                                   rows.reshape(k, -1), cols.reshape(k, -1),
+                                   own.reshape(k, -1))
+    mask = mask.astype(np.float64)
+    before = ((y - (own + in_model[0][:, 4, None])) ** 2 * mask).sum(axis=1)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     bg = np.minimum(bg, np.minimum(p1[:, 4], p2[:, 4]))
     # parameters: (row, col, amplitude, sigma) of each column, then the background
@@ -269,18 +315,21 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
 
     def residual_and_jacobian(p, idx):
         m = mask[idx]
-        model_ = np.repeat(p[:, 8, None], r.shape[1], axis=1)
-        cols_ = []
+        jac = np.empty((len(idx), m.shape[1], 9))
+        res = (y[idx] - p[:, 8, None]) * m
         for o in (0, 4):
             dr, dc = r[idx] - p[:, o, None], c[idx] - p[:, o + 1, None]
             s2 = p[:, o + 3, None] ** 2
-            g = np.exp(-(dr**2 + dc**2) / (2 * s2))
+            d2 = dr**2 + dc**2
+            g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing
             ag = p[:, o + 2, None] * g
-            model_ = model_ + ag
-            cols_ += [ag * dr / s2, ag * dc / s2, g, ag * (dr**2 + dc**2) / (s2 * p[:, o + 3, None])]
-        cols_.append(np.ones_like(model_))
-        res = (y[idx] - model_) * m
-        jac = np.stack(cols_, axis=-1) * m[..., None]
+            res -= ag
+            ags = ag / s2
+            jac[..., o] = ags * dr
+            jac[..., o + 1] = ags * dc
+            jac[..., o + 2] = g
+            jac[..., o + 3] = ags * d2 / p[:, o + 3, None]
+        jac[..., 8] = m
         return res, jac
 
     everyone = np.arange(k)
@@ -334,10 +383,9 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None)
     patch_values, rows, cols, inside = _patches(img, positions, half)
     values = patch_values if values is None else values
     d2 = (rows - positions[:, 0, None, None]) ** 2 + (cols - positions[:, 1, None, None]) ** 2
-    mask = (inside & (d2 <= radius**2)).reshape(n, -1).astype(np.float64)
-    y = values.reshape(n, -1)
-    r = rows.reshape(n, -1)
-    c = cols.reshape(n, -1)
+    mask, y, r, c = _compress((inside & (d2 <= radius**2)).reshape(n, -1),
+                              values.reshape(n, -1), rows.reshape(n, -1), cols.reshape(n, -1))
+    mask = mask.astype(np.float64)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     amp = np.max(np.where(mask > 0, y, -np.inf), axis=1) - bg
     # parameters: row, col, amplitude, sigma, background
@@ -345,15 +393,20 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None)
     lam = np.full(n, 1e-2)
 
     def residual_and_jacobian(p, idx):
+        m = mask[idx]
         dr, dc = r[idx] - p[:, 0, None], c[idx] - p[:, 1, None]
         s2 = p[:, 3, None] ** 2
-        g = np.exp(-(dr**2 + dc**2) / (2 * s2))
-        model = p[:, 2, None] * g + p[:, 4, None]
-        m = mask[idx]
-        res = (y[idx] - model) * m
+        d2 = dr**2 + dc**2
+        g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing
         ag = p[:, 2, None] * g
-        jac = np.stack([ag * dr / s2, ag * dc / s2, g, ag * (dr**2 + dc**2) / (s2 * p[:, 3, None]),
-                        np.ones_like(g)], axis=-1) * m[..., None]
+        res = (y[idx] - p[:, 4, None]) * m - ag
+        ags = ag / s2
+        jac = np.empty((len(idx), m.shape[1], 5))
+        jac[..., 0] = ags * dr
+        jac[..., 1] = ags * dc
+        jac[..., 2] = g
+        jac[..., 3] = ags * d2 / p[:, 3, None]
+        jac[..., 4] = m
         return res, jac
 
     everyone = np.arange(n)
@@ -395,6 +448,20 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None)
     return p, converged | (~bad & (lam < 1e3))
 
 
+def _moments(w, rows, cols):
+    """Centroid, second moments and the two principal variances of weight patches."""
+    total = w.sum(axis=(1, 2))
+    total[total <= 0] = np.nan
+    mr = (w * rows).sum(axis=(1, 2)) / total
+    mc = (w * cols).sum(axis=(1, 2)) / total
+    dr, dc = rows - mr[:, None, None], cols - mc[:, None, None]
+    crr = (w * dr * dr).sum(axis=(1, 2)) / total
+    ccc = (w * dc * dc).sum(axis=(1, 2)) / total
+    crc = (w * dr * dc).sum(axis=(1, 2)) / total
+    mean, diff = (crr + ccc) / 2, np.sqrt(((crr - ccc) / 2) ** 2 + crc**2)
+    return mr, mc, crr, ccc, crc, np.clip(mean - diff, 1e-12, None), mean + diff
+
+
 def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_min=20.0):
     """Split peaks that hold two unresolved columns, by a two-Gaussian fit.
 
@@ -419,7 +486,7 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_mi
     params, _ = _fit_all(img, positions, radius, sigma0=sigma_col, pairs=pairs,
                          pair_radius=win)
     render_half = int(np.ceil(win + 4 * np.max(params[:, 3])))
-    model, _, _ = _render(img.shape, params, render_half)
+    model = _render(img.shape, params, render_half)
     half = int(np.ceil(win))
     values, rows, cols, inside = _patches(img, params[:, :2], half)
     others, _, _, _ = _patches(model, params[:, :2], half)
@@ -429,33 +496,30 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_mi
     disc = inside & (d2 <= win**2)
     # the level around the peak (most of the window is between columns)
     level = np.nanmedian(np.where(disc, t, np.nan).reshape(len(t), -1), axis=1)
-    w = np.where(disc, np.clip(t - level[:, None, None], 0, None), 0.0)
-    total = w.sum(axis=(1, 2))
-    total[total <= 0] = np.nan
-    mr = (w * rows).sum(axis=(1, 2)) / total
-    mc = (w * cols).sum(axis=(1, 2)) / total
-    dr, dc = rows - mr[:, None, None], cols - mc[:, None, None]
-    crr = (w * dr * dr).sum(axis=(1, 2)) / total
-    ccc = (w * dc * dc).sum(axis=(1, 2)) / total
-    crc = (w * dr * dc).sum(axis=(1, 2)) / total
-    mean, diff = (crr + ccc) / 2, np.sqrt(((crr - ccc) / 2) ** 2 + crc**2)
-    small, large = np.clip(mean - diff, 0, None), mean + diff
+    mr, mc, crr, ccc, crc, small, large = _moments(
+        np.where(disc, np.clip(t - level[:, None, None], 0, None), 0.0), rows, cols)
+    # what one round column (the lone fit) looks like in the same window: the image
+    # border cuts both alike, so only the peak's own elongation tells two columns apart
+    _, _, m_rr, m_cc, m_rc, m_small, m_large = _moments(np.where(disc, own, 0.0), rows, cols)
     unpaired = np.ones(len(positions), dtype=bool)
     unpaired[pairs.ravel()] = False
-    cand = np.flatnonzero((np.sqrt(small) < ratio * np.sqrt(large)) & (large - small > 0.25)
-                          & unpaired)
+    # elongation beyond the single column's: direction and spread of the two columns
+    e_rr, e_cc, e_rc = crr - m_rr, ccc - m_cc, crc - m_rc
+    extra = 2 * np.sqrt(((e_rr - e_cc) / 2) ** 2 + e_rc**2)
+    cand = np.flatnonzero((np.sqrt(small / large) < ratio * np.sqrt(m_small / m_large))
+                          & (extra > 0.25) & unpaired)
     if cand.size == 0:
         return positions, 0
     # major axis; two equal columns d apart add (d/2)² to its variance
-    angle = 0.5 * np.arctan2(2 * crc[cand], crr[cand] - ccc[cand])
-    u = np.column_stack([np.cos(angle), np.sin(angle)]) * np.sqrt(large - small)[cand, None]
+    angle = 0.5 * np.arctan2(2 * e_rc[cand], e_rr[cand] - e_cc[cand])
+    u = np.column_stack([np.cos(angle), np.sin(angle)]) * np.sqrt(extra)[cand, None]
     centre = np.column_stack([mr[cand], mc[cand]])
     width = np.sqrt(small[cand])
     single = params[cand]
     p1 = np.column_stack([centre - u, single[:, 2], np.maximum(width, 0.5), single[:, 4]])
     p2 = np.column_stack([centre + u, single[:, 2], np.maximum(width, 0.5), single[:, 4]])
-    fit, ok, after, before, n = _refine_pairs(img, model, p1, p2, win, render_half,
-                                              in_model=[single])
+    fit, ok, after, before, n = _refine_pairs(img, model, p1, p2, max(2.0, 3 * sigma_col),
+                                              render_half, in_model=[single])
     f = ((before - after) / 4) / np.maximum(after / np.maximum(n - 9, 1), 1e-300)
     amp = fit[:, :, 2]
     apart = np.hypot(*(fit[:, 0, :2] - fit[:, 1, :2]).T)
@@ -472,15 +536,15 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_mi
 def _plausible(img, params, radius, start):
     """Whether each Gaussian fit describes a column and not a degenerate trade-off.
 
-    A fit can drift into a wide, tall Gaussian on a deeply negative background (the two
-    nearly cancel in a small window): its sigma sits at the window limit, its amplitude
-    far exceeds the image's range, or it left its window.
+    In a small window a wide Gaussian on a deeply negative background can imitate a
+    column (on NbW-STEM: amplitude 73 on a background of -70, for an image in [0, 1]).
+    Such a fit is not trusted: its peak exceeds twice the image's range, its background
+    lies more than the image's range below its darkest pixel, or it left its window.
     """
     span = float(np.ptp(img)) or 1.0
     lo = float(img.min())
     moved = np.hypot(*(params[:, :2] - start).T)
-    return ((params[:, 2] > 0) & (params[:, 2] <= 1.5 * span)
-            & (params[:, 3] < 0.99 * max(radius, 0.3)) & (params[:, 4] >= lo - 0.25 * span)
+    return ((params[:, 2] > 0) & (params[:, 2] <= 2 * span) & (params[:, 4] >= lo - span)
             & (moved <= radius))
 
 
@@ -539,14 +603,15 @@ def _shape_of_peaks(img, coords, radius):
     """Width and elongation of each detected peak from background-subtracted moments.
 
     Returns the square root of the smaller and larger eigenvalue of each peak's intensity
-    covariance within ``radius``. A single round column gives two equal widths (about its
+    covariance within ``radius`` (one value, or one per peak). A single round column gives two equal widths (about its
     Gaussian sigma); two unresolved columns side by side give an elongated peak whose
     smaller width is still that of one column.
     """
-    half = int(np.ceil(radius))
+    radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(coords),))
+    half = int(np.ceil(radius.max()))
     values, rows, cols, inside = _patches(img, coords.astype(np.float64), half)
     d2 = (rows - coords[:, 0, None, None]) ** 2 + (cols - coords[:, 1, None, None]) ** 2
-    disc = inside & (d2 <= radius**2)
+    disc = inside & (d2 <= radius[:, None, None] ** 2)
     bg = np.min(np.where(disc, values, np.inf), axis=(1, 2))
     w = np.where(disc, np.clip(values - bg[:, None, None], 0, None), 0.0)
     total = w.sum(axis=(1, 2))
@@ -670,10 +735,16 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         # show up as elongated peaks, whose narrow width is still that of one column.
         # Detect again with a filter as narrow as a column and keep the maxima separated
         # from their stronger neighbour by a dip.
-        narrow, wide = _shape_of_peaks(img, coords, period / 2)
-        sigma_col = float(np.nanmedian(narrow))
-        elongated = np.count_nonzero(narrow < 0.75 * wide)
-        if elongated >= max(3, 0.01 * len(coords)) and period / 8 > sigma_col / 2:
+        # each peak is measured out to half the distance to the nearest other peak
+        d, _ = cKDTree(coords).query(coords, k=2)
+        reach = np.minimum(period, d[:, 1]) / 2
+        narrow, wide = _shape_of_peaks(img, coords, reach)
+        # the image border cuts a peak's window and elongates it: count whole windows only
+        whole = np.all((coords >= reach[:, None])
+                       & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
+        sigma_col = float(np.nanmedian(narrow[whole] if whole.any() else narrow))
+        elongated = np.count_nonzero((narrow < 0.65 * wide) & whole)
+        if elongated >= max(3, 0.02 * whole.sum()) and period / 8 > sigma_col / 2:
             s1 = max(0.5, sigma_col / 2)
             fine, fine_dog, fine_threshold = _detect(img, period, 1, given, s1=s1)
             fine = _prominent(fine_dog, fine, 4 * sigma_col, fine_threshold)

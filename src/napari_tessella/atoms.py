@@ -213,7 +213,8 @@ def _own_patch(params, rows, cols, half_render):
     return params[:, 2, None, None] * gr * gc
 
 
-def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=None):
+def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=None,
+             weighted=False):
     """Gaussian fits of all columns, with the neighbours' fitted tails removed.
 
     A column's window also holds the tails of its neighbours, which pull a lone fit off
@@ -237,7 +238,7 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
     # the pairs' windows are wider: render the tails that reach them
     pair_half = max(render_half, int(np.ceil(pr + 4 * np.median(params[:, 3]))))
 
-    def refit_pairs(params, model=None):
+    def refit_pairs(params, model=None, noise=None):
         if model is None:
             model = _render(img.shape, params, pair_half)
         # a lone fit of one column of an overlapping pair can end far off (a needle or a
@@ -250,7 +251,8 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
             q[:, 2] = np.abs(q[:, 2])
             starts.append(q)
         fit, ok, _, _, _ = _refine_pairs(img, model, *starts, pr, pair_half,
-                                         in_model=[params[pairs[:, 0]], params[pairs[:, 1]]])
+                                         in_model=[params[pairs[:, 0]], params[pairs[:, 1]]],
+                                         noise=noise)
         return fit, ok[:, None]
 
     for _ in range(rounds - 1):
@@ -270,10 +272,74 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
         params, converged = new, conv
     if paired.any():  # once more, with the neighbours' tails from the pairs' own fits
         params[pairs], converged[pairs] = refit_pairs(params)
-    return params, converged
+    if not weighted:
+        return params, converged
+    # Shot noise grows with the signal: a weighted fit (weights 1/variance at the
+    # model's level, the variance measured on the residuals) reaches the Cramér-Rao
+    # bound where equal weights lose up to a third. With noise of one level everywhere
+    # the fit above already is the right one.
+    model = _render(img.shape, params, render_half)
+    noise = _noise_model(img, model, params, radius)
+    if noise is None:
+        return params, converged
+    single = np.flatnonzero(~paired)
+    new, conv = params.copy(), converged.copy()
+    if single.size:
+        values, rows, cols, _ = _patches(img, params[single, :2], half)
+        others, _, _, _ = _patches(model, params[single, :2], half)
+        own = _own_patch(params[single], rows, cols, render_half)
+        new[single], conv[single] = _refine_gaussian(
+            img, params[single, :2], radius, sigma0=params[single, 3],
+            values=values - (others - own),
+            weights=1 / noise(others + params[single, 4, None, None]))
+    if paired.any():
+        new[pairs], conv[pairs] = refit_pairs(params, noise=noise)
+    # where the weighted fit fails (a shape the model does not describe, as on real
+    # images), the equal-weight fit stands
+    worse = ~conv & converged
+    new[worse], conv[worse] = params[worse], converged[worse]
+    return new, conv
 
 
-def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterations=30):
+def _noise_model(img, model, params, radius):
+    """Pixel noise variance as a function of the signal, from the fit residuals.
+
+    Returns a function of the model level giving the variance, a + b·level (shot noise
+    plus detector noise), floored at the variance measured at the darkest level; or
+    None when the variance does not grow with the signal (one level of noise).
+    """
+    half = int(np.ceil(radius))
+    values, rows, cols, inside = _patches(img, params[:, :2], half)
+    level, _, _, _ = _patches(model, params[:, :2], half)
+    level = level + params[:, 4, None, None]
+    d2 = (rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2
+    disc = inside & (d2 <= radius**2)
+    mu, res = level[disc], (values - level)[disc]
+    if mu.size < 200:
+        return None
+    edges = np.quantile(mu, np.linspace(0, 1, 21))
+    which = np.clip(np.searchsorted(edges, mu, side="right") - 1, 0, 19)
+    centre = np.array([np.median(mu[which == k]) for k in range(20)])
+    var = np.array([(1.4826 * np.median(np.abs(res[which == k] - np.median(res[which == k]))))
+                    ** 2 for k in range(20)])
+    ok = np.isfinite(var) & np.isfinite(centre)
+    if ok.sum() < 5:
+        return None
+    b, a = np.polyfit(centre[ok], var[ok], 1)
+    spread = np.ptp(centre[ok])
+    floor = max(float(np.min(var[ok])), 1e-12)
+    # equal weights when the variance changes by less than a half across the levels
+    if b <= 0 or b * spread < 0.5 * max(a + b * float(np.min(centre[ok])), floor):
+        return None
+
+    def variance(x):
+        return np.maximum(a + b * x, floor)
+
+    return variance
+
+
+def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterations=30,
+                  noise=None):
     """Fit two Gaussians and a shared background to every close pair at once.
 
     Batched Levenberg-Marquardt over all pairs (9 parameters each), started from the
@@ -299,10 +365,15 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     near = np.zeros_like(inside)
     for q in (p1, p2):
         near |= (rows - q[:, 0, None, None]) ** 2 + (cols - q[:, 1, None, None]) ** 2 <= radius**2
-    mask, y, r, c, own = _compress((inside & near).reshape(k, -1), target.reshape(k, -1),
-                                   rows.reshape(k, -1), cols.reshape(k, -1),
-                                   own.reshape(k, -1))
+    # inverse noise variance at the model's level (``noise``), or equal weights
+    w = (np.ones(target.shape) if noise is None
+         else 1 / noise(others + in_model[0][:, 4, None, None]))
+    mask, y, r, c, own, w = _compress((inside & near).reshape(k, -1), target.reshape(k, -1),
+                                      rows.reshape(k, -1), cols.reshape(k, -1),
+                                      own.reshape(k, -1), w.reshape(k, -1))
     mask = mask.astype(np.float64)
+    if noise is not None:
+        mask = mask * np.sqrt(w)
     before = ((y - (own + in_model[0][:, 4, None])) ** 2 * mask).sum(axis=1)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     bg = np.minimum(bg, np.minimum(p1[:, 4], p2[:, 4]))
@@ -376,16 +447,25 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     return out, ok, cost, before, mask.sum(axis=1)
 
 
-def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None):
-    """Fit A·exp(-r²/2s²) + B to every column at once (batched Levenberg-Marquardt)."""
+def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
+                     weights=None):
+    """Fit A·exp(-r²/2s²) + B to every column at once (batched Levenberg-Marquardt).
+
+    ``weights`` (one per patch pixel: the inverse noise variance) makes it a weighted
+    least-squares fit; by default all pixels count alike.
+    """
     half = int(np.ceil(radius))
     n = len(positions)
     patch_values, rows, cols, inside = _patches(img, positions, half)
     values = patch_values if values is None else values
     d2 = (rows - positions[:, 0, None, None]) ** 2 + (cols - positions[:, 1, None, None]) ** 2
-    mask, y, r, c = _compress((inside & (d2 <= radius**2)).reshape(n, -1),
-                              values.reshape(n, -1), rows.reshape(n, -1), cols.reshape(n, -1))
+    w = np.ones(values.shape) if weights is None else weights
+    mask, y, r, c, w = _compress((inside & (d2 <= radius**2)).reshape(n, -1),
+                                 values.reshape(n, -1), rows.reshape(n, -1),
+                                 cols.reshape(n, -1), w.reshape(n, -1))
     mask = mask.astype(np.float64)
+    if weights is not None:  # residuals and derivatives scaled by 1/noise
+        mask = mask * np.sqrt(w)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     amp = np.max(np.where(mask > 0, y, -np.inf), axis=1) - bg
     # parameters: row, col, amplitude, sigma, background
@@ -462,7 +542,36 @@ def _moments(w, rows, cols):
     return mr, mc, crr, ccc, crc, np.clip(mean - diff, 1e-12, None), mean + diff
 
 
-def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_min=20.0):
+def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, threshold):
+    """Look again at elongated peaks with a filter as narrow as a column.
+
+    Maxima of the narrow filter (kept when a dip separates them from a stronger
+    neighbour) replace each elongated peak within its window, and are added where no
+    peak lies within two column widths; round peaks stay as they are. Returns the new peaks and which of them came from an elongated one or lie at
+    the border (whose shape could not be judged): those may still hold two columns.
+    """
+    from scipy.spatial import cKDTree
+
+    fine, fine_dog, fine_threshold = _detect(img, period, 1, threshold,
+                                             s1=max(0.5, sigma_col / 2))
+    fine = _prominent(fine_dog, fine, 4 * sigma_col, fine_threshold)
+    whole = np.all((coords >= reach[:, None])
+                   & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
+    if len(fine):
+        d, owner = cKDTree(coords).query(fine)
+        # a narrow maximum within an elongated peak's window replaces it; one far from
+        # every peak (further than two column widths) is a column the wide filter missed
+        take = (elongated[owner] & (d <= reach[owner])) | (d > 2 * sigma_col)
+        replaced = elongated & np.isin(np.arange(len(coords)), owner[take])
+    else:
+        take, replaced = np.zeros(0, dtype=bool), np.zeros(len(coords), dtype=bool)
+    new = np.concatenate([coords[~replaced], fine[take]])
+    eligible = np.concatenate([(elongated | ~whole)[~replaced], np.ones(take.sum(), bool)])
+    return new, eligible
+
+
+def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, ratio=0.75,
+                      f_min=20.0):
     """Split peaks that hold two unresolved columns, by a two-Gaussian fit.
 
     Every peak is fitted with one Gaussian (neighbours' tails removed). What is left of a
@@ -475,15 +584,30 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_mi
 
     Returns the new positions (split peaks replaced by their two columns) and the number
     of peaks split. ``reach`` is how far from a peak an unresolved partner may lie (half
-    the lattice period: beyond it, the partner would have been found as a peak).
+    the lattice period: beyond it, the partner would have been found as a peak);
+    ``eligible`` marks the peaks that may be split (default: all).
     """
+    from scipy.spatial import cKDTree
+
     from .lattice_analysis import _close_pairs
 
+    def close_pairs(points):
+        return _close_pairs(points)[0] if len(points) >= 3 else np.empty((0, 2), int)
+
     win = max(radius, 2.5 * sigma_col, reach)
+    # a column of a resolved pair is not split again
+    chosen = np.ones(len(positions), dtype=bool) if eligible is None else eligible.copy()
+    chosen[close_pairs(positions).ravel()] = False
+    if not chosen.any():
+        return positions, 0
+    # fit the chosen peaks and the neighbours whose tails reach into their windows
+    near = cKDTree(positions).query_ball_point(positions[chosen], r=3 * win)
+    sub = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near]))
+    chosen = chosen[sub]
     # pairs already resolved are fitted jointly, so that what is left of them is clean
-    pairs = _close_pairs(positions)[0] if len(positions) >= 3 else np.empty((0, 2), int)
+    pairs = close_pairs(positions[sub])
     radius = max(radius, 2 * sigma_col)  # a window that holds a whole column
-    params, _ = _fit_all(img, positions, radius, sigma0=sigma_col, pairs=pairs,
+    params, _ = _fit_all(img, positions[sub], radius, sigma0=sigma_col, pairs=pairs,
                          pair_radius=win)
     render_half = int(np.ceil(win + 4 * np.max(params[:, 3])))
     model = _render(img.shape, params, render_half)
@@ -501,13 +625,12 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_mi
     # what one round column (the lone fit) looks like in the same window: the image
     # border cuts both alike, so only the peak's own elongation tells two columns apart
     _, _, m_rr, m_cc, m_rc, m_small, m_large = _moments(np.where(disc, own, 0.0), rows, cols)
-    unpaired = np.ones(len(positions), dtype=bool)
-    unpaired[pairs.ravel()] = False
+    chosen[pairs.ravel()] = False
     # elongation beyond the single column's: direction and spread of the two columns
     e_rr, e_cc, e_rc = crr - m_rr, ccc - m_cc, crc - m_rc
     extra = 2 * np.sqrt(((e_rr - e_cc) / 2) ** 2 + e_rc**2)
     cand = np.flatnonzero((np.sqrt(small / large) < ratio * np.sqrt(m_small / m_large))
-                          & (extra > 0.25) & unpaired)
+                          & (extra > 0.25) & chosen)
     if cand.size == 0:
         return positions, 0
     # major axis; two equal columns d apart add (d/2)² to its variance
@@ -528,7 +651,7 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, ratio=0.75, f_mi
     if not split.any():
         return positions, 0
     keep = np.ones(len(positions), dtype=bool)
-    keep[cand[split]] = False
+    keep[sub[cand[split]]] = False
     new = np.concatenate([positions[keep], fit[split, 0, :2], fit[split, 1, :2]])
     return new, int(split.sum())
 
@@ -733,28 +856,23 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
             raise ValueError("fewer than 3 columns found: give separation= or threshold=.")
         # A second, shorter scale: columns closer than the period can resolve (dumbbells)
         # show up as elongated peaks, whose narrow width is still that of one column.
-        # Detect again with a filter as narrow as a column and keep the maxima separated
-        # from their stronger neighbour by a dip.
-        # each peak is measured out to half the distance to the nearest other peak
+        # Each peak is measured out to half the distance to the nearest other peak; the
+        # image border cuts a window and elongates it, so border peaks are not judged.
         d, _ = cKDTree(coords).query(coords, k=2)
         reach = np.minimum(period, d[:, 1]) / 2
         narrow, wide = _shape_of_peaks(img, coords, reach)
-        # the image border cuts a peak's window and elongates it: count whole windows only
         whole = np.all((coords >= reach[:, None])
                        & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
         sigma_col = float(np.nanmedian(narrow[whole] if whole.any() else narrow))
-        elongated = np.count_nonzero((narrow < 0.65 * wide) & whole)
-        if elongated >= max(3, 0.02 * whole.sum()) and period / 8 > sigma_col / 2:
-            s1 = max(0.5, sigma_col / 2)
-            fine, fine_dog, fine_threshold = _detect(img, period, 1, given, s1=s1)
-            fine = _prominent(fine_dog, fine, 4 * sigma_col, fine_threshold)
-            if len(fine) > len(coords):
-                coords, dog, threshold = fine, fine_dog, fine_threshold
+        elongated = (narrow < 0.65 * wide) & whole
+        if elongated.any() and period / 8 > sigma_col / 2:
+            coords, eligible = _resolve_close_columns(img, coords, reach, elongated, period,
+                                                      sigma_col, given)
             # pairs closer than even the narrow filter resolves: split by a fit
             d, _ = cKDTree(coords).query(coords, k=2)
             split, _ = _split_unresolved(img, coords.astype(np.float64),
                                          float(np.median(d[:, 1])) / 2, sigma_col,
-                                         reach=period / 2)
+                                         reach=period / 2, eligible=eligible)
             if len(split) > len(coords):
                 start_positions = split
         d, _ = cKDTree(start_positions if start_positions is not None else coords).query(
@@ -788,7 +906,7 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         start = _refine_com(img, positions, radius, background, width, iterations=3)
         # a pair is fitted on discs reaching halfway to the next columns
         pair_radius = max(radius, float(np.median(next_d)) / 2) if len(pairs) else radius
-        params, converged = _fit_all(img, start, radius, sigma0=max(0.5, sep / 5),
+        params, converged = _fit_all(img, start, radius, sigma0=max(0.5, sep / 5), weighted=True,
                                      pairs=pairs, pair_radius=pair_radius)
         converged &= _plausible(img, params, radius, start)
         # a fit that did not converge keeps the refined centre of mass

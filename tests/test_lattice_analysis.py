@@ -153,3 +153,45 @@ def test_basis_vectors_of_an_axis_aligned_lattice_with_jitter():
     pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.05, (144, 2))
     lengths = sorted(np.hypot(*basis_vectors(pts).T))
     np.testing.assert_allclose(lengths, [8.0, 8.0], atol=0.05)
+
+
+# --- dumbbells ----------------------------------------------------------------------------
+@pytest.mark.parametrize("angle", [0.0, 37.0, 150.0, 260.0])
+def test_find_dumbbells_centre_length_and_polarity(angle):
+    from napari_tessella.lattice_analysis import find_dumbbells
+    from napari_tessella.synthetic import synthetic_dumbbells
+
+    lat = synthetic_dumbbells((128, 128), kind="hexagonal", pair_distance=0.4, angle=angle,
+                              intensity_ratio=0.6, seed=1)
+    table = find_dumbbells(lat.positions, lat.intensity)
+    assert len(table) == len(lat.positions) // 2
+    np.testing.assert_allclose(table["separation"], 0.4 * 14)
+    np.testing.assert_allclose(table["orientation"], angle % 360, atol=1e-9)
+    np.testing.assert_allclose(table["intensity_ratio"], 0.6)
+    np.testing.assert_allclose(table["polarity"], 0.4 / 1.6)
+    # the brighter column comes first, and the centre is the middle of the truth pair
+    assert np.all(lat.sublattice[table["first"]] == 0)
+    pair = lat.pair[table["first"]]
+    truth = np.array([lat.positions[lat.pair == k].mean(axis=0) for k in pair])
+    np.testing.assert_allclose(table[["row", "col"]], truth)
+    # without intensities only the axis is known
+    axis = find_dumbbells(lat.positions)["orientation"]
+    np.testing.assert_allclose(axis, angle % 180, atol=1e-9)
+
+
+def test_find_dumbbells_none_in_a_lattice_of_one_spacing():
+    from napari_tessella.lattice_analysis import find_dumbbells
+
+    for kind in ("square", "hexagonal"):
+        lat = synthetic_lattice((96, 96), kind=kind, sublattice_intensity=0.5, seed=2)
+        assert len(find_dumbbells(lat.positions)) == 0
+
+
+def test_find_dumbbells_bad_input():
+    from napari_tessella.lattice_analysis import find_dumbbells
+
+    pts = [[0, 0], [0, 3], [10, 0], [10, 3]]
+    with pytest.raises(ValueError, match="intensities"):
+        find_dumbbells(pts, intensities=[1, 2])
+    with pytest.raises(ValueError, match="ratio"):
+        find_dumbbells(pts, ratio=1.5)

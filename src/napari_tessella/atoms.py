@@ -40,16 +40,18 @@ class AtomsResult:
     pair_distance : float
         Median distance between the two columns of a close pair (mutual nearest
         neighbours much closer than their next neighbours, such as dumbbells); NaN when
-        there are none. The table's ``partner`` column gives each column's partner (-1:
-        none).
+        fewer than a tenth of the columns are in one. The table's ``partner`` column gives
+        each column's partner (-1: none); :func:`~napari_tessella.lattice_analysis.find_dumbbells`
+        measures the pairs.
     lattice_spacing : float
         The second scale: the median distance from a paired column to its nearest
         column outside the pair; without pairs, the period of the autocorrelation (or
         ``separation`` when it was given).
     column_sigma : float
-        Gaussian width of a column measured on the first detections (NaN when
-        ``separation`` was given); with elongated peaks, the detection is repeated with
-        a filter this narrow so that both columns of a close pair are found.
+        Gaussian width of a column: the median fitted ``sigma`` with
+        ``refine="gaussian"``, else measured on the first detections (NaN when
+        ``separation`` was given). With elongated peaks, the detection is repeated with a
+        filter this narrow so that both columns of a close pair are found.
     """
 
     positions: np.ndarray
@@ -624,7 +626,11 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
         np.where(disc, np.clip(t - level[:, None, None], 0, None), 0.0), rows, cols)
     # what one round column (the lone fit) looks like in the same window: the image
     # border cuts both alike, so only the peak's own elongation tells two columns apart
-    _, _, m_rr, m_cc, m_rc, m_small, m_large = _moments(np.where(disc, own, 0.0), rows, cols)
+    # (a round Gaussian of the typical width, centred where the peak's light is: a lone
+    # fit of two unresolved columns can be degenerate)
+    ref = np.exp(-((rows - mr[:, None, None]) ** 2 + (cols - mc[:, None, None]) ** 2)
+                 / (2 * sigma_col**2))
+    _, _, m_rr, m_cc, m_rc, m_small, m_large = _moments(np.where(disc, ref, 0.0), rows, cols)
     chosen[pairs.ravel()] = False
     # elongation beyond the single column's: direction and spread of the two columns
     e_rr, e_cc, e_rc = crr - m_rr, ccc - m_cc, crc - m_rc
@@ -637,10 +643,14 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     angle = 0.5 * np.arctan2(2 * e_rc[cand], e_rr[cand] - e_cc[cand])
     u = np.column_stack([np.cos(angle), np.sin(angle)]) * np.sqrt(extra)[cand, None]
     centre = np.column_stack([mr[cand], mc[cand]])
-    width = np.sqrt(small[cand])
     single = params[cand]
-    p1 = np.column_stack([centre - u, single[:, 2], np.maximum(width, 0.5), single[:, 4]])
-    p2 = np.column_stack([centre + u, single[:, 2], np.maximum(width, 0.5), single[:, 4]])
+    # start from the data, not from the lone fit (which may be degenerate): the peak's
+    # height above its surroundings, the typical width
+    height = np.max(np.where(disc[cand], t[cand], -np.inf), axis=(1, 2)) - level[cand]
+    start = np.column_stack([np.maximum(height, 1e-6), np.full(len(cand), sigma_col),
+                             level[cand]])
+    p1 = np.column_stack([centre - u, start])
+    p2 = np.column_stack([centre + u, start])
     fit, ok, after, before, n = _refine_pairs(img, model, p1, p2, max(2.0, 3 * sigma_col),
                                               render_half, in_model=[single])
     f = ((before - after) / 4) / np.maximum(after / np.maximum(n - 9, 1), 1e-300)
@@ -893,9 +903,6 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
     # close pairs: mutual nearest neighbours much closer than their next neighbours
     pairs, pair_d, next_d = (_close_pairs(positions) if len(positions) >= 3
                              else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
-    pair_distance = float(np.median(pair_d)) if len(pairs) else np.nan
-    lattice_spacing = (float(np.median(next_d)) if len(pairs) else
-                       (period if np.isfinite(period) else sep))
 
     extra = {}
     width = max(0.5, sep / 5)  # a typical column's Gaussian width
@@ -909,8 +916,14 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         params, converged = _fit_all(img, start, radius, sigma0=max(0.5, sep / 5), weighted=True,
                                      pairs=pairs, pair_radius=pair_radius)
         converged &= _plausible(img, params, radius, start)
-        # a fit that did not converge keeps the refined centre of mass
-        positions = np.where(converged[:, None], params[:, :2], start)
+        # a fit that did not converge gives way to the refined centre of mass (the same
+        # as refine="com")
+        bad = ~converged
+        if bad.any():
+            positions = positions.copy()
+            positions[bad] = _refine_com(img, positions[bad], radius, background[bad], width)
+        positions = np.where(converged[:, None], params[:, :2], positions)
+        sigma_col = float(np.median(params[converged, 3])) if converged.any() else sigma_col
         extra = {"amplitude": params[:, 2], "sigma": params[:, 3],
                  "background": params[:, 4], "converged": converged}
     # a column centre is measured inside the image: a fit at the very edge that wandered
@@ -924,9 +937,17 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         intensity = np.where(disc, values - background[:, None, None], 0).sum(axis=(1, 2))
     else:
         intensity = np.empty(0)
+    # the scales, on the final positions: close pairs make a scale of the image when at
+    # least a tenth of the columns are in one (a few odd pairs do not)
+    pairs, pair_d, next_d = (_close_pairs(positions) if len(positions) >= 3
+                             else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
     partner = np.full(len(positions), -1)
     if len(pairs):
         partner[pairs[:, 0]], partner[pairs[:, 1]] = pairs[:, 1], pairs[:, 0]
+    two_scales = 2 * len(pairs) >= 0.1 * len(positions) and len(pairs) > 0
+    pair_distance = float(np.median(pair_d)) if two_scales else np.nan
+    lattice_spacing = (float(np.median(next_d)) if two_scales else
+                       (period if np.isfinite(period) else sep))
     table = pd.DataFrame({
         "row": positions[:, 0] if len(positions) else np.empty(0),
         "col": positions[:, 1] if len(positions) else np.empty(0),

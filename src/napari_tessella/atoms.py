@@ -257,50 +257,42 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
                                          noise=noise)
         return fit, ok[:, None]
 
-    for _ in range(rounds - 1):
+    # Shot noise grows with the signal: where it does, the rounds after the first are
+    # weighted fits (weights 1/variance at the model's level, the variance measured on
+    # the first round's residuals), which reach the Cramér-Rao bound where equal weights
+    # lose up to a third. With noise of one level everywhere all pixels count alike.
+    noise = None
+    for k in range(rounds - 1):
         model = _render(img.shape, params, render_half)
+        if weighted and k == 0:
+            noise = _noise_model(img, model, params, radius)
         single = np.flatnonzero(~paired)
         values, rows, cols, _ = _patches(img, params[single, :2], half)
         others, _, _, _ = _patches(model, params[single, :2], half)
         own = _own_patch(params[single], rows, cols, render_half)
         target = values - (others - own)
+        weights = None if noise is None else 1 / noise(others + params[single, 4, None, None])
         new, conv = params.copy(), converged.copy()
         if single.size:
             new[single], conv[single] = _refine_gaussian(
-                img, params[single, :2], radius, sigma0=params[single, 3], values=target)
+                img, params[single, :2], radius, sigma0=params[single, 3], values=target,
+                weights=weights)
+            if noise is not None:
+                # where the weighted fit fails (a shape the model does not describe, as
+                # on real images), the equal-weight fit stands
+                fail = np.flatnonzero(~conv[single] & converged[single])
+                if fail.size:
+                    idx = single[fail]
+                    new[idx], conv[idx] = _refine_gaussian(
+                        img, params[idx, :2], radius, sigma0=params[idx, 3],
+                        values=target[fail])
         if paired.any():
             new[pairs], conv[pairs] = refit_pairs(
-                params, model if pair_half == render_half else None)
+                params, model if pair_half == render_half else None, noise=noise)
         params, converged = new, conv
     if paired.any():  # once more, with the neighbours' tails from the pairs' own fits
-        params[pairs], converged[pairs] = refit_pairs(params)
-    if not weighted:
-        return params, converged
-    # Shot noise grows with the signal: a weighted fit (weights 1/variance at the
-    # model's level, the variance measured on the residuals) reaches the Cramér-Rao
-    # bound where equal weights lose up to a third. With noise of one level everywhere
-    # the fit above already is the right one.
-    model = _render(img.shape, params, render_half)
-    noise = _noise_model(img, model, params, radius)
-    if noise is None:
-        return params, converged
-    single = np.flatnonzero(~paired)
-    new, conv = params.copy(), converged.copy()
-    if single.size:
-        values, rows, cols, _ = _patches(img, params[single, :2], half)
-        others, _, _, _ = _patches(model, params[single, :2], half)
-        own = _own_patch(params[single], rows, cols, render_half)
-        new[single], conv[single] = _refine_gaussian(
-            img, params[single, :2], radius, sigma0=params[single, 3],
-            values=values - (others - own),
-            weights=1 / noise(others + params[single, 4, None, None]))
-    if paired.any():
-        new[pairs], conv[pairs] = refit_pairs(params, noise=noise)
-    # where the weighted fit fails (a shape the model does not describe, as on real
-    # images), the equal-weight fit stands
-    worse = ~conv & converged
-    new[worse], conv[worse] = params[worse], converged[worse]
-    return new, conv
+        params[pairs], converged[pairs] = refit_pairs(params, noise=noise)
+    return params, converged
 
 
 def _noise_model(img, model, params, radius):
@@ -319,11 +311,16 @@ def _noise_model(img, model, params, radius):
     mu, res = level[disc], (values - level)[disc]
     if mu.size < 200:
         return None
+    if mu.size > 50_000:  # a fixed sample measures twenty variances well enough
+        pick = np.random.default_rng(0).choice(mu.size, 50_000, replace=False)
+        mu, res = mu[pick], res[pick]
     edges = np.quantile(mu, np.linspace(0, 1, 21))
     which = np.clip(np.searchsorted(edges, mu, side="right") - 1, 0, 19)
-    centre = np.array([np.median(mu[which == k]) for k in range(20)])
-    var = np.array([(1.4826 * np.median(np.abs(res[which == k] - np.median(res[which == k]))))
-                    ** 2 for k in range(20)])
+    order = np.argsort(which, kind="stable")
+    groups = np.split(order, np.searchsorted(which[order], np.arange(1, 20)))
+    centre = np.array([np.median(mu[g]) if g.size else np.nan for g in groups])
+    var = np.array([(1.4826 * np.median(np.abs(res[g] - np.median(res[g])))) ** 2
+                    if g.size else np.nan for g in groups])
     ok = np.isfinite(var) & np.isfinite(centre)
     if ok.sum() < 5:
         return None
@@ -884,7 +881,9 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
                                          float(np.median(d[:, 1])) / 2, sigma_col,
                                          reach=period / 2, eligible=eligible)
             if len(split) > len(coords):
-                start_positions = split
+                # a column found both by the narrow filter and by a split is one column
+                close = cKDTree(split).query_pairs(max(1.0, sigma_col), output_type="ndarray")
+                start_positions = np.delete(split, np.unique(close[:, 1]), axis=0)
         d, _ = cKDTree(start_positions if start_positions is not None else coords).query(
             start_positions if start_positions is not None else coords, k=2)
         sep = float(np.median(d[:, 1]))
@@ -929,6 +928,14 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
     # a column centre is measured inside the image: a fit at the very edge that wandered
     # past it is put back on the border pixel
     positions = np.clip(positions, 0, np.array(img.shape) - 1)
+    if len(positions) > 1:
+        # two starting points that refined onto the same column are that one column
+        same = cKDTree(positions).query_pairs(max(0.5, sep / 8), output_type="ndarray")
+        if len(same):
+            keep = np.ones(len(positions), dtype=bool)
+            keep[same[:, 1]] = False
+            positions, coords, background = positions[keep], coords[keep], background[keep]
+            extra = {k: v[keep] for k, v in extra.items()}
     # integrated, background-subtracted intensity within half a separation
     if len(positions):
         values, rows, cols, inside = _patches(img, positions, int(np.ceil(radius)))

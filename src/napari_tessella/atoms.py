@@ -264,8 +264,18 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
     noise = None
     for k in range(rounds - 1):
         model = _render(img.shape, params, render_half)
-        if weighted and k == 0:
+        if weighted and k == 0 and not paired.any():
             noise = _noise_model(img, model, params, radius)
+            if noise is not None:
+                # with shot noise the tails carry a fifth of the position information
+                # beyond 2.5 sigma: widen the windows to 3.5 sigma (the neighbours' tails
+                # are subtracted anyway)
+                width = float(np.median(params[:, 3]))
+                radius = max(radius, min(3.5 * width, 2 * radius))
+                half = int(np.ceil(radius))
+                pr = max(pr, radius)
+                render_half = max(render_half, 2 * half)
+                pair_half = max(pair_half, render_half)
         single = np.flatnonzero(~paired)
         values, rows, cols, _ = _patches(img, params[single, :2], half)
         others, _, _, _ = _patches(model, params[single, :2], half)
@@ -291,6 +301,10 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
                 params, model if pair_half == render_half else None, noise=noise)
         params, converged = new, conv
     if paired.any():  # once more, with the neighbours' tails from the pairs' own fits
+        if weighted:  # the lone fits of overlapping columns are no measure of the noise
+            noise = _noise_model(img, _render(img.shape, params, pair_half), params, pr)
+            if noise is not None:
+                pr = max(pr, min(3.5 * float(np.median(params[:, 3])), 2 * pr))
         params[pairs], converged[pairs] = refit_pairs(params, noise=noise)
     return params, converged
 
@@ -319,14 +333,17 @@ def _noise_model(img, model, params, radius):
     order = np.argsort(which, kind="stable")
     groups = np.split(order, np.searchsorted(which[order], np.arange(1, 20)))
     centre = np.array([np.median(mu[g]) if g.size else np.nan for g in groups])
-    var = np.array([(1.4826 * np.median(np.abs(res[g] - np.median(res[g])))) ** 2
-                    if g.size else np.nan for g in groups])
+    # the mean square, not a median: shot noise at a few counts is skewed, and a median
+    # of its deviations underestimates its variance
+    var = np.array([np.mean(res[g] ** 2) if g.size else np.nan for g in groups])
     ok = np.isfinite(var) & np.isfinite(centre)
     if ok.sum() < 5:
         return None
     b, a = np.polyfit(centre[ok], var[ok], 1)
     spread = np.ptp(centre[ok])
-    floor = max(float(np.min(var[ok])), 1e-12)
+    # with shot noise b is the signal of one count: a pixel is never trusted more than
+    # one count's variance allows (else a lone count far out in a tail would dominate)
+    floor = max(float(np.min(var[ok])), b * b, 1e-12)
     # equal weights when the variance changes by less than a half across the levels
     if b <= 0 or b * spread < 0.5 * max(a + b * float(np.min(centre[ok])), floor):
         return None

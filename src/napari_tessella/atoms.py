@@ -265,7 +265,7 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
     for k in range(rounds - 1):
         model = _render(img.shape, params, render_half)
         if weighted and k == 0 and not paired.any():
-            noise = _noise_model(img, model, params, radius)
+            noise = _noise_model(img, model, params, radius, use=converged)
             if noise is not None:
                 # with shot noise the tails carry a fifth of the position information
                 # beyond 2.5 sigma: widen the windows to 3.5 sigma (the neighbours' tails
@@ -302,14 +302,15 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
         params, converged = new, conv
     if paired.any():  # once more, with the neighbours' tails from the pairs' own fits
         if weighted:  # the lone fits of overlapping columns are no measure of the noise
-            noise = _noise_model(img, _render(img.shape, params, pair_half), params, pr)
+            noise = _noise_model(img, _render(img.shape, params, pair_half), params, pr,
+                                 use=converged)
             if noise is not None:
                 pr = max(pr, min(3.5 * float(np.median(params[:, 3])), 2 * pr))
         params[pairs], converged[pairs] = refit_pairs(params, noise=noise)
     return params, converged
 
 
-def _noise_model(img, model, params, radius):
+def _noise_model(img, model, params, radius, use=None):
     """Pixel noise variance as a function of the signal, from the fit residuals.
 
     Returns a function of the model level giving the variance, a + b·level (shot noise
@@ -317,6 +318,14 @@ def _noise_model(img, model, params, radius):
     None when the variance does not grow with the signal (one level of noise).
     """
     half = int(np.ceil(radius))
+    # converged fits whose window lies wholly inside the image (at the border, a column
+    # cut in half leaves misfit, not noise, in its residuals)
+    whole = np.all((params[:, :2] >= half) & (params[:, :2] <= np.array(img.shape) - 1 - half),
+                   axis=1)
+    use = whole if use is None else whole & use
+    if use.sum() < 10:
+        return None
+    params = params[use]
     values, rows, cols, inside = _patches(img, params[:, :2], half)
     level, _, _, _ = _patches(model, params[:, :2], half)
     level = level + params[:, 4, None, None]
@@ -334,8 +343,12 @@ def _noise_model(img, model, params, radius):
     groups = np.split(order, np.searchsorted(which[order], np.arange(1, 20)))
     centre = np.array([np.median(mu[g]) if g.size else np.nan for g in groups])
     # the mean square, not a median: shot noise at a few counts is skewed, and a median
-    # of its deviations underestimates its variance
-    var = np.array([np.mean(res[g] ** 2) if g.size else np.nan for g in groups])
+    # of its deviations underestimates its variance (the largest 1 % left out: misfit)
+    def mean_square(r):
+        sq = np.sort(r**2)
+        return float(np.mean(sq[: max(1, int(np.ceil(0.99 * sq.size)))]))
+
+    var = np.array([mean_square(res[g]) if g.size else np.nan for g in groups])
     ok = np.isfinite(var) & np.isfinite(centre)
     if ok.sum() < 5:
         return None
@@ -344,8 +357,10 @@ def _noise_model(img, model, params, radius):
     # with shot noise b is the signal of one count: a pixel is never trusted more than
     # one count's variance allows (else a lone count far out in a tail would dominate)
     floor = max(float(np.min(var[ok])), b * b, 1e-12)
-    # equal weights when the variance changes by less than a half across the levels
-    if b <= 0 or b * spread < 0.5 * max(a + b * float(np.min(centre[ok])), floor):
+    # equal weights unless the variance at least doubles from the darkest to the
+    # brightest level (below that, weights would change the fit little)
+    low = max(a + b * float(np.min(centre[ok])), floor)
+    if b <= 0 or b * spread < low:
         return None
 
     def variance(x):

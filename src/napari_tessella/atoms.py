@@ -460,7 +460,7 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
         t_res, t_jac = residual_and_jacobian(trial, act)
         t_cost = (t_res**2).sum(axis=1)
         better = t_cost < cost[act]
-        small = np.hypot(step[:, 0], step[:, 1]) + np.hypot(step[:, 4], step[:, 5]) < 1e-5
+        small = np.hypot(step[:, 0], step[:, 1]) + np.hypot(step[:, 4], step[:, 5]) < 1e-4
         converged[act[better & small]] = True
         b = act[better]
         p[b], res[b], jac[b], cost[b] = trial[better], t_res[better], t_jac[better], t_cost[better]

@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT / "src"))
 from napari_tessella.atoms import find_atoms  # noqa: E402
 from napari_tessella.lattice_analysis import (  # noqa: E402
     basis_vectors,
+    find_dumbbells,
     nearest_neighbor_distances,
     voronoi_cell_intensity,
 )
-from napari_tessella.lattice_analysis import find_dumbbells  # noqa: E402
 from napari_tessella.synthetic import synthetic_dumbbells, synthetic_lattice  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -215,8 +215,9 @@ def dumbbells(seeds=3, dose=100.0):
                     rms = float(np.sqrt(np.mean(np.concatenate(err) ** 2)))
                     bound = float(np.sqrt(np.mean(np.concatenate(bnd) ** 2))) if bnd else 0.0
                     ratio = f"{rms / bound:7.2f}" if bound else f"{'-':>7}"
-                    print(f"{kind:<10}{pair:>5.1f}{angle!s:>7}{noise:>9}{n:>7}{np.mean(rec):>8.4f}"
-                          f"{np.mean(prec):>8.4f}{rms:>8.4f}{bound:>8.4f}{ratio}{t / n * 1e3:>8.3f}")
+                    print(f"{kind:<10}{pair:>5.1f}{angle!s:>7}{noise:>9}{n:>7}"
+                          f"{np.mean(rec):>8.4f}{np.mean(prec):>8.4f}{rms:>8.4f}{bound:>8.4f}"
+                          f"{ratio}{t / n * 1e3:>8.3f}")
                     tot = totals.setdefault(noise, [0, 0.0, 0.0, 0.0])
                     tot[0] += n
                     tot[1] += np.mean(rec) * n

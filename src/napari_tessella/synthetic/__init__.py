@@ -7,4 +7,10 @@ image *and* the truth it was built from, so accuracy can be measured, not guesse
 from ._lattice import SyntheticLattice, synthetic_dumbbells, synthetic_lattice
 from ._nuclei import SyntheticNuclei, synthetic_nuclei
 
-__all__ = ["SyntheticLattice", "SyntheticNuclei", "synthetic_dumbbells", "synthetic_lattice", "synthetic_nuclei"]
+__all__ = [
+    "SyntheticLattice",
+    "SyntheticNuclei",
+    "synthetic_dumbbells",
+    "synthetic_lattice",
+    "synthetic_nuclei",
+]

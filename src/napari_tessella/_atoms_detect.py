@@ -1,0 +1,261 @@
+"""Detecting atom columns, including both columns of close pairs (dumbbells).
+
+Maxima of a difference of Gaussians tuned to the lattice period; where the peaks are
+elongated (two columns closer than the period can resolve), a second look with a filter
+as narrow as a column and, for what is still one elongated peak, a two-Gaussian split.
+Used by :func:`napari_tessella.atoms.find_atoms`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.spatial import cKDTree
+
+from ._atoms_fit import _fit_all, _own_patch, _patches, _refine_pairs, _render
+from .lattice_analysis import _close_pairs
+
+
+def _noise_sigma(img: np.ndarray) -> float:
+    """Robust standard deviation of pixel noise (MAD of a second difference)."""
+    d = img[1:-1, 1:-1] * 4 - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
+
+
+def _default_threshold(img, scale, s1=None) -> float:
+    """Six times the response of the image's pixel noise to the detection filter."""
+    s1 = scale / 8 if s1 is None else s1
+    s2 = scale / 2
+    # standard deviation of white noise after a difference of Gaussians (s1, s2)
+    gain = np.sqrt(1 / (4 * np.pi * s1**2) + 1 / (4 * np.pi * s2**2)
+                   - 1 / (np.pi * (s1**2 + s2**2)))
+    return float(6 * _noise_sigma(img) * gain)
+
+
+def _local_maxima(values, min_distance):
+    """Pixels that are the maximum of their (2m+1)² neighbourhood, one per plateau.
+
+    The same maxima as ``skimage.feature.peak_local_max`` (whose spacing check only acts on
+    plateaus after the maximum filter), in work proportional to the image rather than a
+    distance check per candidate.
+    """
+    size = 2 * max(1, int(min_distance)) + 1
+    peaks = values == ndi.maximum_filter(values, size=size, mode="nearest")
+    labels, n = ndi.label(peaks, structure=np.ones((3, 3)))
+    if n == peaks.sum():  # the usual case: every maximum is a single pixel
+        return np.argwhere(peaks)
+    # a plateau (equal neighbours, as in noise-free or saturated images): its first pixel
+    flat = np.flatnonzero(labels.ravel())
+    _, first = np.unique(labels.ravel()[flat], return_index=True)
+    return np.column_stack(np.unravel_index(flat[first], values.shape))
+
+
+def _dog(img, s1, s2):
+    work = img.astype(np.float64)
+    return ndi.gaussian_filter(work, s1) - ndi.gaussian_filter(work, s2)
+
+
+def _detect(img, scale, min_distance, threshold, s1=None):
+    """Columns as maxima of a difference of Gaussians tuned to ``scale`` (a spacing).
+
+    The narrow Gaussian (scale/8) averages noise within a column, the wide one (scale/2)
+    removes the slowly varying background and the tails of neighbours, so a weak column
+    between bright ones is still a clear maximum and a noise bump on a bright column's
+    flank is not.
+    """
+    s1 = scale / 8 if s1 is None else s1
+    s2 = scale / 2
+    dog = _dog(img, s1, s2)
+    if threshold is None:
+        threshold = _default_threshold(img, scale, s1)
+    coords = _local_maxima(dog, min_distance)
+    coords = coords[dog[coords[:, 0], coords[:, 1]] > threshold]
+    return coords, dog, threshold
+
+
+def _shape_of_peaks(img, coords, radius):
+    """Width and elongation of each detected peak from background-subtracted moments.
+
+    Returns the square root of the smaller and larger eigenvalue of each peak's intensity
+    covariance within ``radius`` (one value, or one per peak). A single round column gives
+    two equal widths (about its Gaussian sigma); two unresolved columns side by side give
+    an elongated peak whose smaller width is still that of one column.
+    """
+    radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(coords),))
+    half = int(np.ceil(radius.max()))
+    values, rows, cols, inside = _patches(img, coords.astype(np.float64), half)
+    d2 = (rows - coords[:, 0, None, None]) ** 2 + (cols - coords[:, 1, None, None]) ** 2
+    disc = inside & (d2 <= radius[:, None, None] ** 2)
+    bg = np.min(np.where(disc, values, np.inf), axis=(1, 2))
+    w = np.where(disc, np.clip(values - bg[:, None, None], 0, None), 0.0)
+    total = w.sum(axis=(1, 2))
+    total[total <= 0] = np.nan
+    mr = (w * rows).sum(axis=(1, 2)) / total
+    mc = (w * cols).sum(axis=(1, 2)) / total
+    dr, dc = rows - mr[:, None, None], cols - mc[:, None, None]
+    crr = (w * dr * dr).sum(axis=(1, 2)) / total
+    ccc = (w * dc * dc).sum(axis=(1, 2)) / total
+    crc = (w * dr * dc).sum(axis=(1, 2)) / total
+    mean, diff = (crr + ccc) / 2, np.sqrt(((crr - ccc) / 2) ** 2 + crc**2)
+    return np.sqrt(np.clip(mean - diff, 0, None)), np.sqrt(mean + diff)
+
+
+def _prominent(dog, coords, reach, threshold, fraction=0.02):
+    """Drop maxima that do not stand out from the saddle towards a stronger neighbour.
+
+    Two true columns closer than the detection scale are separated by a dip in the
+    filtered image; a noise bump on a column's flank is not. For every pair of maxima
+    closer than ``reach`` the lowest filtered value on the segment between them is the
+    saddle; the weaker maximum is kept when it rises above it by ``threshold`` and by
+    ``fraction`` of its own height.
+    """
+    if len(coords) < 2:
+        return coords
+    pairs = cKDTree(coords).query_pairs(reach, output_type="ndarray")
+    if len(pairs) == 0:
+        return coords
+    height = dog[coords[:, 0], coords[:, 1]]
+    # order each pair (strong, weak)
+    swap = height[pairs[:, 0]] < height[pairs[:, 1]]
+    pairs[swap] = pairs[swap][:, ::-1]
+    strong, weak = coords[pairs[:, 0]], coords[pairs[:, 1]]
+    t = np.linspace(0, 1, 17)[1:-1]
+    line = strong[:, None, :] + t[None, :, None] * (weak - strong)[:, None, :]
+    along = ndi.map_coordinates(dog, line.reshape(-1, 2).T, order=1).reshape(len(pairs), -1)
+    saddle = along.min(axis=1)
+    hw = height[pairs[:, 1]]
+    fails = (hw - saddle < threshold) | (hw - saddle < fraction * hw)
+    keep = np.ones(len(coords), dtype=bool)
+    keep[pairs[fails, 1]] = False
+    return coords[keep]
+
+
+def _moments(w, rows, cols):
+    """Centroid, second moments and the two principal variances of weight patches."""
+    total = w.sum(axis=(1, 2))
+    total[total <= 0] = np.nan
+    mr = (w * rows).sum(axis=(1, 2)) / total
+    mc = (w * cols).sum(axis=(1, 2)) / total
+    dr, dc = rows - mr[:, None, None], cols - mc[:, None, None]
+    crr = (w * dr * dr).sum(axis=(1, 2)) / total
+    ccc = (w * dc * dc).sum(axis=(1, 2)) / total
+    crc = (w * dr * dc).sum(axis=(1, 2)) / total
+    mean, diff = (crr + ccc) / 2, np.sqrt(((crr - ccc) / 2) ** 2 + crc**2)
+    return mr, mc, crr, ccc, crc, np.clip(mean - diff, 1e-12, None), mean + diff
+
+
+def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, threshold):
+    """Look again at elongated peaks with a filter as narrow as a column.
+
+    Maxima of the narrow filter (kept when a dip separates them from a stronger
+    neighbour) replace each elongated peak within its window, and are added where no
+    peak lies within two column widths; round peaks stay as they are. Returns the new
+    peaks and which of them came from an elongated one or lie at the border (whose shape
+    could not be judged): those may still hold two columns.
+    """
+    fine, fine_dog, fine_threshold = _detect(img, period, 1, threshold,
+                                             s1=max(0.5, sigma_col / 2))
+    fine = _prominent(fine_dog, fine, 4 * sigma_col, fine_threshold)
+    whole = np.all((coords >= reach[:, None])
+                   & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
+    if len(fine):
+        d, owner = cKDTree(coords).query(fine)
+        # a narrow maximum within an elongated peak's window replaces it; one far from
+        # every peak (further than two column widths) is a column the wide filter missed
+        take = (elongated[owner] & (d <= reach[owner])) | (d > 2 * sigma_col)
+        replaced = elongated & np.isin(np.arange(len(coords)), owner[take])
+    else:
+        take, replaced = np.zeros(0, dtype=bool), np.zeros(len(coords), dtype=bool)
+    new = np.concatenate([coords[~replaced], fine[take]])
+    eligible = np.concatenate([(elongated | ~whole)[~replaced], np.ones(take.sum(), bool)])
+    return new, eligible
+
+
+def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, ratio=0.75,
+                      f_min=20.0):
+    """Split peaks that hold two unresolved columns, by a two-Gaussian fit.
+
+    Every peak is fitted with one Gaussian (neighbours' tails removed). What is left of a
+    peak once its neighbours are subtracted is round for one column and elongated for two
+    columns closer than the filter can resolve; an elongated one is refitted as two
+    Gaussians started on its long axis (the second moments give the direction and the
+    distance), and the two columns are kept when the fit is significantly better (F-test
+    on the residuals, 4 more parameters) and both columns are real (positive, at least
+    5 % of the other, not on top of each other).
+
+    Returns the new positions (split peaks replaced by their two columns) and the number
+    of peaks split. ``reach`` is how far from a peak an unresolved partner may lie (half
+    the lattice period: beyond it, the partner would have been found as a peak);
+    ``eligible`` marks the peaks that may be split (default: all).
+    """
+    def close_pairs(points):
+        return _close_pairs(points)[0] if len(points) >= 3 else np.empty((0, 2), int)
+
+    win = max(radius, 2.5 * sigma_col, reach)
+    # a column of a resolved pair is not split again
+    chosen = np.ones(len(positions), dtype=bool) if eligible is None else eligible.copy()
+    chosen[close_pairs(positions).ravel()] = False
+    if not chosen.any():
+        return positions, 0
+    # fit the chosen peaks and the neighbours whose tails reach into their windows
+    near = cKDTree(positions).query_ball_point(positions[chosen], r=3 * win)
+    sub = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near]))
+    chosen = chosen[sub]
+    # pairs already resolved are fitted jointly, so that what is left of them is clean
+    pairs = close_pairs(positions[sub])
+    radius = max(radius, 2 * sigma_col)  # a window that holds a whole column
+    params, _ = _fit_all(img, positions[sub], radius, sigma0=sigma_col, pairs=pairs,
+                         pair_radius=win)
+    render_half = int(np.ceil(win + 4 * np.max(params[:, 3])))
+    model = _render(img.shape, params, render_half)
+    half = int(np.ceil(win))
+    values, rows, cols, inside = _patches(img, params[:, :2], half)
+    others, _, _, _ = _patches(model, params[:, :2], half)
+    own = _own_patch(params, rows, cols, render_half)
+    t = values - (others - own)
+    d2 = (rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2
+    disc = inside & (d2 <= win**2)
+    # the level around the peak (most of the window is between columns)
+    level = np.nanmedian(np.where(disc, t, np.nan).reshape(len(t), -1), axis=1)
+    mr, mc, crr, ccc, crc, small, large = _moments(
+        np.where(disc, np.clip(t - level[:, None, None], 0, None), 0.0), rows, cols)
+    # what one round column (the lone fit) looks like in the same window: the image
+    # border cuts both alike, so only the peak's own elongation tells two columns apart
+    # (a round Gaussian of the typical width, centred where the peak's light is: a lone
+    # fit of two unresolved columns can be degenerate)
+    ref = np.exp(-((rows - mr[:, None, None]) ** 2 + (cols - mc[:, None, None]) ** 2)
+                 / (2 * sigma_col**2))
+    _, _, m_rr, m_cc, m_rc, m_small, m_large = _moments(np.where(disc, ref, 0.0), rows, cols)
+    chosen[pairs.ravel()] = False
+    # elongation beyond the single column's: direction and spread of the two columns
+    e_rr, e_cc, e_rc = crr - m_rr, ccc - m_cc, crc - m_rc
+    extra = 2 * np.sqrt(((e_rr - e_cc) / 2) ** 2 + e_rc**2)
+    cand = np.flatnonzero((np.sqrt(small / large) < ratio * np.sqrt(m_small / m_large))
+                          & (extra > 0.25) & chosen)
+    if cand.size == 0:
+        return positions, 0
+    # major axis; two equal columns d apart add (d/2)² to its variance
+    angle = 0.5 * np.arctan2(2 * e_rc[cand], e_rr[cand] - e_cc[cand])
+    u = np.column_stack([np.cos(angle), np.sin(angle)]) * np.sqrt(extra)[cand, None]
+    centre = np.column_stack([mr[cand], mc[cand]])
+    single = params[cand]
+    # start from the data, not from the lone fit (which may be degenerate): the peak's
+    # height above its surroundings, the typical width
+    height = np.max(np.where(disc[cand], t[cand], -np.inf), axis=(1, 2)) - level[cand]
+    start = np.column_stack([np.maximum(height, 1e-6), np.full(len(cand), sigma_col),
+                             level[cand]])
+    p1 = np.column_stack([centre - u, start])
+    p2 = np.column_stack([centre + u, start])
+    fit, ok, after, before, n = _refine_pairs(img, model, p1, p2, max(2.0, 3 * sigma_col),
+                                              render_half, in_model=[single])
+    f = ((before - after) / 4) / np.maximum(after / np.maximum(n - 9, 1), 1e-300)
+    amp = fit[:, :, 2]
+    apart = np.hypot(*(fit[:, 0, :2] - fit[:, 1, :2]).T)
+    split = (ok & (f > f_min) & (amp.min(axis=1) >= 0.05 * amp.max(axis=1))
+             & (apart >= 0.5 * fit[:, :, 3].mean(axis=1)))
+    if not split.any():
+        return positions, 0
+    keep = np.ones(len(positions), dtype=bool)
+    keep[sub[cand[split]]] = False
+    new = np.concatenate([positions[keep], fit[split, 0, :2], fit[split, 1, :2]])
+    return new, int(split.sum())

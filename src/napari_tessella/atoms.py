@@ -355,12 +355,14 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
     rows, cols = arr.shape
     side = 1024
     r0, c0 = max(0, rows // 2 - side // 2), max(0, cols // 2 - side // 2)
+    scales = None
     if separation is None or threshold is None:
         sample = np.asarray(arr[r0:r0 + side, c0:c0 + side].compute())
         if dark:
             sample = sample.max() - sample
         if separation is None:
-            separation = find_atoms(sample, refine=None).separation
+            scales = find_atoms(sample, refine=None)
+            separation = scales.separation
         if threshold is None:
             threshold = _default_threshold(sample, separation)
     kwargs = {"separation": float(separation), "threshold": float(threshold),
@@ -381,5 +383,10 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
     if len(table):
         table = table.sort_values(["row", "col"], ignore_index=True)
     positions = table[["row", "col"]].to_numpy() if len(table) else np.empty((0, 2))
-    return AtomsResult(positions=positions, table=table, separation=float(separation))
+    # the scales measured on the central crop, when it was measured
+    measured = {} if scales is None else {"pair_distance": scales.pair_distance,
+                                          "lattice_spacing": scales.lattice_spacing,
+                                          "column_sigma": scales.column_sigma}
+    return AtomsResult(positions=positions, table=table, separation=float(separation),
+                       **measured)
 

@@ -22,14 +22,14 @@ def _noise_sigma(img: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
 
 
-def _default_threshold(img, scale, s1=None) -> float:
+def _default_threshold(img, scale, s1=None, noise=None) -> float:
     """Six times the response of the image's pixel noise to the detection filter."""
     s1 = scale / 8 if s1 is None else s1
     s2 = scale / 2
     # standard deviation of white noise after a difference of Gaussians (s1, s2)
     gain = np.sqrt(1 / (4 * np.pi * s1**2) + 1 / (4 * np.pi * s2**2)
                    - 1 / (np.pi * (s1**2 + s2**2)))
-    return float(6 * _noise_sigma(img) * gain)
+    return float(6 * (_noise_sigma(img) if noise is None else noise) * gain)
 
 
 def _local_maxima(values, min_distance):
@@ -50,12 +50,17 @@ def _local_maxima(values, min_distance):
     return np.column_stack(np.unravel_index(flat[first], values.shape))
 
 
-def _dog(img, s1, s2):
+def _dog(img, s1, s2, cache=None):
+    """Difference of Gaussians; ``cache`` (a dict) keeps the wide one and the noise level
+    for a second detection on the same image."""
     work = img.astype(np.float64)
-    return ndi.gaussian_filter(work, s1) - ndi.gaussian_filter(work, s2)
+    cache = {} if cache is None else cache
+    if cache.get("s2") != s2:
+        cache.update(s2=s2, wide=ndi.gaussian_filter(work, s2))
+    return ndi.gaussian_filter(work, s1) - cache["wide"]
 
 
-def _detect(img, scale, min_distance, threshold, s1=None):
+def _detect(img, scale, min_distance, threshold, s1=None, cache=None):
     """Columns as maxima of a difference of Gaussians tuned to ``scale`` (a spacing).
 
     The narrow Gaussian (scale/8) averages noise within a column, the wide one (scale/2)
@@ -63,11 +68,14 @@ def _detect(img, scale, min_distance, threshold, s1=None):
     between bright ones is still a clear maximum and a noise bump on a bright column's
     flank is not.
     """
+    cache = {} if cache is None else cache
     s1 = scale / 8 if s1 is None else s1
     s2 = scale / 2
-    dog = _dog(img, s1, s2)
+    dog = _dog(img, s1, s2, cache)
     if threshold is None:
-        threshold = _default_threshold(img, scale, s1)
+        if "noise" not in cache:
+            cache["noise"] = _noise_sigma(img)
+        threshold = _default_threshold(img, scale, s1, noise=cache["noise"])
     coords = _local_maxima(dog, min_distance)
     coords = coords[dog[coords[:, 0], coords[:, 1]] > threshold]
     return coords, dog, threshold
@@ -144,7 +152,8 @@ def _moments(w, rows, cols):
     return mr, mc, crr, ccc, crc, np.clip(mean - diff, 1e-12, None), mean + diff
 
 
-def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, threshold):
+def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, threshold,
+                           cache=None):
     """Look again at elongated peaks with a filter as narrow as a column.
 
     Maxima of the narrow filter (kept when a dip separates them from a stronger
@@ -154,7 +163,7 @@ def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, thr
     could not be judged): those may still hold two columns.
     """
     fine, fine_dog, fine_threshold = _detect(img, period, 1, threshold,
-                                             s1=max(0.5, sigma_col / 2))
+                                             s1=max(0.5, sigma_col / 2), cache=cache)
     fine = _prominent(fine_dog, fine, 4 * sigma_col, fine_threshold)
     whole = np.all((coords >= reach[:, None])
                    & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)

@@ -202,7 +202,9 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         # that, then measure the real nearest-neighbour distance on what was found.
         period = estimate_separation(img)
         given = threshold
-        coords, dog, threshold = _detect(img, period, 0.4 * period / np.sqrt(3), given)
+        cache = {}  # the wide filter and the noise level, for a second look
+        coords, dog, threshold = _detect(img, period, 0.4 * period / np.sqrt(3), given,
+                                         cache=cache)
         if len(coords) < 3:
             raise ValueError("fewer than 3 columns found: give separation= or threshold=.")
         # A second, shorter scale: columns closer than the period can resolve (dumbbells)
@@ -216,9 +218,12 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
                        & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
         sigma_col = float(np.nanmedian(narrow[whole] if whole.any() else narrow))
         elongated = (narrow < 0.65 * wide) & whole
-        if elongated.any() and period / 8 > sigma_col / 2:
+        if period / 8 > sigma_col / 2:
+            # the period's filter is wider than a column: look again with a narrow one
+            # (a crowded pair need not look elongated within half its nearest distance)
             coords, eligible = _resolve_close_columns(img, coords, reach, elongated, period,
-                                                      sigma_col, given)
+                                                      sigma_col, given, cache=cache)
+        if elongated.any() and period / 8 > sigma_col / 2:
             # pairs closer than even the narrow filter resolves: split by a fit
             d, _ = cKDTree(coords).query(coords, k=2)
             split, _ = _split_unresolved(img, coords.astype(np.float64),

@@ -224,6 +224,12 @@ def find_dumbbells(points, intensities=None, *, ratio: float = 0.75) -> pd.DataF
         of the columns: brighter first), and with intensities ``intensity_ratio``
         (dimmer / brighter) and ``polarity`` ((brighter - dimmer) / (brighter + dimmer)).
 
+    Raises
+    ------
+    ValueError, TypeError
+        Fewer than 3 points, duplicate points, a ``ratio`` outside (0, 1], or
+        intensities that are not one finite value per point.
+
     Examples
     --------
     >>> table = find_dumbbells([[0, 0], [0, 3], [10, 0], [10, 3], [20, 0], [20, 3]],
@@ -231,15 +237,18 @@ def find_dumbbells(points, intensities=None, *, ratio: float = 0.75) -> pd.DataF
     >>> table[["separation", "orientation", "intensity_ratio"]].iloc[0].tolist()
     [3.0, 0.0, 0.5]
     """
-    pts = as_points(points, min_points=3)
-    if not 0 < ratio <= 1:
-        raise ValueError(f"ratio must be in (0, 1]; got {ratio}.")
+    pts = as_points(points, min_points=3, duplicates=False)
+    ratio = finite_number(ratio, "ratio", minimum=0, strict=True, maximum=1)
     inten = None
     if intensities is not None:
         inten = np.asarray(intensities, dtype=np.float64).ravel()
         if inten.shape != (len(pts),):
             raise ValueError(f"intensities must have one value per point ({len(pts)}); "
                              f"got shape {np.shape(intensities)}.")
+        if not np.isfinite(inten).all():
+            raise ValueError("intensities contains NaN or infinite values.")
+    d, _ = cKDTree(pts).query(pts, k=2)
+    _check_separated(pts, d[:, 1])
     pairs, dist, _ = _close_pairs(pts, ratio)
     a, b = pairs[:, 0], pairs[:, 1]
     if inten is not None:  # brighter first

@@ -204,18 +204,34 @@ def synthetic_dumbbells(
         ``sublattice`` is 0 for the brighter, 1 for the weaker column; ``pair`` numbers
         the dumbbells (both columns of one share it).
 
+    Raises
+    ------
+    ValueError, TypeError
+        For a shape that is not two whole numbers in 1..8192, a spacing outside
+        [2, longest side], a pair distance outside (0, 1), a sigma outside
+        (0, longest side], or any NaN, infinite or negative number.
+
     Examples
     --------
     >>> lat = synthetic_dumbbells((64, 64), spacing=14, pair_distance=0.4)
     >>> lat.positions.shape[1], bool(np.all(np.bincount(lat.pair) == 2))
     (2, True)
     """
-    if kind not in ("square", "hexagonal"):
+    if not isinstance(kind, str) or kind not in ("square", "hexagonal"):
         raise ValueError(f"kind must be 'square' or 'hexagonal'; got {kind!r}.")
-    if not 0 < pair_distance < 1:
+    rows, cols = shape = as_shape(shape, maximum=MAX_SIDE)
+    spacing = finite_number(spacing, "spacing", minimum=2, maximum=max(shape), unit="pixels")
+    pair_distance = finite_number(pair_distance, "pair_distance", minimum=0, maximum=1,
+                                  strict=True)
+    if pair_distance >= 1:
         raise ValueError(f"pair_distance is a fraction of spacing in (0, 1); got {pair_distance}.")
+    sigma = finite_number(sigma, "sigma", minimum=0, strict=True, maximum=max(shape),
+                          unit="pixels")
+    intensity_ratio = finite_number(intensity_ratio, "intensity_ratio", minimum=0)
+    gaussian_noise = finite_number(gaussian_noise, "gaussian_noise", minimum=0)
+    if poisson is not None:
+        poisson = finite_number(poisson, "poisson", minimum=0, strict=True, maximum=1e12)
     rng = np.random.default_rng(seed)
-    rows, cols = shape
     if kind == "square":
         a1, a2 = np.array([spacing, 0.0]), np.array([0.0, spacing])
     else:

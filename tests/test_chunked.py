@@ -276,7 +276,7 @@ def test_distributed_scheduler_address(blobs):
 
     crop = blobs[:512, :512]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         try:
             address = cluster.scheduler_address
             labels = threshold_label_chunked(crop, chunks=128, scheduler=address)

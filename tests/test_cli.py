@@ -253,7 +253,7 @@ def test_scheduler_address(images, tmp_path, monkeypatch, capsys):
     folder, arrays = images
     out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         try:
             code = main(["threshold-label", str(folder / "a.tif"), "--out", str(out),
                          "--quiet", "--chunks", "64", "--scheduler", cluster.scheduler_address])

@@ -38,7 +38,8 @@ def test_threshold_label_reproduces_recipe(stem_image, viewer):
     labels, points = viewer.layers["NbW labels"], viewer.layers["NbW centers"]
     assert labels.data.max() == 1376
     assert len(points.data) == 1376
-    assert {"com_row", "com_col", "area", "mean", "min", "max", "max_row"} <= set(points.features)
+    columns = {"com_row", "com_col", "area", "mean", "min", "max", "max_at_row", "bbox_max_col"}
+    assert columns <= set(points.features)
     for out in (labels, points):
         np.testing.assert_allclose(out.scale, SCALE)
         np.testing.assert_allclose(out.translate, TRANSLATE)

@@ -193,7 +193,7 @@ def polygon_edges(polygons) -> np.ndarray:
     """
     if len(polygons) == 0:
         return np.empty((0, 2, 2))
-    sizes = np.fromiter((len(p) for p in polygons), dtype=np.int64, count=len(polygons))
+    sizes = np.array(list(map(len, polygons)), dtype=np.int64)
     verts = np.concatenate(polygons).astype(np.float64, copy=False)
     ends = np.cumsum(sizes)
     nxt = np.arange(len(verts)) + 1

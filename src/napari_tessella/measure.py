@@ -113,7 +113,8 @@ def _region_partials(lab: np.ndarray, img: np.ndarray, r0: int = 0, c0: int = 0,
         return None
     # the foreground pixels, run after run; k = a pixel's place in its run
     pos0 = np.cumsum(length) - length
-    k = np.arange(pos0[-1] + length[-1]) - np.repeat(pos0, length)
+    k = np.arange(pos0[-1] + length[-1])
+    k -= np.repeat(pos0, length)
     val = np.ascontiguousarray(img).reshape(-1).take(k + np.repeat(start, length))
     run_lo = np.minimum.reduceat(val, pos0).astype(np.float64)
     run_hi = np.maximum.reduceat(val, pos0).astype(np.float64)
@@ -142,21 +143,22 @@ def _region_partials(lab: np.ndarray, img: np.ndarray, r0: int = 0, c0: int = 0,
         "bbox_c0": c_first,
         "bbox_r1": row + 1,
         "bbox_c1": c_first + length,
-        "min_at": raster,
-        "max_at": raster,
+        # runs are in raster order: the first run holding an extreme is the one of the
+        # smallest index; its first pixel holding it is found below
+        "min_at": np.arange(len(start)),
+        "max_at": np.arange(len(start)),
     }
     ids, g = _compact(flat[start])
     out = _combine(g, ids.size, part)
-    # _combine found the first run holding each extreme; now its first pixel holding it
     for kind in ("min", "max"):
-        run = np.searchsorted(raster, out[f"{kind}_at"])
+        run = out[f"{kind}_at"]
         size = length[run]
         offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
         hit = np.flatnonzero(val[np.repeat(pos0[run], size) + offset]
                              == np.repeat(out[kind], size))
         owner = np.repeat(np.arange(ids.size), size)[hit]
         firsts = hit[np.concatenate([[True], owner[1:] != owner[:-1]])]
-        out[f"{kind}_at"] = out[f"{kind}_at"] + offset[firsts]
+        out[f"{kind}_at"] = raster[run] + offset[firsts]
     return ids, out
 
 

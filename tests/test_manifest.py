@@ -64,7 +64,7 @@ def test_full_recipe_through_manifest(stem_image, make_napari_viewer):
     assert lat.points.value is viewer.layers["NbW centers"]
     assert lat.image.value is viewer.layers["NbW"]
     lat()
-    assert viewer.layers["NbW centers Delaunay"].nshapes == 2725
+    assert viewer.layers["NbW centers Delaunay"].nshapes == 2726
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
-"""threshold_label and measure_objects: unit tests and the original recipe's figures."""
+"""threshold_label: unit tests and the original recipe's figures.
+
+measure_objects has its own tests, in test_measure.py.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import ndimage as ndi
 
 from napari_tessella import THRESHOLD_METHODS, measure_objects, threshold_label
 
@@ -102,38 +104,6 @@ def test_bad_images(image, match):
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         threshold_label(two_blobs(), **{"threshold": 5, **kwargs})
-
-
-def test_measure_objects_matches_scipy():
-    rng = np.random.default_rng(1)
-    image = rng.random((40, 50)).astype(np.float32)
-    labels, n = ndi.label(image > 0.7)
-    table = measure_objects(labels, image)
-    ids = np.arange(1, n + 1)
-    assert list(table["label"]) == list(ids)
-    com = np.array(ndi.center_of_mass(image, labels, ids))
-    np.testing.assert_allclose(table[["com_row", "com_col"]], com, rtol=1e-6)
-    np.testing.assert_allclose(table["mean"], ndi.mean(image, labels, ids), rtol=1e-6)
-    np.testing.assert_allclose(table["area"], ndi.sum_labels(np.ones_like(image), labels, ids))
-    mins, maxs, minpos, maxpos = ndi.extrema(image, labels, ids)
-    np.testing.assert_allclose(table["min"], mins)
-    np.testing.assert_allclose(table["max"], maxs)
-    np.testing.assert_array_equal(table[["max_row", "max_col"]], np.array(maxpos))
-    np.testing.assert_array_equal(table[["min_row", "min_col"]], np.array(minpos))
-
-
-def test_measure_objects_shape_mismatch():
-    with pytest.raises(ValueError, match="same"):
-        measure_objects(np.zeros((5, 5), int), np.zeros((5, 6)))
-
-
-def test_centre_of_mass_is_subpixel():
-    image = np.zeros((5, 5))
-    image[2, 1], image[2, 2] = 1.0, 3.0
-    labels = (image > 0).astype(int)
-    table = measure_objects(labels, image)
-    assert table["com_col"][0] == pytest.approx(1.75)
-    assert table["centroid_col"][0] == pytest.approx(1.5)
 
 
 # --- the original recipe's figures on the real micrograph (see ../shared/data/README.md)

@@ -38,7 +38,8 @@ def test_threshold_label_reproduces_recipe(stem_image, viewer):
     labels, points = viewer.layers["NbW labels"], viewer.layers["NbW centers"]
     assert labels.data.max() == 1376
     assert len(points.data) == 1376
-    assert {"com_row", "com_col", "area", "mean", "min", "max", "max_row"} <= set(points.features)
+    columns = {"com_row", "com_col", "area", "mean", "min", "max", "max_at_row", "bbox_max_col"}
+    assert columns <= set(points.features)
     for out in (labels, points):
         np.testing.assert_allclose(out.scale, SCALE)
         np.testing.assert_allclose(out.translate, TRANSLATE)
@@ -135,7 +136,7 @@ def test_lattice_widget_on_centres(stem_image, viewer):
     widget()
     tri, cells, vmap = (viewer.layers[f"NbW centers {s}"]
                         for s in ("Delaunay", "Voronoi", "Voronoi map"))
-    assert tri.nshapes == 2725
+    assert tri.nshapes == 2726  # 2725 with plain intensity weights: see docs/tour.md
     assert cells.nshapes == 1376
     assert vmap.data.shape == stem_image.shape and vmap.data.max() == 1376
     assert {"area", "neighbours"} <= set(cells.features)
@@ -147,7 +148,7 @@ def test_lattice_widget_on_centres(stem_image, viewer):
     n_layers = len(viewer.layers)
     widget()
     assert len(viewer.layers) == n_layers
-    assert "2725 triangles" in widget._status.value
+    assert "2726 triangles" in widget._status.value
 
 
 def test_lattice_widget_rejects_collinear_points(viewer):

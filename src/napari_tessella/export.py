@@ -18,7 +18,9 @@ __all__ = ["save_labels", "save_table", "write_labels_zarr"]
 
 _PIXEL_COLUMNS = {  # column -> which axis of the scale converts it
     "centroid_row": 0, "centroid_col": 1, "com_row": 0, "com_col": 1,
-    "min_row": 0, "min_col": 1, "max_row": 0, "max_col": 1, "row": 0, "col": 1,
+    "min_at_row": 0, "min_at_col": 1, "max_at_row": 0, "max_at_col": 1,
+    "bbox_min_row": 0, "bbox_min_col": 1, "bbox_max_row": 0, "bbox_max_col": 1,
+    "row": 0, "col": 1,
 }
 
 

@@ -92,7 +92,13 @@ def _unique_edges(triangles: np.ndarray) -> np.ndarray:
     pairs = pairs.astype(np.int64)
     pairs.sort(axis=1)
     n = int(pairs.max()) + 1 if len(pairs) else 1
-    keys = np.unique(pairs[:, 0] * n + pairs[:, 1])  # one integer per pair: a fast 1-D sort
+    return _unique_pairs(pairs[:, 0] * n + pairs[:, 1], n)
+
+
+def _unique_pairs(keys: np.ndarray, n: int) -> np.ndarray:
+    """(i, j) rows of the sorted unique keys i * n + j (a plain sort: faster than np.unique)."""
+    keys = np.sort(keys)
+    keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if len(keys) else keys
     return np.stack([keys // n, keys % n], axis=1)
 
 
@@ -139,13 +145,10 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
 
     # cells that leave the box: Voronoi of them, their neighbours and their mirrors
     near = np.flatnonzero(leaving)
-    indptr, indices = tri.vertex_neighbor_vertices
+    # their Delaunay neighbours: the corners of their triangles (cheaper than asking
+    # Qhull's triangulation for vertex_neighbor_vertices)
     sel = np.zeros(n, dtype=bool)
-    sel[near] = True
-    counts = indptr[near + 1] - indptr[near]
-    if counts.sum():  # indices[indptr[k]:indptr[k + 1]] for every k in near, at once
-        first = np.repeat(indptr[near] - (np.cumsum(counts) - counts), counts)
-        sel[indices[np.arange(counts.sum()) + first]] = True
+    sel[simplices[leaving[simplices].any(axis=1)].ravel()] = True
     subset = np.flatnonzero(sel)
     mirrored = [points[subset]]
     for axis in (0, 1):
@@ -162,22 +165,26 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
     owner = np.concatenate([owner_in, np.repeat(near, sizes)])
     verts = np.concatenate([verts_in, vor.vertices[flat]])
 
-    # order each cell's vertices by angle around its own (interior) generator point
+    # order each cell's vertices by angle around its own (interior) generator point: one
+    # sort of owner + angle in [0, 7) (a lexsort of the two is several times slower; the
+    # key resolves angles to ~1e-10 rad, and only repeated vertices come closer)
     d = verts - points[owner]
-    angle = np.arctan2(d[:, 0], d[:, 1])
-    order = np.lexsort((angle, owner))
+    angle = np.arctan2(d[:, 0], d[:, 1]) + np.pi
+    order = np.argsort(owner * 8.0 + angle)
     owner, verts = owner[order], verts[order]
     # cocircular points (a perfect grid) give the same circumcentre twice: keep it once
     tol = 1e-9 * max(1.0, float(np.max(np.abs(hi - lo))))
-    same = np.zeros(len(verts), dtype=bool)
-    same[1:] = (owner[1:] == owner[:-1]) & np.all(np.abs(verts[1:] - verts[:-1]) <= tol, axis=1)
-    owner, verts = owner[~same], np.clip(verts[~same], lo, hi)
+    keep = np.ones(len(verts), dtype=bool)
+    keep[1:] = ((owner[1:] != owner[:-1]) | (np.abs(verts[1:, 0] - verts[:-1, 0]) > tol)
+                | (np.abs(verts[1:, 1] - verts[:-1, 1]) > tol))
+    owner, verts = owner[keep], np.clip(verts[keep], lo, hi)
     sizes = np.bincount(owner, minlength=n)
-    polygons = np.split(verts, np.cumsum(sizes)[:-1])
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    polygons = [verts[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     # Shoelace area per cell, vectorised over the concatenated vertices.
     nxt = np.arange(len(verts)) + 1
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    nxt[np.cumsum(sizes) - 1] = starts
+    nxt[ends - 1] = starts
     cross = verts[:, 0] * verts[nxt, 1] - verts[nxt, 0] * verts[:, 1]
     areas = np.abs(np.bincount(owner, cross, minlength=n)) / 2
     return polygons, areas
@@ -198,30 +205,30 @@ def polygon_edges(polygons) -> np.ndarray:
     """
     if len(polygons) == 0:
         return np.empty((0, 2, 2))
-    sizes = np.array([len(p) for p in polygons])
-    verts = np.concatenate(polygons)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    sizes = np.array(list(map(len, polygons)), dtype=np.int64)
+    verts = np.concatenate(polygons).astype(np.float64, copy=False)
+    ends = np.cumsum(sizes)
     nxt = np.arange(len(verts)) + 1
-    nxt[np.cumsum(sizes) - 1] = starts
-    # each end point as one integer (1e-6 px grid), each side oriented from the smaller one
-    grid = np.round(verts * 1e6).astype(np.int64)
-    ends = grid[:, 0] * (1 << 31) + grid[:, 1] if np.abs(grid).max() < (1 << 30) else None
-    if ends is None:  # coordinates too large to pack: the slower general path
-        key = np.round(np.stack([verts, verts[nxt]], axis=1).reshape(-1, 4), 6)
-        flip = (key[:, 0] > key[:, 2]) | ((key[:, 0] == key[:, 2]) & (key[:, 1] > key[:, 3]))
-        key[flip] = key[flip][:, [2, 3, 0, 1]]
-        key = key[np.any(key[:, :2] != key[:, 2:], axis=1)]
-        return np.unique(key, axis=0).reshape(-1, 2, 2)
-    a, b = np.minimum(ends, ends[nxt]), np.maximum(ends, ends[nxt])
-    start = np.where(ends <= ends[nxt], np.arange(len(verts)), nxt)
-    stop = np.where(ends <= ends[nxt], nxt, np.arange(len(verts)))
+    nxt[ends - 1] = ends - sizes
+    # each end point as one integer: a grid of 1e-6 px (coarser only when the coordinates
+    # span more than 2**31 grid steps), then as the index of its distinct point
+    lo = verts.min(axis=0)
+    step = max(1e-6, float((verts.max(axis=0) - lo).max()) / (2**31 - 2))
+    grid = np.round((verts - lo) / step).astype(np.int64)
+    points, vertex = np.unique(grid[:, 0] << 31 | grid[:, 1], return_inverse=True)
+    vertex = vertex.ravel()
+    a, b = vertex, vertex[nxt]
     keep = a != b  # degenerate sides (repeated vertices)
-    a, b, start, stop = a[keep], b[keep], start[keep], stop[keep]
-    order = np.lexsort((b, a))  # a shared side appears twice, once from each cell
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
-    pick = order[first]
-    return np.stack([verts[start[pick]], verts[stop[pick]]], axis=1)
+    a, b = a[keep], b[keep]
+    # a shared side appears twice, once from each cell: keep its first occurrence
+    key = np.minimum(a, b) * np.int64(len(points)) + np.maximum(a, b)
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    first = order[np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]])]
+    side = np.flatnonzero(keep)[first]
+    start = np.where(a[first] <= b[first], side, nxt[side])
+    stop = np.where(a[first] <= b[first], nxt[side], side)
+    return np.stack([verts[start], verts[stop]], axis=1)
 
 
 def triangle_longest_edges(points, triangles) -> np.ndarray:

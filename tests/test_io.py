@@ -124,3 +124,15 @@ def test_cli_ome_zarr_input(tmp_path, monkeypatch):
                        (0.2, 0.2), "micrometer")
     np.testing.assert_allclose(pd.read_csv(tmp_path / "l" / "img.ome_objects.csv")["area"],
                                table["area"])
+
+
+def test_more_than_65535_labels_are_a_32_bit_tiff_with_their_pixel_size(tmp_path):
+    from napari_tessella.export import save_labels
+    from napari_tessella.reading import read_pixel_size
+
+    tifffile = pytest.importorskip("tifffile")
+    labels = np.arange(300 * 300).reshape(300, 300)
+    save_labels(labels, tmp_path / "many.tif", scale=(0.5, 0.5), unit="um")
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "many.tif"), labels)
+    size = read_pixel_size(tmp_path / "many.tif")
+    assert size.unit == "um" and np.allclose(size.scale, 0.5)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ._lazy import _compute
 from .measure import measure_objects_chunked
-from .reading import ngff_unit
+from .reading import _TO_METRE, _short_unit, ngff_unit
 
 __all__ = ["save_labels", "save_table", "write_labels_zarr"]
 
@@ -71,11 +71,20 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     top = int(lab.max()) if lab.size else 0
     dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
     path = Path(path)
-    metadata = {"unit": unit} if unit else {}
-    tifffile.imwrite(
-        path, lab.astype(dtype), imagej=True, metadata=metadata,
-        resolution=(1.0 / float(scale[1]), 1.0 / float(scale[0])),
-    )
+    sy, sx = (float(s) for s in scale)
+    if dtype != np.uint32:
+        tifffile.imwrite(path, lab.astype(dtype), imagej=True,
+                         metadata={"unit": unit} if unit else {},
+                         resolution=(1.0 / sx, 1.0 / sy))
+        return path
+    # ImageJ TIFFs hold 8/16-bit integers only: above 65535 labels, a plain 32-bit TIFF,
+    # its pixel size in pixels per centimetre when the unit is a length
+    metre = _TO_METRE.get(_short_unit(unit))
+    if metre:
+        res, runit = (0.01 / (sx * metre), 0.01 / (sy * metre)), "CENTIMETER"
+    else:
+        res, runit = (1.0 / sx, 1.0 / sy), "NONE"
+    tifffile.imwrite(path, lab.astype(dtype), resolution=res, resolutionunit=runit)
     return path
 
 

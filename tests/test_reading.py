@@ -51,6 +51,9 @@ def test_small_tiff_is_read_into_memory(tmp_path):
     got = open_image(tmp_path / "s.ome.tif")
     assert isinstance(got, np.ndarray)
     np.testing.assert_array_equal(got, image)  # level 0, not a reduced level
+    lazy = open_image(tmp_path / "s.ome.tif", lazy=True)  # e.g. for a cluster's workers
+    assert isinstance(lazy, dask_array.Array)
+    np.testing.assert_array_equal(lazy.compute(), image)
 
 
 def test_large_tiff_is_lazy_in_whole_tiles_and_pickles_as_its_path(tmp_path, monkeypatch):

@@ -199,7 +199,10 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
     """One input through its recipe; returns the files written."""
     chunked = True if (getattr(args, "chunked", False)
                        or getattr(args, "scheduler", None) is not None) else None
-    image = prepare_image(open_image(path), chunked=chunked, chunks=getattr(args, "chunks", None))
+    # on a cluster the workers read the file themselves: only its path goes into the graph
+    lazy = True if getattr(args, "scheduler", None) is not None else None
+    image = prepare_image(open_image(path, lazy=lazy), chunked=chunked,
+                          chunks=getattr(args, "chunks", None))
     out = Path(args.out)
     scale, unit = _pixel_size(path, args)
     result = run_recipe(args.operation, image, params, scheduler=getattr(args, "scheduler", None),

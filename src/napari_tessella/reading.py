@@ -320,7 +320,7 @@ def read_pixel_size(path) -> PixelSize | None:
 # --------------------------------------------------------------------------------------
 # the one entry point
 
-def open_image(path):
+def open_image(path, *, lazy: bool | None = None):
     """The image stored in a file, values as stored.
 
     NumPy for PNG and for TIFFs up to :data:`napari_tessella._lazy.LARGE_PIXELS` pixels (the
@@ -328,6 +328,9 @@ def open_image(path):
     OME-Zarr group: its full-resolution level; chunks: the Zarr chunks) and for larger
     TIFFs (the full-resolution level of a pyramid, in chunks of whole tiles about 2048
     pixels on a side): their graphs hold only the path (:class:`DiskArray`).
+
+    ``lazy=True`` opens every TIFF lazily (e.g. for a cluster, whose workers then read it
+    themselves), ``lazy=False`` reads every TIFF into memory.
 
     PNG files whose RGB(A) channels are identical (grey images saved as colour) are read
     as one grey channel, as napari's reader shows them.
@@ -342,7 +345,7 @@ def open_image(path):
         with tifffile.TiffFile(path) as tf:
             series = tf.series[0]
             shape = series.shape
-            if not is_large(shape):
+            if not (lazy if lazy is not None else is_large(shape)):
                 return series.asarray()
         disk = DiskArray(path, "tiff", series=0, level=0)
         return disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape))

@@ -126,3 +126,16 @@ def test_pixel_size_from_tiff_metadata(tmp_path):
     tifffile.imwrite(tmp_path / "none.tif", image)
     assert read_pixel_size(tmp_path / "dpi.tif") is None
     assert read_pixel_size(tmp_path / "none.tif") is None
+
+
+def test_ngff_04_on_zarr_v2(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from ome_zarr.format import FormatV04
+        from ome_zarr.writer import write_image
+    image = _image((200, 150), seed=5)
+    root = zarr.open_group(str(tmp_path / "v04.zarr"), mode="w", zarr_format=2)
+    write_image(image, root, axes=["y", "x"], fmt=FormatV04(), scale={"y": 3.0, "x": 2.0},
+                axes_units={"y": "micrometer", "x": "micrometer"}, scale_factors=(2,))
+    np.testing.assert_array_equal(open_image(tmp_path / "v04.zarr").compute(), image)
+    assert read_pixel_size(tmp_path / "v04.zarr") == ((3.0, 2.0), "um")

@@ -126,6 +126,7 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
     import dask.array as da
     import zarr
 
+    _ngff_writers()
     paths = [Path(p) for p in targets]
     arrays = list(targets.values())
     groups = [_ngff_label_group(p) for p in paths]
@@ -158,6 +159,18 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
     return levels, table
 
 
+def _ngff_writers():
+    """ome-zarr's metadata writers (imported before any work, so a missing library fails
+    fast)."""
+    import warnings
+
+    with warnings.catch_warnings():  # ome-zarr 0.18 builds a deprecated default at import
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from ome_zarr.format import FormatV05
+        from ome_zarr.writer import write_label_metadata, write_multiscales_metadata
+    return FormatV05, write_label_metadata, write_multiscales_metadata
+
+
 def _ngff_label_group(path: Path):
     """A new OME-Zarr store at ``path`` with an empty label image ``labels/<name>``."""
     import zarr
@@ -177,13 +190,7 @@ def _label_name(path: Path) -> str:
 
 def _write_ngff_metadata(group, n_levels: int, scale, unit: str):
     """multiscales + image-label metadata of a label image, through the ome-zarr library."""
-    import warnings
-
-    with warnings.catch_warnings():  # ome-zarr 0.18 builds a deprecated default at import
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from ome_zarr.format import FormatV05
-        from ome_zarr.writer import write_label_metadata, write_multiscales_metadata
-
+    FormatV05, write_label_metadata, write_multiscales_metadata = _ngff_writers()
     fmt = FormatV05()
     sy, sx = (float(s) for s in scale)
     datasets = [{"path": str(k), "coordinateTransformations": [

@@ -279,7 +279,7 @@ def test_large_images_go_chunked_to_zarr(images, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     assert main(["threshold-label", str(folder / "a.tif"), "--chunks", "64", "--out", str(out),
                  "--quiet", *OPTIONS]) == 0
-    got = np.asarray(zarr.open_array(out / "a_labels.zarr", mode="r"))
+    got = np.asarray(zarr.open_array(out / "a_labels.zarr/labels/a_labels/0", mode="r"))
     expected = threshold_label(arrays["a"], **KWARGS)
     np.testing.assert_array_equal(got, expected)
     table = pd.read_csv(out / "a_objects.csv")
@@ -334,9 +334,11 @@ def test_watershed_command_chunked_in_memory_and_zarr_outputs(tmp_path, monkeypa
     assert main(["watershed", str(tmp_path / "nuclei.tif"), "--out", str(tmp_path / "z"),
                  "--chunks", "200", "--quiet"]) == 0
     zarr = pytest.importorskip("zarr")
-    stored = zarr.open_array(str(tmp_path / "z" / "nuclei_labels.zarr"), mode="r")[:]
+    z = tmp_path / "z"  # OME-Zarr: the label image is labels/<name>, level 0
+    stored = zarr.open_array(str(z / "nuclei_labels.zarr/labels/nuclei_labels/0"), mode="r")[:]
     np.testing.assert_array_equal(stored, labels)
-    territories = zarr.open_array(str(tmp_path / "z" / "nuclei_territories.zarr"), mode="r")[:]
+    territories = zarr.open_array(
+        str(z / "nuclei_territories.zarr/labels/nuclei_territories/0"), mode="r")[:]
     assert territories.min() > 0
     assert len(pd.read_csv(tmp_path / "z" / "nuclei_objects.csv")) == labels.max()
 

@@ -199,6 +199,20 @@ def _resolve_scheduler(scheduler):
     return scheduler
 
 
+def _is_local(scheduler) -> bool:
+    """Whether computations run in this process's memory (threads or synchronously).
+
+    Only then may a graph carry large in-memory arrays for free; a process pool or a
+    ``dask.distributed`` cluster would have every such array pickled and shipped.
+    """
+    import dask
+    from dask.base import get_scheduler
+
+    sched = _resolve_scheduler(scheduler)
+    get = get_scheduler(scheduler=sched) if sched is not None else get_scheduler()
+    return get is None or get in (dask.threaded.get, dask.local.get_sync)
+
+
 def _compute(*objects, scheduler=None):
     import dask
 

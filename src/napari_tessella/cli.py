@@ -44,7 +44,7 @@ from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
 from ._validation import finite_number, size_in_image
 from .nuclei._recipe import _check_watershed_params
-from .reading import IMAGE_SUFFIXES, is_zarr, open_image
+from .reading import IMAGE_SUFFIXES, is_zarr, open_image, read_pixel_size
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
 from .segmentation import _validate_segmentation_params
 from .threshold import THRESHOLD_METHODS, threshold_spec
@@ -175,9 +175,11 @@ def _build_parser() -> argparse.ArgumentParser:
         p.add_argument("--params", metavar="FILE",
                        help="parameters file (JSON, from the napari widget or "
                             "napari_tessella.params); options given here override it")
-        p.add_argument("--pixel-size", type=float, default=1.0, metavar="X",
-                       help="pixel size for physical-unit columns and TIFF resolution")
-        p.add_argument("--unit", default="", help="unit of --pixel-size, e.g. nm or um")
+        p.add_argument("--pixel-size", type=float, default=None, metavar="X",
+                       help="pixel size for physical-unit columns, TIFF resolution and "
+                            "OME-Zarr scale (default: from the file's metadata, else 1)")
+        p.add_argument("--unit", default=None,
+                       help="unit of the pixel size, e.g. nm or um (default: the file's)")
         p.add_argument("--chunked", action="store_true",
                        help="process chunk by chunk with dask (automatic for images above "
                             f"{LARGE_PIXELS:,} pixels)")
@@ -276,20 +278,33 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
     _remove(partial)  # left by a killed run: never a result
     partial.mkdir(parents=True)
     try:
-        image = prepare_image(open_image(path), chunked=chunked,
+        # on a cluster the workers read the file themselves: only its path enters the graph
+        lazy = True if getattr(args, "scheduler", None) is not None else None
+        image = prepare_image(open_image(path, lazy=lazy), chunked=chunked,
                               chunks=getattr(args, "chunks", None))
         _check_image_params(args.operation, params, tuple(image.shape))
+        scale, unit = _pixel_size(path, args)
         result = run_recipe(args.operation, image, params,
                             scheduler=getattr(args, "scheduler", None), store=partial,
-                            stem=stem)
+                            stem=stem, scale=scale, unit=unit)
         if "skipped" in result.message:
             print(f"tessella: note: {path}: {result.message.split('; ', 1)[1]}",
                   file=sys.stderr)
-        scale = (args.pixel_size, args.pixel_size)
-        written = save_results(result, partial, scale=scale, unit=args.unit)
+        written = save_results(result, partial, scale=scale, unit=unit)
         return _publish(written, out, _main_table(out, stem, args.operation))
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _pixel_size(path: Path, args) -> tuple[tuple[float, float], str]:
+    """The file's pixel size and unit (OME / TIFF metadata); --pixel-size / --unit win."""
+    found = read_pixel_size(path)
+    scale, unit = (tuple(found.scale), found.unit) if found else ((1.0, 1.0), "")
+    if getattr(args, "pixel_size", None) is not None:
+        scale = (args.pixel_size, args.pixel_size)
+    if getattr(args, "unit", None) is not None:
+        unit = args.unit
+    return scale, unit
 
 
 def _stems(paths: list[Path]) -> list[str]:
@@ -387,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         _check_before_work(args.operation, params)
         if getattr(args, "chunks", None) is not None and args.chunks < 16:
             raise _UsageError(f"--chunks must be at least 16 pixels; got {args.chunks}")
-        if not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
+        if args.pixel_size is not None and not (math.isfinite(args.pixel_size)
+                                                and args.pixel_size > 0):
             raise _UsageError(f"--pixel-size must be a finite number > 0; got "
                               f"{args.pixel_size}")
         paths = _expand_inputs(args.inputs)

@@ -1,7 +1,8 @@
 """Write results to files a spreadsheet or another image program can open.
 
-Label images go to TIFF (with the pixel size in the resolution tags), tables to CSV with
-physical-unit columns added beside the pixel ones when a scale is known.
+Label images go to TIFF (with the pixel size in the resolution tags) or, for large ones, to
+OME-Zarr (NGFF labels with their scale and a pyramid); tables to CSV with physical-unit
+columns added beside the pixel ones when a scale is known.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 
 from ._lazy import _compute
 from .measure import measure_objects_chunked
+from .reading import _TO_METRE, _short_unit, ngff_unit
 
 __all__ = ["save_labels", "save_table", "write_labels_zarr"]
 
@@ -71,33 +73,52 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     top = int(lab.max()) if lab.size else 0
     dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
     path = Path(path)
-    metadata = {"unit": unit} if unit else {}
-    tifffile.imwrite(
-        path, lab.astype(dtype), imagej=True, metadata=metadata,
-        resolution=(1.0 / float(scale[1]), 1.0 / float(scale[0])),
-    )
+    sy, sx = (float(s) for s in scale)
+    if dtype != np.uint32:
+        tifffile.imwrite(path, lab.astype(dtype), imagej=True,
+                         metadata={"unit": unit} if unit else {},
+                         resolution=(1.0 / sx, 1.0 / sy))
+        return path
+    # ImageJ TIFFs hold 8/16-bit integers only: above 65535 labels, a plain 32-bit TIFF,
+    # its pixel size in pixels per centimetre when the unit is a length
+    metre = _TO_METRE.get(_short_unit(unit))
+    if metre:
+        res, runit = (0.01 / (sx * metre), 0.01 / (sy * metre)), "CENTIMETER"
+    else:
+        res, runit = (1.0 / sx, 1.0 / sy), "NONE"
+    tifffile.imwrite(path, lab.astype(dtype), resolution=res, resolutionunit=runit)
     return path
 
 
 def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
-                      pyramid: bool = False):
-    """Compute lazy label images into Zarr arrays, chunk by chunk, in one pass.
+                      pyramid: bool = True, scale=(1.0, 1.0), unit: str = ""):
+    """Compute lazy label images into OME-Zarr (NGFF 0.5) label images, in one pass.
 
     The one writer of Zarr label images, used by the widgets and the command line.
 
     Parameters
     ----------
     targets : dict
-        ``{path: lazy label image}``. Each is written to ``path`` as a Zarr array of int32
-        in the label image's chunks (with ``pyramid=True``: to ``path/0``, and halved
-        levels ``path/1``, ``path/2`` … down to 2048 pixels, for napari's multiscale view).
-        All are computed in one pass, so shared work (e.g. the watershed that gives both
-        nuclei and territories) is done once.
+        ``{path: lazy label image}``. Each ``path`` (``<name>.zarr``) becomes an OME-Zarr
+        store holding the label image as NGFF labels: ``path/labels/<name>/0`` (int32, in
+        the label image's chunks) with ``image-label`` and ``multiscales`` metadata (axes
+        y/x, their unit, the pixel size as the scale of level 0) and, with ``pyramid``,
+        halved levels ``1``, ``2`` … down to 2048 pixels (every other pixel: labels are
+        never mixed). All are computed in one pass, so shared work (e.g. the watershed that
+        gives both nuclei and territories) is done once, on the scheduler's workers, which
+        write their chunks to the store themselves.
     measure_image : array, optional
         With an intensity image, the first label image is also measured in the same pass
         (:func:`napari_tessella.measure.measure_objects_chunked`).
     scheduler : optional
         Dask scheduler (a name, a ``distributed.Client`` or an address).
+    pyramid : bool
+        Write the lower-resolution levels too (napari's multiscale view).
+    scale : (2,) sequence of float
+        Pixel size, (row, column), written as the NGFF scale of level 0 (× 2**k for level k).
+    unit : str
+        Unit of ``scale`` (``"um"``, ``"nm"``, …; written as its NGFF name, e.g.
+        ``"micrometer"``; a unit NGFF does not know is left out of the metadata).
 
     Returns
     -------
@@ -107,11 +128,13 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
     import dask.array as da
     import zarr
 
+    _ngff_writers()
     paths = [Path(p) for p in targets]
     arrays = list(targets.values())
-    full = [p / "0" if pyramid else p for p in paths]
-    outs = [zarr.open_array(str(f), mode="w", shape=a.shape, chunks=a.chunksize,
-                            dtype=np.int32) for f, a in zip(full, arrays, strict=True)]
+    groups = [_ngff_label_group(p) for p in paths]
+    outs = [g.create_array("0", shape=a.shape, chunks=a.chunksize, dtype=np.int32,
+                           fill_value=0, dimension_names=["y", "x"], overwrite=True)
+            for g, a in zip(groups, arrays, strict=True)]
     table = None
     rest = list(range(len(arrays)))
     if measure_image is not None:
@@ -122,12 +145,70 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
         _compute(da.store([arrays[i] for i in rest], [outs[i] for i in rest], lock=False,
                           compute=False), scheduler=scheduler)
     levels = {}
-    for path, f in zip(targets, full, strict=True):
-        chain = [zarr.open_array(str(f), mode="r")]
+    for path, group in zip(targets, groups, strict=True):
+        chain = [zarr.open_array(store=group.store, path=f"{group.path}/0", mode="r")]
         while pyramid and max(chain[-1].shape) > 2048:  # napari shows the level that fits
             k = len(chain)
-            smaller = da.from_zarr(chain[-1])[::2, ::2]
-            smaller.rechunk(1024).to_zarr(str(Path(path) / str(k)), overwrite=True)
-            chain.append(zarr.open_array(str(Path(path) / str(k)), mode="r"))
+            smaller = da.from_zarr(chain[-1])[::2, ::2].rechunk(1024)
+            out = group.create_array(str(k), shape=smaller.shape, chunks=(1024, 1024),
+                                     dtype=np.int32, fill_value=0,
+                                     dimension_names=["y", "x"], overwrite=True)
+            _compute(da.store(smaller, out, lock=False, compute=False), scheduler=scheduler)
+            chain.append(zarr.open_array(store=group.store, path=f"{group.path}/{k}",
+                                         mode="r"))
+        _write_ngff_metadata(group, len(chain), scale, unit)
         levels[path] = chain
     return levels, table
+
+
+def _ngff_writers():
+    """ome-zarr's metadata writers (imported before any work, so a missing library fails
+    fast)."""
+    import warnings
+
+    with warnings.catch_warnings():  # ome-zarr 0.18 builds a deprecated default at import
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from ome_zarr.format import FormatV05
+        from ome_zarr.writer import write_label_metadata, write_multiscales_metadata
+    return FormatV05, write_label_metadata, write_multiscales_metadata
+
+
+def _ngff_label_group(path: Path):
+    """A new OME-Zarr store at ``path`` with an empty label image ``labels/<name>``."""
+    import zarr
+
+    name = _label_name(path)
+    root = zarr.open_group(str(path), mode="w", zarr_format=3)
+    root.attrs["ome"] = {"version": "0.5"}
+    labels = root.create_group("labels")
+    labels.attrs["ome"] = {"version": "0.5"}
+    return labels.create_group(name)
+
+
+def _label_name(path: Path) -> str:
+    name = Path(path).name
+    return name[: -len(".zarr")] if name.lower().endswith(".zarr") else name
+
+
+def _write_ngff_metadata(group, n_levels: int, scale, unit: str):
+    """multiscales + image-label metadata of a label image, through the ome-zarr library."""
+    FormatV05, write_label_metadata, write_multiscales_metadata = _ngff_writers()
+    fmt = FormatV05()
+    sy, sx = (float(s) for s in scale)
+    datasets = [{"path": str(k), "coordinateTransformations": [
+        {"type": "scale", "scale": [sy * 2**k, sx * 2**k]}]} for k in range(n_levels)]
+    name = group.basename
+    long_unit = ngff_unit(unit) if unit else None
+    units = {"y": long_unit, "x": long_unit} if long_unit else None
+    write_multiscales_metadata(group, datasets, fmt=fmt, axes=["y", "x"], axes_units=units,
+                               name=name)
+    parent = _zarr_parent(group)
+    write_label_metadata(parent, name, fmt=fmt)
+
+
+def _zarr_parent(group):
+    """The group holding ``group`` (same store)."""
+    import zarr
+
+    parent = group.path.rsplit("/", 1)[0] if "/" in group.path else ""
+    return zarr.open_group(store=group.store, path=parent, mode="r+")

@@ -1,57 +1,354 @@
-"""Reading image files as the recipes see them: values as stored, Zarr lazily.
+"""Reading image files as the recipes see them: values as stored, large files lazily.
 
 The command line, the sample loaders and (through napari's own readers, which give the same
 values) the widgets all start from these arrays, so a threshold in image units means the
 same thing everywhere.
+
+Whole-slide images are never read whole: a Zarr array (an OME-Zarr / NGFF image: its
+full-resolution level) and a TIFF above :data:`napari_tessella._lazy.LARGE_PIXELS` (the
+full-resolution level of a pyramidal OME-TIFF, in its tiles, through tifffile's Zarr view)
+are opened as dask arrays whose graph holds only the file's path (:class:`DiskArray`): each
+chunk is read where it is computed — by a thread here, or by a worker of a
+``dask.distributed`` cluster, which opens the file itself.
+
+:func:`read_pixel_size` reads the physical pixel size a file records (OME-TIFF
+``PhysicalSizeX/Y``, OME-Zarr ``coordinateTransformations`` and axis units, TIFF resolution
+tags with ``ResolutionUnit`` or the ImageJ unit).
 """
 
 from __future__ import annotations
 
+import json
+import math
+import threading
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["IMAGE_SUFFIXES", "is_zarr", "open_image"]
+from ._lazy import DEFAULT_CHUNKS, is_large
+
+__all__ = ["IMAGE_SUFFIXES", "DiskArray", "PixelSize", "is_zarr", "ngff_unit", "open_image",
+           "read_pixel_size"]
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png")
 
 
 def is_zarr(path: Path) -> bool:
+    path = Path(path)
     return path.is_dir() and (
         path.suffix.lower() == ".zarr"
         or any((path / f).exists() for f in (".zarray", ".zgroup", "zarr.json"))
     )
 
 
-def _open_zarr(path: Path):
+# --------------------------------------------------------------------------------------
+# lazy, path-only arrays
+
+class DiskArray:
+    """An image in a file, read region by region; it pickles as its path.
+
+    ``kind`` is ``"zarr"`` (``component``: the array inside the store, "" for a bare
+    array) or ``"tiff"`` (``series``/``level``: the pyramid level, read through tifffile's
+    Zarr view in the file's tiles). Leading axes of length 1 (OME's t, c, z) are dropped.
+    The opened file is cached per thread and never pickled, so a dask graph built on it
+    ships only the path to a cluster's workers, which open the file themselves.
+    """
+
+    def __init__(self, path, kind: str, *, component: str = "", series: int = 0,
+                 level: int = 0):
+        self.path, self.kind, self.component = str(path), kind, component
+        self.series, self.level = int(series), int(level)
+        self._local = threading.local()
+        arr = self._open()
+        drop = 0
+        while arr.ndim - drop > 2 and arr.shape[drop] == 1:
+            drop += 1
+        self._index = (0,) * drop
+        self.shape = tuple(int(s) for s in arr.shape[drop:])
+        self.dtype = np.dtype(arr.dtype)
+        self.ndim = len(self.shape)
+        self.storage_chunks = tuple(int(c) for c in arr.chunks[drop:])
+
+    def _open(self):
+        arr = getattr(self._local, "arr", None)
+        if arr is None:
+            import zarr
+
+            if self.kind == "tiff":
+                import tifffile
+
+                store = tifffile.imread(self.path, aszarr=True, series=self.series,
+                                        level=self.level)
+                arr = zarr.open_array(store, mode="r")
+            else:
+                arr = zarr.open_array(self.path, path=self.component or None, mode="r")
+            self._local.arr = arr
+        return arr
+
+    def __getitem__(self, key):
+        if not isinstance(key, tuple):
+            key = (key,)
+        return np.asarray(self._open()[(*self._index, *key)])
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[tuple(slice(None) for _ in self.shape)]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_local")
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def __repr__(self):
+        where = f"{self.component!r}" if self.kind == "zarr" else f"level {self.level}"
+        return f"DiskArray({self.path!r}, {self.kind}, {where}, shape={self.shape}, {self.dtype})"
+
+    def to_dask(self, chunks=None):
+        """A dask array over this file; only the path goes into the graph."""
+        import os
+
+        import dask.array as da
+        from dask.base import tokenize
+
+        chunks = chunks or self.storage_chunks
+        stamp = os.stat(self.path).st_mtime_ns
+        name = "read-" + tokenize(self.path, self.kind, self.component, self.series,
+                                  self.level, stamp, chunks)
+        return da.from_array(self, chunks=chunks, name=name, lock=False, asarray=True,
+                             meta=np.empty((0,) * self.ndim, dtype=self.dtype))
+
+
+def _tile_chunks(storage, shape):
+    """Chunks made of whole tiles (strips), about DEFAULT_CHUNKS on a side."""
+    out = []
+    for i, n in enumerate(shape):
+        if i >= 2:
+            out.append(n)
+            continue
+        t = max(1, min(storage[i], n))
+        out.append(min(n, max(t, round(DEFAULT_CHUNKS[i] / t) * t)))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------
+# Zarr / OME-Zarr (NGFF)
+
+def _ome_attrs(path: Path) -> dict:
+    """The OME attributes of a Zarr group (NGFF 0.5 nests them under "ome")."""
+    for name in ("zarr.json", ".zattrs"):
+        f = path / name
+        if f.is_file():
+            attrs = json.loads(f.read_text())
+            attrs = attrs.get("attributes", attrs) if name == "zarr.json" else attrs
+            return attrs.get("ome", attrs)
+    return {}
+
+
+def _multiscale(path: Path):
+    ms = _ome_attrs(path).get("multiscales")
+    return ms[0] if ms else None
+
+
+def _zarr_component(path: Path) -> str:
     import zarr
 
     node = zarr.open(str(path), mode="r")
     if hasattr(node, "shape"):
-        return node
+        return ""
+    ms = _multiscale(path)
+    if ms and ms.get("datasets"):  # OME-Zarr: the full-resolution level
+        return ms["datasets"][0]["path"]
     keys = sorted(node.array_keys())
-    if "0" in keys:  # OME-Zarr: full-resolution level
-        return node["0"]
+    if "0" in keys:
+        return "0"
     if len(keys) == 1:
-        return node[keys[0]]
+        return keys[0]
     raise ValueError(f"Zarr group holds {len(keys)} arrays ({', '.join(keys) or 'none'}); "
                      "give the path of one array")
 
 
-def open_image(path):
-    """The image stored in a file, values as stored: NumPy for TIFF/PNG, lazy for Zarr.
+def _zarr_pixel_size(path: Path):
+    ms = _multiscale(path)
+    if not ms:
+        return None
+    axes = ms.get("axes") or []
+    axes = [a if isinstance(a, dict) else {"name": a} for a in axes]
+    scale = np.ones(len(axes) or 2)
+    for transforms in (ms["datasets"][0].get("coordinateTransformations") or [],
+                       ms.get("coordinateTransformations") or []):
+        for t in transforms:
+            if t.get("type") == "scale" and "scale" in t:
+                scale = scale * np.asarray(t["scale"], dtype=float)
+    space = [i for i, a in enumerate(axes) if a.get("type") == "space"
+             or a.get("name") in ("y", "x")][-2:]
+    if len(space) < 2:
+        space = [len(scale) - 2, len(scale) - 1]
+    units = {axes[i].get("unit", "") for i in space} if axes else {""}
+    unit = _short_unit(units.pop()) if len(units) == 1 else ""
+    return PixelSize((float(scale[space[0]]), float(scale[space[1]])), unit)
+
+
+# --------------------------------------------------------------------------------------
+# TIFF
+
+def _tiff_pixel_size(path: Path):
+    import tifffile
+
+    with tifffile.TiffFile(path) as tf:
+        if tf.is_ome and tf.ome_metadata:
+            found = _ome_xml_pixel_size(tf.ome_metadata)
+            if found is not None:
+                return found
+        page = tf.pages.first
+        tags = page.tags
+        xres, yres = tags.get("XResolution"), tags.get("YResolution")
+        if xres is None or yres is None:
+            return None
+        px = _rational(xres.value)
+        py = _rational(yres.value)
+        if not px or not py:
+            return None
+        ij = tf.imagej_metadata or {}
+        if ij.get("unit"):
+            unit = _short_unit(str(ij["unit"]))
+            if unit in ("", "pixel"):
+                return None
+            return PixelSize((1.0 / py, 1.0 / px), unit)
+        runit = tags.get("ResolutionUnit")
+        runit = int(runit.value) if runit is not None else 2
+        per_um = {2: 25400.0, 3: 10000.0}.get(runit)  # inch, centimetre
+        if per_um is None or (runit == 2 and {px, py} <= {72.0, 96.0}) or px == py == 1:
+            return None  # no unit, or a screen resolution rather than a pixel size
+        return PixelSize((per_um / py, per_um / px), "um")
+
+
+def _rational(value):
+    try:
+        num, den = value
+        return float(num) / float(den) if den else 0.0
+    except (TypeError, ValueError):
+        return float(value or 0.0)
+
+
+def _ome_xml_pixel_size(xml: str):
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    for el in root.iter():
+        if el.tag.rsplit("}", 1)[-1] == "Pixels":
+            sx, sy = el.get("PhysicalSizeX"), el.get("PhysicalSizeY")
+            if sx is None and sy is None:
+                return None
+            sx = float(sx if sx is not None else sy)
+            sy = float(sy if sy is not None else sx)
+            ux = el.get("PhysicalSizeXUnit", "µm")
+            uy = el.get("PhysicalSizeYUnit", ux)
+            if _short_unit(ux) != _short_unit(uy):  # express y in x's unit
+                sy *= _TO_METRE.get(_short_unit(uy), 1) / _TO_METRE.get(_short_unit(ux), 1)
+            return PixelSize((sy, sx), _short_unit(ux))
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# units
+
+class PixelSize(NamedTuple):
+    """Physical size of a pixel, (row, column), and its unit ("" when not known)."""
+
+    scale: tuple
+    unit: str
+
+
+#: Units as written in the CSV column names (``area_um2``) → their NGFF (UDUNITS-2) names.
+_NGFF_UNITS = {"pm": "picometer", "angstrom": "angstrom", "nm": "nanometer",
+               "um": "micrometer", "mm": "millimeter", "cm": "centimeter", "m": "meter"}
+_TO_METRE = {"pm": 1e-12, "angstrom": 1e-10, "nm": 1e-9, "um": 1e-6, "mm": 1e-3,
+             "cm": 1e-2, "m": 1.0}
+_ALIASES = {"µm": "um", "μm": "um", "\\u00b5m": "um", "micron": "um", "microns": "um",
+            "å": "angstrom", "a": "angstrom", "ang": "angstrom"}
+
+
+def _short_unit(unit: str) -> str:
+    """'µm', 'micron', 'micrometer' → 'um'; 'nanometer' → 'nm'; unknown units unchanged."""
+    u = (unit or "").strip()
+    low = u.lower()
+    if low in _ALIASES:
+        return _ALIASES[low]
+    for short, long in _NGFF_UNITS.items():
+        if low in (short, long, long + "s"):
+            return short
+    return u
+
+
+def ngff_unit(unit: str) -> str | None:
+    """The NGFF (UDUNITS-2) name of a unit (``"um"`` → ``"micrometer"``), None if unknown."""
+    return _NGFF_UNITS.get(_short_unit(unit))
+
+
+def read_pixel_size(path) -> PixelSize | None:
+    """The physical pixel size a file records, or None.
+
+    OME-Zarr: the scale of the full-resolution level (``coordinateTransformations``, times
+    the multiscale's own) and the unit of its y/x axes. OME-TIFF: ``PhysicalSizeX/Y`` and
+    their units (µm by default). Other TIFFs: the resolution tags, in the ImageJ unit, or
+    with ``ResolutionUnit`` inch/centimetre (converted to µm; 72 and 96 pixels per inch
+    are screen defaults, not pixel sizes, and are ignored). Units are returned short and
+    ASCII (``"um"``, ``"nm"``), as the CSV column names use them.
+    """
+    path = Path(path)
+    found = None
+    try:
+        if is_zarr(path):
+            found = _zarr_pixel_size(path)
+        elif path.suffix.lower() in (".tif", ".tiff"):
+            found = _tiff_pixel_size(path)
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    if found is None or not all(_finite(float(s)) for s in found.scale):
+        return None
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# the one entry point
+
+def open_image(path, *, lazy: bool | None = None):
+    """The image stored in a file, values as stored.
+
+    NumPy for PNG and for TIFFs up to :data:`napari_tessella._lazy.LARGE_PIXELS` pixels (the
+    fast path). A dask array, read chunk by chunk where it is computed, for Zarr (an
+    OME-Zarr group: its full-resolution level; chunks: the Zarr chunks) and for larger
+    TIFFs (the full-resolution level of a pyramid, in chunks of whole tiles about 2048
+    pixels on a side): their graphs hold only the path (:class:`DiskArray`).
+
+    ``lazy=True`` opens every TIFF lazily (e.g. for a cluster, whose workers then read it
+    themselves), ``lazy=False`` reads every TIFF into memory.
 
     PNG files whose RGB(A) channels are identical (grey images saved as colour) are read
     as one grey channel, as napari's reader shows them.
     """
     path = Path(path)
     if is_zarr(path):
-        return _open_zarr(path)
+        return DiskArray(path, "zarr", component=_zarr_component(path)).to_dask()
     suffix = path.suffix.lower()
     if suffix in (".tif", ".tiff"):
         import tifffile
 
-        return tifffile.imread(path)
+        with tifffile.TiffFile(path) as tf:
+            series = tf.series[0]
+            shape = series.shape
+            if not (lazy if lazy is not None else is_large(shape)):
+                return series.asarray()
+        disk = DiskArray(path, "tiff", series=0, level=0)
+        return disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape))
     if suffix == ".png":
         from skimage.io import imread
 
@@ -61,3 +358,7 @@ def open_image(path):
             image = image[..., 0]
         return image
     raise ValueError(f"unsupported file type {path.suffix!r} (use TIFF, PNG or Zarr)")
+
+
+def _finite(x) -> bool:
+    return isinstance(x, float) and math.isfinite(x) and x > 0

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._lazy import _as_dask, _compute, is_large, is_lazy
+from ._lazy import _as_dask, _compute, _is_local, is_large, is_lazy
 from .atoms import AtomsResult, find_atoms, find_atoms_chunked
 from .export import save_labels, save_table, write_labels_zarr
 from .measure import measure_objects, measure_objects_chunked
@@ -121,7 +121,8 @@ def _zarr_target(folder, name):
     return None if folder is None else Path(folder) / f"{name}.zarr"
 
 
-def _segment(image, params, *, scheduler=None, store=None, stem="image"):
+def _segment(image, params, *, scheduler=None, store=None, stem="image", geometry=None,
+             scratch=None):
     """threshold_label and the per-object table; lazy labels go to Zarr in the same pass."""
     kwargs = {k: v for k, v in params.items() if k != "centre"}
     if not is_lazy(image):
@@ -129,17 +130,39 @@ def _segment(image, params, *, scheduler=None, store=None, stem="image"):
         return labels, measure_objects(labels, image)
     lazy = threshold_label_chunked(image, **kwargs, scheduler=scheduler)
     target = _zarr_target(store, f"{stem}_labels")
+    if target is None and not _is_local(scheduler):
+        # the labels fit in memory, but must not travel back to the workers inside the
+        # measuring graph: they write them to a scratch store while measuring, then we read it
+        return _segment_remote(lazy, image, scheduler=scheduler, scratch=scratch)
     if target is None:  # the labels fit in memory (not the intermediates)
         (labels,) = _compute(lazy, scheduler=scheduler)
         return labels, measure_objects_chunked(labels, image, chunks=lazy.chunksize,
                                                scheduler=scheduler)
     stored, table = write_labels_zarr({target: lazy}, measure_image=image,
-                                      scheduler=scheduler)
+                                      scheduler=scheduler, **(geometry or {}))
     return stored[target][0], table
 
 
+def _segment_remote(lazy, image, *, scheduler, scratch):
+    """Labels computed once on a cluster: written by the workers while they measure."""
+    import shutil
+    import tempfile
+
+    if scratch is None:  # no folder the workers share: compute the labels twice
+        (labels,) = _compute(lazy, scheduler=scheduler)
+        return labels, measure_objects_chunked(lazy, image, scheduler=scheduler)
+    tmp = Path(tempfile.mkdtemp(prefix=".tessella-labels-", dir=scratch))
+    try:
+        stored, table = write_labels_zarr({tmp / "labels.zarr": lazy}, measure_image=image,
+                                          scheduler=scheduler, pyramid=False)
+        return np.asarray(stored[tmp / "labels.zarr"][0]), table
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=None,
-               store=None, stem: str = "image") -> RecipeResult:
+               store=None, stem: str = "image", scale=(1.0, 1.0),
+               unit: str = "") -> RecipeResult:
     """Run one operation on a prepared image (see :func:`prepare_image`).
 
     Parameters
@@ -157,16 +180,22 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
     store : path, optional
         Folder for the label images of large chunked runs, written there as Zarr chunk by
         chunk. Without it, or for an image that is not large, label images are returned
-        in memory.
+        in memory (on a cluster, the workers write those to a scratch store in this
+        folder while measuring, removed once read back).
     stem : str
         Prefix of the result names (``<stem>_labels`` …).
+    scale, unit : optional
+        Pixel size (row, column) and its unit, written into the OME-Zarr label images.
     """
+    geometry = {"scale": tuple(scale), "unit": unit}
     if operation not in RECIPES:
         raise ValueError(f"unknown operation {operation!r}; one of {', '.join(RECIPES)}.")
+    scratch = store  # on a cluster, also where workers leave labels that fit in memory
     if not (is_lazy(image) and is_large(image.shape[:2])):
         store = None  # label images that fit in memory are returned as arrays
     if operation == "threshold_label":
-        labels, table = _segment(image, params, scheduler=scheduler, store=store, stem=stem)
+        labels, table = _segment(image, params, scheduler=scheduler, store=store, stem=stem,
+                                 geometry=geometry, scratch=scratch)
         target = _zarr_target(store, f"{stem}_labels")
         return RecipeResult(labels={f"{stem}_labels": labels},
                             tables={f"{stem}_objects": table},
@@ -175,7 +204,8 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
     if operation == "lattice":
         return _lattice(image, params, scheduler=scheduler, stem=stem)
     if operation == "seeded_watershed":
-        return _watershed(image, params, seeds, scheduler=scheduler, store=store, stem=stem)
+        return _watershed(image, params, seeds, scheduler=scheduler, store=store, stem=stem,
+                          geometry=geometry)
     if is_lazy(image):
         result = find_atoms_chunked(image, **params, scheduler=scheduler)
     else:
@@ -205,7 +235,7 @@ def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
     return out
 
 
-def _watershed(image, params, seeds, *, scheduler, store, stem) -> RecipeResult:
+def _watershed(image, params, seeds, *, scheduler, store, stem, geometry=None) -> RecipeResult:
     files = []
     if not is_lazy(image):
         result = seeded_watershed(image, seeds=seeds, **params)
@@ -221,7 +251,7 @@ def _watershed(image, params, seeds, *, scheduler, store, stem) -> RecipeResult:
             table = measure_objects(labels[f"{stem}_labels"], np.asarray(image))
         else:  # both in one pass (each chunk is segmented once), measured from disk
             targets = {_zarr_target(store, name): arr for name, arr in lazy.items()}
-            stored, _ = write_labels_zarr(targets, scheduler=scheduler)
+            stored, _ = write_labels_zarr(targets, scheduler=scheduler, **(geometry or {}))
             labels = {name: stored[t][0] for name, t in zip(lazy, targets, strict=True)}
             files = list(targets)
             table = measure_objects_chunked(labels[f"{stem}_labels"], image,

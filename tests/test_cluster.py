@@ -1,0 +1,96 @@
+"""The command line on a real multi-process dask.distributed cluster: inputs are opened by
+the workers from their path (no pixels in the task graph), labels are written by the
+workers, and the objects equal the in-memory ones."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_io import KWARGS, OPTIONS, _blobs
+from test_reading import write_pyramidal_ome_tiff
+
+from napari_tessella import _lazy, measure_objects, threshold_label
+from napari_tessella.cli import main
+
+distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
+zarr = pytest.importorskip("zarr")
+
+_SIZE = re.compile(r"Sending large graph of size ([\d.]+) (\w+)")
+_UNITS = {"B": 1, "kiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes, one thread each, on 127.0.0.1."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      host="127.0.0.1", dashboard_address=None)
+    try:
+        yield cl.scheduler_address
+    finally:
+        client = _lazy._CLIENTS.pop(cl.scheduler_address, None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if client is not None:
+                client.close()
+            cl.close()
+
+
+def _run_and_measure_graphs(argv):
+    """Run the command line; return its exit code and the size of every graph it sent.
+
+    The client warns for every graph above the threshold, with its pickled size: with a
+    1-byte threshold every graph is reported.
+    """
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "1B"}), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(argv)
+    sizes = []
+    for w in caught:
+        m = _SIZE.search(str(w.message))
+        if m:
+            sizes.append(float(m.group(1)) * _UNITS[m.group(2)])
+    return code, sizes
+
+
+def test_cli_on_a_cluster_ships_paths_not_pixels(cluster, tmp_path, monkeypatch):
+    image = _blobs((640, 700), seed=4).astype(np.float32)  # 1.7 MiB, labels 1.7 MiB
+    z = zarr.open_array(str(tmp_path / "mosaic.zarr"), mode="w", shape=image.shape,
+                        chunks=(256, 256), dtype=image.dtype)
+    z[:] = image
+    tiff = write_pyramidal_ome_tiff(tmp_path / "slide.ome.tif", image.astype(np.uint16),
+                                    pixel=(0.5, 0.5))
+    expected = threshold_label(image, **KWARGS)
+    memory = measure_objects(expected, image)
+    assert len(memory) > 20
+
+    # labels small enough for a TIFF: computed on the workers, measured there too
+    out = tmp_path / "small"
+    code, sizes = _run_and_measure_graphs(
+        ["threshold-label", str(tmp_path / "mosaic.zarr"), "--scheduler", cluster,
+         "--out", str(out), "--quiet", *OPTIONS])
+    assert code == 0 and sizes and max(sizes) < 2**20, sizes
+    table = pd.read_csv(out / "mosaic_objects.csv")
+    np.testing.assert_allclose(table[["com_row", "com_col", "area", "mean"]],
+                               memory[["com_row", "com_col", "area", "mean"]],
+                               rtol=1e-9)
+
+    # a large (lazily read) TIFF: labels written by the workers into the OME-Zarr store
+    monkeypatch.setattr(_lazy, "LARGE_PIXELS", 10_000)
+    out = tmp_path / "large"
+    code, sizes = _run_and_measure_graphs(
+        ["threshold-label", str(tiff), "--scheduler", cluster, "--chunks", "192",
+         "--out", str(out), "--quiet", *OPTIONS])
+    assert code == 0 and sizes and max(sizes) < 2**20, sizes
+    labels = zarr.open_array(str(out / "slide.ome_labels.zarr/labels/slide.ome_labels/0"),
+                             mode="r")
+    np.testing.assert_array_equal(labels[:], threshold_label(image.astype(np.uint16),
+                                                             **KWARGS))
+    assert "area_um2" in pd.read_csv(out / "slide.ome_objects.csv")

@@ -38,7 +38,7 @@ def test_threshold_label_reproduces_recipe(stem_image, viewer):
     labels, points = viewer.layers["NbW labels"], viewer.layers["NbW centers"]
     assert labels.data.max() == 1376
     assert len(points.data) == 1376
-    assert {"com_row", "com_col", "area", "mean", "min", "max", "max_row"} <= set(points.features)
+    assert {"com_row", "com_col", "area", "mean", "min", "max"} <= set(points.features)
     for out in (labels, points):
         np.testing.assert_allclose(out.scale, SCALE)
         np.testing.assert_allclose(out.translate, TRANSLATE)
@@ -263,7 +263,8 @@ def test_export_writes_tiff_and_csv(stem_image, viewer, tmp_path):
     widget.opening.value = 2
     widget()
     files = widget.export(tmp_path / "out")
-    assert sorted(f.name for f in files) == ["NbW_centers.csv", "NbW_labels.tif"]
+    assert sorted(f.name for f in files) == ["NbW_centers.csv", "NbW_labels.csv",
+                                             "NbW_labels.tif"]
     labels = tifffile.imread(tmp_path / "out" / "NbW_labels.tif")
     np.testing.assert_array_equal(labels, viewer.layers["NbW labels"].data)
     table = pd.read_csv(tmp_path / "out" / "NbW_centers.csv")

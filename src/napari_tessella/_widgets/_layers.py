@@ -127,3 +127,57 @@ def _unchanged(layer, key: str, value) -> bool:
     if key in ("colormap", "edge_colormap") and isinstance(value, str):
         return getattr(getattr(layer, key), "name", None) == value
     return False
+
+
+def _unit_of(geo: dict) -> str:
+    """'nm'-style unit name of a :func:`_geometry` ('' for plain pixels)."""
+    units = geo.get("units")
+    if not units:
+        return ""
+    import pint  # napari's units are pint units; a string passes through
+
+    unit = str(units[-1])
+    try:
+        unit = format(pint.get_application_registry()(unit).units, "~")
+    except Exception:  # noqa: BLE001 - an unknown unit name is shown as given
+        pass
+    return "" if unit in ("", "pixel", "px", "dimensionless") else unit
+
+
+def _with_physical(table, geo: dict):
+    """``table`` with physical-unit columns added beside the pixel ones.
+
+    Any column ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
+    translate of that axis, ``area`` gets ``area_<unit>2`` = area × scale². Without a unit,
+    ``scaled`` stands for it; with a unit-less identity geometry nothing is added. The same
+    names as :func:`napari_tessella.export.save_table` writes.
+    """
+    (sy, sx), (ty, tx) = geo["scale"], geo["translate"]
+    unit = _unit_of(geo)
+    if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
+        return table
+    unit = unit or "scaled"
+    table = table.copy()
+    added = {}
+    for col in table.columns:
+        name = str(col)
+        if name.endswith(f"_{unit}") or name.endswith(f"_{unit}2"):
+            continue
+        if name == "row" or name.endswith("_row"):
+            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sy + ty
+        elif name == "col" or name.endswith("_col"):
+            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sx + tx
+    if "area" in table:
+        added[f"area_{unit}2"] = table["area"].to_numpy(dtype=float) * sy * sx
+    for name, values in added.items():
+        table[name] = values
+    return table
+
+
+def _labels_features(table, label_column: str = "label"):
+    """A per-object table as a Labels layer's ``features``: napari matches the rows to
+    label values through an ``index`` column (hovering an object shows its row)."""
+    table = table.copy()
+    if "index" not in table:
+        table.insert(0, "index", table[label_column].to_numpy())
+    return table

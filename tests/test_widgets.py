@@ -131,7 +131,10 @@ def test_lattice_widget_on_centres(stem_image, viewer):
     image, _, _ = run_stem_threshold(viewer, stem_image)
     widget = LatticeWidget(viewer)
     assert widget.points.value is viewer.layers["NbW centers"]
+    assert not widget.pixel_map.value  # off by default: the lattice stays readable
     widget.image.value = image
+    widget.pixel_map.value = True
+    widget.geometry.value = "shapes (editable)"  # auto draws 2725 triangles as vectors
     widget()
     tri, cells, vmap = (viewer.layers[f"NbW centers {s}"]
                         for s in ("Delaunay", "Voronoi", "Voronoi map"))
@@ -165,6 +168,7 @@ def test_lattice_widget_from_labels(viewer):
     viewer.add_labels(labels, name="objects")
     widget = LatticeWidget(viewer)
     widget.points.value = viewer.layers["objects"]
+    widget.pixel_map.value = True
     widget()
     assert viewer.layers["objects Delaunay"].nshapes == 4
     vmap = viewer.layers["objects Voronoi map"].data
@@ -290,6 +294,7 @@ def test_large_lattice_is_drawn_as_vectors(viewer):
     widget = LatticeWidget(viewer)
     widget.points.value = viewer.layers["big"]
     widget.image.value = viewer.layers["blank"]
+    widget.pixel_map.value = True
     widget()  # auto: more than SHAPES_LIMIT triangles
     bonds = viewer.layers["big Delaunay"]
     assert bonds._type_string == "vectors"

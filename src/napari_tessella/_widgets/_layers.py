@@ -91,13 +91,26 @@ def _layer_choices(viewer, *types) -> Callable:
     return lambda _widget=None: [lyr for lyr in viewer.layers if isinstance(lyr, types)]
 
 
-def _points_in_pixels(points_layer, image_layer=None) -> np.ndarray:
+def _current_plane(layer, viewer) -> tuple[int, ...]:
+    """Index of the leading (T, Z, …) axes of ``layer`` at the viewer's current position."""
+    lead = layer.ndim - 2
+    if lead <= 0:
+        return ()
+    point = layer.world_to_data(viewer.dims.point)
+    return tuple(round(float(point[axis])) for axis in range(lead))
+
+
+def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
     """(row, column) of the points in ``image_layer``'s pixel grid (or their own data grid).
 
     Layers are related through their scale and translate on the last two axes, which is how
     napari places them in world coordinates (rotation and shear are not supported here).
+    With ``plane`` (leading-axis indices of a stack), only the points of that plane.
     """
     pts = np.asarray(points_layer.data, dtype=np.float64)
+    if plane and pts.ndim == 2 and pts.shape[1] > 2:
+        keep = np.all(np.round(pts[:, :len(plane)]) == np.asarray(plane), axis=1)
+        pts = pts[keep]
     pts = pts[:, -2:] if pts.ndim == 2 else pts.reshape(0, 2)
     if image_layer is None:
         return pts

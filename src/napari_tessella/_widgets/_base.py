@@ -345,8 +345,9 @@ class _DockWidget(Container):
                 da.from_zarr(layer.data[0]).to_zarr(str(target), overwrite=True)
                 written.append(target)
             elif layer._type_string == "labels":
+                # ImageJ's TIFF tags are ASCII: "µm" would fail, ImageJ reads "um" as µm
                 written.append(save_labels(layer.data, folder / f"{stem}.tif", scale=scale,
-                                           unit=unit))
+                                           unit=unit.replace("µ", "u")))
             if layer._type_string != "labels" or len(layer.features.columns) > 1:
                 table = layer.features.copy()
                 if layer._type_string == "points":

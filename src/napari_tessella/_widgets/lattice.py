@@ -79,7 +79,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
             ridges[:, 1] -= ridges[:, 0]
             outputs.append(("polygons", (ridges, {
                 "name": f"{name} Voronoi", "vector_style": "line", "edge_color": "white",
-                "edge_width": 0.3, **geo,
+                "edge_width": 0.3, "opacity": 0.5, **geo,
             }, "vectors")))
     if want[2] and result.voronoi_labels is not None:
         meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
@@ -152,6 +152,7 @@ class LatticeWidget(_DockWidget):
                                                                      "cell area")}
         for bar in self._bars.values():
             bar.visible = False
+            bar.native.setMinimumWidth(160)
         super().__init__(
             napari_viewer, [self.points, self.image, self.triangles, self.polygons,
                             *self._bars.values(), self.legend],
@@ -219,11 +220,11 @@ class LatticeWidget(_DockWidget):
         job.stages = 2
         return job
 
-    def _apply(self, outputs, message, source=None):
+    def _message(self, message):
         if isinstance(message, tuple):
             message, legend, unit = message
             self._show_legend(legend, unit)
-        return super()._apply(outputs, message, source)
+        return message
 
     def _show_legend(self, legend: dict, unit: str):
         """Colour bars and the colour ranges of edge length and cell area, with units."""

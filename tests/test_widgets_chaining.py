@@ -77,8 +77,11 @@ def test_input_choice_stays_and_planes_are_not_merged(viewer):
     mine = viewer.add_points(grid, name="mine")
     widget = LatticeWidget(viewer)
     assert widget.points.value is mine
+    widget()  # what it ran on is the user's choice from now on
     viewer.add_points(grid + 3, name="someone else's")
     assert widget.points.value is mine  # adding a layer never changes the choice
+    viewer.layers.remove("someone else's")
+    assert widget.points.value is mine
     # a 3-D Points layer: only the shown plane's points
     stack = np.concatenate([np.c_[np.zeros(len(grid)), grid],
                             np.c_[np.ones(10), grid[:10] + 1]])

@@ -159,21 +159,48 @@ class LatticeWidget(_DockWidget):
             advanced=[self.pixel_map, self.geometry],
         )
         self.label = "Lattice & Voronoi"
-        self._pick_defaults(initial=True)
+        # Until the user picks the input or runs the widget, it follows the newest Points
+        # layer (the centres another widget just made); from then on it stays put.
+        self._user_chose = False
+        self._picking = False
+        self.points.changed.connect(self._points_chosen)
+        self._pick_defaults(follow=True)
 
     _input_field = "points"
 
-    def _refresh_choices(self, event=None):
-        super()._refresh_choices(event)
-        self._pick_defaults()  # only fills empty fields: never changes the user's choice
+    def _points_chosen(self, *_):
+        if not self._picking:
+            self._user_chose = True
 
-    def _pick_defaults(self, initial: bool = False):
+    def _refresh_choices(self, event=None):
+        if not hasattr(self, "_user_chose"):  # during __init__
+            return super()._refresh_choices(event)
+        self._picking = True  # the ComboBox's own fallback is no choice of the user's
+        try:
+            super()._refresh_choices(event)
+        finally:
+            self._picking = False
+        self._pick_defaults(follow=not self._user_chose)
+
+    def _start(self, *args):
+        self._user_chose = True  # what it ran on is the user's choice
+        return super()._start(*args)
+
+    def __call__(self):
+        self._user_chose = True
+        return super().__call__()
+
+    def _pick_defaults(self, follow: bool = False):
         """Chain from the other widgets: prefer the newest Points layer and an image."""
         from napari.layers import Image, Points
 
         pts = [lyr for lyr in self._viewer.layers if isinstance(lyr, Points)]
-        if pts and (self.points.value is None or initial):
-            self.points.value = pts[-1]
+        if pts and (self.points.value is None or follow) and self.points.value is not pts[-1]:
+            self._picking = True
+            try:
+                self.points.value = pts[-1]
+            finally:
+                self._picking = False
         imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
         if imgs and self.image.value is None:
             self.image.value = imgs[-1]

@@ -355,6 +355,7 @@ class _DockWidget(Container):
                 if layer._type_string == "points":
                     data = np.asarray(layer.data)
                     for axis, name in enumerate(("row", "col")):
+                        table = table.drop(columns=name, errors="ignore")  # the layer's own
                         table.insert(axis, name, data[:, data.shape[1] - 2 + axis])
                     for axis in range(data.shape[1] - 2):  # the plane of a stack's points
                         table.insert(axis, f"axis{axis}", data[:, axis])

@@ -195,3 +195,31 @@ def test_four_widgets_fit_a_small_window(make_napari_viewer, qtbot):
     size = viewer.window._qt_window.size()
     assert (size.width(), size.height()) == (1600, 1000)
     assert viewer.window._qt_viewer.canvas.native.width() > 700
+
+
+def test_stacks_this_plane_or_all_planes(stem_image, viewer, qtbot):
+    stack = np.stack([stem_image, stem_image[::-1].copy(), stem_image * 0.3])
+    layer = viewer.add_image(stack, name="T", scale=(2.0, *SCALE), units=("s", "nm", "nm"))
+    widget = threshold(viewer, layer)
+    assert not widget._planes.native.isHidden()  # offered for a stack only
+    viewer.dims.set_point(0, 4.0)  # world coordinates: 2 s per plane
+    widget()  # this plane (the default): a dim plane
+    assert widget._status.value.startswith("0 objects") and "(plane 2)" in widget._status.value
+    assert viewer.layers["T labels"].data.shape == stem_image.shape
+    widget._planes.value = "all planes"
+    widget._run_button.clicked()  # off the UI thread, plane after plane
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    labels, centres = viewer.layers["T labels"], viewer.layers["T centers"]
+    assert labels.data.shape == stack.shape and tuple(labels.scale) == (2.0, *SCALE)
+    assert labels.data.max() == 2 * 1376  # numbered on across planes
+    assert centres.data.shape == (2 * 1376, 3)
+    assert set(centres.data[:, 0]) == {0.0, 1.0}
+    assert list(labels.features["plane"].unique()) == [0, 1]
+    assert labels.features["index"].is_unique
+    assert "all 3 planes of 'T'" in widget._status.value
+    # the lattice of the stack's centres: the shown plane's points only
+    lat = LatticeWidget(viewer)
+    lat.points.value = centres
+    viewer.dims.set_point(0, 2.0)
+    lat()
+    assert lat._status.value.startswith("1376 points")

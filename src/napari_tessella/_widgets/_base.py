@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from magicgui.widgets import Container, FileEdit, Label, ProgressBar, PushButton
+from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
 from ..export import save_labels, save_table, write_labels_zarr
 from ..params import load_parameters, save_parameters
-from ._layers import _file_stem, _unchanged, _unit
+from ._layers import _current_plane, _file_stem, _unchanged, _unit
+from ._stacks import ALL_PLANES, THIS_PLANE, _lead_shape, _plane_text, stack_outputs
 
 if TYPE_CHECKING:
     import napari
@@ -92,6 +93,24 @@ def _drain(job):
             return stop.value
 
 
+def _stages(job):
+    """``yield from`` a job: its stage messages pass on, its result is returned."""
+    result = job()
+    if inspect.isgenerator(result):
+        return (yield from result)
+    return result
+
+
+def _message_text(message) -> str:
+    return message[0] if isinstance(message, tuple) else message
+
+
+def _with_plane(message, plane: str | None, text: str | None = None):
+    """A job's message naming the plane(s) it used (a tuple message keeps its extras)."""
+    new = text if text is not None else f"{_message_text(message)} ({plane})"
+    return (new, *message[1:]) if isinstance(message, tuple) else new
+
+
 class _DockWidget(Container):
     """Shared plumbing: layer choices, threaded runs, output-layer bookkeeping, status.
 
@@ -106,12 +125,21 @@ class _DockWidget(Container):
     _operation: str | None = None
     #: the field holding the input layer the outputs belong to
     _input_field = "image"
+    #: whether the input may be a stack (T or Z, Y, X) processed plane by plane
+    _stacks = True
 
     def __init__(self, viewer: napari.Viewer, widgets: list, advanced: list = ()):
         from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
         from superqt import QCollapsible
 
         self._viewer = viewer
+        self._plane_index: tuple[int, ...] | None = None  # set while preparing one plane
+        self._planes = ComboBox(
+            label="planes", choices=[THIS_PLANE, ALL_PLANES], value=THIS_PLANE, visible=False,
+            tooltip="For a stack (T or Z, Y, X): the plane shown, or every plane (off the UI "
+                    "thread; outputs get the stack's leading axes).")
+        if self._stacks:
+            widgets = [widgets[0], self._planes, *widgets[1:]]
         # (id of the input layer, role) -> the layer written for that input
         self._outputs: dict[tuple[int, str], _Output] = {}
         self._writing = False  # our own updates are not the user's edits
@@ -178,10 +206,66 @@ class _DockWidget(Container):
         self._run_button.changed.connect(self._start)
         self._cancel_button.changed.connect(self.cancel)
         self._export_button.changed.connect(lambda *_: self.export(self._export_folder.value))
+        if self._stacks:
+            getattr(self, self._input_field).changed.connect(self._input_changed)
         events = viewer.layers.events
         for ev in (events.inserted, events.removed, events.reordered):
             ev.connect(self._refresh_choices)
         self._refresh_choices()
+        self._input_changed()
+
+    def _input_changed(self, *_):
+        """Offer 'this plane' / 'all planes' only for stacks."""
+        layer = self._source() if self._stacks else None
+        self._planes.visible = bool(layer is not None and _lead_shape(layer))
+
+    def _job(self):
+        """The job of a run: the shown plane, or every plane of a stack one after another
+        (a stage each: the progress bar counts planes and Cancel stops between them)."""
+        layer = self._source()
+        lead = _lead_shape(layer) if self._stacks and layer is not None else ()
+        if not lead:
+            return self._prepare()
+        if self._planes.value == THIS_PLANE:
+            index = _current_plane(layer, self._viewer)
+            job = self._prepare()
+            text = _plane_text(index)
+
+            def one_plane():
+                outputs, message = yield from _stages(job)
+                return outputs, _with_plane(message, text)
+
+            one_plane.stages = getattr(job, "stages", 0)
+            return one_plane
+        indices = list(np.ndindex(*lead))
+        jobs = []
+        for index in indices:  # read every plane now, on the UI thread
+            self._plane_index = index
+            try:
+                jobs.append(self._prepare())
+            except _USER_ERRORS as err:
+                raise type(err)(f"{_plane_text(index)}: {err}") from err
+            finally:
+                self._plane_index = None
+
+        def all_planes():
+            per_plane, messages = [], []
+            for i, job in enumerate(jobs):
+                yield f"plane {i + 1} of {len(jobs)}"
+                try:
+                    outputs, message = _drain(job)
+                except _USER_ERRORS as err:  # which plane it was
+                    raise type(err)(f"{_plane_text(indices[i])}: {err}") from err
+                per_plane.append(outputs)
+                messages.append(message)
+            text = _message_text(messages[0])
+            summary = (f"all {len(jobs)} planes of {layer.name!r}; {_plane_text(indices[0])}: "
+                       f"{text}")
+            return (stack_outputs(per_plane, indices, layer),
+                    _with_plane(messages[0], None, summary))
+
+        all_planes.stages = len(jobs)
+        return all_planes
 
     def reset_choices(self, *_args):
         for box in (self._body, self._advanced, self._export_box):
@@ -211,7 +295,7 @@ class _DockWidget(Container):
         """Run synchronously (scripts, tests); returns the LayerDataTuples written."""
         try:
             source = self._source()
-            job = self._prepare()
+            job = self._job()
             outputs, message = _drain(job)
         except _USER_ERRORS as err:
             self._report_error(err)
@@ -226,7 +310,7 @@ class _DockWidget(Container):
             return  # a run is already going; the button is disabled meanwhile
         try:
             source = self._source()
-            job = self._prepare()
+            job = self._job()
         except _USER_ERRORS as err:
             self._report_error(err)
             return
@@ -446,8 +530,9 @@ class _DockWidget(Container):
             mine = (layer is not None and layer in self._viewer.layers
                     and layer.name == record.name and not record.edited)
             multiscale = bool(meta.get("multiscale")) or getattr(layer, "multiscale", False)
-            if (mine and layer._type_string == layer_type and layer_type != "shapes"
-                    and not multiscale):
+            same_ndim = layer is not None and len(meta.get("scale", ())) in (0, layer.ndim)
+            if (mine and same_ndim and layer._type_string == layer_type
+                    and layer_type != "shapes" and not multiscale):
                 # In place: keeps the user's display settings, and other widgets that use
                 # this layer as input keep pointing at it. Unchanged scale, translate and
                 # units are not set again: each costs napari a full refresh (0.2 s of a

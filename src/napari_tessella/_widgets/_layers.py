@@ -10,11 +10,12 @@ import numpy as np
 from .._lazy import is_large, is_lazy
 
 
-def _plane(layer, viewer, *, lazy: bool = False):
+def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
     """The 2-D (row, column) plane of ``layer`` the viewer currently shows, as an ndarray.
 
     RGB(A) layers keep their channel axis (the core turns it into luminance); multiscale
     layers give their full-resolution level; lazy (dask) data is computed for this plane only.
+    ``index`` (leading-axis indices) picks another plane than the displayed one.
     With ``lazy=True`` a large lazy plane (:func:`napari_tessella._lazy.is_large`) is
     returned as a dask array instead (the core then works chunk by chunk).
     """
@@ -26,7 +27,9 @@ def _plane(layer, viewer, *, lazy: bool = False):
 
         native = getattr(data, "chunks", None)
         data = da.from_array(data, chunks=native if isinstance(native, tuple) else "auto")
-    if lead > 0:
+    if lead > 0 and index is not None:
+        data = data[tuple(index)]
+    elif lead > 0:
         point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
         index = []
         for axis in range(lead):
@@ -152,7 +155,7 @@ def _unit_of(geo: dict) -> str:
     unit = str(units[-1])
     try:
         unit = format(pint.get_application_registry()(unit).units, "~")
-    except Exception:  # noqa: BLE001 - an unknown unit name is shown as given
+    except Exception:
         pass
     return "" if unit in ("", "pixel", "px", "dimensionless") else unit
 

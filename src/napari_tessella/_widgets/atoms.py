@@ -94,7 +94,7 @@ class FindAtomsWidget(_DockWidget):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer)
+        image = _plane(layer, self._viewer, index=self._plane_index)
         geo = _geometry(layer)
         unit = _unit(layer)
         params = self.parameters()

@@ -90,7 +90,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                                 "neighbours": np.r_[0, neighbours]}
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
     legend = {}
-    for role, data, meta, _kind in ((r, d, m, k) for r, (d, m, k) in outputs):
+    for role, (_data, meta, _kind) in outputs:
         for key in ("edge_contrast_limits", "face_contrast_limits"):
             if key in meta:
                 what = "edge length" if role == "triangles" else "cell area"
@@ -167,6 +167,7 @@ class LatticeWidget(_DockWidget):
         self._pick_defaults(follow=True)
 
     _input_field = "points"
+    _stacks = False  # a 3-D Points layer: the shown plane's points (see _prepare)
 
     def _points_chosen(self, *_):
         if not self._picking:

@@ -202,7 +202,7 @@ class ThresholdLabelWidget(_DockWidget):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer, lazy=lazy)
+        image = _plane(layer, self._viewer, lazy=lazy, index=self._plane_index)
         params = self._params()
         geo = _geometry(layer)
         name = layer.name

@@ -13,6 +13,7 @@ from ..measure import measure_objects
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
 from ._base import _USER_ERRORS, _DockWidget, _store_labels
 from ._layers import (
+    _current_plane,
     _geometry,
     _labels_features,
     _layer_choices,
@@ -125,7 +126,7 @@ class SeededWatershedWidget(_DockWidget):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer, lazy=True)
+        image = _plane(layer, self._viewer, lazy=True, index=self._plane_index)
         geo = _geometry(layer)
         seeds_layer = self.seeds.value
         seeds = None
@@ -135,14 +136,15 @@ class SeededWatershedWidget(_DockWidget):
                     raise ValueError(
                         f"{layer.name!r} is processed chunk by chunk: give the seeds as a "
                         "Points layer (a Labels layer of seeds is not supported there).")
-                seeds = _plane(seeds_layer, self._viewer)
+                seeds = _plane(seeds_layer, self._viewer, index=self._plane_index)
                 if seeds.shape != image.shape:
                     raise ValueError(
                         f"seed labels {seeds_layer.name!r} have shape {seeds.shape}, the image "
                         f"{layer.name!r} has {image.shape}."
                     )
             else:
-                seeds = _points_in_pixels(seeds_layer, layer)
+                seeds = _points_in_pixels(seeds_layer, layer, plane=self._plane_index or (
+                    _current_plane(seeds_layer, self._viewer) if seeds_layer.ndim > 2 else None))
                 if len(seeds) == 0:
                     raise ValueError(f"the seeds layer {seeds_layer.name!r} has no points.")
                 rows, cols = image.shape[:2]

@@ -170,6 +170,7 @@ def test_lattice_legend_and_pixel_map_underneath(stem_image, viewer):
     order = names(viewer)
     assert order.index("A centers Voronoi map") < order.index("A centers Delaunay")
     assert "edge length: turbo" in widget.legend.value and "nm" in widget.legend.value
+    assert "cell area: viridis" in widget.legend.value and "nm²" in widget.legend.value
     assert viewer.layers["A centers Delaunay"]._type_string == "vectors"  # 2725 > 150
 
 

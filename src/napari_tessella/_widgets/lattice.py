@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Label
 
-from ..tessellation import lattice, neighbour_counts, polygon_edges, triangle_longest_edges
+from ..tessellation import lattice, neighbour_counts, triangle_longest_edges
 from ._base import _DockWidget
 from ._layers import (
     _current_plane,
@@ -75,11 +75,12 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                 "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
             }, "shapes")))
         else:
-            ridges = polygon_edges(result.voronoi_polygons)
-            ridges[:, 1] -= ridges[:, 0]
-            outputs.append(("polygons", (ridges, {
-                "name": f"{name} Voronoi", "vector_style": "line", "edge_color": "white",
-                "edge_width": 0.3, "opacity": 0.5, **geo,
+            sides, cell = _cell_sides(result.voronoi_polygons, pts)
+            outputs.append(("polygons", (sides, {
+                "name": f"{name} Voronoi", "vector_style": "line",
+                "features": {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]},
+                "edge_color": "area", "edge_colormap": "viridis",
+                "edge_contrast_limits": _robust_limits(area), "edge_width": 0.4, **geo,
             }, "vectors")))
     if want[2] and result.voronoi_labels is not None:
         meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
@@ -92,13 +93,28 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
     legend = {}
     for role, (_data, meta, _kind) in outputs:
         for key in ("edge_contrast_limits", "face_contrast_limits"):
-            if key in meta:
+            if key in meta and role in ("triangles", "polygons"):
                 what = "edge length" if role == "triangles" else "cell area"
                 legend[what] = (meta[key.replace("contrast_limits", "colormap")], meta[key])
     median = np.median(result.edge_lengths) * scale
     message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
                f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
     return outputs, message, legend
+
+
+def _cell_sides(polygons, points, inset: float = 0.88):
+    """Every cell's sides as vectors, drawn a little inside the cell (towards its point) so
+    that each cell's outline shows in its own colour; with the cell index of each side."""
+    if len(polygons) == 0:
+        return np.empty((0, 2, 2)), np.empty(0, dtype=np.int64)
+    sizes = np.array([len(p) for p in polygons])
+    cell = np.repeat(np.arange(len(polygons)), sizes)
+    verts = np.concatenate(polygons)
+    verts = points[cell] + inset * (verts - points[cell])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    nxt = np.arange(len(verts)) + 1
+    nxt[np.cumsum(sizes) - 1] = starts
+    return np.stack([verts, verts[nxt] - verts], axis=1), cell
 
 
 def _gradient_css(colormap: str) -> str:

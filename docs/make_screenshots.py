@@ -48,7 +48,19 @@ def _viewer_with_widgets(sample: str, names=ALL):
         dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name,
                                                                    tabify=i > 0)
         widgets[name]._dock = dock
+    _widen(viewer, dock)
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    viewer.reset_view()  # the image fills the canvas left beside the dock
     return viewer, widgets
+
+
+def _widen(viewer, dock, width=440):
+    """Give the tabbed dock the width of its widest widget."""
+    from qtpy.QtCore import Qt
+
+    viewer.window._qt_window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
 
 def _show(widget):

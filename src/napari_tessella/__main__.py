@@ -27,6 +27,9 @@ def demo(image: str = "lattice", run: bool = False, viewer=None):
                                                                    tabify=bool(docks))
         docks.append(dock)
     docks[0].raise_()
+    from qtpy.QtCore import Qt  # as wide as the widest of them, fields never cut off
+
+    viewer.window._qt_window.resizeDocks([docks[0]], [440], Qt.Orientation.Horizontal)
     if run:
         widgets["Threshold & label"]()
         widgets["Lattice & Voronoi"]()

@@ -93,6 +93,19 @@ def _drain(job):
             return stop.value
 
 
+def _OnShow(callback):
+    """A Qt event filter calling ``callback`` whenever the watched widget is shown."""
+    from qtpy.QtCore import QEvent, QObject
+
+    class Filter(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Show:
+                callback()
+            return False
+
+    return Filter()
+
+
 def _stages(job):
     """``yield from`` a job: its stage messages pass on, its result is returned."""
     result = job()
@@ -129,6 +142,7 @@ class _DockWidget(Container):
     _stacks = True
 
     def __init__(self, viewer: napari.Viewer, widgets: list, advanced: list = ()):
+        from qtpy.QtCore import Qt
         from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
         from superqt import QCollapsible
 
@@ -198,7 +212,13 @@ class _DockWidget(Container):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(inner)
+        # fields are never cut off at the side: the dock is made as wide as they need (set
+        # again once shown, when the style is known), and scrolls vertically only
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(inner.sizeHint().width() + 20)
+        self._width_filter = _OnShow(lambda: scroll.setMinimumWidth(
+            inner.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4))
+        scroll.installEventFilter(self._width_filter)
         self.native.layout().addWidget(scroll)
         self.native.layout().setContentsMargins(0, 0, 0, 0)
         self._scroll, self._inner = scroll, inner

@@ -93,6 +93,24 @@ def _drain(job):
             return stop.value
 
 
+def _fitting_scroll_area():
+    """A scroll area that asks for the height its contents need: docked one under another,
+    each widget then gets a fair share of the height (and scrolls within it)."""
+    from qtpy.QtCore import QSize
+    from qtpy.QtWidgets import QScrollArea
+
+    class FittingScrollArea(QScrollArea):
+        def sizeHint(self):
+            inner = self.widget()
+            if inner is None:
+                return super().sizeHint()
+            hint = inner.sizeHint()
+            return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(),
+                         hint.height() + 2)
+
+    return FittingScrollArea()
+
+
 def _OnShow(callback):
     """A Qt event filter calling ``callback`` whenever the watched widget is shown."""
     from qtpy.QtCore import QEvent, QObject
@@ -143,7 +161,7 @@ class _DockWidget(Container):
 
     def __init__(self, viewer: napari.Viewer, widgets: list, advanced: list = ()):
         from qtpy.QtCore import Qt
-        from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+        from qtpy.QtWidgets import QFrame, QVBoxLayout, QWidget
         from superqt import QCollapsible
 
         self._viewer = viewer
@@ -198,7 +216,7 @@ class _DockWidget(Container):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self._body.native)
         self._sections = {}
-        scroll = QScrollArea()
+        scroll = _fitting_scroll_area()
         for title, box in (("Advanced", self._advanced), ("Export & parameters",
                                                           self._export_box)):
             if not box:

@@ -31,6 +31,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 from ..export import save_labels, save_table, write_labels_zarr
 from ..params import load_parameters, save_parameters
 from ._layers import _current_plane, _file_stem, _unchanged, _unit
+from ._qt import _fitting_scroll_area, _OnShow
 from ._stacks import ALL_PLANES, THIS_PLANE, _lead_shape, _plane_text, stack_outputs
 
 if TYPE_CHECKING:
@@ -91,37 +92,6 @@ def _drain(job):
             next(result)
         except StopIteration as stop:
             return stop.value
-
-
-def _fitting_scroll_area():
-    """A scroll area that asks for the height its contents need: docked one under another,
-    each widget then gets a fair share of the height (and scrolls within it)."""
-    from qtpy.QtCore import QSize
-    from qtpy.QtWidgets import QScrollArea
-
-    class FittingScrollArea(QScrollArea):
-        def sizeHint(self):
-            inner = self.widget()
-            if inner is None:
-                return super().sizeHint()
-            hint = inner.sizeHint()
-            return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(),
-                         hint.height() + 2)
-
-    return FittingScrollArea()
-
-
-def _OnShow(callback):
-    """A Qt event filter calling ``callback`` whenever the watched widget is shown."""
-    from qtpy.QtCore import QEvent, QObject
-
-    class Filter(QObject):
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Type.Show:
-                callback()
-            return False
-
-    return Filter()
 
 
 def _stages(job):

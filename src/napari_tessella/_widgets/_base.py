@@ -128,6 +128,8 @@ class _DockWidget(Container):
     _input_field = "image"
     #: whether the input may be a stack (T or Z, Y, X) processed plane by plane
     _stacks = True
+    #: core keyword names in error messages -> the field names the user sees
+    _words: tuple[tuple[str, str], ...] = ()
 
     def __init__(self, viewer: napari.Viewer, widgets: list, advanced: list = ()):
         from qtpy.QtCore import Qt
@@ -367,6 +369,8 @@ class _DockWidget(Container):
         from napari.utils.notifications import show_error
 
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
+        for word, field in self._words:  # the core's keywords as the fields say
+            text = text.replace(word, field)
         self._status.value = f"⚠ {text}"
         show_error(f"{self.label or 'tessella'}: {text}")
 

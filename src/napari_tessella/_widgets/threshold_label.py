@@ -41,6 +41,8 @@ class ThresholdLabelWidget(_DockWidget):
 
     _progress_text = "Labelling"
     _operation = "threshold_label"
+    _words = (("smooth_sigma", "'smooth σ' (in pixels)"), ("min_size", "'min size' (in pixels)"),
+              ("opening", "'opening'"), ("connectivity", "'connectivity'"))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image

@@ -33,6 +33,8 @@ class SeededWatershedWidget(_DockWidget):
 
     _progress_text = "Watershed"
     _operation = "seeded_watershed"
+    _words = (("object_diameter", "'object diameter' (in pixels)"),
+              ("min_size", "'min nucleus area' (in pixels)"), ("landscape", "'landscape'"))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image, Labels, Points

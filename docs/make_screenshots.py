@@ -118,6 +118,17 @@ def main() -> int:
     _save(viewer, "find_atoms.png")
     viewer.close()
 
+    # 1c. the four widgets docked one under another, as the Plugins menu docks them
+    import napari
+
+    viewer = napari.Viewer(title="napari-tessella", show=True)
+    viewer.window._qt_window.resize(1600, 1000)
+    viewer.open_sample("napari-tessella", "nbw_stem")
+    for name in ALL:
+        viewer.window.add_plugin_dock_widget("napari-tessella", name)
+    _save(viewer, "four_widgets.png")
+    viewer.close()
+
     # 2. nuclei: seeded watershed with the defaults
     viewer, w = _viewer_with_widgets("u2os")
     ws = w["Seeded watershed"]

@@ -188,14 +188,18 @@ def test_cancel_writes_nothing(stem_image, viewer, qtbot):
 def test_four_widgets_fit_a_small_window(make_napari_viewer, qtbot):
     viewer = make_napari_viewer(show=True)
     viewer.window._qt_window.resize(1600, 1000)
+    docks = []
     for cls in (ThresholdLabelWidget, SeededWatershedWidget, LatticeWidget, FindAtomsWidget):
         widget = cls(viewer)
-        viewer.window.add_dock_widget(widget, name=widget.label, area="right")
+        docks.append(viewer.window.add_dock_widget(widget, name=widget.label, area="right"))
         assert not widget._sections["Export & parameters"].isExpanded()
-    qtbot.wait(50)
+    qtbot.wait(400)
     size = viewer.window._qt_window.size()
     assert (size.width(), size.height()) == (1600, 1000)
     assert viewer.window._qt_viewer.canvas.native.width() > 700
+    # docked one under another, each gets a fair share of the height (and scrolls in it)
+    heights = [dock.height() for dock in docks]
+    assert min(heights) > 150, heights
 
 
 def test_stacks_this_plane_or_all_planes(stem_image, viewer, qtbot):

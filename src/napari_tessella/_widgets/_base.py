@@ -31,7 +31,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 from ..export import save_labels, save_table, write_labels_zarr
 from ..params import load_parameters, save_parameters
 from ._layers import _current_plane, _file_stem, _unchanged, _unit
-from ._qt import _fitting_scroll_area, _OnShow
+from ._qt import _fitting_scroll_area, _OnShow, _share_dock_height
 from ._stacks import ALL_PLANES, THIS_PLANE, _lead_shape, _plane_text, stack_outputs
 
 if TYPE_CHECKING:
@@ -206,8 +206,7 @@ class _DockWidget(Container):
         # again once shown, when the style is known), and scrolls vertically only
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(inner.sizeHint().width() + 20)
-        self._width_filter = _OnShow(lambda: scroll.setMinimumWidth(
-            inner.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4))
+        self._width_filter = _OnShow(self._shown)
         scroll.installEventFilter(self._width_filter)
         self.native.layout().addWidget(scroll)
         self.native.layout().setContentsMargins(0, 0, 0, 0)
@@ -223,6 +222,25 @@ class _DockWidget(Container):
             ev.connect(self._refresh_choices)
         self._refresh_choices()
         self._input_changed()
+
+    def _shown(self):
+        """First shown (docked): as wide as the fields, and a fair share of the height."""
+        from qtpy.QtCore import QTimer
+
+        scroll, inner = self._scroll, self._inner
+        scroll.setMinimumWidth(inner.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width() + 4)
+        if not getattr(self, "_balanced", False):
+            self._balanced = True
+            self.native.setProperty("tessella", True)
+            # after the main window has laid the new dock out
+            QTimer.singleShot(100, self._share_height)
+
+    def _share_height(self):
+        try:
+            _share_dock_height(self.native)
+        except RuntimeError:  # closed meanwhile: its Qt widgets are gone
+            pass
 
     def _input_changed(self, *_):
         """Offer 'this plane' / 'all planes' only for stacks."""

@@ -32,3 +32,26 @@ def _OnShow(callback):
             return False
 
     return Filter()
+
+
+def _share_dock_height(widget) -> None:
+    """Once a plugin widget is first shown docked under others of this plugin, give each of
+    them the height it needs, shrunk in proportion when they do not all fit (each scrolls)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+    dock = widget.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    window = dock.parentWidget() if dock is not None else None
+    if not isinstance(window, QMainWindow):
+        return
+    area = window.dockWidgetArea(dock)
+    docks = [d for d in window.findChildren(QDockWidget)
+             if d.isVisible() and not d.isFloating() and window.dockWidgetArea(d) == area
+             and not window.tabifiedDockWidgets(d)
+             and any(w.property("tessella") for w in d.findChildren(QWidget))]
+    if len(docks) < 2:
+        return
+    heights = [d.widget().sizeHint().height() + 30 for d in docks]
+    window.resizeDocks(docks, heights, Qt.Orientation.Vertical)

@@ -32,7 +32,16 @@ from ..export import save_labels, save_table, write_labels_zarr
 from ..params import load_parameters, save_parameters
 from ._layers import _current_plane, _file_stem, _unchanged, _unit
 from ._qt import _fitting_scroll_area, _OnShow, _share_dock_height
-from ._stacks import ALL_PLANES, THIS_PLANE, _lead_shape, _plane_text, stack_outputs
+from ._stacks import (
+    ALL_PLANES,
+    THIS_PLANE,
+    _lead_shape,
+    _message_text,
+    _plane_text,
+    _stages,
+    _with_plane,
+    stack_outputs,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -92,24 +101,6 @@ def _drain(job):
             next(result)
         except StopIteration as stop:
             return stop.value
-
-
-def _stages(job):
-    """``yield from`` a job: its stage messages pass on, its result is returned."""
-    result = job()
-    if inspect.isgenerator(result):
-        return (yield from result)
-    return result
-
-
-def _message_text(message) -> str:
-    return message[0] if isinstance(message, tuple) else message
-
-
-def _with_plane(message, plane: str | None, text: str | None = None):
-    """A job's message naming the plane(s) it used (a tuple message keeps its extras)."""
-    new = text if text is not None else f"{_message_text(message)} ({plane})"
-    return (new, *message[1:]) if isinstance(message, tuple) else new
 
 
 class _DockWidget(Container):

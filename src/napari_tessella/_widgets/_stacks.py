@@ -3,6 +3,8 @@ the input's leading axes."""
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 
@@ -109,3 +111,21 @@ def stack_outputs(per_plane: list[list], indices: list[tuple[int, ...]], layer) 
             meta["features"] = pd.concat(tables, ignore_index=True)
         stacked.append((role, (data, meta, kind)))
     return stacked
+
+
+def _stages(job):
+    """``yield from`` a job: its stage messages pass on, its result is returned."""
+    result = job()
+    if inspect.isgenerator(result):
+        return (yield from result)
+    return result
+
+
+def _message_text(message) -> str:
+    return message[0] if isinstance(message, tuple) else message
+
+
+def _with_plane(message, plane: str | None, text: str | None = None):
+    """A job's message naming the plane(s) it used (a tuple message keeps its extras)."""
+    new = text if text is not None else f"{_message_text(message)} ({plane})"
+    return (new, *message[1:]) if isinstance(message, tuple) else new

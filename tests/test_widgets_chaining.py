@@ -228,3 +228,4 @@ def test_stacks_this_plane_or_all_planes(stem_image, viewer, qtbot):
     viewer.dims.set_point(0, 2.0)
     lat()
     assert lat._status.value.startswith("1376 points")
+    assert "(plane 1 of 'T centers')" in lat._status.value

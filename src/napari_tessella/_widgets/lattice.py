@@ -20,6 +20,7 @@ from ._layers import (
     _robust_limits,
     _unit,
 )
+from ._stacks import _plane_text
 
 if TYPE_CHECKING:
     import napari
@@ -243,8 +244,11 @@ class LatticeWidget(_DockWidget):
         else:
             geo = _geometry(src)
             points = _points_in_pixels(src)
+        plane = ""
         if points is not None and src.ndim > 2:  # one plane of a stack: never merge planes
-            points = _points_in_pixels(src, img_layer, plane=_current_plane(src, self._viewer))
+            index = _current_plane(src, self._viewer)
+            points = _points_in_pixels(src, img_layer, plane=index)
+            plane = f" ({_plane_text(index)} of {src.name!r})"
         unit = _unit(img_layer if img_layer is not None else src)
         want = (self.triangles.value, self.polygons.value, self.pixel_map.value)
         if not any(want):
@@ -259,7 +263,7 @@ class LatticeWidget(_DockWidget):
                                                         geometry)
             # the pixel map under the other outputs: listed first, it is drawn below them
             outputs.sort(key=lambda out: out[0] != "pixel")
-            return outputs, (message, legend, unit)
+            return outputs, (message + plane, legend, unit)
 
         job.stages = 2
         return job

@@ -57,12 +57,6 @@ _USER_ERRORS = (ValueError, TypeError)
 RESULTS_DIR: Path | None = None
 
 
-def _lazy_max(array) -> int:
-    import dask.array as da
-
-    return int(da.from_zarr(array).max().compute())
-
-
 def _store_labels(lazy: dict, stem: str, measure_image=None):
     """Compute lazy label images into a Zarr pyramid each, in one pass, under
     :data:`RESULTS_DIR` (with ``measure_image``, the first one is also measured).
@@ -343,7 +337,7 @@ class _DockWidget(Container):
         self._progress.visible = True
         # errors reach _report_error through `errored`: a notification, not a traceback
         worker = create_worker(job, _ignore_errors=True)
-        worker.returned.connect(lambda result: self._apply_stepwise(*result, source))
+        worker.returned.connect(lambda result: self._returned(result, source))
         if inspect.isgeneratorfunction(job):
             worker.yielded.connect(self._stage)
         worker.errored.connect(self._report_error)
@@ -352,7 +346,15 @@ class _DockWidget(Container):
         self._worker = worker
         worker.start()
 
+    def _returned(self, result, source):
+        if getattr(self, "_cancelling", False):
+            self._aborted()  # finished before it saw Cancel: still, nothing is written
+        else:
+            self._apply_stepwise(*result, source)
+
     def _stage(self, text: str):
+        if getattr(self, "_cancelling", False):
+            return  # a stage reported just before the worker saw the request
         if self._progress.max:
             self._progress.value = min(self._progress.value + 1, self._progress.max)
         self._status.value = f"{self._progress_text}: {text}…"
@@ -360,6 +362,7 @@ class _DockWidget(Container):
     def cancel(self, *_args):
         """Stop the running job at its next stage; nothing is written."""
         if self._worker is not None:
+            self._cancelling = True
             self._worker.quit()
             self._status.value = "cancelling…"
 
@@ -370,6 +373,7 @@ class _DockWidget(Container):
         if getattr(self, "_stepping", False):
             return  # still writing the outputs, turn by turn: it calls back when done
         self._worker = None
+        self._cancelling = False
         self._run_button.enabled = True
         self._cancel_button.enabled = False
         self._progress.visible = False

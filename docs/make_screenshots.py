@@ -33,17 +33,40 @@ def _prefill_cache():
             shutil.copy(src, cache / name)
 
 
-def _viewer_with_widgets(sample: str, names=("Threshold & label", "Seeded watershed",
-                                             "Lattice & Voronoi")):
+ALL = ("Threshold & label", "Seeded watershed", "Lattice & Voronoi", "Find atoms")
+
+
+def _viewer_with_widgets(sample: str, names=ALL):
+    """A 1600×1000 viewer with all four widgets docked (they fit: each scrolls)."""
     import napari
 
     viewer = napari.Viewer(title="napari-tessella", show=True)
     viewer.window._qt_window.resize(1600, 1000)
     viewer.open_sample("napari-tessella", sample)
     widgets = {}
-    for name in names:
-        _dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name)
+    for i, name in enumerate(names):
+        dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name,
+                                                                   tabify=i > 0)
+        widgets[name]._dock = dock
+    _widen(viewer, dock)
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    viewer.reset_view()  # the image fills the canvas left beside the dock
     return viewer, widgets
+
+
+def _widen(viewer, dock, width=440):
+    """Give the tabbed dock the width of its widest widget."""
+    from qtpy.QtCore import Qt
+
+    viewer.window._qt_window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
+
+
+def _show(widget):
+    """Bring a widget's tab to the front."""
+    widget._dock.show()
+    widget._dock.raise_()
 
 
 def _save(viewer, name: str, canvas_only=False):
@@ -65,16 +88,17 @@ def main() -> int:
     image = viewer.layers["NbW-STEM"]
     t = w["Threshold & label"]
     t.image.value = image
-    t.value.value = 0.62
+    t.value.value = 158  # the recipe's 0.62 of this 8-bit image
     t.opening.value = 2
     t()
+    _show(t)
     _save(viewer, "threshold_label.png")
     lat = w["Lattice & Voronoi"]
+    _show(lat)
     lat.points.value = viewer.layers["NbW-STEM centers"]
     lat.image.value = image
     lat()
     viewer.layers["NbW-STEM labels"].visible = False
-    viewer.layers["NbW-STEM centers Voronoi map"].visible = False
     _save(viewer, "overview.png")
     viewer.layers["NbW-STEM centers Voronoi"].visible = False
     camera = viewer.scene.camera if hasattr(viewer, "scene") else viewer.camera
@@ -83,8 +107,9 @@ def main() -> int:
     viewer.close()
 
     # 1b. the same micrograph with Find atoms: columns and channels, sub-pixel
-    viewer, w = _viewer_with_widgets("nbw_stem", ("Find atoms",))
+    viewer, w = _viewer_with_widgets("nbw_stem")
     fa = w["Find atoms"]
+    _show(fa)
     fa.image.value = viewer.layers["NbW-STEM"]
     fa.model.value = True  # columns and channels, merged into the structural model
     fa()
@@ -93,9 +118,21 @@ def main() -> int:
     _save(viewer, "find_atoms.png")
     viewer.close()
 
+    # 1c. the four widgets docked one under another, as the Plugins menu docks them
+    import napari
+
+    viewer = napari.Viewer(title="napari-tessella", show=True)
+    viewer.window._qt_window.resize(1600, 1000)
+    viewer.open_sample("napari-tessella", "nbw_stem")
+    for name in ALL:
+        viewer.window.add_plugin_dock_widget("napari-tessella", name)
+    _save(viewer, "four_widgets.png")
+    viewer.close()
+
     # 2. nuclei: seeded watershed with the defaults
     viewer, w = _viewer_with_widgets("u2os")
     ws = w["Seeded watershed"]
+    _show(ws)
     ws.image.value = viewer.layers["U2OS dna-0"]
     ws.exclude_border.value = True
     ws()

@@ -64,7 +64,8 @@ def test_full_recipe_through_manifest(stem_image, make_napari_viewer):
     assert lat.points.value is viewer.layers["NbW centers"]
     assert lat.image.value is viewer.layers["NbW"]
     lat()
-    assert viewer.layers["NbW centers Delaunay"].nshapes == 2726
+    assert "2726 triangles" in lat._status.value  # drawn as Vectors: one per edge
+    assert len(viewer.layers["NbW centers Delaunay"].data) == 4101
 
 
 @pytest.mark.parametrize(

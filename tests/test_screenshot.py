@@ -30,8 +30,9 @@ def test_outputs_are_drawn(stem_image, make_napari_viewer):
     lat()
     viewer.reset_view()
     after = viewer.screenshot(canvas_only=True, flash=False)
-    # labels, centres, triangles and cells colour most of the micrograph
-    assert colourful(after).mean() > 0.2
+    # labels, centres and bonds colour much of the micrograph (0.17 here), while the image
+    # itself still shows between them: no pixel map over it by default
+    assert colourful(after).mean() > 0.1
 
     # each output layer changes the picture on its own
     outputs = [layer for layer in viewer.layers if layer is not image]

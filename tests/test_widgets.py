@@ -132,7 +132,10 @@ def test_lattice_widget_on_centres(stem_image, viewer):
     image, _, _ = run_stem_threshold(viewer, stem_image)
     widget = LatticeWidget(viewer)
     assert widget.points.value is viewer.layers["NbW centers"]
+    assert not widget.pixel_map.value  # off by default: the lattice stays readable
     widget.image.value = image
+    widget.pixel_map.value = True
+    widget.geometry.value = "shapes (editable)"  # auto draws 2725 triangles as vectors
     widget()
     tri, cells, vmap = (viewer.layers[f"NbW centers {s}"]
                         for s in ("Delaunay", "Voronoi", "Voronoi map"))
@@ -166,6 +169,7 @@ def test_lattice_widget_from_labels(viewer):
     viewer.add_labels(labels, name="objects")
     widget = LatticeWidget(viewer)
     widget.points.value = viewer.layers["objects"]
+    widget.pixel_map.value = True
     widget()
     assert viewer.layers["objects Delaunay"].nshapes == 4
     vmap = viewer.layers["objects Voronoi map"].data
@@ -264,7 +268,8 @@ def test_export_writes_tiff_and_csv(stem_image, viewer, tmp_path):
     widget.opening.value = 2
     widget()
     files = widget.export(tmp_path / "out")
-    assert sorted(f.name for f in files) == ["NbW_centers.csv", "NbW_labels.tif"]
+    assert sorted(f.name for f in files) == ["NbW_centers.csv", "NbW_labels.csv",
+                                             "NbW_labels.tif"]
     labels = tifffile.imread(tmp_path / "out" / "NbW_labels.tif")
     np.testing.assert_array_equal(labels, viewer.layers["NbW labels"].data)
     table = pd.read_csv(tmp_path / "out" / "NbW_centers.csv")
@@ -290,6 +295,7 @@ def test_large_lattice_is_drawn_as_vectors(viewer):
     widget = LatticeWidget(viewer)
     widget.points.value = viewer.layers["big"]
     widget.image.value = viewer.layers["blank"]
+    widget.pixel_map.value = True
     widget()  # auto: more than SHAPES_LIMIT triangles
     bonds = viewer.layers["big Delaunay"]
     assert bonds._type_string == "vectors"

@@ -1,6 +1,6 @@
 """``napari-tessella`` / ``python -m napari_tessella``: open napari ready to work.
 
-``napari-tessella demo`` (the default) starts napari with the plugin's three widgets docked
+``napari-tessella demo`` (the default) starts napari with the plugin's four widgets docked
 and a generated HAADF-like lattice loaded, so the whole recipe can be tried with no data.
 """
 
@@ -20,8 +20,16 @@ def demo(image: str = "lattice", run: bool = False, viewer=None):
               "stem": "nbw_stem", "u2os": "u2os"}[image]
     viewer.open_sample("napari-tessella", sample)
     widgets = {}
+    docks = []
     for name in ("Threshold & label", "Lattice & Voronoi", "Find atoms", "Seeded watershed"):
-        _dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name)
+        # as tabs of one dock: each widget gets the full height of a small screen
+        dock, widgets[name] = viewer.window.add_plugin_dock_widget("napari-tessella", name,
+                                                                   tabify=bool(docks))
+        docks.append(dock)
+    docks[0].raise_()
+    from qtpy.QtCore import Qt  # as wide as the widest of them, fields never cut off
+
+    viewer.window._qt_window.resizeDocks([docks[0]], [440], Qt.Orientation.Horizontal)
     if run:
         widgets["Threshold & label"]()
         widgets["Lattice & Voronoi"]()

@@ -10,11 +10,12 @@ import numpy as np
 from .._lazy import is_large, is_lazy
 
 
-def _plane(layer, viewer, *, lazy: bool = False):
+def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
     """The 2-D (row, column) plane of ``layer`` the viewer currently shows, as an ndarray.
 
     RGB(A) layers keep their channel axis (the core turns it into luminance); multiscale
     layers give their full-resolution level; lazy (dask) data is computed for this plane only.
+    ``index`` (leading-axis indices) picks another plane than the displayed one.
     With ``lazy=True`` a large lazy plane (:func:`napari_tessella._lazy.is_large`) is
     returned as a dask array instead (the core then works chunk by chunk).
     """
@@ -26,7 +27,9 @@ def _plane(layer, viewer, *, lazy: bool = False):
 
         native = getattr(data, "chunks", None)
         data = da.from_array(data, chunks=native if isinstance(native, tuple) else "auto")
-    if lead > 0:
+    if lead > 0 and index is not None:
+        data = data[tuple(index)]
+    elif lead > 0:
         point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
         index = []
         for axis in range(lead):
@@ -91,13 +94,26 @@ def _layer_choices(viewer, *types) -> Callable:
     return lambda _widget=None: [lyr for lyr in viewer.layers if isinstance(lyr, types)]
 
 
-def _points_in_pixels(points_layer, image_layer=None) -> np.ndarray:
+def _current_plane(layer, viewer) -> tuple[int, ...]:
+    """Index of the leading (T, Z, …) axes of ``layer`` at the viewer's current position."""
+    lead = layer.ndim - 2
+    if lead <= 0:
+        return ()
+    point = layer.world_to_data(viewer.dims.point)
+    return tuple(round(float(point[axis])) for axis in range(lead))
+
+
+def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
     """(row, column) of the points in ``image_layer``'s pixel grid (or their own data grid).
 
     Layers are related through their scale and translate on the last two axes, which is how
     napari places them in world coordinates (rotation and shear are not supported here).
+    With ``plane`` (leading-axis indices of a stack), only the points of that plane.
     """
     pts = np.asarray(points_layer.data, dtype=np.float64)
+    if plane and pts.ndim == 2 and pts.shape[1] > 2:
+        keep = np.all(np.round(pts[:, :len(plane)]) == np.asarray(plane), axis=1)
+        pts = pts[keep]
     pts = pts[:, -2:] if pts.ndim == 2 else pts.reshape(0, 2)
     if image_layer is None:
         return pts
@@ -127,3 +143,57 @@ def _unchanged(layer, key: str, value) -> bool:
     if key in ("colormap", "edge_colormap") and isinstance(value, str):
         return getattr(getattr(layer, key), "name", None) == value
     return False
+
+
+def _unit_of(geo: dict) -> str:
+    """'nm'-style unit name of a :func:`_geometry` ('' for plain pixels)."""
+    units = geo.get("units")
+    if not units:
+        return ""
+    import pint  # napari's units are pint units; a string passes through
+
+    unit = str(units[-1])
+    try:
+        unit = format(pint.get_application_registry()(unit).units, "~")
+    except Exception:
+        pass
+    return "" if unit in ("", "pixel", "px", "dimensionless") else unit
+
+
+def _with_physical(table, geo: dict):
+    """``table`` with physical-unit columns added beside the pixel ones.
+
+    Any column ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
+    translate of that axis, ``area`` gets ``area_<unit>2`` = area × scale². Without a unit,
+    ``scaled`` stands for it; with a unit-less identity geometry nothing is added. The same
+    names as :func:`napari_tessella.export.save_table` writes.
+    """
+    (sy, sx), (ty, tx) = geo["scale"], geo["translate"]
+    unit = _unit_of(geo)
+    if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
+        return table
+    unit = unit or "scaled"
+    table = table.copy()
+    added = {}
+    for col in table.columns:
+        name = str(col)
+        if name.endswith(f"_{unit}") or name.endswith(f"_{unit}2"):
+            continue
+        if name == "row" or name.endswith("_row"):
+            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sy + ty
+        elif name == "col" or name.endswith("_col"):
+            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sx + tx
+    if "area" in table:
+        added[f"area_{unit}2"] = table["area"].to_numpy(dtype=float) * sy * sx
+    for name, values in added.items():
+        table[name] = values
+    return table
+
+
+def _labels_features(table, label_column: str = "label"):
+    """A per-object table as a Labels layer's ``features``: napari matches the rows to
+    label values through an ``index`` column (hovering an object shows its row)."""
+    table = table.copy()
+    if "index" not in table:
+        table.insert(0, "index", table[label_column].to_numpy())
+    return table

@@ -12,7 +12,7 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox
 from ..atoms import find_atoms
 from ..lattice_analysis import basis_summary, lattice_table, structural_model
 from ._base import _DockWidget
-from ._layers import _geometry, _layer_choices, _pixel_size, _plane, _unit
+from ._layers import _geometry, _layer_choices, _pixel_size, _plane, _unit, _with_physical
 
 if TYPE_CHECKING:
     import napari
@@ -31,11 +31,14 @@ class FindAtomsWidget(_DockWidget):
 
     _progress_text = "Finding columns"
     _operation = "find_atoms"
+    _words = (("separation=", "a column spacing"), ("threshold=", "another image"),
+              ("separation", "'column spacing' (in pixels)"))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image
 
-        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image))
+        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image),
+                              tooltip="The HAADF-STEM image; outputs are named after it.")
         self.separation = FloatSpinBox(
             label="column spacing", min=0.0, max=1e6, step=0.1, value=0.0,
             tooltip="Nearest-neighbour distance in the layer's units; 0 = estimate it.")
@@ -43,14 +46,35 @@ class FindAtomsWidget(_DockWidget):
                                value="gaussian",
                                tooltip="gaussian: 2-D Gaussian fit of every column at once; "
                                        "com: centre of mass; none: the pixel maximum.")
-        self.dark = CheckBox(text="dark columns (channels / chambers)", value=False)
+        self.dark = CheckBox(text="dark columns (channels / chambers)", value=False,
+                             tooltip="Find the dark channels between the columns instead.")
         self.model = CheckBox(
             text="structural model (columns + channels)", value=False,
             tooltip="Find bright columns and dark channels separately and merge their "
                     "Voronoi diagrams into one model, with the column–channel bonds.")
-        super().__init__(napari_viewer,
-                         [self.image, self.separation, self.refine, self.dark, self.model])
+        super().__init__(napari_viewer, [self.image, self.separation, self.dark, self.model],
+                         advanced=[self.refine])
         self.label = "Find atoms"
+        self.image.changed.connect(self._units_changed)
+        self._units_changed()
+
+    def _units_changed(self, *_):
+        unit = _unit(self.image.value).strip() if self.image.value is not None else ""
+        self.separation.label = f"column spacing ({unit or 'px'})"
+
+    def _prepare(self):
+        job = self._prepare_job()
+
+        def reworded():  # the core's keyword names as the fields are called here
+            try:
+                return (yield from job())
+            except ValueError as err:
+                text = str(err).replace("separation=", "a column spacing").replace(
+                    "threshold=", "another image")
+                raise ValueError(text) from err
+
+        reworded.stages = job.stages
+        return reworded
 
     def parameters(self) -> dict:
         pixel = _pixel_size(self.image.value)[1]
@@ -67,12 +91,12 @@ class FindAtomsWidget(_DockWidget):
         if "dark" in params:
             self.dark.value = bool(params["dark"])
 
-    def _prepare(self):
+    def _prepare_job(self):
         from .lattice import lattice
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer)
+        image = _plane(layer, self._viewer, index=self._plane_index)
         geo = _geometry(layer)
         unit = _unit(layer)
         params = self.parameters()
@@ -87,13 +111,18 @@ class FindAtomsWidget(_DockWidget):
                 features = lattice_table(result.positions, image, voronoi_labels=vmap)
                 table = pd.concat([table, features], axis=1)
                 table["nn_distance_scaled"] = table["nn_distance"] * geo["scale"][0]
+            table = _with_physical(table, geo)
             return (kind, (result.positions, {
                 "name": f"{name} {kind}", "features": table, "size": result.separation / 3,
                 "face_color": "#00e5ff" if kind == "chambers" else "#ff2e88",
                 "border_width": 0, **geo}, "points"))
 
         def job():
-            found = {k: find_atoms(image, **{**params, "dark": k == "chambers"}) for k in kinds}
+            found = {}
+            for k in kinds:
+                yield f"finding {k}"
+                found[k] = find_atoms(image, **{**params, "dark": k == "chambers"})
+            yield "lattice features"
             outputs = []
             for kind, result in found.items():
                 vmap = (lattice(result.positions, image.shape[:2]).voronoi_labels
@@ -129,4 +158,5 @@ class FindAtomsWidget(_DockWidget):
                 pass  # too few columns, or all in a row: no 2-D basis to report
             return outputs, message
 
+        job.stages = len(kinds) + 1
         return job

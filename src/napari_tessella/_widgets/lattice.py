@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from magicgui.widgets import CheckBox, ComboBox
+from magicgui.widgets import CheckBox, ComboBox, Label
 
-from ..tessellation import lattice, neighbour_counts, polygon_edges, triangle_longest_edges
+from ..tessellation import lattice, neighbour_counts, triangle_longest_edges
 from ._base import _DockWidget
 from ._layers import (
+    _current_plane,
     _geometry,
     _image_shape,
     _layer_choices,
@@ -19,13 +20,16 @@ from ._layers import (
     _robust_limits,
     _unit,
 )
+from ._stacks import _plane_text
 
 if TYPE_CHECKING:
     import napari
 
-#: Above this many triangles, geometry is drawn as Vectors: napari's Shapes layer needs
-#: seconds for tens of thousands of shapes, Vectors draw 60,000 bonds in well under 1 s.
-SHAPES_LIMIT = 5000
+#: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
+#: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,
+#: 200 take 0.25 s and 400 take 0.3–0.7 s (the 2,725 of NbW-STEM 2.4 s), where Vectors of
+#: any of these take under 0.02 s. Above ~150 triangles Shapes would block the UI > 0.2 s.
+SHAPES_LIMIT = 150
 
 
 _GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
@@ -72,11 +76,12 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                 "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
             }, "shapes")))
         else:
-            ridges = polygon_edges(result.voronoi_polygons)
-            ridges[:, 1] -= ridges[:, 0]
-            outputs.append(("polygons", (ridges, {
-                "name": f"{name} Voronoi", "vector_style": "line", "edge_color": "white",
-                "edge_width": 0.3, **geo,
+            sides, cell = _cell_sides(result.voronoi_polygons, pts)
+            outputs.append(("polygons", (sides, {
+                "name": f"{name} Voronoi", "vector_style": "line",
+                "features": {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]},
+                "edge_color": "area", "edge_colormap": "viridis",
+                "edge_contrast_limits": _robust_limits(area), "edge_width": 0.4, **geo,
             }, "vectors")))
     if want[2] and result.voronoi_labels is not None:
         meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
@@ -86,10 +91,44 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                                 "area": np.r_[np.nan, area],
                                 "neighbours": np.r_[0, neighbours]}
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
+    legend = {}
+    for role, (_data, meta, _kind) in outputs:
+        for key in ("edge_contrast_limits", "face_contrast_limits"):
+            if key in meta and role in ("triangles", "polygons"):
+                what = "edge length" if role == "triangles" else "cell area"
+                legend[what] = (meta[key.replace("contrast_limits", "colormap")], meta[key])
     median = np.median(result.edge_lengths) * scale
     message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
                f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
-    return outputs, message
+    return outputs, message, legend
+
+
+def _cell_sides(polygons, points, inset: float = 0.88):
+    """Every cell's sides as vectors, drawn a little inside the cell (towards its point) so
+    that each cell's outline shows in its own colour; with the cell index of each side."""
+    if len(polygons) == 0:
+        return np.empty((0, 2, 2)), np.empty(0, dtype=np.int64)
+    sizes = np.array([len(p) for p in polygons])
+    cell = np.repeat(np.arange(len(polygons)), sizes)
+    verts = np.concatenate(polygons)
+    verts = points[cell] + inset * (verts - points[cell])
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    nxt = np.arange(len(verts)) + 1
+    nxt[np.cumsum(sizes) - 1] = starts
+    return np.stack([verts, verts[nxt] - verts], axis=1), cell
+
+
+def _gradient_css(colormap: str) -> str:
+    """A Qt style sheet drawing ``colormap`` left to right (a colour bar)."""
+    from napari.utils.colormaps import ensure_colormap
+
+    cmap = ensure_colormap(colormap)
+    stops = ", ".join(
+        f"stop:{t:.2f} rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})"
+        for t, (r, g, b, _a) in zip(np.linspace(0, 1, 9), cmap.map(np.linspace(0, 1, 9)),
+                                    strict=True))
+    return (f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); "
+            "border-radius: 2px; min-height: 10px; max-height: 10px;")
 
 
 class LatticeWidget(_DockWidget):
@@ -112,36 +151,74 @@ class LatticeWidget(_DockWidget):
         )
         self.triangles = CheckBox(text="Delaunay triangles", value=True)
         self.polygons = CheckBox(text="Voronoi polygons", value=True)
-        self.pixel_map = CheckBox(text="pixel Voronoi map", value=True)
+        self.triangles.tooltip = "Bonds between neighbours, coloured by length."
+        self.polygons.tooltip = "The cell of every point, coloured by area (as Shapes)."
+        self.pixel_map = CheckBox(
+            text="pixel Voronoi map", value=False,
+            tooltip="A Labels layer giving every pixel of the image its nearest point (needs "
+                    "an image; drawn under the other outputs).")
         self.geometry = ComboBox(
             label="draw as", choices=_GEOMETRY, value="auto",
-            tooltip=f"Shapes can be selected and edited but are slow beyond ~{SHAPES_LIMIT} "
-                    "triangles; vectors draw any number of bonds and cell sides at once. "
-                    f"'auto' uses shapes up to {SHAPES_LIMIT} triangles.",
+            tooltip="Shapes can be selected and edited but napari builds them on the UI "
+                    f"thread (~1 ms each); vectors draw any number of bonds and cell sides at "
+                    f"once. 'auto' uses shapes up to {SHAPES_LIMIT} triangles.",
         )
+        self.legend = Label(value="", tooltip="The colour scales of the last run.")
+        self.legend.native.setWordWrap(True)
+        self._bars = {what: Label(value="", label=what) for what in ("edge length",
+                                                                     "cell area")}
+        for bar in self._bars.values():
+            bar.visible = False
+            bar.native.setMinimumWidth(160)
         super().__init__(
             napari_viewer, [self.points, self.image, self.triangles, self.polygons,
-                            self.pixel_map, self.geometry]
+                            *self._bars.values(), self.legend],
+            advanced=[self.pixel_map, self.geometry],
         )
         self.label = "Lattice & Voronoi"
-        self._pick_defaults()
+        # Until the user picks the input or runs the widget, it follows the newest Points
+        # layer (the centres another widget just made); from then on it stays put.
+        self._user_chose = False
+        self._picking = False
+        self.points.changed.connect(self._points_chosen)
+        self._pick_defaults(follow=True)
+
+    _input_field = "points"
+    _stacks = False  # a 3-D Points layer: the shown plane's points (see _prepare)
+
+    def _points_chosen(self, *_):
+        if not self._picking:
+            self._user_chose = True
 
     def _refresh_choices(self, event=None):
-        from napari.layers import Points
+        if not hasattr(self, "_user_chose"):  # during __init__
+            return super()._refresh_choices(event)
+        self._picking = True  # the ComboBox's own fallback is no choice of the user's
+        try:
+            super()._refresh_choices(event)
+        finally:
+            self._picking = False
+        self._pick_defaults(follow=not self._user_chose)
 
-        super()._refresh_choices(event)
-        new = getattr(event, "value", None) if getattr(event, "type", "") == "inserted" else None
-        if isinstance(new, Points) and new not in self._outputs.values():
-            self.points.value = new  # the centres another widget just made
-        self._pick_defaults()
+    def _start(self, *args):
+        self._user_chose = True  # what it ran on is the user's choice
+        return super()._start(*args)
 
-    def _pick_defaults(self):
+    def __call__(self):
+        self._user_chose = True
+        return super().__call__()
+
+    def _pick_defaults(self, follow: bool = False):
         """Chain from the other widgets: prefer the newest Points layer and an image."""
         from napari.layers import Image, Points
 
         pts = [lyr for lyr in self._viewer.layers if isinstance(lyr, Points)]
-        if pts and not isinstance(self.points.value, Points):
-            self.points.value = pts[-1]
+        if pts and (self.points.value is None or follow) and self.points.value is not pts[-1]:
+            self._picking = True
+            try:
+                self.points.value = pts[-1]
+            finally:
+                self._picking = False
         imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
         if imgs and self.image.value is None:
             self.image.value = imgs[-1]
@@ -167,6 +244,11 @@ class LatticeWidget(_DockWidget):
         else:
             geo = _geometry(src)
             points = _points_in_pixels(src)
+        plane = ""
+        if points is not None and src.ndim > 2:  # one plane of a stack: never merge planes
+            index = _current_plane(src, self._viewer)
+            points = _points_in_pixels(src, img_layer, plane=index)
+            plane = f" ({_plane_text(index)} of {src.name!r})"
         unit = _unit(img_layer if img_layer is not None else src)
         want = (self.triangles.value, self.polygons.value, self.pixel_map.value)
         if not any(want):
@@ -174,7 +256,33 @@ class LatticeWidget(_DockWidget):
         name, geometry = src.name, self.geometry.value
 
         def job():
+            yield "Delaunay and Voronoi"
             result = lattice(points, shape, labels=labels)
-            return _lattice_outputs(result, name, geo, unit, want, geometry)
+            yield "building layers"
+            outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
+                                                        geometry)
+            # the pixel map under the other outputs: listed first, it is drawn below them
+            outputs.sort(key=lambda out: out[0] != "pixel")
+            return outputs, (message + plane, legend, unit)
 
+        job.stages = 2
         return job
+
+    def _message(self, message):
+        if isinstance(message, tuple):
+            message, legend, unit = message
+            self._show_legend(legend, unit)
+        return message
+
+    def _show_legend(self, legend: dict, unit: str):
+        """Colour bars and the colour ranges of edge length and cell area, with units."""
+        lines = []
+        for what, bar in self._bars.items():
+            bar.visible = what in legend
+            if what in legend:
+                cmap, (lo, hi) = legend[what]
+                bar.native.setStyleSheet(_gradient_css(cmap))
+                u = f"{unit}²" if what == "cell area" and unit else unit
+                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{u or ' px'}"
+                             f"{'²' if what == 'cell area' and not unit else ''}")
+        self.legend.value = "\n".join(lines)

@@ -12,8 +12,18 @@ from .._lazy import is_lazy
 from ..measure import measure_objects
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
-from ._base import _USER_ERRORS, _DockWidget, _store_labels
-from ._layers import _geometry, _image_shape, _layer_choices, _layer_data, _plane
+from ._base import _USER_ERRORS, _DockWidget, _drain, _store_labels
+from ._layers import (
+    _geometry,
+    _image_shape,
+    _labels_features,
+    _layer_choices,
+    _layer_data,
+    _pixel_size,
+    _plane,
+    _unit,
+    _with_physical,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -31,33 +41,48 @@ class ThresholdLabelWidget(_DockWidget):
 
     _progress_text = "Labelling"
     _operation = "threshold_label"
+    _words = (("smooth_sigma", "'smooth σ' (in pixels)"), ("min_size", "'min size' (in pixels)"),
+              ("opening", "'opening'"), ("connectivity", "'connectivity'"))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image
 
-        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image))
+        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image),
+                              tooltip="The image to segment; outputs are named after it.")
         self.method = ComboBox(
             label="threshold", choices=[_MANUAL, *THRESHOLD_METHODS], value="otsu",
             tooltip="A method computes the threshold from the image; 'manual' uses the slider.",
         )
         self.value = FloatSlider(label="value", min=0.0, max=1.0, step=0.001, value=0.5,
                                  tooltip="Threshold in image units; drag it to preview.")
-        self.smooth_sigma = FloatSpinBox(label="smooth σ (px)", min=0.0, max=100.0, step=0.5,
-                                         value=0.0)
-        self.opening = SpinBox(label="opening (px)", min=0, max=50, value=0,
-                               tooltip="Side of the square of a binary opening (0 = none).")
+        self.smooth_sigma = FloatSpinBox(
+            label="smooth σ (px)", min=0.0, max=1e6, step=0.5, value=0.0,
+            tooltip="Gaussian smoothing before thresholding, in the image's units (0 = none).")
+        self.opening = SpinBox(
+            label="opening (px)", min=0, max=50, value=0,
+            tooltip="Side of the square of a binary opening, in pixels (0 = none): removes "
+                    "thin bridges between objects.")
         self.connectivity = ComboBox(
-            label="connectivity", choices=[("4 (edges)", 1), ("8 (edges+corners)", 2)], value=1
+            label="connectivity", choices=[("4 (edges)", 1), ("8 (edges+corners)", 2)], value=1,
+            tooltip="Which neighbouring pixels join one object: 4 = sharing an edge, 8 = also "
+                    "a corner.",
         )
-        self.min_size = SpinBox(label="min size (px)", min=0, max=10**7, value=0)
-        self.exclude_border = CheckBox(text="drop objects touching the border", value=False)
-        self.dark_objects = CheckBox(text="dark objects (e.g. channels)", value=False)
-        self.live_preview = CheckBox(text="live preview", value=True)
+        self.min_size = FloatSpinBox(
+            label="min size (px²)", min=0.0, max=1e12, step=1.0, value=0.0,
+            tooltip="Smallest object kept, as an area in the image's units² (0 = keep all).")
+        self.exclude_border = CheckBox(text="drop objects touching the border", value=False,
+                                       tooltip="Objects cut by the image edge are removed.")
+        self.dark_objects = CheckBox(text="dark objects (e.g. channels)", value=False,
+                                     tooltip="Objects are darker than the threshold.")
+        self.live_preview = CheckBox(
+            text="live preview", value=True,
+            tooltip="Relabel and re-centre at every change (images up to "
+                    f"{PREVIEW_MAX_PIXELS // 10**6} Mpx).")
         super().__init__(
             napari_viewer,
-            [self.image, self.method, self.value, self.smooth_sigma, self.opening,
-             self.connectivity, self.min_size, self.exclude_border, self.dark_objects,
+            [self.image, self.method, self.value, self.opening, self.dark_objects,
              self.live_preview],
+            advanced=[self.smooth_sigma, self.connectivity, self.min_size, self.exclude_border],
         )
         self.label = "Threshold & label"
         self._syncing = False
@@ -76,6 +101,9 @@ class ThresholdLabelWidget(_DockWidget):
         layer = self.image.value
         if layer is None:
             return
+        unit = _unit(layer).strip() or "px"
+        self.smooth_sigma.label = f"smooth σ ({unit})"
+        self.min_size.label = f"min size ({unit}²)"
         lo, hi = (float(v) for v in layer.contrast_limits_range)
         if not np.isfinite([lo, hi]).all() or lo >= hi:
             return
@@ -93,7 +121,7 @@ class ThresholdLabelWidget(_DockWidget):
             return
         try:
             value = smoothed_threshold(_plane(layer, self._viewer), self.method.value,
-                                       smooth_sigma=self.smooth_sigma.value)
+                                       smooth_sigma=self._params()["smooth_sigma"])
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {err}"
             return
@@ -126,21 +154,18 @@ class ThresholdLabelWidget(_DockWidget):
             self._status.value = (f"live preview is off for images over "
                                   f"{PREVIEW_MAX_PIXELS // 10**6} Mpx: press Run")
             return
-        try:
-            params = self._params()
-            image = _plane(layer, self._viewer)
-            labels = threshold_label(image, **params)
+        try:  # the labels and their centres, as Run would make them
+            outputs, message = _drain(self._prepare(lazy=False))
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {err}"
             return
-        meta = {"name": f"{self.image.value.name} labels", **_geometry(self.image.value)}
-        n = int(labels.max())
-        self._apply([("labels", (labels, meta, "labels"))], f"preview: {n} objects")
+        self._apply(outputs, f"preview: {message}", layer)
 
     def parameters(self) -> dict:
         return self._params()
 
     def set_parameters(self, params: dict) -> None:
+        py, px = _pixel_size(self.image.value)
         threshold = params.get("threshold", self.method.value)
         self._syncing = True  # one preview at the end, not one per control
         try:
@@ -151,8 +176,11 @@ class ThresholdLabelWidget(_DockWidget):
                 self.value.max = max(self.value.max, float(threshold))
                 self.value.min = min(self.value.min, float(threshold))
                 self.value.value = float(threshold)
-            for name in ("smooth_sigma", "opening", "connectivity", "min_size",
-                         "exclude_border", "dark_objects"):
+            if "smooth_sigma" in params:  # pixels in the file, the layer's units here
+                self.smooth_sigma.value = float(params["smooth_sigma"]) * px
+            if "min_size" in params:
+                self.min_size.value = float(params["min_size"]) * py * px
+            for name in ("opening", "connectivity", "exclude_border", "dark_objects"):
                 if name in params:
                     getattr(self, name).value = params[name]
         finally:
@@ -161,28 +189,31 @@ class ThresholdLabelWidget(_DockWidget):
 
     def _params(self) -> dict:
         threshold = self.method.value if self.method.value != _MANUAL else self.value.value
-        return {
+        py, px = _pixel_size(self.image.value)
+        return {  # in pixels, as the core and the command line take them
             "threshold": threshold,
-            "smooth_sigma": self.smooth_sigma.value,
+            "smooth_sigma": self.smooth_sigma.value / px,
             "opening": self.opening.value,
             "connectivity": self.connectivity.value,
-            "min_size": self.min_size.value,
+            "min_size": round(self.min_size.value / (py * px)),
             "exclude_border": self.exclude_border.value,
             "dark_objects": self.dark_objects.value,
         }
 
-    def _prepare(self):
+    def _prepare(self, lazy: bool = True):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer, lazy=True)
+        image = _plane(layer, self._viewer, lazy=lazy, index=self._plane_index)
         params = self._params()
         geo = _geometry(layer)
         name = layer.name
 
         def job():
+            yield "thresholding and labelling"
             labels = threshold_label(image, **params)
             labels_meta = {"name": f"{name} labels", **geo}
+            yield "measuring objects"
             if is_lazy(labels):  # chunk by chunk; stored as a Zarr pyramid
                 stored, table = _store_labels({"labels": labels}, f"{name} labels",
                                               measure_image=image)
@@ -191,8 +222,8 @@ class ThresholdLabelWidget(_DockWidget):
                 table = measure_objects(labels, image)
             n = len(table)
             points = table[["com_row", "com_col"]].to_numpy()
-            area = table["area"].to_numpy() * geo["scale"][0] * geo["scale"][1]
-            table = table.assign(area_scaled=area)
+            table = _with_physical(table, geo)  # the same table on both layers
+            labels_meta["features"] = _labels_features(table)
             outputs = [
                 ("labels", (labels, labels_meta, "labels")),
                 ("points", (points, {
@@ -208,4 +239,5 @@ class ThresholdLabelWidget(_DockWidget):
                 message = f"{n} objects in {name!r}"
             return outputs, message
 
+        job.stages = 2
         return job

@@ -5,19 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
 from .._lazy import is_lazy
+from ..measure import measure_objects
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
-from ._base import _USER_ERRORS, _DockWidget, _lazy_max, _store_labels
+from ._base import _USER_ERRORS, _DockWidget, _store_labels
 from ._layers import (
+    _current_plane,
     _geometry,
+    _labels_features,
     _layer_choices,
     _layer_data,
     _pixel_size,
     _plane,
     _points_in_pixels,
     _unit,
+    _with_physical,
 )
 
 if TYPE_CHECKING:
@@ -28,16 +33,19 @@ class SeededWatershedWidget(_DockWidget):
 
     _progress_text = "Watershed"
     _operation = "seeded_watershed"
+    _words = (("object_diameter", "'object diameter' (in pixels)"),
+              ("min_size", "'min nucleus area' (in pixels)"), ("landscape", "'landscape'"))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image, Labels, Points
 
-        self.image = ComboBox(label="image", choices=_layer_choices(
-            napari_viewer, Image))
+        self.image = ComboBox(label="image", choices=_layer_choices(napari_viewer, Image),
+                              tooltip="The DNA (nuclei) image; outputs are named after it.")
         self.seeds = ComboBox(
             label="seeds (optional)", nullable=True,
             choices=_layer_choices(napari_viewer, Points, Labels),
-            tooltip="A Points or Labels layer of seeds; empty = find seeds automatically.",
+            tooltip="A Points or Labels layer of seeds inside the image; empty = find seeds "
+                    "automatically.",
         )
         self.object_diameter = FloatSpinBox(
             label="object diameter", min=0.0, max=1e6, step=1.0, value=0.0,
@@ -48,18 +56,31 @@ class SeededWatershedWidget(_DockWidget):
             tooltip="Smallest nucleus kept, in the layer's units²; 0 = a disc of two thirds "
                     "of the diameter, π (d/3)². Lower it to keep small nuclei or fragments.",
         )
-        self.landscape = ComboBox(label="landscape", choices=["distance", "intensity"],
-                                  value="distance")
-        self.exclude_border = CheckBox(text="drop nuclei touching the border", value=False)
-        self.estimate = PushButton(text="Estimate diameter")
+        self.landscape = ComboBox(
+            label="landscape", choices=["distance", "intensity"], value="distance",
+            tooltip="What the watershed floods: 'distance' splits touching round nuclei at "
+                    "their waist; 'intensity' follows dark gaps in the DNA signal.")
+        self.exclude_border = CheckBox(text="drop nuclei touching the border", value=False,
+                                       tooltip="Nuclei cut by the image edge are removed.")
+        self.estimate = PushButton(
+            text="Estimate diameter",
+            tooltip="Estimate the typical nucleus diameter from the image and fill it in.")
         super().__init__(
             napari_viewer,
-            [self.image, self.seeds, self.object_diameter, self.estimate, self.min_area,
-             self.landscape, self.exclude_border],
+            [self.image, self.seeds, self.object_diameter, self.estimate],
+            advanced=[self.min_area, self.landscape, self.exclude_border],
         )
         self.label = "Seeded watershed"
         self.seeds.value = None
         self.estimate.changed.connect(self._estimate)
+        self.image.changed.connect(self._units_changed)
+        self._units_changed()
+
+    def _units_changed(self, *_):
+        unit = _unit(self.image.value).strip() if self.image.value is not None else ""
+        unit = unit or "px"
+        self.object_diameter.label = f"object diameter ({unit})"
+        self.min_area.label = f"min nucleus area ({unit}²)"
 
     def parameters(self) -> dict:
         py, px = _pixel_size(self.image.value)
@@ -107,7 +128,7 @@ class SeededWatershedWidget(_DockWidget):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
-        image = _plane(layer, self._viewer, lazy=True)
+        image = _plane(layer, self._viewer, lazy=True, index=self._plane_index)
         geo = _geometry(layer)
         seeds_layer = self.seeds.value
         seeds = None
@@ -117,42 +138,64 @@ class SeededWatershedWidget(_DockWidget):
                     raise ValueError(
                         f"{layer.name!r} is processed chunk by chunk: give the seeds as a "
                         "Points layer (a Labels layer of seeds is not supported there).")
-                seeds = _plane(seeds_layer, self._viewer)
+                seeds = _plane(seeds_layer, self._viewer, index=self._plane_index)
                 if seeds.shape != image.shape:
                     raise ValueError(
                         f"seed labels {seeds_layer.name!r} have shape {seeds.shape}, the image "
                         f"{layer.name!r} has {image.shape}."
                     )
             else:
-                seeds = _points_in_pixels(seeds_layer, layer)
+                seeds = _points_in_pixels(seeds_layer, layer, plane=self._plane_index or (
+                    _current_plane(seeds_layer, self._viewer) if seeds_layer.ndim > 2 else None))
                 if len(seeds) == 0:
                     raise ValueError(f"the seeds layer {seeds_layer.name!r} has no points.")
+                rows, cols = image.shape[:2]
+                inside = ((seeds[:, 0] >= -0.5) & (seeds[:, 0] < rows - 0.5)
+                          & (seeds[:, 1] >= -0.5) & (seeds[:, 1] < cols - 0.5))
+                if not inside.all():
+                    raise ValueError(
+                        f"{int((~inside).sum())} of the {len(seeds)} points of the seeds layer "
+                        f"{seeds_layer.name!r} lie outside the image {layer.name!r}: choose "
+                        "seeds made on this image, or empty the 'seeds (optional)' field to "
+                        "find them automatically.")
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
+        unit, px = _unit(layer), _pixel_size(layer)[1]
 
         def job():
+            yield "smoothing, seeds and watershed"
             result = seeded_watershed(image, seeds=seeds, **kwargs)
             nuclei, territories = result.labels, result.territories
             extra = {}
+            yield "measuring nuclei"
             if is_lazy(nuclei):  # chunk by chunk; both stored as Zarr pyramids in one pass
-                stored, _ = _store_labels({"nuclei": nuclei, "territories": territories},
-                                          f"{name} watershed")
-                n = _lazy_max(stored["nuclei"][0])  # nuclei are numbered 1..n
+                stored, table = _store_labels({"nuclei": nuclei, "territories": territories},
+                                              f"{name} watershed", measure_image=image)
                 nuclei, multiscale = _layer_data(stored["nuclei"])
                 territories, _ = _layer_data(stored["territories"])
                 extra = {"multiscale": multiscale}
             else:
-                n = int(len(np.unique(nuclei)) - 1)
+                table = measure_objects(nuclei, image)
+            n = len(table)
+            table = _with_physical(table, geo)
+            points = np.asarray(result.seeds, dtype=float).reshape(-1, 2)
+            seed_table = _with_physical(pd.DataFrame({"row": points[:, 0],
+                                                      "col": points[:, 1]}), geo)
             outputs = [
                 ("territories", (territories, {
                     "name": f"{name} territories", "opacity": 0.35, **geo, **extra}, "labels")),
-                ("nuclei", (nuclei, {"name": f"{name} nuclei", **geo, **extra}, "labels")),
-                ("seeds", (result.seeds, {
+                ("nuclei", (nuclei, {"name": f"{name} nuclei", **geo, **extra,
+                                     "features": _labels_features(table)}, "labels")),
+                ("seeds", (points, {
                     "name": f"{name} seeds", "size": max(3.0, result.object_diameter / 6),
+                    "features": seed_table.drop(columns=["row", "col"]),
                     "face_color": "#ffff00", "border_width": 0, **geo}, "points")),
             ]
-            message = (f"{n} nuclei in {name!r} (diameter {result.object_diameter:.1f} px, "
+            d = result.object_diameter
+            size = f"{d:.1f} px" if not unit else f"{d * px:.3g}{unit} = {d:.1f} px"
+            message = (f"{n} nuclei in {name!r} (diameter {size}, "
                        f"min size {result.min_size} px, {len(result.seeds)} seeds)")
             return outputs, message
 
+        job.stages = 2
         return job

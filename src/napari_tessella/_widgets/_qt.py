@@ -1,0 +1,57 @@
+"""Small Qt pieces of the dock widgets' layout (imported only when a widget is built)."""
+
+from __future__ import annotations
+
+
+def _fitting_scroll_area():
+    """A scroll area that asks for the height its contents need: docked one under another,
+    each widget then gets a fair share of the height (and scrolls within it)."""
+    from qtpy.QtCore import QSize
+    from qtpy.QtWidgets import QScrollArea
+
+    class FittingScrollArea(QScrollArea):
+        def sizeHint(self):
+            inner = self.widget()
+            if inner is None:
+                return super().sizeHint()
+            hint = inner.sizeHint()
+            return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(),
+                         hint.height() + 2)
+
+    return FittingScrollArea()
+
+
+def _OnShow(callback):
+    """A Qt event filter calling ``callback`` whenever the watched widget is shown."""
+    from qtpy.QtCore import QEvent, QObject
+
+    class Filter(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Show:
+                callback()
+            return False
+
+    return Filter()
+
+
+def _share_dock_height(widget) -> None:
+    """Once a plugin widget is first shown docked under others of this plugin, give each of
+    them the height it needs, shrunk in proportion when they do not all fit (each scrolls)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtWidgets import QDockWidget, QMainWindow, QWidget
+
+    dock = widget.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    window = dock.parentWidget() if dock is not None else None
+    if not isinstance(window, QMainWindow):
+        return
+    area = window.dockWidgetArea(dock)
+    docks = [d for d in window.findChildren(QDockWidget)
+             if d.isVisible() and not d.isFloating() and window.dockWidgetArea(d) == area
+             and not window.tabifiedDockWidgets(d)
+             and any(w.property("tessella") for w in d.findChildren(QWidget))]
+    if len(docks) < 2:
+        return
+    heights = [d.widget().sizeHint().height() + 30 for d in docks]
+    window.resizeDocks(docks, heights, Qt.Orientation.Vertical)

@@ -1,0 +1,131 @@
+"""Stacks (T or Z, Y, X): one job per plane, and their outputs stacked back into layers with
+the input's leading axes."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pandas as pd
+
+THIS_PLANE, ALL_PLANES = "this plane", "all planes"
+
+
+def _lead_shape(layer) -> tuple[int, ...]:
+    """Sizes of the leading (T, Z, …) axes of an Image layer; () for a single plane."""
+    shape = layer.level_shapes[0] if getattr(layer, "multiscale", False) else layer.data.shape
+    lead = layer.ndim - 2
+    return tuple(int(s) for s in shape[:lead]) if lead > 0 else ()
+
+
+def _plane_text(index: tuple[int, ...]) -> str:
+    return "plane " + ", ".join(str(i) for i in index)
+
+
+def _plane_columns(index: tuple[int, ...], n: int) -> dict:
+    names = ["plane"] if len(index) == 1 else [f"axis{k}" for k in range(len(index))]
+    return {name: np.full(n, i, dtype=np.int64) for name, i in zip(names, index, strict=True)}
+
+
+def _full_geometry(layer) -> dict:
+    geo = {"scale": tuple(float(s) for s in layer.scale),
+           "translate": tuple(float(t) for t in layer.translate)}
+    units = getattr(layer, "units", None)
+    if units:
+        geo["units"] = tuple(str(u) for u in units)
+    return geo
+
+
+def stack_outputs(per_plane: list[list], indices: list[tuple[int, ...]], layer) -> list:
+    """One output per role from the 2-D outputs of every plane.
+
+    Labels are stacked, numbered on from plane to plane (ids are unique in the stack, so
+    their ``features`` rows stay one per object); Points, Vectors and Shapes get the plane
+    coordinate in front and a ``plane`` column in their features.
+    """
+    geo = _full_geometry(layer)
+    roles = [role for role, _ in per_plane[0]]
+    by_role = {role: [] for role in roles}
+    offset = 0
+    for outputs, index in zip(per_plane, indices, strict=True):
+        top = 0
+        for role, (data, meta, kind) in outputs:
+            if kind == "labels":
+                if meta.get("multiscale") or not isinstance(data, np.ndarray):
+                    raise ValueError("'all planes' works on stacks whose planes fit in memory;"
+                                     " choose 'this plane' for a large image.")
+                top = max(top, int(data.max()) if data.size else 0)
+            by_role[role].append((data, meta, kind, index, offset))
+        offset += top
+    stacked = []
+    for role in roles:
+        planes = by_role[role]
+        _data0, meta0, kind = planes[0][:3]
+        meta = {k: v for k, v in meta0.items()
+                if k not in ("scale", "translate", "units", "features", "multiscale")}
+        meta.update(geo)
+        tables = []
+        if kind == "labels":
+            dtype = np.int32 if offset < 2**31 else np.int64
+            data = np.stack([np.where(d > 0, d.astype(dtype) + off, 0)
+                             for d, _m, _k, _i, off in planes])
+            if not isinstance(meta.get("colormap", ""), str):
+                meta.pop("colormap")  # per-id colours of one plane do not fit the stack
+            for _d, m, _k, index, off in planes:
+                table = pd.DataFrame(m.get("features", {}))
+                if "index" in table and len(table):
+                    table = table[table["index"] != 0] if (table["index"] == 0).any() else table
+                    table = table.assign(index=table["index"].to_numpy() + off,
+                                         **_plane_columns(index, len(table)))
+                    tables.append(table)
+        else:
+            parts = []
+            for d, m, _k, index, _off in planes:
+                lead = np.asarray(index, dtype=float)
+                if kind == "points":
+                    d = np.asarray(d, dtype=float).reshape(-1, 2)
+                    parts.append(np.c_[np.tile(lead, (len(d), 1)), d])
+                    n = len(d)
+                elif kind == "vectors":
+                    d = np.asarray(d, dtype=float).reshape(-1, 2, 2)
+                    pos = np.c_[np.tile(lead, (len(d), 1)), d[:, 0]]
+                    vec = np.c_[np.zeros((len(d), len(lead))), d[:, 1]]
+                    parts.append(np.stack([pos, vec], axis=1))
+                    n = len(d)
+                else:  # shapes: a list of polygons
+                    polys = [np.c_[np.tile(lead, (len(p), 1)), p] for p in d]
+                    parts.append(polys)
+                    n = len(polys)
+                table = pd.DataFrame(m.get("features", {}))
+                if len(table.columns) or kind == "points":
+                    table = table.reset_index(drop=True) if len(table) == n else pd.DataFrame(
+                        index=range(n))
+                    tables.append(table.assign(**_plane_columns(index, n)))
+            if kind == "shapes":
+                data = [p for part in parts for p in part]
+            else:
+                width = len(indices[0]) + 2
+                empty = np.empty((0, 2, width)) if kind == "vectors" else np.empty((0, width))
+                data = np.concatenate(parts) if parts else empty
+        if tables:
+            meta["features"] = pd.concat(tables, ignore_index=True)
+        stacked.append((role, (data, meta, kind)))
+    return stacked
+
+
+def _stages(job):
+    """``yield from`` a job: its stage messages pass on, its result is returned."""
+    result = job()
+    if inspect.isgenerator(result):
+        return (yield from result)
+    return result
+
+
+def _message_text(message) -> str:
+    return message[0] if isinstance(message, tuple) else message
+
+
+def _with_plane(message, plane: str | None, text: str | None = None):
+    """A job's message naming the plane(s) it used (a tuple message keeps its extras)."""
+    new = text if text is not None else f"{_message_text(message)} ({plane})"
+    return (new, *message[1:]) if isinstance(message, tuple) else new

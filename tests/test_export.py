@@ -129,3 +129,17 @@ def test_atoms_help_does_not_offer_method_names(capsys):
     assert main(["atoms", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "not a method name" in text and "otsu" not in text
+
+
+def test_label_tiff_in_micrometres_is_written(tmp_path):
+    """ImageJ TIFF tags are ASCII: a µm layer's labels are written with the unit 'um'."""
+    import tifffile
+
+    from napari_tessella.export import save_labels
+
+    labels = np.zeros((8, 8), np.int32)
+    labels[2:4, 2:4] = 1
+    path = save_labels(labels, tmp_path / "l.tif", scale=(0.5, 0.5), unit="µm")
+    with tifffile.TiffFile(path) as tif:
+        assert tif.imagej_metadata["unit"] == "um"
+        np.testing.assert_array_equal(tif.asarray(), labels)

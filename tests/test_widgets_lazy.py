@@ -91,7 +91,11 @@ def test_multiscale_output_is_exported_as_zarr(small_limit, make_napari_viewer):
     zarr = pytest.importorskip("zarr")
     exported = [p for p in written if p.suffix == ".zarr"]
     assert len(exported) == 1
-    stored = zarr.open_array(str(exported[0]), mode="r")[:]
+    # an OME-Zarr store with NGFF labels, as the command line writes
+    group = zarr.open_group(str(exported[0]), mode="r")
+    (name,) = list(group["labels"].group_keys())
+    assert "image-label" in dict(group["labels"][name].attrs).get("ome", {})
+    stored = group["labels"][name]["0"][:]
     np.testing.assert_array_equal(stored, np.asarray(levels[0]))
     assert stored.max() == 2
 

@@ -75,8 +75,10 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     path = Path(path)
     sy, sx = (float(s) for s in scale)
     if dtype != np.uint32:
+        # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm
+        ascii_unit = unit.replace("µ", "u").replace("μ", "u")
         tifffile.imwrite(path, lab.astype(dtype), imagej=True,
-                         metadata={"unit": unit} if unit else {},
+                         metadata={"unit": ascii_unit} if ascii_unit else {},
                          resolution=(1.0 / sx, 1.0 / sy))
         return path
     # ImageJ TIFFs hold 8/16-bit integers only: above 65535 labels, a plain 32-bit TIFF,

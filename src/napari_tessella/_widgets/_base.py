@@ -450,15 +450,15 @@ class _DockWidget(Container):
             unit = _unit(layer).strip()
             scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
             if layer._type_string == "labels" and layer.multiscale:
-                import dask.array as da  # too big for a TIFF: the full resolution as Zarr
+                import dask.array as da  # too big for a TIFF: OME-Zarr, as the command line
 
                 target = folder / f"{stem}.zarr"
-                da.from_zarr(layer.data[0]).to_zarr(str(target), overwrite=True)
+                write_labels_zarr({target: da.from_zarr(layer.data[0])}, scale=scale,
+                                  unit=unit)
                 written.append(target)
             elif layer._type_string == "labels":
-                # ImageJ's TIFF tags are ASCII: "µm" would fail, ImageJ reads "um" as µm
                 written.append(save_labels(layer.data, folder / f"{stem}.tif", scale=scale,
-                                           unit=unit.replace("µ", "u")))
+                                           unit=unit))
             if layer._type_string != "labels" or len(layer.features.columns) > 1:
                 table = layer.features.copy()
                 if layer._type_string == "points":

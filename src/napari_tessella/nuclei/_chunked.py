@@ -51,8 +51,8 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
 
 
     dtype = efine.dtype
-    otsu = float(threshold_otsu(hist=(c256, (e256[:-1] + e256[1:]) / 2)))
-    centres = (efine[:-1] + efine[1:]) / 2
+    otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
+    centres = efine[:-1] / 2 + efine[1:] / 2
     width = float(efine[1] - efine[0])
     below = centres <= otsu
     level = _hist_median(cfine[below], centres[below], width)
@@ -67,7 +67,7 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
     logged = log(centres)
     l_edges = _hist_edges(*log([lo, hi]), 256, dtype)
     l_counts = np.histogram(logged, bins=l_edges, weights=cfine)[0]
-    cut = float(threshold_otsu(hist=(l_counts, (l_edges[:-1] + l_edges[1:]) / 2)))
+    cut = float(threshold_otsu(hist=(l_counts, l_edges[:-1] / 2 + l_edges[1:] / 2)))
     return level, eps, cut
 
 

@@ -43,6 +43,14 @@ def synthetic_nuclei(
     brightness_range=(0.2, 1.0),
     noise: float = 0.02,
     seed: int = 0,
+    min_separation: float = 0.8,
+    chromocenters: int = 0,
+    foci_contrast=(2.0, 4.0),
+    saturated: int = 0,
+    debris: int = 0,
+    background: float = 0.0,
+    ramp: float = 0.0,
+    seam: float = 0.0,
 ) -> SyntheticNuclei:
     """Draw elliptical nuclei, some touching, of varying brightness.
 
@@ -51,11 +59,33 @@ def synthetic_nuclei(
     image is blurred by a Gaussian of a twentieth of the diameter (optics) and has Gaussian
     noise of standard deviation ``noise`` (in units of the brightest nucleus).
 
+    The harder conditions of other cell lines, all off by default (the image is then the
+    same as without them, for any ``seed``); the truth never changes with them:
+
+    - ``min_separation``: least distance between centres, in diameters (0.8; ~0.6 packs
+      a dense field of touching nuclei).
+    - ``chromocenters``: bright foci per nucleus (about that many, radius d/12-d/7, each
+      ``foci_contrast`` times the nucleus's own level), on a textured nucleoplasm that
+      thins towards the rim (55 % of its level at the edge).
+    - ``saturated``: that many nuclei become mitotic/apoptotic-like: 8-15x brighter than the
+      brightest ordinary one, with a wide out-of-focus halo (Gaussian of 0.5-0.8 d, at
+      most 1.5x the brightest ordinary nucleus), and the image is clipped (saturated) at
+      3x the brightest ordinary nucleus.
+    - ``debris``: that many objects outside the nuclei that are not nuclei: small bright
+      specks (d/12-d/6 across) and broad faint glare (smudges of about a diameter).
+    - ``background``: additive background level (units of the brightest nucleus), so a
+      nucleus of brightness 0.5 on a background of 1 is 1.5x above it.
+    - ``ramp``: an uneven background: a linear ramp across the field plus a smooth bump, of
+      that amplitude peak to peak.
+    - ``seam``: touching nuclei are dimmed by this fraction along their contact (a line of
+      one pixel on each side), as nuclear envelopes pressed together look.
+
     Raises
     ------
     ValueError, TypeError
         For a shape that is not two whole numbers in 1..8192, ``n_nuclei`` outside 0..1000,
-        a diameter outside [2, shortest side], or any NaN, infinite or negative number.
+        a diameter outside [2, shortest side], or any NaN, infinite or negative number
+        (``seam`` at most 1, counts of the harder conditions at most 1000).
 
     Examples
     --------
@@ -76,6 +106,14 @@ def synthetic_nuclei(
         raise ValueError(f"brightness_range must be (low, high) with low <= high; got "
                          f"{tuple(brightness_range)}.")
     noise = finite_number(noise, "noise", minimum=0)
+    min_separation = finite_number(min_separation, "min_separation", minimum=0)
+    chromocenters, saturated, debris = (whole_number(v, k, minimum=0, maximum=1000) for k, v in
+                                        (("chromocenters", chromocenters),
+                                         ("saturated", saturated), ("debris", debris)))
+    foci_contrast = tuple(finite_number(v, "foci_contrast", minimum=0) for v in foci_contrast)
+    background = finite_number(background, "background", minimum=0)
+    ramp = finite_number(ramp, "ramp", minimum=0)
+    seam = finite_number(seam, "seam", minimum=0, maximum=1)
     rng = np.random.default_rng(seed)
     radius = diameter / 2
     centers: list[tuple[float, float]] = []
@@ -83,12 +121,14 @@ def synthetic_nuclei(
         if len(centers) == n_nuclei:
             break
         c = (rng.uniform(radius, rows - radius), rng.uniform(radius, cols - radius))
-        if all(np.hypot(c[0] - p[0], c[1] - p[1]) >= 0.8 * diameter for p in centers):
+        if all(np.hypot(c[0] - p[0], c[1] - p[1]) >= min_separation * diameter
+               for p in centers):
             centers.append(c)
     rr, cc = np.indices(shape, dtype=np.float64)
     labels = np.zeros(shape, np.int32)
     image = np.zeros(shape, np.float64)
     best = np.full(shape, np.inf)
+    level = np.zeros(len(centers) + 1)
     for i, (r0, c0) in enumerate(centers, start=1):
         a, b = radius * rng.uniform(0.8, 1.2, 2)
         theta = rng.uniform(0, np.pi)
@@ -99,9 +139,119 @@ def synthetic_nuclei(
         inside = (q <= 1) & (q < best)  # overlaps go to the nucleus whose core is nearer
         labels[inside] = i
         best[inside] = q[inside]
-        image[inside] = rng.uniform(low, high)
+        level[i] = rng.uniform(low, high)
+        image[inside] = level[i]
+    if seam:
+        contact = np.zeros(shape, bool)
+        for a, b in ((labels[1:], labels[:-1]), (labels[:, 1:], labels[:, :-1])):
+            touch = (a != b) & (a > 0) & (b > 0)
+            if a.shape[0] != rows:
+                contact[1:] |= touch
+                contact[:-1] |= touch
+            else:
+                contact[:, 1:] |= touch
+                contact[:, :-1] |= touch
+        image[contact] *= 1 - seam
+    # the harder conditions draw from their own generator: the basic image stays the same
+    extra = np.random.default_rng([seed, 1])
+    if chromocenters or saturated:
+        image = _texture(image, labels, best, level, diameter, chromocenters, foci_contrast,
+                         saturated, extra)
     image = ndi.gaussian_filter(image, diameter / 20)
+    if saturated:
+        image = _halos(image, labels, diameter, high, extra)
+    if debris:
+        image += _debris(labels, diameter, debris, high, extra)
+    if background or ramp:
+        image += background + _uneven(shape, ramp, extra)
     image += rng.normal(0, noise, shape)
+    if saturated:  # the camera's range ends at 3x the brightest ordinary nucleus
+        image = np.minimum(image, background + 3 * high)
     return SyntheticNuclei(image=image.astype(np.float32), labels=labels,
                            centers=np.array(centers, dtype=np.float64).reshape(-1, 2),
                            diameter=float(diameter))
+
+
+def _texture(image, labels, q, level, diameter, chromocenters, foci_contrast, saturated,
+             rng):
+    """Chromocenters (bright foci) on a textured nucleoplasm; saturated nuclei."""
+    shape = labels.shape
+    out = image.copy()
+    n = len(level) - 1
+    if chromocenters:
+        # the nucleoplasm thins towards the rim (projected thickness of an ellipsoid)
+        inside = labels > 0
+        out[inside] *= 0.55 + 0.45 * np.sqrt(np.clip(1 - q[inside], 0, 1))
+        # texture: +-15 % of the nucleus's level, correlated over d/10
+        tex = ndi.gaussian_filter(rng.normal(0, 1, shape), diameter / 10)
+        tex *= 0.15 / max(float(tex.std()), 1e-12)
+        out[inside] *= 1 + tex[inside]
+        rr, cc = np.indices(shape)
+        boxes = ndi.find_objects(labels)
+        for i in range(1, n + 1):
+            box = boxes[i - 1]
+            if box is None:
+                continue
+            own = np.flatnonzero((labels[box] == i).ravel())
+            for _ in range(rng.poisson(chromocenters)):
+                k = own[rng.integers(own.size)]
+                r0 = box[0].start + k // (box[1].stop - box[1].start)
+                c0 = box[1].start + k % (box[1].stop - box[1].start)
+                rad = diameter * rng.uniform(1 / 12, 1 / 7)
+                sl = (slice(max(0, int(r0 - rad - 1)), int(r0 + rad + 2)),
+                      slice(max(0, int(c0 - rad - 1)), int(c0 + rad + 2)))
+                focus = ((rr[sl] - r0) ** 2 + (cc[sl] - c0) ** 2 <= rad * rad)
+                focus &= labels[sl] == i
+                out[sl][focus] = level[i] * rng.uniform(*foci_contrast)
+    if saturated:
+        top = float(level[1:].max()) if n else 1.0
+        for i in rng.choice(np.arange(1, n + 1), size=min(saturated, n), replace=False):
+            out[labels == i] = top * rng.uniform(8, 15)
+    return out
+
+
+def _halos(image, labels, diameter, top, rng):
+    """Out-of-focus glow around the saturated nuclei (the pixels far above the rest)."""
+    bright = image > 5 * top
+    if not bright.any():
+        return image
+    glow = ndi.gaussian_filter(np.where(bright, image, 0.0), diameter * rng.uniform(0.5, 0.8))
+    return image + 1.5 * top * glow / max(float(glow.max()), 1e-12)
+
+
+def _debris(labels, diameter, count, top, rng):
+    """Small bright specks and broad faint glare, outside the nuclei."""
+    shape = labels.shape
+    specks = np.zeros(shape)
+    glare = np.zeros(shape)
+    outside = np.flatnonzero((ndi.distance_transform_edt(labels == 0) > diameter / 4).ravel())
+    if outside.size == 0:
+        return specks
+    for j in range(count):
+        k = outside[rng.integers(outside.size)]
+        r0, c0 = divmod(int(k), shape[1])
+        if j % 2 == 0:  # a speck: bright, well below the nucleus size
+            rad = max(1, round(diameter * rng.uniform(1 / 24, 1 / 12)))
+            specks[max(0, r0 - rad):r0 + rad + 1, max(0, c0 - rad):c0 + rad + 1] = (
+                top * rng.uniform(0.5, 2.0))
+        else:  # glare: a faint, broad smudge
+            glare[r0, c0] = top * rng.uniform(0.15, 0.3)
+    specks = ndi.gaussian_filter(specks, diameter / 20)
+    if glare.any():
+        s = diameter * 0.4
+        glare = ndi.gaussian_filter(glare, s) * 2 * np.pi * s * s
+    return (specks + glare) * (labels == 0)
+
+
+def _uneven(shape, amplitude, rng):
+    """A linear ramp in a random direction plus a broad bump, ``amplitude`` peak to peak."""
+    if not amplitude:
+        return 0.0
+    rr, cc = np.indices(shape, dtype=np.float64)
+    theta = rng.uniform(0, 2 * np.pi)
+    field = (rr / shape[0]) * np.cos(theta) + (cc / shape[1]) * np.sin(theta)
+    r0, c0 = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
+    s = 0.4 * max(shape)
+    field = field + 0.7 * np.exp(-((rr - r0) ** 2 + (cc - c0) ** 2) / (2 * s * s))
+    field -= field.min()
+    return amplitude * field / max(float(field.max()), 1e-12)

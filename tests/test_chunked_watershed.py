@@ -97,7 +97,12 @@ def test_real_nuclei_chunked_equals_in_memory(u2os_pair):
     memory = seeded_watershed(image)
     chunked = seeded_watershed_chunked(image, chunks=384)
     labels = chunked.labels.compute()
-    assert same_up_to_numbering(memory.labels, labels)
+    # the same nuclei; the chunked global threshold comes from histograms (within one fine
+    # bin of the in-memory one, see seeded_watershed_chunked), and a full-resolution outline
+    # pixel lying between the two may differ: at most a few pixels of the whole image
+    score = score_segmentation(labels, memory.labels)
+    assert score["errors"] == 0 and score["n_pred"] == score["n_ref"], score
+    assert np.count_nonzero((labels > 0) != (memory.labels > 0)) <= 5
     assert crossing_objects(labels, (384, 384)) > 3
 
 

@@ -17,8 +17,10 @@ from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._recipe import (
     WatershedResult,
     _auto_mask,
+    _background_size,
     _check_watershed_params,
     _cuts,
+    _flatten,
     _log_offset,
     _plan,
     _refine_outlines,
@@ -31,6 +33,20 @@ __all__ = ["WATERSHED_MARGIN", "seeded_watershed_chunked"]
 
 #: Margin of each chunk in the chunked watershed, in object diameters.
 WATERSHED_MARGIN = 2.0
+
+
+def _flatten_lazy(smooth, d: float):
+    """``_recipe._flatten`` of a lazy image: each chunk read with a margin of the opening's
+    reach (exact there), the image's own border handled by the filters as in memory."""
+    depth = _background_size(d) + 1
+    if max(smooth.numblocks) == 1:
+        return smooth.map_blocks(_flatten, d, dtype=smooth.dtype)
+    # chunks at least as large as the margin (map_overlap needs it)
+    sizes = tuple(max(depth, min(c)) if len(c) > 1 else c[0] for c in smooth.chunks)
+    if any(len(c) > 1 and min(c) < depth for c in smooth.chunks):
+        smooth = smooth.rechunk(sizes)
+    return smooth.map_overlap(_flatten, depth=depth, boundary="none", d=d,
+                              dtype=smooth.dtype)
 
 
 def _hist_median(counts, centres, width) -> float:
@@ -261,6 +277,8 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     d, s = diameter / factor, sigma / factor
     smooth = _lazy_stage(_reduce_lazy(raw, factor), s)
+    if auto:  # minus its local background (_recipe._flatten), with the margin it needs
+        smooth = _flatten_lazy(smooth, d)
 
     # pass 2: the global threshold, from histograms of the smoothed working image
     s_lo, s_hi = (float(v) for v in _compute(smooth.min(), smooth.max(), scheduler=scheduler))

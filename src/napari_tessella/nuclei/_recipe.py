@@ -78,6 +78,8 @@ _BORDER_MIN = (0.125 / _MIN_R) ** 2
 
 
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
+_BG_R = 1.0  # local background: grey opening by a square of half-side this times d
+_FOCI_CAP = 2.0  # diameter estimate: a nucleus's peak is at most this times its median
 
 
 def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -211,6 +213,26 @@ def _disc_maximum_filter(img: np.ndarray, r: int) -> np.ndarray:
             band = along[r + shift:r + shift + rows, r:r + cols]
             out = band.copy() if out is None else np.maximum(out, band, out=out)
     return out
+
+
+def _background_size(d: float) -> int:
+    """Side of the square of the local background's opening (:func:`_flatten`)."""
+    return 2 * max(1, round(_BG_R * d)) + 1
+
+
+def _flatten(smooth: np.ndarray, d: float) -> np.ndarray:
+    """``smooth`` minus its local background: its grey opening by a square of half-side
+    ``_BG_R d`` (a rolling box too large to fit in a nucleus).
+
+    What the box fits in is background: a ramp or uneven illumination, and the glow of
+    out-of-focus or saturated cells farther than about ``d`` from their centre, so a dim
+    nucleus on such a glow stands out by its own contrast. Separable min/max filters:
+    a few ms on a working image. Local (a margin of ``2 _BG_R d``), so chunks with their
+    margin give the same values.
+    """
+    size = _background_size(d)
+    bg = ndi.maximum_filter(ndi.minimum_filter(smooth, size), size)
+    return smooth - bg
 
 
 def _background_and_noise(smooth: np.ndarray) -> tuple[float, float]:
@@ -397,15 +419,46 @@ def _cuts(peak, level, value, n: int) -> np.ndarray:
     return np.maximum(level + _TRIM * (peak - level), float(value))
 
 
-def _core_peak(labels, smooth, height) -> np.ndarray:
-    """Per label, the maximum of ``smooth`` over its core: its pixels where ``height`` (a
-    distance to its outline) is at least half its largest value in the label.
+def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) -> np.ndarray:
+    """Quantile ``q`` of ``values`` per label 0..n (-inf where a label is absent); one sort."""
+    lab = labels.ravel()
+    inside = lab > 0
+    lab, val = lab[inside], values.ravel()[inside]
+    out = np.full(n + 1, -np.inf)
+    if lab.size == 0:
+        return out
+    order = np.lexsort((val, lab))
+    lab, val = lab[order], val[order]
+    counts = np.bincount(lab, minlength=n + 1)
+    start = np.cumsum(counts) - counts
+    present = np.flatnonzero(counts)
+    present = present[present > 0]
+    at = start[present] + np.floor(q * (counts[present] - 1)).astype(np.int64)
+    out[present] = val[at]
+    return out
+
+
+def _core_peak(labels, smooth, height, level=None, peak=None, estimate=False) -> np.ndarray:
+    """Per label, its own peak: the maximum of ``smooth`` over its core, its pixels where
+    ``height`` (a distance to its outline) is at least half its largest value in the label
+    (or ``peak`` if given). For the diameter estimate (``estimate``), at most
+    ``_FOCI_CAP`` times the core's median contrast over ``level``.
 
     A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
+    The cap: chromocenters 2-4x brighter than the nucleoplasm put the estimate's cut at
+    half the maximum above the rest of the nucleus, and the foci are measured. The cap
+    does not cure that (a synthetic field of 30-px textured nuclei is still estimated at
+    ~12 px instead of 10-11; see "Remaining failure modes" in docs/nuclei.md), but the
+    textured field is segmented better with it (F1 1.00 against 0.74 without it). A
+    nucleus without foci has its maximum within the cap.
     """
     n = int(labels.max())
     core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
-    peak = _label_max(smooth, core, n)
+    if peak is None:
+        peak = _label_max(smooth, core, n)
+    if level is not None and estimate:
+        median = _label_quantile(smooth, core, n, 0.5)
+        peak = np.minimum(peak, level + _FOCI_CAP * (median - level))
     peak[0] = np.inf
     return peak
 

@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 
 from .._lazy import _as_float_dask, _check_values, _compute, is_lazy
 from .._validation import as_float_image
-from ._recipe import _above_own_fraction, _auto_threshold, _label_max
+from ._recipe import _above_own_fraction, _auto_threshold, _core_peak, _label_max
 from ._resample import _downsample, _reduce_lazy
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
@@ -24,8 +24,8 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     labels, n = ndi.label(mask)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
-    peak = _label_max(small, labels, n)
-    peak[0] = np.inf
+    peak = _core_peak(labels, small, ndi.distance_transform_edt(mask), level,
+                      _label_max(small, labels, n), estimate=True)
     mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
     labels, n = ndi.label(mask)
     dist = ndi.distance_transform_edt(mask)

@@ -16,6 +16,7 @@ from ._recipe import (
     _auto_threshold,
     _check_watershed_params,
     _cuts,
+    _flatten,
     _plan,
     _refine_outlines,
     _segment_work,
@@ -135,6 +136,7 @@ def seeded_watershed(
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
     level = None
     if auto:
+        smooth = _flatten(smooth, d)
         mask, value, level = _auto_threshold(smooth)
     else:
         value = compute_threshold(smooth, threshold)

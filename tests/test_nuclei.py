@@ -232,3 +232,54 @@ def test_minimum_size_keeps_a_spread_population_and_drops_fragments():
     assert labels.max() == 25
     kept = seeded_watershed(image, min_size=100).labels
     assert all(kept[r, c] for r, c in fragments)
+
+
+# ------------------------------------------------ harder conditions (issue 14), synthetic
+def test_uneven_background_ramp_does_not_lose_dim_nuclei():
+    # a ramp + bump of 0.65 (the median nucleus is ~0.65 above the background): before the
+    # local background, the dim nuclei on the dark side were lost (F1 0.88, 3 missing)
+    nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.3, 1.0),
+                           background=0.2, ramp=0.65, seed=0)
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["missing"] == 0 and s["f1"] >= 0.95, s
+
+
+def _textured(seed=1):
+    return synthetic_nuclei((512, 512), n_nuclei=40, diameter=30,
+                            brightness_range=(0.3, 1.0), chromocenters=6, seed=seed)
+
+
+def test_textured_nuclei_are_whole():
+    nuc = _textured()
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["split"] == 0 and s["f1"] >= 0.95, s
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation (docs/nuclei.md): the diameter "
+                   "estimate of nuclei with bright chromocenters measures the foci (~12 px)")
+def test_diameter_of_textured_nuclei():
+    from napari_tessella.nuclei import estimate_object_diameter
+
+    assert 24 < estimate_object_diameter(_textured().image) < 36
+
+
+def test_combined_hard_field():
+    # foci, two saturated cells with halos, debris, 1.5-2x dim nuclei on an uneven
+    # background: this field had 17 errors, F1 0.67 before the local background (10, 0.87
+    # after; over seeds 0-2: 8.7 -> 5.3 errors, F1 0.83 -> 0.93)
+    nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.5, 1.0),
+                           chromocenters=5, background=1.0, saturated=2, debris=16, ramp=0.5,
+                           seed=1)
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["missing"] <= 3 and s["errors"] <= 12 and s["f1"] >= 0.85, s
+
+
+def test_generator_conditions_are_off_by_default():
+    plain = synthetic_nuclei((128, 128), n_nuclei=5, diameter=20, seed=4)
+    again = synthetic_nuclei((128, 128), n_nuclei=5, diameter=20, seed=4, chromocenters=0,
+                             saturated=0, debris=0, background=0.0, ramp=0.0, seam=0.0)
+    np.testing.assert_array_equal(plain.image, again.image)
+    hard = synthetic_nuclei((128, 128), n_nuclei=5, diameter=20, seed=4, chromocenters=4,
+                            saturated=1, debris=4, background=1.0, ramp=0.5)
+    np.testing.assert_array_equal(hard.labels, plain.labels)  # the truth is the same
+    assert hard.image.max() <= 1.0 + 3 * 1.0 + 1e-6  # saturated: clipped

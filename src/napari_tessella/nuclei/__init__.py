@@ -6,6 +6,7 @@ object diameter, which is estimated from the image when not given.
 - :mod:`.diameter`: :func:`estimate_object_diameter` (in memory and lazy);
 - :mod:`._recipe`: the defaults' steps (mask, seeds, cuts, outlines) and
   :class:`WatershedResult`;
+- :mod:`._cues`: per-object cues for harder images (bright foci, clusters of nuclei);
 - :mod:`.watershed`: :func:`seeded_watershed`, validation first, then in memory or chunked;
 - :mod:`._chunked`: the chunked watershed and the matching of objects across chunks.
 """

@@ -12,6 +12,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
+from ._cues import _split_clusters, _unless_foci
 from ._resample import _upsample
 
 
@@ -79,7 +80,11 @@ _BORDER_MIN = (0.125 / _MIN_R) ** 2
 
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
 _BG_R = 1.0  # local background: grey opening by a square of half-side this times d
-_FOCI_CAP = 2.0  # diameter estimate: a nucleus's peak is at most this times its median
+_FOCI_CAP = 2.0  # a nucleus's peak contrast is at most this times its core's median one
+_MIN_PIECES = 3  # diameter estimate: a nucleus whose foci alone pass half its maximum
+_COMPACT = 1.5  # ... holds that many pieces in a region of at most this x pi r_inscribed^2
+_BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
+_RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
 
 
 def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -363,6 +368,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                          d * _DISTANCE_SMOOTHING)
             markers = _h_maxima_markers(height, d * _H, mask)
             labels = watershed(-height, markers, mask=mask).astype(np.int32)
+            if _BIG > 0:
+                labels, markers = _split_clusters(labels, markers, smooth, height, d,
+                                                  min_size_work, _BIG, _RATIO)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
@@ -370,7 +378,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         small = sizes < needed
         small[0] = False
         labels[small[labels]] = 0
-        return labels, markers, _core_peak(labels, smooth, height)
+        return labels, markers, _core_peak(labels, smooth, height, level)
     return labels, markers, None
 
 
@@ -419,47 +427,19 @@ def _cuts(peak, level, value, n: int) -> np.ndarray:
     return np.maximum(level + _TRIM * (peak - level), float(value))
 
 
-def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) -> np.ndarray:
-    """Quantile ``q`` of ``values`` per label 0..n (-inf where a label is absent); one sort."""
-    lab = labels.ravel()
-    inside = lab > 0
-    lab, val = lab[inside], values.ravel()[inside]
-    out = np.full(n + 1, -np.inf)
-    if lab.size == 0:
-        return out
-    order = np.lexsort((val, lab))
-    lab, val = lab[order], val[order]
-    counts = np.bincount(lab, minlength=n + 1)
-    start = np.cumsum(counts) - counts
-    present = np.flatnonzero(counts)
-    present = present[present > 0]
-    at = start[present] + np.floor(q * (counts[present] - 1)).astype(np.int64)
-    out[present] = val[at]
-    return out
-
-
-def _core_peak(labels, smooth, height, level=None, peak=None, estimate=False) -> np.ndarray:
-    """Per label, its own peak: the maximum of ``smooth`` over its core, its pixels where
-    ``height`` (a distance to its outline) is at least half its largest value in the label
-    (or ``peak`` if given). For the diameter estimate (``estimate``), at most
-    ``_FOCI_CAP`` times the core's median contrast over ``level``.
+def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
+    """Per label, the maximum of ``smooth`` over its core: its pixels where ``height`` (a
+    distance to its outline) is at least half its largest value in the label.
 
     A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
-    The cap: chromocenters 2-4x brighter than the nucleoplasm put the estimate's cut at
-    half the maximum above the rest of the nucleus, and the foci are measured. The cap
-    does not cure that (a synthetic field of 30-px textured nuclei is still estimated at
-    ~12 px instead of 10-11; see "Remaining failure modes" in docs/nuclei.md), but the
-    textured field is segmented better with it (F1 1.00 against 0.74 without it). A
-    nucleus without foci has its maximum within the cap.
     """
     n = int(labels.max())
     core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
-    if peak is None:
-        peak = _label_max(smooth, core, n)
-    if level is not None and estimate:
-        median = _label_quantile(smooth, core, n, 0.5)
-        peak = np.minimum(peak, level + _FOCI_CAP * (median - level))
+    peak = _label_max(smooth, core, n)
     peak[0] = np.inf
+    if level is not None:
+        peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP)
+        peak[0] = np.inf
     return peak
 
 
@@ -544,7 +524,11 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     """
     from skimage.segmentation import watershed
 
-    peak = _label_max(smooth, labels, int(labels.max()))
+    n = int(labels.max())
+    peak = _label_max(smooth, labels, n)
+    peak[0] = np.inf
+    core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
+    peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP)
     peak[0] = np.inf
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)
     parts, n = ndi.label((labels > 0) & (trimmed == 0))
@@ -571,3 +555,5 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     if (filled & (trimmed == 0)).any():
         trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)
     return trimmed
+
+

@@ -8,7 +8,14 @@ from scipy import ndimage as ndi
 
 from .._lazy import _as_float_dask, _check_values, _compute, is_lazy
 from .._validation import as_float_image
-from ._recipe import _above_own_fraction, _auto_threshold, _core_peak, _label_max
+from ._cues import _label_quantile
+from ._recipe import (
+    _COMPACT,
+    _MIN_PIECES,
+    _above_own_fraction,
+    _auto_threshold,
+    _label_max,
+)
 from ._resample import _downsample, _reduce_lazy
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
@@ -24,9 +31,10 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     labels, n = ndi.label(mask)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
-    peak = _core_peak(labels, small, ndi.distance_transform_edt(mask), level,
-                      _label_max(small, labels, n), estimate=True)
+    peak = _label_max(small, labels, n)
+    peak[0] = np.inf
     mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
+    mask = _whole_textured(mask, small, labels, n, level)
     labels, n = ndi.label(mask)
     dist = ndi.distance_transform_edt(mask)
     radius = _label_max(dist, labels, n)[1:]
@@ -63,6 +71,50 @@ def _busiest_window(overview: np.ndarray, factor: int, side: int, shape):
     r0 = int(np.clip(r * factor + factor // 2 - rows // 2, 0, shape[0] - rows))
     c0 = int(np.clip(c * factor + factor // 2 - cols // 2, 0, shape[1] - cols))
     return r0, c0, rows, cols
+
+
+def _whole_textured(mask, small, labels, n, level):
+    """``mask`` (objects cut at half their maximum contrast) with the nuclei whose bright
+    foci alone pass that cut replaced by their cut at half their *median* contrast.
+
+    Chromocenters 2-4x brighter than the nucleoplasm put half the maximum above the rest
+    of the nucleus: the cut keeps the foci, and the estimate would be theirs (a field of
+    30-px textured nuclei was estimated at 10-11 px). Such a nucleus is recognised by its
+    cut at half its median (over its core, see :func:`_core_peak`): one compact region
+    (area at most ``_COMPACT`` = 1.5 times its largest inscribed disc) that holds two
+    pieces or more of the cut at half the maximum, and is at most 4x as wide as the
+    typical piece. A field of touching nuclei is not compact, a bright band of uneven
+    background is far wider than the nuclei on it, and a nucleus without foci is one
+    piece: they keep the cut at half the maximum.
+    """
+    median = _label_quantile(small, np.where(
+        (dist := ndi.distance_transform_edt(labels > 0))
+        >= 0.5 * _label_max(dist, labels, n)[labels], labels, 0), n, 0.5)
+    median[0] = np.inf
+    low = _above_own_fraction(small, labels, level, 0.5, median) > 0
+    regions, m = ndi.label(low)
+    if m == 0:
+        return mask
+    pieces, k = ndi.label(mask)
+    # pieces of the max cut per region of the median cut
+    both = (regions > 0) & (pieces > 0)
+    pairs = np.unique(regions[both].astype(np.int64) * (k + 1) + pieces[both])
+    count = np.bincount(pairs // (k + 1), minlength=m + 1)
+    area = np.bincount(regions.ravel(), minlength=m + 1)
+    radius = _label_max(ndi.distance_transform_edt(low), regions, m) + 0.5
+    # ... and not much wider than the pieces of the max cut are: foci are a sizeable part
+    # of their nucleus (a bright band of background holding nuclei is far wider than they)
+    piece_r = _label_max(ndi.distance_transform_edt(mask), pieces, k)[1:] + 0.5
+    piece_a = np.bincount(pieces.ravel(), minlength=k + 1)[1:].astype(float)
+    order = np.argsort(piece_r)
+    cum = np.cumsum(piece_a[order])
+    typical = piece_r[order][np.searchsorted(cum, cum[-1] / 2)] if k else np.inf
+    whole = ((count >= _MIN_PIECES) & (area <= _COMPACT * np.pi * radius**2)
+             & (radius <= 4 * typical))
+    whole[0] = False
+    if not whole.any():
+        return mask
+    return mask | whole[regions]
 
 
 def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:

@@ -47,7 +47,7 @@ def test_both_recipes_on_two_images_each(stem_image, u2os_pair, make_napari_view
         lat.image.value = image
         lat()
         check()
-        assert "1376 points, 2725 triangles" in lat._status.value
+        assert "1376 points, 2726 triangles" in lat._status.value
         atoms.image.value = image
         atoms()
         check()

@@ -13,9 +13,6 @@ from scipy import ndimage as ndi
 from napari_tessella import _lazy, lattice, measure_objects, threshold_label
 from napari_tessella.cli import main
 from napari_tessella.params import (
-    OPERATIONS,
-    load_parameters,
-    operation_defaults,
     save_parameters,
 )
 
@@ -172,62 +169,6 @@ def test_same_names_in_different_folders_are_not_overwritten(tmp_path):
 
 # --------------------------------------------------------------------------------------
 # parameters files
-
-
-def test_parameters_file_format(tmp_path):
-    path = save_parameters(tmp_path / "p.json", "threshold_label",
-                           {"threshold": 0.25, "connectivity": 2, "exclude_border": True})
-    doc = json.loads(path.read_text())
-    assert doc["operation"] == "threshold_label"
-    assert doc["parameters"] == {"threshold": 0.25, "connectivity": 2, "exclude_border": True}
-    assert "napari-tessella" in doc
-    assert load_parameters(path) == ("threshold_label", doc["parameters"])
-
-
-def test_operation_defaults_follow_the_signature():
-    defaults = operation_defaults("threshold_label")
-    assert "image" not in defaults
-    assert defaults["threshold"] == "otsu" and defaults["opening"] == 0
-    assert operation_defaults("lattice") == {**defaults, "centre": "com"}
-    assert "threshold_label" in OPERATIONS
-
-
-@pytest.mark.parametrize(
-    ("operation", "params", "error", "match"),
-    [
-        ("threshold", {}, ValueError, "unknown operation 'threshold'"),
-        ("threshold_label", {"sigma": 1}, ValueError, "unknown parameter.*'sigma'.*valid names"),
-        ("threshold_label", {"opening": "big"}, TypeError, "opening must be a whole number"),
-        ("threshold_label", {"opening": 2.5}, TypeError, "opening must be a whole number"),
-        ("threshold_label", {"exclude_border": 1}, TypeError, "true or false"),
-        ("threshold_label", {"smooth_sigma": "1"}, TypeError, "must be a number"),
-        ("threshold_label", {"threshold": [1]}, TypeError, "name or a number"),
-        ("threshold_label", ["threshold"], TypeError, "mapping"),
-    ],
-)
-def test_save_parameters_rejects(tmp_path, operation, params, error, match):
-    with pytest.raises(error, match=match):
-        save_parameters(tmp_path / "p.json", operation, params)
-    assert not (tmp_path / "p.json").exists()
-
-
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        ("{not json", "not a valid JSON"),
-        ('{"operation": "threshold_label"}', "not a napari-tessella parameters file"),
-        ('{"napari-tessella": "0.1.0", "parameters": {}}', "no 'operation'"),
-        ('{"napari-tessella": "0.1.0", "operation": "blur", "parameters": {}}',
-         "unknown operation"),
-        ('{"napari-tessella": "0.1.0", "operation": "lattice", "parameters": {"x": 1}}',
-         "unknown parameter"),
-    ],
-)
-def test_load_parameters_rejects(tmp_path, text, match):
-    path = tmp_path / "p.json"
-    path.write_text(text)
-    with pytest.raises(ValueError, match=match):
-        load_parameters(path)
 
 
 def test_lattice_accepts_threshold_label_parameters(images, tmp_path):

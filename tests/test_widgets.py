@@ -480,3 +480,27 @@ def test_saved_parameters_reproduce_the_widget_on_the_command_line(stem_image, v
     opened = viewer.open(fetch("NbW-STEM.png"), plugin="napari")[0]
     np.testing.assert_array_equal(np.asarray(opened.data)[..., 0] if opened.rgb
                                   else opened.data, layer.data)
+
+
+def test_find_atoms_draws_dumbbells_with_their_table(viewer):
+    """Close column pairs: both columns as points, each pair as an arrow (brighter → dimmer)
+    with its centre, separation, orientation and polarity as features."""
+    from napari_tessella._widgets import FindAtomsWidget
+    from napari_tessella.synthetic import synthetic_dumbbells
+
+    lat = synthetic_dumbbells((128, 128), spacing=16.0, pair_distance=0.4, angle=30.0,
+                              intensity_ratio=0.6, seed=3)
+    image = viewer.add_image(lat.image, name="GaAs", scale=(0.02, 0.02), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget()
+    columns = viewer.layers["GaAs columns"]
+    assert abs(len(columns.data) - len(lat.positions)) <= 2
+    pairs = viewer.layers["GaAs dumbbells"]
+    assert pairs._type_string == "vectors"
+    assert len(pairs.data) >= 0.9 * len(lat.positions) / 2
+    features = pairs.features
+    assert {"separation", "orientation", "polarity"} <= set(features)
+    np.testing.assert_allclose(np.median(features["separation"]), 0.4 * 16.0, rtol=0.05)
+    assert (features["polarity"] > 0).all()  # brighter column first
+    assert "dumbbells" in widget._status.value

@@ -10,7 +10,12 @@ import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox
 
 from ..atoms import find_atoms
-from ..lattice_analysis import basis_summary, lattice_table, structural_model
+from ..lattice_analysis import (
+    basis_summary,
+    find_dumbbells,
+    lattice_table,
+    structural_model,
+)
 from ._base import _DockWidget
 from ._layers import _geometry, _layer_choices, _pixel_size, _plane, _unit, _with_physical
 
@@ -129,6 +134,21 @@ class FindAtomsWidget(_DockWidget):
                         if len(result.positions) >= 3 else None)
                 outputs.append(points_output(kind, result, vmap))
             parts = [f"{len(r.positions)} {k}" for k, r in found.items()]
+            pairs = found.get("columns")
+            if pairs is not None and np.isfinite(pairs.pair_distance):
+                # the image has two scales: draw each close pair (dumbbell), brighter → dimmer
+                table = pairs.table
+                weights = table["intensity"] if "intensity" in table else None
+                dumbbells = find_dumbbells(pairs.positions, weights)
+                if len(dumbbells):
+                    start = dumbbells[["row", "col"]].to_numpy() - dumbbells[
+                        ["d_row", "d_col"]].to_numpy() / 2
+                    vectors = np.stack([start, dumbbells[["d_row", "d_col"]].to_numpy()], axis=1)
+                    outputs.append(("dumbbells", (vectors, {
+                        "name": f"{name} dumbbells", "vector_style": "arrow",
+                        "features": _with_physical(dumbbells, geo), "edge_color": "#ffffff",
+                        "edge_width": 0.4, **geo}, "vectors")))
+                    parts.append(f"{len(dumbbells)} dumbbells")
             first = next(iter(found.values()))
             if model:
                 sm = structural_model(found["columns"].positions, found["chambers"].positions,

@@ -135,3 +135,28 @@ def test_score_segmentation_checks():  # 14
 def test_synthetic_parameters(func, kwargs, match):
     with pytest.raises(ValueError, match=match):
         func((64, 64), **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"separation": 1e9}, ValueError, "over half the image"),
+        ({"separation": float("nan")}, ValueError, "separation must be a finite number"),
+        ({"separation": float("inf")}, ValueError, "separation must be a finite number"),
+        ({"separation": 1.0}, ValueError, "separation must be >= 2"),
+        ({"separation": "6"}, TypeError, "separation must be a number"),
+        ({"threshold": float("nan")}, ValueError, "threshold must be a finite number"),
+        ({"refine": "fit"}, ValueError, "refine must be"),
+        ({"dark": "yes"}, TypeError, "dark must be True or False"),
+    ],
+)
+def test_find_atoms_parameters_are_checked_before_any_work(kwargs, error, match):
+    """issue 13 #9: huge or non-finite spacings used to allocate or run for minutes."""
+    from napari_tessella import find_atoms
+    from napari_tessella.synthetic import synthetic_lattice
+
+    image = synthetic_lattice((64, 64), spacing=8.0, seed=0).image
+    before = image.copy()
+    with pytest.raises(error, match=match):
+        find_atoms(image, **kwargs)
+    np.testing.assert_array_equal(image, before)

@@ -29,7 +29,7 @@ from ._atoms_detect import (
 )
 from ._atoms_fit import _fit_all, _patches, _plausible, _refine_com
 from ._lazy import _as_float_dask, _compute, is_lazy
-from ._validation import as_float_image
+from ._validation import as_float_image, finite_number
 from .lattice_analysis import _close_pairs
 
 __all__ = ["AtomsResult", "estimate_separation", "find_atoms"]
@@ -136,6 +136,24 @@ def estimate_separation(image) -> float:
     return d
 
 
+def _check_atoms_params(shape, separation, threshold, refine, dark) -> None:
+    """Every parameter of :func:`find_atoms`, before any work: a spacing that is a finite
+    number of pixels, from 2 up to half the image's shorter side (a lattice needs at least
+    two columns across), a finite threshold, a known refinement."""
+    if refine not in (None, "com", "gaussian"):
+        raise ValueError(f"refine must be None, 'com' or 'gaussian'; got {refine!r}.")
+    if not isinstance(dark, (bool, np.bool_)):
+        raise TypeError(f"dark must be True or False; got {dark!r}.")
+    if separation is not None:
+        sep = finite_number(separation, "separation", minimum=2, unit="pixels")
+        if len(shape) >= 2 and sep > min(shape[:2]) / 2:
+            raise ValueError(
+                f"separation={separation!r} pixels is over half the image's shorter side "
+                f"(shape {tuple(shape[:2])}): at most {min(shape[:2]) / 2:g}.")
+    if threshold is not None:
+        finite_number(threshold, "threshold")
+
+
 def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=False):
     """Find atom columns with sub-pixel precision.
 
@@ -179,15 +197,13 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
     True
     """
 
+    _check_atoms_params(getattr(image, "shape", np.shape(image)), separation, threshold,
+                        refine, dark)
     if is_lazy(image):  # dask/Zarr: chunk by chunk with margins, same columns
 
         return find_atoms_chunked(image, separation=separation, threshold=threshold,
                                   refine=refine, dark=dark)
     img = as_float_image(image)
-    if refine not in (None, "com", "gaussian"):
-        raise ValueError(f"refine must be None, 'com' or 'gaussian'; got {refine!r}.")
-    if separation is not None and not separation >= 2:
-        raise ValueError(f"separation must be >= 2 pixels; got {separation}.")
     if dark:
         img = img.max() - img
     period = np.nan

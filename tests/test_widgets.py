@@ -504,3 +504,23 @@ def test_find_atoms_draws_dumbbells_with_their_table(viewer):
     np.testing.assert_allclose(np.median(features["separation"]), 0.4 * 16.0, rtol=0.05)
     assert (features["polarity"] > 0).all()  # brighter column first
     assert "dumbbells" in widget._status.value
+
+
+def test_unconverged_columns_are_drawn_apart(stem_image, viewer):
+    """Fits that did not converge keep their centre of mass and are drawn hollow with a
+    yellow ring; a re-run keeps the styles matched to the new points."""
+    from napari_tessella._widgets import FindAtomsWidget
+
+    image = viewer.add_image(stem_image, name="NbW")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget()
+    columns = viewer.layers["NbW columns"]
+    converged = columns.features["converged"].to_numpy(bool)
+    assert 0 < (~converged).sum() < 0.1 * len(converged)
+    assert np.all(columns.face_color[~converged][:, 3] == 0)  # hollow
+    assert np.all(columns.face_color[converged][:, 3] == 1)
+    np.testing.assert_allclose(columns.border_color[~converged][:, :3],
+                               [[1.0, 0xd5 / 255, 0x4f / 255]] * (~converged).sum())
+    widget()  # in place: colours follow the new data
+    assert len(columns.face_color) == len(columns.data)

@@ -571,7 +571,8 @@ class _DockWidget(Container):
                     layer.features = meta["features"]
                 # colours that depend on the new data (label kinds, per-bond colours) too
                 for key_ in ("scale", "translate", "units", "colormap", "size",
-                             "edge_colormap", "edge_contrast_limits", "edge_color"):
+                             "edge_colormap", "edge_contrast_limits", "edge_color",
+                             "face_color", "border_color", "border_width"):
                     if (key_ in meta and hasattr(layer, key_)
                             and not _unchanged(layer, key_, meta[key_])):
                         setattr(layer, key_, meta[key_])

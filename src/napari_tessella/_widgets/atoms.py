@@ -22,6 +22,12 @@ from ._layers import _geometry, _layer_choices, _pixel_size, _plane, _unit, _wit
 if TYPE_CHECKING:
     import napari
 
+def _rgba(hex_colour: str) -> np.ndarray:
+    """'#rrggbb' as an RGBA row in [0, 1]."""
+    h = hex_colour.lstrip("#")
+    return np.array([int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)] + [1.0])
+
+
 def _kind_colormap(kind: np.ndarray):
     from napari.utils.colormaps import DirectLabelColormap
 
@@ -117,10 +123,20 @@ class FindAtomsWidget(_DockWidget):
                 table = pd.concat([table, features], axis=1)
                 table["nn_distance_scaled"] = table["nn_distance"] * geo["scale"][0]
             table = _with_physical(table, geo)
+            colour = "#00e5ff" if kind == "chambers" else "#ff2e88"
+            style = {"face_color": colour, "border_width": 0}
+            if "converged" in table and not table["converged"].all():
+                # fits that did not converge keep their centre of mass: drawn hollow, with
+                # a yellow ring, so they are told apart at a glance (and by `converged`)
+                fitted = table["converged"].to_numpy(bool)
+                style = {"face_color": np.where(fitted[:, None], _rgba(colour),
+                                                np.zeros((len(fitted), 4))),
+                         "border_color": np.where(fitted[:, None], _rgba(colour),
+                                                  _rgba("#ffd54f")),
+                         "border_width": 0.25, "border_width_is_relative": True}
             return (kind, (result.positions, {
                 "name": f"{name} {kind}", "features": table, "size": result.separation / 3,
-                "face_color": "#00e5ff" if kind == "chambers" else "#ff2e88",
-                "border_width": 0, **geo}, "points"))
+                **style, **geo}, "points"))
 
         def job():
             found = {}

@@ -33,6 +33,11 @@ def demo(image: str = "lattice", run: bool = False, viewer=None):
     if run:
         widgets["Threshold & label"]()
         widgets["Lattice & Voronoi"]()
+    # the tab to show first (the recipe's first step, or the lattice just drawn), once the
+    # window is up: a tab raised before it is shown loses to the last one added
+    from qtpy.QtCore import QTimer
+
+    QTimer.singleShot(0, docks[1 if run else 0].raise_)
     return viewer
 
 

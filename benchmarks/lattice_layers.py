@@ -16,7 +16,6 @@ thread until the canvas has rendered one frame with them on screen (a paint of t
 finished with glFinish). Reported in the same run, each repeated (min and median):
 
 - all lattice layers as new layers (first run of the widget) and updated in place (re-run),
-  and the re-run as it was before (every attribute set again);
 - the same with one output ticked at a time (the per-layer share of the total);
 - the frame of the viewer without any lattice layer (what every figure includes);
 - the time until the viewer is idle again (the "INFO" notification's slide-in makes the canvas
@@ -175,7 +174,7 @@ def main(argv=None) -> int:
 
     def outputs_for(res, want=every, geometry=FAST):
         t = time.perf_counter()
-        outputs, message = _lattice_outputs(res, "points", geo, "", want, geometry)
+        outputs, message, _legend = _lattice_outputs(res, "points", geo, "", want, geometry)
         return outputs, message, time.perf_counter() - t
 
     tuples = []
@@ -231,22 +230,6 @@ def main(argv=None) -> int:
         wall, cpu = clock.stop()
         rerun.append(wall)
         cpu_rerun.append(cpu)
-    # Before this version, a re-run set every attribute again, each a full napari refresh.
-    before = []
-    for _ in range(args.repeat):
-        _idle(viewer)
-        t = time.perf_counter()
-        for role, (data, meta, _type) in outputs:
-            layer = widget._outputs[role]
-            layer.data = data
-            if "features" in meta:
-                layer.features = meta["features"]
-            for key in ("scale", "translate", "units", "name", "colormap", "size",
-                        "edge_colormap", "edge_contrast_limits", "edge_color"):
-                if key in meta and hasattr(layer, key):
-                    setattr(layer, key, meta[key])
-        _first_frame(viewer)
-        before.append(time.perf_counter() - t)
     names = {"triangles": "Delaunay bonds (Vectors)", "polygons": "Voronoi ridges (Vectors)",
              "pixel": "pixel Voronoi map (Labels)"}
     alone = {}
@@ -269,7 +252,6 @@ def main(argv=None) -> int:
     print(f"all lattice layers, re-run in place:  {_stats(rerun)}  "
           f"[{', '.join(f'{t:.2f}' for t in rerun)}]; CPU median "
           f"{statistics.median(cpu_rerun):.2f} s")
-    print(f"  (before: every attribute set again: {_stats(before)})")
     print("one output at a time, new layer (each includes the frame above):")
     for role, label in names.items():
         print(f"  {label:28s} {_stats(alone[role])}")

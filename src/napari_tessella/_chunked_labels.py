@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from ._label_image import _edge_ids
 from ._lazy import _compute
 
 
@@ -31,14 +32,7 @@ def _block_summary(mask, structure, r0, c0, shape):
     gidx = (r0 + where // w) * np.int64(cols) + (c0 + where % w)
     np.minimum.at(first, flat[where], gidx)
     border = np.zeros(n + 1, dtype=bool)
-    if r0 == 0:
-        border[lab[0]] = True
-    if r0 + h == rows:
-        border[lab[-1]] = True
-    if c0 == 0:
-        border[lab[:, 0]] = True
-    if c0 + w == cols:
-        border[lab[:, -1]] = True
+    border[_edge_ids(lab, (r0 == 0, r0 + h == rows, c0 == 0, c0 + w == cols))] = True
     border[0] = False
     return {
         "n": n,

@@ -6,10 +6,6 @@ import numpy as np
 from scipy import ndimage as ndi
 
 
-def _square(side: int) -> np.ndarray:
-    return np.ones((side, side), dtype=bool)
-
-
 def _relabel_sequential(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Keep the label ids where ``keep[id]`` is True and renumber them 1..n in order."""
     keep = keep.copy()

@@ -129,7 +129,7 @@ def _as_float_dask(image, chunks, *, name: str = "image", convert: bool = True):
     """
     arr = _as_dask(image, chunks, name=name)
     if arr.ndim == 3 and arr.shape[-1] in (3, 4) and arr.shape[0] > 4:
-        ftype = np.float32 if arr.dtype == np.float32 else np.float64
+        ftype = _float_type(arr.dtype)
         luma = LUMA.astype(ftype)
         arr = arr.rechunk({2: -1}).map_blocks(
             lambda b: b[..., :3].astype(ftype) @ luma, drop_axis=2, dtype=ftype
@@ -149,6 +149,20 @@ def _as_float_dask(image, chunks, *, name: str = "image", convert: bool = True):
 def _float_type(dtype):
     """float32 stays float32, every other dtype is processed as float64 (as in memory)."""
     return np.float32 if dtype == np.float32 else np.float64
+
+
+def _first_pass(raw, *extra, scheduler=None):
+    """The in-memory value checks of a lazy image in one pass over the data (NaN/inf
+    pixels, constant image), computed together with the lazy values ``extra``.
+
+    Returns ``(min, max, *extra)``; raises as :func:`_check_values`.
+    """
+    import dask.array as da
+
+    n_bad = (~da.isfinite(raw)).sum() if np.issubdtype(raw.dtype, np.floating) else 0
+    lo, hi, n_bad, *rest = _compute(raw.min(), raw.max(), n_bad, *extra, scheduler=scheduler)
+    _check_values(lo, hi, n_bad)
+    return (lo, hi, *rest)
 
 
 def _check_values(lo, hi, n_bad, *, name="image", allow_constant=False):

@@ -143,7 +143,7 @@ def finite_number(value, name: str, *, minimum=None, maximum=None, strict: bool 
     2.0
     """
     units = f" {unit}" if unit else ""
-    paren = f" ({unit})" if unit else ""
+    paren = paren_unit(unit)
     if not _is_real(value):
         raise TypeError(f"{name} must be a number{paren}; got {value!r} "
                         f"({type(value).__name__}).")

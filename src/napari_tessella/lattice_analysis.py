@@ -361,10 +361,12 @@ def lattice_table(points, image=None, *, voronoi_labels=None, tolerance: float =
     ``cell_intensity`` and ``sublattice`` (exact Otsu split of the cell intensity;
     0 = brighter). Lengths are in pixels: multiply by the pixel size for physical units.
     """
-    pts = as_points(points, min_points=3, duplicates=False)
+    # one check and one KD-tree for both columns (the public functions each make their own)
+    pts, tree, shell = _first_shell(points, tolerance, 3)
+    nearest, _ = tree.query(pts, k=2)
     table = pd.DataFrame({
-        "nn_distance": nearest_neighbor_distances(pts)[:, 0],
-        "coordination": coordination_numbers(pts, tolerance=tolerance),
+        "nn_distance": nearest[:, 1],
+        "coordination": np.asarray(tree.query_ball_point(pts, r=shell, return_length=True)) - 1,
     })
     if image is not None and voronoi_labels is not None:
         cells = voronoi_cell_intensity(image, voronoi_labels)

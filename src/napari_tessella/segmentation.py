@@ -10,8 +10,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._chunked_labels import _label_mask
-from ._label_image import _relabel_sequential
-from ._lazy import _as_float_dask, _check_values, _compute, _lazy_stage, is_lazy
+from ._label_image import _edge_ids, _relabel_sequential
+from ._lazy import _as_float_dask, _first_pass, _lazy_stage, is_lazy
 from ._validation import as_float_image, finite_number, size_in_image, whole_number
 from .measure import MEASURE_COLUMNS, measure_objects
 from .threshold import THRESHOLD_METHODS, _global_threshold, compute_threshold, threshold_spec
@@ -157,8 +157,7 @@ def threshold_label(
     if min_size > 1:
         keep &= np.bincount(labels.ravel(), minlength=n + 1) >= min_size
     if exclude_border:
-        border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-        keep[np.unique(border)] = False
+        keep[_edge_ids(labels)] = False
     return _relabel_sequential(labels, keep)
 
 
@@ -239,7 +238,6 @@ def threshold_label_chunked(
     >>> int(labels.max().compute())
     2
     """
-    import dask.array as da
 
     _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
     method = threshold_spec(threshold)
@@ -249,12 +247,9 @@ def threshold_label_chunked(
     smoothed = _lazy_stage(raw, smooth_sigma)
 
     # pass 1: the in-memory value checks, and the smoothed range for the histogram
-    n_bad = (~da.isfinite(raw)).sum() if np.issubdtype(raw.dtype, np.floating) else 0
     by_name = not isinstance(method, float)
     extra = (smoothed.min(), smoothed.max()) if by_name else ()
-    lo, hi, n_bad, *s_range = _compute(raw.min(), raw.max(), n_bad, *extra,
-                                       scheduler=scheduler)
-    _check_values(lo, hi, n_bad)
+    _lo, _hi, *s_range = _first_pass(raw, *extra, scheduler=scheduler)
     # pass 2: the global threshold
     value = _global_threshold(smoothed, method, *s_range, scheduler) if by_name else method
 

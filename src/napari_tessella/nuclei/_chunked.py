@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
-from .._lazy import _as_float_dask, _check_values, _compute, _lazy_stage
+from .._lazy import _as_float_dask, _compute, _first_pass, _lazy_stage
 from .._validation import as_points
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._recipe import (
@@ -266,9 +266,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     full_shape = raw.shape
 
     # pass 1: the in-memory value checks (NaN/inf, constant)
-    n_bad = (~da.isfinite(raw)).sum()
-    lo, hi, n_bad = _compute(raw.min(), raw.max(), n_bad, scheduler=scheduler)
-    _check_values(lo, hi, n_bad)
+    _first_pass(raw, scheduler=scheduler)
 
     if object_diameter:
         diameter = float(object_diameter)

@@ -106,8 +106,7 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     if n == 0:
         return mask.copy()
     outside = np.zeros(n + 1, dtype=bool)
-    outside[np.concatenate([background[0], background[-1], background[:, 0],
-                            background[:, -1]])] = True
+    outside[_edge_ids(background)] = True
     outside[0] = False
     return ~outside[background]
 
@@ -542,6 +541,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     rank = np.zeros(n + 1, dtype=np.int32)
     rank[big] = np.arange(1, big.size + 1)
     boxes = ndi.find_objects(rank[parts], max_label=big.size) if big.size else []
+    top = int(labels.max())
     for k, i in enumerate(big):
         box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[k])
         part = (parts[box] == i).astype(np.int32)
@@ -549,7 +549,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
         if dist.max() >= d * _PEAK_R:  # wide enough: a nucleus of its own
             own = _core_peak(part, smooth[box], dist)
             kept = _above_own_fraction(smooth[box], part, level, _TRIM, own) > 0
-            new[box][kept] = int(labels.max()) + 1 + i
+            new[box][kept] = top + 1 + i
     trimmed = np.where(new > 0, new, trimmed).astype(np.int32)
     filled = _fill_holes(trimmed > 0)
     if (filled & (trimmed == 0)).any():

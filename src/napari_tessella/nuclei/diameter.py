@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._lazy import _as_float_dask, _check_values, _compute, is_lazy
+from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._cues import _label_quantile
 from ._recipe import (
@@ -230,10 +230,7 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
     side; those block means are computed chunk by chunk (one pass over the data), so the
     result is the in-memory one (up to floating-point summation order).
     """
-    import dask.array as da
 
     raw = _as_float_dask(image, chunks)
-    n_bad = (~da.isfinite(raw)).sum()
-    lo, hi, n_bad = _compute(raw.min(), raw.max(), n_bad, scheduler=scheduler)
-    _check_values(lo, hi, n_bad)
+    _first_pass(raw, scheduler=scheduler)
     return _estimate_diameter(raw, scheduler)

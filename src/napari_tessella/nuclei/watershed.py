@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _nearest_label, _relabel_sequential
+from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
 from .._validation import as_float_image, as_points, seeds_kind
 from ..threshold import compute_threshold
@@ -154,8 +154,7 @@ def seeded_watershed(
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)
     keep[np.unique(labels)] = True
     if exclude_border and labels.any():
-        border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
-        keep[np.unique(border)] = False
+        keep[_edge_ids(labels)] = False
     dropped = ~keep[labels] & (labels > 0)  # their outlines are not refined
     new_id = _relabel_sequential(np.arange(keep.size), keep)
     kept = np.flatnonzero(new_id)

@@ -524,3 +524,17 @@ def test_unconverged_columns_are_drawn_apart(stem_image, viewer):
                                [[1.0, 0xd5 / 255, 0x4f / 255]] * (~converged).sum())
     widget()  # in place: colours follow the new data
     assert len(columns.face_color) == len(columns.data)
+
+
+def test_physical_columns_move_positions_and_only_scale_displacements():
+    import pandas as pd
+
+    from napari_tessella._widgets._layers import _with_physical
+
+    table = pd.DataFrame({"row": [2.0], "col": [4.0], "d_row": [2.0], "d_col": [-4.0],
+                          "area": [10.0]})
+    geo = {"scale": (0.5, 0.25), "translate": (100.0, 10.0), "units": ("nm", "nm")}
+    out = _with_physical(table, geo)
+    assert out["row_nm"].item() == 101.0 and out["col_nm"].item() == 11.0
+    assert out["d_row_nm"].item() == 1.0 and out["d_col_nm"].item() == -1.0
+    assert out["area_nm2"].item() == 1.25

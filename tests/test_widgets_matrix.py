@@ -45,7 +45,7 @@ def _snapshot(viewer):
             if layer._type_string in ("image", "points", "labels")}
 
 
-def _run(widget, status_before=None):
+def _run(widget):
     """Run synchronously; a user error is a message, anything else fails the test."""
     result = widget()
     assert result is None or isinstance(result, list)

@@ -164,7 +164,8 @@ def _with_physical(table, geo: dict):
     """``table`` with physical-unit columns added beside the pixel ones.
 
     Any column ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
-    translate of that axis, ``area`` gets ``area_<unit>2`` = area × scale². Without a unit,
+    translate of that axis (displacements ``d_row``/``d_col``: × scale only), ``area``
+    gets ``area_<unit>2`` = area × scale². Without a unit,
     ``scaled`` stands for it; with a unit-less identity geometry nothing is added. The same
     names as :func:`napari_tessella.export.save_table` writes.
     """
@@ -179,10 +180,12 @@ def _with_physical(table, geo: dict):
         name = str(col)
         if name.endswith(f"_{unit}") or name.endswith(f"_{unit}2"):
             continue
+        # d_row / d_col are displacements (e.g. a dumbbell's vector): scaled, not moved
+        shift = name not in ("d_row", "d_col")
         if name == "row" or name.endswith("_row"):
-            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sy + ty
+            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sy + ty * shift
         elif name == "col" or name.endswith("_col"):
-            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sx + tx
+            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sx + tx * shift
     if "area" in table:
         added[f"area_{unit}2"] = table["area"].to_numpy(dtype=float) * sy * sx
     for name, values in added.items():

@@ -1,4 +1,4 @@
-"""Small Qt pieces of the dock widgets' layout (imported only when a widget is built)."""
+"""Small Qt pieces of the dock widgets' layout (Qt itself is imported inside the functions)."""
 
 from __future__ import annotations
 

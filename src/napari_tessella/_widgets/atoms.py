@@ -16,6 +16,7 @@ from ..lattice_analysis import (
     lattice_table,
     structural_model,
 )
+from ..tessellation import pixel_voronoi
 from ._base import _DockWidget
 from ._layers import _geometry, _layer_choices, _pixel_size, _plane, _unit, _with_physical
 
@@ -73,20 +74,6 @@ class FindAtomsWidget(_DockWidget):
         unit = _unit(self.image.value).strip() if self.image.value is not None else ""
         self.separation.label = f"column spacing ({unit or 'px'})"
 
-    def _prepare(self):
-        job = self._prepare_job()
-
-        def reworded():  # the core's keyword names as the fields are called here
-            try:
-                return (yield from job())
-            except ValueError as err:
-                text = str(err).replace("separation=", "a column spacing").replace(
-                    "threshold=", "another image")
-                raise ValueError(text) from err
-
-        reworded.stages = job.stages
-        return reworded
-
     def parameters(self) -> dict:
         pixel = _pixel_size(self.image.value)[1]
         sep = self.separation.value / pixel if self.separation.value else None
@@ -102,8 +89,7 @@ class FindAtomsWidget(_DockWidget):
         if "dark" in params:
             self.dark.value = bool(params["dark"])
 
-    def _prepare_job(self):
-        from .lattice import lattice
+    def _prepare(self):
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
@@ -146,7 +132,7 @@ class FindAtomsWidget(_DockWidget):
             yield "lattice features"
             outputs = []
             for kind, result in found.items():
-                vmap = (lattice(result.positions, image.shape[:2]).voronoi_labels
+                vmap = (pixel_voronoi(result.positions, image.shape[:2])
                         if len(result.positions) >= 3 else None)
                 outputs.append(points_output(kind, result, vmap))
             parts = [f"{len(r.positions)} {k}" for k, r in found.items()]

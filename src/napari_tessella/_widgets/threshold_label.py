@@ -119,6 +119,8 @@ class ThresholdLabelWidget(_DockWidget):
         layer = self.image.value
         if layer is None or self.method.value == _MANUAL:
             return
+        if layer.ndim >= 2 and int(np.prod(_image_shape(layer))) > PREVIEW_MAX_PIXELS:
+            return  # as the preview: the method's value is computed when Run is pressed
         try:
             value = smoothed_threshold(_plane(layer, self._viewer), self.method.value,
                                        smooth_sigma=self._params()["smooth_sigma"])

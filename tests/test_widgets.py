@@ -418,6 +418,7 @@ def test_rerun_on_another_image_updates_colours_and_features(viewer):
 
 def test_lattice_rerun_updates_vectors_in_place(viewer):
     from napari.layers import Layer
+    from napari.utils.colormaps import ensure_colormap
 
     rng = np.random.default_rng(1)
     r, c = np.meshgrid(np.arange(60) * 7.0 + 3, np.arange(60) * 7.0 + 3, indexing="ij")
@@ -446,7 +447,12 @@ def test_lattice_rerun_updates_vectors_in_place(viewer):
         # the per-bond colours are those of a layer made from scratch with the new data
         fresh = Layer.create(data, meta, "vectors")
         np.testing.assert_allclose(bonds.edge_color, fresh.edge_color)
-        assert bonds.edge_contrast_limits == pytest.approx(meta["edge_contrast_limits"])
+        # coloured by length, the legend's range ending on the colormap's two ends
+        turbo = ensure_colormap("turbo").map(np.array([0.0, 1.0]))
+        length = bonds.features["length"].to_numpy()
+        np.testing.assert_allclose(bonds.edge_color[[length.argmin(), length.argmax()]],
+                                   turbo, atol=0.01)
+        assert "edge length: turbo" in widget.legend.value
 
 
 def test_saved_parameters_reproduce_the_widget_on_the_command_line(stem_image, viewer,

@@ -190,21 +190,35 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
     return polygons, areas
 
 
-def polygon_edges(polygons) -> np.ndarray:
+def polygon_edges(polygons, *, return_cells: bool = False):
     """Unique sides of a set of polygons, e.g. the ridges of a Voronoi diagram.
 
     Parameters
     ----------
     polygons : list of (n_i, 2) ndarray
         Closed polygons (the last vertex connects back to the first).
+    return_cells : bool, optional
+        Also return which polygons each side belongs to.
 
     Returns
     -------
-    (R, 2, 2) ndarray of float64
+    sides : (R, 2, 2) ndarray of float64
         Each side once, as (start, end) points; a side shared by two cells appears once.
+    cells : (R, 2) ndarray of int64
+        Only with ``return_cells``: the index of the polygon each side comes from first,
+        then of the other polygon sharing it (-1 for a side of one polygon only, such as
+        a side on the image border).
+
+    Examples
+    --------
+    >>> square = np.array([[0., 0.], [0., 1.], [1., 1.], [1., 0.]])
+    >>> sides, cells = polygon_edges([square, square + [0, 1]], return_cells=True)
+    >>> len(sides), cells[(cells[:, 1] >= 0)].tolist()
+    (7, [[0, 1]])
     """
     if len(polygons) == 0:
-        return np.empty((0, 2, 2))
+        empty = np.empty((0, 2, 2))
+        return (empty, np.empty((0, 2), dtype=np.int64)) if return_cells else empty
     sizes = np.array(list(map(len, polygons)), dtype=np.int64)
     verts = np.concatenate(polygons).astype(np.float64, copy=False)
     ends = np.cumsum(sizes)
@@ -224,11 +238,23 @@ def polygon_edges(polygons) -> np.ndarray:
     key = np.minimum(a, b) * np.int64(len(points)) + np.maximum(a, b)
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
-    first = order[np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]])]
+    is_first = np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]])
+    first = order[is_first]
     side = np.flatnonzero(keep)[first]
     start = np.where(a[first] <= b[first], side, nxt[side])
     stop = np.where(a[first] <= b[first], nxt[side], side)
-    return np.stack([verts[start], verts[stop]], axis=1)
+    sides = np.stack([verts[start], verts[stop]], axis=1)
+    if not return_cells:
+        return sides
+    owner = np.repeat(np.arange(len(polygons), dtype=np.int64), sizes)[keep][order]
+    # the occurrence right after the first one in key order, when it is the same side
+    at = np.flatnonzero(is_first)
+    shared = np.zeros(len(at), dtype=bool)
+    inside = at + 1 < len(order)
+    shared[inside] = ~is_first[at[inside] + 1]
+    other = np.full(len(at), -1, dtype=np.int64)
+    other[shared] = owner[at[shared] + 1]
+    return sides, np.stack([owner[at], other], axis=1)
 
 
 def triangle_longest_edges(points, triangles) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Label
 
-from ..tessellation import lattice, neighbour_counts, triangle_longest_edges
+from ..tessellation import lattice, neighbour_counts, polygon_edges, triangle_longest_edges
 from ._base import _DockWidget
 from ._layers import (
     _current_plane,
@@ -32,7 +32,30 @@ if TYPE_CHECKING:
 SHAPES_LIMIT = 150
 
 
+#: Above this many points, Voronoi vectors are the ridges between cells, each drawn once and
+#: coloured by the mean area of the two cells it separates, instead of every cell's own sides
+#: drawn inside it in its own colour (twice the segments: 1.2 million triangles for 100,000
+#: cells, which napari meshes and software OpenGL draws in about 1 s). Each cell's own area
+#: stays in the ridges' features and in the pixel map's (hover).
+RIDGES_LIMIT = 50_000
+
 _GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
+LEGEND = {"triangles": ("edge length", "turbo"), "polygons": ("cell area", "viridis")}
+
+
+def _colours(values: np.ndarray, colormap: str, limits) -> np.ndarray:
+    """RGBA of ``values`` in ``colormap`` between ``limits``, through a 256-entry table.
+
+    Vectors get their colours as an array rather than as a feature name and colormap:
+    napari maps a feature again on every change of data, features or limits (three times
+    per re-run), and one table lookup here is several times cheaper than its mapping."""
+    from napari.utils.colormaps import ensure_colormap
+
+    lo, hi = limits
+    table = ensure_colormap(colormap).map(np.linspace(0.0, 1.0, 256)).astype(np.float32)
+    with np.errstate(invalid="ignore"):
+        index = np.rint(np.clip((np.asarray(values, float) - lo) / (hi - lo), 0, 1) * 255)
+    return table[np.nan_to_num(index).astype(np.intp)]
 
 
 def _lattice_outputs(result, name, geo, unit, want, geometry):
@@ -42,46 +65,54 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
     scale = geo["scale"][0]
     pts = result.points
     outputs = []
+    limits = {}  # the colour range of each output role, for the legend
     if want[0]:
         if use_shapes:
             tri = pts[result.triangles]
             longest = triangle_longest_edges(pts, result.triangles) * scale
+            limits["triangles"] = _robust_limits(longest)
             outputs.append(("triangles", (list(tri), {
                 "name": f"{name} Delaunay", "shape_type": "polygon",
                 "features": {"longest_edge": longest},
                 "edge_color": "longest_edge", "edge_colormap": "turbo",
-                "edge_contrast_limits": _robust_limits(longest),
+                "edge_contrast_limits": limits["triangles"],
                 "face_color": "transparent", "edge_width": 0.5, **geo,
             }, "shapes")))
         else:
             e = result.edges
             length = result.edge_lengths * scale
             vectors = np.stack([pts[e[:, 0]], pts[e[:, 1]] - pts[e[:, 0]]], axis=1)
+            limits["triangles"] = _robust_limits(length)
             outputs.append(("triangles", (vectors, {
                 "name": f"{name} Delaunay", "vector_style": "line",
                 "features": {"length": length, "start": e[:, 0], "end": e[:, 1]},
-                "edge_color": "length", "edge_colormap": "turbo",
-                "edge_contrast_limits": _robust_limits(length),
+                "edge_color": _colours(length, "turbo", limits["triangles"]),
                 "edge_width": 0.5, **geo,
             }, "vectors")))
     if want[1]:
         area = result.cell_areas * geo["scale"][0] * geo["scale"][1]
         neighbours = neighbour_counts(result.edges, len(pts))
+        limits["polygons"] = _robust_limits(area)
         if use_shapes:
             outputs.append(("polygons", (list(result.voronoi_polygons), {
                 "name": f"{name} Voronoi", "shape_type": "polygon",
                 "features": {"area": area, "neighbours": neighbours},
                 "face_color": "area", "face_colormap": "viridis",
-                "face_contrast_limits": _robust_limits(area),
+                "face_contrast_limits": limits["polygons"],
                 "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
             }, "shapes")))
         else:
-            sides, cell = _cell_sides(result.voronoi_polygons, pts)
+            if len(pts) > RIDGES_LIMIT:
+                sides, features = _shared_ridges(result.voronoi_polygons, area)
+                colour_by = features["mean_area"]
+            else:
+                sides, cell = _cell_sides(result.voronoi_polygons, pts)
+                features = {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}
+                colour_by = features["area"]
             outputs.append(("polygons", (sides, {
-                "name": f"{name} Voronoi", "vector_style": "line",
-                "features": {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]},
-                "edge_color": "area", "edge_colormap": "viridis",
-                "edge_contrast_limits": _robust_limits(area), "edge_width": 0.4, **geo,
+                "name": f"{name} Voronoi", "vector_style": "line", "features": features,
+                "edge_color": _colours(colour_by, "viridis", limits["polygons"]),
+                "edge_width": 0.4, **geo,
             }, "vectors")))
     if want[2] and result.voronoi_labels is not None:
         meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
@@ -91,12 +122,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                                 "area": np.r_[np.nan, area],
                                 "neighbours": np.r_[0, neighbours]}
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
-    legend = {}
-    for role, (_data, meta, _kind) in outputs:
-        for key in ("edge_contrast_limits", "face_contrast_limits"):
-            if key in meta and role in ("triangles", "polygons"):
-                what = "edge length" if role == "triangles" else "cell area"
-                legend[what] = (meta[key.replace("contrast_limits", "colormap")], meta[key])
+    legend = {LEGEND[role][0]: (LEGEND[role][1], lim) for role, lim in limits.items()}
     median = np.median(result.edge_lengths) * scale
     message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
                f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
@@ -116,6 +142,19 @@ def _cell_sides(polygons, points, inset: float = 0.88):
     nxt = np.arange(len(verts)) + 1
     nxt[np.cumsum(sizes) - 1] = starts
     return np.stack([verts, verts[nxt] - verts], axis=1), cell
+
+
+def _shared_ridges(polygons, area):
+    """Each ridge between two Voronoi cells once (and each side on the image border), as
+    vectors; features: the cells on both sides (-1 past the border), their areas and the
+    mean of the two, which colours the ridge."""
+    sides, cells = polygon_edges(polygons, return_cells=True)
+    own = area[cells[:, 0]]
+    other = np.where(cells[:, 1] >= 0, area[cells[:, 1]], np.nan)
+    features = {"cell": cells[:, 0], "other_cell": cells[:, 1],
+                "mean_area": np.where(cells[:, 1] >= 0, (own + other) / 2, own),
+                "cell_area": own, "other_area": other}
+    return np.stack([sides[:, 0], sides[:, 1] - sides[:, 0]], axis=1), features
 
 
 def _gradient_css(colormap: str) -> str:
@@ -152,7 +191,11 @@ class LatticeWidget(_DockWidget):
         self.triangles = CheckBox(text="Delaunay triangles", value=True)
         self.polygons = CheckBox(text="Voronoi polygons", value=True)
         self.triangles.tooltip = "Bonds between neighbours, coloured by length."
-        self.polygons.tooltip = "The cell of every point, coloured by area (as Shapes)."
+        self.polygons.tooltip = (
+            "The cell of every point, coloured by area. As vectors, each cell's sides are "
+            f"drawn inside it in its colour; above {RIDGES_LIMIT:,} points each ridge is drawn "
+            "once, coloured by the mean area of its two cells (each cell's area: the ridges' "
+            "features, or hover the pixel map).")
         self.pixel_map = CheckBox(
             text="pixel Voronoi map", value=False,
             tooltip="A Labels layer giving every pixel of the image its nearest point (needs "

@@ -447,6 +447,10 @@ def test_lattice_rerun_updates_vectors_in_place(viewer):
         # the per-bond colours are those of a layer made from scratch with the new data
         fresh = Layer.create(data, meta, "vectors")
         np.testing.assert_allclose(bonds.edge_color, fresh.edge_color)
+        # and what is drawn is the new bonds (meshed once, on the colours: 4 vertices each)
+        drawn = viewer.window._qt_viewer.canvas.layer_to_visual[bonds].node.mesh_data
+        assert len(drawn.get_vertices()) == 4 * len(data)
+        np.testing.assert_allclose(drawn.get_face_colors()[::2], bonds.edge_color)
         # coloured by length, the legend's range ending on the colormap's two ends
         turbo = ensure_colormap("turbo").map(np.array([0.0, 1.0]))
         length = bonds.features["length"].to_numpy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -143,6 +144,30 @@ def _unchanged(layer, key: str, value) -> bool:
     if key in ("colormap", "edge_colormap") and isinstance(value, str):
         return getattr(getattr(layer, key), "name", None) == value
     return False
+
+
+def _update_in_place(layer, data, meta: dict) -> None:
+    """Give an output layer of the same type new data and what depends on it.
+
+    Unchanged scale, translate and units are not set again: each costs napari a full
+    refresh (0.2 s of a 0.6 s re-run with 60,000 bonds). Vectors whose colours follow are
+    meshed once, on the colours, not also on the data (0.2 s each for 300,000 bonds).
+    """
+    quiet = layer._type_string == "vectors" and "edge_color" in meta
+    with layer.events.set_data.blocker() if quiet else nullcontext():
+        layer.data = data
+        if not layer.visible:
+            # napari does not slice hidden layers, but Vectors re-mesh on a colour change
+            # all the same: with the old slice (IndexError if fewer bonds)
+            layer.set_view_slice()
+    if "features" in meta:
+        layer.features = meta["features"]
+    # colours that depend on the new data (label kinds, per-bond colours) too
+    for key in ("scale", "translate", "units", "colormap", "size", "edge_colormap",
+                "edge_contrast_limits", "edge_color", "face_color", "border_color",
+                "border_width"):
+        if key in meta and hasattr(layer, key) and not _unchanged(layer, key, meta[key]):
+            setattr(layer, key, meta[key])
 
 
 def _unit_of(geo: dict) -> str:

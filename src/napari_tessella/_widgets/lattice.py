@@ -3,6 +3,7 @@ of a Points (or Labels) layer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -157,6 +158,14 @@ def _shared_ridges(polygons, area):
     return np.stack([sides[:, 0], sides[:, 1] - sides[:, 0]], axis=1), features
 
 
+def _same(a, b) -> bool:
+    """Whether two optional arrays are both None or equal in shape, type and values."""
+    if a is None or b is None:
+        return a is b
+    b = np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+
+
 def _gradient_css(colormap: str) -> str:
     """A Qt style sheet drawing ``colormap`` left to right (a colour bar)."""
     from napari.utils.colormaps import ensure_colormap
@@ -223,6 +232,8 @@ class LatticeWidget(_DockWidget):
         # layer (the centres another widget just made); from then on it stays put.
         self._user_chose = False
         self._picking = False
+        # (shape, points, labels, result) of the last lattice, copies the layers never see
+        self._last_lattice = None
         self.points.changed.connect(self._points_chosen)
         self._pick_defaults(follow=True)
 
@@ -300,16 +311,38 @@ class LatticeWidget(_DockWidget):
 
         def job():
             yield "Delaunay and Voronoi"
-            result = lattice(points, shape, labels=labels)
+            result, reused = self._lattice(points, shape, labels)
             yield "building layers"
             outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
                                                         geometry)
             # the pixel map under the other outputs: listed first, it is drawn below them
             outputs.sort(key=lambda out: out[0] != "pixel")
+            if reused:
+                message += " (same points as the last run: its lattice reused)"
             return outputs, (message + plane, legend, unit)
 
         job.stages = 2
         return job
+
+    def _lattice(self, points, shape, labels):
+        """(:func:`lattice` of these inputs, False), or (the last result, True) when the
+        inputs equal the last ones: a re-run for other outputs, or with nothing changed.
+        Both the inputs and the pixel map are kept as copies, so that painting a layer
+        never changes what a later run reuses."""
+        last = self._last_lattice
+        if (last is not None and last[0] == shape
+                and all(_same(a, b) for a, b in zip(last[1:3], (points, labels), strict=True))):
+            result = last[3]
+            if result.voronoi_labels is not None:  # a layer may have painted the one it got
+                result = replace(result, voronoi_labels=result.voronoi_labels.copy())
+            return result, True
+        result = lattice(points, shape, labels=labels)
+        copies = [None if a is None else np.array(a, copy=True) for a in (points, labels)]
+        kept = result
+        if result.voronoi_labels is not None:
+            kept = replace(result, voronoi_labels=result.voronoi_labels.copy())
+        self._last_lattice = (shape, *copies, kept)
+        return result, False
 
     def _message(self, message):
         if isinstance(message, tuple):

@@ -140,6 +140,39 @@ def test_polygon_edges_count_shared_sides_once():
     assert lengths.sum() == pytest.approx(8 * 50 + 4 * 50, rel=1e-6)
 
 
+def test_polygon_edges_cells_are_the_two_cells_of_each_side():
+    from napari_tessella.tessellation import polygon_edges
+
+    rng = np.random.default_rng(5)
+    r, c = np.meshgrid(np.arange(3, 90, 7.0), np.arange(3, 100, 7.0), indexing="ij")
+    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.4, (r.size, 2))
+    result = lattice(pts, shape=(90, 100))
+    cells = result.voronoi_polygons
+    sides, owners = polygon_edges(cells, return_cells=True)
+    np.testing.assert_array_equal(sides, polygon_edges(cells))  # the same sides either way
+
+    def key(a, b):  # a side as its two end points, unordered, to 1e-6 px
+        return tuple(sorted((tuple(np.round(a, 6)), tuple(np.round(b, 6)))))
+
+    # every cell's own sides, the obvious way: each side lists the cells it bounds
+    bounding = {}
+    for i, poly in enumerate(cells):
+        for a, b in zip(poly, np.roll(poly, -1, axis=0), strict=True):
+            if np.hypot(*(a - b)) > 1e-6:
+                bounding.setdefault(key(a, b), []).append(i)
+    assert len(sides) == len(bounding)  # each side once
+    for (a, b), (first, other) in zip(sides, owners.tolist(), strict=True):
+        expected = bounding[key(a, b)]
+        assert [first, *([other] if other >= 0 else [])] == expected
+    shared = np.sort(owners[owners[:, 1] >= 0], axis=1)
+    assert {tuple(p) for p in shared.tolist()} <= {tuple(e) for e in result.edges.tolist()}
+    # the sides of one cell only are those on the image border
+    border = sides[owners[:, 1] < 0]
+    on_edge = np.isclose(border, -0.5) | np.isclose(border, [89.5, 99.5])
+    assert on_edge.any(axis=2).all(axis=1).all()
+    assert polygon_edges([], return_cells=True)[1].shape == (0, 2)
+
+
 def _reference_cells(points, lo, hi):
     """Clipped Voronoi cells the slow, obvious way: every point mirrored across every side."""
     from scipy.spatial import Voronoi

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_tessella import lattice
 from napari_tessella._widgets import LatticeWidget, SeededWatershedWidget, ThresholdLabelWidget
 
 SCALE = (0.05, 0.05)
@@ -458,36 +457,6 @@ def test_lattice_rerun_updates_vectors_in_place(viewer):
         np.testing.assert_allclose(bonds.edge_color[[length.argmin(), length.argmax()]],
                                    turbo, atol=0.01)
         assert "edge length: turbo" in widget.legend.value
-
-
-def test_lattice_rerun_reuses_the_lattice_only_for_the_same_points(viewer):
-    rng = np.random.default_rng(2)
-    r, c = np.meshgrid(np.arange(12) * 7.0 + 3, np.arange(12) * 7.0 + 3, indexing="ij")
-    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
-    image = viewer.add_image(np.zeros((84, 84)), name="blank")
-    points = viewer.add_points(pts, name="grid")
-    widget = LatticeWidget(viewer)
-    widget.points.value, widget.image.value = points, image
-    widget.pixel_map.value = True
-    widget()
-    assert "reused" not in widget._status.value
-    pixel = viewer.layers["grid Voronoi map"]
-    expected = lattice(pts, (84, 84))
-    pixel.data[:] = 7  # the user paints over the whole map
-    widget()  # nothing changed: the lattice is reused, not the painted map
-    assert "lattice reused" in widget._status.value
-    np.testing.assert_array_equal(viewer.layers["grid Voronoi map"].data,
-                                  expected.voronoi_labels)
-    moved = pts.copy()
-    moved[0] += 0.5  # one point moves: a new lattice
-    points.data = moved
-    widget()
-    assert "reused" not in widget._status.value
-    bonds = viewer.layers["grid Delaunay"]
-    np.testing.assert_allclose(bonds.features["length"], lattice(moved).edge_lengths)
-    widget.image.value = None  # other bounds: a new lattice too
-    widget()
-    assert "reused" not in widget._status.value
 
 
 def test_saved_parameters_reproduce_the_widget_on_the_command_line(stem_image, viewer,

@@ -7,20 +7,22 @@ Run under a virtual X server::
         --points 100000 --repeat 3 --skip-shapes
 
 A jittered square lattice of side×side points (default ≈ 20,000 points, ≈ 40,000 triangles,
-≈ 60,000 bonds; ``--points 100000``: side 317, 100,489 points, ≈ 200,000 triangles) first
+≈ 60,000 bonds; ``--points 100000``: side 316, 99,856 points, ≈ 200,000 triangles) first
 goes through ``lattice()`` alone, with and without ``shape=`` (with and without the pixel
 Voronoi map), then through the widget's own output path (``_lattice_outputs``, which runs
 in the worker thread, then the widget's layer writing on the UI thread) with the widget docked
 in the viewer, as a user has it. Every figure is timed from the moment the results reach the UI
 thread until the canvas has rendered one frame with them on screen (a paint of the window,
-finished with glFinish). Reported in the same run, each repeated (min and median):
+finished with glFinish). Reported in the same run, interleaved, each repeated (min and median):
 
-- all lattice layers as new layers (first run of the widget) and updated in place (re-run),
+- all lattice layers as new layers (first run of the widget) and updated in place by a re-run
+  on points moved by 0.05 px (a new lattice), in the widget's current form and in its previous
+  form (every cell's own sides drawn inside it and colours as a feature name + colormap, which
+  napari maps itself): the before/after of one run;
 - the same with one output ticked at a time (the per-layer share of the total);
 - the frame of the viewer without any lattice layer (what every figure includes);
-- the time until the viewer is idle again (the "INFO" notification's slide-in makes the canvas
-  render again after the layers have appeared);
-- the previous method of this benchmark (a screenshot, then the pending paint: two renders);
+- the widget's lattice step on a re-run with the same points (its last lattice reused) and
+  with moved points (a new ``lattice()``);
 - the Shapes geometry (one shape per triangle and per cell), for the ratio.
 
 Each figure is given as wall time and as this process's CPU time (all its threads, the
@@ -86,24 +88,12 @@ def _idle(viewer, quiet: float = 0.3, timeout: float = 10.0) -> float:
     return last[0]
 
 
-def _screenshot_drawn(viewer) -> None:
-    """The previous method: a screenshot (renders the scene off screen), then pending paints."""
-    from qtpy.QtWidgets import QApplication
-
-    viewer.screenshot(canvas_only=True, flash=False)
-    QApplication.processEvents()
-
-
 def _clear(viewer, widget, keep: int) -> None:
     for layer in list(viewer.layers)[keep:]:
         viewer.layers.remove(layer)
     widget._outputs.clear()
     _process(0.3)
     _idle(viewer)
-
-
-def _stats(values) -> str:
-    return f"min {min(values):.2f} s, median {statistics.median(values):.2f} s"
 
 
 class _Clock:
@@ -120,6 +110,33 @@ def _both(pairs) -> str:
     wall, cpu = zip(*pairs, strict=True)
     return (f"wall median {statistics.median(wall):.2f} s (min {min(wall):.2f}), "
             f"CPU median {statistics.median(cpu):.2f} s")
+
+
+def _previous_form(outputs, result):
+    """The widget's outputs as it gave them before: every cell's own sides drawn inside it
+    (above RIDGES_LIMIT too), and Vectors coloured by a feature name and a colormap."""
+    from napari_tessella._widgets._layers import _robust_limits
+    from napari_tessella._widgets.lattice import _cell_sides
+    from napari_tessella.tessellation import neighbour_counts
+
+    previous = []
+    for role, (data, meta, kind) in outputs:
+        meta = dict(meta)
+        if kind == "vectors" and role == "triangles":
+            length = meta["features"]["length"]
+            meta.update(edge_color="length", edge_colormap="turbo",
+                        edge_contrast_limits=_robust_limits(length))
+        elif kind == "vectors" and role == "polygons":
+            scale = meta["scale"]
+            area = result.cell_areas * scale[0] * scale[1]
+            neighbours = neighbour_counts(result.edges, len(result.points))
+            data, cell = _cell_sides(result.voronoi_polygons, result.points)
+            meta.update(features={"cell": cell, "area": area[cell],
+                                  "neighbours": neighbours[cell]},
+                        edge_color="area", edge_colormap="viridis",
+                        edge_contrast_limits=_robust_limits(area))
+        previous.append((role, (data, meta, kind)))
+    return previous
 
 
 def main(argv=None) -> int:
@@ -143,6 +160,7 @@ def main(argv=None) -> int:
     n = round(args.points**0.5) if args.points else args.side
     r, c = np.meshgrid(np.arange(n) * 7.0 + 3, np.arange(n) * 7.0 + 3, indexing="ij")
     pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
+    moved = pts + rng.normal(0, 0.05, pts.shape)  # a re-run on slightly different points
     shape = (n * 7, n * 7)
 
     core = {}
@@ -155,8 +173,9 @@ def main(argv=None) -> int:
     print(f"{len(pts)} points, {len(result.triangles)} triangles, {len(result.edges)} edges")
     for label, pairs in core.items():
         print(f"lattice() {label:24s} {_both(pairs)}")
-    t_core = statistics.median(w for w, _ in core["with shape (pixel map)"])
-    cpu_core = statistics.median(c for _, c in core["with shape (pixel map)"])
+    wall_core, cpu_core = (statistics.median(v) for v in zip(*core["with shape (pixel map)"],
+                                                             strict=True))
+    result_moved = lattice(moved, shape)
 
     viewer = napari.Viewer(show=True)
     viewer.add_image(np.zeros(shape, np.float32), name="image")
@@ -173,113 +192,110 @@ def main(argv=None) -> int:
     every = (True, True, True)
 
     def outputs_for(res, want=every, geometry=FAST):
-        t = time.perf_counter()
         outputs, message, _legend = _lattice_outputs(res, "points", geo, "", want, geometry)
-        return outputs, message, time.perf_counter() - t
+        outputs.sort(key=lambda out: out[0] != "pixel")  # as the widget's job does
+        return outputs, message
 
-    tuples = []
+    # the widget's lattice step: a re-run with the same points reuses the last lattice
+    step = {"new points": [], "same points (reused)": []}
+    for _ in range(args.repeat):
+        for label, p in (("new points", moved), ("new points", pts),
+                         ("same points (reused)", pts)):
+            clock = _Clock()
+            widget._lattice(p, shape, None)
+            step[label].append(clock.stop())
+    tuples = {"current": [], "previous": []}
     for _ in range(args.repeat):
         clock = _Clock()
-        outputs, message, _ = outputs_for(result)
-        tuples.append(clock.stop())
-    t_tuples = statistics.median(w for w, _ in tuples)
-    cpu_tuples = statistics.median(c for _, c in tuples)
-    print(f"LayerDataTuples (_lattice_outputs, worker thread): {_both(tuples)}")
+        outputs, message = outputs_for(result)
+        tuples["current"].append(clock.stop())
+        clock = _Clock()
+        _previous_form(outputs_for(result)[0], result)
+        tuples["previous"].append(clock.stop())
+    for label, pairs in tuples.items():
+        print(f"LayerDataTuples, {label} form (worker thread): {_both(pairs)}")
+    for label, pairs in step.items():
+        print(f"widget's lattice step, re-run on {label}: {_both(pairs)}")
+    forms = {"current": (outputs, outputs_for(result_moved)[0]),
+             "previous": (_previous_form(outputs, result),
+                          _previous_form(outputs_for(result_moved)[0], result_moved))}
     # The first lattice layers of a session pay napari's one-off JIT compilation and GL
     # set-up; a tiny lattice takes them, then the real runs.
     _idle(viewer)
     t0 = time.perf_counter()
-    small, small_message, _ = outputs_for(lattice(pts[:50], shape))
-    widget._apply(small, small_message)
+    widget._apply(outputs_for(lattice(pts[:50], shape))[0], message)
     _first_frame(viewer)
     print(f"one-off warm-up (first lattice layers of a napari session): "
           f"{time.perf_counter() - t0:.2f} s")
-    _clear(viewer, widget, keep)
 
-    def appear(outs, msg, clear=True, drawn=_first_frame):
+    def appear(outs, clear=True):
         if clear:
             _clear(viewer, widget, keep)
         else:
             _idle(viewer)
-        t = time.perf_counter()
-        widget._apply(outs, msg)
-        drawn(viewer)
-        return time.perf_counter() - t
+        clock = _Clock()
+        widget._apply(outs, message)
+        _first_frame(viewer)
+        return clock.stop()
 
     empty = []
+    drawn = {form: {"new": [], "re-run": []} for form in forms}
     for _ in range(args.repeat):
         _clear(viewer, widget, keep)
         viewer.window._qt_viewer.canvas._scene_canvas.update()
-        t = time.perf_counter()
-        _first_frame(viewer)
-        empty.append(time.perf_counter() - t)
-    new, rerun, idle_new, cpu_new, cpu_rerun = [], [], [], [], []
-    for _ in range(args.repeat):
-        _clear(viewer, widget, keep)
         clock = _Clock()
-        widget._apply(outputs, message)
         _first_frame(viewer)
-        wall, cpu = clock.stop()
-        new.append(wall)
-        cpu_new.append(cpu)
-        idle_new.append(_idle(viewer) - clock.wall)
-        _idle(viewer)
-        clock = _Clock()
-        widget._apply(outputs, message)
-        _first_frame(viewer)
-        wall, cpu = clock.stop()
-        rerun.append(wall)
-        cpu_rerun.append(cpu)
+        empty.append(clock.stop())
+        for form, (first, again) in forms.items():  # interleaved: before, after, before...
+            drawn[form]["new"].append(appear(first))
+            drawn[form]["re-run"].append(appear(again, clear=False))
     names = {"triangles": "Delaunay bonds (Vectors)", "polygons": "Voronoi ridges (Vectors)",
              "pixel": "pixel Voronoi map (Labels)"}
     alone = {}
     for i, role in enumerate(names):
-        want = tuple(j == i for j in range(3))
-        outs, msg, _ = outputs_for(result, want)
-        alone[role] = [appear(outs, msg) for _ in range(args.repeat)]
-    # What one colour per bond would save (the widget colours every bond by its length and
-    # gives it a feature row): the same bonds, plain white, no features.
-    (role, (data, meta, kind)), = outputs_for(result, (True, False, False))[0]
-    meta = {k: v for k, v in meta.items()
-            if k not in ("features", "edge_color", "edge_colormap", "edge_contrast_limits")}
-    plain = [appear([(role, (data, {**meta, "edge_color": "white"}, kind))], message)
-             for _ in range(args.repeat)]
-    old = [appear(outputs, message, drawn=_screenshot_drawn) for _ in range(args.repeat)]
+        outs = outputs_for(result, tuple(j == i for j in range(3)))[0]
+        alone[role] = [appear(outs) for _ in range(args.repeat)]
+        if role == "polygons":
+            outs = _previous_form(outs, result)
+            alone["previous"] = [appear(outs) for _ in range(args.repeat)]
+    names["previous"] = "  previous form (cell sides)"
 
-    print(f"frame without lattice layers (image + points): {_stats(empty)}")
-    print(f"all lattice layers, new (first run):  {_stats(new)}  "
-          f"[{', '.join(f'{t:.2f}' for t in new)}]; CPU median {statistics.median(cpu_new):.2f} s")
-    print(f"all lattice layers, re-run in place:  {_stats(rerun)}  "
-          f"[{', '.join(f'{t:.2f}' for t in rerun)}]; CPU median "
-          f"{statistics.median(cpu_rerun):.2f} s")
+    print(f"frame without lattice layers (image + points): {_both(empty)}")
+    for form, figures in drawn.items():
+        for label, pairs in figures.items():
+            print(f"all lattice layers, {label:7s} {form:8s} form: {_both(pairs)}")
     print("one output at a time, new layer (each includes the frame above):")
     for role, label in names.items():
-        print(f"  {label:28s} {_stats(alone[role])}")
-    print(f"  {'Delaunay bonds, one colour':28s} {_stats(plain)}  (no per-bond colour or "
-          "features)")
-    print(f"until the viewer is idle again, new: {_stats(idle_new)}")
-    print(f"previous method (screenshot + pending paint), new: {_stats(old)}")
+        print(f"  {label:30s} {_both(alone[role])}")
     if not args.skip_shapes:
-        outs, msg, t_shapes = outputs_for(result, every, SHAPES)
-        shapes = appear(outs, msg)
-        print(f"Shapes geometry (one shape per triangle and per cell), new: {shapes:.2f} s "
-              f"(+ {t_shapes:.2f} s LayerDataTuples); "
-              f"ratio Shapes / Vectors: {shapes / statistics.median(new):.1f}x")
-    target = statistics.median(new)
-    total = t_core + t_tuples + target
-    again = t_core + t_tuples + statistics.median(rerun)
-    cpu_total = cpu_core + cpu_tuples + statistics.median(cpu_new)
-    cpu_again = cpu_core + cpu_tuples + statistics.median(cpu_rerun)
-    print(f"all lattice layers to appear (UI thread): median {target:.2f} s wall, "
-          f"{statistics.median(cpu_new):.2f} s CPU; the worker's lattice() {t_core:.2f} s "
-          f"({cpu_core:.2f} s CPU) and LayerDataTuples {t_tuples:.2f} s ({cpu_tuples:.2f} s CPU) "
-          "come before, off the UI thread")
+        outs = outputs_for(result, every, SHAPES)[0]
+        shapes, _ = appear(outs)
+        print(f"Shapes geometry (one shape per triangle and per cell), new: {shapes:.2f} s; "
+              f"ratio Shapes / Vectors: "
+              f"{shapes / statistics.median(w for w, _ in drawn['current']['new']):.1f}x")
+
+    def median(pairs):
+        return np.median(np.asarray(pairs), axis=0)
+
     limit_new, limit_again = (2.0, 1.0) if len(pts) >= 50_000 else (1.0, 1.0)
-    for label, wall, cpu, limit in (("from Run to drawn", total, cpu_total, limit_new),
-                                    ("re-run to drawn", again, cpu_again, limit_again)):
-        print(f"{label} (lattice() + LayerDataTuples + layers, medians): {wall:.2f} s wall, "
-              f"{cpu:.2f} s CPU -> target <= {limit:g} s "
-              f"{'met' if wall <= limit else 'met in CPU time' if cpu <= limit else 'NOT met'}")
+    print("Run to drawn = the worker's lattice step + LayerDataTuples + the layers drawn "
+          "(medians, wall / CPU):")
+    rows = []
+    for form in forms:
+        ui_new, ui_again = median(drawn[form]["new"]), median(drawn[form]["re-run"])
+        data = median(tuples[form])
+        rows.append((f"{form} form, from Run", median(core["with shape (pixel map)"])
+                     + data + ui_new, limit_new))
+        rows.append((f"{form} form, re-run, new points", median(step["new points"])
+                     + data + ui_again, limit_again))
+        if form == "current":
+            rows.append(("current form, re-run, same points", median(step["same points "
+                                                                          "(reused)"])
+                         + data + ui_again, limit_again))
+    for label, (wall, cpu), limit in rows:
+        verdict = "met" if wall <= limit else "met in CPU time" if cpu <= limit else "NOT met"
+        print(f"  {label:36s} {wall:.2f} s / {cpu:.2f} s -> target <= {limit:g} s {verdict}")
+    print(f"(lattice() with the pixel map alone: {wall_core:.2f} s wall, {cpu_core:.2f} s CPU)")
     viewer.close()
     return 0
 

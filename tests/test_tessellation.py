@@ -129,6 +129,15 @@ def test_stem_delaunay_reference(stem_image):
     np.testing.assert_array_equal(result.voronoi_labels, seeds[ind[0], ind[1]])
 
 
+def test_pixel_map_can_be_left_out():
+    with_map = lattice(grid(), shape=(50, 50))
+    without = lattice(grid(), shape=(50, 50), pixel_map=False)
+    assert without.voronoi_labels is None and with_map.voronoi_labels is not None
+    np.testing.assert_array_equal(without.cell_areas, with_map.cell_areas)
+    labels = with_map.voronoi_labels
+    assert lattice(labels=labels, pixel_map=False).voronoi_labels is None
+
+
 def test_polygon_edges_count_shared_sides_once():
     from napari_tessella.tessellation import polygon_edges
 

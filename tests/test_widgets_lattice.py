@@ -22,8 +22,11 @@ def test_lattice_rerun_reuses_the_lattice_only_for_the_same_points(viewer):
     points = viewer.add_points(pts, name="grid")
     widget = LatticeWidget(viewer)
     widget.points.value, widget.image.value = points, image
+    widget()  # no pixel map wanted: none made
+    assert "grid Voronoi map" not in viewer.layers
+    assert widget._last_lattice[3].voronoi_labels is None
     widget.pixel_map.value = True
-    widget()
+    widget()  # the same points, but the map is new: a new lattice
     assert "reused" not in widget._status.value
     pixel = viewer.layers["grid Voronoi map"]
     expected = lattice(pts, (84, 84))

@@ -41,8 +41,9 @@ class LatticeResult:
         Area of each (clipped) Voronoi cell, in square pixels.
     voronoi_labels : (M, N) ndarray of int32 or None
         Pixel Voronoi map: pixel value ``i + 1`` means point ``i`` is the nearest (exact
-        Euclidean distance). None when neither ``shape`` nor ``labels`` was given. From a
-        label image it holds that image's ids, in its dtype (ids above 2**31 survive).
+        Euclidean distance). None when neither ``shape`` nor ``labels`` was given, or with
+        ``pixel_map=False``. From a label image it holds that image's ids, in its dtype
+        (ids above 2**31 survive).
     """
 
     points: np.ndarray
@@ -320,7 +321,7 @@ def pixel_voronoi(points, shape) -> np.ndarray:
     return _nearest_label(seeds)
 
 
-def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
+def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True) -> LatticeResult:
     """Delaunay triangulation and Voronoi diagram of lattice points.
 
     Parameters
@@ -335,6 +336,10 @@ def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
         A label image. Without ``points``, its objects' centroids are the points. The pixel
         Voronoi map is then the generalized Voronoi diagram of the *objects* (every pixel
         goes to the nearest object pixel), with the object's own label value.
+    pixel_map : bool, optional
+        Compute the pixel Voronoi map (default). False leaves ``voronoi_labels`` None and
+        saves its cost (an exact distance transform of the whole image: 0.2 s for 5
+        megapixels) when only the polygons, clipped to ``shape``, are needed.
 
     Returns
     -------
@@ -395,7 +400,9 @@ def lattice(points=None, shape=None, *, labels=None) -> LatticeResult:
     polygons, areas = _bounded_voronoi(pts, tri, lo, hi)
 
     vlabels = None
-    if lab is not None:
+    if not pixel_map:
+        pass
+    elif lab is not None:
         vlabels = _nearest_label(lab)  # the label image's own ids and dtype (int64 too)
     elif shape is not None:
         vlabels = pixel_voronoi(pts, shape)

@@ -311,7 +311,7 @@ class LatticeWidget(_DockWidget):
 
         def job():
             yield "Delaunay and Voronoi"
-            result, reused = self._lattice(points, shape, labels)
+            result, reused = self._lattice(points, shape, labels, pixel_map=want[2])
             yield "building layers"
             outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
                                                         geometry)
@@ -324,19 +324,21 @@ class LatticeWidget(_DockWidget):
         job.stages = 2
         return job
 
-    def _lattice(self, points, shape, labels):
+    def _lattice(self, points, shape, labels, pixel_map: bool = True):
         """(:func:`lattice` of these inputs, False), or (the last result, True) when the
         inputs equal the last ones: a re-run for other outputs, or with nothing changed.
         Both the inputs and the pixel map are kept as copies, so that painting a layer
-        never changes what a later run reuses."""
+        never changes what a later run reuses. The pixel map is made only if wanted."""
         last = self._last_lattice
         if (last is not None and last[0] == shape
-                and all(_same(a, b) for a, b in zip(last[1:3], (points, labels), strict=True))):
-            result = last[3]
-            if result.voronoi_labels is not None:  # a layer may have painted the one it got
-                result = replace(result, voronoi_labels=result.voronoi_labels.copy())
-            return result, True
-        result = lattice(points, shape, labels=labels)
+                and all(_same(a, b) for a, b in zip(last[1:3], (points, labels), strict=True))
+                and (last[3].voronoi_labels is not None or not pixel_map
+                     or (shape is None and labels is None))):
+            kept = last[3].voronoi_labels
+            # a layer may have painted the map it got: each run gets its own copy
+            mine = kept.copy() if pixel_map and kept is not None else None
+            return replace(last[3], voronoi_labels=mine), True
+        result = lattice(points, shape, labels=labels, pixel_map=pixel_map)
         copies = [None if a is None else np.array(a, copy=True) for a in (points, labels)]
         kept = result
         if result.voronoi_labels is not None:

@@ -95,7 +95,8 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
         neighbours = neighbour_counts(result.edges, len(pts))
         limits["polygons"] = _robust_limits(area)
         if use_shapes:
-            outputs.append(("polygons", (list(result.voronoi_polygons), {
+            # copies: the widget may reuse this result, and Shapes can be edited
+            outputs.append(("polygons", ([p.copy() for p in result.voronoi_polygons], {
                 "name": f"{name} Voronoi", "shape_type": "polygon",
                 "features": {"area": area, "neighbours": neighbours},
                 "face_color": "area", "face_colormap": "viridis",

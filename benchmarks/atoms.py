@@ -178,6 +178,45 @@ def crlb_pairs(lat, sigma, dose):
     return np.sqrt(out)
 
 
+def crlb_groups(lat, sigma, dose, reach=None):
+    """2-D Cramér-Rao bound of each column when every column is fitted: the Fisher
+    information of the column and of all columns within ``reach`` (default 6 sigma, where
+    the Gaussians stop overlapping) -- each with its position, amplitude and width -- and
+    one background, on the pixels of the image within 4.5 sigma of any of them, under
+    Poisson noise of ``dose`` counts per unit intensity. For a pair far from every other
+    column this is :func:`crlb_pairs`; where neighbours overlap it is the bound of a fit
+    that models them (a model-based fit of all columns) and is higher."""
+    reach = 6 * sigma if reach is None else reach
+    pos, amp = np.asarray(lat.positions), np.asarray(lat.intensity)
+    shape = lat.image.shape
+    tree = cKDTree(pos)
+    groups = tree.query_ball_point(pos, reach)
+    out = np.empty(len(pos))
+    m = int(np.ceil(4.5 * sigma))
+    for i, group in enumerate(groups):
+        group = [i] + [j for j in group if j != i]
+        g = pos[group]
+        lo = np.maximum(np.floor(g.min(axis=0)) - m, 0).astype(int)
+        hi = np.minimum(np.ceil(g.max(axis=0)) + m, np.array(shape) - 1).astype(int)
+        rr, cc = np.meshgrid(np.arange(lo[0], hi[0] + 1), np.arange(lo[1], hi[1] + 1),
+                             indexing="ij")
+        rr, cc = rr.ravel(), cc.ravel()
+        # every column that adds light (and noise) to these pixels
+        light = tree.query_ball_point((lo + hi) / 2, np.hypot(*(hi - lo)) / 2 + m)
+        d2 = (rr[:, None] - pos[light, 0]) ** 2 + (cc[:, None] - pos[light, 1]) ** 2
+        mu = (amp[light] * np.exp(-d2 / (2 * sigma**2))).sum(axis=1)
+        dr, dc = rr[:, None] - g[:, 0], cc[:, None] - g[:, 1]
+        gg = np.exp(-(dr**2 + dc**2) / (2 * sigma**2))
+        ag = amp[group] * gg
+        jac = np.concatenate([ag * dr / sigma**2, ag * dc / sigma**2, gg,
+                              ag * (dr**2 + dc**2) / sigma**3, np.ones((rr.size, 1))], axis=1)
+        fisher = jac.T @ (jac * (dose / np.maximum(mu, 1e-9))[:, None])
+        k = len(group)
+        cov = np.linalg.inv(fisher)
+        out[i] = cov[0, 0] + cov[k, k]
+    return np.sqrt(out)
+
+
 def match(found, truth, tol):
     """(recall, precision, distances of the matched truth columns)."""
     d, idx = cKDTree(found).query(truth)

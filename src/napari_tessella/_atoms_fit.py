@@ -98,78 +98,51 @@ def _own_patch(params, rows, cols, half_render):
     return params[:, 2, None, None] * gr * gc
 
 
-def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=None,
-             weighted=False):
-    """Gaussian fits of all columns, with the neighbours' fitted tails removed.
+def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weighted=False,
+             sweeps=1):
+    """Gaussian fits of all columns, each with every other column's fitted model removed.
 
     A column's window also holds the tails of its neighbours, which pull a lone fit off
-    centre. Each round renders every fitted column, subtracts all but the column itself
-    from its window and fits again (the first round has nothing to subtract). Columns in
-    ``pairs`` (index pairs of columns whose Gaussians overlap strongly, such as dumbbells)
-    are fitted *jointly* from the second round on: two Gaussians and one background on
-    the union of their windows (radius ``pair_radius``), because subtracting a partner
-    that overlaps this much converges too slowly.
+    centre. After lone fits, each of ``sweeps`` sweeps renders every fitted column,
+    subtracts all but the column itself from its window and fits again: a model-based
+    refinement that, sweep after sweep, approaches the fit of all columns at once. Columns
+    in ``pairs`` (index pairs of columns whose Gaussians overlap strongly, such as
+    dumbbells) are fitted as one group: two Gaussians and one background on the union of
+    their windows (radius ``pair_radius``), because subtracting a partner that overlaps
+    this much converges too slowly; with pairs there is one sweep more.
+
+    Shot noise grows with the signal: with ``weighted``, where it does, the sweeps are
+    weighted fits (weights 1/variance at the model's level, the variance measured on the
+    residuals of the fits before), which reach the Cramér-Rao bound where equal weights
+    lose up to a third. With noise of one level everywhere all pixels count alike.
     """
     half = int(np.ceil(radius))
     params, converged = _refine_gaussian(img, positions, radius, sigma0)
     paired = np.zeros(len(positions), dtype=bool)
     if pairs is not None and len(pairs):
         paired[pairs.ravel()] = True
+    single = np.flatnonzero(~paired)
+    width = float(np.median(params[:, 3]))
     # a pair's window: out to three column widths (beyond, a Gaussian tells nothing of
     # its position) and at most halfway to the next columns
-    pr = min(pair_radius or radius, 3 * float(np.median(params[:, 3])))
-    pr = max(pr, radius)
-    render_half = 2 * half
-    # the pairs' windows are wider: render the tails that reach them
-    pair_half = max(render_half, int(np.ceil(pr + 4 * np.median(params[:, 3]))))
+    pr = max(min(pair_radius or radius, 3 * width), radius)
+    # the Gaussians are rendered out to 4.5 widths (beyond, under 1e-4 of the peak)
+    render_half = (max(2 * half, min(int(np.ceil(4.5 * width)), 4 * half)) if paired.any()
+                   else 2 * half)
 
-    def refit_pairs(params, model=None, noise=None):
-        if model is None:
-            model = _render(img.shape, params, pair_half)
-        # a lone fit of one column of an overlapping pair can end far off (a needle or a
-        # blob); the joint fit starts such a column from the typical width instead
-        width = float(np.median(params[:, 3]))
-        starts = []
-        for q in (params[pairs[:, 0]].copy(), params[pairs[:, 1]].copy()):
-            off = (q[:, 3] < width / 2) | (q[:, 3] > 2 * width) | (q[:, 2] <= 0)
-            q[off, 3] = width
-            q[:, 2] = np.abs(q[:, 2])
-            starts.append(q)
-        fit, ok, _, _, _ = _refine_pairs(img, model, *starts, pr, pair_half,
-                                         in_model=[params[pairs[:, 0]], params[pairs[:, 1]]],
-                                         noise=noise)
-        return fit, ok[:, None]
-
-    # Shot noise grows with the signal: where it does, the rounds after the first are
-    # weighted fits (weights 1/variance at the model's level, the variance measured on
-    # the first round's residuals), which reach the Cramér-Rao bound where equal weights
-    # lose up to a third. With noise of one level everywhere all pixels count alike.
-    noise = None
-    for k in range(rounds - 1):
-        model = _render(img.shape, params, render_half)
-        if weighted and k == 0 and not paired.any():
-            noise = _noise_model(img, model, params, radius, use=converged)
-            if noise is not None:
-                # with shot noise the tails carry a fifth of the position information
-                # beyond 2.5 sigma: widen the windows to 3.5 sigma (the neighbours' tails
-                # are subtracted anyway)
-                width = float(np.median(params[:, 3]))
-                radius = max(radius, min(3.5 * width, 2 * radius))
-                half = int(np.ceil(radius))
-                pr = max(pr, radius)
-                render_half = max(render_half, 2 * half)
-                pair_half = max(pair_half, render_half)
-        single = np.flatnonzero(~paired)
-        values, rows, cols, _ = _patches(img, params[single, :2], half)
-        others, _, _, _ = _patches(model, params[single, :2], half)
-        own = _own_patch(params[single], rows, cols, render_half)
-        target = values - (others - own)
-        weights = None if noise is None else 1 / noise(others + params[single, 4, None, None])
+    def sweep(params, converged, model, radius, pr, noise, pair_iterations=30):
         new, conv = params.copy(), converged.copy()
         if single.size:
+            half = int(np.ceil(radius))
+            values, rows, cols, _ = _patches(img, params[single, :2], half)
+            level, _, _, _ = _patches(model, params[single, :2], half)
+            own = _own_patch(params[single], rows, cols, render_half)
+            target = values - (level - own)
+            weights = (None if noise is None
+                       else 1 / noise(level + params[single, 4, None, None]))
             new[single], conv[single] = _refine_gaussian(
                 img, params[single, :2], radius, sigma0=params[single, 3], values=target,
-                weights=weights)
+                weights=weights, start=params[single])
             if noise is not None:
                 # where the weighted fit fails (a shape the model does not describe, as
                 # on real images), the equal-weight fit stands
@@ -180,17 +153,54 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
                         img, params[idx, :2], radius, sigma0=params[idx, 3],
                         values=target[fail])
         if paired.any():
-            new[pairs], conv[pairs] = refit_pairs(
-                params, model if pair_half == render_half else None, noise=noise)
-        params, converged = new, conv
-    if paired.any():  # once more, with the neighbours' tails from the pairs' own fits
-        if weighted:  # the lone fits of overlapping columns are no measure of the noise
-            noise = _noise_model(img, _render(img.shape, params, pair_half), params, pr,
-                                 use=converged)
-            if noise is not None:
-                pr = max(pr, min(3.5 * float(np.median(params[:, 3])), 2 * pr))
-        params[pairs], converged[pairs] = refit_pairs(params, noise=noise)
+            new[pairs], conv[pairs] = _refit_pairs(img, model, params, pairs, pr, render_half,
+                                                   noise, pair_iterations)
+        return new, conv
+
+    model = _render(img.shape, params, render_half)
+    noise = None
+    if paired.any():
+        # the lone fits of overlapping columns are no measure of the noise (nor a good
+        # start): a sweep with equal weights first (a few steps are enough for that)
+        params, converged = sweep(params, converged, model, radius, pr, None,
+                                  pair_iterations=3 if weighted else 30)
+        model = _render(img.shape, params, render_half)
+    if weighted:
+        noise = _noise_model(img, model, params, pr, use=converged)
+        if noise is not None:
+            # with shot noise the tails carry a fifth of the position information beyond
+            # 2.5 sigma: windows of 3.5 sigma (the neighbours' model is subtracted anyway)
+            w = float(np.median(params[:, 3]))
+            radius, pr = max(radius, min(3.5 * w, 2 * radius)), max(pr, min(3.5 * w, 2 * pr))
+    if noise is None and paired.any():
+        # once more for the pairs, with the neighbours' model from the pairs' own fits
+        # (on real images, whose columns are not Gaussians, every further sweep of the
+        # single columns widens their fits: those stay as they are)
+        sweeps, single = 1, single[:0]
+    elif noise is not None and paired.any():
+        sweeps += 1  # overlapping pairs and their neighbours settle together
+    for k in range(sweeps):
+        if k:
+            model = _render(img.shape, params, render_half)
+        params, converged = sweep(params, converged, model, radius, pr, noise)
     return params, converged
+
+
+def _refit_pairs(img, model, params, pairs, radius, render_half, noise, iterations):
+    """Refit every close pair as one group, the other columns' model removed."""
+    # a lone fit of one column of an overlapping pair can end far off (a needle or a
+    # blob); the joint fit starts such a column from the typical width instead
+    width = float(np.median(params[:, 3]))
+    starts = []
+    for q in (params[pairs[:, 0]].copy(), params[pairs[:, 1]].copy()):
+        off = (q[:, 3] < width / 2) | (q[:, 3] > 2 * width) | (q[:, 2] <= 0)
+        q[off, 3] = width
+        q[:, 2] = np.abs(q[:, 2])
+        starts.append(q)
+    fit, ok, _, _, _ = _refine_pairs(img, model, *starts, radius, render_half,
+                                     in_model=[params[pairs[:, 0]], params[pairs[:, 1]]],
+                                     noise=noise, iterations=iterations)
+    return fit, ok[:, None]
 
 
 def _noise_model(img, model, params, radius, use=None):
@@ -252,6 +262,56 @@ def _noise_model(img, model, params, radius, use=None):
     return variance
 
 
+def _normal(res, jac):
+    """Cost, JᵀJ and Jᵀr of batched residuals (K, P) and transposed Jacobians (K, M, P)."""
+    return ((res**2).sum(axis=1), np.matmul(jac, jac.transpose(0, 2, 1)),
+            np.matmul(jac, res[..., None])[..., 0])
+
+
+def _levenberg_marquardt(p, normal_equations, clip, positions, iterations, lam0, tol=1e-3):
+    """Damped Gauss-Newton steps for many small least-squares problems at once.
+
+    ``normal_equations(p, idx)`` gives the cost, JᵀJ and Jᵀr of the problems ``idx`` at
+    their parameters ``p``; only those are kept between steps (not the residuals and
+    Jacobians, whose copies cost more than the steps). A problem has converged when an
+    accepted step moves its ``positions`` (pairs of parameter indices) by under ``tol``;
+    only the problems still moving are worked on. Returns the parameters, costs, whether
+    each converged and the final damping.
+    """
+    n, m = p.shape
+    cost, jtj, jtr = normal_equations(p, np.arange(n))
+    lam = np.full(n, lam0)
+    converged = np.zeros(n, dtype=bool)
+    eye = np.eye(m)
+    for _ in range(iterations):
+        act = np.flatnonzero(~converged)
+        if act.size == 0:
+            break
+        ja, ra = jtj[act], jtr[act]
+        diag = np.einsum("nii->ni", ja)
+        a = ja + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
+        try:
+            step = np.linalg.solve(a, ra[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
+                             zip(a, ra, strict=True)])
+        small = sum(np.hypot(step[:, i], step[:, j]) for i, j in positions) < tol
+        # a Gauss-Newton step (little damping) this short: there already, no need to try it
+        done = small & (lam[act] < 1)
+        converged[act[done]] = True
+        act, step, small = act[~done], step[~done], small[~done]
+        if act.size == 0:
+            break
+        trial = clip(p[act] + step)
+        t_cost, t_jtj, t_jtr = normal_equations(trial, act)
+        better = t_cost < cost[act]
+        converged[act[better & small]] = True
+        b = act[better]
+        p[b], cost[b], jtj[b], jtr[b] = trial[better], t_cost[better], t_jtj[better], t_jtr[better]
+        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
+    return p, cost, converged, lam
+
+
 def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterations=30,
                   noise=None):
     """Fit two Gaussians and a shared background to every close pair at once.
@@ -291,16 +351,17 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     before = ((y - (own + in_model[0][:, 4, None])) ** 2 * mask).sum(axis=1)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     bg = np.minimum(bg, np.minimum(p1[:, 4], p2[:, 4]))
+    # a pair fitted jointly before shares its background: start from it
+    bg = np.where(p1[:, 4] == p2[:, 4], p1[:, 4], bg)
     # parameters: (row, col, amplitude, sigma) of each column, then the background
     p = np.column_stack([p1[:, :4], p2[:, :4], bg])
     p[:, 2] = np.maximum(p[:, 2], 1e-6)
     p[:, 6] = np.maximum(p[:, 6], 1e-6)
     start = p.copy()
-    lam = np.full(k, 1e-3)
 
-    def residual_and_jacobian(p, idx):
+    def normal_equations(p, idx):
         m = mask[idx]
-        jac = np.empty((len(idx), m.shape[1], 9))
+        jac = np.empty((len(idx), 9, m.shape[1]))
         res = (y[idx] - p[:, 8, None]) * m
         for o in (0, 4):
             dr, dc = r[idx] - p[:, o, None], c[idx] - p[:, o + 1, None]
@@ -310,44 +371,20 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
             ag = p[:, o + 2, None] * g
             res -= ag
             ags = ag / s2
-            jac[..., o] = ags * dr
-            jac[..., o + 1] = ags * dc
-            jac[..., o + 2] = g
-            jac[..., o + 3] = ags * d2 / p[:, o + 3, None]
-        jac[..., 8] = m
-        return res, jac
+            jac[:, o] = ags * dr
+            jac[:, o + 1] = ags * dc
+            jac[:, o + 2] = g
+            jac[:, o + 3] = ags * d2 / p[:, o + 3, None]
+        jac[:, 8] = m
+        return _normal(res, jac)
 
-    everyone = np.arange(k)
-    res, jac = residual_and_jacobian(p, everyone)
-    cost = (res**2).sum(axis=1)
-    converged = np.zeros(k, dtype=bool)
-    eye = np.eye(9)
-    for _ in range(iterations):
-        act = np.flatnonzero(~converged)
-        if act.size == 0:
-            break
-        ja, ra = jac[act], res[act]
-        jt = ja.transpose(0, 2, 1)
-        jtj = np.matmul(jt, ja)
-        jtr = np.matmul(jt, ra[..., None])[..., 0]
-        diag = np.einsum("nii->ni", jtj)
-        a = jtj + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
-        try:
-            step = np.linalg.solve(a, jtr[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
-                             zip(a, jtr, strict=True)])
-        trial = p[act] + step
+    def clip(trial):
         trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, radius)
         trial[:, 7] = np.clip(np.abs(trial[:, 7]), 0.3, radius)
-        t_res, t_jac = residual_and_jacobian(trial, act)
-        t_cost = (t_res**2).sum(axis=1)
-        better = t_cost < cost[act]
-        small = np.hypot(step[:, 0], step[:, 1]) + np.hypot(step[:, 4], step[:, 5]) < 1e-4
-        converged[act[better & small]] = True
-        b = act[better]
-        p[b], res[b], jac[b], cost[b] = trial[better], t_res[better], t_jac[better], t_cost[better]
-        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
+        return trial
+
+    p, cost, converged, lam = _levenberg_marquardt(p, normal_equations, clip, ((0, 1), (4, 5)),
+                                                   iterations, lam0=1e-3)
     out = np.stack([np.column_stack([p[:, 0:4], p[:, 8]]), np.column_stack([p[:, 4:8], p[:, 8]])],
                    axis=1)
     # a fit that swapped, merged or wandered off is not trusted: keep the starting rows
@@ -362,7 +399,7 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
 
 
 def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
-                     weights=None):
+                     weights=None, start=None):
     """Fit A·exp(-r²/2s²) + B to every column at once (batched Levenberg-Marquardt).
 
     ``weights`` (one per patch pixel: the inverse noise variance) makes it a weighted
@@ -384,9 +421,10 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
     amp = np.max(np.where(mask > 0, y, -np.inf), axis=1) - bg
     # parameters: row, col, amplitude, sigma, background
     p = np.column_stack([positions[:, 0], positions[:, 1], amp, np.full(n, sigma0), bg])
-    lam = np.full(n, 1e-2)
+    if start is not None:  # a fit before: all five parameters warm
+        p[:, 2:] = start[:, 2:]
 
-    def residual_and_jacobian(p, idx):
+    def normal_equations(p, idx):
         m = mask[idx]
         dr, dc = r[idx] - p[:, 0, None], c[idx] - p[:, 1, None]
         s2 = p[:, 3, None] ** 2
@@ -395,45 +433,20 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
         ag = p[:, 2, None] * g
         res = (y[idx] - p[:, 4, None]) * m - ag
         ags = ag / s2
-        jac = np.empty((len(idx), m.shape[1], 5))
-        jac[..., 0] = ags * dr
-        jac[..., 1] = ags * dc
-        jac[..., 2] = g
-        jac[..., 3] = ags * d2 / p[:, 3, None]
-        jac[..., 4] = m
-        return res, jac
+        jac = np.empty((len(idx), 5, m.shape[1]))
+        jac[:, 0] = ags * dr
+        jac[:, 1] = ags * dc
+        jac[:, 2] = g
+        jac[:, 3] = ags * d2 / p[:, 3, None]
+        jac[:, 4] = m
+        return _normal(res, jac)
 
-    everyone = np.arange(n)
-    res, jac = residual_and_jacobian(p, everyone)
-    cost = (res**2).sum(axis=1)
-    converged = np.zeros(n, dtype=bool)
-    eye = np.eye(5)
-    for _ in range(iterations):
-        # only the columns still moving are worked on: most converge in a few steps
-        act = np.flatnonzero(~converged)
-        if act.size == 0:
-            break
-        ja, ra = jac[act], res[act]
-        jt = ja.transpose(0, 2, 1)
-        jtj = np.matmul(jt, ja)
-        jtr = np.matmul(jt, ra[..., None])[..., 0]
-        diag = np.einsum("nii->ni", jtj)
-        a = jtj + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
-        try:
-            step = np.linalg.solve(a, jtr[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
-                             zip(a, jtr, strict=True)])
-        trial = p[act] + step
+    def clip(trial):
         trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, radius)
-        t_res, t_jac = residual_and_jacobian(trial, act)
-        t_cost = (t_res**2).sum(axis=1)
-        better = t_cost < cost[act]
-        small = np.hypot(step[:, 0], step[:, 1]) < 1e-4
-        converged[act[better & small]] = True
-        b = act[better]
-        p[b], res[b], jac[b], cost[b] = trial[better], t_res[better], t_jac[better], t_cost[better]
-        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
+        return trial
+
+    p, _, converged, lam = _levenberg_marquardt(p, normal_equations, clip, ((0, 1),),
+                                                iterations, lam0=1e-2)
     # a fit that wandered out of its window is not trusted: keep the starting point
     moved = np.hypot(*(p[:, :2] - positions).T)
     bad = (moved > radius / 2) | (p[:, 2] <= 0)

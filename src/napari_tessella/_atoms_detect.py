@@ -198,7 +198,12 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     ``eligible`` marks the peaks that may be split (default: all).
     """
     def close_pairs(points):
-        return _close_pairs(points)[0] if len(points) >= 3 else np.empty((0, 2), int)
+        # a partner further than ``reach`` does not explain an elongated peak (at the end
+        # of a chain of columns, a merged pair and the column beyond it look like a pair)
+        if len(points) < 3:
+            return np.empty((0, 2), int)
+        pairs, distance, _ = _close_pairs(points)
+        return pairs[distance <= reach]
 
     win = max(radius, 2.5 * sigma_col, reach)
     # a column of a resolved pair is not split again

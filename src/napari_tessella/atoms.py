@@ -233,7 +233,7 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         whole = np.all((coords >= reach[:, None])
                        & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
         sigma_col = float(np.nanmedian(narrow[whole] if whole.any() else narrow))
-        elongated = (narrow < 0.65 * wide) & whole
+        elongated = (narrow < 0.75 * wide) & whole
         if period / 8 > sigma_col / 2:
             # the period's filter is wider than a column: look again with a narrow one
             # (a crowded pair need not look elongated within half its nearest distance)

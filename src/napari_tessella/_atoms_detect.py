@@ -153,14 +153,15 @@ def _moments(w, rows, cols):
 
 
 def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, threshold,
-                           cache=None):
+                           cache=None, suspect=None):
     """Look again at elongated peaks with a filter as narrow as a column.
 
     Maxima of the narrow filter (kept when a dip separates them from a stronger
     neighbour) replace each elongated peak within its window, and are added where no
     peak lies within two column widths; round peaks stay as they are. Returns the new
-    peaks and which of them came from an elongated one or lie at the border (whose shape
-    could not be judged): those may still hold two columns.
+    peaks and which of them came from an elongated one, are ``suspect`` (a little
+    elongated: a pair whose window is cut by a near neighbour) or lie at the border
+    (whose shape could not be judged): those may still hold two columns.
     """
     fine, fine_dog, fine_threshold = _detect(img, period, 1, threshold,
                                              s1=max(0.5, sigma_col / 2), cache=cache)
@@ -176,7 +177,8 @@ def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, thr
     else:
         take, replaced = np.zeros(0, dtype=bool), np.zeros(len(coords), dtype=bool)
     new = np.concatenate([coords[~replaced], fine[take]])
-    eligible = np.concatenate([(elongated | ~whole)[~replaced], np.ones(take.sum(), bool)])
+    suspect = elongated if suspect is None else suspect | elongated
+    eligible = np.concatenate([(suspect | ~whole)[~replaced], np.ones(take.sum(), bool)])
     return new, eligible
 
 

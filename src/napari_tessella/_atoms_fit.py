@@ -224,13 +224,13 @@ def _noise_model(img, model, params, radius, use=None):
     level = level + params[:, 4, None, None]
     d2 = (rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2
     disc = inside & (d2 <= radius**2)
-    # a window whose fit went wrong (a degenerate fit on a deep background, a column the
-    # model misses) holds misfit, not noise: windows whose mean square residual is over
-    # four times the typical one are left out
-    res = values - level
-    square = np.where(disc, res**2, 0).sum(axis=(1, 2)) / np.maximum(disc.sum(axis=(1, 2)), 1)
-    disc &= (square <= 4 * np.median(square))[:, None, None]
-    mu, res = level[disc], res[disc]
+    # a degenerate fit (a wide Gaussian on a deep background) holds misfit, not noise:
+    # windows whose background lies further than half a typical peak from the typical
+    # background are left out
+    bg = params[:, 4]
+    typical = np.abs(bg - np.median(bg)) <= 0.5 * np.median(np.abs(params[:, 2]))
+    disc &= typical[:, None, None]
+    mu, res = level[disc], (values - level)[disc]
     if mu.size < 200:
         return None
     if mu.size > 50_000:  # a fixed sample measures twenty variances well enough

@@ -233,12 +233,17 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         whole = np.all((coords >= reach[:, None])
                        & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
         sigma_col = float(np.nanmedian(narrow[whole] if whole.any() else narrow))
-        elongated = (narrow < 0.75 * wide) & whole
+        elongated = (narrow < 0.65 * wide) & whole
         if period / 8 > sigma_col / 2:
             # the period's filter is wider than a column: look again with a narrow one
             # (a crowded pair need not look elongated within half its nearest distance)
-            coords, eligible = _resolve_close_columns(img, coords, reach, elongated, period,
-                                                      sigma_col, given, cache=cache)
+            # where close pairs are a scale of the image (a tenth of the peaks elongated),
+            # a peak a little elongated may be a pair whose window a neighbour cuts
+            suspect = ((narrow < 0.75 * wide) & whole if elongated.sum() >= 0.1 * whole.sum()
+                       else None)
+            coords, eligible = _resolve_close_columns(
+                img, coords, reach, elongated, period, sigma_col, given, cache=cache,
+                suspect=suspect)
         if elongated.any() and period / 8 > sigma_col / 2:
             # pairs closer than even the narrow filter resolves: split by a fit
             d, _ = cKDTree(coords).query(coords, k=2)

@@ -192,7 +192,8 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     Gaussians started on its long axis (the second moments give the direction and the
     distance), and the two columns are kept when the fit is significantly better (F-test
     on the residuals, 4 more parameters) and both columns are real (positive, at least
-    5 % of the other, not on top of each other).
+    5 % of the other, at least 1.5 column widths apart -- closer, noise makes a single
+    column look like two -- and neither nearer to another peak than to its sibling).
 
     Returns the new positions (split peaks replaced by their two columns) and the number
     of peaks split. ``reach`` is how far from a peak an unresolved partner may lie (half
@@ -267,8 +268,17 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     f = ((before - after) / 4) / np.maximum(after / np.maximum(n - 9, 1), 1e-300)
     amp = fit[:, :, 2]
     apart = np.hypot(*(fit[:, 0, :2] - fit[:, 1, :2]).T)
+    # a second column nearer to another peak than to its sibling (or within two widths of
+    # one) is that peak's light left over, not a column: no split
+    phantom = np.zeros(len(cand), dtype=bool)
+    tree = cKDTree(positions)
+    for j in (0, 1):
+        d, idx = tree.query(fit[:, j, :2], k=2)
+        # the nearest peak other than the one being split
+        d = np.where(idx[:, 0] == sub[cand], d[:, 1], d[:, 0])
+        phantom |= (d < apart) | (d < 2 * sigma_col)
     split = (ok & (f > f_min) & (amp.min(axis=1) >= 0.05 * amp.max(axis=1))
-             & (apart >= 0.5 * fit[:, :, 3].mean(axis=1)))
+             & (apart >= 1.5 * sigma_col) & ~phantom)
     if not split.any():
         return positions, 0
     keep = np.ones(len(positions), dtype=bool)

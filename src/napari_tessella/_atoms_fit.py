@@ -140,9 +140,19 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
             target = values - (level - own)
             weights = (None if noise is None
                        else 1 / noise(level + params[single, 4, None, None]))
+            # a fit that ended as a wide Gaussian on a deep background, or a needle, starts
+            # again from the typical width (from it, the next fit would wander further)
+            # (with shot noise, where the columns are Gaussians, the width is kept within
+            # twice the typical one: a wider one is that trade-off again)
+            start = params[single].copy()
+            off = ((start[:, 3] < width / 2) | (start[:, 3] > 2 * width) | (start[:, 2] <= 0)
+                   | (np.abs(start[:, 4] - np.median(params[:, 4]))
+                      > 0.5 * np.median(np.abs(params[:, 2]))))
+            start[off, 2:] = np.nan
             new[single], conv[single] = _refine_gaussian(
-                img, params[single, :2], radius, sigma0=params[single, 3], values=target,
-                weights=weights, start=params[single])
+                img, params[single, :2], radius, sigma0=np.where(off, width, start[:, 3]),
+                values=target, weights=weights, start=start,
+                max_sigma=None if noise is None else 2 * width)
             if noise is not None:
                 # where the weighted fit fails (a shape the model does not describe, as
                 # on real images), the equal-weight fit stands
@@ -405,7 +415,7 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
 
 
 def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
-                     weights=None, start=None):
+                     weights=None, start=None, max_sigma=None):
     """Fit A·exp(-r²/2s²) + B to every column at once (batched Levenberg-Marquardt).
 
     ``weights`` (one per patch pixel: the inverse noise variance) makes it a weighted
@@ -427,8 +437,9 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
     amp = np.max(np.where(mask > 0, y, -np.inf), axis=1) - bg
     # parameters: row, col, amplitude, sigma, background
     p = np.column_stack([positions[:, 0], positions[:, 1], amp, np.full(n, sigma0), bg])
-    if start is not None:  # a fit before: all five parameters warm
-        p[:, 2:] = start[:, 2:]
+    if start is not None:  # a fit before: all five parameters warm (unless NaN)
+        warm = np.isfinite(start[:, 2])
+        p[warm, 2:] = start[warm, 2:]
 
     def normal_equations(p, idx):
         m = mask[idx]
@@ -447,8 +458,10 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
         jac[:, 4] = m
         return _normal(res, jac)
 
+    top = radius if max_sigma is None else min(radius, max_sigma)
+
     def clip(trial):
-        trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, radius)
+        trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, top)
         return trial
 
     p, _, converged, lam = _levenberg_marquardt(p, normal_equations, clip, ((0, 1),),

@@ -53,16 +53,54 @@ def _refine_com(img, positions, radius, background, width, iterations=10):
     return pos
 
 
-def _compress(mask, *arrays):
-    """Keep, per row, only the pixels inside the fit window (padded to the longest row).
+def _window(shape, base, half, keep):
+    """The pixels of each window, packed per row (padded to the longest row).
 
-    A window is a disc (or two) inside a square patch: fitting on the square wastes
-    about half the work on pixels whose weight is zero.
+    A window is a disc (or two) inside a (2·half+1)² square around the pixel ``base``
+    (K, 2); ``keep(rows, cols)`` says which of the square's pixels belong to it. Fitting
+    on the square would waste about half the work on pixels whose weight is zero.
+    Returns the rows and columns (K, P), which entries are pixels (the rest is padding,
+    at (0, 0)) and their flat indices into an image of ``shape``.
     """
-    order = np.argsort(~mask, axis=1, kind="stable")
-    keep = int(mask.sum(axis=1).max()) if mask.size else 0
-    order = order[:, :keep]
-    return [np.take_along_axis(a, order, axis=1) for a in (mask, *arrays)]
+    offs = np.arange(-half, half + 1)
+    side = offs.size
+    rows = (base[:, 0, None, None] + offs[None, :, None]).astype(np.float64)
+    cols = (base[:, 1, None, None] + offs[None, None, :]).astype(np.float64)
+    inside = ((rows >= 0) & (rows < shape[0])) & ((cols >= 0) & (cols < shape[1]))
+    mask = (inside & keep(rows, cols)).reshape(len(base), -1)
+    counts = mask.sum(axis=1)
+    which, at = np.nonzero(mask)  # by window, then pixel: pack each row's pixels in order
+    slot = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = int(counts.max()) if counts.size else 0
+    r = np.zeros((len(base), width))
+    c = np.zeros((len(base), width))
+    valid = np.zeros((len(base), width), dtype=bool)
+    r[which, slot] = base[which, 0] + offs[at // side]
+    c[which, slot] = base[which, 1] + offs[at % side]
+    valid[which, slot] = True
+    flat = (r * shape[1] + c).astype(np.int64)
+    return r, c, valid, flat
+
+
+def _disc_window(shape, positions, radius):
+    """Packed pixels within ``radius`` of each position (see :func:`_window`)."""
+    base = np.rint(positions).astype(np.int64)
+
+    def keep(rows, cols):
+        return ((rows - positions[:, 0, None, None]) ** 2
+                + (cols - positions[:, 1, None, None]) ** 2 <= radius**2)
+
+    return _window(shape, base, int(np.ceil(radius)), keep)
+
+
+def _own_at(params, r, c, half_render):
+    """Each column's own Gaussian at packed pixels, cut as :func:`_render` cuts it."""
+    base = np.rint(params[:, :2])
+    s2 = 2 * params[:, 3, None] ** 2
+    g = np.exp(-((r - params[:, 0, None]) ** 2 + (c - params[:, 1, None]) ** 2) / s2)
+    box = ((np.abs(r - base[:, 0, None]) <= half_render)
+           & (np.abs(c - base[:, 1, None]) <= half_render))
+    return np.where(box, params[:, 2, None] * g, 0.0)
 
 
 def _render(shape, params, half):
@@ -133,13 +171,11 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     def sweep(params, converged, model, radius, pr, noise, pair_iterations=30):
         new, conv = params.copy(), converged.copy()
         if single.size:
-            half = int(np.ceil(radius))
-            values, rows, cols, _ = _patches(img, params[single, :2], half)
-            level, _, _, _ = _patches(model, params[single, :2], half)
-            own = _own_patch(params[single], rows, cols, render_half)
-            target = values - (level - own)
-            weights = (None if noise is None
-                       else 1 / noise(level + params[single, 4, None, None]))
+            window = _disc_window(img.shape, params[single, :2], radius)
+            r, c, _, flat = window
+            level = model.ravel()[flat]
+            target = img.ravel()[flat] - (level - _own_at(params[single], r, c, render_half))
+            weights = None if noise is None else 1 / noise(level + params[single, 4, None])
             # a fit that ended as a wide Gaussian on a deep background, or a needle, starts
             # again from the typical width (from it, the next fit would wander further)
             # (with shot noise, where the columns are Gaussians, the width is kept within
@@ -152,7 +188,7 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
             new[single], conv[single] = _refine_gaussian(
                 img, params[single, :2], radius, sigma0=np.where(off, width, start[:, 3]),
                 values=target, weights=weights, start=start,
-                max_sigma=None if noise is None else 2 * width)
+                max_sigma=None if noise is None else 2 * width, window=window)
             if noise is not None:
                 # where the weighted fit fails (a shape the model does not describe, as
                 # on real images), the equal-weight fit stands
@@ -161,7 +197,7 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
                     idx = single[fail]
                     new[idx], conv[idx] = _refine_gaussian(
                         img, params[idx, :2], radius, sigma0=params[idx, 3],
-                        values=target[fail])
+                        values=target[fail], window=tuple(a[fail] for a in window))
         if paired.any():
             new[pairs], conv[pairs] = _refit_pairs(img, model, params, pairs, pr, render_half,
                                                    noise, pair_iterations)
@@ -342,28 +378,26 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     of squares of the fit, of the starting ``in_model`` columns on the same window, and
     the number of pixels fitted.
     """
-    k = len(p1)
     in_model = [p1, p2] if in_model is None else in_model
     centre = (p1[:, :2] + p2[:, :2]) / 2
     reach = np.hypot(*(p1[:, :2] - p2[:, :2]).T) / 2
-    # the patch holds the pairs' windows (a rare far-apart start gets a cut window)
+    # the square holds the pairs' windows (a rare far-apart start gets a cut window)
     half = int(np.ceil(radius + np.percentile(reach, 99))) + 1
-    values, rows, cols, inside = _patches(img, centre, half)
-    others, _, _, _ = _patches(model, centre, half)
-    own = sum(_own_patch(q, rows, cols, render_half) for q in in_model)
-    target = values - (others - own)
-    near = np.zeros_like(inside)
-    for q in (p1, p2):
-        near |= (rows - q[:, 0, None, None]) ** 2 + (cols - q[:, 1, None, None]) ** 2 <= radius**2
-    # inverse noise variance at the model's level (``noise``), or equal weights
-    w = (np.ones(target.shape) if noise is None
-         else 1 / noise(others + in_model[0][:, 4, None, None]))
-    mask, y, r, c, own, w = _compress((inside & near).reshape(k, -1), target.reshape(k, -1),
-                                      rows.reshape(k, -1), cols.reshape(k, -1),
-                                      own.reshape(k, -1), w.reshape(k, -1))
-    mask = mask.astype(np.float64)
-    if noise is not None:
-        mask = mask * np.sqrt(w)
+
+    def keep(rows, cols):
+        near = np.zeros(rows.shape[:1] + (rows.shape[1], cols.shape[2]), dtype=bool)
+        for q in (p1, p2):
+            near |= ((rows - q[:, 0, None, None]) ** 2
+                     + (cols - q[:, 1, None, None]) ** 2 <= radius**2)
+        return near
+
+    r, c, valid, flat = _window(img.shape, np.rint(centre).astype(np.int64), half, keep)
+    level = model.ravel()[flat]
+    own = sum(_own_at(q, r, c, render_half) for q in in_model)
+    y = img.ravel()[flat] - (level - own)
+    mask = valid.astype(np.float64)
+    if noise is not None:  # inverse noise variance at the model's level
+        mask = mask * np.sqrt(1 / noise(level + in_model[0][:, 4, None]))
     before = ((y - (own + in_model[0][:, 4, None])) ** 2 * mask).sum(axis=1)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     bg = np.minimum(bg, np.minimum(p1[:, 4], p2[:, 4]))
@@ -415,24 +449,22 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
 
 
 def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
-                     weights=None, start=None, max_sigma=None):
+                     weights=None, start=None, max_sigma=None, window=None):
     """Fit A·exp(-r²/2s²) + B to every column at once (batched Levenberg-Marquardt).
 
-    ``weights`` (one per patch pixel: the inverse noise variance) makes it a weighted
-    least-squares fit; by default all pixels count alike.
+    The window is the disc of ``radius`` around each position (``window``: the packed
+    pixels of :func:`_disc_window`, if already made); ``values`` replace the image's
+    pixels there (packed alike) and ``weights`` (the inverse noise variance per pixel)
+    make it a weighted least-squares fit; by default all pixels count alike. ``start``
+    gives warm parameters (a NaN amplitude: start that column afresh) and ``max_sigma``
+    a largest width.
     """
-    half = int(np.ceil(radius))
     n = len(positions)
-    patch_values, rows, cols, inside = _patches(img, positions, half)
-    values = patch_values if values is None else values
-    d2 = (rows - positions[:, 0, None, None]) ** 2 + (cols - positions[:, 1, None, None]) ** 2
-    w = np.ones(values.shape) if weights is None else weights
-    mask, y, r, c, w = _compress((inside & (d2 <= radius**2)).reshape(n, -1),
-                                 values.reshape(n, -1), rows.reshape(n, -1),
-                                 cols.reshape(n, -1), w.reshape(n, -1))
-    mask = mask.astype(np.float64)
+    r, c, valid, flat = _disc_window(img.shape, positions, radius) if window is None else window
+    y = img.ravel()[flat] if values is None else values
+    mask = valid.astype(np.float64)
     if weights is not None:  # residuals and derivatives scaled by 1/noise
-        mask = mask * np.sqrt(w)
+        mask = mask * np.sqrt(weights)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     amp = np.max(np.where(mask > 0, y, -np.inf), axis=1) - bg
     # parameters: row, col, amplitude, sigma, background

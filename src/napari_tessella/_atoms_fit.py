@@ -9,6 +9,8 @@ microseconds of numpy work instead of a separate optimiser call. Used by
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -396,11 +398,9 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     half = int(np.ceil(radius + np.percentile(reach, 99))) + 1
 
     def keep(rows, cols):
-        near = np.zeros(rows.shape[:1] + (rows.shape[1], cols.shape[2]), dtype=bool)
-        for q in (p1, p2):
-            near |= ((rows - q[:, 0, None, None]) ** 2
-                     + (cols - q[:, 1, None, None]) ** 2 <= radius**2)
-        return near
+        return functools.reduce(np.logical_or, [
+            (rows - q[:, 0, None, None]) ** 2 + (cols - q[:, 1, None, None]) ** 2 <= radius**2
+            for q in (p1, p2)])
 
     r, c, valid, flat = _window(img.shape, np.rint(centre).astype(np.int64), half, keep)
     level = model.ravel()[flat]

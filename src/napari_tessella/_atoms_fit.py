@@ -213,6 +213,10 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
         params, converged = sweep(params, converged, model, radius, pr, None,
                                   pair_iterations=3 if weighted else 30)
         model = _render(img.shape, params, render_half)
+        # the widths of the joint fits are the columns' own (lone fits of overlapping
+        # columns come out as needles or blobs): the pairs' windows follow them
+        width = float(np.median(params[:, 3]))
+        pr = max(min(pair_radius or radius, 3 * width), radius)
     if weighted:
         noise = _noise_model(img, model, params, pr, use=converged)
         if noise is not None:

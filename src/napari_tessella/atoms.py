@@ -282,9 +282,13 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         start = _refine_com(img, positions, radius, background, width, iterations=3)
         # a pair is fitted on discs reaching halfway to the next columns
         pair_radius = max(radius, float(np.median(next_d)) / 2) if len(pairs) else radius
-        params, converged = _fit_all(img, start, radius, sigma0=max(0.5, sep / 5), weighted=True,
+        # a window that holds a whole column (close pairs make half the nearest distance
+        # smaller than two column widths: a lone fit there is a needle or a blob)
+        fit_radius = max(radius, 2 * sigma_col) if np.isfinite(sigma_col) else radius
+        sigma0 = sigma_col if np.isfinite(sigma_col) else max(0.5, sep / 5)
+        params, converged = _fit_all(img, start, fit_radius, sigma0=sigma0, weighted=True,
                                      pairs=pairs, pair_radius=pair_radius)
-        converged &= _plausible(img, params, radius, start)
+        converged &= _plausible(img, params, fit_radius, start)
         # a fit that did not converge gives way to the refined centre of mass (the same
         # as refine="com")
         bad = ~converged

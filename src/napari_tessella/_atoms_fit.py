@@ -156,7 +156,8 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     lose up to a third. With noise of one level everywhere all pixels count alike.
     """
     half = int(np.ceil(radius))
-    params, converged = _refine_gaussian(img, positions, radius, sigma0)
+    # (to 1e-4 px: on noise-free images the sweeps start from them and keep their error)
+    params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=1e-4)
     paired = np.zeros(len(positions), dtype=bool)
     if pairs is not None and len(pairs):
         paired[pairs.ravel()] = True
@@ -168,7 +169,8 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     # the Gaussians are rendered out to two window radii (at least four widths)
     render_half = 2 * half
 
-    def sweep(params, converged, model, radius, pr, noise, pair_iterations=30, singles=True):
+    def sweep(params, converged, model, radius, pr, noise, pair_iterations=30, singles=True,
+              tol=1e-3):
         new, conv = params.copy(), converged.copy()
         if singles and single.size:
             window = _disc_window(img.shape, params[single, :2], radius)
@@ -188,7 +190,7 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
             new[single], conv[single] = _refine_gaussian(
                 img, params[single, :2], radius, sigma0=np.where(off, width, start[:, 3]),
                 values=target, weights=weights, start=start,
-                max_sigma=None if noise is None else 2 * width, window=window)
+                max_sigma=None if noise is None else 2 * width, window=window, tol=tol)
             if noise is not None:
                 # where the weighted fit fails (a shape the model does not describe, as
                 # on real images), the equal-weight fit stands
@@ -197,10 +199,10 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
                     idx = single[fail]
                     new[idx], conv[idx] = _refine_gaussian(
                         img, params[idx, :2], radius, sigma0=params[idx, 3],
-                        values=target[fail], window=tuple(a[fail] for a in window))
+                        values=target[fail], window=tuple(a[fail] for a in window), tol=tol)
         if paired.any():
             new[pairs], conv[pairs] = _refit_pairs(img, model, params, pairs, pr, render_half,
-                                                   noise, pair_iterations)
+                                                   noise, pair_iterations, tol)
         return new, conv
 
     model = _render(img.shape, params, render_half)
@@ -230,14 +232,17 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     # chunk of the image gives its columns as the whole image does): one, and with shot
     # noise a second, in which neighbours that overlap settle together (on real images,
     # whose columns are not Gaussians, every further sweep widens their fits)
-    params, converged = sweep(params, converged, model, radius, pr, noise)
+    # the last steps to 1e-3 px where shot noise makes the error a hundred times that, to
+    # 1e-4 px without it (noise-free images, real ones)
+    tol = 1e-3 if noise is not None else 1e-4
+    params, converged = sweep(params, converged, model, radius, pr, noise, tol=tol)
     if noise is not None:
         params, converged = sweep(params, converged, _render(img.shape, params, render_half),
-                                  radius, pr, noise)
+                                  radius, pr, noise, tol=tol)
     return params, converged
 
 
-def _refit_pairs(img, model, params, pairs, radius, render_half, noise, iterations):
+def _refit_pairs(img, model, params, pairs, radius, render_half, noise, iterations, tol):
     """Refit every close pair as one group, the other columns' model removed."""
     # a lone fit of one column of an overlapping pair can end far off (a needle or a
     # blob); the joint fit starts such a column from the typical width instead
@@ -250,7 +255,7 @@ def _refit_pairs(img, model, params, pairs, radius, render_half, noise, iteratio
         starts.append(q)
     fit, ok, _, _, _ = _refine_pairs(img, model, *starts, radius, render_half,
                                      in_model=[params[pairs[:, 0]], params[pairs[:, 1]]],
-                                     noise=noise, iterations=iterations)
+                                     noise=noise, iterations=iterations, tol=tol)
     return fit, ok[:, None]
 
 
@@ -392,7 +397,7 @@ def _levenberg_marquardt(p, normal_equations, clip, positions, iterations, lam0,
 
 
 def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterations=30,
-                  noise=None):
+                  noise=None, tol=1e-3):
     """Fit two Gaussians and a shared background to every close pair at once.
 
     Batched Levenberg-Marquardt over all pairs (9 parameters each), started from the
@@ -465,7 +470,7 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
         return trial
 
     p, cost, converged, lam = _levenberg_marquardt(p, normal_equations, clip, ((0, 1), (4, 5)),
-                                                   iterations, lam0=1e-3)
+                                                   iterations, lam0=1e-3, tol=tol)
     out = np.stack([np.column_stack([p[:, 0:4], p[:, 8]]), np.column_stack([p[:, 4:8], p[:, 8]])],
                    axis=1)
     # a fit that swapped, merged or wandered off is not trusted: keep the starting rows
@@ -480,7 +485,7 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
 
 
 def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
-                     weights=None, start=None, max_sigma=None, window=None):
+                     weights=None, start=None, max_sigma=None, window=None, tol=1e-3):
     """Fit A·exp(-r²/2s²) + B to every column at once (batched Levenberg-Marquardt).
 
     The window is the disc of ``radius`` around each position (``window``: the packed
@@ -533,7 +538,7 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
         return trial
 
     p, _, converged, lam = _levenberg_marquardt(p, normal_equations, clip, ((0, 1),),
-                                                iterations, lam0=1e-2)
+                                                iterations, lam0=1e-2, tol=tol)
     # a fit that wandered out of its window is not trusted: keep the starting point
     moved = np.hypot(*(p[:, :2] - positions).T)
     bad = (moved > radius / 2) | (p[:, 2] <= 0)

@@ -153,14 +153,15 @@ def _moments(w, rows, cols):
 
 
 def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, threshold,
-                           cache=None):
+                           cache=None, suspect=None):
     """Look again at elongated peaks with a filter as narrow as a column.
 
     Maxima of the narrow filter (kept when a dip separates them from a stronger
     neighbour) replace each elongated peak within its window, and are added where no
     peak lies within two column widths; round peaks stay as they are. Returns the new
-    peaks and which of them came from an elongated one or lie at the border (whose shape
-    could not be judged): those may still hold two columns.
+    peaks and which of them came from an elongated one, are ``suspect`` (a little
+    elongated: a pair whose window is cut by a near neighbour) or lie at the border
+    (whose shape could not be judged): those may still hold two columns.
     """
     fine, fine_dog, fine_threshold = _detect(img, period, 1, threshold,
                                              s1=max(0.5, sigma_col / 2), cache=cache)
@@ -176,21 +177,25 @@ def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, thr
     else:
         take, replaced = np.zeros(0, dtype=bool), np.zeros(len(coords), dtype=bool)
     new = np.concatenate([coords[~replaced], fine[take]])
-    eligible = np.concatenate([(elongated | ~whole)[~replaced], np.ones(take.sum(), bool)])
+    suspect = elongated if suspect is None else suspect | elongated
+    eligible = np.concatenate([(suspect | ~whole)[~replaced], np.ones(take.sum(), bool)])
     return new, eligible
 
 
 def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, ratio=0.75,
-                      f_min=20.0):
+                      f_min=100.0):
     """Split peaks that hold two unresolved columns, by a two-Gaussian fit.
 
     Every peak is fitted with one Gaussian (neighbours' tails removed). What is left of a
     peak once its neighbours are subtracted is round for one column and elongated for two
     columns closer than the filter can resolve; an elongated one is refitted as two
     Gaussians started on its long axis (the second moments give the direction and the
-    distance), and the two columns are kept when the fit is significantly better (F-test
-    on the residuals, 4 more parameters) and both columns are real (positive, at least
-    5 % of the other, not on top of each other).
+    distance), and the two columns are kept when the fit is much better (F statistic of
+    the residuals, 4 more parameters, over ``f_min``: unresolved pairs 0.3 of a 14 px
+    spacing apart give 125-230 at 100 counts, a neighbour's light left over 40-75) and
+    both columns are real (positive, at least
+    5 % of the other, at least 1.5 column widths apart -- closer, noise makes a single
+    column look like two -- and neither nearer to another peak than to its sibling).
 
     Returns the new positions (split peaks replaced by their two columns) and the number
     of peaks split. ``reach`` is how far from a peak an unresolved partner may lie (half
@@ -198,7 +203,12 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     ``eligible`` marks the peaks that may be split (default: all).
     """
     def close_pairs(points):
-        return _close_pairs(points)[0] if len(points) >= 3 else np.empty((0, 2), int)
+        # a partner further than ``reach`` does not explain an elongated peak (at the end
+        # of a chain of columns, a merged pair and the column beyond it look like a pair)
+        if len(points) < 3:
+            return np.empty((0, 2), int)
+        pairs, distance, _ = _close_pairs(points)
+        return pairs[distance <= reach]
 
     win = max(radius, 2.5 * sigma_col, reach)
     # a column of a resolved pair is not split again
@@ -260,8 +270,17 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     f = ((before - after) / 4) / np.maximum(after / np.maximum(n - 9, 1), 1e-300)
     amp = fit[:, :, 2]
     apart = np.hypot(*(fit[:, 0, :2] - fit[:, 1, :2]).T)
+    # a second column nearer to another peak than to its sibling (or within two widths of
+    # one) is that peak's light left over, not a column: no split
+    phantom = np.zeros(len(cand), dtype=bool)
+    tree = cKDTree(positions)
+    for j in (0, 1):
+        d, idx = tree.query(fit[:, j, :2], k=2)
+        # the nearest peak other than the one being split
+        d = np.where(idx[:, 0] == sub[cand], d[:, 1], d[:, 0])
+        phantom |= (d < apart) | (d < 2 * sigma_col)
     split = (ok & (f > f_min) & (amp.min(axis=1) >= 0.05 * amp.max(axis=1))
-             & (apart >= 0.5 * fit[:, :, 3].mean(axis=1)))
+             & (apart >= 1.5 * sigma_col) & ~phantom)
     if not split.any():
         return positions, 0
     keep = np.ones(len(positions), dtype=bool)

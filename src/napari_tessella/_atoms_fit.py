@@ -9,6 +9,8 @@ microseconds of numpy work instead of a separate optimiser call. Used by
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -53,16 +55,54 @@ def _refine_com(img, positions, radius, background, width, iterations=10):
     return pos
 
 
-def _compress(mask, *arrays):
-    """Keep, per row, only the pixels inside the fit window (padded to the longest row).
+def _window(shape, base, half, keep):
+    """The pixels of each window, packed per row (padded to the longest row).
 
-    A window is a disc (or two) inside a square patch: fitting on the square wastes
-    about half the work on pixels whose weight is zero.
+    A window is a disc (or two) inside a (2·half+1)² square around the pixel ``base``
+    (K, 2); ``keep(rows, cols)`` says which of the square's pixels belong to it. Fitting
+    on the square would waste about half the work on pixels whose weight is zero.
+    Returns the rows and columns (K, P), which entries are pixels (the rest is padding,
+    at (0, 0)) and their flat indices into an image of ``shape``.
     """
-    order = np.argsort(~mask, axis=1, kind="stable")
-    keep = int(mask.sum(axis=1).max()) if mask.size else 0
-    order = order[:, :keep]
-    return [np.take_along_axis(a, order, axis=1) for a in (mask, *arrays)]
+    offs = np.arange(-half, half + 1)
+    side = offs.size
+    rows = (base[:, 0, None, None] + offs[None, :, None]).astype(np.float64)
+    cols = (base[:, 1, None, None] + offs[None, None, :]).astype(np.float64)
+    inside = ((rows >= 0) & (rows < shape[0])) & ((cols >= 0) & (cols < shape[1]))
+    mask = (inside & keep(rows, cols)).reshape(len(base), -1)
+    counts = mask.sum(axis=1)
+    which, at = np.nonzero(mask)  # by window, then pixel: pack each row's pixels in order
+    slot = np.arange(which.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = int(counts.max()) if counts.size else 0
+    r = np.zeros((len(base), width))
+    c = np.zeros((len(base), width))
+    valid = np.zeros((len(base), width), dtype=bool)
+    r[which, slot] = base[which, 0] + offs[at // side]
+    c[which, slot] = base[which, 1] + offs[at % side]
+    valid[which, slot] = True
+    flat = (r * shape[1] + c).astype(np.int64)
+    return r, c, valid, flat
+
+
+def _disc_window(shape, positions, radius):
+    """Packed pixels within ``radius`` of each position (see :func:`_window`)."""
+    base = np.rint(positions).astype(np.int64)
+
+    def keep(rows, cols):
+        return ((rows - positions[:, 0, None, None]) ** 2
+                + (cols - positions[:, 1, None, None]) ** 2 <= radius**2)
+
+    return _window(shape, base, int(np.ceil(radius)), keep)
+
+
+def _own_at(params, r, c, half_render):
+    """Each column's own Gaussian at packed pixels, cut as :func:`_render` cuts it."""
+    base = np.rint(params[:, :2])
+    s2 = 2 * params[:, 3, None] ** 2
+    g = np.exp(-((r - params[:, 0, None]) ** 2 + (c - params[:, 1, None]) ** 2) / s2)
+    box = ((np.abs(r - base[:, 0, None]) <= half_render)
+           & (np.abs(c - base[:, 1, None]) <= half_render))
+    return np.where(box, params[:, 2, None] * g, 0.0)
 
 
 def _render(shape, params, half):
@@ -98,78 +138,59 @@ def _own_patch(params, rows, cols, half_render):
     return params[:, 2, None, None] * gr * gc
 
 
-def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=None,
-             weighted=False):
-    """Gaussian fits of all columns, with the neighbours' fitted tails removed.
+def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weighted=False):
+    """Gaussian fits of all columns, each with every other column's fitted model removed.
 
     A column's window also holds the tails of its neighbours, which pull a lone fit off
-    centre. Each round renders every fitted column, subtracts all but the column itself
-    from its window and fits again (the first round has nothing to subtract). Columns in
-    ``pairs`` (index pairs of columns whose Gaussians overlap strongly, such as dumbbells)
-    are fitted *jointly* from the second round on: two Gaussians and one background on
-    the union of their windows (radius ``pair_radius``), because subtracting a partner
-    that overlaps this much converges too slowly.
+    centre. After lone fits, a sweep renders every fitted column, subtracts all but the
+    column itself from its window and fits again: a model-based refinement that, sweep
+    after sweep, approaches the fit of all columns at once. Columns in ``pairs`` (index
+    pairs of columns whose Gaussians overlap strongly, such as dumbbells) are fitted as
+    one group: two Gaussians and one background on the union of their windows (radius
+    ``pair_radius``), because subtracting a partner that overlaps this much converges too
+    slowly; the pairs get a sweep of their own first.
+
+    Shot noise grows with the signal: with ``weighted``, where it does, the sweeps are
+    weighted fits (weights 1/variance at the model's level, the variance measured on the
+    residuals of the fits before), which reach the Cramér-Rao bound where equal weights
+    lose up to a third. With noise of one level everywhere all pixels count alike.
     """
     half = int(np.ceil(radius))
-    params, converged = _refine_gaussian(img, positions, radius, sigma0)
+    # (to 1e-4 px: on noise-free images the sweeps start from them and keep their error)
+    params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=1e-4)
     paired = np.zeros(len(positions), dtype=bool)
     if pairs is not None and len(pairs):
         paired[pairs.ravel()] = True
+    single = np.flatnonzero(~paired)
+    width = float(np.median(params[:, 3]))
     # a pair's window: out to three column widths (beyond, a Gaussian tells nothing of
     # its position) and at most halfway to the next columns
-    pr = min(pair_radius or radius, 3 * float(np.median(params[:, 3])))
-    pr = max(pr, radius)
+    pr = max(min(pair_radius or radius, 3 * width), radius)
+    # the Gaussians are rendered out to two window radii (at least four widths)
     render_half = 2 * half
-    # the pairs' windows are wider: render the tails that reach them
-    pair_half = max(render_half, int(np.ceil(pr + 4 * np.median(params[:, 3]))))
 
-    def refit_pairs(params, model=None, noise=None):
-        if model is None:
-            model = _render(img.shape, params, pair_half)
-        # a lone fit of one column of an overlapping pair can end far off (a needle or a
-        # blob); the joint fit starts such a column from the typical width instead
-        width = float(np.median(params[:, 3]))
-        starts = []
-        for q in (params[pairs[:, 0]].copy(), params[pairs[:, 1]].copy()):
-            off = (q[:, 3] < width / 2) | (q[:, 3] > 2 * width) | (q[:, 2] <= 0)
-            q[off, 3] = width
-            q[:, 2] = np.abs(q[:, 2])
-            starts.append(q)
-        fit, ok, _, _, _ = _refine_pairs(img, model, *starts, pr, pair_half,
-                                         in_model=[params[pairs[:, 0]], params[pairs[:, 1]]],
-                                         noise=noise)
-        return fit, ok[:, None]
-
-    # Shot noise grows with the signal: where it does, the rounds after the first are
-    # weighted fits (weights 1/variance at the model's level, the variance measured on
-    # the first round's residuals), which reach the Cramér-Rao bound where equal weights
-    # lose up to a third. With noise of one level everywhere all pixels count alike.
-    noise = None
-    for k in range(rounds - 1):
-        model = _render(img.shape, params, render_half)
-        if weighted and k == 0 and not paired.any():
-            noise = _noise_model(img, model, params, radius, use=converged)
-            if noise is not None:
-                # with shot noise the tails carry a fifth of the position information
-                # beyond 2.5 sigma: widen the windows to 3.5 sigma (the neighbours' tails
-                # are subtracted anyway)
-                width = float(np.median(params[:, 3]))
-                radius = max(radius, min(3.5 * width, 2 * radius))
-                half = int(np.ceil(radius))
-                pr = max(pr, radius)
-                render_half = max(render_half, 2 * half)
-                pair_half = max(pair_half, render_half)
-        single = np.flatnonzero(~paired)
-        values, rows, cols, _ = _patches(img, params[single, :2], half)
-        others, _, _, _ = _patches(model, params[single, :2], half)
-        own = _own_patch(params[single], rows, cols, render_half)
-        target = values - (others - own)
-        weights = None if noise is None else 1 / noise(others + params[single, 4, None, None])
+    def sweep(params, converged, model, radius, pr, noise, pair_iterations=30, singles=True,
+              tol=1e-3):
         new, conv = params.copy(), converged.copy()
-        if single.size:
+        if singles and single.size:
+            window = _disc_window(img.shape, params[single, :2], radius)
+            r, c, _, flat = window
+            level = model.ravel()[flat]
+            target = img.ravel()[flat] - (level - _own_at(params[single], r, c, render_half))
+            weights = None if noise is None else 1 / noise(level + params[single, 4, None])
+            # a fit that ended as a wide Gaussian on a deep background, or a needle, starts
+            # again from the typical width (from it, the next fit would wander further)
+            # (with shot noise, where the columns are Gaussians, the width is kept within
+            # twice the typical one: a wider one is that trade-off again)
+            start = params[single].copy()
+            off = ((start[:, 3] < width / 2) | (start[:, 3] > 2 * width) | (start[:, 2] <= 0)
+                   | (np.abs(start[:, 4] - np.median(params[:, 4]))
+                      > 0.5 * np.median(np.abs(params[:, 2]))))
+            start[off, 2:] = np.nan
             new[single], conv[single] = _refine_gaussian(
-                img, params[single, :2], radius, sigma0=params[single, 3], values=target,
-                weights=weights)
+                img, params[single, :2], radius, sigma0=np.where(off, width, start[:, 3]),
+                values=target, weights=weights, start=start,
+                max_sigma=None if noise is None else 2 * width, window=window, tol=tol)
             if noise is not None:
                 # where the weighted fit fails (a shape the model does not describe, as
                 # on real images), the equal-weight fit stands
@@ -178,19 +199,64 @@ def _fit_all(img, positions, radius, sigma0, rounds=2, pairs=None, pair_radius=N
                     idx = single[fail]
                     new[idx], conv[idx] = _refine_gaussian(
                         img, params[idx, :2], radius, sigma0=params[idx, 3],
-                        values=target[fail])
+                        values=target[fail], window=tuple(a[fail] for a in window), tol=tol)
         if paired.any():
-            new[pairs], conv[pairs] = refit_pairs(
-                params, model if pair_half == render_half else None, noise=noise)
-        params, converged = new, conv
-    if paired.any():  # once more, with the neighbours' tails from the pairs' own fits
-        if weighted:  # the lone fits of overlapping columns are no measure of the noise
-            noise = _noise_model(img, _render(img.shape, params, pair_half), params, pr,
-                                 use=converged)
-            if noise is not None:
-                pr = max(pr, min(3.5 * float(np.median(params[:, 3])), 2 * pr))
-        params[pairs], converged[pairs] = refit_pairs(params, noise=noise)
+            new[pairs], conv[pairs] = _refit_pairs(img, model, params, pairs, pr, render_half,
+                                                   noise, pair_iterations, tol)
+        return new, conv
+
+    model = _render(img.shape, params, render_half)
+    noise = None
+    if paired.any():
+        # the lone fits of overlapping columns are no measure of the noise (nor a good
+        # start): the pairs are fitted with equal weights first (two steps will do)
+        params, converged = sweep(params, converged, model, radius, pr, None,
+                                  pair_iterations=2 if weighted else 30, singles=False)
+        model = _render(img.shape, params, render_half)
+        # the widths of the joint fits are the columns' own (lone fits of overlapping
+        # columns come out as needles or blobs): the pairs' windows follow them
+        width = float(np.median(params[:, 3]))
+        pr = max(min(pair_radius or radius, 3 * width), radius)
+    if weighted:
+        # measured where most columns are: on the single ones when they are the most (a
+        # pair at the edge of a chunk changes nothing), else on the pairs' windows
+        most = (~paired).sum() >= paired.sum()
+        noise = _noise_model(img, model, params, radius if most else pr,
+                             use=converged & ~paired if most else converged)
+        if noise is not None:
+            # with shot noise the tails carry a fifth of the position information beyond
+            # 2.5 sigma: windows of 3.5 sigma (the neighbours' model is subtracted anyway)
+            w = float(np.median(params[:, 3]))
+            radius, pr = max(radius, min(3.5 * w, 2 * radius)), max(pr, min(3.5 * w, 2 * pr))
+    # the single columns get the same sweeps whatever else the image holds (so that a
+    # chunk of the image gives its columns as the whole image does): one, and with shot
+    # noise a second, in which neighbours that overlap settle together (on real images,
+    # whose columns are not Gaussians, every further sweep widens their fits)
+    # the last steps to 1e-3 px where shot noise makes the error a hundred times that, to
+    # 1e-4 px without it (noise-free images, real ones)
+    tol = 1e-3 if noise is not None else 1e-4
+    params, converged = sweep(params, converged, model, radius, pr, noise, tol=tol)
+    if noise is not None:
+        params, converged = sweep(params, converged, _render(img.shape, params, render_half),
+                                  radius, pr, noise, tol=tol)
     return params, converged
+
+
+def _refit_pairs(img, model, params, pairs, radius, render_half, noise, iterations, tol):
+    """Refit every close pair as one group, the other columns' model removed."""
+    # a lone fit of one column of an overlapping pair can end far off (a needle or a
+    # blob); the joint fit starts such a column from the typical width instead
+    width = float(np.median(params[:, 3]))
+    starts = []
+    for q in (params[pairs[:, 0]].copy(), params[pairs[:, 1]].copy()):
+        off = (q[:, 3] < width / 2) | (q[:, 3] > 2 * width) | (q[:, 2] <= 0)
+        q[off, 3] = width
+        q[:, 2] = np.abs(q[:, 2])
+        starts.append(q)
+    fit, ok, _, _, _ = _refine_pairs(img, model, *starts, radius, render_half,
+                                     in_model=[params[pairs[:, 0]], params[pairs[:, 1]]],
+                                     noise=noise, iterations=iterations, tol=tol)
+    return fit, ok[:, None]
 
 
 def _noise_model(img, model, params, radius, use=None):
@@ -198,7 +264,8 @@ def _noise_model(img, model, params, radius, use=None):
 
     Returns a function of the model level giving the variance, a + b·level (shot noise
     plus detector noise), floored at the variance measured at the darkest level; or
-    None when the variance does not grow with the signal (one level of noise).
+    None when the variance does not grow with the signal (one level of noise) or the
+    residuals are misfit rather than noise (neighbouring pixels' residuals correlated).
     """
     half = int(np.ceil(radius))
     # converged fits whose window lies wholly inside the image (at the border, a column
@@ -209,12 +276,28 @@ def _noise_model(img, model, params, radius, use=None):
     if use.sum() < 10:
         return None
     params = params[use]
+    if len(params) > 1000:  # a thousand windows measure twenty variances well enough
+        params = params[np.linspace(0, len(params) - 1, 1000).astype(np.int64)]
     values, rows, cols, inside = _patches(img, params[:, :2], half)
     level, _, _, _ = _patches(model, params[:, :2], half)
     level = level + params[:, 4, None, None]
     d2 = (rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2
     disc = inside & (d2 <= radius**2)
-    mu, res = level[disc], (values - level)[disc]
+    # a degenerate fit (a wide Gaussian on a deep background) holds misfit, not noise:
+    # windows whose background lies further than half a typical peak from the typical
+    # background are left out
+    bg = params[:, 4]
+    typical = np.abs(bg - np.median(bg)) <= 0.5 * np.median(np.abs(params[:, 2]))
+    disc &= typical[:, None, None]
+    # noise is uncorrelated from pixel to pixel, misfit is not (real columns that are no
+    # Gaussians): where neighbouring residuals go together, the variance measures misfit
+    res = values - level
+    both = disc[:, :, 1:] & disc[:, :, :-1]
+    a, b = res[:, :, 1:][both], res[:, :, :-1][both]
+    # (NbW-STEM: 0.92; Gaussian columns with shot noise: -0.15 to 0.08)
+    if np.sum(a * b) > 0.5 * np.sqrt(np.sum(a * a) * np.sum(b * b)):
+        return None
+    mu, res = level[disc], res[disc]
     if mu.size < 200:
         return None
     if mu.size > 50_000:  # a fixed sample measures twenty variances well enough
@@ -252,8 +335,69 @@ def _noise_model(img, model, params, radius, use=None):
     return variance
 
 
+def _normal(res, jac):
+    """Cost, JᵀJ and Jᵀr of batched residuals (K, P) and transposed Jacobians (K, M, P)."""
+    return ((res**2).sum(axis=1), np.matmul(jac, jac.transpose(0, 2, 1)),
+            np.matmul(jac, res[..., None])[..., 0])
+
+
+def _single_precision(centres, r, c, *arrays):
+    """Window pixels in single precision, their coordinates relative to each window's
+    rounded centre (so that a position keeps its precision): the fit's steps are bound by
+    memory traffic, and half of it halves their cost (the parameters, the steps and
+    their solves stay in double precision)."""
+    origin = np.rint(centres)
+    return origin, [(r - origin[:, :1]).astype(np.float32),
+                    (c - origin[:, 1:]).astype(np.float32),
+                    *(a.astype(np.float32) for a in arrays)]
+
+
+def _levenberg_marquardt(p, normal_equations, clip, positions, iterations, lam0, tol=1e-3):
+    """Damped Gauss-Newton steps for many small least-squares problems at once.
+
+    ``normal_equations(p, idx)`` gives the cost, JᵀJ and Jᵀr of the problems ``idx`` at
+    their parameters ``p``; only those are kept between steps (not the residuals and
+    Jacobians, whose copies cost more than the steps). A problem has converged when an
+    accepted step moves its ``positions`` (pairs of parameter indices) by under ``tol``;
+    only the problems still moving are worked on. Returns the parameters, costs, whether
+    each converged and the final damping.
+    """
+    n, m = p.shape
+    cost, jtj, jtr = (a.astype(np.float64) for a in normal_equations(p, np.arange(n)))
+    lam = np.full(n, lam0)
+    converged = np.zeros(n, dtype=bool)
+    eye = np.eye(m)
+    for _ in range(iterations):
+        act = np.flatnonzero(~converged)
+        if act.size == 0:
+            break
+        ja, ra = jtj[act], jtr[act]
+        diag = np.einsum("nii->ni", ja)
+        a = ja + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
+        try:
+            step = np.linalg.solve(a, ra[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
+                             zip(a, ra, strict=True)])
+        small = sum(np.hypot(step[:, i], step[:, j]) for i, j in positions) < tol
+        # a Gauss-Newton step (little damping) this short: there already, no need to try it
+        done = small & (lam[act] < 1)
+        converged[act[done]] = True
+        act, step, small = act[~done], step[~done], small[~done]
+        if act.size == 0:
+            break
+        trial = clip(p[act] + step)
+        t_cost, t_jtj, t_jtr = normal_equations(trial, act)
+        better = t_cost < cost[act]
+        converged[act[better & small]] = True
+        b = act[better]
+        p[b], cost[b], jtj[b], jtr[b] = trial[better], t_cost[better], t_jtj[better], t_jtr[better]
+        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
+    return p, cost, converged, lam
+
+
 def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterations=30,
-                  noise=None):
+                  noise=None, tol=1e-3):
     """Fit two Gaussians and a shared background to every close pair at once.
 
     Batched Levenberg-Marquardt over all pairs (9 parameters each), started from the
@@ -266,88 +410,67 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     of squares of the fit, of the starting ``in_model`` columns on the same window, and
     the number of pixels fitted.
     """
-    k = len(p1)
     in_model = [p1, p2] if in_model is None else in_model
     centre = (p1[:, :2] + p2[:, :2]) / 2
     reach = np.hypot(*(p1[:, :2] - p2[:, :2]).T) / 2
-    # the patch holds the pairs' windows (a rare far-apart start gets a cut window)
+    # the square holds the pairs' windows (a rare far-apart start gets a cut window)
     half = int(np.ceil(radius + np.percentile(reach, 99))) + 1
-    values, rows, cols, inside = _patches(img, centre, half)
-    others, _, _, _ = _patches(model, centre, half)
-    own = sum(_own_patch(q, rows, cols, render_half) for q in in_model)
-    target = values - (others - own)
-    near = np.zeros_like(inside)
-    for q in (p1, p2):
-        near |= (rows - q[:, 0, None, None]) ** 2 + (cols - q[:, 1, None, None]) ** 2 <= radius**2
-    # inverse noise variance at the model's level (``noise``), or equal weights
-    w = (np.ones(target.shape) if noise is None
-         else 1 / noise(others + in_model[0][:, 4, None, None]))
-    mask, y, r, c, own, w = _compress((inside & near).reshape(k, -1), target.reshape(k, -1),
-                                      rows.reshape(k, -1), cols.reshape(k, -1),
-                                      own.reshape(k, -1), w.reshape(k, -1))
-    mask = mask.astype(np.float64)
-    if noise is not None:
-        mask = mask * np.sqrt(w)
+
+    def keep(rows, cols):
+        return functools.reduce(np.logical_or, [
+            (rows - q[:, 0, None, None]) ** 2 + (cols - q[:, 1, None, None]) ** 2 <= radius**2
+            for q in (p1, p2)])
+
+    r, c, valid, flat = _window(img.shape, np.rint(centre).astype(np.int64), half, keep)
+    level = model.ravel()[flat]
+    own = sum(_own_at(q, r, c, render_half) for q in in_model)
+    y = img.ravel()[flat] - (level - own)
+    mask = valid.astype(np.float64)
+    if noise is not None:  # inverse noise variance at the model's level
+        mask = mask * np.sqrt(1 / noise(level + in_model[0][:, 4, None]))
     before = ((y - (own + in_model[0][:, 4, None])) ** 2 * mask).sum(axis=1)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     bg = np.minimum(bg, np.minimum(p1[:, 4], p2[:, 4]))
+    # a pair fitted jointly before shares its background: start from it
+    bg = np.where(p1[:, 4] == p2[:, 4], p1[:, 4], bg)
     # parameters: (row, col, amplitude, sigma) of each column, then the background
     p = np.column_stack([p1[:, :4], p2[:, :4], bg])
     p[:, 2] = np.maximum(p[:, 2], 1e-6)
     p[:, 6] = np.maximum(p[:, 6], 1e-6)
     start = p.copy()
-    lam = np.full(k, 1e-3)
 
-    def residual_and_jacobian(p, idx):
-        m = mask[idx]
-        jac = np.empty((len(idx), m.shape[1], 9))
-        res = (y[idx] - p[:, 8, None]) * m
+    origin, (r32, c32, y32, mask32) = _single_precision(centre, r, c, y, mask)
+
+    def normal_equations(p, idx):
+        m = mask32[idx]
+        p = p.copy()
+        p[:, [0, 4]] -= origin[idx, :1]
+        p[:, [1, 5]] -= origin[idx, 1:]
+        p = p.astype(np.float32)
+        jac = np.empty((len(idx), 9, m.shape[1]), dtype=np.float32)
+        res = (y32[idx] - p[:, 8, None]) * m
         for o in (0, 4):
-            dr, dc = r[idx] - p[:, o, None], c[idx] - p[:, o + 1, None]
+            dr, dc = r32[idx] - p[:, o, None], c32[idx] - p[:, o + 1, None]
             s2 = p[:, o + 3, None] ** 2
             d2 = dr**2 + dc**2
             g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing
             ag = p[:, o + 2, None] * g
             res -= ag
             ags = ag / s2
-            jac[..., o] = ags * dr
-            jac[..., o + 1] = ags * dc
-            jac[..., o + 2] = g
-            jac[..., o + 3] = ags * d2 / p[:, o + 3, None]
-        jac[..., 8] = m
-        return res, jac
+            jac[:, o] = ags * dr
+            jac[:, o + 1] = ags * dc
+            jac[:, o + 2] = g
+            jac[:, o + 3] = ags * d2 / p[:, o + 3, None]
+        jac[:, 8] = m
+        return _normal(res, jac)
 
-    everyone = np.arange(k)
-    res, jac = residual_and_jacobian(p, everyone)
-    cost = (res**2).sum(axis=1)
-    converged = np.zeros(k, dtype=bool)
-    eye = np.eye(9)
-    for _ in range(iterations):
-        act = np.flatnonzero(~converged)
-        if act.size == 0:
-            break
-        ja, ra = jac[act], res[act]
-        jt = ja.transpose(0, 2, 1)
-        jtj = np.matmul(jt, ja)
-        jtr = np.matmul(jt, ra[..., None])[..., 0]
-        diag = np.einsum("nii->ni", jtj)
-        a = jtj + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
-        try:
-            step = np.linalg.solve(a, jtr[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
-                             zip(a, jtr, strict=True)])
-        trial = p[act] + step
+    def clip(trial):
         trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, radius)
         trial[:, 7] = np.clip(np.abs(trial[:, 7]), 0.3, radius)
-        t_res, t_jac = residual_and_jacobian(trial, act)
-        t_cost = (t_res**2).sum(axis=1)
-        better = t_cost < cost[act]
-        small = np.hypot(step[:, 0], step[:, 1]) + np.hypot(step[:, 4], step[:, 5]) < 1e-4
-        converged[act[better & small]] = True
-        b = act[better]
-        p[b], res[b], jac[b], cost[b] = trial[better], t_res[better], t_jac[better], t_cost[better]
-        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
+        return trial
+
+    p, cost, converged, lam = _levenberg_marquardt(p, normal_equations, clip, ((0, 1), (4, 5)),
+                                                   iterations, lam0=1e-3, tol=tol)
     out = np.stack([np.column_stack([p[:, 0:4], p[:, 8]]), np.column_stack([p[:, 4:8], p[:, 8]])],
                    axis=1)
     # a fit that swapped, merged or wandered off is not trusted: keep the starting rows
@@ -362,78 +485,60 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
 
 
 def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
-                     weights=None):
+                     weights=None, start=None, max_sigma=None, window=None, tol=1e-3):
     """Fit A·exp(-r²/2s²) + B to every column at once (batched Levenberg-Marquardt).
 
-    ``weights`` (one per patch pixel: the inverse noise variance) makes it a weighted
-    least-squares fit; by default all pixels count alike.
+    The window is the disc of ``radius`` around each position (``window``: the packed
+    pixels of :func:`_disc_window`, if already made); ``values`` replace the image's
+    pixels there (packed alike) and ``weights`` (the inverse noise variance per pixel)
+    make it a weighted least-squares fit; by default all pixels count alike. ``start``
+    gives warm parameters (a NaN amplitude: start that column afresh) and ``max_sigma``
+    a largest width.
     """
-    half = int(np.ceil(radius))
     n = len(positions)
-    patch_values, rows, cols, inside = _patches(img, positions, half)
-    values = patch_values if values is None else values
-    d2 = (rows - positions[:, 0, None, None]) ** 2 + (cols - positions[:, 1, None, None]) ** 2
-    w = np.ones(values.shape) if weights is None else weights
-    mask, y, r, c, w = _compress((inside & (d2 <= radius**2)).reshape(n, -1),
-                                 values.reshape(n, -1), rows.reshape(n, -1),
-                                 cols.reshape(n, -1), w.reshape(n, -1))
-    mask = mask.astype(np.float64)
+    r, c, valid, flat = _disc_window(img.shape, positions, radius) if window is None else window
+    y = img.ravel()[flat] if values is None else values
+    mask = valid.astype(np.float64)
     if weights is not None:  # residuals and derivatives scaled by 1/noise
-        mask = mask * np.sqrt(w)
+        mask = mask * np.sqrt(weights)
     bg = np.min(np.where(mask > 0, y, np.inf), axis=1)
     amp = np.max(np.where(mask > 0, y, -np.inf), axis=1) - bg
     # parameters: row, col, amplitude, sigma, background
     p = np.column_stack([positions[:, 0], positions[:, 1], amp, np.full(n, sigma0), bg])
-    lam = np.full(n, 1e-2)
+    if start is not None:  # a fit before: all five parameters warm (unless NaN)
+        warm = np.isfinite(start[:, 2])
+        p[warm, 2:] = start[warm, 2:]
 
-    def residual_and_jacobian(p, idx):
-        m = mask[idx]
-        dr, dc = r[idx] - p[:, 0, None], c[idx] - p[:, 1, None]
+    origin, (r32, c32, y32, mask32) = _single_precision(positions, r, c, y, mask)
+
+    def normal_equations(p, idx):
+        m = mask32[idx]
+        p = p.copy()
+        p[:, :2] -= origin[idx]
+        p = p.astype(np.float32)
+        dr, dc = r32[idx] - p[:, 0, None], c32[idx] - p[:, 1, None]
         s2 = p[:, 3, None] ** 2
         d2 = dr**2 + dc**2
         g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing
         ag = p[:, 2, None] * g
-        res = (y[idx] - p[:, 4, None]) * m - ag
+        res = (y32[idx] - p[:, 4, None]) * m - ag
         ags = ag / s2
-        jac = np.empty((len(idx), m.shape[1], 5))
-        jac[..., 0] = ags * dr
-        jac[..., 1] = ags * dc
-        jac[..., 2] = g
-        jac[..., 3] = ags * d2 / p[:, 3, None]
-        jac[..., 4] = m
-        return res, jac
+        jac = np.empty((len(idx), 5, m.shape[1]), dtype=np.float32)
+        jac[:, 0] = ags * dr
+        jac[:, 1] = ags * dc
+        jac[:, 2] = g
+        jac[:, 3] = ags * d2 / p[:, 3, None]
+        jac[:, 4] = m
+        return _normal(res, jac)
 
-    everyone = np.arange(n)
-    res, jac = residual_and_jacobian(p, everyone)
-    cost = (res**2).sum(axis=1)
-    converged = np.zeros(n, dtype=bool)
-    eye = np.eye(5)
-    for _ in range(iterations):
-        # only the columns still moving are worked on: most converge in a few steps
-        act = np.flatnonzero(~converged)
-        if act.size == 0:
-            break
-        ja, ra = jac[act], res[act]
-        jt = ja.transpose(0, 2, 1)
-        jtj = np.matmul(jt, ja)
-        jtr = np.matmul(jt, ra[..., None])[..., 0]
-        diag = np.einsum("nii->ni", jtj)
-        a = jtj + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
-        try:
-            step = np.linalg.solve(a, jtr[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in
-                             zip(a, jtr, strict=True)])
-        trial = p[act] + step
-        trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, radius)
-        t_res, t_jac = residual_and_jacobian(trial, act)
-        t_cost = (t_res**2).sum(axis=1)
-        better = t_cost < cost[act]
-        small = np.hypot(step[:, 0], step[:, 1]) < 1e-4
-        converged[act[better & small]] = True
-        b = act[better]
-        p[b], res[b], jac[b], cost[b] = trial[better], t_res[better], t_jac[better], t_cost[better]
-        lam[act] = np.where(better, lam[act] / 3, lam[act] * 4)
+    top = radius if max_sigma is None else min(radius, max_sigma)
+
+    def clip(trial):
+        trial[:, 3] = np.clip(np.abs(trial[:, 3]), 0.3, top)
+        return trial
+
+    p, _, converged, lam = _levenberg_marquardt(p, normal_equations, clip, ((0, 1),),
+                                                iterations, lam0=1e-2, tol=tol)
     # a fit that wandered out of its window is not trusted: keep the starting point
     moved = np.hypot(*(p[:, :2] - positions).T)
     bad = (moved > radius / 2) | (p[:, 2] <= 0)

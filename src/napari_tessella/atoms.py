@@ -237,8 +237,13 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         if period / 8 > sigma_col / 2:
             # the period's filter is wider than a column: look again with a narrow one
             # (a crowded pair need not look elongated within half its nearest distance)
-            coords, eligible = _resolve_close_columns(img, coords, reach, elongated, period,
-                                                      sigma_col, given, cache=cache)
+            # where close pairs are a scale of the image (a tenth of the peaks elongated),
+            # a peak a little elongated may be a pair whose window a neighbour cuts
+            suspect = ((narrow < 0.75 * wide) & whole if elongated.sum() >= 0.1 * whole.sum()
+                       else None)
+            coords, eligible = _resolve_close_columns(
+                img, coords, reach, elongated, period, sigma_col, given, cache=cache,
+                suspect=suspect)
         if elongated.any() and period / 8 > sigma_col / 2:
             # pairs closer than even the narrow filter resolves: split by a fit
             d, _ = cKDTree(coords).query(coords, k=2)
@@ -277,9 +282,13 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         start = _refine_com(img, positions, radius, background, width, iterations=3)
         # a pair is fitted on discs reaching halfway to the next columns
         pair_radius = max(radius, float(np.median(next_d)) / 2) if len(pairs) else radius
-        params, converged = _fit_all(img, start, radius, sigma0=max(0.5, sep / 5), weighted=True,
+        # a window that holds a whole column (close pairs make half the nearest distance
+        # smaller than two column widths: a lone fit there is a needle or a blob)
+        fit_radius = max(radius, 2 * sigma_col) if np.isfinite(sigma_col) else radius
+        sigma0 = sigma_col if np.isfinite(sigma_col) else max(0.5, sep / 5)
+        params, converged = _fit_all(img, start, fit_radius, sigma0=sigma0, weighted=True,
                                      pairs=pairs, pair_radius=pair_radius)
-        converged &= _plausible(img, params, radius, start)
+        converged &= _plausible(img, params, fit_radius, start)
         # a fit that did not converge gives way to the refined centre of mass (the same
         # as refine="com")
         bad = ~converged

@@ -449,8 +449,13 @@ def _run_all(args, params: dict, paths: list[Path]) -> int:
                 interrupted = (i, path)
                 break
             except Exception as err:  # one bad file must not stop the batch
-                message = str(err).strip() or type(err).__name__
-                failures.append((path, f"{type(err).__name__}: {message}"))
+                # one line each: a user's bad file says what is wrong with it; anything
+                # else keeps its type, so a bug is told apart from a bad input
+                lines = str(err).strip().splitlines()
+                message = lines[0] if lines else type(err).__name__
+                if not isinstance(err, (ValueError, TypeError)):
+                    message = f"{type(err).__name__}: {message}"
+                failures.append((path, message))
                 if not args.quiet and not has_bar:
                     print(f"[{i}/{len(paths)}] {path}: FAILED ({message})", file=sys.stderr)
                 continue

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import is_large, is_lazy
+from ..export import physical_columns
 
 
 def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
@@ -68,17 +69,44 @@ def _geometry(layer) -> dict[str, Any]:
 
 
 def _pixel_size(layer) -> tuple[float, float]:
-    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer."""
+    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer.
+
+    Sizes, not directions: a negative scale (a flipped axis) gives a positive size.
+    """
     if layer is None:
         return 1.0, 1.0
-    return float(layer.scale[-2]), float(layer.scale[-1])
+    return abs(float(layer.scale[-2])), abs(float(layer.scale[-1]))
+
+
+def _length_per_pixel(layer) -> float:
+    """World length of one pixel for lengths given as one number (a σ, a diameter, a
+    spacing): the geometric mean of the row and column sizes, so that a length² is an
+    area (row size × column size) for anisotropic pixels too."""
+    py, px = _pixel_size(layer)
+    return float(np.sqrt(py * px))
+
+
+def _unit_name(units) -> str:
+    """'nm'-style name of the last axis's unit of napari ``units`` (pint units or strings);
+    '' for plain pixels."""
+    if not units:
+        return ""
+    unit = units[-1]
+    if isinstance(unit, str):
+        import pint  # napari's units are pint units
+
+        try:
+            unit = pint.get_application_registry()(unit).units
+        except Exception:
+            pass
+    name = unit if isinstance(unit, str) else format(unit, "~")
+    return "" if name in ("", "pixel", "px", "dimensionless") else name
 
 
 def _unit(layer) -> str:
     """' nm'-style suffix for lengths in the layer's world units ('' for plain pixels)."""
-    units = getattr(layer, "units", None)
-    unit = format(units[-1], "~") if units else ""
-    return "" if unit in ("", "pixel", "px", "dimensionless") else f" {unit}"
+    name = _unit_name(getattr(layer, "units", None))
+    return f" {name}" if name else ""
 
 
 def _robust_limits(values: np.ndarray) -> tuple[float, float]:
@@ -145,52 +173,11 @@ def _unchanged(layer, key: str, value) -> bool:
     return False
 
 
-def _unit_of(geo: dict) -> str:
-    """'nm'-style unit name of a :func:`_geometry` ('' for plain pixels)."""
-    units = geo.get("units")
-    if not units:
-        return ""
-    import pint  # napari's units are pint units; a string passes through
-
-    unit = str(units[-1])
-    try:
-        unit = format(pint.get_application_registry()(unit).units, "~")
-    except Exception:
-        pass
-    return "" if unit in ("", "pixel", "px", "dimensionless") else unit
-
-
 def _with_physical(table, geo: dict):
-    """``table`` with physical-unit columns added beside the pixel ones.
-
-    Any column ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
-    translate of that axis (displacements ``d_row``/``d_col``: × scale only), ``area``
-    gets ``area_<unit>2`` = area × scale². Without a unit,
-    ``scaled`` stands for it; with a unit-less identity geometry nothing is added. The same
-    names as :func:`napari_tessella.export.save_table` writes.
-    """
-    (sy, sx), (ty, tx) = geo["scale"], geo["translate"]
-    unit = _unit_of(geo)
-    if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
-        return table
-    unit = unit or "scaled"
-    table = table.copy()
-    added = {}
-    for col in table.columns:
-        name = str(col)
-        if name.endswith(f"_{unit}") or name.endswith(f"_{unit}2"):
-            continue
-        # d_row / d_col are displacements (e.g. a dumbbell's vector): scaled, not moved
-        shift = name not in ("d_row", "d_col")
-        if name == "row" or name.endswith("_row"):
-            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sy + ty * shift
-        elif name == "col" or name.endswith("_col"):
-            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sx + tx * shift
-    if "area" in table:
-        added[f"area_{unit}2"] = table["area"].to_numpy(dtype=float) * sy * sx
-    for name, values in added.items():
-        table[name] = values
-    return table
+    """``table`` with physical-unit columns from a :func:`_geometry`: the same rule and
+    the same names as the CSV files (:func:`napari_tessella.export.physical_columns`)."""
+    return physical_columns(table, geo["scale"], geo["translate"],
+                            _unit_name(geo.get("units")))
 
 
 def _labels_features(table, label_column: str = "label"):

@@ -8,17 +8,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, SpinBox
 
-from .._lazy import is_lazy
-from ..measure import measure_objects
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
-from ._base import _USER_ERRORS, _DockWidget, _drain, _store_labels
+from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, _set_field
 from ._layers import (
     _geometry,
     _image_shape,
     _labels_features,
     _layer_choices,
-    _layer_data,
+    _length_per_pixel,
     _pixel_size,
     _plane,
     _unit,
@@ -168,6 +166,7 @@ class ThresholdLabelWidget(_DockWidget):
 
     def set_parameters(self, params: dict) -> None:
         py, px = _pixel_size(self.image.value)
+        length = _length_per_pixel(self.image.value)
         threshold = params.get("threshold", self.method.value)
         self._syncing = True  # one preview at the end, not one per control
         try:
@@ -179,9 +178,9 @@ class ThresholdLabelWidget(_DockWidget):
                 self.value.min = min(self.value.min, float(threshold))
                 self.value.value = float(threshold)
             if "smooth_sigma" in params:  # pixels in the file, the layer's units here
-                self.smooth_sigma.value = float(params["smooth_sigma"]) * px
+                _set_field(self.smooth_sigma, float(params["smooth_sigma"]) * length)
             if "min_size" in params:
-                self.min_size.value = float(params["min_size"]) * py * px
+                _set_field(self.min_size, float(params["min_size"]) * py * px)
             for name in ("opening", "connectivity", "exclude_border", "dark_objects"):
                 if name in params:
                     getattr(self, name).value = params[name]
@@ -194,7 +193,7 @@ class ThresholdLabelWidget(_DockWidget):
         py, px = _pixel_size(self.image.value)
         return {  # in pixels, as the core and the command line take them
             "threshold": threshold,
-            "smooth_sigma": self.smooth_sigma.value / px,
+            "smooth_sigma": self.smooth_sigma.value / _length_per_pixel(self.image.value),
             "opening": self.opening.value,
             "connectivity": self.connectivity.value,
             "min_size": round(self.min_size.value / (py * px)),
@@ -216,12 +215,9 @@ class ThresholdLabelWidget(_DockWidget):
             labels = threshold_label(image, **params)
             labels_meta = {"name": f"{name} labels", **geo}
             yield "measuring objects"
-            if is_lazy(labels):  # chunk by chunk; stored as a Zarr pyramid
-                stored, table = _store_labels({"labels": labels}, f"{name} labels",
-                                              measure_image=image)
-                labels, labels_meta["multiscale"] = _layer_data(stored["labels"])
-            else:
-                table = measure_objects(labels, image)
+            data, extra, table = _measured_labels({"labels": labels}, image, f"{name} labels")
+            labels = data["labels"]
+            labels_meta.update(extra)
             n = len(table)
             points = table[["com_row", "com_col"]].to_numpy()
             table = _with_physical(table, geo)  # the same table on both layers

@@ -28,15 +28,8 @@ def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
 
         native = getattr(data, "chunks", None)
         data = da.from_array(data, chunks=native if isinstance(native, tuple) else "auto")
-    if lead > 0 and index is not None:
-        data = data[tuple(index)]
-    elif lead > 0:
-        point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
-        index = []
-        for axis in range(lead):
-            pos = 0 if point is None else round(float(point[axis]))
-            index.append(min(max(pos, 0), data.shape[axis] - 1))
-        data = data[tuple(index)]
+    if lead > 0:
+        data = data[tuple(index) if index is not None else _current_plane(layer, viewer)]
     if lazy and is_lazy(data):
         if is_large(data.shape[:2]):
             return data
@@ -123,12 +116,23 @@ def _layer_choices(viewer, *types) -> Callable:
 
 
 def _current_plane(layer, viewer) -> tuple[int, ...]:
-    """Index of the leading (T, Z, …) axes of ``layer`` at the viewer's current position."""
+    """Index of the leading (T, Z, …) axes of ``layer`` at the viewer's current position.
+
+    For an Image or Labels layer, within its planes: the viewer may stand beyond them (at
+    a longer stack's plane 8 when this one has 3), and napari then shows its nearest
+    plane, which is the one read and named. Points are not clamped: beyond their planes
+    there are none.
+    """
     lead = layer.ndim - 2
     if lead <= 0:
         return ()
-    point = layer.world_to_data(viewer.dims.point)
-    return tuple(round(float(point[axis])) for axis in range(lead))
+    point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
+    index = [0 if point is None else round(float(point[axis])) for axis in range(lead)]
+    if layer._type_string in ("image", "labels"):
+        shape = layer.level_shapes[0] if getattr(layer, "multiscale", False) else \
+            layer.data.shape
+        index = [min(max(i, 0), int(shape[axis]) - 1) for axis, i in enumerate(index)]
+    return tuple(index)
 
 
 def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:

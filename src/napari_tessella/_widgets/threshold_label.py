@@ -88,8 +88,10 @@ class ThresholdLabelWidget(_DockWidget):
         self.image.changed.connect(self._image_changed)
         self.method.changed.connect(self._method_changed)
         self.value.changed.connect(self._value_changed)
-        for w in (self.smooth_sigma, self.opening, self.connectivity, self.min_size,
-                  self.exclude_border, self.dark_objects):
+        # the method's threshold depends on the smoothing: σ moves the slider too
+        self.smooth_sigma.changed.connect(self._method_changed)
+        for w in (self.opening, self.connectivity, self.min_size, self.exclude_border,
+                  self.dark_objects):
             w.changed.connect(self._preview)
         self._image_changed()
         self._ready = True
@@ -114,8 +116,10 @@ class ThresholdLabelWidget(_DockWidget):
         self._method_changed()
 
     def _method_changed(self, *_):
+        """Set the slider to the method's threshold (then preview with that very value)."""
         layer = self.image.value
         if layer is None or self.method.value == _MANUAL:
+            self._preview()  # a manual value does not move: only the labels change
             return
         if layer.ndim >= 2 and int(np.prod(_image_shape(layer))) > PREVIEW_MAX_PIXELS:
             return  # as the preview: the method's value is computed when Run is pressed
@@ -130,7 +134,7 @@ class ThresholdLabelWidget(_DockWidget):
             self.value.value = min(max(value, self.value.min), self.value.max)
         finally:
             self._syncing = False
-        self._preview()
+        self._preview(threshold=value)  # computed once, not again by the preview
 
     def _value_changed(self, *_):
         if self._syncing:
@@ -143,7 +147,7 @@ class ThresholdLabelWidget(_DockWidget):
                 self._syncing = False
         self._preview()
 
-    def _preview(self, *_):
+    def _preview(self, *_, threshold: float | None = None):
         """Relabel on every parameter change (cheap: one threshold and one labelling)."""
         if (not self._ready or not self.live_preview.value or self._syncing
                 or self.image.value is None):
@@ -155,7 +159,7 @@ class ThresholdLabelWidget(_DockWidget):
                                   f"{PREVIEW_MAX_PIXELS // 10**6} Mpx: press Run")
             return
         try:  # the labels and their centres, as Run would make them
-            outputs, message = _drain(self._prepare(lazy=False))
+            outputs, message = _drain(self._prepare(lazy=False, threshold=threshold))
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {err}"
             return
@@ -201,12 +205,16 @@ class ThresholdLabelWidget(_DockWidget):
             "dark_objects": self.dark_objects.value,
         }
 
-    def _prepare(self, lazy: bool = True):
+    def _prepare(self, lazy: bool = True, threshold: float | None = None):
+        """The job of a run; ``threshold``: the method's value, already computed for this
+        image and smoothing (the preview after a method change)."""
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
         image = _plane(layer, self._viewer, lazy=lazy, index=self._plane_index)
         params = self._params()
+        if threshold is not None:
+            params["threshold"] = threshold
         geo = _geometry(layer)
         name = layer.name
 

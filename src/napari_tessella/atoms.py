@@ -373,6 +373,7 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
 
 
     arr = _as_float_dask(image, chunks, name="image")
+    _check_atoms_params(arr.shape, separation, threshold, refine, dark)  # as in memory
     rows, cols = arr.shape
     side = 1024
     r0, c0 = max(0, rows // 2 - side // 2), max(0, cols // 2 - side // 2)

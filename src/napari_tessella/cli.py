@@ -42,7 +42,7 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
-from ._validation import finite_number, size_in_image
+from .atoms import _check_atoms_params
 from .nuclei._recipe import _check_watershed_params
 from .reading import IMAGE_SUFFIXES, is_zarr, open_image, read_pixel_size
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
@@ -263,12 +263,6 @@ def _publish(written: list[Path], out: Path, main_table: Path) -> list[Path]:
     return final
 
 
-def _check_image_params(operation: str, params: dict, shape) -> None:
-    """Checks that need the image's shape and that the core does not make itself."""
-    if operation == "find_atoms" and params.get("separation") is not None:
-        size_in_image(params["separation"], "separation", shape)
-
-
 def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
     """One input through its recipe, written atomically; returns the files written."""
     chunked = True if (getattr(args, "chunked", False)
@@ -282,7 +276,6 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
         lazy = True if getattr(args, "scheduler", None) is not None else None
         image = prepare_image(open_image(path, lazy=lazy), chunked=chunked,
                               chunks=getattr(args, "chunks", None))
-        _check_image_params(args.operation, params, tuple(image.shape))
         scale, unit = _pixel_size(path, args)
         result = run_recipe(args.operation, image, params,
                             scheduler=getattr(args, "scheduler", None), store=partial,
@@ -361,17 +354,15 @@ def _check_before_work(operation: str, params: dict):
                                 p["landscape"], p["threshold"], min_size=p["min_size"])
     elif operation == "find_atoms":
         p = {**_params.operation_defaults(operation), **params}
-        if p["separation"] is not None:
-            finite_number(p["separation"], "separation", minimum=2, unit="pixels")
-        if p["threshold"] is not None:
-            if isinstance(p["threshold"], str):
-                raise _UsageError(
-                    f"atoms --threshold must be a number (a minimum column response in image "
-                    f"units) or none; got {p['threshold']!r} (method names are for "
-                    "threshold-label)")
-            finite_number(p["threshold"], "threshold", unit="image units")
+        if isinstance(p["threshold"], str):
+            raise _UsageError(
+                f"atoms --threshold must be a number (a minimum column response in image "
+                f"units) or none; got {p['threshold']!r} (method names are for "
+                "threshold-label)")
         if p["refine"] not in (None, "com", "gaussian"):
             raise _UsageError(f"--refine must be none, com or gaussian; got {p['refine']!r}")
+        # the core's own checks (the image's shape: when each file is read)
+        _check_atoms_params((), p["separation"], p["threshold"], p["refine"], p["dark"])
 
 
 def main(argv: list[str] | None = None) -> int:

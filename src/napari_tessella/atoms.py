@@ -116,6 +116,8 @@ def estimate_separation(image) -> float:
     window = np.outer(np.hanning(img.shape[0]), np.hanning(img.shape[1]))
     f = np.fft.rfft2(img * window)
     ac = np.fft.fftshift(np.fft.irfft2(np.abs(f) ** 2, s=img.shape))
+    if not ac.max() > 0:  # nothing left under the window (a 2-pixel side): no lattice
+        raise ValueError("no periodic lattice found in the image: give separation= instead.")
     ac /= ac.max()
     centre = np.array(img.shape) // 2
     rr, cc = np.indices(img.shape)

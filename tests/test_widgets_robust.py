@@ -237,3 +237,53 @@ def test_lattice_on_points_with_nan_is_a_message(viewer):
     widget.image.value = None
     assert widget() is None
     assert "NaN" in widget._status.value
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # napari's thumbnail
+def test_watershed_seeds_with_nan_or_on_another_plane_say_so(viewer):
+    nuclei = synthetic_nuclei(seed=1).image
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = viewer.add_image(nuclei, name="syn")
+    widget.seeds.value = viewer.add_points([[np.nan, 10.0], [50.0, 50.0]], name="nan")
+    assert widget() is None
+    assert "1 of the 2 points" in widget._status.value and "NaN" in widget._status.value
+    widget.seeds.value = viewer.add_points([[3, 50.0, 50.0], [6, 60.0, 60.0]], name="3, 6")
+    viewer.dims.set_point(0, 4)
+    assert widget() is None
+    assert "no points on the plane shown" in widget._status.value
+
+
+@pytest.mark.parametrize("widget_type", [ThresholdLabelWidget, SeededWatershedWidget])
+def test_all_planes_of_a_4d_stack_keep_both_leading_axes(viewer, lattice_image, widget_type):
+    """(2, 2, Y, X): labels come back (2, 2, Y, X), not (4, Y, X) (napari refused those
+    with the stack's 4-D scale)."""
+    planes = np.stack([np.stack([lattice_image, lattice_image[::-1]])] * 2)
+    widget = widget_type(viewer)
+    widget.image.value = viewer.add_image(planes, name="4d")
+    widget._planes.value = "all planes"
+    assert widget() is not None, widget._status.value
+    role = "labels" if widget_type is ThresholdLabelWidget else "nuclei"
+    labels = viewer.layers[f"4d {role}"].data
+    assert labels.shape == planes.shape
+    # plane (1, 1) is the flipped image: its objects are plane (0, 0)'s, flipped
+    np.testing.assert_array_equal(labels[1, 1][::-1] > 0, labels[0, 0] > 0)
+
+
+def test_closing_the_viewer_during_a_run_is_quiet(make_napari_viewer, qtbot):
+    import sys
+
+    viewer = make_napari_viewer()
+    widget = SeededWatershedWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.image.value = viewer.add_image(synthetic_nuclei(seed=1).image, name="syn")
+    errors = []
+    hook, sys.excepthook = sys.excepthook, lambda *exc: errors.append(exc)
+    try:
+        widget._start()
+        worker = widget._worker
+        viewer.close()
+        qtbot.waitUntil(lambda: not worker.is_running, timeout=30000)
+        qtbot.wait(200)
+    finally:
+        sys.excepthook = hook
+    assert not errors, errors[0][1]

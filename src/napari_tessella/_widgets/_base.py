@@ -343,14 +343,25 @@ class _DockWidget(Container):
         self._progress.visible = True
         # errors reach _report_error through `errored`: a notification, not a traceback
         worker = create_worker(job, _ignore_errors=True)
-        worker.returned.connect(lambda result: self._returned(result, done))
+
+        def alive(slot):  # the viewer closed during the run: its widgets are gone
+            return lambda *args: None if self._closed() else slot(*args)
+
+        worker.returned.connect(alive(lambda result: self._returned(result, done)))
         if inspect.isgeneratorfunction(job):
-            worker.yielded.connect(self._stage)
-        worker.errored.connect(self._report_error)
-        worker.aborted.connect(self._aborted)
-        worker.finished.connect(self._finished)
+            worker.yielded.connect(alive(self._stage))
+        worker.errored.connect(alive(self._report_error))
+        worker.aborted.connect(alive(self._aborted))
+        worker.finished.connect(alive(self._finished))
         self._worker = worker
         worker.start()
+
+    def _closed(self) -> bool:
+        try:
+            self._status.native.isVisible()
+        except RuntimeError:  # "wrapped C/C++ object … has been deleted"
+            return True
+        return False
 
     def _returned(self, result, done):
         if getattr(self, "_cancelling", False):
@@ -501,8 +512,8 @@ class _DockWidget(Container):
         self._stepping = True
 
         def step():
-            if self._viewer.window is None:  # the viewer was closed meanwhile
-                steps.clear()
+            if self._viewer.window is None or self._closed():  # closed meanwhile
+                return
             if steps:
                 kind, item = steps.pop(0)
                 try:

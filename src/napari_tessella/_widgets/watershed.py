@@ -171,7 +171,15 @@ class SeededWatershedWidget(_DockWidget):
                 seeds = _points_in_pixels(seeds_layer, layer, plane=self._plane_index or (
                     _current_plane(seeds_layer, self._viewer) if seeds_layer.ndim > 2 else None))
                 if len(seeds) == 0:
-                    raise ValueError(f"the seeds layer {seeds_layer.name!r} has no points.")
+                    where = (" on the plane shown: move the slider to the seeds' plane"
+                             if len(seeds_layer.data) else "")
+                    raise ValueError(
+                        f"the seeds layer {seeds_layer.name!r} has no points{where}.")
+                bad = int((~np.isfinite(seeds).all(axis=1)).sum())
+                if bad:
+                    raise ValueError(
+                        f"{bad} of the {len(seeds)} points of the seeds layer "
+                        f"{seeds_layer.name!r} have NaN or infinite coordinates: delete them.")
                 rows, cols = image.shape[:2]
                 inside = ((seeds[:, 0] >= -0.5) & (seeds[:, 0] < rows - 0.5)
                           & (seeds[:, 1] >= -0.5) & (seeds[:, 1] < cols - 0.5))

@@ -287,3 +287,14 @@ def test_closing_the_viewer_during_a_run_is_quiet(make_napari_viewer, qtbot):
     finally:
         sys.excepthook = hook
     assert not errors, errors[0][1]
+
+
+def test_export_to_a_file_instead_of_a_folder_is_a_message(viewer, lattice_image, tmp_path):
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = viewer.add_image(lattice_image, name="lat", scale=(1e-12, 1e-12))
+    widget()
+    written = widget.export(tmp_path / "out")  # a pixel of 1e-12: still written
+    assert sorted(p.suffix for p in written) == [".csv", ".csv", ".tif"]
+    (tmp_path / "file").write_text("")
+    assert widget.export(tmp_path / "file") == []
+    assert "cannot export to" in widget._status.value

@@ -110,13 +110,14 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     top = int(lab.max()) if lab.size else 0
     dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
     path = Path(path)
-    sy, sx = (float(s) for s in scale)
+    sy, sx = (abs(float(s)) for s in scale)  # a flipped axis has a pixel size all the same
     if dtype != np.uint32:
         # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm
         ascii_unit = unit.replace("µ", "u").replace("μ", "u")
+        res = _tiff_resolution(1.0 / sx, 1.0 / sy)
         tifffile.imwrite(path, lab.astype(dtype), imagej=True,
-                         metadata={"unit": ascii_unit} if ascii_unit else {},
-                         resolution=(1.0 / sx, 1.0 / sy))
+                         metadata={"unit": ascii_unit} if ascii_unit and res else {},
+                         resolution=res)
         return path
     # ImageJ TIFFs hold 8/16-bit integers only: above 65535 labels, a plain 32-bit TIFF,
     # its pixel size in pixels per centimetre when the unit is a length
@@ -125,8 +126,17 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
         res, runit = (0.01 / (sx * metre), 0.01 / (sy * metre)), "CENTIMETER"
     else:
         res, runit = (1.0 / sx, 1.0 / sy), "NONE"
-    tifffile.imwrite(path, lab.astype(dtype), resolution=res, resolutionunit=runit)
+    res = _tiff_resolution(*res)
+    tifffile.imwrite(path, lab.astype(dtype), resolution=res,
+                     resolutionunit=runit if res else None)
     return path
+
+
+def _tiff_resolution(x: float, y: float):
+    """Pixels per unit for the TIFF tags, None (no pixel size written) when one is beyond
+    what their fractions of 32-bit integers hold (a pixel of 1e-12 units: 1e12 per unit)."""
+    ok = all(np.isfinite(v) and 2.0**-31 <= v <= 2.0**31 for v in (x, y))
+    return (x, y) if ok else None
 
 
 def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,

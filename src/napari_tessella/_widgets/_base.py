@@ -458,8 +458,8 @@ class _DockWidget(Container):
             return []
         try:
             written = export_layers(layers, folder)
-        except OSError as err:
-            self._report_error(ValueError(f"cannot write to {folder}: {err}"))
+        except Exception as err:  # a folder not writable, a layer a writer refuses
+            self._report_error(ValueError(f"cannot export to {folder}: {err}"))
             return []
         message = f"exported {len(written)} file(s) to {folder}"
         self._status.value = message

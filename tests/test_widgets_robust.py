@@ -298,3 +298,14 @@ def test_export_to_a_file_instead_of_a_folder_is_a_message(viewer, lattice_image
     (tmp_path / "file").write_text("")
     assert widget.export(tmp_path / "file") == []
     assert "cannot export to" in widget._status.value
+
+
+def test_threshold_slider_between_extreme_ranges(viewer, lattice_image):
+    """From an image of 1e300 to one of 1e-300: the slider cannot follow (its precision
+    overflowed to NaN and raised out of the image field); a method still works."""
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = viewer.add_image(lattice_image.astype(float) * 1e300, name="big")
+    widget.image.value = viewer.add_image(lattice_image.astype(float) * 1e-300, name="tiny")
+    widget.method.value = "li"
+    assert widget() is not None
+    assert viewer.layers["tiny labels"].data.max() > 10

@@ -111,6 +111,10 @@ class ThresholdLabelWidget(_DockWidget):
         try:
             self.value.min, self.value.max = lo, hi
             self.value.step = (hi - lo) / 1000
+        except (ValueError, OverflowError):  # the slider's precision (1e300 → 1e-300)
+            self._status.value = (f"⚠ the value slider cannot follow the range of "
+                                  f"{layer.name!r} ({lo:g}–{hi:g}): use a method")
+            return
         finally:
             self._syncing = False
         self._method_changed()

@@ -309,3 +309,21 @@ def test_threshold_slider_between_extreme_ranges(viewer, lattice_image):
     widget.method.value = "li"
     assert widget() is not None
     assert viewer.layers["tiny labels"].data.max() > 10
+
+
+@pytest.mark.parametrize("transform", [{"rotate": 30}, {"shear": [0.3]},
+                                       {"affine": [[1, 0.2, 5], [0, 1, -3], [0, 0, 1]]}])
+def test_outputs_lie_on_a_rotated_or_affine_image(viewer, lattice_image, transform):
+    """The outputs take the image's whole placement, not only its scale and translate
+    (they were drawn unrotated over a rotated image)."""
+    image = viewer.add_image(lattice_image, name="lat", scale=(2, 2), translate=(5, 7),
+                             **transform)
+    for widget_type, output in ((ThresholdLabelWidget, "lat labels"),
+                                (FindAtomsWidget, "lat columns")):
+        widget = widget_type(viewer)
+        widget.image.value = image
+        widget()
+        layer = viewer.layers[output]
+        for corner in ([0, 0], [10, 40], [63, 5]):
+            np.testing.assert_allclose(layer.data_to_world(corner),
+                                       image.data_to_world(corner), atol=1e-9)

@@ -567,7 +567,8 @@ class _DockWidget(Container):
                 if "features" in meta:
                     layer.features = meta["features"]
                 # colours that depend on the new data (label kinds, per-bond colours) too
-                for key_ in ("scale", "translate", "units", "colormap", "size",
+                for key_ in ("scale", "translate", "units", "rotate", "shear", "affine",
+                             "colormap", "size",
                              "edge_colormap", "edge_contrast_limits", "edge_color",
                              "face_color", "border_color", "border_width"):
                     if (key_ in meta and hasattr(layer, key_)

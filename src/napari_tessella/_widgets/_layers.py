@@ -58,6 +58,12 @@ def _geometry(layer) -> dict[str, Any]:
     units = getattr(layer, "units", None)
     if units:
         geo["units"] = tuple(str(u) for u in units[-2:])
+    if layer.ndim == 2:  # a rotated, sheared or affine image: its outputs lie on it too
+        for key, value, identity in (("rotate", layer.rotate, np.eye(2)),
+                                     ("shear", layer.shear, np.zeros(1)),
+                                     ("affine", layer.affine.affine_matrix, np.eye(3))):
+            if not np.allclose(value, identity):
+                geo[key] = np.array(value, dtype=float)
     return geo
 
 

@@ -327,3 +327,30 @@ def test_outputs_lie_on_a_rotated_or_affine_image(viewer, lattice_image, transfo
         for corner in ([0, 0], [10, 40], [63, 5]):
             np.testing.assert_allclose(layer.data_to_world(corner),
                                        image.data_to_world(corner), atol=1e-9)
+
+
+@pytest.mark.parametrize(("widget_type", "params", "message"), [
+    (ThresholdLabelWidget, {"opening": float("nan")}, "'opening' must be a whole number"),
+    (ThresholdLabelWidget, {"smooth_sigma": None}, "smooth"),
+    (SeededWatershedWidget, {"object_diameter": float("nan")}, "must be a finite number"),
+    (SeededWatershedWidget, {"min_size": -3}, ">= 0"),
+    (FindAtomsWidget, {"separation": 1.0}, "'column spacing' (in pixels) must be >= 2"),
+    (FindAtomsWidget, {"refine": "fit"}, "refine"),
+])
+def test_a_parameters_file_with_bad_values_moves_no_field(viewer, tmp_path, widget_type,
+                                                          params, message):
+    """Checked as the command line checks them, before any field is set (a NaN was
+    'cannot convert float NaN to integer', a None a float() error, others were loaded
+    and failed only at Run)."""
+    import json
+
+    widget = widget_type(viewer)
+    widget.image.value = viewer.add_image(synthetic_nuclei(seed=1).image, name="img")
+    saved = widget.save_parameters(tmp_path / "p.json")
+    doc = json.loads(saved.read_text())
+    doc["parameters"].update(params)
+    saved.write_text(json.dumps(doc))
+    before = widget.parameters()
+    assert widget.load_parameters(saved) is None
+    assert message in widget._status.value
+    assert widget.parameters() == before

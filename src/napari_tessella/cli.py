@@ -42,12 +42,9 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
-from .atoms import _check_atoms_params
-from .nuclei._recipe import _check_watershed_params
 from .reading import IMAGE_SUFFIXES, is_zarr, open_image, read_pixel_size
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
-from .segmentation import _validate_segmentation_params
-from .threshold import THRESHOLD_METHODS, threshold_spec
+from .threshold import THRESHOLD_METHODS
 
 __all__ = ["main"]
 
@@ -339,32 +336,6 @@ def _merge_parameters(args) -> dict:
     return _params._check_parameters(args.operation, params, "options")
 
 
-def _check_before_work(operation: str, params: dict):
-    """Reject out-of-range parameters once, before any file is read: every operation's,
-    with the core's own checks where it has them."""
-    if operation in ("threshold_label", "lattice"):
-        core = {k: v for k, v in params.items() if k != "centre"}
-        p = {**_params.operation_defaults("threshold_label"), **core}
-        _validate_segmentation_params(p["smooth_sigma"], p["opening"], p["connectivity"],
-                                      p["min_size"])
-        threshold_spec(p["threshold"])
-    elif operation == "seeded_watershed":
-        p = {**_params.operation_defaults(operation), **params}
-        _check_watershed_params(p["object_diameter"], p["sigma"], p.get("seeds"),
-                                p["landscape"], p["threshold"], min_size=p["min_size"])
-    elif operation == "find_atoms":
-        p = {**_params.operation_defaults(operation), **params}
-        if isinstance(p["threshold"], str):
-            raise _UsageError(
-                f"atoms --threshold must be a number (a minimum column response in image "
-                f"units) or none; got {p['threshold']!r} (method names are for "
-                "threshold-label)")
-        if p["refine"] not in (None, "com", "gaussian"):
-            raise _UsageError(f"--refine must be none, com or gaussian; got {p['refine']!r}")
-        # the core's own checks (the image's shape: when each file is read)
-        _check_atoms_params((), p["separation"], p["threshold"], p["refine"], p["dark"])
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the ``tessella`` command line.
 
@@ -390,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         params = _merge_parameters(args)
-        _check_before_work(args.operation, params)
+        _params.check_values(args.operation, params)
         if getattr(args, "chunks", None) is not None and args.chunks < 16:
             raise _UsageError(f"--chunks must be at least 16 pixels; got {args.chunks}")
         if args.pixel_size is not None and not (math.isfinite(args.pixel_size)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
-from ..params import load_parameters, save_parameters
+from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
 from ._layers import _current_plane, _unchanged
 from ._qt import _fitting_scroll_area, _OnShow, _share_dock_height
@@ -430,6 +430,7 @@ class _DockWidget(Container):
             if operation != self._operation:
                 raise ValueError(f"{path} holds parameters for {operation!r}, not "
                                  f"{self._operation!r}.")
+            check_values(operation, params)  # as the command line: before any field moves
             self.set_parameters(params)
         except (*_USER_ERRORS, OSError) as err:
             self._report_error(ValueError(str(err)))

@@ -158,6 +158,8 @@ def test_estimate_diameter_button_runs_in_a_worker(viewer, qtbot, monkeypatch):
     widget.image.value = layer
     widget.estimate.changed()
     assert widget._worker is not None and not widget._run_button.enabled
+    widget.estimate.changed()  # again while it runs: said, not silently dropped
+    assert "a run is going" in widget._status.value
     qtbot.waitUntil(lambda: widget._worker is None, timeout=30000)
     assert threads and threads[0] is not threading.main_thread()
     assert 50 < widget.object_diameter.value < 70

@@ -118,6 +118,9 @@ class SeededWatershedWidget(_DockWidget):
     def _estimate(self, *_):
         """The Estimate diameter button: off the UI thread, with the progress bar."""
         layer = self.image.value
+        if self._worker is not None:
+            self._status.value = "⚠ a run is going: estimate once it is done (or Cancel it)"
+            return
         self._start(prepare=self._estimate_job,
                     done=lambda d: self._show_estimate(d, layer))
 

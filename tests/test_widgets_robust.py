@@ -249,6 +249,9 @@ def test_watershed_seeds_with_nan_or_on_another_plane_say_so(viewer):
     widget.seeds.value = viewer.add_points([[np.nan, 10.0], [50.0, 50.0]], name="nan")
     assert widget() is None
     assert "1 of the 2 points" in widget._status.value and "NaN" in widget._status.value
+    widget.seeds.value = viewer.add_labels(np.zeros(nuclei.shape, np.int32), name="empty")
+    assert widget() is None
+    assert "the seeds layer 'empty' has no labels" in widget._status.value
     widget.seeds.value = viewer.add_points([[3, 50.0, 50.0], [6, 60.0, 60.0]], name="3, 6")
     viewer.dims.set_point(0, 4)
     assert widget() is None

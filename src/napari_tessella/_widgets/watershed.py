@@ -170,6 +170,9 @@ class SeededWatershedWidget(_DockWidget):
                         f"seed labels {seeds_layer.name!r} have shape {seeds.shape}, the image "
                         f"{layer.name!r} has {image.shape}."
                     )
+                if not seeds.any():  # else: 0 nuclei, and no word why
+                    raise ValueError(f"the seeds layer {seeds_layer.name!r} has no labels"
+                                     f"{' on the plane shown' if seeds_layer.ndim > 2 else ''}.")
             else:
                 seeds = _points_in_pixels(seeds_layer, layer, plane=self._plane_index or (
                     _current_plane(seeds_layer, self._viewer) if seeds_layer.ndim > 2 else None))

@@ -297,3 +297,31 @@ def test_atoms_command_chunked_equals_in_memory(tmp_path):
     expected = find_atoms(lat.image, separation=8, threshold=0.05).positions
     expected = expected[np.lexsort((expected[:, 1], expected[:, 0]))]  # chunked: row order
     np.testing.assert_allclose(table[["row", "col"]].to_numpy(), expected)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # imageio's legacy plugins
+@pytest.mark.parametrize("command", ["threshold-label", "watershed", "lattice", "atoms"])
+def test_unreadable_files_are_one_clear_line_each(tmp_path, capsys, command):
+    """An empty file, text named .png, a TIFF of garbage: exit 1, one line per file saying
+    what is wrong with it (no backend advice from the image library, no traceback)."""
+    (tmp_path / "empty.tif").write_bytes(b"")
+    (tmp_path / "text.png").write_text("hello\n")
+    (tmp_path / "garbage.tif").write_bytes(b"II*\x00" + bytes(range(200)))
+    out = tmp_path / "out"
+    files = [str(tmp_path / n) for n in ("empty.tif", "text.png", "garbage.tif")]
+    assert main([command, *files, "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    failed = [line for line in err.splitlines() if line.startswith("  ")]
+    assert len(failed) == 3, err
+    assert "empty.tif is empty" in err
+    assert "text.png cannot be read as a PNG image" in err
+    assert "garbage.tif cannot be read as a TIF image" in err
+    assert "Traceback" not in err and "pip install" not in err
+
+
+def test_a_directory_or_a_missing_file_as_input_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "no-images").mkdir()
+    assert main(["atoms", str(tmp_path / "no-images"), "--out", str(tmp_path / "o")]) == 2
+    assert main(["atoms", str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 2 and "Traceback" not in err

@@ -114,7 +114,7 @@ def test_separation_larger_than_the_image_fails_that_input(folder, tmp_path, cap
     out = tmp_path / "out"
     assert main(["atoms", str(folder / "a.tif"), "--separation", "1e9", "--out", str(out),
                  "--quiet"]) == 1
-    assert "larger than the image" in capsys.readouterr().err
+    assert "over half the image's shorter side" in capsys.readouterr().err
 
 
 def test_help_documents_the_exit_codes(capsys):

@@ -136,3 +136,20 @@ def test_more_than_65535_labels_are_a_32_bit_tiff_with_their_pixel_size(tmp_path
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "many.tif"), labels)
     size = read_pixel_size(tmp_path / "many.tif")
     assert size.unit == "um" and np.allclose(size.scale, 0.5)
+
+
+@pytest.mark.parametrize("scale", [(1e-12, 1e-12), (-0.5, 0.5), (1e12, 2.0)])
+@pytest.mark.parametrize("top", [3, 70000])
+def test_labels_tiff_with_odd_pixel_sizes(tmp_path, scale, top):
+    """A pixel size beyond the TIFF tags' fractions (1e-12 units: 1e12 per unit) or a
+    flipped axis still writes the labels (was 'max_denominator should be at least 1')."""
+    import tifffile
+
+    from napari_tessella.export import save_labels
+
+    labels = np.zeros((8, 8), np.uint32)
+    labels[2:4, 2:4] = top
+    path = save_labels(labels, tmp_path / "l.tif", scale=scale, unit="um")
+    np.testing.assert_array_equal(tifffile.imread(path), labels)
+    if scale == (-0.5, 0.5) and top == 3:
+        assert tifffile.TiffFile(path).pages[0].tags["XResolution"].value == (2, 1)

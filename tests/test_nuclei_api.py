@@ -52,6 +52,17 @@ def test_seed_label_image(nuclei):
     assert result.labels.max() == 5
 
 
+@pytest.mark.parametrize(("dtype", "ids"), [(np.int64, [2**40, 2**62, 7, 2**31]),
+                                            (np.uint64, [2**64 - 1, 2**33, 3, 4])])
+def test_seed_label_image_keeps_ids_of_any_size(nuclei, dtype, ids):
+    """Ids beyond int32 (a Labels layer of int64 ids) are seeds like any other."""
+    markers = np.zeros(nuclei.image.shape, dtype)
+    for i, (r, c) in zip(ids, np.rint(nuclei.centers[:4]).astype(int), strict=True):
+        markers[r - 1:r + 2, c - 1:c + 2] = i
+    result = seeded_watershed(nuclei.image, seeds=markers)
+    assert result.labels.max() == 4 and len(result.seeds) == 4
+
+
 def test_seeds_outside_are_ignored(nuclei):
     seeds = np.vstack([nuclei.centers[:3], [[-50, 10], [10, 5000]]])
     assert seeded_watershed(nuclei.image, seeds=seeds).labels.max() == 3

@@ -346,3 +346,86 @@ def test_structural_model(atoms, chambers, shape):
         assert model.voronoi_labels.min() >= 1 and model.voronoi_labels.max() <= n
         e = model.bonds
         assert np.all((e[:, 0] < len(atoms)) != (e[:, 1] < len(atoms)))
+
+
+_LAT = synthetic_lattice((40, 40), spacing=8.0, seed=1).image
+
+
+# degenerate random images make NumPy warn inside the Gaussian fits (0/0 widths, all-NaN
+# medians) on the long profile; what this test holds is: a result or our clear error
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@given(st.one_of(images(max_side=24), st.just(_LAT)), param(None, 6.0, 8.0),
+       param(None, 0.05), st.sampled_from(["com", "gaussian", None, "fit"]),
+       st.sampled_from([False, True, "yes"]))
+def test_find_atoms(image, separation, threshold, refine, dark):
+    from napari_tessella import find_atoms
+    from napari_tessella.chunked import find_atoms_chunked
+
+    before = _copy(image)
+    kwargs = {"separation": separation, "threshold": threshold, "refine": refine,
+              "dark": dark}
+    kind, result = outcome(find_atoms, image, **kwargs)
+    assert _same(image, before)
+    if kind == "ok":
+        assert result.positions.shape[1] == 2 and np.isfinite(result.positions).all()
+        assert len(result.table) == len(result.positions)
+    if (kind == "error" and isinstance(result, TypeError)) or refine == "fit" or dark == "yes":
+        # a parameter's type or value is refused the same way chunk by chunk, before work
+        chunked, err = outcome(find_atoms_chunked, image, chunks=16, **kwargs)
+        assert chunked == "error" and type(err) is type(result), (err, result)
+
+
+@given(images(max_side=12), st.sampled_from(["same", "int64 huge", "negative", "float",
+                                             "other shape", "bool"]))
+def test_measure_objects(image, labels_kind):
+    from napari_tessella import measure_objects
+
+    shape = image.shape
+    base = (np.arange(np.prod(shape)).reshape(shape) % 3).astype(np.int32)
+    labels = {"same": base, "int64 huge": base.astype(np.int64) * 2**40,
+              "negative": base - 1, "float": base.astype(float),
+              "other shape": base[:-1], "bool": base > 0}[labels_kind]
+    before, labels_before = _copy(image), _copy(labels)
+    kind, table = outcome(measure_objects, labels, image)
+    assert _same(image, before) and _same(labels, labels_before)
+    if labels_kind in ("negative", "float", "other shape"):
+        assert kind == "error"
+    if kind == "ok":
+        assert len(table) == len(np.unique(labels[labels > 0]))
+
+
+@given(st.one_of(images(max_side=24), st.just(_NUC.image)))
+def test_estimate_object_diameter(image):
+    from napari_tessella import estimate_object_diameter
+
+    before = _copy(image)
+    kind, d = outcome(estimate_object_diameter, image)
+    assert _same(image, before)
+    if kind == "ok":
+        assert np.isfinite(d) and d > 0  # (on a 3×4 image it can exceed the image)
+
+
+@given(st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)),
+       st.tuples(st.floats(-1e6, 1e6), st.floats(-1e6, 1e6)),
+       st.sampled_from(["", "µm", "um", "micrometer", "nm", "pixel", "furlong"]))
+def test_physical_columns(scale, translate, unit):
+    """The one rule of the widgets and the CSV files: ASCII names, areas never negative,
+    positions moved by the origin, displacements only scaled."""
+    import pandas as pd
+
+    from napari_tessella.export import physical_columns
+
+    table = pd.DataFrame({"com_row": [1.0, 2.0], "com_col": [3.0, 4.0], "d_row": [1.0, 1.0],
+                          "d_col": [2.0, 2.0], "area": [5.0, 6.0]})
+    out = physical_columns(table, scale, translate, unit)
+    assert list(table.columns) == ["com_row", "com_col", "d_row", "d_col", "area"]
+    added = [c for c in out.columns if c not in table.columns]
+    assert all(c.isascii() for c in added)
+    if added:
+        suffix = added[0].rsplit("_", 1)[1]
+        np.testing.assert_allclose(out[f"com_row_{suffix}"], table["com_row"] * scale[0]
+                                   + translate[0])
+        np.testing.assert_allclose(out[f"d_col_{suffix}"], table["d_col"] * scale[1])
+        assert (out[f"area_{suffix}2"] >= 0).all()
+    assert physical_columns(out, scale, translate, unit).columns.tolist() == \
+        out.columns.tolist()  # a table exported again gets no second set

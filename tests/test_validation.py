@@ -150,7 +150,8 @@ def test_synthetic_parameters(func, kwargs, match):
         ({"dark": "yes"}, TypeError, "dark must be True or False"),
     ],
 )
-def test_find_atoms_parameters_are_checked_before_any_work(kwargs, error, match):
+@pytest.mark.parametrize("chunked", [False, True])
+def test_find_atoms_parameters_are_checked_before_any_work(kwargs, error, match, chunked):
     """issue 13 #9: huge or non-finite spacings used to allocate or run for minutes."""
     from napari_tessella import find_atoms
     from napari_tessella.synthetic import synthetic_lattice
@@ -158,5 +159,29 @@ def test_find_atoms_parameters_are_checked_before_any_work(kwargs, error, match)
     image = synthetic_lattice((64, 64), spacing=8.0, seed=0).image
     before = image.copy()
     with pytest.raises(error, match=match):
-        find_atoms(image, **kwargs)
+        if chunked:  # called directly: the same checks as in memory
+            from napari_tessella.chunked import find_atoms_chunked
+
+            find_atoms_chunked(image, chunks=32, **kwargs)
+        else:
+            find_atoms(image, **kwargs)
     np.testing.assert_array_equal(image, before)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"object_diameter": 1e9}, "larger than the image"),
+    ({"object_diameter": NAN}, "object_diameter must be a finite number"),
+    ({"sigma": 1e9}, "larger than the image"),
+    ({"min_size": -1}, "min_size must be >= 0"),
+    ({"min_size": NAN}, "min_size must be a finite number"),
+    ({"landscape": "flood"}, "landscape must be"),
+])
+def test_chunked_watershed_checks_as_in_memory(kwargs, match):
+    """seeded_watershed_chunked called directly refuses what seeded_watershed refuses,
+    with the same message, before any work."""
+    from napari_tessella.chunked import seeded_watershed_chunked
+
+    with pytest.raises(ValueError, match=match):
+        seeded_watershed(IMAGE, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        seeded_watershed_chunked(IMAGE, chunks=32, **kwargs)

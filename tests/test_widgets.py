@@ -217,7 +217,7 @@ def test_watershed_min_area_is_in_the_layer_units(viewer):
     layer = viewer.add_image(truth.image, name="syn", scale=(2, 2), units="µm")
     widget = SeededWatershedWidget(viewer)
     widget.image.value = layer
-    widget.estimate.changed()  # the button: the diameter in the layer's units
+    widget.estimate_diameter()  # as the button does: the diameter in the layer's units
     assert 50 < widget.object_diameter.value < 70
     assert "µm² (" in widget._status.value  # the default minimum, in µm² and pixels
     assert "dropped unless you set a min nucleus area" in widget._status.value

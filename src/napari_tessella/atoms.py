@@ -112,10 +112,12 @@ def estimate_separation(image) -> float:
     8
     """
     img = as_float_image(image)
-    img = img - img.mean()
+    img = (img - img.mean()) / np.ptp(img)  # scale-free: 1e155 squared would overflow
     window = np.outer(np.hanning(img.shape[0]), np.hanning(img.shape[1]))
     f = np.fft.rfft2(img * window)
     ac = np.fft.fftshift(np.fft.irfft2(np.abs(f) ** 2, s=img.shape))
+    if not ac.max() > 0:  # nothing left under the window (a 2-pixel side): no lattice
+        raise ValueError("no periodic lattice found in the image: give separation= instead.")
     ac /= ac.max()
     centre = np.array(img.shape) // 2
     rr, cc = np.indices(img.shape)
@@ -382,6 +384,7 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
 
 
     arr = _as_float_dask(image, chunks, name="image")
+    _check_atoms_params(arr.shape, separation, threshold, refine, dark)  # as in memory
     rows, cols = arr.shape
     side = 1024
     r0, c0 = max(0, rows // 2 - side // 2), max(0, cols // 2 - side // 2)

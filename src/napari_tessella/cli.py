@@ -42,12 +42,9 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
-from ._validation import finite_number, size_in_image
-from .nuclei._recipe import _check_watershed_params
 from .reading import IMAGE_SUFFIXES, is_zarr, open_image, read_pixel_size
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
-from .segmentation import _validate_segmentation_params
-from .threshold import THRESHOLD_METHODS, threshold_spec
+from .threshold import THRESHOLD_METHODS
 
 __all__ = ["main"]
 
@@ -263,12 +260,6 @@ def _publish(written: list[Path], out: Path, main_table: Path) -> list[Path]:
     return final
 
 
-def _check_image_params(operation: str, params: dict, shape) -> None:
-    """Checks that need the image's shape and that the core does not make itself."""
-    if operation == "find_atoms" and params.get("separation") is not None:
-        size_in_image(params["separation"], "separation", shape)
-
-
 def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
     """One input through its recipe, written atomically; returns the files written."""
     chunked = True if (getattr(args, "chunked", False)
@@ -282,7 +273,6 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
         lazy = True if getattr(args, "scheduler", None) is not None else None
         image = prepare_image(open_image(path, lazy=lazy), chunked=chunked,
                               chunks=getattr(args, "chunks", None))
-        _check_image_params(args.operation, params, tuple(image.shape))
         scale, unit = _pixel_size(path, args)
         result = run_recipe(args.operation, image, params,
                             scheduler=getattr(args, "scheduler", None), store=partial,
@@ -346,34 +336,6 @@ def _merge_parameters(args) -> dict:
     return _params._check_parameters(args.operation, params, "options")
 
 
-def _check_before_work(operation: str, params: dict):
-    """Reject out-of-range parameters once, before any file is read: every operation's,
-    with the core's own checks where it has them."""
-    if operation in ("threshold_label", "lattice"):
-        core = {k: v for k, v in params.items() if k != "centre"}
-        p = {**_params.operation_defaults("threshold_label"), **core}
-        _validate_segmentation_params(p["smooth_sigma"], p["opening"], p["connectivity"],
-                                      p["min_size"])
-        threshold_spec(p["threshold"])
-    elif operation == "seeded_watershed":
-        p = {**_params.operation_defaults(operation), **params}
-        _check_watershed_params(p["object_diameter"], p["sigma"], p.get("seeds"),
-                                p["landscape"], p["threshold"], min_size=p["min_size"])
-    elif operation == "find_atoms":
-        p = {**_params.operation_defaults(operation), **params}
-        if p["separation"] is not None:
-            finite_number(p["separation"], "separation", minimum=2, unit="pixels")
-        if p["threshold"] is not None:
-            if isinstance(p["threshold"], str):
-                raise _UsageError(
-                    f"atoms --threshold must be a number (a minimum column response in image "
-                    f"units) or none; got {p['threshold']!r} (method names are for "
-                    "threshold-label)")
-            finite_number(p["threshold"], "threshold", unit="image units")
-        if p["refine"] not in (None, "com", "gaussian"):
-            raise _UsageError(f"--refine must be none, com or gaussian; got {p['refine']!r}")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the ``tessella`` command line.
 
@@ -399,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         params = _merge_parameters(args)
-        _check_before_work(args.operation, params)
+        _params.check_values(args.operation, params)
         if getattr(args, "chunks", None) is not None and args.chunks < 16:
             raise _UsageError(f"--chunks must be at least 16 pixels; got {args.chunks}")
         if args.pixel_size is not None and not (math.isfinite(args.pixel_size)
@@ -449,8 +411,13 @@ def _run_all(args, params: dict, paths: list[Path]) -> int:
                 interrupted = (i, path)
                 break
             except Exception as err:  # one bad file must not stop the batch
-                message = str(err).strip() or type(err).__name__
-                failures.append((path, f"{type(err).__name__}: {message}"))
+                # one line each: a user's bad file says what is wrong with it; anything
+                # else keeps its type, so a bug is told apart from a bad input
+                lines = str(err).strip().splitlines()
+                message = lines[0] if lines else type(err).__name__
+                if not isinstance(err, (ValueError, TypeError)):
+                    message = f"{type(err).__name__}: {message}"
+                failures.append((path, message))
                 if not args.quiet and not has_bar:
                     print(f"[{i}/{len(paths)}] {path}: FAILED ({message})", file=sys.stderr)
                 continue

@@ -16,14 +16,60 @@ from ._lazy import _compute
 from .measure import measure_objects_chunked
 from .reading import _TO_METRE, _short_unit, ngff_unit
 
-__all__ = ["save_labels", "save_table", "write_labels_zarr"]
+__all__ = ["physical_columns", "save_labels", "save_table", "write_labels_zarr"]
 
-_PIXEL_COLUMNS = {  # column -> which axis of the scale converts it
-    "centroid_row": 0, "centroid_col": 1, "com_row": 0, "com_col": 1,
-    "min_at_row": 0, "min_at_col": 1, "max_at_row": 0, "max_at_col": 1,
-    "bbox_min_row": 0, "bbox_min_col": 1, "bbox_max_row": 0, "bbox_max_col": 1,
-    "row": 0, "col": 1,
-}
+#: columns that are displacements (a dumbbell's vector): scaled, not moved by the origin
+_DISPLACEMENTS = ("d_row", "d_col")
+
+
+def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = ""):
+    """``table`` with physical-unit columns added beside the pixel ones.
+
+    The one rule for the widgets' tables and the CSV files: every column named ``row`` or
+    ``col`` or ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
+    translate of that axis (the displacements ``d_row``/``d_col``: × scale only), ``area``
+    gets ``area_<unit>2`` = area × row size × column size. The unit is spelled short and
+    ASCII (``µm`` → ``um``, ``nanometer`` → ``nm``); without a unit but with a
+    non-identity geometry, ``scaled`` stands for it; with neither nothing is added.
+    Columns already there (a table exported again) are left as they are.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or dict of columns
+        A per-object table in pixel coordinates.
+    scale, translate : (2,) sequence of float
+        Pixel size and origin, (row, column), as on a napari layer.
+    unit : str
+        Unit of ``scale`` (any spelling napari, pint or OME use).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new table (the input is not changed).
+    """
+    (sy, sx), (ty, tx) = (float(v) for v in scale), (float(v) for v in translate)
+    df = pd.DataFrame(table).copy()
+    unit = _short_unit(unit) if unit else ""
+    if unit.lower() in ("pixel", "pixels", "px", "dimensionless"):
+        unit = ""
+    if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
+        return df
+    unit = unit or "scaled"
+    added = {}
+    for col in df.columns:
+        name = str(col)
+        if name.endswith(f"_{unit}") or name.endswith(f"_{unit}2"):
+            continue
+        shift = name not in _DISPLACEMENTS
+        if name == "row" or name.endswith("_row"):
+            added[f"{name}_{unit}"] = df[col].to_numpy(dtype=float) * sy + ty * shift
+        elif name == "col" or name.endswith("_col"):
+            added[f"{name}_{unit}"] = df[col].to_numpy(dtype=float) * sx + tx * shift
+    if "area" in df and f"area_{unit}2" not in df:
+        added[f"area_{unit}2"] = df["area"].to_numpy(dtype=float) * abs(sy * sx)
+    for name, values in added.items():
+        df[name] = values
+    return df
 
 
 def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = "") -> Path:
@@ -38,24 +84,15 @@ def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str
     scale, translate : (2,) sequence of float
         Pixel size and origin, (row, column), as on the napari layer.
     unit : str
-        Unit name of ``scale`` (e.g. ``"nm"``); with a non-unit scale, columns
-        ``<name>_<unit>`` are added for every pixel-coordinate column and ``area_<unit>2``
-        for ``area``.
+        Unit name of ``scale`` (e.g. ``"nm"``); physical-unit columns are added as
+        :func:`physical_columns` says.
 
     Returns
     -------
     Path
         The file written.
     """
-    df = pd.DataFrame(table).copy()
-    scale = np.asarray(scale, dtype=float)
-    translate = np.asarray(translate, dtype=float)
-    if unit and not (np.allclose(scale, 1) and np.allclose(translate, 0)):
-        for col, axis in _PIXEL_COLUMNS.items():
-            if col in df:
-                df[f"{col}_{unit}"] = df[col] * scale[axis] + translate[axis]
-        if "area" in df:
-            df[f"area_{unit}2"] = df["area"] * scale[0] * scale[1]
+    df = physical_columns(table, scale, translate, unit)
     path = Path(path)
     df.to_csv(path, index=False)
     return path
@@ -73,13 +110,14 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     top = int(lab.max()) if lab.size else 0
     dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
     path = Path(path)
-    sy, sx = (float(s) for s in scale)
+    sy, sx = (abs(float(s)) for s in scale)  # a flipped axis has a pixel size all the same
     if dtype != np.uint32:
         # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm
         ascii_unit = unit.replace("µ", "u").replace("μ", "u")
+        res = _tiff_resolution(1.0 / sx, 1.0 / sy)
         tifffile.imwrite(path, lab.astype(dtype), imagej=True,
-                         metadata={"unit": ascii_unit} if ascii_unit else {},
-                         resolution=(1.0 / sx, 1.0 / sy))
+                         metadata={"unit": ascii_unit} if ascii_unit and res else {},
+                         resolution=res)
         return path
     # ImageJ TIFFs hold 8/16-bit integers only: above 65535 labels, a plain 32-bit TIFF,
     # its pixel size in pixels per centimetre when the unit is a length
@@ -88,8 +126,17 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
         res, runit = (0.01 / (sx * metre), 0.01 / (sy * metre)), "CENTIMETER"
     else:
         res, runit = (1.0 / sx, 1.0 / sy), "NONE"
-    tifffile.imwrite(path, lab.astype(dtype), resolution=res, resolutionunit=runit)
+    res = _tiff_resolution(*res)
+    tifffile.imwrite(path, lab.astype(dtype), resolution=res,
+                     resolutionunit=runit if res else None)
     return path
+
+
+def _tiff_resolution(x: float, y: float):
+    """Pixels per unit for the TIFF tags, None (no pixel size written) when one is beyond
+    what their fractions of 32-bit integers hold (a pixel of 1e-12 units: 1e12 per unit)."""
+    ok = all(np.isfinite(v) and 2.0**-31 <= v <= 2.0**31 for v in (x, y))
+    return (x, y) if ok else None
 
 
 def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,

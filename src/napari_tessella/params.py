@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from numbers import Integral, Real
 from pathlib import Path
 
 from ._version import __version__
+from .atoms import _check_atoms_params
+from .nuclei._recipe import _check_watershed_params
 from .recipes import RECIPES
+from .segmentation import _validate_segmentation_params
+from .threshold import threshold_spec
 
-__all__ = ["OPERATIONS", "load_parameters", "operation_defaults", "save_parameters"]
+__all__ = ["OPERATIONS", "check_values", "load_parameters", "operation_defaults",
+           "save_parameters"]
 
 OPERATIONS = tuple(RECIPES)
 
@@ -99,7 +105,8 @@ def _check_parameters(operation: str, params, source: str) -> dict:
             if not isinstance(value, bool):
                 raise TypeError(f"{source}: {name} must be true or false; got {value!r}.")
         elif isinstance(default, Integral) and value is not None:
-            if isinstance(value, bool) or not isinstance(value, Real) or int(value) != value:
+            if (isinstance(value, bool) or not isinstance(value, Real)
+                    or not math.isfinite(value) or int(value) != value):
                 raise TypeError(f"{source}: {name} must be a whole number; got {value!r}.")
             value = int(value)
         elif isinstance(default, Real) and value is not None:
@@ -216,3 +223,33 @@ def load_parameters(path) -> tuple[str, dict]:
     _recipe(operation)  # known?
     params = _check_parameters(operation, doc.get("parameters", {}), str(path))
     return operation, params
+
+
+def check_values(operation: str, params: dict) -> None:
+    """Reject out-of-range parameter values before any work, with the core's own checks:
+    what the command line does before reading a file and the widgets before loading a
+    parameters file into their fields. Checks that need the image's shape are left to
+    the core function.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Naming the parameter and the value.
+    """
+    p = {**operation_defaults(operation), **params}
+    if operation in ("threshold_label", "lattice"):
+        _validate_segmentation_params(p["smooth_sigma"], p["opening"], p["connectivity"],
+                                      p["min_size"])
+        threshold_spec(p["threshold"])
+    elif operation == "seeded_watershed":
+        _check_watershed_params(p["object_diameter"], p["sigma"], p.get("seeds"),
+                                p["landscape"], p["threshold"], min_size=p["min_size"])
+    elif operation == "find_atoms":
+        if isinstance(p["threshold"], str):
+            raise ValueError(
+                f"atoms --threshold must be a number (a minimum column response in image "
+                f"units) or none; got {p['threshold']!r} (method names are for "
+                "threshold-label)")
+        if p["refine"] not in (None, "com", "gaussian"):
+            raise ValueError(f"--refine must be none, com or gaussian; got {p['refine']!r}")
+        _check_atoms_params((), p["separation"], p["threshold"], p["refine"], p["dark"])

@@ -338,6 +338,28 @@ def open_image(path, *, lazy: bool | None = None):
     path = Path(path)
     if is_zarr(path):
         return DiskArray(path, "zarr", component=_zarr_component(path)).to_dask()
+    name = path.name
+    if path.is_dir():
+        raise ValueError(f"{name} is a folder, not an image file.")
+    if not path.exists():
+        raise ValueError(f"{path} not found.")
+    if path.suffix.lower() not in (".tif", ".tiff", ".png"):
+        raise ValueError(f"unsupported file type {path.suffix!r} (use TIFF, PNG or Zarr)")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{name} is empty (0 bytes): not an image.")
+    try:
+        return _open_file(path, lazy)
+    except PermissionError:
+        raise ValueError(f"{name} cannot be read: permission denied.") from None
+    except (OSError, ValueError, IndexError, KeyError, SyntaxError, RuntimeError) as err:
+        # what tifffile, imageio and PIL raise on a file that is not what it says
+        lines = str(err).replace(str(path), name).strip().splitlines()
+        detail = f" ({lines[0].rstrip('.')})" if lines else ""
+        raise ValueError(f"{name} cannot be read as a {path.suffix.lstrip('.').upper()} "
+                         f"image{detail}.") from None
+
+
+def _open_file(path: Path, lazy: bool | None):
     suffix = path.suffix.lower()
     if suffix in (".tif", ".tiff"):
         import tifffile
@@ -357,7 +379,6 @@ def open_image(path, *, lazy: bool | None = None):
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]
         return image
-    raise ValueError(f"unsupported file type {path.suffix!r} (use TIFF, PNG or Zarr)")
 
 
 def _finite(x) -> bool:

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
-from ..export import save_labels, save_table, write_labels_zarr
-from ..params import load_parameters, save_parameters
-from ._layers import _current_plane, _file_stem, _unit, _update_in_place
+from ..params import check_values, load_parameters, save_parameters
+from ._export import export_layers, measured_labels
+from ._layers import _current_plane, _update_in_place
 from ._qt import _fitting_scroll_area, _OnShow, _share_dock_height
 from ._stacks import (
     ALL_PLANES,
@@ -57,23 +57,15 @@ _USER_ERRORS = (ValueError, TypeError)
 RESULTS_DIR: Path | None = None
 
 
-def _store_labels(lazy: dict, stem: str, measure_image=None):
-    """Compute lazy label images into a Zarr pyramid each, in one pass, under
-    :data:`RESULTS_DIR` (with ``measure_image``, the first one is also measured).
+def _measured_labels(labels: dict, image, stem: str):
+    """:func:`._export.measured_labels` with chunked results under :data:`RESULTS_DIR`."""
+    return measured_labels(labels, image, stem, RESULTS_DIR)
 
-    Returns ``({name: [level arrays, full resolution first]}, table or None)``.
-    """
-    import tempfile
-    import time
-    import uuid
 
-    root = Path(RESULTS_DIR) if RESULTS_DIR is not None else Path(tempfile.gettempdir())
-    folder = (root / "napari-tessella"
-              / f"{_file_stem(stem)}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.zarr")
-    folder.mkdir(parents=True)
-    targets = {folder / name: array for name, array in lazy.items()}
-    stored, table = write_labels_zarr(targets, measure_image=measure_image, pyramid=True)
-    return {name: stored[folder / name] for name in lazy}, table
+def _set_field(field, value: float):
+    """Set a number field, widening its range when a layer's scale takes it beyond."""
+    field.max = max(field.max, value)
+    field.value = value
 
 
 @dataclass
@@ -313,17 +305,31 @@ class _DockWidget(Container):
         except _USER_ERRORS as err:
             self._report_error(err)
             return None
-        return self._apply(outputs, message, source)
+        try:
+            return self._apply(outputs, message, source)
+        except Exception as err:  # napari refused a layer: a message, not a traceback
+            self._drawing_failed(err)
+            return None
 
-    def _start(self, *_args):
-        """Run off the UI thread with a progress bar and a Cancel button (the Run button)."""
+    def _drawing_failed(self, err: BaseException):
+        self._writing = False
+        self._report_error(ValueError(  # shown as it is
+            f"the results could not be drawn in the viewer ({type(err).__name__}: {err}); "
+            "the input layers are unchanged."))
+
+    def _start(self, *_args, prepare=None, done=None):
+        """Run off the UI thread with a progress bar and a Cancel button (the Run button).
+
+        ``prepare`` (on the UI thread, returns the job) and ``done`` (given the job's
+        result) run another job than Run's the same way, e.g. Estimate diameter."""
         from napari.qt.threading import create_worker
 
         if self._worker is not None:
             return  # a run is already going; the button is disabled meanwhile
         try:
             source = self._source()
-            job = self._job()
+            job = (prepare or self._job)()
+            done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
             self._report_error(err)
             return
@@ -337,20 +343,31 @@ class _DockWidget(Container):
         self._progress.visible = True
         # errors reach _report_error through `errored`: a notification, not a traceback
         worker = create_worker(job, _ignore_errors=True)
-        worker.returned.connect(lambda result: self._returned(result, source))
+
+        def alive(slot):  # the viewer closed during the run: its widgets are gone
+            return lambda *args: None if self._closed() else slot(*args)
+
+        worker.returned.connect(alive(lambda result: self._returned(result, done)))
         if inspect.isgeneratorfunction(job):
-            worker.yielded.connect(self._stage)
-        worker.errored.connect(self._report_error)
-        worker.aborted.connect(self._aborted)
-        worker.finished.connect(self._finished)
+            worker.yielded.connect(alive(self._stage))
+        worker.errored.connect(alive(self._report_error))
+        worker.aborted.connect(alive(self._aborted))
+        worker.finished.connect(alive(self._finished))
         self._worker = worker
         worker.start()
 
-    def _returned(self, result, source):
+    def _closed(self) -> bool:
+        try:
+            self._status.native.isVisible()
+        except RuntimeError:  # "wrapped C/C++ object … has been deleted"
+            return True
+        return False
+
+    def _returned(self, result, done):
         if getattr(self, "_cancelling", False):
             self._aborted()  # finished before it saw Cancel: still, nothing is written
         else:
-            self._apply_stepwise(*result, source)
+            done(result)
 
     def _stage(self, text: str):
         if getattr(self, "_cancelling", False):
@@ -413,6 +430,7 @@ class _DockWidget(Container):
             if operation != self._operation:
                 raise ValueError(f"{path} holds parameters for {operation!r}, not "
                                  f"{self._operation!r}.")
+            check_values(operation, params)  # as the command line: before any field moves
             self.set_parameters(params)
         except (*_USER_ERRORS, OSError) as err:
             self._report_error(ValueError(str(err)))
@@ -440,36 +458,10 @@ class _DockWidget(Container):
             self._report_error(ValueError("nothing to export yet: run the widget first."))
             return []
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            self._report_error(ValueError(f"cannot write to {folder}: {err}"))
+            written = export_layers(layers, folder)
+        except Exception as err:  # a folder not writable, a layer a writer refuses
+            self._report_error(ValueError(f"cannot export to {folder}: {err}"))
             return []
-        written = []
-        for layer in layers:
-            stem = _file_stem(layer.name)
-            unit = _unit(layer).strip()
-            scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
-            if layer._type_string == "labels" and layer.multiscale:
-                import dask.array as da  # too big for a TIFF: OME-Zarr, as the command line
-
-                target = folder / f"{stem}.zarr"
-                write_labels_zarr({target: da.from_zarr(layer.data[0])}, scale=scale,
-                                  unit=unit)
-                written.append(target)
-            elif layer._type_string == "labels":
-                written.append(save_labels(layer.data, folder / f"{stem}.tif", scale=scale,
-                                           unit=unit))
-            if layer._type_string != "labels" or len(layer.features.columns) > 1:
-                table = layer.features.copy()
-                if layer._type_string == "points":
-                    data = np.asarray(layer.data)
-                    for axis, name in enumerate(("row", "col")):
-                        table = table.drop(columns=name, errors="ignore")  # the layer's own
-                        table.insert(axis, name, data[:, data.shape[1] - 2 + axis])
-                    for axis in range(data.shape[1] - 2):  # the plane of a stack's points
-                        table.insert(axis, f"axis{axis}", data[:, axis])
-                written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
-                                          translate=translate, unit=unit))
         message = f"exported {len(written)} file(s) to {folder}"
         self._status.value = message
         show_info(message)
@@ -521,17 +513,23 @@ class _DockWidget(Container):
         self._stepping = True
 
         def step():
-            if self._viewer.window is None:  # the viewer was closed meanwhile
-                steps.clear()
+            if self._viewer.window is None or self._closed():  # closed meanwhile
+                return
             if steps:
                 kind, item = steps.pop(0)
-                if kind == "write":
-                    _, new = self._write_one(item, source)
-                    if new is not None:
-                        steps.append(("show", new))
-                else:
-                    layer, visible = item
-                    layer.visible = visible
+                try:
+                    if kind == "write":
+                        _, new = self._write_one(item, source)
+                        if new is not None:
+                            steps.append(("show", new))
+                    else:
+                        layer, visible = item
+                        layer.visible = visible
+                except Exception as err:  # in a timer: it would reach the excepthook
+                    self._drawing_failed(err)
+                    self._stepping = False
+                    self._finished()
+                    return
                 QTimer.singleShot(0, step)
                 return
             self._status.value = message

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import is_large, is_lazy
+from ..export import physical_columns
 
 
 def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
@@ -28,15 +29,8 @@ def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
 
         native = getattr(data, "chunks", None)
         data = da.from_array(data, chunks=native if isinstance(native, tuple) else "auto")
-    if lead > 0 and index is not None:
-        data = data[tuple(index)]
-    elif lead > 0:
-        point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
-        index = []
-        for axis in range(lead):
-            pos = 0 if point is None else round(float(point[axis]))
-            index.append(min(max(pos, 0), data.shape[axis] - 1))
-        data = data[tuple(index)]
+    if lead > 0:
+        data = data[tuple(index) if index is not None else _current_plane(layer, viewer)]
     if lazy and is_lazy(data):
         if is_large(data.shape[:2]):
             return data
@@ -65,21 +59,54 @@ def _geometry(layer) -> dict[str, Any]:
     units = getattr(layer, "units", None)
     if units:
         geo["units"] = tuple(str(u) for u in units[-2:])
+    if layer.ndim == 2:  # a rotated, sheared or affine image: its outputs lie on it too
+        for key, value, identity in (("rotate", layer.rotate, np.eye(2)),
+                                     ("shear", layer.shear, np.zeros(1)),
+                                     ("affine", layer.affine.affine_matrix, np.eye(3))):
+            if not np.allclose(value, identity):
+                geo[key] = np.array(value, dtype=float)
     return geo
 
 
 def _pixel_size(layer) -> tuple[float, float]:
-    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer."""
+    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer.
+
+    Sizes, not directions: a negative scale (a flipped axis) gives a positive size.
+    """
     if layer is None:
         return 1.0, 1.0
-    return float(layer.scale[-2]), float(layer.scale[-1])
+    return abs(float(layer.scale[-2])), abs(float(layer.scale[-1]))
+
+
+def _length_per_pixel(layer) -> float:
+    """World length of one pixel for lengths given as one number (a σ, a diameter, a
+    spacing): the geometric mean of the row and column sizes, so that a length² is an
+    area (row size × column size) for anisotropic pixels too."""
+    py, px = _pixel_size(layer)
+    return float(np.sqrt(py * px))
+
+
+def _unit_name(units) -> str:
+    """'nm'-style name of the last axis's unit of napari ``units`` (pint units or strings);
+    '' for plain pixels."""
+    if not units:
+        return ""
+    unit = units[-1]
+    if isinstance(unit, str):
+        import pint  # napari's units are pint units
+
+        try:
+            unit = pint.get_application_registry()(unit).units
+        except Exception:
+            pass
+    name = unit if isinstance(unit, str) else format(unit, "~")
+    return "" if name in ("", "pixel", "px", "dimensionless") else name
 
 
 def _unit(layer) -> str:
     """' nm'-style suffix for lengths in the layer's world units ('' for plain pixels)."""
-    units = getattr(layer, "units", None)
-    unit = format(units[-1], "~") if units else ""
-    return "" if unit in ("", "pixel", "px", "dimensionless") else f" {unit}"
+    name = _unit_name(getattr(layer, "units", None))
+    return f" {name}" if name else ""
 
 
 def _robust_limits(values: np.ndarray) -> tuple[float, float]:
@@ -96,12 +123,23 @@ def _layer_choices(viewer, *types) -> Callable:
 
 
 def _current_plane(layer, viewer) -> tuple[int, ...]:
-    """Index of the leading (T, Z, …) axes of ``layer`` at the viewer's current position."""
+    """Index of the leading (T, Z, …) axes of ``layer`` at the viewer's current position.
+
+    For an Image or Labels layer, within its planes: the viewer may stand beyond them (at
+    a longer stack's plane 8 when this one has 3), and napari then shows its nearest
+    plane, which is the one read and named. Points are not clamped: beyond their planes
+    there are none.
+    """
     lead = layer.ndim - 2
     if lead <= 0:
         return ()
-    point = layer.world_to_data(viewer.dims.point)
-    return tuple(round(float(point[axis])) for axis in range(lead))
+    point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
+    index = [0 if point is None else round(float(point[axis])) for axis in range(lead)]
+    if layer._type_string in ("image", "labels"):
+        shape = layer.level_shapes[0] if getattr(layer, "multiscale", False) else \
+            layer.data.shape
+        index = [min(max(i, 0), int(shape[axis]) - 1) for axis, i in enumerate(index)]
+    return tuple(index)
 
 
 def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
@@ -163,59 +201,18 @@ def _update_in_place(layer, data, meta: dict) -> None:
     if "features" in meta:
         layer.features = meta["features"]
     # colours that depend on the new data (label kinds, per-bond colours) too
-    for key in ("scale", "translate", "units", "colormap", "size", "edge_colormap",
-                "edge_contrast_limits", "edge_color", "face_color", "border_color",
-                "border_width"):
+    for key in ("scale", "translate", "units", "rotate", "shear", "affine", "colormap",
+                "size", "edge_colormap", "edge_contrast_limits", "edge_color", "face_color",
+                "border_color", "border_width"):
         if key in meta and hasattr(layer, key) and not _unchanged(layer, key, meta[key]):
             setattr(layer, key, meta[key])
 
 
-def _unit_of(geo: dict) -> str:
-    """'nm'-style unit name of a :func:`_geometry` ('' for plain pixels)."""
-    units = geo.get("units")
-    if not units:
-        return ""
-    import pint  # napari's units are pint units; a string passes through
-
-    unit = str(units[-1])
-    try:
-        unit = format(pint.get_application_registry()(unit).units, "~")
-    except Exception:
-        pass
-    return "" if unit in ("", "pixel", "px", "dimensionless") else unit
-
-
 def _with_physical(table, geo: dict):
-    """``table`` with physical-unit columns added beside the pixel ones.
-
-    Any column ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
-    translate of that axis (displacements ``d_row``/``d_col``: × scale only), ``area``
-    gets ``area_<unit>2`` = area × scale². Without a unit,
-    ``scaled`` stands for it; with a unit-less identity geometry nothing is added. The same
-    names as :func:`napari_tessella.export.save_table` writes.
-    """
-    (sy, sx), (ty, tx) = geo["scale"], geo["translate"]
-    unit = _unit_of(geo)
-    if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
-        return table
-    unit = unit or "scaled"
-    table = table.copy()
-    added = {}
-    for col in table.columns:
-        name = str(col)
-        if name.endswith(f"_{unit}") or name.endswith(f"_{unit}2"):
-            continue
-        # d_row / d_col are displacements (e.g. a dumbbell's vector): scaled, not moved
-        shift = name not in ("d_row", "d_col")
-        if name == "row" or name.endswith("_row"):
-            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sy + ty * shift
-        elif name == "col" or name.endswith("_col"):
-            added[f"{name}_{unit}"] = table[col].to_numpy(dtype=float) * sx + tx * shift
-    if "area" in table:
-        added[f"area_{unit}2"] = table["area"].to_numpy(dtype=float) * sy * sx
-    for name, values in added.items():
-        table[name] = values
-    return table
+    """``table`` with physical-unit columns from a :func:`_geometry`: the same rule and
+    the same names as the CSV files (:func:`napari_tessella.export.physical_columns`)."""
+    return physical_columns(table, geo["scale"], geo["translate"],
+                            _unit_name(geo.get("units")))
 
 
 def _labels_features(table, label_column: str = "label"):

@@ -69,6 +69,8 @@ def stack_outputs(per_plane: list[list], indices: list[tuple[int, ...]], layer) 
             dtype = np.int32 if offset < 2**31 else np.int64
             data = np.stack([np.where(d > 0, d.astype(dtype) + off, 0)
                              for d, _m, _k, _i, off in planes])
+            # every leading axis back (T, Z, …): the planes came in np.ndindex order
+            data = data.reshape(*_lead_shape(layer), *data.shape[1:])
             if not isinstance(meta.get("colormap", ""), str):
                 meta.pop("colormap")  # per-id colours of one plane do not fit the stack
             for _d, m, _k, index, off in planes:

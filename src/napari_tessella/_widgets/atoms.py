@@ -17,8 +17,8 @@ from ..lattice_analysis import (
     structural_model,
 )
 from ..tessellation import pixel_voronoi
-from ._base import _DockWidget
-from ._layers import _geometry, _layer_choices, _pixel_size, _plane, _unit, _with_physical
+from ._base import _DockWidget, _set_field
+from ._layers import _geometry, _layer_choices, _length_per_pixel, _plane, _unit, _with_physical
 
 if TYPE_CHECKING:
     import napari
@@ -75,15 +75,15 @@ class FindAtomsWidget(_DockWidget):
         self.separation.label = f"column spacing ({unit or 'px'})"
 
     def parameters(self) -> dict:
-        pixel = _pixel_size(self.image.value)[1]
+        pixel = _length_per_pixel(self.image.value)
         sep = self.separation.value / pixel if self.separation.value else None
         refine = None if self.refine.value == "none" else self.refine.value
         return {"separation": sep, "refine": refine, "dark": self.dark.value}
 
     def set_parameters(self, params: dict) -> None:
-        pixel = _pixel_size(self.image.value)[1]
+        pixel = _length_per_pixel(self.image.value)
         if "separation" in params:
-            self.separation.value = (params["separation"] or 0.0) * pixel
+            _set_field(self.separation, (params["separation"] or 0.0) * pixel)
         if "refine" in params:
             self.refine.value = params["refine"] or "none"
         if "dark" in params:
@@ -95,7 +95,7 @@ class FindAtomsWidget(_DockWidget):
             raise ValueError("choose an image layer first.")
         image = _plane(layer, self._viewer, index=self._plane_index)
         geo = _geometry(layer)
-        unit = _unit(layer)
+        unit, length = _unit(layer), _length_per_pixel(layer)
         params = self.parameters()
         name = layer.name
         model = self.model.value
@@ -107,7 +107,7 @@ class FindAtomsWidget(_DockWidget):
             if len(result.positions) >= 3:
                 features = lattice_table(result.positions, image, voronoi_labels=vmap)
                 table = pd.concat([table, features], axis=1)
-                table["nn_distance_scaled"] = table["nn_distance"] * geo["scale"][0]
+                table["nn_distance_scaled"] = table["nn_distance"] * length
             table = _with_physical(table, geo)
             colour = "#00e5ff" if kind == "chambers" else "#ff2e88"
             style = {"face_color": colour, "border_width": 0}
@@ -171,11 +171,11 @@ class FindAtomsWidget(_DockWidget):
                 ]
                 parts.append(f"{len(sm.bonds)} column–channel bonds")
             message = (f"{', '.join(parts)} in {name!r}; spacing "
-                       f"{first.separation * geo['scale'][0]:.3g}{unit}")
+                       f"{first.separation * length:.3g}{unit}")
             try:  # the lattice's basis, for the user to read off at a glance
                 a, b, angle = basis_summary(first.positions)
-                px = geo["scale"][0]
-                message += f"; basis {a * px:.3g}{unit} × {b * px:.3g}{unit} at {angle:.0f}°"
+                message += (f"; basis {a * length:.3g}{unit} × {b * length:.3g}{unit} "
+                            f"at {angle:.0f}°")
             except ValueError:
                 pass  # too few columns, or all in a row: no 2-D basis to report
             return outputs, message

@@ -8,17 +8,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, SpinBox
 
-from .._lazy import is_lazy
-from ..measure import measure_objects
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
-from ._base import _USER_ERRORS, _DockWidget, _drain, _store_labels
+from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, _set_field
 from ._layers import (
     _geometry,
     _image_shape,
     _labels_features,
     _layer_choices,
-    _layer_data,
+    _length_per_pixel,
     _pixel_size,
     _plane,
     _unit,
@@ -90,8 +88,10 @@ class ThresholdLabelWidget(_DockWidget):
         self.image.changed.connect(self._image_changed)
         self.method.changed.connect(self._method_changed)
         self.value.changed.connect(self._value_changed)
-        for w in (self.smooth_sigma, self.opening, self.connectivity, self.min_size,
-                  self.exclude_border, self.dark_objects):
+        # the method's threshold depends on the smoothing: σ moves the slider too
+        self.smooth_sigma.changed.connect(self._method_changed)
+        for w in (self.opening, self.connectivity, self.min_size, self.exclude_border,
+                  self.dark_objects):
             w.changed.connect(self._preview)
         self._image_changed()
         self._ready = True
@@ -111,13 +111,19 @@ class ThresholdLabelWidget(_DockWidget):
         try:
             self.value.min, self.value.max = lo, hi
             self.value.step = (hi - lo) / 1000
+        except (ValueError, OverflowError):  # the slider's precision (1e300 → 1e-300)
+            self._status.value = (f"⚠ the value slider cannot follow the range of "
+                                  f"{layer.name!r} ({lo:g}–{hi:g}): use a method")
+            return
         finally:
             self._syncing = False
         self._method_changed()
 
     def _method_changed(self, *_):
+        """Set the slider to the method's threshold (then preview with that very value)."""
         layer = self.image.value
         if layer is None or self.method.value == _MANUAL:
+            self._preview()  # a manual value does not move: only the labels change
             return
         if layer.ndim >= 2 and int(np.prod(_image_shape(layer))) > PREVIEW_MAX_PIXELS:
             return  # as the preview: the method's value is computed when Run is pressed
@@ -132,7 +138,7 @@ class ThresholdLabelWidget(_DockWidget):
             self.value.value = min(max(value, self.value.min), self.value.max)
         finally:
             self._syncing = False
-        self._preview()
+        self._preview(threshold=value)  # computed once, not again by the preview
 
     def _value_changed(self, *_):
         if self._syncing:
@@ -145,7 +151,7 @@ class ThresholdLabelWidget(_DockWidget):
                 self._syncing = False
         self._preview()
 
-    def _preview(self, *_):
+    def _preview(self, *_, threshold: float | None = None):
         """Relabel on every parameter change (cheap: one threshold and one labelling)."""
         if (not self._ready or not self.live_preview.value or self._syncing
                 or self.image.value is None):
@@ -157,7 +163,7 @@ class ThresholdLabelWidget(_DockWidget):
                                   f"{PREVIEW_MAX_PIXELS // 10**6} Mpx: press Run")
             return
         try:  # the labels and their centres, as Run would make them
-            outputs, message = _drain(self._prepare(lazy=False))
+            outputs, message = _drain(self._prepare(lazy=False, threshold=threshold))
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {err}"
             return
@@ -168,6 +174,7 @@ class ThresholdLabelWidget(_DockWidget):
 
     def set_parameters(self, params: dict) -> None:
         py, px = _pixel_size(self.image.value)
+        length = _length_per_pixel(self.image.value)
         threshold = params.get("threshold", self.method.value)
         self._syncing = True  # one preview at the end, not one per control
         try:
@@ -179,9 +186,9 @@ class ThresholdLabelWidget(_DockWidget):
                 self.value.min = min(self.value.min, float(threshold))
                 self.value.value = float(threshold)
             if "smooth_sigma" in params:  # pixels in the file, the layer's units here
-                self.smooth_sigma.value = float(params["smooth_sigma"]) * px
+                _set_field(self.smooth_sigma, float(params["smooth_sigma"]) * length)
             if "min_size" in params:
-                self.min_size.value = float(params["min_size"]) * py * px
+                _set_field(self.min_size, float(params["min_size"]) * py * px)
             for name in ("opening", "connectivity", "exclude_border", "dark_objects"):
                 if name in params:
                     getattr(self, name).value = params[name]
@@ -194,7 +201,7 @@ class ThresholdLabelWidget(_DockWidget):
         py, px = _pixel_size(self.image.value)
         return {  # in pixels, as the core and the command line take them
             "threshold": threshold,
-            "smooth_sigma": self.smooth_sigma.value / px,
+            "smooth_sigma": self.smooth_sigma.value / _length_per_pixel(self.image.value),
             "opening": self.opening.value,
             "connectivity": self.connectivity.value,
             "min_size": round(self.min_size.value / (py * px)),
@@ -202,12 +209,16 @@ class ThresholdLabelWidget(_DockWidget):
             "dark_objects": self.dark_objects.value,
         }
 
-    def _prepare(self, lazy: bool = True):
+    def _prepare(self, lazy: bool = True, threshold: float | None = None):
+        """The job of a run; ``threshold``: the method's value, already computed for this
+        image and smoothing (the preview after a method change)."""
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
         image = _plane(layer, self._viewer, lazy=lazy, index=self._plane_index)
         params = self._params()
+        if threshold is not None:
+            params["threshold"] = threshold
         geo = _geometry(layer)
         name = layer.name
 
@@ -216,12 +227,9 @@ class ThresholdLabelWidget(_DockWidget):
             labels = threshold_label(image, **params)
             labels_meta = {"name": f"{name} labels", **geo}
             yield "measuring objects"
-            if is_lazy(labels):  # chunk by chunk; stored as a Zarr pyramid
-                stored, table = _store_labels({"labels": labels}, f"{name} labels",
-                                              measure_image=image)
-                labels, labels_meta["multiscale"] = _layer_data(stored["labels"])
-            else:
-                table = measure_objects(labels, image)
+            data, extra, table = _measured_labels({"labels": labels}, image, f"{name} labels")
+            labels = data["labels"]
+            labels_meta.update(extra)
             n = len(table)
             points = table[["com_row", "com_col"]].to_numpy()
             table = _with_physical(table, geo)  # the same table on both layers

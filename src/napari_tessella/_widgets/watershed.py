@@ -9,15 +9,14 @@ import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
 from .._lazy import is_lazy
-from ..measure import measure_objects
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
-from ._base import _USER_ERRORS, _DockWidget, _store_labels
+from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, _set_field
 from ._layers import (
     _current_plane,
     _geometry,
     _labels_features,
     _layer_choices,
-    _layer_data,
+    _length_per_pixel,
     _pixel_size,
     _plane,
     _points_in_pixels,
@@ -84,7 +83,8 @@ class SeededWatershedWidget(_DockWidget):
 
     def parameters(self) -> dict:
         py, px = _pixel_size(self.image.value)
-        diameter = self.object_diameter.value / px if self.object_diameter.value else None
+        length = _length_per_pixel(self.image.value)
+        diameter = self.object_diameter.value / length if self.object_diameter.value else None
         min_size = (max(1, round(self.min_area.value / (py * px))) if self.min_area.value
                     else None)
         return {"object_diameter": diameter, "min_size": min_size,
@@ -93,29 +93,55 @@ class SeededWatershedWidget(_DockWidget):
     def set_parameters(self, params: dict) -> None:
         py, px = _pixel_size(self.image.value)
         if "object_diameter" in params:
-            self.object_diameter.value = (params["object_diameter"] or 0.0) * px
+            _set_field(self.object_diameter, (params["object_diameter"] or 0.0)
+                       * _length_per_pixel(self.image.value))
         if "min_size" in params:
-            self.min_area.value = (params["min_size"] or 0.0) * py * px
+            _set_field(self.min_area, (params["min_size"] or 0.0) * py * px)
         for name in ("landscape", "exclude_border"):
             if name in params:
                 getattr(self, name).value = params[name]
 
-    def _estimate(self, *_):
+    def _estimate_job(self):
+        """Read the shown plane (UI thread); the job estimates its diameter (worker)."""
         layer = self.image.value
         if layer is None:
+            raise ValueError("choose an image layer first.")
+        image = _plane(layer, self._viewer, lazy=True)
+
+        def job():
+            yield "estimating the nucleus diameter"
+            return estimate_object_diameter(image)
+
+        job.stages = 1
+        return job
+
+    def _estimate(self, *_):
+        """The Estimate diameter button: off the UI thread, with the progress bar."""
+        layer = self.image.value
+        if self._worker is not None:
+            self._status.value = "⚠ a run is going: estimate once it is done (or Cancel it)"
             return
+        self._start(prepare=self._estimate_job,
+                    done=lambda d: self._show_estimate(d, layer))
+
+    def estimate_diameter(self) -> float | None:
+        """Estimate the diameter now (scripts, tests) and fill it in; None if it failed."""
         try:
-            d = estimate_object_diameter(_plane(layer, self._viewer, lazy=True))
+            d = _drain(self._estimate_job())
         except _USER_ERRORS as err:
             self._report_error(err)
-            return
-        py, px = _pixel_size(layer)
-        self.object_diameter.value = round(d * px, 3)
+            return None
+        self._show_estimate(d, self.image.value)
+        return d
+
+    def _show_estimate(self, d: float, layer):
+        length, (py, px) = _length_per_pixel(layer), _pixel_size(layer)
+        _set_field(self.object_diameter, round(d * length, 6))
         area = default_min_size(d)
         unit = _unit(layer)
         if unit:  # in the layer's units first, as the fields are
             self._status.value = (
-                f"estimated diameter: {d * px:.3g}{unit} ({d:.1f} px); nuclei under "
+                f"estimated diameter: {d * length:.3g}{unit} ({d:.1f} px); nuclei under "
                 f"{area * py * px:.3g}{unit}² ({area} px) are dropped unless you set a "
                 "min nucleus area")
         else:
@@ -144,11 +170,22 @@ class SeededWatershedWidget(_DockWidget):
                         f"seed labels {seeds_layer.name!r} have shape {seeds.shape}, the image "
                         f"{layer.name!r} has {image.shape}."
                     )
+                if not seeds.any():  # else: 0 nuclei, and no word why
+                    raise ValueError(f"the seeds layer {seeds_layer.name!r} has no labels"
+                                     f"{' on the plane shown' if seeds_layer.ndim > 2 else ''}.")
             else:
                 seeds = _points_in_pixels(seeds_layer, layer, plane=self._plane_index or (
                     _current_plane(seeds_layer, self._viewer) if seeds_layer.ndim > 2 else None))
                 if len(seeds) == 0:
-                    raise ValueError(f"the seeds layer {seeds_layer.name!r} has no points.")
+                    where = (" on the plane shown: move the slider to the seeds' plane"
+                             if len(seeds_layer.data) else "")
+                    raise ValueError(
+                        f"the seeds layer {seeds_layer.name!r} has no points{where}.")
+                bad = int((~np.isfinite(seeds).all(axis=1)).sum())
+                if bad:
+                    raise ValueError(
+                        f"{bad} of the {len(seeds)} points of the seeds layer "
+                        f"{seeds_layer.name!r} have NaN or infinite coordinates: delete them.")
                 rows, cols = image.shape[:2]
                 inside = ((seeds[:, 0] >= -0.5) & (seeds[:, 0] < rows - 0.5)
                           & (seeds[:, 1] >= -0.5) & (seeds[:, 1] < cols - 0.5))
@@ -160,22 +197,16 @@ class SeededWatershedWidget(_DockWidget):
                         "find them automatically.")
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
-        unit, px = _unit(layer), _pixel_size(layer)[1]
+        unit, px = _unit(layer), _length_per_pixel(layer)
 
         def job():
             yield "smoothing, seeds and watershed"
             result = seeded_watershed(image, seeds=seeds, **kwargs)
             nuclei, territories = result.labels, result.territories
-            extra = {}
             yield "measuring nuclei"
-            if is_lazy(nuclei):  # chunk by chunk; both stored as Zarr pyramids in one pass
-                stored, table = _store_labels({"nuclei": nuclei, "territories": territories},
-                                              f"{name} watershed", measure_image=image)
-                nuclei, multiscale = _layer_data(stored["nuclei"])
-                territories, _ = _layer_data(stored["territories"])
-                extra = {"multiscale": multiscale}
-            else:
-                table = measure_objects(nuclei, image)
+            data, extra, table = _measured_labels(
+                {"nuclei": nuclei, "territories": territories}, image, f"{name} watershed")
+            nuclei, territories = data["nuclei"], data["territories"]
             n = len(table)
             table = _with_physical(table, geo)
             points = np.asarray(result.seeds, dtype=float).reshape(-1, 2)

@@ -253,16 +253,16 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     import dask.array as da
 
 
-    auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold)
     user_points = seeds is not None and not isinstance(seeds, str)
-    if user_points:
-        if np.ndim(seeds) == 2 and np.shape(seeds)[1] != 2:
-            raise ValueError("a label image of seeds is not supported for a chunked image; "
-                             "give the seeds as (row, column) points.")
-        seeds = as_points(seeds, name="seeds")
-    if min_size is not None and min_size < 0:
-        raise ValueError(f"min_size must be >= 0; got {min_size}.")
+    if user_points and np.ndim(seeds) == 2 and np.shape(seeds)[1] != 2:
+        raise ValueError("a label image of seeds is not supported for a chunked image; "
+                         "give the seeds as (row, column) points.")
     raw = _as_float_dask(image, chunks)
+    # every parameter checked as in memory, against the image's shape, before any work
+    auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
+                                   shape=raw.shape, min_size=min_size)
+    if user_points:
+        seeds = as_points(seeds, name="seeds")
     full_shape = raw.shape
 
     # pass 1: the in-memory value checks (NaN/inf, constant)

@@ -115,7 +115,11 @@ def _seed_markers(seeds, shape, mask) -> np.ndarray:
     """Turn user seeds (points or a label image) into a marker image inside ``mask``."""
     arr = np.asarray(seeds)
     if arr.ndim == 2 and arr.shape == shape and np.issubdtype(arr.dtype, np.integer):
-        markers = as_label_image(arr, name="seeds").astype(np.int32)
+        arr = as_label_image(arr, name="seeds")
+        # numbered 1..n in the order of their ids: ids of any size (2**40 as int64) would
+        # wrap to 0 or a negative as int32 and their seeds would be lost
+        ids, markers = np.unique(arr, return_inverse=True)
+        markers = (markers.reshape(shape) + int(ids[0] != 0)).astype(np.int32)
         markers[~mask] = 0
         return markers
     pts = as_points(arr, name="seeds")

@@ -1,0 +1,78 @@
+"""Writing the widgets' results: Export (Labels as TIFF, large ones as OME-Zarr; tables as
+CSV with physical-unit columns, as the command line writes them) and the Zarr stores of
+chunked runs, measured in the same pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .._lazy import is_lazy
+from ..export import save_labels, save_table, write_labels_zarr
+from ..measure import measure_objects
+from ._layers import _file_stem, _layer_data, _unit
+
+
+def export_layers(layers, folder) -> list[Path]:
+    """Write ``layers`` into ``folder`` (created if needed); returns the files written.
+
+    Labels go to TIFF (multiscale ones, too big for a TIFF, to OME-Zarr) and, with a
+    per-object table, that table to CSV; Points are written with their coordinates and
+    features, Shapes and Vectors with their features. Raises ``OSError`` when the folder
+    cannot be written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for layer in layers:
+        stem = _file_stem(layer.name)
+        unit = _unit(layer).strip()
+        scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
+        if layer._type_string == "labels" and layer.multiscale:
+            import dask.array as da  # too big for a TIFF: OME-Zarr, as the command line
+
+            target = folder / f"{stem}.zarr"
+            write_labels_zarr({target: da.from_zarr(layer.data[0])}, scale=scale, unit=unit)
+            written.append(target)
+        elif layer._type_string == "labels":
+            written.append(save_labels(layer.data, folder / f"{stem}.tif", scale=scale,
+                                       unit=unit))
+        if layer._type_string != "labels" or len(layer.features.columns) > 1:
+            table = layer.features.copy()
+            if layer._type_string == "points":
+                data = np.asarray(layer.data)
+                for axis, name in enumerate(("row", "col")):
+                    table = table.drop(columns=name, errors="ignore")  # the layer's own
+                    table.insert(axis, name, data[:, data.shape[1] - 2 + axis])
+                for axis in range(data.shape[1] - 2):  # the plane of a stack's points
+                    table.insert(axis, f"axis{axis}", data[:, axis])
+            written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
+                                      translate=translate, unit=unit))
+    return written
+
+
+def measured_labels(labels: dict, image, stem: str, results_dir=None):
+    """Label images as layer data and the per-object table of the first one.
+
+    In memory: measured as they are. Lazy (chunked) ones: computed into a Zarr pyramid
+    each under ``results_dir`` (None: the system's temporary folder; one sub-folder per
+    run), the first one measured in the same pass.
+    Returns ``({name: layer data}, extra layer metadata, table)``.
+    """
+    import tempfile
+    import time
+    import uuid
+
+    first = next(iter(labels.values()))
+    if not is_lazy(first):
+        return labels, {}, measure_objects(first, image)
+    root = Path(results_dir) if results_dir is not None else Path(tempfile.gettempdir())
+    folder = (root / "napari-tessella"
+              / f"{_file_stem(stem)}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}.zarr")
+    folder.mkdir(parents=True)
+    targets = {folder / name: array for name, array in labels.items()}
+    stored, table = write_labels_zarr(targets, measure_image=image, pyramid=True)
+    data = {name: _layer_data(stored[folder / name]) for name in labels}
+    return ({name: d for name, (d, _) in data.items()},
+            {"multiscale": next(iter(data.values()))[1]}, table)

@@ -29,9 +29,13 @@ def _background_noise(img: np.ndarray) -> float:
     Shot noise vanishes on a dark background and additive noise does not; the shape of a
     peak measured from its darkest pixel is biased by the latter only.
     """
+    img = np.asarray(img, dtype=np.float32)
+    if min(img.shape) < 3:
+        return 0.0
     d = img[1:-1, 1:-1] * 4 - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
-    level = ndi.uniform_filter(img.astype(np.float64), 3)[1:-1, 1:-1]
-    d = d[level <= np.percentile(level, 25)]
+    level = ndi.uniform_filter(img, 3)[1:-1, 1:-1]
+    sample = level[::3, ::3].ravel()  # the quarter's level from a ninth of the pixels
+    d = d[level <= np.partition(sample, len(sample) // 4)[len(sample) // 4]]
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
 
 

@@ -239,6 +239,54 @@ def dumbbells(seeds=3, dose=100.0):
     dumbbells_512(dose)
 
 
+def dose_sweep(doses=(20.0, 40.0, 100.0, 400.0, 2000.0), gaussian=(0.02, 0.05)):
+    """Recall, precision and RMS against the bound across doses (one seed per case, the
+    weak column's intensity cycling through 0.5-1.0): the split rule must not be tuned to
+    one dose."""
+    print("\n== Dumbbells across doses: find_atoms(image, refine='gaussian'), 256x256, "
+          "spacing 14 px, sigma 1.4 px, square and hexagonal, pairs 0.3/0.4/0.5/0.7 of the "
+          "spacing at 0, 37 deg and random (0.3-0.5), weak column 0.5-1.0 ==")
+    print("noise: Poisson counts at a bright peak, or additive Gaussian (fraction of a "
+          "bright peak); ratio = RMS / position_bound (Poisson only); worst = lowest "
+          "recall or precision of the 22 cases")
+    print(f"{'noise':>14}{'truth':>7}{'recall':>8}{'precis.':>8}{'worst rec.':>11}"
+          f"{'worst prec.':>12}{'ratio range':>13}{'ms/col':>8}")
+    for noise in [("poisson", d) for d in doses] + [("gaussian", g) for g in gaussian]:
+        n = found = true = t = 0
+        worst_r, worst_p, ratios = (1.0, ""), (1.0, ""), []
+        k = 0
+        for kind in ("square", "hexagonal"):
+            for pair in (0.3, 0.4, 0.5, 0.7):
+                for angle in (0.0, 37.0, "random"):
+                    if pair > 0.5 and angle == "random":
+                        continue
+                    ratio = 0.5 + 0.1 * (k % 6)
+                    k += 1
+                    kw = ({"poisson": noise[1]} if noise[0] == "poisson"
+                          else {"gaussian_noise": noise[1]})
+                    lat = synthetic_dumbbells((256, 256), kind=kind, pair_distance=pair,
+                                              angle=angle, intensity_ratio=ratio, seed=k,
+                                              **kw)
+                    t0 = time.process_time()
+                    res = find_atoms(lat.image, refine="gaussian")
+                    t += time.process_time() - t0
+                    r, p, d, m = match(res.positions, lat.positions, 0.25 * pair * 14)
+                    n += len(lat.positions)
+                    true += int(m.sum())
+                    found += len(res.positions)
+                    case = f"{kind[:3]} {pair} {angle} {ratio:.1f}"
+                    worst_r = min(worst_r, (r, case))
+                    worst_p = min(worst_p, (p, case))
+                    if noise[0] == "poisson" and m.any():
+                        bound = position_bound(lat, 1.4, noise[1])[m]
+                        ratios.append(np.sqrt(np.mean(d**2)) / np.sqrt(np.mean(bound**2)))
+        label = f"{noise[0]} {noise[1]:g}"
+        rng = f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
+        print(f"{label:>14}{n:>7}{true / n:>8.4f}{true / max(found, 1):>8.4f}"
+              f"{worst_r[0]:>11.4f}{worst_p[0]:>12.4f}{rng:>13}{t / n * 1e3:>8.3f}"
+              f"   worst: {worst_r[1]} / {worst_p[1]}")
+
+
 def dumbbells_512(dose=100.0):
     print("\n== Dumbbells, 512x512, hexagonal, pairs 0.35 of the spacing apart, 20 deg, "
           f"Poisson ({dose:.0f} counts at a bright peak), defaults ==")
@@ -406,7 +454,7 @@ if __name__ == "__main__":
 
     logging.disable(logging.WARNING)
     parts = {"accuracy": accuracy, "throughput": throughput, "end_to_end": end_to_end,
-             "dumbbells": dumbbells, "dumbbells_512": dumbbells_512,
+             "dumbbells": dumbbells, "dumbbells_512": dumbbells_512, "dose_sweep": dose_sweep,
              "other_structures": other_structures,
              "integration": integration, "nbw": nbw}
     for name in sys.argv[1:] or parts:

@@ -239,6 +239,35 @@ def test_dumbbells_with_shot_noise_near_the_cramer_rao_bound(case):
     assert float(np.sqrt(np.mean(d**2))) <= 1.1 * 1.07 * bound
 
 
+DOSE_DUMBBELLS = [
+    # low dose: true pairs' F statistics scale with the dose (a fixed F of 100 split
+    # none of these at 30 counts)
+    {"kind": "square", "pair_distance": 0.3, "angle": "random", "intensity_ratio": 0.6,
+     "poisson": 30.0, "seed": 21},
+    {"kind": "hexagonal", "pair_distance": 0.7, "angle": 0.0, "intensity_ratio": 0.6,
+     "poisson": 40.0, "seed": 22},
+    # high dose: a neighbour's light left over scores high F statistics too
+    {"kind": "hexagonal", "pair_distance": 0.4, "angle": "random", "intensity_ratio": 0.5,
+     "poisson": 2000.0, "seed": 23},
+    # additive noise on the background: the peaks' shapes measured above the noise
+    {"kind": "square", "pair_distance": 0.3, "angle": 37.0, "intensity_ratio": 0.8,
+     "gaussian_noise": 0.05, "seed": 24},
+]
+
+
+@pytest.mark.parametrize("case", DOSE_DUMBBELLS, ids=lambda c: "-".join(map(str, c.values())))
+def test_dumbbells_found_at_low_and_high_dose(case):
+    from napari_tessella.synthetic import synthetic_dumbbells
+
+    lat = synthetic_dumbbells((160, 160), **case)
+    result = find_atoms(lat.image, refine="gaussian")
+    d, idx = cKDTree(result.positions).query(lat.positions)
+    matched = d < 0.25 * case["pair_distance"] * 14
+    recall = matched.mean()
+    precision = len(np.unique(idx[matched])) / len(result.positions)
+    assert recall >= 0.995 and precision >= 0.995, (recall, precision)
+
+
 def test_position_bound_of_pairs_and_neighbours():
     from napari_tessella.synthetic import position_bound, synthetic_dumbbells
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from scipy import stats
 from scipy.spatial import cKDTree
 
 from ._atoms_fit import _fit_all, _own_patch, _patches, _refine_pairs, _render
@@ -19,6 +20,22 @@ from .lattice_analysis import _close_pairs
 def _noise_sigma(img: np.ndarray) -> float:
     """Robust standard deviation of pixel noise (MAD of a second difference)."""
     d = img[1:-1, 1:-1] * 4 - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
+
+
+def _background_noise(img: np.ndarray) -> float:
+    """The pixel noise where the image is darkest (its darkest quarter, between columns).
+
+    Shot noise vanishes on a dark background and additive noise does not; the shape of a
+    peak measured from its darkest pixel is biased by the latter only.
+    """
+    img = np.asarray(img, dtype=np.float32)
+    if min(img.shape) < 3:
+        return 0.0
+    d = img[1:-1, 1:-1] * 4 - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
+    level = ndi.uniform_filter(img, 3)[1:-1, 1:-1]
+    sample = level[::3, ::3].ravel()  # the quarter's level from a ninth of the pixels
+    d = d[level <= np.partition(sample, len(sample) // 4)[len(sample) // 4]]
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
 
 
@@ -81,31 +98,34 @@ def _detect(img, scale, min_distance, threshold, s1=None, cache=None):
     return coords, dog, threshold
 
 
-def _shape_of_peaks(img, coords, radius):
+def _shape_of_peaks(img, coords, radius, noise=0.0):
     """Width and elongation of each detected peak from background-subtracted moments.
 
     Returns the square root of the smaller and larger eigenvalue of each peak's intensity
     covariance within ``radius`` (one value, or one per peak). A single round column gives
     two equal widths (about its Gaussian sigma); two unresolved columns side by side give
     an elongated peak whose smaller width is still that of one column.
+
+    With pixel noise of standard deviation ``noise`` the darkest pixel of a window lies
+    some 2.5 ``noise`` below the background, and every pixel above it would add a round
+    pedestal that hides the elongation (1 % of a peak made a 0.3-spacing pair look round):
+    the weights start 5 ``noise`` above the darkest pixel, and the variances are divided
+    by what that cut leaves of a Gaussian's (weights (g - τ)⁺, τ the cut over the peak).
     """
     radius = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(coords),))
     half = int(np.ceil(radius.max()))
     values, rows, cols, inside = _patches(img, coords.astype(np.float64), half)
     d2 = (rows - coords[:, 0, None, None]) ** 2 + (cols - coords[:, 1, None, None]) ** 2
     disc = inside & (d2 <= radius[:, None, None] ** 2)
-    bg = np.min(np.where(disc, values, np.inf), axis=(1, 2))
-    w = np.where(disc, np.clip(values - bg[:, None, None], 0, None), 0.0)
-    total = w.sum(axis=(1, 2))
-    total[total <= 0] = np.nan
-    mr = (w * rows).sum(axis=(1, 2)) / total
-    mc = (w * cols).sum(axis=(1, 2)) / total
-    dr, dc = rows - mr[:, None, None], cols - mc[:, None, None]
-    crr = (w * dr * dr).sum(axis=(1, 2)) / total
-    ccc = (w * dc * dc).sum(axis=(1, 2)) / total
-    crc = (w * dr * dc).sum(axis=(1, 2)) / total
-    mean, diff = (crr + ccc) / 2, np.sqrt(((crr - ccc) / 2) ** 2 + crc**2)
-    return np.sqrt(np.clip(mean - diff, 0, None)), np.sqrt(mean + diff)
+    lo = np.min(np.where(disc, values, np.inf), axis=(1, 2))
+    top = np.max(np.where(disc, values, -np.inf), axis=(1, 2))
+    # the cut above the background, as a share of the peak's height above it
+    tau = np.clip(2.5 * noise / np.maximum(top - lo - 2.5 * noise, 1e-300), 1e-12, 0.5)
+    log = np.log(1 / tau)
+    kept = (1 - tau * (1 + log) - tau * log**2 / 2) / (1 - tau - tau * log)
+    w = np.where(disc, np.clip(values - (lo + 5 * noise)[:, None, None], 0, None), 0.0)
+    _, _, _, _, _, small, large = _moments(w, rows, cols)
+    return np.sqrt(small / kept), np.sqrt(large / kept)
 
 
 def _prominent(dog, coords, reach, threshold, fraction=0.02):
@@ -183,19 +203,23 @@ def _resolve_close_columns(img, coords, reach, elongated, period, sigma_col, thr
 
 
 def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, ratio=0.75,
-                      f_min=100.0):
+                      alpha=1e-4, gain_min=0.1, amp_min=0.05):
     """Split peaks that hold two unresolved columns, by a two-Gaussian fit.
 
     Every peak is fitted with one Gaussian (neighbours' tails removed). What is left of a
     peak once its neighbours are subtracted is round for one column and elongated for two
     columns closer than the filter can resolve; an elongated one is refitted as two
     Gaussians started on its long axis (the second moments give the direction and the
-    distance), and the two columns are kept when the fit is much better (F statistic of
-    the residuals, 4 more parameters, over ``f_min``: unresolved pairs 0.3 of a 14 px
-    spacing apart give 125-230 at 100 counts, a neighbour's light left over 40-75) and
-    both columns are real (positive, at least
-    5 % of the other, at least 1.5 column widths apart -- closer, noise makes a single
-    column look like two -- and neither nearer to another peak than to its sibling).
+    distance), and the two columns are kept when the second column is both significant
+    and substantial, whatever the dose: the F statistic of the residuals (4 more
+    parameters) beyond its ``alpha`` critical value (noise alone: one split in 10⁴), and
+    the fit's gain -- the drop in squared residual over the peak's own energy (height²
+    π σ²) -- over ``gain_min`` (both F and that drop grow with the dose for a true pair
+    and for a neighbour's light left over, their ratio to the peak's energy does not:
+    true unresolved pairs 0.08-5 at 20 counts, 0.25-1.7 at 2000; left-over light at 100
+    counts under 0.1). Both columns must also be real (positive, at least ``amp_min`` of
+    the other, at least 1.5 column widths apart -- closer, noise makes a single column
+    look like two -- and neither nearer to another peak than to its sibling).
 
     Returns the new positions (split peaks replaced by their two columns) and the number
     of peaks split. ``reach`` is how far from a peak an unresolved partner may lie (half
@@ -267,7 +291,11 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     p2 = np.column_stack([centre + u, start])
     fit, ok, after, before, n = _refine_pairs(img, model, p1, p2, max(2.0, 3 * sigma_col),
                                               render_half, in_model=[single])
-    f = ((before - after) / 4) / np.maximum(after / np.maximum(n - 9, 1), 1e-300)
+    dof = np.maximum(n - 9, 1)
+    f = ((before - after) / 4) / np.maximum(after / dof, 1e-300)
+    # the share of the peak's light (its energy, height² π σ²) that the second column
+    # explains: a property of the shape, whatever the dose
+    gain = (before - after) / np.maximum(start[:, 0] ** 2 * np.pi * sigma_col**2, 1e-300)
     amp = fit[:, :, 2]
     apart = np.hypot(*(fit[:, 0, :2] - fit[:, 1, :2]).T)
     # a second column nearer to another peak than to its sibling (or within two widths of
@@ -279,8 +307,9 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
         # the nearest peak other than the one being split
         d = np.where(idx[:, 0] == sub[cand], d[:, 1], d[:, 0])
         phantom |= (d < apart) | (d < 2 * sigma_col)
-    split = (ok & (f > f_min) & (amp.min(axis=1) >= 0.05 * amp.max(axis=1))
-             & (apart >= 1.5 * sigma_col) & ~phantom)
+    split = (ok & (f > stats.f.isf(alpha, 4, dof)) & (gain > gain_min)
+             & (amp.min(axis=1) >= amp_min * amp.max(axis=1)) & (apart >= 1.5 * sigma_col)
+             & ~phantom)
     if not split.any():
         return positions, 0
     keep = np.ones(len(positions), dtype=bool)

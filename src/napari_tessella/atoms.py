@@ -21,6 +21,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
 from ._atoms_detect import (
+    _background_noise,
     _default_threshold,
     _detect,
     _resolve_close_columns,
@@ -231,7 +232,7 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         # image border cuts a window and elongates it, so border peaks are not judged.
         d, _ = cKDTree(coords).query(coords, k=2)
         reach = np.minimum(period, d[:, 1]) / 2
-        narrow, wide = _shape_of_peaks(img, coords, reach)
+        narrow, wide = _shape_of_peaks(img, coords, reach, noise=_background_noise(img))
         whole = np.all((coords >= reach[:, None])
                        & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
         sigma_col = float(np.nanmedian(narrow[whole] if whole.any() else narrow))

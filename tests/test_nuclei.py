@@ -291,11 +291,12 @@ def test_generator_conditions_are_off_by_default():
 def test_dense_touching_nuclei_are_separated():
     # 125 nuclei of 20 px, centres >= 0.75 d apart, a 30 % darker seam where they touch:
     # F1 0.50 (clusters of many nuclei merged) before clusters were split at their intensity
-    # steps (0.815 after; the merges left are mostly pairs)
+    # steps (0.815 after; the merges left were mostly pairs), 0.90 (7 merged) since pairs
+    # of 1.5-3 nucleus areas are split where a seam or a brightness step parts them
     nuc = synthetic_nuclei((256, 256), n_nuclei=125, diameter=20, brightness_range=(0.4, 1.0),
                            min_separation=0.75, seam=0.3, seed=0)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["f1"] >= 0.78, s
+    assert s["f1"] >= 0.87 and s["merged"] <= 10, s
 
 
 def test_real_nuclei_with_added_foci():

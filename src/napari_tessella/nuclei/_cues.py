@@ -47,8 +47,8 @@ def _unless_foci(labels, smooth, level, peak, core, cap: float) -> np.ndarray:
                     peak)
 
 
-def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: float,
-                    ratio: float):
+def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: float,
+                    checked: float, ratio: float, level: float, valley: float, step: float):
     """Split objects too large to be one nucleus along the intensity steps between nuclei.
 
     An object of more than ``big`` times the area of a disc of diameter ``d`` holds
@@ -57,7 +57,13 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: floa
     image is within ``ratio`` of its local maximum (over a box of about ``d/2``): seams
     and the steps between nuclei of different brightness fall below it. If the object has
     two cores or more of at least a quarter of the minimum size, they seed a watershed of
-    the distance landscape inside it.
+    the distance landscape inside it. Objects from ``checked`` to ``big`` times that area
+    (a pair of small round nuclei, or one large or elongated nucleus) are split too, but
+    their parts stay apart only where two nuclei show (:func:`_join_unless_parted`:
+    a seam or a brightness step between them, ``valley`` and ``step``).
+
+    Returns the labels and the markers, where a split object's markers are replaced by
+    one pixel per part (its highest ``height``).
     """
     from skimage.segmentation import watershed
 
@@ -65,17 +71,19 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: floa
     if n == 0:
         return labels, markers
     area = np.bincount(labels.ravel(), minlength=n + 1)
-    big = np.flatnonzero(area > big * np.pi * d * d / 4)
-    big = big[big > 0]
-    if big.size == 0:
+    unit = np.pi * d * d / 4
+    big_ids = np.flatnonzero(area > min(big, checked) * unit)
+    big_ids = big_ids[big_ids > 0]
+    if big_ids.size == 0:
         return labels, markers
     size = 2 * max(1, round(d / 4)) + 1
     rank = np.zeros(n + 1, dtype=np.int32)
-    rank[big] = np.arange(1, big.size + 1)
-    boxes = ndi.find_objects(rank[labels], max_label=big.size)
+    rank[big_ids] = np.arange(1, big_ids.size + 1)
+    boxes = ndi.find_objects(rank[labels], max_label=big_ids.size)
     out = labels.copy()
-    next_id = n + 1
-    for k, i in enumerate(big):
+    markers = markers.copy()
+    next_id, next_marker = n + 1, int(markers.max()) + 1
+    for k, i in enumerate(big_ids):
         box = tuple(slice(max(s.start - size, 0), s.stop + size) for s in boxes[k])
         obj = labels[box] == i
         img = np.where(obj, smooth[box], -np.inf)
@@ -92,12 +100,65 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: floa
             continue
         seeds = np.where(ok[parts], parts, 0)
         split = watershed(-height[box], seeds, mask=obj)
+        if area[i] <= big * unit:
+            split = _join_unless_parted(split, smooth[box] - level, valley, step)
         ids = np.unique(split[split > 0])
-        region = out[box]
+        if ids.size < 2:
+            continue
+        region, seeds_at = out[box], markers[box]
+        seeds_at[obj] = 0
         for j in ids:
-            region[split == j] = next_id
+            part = split == j
+            region[part] = next_id
             next_id += 1
+            top = np.argmax(np.where(part, height[box], -np.inf))
+            seeds_at.flat[top] = next_marker
+            next_marker += 1
     keep = np.zeros(next_id, dtype=bool)
     keep[np.unique(out)] = True
-    out = _relabel_sequential(np.arange(next_id), keep)[out].astype(np.int32)
-    return out, markers
+    return _relabel_sequential(np.arange(next_id), keep)[out].astype(np.int32), markers
+
+
+def _join_unless_parted(split, contrast, valley: float, step: float) -> np.ndarray:
+    """Join adjacent parts of ``split`` (labels 1..m) unless the line between them is a
+    valley (its mean ``contrast`` below ``valley`` times the dimmer part's median) or a
+    step (the dimmer part's median below ``step`` times the brighter one's).
+
+    Two nuclei pressed together show one or the other: the envelopes' seam, or different
+    brightness. The chromatin texture of one nucleus makes shallow valleys only, at a
+    similar brightness on both sides.
+    """
+    m = int(split.max())
+    if m < 2:
+        return split
+    median = _label_quantile(contrast, split, m, 0.5)
+    key_list, val_list = [], []
+    for a, b, va, vb in ((split[1:], split[:-1], contrast[1:], contrast[:-1]),
+                         (split[:, 1:], split[:, :-1], contrast[:, 1:], contrast[:, :-1])):
+        touch = (a != b) & (a > 0) & (b > 0)
+        lo = np.minimum(a[touch], b[touch]).astype(np.int64)
+        hi = np.maximum(a[touch], b[touch]).astype(np.int64)
+        key_list.append(lo * (m + 1) + hi)
+        val_list.append(0.5 * (va[touch] + vb[touch]))
+    key, val = np.concatenate(key_list), np.concatenate(val_list)
+    if key.size == 0:
+        return split
+    pairs, inverse = np.unique(key, return_inverse=True)
+    line = np.bincount(inverse, val) / np.bincount(inverse)
+    parent = np.arange(m + 1)
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for k, p in enumerate(pairs.tolist()):
+        a, b = divmod(p, m + 1)
+        dim, bright = sorted((median[a], median[b]))
+        if bright <= 0:
+            continue
+        if line[k] < valley * dim or dim < step * bright:
+            continue  # parted: two nuclei
+        parent[find(a)] = find(b)
+    roots = np.array([find(x) for x in range(m + 1)])
+    return roots[split]

@@ -85,6 +85,9 @@ _MIN_PIECES = 3  # diameter estimate: a nucleus whose foci alone pass half its m
 _COMPACT = 1.5  # ... holds that many pieces in a region of at most this x pi r_inscribed^2
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
+_CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
+_VALLEY = 0.9  # ... the line between two parts is darker than this times the dimmer's median
+_STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
 
 
 def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -367,9 +370,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                          d * _DISTANCE_SMOOTHING)
             markers = _h_maxima_markers(height, d * _H, mask)
             labels = watershed(-height, markers, mask=mask).astype(np.int32)
-            if _BIG > 0:
-                labels, markers = _split_clusters(labels, markers, smooth, height, d,
-                                                  min_size_work, _BIG, _RATIO)
+            labels, markers = _split_clusters(labels, markers, smooth, height, d, min_size_work,
+                                              big=_BIG, checked=_CHECKED, ratio=_RATIO,
+                                              level=level, valley=_VALLEY, step=_STEP)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

@@ -274,7 +274,30 @@ def test_combined_hard_field():
                            chromocenters=5, background=1.0, saturated=2, debris=16, ramp=0.5,
                            seed=1)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["missing"] <= 3 and s["errors"] <= 13 and s["f1"] >= 0.82, s
+    # 4 errors (2 spurious), F1 0.94 since objects that fade into their ring are dropped
+    assert s["missing"] <= 3 and s["spurious"] <= 4 and s["errors"] <= 7, s
+    assert s["f1"] >= 0.9, s
+
+
+def test_glare_is_not_a_nucleus():
+    # 24 specks and nucleus-sized smudges of glare: 12 spurious objects before glare was
+    # told from nuclei by how sharply each stands out of its ring (8 after)
+    nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.3, 1.0),
+                           debris=24, seed=0)
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["missing"] == 0 and s["spurious"] <= 10 and s["f1"] >= 0.88, s
+
+
+def test_edge_sharpness_tells_a_nucleus_from_a_smudge():
+    from napari_tessella.nuclei._cues import _edge_sharpness
+
+    rr, cc = np.mgrid[:120, :240]
+    disc = ndi.gaussian_filter(1.0 * ((rr - 60) ** 2 + (cc - 60) ** 2 <= 10**2), 1.0)
+    smudge = np.exp(-((rr - 60) ** 2 + (cc - 180) ** 2) / (2 * 10.0**2))  # sigma d/2
+    image = disc + smudge
+    labels = np.where(image > 0.3, 1 + (cc > 120), 0)
+    sharp = _edge_sharpness(labels, image, 0.0, 20.0)
+    assert sharp[1] > 0.6 and sharp[2] < 0.33, sharp
 
 
 def test_generator_conditions_are_off_by_default():

@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
-from ._cues import _split_clusters, _unless_foci
+from ._cues import _edge_sharpness, _split_clusters, _unless_foci
 from ._resample import _upsample
 
 
@@ -87,6 +87,7 @@ _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensi
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
 _CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
 _VALLEY = 0.9  # ... the line between two parts is darker than this times the dimmer's median
+_SHARP = 0.33  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
 _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
 
 
@@ -380,7 +381,11 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         small = sizes < needed
         small[0] = False
         labels[small[labels]] = 0
-        return labels, markers, _core_peak(labels, smooth, height, level)
+        peak = _core_peak(labels, smooth, height, level)
+        if _SHARP > 0 and labels.any():
+            # glare, glow and out-of-focus smudges fade slowly into their ring: dropped
+            labels[(_edge_sharpness(labels, smooth, level, d) < _SHARP)[labels]] = 0
+        return labels, markers, peak
     return labels, markers, None
 
 

@@ -253,17 +253,24 @@ def _textured(seed=1):
 
 
 def test_textured_nuclei_are_whole():
-    nuc = _textured()
-    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["split"] == 0 and s["f1"] >= 0.95, s
+    # seeds 0-2: no split, 2 missing, mean F1 0.965 (0.954 before the diameter estimate
+    # measured textured nuclei whole, at 30 px instead of 23, and glare was cut at 0.4)
+    scores = [score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+              for nuc in map(_textured, range(3))]
+    assert sum(s["split"] for s in scores) == 0, scores
+    assert sum(s["missing"] for s in scores) <= 3, scores
+    assert np.mean([s["f1"] for s in scores]) >= 0.95, scores
 
 
 def test_diameter_of_textured_nuclei():
     from napari_tessella.nuclei import estimate_object_diameter
 
     # bright chromocenters alone pass half a nucleus's maximum: the estimate measured the
-    # foci (~12 px) until it recognised such nuclei (issue 14)
-    assert 24 < estimate_object_diameter(_textured().image) < 36
+    # foci (~12 px) until it recognised such nuclei (issue 14); 23 px on average over seeds
+    # 0-2 (15 px for seed 2, whose nuclei hold one or two pieces of foci) until they were
+    # recognised by foci covering little of the nucleus and measured at 30 % of its median
+    for seed in range(3):
+        assert 27 < estimate_object_diameter(_textured(seed).image) < 33, seed
 
 
 def test_combined_hard_field():

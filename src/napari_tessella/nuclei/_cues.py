@@ -32,7 +32,8 @@ def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) ->
     return out
 
 
-def _unless_foci(labels, smooth, level, peak, core, cap: float) -> np.ndarray:
+def _unless_foci(labels, smooth, level, peak, core, cap: float, body: float = 0.0
+                 ) -> np.ndarray:
     """``peak`` per label, but at most ``cap`` times the contrast of the median of
     ``smooth`` over the label's ``core`` (a label image).
 
@@ -43,8 +44,11 @@ def _unless_foci(labels, smooth, level, peak, core, cap: float) -> np.ndarray:
     """
     n = int(labels.max())
     median = _label_quantile(smooth, core, n, 0.5)
-    return np.where(median > level, np.minimum(peak, level + cap * (median - level)),
-                    peak)
+    limit = level + cap * (median - level)
+    out = np.where(median > level, np.minimum(peak, limit), peak)
+    if body > 0:
+        out = np.where((median > level) & (peak > limit), level + body * (median - level), out)
+    return out
 
 
 def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: float,

@@ -87,7 +87,8 @@ _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensi
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
 _CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
 _VALLEY = 0.9  # ... the line between two parts is darker than this times the dimmer's median
-_SHARP = 0.33  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
+_FOCI_BODY = 1.3  # ... above it (foci), outlines follow this times that median instead
+_SHARP = 0.4  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
 _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
 
 
@@ -445,7 +446,7 @@ def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
     peak = _label_max(smooth, core, n)
     peak[0] = np.inf
     if level is not None:
-        peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP)
+        peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP, _FOCI_BODY)
         peak[0] = np.inf
     return peak
 

@@ -281,18 +281,20 @@ def test_combined_hard_field():
                            chromocenters=5, background=1.0, saturated=2, debris=16, ramp=0.5,
                            seed=1)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    # 4 errors (2 spurious), F1 0.94 since objects that fade into their ring are dropped
-    assert s["missing"] <= 3 and s["spurious"] <= 4 and s["errors"] <= 7, s
+    # 4 errors (2 spurious), F1 0.94 since objects that fade into their ring are dropped;
+    # 3 errors (1 spurious), F1 0.935 with the edge cut at 0.40
+    assert s["missing"] <= 3 and s["spurious"] <= 3 and s["errors"] <= 6, s
     assert s["f1"] >= 0.9, s
 
 
 def test_glare_is_not_a_nucleus():
     # 24 specks and nucleus-sized smudges of glare: 12 spurious objects before glare was
-    # told from nuclei by how sharply each stands out of its ring (8 after)
+    # told from nuclei by how sharply each stands out of its ring (8 after; 0 since that cut
+    # is 0.40 and the diameter is estimated right)
     nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.3, 1.0),
                            debris=24, seed=0)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["missing"] == 0 and s["spurious"] <= 10 and s["f1"] >= 0.88, s
+    assert s["missing"] == 0 and s["spurious"] <= 2 and s["f1"] >= 0.95, s
 
 
 def test_edge_sharpness_tells_a_nucleus_from_a_smudge():

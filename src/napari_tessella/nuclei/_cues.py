@@ -40,7 +40,10 @@ def _unless_foci(labels, smooth, level, peak, core, cap: float, body: float = 0.
     Bright foci (chromocenters 2-4x brighter than the nucleoplasm) would otherwise set the
     peak, and a cut at a fraction of it would keep the foci and lose the rest of the nucleus
     (ragged fragments, or a nucleus too small to be kept). A nucleus without foci has its
-    maximum within the cap (its centre is a little brighter than its median).
+    maximum within the cap (its centre is a little brighter than its median). With
+    ``body`` > 0, a label whose peak exceeds the cap (it has foci) gets ``body`` times that
+    median contrast instead: a cut at a fraction of it then follows the nucleoplasm's
+    edge, which thins towards the rim, rather than passing inside it.
     """
     n = int(labels.max())
     median = _label_quantile(smooth, core, n, 0.5)

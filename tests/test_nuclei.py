@@ -282,9 +282,10 @@ def test_combined_hard_field():
                            seed=1)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
     # 4 errors (2 spurious), F1 0.94 since objects that fade into their ring are dropped;
-    # 3 errors (1 spurious), F1 0.935 with the edge cut at 0.40
-    assert s["missing"] <= 3 and s["spurious"] <= 3 and s["errors"] <= 6, s
-    assert s["f1"] >= 0.9, s
+    # 3 errors (1 spurious), F1 0.935 with the edge cut at 0.40; 2, F1 0.949 since bright
+    # cells in their glow are cut higher instead of dropped
+    assert s["missing"] <= 2 and s["spurious"] <= 3 and s["errors"] <= 5, s
+    assert s["f1"] >= 0.92, s
 
 
 def test_glare_is_not_a_nucleus():
@@ -295,6 +296,16 @@ def test_glare_is_not_a_nucleus():
                            debris=24, seed=0)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
     assert s["missing"] == 0 and s["spurious"] <= 2 and s["f1"] >= 0.95, s
+
+
+def test_saturated_cell_in_its_glow_is_kept():
+    # three saturated cells with an out-of-focus glow among dim nuclei: the 30 % cut of a
+    # saturated cell takes in its glow, which fades into its ring, and the edge cue dropped
+    # it (3 missing, F1 0.92); cut at half its contrast it shows its own sharp edge (1, 0.95)
+    nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.5, 1.0),
+                           background=1.0, saturated=3, seed=0)
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["missing"] <= 2 and s["errors"] <= 4 and s["f1"] >= 0.93, s
 
 
 def test_edge_sharpness_tells_a_nucleus_from_a_smudge():

@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
-from ._cues import _edge_sharpness, _split_clusters, _unless_foci
+from ._cues import _drop_unsharp, _split_clusters, _unless_foci
 from ._resample import _upsample
 
 
@@ -88,6 +88,7 @@ _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maxim
 _CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
 _VALLEY = 0.9  # ... the line between two parts is darker than this times the dimmer's median
 _FOCI_BODY = 1.3  # ... above it (foci), outlines follow this times that median instead
+_RECUT = 0.5  # ... unless their cut at this fraction of their contrast is sharp
 _SHARP = 0.4  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
 _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
 
@@ -384,8 +385,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         labels[small[labels]] = 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
-            # glare, glow and out-of-focus smudges fade slowly into their ring: dropped
-            labels[(_edge_sharpness(labels, smooth, level, d) < _SHARP)[labels]] = 0
+            # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
+            # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
+            labels, peak = _drop_unsharp(labels, smooth, level, d, peak, needed,
+                                         sharp=_SHARP, recut=_RECUT, trim=_TRIM)
         return labels, markers, peak
     return labels, markers, None
 

@@ -1,8 +1,8 @@
 """Per-object cues of the default nuclei recipe for harder images (issue 14).
 
-Bright foci (chromocenters) inside a nucleus, and clusters of nuclei pressed together: both
-decided per object from its own intensities, at the working resolution. Kept apart from
-:mod:`._recipe`, which calls them.
+Bright foci (chromocenters) inside a nucleus, clusters of nuclei pressed together, and objects
+that fade into their ring (glare, glow): each decided per object from its own intensities,
+at the working resolution. Kept apart from :mod:`._recipe`, which calls them.
 """
 
 from __future__ import annotations

@@ -339,7 +339,8 @@ def test_dense_touching_nuclei_are_separated():
     nuc = synthetic_nuclei((256, 256), n_nuclei=125, diameter=20, brightness_range=(0.4, 1.0),
                            min_separation=0.75, seam=0.3, seed=0)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["f1"] >= 0.87 and s["merged"] <= 10, s
+    # (0.918, 5 merged, since a line 5 % darker than the dimmer part counts as a seam)
+    assert s["f1"] >= 0.89 and s["merged"] <= 7, s
 
 
 def test_real_nuclei_with_added_foci():

@@ -253,17 +253,24 @@ def _textured(seed=1):
 
 
 def test_textured_nuclei_are_whole():
-    nuc = _textured()
-    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["split"] == 0 and s["f1"] >= 0.95, s
+    # seeds 0-2: no split, 2 missing, mean F1 0.965 (0.954 before the diameter estimate
+    # measured textured nuclei whole, at 30 px instead of 23, and glare was cut at 0.4)
+    scores = [score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+              for nuc in map(_textured, range(3))]
+    assert sum(s["split"] for s in scores) == 0, scores
+    assert sum(s["missing"] for s in scores) <= 3, scores
+    assert np.mean([s["f1"] for s in scores]) >= 0.95, scores
 
 
 def test_diameter_of_textured_nuclei():
     from napari_tessella.nuclei import estimate_object_diameter
 
     # bright chromocenters alone pass half a nucleus's maximum: the estimate measured the
-    # foci (~12 px) until it recognised such nuclei (issue 14)
-    assert 24 < estimate_object_diameter(_textured().image) < 36
+    # foci (~12 px) until it recognised such nuclei (issue 14); 23 px on average over seeds
+    # 0-2 (15 px for seed 2, whose nuclei hold one or two pieces of foci) until they were
+    # recognised by foci covering little of the nucleus and measured at 30 % of its median
+    for seed in range(3):
+        assert 27 < estimate_object_diameter(_textured(seed).image) < 33, seed
 
 
 def test_combined_hard_field():
@@ -274,7 +281,43 @@ def test_combined_hard_field():
                            chromocenters=5, background=1.0, saturated=2, debris=16, ramp=0.5,
                            seed=1)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["missing"] <= 3 and s["errors"] <= 13 and s["f1"] >= 0.82, s
+    # 4 errors (2 spurious), F1 0.94 since objects that fade into their ring are dropped;
+    # 3 errors (1 spurious), F1 0.935 with the edge cut at 0.40; 2, F1 0.949 since bright
+    # cells in their glow are cut higher instead of dropped
+    assert s["missing"] <= 2 and s["spurious"] <= 3 and s["errors"] <= 5, s
+    assert s["f1"] >= 0.92, s
+
+
+def test_glare_is_not_a_nucleus():
+    # 24 specks and nucleus-sized smudges of glare: 12 spurious objects before glare was
+    # told from nuclei by how sharply each stands out of its ring (8 after; 0 since that cut
+    # is 0.40 and the diameter is estimated right)
+    nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.3, 1.0),
+                           debris=24, seed=0)
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["missing"] == 0 and s["spurious"] <= 2 and s["f1"] >= 0.95, s
+
+
+def test_saturated_cell_in_its_glow_is_kept():
+    # three saturated cells with an out-of-focus glow among dim nuclei: the 30 % cut of a
+    # saturated cell takes in its glow, which fades into its ring, and the edge cue dropped
+    # it (3 missing, F1 0.92); cut at half its contrast it shows its own sharp edge (1, 0.95)
+    nuc = synthetic_nuclei((512, 512), n_nuclei=40, diameter=30, brightness_range=(0.5, 1.0),
+                           background=1.0, saturated=3, seed=0)
+    s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
+    assert s["missing"] <= 2 and s["errors"] <= 4 and s["f1"] >= 0.93, s
+
+
+def test_edge_sharpness_tells_a_nucleus_from_a_smudge():
+    from napari_tessella.nuclei._cues import _edge_sharpness
+
+    rr, cc = np.mgrid[:120, :240]
+    disc = ndi.gaussian_filter(1.0 * ((rr - 60) ** 2 + (cc - 60) ** 2 <= 10**2), 1.0)
+    smudge = np.exp(-((rr - 60) ** 2 + (cc - 180) ** 2) / (2 * 10.0**2))  # sigma d/2
+    image = disc + smudge
+    labels = np.where(image > 0.3, 1 + (cc > 120), 0)
+    sharp = _edge_sharpness(labels, image, 0.0, 20.0)
+    assert sharp[1] > 0.6 and sharp[2] < 0.33, sharp
 
 
 def test_generator_conditions_are_off_by_default():
@@ -291,11 +334,13 @@ def test_generator_conditions_are_off_by_default():
 def test_dense_touching_nuclei_are_separated():
     # 125 nuclei of 20 px, centres >= 0.75 d apart, a 30 % darker seam where they touch:
     # F1 0.50 (clusters of many nuclei merged) before clusters were split at their intensity
-    # steps (0.815 after; the merges left are mostly pairs)
+    # steps (0.815 after; the merges left were mostly pairs), 0.90 (7 merged) since pairs
+    # of 1.5-3 nucleus areas are split where a seam or a brightness step parts them
     nuc = synthetic_nuclei((256, 256), n_nuclei=125, diameter=20, brightness_range=(0.4, 1.0),
                            min_separation=0.75, seam=0.3, seed=0)
     s = score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
-    assert s["f1"] >= 0.78, s
+    # (0.918, 5 merged, since a line 5 % darker than the dimmer part counts as a seam)
+    assert s["f1"] >= 0.89 and s["merged"] <= 7, s
 
 
 def test_real_nuclei_with_added_foci():

@@ -1,8 +1,8 @@
 """Per-object cues of the default nuclei recipe for harder images (issue 14).
 
-Bright foci (chromocenters) inside a nucleus, and clusters of nuclei pressed together: both
-decided per object from its own intensities, at the working resolution. Kept apart from
-:mod:`._recipe`, which calls them.
+Bright foci (chromocenters) inside a nucleus, clusters of nuclei pressed together, and objects
+that fade into their ring (glare, glow): each decided per object from its own intensities,
+at the working resolution. Kept apart from :mod:`._recipe`, which calls them.
 """
 
 from __future__ import annotations
@@ -32,23 +32,30 @@ def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) ->
     return out
 
 
-def _unless_foci(labels, smooth, level, peak, core, cap: float) -> np.ndarray:
+def _unless_foci(labels, smooth, level, peak, core, cap: float, body: float = 0.0
+                 ) -> np.ndarray:
     """``peak`` per label, but at most ``cap`` times the contrast of the median of
     ``smooth`` over the label's ``core`` (a label image).
 
     Bright foci (chromocenters 2-4x brighter than the nucleoplasm) would otherwise set the
     peak, and a cut at a fraction of it would keep the foci and lose the rest of the nucleus
     (ragged fragments, or a nucleus too small to be kept). A nucleus without foci has its
-    maximum within the cap (its centre is a little brighter than its median).
+    maximum within the cap (its centre is a little brighter than its median). With
+    ``body`` > 0, a label whose peak exceeds the cap (it has foci) gets ``body`` times that
+    median contrast instead: a cut at a fraction of it then follows the nucleoplasm's
+    edge, which thins towards the rim, rather than passing inside it.
     """
     n = int(labels.max())
     median = _label_quantile(smooth, core, n, 0.5)
-    return np.where(median > level, np.minimum(peak, level + cap * (median - level)),
-                    peak)
+    limit = level + cap * (median - level)
+    out = np.where(median > level, np.minimum(peak, limit), peak)
+    if body > 0:
+        out = np.where((median > level) & (peak > limit), level + body * (median - level), out)
+    return out
 
 
-def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: float,
-                    ratio: float):
+def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: float,
+                    checked: float, ratio: float, level: float, valley: float, step: float):
     """Split objects too large to be one nucleus along the intensity steps between nuclei.
 
     An object of more than ``big`` times the area of a disc of diameter ``d`` holds
@@ -57,7 +64,13 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: floa
     image is within ``ratio`` of its local maximum (over a box of about ``d/2``): seams
     and the steps between nuclei of different brightness fall below it. If the object has
     two cores or more of at least a quarter of the minimum size, they seed a watershed of
-    the distance landscape inside it.
+    the distance landscape inside it. Objects from ``checked`` to ``big`` times that area
+    (a pair of small round nuclei, or one large or elongated nucleus) are split too, but
+    their parts stay apart only where two nuclei show (:func:`_join_unless_parted`:
+    a seam or a brightness step between them, ``valley`` and ``step``).
+
+    Returns the labels and the markers, where a split object's markers are replaced by
+    one pixel per part (its highest ``height``).
     """
     from skimage.segmentation import watershed
 
@@ -65,17 +78,19 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: floa
     if n == 0:
         return labels, markers
     area = np.bincount(labels.ravel(), minlength=n + 1)
-    big = np.flatnonzero(area > big * np.pi * d * d / 4)
-    big = big[big > 0]
-    if big.size == 0:
+    unit = np.pi * d * d / 4
+    big_ids = np.flatnonzero(area > min(big, checked) * unit)
+    big_ids = big_ids[big_ids > 0]
+    if big_ids.size == 0:
         return labels, markers
     size = 2 * max(1, round(d / 4)) + 1
     rank = np.zeros(n + 1, dtype=np.int32)
-    rank[big] = np.arange(1, big.size + 1)
-    boxes = ndi.find_objects(rank[labels], max_label=big.size)
+    rank[big_ids] = np.arange(1, big_ids.size + 1)
+    boxes = ndi.find_objects(rank[labels], max_label=big_ids.size)
     out = labels.copy()
-    next_id = n + 1
-    for k, i in enumerate(big):
+    markers = markers.copy()
+    next_id, next_marker = n + 1, int(markers.max()) + 1
+    for k, i in enumerate(big_ids):
         box = tuple(slice(max(s.start - size, 0), s.stop + size) for s in boxes[k])
         obj = labels[box] == i
         img = np.where(obj, smooth[box], -np.inf)
@@ -92,12 +107,128 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, big: floa
             continue
         seeds = np.where(ok[parts], parts, 0)
         split = watershed(-height[box], seeds, mask=obj)
+        if area[i] <= big * unit:
+            split = _join_unless_parted(split, smooth[box] - level, valley, step)
         ids = np.unique(split[split > 0])
-        region = out[box]
+        if ids.size < 2:
+            continue
+        region, seeds_at = out[box], markers[box]
+        seeds_at[obj] = 0
         for j in ids:
-            region[split == j] = next_id
+            part = split == j
+            region[part] = next_id
             next_id += 1
+            top = np.argmax(np.where(part, height[box], -np.inf))
+            seeds_at.flat[top] = next_marker
+            next_marker += 1
     keep = np.zeros(next_id, dtype=bool)
     keep[np.unique(out)] = True
-    out = _relabel_sequential(np.arange(next_id), keep)[out].astype(np.int32)
-    return out, markers
+    return _relabel_sequential(np.arange(next_id), keep)[out].astype(np.int32), markers
+
+
+def _join_unless_parted(split, contrast, valley: float, step: float) -> np.ndarray:
+    """Join adjacent parts of ``split`` (labels 1..m) unless the line between them is a
+    valley (its mean ``contrast`` below ``valley`` times the dimmer part's median) or a
+    step (the dimmer part's median below ``step`` times the brighter one's).
+
+    Two nuclei pressed together show one or the other: the envelopes' seam, or different
+    brightness. The chromatin texture of one nucleus makes shallow valleys only, at a
+    similar brightness on both sides.
+    """
+    m = int(split.max())
+    if m < 2:
+        return split
+    median = _label_quantile(contrast, split, m, 0.5)
+    key_list, val_list = [], []
+    for a, b, va, vb in ((split[1:], split[:-1], contrast[1:], contrast[:-1]),
+                         (split[:, 1:], split[:, :-1], contrast[:, 1:], contrast[:, :-1])):
+        touch = (a != b) & (a > 0) & (b > 0)
+        lo = np.minimum(a[touch], b[touch]).astype(np.int64)
+        hi = np.maximum(a[touch], b[touch]).astype(np.int64)
+        key_list.append(lo * (m + 1) + hi)
+        val_list.append(0.5 * (va[touch] + vb[touch]))
+    key, val = np.concatenate(key_list), np.concatenate(val_list)
+    if key.size == 0:
+        return split
+    pairs, inverse = np.unique(key, return_inverse=True)
+    line = np.bincount(inverse, val) / np.bincount(inverse)
+    parent = np.arange(m + 1)
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for k, p in enumerate(pairs.tolist()):
+        a, b = divmod(p, m + 1)
+        dim, bright = sorted((median[a], median[b]))
+        if bright <= 0:
+            continue
+        if line[k] < valley * dim or dim < step * bright:
+            continue  # parted: two nuclei
+        parent[find(a)] = find(b)
+    roots = np.array([find(x) for x in range(m + 1)])
+    return roots[split]
+
+
+def _edge_sharpness(labels, smooth, level, d) -> np.ndarray:
+    """Per label 0..n, how sharply it stands out of its ring: ``(inner - outer) / (inner -
+    level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
+    of its outline and ``outer`` the lower quartile over the background pixels within
+    ``d/10`` outside (inf for a label with no background around, e.g. one surrounded by
+    other nuclei).
+
+    A nucleus's edge is a blurred step: its rim is well above the background next to it
+    (near 1), even when the rim is dimmer than its centre. Out-of-focus glare and the
+    glow around a saturated cell fade slowly: just outside their outline the image is
+    still most of what it is just inside (about 0.5). The lower quartile of the ring
+    keeps a dim nucleus next to a glowing cell: part of its ring is dark.
+    """
+    n = int(labels.max())
+    out = np.full(n + 1, np.inf)
+    if n == 0:
+        return out
+    k = max(1.0, d / 10)
+    fg = labels > 0
+    inside = ndi.distance_transform_edt(fg)
+    outside, (ir, ic) = ndi.distance_transform_edt(~fg, return_indices=True)
+    rim = fg & (inside <= k)
+    ring = ~fg & (outside <= k)
+    inner = _label_quantile(smooth, np.where(rim, labels, 0), n, 0.5)
+    outer = _label_quantile(smooth, np.where(ring, labels[ir, ic], 0), n, 0.25)
+    has = np.isfinite(inner) & np.isfinite(outer) & (inner > level)
+    out[has] = (inner[has] - outer[has]) / (inner[has] - level)
+    out[0] = np.inf
+    return out
+
+
+def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut: float,
+                  trim: float):
+    """Drop the labels that fade into their ring (:func:`_edge_sharpness` below ``sharp``),
+    unless their cut at ``recut`` of their own contrast (``peak``) is sharp and at least
+    ``needed`` (per label) in area.
+
+    A nucleus is a blurred step, glare a smooth bump: cut higher, a bump is still a bump,
+    whereas a bright (saturated) nucleus whose 30 % cut took in its out-of-focus glow shows
+    its own steep edge. Its ``peak`` is then set so that the outlines (``trim`` of it) follow
+    that higher cut. Returns the labels and the peaks.
+    """
+    unsharp = _edge_sharpness(labels, smooth, level, d) < sharp
+    unsharp[0] = False
+    if not unsharp.any():
+        return labels, peak
+    if recut <= 0:
+        labels[unsharp[labels]] = 0
+        return labels, peak
+    low = unsharp[labels]
+    cut = np.where(low & (smooth <= (level + recut * (peak - level))[labels]), 0, labels)
+    n = unsharp.size - 1
+    sizes = np.bincount(cut.ravel(), minlength=n + 1)
+    after = np.full(n + 1, np.inf)
+    found = _edge_sharpness(cut, smooth, level, d)
+    after[:found.size] = found
+    keep = unsharp & (after >= sharp) & (sizes >= needed[:n + 1])
+    cut[(unsharp & ~keep)[cut]] = 0
+    peak = peak.copy()
+    peak[keep] = level + (recut / trim) * (peak[keep] - level)
+    return cut, peak

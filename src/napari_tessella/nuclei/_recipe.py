@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
-from ._cues import _split_clusters, _unless_foci
+from ._cues import _drop_unsharp, _split_clusters, _unless_foci
 from ._resample import _upsample
 
 
@@ -85,6 +85,12 @@ _MIN_PIECES = 3  # diameter estimate: a nucleus whose foci alone pass half its m
 _COMPACT = 1.5  # ... holds that many pieces in a region of at most this x pi r_inscribed^2
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
+_CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
+_VALLEY = 0.95  # ... the line between two parts is darker than this times the dimmer's median
+_FOCI_BODY = 1.3  # ... above it (foci), outlines follow this times that median instead
+_RECUT = 0.5  # ... unless their cut at this fraction of their contrast is sharp
+_SHARP = 0.4  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
+_STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
 
 
 def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -371,9 +377,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                          d * _DISTANCE_SMOOTHING)
             markers = _h_maxima_markers(height, d * _H, mask)
             labels = watershed(-height, markers, mask=mask).astype(np.int32)
-            if _BIG > 0:
-                labels, markers = _split_clusters(labels, markers, smooth, height, d,
-                                                  min_size_work, _BIG, _RATIO)
+            labels, markers = _split_clusters(labels, markers, smooth, height, d, min_size_work,
+                                              big=_BIG, checked=_CHECKED, ratio=_RATIO,
+                                              level=level, valley=_VALLEY, step=_STEP)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
@@ -381,7 +387,13 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         small = sizes < needed
         small[0] = False
         labels[small[labels]] = 0
-        return labels, markers, _core_peak(labels, smooth, height, level)
+        peak = _core_peak(labels, smooth, height, level)
+        if _SHARP > 0 and labels.any():
+            # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
+            # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
+            labels, peak = _drop_unsharp(labels, smooth, level, d, peak, needed,
+                                         sharp=_SHARP, recut=_RECUT, trim=_TRIM)
+        return labels, markers, peak
     return labels, markers, None
 
 
@@ -441,7 +453,7 @@ def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
     peak = _label_max(smooth, core, n)
     peak[0] = np.inf
     if level is not None:
-        peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP)
+        peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP, _FOCI_BODY)
         peak[0] = np.inf
     return peak
 

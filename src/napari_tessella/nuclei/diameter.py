@@ -20,6 +20,13 @@ from ._resample import _downsample, _reduce_lazy
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
 
+#: A textured nucleus is measured by its cut at this fraction of its core's median contrast
+#: (its nucleoplasm thins towards the rim: half the median lies inside the nucleus's edge)
+_BODY_CUT = 0.3
+#: ... recognised when its foci (the cut at half its maximum) hold three pieces or more, or
+#: cover less than this share of that region (one or two bright foci in a dimmer nucleus)
+_FOCI_SHARE = 0.5
+
 def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     """Diameter estimate from the image already reduced by ``factor`` (block mean)."""
     small = ndi.gaussian_filter(reduced, 1.0)
@@ -75,23 +82,27 @@ def _busiest_window(overview: np.ndarray, factor: int, side: int, shape):
 
 def _whole_textured(mask, small, labels, n, level):
     """``mask`` (objects cut at half their maximum contrast) with the nuclei whose bright
-    foci alone pass that cut replaced by their cut at half their *median* contrast.
+    foci alone pass that cut replaced by their cut at ``_BODY_CUT`` of their *median*
+    contrast.
 
     Chromocenters 2-4x brighter than the nucleoplasm put half the maximum above the rest
     of the nucleus: the cut keeps the foci, and the estimate would be theirs (a field of
     30-px textured nuclei was estimated at 10-11 px). Such a nucleus is recognised by its
-    cut at half its median (over its core, see :func:`_core_peak`): one compact region
-    (area at most ``_COMPACT`` = 1.5 times its largest inscribed disc) that holds two
-    pieces or more of the cut at half the maximum, and is at most 4x as wide as the
-    typical piece. A field of touching nuclei is not compact, a bright band of uneven
-    background is far wider than the nuclei on it, and a nucleus without foci is one
-    piece: they keep the cut at half the maximum.
+    cut at ``_BODY_CUT`` of its median (over its core, see :func:`_core_peak`; the
+    nucleoplasm thins towards the rim, so half the median would fall inside the edge): one
+    compact region (area at most ``_COMPACT`` = 1.5 times its largest inscribed disc) that
+    holds ``_MIN_PIECES`` pieces or more of the cut at half the maximum, or whose pieces
+    cover less than ``_FOCI_SHARE`` of it (one or two foci much brighter than the rest),
+    and is at most 4x as wide as the typical piece. A field of touching nuclei is not
+    compact, a bright band of uneven background is far wider than the nuclei on it, and a
+    nucleus without foci is one piece covering most of the region: they keep the cut at
+    half the maximum.
     """
     median = _label_quantile(small, np.where(
         (dist := ndi.distance_transform_edt(labels > 0))
         >= 0.5 * _label_max(dist, labels, n)[labels], labels, 0), n, 0.5)
     median[0] = np.inf
-    low = _above_own_fraction(small, labels, level, 0.5, median) > 0
+    low = _above_own_fraction(small, labels, level, _BODY_CUT, median) > 0
     regions, m = ndi.label(low)
     if m == 0:
         return mask
@@ -109,7 +120,9 @@ def _whole_textured(mask, small, labels, n, level):
     order = np.argsort(piece_r)
     cum = np.cumsum(piece_a[order])
     typical = piece_r[order][np.searchsorted(cum, cum[-1] / 2)] if k else np.inf
-    whole = ((count >= _MIN_PIECES) & (area <= _COMPACT * np.pi * radius**2)
+    covered = np.bincount(regions[both], minlength=m + 1)
+    whole = (((count >= _MIN_PIECES) | (covered < _FOCI_SHARE * area))
+             & (area <= _COMPACT * np.pi * radius**2)
              & (radius <= 4 * typical))
     whole[0] = False
     if not whole.any():

@@ -408,3 +408,21 @@ def test_lattice_messages_name_the_layer_and_the_plane(viewer):
     status = widget._status.value
     assert "'stack' on the plane shown (plane 2) has 2 point(s)" in status
     assert "plane 3 (3 points)" in status and "points has" not in status
+
+
+def test_threshold_makes_no_layers_when_its_image_is_deleted(viewer, lattice_image):
+    """The combo box falls back to another image: the slider follows it, but no preview
+    layers appear for an image the user did not choose; the deleted image's outputs stay."""
+    first = viewer.add_image(lattice_image, name="a")
+    viewer.add_image(lattice_image[::-1], name="b")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = first
+    widget.opening.value = 1  # the user's own change: a preview of 'a'
+    assert {"a labels", "a centers"} <= {layer.name for layer in viewer.layers}
+    viewer.layers.remove(first)
+    names = [layer.name for layer in viewer.layers]
+    assert widget.image.value.name == "b"
+    assert not any(name.startswith("b ") for name in names)
+    assert "a labels" in names and "'a' was removed" in widget._status.value
+    widget.opening.value = 2  # a change of the user's: now 'b' is previewed
+    assert "b labels" in [layer.name for layer in viewer.layers]

@@ -426,3 +426,29 @@ def test_threshold_makes_no_layers_when_its_image_is_deleted(viewer, lattice_ima
     assert "a labels" in names and "'a' was removed" in widget._status.value
     widget.opening.value = 2  # a change of the user's: now 'b' is previewed
     assert "b labels" in [layer.name for layer in viewer.layers]
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+def test_find_atoms_on_extreme_magnitudes_fits_quietly(viewer, lattice_image, factor):
+    """Gaussian fits of an image × 1e300 all failed with overflow warnings (napari shows
+    warnings as notifications) and × 1e-300 failed with 'SVD did not converge': the widget
+    fits the image scaled by a power of two and gives intensities in the image's units."""
+    import warnings
+
+    image = lattice_image.astype(float) / lattice_image.max()
+    widget = FindAtomsWidget(viewer)
+    widget.refine.value = "gaussian"
+    widget.image.value = viewer.add_image(image, name="one")
+    widget()
+    reference = viewer.layers["one columns"].features
+    widget.image.value = viewer.add_image(image * factor, name="extreme")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        widget()
+    ours = [w for w in caught if "napari_tessella" in w.filename]
+    assert not ours, [str(w.message) for w in ours]
+    table = viewer.layers["extreme columns"].features
+    assert table["converged"].all() and len(table) == len(reference)
+    np.testing.assert_allclose(table[["row", "col"]], reference[["row", "col"]], atol=1e-6)
+    np.testing.assert_allclose(table["amplitude"], reference["amplitude"] * factor,
+                               rtol=1e-6)

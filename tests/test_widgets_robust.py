@@ -396,7 +396,8 @@ def test_lattice_messages_name_the_layer_and_the_plane(viewer):
     widget.points.value = viewer.add_labels(lab, name="two")
     widget.image.value = None
     assert widget() is None
-    assert "the Labels layer 'two' has 2 object(s)" in widget._status.value
+    status = widget._status.value
+    assert "the Labels layer 'two' has 2 object(s); a lattice needs at least 3" in status
     lab[20, 20] = 3
     widget.points.value = viewer.add_labels(lab, name="line")
     assert widget() is None

@@ -381,7 +381,7 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
         ids = ids[ids != 0]
         source = name or "the label image"
         if ids.size < 3:
-            raise ValueError(f"{source} has {ids.size} object(s); a lattice needs >= 3.")
+            raise ValueError(f"{source} has {ids.size} object(s); a lattice needs at least 3.")
         points = np.array(ndi.center_of_mass(np.ones(lab.shape), lab, ids))
         what = f"the centres of the {ids.size} objects of {source}"
     else:

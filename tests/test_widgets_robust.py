@@ -359,3 +359,97 @@ def test_a_parameters_file_with_bad_values_moves_no_field(viewer, tmp_path, widg
     assert widget.load_parameters(saved) is None
     assert message in widget._status.value
     assert widget.parameters() == before
+
+
+def test_lattice_lengths_use_each_axis_pixel_size(viewer):
+    """Rows of 0.5 nm, columns of 2 nm: a bond's length is measured along both axes and a
+    cell's area is row size × column size."""
+    pts = np.array([[5.0, 5.0], [10.0, 20.0], [30.0, 5.0], [20.0, 20.0]])
+    viewer.add_points(pts, name="aniso", scale=(0.5, 2.0), units="nm")
+    widget = LatticeWidget(viewer)
+    widget.points.value = viewer.layers["aniso"]
+    widget.image.value = None
+    widget.geometry.value = "vectors (fast)"
+    widget()
+    bonds = viewer.layers["aniso Delaunay"].features
+    world = pts * [0.5, 2.0]
+    expected = np.hypot(*(world[bonds["start"]] - world[bonds["end"]]).T)
+    np.testing.assert_allclose(bonds["length"], expected)
+    assert f"median edge {np.median(expected):.3g} nm" in widget._status.value
+    cells = viewer.layers["aniso Voronoi"].features
+    widget.geometry.value = "shapes (editable)"
+    widget()
+    shapes = viewer.layers["aniso Delaunay"].features
+    tri = world[widget._last_lattice[3].triangles]
+    longest = np.max([np.hypot(*(tri[:, i] - tri[:, j]).T)
+                      for i, j in ((0, 1), (1, 2), (0, 2))], axis=0)
+    np.testing.assert_allclose(shapes["longest_edge"], longest)
+    np.testing.assert_allclose(cells["area"], widget._last_lattice[3].cell_areas[cells["cell"]])
+
+
+def test_lattice_messages_name_the_layer_and_the_plane(viewer):
+    """A Labels input is not called 'points'; a stack of Points says which planes hold
+    enough points when the shown one does not."""
+    lab = np.zeros((40, 40), np.int32)
+    lab[5, 5], lab[10, 10] = 1, 2
+    widget = LatticeWidget(viewer)
+    widget.points.value = viewer.add_labels(lab, name="two")
+    widget.image.value = None
+    assert widget() is None
+    status = widget._status.value
+    assert "the Labels layer 'two' has 2 object(s); a lattice needs at least 3" in status
+    lab[20, 20] = 3
+    widget.points.value = viewer.add_labels(lab, name="line")
+    assert widget() is None
+    assert "objects of the Labels layer 'line' are collinear" in widget._status.value
+    widget.points.value = viewer.add_points(
+        [[2, 5, 5], [2, 10, 20], [3, 30, 5], [3, 1, 1], [3, 20, 20]], name="stack")
+    viewer.dims.set_point(0, 2)
+    assert widget() is None
+    status = widget._status.value
+    assert "'stack' on the plane shown (plane 2) has 2 point(s)" in status
+    assert "plane 3 (3 points)" in status and "points has" not in status
+
+
+def test_threshold_makes_no_layers_when_its_image_is_deleted(viewer, lattice_image):
+    """The combo box falls back to another image: the slider follows it, but no preview
+    layers appear for an image the user did not choose; the deleted image's outputs stay."""
+    first = viewer.add_image(lattice_image, name="a")
+    viewer.add_image(lattice_image[::-1], name="b")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = first
+    widget.opening.value = 1  # the user's own change: a preview of 'a'
+    assert {"a labels", "a centers"} <= {layer.name for layer in viewer.layers}
+    viewer.layers.remove(first)
+    names = [layer.name for layer in viewer.layers]
+    assert widget.image.value.name == "b"
+    assert not any(name.startswith("b ") for name in names)
+    assert "a labels" in names and "'a' was removed" in widget._status.value
+    widget.opening.value = 2  # a change of the user's: now 'b' is previewed
+    assert "b labels" in [layer.name for layer in viewer.layers]
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e-300])
+def test_find_atoms_on_extreme_magnitudes_fits_quietly(viewer, lattice_image, factor):
+    """Gaussian fits of an image × 1e300 all failed with overflow warnings (napari shows
+    warnings as notifications) and × 1e-300 failed with 'SVD did not converge': the widget
+    fits the image scaled by a power of two and gives intensities in the image's units."""
+    import warnings
+
+    image = lattice_image.astype(float) / lattice_image.max()
+    widget = FindAtomsWidget(viewer)
+    widget.refine.value = "gaussian"
+    widget.image.value = viewer.add_image(image, name="one")
+    widget()
+    reference = viewer.layers["one columns"].features
+    widget.image.value = viewer.add_image(image * factor, name="extreme")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        widget()
+    ours = [w for w in caught if "napari_tessella" in w.filename]
+    assert not ours, [str(w.message) for w in ours]
+    table = viewer.layers["extreme columns"].features
+    assert table["converged"].all() and len(table) == len(reference)
+    np.testing.assert_allclose(table[["row", "col"]], reference[["row", "col"]], atol=1e-6)
+    np.testing.assert_allclose(table["amplitude"], reference["amplitude"] * factor,
+                               rtol=1e-6)

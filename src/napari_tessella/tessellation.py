@@ -62,13 +62,13 @@ class LatticeResult:
         )
 
 
-def _delaunay(points: np.ndarray) -> Delaunay:
+def _delaunay(points: np.ndarray, what: str | None = None) -> Delaunay:
     centred = points - points.mean(axis=0)
     # Collinear points have no triangulation; say so instead of showing Qhull's error.
     if np.linalg.matrix_rank(centred, tol=1e-9 * max(1.0, np.abs(centred).max())) < 2:
         raise ValueError(
-            f"the {len(points)} points are collinear (all on one line): a lattice needs at "
-            "least 3 points that span an area."
+            f"{what or f'the {len(points)} points'} are collinear (all on one line): a "
+            "lattice needs at least 3 points that span an area."
         )
     try:
         tri = Delaunay(points)
@@ -80,9 +80,9 @@ def _delaunay(points: np.ndarray) -> Delaunay:
     if not used.all():
         missing = np.flatnonzero(~used)
         raise ValueError(
-            f"{missing.size} point(s) lie (almost) on top of other points (e.g. point "
-            f"{int(missing[0])} at {tuple(float(v) for v in points[missing[0]])}); merge or "
-            "remove them: a lattice needs distinct points."
+            f"{missing.size} of {what or 'the points'} lie (almost) on top of other points "
+            f"(e.g. point {int(missing[0])} at {tuple(float(v) for v in points[missing[0]])}"
+            "); merge or remove them: a lattice needs distinct points."
         )
     return tri
 
@@ -321,7 +321,8 @@ def pixel_voronoi(points, shape) -> np.ndarray:
     return _nearest_label(seeds)
 
 
-def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True) -> LatticeResult:
+def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
+            name: str | None = None) -> LatticeResult:
     """Delaunay triangulation and Voronoi diagram of lattice points.
 
     Parameters
@@ -340,6 +341,9 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True) -> 
         Compute the pixel Voronoi map (default). False leaves ``voronoi_labels`` None and
         saves its cost (an exact distance transform of the whole image: 0.2 s for 5
         megapixels) when only the polygons, clipped to ``shape``, are needed.
+    name : str, optional
+        What the messages call the input (e.g. "the Points layer 'centres'"); by default
+        "points", or "the label image" when the points are its objects' centres.
 
     Returns
     -------
@@ -375,21 +379,28 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True) -> 
             raise ValueError("give points, or a label image whose objects are the points.")
         ids = np.unique(lab)
         ids = ids[ids != 0]
+        source = name or "the label image"
         if ids.size < 3:
-            raise ValueError(f"the label image has {ids.size} object(s); a lattice needs >= 3.")
+            raise ValueError(f"{source} has {ids.size} object(s); a lattice needs at least 3.")
         points = np.array(ndi.center_of_mass(np.ones(lab.shape), lab, ids))
-    pts = as_points(points, min_points=3, duplicates=False)
+        what = f"the centres of the {ids.size} objects of {source}"
+    else:
+        source = name or "points"
+        what = None
+    pts = as_points(points, name=source, min_points=3, duplicates=False)
+    if what is None:
+        what = f"the {len(pts)} points" + (f" of {name}" if name else "")
     if shape is not None:
         lo = np.array([-0.5, -0.5])
         hi = np.array(shape, dtype=np.float64) - 0.5
         outside = ~np.all((pts >= lo) & (pts <= hi), axis=1)
         if outside.any():
             raise ValueError(
-                f"{int(outside.sum())} of {len(pts)} points lie outside the image of shape "
+                f"{int(outside.sum())} of {what} lie outside the image of shape "
                 f"{shape}; remove them or give the right shape."
             )
 
-    tri = _delaunay(pts)
+    tri = _delaunay(pts, what)
     triangles = tri.simplices.astype(np.int64)
     edges = _unique_edges(triangles)
     edge_lengths = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)

@@ -63,14 +63,19 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
     """LayerDataTuples for a LatticeResult (runs in the worker thread)."""
     use_shapes = geometry == _GEOMETRY[1] or (
         geometry == _GEOMETRY[0] and len(result.triangles) <= SHAPES_LIMIT)
-    scale = geo["scale"][0]
+    # pixel sizes per axis (positive for a flipped axis): a bond's length is measured in
+    # world units along each axis, an area is row size × column size
+    size = np.abs(np.asarray(geo["scale"][-2:], dtype=float))
     pts = result.points
+    world = pts * size
+    e = result.edges
+    length = np.hypot(*(world[e[:, 0]] - world[e[:, 1]]).T) if len(e) else np.empty(0)
     outputs = []
     limits = {}  # the colour range of each output role, for the legend
     if want[0]:
         if use_shapes:
             tri = pts[result.triangles]
-            longest = triangle_longest_edges(pts, result.triangles) * scale
+            longest = triangle_longest_edges(world, result.triangles)
             limits["triangles"] = _robust_limits(longest)
             outputs.append(("triangles", (list(tri), {
                 "name": f"{name} Delaunay", "shape_type": "polygon",
@@ -80,8 +85,6 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                 "face_color": "transparent", "edge_width": 0.5, **geo,
             }, "shapes")))
         else:
-            e = result.edges
-            length = result.edge_lengths * scale
             vectors = np.stack([pts[e[:, 0]], pts[e[:, 1]] - pts[e[:, 0]]], axis=1)
             limits["triangles"] = _robust_limits(length)
             outputs.append(("triangles", (vectors, {
@@ -91,7 +94,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                 "edge_width": 0.5, **geo,
             }, "vectors")))
     if want[1]:
-        area = result.cell_areas * geo["scale"][0] * geo["scale"][1]
+        area = result.cell_areas * size[0] * size[1]
         neighbours = neighbour_counts(result.edges, len(pts))
         limits["polygons"] = _robust_limits(area)
         if use_shapes:
@@ -125,7 +128,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                                 "neighbours": np.r_[0, neighbours]}
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
     legend = {LEGEND[role][0]: (LEGEND[role][1], lim) for role, lim in limits.items()}
-    median = np.median(result.edge_lengths) * scale
+    median = np.median(length)
     message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
                f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
     return outputs, message, legend
@@ -157,6 +160,25 @@ def _shared_ridges(polygons, area):
                 "mean_area": np.where(cells[:, 1] >= 0, (own + other) / 2, own),
                 "cell_area": own, "other_area": other}
     return np.stack([sides[:, 0], sides[:, 1] - sides[:, 0]], axis=1), features
+
+
+def _planes_with_points(layer, most: int = 5) -> str:
+    """' Plane 3 (12 points), … hold 3 or more: move the slider there.' for a stack of
+    Points (what the planes hold when none has 3), or '' when it holds no point."""
+    data = np.asarray(layer.data, dtype=float)
+    lead = data[:, :layer.ndim - 2] if data.ndim == 2 and len(data) else np.empty((0, 0))
+    lead = lead[np.isfinite(lead).all(axis=1)]
+    if not len(lead):
+        return ""
+    planes, counts = np.unique(np.round(lead).astype(np.int64), axis=0, return_counts=True)
+    enough = np.flatnonzero(counts >= 3)
+    order = enough[np.argsort(-counts[enough], kind="stable")][:most]
+    if not len(order):
+        return f" No plane holds 3 points (at most {counts.max()})."
+    listed = ", ".join(f"{_plane_text(tuple(int(i) for i in planes[k]))} ({counts[k]} points)"
+                       for k in order)
+    more = f" and {len(enough) - len(order)} more planes" if len(enough) > most else ""
+    return f" Planes with enough: {listed}{more}; move the slider there."
 
 
 def _same(a, b) -> bool:
@@ -300,10 +322,17 @@ class LatticeWidget(_DockWidget):
             geo = _geometry(src)
             points = _points_in_pixels(src)
         plane = ""
-        if points is not None and src.ndim > 2:  # one plane of a stack: never merge planes
+        kind = "Labels" if labels is not None else "Points"
+        source = f"the {kind} layer {src.name!r}"
+        if src.ndim > 2:  # one plane of a stack: never merge planes
             index = _current_plane(src, self._viewer)
-            points = _points_in_pixels(src, img_layer, plane=index)
             plane = f" ({_plane_text(index)} of {src.name!r})"
+            source += f" on the plane shown ({_plane_text(index)})"
+            if points is not None:
+                points = _points_in_pixels(src, img_layer, plane=index)
+                if len(points) < 3:
+                    raise ValueError(f"{source} has {len(points)} point(s); a lattice needs "
+                                     f"at least 3.{_planes_with_points(src)}")
         unit = _unit(img_layer if img_layer is not None else src)
         want = (self.triangles.value, self.polygons.value, self.pixel_map.value)
         if not any(want):
@@ -312,7 +341,8 @@ class LatticeWidget(_DockWidget):
 
         def job():
             yield "Delaunay and Voronoi"
-            result, reused = self._lattice(points, shape, labels, pixel_map=want[2])
+            result, reused = self._lattice(points, shape, labels, pixel_map=want[2],
+                                           name=source)
             yield "building layers"
             outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
                                                         geometry)
@@ -325,7 +355,7 @@ class LatticeWidget(_DockWidget):
         job.stages = 2
         return job
 
-    def _lattice(self, points, shape, labels, pixel_map: bool = True):
+    def _lattice(self, points, shape, labels, pixel_map: bool = True, name=None):
         """(:func:`lattice` of these inputs, False), or (the last result, True) when the
         inputs equal the last ones: a re-run for other outputs, or with nothing changed.
         Both the inputs and the pixel map are kept as copies, so that painting a layer
@@ -339,7 +369,7 @@ class LatticeWidget(_DockWidget):
             # a layer may have painted the map it got: each run gets its own copy
             mine = kept.copy() if pixel_map and kept is not None else None
             return replace(last[3], voronoi_labels=mine), True
-        result = lattice(points, shape, labels=labels, pixel_map=pixel_map)
+        result = lattice(points, shape, labels=labels, pixel_map=pixel_map, name=name)
         copies = [None if a is None else np.array(a, copy=True) for a in (points, labels)]
         kept = result
         if result.voronoi_labels is not None:

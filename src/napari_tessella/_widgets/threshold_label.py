@@ -96,6 +96,25 @@ class ThresholdLabelWidget(_DockWidget):
         self._image_changed()
         self._ready = True
 
+    def _refresh_choices(self, event=None):
+        """Layers added or removed: a fallback to another image (its own was deleted, or
+        the first image added) sets the slider for it but previews nothing, since only
+        the user's own changes make layers; the last outputs stay as they are."""
+        if not getattr(self, "_ready", False):  # during __init__
+            return super()._refresh_choices(event)
+        before = self.image.value
+        self._ready = False
+        try:
+            super()._refresh_choices(event)
+        finally:
+            self._ready = True
+        after = self.image.value
+        if after is not before and before is not None:
+            now = f"now on {after.name!r}: " if after is not None else ""
+            self._status.value = (f"the image {before.name!r} was removed; {now}its outputs "
+                                  "stay. Change a parameter or press Run to label"
+                                  f"{' it' if after is not None else ' an image'}.")
+
     # --- keeping the slider meaningful for the chosen image and method
     def _image_changed(self, *_):
         layer = self.image.value

@@ -266,7 +266,8 @@ def _auto_params(smooth: np.ndarray) -> tuple[float, float, float]:
 
 
 def _log_offset(noise: float, peak: float, level: float) -> float:
-    return max(3 * noise, 1e-3 * (peak - level), float(np.finfo(np.float32).tiny))
+    # the floor only keeps log() finite: a float32 floor (1e-38) swamped images of 1e-300
+    return max(3 * noise, 1e-3 * (peak - level), float(np.finfo(np.float64).tiny))
 
 
 def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.ndarray:

@@ -142,7 +142,7 @@ def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:
         except ValueError:
             d = 0.0
         if d / coarse >= _MIN_SPAN:
-            return d
+            return min(d, float(max(shape)))
     overview = reduced(fine, None)
     d = _diameter_of_reduced(overview, fine)
     factor = fine
@@ -155,7 +155,9 @@ def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:
             d = _diameter_of_reduced(reduced(factor, box), factor)
         except ValueError:
             break
-    return d
+    # a blurred object in a tiny image (3 × 4) can measure wider than the image: no
+    # diameter the other functions accept (at most the longest side)
+    return min(d, float(max(shape)))
 
 
 def estimate_object_diameter(image) -> float:
@@ -185,7 +187,7 @@ def estimate_object_diameter(image) -> float:
     Returns
     -------
     float
-        Diameter in pixels of ``image``.
+        Diameter in pixels of ``image``, at most its longest side.
 
     Raises
     ------

@@ -171,6 +171,14 @@ def _join_unless_parted(split, contrast, valley: float, step: float) -> np.ndarr
     return roots[split]
 
 
+def _disc(radius: float) -> np.ndarray:
+    """The pixel offsets at a Euclidean distance of at most ``radius`` (as the distance
+    transform computes it: the square root of the summed squares, in float64)."""
+    r = int(np.floor(radius))
+    i, j = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float64)
+    return np.sqrt(i * i + j * j) <= radius
+
+
 def _edge_sharpness(labels, smooth, level, d) -> np.ndarray:
     """Per label 0..n, how sharply it stands out of its ring: ``(inner - outer) / (inner -
     level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
@@ -190,10 +198,12 @@ def _edge_sharpness(labels, smooth, level, d) -> np.ndarray:
         return out
     k = max(1.0, d / 10)
     fg = labels > 0
-    inside = ndi.distance_transform_edt(fg)
-    outside, (ir, ic) = ndi.distance_transform_edt(~fg, return_indices=True)
-    rim = fg & (inside <= k)
-    ring = ~fg & (outside <= k)
+    # within k of the background / of the foreground: an erosion / a dilation by the disc
+    # of radius k (the distances the Euclidean distance transform would give, without it)
+    disc = _disc(k)
+    rim = fg & ~ndi.binary_erosion(fg, disc, border_value=1)
+    ring = ~fg & ndi.binary_dilation(fg, disc)
+    ir, ic = ndi.distance_transform_edt(~fg, return_distances=False, return_indices=True)
     inner = _label_quantile(smooth, np.where(rim, labels, 0), n, 0.5)
     outer = _label_quantile(smooth, np.where(ring, labels[ir, ic], 0), n, 0.25)
     has = np.isfinite(inner) & np.isfinite(outer) & (inner > level)

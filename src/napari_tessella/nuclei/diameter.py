@@ -112,6 +112,11 @@ def _whole_textured(mask, small, labels, n, level):
     pairs = np.unique(regions[both].astype(np.int64) * (k + 1) + pieces[both])
     count = np.bincount(pairs // (k + 1), minlength=m + 1)
     area = np.bincount(regions.ravel(), minlength=m + 1)
+    covered = np.bincount(regions[both], minlength=m + 1)
+    whole = (count >= _MIN_PIECES) | (covered < _FOCI_SHARE * area)
+    whole[0] = False
+    if not whole.any():  # no nucleus with foci: the two distance transforms are not needed
+        return mask
     radius = _label_max(ndi.distance_transform_edt(low), regions, m) + 0.5
     # ... and not much wider than the pieces of the max cut are: foci are a sizeable part
     # of their nucleus (a bright band of background holding nuclei is far wider than they)
@@ -120,10 +125,7 @@ def _whole_textured(mask, small, labels, n, level):
     order = np.argsort(piece_r)
     cum = np.cumsum(piece_a[order])
     typical = piece_r[order][np.searchsorted(cum, cum[-1] / 2)] if k else np.inf
-    covered = np.bincount(regions[both], minlength=m + 1)
-    whole = (((count >= _MIN_PIECES) | (covered < _FOCI_SHARE * area))
-             & (area <= _COMPACT * np.pi * radius**2)
-             & (radius <= 4 * typical))
+    whole &= (area <= _COMPACT * np.pi * radius**2) & (radius <= 4 * typical)
     whole[0] = False
     if not whole.any():
         return mask

@@ -109,7 +109,7 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         seeds = seeds - np.asarray(origin, dtype=float)
         inside = np.all((seeds > -0.5) & (seeds < np.asarray(smooth.shape) - 0.5), axis=1)
         seeds = seeds[inside]
-    labels, markers, peak = _segment_work(
+    labels, markers, peak, _ = _segment_work(
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _relabel_sequential
+from .._label_image import _nearest_label, _relabel_sequential
 
 
 def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) -> np.ndarray:
@@ -121,8 +121,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
             top = np.argmax(np.where(part, height[box], -np.inf))
             seeds_at.flat[top] = next_marker
             next_marker += 1
-    keep = np.zeros(next_id, dtype=bool)
-    keep[np.unique(out)] = True
+    keep = np.bincount(out.ravel(), minlength=next_id) > 0  # the ids present (no sort)
     return _relabel_sequential(np.arange(next_id), keep)[out].astype(np.int32), markers
 
 
@@ -171,7 +170,15 @@ def _join_unless_parted(split, contrast, valley: float, step: float) -> np.ndarr
     return roots[split]
 
 
-def _edge_sharpness(labels, smooth, level, d) -> np.ndarray:
+def _disc(radius: float) -> np.ndarray:
+    """The pixel offsets at a Euclidean distance of at most ``radius`` (as the distance
+    transform computes it: the square root of the summed squares, in float64)."""
+    r = int(np.floor(radius))
+    i, j = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float64)
+    return np.sqrt(i * i + j * j) <= radius
+
+
+def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     """Per label 0..n, how sharply it stands out of its ring: ``(inner - outer) / (inner -
     level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
     of its outline and ``outer`` the lower quartile over the background pixels within
@@ -182,7 +189,9 @@ def _edge_sharpness(labels, smooth, level, d) -> np.ndarray:
     (near 1), even when the rim is dimmer than its centre. Out-of-focus glare and the
     glow around a saturated cell fade slowly: just outside their outline the image is
     still most of what it is just inside (about 0.5). The lower quartile of the ring
-    keeps a dim nucleus next to a glowing cell: part of its ring is dark.
+    keeps a dim nucleus next to a glowing cell: part of its ring is dark. A ring pixel
+    belongs to the nearest label, ``nearest`` (``_nearest_label(labels)``, computed when
+    not given).
     """
     n = int(labels.max())
     out = np.full(n + 1, np.inf)
@@ -190,12 +199,15 @@ def _edge_sharpness(labels, smooth, level, d) -> np.ndarray:
         return out
     k = max(1.0, d / 10)
     fg = labels > 0
-    inside = ndi.distance_transform_edt(fg)
-    outside, (ir, ic) = ndi.distance_transform_edt(~fg, return_indices=True)
-    rim = fg & (inside <= k)
-    ring = ~fg & (outside <= k)
+    # within k of the background / of the foreground: an erosion / a dilation by the disc
+    # of radius k (the distances the Euclidean distance transform would give, without it)
+    disc = _disc(k)
+    rim = fg & ~ndi.binary_erosion(fg, disc, border_value=1)
+    ring = ~fg & ndi.binary_dilation(fg, disc)
+    if nearest is None:
+        nearest = _nearest_label(labels)
     inner = _label_quantile(smooth, np.where(rim, labels, 0), n, 0.5)
-    outer = _label_quantile(smooth, np.where(ring, labels[ir, ic], 0), n, 0.25)
+    outer = _label_quantile(smooth, np.where(ring, nearest, 0), n, 0.25)
     has = np.isfinite(inner) & np.isfinite(outer) & (inner > level)
     out[has] = (inner[has] - outer[has]) / (inner[has] - level)
     out[0] = np.inf
@@ -211,15 +223,18 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     A nucleus is a blurred step, glare a smooth bump: cut higher, a bump is still a bump,
     whereas a bright (saturated) nucleus whose 30 % cut took in its out-of-focus glow shows
     its own steep edge. Its ``peak`` is then set so that the outlines (``trim`` of it) follow
-    that higher cut. Returns the labels and the peaks.
+    that higher cut. Returns the labels, the peaks and, when no label was dropped nor cut,
+    the nearest label of every pixel (``_nearest_label(labels)``, computed for the cue:
+    the territories), else None.
     """
-    unsharp = _edge_sharpness(labels, smooth, level, d) < sharp
+    nearest = _nearest_label(labels)
+    unsharp = _edge_sharpness(labels, smooth, level, d, nearest) < sharp
     unsharp[0] = False
     if not unsharp.any():
-        return labels, peak
+        return labels, peak, nearest
     if recut <= 0:
         labels[unsharp[labels]] = 0
-        return labels, peak
+        return labels, peak, None
     low = unsharp[labels]
     cut = np.where(low & (smooth <= (level + recut * (peak - level))[labels]), 0, labels)
     n = unsharp.size - 1
@@ -231,4 +246,4 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     cut[(unsharp & ~keep)[cut]] = 0
     peak = peak.copy()
     peak[keep] = level + (recut / trim) * (peak[keep] - level)
-    return cut, peak
+    return cut, peak, None

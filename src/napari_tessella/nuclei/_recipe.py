@@ -319,12 +319,15 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
     margins. ``border`` tells which sides of the array are the image border; ``seeds`` as
-    in :func:`seeded_watershed`, in this array's pixels. Returns the labels, the markers
-    and, for the "auto" threshold, each label's own peak (see :func:`_cuts`), else None.
+    in :func:`seeded_watershed`, in this array's pixels. Returns the labels, the markers,
+    for the "auto" threshold each label's own peak (see :func:`_cuts`), else None, and
+    the nearest label of every pixel (``_nearest_label(labels)``) when it was computed on
+    the way, else None.
     """
     from skimage.segmentation import watershed
 
     dtype = smooth.dtype
+    nearest = None
     if auto:
         mask = _fill_holes(mask)
     # drop specks below the minimum size before seeding
@@ -392,10 +395,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         if _SHARP > 0 and labels.any():
             # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
             # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
-            labels, peak = _drop_unsharp(labels, smooth, level, d, peak, needed,
-                                         sharp=_SHARP, recut=_RECUT, trim=_TRIM)
-        return labels, markers, peak
-    return labels, markers, None
+            labels, peak, nearest = _drop_unsharp(labels, smooth, level, d, peak, needed,
+                                                  sharp=_SHARP, recut=_RECUT, trim=_TRIM)
+        return labels, markers, peak, nearest
+    return labels, markers, None, nearest
 
 
 def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold, *,

@@ -112,7 +112,12 @@ def _whole_textured(mask, small, labels, n, level):
     pairs = np.unique(regions[both].astype(np.int64) * (k + 1) + pieces[both])
     count = np.bincount(pairs // (k + 1), minlength=m + 1)
     area = np.bincount(regions.ravel(), minlength=m + 1)
-    radius = _label_max(ndi.distance_transform_edt(low), regions, m) + 0.5
+    covered = np.bincount(regions[both], minlength=m + 1)
+    whole = (count >= _MIN_PIECES) | (covered < _FOCI_SHARE * area)
+    whole[0] = False
+    if not whole.any():  # no nucleus with foci: the two distance transforms are not needed
+        return mask
+    radius = _region_radius(low, regions, np.flatnonzero(whole)) + 0.5
     # ... and not much wider than the pieces of the max cut are: foci are a sizeable part
     # of their nucleus (a bright band of background holding nuclei is far wider than they)
     piece_r = _label_max(ndi.distance_transform_edt(mask), pieces, k)[1:] + 0.5
@@ -120,14 +125,34 @@ def _whole_textured(mask, small, labels, n, level):
     order = np.argsort(piece_r)
     cum = np.cumsum(piece_a[order])
     typical = piece_r[order][np.searchsorted(cum, cum[-1] / 2)] if k else np.inf
-    covered = np.bincount(regions[both], minlength=m + 1)
-    whole = (((count >= _MIN_PIECES) | (covered < _FOCI_SHARE * area))
-             & (area <= _COMPACT * np.pi * radius**2)
-             & (radius <= 4 * typical))
+    whole &= (area <= _COMPACT * np.pi * radius**2) & (radius <= 4 * typical)
     whole[0] = False
     if not whole.any():
         return mask
     return mask | whole[regions]
+
+
+def _region_radius(mask, regions, ids) -> np.ndarray:
+    """Per label 0..m of ``regions`` (the components of ``mask``, ``ndi.label``'s default
+    4-connectivity), the largest value of ``mask``'s distance transform over the label,
+    for the labels ``ids`` only (-inf for the others).
+
+    Each is computed in the label's box widened by one pixel: the first pixel outside a
+    component along a row or column is background, so the nearest background pixel of
+    any pixel of the component lies in that box (the same distances as over the whole
+    image, at the cost of a few small transforms instead of a large one).
+    """
+    out = np.full(int(regions.max()) + 1, -np.inf)
+    if ids.size == 0:
+        return out
+    rank = np.zeros(out.size, dtype=np.int32)
+    rank[ids] = np.arange(1, ids.size + 1)
+    boxes = ndi.find_objects(rank[regions], max_label=ids.size)
+    for i, box in zip(ids.tolist(), boxes, strict=True):
+        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
+        dist = ndi.distance_transform_edt(mask[box])
+        out[i] = dist[regions[box] == i].max()
+    return out
 
 
 def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:

@@ -141,9 +141,9 @@ def seeded_watershed(
     else:
         value = compute_threshold(smooth, threshold)
         mask = smooth > value
-    labels, markers, peak = _segment_work(smooth, mask, d=d, min_size_work=min_size_work,
-                                    auto=auto, level=level, landscape=landscape,
-                                    seeds=seeds)
+    labels, markers, peak, nearest = _segment_work(
+        smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
+        landscape=landscape, seeds=seeds)
 
     ids = np.unique(markers)
     ids = ids[ids != 0]
@@ -170,8 +170,10 @@ def seeded_watershed(
         at = np.rint(centres).astype(np.int64)
         seed_points = seed_points[labels[at[:, 0], at[:, 1]] > 0]
 
-    if labels.any():
-
+    if labels.any() and nearest is not None and not dropped.any():
+        # the same foreground as the cue's nearest labels: those, renumbered
+        territories = new_id[nearest]
+    elif labels.any():
         territories = _nearest_label(labels)
     else:
         territories = np.zeros(work.shape, dtype=np.int32)

@@ -312,6 +312,27 @@ def test_unconverged_fits_keep_the_centre_of_mass():
     assert np.all(d < 0.5)  # they keep a centre of mass, not the runaway fit
 
 
+def test_nbw_peaks_are_not_split_into_faint_columns():
+    """NbW's columns are no Gaussians: a second Gaussian improves almost any fit (F of
+    60-980), so a split there must not rest on F; NbW has no close-pair scale either."""
+    path = DATA / "NbW-STEM.png"
+    if not path.exists():
+        pytest.skip(f"real test image missing: {path} (see shared/data/README.md)")
+    from skimage import io
+
+    img = io.imread(path).astype(np.float64) / 255
+    result = find_atoms(img, refine="gaussian")
+    amplitude = result.table["amplitude"].to_numpy()
+    d, idx = cKDTree(result.positions).query(result.positions, k=2)
+    # away from the border (a column cut by it is fitted as a part of one)
+    inner = np.all((result.positions >= result.separation)
+                   & (result.positions <= np.array(img.shape) - 1 - result.separation), axis=1)
+    faint = (inner & (amplitude < 0.3 * np.median(amplitude)) & (d[:, 1] < 4)
+             & (amplitude[idx[:, 1]] > amplitude))
+    assert not faint.any(), result.positions[faint]
+    assert np.isnan(result.pair_distance)
+
+
 def test_dumbbells_chunk_by_chunk():
     import dask.array as da
 

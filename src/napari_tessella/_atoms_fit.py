@@ -259,6 +259,25 @@ def _refit_pairs(img, model, params, pairs, radius, render_half, noise, iteratio
     return fit, ok[:, None]
 
 
+#: neighbouring pixels' residuals correlated beyond this: misfit, not noise
+MISFIT_CORRELATION = 0.5
+
+
+def _neighbour_correlation(res, mask, per_window=False):
+    """Correlation of horizontally neighbouring residuals within ``mask``.
+
+    Noise is uncorrelated from pixel to pixel, misfit (a model that does not describe
+    the data) is not. ``res`` and ``mask`` are stacks of (K, h, w) patches; pooled over
+    all of them, or one value per patch with ``per_window`` (0 where the mask is empty).
+    """
+    both = mask[:, :, 1:] & mask[:, :, :-1]
+    a = np.where(both, res[:, :, 1:], 0.0)
+    b = np.where(both, res[:, :, :-1], 0.0)
+    axes = (1, 2) if per_window else None
+    norm = np.sqrt(np.sum(a * a, axis=axes) * np.sum(b * b, axis=axes))
+    return np.sum(a * b, axis=axes) / np.maximum(norm, 1e-300)
+
+
 def _noise_model(img, model, params, radius, use=None):
     """Pixel noise variance as a function of the signal, from the fit residuals.
 
@@ -292,10 +311,8 @@ def _noise_model(img, model, params, radius, use=None):
     # noise is uncorrelated from pixel to pixel, misfit is not (real columns that are no
     # Gaussians): where neighbouring residuals go together, the variance measures misfit
     res = values - level
-    both = disc[:, :, 1:] & disc[:, :, :-1]
-    a, b = res[:, :, 1:][both], res[:, :, :-1][both]
     # (NbW-STEM: 0.92; Gaussian columns with shot noise: -0.15 to 0.08)
-    if np.sum(a * b) > 0.5 * np.sqrt(np.sum(a * a) * np.sum(b * b)):
+    if _neighbour_correlation(res, disc) > MISFIT_CORRELATION:
         return None
     mu, res = level[disc], res[disc]
     if mu.size < 200:

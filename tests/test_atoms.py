@@ -344,3 +344,85 @@ def test_dumbbells_chunk_by_chunk():
     assert rate == 1.0 and spurious == 0 and rms <= 0.02
     # the scales measured on the central crop are reported as in memory
     assert result.pair_distance == pytest.approx(0.35 * 14, abs=0.6)
+
+
+# --- intensity scale ----------------------------------------------------------------------
+_INTENSITY = ["peak", "intensity", "amplitude", "background"]
+
+
+@pytest.fixture(scope="module")
+def scale_lattice():
+    """A small noisy lattice (float64, values up to ~1) and its Gaussian-fit columns."""
+    image = synthetic_lattice((96, 96), spacing=8, seed=5).image.astype(np.float64)
+    return image, find_atoms(image, refine="gaussian")
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("k", [-1000, -700, -300, -64, -17, 0, 20, 66, 300, 700, 1000])
+def test_find_atoms_same_columns_times_a_power_of_two(scale_lattice, k):
+    """image × 2**k gives the same columns bit for bit and its intensities × 2**k (above
+    ~1e20 no Gaussian fit converged, with overflow warnings; below ~1e-200 the least
+    squares raised 'SVD did not converge'), without a floating-point warning."""
+    image, ref = scale_lattice
+    factor = 2.0**k
+    got = find_atoms(image * factor, refine="gaussian")
+    assert ref.table["converged"].all()
+    np.testing.assert_array_equal(got.positions, ref.positions)
+    np.testing.assert_array_equal(got.table["converged"], ref.table["converged"])
+    np.testing.assert_array_equal(got.table["sigma"], ref.table["sigma"])
+    for column in _INTENSITY:
+        np.testing.assert_array_equal(got.table[column] / factor, ref.table[column])
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("k", [-300, -200, -100, -10, -8, -3, 5, 20, 100, 200, 300])
+@pytest.mark.parametrize("refine", ["com", "gaussian"])
+def test_find_atoms_same_columns_times_a_power_of_ten(scale_lattice, k, refine):
+    """image × 10**k rounds each pixel (1e-16 relative): the centres of mass stay within
+    1e-6 px, the Gaussian fits within their stopping tolerance (1e-4 px; most columns
+    within 1e-6 px), intensities scaled by the factor (to the fits' tolerance)."""
+    image, ref = scale_lattice
+    if refine == "com":
+        ref = find_atoms(image, refine="com")
+    factor = 10.0**k
+    got = find_atoms(image * factor, refine=refine)
+    assert len(got.positions) == len(ref.positions)
+    d = np.abs(got.positions - ref.positions).max(axis=1)
+    if refine == "com":
+        assert d.max() < 1e-6
+    else:
+        assert d.max() < 2e-4 and np.mean(d < 1e-6) > 0.95
+        assert got.table["converged"].all()
+    for column in _INTENSITY if refine == "gaussian" else _INTENSITY[:2]:
+        np.testing.assert_allclose(got.table[column] / factor, ref.table[column],
+                                   rtol=1e-3, atol=1e-3 * np.abs(ref.table[column]).max())
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("factor", [2.0**-120, 1e-30, 1e30, 2.0**120])
+def test_find_atoms_float32_extremes(scale_lattice, factor):
+    """A float32 image near its type's limits keeps its columns."""
+    image, _ = scale_lattice
+    image32 = image.astype(np.float32)
+    ref = find_atoms(image32, refine="gaussian")
+    scaled = (image32 * np.float32(factor)).astype(np.float32)
+    got = find_atoms(scaled, refine="gaussian")
+    assert len(got.positions) == len(ref.positions) and got.table["converged"].all()
+    d = np.abs(got.positions - ref.positions).max(axis=1)
+    # float32 scaled by a power of two is exact unless a pixel became subnormal (the
+    # faintest pixels of 2**-120 do); a power of ten rounds each pixel
+    normal = np.all((scaled == 0) | (np.abs(scaled) >= np.finfo(np.float32).tiny))
+    assert d.max() < (1e-9 if np.log2(factor).is_integer() and normal else 2e-3)
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_find_atoms_integer_image_scale_and_threshold():
+    """A uint16 count image: the threshold is in image units, so image × 2**k with
+    threshold × 2**k finds the same columns as the counts."""
+    lat = synthetic_lattice((96, 96), spacing=8, seed=2)
+    counts = np.random.default_rng(0).poisson(200 * np.clip(lat.image, 0, None)).astype(np.uint16)
+    ref = find_atoms(counts, refine="gaussian", threshold=40.0)
+    for factor in (2.0**-900, 2.0**900):
+        got = find_atoms(counts * factor, refine="gaussian", threshold=40.0 * factor)
+        np.testing.assert_array_equal(got.positions, ref.positions)
+        np.testing.assert_array_equal(got.table["amplitude"] / factor, ref.table["amplitude"])

@@ -330,3 +330,25 @@ def test_find_atoms_chunked_equals_in_memory(refine):
     assert len(np.unique(idx)) == len(idx)  # one to one
     # the same columns, up to the rounding of a few floating-point operations
     assert d.max() < 1e-6
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("factor", [1e-300, 2.0**-700, 1e300])
+def test_find_atoms_chunked_extreme_magnitudes(factor):
+    """One intensity scale for every chunk: an image × 1e±300 gives the chunked columns
+    of the image itself, intensities scaled by the factor (no fit converged at 1e300)."""
+    import dask.array as da
+
+    from napari_tessella.atoms import find_atoms_chunked
+    from napari_tessella.synthetic import synthetic_lattice
+
+    image = synthetic_lattice((200, 180), spacing=7, seed=4).image.astype(np.float64)
+    ref = find_atoms_chunked(da.from_array(image, chunks=(96, 80)), refine="gaussian")
+    got = find_atoms_chunked(da.from_array(image * factor, chunks=(96, 80)),
+                             refine="gaussian")
+    assert len(got.positions) == len(ref.positions) > 400
+    assert got.table["converged"].all()
+    np.testing.assert_allclose(got.positions, ref.positions, atol=2e-4)
+    for column in ("peak", "intensity", "amplitude", "background"):
+        np.testing.assert_allclose(got.table[column] / factor, ref.table[column], rtol=1e-3,
+                                   atol=1e-3 * np.abs(ref.table[column]).max())

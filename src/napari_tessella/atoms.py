@@ -207,6 +207,42 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         return find_atoms_chunked(image, separation=separation, threshold=threshold,
                                   refine=refine, dark=dark)
     img = as_float_image(image)
+    return _find_atoms_array(img, _intensity_scale(img), separation, threshold, refine, dark)
+
+
+#: the table's columns in image units (scaled back from the normalised image)
+_INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
+
+
+def _intensity_scale(img: np.ndarray) -> float:
+    """The power of two nearest above the image's largest magnitude (1.0 for zeros).
+
+    Dividing by it is exact and brings the values to (1/2, 1]: the method's fixed
+    floors and the fits' sums of squares then neither overflow (above ~1e20 no Gaussian
+    fit converged) nor vanish (below ~1e-200 the least squares failed), and an image
+    times a power of two gives the same columns bit for bit.
+    """
+    peak = float(np.max(np.abs(img))) if img.size else 0.0
+    if not np.isfinite(peak) or peak == 0.0:
+        return 1.0
+    return float(np.ldexp(1.0, int(np.frexp(peak)[1])))
+
+
+def _find_atoms_array(img, scale, separation, threshold, refine, dark):
+    """:func:`find_atoms` on a float image divided by ``scale`` (a power of two), the
+    threshold read and the intensity columns returned in image units."""
+    img = img / img.dtype.type(scale)
+    if threshold is not None:
+        threshold = float(threshold) / scale
+    result = _find_atoms_normalised(img, separation, threshold, refine, dark)
+    for column in _INTENSITY_COLUMNS:
+        if column in result.table:
+            result.table[column] = result.table[column] * scale
+    return result
+
+
+def _find_atoms_normalised(img, separation, threshold, refine, dark):
+    """The method, on an image whose values are at most 1 in magnitude."""
     if dark:
         img = img.max() - img
     period = np.nan
@@ -349,10 +385,11 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
 # chunk by chunk
 
 # atom columns, chunk by chunk
-def _atoms_in_block(block, origin, core_lo, core_hi, kwargs):
-    """find_atoms on one overlapped block; keep the columns whose centre is in its core."""
+def _atoms_in_block(block, origin, core_lo, core_hi, scale, kwargs):
+    """find_atoms on one overlapped block, normalised by the image's ``scale`` (one for
+    every block); keep the columns whose centre is in its core."""
 
-    result = find_atoms(np.asarray(block), **kwargs)
+    result = _find_atoms_array(as_float_image(np.asarray(block)), scale, **kwargs)
     table = result.table
     if len(table) == 0:
         return table
@@ -390,15 +427,19 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
     side = 1024
     r0, c0 = max(0, rows // 2 - side // 2), max(0, cols // 2 - side // 2)
     scales = None
+    # one intensity scale for every chunk (a power of two, from the central crop): the
+    # chunks then see the same normalised values as the image in memory would
+    sample = np.asarray(arr[r0:r0 + side, c0:c0 + side].compute())
+    scale = _intensity_scale(sample)
     if separation is None or threshold is None:
-        sample = np.asarray(arr[r0:r0 + side, c0:c0 + side].compute())
+        sample = sample / sample.dtype.type(scale)
         if dark:
             sample = sample.max() - sample
         if separation is None:
-            scales = find_atoms(sample, refine=None)
+            scales = _find_atoms_normalised(sample, None, None, None, False)
             separation = scales.separation
-        if threshold is None:
-            threshold = _default_threshold(sample, separation)
+        if threshold is None:  # in image units, as a given one
+            threshold = _default_threshold(sample, separation) * scale
     kwargs = {"separation": float(separation), "threshold": float(threshold),
               "refine": refine, "dark": dark}
     depth = int(np.ceil(3 * separation))
@@ -411,7 +452,7 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
             hi = (row_edges[i + 1], col_edges[j + 1])
             o = (max(0, lo[0] - depth), max(0, lo[1] - depth))
             block = arr[o[0]:min(rows, hi[0] + depth), o[1]:min(cols, hi[1] + depth)]
-            tasks.append(dask.delayed(_atoms_in_block)(block, o, lo, hi, kwargs))
+            tasks.append(dask.delayed(_atoms_in_block)(block, o, lo, hi, scale, kwargs))
     parts = _compute(*tasks, scheduler=scheduler)
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if len(table):

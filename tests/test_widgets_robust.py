@@ -432,7 +432,7 @@ def test_threshold_makes_no_layers_when_its_image_is_deleted(viewer, lattice_ima
 @pytest.mark.parametrize("factor", [1e300, 1e-300])
 def test_find_atoms_on_extreme_magnitudes_fits_quietly(viewer, lattice_image, factor):
     """Gaussian fits of an image × 1e300 all failed with overflow warnings (napari shows
-    warnings as notifications) and × 1e-300 failed with 'SVD did not converge': the widget
+    warnings as notifications) and × 1e-300 failed with 'SVD did not converge': find_atoms
     fits the image scaled by a power of two and gives intensities in the image's units."""
     import warnings
 

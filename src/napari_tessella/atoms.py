@@ -215,9 +215,9 @@ _INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
 
 
 def _intensity_scale(img: np.ndarray) -> float:
-    """The power of two nearest above the image's largest magnitude (1.0 for zeros).
+    """The least power of two above the image's largest magnitude (1.0 for zeros).
 
-    Dividing by it is exact and brings the values to (1/2, 1]: the method's fixed
+    Dividing by it is exact and brings the largest to [1/2, 1): the method's fixed
     floors and the fits' sums of squares then neither overflow (above ~1e20 no Gaussian
     fit converged) nor vanish (below ~1e-200 the least squares failed), and an image
     times a power of two gives the same columns bit for bit.

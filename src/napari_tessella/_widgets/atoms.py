@@ -38,37 +38,12 @@ def _kind_colormap(kind: np.ndarray):
     return DirectLabelColormap(color_dict=colours)
 
 
-#: Images whose largest |value| lies outside these bounds are scaled by a power of two
-#: (exact) before the search: the Gaussian fits fail above ~1e20 (none converges, NumPy
-#: overflow warnings) and their least squares below ~1e-200; positions move < 1e-6 px
-#: between 1e-6 and 1e18. Intensity columns are scaled back, so the table is in the
-#: image's own units.
-SCALE_RANGE = (2.0**-16, 2.0**48)
-_INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
-
-
-def _power_of_two_scale(image: np.ndarray) -> float:
-    """1.0, or the power of two that brings an image of extreme magnitude near 1."""
-    if image.dtype == bool or not np.issubdtype(image.dtype, np.number):
-        return 1.0
-    finite = np.abs(image[np.isfinite(image)])
-    peak = float(finite.max()) if finite.size else 0.0
-    if peak == 0.0 or SCALE_RANGE[0] <= peak <= SCALE_RANGE[1]:
-        return 1.0
-    return float(2.0 ** np.floor(np.log2(peak)))
-
-
-def _find_atoms_quietly(image, scale: float, **params):
-    """:func:`find_atoms` on ``image / scale``, its intensity columns back in image units;
-    NumPy's floating-point warnings of degenerate fits (0/0 widths) are not shown: the
-    outcome is the result or a clear error, not a warning in the viewer."""
+def _find_atoms_quietly(image, **params):
+    """:func:`find_atoms` (which normalises an image of any magnitude itself) without
+    NumPy's floating-point warnings of degenerate fits (0/0 widths): the outcome is the
+    result or a clear error, not a warning in the viewer."""
     with np.errstate(all="ignore"):
-        result = find_atoms(image / scale if scale != 1.0 else image, **params)
-    if scale != 1.0:
-        for column in _INTENSITY_COLUMNS:
-            if column in result.table:
-                result.table[column] = result.table[column] * scale
-    return result
+        return find_atoms(image, **params)
 
 
 class FindAtomsWidget(_DockWidget):
@@ -159,11 +134,9 @@ class FindAtomsWidget(_DockWidget):
 
         def job():
             found = {}
-            scale = _power_of_two_scale(image)
             for k in kinds:
                 yield f"finding {k}"
-                found[k] = _find_atoms_quietly(image, scale,
-                                               **{**params, "dark": k == "chambers"})
+                found[k] = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"})
             yield "lattice features"
             outputs = []
             for kind, result in found.items():

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from scipy import ndimage as ndi
 from scipy.spatial import Delaunay
 
 from napari_tessella import lattice, measure_objects, pixel_voronoi, threshold_label
+from napari_tessella.tessellation import neighbour_counts
 
 
 def grid(n=5, step=10.0, offset=5.0):
@@ -232,3 +236,122 @@ def test_voronoi_cells_equal_the_brute_force_ones(case):
         want_set = {tuple(v) for v in np.round(want, 6)}
         assert got_set == want_set
         assert len(got) == len(got_set)  # no vertex twice
+
+
+# --- anisotropic pixels: the lattice of the physical positions --------------------------
+
+def _hexagonal(rows: int, cols: int, a: float) -> np.ndarray:
+    """A hexagonal lattice of spacing ``a`` in physical (row, column) units."""
+    i, j = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+    return np.column_stack([(i * a * np.sqrt(3) / 2).ravel(),
+                            (j * a + (i % 2) * a / 2).ravel()]) + a
+
+
+def test_lattice_sampling_gives_the_physical_hexagonal_lattice():
+    a, size = 6.0, np.array([3.0, 1.0])
+    phys = _hexagonal(8, 8, a)
+    px = phys / size  # what the pixels of a (3, 1) nm image hold
+    result = lattice(px, sampling=(3, 1))
+    inner = neighbour_counts(result.edges, len(px))
+    i, j = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    hull = ((i == 0) | (i == 7) | (j == 0) | (j == 7)).ravel()  # the outer ring
+    assert np.all(inner[~hull] == 6)
+    # bonds from interior points are all one lattice spacing long, in physical units
+    both = ~hull[result.edges].any(axis=1)
+    np.testing.assert_allclose(result.edge_lengths[both], a)
+    np.testing.assert_array_equal(result.edges, lattice(phys).edges)
+    # in pixel units the neighbours are those of the squashed grid: other bonds
+    assert not np.array_equal(lattice(px).edges, result.edges)
+    # cells: the hexagon of area sqrt(3)/2 a², given back in pixel coordinates
+    cells = np.flatnonzero(~hull & (inner == 6))
+    np.testing.assert_allclose(result.cell_areas[cells], np.sqrt(3) / 2 * a**2)
+    for i in cells[:5]:
+        np.testing.assert_allclose(np.hypot(*((result.voronoi_polygons[i] - px[i]) * size).T),
+                                   a / np.sqrt(3))
+
+
+def test_lattice_sampling_square_lattice_cells():
+    """A physical square lattice on (2, 1) pixels: square cells of the lattice's area."""
+    a, size = 8.0, np.array([2.0, 1.0])
+    r, c = np.meshgrid(np.arange(6) * a + a / 2, np.arange(6) * a + a / 2, indexing="ij")
+    phys = np.column_stack([r.ravel(), c.ravel()])
+    px = phys / size
+    shape = (int(6 * a / size[0]), int(6 * a / size[1]))
+    result = lattice(px, shape, sampling=size)
+    interior = np.all((phys > a) & (phys < 5 * a), axis=1)
+    assert interior.sum() == 16
+    np.testing.assert_allclose(result.cell_areas[interior], a * a)
+    for i in np.flatnonzero(interior):  # an a/2 × a rectangle of pixels around its point
+        poly = result.voronoi_polygons[i]
+        np.testing.assert_allclose(np.ptp(poly, axis=0), a / size)
+        np.testing.assert_allclose(poly.mean(axis=0), px[i])
+    # the cells still tile the image: areas sum to the image's physical area
+    np.testing.assert_allclose(result.cell_areas.sum(), np.prod(np.array(shape) * size))
+
+
+def test_pixel_voronoi_sampling_assigns_the_physically_nearest_point():
+    rng = np.random.default_rng(5)
+    shape, size = (30, 50), np.array([2.5, 0.7])
+    pts = np.column_stack([rng.uniform(0, shape[0] - 1, 25), rng.uniform(0, shape[1] - 1, 25)])
+    vmap = pixel_voronoi(pts, shape, sampling=size)
+    seeds = np.rint(pts)
+    grid = np.stack(np.indices(shape), axis=-1).reshape(-1, 1, 2)
+    dist = np.hypot(*((grid - seeds[None]) * size).transpose(2, 0, 1))
+    got = dist[np.arange(len(dist)), vmap.ravel() - 1]
+    np.testing.assert_allclose(got, dist.min(axis=1))
+    # and in pixel units the map is another one
+    assert not np.array_equal(vmap, pixel_voronoi(pts, shape))
+
+
+def test_lattice_sampling_of_a_label_image_uses_physical_distances():
+    lab = np.zeros((20, 40), np.int32)
+    lab[2, 2], lab[17, 30], lab[3, 37] = 1, 2, 3
+    result = lattice(labels=lab, sampling=(4, 1))
+    expected = np.asarray(ndi.distance_transform_edt(lab == 0, sampling=(4, 1),
+                                                     return_distances=False,
+                                                     return_indices=True))
+    np.testing.assert_array_equal(result.voronoi_labels, lab[expected[0], expected[1]])
+
+
+def test_lattice_isotropic_sampling_is_the_pixel_path():
+    rng = np.random.default_rng(9)
+    pts = rng.uniform(0, 99, (200, 2))
+    base = lattice(pts, (100, 100))
+    for sampling in (1, (1, 1), 1.0, None):
+        other = lattice(pts, (100, 100), sampling=sampling)
+        for field in ("points", "triangles", "edges", "edge_lengths", "cell_areas",
+                      "voronoi_labels"):
+            np.testing.assert_array_equal(getattr(other, field), getattr(base, field))
+        for p, q in zip(other.voronoi_polygons, base.voronoi_polygons, strict=True):
+            np.testing.assert_array_equal(p, q)
+    # a uniform pixel size changes the units, not the neighbours
+    half = lattice(pts, (100, 100), sampling=0.5)
+    np.testing.assert_array_equal(half.edges, base.edges)
+    np.testing.assert_allclose(half.cell_areas, base.cell_areas / 4)
+
+
+@pytest.mark.parametrize("sampling", [(0, 1), (-1, 1), (1, 2, 3), (np.nan, 1), "ab"])
+def test_lattice_refuses_bad_sampling(sampling):
+    with pytest.raises((ValueError, TypeError), match="sampling"):
+        lattice([[0, 0], [0, 5], [5, 0]], sampling=sampling)
+
+
+# generated points may be collinear or too close for Qhull (skipped); a loaded machine is slow
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(hnp.arrays(np.float64, (12, 2), elements=st.floats(0, 100, allow_subnormal=False),
+                  unique=True),
+       st.floats(0.2, 5.0), st.floats(0.2, 5.0))
+def test_lattice_with_sampling_is_the_lattice_of_the_scaled_points(pts, sy, sx):
+    size = np.array([sy, sx])
+    try:
+        scaled = lattice(pts * size)
+        result = lattice(pts, sampling=(sy, sx))
+    except ValueError:
+        assume(False)
+    np.testing.assert_array_equal(result.triangles, scaled.triangles)
+    np.testing.assert_array_equal(result.edges, scaled.edges)
+    np.testing.assert_array_equal(result.edge_lengths, scaled.edge_lengths)
+    np.testing.assert_array_equal(result.cell_areas, scaled.cell_areas)
+    for p, q in zip(result.voronoi_polygons, scaled.voronoi_polygons, strict=True):
+        np.testing.assert_allclose(p * size, q, rtol=1e-12, atol=1e-9)

@@ -82,3 +82,40 @@ def test_large_lattice_draws_each_voronoi_ridge_once(viewer, monkeypatch):
     np.testing.assert_allclose(ridges.edge_color[ends],
                                ensure_colormap("viridis").map(np.array([0.0, 1.0])), atol=0.01)
     assert "cell area: viridis" in widget.legend.value
+
+
+def test_lattice_widget_triangulates_physical_positions_of_anisotropic_points(viewer):
+    """A hexagonal lattice in nm on a (3, 1) nm Points layer: the bonds and cells are the
+    hexagonal lattice's, not those of the squashed pixel grid."""
+    a, size = 6.0, np.array([3.0, 1.0])
+    i, j = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    phys = np.column_stack([(i * a * np.sqrt(3) / 2).ravel(),
+                            (j * a + (i % 2) * a / 2).ravel()]) + a
+    px = phys / size
+    image = viewer.add_image(np.zeros((30, 70)), name="stem", scale=tuple(size), units="nm")
+    points = viewer.add_points(px, name="hex", scale=tuple(size), units="nm")
+    widget = LatticeWidget(viewer)
+    widget.points.value, widget.image.value = points, image
+    widget.geometry.value = "vectors (fast)"
+    widget.pixel_map.value = True
+    widget()
+    bonds = viewer.layers["hex Delaunay"].features
+    expected = lattice(phys)
+    got = np.sort(np.column_stack([bonds["start"], bonds["end"]]), axis=1)
+    np.testing.assert_array_equal(got, expected.edges)
+    np.testing.assert_allclose(bonds["length"], expected.edge_lengths)
+    interior = ~((i == 0) | (i == 7) | (j == 0) | (j == 7)).ravel()
+    pixel = viewer.layers["hex Voronoi map"]
+    counts = pixel.features.set_index("index")["neighbours"]
+    assert np.all(counts.to_numpy()[1:][interior] == 6)
+    areas = pixel.features["area"].to_numpy()[1:]
+    np.testing.assert_allclose(areas[interior], np.sqrt(3) / 2 * a**2)
+    # the pixel map: each pixel's physically nearest point
+    np.testing.assert_array_equal(pixel.data, lattice(px, (30, 70), sampling=size).voronoi_labels)
+    # the same points on square pixels give other bonds (the cache keys on the scale too)
+    image.scale = points.scale = (1.0, 1.0)
+    widget()
+    assert "reused" not in widget._status.value
+    assert len(viewer.layers["hex Delaunay"].features) != len(bonds) or not np.array_equal(
+        np.sort(np.column_stack([viewer.layers["hex Delaunay"].features["start"],
+                                 viewer.layers["hex Delaunay"].features["end"]]), axis=1), got)

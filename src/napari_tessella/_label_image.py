@@ -22,6 +22,8 @@ def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, labels.dtype)
 
 
-def _nearest_label(seeds: np.ndarray) -> np.ndarray:
-    indices = ndi.distance_transform_edt(seeds == 0, return_distances=False, return_indices=True)
+def _nearest_label(seeds: np.ndarray, sampling=None) -> np.ndarray:
+    """Each pixel's nearest nonzero seed value (exact EDT, ``sampling`` = pixel sizes)."""
+    indices = ndi.distance_transform_edt(seeds == 0, sampling=sampling, return_distances=False,
+                                         return_indices=True)
     return seeds[indices[0], indices[1]]

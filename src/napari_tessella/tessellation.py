@@ -14,7 +14,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import Delaunay, QhullError, Voronoi
 
 from ._label_image import _nearest_label
-from ._validation import as_label_image, as_points, as_shape
+from ._validation import as_label_image, as_points, as_shape, finite_number
 
 __all__ = ["LatticeResult", "lattice", "pixel_voronoi", "polygon_edges"]
 
@@ -32,18 +32,19 @@ class LatticeResult:
     edges : (E, 2) ndarray of int
         Unique Delaunay edges (bonds), each as a sorted index pair, rows sorted.
     edge_lengths : (E,) ndarray of float64
-        Length of each edge, in pixels.
+        Length of each edge, in pixels, or in the units of ``sampling`` when given.
     voronoi_polygons : list of (n_i, 2) ndarray
         Voronoi cell of each point, counter-clockwise in (row, column), always finite:
         clipped to the image bounds when ``shape`` is given, otherwise to the points'
         bounding box grown by half the median edge length.
     cell_areas : (N,) ndarray of float64
-        Area of each (clipped) Voronoi cell, in square pixels.
+        Area of each (clipped) Voronoi cell, in square pixels, or in the square units of
+        ``sampling`` when given.
     voronoi_labels : (M, N) ndarray of int32 or None
         Pixel Voronoi map: pixel value ``i + 1`` means point ``i`` is the nearest (exact
-        Euclidean distance). None when neither ``shape`` nor ``labels`` was given, or with
-        ``pixel_map=False``. From a label image it holds that image's ids, in its dtype
-        (ids above 2**31 survive).
+        Euclidean distance, in physical units under ``sampling``). None when neither
+        ``shape`` nor ``labels`` was given, or with ``pixel_map=False``. From a label
+        image it holds that image's ids, in its dtype (ids above 2**31 survive).
     """
 
     points: np.ndarray
@@ -62,7 +63,9 @@ class LatticeResult:
         )
 
 
-def _delaunay(points: np.ndarray, what: str | None = None) -> Delaunay:
+def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaunay:
+    """Delaunay triangulation of ``points``; messages quote ``shown`` (default: points)."""
+    shown = points if shown is None else shown
     centred = points - points.mean(axis=0)
     # Collinear points have no triangulation; say so instead of showing Qhull's error.
     if np.linalg.matrix_rank(centred, tol=1e-9 * max(1.0, np.abs(centred).max())) < 2:
@@ -81,7 +84,7 @@ def _delaunay(points: np.ndarray, what: str | None = None) -> Delaunay:
         missing = np.flatnonzero(~used)
         raise ValueError(
             f"{missing.size} of {what or 'the points'} lie (almost) on top of other points "
-            f"(e.g. point {int(missing[0])} at {tuple(float(v) for v in points[missing[0]])}"
+            f"(e.g. point {int(missing[0])} at {tuple(float(v) for v in shown[missing[0]])}"
             "); merge or remove them: a lattice needs distinct points."
         )
     return tri
@@ -114,8 +117,12 @@ def _circumcentres(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return a + np.column_stack([ux, uy])
 
 
-def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.ndarray):
-    """Voronoi cells clipped to the box [lo, hi].
+def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.ndarray,
+                     size: np.ndarray | None = None):
+    """Voronoi cells clipped to the box [lo, hi], and their areas.
+
+    With ``size`` (pixel sizes), the points and the box are physical: the areas are
+    physical and the cells are given back divided by ``size``, in pixel coordinates.
 
     Most cells come straight from the Delaunay triangulation already computed: the cell of
     a point is the polygon of the circumcentres of its triangles. That holds for every point
@@ -182,12 +189,14 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
     sizes = np.bincount(owner, minlength=n)
     ends = np.cumsum(sizes)
     starts = ends - sizes
-    polygons = [verts[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     # Shoelace area per cell, vectorised over the concatenated vertices.
     nxt = np.arange(len(verts)) + 1
     nxt[ends - 1] = starts
     cross = verts[:, 0] * verts[nxt, 1] - verts[nxt, 0] * verts[:, 1]
     areas = np.abs(np.bincount(owner, cross, minlength=n)) / 2
+    if size is not None:
+        verts = verts / size
+    polygons = [verts[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     return polygons, areas
 
 
@@ -285,7 +294,30 @@ def neighbour_counts(edges, n_points: int) -> np.ndarray:
     return np.bincount(edges.ravel(), minlength=int(n_points))
 
 
-def pixel_voronoi(points, shape) -> np.ndarray:
+def as_sampling(sampling) -> tuple[float, float] | None:
+    """Checked ``sampling`` (row size, column size), or None for isotropic pixels.
+
+    A single number applies to both axes; (1, 1) gives None, the pixel-unit path, which
+    skips the scaling.
+
+    Examples
+    --------
+    >>> as_sampling((2, 1)), as_sampling(1.0), as_sampling(None)
+    ((2.0, 1.0), None, None)
+    """
+    if sampling is None:
+        return None
+    values = np.ravel(np.asarray(sampling, dtype=object))
+    if values.size == 1:
+        values = np.repeat(values, 2)
+    if values.size != 2:
+        raise ValueError(f"sampling must be one number or (row size, column size), "
+                         f"got {sampling!r}.")
+    sizes = tuple(finite_number(v, "sampling", minimum=0, strict=True) for v in values)
+    return None if sizes == (1.0, 1.0) else sizes
+
+
+def pixel_voronoi(points, shape, *, sampling=None) -> np.ndarray:
     """Pixel Voronoi map of points from the exact Euclidean distance transform.
 
     Parameters
@@ -294,6 +326,9 @@ def pixel_voronoi(points, shape) -> np.ndarray:
         (row, column) coordinates; rounded to the nearest pixel.
     shape : tuple of int
         (rows, columns) of the output.
+    sampling : float or (float, float), optional
+        Pixel size along rows and columns (as in :func:`scipy.ndimage.distance_transform_edt`):
+        distances to the points are measured in these units. Default: square pixels.
 
     Returns
     -------
@@ -309,6 +344,7 @@ def pixel_voronoi(points, shape) -> np.ndarray:
     """
     pts = as_points(points)
     shape = as_shape(shape)
+    sampling = as_sampling(sampling)
     if len(pts) >= np.iinfo(np.int32).max:
         raise ValueError(f"too many points ({len(pts)}) for an int32 Voronoi map.")
     seeds = np.zeros(shape, dtype=np.int32)
@@ -318,11 +354,11 @@ def pixel_voronoi(points, shape) -> np.ndarray:
     if not inside.any():
         raise ValueError(f"no point lies inside the image of shape {tuple(shape)}.")
     seeds[idx[inside, 0], idx[inside, 1]] = np.flatnonzero(inside).astype(np.int32) + 1
-    return _nearest_label(seeds)
+    return _nearest_label(seeds, sampling)
 
 
 def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
-            name: str | None = None) -> LatticeResult:
+            name: str | None = None, sampling=None) -> LatticeResult:
     """Delaunay triangulation and Voronoi diagram of lattice points.
 
     Parameters
@@ -344,6 +380,14 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     name : str, optional
         What the messages call the input (e.g. "the Points layer 'centres'"); by default
         "points", or "the label image" when the points are its objects' centres.
+    sampling : float or (float, float), optional
+        Pixel size along rows and columns (named as in
+        :func:`scipy.ndimage.distance_transform_edt`), e.g. the absolute scale of a layer.
+        The triangulation, the Voronoi cells and the pixel Voronoi map are then those of the
+        physical positions (points scaled by ``sampling``), which differ from the pixel
+        grid's when the pixels are not square; ``edge_lengths`` and ``cell_areas`` are in
+        these units, while ``points`` and ``voronoi_polygons`` stay in pixel coordinates so
+        that they overlay the image. Default: square pixels of size 1 (pixel units).
 
     Returns
     -------
@@ -367,6 +411,7 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     ((2, 3), (5, 2))
     """
     lab = None
+    sampling = as_sampling(sampling)
     if shape is not None:
         shape = as_shape(shape)
     if labels is not None:
@@ -400,23 +445,29 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
                 f"{shape}; remove them or give the right shape."
             )
 
-    tri = _delaunay(pts, what)
+    # anisotropic pixels: the geometry of the physical positions, back in pixels at the end
+    size = None if sampling is None else np.array(sampling)
+    phys = pts if size is None else pts * size
+    if size is not None and shape is not None:
+        lo, hi = lo * size, hi * size
+    tri = _delaunay(phys, what, shown=pts)
     triangles = tri.simplices.astype(np.int64)
     edges = _unique_edges(triangles)
-    edge_lengths = np.hypot(*(pts[edges[:, 0]] - pts[edges[:, 1]]).T)
+    edge_lengths = np.hypot(*(phys[edges[:, 0]] - phys[edges[:, 1]]).T)
 
     if shape is None:
         pad = 0.5 * float(np.median(edge_lengths))
-        lo, hi = pts.min(axis=0) - pad, pts.max(axis=0) + pad
-    polygons, areas = _bounded_voronoi(pts, tri, lo, hi)
+        lo, hi = phys.min(axis=0) - pad, phys.max(axis=0) + pad
+    polygons, areas = _bounded_voronoi(phys, tri, lo, hi, size)
 
     vlabels = None
     if not pixel_map:
         pass
     elif lab is not None:
-        vlabels = _nearest_label(lab)  # the label image's own ids and dtype (int64 too)
+        # the label image's own ids and dtype (int64 too)
+        vlabels = _nearest_label(lab, sampling)
     elif shape is not None:
-        vlabels = pixel_voronoi(pts, shape)
+        vlabels = pixel_voronoi(pts, shape, sampling=sampling)
     return LatticeResult(
         points=pts,
         triangles=triangles,

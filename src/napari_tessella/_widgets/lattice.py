@@ -59,17 +59,22 @@ def _colours(values: np.ndarray, colormap: str, limits) -> np.ndarray:
     return table[np.nan_to_num(index).astype(np.intp)]
 
 
+def _sampling(geo) -> tuple[float, float]:
+    """The layer's pixel size per axis (positive for a flipped axis): the lattice is that of
+    the physical positions, so anisotropic pixels do not change who neighbours whom."""
+    return tuple(float(v) for v in np.abs(np.asarray(geo["scale"][-2:], dtype=float)))
+
+
 def _lattice_outputs(result, name, geo, unit, want, geometry):
     """LayerDataTuples for a LatticeResult (runs in the worker thread)."""
     use_shapes = geometry == _GEOMETRY[1] or (
         geometry == _GEOMETRY[0] and len(result.triangles) <= SHAPES_LIMIT)
-    # pixel sizes per axis (positive for a flipped axis): a bond's length is measured in
-    # world units along each axis, an area is row size × column size
-    size = np.abs(np.asarray(geo["scale"][-2:], dtype=float))
+    # the lattice was computed with sampling = these pixel sizes: its bond lengths and cell
+    # areas are in world units already
     pts = result.points
-    world = pts * size
+    world = pts * _sampling(geo)
     e = result.edges
-    length = np.hypot(*(world[e[:, 0]] - world[e[:, 1]]).T) if len(e) else np.empty(0)
+    length = result.edge_lengths
     outputs = []
     limits = {}  # the colour range of each output role, for the legend
     if want[0]:
@@ -94,7 +99,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
                 "edge_width": 0.5, **geo,
             }, "vectors")))
     if want[1]:
-        area = result.cell_areas * size[0] * size[1]
+        area = result.cell_areas
         neighbours = neighbour_counts(result.edges, len(pts))
         limits["polygons"] = _robust_limits(area)
         if use_shapes:
@@ -342,7 +347,7 @@ class LatticeWidget(_DockWidget):
         def job():
             yield "Delaunay and Voronoi"
             result, reused = self._lattice(points, shape, labels, pixel_map=want[2],
-                                           name=source)
+                                           name=source, sampling=_sampling(geo))
             yield "building layers"
             outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
                                                         geometry)
@@ -355,13 +360,14 @@ class LatticeWidget(_DockWidget):
         job.stages = 2
         return job
 
-    def _lattice(self, points, shape, labels, pixel_map: bool = True, name=None):
+    def _lattice(self, points, shape, labels, pixel_map: bool = True, name=None,
+                 sampling=None):
         """(:func:`lattice` of these inputs, False), or (the last result, True) when the
         inputs equal the last ones: a re-run for other outputs, or with nothing changed.
         Both the inputs and the pixel map are kept as copies, so that painting a layer
         never changes what a later run reuses. The pixel map is made only if wanted."""
         last = self._last_lattice
-        if (last is not None and last[0] == shape
+        if (last is not None and last[0] == (shape, sampling)
                 and all(_same(a, b) for a, b in zip(last[1:3], (points, labels), strict=True))
                 and (last[3].voronoi_labels is not None or not pixel_map
                      or (shape is None and labels is None))):
@@ -369,12 +375,13 @@ class LatticeWidget(_DockWidget):
             # a layer may have painted the map it got: each run gets its own copy
             mine = kept.copy() if pixel_map and kept is not None else None
             return replace(last[3], voronoi_labels=mine), True
-        result = lattice(points, shape, labels=labels, pixel_map=pixel_map, name=name)
+        result = lattice(points, shape, labels=labels, pixel_map=pixel_map, name=name,
+                         sampling=sampling)
         copies = [None if a is None else np.array(a, copy=True) for a in (points, labels)]
         kept = result
         if result.voronoi_labels is not None:
             kept = replace(result, voronoi_labels=result.voronoi_labels.copy())
-        self._last_lattice = (shape, *copies, kept)
+        self._last_lattice = ((shape, sampling), *copies, kept)
         return result, False
 
     def _message(self, message):

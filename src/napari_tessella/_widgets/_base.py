@@ -389,6 +389,10 @@ class _DockWidget(Container):
     def _finished(self):
         if getattr(self, "_stepping", False):
             return  # still writing the outputs, turn by turn: it calls back when done
+        if getattr(self, "_cancelling", False):
+            # a job that is not a generator emits neither `returned` nor `aborted` once
+            # Cancel was asked: only `finished` says it stopped
+            self._aborted()
         self._worker = None
         self._cancelling = False
         self._run_button.enabled = True

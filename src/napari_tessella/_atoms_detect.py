@@ -265,11 +265,13 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     win = max(radius, 2.5 * sigma_col, reach)
     # a column of a resolved pair is not split again
     chosen = np.ones(len(positions), dtype=bool) if eligible is None else eligible.copy()
-    chosen[close_pairs(positions).ravel()] = False
+    resolved = close_pairs(positions)
+    chosen[resolved.ravel()] = False
     if not chosen.any():
         return positions, 0
     # fit the chosen peaks and the neighbours whose tails reach into their windows
-    near = cKDTree(positions).query_ball_point(positions[chosen], r=3 * win)
+    tree = cKDTree(positions)
+    near = tree.query_ball_point(positions[chosen], r=3 * win)
     sub = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near]))
     chosen = chosen[sub]
     # pairs already resolved are fitted jointly, so that what is left of them is clean
@@ -329,7 +331,6 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     # a second column nearer to another peak than to its sibling (or within two widths of
     # one) is that peak's light left over, not a column: no split
     phantom = np.zeros(len(cand), dtype=bool)
-    tree = cKDTree(positions)
     for j in (0, 1):
         d, idx = tree.query(fit[:, j, :2], k=2)
         # the nearest peak other than the one being split
@@ -347,11 +348,10 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     # the 9 % that NbW's dark channels reach with their spurious splits, against 90-100 %
     # on dumbbell images). A noise-free image leaves correlated rounding: the scale
     # keeps it.
-    misfit = _misfit_after_split(t[cand], rows[cand], cols[cand], inside[cand], fit,
-                                 max(2.0, 3 * sigma_col)) > MISFIT_CORRELATION
-    paired = 2 * (len(close_pairs(positions)) + split.sum())
-    if paired < 0.25 * len(positions):
-        split &= ~misfit
+    paired = 2 * (len(resolved) + split.sum())
+    if paired < 0.25 * len(positions) and split.any():
+        split &= ~(_misfit_after_split(t[cand], rows[cand], cols[cand], inside[cand], fit,
+                                       max(2.0, 3 * sigma_col)) > MISFIT_CORRELATION)
     if not split.any():
         return positions, 0
     keep = np.ones(len(positions), dtype=bool)

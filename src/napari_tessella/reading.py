@@ -343,7 +343,7 @@ def open_image(path, *, lazy: bool | None = None):
         raise ValueError(f"{name} is a folder, not an image file.")
     if not path.exists():
         raise ValueError(f"{path} not found.")
-    if path.suffix.lower() not in (".tif", ".tiff", ".png"):
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise ValueError(f"unsupported file type {path.suffix!r} (use TIFF, PNG or Zarr)")
     if path.stat().st_size == 0:
         raise ValueError(f"{name} is empty (0 bytes): not an image.")

@@ -461,12 +461,10 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     polygons, areas = _bounded_voronoi(phys, tri, lo, hi, size)
 
     vlabels = None
-    if not pixel_map:
-        pass
-    elif lab is not None:
+    if pixel_map and lab is not None:
         # the label image's own ids and dtype (int64 too)
         vlabels = _nearest_label(lab, sampling)
-    elif shape is not None:
+    elif pixel_map and shape is not None:
         vlabels = pixel_voronoi(pts, shape, sampling=sampling)
     return LatticeResult(
         points=pts,

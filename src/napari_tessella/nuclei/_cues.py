@@ -122,7 +122,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
             seeds_at.flat[top] = next_marker
             next_marker += 1
     keep = np.bincount(out.ravel(), minlength=next_id) > 0  # the ids present (no sort)
-    return _relabel_sequential(np.arange(next_id), keep)[out].astype(np.int32), markers
+    return _relabel_sequential(out, keep), markers  # int32 ids 1..n
 
 
 def _join_unless_parted(split, contrast, valley: float, step: float) -> np.ndarray:

@@ -31,7 +31,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
 from ._layers import _current_plane, _update_in_place
-from ._qt import _fitting_scroll_area, _OnShow, _share_dock_height
+from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height
 from ._stacks import (
     ALL_PLANES,
     THIS_PLANE,
@@ -515,9 +515,12 @@ class _DockWidget(Container):
         message = self._message(message)
         steps = [("write", output) for output in outputs]
         self._stepping = True
+        # the canvas paints once, when every layer is in (not at each turn)
+        release = _hold_canvas(self._viewer) if len(steps) > 1 else (lambda: None)
 
         def step():
             if self._viewer.window is None or self._closed():  # closed meanwhile
+                release()
                 return
             if steps:
                 kind, item = steps.pop(0)
@@ -530,12 +533,14 @@ class _DockWidget(Container):
                         layer, visible = item
                         layer.visible = visible
                 except Exception as err:  # in a timer: it would reach the excepthook
+                    release()
                     self._drawing_failed(err)
                     self._stepping = False
                     self._finished()
                     return
                 QTimer.singleShot(0, step)
                 return
+            release()
             self._status.value = message
             self._stepping = False
             self._finished()

@@ -30,7 +30,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
-from ._layers import _current_plane, _update_in_place
+from ._layers import _current_plane, _unchanged_output, _update_in_place
 from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height
 from ._stacks import (
     ALL_PLANES,
@@ -75,6 +75,7 @@ class _Output:
     layer: Any
     name: str  # the name the widget gave it: another name means the user renamed it
     edited: bool = False  # the user painted, added, moved or deleted something in it
+    meta: Any = None  # the layer options it was last written with
 
 
 def _drain(job):
@@ -124,6 +125,7 @@ class _DockWidget(Container):
         # (id of the input layer, role) -> the layer written for that input
         self._outputs: dict[tuple[int, str], _Output] = {}
         self._writing = False  # our own updates are not the user's edits
+        self._wrote = False  # whether the last output written changed a layer
         self._worker = None
         self._run_button = PushButton(text="Run", tooltip="Run on the chosen input "
                                       "(off the UI thread); outputs are named after it.")
@@ -277,8 +279,7 @@ class _DockWidget(Container):
             box.reset_choices()
 
     def _refresh_choices(self, event=None):
-        # a ComboBox keeps its value while that layer is still there: adding or removing
-        # other layers never changes what the user chose
+        # a ComboBox keeps its value while that layer is there: others come and go freely
         self.reset_choices()
 
     def _source(self):
@@ -501,8 +502,7 @@ class _DockWidget(Container):
                 to_show.append(new)
         for layer, visible in to_show:
             layer.visible = visible
-        # the outcome goes to the widget's status line only: a notification toast on every
-        # run would be noise, and makes the canvas redraw twice more as it slides in
+        # the status line only: a toast on every run is noise (and 2 more canvas redraws)
         self._status.value = message
         return written
 
@@ -515,32 +515,37 @@ class _DockWidget(Container):
         message = self._message(message)
         steps = [("write", output) for output in outputs]
         self._stepping = True
-        # the canvas paints once, when every layer is in (not at each turn)
-        release = _hold_canvas(self._viewer) if len(steps) > 1 else (lambda: None)
+        held = []  # once a layer changed, the canvas: held until all are in (one paint)
+
+        def let_go():
+            while held:
+                held.pop()()
 
         def step():
             if self._viewer.window is None or self._closed():  # closed meanwhile
-                release()
+                let_go()
                 return
             if steps:
                 kind, item = steps.pop(0)
                 try:
                     if kind == "write":
                         _, new = self._write_one(item, source)
+                        if self._wrote and steps and not held:
+                            held.append(_hold_canvas(self._viewer))
                         if new is not None:
                             steps.append(("show", new))
                     else:
                         layer, visible = item
                         layer.visible = visible
                 except Exception as err:  # in a timer: it would reach the excepthook
-                    release()
+                    let_go()
                     self._drawing_failed(err)
                     self._stepping = False
                     self._finished()
                     return
                 QTimer.singleShot(0, step)
                 return
-            release()
+            let_go()
             self._status.value = message
             self._stepping = False
             self._finished()
@@ -566,14 +571,16 @@ class _DockWidget(Container):
             if (mine and same_ndim and layer._type_string == layer_type
                     and layer_type != "shapes" and not multiscale):
                 # in place: keeps the user's display settings, and other widgets that use
-                # this layer as input keep pointing at it
-                _update_in_place(layer, data, meta)
+                # this layer as input keep pointing at it; not at all when nothing changed
+                self._wrote = not _unchanged_output(layer, data, meta, record.meta)
+                if self._wrote:
+                    _update_in_place(layer, data, meta)
+                    record.meta = meta
                 return (data, meta, layer_type), None
-            # Shapes take per-shape colours and features only at creation: replace the
-            # layer at the same place in the list, keeping visibility and opacity.
-            # New layers are inserted hidden and shown once all are in: napari then
-            # builds each one's thumbnail and visual once instead of on every step
-            # (about a third faster for 60,000 bonds).
+            # Shapes take per-shape colours and features only at creation: replaced at the
+            # same place, same visibility and opacity. New layers go in hidden, shown once
+            # all are in: napari builds each visual once (a third faster for 60,000 bonds).
+            self._wrote = True
             new = Layer.create(data, {**meta, "visible": False}, layer_type)
             visible = meta.get("visible", True)
             if mine:
@@ -584,7 +591,7 @@ class _DockWidget(Container):
             else:
                 self._viewer.add_layer(new)
             # napari adds " [1]" when the name is taken (by the user's edited layer)
-            record = _Output(new, new.name)
+            record = _Output(new, new.name, meta=meta)
             self._outputs[key] = record
             self._watch(record)
             return (data, meta, layer_type), (new, visible)

@@ -184,6 +184,36 @@ def _unchanged(layer, key: str, value) -> bool:
     return False
 
 
+def _equal(a, b) -> bool:
+    """Whether two layer options (arrays, tables, dicts, sequences, scalars) are equal."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asanyarray(a), np.asanyarray(b)
+        nan = a.dtype.kind in "fc"  # NaN (e.g. the area past the border) equals NaN
+        return (a.shape == b.shape and a.dtype == b.dtype
+                and np.array_equal(a, b, equal_nan=nan))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "equals"):  # a table
+        return type(a) is type(b) and bool(a.equals(b))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _unchanged_output(layer, data, meta: dict, last_meta) -> bool:
+    """Whether a re-run's output equals what the layer shows: the same data as the layer's
+    own (in memory), given with the same options as last time. Then it is left alone: napari
+    would slice, mesh and draw it all again (1-2 s for 300,000 bonds and ridges)."""
+    current = layer.data
+    if not (isinstance(data, np.ndarray) and isinstance(current, np.ndarray)):
+        return False  # lazy or multiscale: not compared
+    return (last_meta is not None and current.shape == data.shape
+            and np.array_equal(current, data) and _equal(meta, last_meta))
+
+
 def _update_in_place(layer, data, meta: dict) -> None:
     """Give an output layer of the same type new data and what depends on it.
 

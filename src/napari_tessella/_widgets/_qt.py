@@ -77,7 +77,7 @@ def _hold_canvas(viewer):
     def release():
         try:
             if not native.updatesEnabled():
-                native.setUpdatesEnabled(True)
+                native.setUpdatesEnabled(True)  # Qt repaints it then
                 native.update()
         except RuntimeError:  # the viewer was closed meanwhile
             pass

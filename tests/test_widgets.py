@@ -548,3 +548,20 @@ def test_physical_columns_move_positions_and_only_scale_displacements():
     assert out["row_nm"].item() == 101.0 and out["col_nm"].item() == 11.0
     assert out["d_row_nm"].item() == 1.0 and out["d_col_nm"].item() == -1.0
     assert out["area_nm2"].item() == 1.25
+
+
+@pytest.mark.parametrize("spelling", ["pixel", "pixels", "px", "Pixels", "dimensionless"])
+def test_a_pixel_unit_is_no_unit_on_the_widgets_as_in_the_csv(spelling):
+    """One list of pixel-unit names for the widgets and the CSV files ('pixels' was a unit
+    on the widgets only: 'column spacing (pixels)' and '_pixels' columns)."""
+    import pandas as pd
+
+    from napari_tessella._widgets._layers import _unit_name, _with_physical
+    from napari_tessella.export import physical_columns
+
+    assert _unit_name((spelling, spelling)) == ""
+    table = pd.DataFrame({"row": [2.0], "col": [4.0]})
+    geo = {"scale": (0.5, 0.25), "translate": (0.0, 0.0), "units": (spelling, spelling)}
+    assert _with_physical(table, geo).columns.tolist() == ["row", "col", "row_scaled",
+                                                           "col_scaled"]
+    assert physical_columns(table, unit=spelling).columns.tolist() == ["row", "col"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .._label_image import _nearest_label, _relabel_sequential
 
@@ -151,23 +153,15 @@ def _join_unless_parted(split, contrast, valley: float, step: float) -> np.ndarr
         return split
     pairs, inverse = np.unique(key, return_inverse=True)
     line = np.bincount(inverse, val) / np.bincount(inverse)
-    parent = np.arange(m + 1)
-
-    def find(x):
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for k, p in enumerate(pairs.tolist()):
-        a, b = divmod(p, m + 1)
-        dim, bright = sorted((median[a], median[b]))
-        if bright <= 0:
-            continue
-        if line[k] < valley * dim or dim < step * bright:
-            continue  # parted: two nuclei
-        parent[find(a)] = find(b)
-    roots = np.array([find(x) for x in range(m + 1)])
-    return roots[split]
+    a, b = np.divmod(pairs, m + 1)
+    dim, bright = np.minimum(median[a], median[b]), np.maximum(median[a], median[b])
+    # parted (two nuclei): a valley or a step between them
+    joined = ~(bright <= 0) & ~((line < valley * dim) | (dim < step * bright))
+    graph = coo_matrix((np.ones(int(joined.sum())), (a[joined], b[joined])),
+                       shape=(m + 1, m + 1))
+    # the background (0) touches no part: it is component 0, every part's is above
+    _, component = connected_components(graph, directed=False)
+    return component[split]
 
 
 def _disc(radius: float) -> np.ndarray:

@@ -318,6 +318,7 @@ def test_edge_sharpness_tells_a_nucleus_from_a_smudge():
     labels = np.where(image > 0.3, 1 + (cc > 120), 0)
     sharp = _edge_sharpness(labels, image, 0.0, 20.0)
     assert sharp[1] > 0.6 and sharp[2] < 0.33, sharp
+    assert sharp[0] == np.inf  # the background is never dropped as unsharp
 
 
 def test_generator_conditions_are_off_by_default():

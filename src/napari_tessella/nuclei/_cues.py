@@ -177,7 +177,7 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
     of its outline and ``outer`` the lower quartile over the background pixels within
     ``d/10`` outside (inf for a label with no background around, e.g. one surrounded by
-    other nuclei).
+    other nuclei, and for the background, 0).
 
     A nucleus's edge is a blurred step: its rim is well above the background next to it
     (near 1), even when the rim is dimmer than its centre. Out-of-focus glare and the
@@ -204,8 +204,7 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     outer = _label_quantile(smooth, np.where(ring, nearest, 0), n, 0.25)
     has = np.isfinite(inner) & np.isfinite(outer) & (inner > level)
     out[has] = (inner[has] - outer[has]) / (inner[has] - level)
-    out[0] = np.inf
-    return out
+    return out  # inf for the background: its inner quantile is -inf, never in ``has``
 
 
 def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut: float,
@@ -222,8 +221,7 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     the territories), else None.
     """
     nearest = _nearest_label(labels)
-    unsharp = _edge_sharpness(labels, smooth, level, d, nearest) < sharp
-    unsharp[0] = False
+    unsharp = _edge_sharpness(labels, smooth, level, d, nearest) < sharp  # never 0 (inf)
     if not unsharp.any():
         return labels, peak, nearest
     if recut <= 0:

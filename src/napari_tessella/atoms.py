@@ -88,8 +88,10 @@ def estimate_separation(image) -> float:
 
     The autocorrelation of a periodic image repeats the lattice: its highest off-centre
     maximum nearest to the centre lies one nearest-neighbour vector away. It is computed
-    with FFTs of the (mean-subtracted, Hann-windowed) image and located to sub-pixel
-    precision by a parabola through the peak.
+    with FFTs of the (mean-subtracted, Hann-windowed) image; the separation is the
+    distance from the centre to that maximum's pixel. The image is first divided by a
+    power of two as in :func:`find_atoms`, so the estimate is the one it makes, whatever
+    the image's intensity scale.
 
     Parameters
     ----------
@@ -113,6 +115,7 @@ def estimate_separation(image) -> float:
     8
     """
     img = as_float_image(image)
+    img = img / img.dtype.type(_intensity_scale(img))  # exact: the mean cannot overflow
     img = (img - img.mean()) / np.ptp(img)  # scale-free: 1e155 squared would overflow
     window = np.outer(np.hanning(img.shape[0]), np.hanning(img.shape[1]))
     f = np.fft.rfft2(img * window)

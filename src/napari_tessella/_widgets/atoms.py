@@ -112,8 +112,8 @@ class FindAtomsWidget(_DockWidget):
         image = _plane(layer, self._viewer, index=self._plane_index)
         geo = _geometry(layer)
         unit, length = _unit(layer), _length_per_pixel(layer)
-        # pixels that are not square: neighbours are measured in the sample, in pixels of
-        # the mean size (``length``), as the lengths the widget shows and reads
+        # pixels that are not square: neighbours (the features, the basis) are measured in
+        # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
         params = self.parameters()
@@ -191,12 +191,10 @@ class FindAtomsWidget(_DockWidget):
                         "edge_color": "#ffd54f", "edge_width": 0.3, **geo}, "vectors")),
                 ]
                 parts.append(f"{len(sm.bonds)} column–channel bonds")
-            spacing = first.separation * length
-            features = outputs[0][1][1]["features"]
-            if sampling is not None and "nn_distance_scaled" in features:
-                # the detection's spacing is on the pixel grid: the sample's instead
-                spacing = float(np.median(features["nn_distance_scaled"]))
-            message = f"{', '.join(parts)} in {name!r}; spacing {spacing:.3g}{unit}"
+            # the spacing the detection used, as the field reads it (in pixels of the mean
+            # size, also for pixels that are not square: a value to type back)
+            message = (f"{', '.join(parts)} in {name!r}; spacing "
+                       f"{first.separation * length:.3g}{unit}")
             try:  # the lattice's basis, for the user to read off at a glance
                 a, b, angle = basis_summary(first.positions if sampling is None
                                             else first.positions * sampling)

@@ -93,6 +93,27 @@ def test_estimate_separation(spacing):
     assert estimate_separation(lat.image) == pytest.approx(spacing, abs=0.6)
 
 
+@pytest.mark.parametrize("factor", [1.0, 1000.0, 1 / 1000, 1e306, 1e-306])
+def test_estimate_separation_is_find_atoms_own_whatever_the_intensity_scale(factor,
+                                                                           monkeypatch):
+    """The public estimate is the one find_atoms makes on its normalised image, at any
+    intensity scale (1e306: the mean of the image overflowed, 'no periodic lattice')."""
+    from napari_tessella import atoms
+
+    image = synthetic_lattice((128, 128), kind="hexagonal", spacing=7.0,
+                              seed=3).image.astype(np.float64) * factor
+    made = []
+
+    def recording(img):
+        made.append(estimate_separation(img))
+        return made[-1]
+
+    monkeypatch.setattr(atoms, "estimate_separation", recording)
+    find_atoms(image, refine=None)
+    reference = estimate_separation(image / factor)
+    assert made == [reference] and estimate_separation(image) == reference
+
+
 def test_dark_finds_chambers_of_inverted_image():
     lat = synthetic_lattice((96, 96), gaussian_noise=0.02, seed=10)
     res = find_atoms(-lat.image, dark=True, refine="com")

@@ -195,3 +195,20 @@ def test_find_dumbbells_bad_input():
         find_dumbbells(pts, intensities=[1, 2])
     with pytest.raises(ValueError, match="ratio"):
         find_dumbbells(pts, ratio=1.5)
+
+
+def test_lattice_table_measures_neighbours_in_the_pixel_size_given():
+    """A square grid of 6 px on pixels 1 × 3 units: rows 6 units apart, columns 18 — two
+    nearest neighbours at 6, not four at 6 px; the same grid on square pixels of 2 units:
+    four at 12."""
+    rr, cc = np.mgrid[0:10, 0:10]
+    pts = np.column_stack([rr.ravel(), cc.ravel()]) * 6.0
+    inner = ((pts > 0) & (pts < 54)).all(axis=1)
+    table = lattice_table(pts, sampling=(1.0, 3.0))
+    np.testing.assert_allclose(table["nn_distance"], 6.0)
+    assert (table["coordination"][inner] == 2).all()
+    table = lattice_table(pts, sampling=2.0)
+    np.testing.assert_allclose(table["nn_distance"], 12.0)
+    assert (table["coordination"][inner] == 4).all()
+    with pytest.raises(ValueError, match="sampling"):
+        lattice_table(pts, sampling=(0.0, 1.0))

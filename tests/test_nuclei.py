@@ -318,6 +318,7 @@ def test_edge_sharpness_tells_a_nucleus_from_a_smudge():
     labels = np.where(image > 0.3, 1 + (cc > 120), 0)
     sharp = _edge_sharpness(labels, image, 0.0, 20.0)
     assert sharp[1] > 0.6 and sharp[2] < 0.33, sharp
+    assert sharp[0] == np.inf  # the background is never dropped as unsharp
 
 
 def test_generator_conditions_are_off_by_default():
@@ -360,3 +361,21 @@ def test_real_nuclei_with_added_foci():
     image, ref = imread(img_path), imread(ref_path)
     s = score_segmentation(seeded_watershed(module.augment(image, ref, "foci")).labels, ref)
     assert s["errors"] <= 3 and s["f1"] >= 0.95, s
+
+
+def test_parts_join_through_chains_unless_a_valley_or_a_step_parts_them():
+    """Four parts in a row: 1|2 a seam (valley), 2|3 the same brightness (joined), 3|4 a
+    step (parted); and a fifth part touching 1 and 3 at their brightness joins them (a
+    chain 1-5-3 across the seam): the parts are what joins reach, whatever their order."""
+    from napari_tessella.nuclei._cues import _join_unless_parted
+
+    split = np.repeat(np.repeat(np.array([[1, 2, 3, 4]]), 10, axis=1), 12, axis=0)
+    contrast = np.where(split == 4, 0.3, 1.0)
+    contrast[:, 9:11] = 0.1  # the seam between parts 1 and 2
+    out = _join_unless_parted(split, contrast, valley=0.5, step=0.6)
+    assert out[0, 0] != out[0, 15] and out[0, 15] == out[0, 25] and out[0, 25] != out[0, 35]
+    assert len(np.unique(out)) == 3 and out.min() > 0
+    split[:4, :30] = 5  # a bridge along the top, as bright as 1 and 3
+    contrast[:4] = 1.0
+    out = _join_unless_parted(split, contrast, valley=0.5, step=0.6)
+    assert len({out[0, 0], out[8, 5], out[8, 15], out[8, 25]}) == 1 and out[8, 35] != out[8, 5]

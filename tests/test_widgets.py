@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -371,6 +373,39 @@ def test_find_atoms_widget_on_synthetic_lattice(viewer):
     assert "basis 0.16 nm × 0.16 nm at 90°" in widget._status.value
 
 
+def test_find_atoms_features_measure_neighbours_in_the_sample_with_oblong_pixels(viewer):
+    """A square lattice of 8 px on pixels 0.01 nm tall and 0.04 nm wide is, in the sample,
+    rows 0.08 nm apart and columns 0.32 nm apart: each column's nearest neighbours are the
+    two above and below (0.08 nm, coordination 2), not the four of the pixel grid (at
+    8 px x 0.02 nm, the mean pixel)."""
+    from napari_tessella._widgets import FindAtomsWidget
+    from napari_tessella.synthetic import synthetic_lattice
+
+    lat = synthetic_lattice((128, 128), spacing=8, seed=2)
+    layer = viewer.add_image(lat.image, name="lattice", scale=(0.01, 0.04), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget()
+    features = viewer.layers["lattice columns"].features
+    assert len(features) == len(lat.positions)
+    np.testing.assert_allclose(features["nn_distance_scaled"], 0.08, rtol=0.05)
+    np.testing.assert_allclose(features["nn_distance"], 4.0, rtol=0.05)  # 0.02 nm pixels
+    bulk = features["coordination"][(features["row"] > 12) & (features["row"] < 115)]
+    assert (bulk == 2).all(), bulk.value_counts()
+    # the first shell holds no second direction: no basis (the pixel grid's was
+    # 0.16 nm × 0.16 nm); the spacing is the one the detection used, in mean pixels
+    assert "basis" not in widget._status.value
+    assert "spacing 0.16 nm" in widget._status.value
+    layer.scale = (0.018, 0.022)  # rows 0.144 nm apart, columns 0.176 nm: both in the shell
+    widget()
+    features = viewer.layers["lattice columns"].features
+    np.testing.assert_allclose(features["nn_distance_scaled"], 0.144, rtol=0.05)
+    found = re.search(r"basis ([0-9.]+) nm × ([0-9.]+) nm at 90°", widget._status.value)
+    assert found, widget._status.value
+    np.testing.assert_allclose([float(v) for v in found.groups()], [0.144, 0.176],
+                               atol=0.003)
+
+
 def test_structural_model_on_stem(stem_image, viewer):
     from napari_tessella._widgets import FindAtomsWidget
 
@@ -548,3 +583,20 @@ def test_physical_columns_move_positions_and_only_scale_displacements():
     assert out["row_nm"].item() == 101.0 and out["col_nm"].item() == 11.0
     assert out["d_row_nm"].item() == 1.0 and out["d_col_nm"].item() == -1.0
     assert out["area_nm2"].item() == 1.25
+
+
+@pytest.mark.parametrize("spelling", ["pixel", "pixels", "px", "Pixels", "dimensionless"])
+def test_a_pixel_unit_is_no_unit_on_the_widgets_as_in_the_csv(spelling):
+    """One list of pixel-unit names for the widgets and the CSV files ('pixels' was a unit
+    on the widgets only: 'column spacing (pixels)' and '_pixels' columns)."""
+    import pandas as pd
+
+    from napari_tessella._widgets._layers import _unit_name, _with_physical
+    from napari_tessella.export import physical_columns
+
+    assert _unit_name((spelling, spelling)) == ""
+    table = pd.DataFrame({"row": [2.0], "col": [4.0]})
+    geo = {"scale": (0.5, 0.25), "translate": (0.0, 0.0), "units": (spelling, spelling)}
+    assert _with_physical(table, geo).columns.tolist() == ["row", "col", "row_scaled",
+                                                           "col_scaled"]
+    assert physical_columns(table, unit=spelling).columns.tolist() == ["row", "col"]

@@ -340,7 +340,9 @@ def test_outputs_lie_on_a_rotated_or_affine_image(viewer, lattice_image, transfo
     (SeededWatershedWidget, {"object_diameter": float("nan")}, "must be a finite number"),
     (SeededWatershedWidget, {"min_size": -3}, ">= 0"),
     (FindAtomsWidget, {"separation": 1.0}, "'column spacing' (in pixels) must be >= 2"),
-    (FindAtomsWidget, {"refine": "fit"}, "refine"),
+    # named as on the widget, not as the command line's option (was "--refine")
+    (FindAtomsWidget, {"refine": "fit"}, "⚠ refine must be none, com or gaussian"),
+    (FindAtomsWidget, {"threshold": "otsu"}, "⚠ threshold of find atoms must be a number"),
 ])
 def test_a_parameters_file_with_bad_values_moves_no_field(viewer, tmp_path, widget_type,
                                                           params, message):

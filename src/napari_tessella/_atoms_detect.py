@@ -25,10 +25,19 @@ from ._atoms_fit import (
 from .lattice_analysis import _close_pairs
 
 
+def _laplacian(img: np.ndarray) -> np.ndarray:
+    """The 5-point second difference of the inner pixels (white noise σ: σ √20)."""
+    return img[1:-1, 1:-1] * 4 - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
+
+
+def _mad_noise(d: np.ndarray) -> float:
+    """The pixel noise σ from second differences ``d``, robustly (their MAD)."""
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
+
+
 def _noise_sigma(img: np.ndarray) -> float:
     """Robust standard deviation of pixel noise (MAD of a second difference)."""
-    d = img[1:-1, 1:-1] * 4 - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
+    return _mad_noise(_laplacian(img))
 
 
 def _background_noise(img: np.ndarray) -> float:
@@ -40,11 +49,10 @@ def _background_noise(img: np.ndarray) -> float:
     img = np.asarray(img, dtype=np.float32)
     if min(img.shape) < 3:
         return 0.0
-    d = img[1:-1, 1:-1] * 4 - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
     level = ndi.uniform_filter(img, 3)[1:-1, 1:-1]
     sample = level[::3, ::3].ravel()  # the quarter's level from a ninth of the pixels
-    d = d[level <= np.partition(sample, len(sample) // 4)[len(sample) // 4]]
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(20))
+    dark = level <= np.partition(sample, len(sample) // 4)[len(sample) // 4]
+    return _mad_noise(_laplacian(img)[dark])
 
 
 def _default_threshold(img, scale, s1=None, noise=None) -> float:

@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validation import LUMA
+from ._validation import LUMA, _check_plane_shape
 
 __all__ = ["DEFAULT_CHUNKS", "LARGE_PIXELS", "is_large", "is_lazy"]
 
@@ -134,13 +134,7 @@ def _as_float_dask(image, chunks, *, name: str = "image", convert: bool = True):
         arr = arr.rechunk({2: -1}).map_blocks(
             lambda b: b[..., :3].astype(ftype) @ luma, drop_axis=2, dtype=ftype
         )
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D (row, column) image or an RGB(A) image; got shape "
-            f"{arr.shape}. Pass one plane of a stack, e.g. image[0]."
-        )
-    if arr.size == 0 or min(arr.shape) < 2:
-        raise ValueError(f"{name} is too small to segment: shape {arr.shape}.")
+    _check_plane_shape(arr.shape, name)
     if convert and arr.dtype != np.float32 and arr.dtype != np.float64:
         arr = arr.astype(np.float64)
     return arr

@@ -13,6 +13,29 @@ import numpy as np
 LUMA = np.array([0.2125, 0.7154, 0.0721])
 
 
+def _read_array(data, name: str, what: str) -> np.ndarray:
+    """``data`` as an ndarray (a dask or similar lazy array computed: this path is
+    in-memory), or a TypeError saying that ``name`` must be ``what``."""
+    if hasattr(data, "compute") and not isinstance(data, np.ndarray):
+        data = data.compute()
+    try:
+        return np.asarray(data)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be {what}; could not read {type(data).__name__} as "
+                        "one.") from None
+
+
+def _check_plane_shape(shape, name: str) -> None:
+    """A 2-D (row, column) image of at least 2 × 2 pixels (after RGB → luminance)."""
+    if len(shape) != 2:
+        raise ValueError(
+            f"{name} must be a 2-D (row, column) image or an RGB(A) image; got shape "
+            f"{tuple(shape)}. Pass one plane of a stack, e.g. image[0]."
+        )
+    if 0 in shape or min(shape) < 2:
+        raise ValueError(f"{name} is too small to segment: shape {tuple(shape)}.")
+
+
 def as_float_image(image, *, name: str = "image", allow_constant: bool = False) -> np.ndarray:
     """Return ``image`` as a 2-D floating-point array, or raise a clear error.
 
@@ -23,15 +46,9 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
       currently displayed plane);
     - NaN or infinite values raise ``ValueError``.
     """
-    if hasattr(image, "compute") and not isinstance(image, np.ndarray):
-        image = image.compute()  # dask or similar lazy array: this path is in-memory
     if image is None or isinstance(image, (str, bytes)):
         raise TypeError(f"{name} must be an image array; got {type(image).__name__}.")
-    try:
-        arr = np.asarray(image)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a rectangular array of numbers; could not read "
-                        f"{type(image).__name__} as one.") from None
+    arr = _read_array(image, name, "a rectangular array of numbers")
     if arr.dtype == bool:
         arr = arr.astype(np.float64)
     if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
@@ -41,13 +58,7 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
     if arr.ndim == 3 and arr.shape[-1] in (3, 4) and arr.shape[0] > 4:
         rgb = arr[..., :3].astype(np.float32 if arr.dtype == np.float32 else np.float64)
         arr = rgb @ LUMA.astype(rgb.dtype)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D (row, column) image or an RGB(A) image; got shape "
-            f"{arr.shape}. Pass one plane of a stack, e.g. image[0]."
-        )
-    if arr.size == 0 or min(arr.shape) < 2:
-        raise ValueError(f"{name} is too small to segment: shape {arr.shape}.")
+    _check_plane_shape(arr.shape, name)
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64, copy=False)
     finite = np.isfinite(arr)
@@ -68,13 +79,7 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
 
 def as_label_image(labels, *, name: str = "labels") -> np.ndarray:
     """Return ``labels`` as a 2-D non-negative integer array, or raise a clear error."""
-    if hasattr(labels, "compute") and not isinstance(labels, np.ndarray):
-        labels = labels.compute()
-    try:
-        arr = np.asarray(labels)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an integer label image; could not read "
-                        f"{type(labels).__name__} as one.") from None
+    arr = _read_array(labels, name, "an integer label image")
     if arr.dtype == bool:
         arr = arr.astype(np.int32)
     if not np.issubdtype(arr.dtype, np.integer):

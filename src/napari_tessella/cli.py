@@ -119,6 +119,11 @@ def _param_help(func) -> dict:
     return {k: v.replace("%", "%%") for k, v in out.items()}
 
 
+def _flag(name: str) -> str:
+    """The command-line option of a core keyword: ``min_size`` → ``--min-size``."""
+    return "--" + name.replace("_", "-")
+
+
 def _add_operation_options(parser, operation: str):
     """One option per parameter of the core function, named and typed after it."""
     defaults = _params.operation_defaults(operation)
@@ -133,7 +138,7 @@ def _add_operation_options(parser, operation: str):
                                "geometric centroid ('centroid')")
     group = parser.add_argument_group(f"{operation} parameters (default: the function's)")
     for pname, default in defaults.items():
-        flag = "--" + pname.replace("_", "-")
+        flag = _flag(pname)
         text = f"{helps.get(pname, '')} (default: {default!r})".strip()
         if isinstance(default, bool):
             group.add_argument(flag, dest=pname, action=argparse.BooleanOptionalAction,
@@ -361,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         params = _merge_parameters(args)
-        _params.check_values(args.operation, params)
+        _params.check_values(args.operation, params, spell=_flag)
         if getattr(args, "chunks", None) is not None and args.chunks < 16:
             raise _UsageError(f"--chunks must be at least 16 pixels; got {args.chunks}")
         if args.pixel_size is not None and not (math.isfinite(args.pixel_size)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ._lazy import _compute
 from .measure import measure_objects_chunked
-from .reading import _TO_METRE, _short_unit, ngff_unit
+from .reading import _TO_METRE, _is_pixel_unit, _short_unit, ngff_unit
 
 __all__ = ["physical_columns", "save_labels", "save_table", "write_labels_zarr"]
 
@@ -49,9 +49,7 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
     """
     (sy, sx), (ty, tx) = (float(v) for v in scale), (float(v) for v in translate)
     df = pd.DataFrame(table).copy()
-    unit = _short_unit(unit) if unit else ""
-    if unit.lower() in ("pixel", "pixels", "px", "dimensionless"):
-        unit = ""
+    unit = "" if _is_pixel_unit(unit) else _short_unit(unit)
     if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
         return df
     unit = unit or "scaled"

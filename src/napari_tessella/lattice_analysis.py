@@ -353,14 +353,22 @@ def split_sublattices(values, n: int = 2) -> np.ndarray:
     return (n - 1) - np.digitize(vals, cuts)
 
 
-def lattice_table(points, image=None, *, voronoi_labels=None, tolerance: float = 0.25):
+def lattice_table(points, image=None, *, voronoi_labels=None, tolerance: float = 0.25,
+                  sampling=None):
     """Per-point lattice features, ready to be a napari Points layer's ``features``.
 
     Columns: ``nn_distance`` (to the nearest neighbour), ``coordination`` (first-shell
     neighbours) and, with an image and a pixel Voronoi map, ``cell_area`` (pixels),
     ``cell_intensity`` and ``sublattice`` (exact Otsu split of the cell intensity;
     0 = brighter). Lengths are in pixels: multiply by the pixel size for physical units.
+    With ``sampling``, the (row, column) size of a pixel, the neighbours are measured in
+    its units instead (pixels that are not square: the rows' and columns' spacings then
+    count as they are in the sample, not as they are on the pixel grid).
     """
+    if sampling is not None:
+        sy, sx = (finite_number(size, "sampling", minimum=0, strict=True)
+                  for size in np.broadcast_to(np.asarray(sampling, dtype=float), (2,)))
+        points = as_points(points) * [sy, sx]
     # one check and one KD-tree for both columns (the public functions each make their own)
     pts, tree, shell = _first_shell(points, tolerance, 3)
     nearest, _ = tree.query(pts, k=2)

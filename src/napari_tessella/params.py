@@ -225,17 +225,22 @@ def load_parameters(path) -> tuple[str, dict]:
     return operation, params
 
 
-def check_values(operation: str, params: dict) -> None:
+def check_values(operation: str, params: dict, *, spell=None) -> None:
     """Reject out-of-range parameter values before any work, with the core's own checks:
     what the command line does before reading a file and the widgets before loading a
     parameters file into their fields. Checks that need the image's shape are left to
     the core function.
+
+    ``spell(name)`` gives how the caller's user knows a parameter (the command line: its
+    option, ``--refine``); by default its keyword, as in a parameters file and on the
+    widgets' fields.
 
     Raises
     ------
     ValueError, TypeError
         Naming the parameter and the value.
     """
+    spell = spell or str
     p = {**operation_defaults(operation), **params}
     if operation in ("threshold_label", "lattice"):
         _validate_segmentation_params(p["smooth_sigma"], p["opening"], p["connectivity"],
@@ -247,9 +252,11 @@ def check_values(operation: str, params: dict) -> None:
     elif operation == "find_atoms":
         if isinstance(p["threshold"], str):
             raise ValueError(
-                f"atoms --threshold must be a number (a minimum column response in image "
-                f"units) or none; got {p['threshold']!r} (method names are for "
-                "threshold-label)")
+                f"{spell('threshold')} of find atoms must be a number (a minimum column "
+                f"response in image units) or none; got {p['threshold']!r} (method names "
+                "are for threshold and label)")
+        # refine is checked here, as the caller spells None ('none'), not by the core
         if p["refine"] not in (None, "com", "gaussian"):
-            raise ValueError(f"--refine must be none, com or gaussian; got {p['refine']!r}")
-        _check_atoms_params((), p["separation"], p["threshold"], p["refine"], p["dark"])
+            raise ValueError(f"{spell('refine')} must be none, com or gaussian; got "
+                             f"{p['refine']!r}")
+        _check_atoms_params((), p["separation"], p["threshold"], None, p["dark"])

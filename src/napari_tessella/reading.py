@@ -216,7 +216,7 @@ def _tiff_pixel_size(path: Path):
         ij = tf.imagej_metadata or {}
         if ij.get("unit"):
             unit = _short_unit(str(ij["unit"]))
-            if unit in ("", "pixel"):
+            if _is_pixel_unit(unit):
                 return None
             return PixelSize((1.0 / py, 1.0 / px), unit)
         runit = tags.get("ResolutionUnit")
@@ -286,6 +286,15 @@ def _short_unit(unit: str) -> str:
         if low in (short, long, long + "s"):
             return short
     return u
+
+
+#: Unit names that mean plain pixels (no physical size), compared in lower case.
+_PIXEL_UNITS = frozenset({"", "pixel", "pixels", "px", "dimensionless"})
+
+
+def _is_pixel_unit(unit) -> bool:
+    """Whether ``unit`` names no physical unit: '', 'pixel(s)', 'px', 'dimensionless'."""
+    return str(unit or "").strip().lower() in _PIXEL_UNITS
 
 
 def ngff_unit(unit: str) -> str | None:

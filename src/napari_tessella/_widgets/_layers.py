@@ -10,6 +10,7 @@ import numpy as np
 
 from .._lazy import is_large, is_lazy
 from ..export import physical_columns
+from ..reading import _is_pixel_unit
 
 
 def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
@@ -100,7 +101,7 @@ def _unit_name(units) -> str:
         except Exception:
             pass
     name = unit if isinstance(unit, str) else format(unit, "~")
-    return "" if name in ("", "pixel", "px", "dimensionless") else name
+    return "" if _is_pixel_unit(name) else name
 
 
 def _unit(layer) -> str:

@@ -18,7 +18,15 @@ from ..lattice_analysis import (
 )
 from ..tessellation import pixel_voronoi
 from ._base import _DockWidget, _set_field
-from ._layers import _geometry, _layer_choices, _length_per_pixel, _plane, _unit, _with_physical
+from ._layers import (
+    _geometry,
+    _layer_choices,
+    _length_per_pixel,
+    _pixel_size,
+    _plane,
+    _unit,
+    _with_physical,
+)
 
 if TYPE_CHECKING:
     import napari
@@ -104,6 +112,10 @@ class FindAtomsWidget(_DockWidget):
         image = _plane(layer, self._viewer, index=self._plane_index)
         geo = _geometry(layer)
         unit, length = _unit(layer), _length_per_pixel(layer)
+        # pixels that are not square: neighbours (the features, the basis) are measured in
+        # the sample, in pixels of the mean size (``length``)
+        py, px = _pixel_size(layer)
+        sampling = None if py == px else (py / length, px / length)
         params = self.parameters()
         name = layer.name
         model = self.model.value
@@ -113,7 +125,8 @@ class FindAtomsWidget(_DockWidget):
         def points_output(kind, result, vmap):
             table = result.table.copy()
             if len(result.positions) >= 3:
-                features = lattice_table(result.positions, image, voronoi_labels=vmap)
+                features = lattice_table(result.positions, image, voronoi_labels=vmap,
+                                         sampling=sampling)
                 table = pd.concat([table, features], axis=1)
                 table["nn_distance_scaled"] = table["nn_distance"] * length
             table = _with_physical(table, geo)
@@ -178,10 +191,13 @@ class FindAtomsWidget(_DockWidget):
                         "edge_color": "#ffd54f", "edge_width": 0.3, **geo}, "vectors")),
                 ]
                 parts.append(f"{len(sm.bonds)} column–channel bonds")
+            # the spacing the detection used, as the field reads it (in pixels of the mean
+            # size, also for pixels that are not square: a value to type back)
             message = (f"{', '.join(parts)} in {name!r}; spacing "
                        f"{first.separation * length:.3g}{unit}")
             try:  # the lattice's basis, for the user to read off at a glance
-                a, b, angle = basis_summary(first.positions)
+                a, b, angle = basis_summary(first.positions if sampling is None
+                                            else first.positions * sampling)
                 message += (f"; basis {a * length:.3g}{unit} × {b * length:.3g}{unit} "
                             f"at {angle:.0f}°")
             except ValueError:

@@ -109,12 +109,12 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         seeds = seeds - np.asarray(origin, dtype=float)
         inside = np.all((seeds > -0.5) & (seeds < np.asarray(smooth.shape) - 0.5), axis=1)
         seeds = seeds[inside]
-    labels, markers, peak, _ = _segment_work(
+    labels, markers, peak, nearest = _segment_work(
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border)
-    if not summarize:  # the output pass needs the labels and their peaks only
-        return labels, peak
+    if not summarize:  # the output pass: the labels, their peaks, their nearest labels
+        return labels, peak, nearest
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     r1, c1 = core_hi[0] - origin[0], core_hi[1] - origin[1]
     ids = np.unique(labels[r0:r1, c0:c1])
@@ -160,10 +160,15 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
     """Labels and territories of one chunk's core, at full resolution, global ids."""
 
     smooth = np.asarray(smooth)
-    local, peak = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
-                                   summarize=False)
+    local, peak, nearest = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
+                                            summarize=False)
     labels = lut[local]
-    territories = _nearest_label(labels) if labels.any() else labels
+    dropped = (local > 0) & (labels == 0)  # margin objects no chunk keeps
+    if labels.any() and nearest is not None and not dropped.any():
+        # the same foreground as the cue's nearest labels (one EDT): those, renumbered
+        territories = lut[nearest]
+    else:
+        territories = _nearest_label(labels) if labels.any() else labels
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     if factor > 1:
         # full-resolution outlines (as in memory), drawn on the whole chunk with its margin
@@ -171,7 +176,6 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
         kept = np.flatnonzero(lut)
         cuts[lut[kept]] = _cuts(peak, params.get("level"), params.get("value"),
                                 int(local.max()))[kept]
-        dropped = (local > 0) & (labels == 0)
         padded = tuple(min((o + n) * factor, full) - o * factor
                        for o, n, full in zip(origin, labels.shape, full_shape, strict=True))
         labels, territories = _refine_outlines(labels, smooth, cuts, factor, padded,

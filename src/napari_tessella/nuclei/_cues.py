@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .._label_image import _nearest_label, _relabel_sequential
 
@@ -151,23 +153,15 @@ def _join_unless_parted(split, contrast, valley: float, step: float) -> np.ndarr
         return split
     pairs, inverse = np.unique(key, return_inverse=True)
     line = np.bincount(inverse, val) / np.bincount(inverse)
-    parent = np.arange(m + 1)
-
-    def find(x):
-        while parent[x] != x:
-            x = parent[x]
-        return x
-
-    for k, p in enumerate(pairs.tolist()):
-        a, b = divmod(p, m + 1)
-        dim, bright = sorted((median[a], median[b]))
-        if bright <= 0:
-            continue
-        if line[k] < valley * dim or dim < step * bright:
-            continue  # parted: two nuclei
-        parent[find(a)] = find(b)
-    roots = np.array([find(x) for x in range(m + 1)])
-    return roots[split]
+    a, b = np.divmod(pairs, m + 1)
+    dim, bright = np.minimum(median[a], median[b]), np.maximum(median[a], median[b])
+    # parted (two nuclei): a valley or a step between them
+    joined = ~(bright <= 0) & ~((line < valley * dim) | (dim < step * bright))
+    graph = coo_matrix((np.ones(int(joined.sum())), (a[joined], b[joined])),
+                       shape=(m + 1, m + 1))
+    # the background (0) touches no part: it is component 0, every part's is above
+    _, component = connected_components(graph, directed=False)
+    return component[split]
 
 
 def _disc(radius: float) -> np.ndarray:
@@ -183,7 +177,7 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
     of its outline and ``outer`` the lower quartile over the background pixels within
     ``d/10`` outside (inf for a label with no background around, e.g. one surrounded by
-    other nuclei).
+    other nuclei, and for the background, 0).
 
     A nucleus's edge is a blurred step: its rim is well above the background next to it
     (near 1), even when the rim is dimmer than its centre. Out-of-focus glare and the
@@ -210,8 +204,7 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     outer = _label_quantile(smooth, np.where(ring, nearest, 0), n, 0.25)
     has = np.isfinite(inner) & np.isfinite(outer) & (inner > level)
     out[has] = (inner[has] - outer[has]) / (inner[has] - level)
-    out[0] = np.inf
-    return out
+    return out  # inf for the background: its inner quantile is -inf, never in ``has``
 
 
 def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut: float,
@@ -228,8 +221,7 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     the territories), else None.
     """
     nearest = _nearest_label(labels)
-    unsharp = _edge_sharpness(labels, smooth, level, d, nearest) < sharp
-    unsharp[0] = False
+    unsharp = _edge_sharpness(labels, smooth, level, d, nearest) < sharp  # never 0 (inf)
     if not unsharp.any():
         return labels, peak, nearest
     if recut <= 0:

@@ -161,13 +161,20 @@ def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:
     ``reduced(factor, box)`` gives the block mean by ``factor`` of the whole image
     (``box=None``) or of the window ``box = (row, col, rows, cols)``.
     """
+    # a blurred object in a tiny image (3 × 4) can measure wider than the image: no
+    # diameter the other functions accept (at most the longest side)
+    return min(_measured_diameter(reduced, shape, coarse, fine), float(max(shape)))
+
+
+def _measured_diameter(reduced, shape, coarse: int, fine: int) -> float:
+    """:func:`_diameter_from` before it is clamped to the image's longest side."""
     if coarse > fine:
         try:
             d = _diameter_of_reduced(reduced(coarse, None), coarse)
         except ValueError:
             d = 0.0
         if d / coarse >= _MIN_SPAN:
-            return min(d, float(max(shape)))
+            return d
     overview = reduced(fine, None)
     d = _diameter_of_reduced(overview, fine)
     factor = fine
@@ -180,9 +187,7 @@ def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:
             d = _diameter_of_reduced(reduced(factor, box), factor)
         except ValueError:
             break
-    # a blurred object in a tiny image (3 × 4) can measure wider than the image: no
-    # diameter the other functions accept (at most the longest side)
-    return min(d, float(max(shape)))
+    return d
 
 
 def estimate_object_diameter(image) -> float:

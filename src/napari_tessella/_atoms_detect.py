@@ -277,8 +277,9 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     # pairs already resolved are fitted jointly, so that what is left of them is clean
     pairs = close_pairs(positions[sub])
     radius = max(radius, 2 * sigma_col)  # a window that holds a whole column
+    # (to 1e-3 px: the model only subtracts the neighbours' light from the peaks judged)
     params, _ = _fit_all(img, positions[sub], radius, sigma0=sigma_col, pairs=pairs,
-                         pair_radius=win)
+                         pair_radius=win, tol=1e-3)
     render_half = int(np.ceil(win + 4 * np.max(params[:, 3])))
     model = _render(img.shape, params, render_half)
     half = int(np.ceil(win))

@@ -290,7 +290,9 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     # (to 1e-3 px: the model only subtracts the neighbours' light from the peaks judged)
     params, _ = _fit_all(img, positions[sub], radius, sigma0=sigma_col, pairs=pairs,
                          pair_radius=win, tol=1e-3)
-    render_half = int(np.ceil(win + 4 * np.max(params[:, 3])))
+    # each Gaussian out to 5 widths (beyond, under 4e-6 of its peak): a box of half
+    # a window more cost 40 % of the rendering and told nothing
+    render_half = int(np.ceil(5 * np.max(params[:, 3])))
     model = _render(img.shape, params, render_half)
     half = int(np.ceil(win))
     values, rows, cols, inside = _patches(img, params[:, :2], half)

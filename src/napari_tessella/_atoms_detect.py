@@ -287,9 +287,8 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     # pairs already resolved are fitted jointly, so that what is left of them is clean
     pairs = close_pairs(positions[sub])
     radius = max(radius, 2 * sigma_col)  # a window that holds a whole column
-    # (to 1e-3 px: the model only subtracts the neighbours' light from the peaks judged)
     params, _ = _fit_all(img, positions[sub], radius, sigma0=sigma_col, pairs=pairs,
-                         pair_radius=win, tol=1e-3)
+                         pair_radius=win)
     # each Gaussian out to 5 widths (beyond, under 4e-6 of its peak): a box of half
     # a window more cost 40 % of the rendering and told nothing
     render_half = int(np.ceil(5 * np.max(params[:, 3])))

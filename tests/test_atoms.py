@@ -252,8 +252,8 @@ HARD_DUMBBELLS = [
 
 def test_hard_dumbbells_within_1_1_of_the_bound():
     """Pooled over the three cases (~1100 columns, the RMS uncertain by 2 %): at most
-    1.1 x the bound (1.12-1.20 before the noise was measured again on the weighted
-    fit and degenerate pair fits restarted; now 1.03)."""
+    1.1 x the bound (1.12 before the noise was measured again on the weighted fit and
+    degenerate pair fits restarted; now 1.03)."""
     from napari_tessella.synthetic import position_bound, synthetic_dumbbells
 
     err, bound = [], []
@@ -267,6 +267,9 @@ def test_hard_dumbbells_within_1_1_of_the_bound():
         bound.append(position_bound(lat, 1.4, 100.0))
     err, bound = np.concatenate(err), np.concatenate(bound)
     assert np.sqrt(np.mean(err**2)) <= 1.1 * np.sqrt(np.mean(bound**2))
+    # no fit far off: a pair that ended as two wide Gaussians on a sunken background was
+    # 8.7 x its bound off here (the largest error of a sound fit: 2.9 x)
+    assert np.max(err / bound) < 5
 
 
 DOSE_DUMBBELLS = [

@@ -13,15 +13,8 @@ from scipy import ndimage as ndi
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from ._atoms_fit import (
-    MISFIT_CORRELATION,
-    _fit_all,
-    _neighbour_correlation,
-    _own_patch,
-    _patches,
-    _refine_pairs,
-    _render,
-)
+from ._atoms_fit import _fit_all, _own_patch, _refine_pairs, _render
+from ._atoms_noise import MISFIT_CORRELATION, _neighbour_correlation, _patches
 from .lattice_analysis import _close_pairs
 
 

@@ -28,7 +28,8 @@ from ._atoms_detect import (
     _shape_of_peaks,
     _split_unresolved,
 )
-from ._atoms_fit import _fit_all, _patches, _plausible, _refine_com
+from ._atoms_fit import _fit_all, _plausible, _refine_com
+from ._atoms_noise import _patches
 from ._lazy import _as_float_dask, _compute, is_lazy
 from ._validation import as_float_image, finite_number
 from .lattice_analysis import _close_pairs

@@ -20,7 +20,7 @@ LAYERS = [
     {"_version", "_validation"},
     {"_lazy", "_label_image", "reading"},
     {"threshold", "_chunked_labels", "datasets", "synthetic", "synthetic._lattice",
-     "synthetic._nuclei", "scoring"},
+     "synthetic._nuclei", "scoring", "_atoms_noise"},
     {"measure", "tessellation", "nuclei._resample", "_atoms_fit", "nuclei._cues"},
     {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",

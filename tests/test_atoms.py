@@ -260,6 +260,39 @@ def test_dumbbells_with_shot_noise_near_the_cramer_rao_bound(case):
     assert float(np.sqrt(np.mean(d**2))) <= 1.1 * 1.07 * bound
 
 
+# the three cases that stayed at 1.12 x the bound: pairs along a square row (each column
+# also 0.3 x the spacing from the next pair's), hexagonal 0.7 pairs at 37 deg (nearest
+# 0.74 x the next distance: a quarter of the columns not taken as pairs) and randomly
+# directed hexagonal 0.3 pairs (chains of overlapping columns)
+HARD_DUMBBELLS = [
+    {"kind": "square", "pair_distance": 0.7, "angle": 0.0},
+    {"kind": "hexagonal", "pair_distance": 0.7, "angle": 37.0},
+    {"kind": "hexagonal", "pair_distance": 0.3, "angle": "random"},
+]
+
+
+def test_hard_dumbbells_within_1_1_of_the_bound():
+    """Pooled over the three cases (~1100 columns, the RMS uncertain by 2 %): at most
+    1.1 x the bound (1.12 before the noise was measured again on the weighted fit and
+    degenerate pair fits restarted; now 1.03)."""
+    from napari_tessella.synthetic import position_bound, synthetic_dumbbells
+
+    err, bound = [], []
+    for case in HARD_DUMBBELLS:
+        lat = synthetic_dumbbells((192, 192), poisson=100.0, seed=31, **case)
+        result = find_atoms(lat.image, refine="gaussian")
+        d, idx = cKDTree(result.positions).query(lat.positions)
+        assert (d < 0.25 * case["pair_distance"] * 14).all()  # recall 1
+        assert len(np.unique(idx)) == len(result.positions)  # precision 1
+        err.append(d)
+        bound.append(position_bound(lat, 1.4, 100.0))
+    err, bound = np.concatenate(err), np.concatenate(bound)
+    assert np.sqrt(np.mean(err**2)) <= 1.1 * np.sqrt(np.mean(bound**2))
+    # no fit far off: a pair that ended as two wide Gaussians on a sunken background was
+    # 8.7 x its bound off here (the largest error of a sound fit: 2.9 x)
+    assert np.max(err / bound) < 5
+
+
 DOSE_DUMBBELLS = [
     # low dose: true pairs' F statistics scale with the dose (a fixed F of 100 split
     # none of these at 30 counts)

@@ -13,15 +13,8 @@ from scipy import ndimage as ndi
 from scipy import stats
 from scipy.spatial import cKDTree
 
-from ._atoms_fit import (
-    MISFIT_CORRELATION,
-    _fit_all,
-    _neighbour_correlation,
-    _own_patch,
-    _patches,
-    _refine_pairs,
-    _render,
-)
+from ._atoms_fit import _fit_all, _own_patch, _refine_pairs, _render
+from ._atoms_noise import MISFIT_CORRELATION, _neighbour_correlation, _patches
 from .lattice_analysis import _close_pairs
 
 
@@ -238,6 +231,16 @@ def _misfit_after_split(light, rows, cols, inside, fit, radius):
                                      per_window=True)) / 2
 
 
+def _row_median(values, mask):
+    """Median of each row's values where ``mask`` holds (NaN for an empty row): one sort
+    of the rows, the masked-out values last (five times faster than ``np.nanmedian``)."""
+    s = np.sort(np.where(mask, values, np.inf), axis=1)
+    n = mask.sum(axis=1)
+    rows = np.arange(len(values))
+    mid = (s[rows, np.maximum((n - 1) // 2, 0)] + s[rows, np.maximum(n // 2, 0)]) / 2
+    return np.where(n > 0, mid, np.nan)
+
+
 def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, ratio=0.75,
                       alpha=1e-4, gain_min=0.1, amp_min=0.05):
     """Split peaks that hold two unresolved columns, by a two-Gaussian fit.
@@ -287,7 +290,9 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     radius = max(radius, 2 * sigma_col)  # a window that holds a whole column
     params, _ = _fit_all(img, positions[sub], radius, sigma0=sigma_col, pairs=pairs,
                          pair_radius=win)
-    render_half = int(np.ceil(win + 4 * np.max(params[:, 3])))
+    # each Gaussian out to 5 widths (beyond, under 4e-6 of its peak): a box of half
+    # a window more cost 40 % of the rendering and told nothing
+    render_half = int(np.ceil(5 * np.max(params[:, 3])))
     model = _render(img.shape, params, render_half)
     half = int(np.ceil(win))
     values, rows, cols, inside = _patches(img, params[:, :2], half)
@@ -297,7 +302,7 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     d2 = (rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2
     disc = inside & (d2 <= win**2)
     # the level around the peak (most of the window is between columns)
-    level = np.nanmedian(np.where(disc, t, np.nan).reshape(len(t), -1), axis=1)
+    level = _row_median(t.reshape(len(t), -1), disc.reshape(len(t), -1))
     mr, mc, crr, ccc, crc, small, large = _moments(
         np.where(disc, np.clip(t - level[:, None, None], 0, None), 0.0), rows, cols)
     # what one round column (the lone fit) looks like in the same window: the image

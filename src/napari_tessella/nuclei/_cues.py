@@ -70,7 +70,8 @@ def _unless_foci(labels, smooth, level, peak, core, cap: float, body: float = 0.
 
 
 def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: float,
-                    checked: float, ratio: float, level: float, valley: float, step: float):
+                    checked: float, ratio: float, level: float, valley: float, step: float,
+                    gradient: float):
     """Split objects too large to be one nucleus along the intensity steps between nuclei.
 
     An object of more than ``big`` times the area of a disc of diameter ``d`` holds
@@ -82,7 +83,9 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
     the distance landscape inside it. Objects from ``checked`` to ``big`` times that area
     (a pair of small round nuclei, or one large or elongated nucleus) are split too, but
     their parts stay apart only where two nuclei show (:func:`_join_unless_parted`:
-    a seam or a brightness step between them, ``valley`` and ``step``).
+    a seam or a brightness step between them, ``valley`` and ``step``), and are then
+    divided by a watershed of the image's gradient magnitude (smoothed by ``gradient * d``)
+    from their cores.
 
     Returns the labels and the markers, where a split object's markers are replaced by
     one pixel per part (its highest ``height``).
@@ -124,6 +127,12 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
         split = watershed(-height[box], seeds, mask=obj)
         if area[i] <= big * unit:
             split = _join_unless_parted(split, smooth[box] - level, valley, step)
+            if np.unique(split[obj]).size > 1:
+                # the nuclei that stay apart are divided where the image changes most
+                # between them (the seam, the step), not along the distance's neck, which
+                # gives a dim nucleus's flank to its bright neighbour
+                grad = ndi.gaussian_gradient_magnitude(smooth[box], d * gradient)
+                split = watershed(grad, np.where(seeds > 0, split, 0), mask=obj)
         ids = np.unique(split[split > 0])
         if ids.size < 2:
             continue

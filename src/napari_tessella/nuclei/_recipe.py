@@ -371,7 +371,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels = watershed(-height, markers, mask=mask).astype(np.int32)
             labels, markers = _split_clusters(labels, markers, smooth, height, d, min_size_work,
                                               big=_BIG, checked=_CHECKED, ratio=_RATIO,
-                                              level=level, valley=_VALLEY, step=_STEP)
+                                              level=level, valley=_VALLEY, step=_STEP,
+                                              gradient=_SIGMA)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

@@ -12,7 +12,22 @@ from scipy import ndimage as ndi
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .._label_image import _nearest_label, _relabel_sequential
+from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``ndi.binary_fill_holes(mask)``: background not 4-connected to the array's edge.
+
+    One labelling of the background instead of scipy's iterated dilation (several times
+    faster on the working images).
+    """
+    background, n = ndi.label(~mask)
+    if n == 0:
+        return mask.copy()
+    outside = np.zeros(n + 1, dtype=bool)
+    outside[_edge_ids(background)] = True
+    outside[0] = False
+    return ~outside[background]
 
 
 def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) -> np.ndarray:
@@ -57,7 +72,8 @@ def _unless_foci(labels, smooth, level, peak, core, cap: float, body: float = 0.
 
 
 def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: float,
-                    checked: float, ratio: float, level: float, valley: float, step: float):
+                    checked: float, ratio: float, level: float, valley: float, step: float,
+                    gradient: float):
     """Split objects too large to be one nucleus along the intensity steps between nuclei.
 
     An object of more than ``big`` times the area of a disc of diameter ``d`` holds
@@ -69,7 +85,9 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
     the distance landscape inside it. Objects from ``checked`` to ``big`` times that area
     (a pair of small round nuclei, or one large or elongated nucleus) are split too, but
     their parts stay apart only where two nuclei show (:func:`_join_unless_parted`:
-    a seam or a brightness step between them, ``valley`` and ``step``).
+    a seam or a brightness step between them, ``valley`` and ``step``), and are then
+    divided by a watershed of the image's gradient magnitude (smoothed by ``gradient * d``)
+    from their cores.
 
     Returns the labels and the markers, where a split object's markers are replaced by
     one pixel per part (its highest ``height``).
@@ -111,6 +129,12 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
         split = watershed(-height[box], seeds, mask=obj)
         if area[i] <= big * unit:
             split = _join_unless_parted(split, smooth[box] - level, valley, step)
+            if np.unique(split[obj]).size > 1:
+                # the nuclei that stay apart are divided where the image changes most
+                # between them (the seam, the step), not along the distance's neck, which
+                # gives a dim nucleus's flank to its bright neighbour
+                grad = ndi.gaussian_gradient_magnitude(smooth[box], d * gradient)
+                split = watershed(grad, np.where(seeds > 0, split, 0), mask=obj)
         ids = np.unique(split[split > 0])
         if ids.size < 2:
             continue
@@ -239,3 +263,52 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     peak = peak.copy()
     peak[keep] = level + (recut / trim) * (peak[keep] - level)
     return cut, peak, None
+
+
+def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell, half: float,
+                  thick_part: float):
+    """Outline each label half-way between its body at the rim and the background.
+
+    The per-nucleus cut at ``trim`` of the peak finds the nuclei; an annotator draws a
+    nucleus's outline on its edge, where the blurred step from its body to the background
+    is steepest: half-way between the two (a blurred step is half its height at the
+    step). The body at the rim is the median of ``smooth`` over the label's pixels at a
+    distance of ``shell`` (a pair of fractions of ``d``) from the background, past the
+    blur of the edge; a body that dims towards its rim (textured nuclei, domes) is cut
+    lower than a flat one. The cut is at most ``half`` of the peak contrast.
+
+    Labels are shrunk to their new cut at this resolution (holes filled back; a label
+    that would fall below ``needed``, or lose a part thicker than ``thick_part * d``,
+    keeps its pixels and cut). Returns the labels and the peaks
+    such that ``level + trim * (peak - level)`` is the new cut (for the outlines at full
+    resolution), and whether the labels changed.
+    """
+    n = peak.size - 1  # ids of labels dropped on the way may still have a peak
+    if not labels.any():
+        return labels, peak, False
+    dist = ndi.distance_transform_edt(labels > 0)
+    ring = (dist > shell[0] * d) & (dist <= shell[1] * d)
+    rim = _label_quantile(smooth, np.where(ring, labels, 0), n, 0.5)
+    old = level + trim * (peak - level)
+    new = np.minimum(level + 0.5 * (rim - level), level + half * (peak - level))
+    new = np.where(np.isfinite(rim) & (rim > level), new, old)
+    new[0] = np.inf
+    cut = np.where(smooth > new[labels], labels, 0)
+    if not (cut != labels).any():
+        return labels, level + (new - level) / trim, False
+    holes = _fill_holes(cut > 0) & (cut == 0)
+    cut[holes] = labels[holes]
+    sizes = np.bincount(cut.ravel(), minlength=n + 1)
+    small = sizes[:n + 1] < needed[:n + 1]
+    # a cut that takes off a thick part, not a thin ring, is not moving an edge: the label
+    # holds a dimmer nucleus merged with a bright one, whose rim set the cut
+    removed = (labels > 0) & (cut == 0)
+    thick = ndi.distance_transform_edt(removed) >= thick_part * d
+    small[np.unique(labels[thick])] = True
+    small[0] = False
+    if small.any():
+        back = small[labels]
+        cut[back] = labels[back]
+        new[small] = old[small]
+    peak = level + (new - level) / trim
+    return cut, peak, bool((cut != labels).any())

@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
-from ._cues import _drop_unsharp, _split_clusters, _unless_foci
+from ._cues import _drop_unsharp, _fill_holes, _rim_outlines, _split_clusters, _unless_foci
 from ._resample import _upsample
 
 
@@ -91,6 +91,9 @@ _FOCI_BODY = 1.3  # ... above it (foci), outlines follow this times that median 
 _RECUT = 0.5  # ... unless their cut at this fraction of their contrast is sharp
 _SHARP = 0.4  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
 _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
+_RIM = (0.1, 0.2)  # outlines: the body at the rim is measured this far (x d) inside
+_HALF = 0.5  # ... and each outline is cut half-way between it and the background
+_THICK = 0.125  # ... unless that takes off a part this thick (x d): a dim merged nucleus
 
 
 def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -100,21 +103,6 @@ def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n + 1, -np.inf)
     np.maximum.at(out, labels.ravel(), values.ravel())
     return out
-
-
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """``ndi.binary_fill_holes(mask)``: background not 4-connected to the array's edge.
-
-    One labelling of the background instead of scipy's iterated dilation (several times
-    faster on the working images).
-    """
-    background, n = ndi.label(~mask)
-    if n == 0:
-        return mask.copy()
-    outside = np.zeros(n + 1, dtype=bool)
-    outside[_edge_ids(background)] = True
-    outside[0] = False
-    return ~outside[background]
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:
@@ -383,7 +371,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels = watershed(-height, markers, mask=mask).astype(np.int32)
             labels, markers = _split_clusters(labels, markers, smooth, height, d, min_size_work,
                                               big=_BIG, checked=_CHECKED, ratio=_RATIO,
-                                              level=level, valley=_VALLEY, step=_STEP)
+                                              level=level, valley=_VALLEY, step=_STEP,
+                                              gradient=_SIGMA)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
@@ -397,6 +386,13 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
             labels, peak, nearest = _drop_unsharp(labels, smooth, level, d, peak, needed,
                                                   sharp=_SHARP, recut=_RECUT, trim=_TRIM)
+        if _HALF > 0 and labels.any():
+            # outlines where the edge is: half-way between the body and the background
+            labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,
+                                                trim=_TRIM, shell=_RIM, half=_HALF,
+                                                thick_part=_THICK)
+            if moved:
+                nearest = None
         return labels, markers, peak, nearest
     return labels, markers, None, nearest
 

@@ -73,9 +73,10 @@ def seeded_watershed(
         Foreground threshold. "auto" (default): Otsu on the log of the background-corrected
         smoothed image (keeps dim nuclei beside bright ones), then each nucleus is trimmed
         to the pixels above 30 % of its own peak over the background (its outline does not
-        depend on its neighbours' brightness). Otherwise a method name (see
-        :data:`napari_tessella.THRESHOLD_METHODS`) applied to the smoothed image, or a
-        number in image units.
+        depend on its neighbours' brightness); the final outlines are cut half-way between
+        each nucleus's body at its rim and the background, where its edge is. Otherwise a
+        method name (see :data:`napari_tessella.THRESHOLD_METHODS`) applied to the smoothed
+        image, or a number in image units.
     exclude_border : bool
         Drop nuclei that touch the image border (their territories go to their neighbours).
     min_size : int, optional

@@ -196,6 +196,22 @@ def test_seeded_watershed_widget_u2os(u2os_pair, viewer):
     assert "nuclei" in widget._status.value
 
 
+def test_seeded_watershed_takes_its_own_seeds_back(u2os_pair, viewer):
+    """Fix the seeds, then re-run: the seeds layer the widget made is a valid input. (The
+    working grid's last block is partial on 1030 x 1349: its centre lay past the image,
+    and the widget refused 5 of its own 44 seeds as outside the image.)"""
+    image, _ = u2os_pair
+    layer = viewer.add_image(image, name="U2OS")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = layer
+    widget()
+    seeds = viewer.layers["U2OS seeds"]
+    assert np.all(seeds.data >= 0) and np.all(seeds.data <= np.array(image.shape) - 1)
+    widget.seeds.value = seeds
+    widget()
+    assert "⚠" not in widget._status.value and "nuclei" in widget._status.value
+
+
 def test_seeded_watershed_with_user_points(viewer):
     from napari_tessella.synthetic import synthetic_nuclei
 

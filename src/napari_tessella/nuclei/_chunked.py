@@ -26,7 +26,7 @@ from ._recipe import (
     _refine_outlines,
     _segment_work,
 )
-from ._resample import _reduce_lazy
+from ._resample import _full_resolution, _reduce_lazy
 from .diameter import _estimate_diameter
 
 __all__ = ["WATERSHED_MARGIN", "seeded_watershed_chunked"]
@@ -374,7 +374,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         seed_points = seeds
     elif seed_parts:
         pts = np.concatenate(seed_parts)
-        seed_points = (pts + 0.5) * factor - 0.5 if factor > 1 else pts
+        seed_points = _full_resolution(pts, factor, full_shape)
     else:
         seed_points = np.empty((0, 2))
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,

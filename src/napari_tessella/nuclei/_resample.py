@@ -29,6 +29,17 @@ def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
     return np.ascontiguousarray(block_sums(block_sums(img).T).T) / (factor * factor)
 
 
+def _full_resolution(points: np.ndarray, factor: int, shape) -> np.ndarray:
+    """Working-pixel positions (blocks of ``factor``²) as positions in the image of
+    ``shape``: a block's centre, inside the image. A partial last block (the image not a
+    multiple of ``factor``) would put its centre up to half a block past the last pixel,
+    where the point could not be given back as a seed."""
+    if factor <= 1:
+        return points
+    full = (np.asarray(points, dtype=np.float64) + 0.5) * factor - 0.5
+    return np.clip(full, 0, np.asarray(shape[-2:], dtype=np.float64) - 1)
+
+
 def _upsample(labels: np.ndarray, factor: int, shape) -> np.ndarray:
     """Nearest-neighbour inverse of :func:`_block_mean`."""
     if factor <= 1:

@@ -21,7 +21,7 @@ from ._recipe import (
     _refine_outlines,
     _segment_work,
 )
-from ._resample import _block_mean
+from ._resample import _block_mean, _full_resolution
 from .diameter import _estimate_in_memory
 
 __all__ = ["seeded_watershed"]
@@ -150,7 +150,7 @@ def seeded_watershed(
     ids = ids[ids != 0]
     centres = (np.array(ndi.center_of_mass(np.ones(work.shape), markers, ids))
                .reshape(-1, 2) if ids.size else np.empty((0, 2)))  # in working pixels
-    seed_points = (centres + 0.5) * factor - 0.5 if factor > 1 else centres
+    seed_points = _full_resolution(centres, factor, full_shape)
 
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)
     keep[np.unique(labels)] = True

@@ -190,3 +190,30 @@ def test_drawing_failure_mid_run_releases_the_canvas(make_napari_viewer, qtbot, 
     _click_run(widget, qtbot)
     assert len(calls) == 2 and "could not be drawn" in widget._status.value
     assert canvas.updatesEnabled()
+
+
+def test_cancel_while_the_outputs_are_written_is_not_a_false_cancelled(make_napari_viewer,
+                                                                        qtbot):
+    """Once the job returned, the layers are being written: Cancel is off, and a click that
+    still reaches it does not claim 'nothing was written' while everything is."""
+    viewer = make_napari_viewer(show=True)
+    rng = np.random.default_rng(8)
+    image = viewer.add_image(np.zeros((64, 64)), name="blank")
+    points = viewer.add_points(rng.uniform(2, 60, (60, 2)), name="cloud")
+    widget = LatticeWidget(viewer)
+    widget.points.value, widget.image.value = points, image
+    widget.pixel_map.value = True
+    seen = []
+    writing = widget._write_one
+
+    def cancel_then_write(*args):
+        seen.append(widget._cancel_button.enabled)
+        widget.cancel()  # a click arriving between two layers
+        return writing(*args)
+
+    widget._write_one = cancel_then_write
+    _click_run(widget, qtbot)
+    assert seen == [False, False, False]
+    assert {"cloud Delaunay", "cloud Voronoi", "cloud Voronoi map"} <= {
+        layer.name for layer in viewer.layers}
+    assert "cancel" not in widget._status.value and "points" in widget._status.value

@@ -367,7 +367,8 @@ class _DockWidget(Container):
     def _returned(self, result, done):
         if getattr(self, "_cancelling", False):
             self._aborted()  # finished before it saw Cancel: still, nothing is written
-        else:
+        else:  # writing the outputs: past the point where Cancel can leave nothing written
+            self._cancel_button.enabled = False
             done(result)
 
     def _stage(self, text: str):
@@ -379,7 +380,7 @@ class _DockWidget(Container):
 
     def cancel(self, *_args):
         """Stop the running job at its next stage; nothing is written."""
-        if self._worker is not None:
+        if self._worker is not None and self._cancel_button.enabled:  # off while writing
             self._cancelling = True
             self._worker.quit()
             self._status.value = "cancelling…"

@@ -616,3 +616,22 @@ def test_a_pixel_unit_is_no_unit_on_the_widgets_as_in_the_csv(spelling):
     assert _with_physical(table, geo).columns.tolist() == ["row", "col", "row_scaled",
                                                            "col_scaled"]
     assert physical_columns(table, unit=spelling).columns.tolist() == ["row", "col"]
+
+
+def test_find_atoms_spacing_field_in_small_physical_units(viewer):
+    """A spacing typed in nm on pixels of 0.014 nm keeps a tenth of a pixel, and one too
+    large for the image is refused in the field's own unit."""
+    from napari_tessella._widgets import FindAtomsWidget
+    from napari_tessella.synthetic import synthetic_lattice
+
+    lat = synthetic_lattice((96, 96), spacing=6.4)
+    layer = viewer.add_image(lat.image, name="stem", scale=(0.01414, 0.01414), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget.separation.value = 0.0906
+    assert abs(widget.separation.value - 0.0906) <= 0.1 * 0.01414
+    widget.separation.value = 6.4  # typed in pixels by mistake: 450 pixels
+    widget()
+    status = widget._status.value
+    assert "a column spacing of 6.4 nm is over half" in status and "pixels" not in status
+    assert "stem columns" not in viewer.layers

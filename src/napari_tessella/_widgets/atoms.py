@@ -89,6 +89,11 @@ class FindAtomsWidget(_DockWidget):
     def _units_changed(self, *_):
         unit = _unit(self.image.value).strip() if self.image.value is not None else ""
         self.separation.label = f"column spacing ({unit or 'px'})"
+        # steps of a tenth of a pixel, and the decimals they need (0.0906 nm on pixels of
+        # 0.014 nm was cut to 0.09 with two decimals: half a pixel off)
+        pixel = _length_per_pixel(self.image.value)
+        if np.isfinite(pixel) and pixel > 0:
+            self.separation.step = min(0.1, 0.1 * pixel)
 
     def parameters(self) -> dict:
         pixel = _length_per_pixel(self.image.value)
@@ -117,6 +122,11 @@ class FindAtomsWidget(_DockWidget):
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
         params = self.parameters()
+        if params["separation"] and params["separation"] > min(image.shape[:2]) / 2:
+            most = min(image.shape[:2]) / 2 * length
+            raise ValueError(
+                f"a column spacing of {self.separation.value:g}{unit or ' px'} is over half the "
+                f"image's shorter side (at most {most:.4g}{unit or ' px'}); 0 estimates it.")
         name = layer.name
         model = self.model.value
         kinds = ["columns", "chambers"] if model else [

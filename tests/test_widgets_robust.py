@@ -455,3 +455,27 @@ def test_find_atoms_on_extreme_magnitudes_fits_quietly(viewer, lattice_image, fa
     np.testing.assert_allclose(table[["row", "col"]], reference[["row", "col"]], atol=1e-6)
     np.testing.assert_allclose(table["amplitude"], reference["amplitude"] * factor,
                                rtol=1e-6)
+
+
+def test_find_atoms_all_planes_keeps_each_points_style(viewer):
+    """Per-point styles (hollow, ringed columns whose fit did not converge) and each plane's
+    point size follow their points into the stack: napari got plane 0's list for the whole
+    stack, warned and drew every point white."""
+    import warnings
+
+    from napari_tessella._widgets import FindAtomsWidget
+    from napari_tessella.synthetic import synthetic_lattice
+
+    small = synthetic_lattice((64, 64), spacing=6.0, seed=1).image
+    large = synthetic_lattice((64, 64), spacing=9.0, seed=2).image
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = viewer.add_image(np.stack([small, large]), name="pair")
+    widget._planes.value = "all planes"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # napari's "colors parameter has N entries…"
+        assert widget() is not None, widget._status.value
+    points = viewer.layers["pair columns"]
+    plane = points.data[:, 0]
+    assert len(points.face_color) == len(points.data) == len(points.size)
+    # each plane's own size (a third of its spacing)
+    assert points.size[plane == 0].max() < points.size[plane == 1].min()

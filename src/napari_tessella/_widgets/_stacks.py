@@ -81,7 +81,7 @@ def stack_outputs(per_plane: list[list], indices: list[tuple[int, ...]], layer) 
                                          **_plane_columns(index, len(table)))
                     tables.append(table)
         else:
-            parts = []
+            parts, counts = [], []
             for d, m, _k, index, _off in planes:
                 lead = np.asarray(index, dtype=float)
                 if kind == "points":
@@ -98,6 +98,7 @@ def stack_outputs(per_plane: list[list], indices: list[tuple[int, ...]], layer) 
                     polys = [np.c_[np.tile(lead, (len(p), 1)), p] for p in d]
                     parts.append(polys)
                     n = len(polys)
+                counts.append(n)
                 table = pd.DataFrame(m.get("features", {}))
                 if len(table.columns) or kind == "points":
                     table = table.reset_index(drop=True) if len(table) == n else pd.DataFrame(
@@ -109,10 +110,51 @@ def stack_outputs(per_plane: list[list], indices: list[tuple[int, ...]], layer) 
                 width = len(indices[0]) + 2
                 empty = np.empty((0, 2, width)) if kind == "vectors" else np.empty((0, width))
                 data = np.concatenate(parts) if parts else empty
+            meta.update(_per_element_style([m for _d, m, *_ in planes], counts))
         if tables:
             meta["features"] = pd.concat(tables, ignore_index=True)
         stacked.append((role, (data, meta, kind)))
     return stacked
+
+
+#: style options that may be given per point (or per vector, per shape)
+_STYLE = ("face_color", "border_color", "edge_color", "border_width", "size")
+
+
+def _per_element_style(metas: list[dict], counts: list[int]) -> dict:
+    """The planes' style options for the stack: where a plane gives one per element (the
+    hollow, ringed points of fits that did not converge) or planes differ (a point size
+    from each plane's spacing), one value per element of the stack, plane after plane;
+    else the first plane's (napari would otherwise get plane 0's list for the whole stack
+    and fall back to white)."""
+    from napari.utils.colormaps.standardize_color import transform_color
+
+    out = {}
+    for key in _STYLE:
+        values = [m.get(key) for m in metas]
+        if values[0] is None or any(v is None for v in values):
+            continue
+        per_element = [isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == n
+                       and not (key.endswith("color") and v.ndim == 1)
+                       for v, n in zip(values, counts, strict=True)]
+        if not any(per_element) and all(_same_style(v, values[0]) for v in values):
+            continue
+        parts = []
+        for v, n, each in zip(values, counts, per_element, strict=True):
+            if key.endswith("color"):
+                rgba = np.asarray(v, dtype=float) if each else transform_color(v)[0]
+                parts.append(rgba if each else np.tile(rgba, (n, 1)))
+            else:
+                parts.append(np.asarray(v, dtype=float) if each else np.full(n, float(v)))
+        out[key] = np.concatenate(parts) if parts else values[0]
+    return out
+
+
+def _same_style(a, b) -> bool:
+    try:
+        return bool(np.all(np.asarray(a) == np.asarray(b)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _stages(job):

@@ -217,3 +217,21 @@ def test_cancel_while_the_outputs_are_written_is_not_a_false_cancelled(make_napa
     assert {"cloud Delaunay", "cloud Voronoi", "cloud Voronoi map"} <= {
         layer.name for layer in viewer.layers}
     assert "cancel" not in widget._status.value and "points" in widget._status.value
+
+
+def test_identical_rerun_leaves_shapes_and_their_display_settings(viewer):
+    rng = np.random.default_rng(9)
+    image = viewer.add_image(np.zeros((80, 80)), name="blank")
+    points = viewer.add_points(rng.uniform(5, 75, (12, 2)), name="few")  # 'auto': Shapes
+    widget = LatticeWidget(viewer)
+    widget.points.value, widget.image.value = points, image
+    widget()
+    triangles = viewer.layers["few Delaunay"]
+    assert triangles._type_string == "shapes"
+    triangles.blending = "additive"  # the user's display settings
+    widget()
+    assert viewer.layers["few Delaunay"] is triangles and triangles.blending == "additive"
+    points.data = points.data + 1.0  # new points: new shapes, same place in the list
+    widget()
+    assert viewer.layers["few Delaunay"] is not triangles
+    assert len(viewer.layers["few Delaunay"].data) == len(lattice(points.data).triangles)

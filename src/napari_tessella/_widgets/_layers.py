@@ -208,11 +208,16 @@ def _unchanged_output(layer, data, meta: dict, last_meta) -> bool:
     """Whether a re-run's output equals what the layer shows: the same data as the layer's
     own (in memory), given with the same options as last time. Then it is left alone: napari
     would slice, mesh and draw it all again (1-2 s for 300,000 bonds and ridges)."""
+    if last_meta is None or not _equal(meta, last_meta):
+        return False
     current = layer.data
+    if isinstance(data, list) and isinstance(current, list):  # shapes (kept in float32)
+        return len(data) == len(current) and all(
+            np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a, np.asarray(b).dtype), b)
+            for a, b in zip(data, current, strict=True))
     if not (isinstance(data, np.ndarray) and isinstance(current, np.ndarray)):
         return False  # lazy or multiscale: not compared
-    return (last_meta is not None and current.shape == data.shape
-            and np.array_equal(current, data) and _equal(meta, last_meta))
+    return current.shape == data.shape and np.array_equal(current, data)
 
 
 def _update_in_place(layer, data, meta: dict) -> None:

@@ -347,6 +347,10 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
         params, converged = _fit_all(img, start, fit_radius, sigma0=sigma0, weighted=True,
                                      pairs=pairs, pair_radius=pair_radius)
         converged &= _plausible(img, params, fit_radius, start)
+        # a fit whose centre wandered past the image's edge is no measured position (26 on
+        # NbW-STEM's border were clamped onto it and called converged)
+        converged &= np.all((params[:, :2] >= 0)
+                            & (params[:, :2] <= np.array(img.shape) - 1), axis=1)
         # a fit that did not converge gives way to the refined centre of mass (the same
         # as refine="com")
         bad = ~converged

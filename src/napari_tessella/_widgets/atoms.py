@@ -60,7 +60,8 @@ class FindAtomsWidget(_DockWidget):
     _progress_text = "Finding columns"
     _operation = "find_atoms"
     _words = (("separation=", "a column spacing"), ("threshold=", "another image"),
-              ("separation", "'column spacing' (in pixels)"))
+              ("separation", "'column spacing' (in pixels)"),
+              ("no threshold can separate objects", "there are no columns to find"))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image

@@ -229,3 +229,24 @@ def test_stacks_this_plane_or_all_planes(stem_image, viewer, qtbot):
     lat()
     assert lat._status.value.startswith("1376 points")
     assert "(plane 1 of 'T centers')" in lat._status.value
+
+
+def test_input_deleted_and_made_again_updates_the_same_outputs(viewer):
+    """Delete the centres, re-run Threshold & label (centres made again): the lattice
+    widget follows the new centres and its re-run updates its outputs, not 'name [1]'."""
+    from napari_tessella.synthetic import synthetic_lattice
+
+    image = viewer.add_image(synthetic_lattice((96, 96), spacing=8.0).image, name="lat")
+    thresh = ThresholdLabelWidget(viewer)
+    thresh.image.value = image
+    thresh()
+    lat = LatticeWidget(viewer)
+    lat()
+    bonds = viewer.layers["lat centers Delaunay"]
+    viewer.layers.remove(viewer.layers["lat centers"])
+    thresh()
+    assert lat.points.value is viewer.layers["lat centers"]
+    lat()
+    names = [layer.name for layer in viewer.layers]
+    assert not any(name.endswith("[1]") for name in names), names
+    assert viewer.layers["lat centers Delaunay"] is bonds

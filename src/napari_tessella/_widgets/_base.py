@@ -30,7 +30,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
-from ._layers import _current_plane, _unchanged_output, _update_in_place
+from ._layers import _adopt_orphan, _current_plane, _unchanged_output, _update_in_place
 from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height
 from ._stacks import (
     ALL_PLANES,
@@ -319,10 +319,9 @@ class _DockWidget(Container):
             "the input layers are unchanged."))
 
     def _start(self, *_args, prepare=None, done=None):
-        """Run off the UI thread with a progress bar and a Cancel button (the Run button).
-
-        ``prepare`` (on the UI thread, returns the job) and ``done`` (given the job's
-        result) run another job than Run's the same way, e.g. Estimate diameter."""
+        """Run off the UI thread with a progress bar and a Cancel button (the Run button);
+        ``prepare`` (UI thread, returns the job) and ``done`` (given the job's result) run
+        another job than Run's the same way, e.g. Estimate diameter."""
         from napari.qt.threading import create_worker
 
         if self._worker is not None:
@@ -509,8 +508,7 @@ class _DockWidget(Container):
 
     def _apply_stepwise(self, outputs, message, source=None):
         """:meth:`_apply` spread over turns of the event loop (the Run button): each layer
-        is written, then shown, in a turn of its own, so the UI answers between them
-        (napari builds a layer's controls, thumbnail and visual on the UI thread)."""
+        written, then shown, in a turn of its own, so the UI answers between them."""
         from qtpy.QtCore import QTimer
 
         message = self._message(message)
@@ -562,7 +560,9 @@ class _DockWidget(Container):
         self._writing = True
         try:
             key = (id(source), role)
-            record = self._outputs.get(key)
+            layers = self._viewer.layers
+            record = self._outputs.get(key) or _adopt_orphan(self._outputs, key,
+                                                              meta.get("name"), layers)
             layer = record.layer if record is not None else None
             # the user's layer now (renamed or edited): never overwritten, never reused
             mine = (layer is not None and layer in self._viewer.layers

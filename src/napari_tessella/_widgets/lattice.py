@@ -283,11 +283,14 @@ class LatticeWidget(_DockWidget):
     def _refresh_choices(self, event=None):
         if not hasattr(self, "_user_chose"):  # during __init__
             return super()._refresh_choices(event)
+        chosen = self.points.value
         self._picking = True  # the ComboBox's own fallback is no choice of the user's
         try:
             super()._refresh_choices(event)
         finally:
             self._picking = False
+        if chosen is not None and chosen not in self._viewer.layers:
+            self._user_chose = False  # the user's layer is gone: follow the newest again
         self._pick_defaults(follow=not self._user_chose)
 
     def _start(self, *args):

@@ -8,6 +8,8 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from ._layers import _equal
+
 THIS_PLANE, ALL_PLANES = "this plane", "all planes"
 
 
@@ -137,7 +139,7 @@ def _per_element_style(metas: list[dict], counts: list[int]) -> dict:
         per_element = [isinstance(v, np.ndarray) and v.ndim >= 1 and len(v) == n
                        and not (key.endswith("color") and v.ndim == 1)
                        for v, n in zip(values, counts, strict=True)]
-        if not any(per_element) and all(_same_style(v, values[0]) for v in values):
+        if not any(per_element) and all(_equal(v, values[0]) for v in values):
             continue
         parts = []
         for v, n, each in zip(values, counts, per_element, strict=True):
@@ -148,13 +150,6 @@ def _per_element_style(metas: list[dict], counts: list[int]) -> dict:
                 parts.append(np.asarray(v, dtype=float) if each else np.full(n, float(v)))
         out[key] = np.concatenate(parts) if parts else values[0]
     return out
-
-
-def _same_style(a, b) -> bool:
-    try:
-        return bool(np.all(np.asarray(a) == np.asarray(b)))
-    except (TypeError, ValueError):
-        return False
 
 
 def _stages(job):

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._label_image import _edge_ids
-from ._lazy import _compute
+from ._lazy import _compute, _to_workers
 
 
 def _block_summary(mask, structure, r0, c0, shape):
@@ -149,15 +149,18 @@ def _label_mask(mask, structure, connectivity, min_size, exclude_border, schedul
     (summaries,) = _compute(tasks, scheduler=scheduler)
     offsets, lut = _stitch(summaries, mask.numblocks, connectivity, min_size, exclude_border)
 
+    nr, nc = mask.numblocks
+    luts = [np.concatenate([[0], lut[off + 1: off + n + 1]]).astype(np.int32)
+            for off, n in ((int(offsets[i, j]), int(summaries[i][j]["n"]))
+                           for i in range(nr) for j in range(nc))]
+    luts = _to_workers(luts, scheduler)
     relabel = dask.delayed(_relabel_block, pure=True)
     out_rows = []
-    for i in range(mask.numblocks[0]):
+    for i in range(nr):
         row = []
-        for j in range(mask.numblocks[1]):
-            off, n = int(offsets[i, j]), int(summaries[i][j]["n"])
-            block_lut = np.concatenate([[0], lut[off + 1 : off + n + 1]]).astype(np.int32)
+        for j in range(nc):
             shape = (mask.chunks[0][i], mask.chunks[1][j])
-            row.append(da.from_delayed(relabel(blocks[i, j], structure, block_lut),
+            row.append(da.from_delayed(relabel(blocks[i, j], structure, luts[i * nc + j]),
                                        shape=shape, dtype=np.int32))
         out_rows.append(row)
     return da.block(out_rows)

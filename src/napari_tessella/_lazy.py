@@ -221,6 +221,27 @@ def _is_local(scheduler) -> bool:
     return get is None or get in (dask.threaded.get, dask.local.get_sync)
 
 
+def _to_workers(values: list, scheduler) -> list:
+    """``values`` (small per-chunk tables) as they should go into a graph for ``scheduler``.
+
+    On a ``dask.distributed`` cluster they are sent to the workers once, ahead of the
+    graph, and the graph names them (a future each): put in the graph, tables that grow
+    with the number of objects (the stitching's label look-up tables: 1.4 MiB for 360,000
+    objects) made it grow without bound. Elsewhere the graph stays in this process and
+    carries them for free: returned unchanged.
+    """
+    sched = _resolve_scheduler(scheduler)
+    if sched is None or isinstance(sched, str) or not values:
+        return values
+    try:
+        from distributed import Client
+    except ImportError:  # a custom scheduler callable without dask.distributed
+        return values
+    if not isinstance(sched, Client):
+        return values
+    return sched.scatter(list(values), hash=False)
+
+
 def _compute(*objects, scheduler=None):
     import dask
 

@@ -104,8 +104,8 @@ def _zarr(path, image, chunks):
 
 
 def test_graphs_do_not_grow_with_the_number_of_objects(cluster, tmp_path):
-    """The stitching's look-up tables go to the workers ahead of the graph: 40 times more
-    objects (about 20,000) leave the largest graph sent the same size."""
+    """The stitching's look-up tables stay on the cluster, named by the graph: 40 times
+    more objects (about 20,000) leave the largest graph sent the same size."""
     noise = np.random.default_rng(1).random((1024, 1024)).astype(np.float32)
     path = _zarr(tmp_path / "noise.zarr", noise, (256, 256))
     largest, counts = [], []
@@ -124,7 +124,7 @@ def test_graphs_do_not_grow_with_the_number_of_objects(cluster, tmp_path):
 
 def test_watershed_on_a_cluster_sends_a_few_kib_per_chunk(cluster, tmp_path):
     """Each chunk's window (with its margin) is one overlap of the working image, not a
-    slice with its own graph (85 kB per chunk before), and its tables go ahead."""
+    slice with its own graph (85 kB per chunk before), and its tables stay on the cluster."""
     from napari_tessella.nuclei import seeded_watershed
 
     image = _blobs((640, 700), seed=5).astype(np.float32)

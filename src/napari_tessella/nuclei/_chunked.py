@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
-from .._lazy import _as_float_dask, _compute, _first_pass, _lazy_stage, _to_workers
+from .._lazy import _as_float_dask, _compute, _first_pass, _lazy_stage, _settle
 from .._validation import as_points
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._recipe import (
@@ -207,6 +207,45 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
                      territories[r0:r0 + rows, c0:c0 + cols]])
 
 
+def _watershed_tables(summaries, tol, exclude_border):
+    """Global ids from the chunks' summaries: each chunk's look-up table (its ids → global
+    ids, raster order of the centroids) and the seeds kept (working pixels)."""
+    # global ids: one per group of matching views, raster order of the centroid
+    ncomp, comp, centres = _match_objects(summaries, tol)
+    c_row = np.bincount(comp, weights=centres[:, 0], minlength=ncomp) if ncomp else comp
+    c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
+    n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
+    keep = np.ones(ncomp, dtype=bool)
+    if exclude_border and ncomp:
+        flags = np.concatenate([s["border"] for s in summaries])
+        keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0
+    final = np.zeros(ncomp, dtype=np.int32)
+    tree = None
+    if ncomp:
+        from scipy.spatial import cKDTree
+
+        mean_r, mean_c = c_row / n_views, c_col / n_views
+        kept = np.flatnonzero(keep)
+        order = kept[np.lexsort((np.floor(mean_c[kept]), np.floor(mean_r[kept])))]
+        final[order] = np.arange(1, order.size + 1, dtype=np.int32)
+        tree = cKDTree(np.column_stack([mean_r, mean_c]))
+
+    luts, seed_parts, start = [], [np.empty((0, 2))], 0
+    for smry in summaries:
+        lut = np.zeros(smry["n"] + 1, dtype=np.int32)
+        n_ids = len(smry["ids"])
+        lut[smry["ids"]] = final[comp[start:start + n_ids]]
+        start += n_ids
+        if tree is not None and len(smry["margin_ids"]):
+            dist, nearest = tree.query(smry["margin_centres"])
+            lut[smry["margin_ids"]] = np.where(dist <= tol, final[nearest], 0)
+        if len(smry["seed_ids"]):
+            kept_seed = lut[smry["seed_ids"]] > 0
+            seed_parts.append(smry["seeds"][kept_seed])
+        luts.append(lut)
+    return luts, np.concatenate(seed_parts)
+
+
 def _match_objects(summaries, tol):
     """One global object per group of chunk views whose centroids lie within ``tol``."""
     from scipy.sparse import coo_matrix
@@ -342,58 +381,28 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
             window = (windows[i, j] if windows is not None
                       else smooth[o[0]:e[0], o[1]:e[1]])
             jobs.append((window, o, lo_, hi_, border))
-    # the parameters (with any seeds given as points) go to a cluster once, not per task
-    (shared,) = _to_workers([params], scheduler)
+    # the parameters (with any seeds given as points) once in the graph, not in every task
+    shared = dask.delayed(params, pure=True)
     summary = dask.delayed(_watershed_summary, pure=True)
-    summaries = _compute(*[summary(*job, shared) for job in jobs], scheduler=scheduler)
-
-    # global ids: one per group of matching views, raster order of the centroid
-    tol = max(1.0, 0.25 * d)  # views of one nucleus: centroids this close
-    ncomp, comp, centres = _match_objects(summaries, tol)
-    c_row = np.bincount(comp, weights=centres[:, 0], minlength=ncomp) if ncomp else comp
-    c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
-    n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
-    keep = np.ones(ncomp, dtype=bool)
-    if exclude_border and ncomp:
-        flags = np.concatenate([s["border"] for s in summaries])
-        keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0
-    final = np.zeros(ncomp, dtype=np.int32)
-    tree = None
-    if ncomp:
-        from scipy.spatial import cKDTree
-
-        mean_r, mean_c = c_row / n_views, c_col / n_views
-        kept = np.flatnonzero(keep)
-        order = kept[np.lexsort((np.floor(mean_c[kept]), np.floor(mean_r[kept])))]
-        final[order] = np.arange(1, order.size + 1, dtype=np.int32)
-        tree = cKDTree(np.column_stack([mean_r, mean_c]))
-
-    # the lazy result: each chunk re-runs its segmentation and maps its ids
-    luts, seed_parts, start = [], [], 0
-    for smry in summaries:
-        lut = np.zeros(smry["n"] + 1, dtype=np.int32)
-        n_ids = len(smry["ids"])
-        lut[smry["ids"]] = final[comp[start:start + n_ids]]
-        start += n_ids
-        if tree is not None and len(smry["margin_ids"]):
-            dist, nearest = tree.query(smry["margin_centres"])
-            lut[smry["margin_ids"]] = np.where(dist <= tol, final[nearest], 0)
-        if len(smry["seed_ids"]):
-            kept_seed = lut[smry["seed_ids"]] > 0
-            seed_parts.append(smry["seeds"][kept_seed])
-        luts.append(lut)
-    luts = _to_workers(luts, scheduler)
+    # the ids' tables stay on a cluster (see _settle): computed there, named by the graph
+    tables = _settle(dask.delayed(_watershed_tables, pure=True)(
+        [summary(*job, shared) for job in jobs], max(1.0, 0.25 * d), exclude_border),
+        scheduler)
+    luts = tables[0]
+    if not user_points:
+        pts = tables[1]
+        if not isinstance(pts, np.ndarray):
+            (pts,) = _compute(pts, scheduler=scheduler)
     out_rows = []
     output = dask.delayed(_watershed_output, pure=True)
     k = 0
     for _i in range(len(row_edges) - 1):
         row = []
         for _j in range(len(col_edges) - 1):
-            lut = luts[k]
             lo_, hi_ = jobs[k][2], jobs[k][3]
             shape = (min(hi_[0] * factor, full_shape[0]) - lo_[0] * factor,
                      min(hi_[1] * factor, full_shape[1]) - lo_[1] * factor)
-            task = output(*jobs[k], shared, lut, factor, shape, full_shape)
+            task = output(*jobs[k], shared, luts[k], factor, shape, full_shape)
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)
@@ -402,8 +411,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
     if user_points:
         seed_points = seeds
-    elif seed_parts:
-        pts = np.concatenate(seed_parts)
+    elif len(pts):
         seed_points = _full_resolution(pts, factor, full_shape)
     else:
         seed_points = np.empty((0, 2))

@@ -1,4 +1,5 @@
-"""``tessella threshold-label`` on a local multi-process dask.distributed cluster.
+"""``tessella threshold-label`` and ``tessella watershed`` on a local multi-process
+dask.distributed cluster.
 
 Writes a 6000² float32 Zarr (1000² chunks; blobs on noise), starts a ``LocalCluster`` of
 worker processes (one thread each) and runs the command line against its address,
@@ -7,7 +8,7 @@ when ``distributed.admin.large-graph-warning-threshold`` is 1 byte) and the wall
 with 1 and with 2 workers::
 
     python benchmarks/cluster.py
-    python benchmarks/cluster.py --side 4000 --workers 1 2
+    python benchmarks/cluster.py --side 4000 --workers 1 2 --commands watershed
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ def write_mosaic(path, side, chunk=1000):
         z[r:r + blob.shape[0], :] = blob + noise
 
 
-def run(path, out, address):
+OPTIONS = {"threshold-label": ["--threshold", "0.5", "--smooth-sigma", "1"],
+           "watershed": []}  # the watershed with its defaults
+
+
+def run(path, out, address, command="threshold-label"):
     import dask
 
     from napari_tessella.cli import main
@@ -47,8 +52,8 @@ def run(path, out, address):
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         t = time.perf_counter()
-        code = main(["threshold-label", str(path), "--scheduler", address, "--threshold",
-                     "0.5", "--smooth-sigma", "1", "--out", str(out), "--quiet"])
+        code = main([command, str(path), "--scheduler", address, *OPTIONS[command],
+                     "--out", str(out), "--quiet"])
         seconds = time.perf_counter() - t
     sizes = [m.group(1) for w in caught if (m := _SIZE.search(str(w.message)))]
     return code, seconds, sizes
@@ -58,6 +63,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--side", type=int, default=6000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--commands", nargs="+", default=list(OPTIONS), choices=list(OPTIONS))
     args = parser.parse_args()
     import distributed
 
@@ -67,8 +73,8 @@ def main():
     try:
         path = work / "mosaic.zarr"
         write_mosaic(path, args.side)
-        print(f"tessella threshold-label on a {args.side}² float32 Zarr (1000² chunks), "
-              "LocalCluster of worker processes with 1 thread each")
+        print(f"tessella {' / '.join(args.commands)} on a {args.side}² float32 Zarr (1000² "
+              "chunks), LocalCluster of worker processes with 1 thread each")
         for n in args.workers:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -76,10 +82,12 @@ def main():
                                                    processes=True, host="127.0.0.1",
                                                    dashboard_address=None)
             try:
-                code, seconds, sizes = run(path, work / f"out{n}", cluster.scheduler_address)
-                rows = sum(1 for _ in open(work / f"out{n}" / "mosaic_objects.csv")) - 1
-                print(f"  {n} worker(s): {seconds:6.1f} s, exit {code}, {rows:,} objects, "
-                      f"graphs sent: {', '.join(sizes)}", flush=True)
+                for command in args.commands:
+                    out = work / f"{command}{n}"
+                    code, seconds, sizes = run(path, out, cluster.scheduler_address, command)
+                    rows = sum(1 for _ in open(out / "mosaic_objects.csv")) - 1
+                    print(f"  {command:15s} {n} worker(s): {seconds:6.1f} s, exit {code}, "
+                          f"{rows:,} objects, graphs sent: {', '.join(sizes)}", flush=True)
             finally:
                 client = _lazy._CLIENTS.pop(cluster.scheduler_address, None)
                 if client is not None:

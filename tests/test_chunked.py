@@ -280,12 +280,14 @@ def test_distributed_scheduler_address(blobs):
             labels = threshold_label_chunked(crop, chunks=128, scheduler=address)
             table = measure_objects_chunked(labels, crop, scheduler=address)
             assert address in chunked._CLIENTS
+            # the lazy labels name look-up tables kept on the cluster: computed there
+            got = labels.compute(scheduler=chunked._CLIENTS[address])
         finally:
             for client in chunked._CLIENTS.values():
                 client.close()
             chunked._CLIENTS.clear()
     expected = threshold_label(crop)
-    np.testing.assert_array_equal(labels.compute(scheduler="threads"), expected)
+    np.testing.assert_array_equal(got, expected)
     assert len(table) == expected.max()
 
 

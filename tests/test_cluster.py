@@ -94,3 +94,49 @@ def test_cli_on_a_cluster_ships_paths_not_pixels(cluster, tmp_path, monkeypatch)
     np.testing.assert_array_equal(labels[:], threshold_label(image.astype(np.uint16),
                                                              **KWARGS))
     assert "area_um2" in pd.read_csv(out / "slide.ome_objects.csv")
+
+
+def _zarr(path, image, chunks):
+    z = zarr.open_array(str(path), mode="w", shape=image.shape, chunks=chunks,
+                        dtype=image.dtype)
+    z[:] = image
+    return path
+
+
+def test_graphs_do_not_grow_with_the_number_of_objects(cluster, tmp_path):
+    """The stitching's look-up tables stay on the cluster, named by the graph: 40 times
+    more objects (about 20,000) leave the largest graph sent the same size."""
+    noise = np.random.default_rng(1).random((1024, 1024)).astype(np.float32)
+    path = _zarr(tmp_path / "noise.zarr", noise, (256, 256))
+    largest, counts = [], []
+    for threshold in ("0.9995", "0.98"):
+        out = tmp_path / threshold
+        code, sizes = _run_and_measure_graphs(
+            ["threshold-label", str(path), "--scheduler", cluster, "--threshold", threshold,
+             "--out", str(out), "--quiet"])
+        assert code == 0 and sizes
+        largest.append(max(sizes))
+        counts.append(len(pd.read_csv(out / "noise_objects.csv")))
+    assert counts[1] > 30 * counts[0] and counts[1] > 15_000, counts
+    # 4 bytes per object in the graph would be 80 kB more
+    assert largest[1] < largest[0] + 8 * 2**10, (largest, counts)
+
+
+def test_watershed_on_a_cluster_sends_a_few_kib_per_chunk(cluster, tmp_path):
+    """Each chunk's window (with its margin) is one overlap of the working image, not a
+    slice with its own graph (85 kB per chunk before), and its tables stay on the cluster."""
+    from napari_tessella.nuclei import seeded_watershed
+
+    image = _blobs((640, 700), seed=5).astype(np.float32)
+    path = _zarr(tmp_path / "cells.zarr", image, (128, 128))  # 30 chunks
+    out = tmp_path / "ws"
+    code, sizes = _run_and_measure_graphs(
+        ["watershed", str(path), "--scheduler", cluster, "--out", str(out), "--quiet"])
+    assert code == 0 and sizes
+    assert max(sizes) < 30 * 10 * 2**10, sizes  # < 10 kiB per chunk (was ~85)
+    import dask.array as da
+    import tifffile
+
+    local = seeded_watershed(da.from_zarr(str(path)))
+    np.testing.assert_array_equal(tifffile.imread(out / "cells_labels.tif"),
+                                  np.asarray(local.labels))

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._label_image import _edge_ids
-from ._lazy import _compute
+from ._lazy import _settle
 
 
 def _block_summary(mask, structure, r0, c0, shape):
@@ -127,6 +127,14 @@ def _stitch(summaries, numblocks, connectivity, min_size, exclude_border):
     return offsets, lut
 
 
+def _block_luts(summaries, numblocks, connectivity, min_size, exclude_border):
+    """Each chunk's look-up table (its labels → final labels), in raster order of chunks."""
+    offsets, lut = _stitch(summaries, numblocks, connectivity, min_size, exclude_border)
+    return [np.concatenate([[0], lut[off + 1: off + s["n"] + 1]]).astype(np.int32)
+            for off, s in zip(offsets.ravel(), (s for row in summaries for s in row),
+                              strict=True)]
+
+
 def _relabel_block(mask, structure, block_lut):
     lab, _ = ndi.label(mask, structure=structure, output=np.int32)
     return block_lut[lab]
@@ -146,18 +154,17 @@ def _label_mask(mask, structure, connectivity, min_size, exclude_border, schedul
          for j in range(mask.numblocks[1])]
         for i in range(mask.numblocks[0])
     ]
-    (summaries,) = _compute(tasks, scheduler=scheduler)
-    offsets, lut = _stitch(summaries, mask.numblocks, connectivity, min_size, exclude_border)
-
+    # the tables stay on a cluster (see _settle): computed there, named by the graph
+    luts = _settle(dask.delayed(_block_luts, pure=True)(
+        tasks, mask.numblocks, connectivity, min_size, exclude_border), scheduler)
+    nr, nc = mask.numblocks
     relabel = dask.delayed(_relabel_block, pure=True)
     out_rows = []
-    for i in range(mask.numblocks[0]):
+    for i in range(nr):
         row = []
-        for j in range(mask.numblocks[1]):
-            off, n = int(offsets[i, j]), int(summaries[i][j]["n"])
-            block_lut = np.concatenate([[0], lut[off + 1 : off + n + 1]]).astype(np.int32)
+        for j in range(nc):
             shape = (mask.chunks[0][i], mask.chunks[1][j])
-            row.append(da.from_delayed(relabel(blocks[i, j], structure, block_lut),
+            row.append(da.from_delayed(relabel(blocks[i, j], structure, luts[i * nc + j]),
                                        shape=shape, dtype=np.int32))
         out_rows.append(row)
     return da.block(out_rows)

@@ -221,6 +221,28 @@ def _is_local(scheduler) -> bool:
     return get is None or get in (dask.threaded.get, dask.local.get_sync)
 
 
+def _settle(task, scheduler):
+    """The (small) result of the Delayed ``task``, for later graphs to use.
+
+    On a ``dask.distributed`` cluster it stays there: persisted, and returned as a Delayed
+    that later graphs name. Tables that grow with the number of objects (the stitching's
+    label look-up tables: 1.4 MiB for 360,000 objects) were put in the graph, and made it
+    grow without bound; persisted, they are recomputed from their own graph if a worker is
+    lost. Elsewhere the task is computed here and its value returned (an in-process graph
+    carries it for free). Either way ``result[k]`` names its ``k``-th part.
+    """
+    sched = _resolve_scheduler(scheduler)
+    if sched is not None and not isinstance(sched, str):
+        try:
+            from distributed import Client
+        except ImportError:  # a custom scheduler callable without dask.distributed
+            Client = None
+        if Client is not None and isinstance(sched, Client):
+            return sched.persist(task)
+    (value,) = _compute(task, scheduler=scheduler)
+    return value
+
+
 def _compute(*objects, scheduler=None):
     import dask
 

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
-from .._lazy import _as_float_dask, _compute, _first_pass, _lazy_stage
+from .._lazy import _as_float_dask, _compute, _first_pass, _lazy_stage, _settle
 from .._validation import as_points
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._recipe import (
@@ -47,6 +47,24 @@ def _flatten_lazy(smooth, d: float):
         smooth = smooth.rechunk(sizes)
     return smooth.map_overlap(_flatten, depth=depth, boundary="none", d=d,
                               dtype=smooth.dtype)
+
+
+def _windows(smooth, margin: int):
+    """Every chunk of ``smooth`` with ``margin`` pixels of its neighbours (none beyond the
+    image's border), as one Delayed per chunk; None when a chunk is smaller than the margin.
+
+    One overlap of the whole array: a few tasks per chunk. Slicing each window out of the
+    array instead put the whole slicing graph of every window in the graph sent to a
+    cluster (3 MB for a 6000² image in 36 chunks, against ~0.1 MB).
+    """
+    import dask.array as da
+
+    if margin == 0 or max(smooth.numblocks) == 1 or any(
+            len(c) > 1 and min(c) < margin for c in smooth.chunks):
+        return None
+    padded = da.overlap.overlap(smooth, depth={0: margin, 1: margin},
+                                boundary={0: "none", 1: "none"})
+    return padded.to_delayed()
 
 
 def _hist_median(counts, centres, width) -> float:
@@ -87,9 +105,12 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
     return level, eps, cut
 
 
-def _block_two_histograms(block, e256, efine):
-    return np.concatenate([np.histogram(block, bins=e256)[0],
-                           np.histogram(block, bins=efine)[0]])[None, None, :]
+def _block_two_histograms(block, lo, hi, dtype):
+    """Counts in the 256 and the ``LI_BINS`` bins of [lo, hi] (edges made here: see
+    ``threshold._block_histogram``)."""
+    return np.concatenate([np.histogram(block, bins=_hist_edges(lo, hi, 256, dtype))[0],
+                           np.histogram(block, bins=_hist_edges(lo, hi, LI_BINS, dtype))[0]
+                           ])[None, None, :]
 
 
 def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize=True):
@@ -184,6 +205,45 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
     rows, cols = out_shape
     return np.stack([labels[r0:r0 + rows, c0:c0 + cols],
                      territories[r0:r0 + rows, c0:c0 + cols]])
+
+
+def _watershed_tables(summaries, tol, exclude_border):
+    """Global ids from the chunks' summaries: each chunk's look-up table (its ids → global
+    ids, raster order of the centroids) and the seeds kept (working pixels)."""
+    # global ids: one per group of matching views, raster order of the centroid
+    ncomp, comp, centres = _match_objects(summaries, tol)
+    c_row = np.bincount(comp, weights=centres[:, 0], minlength=ncomp) if ncomp else comp
+    c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
+    n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
+    keep = np.ones(ncomp, dtype=bool)
+    if exclude_border and ncomp:
+        flags = np.concatenate([s["border"] for s in summaries])
+        keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0
+    final = np.zeros(ncomp, dtype=np.int32)
+    tree = None
+    if ncomp:
+        from scipy.spatial import cKDTree
+
+        mean_r, mean_c = c_row / n_views, c_col / n_views
+        kept = np.flatnonzero(keep)
+        order = kept[np.lexsort((np.floor(mean_c[kept]), np.floor(mean_r[kept])))]
+        final[order] = np.arange(1, order.size + 1, dtype=np.int32)
+        tree = cKDTree(np.column_stack([mean_r, mean_c]))
+
+    luts, seed_parts, start = [], [np.empty((0, 2))], 0
+    for smry in summaries:
+        lut = np.zeros(smry["n"] + 1, dtype=np.int32)
+        n_ids = len(smry["ids"])
+        lut[smry["ids"]] = final[comp[start:start + n_ids]]
+        start += n_ids
+        if tree is not None and len(smry["margin_ids"]):
+            dist, nearest = tree.query(smry["margin_centres"])
+            lut[smry["margin_ids"]] = np.where(dist <= tol, final[nearest], 0)
+        if len(smry["seed_ids"]):
+            kept_seed = lut[smry["seed_ids"]] > 0
+            seed_parts.append(smry["seeds"][kept_seed])
+        luts.append(lut)
+    return luts, np.concatenate(seed_parts)
 
 
 def _match_objects(summaries, tol):
@@ -289,7 +349,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     if auto:
         e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)
-        hists = smooth.map_blocks(_block_two_histograms, e256, efine, new_axis=2,
+        hists = smooth.map_blocks(_block_two_histograms, s_lo, s_hi, smooth.dtype, new_axis=2,
                                   chunks=(1, 1, 256 + LI_BINS), dtype=np.int64)
         (counts,) = _compute(hists.sum(axis=(0, 1)), scheduler=scheduler)
         level, eps, cut = _auto_params_from_hist(counts[:256], e256, counts[256:], efine,
@@ -309,6 +369,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     margin = int(np.ceil(WATERSHED_MARGIN * d)) + 1
     row_edges = np.cumsum((0, *smooth.chunks[0]))
     col_edges = np.cumsum((0, *smooth.chunks[1]))
+    windows = _windows(smooth, margin)
     jobs = []
     for i in range(len(row_edges) - 1):
         for j in range(len(col_edges) - 1):
@@ -317,53 +378,31 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
             o = (max(0, lo_[0] - margin), max(0, lo_[1] - margin))
             e = (min(rows, hi_[0] + margin), min(cols, hi_[1] + margin))
             border = (o[0] == 0, e[0] == rows, o[1] == 0, e[1] == cols)
-            jobs.append((smooth[o[0]:e[0], o[1]:e[1]], o, lo_, hi_, border))
+            window = (windows[i, j] if windows is not None
+                      else smooth[o[0]:e[0], o[1]:e[1]])
+            jobs.append((window, o, lo_, hi_, border))
+    # the parameters (with any seeds given as points) once in the graph, not in every task
+    shared = dask.delayed(params, pure=True)
     summary = dask.delayed(_watershed_summary, pure=True)
-    summaries = _compute(*[summary(*job, params) for job in jobs], scheduler=scheduler)
-
-    # global ids: one per group of matching views, raster order of the centroid
-    tol = max(1.0, 0.25 * d)  # views of one nucleus: centroids this close
-    ncomp, comp, centres = _match_objects(summaries, tol)
-    c_row = np.bincount(comp, weights=centres[:, 0], minlength=ncomp) if ncomp else comp
-    c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
-    n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
-    keep = np.ones(ncomp, dtype=bool)
-    if exclude_border and ncomp:
-        flags = np.concatenate([s["border"] for s in summaries])
-        keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0
-    final = np.zeros(ncomp, dtype=np.int32)
-    tree = None
-    if ncomp:
-        from scipy.spatial import cKDTree
-
-        mean_r, mean_c = c_row / n_views, c_col / n_views
-        kept = np.flatnonzero(keep)
-        order = kept[np.lexsort((np.floor(mean_c[kept]), np.floor(mean_r[kept])))]
-        final[order] = np.arange(1, order.size + 1, dtype=np.int32)
-        tree = cKDTree(np.column_stack([mean_r, mean_c]))
-
-    # the lazy result: each chunk re-runs its segmentation and maps its ids
-    out_rows, seed_parts, start = [], [], 0
+    # the ids' tables stay on a cluster (see _settle): computed there, named by the graph
+    tables = _settle(dask.delayed(_watershed_tables, pure=True)(
+        [summary(*job, shared) for job in jobs], max(1.0, 0.25 * d), exclude_border),
+        scheduler)
+    luts = tables[0]
+    if not user_points:
+        pts = tables[1]
+        if not isinstance(pts, np.ndarray):
+            (pts,) = _compute(pts, scheduler=scheduler)
+    out_rows = []
     output = dask.delayed(_watershed_output, pure=True)
     k = 0
     for _i in range(len(row_edges) - 1):
         row = []
         for _j in range(len(col_edges) - 1):
-            smry = summaries[k]
-            lut = np.zeros(smry["n"] + 1, dtype=np.int32)
-            n_ids = len(smry["ids"])
-            lut[smry["ids"]] = final[comp[start:start + n_ids]]
-            start += n_ids
-            if tree is not None and len(smry["margin_ids"]):
-                dist, nearest = tree.query(smry["margin_centres"])
-                lut[smry["margin_ids"]] = np.where(dist <= tol, final[nearest], 0)
-            if len(smry["seed_ids"]):
-                kept_seed = lut[smry["seed_ids"]] > 0
-                seed_parts.append(smry["seeds"][kept_seed])
             lo_, hi_ = jobs[k][2], jobs[k][3]
             shape = (min(hi_[0] * factor, full_shape[0]) - lo_[0] * factor,
                      min(hi_[1] * factor, full_shape[1]) - lo_[1] * factor)
-            task = output(*jobs[k], params, lut, factor, shape, full_shape)
+            task = output(*jobs[k], shared, luts[k], factor, shape, full_shape)
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)
@@ -372,8 +411,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
     if user_points:
         seed_points = seeds
-    elif seed_parts:
-        pts = np.concatenate(seed_parts)
+    elif len(pts):
         seed_points = _full_resolution(pts, factor, full_shape)
     else:
         seed_points = np.empty((0, 2))

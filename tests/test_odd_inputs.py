@@ -30,3 +30,46 @@ def test_a_very_elongated_image_gets_a_diameter_not_an_index_error(lattice_image
     assert 0 < diameter <= max(shape)
     result = seeded_watershed(image)
     assert np.asarray(result.labels).shape == shape and result.labels.max() > 0
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    return make_napari_viewer()
+
+
+def _threshold(viewer, image):
+    from napari_tessella._widgets import ThresholdLabelWidget
+
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    widget.image.value = image
+    return widget
+
+
+def test_labels_replaced_by_the_user_are_left_alone(viewer, lattice_image):
+    """The user (console, another plugin) replaces the labels' data rather than painting:
+    a re-run wrote over it (only paint strokes were noticed)."""
+    widget = _threshold(viewer, viewer.add_image(lattice_image, name="lat"))
+    widget()
+    labels = viewer.layers["lat labels"]
+    mine = np.where(labels.data == 1, 1, 0).astype(labels.data.dtype)
+    labels.data = mine
+    widget.smooth_sigma.value = 1.0
+    widget()
+    assert viewer.layers["lat labels"] is labels
+    np.testing.assert_array_equal(labels.data, mine)
+    assert viewer.layers["lat labels [1]"].data.max() > 1  # the re-run's own layer
+
+
+def test_a_locked_output_is_left_alone(viewer, lattice_image):
+    """A layer the user locked (napari's lock) is theirs: a re-run makes a new layer."""
+    widget = _threshold(viewer, viewer.add_image(lattice_image, name="lat"))
+    widget()
+    centres = viewer.layers["lat centers"]
+    before = centres.data.copy()
+    centres.locked = True
+    widget.smooth_sigma.value = 1.0
+    widget()
+    assert viewer.layers["lat centers"] is centres
+    np.testing.assert_array_equal(centres.data, before)
+    assert "lat centers [1]" in viewer.layers

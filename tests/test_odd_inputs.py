@@ -73,3 +73,20 @@ def test_a_locked_output_is_left_alone(viewer, lattice_image):
     assert viewer.layers["lat centers"] is centres
     np.testing.assert_array_equal(centres.data, before)
     assert "lat centers [1]" in viewer.layers
+
+
+def test_export_keeps_every_layer_when_names_clash_as_files(viewer, lattice_image, tmp_path):
+    """Images named 'cells 1' and 'cells_1' both become 'cells_1_labels.tif' on disk: the
+    second overwrote the first while the widget reported 6 files written."""
+    widget = _threshold(viewer, viewer.add_image(lattice_image, name="cells 1"))
+    widget()
+    widget.image.value = viewer.add_image(lattice_image[::-1].copy(), name="cells_1")
+    widget()
+    written = widget.export(tmp_path)
+    assert len(written) == len(set(written)) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+    import tifffile
+
+    first = [p for p in written if p.suffix == ".tif"]
+    np.testing.assert_array_equal(tifffile.imread(first[0]), viewer.layers["cells 1 labels"].data)
+    np.testing.assert_array_equal(tifffile.imread(first[1]), viewer.layers["cells_1 labels"].data)

@@ -90,3 +90,19 @@ def test_export_keeps_every_layer_when_names_clash_as_files(viewer, lattice_imag
     first = [p for p in written if p.suffix == ".tif"]
     np.testing.assert_array_equal(tifffile.imread(first[0]), viewer.layers["cells 1 labels"].data)
     np.testing.assert_array_equal(tifffile.imread(first[1]), viewer.layers["cells_1 labels"].data)
+
+
+@pytest.mark.parametrize("offset", [1e8, 1e10])
+def test_a_lattice_far_from_the_origin(offset):
+    """Stage coordinates (a 5-unit grid at 1e8, e.g. nm on a slide): Qhull dropped 31 of
+    36 points as 'on top of other points', and the cell areas lost to rounding."""
+    from napari_tessella import lattice
+
+    rng = np.random.default_rng(1)
+    grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2) * 5
+    grid += rng.uniform(-1, 1, grid.shape)
+    near, far = lattice(grid), lattice(grid + offset)
+    np.testing.assert_array_equal(far.edges, near.edges)
+    np.testing.assert_allclose(far.cell_areas, near.cell_areas, rtol=1e-5)
+    for a, b in zip(far.voronoi_polygons, near.voronoi_polygons, strict=True):
+        np.testing.assert_allclose(a - offset, b, atol=1e-5 * offset / 1e8)

@@ -106,3 +106,25 @@ def test_a_lattice_far_from_the_origin(offset):
     np.testing.assert_allclose(far.cell_areas, near.cell_areas, rtol=1e-5)
     for a, b in zip(far.voronoi_polygons, near.voronoi_polygons, strict=True):
         np.testing.assert_allclose(a - offset, b, atol=1e-5 * offset / 1e8)
+
+
+def test_zero_objects_after_the_filters_says_so(viewer, lattice_image):
+    """Dark objects with 'drop objects touching the border': the one dark background
+    touches the border and goes; the status said "nothing passes the threshold", which
+    sends the user to the threshold instead of the check box."""
+    widget = _threshold(viewer, viewer.add_image(lattice_image, name="lat"))
+    widget.dark_objects.value = True
+    widget.exclude_border.value = True
+    widget()
+    status = widget._status.value
+    assert "nothing passes the threshold" not in status
+    assert "touching the border" in status
+    assert "pass the threshold" in status
+
+
+def test_zero_objects_above_the_threshold_still_says_nothing_passes(lattice_image):
+    from napari_tessella._widgets.threshold_label import _no_objects
+
+    params = {"threshold": 10.0, "smooth_sigma": 0.0, "opening": 3, "connectivity": 1,
+              "min_size": 5, "exclude_border": True, "dark_objects": False}
+    assert "nothing passes the threshold" in _no_objects(lattice_image, params, "lat")

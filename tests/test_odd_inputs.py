@@ -128,3 +128,17 @@ def test_zero_objects_above_the_threshold_still_says_nothing_passes(lattice_imag
     params = {"threshold": 10.0, "smooth_sigma": 0.0, "opening": 3, "connectivity": 1,
               "min_size": 5, "exclude_border": True, "dark_objects": False}
     assert "nothing passes the threshold" in _no_objects(lattice_image, params, "lat")
+
+
+def test_find_atoms_on_a_wrapped_image_warns_nothing(lattice_image):
+    """A uint64 image whose negative values wrapped round (noise at 2⁶⁴): no column
+    could be measured whole, and NumPy's "All-NaN slice encountered" reached the user."""
+    import warnings
+
+    from napari_tessella import find_atoms
+
+    image = (lattice_image * 2**60).astype(np.uint64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = find_atoms(image, dark=True)
+    assert len(result.positions) >= 3

@@ -142,3 +142,29 @@ def test_find_atoms_on_a_wrapped_image_warns_nothing(lattice_image):
         warnings.simplefilter("error")
         result = find_atoms(image, dark=True)
     assert len(result.positions) >= 3
+
+
+@pytest.mark.parametrize("unit", ["Å", "angstrom", "µm", "Ångström"])
+def test_labels_tiff_in_angstrom(tmp_path, unit):
+    """ImageJ's TIFF tags are ASCII: 'Å' failed with "'ascii' codec can't encode" (the
+    command line's --unit Å, and Export of a layer in Å); the unit reads back."""
+    import tifffile
+
+    from napari_tessella.export import save_labels
+    from napari_tessella.reading import read_pixel_size
+
+    labels = np.zeros((8, 8), np.int32)
+    labels[2:5, 2:5] = 1
+    path = save_labels(labels, tmp_path / "l.tif", scale=(0.5, 0.5), unit=unit)
+    np.testing.assert_array_equal(tifffile.imread(path), labels)
+    size = read_pixel_size(path)
+    assert size.scale == pytest.approx((0.5, 0.5))
+    assert size.unit == ("um" if unit == "µm" else "angstrom")
+
+
+def test_export_of_a_layer_in_angstrom(viewer, lattice_image, tmp_path):
+    widget = _threshold(viewer, viewer.add_image(lattice_image, name="stem",
+                                                 scale=(0.3, 0.3), units="angstrom"))
+    widget()
+    written = widget.export(tmp_path)
+    assert {p.name for p in written} >= {"stem_labels.tif", "stem_labels.csv"}

@@ -93,6 +93,11 @@ def _cases():
     nuc = synthetic_nuclei((64, 64), n_nuclei=4, diameter=16, brightness_range=(0.6, 1),
                            seed=1)
     add("seeded_watershed", "defaults", lambda: nt.seeded_watershed(nuc.image), "ok")
+    strip = np.tile(nuc.image[30:33], (1, 80))  # a 3 x 5120 line scan
+    for sname, img in {"strip": strip, "tall strip": strip.T}.items():
+        add("seeded_watershed", sname, lambda i=img: nt.seeded_watershed(i), "ok")
+        add("estimate_object_diameter", sname, lambda i=img: nt.estimate_object_diameter(i),
+            "ok", lambda d, i=img: 0 < d <= max(i.shape))
     add("seeded_watershed", "label seeds", lambda: nt.seeded_watershed(
         nuc.image, seeds=nuc.labels), "ok", lambda r: r.labels.max() >= 3)
     add("seeded_watershed", "point seeds", lambda: nt.seeded_watershed(

@@ -47,6 +47,7 @@ def _images(lat: np.ndarray, geometry: bool) -> dict:
         "4-D": {"data": np.stack([np.stack([lat, lat[::-1]])] * 2)},
         "1xN": {"data": lat[:1]}, "Nx1": {"data": lat[:, :1]}, "2x2": {"data": lat[:2, :2]},
         "rotated": {"rotate": 30}, "units um": {"scale": (0.1, 0.1), "units": ("um", "um")},
+        "units Å": {"scale": (0.3, 0.3), "units": ("angstrom", "angstrom")},
         "x1e300": {"data": lat.astype(float) * 1e300},
         "x1e-300": {"data": lat.astype(float) * 1e-300},
     }
@@ -126,6 +127,8 @@ def _run(widget, ctx: str, viewer, inputs: set, asynchronous: bool):
             widget.export(tempfile.mkdtemp())
         except Exception as err:
             PROBLEMS.append(f"{ctx}: export raised {type(err).__name__}: {err}")
+        if widget._status.value.startswith("⚠"):  # Export says why it wrote nothing
+            PROBLEMS.append(f"{ctx}: export failed: {widget._status.value}")
     print(f"{ctx}: {status[:150]}")
 
 

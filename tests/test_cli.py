@@ -325,3 +325,18 @@ def test_a_directory_or_a_missing_file_as_input_is_a_usage_error(tmp_path, capsy
     assert main(["atoms", str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 2 and "Traceback" not in err
+
+
+def test_per_input_failures_speak_the_command_line(tmp_path, capsys):
+    """A stack or an image without a lattice fails with the options' names: the core's
+    "e.g. image[0]" and "give separation= instead" are Python, not shell."""
+    stack = np.stack([_blobs(1, (64, 64))] * 3)
+    tifffile.imwrite(tmp_path / "stack.tif", stack, photometric="minisblack")
+    tifffile.imwrite(tmp_path / "flat.tif", np.tile(_blobs(2, (64, 64))[:2], (1, 40)))
+    code = main(["atoms", str(tmp_path / "stack.tif"), str(tmp_path / "flat.tif"),
+                 "--out", str(tmp_path / "out"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "image[0]" not in err and "separation=" not in err
+    assert "save each plane as a file of its own" in err
+    assert "give --separation instead" in err

@@ -83,3 +83,15 @@ def test_every_recipe_is_an_operation_with_its_function_defaults():
                 assert value == recipe.extra[key]
             else:
                 assert signature[key].default == value, (name, key)
+
+
+def test_save_parameters_makes_its_folder_and_refuses_a_folder(tmp_path):
+    """The widget's parameters field takes any path: a new folder is made (as Export
+    does), and a folder given as the file gets our message, not '[Errno 21]'."""
+    from napari_tessella.params import load_parameters, save_parameters
+
+    target = tmp_path / "new folder" / "ü" / "p.json"
+    save_parameters(target, "threshold_label", {"opening": 3})
+    assert load_parameters(target) == ("threshold_label", {"opening": 3})
+    with pytest.raises(ValueError, match="is a folder"):
+        save_parameters(tmp_path, "threshold_label", {"opening": 3})

@@ -139,3 +139,15 @@ def test_ngff_04_on_zarr_v2(tmp_path):
                 axes_units={"y": "micrometer", "x": "micrometer"}, scale_factors=(2,))
     np.testing.assert_array_equal(open_image(tmp_path / "v04.zarr").compute(), image)
     assert read_pixel_size(tmp_path / "v04.zarr") == ((3.0, 2.0), "um")
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_planar_rgb_tiff_is_read_as_rgb(tmp_path, lazy):
+    """An RGB TIFF stored plane by plane (planar configuration 'separate', as some
+    cameras and ImageJ write it) came back as (3, M, N) and was refused as a stack."""
+    rgb = np.stack([_image((40, 50), seed=i).astype(np.uint8) for i in range(3)])
+    path = tmp_path / "planar.tif"
+    tifffile.imwrite(path, rgb, photometric="rgb", planarconfig="separate")
+    image = open_image(path, lazy=lazy)
+    assert image.shape == (40, 50, 3)
+    np.testing.assert_array_equal(np.asarray(image), np.moveaxis(rgb, 0, -1))

@@ -446,3 +446,27 @@ def test_estimate_object_diameter_fits_a_tiny_image():
 
     image = np.random.default_rng(0).random((3, 4))
     assert 0 < estimate_object_diameter(image) <= 4
+
+
+@given(st.integers(2, 6), st.integers(256, 3000), st.booleans(), st.booleans(),
+       st.integers(0, 99))
+def test_elongated_images(short, long, transpose, lazy, seed):
+    """Strips and line scans (2..6 × 256..3000): the nuclei recipe reduces the image by
+    its long side; it must keep rows to work on (a 2 × 5120 strip raised IndexError)."""
+    from scipy.ndimage import gaussian_filter
+
+    from napari_tessella import estimate_object_diameter
+
+    rng = np.random.default_rng(seed)
+    image = gaussian_filter(rng.random((short, long)), 2) + rng.random((short, long))
+    image = image.T if transpose else image
+    if lazy:
+        image = pytest.importorskip("dask.array").from_array(image, chunks=128)
+    before = np.array(image, copy=True)
+    kind, d = outcome(estimate_object_diameter, image)
+    if kind == "ok":
+        assert 0 < d <= max(image.shape)
+    kind, result = outcome(seeded_watershed, image)
+    if kind == "ok":
+        assert np.asarray(result.labels).shape == image.shape
+    assert _same(np.asarray(image), before)

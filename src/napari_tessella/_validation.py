@@ -25,12 +25,17 @@ def _read_array(data, name: str, what: str) -> np.ndarray:
                         "one.") from None
 
 
+#: The end of the message for a stack given where a plane is needed (the command line
+#: says it in its own words).
+STACK_HINT = "Pass one plane of a stack, e.g. image[0]."
+
+
 def _check_plane_shape(shape, name: str) -> None:
     """A 2-D (row, column) image of at least 2 × 2 pixels (after RGB → luminance)."""
     if len(shape) != 2:
         raise ValueError(
             f"{name} must be a 2-D (row, column) image or an RGB(A) image; got shape "
-            f"{tuple(shape)}. Pass one plane of a stack, e.g. image[0]."
+            f"{tuple(shape)}. {STACK_HINT}"
         )
     if 0 in shape or min(shape) < 2:
         raise ValueError(f"{name} is too small to segment: shape {tuple(shape)}.")

@@ -290,7 +290,9 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
         narrow, wide = _shape_of_peaks(img, coords, reach, noise=_background_noise(img))
         whole = np.all((coords >= reach[:, None])
                        & (coords <= np.array(img.shape) - 1 - reach[:, None]), axis=1)
-        sigma_col = float(np.nanmedian(narrow[whole] if whole.any() else narrow))
+        widths = narrow[whole] if whole.any() else narrow
+        # no width measured at all (noise): NaN, without NumPy's "All-NaN slice" warning
+        sigma_col = float(np.nanmedian(widths)) if np.isfinite(widths).any() else np.nan
         elongated = (narrow < 0.65 * wide) & whole
         if period / 8 > sigma_col / 2:
             # the period's filter is wider than a column: look again with a narrow one

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
+from ._validation import STACK_HINT
 from .reading import IMAGE_SUFFIXES, is_zarr, open_image, read_pixel_size
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
 from .threshold import THRESHOLD_METHODS
@@ -122,6 +123,17 @@ def _param_help(func) -> dict:
 def _flag(name: str) -> str:
     """The command-line option of a core keyword: ``min_size`` → ``--min-size``."""
     return "--" + name.replace("_", "-")
+
+
+def _in_cli_words(message: str, operation: str) -> str:
+    """A core message as the command line's user reads it: keywords as options
+    ("give separation= instead" → "give --separation instead"), no Python advice."""
+    message = message.replace(STACK_HINT, "The command line takes one plane per file: save "
+                              "each plane as a file of its own, or open the stack in napari.")
+    for name in _params.operation_defaults(operation):
+        message = re.sub(rf"\b{name}=(?=[\s.,]|$)", _flag(name), message)
+        message = re.sub(rf"\b{name}=", f"{_flag(name)} ", message)
+    return message
 
 
 def _add_operation_options(parser, operation: str):
@@ -422,6 +434,8 @@ def _run_all(args, params: dict, paths: list[Path]) -> int:
                 message = lines[0] if lines else type(err).__name__
                 if not isinstance(err, (ValueError, TypeError)):
                     message = f"{type(err).__name__}: {message}"
+                else:
+                    message = _in_cli_words(message, args.operation)
                 failures.append((path, message))
                 if not args.quiet and not has_bar:
                     print(f"[{i}/{len(paths)}] {path}: FAILED ({message})", file=sys.stderr)

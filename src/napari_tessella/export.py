@@ -7,6 +7,7 @@ columns added beside the pixel ones when a scale is known.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -110,8 +111,10 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     path = Path(path)
     sy, sx = (abs(float(s)) for s in scale)  # a flipped axis has a pixel size all the same
     if dtype != np.uint32:
-        # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm
-        ascii_unit = unit.replace("µ", "u").replace("μ", "u")
+        # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm; Å is "angstrom"
+        # (a unit of other letters keeps them without their accents)
+        ascii_unit = unicodedata.normalize("NFKD", _short_unit(unit)).encode(
+            "ascii", "ignore").decode()
         res = _tiff_resolution(1.0 / sx, 1.0 / sy)
         tifffile.imwrite(path, lab.astype(dtype), imagej=True,
                          metadata={"unit": ascii_unit} if ascii_unit and res else {},

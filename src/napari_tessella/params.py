@@ -154,7 +154,8 @@ def save_parameters(path, operation: str, params: dict) -> Path:
     Raises
     ------
     ValueError
-        Unknown operation or parameter name.
+        Unknown operation or parameter name, or ``path`` is a folder (a missing folder
+        is made).
     TypeError
         A value of the wrong kind (e.g. a string for ``opening``) or one JSON cannot hold.
 
@@ -173,6 +174,10 @@ def save_parameters(path, operation: str, params: dict) -> Path:
     clean = _check_parameters(operation, params, "parameters")
     doc = {_FORMAT_KEY: __version__, "operation": operation, "parameters": clean}
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder: give a file name, e.g. "
+                         f"{path / (operation + '.json')}")
+    path.parent.mkdir(parents=True, exist_ok=True)  # as Export makes its folder
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return path
 

@@ -375,11 +375,11 @@ def _open_file(path: Path, lazy: bool | None):
 
         with tifffile.TiffFile(path) as tf:
             series = tf.series[0]
-            shape = series.shape
+            shape, axes = series.shape, series.axes
             if not (lazy if lazy is not None else is_large(shape)):
-                return series.asarray()
+                return _samples_last(series.asarray(), axes)
         disk = DiskArray(path, "tiff", series=0, level=0)
-        return disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape))
+        return _samples_last(disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape)), axes)
     if suffix == ".png":
         from skimage.io import imread
 
@@ -388,6 +388,15 @@ def _open_file(path: Path, lazy: bool | None):
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]
         return image
+
+
+def _samples_last(image, axes: str):
+    """A planar RGB(A) TIFF (samples 'S' before the rows) with its colours last, as an
+    interleaved one is read and as napari shows RGB: it is not a stack of three planes."""
+    at = axes.find("S")
+    if at < 0 or at == len(axes) - 1 or image.shape[at] not in (3, 4):
+        return image
+    return np.moveaxis(image, at, -1)
 
 
 def _finite(x) -> bool:

@@ -74,7 +74,7 @@ def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaun
             "lattice needs at least 3 points that span an area."
         )
     try:
-        tri = Delaunay(points)
+        tri = Delaunay(centred)  # Qhull's precision is relative to the coordinates' size
     except QhullError as err:  # pragma: no cover - degenerate inputs Qhull still refuses
         raise ValueError(f"cannot triangulate these points: {err}") from None
     # Qhull leaves out points (nearly) on top of another one: every point must be a vertex
@@ -118,11 +118,12 @@ def _circumcentres(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 
 def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.ndarray,
-                     size: np.ndarray | None = None):
+                     size: np.ndarray | None = None, origin: np.ndarray | None = None):
     """Voronoi cells clipped to the box [lo, hi], and their areas.
 
     With ``size`` (pixel sizes), the points and the box are physical: the areas are
-    physical and the cells are given back divided by ``size``, in pixel coordinates.
+    physical and the cells are given back divided by ``size``, in pixel coordinates. With
+    ``origin``, the points and the box were moved by ``-origin``: the cells are moved back.
 
     Most cells come straight from the Delaunay triangulation already computed: the cell of
     a point is the polygon of the circumcentres of its triangles. That holds for every point
@@ -194,6 +195,8 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
     nxt[ends - 1] = starts
     cross = verts[:, 0] * verts[nxt, 1] - verts[nxt, 0] * verts[:, 1]
     areas = np.abs(np.bincount(owner, cross, minlength=n)) / 2
+    if origin is not None:
+        verts = verts + origin
     if size is not None:
         verts = verts / size
     polygons = [verts[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
@@ -455,10 +458,15 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     edges = _unique_edges(triangles)
     edge_lengths = np.hypot(*(phys[edges[:, 0]] - phys[edges[:, 1]]).T)
 
+    origin = None
     if shape is None:
+        # points anywhere (stage coordinates): the cells computed about the points' mean
+        # and moved back, or 5 units at 1e10 lose their area to rounding
+        origin = phys.mean(axis=0)
         pad = 0.5 * float(np.median(edge_lengths))
-        lo, hi = phys.min(axis=0) - pad, phys.max(axis=0) + pad
-    polygons, areas = _bounded_voronoi(phys, tri, lo, hi, size)
+        lo, hi = phys.min(axis=0) - pad - origin, phys.max(axis=0) + pad - origin
+    polygons, areas = _bounded_voronoi(phys if origin is None else phys - origin, tri, lo, hi,
+                                       size, origin)
 
     vlabels = None
     if pixel_map and lab is not None:

@@ -482,7 +482,7 @@ class _DockWidget(Container):
 
         if layer._type_string == "labels":
             layer.events.paint.connect(edited)
-        elif layer._type_string in ("points", "shapes"):
+        if layer._type_string in ("labels", "points", "shapes"):  # labels: data replaced
             layer.events.data.connect(edited)
 
     def _message(self, message) -> str:
@@ -564,8 +564,8 @@ class _DockWidget(Container):
                                                               meta.get("name"), layers)
             layer = record.layer if record is not None else None
             # the user's layer now (renamed or edited): never overwritten, never reused
-            mine = (layer is not None and layer in layers
-                    and layer.name == record.name and not record.edited)
+            mine = (layer is not None and layer in layers and layer.name == record.name
+                    and not record.edited and not getattr(layer, "locked", False))
             multiscale = bool(meta.get("multiscale")) or getattr(layer, "multiscale", False)
             same_ndim = layer is not None and len(meta.get("scale", ())) in (0, layer.ndim)
             if mine and same_ndim and layer._type_string == layer_type and not multiscale:

@@ -24,9 +24,9 @@ def export_layers(layers, folder) -> list[Path]:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, used = [], set()
     for layer in layers:
-        stem = _file_stem(layer.name)
+        stem = _unique(_file_stem(layer.name), used)
         unit = _unit(layer).strip()
         scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
         if layer._type_string == "labels" and layer.multiscale:
@@ -50,6 +50,17 @@ def export_layers(layers, folder) -> list[Path]:
             written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
                                       translate=translate, unit=unit))
     return written
+
+
+def _unique(stem: str, used: set) -> str:
+    """``stem``, or ``stem_2``, ``stem_3``… when an earlier layer of the same export took
+    it: 'cells 1' and 'cells_1' (or 'A' and 'a' on a case-insensitive disk) must not
+    overwrite each other's files."""
+    candidate, n = stem, 2
+    while candidate.casefold() in used:
+        candidate, n = f"{stem}_{n}", n + 1
+    used.add(candidate.casefold())
+    return candidate
 
 
 def measured_labels(labels: dict, image, stem: str, results_dir=None):

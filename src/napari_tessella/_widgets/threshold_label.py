@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, SpinBox
 
+from .._lazy import is_lazy
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, _set_field
@@ -261,12 +262,27 @@ class ThresholdLabelWidget(_DockWidget):
                 }, "points")),
             ]
             if n == 0:
-                lo, hi = (float(v) for v in (image.min(), image.max()))
-                message = (f"0 objects: nothing passes the threshold in {name!r} "
-                           f"(image range {lo:g}–{hi:g}).")
+                message = _no_objects(image, params, name)
             else:
                 message = f"{n} objects in {name!r}"
             return outputs, message
 
         job.stages = 2
         return job
+
+
+def _no_objects(image, params: dict, name: str) -> str:
+    """Why a run found no objects: nothing above the threshold, or the filters (border,
+    opening, min size) removed all that was (tried again without them, in memory only)."""
+    filters = [text for on, text in (
+        (params["exclude_border"], "'drop objects touching the border'"),
+        (params["opening"] > 1, f"the opening of {params['opening']} px"),
+        (params["min_size"] > 0, f"the min size of {params['min_size']} px"))if on]
+    if filters and not is_lazy(image):
+        bare = {**params, "opening": 0, "min_size": 0, "exclude_border": False}
+        n = int(threshold_label(image, **bare).max())
+        if n:
+            return (f"0 objects in {name!r}: {n} pass the threshold, but "
+                    f"{' and '.join(filters)} removed them all.")
+    lo, hi = (float(v) for v in (image.min(), image.max()))
+    return f"0 objects: nothing passes the threshold in {name!r} (image range {lo:g}–{hi:g})."

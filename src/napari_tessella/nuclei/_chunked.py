@@ -45,7 +45,10 @@ def _flatten_lazy(smooth, d: float):
     sizes = tuple(max(depth, min(c)) if len(c) > 1 else c[0] for c in smooth.chunks)
     if any(len(c) > 1 and min(c) < depth for c in smooth.chunks):
         smooth = smooth.rechunk(sizes)
-    return smooth.map_overlap(_flatten, depth=depth, boundary="none", d=d,
+    # no margin along an axis of one chunk: there is nothing to read across, and dask
+    # refuses a margin wider than the axis (a 2 × 5120 strip)
+    depths = {axis: depth if len(c) > 1 else 0 for axis, c in enumerate(smooth.chunks)}
+    return smooth.map_overlap(_flatten, depth=depths, boundary="none", d=d,
                               dtype=smooth.dtype)
 
 

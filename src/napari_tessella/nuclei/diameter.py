@@ -54,8 +54,11 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
 
 
 def _diameter_factors(shape) -> tuple[int, int]:
-    """Reduction factors of the coarse (~256 px) and fine (~512 px) diameter estimates."""
-    return max(1, int(max(shape) // 256)), max(1, int(max(shape) // 512))
+    """Reduction factors of the coarse (~256 px) and fine (~512 px) diameter estimates,
+    at most half the shorter side: a 2 × 5120 strip reduced by 20 kept no rows, and the
+    threshold needs two."""
+    longest, cap = int(max(shape)), max(1, int(min(shape)) // 2)
+    return max(1, min(longest // 256, cap)), max(1, min(longest // 512, cap))
 
 
 #: The estimate is trusted once the objects span at least this many reduced pixels.

@@ -132,7 +132,8 @@ def _own_patch(params, rows, cols, half_render):
 LONE_STEPS_PAIRED = 5
 
 
-def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weighted=False):
+def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weighted=False,
+             tol=None):
     """Gaussian fits of all columns, each with every other column's fitted model removed.
 
     A column's window also holds the tails of its neighbours, which pull a lone fit off
@@ -155,7 +156,7 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
         paired[pairs.ravel()] = True
     single = np.flatnonzero(~paired)
     # (to 1e-4 px: on noise-free images the sweeps start from them and keep their error)
-    params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=1e-4,
+    params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=tol or 1e-4,
                                          iterations=np.where(paired, LONE_STEPS_PAIRED, 20))
     width = float(np.median(params[:, 3]))
     # a pair's window: out to three column widths (beyond, a Gaussian tells nothing of
@@ -229,7 +230,7 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     # whose columns are not Gaussians, every further sweep widens their fits)
     # the last steps to 1e-3 px where shot noise makes the error a hundred times that, to
     # 1e-4 px without it (noise-free images, real ones)
-    tol = 1e-3 if noise is not None else 1e-4
+    tol = tol or (1e-3 if noise is not None else 1e-4)
     params, converged = sweep(params, converged, model, radius, pr, noise, tol=tol)
     if noise is not None:
         model = _render(img.shape, params, render_half)

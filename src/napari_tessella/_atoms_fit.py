@@ -149,6 +149,8 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     weighted fits (weights 1/variance at the model's level, the variance measured on the
     residuals of the fits before), which reach the Cramér-Rao bound where equal weights
     lose up to a third. With noise of one level everywhere all pixels count alike.
+    ``tol`` (px) ends every fit's steps there instead (default: 1e-4 px without shot
+    noise, 1e-3 with it), for fits that only model what surrounds a column.
     """
     half = int(np.ceil(radius))
     paired = np.zeros(len(positions), dtype=bool)
@@ -207,7 +209,8 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
         # the lone fits of overlapping columns are no measure of the noise (nor a good
         # start): the pairs are fitted with equal weights first (two steps will do)
         params, converged = sweep(params, converged, model, radius, pr, None,
-                                  pair_iterations=2 if weighted else 30, singles=False)
+                                  pair_iterations=2 if weighted else 30, singles=False,
+                                  tol=tol or 1e-3)
         model = _render(img.shape, params, render_half)
         # the widths of the joint fits are the columns' own (lone fits of overlapping
         # columns come out as needles or blobs): the pairs' windows follow them

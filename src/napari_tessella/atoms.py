@@ -252,6 +252,15 @@ def _find_atoms_array(img, scale, separation, threshold, refine, dark):
     return result
 
 
+def _box_minimum(image, coords, size):
+    """The minimum of ``image`` in the size² box (size odd) around each of the pixels
+    ``coords``: ``ndi.minimum_filter(image, size)`` read there (its reflected border only
+    repeats pixels of the box), in work proportional to the pixels asked for rather than
+    to the image (on sparse images a third of the filter's pixels)."""
+    box, _, _, inside = _patches(image, coords, size // 2)
+    return np.min(np.where(inside, box, np.inf), axis=(1, 2))
+
+
 def _without(drop, positions, coords, background, extra):
     """The columns and their table entries, less the indices ``drop``."""
     keep = np.ones(len(positions), dtype=bool)
@@ -324,11 +333,7 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
     smooth = ndi.gaussian_filter(img.astype(np.float64), sep / 8)
     size = max(3, round(sep) | 1)
     radius = sep / 2
-    # the smoothed image's minimum in a size² box around each peak: the same as a minimum
-    # filter read at the peaks (its reflected border repeats pixels of the box), in work
-    # proportional to the columns (on sparse images a third of the filter's pixels)
-    box, _, _, inside = _patches(smooth, coords, size // 2)
-    background = np.min(np.where(inside, box, np.inf), axis=(1, 2))
+    background = _box_minimum(smooth, coords, size)
 
     # close pairs: mutual nearest neighbours much closer than their next neighbours
     pairs, pair_d, next_d = (_close_pairs(positions) if len(positions) >= 3

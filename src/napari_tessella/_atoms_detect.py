@@ -79,7 +79,7 @@ def _local_maxima(values, min_distance):
 def _dog(img, s1, s2, cache=None):
     """Difference of Gaussians; ``cache`` (a dict) keeps the wide one and the noise level
     for a second detection on the same image."""
-    work = img.astype(np.float64)
+    work = img.astype(np.float64, copy=False)
     cache = {} if cache is None else cache
     if cache.get("s2") != s2:
         cache.update(s2=s2, wide=ndi.gaussian_filter(work, s2))

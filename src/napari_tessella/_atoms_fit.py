@@ -408,8 +408,9 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
         p = p.astype(np.float32)
         jac = np.empty((len(idx), 9, m.shape[1]), dtype=np.float32)
         res = (y32[idx] - p[:, 8, None]) * m
+        rows, cols = r32[idx], c32[idx]  # once for both columns
         for o in (0, 4):
-            dr, dc = r32[idx] - p[:, o, None], c32[idx] - p[:, o + 1, None]
+            dr, dc = rows - p[:, o, None], cols - p[:, o + 1, None]
             s2 = p[:, o + 3, None] ** 2
             d2 = dr**2 + dc**2
             g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing

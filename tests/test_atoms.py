@@ -480,3 +480,28 @@ def test_find_atoms_integer_image_scale_and_threshold():
         got = find_atoms(counts * factor, refine="gaussian", threshold=40.0 * factor)
         np.testing.assert_array_equal(got.positions, ref.positions)
         np.testing.assert_array_equal(got.table["amplitude"] / factor, ref.table["amplitude"])
+
+
+@pytest.mark.parametrize("shape,size", [((40, 52), 3), ((31, 29), 9), ((12, 15), 13)])
+def test_box_minimum_is_the_minimum_filter_at_the_pixels(shape, size):
+    # the local background under each peak, read from boxes instead of a filtered image:
+    # the same values everywhere, the border included
+    from scipy import ndimage as ndi
+
+    from napari_tessella.atoms import _box_minimum
+
+    image = np.random.default_rng(size).random(shape)
+    coords = np.argwhere(np.ones(shape, dtype=bool))
+    expected = ndi.minimum_filter(image, size=size)[coords[:, 0], coords[:, 1]]
+    assert np.array_equal(_box_minimum(image, coords, size), expected)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 201, 20_000])
+def test_noise_model_quantiles_are_numpys(n):
+    # the noise model's twenty levels come from quantiles of the sorted levels
+    from napari_tessella._atoms_noise import _sorted_quantiles
+
+    rng = np.random.default_rng(n)
+    for values in (np.sort(rng.random(n)), np.sort(np.round(rng.random(n), 1))):
+        q = np.linspace(0, 1, 21)
+        assert np.array_equal(_sorted_quantiles(values, q), np.quantile(values, q))

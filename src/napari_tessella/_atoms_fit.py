@@ -132,7 +132,8 @@ def _own_patch(params, rows, cols, half_render):
 LONE_STEPS_PAIRED = 5
 
 
-def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weighted=False):
+def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weighted=False,
+             tol=None):
     """Gaussian fits of all columns, each with every other column's fitted model removed.
 
     A column's window also holds the tails of its neighbours, which pull a lone fit off
@@ -148,6 +149,8 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     weighted fits (weights 1/variance at the model's level, the variance measured on the
     residuals of the fits before), which reach the Cramér-Rao bound where equal weights
     lose up to a third. With noise of one level everywhere all pixels count alike.
+    ``tol`` (px) ends every fit's steps there instead (default: 1e-4 px without shot
+    noise, 1e-3 with it), for fits that only model what surrounds a column.
     """
     half = int(np.ceil(radius))
     paired = np.zeros(len(positions), dtype=bool)
@@ -155,7 +158,7 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
         paired[pairs.ravel()] = True
     single = np.flatnonzero(~paired)
     # (to 1e-4 px: on noise-free images the sweeps start from them and keep their error)
-    params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=1e-4,
+    params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=tol or 1e-4,
                                          iterations=np.where(paired, LONE_STEPS_PAIRED, 20))
     width = float(np.median(params[:, 3]))
     # a pair's window: out to three column widths (beyond, a Gaussian tells nothing of
@@ -206,7 +209,8 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
         # the lone fits of overlapping columns are no measure of the noise (nor a good
         # start): the pairs are fitted with equal weights first (two steps will do)
         params, converged = sweep(params, converged, model, radius, pr, None,
-                                  pair_iterations=2 if weighted else 30, singles=False)
+                                  pair_iterations=2 if weighted else 30, singles=False,
+                                  tol=tol or 1e-3)
         model = _render(img.shape, params, render_half)
         # the widths of the joint fits are the columns' own (lone fits of overlapping
         # columns come out as needles or blobs): the pairs' windows follow them
@@ -229,7 +233,7 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     # whose columns are not Gaussians, every further sweep widens their fits)
     # the last steps to 1e-3 px where shot noise makes the error a hundred times that, to
     # 1e-4 px without it (noise-free images, real ones)
-    tol = 1e-3 if noise is not None else 1e-4
+    tol = tol or (1e-3 if noise is not None else 1e-4)
     params, converged = sweep(params, converged, model, radius, pr, noise, tol=tol)
     if noise is not None:
         model = _render(img.shape, params, render_half)
@@ -362,8 +366,12 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     in_model = [p1, p2] if in_model is None else in_model
     centre = (p1[:, :2] + p2[:, :2]) / 2
     reach = np.hypot(*(p1[:, :2] - p2[:, :2]).T) / 2
-    # the square holds the pairs' windows (a rare far-apart start gets a cut window)
+    # the square holds the pairs' windows (a rare far-apart start gets a cut window); a
+    # pixel of a window lies at most radius + reach + 1/2 (the centre's rounding) from
+    # the square's centre along either axis: no larger square than that holds (the same
+    # windows, a fifth fewer pixels tested)
     half = int(np.ceil(radius + np.percentile(reach, 99))) + 1
+    half = min(half, int(np.floor(radius + reach.max() + 0.5))) if len(reach) else half
 
     def keep(rows, cols):
         return functools.reduce(np.logical_or, [
@@ -400,8 +408,9 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
         p = p.astype(np.float32)
         jac = np.empty((len(idx), 9, m.shape[1]), dtype=np.float32)
         res = (y32[idx] - p[:, 8, None]) * m
+        rows, cols = r32[idx], c32[idx]  # once for both columns
         for o in (0, 4):
-            dr, dc = r32[idx] - p[:, o, None], c32[idx] - p[:, o + 1, None]
+            dr, dc = rows - p[:, o, None], cols - p[:, o + 1, None]
             s2 = p[:, o + 3, None] ** 2
             d2 = dr**2 + dc**2
             g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing

@@ -528,10 +528,10 @@ class _DockWidget(Container):
                 try:
                     if kind == "write":
                         _, new, changed = self._write_one(item, source)
+                        if new is not None:  # shown in a later turn: held until then too
+                            steps.append(("show", new))
                         if changed and steps and not held:
                             held.append(_hold_canvas(self._viewer))
-                        if new is not None:
-                            steps.append(("show", new))
                     else:
                         layer, visible = item
                         layer.visible = visible

@@ -65,8 +65,9 @@ def _windows(smooth, margin: int):
     if margin == 0 or max(smooth.numblocks) == 1 or any(
             len(c) > 1 and min(c) < margin for c in smooth.chunks):
         return None
-    padded = da.overlap.overlap(smooth, depth={0: margin, 1: margin},
-                                boundary={0: "none", 1: "none"})
+    # an axis in one chunk has no neighbours to read (and dask refuses a depth above its size)
+    depth = {ax: margin if len(c) > 1 else 0 for ax, c in enumerate(smooth.chunks)}
+    padded = da.overlap.overlap(smooth, depth=depth, boundary={0: "none", 1: "none"})
     return padded.to_delayed()
 
 

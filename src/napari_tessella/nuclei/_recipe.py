@@ -237,8 +237,7 @@ def _robust_level(values: np.ndarray) -> tuple[float, float]:
 
 def _background_and_noise(smooth: np.ndarray, spread=None) -> tuple[float, float, float]:
     """Background level and noise (robust standard deviation) of the pixels below Otsu,
-    and the noise deviation the foreground's cut is judged by (the lower of that noise
-    and ``spread`` if given).
+    and the noise deviation the foreground's cut is judged by (``spread`` if given).
 
     On an image of background alone (an empty field), Otsu's threshold cuts the noise,
     a fraction of a deviation above the level of the pixels below it (pure noise:
@@ -248,10 +247,9 @@ def _background_and_noise(smooth: np.ndarray, spread=None) -> tuple[float, float
     """
     otsu = compute_threshold(smooth, "otsu")
     level, noise = _robust_level(smooth[smooth <= otsu])
-    spread = noise if spread is None else min(spread, noise)
-    if otsu - level < _SPLIT * spread:
+    if otsu - level < _SPLIT * (noise if spread is None else spread):
         level, noise = _robust_level(smooth)
-    return level, noise, spread
+    return level, noise, noise if spread is None else spread
 
 
 def _auto_params(smooth: np.ndarray, spread=None) -> tuple[float, float, float]:

@@ -36,8 +36,7 @@ def _lag_noise(img: np.ndarray, lag: int = 3) -> float:
     them, unlike the spread of the pixels below Otsu (a cut 1.2 of those above the
     background on a strongly vignetted field with a ramp; 16 of these). At 3 pixels, the
     smoothing by a Gaussian of 1 pixel leaves the noise of the two pixels nearly
-    independent. Objects a few pixels wide (a lattice of atoms) vary over 3 pixels
-    themselves: the lower of the two noises is used."""
+    independent."""
     diffs = (img[:, lag:] - img[:, :-lag]).ravel()  # along rows (one axis is enough)
     if diffs.size == 0:
         return 0.0

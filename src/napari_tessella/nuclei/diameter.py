@@ -51,6 +51,8 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
     # and the estimate would be theirs)
     mask, _, level = _auto_threshold(small, spread=_lag_noise(small))
+    if not mask.any():  # objects a few pixels wide vary over 3 px themselves (a lattice)
+        mask, _, level = _auto_threshold(small)
     labels, n = ndi.label(mask)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")

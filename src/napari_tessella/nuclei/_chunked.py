@@ -15,6 +15,7 @@ from .._lazy import _as_float_dask, _compute, _first_pass, _lazy_stage, _settle
 from .._validation import as_points
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._recipe import (
+    _SPLIT,
     WatershedResult,
     _auto_mask,
     _background_size,
@@ -25,6 +26,7 @@ from ._recipe import (
     _plan,
     _refine_outlines,
     _segment_work,
+    _significant_cut,
 )
 from ._resample import _full_resolution, _reduce_lazy
 from .diameter import _estimate_diameter
@@ -92,11 +94,16 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
     width = float(efine[1] - efine[0])
-    below = centres <= otsu
-    level = _hist_median(cfine[below], centres[below], width)
-    dev = np.abs(centres[below].astype(np.float64) - level)
-    order = np.argsort(dev, kind="stable")
-    noise = 1.4826 * _hist_median(cfine[below][order], dev[order], 0.0)
+
+    def robust(keep):
+        level = _hist_median(cfine[keep], centres[keep], width)
+        dev = np.abs(centres[keep].astype(np.float64) - level)
+        order = np.argsort(dev, kind="stable")
+        return level, 1.4826 * _hist_median(cfine[keep][order], dev[order], 0.0)
+
+    level, noise = robust(centres <= otsu)
+    if otsu - level < _SPLIT * noise:  # Otsu split the noise: see _background_and_noise
+        level, noise = robust(np.ones(centres.shape, dtype=bool))
     eps = _log_offset(noise, hi, level)
 
     def log(x):
@@ -106,7 +113,7 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
     l_edges = _hist_edges(*log([lo, hi]), 256, dtype)
     l_counts = np.histogram(logged, bins=l_edges, weights=cfine)[0]
     cut = float(threshold_otsu(hist=(l_counts, l_edges[:-1] / 2 + l_edges[1:] / 2)))
-    return level, eps, cut
+    return level, eps, _significant_cut(cut, noise, eps)
 
 
 def _block_two_histograms(block, lo, hi, dtype):

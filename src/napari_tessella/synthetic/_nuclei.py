@@ -51,6 +51,8 @@ def synthetic_nuclei(
     background: float = 0.0,
     ramp: float = 0.0,
     seam: float = 0.0,
+    dome: float = 0.0,
+    photons: float = 0.0,
 ) -> SyntheticNuclei:
     """Draw elliptical nuclei, some touching, of varying brightness.
 
@@ -79,6 +81,12 @@ def synthetic_nuclei(
       that amplitude peak to peak.
     - ``seam``: touching nuclei are dimmed by this fraction along their contact (a line of
       one pixel on each side), as nuclear envelopes pressed together look.
+    - ``dome``: nuclei are brighter at their centre than at their rim, as the projected
+      thickness of an ellipsoid: their level falls by this fraction from the centre to the
+      edge (0 = flat; two touching domes show a valley where they meet, without a seam).
+    - ``photons``: low light. The image (background included) is scaled so that the
+      brightest ordinary nucleus collects this many photons above the background, and
+      its Poisson noise replaces the Gaussian ``noise``; the image is then in counts.
 
     Raises
     ------
@@ -114,6 +122,8 @@ def synthetic_nuclei(
     background = finite_number(background, "background", minimum=0)
     ramp = finite_number(ramp, "ramp", minimum=0)
     seam = finite_number(seam, "seam", minimum=0, maximum=1)
+    dome = finite_number(dome, "dome", minimum=0, maximum=1)
+    photons = finite_number(photons, "photons", minimum=0)
     rng = np.random.default_rng(seed)
     radius = diameter / 2
     centers: list[tuple[float, float]] = []
@@ -141,6 +151,8 @@ def synthetic_nuclei(
         best[inside] = q[inside]
         level[i] = rng.uniform(low, high)
         image[inside] = level[i]
+        if dome:
+            image[inside] *= 1 - dome + dome * np.sqrt(np.clip(1 - q[inside], 0, 1))
     if seam:
         contact = np.zeros(shape, bool)
         for a, b in ((labels[1:], labels[:-1]), (labels[:, 1:], labels[:, :-1])):
@@ -164,9 +176,15 @@ def synthetic_nuclei(
         image += _debris(labels, diameter, debris, high, extra)
     if background or ramp:
         image += background + _uneven(shape, ramp, extra)
-    image += rng.normal(0, noise, shape)
+    if photons:
+        scale = photons / max(high, 1e-12)
+        image = extra.poisson(np.clip(image, 0, None) * scale).astype(np.float64)
+        top = (background + 3 * high) * scale
+    else:
+        image += rng.normal(0, noise, shape)
+        top = background + 3 * high
     if saturated:  # the camera's range ends at 3x the brightest ordinary nucleus
-        image = np.minimum(image, background + 3 * high)
+        image = np.minimum(image, top)
     return SyntheticNuclei(image=image.astype(np.float32), labels=labels,
                            centers=np.array(centers, dtype=np.float64).reshape(-1, 2),
                            diameter=float(diameter))

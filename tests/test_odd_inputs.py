@@ -29,7 +29,12 @@ def test_a_very_elongated_image_gets_a_diameter_not_an_index_error(lattice_image
     diameter = estimate_object_diameter(image)
     assert 0 < diameter <= max(shape)
     result = seeded_watershed(image)
-    assert np.asarray(result.labels).shape == shape and result.labels.max() > 0
+    labels = np.asarray(result.labels)
+    assert labels.shape == shape
+    if min(shape) > 2:
+        assert labels.max() > 0
+    # two rows are too few to tell the atoms from noise: the threshold's significance rule
+    # (a cut within 1.8 noise deviations is raised to 4) may leave nothing, not an error
 
 
 @pytest.fixture

@@ -252,12 +252,15 @@ def _background_and_noise(smooth: np.ndarray, spread=None) -> tuple[float, float
     return level, noise, noise if spread is None else spread
 
 
-def _auto_params(smooth: np.ndarray, spread=None) -> tuple[float, float, float]:
-    """Background level, log offset and log-Otsu cut of the "auto" threshold (see below)."""
+def _auto_params(smooth: np.ndarray, spread=None, *, significant: bool = True
+                 ) -> tuple[float, float, float]:
+    """Background level, log offset and log-Otsu cut of the "auto" threshold (see below);
+    ``significant=False``: the cut as Otsu puts it, even within the noise."""
     level, noise, unit = _background_and_noise(smooth, spread)
     eps = _log_offset(noise, float(smooth.max()), level)
     logged = np.log(np.maximum(smooth - level, 0) + eps)
-    return level, eps, _significant_cut(float(compute_threshold(logged, "otsu")), unit, eps)
+    cut = float(compute_threshold(logged, "otsu"))
+    return level, eps, _significant_cut(cut, unit, eps) if significant else cut
 
 
 def _significant_cut(cut: float, noise: float, eps: float) -> float:
@@ -284,7 +287,8 @@ def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.n
     return np.log(np.maximum(smooth - level, 0) + eps) > cut
 
 
-def _auto_threshold(smooth: np.ndarray, spread=None) -> tuple[np.ndarray, float, float]:
+def _auto_threshold(smooth: np.ndarray, spread=None, *, significant: bool = True
+                    ) -> tuple[np.ndarray, float, float]:
     """Foreground of the "auto" threshold: Otsu on the log of the background-corrected image.
 
     The log makes the threshold depend on brightness *ratios*, so a nucleus ten times
@@ -294,7 +298,7 @@ def _auto_threshold(smooth: np.ndarray, spread=None) -> tuple[np.ndarray, float,
     the noise of the background is not stretched into structure. Returns the mask, the
     threshold back in image units, and the background level.
     """
-    level, eps, cut = _auto_params(smooth, spread)
+    level, eps, cut = _auto_params(smooth, spread, significant=significant)
     return _auto_mask(smooth, level, eps, cut), float(level + np.exp(cut) - eps), level
 
 

@@ -53,6 +53,10 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     mask, _, level = _auto_threshold(small, spread=_lag_noise(small))
     if not mask.any():  # objects a few pixels wide vary over 3 px themselves (a lattice)
         mask, _, level = _auto_threshold(small)
+    if not mask.any():
+        # too few pixels to tell signal from noise (a 2-row strip): the estimate takes
+        # Otsu's cut as it is; the segmentation still applies the rule with its own image
+        mask, _, level = _auto_threshold(small, significant=False)
     labels, n = ndi.label(mask)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")

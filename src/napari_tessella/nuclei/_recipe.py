@@ -252,8 +252,7 @@ def _background_and_noise(smooth: np.ndarray, spread=None) -> tuple[float, float
     return level, noise, noise if spread is None else spread
 
 
-def _auto_params(smooth: np.ndarray, spread=None, *, significant: bool = True
-                 ) -> tuple[float, float, float]:
+def _auto_params(smooth: np.ndarray, spread=None, *, significant=True) -> tuple:
     """Background level, log offset and log-Otsu cut of the "auto" threshold (see below);
     ``significant=False``: the cut as Otsu puts it, even within the noise."""
     level, noise, unit = _background_and_noise(smooth, spread)
@@ -287,8 +286,7 @@ def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.n
     return np.log(np.maximum(smooth - level, 0) + eps) > cut
 
 
-def _auto_threshold(smooth: np.ndarray, spread=None, *, significant: bool = True
-                    ) -> tuple[np.ndarray, float, float]:
+def _auto_threshold(smooth: np.ndarray, spread=None, *, significant=True) -> tuple:
     """Foreground of the "auto" threshold: Otsu on the log of the background-corrected image.
 
     The log makes the threshold depend on brightness *ratios*, so a nucleus ten times

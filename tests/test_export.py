@@ -195,7 +195,7 @@ def test_measuring_with_labels_out_writes_whole_storage_chunks():
     out = Recorder()
     measure_objects_chunked(da.from_array(labels, chunks=((200,), (60,) * 9 + (100,))),
                             np.ones(labels.shape), labels_out=out)
-    for rows, cols in out.writes:  # each write inside one storage chunk, and all of it
+    for _rows, cols in out.writes:  # each write inside one storage chunk, and all of it
         assert cols.start // 100 == (cols.stop - 1) // 100
         assert cols.start % 100 == 0 and (cols.stop % 100 == 0 or cols.stop == 640)
     np.testing.assert_array_equal(out.data, labels)

@@ -144,3 +144,58 @@ def test_label_tiff_in_micrometres_is_written(tmp_path):
     with tifffile.TiffFile(path) as tif:
         assert tif.imagej_metadata["unit"] == "um"
         np.testing.assert_array_equal(tif.asarray(), labels)
+
+
+def test_zarr_label_writes_never_share_a_storage_chunk(tmp_path, monkeypatch):
+    """The chunked watershed's labels come in chunks (60, …, 60, 100): stored as they were
+    under Zarr chunks of their largest chunk (100), two tasks wrote parts of one Zarr chunk
+    at once and one part could be lost (a 200 × 40 block of zero territories, now and then
+    under load, in test_cli's watershed test). Every write must cover whole Zarr chunks."""
+    import dask.array as da
+
+    from napari_tessella import export
+
+    seen = []
+    real_store = da.store
+
+    def spy(sources, targets, **kwargs):
+        seen.extend((s.chunks, t.chunks) for s, t in zip(sources, targets, strict=True))
+        return real_store(sources, targets, **kwargs)
+
+    monkeypatch.setattr(da, "store", spy)
+    truth = np.arange(200 * 640, dtype=np.int32).reshape(200, 640)
+    lazy = da.from_array(truth, chunks=((200,), (60,) * 9 + (100,)))
+    stored, _ = export.write_labels_zarr({tmp_path / "a.zarr": lazy, tmp_path / "b.zarr": lazy})
+    assert len(seen) == 2
+    for chunks, step in seen:  # every chunk but the last one storage chunk, the last within
+        assert all(set(axis[:-1]) <= {s} and axis[-1] <= s
+                   for axis, s in zip(chunks, step, strict=True)), (chunks, step)
+    for chain in stored.values():
+        np.testing.assert_array_equal(chain[0][:], truth)
+
+
+def test_measuring_with_labels_out_writes_whole_storage_chunks():
+    """measure_objects_chunked's labels_out: the same rule (its regularity check let
+    (60, …, 60, 100) chunks through under 100-wide storage chunks)."""
+    import dask.array as da
+
+    from napari_tessella.measure import measure_objects_chunked
+
+    class Recorder:  # a writable array that records each write's region
+        shape, chunks, dtype = (200, 640), (200, 100), np.int32
+
+        def __init__(self):
+            self.writes, self.data = [], np.zeros(self.shape, np.int32)
+
+        def __setitem__(self, key, value):
+            self.writes.append(key)
+            self.data[key] = value
+
+    labels = np.repeat(np.arange(1, 11, dtype=np.int32), 64)[None, :].repeat(200, axis=0)
+    out = Recorder()
+    measure_objects_chunked(da.from_array(labels, chunks=((200,), (60,) * 9 + (100,))),
+                            np.ones(labels.shape), labels_out=out)
+    for _rows, cols in out.writes:  # each write inside one storage chunk, and all of it
+        assert cols.start // 100 == (cols.stop - 1) // 100
+        assert cols.start % 100 == 0 and (cols.stop % 100 == 0 or cols.stop == 640)
+    np.testing.assert_array_equal(out.data, labels)

@@ -102,6 +102,16 @@ def _default_chunks(shape):
     return tuple(DEFAULT_CHUNKS[: len(shape)]) + tuple(shape[2:])
 
 
+def _on_storage_grid(chunks, step) -> bool:
+    """Whether dask ``chunks`` tile a store whose chunks are ``step``: every chunk but the
+    last of each axis exactly ``step``, the last no larger. Otherwise two tasks write parts
+    of one storage chunk at once, and one of the two parts can be lost (each write reads,
+    modifies and writes the whole storage chunk). ``(60, ..., 60, 100)`` under a ``100``
+    step is not: its chunks straddle the store's."""
+    return all(all(c == s for c in axis[:-1]) and axis[-1] <= s
+               for axis, s in zip(chunks, step, strict=True))
+
+
 def _check_chunks(chunks, ndim):
     if isinstance(chunks, Integral):
         return chunks

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._lazy import _compute
+from ._lazy import _compute, _on_storage_grid
 from .measure import measure_objects_chunked
 from .reading import _TO_METRE, _is_pixel_unit, _short_unit, ngff_unit
 
@@ -180,7 +180,10 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
 
     _ngff_writers()
     paths = [Path(p) for p in targets]
-    arrays = list(targets.values())
+    # one task per storage chunk: irregular chunks (the chunked watershed's (60, …, 60,
+    # 100)) would make two tasks write parts of one Zarr chunk at once, and lose one part
+    arrays = [a if _on_storage_grid(a.chunks, a.chunksize) else a.rechunk(a.chunksize)
+              for a in targets.values()]
     groups = [_ngff_label_group(p) for p in paths]
     outs = [g.create_array("0", shape=a.shape, chunks=a.chunksize, dtype=np.int32,
                            fill_value=0, dimension_names=["y", "x"], overwrite=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._lazy import _as_dask, _as_float_dask, _compute, is_lazy
+from ._lazy import _as_dask, _as_float_dask, _compute, _on_storage_grid, is_lazy
 from ._validation import as_float_image, as_label_image
 
 __all__ = ["MEASURE_COLUMNS", "measure_objects", "measure_objects_chunked"]
@@ -369,11 +369,9 @@ def measure_objects_chunked(
         if tuple(labels_out.shape) != lab.shape:
             raise ValueError(f"labels_out has shape {tuple(labels_out.shape)}; the labels have "
                              f"shape {lab.shape}.")
-        out_chunks = tuple(getattr(labels_out, "chunks", ()) or ())
-        regular = all(len(set(c[:-1])) <= 1 for c in lab.chunks)
-        if not regular or (out_chunks and out_chunks != lab.chunksize):
+        step = tuple(getattr(labels_out, "chunks", ()) or ()) or lab.chunksize
+        if not _on_storage_grid(lab.chunks, step):
             # concurrent writes must not share a storage chunk
-            step = out_chunks if out_chunks else lab.chunksize
             lab = lab.rechunk(step)
             img = img.rechunk(step)
     row_starts = np.concatenate([[0], np.cumsum(lab.chunks[0])[:-1]])

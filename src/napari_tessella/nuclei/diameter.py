@@ -15,6 +15,7 @@ from ._recipe import (
     _above_own_fraction,
     _auto_threshold,
     _label_max,
+    _robust_level,
 )
 from ._resample import _downsample, _reduce_lazy
 
@@ -40,7 +41,7 @@ def _lag_noise(img: np.ndarray, lag: int = 3) -> float:
     diffs = (img[:, lag:] - img[:, :-lag]).ravel()  # along rows (one axis is enough)
     if diffs.size == 0:
         return 0.0
-    return 1.4826 * float(np.median(np.abs(diffs - np.median(diffs)))) / np.sqrt(2)
+    return _robust_level(diffs)[1] / np.sqrt(2)
 
 
 def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:

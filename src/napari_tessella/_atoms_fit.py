@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from ._atoms_noise import _noise_model, _patches
+from ._atoms_noise import _noise_model, _patches, _sorted_quantiles
 
 
 def _refine_com(img, positions, radius, background, width, iterations=10):
@@ -338,15 +338,16 @@ def _levenberg_marquardt(p, normal_equations, clip, positions, iterations, lam0,
     cost, jtj, jtr = (a.astype(np.float64) for a in normal_equations(p, np.arange(n)))
     lam = np.full(n, lam0)
     converged = np.zeros(n, dtype=bool)
-    eye = np.eye(m)
+    diag = np.arange(m)
     limit = np.broadcast_to(np.asarray(iterations), (n,))
     for step_no in range(int(limit.max()) if n else 0):
         act = np.flatnonzero(~converged & (limit > step_no))
         if act.size == 0:
             break
         ja, ra = jtj[act], jtr[act]
-        diag = np.einsum("nii->ni", ja)
-        a = ja + lam[act, None, None] * (diag[:, :, None] * eye + 1e-12 * eye)
+        # damping on the diagonal only: JᵀJ + λ (diag JᵀJ + 1e-12), built in place
+        a = ja.copy()
+        a[:, diag, diag] += lam[act, None] * (ja[:, diag, diag] + 1e-12)
         try:
             step = np.linalg.solve(a, ra[..., None])[..., 0]
         except np.linalg.LinAlgError:
@@ -391,7 +392,8 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
     # pixel of a window lies at most radius + reach + 1/2 (the centre's rounding) from
     # the square's centre along either axis: no larger square than that holds (the same
     # windows, a fifth fewer pixels tested)
-    half = int(np.ceil(radius + np.percentile(reach, 99))) + 1
+    # (the 99th percentile as np.percentile gives it, from one sort: a tenth of its time)
+    half = int(np.ceil(radius + _sorted_quantiles(np.sort(reach), 0.99))) + 1
     half = min(half, int(np.floor(radius + reach.max() + 0.5))) if len(reach) else half
 
     def keep(rows, cols):
@@ -434,7 +436,7 @@ def _refine_pairs(img, model, p1, p2, radius, render_half, in_model=None, iterat
             dr, dc = rows - p[:, o, None], cols - p[:, o + 1, None]
             s2 = p[:, o + 3, None] ** 2
             d2 = dr**2 + dc**2
-            g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing
+            g = np.exp(d2 / (-2 * s2)) * m  # pixels outside the window weigh nothing
             ag = p[:, o + 2, None] * g
             res -= ag
             ags = ag / s2
@@ -501,7 +503,7 @@ def _refine_gaussian(img, positions, radius, sigma0, iterations=20, values=None,
         dr, dc = r32 - p[:, 0, None], c32 - p[:, 1, None]
         s2 = p[:, 3, None] ** 2
         d2 = dr**2 + dc**2
-        g = np.exp(-d2 / (2 * s2)) * m  # pixels outside the window weigh nothing
+        g = np.exp(d2 / (-2 * s2)) * m  # pixels outside the window weigh nothing
         ag = p[:, 2, None] * g
         res = (y32 - p[:, 4, None]) * m - ag
         ags = ag / s2

@@ -287,8 +287,10 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
         return positions, 0
     # fit the chosen peaks and the neighbours whose tails reach into their windows
     tree = cKDTree(positions)
-    near = tree.query_ball_point(positions[chosen], r=3 * win)
-    sub = np.unique(np.concatenate([np.asarray(x, dtype=np.int64) for x in near]))
+    # (every peak within 3 windows of a chosen one: its nearest chosen peak that close)
+    d, _ = cKDTree(positions[chosen]).query(positions,
+                                            distance_upper_bound=np.nextafter(3 * win, np.inf))
+    sub = np.flatnonzero(d <= 3 * win)
     chosen = chosen[sub]
     # pairs already resolved are fitted jointly, so that what is left of them is clean
     pairs = close_pairs(positions[sub])
@@ -299,12 +301,19 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     # a window more cost 40 % of the rendering and told nothing
     render_half = int(np.ceil(5 * np.max(params[:, 3])))
     model = _render(img.shape, params, render_half)
+    # only the chosen peaks not fitted as a pair may be split: their windows alone are
+    # looked at (the others were fitted to model the light around them)
+    chosen[pairs.ravel()] = False
+    look = np.flatnonzero(chosen)
+    if look.size == 0:
+        return positions, 0
+    looked = params[look]
     half = int(np.ceil(win))
-    values, rows, cols, inside = _patches(img, params[:, :2], half)
-    others, _, _, _ = _patches(model, params[:, :2], half)
-    own = _own_patch(params, rows, cols, render_half)
+    values, rows, cols, inside = _patches(img, looked[:, :2], half)
+    others, _, _, _ = _patches(model, looked[:, :2], half)
+    own = _own_patch(looked, rows, cols, render_half)
     t = values - (others - own)
-    d2 = (rows - params[:, 0, None, None]) ** 2 + (cols - params[:, 1, None, None]) ** 2
+    d2 = (rows - looked[:, 0, None, None]) ** 2 + (cols - looked[:, 1, None, None]) ** 2
     disc = inside & (d2 <= win**2)
     # the level around the peak (most of the window is between columns)
     level = _row_median(t.reshape(len(t), -1), disc.reshape(len(t), -1))
@@ -317,24 +326,24 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     ref = np.exp(-((rows - mr[:, None, None]) ** 2 + (cols - mc[:, None, None]) ** 2)
                  / (2 * sigma_col**2))
     _, _, m_rr, m_cc, m_rc, m_small, m_large = _moments(np.where(disc, ref, 0.0), rows, cols)
-    chosen[pairs.ravel()] = False
     # elongation beyond the single column's: direction and spread of the two columns
     e_rr, e_cc, e_rc = crr - m_rr, ccc - m_cc, crc - m_rc
     extra = 2 * np.sqrt(((e_rr - e_cc) / 2) ** 2 + e_rc**2)
-    cand = np.flatnonzero((np.sqrt(small / large) < ratio * np.sqrt(m_small / m_large))
-                          & (extra > 0.25) & chosen)
-    if cand.size == 0:
+    sel = np.flatnonzero((np.sqrt(small / large) < ratio * np.sqrt(m_small / m_large))
+                         & (extra > 0.25))
+    if sel.size == 0:
         return positions, 0
+    cand = look[sel]  # into ``sub``
     # major axis; two equal columns d apart add (d/2)² to its variance
-    angle = 0.5 * np.arctan2(2 * e_rc[cand], e_rr[cand] - e_cc[cand])
-    u = np.column_stack([np.cos(angle), np.sin(angle)]) * np.sqrt(extra)[cand, None]
-    centre = np.column_stack([mr[cand], mc[cand]])
+    angle = 0.5 * np.arctan2(2 * e_rc[sel], e_rr[sel] - e_cc[sel])
+    u = np.column_stack([np.cos(angle), np.sin(angle)]) * np.sqrt(extra)[sel, None]
+    centre = np.column_stack([mr[sel], mc[sel]])
     single = params[cand]
     # start from the data, not from the lone fit (which may be degenerate): the peak's
     # height above its surroundings, the typical width
-    height = np.max(np.where(disc[cand], t[cand], -np.inf), axis=(1, 2)) - level[cand]
+    height = np.max(np.where(disc[sel], t[sel], -np.inf), axis=(1, 2)) - level[sel]
     start = np.column_stack([np.maximum(height, 1e-6), np.full(len(cand), sigma_col),
-                             level[cand]])
+                             level[sel]])
     p1 = np.column_stack([centre - u, start])
     p2 = np.column_stack([centre + u, start])
     fit, ok, after, before, n = _refine_pairs(img, model, p1, p2, max(2.0, 3 * sigma_col),
@@ -368,7 +377,7 @@ def _split_unresolved(img, positions, radius, sigma_col, reach, eligible=None, r
     # keeps it.
     paired = 2 * (len(resolved) + split.sum())
     if paired < 0.25 * len(positions) and split.any():
-        split &= ~(_misfit_after_split(t[cand], rows[cand], cols[cand], inside[cand], fit,
+        split &= ~(_misfit_after_split(t[sel], rows[sel], cols[sel], inside[sel], fit,
                                        max(2.0, 3 * sigma_col)) > MISFIT_CORRELATION)
     if not split.any():
         return positions, 0

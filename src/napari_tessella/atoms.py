@@ -384,16 +384,19 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
         if len(same):
             positions, coords, background, extra = _without(same[:, 1], positions, coords,
                                                             background, extra)
+    scales = None  # the close pairs of the final positions, once measured
     if "amplitude" in extra and len(positions) >= 3:
         # a close partner whose fit ends under 5 % of its sibling's peak (the split's own
         # floor) is its sibling's light, not a column (seen at 100 counts: 0.02 of it)
-        pairs, _, _ = _close_pairs(positions)
+        scales = _close_pairs(positions)
+        pairs = scales[0]
         amp = np.where(extra["converged"], extra["amplitude"], np.nan)[pairs]
         faint = amp.min(axis=1) < 0.05 * amp.max(axis=1)  # NaN (unconverged): False
         if faint.any():
             weaker = pairs[faint][np.arange(faint.sum()), np.argmin(amp[faint], axis=1)]
             positions, coords, background, extra = _without(weaker, positions, coords,
                                                             background, extra)
+            scales = None  # measured again below, without them
     # integrated, background-subtracted intensity within half a separation
     if len(positions):
         values, rows, cols, inside = _patches(img, positions, int(np.ceil(radius)))
@@ -404,8 +407,10 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
         intensity = np.empty(0)
     # the scales, on the final positions: close pairs make a scale of the image when at
     # least a tenth of the columns are in one (a few odd pairs do not)
-    pairs, pair_d, next_d = (_close_pairs(positions) if len(positions) >= 3
-                             else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
+    if scales is None:
+        scales = (_close_pairs(positions) if len(positions) >= 3
+                  else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
+    pairs, pair_d, next_d = scales
     partner = np.full(len(positions), -1)
     if len(pairs):
         partner[pairs[:, 0]], partner[pairs[:, 1]] = pairs[:, 1], pairs[:, 0]

@@ -162,3 +162,62 @@ def test_a_few_small_nuclei_chunked_equals_in_memory():
     labels = chunked.labels.compute()
     assert score_segmentation(memory.labels, nuc.labels)["f1"] == 1.0
     assert same_up_to_numbering(memory.labels, labels)
+
+
+READS: dict = {}
+
+
+class CountingArray:
+    """A NumPy image read like an on-disk array, counting the reads of each chunk (in a
+    module-level dict: dask may copy the array object into its graph)."""
+
+    def __init__(self, image):
+        self.image, self.shape, self.dtype, self.ndim = image, image.shape, image.dtype, 2
+
+    def __getitem__(self, key):
+        out = self.image[key]
+        if out.size:  # dask's zero-size probe for the dtype is no read
+            start = tuple(k.start or 0 for k in key)
+            READS[start] = READS.get(start, 0) + 1
+        return out
+
+
+@pytest.mark.parametrize("diameter", [34, 18], ids=["reduced", "full-resolution"])
+def test_each_chunk_is_segmented_once_and_read_five_times(monkeypatch, diameter):
+    import dask
+
+    from napari_tessella.nuclei import _chunked
+
+    nuc = synthetic_nuclei(shape=(700, 760), n_nuclei=90 if diameter == 34 else 300,
+                           diameter=diameter, seed=5)
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    real = _chunked._segment_work
+    monkeypatch.setattr(_chunked, "_segment_work", counted)
+    runs = {}
+    for cache in (True, False):  # each chunk's labels kept, or segmented again (too large)
+        monkeypatch.setattr(_chunked, "CACHE_PIXELS", 2**28 if cache else 0, raising=False)
+        READS.clear()
+        calls.clear()
+        with dask.config.set(scheduler="synchronous"):
+            lazy = da.from_array(CountingArray(nuc.image), chunks=CHUNKS)
+            result = seeded_watershed_chunked(lazy)
+            runs[cache] = dask.compute(result.labels, result.territories)
+        n_chunks = int(np.prod(result.labels.numblocks))
+        # once per chunk for the stitching tables; again for the output only when not kept
+        assert len(calls) == (n_chunks if cache else 2 * n_chunks)
+        assert len(READS) == n_chunks
+        # value checks with the diameter's reduced images, range and histograms of the
+        # working image, segmentation, output (one working pixel around each core; nothing
+        # at full resolution); segmented again: its margin read for the output
+        reads = 5 if cache and diameter == 34 else 4 if cache else 5
+        assert set(READS.values()) == {reads}, READS
+    # the same labels and territories either way
+    for kept, again in zip(runs[True], runs[False], strict=True):
+        np.testing.assert_array_equal(kept, again)
+    memory = seeded_watershed(nuc.image)
+    assert same_up_to_numbering(memory.labels, runs[True][0])

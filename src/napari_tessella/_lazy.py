@@ -231,6 +231,18 @@ def _is_local(scheduler) -> bool:
     return get is None or get in (dask.threaded.get, dask.local.get_sync)
 
 
+def _client(scheduler):
+    """The ``distributed.Client`` that ``scheduler`` names, or None (a local scheduler)."""
+    sched = _resolve_scheduler(scheduler)
+    if sched is None or isinstance(sched, str):
+        return None
+    try:
+        from distributed import Client
+    except ImportError:  # a custom scheduler callable without dask.distributed
+        return None
+    return sched if isinstance(sched, Client) else None
+
+
 def _settle(task, scheduler):
     """The (small) result of the Delayed ``task``, for later graphs to use.
 
@@ -241,16 +253,16 @@ def _settle(task, scheduler):
     lost. Elsewhere the task is computed here and its value returned (an in-process graph
     carries it for free). Either way ``result[k]`` names its ``k``-th part.
     """
-    sched = _resolve_scheduler(scheduler)
-    if sched is not None and not isinstance(sched, str):
-        try:
-            from distributed import Client
-        except ImportError:  # a custom scheduler callable without dask.distributed
-            Client = None
-        if Client is not None and isinstance(sched, Client):
-            return sched.persist(task)
-    (value,) = _compute(task, scheduler=scheduler)
-    return value
+    return _settle_all([task], scheduler)[0]
+
+
+def _settle_all(tasks, scheduler) -> list:
+    """:func:`_settle` of several Delayed at once (their shared work done once); on a
+    cluster each stays on the worker that computed it."""
+    client = _client(scheduler)
+    if client is not None:
+        return list(client.persist(list(tasks)))
+    return list(_compute(*tasks, scheduler=scheduler))
 
 
 def _compute(*objects, scheduler=None):

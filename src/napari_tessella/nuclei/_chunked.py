@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
-from .._lazy import _as_float_dask, _compute, _first_pass, _lazy_stage, _settle
+from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
 from .._validation import as_points
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._recipe import (
@@ -29,12 +29,23 @@ from ._recipe import (
     _significant_cut,
 )
 from ._resample import _full_resolution, _reduce_lazy
-from .diameter import _estimate_diameter
+from .diameter import _diameter_overviews, _estimate_diameter
 
-__all__ = ["WATERSHED_MARGIN", "seeded_watershed_chunked"]
+__all__ = ["CACHE_PIXELS", "WATERSHED_MARGIN", "seeded_watershed_chunked"]
 
 #: Margin of each chunk in the chunked watershed, in object diameters.
 WATERSHED_MARGIN = 2.0
+
+#: Each chunk is segmented once: what its output needs (its labels and nearest labels with
+#: the margin, zlib-compressed: ~0.3 byte per working pixel on nuclei) is kept from the
+#: pass that stitches the ids to the one that writes them — on a cluster by the workers
+#: (persisted), on a local scheduler in memory for working images of up to this many
+#: pixels; above, each chunk is segmented again for its output (the same labels).
+CACHE_PIXELS = 2**28
+
+# working pixels around a chunk's core that the full-resolution outlines of its pixels
+# depend on (3 × 3 neighbourhoods: see nuclei._recipe._refine_outlines)
+_RING = 1
 
 
 def _flatten_lazy(smooth, d: float):
@@ -71,6 +82,19 @@ def _windows(smooth, margin: int):
     depth = {ax: margin if len(c) > 1 else 0 for ax, c in enumerate(smooth.chunks)}
     padded = da.overlap.overlap(smooth, depth=depth, boundary={0: "none", 1: "none"})
     return padded.to_delayed()
+
+
+def _ring_window(smooth, rings, ij, lo, hi, factor):
+    """The window of the working image that chunk ``ij``'s output reads when its
+    segmentation is kept (the core and ``_RING`` pixels around, from ``rings``, the
+    :func:`_windows` of that margin; nothing when ``factor`` is 1), and its first pixel."""
+    if factor == 1:
+        return None, lo
+    at = tuple(max(0, c - _RING) for c in lo)
+    if rings is not None:
+        return rings[ij], at
+    end = tuple(min(n, c + _RING) for n, c in zip(smooth.shape, hi, strict=True))
+    return smooth[at[0]:end[0], at[1]:end[1]], at
 
 
 def _hist_median(counts, centres, width) -> float:
@@ -146,7 +170,7 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border)
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
-        return labels, peak, nearest
+        return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     r1, c1 = core_hi[0] - origin[0], core_hi[1] - origin[1]
     ids = np.unique(labels[r0:r1, c0:c1])
@@ -180,20 +204,55 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         "seed_ids": seed_lab[seed_in_core].astype(np.int64),
         "n": n,
     }
-    return labels, summary
+    return labels, peak, nearest, summary
 
 
 def _watershed_summary(*args):
-    return _watershed_block(*args)[1]
+    return _watershed_block(*args)[3]
 
 
-def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, factor,
-                      out_shape, full_shape):
-    """Labels and territories of one chunk's core, at full resolution, global ids."""
+def _watershed_segment(*args):
+    """The chunk's summary, and its segmentation packed for :func:`_watershed_output`."""
+    labels, peak, nearest, summary = _watershed_block(*args)
+    return summary, _pack(labels, peak, nearest)
 
-    smooth = np.asarray(smooth)
-    local, peak, nearest = _watershed_block(smooth, origin, core_lo, core_hi, border, params,
-                                            summarize=False)
+
+def _pack(labels, peak, nearest):
+    """A chunk's label images zlib-compressed (level 1: ~30x smaller, a few ms)."""
+    import zlib
+
+    def packed(a):
+        return None if a is None else (zlib.compress(np.ascontiguousarray(a), 1), a.dtype.str)
+
+    return labels.shape, packed(labels), peak, packed(nearest)
+
+
+def _unpack(state):
+    import zlib
+
+    shape, labels, peak, nearest = state
+
+    def unpacked(p):
+        return None if p is None else np.frombuffer(zlib.decompress(p[0]), p[1]).reshape(shape)
+
+    return unpacked(labels), peak, unpacked(nearest)
+
+
+def _watershed_output(smooth, smooth_at, origin, core_lo, core_hi, border, params, lut,
+                      factor, out_shape, full_shape, state=None):
+    """Labels and territories of one chunk's core, at full resolution, global ids.
+
+    ``state``: the chunk's segmentation from the summary pass (:func:`_pack`); without it
+    the chunk is segmented again from ``smooth``, its window. Otherwise ``smooth`` need
+    only cover the core and one working pixel around it (the full-resolution outlines of
+    a working pixel depend on its 3 × 3 neighbours), or be None when ``factor`` is 1.
+    ``smooth_at``: the (row, column) of ``smooth``'s first pixel.
+    """
+    if state is None:
+        local, peak, nearest, _ = _watershed_block(np.asarray(smooth), origin, core_lo,
+                                                   core_hi, border, params, summarize=False)
+    else:
+        local, peak, nearest = _unpack(state)
     labels = lut[local]
     dropped = (local > 0) & (labels == 0)  # margin objects no chunk keeps
     if labels.any() and nearest is not None and not dropped.any():
@@ -203,16 +262,24 @@ def _watershed_output(smooth, origin, core_lo, core_hi, border, params, lut, fac
         territories = _nearest_label(labels) if labels.any() else labels
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     if factor > 1:
-        # full-resolution outlines (as in memory), drawn on the whole chunk with its margin
+        # full-resolution outlines (as in memory), drawn on the core and one working
+        # pixel around it (all its pixels depend on)
+        smooth = np.asarray(smooth)
+        lo = [max(at, c - _RING) for at, c in zip(smooth_at, core_lo, strict=True)]
+        hi = [min(at + n, c + _RING)
+              for at, n, c in zip(smooth_at, smooth.shape, core_hi, strict=True)]
+        box = tuple(slice(a - o, b - o) for a, b, o in zip(lo, hi, origin, strict=True))
         cuts = np.zeros(int(lut.max()) + 1)
         kept = np.flatnonzero(lut)
         cuts[lut[kept]] = _cuts(peak, params.get("level"), params.get("value"),
                                 int(local.max()))[kept]
-        padded = tuple(min((o + n) * factor, full) - o * factor
-                       for o, n, full in zip(origin, labels.shape, full_shape, strict=True))
-        labels, territories = _refine_outlines(labels, smooth, cuts, factor, padded,
-                                               territories, frozen=dropped)
-        r0, c0 = r0 * factor, c0 * factor
+        padded = tuple(min(b * factor, full) - a * factor
+                       for a, b, full in zip(lo, hi, full_shape, strict=True))
+        labels, territories = _refine_outlines(
+            labels[box], smooth[lo[0] - smooth_at[0]:hi[0] - smooth_at[0],
+                                lo[1] - smooth_at[1]:hi[1] - smooth_at[1]],
+            cuts, factor, padded, territories[box], frozen=dropped[box])
+        r0, c0 = (core_lo[0] - lo[0]) * factor, (core_lo[1] - lo[1]) * factor
     rows, cols = out_shape
     return np.stack([labels[r0:r0 + rows, c0:c0 + cols],
                      territories[r0:r0 + rows, c0:c0 + cols]])
@@ -340,13 +407,16 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         seeds = as_points(seeds, name="seeds")
     full_shape = raw.shape
 
-    # pass 1: the in-memory value checks (NaN/inf, constant)
-    _first_pass(raw, scheduler=scheduler)
+    # pass 1: the in-memory value checks (NaN/inf, constant), and the reduced images the
+    # diameter is estimated from (in the same read of the image)
+    overviews = {} if object_diameter else _diameter_overviews(raw)
+    _lo, _hi, *images = _first_pass(raw, *overviews.values(), scheduler=scheduler)
 
     if object_diameter:
         diameter = float(object_diameter)
     else:
-        diameter = _estimate_diameter(raw, scheduler)
+        diameter = _estimate_diameter(raw, scheduler, dict(zip(overviews, images,
+                                                               strict=True)))
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     d, s = diameter / factor, sigma / factor
     smooth = _lazy_stage(_reduce_lazy(raw, factor), s)
@@ -394,11 +464,19 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
             jobs.append((window, o, lo_, hi_, border))
     # the parameters (with any seeds given as points) once in the graph, not in every task
     shared = dask.delayed(params, pure=True)
-    summary = dask.delayed(_watershed_summary, pure=True)
-    # the ids' tables stay on a cluster (see _settle): computed there, named by the graph
-    tables = _settle(dask.delayed(_watershed_tables, pure=True)(
-        [summary(*job, shared) for job in jobs], max(1.0, 0.25 * d), exclude_border),
-        scheduler)
+    # each chunk segmented once: its packed labels kept for the output (see CACHE_PIXELS)
+    cache = _client(scheduler) is not None or rows * cols <= CACHE_PIXELS
+    if cache:
+        segment = dask.delayed(_watershed_segment, pure=True, nout=2)
+        summaries, states = zip(*[segment(*job, shared) for job in jobs], strict=True)
+    else:
+        summary = dask.delayed(_watershed_summary, pure=True)
+        summaries, states = [summary(*job, shared) for job in jobs], ()
+    # the ids' tables (and the packed chunks) stay on a cluster (see _settle): computed
+    # there, named by the graph
+    tables, *states = _settle_all([dask.delayed(_watershed_tables, pure=True)(
+        list(summaries), max(1.0, 0.25 * d), exclude_border), *states], scheduler)
+    states = states or [None] * len(jobs)
     luts = tables[0]
     if not user_points:
         pts = tables[1]
@@ -406,14 +484,20 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
             (pts,) = _compute(pts, scheduler=scheduler)
     out_rows = []
     output = dask.delayed(_watershed_output, pure=True)
+    rings = _windows(smooth, _RING) if factor > 1 and states[0] is not None else None
     k = 0
-    for _i in range(len(row_edges) - 1):
+    for i in range(len(row_edges) - 1):
         row = []
-        for _j in range(len(col_edges) - 1):
+        for j in range(len(col_edges) - 1):
             lo_, hi_ = jobs[k][2], jobs[k][3]
             shape = (min(hi_[0] * factor, full_shape[0]) - lo_[0] * factor,
                      min(hi_[1] * factor, full_shape[1]) - lo_[1] * factor)
-            task = output(*jobs[k], shared, luts[k], factor, shape, full_shape)
+            window, *where = jobs[k]
+            at = where[0]
+            if states[k] is not None:  # the chunk's labels are kept: read no margin
+                window, at = _ring_window(smooth, rings, (i, j), lo_, hi_, factor)
+            task = output(window, at, *where, shared, luts[k], factor, shape, full_shape,
+                          states[k])
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)

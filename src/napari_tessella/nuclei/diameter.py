@@ -276,13 +276,19 @@ def _estimate_in_memory(img: np.ndarray) -> float:
     return _diameter_from(reduced, img.shape, *_diameter_factors(img.shape))
 
 
-def _estimate_diameter(raw, scheduler) -> float:
-    """The in-memory estimate, from the same reduced images, computed in one pass."""
+def _diameter_overviews(raw) -> dict:
+    """The lazy reduced images of the whole image that the estimate starts from."""
+    return {f: _reduce_lazy(raw, f, trim=True) for f in sorted(set(_diameter_factors(raw.shape)))}
+
+
+def _estimate_diameter(raw, scheduler, overviews=None) -> float:
+    """The in-memory estimate, from the same reduced images, computed in one pass (or
+    given: ``overviews``, :func:`_diameter_overviews` computed with another pass)."""
 
     coarse, fine = _diameter_factors(raw.shape)
-    factors = sorted({coarse, fine})
-    images = _compute(*[_reduce_lazy(raw, f, trim=True) for f in factors], scheduler=scheduler)
-    overviews = dict(zip(factors, images, strict=True))
+    if overviews is None:
+        lazy = _diameter_overviews(raw)
+        overviews = dict(zip(lazy, _compute(*lazy.values(), scheduler=scheduler), strict=True))
 
     def reduced(factor, box):
         if box is None:

@@ -69,14 +69,62 @@ def _geometry(layer) -> dict[str, Any]:
     return geo
 
 
-def _pixel_size(layer) -> tuple[float, float]:
-    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer.
+def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:
+    """(row, column) pixel size and origin of a layer (or of a :func:`_geometry`) in one
+    unit, that of its columns, and that unit's name ('' for plain pixels).
+
+    The one reading of a layer's scale for lengths, areas and physical-unit columns.
+    napari lets each axis have its own unit: rows in µm and columns in nm are converted
+    into nm (a bond across both axes is then a length). Units that do not convert into
+    each other (seconds and nm, pixels and nm) raise ``ValueError``: no length or area
+    can be measured across them. ``None`` gives pixels: ((1, 1), (0, 0), '').
+    """
+    if source is None:
+        return (1.0, 1.0), (0.0, 0.0), ""
+    if isinstance(source, dict):
+        scale, translate, units = source["scale"], source["translate"], source.get("units")
+        what = "the layer"
+    else:
+        scale, translate = source.scale, source.translate
+        units = getattr(source, "units", None)
+        what = f"the layer {source.name!r}"
+    (sy, sx), (ty, tx) = (float(v) for v in scale[-2:]), (float(v) for v in translate[-2:])
+    factor = 1.0
+    if units is not None and len(units) >= 2:
+        factor = _conversion(units[-2], units[-1], what)
+    return (sy * factor, sx), (ty * factor, tx), _unit_name(units)
+
+
+def _conversion(row_unit, col_unit, what: str) -> float:
+    """The factor giving a length in ``row_unit`` in ``col_unit`` (1 when they are the same
+    or both plain pixels); ``ValueError`` naming both when there is none."""
+    row, col = str(row_unit), str(col_unit)
+    if row == col or (_is_pixel_unit(row) and _is_pixel_unit(col)):
+        return 1.0
+    import pint  # napari's units are pint units
+
+    registry = pint.get_application_registry()
+    try:
+        factor = float((1 * registry(row)).to(registry(col)).magnitude)
+    except Exception:  # not convertible (DimensionalityError), or not a unit pint knows
+        factor = float("nan")
+    if not np.isfinite(factor) or factor <= 0:
+        raise ValueError(
+            f"{what} has rows in {_unit_name((row,)) or 'pixels'} and columns in "
+            f"{_unit_name((col,)) or 'pixels'}: lengths and areas need one length unit on "
+            "both axes (or two that convert, such as µm and nm). Set the layer's units, "
+            "e.g. layer.units = ('nm', 'nm').")
+    return float(f"{factor:.12g}")  # µm → nm is 1000, not 999.9999999999999
+
+
+def _pixel_size(source) -> tuple[float, float]:
+    """(row, column) size of a pixel of a layer (or a :func:`_geometry`), both in the unit
+    of its columns (:func:`_physical`); (1, 1) without a layer.
 
     Sizes, not directions: a negative scale (a flipped axis) gives a positive size.
     """
-    if layer is None:
-        return 1.0, 1.0
-    return abs(float(layer.scale[-2])), abs(float(layer.scale[-1]))
+    (sy, sx), _, _ = _physical(source)
+    return abs(sy), abs(sx)
 
 
 def _length_per_pixel(layer) -> float:
@@ -261,9 +309,10 @@ def _update_in_place(layer, data, meta: dict) -> None:
 
 def _with_physical(table, geo: dict):
     """``table`` with physical-unit columns from a :func:`_geometry`: the same rule and
-    the same names as the CSV files (:func:`napari_tessella.export.physical_columns`)."""
-    return physical_columns(table, geo["scale"], geo["translate"],
-                            _unit_name(geo.get("units")))
+    the same names as the CSV files (:func:`napari_tessella.export.physical_columns`), in
+    one unit for both axes (:func:`_physical`)."""
+    scale, translate, unit = _physical(geo)
+    return physical_columns(table, scale, translate, unit)
 
 
 def _labels_features(table, label_column: str = "label"):

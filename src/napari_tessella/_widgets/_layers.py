@@ -158,6 +158,24 @@ def _unit(layer) -> str:
     return f" {name}" if name else ""
 
 
+def _value_range(layer) -> tuple[float, float]:
+    """(lowest, highest) value of an Image layer's data as it is now.
+
+    napari computes ``contrast_limits_range`` once, when the layer is made, and keeps it
+    when ``layer.data`` is replaced; in-memory data is measured again here (as napari
+    measures it: the dtype's range for 8-bit data, samples of very large arrays). Lazy and
+    multiscale data keep napari's range, which reading them would cost.
+    """
+    from napari.layers.utils.layer_utils import calc_data_range
+
+    data = layer.data
+    if getattr(layer, "multiscale", False) or not isinstance(data, np.ndarray):
+        return tuple(float(v) for v in layer.contrast_limits_range)
+    with np.errstate(all="ignore"):
+        lo, hi = calc_data_range(data, rgb=layer.rgb)
+    return float(lo), float(hi)
+
+
 def _robust_limits(values: np.ndarray) -> tuple[float, float]:
     """Colour limits that ignore the few outliers (hull triangles, border cells)."""
     if len(values) == 0:

@@ -21,6 +21,7 @@ from ._layers import (
     _pixel_size,
     _plane,
     _unit,
+    _value_range,
     _with_physical,
 )
 
@@ -86,6 +87,7 @@ class ThresholdLabelWidget(_DockWidget):
         self.label = "Threshold & label"
         self._syncing = False
         self._ready = False  # no preview layers before the user touches anything
+        self._watched = None  # the image whose data replacements move the slider
         self.image.changed.connect(self._image_changed)
         self.method.changed.connect(self._method_changed)
         self.value.changed.connect(self._value_changed)
@@ -119,12 +121,13 @@ class ThresholdLabelWidget(_DockWidget):
     # --- keeping the slider meaningful for the chosen image and method
     def _image_changed(self, *_):
         layer = self.image.value
+        self._follow_data(layer)
         if layer is None:
             return
         unit = _unit(layer).strip() or "px"
         self.smooth_sigma.label = f"smooth σ ({unit})"
         self.min_size.label = f"min size ({unit}²)"
-        lo, hi = (float(v) for v in layer.contrast_limits_range)
+        lo, hi = _value_range(layer)
         if not np.isfinite([lo, hi]).all() or lo >= hi:
             return
         self._syncing = True
@@ -138,6 +141,17 @@ class ThresholdLabelWidget(_DockWidget):
         finally:
             self._syncing = False
         self._method_changed()
+
+    def _follow_data(self, layer):
+        """Watch the chosen image's data: replaced (``layer.data = …``), the slider takes
+        its new range and the method its new value, as for a newly chosen image."""
+        if layer is self._watched:
+            return
+        if self._watched is not None:
+            self._watched.events.data.disconnect(self._image_changed)
+        self._watched = layer
+        if layer is not None:
+            layer.events.data.connect(self._image_changed)
 
     def _method_changed(self, *_):
         """Set the slider to the method's threshold (then preview with that very value)."""

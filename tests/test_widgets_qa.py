@@ -120,3 +120,30 @@ def test_threshold_slider_follows_the_data_of_its_image(viewer, lattice_image):
     # chosen again, the image is read as it is now, not as napari first saw it
     widget.image.value = layer
     assert widget.value.min == pytest.approx(-7.0 * lattice_image.max())
+
+
+# --- Find atoms: the spacing rule is the core's
+
+
+def test_find_atoms_leaves_the_spacing_rule_to_the_core(viewer, lattice_image, monkeypatch):
+    """A spacing over half the image reaches find_atoms, whose check answers (the widget
+    checked the same rule itself first); the message is in the field's unit and words."""
+    from napari_tessella._widgets import atoms as widget_module
+
+    given = []
+    core = widget_module.find_atoms
+
+    def spy(image, **params):
+        given.append(params["separation"])
+        return core(image, **params)
+
+    monkeypatch.setattr(widget_module, "find_atoms", spy)
+    layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget.separation.value = 20.0  # 40 pixels of a 64-pixel image
+    assert widget() is None
+    assert given == [pytest.approx(40.0)]
+    assert widget._status.value == ("⚠ a column spacing of 20 nm is over half the image's "
+                                    "shorter side (shape (64, 64)): at most 16 nm.")
+    assert "lat columns" not in viewer.layers

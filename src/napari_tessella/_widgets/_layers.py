@@ -158,6 +158,23 @@ def _unit(layer) -> str:
     return f" {name}" if name else ""
 
 
+def _pixels_in_units(text: str, layer) -> str:
+    """A core message's lengths ("12.5 pixels") in the layer's units ("0.177 nm"), as the
+    widget's fields give them; unchanged for a layer in plain pixels."""
+    import re
+
+    unit = _unit(layer) if layer is not None else ""
+    if not unit:
+        return text
+    try:
+        length = _length_per_pixel(layer)
+    except ValueError:  # units that do not convert: the message stays in pixels
+        return text
+    number = r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?"
+    return re.sub(rf"(?<![\w.])({number}) pixels\b",
+                  lambda m: f"{float(m.group(1)) * length:.4g}{unit}", text)
+
+
 def _value_range(layer) -> tuple[float, float]:
     """(lowest, highest) value of an Image layer's data as it is now.
 

@@ -3,6 +3,7 @@ and optionally the structural model of columns and channels."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,7 @@ from ._layers import (
     _layer_choices,
     _length_per_pixel,
     _pixel_size,
+    _pixels_in_units,
     _plane,
     _unit,
     _with_physical,
@@ -99,6 +101,15 @@ class FindAtomsWidget(_DockWidget):
         if np.isfinite(pixel) and pixel > 0:
             self.separation.step = min(0.1, 0.1 * pixel)
 
+    def _report_error(self, err: BaseException):
+        """find_atoms checks the spacing against the image in pixels: that message in the
+        field's units and words ("separation=12 pixels is over half …" → "a column spacing
+        of 0.2 nm is over half …")."""
+        if isinstance(err, ValueError) and str(err).startswith("separation="):
+            text = _pixels_in_units(str(err), self.image.value)
+            err = ValueError(re.sub(r"^separation=", "a column spacing of ", text))
+        super()._report_error(err)
+
     def parameters(self) -> dict:
         pixel = _length_per_pixel(self.image.value)
         sep = self.separation.value / pixel if self.separation.value else None
@@ -125,12 +136,7 @@ class FindAtomsWidget(_DockWidget):
         # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
-        params = self.parameters()
-        if params["separation"] and params["separation"] > min(image.shape[:2]) / 2:
-            most = min(image.shape[:2]) / 2 * length
-            raise ValueError(
-                f"a column spacing of {self.separation.value:g}{unit or ' px'} is over half the "
-                f"image's shorter side (at most {most:.4g}{unit or ' px'}); 0 estimates it.")
+        params = self.parameters()  # checked by find_atoms, which says what is wrong
         name = layer.name
         model = self.model.value
         kinds = ["columns", "chambers"] if model else [

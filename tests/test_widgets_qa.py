@@ -147,3 +147,33 @@ def test_find_atoms_leaves_the_spacing_rule_to_the_core(viewer, lattice_image, m
     assert widget._status.value == ("⚠ a column spacing of 20 nm is over half the image's "
                                     "shorter side (shape (64, 64)): at most 16 nm.")
     assert "lat columns" not in viewer.layers
+
+
+# --- placement in world coordinates
+
+
+def test_points_drawn_on_a_rotated_image_are_read_where_they_lie(viewer, lattice_image):
+    """Points clicked on a rotated, scaled and translated image are stored in world
+    coordinates, unrotated: the lattice's pixel map and the watershed's seeds find them
+    where they lie (they were related by scale and translate only: "27 of the 40 points
+    lie outside the image", or seeds in the wrong place)."""
+    image = viewer.add_image(lattice_image, name="lat", scale=(2, 2), translate=(30, -20),
+                             rotate=25)
+    pixels = np.array([[8.0, 8.0], [8.0, 40.0], [40.0, 8.0], [40.0, 40.0], [24.0, 56.0]])
+    world = np.array([image.data_to_world(p) for p in pixels])
+    drawn = viewer.add_points(world, name="drawn")
+    widget = LatticeWidget(viewer)
+    widget.points.value = drawn
+    widget.image.value = image
+    widget.pixel_map.value = True
+    assert widget() is not None, widget._status.value
+    cells = viewer.layers["drawn Voronoi map"]
+    for k, (r, c) in enumerate(pixels.astype(int)):
+        assert cells.data[r, c] == k + 1
+    np.testing.assert_allclose(cells.data_to_world([8, 40]), world[1], atol=1e-9)
+    watershed = SeededWatershedWidget(viewer)
+    watershed.image.value = image
+    watershed.seeds.value = drawn
+    watershed.object_diameter.value = 12.0
+    assert watershed() is not None, watershed._status.value
+    np.testing.assert_allclose(viewer.layers["lat seeds"].data, pixels)

@@ -229,17 +229,24 @@ def _current_plane(layer, viewer) -> tuple[int, ...]:
 def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
     """(row, column) of the points in ``image_layer``'s pixel grid (or their own data grid).
 
-    Layers are related through their scale and translate on the last two axes, which is how
-    napari places them in world coordinates (rotation and shear are not supported here).
+    Layers are related as napari places them in world coordinates: through their whole
+    transform (scale, translate, rotate, shear, affine) when both have the same number of
+    dimensions, else through the scale and translate of the last two axes.
     With ``plane`` (leading-axis indices of a stack), only the points of that plane.
     """
     pts = np.asarray(points_layer.data, dtype=np.float64)
     if plane and pts.ndim == 2 and pts.shape[1] > 2:
         keep = np.all(np.round(pts[:, :len(plane)]) == np.asarray(plane), axis=1)
         pts = pts[keep]
-    pts = pts[:, -2:] if pts.ndim == 2 else pts.reshape(0, 2)
+    if pts.ndim != 2:
+        pts = pts.reshape(0, 2)
     if image_layer is None:
-        return pts
+        return pts[:, -2:]
+    if points_layer.ndim == image_layer.ndim == pts.shape[1] and len(pts):
+        # points drawn on a rotated image are stored unrotated, in world coordinates
+        world = points_layer._data_to_world(pts)
+        return np.asarray(image_layer._data_to_world.inverse(world))[:, -2:]
+    pts = pts[:, -2:]
     world = pts * np.asarray(points_layer.scale[-2:]) + np.asarray(points_layer.translate[-2:])
     return (world - np.asarray(image_layer.translate[-2:])) / np.asarray(image_layer.scale[-2:])
 

@@ -177,3 +177,29 @@ def test_points_drawn_on_a_rotated_image_are_read_where_they_lie(viewer, lattice
     watershed.object_diameter.value = 12.0
     assert watershed() is not None, watershed._status.value
     np.testing.assert_allclose(viewer.layers["lat seeds"].data, pixels)
+
+
+# --- dtypes and value ranges
+
+
+@pytest.mark.parametrize("ranges", [(5e18, 1.0), (4e9, 1e-6), (1.0, 1e-6), (1e-6, 1e4)])
+def test_threshold_slider_after_an_image_of_a_very_different_range(viewer, lattice_image,
+                                                                    ranges):
+    """An int64 image of range 5e18 (or uint32 of 4e9), then an image of range 1: the
+    slider spanned (0, 0) and could not be dragged; ranges of 1e-6 overflowed. Now each
+    image's range, and a manual value in the middle of it stays there."""
+    clean = np.clip(lattice_image, 0, None) / lattice_image.max()
+    first, second = ranges
+    dtype = np.int64 if first > 1e9 else float
+    viewer.add_image((clean * first).astype(dtype), name="first")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = viewer.layers["first"]
+    assert widget.value.max == pytest.approx(first, rel=1e-3)
+    widget.image.value = viewer.add_image(clean * second, name="second")
+    assert widget.value.max == pytest.approx(second, rel=1e-3)
+    assert widget.value.min == pytest.approx(0.0, abs=second * 1e-3)
+    widget.value.value = second / 2  # the user's own value: manual
+    assert widget.method.value == "manual"
+    assert widget.value.value == pytest.approx(second / 2, rel=2e-3)
+    assert widget() is not None
+    assert viewer.layers["second labels"].data.max() > 10

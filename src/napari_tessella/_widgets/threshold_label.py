@@ -130,17 +130,43 @@ class ThresholdLabelWidget(_DockWidget):
         lo, hi = _value_range(layer)
         if not np.isfinite([lo, hi]).all() or lo >= hi:
             return
-        self._syncing = True
-        try:
-            self.value.min, self.value.max = lo, hi
-            self.value.step = (hi - lo) / 1000
-        except (ValueError, OverflowError):  # the slider's precision (1e300 → 1e-300)
+        if not self._set_range(lo, hi):
             self._status.value = (f"⚠ the value slider cannot follow the range of "
                                   f"{layer.name!r} ({lo:g}–{hi:g}): use a method")
             return
-        finally:
-            self._syncing = False
         self._method_changed()
+
+    def _set_range(self, lo: float, hi: float) -> bool:
+        """Give the value slider the range [lo, hi] in 1000 steps; False if it cannot.
+
+        A new slider each time: magicgui's float slider stores its range as Qt integers
+        under a precision that each change moves one way only, so after an image of range
+        5e18 one of range 1 got (0, 0), a slider that did not move (and 1e-6 overflowed).
+        From a new slider, a small step is set first and a large range first."""
+        if (self.value.min, self.value.max) == (lo, hi):
+            return True
+        old = self.value
+        new = FloatSlider(label=old.label, min=0.0, max=1.0, step=0.001, value=0.0,
+                          tooltip=old.tooltip)
+        step = (hi - lo) / 1000
+        try:
+            if step < new.step:
+                new.step = step
+                new.min, new.max = lo, hi
+            else:
+                new.min, new.max = lo, hi
+                new.step = step
+            new.value = min(max(old.value, new.min), new.max)  # as Qt rounded them
+        except (ValueError, OverflowError):  # beyond what Qt's integer slider holds
+            return False
+        if abs(new.min - lo) > step or abs(new.max - hi) > step:
+            return False
+        index = self._body.index(old)
+        self._body.remove(old)
+        self._body.insert(index, new)
+        new.changed.connect(self._value_changed)
+        self.value = new
+        return True
 
     def _follow_data(self, layer):
         """Watch the chosen image's data: replaced (``layer.data = …``), the slider takes
@@ -216,9 +242,9 @@ class ThresholdLabelWidget(_DockWidget):
                 self.method.value = threshold
             else:
                 self.method.value = _MANUAL
-                self.value.max = max(self.value.max, float(threshold))
-                self.value.min = min(self.value.min, float(threshold))
-                self.value.value = float(threshold)
+                t = float(threshold)
+                self._set_range(min(self.value.min, t), max(self.value.max, t))
+                self.value.value = min(max(t, self.value.min), self.value.max)
             if "smooth_sigma" in params:  # pixels in the file, the layer's units here
                 _set_field(self.smooth_sigma, float(params["smooth_sigma"]) * length)
             if "min_size" in params:

@@ -203,3 +203,31 @@ def test_threshold_slider_after_an_image_of_a_very_different_range(viewer, latti
     assert widget.value.value == pytest.approx(second / 2, rel=2e-3)
     assert widget() is not None
     assert viewer.layers["second labels"].data.max() > 10
+
+
+# --- outputs belong to their input for good
+
+
+def test_a_new_image_never_gets_a_deleted_images_outputs(viewer, lattice_image, monkeypatch):
+    """Python reuses the id() of a freed layer (seen after ~20 add/run/delete rounds in a
+    session): outputs were keyed by id(), and a new image's results went into the deleted
+    image's "A labels" instead of "B labels". Simulated here by an id() that gives both
+    images the same number."""
+    from napari_tessella._widgets import _base, _layers
+
+    def same_id(obj):
+        return 1 if getattr(obj, "name", None) in ("A", "B") else id(obj)
+
+    monkeypatch.setattr(_base, "id", same_id, raising=False)
+    monkeypatch.setattr(_layers, "id", same_id, raising=False)
+    widget = ThresholdLabelWidget(viewer)
+    a = viewer.add_image(lattice_image, name="A")
+    widget.image.value = a
+    widget()
+    kept = viewer.layers["A labels"].data.copy()
+    viewer.layers.remove(a)
+    b = viewer.add_image(lattice_image[::-1], name="B")
+    widget.image.value = b
+    widget()
+    assert "B labels" in viewer.layers
+    np.testing.assert_array_equal(viewer.layers["A labels"].data, kept)

@@ -310,12 +310,19 @@ def _unchanged_output(layer, data, meta: dict, last_meta) -> bool:
     return current.shape == data.shape and np.array_equal(current, data)
 
 
+def _layer_key(layer):
+    """What tells input layers apart for good: napari's ``unique_id``. Python's ``id()``
+    is reused once a deleted layer is freed, and a new image then got the outputs of a
+    deleted one (its results written into "<old name> labels")."""
+    return getattr(layer, "unique_id", None) or id(layer)
+
+
 def _adopt_orphan(outputs: dict, key, name, layers):
     """The output record of a deleted input whose layer still bears ``name`` (made by the
     widget, unedited), re-keyed to ``key``: a run on the input made again (an upstream
     widget re-run after the user deleted its output) updates that layer instead of adding
     "name [1]" beside it. None when there is no such record."""
-    alive = {id(layer) for layer in layers}
+    alive = {_layer_key(layer) for layer in layers}
     for old, record in list(outputs.items()):
         if (old[1] == key[1] and old[0] not in alive and record.name == name
                 and not record.edited and record.layer in layers):

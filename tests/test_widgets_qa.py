@@ -231,3 +231,23 @@ def test_a_new_image_never_gets_a_deleted_images_outputs(viewer, lattice_image, 
     widget()
     assert "B labels" in viewer.layers
     np.testing.assert_array_equal(viewer.layers["A labels"].data, kept)
+
+
+# --- layout
+
+
+def test_a_long_message_does_not_widen_the_widget(make_napari_viewer, lattice_image, qtbot):
+    """A status message of ~100 characters made Qt widen the wrapped label (up to ~80
+    characters) after the dock had taken its width when shown: the fields, the Cancel
+    button and the message were cut off at the dock's right side."""
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(lattice_image, name="lat", scale=(0.05, 0.05), units="nm")
+    widget = FindAtomsWidget(viewer)
+    viewer.window.add_dock_widget(widget, name=widget.label, area="right")
+    qtbot.wait(200)
+    widget.separation.value = 3.0  # 60 pixels: refused with a long message
+    assert widget() is None and len(widget._status.value) > 90
+    qtbot.wait(200)
+    needed, room = widget._inner.minimumSizeHint().width(), widget._scroll.viewport().width()
+    assert needed <= room, (needed, room)
+    assert widget._status.native.width() > room / 2  # wrapped over the row, not a sliver

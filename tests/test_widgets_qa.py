@@ -251,3 +251,50 @@ def test_a_long_message_does_not_widen_the_widget(make_napari_viewer, lattice_im
     needed, room = widget._inner.minimumSizeHint().width(), widget._scroll.viewport().width()
     assert needed <= room, (needed, room)
     assert widget._status.native.width() > room / 2  # wrapped over the row, not a sliver
+
+
+# --- Find atoms: dumbbells that come and go
+
+
+@pytest.fixture(scope="module")
+def dumbbell_image():
+    from napari_tessella.synthetic import synthetic_dumbbells
+
+    return synthetic_dumbbells((128, 128), spacing=16.0, pair_distance=0.4, angle=30.0,
+                               intensity_ratio=0.6, seed=3).image
+
+
+def test_dumbbells_of_an_earlier_run_do_not_stay(viewer, dumbbell_image):
+    """The image's data replaced by one without pairs: the re-run found none, and the last
+    run's 56 arrows stayed over the new columns as if found there. Now that layer is
+    emptied (and the status says 0 dumbbells); an image that never had any gets none."""
+    image = viewer.add_image(dumbbell_image, name="GaAs")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget()
+    assert len(viewer.layers["GaAs dumbbells"].data) > 20
+    image.data = synthetic_lattice((128, 128), spacing=8.0, seed=0).image
+    assert widget() is not None
+    assert len(viewer.layers["GaAs dumbbells"].data) == 0
+    assert len(viewer.layers["GaAs dumbbells"].features) == 0
+    assert "0 dumbbells" in widget._status.value
+    plain = viewer.add_image(synthetic_lattice((64, 64), spacing=8.0, seed=1).image,
+                             name="plain")
+    widget.image.value = plain
+    widget()
+    assert "plain dumbbells" not in viewer.layers
+
+
+def test_all_planes_with_dumbbells_on_some_planes_only(viewer, dumbbell_image):
+    """A stack whose first plane has no pairs and second has: 'all planes' raised
+    KeyError: 'dumbbells' (a traceback; the roles were those of the first plane)."""
+    plain = synthetic_lattice((128, 128), spacing=8.0, seed=0).image
+    image = viewer.add_image(np.stack([plain, dumbbell_image]), name="st")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget._planes.value = "all planes"
+    assert widget() is not None
+    pairs = viewer.layers["st dumbbells"]
+    assert len(pairs.data) > 20 and (pairs.data[:, 0, 0] == 1).all()
+    assert (pairs.features["plane"] == 1).all()
+    assert set(np.round(viewer.layers["st columns"].data[:, 0])) == {0, 1}

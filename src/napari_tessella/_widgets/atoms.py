@@ -22,6 +22,7 @@ from ._base import _DockWidget, _set_field
 from ._layers import (
     _geometry,
     _layer_choices,
+    _layer_key,
     _length_per_pixel,
     _pixel_size,
     _pixels_in_units,
@@ -139,6 +140,9 @@ class FindAtomsWidget(_DockWidget):
         params = self.parameters()  # checked by find_atoms, which says what is wrong
         name = layer.name
         model = self.model.value
+        # this image's dumbbells layer from an earlier run, still the widget's own
+        record = self._outputs.get((_layer_key(layer), "dumbbells"))
+        drawn_pairs = record is not None and record.layer in self._viewer.layers
         kinds = ["columns", "chambers"] if model else [
             "chambers" if params["dark"] else "columns"]
 
@@ -178,20 +182,27 @@ class FindAtomsWidget(_DockWidget):
                 outputs.append(points_output(kind, result, vmap))
             parts = [f"{len(r.positions)} {k}" for k, r in found.items()]
             pairs = found.get("columns")
+            dumbbells = None
             if pairs is not None and np.isfinite(pairs.pair_distance):
                 # the image has two scales: draw each close pair (dumbbell), brighter → dimmer
                 table = pairs.table
                 weights = table["intensity"] if "intensity" in table else None
                 dumbbells = find_dumbbells(pairs.positions, weights)
                 if len(dumbbells):
-                    start = dumbbells[["row", "col"]].to_numpy() - dumbbells[
-                        ["d_row", "d_col"]].to_numpy() / 2
-                    vectors = np.stack([start, dumbbells[["d_row", "d_col"]].to_numpy()], axis=1)
-                    outputs.append(("dumbbells", (vectors, {
-                        "name": f"{name} dumbbells", "vector_style": "arrow",
-                        "features": _with_physical(dumbbells, geo), "edge_color": "#ffffff",
-                        "edge_width": 0.4, **geo}, "vectors")))
                     parts.append(f"{len(dumbbells)} dumbbells")
+            found_pairs = dumbbells is not None and len(dumbbells) > 0
+            if found_pairs or drawn_pairs:
+                if not found_pairs:  # the last run's arrows: emptied, not left standing
+                    dumbbells = pd.DataFrame(columns=["row", "col", "d_row", "d_col"],
+                                             dtype=float)
+                    parts.append("0 dumbbells")
+                start = dumbbells[["row", "col"]].to_numpy() - dumbbells[
+                    ["d_row", "d_col"]].to_numpy() / 2
+                vectors = np.stack([start, dumbbells[["d_row", "d_col"]].to_numpy()], axis=1)
+                outputs.append(("dumbbells", (vectors.reshape(-1, 2, 2), {
+                    "name": f"{name} dumbbells", "vector_style": "arrow",
+                    "features": _with_physical(dumbbells, geo), "edge_color": "#ffffff",
+                    "edge_width": 0.4, **geo}, "vectors")))
             first = next(iter(found.values()))
             if model:
                 sm = structural_model(found["columns"].positions, found["chambers"].positions,

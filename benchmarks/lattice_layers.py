@@ -322,7 +322,8 @@ def main(argv=None) -> int:
     every = (True, True, True)
 
     def outputs_for(res, want=every, geometry=FAST):
-        outputs, message, _legend = _lattice_outputs(res, "points", geo, "", want, geometry)
+        outputs, message, _legend = _lattice_outputs(res, "points", geo, "", want, geometry,
+                                                     (1.0, 1.0))
         outputs.sort(key=lambda out: out[0] != "pixel")  # as the widget's job does
         return outputs, message
 

@@ -166,8 +166,9 @@ def _check_atoms_params(shape, separation, threshold, refine, dark) -> None:
         sep = finite_number(separation, "separation", minimum=2, unit="pixels")
         if len(shape) >= 2 and sep > min(shape[:2]) / 2:
             raise ValueError(
-                f"separation={separation!r} pixels is over half the image's shorter side "
-                f"(shape {tuple(shape[:2])}): at most {min(shape[:2]) / 2:g}.")
+                f"separation={sep:g} pixels is over half the image's shorter side "
+                f"(shape {tuple(int(n) for n in shape[:2])}): at most {min(shape[:2]) / 2:g} "
+                "pixels.")
     if threshold is not None:
         finite_number(threshold, "threshold")
 

@@ -30,8 +30,8 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
-from ._layers import _adopt_orphan, _current_plane, _unchanged_output, _update_in_place
-from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height
+from ._layers import _adopt_orphan, _current_plane, _layer_key, _unchanged_output, _update_in_place
+from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height, _wrapping
 from ._stacks import (
     ALL_PLANES,
     THIS_PLANE,
@@ -122,7 +122,7 @@ class _DockWidget(Container):
                     "thread; outputs get the stack's leading axes).")
         if self._stacks:
             widgets = [widgets[0], self._planes, *widgets[1:]]
-        # (id of the input layer, role) -> the layer written for that input
+        # (unique id of the input layer, role) -> the layer written for that input
         self._outputs: dict[tuple[int, str], _Output] = {}
         self._writing = False  # our own updates are not the user's edits
         self._worker = None
@@ -132,8 +132,7 @@ class _DockWidget(Container):
                                          tooltip="Stop the run; nothing is written.")
         self._progress = ProgressBar(value=0, min=0, max=1, visible=False, label="progress")
         self._status = Label(value="")
-        # long messages wrap instead of widening the dock (and squeezing the canvas)
-        self._status.native.setWordWrap(True)
+        _wrapping(self._status.native)  # long messages wrap, the dock keeps its width
         self._export_folder = FileEdit(label="export to", mode="d", value=Path.home(),
                                        tooltip="Folder for Export results.")
         self._export_button = PushButton(
@@ -558,7 +557,7 @@ class _DockWidget(Container):
         role, (data, meta, layer_type) = output
         self._writing = True
         try:
-            key = (id(source), role)
+            key = (_layer_key(source), role)
             layers = self._viewer.layers
             record = self._outputs.get(key) or _adopt_orphan(self._outputs, key,
                                                               meta.get("name"), layers)

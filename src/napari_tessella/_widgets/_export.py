@@ -11,7 +11,7 @@ import numpy as np
 from .._lazy import is_lazy
 from ..export import save_labels, save_table, write_labels_zarr
 from ..measure import measure_objects
-from ._layers import _file_stem, _layer_data, _unit
+from ._layers import _file_stem, _layer_data, _physical
 
 
 def export_layers(layers, folder) -> list[Path]:
@@ -20,15 +20,15 @@ def export_layers(layers, folder) -> list[Path]:
     Labels go to TIFF (multiscale ones, too big for a TIFF, to OME-Zarr) and, with a
     per-object table, that table to CSV; Points are written with their coordinates and
     features, Shapes and Vectors with their features. Raises ``OSError`` when the folder
-    cannot be written.
+    cannot be written, ``ValueError`` for a layer whose axes' units do not convert.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written, used = [], set()
     for layer in layers:
         stem = _unique(_file_stem(layer.name), used)
-        unit = _unit(layer).strip()
-        scale, translate = tuple(layer.scale[-2:]), tuple(layer.translate[-2:])
+        # both axes in one unit (rows in µm, columns in nm: the rows' size in nm)
+        scale, translate, unit = _physical(layer)
         if layer._type_string == "labels" and layer.multiscale:
             import dask.array as da  # too big for a TIFF: OME-Zarr, as the command line
 

@@ -69,14 +69,62 @@ def _geometry(layer) -> dict[str, Any]:
     return geo
 
 
-def _pixel_size(layer) -> tuple[float, float]:
-    """(row, column) size of a pixel in the layer's world units; (1, 1) without a layer.
+def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:
+    """(row, column) pixel size and origin of a layer (or of a :func:`_geometry`) in one
+    unit, that of its columns, and that unit's name ('' for plain pixels).
+
+    The one reading of a layer's scale for lengths, areas and physical-unit columns.
+    napari lets each axis have its own unit: rows in µm and columns in nm are converted
+    into nm (a bond across both axes is then a length). Units that do not convert into
+    each other (seconds and nm, pixels and nm) raise ``ValueError``: no length or area
+    can be measured across them. ``None`` gives pixels: ((1, 1), (0, 0), '').
+    """
+    if source is None:
+        return (1.0, 1.0), (0.0, 0.0), ""
+    if isinstance(source, dict):
+        scale, translate, units = source["scale"], source["translate"], source.get("units")
+        what = "the layer"
+    else:
+        scale, translate = source.scale, source.translate
+        units = getattr(source, "units", None)
+        what = f"the layer {source.name!r}"
+    (sy, sx), (ty, tx) = (float(v) for v in scale[-2:]), (float(v) for v in translate[-2:])
+    factor = 1.0
+    if units is not None and len(units) >= 2:
+        factor = _conversion(units[-2], units[-1], what)
+    return (sy * factor, sx), (ty * factor, tx), _unit_name(units)
+
+
+def _conversion(row_unit, col_unit, what: str) -> float:
+    """The factor giving a length in ``row_unit`` in ``col_unit`` (1 when they are the same
+    or both plain pixels); ``ValueError`` naming both when there is none."""
+    row, col = str(row_unit), str(col_unit)
+    if row == col or (_is_pixel_unit(row) and _is_pixel_unit(col)):
+        return 1.0
+    import pint  # napari's units are pint units
+
+    registry = pint.get_application_registry()
+    try:
+        factor = float((1 * registry(row)).to(registry(col)).magnitude)
+    except Exception:  # not convertible (DimensionalityError), or not a unit pint knows
+        factor = float("nan")
+    if not np.isfinite(factor) or factor <= 0:
+        raise ValueError(
+            f"{what} has rows in {_unit_name((row,)) or 'pixels'} and columns in "
+            f"{_unit_name((col,)) or 'pixels'}: lengths and areas need one length unit on "
+            "both axes (or two that convert, such as µm and nm). Set the layer's units, "
+            "e.g. layer.units = ('nm', 'nm').")
+    return float(f"{factor:.12g}")  # µm → nm is 1000, not 999.9999999999999
+
+
+def _pixel_size(source) -> tuple[float, float]:
+    """(row, column) size of a pixel of a layer (or a :func:`_geometry`), both in the unit
+    of its columns (:func:`_physical`); (1, 1) without a layer.
 
     Sizes, not directions: a negative scale (a flipped axis) gives a positive size.
     """
-    if layer is None:
-        return 1.0, 1.0
-    return abs(float(layer.scale[-2])), abs(float(layer.scale[-1]))
+    (sy, sx), _, _ = _physical(source)
+    return abs(sy), abs(sx)
 
 
 def _length_per_pixel(layer) -> float:
@@ -108,6 +156,41 @@ def _unit(layer) -> str:
     """' nm'-style suffix for lengths in the layer's world units ('' for plain pixels)."""
     name = _unit_name(getattr(layer, "units", None))
     return f" {name}" if name else ""
+
+
+def _pixels_in_units(text: str, layer) -> str:
+    """A core message's lengths ("12.5 pixels") in the layer's units ("0.177 nm"), as the
+    widget's fields give them; unchanged for a layer in plain pixels."""
+    import re
+
+    unit = _unit(layer) if layer is not None else ""
+    if not unit:
+        return text
+    try:
+        length = _length_per_pixel(layer)
+    except ValueError:  # units that do not convert: the message stays in pixels
+        return text
+    number = r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?"
+    return re.sub(rf"(?<![\w.])({number}) pixels\b",
+                  lambda m: f"{float(m.group(1)) * length:.4g}{unit}", text)
+
+
+def _value_range(layer) -> tuple[float, float]:
+    """(lowest, highest) value of an Image layer's data as it is now.
+
+    napari computes ``contrast_limits_range`` once, when the layer is made, and keeps it
+    when ``layer.data`` is replaced; in-memory data is measured again here (as napari
+    measures it: the dtype's range for 8-bit data, samples of very large arrays). Lazy and
+    multiscale data keep napari's range, which reading them would cost.
+    """
+    from napari.layers.utils.layer_utils import calc_data_range
+
+    data = layer.data
+    if getattr(layer, "multiscale", False) or not isinstance(data, np.ndarray):
+        return tuple(float(v) for v in layer.contrast_limits_range)
+    with np.errstate(all="ignore"):
+        lo, hi = calc_data_range(data, rgb=layer.rgb)
+    return float(lo), float(hi)
 
 
 def _robust_limits(values: np.ndarray) -> tuple[float, float]:
@@ -146,17 +229,24 @@ def _current_plane(layer, viewer) -> tuple[int, ...]:
 def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
     """(row, column) of the points in ``image_layer``'s pixel grid (or their own data grid).
 
-    Layers are related through their scale and translate on the last two axes, which is how
-    napari places them in world coordinates (rotation and shear are not supported here).
+    Layers are related as napari places them in world coordinates: through their whole
+    transform (scale, translate, rotate, shear, affine) when both have the same number of
+    dimensions, else through the scale and translate of the last two axes.
     With ``plane`` (leading-axis indices of a stack), only the points of that plane.
     """
     pts = np.asarray(points_layer.data, dtype=np.float64)
     if plane and pts.ndim == 2 and pts.shape[1] > 2:
         keep = np.all(np.round(pts[:, :len(plane)]) == np.asarray(plane), axis=1)
         pts = pts[keep]
-    pts = pts[:, -2:] if pts.ndim == 2 else pts.reshape(0, 2)
+    if pts.ndim != 2:
+        pts = pts.reshape(0, 2)
     if image_layer is None:
-        return pts
+        return pts[:, -2:]
+    if points_layer.ndim == image_layer.ndim == pts.shape[1] and len(pts):
+        # points drawn on a rotated image are stored unrotated, in world coordinates
+        world = points_layer._data_to_world(pts)
+        return np.asarray(image_layer._data_to_world.inverse(world))[:, -2:]
+    pts = pts[:, -2:]
     world = pts * np.asarray(points_layer.scale[-2:]) + np.asarray(points_layer.translate[-2:])
     return (world - np.asarray(image_layer.translate[-2:])) / np.asarray(image_layer.scale[-2:])
 
@@ -220,12 +310,19 @@ def _unchanged_output(layer, data, meta: dict, last_meta) -> bool:
     return current.shape == data.shape and np.array_equal(current, data)
 
 
+def _layer_key(layer):
+    """What tells input layers apart for good: napari's ``unique_id``. Python's ``id()``
+    is reused once a deleted layer is freed, and a new image then got the outputs of a
+    deleted one (its results written into "<old name> labels")."""
+    return getattr(layer, "unique_id", None) or id(layer)
+
+
 def _adopt_orphan(outputs: dict, key, name, layers):
     """The output record of a deleted input whose layer still bears ``name`` (made by the
     widget, unedited), re-keyed to ``key``: a run on the input made again (an upstream
     widget re-run after the user deleted its output) updates that layer instead of adding
     "name [1]" beside it. None when there is no such record."""
-    alive = {id(layer) for layer in layers}
+    alive = {_layer_key(layer) for layer in layers}
     for old, record in list(outputs.items()):
         if (old[1] == key[1] and old[0] not in alive and record.name == name
                 and not record.edited and record.layer in layers):
@@ -261,9 +358,10 @@ def _update_in_place(layer, data, meta: dict) -> None:
 
 def _with_physical(table, geo: dict):
     """``table`` with physical-unit columns from a :func:`_geometry`: the same rule and
-    the same names as the CSV files (:func:`napari_tessella.export.physical_columns`)."""
-    return physical_columns(table, geo["scale"], geo["translate"],
-                            _unit_name(geo.get("units")))
+    the same names as the CSV files (:func:`napari_tessella.export.physical_columns`), in
+    one unit for both axes (:func:`_physical`)."""
+    scale, translate, unit = _physical(geo)
+    return physical_columns(table, scale, translate, unit)
 
 
 def _labels_features(table, label_column: str = "label"):

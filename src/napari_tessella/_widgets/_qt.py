@@ -21,6 +21,17 @@ def _fitting_scroll_area():
     return FittingScrollArea()
 
 
+def _wrapping(label) -> None:
+    """Make a QLabel wrap long text over the whole width it is given, without asking for
+    more: Qt widens a wrapped label up to ~80 characters, which widened a dock past the
+    width it took when shown and cut its fields off at the side."""
+    from qtpy.QtWidgets import QSizePolicy
+
+    label.setWordWrap(True)
+    label.setMinimumWidth(120)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+
 def _OnShow(callback):
     """A Qt event filter calling ``callback`` whenever the watched widget is shown."""
     from qtpy.QtCore import QEvent, QObject

@@ -46,7 +46,8 @@ def stack_outputs(per_plane: list[list], indices: list[tuple[int, ...]], layer) 
     coordinate in front and a ``plane`` column in their features.
     """
     geo = _full_geometry(layer)
-    roles = [role for role, _ in per_plane[0]]
+    # every role of any plane (dumbbells may be found on some planes only), in order
+    roles = list(dict.fromkeys(role for outputs in per_plane for role, _ in outputs))
     by_role = {role: [] for role in roles}
     offset = 0
     for outputs, index in zip(per_plane, indices, strict=True):

@@ -3,6 +3,7 @@ and optionally the structural model of columns and channels."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,8 +22,10 @@ from ._base import _DockWidget, _set_field
 from ._layers import (
     _geometry,
     _layer_choices,
+    _layer_key,
     _length_per_pixel,
     _pixel_size,
+    _pixels_in_units,
     _plane,
     _unit,
     _with_physical,
@@ -92,9 +95,21 @@ class FindAtomsWidget(_DockWidget):
         self.separation.label = f"column spacing ({unit or 'px'})"
         # steps of a tenth of a pixel, and the decimals they need (0.0906 nm on pixels of
         # 0.014 nm was cut to 0.09 with two decimals: half a pixel off)
-        pixel = _length_per_pixel(self.image.value)
+        try:
+            pixel = _length_per_pixel(self.image.value)
+        except ValueError:  # units that do not convert: Run says so
+            return
         if np.isfinite(pixel) and pixel > 0:
             self.separation.step = min(0.1, 0.1 * pixel)
+
+    def _report_error(self, err: BaseException):
+        """find_atoms checks the spacing against the image in pixels: that message in the
+        field's units and words ("separation=12 pixels is over half …" → "a column spacing
+        of 0.2 nm is over half …")."""
+        if isinstance(err, ValueError) and str(err).startswith("separation="):
+            text = _pixels_in_units(str(err), self.image.value)
+            err = ValueError(re.sub(r"^separation=", "a column spacing of ", text))
+        super()._report_error(err)
 
     def parameters(self) -> dict:
         pixel = _length_per_pixel(self.image.value)
@@ -122,14 +137,12 @@ class FindAtomsWidget(_DockWidget):
         # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
-        params = self.parameters()
-        if params["separation"] and params["separation"] > min(image.shape[:2]) / 2:
-            most = min(image.shape[:2]) / 2 * length
-            raise ValueError(
-                f"a column spacing of {self.separation.value:g}{unit or ' px'} is over half the "
-                f"image's shorter side (at most {most:.4g}{unit or ' px'}); 0 estimates it.")
+        params = self.parameters()  # checked by find_atoms, which says what is wrong
         name = layer.name
         model = self.model.value
+        # this image's dumbbells layer from an earlier run, still the widget's own
+        record = self._outputs.get((_layer_key(layer), "dumbbells"))
+        drawn_pairs = record is not None and record.layer in self._viewer.layers
         kinds = ["columns", "chambers"] if model else [
             "chambers" if params["dark"] else "columns"]
 
@@ -169,20 +182,27 @@ class FindAtomsWidget(_DockWidget):
                 outputs.append(points_output(kind, result, vmap))
             parts = [f"{len(r.positions)} {k}" for k, r in found.items()]
             pairs = found.get("columns")
+            dumbbells = None
             if pairs is not None and np.isfinite(pairs.pair_distance):
                 # the image has two scales: draw each close pair (dumbbell), brighter → dimmer
                 table = pairs.table
                 weights = table["intensity"] if "intensity" in table else None
                 dumbbells = find_dumbbells(pairs.positions, weights)
                 if len(dumbbells):
-                    start = dumbbells[["row", "col"]].to_numpy() - dumbbells[
-                        ["d_row", "d_col"]].to_numpy() / 2
-                    vectors = np.stack([start, dumbbells[["d_row", "d_col"]].to_numpy()], axis=1)
-                    outputs.append(("dumbbells", (vectors, {
-                        "name": f"{name} dumbbells", "vector_style": "arrow",
-                        "features": _with_physical(dumbbells, geo), "edge_color": "#ffffff",
-                        "edge_width": 0.4, **geo}, "vectors")))
                     parts.append(f"{len(dumbbells)} dumbbells")
+            found_pairs = dumbbells is not None and len(dumbbells) > 0
+            if found_pairs or drawn_pairs:
+                if not found_pairs:  # the last run's arrows: emptied, not left standing
+                    dumbbells = pd.DataFrame(columns=["row", "col", "d_row", "d_col"],
+                                             dtype=float)
+                    parts.append("0 dumbbells")
+                start = dumbbells[["row", "col"]].to_numpy() - dumbbells[
+                    ["d_row", "d_col"]].to_numpy() / 2
+                vectors = np.stack([start, dumbbells[["d_row", "d_col"]].to_numpy()], axis=1)
+                outputs.append(("dumbbells", (vectors.reshape(-1, 2, 2), {
+                    "name": f"{name} dumbbells", "vector_style": "arrow",
+                    "features": _with_physical(dumbbells, geo), "edge_color": "#ffffff",
+                    "edge_width": 0.4, **geo}, "vectors")))
             first = next(iter(found.values()))
             if model:
                 sm = structural_model(found["columns"].positions, found["chambers"].positions,

@@ -16,6 +16,7 @@ from ._layers import (
     _geometry,
     _image_shape,
     _layer_choices,
+    _pixel_size,
     _plane,
     _points_in_pixels,
     _robust_limits,
@@ -67,20 +68,15 @@ def _drawn(vectors: np.ndarray) -> np.ndarray:
     return vectors.astype(np.float32, copy=False)
 
 
-def _sampling(geo) -> tuple[float, float]:
-    """The layer's pixel size per axis (positive for a flipped axis): the lattice is that of
-    the physical positions, so anisotropic pixels do not change who neighbours whom."""
-    return tuple(float(v) for v in np.abs(np.asarray(geo["scale"][-2:], dtype=float)))
-
-
-def _lattice_outputs(result, name, geo, unit, want, geometry):
-    """LayerDataTuples for a LatticeResult (runs in the worker thread)."""
+def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
+    """LayerDataTuples for a LatticeResult (runs in the worker thread) computed with
+    ``sampling``, the (row, column) pixel size in the unit of the lengths reported."""
     use_shapes = geometry == _GEOMETRY[1] or (
         geometry == _GEOMETRY[0] and len(result.triangles) <= SHAPES_LIMIT)
-    # the lattice was computed with sampling = these pixel sizes: its bond lengths and cell
-    # areas are in world units already
+    # the lattice was computed with these pixel sizes: its bond lengths and cell areas are
+    # in world units already
     pts = result.points
-    world = pts * _sampling(geo)
+    world = pts * sampling
     e = result.edges
     length = result.edge_lengths
     outputs = []
@@ -354,14 +350,17 @@ class LatticeWidget(_DockWidget):
         if not any(want):
             raise ValueError("tick at least one output (triangles, polygons or pixel map).")
         name, geometry = src.name, self.geometry.value
+        # the lattice of the physical positions, both axes in one unit: anisotropic pixels
+        # do not change who neighbours whom (units that do not convert are refused here)
+        sampling = _pixel_size(geo)
 
         def job():
             yield "Delaunay and Voronoi"
             result, reused = self._lattice(points, shape, labels, pixel_map=want[2],
-                                           name=source, sampling=_sampling(geo))
+                                           name=source, sampling=sampling)
             yield "building layers"
             outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
-                                                        geometry)
+                                                        geometry, sampling)
             # the pixel map under the other outputs: listed first, it is drawn below them
             outputs.sort(key=lambda out: out[0] != "pixel")
             if reused:

@@ -21,6 +21,7 @@ from ._layers import (
     _pixel_size,
     _plane,
     _unit,
+    _value_range,
     _with_physical,
 )
 
@@ -86,6 +87,7 @@ class ThresholdLabelWidget(_DockWidget):
         self.label = "Threshold & label"
         self._syncing = False
         self._ready = False  # no preview layers before the user touches anything
+        self._watched = None  # the image whose data replacements move the slider
         self.image.changed.connect(self._image_changed)
         self.method.changed.connect(self._method_changed)
         self.value.changed.connect(self._value_changed)
@@ -119,25 +121,63 @@ class ThresholdLabelWidget(_DockWidget):
     # --- keeping the slider meaningful for the chosen image and method
     def _image_changed(self, *_):
         layer = self.image.value
+        self._follow_data(layer)
         if layer is None:
             return
         unit = _unit(layer).strip() or "px"
         self.smooth_sigma.label = f"smooth σ ({unit})"
         self.min_size.label = f"min size ({unit}²)"
-        lo, hi = (float(v) for v in layer.contrast_limits_range)
+        lo, hi = _value_range(layer)
         if not np.isfinite([lo, hi]).all() or lo >= hi:
             return
-        self._syncing = True
-        try:
-            self.value.min, self.value.max = lo, hi
-            self.value.step = (hi - lo) / 1000
-        except (ValueError, OverflowError):  # the slider's precision (1e300 → 1e-300)
+        if not self._set_range(lo, hi):
             self._status.value = (f"⚠ the value slider cannot follow the range of "
                                   f"{layer.name!r} ({lo:g}–{hi:g}): use a method")
             return
-        finally:
-            self._syncing = False
         self._method_changed()
+
+    def _set_range(self, lo: float, hi: float) -> bool:
+        """Give the value slider the range [lo, hi] in 1000 steps; False if it cannot.
+
+        A new slider each time: magicgui's float slider stores its range as Qt integers
+        under a precision that each change moves one way only, so after an image of range
+        5e18 one of range 1 got (0, 0), a slider that did not move (and 1e-6 overflowed).
+        From a new slider, a small step is set first and a large range first."""
+        if (self.value.min, self.value.max) == (lo, hi):
+            return True
+        old = self.value
+        new = FloatSlider(label=old.label, min=0.0, max=1.0, step=0.001, value=0.0,
+                          tooltip=old.tooltip)
+        step = (hi - lo) / 1000
+        try:
+            if step < new.step:
+                new.step = step
+                new.min, new.max = lo, hi
+            else:
+                new.min, new.max = lo, hi
+                new.step = step
+            new.value = min(max(old.value, new.min), new.max)  # as Qt rounded them
+        except (ValueError, OverflowError):  # beyond what Qt's integer slider holds
+            return False
+        if abs(new.min - lo) > step or abs(new.max - hi) > step:
+            return False
+        index = self._body.index(old)
+        self._body.remove(old)
+        self._body.insert(index, new)
+        new.changed.connect(self._value_changed)
+        self.value = new
+        return True
+
+    def _follow_data(self, layer):
+        """Watch the chosen image's data: replaced (``layer.data = …``), the slider takes
+        its new range and the method its new value, as for a newly chosen image."""
+        if layer is self._watched:
+            return
+        if self._watched is not None:
+            self._watched.events.data.disconnect(self._image_changed)
+        self._watched = layer
+        if layer is not None:
+            layer.events.data.connect(self._image_changed)
 
     def _method_changed(self, *_):
         """Set the slider to the method's threshold (then preview with that very value)."""
@@ -202,9 +242,9 @@ class ThresholdLabelWidget(_DockWidget):
                 self.method.value = threshold
             else:
                 self.method.value = _MANUAL
-                self.value.max = max(self.value.max, float(threshold))
-                self.value.min = min(self.value.min, float(threshold))
-                self.value.value = float(threshold)
+                t = float(threshold)
+                self._set_range(min(self.value.min, t), max(self.value.max, t))
+                self.value.value = min(max(t, self.value.min), self.value.max)
             if "smooth_sigma" in params:  # pixels in the file, the layer's units here
                 _set_field(self.smooth_sigma, float(params["smooth_sigma"]) * length)
             if "min_size" in params:

@@ -107,6 +107,7 @@ class SeededWatershedWidget(_DockWidget):
         if layer is None:
             raise ValueError("choose an image layer first.")
         image = _plane(layer, self._viewer, lazy=True)
+        _pixel_size(layer)  # the estimate is shown in the layer's units: refused before
 
         def job():
             yield "estimating the nucleus diameter"

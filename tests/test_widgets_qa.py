@@ -1,0 +1,300 @@
+"""Widgets driven as a user would in a real viewer, on what the other widget tests leave
+out: axes in different units, an input layer whose data is replaced, a spacing only the
+core checks, and odd layers (dtypes, 1 × N images, Points of 0–3 points, a run on a layer
+deleted meanwhile); each test fails on the behaviour it fixed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from napari_tessella._widgets import (
+    FindAtomsWidget,
+    LatticeWidget,
+    SeededWatershedWidget,
+    ThresholdLabelWidget,
+)
+from napari_tessella.synthetic import synthetic_lattice
+
+
+@pytest.fixture
+def viewer(make_napari_viewer):
+    return make_napari_viewer()
+
+
+@pytest.fixture(scope="module")
+def lattice_image():
+    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image
+
+
+# --- axes in different units
+
+
+def test_lattice_lengths_with_rows_in_um_and_columns_in_nm(viewer):
+    """Rows of 0.5 µm, columns of 2 nm: a bond is measured with rows of 500 nm (it mixed
+    0.5 and 2 as if both were nm), a cell's area in nm², the ties chosen physically."""
+    pts = np.array([[5.0, 5.0], [10.0, 200.0], [30.0, 5.0], [20.0, 220.0], [40.0, 100.0]])
+    viewer.add_points(pts, name="mixed", scale=(0.5, 2.0), units=("µm", "nm"))
+    widget = LatticeWidget(viewer)
+    widget.points.value = viewer.layers["mixed"]
+    widget.image.value = None
+    widget.geometry.value = "vectors (fast)"
+    assert widget() is not None
+    bonds = viewer.layers["mixed Delaunay"].features
+    world = pts * [500.0, 2.0]
+    expected = np.hypot(*(world[bonds["start"]] - world[bonds["end"]]).T)
+    np.testing.assert_allclose(bonds["length"], expected)
+    assert f"median edge {np.median(expected):.3g} nm" in widget._status.value
+    # the outputs still lie on the input: same scale and units as napari has them
+    assert tuple(viewer.layers["mixed Delaunay"].scale) == (0.5, 2.0)
+
+
+def test_tables_and_export_with_rows_in_um_and_columns_in_nm(viewer, lattice_image, tmp_path):
+    """Physical columns put both axes in the columns' unit: com_row_nm is com_row × 1000
+    nm (it was × 1, a µm size named nm), area_nm2 the true area; the CSV says the same."""
+    layer = viewer.add_image(lattice_image, name="mixed", scale=(0.001, 1.0),
+                             units=("µm", "nm"))
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget.min_size.value = 4.0  # nm²: 4 pixels of 1 nm × 1 nm
+    assert widget.parameters()["min_size"] == 4
+    assert widget() is not None
+    features = viewer.layers["mixed labels"].features
+    np.testing.assert_allclose(features["com_row_nm"], features["com_row"] * 1.0)
+    np.testing.assert_allclose(features["area_nm2"], features["area"] * 1.0)
+    written = widget.export(tmp_path)
+    table = pd.read_csv(tmp_path / "mixed_centers.csv")
+    assert written and "row_nm" in table
+    np.testing.assert_allclose(table["row_nm"], table["row"] * 1.0)
+
+
+@pytest.mark.parametrize("units", [("s", "nm"), ("pixel", "nm")])
+def test_axes_in_units_that_do_not_convert_are_refused(viewer, lattice_image, units):
+    """Rows in seconds (a kymograph) or plain pixels, columns in nm: no length or area
+    can be measured across them. Every widget says so, writes nothing, and the Find atoms
+    field still opens (no error from the unit change)."""
+    image = viewer.add_image(lattice_image, name="kymo", scale=(0.5, 2.0), units=units)
+    pts = viewer.add_points([[5, 5], [10, 20], [30, 5], [20, 25]], name="pts",
+                            scale=(0.5, 2.0), units=units)
+    before = {layer.name for layer in viewer.layers}
+    for widget_type in (ThresholdLabelWidget, SeededWatershedWidget, FindAtomsWidget):
+        widget = widget_type(viewer)
+        widget.image.value = image
+        assert widget() is None
+        assert "rows in" in widget._status.value and "columns in nm" in widget._status.value
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = pts
+    lattice.image.value = None
+    assert lattice() is None
+    assert "one length unit" in lattice._status.value
+    assert {layer.name for layer in viewer.layers} == before
+
+
+# --- the input layer's data replaced
+
+
+def test_threshold_slider_follows_the_data_of_its_image(viewer, lattice_image):
+    """``layer.data = …`` with another range: the slider takes the new range and the
+    method's value on it (it kept the old range: an Otsu threshold of ~1000 was clamped
+    to 1, and the manual slider could not reach the new values). Another image's data
+    replaced moves nothing."""
+    layer = viewer.add_image(lattice_image, name="lat")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    assert widget.value.max == pytest.approx(lattice_image.max())
+    layer.data = lattice_image * 1000.0 + 500.0
+    assert widget.value.min == pytest.approx(layer.data.min())
+    assert widget.value.max == pytest.approx(layer.data.max())
+    from napari_tessella.threshold import smoothed_threshold
+
+    assert widget.value.value == pytest.approx(smoothed_threshold(layer.data, "otsu"),
+                                               rel=1e-3)
+    labels = viewer.layers["lat labels"].data
+    assert labels.max() > 10  # the preview of the new data
+    other = viewer.add_image(lattice_image, name="other")
+    widget.image.value = other
+    limits = (widget.value.min, widget.value.max)
+    layer.data = lattice_image * -7.0
+    assert (widget.value.min, widget.value.max) == limits
+    # chosen again, the image is read as it is now, not as napari first saw it
+    widget.image.value = layer
+    assert widget.value.min == pytest.approx(-7.0 * lattice_image.max())
+
+
+# --- Find atoms: the spacing rule is the core's
+
+
+def test_find_atoms_leaves_the_spacing_rule_to_the_core(viewer, lattice_image, monkeypatch):
+    """A spacing over half the image reaches find_atoms, whose check answers (the widget
+    checked the same rule itself first); the message is in the field's unit and words."""
+    from napari_tessella._widgets import atoms as widget_module
+
+    given = []
+    core = widget_module.find_atoms
+
+    def spy(image, **params):
+        given.append(params["separation"])
+        return core(image, **params)
+
+    monkeypatch.setattr(widget_module, "find_atoms", spy)
+    layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget.separation.value = 20.0  # 40 pixels of a 64-pixel image
+    assert widget() is None
+    assert given == [pytest.approx(40.0)]
+    assert widget._status.value == ("⚠ a column spacing of 20 nm is over half the image's "
+                                    "shorter side (shape (64, 64)): at most 16 nm.")
+    assert "lat columns" not in viewer.layers
+
+
+# --- placement in world coordinates
+
+
+def test_points_drawn_on_a_rotated_image_are_read_where_they_lie(viewer, lattice_image):
+    """Points clicked on a rotated, scaled and translated image are stored in world
+    coordinates, unrotated: the lattice's pixel map and the watershed's seeds find them
+    where they lie (they were related by scale and translate only: "27 of the 40 points
+    lie outside the image", or seeds in the wrong place)."""
+    image = viewer.add_image(lattice_image, name="lat", scale=(2, 2), translate=(30, -20),
+                             rotate=25)
+    pixels = np.array([[8.0, 8.0], [8.0, 40.0], [40.0, 8.0], [40.0, 40.0], [24.0, 56.0]])
+    world = np.array([image.data_to_world(p) for p in pixels])
+    drawn = viewer.add_points(world, name="drawn")
+    widget = LatticeWidget(viewer)
+    widget.points.value = drawn
+    widget.image.value = image
+    widget.pixel_map.value = True
+    assert widget() is not None, widget._status.value
+    cells = viewer.layers["drawn Voronoi map"]
+    for k, (r, c) in enumerate(pixels.astype(int)):
+        assert cells.data[r, c] == k + 1
+    np.testing.assert_allclose(cells.data_to_world([8, 40]), world[1], atol=1e-9)
+    watershed = SeededWatershedWidget(viewer)
+    watershed.image.value = image
+    watershed.seeds.value = drawn
+    watershed.object_diameter.value = 12.0
+    assert watershed() is not None, watershed._status.value
+    np.testing.assert_allclose(viewer.layers["lat seeds"].data, pixels)
+
+
+# --- dtypes and value ranges
+
+
+@pytest.mark.parametrize("ranges", [(5e18, 1.0), (4e9, 1e-6), (1.0, 1e-6), (1e-6, 1e4)])
+def test_threshold_slider_after_an_image_of_a_very_different_range(viewer, lattice_image,
+                                                                    ranges):
+    """An int64 image of range 5e18 (or uint32 of 4e9), then an image of range 1: the
+    slider spanned (0, 0) and could not be dragged; ranges of 1e-6 overflowed. Now each
+    image's range, and a manual value in the middle of it stays there."""
+    clean = np.clip(lattice_image, 0, None) / lattice_image.max()
+    first, second = ranges
+    dtype = np.int64 if first > 1e9 else float
+    viewer.add_image((clean * first).astype(dtype), name="first")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = viewer.layers["first"]
+    assert widget.value.max == pytest.approx(first, rel=1e-3)
+    widget.image.value = viewer.add_image(clean * second, name="second")
+    assert widget.value.max == pytest.approx(second, rel=1e-3)
+    assert widget.value.min == pytest.approx(0.0, abs=second * 1e-3)
+    widget.value.value = second / 2  # the user's own value: manual
+    assert widget.method.value == "manual"
+    assert widget.value.value == pytest.approx(second / 2, rel=2e-3)
+    assert widget() is not None
+    assert viewer.layers["second labels"].data.max() > 10
+
+
+# --- outputs belong to their input for good
+
+
+def test_a_new_image_never_gets_a_deleted_images_outputs(viewer, lattice_image, monkeypatch):
+    """Python reuses the id() of a freed layer (seen after ~20 add/run/delete rounds in a
+    session): outputs were keyed by id(), and a new image's results went into the deleted
+    image's "A labels" instead of "B labels". Simulated here by an id() that gives both
+    images the same number."""
+    from napari_tessella._widgets import _base, _layers
+
+    def same_id(obj):
+        return 1 if getattr(obj, "name", None) in ("A", "B") else id(obj)
+
+    monkeypatch.setattr(_base, "id", same_id, raising=False)
+    monkeypatch.setattr(_layers, "id", same_id, raising=False)
+    widget = ThresholdLabelWidget(viewer)
+    a = viewer.add_image(lattice_image, name="A")
+    widget.image.value = a
+    widget()
+    kept = viewer.layers["A labels"].data.copy()
+    viewer.layers.remove(a)
+    b = viewer.add_image(lattice_image[::-1], name="B")
+    widget.image.value = b
+    widget()
+    assert "B labels" in viewer.layers
+    np.testing.assert_array_equal(viewer.layers["A labels"].data, kept)
+
+
+# --- layout
+
+
+def test_a_long_message_does_not_widen_the_widget(make_napari_viewer, lattice_image, qtbot):
+    """A status message of ~100 characters made Qt widen the wrapped label (up to ~80
+    characters) after the dock had taken its width when shown: the fields, the Cancel
+    button and the message were cut off at the dock's right side."""
+    viewer = make_napari_viewer(show=True)
+    viewer.add_image(lattice_image, name="lat", scale=(0.05, 0.05), units="nm")
+    widget = FindAtomsWidget(viewer)
+    viewer.window.add_dock_widget(widget, name=widget.label, area="right")
+    qtbot.wait(200)
+    widget.separation.value = 3.0  # 60 pixels: refused with a long message
+    assert widget() is None and len(widget._status.value) > 90
+    qtbot.wait(200)
+    needed, room = widget._inner.minimumSizeHint().width(), widget._scroll.viewport().width()
+    assert needed <= room, (needed, room)
+    assert widget._status.native.width() > room / 2  # wrapped over the row, not a sliver
+
+
+# --- Find atoms: dumbbells that come and go
+
+
+@pytest.fixture(scope="module")
+def dumbbell_image():
+    from napari_tessella.synthetic import synthetic_dumbbells
+
+    return synthetic_dumbbells((128, 128), spacing=16.0, pair_distance=0.4, angle=30.0,
+                               intensity_ratio=0.6, seed=3).image
+
+
+def test_dumbbells_of_an_earlier_run_do_not_stay(viewer, dumbbell_image):
+    """The image's data replaced by one without pairs: the re-run found none, and the last
+    run's 56 arrows stayed over the new columns as if found there. Now that layer is
+    emptied (and the status says 0 dumbbells); an image that never had any gets none."""
+    image = viewer.add_image(dumbbell_image, name="GaAs")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget()
+    assert len(viewer.layers["GaAs dumbbells"].data) > 20
+    image.data = synthetic_lattice((128, 128), spacing=8.0, seed=0).image
+    assert widget() is not None
+    assert len(viewer.layers["GaAs dumbbells"].data) == 0
+    assert len(viewer.layers["GaAs dumbbells"].features) == 0
+    assert "0 dumbbells" in widget._status.value
+    plain = viewer.add_image(synthetic_lattice((64, 64), spacing=8.0, seed=1).image,
+                             name="plain")
+    widget.image.value = plain
+    widget()
+    assert "plain dumbbells" not in viewer.layers
+
+
+def test_all_planes_with_dumbbells_on_some_planes_only(viewer, dumbbell_image):
+    """A stack whose first plane has no pairs and second has: 'all planes' raised
+    KeyError: 'dumbbells' (a traceback; the roles were those of the first plane)."""
+    plain = synthetic_lattice((128, 128), spacing=8.0, seed=0).image
+    image = viewer.add_image(np.stack([plain, dumbbell_image]), name="st")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget._planes.value = "all planes"
+    assert widget() is not None
+    pairs = viewer.layers["st dumbbells"]
+    assert len(pairs.data) > 20 and (pairs.data[:, 0, 0] == 1).all()
+    assert (pairs.features["plane"] == 1).all()
+    assert set(np.round(viewer.layers["st columns"].data[:, 0])) == {0, 1}

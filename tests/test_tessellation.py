@@ -186,6 +186,81 @@ def test_polygon_edges_cells_are_the_two_cells_of_each_side():
     assert polygon_edges([], return_cells=True)[1].shape == (0, 2)
 
 
+def _side_set(sides, cells, digits=6):
+    """Sides as an orientation-free set of (end points to 1e-6 px, the two cells)."""
+    rows = set()
+    for (a, b), (first, other) in zip(np.round(sides, digits).tolist(), cells.tolist(),
+                                      strict=True):
+        pair = (first, other) if other < 0 else tuple(sorted((first, other)))
+        rows.add((*sorted((tuple(a), tuple(b))), pair))
+    return rows
+
+
+def _lattices_for_ridges():
+    rng = np.random.default_rng(11)
+    r, c = np.meshgrid(np.arange(3, 90, 7.0), np.arange(3, 100, 7.0), indexing="ij")
+    jittered = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.4, (r.size, 2))
+    i, j = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
+    hexagonal = np.column_stack([(i * np.sqrt(3) / 2).ravel(), (j + (i % 2) / 2).ravel()]) * 6 + 3
+    return [
+        ("random", rng.uniform(0, 100, (400, 2)), {"shape": (101, 101)}),
+        ("random, no shape", rng.uniform(0, 100, (400, 2)), {}),
+        ("jittered square", jittered, {"shape": (90, 100)}),
+        ("perfect grid (cocircular)", grid(8), {"shape": (80, 80)}),
+        ("perfect grid on the image edge", grid(8, step=1.0, offset=0.0), {"shape": (8, 8)}),
+        ("perfect grid, no shape", grid(8), {}),
+        ("hexagonal", hexagonal, {"shape": (60, 70)}),
+        ("hexagonal, anisotropic pixels", hexagonal, {"shape": (60, 70), "sampling": (3, 1)}),
+        ("4 cocircular points", np.array([[0.0, 0], [0, 10], [10, 0], [10, 10]]),
+         {"shape": (11, 11)}),
+        ("far from the origin", rng.uniform(0, 100, (200, 2)) + 1e6, {}),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_lattices_for_ridges())))
+def test_voronoi_ridges_are_the_sides_of_the_cells_each_once(case):
+    """The ridges read from the triangulation are the polygons' own sides, matched the slow
+    way (polygon_edges), and the two cells of each; degenerate lattices included."""
+    from napari_tessella.tessellation import polygon_edges
+
+    _name, pts, kwargs = _lattices_for_ridges()[case]
+    result = lattice(pts, **kwargs)
+    sides, cells = polygon_edges(result.voronoi_polygons, return_cells=True)
+    assert len(result.voronoi_ridges) == len(sides)
+    assert _side_set(result.voronoi_ridges, result.ridge_cells) == _side_set(sides, cells)
+    assert result.voronoi_ridges.shape == (len(sides), 2, 2)
+    assert result.ridge_cells.dtype == np.int64
+
+
+@pytest.mark.parametrize("case", [0, 2, 3, 6])
+def test_voronoi_ridges_inside_the_image_are_scipys(case):
+    """Ridges away from the image edges, against scipy.spatial.Voronoi of all the points
+    (an independent Qhull Voronoi diagram): the same segments between the same cells."""
+    from scipy.spatial import Voronoi
+
+    _name, pts, kwargs = _lattices_for_ridges()[case]
+    result = lattice(pts, **kwargs)
+    lo, hi = -0.5, np.array(kwargs["shape"]) - 0.5
+
+    def inside(segments):
+        return ((segments > lo + 1e-6) & (segments < hi - 1e-6)).all(axis=(1, 2))
+
+    def long(segments):
+        return np.hypot(*(segments[:, 1] - segments[:, 0]).T) > 1e-6
+
+    vor = Voronoi(pts)
+    ends = np.array(vor.ridge_vertices)
+    finite = (ends >= 0).all(axis=1)
+    theirs = vor.vertices[ends[finite]]
+    their_cells = np.sort(vor.ridge_points[finite], axis=1)
+    pick = inside(theirs) & long(theirs)
+    ours = result.voronoi_ridges
+    mine = inside(ours) & long(ours)
+    assert mine.sum() > 0.5 * len(ours)
+    assert (_side_set(ours[mine], result.ridge_cells[mine], digits=5)
+            == _side_set(theirs[pick], their_cells[pick], digits=5))
+
+
 def _reference_cells(points, lo, hi):
     """Clipped Voronoi cells the slow, obvious way: every point mirrored across every side."""
     from scipy.spatial import Voronoi

@@ -14,14 +14,21 @@ def viewer(make_napari_viewer):
     return make_napari_viewer()
 
 
-def test_lattice_rerun_reuses_the_lattice_only_for_the_same_points(viewer):
-    rng = np.random.default_rng(2)
-    r, c = np.meshgrid(np.arange(12) * 7.0 + 3, np.arange(12) * 7.0 + 3, indexing="ij")
+def _jittered_grid_widget(viewer, n: int, seed: int):
+    """An n x n square lattice (7 px, jitter 0.3 px) on an image just large enough, and the
+    widget on both: (rng, points array, Points layer, widget)."""
+    rng = np.random.default_rng(seed)
+    r, c = np.meshgrid(np.arange(n) * 7.0 + 3, np.arange(n) * 7.0 + 3, indexing="ij")
     pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
-    image = viewer.add_image(np.zeros((84, 84)), name="blank")
+    image = viewer.add_image(np.zeros((7 * n, 7 * n)), name="blank")
     points = viewer.add_points(pts, name="grid")
     widget = LatticeWidget(viewer)
     widget.points.value, widget.image.value = points, image
+    return rng, pts, points, widget
+
+
+def test_lattice_rerun_reuses_the_lattice_only_for_the_same_points(viewer):
+    _rng, pts, points, widget = _jittered_grid_widget(viewer, 12, 2)
     widget()  # no pixel map wanted: none made
     assert "grid Voronoi map" not in viewer.layers
     assert widget._last_lattice[3].voronoi_labels is None
@@ -51,13 +58,7 @@ def test_large_lattice_draws_each_voronoi_ridge_once(viewer, monkeypatch):
     from napari_tessella._widgets import lattice as lattice_widget
     from napari_tessella.tessellation import polygon_edges
 
-    rng = np.random.default_rng(3)
-    r, c = np.meshgrid(np.arange(15) * 7.0 + 3, np.arange(15) * 7.0 + 3, indexing="ij")
-    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
-    image = viewer.add_image(np.zeros((105, 105)), name="blank")
-    points = viewer.add_points(pts, name="grid")
-    widget = LatticeWidget(viewer)
-    widget.points.value, widget.image.value = points, image
+    _rng, pts, _points, widget = _jittered_grid_widget(viewer, 15, 3)
     widget.geometry.value = "vectors (fast)"
     widget()
     per_cell = len(viewer.layers["grid Voronoi"].data)  # every cell's sides, inside it
@@ -65,11 +66,24 @@ def test_large_lattice_draws_each_voronoi_ridge_once(viewer, monkeypatch):
     widget()
     ridges = viewer.layers["grid Voronoi"]
     expected = lattice(pts, (105, 105))
-    sides = polygon_edges(expected.voronoi_polygons)
+    sides, cells = polygon_edges(expected.voronoi_polygons, return_cells=True)
     assert len(ridges.data) == len(sides) < per_cell
-    # drawn in single precision
-    np.testing.assert_allclose(ridges.data[:, 0] + ridges.data[:, 1], sides[:, 1], rtol=1e-6)
     table = ridges.features
+
+    def canonical(starts, ends, first, other):
+        """Rows (cells, mid-point, |extent|): orientation-free, sorted by cells and place."""
+        pair = np.where(other[:, None] < 0, np.column_stack([first, other]),
+                        np.sort(np.column_stack([first, other]), axis=1))
+        rows = np.column_stack([pair, (starts + ends) / 2, np.abs(ends - starts)])
+        return rows[np.lexsort(rows[:, :4].T[::-1])]
+
+    # the same sides between the same cells, drawn in single precision
+    drawn = np.asarray(ridges.data, dtype=np.float64)
+    got = canonical(drawn[:, 0], drawn[:, 0] + drawn[:, 1], table["cell"].to_numpy(),
+                    table["other_cell"].to_numpy())
+    want = canonical(sides[:, 0], sides[:, 1], cells[:, 0], cells[:, 1])
+    np.testing.assert_array_equal(got[:, :2], want[:, :2])
+    np.testing.assert_allclose(got[:, 2:], want[:, 2:], rtol=1e-6, atol=1e-4)
     inner = table["other_cell"].to_numpy() >= 0
     area = expected.cell_areas
     np.testing.assert_allclose(table["cell_area"], area[table["cell"]])
@@ -132,13 +146,7 @@ def test_run_leaves_unchanged_outputs_alone_and_the_canvas_live(make_napari_view
     whose outputs equal what the layers show does not touch them (nor redraw them)."""
     viewer = make_napari_viewer(show=True)
     canvas = viewer.window._qt_viewer.canvas.native
-    rng = np.random.default_rng(5)
-    r, c = np.meshgrid(np.arange(10) * 7.0 + 3, np.arange(10) * 7.0 + 3, indexing="ij")
-    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
-    image = viewer.add_image(np.zeros((70, 70)), name="blank")
-    points = viewer.add_points(pts, name="grid")
-    widget = LatticeWidget(viewer)
-    widget.points.value, widget.image.value = points, image
+    _rng, pts, points, widget = _jittered_grid_widget(viewer, 10, 5)
     widget.geometry.value = "vectors (fast)"
     _click_run(widget, qtbot)
     assert canvas.updatesEnabled()
@@ -261,3 +269,75 @@ def test_a_single_new_output_is_shown_on_a_held_canvas(make_napari_viewer, qtbot
     _click_run(widget, qtbot)
     assert viewer.layers["cloud Delaunay"].visible
     assert held_when_shown == [True] and canvas.updatesEnabled()
+
+
+def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp_path):
+    """Above MESH_LIMIT points, 'auto' draws each bond and ridge as a quad of a Surface
+    coloured by its value; the per-segment table is the layer's metadata and is exported;
+    re-runs update the same layers, and leave them alone when nothing changed."""
+    import pandas as pd
+
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
+    monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
+    rng, pts, points, widget = _jittered_grid_widget(viewer, 15, 4)
+    widget()
+    bonds, ridges = viewer.layers["grid Delaunay"], viewer.layers["grid Voronoi"]
+    assert bonds._type_string == ridges._type_string == "surface"
+    expected = lattice(pts, (105, 105))
+    e = expected.edges
+
+    def quads(layer):
+        vertices, faces, values = layer.data
+        quad = np.asarray(vertices, float).reshape(-1, 4, 2)
+        assert len(faces) == 2 * len(quad) and faces.max() == len(vertices) - 1
+        # every triangle inside its own quad
+        assert (np.asarray(faces).reshape(-1, 6) // 4 == np.arange(len(quad))[:, None]).all()
+        return quad, np.asarray(values, float).reshape(-1, 4)
+
+    quad, values = quads(bonds)
+    table = bonds.metadata["features"]
+    np.testing.assert_array_equal(table[["start", "end"]].to_numpy(), e)
+    np.testing.assert_allclose(table["length"], expected.edge_lengths)
+    # each bond a quad 0.5 px wide from point to point, valued by its length
+    np.testing.assert_allclose(quad[:, :2].mean(axis=1), pts[e[:, 0]], atol=1e-4)
+    np.testing.assert_allclose(quad[:, 2:].mean(axis=1), pts[e[:, 1]], atol=1e-4)
+    np.testing.assert_allclose(np.hypot(*(quad[:, 1] - quad[:, 0]).T), 0.5, rtol=1e-4)
+    np.testing.assert_allclose(values, np.repeat(expected.edge_lengths[:, None], 4, 1),
+                               rtol=1e-6)
+    assert bonds.colormap.name == "turbo"
+    lo, hi = np.percentile(expected.edge_lengths, [2, 98])
+    np.testing.assert_allclose(bonds.contrast_limits, (lo, hi))
+    # ridges: each once, between its two cells, valued by their mean area
+    quad, values = quads(ridges)
+    table = ridges.metadata["features"]
+    ends = np.stack([quad[:, :2].mean(axis=1), quad[:, 2:].mean(axis=1)], axis=1)
+    np.testing.assert_allclose(ends, expected.voronoi_ridges, atol=1e-4)
+    np.testing.assert_array_equal(table[["cell", "other_cell"]].to_numpy(),
+                                  expected.ridge_cells)
+    np.testing.assert_allclose(values[:, 0], table["mean_area"], rtol=1e-6)
+    assert ridges.colormap.name == "viridis"
+    # exported: one row per bond and per ridge, the same tables
+    widget.export(tmp_path)
+    saved = pd.read_csv(tmp_path / "grid_Delaunay.csv")
+    np.testing.assert_allclose(saved["length"], expected.edge_lengths)
+    assert len(pd.read_csv(tmp_path / "grid_Voronoi.csv")) == len(expected.voronoi_ridges)
+    # same points: nothing rewritten; moved points: the same layers, new data
+    seen = []
+    bonds.events.data.connect(lambda event: seen.append(event))
+    widget()
+    assert not seen and viewer.layers["grid Delaunay"] is bonds
+    moved = pts + rng.normal(0, 0.05, pts.shape)
+    points.data = moved
+    widget()
+    assert viewer.layers["grid Delaunay"] is bonds and viewer.layers["grid Voronoi"] is ridges
+    again = lattice(moved, (105, 105))
+    np.testing.assert_allclose(bonds.metadata["features"]["length"], again.edge_lengths)
+    quad, values = quads(bonds)
+    np.testing.assert_allclose(quad[:, :2].mean(axis=1), moved[again.edges[:, 0]], atol=1e-4)
+    np.testing.assert_allclose(values[:, 0], again.edge_lengths, rtol=1e-6)
+    # asked for as vectors: vectors at any size
+    widget.geometry.value = "vectors (fast)"
+    widget()
+    assert viewer.layers["grid Delaunay"]._type_string == "vectors"

@@ -45,6 +45,14 @@ class LatticeResult:
         Euclidean distance, in physical units under ``sampling``). None when neither
         ``shape`` nor ``labels`` was given, or with ``pixel_map=False``. From a label
         image it holds that image's ids, in its dtype (ids above 2**31 survive).
+    voronoi_ridges : (R, 2, 2) ndarray of float64
+        Every side of the (clipped) Voronoi cells once, as (start, end) points in the
+        coordinates of ``voronoi_polygons``: the ridge between two cells, or a side on the
+        bounds. The same sides as ``polygon_edges(voronoi_polygons)``, read from the
+        triangulation instead of matched between polygons.
+    ridge_cells : (R, 2) ndarray of int64
+        The two cells on either side of each ridge, the lower index first; -1 as the
+        second for a side on the bounds. Rows in no particular order.
     """
 
     points: np.ndarray
@@ -54,6 +62,8 @@ class LatticeResult:
     voronoi_polygons: list
     cell_areas: np.ndarray
     voronoi_labels: np.ndarray | None
+    voronoi_ridges: np.ndarray | None = None
+    ridge_cells: np.ndarray | None = None
 
     def __repr__(self) -> str:
         shape = None if self.voronoi_labels is None else self.voronoi_labels.shape
@@ -200,7 +210,56 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
     if size is not None:
         verts = verts / size
     polygons = [verts[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-    return polygons, areas
+    ridges, cells = _ridges(tri, centres, leaving, vor, subset, lo, hi, tol)
+    if origin is not None:
+        ridges = ridges + origin
+    if size is not None:
+        ridges = ridges / size
+    return polygons, areas, ridges, cells
+
+
+def _ridges(tri: Delaunay, centres, leaving, vor: Voronoi, subset, lo, hi, tol: float):
+    """The sides of the clipped cells of :func:`_bounded_voronoi`, each once, and the cells
+    on either side (-1 past the bounds), from the same two Qhull results.
+
+    A ridge between two cells is the dual of their Delaunay edge: it joins the circumcentres
+    of the edge's two triangles. When either cell is an inner one, both triangles have their
+    circumcentre inside the box, so the ridge is exactly that segment, the side of the inner
+    cell's polygon. The other ridges (both cells leaving the box) and the sides on the box
+    come from the mirrored Voronoi diagram, as those cells' polygons do: a ridge of a leaving
+    point with a mirror lies on a box side. Sides that shrink to a point (cocircular points)
+    are left out, as the polygons merge their repeated vertices."""
+    simplices, neighbours = tri.simplices, tri.neighbors
+    # the side of triangle k opposite its corner m is shared with triangle neighbours[k, m]
+    k = np.repeat(np.arange(len(simplices)), 3)
+    other = neighbours.ravel()
+    a = simplices[:, [1, 2, 0]].ravel()
+    b = simplices[:, [2, 0, 1]].ravel()
+    once = (other > k) & ~(leaving[a] & leaving[b])  # inner-side ridges, each once
+    k, other, a, b = k[once], other[once], a[once], b[once]
+    inner = np.empty((len(k), 2, 2))
+    inner[:, 0], inner[:, 1] = centres[k], centres[other]
+    inner_cells = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+
+    pairs = vor.ridge_points
+    ends = np.asarray(vor.ridge_vertices, dtype=np.int64).reshape(-1, 2)
+    real = pairs < len(subset)
+    ids = np.where(real, subset[np.where(real, pairs, 0)], -1)
+    out = real & leaving[np.maximum(ids, 0)]
+    # both cells leaving the box, or a leaving cell and a mirror (a side on the box)
+    take = (out[:, 0] & (out[:, 1] | ~real[:, 1])) | (out[:, 1] & ~real[:, 0])
+    take &= (ends >= 0).all(axis=1)  # the leaving cells are closed by their mirrors
+    ids, ends = ids[take], ends[take]
+    outer = np.clip(vor.vertices[ends], lo, hi)
+    outer_cells = np.where((ids >= 0).all(axis=1)[:, None], np.sort(ids, axis=1),
+                           np.stack([ids.max(axis=1), np.full(len(ids), -1)], axis=1))
+
+    ridges = np.concatenate([inner, outer])
+    cells = np.concatenate([inner_cells, outer_cells]).astype(np.int64)
+    start, stop = ridges[:, 0], ridges[:, 1]
+    keep = ((stop[:, 0] - start[:, 0] > tol) | (start[:, 0] - stop[:, 0] > tol)
+            | (stop[:, 1] - start[:, 1] > tol) | (start[:, 1] - stop[:, 1] > tol))
+    return ridges[keep], cells[keep]
 
 
 def polygon_edges(polygons, *, return_cells: bool = False):
@@ -465,8 +524,8 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
         origin = phys.mean(axis=0)
         pad = 0.5 * float(np.median(edge_lengths))
         lo, hi = phys.min(axis=0) - pad - origin, phys.max(axis=0) + pad - origin
-    polygons, areas = _bounded_voronoi(phys if origin is None else phys - origin, tri, lo, hi,
-                                       size, origin)
+    polygons, areas, ridges, ridge_cells = _bounded_voronoi(
+        phys if origin is None else phys - origin, tri, lo, hi, size, origin)
 
     vlabels = None
     if pixel_map and lab is not None:
@@ -482,4 +541,6 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
         voronoi_polygons=polygons,
         cell_areas=areas,
         voronoi_labels=vlabels,
+        voronoi_ridges=ridges,
+        ridge_cells=ridge_cells,
     )

@@ -19,8 +19,10 @@ def export_layers(layers, folder) -> list[Path]:
 
     Labels go to TIFF (multiscale ones, too big for a TIFF, to OME-Zarr) and, with a
     per-object table, that table to CSV; Points are written with their coordinates and
-    features, Shapes and Vectors with their features. Raises ``OSError`` when the folder
-    cannot be written, ``ValueError`` for a layer whose axes' units do not convert.
+    features, Shapes and Vectors with their features, Surfaces of segments (the lattice's
+    bonds and ridges above its mesh limit) with the table in ``metadata["features"]``.
+    Raises ``OSError`` when the folder cannot be written, ``ValueError`` for a layer whose
+    axes' units do not convert.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,7 +40,12 @@ def export_layers(layers, folder) -> list[Path]:
         elif layer._type_string == "labels":
             written.append(save_labels(layer.data, folder / f"{stem}.tif", scale=scale,
                                        unit=unit))
-        if layer._type_string != "labels" or len(layer.features.columns) > 1:
+        if layer._type_string == "surface":  # segments drawn as a mesh: their own table
+            table = layer.metadata.get("features")
+            if table is not None:
+                written.append(save_table(table.copy(), folder / f"{stem}.csv", scale=scale,
+                                          translate=translate, unit=unit))
+        elif layer._type_string != "labels" or len(layer.features.columns) > 1:
             table = layer.features.copy()
             if layer._type_string == "points":
                 data = np.asarray(layer.data)

@@ -301,6 +301,10 @@ def _unchanged_output(layer, data, meta: dict, last_meta) -> bool:
     if last_meta is None or not _equal(meta, last_meta):
         return False
     current = layer.data
+    if layer._type_string == "surface":  # (vertices, faces, values), as napari keeps them
+        return (isinstance(data, tuple) and len(data) == len(current) and all(
+            isinstance(a, np.ndarray) and np.shape(a) == np.shape(b) and np.array_equal(a, b)
+            for a, b in zip(data, current, strict=True)))
     if isinstance(data, list) and isinstance(current, list):  # shapes (kept in float32)
         return len(data) == len(current) and all(
             np.shape(a) == np.shape(b) and np.array_equal(np.asarray(a, np.asarray(b).dtype), b)
@@ -348,10 +352,12 @@ def _update_in_place(layer, data, meta: dict) -> None:
             layer.set_view_slice()
     if "features" in meta:
         layer.features = meta["features"]
+    if "metadata" in meta:  # a mesh's table, one row per segment
+        layer.metadata = meta["metadata"]
     # colours that depend on the new data (label kinds, per-bond colours) too
     for key in ("scale", "translate", "units", "rotate", "shear", "affine", "colormap",
-                "size", "edge_colormap", "edge_contrast_limits", "edge_color", "face_color",
-                "border_color", "border_width"):
+                "contrast_limits", "size", "edge_colormap", "edge_contrast_limits",
+                "edge_color", "face_color", "border_color", "border_width"):
         if key in meta and hasattr(layer, key) and not _unchanged(layer, key, meta[key]):
             setattr(layer, key, meta[key])
 

@@ -14,7 +14,7 @@ from .._validation import as_label_image, as_points, finite_number, seeds_kind, 
 from ..threshold import compute_threshold, threshold_spec
 from ._cues import _drop_unsharp, _rim_outlines, _split_clusters, _unless_foci
 from ._resample import _upsample
-from ._shape import _fill_small_holes
+from ._shape import _fill_small_holes, _split_at_necks
 
 
 @dataclass(frozen=True, repr=False)
@@ -398,6 +398,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                               big=_BIG, checked=_CHECKED, ratio=_RATIO,
                                               level=level, valley=_VALLEY, step=_STEP,
                                               gradient=_SIGMA)
+            labels, markers = _split_at_necks(labels, markers, d)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
@@ -449,7 +450,6 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
     seeds_kind(seeds, shape)
     auto = isinstance(threshold, str) and threshold == "auto"
     if not auto:
-
         try:  # checked before any work; "auto" is this function's own method
             threshold_spec(threshold)
         except ValueError as err:

@@ -459,10 +459,11 @@ def test_generator_dome_and_photons():
 def _dense_f1(**kw):
     """Mean F1 over seeds 0-2 of the stress test's dense field (125 nuclei of 20 px in 256²,
     centres >= 0.75 d apart, brightness 0.4-1.0) with ``kw``."""
+    kw = {"brightness_range": (0.4, 1.0), **kw}
     scores = [score_segmentation(seeded_watershed(nuc.image).labels, nuc.labels)
               for nuc in (synthetic_nuclei((256, 256), n_nuclei=125, diameter=20,
-                                           brightness_range=(0.4, 1.0), min_separation=0.75,
-                                           seed=seed, **kw) for seed in range(3))]
+                                           min_separation=0.75, seed=seed, **kw)
+                          for seed in range(3))]
     return float(np.mean([s["f1"] for s in scores])), scores
 
 
@@ -522,3 +523,20 @@ def test_neck_cut_splits_a_pinched_pair_only():
     assert out[30, 30] != out[30, 50]
     assert all(abs(int((out == k).sum()) - int(pair.sum()) / 2) < 0.1 * pair.sum()
                for k in np.unique(out[pair]))
+
+
+def test_diameter_of_dense_clusters_of_equal_brightness():
+    # touching domes of similar brightness (0.7-1.0): cut at half their contrast they stay
+    # joined, and the area-weighted median of the components' inscribed radii was a
+    # cluster's (estimated 1.17 / 1.38 / 1.08 x the truth, F1 0.627); weighing each
+    # component as its inscribed disc at most gives 1.00 / 0.96 / 0.97 (F1 0.828 with the
+    # neck cut; 0.710 without the new estimate)
+    from napari_tessella.nuclei import estimate_object_diameter
+
+    kw = dict(dome=0.3, brightness_range=(0.7, 1.0))
+    for seed in range(3):
+        nuc = synthetic_nuclei((256, 256), n_nuclei=125, diameter=20, min_separation=0.75,
+                               seed=seed, **kw)
+        assert 0.9 <= estimate_object_diameter(nuc.image) / 20 <= 1.08
+    f1, scores = _dense_f1(**kw)
+    assert f1 >= 0.80, scores

@@ -213,7 +213,7 @@ def test_dim_blob_outlined_at_full_resolution_too():
 def test_fill_holes_matches_scipy(seed):
     from scipy import ndimage as ndi
 
-    from napari_tessella.nuclei._recipe import _fill_holes
+    from napari_tessella.nuclei._cues import _fill_holes
 
     rng = np.random.default_rng(seed)
     mask = ndi.gaussian_filter(rng.random((70, 90)), 1.5) > 0.47 + 0.01 * seed

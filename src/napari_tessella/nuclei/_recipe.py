@@ -12,8 +12,9 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
-from ._cues import _drop_unsharp, _fill_holes, _rim_outlines, _split_clusters, _unless_foci
+from ._cues import _drop_unsharp, _rim_outlines, _split_clusters, _unless_foci
 from ._resample import _upsample
+from ._shape import _fill_small_holes, _split_at_necks
 
 
 @dataclass(frozen=True, repr=False)
@@ -343,7 +344,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     dtype = smooth.dtype
     nearest = None
     if auto:
-        mask = _fill_holes(mask)
+        mask = _fill_small_holes(mask, d)
     # drop specks below the minimum size before seeding
     comp, n = ndi.label(mask)
     if n:
@@ -399,6 +400,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                               big=_BIG, checked=_CHECKED, ratio=_RATIO,
                                               level=level, valley=_VALLEY, step=_STEP,
                                               gradient=_SIGMA)
+            labels, markers = _split_at_necks(labels, markers, d)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
@@ -592,7 +594,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
             kept = _above_own_fraction(smooth[box], part, level, _TRIM, own) > 0
             new[box][kept] = top + 1 + i
     trimmed = np.where(new > 0, new, trimmed).astype(np.int32)
-    filled = _fill_holes(trimmed > 0)
+    filled = _fill_small_holes(trimmed > 0, d)
     if (filled & (trimmed == 0)).any():
         trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)
     return trimmed

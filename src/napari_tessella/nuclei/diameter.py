@@ -27,6 +27,9 @@ _BODY_CUT = 0.3
 #: ... recognised when its foci (the cut at half its maximum) hold three pieces or more, or
 #: cover less than this share of that region (one or two bright foci in a dimmer nucleus)
 _FOCI_SHARE = 0.5
+#: The objects are clusters when weighing each as its inscribed disc at most lowers the
+#: median radius below this share of the area-weighted one (see _diameter_of_reduced)
+_CLUSTERED = 0.9
 
 
 def _lag_noise(img: np.ndarray, lag: int = 3) -> float:
@@ -69,11 +72,19 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     dist = ndi.distance_transform_edt(mask)
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
-    order = np.argsort(radius)
-    cumulative = np.cumsum(area[order])
-    median_radius = radius[order][np.searchsorted(cumulative, cumulative[-1] / 2)]
+    median_radius = _weighted_median(radius, area)
+    # a component weighing as its inscribed disc at most: clusters of touching nuclei
+    disc = _weighted_median(radius, np.minimum(area, np.pi * (radius + 0.5) ** 2))
+    if disc < _CLUSTERED * median_radius:
+        median_radius = disc
     # the distance to the nearest background pixel centre underestimates by half a pixel
     return float(2 * (median_radius + 0.5) * factor)
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
 def _diameter_factors(shape) -> tuple[int, int]:

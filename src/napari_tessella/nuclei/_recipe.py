@@ -13,6 +13,7 @@ from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._cues import _drop_unsharp, _fill_holes, _rim_outlines, _split_clusters, _unless_foci
+from ._edges import _edge_outlines
 from ._resample import _upsample
 
 
@@ -66,7 +67,6 @@ _PEAK_R = 0.25  # first-pass seeds: maxima of the distance over a disc of this r
 _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical diameter)
 # objects cut by the image border need only the area of a disc of radius d/8: this share
 _BORDER_MIN = (0.125 / _MIN_R) ** 2
-
 
 _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts the noise
 _SIGNIFICANT = 4.0  # ... the foreground is then cut this many deviations above it
@@ -415,8 +415,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,
                                                 trim=_TRIM, shell=_RIM, half=_HALF,
                                                 thick_part=_THICK)
-            if moved:
-                nearest = None
+            labels, peak, grown = _edge_outlines(labels, smooth, level, d, peak, trim=_TRIM)
+            nearest = None if moved or grown else nearest
         return labels, markers, peak, nearest
     return labels, markers, None, nearest
 

@@ -13,7 +13,7 @@ from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._cues import _drop_unsharp, _fill_holes, _rim_outlines, _split_clusters, _unless_foci
-from ._edges import _edge_outlines
+from ._edges import _edges_and_glows
 from ._resample import _upsample
 
 
@@ -401,9 +401,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
         needed[_edge_ids(labels, border)] *= _BORDER_MIN
-        small = sizes < needed
-        small[0] = False
-        labels[small[labels]] = 0
+        labels[(sizes < needed)[labels]] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
             # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
@@ -415,7 +413,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,
                                                 trim=_TRIM, shell=_RIM, half=_HALF,
                                                 thick_part=_THICK)
-            labels, peak, grown = _edge_outlines(labels, smooth, level, d, peak, trim=_TRIM)
+            # nuclei with foci: out to their edge; dim nuclei on a bright cell's glow
+            labels, peak, grown = _edges_and_glows(labels, smooth, level, d, peak,
+                                                   min_size_work, _TRIM)
             nearest = None if moved or grown else nearest
         return labels, markers, peak, nearest
     return labels, markers, None, nearest

@@ -39,11 +39,12 @@ def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
     median = _label_quantile(smooth, labels, n, 0.5)
     high = np.full(n + 1, -np.inf)
     np.maximum.at(high, labels.ravel(), smooth.ravel())
-    ratio = np.where(median > level, (high - level) / np.maximum(median - level, 1e-300), 0)
-    ratio[0] = 0
-    out, peak, grown = _edge_outlines(labels, smooth, level, d, peak, ratio > _FOCI, trim=trim)
-    out, peak, split = _glow_nuclei(out, smooth, level, d, peak, high, ratio > _BRIGHT,
-                                    min_area, trim=trim)
+    body = np.where(median > level, median - level, np.inf)  # no ratio: 1e300 overflows
+    body[0] = np.inf
+    out, peak, grown = _edge_outlines(labels, smooth, level, d, peak,
+                                      high - level > _FOCI * body, trim=trim)
+    out, peak, split = _glow_nuclei(out, smooth, level, d, peak, high,
+                                    high - level > _BRIGHT * body, min_area, trim=trim)
     return out, peak, grown or split
 
 
@@ -91,9 +92,10 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
         if not used.any():
             continue
         weight = np.hypot(*np.gradient(img))[used]
-        if weight.sum() <= 0:
+        if not weight.max() > 0:
             continue
-        edge = float(np.sum(weight * img[used]) / weight.sum())
+        weight /= weight.max()  # products stay finite on images of 1e300
+        edge = level + float(np.sum(weight * (img[used] - level)) / weight.sum())
         new = min(cut, max(edge, level + lowest * (cut - level)))
         if new >= cut:
             continue

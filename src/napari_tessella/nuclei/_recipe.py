@@ -13,6 +13,7 @@ from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._cues import _drop_unsharp, _rim_outlines, _split_clusters, _unless_foci
+from ._edges import _edges_and_glows
 from ._resample import _upsample
 from ._shape import _fill_small_holes, _split_at_necks
 
@@ -67,7 +68,6 @@ _PEAK_R = 0.25  # first-pass seeds: maxima of the distance over a disc of this r
 _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical diameter)
 # objects cut by the image border need only the area of a disc of radius d/8: this share
 _BORDER_MIN = (0.125 / _MIN_R) ** 2
-
 
 _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts the noise
 _SIGNIFICANT = 4.0  # ... the foreground is then cut this many deviations above it
@@ -396,18 +396,15 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                          d * _DISTANCE_SMOOTHING)
             markers = _h_maxima_markers(height, d * _H, mask)
             labels = watershed(-height, markers, mask=mask).astype(np.int32)
-            labels, markers = _split_clusters(labels, markers, smooth, height, d, min_size_work,
-                                              big=_BIG, checked=_CHECKED, ratio=_RATIO,
-                                              level=level, valley=_VALLEY, step=_STEP,
-                                              gradient=_SIGMA)
+            labels, markers = _split_clusters(
+                labels, markers, smooth, height, d, min_size_work, big=_BIG, checked=_CHECKED,
+                ratio=_RATIO, level=level, valley=_VALLEY, step=_STEP, gradient=_SIGMA)
             labels, markers = _split_at_necks(labels, markers, d)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
         needed[_edge_ids(labels, border)] *= _BORDER_MIN
-        small = sizes < needed
-        small[0] = False
-        labels[small[labels]] = 0
+        labels[(sizes < needed)[labels]] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
             # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
@@ -419,8 +416,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,
                                                 trim=_TRIM, shell=_RIM, half=_HALF,
                                                 thick_part=_THICK)
-            if moved:
-                nearest = None
+            labels, peak, grown = _edges_and_glows(  # foci: out to the edge; dim on a glow
+                labels, smooth, level, d, peak, min_size_work, _TRIM)
+            nearest = None if moved or grown else nearest
         return labels, markers, peak, nearest
     return labels, markers, None, nearest
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._cues import _fill_holes, _label_quantile
+from ._cues import _fill_holes, _label_max, _label_quantile
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -37,8 +37,7 @@ def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
     if not labels.any():
         return labels, peak, False
     median = _label_quantile(smooth, labels, n, 0.5)
-    high = np.full(n + 1, -np.inf)
-    np.maximum.at(high, labels.ravel(), smooth.ravel())
+    high = _label_max(smooth, labels, n)
     body = np.where(median > level, median - level, np.inf)  # no ratio: 1e300 overflows
     body[0] = np.inf
     out, peak, grown = _edge_outlines(labels, smooth, level, d, peak,

@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
-from ._cues import _drop_unsharp, _rim_outlines, _split_clusters, _unless_foci
+from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
 from ._edges import _edges_and_glows
 from ._resample import _upsample
 from ._shape import _fill_small_holes, _split_at_necks
@@ -87,17 +87,6 @@ _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the 
 _RIM = (0.1, 0.2)  # outlines: the body at the rim is measured this far (x d) inside
 _HALF = 0.5  # ... and each outline is cut half-way between it and the background
 _THICK = 0.125  # ... unless that takes off a part this thick (x d): a dim merged nucleus
-
-
-def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
-    """Maximum of ``values`` per label 0..n (float64; -inf where a label is absent).
-
-    ``np.maximum.at`` (linear in the pixels; ``ndi.maximum`` sorts them) in the values' own
-    float type, its fast path (same maxima): casting float32 to float64 took 25x longer."""
-    ftype = values.dtype if np.issubdtype(values.dtype, np.floating) else np.float64
-    out = np.full(n + 1, -np.inf, dtype=ftype)
-    np.maximum.at(out, labels.ravel(), values.ravel())
-    return out.astype(np.float64, copy=False)
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:

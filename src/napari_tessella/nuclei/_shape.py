@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids
+from ._cues import _fill_holes
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
 _HOLE = 0.25
@@ -34,13 +34,7 @@ def _fill_small_holes(mask: np.ndarray, d: float) -> np.ndarray:
     or split through the gap. Per hole: a hole larger than that is never filled, so a
     chunk with a margin of a few diameters decides every hole as the whole image does.
     """
-    background, n = ndi.label(~mask)
-    if n == 0:
-        return mask.copy()
-    fill = np.bincount(background.ravel(), minlength=n + 1) <= _HOLE * np.pi * d * d / 4
-    fill[_edge_ids(background)] = False
-    fill[0] = False
-    return mask | fill[background]
+    return _fill_holes(mask, most=_HOLE * np.pi * d * d / 4)
 
 
 

@@ -8,13 +8,12 @@ from scipy import ndimage as ndi
 
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
-from ._cues import _label_quantile
+from ._cues import _label_max, _label_quantile
 from ._recipe import (
     _COMPACT,
     _MIN_PIECES,
     _above_own_fraction,
     _auto_threshold,
-    _label_max,
     _robust_level,
 )
 from ._resample import _downsample, _reduce_lazy

@@ -140,3 +140,74 @@ def test_watershed_on_a_cluster_sends_a_few_kib_per_chunk(cluster, tmp_path):
     local = seeded_watershed(da.from_zarr(str(path)))
     np.testing.assert_array_equal(tifffile.imread(out / "cells_labels.tif"),
                                   np.asarray(local.labels))
+
+
+def _client_bytes():
+    """benchmarks/cluster.py's count of the bytes the client receives."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "cluster.py"
+    spec = importlib.util.spec_from_file_location("cluster_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ClientBytes
+
+
+@pytest.mark.parametrize("command", ["threshold-label", "watershed"])
+def test_no_label_image_comes_to_the_client(cluster, tmp_path, monkeypatch, command):
+    """The TIFF label files of an image below LARGE_PIXELS are written by a worker, and the
+    objects measured there: the client neither receives the labels nor reads them from
+    disk nor writes a TIFF (before, it read the workers' scratch store back, or gathered
+    the watershed's labels and territories and measured them, and wrote the files), and
+    the files and table equal the chunked computation's done here and the in-memory
+    table."""
+    import dask.array as da
+    import tifffile
+
+    from napari_tessella.nuclei import seeded_watershed
+
+    image = _blobs((1024, 1024), seed=6).astype(np.float32)
+    path = _zarr(tmp_path / "cells.zarr", image, (256, 256))
+    nbytes = image.size * 4  # one int32 label image: 4 MiB
+    out = tmp_path / command
+    # the diameter estimate gathers a window of up to 1024² reduced pixels (4 MiB here,
+    # the whole image; bounded on any image): given, it is not estimated
+    options = OPTIONS if command == "threshold-label" else ["--object-diameter", "12"]
+    # what this process (the workers are others) writes to TIFF and reads from Zarr
+    tiffs, read = [], []
+    imwrite, getitem = tifffile.imwrite, zarr.Array.__getitem__
+    monkeypatch.setattr(tifffile, "imwrite", lambda f, *a, **k: tiffs.append(f) or imwrite(
+        f, *a, **k))
+    monkeypatch.setattr(zarr.Array, "__getitem__", lambda self, key: read.append(
+        np.asarray(got := getitem(self, key)).nbytes) or got)
+    with _client_bytes()(cluster) as received:
+        code, sizes = _run_and_measure_graphs(
+            [command, str(path), "--scheduler", cluster, "--out", str(out), "--quiet",
+             *options])
+    monkeypatch.undo()
+    assert code == 0 and sizes and max(sizes) < 2**20, sizes
+    # the largest: the watershed's histogram of 65,792 bins, 0.5 MiB on any image (the
+    # labels, 4 MiB, before)
+    assert received.largest < nbytes / 4, received.largest
+    assert received.total < nbytes / 2, received.total
+    assert not tiffs, tiffs
+    assert sum(read) < nbytes / 16, read  # threshold-label: 4 MiB before
+
+    if command == "threshold-label":
+        expected = {"labels": threshold_label(image, **KWARGS)}
+    else:
+        local = seeded_watershed(da.from_zarr(str(path)), object_diameter=12)
+        expected = {"labels": np.asarray(local.labels),
+                    "territories": np.asarray(local.territories)}
+        assert (expected["territories"] > 0).mean() > 0.5
+    for name, want in expected.items():
+        np.testing.assert_array_equal(tifffile.imread(out / f"cells_{name}.tif"), want)
+    table = pd.read_csv(out / "cells_objects.csv")
+    memory = measure_objects(expected["labels"], image)
+    assert len(table) == len(memory) > 20
+    np.testing.assert_allclose(table[["com_row", "com_col", "area", "mean", "max"]],
+                               memory[["com_row", "com_col", "area", "mean", "max"]],
+                               rtol=1e-9)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"cells_{name}.tif" for name in expected] + ["cells_objects.csv"])

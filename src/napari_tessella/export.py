@@ -17,7 +17,8 @@ from ._lazy import _compute, _on_storage_grid
 from .measure import measure_objects_chunked
 from .reading import _TO_METRE, _is_pixel_unit, _short_unit, ngff_unit
 
-__all__ = ["physical_columns", "save_labels", "save_table", "write_labels_zarr"]
+__all__ = ["physical_columns", "save_labels", "save_labels_from_zarr", "save_table",
+           "write_labels_zarr"]
 
 #: columns that are displacements (a dumbbell's vector): scaled, not moved by the origin
 _DISPLACEMENTS = ("d_row", "d_col")
@@ -103,20 +104,59 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     The smallest unsigned integer type that holds the labels is used, so files open in
     Fiji/ImageJ as label images.
     """
-    import tifffile
-
     lab = np.asarray(labels)
     top = int(lab.max()) if lab.size else 0
-    dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
+    return _write_label_tiff(lab.astype(_label_dtype(top)), path, scale=scale, unit=unit)
+
+
+def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
+                          band: int = 1024) -> Path:
+    """:func:`save_labels` of a label image stored as Zarr, read in bands of rows.
+
+    The file is the one :func:`save_labels` writes from the whole array; only the label
+    image in the file's type (1, 2 or 4 bytes a pixel) and one band of int32 rows are in
+    memory at once. A cluster's worker runs this on the labels its workers wrote, so the
+    label image never travels to the client (``recipes.run_recipe``).
+
+    Parameters
+    ----------
+    source : Zarr array (or anything sliceable by rows with ``shape``)
+        The 2-D label image.
+    path : str or Path
+        Output ``.tif`` file.
+    scale, unit
+        As in :func:`save_labels`.
+    band : int
+        Rows read at a time.
+    """
+    rows = int(source.shape[0])
+    bands = [slice(r, min(r + band, rows)) for r in range(0, rows, band)]
+    empty = 0 in tuple(source.shape)
+    top = 0 if empty else max(int(np.max(source[b])) for b in bands)
+    lab = np.empty(tuple(source.shape), dtype=_label_dtype(top))
+    for b in bands:
+        lab[b] = source[b]
+    return _write_label_tiff(lab, path, scale=scale, unit=unit)
+
+
+def _label_dtype(top: int):
+    """The smallest unsigned type that holds labels up to ``top``."""
+    return np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
+
+
+def _write_label_tiff(lab, path, *, scale, unit) -> Path:
+    """Write labels already in their file type (:func:`_label_dtype`) as a TIFF."""
+    import tifffile
+
     path = Path(path)
     sy, sx = (abs(float(s)) for s in scale)  # a flipped axis has a pixel size all the same
-    if dtype != np.uint32:
+    if lab.dtype != np.uint32:
         # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm; Å is "angstrom"
         # (a unit of other letters keeps them without their accents)
         ascii_unit = unicodedata.normalize("NFKD", _short_unit(unit)).encode(
             "ascii", "ignore").decode()
         res = _tiff_resolution(1.0 / sx, 1.0 / sy)
-        tifffile.imwrite(path, lab.astype(dtype), imagej=True,
+        tifffile.imwrite(path, lab, imagej=True,
                          metadata={"unit": ascii_unit} if ascii_unit and res else {},
                          resolution=res)
         return path
@@ -128,8 +168,7 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     else:
         res, runit = (1.0 / sx, 1.0 / sy), "NONE"
     res = _tiff_resolution(*res)
-    tifffile.imwrite(path, lab.astype(dtype), resolution=res,
-                     resolutionunit=runit if res else None)
+    tifffile.imwrite(path, lab, resolution=res, resolutionunit=runit if res else None)
     return path
 
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ._lazy import _as_dask, _compute, _is_local, is_large, is_lazy
 from .atoms import AtomsResult, find_atoms, find_atoms_chunked
-from .export import save_labels, save_table, write_labels_zarr
+from .export import save_labels, save_labels_from_zarr, save_table, write_labels_zarr
 from .measure import measure_objects, measure_objects_chunked
 from .nuclei import WatershedResult, seeded_watershed, seeded_watershed_chunked
 from .reading import open_image
@@ -79,8 +79,9 @@ RECIPES: dict[str, Recipe] = {
 class RecipeResult:
     """What a recipe produced: label images and tables by role, and a summary line.
 
-    ``labels`` values are NumPy arrays, or Zarr arrays already written chunk by chunk for
-    large images; ``tables`` are pandas DataFrames in pixels (physical columns are added
+    ``labels`` values are NumPy arrays, or lazy arrays over files already written (Zarr
+    arrays written chunk by chunk for large images; on a cluster, TIFF files written by
+    its workers); ``tables`` are pandas DataFrames in pixels (physical columns are added
     when they are saved with a scale); ``extra`` holds the core result (for callers that
     need more, e.g. the widget's layers).
     """
@@ -122,42 +123,72 @@ def _zarr_target(folder, name):
 
 
 def _segment(image, params, *, scheduler=None, store=None, stem="image", geometry=None,
-             scratch=None):
-    """threshold_label and the per-object table; lazy labels go to Zarr in the same pass."""
+             scratch=None, want_labels=True):
+    """threshold_label and the per-object table; lazy labels go to Zarr in the same pass.
+
+    Returns ``(labels, table, files)``: ``files`` are label images already written.
+    """
     kwargs = {k: v for k, v in params.items() if k != "centre"}
     if not is_lazy(image):
         labels = threshold_label(image, **kwargs)
-        return labels, measure_objects(labels, image)
+        return labels, measure_objects(labels, image), []
     lazy = threshold_label_chunked(image, **kwargs, scheduler=scheduler)
     target = _zarr_target(store, f"{stem}_labels")
-    if target is None and not _is_local(scheduler):
-        # the labels fit in memory, but must not travel back to the workers inside the
-        # measuring graph: they write them to a scratch store while measuring, then we read it
-        return _segment_remote(lazy, image, scheduler=scheduler, scratch=scratch)
+    remote = not _is_local(scheduler)
+    if remote and not want_labels:  # measured on the workers, labels nowhere
+        return None, measure_objects_chunked(lazy, image, scheduler=scheduler), []
+    if target is None and remote and scratch is not None:
+        labels, table, files = _on_workers({f"{stem}_labels": lazy}, image,
+                                           scheduler=scheduler, folder=scratch,
+                                           geometry=geometry)
+        return labels[f"{stem}_labels"], table, files
+    if target is None and remote:  # no folder the workers share: compute the labels twice
+        (labels,) = _compute(lazy, scheduler=scheduler)
+        return labels, measure_objects_chunked(lazy, image, scheduler=scheduler), []
     if target is None:  # the labels fit in memory (not the intermediates)
         (labels,) = _compute(lazy, scheduler=scheduler)
         return labels, measure_objects_chunked(labels, image, chunks=lazy.chunksize,
-                                               scheduler=scheduler)
+                                               scheduler=scheduler), []
     stored, table = write_labels_zarr({target: lazy}, measure_image=image,
                                       scheduler=scheduler, **(geometry or {}))
-    return stored[target][0], table
+    return stored[target][0], table, [target]
 
 
-def _segment_remote(lazy, image, *, scheduler, scratch):
-    """Labels computed once on a cluster: written by the workers while they measure."""
+def _on_workers(lazy: dict, image, *, scheduler, folder, geometry=None):
+    """Label images small enough for TIFF, made, measured and written on a cluster.
+
+    Nothing the size of the image comes to this process: the workers write the lazy label
+    images (``{name: dask array}``) to a scratch Zarr store in ``folder`` (a folder they
+    share with us), measure the first one (in the same pass when it is the only one; from
+    the store otherwise, so that labels and territories are made in one pass), and one
+    task per image reads its store and writes ``folder/<name>.tif``. The store is removed
+    afterwards. Returns ``({name: the TIFF, opened lazily}, table, [TIFF paths])``.
+    """
     import shutil
     import tempfile
 
-    if scratch is None:  # no folder the workers share: compute the labels twice
-        (labels,) = _compute(lazy, scheduler=scheduler)
-        return labels, measure_objects_chunked(lazy, image, scheduler=scheduler)
-    tmp = Path(tempfile.mkdtemp(prefix=".tessella-labels-", dir=scratch))
+    import dask
+
+    geometry = geometry or {}
+    tmp = Path(tempfile.mkdtemp(prefix=".tessella-labels-", dir=folder))
     try:
-        stored, table = write_labels_zarr({tmp / "labels.zarr": lazy}, measure_image=image,
-                                          scheduler=scheduler, pyramid=False)
-        return np.asarray(stored[tmp / "labels.zarr"][0]), table
+        targets = {tmp / f"{name}.zarr": arr for name, arr in lazy.items()}
+        first = next(iter(targets))
+        stored, table = write_labels_zarr(
+            targets, measure_image=image if len(targets) == 1 else None,
+            scheduler=scheduler, pyramid=False)
+        if table is None:
+            table = measure_objects_chunked(stored[first][0], image, scheduler=scheduler)
+        write = dask.delayed(save_labels_from_zarr, pure=False)
+        tiffs = _compute(*(write(stored[t][0], Path(folder) / f"{name}.tif",
+                                 scale=geometry.get("scale", (1.0, 1.0)),
+                                 unit=geometry.get("unit", ""))
+                           for name, t in zip(lazy, targets, strict=True)),
+                         scheduler=scheduler)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    labels = {name: open_image(tif, lazy=True) for name, tif in zip(lazy, tiffs, strict=True)}
+    return labels, table, list(tiffs)
 
 
 def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=None,
@@ -180,8 +211,9 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
     store : path, optional
         Folder for the label images of large chunked runs, written there as Zarr chunk by
         chunk. Without it, or for an image that is not large, label images are returned
-        in memory (on a cluster, the workers write those to a scratch store in this
-        folder while measuring, removed once read back).
+        in memory; but on a cluster the workers write those too, as the TIFF files
+        ``<stem>_labels.tif`` … in this folder (through a scratch Zarr store there), and
+        the result holds them opened lazily: no label image comes to this process.
     stem : str
         Prefix of the result names (``<stem>_labels`` …).
     scale, unit : optional
@@ -194,18 +226,16 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
     if not (is_lazy(image) and is_large(image.shape[:2])):
         store = None  # label images that fit in memory are returned as arrays
     if operation == "threshold_label":
-        labels, table = _segment(image, params, scheduler=scheduler, store=store, stem=stem,
-                                 geometry=geometry, scratch=scratch)
-        target = _zarr_target(store, f"{stem}_labels")
+        labels, table, files = _segment(image, params, scheduler=scheduler, store=store,
+                                        stem=stem, geometry=geometry, scratch=scratch)
         return RecipeResult(labels={f"{stem}_labels": labels},
                             tables={f"{stem}_objects": table},
-                            message=f"{len(table)} objects",
-                            files=[target] if is_lazy(labels) else [])
+                            message=f"{len(table)} objects", files=files)
     if operation == "lattice":
         return _lattice(image, params, scheduler=scheduler, stem=stem)
     if operation == "seeded_watershed":
         return _watershed(image, params, seeds, scheduler=scheduler, store=store, stem=stem,
-                          geometry=geometry)
+                          geometry=geometry, scratch=scratch)
     if is_lazy(image):
         result = find_atoms_chunked(image, **params, scheduler=scheduler)
     else:
@@ -215,7 +245,7 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
 
 
 def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
-    _labels, table = _segment(image, params, scheduler=scheduler)
+    _labels, table, _ = _segment(image, params, scheduler=scheduler, want_labels=False)
     centre = params.get("centre", "com")
     cols = ["com_row", "com_col"] if centre == "com" else ["centroid_row", "centroid_col"]
     points = table[cols].to_numpy()
@@ -235,7 +265,8 @@ def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
     return out
 
 
-def _watershed(image, params, seeds, *, scheduler, store, stem, geometry=None) -> RecipeResult:
+def _watershed(image, params, seeds, *, scheduler, store, stem, geometry=None,
+               scratch=None) -> RecipeResult:
     files = []
     if not is_lazy(image):
         result = seeded_watershed(image, seeds=seeds, **params)
@@ -245,7 +276,10 @@ def _watershed(image, params, seeds, *, scheduler, store, stem, geometry=None) -
     else:
         result = seeded_watershed_chunked(image, seeds=seeds, **params, scheduler=scheduler)
         lazy = {f"{stem}_labels": result.labels, f"{stem}_territories": result.territories}
-        if store is None:
+        if store is None and scratch is not None and not _is_local(scheduler):
+            labels, table, files = _on_workers(lazy, image, scheduler=scheduler,
+                                               folder=scratch, geometry=geometry)
+        elif store is None:
             arrays = _compute(*lazy.values(), scheduler=scheduler)
             labels = dict(zip(lazy, arrays, strict=True))
             table = measure_objects(labels[f"{stem}_labels"], np.asarray(image))
@@ -279,7 +313,7 @@ def edge_table(result: LatticeResult, table: pd.DataFrame) -> pd.DataFrame:
 def save_results(result: RecipeResult, folder, *, scale=(1.0, 1.0), unit: str = "") -> list[Path]:
     """Write a recipe's label images (TIFF; Zarr ones are already on disk) and tables (CSV)."""
     folder = Path(folder)
-    written = list(result.files)  # written chunk by chunk already
+    written = list(result.files)  # written already (by the workers, on a cluster)
     for name, labels in result.labels.items():
         if not is_lazy(labels):
             written.append(save_labels(labels, folder / f"{name}.tif", scale=scale, unit=unit))

@@ -146,12 +146,15 @@ def main():
     parser.add_argument("--side", type=int, default=6000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--commands", nargs="+", default=list(OPTIONS), choices=list(OPTIONS))
+    parser.add_argument("--keep", metavar="DIR",
+                        help="write the Zarr and the outputs here and keep them")
     args = parser.parse_args()
     import distributed
 
     from napari_tessella import _lazy
 
-    work = Path(tempfile.mkdtemp(prefix="tessella-cluster-"))
+    work = Path(args.keep or tempfile.mkdtemp(prefix="tessella-cluster-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         path = work / "mosaic.zarr"
         write_mosaic(path, args.side)
@@ -182,7 +185,8 @@ def main():
                     client.close()
                 cluster.close()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -239,3 +239,34 @@ def test_dense_field_without_seams_chunked_equals_in_memory():
         assert crossing_objects(labels, (128, 160)) > 30
         score = score_segmentation(labels, memory.labels)
         assert score["errors"] <= 2 and score["mean_iou"] > 0.997, score
+
+
+def test_large_chunks_are_segmented_in_parts(nuclei, monkeypatch):
+    """Chunks above SEGMENT_SIDE working pixels are segmented in parts (each with its
+    margin: the working arrays of a whole 2048² chunk took ~0.3 GB per thread) and joined
+    again: the output keeps the input's chunks, and the nuclei are the in-memory ones."""
+    from napari_tessella.nuclei import _chunked
+
+    block = _chunked._watershed_block
+
+    def windows():
+        sides = []
+        monkeypatch.setattr(_chunked, "_watershed_block", lambda smooth, *a, **k: (
+            sides.append(np.shape(smooth)) or block(smooth, *a, **k)))
+        result = seeded_watershed(da.from_array(nuclei.image, chunks=CHUNKS))
+        return result, sides
+
+    whole, whole_sides = windows()
+    monkeypatch.setattr(_chunked, "SEGMENT_SIDE", 64)
+    parts, part_sides = windows()
+    assert parts.labels.chunks == whole.labels.chunks == da.from_array(
+        nuclei.image, chunks=CHUNKS).chunks
+    assert len(part_sides) >= 3 * len(whole_sides)
+    margin = int(np.ceil(_chunked.WATERSHED_MARGIN * whole.object_diameter)) + 1
+    assert max(max(s) for s in part_sides) <= 64 + 2 * margin < max(max(s) for s in
+                                                                     whole_sides)
+    labels = parts.labels.compute()
+    memory = seeded_watershed(nuclei.image)
+    assert same_up_to_numbering(memory.labels, labels)
+    assert crossing_objects(labels, (64, 64)) > 10
+    assert parts.territories.compute().min() > 0

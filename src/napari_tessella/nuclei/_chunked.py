@@ -43,9 +43,35 @@ WATERSHED_MARGIN = 2.0
 #: pixels; above, each chunk is segmented again for its output (the same labels).
 CACHE_PIXELS = 2**28
 
+#: Side, in working pixels, above which a chunk is segmented in parts (each with its own
+#: margin): the segmentation's working arrays take ~70 bytes a pixel of the window, so
+#: a 2048² chunk (the default) would hold ~0.3 GB per thread. The output keeps the
+#: chunks of the working image (parts are joined again).
+SEGMENT_SIDE = 1024
+
 # working pixels around a chunk's core that the full-resolution outlines of its pixels
 # depend on (3 × 3 neighbourhoods: see nuclei._recipe._refine_outlines)
 _RING = 1
+
+
+def _split(arr, side: int):
+    """``arr`` with every chunk longer than ``side`` split into near-equal parts."""
+    chunks = tuple(tuple(part for c in axis for part in _parts(c, side)) for axis in arr.chunks)
+    return arr if chunks == arr.chunks else arr.rechunk(chunks)
+
+
+def _parts(n: int, side: int):
+    k = -(-n // side)
+    return [n // k + (i < n % k) for i in range(k)]
+
+
+def _output_chunks(chunks, factor: int, full_shape):
+    """The full-resolution chunks of an output whose working chunks are ``chunks``."""
+    out = []
+    for axis, full in zip(chunks, full_shape, strict=True):
+        edges = [min(e * factor, full) for e in np.cumsum((0, *axis))]
+        out.append(tuple(int(n) for n in np.diff(edges)))
+    return tuple(out)
 
 
 def _flatten_lazy(smooth, d: float):
@@ -446,6 +472,10 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         params["h_intensity"] = 0.1 * (s_hi - value)
 
     # pass 3: every chunk with its margin; summaries of the objects touching its core
+    # (chunks above SEGMENT_SIDE are segmented in parts: the working arrays of a window
+    # are ~70 bytes a pixel, 0.3 GB for a 2048² chunk with its margin)
+    out_chunks = _output_chunks(smooth.chunks, factor, full_shape)
+    smooth = _split(smooth, SEGMENT_SIDE)
     rows, cols = smooth.shape
     margin = int(np.ceil(WATERSHED_MARGIN * d)) + 1
     row_edges = np.cumsum((0, *smooth.chunks[0]))
@@ -502,6 +532,8 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
             k += 1
         out_rows.append(row)
     both = da.block(out_rows)
+    if both.chunks[1:] != out_chunks:  # the parts of a chunk back together
+        both = both.rechunk(((2,), *out_chunks))
     labels, territories = both[0], both[1]
 
     if user_points:

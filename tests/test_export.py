@@ -199,3 +199,29 @@ def test_measuring_with_labels_out_writes_whole_storage_chunks():
         assert cols.start // 100 == (cols.stop - 1) // 100
         assert cols.start % 100 == 0 and (cols.stop % 100 == 0 or cols.stop == 640)
     np.testing.assert_array_equal(out.data, labels)
+
+
+@pytest.mark.parametrize("top", [200, 60_000, 70_000])
+def test_labels_from_zarr_give_the_same_tiff(tmp_path, top):
+    """A cluster's worker writes the TIFF from the Zarr store its workers wrote, in bands of
+    rows: the same type, pixels and pixel size as ``save_labels`` of the whole array."""
+    import zarr
+
+    from napari_tessella.export import save_labels, save_labels_from_zarr
+
+    labels = np.random.default_rng(top).integers(0, top + 1, (250, 70)).astype(np.int32)
+    labels[0, 0] = top
+    store = zarr.open_array(str(tmp_path / "l.zarr"), mode="w", shape=labels.shape,
+                            chunks=(64, 64), dtype=np.int32)
+    store[:] = labels
+    whole = save_labels(labels, tmp_path / "whole.tif", scale=(0.5, 0.5), unit="um")
+    bands = save_labels_from_zarr(store, tmp_path / "bands.tif", scale=(0.5, 0.5),
+                                  unit="um", band=64)
+    with tifffile.TiffFile(whole) as a, tifffile.TiffFile(bands) as b:
+        np.testing.assert_array_equal(a.asarray(), b.asarray())
+        assert a.asarray().dtype == b.asarray().dtype
+        assert b.asarray().dtype == (np.uint8 if top < 256 else
+                                     np.uint16 if top < 65536 else np.uint32)
+        for tag in ("XResolution", "YResolution", "ResolutionUnit", "ImageDescription"):
+            ta, tb = a.pages[0].tags.get(tag), b.pages[0].tags.get(tag)
+            assert (ta is None and tb is None) or ta.value == tb.value, tag

@@ -54,6 +54,35 @@ def test_lattice_rerun_reuses_the_lattice_only_for_the_same_points(viewer):
     assert "reused" not in widget._status.value
 
 
+def test_lattice_rerun_on_moved_points_hands_the_last_lattice_over(viewer, monkeypatch):
+    """Re-refined points (as many, moved a little): the last lattice goes to lattice() as
+    ``previous``, and the outputs are those of a fresh lattice; other bounds: no."""
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    handed = []
+
+    def spy(*args, **kwargs):
+        handed.append(kwargs.get("previous"))
+        return lattice(*args, **kwargs)
+
+    monkeypatch.setattr(lattice_widget, "lattice", spy)
+    rng, pts, points, widget = _jittered_grid_widget(viewer, 14, 6)
+    widget()
+    first = widget._last_lattice[3]
+    moved = pts + rng.normal(0, 0.05, pts.shape)
+    points.data = moved
+    widget()
+    assert handed == [None, first]
+    fresh = lattice(moved, (98, 98))
+    assert not np.array_equal(fresh.edges, first.edges)  # the move changed the bonds
+    bonds = viewer.layers["grid Delaunay"]
+    np.testing.assert_array_equal(bonds.features[["start", "end"]].to_numpy(), fresh.edges)
+    np.testing.assert_allclose(bonds.features["length"], fresh.edge_lengths)
+    points.data = moved[:-1]  # a point fewer: from scratch
+    widget()
+    assert handed[-1] is None
+
+
 def test_large_lattice_draws_each_voronoi_ridge_once(viewer, monkeypatch):
     from napari_tessella._widgets import lattice as lattice_widget
     from napari_tessella.tessellation import polygon_edges

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.spatial import Delaunay, QhullError, Voronoi
 
+from ._delaunay_flip import flip_update
 from ._label_image import _nearest_label
 from ._validation import as_label_image, as_points, as_shape, finite_number
 
@@ -98,6 +99,28 @@ def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaun
             "); merge or remove them: a lattice needs distinct points."
         )
     return tri
+
+
+class _Triangulation:
+    """What the Voronoi steps read of a :class:`scipy.spatial.Delaunay`, for a triangulation
+    updated by edge flips: the triangles, their neighbours (-1 on the hull), the hull sides."""
+
+    def __init__(self, simplices: np.ndarray, neighbors: np.ndarray):
+        self.simplices, self.neighbors = simplices, neighbors
+        t, m = np.nonzero(neighbors < 0)
+        self.convex_hull = np.stack([simplices[t, (m + 1) % 3], simplices[t, (m + 2) % 3]],
+                                    axis=1)
+
+
+def _updated(phys: np.ndarray, previous, size) -> _Triangulation | None:
+    """The Delaunay triangulation of ``phys`` from the one of ``previous`` (a LatticeResult
+    of as many points, computed with the same pixel sizes ``size``), updated by edge flips
+    and certified; None when it cannot be (the caller asks Qhull)."""
+    if previous is None or len(previous.points) != len(phys):
+        return None
+    old = previous.points if size is None else previous.points * size
+    out = flip_update(phys, previous.triangles, old)
+    return None if out is None else _Triangulation(*out)
 
 
 def _unique_edges(triangles: np.ndarray) -> np.ndarray:
@@ -420,7 +443,8 @@ def pixel_voronoi(points, shape, *, sampling=None) -> np.ndarray:
 
 
 def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
-            name: str | None = None, sampling=None) -> LatticeResult:
+            name: str | None = None, sampling=None,
+            previous: LatticeResult | None = None) -> LatticeResult:
     """Delaunay triangulation and Voronoi diagram of lattice points.
 
     Parameters
@@ -450,6 +474,14 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
         grid's when the pixels are not square; ``edge_lengths`` and ``cell_areas`` are in
         these units, while ``points`` and ``voronoi_polygons`` stay in pixel coordinates so
         that they overlay the image. Default: square pixels of size 1 (pixel units).
+    previous : LatticeResult, optional
+        The lattice of the same points before they moved a little (e.g. re-refined atom
+        positions), computed with the same ``sampling``. Its triangulation is then updated
+        by edge flips (0.15-0.3 s instead of Qhull's 0.6 s at 100,000 points) when the
+        update can be certified to be the Delaunay triangulation of the new points; Qhull
+        runs otherwise (points on a common circle, as on a perfect grid, or moved far). The
+        result is the same either way, but for the order of ``triangles`` (each counter-
+        clockwise in (row, column) after an update) and of ``voronoi_ridges``.
 
     Returns
     -------
@@ -512,7 +544,9 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     phys = pts if size is None else pts * size
     if size is not None and shape is not None:
         lo, hi = lo * size, hi * size
-    tri = _delaunay(phys, what, shown=pts)
+    tri = _updated(phys, previous, size)
+    if tri is None:
+        tri = _delaunay(phys, what, shown=pts)
     triangles = tri.simplices.astype(np.int64)
     edges = _unique_edges(triangles)
     edge_lengths = np.hypot(*(phys[edges[:, 0]] - phys[edges[:, 1]]).T)

@@ -442,6 +442,8 @@ class LatticeWidget(_DockWidget):
                  sampling=None):
         """(:func:`lattice` of these inputs, False), or (the last result, True) when the
         inputs equal the last ones: a re-run for other outputs, or with nothing changed.
+        As many points as last time, moved: the last lattice is handed to :func:`lattice`
+        as ``previous`` (its triangulation updated by flips where certain).
         Both the inputs and the pixel map are kept as copies, so that painting a layer
         never changes what a later run reuses. The pixel map is made only if wanted."""
         last = self._last_lattice
@@ -453,8 +455,13 @@ class LatticeWidget(_DockWidget):
             # a layer may have painted the map it got: each run gets its own copy
             mine = kept.copy() if pixel_map and kept is not None else None
             return replace(last[3], voronoi_labels=mine), True
+        # the same number of points moved a little (re-refined positions): the last
+        # triangulation updated by edge flips, when that is certain to be the Delaunay one
+        previous = (last[3] if last is not None and last[0] == (shape, sampling)
+                    and labels is None and last[2] is None and points is not None
+                    and last[1] is not None and len(last[1]) == len(points) else None)
         result = lattice(points, shape, labels=labels, pixel_map=pixel_map, name=name,
-                         sampling=sampling)
+                         sampling=sampling, previous=previous)
         copies = [None if a is None else np.array(a, copy=True) for a in (points, labels)]
         kept = result
         if result.voronoi_labels is not None:

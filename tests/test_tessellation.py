@@ -430,3 +430,40 @@ def test_lattice_with_sampling_is_the_lattice_of_the_scaled_points(pts, sy, sx):
     np.testing.assert_array_equal(result.cell_areas, scaled.cell_areas)
     for p, q in zip(result.voronoi_polygons, scaled.voronoi_polygons, strict=True):
         np.testing.assert_allclose(p * size, q, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", ["random", "jittered", "perfect", "hexagonal", "edge",
+                                  "anisotropic", "far"])
+def test_cell_areas_are_the_polygons_areas_and_polygons_are_made_on_demand(case):
+    """The areas come from the ridges (triangles from each point to its cell's sides); they
+    are the shoelace areas of the polygons, which are made only when read."""
+    rng = np.random.default_rng(11)
+    shape, sampling = (120, 130), None
+    if case == "random":
+        pts = rng.uniform(0, 119, (400, 2))
+    else:
+        r, c = np.meshgrid(np.arange(15) * 7.0 + 5, np.arange(16) * 7.0 + 5, indexing="ij")
+        if case == "hexagonal":
+            c = c + (np.arange(15)[:, None] % 2) * 3.5
+        pts = np.column_stack([r.ravel(), c.ravel()])
+        if case != "perfect" and case != "hexagonal":
+            pts = pts + rng.normal(0, 0.3, pts.shape)
+        if case == "edge":
+            pts[:16, 0] = -0.5  # on the image's edge
+        if case == "anisotropic":
+            sampling = (3.0, 1.0)
+        if case == "far":
+            pts, shape = pts + 1e7, None
+    result = lattice(pts, shape, sampling=sampling)
+    polygons = result.voronoi_polygons
+    assert "not made" in repr(polygons) and len(polygons) == len(pts)
+    scale = np.asarray(sampling or (1.0, 1.0))
+    areas = []
+    for poly in polygons:
+        v = (poly - poly.mean(axis=0)) * scale
+        areas.append(abs(np.sum(v[:, 0] * np.roll(v[:, 1], -1)
+                                - np.roll(v[:, 0], -1) * v[:, 1])) / 2)
+    assert "not made" not in repr(polygons)
+    np.testing.assert_allclose(result.cell_areas, areas, rtol=1e-7,
+                               atol=1e-9 * max(areas))
+    assert result.cell_areas.sum() > 0

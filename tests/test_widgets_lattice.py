@@ -83,6 +83,28 @@ def test_lattice_rerun_on_moved_points_hands_the_last_lattice_over(viewer, monke
     assert handed[-1] is None
 
 
+def test_mesh_outputs_build_no_wireframe_until_it_is_shown(viewer, monkeypatch):
+    """The meshes' wireframe filter (a barycentric array per triangle, rebuilt on every
+    change of data) is detached while the wireframe is hidden, attached when shown."""
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
+    monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
+    _rng, _pts, _points, widget = _jittered_grid_widget(viewer, 12, 8)
+    widget()
+    bonds = viewer.layers["grid Delaunay"]
+    node = viewer.window._qt_viewer.layer_to_visual[bonds].node
+    assert not node.wireframe_filter.attached
+    viewer.screenshot(canvas_only=True)  # drawn without it
+    bonds.wireframe.visible = True
+    assert node.wireframe_filter.attached
+    faces = len(bonds.data[1])
+    assert node.wireframe_filter._bc.size == 3 * faces  # its data made when shown
+    viewer.screenshot(canvas_only=True)
+    bonds.wireframe.visible = False
+    assert not node.wireframe_filter.attached
+
+
 def test_large_lattice_draws_each_voronoi_ridge_once(viewer, monkeypatch):
     from napari_tessella._widgets import lattice as lattice_widget
     from napari_tessella.tessellation import polygon_edges

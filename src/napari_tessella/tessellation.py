@@ -182,12 +182,6 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
     leaving[tri.convex_hull.ravel()] = True
     leaving[simplices[outside].ravel()] = True
 
-    # inner cells: each triangle gives its circumcentre to its three corners
-    owner_in = simplices.ravel()
-    verts_in = np.repeat(centres, 3, axis=0)
-    inner = ~leaving[owner_in]
-    owner_in, verts_in = owner_in[inner], verts_in[inner]
-
     # cells that leave the box: Voronoi of them, their neighbours and their mirrors
     near = np.flatnonzero(leaving)
     # their Delaunay neighbours: the corners of their triangles (cheaper than asking
@@ -202,13 +196,22 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
             m[:, axis] = 2 * bound - m[:, axis]
             mirrored.append(m)
     vor = Voronoi(np.concatenate(mirrored))
-    region_ids = vor.point_region[np.searchsorted(subset, near)]
-    sizes = np.fromiter((len(vor.regions[r]) for r in region_ids), dtype=np.int64,
-                        count=len(near))
-    flat = np.fromiter((v for r in region_ids for v in vor.regions[r]), dtype=np.int64,
-                       count=int(sizes.sum()))
-    owner = np.concatenate([owner_in, np.repeat(near, sizes)])
-    verts = np.concatenate([verts_in, vor.vertices[flat]])
+
+    def polygons():  # made when first read
+        # inner cells: each triangle gives its circumcentre to its three corners
+        owner_in = simplices.ravel()
+        inner = ~leaving[owner_in]
+        verts_in = np.repeat(centres, 3, axis=0)[inner]
+        # cells that leave the box: their regions of the mirrored Voronoi diagram
+        region_ids = vor.point_region[np.searchsorted(subset, near)]
+        sizes = np.fromiter((len(vor.regions[r]) for r in region_ids), dtype=np.int64,
+                            count=len(near))
+        flat = np.fromiter((v for r in region_ids for v in vor.regions[r]), dtype=np.int64,
+                           count=int(sizes.sum()))
+        owner = np.concatenate([owner_in[inner], np.repeat(near, sizes)])
+        verts = np.concatenate([verts_in, vor.vertices[flat]])
+        return cell_polygons(points, owner, verts, lo, hi, tol, size, origin)
+
     tol = 1e-9 * max(1.0, float(np.max(np.abs(hi - lo))))
     ridges, cells = _ridges(tri, centres, leaving, vor, subset, lo, hi, tol)
     # each cell's area: the triangles between its point and its sides (a cell is convex
@@ -222,13 +225,11 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
         areas += np.bincount(own[real], np.abs(d0[:, 0] * d1[:, 1] - d0[:, 1] * d1[:, 0]),
                              minlength=n)
     areas /= 2
-    polygons = LazyCells(n, lambda: cell_polygons(points, owner, verts, lo, hi, tol, size,
-                                                  origin))
     if origin is not None:
         ridges = ridges + origin
     if size is not None:
         ridges = ridges / size
-    return polygons, areas, ridges, cells
+    return LazyCells(n, polygons), areas, ridges, cells
 
 
 def _ridges(tri: Delaunay, centres, leaving, vor: Voronoi, subset, lo, hi, tol: float):

@@ -353,11 +353,11 @@ def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp
     table = bonds.metadata["features"]
     np.testing.assert_array_equal(table[["start", "end"]].to_numpy(), e)
     np.testing.assert_allclose(table["length"], expected.edge_lengths)
-    # each bond one sliver from point to point, its apex 1 px off its middle (the ink of a
-    # 0.5 px line), perpendicular to it, valued by its length
+    # each bond one sliver from point to point, its apex 0.5 px off its middle (as wide
+    # there as the 0.5 px line it replaces), perpendicular to it, valued by its length
     np.testing.assert_allclose(tri[:, 0], pts[e[:, 0]], atol=1e-4)
     np.testing.assert_allclose(tri[:, 1], pts[e[:, 1]], atol=1e-4)
-    np.testing.assert_allclose(widths(tri), 1.0, rtol=1e-4)
+    np.testing.assert_allclose(widths(tri), 0.5, rtol=1e-4)
     along = ((tri[:, 1] - tri[:, 0]) * (tri[:, 2] - tri[:, :2].mean(axis=1))).sum(axis=1)
     np.testing.assert_allclose(along, 0, atol=1e-3)
     np.testing.assert_allclose(values, np.repeat(expected.edge_lengths[:, None], 3, 1),
@@ -369,7 +369,7 @@ def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp
     tri, values = slivers(ridges)
     table = ridges.metadata["features"]
     np.testing.assert_allclose(tri[:, :2], expected.voronoi_ridges, atol=1e-4)
-    np.testing.assert_allclose(widths(tri), 0.8, rtol=1e-4)
+    np.testing.assert_allclose(widths(tri), 0.4, rtol=1e-4)
     np.testing.assert_array_equal(table[["cell", "other_cell"]].to_numpy(),
                                   expected.ridge_cells)
     np.testing.assert_allclose(values[:, 0], table["mean_area"], rtol=1e-6)

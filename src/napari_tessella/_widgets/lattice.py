@@ -171,8 +171,8 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
 
 def _segment_mesh(starts, ends, width: float, values):
     """Segments as a triangle mesh (napari Surface data): each one thin triangle from its
-    start to its end, its third vertex ``2 * width`` off the segment's middle (a sliver
-    ``width`` wide on average: the ink of a ``width``-wide quad at any zoom), three vertices
+    start to its end, its third vertex ``width`` off the segment's middle (a sliver as wide
+    as a ``width``-wide line at its middle, tapering to its ends), three vertices
     carrying its value; vertices and values in single precision. One triangle rather than
     a quad's two: vispy expands the mesh to three vertices per triangle, and uploads and
     draws each (software OpenGL), so the paint's cost follows the triangles (measured at
@@ -184,7 +184,7 @@ def _segment_mesh(starts, ends, width: float, values):
     d = ends - starts
     norm = np.hypot(d[:, 0], d[:, 1])
     norm[norm == 0] = 1.0
-    side = np.column_stack([-d[:, 1], d[:, 0]]) * (2 * width / norm)[:, None]
+    side = np.column_stack([-d[:, 1], d[:, 0]]) * (width / norm)[:, None]
     vertices = np.empty((len(d), 3, 2), dtype=np.float32)
     vertices[:, 0], vertices[:, 1] = starts, ends
     vertices[:, 2] = (starts + ends) / 2 + side

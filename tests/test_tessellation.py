@@ -467,3 +467,20 @@ def test_cell_areas_are_the_polygons_areas_and_polygons_are_made_on_demand(case)
     np.testing.assert_allclose(result.cell_areas, areas, rtol=1e-7,
                                atol=1e-9 * max(areas))
     assert result.cell_areas.sum() > 0
+
+
+def test_unique_edges_from_neighbours_are_the_same_bonds():
+    """Each side taken once through the triangles' neighbours: the same sorted bonds."""
+    from scipy.spatial import Delaunay
+
+    from napari_tessella.tessellation import _unique_edges
+
+    rng = np.random.default_rng(4)
+    grid = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(20.0), np.arange(20.0))])
+    for pts in (rng.uniform(0, 100, (2000, 2)), grid):
+        tri = Delaunay(pts)
+        expected = _unique_edges(tri.simplices)
+        np.testing.assert_array_equal(_unique_edges(tri.simplices, tri.neighbors), expected)
+        assert len(expected) == len(set(map(tuple, np.sort(np.concatenate(
+            [tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]], tri.simplices[:, [0, 2]]]),
+            axis=1))))

@@ -126,10 +126,14 @@ def _updated(phys: np.ndarray, previous, size) -> _Triangulation | None:
     return None if out is None else _Triangulation(*out)
 
 
-def _unique_edges(triangles: np.ndarray) -> np.ndarray:
-    """Each side of the triangles once, as (i, j) with i < j, sorted."""
-    pairs = np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [0, 2]]])
-    pairs = pairs.astype(np.int64)
+def _unique_edges(triangles: np.ndarray, neighbours: np.ndarray | None = None) -> np.ndarray:
+    """Each side of the triangles once, as (i, j) with i < j, sorted. With the triangles'
+    ``neighbours`` (-1 on the hull), each side is taken once from the start (from the lower
+    numbered of its two triangles): half the keys to sort."""
+    pairs = np.stack([triangles[:, [1, 2, 0]], triangles[:, [2, 0, 1]]], axis=-1)
+    if neighbours is not None:  # side opposite corner m: shared with neighbours[:, m]
+        pairs = pairs[neighbours < np.arange(len(triangles))[:, None]]
+    pairs = pairs.reshape(-1, 2).astype(np.int64)
     pairs.sort(axis=1)
     n = int(pairs.max()) + 1 if len(pairs) else 1
     return _unique_pairs(pairs[:, 0] * n + pairs[:, 1], n)
@@ -539,7 +543,7 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     if tri is None:
         tri = _delaunay(phys, what, shown=pts)
     triangles = tri.simplices.astype(np.int64)
-    edges = _unique_edges(triangles)
+    edges = _unique_edges(triangles, tri.neighbors)
     edge_lengths = np.hypot(*(phys[edges[:, 0]] - phys[edges[:, 1]]).T)
 
     origin = None

@@ -91,6 +91,16 @@ def test_points_moved_far_or_shuffled_never_give_a_wrong_triangulation():
         if out is not None:
             _check(out, moved)
     assert flip_update(pts[:-1], Delaunay(pts).simplices, pts) is None  # fewer points
+    # triangles given clockwise (not as Qhull gives them): never a wrong answer either
+    moved = pts + rng.normal(0, 0.05, pts.shape)
+    out = flip_update(moved, Delaunay(pts).simplices[:, [0, 2, 1]], pts)
+    if out is not None:
+        _check(out, moved)
+    # Qhull's own neighbours handed over: the same update as with neighbours found anew
+    qhull = Delaunay(pts)
+    given = flip_update(moved, qhull.simplices, pts, qhull.neighbors)
+    _check(given, moved)
+    np.testing.assert_array_equal(given[0], flip_update(moved, qhull.simplices, pts)[0])
 
 
 @pytest.mark.parametrize("sampling", [None, (3.0, 1.0)])

@@ -215,25 +215,21 @@ def _edges_to_check(tri, nb, only=None):
     return t, m, u, j
 
 
-def flip_update(points, simplices, old_points):
+def flip_update(points, simplices, old_points, neighbours=None):
     """The Delaunay triangulation of ``points`` from ``simplices``, the one of ``old_points``
-    (the same points before a small move): ((K, 3) triangles, (K, 3) neighbours) with the
-    corners counter-clockwise in (row, column) order, or None when it cannot be certified
-    (see the module's notes); the caller then asks Qhull."""
+    (the same points before a small move; its corners counter-clockwise in (row, column), as
+    Qhull and this function give them; ``neighbours`` as Qhull gives them, when known):
+    ((K, 3) triangles, (K, 3) neighbours), corners counter-clockwise, or None when it cannot
+    be certified (see the module's notes); the caller then asks Qhull. A triangle given
+    clockwise counts as turned over, and the result is certified all the same."""
     p = np.asarray(points, dtype=np.float64)
-    old = np.asarray(old_points, dtype=np.float64)
     tri = np.asarray(simplices, dtype=np.int64)
-    if p.shape != old.shape or not len(tri) or tri.max() >= len(p):
+    if p.shape != np.shape(old_points) or not len(tri) or tri.max() >= len(p):
         return None
-    centre = p.mean(axis=0)
-    p, old = p - centre, old - centre
-    # the last triangulation's corners counter-clockwise (as they turned before the move)
-    det, bound = _orientation(old, tri)
-    if (np.abs(det) <= MARGIN * bound).any():
-        return None
-    tri = np.where((det < 0)[:, None], tri[:, [0, 2, 1]], tri)
-    nb = triangle_neighbours(tri, len(p))
-    if nb is None:
+    p = p - p.mean(axis=0)
+    nb = (triangle_neighbours(tri, len(p)) if neighbours is None
+          else np.asarray(neighbours, dtype=np.int64))
+    if nb is None or nb.shape != tri.shape:
         return None
     det, bound = _orientation(p, tri)
     repaired = _repair_hull(p, tri, nb, det, bound)

@@ -7,7 +7,7 @@ in the original structural-model recipe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -68,6 +68,8 @@ class LatticeResult:
     voronoi_labels: np.ndarray | None
     voronoi_ridges: np.ndarray | None = None
     ridge_cells: np.ndarray | None = None
+    # the triangles' neighbours (Qhull's convention), for lattice(previous=...)
+    _neighbours: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         shape = None if self.voronoi_labels is None else self.voronoi_labels.shape
@@ -122,7 +124,7 @@ def _updated(phys: np.ndarray, previous, size) -> _Triangulation | None:
     if previous is None or len(previous.points) != len(phys):
         return None
     old = previous.points if size is None else previous.points * size
-    out = flip_update(phys, previous.triangles, old)
+    out = flip_update(phys, previous.triangles, old, previous._neighbours)
     return None if out is None else _Triangulation(*out)
 
 
@@ -572,4 +574,5 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
         voronoi_labels=vlabels,
         voronoi_ridges=ridges,
         ridge_cells=ridge_cells,
+        _neighbours=tri.neighbors,
     )

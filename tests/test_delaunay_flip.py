@@ -134,3 +134,20 @@ def test_lattice_with_previous_on_a_perfect_grid_falls_back():
     before = lattice(pts + rng.normal(0, 0.3, pts.shape), (90, 90))
     result = lattice(pts, (90, 90), previous=before)
     np.testing.assert_array_equal(result.edges, lattice(pts, (90, 90)).edges)
+
+
+def test_a_folded_triangulation_is_refused():
+    """Two counter-clockwise triangles on the same side of their common side (a fold): not
+    a triangulation, whatever the areas say."""
+    from napari_tessella._delaunay_flip import _boundary, _orientation, _valid
+
+    p = np.array([[0.0, 0.0], [4.0, 0.0], [2.0, 3.0], [2.0, 1.0]])
+    folded = np.array([[0, 1, 2], [0, 1, 3]])
+    nb = triangle_neighbours(folded, 4)
+    assert (_orientation(p, folded)[0] > 0).all()
+    a, b, _t = _boundary(folded, nb)
+    assert not _valid(p, folded, nb, a, b, _orientation(p, folded)[0])
+    good = np.array([[0, 1, 3], [1, 2, 3], [2, 0, 3]])
+    nb = triangle_neighbours(good, 4)
+    a, b, _t = _boundary(good, nb)
+    assert _valid(p, good, nb, a, b, _orientation(p, good)[0])

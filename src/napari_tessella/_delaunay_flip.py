@@ -174,9 +174,16 @@ def _repair_hull(p, tri, nb, det, bound, slack: float = 4.0):
     return tri, nb, a, b, det
 
 
-def _valid(p, a, b, doubled) -> bool:
-    """Whether triangles of these doubled areas fill the single convex loop of their
-    boundary sides a -> b exactly."""
+def _valid(p, tri, nb, a, b, doubled) -> bool:
+    """Whether the triangles (counter-clockwise, of these doubled areas) fill the single
+    convex loop of their boundary sides a -> b exactly: every inner side run through in
+    opposite directions by its two triangles (no fold), one convex loop, the same area."""
+    t, m = np.nonzero(nb >= 0)
+    u = nb[t, m]
+    j = np.argmax(nb[u] == t[:, None], axis=1)
+    if not ((nb[u, j] == t).all() and (tri[u, _NEXT[j]] == tri[t, _PREV[m]]).all()
+            and (tri[u, _PREV[j]] == tri[t, _NEXT[m]]).all()):
+        return False
     if _loop(a, b, len(p)) is None:
         return False
     nxt = np.full(len(p), -1, dtype=np.int64)
@@ -236,7 +243,7 @@ def flip_update(points, simplices, old_points, neighbours=None):
     if repaired is None:
         return None
     tri, nb, a, b, doubled = repaired
-    if not _valid(p, a, b, doubled):
+    if not _valid(p, tri, nb, a, b, doubled):
         return None
     check = None
     for _ in range(MAX_ROUNDS):

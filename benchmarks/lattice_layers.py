@@ -35,12 +35,13 @@ finished with glFinish). Reported in the same run, interleaved, each repeated (m
 
 At 100,000 points ('draw as: auto' gives one Surface mesh each for bonds and ridges, one thin
 triangle per segment), clicked, medians of three, CPU time, main and the sixth round
-interleaved on a heavily loaded machine (load 9-11 on 2 cores; docs/tour.md, sixth round):
-first Run 1.93-2.03 s = worker 1.11-1.18 + layers written 0.27-0.29 + paint 0.56-0.59 (main
-2.14-2.43 s); re-run with moved points 1.19-1.31 s = 0.63-0.70 + 0.05 + 0.51-0.55 (main
-2.14-2.23 s: the worker now updates the last triangulation by edge flips instead of Qhull);
-re-run with the same points 0.18 s (nothing redrawn). Wall times at that load were 2-2.5 times
-these. Targets: first Run <= 2 s met in CPU time; moved re-run <= 1 s not met (1.2-1.3 s).
+interleaved in two sessions on a heavily loaded machine (load 6-11 on 2 cores; docs/tour.md,
+sixth round): first Run 1.93-2.24 s = worker 1.11-1.18 + layers written 0.22-0.29 + paint
+0.56-0.80 (main 2.14-2.80 s); re-run with moved points 1.19-1.36 s = 0.58-0.70 + 0.05 +
+0.51-0.73 (main 2.14-2.53 s: the worker now updates the last triangulation by edge flips
+instead of Qhull); re-run with the same points 0.17-0.21 s (nothing redrawn). Wall times at that
+load were 2-2.5 times these. Targets: first Run <= 2 s met in CPU time in one session of two;
+moved re-run <= 1 s not met (1.2-1.4 s of CPU).
 
 Each figure is given as wall time and as this process's CPU time (all its threads, the
 software GL renderer's included): on a machine shared with other work the CPU time is the

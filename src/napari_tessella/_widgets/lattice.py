@@ -45,7 +45,8 @@ RIDGES_LIMIT = 50_000
 #: napari Surface: one thin triangle per segment, the colour looked up
 #: from each vertex's value on the GPU) instead of Vectors (which napari meshes on the UI
 #: thread and vispy expands to six vertices per segment with a colour each): measured
-#: under Xvfb at 300,000 bonds, 0.45-0.55 s of CPU from added to drawn against 0.7-1.0 s.
+#: under Xvfb at 300,000 bonds, 0.45-0.55 s of CPU from added to drawn against 0.7-1.0 s
+#: (as quads; one triangle per segment is cheaper still: docs/tour.md, sixth round).
 #: What each segment is (length, cells, areas) is in the layer's ``metadata["features"]``,
 #: one row per segment, which Export writes; "vectors (fast)" keeps Vectors at any size.
 MESH_LIMIT = RIDGES_LIMIT

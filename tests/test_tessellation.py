@@ -484,3 +484,15 @@ def test_unique_edges_from_neighbours_are_the_same_bonds():
         assert len(expected) == len(set(map(tuple, np.sort(np.concatenate(
             [tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]], tri.simplices[:, [0, 2]]]),
             axis=1))))
+
+
+def test_lattice_result_pickles_and_copies_with_its_cells():
+    import copy
+    import pickle
+
+    result = lattice(np.random.default_rng(2).uniform(0, 50, (60, 2)), (50, 50))
+    again = pickle.loads(pickle.dumps(result))
+    for mine, theirs in zip(again.voronoi_polygons, result.voronoi_polygons, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert len(copy.deepcopy(result).voronoi_polygons) == 60
+    np.testing.assert_array_equal(again.cell_areas, result.cell_areas)

@@ -48,6 +48,15 @@ class LazyCells(Sequence):
         state = "made" if self._cells is not None else "not made yet"
         return f"<{self._n} Voronoi cells, {state}>"
 
+    def __reduce__(self):  # pickled (and deep-copied) as the cells made: a lock cannot be
+        return (_made, (self._get(),))
+
+
+def _made(cells: list) -> LazyCells:
+    lazy = LazyCells(len(cells), list)
+    lazy._cells = cells
+    return lazy
+
 
 def cell_polygons(points, owner, verts, lo, hi, tol, size=None, origin=None) -> list:
     """Each point's cell from its vertices (``verts[i]`` a vertex of cell ``owner[i]``, in

@@ -33,12 +33,15 @@ finished with glFinish). Reported in the same run, interleaved, each repeated (m
   until its results reach the UI thread), the layers written (until the paint starts) and
   the paint. ``--only-clicked`` times just this part (about a minute at 100,000 points).
 
-At 100,000 points ('draw as: auto' gives one Surface mesh each for bonds and ridges), clicked,
-medians of three, CPU time, on a heavily loaded machine (load 8-11 on 2 cores; docs/tour.md,
-fifth round, has main interleaved): first Run 2.47-2.67 s = worker 1.26-1.49 + layers written
-0.23 + paint 0.86-1.20; re-run with moved points 2.14-2.45 s = 1.24-1.28 + 0.05 + 0.87-1.16;
-re-run with the same points 0.21 s (nothing redrawn). Main in the same session: 3.09-3.47,
-2.66-3.11 and 0.36-0.37 s.
+At 100,000 points ('draw as: auto' gives one Surface mesh each for bonds and ridges, one thin
+triangle per segment), clicked, medians of three, CPU time, main and the sixth round
+interleaved in two sessions on a heavily loaded machine (load 6-11 on 2 cores; docs/tour.md,
+sixth round): first Run 1.93-2.24 s = worker 1.11-1.18 + layers written 0.22-0.29 + paint
+0.56-0.80 (main 2.14-2.80 s); re-run with moved points 1.19-1.36 s = 0.58-0.70 + 0.05 +
+0.51-0.73 (main 2.14-2.53 s: the worker now updates the last triangulation by edge flips
+instead of Qhull); re-run with the same points 0.17-0.21 s (nothing redrawn). Wall times at that
+load were 2-2.5 times these. Targets: first Run <= 2 s met in CPU time in one session of two;
+moved re-run <= 1 s not met (1.2-1.4 s of CPU).
 
 Each figure is given as wall time and as this process's CPU time (all its threads, the
 software GL renderer's included): on a machine shared with other work the CPU time is the

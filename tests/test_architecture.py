@@ -17,7 +17,7 @@ ROOT = "napari_tessella"
 #: Layers from the bottom up; a module may import only modules of its own or lower layers
 #: (and, within its own layer, never in a cycle).
 LAYERS = [
-    {"_version", "_validation"},
+    {"_version", "_validation", "_delaunay_flip", "_voronoi_cells"},
     {"_lazy", "_label_image", "reading"},
     {"threshold", "_chunked_labels", "datasets", "synthetic", "synthetic._lattice",
      "synthetic._nuclei", "scoring", "_atoms_noise"},

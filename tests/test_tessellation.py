@@ -430,3 +430,69 @@ def test_lattice_with_sampling_is_the_lattice_of_the_scaled_points(pts, sy, sx):
     np.testing.assert_array_equal(result.cell_areas, scaled.cell_areas)
     for p, q in zip(result.voronoi_polygons, scaled.voronoi_polygons, strict=True):
         np.testing.assert_allclose(p * size, q, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("case", ["random", "jittered", "perfect", "hexagonal", "edge",
+                                  "anisotropic", "far"])
+def test_cell_areas_are_the_polygons_areas_and_polygons_are_made_on_demand(case):
+    """The areas come from the ridges (triangles from each point to its cell's sides); they
+    are the shoelace areas of the polygons, which are made only when read."""
+    rng = np.random.default_rng(11)
+    shape, sampling = (120, 130), None
+    if case == "random":
+        pts = rng.uniform(0, 119, (400, 2))
+    else:
+        r, c = np.meshgrid(np.arange(15) * 7.0 + 5, np.arange(16) * 7.0 + 5, indexing="ij")
+        if case == "hexagonal":
+            c = c + (np.arange(15)[:, None] % 2) * 3.5
+        pts = np.column_stack([r.ravel(), c.ravel()])
+        if case != "perfect" and case != "hexagonal":
+            pts = pts + rng.normal(0, 0.3, pts.shape)
+        if case == "edge":
+            pts[:16, 0] = -0.5  # on the image's edge
+        if case == "anisotropic":
+            sampling = (3.0, 1.0)
+        if case == "far":
+            pts, shape = pts + 1e7, None
+    result = lattice(pts, shape, sampling=sampling)
+    polygons = result.voronoi_polygons
+    assert "not made" in repr(polygons) and len(polygons) == len(pts)
+    scale = np.asarray(sampling or (1.0, 1.0))
+    areas = []
+    for poly in polygons:
+        v = (poly - poly.mean(axis=0)) * scale
+        areas.append(abs(np.sum(v[:, 0] * np.roll(v[:, 1], -1)
+                                - np.roll(v[:, 0], -1) * v[:, 1])) / 2)
+    assert "not made" not in repr(polygons)
+    np.testing.assert_allclose(result.cell_areas, areas, rtol=1e-7,
+                               atol=1e-9 * max(areas))
+    assert result.cell_areas.sum() > 0
+
+
+def test_unique_edges_from_neighbours_are_the_same_bonds():
+    """Each side taken once through the triangles' neighbours: the same sorted bonds."""
+    from scipy.spatial import Delaunay
+
+    from napari_tessella.tessellation import _unique_edges
+
+    rng = np.random.default_rng(4)
+    grid = np.column_stack([a.ravel() for a in np.meshgrid(np.arange(20.0), np.arange(20.0))])
+    for pts in (rng.uniform(0, 100, (2000, 2)), grid):
+        tri = Delaunay(pts)
+        expected = _unique_edges(tri.simplices)
+        np.testing.assert_array_equal(_unique_edges(tri.simplices, tri.neighbors), expected)
+        assert len(expected) == len(set(map(tuple, np.sort(np.concatenate(
+            [tri.simplices[:, [0, 1]], tri.simplices[:, [1, 2]], tri.simplices[:, [0, 2]]]),
+            axis=1))))
+
+
+def test_lattice_result_pickles_and_copies_with_its_cells():
+    import copy
+    import pickle
+
+    result = lattice(np.random.default_rng(2).uniform(0, 50, (60, 2)), (50, 50))
+    again = pickle.loads(pickle.dumps(result))
+    for mine, theirs in zip(again.voronoi_polygons, result.voronoi_polygons, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert len(copy.deepcopy(result).voronoi_polygons) == 60
+    np.testing.assert_array_equal(again.cell_areas, result.cell_areas)

@@ -54,6 +54,57 @@ def test_lattice_rerun_reuses_the_lattice_only_for_the_same_points(viewer):
     assert "reused" not in widget._status.value
 
 
+def test_lattice_rerun_on_moved_points_hands_the_last_lattice_over(viewer, monkeypatch):
+    """Re-refined points (as many, moved a little): the last lattice goes to lattice() as
+    ``previous``, and the outputs are those of a fresh lattice; other bounds: no."""
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    handed = []
+
+    def spy(*args, **kwargs):
+        handed.append(kwargs.get("previous"))
+        return lattice(*args, **kwargs)
+
+    monkeypatch.setattr(lattice_widget, "lattice", spy)
+    rng, pts, points, widget = _jittered_grid_widget(viewer, 14, 6)
+    widget()
+    first = widget._last_lattice[3]
+    moved = pts + rng.normal(0, 0.05, pts.shape)
+    points.data = moved
+    widget()
+    assert handed == [None, first]
+    fresh = lattice(moved, (98, 98))
+    assert not np.array_equal(fresh.edges, first.edges)  # the move changed the bonds
+    bonds = viewer.layers["grid Delaunay"]
+    np.testing.assert_array_equal(bonds.features[["start", "end"]].to_numpy(), fresh.edges)
+    np.testing.assert_allclose(bonds.features["length"], fresh.edge_lengths)
+    points.data = moved[:-1]  # a point fewer: from scratch
+    widget()
+    assert handed[-1] is None
+
+
+def test_mesh_outputs_build_no_wireframe_until_it_is_shown(viewer, monkeypatch):
+    """The meshes' wireframe filter (a barycentric array per triangle, rebuilt on every
+    change of data) is detached while the wireframe is hidden, attached when shown."""
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
+    monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
+    _rng, _pts, _points, widget = _jittered_grid_widget(viewer, 12, 8)
+    widget()
+    bonds = viewer.layers["grid Delaunay"]
+    node = viewer.window._qt_viewer.layer_to_visual[bonds].node
+    assert not node.wireframe_filter.attached
+    viewer.screenshot(canvas_only=True)  # drawn without it
+    bonds.wireframe.visible = True
+    assert node.wireframe_filter.attached
+    faces = len(bonds.data[1])
+    assert node.wireframe_filter._bc.size == 3 * faces  # its data made when shown
+    viewer.screenshot(canvas_only=True)
+    bonds.wireframe.visible = False
+    assert not node.wireframe_filter.attached
+
+
 def test_large_lattice_draws_each_voronoi_ridge_once(viewer, monkeypatch):
     from napari_tessella._widgets import lattice as lattice_widget
     from napari_tessella.tessellation import polygon_edges
@@ -272,9 +323,10 @@ def test_a_single_new_output_is_shown_on_a_held_canvas(make_napari_viewer, qtbot
 
 
 def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp_path):
-    """Above MESH_LIMIT points, 'auto' draws each bond and ridge as a quad of a Surface
-    coloured by its value; the per-segment table is the layer's metadata and is exported;
-    re-runs update the same layers, and leave them alone when nothing changed."""
+    """Above MESH_LIMIT points, 'auto' draws each bond and ridge as a sliver (one
+    triangle) of a Surface coloured by its value; the per-segment table is the layer's
+    metadata and is exported; re-runs update the same layers, and leave them alone when
+    nothing changed."""
     import pandas as pd
 
     from napari_tessella._widgets import lattice as lattice_widget
@@ -288,32 +340,36 @@ def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp
     expected = lattice(pts, (105, 105))
     e = expected.edges
 
-    def quads(layer):
+    def slivers(layer):
         vertices, faces, values = layer.data
-        quad = np.asarray(vertices, float).reshape(-1, 4, 2)
-        assert len(faces) == 2 * len(quad) and faces.max() == len(vertices) - 1
-        # every triangle inside its own quad
-        assert (np.asarray(faces).reshape(-1, 6) // 4 == np.arange(len(quad))[:, None]).all()
-        return quad, np.asarray(values, float).reshape(-1, 4)
+        tri = np.asarray(vertices, float).reshape(-1, 3, 2)
+        np.testing.assert_array_equal(faces, np.arange(3 * len(tri)).reshape(-1, 3))
+        return tri, np.asarray(values, float).reshape(-1, 3)
 
-    quad, values = quads(bonds)
+    def widths(tri):  # distance of the third vertex from the segment's middle
+        return np.hypot(*(tri[:, 2] - tri[:, :2].mean(axis=1)).T)
+
+    tri, values = slivers(bonds)
     table = bonds.metadata["features"]
     np.testing.assert_array_equal(table[["start", "end"]].to_numpy(), e)
     np.testing.assert_allclose(table["length"], expected.edge_lengths)
-    # each bond a quad 0.5 px wide from point to point, valued by its length
-    np.testing.assert_allclose(quad[:, :2].mean(axis=1), pts[e[:, 0]], atol=1e-4)
-    np.testing.assert_allclose(quad[:, 2:].mean(axis=1), pts[e[:, 1]], atol=1e-4)
-    np.testing.assert_allclose(np.hypot(*(quad[:, 1] - quad[:, 0]).T), 0.5, rtol=1e-4)
-    np.testing.assert_allclose(values, np.repeat(expected.edge_lengths[:, None], 4, 1),
+    # each bond one sliver from point to point, its apex 0.5 px off its middle (as wide
+    # there as the 0.5 px line it replaces), perpendicular to it, valued by its length
+    np.testing.assert_allclose(tri[:, 0], pts[e[:, 0]], atol=1e-4)
+    np.testing.assert_allclose(tri[:, 1], pts[e[:, 1]], atol=1e-4)
+    np.testing.assert_allclose(widths(tri), 0.5, rtol=1e-4)
+    along = ((tri[:, 1] - tri[:, 0]) * (tri[:, 2] - tri[:, :2].mean(axis=1))).sum(axis=1)
+    np.testing.assert_allclose(along, 0, atol=1e-3)
+    np.testing.assert_allclose(values, np.repeat(expected.edge_lengths[:, None], 3, 1),
                                rtol=1e-6)
     assert bonds.colormap.name == "turbo"
     lo, hi = np.percentile(expected.edge_lengths, [2, 98])
     np.testing.assert_allclose(bonds.contrast_limits, (lo, hi))
     # ridges: each once, between its two cells, valued by their mean area
-    quad, values = quads(ridges)
+    tri, values = slivers(ridges)
     table = ridges.metadata["features"]
-    ends = np.stack([quad[:, :2].mean(axis=1), quad[:, 2:].mean(axis=1)], axis=1)
-    np.testing.assert_allclose(ends, expected.voronoi_ridges, atol=1e-4)
+    np.testing.assert_allclose(tri[:, :2], expected.voronoi_ridges, atol=1e-4)
+    np.testing.assert_allclose(widths(tri), 0.4, rtol=1e-4)
     np.testing.assert_array_equal(table[["cell", "other_cell"]].to_numpy(),
                                   expected.ridge_cells)
     np.testing.assert_allclose(values[:, 0], table["mean_area"], rtol=1e-6)
@@ -334,8 +390,8 @@ def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp
     assert viewer.layers["grid Delaunay"] is bonds and viewer.layers["grid Voronoi"] is ridges
     again = lattice(moved, (105, 105))
     np.testing.assert_allclose(bonds.metadata["features"]["length"], again.edge_lengths)
-    quad, values = quads(bonds)
-    np.testing.assert_allclose(quad[:, :2].mean(axis=1), moved[again.edges[:, 0]], atol=1e-4)
+    tri, values = slivers(bonds)
+    np.testing.assert_allclose(tri[:, 0], moved[again.edges[:, 0]], atol=1e-4)
     np.testing.assert_allclose(values[:, 0], again.edge_lengths, rtol=1e-6)
     # asked for as vectors: vectors at any size
     widget.geometry.value = "vectors (fast)"

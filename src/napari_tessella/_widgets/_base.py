@@ -32,6 +32,7 @@ from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
 from ._layers import _adopt_orphan, _current_plane, _layer_key, _unchanged_output, _update_in_place
 from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height, _wrapping
+from ._qt import _wireframe_on_demand as _light_mesh
 from ._stacks import (
     ALL_PLANES,
     THIS_PLANE,
@@ -588,6 +589,8 @@ class _DockWidget(Container):
                 self._viewer.layers.insert(index, new)
             else:
                 self._viewer.add_layer(new)
+            if layer_type == "surface":  # built at the first paint: no wireframe data
+                _light_mesh(self._viewer, new)
             # napari adds " [1]" when the name is taken (by the user's edited layer)
             record = _Output(new, new.name, meta=meta)
             self._outputs[key] = record

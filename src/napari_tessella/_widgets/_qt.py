@@ -94,3 +94,34 @@ def _hold_canvas(viewer):
             pass
 
     return release
+
+
+def _wireframe_on_demand(viewer, layer) -> None:
+    """Detach vispy's wireframe filter from a Surface layer's visual while its wireframe
+    is hidden (napari's default), attached again when it is shown.
+
+    napari attaches the filter to every Surface, and on every change of data the filter
+    builds a float64 barycentric array of 9 numbers per triangle and uploads it, even with
+    the wireframe off: for the lattice's meshes of 300,000 triangles each, 0.05-0.15 s of
+    CPU per mesh and paint under software OpenGL. Any other layer, or another napari
+    without these internals: nothing is done."""
+    try:
+        node = viewer.window._qt_viewer.layer_to_visual[layer].node
+        wire = node.wireframe_filter
+        shown = layer.wireframe.events.visible
+    except (AttributeError, KeyError, RuntimeError, TypeError):
+        return
+
+    def follow(_event=None):
+        try:
+            if layer.wireframe.visible and not wire.attached:
+                node.attach(wire)
+                wire._update_data()  # its barycentric array, now needed
+                node.update()
+            elif not layer.wireframe.visible and wire.attached:
+                node.detach(wire)
+        except (AttributeError, RuntimeError, ValueError):
+            pass
+
+    shown.connect(follow)
+    follow()

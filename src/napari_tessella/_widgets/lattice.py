@@ -42,10 +42,11 @@ SHAPES_LIMIT = 150
 RIDGES_LIMIT = 50_000
 
 #: Above this many points, 'auto' draws the bonds and ridges as one triangle mesh each (a
-#: napari Surface: two triangles per segment, four shared vertices, the colour looked up
+#: napari Surface: one thin triangle per segment, the colour looked up
 #: from each vertex's value on the GPU) instead of Vectors (which napari meshes on the UI
 #: thread and vispy expands to six vertices per segment with a colour each): measured
-#: under Xvfb at 300,000 bonds, 0.45-0.55 s of CPU from added to drawn against 0.7-1.0 s.
+#: under Xvfb at 300,000 bonds, 0.45-0.55 s of CPU from added to drawn against 0.7-1.0 s
+#: (as quads; one triangle per segment is cheaper still: docs/tour.md, sixth round).
 #: What each segment is (length, cells, areas) is in the layer's ``metadata["features"]``,
 #: one row per segment, which Export writes; "vectors (fast)" keeps Vectors at any size.
 MESH_LIMIT = RIDGES_LIMIT
@@ -170,8 +171,13 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
 
 
 def _segment_mesh(starts, ends, width: float, values):
-    """Segments as a triangle mesh (napari Surface data): each a quad ``width`` wide, four
-    vertices carrying its value, two triangles; vertices and values in single precision.
+    """Segments as a triangle mesh (napari Surface data): each one thin triangle from its
+    start to its end, its third vertex ``width`` off the segment's middle (a sliver as wide
+    as a ``width``-wide line at its middle, tapering to its ends), three vertices
+    carrying its value; vertices and values in single precision. One triangle rather than
+    a quad's two: vispy expands the mesh to three vertices per triangle, and uploads and
+    draws each (software OpenGL), so the paint's cost follows the triangles (measured at
+    300,000 bonds + 300,000 ridges: 0.3-0.4 s of CPU less per paint).
     The vertices in Fortran order, as :func:`_drawn` for the same reason: napari's extent
     of a Surface (a min and max per axis, several per refresh) then reads contiguous
     memory (0.06 s -> 0.0003 s per call for 1.2 million vertices)."""
@@ -179,14 +185,13 @@ def _segment_mesh(starts, ends, width: float, values):
     d = ends - starts
     norm = np.hypot(d[:, 0], d[:, 1])
     norm[norm == 0] = 1.0
-    side = np.column_stack([-d[:, 1], d[:, 0]]) * (width / 2 / norm)[:, None]
-    vertices = np.empty((len(d), 4, 2), dtype=np.float32)
-    vertices[:, 0], vertices[:, 1] = starts - side, starts + side
-    vertices[:, 2], vertices[:, 3] = ends - side, ends + side
-    first = np.arange(0, 4 * len(d), 4, dtype=np.int32)[:, None]
-    faces = (first + np.array([[0, 1, 2, 1, 3, 2]], dtype=np.int32)).reshape(-1, 3)
+    side = np.column_stack([-d[:, 1], d[:, 0]]) * (width / norm)[:, None]
+    vertices = np.empty((len(d), 3, 2), dtype=np.float32)
+    vertices[:, 0], vertices[:, 1] = starts, ends
+    vertices[:, 2] = (starts + ends) / 2 + side
+    faces = np.arange(3 * len(d), dtype=np.int32).reshape(-1, 3)
     return (np.asfortranarray(vertices.reshape(-1, 2)), faces,
-            np.repeat(np.asarray(values, np.float32), 4))
+            np.repeat(np.asarray(values, np.float32), 3))
 
 
 def _mesh_output(starts, ends, values, width, colormap, limits, features, meta):
@@ -438,6 +443,8 @@ class LatticeWidget(_DockWidget):
                  sampling=None):
         """(:func:`lattice` of these inputs, False), or (the last result, True) when the
         inputs equal the last ones: a re-run for other outputs, or with nothing changed.
+        As many points as last time, moved: the last lattice is handed to :func:`lattice`
+        as ``previous`` (its triangulation updated by flips where certain).
         Both the inputs and the pixel map are kept as copies, so that painting a layer
         never changes what a later run reuses. The pixel map is made only if wanted."""
         last = self._last_lattice
@@ -449,8 +456,13 @@ class LatticeWidget(_DockWidget):
             # a layer may have painted the map it got: each run gets its own copy
             mine = kept.copy() if pixel_map and kept is not None else None
             return replace(last[3], voronoi_labels=mine), True
+        # the same number of points moved a little (re-refined positions): the last
+        # triangulation updated by edge flips, when that is certain to be the Delaunay one
+        previous = (last[3] if last is not None and last[0] == (shape, sampling)
+                    and labels is None and last[2] is None and points is not None
+                    and last[1] is not None and len(last[1]) == len(points) else None)
         result = lattice(points, shape, labels=labels, pixel_map=pixel_map, name=name,
-                         sampling=sampling)
+                         sampling=sampling, previous=previous)
         copies = [None if a is None else np.array(a, copy=True) for a in (points, labels)]
         kept = result
         if result.voronoi_labels is not None:

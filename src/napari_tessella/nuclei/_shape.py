@@ -174,7 +174,13 @@ _WAIST_NEIGHBOURS = 2
 _WAIST_RATIO = 1.5
 
 
-def _waist(points: np.ndarray, d: float):
+#: an object this many times the neighbours' median area, among at least this many
+#: neighbours, and at least this elongated (two discs 0.6 d apart: 1.56), is cut at its
+#: middle when it has no waist
+_TWICE, _TWICE_NEIGHBOURS, _TWICE_ASPECT = 2.0, 3, 1.5
+
+
+def _waist(points: np.ndarray, d: float, middle: bool = False):
     """Where an object narrows across its long axis: ``(axis, centre, position)`` of the
     cut (the object's pixels ``points``, rows of (row, col), go to either side of
     ``(points - centre) @ axis < position``), or None.
@@ -187,7 +193,7 @@ def _waist(points: np.ndarray, d: float):
     """
     centre = points.mean(axis=0)
     rel = points - centre
-    _, vectors = np.linalg.eigh(rel.T @ rel)
+    values, vectors = np.linalg.eigh(rel.T @ rel)
     axis = vectors[:, 1]
     t = rel @ axis
     start = np.floor(t.min())
@@ -200,7 +206,9 @@ def _waist(points: np.ndarray, d: float):
     dips = np.minimum(left, right) - width
     at = int(np.argmax(dips))
     if dips[at] < _WAIST * d:
-        return None
+        if not middle or values[1] < _TWICE_ASPECT ** 2 * values[0]:
+            return None
+        return axis, centre, float(np.median(t))
     return axis, centre, start + at + 0.5
 
 
@@ -210,10 +218,14 @@ def _split_at_waists(labels, markers, d):
     Two nuclei pressed together along a contact nearly as wide as they are pinch in too
     little on each side for :func:`_split_at_necks` (less than d/10, or on one side only),
     but their width across the pair's long axis still narrows at the contact, from both
-    sides together (:func:`_waist`). Such an object is cut straight across there if each
-    side holds at least ``_WAIST_PART`` nucleus areas; a side still above
-    ``_WAIST_AREA`` areas is looked at again. Per object, from its own pixels: chunks
-    with a margin give the same.
+    sides together (:func:`_waist`). Such an object is cut straight across there if it
+    lies among nuclei much smaller than itself (:func:`_crowded`) and each side is one
+    piece of at least ``_WAIST_PART`` nucleus areas; a side still above ``_WAIST_AREA``
+    areas is looked at again. A pair pressed flat together shows no waist at all: an
+    object at least ``_TWICE`` times its neighbours' median area, among at least
+    ``_TWICE_NEIGHBOURS`` of them, and elongated (its long axis at least
+    ``_TWICE_ASPECT`` times its short one), is cut across its middle instead. Per object,
+    from its own pixels and its neighbours' areas: chunks with a margin give the same.
 
     Returns the labels and the markers, a split object's markers replaced by one pixel per
     part (its largest distance to the outline).
@@ -229,15 +241,18 @@ def _split_at_waists(labels, markers, d):
     state = [n + 1, int(markers.max()) + 1]  # next label, next marker
     reach = max(1, round(d / 4))
     for i in big.tolist():
-        if _crowded(labels, i, boxes[i - 1], reach, sizes, unit):
-            _cut_waist(out, markers, i, boxes[i - 1], unit, d, state)
+        typical, many = _crowded(labels, i, boxes[i - 1], reach, sizes, unit)
+        if typical:
+            _cut_waist(out, markers, i, boxes[i - 1], unit, d, state,
+                       typical if many >= _TWICE_NEIGHBOURS else np.inf)
     return out, markers
 
 
-def _crowded(labels, i, box, reach, sizes, unit) -> bool:
-    """Whether label ``i`` lies among at least ``_WAIST_NEIGHBOURS`` other labels within
-    ``reach`` pixels of its outline, whose median area is at least half a nucleus
-    (``unit``) and at most its own over ``_WAIST_RATIO``.
+def _crowded(labels, i, box, reach, sizes, unit):
+    """``(typical, count)``: the median area of the other labels within ``reach`` pixels
+    of label ``i``'s outline and their count; ``typical`` is 0 unless there are at least
+    ``_WAIST_NEIGHBOURS`` of them, their median area is at least half a nucleus (``unit``)
+    and at most label ``i``'s over ``_WAIST_RATIO``.
 
     A waist alone does not tell two nuclei from one: single nuclei pinched in the middle
     are common where nuclei are large and elongated (U2OS: as many such singles as merged
@@ -252,17 +267,18 @@ def _crowded(labels, i, box, reach, sizes, unit) -> bool:
     near = np.unique(region[ring])
     near = near[(near > 0) & (near != i)]
     if near.size < _WAIST_NEIGHBOURS:
-        return False
+        return 0.0, near.size
     typical = float(np.median(sizes[near]))
-    return typical >= 0.5 * unit and sizes[i] >= _WAIST_RATIO * typical
+    ok = typical >= 0.5 * unit and sizes[i] >= _WAIST_RATIO * typical
+    return (typical if ok else 0.0), near.size
 
 
-def _cut_waist(out, markers, i, box, unit, d, state):
+def _cut_waist(out, markers, i, box, unit, d, state, typical=np.inf):
     """Cut label ``i`` of ``out`` (in place, within ``box``) at its waist, if it has one."""
     region, seeds_at = out[box], markers[box]
     obj = region == i
     points = np.argwhere(obj).astype(np.float64)
-    cut = _waist(points, d)
+    cut = _waist(points, d, middle=len(points) >= _TWICE * typical)
     if cut is None:
         return
     axis, centre, position = cut
@@ -270,6 +286,11 @@ def _cut_waist(out, markers, i, box, unit, d, state):
     if min(side.sum(), (~side).sum()) < _WAIST_PART * unit:
         return
     rows, cols = points.astype(np.intp).T
+    for half in (side, ~side):  # a straight cut through a bent object: left whole
+        piece = np.zeros(obj.shape, bool)
+        piece[rows[half], cols[half]] = True
+        if ndi.label(piece)[1] > 1:
+            return
     new = state[0]
     state[0] += 1
     region[rows[side], cols[side]] = new
@@ -280,4 +301,4 @@ def _cut_waist(out, markers, i, box, unit, d, state):
         seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = state[1]
         state[1] += 1
         if part.sum() > _WAIST_AREA * unit:  # three nuclei in a row: look again
-            _cut_waist(out, markers, j, box, unit, d, state)
+            _cut_waist(out, markers, j, box, unit, d, state, typical)

@@ -589,16 +589,6 @@ def test_waist_cut_splits_a_crowded_pair_only():
         if parts == 2:  # cut at the contact (column 70)
             assert out[50, 60] != out[50, 80]
             assert np.unique(out[:, :69][pair[:, :69]]).size == 1
-    # no waist at all (a capsule of two nuclei pressed flat together), twice the area of
-    # its neighbours: cut in the middle among three neighbours or more, not among two
-    capsule = (disc(50, 58, 10) | disc(50, 82, 10)
-               | ((abs(yy - 50) <= 10) & (xx >= 58) & (xx <= 82)))
-    for crowd, parts in ((around, 2), (around[:2], 1)):
-        labels = capsule.astype(np.int32)
-        for k, other in enumerate(crowd, start=2):
-            labels[other & ~capsule] = k
-        out, _ = _split_at_waists(labels, np.zeros_like(labels), 20.0)
-        assert np.unique(out[capsule]).size == parts, len(crowd)
 
 
 def test_neck_cut_splits_a_pinched_pair_only():

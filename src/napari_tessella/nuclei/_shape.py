@@ -174,13 +174,7 @@ _WAIST_NEIGHBOURS = 2
 _WAIST_RATIO = 1.5
 
 
-#: an object this many times the neighbours' median area, among at least this many
-#: neighbours, and at least this elongated (two discs 0.6 d apart: 1.56), is cut at its
-#: middle when it has no waist
-_TWICE, _TWICE_NEIGHBOURS, _TWICE_ASPECT = 2.0, 3, 1.5
-
-
-def _waist(points: np.ndarray, d: float, middle: bool = False):
+def _waist(points: np.ndarray, d: float):
     """Where an object narrows across its long axis: ``(axis, centre, position)`` of the
     cut (the object's pixels ``points``, rows of (row, col), go to either side of
     ``(points - centre) @ axis < position``), or None.
@@ -193,7 +187,7 @@ def _waist(points: np.ndarray, d: float, middle: bool = False):
     """
     centre = points.mean(axis=0)
     rel = points - centre
-    values, vectors = np.linalg.eigh(rel.T @ rel)
+    _, vectors = np.linalg.eigh(rel.T @ rel)
     axis = vectors[:, 1]
     t = rel @ axis
     start = np.floor(t.min())
@@ -206,9 +200,7 @@ def _waist(points: np.ndarray, d: float, middle: bool = False):
     dips = np.minimum(left, right) - width
     at = int(np.argmax(dips))
     if dips[at] < _WAIST * d:
-        if not middle or values[1] < _TWICE_ASPECT ** 2 * values[0]:
-            return None
-        return axis, centre, float(np.median(t))
+        return None
     return axis, centre, start + at + 0.5
 
 
@@ -221,11 +213,10 @@ def _split_at_waists(labels, markers, d):
     sides together (:func:`_waist`). Such an object is cut straight across there if it
     lies among nuclei much smaller than itself (:func:`_crowded`) and each side is one
     piece of at least ``_WAIST_PART`` nucleus areas; a side still above ``_WAIST_AREA``
-    areas is looked at again. A pair pressed flat together shows no waist at all: an
-    object at least ``_TWICE`` times its neighbours' median area, among at least
-    ``_TWICE_NEIGHBOURS`` of them, and elongated (its long axis at least
-    ``_TWICE_ASPECT`` times its short one), is cut across its middle instead. Per object,
-    from its own pixels and its neighbours' areas: chunks with a margin give the same.
+    areas is looked at again. Per object, from its own pixels and its neighbours' areas:
+    chunks with a margin give the same, but for an object whose area or whose neighbours'
+    lies near a threshold, where the chunked foreground (cut from histograms) moves a few
+    edge pixels.
 
     Returns the labels and the markers, a split object's markers replaced by one pixel per
     part (its largest distance to the outline).
@@ -241,18 +232,15 @@ def _split_at_waists(labels, markers, d):
     state = [n + 1, int(markers.max()) + 1]  # next label, next marker
     reach = max(1, round(d / 4))
     for i in big.tolist():
-        typical, many = _crowded(labels, i, boxes[i - 1], reach, sizes, unit)
-        if typical:
-            _cut_waist(out, markers, i, boxes[i - 1], unit, d, state,
-                       typical if many >= _TWICE_NEIGHBOURS else np.inf)
+        if _crowded(labels, i, boxes[i - 1], reach, sizes, unit):
+            _cut_waist(out, markers, i, boxes[i - 1], unit, d, state)
     return out, markers
 
 
-def _crowded(labels, i, box, reach, sizes, unit):
-    """``(typical, count)``: the median area of the other labels within ``reach`` pixels
-    of label ``i``'s outline and their count; ``typical`` is 0 unless there are at least
-    ``_WAIST_NEIGHBOURS`` of them, their median area is at least half a nucleus (``unit``)
-    and at most label ``i``'s over ``_WAIST_RATIO``.
+def _crowded(labels, i, box, reach, sizes, unit) -> bool:
+    """Whether label ``i`` lies among at least ``_WAIST_NEIGHBOURS`` other labels within
+    ``reach`` pixels of its outline, whose median area is at least half a nucleus
+    (``unit``) and at most its own over ``_WAIST_RATIO``.
 
     A waist alone does not tell two nuclei from one: single nuclei pinched in the middle
     are common where nuclei are large and elongated (U2OS: as many such singles as merged
@@ -267,18 +255,17 @@ def _crowded(labels, i, box, reach, sizes, unit):
     near = np.unique(region[ring])
     near = near[(near > 0) & (near != i)]
     if near.size < _WAIST_NEIGHBOURS:
-        return 0.0, near.size
+        return False
     typical = float(np.median(sizes[near]))
-    ok = typical >= 0.5 * unit and sizes[i] >= _WAIST_RATIO * typical
-    return (typical if ok else 0.0), near.size
+    return typical >= 0.5 * unit and sizes[i] >= _WAIST_RATIO * typical
 
 
-def _cut_waist(out, markers, i, box, unit, d, state, typical=np.inf):
+def _cut_waist(out, markers, i, box, unit, d, state):
     """Cut label ``i`` of ``out`` (in place, within ``box``) at its waist, if it has one."""
     region, seeds_at = out[box], markers[box]
     obj = region == i
     points = np.argwhere(obj).astype(np.float64)
-    cut = _waist(points, d, middle=len(points) >= _TWICE * typical)
+    cut = _waist(points, d)
     if cut is None:
         return
     axis, centre, position = cut
@@ -301,4 +288,4 @@ def _cut_waist(out, markers, i, box, unit, d, state, typical=np.inf):
         seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = state[1]
         state[1] += 1
         if part.sum() > _WAIST_AREA * unit:  # three nuclei in a row: look again
-            _cut_waist(out, markers, j, box, unit, d, state, typical)
+            _cut_waist(out, markers, j, box, unit, d, state)

@@ -53,6 +53,7 @@ def synthetic_nuclei(
     seam: float = 0.0,
     dome: float = 0.0,
     photons: float = 0.0,
+    aspect: float = 1.0,
 ) -> SyntheticNuclei:
     """Draw elliptical nuclei, some touching, of varying brightness.
 
@@ -87,6 +88,8 @@ def synthetic_nuclei(
     - ``photons``: low light. The image (background included) is scaled so that the
       brightest ordinary nucleus collects this many photons above the background, and
       its Poisson noise replaces the Gaussian ``noise``; the image is then in counts.
+    - ``aspect``: elongated nuclei. Each nucleus's axes are further stretched to an aspect
+      ratio drawn uniformly from 1 to ``aspect`` (their area kept); 1 = as without it.
 
     Raises
     ------
@@ -124,6 +127,8 @@ def synthetic_nuclei(
     seam = finite_number(seam, "seam", minimum=0, maximum=1)
     dome = finite_number(dome, "dome", minimum=0, maximum=1)
     photons = finite_number(photons, "photons", minimum=0)
+    aspect = finite_number(aspect, "aspect", minimum=1)
+    stretch = np.random.default_rng([seed, 2])  # its own draws: the rest stays the same
     rng = np.random.default_rng(seed)
     radius = diameter / 2
     centers: list[tuple[float, float]] = []
@@ -141,6 +146,9 @@ def synthetic_nuclei(
     level = np.zeros(len(centers) + 1)
     for i, (r0, c0) in enumerate(centers, start=1):
         a, b = radius * rng.uniform(0.8, 1.2, 2)
+        if aspect > 1:
+            k = np.sqrt(stretch.uniform(1, aspect))
+            a, b = a * k, b / k
         theta = rng.uniform(0, np.pi)
         dr, dc = rr - r0, cc - c0
         u = dr * np.cos(theta) + dc * np.sin(theta)

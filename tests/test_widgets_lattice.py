@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -397,3 +399,26 @@ def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp
     widget.geometry.value = "vectors (fast)"
     widget()
     assert viewer.layers["grid Delaunay"]._type_string == "vectors"
+
+
+def test_docked_lattice_run_prints_no_private_access_warning(viewer, monkeypatch):
+    """Docked from the Plugins menu the widget gets napari's public-only viewer proxy, which
+    warns (FutureWarning) on private attributes: the canvas hold and the mesh wireframe
+    reach the Qt view without printing that warning in the user's terminal at each Run."""
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
+    monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
+    rng = np.random.default_rng(3)
+    r, c = np.meshgrid(np.arange(12) * 7.0 + 3, np.arange(12) * 7.0 + 3, indexing="ij")
+    pts = np.column_stack([r.ravel(), c.ravel()]) + rng.normal(0, 0.3, (r.size, 2))
+    viewer.add_image(np.zeros((84, 84)), name="blank")
+    viewer.add_points(pts, name="grid")
+    _dock, widget = viewer.window.add_plugin_dock_widget("napari-tessella", "Lattice & Voronoi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        widget()
+        viewer.screenshot(canvas_only=True)
+    # the warning raised as an error would have stopped the drawing: both meshes are there
+    assert isinstance(viewer.layers["grid Delaunay"].data, tuple)
+    assert isinstance(viewer.layers["grid Voronoi"].data, tuple)

@@ -68,6 +68,18 @@ def _share_dock_height(widget) -> None:
     window.resizeDocks(docks, heights, Qt.Orientation.Vertical)
 
 
+def _qt_viewer(viewer):
+    """The viewer's Qt view, read without napari's FutureWarning about private access.
+
+    Both uses below are optional speed-ups that do nothing when the attribute is gone; the
+    warning would otherwise be printed in the user's terminal at every Run."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        return viewer.window._qt_viewer
+
+
 def _hold_canvas(viewer):
     """Stop the viewer's canvas from repainting until the returned function is called.
 
@@ -78,7 +90,7 @@ def _hold_canvas(viewer):
     may be called more than once; without a Qt canvas (or another napari) nothing is held.
     """
     try:
-        native = viewer.window._qt_viewer.canvas.native
+        native = _qt_viewer(viewer).canvas.native
         if not native.updatesEnabled():  # held already (a nested run)
             return lambda: None
         native.setUpdatesEnabled(False)
@@ -106,7 +118,7 @@ def _wireframe_on_demand(viewer, layer) -> None:
     CPU per mesh and paint under software OpenGL. Any other layer, or another napari
     without these internals: nothing is done."""
     try:
-        node = viewer.window._qt_viewer.layer_to_visual[layer].node
+        node = _qt_viewer(viewer).layer_to_visual[layer].node
         wire = node.wireframe_filter
         shown = layer.wireframe.events.visible
     except (AttributeError, KeyError, RuntimeError, TypeError):

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from napari_tessella import find_atoms
+from napari_tessella._validation import LengthError
 from napari_tessella._widgets import (
     FindAtomsWidget,
     LatticeWidget,
@@ -298,3 +300,118 @@ def test_all_planes_with_dumbbells_on_some_planes_only(viewer, dumbbell_image):
     assert len(pairs.data) > 20 and (pairs.data[:, 0, 0] == 1).all()
     assert (pairs.features["plane"] == 1).all()
     assert set(np.round(viewer.layers["st columns"].data[:, 0])) == {0, 1}
+
+
+# --- lengths in the units the user sees (QA pass s6): a core error about a length carries
+# it as numbers (no parsing of its text); a scale without a unit is never called pixels
+
+
+# --- the core's length errors keep their lengths
+
+
+@pytest.mark.parametrize(("separation", "lengths", "text"), [
+    (40.0, {"value": 40.0, "limit": 32.0}, "separation=40 pixels is over half the image's "
+     "shorter side (shape (64, 64)): at most 32 pixels."),
+    (1.5, {"value": 1.5, "limit": 2}, "separation must be >= 2 pixels; got 1.5 pixels."),
+])
+def test_a_spacing_error_carries_its_lengths(lattice_image, separation, lengths, text):
+    with pytest.raises(LengthError) as info:
+        find_atoms(lattice_image, separation=separation)
+    err = info.value
+    assert isinstance(err, ValueError)  # callers catching ValueError see no change
+    assert err.name == "separation" and err.lengths == lengths
+    assert str(err) == text
+    assert err.in_units(lambda v: f"{v / 2:g} nm").endswith("nm.")
+
+
+def test_a_length_larger_than_the_image_carries_its_lengths(lattice_image):
+    from napari_tessella import threshold_label
+
+    with pytest.raises(LengthError) as info:
+        threshold_label(lattice_image, threshold="otsu", smooth_sigma=100)
+    assert info.value.name == "smooth_sigma"
+    assert info.value.lengths == {"value": 100.0, "limit": 64}
+
+
+# --- the widgets say them in the field's unit
+
+
+def test_a_spacing_under_two_pixels_is_said_in_the_fields_unit(viewer, lattice_image):
+    """0.4 nm on pixels of 0.5 nm is 0.8 pixels: the message said "'column spacing' (in
+    pixels) must be >= 2 pixels; got 0.8", a number the user never typed."""
+    layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget.separation.value = 0.4
+    assert widget() is None
+    assert widget._status.value == "⚠ the column spacing must be >= 1 nm; got 0.4 nm."
+
+
+def test_a_diameter_larger_than_the_image_is_said_in_the_fields_unit(viewer, lattice_image):
+    """The diameter field is in µm; the core refuses it in pixels (a length over the image's
+    longest side): the message named 'object diameter' (in pixels)=400.0 pixels."""
+    layer = viewer.add_image(lattice_image, name="dna", scale=(0.5, 0.5), units="um")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = layer
+    widget.object_diameter.value = 200.0
+    assert widget() is None
+    status = widget._status.value
+    assert status.startswith("⚠ an object diameter of 200 µm is larger than the image")
+    assert "longest side 32 µm" in status and "pixels" not in status
+
+
+def test_an_opening_in_pixels_stays_in_pixels(viewer, lattice_image):
+    """The opening field is in pixels: its error is not converted into the layer's unit."""
+    layer = viewer.add_image(lattice_image[:, :40], name="img", scale=(0.5, 0.5), units="nm")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget.opening.max = 1000
+    widget.opening.value = 50
+    assert widget() is None
+    assert "'opening'=50 pixels is larger than the image" in widget._status.value
+
+
+# --- a scale without a unit
+
+
+def test_a_scale_without_a_unit_is_not_called_pixels(viewer, lattice_image):
+    """Lengths of a layer scaled by 0.5 with no unit are in the scale's units: the fields,
+    the lattice legend and the messages said "px" for them (half the pixels' numbers)."""
+    layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5))
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = layer
+    assert atoms.separation.label == "column spacing (scale units)"
+    atoms()
+    assert "spacing 4 scale units" in atoms._status.value
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = viewer.layers["lat columns"]
+    lattice.image.value = layer
+    lattice()
+    legend = lattice.legend.value
+    assert "px" not in legend
+    assert "edge length: turbo" in legend and "scale units\n" in legend + "\n"
+    assert legend.rstrip().endswith("scale units²")
+    # the lengths are the scale's: an 8-pixel lattice at 0.5 per pixel has 4-unit bonds
+    median = lattice._status.value.split("median edge ")[1]
+    assert median.endswith(" scale units") and float(median.split()[0]) == pytest.approx(4, 0.05)
+    water = SeededWatershedWidget(viewer)
+    water.image.value = layer
+    assert water.object_diameter.label == "object diameter (scale units)"
+    assert water.min_area.label == "min nucleus area (scale units²)"
+    label = ThresholdLabelWidget(viewer)
+    label.image.value = layer
+    assert label.smooth_sigma.label == "smooth σ (scale units)"
+
+
+def test_pixels_stay_pixels(viewer, lattice_image):
+    """A layer of scale 1 (also flipped, or moved) with no unit is in pixels, as before."""
+    layer = viewer.add_image(lattice_image, name="lat", scale=(-1, 1), translate=(5, 7))
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = layer
+    assert atoms.separation.label == "column spacing (px)"
+    lattice = LatticeWidget(viewer)
+    atoms()
+    lattice.points.value = viewer.layers["lat columns"]
+    lattice.image.value = layer
+    lattice()
+    assert " px\n" in lattice.legend.value and lattice.legend.value.endswith(" px²")

@@ -32,7 +32,7 @@ from ._atoms_detect import (
 from ._atoms_fit import _fit_all, _plausible, _refine_com
 from ._atoms_noise import _patches
 from ._lazy import _as_float_dask, _compute, is_lazy
-from ._validation import as_float_image, finite_number
+from ._validation import LengthError, as_float_image, finite_number
 from .lattice_analysis import _close_pairs
 
 __all__ = ["AtomsResult", "estimate_separation", "find_atoms"]
@@ -163,12 +163,15 @@ def _check_atoms_params(shape, separation, threshold, refine, dark) -> None:
     if not isinstance(dark, (bool, np.bool_)):
         raise TypeError(f"dark must be True or False; got {dark!r}.")
     if separation is not None:
-        sep = finite_number(separation, "separation", minimum=2, unit="pixels")
+        sep = finite_number(separation, "separation", unit="pixels")
+        if sep < 2:  # the lengths kept as numbers: a widget says them in its units
+            raise LengthError("separation must be >= {limit}; got {value}.", "separation",
+                              value=sep, limit=2)
         if len(shape) >= 2 and sep > min(shape[:2]) / 2:
-            raise ValueError(
-                f"separation={sep:g} pixels is over half the image's shorter side "
-                f"(shape {tuple(int(n) for n in shape[:2])}): at most {min(shape[:2]) / 2:g} "
-                "pixels.")
+            raise LengthError(
+                "separation={value} is over half the image's shorter side (shape "
+                f"{tuple(int(n) for n in shape[:2])}): at most {{limit}}.", "separation",
+                value=sep, limit=min(shape[:2]) / 2)
     if threshold is not None:
         finite_number(threshold, "threshold")
 

@@ -472,7 +472,6 @@ class LatticeWidget(_DockWidget):
             if what in legend:
                 cmap, (lo, hi) = legend[what]
                 bar.native.setStyleSheet(_gradient_css(cmap))
-                u = f"{unit}²" if what == "cell area" and unit else unit
-                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{u or ' px'}"
-                             f"{'²' if what == 'cell area' and not unit else ''}")
+                square = "²" if what == "cell area" else ""
+                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{unit or ' px'}{square}")
         self.legend.value = "\n".join(lines)

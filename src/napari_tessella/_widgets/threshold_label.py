@@ -43,6 +43,7 @@ class ThresholdLabelWidget(_DockWidget):
     _operation = "threshold_label"
     _words = (("smooth_sigma", "'smooth σ' (in pixels)"), ("min_size", "'min size' (in pixels)"),
               ("opening", "'opening'"), ("connectivity", "'connectivity'"))
+    _lengths = (("smooth_sigma", "a smooth σ of ", "the smooth σ"),)
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image

@@ -415,3 +415,23 @@ def test_pixels_stay_pixels(viewer, lattice_image):
     lattice.image.value = layer
     lattice()
     assert " px\n" in lattice.legend.value and lattice.legend.value.endswith(" px²")
+
+
+def test_labels_lengths_are_in_the_labels_units_not_the_images(viewer):
+    """A Labels layer is measured in its own geometry (the image is not used for it): with
+    an image in µm chosen beside it, its pixel lengths were labelled µm."""
+    labels = np.zeros((64, 64), np.int32)
+    for i, (r, c) in enumerate([(10, 10), (10, 40), (40, 10), (40, 40), (25, 25)]):
+        labels[r:r + 4, c:c + 4] = i + 1
+    viewer.add_image(np.zeros((64, 64)), name="img", scale=(0.5, 0.5), units="um")
+    layer = viewer.add_labels(labels, name="objects")
+    widget = LatticeWidget(viewer)
+    widget.points.value = layer
+    widget.image.value = viewer.layers["img"]
+    assert widget() is not None
+    assert widget._status.value.endswith("median edge 25.6")  # pixels: no unit
+    assert "µm" not in widget.legend.value and " px\n" in widget.legend.value
+    viewer.layers["objects"].scale = (2, 2)
+    viewer.layers["objects"].units = ("nm", "nm")
+    assert widget() is not None
+    assert widget._status.value.endswith("median edge 51.2 nm")

@@ -409,7 +409,9 @@ class LatticeWidget(_DockWidget):
                 if len(points) < 3:
                     raise ValueError(f"{source} has {len(points)} point(s); a lattice needs "
                                      f"at least 3.{_planes_with_points(src)}")
-        unit = _unit(img_layer if img_layer is not None else src)
+        # the unit of the geometry the lengths are measured in: a Labels layer's own (the
+        # image is not used for it), else the image's, else the points'
+        unit = _unit(img_layer if img_layer is not None and labels is None else src)
         want = (self.triangles.value, self.polygons.value, self.pixel_map.value)
         if not any(want):
             raise ValueError("tick at least one output (triangles, polygons or pixel map).")

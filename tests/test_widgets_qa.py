@@ -105,6 +105,7 @@ def test_threshold_slider_follows_the_data_of_its_image(viewer, lattice_image):
     widget = ThresholdLabelWidget(viewer)
     widget.image.value = layer
     assert widget.value.max == pytest.approx(lattice_image.max())
+    assert widget() is not None  # a run: its preview then follows the data
     layer.data = lattice_image * 1000.0 + 500.0
     assert widget.value.min == pytest.approx(layer.data.min())
     assert widget.value.max == pytest.approx(layer.data.max())
@@ -435,3 +436,21 @@ def test_labels_lengths_are_in_the_labels_units_not_the_images(viewer):
     viewer.layers["objects"].units = ("nm", "nm")
     assert widget() is not None
     assert widget._status.value.endswith("median edge 51.2 nm")
+
+
+def test_renaming_or_replacing_an_image_starts_no_preview(viewer, lattice_image):
+    """Only the user's own change or Run makes layers: renaming the chosen image (napari
+    re-emits the box's value) made its labels and centres appear, and so did replacing
+    its data before any preview."""
+    layer = viewer.add_image(lattice_image, name="lat")
+    widget = ThresholdLabelWidget(viewer)
+    assert widget.image.value is layer
+    layer.name = "renamed"
+    assert [lyr.name for lyr in viewer.layers] == ["renamed"]
+    layer.data = lattice_image * 2.0  # the slider follows, no layer is made
+    assert [lyr.name for lyr in viewer.layers] == ["renamed"]
+    assert widget.value.max == pytest.approx(2.0 * lattice_image.max())
+    widget.method.value = "li"  # the user's change: a preview
+    assert "renamed labels" in viewer.layers
+    layer.name = "again"
+    assert len(viewer.layers) == 3

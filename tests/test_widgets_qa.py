@@ -454,3 +454,39 @@ def test_renaming_or_replacing_an_image_starts_no_preview(viewer, lattice_image)
     assert "renamed labels" in viewer.layers
     layer.name = "again"
     assert len(viewer.layers) == 3
+
+
+def test_lattice_takes_the_image_its_points_were_made_on(viewer, lattice_image):
+    """Find atoms on an image in nm, then a newer image of other placement: the lattice
+    followed the new columns but kept the newest image for bounds, so the nm positions
+    were read as that image's pixels and the lengths lost their unit."""
+    stem = viewer.add_image(lattice_image, name="stem", scale=(0.1, 0.1), units="nm")
+    viewer.add_image(np.zeros((128, 128)), name="other")
+    lattice = LatticeWidget(viewer)
+    assert lattice.image.value.name == "other"  # nothing to match yet: the newest
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = stem
+    atoms()
+    assert lattice.points.value.name == "stem columns"
+    assert lattice.image.value is stem
+    assert lattice() is not None
+    assert lattice._status.value.endswith(" nm")
+    assert lattice.legend.value.endswith("nm²")
+    # an image the user picks stays, also when newer columns arrive
+    lattice.image.value = viewer.layers["other"]
+    atoms.image.value = viewer.add_image(lattice_image, name="stem 2", scale=(0.1, 0.1),
+                                         units="nm")
+    atoms()
+    assert lattice.image.value.name == "other"
+
+
+def test_lattice_image_match_prefers_the_named_image(viewer, lattice_image):
+    """Of two images placed alike, the one whose name the points carry."""
+    first = viewer.add_image(lattice_image, name="a")
+    viewer.add_image(lattice_image, name="b")
+    lattice = LatticeWidget(viewer)
+    label = ThresholdLabelWidget(viewer)
+    label.image.value = first
+    label()
+    assert lattice.points.value.name == "a centers"
+    assert lattice.image.value is first

@@ -490,3 +490,21 @@ def test_lattice_image_match_prefers_the_named_image(viewer, lattice_image):
     label()
     assert lattice.points.value.name == "a centers"
     assert lattice.image.value is first
+
+
+def test_a_layer_in_microns_is_in_micrometres(viewer, lattice_image, tmp_path):
+    """units='micron' (a common spelling): pint's symbol for it is a bare "µ", and the
+    fields, messages and table columns said "µ" (com_row_µ, which no reader knows)."""
+    layer = viewer.add_image(lattice_image, name="cells", scale=(0.5, 0.5), units="micron")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    assert widget.smooth_sigma.label == "smooth σ (µm)"
+    assert widget() is not None
+    table = viewer.layers["cells centers"].features
+    assert "com_row_um" in table and "area_um2" in table
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = viewer.layers["cells centers"]
+    assert lattice() is not None
+    assert lattice._status.value.endswith(" µm") and lattice.legend.value.endswith(" µm²")
+    written = widget.export(tmp_path)
+    assert "com_row_um" in pd.read_csv(next(p for p in written if p.suffix == ".csv"))

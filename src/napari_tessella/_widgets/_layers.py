@@ -149,6 +149,8 @@ def _unit_name(units) -> str:
         except Exception:
             pass
     name = unit if isinstance(unit, str) else format(unit, "~")
+    if name in ("µ", "μ"):  # pint's symbol of the micron, a prefix alone: the micrometre
+        name = "µm"
     return "" if _is_pixel_unit(name) else name
 
 

@@ -508,3 +508,57 @@ def test_a_layer_in_microns_is_in_micrometres(viewer, lattice_image, tmp_path):
     assert lattice._status.value.endswith(" µm") and lattice.legend.value.endswith(" µm²")
     written = widget.export(tmp_path)
     assert "com_row_um" in pd.read_csv(next(p for p in written if p.suffix == ".csv"))
+
+
+# --- the principle, on placements hypothesis draws: every length and area in the layer's
+# units, the same in the tables, the messages and the legend
+
+
+def test_units_follow_the_layers_placement(make_napari_viewer, lattice_image):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from napari_tessella._widgets._layers import _physical, _unit
+
+    viewer = make_napari_viewer()
+    label, lattice, atoms = (ThresholdLabelWidget(viewer), LatticeWidget(viewer),
+                             FindAtomsWidget(viewer))
+
+    @settings(max_examples=6)
+    @given(size=st.floats(-3, 3), ratio=st.sampled_from([1.0, 1.0, 0.5, 3.0]),
+           flip=st.sampled_from([(1, 1), (-1, 1), (1, -1)]),
+           shift=st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)),
+           unit=st.sampled_from([None, "pixel", "nm", "µm", "micron", "angstrom", "mm"]))
+    def check(size, ratio, flip, shift, unit):
+        for layer in list(viewer.layers):
+            viewer.layers.remove(layer)
+        scale = (flip[0] * 10**size, flip[1] * 10**size * ratio)
+        layer = viewer.add_image(lattice_image, name="img", scale=scale, translate=shift,
+                                 **({"units": (unit, unit)} if unit else {}))
+        (py, px), (oy, ox), _ = _physical(layer)
+        suffix = _unit(layer)  # '' in plain pixels: the messages give no unit
+        label.image.value = layer
+        assert label() is not None, label._status.value
+        table = viewer.layers["img centers"].features
+        if (abs(py), abs(px), oy, ox) != (1, 1, 0, 0):
+            row = next(c for c in table if c.startswith("com_row_"))
+            area = next(c for c in table if c.startswith("area_"))
+            assert np.allclose(table[row], table["com_row"] * py + oy, rtol=1e-9)
+            assert np.allclose(table[area], table["area"] * abs(py * px), rtol=1e-9)
+        lattice.points.value = viewer.layers["img centers"]
+        lattice.image.value = layer
+        assert lattice() is not None, lattice._status.value
+        status = lattice._status.value.split(" (same points")[0]
+        assert status.endswith(suffix) and (suffix or " px") in lattice.legend.value
+        median = float(status.split("median edge ")[1].split()[0])
+        # an 8-pixel square lattice: bonds along the rows and the columns
+        assert 7.5 * min(abs(py), abs(px)) <= median <= 8.5 * max(abs(py), abs(px))
+        atoms.image.value = layer
+        assert atoms() is not None, atoms._status.value
+        spacing = atoms._status.value.split("spacing ")[1].split(";")[0]
+        assert spacing.endswith(suffix)
+        assert float(spacing.split()[0]) == pytest.approx(8 * np.sqrt(abs(py * px)),
+                                                          rel=0.05)
+        assert np.array_equal(layer.data, lattice_image)
+
+    check()

@@ -173,3 +173,32 @@ def test_export_of_a_layer_in_angstrom(viewer, lattice_image, tmp_path):
     widget()
     written = widget.export(tmp_path)
     assert {p.name for p in written} >= {"stem_labels.tif", "stem_labels.csv"}
+
+
+@pytest.mark.parametrize(("dtype", "factor"), [(np.float64, 1e308), (np.float32, 3e38),
+                                               (np.float64, -1e308)])
+@pytest.mark.parametrize("lazy", [False, True])
+def test_find_atoms_near_the_largest_float(lattice_image, dtype, factor, lazy):
+    """A finite image whose values come near the largest float of its dtype: the power of
+    two it was divided by overflowed to infinity, the image became zeros and the answer
+    was "image is constant (all values -0)" (find_atoms and estimate_separation)."""
+    import warnings
+
+    from napari_tessella import estimate_separation, find_atoms
+
+    image = (lattice_image.astype(np.float64) / np.abs(lattice_image).max()).astype(dtype)
+    big = image * dtype(factor)
+    assert np.isfinite(big).all()
+    plain = find_atoms(image, refine="gaussian")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = find_atoms(da.from_array(big, chunks=32) if lazy else big,
+                            refine="gaussian", dark=factor < 0)
+        assert estimate_separation(big) == pytest.approx(estimate_separation(image))
+    assert len(result.positions) == len(plain.positions)
+    def ordered(p):  # the chunked path sorts by (row, column)
+        return p[np.lexsort(np.round(p).T[::-1])]
+
+    assert np.allclose(ordered(result.positions), ordered(plain.positions),
+                       atol=0.05 if lazy else 1e-4)
+    assert np.isfinite(result.table["peak"]).all()  # (a sum of such values may be inf)

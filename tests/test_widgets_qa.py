@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from napari_tessella import find_atoms
+from napari_tessella._validation import LengthError
 from napari_tessella._widgets import (
     FindAtomsWidget,
     LatticeWidget,
@@ -103,6 +105,7 @@ def test_threshold_slider_follows_the_data_of_its_image(viewer, lattice_image):
     widget = ThresholdLabelWidget(viewer)
     widget.image.value = layer
     assert widget.value.max == pytest.approx(lattice_image.max())
+    assert widget() is not None  # a run: its preview then follows the data
     layer.data = lattice_image * 1000.0 + 500.0
     assert widget.value.min == pytest.approx(layer.data.min())
     assert widget.value.max == pytest.approx(layer.data.max())
@@ -298,3 +301,264 @@ def test_all_planes_with_dumbbells_on_some_planes_only(viewer, dumbbell_image):
     assert len(pairs.data) > 20 and (pairs.data[:, 0, 0] == 1).all()
     assert (pairs.features["plane"] == 1).all()
     assert set(np.round(viewer.layers["st columns"].data[:, 0])) == {0, 1}
+
+
+# --- lengths in the units the user sees (QA pass s6): a core error about a length carries
+# it as numbers (no parsing of its text); a scale without a unit is never called pixels
+
+
+# --- the core's length errors keep their lengths
+
+
+@pytest.mark.parametrize(("separation", "lengths", "text"), [
+    (40.0, {"value": 40.0, "limit": 32.0}, "separation=40 pixels is over half the image's "
+     "shorter side (shape (64, 64)): at most 32 pixels."),
+    (1.5, {"value": 1.5, "limit": 2}, "separation must be >= 2 pixels; got 1.5 pixels."),
+])
+def test_a_spacing_error_carries_its_lengths(lattice_image, separation, lengths, text):
+    with pytest.raises(LengthError) as info:
+        find_atoms(lattice_image, separation=separation)
+    err = info.value
+    assert isinstance(err, ValueError)  # callers catching ValueError see no change
+    assert err.name == "separation" and err.lengths == lengths
+    assert str(err) == text
+    assert err.in_units(lambda v: f"{v / 2:g} nm").endswith("nm.")
+
+
+def test_a_length_larger_than_the_image_carries_its_lengths(lattice_image):
+    from napari_tessella import threshold_label
+
+    with pytest.raises(LengthError) as info:
+        threshold_label(lattice_image, threshold="otsu", smooth_sigma=100)
+    assert info.value.name == "smooth_sigma"
+    assert info.value.lengths == {"value": 100.0, "limit": 64}
+
+
+# --- the widgets say them in the field's unit
+
+
+def test_a_spacing_under_two_pixels_is_said_in_the_fields_unit(viewer, lattice_image):
+    """0.4 nm on pixels of 0.5 nm is 0.8 pixels: the message said "'column spacing' (in
+    pixels) must be >= 2 pixels; got 0.8", a number the user never typed."""
+    layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget.separation.value = 0.4
+    assert widget() is None
+    assert widget._status.value == "⚠ the column spacing must be >= 1 nm; got 0.4 nm."
+
+
+def test_a_diameter_larger_than_the_image_is_said_in_the_fields_unit(viewer, lattice_image):
+    """The diameter field is in µm; the core refuses it in pixels (a length over the image's
+    longest side): the message named 'object diameter' (in pixels)=400.0 pixels."""
+    layer = viewer.add_image(lattice_image, name="dna", scale=(0.5, 0.5), units="um")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = layer
+    widget.object_diameter.value = 200.0
+    assert widget() is None
+    status = widget._status.value
+    assert status.startswith("⚠ an object diameter of 200 µm is larger than the image")
+    assert "longest side 32 µm" in status and "pixels" not in status
+
+
+def test_an_opening_in_pixels_stays_in_pixels(viewer, lattice_image):
+    """The opening field is in pixels: its error is not converted into the layer's unit."""
+    layer = viewer.add_image(lattice_image[:, :40], name="img", scale=(0.5, 0.5), units="nm")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget.opening.max = 1000
+    widget.opening.value = 50
+    assert widget() is None
+    assert "'opening'=50 pixels is larger than the image" in widget._status.value
+
+
+# --- a scale without a unit
+
+
+def test_a_scale_without_a_unit_is_not_called_pixels(viewer, lattice_image):
+    """Lengths of a layer scaled by 0.5 with no unit are in the scale's units: the fields,
+    the lattice legend and the messages said "px" for them (half the pixels' numbers)."""
+    layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5))
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = layer
+    assert atoms.separation.label == "column spacing (scale units)"
+    atoms()
+    assert "spacing 4 scale units" in atoms._status.value
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = viewer.layers["lat columns"]
+    lattice.image.value = layer
+    lattice()
+    legend = lattice.legend.value
+    assert "px" not in legend
+    assert "edge length: turbo" in legend and "scale units\n" in legend + "\n"
+    assert legend.rstrip().endswith("scale units²")
+    # the lengths are the scale's: an 8-pixel lattice at 0.5 per pixel has 4-unit bonds
+    median = lattice._status.value.split("median edge ")[1]
+    assert median.endswith(" scale units") and float(median.split()[0]) == pytest.approx(4, 0.05)
+    water = SeededWatershedWidget(viewer)
+    water.image.value = layer
+    assert water.object_diameter.label == "object diameter (scale units)"
+    assert water.min_area.label == "min nucleus area (scale units²)"
+    label = ThresholdLabelWidget(viewer)
+    label.image.value = layer
+    assert label.smooth_sigma.label == "smooth σ (scale units)"
+
+
+def test_pixels_stay_pixels(viewer, lattice_image):
+    """A layer of scale 1 (also flipped, or moved) with no unit is in pixels, as before."""
+    layer = viewer.add_image(lattice_image, name="lat", scale=(-1, 1), translate=(5, 7))
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = layer
+    assert atoms.separation.label == "column spacing (px)"
+    lattice = LatticeWidget(viewer)
+    atoms()
+    lattice.points.value = viewer.layers["lat columns"]
+    lattice.image.value = layer
+    lattice()
+    assert " px\n" in lattice.legend.value and lattice.legend.value.endswith(" px²")
+
+
+def test_labels_lengths_are_in_the_labels_units_not_the_images(viewer):
+    """A Labels layer is measured in its own geometry (the image is not used for it): with
+    an image in µm chosen beside it, its pixel lengths were labelled µm."""
+    labels = np.zeros((64, 64), np.int32)
+    for i, (r, c) in enumerate([(10, 10), (10, 40), (40, 10), (40, 40), (25, 25)]):
+        labels[r:r + 4, c:c + 4] = i + 1
+    viewer.add_image(np.zeros((64, 64)), name="img", scale=(0.5, 0.5), units="um")
+    layer = viewer.add_labels(labels, name="objects")
+    widget = LatticeWidget(viewer)
+    widget.points.value = layer
+    widget.image.value = viewer.layers["img"]
+    assert widget() is not None
+    assert widget._status.value.endswith("median edge 25.6")  # pixels: no unit
+    assert "µm" not in widget.legend.value and " px\n" in widget.legend.value
+    viewer.layers["objects"].scale = (2, 2)
+    viewer.layers["objects"].units = ("nm", "nm")
+    assert widget() is not None
+    assert widget._status.value.endswith("median edge 51.2 nm")
+
+
+def test_renaming_or_replacing_an_image_starts_no_preview(viewer, lattice_image):
+    """Only the user's own change or Run makes layers: renaming the chosen image (napari
+    re-emits the box's value) made its labels and centres appear, and so did replacing
+    its data before any preview."""
+    layer = viewer.add_image(lattice_image, name="lat")
+    widget = ThresholdLabelWidget(viewer)
+    assert widget.image.value is layer
+    layer.name = "renamed"
+    assert [lyr.name for lyr in viewer.layers] == ["renamed"]
+    layer.data = lattice_image * 2.0  # the slider follows, no layer is made
+    assert [lyr.name for lyr in viewer.layers] == ["renamed"]
+    assert widget.value.max == pytest.approx(2.0 * lattice_image.max())
+    widget.method.value = "li"  # the user's change: a preview
+    assert "renamed labels" in viewer.layers
+    layer.name = "again"
+    assert len(viewer.layers) == 3
+
+
+def test_lattice_takes_the_image_its_points_were_made_on(viewer, lattice_image):
+    """Find atoms on an image in nm, then a newer image of other placement: the lattice
+    followed the new columns but kept the newest image for bounds, so the nm positions
+    were read as that image's pixels and the lengths lost their unit."""
+    stem = viewer.add_image(lattice_image, name="stem", scale=(0.1, 0.1), units="nm")
+    viewer.add_image(np.zeros((128, 128)), name="other")
+    lattice = LatticeWidget(viewer)
+    assert lattice.image.value.name == "other"  # nothing to match yet: the newest
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = stem
+    atoms()
+    assert lattice.points.value.name == "stem columns"
+    assert lattice.image.value is stem
+    assert lattice() is not None
+    assert lattice._status.value.endswith(" nm")
+    assert lattice.legend.value.endswith("nm²")
+    # an image the user picks stays, also when newer columns arrive
+    lattice.image.value = viewer.layers["other"]
+    atoms.image.value = viewer.add_image(lattice_image, name="stem 2", scale=(0.1, 0.1),
+                                         units="nm")
+    atoms()
+    assert lattice.image.value.name == "other"
+
+
+def test_lattice_image_match_prefers_the_named_image(viewer, lattice_image):
+    """Of two images placed alike, the one whose name the points carry."""
+    first = viewer.add_image(lattice_image, name="a")
+    viewer.add_image(lattice_image, name="b")
+    lattice = LatticeWidget(viewer)
+    label = ThresholdLabelWidget(viewer)
+    label.image.value = first
+    label()
+    assert lattice.points.value.name == "a centers"
+    assert lattice.image.value is first
+
+
+def test_a_layer_in_microns_is_in_micrometres(viewer, lattice_image, tmp_path):
+    """units='micron' (a common spelling): pint's symbol for it is a bare "µ", and the
+    fields, messages and table columns said "µ" (com_row_µ, which no reader knows)."""
+    layer = viewer.add_image(lattice_image, name="cells", scale=(0.5, 0.5), units="micron")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    assert widget.smooth_sigma.label == "smooth σ (µm)"
+    assert widget() is not None
+    table = viewer.layers["cells centers"].features
+    assert "com_row_um" in table and "area_um2" in table
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = viewer.layers["cells centers"]
+    assert lattice() is not None
+    assert lattice._status.value.endswith(" µm") and lattice.legend.value.endswith(" µm²")
+    written = widget.export(tmp_path)
+    assert "com_row_um" in pd.read_csv(next(p for p in written if p.suffix == ".csv"))
+
+
+# --- the principle, on placements hypothesis draws: every length and area in the layer's
+# units, the same in the tables, the messages and the legend
+
+
+def test_units_follow_the_layers_placement(make_napari_viewer, lattice_image):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from napari_tessella._widgets._layers import _physical, _unit
+
+    viewer = make_napari_viewer()
+    label, lattice, atoms = (ThresholdLabelWidget(viewer), LatticeWidget(viewer),
+                             FindAtomsWidget(viewer))
+
+    @settings(max_examples=6)
+    @given(size=st.floats(-3, 3), ratio=st.sampled_from([1.0, 1.0, 0.5, 3.0]),
+           flip=st.sampled_from([(1, 1), (-1, 1), (1, -1)]),
+           shift=st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)),
+           unit=st.sampled_from([None, "pixel", "nm", "µm", "micron", "angstrom", "mm"]))
+    def check(size, ratio, flip, shift, unit):
+        for layer in list(viewer.layers):
+            viewer.layers.remove(layer)
+        scale = (flip[0] * 10**size, flip[1] * 10**size * ratio)
+        layer = viewer.add_image(lattice_image, name="img", scale=scale, translate=shift,
+                                 **({"units": (unit, unit)} if unit else {}))
+        (py, px), (oy, ox), _ = _physical(layer)
+        suffix = _unit(layer)  # '' in plain pixels: the messages give no unit
+        label.image.value = layer
+        assert label() is not None, label._status.value
+        table = viewer.layers["img centers"].features
+        if (abs(py), abs(px), oy, ox) != (1, 1, 0, 0):
+            row = next(c for c in table if c.startswith("com_row_"))
+            area = next(c for c in table if c.startswith("area_"))
+            assert np.allclose(table[row], table["com_row"] * py + oy, rtol=1e-9)
+            assert np.allclose(table[area], table["area"] * abs(py * px), rtol=1e-9)
+        lattice.points.value = viewer.layers["img centers"]
+        lattice.image.value = layer
+        assert lattice() is not None, lattice._status.value
+        status = lattice._status.value.split(" (same points")[0]
+        assert status.endswith(suffix) and (suffix or " px") in lattice.legend.value
+        median = float(status.split("median edge ")[1].split()[0])
+        # an 8-pixel square lattice: bonds along the rows and the columns
+        assert 7.5 * min(abs(py), abs(px)) <= median <= 8.5 * max(abs(py), abs(px))
+        atoms.image.value = layer
+        assert atoms() is not None, atoms._status.value
+        spacing = atoms._status.value.split("spacing ")[1].split(";")[0]
+        assert spacing.endswith(suffix)
+        assert float(spacing.split()[0]) == pytest.approx(8 * np.sqrt(abs(py * px)),
+                                                          rel=0.05)
+        assert np.array_equal(layer.data, lattice_image)
+
+    check()

@@ -27,3 +27,10 @@ def _nearest_label(seeds: np.ndarray, sampling=None) -> np.ndarray:
     indices = ndi.distance_transform_edt(seeds == 0, sampling=sampling, return_distances=False,
                                          return_indices=True)
     return seeds[indices[0], indices[1]]
+
+
+def _widened(box, pad: int, shape) -> tuple:
+    """``box`` (a tuple of slices, as ``ndimage.find_objects`` gives) widened by ``pad``
+    pixels on every side and clipped to ``shape``."""
+    return tuple(slice(max(s.start - pad, 0), min(s.stop + pad, n))
+                 for s, n in zip(box, shape, strict=True))

@@ -13,6 +13,30 @@ import numpy as np
 LUMA = np.array([0.2125, 0.7154, 0.0721])
 
 
+class LengthError(ValueError):
+    """A length refused against a bound of the image, both kept as numbers of pixels.
+
+    ``lengths`` maps the message's placeholders (``{value}``, ``{limit}``) to pixels;
+    ``str(err)`` says them in pixels, :meth:`in_units` in a caller's own units (the
+    widgets: the layer's nm or µm), so no caller has to parse the text back.
+    """
+
+    def __init__(self, template: str, name: str, **lengths: float):
+        self.template, self.name, self.lengths = template, name, lengths
+        super().__init__(self.in_units(_in_pixels))
+
+    def in_units(self, say) -> str:
+        """The message with every length given by ``say(pixels) -> str``."""
+        return self.template.format(**{k: say(v) for k, v in self.lengths.items()})
+
+
+def _in_pixels(value: float) -> str:
+    """'12 pixels', '12.5 pixels', '1e+09 pixels'."""
+    value = float(value)
+    whole = value.is_integer() and abs(value) < 1e15
+    return f"{int(value) if whole else f'{value:g}'} pixels"
+
+
 def _read_array(data, name: str, what: str) -> np.ndarray:
     """``data`` as an ndarray (a dask or similar lazy array computed: this path is
     in-memory), or a TypeError saying that ``name`` must be ``what``."""
@@ -197,6 +221,10 @@ def size_in_image(value, name: str, shape, *, minimum=0.0, strict=False, side="l
     x = finite_number(value, name, minimum=minimum, strict=strict, unit=unit)
     limit = max(shape[:2]) if side == "longest" else min(shape[:2])
     if x > limit:
+        if unit == "pixels":
+            raise LengthError(f"{name}={{value}} is larger than the image ({side} side "
+                              f"{{limit}}, shape {tuple(int(n) for n in shape[:2])}); give at "
+                              "most {limit}.", name, value=x, limit=limit)
         raise ValueError(f"{name}={value!r} {unit} is larger than the image ({side} side "
                          f"{limit} {unit}, shape {tuple(shape[:2])}); give at most {limit}.")
     return x

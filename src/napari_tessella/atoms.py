@@ -32,7 +32,7 @@ from ._atoms_detect import (
 from ._atoms_fit import _fit_all, _plausible, _refine_com
 from ._atoms_noise import _patches
 from ._lazy import _as_float_dask, _compute, is_lazy
-from ._validation import as_float_image, finite_number
+from ._validation import LengthError, as_float_image, finite_number
 from .lattice_analysis import _close_pairs
 
 __all__ = ["AtomsResult", "estimate_separation", "find_atoms"]
@@ -117,7 +117,7 @@ def estimate_separation(image) -> float:
     8
     """
     img = as_float_image(image)
-    img = img / img.dtype.type(_intensity_scale(img))  # exact: the mean cannot overflow
+    img = np.ldexp(img, -_intensity_exponent(img))  # exact: the mean cannot overflow
     img = (img - img.mean()) / np.ptp(img)  # scale-free: 1e155 squared would overflow
     window = np.outer(np.hanning(img.shape[0]), np.hanning(img.shape[1]))
     # scipy's FFTs: 2.5 times numpy's here (0.002 against 0.005 s for 580 x 640)
@@ -163,12 +163,15 @@ def _check_atoms_params(shape, separation, threshold, refine, dark) -> None:
     if not isinstance(dark, (bool, np.bool_)):
         raise TypeError(f"dark must be True or False; got {dark!r}.")
     if separation is not None:
-        sep = finite_number(separation, "separation", minimum=2, unit="pixels")
+        sep = finite_number(separation, "separation", unit="pixels")
+        if sep < 2:  # the lengths kept as numbers: a widget says them in its units
+            raise LengthError("separation must be >= {limit}; got {value}.", "separation",
+                              value=sep, limit=2)
         if len(shape) >= 2 and sep > min(shape[:2]) / 2:
-            raise ValueError(
-                f"separation={sep:g} pixels is over half the image's shorter side "
-                f"(shape {tuple(int(n) for n in shape[:2])}): at most {min(shape[:2]) / 2:g} "
-                "pixels.")
+            raise LengthError(
+                "separation={value} is over half the image's shorter side (shape "
+                f"{tuple(int(n) for n in shape[:2])}): at most {{limit}}.", "separation",
+                value=sep, limit=min(shape[:2]) / 2)
     if threshold is not None:
         finite_number(threshold, "threshold")
 
@@ -223,37 +226,42 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
         return find_atoms_chunked(image, separation=separation, threshold=threshold,
                                   refine=refine, dark=dark)
     img = as_float_image(image)
-    return _find_atoms_array(img, _intensity_scale(img), separation, threshold, refine, dark)
+    return _find_atoms_array(img, _intensity_exponent(img), separation, threshold, refine,
+                             dark)
 
 
 #: the table's columns in image units (scaled back from the normalised image)
 _INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
 
 
-def _intensity_scale(img: np.ndarray) -> float:
-    """The least power of two above the image's largest magnitude (1.0 for zeros).
+def _intensity_exponent(img: np.ndarray) -> int:
+    """The exponent of the least power of two above the image's largest magnitude (0 for
+    zeros).
 
-    Dividing by it is exact and brings the largest to [1/2, 1): the method's fixed
-    floors and the fits' sums of squares then neither overflow (above ~1e20 no Gaussian
-    fit converged) nor vanish (below ~1e-200 the least squares failed), and an image
-    times a power of two gives the same columns bit for bit.
+    Dividing by that power (``np.ldexp(img, -exponent)``) is exact and brings the largest
+    to [1/2, 1): the method's fixed floors and the fits' sums of squares then neither
+    overflow (above ~1e20 no Gaussian fit converged) nor vanish (below ~1e-200 the least
+    squares failed), and an image times a power of two gives the same columns bit for bit.
+    The exponent, not the power: for values near the largest float (1e308 in float64,
+    3e38 in float32) the power itself is infinite, and the image was divided into zeros.
     """
     peak = float(np.max(np.abs(img))) if img.size else 0.0
     if not np.isfinite(peak) or peak == 0.0:
-        return 1.0
-    return float(np.ldexp(1.0, int(np.frexp(peak)[1])))
+        return 0
+    return int(np.frexp(peak)[1])
 
 
-def _find_atoms_array(img, scale, separation, threshold, refine, dark):
-    """:func:`find_atoms` on a float image divided by ``scale`` (a power of two), the
-    threshold read and the intensity columns returned in image units."""
-    img = img / img.dtype.type(scale)
+def _find_atoms_array(img, exponent, separation, threshold, refine, dark):
+    """:func:`find_atoms` on a float image divided by ``2**exponent``, the threshold read
+    and the intensity columns returned in image units."""
+    img = np.ldexp(img, -exponent)
     if threshold is not None:
-        threshold = float(threshold) / scale
+        threshold = float(np.ldexp(float(threshold), -exponent))
     result = _find_atoms_normalised(img, separation, threshold, refine, dark)
-    for column in _INTENSITY_COLUMNS:
-        if column in result.table:
-            result.table[column] = result.table[column] * scale
+    with np.errstate(over="ignore"):  # an integrated intensity past the largest float: inf
+        for column in _INTENSITY_COLUMNS:
+            if column in result.table:
+                result.table[column] = np.ldexp(result.table[column].to_numpy(float), exponent)
     return result
 
 
@@ -436,11 +444,11 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
 # chunk by chunk
 
 # atom columns, chunk by chunk
-def _atoms_in_block(block, origin, core_lo, core_hi, scale, kwargs):
-    """find_atoms on one overlapped block, normalised by the image's ``scale`` (one for
-    every block); keep the columns whose centre is in its core."""
+def _atoms_in_block(block, origin, core_lo, core_hi, exponent, kwargs):
+    """find_atoms on one overlapped block, normalised by the image's ``2**exponent`` (one
+    for every block); keep the columns whose centre is in its core."""
 
-    result = _find_atoms_array(as_float_image(np.asarray(block)), scale, **kwargs)
+    result = _find_atoms_array(as_float_image(np.asarray(block)), exponent, **kwargs)
     table = result.table
     if len(table) == 0:
         return table
@@ -488,16 +496,16 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
     # (Gaussian fits within 1e-7 px, with a corner 5x brighter than the crop); the whole
     # image's scale would cost one more read of every chunk
     sample = np.asarray(_compute(arr[r0:r0 + side, c0:c0 + side], scheduler=scheduler)[0])
-    scale = _intensity_scale(sample)
+    exponent = _intensity_exponent(sample)
     if separation is None or threshold is None:
-        sample = sample / sample.dtype.type(scale)
+        sample = np.ldexp(sample, -exponent)
         if dark:
             sample = sample.max() - sample
         if separation is None:
             scales = _find_atoms_normalised(sample, None, None, None, False)
             separation = scales.separation
         if threshold is None:  # in image units, as a given one
-            threshold = _default_threshold(sample, separation) * scale
+            threshold = float(np.ldexp(_default_threshold(sample, separation), exponent))
     kwargs = {"separation": float(separation), "threshold": float(threshold),
               "refine": refine, "dark": dark}
     depth = int(np.ceil(3 * separation))
@@ -510,7 +518,7 @@ def find_atoms_chunked(image, *, separation=None, threshold=None, refine="com", 
             hi = (row_edges[i + 1], col_edges[j + 1])
             o = (max(0, lo[0] - depth), max(0, lo[1] - depth))
             block = arr[o[0]:min(rows, hi[0] + depth), o[1]:min(cols, hi[1] + depth)]
-            tasks.append(dask.delayed(_atoms_in_block)(block, o, lo, hi, scale, kwargs))
+            tasks.append(dask.delayed(_atoms_in_block)(block, o, lo, hi, exponent, kwargs))
     parts = _compute(*tasks, scheduler=scheduler)
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if len(table):

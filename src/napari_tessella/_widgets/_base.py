@@ -28,14 +28,23 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
+from .._validation import LengthError
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
-from ._layers import _adopt_orphan, _current_plane, _layer_key, _unchanged_output, _update_in_place
+from ._layers import (
+    _adopt_orphan,
+    _current_plane,
+    _in_field_units,
+    _layer_key,
+    _unchanged_output,
+    _update_in_place,
+)
 from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height, _wrapping
 from ._qt import _wireframe_on_demand as _light_mesh
 from ._stacks import (
     ALL_PLANES,
     THIS_PLANE,
+    _drain,
     _lead_shape,
     _message_text,
     _plane_text,
@@ -79,18 +88,6 @@ class _Output:
     meta: Any = None  # the layer options it was last written with
 
 
-def _drain(job):
-    """Run a job to its end: a plain function, or a generator of stage messages."""
-    result = job()
-    if not inspect.isgenerator(result):
-        return result
-    while True:
-        try:
-            next(result)
-        except StopIteration as stop:
-            return stop.value
-
-
 class _DockWidget(Container):
     """Shared plumbing: layer choices, threaded runs, output-layer bookkeeping, status.
 
@@ -109,6 +106,9 @@ class _DockWidget(Container):
     _stacks = True
     #: core keyword names in error messages -> the field names the user sees
     _words: tuple[tuple[str, str], ...] = ()
+    #: lengths the fields give in the layer's units: (core keyword, "keyword=" as in
+    #: "a spacing of ", "keyword" as in "the spacing"); see _layers._in_field_units
+    _lengths: tuple[tuple[str, str, str], ...] = ()
 
     def __init__(self, viewer: napari.Viewer, widgets: list, advanced: list = ()):
         from qtpy.QtCore import Qt
@@ -402,6 +402,8 @@ class _DockWidget(Container):
     def _report_error(self, err: BaseException):
         from napari.utils.notifications import show_error
 
+        if isinstance(err, LengthError):  # its lengths in the field's units and words
+            err = ValueError(_in_field_units(err, self._source(), self._lengths))
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)

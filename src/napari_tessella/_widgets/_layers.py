@@ -149,30 +149,48 @@ def _unit_name(units) -> str:
         except Exception:
             pass
     name = unit if isinstance(unit, str) else format(unit, "~")
+    if name in ("µ", "μ"):  # pint's symbol of the micron, a prefix alone: the micrometre
+        name = "µm"
     return "" if _is_pixel_unit(name) else name
 
 
+#: What lengths are in for a layer with a scale but no unit: the tables' columns say
+#: ``_scaled`` (``export.physical_columns``), fields, legends and messages say this.
+SCALE_UNITS = "scale units"
+
+
 def _unit(layer) -> str:
-    """' nm'-style suffix for lengths in the layer's world units ('' for plain pixels)."""
+    """' nm'-style suffix for lengths in the layer's world units: '' for plain pixels (a
+    scale of 1, no unit), ' scale units' for a scale without a unit (lengths and areas are
+    then in the scale's units, not pixels)."""
     name = _unit_name(getattr(layer, "units", None))
-    return f" {name}" if name else ""
-
-
-def _pixels_in_units(text: str, layer) -> str:
-    """A core message's lengths ("12.5 pixels") in the layer's units ("0.177 nm"), as the
-    widget's fields give them; unchanged for a layer in plain pixels."""
-    import re
-
-    unit = _unit(layer) if layer is not None else ""
-    if not unit:
-        return text
+    if name:
+        return f" {name}"
     try:
-        length = _length_per_pixel(layer)
-    except ValueError:  # units that do not convert: the message stays in pixels
-        return text
-    number = r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?"
-    return re.sub(rf"(?<![\w.])({number}) pixels\b",
-                  lambda m: f"{float(m.group(1)) * length:.4g}{unit}", text)
+        size = _pixel_size(layer)
+    except ValueError:  # units that do not convert: said when a length is measured
+        return ""
+    return "" if size == (1.0, 1.0) else f" {SCALE_UNITS}"
+
+
+def _in_field_units(err, layer, lengths) -> str:
+    """A core :class:`~napari_tessella._validation.LengthError` (its lengths kept in
+    pixels) in the units of ``layer`` and the words of the field that gave the length,
+    when ``lengths`` (a widget's ``_lengths``) names its keyword: "separation=40 pixels …
+    at most 32 pixels" → "a column spacing of 20 nm … at most 16 nm". In pixels for a
+    layer without a unit, or with units that do not convert; as it is for a length the
+    widget gives in pixels (an opening)."""
+    words = {keyword: (named, the) for keyword, named, the in lengths}
+    if err.name not in words:
+        return str(err)
+    unit = _unit(layer) if layer is not None else ""
+    try:
+        length = _length_per_pixel(layer) if unit else 1.0
+    except ValueError:
+        unit = ""
+    text = err.in_units(lambda v: f"{v * length:.4g}{unit}") if unit else str(err)
+    named, the = words[err.name]
+    return text.replace(f"{err.name}=", named).replace(f"{err.name} ", f"{the} ")
 
 
 def _value_range(layer) -> tuple[float, float]:

@@ -153,6 +153,18 @@ def _per_element_style(metas: list[dict], counts: list[int]) -> dict:
     return out
 
 
+def _drain(job):
+    """Run a job to its end: a plain function, or a generator of stage messages."""
+    result = job()
+    if not inspect.isgenerator(result):
+        return result
+    while True:
+        try:
+            next(result)
+        except StopIteration as stop:
+            return stop.value
+
+
 def _stages(job):
     """``yield from`` a job: its stage messages pass on, its result is returned."""
     result = job()

@@ -3,7 +3,6 @@ and optionally the structural model of columns and channels."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +24,6 @@ from ._layers import (
     _layer_key,
     _length_per_pixel,
     _pixel_size,
-    _pixels_in_units,
     _plane,
     _unit,
     _with_physical,
@@ -65,6 +63,7 @@ class FindAtomsWidget(_DockWidget):
     _words = (("separation=", "a column spacing"), ("threshold=", "another image"),
               ("separation", "'column spacing' (in pixels)"),
               ("no threshold can separate objects", "there are no columns to find"))
+    _lengths = (("separation", "a column spacing of ", "the column spacing"),)
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image
@@ -101,15 +100,6 @@ class FindAtomsWidget(_DockWidget):
             return
         if np.isfinite(pixel) and pixel > 0:
             self.separation.step = min(0.1, 0.1 * pixel)
-
-    def _report_error(self, err: BaseException):
-        """find_atoms checks the spacing against the image in pixels: that message in the
-        field's units and words ("separation=12 pixels is over half …" → "a column spacing
-        of 0.2 nm is over half …")."""
-        if isinstance(err, ValueError) and str(err).startswith("separation="):
-            text = _pixels_in_units(str(err), self.image.value)
-            err = ValueError(re.sub(r"^separation=", "a column spacing of ", text))
-        super()._report_error(err)
 
     def parameters(self) -> dict:
         pixel = _length_per_pixel(self.image.value)

@@ -257,6 +257,25 @@ def _planes_with_points(layer, most: int = 5) -> str:
     return f" Planes with enough: {listed}{more}; move the slider there."
 
 
+def _image_of(points, images: list):
+    """The image ``points`` were made on, among ``images``: one placed as they are (the
+    widgets' points take their image's scale, translate, units and transform), preferring
+    the one whose name theirs starts with ("lat columns" of "lat"); the newest of those.
+    None when no image is placed as they are."""
+    mine = _geometry(points)
+    placed = [img for img in images if _same_placement(_geometry(img), mine)]
+    named = [img for img in placed if points.name.startswith(f"{img.name} ")]
+    return (named or placed or [None])[-1]
+
+
+def _same_placement(a: dict, b: dict) -> bool:
+    """Whether two :func:`_geometry` dicts place a plane alike."""
+    if a.keys() != b.keys():
+        return False
+    return all(tuple(a[k]) == tuple(b[k]) if k == "units" else
+               np.allclose(a[k], b[k], rtol=1e-9, atol=0) for k in a)
+
+
 def _same(a, b) -> bool:
     """Whether two optional arrays are both None or equal in shape, type and values."""
     if a is None or b is None:
@@ -333,9 +352,11 @@ class LatticeWidget(_DockWidget):
         # layer (the centres another widget just made); from then on it stays put.
         self._user_chose = False
         self._picking = False
+        self._image_chosen = False  # the user picked (or ran on) the image: kept
         # (shape, points, labels, result) of the last lattice, copies the layers never see
         self._last_lattice = None
         self.points.changed.connect(self._points_chosen)
+        self.image.changed.connect(self._image_chosen_now)
         self._pick_defaults(follow=True)
 
     _input_field = "points"
@@ -345,10 +366,14 @@ class LatticeWidget(_DockWidget):
         if not self._picking:
             self._user_chose = True
 
+    def _image_chosen_now(self, *_):
+        if not self._picking:
+            self._image_chosen = self.image.value is not None
+
     def _refresh_choices(self, event=None):
         if not hasattr(self, "_user_chose"):  # during __init__
             return super()._refresh_choices(event)
-        chosen = self.points.value
+        chosen, image = self.points.value, self.image.value
         self._picking = True  # the ComboBox's own fallback is no choice of the user's
         try:
             super()._refresh_choices(event)
@@ -356,18 +381,27 @@ class LatticeWidget(_DockWidget):
             self._picking = False
         if chosen is not None and chosen not in self._viewer.layers:
             self._user_chose = False  # the user's layer is gone: follow the newest again
+        if image is not None and image not in self._viewer.layers:
+            self._image_chosen = False
         self._pick_defaults(follow=not self._user_chose)
 
     def _start(self, *args):
-        self._user_chose = True  # what it ran on is the user's choice
+        self._ran()
         return super()._start(*args)
 
     def __call__(self):
-        self._user_chose = True
+        self._ran()
         return super().__call__()
 
+    def _ran(self):
+        """What it ran on is the user's choice: neither input follows new layers."""
+        self._user_chose = True
+        self._image_chosen = self.image.value is not None
+
     def _pick_defaults(self, follow: bool = False):
-        """Chain from the other widgets: prefer the newest Points layer and an image."""
+        """Chain from the other widgets: prefer the newest Points layer and the image it
+        was made on (the image of the same placement whose name it carries: "lat columns"
+        of "lat"), else the newest image; an image the user picked stays."""
         from napari.layers import Image, Points
 
         pts = [lyr for lyr in self._viewer.layers if isinstance(lyr, Points)]
@@ -378,8 +412,17 @@ class LatticeWidget(_DockWidget):
             finally:
                 self._picking = False
         imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
-        if imgs and self.image.value is None:
-            self.image.value = imgs[-1]
+        if not imgs or (self._image_chosen and self.image.value is not None):
+            return
+        source = self.points.value
+        match = _image_of(source, imgs) if isinstance(source, Points) else None
+        if match is None and self.image.value is not None:
+            return
+        self._picking = True
+        try:
+            self.image.value = match if match is not None else imgs[-1]
+        finally:
+            self._picking = False
 
     def _prepare(self):
         from napari.layers import Labels
@@ -414,7 +457,9 @@ class LatticeWidget(_DockWidget):
                 if len(points) < 3:
                     raise ValueError(f"{source} has {len(points)} point(s); a lattice needs "
                                      f"at least 3.{_planes_with_points(src)}")
-        unit = _unit(img_layer if img_layer is not None else src)
+        # the unit of the geometry the lengths are measured in: a Labels layer's own (the
+        # image is not used for it), else the image's, else the points'
+        unit = _unit(img_layer if img_layer is not None and labels is None else src)
         want = (self.triangles.value, self.polygons.value, self.pixel_map.value)
         if not any(want):
             raise ValueError("tick at least one output (triangles, polygons or pixel map).")
@@ -484,7 +529,6 @@ class LatticeWidget(_DockWidget):
             if what in legend:
                 cmap, (lo, hi) = legend[what]
                 bar.native.setStyleSheet(_gradient_css(cmap))
-                u = f"{unit}²" if what == "cell area" and unit else unit
-                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{u or ' px'}"
-                             f"{'²' if what == 'cell area' and not unit else ''}")
+                square = "²" if what == "cell area" else ""
+                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{unit or ' px'}{square}")
         self.legend.value = "\n".join(lines)

@@ -17,6 +17,7 @@ from ._layers import (
     _image_shape,
     _labels_features,
     _layer_choices,
+    _layer_key,
     _length_per_pixel,
     _pixel_size,
     _plane,
@@ -43,6 +44,7 @@ class ThresholdLabelWidget(_DockWidget):
     _operation = "threshold_label"
     _words = (("smooth_sigma", "'smooth σ' (in pixels)"), ("min_size", "'min size' (in pixels)"),
               ("opening", "'opening'"), ("connectivity", "'connectivity'"))
+    _lengths = (("smooth_sigma", "a smooth σ of ", "the smooth σ"),)
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image
@@ -88,6 +90,8 @@ class ThresholdLabelWidget(_DockWidget):
         self._syncing = False
         self._ready = False  # no preview layers before the user touches anything
         self._watched = None  # the image whose data replacements move the slider
+        self._shown = None  # the image the fields were last set for
+        self._follow_only = False  # a preview not asked by the user: existing outputs only
         self.image.changed.connect(self._image_changed)
         self.method.changed.connect(self._method_changed)
         self.value.changed.connect(self._value_changed)
@@ -119,10 +123,14 @@ class ThresholdLabelWidget(_DockWidget):
                                   f"{' it' if after is not None else ' an image'}.")
 
     # --- keeping the slider meaningful for the chosen image and method
-    def _image_changed(self, *_):
+    def _image_changed(self, *_, data: bool = False):
+        """The user chose another image, or (``data``) the chosen image's data were
+        replaced. napari also emits the box's change when the chosen image is renamed:
+        nothing to redo then (it made preview layers the user never asked for)."""
         layer = self.image.value
         self._follow_data(layer)
-        if layer is None:
+        same, self._shown = layer is self._shown, layer
+        if layer is None or (same and not data):
             return
         unit = _unit(layer).strip() or "px"
         self.smooth_sigma.label = f"smooth σ ({unit})"
@@ -134,7 +142,15 @@ class ThresholdLabelWidget(_DockWidget):
             self._status.value = (f"⚠ the value slider cannot follow the range of "
                                   f"{layer.name!r} ({lo:g}–{hi:g}): use a method")
             return
-        self._method_changed()
+        # new data: a preview already shown for this image follows it; none is started
+        self._follow_only = data
+        try:
+            self._method_changed()
+        finally:
+            self._follow_only = False
+
+    def _data_replaced(self, *_):
+        self._image_changed(data=True)
 
     def _set_range(self, lo: float, hi: float) -> bool:
         """Give the value slider the range [lo, hi] in 1000 steps; False if it cannot.
@@ -174,10 +190,10 @@ class ThresholdLabelWidget(_DockWidget):
         if layer is self._watched:
             return
         if self._watched is not None:
-            self._watched.events.data.disconnect(self._image_changed)
+            self._watched.events.data.disconnect(self._data_replaced)
         self._watched = layer
         if layer is not None:
-            layer.events.data.connect(self._image_changed)
+            layer.events.data.connect(self._data_replaced)
 
     def _method_changed(self, *_):
         """Set the slider to the method's threshold (then preview with that very value)."""
@@ -217,6 +233,8 @@ class ThresholdLabelWidget(_DockWidget):
                 or self.image.value is None):
             return
         layer = self.image.value
+        if self._follow_only and not self._previewed(layer):
+            return
         n_pixels = int(np.prod(_image_shape(layer))) if layer.ndim >= 2 else 0
         if n_pixels > PREVIEW_MAX_PIXELS:
             self._status.value = (f"live preview is off for images over "
@@ -228,6 +246,11 @@ class ThresholdLabelWidget(_DockWidget):
             self._status.value = f"⚠ {err}"
             return
         self._apply(outputs, f"preview: {message}", layer)
+
+    def _previewed(self, layer) -> bool:
+        """Whether this image's labels, written by this widget, are in the viewer."""
+        record = self._outputs.get((_layer_key(layer), "labels"))
+        return record is not None and record.layer in self._viewer.layers
 
     def parameters(self) -> dict:
         return self._params()

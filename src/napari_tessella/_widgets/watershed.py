@@ -34,6 +34,7 @@ class SeededWatershedWidget(_DockWidget):
     _operation = "seeded_watershed"
     _words = (("object_diameter", "'object diameter' (in pixels)"),
               ("min_size", "'min nucleus area' (in pixels)"), ("landscape", "'landscape'"))
+    _lengths = (("object_diameter", "an object diameter of ", "the object diameter"),)
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image, Labels, Points

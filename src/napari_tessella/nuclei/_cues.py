@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
+from .._label_image import _edge_ids, _nearest_label, _relabel_sequential, _widened
 
 
 def _fill_holes(mask: np.ndarray, most: float | None = None) -> np.ndarray:
@@ -126,7 +126,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
     markers = markers.copy()
     next_id, next_marker = n + 1, int(markers.max()) + 1
     for k, i in enumerate(big_ids):
-        box = tuple(slice(max(s.start - size, 0), s.stop + size) for s in boxes[k])
+        box = _widened(boxes[k], size, labels.shape)
         obj = labels[box] == i
         img = np.where(obj, smooth[box], -np.inf)
         local = ndi.maximum_filter(img, size)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._label_image import _widened
 from ._cues import _fill_holes, _label_max, _label_quantile
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -21,12 +22,6 @@ _FOCI = 1.6  # ... for nuclei whose maximum contrast exceeds this times their me
 _BRIGHT = 3.0  # an object whose maximum contrast exceeds this times its median one, and
 _GLOW_Q = 0.3  # ... whose part above half its maximum is a nucleus, glows: the glow is
 # this quantile of the image at each distance from that part; dim nuclei stand above it
-
-
-def _box(box, pad: int, shape):
-    """``box`` (a tuple of slices) widened by ``pad`` on every side, within ``shape``."""
-    return tuple(slice(max(s.start - pad, 0), min(s.stop + pad, n))
-                 for s, n in zip(box, shape, strict=True))
 
 
 def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
@@ -78,7 +73,7 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
     for i in ids:
         if i > len(boxes) or boxes[i - 1] is None:
             continue
-        box = _box(boxes[i - 1], pad, labels.shape)
+        box = _widened(boxes[i - 1], pad, labels.shape)
         lab, img = labels[box], smooth[box]
         inside = lab > 0
         outside, (ri, ci) = ndi.distance_transform_edt(~inside, return_indices=True)
@@ -136,7 +131,7 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     for i in ids:
         if i > len(boxes) or boxes[i - 1] is None:
             continue
-        box = _box(boxes[i - 1], pad, labels.shape)
+        box = _widened(boxes[i - 1], pad, labels.shape)
         lab, img = labels[box], smooth[box]
         obj = lab == i
         core = obj & (img > level + 0.5 * (high[i] - level))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids
+from .._label_image import _edge_ids, _widened
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
@@ -574,7 +574,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     boxes = ndi.find_objects(rank[parts], max_label=big.size) if big.size else []
     top = int(labels.max())
     for k, i in enumerate(big):
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[k])
+        box = _widened(boxes[k], 1, parts.shape)
         part = (parts[box] == i).astype(np.int32)
         dist = ndi.distance_transform_edt(part)
         if dist.max() >= d * _PEAK_R:  # wide enough: a nucleus of its own

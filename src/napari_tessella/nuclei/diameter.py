@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._label_image import _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._cues import _label_max, _label_quantile
@@ -185,7 +186,7 @@ def _region_radius(mask, regions, ids) -> np.ndarray:
     rank[ids] = np.arange(1, ids.size + 1)
     boxes = ndi.find_objects(rank[regions], max_label=ids.size)
     for i, box in zip(ids.tolist(), boxes, strict=True):
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
+        box = _widened(box, 1, regions.shape)
         dist = ndi.distance_transform_edt(mask[box])
         out[i] = dist[regions[box] == i].max()
     return out

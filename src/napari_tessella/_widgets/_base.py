@@ -72,12 +72,6 @@ def _measured_labels(labels: dict, image, stem: str):
     return measured_labels(labels, image, stem, RESULTS_DIR)
 
 
-def _set_field(field, value: float):
-    """Set a number field, widening its range when a layer's scale takes it beyond."""
-    field.max = max(field.max, value)
-    field.value = value
-
-
 @dataclass
 class _Output:
     """One layer this widget wrote: for which input, and under which name."""

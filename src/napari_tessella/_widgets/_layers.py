@@ -395,3 +395,9 @@ def _labels_features(table, label_column: str = "label"):
     if "index" not in table:
         table.insert(0, "index", table[label_column].to_numpy())
     return table
+
+
+def _set_field(field, value: float):
+    """Set a number field, widening its range when a layer's scale takes it beyond."""
+    field.max = max(field.max, value)
+    field.value = value

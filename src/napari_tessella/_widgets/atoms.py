@@ -17,7 +17,7 @@ from ..lattice_analysis import (
     structural_model,
 )
 from ..tessellation import pixel_voronoi
-from ._base import _DockWidget, _set_field
+from ._base import _DockWidget
 from ._layers import (
     _geometry,
     _layer_choices,
@@ -25,6 +25,7 @@ from ._layers import (
     _length_per_pixel,
     _pixel_size,
     _plane,
+    _set_field,
     _unit,
     _with_physical,
 )

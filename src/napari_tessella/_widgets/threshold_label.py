@@ -11,7 +11,7 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, Spin
 from .._lazy import is_lazy
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
-from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, _set_field
+from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _geometry,
     _image_shape,
@@ -21,6 +21,7 @@ from ._layers import (
     _length_per_pixel,
     _pixel_size,
     _plane,
+    _set_field,
     _unit,
     _value_range,
     _with_physical,

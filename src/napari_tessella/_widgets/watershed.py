@@ -10,7 +10,7 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
 from .._lazy import is_lazy
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
-from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, _set_field
+from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _current_plane,
     _geometry,
@@ -20,6 +20,7 @@ from ._layers import (
     _pixel_size,
     _plane,
     _points_in_pixels,
+    _set_field,
     _unit,
     _with_physical,
 )

@@ -73,7 +73,7 @@ def _lattice_points(case, rng):
 def make(case, seed):
     """(image, positions, peaks, intensity-factor map, background map) of one case."""
     rng = np.random.default_rng(seed)
-    centres, spacing, rot = _lattice_points(case, rng)
+    centres, spacing, _ = _lattice_points(case, rng)
     dist = case.pair * spacing if case.pair < 1 else case.pair
     if case.angle == "random":
         theta = rng.uniform(0, 2 * np.pi, len(centres))

@@ -164,6 +164,9 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     # (to 1e-4 px: on noise-free images the sweeps start from them and keep their error)
     params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=tol or 1e-4,
                                          iterations=np.where(paired, LONE_STEPS_PAIRED, 20))
+    # a lone fit of a column in a pair that overlaps this much is no start for its
+    # position: its centre of light, given, is (pairs 2 widths apart ran off by a width)
+    params[paired, :2] = positions[paired]
     width = float(np.median(params[:, 3]))
     # a pair's window: out to three column widths (beyond, a Gaussian tells nothing of
     # its position) and at most halfway to the next columns

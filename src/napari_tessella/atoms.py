@@ -230,6 +230,10 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
 #: split keeps): 1 / sqrt(1 + 0.75²)
 PAIR_ELONGATION = 0.8
 
+#: mutual nearest neighbours this much closer than their next columns are fitted as a
+#: pair where their Gaussians overlap
+LOOSE_PAIR = 0.9
+
 #: the table's columns in image units (scaled back from the normalised image)
 _INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
 
@@ -358,6 +362,14 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
     # close pairs: mutual nearest neighbours much closer than their next neighbours
     pairs, pair_d, next_d = (_close_pairs(positions) if len(positions) >= 3
                              else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
+    if refine == "gaussian" and len(positions) >= 3 and np.isfinite(sigma_col):
+        # for the fit, also mutual nearest neighbours only a little closer than their next
+        # columns, where their Gaussians overlap (within 4 widths): fitted alone, each
+        # takes the other's light (pairs 0.5 of the spacing at 37 deg on a square lattice
+        # lie 0.75 of their next distance apart, half of them above it: 0.6 px off)
+        loose = _close_pairs(positions, ratio=LOOSE_PAIR)
+        keep = (loose[1] <= 0.75 * loose[2]) | (loose[1] <= 4 * sigma_col)
+        pairs, pair_d, next_d = (a[keep] for a in loose)
 
     extra = {}
     width = max(0.5, sep / 5)  # a typical column's Gaussian width

@@ -233,6 +233,8 @@ PAIR_ELONGATION = 0.8
 #: mutual nearest neighbours this much closer than their next columns are fitted as a
 #: pair where their Gaussians overlap
 LOOSE_PAIR = 0.9
+#: ... and closer than this many column widths (their Gaussians overlap)
+LOOSE_OVERLAP = 4.0
 
 #: the table's columns in image units (scaled back from the normalised image)
 _INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
@@ -371,7 +373,7 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
         # distance apart, noise puts some above 0.75: 0.6 px off). Not elsewhere: on
         # NbW-STEM such neighbours are no pairs, and its fits are kept as they were
         loose = _close_pairs(positions, ratio=LOOSE_PAIR)
-        keep = (loose[1] <= 0.75 * loose[2]) | (loose[1] <= 4 * sigma_col)
+        keep = (loose[1] <= 0.75 * loose[2]) | (loose[1] <= LOOSE_OVERLAP * sigma_col)
         pairs, pair_d, next_d = (a[keep] for a in loose)
 
     extra = {}

@@ -322,7 +322,8 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
         # pairs as close as the split accepts (1.5 column widths: narrow/wide 0.8) are
         # hardly elongated one by one, but the typical peak is: where it is, every peak
         # that elongated is a candidate (single columns: median 0.85-1.0 under noise)
-        shape = narrow[whole] / wide[whole]
+        with np.errstate(divide="ignore", invalid="ignore"):  # a window without light
+            shape = narrow[whole] / wide[whole]
         shape = shape[np.isfinite(shape)]  # no width measured (noise): no judgement
         if (elongated.sum() < 0.1 * whole.sum() and shape.size
                 and np.median(shape) < PAIR_ELONGATION):

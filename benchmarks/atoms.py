@@ -5,7 +5,8 @@ ground truth, Gaussian-refinement throughput (and atomap's, if installed), the e
 time per column on a 512² image, dumbbells (close column pairs) found with the defaults
 against the Cramér-Rao bound, other structures (cubic, distorted, perovskite, polarised,
 mixed), Voronoi-cell integration speed against a per-pixel Python loop, and the
-NbW-STEM.png figures. ``python benchmarks/atoms.py dumbbells`` runs one part.
+NbW-STEM.png figures. ``python benchmarks/atoms.py dumbbells`` runs one part;
+``dumbbells_unseen`` runs the held-out dumbbell sweep of ``atoms_unseen.py``.
 """
 
 from __future__ import annotations
@@ -377,6 +378,15 @@ def other_structures():
               f"RMS {np.sqrt(np.mean(d**2)):.4f} px")
 
 
+def dumbbells_unseen():
+    """Held-out dumbbell images (benchmarks/atoms_unseen.py): what the defaults do on
+    images unlike the ones above."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from atoms_unseen import run
+
+    run()
+
+
 def integration():
     print("\n== Voronoi-cell integration, 400x380 image ==")
     rng = np.random.default_rng(0)
@@ -455,7 +465,7 @@ if __name__ == "__main__":
     logging.disable(logging.WARNING)
     parts = {"accuracy": accuracy, "throughput": throughput, "end_to_end": end_to_end,
              "dumbbells": dumbbells, "dumbbells_512": dumbbells_512, "dose_sweep": dose_sweep,
-             "other_structures": other_structures,
+             "other_structures": other_structures, "dumbbells_unseen": dumbbells_unseen,
              "integration": integration, "nbw": nbw}
     for name in sys.argv[1:] or parts:
         parts[name]()

@@ -164,6 +164,16 @@ def _fit_all(img, positions, radius, sigma0, pairs=None, pair_radius=None, weigh
     # (to 1e-4 px: on noise-free images the sweeps start from them and keep their error)
     params, converged = _refine_gaussian(img, positions, radius, sigma0, tol=tol or 1e-4,
                                          iterations=np.where(paired, LONE_STEPS_PAIRED, 20))
+    # a lone fit of a column in a pair that overlaps this much is no start for its
+    # position where it ran off (pairs 2 widths apart: by a width, and the joint fit,
+    # not trusted once it moves over half their distance, was rejected): from over a
+    # quarter of the pair's distance, the given position starts it
+    if paired.any():
+        apart = np.hypot(*(positions[pairs[:, 0]] - positions[pairs[:, 1]]).T)
+        limit = np.zeros(len(positions))
+        limit[pairs[:, 0]] = limit[pairs[:, 1]] = apart / 4
+        off = paired & (np.hypot(*(params[:, :2] - positions).T) > limit)
+        params[off, :2] = positions[off]
     width = float(np.median(params[:, 3]))
     # a pair's window: out to three column widths (beyond, a Gaussian tells nothing of
     # its position) and at most halfway to the next columns

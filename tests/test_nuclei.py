@@ -635,3 +635,18 @@ def test_diameter_of_dense_clusters_of_equal_brightness():
         assert 0.9 <= estimate_object_diameter(nuc.image) / 20 <= 1.08
     f1, scores = _dense_f1(**kw)
     assert f1 >= 0.80, scores
+
+
+@pytest.mark.parametrize("exponent", [1023, 1000, -1000, -1060])
+def test_watershed_is_the_same_on_an_image_times_a_huge_or_tiny_power_of_two(exponent):
+    """A finite image near the largest float was refused as holding NaN (its smoothing
+    overflowed), and a subnormal one failed in the threshold: both give the nuclei of the
+    image itself, and the threshold in their own units."""
+    image = synthetic_nuclei(seed=0).image.astype(np.float64)
+    base = seeded_watershed(image)
+    scaled = seeded_watershed(np.ldexp(image, exponent))
+    np.testing.assert_array_equal(scaled.labels, base.labels)
+    np.testing.assert_array_equal(scaled.territories, base.territories)
+    assert scaled.threshold == pytest.approx(np.ldexp(base.threshold, exponent), rel=1e-9)
+    given = seeded_watershed(np.ldexp(image, exponent), threshold=np.ldexp(0.1, exponent))
+    assert given.labels.max() > 0.8 * base.labels.max()

@@ -314,3 +314,20 @@ def seeds_kind(seeds, shape=None) -> str | None:
                          f"of shape {arr.shape}.")
     as_points(arr, name="seeds")
     return "points"
+
+
+def intensity_exponent(img: np.ndarray) -> int:
+    """The exponent of the least power of two above the image's largest magnitude (0 for
+    zeros).
+
+    Dividing by that power (``np.ldexp(img, -exponent)``) is exact and brings the largest
+    to [1/2, 1): the method's fixed floors and the fits' sums of squares then neither
+    overflow (above ~1e20 no Gaussian fit converged) nor vanish (below ~1e-200 the least
+    squares failed), and an image times a power of two gives the same columns bit for bit.
+    The exponent, not the power: for values near the largest float (1e308 in float64,
+    3e38 in float32) the power itself is infinite, and the image was divided into zeros.
+    """
+    peak = float(np.max(np.abs(img))) if img.size else 0.0
+    if not np.isfinite(peak) or peak == 0.0:
+        return 0
+    return int(np.frexp(peak)[1])

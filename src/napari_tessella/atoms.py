@@ -33,6 +33,7 @@ from ._atoms_fit import _fit_all, _plausible, _refine_com
 from ._atoms_noise import _patches
 from ._lazy import _as_float_dask, _compute, is_lazy
 from ._validation import LengthError, as_float_image, finite_number
+from ._validation import intensity_exponent as _intensity_exponent
 from .lattice_analysis import _close_pairs
 
 __all__ = ["AtomsResult", "estimate_separation", "find_atoms"]
@@ -242,23 +243,6 @@ LOOSE_OVERLAP = 4.0
 
 #: the table's columns in image units (scaled back from the normalised image)
 _INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
-
-
-def _intensity_exponent(img: np.ndarray) -> int:
-    """The exponent of the least power of two above the image's largest magnitude (0 for
-    zeros).
-
-    Dividing by that power (``np.ldexp(img, -exponent)``) is exact and brings the largest
-    to [1/2, 1): the method's fixed floors and the fits' sums of squares then neither
-    overflow (above ~1e20 no Gaussian fit converged) nor vanish (below ~1e-200 the least
-    squares failed), and an image times a power of two gives the same columns bit for bit.
-    The exponent, not the power: for values near the largest float (1e308 in float64,
-    3e38 in float32) the power itself is infinite, and the image was divided into zeros.
-    """
-    peak = float(np.max(np.abs(img))) if img.size else 0.0
-    if not np.isfinite(peak) or peak == 0.0:
-        return 0
-    return int(np.frexp(peak)[1])
 
 
 def _find_atoms_array(img, exponent, separation, threshold, refine, dark):

@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
-from .._validation import as_float_image, as_points, seeds_kind
+from .._validation import as_float_image, as_points, intensity_exponent, seeds_kind
 from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
 from ._recipe import (
@@ -25,6 +25,9 @@ from ._resample import _block_mean, _full_resolution
 from .diameter import _estimate_in_memory
 
 __all__ = ["seeded_watershed"]
+
+#: images whose largest magnitude is above 2**100 or below 2**-100 are rescaled first
+_EXTREME_EXPONENT = 100
 
 def seeded_watershed(
     image,
@@ -125,6 +128,15 @@ def seeded_watershed(
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
+    # values near the largest float overflow in the smoothing (a finite image was refused
+    # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
+    # by a power of two, exactly, and the threshold with them
+    exponent = intensity_exponent(img)
+    exponent = exponent if abs(exponent) > _EXTREME_EXPONENT else 0
+    if exponent:
+        img = np.ldexp(img, -exponent)
+        if not isinstance(threshold, str):
+            threshold = float(np.ldexp(float(threshold), -exponent))
     user_points = seeds_kind(seeds, img.shape) == "points"
     diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
     full_shape = img.shape
@@ -181,5 +193,6 @@ def seeded_watershed(
     labels, territories = _refine_outlines(labels, smooth, cuts, factor, full_shape,
                                            territories, frozen=dropped)
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
-                           object_diameter=diameter, sigma=sigma, threshold=value,
+                           object_diameter=diameter, sigma=sigma,
+                           threshold=float(np.ldexp(value, exponent)),
                            min_size=int(min_size))

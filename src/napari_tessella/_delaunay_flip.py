@@ -38,20 +38,25 @@ _NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])
 def triangle_neighbours(simplices: np.ndarray, n_points: int) -> np.ndarray | None:
     """(K, 3) neighbours as Qhull gives them: the triangle across the side opposite each
     corner, -1 on the boundary; None when a side is shared by more than two triangles."""
-    k = len(simplices)
-    a = simplices[:, _NEXT].ravel()
-    b = simplices[:, _PREV].ravel()
-    key = np.minimum(a, b).astype(np.int64) * n_points + np.maximum(a, b)
+    h1, h2, over = _shared_sides(simplices, n_points)
+    if over:
+        return None
+    nb = np.full(3 * len(simplices), -1, dtype=np.int64)
+    nb[h1], nb[h2] = h2 // 3, h1 // 3
+    return nb.reshape(len(simplices), 3)
+
+
+def _shared_sides(tri, n):
+    """The sides two triangles share, as pairs of half-sides (``3 * t + m``: the side of
+    triangle t opposite its corner m), and whether a side is shared by more than two."""
+    a = tri[:, _NEXT].ravel()
+    b = tri[:, _PREV].ravel()
+    key = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
     order = np.argsort(key, kind="stable")
     key = key[order]
     same = key[1:] == key[:-1]
-    if (same[1:] & same[:-1]).any():
-        return None
-    nb = np.full(3 * k, -1, dtype=np.int64)
     first = np.flatnonzero(same)
-    h1, h2 = order[first], order[first + 1]
-    nb[h1], nb[h2] = h2 // 3, h1 // 3
-    return nb.reshape(k, 3)
+    return order[first], order[first + 1], bool((same[1:] & same[:-1]).any())
 
 
 def _cross(o, a, b):
@@ -75,8 +80,7 @@ def _incircle(a, b, c, d):
 
 
 def _orientation(p, tri):
-    det, bound = _cross(p[tri[:, 0]], p[tri[:, 1]], p[tri[:, 2]])
-    return det, bound
+    return _cross(p[tri[:, 0]], p[tri[:, 1]], p[tri[:, 2]])
 
 
 def _boundary(tri, nb):
@@ -283,14 +287,7 @@ def _relink(tri, nb, local, changed, n):
     """Neighbours of the triangles ``local`` after flipping ``changed`` (all among them):
     their sides matched among themselves; the flipped triangles' unmatched sides are on
     the hull, the others' keep their neighbour."""
-    sub = tri[local]
-    a = sub[:, _NEXT].ravel()
-    b = sub[:, _PREV].ravel()
-    key = np.minimum(a, b) * n + np.maximum(a, b)
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    first = np.flatnonzero(key[1:] == key[:-1])
-    h1, h2 = order[first], order[first + 1]
+    h1, h2, _ = _shared_sides(tri[local], n)
     rows = nb[local]
     is_changed = np.isin(local, changed)
     rows[is_changed] = -1

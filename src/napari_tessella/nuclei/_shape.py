@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._label_image import _widened
 from ._cues import _fill_holes
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
@@ -248,7 +249,7 @@ def _crowded(labels, i, box, reach, sizes, unit) -> bool:
     the size of the nuclei around it; an isolated nucleus, or one beside debris, has no
     such neighbours to compare with and is left whole.
     """
-    grown = tuple(slice(max(s.start - reach, 0), s.stop + reach) for s in box)
+    grown = _widened(box, reach, labels.shape)
     region = labels[grown]
     obj = region == i
     ring = ndi.binary_dilation(obj, iterations=reach) & ~obj

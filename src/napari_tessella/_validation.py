@@ -321,9 +321,10 @@ def intensity_exponent(img: np.ndarray) -> int:
     zeros).
 
     Dividing by that power (``np.ldexp(img, -exponent)``) is exact and brings the largest
-    to [1/2, 1): the method's fixed floors and the fits' sums of squares then neither
-    overflow (above ~1e20 no Gaussian fit converged) nor vanish (below ~1e-200 the least
-    squares failed), and an image times a power of two gives the same columns bit for bit.
+    to [1/2, 1), so the methods' sums and squares neither overflow nor vanish: in
+    ``find_atoms`` (above ~1e20 no Gaussian fit converged, below ~1e-200 the least squares
+    failed) and ``seeded_watershed`` (a finite 1e308 image smoothed into infinities, a
+    subnormal one failed in Otsu); an image times a power of two gives the same result.
     The exponent, not the power: for values near the largest float (1e308 in float64,
     3e38 in float32) the power itself is infinite, and the image was divided into zeros.
     """

@@ -181,12 +181,28 @@ def _repair_hull(p, tri, nb, det, bound, slack: float = 4.0):
 def _valid(p, tri, nb, a, b, doubled) -> bool:
     """Whether the triangles (counter-clockwise, of these doubled areas) fill the single
     convex loop of their boundary sides a -> b exactly: every inner side run through in
-    opposite directions by its two triangles (no fold), one convex loop, the same area."""
-    t, m = np.nonzero(nb >= 0)
-    u = nb[t, m]
-    j = np.argmax(nb[u] == t[:, None], axis=1)
-    if not ((nb[u, j] == t).all() and (tri[u, _NEXT[j]] == tri[t, _PREV[m]]).all()
-            and (tri[u, _PREV[j]] == tri[t, _NEXT[m]]).all()):
+    opposite directions by its two triangles (no fold), one convex loop, the same area.
+
+    Each inner side is checked once, from its lower-numbered triangle t: its neighbour u
+    across it must hold the side reversed and name t back. These sides map one-to-one onto
+    the sides seen from the higher-numbered triangle (a triangle's three corners are
+    distinct), so when the two counts agree every inner side is matched."""
+    k = len(tri)
+    trif, nbf = tri.ravel(), nb.ravel()
+    own = np.repeat(np.arange(k), 3)
+    if len(nbf) and (nbf.max() >= k or (nbf == own).any()):
+        return False
+    h = np.flatnonzero(nbf > own)  # half-sides 3 t + m, seen from the lower triangle
+    if 2 * len(h) != np.count_nonzero(nbf >= 0):
+        return False
+    m = h % 3
+    x = trif[np.where(m == 2, h - 2, h + 1)]  # the side x -> y of t, opposite corner m
+    y = trif[np.where(m == 0, h + 2, h - 1)]
+    base = 3 * nbf[h]
+    at_y = np.where(trif[base] == y, 0, np.where(trif[base + 1] == y, 1, 2))
+    j = _PREV[at_y]  # in u the side runs y -> x, opposite corner j
+    if not ((trif[base + at_y] == y).all() and (trif[base + _PREV[j]] == x).all()
+            and (nbf[base + j] == h // 3).all()):
         return False
     if _loop(a, b, len(p)) is None:
         return False

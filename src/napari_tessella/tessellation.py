@@ -554,7 +554,7 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     # certified: a certified triangulation uses every point as a corner of triangles that
     # cover each place once, which two points at one place cannot be (0.03 s saved)
     defer = previous is not None
-    pts = as_points(points, name=source, min_points=3, duplicates=not defer)
+    pts = as_points(points, name=source, min_points=3, duplicates=defer)
     if what is None:
         what = f"the {len(pts)} points" + (f" of {name}" if name else "")
     if shape is not None:

@@ -20,6 +20,8 @@ from ._voronoi_cells import LazyCells, cell_polygons
 
 __all__ = ["LatticeResult", "lattice", "pixel_voronoi", "polygon_edges"]
 
+_NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])  # a triangle's corners after m
+
 
 @dataclass(frozen=True, repr=False)
 class LatticeResult:
@@ -132,13 +134,15 @@ def _unique_edges(triangles: np.ndarray, neighbours: np.ndarray | None = None) -
     """Each side of the triangles once, as (i, j) with i < j, sorted. With the triangles'
     ``neighbours`` (-1 on the hull), each side is taken once from the start (from the lower
     numbered of its two triangles): half the keys to sort."""
-    pairs = np.stack([triangles[:, [1, 2, 0]], triangles[:, [2, 0, 1]]], axis=-1)
-    if neighbours is not None:  # side opposite corner m: shared with neighbours[:, m]
-        pairs = pairs[neighbours < np.arange(len(triangles))[:, None]]
-    pairs = pairs.reshape(-1, 2).astype(np.int64)
-    pairs.sort(axis=1)
-    n = int(pairs.max()) + 1 if len(pairs) else 1
-    return _unique_pairs(pairs[:, 0] * n + pairs[:, 1], n)
+    k = len(triangles)
+    flat = np.ascontiguousarray(triangles, dtype=np.int64).reshape(-1)
+    h = np.arange(3 * k)  # half-sides 3 t + m: the side of triangle t opposite corner m
+    if neighbours is not None:  # shared with neighbours[t, m]: taken from the lower one
+        h = np.flatnonzero(np.asarray(neighbours).reshape(-1) < np.repeat(np.arange(k), 3))
+    m = h % 3
+    a, b = flat[h - m + _NEXT[m]], flat[h - m + _PREV[m]]
+    n = int(flat.max()) + 1 if len(flat) else 1
+    return _unique_pairs(np.minimum(a, b) * n + np.maximum(a, b), n)
 
 
 def _unique_pairs(keys: np.ndarray, n: int) -> np.ndarray:
@@ -224,13 +228,20 @@ def _bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.n
     # each cell's area: the triangles between its point and its sides (a cell is convex
     # and holds its point), summed over the ridges, the polygons not needed
     areas = np.zeros(n)
+    x, y = np.ascontiguousarray(points[:, 0]), np.ascontiguousarray(points[:, 1])
+    s0, s1, e0, e1 = (np.ascontiguousarray(ridges[:, end, axis]) for end in (0, 1)
+                      for axis in (0, 1))
     for side in (0, 1):
         own = cells[:, side]
         real = own >= 0
-        d0 = ridges[real, 0] - points[own[real]]
-        d1 = ridges[real, 1] - points[own[real]]
-        areas += np.bincount(own[real], np.abs(d0[:, 0] * d1[:, 1] - d0[:, 1] * d1[:, 0]),
-                             minlength=n)
+        past = not real.all()  # -1: no cell past the bounds
+        if past:
+            own = np.where(real, own, 0)
+        ox, oy = x[own], y[own]
+        twice = np.abs((s0 - ox) * (e1 - oy) - (s1 - oy) * (e0 - ox))
+        if past:
+            twice[~real] = 0
+        areas += np.bincount(own, twice, minlength=n)
     areas /= 2
     if origin is not None:
         ridges = ridges + origin
@@ -277,16 +288,21 @@ def _ridges(tri: Delaunay, centres, leaving, vor: Voronoi, subset, lo, hi, tol: 
     point with a mirror lies on a box side. Sides that shrink to a point (cocircular points)
     are left out, as the polygons merge their repeated vertices."""
     simplices, neighbours = tri.simplices, tri.neighbors
-    # the side of triangle k opposite its corner m is shared with triangle neighbours[k, m]
-    k = np.repeat(np.arange(len(simplices)), 3)
-    other = neighbours.ravel()
-    a = simplices[:, [1, 2, 0]].ravel()
-    b = simplices[:, [2, 0, 1]].ravel()
-    once = (other > k) & ~(leaving[a] & leaving[b])  # inner-side ridges, each once
-    k, other, a, b = k[once], other[once], a[once], b[once]
-    inner = np.empty((len(k), 2, 2))
-    inner[:, 0], inner[:, 1] = centres[k], centres[other]
-    inner_cells = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+    # the side of triangle k opposite its corner m (half-side 3 k + m) is shared with
+    # triangle neighbours[k, m]: each side once, from the lower of its two triangles
+    other = np.ascontiguousarray(neighbours).reshape(-1)
+    h = np.flatnonzero(other > np.repeat(np.arange(len(simplices)), 3))
+    flat = np.ascontiguousarray(simplices).reshape(-1)
+    m = h % 3
+    a, b = flat[h - m + _NEXT[m]], flat[h - m + _PREV[m]]
+    once = ~(leaving[a] & leaving[b])  # inner-side ridges
+    h, a, b = h[once], a[once], b[once]
+    k, other = h // 3, other[h]
+    x, y = np.ascontiguousarray(centres[:, 0]), np.ascontiguousarray(centres[:, 1])
+    inner = x[k], y[k], x[other], y[other]  # (start row, column, end row, column)
+    keep = _apart(*inner, tol)
+    inner = [v[keep] for v in inner]
+    a, b = a[keep], b[keep]
 
     pairs = vor.ridge_points
     ends = np.asarray(vor.ridge_vertices, dtype=np.int64).reshape(-1, 2)
@@ -301,12 +317,22 @@ def _ridges(tri: Delaunay, centres, leaving, vor: Voronoi, subset, lo, hi, tol: 
     outer_cells = np.where((ids >= 0).all(axis=1)[:, None], np.sort(ids, axis=1),
                            np.stack([ids.max(axis=1), np.full(len(ids), -1)], axis=1))
 
-    ridges = np.concatenate([inner, outer])
-    cells = np.concatenate([inner_cells, outer_cells]).astype(np.int64)
-    start, stop = ridges[:, 0], ridges[:, 1]
-    keep = ((stop[:, 0] - start[:, 0] > tol) | (start[:, 0] - stop[:, 0] > tol)
-            | (stop[:, 1] - start[:, 1] > tol) | (start[:, 1] - stop[:, 1] > tol))
-    return ridges[keep], cells[keep]
+    keep = _apart(outer[:, 0, 0], outer[:, 0, 1], outer[:, 1, 0], outer[:, 1, 1], tol)
+    count = len(a)  # written into place: no concatenation, no second pass
+    ridges = np.empty((count + np.count_nonzero(keep), 2, 2))
+    for (end, axis), values in zip(((0, 0), (0, 1), (1, 0), (1, 1)), inner, strict=True):
+        ridges[:count, end, axis] = values
+    ridges[count:] = outer[keep]
+    cells = np.empty((len(ridges), 2), dtype=np.int64)
+    np.minimum(a, b, out=cells[:count, 0])
+    np.maximum(a, b, out=cells[:count, 1])
+    cells[count:] = outer_cells[keep]
+    return ridges, cells
+
+
+def _apart(start_row, start_col, stop_row, stop_col, tol: float) -> np.ndarray:
+    """Whether the ends of each segment lie more than ``tol`` apart on either axis."""
+    return ((np.abs(stop_row - start_row) > tol) | (np.abs(stop_col - start_col) > tol))
 
 
 def polygon_edges(polygons, *, return_cells: bool = False):

@@ -505,8 +505,8 @@ def _mirror_cases():
         ("a cluster in the middle of a large image: hull cells reach every side",
          rng.normal(500, 20, (200, 2)), (1000, 1000)),
         ("a cluster in a corner", rng.uniform(0, 30, (150, 2)), (400, 300)),
-        ("a thin diagonal band", np.column_stack([t * 300, t * 300 + rng.normal(0, 3, 300)])
-         + [0, 10], (330, 330)),
+        ("a thin diagonal band",
+         np.column_stack([t * 300, t * 300 + 10 + rng.normal(0, 3, 300)]), (330, 330)),
         ("random", rng.uniform(0, 100, (400, 2)), (101, 101)),
         ("points on the image edges", np.vstack([rng.uniform(-0.5, 79.5, (60, 2)),
                                                  [[-0.5, 10], [79.5, 40], [20, -0.5],

@@ -344,7 +344,7 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     previous : LatticeResult, optional
         The lattice of the same points before they moved a little (e.g. re-refined atom
         positions), computed with the same ``sampling``. Its triangulation is then updated
-        by edge flips (0.15-0.3 s instead of Qhull's 0.6 s at 100,000 points) when the
+        by edge flips (about 0.1 s instead of Qhull's 0.6 s at 100,000 points) when the
         update can be certified to be the Delaunay triangulation of the new points; Qhull
         runs otherwise (points on a common circle, as on a perfect grid, or moved far). The
         result is the same either way, but for the order of ``triangles`` (each counter-

@@ -268,12 +268,12 @@ def flip_update(points, simplices, old_points, neighbours=None):
     be certified (see the module's notes); the caller then asks Qhull. A triangle given
     clockwise counts as turned over, and the result is certified all the same."""
     p = np.asarray(points, dtype=np.float64)
-    tri = np.asarray(simplices, dtype=np.int64)
+    tri = np.array(simplices, dtype=np.int64)  # copies: the flips write into them
     if p.shape != np.shape(old_points) or not len(tri) or tri.max() >= len(p):
         return None
     p = p - p.mean(axis=0)
     nb = (triangle_neighbours(tri, len(p)) if neighbours is None
-          else np.asarray(neighbours, dtype=np.int64))
+          else np.array(neighbours, dtype=np.int64))
     if nb is None or nb.shape != tri.shape:
         return None
     det, bound = _orientation(p, tri)

@@ -41,7 +41,9 @@ sixth round): first Run 1.93-2.24 s = worker 1.11-1.18 + layers written 0.22-0.2
 0.51-0.73 (main 2.14-2.53 s: the worker now updates the last triangulation by edge flips
 instead of Qhull); re-run with the same points 0.17-0.21 s (nothing redrawn). Wall times at that
 load were 2-2.5 times these. Targets: first Run <= 2 s met in CPU time in one session of two;
-moved re-run <= 1 s not met (1.2-1.4 s of CPU).
+moved re-run <= 1 s not met (1.2-1.4 s of CPU). Seventh round (docs/tour.md; load 8-20): the
+moved re-run's worker 0.68-0.82 s of CPU on main, 0.42-0.60 s now (the flip update and the
+bounded Voronoi halved); on a quiet machine main's moved re-run took 1.07 s of wall.
 
 Each figure is given as wall time and as this process's CPU time (all its threads, the
 software GL renderer's included): on a machine shared with other work the CPU time is the

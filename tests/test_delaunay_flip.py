@@ -151,3 +151,85 @@ def test_a_folded_triangulation_is_refused():
     nb = triangle_neighbours(good, 4)
     a, b, _t = _boundary(good, nb)
     assert _valid(p, good, nb, a, b, _orientation(p, good)[0])
+
+
+def test_duplicates_with_a_previous_lattice_give_a_fresh_lattices_error():
+    """With ``previous``, duplicates are looked for only when the update is not certified
+    (a certified triangulation cannot hold two points at one place): the same errors as a
+    fresh lattice, in the same order, whether the duplicates sit inside or on the hull."""
+    rng = np.random.default_rng(4)
+    pts = _grid(12, 0.3, rng)
+    before = lattice(pts, (90, 90))
+    for i, j in ((40, 41), (0, 1), (70, 5)):
+        twice = pts + rng.normal(0, 0.05, pts.shape)
+        twice[j] = twice[i]
+        with pytest.raises(ValueError) as fresh:
+            lattice(twice, (90, 90))
+        with pytest.raises(ValueError) as updated:
+            lattice(twice, (90, 90), previous=before)
+        assert str(updated.value) == str(fresh.value)
+        assert "duplicate" in str(fresh.value)
+        far = twice.copy()
+        far[7] = (500.0, 500.0)  # and a point outside the image: duplicates said first
+        with pytest.raises(ValueError) as fresh:
+            lattice(far, (90, 90))
+        with pytest.raises(ValueError) as updated:
+            lattice(far, (90, 90), previous=before)
+        assert str(updated.value) == str(fresh.value)
+
+
+def test_broken_neighbours_are_refused():
+    """The certificate reads every inner side once; a neighbour pointing at the wrong
+    triangle, at itself, past the end, or named by one side only: not a triangulation."""
+    from napari_tessella._delaunay_flip import _boundary, _orientation, _valid
+
+    rng = np.random.default_rng(8)
+    p = _grid(8, 0.3, rng)
+    qhull = Delaunay(p)
+    tri = qhull.simplices.astype(np.int64)
+    ccw = _orientation(p, tri)[0] < 0
+    tri[ccw] = tri[ccw][:, [0, 2, 1]]  # counter-clockwise, as the update gives them
+    nb = triangle_neighbours(tri, len(p))
+    a, b, _t = _boundary(tri, nb)
+    doubled = _orientation(p, tri)[0]
+    assert _valid(p, tri, nb, a, b, doubled)
+    inner = np.argwhere(nb >= 0)
+    t, m = inner[len(inner) // 2]
+    u = nb[t, m]
+    for value in (nb[u][nb[u] != t][0], t, len(tri), -1):
+        broken = nb.copy()
+        broken[t, m] = value
+        assert not _valid(p, tri, broken, a, b, doubled), value
+
+
+def _ridge_table(result):
+    """Each ridge as its cells, its middle and the products of its direction (the same
+    whichever way round its ends are given), rows sorted by cells and middle."""
+    r = result.voronoi_ridges
+    middle = r.mean(axis=1)
+    d = r[:, 1] - r[:, 0]
+    table = np.column_stack([result.ridge_cells, middle, d[:, 0] ** 2, d[:, 1] ** 2,
+                             d[:, 0] * d[:, 1]])
+    rounded = np.round(middle, 3)
+    return table[np.lexsort((rounded[:, 1], rounded[:, 0], table[:, 1], table[:, 0]))]
+
+
+def test_updates_at_scale_equal_a_fresh_lattice_with_and_without_bounds():
+    """A 60 x 60 jittered lattice moved as a re-refinement moves it (0.05 px: 5 % of the
+    triangles change, slivers along the hull turn over), twice in a row: the bonds, their
+    lengths, the cell areas, the ridges and their cells are those of a fresh lattice."""
+    rng = np.random.default_rng(12)
+    pts = _grid(60, 0.3, rng)
+    for shape in ((420, 420), None):
+        last, current = lattice(pts, shape, pixel_map=False), pts
+        for _ in range(2):
+            current = current + rng.normal(0, 0.05, pts.shape)
+            updated = lattice(current, shape, pixel_map=False, previous=last)
+            fresh = lattice(current, shape, pixel_map=False)
+            np.testing.assert_array_equal(updated.edges, fresh.edges)
+            np.testing.assert_array_equal(updated.edge_lengths, fresh.edge_lengths)
+            np.testing.assert_allclose(updated.cell_areas, fresh.cell_areas, rtol=1e-10)
+            mine, theirs = _ridge_table(updated), _ridge_table(fresh)
+            np.testing.assert_array_equal(mine[:, :2], theirs[:, :2])
+            np.testing.assert_allclose(mine[:, 2:], theirs[:, 2:], atol=1e-8)
+            last = updated

@@ -496,3 +496,41 @@ def test_lattice_result_pickles_and_copies_with_its_cells():
         np.testing.assert_array_equal(mine, theirs)
     assert len(copy.deepcopy(result).voronoi_polygons) == 60
     np.testing.assert_array_equal(again.cell_areas, result.cell_areas)
+
+
+def _mirror_cases():
+    rng = np.random.default_rng(21)
+    t = rng.uniform(0, 1, 300)
+    return [
+        ("a cluster in the middle of a large image: hull cells reach every side",
+         rng.normal(500, 20, (200, 2)), (1000, 1000)),
+        ("a cluster in a corner", rng.uniform(0, 30, (150, 2)), (400, 300)),
+        ("a thin diagonal band",
+         np.column_stack([t * 300, t * 300 + 10 + rng.normal(0, 3, 300)]), (330, 330)),
+        ("random", rng.uniform(0, 100, (400, 2)), (101, 101)),
+        ("points on the image edges", np.vstack([rng.uniform(-0.5, 79.5, (60, 2)),
+                                                 [[-0.5, 10], [79.5, 40], [20, -0.5],
+                                                  [30, 79.5], [-0.5, -0.5]]]), (80, 80)),
+        ("a row of points", np.column_stack([np.full(40, 50.0) + rng.normal(0, 0.01, 40),
+                                             np.linspace(5, 95, 40)]), (100, 100)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_mirror_cases())))
+def test_cells_mirrored_only_across_the_sides_they_reach(case, monkeypatch):
+    """The border cells are closed by mirrors across the box sides each one reaches (from
+    its vertices and, on the convex hull, its open directions), not across all four: the
+    same areas, ridges and polygons as with every mirror, and the areas fill the box."""
+    from napari_tessella import _voronoi_cells
+
+    _name, pts, shape = _mirror_cases()[case]
+    result = lattice(pts, shape, pixel_map=False)
+    np.testing.assert_allclose(result.cell_areas.sum(), shape[0] * shape[1], rtol=1e-9)
+    monkeypatch.setattr(_voronoi_cells, "_sides_crossed",
+                        lambda points, *_args: np.ones((len(points), 4), dtype=bool))
+    every = lattice(pts, shape, pixel_map=False)
+    np.testing.assert_allclose(result.cell_areas, every.cell_areas, rtol=1e-9, atol=1e-9)
+    assert _side_set(result.voronoi_ridges, result.ridge_cells) == _side_set(
+        every.voronoi_ridges, every.ridge_cells)
+    for mine, theirs in zip(result.voronoi_polygons, every.voronoi_polygons, strict=True):
+        np.testing.assert_allclose(mine, theirs, atol=1e-9)

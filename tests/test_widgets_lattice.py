@@ -422,3 +422,37 @@ def test_docked_lattice_run_prints_no_private_access_warning(viewer, monkeypatch
     # the warning raised as an error would have stopped the drawing: both meshes are there
     assert isinstance(viewer.layers["grid Delaunay"].data, tuple)
     assert isinstance(viewer.layers["grid Voronoi"].data, tuple)
+
+
+def test_moved_rerun_meshes_equal_a_fresh_runs(viewer, monkeypatch):
+    """A re-run after the points moved (the last lattice updated by flips, the layers
+    updated in place) draws the same meshes as a first run on those points: the same bond
+    slivers vertex for vertex, the same ridges (in any order), the same values."""
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
+    monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
+    rng, pts, points, widget = _jittered_grid_widget(viewer, 20, 9)
+    widget()
+    moved = pts + rng.normal(0, 0.05, pts.shape)
+    points.data = moved
+    widget()
+    fresh, _message, _legend = lattice_widget._lattice_outputs(
+        lattice(moved, (140, 140), pixel_map=False), "grid", {}, "", (True, True, False),
+        "auto", (1.0, 1.0))
+    fresh = {role: data for role, (data, _meta, _kind) in fresh}
+    bonds, ridges = viewer.layers["grid Delaunay"].data, viewer.layers["grid Voronoi"].data
+    for mine, theirs in zip(bonds, fresh["triangles"], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert bonds[0].flags.f_contiguous  # as napari scans it fastest
+
+    def rows(mesh):  # each sliver's ends (either way round) and its value, rows sorted
+        vertices, _faces, values = mesh
+        ends = np.asarray(vertices, np.float64).reshape(-1, 3, 2)[:, :2]
+        a, b = ends[:, 0], ends[:, 1]
+        swap = (a[:, 0] > b[:, 0]) | ((a[:, 0] == b[:, 0]) & (a[:, 1] > b[:, 1]))
+        ends[swap] = ends[swap, ::-1]
+        table = np.column_stack([ends.reshape(-1, 4), np.asarray(values)[::3]])
+        return table[np.lexsort(np.round(table, 2).T[::-1])]
+
+    np.testing.assert_allclose(rows(ridges), rows(fresh["polygons"]), atol=1e-4, rtol=1e-6)

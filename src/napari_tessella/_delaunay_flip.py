@@ -65,12 +65,14 @@ def _cross(o, a, b):
     return ax * by - ay * bx, np.abs(ax * by) + np.abs(ay * bx)
 
 
-def _incircle(a, b, c, d):
-    """> 0 when d lies inside the circle through a, b, c (counter-clockwise); and the
-    magnitude bound of that determinant (its terms in absolute value)."""
-    ax, ay = a[:, 0] - d[:, 0], a[:, 1] - d[:, 1]
-    bx, by = b[:, 0] - d[:, 0], b[:, 1] - d[:, 1]
-    cx, cy = c[:, 0] - d[:, 0], c[:, 1] - d[:, 1]
+def _incircle(x, y, a, b, c, d):
+    """> 0 when point d lies inside the circle through points a, b, c (counter-clockwise;
+    index arrays into the coordinates ``x``, ``y``); and the magnitude bound of that
+    determinant (its terms in absolute value)."""
+    dx, dy = x[d], y[d]
+    ax, ay = x[a] - dx, y[a] - dy
+    bx, by = x[b] - dx, y[b] - dy
+    cx, cy = x[c] - dx, y[c] - dy
     a2, b2, c2 = ax * ax + ay * ay, bx * bx + by * by, cx * cx + cy * cy
     bc, ca, ab = bx * cy - by * cx, cx * ay - cy * ax, ax * by - ay * bx
     det = a2 * bc + b2 * ca + c2 * ab
@@ -80,13 +82,24 @@ def _incircle(a, b, c, d):
 
 
 def _orientation(p, tri):
-    return _cross(p[tri[:, 0]], p[tri[:, 1]], p[tri[:, 2]])
+    return _turn(np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1]), tri[:, 0],
+                 tri[:, 1], tri[:, 2])
+
+
+def _turn(x, y, o, a, b):
+    """:func:`_cross` of points given as index arrays into the coordinates ``x``, ``y``
+    (1-D gathers: several times faster than gathering rows of (N, 2) points)."""
+    ox, oy = x[o], y[o]
+    ax, ay, bx, by = x[a] - ox, y[a] - oy, x[b] - ox, y[b] - oy
+    return ax * by - ay * bx, np.abs(ax * by) + np.abs(ay * bx)
 
 
 def _boundary(tri, nb):
     """Directed boundary sides (a -> b, the triangles on their left) and their triangles."""
-    t, m = np.nonzero(nb < 0)
-    return tri[t, _NEXT[m]], tri[t, _PREV[m]], t
+    h = np.flatnonzero(nb.reshape(-1) < 0)  # half-sides 3 t + m (a flat scan: faster)
+    t, m = h // 3, h % 3
+    flat = tri.reshape(-1)
+    return flat[h - m + _NEXT[m]], flat[h - m + _PREV[m]], t
 
 
 def _loop(a, b, n):
@@ -128,7 +141,7 @@ def _repair_hull(p, tri, nb, det, bound, slack: float = 4.0):
 
     dropped = np.zeros(len(tri), dtype=bool)
     seen = np.zeros(len(tri), dtype=bool)
-    front = np.flatnonzero((nb < 0).any(axis=1))
+    front = np.unique(np.flatnonzero(nb.reshape(-1) < 0) // 3)
     while len(front):  # through the band from the hull, one layer of slivers at a time
         seen[front] = True
         front = front[weak(front)]
@@ -181,12 +194,28 @@ def _repair_hull(p, tri, nb, det, bound, slack: float = 4.0):
 def _valid(p, tri, nb, a, b, doubled) -> bool:
     """Whether the triangles (counter-clockwise, of these doubled areas) fill the single
     convex loop of their boundary sides a -> b exactly: every inner side run through in
-    opposite directions by its two triangles (no fold), one convex loop, the same area."""
-    t, m = np.nonzero(nb >= 0)
-    u = nb[t, m]
-    j = np.argmax(nb[u] == t[:, None], axis=1)
-    if not ((nb[u, j] == t).all() and (tri[u, _NEXT[j]] == tri[t, _PREV[m]]).all()
-            and (tri[u, _PREV[j]] == tri[t, _NEXT[m]]).all()):
+    opposite directions by its two triangles (no fold), one convex loop, the same area.
+
+    Each inner side is checked once, from its lower-numbered triangle t: its neighbour u
+    across it must hold the side reversed and name t back. These sides map one-to-one onto
+    the sides seen from the higher-numbered triangle (a triangle's three corners are
+    distinct), so when the two counts agree every inner side is matched."""
+    k = len(tri)
+    trif, nbf = tri.ravel(), nb.ravel()
+    own = np.repeat(np.arange(k), 3)
+    if len(nbf) and (nbf.max() >= k or (nbf == own).any()):
+        return False
+    h = np.flatnonzero(nbf > own)  # half-sides 3 t + m, seen from the lower triangle
+    if 2 * len(h) != np.count_nonzero(nbf >= 0):
+        return False
+    m = h % 3
+    x = trif[np.where(m == 2, h - 2, h + 1)]  # the side x -> y of t, opposite corner m
+    y = trif[np.where(m == 0, h + 2, h - 1)]
+    base = 3 * nbf[h]
+    at_y = np.where(trif[base] == y, 0, np.where(trif[base + 1] == y, 1, 2))
+    j = _PREV[at_y]  # in u the side runs y -> x, opposite corner j
+    if not ((trif[base + at_y] == y).all() and (trif[base + _PREV[j]] == x).all()
+            and (nbf[base + j] == h // 3).all()):
         return False
     if _loop(a, b, len(p)) is None:
         return False
@@ -201,29 +230,34 @@ def _valid(p, tri, nb, a, b, doubled) -> bool:
 
 def _edges_to_check(tri, nb, only=None):
     """Inner sides, each once (t < u across it): t, corner m of t opposite it, u, corner of
-    u opposite it. With ``only`` (triangle ids), just the sides of those triangles."""
+    u opposite it. With ``only`` (triangle ids), just the sides of those triangles.
+    Indexed as half-sides ``3 * t + m`` into the flattened arrays (faster than pairs)."""
+    nbf = nb.reshape(-1)
     if only is None:
-        t, m = np.nonzero(nb > np.arange(len(tri))[:, None])
+        h = np.flatnonzero(nbf > np.repeat(np.arange(len(tri)), 3))
     else:
-        t = np.repeat(only, 3)
-        m = np.tile(np.arange(3), len(only))
-        u = nb[t, m]
-        keep = u >= 0
-        t, m, u = t[keep], m[keep], u[keep]
-        low = t < u  # each side once, from its lower triangle
-        t, m, u = np.where(low, t, u), m, np.where(low, u, t)
-        # m was a corner of the first triangle; for swapped rows find the corner anew
-        swapped = ~low
-        if swapped.any():
-            ts, us = t[swapped], u[swapped]
-            m = m.copy()
-            m[swapped] = np.argmax(nb[ts] == us[:, None], axis=1)
-        key = t * 3 + m
-        _, first = np.unique(key, return_index=True)
-        t, m = t[first], m[first]
-    u = nb[t, m]
-    j = np.argmax(nb[u] == t[:, None], axis=1)
-    return t, m, u, j
+        h = (3 * np.asarray(only)[:, None] + np.arange(3)).ravel()
+        h = h[nbf[h] >= 0]
+        t, u = h // 3, nbf[h]
+        # each side once, from its lower triangle: the upper one's half-side turned over
+        high = t > u
+        h[high] = 3 * u[high] + _corner_of(nbf, u[high], t[high])
+        h = _distinct(h, len(nbf))
+    t, m, u = h // 3, h % 3, nbf[h]
+    return t, m, u, _corner_of(nbf, u, t)
+
+
+def _distinct(ids, n):
+    """The distinct values of ``ids`` (each in [0, n)), sorted: a mark per value, no sort."""
+    mark = np.zeros(n, dtype=bool)
+    mark[ids] = True
+    return np.flatnonzero(mark)
+
+
+def _corner_of(nbf, u, t):
+    """The corner of each triangle u opposite its side shared with triangle t."""
+    base = 3 * u
+    return np.where(nbf[base] == t, 0, np.where(nbf[base + 1] == t, 1, 2))
 
 
 def flip_update(points, simplices, old_points, neighbours=None):
@@ -234,12 +268,12 @@ def flip_update(points, simplices, old_points, neighbours=None):
     be certified (see the module's notes); the caller then asks Qhull. A triangle given
     clockwise counts as turned over, and the result is certified all the same."""
     p = np.asarray(points, dtype=np.float64)
-    tri = np.asarray(simplices, dtype=np.int64)
+    tri = np.array(simplices, dtype=np.int64)  # copies: the flips write into them
     if p.shape != np.shape(old_points) or not len(tri) or tri.max() >= len(p):
         return None
     p = p - p.mean(axis=0)
     nb = (triangle_neighbours(tri, len(p)) if neighbours is None
-          else np.asarray(neighbours, dtype=np.int64))
+          else np.array(neighbours, dtype=np.int64))
     if nb is None or nb.shape != tri.shape:
         return None
     det, bound = _orientation(p, tri)
@@ -249,11 +283,15 @@ def flip_update(points, simplices, old_points, neighbours=None):
     tri, nb, a, b, doubled = repaired
     if not _valid(p, tri, nb, a, b, doubled):
         return None
+    tri = np.ascontiguousarray(tri)  # flattened views below
+    x, y = np.ascontiguousarray(p[:, 0]), np.ascontiguousarray(p[:, 1])
+    flat = tri.reshape(-1)
     check = None
     for _ in range(MAX_ROUNDS):
         t, m, u, j = _edges_to_check(tri, nb, check)
-        pa, pb = tri[t, _NEXT[m]], tri[t, _PREV[m]]
-        det, bound = _incircle(p[tri[t, m]], p[pa], p[pb], p[tri[u, j]])
+        corner_p, corner_q = flat[3 * t + m], flat[3 * u + j]
+        pa, pb = flat[3 * t + _NEXT[m]], flat[3 * t + _PREV[m]]
+        det, bound = _incircle(x, y, corner_p, pa, pb, corner_q)
         if (np.abs(det) <= MARGIN * bound).any():  # on a common circle: undecided
             return None
         bad = np.flatnonzero(det > 0)
@@ -266,20 +304,20 @@ def flip_update(points, simplices, old_points, neighbours=None):
         chosen = (best[t[bad]] == bad) & (best[u[bad]] == bad)
         go, wait = bad[chosen], bad[~chosen]
         waiting = np.concatenate([t[wait], u[wait]])  # still to check next round
-        t, m, u, j = t[go], m[go], u[go], j[go]
-        corner_p, corner_q = tri[t, m], tri[u, j]
-        pa, pb = tri[t, _NEXT[m]], tri[t, _PREV[m]]
+        t, u = t[go], u[go]
+        corner_p, corner_q, pa, pb = corner_p[go], corner_q[go], pa[go], pb[go]
         changed = np.concatenate([t, u])
         near = nb[changed].ravel()
-        local = np.unique(np.concatenate([changed, near[near >= 0]]))
+        local = _distinct(np.concatenate([changed, near[near >= 0]]), len(tri))
         tri[t] = np.stack([corner_p, pa, corner_q], axis=1)
         tri[u] = np.stack([corner_q, pb, corner_p], axis=1)
-        det, bound = _orientation(p, tri[changed])
+        det, bound = _turn(x, y, np.concatenate([corner_p, corner_q]),
+                           np.concatenate([pa, pb]), np.concatenate([corner_q, corner_p]))
         if (det <= MARGIN * bound).any():
             return None
         _relink(tri, nb, local, changed, len(p))
         # the sides of the triangles that changed, of their neighbours, and those waiting
-        check = np.union1d(local, waiting)
+        check = _distinct(np.concatenate([local, waiting]), len(tri))
     return None
 
 

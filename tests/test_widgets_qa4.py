@@ -168,3 +168,64 @@ def test_length_error_takes_the_callers_words_without_string_surgery(lattice_ima
     with pytest.raises(LengthError) as info:
         find_atoms(lattice_image, separation=1.0)
     assert info.value.in_units(str, the="the spacing").startswith("the spacing must be >= 2")
+
+
+# --- the principle, on sequences hypothesis draws: renaming the input, renaming or
+# editing an output, re-running; the user's layers are never touched, the widget's own
+# follow the input's name, and no run piles up layers
+
+
+def test_renames_and_edits_never_lose_the_users_layers(make_napari_viewer, lattice_image):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    viewer = make_napari_viewer()
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    steps = st.lists(st.sampled_from(["rename input", "rename labels", "rename centers",
+                                      "edit centers", "paint labels", "run", "clash"]),
+                     min_size=1, max_size=8)
+
+    @settings(max_examples=8, deadline=None)
+    @given(steps=steps)
+    def check(steps):
+        for layer in list(viewer.layers):
+            viewer.layers.remove(layer)
+        image = viewer.add_image(lattice_image, name="img")
+        widget.image.value = image
+        widget()
+        kept = {}  # layers the user made theirs: id -> (layer, its name, its data then)
+        for i, step in enumerate([*steps, "run"]):
+            own = {role: widget._outputs[(image.unique_id, role)].layer
+                   for role in ("labels", "points")}
+            if step == "rename input":
+                image.name = f"img{i}"
+            elif step == "clash":  # a layer of the user's own with the next output name
+                mine = viewer.add_labels(np.zeros((4, 4), np.int32), name=f"new{i} labels")
+                kept[id(mine)] = (mine, mine.name, mine.data.copy())
+                image.name = f"new{i}"
+            elif step.startswith("rename"):
+                layer = own["labels" if step == "rename labels" else "points"]
+                layer.name = f"mine{i}"
+                kept[id(layer)] = (layer, layer.name, np.array(layer.data, copy=True))
+            elif step == "edit centers":
+                own["points"].add([1.0, 1.0])
+                kept[id(own["points"])] = (own["points"], own["points"].name,
+                                           own["points"].data.copy())
+            elif step == "paint labels":
+                own["labels"].paint((3, 3), 99)
+                kept[id(own["labels"])] = (own["labels"], own["labels"].name,
+                                           own["labels"].data.copy())
+            else:
+                assert widget() is not None, widget._status.value
+                own = {role: widget._outputs[(image.unique_id, role)].layer
+                       for role in ("labels", "points")}
+                for role, suffix in (("labels", "labels"), ("points", "centers")):
+                    assert own[role].name.startswith(f"{image.name} {suffix}")
+                    assert all(own[role] is not layer for layer, _, _ in kept.values())
+                for layer, name, data in kept.values():
+                    assert layer in viewer.layers and layer.name == name
+                    np.testing.assert_array_equal(np.asarray(layer.data), data)
+                assert len(viewer.layers) == 3 + len(kept)
+
+    check()

@@ -229,3 +229,16 @@ def test_renames_and_edits_never_lose_the_users_layers(make_napari_viewer, latti
                 assert len(viewer.layers) == 3 + len(kept)
 
     check()
+
+
+def test_input_renamed_during_a_run_names_its_outputs(viewer, qtbot):
+    """Renamed while the watershed ran (the Run button, off the UI thread): its outputs
+    were written as "big nuclei", the name at the start."""
+    image = viewer.add_image(synthetic_nuclei(seed=1).image, name="big")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = image
+    widget._run_button.native.click()
+    image.name = "dapi"
+    qtbot.waitUntil(lambda: widget._worker is None and not getattr(widget, "_stepping", 0),
+                    timeout=60_000)
+    assert names(viewer) == ["dapi", "dapi territories", "dapi nuclei", "dapi seeds"]

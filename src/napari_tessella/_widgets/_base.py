@@ -37,7 +37,14 @@ from ._layers import (
     _unchanged_output,
     _update_in_place,
 )
-from ._outputs import _adopt_orphan, _follow_input_name, _Output, _still_mine, _watch
+from ._outputs import (
+    _adopt_orphan,
+    _follow_input_name,
+    _named_now,
+    _Output,
+    _still_mine,
+    _watch,
+)
 from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height, _wrapping
 from ._qt import _wireframe_on_demand as _light_mesh
 from ._stacks import (
@@ -283,6 +290,7 @@ class _DockWidget(Container):
         """Run synchronously (scripts, tests); returns the LayerDataTuples written."""
         try:
             source = self._source()
+            self._prepared = (source, getattr(source, "name", None))
             job = self._job()
             outputs, message = _drain(job)
         except _USER_ERRORS as err:
@@ -310,6 +318,7 @@ class _DockWidget(Container):
             return  # a run is already going; the button is disabled meanwhile
         try:
             source = self._source()
+            self._prepared = (source, getattr(source, "name", None))
             job = (prepare or self._job)()
             done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
@@ -528,6 +537,7 @@ class _DockWidget(Container):
         from napari.layers import Layer
 
         role, (data, meta, layer_type) = output
+        meta = _named_now(meta, source, getattr(self, "_prepared", None))
         self._writing = True
         try:
             key = (_layer_key(source), role)

@@ -40,6 +40,21 @@ def _follow_input_name(record: _Output, name: str | None) -> None:
         record.name = record.layer.name
 
 
+def _named_now(meta: dict, source, prepared) -> dict:
+    """``meta`` with the name the output takes now: the input renamed during the run
+    ("big" → "dapi" while the watershed ran) gives "dapi nuclei", not "big nuclei", the
+    name the job built from the input's name when the run started. ``prepared``: (the
+    input, its name then) of the last run started."""
+    name = meta.get("name")
+    if prepared is None or source is None or prepared[0] is not source:
+        return meta
+    then = prepared[1]
+    if (not isinstance(name, str) or not isinstance(then, str) or source.name == then
+            or not name.startswith(f"{then} ")):
+        return meta
+    return {**meta, "name": source.name + name[len(then):]}
+
+
 def _adopt_orphan(outputs: dict, key, name, layers):
     """The output record of a deleted input whose layer still bears ``name`` (made by the
     widget, unedited), re-keyed to ``key``: a run on the input made again (an upstream

@@ -146,7 +146,7 @@ class SeededWatershedWidget(_DockWidget):
         if unit:  # in the layer's units first, as the fields are
             self._status.value = (
                 f"estimated diameter: {d * length:.3g}{unit} ({d:.1f} px); nuclei under "
-                f"{_area_text(area, py * px, unit)} are dropped unless you set a "
+                f"{area * py * px:.3g}{unit}² ({area} px) are dropped unless you set a "
                 "min nucleus area")
         else:
             self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under {area} px² "

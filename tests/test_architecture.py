@@ -31,7 +31,7 @@ LAYERS = [
     {"params"},
     {"__init__"},
     {"cli", "__main__", "_sample_data", "_widgets", "_widgets._layers", "_widgets._stacks",
-     "_widgets._qt", "_widgets._export", "_widgets._base",
+     "_widgets._qt", "_widgets._export", "_widgets._outputs", "_widgets._base",
      "_widgets.threshold_label", "_widgets.watershed", "_widgets.lattice", "_widgets.atoms"},
 ]
 #: Third-party GUI packages the core must never import.

@@ -132,7 +132,7 @@ def test_zero_objects_above_the_threshold_still_says_nothing_passes(lattice_imag
 
     params = {"threshold": 10.0, "smooth_sigma": 0.0, "opening": 3, "connectivity": 1,
               "min_size": 5, "exclude_border": True, "dark_objects": False}
-    assert "nothing passes the threshold" in _no_objects(lattice_image, params, "lat")
+    assert "nothing passes the threshold" in _no_objects(lattice_image, params, "lat", "5 px²")
 
 
 def test_find_atoms_on_a_wrapped_image_warns_nothing(lattice_image):

@@ -246,7 +246,8 @@ def test_watershed_min_area_is_in_the_layer_units(viewer):
     assert widget.parameters()["min_size"] == 2000
     widget()
     assert viewer.layers["syn nuclei"].data.max() == 0  # the same layer, updated
-    assert "0 nuclei" in widget._status.value and "min size 2000 px" in widget._status.value
+    assert "0 nuclei" in widget._status.value
+    assert "min size 8000 µm² = 2000 px" in widget._status.value  # the field's units²
     assert layer_names(viewer).count("syn nuclei") == 1
     widget.min_area.value = 0.0
     widget.set_parameters({"min_size": 50})

@@ -17,17 +17,25 @@ class LengthError(ValueError):
     """A length refused against a bound of the image, both kept as numbers of pixels.
 
     ``lengths`` maps the message's placeholders (``{value}``, ``{limit}``) to pixels;
-    ``str(err)`` says them in pixels, :meth:`in_units` in a caller's own units (the
-    widgets: the layer's nm or µm), so no caller has to parse the text back.
+    the template names the length through two slots, so that a caller can put its own
+    words there without touching the text: ``{the}`` (the length itself: "separation" by
+    default, "the column spacing" in a widget) and ``{named}`` (the length with its value:
+    "separation=40 pixels", "a column spacing of 20 nm"). ``str(err)`` says the lengths in
+    pixels and names them by ``name``; :meth:`in_units` in a caller's own units and words.
     """
 
     def __init__(self, template: str, name: str, **lengths: float):
         self.template, self.name, self.lengths = template, name, lengths
         super().__init__(self.in_units(_in_pixels))
 
-    def in_units(self, say) -> str:
-        """The message with every length given by ``say(pixels) -> str``."""
-        return self.template.format(**{k: say(v) for k, v in self.lengths.items()})
+    def in_units(self, say, *, the: str | None = None, named: str | None = None) -> str:
+        """The message with every length given by ``say(pixels) -> str``; ``the`` names
+        the length ("the column spacing"), ``named`` is what comes before its value ("a
+        column spacing of "); by default its keyword, and ``name=``."""
+        text = {k: say(v) for k, v in self.lengths.items()}
+        prefix = f"{self.name}=" if named is None else named
+        return self.template.format(**text, the=self.name if the is None else the,
+                                    named=prefix + text.get("value", ""))
 
 
 def _in_pixels(value: float) -> str:
@@ -222,7 +230,7 @@ def size_in_image(value, name: str, shape, *, minimum=0.0, strict=False, side="l
     limit = max(shape[:2]) if side == "longest" else min(shape[:2])
     if x > limit:
         if unit == "pixels":
-            raise LengthError(f"{name}={{value}} is larger than the image ({side} side "
+            raise LengthError(f"{{named}} is larger than the image ({side} side "
                               f"{{limit}}, shape {tuple(int(n) for n in shape[:2])}); give at "
                               "most {limit}.", name, value=x, limit=limit)
         raise ValueError(f"{name}={value!r} {unit} is larger than the image ({side} side "

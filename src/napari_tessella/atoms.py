@@ -166,11 +166,11 @@ def _check_atoms_params(shape, separation, threshold, refine, dark) -> None:
     if separation is not None:
         sep = finite_number(separation, "separation", unit="pixels")
         if sep < 2:  # the lengths kept as numbers: a widget says them in its units
-            raise LengthError("separation must be >= {limit}; got {value}.", "separation",
+            raise LengthError("{the} must be >= {limit}; got {value}.", "separation",
                               value=sep, limit=2)
         if len(shape) >= 2 and sep > min(shape[:2]) / 2:
             raise LengthError(
-                "separation={value} is over half the image's shorter side (shape "
+                "{named} is over half the image's shorter side (shape "
                 f"{tuple(int(n) for n in shape[:2])}): at most {{limit}}.", "separation",
                 value=sep, limit=min(shape[:2]) / 2)
     if threshold is not None:

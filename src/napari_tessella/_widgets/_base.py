@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +31,19 @@ from .._validation import LengthError
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_labels
 from ._layers import (
-    _adopt_orphan,
     _current_plane,
     _in_field_units,
     _layer_key,
     _unchanged_output,
     _update_in_place,
+)
+from ._outputs import (
+    _adopt_orphan,
+    _follow_input_name,
+    _named_now,
+    _Output,
+    _still_mine,
+    _watch,
 )
 from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height, _wrapping
 from ._qt import _wireframe_on_demand as _light_mesh
@@ -70,16 +76,6 @@ RESULTS_DIR: Path | None = None
 def _measured_labels(labels: dict, image, stem: str):
     """:func:`._export.measured_labels` with chunked results under :data:`RESULTS_DIR`."""
     return measured_labels(labels, image, stem, RESULTS_DIR)
-
-
-@dataclass
-class _Output:
-    """One layer this widget wrote: for which input, and under which name."""
-
-    layer: Any
-    name: str  # the name the widget gave it: another name means the user renamed it
-    edited: bool = False  # the user painted, added, moved or deleted something in it
-    meta: Any = None  # the layer options it was last written with
 
 
 class _DockWidget(Container):
@@ -294,6 +290,7 @@ class _DockWidget(Container):
         """Run synchronously (scripts, tests); returns the LayerDataTuples written."""
         try:
             source = self._source()
+            self._prepared = (source, getattr(source, "name", None))
             job = self._job()
             outputs, message = _drain(job)
         except _USER_ERRORS as err:
@@ -321,6 +318,7 @@ class _DockWidget(Container):
             return  # a run is already going; the button is disabled meanwhile
         try:
             source = self._source()
+            self._prepared = (source, getattr(source, "name", None))
             job = (prepare or self._job)()
             done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
@@ -468,19 +466,6 @@ class _DockWidget(Container):
         return written
 
     # --- writing outputs
-    def _watch(self, record: _Output):
-        """Notice the user's edits of an output layer: the widget then leaves it alone."""
-        layer = record.layer
-
-        def edited(event=None):
-            if not self._writing:
-                record.edited = True
-
-        if layer._type_string == "labels":
-            layer.events.paint.connect(edited)
-        if layer._type_string in ("labels", "points", "shapes"):  # labels: data replaced
-            layer.events.data.connect(edited)
-
     def _message(self, message) -> str:
         """The status text of a job's message (subclasses may show more from it)."""
         return message
@@ -552,6 +537,7 @@ class _DockWidget(Container):
         from napari.layers import Layer
 
         role, (data, meta, layer_type) = output
+        meta = _named_now(meta, source, getattr(self, "_prepared", None))
         self._writing = True
         try:
             key = (_layer_key(source), role)
@@ -559,9 +545,9 @@ class _DockWidget(Container):
             record = self._outputs.get(key) or _adopt_orphan(self._outputs, key,
                                                               meta.get("name"), layers)
             layer = record.layer if record is not None else None
-            # the user's layer now (renamed or edited): never overwritten, never reused
-            mine = (layer is not None and layer in layers and layer.name == record.name
-                    and not record.edited and not getattr(layer, "locked", False))
+            mine = _still_mine(record, layers)
+            if mine:  # the input renamed since: its outputs follow
+                _follow_input_name(record, meta.get("name"))
             multiscale = bool(meta.get("multiscale")) or getattr(layer, "multiscale", False)
             same_ndim = layer is not None and len(meta.get("scale", ())) in (0, layer.ndim)
             if mine and same_ndim and layer._type_string == layer_type and not multiscale:
@@ -590,7 +576,7 @@ class _DockWidget(Container):
             # napari adds " [1]" when the name is taken (by the user's edited layer)
             record = _Output(new, new.name, meta=meta)
             self._outputs[key] = record
-            self._watch(record)
+            _watch(record, self)
             return (data, meta, layer_type), (new, visible), True
         finally:
             self._writing = False

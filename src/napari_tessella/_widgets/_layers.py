@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import is_large, is_lazy
+from .._validation import _in_pixels
 from ..export import physical_columns
 from ..reading import _is_pixel_unit
 
@@ -173,6 +174,14 @@ def _unit(layer) -> str:
     return "" if size == (1.0, 1.0) else f" {SCALE_UNITS}"
 
 
+def _area_text(pixels: float, pixel_area: float, unit: str) -> str:
+    """An area of ``pixels`` pixels as the area fields give it: '12 px²' for plain
+    pixels, else in the layer's units² with the pixels after it ('3 µm² = 12 px')."""
+    if not unit:
+        return f"{pixels:g} px²"
+    return f"{pixels * pixel_area:.4g}{unit}² = {pixels:g} px"
+
+
 def _in_field_units(err, layer, lengths) -> str:
     """A core :class:`~napari_tessella._validation.LengthError` (its lengths kept in
     pixels) in the units of ``layer`` and the words of the field that gave the length,
@@ -188,9 +197,9 @@ def _in_field_units(err, layer, lengths) -> str:
         length = _length_per_pixel(layer) if unit else 1.0
     except ValueError:
         unit = ""
-    text = err.in_units(lambda v: f"{v * length:.4g}{unit}") if unit else str(err)
     named, the = words[err.name]
-    return text.replace(f"{err.name}=", named).replace(f"{err.name} ", f"{the} ")
+    say = (lambda v: f"{v * length:.4g}{unit}") if unit else _in_pixels
+    return err.in_units(say, the=the, named=named)
 
 
 def _value_range(layer) -> tuple[float, float]:
@@ -316,8 +325,8 @@ def _unchanged_output(layer, data, meta: dict, last_meta) -> bool:
     """Whether a re-run's output equals what the layer shows: the same data as the layer's
     own (in memory), given with the same options as last time. Then it is left alone: napari
     would slice, mesh and draw it all again (1-2 s for 300,000 bonds and ridges)."""
-    if last_meta is None or not _equal(meta, last_meta):
-        return False
+    if last_meta is None or not _equal(_nameless(meta), _nameless(last_meta)):
+        return False  # (a new name alone, after the input was renamed, is given apart)
     current = layer.data
     if layer._type_string == "surface":  # (vertices, faces, values), as napari keeps them
         return (isinstance(data, tuple) and len(data) == len(current) and all(
@@ -332,26 +341,15 @@ def _unchanged_output(layer, data, meta: dict, last_meta) -> bool:
     return current.shape == data.shape and np.array_equal(current, data)
 
 
+def _nameless(meta: dict) -> dict:
+    return {k: v for k, v in meta.items() if k != "name"}
+
+
 def _layer_key(layer):
     """What tells input layers apart for good: napari's ``unique_id``. Python's ``id()``
     is reused once a deleted layer is freed, and a new image then got the outputs of a
     deleted one (its results written into "<old name> labels")."""
     return getattr(layer, "unique_id", None) or id(layer)
-
-
-def _adopt_orphan(outputs: dict, key, name, layers):
-    """The output record of a deleted input whose layer still bears ``name`` (made by the
-    widget, unedited), re-keyed to ``key``: a run on the input made again (an upstream
-    widget re-run after the user deleted its output) updates that layer instead of adding
-    "name [1]" beside it. None when there is no such record."""
-    alive = {_layer_key(layer) for layer in layers}
-    for old, record in list(outputs.items()):
-        if (old[1] == key[1] and old[0] not in alive and record.name == name
-                and not record.edited and record.layer in layers):
-            del outputs[old]
-            outputs[key] = record
-            return record
-    return None
 
 
 def _update_in_place(layer, data, meta: dict) -> None:

@@ -21,6 +21,7 @@ from ._layers import (
     _points_in_pixels,
     _robust_limits,
     _unit,
+    _unit_name,
 )
 from ._stacks import _plane_text
 
@@ -243,6 +244,28 @@ def _shared_ridges(result, area):
                 "mean_area": np.where(cells[:, 1] >= 0, (own + other) / 2, own),
                 "cell_area": own, "other_area": other}
     return (sides[:, 0], sides[:, 1]), features
+
+
+def _axes_note(geo: dict, sampling) -> str:
+    """'' for pixels within 100:1 of square (in the sample: rows of 1000 nm and columns of
+    1 µm are square); else what the lattice makes of the layer's axes: rows in Å and columns
+    in furlongs are both lengths, converted, but a pixel is then 5e-13 times as tall as
+    wide and every lattice lies on one line."""
+    units = [str(u) for u in geo.get("units", ())[-2:]]
+    (sy, sx), ratio = sampling, sampling[0] / sampling[1] if sampling[1] else np.inf
+    mixed = len(set(units)) > 1
+    if 0.01 <= ratio <= 100:
+        return ""
+    said = [_unit_name((u,)) or "pixels" for u in units]
+    rows = f"rows are in {said[0]} and its columns in {said[1]}" if mixed else (
+        "pixels are far from square")
+    return (f"The layer's {rows}: a pixel is {sy:.3g} × {sx:.3g}{_unit_of(units)} (row × "
+            f"column), {ratio:.3g} times as tall as it is wide in the sample.")
+
+
+def _unit_of(units) -> str:
+    name = _unit_name(units) if units else ""
+    return f" {name}" if name else ""
 
 
 def _planes_with_points(layer, most: int = 5) -> str:
@@ -474,11 +497,18 @@ class LatticeWidget(_DockWidget):
         # the lattice of the physical positions, both axes in one unit: anisotropic pixels
         # do not change who neighbours whom (units that do not convert are refused here)
         sampling = _pixel_size(geo)
+        axes = _axes_note(geo, sampling)
 
         def job():
             yield "Delaunay and Voronoi"
-            result, reused = self._lattice(points, shape, labels, pixel_map=want[2],
-                                           name=source, sampling=sampling)
+            try:
+                result, reused = self._lattice(points, shape, labels, pixel_map=want[2],
+                                               name=source, sampling=sampling)
+            except ValueError as err:  # e.g. "collinear": the axes' units may be why
+                if not axes:
+                    raise
+                raise ValueError(f"{err} {axes} If that is not meant, set the layer's scale "
+                                 "and units, e.g. layer.units = ('nm', 'nm').") from err
             yield "building layers"
             outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
                                                         geometry, sampling)
@@ -486,6 +516,8 @@ class LatticeWidget(_DockWidget):
             outputs.sort(key=lambda out: out[0] != "pixel")
             if reused:
                 message += " (same points as the last run: its lattice reused)"
+            if axes:
+                message += f". {axes}"
             return outputs, (message + plane, legend, unit)
 
         job.stages = 2

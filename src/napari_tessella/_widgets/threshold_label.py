@@ -13,6 +13,7 @@ from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
+    _area_text,
     _geometry,
     _image_shape,
     _labels_features,
@@ -305,6 +306,9 @@ class ThresholdLabelWidget(_DockWidget):
             params["threshold"] = threshold
         geo = _geometry(layer)
         name = layer.name
+        # the min size as its field says it (an area in the layer's units², or px²)
+        py, px = _pixel_size(layer)
+        area = _area_text(params["min_size"], py * px, _unit(layer))
 
         def job():
             yield "thresholding and labelling"
@@ -326,7 +330,7 @@ class ThresholdLabelWidget(_DockWidget):
                 }, "points")),
             ]
             if n == 0:
-                message = _no_objects(image, params, name)
+                message = _no_objects(image, params, name, area)
             else:
                 message = f"{n} objects in {name!r}"
             return outputs, message
@@ -335,13 +339,14 @@ class ThresholdLabelWidget(_DockWidget):
         return job
 
 
-def _no_objects(image, params: dict, name: str) -> str:
+def _no_objects(image, params: dict, name: str, area: str) -> str:
     """Why a run found no objects: nothing above the threshold, or the filters (border,
-    opening, min size) removed all that was (tried again without them, in memory only)."""
+    opening, min size: ``area``, as its field says it) removed all that was (tried again
+    without them, in memory only)."""
     filters = [text for on, text in (
         (params["exclude_border"], "'drop objects touching the border'"),
         (params["opening"] > 1, f"the opening of {params['opening']} px"),
-        (params["min_size"] > 0, f"the min size of {params['min_size']} px"))if on]
+        (params["min_size"] > 0, f"the min size of {area}"))if on]
     if filters and not is_lazy(image):
         bare = {**params, "opening": 0, "min_size": 0, "exclude_border": False}
         n = int(threshold_label(image, **bare).max())

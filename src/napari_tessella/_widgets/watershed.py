@@ -12,6 +12,7 @@ from .._lazy import is_lazy
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
+    _area_text,
     _current_plane,
     _geometry,
     _labels_features,
@@ -148,7 +149,7 @@ class SeededWatershedWidget(_DockWidget):
                 f"{area * py * px:.3g}{unit}² ({area} px) are dropped unless you set a "
                 "min nucleus area")
         else:
-            self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under {area} px "
+            self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under {area} px² "
                                   "are dropped unless you set a min nucleus area")
 
     def _prepare(self):
@@ -201,6 +202,7 @@ class SeededWatershedWidget(_DockWidget):
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
         unit, px = _unit(layer), _length_per_pixel(layer)
+        pixel_area = float(np.prod(_pixel_size(layer)))
 
         def job():
             yield "smoothing, seeds and watershed"
@@ -227,8 +229,9 @@ class SeededWatershedWidget(_DockWidget):
             ]
             d = result.object_diameter
             size = f"{d:.1f} px" if not unit else f"{d * px:.3g}{unit} = {d:.1f} px"
-            message = (f"{n} nuclei in {name!r} (diameter {size}, "
-                       f"min size {result.min_size} px, {len(result.seeds)} seeds)")
+            message = (f"{n} nuclei in {name!r} (diameter {size}, min size "
+                       f"{_area_text(result.min_size, pixel_area, unit)}, "
+                       f"{len(result.seeds)} seeds)")
             return outputs, message
 
         job.stages = 2

@@ -350,7 +350,11 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     its core are kept. An object that crosses a chunk border is seen by both chunks; the
     views are matched by their centroids (within a quarter of a diameter) and given one
     global id. Objects are numbered in raster order of their centroid (in memory: in the
-    order of their seeds), so compare results up to label numbering.
+    order of their seeds), so compare results up to label numbering. No step keeps the
+    working image: each task makes the part it needs from the input in its stored dtype,
+    with the reach of the smoothing and of the local background around it
+    (:mod:`._windows`). An image near the largest float or subnormal is divided by a
+    power of two first, as in memory.
 
     Differences from the in-memory result, all near chunk borders: an object longer than
     the margin, a hole in the foreground wider than the margin (not filled), or a flooding

@@ -25,7 +25,7 @@ LAYERS = [
      "nuclei._shape", "nuclei._edges"},
     {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
-     "nuclei._chunked", "nuclei.watershed", "nuclei"},
+     "nuclei._windows", "nuclei._chunked", "nuclei.watershed", "nuclei"},
     {"export", "chunked"},
     {"recipes"},
     {"params"},

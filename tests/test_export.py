@@ -225,3 +225,36 @@ def test_labels_from_zarr_give_the_same_tiff(tmp_path, top):
         for tag in ("XResolution", "YResolution", "ResolutionUnit", "ImageDescription"):
             ta, tb = a.pages[0].tags.get(tag), b.pages[0].tags.get(tag)
             assert (ta is None and tb is None) or ta.value == tb.value, tag
+
+
+class _CountingRows:
+    """A label store counting the rows read."""
+
+    def __init__(self, labels):
+        self.labels, self.shape, self.read = labels, labels.shape, 0
+
+    def __getitem__(self, key):
+        out = self.labels[key]
+        self.read += out.shape[0]
+        return out
+
+
+@pytest.mark.parametrize("top", [None, "exact", 10])
+def test_labels_from_zarr_are_read_once(tmp_path, top):
+    """The store was read twice (once only for its largest label, to choose the file's
+    type); now once, the type from the table's largest label (``top``) or widened as the
+    bands come (also when ``top`` is too small): the file ``save_labels`` writes."""
+    from napari_tessella.export import save_labels, save_labels_from_zarr
+
+    labels = np.zeros((300, 40), np.int32)
+    labels[10:20, :5] = 7
+    labels[150:160, 5:9] = 300  # uint16 from the second band
+    labels[290, 39] = 70_000  # uint32 from the last
+    source = _CountingRows(labels)
+    given = {None: None, "exact": 70_000, 10: 10}[top]
+    path = save_labels_from_zarr(source, tmp_path / "l.tif", band=64, top=given)
+    assert source.read == labels.shape[0]
+    whole = save_labels(labels, tmp_path / "whole.tif")
+    with tifffile.TiffFile(whole) as a, tifffile.TiffFile(path) as b:
+        np.testing.assert_array_equal(a.asarray(), b.asarray())
+        assert b.asarray().dtype == a.asarray().dtype == np.uint32

@@ -110,8 +110,8 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
 
 
 def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
-                          band: int = 1024) -> Path:
-    """:func:`save_labels` of a label image stored as Zarr, read in bands of rows.
+                          band: int = 1024, top: int | None = None) -> Path:
+    """:func:`save_labels` of a label image stored as Zarr, read once, in bands of rows.
 
     The file is the one :func:`save_labels` writes from the whole array; only the label
     image in the file's type (1, 2 or 4 bytes a pixel) and one band of int32 rows are in
@@ -128,14 +128,21 @@ def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
         As in :func:`save_labels`.
     band : int
         Rows read at a time.
+    top : int, optional
+        The largest label, when known (from the objects' table): the file's type is the
+        one that holds it. Without it the type starts at 1 byte and is widened when a band
+        holds a larger label (so is a ``top`` too small): the same file either way, the
+        store read once.
     """
     rows = int(source.shape[0])
-    bands = [slice(r, min(r + band, rows)) for r in range(0, rows, band)]
-    empty = 0 in tuple(source.shape)
-    top = 0 if empty else max(int(np.max(source[b])) for b in bands)
-    lab = np.empty(tuple(source.shape), dtype=_label_dtype(top))
-    for b in bands:
-        lab[b] = source[b]
+    lab = np.empty(tuple(source.shape), dtype=_label_dtype(int(top or 0)))
+    for r in range(0, rows, band):
+        rows_ = slice(r, min(r + band, rows))
+        part = np.asarray(source[rows_])
+        largest = int(part.max()) if part.size else 0
+        if largest > np.iinfo(lab.dtype).max:
+            lab = lab.astype(_label_dtype(largest))  # the rows so far, widened
+        lab[rows_] = part
     return _write_label_tiff(lab, path, scale=scale, unit=unit)
 
 

@@ -179,10 +179,13 @@ def _on_workers(lazy: dict, image, *, scheduler, folder, geometry=None):
             scheduler=scheduler, pyramid=False)
         if table is None:
             table = measure_objects_chunked(stored[first][0], image, scheduler=scheduler)
+        # the largest label from the table (territories hold the same ids): the file's
+        # type chosen before its store is read, so it is read once
+        top = int(table["label"].max()) if len(table) else 0
         write = dask.delayed(save_labels_from_zarr, pure=False)
         tiffs = _compute(*(write(stored[t][0], Path(folder) / f"{name}.tif",
                                  scale=geometry.get("scale", (1.0, 1.0)),
-                                 unit=geometry.get("unit", ""))
+                                 unit=geometry.get("unit", ""), top=top)
                            for name, t in zip(lazy, targets, strict=True)),
                          scheduler=scheduler)
     finally:

@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
-from .._validation import as_points
+from .._validation import as_points, intensity_exponent
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._recipe import (
     _SPLIT,
@@ -21,7 +21,6 @@ from ._recipe import (
     _background_size,
     _check_watershed_params,
     _cuts,
-    _flatten,
     _log_offset,
     _plan,
     _refine_outlines,
@@ -29,6 +28,15 @@ from ._recipe import (
     _significant_cut,
 )
 from ._resample import _full_resolution, _reduce_lazy
+from ._windows import (
+    EXTREME_EXPONENT,
+    _output_chunks,
+    _parts,
+    lazy_working,
+    raw_blocks,
+    work_plan,
+    working_image,
+)
 from .diameter import _diameter_overviews, _estimate_diameter
 
 __all__ = ["CACHE_PIXELS", "WATERSHED_MARGIN", "seeded_watershed_chunked"]
@@ -54,73 +62,19 @@ SEGMENT_SIDE = 1024
 _RING = 1
 
 
-def _split(arr, side: int):
-    """``arr`` with every chunk longer than ``side`` split into near-equal parts."""
-    chunks = tuple(tuple(part for c in axis for part in _parts(c, side)) for axis in arr.chunks)
-    return arr if chunks == arr.chunks else arr.rechunk(chunks)
-
-
-def _parts(n: int, side: int):
-    k = -(-n // side)
-    return [n // k + (i < n % k) for i in range(k)]
-
-
-def _output_chunks(chunks, factor: int, full_shape):
-    """The full-resolution chunks of an output whose working chunks are ``chunks``."""
-    out = []
-    for axis, full in zip(chunks, full_shape, strict=True):
-        edges = [min(e * factor, full) for e in np.cumsum((0, *axis))]
-        out.append(tuple(int(n) for n in np.diff(edges)))
-    return tuple(out)
-
-
-def _flatten_lazy(smooth, d: float):
-    """``_recipe._flatten`` of a lazy image: each chunk read with a margin of the opening's
-    reach (exact there), the image's own border handled by the filters as in memory."""
-    depth = _background_size(d) + 1
-    if max(smooth.numblocks) == 1:
-        return smooth.map_blocks(_flatten, d, dtype=smooth.dtype)
-    # chunks at least as large as the margin (map_overlap needs it)
-    sizes = tuple(max(depth, min(c)) if len(c) > 1 else c[0] for c in smooth.chunks)
+def _working_chunks(raw, factor: int, s: float, d: float, auto: bool):
+    """The chunks of the working image: those the lazy stages (block mean, smoothing with
+    margins, flattening with margins) would give it, each rechunking as they would (only
+    the layout is taken: the graph is never computed; the tasks make their own windows,
+    :mod:`._windows`)."""
+    smooth = _lazy_stage(_reduce_lazy(raw, factor), s)
+    if not auto:
+        return smooth.chunks
+    depth = _background_size(d) + 1  # the flattening's margin: chunks at least as large
     if any(len(c) > 1 and min(c) < depth for c in smooth.chunks):
-        smooth = smooth.rechunk(sizes)
-    # no margin along an axis of one chunk: there is nothing to read across, and dask
-    # refuses a margin wider than the axis (a 2 × 5120 strip)
-    depths = {axis: depth if len(c) > 1 else 0 for axis, c in enumerate(smooth.chunks)}
-    return smooth.map_overlap(_flatten, depth=depths, boundary="none", d=d,
-                              dtype=smooth.dtype)
-
-
-def _windows(smooth, margin: int):
-    """Every chunk of ``smooth`` with ``margin`` pixels of its neighbours (none beyond the
-    image's border), as one Delayed per chunk; None when a chunk is smaller than the margin.
-
-    One overlap of the whole array: a few tasks per chunk. Slicing each window out of the
-    array instead put the whole slicing graph of every window in the graph sent to a
-    cluster (3 MB for a 6000² image in 36 chunks, against ~0.1 MB).
-    """
-    import dask.array as da
-
-    if margin == 0 or max(smooth.numblocks) == 1 or any(
-            len(c) > 1 and min(c) < margin for c in smooth.chunks):
-        return None
-    # an axis in one chunk has no neighbours to read (and dask refuses a depth above its size)
-    depth = {ax: margin if len(c) > 1 else 0 for ax, c in enumerate(smooth.chunks)}
-    padded = da.overlap.overlap(smooth, depth=depth, boundary={0: "none", 1: "none"})
-    return padded.to_delayed()
-
-
-def _ring_window(smooth, rings, ij, lo, hi, factor):
-    """The window of the working image that chunk ``ij``'s output reads when its
-    segmentation is kept (the core and ``_RING`` pixels around, from ``rings``, the
-    :func:`_windows` of that margin; nothing when ``factor`` is 1), and its first pixel."""
-    if factor == 1:
-        return None, lo
-    at = tuple(max(0, c - _RING) for c in lo)
-    if rings is not None:
-        return rings[ij], at
-    end = tuple(min(n, c + _RING) for n, c in zip(smooth.shape, hi, strict=True))
-    return smooth[at[0]:end[0], at[1]:end[1]], at
+        smooth = smooth.rechunk(tuple(max(depth, min(c)) if len(c) > 1 else c[0]
+                                      for c in smooth.chunks))
+    return smooth.chunks
 
 
 def _hist_median(counts, centres, width) -> float:
@@ -233,13 +187,17 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
     return labels, peak, nearest, summary
 
 
-def _watershed_summary(*args):
-    return _watershed_block(*args)[3]
+def _watershed_summary(block, at, box, *args):
+    """The summary of the chunk whose window (``box``) is made from the stored ``block``
+    (see :func:`._windows.working_image`)."""
+    smooth = working_image(block, at, box, args[-1]["work"])
+    return _watershed_block(smooth, (box[0][0], box[1][0]), *args)[3]
 
 
-def _watershed_segment(*args):
+def _watershed_segment(block, at, box, *args):
     """The chunk's summary, and its segmentation packed for :func:`_watershed_output`."""
-    labels, peak, nearest, summary = _watershed_block(*args)
+    smooth = working_image(block, at, box, args[-1]["work"])
+    labels, peak, nearest, summary = _watershed_block(smooth, (box[0][0], box[1][0]), *args)
     return summary, _pack(labels, peak, nearest)
 
 
@@ -264,19 +222,22 @@ def _unpack(state):
     return unpacked(labels), peak, unpacked(nearest)
 
 
-def _watershed_output(smooth, smooth_at, origin, core_lo, core_hi, border, params, lut,
+def _watershed_output(block, at, box, origin, core_lo, core_hi, border, params, lut,
                       factor, out_shape, full_shape, state=None):
     """Labels and territories of one chunk's core, at full resolution, global ids.
 
     ``state``: the chunk's segmentation from the summary pass (:func:`_pack`); without it
-    the chunk is segmented again from ``smooth``, its window. Otherwise ``smooth`` need
-    only cover the core and one working pixel around it (the full-resolution outlines of
-    a working pixel depend on its 3 × 3 neighbours), or be None when ``factor`` is 1.
-    ``smooth_at``: the (row, column) of ``smooth``'s first pixel.
+    the chunk is segmented again from its window, ``box``, whose first pixel is
+    ``origin``. Otherwise ``box`` need only cover the core and one working pixel around it
+    (the full-resolution outlines of a working pixel depend on its 3 × 3 neighbours), and
+    ``block`` be None when ``factor`` is 1. ``block`` is the stored input from
+    full-resolution pixel ``at`` the working image over ``box`` is made of.
     """
+    smooth = None if block is None else working_image(block, at, box, params["work"])
+    smooth_at = (box[0][0], box[1][0])
     if state is None:
-        local, peak, nearest, _ = _watershed_block(np.asarray(smooth), origin, core_lo,
-                                                   core_hi, border, params, summarize=False)
+        local, peak, nearest, _ = _watershed_block(smooth, origin, core_lo, core_hi,
+                                                   border, params, summarize=False)
     else:
         local, peak, nearest = _unpack(state)
     labels = lut[local]
@@ -290,7 +251,6 @@ def _watershed_output(smooth, smooth_at, origin, core_lo, core_hi, border, param
     if factor > 1:
         # full-resolution outlines (as in memory), drawn on the core and one working
         # pixel around it (all its pixels depend on)
-        smooth = np.asarray(smooth)
         lo = [max(at, c - _RING) for at, c in zip(smooth_at, core_lo, strict=True)]
         hi = [min(at + n, c + _RING)
               for at, n, c in zip(smooth_at, smooth.shape, core_hi, strict=True)]
@@ -390,7 +350,11 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     its core are kept. An object that crosses a chunk border is seen by both chunks; the
     views are matched by their centroids (within a quarter of a diameter) and given one
     global id. Objects are numbered in raster order of their centroid (in memory: in the
-    order of their seeds), so compare results up to label numbering.
+    order of their seeds), so compare results up to label numbering. No step keeps the
+    working image: each task makes the part it needs from the input in its stored dtype,
+    with the reach of the smoothing and of the local background around it
+    (:mod:`._windows`). An image near the largest float or subnormal is divided by a
+    power of two first, as in memory.
 
     Differences from the in-memory result, all near chunk borders: an object longer than
     the margin, a hole in the foreground wider than the margin (not filled), or a flooding
@@ -425,7 +389,8 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     if user_points and np.ndim(seeds) == 2 and np.shape(seeds)[1] != 2:
         raise ValueError("a label image of seeds is not supported for a chunked image; "
                          "give the seeds as (row, column) points.")
-    raw = _as_float_dask(image, chunks)
+    stored = _as_float_dask(image, chunks, convert=False)  # the input's own dtype
+    raw = stored if stored.dtype in (np.float32, np.float64) else stored.astype(np.float64)
     # every parameter checked as in memory, against the image's shape, before any work
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=raw.shape, min_size=min_size)
@@ -434,25 +399,39 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     full_shape = raw.shape
 
     # pass 1: the in-memory value checks (NaN/inf, constant), and the reduced images the
-    # diameter is estimated from (in the same read of the image)
-    overviews = {} if object_diameter else _diameter_overviews(raw)
-    _lo, _hi, *images = _first_pass(raw, *overviews.values(), scheduler=scheduler)
+    # diameter is estimated from (in the same read of the image; they may overflow near
+    # the largest float, and are then made again from the rescaled image)
+    overviews = {} if object_diameter else _diameter_overviews(raw, quiet=True)
+    lo, hi, *images = _first_pass(raw, *overviews.values(), scheduler=scheduler)
+    # as in memory: an image near the largest float or subnormal is divided by a power of
+    # two (exactly), a threshold given as a number with it; the overviews made again
+    exponent = intensity_exponent(np.array([lo, hi]))
+    exponent = exponent if abs(exponent) > EXTREME_EXPONENT else 0
+    if exponent:
+        raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
 
     if object_diameter:
         diameter = float(object_diameter)
     else:
-        diameter = _estimate_diameter(raw, scheduler, dict(zip(overviews, images,
-                                                               strict=True)))
+        diameter = _estimate_diameter(raw, scheduler, None if exponent else dict(
+            zip(overviews, images, strict=True)))
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     d, s = diameter / factor, sigma / factor
-    smooth = _lazy_stage(_reduce_lazy(raw, factor), s)
-    if auto:  # minus its local background (_recipe._flatten), with the margin it needs
-        smooth = _flatten_lazy(smooth, d)
+    # the working image's chunks, parts of at most SEGMENT_SIDE (the working arrays of a
+    # window are ~70 bytes a pixel, 0.3 GB for a 2048² chunk with its margin); no task
+    # keeps a float working image: each makes its own from the stored input (._windows)
+    work_chunks = _working_chunks(raw, factor, s, d, auto)
+    out_chunks = _output_chunks(work_chunks, factor, full_shape)
+    work_chunks = tuple(tuple(p for c in axis for p in _parts(c, SEGMENT_SIDE))
+                        for axis in work_chunks)
+    edges = tuple(np.cumsum((0, *axis)) for axis in work_chunks)
+    plan = work_plan(stored, factor=factor, s=s, d=d, auto=auto, exponent=exponent)
+    smooth = lazy_working(stored, edges, plan)
 
     # pass 2: the global threshold, from histograms of the smoothed working image
     s_lo, s_hi = (float(v) for v in _compute(smooth.min(), smooth.max(), scheduler=scheduler))
     params = {"auto": auto, "d": d, "min_size_work": min_size / factor**2,
-              "landscape": landscape, "seeds": seeds}
+              "landscape": landscape, "seeds": seeds, "work": plan}
     if auto:
         e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)
@@ -466,32 +445,23 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     else:
         method = threshold_spec(threshold)
         value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)
-                 if not isinstance(method, float) else method)
+                 if not isinstance(method, float) else float(np.ldexp(method, -exponent)))
     params["value"] = value
     if landscape == "intensity":
         params["h_intensity"] = 0.1 * (s_hi - value)
 
     # pass 3: every chunk with its margin; summaries of the objects touching its core
-    # (chunks above SEGMENT_SIDE are segmented in parts: the working arrays of a window
-    # are ~70 bytes a pixel, 0.3 GB for a 2048² chunk with its margin)
-    out_chunks = _output_chunks(smooth.chunks, factor, full_shape)
-    smooth = _split(smooth, SEGMENT_SIDE)
-    rows, cols = smooth.shape
+    rows, cols = int(edges[0][-1]), int(edges[1][-1])
     margin = int(np.ceil(WATERSHED_MARGIN * d)) + 1
-    row_edges = np.cumsum((0, *smooth.chunks[0]))
-    col_edges = np.cumsum((0, *smooth.chunks[1]))
-    windows = _windows(smooth, margin)
+    windows = raw_blocks(stored, edges, margin, plan)
     jobs = []
-    for i in range(len(row_edges) - 1):
-        for j in range(len(col_edges) - 1):
-            lo_ = (int(row_edges[i]), int(col_edges[j]))
-            hi_ = (int(row_edges[i + 1]), int(col_edges[j + 1]))
-            o = (max(0, lo_[0] - margin), max(0, lo_[1] - margin))
-            e = (min(rows, hi_[0] + margin), min(cols, hi_[1] + margin))
-            border = (o[0] == 0, e[0] == rows, o[1] == 0, e[1] == cols)
-            window = (windows[i, j] if windows is not None
-                      else smooth[o[0]:e[0], o[1]:e[1]])
-            jobs.append((window, o, lo_, hi_, border))
+    for i in range(len(edges[0]) - 1):
+        for j in range(len(edges[1]) - 1):
+            lo_ = (int(edges[0][i]), int(edges[1][j]))
+            hi_ = (int(edges[0][i + 1]), int(edges[1][j + 1]))
+            block, at, box = windows[i][j]
+            border = (box[0][0] == 0, box[0][1] == rows, box[1][0] == 0, box[1][1] == cols)
+            jobs.append((block, at, box, lo_, hi_, border))
     # the parameters (with any seeds given as points) once in the graph, not in every task
     shared = dask.delayed(params, pure=True)
     # each chunk segmented once: its packed labels kept for the output (see CACHE_PIXELS)
@@ -514,20 +484,22 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
             (pts,) = _compute(pts, scheduler=scheduler)
     out_rows = []
     output = dask.delayed(_watershed_output, pure=True)
-    rings = _windows(smooth, _RING) if factor > 1 and states[0] is not None else None
+    # the chunk's labels kept: its output reads no margin, only one working pixel around
+    # the core for the full-resolution outlines (nothing at all when factor is 1)
+    rings = (raw_blocks(stored, edges, _RING, plan) if factor > 1 and states[0] is not None
+             else None)
     k = 0
-    for i in range(len(row_edges) - 1):
+    for i in range(len(edges[0]) - 1):
         row = []
-        for j in range(len(col_edges) - 1):
-            lo_, hi_ = jobs[k][2], jobs[k][3]
+        for j in range(len(edges[1]) - 1):
+            block, at, box, lo_, hi_, border = jobs[k]
             shape = (min(hi_[0] * factor, full_shape[0]) - lo_[0] * factor,
                      min(hi_[1] * factor, full_shape[1]) - lo_[1] * factor)
-            window, *where = jobs[k]
-            at = where[0]
-            if states[k] is not None:  # the chunk's labels are kept: read no margin
-                window, at = _ring_window(smooth, rings, (i, j), lo_, hi_, factor)
-            task = output(window, at, *where, shared, luts[k], factor, shape, full_shape,
-                          states[k])
+            origin = (box[0][0], box[1][0])
+            if states[k] is not None:
+                block, at, box = rings[i][j] if rings is not None else (None, None, box)
+            task = output(block, at, box, origin, lo_, hi_, border, shared, luts[k], factor,
+                          shape, full_shape, states[k])
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)
@@ -543,5 +515,6 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     else:
         seed_points = np.empty((0, 2))
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
-                           object_diameter=diameter, sigma=float(sigma), threshold=value,
+                           object_diameter=diameter, sigma=float(sigma),
+                           threshold=float(np.ldexp(value, exponent)),
                            min_size=int(min_size))

@@ -47,9 +47,11 @@ def _upsample(labels: np.ndarray, factor: int, shape) -> np.ndarray:
     return np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)[:shape[0], :shape[1]]
 
 
-def _reduce_lazy(arr, factor: int, *, trim: bool = False):
+def _reduce_lazy(arr, factor: int, *, trim: bool = False, quiet: bool = False):
     """Lazy block mean by ``factor``: padded with edge values (``nuclei._block_mean``) or
-    with the last partial rows/columns dropped (``nuclei._downsample``, ``trim=True``)."""
+    with the last partial rows/columns dropped (``nuclei._downsample``, ``trim=True``).
+    ``quiet``: a mean that overflows is infinite without a warning (for a first look at
+    an image that may come near the largest float, made again once it is rescaled)."""
     import dask.array as da
 
     if factor <= 1:
@@ -64,4 +66,9 @@ def _reduce_lazy(arr, factor: int, *, trim: bool = False):
     size = tuple(max(factor, c // factor * factor) for c in arr.chunksize)
     if any(c % factor for cs in arr.chunks for c in cs):
         arr = arr.rechunk(size)
-    return da.coarsen(np.mean, arr, {0: factor, 1: factor})
+    return da.coarsen(_quiet_mean if quiet else np.mean, arr, {0: factor, 1: factor})
+
+
+def _quiet_mean(x, axis=None):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.mean(x, axis=axis)

@@ -287,9 +287,11 @@ def _estimate_in_memory(img: np.ndarray) -> float:
     return _diameter_from(reduced, img.shape, *_diameter_factors(img.shape))
 
 
-def _diameter_overviews(raw) -> dict:
-    """The lazy reduced images of the whole image that the estimate starts from."""
-    return {f: _reduce_lazy(raw, f, trim=True) for f in sorted(set(_diameter_factors(raw.shape)))}
+def _diameter_overviews(raw, *, quiet: bool = False) -> dict:
+    """The lazy reduced images of the whole image that the estimate starts from
+    (``quiet``: see ``_resample._reduce_lazy``)."""
+    return {f: _reduce_lazy(raw, f, trim=True, quiet=quiet)
+            for f in sorted(set(_diameter_factors(raw.shape)))}
 
 
 def _estimate_diameter(raw, scheduler, overviews=None) -> float:

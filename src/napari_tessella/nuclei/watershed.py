@@ -22,12 +22,11 @@ from ._recipe import (
     _segment_work,
 )
 from ._resample import _block_mean, _full_resolution
+from ._windows import EXTREME_EXPONENT
 from .diameter import _estimate_in_memory
 
 __all__ = ["seeded_watershed"]
 
-#: images whose largest magnitude is above 2**100 or below 2**-100 are rescaled first
-_EXTREME_EXPONENT = 100
 
 def seeded_watershed(
     image,
@@ -132,7 +131,7 @@ def seeded_watershed(
     # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
     # by a power of two, exactly, and the threshold with them
     exponent = intensity_exponent(img)
-    exponent = exponent if abs(exponent) > _EXTREME_EXPONENT else 0
+    exponent = exponent if abs(exponent) > EXTREME_EXPONENT else 0
     if exponent:
         img = np.ldexp(img, -exponent)
         if not isinstance(threshold, str):

@@ -290,3 +290,136 @@ def _cut_waist(out, markers, i, box, unit, d, state):
         state[1] += 1
         if part.sum() > _WAIST_AREA * unit:  # three nuclei in a row: look again
             _cut_waist(out, markers, j, box, unit, d, state)
+
+
+#: objects above this many nucleus areas are looked at as possible merges of k nuclei ...
+_MERGE_AREA = 1.3
+#: ... among at least this many neighbours within d/2 whose median area is at least
+#: half a nucleus ...
+_MERGE_NEIGHBOURS = 2
+#: ... if they are at least this many times the neighbours' median area ...
+_MERGE_RATIO = 1.5
+#: ... and concave: their area at most this share of their convex hull's
+_MERGE_SOLIDITY = 0.92
+#: each part of a merge is at least this share of the neighbours' median area
+_MERGE_PART = 0.5
+#: ... and each part at least this solid (a nucleus, not a half with neighbours' slivers)
+_PART_SOLIDITY = 0.8
+
+
+def _split_merges(labels, markers, d):
+    """Split crowded, concave objects into as many parts as the nuclei around them say.
+
+    Per object: the typical nucleus is the median area of the labels within d/2 of its
+    outline (:func:`_typical_near`); an object at least ``_MERGE_RATIO`` times that area
+    whose solidity is at most ``_MERGE_SOLIDITY`` is taken for ``k = round(area /
+    typical)`` (2 to 4) nuclei and its pixels are shared among k centres by k-means of
+    their coordinates (:func:`_kmeans_parts`): two nuclei pressed flat together (no waist)
+    part across the middle, three in a triangle in three sectors. A part below
+    ``_MERGE_PART`` of the typical area or in more than one piece leaves the object whole.
+    """
+    n = int(labels.max())
+    unit = np.pi * d * d / 4
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    big = np.flatnonzero(sizes[1:] > _MERGE_AREA * unit) + 1
+    if not big.size:
+        return labels, markers
+    reach = max(1, round(d / 2))
+    # only objects with another label within reach can be crowded: one pass over the image
+    size = 2 * reach + 1
+    other = (ndi.maximum_filter(labels, size) != labels) | (
+        ndi.minimum_filter(np.where(labels > 0, labels, n + 1), size) != labels)
+    near = np.bincount(labels[other & (labels > 0)], minlength=n + 1) > 0
+    big = big[near[big]]
+    if not big.size:
+        return labels, markers
+    out, markers = labels.copy(), markers.copy()
+    boxes = ndi.find_objects(labels)
+    state = [n + 1, int(markers.max()) + 1]
+    for i in big.tolist():
+        box = boxes[i - 1]
+        obj = labels[box] == i
+        points = np.argwhere(obj).astype(np.float64)
+        if _solidity(points) > _MERGE_SOLIDITY:  # the cheaper test first
+            continue
+        typical = _typical_near(labels, i, box, reach, sizes)
+        if typical < 0.5 * unit or sizes[i] < _MERGE_RATIO * typical:
+            continue
+        k = int(min(4, max(2, round(sizes[i] / typical))))
+        parts = _kmeans_parts(points, obj, k)
+        if parts is None:
+            continue
+        rows, cols = points.astype(np.intp).T
+        counts = np.bincount(parts, minlength=k)
+        if counts.min() < _MERGE_PART * typical:
+            continue
+        split = np.zeros(obj.shape, np.int32)
+        split[rows, cols] = parts + 1
+        if any(ndi.label(split == j + 1)[1] != 1 for j in range(k)):
+            continue
+        if min(_solidity(points[parts == j]) for j in range(k)) < _PART_SOLIDITY:
+            continue
+        region, seeds_at = out[box], markers[box]
+        dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
+        seeds_at[obj] = 0
+        for j in range(k):
+            part = split == j + 1
+            if j:
+                region[part] = state[0]
+                state[0] += 1
+            seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = state[1]
+            state[1] += 1
+    return out, markers
+
+
+def _typical_near(labels, i, box, reach, sizes) -> float:
+    """The median area of the labels within ``reach`` of label ``i``'s outline, or 0 with
+    fewer than ``_MERGE_NEIGHBOURS`` of them."""
+    grown = _widened(box, reach, labels.shape)
+    region = labels[grown]
+    obj = region == i
+    ring = ndi.binary_dilation(obj, iterations=reach) & ~obj
+    near = np.unique(region[ring])
+    near = near[(near > 0) & (near != i)]
+    if near.size < _MERGE_NEIGHBOURS:
+        return 0.0
+    return float(np.median(sizes[near]))
+
+
+def _solidity(points: np.ndarray) -> float:
+    """Pixel count over the pixels a convex hull of the same pixels would hold.
+
+    That hull holds about its area plus half its perimeter plus one pixel (Pick's theorem
+    for the hull of the pixel centres), so a convex object has a solidity of about 1 at
+    any size; the plain hull area would give a 10-pixel disc 0.87."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        hull = ConvexHull(points)
+    except QhullError:  # a line of pixels
+        return 1.0
+    return len(points) / (hull.volume + hull.area / 2 + 1)
+
+
+def _kmeans_parts(points: np.ndarray, obj: np.ndarray, k: int):
+    """Part of each pixel (0..k-1) by k-means of the coordinates ``points``, started from
+    the deepest pixel of ``obj`` and then each pixel farthest from the centres so far."""
+    dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
+    rows, cols = points.astype(np.intp).T
+    depth = dist[rows, cols]
+    centres = [points[np.argmax(depth)]]
+    for _ in range(k - 1):
+        far = np.min([np.hypot(*(points - c).T) for c in centres], axis=0)
+        centres.append(points[np.argmax(far * depth)])
+    centres = np.array(centres)
+    parts = None
+    for _ in range(20):
+        d2 = ((points[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        new = np.argmin(d2, axis=1)
+        if parts is not None and np.array_equal(new, parts):
+            break
+        parts = new
+        if np.bincount(parts, minlength=k).min() == 0:
+            return None
+        centres = np.array([points[parts == j].mean(axis=0) for j in range(k)])
+    return parts

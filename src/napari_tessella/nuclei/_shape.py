@@ -333,16 +333,25 @@ def _split_merges(labels, markers, d):
     big = big[near[big]]
     if not big.size:
         return labels, markers
-    out, markers = labels.copy(), markers.copy()
     boxes = ndi.find_objects(labels)
-    state = [n + 1, int(markers.max()) + 1]
+    concave = []
     for i in big.tolist():
+        points = np.argwhere(labels[boxes[i - 1]] == i).astype(np.float64)
+        if _solidity(points) <= _MERGE_SOLIDITY:
+            concave.append((i, points))
+    # not a typical nucleus: a label cut by the array's edge shows only part of its area
+    # (at the image's border, and at a chunk's, whose margin can end inside it), and a
+    # concave one of more than _MERGE_AREA may itself be a merge (in a chunk, a neighbour
+    # near the margin can be one that the whole image split)
+    whole = np.ones(n + 1, dtype=bool)
+    whole[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    whole[[i for i, _ in concave]] = False
+    out, markers = labels.copy(), markers.copy()
+    state = [n + 1, int(markers.max()) + 1]
+    for i, points in concave:
         box = boxes[i - 1]
         obj = labels[box] == i
-        points = np.argwhere(obj).astype(np.float64)
-        if _solidity(points) > _MERGE_SOLIDITY:  # the cheaper test first
-            continue
-        typical = _typical_near(labels, i, box, reach, sizes)
+        typical = _typical_near(labels, i, box, reach, sizes, whole)
         if typical < 0.5 * unit or sizes[i] < _MERGE_RATIO * typical:
             continue
         k = int(min(4, max(2, round(sizes[i] / typical))))
@@ -372,15 +381,16 @@ def _split_merges(labels, markers, d):
     return out, markers
 
 
-def _typical_near(labels, i, box, reach, sizes) -> float:
-    """The median area of the labels within ``reach`` of label ``i``'s outline, or 0 with
-    fewer than ``_MERGE_NEIGHBOURS`` of them."""
+def _typical_near(labels, i, box, reach, sizes, whole) -> float:
+    """The median area of the labels within ``reach`` of label ``i``'s outline that are
+    ``whole`` (not cut by the array's edge), or 0 with fewer than ``_MERGE_NEIGHBOURS``."""
     grown = _widened(box, reach, labels.shape)
     region = labels[grown]
     obj = region == i
     ring = ndi.binary_dilation(obj, iterations=reach) & ~obj
     near = np.unique(region[ring])
     near = near[(near > 0) & (near != i)]
+    near = near[whole[near]]
     if near.size < _MERGE_NEIGHBOURS:
         return 0.0
     return float(np.median(sizes[near]))

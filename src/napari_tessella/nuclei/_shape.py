@@ -301,6 +301,12 @@ _MERGE_NEIGHBOURS = 2
 _MERGE_RATIO = 1.5
 #: ... and concave: their area at most this share of their convex hull's
 _MERGE_SOLIDITY = 0.92
+#: ... or convex but elongated, axes at least this ratio
+_MERGE_AXES = 1.6
+#: ... and then at least this many times the neighbours' median area
+_LONG_RATIO = 2.0
+#: ... among at least this many neighbours
+_LONG_NEIGHBOURS = 3
 #: each part of a merge is at least this share of the neighbours' median area
 _MERGE_PART = 0.5
 #: ... and each part at least this solid (a nucleus, not a half with neighbours' slivers)
@@ -338,21 +344,23 @@ def _split_merges(labels, markers, d):
     for i in big.tolist():
         points = np.argwhere(labels[boxes[i - 1]] == i).astype(np.float64)
         if _solidity(points) <= _MERGE_SOLIDITY:
-            concave.append((i, points))
+            concave.append((i, points, _MERGE_RATIO, _MERGE_NEIGHBOURS))
+        elif _elongation(points) >= _MERGE_AXES:
+            concave.append((i, points, _LONG_RATIO, _LONG_NEIGHBOURS))
     # not a typical nucleus: a label cut by the array's edge shows only part of its area
     # (at the image's border, and at a chunk's, whose margin can end inside it), and a
     # concave one of more than _MERGE_AREA may itself be a merge (in a chunk, a neighbour
     # near the margin can be one that the whole image split)
     whole = np.ones(n + 1, dtype=bool)
     whole[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
-    whole[[i for i, _ in concave]] = False
+    whole[[c[0] for c in concave]] = False
     out, markers = labels.copy(), markers.copy()
     state = [n + 1, int(markers.max()) + 1]
-    for i, points in concave:
+    for i, points, ratio, among in concave:
         box = boxes[i - 1]
         obj = labels[box] == i
-        typical = _typical_near(labels, i, box, reach, sizes, whole)
-        if typical < 0.5 * unit or sizes[i] < _MERGE_RATIO * typical:
+        typical = _typical_near(labels, i, box, reach, sizes, whole, among)
+        if typical < 0.5 * unit or sizes[i] < ratio * typical:
             continue
         k = int(min(4, max(2, round(sizes[i] / typical))))
         parts = _kmeans_parts(points, obj, k)
@@ -381,7 +389,7 @@ def _split_merges(labels, markers, d):
     return out, markers
 
 
-def _typical_near(labels, i, box, reach, sizes, whole) -> float:
+def _typical_near(labels, i, box, reach, sizes, whole, among) -> float:
     """The median area of the labels within ``reach`` of label ``i``'s outline that are
     ``whole`` (not cut by the array's edge), or 0 with fewer than ``_MERGE_NEIGHBOURS``."""
     grown = _widened(box, reach, labels.shape)
@@ -391,9 +399,16 @@ def _typical_near(labels, i, box, reach, sizes, whole) -> float:
     near = np.unique(region[ring])
     near = near[(near > 0) & (near != i)]
     near = near[whole[near]]
-    if near.size < _MERGE_NEIGHBOURS:
+    if near.size < among:
         return 0.0
     return float(np.median(sizes[near]))
+
+
+def _elongation(points: np.ndarray) -> float:
+    """Ratio of the long to the short axis of the pixels' second moments."""
+    rel = points - points.mean(axis=0)
+    small, large = np.linalg.eigvalsh(rel.T @ rel)
+    return float(np.sqrt(large / max(small, 1e-9)))
 
 
 def _solidity(points: np.ndarray) -> float:

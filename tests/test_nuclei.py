@@ -695,7 +695,7 @@ def test_merge_split_needs_crowding_and_concavity():
                 labels[other & ~mask] = k
         markers = np.zeros_like(labels)
         markers[72, 70] = 1
-        out, seeds = _split_merges(labels, markers, 20.0)
+        out, seeds = _split_merges(labels, markers, 20.0, labels > 0, 0.0)
         assert np.unique(out[mask]).size == parts, (crowded, parts)
         assert np.unique(seeds[mask & (seeds > 0)]).size == parts
         if parts == 3:  # one part per nucleus

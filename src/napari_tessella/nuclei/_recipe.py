@@ -390,7 +390,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 ratio=_RATIO, level=level, valley=_VALLEY, step=_STEP, gradient=_SIGMA)
             labels, markers = _split_at_necks(labels, markers, d)
             labels, markers = _split_at_waists(labels, markers, d)
-            labels, markers = _split_merges(labels, markers, d)
+            labels, markers = _split_merges(labels, markers, d, smooth, level)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

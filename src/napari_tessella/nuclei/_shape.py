@@ -307,13 +307,15 @@ _MERGE_AXES = 1.6
 _LONG_RATIO = 2.0
 #: ... among at least this many neighbours
 _LONG_NEIGHBOURS = 3
+#: ... unless their maximum contrast is above this times their median one (a bright cell)
+_BRIGHT_CORE = 3.0
 #: each part of a merge is at least this share of the neighbours' median area
 _MERGE_PART = 0.5
 #: ... and each part at least this solid (a nucleus, not a half with neighbours' slivers)
 _PART_SOLIDITY = 0.8
 
 
-def _split_merges(labels, markers, d):
+def _split_merges(labels, markers, d, smooth, level):
     """Split crowded, concave objects into as many parts as the nuclei around them say.
 
     Per object: the typical nucleus is the median area of the labels within d/2 of its
@@ -323,6 +325,9 @@ def _split_merges(labels, markers, d):
     their coordinates (:func:`_kmeans_parts`): two nuclei pressed flat together (no waist)
     part across the middle, three in a triangle in three sectors. A part below
     ``_MERGE_PART`` of the typical area or in more than one piece leaves the object whole.
+    So does a maximum contrast above ``_BRIGHT_CORE`` times the median one (over the
+    background ``level`` of the working image ``smooth``): a saturated cell in its glow,
+    which ``_edges._glow_nuclei`` takes apart by intensity.
     """
     n = int(labels.max())
     unit = np.pi * d * d / 4
@@ -361,6 +366,9 @@ def _split_merges(labels, markers, d):
         obj = labels[box] == i
         typical = _typical_near(labels, i, box, reach, sizes, whole, among)
         if typical < 0.5 * unit or sizes[i] < ratio * typical:
+            continue
+        contrast = smooth[box][obj] - level
+        if contrast.max() > _BRIGHT_CORE * np.median(contrast):
             continue
         k = int(min(4, max(2, round(sizes[i] / typical))))
         parts = _kmeans_parts(points, obj, k)

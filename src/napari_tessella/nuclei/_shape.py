@@ -420,15 +420,20 @@ def _elongation(points: np.ndarray) -> float:
 
 
 def _solidity(points: np.ndarray) -> float:
-    """Pixel count over the pixels a convex hull of the same pixels would hold.
+    """Pixel count over the pixels a convex hull of the same pixels would hold (``points``
+    in the row-major order of ``np.argwhere``).
 
     That hull holds about its area plus half its perimeter plus one pixel (Pick's theorem
     for the hull of the pixel centres), so a convex object has a solidity of about 1 at
     any size; the plain hull area would give a 10-pixel disc 0.87."""
     from scipy.spatial import ConvexHull, QhullError
 
+    # the hull of the pixels is that of each row's two ends (rows in ascending order)
+    rows = points[:, 0]
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    last = np.r_[first[1:] - 1, len(rows) - 1]
     try:
-        hull = ConvexHull(points)
+        hull = ConvexHull(points[np.r_[first, last]])
     except QhullError:  # a line of pixels
         return 1.0
     return len(points) / (hull.volume + hull.area / 2 + 1)

@@ -1,7 +1,8 @@
 """Shape cues of the default nuclei recipe for dense fields of touching nuclei (issue 14):
-which holes of the foreground to fill, and where a pair of touching nuclei with no darker
-seam between them shows a neck. Per object, at the working resolution; kept apart from
-:mod:`._recipe`, which calls them.
+which holes of the foreground to fill, where a pair of touching nuclei with no darker
+seam between them shows a neck or a waist, and which crowded objects hold several nuclei
+(their area against their neighbours', their concavity). Per object, at the working
+resolution; kept apart from :mod:`._recipe`, which calls them.
 """
 
 from __future__ import annotations
@@ -318,16 +319,23 @@ _PART_SOLIDITY = 0.8
 def _split_merges(labels, markers, d, smooth, level):
     """Split crowded, concave objects into as many parts as the nuclei around them say.
 
-    Per object: the typical nucleus is the median area of the labels within d/2 of its
-    outline (:func:`_typical_near`); an object at least ``_MERGE_RATIO`` times that area
-    whose solidity is at most ``_MERGE_SOLIDITY`` is taken for ``k = round(area /
-    typical)`` (2 to 4) nuclei and its pixels are shared among k centres by k-means of
-    their coordinates (:func:`_kmeans_parts`): two nuclei pressed flat together (no waist)
+    Per object above ``_MERGE_AREA`` nucleus areas: the typical nucleus is the median area
+    of the labels within d/2 of its outline (:func:`_typical_near`), leaving out labels cut
+    by the array's edge and the candidates themselves. An object whose solidity is at most
+    ``_MERGE_SOLIDITY``, at least ``_MERGE_RATIO`` times that area among
+    ``_MERGE_NEIGHBOURS`` or more (or a convex one with axes of ``_MERGE_AXES`` : 1 or
+    more, ``_LONG_RATIO`` times among ``_LONG_NEIGHBOURS``: a pair pressed flat), is
+    taken for ``k = round(area / typical)`` (2 to 4) nuclei and its pixels are shared
+    among k centres by k-means of their coordinates (:func:`_kmeans_parts`): two nuclei
     part across the middle, three in a triangle in three sectors. A part below
-    ``_MERGE_PART`` of the typical area or in more than one piece leaves the object whole.
-    So does a maximum contrast above ``_BRIGHT_CORE`` times the median one (over the
-    background ``level`` of the working image ``smooth``): a saturated cell in its glow,
-    which ``_edges._glow_nuclei`` takes apart by intensity.
+    ``_MERGE_PART`` of the typical area, less solid than ``_PART_SOLIDITY`` or in more
+    than one piece leaves the object whole. So does a maximum contrast above
+    ``_BRIGHT_CORE`` times the median one (over the background ``level`` of the working
+    image ``smooth``): a saturated cell in its glow, which ``_edges._glow_nuclei`` takes
+    apart by intensity. Per object, from its pixels and its neighbours' areas: chunks
+    with a margin give the same but near a threshold (see ``docs/nuclei.md``, round 7).
+    Returns the labels and the markers, a split object's markers replaced by one pixel
+    per part (its largest distance to the outline).
     """
     n = int(labels.max())
     unit = np.pi * d * d / 4

@@ -15,7 +15,7 @@ from ..threshold import compute_threshold, threshold_spec
 from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
 from ._edges import _edges_and_glows
 from ._resample import _upsample
-from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists
+from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
 
 
 @dataclass(frozen=True, repr=False)
@@ -390,6 +390,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 ratio=_RATIO, level=level, valley=_VALLEY, step=_STEP, gradient=_SIGMA)
             labels, markers = _split_at_necks(labels, markers, d)
             labels, markers = _split_at_waists(labels, markers, d)
+            labels, markers = _split_merges(labels, markers, d, smooth, level)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

@@ -1,7 +1,8 @@
 """Shape cues of the default nuclei recipe for dense fields of touching nuclei (issue 14):
-which holes of the foreground to fill, and where a pair of touching nuclei with no darker
-seam between them shows a neck. Per object, at the working resolution; kept apart from
-:mod:`._recipe`, which calls them.
+which holes of the foreground to fill, where a pair of touching nuclei with no darker
+seam between them shows a neck or a waist, and which crowded objects hold several nuclei
+(their area against their neighbours', their concavity). Per object, at the working
+resolution; kept apart from :mod:`._recipe`, which calls them.
 """
 
 from __future__ import annotations
@@ -290,3 +291,181 @@ def _cut_waist(out, markers, i, box, unit, d, state):
         state[1] += 1
         if part.sum() > _WAIST_AREA * unit:  # three nuclei in a row: look again
             _cut_waist(out, markers, j, box, unit, d, state)
+
+
+#: objects above this many nucleus areas are looked at as possible merges of k nuclei ...
+_MERGE_AREA = 1.3
+#: ... among at least this many neighbours within d/2 whose median area is at least
+#: half a nucleus ...
+_MERGE_NEIGHBOURS = 2
+#: ... if they are at least this many times the neighbours' median area ...
+_MERGE_RATIO = 1.5
+#: ... and concave: their area at most this share of their convex hull's
+_MERGE_SOLIDITY = 0.92
+#: ... or convex but elongated, axes at least this ratio
+_MERGE_AXES = 1.6
+#: ... and then at least this many times the neighbours' median area
+_LONG_RATIO = 2.0
+#: ... among at least this many neighbours
+_LONG_NEIGHBOURS = 3
+#: ... unless their maximum contrast is above this times their median one (a bright cell)
+_BRIGHT_CORE = 3.0
+#: each part of a merge is at least this share of the neighbours' median area
+_MERGE_PART = 0.5
+#: ... and each part at least this solid (a nucleus, not a half with neighbours' slivers)
+_PART_SOLIDITY = 0.8
+
+
+def _split_merges(labels, markers, d, smooth, level):
+    """Split crowded, concave objects into as many parts as the nuclei around them say.
+
+    Per object above ``_MERGE_AREA`` nucleus areas: the typical nucleus is the median area
+    of the labels within d/2 of its outline (:func:`_typical_near`), leaving out labels cut
+    by the array's edge and the candidates themselves. An object whose solidity is at most
+    ``_MERGE_SOLIDITY``, at least ``_MERGE_RATIO`` times that area among
+    ``_MERGE_NEIGHBOURS`` or more (or a convex one with axes of ``_MERGE_AXES`` : 1 or
+    more, ``_LONG_RATIO`` times among ``_LONG_NEIGHBOURS``: a pair pressed flat), is
+    taken for ``k = round(area / typical)`` (2 to 4) nuclei and its pixels are shared
+    among k centres by k-means of their coordinates (:func:`_kmeans_parts`): two nuclei
+    part across the middle, three in a triangle in three sectors. A part below
+    ``_MERGE_PART`` of the typical area, less solid than ``_PART_SOLIDITY`` or in more
+    than one piece leaves the object whole. So does a maximum contrast above
+    ``_BRIGHT_CORE`` times the median one (over the background ``level`` of the working
+    image ``smooth``): a saturated cell in its glow, which ``_edges._glow_nuclei`` takes
+    apart by intensity. Per object, from its pixels and its neighbours' areas: chunks
+    with a margin give the same but near a threshold (see ``docs/nuclei.md``, round 7).
+    Returns the labels and the markers, a split object's markers replaced by one pixel
+    per part (its largest distance to the outline).
+    """
+    n = int(labels.max())
+    unit = np.pi * d * d / 4
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    big = np.flatnonzero(sizes[1:] > _MERGE_AREA * unit) + 1
+    if not big.size:
+        return labels, markers
+    reach = max(1, round(d / 2))
+    # only objects with another label within reach can be crowded: one pass over the image
+    size = 2 * reach + 1
+    other = (ndi.maximum_filter(labels, size) != labels) | (
+        ndi.minimum_filter(np.where(labels > 0, labels, n + 1), size) != labels)
+    near = np.bincount(labels[other & (labels > 0)], minlength=n + 1) > 0
+    big = big[near[big]]
+    if not big.size:
+        return labels, markers
+    boxes = ndi.find_objects(labels)
+    concave = []
+    for i in big.tolist():
+        points = np.argwhere(labels[boxes[i - 1]] == i).astype(np.float64)
+        if _solidity(points) <= _MERGE_SOLIDITY:
+            concave.append((i, points, _MERGE_RATIO, _MERGE_NEIGHBOURS))
+        elif _elongation(points) >= _MERGE_AXES:
+            concave.append((i, points, _LONG_RATIO, _LONG_NEIGHBOURS))
+    # not a typical nucleus: a label cut by the array's edge shows only part of its area
+    # (at the image's border, and at a chunk's, whose margin can end inside it), and a
+    # concave one of more than _MERGE_AREA may itself be a merge (in a chunk, a neighbour
+    # near the margin can be one that the whole image split)
+    whole = np.ones(n + 1, dtype=bool)
+    whole[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    whole[[c[0] for c in concave]] = False
+    out, markers = labels.copy(), markers.copy()
+    state = [n + 1, int(markers.max()) + 1]
+    for i, points, ratio, among in concave:
+        box = boxes[i - 1]
+        obj = labels[box] == i
+        typical = _typical_near(labels, i, box, reach, sizes, whole, among)
+        if typical < 0.5 * unit or sizes[i] < ratio * typical:
+            continue
+        contrast = smooth[box][obj] - level
+        if contrast.max() > _BRIGHT_CORE * np.median(contrast):
+            continue
+        k = int(min(4, max(2, round(sizes[i] / typical))))
+        parts = _kmeans_parts(points, obj, k)
+        if parts is None:
+            continue
+        rows, cols = points.astype(np.intp).T
+        counts = np.bincount(parts, minlength=k)
+        if counts.min() < _MERGE_PART * typical:
+            continue
+        split = np.zeros(obj.shape, np.int32)
+        split[rows, cols] = parts + 1
+        if any(ndi.label(split == j + 1)[1] != 1 for j in range(k)):
+            continue
+        if min(_solidity(points[parts == j]) for j in range(k)) < _PART_SOLIDITY:
+            continue
+        region, seeds_at = out[box], markers[box]
+        dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
+        seeds_at[obj] = 0
+        for j in range(k):
+            part = split == j + 1
+            if j:
+                region[part] = state[0]
+                state[0] += 1
+            seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = state[1]
+            state[1] += 1
+    return out, markers
+
+
+def _typical_near(labels, i, box, reach, sizes, whole, among) -> float:
+    """The median area of the labels within ``reach`` of label ``i``'s outline that are
+    ``whole`` (not cut by the array's edge), or 0 with fewer than ``_MERGE_NEIGHBOURS``."""
+    grown = _widened(box, reach, labels.shape)
+    region = labels[grown]
+    obj = region == i
+    ring = ndi.binary_dilation(obj, iterations=reach) & ~obj
+    near = np.unique(region[ring])
+    near = near[(near > 0) & (near != i)]
+    near = near[whole[near]]
+    if near.size < among:
+        return 0.0
+    return float(np.median(sizes[near]))
+
+
+def _elongation(points: np.ndarray) -> float:
+    """Ratio of the long to the short axis of the pixels' second moments."""
+    rel = points - points.mean(axis=0)
+    small, large = np.linalg.eigvalsh(rel.T @ rel)
+    return float(np.sqrt(large / max(small, 1e-9)))
+
+
+def _solidity(points: np.ndarray) -> float:
+    """Pixel count over the pixels a convex hull of the same pixels would hold (``points``
+    in the row-major order of ``np.argwhere``).
+
+    That hull holds about its area plus half its perimeter plus one pixel (Pick's theorem
+    for the hull of the pixel centres), so a convex object has a solidity of about 1 at
+    any size; the plain hull area would give a 10-pixel disc 0.87."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    # the hull of the pixels is that of each row's two ends (rows in ascending order)
+    rows = points[:, 0]
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    last = np.r_[first[1:] - 1, len(rows) - 1]
+    try:
+        hull = ConvexHull(points[np.r_[first, last]])
+    except QhullError:  # a line of pixels
+        return 1.0
+    return len(points) / (hull.volume + hull.area / 2 + 1)
+
+
+def _kmeans_parts(points: np.ndarray, obj: np.ndarray, k: int):
+    """Part of each pixel (0..k-1) by k-means of the coordinates ``points``, started from
+    the deepest pixel of ``obj`` and then each pixel farthest from the centres so far."""
+    dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
+    rows, cols = points.astype(np.intp).T
+    depth = dist[rows, cols]
+    centres = [points[np.argmax(depth)]]
+    for _ in range(k - 1):
+        far = np.min([np.hypot(*(points - c).T) for c in centres], axis=0)
+        centres.append(points[np.argmax(far * depth)])
+    centres = np.array(centres)
+    parts = None
+    for _ in range(20):
+        d2 = ((points[:, None, :] - centres[None]) ** 2).sum(axis=2)
+        new = np.argmin(d2, axis=1)
+        if parts is not None and np.array_equal(new, parts):
+            break
+        parts = new
+        if np.bincount(parts, minlength=k).min() == 0:
+            return None
+        centres = np.array([points[parts == j].mean(axis=0) for j in range(k)])
+    return parts

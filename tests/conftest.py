@@ -65,6 +65,20 @@ def u2os_pair():
     return img, ref
 
 
+@pytest.fixture
+def viewer(make_napari_viewer):
+    """A real napari viewer, closed after the test (napari's own fixture)."""
+    return make_napari_viewer()
+
+
+@pytest.fixture(scope="module")
+def lattice_image():
+    """A small generated HAADF-like lattice (64², spacing 8 px), float in [0, 1]."""
+    from napari_tessella.synthetic import synthetic_lattice
+
+    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image
+
+
 # Property-based tests (hypothesis) run under one fixed, small profile: the same examples
 # on every run (derandomize), no deadline on slow shared machines, few examples so all of
 # them together take well under a minute. HYPOTHESIS_PROFILE=tessella-long explores more.

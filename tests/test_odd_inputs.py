@@ -9,12 +9,6 @@ import pytest
 
 from napari_tessella import seeded_watershed
 from napari_tessella.nuclei import estimate_object_diameter
-from napari_tessella.synthetic import synthetic_lattice
-
-
-@pytest.fixture(scope="module")
-def lattice_image():
-    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image
 
 
 @pytest.mark.parametrize("lazy", [False, True])
@@ -35,11 +29,6 @@ def test_a_very_elongated_image_gets_a_diameter_not_an_index_error(lattice_image
         assert labels.max() > 0
     # two rows are too few to tell the atoms from noise: the threshold's significance rule
     # (a cut within 1.8 noise deviations is raised to 4) may leave nothing, not an error
-
-
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
 
 
 def _threshold(viewer, image):

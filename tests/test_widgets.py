@@ -13,11 +13,6 @@ SCALE = (0.05, 0.05)
 TRANSLATE = (3.0, -2.0)
 
 
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
-
-
 def layer_names(viewer):
     return [layer.name for layer in viewer.layers]
 

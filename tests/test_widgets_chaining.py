@@ -4,7 +4,6 @@ Labels layers, readable lattice, compact widgets, Cancel, units and words."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from napari_tessella._widgets import (
     FindAtomsWidget,
@@ -14,11 +13,6 @@ from napari_tessella._widgets import (
 )
 
 SCALE = (0.05, 0.05)
-
-
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
 
 
 def names(viewer):

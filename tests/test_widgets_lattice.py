@@ -5,15 +5,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
 
 from napari_tessella import lattice
 from napari_tessella._widgets import LatticeWidget
-
-
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
 
 
 def _jittered_grid_widget(viewer, n: int, seed: int):

@@ -19,17 +19,6 @@ from napari_tessella._widgets import (
 )
 from napari_tessella.synthetic import synthetic_lattice
 
-
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
-
-
-@pytest.fixture(scope="module")
-def lattice_image():
-    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image
-
-
 # --- axes in different units
 
 

@@ -15,17 +15,7 @@ from napari_tessella._widgets import (
     SeededWatershedWidget,
     ThresholdLabelWidget,
 )
-from napari_tessella.synthetic import synthetic_lattice, synthetic_nuclei
-
-
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
-
-
-@pytest.fixture(scope="module")
-def lattice_image():
-    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image
+from napari_tessella.synthetic import synthetic_nuclei
 
 
 def names(viewer):

@@ -20,16 +20,6 @@ from napari_tessella._widgets import (
 from napari_tessella.synthetic import synthetic_lattice, synthetic_nuclei
 
 
-@pytest.fixture
-def viewer(make_napari_viewer):
-    return make_napari_viewer()
-
-
-@pytest.fixture(scope="module")
-def lattice_image():
-    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image
-
-
 def test_layer_tables_and_csv_spell_units_alike(viewer, lattice_image, tmp_path):
     """µm on the layer: the same ASCII column names in the layer's features and the CSV,
     and exporting does not add a second set of physical columns."""
@@ -464,7 +454,6 @@ def test_find_atoms_all_planes_keeps_each_points_style(viewer):
     import warnings
 
     from napari_tessella._widgets import FindAtomsWidget
-    from napari_tessella.synthetic import synthetic_lattice
 
     small = synthetic_lattice((64, 64), spacing=6.0, seed=1).image
     large = synthetic_lattice((64, 64), spacing=9.0, seed=2).image

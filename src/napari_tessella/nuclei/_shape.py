@@ -206,6 +206,14 @@ def _waist(points: np.ndarray, d: float):
     return axis, centre, start + at + 0.5
 
 
+def _above(labels, d, areas):
+    """Each label's area (indexed by label), the nucleus area πd²/4 and the labels larger
+    than ``areas`` nucleus areas."""
+    sizes = np.bincount(labels.ravel(), minlength=int(labels.max()) + 1)
+    unit = np.pi * d * d / 4
+    return sizes, unit, np.flatnonzero(sizes[1:] > areas * unit) + 1
+
+
 def _split_at_waists(labels, markers, d):
     """Split objects of more than ``_WAIST_AREA`` nucleus areas at their waist.
 
@@ -223,10 +231,8 @@ def _split_at_waists(labels, markers, d):
     Returns the labels and the markers, a split object's markers replaced by one pixel per
     part (its largest distance to the outline).
     """
-    n = int(labels.max())
-    unit = np.pi * d * d / 4
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    big = np.flatnonzero(sizes[1:] > _WAIST_AREA * unit) + 1
+    sizes, unit, big = _above(labels, d, _WAIST_AREA)
+    n = sizes.size - 1
     if not big.size:
         return labels, markers
     out, markers = labels.copy(), markers.copy()
@@ -337,10 +343,8 @@ def _split_merges(labels, markers, d, smooth, level):
     Returns the labels and the markers, a split object's markers replaced by one pixel
     per part (its largest distance to the outline).
     """
-    n = int(labels.max())
-    unit = np.pi * d * d / 4
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    big = np.flatnonzero(sizes[1:] > _MERGE_AREA * unit) + 1
+    sizes, unit, big = _above(labels, d, _MERGE_AREA)
+    n = sizes.size - 1
     if not big.size:
         return labels, markers
     reach = max(1, round(d / 2))

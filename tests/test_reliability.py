@@ -470,3 +470,15 @@ def test_elongated_images(short, long, transpose, lazy, seed):
     if kind == "ok":
         assert np.asarray(result.labels).shape == image.shape
     assert _same(np.asarray(image), before)
+
+
+def test_chunked_threshold_on_a_range_wider_than_the_largest_float():
+    """-max to 1e292 spans more than the largest float: the chunked histogram's edges and
+    the method's rescaling overflowed (NaN threshold, no object, against one in memory)."""
+    da = pytest.importorskip("dask.array")
+    image = np.full((8, 8), 9.97920155e291)
+    image[0, 0] = -np.finfo(np.float64).max
+    in_memory = threshold_label(image, "otsu")
+    chunked = np.asarray(threshold_label(da.from_array(image, chunks=8), "otsu"))
+    assert in_memory.max() == 1
+    np.testing.assert_array_equal(chunked, in_memory)

@@ -131,8 +131,20 @@ LI_BINS = 65536
 
 
 def _hist_edges(lo, hi, nbins, dtype):
-    """The bin edges numpy.histogram(image, nbins) uses for an image with this min/max."""
-    return np.histogram_bin_edges(np.array([lo, hi], dtype=dtype), bins=nbins)
+    """The bin edges numpy.histogram(image, nbins) uses for an image with this min/max.
+
+    A range wider than the largest float (-1.8e308 to 1e292) overflows numpy's span: the
+    edges are then made from half the span, added twice."""
+    pair = np.array([lo, hi], dtype=dtype)
+    with np.errstate(over="ignore"):
+        span = pair[1] - pair[0]
+    if np.isfinite(span):
+        return np.histogram_bin_edges(pair, bins=nbins)
+    half = pair[1] / 2 - pair[0] / 2
+    step = np.linspace(0, 1, nbins + 1)
+    edges = (pair[0] + step * half) + step * half
+    edges[-1] = pair[1]
+    return edges.astype(pair.dtype)
 
 
 def _block_histogram(block, lo, hi, nbins, dtype):
@@ -221,11 +233,12 @@ def _global_threshold(smoothed, method, lo, hi, scheduler) -> float:
     func = getattr(skimage.filters, f"threshold_{method}")
     lo, hi = float(lo), float(hi)
     scale = max(abs(lo), abs(hi)) > 1e100 or (hi - lo) < 1e-100
+    half = hi / 2 - lo / 2  # the span may exceed the largest float
     if scale:  # as in compute_threshold: on [0, 1], then mapped back
-        centres = (centres - lo) / (hi - lo)
+        centres = (centres / 2 - lo / 2) / half
     try:
         with np.errstate(all="ignore"):
             value = float(func(hist=(counts, centres)))
     except (RuntimeError, ValueError, IndexError) as err:
         raise ValueError(f"threshold method {method!r} failed on this image: {err}") from None
-    return lo + value * (hi - lo) if scale else value
+    return (lo + value * half) + value * half if scale else value

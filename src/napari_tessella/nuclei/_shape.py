@@ -12,6 +12,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _widened
 from ._cues import _fill_holes
+from ._edges import _BRIGHT as _BRIGHT_CORE
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
 _HOLE = 0.25
@@ -314,8 +315,8 @@ _MERGE_AXES = 1.6
 _LONG_RATIO = 2.0
 #: ... among at least this many neighbours
 _LONG_NEIGHBOURS = 3
-#: ... unless their maximum contrast is above this times their median one (a bright cell)
-_BRIGHT_CORE = 3.0
+# ... unless their maximum contrast is above _BRIGHT_CORE (the glow step's _edges._BRIGHT,
+# imported above) times their median one: a bright cell in its glow, which that step parts
 #: each part of a merge is at least this share of the neighbours' median area
 _MERGE_PART = 0.5
 #: ... and each part at least this solid (a nucleus, not a half with neighbours' slivers)

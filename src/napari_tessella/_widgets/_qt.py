@@ -155,7 +155,7 @@ class _LateProgress:
         from qtpy.QtCore import QTimer
 
         self._progress, self._status = progress, status
-        self._timer = QTimer()
+        self._timer = QTimer(status.native)  # goes with the dock: never fires after it
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.show)
         self.text, self.shown = "", False
@@ -176,9 +176,15 @@ class _LateProgress:
 
     def show(self) -> None:
         self.shown = True
-        self._status.value = self.text
-        self._progress.visible = True
+        try:
+            self._status.value = self.text
+            self._progress.visible = True
+        except RuntimeError:  # the viewer was closed during the run: its widgets are gone
+            pass
 
     def stop(self) -> None:
         """Nothing more to show: the run ended, failed, was cancelled or is being written."""
-        self._timer.stop()
+        try:
+            self._timer.stop()
+        except RuntimeError:  # deleted with the dock
+            pass

@@ -140,7 +140,7 @@ def _wireframe_on_demand(viewer, layer) -> None:
 
 
 #: A run shows its progress bar and stage text only once it has taken this long (ms).
-PROGRESS_DELAY_MS = 500
+PROGRESS_DELAY_MS = 1000
 
 
 class _LateProgress:

@@ -255,7 +255,12 @@ def estimate_object_diameter(image) -> float:
     inscribed disc (the maximum of its Euclidean distance transform) measures the radius of
     its largest object — touching objects do not inflate it, unlike the component's area.
     The estimate is twice the area-weighted median of those radii, so specks of noise (tiny
-    area) do not pull it down. It needs no length scale of its own: the image is first
+    area) do not pull it down. It is measured twice: once as said, then against the local
+    background (the image minus its grey opening by a square of half-side the larger of
+    1/8 of its shorter side and twice that first estimate), which is the one returned:
+    glows of saturated cells, vignetting and ramps otherwise lift the cut above ordinary
+    nuclei, and only their bright foci were measured. It needs no length scale of its
+    own: the image is first
     reduced so that it has about 256 pixels on its long side; if the objects then span
     fewer than 12 pixels, the estimate is redone at about 512 pixels. If they are still
     smaller (a large image of small objects, e.g. a whole slide), it looks closer, 4× finer

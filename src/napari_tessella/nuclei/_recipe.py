@@ -13,7 +13,7 @@ from .._label_image import _edge_ids, _widened
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
-from ._edges import _edges_and_glows
+from ._edges import _bright_cells, _edges_and_glows, _glow_nuclei
 from ._resample import _upsample
 from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
 
@@ -558,11 +558,19 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     n = int(labels.max())
     peak = _label_max(smooth, labels, n)
     peak[0] = np.inf
+    # a saturated cell in its glow keeps its own peak; dim nuclei on the glow are split off
+    core = np.pi * (d * _MIN_R / 2) ** 2  # the cores of _split_clusters
+    if (bright := _bright_cells(labels, smooth, level, peak, d, core, sharp=_SHARP)).any():
+        labels = _glow_nuclei(labels, smooth, level, d, peak, peak, bright, 4 * core,
+                              trim=_TRIM, core_area=core)[0]
+        peak = _label_max(smooth, labels, n := int(labels.max()))  # peak[0]: set below
+        bright = np.append(bright, np.zeros(n + 1 - bright.size, bool))
     core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
-    peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP)
+    peak = np.where(bright, peak, _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP))
     peak[0] = np.inf
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)
-    parts, n = ndi.label((labels > 0) & (trimmed == 0))
+    # what the cut takes off a bright cell is its glow (nuclei on it were split off above)
+    parts, n = ndi.label((labels > 0) & (trimmed == 0) & ~bright[labels])
     # only parts with the area of that disc can hold it: their distance transforms are
     # computed in their own boxes (most removed parts are thin halos)
     big = np.flatnonzero(np.bincount(parts.ravel(), minlength=n + 1)[1:]

@@ -42,6 +42,7 @@ from ._outputs import (
     _follow_input_name,
     _named_now,
     _Output,
+    _said_now,
     _still_mine,
     _watch,
 )
@@ -399,6 +400,7 @@ class _DockWidget(Container):
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)
+        text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run
         self._status.value = f"⚠ {text}"
         show_error(f"{self.label or 'tessella'}: {text}")
 
@@ -483,7 +485,7 @@ class _DockWidget(Container):
         for layer, visible in to_show:
             layer.visible = visible
         # the status line only: a toast on every run is noise (and 2 more canvas redraws)
-        self._status.value = message
+        self._status.value = _said_now(message, getattr(self, "_prepared", None))
         return written
 
     def _apply_stepwise(self, outputs, message, source=None):
@@ -525,7 +527,7 @@ class _DockWidget(Container):
                 QTimer.singleShot(0, step)
                 return
             let_go()
-            self._status.value = message
+            self._status.value = _said_now(message, getattr(self, "_prepared", None))
             self._stepping = False
             self._finished()
 

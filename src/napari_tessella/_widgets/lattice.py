@@ -14,6 +14,7 @@ from ._base import _DockWidget
 from ._layers import (
     _current_plane,
     _geometry,
+    _image_of,
     _image_shape,
     _layer_choices,
     _pixel_size,
@@ -287,25 +288,6 @@ def _planes_with_points(layer, most: int = 5) -> str:
     return f" Planes with enough: {listed}{more}; move the slider there."
 
 
-def _image_of(points, images: list):
-    """The image ``points`` were made on, among ``images``: one placed as they are (the
-    widgets' points take their image's scale, translate, units and transform), preferring
-    the one whose name theirs starts with ("lat columns" of "lat"); the newest of those.
-    None when no image is placed as they are."""
-    mine = _geometry(points)
-    placed = [img for img in images if _same_placement(_geometry(img), mine)]
-    named = [img for img in placed if points.name.startswith(f"{img.name} ")]
-    return (named or placed or [None])[-1]
-
-
-def _same_placement(a: dict, b: dict) -> bool:
-    """Whether two :func:`_geometry` dicts place a plane alike."""
-    if a.keys() != b.keys():
-        return False
-    return all(tuple(a[k]) == tuple(b[k]) if k == "units" else
-               np.allclose(a[k], b[k], rtol=1e-9, atol=0) for k in a)
-
-
 def _same(a, b) -> bool:
     """Whether two optional arrays are both None or equal in shape, type and values."""
     if a is None or b is None:
@@ -409,11 +391,41 @@ class LatticeWidget(_DockWidget):
             super()._refresh_choices(event)
         finally:
             self._picking = False
-        if chosen is not None and chosen not in self._viewer.layers:
+        lost = chosen is not None and chosen not in self._viewer.layers
+        if lost:
             self._user_chose = False  # the user's layer is gone: follow the newest again
         if image is not None and image not in self._viewer.layers:
             self._image_chosen = False
         self._pick_defaults(follow=not self._user_chose)
+        if lost:
+            self._pair_after_loss(chosen.name)
+
+    def _pair_after_loss(self, lost: str):
+        """The points deleted, the newest ones taken instead: their own image for the
+        bounds (placed as they are, preferring the one whose name they carry), or none,
+        never the deleted points' image (the new points would be read as its pixels), and
+        the user told."""
+        from napari.layers import Image, Points
+
+        new = self.points.value
+        imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
+        match = _image_of(new, imgs) if isinstance(new, Points) else self.image.value
+        if self.image.value is not match:
+            self._picking = True
+            try:
+                self.image.value = match
+            finally:
+                self._picking = False
+        self._image_chosen = False
+        if new is None:
+            self._status.value = f"{lost!r} was deleted: choose a Points or Labels layer."
+        elif isinstance(new, Points):
+            bounds = (f"the image {match.name!r} (placed as they are) for the bounds"
+                      if match is not None else
+                      "no image for the bounds (none is placed as these points are)")
+            self._status.value = f"{lost!r} was deleted: now {new.name!r}, with {bounds}."
+        else:
+            self._status.value = f"{lost!r} was deleted: now {new.name!r}."
 
     def _start(self, *args):
         self._ran()
@@ -569,5 +581,8 @@ class LatticeWidget(_DockWidget):
                 cmap, (lo, hi) = legend[what]
                 bar.native.setStyleSheet(_gradient_css(cmap))
                 square = "²" if what == "cell area" else ""
-                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{unit or ' px'}{square}")
+                # no-break spaces: a narrow dock wraps the line, never between the number
+                # and its unit ("505" at a line's end, "µm²" alone on the next)
+                said = (unit or " px").replace(" ", "\u00a0")
+                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{said}{square}")
         self.legend.value = "\n".join(lines)

@@ -160,7 +160,8 @@ class ThresholdLabelWidget(_DockWidget):
         A new slider each time: magicgui's float slider stores its range as Qt integers
         under a precision that each change moves one way only, so after an image of range
         5e18 one of range 1 got (0, 0), a slider that did not move (and 1e-6 overflowed).
-        From a new slider, a small step is set first and a large range first."""
+        From a new slider, a small step is set first and a large range first (its top, then
+        its bottom)."""
         if (self.value.min, self.value.max) == (lo, hi):
             return True
         old = self.value
@@ -171,8 +172,9 @@ class ThresholdLabelWidget(_DockWidget):
             if step < new.step:
                 new.step = step
                 new.min, new.max = lo, hi
-            else:
-                new.min, new.max = lo, hi
+            else:  # the top first: a bottom above the old top (a 12-bit camera's 48)
+                # moved it, and the step's change then scaled the bottom to 4.8
+                new.max, new.min = hi, lo
                 new.step = step
             new.value = min(max(old.value, new.min), new.max)  # as Qt rounded them
         except (ValueError, OverflowError):  # beyond what Qt's integer slider holds

@@ -1,0 +1,136 @@
+"""Fifth QA pass (s8): the leftovers of the fourth (a renamed input's name in the status
+line, the Lattice's points and image paired after a deletion, the legend's units) and what
+a new user on another microscope tried. Each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from napari_tessella._widgets import LatticeWidget, ThresholdLabelWidget
+from napari_tessella.synthetic import synthetic_nuclei
+
+
+def names(viewer):
+    return [layer.name for layer in viewer.layers]
+
+
+def finished(widget):
+    return widget._worker is None and not getattr(widget, "_stepping", 0)
+
+
+def grid(n: int = 6, step: float = 8.0, offset: float = 4.0) -> np.ndarray:
+    return np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"),
+                    -1).reshape(-1, 2) * step + offset
+
+
+# --- 1. the status line names the input as it is now
+
+
+def test_status_names_an_input_renamed_during_a_run(viewer, qtbot, lattice_image):
+    """A stack of points renamed while the lattice ran (the Run button): the outputs were
+    "again Delaunay", the status line still said "(plane 1 of 'cols')"."""
+    viewer.add_image(np.stack([lattice_image] * 3), name="stack")
+    pts = grid()
+    points = viewer.add_points(np.vstack([np.column_stack([np.full(len(pts), k), pts])
+                                          for k in range(3)]), name="cols")
+    widget = LatticeWidget(viewer)
+    assert widget.points.value is points
+    widget._run_button.native.click()
+    points.name = "again"
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert names(viewer) == ["stack", "again", "again Delaunay", "again Voronoi"]
+    assert "of 'again')" in widget._status.value and "'cols'" not in widget._status.value
+
+
+def test_an_error_names_an_input_renamed_during_the_run(viewer, qtbot, lattice_image):
+    """An error raised in the worker quotes the input as it is now."""
+    viewer.add_image(lattice_image, name="img")
+    points = viewer.add_points([[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]], name="line")
+    widget = LatticeWidget(viewer)
+    widget._run_button.native.click()
+    points.name = "diagonal"
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    status = widget._status.value
+    assert status.startswith("⚠") and "'diagonal'" in status and "'line'" not in status
+
+
+# --- 2. the Lattice's points and image stay a pair
+
+
+def test_deleted_points_fall_back_with_their_own_image(viewer, lattice_image):
+    """Columns of "B" deleted after a run on them: the widget took "A columns" but kept
+    "B" for the bounds, reading A's points as B's pixels. Now "A" comes with them, and
+    the status says so; with no image placed as the remaining points, none."""
+    a = viewer.add_image(lattice_image, name="A", scale=(0.5, 0.5), units="nm")
+    viewer.add_points(grid(), name="A columns", scale=(0.5, 0.5), units="nm")
+    viewer.add_image(lattice_image, name="B", scale=(0.2, 0.2), units="nm")
+    b_cols = viewer.add_points(grid(), name="B columns", scale=(0.2, 0.2), units="nm")
+    widget = LatticeWidget(viewer)
+    assert widget.points.value is b_cols and widget.image.value.name == "B"
+    assert widget() is not None
+    viewer.layers.remove(b_cols)
+    assert widget.points.value.name == "A columns" and widget.image.value is a
+    assert "'B columns' was deleted: now 'A columns'" in widget._status.value
+    assert "the image 'A'" in widget._status.value
+    assert widget() is not None
+    assert "nm" in widget._status.value
+    # points placed as no image is: no image for the bounds
+    viewer.add_points(grid(), name="clicked", scale=(0.3, 0.3), units="nm")
+    widget.points.value = viewer.layers["clicked"]
+    assert widget() is not None
+    viewer.layers.remove("clicked")
+    assert widget.points.value.name == "A columns" and widget.image.value is a
+    viewer.add_points(grid(), name="other", scale=(0.3, 0.3), units="nm")
+    widget.points.value = viewer.layers["other"]
+    widget.image.value = a
+    viewer.layers.remove("A columns")  # not the chosen one: nothing changes
+    assert widget.points.value.name == "other" and widget.image.value is a
+    widget()
+    viewer.layers.remove("other")  # no Points left
+    assert widget.points.value is None and "deleted" in widget._status.value
+
+
+# --- 4. the legend keeps each unit with its number
+
+
+def test_legend_never_breaks_a_number_from_its_unit(viewer, lattice_image):
+    """The legend's lines wrap in a narrow dock: at the space before "µm²", which then
+    stood alone on a line."""
+    image = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5), units="µm")
+    viewer.add_points(grid(), name="lat columns", scale=(0.5, 0.5), units="µm")
+    widget = LatticeWidget(viewer)
+    assert widget.image.value is image
+    assert widget() is not None
+    lines = widget.legend.value.split("\n")
+    assert lines[0].endswith("\u00a0µm") and lines[1].endswith("\u00a0µm²")
+    # a scale without a unit: "scale units", one word with its number too
+    viewer.add_points(grid(), name="scaled", scale=(2.0, 2.0))
+    widget.points.value = viewer.layers["scaled"]
+    widget.image.value = None
+    assert widget() is not None
+    assert widget.legend.value.endswith("\u00a0scale\u00a0units²")
+
+
+# --- a new user's cameras: 12- and 16-bit images with a dark offset
+
+
+def test_threshold_slider_takes_a_camera_images_range(viewer):
+    """A 12-bit camera image (dark offset 48, top 3387) or a 16-bit one (1000-60000): the
+    slider said "cannot follow the range of 'cam' (48–3387): use a method" (the bottom, set
+    above the new slider's top of 1, became 4.8 when the step changed)."""
+    nuclei = synthetic_nuclei(seed=1).image
+    widget = ThresholdLabelWidget(viewer)
+    for name, top, lo, hi in (("12-bit", 4095, 48, 3387), ("16-bit", 65535, 1000, 60000)):
+        span = nuclei.max() - nuclei.min()
+        data = np.round(lo + (nuclei - nuclei.min()) / span * (hi - lo)).astype(np.uint16)
+        assert data.min() == lo and data.max() == hi <= top
+        image = viewer.add_image(data, name=name)
+        widget.image.value = image
+        assert "⚠" not in widget._status.value, widget._status.value
+        assert abs(widget.value.min - lo) <= (hi - lo) / 1000
+        assert abs(widget.value.max - hi) <= (hi - lo) / 1000
+        assert lo < widget.value.value < hi  # the method's threshold, on the slider
+        widget.method.value = "manual"
+        widget.value.value = (lo + hi) / 2
+        assert widget() is not None and "objects" in widget._status.value
+        widget.method.value = "otsu"

@@ -5,6 +5,7 @@ a new user on another microscope tried. Each test fails on the code before its f
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from napari_tessella._widgets import LatticeWidget, ThresholdLabelWidget
 from napari_tessella.synthetic import synthetic_nuclei
@@ -134,3 +135,31 @@ def test_threshold_slider_takes_a_camera_images_range(viewer):
         widget.value.value = (lo + hi) / 2
         assert widget() is not None and "objects" in widget._status.value
         widget.method.value = "otsu"
+
+
+# --- File ▸ Open Sample offline
+
+
+def test_a_sample_that_cannot_be_downloaded_says_where_to_put_it(make_napari_viewer,
+                                                                 tmp_path, monkeypatch):
+    """Offline with an empty cache, File ▸ Open Sample ▸ NbW-STEM: napari shows the
+    sample's OSError as its message (a sample that returns no layer is an error to napari
+    too). It quoted the whole lookup error (over 400 characters of connection pool and
+    host) before "Put a copy at …"; now a short cause, where to put the file, and that
+    the synthetic samples need no download; no layer is added."""
+    import pooch
+
+    def offline(*_args, **_kwargs):
+        raise ConnectionError("HTTPSConnectionPool: Max retries exceeded " + "x" * 400)
+
+    monkeypatch.setenv("NAPARI_TESSELLA_DATA", str(tmp_path))
+    monkeypatch.setattr(pooch, "retrieve", offline)
+    viewer = make_napari_viewer()
+    for key, file in (("nbw_stem", "NbW-STEM.png"), ("u2os", "dna-0.png")):
+        with pytest.raises(OSError) as info:
+            viewer.open_sample("napari-tessella", key)
+        text = str(info.value)
+        assert f"Put a copy at {tmp_path / file}" in text and "offline?" in text
+        assert "synthetic samples need no download" in text and len(text) < 400
+        assert info.value.__suppress_context__  # no chained traceback
+    assert len(viewer.layers) == 0

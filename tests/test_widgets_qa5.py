@@ -163,3 +163,57 @@ def test_a_sample_that_cannot_be_downloaded_says_where_to_put_it(make_napari_vie
         assert "synthetic samples need no download" in text and len(text) < 400
         assert info.value.__suppress_context__  # no chained traceback
     assert len(viewer.layers) == 0
+
+
+def test_points_picked_by_hand_bring_their_image(viewer, lattice_image):
+    """Points "nuc centers" (0.2 × 0.1 µm, moved) picked in the box while "lat" (the
+    newest columns' image) was the bounds: the image stayed "lat", and the run said "9 of
+    the 172 points … lie outside the image of shape (64, 64)" without naming it. The
+    points' own image now comes with them; an image picked by hand stays, and points
+    outside it are refused naming it."""
+    nuc = viewer.add_image(lattice_image, name="nuc", scale=(0.2, 0.1), translate=(10, -5),
+                           units="µm")
+    viewer.add_points(grid(), name="nuc centers", scale=(0.2, 0.1), translate=(10, -5),
+                      units="µm")
+    lat = viewer.add_image(lattice_image, name="lat")
+    viewer.add_points(grid(), name="lat columns")
+    widget = LatticeWidget(viewer)
+    assert widget.image.value is lat
+    widget.points.value = viewer.layers["nuc centers"]
+    assert widget.image.value is nuc
+    assert widget() is not None and widget._status.value.split("; ")[1].endswith("µm")
+    widget.image.value = lat  # by hand: kept, whatever points come next
+    widget.points.value = viewer.layers["lat columns"]
+    widget.points.value = viewer.layers["nuc centers"]
+    assert widget.image.value is lat
+    assert widget() is None
+    assert "lie outside the image 'lat' (64 × 64 pixels)" in widget._status.value
+
+
+def test_the_legend_does_not_widen_the_docked_lattice(make_napari_viewer, qtbot):
+    """Docked in a 1280 × 800 window under Threshold & label, the Lattice's legend (a
+    word-wrapped label Qt lets ask for ~80 characters) made the widget 411 px wide in a
+    369 px dock after a run: the legend's "µm²", the status line, the Cancel button and
+    the boxes' arrows were cut off at the side."""
+    viewer = make_napari_viewer(show=True)
+    viewer.window._qt_window.resize(1280, 800)
+    nuclei = synthetic_nuclei(seed=1).image  # textured: cells from 0.464 to 1.13e+03 µm²
+    viewer.add_image(np.clip(nuclei * 3000 + 48, 0, 4095).astype(np.uint16), name="lat",
+                     scale=(0.325, 0.325), units="µm")
+    _, threshold = viewer.window.add_plugin_dock_widget("napari-tessella", "Threshold & label")
+    _, widget = viewer.window.add_plugin_dock_widget("napari-tessella", "Lattice & Voronoi")
+    qtbot.wait(300)
+    threshold()
+    widget.points.value = viewer.layers["lat centers"]
+    assert widget() is not None and "µm²" in widget.legend.value
+    # a range stays on one line, and a thousand is not 1.13e+03
+    assert "e+03" not in widget.legend.value
+    assert all("\u00a0→\u00a0" in line for line in widget.legend.value.split("\n"))
+    qtbot.wait(300)
+    needed, room = widget._inner.minimumSizeHint().width(), widget._scroll.viewport().width()
+    assert needed <= room, (needed, room)
+    # the legend's row asks for no more width than the status line's (both wrap): it
+    # asked for its text on one line (393 px against 245 px under xvfb-run's fonts)
+    legend_row = widget.legend.native.parentWidget().minimumSizeHint().width()
+    status_row = widget._status.native.parentWidget().minimumSizeHint().width()
+    assert legend_row <= status_row, (legend_row, status_row)

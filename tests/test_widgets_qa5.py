@@ -217,3 +217,38 @@ def test_the_legend_does_not_widen_the_docked_lattice(make_napari_viewer, qtbot)
     legend_row = widget.legend.native.parentWidget().minimumSizeHint().width()
     status_row = widget._status.native.parentWidget().minimumSizeHint().width()
     assert legend_row <= status_row, (legend_row, status_row)
+
+
+# --- a layer in mm or metres: the watershed's fields hold its lengths
+
+
+def test_watershed_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbot):
+    """The diameter and area fields had two decimals: on a layer in mm (0.65 µm pixels)
+    the estimated 0.0195 mm became 0.02 (30.8 px), a typed 0.013 mm became 0.01 (15.4 px
+    instead of 20), an area of 4.2e-5 mm² became 0; in metres nothing but 0 ("estimate
+    it") could be typed. The estimate was also rounded to 6 decimals (1.95e-5 m → 1.9e-5).
+    The fields take the decimals of a tenth of a pixel (a pixel's area), and stay within
+    the dock."""
+    from napari_tessella._widgets import SeededWatershedWidget
+
+    viewer = make_napari_viewer(show=True)
+    nuclei = synthetic_nuclei(seed=1).image
+    widget = SeededWatershedWidget(viewer)
+    viewer.window.add_dock_widget(widget, name=widget.label, area="right")
+    qtbot.wait(200)
+    room = widget._scroll.viewport().width()
+    for unit, pixel in (("mm", 6.5e-4), ("m", 6.5e-7)):
+        image = viewer.add_image(nuclei, name=unit, scale=(pixel, pixel), units=unit)
+        widget.image.value = image
+        widget.min_area.value = 0.0
+        assert widget.estimate_diameter() == pytest.approx(30.0, abs=0.05)
+        assert widget.object_diameter.value == pytest.approx(30 * pixel, rel=1e-3)
+        assert widget() is not None
+        assert "= 30.0 px, min size" in widget._status.value, widget._status.value
+        widget.object_diameter.value = 20 * pixel  # the user types 20 pixels' worth
+        widget.min_area.value = 100 * pixel**2
+        assert widget.parameters()["object_diameter"] == pytest.approx(20, abs=0.1)
+        assert widget.parameters()["min_size"] == 100
+        assert widget() is not None and "= 20.0 px, min size" in widget._status.value
+        qtbot.wait(100)
+        assert widget._inner.minimumSizeHint().width() <= room

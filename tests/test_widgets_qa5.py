@@ -252,3 +252,25 @@ def test_watershed_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbo
         assert widget() is not None and "= 20.0 px, min size" in widget._status.value
         qtbot.wait(100)
         assert widget._inner.minimumSizeHint().width() <= room
+
+
+def test_threshold_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbot):
+    """Threshold & label on a layer in mm: a typed smoothing of 0.0013 mm (2 px) became 0
+    (no smoothing, silently) and a min size of 2.1e-5 mm² (50 px) became 0."""
+    viewer = make_napari_viewer(show=True)
+    nuclei = synthetic_nuclei(seed=1).image
+    widget = ThresholdLabelWidget(viewer)
+    viewer.window.add_dock_widget(widget, name=widget.label, area="right")
+    qtbot.wait(200)
+    room = widget._scroll.viewport().width()
+    for unit, pixel in (("mm", 6.5e-4), ("m", 6.5e-7)):
+        image = viewer.add_image(nuclei, name=unit, scale=(pixel, pixel), units=unit)
+        widget.image.value = image
+        widget.smooth_sigma.value = 2 * pixel
+        widget.min_size.value = 50 * pixel**2
+        params = widget.parameters()
+        assert params["smooth_sigma"] == pytest.approx(2.0, abs=0.05)
+        assert params["min_size"] == 50
+        assert widget() is not None
+        qtbot.wait(100)
+        assert widget._inner.minimumSizeHint().width() <= room

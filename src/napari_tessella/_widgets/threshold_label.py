@@ -14,6 +14,7 @@ from ..threshold import THRESHOLD_METHODS, smoothed_threshold
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _area_text,
+    _fit_decimals,
     _geometry,
     _image_shape,
     _labels_features,
@@ -137,6 +138,13 @@ class ThresholdLabelWidget(_DockWidget):
         unit = _unit(layer).strip() or "px"
         self.smooth_sigma.label = f"smooth σ ({unit})"
         self.min_size.label = f"min size ({unit}²)"
+        try:
+            (py, px), length = _pixel_size(layer), _length_per_pixel(layer)
+        except ValueError:  # units that do not convert: Run says so
+            pass
+        else:  # a layer in mm or metres: fields that hold its lengths and areas
+            _fit_decimals(self.smooth_sigma, 0.05 * length)  # steps of half a pixel
+            _fit_decimals(self.min_size, py * px)
         lo, hi = _value_range(layer)
         if not np.isfinite([lo, hi]).all() or lo >= hi:
             return

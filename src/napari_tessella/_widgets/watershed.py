@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +14,7 @@ from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _area_text,
     _current_plane,
+    _fit_decimals,
     _geometry,
     _labels_features,
     _layer_choices,
@@ -88,14 +88,10 @@ class SeededWatershedWidget(_DockWidget):
             (py, px), length = _pixel_size(self.image.value), _length_per_pixel(self.image.value)
         except (ValueError, AttributeError):  # no image, or units that do not convert
             return
-        # the decimals of a tenth of a pixel and of a pixel's area: with two, a layer in mm
-        # cut a 0.0195 mm diameter to 0.02 (and a typed 0.013 to 0.01, 23 % off), and a
-        # layer in metres held no diameter or area at all (0: "estimate it")
-        for field, unit_size in ((self.object_diameter, 0.1 * length),
-                                 (self.min_area, py * px)):
-            if np.isfinite(unit_size) and unit_size > 0:
-                field.native.setDecimals(max(2, math.ceil(-math.log10(unit_size))))
-                field.step = min(1.0, 10 * unit_size)
+        # with two decimals, a layer in mm cut a 0.0195 mm diameter to 0.02 (and a typed
+        # 0.013 to 0.01, 23 % off), and one in metres held none at all (0: "estimate it")
+        _fit_decimals(self.object_diameter, 0.1 * length)
+        _fit_decimals(self.min_area, py * px)
 
     def parameters(self) -> dict:
         py, px = _pixel_size(self.image.value)

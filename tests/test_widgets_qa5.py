@@ -274,3 +274,48 @@ def test_threshold_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbo
         assert widget() is not None
         qtbot.wait(100)
         assert widget._inner.minimumSizeHint().width() <= room
+
+
+# --- a stack's labels and a run's result are not replaced behind the user's back
+
+
+def test_a_nudge_after_all_planes_keeps_the_stack(viewer):
+    """'all planes' run on a 3-plane stack, then the slider nudged: the live preview (one
+    plane) replaced the (3, 512, 512) labels with a (512, 512) plane, the run's work lost."""
+    nuclei = synthetic_nuclei(seed=1).image
+    image = viewer.add_image(np.stack([nuclei] * 3), name="s")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget._planes.value = "all planes"
+    assert widget() is not None
+    labels = viewer.layers["s labels"]
+    stack = labels.data.copy()
+    assert stack.shape == (3, 512, 512)
+    widget.value.value = 0.6
+    assert viewer.layers["s labels"] is labels and np.array_equal(labels.data, stack)
+    assert "off while 'all planes'" in widget._status.value
+    widget._planes.value = "this plane"  # one plane is what the user asks for now
+    widget.value.value = 0.55
+    assert viewer.layers["s labels"].data.shape == (512, 512)
+
+
+def test_fields_moved_during_a_run_are_said(viewer, qtbot):
+    """The slider dragged while 'all planes' ran: its preview was written, then the run's
+    Otsu labels over it, the status saying "172 objects" beside a slider at 0.9 (manual).
+    No preview is written during a run, and the status says the fields moved."""
+    nuclei = synthetic_nuclei(seed=1).image
+    image = viewer.add_image(np.stack([nuclei] * 6), name="s")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget._planes.value = "all planes"
+    widget._run_button.native.click()
+    widget._planes.value = "this plane"
+    widget.value.value = 0.9
+    assert "s labels" not in viewer.layers  # no preview while the run goes
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert viewer.layers["s labels"].data.shape == (6, 512, 512)
+    assert "press Run again" in widget._status.value
+    widget._run_button.native.click()
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert viewer.layers["s labels"].data.shape == (512, 512)
+    assert "press Run again" not in widget._status.value

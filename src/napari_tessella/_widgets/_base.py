@@ -321,6 +321,7 @@ class _DockWidget(Container):
             source = self._source()
             self._prepared = (source, getattr(source, "name", None))
             job = (prepare or self._job)()
+            self._started_with = self._fields() if done is None else None
             done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
             self._report_error(err)
@@ -347,6 +348,13 @@ class _DockWidget(Container):
         worker.finished.connect(alive(self._finished))
         self._worker = worker
         worker.start()
+
+    def _fields(self) -> dict | None:
+        """The parameters the fields say now (None for a widget without parameters)."""
+        try:
+            return self.parameters()
+        except (NotImplementedError, *_USER_ERRORS):
+            return None
 
     def _closed(self) -> bool:
         try:
@@ -527,7 +535,11 @@ class _DockWidget(Container):
                 QTimer.singleShot(0, step)
                 return
             let_go()
-            self._status.value = _said_now(message, getattr(self, "_prepared", None))
+            said = _said_now(message, getattr(self, "_prepared", None))
+            started = getattr(self, "_started_with", None)
+            if started is not None and self._fields() != started:  # moved during the run
+                said += " (made with the fields as they were at Run: press Run again)"
+            self._status.value = said
             self._stepping = False
             self._finished()
 

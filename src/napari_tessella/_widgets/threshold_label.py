@@ -28,6 +28,7 @@ from ._layers import (
     _value_range,
     _with_physical,
 )
+from ._stacks import ALL_PLANES, _lead_shape
 
 if TYPE_CHECKING:
     import napari
@@ -246,6 +247,13 @@ class ThresholdLabelWidget(_DockWidget):
             return
         layer = self.image.value
         if self._follow_only and not self._previewed(layer):
+            return
+        if self._worker is not None:  # a Run is writing these outputs: it says the rest
+            return
+        if self._planes.value == ALL_PLANES and _lead_shape(layer):
+            # a preview is one plane: it replaced the stack of labels 'all planes' made
+            self._status.value = ("live preview shows one plane: off while 'all planes' is "
+                                  "chosen; press Run")
             return
         n_pixels = int(np.prod(_image_shape(layer))) if layer.ndim >= 2 else 0
         if n_pixels > PREVIEW_MAX_PIXELS:

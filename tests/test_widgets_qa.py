@@ -384,7 +384,7 @@ def test_a_scale_without_a_unit_is_not_called_pixels(viewer, lattice_image):
     lattice()
     legend = legend_of(lattice)
     assert "px" not in legend
-    assert "edge length: turbo" in legend and "scale units\n" in legend + "\n"
+    assert "longest edge: turbo" in legend and "scale units\n" in legend + "\n"  # shapes
     assert legend.rstrip().endswith("scale units²")
     # the lengths are the scale's: an 8-pixel lattice at 0.5 per pixel has 4-unit bonds
     median = lattice._status.value.split("median edge ")[1]

@@ -319,3 +319,18 @@ def test_fields_moved_during_a_run_are_said(viewer, qtbot):
     qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
     assert viewer.layers["s labels"].data.shape == (512, 512)
     assert "press Run again" not in widget._status.value
+
+
+def test_shapes_legend_names_the_longest_edge(viewer):
+    """Drawn as Shapes, each triangle is coloured by its longest edge: on a 3 µm grid the
+    legend said "edge length: turbo 4.24 → 4.24 µm" beside "median edge 3 µm"."""
+    viewer.add_points(grid(8, 3.0), name="clicked", units="µm")
+    widget = LatticeWidget(viewer)
+    assert widget() is not None and widget._status.value.endswith("median edge 3 µm")
+    legend = widget.legend.value.replace("\u00a0", " ")
+    assert legend.startswith("longest edge: turbo 4.24 → ")  # all equal: 4.24 → 5.24
+    assert widget._bars["edge length"].label == "longest edge"
+    widget.geometry.value = "vectors (fast)"  # each bond its own colour: its length
+    assert widget() is not None
+    assert widget.legend.value.replace("\u00a0", " ").startswith("edge length: turbo 3 → ")
+    assert widget._bars["edge length"].label == "edge length"

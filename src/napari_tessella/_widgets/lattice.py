@@ -170,7 +170,11 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
                                 "area": np.r_[np.nan, area],
                                 "neighbours": np.r_[0, neighbours]}
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
-    legend = {LEGEND[role][0]: (LEGEND[role][1], lim) for role, lim in limits.items()}
+    # Shapes colour each triangle by its longest edge (not each bond): said so
+    said = {"triangles": "longest edge" if use_shapes else "edge length",
+            "polygons": "cell area"}
+    legend = {LEGEND[role][0]: (LEGEND[role][1], lim, said[role])
+              for role, lim in limits.items()}
     median = np.median(length)
     message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
                f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
@@ -584,11 +588,12 @@ class LatticeWidget(_DockWidget):
         for what, bar in self._bars.items():
             bar.visible = what in legend
             if what in legend:
-                cmap, (lo, hi) = legend[what]
+                cmap, (lo, hi), name = legend[what]
                 bar.native.setStyleSheet(_gradient_css(cmap))
+                bar.label = name
                 square = "²" if what == "cell area" else ""
                 # no-break spaces: a narrow dock wraps the line, never between the number
                 # and its unit ("505" at a line's end, "µm²" alone on the next)
                 said = (unit or " px").replace(" ", "\u00a0")
-                lines.append(f"{what}: {cmap} {_num(lo)}\u00a0→\u00a0{_num(hi)}{said}{square}")
+                lines.append(f"{name}: {cmap} {_num(lo)}\u00a0→\u00a0{_num(hi)}{said}{square}")
         self.legend.value = "\n".join(lines)

@@ -353,7 +353,7 @@ class _DockWidget(Container):
         """The parameters the fields say now (None for a widget without parameters)."""
         try:
             return self.parameters()
-        except (NotImplementedError, *_USER_ERRORS):
+        except (NotImplementedError, AttributeError, *_USER_ERRORS):  # no image chosen
             return None
 
     def _closed(self) -> bool:

@@ -42,6 +42,7 @@ from ._outputs import (
     _follow_input_name,
     _named_now,
     _Output,
+    _said_now,
     _still_mine,
     _watch,
 )
@@ -320,6 +321,7 @@ class _DockWidget(Container):
             source = self._source()
             self._prepared = (source, getattr(source, "name", None))
             job = (prepare or self._job)()
+            self._started_with = self._fields() if done is None else None
             done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
             self._report_error(err)
@@ -346,6 +348,13 @@ class _DockWidget(Container):
         worker.finished.connect(alive(self._finished))
         self._worker = worker
         worker.start()
+
+    def _fields(self) -> dict | None:
+        """The parameters the fields say now (None for a widget without parameters)."""
+        try:
+            return self.parameters()
+        except (NotImplementedError, AttributeError, *_USER_ERRORS):  # no image chosen
+            return None
 
     def _closed(self) -> bool:
         try:
@@ -399,6 +408,7 @@ class _DockWidget(Container):
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)
+        text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run
         self._status.value = f"⚠ {text}"
         show_error(f"{self.label or 'tessella'}: {text}")
 
@@ -483,7 +493,7 @@ class _DockWidget(Container):
         for layer, visible in to_show:
             layer.visible = visible
         # the status line only: a toast on every run is noise (and 2 more canvas redraws)
-        self._status.value = message
+        self._status.value = _said_now(message, getattr(self, "_prepared", None))
         return written
 
     def _apply_stepwise(self, outputs, message, source=None):
@@ -525,7 +535,11 @@ class _DockWidget(Container):
                 QTimer.singleShot(0, step)
                 return
             let_go()
-            self._status.value = message
+            said = _said_now(message, getattr(self, "_prepared", None))
+            started = getattr(self, "_started_with", None)
+            if started is not None and self._fields() != started:  # moved during the run
+                said += " (made with the fields as they were at Run: press Run again)"
+            self._status.value = said
             self._stepping = False
             self._finished()
 

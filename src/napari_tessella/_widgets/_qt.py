@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def _fitting_scroll_area():
     """A scroll area that asks for the height its contents need: docked one under another,
@@ -137,3 +139,16 @@ def _wireframe_on_demand(viewer, layer) -> None:
 
     shown.connect(follow)
     follow()
+
+
+def _gradient_css(colormap: str) -> str:
+    """A Qt style sheet drawing ``colormap`` left to right (a colour bar)."""
+    from napari.utils.colormaps import ensure_colormap
+
+    cmap = ensure_colormap(colormap)
+    stops = ", ".join(
+        f"stop:{t:.2f} rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})"
+        for t, (r, g, b, _a) in zip(np.linspace(0, 1, 9), cmap.map(np.linspace(0, 1, 9)),
+                                    strict=True))
+    return (f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); "
+            "border-radius: 2px; min-height: 10px; max-height: 10px;")

@@ -67,25 +67,27 @@ def _hist_mode(counts, centres, width, spread) -> tuple[float, float]:
     level, so the dark side of the peak is cut off. Its width is at least one bin.
     """
     counts = np.asarray(counts, dtype=np.float64)
+    # in bins (values near the largest float would overflow when squared)
+    spread = float(min(spread / width, counts.size)) if spread < np.inf else counts.size
     for _ in range(24):
-        size = max(1, round(spread / 2 / width))
+        size = max(1, round(spread / 2))
         smooth = _box(_box(counts, size), size)
         top = int(np.argmax(smooth))
         below = np.flatnonzero(smooth[top:] < smooth[top] / 2)
         if below.size:
             j = top + int(below[0])  # first bin under half the peak: interpolate the crossing
             frac = (smooth[j - 1] - smooth[top] / 2) / (smooth[j - 1] - smooth[j])
-            half = (j - 1 - top + frac) * width
+            half = j - 1 - top + frac
         else:
-            half = (smooth.size - 1 - top) * width
+            half = smooth.size - 1 - top
         # the triangle's own variance (two boxes of ``size`` bins) is taken off
-        seen = (half / _HWHM) ** 2 - 2 * (size * size - 1) / 12 * width * width
-        found = max(float(np.sqrt(max(seen, 0.0))), width)
+        seen = (half / _HWHM) ** 2 - 2 * (size * size - 1) / 12
+        found = max(float(np.sqrt(max(seen, 0.0))), 1.0)
         done = abs(found - spread) <= 0.1 * spread or size == 1
         spread = found
         if done:
             break
-    return float(centres[top]), spread
+    return float(centres[top]), spread * width
 
 
 def _level_and_noise(counts, centres, width, otsu, spread=None) -> tuple[float, float]:
@@ -116,7 +118,7 @@ def _level_and_noise(counts, centres, width, otsu, spread=None) -> tuple[float, 
     lower[0] = 0.0
     mode, peak = _hist_mode(lower, centres, width, max(noise, width))
     if level - mode > _FLANKS * peak:
-        noise = float(np.sqrt(peak * noise))
+        noise = float(np.sqrt(peak) * np.sqrt(noise))  # (their product may overflow)
         split = otsu - mode < _SPLIT * (peak if spread is None else spread)
     else:
         split = otsu - level < _SPLIT * (noise if spread is None else spread)

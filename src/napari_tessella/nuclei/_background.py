@@ -13,6 +13,7 @@ from ..threshold import LI_BINS, _hist_edges, compute_threshold
 
 _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts the noise
 _FLANKS = 5.0  # the pixels below Otsu are flanks: their median this x the noise above the mode
+_DENSEST = 0.01  # the background's peak is looked for from the densest 1 % of the pixels
 _HWHM = float(np.sqrt(2 * np.log(2)))  # half width at half maximum of a unit Gaussian
 
 
@@ -53,6 +54,15 @@ def _box(values: np.ndarray, size: int) -> np.ndarray:
     cum = np.concatenate([[0.0], np.cumsum(ext)])
     lo = np.arange(values.size) + pad - size // 2
     return cum[lo + size] - cum[lo]
+
+
+def _densest(counts, share) -> int:
+    """Length, in bins, of the shortest run of bins that holds ``share`` of the counts:
+    the scale of the histogram's sharpest peak (where :func:`_hist_mode` starts)."""
+    cum = np.concatenate([[0.0], np.cumsum(counts)])
+    ends = np.searchsorted(cum, cum[:-1] + share * cum[-1], side="left")
+    ok = ends < cum.size
+    return max(1, int(np.min(ends[ok] - np.arange(counts.size)[ok]))) if ok.any() else 1
 
 
 def _hist_mode(counts, centres, width, spread) -> tuple[float, float]:
@@ -116,7 +126,7 @@ def _level_and_noise(counts, centres, width, otsu, spread=None) -> tuple[float, 
     # the local background's opening touches it (a spike at 0, no noise in it)
     lower = np.where(keep, counts, 0.0)
     lower[0] = 0.0
-    mode, peak = _hist_mode(lower, centres, width, max(noise, width))
+    mode, peak = _hist_mode(lower, centres, width, _densest(lower, _DENSEST) * width)
     if level - mode > _FLANKS * peak:
         noise = float(np.sqrt(peak) * np.sqrt(noise))  # (their product may overflow)
         split = otsu - mode < _SPLIT * (peak if spread is None else spread)

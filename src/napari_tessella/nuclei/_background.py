@@ -126,7 +126,9 @@ def _level_and_noise(counts, centres, width, otsu, spread=None) -> tuple[float, 
     # the local background's opening touches it (a spike at 0, no noise in it)
     lower = np.where(keep, counts, 0.0)
     lower[0] = 0.0
-    mode, peak = _hist_mode(lower, centres, width, _densest(lower, _DENSEST) * width)
+    n = int(np.flatnonzero(lower)[-1]) + 1 if lower.any() else 1  # zeros above (a 10x cost)
+    mode, peak = _hist_mode(lower[:n], centres[:n], width,
+                            _densest(lower[:n], _DENSEST) * width)
     if level - mode > _FLANKS * peak:
         noise = float(np.sqrt(peak) * np.sqrt(noise))  # (their product may overflow)
         split = otsu - mode < _SPLIT * (peak if spread is None else spread)

@@ -318,11 +318,11 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     Same recipe, parameters and defaults as :func:`napari_tessella.nuclei.seeded_watershed`.
     The quantities that depend on the whole image are computed first, from the whole
     image: the object diameter (the in-memory estimate, from the same reduced images), the
-    threshold — for "auto", the background level and noise (median and MAD of the pixels
-    below Otsu) and the log-Otsu cut, from a 256-bin and a 65,536-bin histogram of the
-    smoothed working image, so they can differ from the in-memory values by about one fine
-    bin, ``range / 65536`` — and, for a method name, the global histogram threshold as in
-    :func:`threshold_label_chunked`.
+    threshold — for "auto", the background level and noise (``nuclei._background``: from
+    the same 65,536-bin histogram as in memory) and the log-Otsu cut, from a 256-bin and
+    that histogram of the smoothed working image (the cut's histogram can differ from the
+    in-memory Otsu by about one fine bin, ``range / 65536``) — and, for a method name, the
+    global histogram threshold as in :func:`threshold_label_chunked`.
 
     Then every chunk (at the working resolution) is segmented with a margin of
     :data:`WATERSHED_MARGIN` object diameters read from its neighbours, and the labels of

@@ -42,6 +42,7 @@ from ._outputs import (
     _follow_input_name,
     _named_now,
     _Output,
+    _said_now,
     _still_mine,
     _watch,
 )
@@ -328,15 +329,14 @@ class _DockWidget(Container):
             source = self._source()
             self._prepared = (source, getattr(source, "name", None))
             job = (prepare or self._job)()
+            self._started_with = self._fields() if done is None else None
             done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
             self._report_error(err)
             return
         self._run_button.enabled = False
         self._cancel_button.enabled = True
-        stages = getattr(job, "stages", 0)  # max 0: a busy indicator
-        self._late.start(f"{self._progress_text}…", max(stages, 1) if stages else 0,
-                         self._progress_text)
+        self._late.start(self._progress_text, getattr(job, "stages", 0))
         # errors reach _report_error through `errored`: a notification, not a traceback
         worker = create_worker(job, _ignore_errors=True)
 
@@ -352,6 +352,13 @@ class _DockWidget(Container):
         self._worker = worker
         worker.start()
 
+    def _fields(self) -> dict | None:
+        """The parameters the fields say now (None for a widget without parameters)."""
+        try:
+            return self.parameters()
+        except (NotImplementedError, AttributeError, *_USER_ERRORS):  # no image chosen
+            return None
+
     def _closed(self) -> bool:
         try:
             self._status.native.isVisible()
@@ -360,7 +367,6 @@ class _DockWidget(Container):
         return False
 
     def _returned(self, result, done):
-        self._late.stop()
         if getattr(self, "_cancelling", False):
             self._aborted()  # finished before it saw Cancel: still, nothing is written
         else:  # writing the outputs: past the point where Cancel can leave nothing written
@@ -390,12 +396,11 @@ class _DockWidget(Container):
             # a job that is not a generator emits neither `returned` nor `aborted` once
             # Cancel was asked: only `finished` says it stopped
             self._aborted()
-        self._late.stop()
+        self._late.stop(hide=True)
         self._worker = None
         self._cancelling = False
         self._run_button.enabled = True
         self._cancel_button.enabled = False
-        self._progress.visible = False
 
     def _report_error(self, err: BaseException):
         from napari.utils.notifications import show_error
@@ -406,6 +411,7 @@ class _DockWidget(Container):
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)
+        text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run
         self._status.value = f"⚠ {text}"
         show_error(f"{self.label or 'tessella'}: {text}")
 
@@ -490,7 +496,7 @@ class _DockWidget(Container):
         for layer, visible in to_show:
             layer.visible = visible
         # the status line only: a toast on every run is noise (and 2 more canvas redraws)
-        self._status.value = message
+        self._status.value = _said_now(message, getattr(self, "_prepared", None))
         return written
 
     def _apply_stepwise(self, outputs, message, source=None):
@@ -532,7 +538,11 @@ class _DockWidget(Container):
                 QTimer.singleShot(0, step)
                 return
             let_go()
-            self._status.value = message
+            said = _said_now(message, getattr(self, "_prepared", None))
+            started = getattr(self, "_started_with", None)
+            if started is not None and self._fields() != started:  # moved during the run
+                said += " (made with the fields as they were at Run: press Run again)"
+            self._status.value = said
             self._stepping = False
             self._finished()
 

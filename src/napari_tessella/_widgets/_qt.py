@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def _fitting_scroll_area():
     """A scroll area that asks for the height its contents need: docked one under another,
@@ -160,10 +162,11 @@ class _LateProgress:
         self._timer.timeout.connect(self.show)
         self.text, self.shown = "", False
 
-    def start(self, text: str, maximum: int, label: str) -> None:
+    def start(self, label: str, stages: int) -> None:
+        """A run begins: ``label`` names it, in ``stages`` steps (0: a busy indicator)."""
         bar = self._progress
-        bar.max, bar.value, bar.label = maximum, 0, label  # hidden: no repaint
-        self.text, self.shown = text, False
+        bar.max, bar.value, bar.label = max(stages, 1) if stages else 0, 0, label  # hidden
+        self.text, self.shown = f"{label}…", False
         self._timer.start(PROGRESS_DELAY_MS)
 
     def stage(self, text: str) -> None:
@@ -182,9 +185,25 @@ class _LateProgress:
         except RuntimeError:  # the viewer was closed during the run: its widgets are gone
             pass
 
-    def stop(self) -> None:
-        """Nothing more to show: the run ended, failed, was cancelled or is being written."""
+    def stop(self, hide: bool = False) -> None:
+        """Nothing more to show: the run failed or was cancelled; with ``hide``, it ended (a
+        run still writing its layers after the delay shows the bar until then)."""
         try:
             self._timer.stop()
+            if hide:
+                self._progress.visible = False
         except RuntimeError:  # deleted with the dock
             pass
+
+
+def _gradient_css(colormap: str) -> str:
+    """A Qt style sheet drawing ``colormap`` left to right (a colour bar)."""
+    from napari.utils.colormaps import ensure_colormap
+
+    cmap = ensure_colormap(colormap)
+    stops = ", ".join(
+        f"stop:{t:.2f} rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})"
+        for t, (r, g, b, _a) in zip(np.linspace(0, 1, 9), cmap.map(np.linspace(0, 1, 9)),
+                                    strict=True))
+    return (f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); "
+            "border-radius: 2px; min-height: 10px; max-height: 10px;")

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _widened
-from ._cues import _fill_holes, _label_max, _label_quantile
+from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -22,6 +22,9 @@ _FOCI = 1.6  # ... for nuclei whose maximum contrast exceeds this times their me
 _BRIGHT = 3.0  # an object whose maximum contrast exceeds this times its median one, and
 _GLOW_Q = 0.3  # ... whose part above half its maximum is a nucleus, glows: the glow is
 # this quantile of the image at each distance from that part; dim nuclei stand above it
+_CELL = 6.0  # a label whose maximum contrast exceeds this times its median one, whose rim
+# is lost in a glow, and whose part above half its maximum holds a nucleus's core, is a
+# saturated cell in its glow (8-60x a nucleus; chromocenters are 2-4x their nucleus's body)
 
 
 def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
@@ -104,7 +107,7 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
 
 
 def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim: float,
-                 quantile: float = _GLOW_Q):
+                 quantile: float = _GLOW_Q, core_area=None):
     """Split the dim nuclei off a ``bright`` label's glow; the glow becomes background.
 
     A saturated mitotic or apoptotic cell shines far above the typical nucleus and its
@@ -136,7 +139,7 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
         obj = lab == i
         core = obj & (img > level + 0.5 * (high[i] - level))
         rest = obj & ~core
-        if core.sum() < min_area or not rest.any():
+        if core.sum() < (min_area if core_area is None else core_area) or not rest.any():
             continue
         dist = np.rint(ndi.distance_transform_edt(~core)).astype(np.int64)
         ring = np.where(((lab == 0) | obj) & ~core, dist, 0)
@@ -162,3 +165,37 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     if not added:
         return labels, peak, False
     return out, np.concatenate([peak, added]), True
+
+
+def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
+                  ratio: float = _CELL) -> np.ndarray:
+    """Per label 0..n, whether it is a saturated cell in its out-of-focus glow.
+
+    Three measured cues, all needed: its maximum contrast (``peak``) exceeds ``ratio``
+    times its median one; its rim is lost in the glow (:func:`._cues._edge_sharpness`
+    below ``sharp``: a nucleus holding or touching a bright body has its own edge, U2OS
+    dna-11); and its part above half its maximum holds a piece of at least ``core_area``
+    (a nucleus's core; chromocenters are far smaller, and far dimmer). The 30 % cut of such
+    a label takes its own peak, not the foci cap of :func:`._cues._unless_foci`, under
+    which the glow around a condensed mitotic cell (smaller than a nucleus) was kept as
+    one object two to four nuclei wide, with the dim nuclei on it.
+    """
+    out = np.zeros(peak.size, bool)
+    median = _label_quantile(smooth, labels, peak.size - 1, 0.5)
+    far = (peak - level) > ratio * np.maximum(median - level, 0)
+    far[0] = False
+    if not far.any():
+        return out
+    far &= _edge_sharpness(labels, smooth, level, d) < sharp
+    if not far.any():
+        return out
+    top = np.where(far[labels], smooth > (level + 0.5 * (peak - level))[labels], False)
+    pieces, k = ndi.label(top)
+    if k == 0:
+        return out
+    area = np.bincount(pieces.ravel(), minlength=k + 1)
+    owner = np.zeros(k + 1, np.int64)
+    owner[pieces.ravel()] = labels.ravel()
+    out[owner[np.flatnonzero(area[1:] >= core_area) + 1]] = True
+    out[0] = False
+    return out

@@ -12,8 +12,9 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _widened
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
+from ._background import _SPLIT, _background_and_noise
 from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
-from ._edges import _edges_and_glows
+from ._edges import _bright_cells, _edges_and_glows, _glow_nuclei
 from ._resample import _upsample
 from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
 
@@ -69,7 +70,6 @@ _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical 
 # objects cut by the image border need only the area of a disc of radius d/8: this share
 _BORDER_MIN = (0.125 / _MIN_R) ** 2
 
-_SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts the noise
 _SIGNIFICANT = 4.0  # ... the foreground is then cut this many deviations above it
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
 _BG_R = 1.0  # local background: grey opening by a square of half-side this times d
@@ -219,29 +219,6 @@ def _flatten(smooth: np.ndarray, d: float) -> np.ndarray:
     size = _background_size(d)
     bg = ndi.maximum_filter(ndi.minimum_filter(smooth, size), size)
     return smooth - bg
-
-
-def _robust_level(values: np.ndarray) -> tuple[float, float]:
-    """Median and robust standard deviation (1.4826 x the median absolute deviation)."""
-    level = float(np.median(values))
-    return level, 1.4826 * float(np.median(np.abs(values - level)))
-
-
-def _background_and_noise(smooth: np.ndarray, spread=None) -> tuple[float, float, float]:
-    """Background level and noise (robust standard deviation) of the pixels below Otsu,
-    and the noise deviation the foreground's cut is judged by (``spread`` if given).
-
-    On an image of background alone (an empty field), Otsu's threshold cuts the noise,
-    a fraction of a deviation above the level of the pixels below it (pure noise:
-    0.7-1.2; images of nuclei: 3.8 deviations or more once the local background is taken
-    off, 2.2 or more of the diameter estimate's ``spread``). Below ``_SPLIT`` deviations,
-    the level and noise of the whole image are taken.
-    """
-    otsu = compute_threshold(smooth, "otsu")
-    level, noise = _robust_level(smooth[smooth <= otsu])
-    if otsu - level < _SPLIT * (noise if spread is None else spread):
-        level, noise = _robust_level(smooth)
-    return level, noise, noise if spread is None else spread
 
 
 def _auto_params(smooth: np.ndarray, spread=None, *, significant=True) -> tuple:
@@ -558,11 +535,19 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     n = int(labels.max())
     peak = _label_max(smooth, labels, n)
     peak[0] = np.inf
+    # a saturated cell in its glow keeps its own peak; dim nuclei on the glow are split off
+    core = np.pi * (d * _MIN_R / 2) ** 2  # the cores of _split_clusters
+    if (bright := _bright_cells(labels, smooth, level, peak, d, core, sharp=_SHARP)).any():
+        labels = _glow_nuclei(labels, smooth, level, d, peak, peak, bright, 4 * core,
+                              trim=_TRIM, core_area=core)[0]
+        peak = _label_max(smooth, labels, n := int(labels.max()))  # peak[0]: set below
+        bright = np.append(bright, np.zeros(n + 1 - bright.size, bool))
     core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
-    peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP)
+    peak = np.where(bright, peak, _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP))
     peak[0] = np.inf
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)
-    parts, n = ndi.label((labels > 0) & (trimmed == 0))
+    # what the cut takes off a bright cell is its glow (nuclei on it were split off above)
+    parts, n = ndi.label((labels > 0) & (trimmed == 0) & ~bright[labels])
     # only parts with the area of that disc can hold it: their distance transforms are
     # computed in their own boxes (most removed parts are thin halos)
     big = np.flatnonzero(np.bincount(parts.ravel(), minlength=n + 1)[1:]

@@ -9,14 +9,9 @@ from scipy import ndimage as ndi
 from .._label_image import _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
+from ._background import _robust_level
 from ._cues import _label_max, _label_quantile
-from ._recipe import (
-    _COMPACT,
-    _MIN_PIECES,
-    _above_own_fraction,
-    _auto_threshold,
-    _robust_level,
-)
+from ._recipe import _COMPACT, _MIN_PIECES, _above_own_fraction, _auto_threshold
 from ._resample import _downsample, _reduce_lazy
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
@@ -30,6 +25,10 @@ _FOCI_SHARE = 0.5
 #: The objects are clusters when weighing each as its inscribed disc at most lowers the
 #: median radius below this share of the area-weighted one (see _diameter_of_reduced)
 _CLUSTERED = 0.9
+#: Local background of the estimate: grey opening by a square of half-side the larger of
+#: this share of the image's shorter side and ``_LOCAL_D`` times a first radius estimate
+_LOCAL = 0.125
+_LOCAL_D = 4.0
 
 
 def _lag_noise(img: np.ndarray, lag: int = 3) -> float:
@@ -50,6 +49,20 @@ def _lag_noise(img: np.ndarray, lag: int = 3) -> float:
 def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     """Diameter estimate from the image already reduced by ``factor`` (block mean)."""
     small = ndi.gaussian_filter(reduced, 1.0)
+    first = _radius_of(small)
+    side = 2 * int(max(_LOCAL * min(small.shape), _LOCAL_D * first)) + 1
+    if side < min(small.shape):
+        flat = small - ndi.maximum_filter(ndi.minimum_filter(small, side), side)
+        try:
+            first = _radius_of(flat)
+        except ValueError:
+            pass
+    # the distance to the nearest background pixel centre underestimates by half a pixel
+    return float(2 * (first + 0.5) * factor)
+
+
+def _radius_of(small: np.ndarray) -> float:
+    """Typical inscribed radius of the objects of ``small`` (reduced pixels)."""
     # the foreground of the "auto" threshold, each object then cut at half its own
     # contrast over the background, where the edge of a blurred object lies (a global
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
@@ -77,8 +90,7 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     disc = _weighted_median(radius, np.minimum(area, np.pi * (radius + 0.5) ** 2))
     if disc < _CLUSTERED * median_radius:
         median_radius = disc
-    # the distance to the nearest background pixel centre underestimates by half a pixel
-    return float(2 * (median_radius + 0.5) * factor)
+    return median_radius
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -238,7 +250,12 @@ def estimate_object_diameter(image) -> float:
     inscribed disc (the maximum of its Euclidean distance transform) measures the radius of
     its largest object — touching objects do not inflate it, unlike the component's area.
     The estimate is twice the area-weighted median of those radii, so specks of noise (tiny
-    area) do not pull it down. It needs no length scale of its own: the image is first
+    area) do not pull it down. It is measured twice: once as said, then against the local
+    background (the image minus its grey opening by a square of half-side the larger of
+    1/8 of its shorter side and twice that first estimate), which is the one returned:
+    glows of saturated cells, vignetting and ramps otherwise lift the cut above ordinary
+    nuclei, and only their bright foci were measured. It needs no length scale of its
+    own: the image is first
     reduced so that it has about 256 pixels on its long side; if the objects then span
     fewer than 12 pixels, the estimate is redone at about 512 pixels. If they are still
     smaller (a large image of small objects, e.g. a whole slide), it looks closer, 4× finer

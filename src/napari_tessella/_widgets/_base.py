@@ -44,6 +44,7 @@ from ._outputs import (
     _Output,
     _said_now,
     _still_mine,
+    _tell_if_unseen,
     _watch,
 )
 from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height, _wrapping
@@ -399,6 +400,7 @@ class _DockWidget(Container):
         self._run_button.enabled = True
         self._cancel_button.enabled = False
         self._progress.visible = False
+        _tell_if_unseen(self)  # a dock closed during the run: where its outputs went
 
     def _report_error(self, err: BaseException):
         from napari.utils.notifications import show_error

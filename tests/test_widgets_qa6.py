@@ -44,3 +44,24 @@ def test_a_dock_closed_during_a_run_says_where_its_outputs_went(make_napari_view
     qtbot.wait(100)
     assert [layer.name for layer in viewer.layers] == ["cols", "cols Delaunay", "cols Voronoi"]
     assert any("'cols Delaunay'" in m and "closed" in m for m in said), said
+
+
+# --- 2. the watershed's estimate and its run give the same default min size
+
+
+@pytest.mark.parametrize("unit", ["µm", None])
+def test_the_estimated_min_size_is_the_one_the_run_uses(viewer, unit):
+    """At 0.3338 µm pixels the estimate said "nuclei under 35 µm² (314 px)" and the run
+    "min size 34.88 µm² = 313 px" for the same default: the estimate came from the
+    unrounded diameter, the run from the field's (kept to a tenth of a pixel)."""
+    pixel = 0.3338
+    geo = {"scale": (pixel, pixel), "units": unit} if unit else {}
+    viewer.add_image(synthetic_nuclei(seed=1).image, name="dapi", **geo)
+    widget = SeededWatershedWidget(viewer)
+    assert widget.estimate_diameter() is not None
+    estimate = widget._status.value
+    said = estimate.split("nuclei under ")[1].split(" are dropped")[0]
+    assert widget() is not None
+    run = widget._status.value.split("min size ")[1].split(", ")[0]
+    assert said == run, (estimate, widget._status.value)
+    assert said.endswith(" px" if unit else " px²")

@@ -65,3 +65,71 @@ def test_the_estimated_min_size_is_the_one_the_run_uses(viewer, unit):
     run = widget._status.value.split("min size ")[1].split(", ")[0]
     assert said == run, (estimate, widget._status.value)
     assert said.endswith(" px" if unit else " px²")
+
+
+# --- 1. a legend over values that are all equal
+
+
+def test_a_legend_over_one_value_says_that_value(viewer):
+    """A perfect 3 µm grid drawn as Shapes: every triangle's longest edge is 4.24 µm, and
+    the legend read "longest edge: turbo 4.24 → 5.24 µm" (the colour limits padded by
+    one), a range no triangle had, under a gradient bar. A 0.1 nm grid, whose lengths
+    differ by rounding only, coloured its triangles from both ends of the map."""
+    viewer.add_points(grid(8, 3.0), name="clicked", units="µm")
+    widget = LatticeWidget(viewer)
+    assert widget() is not None
+    legend = legend_of(widget).split("\n")
+    assert legend[0] == "longest edge: turbo, all 4.24 µm", legend
+    assert "5.24" not in legend_of(widget)
+    assert legend[1] == "cell area: viridis, all 9 µm²", legend  # cells up to half a step out
+    assert "qlineargradient" not in widget._bars["edge length"].native.styleSheet()
+    colours = viewer.layers["clicked Delaunay"].edge_color
+    assert np.allclose(colours, colours[0])  # one value, one colour
+    widget.geometry.value = "vectors (fast)"  # each bond its own colour: a range
+    assert widget() is not None
+    assert legend_of(widget).startswith("edge length: turbo 3 → 4.24 µm")
+    assert "qlineargradient" in widget._bars["edge length"].native.styleSheet()
+    widget.geometry.value = "auto"
+    # lengths equal but for rounding: still one value, one colour
+    viewer.add_points(grid(8, 0.1) + 1e-3, name="fine", scale=(1e-4, 1e-4), units="µm")
+    widget.points.value = viewer.layers["fine"]
+    assert widget() is not None
+    assert legend_of(widget).startswith("longest edge: turbo, all 1.41e-05 µm")
+    colours = viewer.layers["fine Delaunay"].edge_color
+    assert np.allclose(colours, colours[0])
+
+
+def test_a_legend_over_mostly_one_value_gives_the_full_range(viewer):
+    """Inner cells of a grid all 64 px², border cells larger: the legend gives the full
+    range and the value most cells have, not "64 → 65 px²"."""
+    from napari_tessella._widgets._lattice_draw import _colour_range
+
+    values = np.r_[np.full(200, 64.0), 100.0, 120.0]
+    assert _colour_range(values) == ((64.0, 120.0), ("most", 64.0))
+    assert _colour_range(np.full(5, 2.0)) == ((1.0, 3.0), ("all", 2.0))
+    assert _colour_range([1.0, 2.0, 3.0])[1] is None
+    pts = grid(30, 8.0)
+    pts[465] += (1.5, -1.0)  # one point off: its cell and its neighbours' change
+    viewer.add_points(pts, name="cols")
+    widget = LatticeWidget(viewer)
+    assert widget() is not None
+    area = legend_of(widget).split("\n")[1]
+    assert area.startswith("cell area: viridis ") and area.endswith(" (most 64 px²)"), area
+    assert "→ 65 px²" not in area
+    cells = viewer.layers["cols Voronoi"].features["area"].to_numpy()
+    low, high = (float(v) for v in area.split("viridis ")[1].split(" (")[0][:-4].split(" → "))
+    assert low == pytest.approx(cells.min(), rel=5e-3)
+    assert high == pytest.approx(cells.max(), rel=5e-3)
+
+
+# --- 3. lengths in pixels say px
+
+
+def test_pixel_lengths_in_the_status_line_say_px(viewer):
+    """No physical unit: "median edge 8" (8 what?); the legend beside it said px."""
+    viewer.add_points(grid(), name="cols")
+    widget = LatticeWidget(viewer)
+    assert widget() is not None
+    assert widget._status.value.endswith("median edge 8 px"), widget._status.value
+    viewer.layers["cols"].units = ("nm", "nm")
+    assert widget() is not None and "median edge 8 nm" in widget._status.value

@@ -133,3 +133,64 @@ def test_pixel_lengths_in_the_status_line_say_px(viewer):
     assert widget._status.value.endswith("median edge 8 px"), widget._status.value
     viewer.layers["cols"].units = ("nm", "nm")
     assert widget() is not None and "median edge 8 nm" in widget._status.value
+
+
+# --- 4. the Lattice of one plane of a stack lies on that plane
+
+
+@pytest.mark.parametrize("geometry", ["auto", "vectors (fast)", "mesh"])
+def test_the_lattice_of_one_plane_is_drawn_on_that_plane(viewer, monkeypatch, geometry):
+    """Points of a time series (3 planes, 2 s apart), the Lattice run on plane 1: its
+    outputs were 2-D layers drawn over every plane, plane 1's lattice over planes 0 and 2
+    as the user stepped through them. They lie on plane 1 now, placed with the stack's
+    leading axis as its points are (Shapes, Vectors, the mesh and the pixel map)."""
+    from napari_tessella._widgets import lattice as lattice_widget
+
+    if geometry == "mesh":
+        monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 10)
+        geometry = "auto"
+    viewer.add_image(np.zeros((3, 48, 48)), name="movie", scale=(2.0, 0.5, 0.5),
+                     units=("s", "µm", "µm"))
+    pts = grid()
+    points = viewer.add_points(
+        np.vstack([np.c_[np.full(len(pts), k), pts + k] for k in range(3)]), name="cols",
+        scale=(2.0, 0.5, 0.5), units=("s", "µm", "µm"))
+    widget = LatticeWidget(viewer)
+    widget.points.value = points
+    widget.image.value = viewer.layers["movie"]
+    widget.pixel_map.value = True
+    widget.geometry.value = geometry
+    viewer.dims.set_point(0, 2.0)  # plane 1
+    assert widget() is not None
+    assert "(plane 1 of 'cols'), drawn on that plane only" in widget._status.value
+    made = [viewer.layers[f"cols {what}"] for what in ("Delaunay", "Voronoi", "Voronoi map")]
+    for layer in made:
+        assert layer.ndim == 3, layer.name
+        assert tuple(layer.scale) == (2.0, 0.5, 0.5) and layer.translate[0] == 2.0
+        assert str(layer.units[0]) == "second"
+    # the bonds lie where plane 1's points are: the plane's world positions match
+    first = made[0].data[0] if made[0]._type_string != "surface" else made[0].data[0][:3]
+    corner = np.asarray(first)[..., 1:] if made[0]._type_string == "shapes" else None
+    if corner is not None:
+        on = made[0].data_to_world(np.r_[0, corner[0]])
+        assert on[0] == 2.0 and any(np.allclose(on[1:], points.data_to_world(p)[1:])
+                                    for p in points.data[36:72])
+    for plane, shown in ((0, False), (1, True), (2, False)):
+        viewer.dims.set_point(0, 2.0 * plane)
+        for layer in made:
+            layer.refresh()
+            if layer._type_string == "labels":
+                drawn = not layer._slice.empty
+            elif layer._type_string == "shapes":
+                drawn = bool(np.any(layer._data_view._displayed))
+            elif layer._type_string == "surface":
+                drawn = layer._view_faces is not None and len(layer._view_faces) > 0
+            else:
+                drawn = len(layer._view_indices) > 0
+            assert drawn == shown, (layer.name, plane)
+    # another plane: the same outputs (Shapes are made anew), moved there
+    viewer.dims.set_point(0, 4.0)
+    assert widget() is not None and "(plane 2 of 'cols')" in widget._status.value
+    assert len(viewer.layers) == 5
+    assert all(viewer.layers[f"cols {w}"].translate[0] == 4.0
+               for w in ("Delaunay", "Voronoi", "Voronoi map"))

@@ -33,7 +33,7 @@ from ._layers import (
     _unit_name,
 )
 from ._qt import _gradient_css, _solid_css, _wrapping
-from ._stacks import _plane_text, _planes_with_points
+from ._stacks import _on_plane, _plane_text, _planes_with_points
 
 if TYPE_CHECKING:
     import napari
@@ -404,12 +404,13 @@ class LatticeWidget(_DockWidget):
         else:
             geo = _geometry(src)
             points = _points_in_pixels(src)
-        plane = ""
+        plane, index = "", ()
         kind = "Labels" if labels is not None else "Points"
         source = f"the {kind} layer {src.name!r}"
         if src.ndim > 2:  # one plane of a stack: never merge planes
             index = _current_plane(src, self._viewer)
-            plane = f" ({_plane_text(index)} of {src.name!r})"
+            # drawn on that plane only, as the stack's own points (see _on_plane)
+            plane = f" ({_plane_text(index)} of {src.name!r}), drawn on that plane only"
             source += f" on the plane shown ({_plane_text(index)})"
             if points is not None:
                 points = _points_in_pixels(src, img_layer, plane=index)
@@ -445,6 +446,7 @@ class LatticeWidget(_DockWidget):
                                                         geometry, sampling)
             # the pixel map under the other outputs: listed first, it is drawn below them
             outputs.sort(key=lambda out: out[0] != "pixel")
+            outputs = _on_plane(outputs, index, src)
             if reused:
                 message += " (same points as the last run: its lattice reused)"
             if axes:

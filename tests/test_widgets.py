@@ -232,7 +232,8 @@ def test_watershed_min_area_is_in_the_layer_units(viewer):
     widget.image.value = layer
     widget.estimate_diameter()  # as the button does: the diameter in the layer's units
     assert 50 < widget.object_diameter.value < 70
-    assert "µm² (" in widget._status.value  # the default minimum, in µm² and pixels
+    # the default minimum, in µm² and pixels, written as the run writes it
+    assert "µm² = 314 px are dropped" in widget._status.value
     assert "dropped unless you set a min nucleus area" in widget._status.value
     widget()
     assert viewer.layers["syn nuclei"].data.max() > 10

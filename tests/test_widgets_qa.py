@@ -424,7 +424,7 @@ def test_labels_lengths_are_in_the_labels_units_not_the_images(viewer):
     widget.points.value = layer
     widget.image.value = viewer.layers["img"]
     assert widget() is not None
-    assert widget._status.value.endswith("median edge 25.6")  # pixels: no unit
+    assert widget._status.value.endswith("median edge 25.6 px")  # pixels: px
     assert "µm" not in legend_of(widget) and " px\n" in legend_of(widget)
     viewer.layers["objects"].scale = (2, 2)
     viewer.layers["objects"].units = ("nm", "nm")

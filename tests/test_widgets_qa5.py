@@ -328,7 +328,7 @@ def test_shapes_legend_names_the_longest_edge(viewer):
     widget = LatticeWidget(viewer)
     assert widget() is not None and widget._status.value.endswith("median edge 3 µm")
     legend = widget.legend.value.replace("\u00a0", " ")
-    assert legend.startswith("longest edge: turbo 4.24 → ")  # all equal: 4.24 → 5.24
+    assert legend.startswith("longest edge: turbo, all 4.24 µm")  # all equal (qa6)
     assert widget._bars["edge length"].label == "longest edge"
     widget.geometry.value = "vectors (fast)"  # each bond its own colour: its length
     assert widget() is not None

@@ -44,6 +44,7 @@ from ._outputs import (
     _Output,
     _said_now,
     _still_mine,
+    _tell_if_unseen,
     _watch,
 )
 from ._qt import (
@@ -76,8 +77,7 @@ LayerDataTuple = tuple  # (data, meta, layer_type)
 _USER_ERRORS = (ValueError, TypeError)
 
 
-#: Folder for the Zarr label images of chunked runs (one sub-folder per run); None = the
-#: system's temporary folder. *Export results* copies them where the user wants.
+#: Folder for chunked runs' Zarr labels, one per run (None: a temporary one; Export copies).
 RESULTS_DIR: Path | None = None
 
 
@@ -401,6 +401,7 @@ class _DockWidget(Container):
         self._cancelling = False
         self._run_button.enabled = True
         self._cancel_button.enabled = False
+        _tell_if_unseen(self)  # a dock closed during the run: where its outputs went
 
     def _report_error(self, err: BaseException):
         from napari.utils.notifications import show_error

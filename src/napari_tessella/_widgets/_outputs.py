@@ -99,3 +99,29 @@ def _watch(record: _Output, widget) -> None:
         layer.events.paint.connect(edited)
     if layer._type_string in ("labels", "points", "shapes"):  # labels: data replaced
         layer.events.data.connect(edited)
+
+
+def _tell_if_unseen(widget) -> None:
+    """A run ended in a dock the user closed (or hid) meanwhile: its outputs are written
+    all the same (the work is not lost, and the layers can be deleted), but its status
+    line is seen by no one, so say in a notification what it did and where the layers
+    are. Not for a widget never docked (scripts, tests) nor after an error (already a
+    notification) or a Cancel (nothing written)."""
+    from napari.utils.notifications import show_info
+
+    from ._layers import _layer_key
+
+    if not getattr(widget, "_balanced", False) or widget._closed():
+        return
+    status = widget._status.value
+    if widget.native.isVisible() or not status or status.startswith(("⚠", "cancel")):
+        return
+    source = (getattr(widget, "_prepared", None) or (None,))[0]
+    key = _layer_key(source) if source is not None else None
+    layers = widget._viewer.layers
+    names = [record.layer.name for (k, _role), record in widget._outputs.items()
+             if k == key and record.layer in layers]
+    where = (f"; its layers are in the layer list: {', '.join(map(repr, names))}"
+             if names else "")
+    show_info(f"{widget.label or 'tessella'} (its dock was closed during the run): "
+              f"{status}{where}.")

@@ -207,3 +207,12 @@ def _gradient_css(colormap: str) -> str:
                                     strict=True))
     return (f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); "
             "border-radius: 2px; min-height: 10px; max-height: 10px;")
+
+
+def _solid_css(colormap: str, at: float = 0.5) -> str:
+    """A colour bar of one colour: ``colormap`` at ``at`` (a legend over one value)."""
+    from napari.utils.colormaps import ensure_colormap
+
+    r, g, b, _a = ensure_colormap(colormap).map(np.array([at]))[0]
+    return (f"background: rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f}); "
+            "border-radius: 2px; min-height: 10px; max-height: 10px;")

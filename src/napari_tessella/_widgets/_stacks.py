@@ -200,3 +200,47 @@ def _planes_with_points(layer, most: int = 5) -> str:
                        for k in order)
     more = f" and {len(enough) - len(order)} more planes" if len(enough) > most else ""
     return f" Planes with enough: {listed}{more}; move the slider there."
+
+
+def _on_plane(outputs: list, index: tuple[int, ...], layer) -> list:
+    """2-D outputs of one plane of the stack ``layer`` placed on that plane: the stack's
+    leading (T, Z, …) axes in front, one plane deep, moved there by the translate (the
+    data of every kind keeps its values; napari draws it on that plane only, as it draws
+    the stack's own points). Made 2-D, the Lattice of plane 2's points was drawn over
+    every plane as the user stepped through them. Outputs on a rotated, sheared or affine
+    plane stay 2-D (their transform is of that plane only)."""
+    lead = len(index)
+    if not lead:
+        return outputs
+    scale = [float(s) for s in layer.scale[:lead]]
+    origin = [float(t) + i * s for t, i, s in zip(layer.translate[:lead], index, scale,
+                                                  strict=True)]
+    units = [str(u) for u in (getattr(layer, "units", None) or ())][:lead]
+    placed = []
+    for role, (data, meta, kind) in outputs:
+        if any(key in meta for key in ("rotate", "shear", "affine")):
+            placed.append((role, (data, meta, kind)))
+            continue
+        meta = {**meta, "scale": (*scale, *meta.get("scale", (1.0, 1.0))),
+                "translate": (*origin, *meta.get("translate", (0.0, 0.0)))}
+        if "units" in meta and len(units) == lead:
+            meta["units"] = (*units, *meta["units"])
+        elif "units" in meta:
+            meta.pop("units")
+        if kind == "labels":
+            data = data[(np.newaxis,) * lead]
+        elif kind == "surface":
+            vertices, faces, values = data
+            vertices = np.asfortranarray(np.c_[np.zeros((len(vertices), lead),
+                                                        vertices.dtype), vertices])
+            data = (vertices, faces, values)
+        elif kind == "shapes":
+            data = [np.c_[np.zeros((len(p), lead)), p] for p in data]
+        elif kind == "vectors":  # (start, direction): the plane's axes 0 in both
+            data = np.concatenate([np.zeros((*data.shape[:2], lead), data.dtype), data],
+                                  axis=2)
+            data = np.asfortranarray(data)
+        else:  # points
+            data = np.c_[np.zeros((len(data), lead)), data]
+        placed.append((role, (data, meta, kind)))
+    return placed

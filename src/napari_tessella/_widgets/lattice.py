@@ -9,8 +9,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Label
 
-from ..tessellation import lattice, neighbour_counts, polygon_edges, triangle_longest_edges
+from ..tessellation import lattice, neighbour_counts, triangle_longest_edges
 from ._base import _DockWidget
+from ._lattice_draw import (
+    _cell_sides,
+    _colour_range,
+    _colours,
+    _drawn,
+    _legend_line,
+    _mesh_output,
+    _shared_ridges,
+)
 from ._layers import (
     _current_plane,
     _geometry,
@@ -20,12 +29,11 @@ from ._layers import (
     _pixel_size,
     _plane,
     _points_in_pixels,
-    _robust_limits,
     _unit,
     _unit_name,
 )
-from ._qt import _gradient_css, _wrapping
-from ._stacks import _plane_text, _planes_with_points
+from ._qt import _gradient_css, _solid_css, _wrapping
+from ._stacks import _on_plane, _plane_text, _planes_with_points
 
 if TYPE_CHECKING:
     import napari
@@ -58,34 +66,6 @@ _GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
 LEGEND = {"triangles": ("edge length", "turbo"), "polygons": ("cell area", "viridis")}
 
 
-def _colours(values: np.ndarray, colormap: str, limits) -> np.ndarray:
-    """RGBA of ``values`` in ``colormap`` between ``limits``, through a 256-entry table.
-
-    Vectors get their colours as an array rather than as a feature name and colormap:
-    napari maps a feature again on every change of data, features or limits (three times
-    per re-run), and one table lookup here is several times cheaper than its mapping."""
-    from napari.utils.colormaps import ensure_colormap
-
-    lo, hi = limits
-    table = ensure_colormap(colormap).map(np.linspace(0.0, 1.0, 256)).astype(np.float32)
-    with np.errstate(invalid="ignore"):
-        index = np.rint(np.clip((np.asarray(values, float) - lo) / (hi - lo), 0, 1) * 255)
-    return table[np.nan_to_num(index).astype(np.intp)]
-
-
-def _drawn(vectors: np.ndarray) -> np.ndarray:
-    """Vectors in single precision, as they are drawn: napari keeps their dtype, copies and
-    scans them several times on the UI thread (extent, slice, thumbnail), and halves that
-    work in float32 (1e-7 relative: 0.001 px at 10,000 px). Lengths and areas stay float64
-    in the features, which is what the tables and exports give.
-
-    In Fortran order: napari keeps the layout too, and its extent (a min and max over the
-    first two axes, taken twice per refresh) then runs along contiguous memory, 50 times
-    faster (0.04 s -> 0.001 s per call for 300,000 bonds; 0.1 s less per Run at 100,000
-    points). Values, shape and indexing are the same."""
-    return np.asfortranarray(vectors, dtype=np.float32)
-
-
 def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
     """LayerDataTuples for a LatticeResult (runs in the worker thread) computed with
     ``sampling``, the (row, column) pixel size in the unit of the lengths reported."""
@@ -99,12 +79,17 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
     e = result.edges
     length = result.edge_lengths
     outputs = []
-    limits = {}  # the colour range of each output role, for the legend
+    limits, notes = {}, {}  # the colour range of each output role, and the legend's note
+
+    def robust(role, values):
+        limits[role], notes[role] = _colour_range(values)
+        return limits[role]
+
     if want[0]:
         if use_shapes:
             tri = pts[result.triangles]
             longest = triangle_longest_edges(world, result.triangles)
-            limits["triangles"] = _robust_limits(longest)
+            robust("triangles", longest)
             outputs.append(("triangles", (list(tri), {
                 "name": f"{name} Delaunay", "shape_type": "polygon",
                 "features": {"longest_edge": longest},
@@ -113,14 +98,14 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
                 "face_color": "transparent", "edge_width": 0.5, **geo,
             }, "shapes")))
         elif use_mesh:
-            limits["triangles"] = _robust_limits(length)
+            robust("triangles", length)
             outputs.append(("triangles", _mesh_output(
                 pts[e[:, 0]], pts[e[:, 1]], length, 0.5, "turbo", limits["triangles"],
                 {"length": length, "start": e[:, 0], "end": e[:, 1]},
                 {"name": f"{name} Delaunay", **geo})))
         else:
             vectors = _drawn(np.stack([pts[e[:, 0]], pts[e[:, 1]] - pts[e[:, 0]]], axis=1))
-            limits["triangles"] = _robust_limits(length)
+            robust("triangles", length)
             outputs.append(("triangles", (vectors, {
                 "name": f"{name} Delaunay", "vector_style": "line",
                 "features": {"length": length, "start": e[:, 0], "end": e[:, 1]},
@@ -130,7 +115,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
     if want[1]:
         area = result.cell_areas
         neighbours = neighbour_counts(result.edges, len(pts))
-        limits["polygons"] = _robust_limits(area)
+        robust("polygons", area)
         if use_shapes:
             # copies: the widget may reuse this result, and Shapes can be edited
             outputs.append(("polygons", ([p.copy() for p in result.voronoi_polygons], {
@@ -173,83 +158,12 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
     # Shapes colour each triangle by its longest edge (not each bond): said so
     said = {"triangles": "longest edge" if use_shapes else "edge length",
             "polygons": "cell area"}
-    legend = {LEGEND[role][0]: (LEGEND[role][1], lim, said[role])
+    legend = {LEGEND[role][0]: (LEGEND[role][1], lim, said[role], notes[role])
               for role, lim in limits.items()}
     median = np.median(length)
     message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
-               f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
+               f"{len(result.edges)} edges; median edge {median:.3g}{unit or ' px'}")
     return outputs, message, legend
-
-
-def _segment_mesh(starts, ends, width: float, values):
-    """Segments as a triangle mesh (napari Surface data): each one thin triangle from its
-    start to its end, its third vertex ``width`` off the segment's middle (a sliver as wide
-    as a ``width``-wide line at its middle, tapering to its ends), three vertices
-    carrying its value; vertices and values in single precision. One triangle rather than
-    a quad's two: vispy expands the mesh to three vertices per triangle, and uploads and
-    draws each (software OpenGL), so the paint's cost follows the triangles (measured at
-    300,000 bonds + 300,000 ridges: 0.3-0.4 s of CPU less per paint).
-    The vertices in Fortran order, as :func:`_drawn` for the same reason: napari's extent
-    of a Surface (a min and max per axis, several per refresh) then reads contiguous
-    memory (0.06 s -> 0.0003 s per call for 1.2 million vertices)."""
-    starts, ends = np.asarray(starts, np.float64), np.asarray(ends, np.float64)
-    k = len(starts)
-    # written straight into Fortran order: each coordinate's column, three per segment
-    vertices = np.empty((3 * k, 2), dtype=np.float32, order="F")
-    dy, dx = ends[:, 0] - starts[:, 0], ends[:, 1] - starts[:, 1]
-    norm = np.hypot(dy, dx)
-    norm[norm == 0] = 1.0
-    scale = width / norm
-    for axis, off in ((0, -dx * scale), (1, dy * scale)):
-        column = vertices[:, axis].reshape(k, 3)  # a view: the column is contiguous
-        column[:, 0], column[:, 1] = starts[:, axis], ends[:, axis]
-        column[:, 2] = (starts[:, axis] + ends[:, axis]) / 2 + off
-    faces = np.arange(3 * k, dtype=np.int32).reshape(-1, 3)
-    return vertices, faces, np.repeat(np.asarray(values, np.float32), 3)
-
-
-def _mesh_output(starts, ends, values, width, colormap, limits, features, meta):
-    """A (data, meta, 'surface') LayerDataTuple drawing segments as a mesh coloured by
-    ``values`` through ``colormap`` between ``limits``; one row per segment in
-    ``metadata["features"]`` (a Surface's own features are one row per vertex)."""
-    import pandas as pd
-
-    return (_segment_mesh(starts, ends, width, values), {
-        **meta, "colormap": colormap, "contrast_limits": tuple(limits), "shading": "none",
-        "metadata": {"features": pd.DataFrame(features)},
-    }, "surface")
-
-
-def _cell_sides(polygons, points, inset: float = 0.88):
-    """Every cell's sides as vectors, drawn a little inside the cell (towards its point) so
-    that each cell's outline shows in its own colour; with the cell index of each side."""
-    if len(polygons) == 0:
-        return np.empty((0, 2, 2)), np.empty(0, dtype=np.int64)
-    sizes = np.array([len(p) for p in polygons])
-    cell = np.repeat(np.arange(len(polygons)), sizes)
-    verts = np.concatenate(polygons)
-    verts = points[cell] + inset * (verts - points[cell])
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    nxt = np.arange(len(verts)) + 1
-    nxt[np.cumsum(sizes) - 1] = starts
-    return np.stack([verts, verts[nxt] - verts], axis=1), cell
-
-
-def _shared_ridges(result, area):
-    """Each ridge between two Voronoi cells once (and each side on the image border), as
-    (starts, ends); features: the cells on both sides (-1 past the border), their areas and the
-    mean of the two, which colours the ridge. The lattice's own ridges (read from its
-    triangulation) when it has them: matching the sides of 100,000 polygons takes 0.2 s."""
-    if result.voronoi_ridges is not None:
-        sides, cells = result.voronoi_ridges, result.ridge_cells
-    else:
-        sides, cells = polygon_edges(result.voronoi_polygons, return_cells=True)
-    own = area[cells[:, 0]]
-    other = np.where(cells[:, 1] >= 0, area[cells[:, 1]], np.nan)
-    features = {"cell": cells[:, 0], "other_cell": cells[:, 1],
-                "mean_area": np.where(cells[:, 1] >= 0, (own + other) / 2, own),
-                "cell_area": own, "other_area": other}
-    return (sides[:, 0], sides[:, 1]), features
 
 
 def _axes_note(geo: dict, sampling) -> str:
@@ -285,11 +199,6 @@ def _inside(points, shape, source: str, image: str) -> None:
             f"{int(out.sum())} of the {len(points)} points of {source} lie outside the "
             f"image {image!r} ({shape[0]} × {shape[1]} pixels) chosen for the bounds: "
             "choose the image they were found on, or no image.")
-
-
-def _num(value: float) -> str:
-    """A legend's number: three figures, but "1130" rather than "1.13e+03" below 10⁶."""
-    return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else f"{value:.3g}"
 
 
 def _same(a, b) -> bool:
@@ -495,12 +404,13 @@ class LatticeWidget(_DockWidget):
         else:
             geo = _geometry(src)
             points = _points_in_pixels(src)
-        plane = ""
+        plane, index = "", ()
         kind = "Labels" if labels is not None else "Points"
         source = f"the {kind} layer {src.name!r}"
         if src.ndim > 2:  # one plane of a stack: never merge planes
             index = _current_plane(src, self._viewer)
-            plane = f" ({_plane_text(index)} of {src.name!r})"
+            # drawn on that plane only, as the stack's own points (see _on_plane)
+            plane = f" ({_plane_text(index)} of {src.name!r}), drawn on that plane only"
             source += f" on the plane shown ({_plane_text(index)})"
             if points is not None:
                 points = _points_in_pixels(src, img_layer, plane=index)
@@ -536,6 +446,7 @@ class LatticeWidget(_DockWidget):
                                                         geometry, sampling)
             # the pixel map under the other outputs: listed first, it is drawn below them
             outputs.sort(key=lambda out: out[0] != "pixel")
+            outputs = _on_plane(outputs, index, src)
             if reused:
                 message += " (same points as the last run: its lattice reused)"
             if axes:
@@ -588,12 +499,11 @@ class LatticeWidget(_DockWidget):
         for what, bar in self._bars.items():
             bar.visible = what in legend
             if what in legend:
-                cmap, (lo, hi), name = legend[what]
-                bar.native.setStyleSheet(_gradient_css(cmap))
+                cmap, limits, name, note = legend[what]
+                # one value: the one colour it is drawn in, not a gradient no value has
+                bar.native.setStyleSheet(_gradient_css(cmap) if note is None or note[0] != "all"
+                                         else _solid_css(cmap))
                 bar.label = name
-                square = "²" if what == "cell area" else ""
-                # no-break spaces: a narrow dock wraps the line, never between the number
-                # and its unit ("505" at a line's end, "µm²" alone on the next)
-                said = (unit or " px").replace(" ", "\u00a0")
-                lines.append(f"{name}: {cmap} {_num(lo)}\u00a0→\u00a0{_num(hi)}{said}{square}")
+                lines.append(_legend_line(name, cmap, limits, note, unit,
+                                          "²" if what == "cell area" else ""))
         self.legend.value = "\n".join(lines)

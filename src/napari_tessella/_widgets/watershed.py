@@ -148,18 +148,18 @@ class SeededWatershedWidget(_DockWidget):
         return d
 
     def _show_estimate(self, d: float, layer):
-        length, (py, px) = _length_per_pixel(layer), _pixel_size(layer)
+        length = _length_per_pixel(layer)
         _set_field(self.object_diameter, float(f"{d * length:.6g}"))  # 6 figures, any unit
-        area = default_min_size(d)
+        # the default min size of the diameter the run will read from the field (kept to a
+        # tenth of a pixel), written as the run writes it: from the unrounded estimate it
+        # said "36.2 µm² (290 px)" where the run said "36.12 µm² = 289 px"
+        area = default_min_size(self.object_diameter.value / length)
+        pixel_area = float(np.prod(_pixel_size(layer)))
         unit = _unit(layer)
-        if unit:  # in the layer's units first, as the fields are
-            self._status.value = (
-                f"estimated diameter: {d * length:.3g}{unit} ({d:.1f} px); nuclei under "
-                f"{area * py * px:.3g}{unit}² ({area} px) are dropped unless you set a "
-                "min nucleus area")
-        else:
-            self._status.value = (f"estimated diameter: {d:.1f} px; nuclei under {area} px² "
-                                  "are dropped unless you set a min nucleus area")
+        size = f"{d:.1f} px" if not unit else f"{d * length:.3g}{unit} ({d:.1f} px)"
+        self._status.value = (
+            f"estimated diameter: {size}; nuclei under {_area_text(area, pixel_area, unit)} "
+            "are dropped unless you set a min nucleus area")
 
     def _prepare(self):
         from napari.layers import Labels

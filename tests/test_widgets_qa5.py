@@ -222,6 +222,23 @@ def test_the_legend_does_not_widen_the_docked_lattice(make_napari_viewer, qtbot)
 # --- a layer in mm or metres: the watershed's fields hold its lengths
 
 
+def _docked_in_mm_and_metres(make_napari_viewer, qtbot, widget_class):
+    """The widget docked, its image a nuclei field in mm then in metres (0.65 µm pixels):
+    yields the widget and the pixel size, then checks the fields still fit the dock."""
+    viewer = make_napari_viewer(show=True)
+    nuclei = synthetic_nuclei(seed=1).image
+    widget = widget_class(viewer)
+    viewer.window.add_dock_widget(widget, name=widget.label, area="right")
+    qtbot.wait(200)
+    room = widget._scroll.viewport().width()
+    for unit, pixel in (("mm", 6.5e-4), ("m", 6.5e-7)):
+        image = viewer.add_image(nuclei, name=unit, scale=(pixel, pixel), units=unit)
+        widget.image.value = image
+        yield widget, pixel
+        qtbot.wait(100)
+        assert widget._inner.minimumSizeHint().width() <= room
+
+
 def test_watershed_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbot):
     """The diameter and area fields had two decimals: on a layer in mm (0.65 µm pixels)
     the estimated 0.0195 mm became 0.02 (30.8 px), a typed 0.013 mm became 0.01 (15.4 px
@@ -231,15 +248,8 @@ def test_watershed_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbo
     the dock."""
     from napari_tessella._widgets import SeededWatershedWidget
 
-    viewer = make_napari_viewer(show=True)
-    nuclei = synthetic_nuclei(seed=1).image
-    widget = SeededWatershedWidget(viewer)
-    viewer.window.add_dock_widget(widget, name=widget.label, area="right")
-    qtbot.wait(200)
-    room = widget._scroll.viewport().width()
-    for unit, pixel in (("mm", 6.5e-4), ("m", 6.5e-7)):
-        image = viewer.add_image(nuclei, name=unit, scale=(pixel, pixel), units=unit)
-        widget.image.value = image
+    for widget, pixel in _docked_in_mm_and_metres(make_napari_viewer, qtbot,
+                                                  SeededWatershedWidget):
         widget.min_area.value = 0.0
         assert widget.estimate_diameter() == pytest.approx(30.0, abs=0.05)
         assert widget.object_diameter.value == pytest.approx(30 * pixel, rel=1e-3)
@@ -250,30 +260,19 @@ def test_watershed_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbo
         assert widget.parameters()["object_diameter"] == pytest.approx(20, abs=0.1)
         assert widget.parameters()["min_size"] == 100
         assert widget() is not None and "= 20.0 px, min size" in widget._status.value
-        qtbot.wait(100)
-        assert widget._inner.minimumSizeHint().width() <= room
 
 
 def test_threshold_fields_hold_lengths_in_mm_and_metres(make_napari_viewer, qtbot):
     """Threshold & label on a layer in mm: a typed smoothing of 0.0013 mm (2 px) became 0
     (no smoothing, silently) and a min size of 2.1e-5 mm² (50 px) became 0."""
-    viewer = make_napari_viewer(show=True)
-    nuclei = synthetic_nuclei(seed=1).image
-    widget = ThresholdLabelWidget(viewer)
-    viewer.window.add_dock_widget(widget, name=widget.label, area="right")
-    qtbot.wait(200)
-    room = widget._scroll.viewport().width()
-    for unit, pixel in (("mm", 6.5e-4), ("m", 6.5e-7)):
-        image = viewer.add_image(nuclei, name=unit, scale=(pixel, pixel), units=unit)
-        widget.image.value = image
+    for widget, pixel in _docked_in_mm_and_metres(make_napari_viewer, qtbot,
+                                                  ThresholdLabelWidget):
         widget.smooth_sigma.value = 2 * pixel
         widget.min_size.value = 50 * pixel**2
         params = widget.parameters()
         assert params["smooth_sigma"] == pytest.approx(2.0, abs=0.05)
         assert params["min_size"] == 50
         assert widget() is not None
-        qtbot.wait(100)
-        assert widget._inner.minimumSizeHint().width() <= room
 
 
 # --- a stack's labels and a run's result are not replaced behind the user's back

@@ -64,8 +64,8 @@ def test_dim_nuclei_beside_saturated_cells(cellline):
 
 
 def test_glare_streaks_are_not_nuclei(cellline):
-    # glare streaks 2-5 d long outside the nuclei were kept as objects: 14 spurious objects
-    # on these six fields before (9 fibroblast, 5 halo), 8 after (docs/nuclei.md, round 8)
+    # glare streaks 2-5 d long outside the nuclei were kept as objects: 13 spurious objects
+    # on these six fields before (8 fibroblast, 5 halo), 8 after (docs/nuclei.md, round 8)
     fields = [cellline.cellline_field(kind, s) for kind in ("fibroblast", "halo")
               for s in (0, 1, 2)]
     scores = [score_segmentation(seeded_watershed(image).labels, truth)

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _widened
-from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile
+from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -22,6 +22,8 @@ _FOCI = 1.6  # ... for nuclei whose maximum contrast exceeds this times their me
 _BRIGHT = 3.0  # an object whose maximum contrast exceeds this times its median one, and
 _GLOW_Q = 0.3  # ... whose part above half its maximum is a nucleus, glows: the glow is
 # this quantile of the image at each distance from that part; dim nuclei stand above it
+_NEAR = 0.15  # ... (not within this times d of the bright part, its blurred edge)
+_GLOW_STEEP = 2.5  # ... whose rim's gradient is at least this x their median contrast / d
 _CELL = 6.0  # a label whose maximum contrast exceeds this times its median one, whose rim
 # is lost in a glow, and whose part above half its maximum holds a nucleus's core, is a
 # saturated cell in its glow (8-60x a nucleus; chromocenters are 2-4x their nucleus's body)
@@ -161,8 +163,11 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     nucleus (at least ``min_area``; foci are far smaller) and whose maximum contrast is
     far above its median one (``bright``), the glow at each whole-pixel distance from that
     part is the ``quantile`` of the image there (over the background and the label's own
-    pixels in its box). Where the label's other pixels stand above the glow, each part
-    cut at half its own height over the glow, if at least ``min_area``, becomes a nucleus
+    pixels in its box). Where the label's other pixels (farther than ``_NEAR * d`` from
+    that part) stand above the glow, each part cut at half its own height over the glow
+    (the highest of that height, foci opened away, within ``d / 2``), if at least
+    ``min_area`` and with a rim as steep as a nucleus's (``_GLOW_STEEP``, see
+    :func:`._cues._rim_gradient`; pieces of the glow's slope are not), becomes a nucleus
     (holes filled), outlined at its lowest level; the rest of the label's dim pixels, if
     any part was found, is background. The bright part keeps the label.
     """
@@ -188,16 +193,25 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
         glow = _label_quantile(img, ring, int(dist.max()), quantile)
         glow[0] = np.inf
         above = img - glow[dist]
-        parts, k = ndi.label(rest & (above > 0))
-        if k == 0:
+        # each nucleus is cut at half its own height over the glow: the highest point
+        # within d/2 of it, away from the core's steep blurred edge (a part's maximum
+        # was that edge, and the nuclei on the glow fell below half of it)
+        away = rest & (above > 0) & (dist > _NEAR * d)
+        if not away.any():
             continue
-        height = np.concatenate([[np.inf], ndi.maximum(above, parts, np.arange(1, k + 1))])
-        found, m = ndi.label(rest & (above > 0.5 * height[parts]))
+        size = 2 * max(1, round(d / 2)) + 1
+        body = ndi.grey_opening(np.where(away, above, 0), 2 * max(1, round(d / 10)) + 1)
+        local = ndi.maximum_filter(body, size)  # foci (0.05-0.1 d) opened away
+        found, m = ndi.label(away & (above > 0.5 * local))
         sizes = np.bincount(found.ravel(), minlength=m + 1)
         region = out[box]
         kept = False
+        grad = ndi.gaussian_gradient_magnitude(img, 1.0) * d
         for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
             part = _fill_holes(found == j) & obj
+            edge = part & ~ndi.binary_erosion(part)
+            if np.median(grad[edge]) < _GLOW_STEEP * (np.median(img[part]) - level):
+                continue  # a piece of the glow's slope, not a nucleus's edge
             top += 1
             region[part] = top
             added.append(level + (float(img[part].min()) - level) / trim)
@@ -210,13 +224,14 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
 
 
 def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
-                  ratio: float = _CELL) -> np.ndarray:
+                  ratio: float = _CELL, steep: float = _GLOW_STEEP) -> np.ndarray:
     """Per label 0..n, whether it is a saturated cell in its out-of-focus glow.
 
     Three measured cues, all needed: its maximum contrast (``peak``) exceeds ``ratio``
     times its median one; its rim is lost in the glow (:func:`._cues._edge_sharpness`
-    below ``sharp``: a nucleus holding or touching a bright body has its own edge, U2OS
-    dna-11); and its part above half its maximum holds a piece of at least ``core_area``
+    below ``sharp``, or its rim's gradient below ``steep`` times its median contrast / d,
+    :func:`._cues._rim_gradient`, for a glow whose ring the local background's box left
+    dark: a nucleus holding or touching a bright body has its own edge, U2OS dna-11); and its part above half its maximum holds a piece of at least ``core_area``
     (a nucleus's core; chromocenters are far smaller, and far dimmer). The 30 % cut of such
     a label takes its own peak, not the foci cap of :func:`._cues._unless_foci`, under
     which the glow around a condensed mitotic cell (smaller than a nucleus) was kept as
@@ -228,7 +243,10 @@ def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
     far[0] = False
     if not far.any():
         return out
-    far &= _edge_sharpness(labels, smooth, level, d) < sharp
+    lost = _edge_sharpness(labels, smooth, level, d) < sharp
+    if steep > 0:
+        lost |= _rim_gradient(labels, smooth, level, d, np.flatnonzero(far)) < steep
+    far &= lost
     if not far.any():
         return out
     top = np.where(far[labels], smooth > (level + 0.5 * (peak - level))[labels], False)

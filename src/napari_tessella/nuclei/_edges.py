@@ -231,7 +231,8 @@ def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
     times its median one; its rim is lost in the glow (:func:`._cues._edge_sharpness`
     below ``sharp``, or its rim's gradient below ``steep`` times its median contrast / d,
     :func:`._cues._rim_gradient`, for a glow whose ring the local background's box left
-    dark: a nucleus holding or touching a bright body has its own edge, U2OS dna-11); and its part above half its maximum holds a piece of at least ``core_area``
+    dark: a nucleus holding or touching a bright body has its own edge, U2OS dna-11); and
+    its part above half its maximum holds a piece of at least ``core_area``
     (a nucleus's core; chromocenters are far smaller, and far dimmer). The 30 % cut of such
     a label takes its own peak, not the foci cap of :func:`._cues._unless_foci`, under
     which the glow around a condensed mitotic cell (smaller than a nucleus) was kept as

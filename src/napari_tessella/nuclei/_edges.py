@@ -62,8 +62,9 @@ def _streaks(labels, d, shape=_STREAK) -> np.ndarray:
     streaks kept as objects have elongation 3.2-12, radius 0.19-0.25 d, length 1.6-4.5 d;
     of the nuclei, none is elongated more than 2.7 but the small pieces cut by the image
     border (length below 0.9 d). The margin on the radius is thin: a U2OS nucleus (dna-44)
-    has elongation 3.26, length 2.0 d and radius 0.28 d (dropped with a bound of 0.3 d). Moments by bincounts, the radius from one distance
-    transform in which touching labels are parted.
+    has elongation 3.26, length 2.0 d and radius 0.28 d (dropped with a bound of 0.3 d).
+    Moments by bincounts, the radius from one distance transform in which touching labels
+    are parted.
     """
     n = int(labels.max())
     out = np.zeros(n + 1, bool)

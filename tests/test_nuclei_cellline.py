@@ -66,7 +66,7 @@ def test_dim_nuclei_beside_saturated_cells(cellline):
 def test_glare_streaks_are_not_nuclei(cellline):
     # glare streaks 2-5 d long outside the nuclei were kept as objects: 13 spurious objects
     # on these six fields before (8 fibroblast, 5 halo), 8 with the streak cue, 5 with the
-    # glow cues too (docs/nuclei.md, round 8b)
+    # glow cues too (docs/nuclei.md, round 8c)
     fields = [cellline.cellline_field(kind, s) for kind in ("fibroblast", "halo")
               for s in (0, 1, 2)]
     scores = [score_segmentation(seeded_watershed(image).labels, truth)
@@ -92,7 +92,7 @@ def test_streak_cue_tells_a_streak_from_nuclei():
 def test_glows_of_saturated_cells_are_not_nuclei(cellline):
     # the glows whose ring the local background's box left dark (rim sharpness 0.42-0.64)
     # were kept as objects holding the dim nuclei on them: 16 spurious and 4 merged on
-    # these three fields before, 7 and 1 after (F1 0.767 -> 0.807; docs/nuclei.md, 8b)
+    # these three fields before, 7 and 1 after (F1 0.767 -> 0.807; docs/nuclei.md, round 8c)
     scores = [score_segmentation(seeded_watershed(image).labels, truth)
               for image, truth in (cellline.cellline_field("dim", s) for s in (0, 1, 2))]
     assert sum(s["spurious"] for s in scores) <= 9, scores

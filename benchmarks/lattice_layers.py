@@ -44,6 +44,11 @@ load were 2-2.5 times these. Targets: first Run <= 2 s met in CPU time in one se
 moved re-run <= 1 s not met (1.2-1.4 s of CPU). Seventh round (docs/tour.md; load 8-20): the
 moved re-run's worker 0.68-0.82 s of CPU on main, 0.42-0.60 s now (the flip update and the
 bounded Voronoi halved); on a quiet machine main's moved re-run took 1.07 s of wall.
+Eighth round (docs/tour.md): the moved re-run's worker stretch 0.26-0.33 s of CPU on main,
+0.17-0.27 s now (the progress bar and stage texts only after 1 s: each change of the dock
+repainted the window); with the cores free the moved re-run took 0.71-0.83 s of wall on main and
+0.65-0.77 s now (target 1 s), 1.0-1.6 s for both at load 4-7. Its paint is the frame, two thirds
+of it the input points (a repaint with nothing changed costs the same).
 
 Each figure is given as wall time and as this process's CPU time (all its threads, the
 software GL renderer's included): on a machine shared with other work the CPU time is the

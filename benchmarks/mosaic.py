@@ -259,6 +259,19 @@ def _agreement(mem, chk):
     return best, float(same.mean())
 
 
+def _found_rows(result, labels) -> list[tuple[str, str, str]]:
+    """The "nuclei found" and "seeds kept" rows: the nuclei are the labels' ids (numbered 1
+    to N), not the seeds. Two seeds whose basins the watershed merged lie in one nucleus
+    (so in memory: 1371 seeds, 1350 nuclei on a 2048² mosaic), and the row that counted
+    the seeds as nuclei said more nuclei than there are labels."""
+    nuclei = int(labels.max().compute()) if labels.size else 0
+    seeds = len(result.seeds)
+    return [("nuclei found (largest label)", f"{nuclei:,}", ""),
+            ("seeds kept (in those nuclei)", f"{seeds:,}",
+             f"{seeds - nuclei:,} more than nuclei: seeds whose basins merged share one"
+             if seeds > nuclei else "")]
+
+
 def watershed_main(args) -> int:
     import platform
 
@@ -300,7 +313,7 @@ def watershed_main(args) -> int:
          f"{image.numblocks[0] * image.numblocks[1]} chunks of {args.chunk}²"),
         ("parameters", "defaults", f"diameter {result.object_diameter:.1f} px (estimated), "
          f"threshold {result.threshold:.1f}"),
-        ("nuclei found (seeds kept)", f"{len(result.seeds):,}", ""),
+        *_found_rows(result, da.from_zarr(z_lab)),
         ("global passes + chunk summaries", f"{t_plan:.1f} s", "returns lazy labels"),
         ("+ labels and territories to Zarr", f"{t_total - t_plan:.1f} s", ""),
         ("total wall time", f"{t_total:.1f} s", f"{t_total / gpx / 60:.1f} min per gigapixel"),

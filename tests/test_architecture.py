@@ -22,7 +22,7 @@ LAYERS = [
     {"threshold", "_chunked_labels", "datasets", "synthetic", "synthetic._lattice",
      "synthetic._nuclei", "scoring", "_atoms_noise"},
     {"measure", "tessellation", "nuclei._resample", "_atoms_fit", "nuclei._cues",
-     "nuclei._shape", "nuclei._edges"},
+     "nuclei._shape", "nuclei._edges", "nuclei._background"},
     {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
      "nuclei._windows", "nuclei._chunked", "nuclei.watershed", "nuclei"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -450,3 +451,43 @@ def test_moved_rerun_meshes_equal_a_fresh_runs(viewer, monkeypatch):
         return table[np.lexsort(np.round(table, 2).T[::-1])]
 
     np.testing.assert_allclose(rows(ridges), rows(fresh["polygons"]), atol=1e-4, rtol=1e-6)
+
+
+def test_a_quick_run_changes_the_dock_only_at_its_ends(make_napari_viewer, qtbot,
+                                                       monkeypatch):
+    """Every change of the dock costs a repaint of the whole window (composed with the canvas
+    through OpenGL), taken from the run: a run done within the progress delay shows neither
+    the progress bar nor its stages; a slower one shows both, once the delay has passed."""
+    from napari_tessella._widgets import _qt
+
+    monkeypatch.setattr(_qt, "PROGRESS_DELAY_MS", 3000, raising=False)  # quick, even loaded
+    viewer = make_napari_viewer(show=True)
+    rng = np.random.default_rng(15)
+    image = viewer.add_image(np.zeros((64, 64)), name="blank")
+    points = viewer.add_points(rng.uniform(2, 60, (40, 2)), name="few")
+    widget = LatticeWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    widget.points.value, widget.image.value = points, image
+    texts, shown = [], []
+    for native, method, seen in ((widget._status.native, "setText", texts),
+                                 (widget._progress.native, "setVisible", shown)):
+        real = getattr(native, method)
+        setattr(native, method, lambda value, real=real, seen=seen: (seen.append(value),
+                                                                     real(value))[-1])
+    _click_run(widget, qtbot)
+    assert not any(shown) and not any("Triangulating" in text for text in texts)
+    assert texts[-1].startswith("40 points")  # the run's result, written
+
+    lattice = widget._lattice
+    monkeypatch.setattr(_qt, "PROGRESS_DELAY_MS", 200, raising=False)
+
+    def slow(*args, **kwargs):  # in the worker: longer than the delay
+        time.sleep(0.8)
+        return lattice(*args, **kwargs)
+
+    widget._lattice = slow
+    texts.clear()
+    points.data = points.data + 0.25
+    _click_run(widget, qtbot)
+    assert True in shown and "Triangulating: Delaunay and Voronoi…" in texts
+    assert not widget._progress.visible and texts[-1].startswith("40 points")

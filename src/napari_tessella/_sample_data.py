@@ -29,12 +29,26 @@ def synthetic_nuclei_sample():
     ]
 
 
+def _downloaded(load, title: str):
+    """The image ``load`` reads (downloaded once). Offline with no copy in the cache, an
+    OSError that napari shows as its message (File ▸ Open Sample has no other way to say
+    it: a sample that returns no layer is an error to napari too): where to put a copy,
+    and that the synthetic samples need no download."""
+    try:
+        return load()
+    except OSError as err:
+        raise OSError(f"Tessella sample '{title}': {err} The synthetic samples need no "
+                      "download.") from None
+
+
 def stem_sample():
     """NbW-STEM.png, scaled in nanometres from its burned-in scale bar."""
-    return [(load_nbw_stem(), {"name": "NbW-STEM", "colormap": "gray",
-                               "scale": (NBW_PIXEL_SIZE_NM,) * 2, "units": "nm"}, "image")]
+    image = _downloaded(load_nbw_stem, "NbW-STEM")
+    return [(image, {"name": "NbW-STEM", "colormap": "gray",
+                     "scale": (NBW_PIXEL_SIZE_NM,) * 2, "units": "nm"}, "image")]
 
 
 def u2os_sample():
     """U2OS Hoechst nuclei image dna-0 (Coelho et al. 2009)."""
-    return [(load_u2os(), {"name": "U2OS dna-0", "colormap": "gray"}, "image")]
+    image = _downloaded(load_u2os, "U2OS nuclei")
+    return [(image, {"name": "U2OS dna-0", "colormap": "gray"}, "image")]

@@ -65,9 +65,11 @@ def fetch(name: str) -> Path:
     try:
         return Path(pooch.retrieve(url, known_hash, fname=name, path=folder, progressbar=False))
     except Exception as err:  # network errors come in many types; answer them all clearly
+        cause = f"{type(err).__name__}: {err}"  # a failed lookup's text runs to 400 chars
+        cause = cause if len(cause) <= 120 else cause[:119] + "…"
         raise OSError(
-            f"could not download {name} ({err}). Put a copy at {folder / name} to use it "
-            "offline."
+            f"could not download {name} (offline? {cause}). Put a copy at {folder / name} "
+            "to use it offline."
         ) from err
 
 

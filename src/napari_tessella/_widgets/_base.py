@@ -42,10 +42,18 @@ from ._outputs import (
     _follow_input_name,
     _named_now,
     _Output,
+    _said_now,
     _still_mine,
     _watch,
 )
-from ._qt import _fitting_scroll_area, _hold_canvas, _OnShow, _share_dock_height, _wrapping
+from ._qt import (
+    _fitting_scroll_area,
+    _hold_canvas,
+    _LateProgress,
+    _OnShow,
+    _share_dock_height,
+    _wrapping,
+)
 from ._qt import _wireframe_on_demand as _light_mesh
 from ._stacks import (
     ALL_PLANES,
@@ -123,6 +131,7 @@ class _DockWidget(Container):
                                          tooltip="Stop the run; nothing is written.")
         self._progress = ProgressBar(value=0, min=0, max=1, visible=False, label="progress")
         self._status = Label(value="")
+        self._late = _LateProgress(self._progress, self._status)  # shown after a while
         _wrapping(self._status.native)  # long messages wrap, the dock keeps its width
         self._export_folder = FileEdit(label="export to", mode="d", value=Path.home(),
                                        tooltip="Folder for Export results.")
@@ -320,18 +329,14 @@ class _DockWidget(Container):
             source = self._source()
             self._prepared = (source, getattr(source, "name", None))
             job = (prepare or self._job)()
+            self._started_with = self._fields() if done is None else None
             done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
             self._report_error(err)
             return
         self._run_button.enabled = False
         self._cancel_button.enabled = True
-        self._status.value = f"{self._progress_text}…"
-        stages = getattr(job, "stages", 0)
-        self._progress.max = max(stages, 1) if stages else 0  # 0: busy indicator
-        self._progress.value = 0
-        self._progress.label = self._progress_text
-        self._progress.visible = True
+        self._late.start(self._progress_text, getattr(job, "stages", 0))
         # errors reach _report_error through `errored`: a notification, not a traceback
         worker = create_worker(job, _ignore_errors=True)
 
@@ -346,6 +351,13 @@ class _DockWidget(Container):
         worker.finished.connect(alive(self._finished))
         self._worker = worker
         worker.start()
+
+    def _fields(self) -> dict | None:
+        """The parameters the fields say now (None for a widget without parameters)."""
+        try:
+            return self.parameters()
+        except (NotImplementedError, AttributeError, *_USER_ERRORS):  # no image chosen
+            return None
 
     def _closed(self) -> bool:
         try:
@@ -364,14 +376,13 @@ class _DockWidget(Container):
     def _stage(self, text: str):
         if getattr(self, "_cancelling", False):
             return  # a stage reported just before the worker saw the request
-        if self._progress.max:
-            self._progress.value = min(self._progress.value + 1, self._progress.max)
-        self._status.value = f"{self._progress_text}: {text}…"
+        self._late.stage(f"{self._progress_text}: {text}…")
 
     def cancel(self, *_args):
         """Stop the running job at its next stage; nothing is written."""
         if self._worker is not None and self._cancel_button.enabled:  # off while writing
             self._cancelling = True
+            self._late.stop()
             self._worker.quit()
             self._status.value = "cancelling…"
 
@@ -385,20 +396,22 @@ class _DockWidget(Container):
             # a job that is not a generator emits neither `returned` nor `aborted` once
             # Cancel was asked: only `finished` says it stopped
             self._aborted()
+        self._late.stop(hide=True)
         self._worker = None
         self._cancelling = False
         self._run_button.enabled = True
         self._cancel_button.enabled = False
-        self._progress.visible = False
 
     def _report_error(self, err: BaseException):
         from napari.utils.notifications import show_error
 
         if isinstance(err, LengthError):  # its lengths in the field's units and words
             err = ValueError(_in_field_units(err, self._source(), self._lengths))
+        self._late.stop()  # the stage's text would hide the error
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)
+        text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run
         self._status.value = f"⚠ {text}"
         show_error(f"{self.label or 'tessella'}: {text}")
 
@@ -483,7 +496,7 @@ class _DockWidget(Container):
         for layer, visible in to_show:
             layer.visible = visible
         # the status line only: a toast on every run is noise (and 2 more canvas redraws)
-        self._status.value = message
+        self._status.value = _said_now(message, getattr(self, "_prepared", None))
         return written
 
     def _apply_stepwise(self, outputs, message, source=None):
@@ -525,7 +538,11 @@ class _DockWidget(Container):
                 QTimer.singleShot(0, step)
                 return
             let_go()
-            self._status.value = message
+            said = _said_now(message, getattr(self, "_prepared", None))
+            started = getattr(self, "_started_with", None)
+            if started is not None and self._fields() != started:  # moved during the run
+                said += " (made with the fields as they were at Run: press Run again)"
+            self._status.value = said
             self._stepping = False
             self._finished()
 

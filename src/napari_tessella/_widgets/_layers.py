@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -399,3 +400,31 @@ def _set_field(field, value: float):
     """Set a number field, widening its range when a layer's scale takes it beyond."""
     field.max = max(field.max, value)
     field.value = value
+
+
+def _fit_decimals(field, unit_size: float) -> None:
+    """Give a number field the decimals of ``unit_size`` (a tenth of a pixel, a pixel's
+    area) in the layer's units, and a step of ten of them (at most 1): with two decimals
+    a layer in mm cut a 0.0013 mm smoothing to 0 (off) and one in metres held no length."""
+    if np.isfinite(unit_size) and unit_size > 0:
+        field.native.setDecimals(max(2, math.ceil(-math.log10(unit_size))))
+        field.step = min(1.0, 10 * unit_size)
+
+
+def _image_of(points, images: list):
+    """The image ``points`` were made on, among ``images``: one placed as they are (the
+    widgets' points take their image's scale, translate, units and transform), preferring
+    the one whose name theirs starts with ("lat columns" of "lat"); the newest of those.
+    None when no image is placed as they are."""
+    mine = _geometry(points)
+    placed = [img for img in images if _same_placement(_geometry(img), mine)]
+    named = [img for img in placed if points.name.startswith(f"{img.name} ")]
+    return (named or placed or [None])[-1]
+
+
+def _same_placement(a: dict, b: dict) -> bool:
+    """Whether two :func:`_geometry` dicts place a plane alike."""
+    if a.keys() != b.keys():
+        return False
+    return all(tuple(a[k]) == tuple(b[k]) if k == "units" else
+               np.allclose(a[k], b[k], rtol=1e-9, atol=0) for k in a)

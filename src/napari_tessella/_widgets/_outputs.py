@@ -55,6 +55,20 @@ def _named_now(meta: dict, source, prepared) -> dict:
     return {**meta, "name": source.name + name[len(then):]}
 
 
+def _said_now(text: str, prepared) -> str:
+    """``text`` with the input's name as it is now: a message built while the input was
+    "cols" ("plane 1 of 'cols'") says "plane 1 of 'dapi'" when the user renamed it during
+    the run, as the outputs do (:func:`_named_now`). ``prepared``: (the input, its name
+    when the run started)."""
+    if prepared is None or not isinstance(text, str):
+        return text
+    source, then = prepared
+    now = getattr(source, "name", None)
+    if not isinstance(then, str) or not isinstance(now, str) or now == then:
+        return text
+    return text.replace(repr(then), repr(now))
+
+
 def _adopt_orphan(outputs: dict, key, name, layers):
     """The output record of a deleted input whose layer still bears ``name`` (made by the
     widget, unedited), re-keyed to ``key``: a run on the input made again (an upstream

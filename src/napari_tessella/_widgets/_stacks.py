@@ -181,3 +181,22 @@ def _with_plane(message, plane: str | None, text: str | None = None):
     """A job's message naming the plane(s) it used (a tuple message keeps its extras)."""
     new = text if text is not None else f"{_message_text(message)} ({plane})"
     return (new, *message[1:]) if isinstance(message, tuple) else new
+
+
+def _planes_with_points(layer, most: int = 5) -> str:
+    """' Plane 3 (12 points), … hold 3 or more: move the slider there.' for a stack of
+    Points (what the planes hold when none has 3), or '' when it holds no point."""
+    data = np.asarray(layer.data, dtype=float)
+    lead = data[:, :layer.ndim - 2] if data.ndim == 2 and len(data) else np.empty((0, 0))
+    lead = lead[np.isfinite(lead).all(axis=1)]
+    if not len(lead):
+        return ""
+    planes, counts = np.unique(np.round(lead).astype(np.int64), axis=0, return_counts=True)
+    enough = np.flatnonzero(counts >= 3)
+    order = enough[np.argsort(-counts[enough], kind="stable")][:most]
+    if not len(order):
+        return f" No plane holds 3 points (at most {counts.max()})."
+    listed = ", ".join(f"{_plane_text(tuple(int(i) for i in planes[k]))} ({counts[k]} points)"
+                       for k in order)
+    more = f" and {len(enough) - len(order)} more planes" if len(enough) > most else ""
+    return f" Planes with enough: {listed}{more}; move the slider there."

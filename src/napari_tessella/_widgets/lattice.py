@@ -14,6 +14,7 @@ from ._base import _DockWidget
 from ._layers import (
     _current_plane,
     _geometry,
+    _image_of,
     _image_shape,
     _layer_choices,
     _pixel_size,
@@ -23,7 +24,8 @@ from ._layers import (
     _unit,
     _unit_name,
 )
-from ._stacks import _plane_text
+from ._qt import _gradient_css, _wrapping
+from ._stacks import _plane_text, _planes_with_points
 
 if TYPE_CHECKING:
     import napari
@@ -168,7 +170,11 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
                                 "area": np.r_[np.nan, area],
                                 "neighbours": np.r_[0, neighbours]}
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
-    legend = {LEGEND[role][0]: (LEGEND[role][1], lim) for role, lim in limits.items()}
+    # Shapes colour each triangle by its longest edge (not each bond): said so
+    said = {"triangles": "longest edge" if use_shapes else "edge length",
+            "polygons": "cell area"}
+    legend = {LEGEND[role][0]: (LEGEND[role][1], lim, said[role])
+              for role, lim in limits.items()}
     median = np.median(length)
     message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
                f"{len(result.edges)} edges; median edge {median:.3g}{unit}")
@@ -268,42 +274,22 @@ def _unit_of(units) -> str:
     return f" {name}" if name else ""
 
 
-def _planes_with_points(layer, most: int = 5) -> str:
-    """' Plane 3 (12 points), … hold 3 or more: move the slider there.' for a stack of
-    Points (what the planes hold when none has 3), or '' when it holds no point."""
-    data = np.asarray(layer.data, dtype=float)
-    lead = data[:, :layer.ndim - 2] if data.ndim == 2 and len(data) else np.empty((0, 0))
-    lead = lead[np.isfinite(lead).all(axis=1)]
-    if not len(lead):
-        return ""
-    planes, counts = np.unique(np.round(lead).astype(np.int64), axis=0, return_counts=True)
-    enough = np.flatnonzero(counts >= 3)
-    order = enough[np.argsort(-counts[enough], kind="stable")][:most]
-    if not len(order):
-        return f" No plane holds 3 points (at most {counts.max()})."
-    listed = ", ".join(f"{_plane_text(tuple(int(i) for i in planes[k]))} ({counts[k]} points)"
-                       for k in order)
-    more = f" and {len(enough) - len(order)} more planes" if len(enough) > most else ""
-    return f" Planes with enough: {listed}{more}; move the slider there."
+def _inside(points, shape, source: str, image: str) -> None:
+    """Refuse points outside the image for the bounds, naming it: the core's "outside the
+    image of shape (128, 128)" did not say which image the widget had taken."""
+    finite = np.isfinite(points).all(axis=1)  # NaN: the core's own message
+    with np.errstate(invalid="ignore"):
+        out = finite & ~np.all((points >= -0.5) & (points <= np.array(shape) - 0.5), axis=1)
+    if out.any():
+        raise ValueError(
+            f"{int(out.sum())} of the {len(points)} points of {source} lie outside the "
+            f"image {image!r} ({shape[0]} × {shape[1]} pixels) chosen for the bounds: "
+            "choose the image they were found on, or no image.")
 
 
-def _image_of(points, images: list):
-    """The image ``points`` were made on, among ``images``: one placed as they are (the
-    widgets' points take their image's scale, translate, units and transform), preferring
-    the one whose name theirs starts with ("lat columns" of "lat"); the newest of those.
-    None when no image is placed as they are."""
-    mine = _geometry(points)
-    placed = [img for img in images if _same_placement(_geometry(img), mine)]
-    named = [img for img in placed if points.name.startswith(f"{img.name} ")]
-    return (named or placed or [None])[-1]
-
-
-def _same_placement(a: dict, b: dict) -> bool:
-    """Whether two :func:`_geometry` dicts place a plane alike."""
-    if a.keys() != b.keys():
-        return False
-    return all(tuple(a[k]) == tuple(b[k]) if k == "units" else
-               np.allclose(a[k], b[k], rtol=1e-9, atol=0) for k in a)
+def _num(value: float) -> str:
+    """A legend's number: three figures, but "1130" rather than "1.13e+03" below 10⁶."""
+    return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else f"{value:.3g}"
 
 
 def _same(a, b) -> bool:
@@ -312,19 +298,6 @@ def _same(a, b) -> bool:
         return a is b
     b = np.asarray(b)
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
-
-
-def _gradient_css(colormap: str) -> str:
-    """A Qt style sheet drawing ``colormap`` left to right (a colour bar)."""
-    from napari.utils.colormaps import ensure_colormap
-
-    cmap = ensure_colormap(colormap)
-    stops = ", ".join(
-        f"stop:{t:.2f} rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})"
-        for t, (r, g, b, _a) in zip(np.linspace(0, 1, 9), cmap.map(np.linspace(0, 1, 9)),
-                                    strict=True))
-    return (f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); "
-            "border-radius: 2px; min-height: 10px; max-height: 10px;")
 
 
 class LatticeWidget(_DockWidget):
@@ -366,7 +339,7 @@ class LatticeWidget(_DockWidget):
                     "fastest; each segment's values in its metadata and exports).",
         )
         self.legend = Label(value="", tooltip="The colour scales of the last run.")
-        self.legend.native.setWordWrap(True)
+        _wrapping(self.legend.native)  # as the status line: never widens the dock
         self._bars = {what: Label(value="", label=what) for what in ("edge length",
                                                                      "cell area")}
         for bar in self._bars.values():
@@ -383,6 +356,7 @@ class LatticeWidget(_DockWidget):
         self._user_chose = False
         self._picking = False
         self._image_chosen = False  # the user picked (or ran on) the image: kept
+        self._image_by_hand = False  # picked in its box: new points do not change it
         # (shape, points, labels, result) of the last lattice, copies the layers never see
         self._last_lattice = None
         self.points.changed.connect(self._points_chosen)
@@ -393,12 +367,28 @@ class LatticeWidget(_DockWidget):
     _stacks = False  # a 3-D Points layer: the shown plane's points (see _prepare)
 
     def _points_chosen(self, *_):
-        if not self._picking:
-            self._user_chose = True
+        """The user picked the points: the image for the bounds comes with them (the one
+        placed as they are), unless the user picked the image by hand."""
+        from napari.layers import Image, Points
+
+        if self._picking:
+            return
+        self._user_chose = True
+        new = self.points.value
+        if self._image_by_hand or not isinstance(new, Points):
+            return
+        match = _image_of(new, [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)])
+        if match is not None and match is not self.image.value:
+            self._picking = True
+            try:
+                self.image.value = match
+            finally:
+                self._picking = False
+            self._image_chosen = False
 
     def _image_chosen_now(self, *_):
         if not self._picking:
-            self._image_chosen = self.image.value is not None
+            self._image_chosen = self._image_by_hand = self.image.value is not None
 
     def _refresh_choices(self, event=None):
         if not hasattr(self, "_user_chose"):  # during __init__
@@ -409,11 +399,41 @@ class LatticeWidget(_DockWidget):
             super()._refresh_choices(event)
         finally:
             self._picking = False
-        if chosen is not None and chosen not in self._viewer.layers:
+        lost = chosen is not None and chosen not in self._viewer.layers
+        if lost:
             self._user_chose = False  # the user's layer is gone: follow the newest again
         if image is not None and image not in self._viewer.layers:
-            self._image_chosen = False
+            self._image_chosen = self._image_by_hand = False
         self._pick_defaults(follow=not self._user_chose)
+        if lost:
+            self._pair_after_loss(chosen.name)
+
+    def _pair_after_loss(self, lost: str):
+        """The points deleted, the newest ones taken instead: their own image for the
+        bounds (placed as they are, preferring the one whose name they carry), or none,
+        never the deleted points' image (the new points would be read as its pixels), and
+        the user told."""
+        from napari.layers import Image, Points
+
+        new = self.points.value
+        imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
+        match = _image_of(new, imgs) if isinstance(new, Points) else self.image.value
+        if self.image.value is not match:
+            self._picking = True
+            try:
+                self.image.value = match
+            finally:
+                self._picking = False
+        self._image_chosen = self._image_by_hand = False
+        if new is None:
+            self._status.value = f"{lost!r} was deleted: choose a Points or Labels layer."
+        elif isinstance(new, Points):
+            bounds = (f"the image {match.name!r} (placed as they are) for the bounds"
+                      if match is not None else
+                      "no image for the bounds (none is placed as these points are)")
+            self._status.value = f"{lost!r} was deleted: now {new.name!r}, with {bounds}."
+        else:
+            self._status.value = f"{lost!r} was deleted: now {new.name!r}."
 
     def _start(self, *args):
         self._ran()
@@ -487,6 +507,8 @@ class LatticeWidget(_DockWidget):
                 if len(points) < 3:
                     raise ValueError(f"{source} has {len(points)} point(s); a lattice needs "
                                      f"at least 3.{_planes_with_points(src)}")
+        if shape is not None and points is not None:
+            _inside(points, shape, source, img_layer.name)
         # the unit of the geometry the lengths are measured in: a Labels layer's own (the
         # image is not used for it), else the image's, else the points'
         unit = _unit(img_layer if img_layer is not None and labels is None else src)
@@ -566,8 +588,12 @@ class LatticeWidget(_DockWidget):
         for what, bar in self._bars.items():
             bar.visible = what in legend
             if what in legend:
-                cmap, (lo, hi) = legend[what]
+                cmap, (lo, hi), name = legend[what]
                 bar.native.setStyleSheet(_gradient_css(cmap))
+                bar.label = name
                 square = "²" if what == "cell area" else ""
-                lines.append(f"{what}: {cmap} {lo:.3g} → {hi:.3g}{unit or ' px'}{square}")
+                # no-break spaces: a narrow dock wraps the line, never between the number
+                # and its unit ("505" at a line's end, "µm²" alone on the next)
+                said = (unit or " px").replace(" ", "\u00a0")
+                lines.append(f"{name}: {cmap} {_num(lo)}\u00a0→\u00a0{_num(hi)}{said}{square}")
         self.legend.value = "\n".join(lines)

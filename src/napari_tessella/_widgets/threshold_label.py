@@ -14,6 +14,7 @@ from ..threshold import THRESHOLD_METHODS, smoothed_threshold
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _area_text,
+    _fit_decimals,
     _geometry,
     _image_shape,
     _labels_features,
@@ -27,6 +28,7 @@ from ._layers import (
     _value_range,
     _with_physical,
 )
+from ._stacks import ALL_PLANES, _lead_shape
 
 if TYPE_CHECKING:
     import napari
@@ -137,6 +139,13 @@ class ThresholdLabelWidget(_DockWidget):
         unit = _unit(layer).strip() or "px"
         self.smooth_sigma.label = f"smooth σ ({unit})"
         self.min_size.label = f"min size ({unit}²)"
+        try:
+            (py, px), length = _pixel_size(layer), _length_per_pixel(layer)
+        except ValueError:  # units that do not convert: Run says so
+            pass
+        else:  # a layer in mm or metres: fields that hold its lengths and areas
+            _fit_decimals(self.smooth_sigma, 0.05 * length)  # steps of half a pixel
+            _fit_decimals(self.min_size, py * px)
         lo, hi = _value_range(layer)
         if not np.isfinite([lo, hi]).all() or lo >= hi:
             return
@@ -160,7 +169,8 @@ class ThresholdLabelWidget(_DockWidget):
         A new slider each time: magicgui's float slider stores its range as Qt integers
         under a precision that each change moves one way only, so after an image of range
         5e18 one of range 1 got (0, 0), a slider that did not move (and 1e-6 overflowed).
-        From a new slider, a small step is set first and a large range first."""
+        From a new slider, a small step is set first and a large range first (its top, then
+        its bottom)."""
         if (self.value.min, self.value.max) == (lo, hi):
             return True
         old = self.value
@@ -171,8 +181,9 @@ class ThresholdLabelWidget(_DockWidget):
             if step < new.step:
                 new.step = step
                 new.min, new.max = lo, hi
-            else:
-                new.min, new.max = lo, hi
+            else:  # the top first: a bottom above the old top (a 12-bit camera's 48)
+                # moved it, and the step's change then scaled the bottom to 4.8
+                new.max, new.min = hi, lo
                 new.step = step
             new.value = min(max(old.value, new.min), new.max)  # as Qt rounded them
         except (ValueError, OverflowError):  # beyond what Qt's integer slider holds
@@ -236,6 +247,13 @@ class ThresholdLabelWidget(_DockWidget):
             return
         layer = self.image.value
         if self._follow_only and not self._previewed(layer):
+            return
+        if self._worker is not None:  # a Run is writing these outputs: it says the rest
+            return
+        if self._planes.value == ALL_PLANES and _lead_shape(layer):
+            # a preview is one plane: it replaced the stack of labels 'all planes' made
+            self._status.value = ("live preview shows one plane: off while 'all planes' is "
+                                  "chosen; press Run")
             return
         n_pixels = int(np.prod(_image_shape(layer))) if layer.ndim >= 2 else 0
         if n_pixels > PREVIEW_MAX_PIXELS:

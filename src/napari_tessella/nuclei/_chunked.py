@@ -14,8 +14,8 @@ from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
 from .._validation import as_points, intensity_exponent
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
+from ._background import _hist_median, _level_and_noise  # noqa: F401
 from ._recipe import (
-    _SPLIT,
     WatershedResult,
     _auto_mask,
     _background_size,
@@ -77,17 +77,6 @@ def _working_chunks(raw, factor: int, s: float, d: float, auto: bool):
     return smooth.chunks
 
 
-def _hist_median(counts, centres, width) -> float:
-    """Median of the values behind a histogram, interpolated inside the median bin."""
-    counts = np.asarray(counts, dtype=np.float64)
-    total = counts.sum()
-    cum = np.cumsum(counts)
-    k = (total - 1) / 2.0  # rank of the median, 0-based
-    i = int(np.searchsorted(cum, k, side="right"))
-    before = cum[i - 1] if i else 0.0
-    return float(centres[i] - width / 2 + (k - before + 0.5) / counts[i] * width)
-
-
 def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
     """``nuclei._auto_params`` from histograms of the smoothed image (see the docstring of
     :func:`seeded_watershed_chunked`). The log is taken in the image's dtype, as in memory."""
@@ -97,17 +86,7 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
     dtype = efine.dtype
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
-    width = float(efine[1] - efine[0])
-
-    def robust(keep):
-        level = _hist_median(cfine[keep], centres[keep], width)
-        dev = np.abs(centres[keep].astype(np.float64) - level)
-        order = np.argsort(dev, kind="stable")
-        return level, 1.4826 * _hist_median(cfine[keep][order], dev[order], 0.0)
-
-    level, noise = robust(centres <= otsu)
-    if otsu - level < _SPLIT * noise:  # Otsu split the noise: see _background_and_noise
-        level, noise = robust(np.ones(centres.shape, dtype=bool))
+    level, noise = _level_and_noise(cfine, centres, float(efine[1] - efine[0]), otsu)
     eps = _log_offset(noise, hi, level)
 
     def log(x):
@@ -339,11 +318,11 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     Same recipe, parameters and defaults as :func:`napari_tessella.nuclei.seeded_watershed`.
     The quantities that depend on the whole image are computed first, from the whole
     image: the object diameter (the in-memory estimate, from the same reduced images), the
-    threshold — for "auto", the background level and noise (median and MAD of the pixels
-    below Otsu) and the log-Otsu cut, from a 256-bin and a 65,536-bin histogram of the
-    smoothed working image, so they can differ from the in-memory values by about one fine
-    bin, ``range / 65536`` — and, for a method name, the global histogram threshold as in
-    :func:`threshold_label_chunked`.
+    threshold — for "auto", the background level and noise (``nuclei._background``: from
+    the same 65,536-bin histogram as in memory) and the log-Otsu cut, from a 256-bin and
+    that histogram of the smoothed working image (the cut's histogram can differ from the
+    in-memory Otsu by about one fine bin, ``range / 65536``) — and, for a method name, the
+    global histogram threshold as in :func:`threshold_label_chunked`.
 
     Then every chunk (at the working resolution) is segmented with a margin of
     :data:`WATERSHED_MARGIN` object diameters read from its neighbours, and the labels of

@@ -12,6 +12,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _widened
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
+from ._background import _SPLIT, _background_and_noise
 from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
 from ._edges import _bright_cells, _edges_and_glows, _glow_nuclei
 from ._resample import _upsample
@@ -69,7 +70,6 @@ _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical 
 # objects cut by the image border need only the area of a disc of radius d/8: this share
 _BORDER_MIN = (0.125 / _MIN_R) ** 2
 
-_SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts the noise
 _SIGNIFICANT = 4.0  # ... the foreground is then cut this many deviations above it
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
 _BG_R = 1.0  # local background: grey opening by a square of half-side this times d
@@ -219,29 +219,6 @@ def _flatten(smooth: np.ndarray, d: float) -> np.ndarray:
     size = _background_size(d)
     bg = ndi.maximum_filter(ndi.minimum_filter(smooth, size), size)
     return smooth - bg
-
-
-def _robust_level(values: np.ndarray) -> tuple[float, float]:
-    """Median and robust standard deviation (1.4826 x the median absolute deviation)."""
-    level = float(np.median(values))
-    return level, 1.4826 * float(np.median(np.abs(values - level)))
-
-
-def _background_and_noise(smooth: np.ndarray, spread=None) -> tuple[float, float, float]:
-    """Background level and noise (robust standard deviation) of the pixels below Otsu,
-    and the noise deviation the foreground's cut is judged by (``spread`` if given).
-
-    On an image of background alone (an empty field), Otsu's threshold cuts the noise,
-    a fraction of a deviation above the level of the pixels below it (pure noise:
-    0.7-1.2; images of nuclei: 3.8 deviations or more once the local background is taken
-    off, 2.2 or more of the diameter estimate's ``spread``). Below ``_SPLIT`` deviations,
-    the level and noise of the whole image are taken.
-    """
-    otsu = compute_threshold(smooth, "otsu")
-    level, noise = _robust_level(smooth[smooth <= otsu])
-    if otsu - level < _SPLIT * (noise if spread is None else spread):
-        level, noise = _robust_level(smooth)
-    return level, noise, noise if spread is None else spread
 
 
 def _auto_params(smooth: np.ndarray, spread=None, *, significant=True) -> tuple:

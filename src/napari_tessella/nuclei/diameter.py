@@ -9,14 +9,9 @@ from scipy import ndimage as ndi
 from .._label_image import _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
+from ._background import _robust_level
 from ._cues import _label_max, _label_quantile
-from ._recipe import (
-    _COMPACT,
-    _MIN_PIECES,
-    _above_own_fraction,
-    _auto_threshold,
-    _robust_level,
-)
+from ._recipe import _COMPACT, _MIN_PIECES, _above_own_fraction, _auto_threshold
 from ._resample import _downsample, _reduce_lazy
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]

@@ -82,12 +82,14 @@ def _streaks(labels, d, shape=_STREAK) -> np.ndarray:
     src = np.bincount(lab, dr * dc, n + 1) / count
     half = np.sqrt(0.25 * (srr - scc) ** 2 + src**2)
     big, small = 0.5 * (srr + scc) + half, 0.5 * (srr + scc) - half
-    long = big >= (shape[2] * d / 4) ** 2
-    elongated = big >= shape[0] ** 2 * np.maximum(small, 1e-12)
-    parted = (labels > 0) & (ndi.maximum_filter(labels, 3) == ndi.minimum_filter(labels, 3))
-    radius = _label_max(ndi.distance_transform_edt(parted), labels, n) + 1.0
-    out = long & elongated & (radius < shape[1] * d)
-    out[0] = False
+    candidates = (big >= (shape[2] * d / 4) ** 2) & (big >= shape[0] ** 2 * small)
+    candidates[0] = False
+    boxes = ndi.find_objects(labels) if candidates.any() else []
+    for i in np.flatnonzero(candidates):  # the radius in their own boxes (most have none)
+        box = _widened(boxes[i - 1], 1, labels.shape)
+        lab = labels[box]
+        parted = (lab == i) & (ndi.maximum_filter(lab, 3) == ndi.minimum_filter(lab, 3))
+        out[i] = ndi.distance_transform_edt(parted).max() + 1.0 < shape[1] * d
     return out
 
 

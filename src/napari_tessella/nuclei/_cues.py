@@ -327,3 +327,32 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
         new[small] = old[small]
     peak = level + (new - level) / trim
     return cut, peak, bool((cut != labels).any())
+
+
+def _rim_gradient(labels, smooth, level, d, ids=None) -> np.ndarray:
+    """Per label 0..n, the median gradient magnitude of ``smooth`` over its outermost
+    pixels times ``d``, over its median contrast (``inf`` where it has none, and for 0).
+
+    A nucleus's edge is a blurred step as high as its body: its rim's gradient is about its
+    contrast over the blur (3.4-6.5 x contrast / d on the cell-line fields, 5 % and 95 %).
+    The glow of a saturated cell decays over one to two diameters: its rim's gradient is
+    1.0-2.3 x its median contrast / d, even where the local background's box cuts it off
+    so that its ring is dark (:func:`_edge_sharpness` 0.42-0.64 there). With ``ids``, only
+    those labels are measured (the others: inf).
+    """
+    n = int(labels.max())
+    out = np.full(n + 1, np.inf)
+    if n == 0:
+        return out
+    sel = labels if ids is None else np.where(np.isin(labels, ids), labels, 0)
+    fg = sel > 0
+    rim = fg & ~ndi.binary_erosion(fg, border_value=1)
+    if not rim.any():
+        return out
+    grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
+    edge = _label_quantile(grad, np.where(rim, sel, 0), n, 0.5)
+    median = _label_quantile(smooth, sel, n, 0.5)
+    has = np.isfinite(edge) & (median > level)
+    has[0] = False
+    out[has] = edge[has] * d / (median[has] - level)
+    return out

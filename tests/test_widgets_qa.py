@@ -424,12 +424,14 @@ def test_labels_lengths_are_in_the_labels_units_not_the_images(viewer):
     widget.points.value = layer
     widget.image.value = viewer.layers["img"]
     assert widget() is not None
-    assert widget._status.value.endswith("median edge 25.6 px")  # pixels: px
+    # pixels: px; and the image beside it is said not to be used (its box is disabled)
+    assert widget._status.value.endswith(
+        "median edge 25.6 px; bounds: the labels' own (no image is used)")
     assert "µm" not in legend_of(widget) and " px\n" in legend_of(widget)
     viewer.layers["objects"].scale = (2, 2)
     viewer.layers["objects"].units = ("nm", "nm")
     assert widget() is not None
-    assert widget._status.value.endswith("median edge 51.2 nm")
+    assert "median edge 51.2 nm; bounds" in widget._status.value
 
 
 def test_renaming_or_replacing_an_image_starts_no_preview(viewer, lattice_image):

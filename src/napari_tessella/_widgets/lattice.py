@@ -63,6 +63,7 @@ RIDGES_LIMIT = 50_000
 MESH_LIMIT = RIDGES_LIMIT
 
 _GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
+_IMAGE_TIP = "Clip the Voronoi diagram to this image and make the pixel Voronoi map."
 LEGEND = {"triangles": ("edge length", "turbo"), "polygons": ("cell area", "viridis")}
 
 
@@ -225,7 +226,7 @@ class LatticeWidget(_DockWidget):
         self.image = ComboBox(
             label="image (for bounds)", nullable=True,
             choices=_layer_choices(napari_viewer, Image),
-            tooltip="Clip the Voronoi diagram to this image and make the pixel Voronoi map.",
+            tooltip=_IMAGE_TIP,
         )
         self.triangles = CheckBox(text="Delaunay triangles", value=True)
         self.polygons = CheckBox(text="Voronoi polygons", value=True)
@@ -264,13 +265,17 @@ class LatticeWidget(_DockWidget):
         # layer (the centres another widget just made); from then on it stays put.
         self._user_chose = False
         self._picking = False
-        self._image_chosen = False  # the user picked (or ran on) the image: kept
-        self._image_by_hand = False  # picked in its box: new points do not change it
+        # the user picked (or ran on) the image, or emptied its box: kept (an empty box is
+        # the user's choice of the points' own bounds, not a box to fill)
+        self._image_chosen = False
+        self._image_by_hand = False  # an image picked in its box: new points do not change it
         # (shape, points, labels, result) of the last lattice, copies the layers never see
         self._last_lattice = None
         self.points.changed.connect(self._points_chosen)
         self.image.changed.connect(self._image_chosen_now)
+        self.points.changed.connect(self._image_use)
         self._pick_defaults(follow=True)
+        self._image_use()
 
     _input_field = "points"
     _stacks = False  # a 3-D Points layer: the shown plane's points (see _prepare)
@@ -296,8 +301,19 @@ class LatticeWidget(_DockWidget):
             self._image_chosen = False
 
     def _image_chosen_now(self, *_):
-        if not self._picking:
-            self._image_chosen = self._image_by_hand = self.image.value is not None
+        if not self._picking:  # an image, or the empty entry: the user's either way
+            self._image_chosen = True
+            self._image_by_hand = self.image.value is not None
+
+    def _image_use(self, *_):
+        """A Labels input sets its own bounds, pixel map and unit: the image box is then
+        not read, and is disabled saying so rather than showing an image as if it were."""
+        from napari.layers import Labels
+
+        labels = isinstance(self.points.value, Labels)
+        self.image.enabled = not labels
+        self.image.tooltip = (_IMAGE_TIP if not labels else "Not used with a Labels input: "
+                              "the bounds and the pixel map are the labels' own.")
 
     def _refresh_choices(self, event=None):
         if not hasattr(self, "_user_chose"):  # during __init__
@@ -355,7 +371,7 @@ class LatticeWidget(_DockWidget):
     def _ran(self):
         """What it ran on is the user's choice: neither input follows new layers."""
         self._user_chose = True
-        self._image_chosen = self.image.value is not None
+        self._image_chosen = self._image_chosen or self.image.value is not None
 
     def _pick_defaults(self, follow: bool = False):
         """Chain from the other widgets: prefer the newest Points layer and the image it
@@ -371,7 +387,7 @@ class LatticeWidget(_DockWidget):
             finally:
                 self._picking = False
         imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
-        if not imgs or (self._image_chosen and self.image.value is not None):
+        if not imgs or self._image_chosen:
             return
         source = self.points.value
         match = _image_of(source, imgs) if isinstance(source, Points) else None
@@ -417,6 +433,8 @@ class LatticeWidget(_DockWidget):
                 if len(points) < 3:
                     raise ValueError(f"{source} has {len(points)} point(s); a lattice needs "
                                      f"at least 3.{_planes_with_points(src)}")
+        # a Labels input: its box disabled, the image is not read (see _image_use)
+        bounds = "; bounds: the labels' own (no image is used)" if labels is not None else ""
         if shape is not None and points is not None:
             _inside(points, shape, source, img_layer.name)
         # the unit of the geometry the lengths are measured in: a Labels layer's own (the
@@ -451,7 +469,7 @@ class LatticeWidget(_DockWidget):
                 message += " (same points as the last run: its lattice reused)"
             if axes:
                 message += f". {axes}"
-            return outputs, (message + plane, legend, unit)
+            return outputs, (message + plane + bounds, legend, unit)
 
         job.stages = 2
         return job

@@ -238,8 +238,8 @@ class LatticeWidget(_DockWidget):
             "features, or hover the pixel map).")
         self.pixel_map = CheckBox(
             text="pixel Voronoi map", value=False,
-            tooltip="A Labels layer giving every pixel of the image its nearest point (needs "
-                    "an image; drawn under the other outputs).")
+            tooltip="A Labels layer giving every pixel its nearest point, on the image's grid "
+                    "(or a Labels input's own; drawn under the other outputs).")
         self.geometry = ComboBox(
             label="draw as", choices=_GEOMETRY, value="auto",
             tooltip="Shapes can be selected and edited but napari builds them on the UI "

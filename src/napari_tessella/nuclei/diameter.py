@@ -178,7 +178,8 @@ def _whole_textured(mask, small, labels, n, level):
     piece_r = _label_max(ndi.distance_transform_edt(mask), pieces, k)[1:] + 0.5
     piece_a = np.bincount(pieces.ravel(), minlength=k + 1)[1:].astype(float)
     # each piece lies in one region (half the maximum is above _BODY_CUT of the median)
-    piece_region = ndi.maximum(regions, pieces, np.arange(1, k + 1)).astype(np.int64)
+    piece_region = np.zeros(k, dtype=np.int64)
+    piece_region[pairs % (k + 1) - 1] = pairs // (k + 1)
     for i in np.flatnonzero(whole).tolist():
         whole[i] = radius[i] <= 4 * _typical_outside(piece_r, piece_a, piece_region, i)
     if not whole.any():

@@ -110,3 +110,41 @@ def test_u2os_like_diameter_with_saturated_cells(cellline):
     image, truth = cellline.u2os_like(12)
     ratio = estimate_object_diameter(image) / _true_diameter(truth)
     assert 0.8 < ratio < 1.2, ratio
+
+
+def test_a_glow_is_not_its_own_reference(cellline, monkeypatch):
+    # at a low cut (the chain of round 8d: 154 counts instead of 227 on the estimate's
+    # flattened overview of held-out u2os-like 12) the glows of the two saturated cells
+    # became compact regions holding nuclei, and _whole_textured took each for one textured
+    # nucleus: its "at most 4x the typical piece" reference was area-weighted, and the two
+    # saturated cells *were* the typical piece (11.3 reduced px); radius 42 and 32, the
+    # estimate's median radius 31 (nuclei ~13). Each region is now judged against the pieces
+    # outside it (docs/nuclei.md, round 8e)
+    from scipy import ndimage as ndi
+
+    from napari_tessella.nuclei import diameter
+    from napari_tessella.nuclei._cues import _label_max
+    from napari_tessella.nuclei._recipe import _above_own_fraction
+
+    if not (cellline.U2OS / "images").exists():
+        pytest.skip(f"shared test data not found at {cellline.U2OS}")
+    calls = []
+    real = diameter._whole_textured
+
+    def spy(mask, small, labels, n, level):
+        calls.append((small, labels, level))
+        return real(mask, small, labels, n, level)
+
+    monkeypatch.setattr(diameter, "_whole_textured", spy)
+    estimate_object_diameter(cellline.u2os_like(12)[0])
+    monkeypatch.undo()
+    small, labels, level = calls[-1]  # the flattened overview
+    cut = 0.5 * (level + float(small[labels > 0].min()))  # halfway down to the background
+    low, n = ndi.label(small > cut)
+    peak = _label_max(small, low, n)
+    peak[0] = np.inf
+    mask = _above_own_fraction(small, low, level, 0.5, peak) > 0
+    kept = diameter._whole_textured(mask, small, low, n, level)
+    regions, m = ndi.label(kept)
+    radius = _label_max(ndi.distance_transform_edt(kept), regions, m)[1:]
+    assert radius.max() < 20, np.sort(radius)[-4:]  # nuclei ~13, the glows 32 and 42

@@ -9,10 +9,8 @@ from scipy import ndimage as ndi
 da = pytest.importorskip("dask.array")
 
 from napari_tessella.nuclei import score_segmentation, seeded_watershed  # noqa: E402
-from napari_tessella.nuclei._chunked import (  # noqa: E402
-    _hist_median,
-    seeded_watershed_chunked,
-)
+from napari_tessella.nuclei._background import _hist_median  # noqa: E402
+from napari_tessella.nuclei._chunked import seeded_watershed_chunked  # noqa: E402
 from napari_tessella.synthetic import synthetic_nuclei  # noqa: E402
 
 # not dividing the image, and a few nucleus diameters only: many objects cross chunk borders

@@ -196,23 +196,26 @@ class _LateProgress:
             pass
 
 
+_BAR_CSS = "border-radius: 2px; min-height: 10px; max-height: 10px;"
+
+
+def _rgb(colour) -> str:
+    r, g, b = colour[:3]
+    return f"rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})"
+
+
 def _gradient_css(colormap: str) -> str:
     """A Qt style sheet drawing ``colormap`` left to right (a colour bar)."""
     from napari.utils.colormaps import ensure_colormap
 
-    cmap = ensure_colormap(colormap)
-    stops = ", ".join(
-        f"stop:{t:.2f} rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})"
-        for t, (r, g, b, _a) in zip(np.linspace(0, 1, 9), cmap.map(np.linspace(0, 1, 9)),
-                                    strict=True))
-    return (f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); "
-            "border-radius: 2px; min-height: 10px; max-height: 10px;")
+    at = np.linspace(0, 1, 9)
+    stops = ", ".join(f"stop:{t:.2f} {_rgb(c)}"
+                      for t, c in zip(at, ensure_colormap(colormap).map(at), strict=True))
+    return f"background: qlineargradient(x1:0, y1:0, x2:1, y2:0, {stops}); {_BAR_CSS}"
 
 
 def _solid_css(colormap: str, at: float = 0.5) -> str:
     """A colour bar of one colour: ``colormap`` at ``at`` (a legend over one value)."""
     from napari.utils.colormaps import ensure_colormap
 
-    r, g, b, _a = ensure_colormap(colormap).map(np.array([at]))[0]
-    return (f"background: rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f}); "
-            "border-radius: 2px; min-height: 10px; max-height: 10px;")
+    return f"background: {_rgb(ensure_colormap(colormap).map(np.array([at]))[0])}; {_BAR_CSS}"

@@ -14,7 +14,7 @@ from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
 from .._validation import as_points, intensity_exponent
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
-from ._background import _hist_median, _level_and_noise  # noqa: F401
+from ._background import _level_and_noise
 from ._recipe import (
     WatershedResult,
     _auto_mask,

@@ -223,7 +223,8 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
         sizes = np.bincount(found.ravel(), minlength=m + 1)
         region = out[box]
         kept = False
-        grad = ndi.gaussian_gradient_magnitude(img, 1.0) * d
+        # the rim check's gradient: before the trim only (see the docstring)
+        grad = None if core_area is None else ndi.gaussian_gradient_magnitude(img, 1.0) * d
         for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
             part = _fill_holes(found == j) & obj
             edge = part & ~ndi.binary_erosion(part)

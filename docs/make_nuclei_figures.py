@@ -175,8 +175,8 @@ def figures(data: Path = DATA) -> list[Figure]:
         Figure("nuclei_debris", [
             Panel("debris (24 specks and smudges of glare), seed 0",
                   _sn(**low, debris=24, seed=0), lower),
-            Panel("cell line 'halo' (glare streaks, specks, 4 glowing cells), seed 0",
-                  _cellline("halo", 0)),
+            Panel("cell line 'fibroblast' (glare streaks 2-5 d long, specks, glows), seed 2",
+                  _cellline("fibroblast", 2)),
         ]),
         Figure("nuclei_ramp", [
             Panel("ramp (background 0.2 + ramp and bump 0.65), seed 0",

@@ -209,7 +209,7 @@ def figures(data: Path = DATA) -> list[Figure]:
         Figure("nuclei_combined", [
             Panel("combined (foci, 2 saturated, 16 debris, ramp 0.5, dim), seed 1",
                   _sn(**{**low, "brightness_range": (0.5, 1.0)}, chromocenters=5,
-                      background=1.0, saturated=2, debris=16, ramp=0.5, seed=1), lower),
+                      background=1.0, saturated=2, debris=16, ramp=0.5, seed=1)),
         ]),
     ]
 

@@ -19,8 +19,9 @@ with long glows among ordinary nuclei), ``dim`` (many dim nuclei beside saturate
 saturated with a glow, a ramp and vignetting; the hand labels are the truth), and two kinds
 held out entirely: ``fibroblast d74`` (larger, elongated nuclei), ``mixed d28`` (smaller
 nuclei, denser, everything at once) and ``uneven d32`` (round 10, :func:`uneven_field`:
-illumination 2-3x uneven, dim nuclei 1.3-2x, out-of-focus nuclei, debris at the border). TUNED seeds were the only ones looked at while the
-defaults were changed; the HELD-OUT seeds and kinds were written before and run at the end.
+illumination 2-3x uneven, dim nuclei 1.3-2x, out-of-focus nuclei, debris at the border).
+TUNED seeds were the only ones looked at while the defaults were changed; the HELD-OUT
+seeds and kinds were written before and run at the end.
 
 Errors per image are counted as in ``benchmarks/coelho2009.py``
 (:func:`napari_tessella.nuclei.score_segmentation`: split, merged, spurious, missing).

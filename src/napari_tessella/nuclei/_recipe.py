@@ -449,8 +449,9 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
 def _cuts(peak, level, value, n: int) -> np.ndarray:
     """For labels 0..n, the level its outline follows: the global threshold ``value``
     (``peak`` is None), or for the "auto" threshold ``_TRIM`` of its own peak over the
-    background (``peak`` from :func:`_segment_work`) — but not below ``value``, the
-    foreground's own edge: a dim nucleus whose 30 % lies below it is outlined there."""
+    background (``peak`` from :func:`_segment_work`) — but not below ``value``, there the
+    level at which dim nuclei were looked for (:func:`_dim_level`; the foreground's own
+    edge before round 10): a dim nucleus whose 30 % lies below it is outlined there."""
     if peak is None:
         return np.full(n + 1, float(value))
     return np.maximum(level + _TRIM * (peak - level), float(value))

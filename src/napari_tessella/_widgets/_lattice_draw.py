@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..export import physical_columns
 from ..tessellation import neighbour_counts, polygon_edges, triangle_longest_edges
+from ._layers import _physical
 
 #: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
 #: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,
@@ -34,6 +36,18 @@ MESH_LIMIT = RIDGES_LIMIT
 
 _GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
 LEGEND = {"triangles": ("edge length", "turbo"), "polygons": ("cell area", "viridis")}
+
+
+def _with_area_unit(features: dict, geo: dict) -> dict:
+    """``features`` with the cell areas also under the name Export gives areas in the
+    layer's units (``area_um2``), equal to ``area``: the lattice ran on physical positions,
+    so its areas are in those units already, and Export, which adds that column as
+    ``area`` × a pixel's area when it is missing, wrote every cell 4 times too small at
+    0.5 µm pixels. Without a scale or unit nothing is added, as Export adds nothing."""
+    scale, translate, unit = _physical(geo)
+    named = [c for c in physical_columns({"area": [0.0]}, scale, translate, unit).columns
+             if c != "area"]
+    return {**features, **{c: features["area"] for c in named}}
 
 
 def _colours(values: np.ndarray, colormap: str, limits) -> np.ndarray:
@@ -229,7 +243,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
             # copies: the widget may reuse this result, and Shapes can be edited
             outputs.append(("polygons", ([p.copy() for p in result.voronoi_polygons], {
                 "name": f"{name} Voronoi", "shape_type": "polygon",
-                "features": {"area": area, "neighbours": neighbours},
+                "features": _with_area_unit({"area": area, "neighbours": neighbours}, geo),
                 "face_color": "area", "face_colormap": "viridis",
                 "face_contrast_limits": limits["polygons"],
                 "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
@@ -242,7 +256,8 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
             else:  # sides as (start, end - start)
                 sides, cell = _cell_sides(result.voronoi_polygons, pts)
                 starts, ends = sides[:, 0], sides[:, 0] + sides[:, 1]
-                features = {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}
+                features = _with_area_unit(
+                    {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}, geo)
                 colour_by = features["area"]
             if use_mesh:
                 outputs.append(("polygons", _mesh_output(
@@ -260,9 +275,9 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
         meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
         if want[1] and result.voronoi_labels.max() == len(pts):
             # hovering a cell shows its area and neighbour count
-            meta["features"] = {"index": np.arange(len(pts) + 1),
-                                "area": np.r_[np.nan, area],
-                                "neighbours": np.r_[0, neighbours]}
+            meta["features"] = _with_area_unit({"index": np.arange(len(pts) + 1),
+                                                "area": np.r_[np.nan, area],
+                                                "neighbours": np.r_[0, neighbours]}, geo)
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
     # Shapes colour each triangle by its longest edge (not each bond): said so
     said = {"triangles": "longest edge" if use_shapes else "edge length",

@@ -106,7 +106,8 @@ def test_exported_cell_areas_in_the_layers_unit_are_not_scaled_twice(viewer, tmp
                                                                      geometry):
     """Columns 10 px apart at 0.5 µm: every inner cell is 5 × 5 = 25 µm², which the legend
     and the "area" column said, but the exported CSVs' "area_um2" read 6.25 (the area,
-    already in µm², times the pixel's 0.25 µm² again) for the polygons and the pixel map."""
+    already in µm², times the pixel's 0.25 µm² again) for the polygons and the pixel map,
+    and the bonds' "length" (5 µm) had no column saying its unit."""
     viewer.add_image(np.zeros((80, 80)), name="img", scale=(0.5, 0.5), units="µm")
     viewer.add_points(grid(8, 10.0, 5.0), name="img columns", scale=(0.5, 0.5), units="µm")
     widget = LatticeWidget(viewer)
@@ -119,6 +120,12 @@ def test_exported_cell_areas_in_the_layers_unit_are_not_scaled_twice(viewer, tmp
         table = tables[name].dropna(subset=["area"])
         assert np.median(table["area"]) == pytest.approx(25.0), name
         np.testing.assert_allclose(table["area_um2"], table["area"], err_msg=name)
+    # the bonds' lengths, in µm too, say so: "length" was read as the pixels of the other
+    # widgets' tables
+    bonds = tables["img_columns_Delaunay.csv"]
+    length = "longest_edge" if geometry.startswith("shapes") else "length"
+    assert np.median(bonds[length]) == pytest.approx(5.0 if length == "length" else 50 ** 0.5)
+    np.testing.assert_allclose(bonds[f"{length}_um"], bonds[length])
 
 
 def test_cell_areas_of_a_lattice_in_pixels_get_no_unit_column(viewer, tmp_path):

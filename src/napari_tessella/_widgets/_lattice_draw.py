@@ -38,16 +38,24 @@ _GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
 LEGEND = {"triangles": ("edge length", "turbo"), "polygons": ("cell area", "viridis")}
 
 
-def _with_area_unit(features: dict, geo: dict) -> dict:
-    """``features`` with the cell areas also under the name Export gives areas in the
-    layer's units (``area_um2``), equal to ``area``: the lattice ran on physical positions,
-    so its areas are in those units already, and Export, which adds that column as
-    ``area`` × a pixel's area when it is missing, wrote every cell 4 times too small at
-    0.5 µm pixels. Without a scale or unit nothing is added, as Export adds nothing."""
+def _in_layer_units(features: dict, geo: dict, lengths=(), areas=()) -> dict:
+    """``features`` with each of its ``lengths`` and ``areas`` also under a name that says
+    its unit, as Export names physical columns (``length_um``, ``area_um2``; ``_scaled``
+    for a scale without a unit), equal to it: the lattice ran on physical positions, so
+    its lengths and areas are in the layer's units already. Export added ``area_um2`` as
+    ``area`` × a pixel's area (every cell 4 times too small at 0.5 µm pixels), and a
+    ``length`` in µm read as the same column in pixels of the other widgets' tables.
+    Plain pixels (no scale, no unit): nothing is added, as Export adds nothing."""
+    if "scale" not in geo:  # no geometry given (scripts, benchmarks): pixels
+        return features
     scale, translate, unit = _physical(geo)
-    named = [c for c in physical_columns({"area": [0.0]}, scale, translate, unit).columns
-             if c != "area"]
-    return {**features, **{c: features["area"] for c in named}}
+    probe = physical_columns({"area": [0.0]}, scale, translate, unit).columns
+    said = [c[len("area_"):-1] for c in probe if c != "area"]
+    if not said:
+        return features
+    added = {f"{name}_{said[0]}": features[name] for name in lengths}
+    added.update({f"{name}_{said[0]}2": features[name] for name in areas})
+    return {**features, **added}
 
 
 def _colours(values: np.ndarray, colormap: str, limits) -> np.ndarray:
@@ -209,13 +217,16 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
         return limits[role]
 
     if want[0]:
+        bonds = _in_layer_units({"length": length, "start": e[:, 0], "end": e[:, 1]}, geo,
+                                lengths=["length"])
         if use_shapes:
             tri = pts[result.triangles]
             longest = triangle_longest_edges(world, result.triangles)
             robust("triangles", longest)
             outputs.append(("triangles", (list(tri), {
                 "name": f"{name} Delaunay", "shape_type": "polygon",
-                "features": {"longest_edge": longest},
+                "features": _in_layer_units({"longest_edge": longest}, geo,
+                                            lengths=["longest_edge"]),
                 "edge_color": "longest_edge", "edge_colormap": "turbo",
                 "edge_contrast_limits": limits["triangles"],
                 "face_color": "transparent", "edge_width": 0.5, **geo,
@@ -224,14 +235,13 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
             robust("triangles", length)
             outputs.append(("triangles", _mesh_output(
                 pts[e[:, 0]], pts[e[:, 1]], length, 0.5, "turbo", limits["triangles"],
-                {"length": length, "start": e[:, 0], "end": e[:, 1]},
-                {"name": f"{name} Delaunay", **geo})))
+                bonds, {"name": f"{name} Delaunay", **geo})))
         else:
             vectors = _drawn(np.stack([pts[e[:, 0]], pts[e[:, 1]] - pts[e[:, 0]]], axis=1))
             robust("triangles", length)
             outputs.append(("triangles", (vectors, {
                 "name": f"{name} Delaunay", "vector_style": "line",
-                "features": {"length": length, "start": e[:, 0], "end": e[:, 1]},
+                "features": bonds,
                 "edge_color": _colours(length, "turbo", limits["triangles"]),
                 "edge_width": 0.5, **geo,
             }, "vectors")))
@@ -243,7 +253,8 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
             # copies: the widget may reuse this result, and Shapes can be edited
             outputs.append(("polygons", ([p.copy() for p in result.voronoi_polygons], {
                 "name": f"{name} Voronoi", "shape_type": "polygon",
-                "features": _with_area_unit({"area": area, "neighbours": neighbours}, geo),
+                "features": _in_layer_units({"area": area, "neighbours": neighbours}, geo,
+                                            areas=["area"]),
                 "face_color": "area", "face_colormap": "viridis",
                 "face_contrast_limits": limits["polygons"],
                 "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
@@ -251,13 +262,16 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
         else:
             if len(pts) > RIDGES_LIMIT:
                 (starts, ends), features = _shared_ridges(result, area)
+                features = _in_layer_units(features, geo,
+                                           areas=["mean_area", "cell_area", "other_area"])
                 colour_by = features["mean_area"]
                 sides = None
             else:  # sides as (start, end - start)
                 sides, cell = _cell_sides(result.voronoi_polygons, pts)
                 starts, ends = sides[:, 0], sides[:, 0] + sides[:, 1]
-                features = _with_area_unit(
-                    {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}, geo)
+                features = _in_layer_units(
+                    {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}, geo,
+                    areas=["area"])
                 colour_by = features["area"]
             if use_mesh:
                 outputs.append(("polygons", _mesh_output(
@@ -275,9 +289,10 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
         meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
         if want[1] and result.voronoi_labels.max() == len(pts):
             # hovering a cell shows its area and neighbour count
-            meta["features"] = _with_area_unit({"index": np.arange(len(pts) + 1),
+            meta["features"] = _in_layer_units({"index": np.arange(len(pts) + 1),
                                                 "area": np.r_[np.nan, area],
-                                                "neighbours": np.r_[0, neighbours]}, geo)
+                                                "neighbours": np.r_[0, neighbours]}, geo,
+                                               areas=["area"])
         outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
     # Shapes colour each triangle by its longest edge (not each bond): said so
     said = {"triangles": "longest edge" if use_shapes else "edge length",

@@ -45,7 +45,7 @@ def challenge_field(seed, side=256, n=125):
             break
         r = rng.uniform(7, 13)
         c = rng.uniform(0, side, 2)
-        if all(np.hypot(*(c - p)) >= pack * (r + q) for p, q in zip(centres, radii)):
+        if all(np.hypot(*(c - p)) >= pack * (r + q) for p, q in zip(centres, radii, strict=True)):
             centres.append(c)
             radii.append(r)
     truth = np.zeros((side, side), np.int32)
@@ -53,7 +53,7 @@ def challenge_field(seed, side=256, n=125):
     light = np.zeros((side, side))
     tex = ndi.gaussian_filter(rng.normal(0, 1, (side, side)), 1.5)
     tex *= 0.06 / max(float(tex.std()), 1e-12)
-    for i, ((r0, c0), r) in enumerate(zip(centres, radii), start=1):
+    for i, ((r0, c0), r) in enumerate(zip(centres, radii, strict=True), start=1):
         k = np.sqrt(rng.uniform(1, 1.8))
         a, b = r * k, r / k
         theta = rng.uniform(0, np.pi)

@@ -474,3 +474,34 @@ def _kmeans_parts(points: np.ndarray, obj: np.ndarray, k: int):
             return None
         centres = np.array([points[parts == j].mean(axis=0) for j in range(k)])
     return parts
+
+
+#: crowded objects of at least this many nucleus areas ...
+_PAIR_AREA = 1.0
+#: ... among at least this many whole neighbours within d/2 ...
+_PAIR_NEIGHBOURS = 3
+#: ... at least this many times their median area are looked at for two nuclei by intensity
+_PAIR_RATIO = 1.25
+
+
+def _crowded_pairs(labels, d):
+    """The labels that may hold two nuclei among a crowd of smaller ones: at least
+    ``_PAIR_AREA`` nucleus areas and ``_PAIR_RATIO`` times the median area of at least
+    ``_PAIR_NEIGHBOURS`` whole labels within d/2 of their outline (that median at least
+    half a nucleus)."""
+    sizes, unit, big = _above(labels, d, _PAIR_AREA)
+    if not big.size:
+        return big
+    n = sizes.size - 1
+    whole = np.ones(n + 1, dtype=bool)
+    whole[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    whole[0] = False
+    boxes = ndi.find_objects(labels)
+    reach = max(1, round(d / 2))
+    out = []
+    for i in big.tolist():
+        typical = _typical_near(labels, i, boxes[i - 1], reach, sizes, whole,
+                                _PAIR_NEIGHBOURS)
+        if typical >= 0.5 * unit and sizes[i] >= _PAIR_RATIO * typical:
+            out.append(i)
+    return np.array(out, dtype=np.intp)

@@ -13,23 +13,11 @@ from .._label_image import _edge_ids, _widened
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._background import _SPLIT, _background_and_noise
-from ._cues import (
-    _drop_unsharp,
-    _label_max,
-    _rim_outlines,
-    _split_at_steps,
-    _split_clusters,
-    _unless_foci,
-)
+from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
 from ._edges import _bright_cells, _edges_and_glows, _glow_nuclei
 from ._resample import _upsample
-from ._shape import (
-    _crowded_pairs,
-    _fill_small_holes,
-    _split_at_necks,
-    _split_at_waists,
-    _split_merges,
-)
+from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
+from ._shape import _split_steps as _split_crowded_at_steps
 
 
 @dataclass(frozen=True, repr=False)
@@ -97,7 +85,6 @@ _FOCI_BODY = 1.3  # ... above it (foci), outlines follow this times that median 
 _RECUT = 0.5  # ... unless their cut at this fraction of their contrast is sharp
 _SHARP = 0.4  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
 _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
-_STEP_CORE = 1 / 6  # crowded pairs at a step: each side's core this deep (x d)
 _RIM = (0.1, 0.2)  # outlines: the body at the rim is measured this far (x d) inside
 _HALF = 0.5  # ... and each outline is cut half-way between it and the background
 _THICK = 0.125  # ... unless that takes off a part this thick (x d): a dim merged nucleus
@@ -382,9 +369,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_at_necks(labels, markers, d)
             labels, markers = _split_at_waists(labels, markers, d)
             labels, markers = _split_merges(labels, markers, d, smooth, level)
-            labels, markers = _split_at_steps(
-                labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d),
-                step=_STEP, depth=_STEP_CORE, gradient=_SIGMA)
+            labels, markers = _split_crowded_at_steps(labels, markers, smooth, d, min_size_work,
+                                                      level, step=_STEP, gradient=_SIGMA)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

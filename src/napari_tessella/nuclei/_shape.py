@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _widened
-from ._cues import _fill_holes
+from ._cues import _fill_holes, _split_at_steps
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
@@ -480,8 +480,17 @@ def _kmeans_parts(points: np.ndarray, obj: np.ndarray, k: int):
 _PAIR_AREA = 1.0
 #: ... among at least this many whole neighbours within d/2 ...
 _PAIR_NEIGHBOURS = 3
-#: ... at least this many times their median area are looked at for two nuclei by intensity
+#: ... at least this many times their median area are looked at for two nuclei by intensity,
 _PAIR_RATIO = 1.25
+#: ... a dimmer and a brighter one, each with a core at least this deep (x d)
+_PAIR_CORE = 1 / 6
+
+
+def _split_steps(labels, markers, smooth, d, min_size_work, level, *, step, gradient):
+    """:func:`._cues._split_at_steps` of the objects :func:`_crowded_pairs` finds."""
+    return _split_at_steps(labels, markers, smooth, d, min_size_work, level,
+                           _crowded_pairs(labels, d), step=step, depth=_PAIR_CORE,
+                           gradient=gradient)
 
 
 def _crowded_pairs(labels, d):

@@ -17,7 +17,7 @@ from ._edges import _BRIGHT as _BRIGHT_CORE
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
 _HOLE = 0.25
 #: objects above this many nucleus areas are looked at for a neck ...
-_NECK_AREA = 1.5
+_NECK_AREA = 1.0
 #: ... two concavities at least this deep (x d) below the object's convex hull ...
 _NECK_DEPTH = 0.1
 #: ... at most this far apart (x d) ...
@@ -479,7 +479,7 @@ def _kmeans_parts(points: np.ndarray, obj: np.ndarray, k: int):
 #: crowded objects of at least this many nucleus areas ...
 _PAIR_AREA = 1.0
 #: ... among at least this many whole neighbours within d/2 ...
-_PAIR_NEIGHBOURS = 3
+_PAIR_NEIGHBOURS = 4
 #: ... at least this many times their median area are looked at for two nuclei by intensity,
 _PAIR_RATIO = 1.25
 #: ... a dimmer and a brighter one, each with a core at least this deep (x d)

@@ -359,7 +359,7 @@ def _rim_gradient(labels, smooth, level, d, ids=None) -> np.ndarray:
 
 
 def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, step: float,
-                    depth: float, gradient: float):
+                    depth: float, body: float, gradient: float):
     """Split each label of ``ids`` where it holds a dimmer and a brighter nucleus.
 
     Its pixels are parted at Otsu's threshold of their contrast (``smooth`` over the
@@ -367,7 +367,9 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
     dimmer class's median contrast is below ``step`` times the brighter's and each class
     has a core of its own: pixels at least ``depth * d`` from any pixel not in their class
     (inside the object) or outside it. One nucleus whose body dims towards its rim (a
-    dome) has its dim class in a ring along its outline, thinner than that. The largest
+    dome) has its dim class in a ring along its outline, thinner than that; the brighter
+    nucleus has a body, its core at least ``body`` times ``min_size_work`` (a textured
+    nucleus's foci or brighter side barely reach that depth). The largest
     core of each class seeds a watershed of the
     image's gradient magnitude (smoothed by ``gradient * d``), so the parts meet at the
     step; the object stays whole unless every part is one piece of at least
@@ -405,6 +407,8 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
                 break
             sizes = np.bincount(comp.ravel(), minlength=m + 1)
             sizes[0] = 0
+            if cls is bright and sizes.max() < body * min_size_work:
+                break  # no bright body: foci, or a textured nucleus's brighter side
             count += 1
             seeds[comp == int(np.argmax(sizes))] = count
         if count < 2:

@@ -482,15 +482,17 @@ _PAIR_AREA = 1.0
 _PAIR_NEIGHBOURS = 4
 #: ... at least this many times their median area are looked at for two nuclei by intensity,
 _PAIR_RATIO = 1.25
-#: ... a dimmer and a brighter one, each with a core at least this deep (x d)
+#: ... a dimmer and a brighter one, each with a core at least this deep (x d), the
+#: brighter one's at least this share of the minimum size
 _PAIR_CORE = 1 / 6
+_PAIR_BODY = 0.2
 
 
 def _split_steps(labels, markers, smooth, d, min_size_work, level, *, step, gradient):
     """:func:`._cues._split_at_steps` of the objects :func:`_crowded_pairs` finds."""
     return _split_at_steps(labels, markers, smooth, d, min_size_work, level,
                            _crowded_pairs(labels, d), step=step, depth=_PAIR_CORE,
-                           gradient=gradient)
+                           body=_PAIR_BODY, gradient=gradient)
 
 
 def _crowded_pairs(labels, d):

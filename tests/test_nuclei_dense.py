@@ -26,7 +26,7 @@ def _steps(smooth, mask):
     markers = np.zeros_like(labels)
     markers[np.unravel_index(np.argmax(ndi.distance_transform_edt(mask)), mask.shape)] = 1
     return _split_at_steps(labels, markers, smooth, D, MIN_SIZE, 0.0, [1], step=0.8,
-                           depth=1 / 6, body=0.2, gradient=0.05)
+                           depth=1 / 6, body=0.2, bright_cell=3.0, gradient=0.05)
 
 
 def test_step_split_parts_a_dim_and_a_bright_nucleus_only():

@@ -359,7 +359,7 @@ def _rim_gradient(labels, smooth, level, d, ids=None) -> np.ndarray:
 
 
 def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, step: float,
-                    depth: float, body: float, gradient: float):
+                    depth: float, body: float, bright_cell: float, gradient: float):
     """Split each label of ``ids`` where it holds a dimmer and a brighter nucleus.
 
     Its pixels are parted at Otsu's threshold of their contrast (``smooth`` over the
@@ -369,7 +369,9 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
     (inside the object) or outside it. One nucleus whose body dims towards its rim (a
     dome) has its dim class in a ring along its outline, thinner than that; the brighter
     nucleus has a body, its core at least ``body`` times ``min_size_work`` (a textured
-    nucleus's foci or brighter side barely reach that depth). The largest
+    nucleus's foci or brighter side barely reach that depth). An object whose maximum
+    contrast exceeds ``bright_cell`` times its median is left alone (a saturated cell in
+    its glow, which ``_edges._glow_nuclei`` takes apart). The largest
     core of each class seeds a watershed of the
     image's gradient magnitude (smoothed by ``gradient * d``), so the parts meet at the
     step; the object stays whole unless every part is one piece of at least
@@ -399,6 +401,8 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
             continue
         if np.median(contrast[dim]) >= step * np.median(contrast[bright]):
             continue
+        if values.max() > bright_cell * np.median(values):
+            continue  # a bright (saturated) cell in its glow: _edges parts those
         seeds = np.zeros(obj.shape, np.int32)
         count = 0
         for cls in (bright, dim):  # the largest core of each

@@ -492,7 +492,7 @@ def _split_steps(labels, markers, smooth, d, min_size_work, level, *, step, grad
     """:func:`._cues._split_at_steps` of the objects :func:`_crowded_pairs` finds."""
     return _split_at_steps(labels, markers, smooth, d, min_size_work, level,
                            _crowded_pairs(labels, d), step=step, depth=_PAIR_CORE,
-                           body=_PAIR_BODY, gradient=gradient)
+                           body=_PAIR_BODY, bright_cell=_BRIGHT_CORE, gradient=gradient)
 
 
 def _crowded_pairs(labels, d):

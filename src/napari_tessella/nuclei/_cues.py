@@ -367,9 +367,10 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
     dimmer class's median contrast is below ``step`` times the brighter's and each class
     has a core of its own: pixels at least ``depth * d`` from any pixel not in their class
     (inside the object) or outside it. One nucleus whose body dims towards its rim (a
-    dome) has its dim class in a ring along its outline, thinner than that; the brighter
-    nucleus has a body, its core at least ``body`` times ``min_size_work`` (a textured
-    nucleus's foci or brighter side barely reach that depth). An object whose maximum
+    dome) has its dim class in a ring along its outline, thinner than that. Each nucleus
+    has a body: the largest core of each class holds at least ``body`` times
+    ``min_size_work`` pixels (a textured nucleus's foci or brighter side, or slivers of
+    dim neighbours joined to a bright nucleus, barely reach that depth). An object whose maximum
     contrast exceeds ``bright_cell`` times its median is left alone (a saturated cell in
     its glow, which ``_edges._glow_nuclei`` takes apart). The largest
     core of each class seeds a watershed of the
@@ -411,8 +412,8 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
                 break
             sizes = np.bincount(comp.ravel(), minlength=m + 1)
             sizes[0] = 0
-            if cls is bright and sizes.max() < body * min_size_work:
-                break  # no bright body: foci, or a textured nucleus's brighter side
+            if sizes.max() < body * min_size_work:
+                break  # no body: foci, a textured nucleus's side, neighbours' slivers
             count += 1
             seeds[comp == int(np.argmax(sizes))] = count
         if count < 2:

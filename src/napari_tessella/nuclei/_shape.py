@@ -482,8 +482,8 @@ _PAIR_AREA = 1.0
 _PAIR_NEIGHBOURS = 4
 #: ... at least this many times their median area are looked at for two nuclei by intensity,
 _PAIR_RATIO = 1.25
-#: ... a dimmer and a brighter one, each with a core at least this deep (x d), the
-#: brighter one's at least this share of the minimum size
+#: ... a dimmer and a brighter one, each with a core at least this deep (x d) of at
+#: least this share of the minimum size
 _PAIR_CORE = 1 / 6
 _PAIR_BODY = 0.2
 

@@ -370,14 +370,14 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
     dome) has its dim class in a ring along its outline, thinner than that. Each nucleus
     has a body: the largest core of each class holds at least ``body`` times
     ``min_size_work`` pixels (a textured nucleus's foci or brighter side, or slivers of
-    dim neighbours joined to a bright nucleus, barely reach that depth). An object whose maximum
-    contrast exceeds ``bright_cell`` times its median is left alone (a saturated cell in
-    its glow, which ``_edges._glow_nuclei`` takes apart). The largest
-    core of each class seeds a watershed of the
-    image's gradient magnitude (smoothed by ``gradient * d``), so the parts meet at the
-    step; the object stays whole unless every part is one piece of at least
-    ``min_size_work`` pixels. Returns the labels and the markers, a split object's markers
-    replaced by one pixel per part (its largest distance to the object's outline).
+    dim neighbours joined to a bright nucleus, barely reach that depth). An object whose
+    maximum contrast exceeds ``bright_cell`` times its median is left alone (a saturated
+    cell in its glow, which ``_edges._glow_nuclei`` takes apart). The largest core of each
+    class seeds a watershed of the image's gradient magnitude (smoothed by
+    ``gradient * d``), so the parts meet at the step; the object stays whole unless every
+    part is one piece of at least ``min_size_work`` pixels. Per object, in its box: the
+    chunked path gives the same. Returns the labels and the markers, a split object's
+    markers replaced by one pixel per part (its largest distance to the object's outline).
     """
     from skimage.filters import threshold_otsu
     from skimage.segmentation import watershed

@@ -403,3 +403,82 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     keep &= _edge_sharpness(part, smooth, level, d) >= sharp
     keep[0] = False
     return mask | keep[part]
+
+
+def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, step: float,
+                    depth: float, body: float, bright_cell: float, gradient: float):
+    """Split each label of ``ids`` where it holds a dimmer and a brighter nucleus.
+
+    Its pixels are parted at Otsu's threshold of their contrast (``smooth`` over the
+    background ``level``); the object holds two nuclei of different brightness if the
+    dimmer class's median contrast is below ``step`` times the brighter's and each class
+    has a core of its own: pixels at least ``depth * d`` from any pixel not in their class
+    (inside the object) or outside it. One nucleus whose body dims towards its rim (a
+    dome) has its dim class in a ring along its outline, thinner than that. Each nucleus
+    has a body: the largest core of each class holds at least ``body`` times
+    ``min_size_work`` pixels (a textured nucleus's foci or brighter side, or slivers of
+    dim neighbours joined to a bright nucleus, barely reach that depth). An object whose
+    maximum contrast exceeds ``bright_cell`` times its median is left alone (a saturated
+    cell in its glow, which ``_edges._glow_nuclei`` takes apart). The largest core of each
+    class seeds a watershed of the image's gradient magnitude (smoothed by
+    ``gradient * d``), so the parts meet at the step; the object stays whole unless every
+    part is one piece of at least ``min_size_work`` pixels. Per object, in its box: the
+    chunked path gives the same. Returns the labels and the markers, a split object's
+    markers replaced by one pixel per part (its largest distance to the object's outline).
+    """
+    from skimage.filters import threshold_otsu
+    from skimage.segmentation import watershed
+
+    ids = np.asarray(ids, dtype=np.intp)
+    if ids.size == 0:
+        return labels, markers
+    out, markers = labels.copy(), markers.copy()
+    next_id, next_marker = int(labels.max()) + 1, int(markers.max()) + 1
+    boxes = ndi.find_objects(labels)
+    rho = depth * d
+    for i in ids.tolist():
+        box = _widened(boxes[i - 1], 1, labels.shape)
+        obj = labels[box] == i
+        contrast = smooth[box] - level
+        values = contrast[obj]
+        if values.size < 2 or values.min() == values.max():
+            continue
+        bright = obj & (contrast > threshold_otsu(values))
+        dim = obj & ~bright
+        if not bright.any() or not dim.any():
+            continue
+        if np.median(contrast[dim]) >= step * np.median(contrast[bright]):
+            continue
+        if values.max() > bright_cell * np.median(values):
+            continue  # a bright (saturated) cell in its glow: _edges parts those
+        seeds = np.zeros(obj.shape, np.int32)
+        count = 0
+        for cls in (bright, dim):  # the largest core of each
+            comp, m = ndi.label(ndi.distance_transform_edt(cls) >= rho)  # box: a rim of 0
+            if m == 0:
+                break
+            sizes = np.bincount(comp.ravel(), minlength=m + 1)
+            sizes[0] = 0
+            if sizes.max() < body * min_size_work:
+                break  # no body: foci, a textured nucleus's side, neighbours' slivers
+            count += 1
+            seeds[comp == int(np.argmax(sizes))] = count
+        if count < 2:
+            continue
+        grad = ndi.gaussian_gradient_magnitude(smooth[box], d * gradient)
+        split = watershed(grad, seeds, mask=obj)
+        sizes = np.bincount(split[obj], minlength=count + 1)[1:]
+        if sizes.min() < min_size_work or any(
+                ndi.label(split == j)[1] != 1 for j in range(1, count + 1)):
+            continue
+        region, seeds_at = out[box], markers[box]
+        dist = ndi.distance_transform_edt(obj)
+        seeds_at[obj] = 0
+        for j in range(1, count + 1):
+            part = split == j
+            if j > 1:
+                region[part] = next_id
+                next_id += 1
+            seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = next_marker
+            next_marker += 1
+    return out, markers

@@ -24,6 +24,7 @@ from ._cues import (
 from ._edges import _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._resample import _upsample
 from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
+from ._shape import _split_steps as _split_crowded_at_steps
 
 
 @dataclass(frozen=True, repr=False)
@@ -389,6 +390,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_at_necks(labels, markers, d)
             labels, markers = _split_at_waists(labels, markers, d)
             labels, markers = _split_merges(labels, markers, d, smooth, level)
+            labels, markers = _split_crowded_at_steps(labels, markers, smooth, d, min_size_work,
+                                                      level, step=_STEP, gradient=_SIGMA)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

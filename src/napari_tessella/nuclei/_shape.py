@@ -11,13 +11,13 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _widened
-from ._cues import _fill_holes
+from ._cues import _fill_holes, _split_at_steps
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
 _HOLE = 0.25
 #: objects above this many nucleus areas are looked at for a neck ...
-_NECK_AREA = 1.5
+_NECK_AREA = 1.0
 #: ... two concavities at least this deep (x d) below the object's convex hull ...
 _NECK_DEPTH = 0.1
 #: ... at most this far apart (x d) ...
@@ -474,3 +474,53 @@ def _kmeans_parts(points: np.ndarray, obj: np.ndarray, k: int):
             return None
         centres = np.array([points[parts == j].mean(axis=0) for j in range(k)])
     return parts
+
+
+#: crowded objects of at least this many nucleus areas ...
+_PAIR_AREA = 1.0
+#: ... among at least this many whole neighbours within d/2 ...
+_PAIR_NEIGHBOURS = 4
+#: ... at least this many times their median area are looked at for two nuclei by intensity,
+_PAIR_RATIO = 1.25
+#: ... a dimmer and a brighter one, each with a core at least this deep (x d) of at
+#: least this share of the minimum size
+_PAIR_CORE = 1 / 6
+_PAIR_BODY = 0.2
+
+
+def _split_steps(labels, markers, smooth, d, min_size_work, level, *, step, gradient):
+    """:func:`._cues._split_at_steps` of the objects :func:`_crowded_pairs` finds."""
+    return _split_at_steps(labels, markers, smooth, d, min_size_work, level,
+                           _crowded_pairs(labels, d), step=step, depth=_PAIR_CORE,
+                           body=_PAIR_BODY, bright_cell=_BRIGHT_CORE, gradient=gradient)
+
+
+def _crowded_pairs(labels, d):
+    """The labels that may hold two nuclei among a crowd of smaller ones: at least
+    ``_PAIR_AREA`` nucleus areas and ``_PAIR_RATIO`` times the median area of at least
+    ``_PAIR_NEIGHBOURS`` whole labels within d/2 of their outline (that median at least
+    half a nucleus)."""
+    sizes, unit, big = _above(labels, d, _PAIR_AREA)
+    if not big.size:
+        return big
+    n = sizes.size - 1
+    whole = np.ones(n + 1, dtype=bool)
+    whole[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    whole[0] = False
+    boxes = ndi.find_objects(labels)
+    reach = max(1, round(d / 2))
+    # a neighbour within reach has its box within reach of the object's box: count those
+    # first (a few array operations) and measure only the objects with enough of them
+    lo = np.array([(b[0].start, b[1].start) if b else (-10**9, -10**9) for b in boxes])
+    hi = np.array([(b[0].stop, b[1].stop) if b else (-10**9, -10**9) for b in boxes])
+    ids = np.flatnonzero(whole[1:])
+    close = np.all((lo[None, ids] < hi[big - 1, None] + reach)
+                   & (hi[None, ids] > lo[big - 1, None] - reach), axis=2)
+    big = big[close.sum(axis=1) - whole[big] >= _PAIR_NEIGHBOURS]  # U2OS: few objects left
+    out = []
+    for i in big.tolist():
+        box = boxes[i - 1]
+        typical = _typical_near(labels, i, box, reach, sizes, whole, _PAIR_NEIGHBOURS)
+        if typical >= 0.5 * unit and sizes[i] >= _PAIR_RATIO * typical:
+            out.append(i)
+    return np.array(out, dtype=np.intp)

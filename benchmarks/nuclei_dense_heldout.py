@@ -1,0 +1,129 @@
+"""Held-out, challenge-like dense fields of small nuclei (issue 14, round 10).
+
+Written before any change of round 10, its seeds fixed then, run only at the start
+(baseline) and at the end: never tuned on. A generator of its own (not
+``synthetic_nuclei``), meant to look like the fluorescence fields of public nucleus-
+segmentation challenges:
+
+- ~125 nuclei of 14-26 px (each drawn on its own), 256² field, touching and slightly
+  overlapping (centres at least 0.7-0.85 of the sum of the two radii apart);
+- elliptical, aspect 1-1.8, the outline wavy by a few per cent;
+- brightness spread 0.3-1 between nuclei, a soft dome (the level falls by 10-60 % from
+  the centre to the rim) with a faint texture; where two overlap their light adds;
+- optics: a Gaussian PSF of sigma 1-2 px; a dark background with a faint glow;
+- camera: Poisson noise (the brightest nucleus collects 150-2000 photons) plus read
+  noise, 8-bit (scaled, clipped near the top) or 16-bit (12-bit counts with an offset);
+- truth drawn tight: each nucleus's extent before the blur (where two overlap the pixel
+  goes to the nucleus whose core is nearer), as an annotator outlines it.
+
+Reported per field: errors, F1 at IoU 0.5, mean IoU, the error classes, and the median
+area ratio ours / truth of the matched nuclei (IoU >= 0.5).
+
+Usage::
+
+    python benchmarks/nuclei_dense_heldout.py
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from scipy import ndimage as ndi
+
+SEEDS = (101, 102, 103, 104, 105, 106)  # fixed before round 10 changed anything
+
+
+def challenge_field(seed, side=256, n=125):
+    """(image, truth) of one challenge-like dense field; even seeds 8-bit, odd 16-bit."""
+    rng = np.random.default_rng([seed, 10])
+    rr, cc = np.indices((side, side), dtype=np.float64)
+    pack = rng.uniform(0.7, 0.85)
+    centres, radii = [], []
+    for _ in range(n * 400):
+        if len(centres) == n:
+            break
+        r = rng.uniform(7, 13)
+        c = rng.uniform(0, side, 2)
+        if all(np.hypot(*(c - p)) >= pack * (r + q) for p, q in zip(centres, radii, strict=True)):
+            centres.append(c)
+            radii.append(r)
+    truth = np.zeros((side, side), np.int32)
+    best = np.full((side, side), np.inf)
+    light = np.zeros((side, side))
+    tex = ndi.gaussian_filter(rng.normal(0, 1, (side, side)), 1.5)
+    tex *= 0.06 / max(float(tex.std()), 1e-12)
+    for i, ((r0, c0), r) in enumerate(zip(centres, radii, strict=True), start=1):
+        k = np.sqrt(rng.uniform(1, 1.8))
+        a, b = r * k, r / k
+        theta = rng.uniform(0, np.pi)
+        box = (slice(max(0, int(r0 - a - 3)), int(r0 + a + 4)),
+               slice(max(0, int(c0 - a - 3)), int(c0 + a + 4)))
+        dr, dc = rr[box] - r0, cc[box] - c0
+        u = dr * np.cos(theta) + dc * np.sin(theta)
+        v = -dr * np.sin(theta) + dc * np.cos(theta)
+        phi = np.arctan2(v, u)
+        wave = 1 + sum(rng.uniform(0, 0.04) * np.cos(h * phi + rng.uniform(0, 2 * np.pi))
+                       for h in (2, 3, 5))
+        q = ((u / a) ** 2 + (v / b) ** 2) / wave ** 2
+        inside = q <= 1
+        nearer = inside & (q < best[box])
+        truth[box][nearer] = i
+        best[box][nearer] = q[nearer]
+        dome = rng.uniform(0.1, 0.6)
+        level = rng.uniform(0.3, 1.0)
+        body = level * (1 - dome + dome * np.sqrt(np.clip(1 - q, 0, 1)))
+        light[box] += np.where(inside, body, 0.0)
+    light *= 1 + tex
+    light = ndi.gaussian_filter(light, rng.uniform(1.0, 2.0))
+    glow = ndi.gaussian_filter(rng.normal(0, 1, (side, side)), side / 6)
+    glow = 0.02 * (glow - glow.min()) / max(float(np.ptp(glow)), 1e-12)
+    photons = np.exp(rng.uniform(np.log(150), np.log(2000)))
+    counts = rng.poisson((light + 0.02 + glow) * photons).astype(np.float64)
+    counts += rng.normal(0, rng.uniform(1, 4), counts.shape)
+    if seed % 2 == 0:  # 8 bit, scaled so the brightest nuclei sit near the top
+        image = np.clip(np.round(counts * 255 / (1.1 * photons)), 0, 255).astype(np.uint8)
+    else:  # 16 bit: 12-bit counts with a camera offset
+        gain = min(1.0, 3000 / photons) * rng.uniform(0.5, 1.0)
+        image = np.clip(np.round(100 + counts * gain), 0, 4095).astype(np.uint16)
+    return image, truth
+
+
+def area_ratio(pred, truth):
+    """Median area ours / truth over the nuclei matched one to one at IoU >= 0.5."""
+    both = (pred > 0) & (truth > 0)
+    pairs, counts = np.unique(np.stack([pred[both], truth[both]]), axis=1,
+                              return_counts=True)
+    pa = np.bincount(pred.ravel())
+    ta = np.bincount(truth.ravel())
+    iou = counts / (pa[pairs[0]] + ta[pairs[1]] - counts)
+    good = iou >= 0.5
+    r = pa[pairs[0][good]] / ta[pairs[1][good]]
+    return float(np.median(r)) if r.size else float("nan")
+
+
+def run(seeds=SEEDS):
+    from napari_tessella.nuclei import score_segmentation, seeded_watershed
+
+    print(f"{'seed':<6}{'bits':>5}{'n':>5}{'err':>5}{'F1':>7}{'IoU':>7}  "
+          f"split/merged/spurious/missing  area ours/truth")
+    rows = []
+    for s in seeds:
+        image, truth = challenge_field(s)
+        labels = seeded_watershed(image).labels
+        m = score_segmentation(labels, truth)
+        m["area"] = area_ratio(labels, truth)
+        rows.append(m)
+        print(f"{s:<6}{image.dtype.itemsize * 8:>5}{m['n_ref']:>5}{m['errors']:>5}"
+              f"{m['f1']:7.3f}{m['mean_iou']:7.3f}  {m['split']}/{m['merged']}/"
+              f"{m['spurious']}/{m['missing']}  {m['area']:.3f}", flush=True)
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    print(f"mean: errors {mean['errors']:.2f}, F1 {mean['f1']:.3f}, mean IoU "
+          f"{mean['mean_iou']:.3f}, split/merged/spurious/missing {mean['split']:.1f}/"
+          f"{mean['merged']:.1f}/{mean['spurious']:.1f}/{mean['missing']:.1f}, "
+          f"area ratio {mean['area']:.3f}")
+
+
+if __name__ == "__main__":
+    run()
+    sys.exit(0)

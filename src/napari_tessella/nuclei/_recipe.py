@@ -263,9 +263,8 @@ def _log_offset(noise: float, peak: float, level: float) -> float:
 
 
 def _dim_level(level: float, eps: float, cut: float) -> float:
-    """The lower level at which :func:`._cues._dim_nuclei` looks for nuclei the log-Otsu
-    ``cut`` missed: ``_DIM_LOW`` of the cut's contrast, at least ``eps`` (about three
-    noise deviations) above the background."""
+    """The level at which :func:`._cues._dim_nuclei` looks for nuclei the log-Otsu ``cut``
+    missed: ``_DIM_LOW`` of its contrast, at least ``eps`` (~3 noise deviations) over it."""
     return float(level + max(_DIM_LOW * (np.exp(cut) - eps), eps))
 
 

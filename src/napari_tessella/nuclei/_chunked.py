@@ -50,6 +50,10 @@ WATERSHED_MARGIN = 2.0
 #: it, up to this many diameters (the chunk is read with it; see :func:`_needed_window`).
 WATERSHED_MARGIN_MAX = 6.0
 
+# the blobs that come within this many diameters of the core, with as much around them
+# (what the recipe's cues read around an object), are seen whole
+_BLOB_REACH = 1.0
+
 #: Each chunk is segmented once: what its output needs (its labels and nearest labels with
 #: the margin, zlib-compressed: ~0.3 byte per working pixel on nuclei) is kept from the
 #: pass that stitches the ids to the one that writes them — on a cluster by the workers
@@ -120,7 +124,10 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
     """The part of the window ``smooth`` (from global working pixel ``origin``) that a
     chunk's core is segmented from: the core with :data:`WATERSHED_MARGIN` diameters
     around it, grown to hold every foreground blob (8-connected, the global threshold)
-    within that margin of the core, with the same margin around each blob.
+    that comes within a diameter (``_BLOB_REACH``) of the core, with a diameter around
+    each blob. (A blob farther out only borders the core's nuclei; with the full 2-d
+    margin as the reach and around each blob, the window of an ordinary chunk of a
+    nuclei mosaic grew to the largest, for the same labels on every field measured.)
 
     Every step of ``nuclei._segment_work`` reads a nucleus's own blob and what lies
     within about a diameter of it (its box in the glow and outline cues, its neighbours'
@@ -134,17 +141,19 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
         mask = _auto_mask(smooth, params["level"], params["eps"], params["cut"])
     else:
         mask = smooth > params["value"]
-    m = params["margin"]
+    m, reach = params["margin"], int(np.ceil(_BLOB_REACH * params["d"])) + 1
     lo = [max(0, c - o - m) for c, o in zip(core_lo, origin, strict=True)]
     hi = [min(n, c - o + m) for c, o, n in zip(core_hi, origin, smooth.shape, strict=True)]
     blobs, n = ndi.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n:
-        near = np.unique(blobs[lo[0]:hi[0], lo[1]:hi[1]])
+        near = np.unique(blobs[tuple(slice(max(0, a - o - reach), b - o + reach)
+                                     for a, b, o in zip(core_lo, core_hi, origin,
+                                                        strict=True))])
         boxes = ndi.find_objects(blobs)
         for i in near[near > 0]:
             for axis, sl in enumerate(boxes[i - 1]):
-                lo[axis] = max(0, min(lo[axis], sl.start - m))
-                hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + m))
+                lo[axis] = max(0, min(lo[axis], sl.start - reach))
+                hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + reach))
     return tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
 
 
@@ -382,8 +391,9 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
     Then every chunk (at the working resolution) is segmented with a margin of
     :data:`WATERSHED_MARGIN` object diameters read from its neighbours, grown to hold
-    whole every foreground blob that comes within it (with that margin around the blob),
-    up to :data:`WATERSHED_MARGIN_MAX` diameters; the labels of its core are kept. An
+    whole every foreground blob that comes within a diameter of the chunk (with a
+    diameter around the blob), up to :data:`WATERSHED_MARGIN_MAX` diameters; the labels
+    of its core are kept. An
     object that crosses a chunk border is seen by both chunks; the views are matched by
     their centroids (within a quarter of a diameter) and given one global id. Objects
     are numbered in raster order of their centroid (in memory: in the order of their
@@ -395,14 +405,15 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
     Differences from the in-memory result: none where every foreground blob (the
     8-connected pixels above the global threshold: a nucleus, or nuclei and a glow joined)
-    that comes within 2 diameters of a chunk, with 2 diameters around it, fits within
+    that comes within a diameter of a chunk, with a diameter around it, fits within
     :data:`WATERSHED_MARGIN_MAX` diameters of the chunk — every step of the recipe then
-    reads what it reads in memory, but cues that look about a diameter past a neighbouring
-    blob's own margin (not seen on any field measured). A blob larger than that (a
-    confluent sheet of nuclei) is seen in part, and the nuclei near the chunk border on it
-    can come out differently, ``min_size`` applying to the chunk's view. The "auto"
-    threshold's log-Otsu cut is taken from histograms and can differ from the in-memory
-    one by about a fine bin (``range / 65536``; it changed no pixel on the fields below).
+    reads what it reads in memory, but for cues that reach farther than a diameter from
+    an object or through a chain of neighbouring blobs (not seen on any field measured).
+    A blob larger than that (a confluent sheet of nuclei) is seen in part, and the nuclei
+    near the chunk border on it can come out differently, ``min_size`` applying to the
+    chunk's view. The "auto" threshold's log-Otsu cut is taken from histograms and can
+    differ from the in-memory one by about a fine bin (``range / 65536``; it changed no
+    pixel on the fields below).
     Measured with ``benchmarks/chunked_agreement.py`` (chunks of the array's default,
     512², 256², 128 × 160): identical pixel for pixel, up to numbering, on the 35 cell-line
     fields of ``benchmarks/nuclei_cellline.py`` (tuned and held-out seeds and kinds; 1,189

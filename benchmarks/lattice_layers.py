@@ -207,11 +207,18 @@ def _both(pairs) -> str:
             f"CPU median {statistics.median(cpu):.2f} s")
 
 
+def _robust_limits(values: np.ndarray) -> tuple[float, float]:
+    """The widget's colour limits before they said one value (2nd to 98th percentiles)."""
+    if len(values) == 0:
+        return (0.0, 1.0)
+    lo, hi = np.percentile(values, [2, 98])
+    return (float(lo), float(hi)) if hi > lo else (float(lo), float(lo) + 1.0)
+
+
 def _previous_form(outputs, result):
     """The widget's outputs as it gave them before: every cell's own sides drawn inside it
     (above RIDGES_LIMIT too), and Vectors coloured by a feature name and a colormap."""
-    from napari_tessella._widgets._layers import _robust_limits
-    from napari_tessella._widgets.lattice import _cell_sides
+    from napari_tessella._widgets._lattice_draw import _cell_sides
     from napari_tessella.tessellation import neighbour_counts
 
     previous = []
@@ -295,7 +302,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from napari_tessella import lattice
-    from napari_tessella._widgets.lattice import _lattice_outputs
+    from napari_tessella._widgets._lattice_draw import _lattice_outputs
 
     rng = np.random.default_rng(0)
     n = round(args.points**0.5) if args.points else args.side

@@ -31,7 +31,8 @@ LAYERS = [
     {"params"},
     {"__init__"},
     {"cli", "__main__", "_sample_data", "_widgets", "_widgets._layers", "_widgets._stacks",
-     "_widgets._qt", "_widgets._export", "_widgets._outputs", "_widgets._base",
+     "_widgets._qt", "_widgets._export", "_widgets._outputs", "_widgets._writing",
+     "_widgets._base",
      "_widgets._lattice_draw",
      "_widgets.threshold_label", "_widgets.watershed", "_widgets.lattice", "_widgets.atoms"},
 ]

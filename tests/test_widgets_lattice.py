@@ -83,7 +83,7 @@ def test_lattice_rerun_on_moved_points_hands_the_last_lattice_over(viewer, monke
 def test_mesh_outputs_build_no_wireframe_until_it_is_shown(viewer, monkeypatch):
     """The meshes' wireframe filter (a barycentric array per triangle, rebuilt on every
     change of data) is detached while the wireframe is hidden, attached when shown."""
-    from napari_tessella._widgets import lattice as lattice_widget
+    from napari_tessella._widgets import _lattice_draw as lattice_widget
 
     monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
     monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
@@ -103,7 +103,7 @@ def test_mesh_outputs_build_no_wireframe_until_it_is_shown(viewer, monkeypatch):
 
 
 def test_large_lattice_draws_each_voronoi_ridge_once(viewer, monkeypatch):
-    from napari_tessella._widgets import lattice as lattice_widget
+    from napari_tessella._widgets import _lattice_draw as lattice_widget
     from napari_tessella.tessellation import polygon_edges
 
     _rng, pts, _points, widget = _jittered_grid_widget(viewer, 15, 3)
@@ -219,7 +219,7 @@ def test_run_leaves_unchanged_outputs_alone_and_the_canvas_live(make_napari_view
 
 
 def test_drawing_failure_mid_run_releases_the_canvas(make_napari_viewer, qtbot, monkeypatch):
-    from napari_tessella._widgets import _base
+    from napari_tessella._widgets import _writing
 
     viewer = make_napari_viewer(show=True)
     canvas = viewer.window._qt_viewer.canvas.native
@@ -233,7 +233,7 @@ def test_drawing_failure_mid_run_releases_the_canvas(make_napari_viewer, qtbot, 
     widget.geometry.value = "vectors (fast)"
     _click_run(widget, qtbot)
     calls = []
-    real = _base._update_in_place
+    real = _writing._update_in_place
 
     def second_fails(layer, data, meta):
         calls.append(layer.name)
@@ -241,7 +241,7 @@ def test_drawing_failure_mid_run_releases_the_canvas(make_napari_viewer, qtbot, 
             raise RuntimeError("refused")
         real(layer, data, meta)
 
-    monkeypatch.setattr(_base, "_update_in_place", second_fails)
+    monkeypatch.setattr(_writing, "_update_in_place", second_fails)
     points.data = pts + 0.25
     _click_run(widget, qtbot)
     assert len(calls) == 2 and "could not be drawn" in widget._status.value
@@ -326,7 +326,7 @@ def test_large_lattice_draws_bonds_and_ridges_as_meshes(viewer, monkeypatch, tmp
     nothing changed."""
     import pandas as pd
 
-    from napari_tessella._widgets import lattice as lattice_widget
+    from napari_tessella._widgets import _lattice_draw as lattice_widget
 
     monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
     monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
@@ -400,7 +400,7 @@ def test_docked_lattice_run_prints_no_private_access_warning(viewer, monkeypatch
     """Docked from the Plugins menu the widget gets napari's public-only viewer proxy, which
     warns (FutureWarning) on private attributes: the canvas hold and the mesh wireframe
     reach the Qt view without printing that warning in the user's terminal at each Run."""
-    from napari_tessella._widgets import lattice as lattice_widget
+    from napari_tessella._widgets import _lattice_draw as lattice_widget
 
     monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
     monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)
@@ -423,7 +423,7 @@ def test_moved_rerun_meshes_equal_a_fresh_runs(viewer, monkeypatch):
     """A re-run after the points moved (the last lattice updated by flips, the layers
     updated in place) draws the same meshes as a first run on those points: the same bond
     slivers vertex for vertex, the same ridges (in any order), the same values."""
-    from napari_tessella._widgets import lattice as lattice_widget
+    from napari_tessella._widgets import _lattice_draw as lattice_widget
 
     monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 100)
     monkeypatch.setattr(lattice_widget, "RIDGES_LIMIT", 100)

@@ -144,7 +144,7 @@ def test_the_lattice_of_one_plane_is_drawn_on_that_plane(viewer, monkeypatch, ge
     outputs were 2-D layers drawn over every plane, plane 1's lattice over planes 0 and 2
     as the user stepped through them. They lie on plane 1 now, placed with the stack's
     leading axis as its points are (Shapes, Vectors, the mesh and the pixel map)."""
-    from napari_tessella._widgets import lattice as lattice_widget
+    from napari_tessella._widgets import _lattice_draw as lattice_widget
 
     if geometry == "mesh":
         monkeypatch.setattr(lattice_widget, "MESH_LIMIT", 10)

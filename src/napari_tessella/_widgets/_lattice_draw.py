@@ -1,12 +1,61 @@
-"""How the Lattice & Voronoi widget draws: colour ranges and their legend, colours through
-a table, vectors in single precision, triangle meshes, and each Voronoi cell's sides or
-shared ridges."""
+"""How the Lattice & Voronoi widget draws: its LayerDataTuples (Shapes, Vectors or meshes
+by size), colour ranges and their legend, colours through a table, vectors in single
+precision, triangle meshes, and each Voronoi cell's sides or shared ridges."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..tessellation import polygon_edges
+from ..export import physical_columns
+from ..tessellation import neighbour_counts, polygon_edges, triangle_longest_edges
+from ._layers import _physical
+
+#: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
+#: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,
+#: 200 take 0.25 s and 400 take 0.3–0.7 s (the 2,725 of NbW-STEM 2.4 s), where Vectors of
+#: any of these take under 0.02 s. Above ~150 triangles Shapes would block the UI > 0.2 s.
+SHAPES_LIMIT = 150
+
+
+#: Above this many points, Voronoi vectors are the ridges between cells, each drawn once and
+#: coloured by the mean area of the two cells it separates, instead of every cell's own sides
+#: drawn inside it in its own colour (twice the segments: 1.2 million triangles for 100,000
+#: cells, which napari meshes and software OpenGL draws in about 1 s). Each cell's own area
+#: stays in the ridges' features and in the pixel map's (hover).
+RIDGES_LIMIT = 50_000
+
+#: Above this many points, 'auto' draws the bonds and ridges as one triangle mesh each (a
+#: napari Surface: one thin triangle per segment, the colour looked up
+#: from each vertex's value on the GPU) instead of Vectors (which napari meshes on the UI
+#: thread and vispy expands to six vertices per segment with a colour each): measured
+#: under Xvfb at 300,000 bonds, 0.45-0.55 s of CPU from added to drawn against 0.7-1.0 s
+#: (as quads; one triangle per segment is cheaper still: docs/tour.md, sixth round).
+#: What each segment is (length, cells, areas) is in the layer's ``metadata["features"]``,
+#: one row per segment, which Export writes; "vectors (fast)" keeps Vectors at any size.
+MESH_LIMIT = RIDGES_LIMIT
+
+_GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
+LEGEND = {"triangles": ("edge length", "turbo"), "polygons": ("cell area", "viridis")}
+
+
+def _in_layer_units(features: dict, geo: dict, lengths=(), areas=()) -> dict:
+    """``features`` with each of its ``lengths`` and ``areas`` also under a name that says
+    its unit, as Export names physical columns (``length_um``, ``area_um2``; ``_scaled``
+    for a scale without a unit), equal to it: the lattice ran on physical positions, so
+    its lengths and areas are in the layer's units already. Export added ``area_um2`` as
+    ``area`` × a pixel's area (every cell 4 times too small at 0.5 µm pixels), and a
+    ``length`` in µm read as the same column in pixels of the other widgets' tables.
+    Plain pixels (no scale, no unit): nothing is added, as Export adds nothing."""
+    if "scale" not in geo:  # no geometry given (scripts, benchmarks): pixels
+        return features
+    scale, translate, unit = _physical(geo)
+    probe = physical_columns({"area": [0.0]}, scale, translate, unit).columns
+    said = [c[len("area_"):-1] for c in probe if c != "area"]
+    if not said:
+        return features
+    added = {f"{name}_{said[0]}": features[name] for name in lengths}
+    added.update({f"{name}_{said[0]}2": features[name] for name in areas})
+    return {**features, **added}
 
 
 def _colours(values: np.ndarray, colormap: str, limits) -> np.ndarray:
@@ -146,3 +195,111 @@ def _legend_line(name: str, cmap: str, limits, note, unit: str, square: str) -> 
     lo, hi = limits
     line = f"{name}: {cmap} {_num(lo)}\u00a0→\u00a0{_num(hi)}{said}"
     return line if note is None else f"{line} (most\u00a0{_num(note[1])}{said})"
+
+
+def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
+    """LayerDataTuples for a LatticeResult (runs in the worker thread) computed with
+    ``sampling``, the (row, column) pixel size in the unit of the lengths reported."""
+    use_shapes = geometry == _GEOMETRY[1] or (
+        geometry == _GEOMETRY[0] and len(result.triangles) <= SHAPES_LIMIT)
+    use_mesh = geometry == _GEOMETRY[0] and len(result.points) > MESH_LIMIT
+    # the lattice was computed with these pixel sizes: its bond lengths and cell
+    # areas are in world units already
+    pts = result.points
+    world = pts * sampling
+    e = result.edges
+    length = result.edge_lengths
+    outputs = []
+    limits, notes = {}, {}  # the colour range of each output role, and the legend's note
+
+    def robust(role, values):
+        limits[role], notes[role] = _colour_range(values)
+        return limits[role]
+
+    if want[0]:
+        bonds = _in_layer_units({"length": length, "start": e[:, 0], "end": e[:, 1]}, geo,
+                                lengths=["length"])
+        if use_shapes:
+            tri = pts[result.triangles]
+            longest = triangle_longest_edges(world, result.triangles)
+            robust("triangles", longest)
+            outputs.append(("triangles", (list(tri), {
+                "name": f"{name} Delaunay", "shape_type": "polygon",
+                "features": _in_layer_units({"longest_edge": longest}, geo,
+                                            lengths=["longest_edge"]),
+                "edge_color": "longest_edge", "edge_colormap": "turbo",
+                "edge_contrast_limits": limits["triangles"],
+                "face_color": "transparent", "edge_width": 0.5, **geo,
+            }, "shapes")))
+        elif use_mesh:
+            robust("triangles", length)
+            outputs.append(("triangles", _mesh_output(
+                pts[e[:, 0]], pts[e[:, 1]], length, 0.5, "turbo", limits["triangles"],
+                bonds, {"name": f"{name} Delaunay", **geo})))
+        else:
+            vectors = _drawn(np.stack([pts[e[:, 0]], pts[e[:, 1]] - pts[e[:, 0]]], axis=1))
+            robust("triangles", length)
+            outputs.append(("triangles", (vectors, {
+                "name": f"{name} Delaunay", "vector_style": "line",
+                "features": bonds,
+                "edge_color": _colours(length, "turbo", limits["triangles"]),
+                "edge_width": 0.5, **geo,
+            }, "vectors")))
+    if want[1]:
+        area = result.cell_areas
+        neighbours = neighbour_counts(result.edges, len(pts))
+        robust("polygons", area)
+        if use_shapes:
+            # copies: the widget may reuse this result, and Shapes can be edited
+            outputs.append(("polygons", ([p.copy() for p in result.voronoi_polygons], {
+                "name": f"{name} Voronoi", "shape_type": "polygon",
+                "features": _in_layer_units({"area": area, "neighbours": neighbours}, geo,
+                                            areas=["area"]),
+                "face_color": "area", "face_colormap": "viridis",
+                "face_contrast_limits": limits["polygons"],
+                "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
+            }, "shapes")))
+        else:
+            if len(pts) > RIDGES_LIMIT:
+                (starts, ends), features = _shared_ridges(result, area)
+                features = _in_layer_units(features, geo,
+                                           areas=["mean_area", "cell_area", "other_area"])
+                colour_by = features["mean_area"]
+                sides = None
+            else:  # sides as (start, end - start)
+                sides, cell = _cell_sides(result.voronoi_polygons, pts)
+                starts, ends = sides[:, 0], sides[:, 0] + sides[:, 1]
+                features = _in_layer_units(
+                    {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}, geo,
+                    areas=["area"])
+                colour_by = features["area"]
+            if use_mesh:
+                outputs.append(("polygons", _mesh_output(
+                    starts, ends, colour_by, 0.4, "viridis", limits["polygons"], features,
+                    {"name": f"{name} Voronoi", **geo})))
+            else:
+                if sides is None:
+                    sides = np.stack([starts, ends - starts], axis=1)
+                outputs.append(("polygons", (_drawn(sides), {
+                    "name": f"{name} Voronoi", "vector_style": "line", "features": features,
+                    "edge_color": _colours(colour_by, "viridis", limits["polygons"]),
+                    "edge_width": 0.4, **geo,
+                }, "vectors")))
+    if want[2] and result.voronoi_labels is not None:
+        meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
+        if want[1] and result.voronoi_labels.max() == len(pts):
+            # hovering a cell shows its area and neighbour count
+            meta["features"] = _in_layer_units({"index": np.arange(len(pts) + 1),
+                                                "area": np.r_[np.nan, area],
+                                                "neighbours": np.r_[0, neighbours]}, geo,
+                                               areas=["area"])
+        outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
+    # Shapes colour each triangle by its longest edge (not each bond): said so
+    said = {"triangles": "longest edge" if use_shapes else "edge length",
+            "polygons": "cell area"}
+    legend = {LEGEND[role][0]: (LEGEND[role][1], lim, said[role], notes[role])
+              for role, lim in limits.items()}
+    median = np.median(length)
+    message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
+               f"{len(result.edges)} edges; median edge {median:.3g}{unit or ' px'}")
+    return outputs, message, legend

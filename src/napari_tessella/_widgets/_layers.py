@@ -221,14 +221,6 @@ def _value_range(layer) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _robust_limits(values: np.ndarray) -> tuple[float, float]:
-    """Colour limits that ignore the few outliers (hull triangles, border cells)."""
-    if len(values) == 0:
-        return (0.0, 1.0)
-    lo, hi = np.percentile(values, [2, 98])
-    return (float(lo), float(hi)) if hi > lo else (float(lo), float(lo) + 1.0)
-
-
 def _layer_choices(viewer, *types) -> Callable:
     """Choices for a layer ComboBox, bound to ``viewer`` so undocked widgets work too."""
     return lambda _widget=None: [lyr for lyr in viewer.layers if isinstance(lyr, types)]

@@ -4,21 +4,22 @@ of a Points (or Labels) layer."""
 from __future__ import annotations
 
 from dataclasses import replace
+from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Label
 
-from ..tessellation import lattice, neighbour_counts, triangle_longest_edges
+from .._lazy import LARGE_PIXELS, is_large
+from ..tessellation import lattice
 from ._base import _DockWidget
 from ._lattice_draw import (
-    _cell_sides,
-    _colour_range,
-    _colours,
-    _drawn,
+    _GEOMETRY,
+    MESH_LIMIT,
+    RIDGES_LIMIT,
+    SHAPES_LIMIT,
+    _lattice_outputs,
     _legend_line,
-    _mesh_output,
-    _shared_ridges,
 )
 from ._layers import (
     _current_plane,
@@ -38,133 +39,21 @@ from ._stacks import _on_plane, _plane_text, _planes_with_points
 if TYPE_CHECKING:
     import napari
 
-#: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
-#: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,
-#: 200 take 0.25 s and 400 take 0.3–0.7 s (the 2,725 of NbW-STEM 2.4 s), where Vectors of
-#: any of these take under 0.02 s. Above ~150 triangles Shapes would block the UI > 0.2 s.
-SHAPES_LIMIT = 150
-
-
-#: Above this many points, Voronoi vectors are the ridges between cells, each drawn once and
-#: coloured by the mean area of the two cells it separates, instead of every cell's own sides
-#: drawn inside it in its own colour (twice the segments: 1.2 million triangles for 100,000
-#: cells, which napari meshes and software OpenGL draws in about 1 s). Each cell's own area
-#: stays in the ridges' features and in the pixel map's (hover).
-RIDGES_LIMIT = 50_000
-
-#: Above this many points, 'auto' draws the bonds and ridges as one triangle mesh each (a
-#: napari Surface: one thin triangle per segment, the colour looked up
-#: from each vertex's value on the GPU) instead of Vectors (which napari meshes on the UI
-#: thread and vispy expands to six vertices per segment with a colour each): measured
-#: under Xvfb at 300,000 bonds, 0.45-0.55 s of CPU from added to drawn against 0.7-1.0 s
-#: (as quads; one triangle per segment is cheaper still: docs/tour.md, sixth round).
-#: What each segment is (length, cells, areas) is in the layer's ``metadata["features"]``,
-#: one row per segment, which Export writes; "vectors (fast)" keeps Vectors at any size.
-MESH_LIMIT = RIDGES_LIMIT
-
-_GEOMETRY = ["auto", "shapes (editable)", "vectors (fast)"]
 _IMAGE_TIP = "Clip the Voronoi diagram to this image and make the pixel Voronoi map."
-LEGEND = {"triangles": ("edge length", "turbo"), "polygons": ("cell area", "viridis")}
 
 
-def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
-    """LayerDataTuples for a LatticeResult (runs in the worker thread) computed with
-    ``sampling``, the (row, column) pixel size in the unit of the lengths reported."""
-    use_shapes = geometry == _GEOMETRY[1] or (
-        geometry == _GEOMETRY[0] and len(result.triangles) <= SHAPES_LIMIT)
-    use_mesh = geometry == _GEOMETRY[0] and len(result.points) > MESH_LIMIT
-    # the lattice was computed with these pixel sizes: its bond lengths and cell
-    # areas are in world units already
-    pts = result.points
-    world = pts * sampling
-    e = result.edges
-    length = result.edge_lengths
-    outputs = []
-    limits, notes = {}, {}  # the colour range of each output role, and the legend's note
+class _By(Enum):
+    """Who chose an input box's value, which says what may change it.
 
-    def robust(role, values):
-        limits[role], notes[role] = _colour_range(values)
-        return limits[role]
+    For the points: the USER (picked it, or ran on it) keeps it; NOBODY's follows the
+    newest Points layer. For the image: the USER's pick stays whatever points come; POINTS
+    (kept with the points chosen: a run used it, or the user emptied the box) stays as
+    new layers come, but points picked by hand bring their own; NOBODY's follows the
+    points (the image they were made on) or the newest image."""
 
-    if want[0]:
-        if use_shapes:
-            tri = pts[result.triangles]
-            longest = triangle_longest_edges(world, result.triangles)
-            robust("triangles", longest)
-            outputs.append(("triangles", (list(tri), {
-                "name": f"{name} Delaunay", "shape_type": "polygon",
-                "features": {"longest_edge": longest},
-                "edge_color": "longest_edge", "edge_colormap": "turbo",
-                "edge_contrast_limits": limits["triangles"],
-                "face_color": "transparent", "edge_width": 0.5, **geo,
-            }, "shapes")))
-        elif use_mesh:
-            robust("triangles", length)
-            outputs.append(("triangles", _mesh_output(
-                pts[e[:, 0]], pts[e[:, 1]], length, 0.5, "turbo", limits["triangles"],
-                {"length": length, "start": e[:, 0], "end": e[:, 1]},
-                {"name": f"{name} Delaunay", **geo})))
-        else:
-            vectors = _drawn(np.stack([pts[e[:, 0]], pts[e[:, 1]] - pts[e[:, 0]]], axis=1))
-            robust("triangles", length)
-            outputs.append(("triangles", (vectors, {
-                "name": f"{name} Delaunay", "vector_style": "line",
-                "features": {"length": length, "start": e[:, 0], "end": e[:, 1]},
-                "edge_color": _colours(length, "turbo", limits["triangles"]),
-                "edge_width": 0.5, **geo,
-            }, "vectors")))
-    if want[1]:
-        area = result.cell_areas
-        neighbours = neighbour_counts(result.edges, len(pts))
-        robust("polygons", area)
-        if use_shapes:
-            # copies: the widget may reuse this result, and Shapes can be edited
-            outputs.append(("polygons", ([p.copy() for p in result.voronoi_polygons], {
-                "name": f"{name} Voronoi", "shape_type": "polygon",
-                "features": {"area": area, "neighbours": neighbours},
-                "face_color": "area", "face_colormap": "viridis",
-                "face_contrast_limits": limits["polygons"],
-                "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
-            }, "shapes")))
-        else:
-            if len(pts) > RIDGES_LIMIT:
-                (starts, ends), features = _shared_ridges(result, area)
-                colour_by = features["mean_area"]
-                sides = None
-            else:  # sides as (start, end - start)
-                sides, cell = _cell_sides(result.voronoi_polygons, pts)
-                starts, ends = sides[:, 0], sides[:, 0] + sides[:, 1]
-                features = {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}
-                colour_by = features["area"]
-            if use_mesh:
-                outputs.append(("polygons", _mesh_output(
-                    starts, ends, colour_by, 0.4, "viridis", limits["polygons"], features,
-                    {"name": f"{name} Voronoi", **geo})))
-            else:
-                if sides is None:
-                    sides = np.stack([starts, ends - starts], axis=1)
-                outputs.append(("polygons", (_drawn(sides), {
-                    "name": f"{name} Voronoi", "vector_style": "line", "features": features,
-                    "edge_color": _colours(colour_by, "viridis", limits["polygons"]),
-                    "edge_width": 0.4, **geo,
-                }, "vectors")))
-    if want[2] and result.voronoi_labels is not None:
-        meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
-        if want[1] and result.voronoi_labels.max() == len(pts):
-            # hovering a cell shows its area and neighbour count
-            meta["features"] = {"index": np.arange(len(pts) + 1),
-                                "area": np.r_[np.nan, area],
-                                "neighbours": np.r_[0, neighbours]}
-        outputs.append(("pixel", (result.voronoi_labels, meta, "labels")))
-    # Shapes colour each triangle by its longest edge (not each bond): said so
-    said = {"triangles": "longest edge" if use_shapes else "edge length",
-            "polygons": "cell area"}
-    legend = {LEGEND[role][0]: (LEGEND[role][1], lim, said[role], notes[role])
-              for role, lim in limits.items()}
-    median = np.median(length)
-    message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
-               f"{len(result.edges)} edges; median edge {median:.3g}{unit or ' px'}")
-    return outputs, message, legend
+    USER = "user"
+    POINTS = "points"
+    NOBODY = "none"
 
 
 def _axes_note(geo: dict, sampling) -> str:
@@ -200,6 +89,24 @@ def _inside(points, shape, source: str, image: str) -> None:
             f"{int(out.sum())} of the {len(points)} points of {source} lie outside the "
             f"image {image!r} ({shape[0]} × {shape[1]} pixels) chosen for the bounds: "
             "choose the image they were found on, or no image.")
+
+
+def _map_fits(layer) -> None:
+    """Refuse a pixel map of a large grid (:func:`napari_tessella._lazy.is_large`), before
+    any work: the map and its distance transform are held in memory. Measured for 2,000
+    points, the map alone: 8192 × 8192 (the limit) 5.5 s of CPU and 1.1 GB at peak;
+    30000 × 30000 (a lazy slide for the bounds) 64 s and 12.5 GB, enough to take a
+    workstation down."""
+    if layer is None:  # no grid: no map
+        return
+    data = layer.data[0] if layer.multiscale else layer.data
+    rows, cols = data.shape[-3:-1] if getattr(layer, "rgb", False) else data.shape[-2:]
+    if is_large((rows, cols)):
+        side = round(LARGE_PIXELS ** 0.5)
+        raise ValueError(
+            f"the pixel Voronoi map of {layer.name!r} ({rows} × {cols} pixels) is too large "
+            f"to hold in memory (over {LARGE_PIXELS:,} pixels, {side} × {side}): untick "
+            "'pixel Voronoi map' (Advanced); the triangles and polygons need no map.")
 
 
 def _same(a, b) -> bool:
@@ -261,14 +168,10 @@ class LatticeWidget(_DockWidget):
             advanced=[self.pixel_map, self.geometry],
         )
         self.label = "Lattice & Voronoi"
-        # Until the user picks the input or runs the widget, it follows the newest Points
-        # layer (the centres another widget just made); from then on it stays put.
-        self._user_chose = False
-        self._picking = False
-        # the user picked (or ran on) the image, or emptied its box: kept (an empty box is
-        # the user's choice of the points' own bounds, not a box to fill)
-        self._image_chosen = False
-        self._image_by_hand = False  # an image picked in its box: new points do not change it
+        # Who chose each box's value (see _By): until the user picks the input or runs the
+        # widget, it follows the newest Points layer (the centres another widget just made)
+        # and the image they were made on; from then on it stays put.
+        self._chose = {"points": _By.NOBODY, "image": _By.NOBODY}
         # (shape, points, labels, result) of the last lattice, copies the layers never see
         self._last_lattice = None
         self.points.changed.connect(self._points_chosen)
@@ -280,30 +183,33 @@ class LatticeWidget(_DockWidget):
     _input_field = "points"
     _stacks = False  # a 3-D Points layer: the shown plane's points (see _prepare)
 
+    def _set(self, box, value) -> None:
+        """Set a box as the widget's own choice, not the user's: its handlers of the user's
+        picks do not see it (a Labels input still disables the image box)."""
+        if box.value is value:
+            return
+        with box.changed.blocked():
+            box.value = value
+        self._image_use()
+
     def _points_chosen(self, *_):
         """The user picked the points: the image for the bounds comes with them (the one
         placed as they are), unless the user picked the image by hand."""
         from napari.layers import Image, Points
 
-        if self._picking:
-            return
-        self._user_chose = True
+        self._chose["points"] = _By.USER
         new = self.points.value
-        if self._image_by_hand or not isinstance(new, Points):
+        if self._chose["image"] is _By.USER or not isinstance(new, Points):
             return
         match = _image_of(new, [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)])
         if match is not None and match is not self.image.value:
-            self._picking = True
-            try:
-                self.image.value = match
-            finally:
-                self._picking = False
-            self._image_chosen = False
+            self._set(self.image, match)
+            self._chose["image"] = _By.NOBODY  # the points' image: follows them
 
     def _image_chosen_now(self, *_):
-        if not self._picking:  # an image, or the empty entry: the user's either way
-            self._image_chosen = True
-            self._image_by_hand = self.image.value is not None
+        """An image picked by hand stays whatever points come; the empty entry stays as new
+        layers come and runs write theirs, but points picked later bring their own image."""
+        self._chose["image"] = _By.USER if self.image.value is not None else _By.POINTS
 
     def _image_use(self, *_):
         """A Labels input sets its own bounds, pixel map and unit: the image box is then
@@ -316,20 +222,19 @@ class LatticeWidget(_DockWidget):
                               "the bounds and the pixel map are the labels' own.")
 
     def _refresh_choices(self, event=None):
-        if not hasattr(self, "_user_chose"):  # during __init__
+        if not hasattr(self, "_chose"):  # during __init__
             return super()._refresh_choices(event)
         chosen, image = self.points.value, self.image.value
-        self._picking = True  # the ComboBox's own fallback is no choice of the user's
-        try:
+        # the ComboBoxes' own fallback to another layer is no choice of the user's
+        with self.points.changed.blocked(), self.image.changed.blocked():
             super()._refresh_choices(event)
-        finally:
-            self._picking = False
+        self._image_use()
         lost = chosen is not None and chosen not in self._viewer.layers
-        if lost:
-            self._user_chose = False  # the user's layer is gone: follow the newest again
+        if lost:  # the user's layer is gone: follow the newest again
+            self._chose["points"] = _By.NOBODY
         if image is not None and image not in self._viewer.layers:
-            self._image_chosen = self._image_by_hand = False
-        self._pick_defaults(follow=not self._user_chose)
+            self._chose["image"] = _By.NOBODY
+        self._pick_defaults(follow=self._chose["points"] is _By.NOBODY)
         if lost:
             self._pair_after_loss(chosen.name)
 
@@ -343,13 +248,8 @@ class LatticeWidget(_DockWidget):
         new = self.points.value
         imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
         match = _image_of(new, imgs) if isinstance(new, Points) else self.image.value
-        if self.image.value is not match:
-            self._picking = True
-            try:
-                self.image.value = match
-            finally:
-                self._picking = False
-        self._image_chosen = self._image_by_hand = False
+        self._set(self.image, match)
+        self._chose["image"] = _By.NOBODY
         if new is None:
             self._status.value = f"{lost!r} was deleted: choose a Points or Labels layer."
         elif isinstance(new, Points):
@@ -370,8 +270,9 @@ class LatticeWidget(_DockWidget):
 
     def _ran(self):
         """What it ran on is the user's choice: neither input follows new layers."""
-        self._user_chose = True
-        self._image_chosen = self._image_chosen or self.image.value is not None
+        self._chose["points"] = _By.USER
+        if self._chose["image"] is _By.NOBODY and self.image.value is not None:
+            self._chose["image"] = _By.POINTS
 
     def _pick_defaults(self, follow: bool = False):
         """Chain from the other widgets: prefer the newest Points layer and the image it
@@ -380,24 +281,16 @@ class LatticeWidget(_DockWidget):
         from napari.layers import Image, Points
 
         pts = [lyr for lyr in self._viewer.layers if isinstance(lyr, Points)]
-        if pts and (self.points.value is None or follow) and self.points.value is not pts[-1]:
-            self._picking = True
-            try:
-                self.points.value = pts[-1]
-            finally:
-                self._picking = False
+        if pts and (self.points.value is None or follow):
+            self._set(self.points, pts[-1])
         imgs = [lyr for lyr in self._viewer.layers if isinstance(lyr, Image)]
-        if not imgs or self._image_chosen:
+        if not imgs or self._chose["image"] is not _By.NOBODY:
             return
         source = self.points.value
         match = _image_of(source, imgs) if isinstance(source, Points) else None
         if match is None and self.image.value is not None:
             return
-        self._picking = True
-        try:
-            self.image.value = match if match is not None else imgs[-1]
-        finally:
-            self._picking = False
+        self._set(self.image, match if match is not None else imgs[-1])
 
     def _prepare(self):
         from napari.layers import Labels
@@ -409,6 +302,8 @@ class LatticeWidget(_DockWidget):
         shape = None
         labels = None
         points = None
+        if self.pixel_map.value:  # before any plane is read
+            _map_fits(src if isinstance(src, Labels) else img_layer)
         if isinstance(src, Labels):
             labels = _plane(src, self._viewer)
             geo = _geometry(src)

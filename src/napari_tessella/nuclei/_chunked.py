@@ -21,6 +21,7 @@ from ._recipe import (
     _background_size,
     _check_watershed_params,
     _cuts,
+    _dim_level,
     _log_offset,
     _plan,
     _refine_outlines,
@@ -190,7 +191,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
     labels, markers, peak, nearest = _segment_work(
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
-        seeds=seeds, h_intensity=params.get("h_intensity"), border=border)
+        seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
+        low=params.get("low"))
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -301,7 +303,8 @@ def _watershed_output(block, at, box, core_lo, core_hi, params, lut, factor, out
         box = tuple(slice(a - o, b - o) for a, b, o in zip(lo, hi, origin, strict=True))
         cuts = np.zeros(int(lut.max()) + 1)
         kept = np.flatnonzero(lut)
-        cuts[lut[kept]] = _cuts(peak, params.get("level"), params.get("value"),
+        floor = params.get("low", params.get("value"))  # as in nuclei.seeded_watershed
+        cuts[lut[kept]] = _cuts(peak, params.get("level"), floor,
                                 int(local.max()))[kept]
         padded = tuple(min(b * factor, full) - a * factor
                        for a, b, full in zip(lo, hi, full_shape, strict=True))
@@ -501,7 +504,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         level, eps, cut = _auto_params_from_hist(counts[:256], e256, counts[256:], efine,
                                                  s_lo, s_hi)
         value = float(level + np.exp(cut) - eps)
-        params.update(level=level, eps=eps, cut=cut)
+        params.update(level=level, eps=eps, cut=cut, low=_dim_level(level, eps, cut))
     else:
         method = threshold_spec(threshold)
         value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)

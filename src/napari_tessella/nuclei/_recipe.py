@@ -13,8 +13,15 @@ from .._label_image import _edge_ids, _widened
 from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
 from ..threshold import compute_threshold, threshold_spec
 from ._background import _SPLIT, _background_and_noise
-from ._cues import _drop_unsharp, _label_max, _rim_outlines, _split_clusters, _unless_foci
-from ._edges import _bright_cells, _edges_and_glows, _glow_nuclei
+from ._cues import (
+    _dim_nuclei,
+    _drop_unsharp,
+    _label_max,
+    _rim_outlines,
+    _split_clusters,
+    _unless_foci,
+)
+from ._edges import _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._resample import _upsample
 from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
 
@@ -87,6 +94,9 @@ _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the 
 _RIM = (0.1, 0.2)  # outlines: the body at the rim is measured this far (x d) inside
 _HALF = 0.5  # ... and each outline is cut half-way between it and the background
 _THICK = 0.125  # ... unless that takes off a part this thick (x d): a dim merged nucleus
+_DIM_LOW = 0.3  # dim nuclei: parts above this fraction of the log-Otsu cut's contrast (and
+# the log offset, ~3 noise deviations) are looked at again (see _cues._dim_nuclei)
+_DIM_SHARP = 0.8  # ... and kept with an edge at least this sharp (see _edge_sharpness)
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:
@@ -251,6 +261,13 @@ def _log_offset(noise: float, peak: float, level: float) -> float:
     return max(3 * noise, 1e-3 * (peak - level), float(np.finfo(np.float64).tiny))
 
 
+def _dim_level(level: float, eps: float, cut: float) -> float:
+    """The lower level at which :func:`._cues._dim_nuclei` looks for nuclei the log-Otsu
+    ``cut`` missed: ``_DIM_LOW`` of the cut's contrast, at least ``eps`` (about three
+    noise deviations) above the background."""
+    return float(level + max(_DIM_LOW * (np.exp(cut) - eps), eps))
+
+
 def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.ndarray:
     return np.log(np.maximum(smooth - level, 0) + eps) > cut
 
@@ -295,21 +312,25 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
-                  h_intensity=None, border=(True, True, True, True)):
+                  h_intensity=None, border=(True, True, True, True), low=None):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
     margins. ``border`` tells which sides of the array are the image border; ``seeds`` as
-    in :func:`seeded_watershed`, in this array's pixels. Returns the labels, the markers,
-    for the "auto" threshold each label's own peak (see :func:`_cuts`), else None, and
-    the nearest label of every pixel (``_nearest_label(labels)``) when it was computed on
-    the way, else None.
+    in :func:`seeded_watershed`, in this array's pixels; ``low`` (:func:`_dim_level`) the
+    level below the foreground's cut at which dim nuclei are looked for. Returns the
+    labels, the markers, for the "auto" threshold each label's own peak (see
+    :func:`_cuts`), else None, and the nearest label of every pixel
+    (``_nearest_label(labels)``) when it was computed on the way, else None.
     """
     from skimage.segmentation import watershed
 
     dtype = smooth.dtype
     nearest = None
     if auto:
+        if low is not None:  # dim nuclei the global cut missed
+            mask = _dim_nuclei(smooth, mask, level, low, d, max(min_size_work, 1.0),
+                               most=_BIG, steep=_GLOW_STEEP, sharp=_DIM_SHARP)
         mask = _fill_small_holes(mask, d)
     # drop specks below the minimum size before seeding
     comp, n = ndi.label(mask)
@@ -428,8 +449,9 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
 def _cuts(peak, level, value, n: int) -> np.ndarray:
     """For labels 0..n, the level its outline follows: the global threshold ``value``
     (``peak`` is None), or for the "auto" threshold ``_TRIM`` of its own peak over the
-    background (``peak`` from :func:`_segment_work`) — but not below ``value``, the
-    foreground's own edge: a dim nucleus whose 30 % lies below it is outlined there."""
+    background (``peak`` from :func:`_segment_work`) — but not below ``value``, there the
+    level at which dim nuclei were looked for (:func:`_dim_level`; the foreground's own
+    edge before round 10): a dim nucleus whose 30 % lies below it is outlined there."""
     if peak is None:
         return np.full(n + 1, float(value))
     return np.maximum(level + _TRIM * (peak - level), float(value))

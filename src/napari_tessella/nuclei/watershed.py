@@ -13,9 +13,11 @@ from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
 from ._recipe import (
     WatershedResult,
-    _auto_threshold,
+    _auto_mask,
+    _auto_params,
     _check_watershed_params,
     _cuts,
+    _dim_level,
     _flatten,
     _plan,
     _refine_outlines,
@@ -146,16 +148,19 @@ def seeded_watershed(
     min_size_work = min_size / factor**2
 
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
-    level = None
+    level = low = None
     if auto:
         smooth = _flatten(smooth, d)
-        mask, value, level = _auto_threshold(smooth)
+        level, eps, cut = _auto_params(smooth)
+        mask = _auto_mask(smooth, level, eps, cut)
+        value = float(level + np.exp(cut) - eps)
+        low = _dim_level(level, eps, cut)
     else:
         value = compute_threshold(smooth, threshold)
         mask = smooth > value
     labels, markers, peak, nearest = _segment_work(
         smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
-        landscape=landscape, seeds=seeds)
+        landscape=landscape, seeds=seeds, low=low)
 
     ids = np.unique(markers)
     ids = ids[ids != 0]
@@ -171,7 +176,9 @@ def seeded_watershed(
     new_id = _relabel_sequential(np.arange(keep.size), keep)
     kept = np.flatnonzero(new_id)
     cuts = np.zeros(kept.size + 1)
-    cuts[new_id[kept]] = _cuts(peak, level, value, keep.size - 1)[kept]
+    # the outlines' floor: the level at which dim nuclei were looked for, not the global cut
+    floor = value if low is None else low
+    cuts[new_id[kept]] = _cuts(peak, level, floor, keep.size - 1)[kept]
     labels = new_id[labels]
     if user_points:
         seed_points = as_points(seeds, name="seeds")  # exactly as given, every one

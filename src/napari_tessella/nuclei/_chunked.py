@@ -124,11 +124,12 @@ def _block_two_histograms(block, lo, hi, dtype):
 def _needed_window(smooth, origin, core_lo, core_hi, params):
     """The part of the window ``smooth`` (from global working pixel ``origin``) that a
     chunk's core is segmented from: the core with :data:`WATERSHED_MARGIN` diameters
-    around it, grown to hold every foreground blob (8-connected, the global threshold)
-    that comes within a diameter (``_BLOB_REACH``) of the core, with a diameter around
-    each blob. (A blob farther out only borders the core's nuclei; with the full 2-d
-    margin as the reach and around each blob, the window of an ordinary chunk of a
-    nuclei mosaic grew to the largest, for the same labels on every field measured.)
+    around it, grown to hold every foreground blob (8-connected, above the global
+    threshold or the lower level dim nuclei are looked for from) that comes within a
+    diameter (``_BLOB_REACH``) of the core, with a diameter around each blob. (A blob
+    farther out only borders the core's nuclei; with the full 2-d margin as the reach
+    and around each blob, the window of an ordinary chunk of a nuclei mosaic grew to the
+    largest, for the same labels on every field measured.)
 
     Every step of ``nuclei._segment_work`` reads a nucleus's own blob and what lies
     within about a diameter of it (its box in the glow and outline cues, its neighbours'
@@ -138,8 +139,10 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
     read around the chunk bounds the growth (``WATERSHED_MARGIN_MAX``): a blob larger
     than that is still seen in part.
     """
-    if params["auto"]:
+    if params["auto"]:  # the dim nuclei below the cut are looked for from a lower level
         mask = _auto_mask(smooth, params["level"], params["eps"], params["cut"])
+        if params.get("low") is not None:
+            mask |= smooth > params["low"]
     else:
         mask = smooth > params["value"]
     m, reach = params["margin"], int(np.ceil(_BLOB_REACH * params["d"])) + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _edge_ids, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -34,10 +34,12 @@ _PIECE = (2.3, 0.26, 0.85)  # a piece of glare cut short by the nucleus it cross
 # and thin as these, touching another label beyond this fraction of its half-length
 
 
-def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
+def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float,
+                     border=(True, True, True, True)):
     """:func:`_edge_outlines` then :func:`_glow_nuclei`, from the same per-label median
-    and maximum; returns the labels, the peaks (``level + trim * (peak - level)`` is each
-    label's cut) and whether the labels changed."""
+    and maximum, then :func:`_streaks` (``border``: which sides are the image's); returns
+    the labels, the peaks (``level + trim * (peak - level)`` is each label's cut) and
+    whether the labels changed."""
     n = peak.size - 1
     if not labels.any():
         return labels, peak, False
@@ -49,13 +51,14 @@ def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
                                       high - level > _FOCI * body, trim=trim)
     out, peak, split = _glow_nuclei(out, smooth, level, d, peak, high,
                                     high - level > _BRIGHT * body, min_area, trim=trim)
-    streaks = _streaks(out, d)
+    streaks = _streaks(out, d, border=border)
     if streaks.any():
         out = np.where(streaks[out], 0, out)
     return out, peak, grown or split or bool(streaks.any())
 
 
-def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE) -> np.ndarray:
+def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
+             border=(True, True, True, True)) -> np.ndarray:
     """Per label 0..n, whether it is a glare streak: elongated (the square root of the
     ratio of its inertia moments at least ``shape[0]``), thin (the largest disc inside it
     of radius below ``shape[1] * d``) and long (four standard deviations along its long
@@ -76,7 +79,9 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE) -> np.ndarray:
     d``, and touching another label at an end of its long axis (beyond ``piece[2]`` of its
     half-length, taken as two standard deviations): 2.3-3.1 x elongated, radius 0.21-0.26 d.
     Nuclei that thin and elongated (2.2-3.5 x, on the cell-line fields and U2OS) touched no
-    other label at their ends.
+    other label at their ends, but the pieces of nuclei cut by the image border (``border``:
+    which sides of ``labels`` are the image's), shallow caps that end on their neighbours
+    (U2OS dna-5, dna-33): the piece rule leaves labels on the image border alone.
     """
     n = int(labels.max())
     out = np.zeros(n + 1, bool)
@@ -98,6 +103,7 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE) -> np.ndarray:
     streak = (big >= (shape[2] * d / 4) ** 2) & (big >= shape[0] ** 2 * small)
     wide = (big >= (long[2] * d / 4) ** 2) & (big >= long[0] ** 2 * small)
     short = big >= piece[0] ** 2 * small
+    short[_edge_ids(labels, border)] = False
     candidates = (streak | wide | short) & (big > 0)  # absent labels have no moments
     candidates[0] = False
     boxes = ndi.find_objects(labels) if candidates.any() else []

@@ -30,8 +30,9 @@ _CELL = 6.0  # a label whose maximum contrast exceeds this times its median one,
 _STREAK = (3.0, 0.26, 1.5)  # glare: elongation at least, inscribed radius below (x d), and
 # length at least (x d)
 _LONG = (4.0, 0.4, 2.0)  # ... or, that elongated, long and thin, however wide (round 11)
-_PIECE = (2.3, 0.26, 0.85)  # a piece of glare cut short by the nucleus it crosses: elongated
-# and thin as these, touching another label beyond this fraction of its half-length
+_PIECE = (2.3, 0.26, 0.85, 0.25)  # a piece of glare cut short by the nucleus it crosses: elongated
+# and thin as these, touching another label beyond this fraction of its half-length, along
+# less than this fraction of its outline's length
 
 
 def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float,
@@ -121,7 +122,9 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
             r, c = np.nonzero(touch)
             along = ((r + box[0].start - mean_r[i]) * np.cos(angle[i])
                      + (c + box[1].start - mean_c[i]) * np.sin(angle[i]))
-            out[i] = r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
+            rim = own & ~ndi.binary_erosion(own)
+            out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
+                      and r.size < piece[3] * rim.sum())  # not a sliver between nuclei
     return out
 
 

@@ -214,7 +214,7 @@ def test_glare_pieces_on_fields_never_tuned_on(cellline):
     # round 11, seeds 20-29 of dim/fibroblast/halo scanned once the cue was fixed: it
     # changed these five fields only, one spurious object fewer on each (wide streaks and
     # pieces of glare ending on a nucleus), no nucleus lost: 11 spurious before, 6 after
-    # (missing 6 on both; 7 on main after the dense round's step split, halo 25)
+    # (missing 6 on both; 7 with the dense round's step split merged: halo 25)
     fields = [cellline.cellline_field(kind, s) for kind, s in
               (("dim", 29), ("fibroblast", 26), ("halo", 25), ("halo", 26), ("halo", 28))]
     scores = [score_segmentation(seeded_watershed(image).labels, truth)

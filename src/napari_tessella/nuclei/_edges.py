@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _edge_ids, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -29,12 +29,18 @@ _CELL = 6.0  # a label whose maximum contrast exceeds this times its median one,
 # saturated cell in its glow (8-60x a nucleus; chromocenters are 2-4x their nucleus's body)
 _STREAK = (3.0, 0.26, 1.5)  # glare: elongation at least, inscribed radius below (x d), and
 # length at least (x d)
+_LONG = (4.0, 0.4, 2.0)  # ... or, that elongated, long and thin, however wide (round 11)
+_PIECE = (2.3, 0.26, 0.85, 0.25)  # a piece of glare cut short by the nucleus it crosses: elongated
+# and thin as these, touching another label beyond this fraction of its half-length, along
+# less than this fraction of its outline's length
 
 
-def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
+def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float,
+                     border=(True, True, True, True)):
     """:func:`_edge_outlines` then :func:`_glow_nuclei`, from the same per-label median
-    and maximum; returns the labels, the peaks (``level + trim * (peak - level)`` is each
-    label's cut) and whether the labels changed."""
+    and maximum, then :func:`_streaks` (``border``: which sides are the image's); returns
+    the labels, the peaks (``level + trim * (peak - level)`` is each label's cut) and
+    whether the labels changed."""
     n = peak.size - 1
     if not labels.any():
         return labels, peak, False
@@ -46,13 +52,14 @@ def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float):
                                       high - level > _FOCI * body, trim=trim)
     out, peak, split = _glow_nuclei(out, smooth, level, d, peak, high,
                                     high - level > _BRIGHT * body, min_area, trim=trim)
-    streaks = _streaks(out, d)
+    streaks = _streaks(out, d, border=border)
     if streaks.any():
         out = np.where(streaks[out], 0, out)
     return out, peak, grown or split or bool(streaks.any())
 
 
-def _streaks(labels, d, shape=_STREAK) -> np.ndarray:
+def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
+             border=(True, True, True, True)) -> np.ndarray:
     """Per label 0..n, whether it is a glare streak: elongated (the square root of the
     ratio of its inertia moments at least ``shape[0]``), thin (the largest disc inside it
     of radius below ``shape[1] * d``) and long (four standard deviations along its long
@@ -65,31 +72,59 @@ def _streaks(labels, d, shape=_STREAK) -> np.ndarray:
     has elongation 3.26, length 2.0 d and radius 0.28 d (dropped with a bound of 0.3 d).
     Moments by bincounts, the radius from one distance transform in which touching labels
     are parted.
+
+    Round 11: also a streak, what is elongated ``long[0]``, long ``long[2] * d`` and thinner
+    than ``long[1] * d`` (wide streaks 4.4-9 x elongated, radius 0.31-0.38 d; no nucleus, nor
+    piece of one cut by the border, is elongated 4x and 2 d long); and a *piece* of glare
+    cut short by a nucleus it crosses: elongated ``piece[0]``, thinner than ``piece[1] *
+    d``, and touching another label at an end of its long axis (beyond ``piece[2]`` of its
+    half-length, taken as two standard deviations): 2.3-3.1 x elongated, radius 0.21-0.26 d.
+    Nuclei that thin and elongated (2.2-3.5 x, on the cell-line fields and U2OS) touched no
+    other label at their ends, but the pieces of nuclei cut by the image border (``border``:
+    which sides of ``labels`` are the image's), shallow caps that end on their neighbours
+    (U2OS dna-5, dna-33): the piece rule leaves labels on the image border alone.
     """
     n = int(labels.max())
     out = np.zeros(n + 1, bool)
     if n == 0:
         return out
-    rows, cols = np.indices(labels.shape, dtype=np.float64)
-    lab = labels.ravel()
+    flat = np.flatnonzero(labels)  # the labelled pixels only, no full-image index arrays
+    lab = labels.ravel()[flat]
+    rows, cols = np.divmod(flat, labels.shape[1])
     count = np.bincount(lab, minlength=n + 1).astype(np.float64)
     count[count == 0] = np.inf
-    mean_r = np.bincount(lab, rows.ravel(), n + 1) / count
-    mean_c = np.bincount(lab, cols.ravel(), n + 1) / count
-    dr, dc = rows.ravel() - mean_r[lab], cols.ravel() - mean_c[lab]
+    mean_r = np.bincount(lab, rows, n + 1) / count
+    mean_c = np.bincount(lab, cols, n + 1) / count
+    dr, dc = rows - mean_r[lab], cols - mean_c[lab]
     srr = np.bincount(lab, dr * dr, n + 1) / count
     scc = np.bincount(lab, dc * dc, n + 1) / count
     src = np.bincount(lab, dr * dc, n + 1) / count
     half = np.sqrt(0.25 * (srr - scc) ** 2 + src**2)
     big, small = 0.5 * (srr + scc) + half, 0.5 * (srr + scc) - half
-    candidates = (big >= (shape[2] * d / 4) ** 2) & (big >= shape[0] ** 2 * small)
+    streak = (big >= (shape[2] * d / 4) ** 2) & (big >= shape[0] ** 2 * small)
+    wide = (big >= (long[2] * d / 4) ** 2) & (big >= long[0] ** 2 * small)
+    short = big >= piece[0] ** 2 * small
+    short[_edge_ids(labels, border)] = False
+    candidates = (streak | wide | short) & (big > 0)  # absent labels have no moments
     candidates[0] = False
     boxes = ndi.find_objects(labels) if candidates.any() else []
+    angle = 0.5 * np.arctan2(2 * src, srr - scc)  # the long axis, (rows, cols) = (cos, sin)
     for i in np.flatnonzero(candidates):  # the radius in their own boxes (most have none)
         box = _widened(boxes[i - 1], 1, labels.shape)
         lab = labels[box]
-        parted = (lab == i) & (ndi.maximum_filter(lab, 3) == ndi.minimum_filter(lab, 3))
-        out[i] = ndi.distance_transform_edt(parted).max() + 1.0 < shape[1] * d
+        own = lab == i
+        parted = own & (ndi.maximum_filter(lab, 3) == ndi.minimum_filter(lab, 3))
+        radius = ndi.distance_transform_edt(parted).max() + 1.0
+        if (radius < shape[1] * d and streak[i]) or (radius < long[1] * d and wide[i]):
+            out[i] = True
+        elif radius < piece[1] * d:  # a short piece: does it end on another label?
+            touch = ndi.binary_dilation(own, np.ones((3, 3), bool)) & (lab > 0) & ~own
+            r, c = np.nonzero(touch)
+            along = ((r + box[0].start - mean_r[i]) * np.cos(angle[i])
+                     + (c + box[1].start - mean_c[i]) * np.sin(angle[i]))
+            rim = own & ~ndi.binary_erosion(own)
+            out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
+                      and r.size < piece[3] * rim.sum())  # not a sliver between nuclei
     return out
 
 

@@ -408,7 +408,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                                 trim=_TRIM, shell=_RIM, half=_HALF,
                                                 thick_part=_THICK)
             labels, peak, grown = _edges_and_glows(  # foci: out to the edge; dim on a glow
-                labels, smooth, level, d, peak, min_size_work, _TRIM)
+                labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
             nearest = None if moved or grown else nearest
         return labels, markers, peak, nearest
     return labels, markers, None, nearest

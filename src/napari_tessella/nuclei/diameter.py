@@ -29,6 +29,11 @@ _CLUSTERED = 0.9
 #: this share of the image's shorter side and ``_LOCAL_D`` times a first radius estimate
 _LOCAL = 0.125
 _LOCAL_D = 4.0
+#: An elongated nucleus (not compact: area up to ``_LONG`` times its inscribed disc) still
+#: counts as one when it fills at least ``_ELLIPSE`` of the ellipse of its second moments
+#: (a filled ellipse: 1; two touching discs: 0.89; a field of touching nuclei far less)
+_LONG = 4.0
+_ELLIPSE = 0.9
 
 
 def _lag_noise(img: np.ndarray, lag: int = 3) -> float:
@@ -168,7 +173,12 @@ def _whole_textured(mask, small, labels, n, level):
     if not whole.any():  # no nucleus with foci: the two distance transforms are not needed
         return mask
     radius = _region_radius(low, regions, np.flatnonzero(whole)) + 0.5
-    whole &= area <= _COMPACT * np.pi * radius**2
+    disc = np.pi * radius**2
+    compact = area <= _COMPACT * disc
+    if (whole & ~compact).any():  # elongated candidates: one nucleus if ellipse-like
+        long = np.flatnonzero(whole & ~compact & (area <= _LONG * disc))
+        compact |= _ellipse_share(regions, m, area, long) >= _ELLIPSE
+    whole &= compact
     whole[0] = False
     if not whole.any():
         return mask
@@ -185,6 +195,29 @@ def _whole_textured(mask, small, labels, n, level):
     if not whole.any():
         return mask
     return mask | whole[regions]
+
+
+def _ellipse_share(regions, m, area, ids) -> np.ndarray:
+    """Per label 0..m of ``regions``, its area over that of the ellipse of its second
+    moments (``4 pi sqrt(det cov)``, each pixel a unit square): about 1 for a filled
+    ellipse of any aspect, less for a region with necks or bays; for the labels ``ids``
+    only (0 for the others)."""
+    pick = np.zeros(m + 1, dtype=bool)
+    pick[ids] = True
+    rr, cc = np.nonzero(pick[regions])
+    lab = regions[rr, cc]
+    rr, cc = rr.astype(np.float64), cc.astype(np.float64)
+    n = np.maximum(area, 1).astype(float)
+
+    def mean(values):
+        return np.bincount(lab, values, minlength=m + 1) / n
+
+    mr, mc = mean(rr), mean(cc)
+    vr = mean(rr * rr) - mr * mr + 1 / 12
+    vc = mean(cc * cc) - mc * mc + 1 / 12
+    cov = mean(rr * cc) - mr * mc
+    det = np.clip(vr * vc - cov * cov, 1e-12, None)
+    return np.where(pick, area / (4 * np.pi * np.sqrt(det)), 0.0)
 
 
 def _typical_outside(piece_r, piece_a, piece_region, region) -> float:

@@ -187,3 +187,28 @@ def test_dim_nuclei_cue_keeps_an_edge_not_a_smudge():
     assert (_dim_nuclei(smooth, smooth > 9.0, 0.0, 9.0, 20.0, 140.0, **kw)
             == (smooth > 9.0)).all()
     assert not _dim_nuclei(smooth, none, 0.0, 100.0, 20.0, 140.0, **kw).any()
+
+
+def test_elongated_textured_nuclei_measured_whole(cellline):
+    # round 11: fibroblast-like nuclei of aspect 1.5-3 with chromocenters (the benchmark's
+    # held-out "elongated" kind, other seeds). Not compact (area > 1.5 of their inscribed
+    # disc), they were measured by their foci: 13-14 px for 50-57 px nuclei, F1 0.0-0.02
+    for seed in (0, 1):
+        img, ref = cellline.elongated_field(seed)
+        d = estimate_object_diameter(img)
+        assert 0.6 * _true_diameter(ref) <= d <= 1.1 * _true_diameter(ref), (seed, d)
+        score = score_segmentation(seeded_watershed(img).labels, ref)
+        assert score["f1"] >= 0.88 and score["errors"] <= 8, (seed, score)
+
+
+def test_ellipse_share_tells_one_elongated_nucleus_from_a_pair():
+    from napari_tessella.nuclei.diameter import _ellipse_share
+
+    rr, cc = np.indices((80, 120))
+    ellipse = ((rr - 40) / 14.0) ** 2 + ((cc - 60) / 42.0) ** 2 <= 1  # aspect 3
+    pair = (np.hypot(rr - 40, cc - 40) <= 18) | (np.hypot(rr - 40, cc - 76) <= 18)
+    for mask, low, high in ((ellipse, 0.95, 1.05), (pair, 0.0, 0.9)):
+        regions = mask.astype(np.int32)
+        area = np.bincount(regions.ravel(), minlength=2)
+        share = _ellipse_share(regions, 1, area, np.array([1]))
+        assert low <= share[1] <= high, share

@@ -90,12 +90,32 @@ def _radius_of(small: np.ndarray) -> float:
     dist = ndi.distance_transform_edt(mask)
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
+    radius = _elongated_radius(labels, n, radius, area)
     median_radius = _weighted_median(radius, area)
     # a component weighing as its inscribed disc at most: clusters of touching nuclei
     disc = _weighted_median(radius, np.minimum(area, np.pi * (radius + 0.5) ** 2))
     if disc < _CLUSTERED * median_radius:
         median_radius = disc
     return median_radius
+
+
+def _elongated_radius(labels, n, radius, area) -> np.ndarray:
+    """The components' radii with each elongated nucleus (area above ``_COMPACT`` times
+    its inscribed disc, filling ``_ELLIPSE`` of the ellipse of its moments: one nucleus,
+    not touching ones) measured as the disc of ``1 / _COMPACT`` of its area.
+
+    The inscribed disc is a nucleus's short axis: 11-15 % below its equivalent diameter
+    for the compact nuclei the recipe's lengths were set on (U2OS: 0.82 of it), but 0.6 of
+    it at aspect 3; fibroblast-like fields were estimated at 0.5-0.8 of their nuclei, and
+    the sharpness ring, minimum size and neck tests followed. Taken as the compact nucleus
+    of the same area, the estimate is unchanged up to the compact limit and continuous
+    beyond it (the full equivalent disc put U2OS 7 % higher than main's estimate)."""
+    long = np.flatnonzero(area > _COMPACT * np.pi * (radius + 0.5) ** 2) + 1
+    if long.size == 0:
+        return radius
+    share = _ellipse_share(labels, n, np.concatenate([[0.0], area]), long)[1:]
+    own = np.sqrt(area / (_COMPACT * np.pi)) - 0.5  # the caller adds the half pixel back
+    return np.where(share >= _ELLIPSE, np.maximum(radius, own), radius)
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

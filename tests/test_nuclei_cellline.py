@@ -243,5 +243,6 @@ def test_elongated_nuclei_not_measured_by_their_short_axis(monkeypatch):
 
     img, ref = _ellipses(1.2)
     d = estimate_object_diameter(img)
-    monkeypatch.setattr(diameter, "_elongated_radius", lambda labels, n, radius, area: radius)
+    monkeypatch.setattr(diameter, "_elongated_radius",
+                        lambda labels, n, radius, area, dist: radius)
     assert estimate_object_diameter(img) == d

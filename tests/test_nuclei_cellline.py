@@ -221,3 +221,62 @@ def test_glare_pieces_on_fields_never_tuned_on(cellline):
               for image, truth in fields]
     assert sum(s["spurious"] for s in scores) <= 7, scores
     assert sum(s["missing"] for s in scores) <= 7, scores
+
+
+def test_elongated_textured_nuclei_measured_whole(cellline):
+    # round 11: fibroblast-like nuclei of aspect 1.5-3 with chromocenters (the benchmark's
+    # held-out "elongated" kind, other seeds). Not compact (area > 1.5 of their inscribed
+    # disc), they were measured by their foci: 13-14 px for 50-57 px nuclei, F1 0.0-0.02
+    for seed in (0, 1):
+        img, ref = cellline.elongated_field(seed)
+        d = estimate_object_diameter(img)
+        assert 0.6 * _true_diameter(ref) <= d <= 1.1 * _true_diameter(ref), (seed, d)
+        score = score_segmentation(seeded_watershed(img).labels, ref)
+        assert score["f1"] >= 0.88 and score["errors"] <= 8, (seed, score)
+
+
+def test_ellipse_share_tells_one_elongated_nucleus_from_a_pair():
+    from napari_tessella.nuclei.diameter import _ellipse_share
+
+    rr, cc = np.indices((80, 120))
+    ellipse = ((rr - 40) / 14.0) ** 2 + ((cc - 60) / 42.0) ** 2 <= 1  # aspect 3
+    pair = (np.hypot(rr - 40, cc - 40) <= 18) | (np.hypot(rr - 40, cc - 76) <= 18)
+    for mask, low, high in ((ellipse, 0.95, 1.05), (pair, 0.0, 0.9)):
+        regions = mask.astype(np.int32)
+        area = np.bincount(regions.ravel(), minlength=2)
+        share = _ellipse_share(regions, 1, area, np.array([1]))
+        assert low <= share[1] <= high, share
+
+
+def _ellipses(aspect, d=40.0, side=512, seed=0):
+    """(image, truth) of flat blurred ellipses of equivalent diameter ``d``, 90 px apart,
+    in random orientations."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(seed)
+    rr, cc = np.indices((side, side), dtype=float)
+    img, lab = np.zeros((side, side)), np.zeros((side, side), np.int32)
+    a, b = d / 2 * np.sqrt(aspect), d / 2 / np.sqrt(aspect)
+    for i, (r0, c0) in enumerate(np.ndindex(5, 5), start=1):
+        r0, c0, t = 40 + 90 * r0, 40 + 90 * c0, rng.uniform(0, np.pi)
+        u = (rr - r0) * np.cos(t) + (cc - c0) * np.sin(t)
+        v = -(rr - r0) * np.sin(t) + (cc - c0) * np.cos(t)
+        inside = (u / a) ** 2 + (v / b) ** 2 <= 1
+        lab[inside], img[inside] = i, rng.uniform(0.6, 1.0)
+    return ndi.gaussian_filter(img, 1.5) + 0.1 + rng.normal(0, 0.02, img.shape), lab
+
+
+def test_elongated_nuclei_not_measured_by_their_short_axis(monkeypatch):
+    # aspect 2.5: the inscribed disc is the short axis, 0.68 of the equivalent diameter
+    # on main (27.3 px for 40); measured as the compact nucleus of its area: 0.81
+    img, ref = _ellipses(2.5)
+    d = estimate_object_diameter(img)
+    assert 0.76 * _true_diameter(ref) <= d <= _true_diameter(ref), d
+    # compact nuclei (aspect 1.2) keep the inscribed-disc estimate the recipe was set on
+    from napari_tessella.nuclei import diameter
+
+    img, ref = _ellipses(1.2)
+    d = estimate_object_diameter(img)
+    monkeypatch.setattr(diameter, "_elongated_radius",
+                        lambda labels, n, radius, area, dist: radius)
+    assert estimate_object_diameter(img) == d

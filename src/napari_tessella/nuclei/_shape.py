@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _edge_ids, _widened
 from ._cues import _fill_holes, _split_at_steps
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
@@ -370,7 +370,7 @@ def _split_merges(labels, markers, d, smooth, level):
     # concave one of more than _MERGE_AREA may itself be a merge (in a chunk, a neighbour
     # near the margin can be one that the whole image split)
     whole = np.ones(n + 1, dtype=bool)
-    whole[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    whole[_edge_ids(labels)] = False
     whole[[c[0] for c in concave]] = False
     out, markers = labels.copy(), markers.copy()
     state = [n + 1, int(markers.max()) + 1]
@@ -505,7 +505,7 @@ def _crowded_pairs(labels, d):
         return big
     n = sizes.size - 1
     whole = np.ones(n + 1, dtype=bool)
-    whole[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
+    whole[_edge_ids(labels)] = False
     whole[0] = False
     boxes = ndi.find_objects(labels)
     reach = max(1, round(d / 2))

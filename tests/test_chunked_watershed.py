@@ -426,3 +426,28 @@ def test_glare_pieces_chunked_equals_in_memory():
     score = score_segmentation(labels, memory.labels)
     assert score["errors"] == 0 and score["n_pred"] == score["n_ref"], score
     assert np.count_nonzero((labels > 0) != (memory.labels > 0)) <= 5
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_lazy_block_mean_ignores_the_garbage_dask_builds_its_meta_from(monkeypatch, quiet):
+    # dask's coarsen calls the reduction once on np.empty((1, 1)) for the meta; on a CI run
+    # those bytes were a signalling NaN and its "invalid value" warning failed three tests.
+    # Here np.empty is made to return one, so the failure is no longer left to chance.
+    import dask.array as da
+
+    from napari_tessella.nuclei._resample import _reduce_lazy
+
+    real_empty = np.empty
+
+    def signalling_nan_empty(shape, dtype=float, *args, **kwargs):
+        out = real_empty(shape, dtype, *args, **kwargs)
+        if np.dtype(dtype) == np.float32:
+            out.view(np.uint32)[...] = 0x7F800001
+        return out
+
+    image = np.arange(64 * 48, dtype=np.float32).reshape(64, 48)
+    monkeypatch.setattr(np, "empty", signalling_nan_empty)
+    reduced = _reduce_lazy(da.from_array(image, chunks=32), 4, quiet=quiet)
+    monkeypatch.undo()
+    expected = image.reshape(16, 4, 12, 4).mean(axis=(1, 3))
+    np.testing.assert_allclose(reduced.compute(), expected)

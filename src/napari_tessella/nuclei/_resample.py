@@ -66,7 +66,16 @@ def _reduce_lazy(arr, factor: int, *, trim: bool = False, quiet: bool = False):
     size = tuple(max(factor, c // factor * factor) for c in arr.chunksize)
     if any(c % factor for cs in arr.chunks for c in cs):
         arr = arr.rechunk(size)
-    return da.coarsen(_quiet_mean if quiet else np.mean, arr, {0: factor, 1: factor})
+    return da.coarsen(_quiet_mean if quiet else _block_mean_of, arr, {0: factor, 1: factor})
+
+
+def _block_mean_of(x, axis=None):
+    """``np.mean`` for ``da.coarsen``. dask also calls it once on ``np.empty((1, 1))`` for
+    the result's meta; those bytes are whatever memory held and can be a signalling NaN,
+    whose "invalid value" warning would reach the user (or fail a run with warnings as
+    errors) at random. A mean of real pixels raises "invalid" only where it is NaN anyway."""
+    with np.errstate(invalid="ignore"):
+        return np.mean(x, axis=axis)
 
 
 def _quiet_mean(x, axis=None):

@@ -15,19 +15,9 @@ from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage,
 from .._validation import as_points, intensity_exponent
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _level_and_noise
-from ._recipe import (
-    WatershedResult,
-    _auto_mask,
-    _background_size,
-    _check_watershed_params,
-    _cuts,
-    _dim_level,
-    _log_offset,
-    _plan,
-    _refine_outlines,
-    _segment_work,
-    _significant_cut,
-)
+from ._foreground import _auto_mask, _background_size, _dim_level, _log_offset, _significant_cut
+from ._outlines import _cuts, _refine_outlines
+from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
 from ._windows import (
     EXTREME_EXPONENT,
@@ -69,7 +59,7 @@ CACHE_PIXELS = 2**28
 SEGMENT_SIDE = 1024
 
 # working pixels around a chunk's core that the full-resolution outlines of its pixels
-# depend on (3 × 3 neighbourhoods: see nuclei._recipe._refine_outlines)
+# depend on (3 × 3 neighbourhoods: see nuclei._outlines._refine_outlines)
 _RING = 1
 
 

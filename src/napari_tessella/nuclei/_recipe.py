@@ -19,14 +19,22 @@ from ._cues import (
     _drop_unsharp,
     _label_max,
     _rim_outlines,
+    _split_at_steps,
     _split_clusters,
     _unless_foci,
 )
-from ._edges import _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
+from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
-from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
-from ._shape import _split_steps as _split_crowded_at_steps
+from ._shape import (
+    _PAIR_BODY,
+    _PAIR_CORE,
+    _crowded_pairs,
+    _fill_small_holes,
+    _split_at_necks,
+    _split_at_waists,
+    _split_merges,
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -198,8 +206,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_at_necks(labels, markers, d)
             labels, markers = _split_at_waists(labels, markers, d)
             labels, markers = _split_merges(labels, markers, d, smooth, level)
-            labels, markers = _split_crowded_at_steps(labels, markers, smooth, d, min_size_work,
-                                                      level, step=_STEP, gradient=_SIGMA)
+            labels, markers = _split_at_steps(  # two nuclei of a crowd, by brightness
+                labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d),
+                step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
+                gradient=_SIGMA)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _widened
-from ._cues import _fill_holes, _split_at_steps
+from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
@@ -483,16 +483,9 @@ _PAIR_NEIGHBOURS = 4
 #: ... at least this many times their median area are looked at for two nuclei by intensity,
 _PAIR_RATIO = 1.25
 #: ... a dimmer and a brighter one, each with a core at least this deep (x d) of at
-#: least this share of the minimum size
+#: least this share of the minimum size (``_recipe`` passes them to ``_cues._split_at_steps``)
 _PAIR_CORE = 1 / 6
 _PAIR_BODY = 0.2
-
-
-def _split_steps(labels, markers, smooth, d, min_size_work, level, *, step, gradient):
-    """:func:`._cues._split_at_steps` of the objects :func:`_crowded_pairs` finds."""
-    return _split_at_steps(labels, markers, smooth, d, min_size_work, level,
-                           _crowded_pairs(labels, d), step=step, depth=_PAIR_CORE,
-                           body=_PAIR_BODY, bright_cell=_BRIGHT_CORE, gradient=gradient)
 
 
 def _crowded_pairs(labels, d):

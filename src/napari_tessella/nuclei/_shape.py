@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _widened
+from .._label_image import _edge_ids, _label_moments, _widened
 from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
@@ -358,12 +358,13 @@ def _split_merges(labels, markers, d, smooth, level):
     if not big.size:
         return labels, markers
     boxes = ndi.find_objects(labels)
+    axes = _axes_ratio(labels, n, big)
     concave = []
     for i in big.tolist():
         points = np.argwhere(labels[boxes[i - 1]] == i).astype(np.float64)
         if _solidity(points) <= _MERGE_SOLIDITY:
             concave.append((i, points, _MERGE_RATIO, _MERGE_NEIGHBOURS))
-        elif _elongation(points) >= _MERGE_AXES:
+        elif axes[i] >= _MERGE_AXES:
             concave.append((i, points, _LONG_RATIO, _LONG_NEIGHBOURS))
     # not a typical nucleus: a label cut by the array's edge shows only part of its area
     # (at the image's border, and at a chunk's, whose margin can end inside it), and a
@@ -425,11 +426,15 @@ def _typical_near(labels, i, box, reach, sizes, whole, among) -> float:
     return float(np.median(sizes[near]))
 
 
-def _elongation(points: np.ndarray) -> float:
-    """Ratio of the long to the short axis of the pixels' second moments."""
-    rel = points - points.mean(axis=0)
-    small, large = np.linalg.eigvalsh(rel.T @ rel)
-    return float(np.sqrt(large / max(small, 1e-9)))
+def _axes_ratio(labels, n, ids) -> np.ndarray:
+    """Per label 0..n, the ratio of the long to the short axis of its pixels' second
+    moments (:func:`_label_moments`), for the labels ``ids`` (the others: 0)."""
+    count, _, _, var_r, var_c, cov = _label_moments(labels, n, ids)
+    half = np.sqrt(0.25 * (var_r - var_c) ** 2 + cov**2)
+    # the eigenvalues of the pixels' scatter matrix (sums, not means)
+    large = count * (0.5 * (var_r + var_c) + half)
+    small = count * (0.5 * (var_r + var_c) - half)
+    return np.sqrt(large / np.maximum(small, 1e-9))
 
 
 def _solidity(points: np.ndarray) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _label_moments, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _robust_level
@@ -244,19 +244,8 @@ def _ellipse_share(regions, m, area, ids) -> np.ndarray:
     only (0 for the others)."""
     pick = np.zeros(m + 1, dtype=bool)
     pick[ids] = True
-    rr, cc = np.nonzero(pick[regions])
-    lab = regions[rr, cc]
-    rr, cc = rr.astype(np.float64), cc.astype(np.float64)
-    n = np.maximum(area, 1).astype(float)
-
-    def mean(values):
-        return np.bincount(lab, values, minlength=m + 1) / n
-
-    mr, mc = mean(rr), mean(cc)
-    vr = mean(rr * rr) - mr * mr + 1 / 12
-    vc = mean(cc * cc) - mc * mc + 1 / 12
-    cov = mean(rr * cc) - mr * mc
-    det = np.clip(vr * vc - cov * cov, 1e-12, None)
+    _, _, _, vr, vc, cov = _label_moments(regions, m, ids)
+    det = np.clip((vr + 1 / 12) * (vc + 1 / 12) - cov * cov, 1e-12, None)
     return np.where(pick, area / (4 * np.pi * np.sqrt(det)), 0.0)
 
 

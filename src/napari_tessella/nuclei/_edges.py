@@ -80,9 +80,9 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     d``, and touching another label at an end of its long axis (beyond ``piece[2]`` of its
     half-length, taken as two standard deviations): 2.3-3.1 x elongated, radius 0.21-0.26 d.
     Nuclei that thin and elongated (2.2-3.5 x, on the cell-line fields and U2OS) touched no
-    other label at their ends, but the pieces of nuclei cut by the image border (``border``:
-    which sides of ``labels`` are the image's), shallow caps that end on their neighbours
-    (U2OS dna-5, dna-33): the piece rule leaves labels on the image border alone.
+    other label at their ends, except the pieces of nuclei cut by the image border: shallow
+    caps that end on their neighbours (U2OS dna-5, dna-33). So the piece rule leaves the
+    labels on the image border alone (``border``: which sides of ``labels`` are the image's).
     """
     n = int(labels.max())
     out = np.zeros(n + 1, bool)

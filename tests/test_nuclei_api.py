@@ -166,7 +166,7 @@ def test_h_maxima_seeds_match_morphological_h_maxima(seed, h):
     from scipy import ndimage as ndi
     from skimage.morphology import h_maxima
 
-    from napari_tessella.nuclei._recipe import _h_maxima_markers
+    from napari_tessella.nuclei._markers import _h_maxima_markers
 
     rng = np.random.default_rng(seed)
     landscape = ndi.gaussian_filter(rng.random((120, 150)), 3) * 40
@@ -181,7 +181,7 @@ def test_h_maxima_seeds_match_morphological_h_maxima(seed, h):
 def test_disc_maximum_filter_matches_the_footprint_filter(shape, r):
     from scipy import ndimage as ndi
 
-    from napari_tessella.nuclei._recipe import _disc_maximum_filter
+    from napari_tessella.nuclei._markers import _disc_maximum_filter
 
     img = np.random.default_rng(r).random(shape)
     yy, xx = np.mgrid[-r:r + 1, -r:r + 1]

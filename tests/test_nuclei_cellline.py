@@ -124,7 +124,7 @@ def test_a_glow_is_not_its_own_reference(cellline, monkeypatch):
 
     from napari_tessella.nuclei import diameter
     from napari_tessella.nuclei._cues import _label_max
-    from napari_tessella.nuclei._recipe import _above_own_fraction
+    from napari_tessella.nuclei._outlines import _above_own_fraction
 
     if not (cellline.U2OS / "images").exists():
         pytest.skip(f"shared test data not found at {cellline.U2OS}")

@@ -34,3 +34,30 @@ def _widened(box, pad: int, shape) -> tuple:
     pixels on every side and clipped to ``shape``."""
     return tuple(slice(max(s.start - pad, 0), min(s.stop + pad, n))
                  for s, n in zip(box, shape, strict=True))
+
+
+def _label_moments(labels: np.ndarray, n: int, ids=None) -> tuple:
+    """Per label 0..n of ``labels``: its pixel count and the mean and central second
+    moments of its pixel centres, ``(count, mean_r, mean_c, var_r, var_c, cov)`` (moments
+    0 for absent labels); of the labels ``ids`` only when given (the others absent).
+
+    Two passes of bincounts over the labelled pixels in row-major order: the means, then
+    the moments of the offsets from them (no cancellation of large squared coordinates)."""
+    if ids is None:
+        flat = np.flatnonzero(labels)  # the labelled pixels only, no full-image index arrays
+    else:
+        pick = np.zeros(n + 1, dtype=bool)
+        pick[ids] = True
+        pick[0] = False
+        flat = np.flatnonzero(pick[labels])
+    lab = labels.ravel()[flat]
+    rows, cols = np.divmod(flat, labels.shape[1])
+    count = np.bincount(lab, minlength=n + 1).astype(np.float64)
+    per = np.where(count > 0, count, np.inf)
+    mean_r = np.bincount(lab, rows, n + 1) / per
+    mean_c = np.bincount(lab, cols, n + 1) / per
+    dr, dc = rows - mean_r[lab], cols - mean_c[lab]
+    var_r = np.bincount(lab, dr * dr, n + 1) / per
+    var_c = np.bincount(lab, dc * dc, n + 1) / per
+    cov = np.bincount(lab, dr * dc, n + 1) / per
+    return count, mean_r, mean_c, var_r, var_c, cov

@@ -4,8 +4,10 @@ The second recipe of the project. Every length is derived from one number, the t
 object diameter, which is estimated from the image when not given.
 
 - :mod:`.diameter`: :func:`estimate_object_diameter` (in memory and lazy);
-- :mod:`._recipe`: the defaults' steps (mask, seeds, cuts, outlines) and
-  :class:`WatershedResult`;
+- :mod:`._recipe`: the defaults' pipeline (parameters, steps at the working resolution)
+  and :class:`WatershedResult`; its parts :mod:`._foreground` (the "auto" threshold),
+  :mod:`._markers` (seeds) and :mod:`._outlines` (per-nucleus cuts, full-resolution
+  outlines);
 - :mod:`._cues`: per-object cues for harder images (bright foci, clusters of nuclei);
 - :mod:`.watershed`: :func:`seeded_watershed`, validation first, then in memory or chunked;
 - :mod:`._chunked`: the chunked watershed and the matching of objects across chunks.

@@ -15,19 +15,9 @@ from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage,
 from .._validation import as_points, intensity_exponent
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _level_and_noise
-from ._recipe import (
-    WatershedResult,
-    _auto_mask,
-    _background_size,
-    _check_watershed_params,
-    _cuts,
-    _dim_level,
-    _log_offset,
-    _plan,
-    _refine_outlines,
-    _segment_work,
-    _significant_cut,
-)
+from ._foreground import _auto_mask, _background_size, _dim_level, _log_offset, _significant_cut
+from ._outlines import _cuts, _refine_outlines
+from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
 from ._windows import (
     EXTREME_EXPONENT,
@@ -69,7 +59,7 @@ CACHE_PIXELS = 2**28
 SEGMENT_SIDE = 1024
 
 # working pixels around a chunk's core that the full-resolution outlines of its pixels
-# depend on (3 × 3 neighbourhoods: see nuclei._recipe._refine_outlines)
+# depend on (3 × 3 neighbourhoods: see nuclei._outlines._refine_outlines)
 _RING = 1
 
 
@@ -138,13 +128,15 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
     did not: its peak, median and size were those of the part the chunk saw. The window
     read around the chunk bounds the growth (``WATERSHED_MARGIN_MAX``): a blob larger
     than that is still seen in part.
+
+    Returns the part (slices of ``smooth``) and the window's foreground mask (the global
+    cut's, without the lower level), which :func:`_watershed_block` segments from.
     """
-    if params["auto"]:  # the dim nuclei below the cut are looked for from a lower level
-        mask = _auto_mask(smooth, params["level"], params["eps"], params["cut"])
-        if params.get("low") is not None:
-            mask |= smooth > params["low"]
-    else:
-        mask = smooth > params["value"]
+    foreground = _foreground_mask(smooth, params)
+    mask = foreground
+    if params["auto"] and params.get("low") is not None:
+        # the dim nuclei below the cut are looked for from a lower level
+        mask = foreground | (smooth > params["low"])
     m, reach = params["margin"], int(np.ceil(_BLOB_REACH * params["d"])) + 1
     lo = [max(0, c - o - m) for c, o in zip(core_lo, origin, strict=True)]
     hi = [min(n, c - o + m) for c, o, n in zip(core_hi, origin, smooth.shape, strict=True)]
@@ -158,34 +150,41 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
             for axis, sl in enumerate(boxes[i - 1]):
                 lo[axis] = max(0, min(lo[axis], sl.start - reach))
                 hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + reach))
-    return tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+    return tuple(slice(a, b) for a, b in zip(lo, hi, strict=True)), foreground
+
+
+def _foreground_mask(smooth, params):
+    """The foreground of the global cut (pixelwise: a crop's mask is the mask's crop)."""
+    if params["auto"]:
+        return _auto_mask(smooth, params["level"], params["eps"], params["cut"])
+    return smooth > params["value"]
 
 
 def _segment_window(smooth, origin, core_lo, core_hi, params, summarize=True):
     """:func:`_watershed_block` on the part of the window that the core needs
     (:func:`_needed_window`); also returns that part's first pixel."""
-    sub = _needed_window(smooth, origin, core_lo, core_hi, params)
+    sub, mask = _needed_window(smooth, origin, core_lo, core_hi, params)
     origin = tuple(o + sl.start for o, sl in zip(origin, sub, strict=True))
     smooth = smooth[sub]
     rows, cols = params["shape"]
     border = (origin[0] == 0, origin[0] + smooth.shape[0] == rows,
               origin[1] == 0, origin[1] + smooth.shape[1] == cols)
-    return (*_watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize),
-            origin)
+    return (*_watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize,
+                              mask=mask[sub]), origin)
 
 
-def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize=True):
-    """``nuclei._segment_work`` on one chunk read with its margin.
+def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize=True,
+                     mask=None):
+    """``nuclei._segment_work`` on one chunk read with its margin (``mask``: its
+    foreground when already computed, see :func:`_needed_window`).
 
     Returns the chunk's labels (with margin) and a summary of the objects and seeds that
     touch its core: local id, centroid in global working pixels, image-border contact.
     """
 
     smooth = np.asarray(smooth)
-    if params["auto"]:
-        mask = _auto_mask(smooth, params["level"], params["eps"], params["cut"])
-    else:
-        mask = smooth > params["value"]
+    if mask is None:
+        mask = _foreground_mask(smooth, params)
     seeds = params["seeds"]
     if seeds is not None and not isinstance(seeds, str):
         seeds = seeds - np.asarray(origin, dtype=float)

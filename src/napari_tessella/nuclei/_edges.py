@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _widened
+from .._label_image import _edge_ids, _label_moments, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -70,8 +70,8 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     of the nuclei, none is elongated more than 2.7 but the small pieces cut by the image
     border (length below 0.9 d). The margin on the radius is thin: a U2OS nucleus (dna-44)
     has elongation 3.26, length 2.0 d and radius 0.28 d (dropped with a bound of 0.3 d).
-    Moments by bincounts, the radius from one distance transform in which touching labels
-    are parted.
+    Moments by bincounts (:func:`_label_moments`), the radius from one distance transform
+    in which touching labels are parted.
 
     Round 11: also a streak, what is elongated ``long[0]``, long ``long[2] * d`` and thinner
     than ``long[1] * d`` (wide streaks 4.4-9 x elongated, radius 0.31-0.38 d; no nucleus, nor
@@ -80,25 +80,15 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     d``, and touching another label at an end of its long axis (beyond ``piece[2]`` of its
     half-length, taken as two standard deviations): 2.3-3.1 x elongated, radius 0.21-0.26 d.
     Nuclei that thin and elongated (2.2-3.5 x, on the cell-line fields and U2OS) touched no
-    other label at their ends, but the pieces of nuclei cut by the image border (``border``:
-    which sides of ``labels`` are the image's), shallow caps that end on their neighbours
-    (U2OS dna-5, dna-33): the piece rule leaves labels on the image border alone.
+    other label at their ends, except the pieces of nuclei cut by the image border: shallow
+    caps that end on their neighbours (U2OS dna-5, dna-33). So the piece rule leaves the
+    labels on the image border alone (``border``: which sides of ``labels`` are the image's).
     """
     n = int(labels.max())
     out = np.zeros(n + 1, bool)
     if n == 0:
         return out
-    flat = np.flatnonzero(labels)  # the labelled pixels only, no full-image index arrays
-    lab = labels.ravel()[flat]
-    rows, cols = np.divmod(flat, labels.shape[1])
-    count = np.bincount(lab, minlength=n + 1).astype(np.float64)
-    count[count == 0] = np.inf
-    mean_r = np.bincount(lab, rows, n + 1) / count
-    mean_c = np.bincount(lab, cols, n + 1) / count
-    dr, dc = rows - mean_r[lab], cols - mean_c[lab]
-    srr = np.bincount(lab, dr * dr, n + 1) / count
-    scc = np.bincount(lab, dc * dc, n + 1) / count
-    src = np.bincount(lab, dr * dc, n + 1) / count
+    _, mean_r, mean_c, srr, scc, src = _label_moments(labels, n)
     half = np.sqrt(0.25 * (srr - scc) ** 2 + src**2)
     big, small = 0.5 * (srr + scc) + half, 0.5 * (srr + scc) - half
     streak = (big >= (shape[2] * d / 4) ** 2) & (big >= shape[0] ** 2 * small)

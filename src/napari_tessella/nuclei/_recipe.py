@@ -1,6 +1,8 @@
-"""The steps of the nuclei recipe's defaults, shared by the in-memory and the chunked
-watershed: foreground mask, seeds, watershed at the working resolution, per-nucleus cuts
-and full-resolution outlines."""
+"""The pipeline of the nuclei recipe's defaults, shared by the in-memory and the chunked
+watershed: its parameters and their checks, and the steps at the working resolution from
+the foreground to the nuclei (seeds, watershed, trim, splits, outlines' levels). The
+foreground's threshold is in :mod:`._foreground`, the seeds in :mod:`._markers`, the
+per-nucleus cuts and full-resolution outlines in :mod:`._outlines`."""
 
 from __future__ import annotations
 
@@ -10,21 +12,29 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _widened
-from .._validation import as_label_image, as_points, finite_number, seeds_kind, size_in_image
-from ..threshold import compute_threshold, threshold_spec
-from ._background import _SPLIT, _background_and_noise
+from .._validation import finite_number, seeds_kind, size_in_image
+from ..threshold import threshold_spec
 from ._cues import (
     _dim_nuclei,
     _drop_unsharp,
     _label_max,
     _rim_outlines,
+    _split_at_steps,
     _split_clusters,
     _unless_foci,
 )
-from ._edges import _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
-from ._resample import _upsample
-from ._shape import _fill_small_holes, _split_at_necks, _split_at_waists, _split_merges
-from ._shape import _split_steps as _split_crowded_at_steps
+from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
+from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers
+from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
+from ._shape import (
+    _PAIR_BODY,
+    _PAIR_CORE,
+    _crowded_pairs,
+    _fill_small_holes,
+    _split_at_necks,
+    _split_at_waists,
+    _split_merges,
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -78,212 +88,19 @@ _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical 
 # objects cut by the image border need only the area of a disc of radius d/8: this share
 _BORDER_MIN = (0.125 / _MIN_R) ** 2
 
-_SIGNIFICANT = 4.0  # ... the foreground is then cut this many deviations above it
-_TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
-_BG_R = 1.0  # local background: grey opening by a square of half-side this times d
-_FOCI_CAP = 2.0  # a nucleus's peak contrast is at most this times its core's median one
-_MIN_PIECES = 3  # diameter estimate: a nucleus whose foci alone pass half its maximum
-_COMPACT = 1.5  # ... holds that many pieces in a region of at most this x pi r_inscribed^2
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
 _CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
 _VALLEY = 0.95  # ... the line between two parts is darker than this times the dimmer's median
-_FOCI_BODY = 1.3  # ... above it (foci), outlines follow this times that median instead
-_RECUT = 0.5  # ... unless their cut at this fraction of their contrast is sharp
-_SHARP = 0.4  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
 _STEP = 0.8  # ... or the dimmer part's median contrast is below this times the other's
+_SHARP = 0.4  # objects whose edge is less steep than this (see _edge_sharpness) are dropped
+_RECUT = 0.5  # ... unless their cut at this fraction of their contrast is sharp
 _RIM = (0.1, 0.2)  # outlines: the body at the rim is measured this far (x d) inside
 _HALF = 0.5  # ... and each outline is cut half-way between it and the background
 _THICK = 0.125  # ... unless that takes off a part this thick (x d): a dim merged nucleus
-_DIM_LOW = 0.3  # dim nuclei: parts above this fraction of the log-Otsu cut's contrast (and
-# the log offset, ~3 noise deviations) are looked at again (see _cues._dim_nuclei)
-_DIM_SHARP = 0.8  # ... and kept with an edge at least this sharp (see _edge_sharpness)
-
-
-def _seed_markers(seeds, shape, mask) -> np.ndarray:
-    """Turn user seeds (points or a label image) into a marker image inside ``mask``."""
-    arr = np.asarray(seeds)
-    if arr.ndim == 2 and arr.shape == shape and np.issubdtype(arr.dtype, np.integer):
-        arr = as_label_image(arr, name="seeds")
-        # numbered 1..n in the order of their ids: ids of any size (2**40 as int64) would
-        # wrap to 0 or a negative as int32 and their seeds would be lost
-        ids, markers = np.unique(arr, return_inverse=True)
-        markers = (markers.reshape(shape) + int(ids[0] != 0)).astype(np.int32)
-        markers[~mask] = 0
-        return markers
-    pts = as_points(arr, name="seeds")
-    idx = np.rint(pts).astype(np.int64)
-    inside = np.all((idx >= 0) & (idx < np.asarray(shape)), axis=1)
-    idx = idx[inside]
-    markers = np.zeros(shape, dtype=np.int32)
-    keep = mask[idx[:, 0], idx[:, 1]]
-    idx = idx[keep]
-    markers[idx[:, 0], idx[:, 1]] = np.arange(1, len(idx) + 1, dtype=np.int32)
-    return markers
-
-
-def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.ndarray:
-    """The regional maxima of ``landscape`` in ``mask`` whose dynamic is at least ``h``.
-
-    The h-maxima of morphology (Soille 2003, ch. 6), computed through the dynamics of the
-    maxima: every regional maximum floods its basin (watershed inside ``mask``); the pass
-    between two adjacent basins is the highest ``min(a, b)`` over their touching pixel pairs;
-    joining basins from the highest pass down (a maximum spanning tree), a maximum dies
-    when its set meets a higher one, with dynamic = its height - the pass. Each connected
-    part of ``mask`` keeps its highest maximum. Same seeds as ``skimage.morphology.h_maxima``
-    on the whole image (tested); in a mask, that one would also let the background connect
-    separate parts. It does not sort every pixel: 1.5-2x faster on the smooth distance
-    landscapes of the default pipeline; on a noisy landscape with thousands of maxima the
-    loop over pairs of basins makes it slower (1.3 vs 1.0 s on a full U2OS image).
-    """
-    from skimage.morphology import local_maxima
-    from skimage.segmentation import watershed
-
-    eight = np.ones((3, 3), dtype=bool)
-    seeds, n = ndi.label(local_maxima(landscape, connectivity=2, allow_borders=True) & mask,
-                         structure=eight)
-    if n <= 1:
-        return seeds.astype(np.int32)
-    basins = watershed(-landscape, seeds, mask=mask, connectivity=2)
-    rows, cols = landscape.shape
-    keys, passes = [], []
-    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each 8-neighbour pair once
-        src = (slice(0, rows - dr), slice(max(-dc, 0), cols - max(dc, 0)))
-        dst = (slice(dr, rows), slice(max(dc, 0), cols - max(-dc, 0)))
-        a, b = basins[src], basins[dst]
-        touch = (a != b) & (a > 0) & (b > 0)
-        if touch.any():
-            lo = np.minimum(a[touch], b[touch]).astype(np.int64)
-            hi = np.maximum(a[touch], b[touch]).astype(np.int64)
-            keys.append(lo * (n + 1) + hi)
-            passes.append(np.minimum(landscape[src][touch], landscape[dst][touch]))
-    keep = np.ones(n + 1, dtype=bool)
-    keep[0] = False
-    if keys:
-        key, value = np.concatenate(keys), np.concatenate(passes)
-        order = np.lexsort((-value, key))  # per pair of basins, its highest pass first
-        key, value = key[order], value[order]
-        first = np.r_[True, key[1:] != key[:-1]]
-        key, value = key[first], value[first]
-        # each set's root is the basin of its highest maximum
-        top = _label_max(landscape, seeds, n).tolist()
-        parent = list(range(n + 1))
-
-        def find(x):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        for k in np.argsort(-value, kind="stable").tolist():
-            ra, rb = find(int(key[k] // (n + 1))), find(int(key[k] % (n + 1)))
-            if ra == rb:
-                continue
-            if top[ra] < top[rb]:
-                ra, rb = rb, ra
-            if top[rb] - value[k] < h:
-                keep[rb] = False
-            parent[rb] = ra
-    markers, _ = ndi.label(keep[seeds], structure=eight)
-    return markers.astype(np.int32)
-
-
-def _disc_maxima_markers(landscape: np.ndarray, radius: float, mask: np.ndarray) -> np.ndarray:
-    """Seeds at the maxima of ``landscape`` over a disc of ``radius`` (a plateau = one seed)."""
-    r = max(1, round(radius))
-    peaks = (landscape >= _disc_maximum_filter(landscape, r)) & mask
-    markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))
-    return markers.astype(np.int32)
-
-
-def _disc_maximum_filter(img: np.ndarray, r: int) -> np.ndarray:
-    """``ndi.maximum_filter`` over the disc ``dy² + dx² <= r²`` (mode "reflect"), built
-    from the disc's rows: one running maximum along the rows per half-width, shifted up
-    and down. Linear in the radius, where the footprint version grows with its area (1.3 s
-    for r = 21 on a 1349 × 1030 image)."""
-    padded = np.pad(img, r, mode="symmetric")  # scipy's "reflect"
-    rows, cols = img.shape
-    out = None
-    for dy in range(r + 1):  # rows dy and -dy of the disc have the same half-width
-        along = ndi.maximum_filter1d(padded, 2 * int(np.sqrt(r * r - dy * dy)) + 1, axis=1)
-        for shift in {dy, -dy}:
-            band = along[r + shift:r + shift + rows, r:r + cols]
-            out = band.copy() if out is None else np.maximum(out, band, out=out)
-    return out
-
-
-def _background_size(d: float) -> int:
-    """Side of the square of the local background's opening (:func:`_flatten`)."""
-    return 2 * max(1, round(_BG_R * d)) + 1
-
-
-def _flatten(smooth: np.ndarray, d: float) -> np.ndarray:
-    """``smooth`` minus its local background: its grey opening by a square of half-side
-    ``_BG_R d`` (a rolling box too large to fit in a nucleus).
-
-    What the box fits in is background: a ramp or uneven illumination, and the glow of
-    out-of-focus or saturated cells farther than about ``d`` from their centre, so a dim
-    nucleus on such a glow stands out by its own contrast. Separable min/max filters:
-    a few ms on a working image. Local (a margin of ``2 _BG_R d``), so chunks with their
-    margin give the same values.
-    """
-    size = _background_size(d)
-    bg = ndi.maximum_filter(ndi.minimum_filter(smooth, size), size)
-    return smooth - bg
-
-
-def _auto_params(smooth: np.ndarray, spread=None, *, significant=True) -> tuple:
-    """Background level, log offset and log-Otsu cut of the "auto" threshold (see below);
-    ``significant=False``: the cut as Otsu puts it, even within the noise."""
-    level, noise, unit = _background_and_noise(smooth, spread)
-    eps = _log_offset(noise, float(smooth.max()), level)
-    logged = np.log(np.maximum(smooth - level, 0) + eps)
-    cut = float(compute_threshold(logged, "otsu"))
-    return level, eps, _significant_cut(cut, unit, eps) if significant else cut
-
-
-def _significant_cut(cut: float, noise: float, eps: float) -> float:
-    """The log-Otsu ``cut``, unless it lies within ``_SPLIT`` noise deviations of the
-    background: then ``_SIGNIFICANT`` deviations above it.
-
-    Otsu on the log needs nuclei on more than ~0.2 % of the pixels: with fewer (a few
-    small nuclei in a large image) it cuts the background's noise, 0.6-1.3 deviations
-    above its level, and every speck of noise became a nucleus. On images of nuclei the
-    cut lies 2.3 deviations above it or more (measured on the synthetic fields down to
-    ~5 photons per pixel above the background, and on U2OS: 9 or more).
-    """
-    if np.exp(cut) - eps < _SPLIT * noise:
-        return float(np.log(_SIGNIFICANT * noise + eps))
-    return cut
-
-
-def _log_offset(noise: float, peak: float, level: float) -> float:
-    # the floor only keeps log() finite: a float32 floor (1e-38) swamped images of 1e-300
-    return max(3 * noise, 1e-3 * (peak - level), float(np.finfo(np.float64).tiny))
-
-
-def _dim_level(level: float, eps: float, cut: float) -> float:
-    """The level at which :func:`._cues._dim_nuclei` looks for nuclei the log-Otsu ``cut``
-    missed: ``_DIM_LOW`` of its contrast, at least ``eps`` (~3 noise deviations) over it."""
-    return float(level + max(_DIM_LOW * (np.exp(cut) - eps), eps))
-
-
-def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.ndarray:
-    return np.log(np.maximum(smooth - level, 0) + eps) > cut
-
-
-def _auto_threshold(smooth: np.ndarray, spread=None, *, significant=True) -> tuple:
-    """Foreground of the "auto" threshold: Otsu on the log of the background-corrected image.
-
-    The log makes the threshold depend on brightness *ratios*, so a nucleus ten times
-    dimmer than its neighbour is separated from the background as well as the bright one
-    (a global Otsu on raw intensities sits between the bright nuclei and everything else).
-    Below a few noise standard deviations the log is flattened (``+ 3 noise``), so that
-    the noise of the background is not stretched into structure. Returns the mask, the
-    threshold back in image units, and the background level.
-    """
-    level, eps, cut = _auto_params(smooth, spread, significant=significant)
-    return _auto_mask(smooth, level, eps, cut), float(level + np.exp(cut) - eps), level
+# dim nuclei (looked for below the log-Otsu cut, see _foreground._dim_level) are kept
+_DIM_SHARP = 0.8  # ... with an edge at least this sharp (see _edge_sharpness)
+# the outline cut _TRIM and the foci cap _FOCI_CAP: see _outlines
 
 
 def default_min_size(diameter: float) -> int:
@@ -317,11 +134,11 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
     margins. ``border`` tells which sides of the array are the image border; ``seeds`` as
-    in :func:`seeded_watershed`, in this array's pixels; ``low`` (:func:`_dim_level`) the
-    level below the foreground's cut at which dim nuclei are looked for. Returns the
-    labels, the markers, for the "auto" threshold each label's own peak (see
-    :func:`_cuts`), else None, and the nearest label of every pixel
-    (``_nearest_label(labels)``) when it was computed on the way, else None.
+    in :func:`seeded_watershed`, in this array's pixels; ``low``
+    (:func:`._foreground._dim_level`) the level below the foreground's cut at which dim
+    nuclei are looked for. Returns the labels, the markers, for the "auto" threshold each
+    label's own peak (see :func:`._outlines._cuts`), else None, and the nearest label of
+    every pixel (``_nearest_label(labels)``) when it was computed on the way, else None.
     """
     from skimage.segmentation import watershed
 
@@ -389,8 +206,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_at_necks(labels, markers, d)
             labels, markers = _split_at_waists(labels, markers, d)
             labels, markers = _split_merges(labels, markers, d, smooth, level)
-            labels, markers = _split_crowded_at_steps(labels, markers, smooth, d, min_size_work,
-                                                      level, step=_STEP, gradient=_SIGMA)
+            labels, markers = _split_at_steps(  # two nuclei of a crowd, by brightness
+                labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d),
+                step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
+                gradient=_SIGMA)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
@@ -447,97 +266,6 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
             raise ValueError(f"{err} Or 'auto' (the default).") from None
     return auto
 
-
-def _cuts(peak, level, value, n: int) -> np.ndarray:
-    """For labels 0..n, the level its outline follows: the global threshold ``value``
-    (``peak`` is None), or for the "auto" threshold ``_TRIM`` of its own peak over the
-    background (``peak`` from :func:`_segment_work`) — but not below ``value``, there the
-    level at which dim nuclei were looked for (:func:`_dim_level`; the foreground's own
-    edge before round 10): a dim nucleus whose 30 % lies below it is outlined there."""
-    if peak is None:
-        return np.full(n + 1, float(value))
-    return np.maximum(level + _TRIM * (peak - level), float(value))
-
-
-def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
-    """Per label, the maximum of ``smooth`` over its core: its pixels where ``height`` (a
-    distance to its outline) is at least half its largest value in the label.
-
-    A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
-    """
-    n = int(labels.max())
-    core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
-    peak = _label_max(smooth, core, n)
-    peak[0] = np.inf
-    if level is not None:
-        peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP, _FOCI_BODY)
-        peak[0] = np.inf
-    return peak
-
-
-def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, frozen=None):
-    """Enlarge working-resolution labels to ``shape`` with full-resolution outlines.
-
-    Nearest-neighbour enlargement would draw every outline in steps of ``factor`` pixels.
-    Instead, the full-resolution pixels of working pixels on an outline (a neighbour with
-    another label) are decided again, from the 3 × 3 working pixels around: each goes to
-    the nucleus whose indicator, interpolated bilinearly at its centre, is largest there
-    (the outline between two touching nuclei becomes the level line half-way between
-    them instead of a staircase), and stays in it if the smoothed image, interpolated the
-    same way, is above that nucleus's cut (else it is background). Working pixels where
-    ``frozen`` is True (nuclei that were dropped) are left as they are.
-
-    Returns ``(labels, territories)`` both enlarged (``territories`` given at working
-    resolution), a nucleus's redrawn pixels being in its own territory (distance 0).
-    """
-    if factor <= 1 or not labels.any():
-        return _upsample(labels, factor, shape), _upsample(territories, factor, shape)
-    footprint = np.ones((3, 3), dtype=bool)
-    outline = (ndi.maximum_filter(labels, footprint=footprint)
-               != ndi.minimum_filter(labels, footprint=footprint))
-    if frozen is not None:
-        outline &= ~frozen
-    h, w = labels.shape
-    # enlarged to whole blocks (cropped to ``shape`` at the end), seen as (h, f, w, f)
-    up = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)
-    blocks = up.reshape(h, factor, w, factor)
-    owner = np.repeat(np.repeat(territories, factor, axis=0), factor, axis=1)
-    owner_blocks = owner.reshape(h, factor, w, factor)
-    t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
-    tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
-    # weight of each of the 3 x 3 neighbours at each of the factor x factor pixel centres
-    weight = np.einsum("ia,jb->abij", tent, tent).reshape(9, factor * factor)
-    padded = np.pad(smooth, 1, mode="edge")
-    padded_labels = np.pad(labels, 1, mode="edge")
-    wr, wc = np.nonzero(outline)
-    step = max(1, 2**21 // (9 * factor * factor))  # bounded memory for large factors
-    for start in range(0, wr.size, step):
-        r, c = wr[start:start + step], wc[start:start + step]
-        hood = np.stack([padded[r + i, c + j] for i in range(3) for j in range(3)], axis=1)
-        lab = np.stack([padded_labels[r + i, c + j] for i in range(3) for j in range(3)],
-                       axis=1)
-        values = hood @ weight  # (n, f*f) the smoothed image at the pixel centres
-        top = lab.max(axis=1)
-        winner = np.repeat(top[:, None], weight.shape[1], axis=1)  # the only nucleus around
-        two = np.flatnonzero(np.where(lab > 0, lab, top[:, None]).min(axis=1) != top)
-        if two.size:  # two nuclei or more around: the one of largest membership
-            near = lab[two]
-            # membership of neighbour k's nucleus: the summed weights of the neighbours
-            # that carry the same label (background neighbours are not candidates)
-            same = (near[:, :, None] == near[:, None, :]) & (near[:, None, :] > 0)
-            member = (same.reshape(-1, 9) @ weight).reshape(len(two), 9, -1)
-            member[near == 0] = -1.0
-            winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
-        redrawn = np.where(values > cuts[winner], winner, 0).reshape(-1, factor, factor)
-        blocks[r, :, c, :] = redrawn
-        owner_blocks[r, :, c, :] = np.where(redrawn > 0, redrawn, owner_blocks[r, :, c, :])
-    return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
-
-
-def _above_own_fraction(smooth, labels, level, fraction, peak) -> np.ndarray:
-    """``labels`` where ``smooth`` is above ``fraction`` of each label's own contrast over
-    the background, ``level + fraction * (peak - level)`` (``peak[0]`` = inf), else 0."""
-    return np.where(smooth > (level + fraction * (peak - level))[labels], labels, 0)
 
 
 def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:

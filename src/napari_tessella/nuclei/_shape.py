@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _widened
-from ._cues import _fill_holes, _split_at_steps
+from .._label_image import _edge_ids, _label_moments, _widened
+from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
@@ -358,12 +358,13 @@ def _split_merges(labels, markers, d, smooth, level):
     if not big.size:
         return labels, markers
     boxes = ndi.find_objects(labels)
+    axes = _axes_ratio(labels, n, big)
     concave = []
     for i in big.tolist():
         points = np.argwhere(labels[boxes[i - 1]] == i).astype(np.float64)
         if _solidity(points) <= _MERGE_SOLIDITY:
             concave.append((i, points, _MERGE_RATIO, _MERGE_NEIGHBOURS))
-        elif _elongation(points) >= _MERGE_AXES:
+        elif axes[i] >= _MERGE_AXES:
             concave.append((i, points, _LONG_RATIO, _LONG_NEIGHBOURS))
     # not a typical nucleus: a label cut by the array's edge shows only part of its area
     # (at the image's border, and at a chunk's, whose margin can end inside it), and a
@@ -425,11 +426,15 @@ def _typical_near(labels, i, box, reach, sizes, whole, among) -> float:
     return float(np.median(sizes[near]))
 
 
-def _elongation(points: np.ndarray) -> float:
-    """Ratio of the long to the short axis of the pixels' second moments."""
-    rel = points - points.mean(axis=0)
-    small, large = np.linalg.eigvalsh(rel.T @ rel)
-    return float(np.sqrt(large / max(small, 1e-9)))
+def _axes_ratio(labels, n, ids) -> np.ndarray:
+    """Per label 0..n, the ratio of the long to the short axis of its pixels' second
+    moments (:func:`_label_moments`), for the labels ``ids`` (the others: 0)."""
+    count, _, _, var_r, var_c, cov = _label_moments(labels, n, ids)
+    half = np.sqrt(0.25 * (var_r - var_c) ** 2 + cov**2)
+    # the eigenvalues of the pixels' scatter matrix (sums, not means)
+    large = count * (0.5 * (var_r + var_c) + half)
+    small = count * (0.5 * (var_r + var_c) - half)
+    return np.sqrt(large / np.maximum(small, 1e-9))
 
 
 def _solidity(points: np.ndarray) -> float:
@@ -483,16 +488,9 @@ _PAIR_NEIGHBOURS = 4
 #: ... at least this many times their median area are looked at for two nuclei by intensity,
 _PAIR_RATIO = 1.25
 #: ... a dimmer and a brighter one, each with a core at least this deep (x d) of at
-#: least this share of the minimum size
+#: least this share of the minimum size (``_recipe`` passes them to ``_cues._split_at_steps``)
 _PAIR_CORE = 1 / 6
 _PAIR_BODY = 0.2
-
-
-def _split_steps(labels, markers, smooth, d, min_size_work, level, *, step, gradient):
-    """:func:`._cues._split_at_steps` of the objects :func:`_crowded_pairs` finds."""
-    return _split_at_steps(labels, markers, smooth, d, min_size_work, level,
-                           _crowded_pairs(labels, d), step=step, depth=_PAIR_CORE,
-                           body=_PAIR_BODY, bright_cell=_BRIGHT_CORE, gradient=gradient)
 
 
 def _crowded_pairs(labels, d):

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._lazy import _float_type, _gaussian_radius
-from ._recipe import _background_size, _flatten
+from ._foreground import _background_size, _flatten
 
 __all__: list[str] = []
 

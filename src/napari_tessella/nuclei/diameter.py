@@ -6,16 +6,21 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _label_moments, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _robust_level
 from ._cues import _label_max, _label_quantile
-from ._recipe import _COMPACT, _MIN_PIECES, _above_own_fraction, _auto_threshold
+from ._foreground import _auto_threshold
+from ._outlines import _above_own_fraction
 from ._resample import _downsample, _reduce_lazy
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
 
+#: A nucleus whose foci alone pass half its maximum holds at least ``_MIN_PIECES`` pieces
+#: in a compact region: of area at most ``_COMPACT`` times pi r_inscribed^2
+_MIN_PIECES = 3
+_COMPACT = 1.5
 #: A textured nucleus is measured by its cut at this fraction of its core's median contrast
 #: (its nucleoplasm thins towards the rim: half the median lies inside the nucleus's edge)
 _BODY_CUT = 0.3
@@ -41,7 +46,7 @@ _CORE = 0.8
 def _lag_noise(img: np.ndarray, lag: int = 3) -> float:
     """Noise (robust standard deviation) of ``img`` from the differences of pixels ``lag``
     apart along its rows, by which the estimate's foreground cut is judged (see
-    ``_recipe._significant_cut``): a ramp or uneven background, which the image here still
+    ``_foreground._significant_cut``): a ramp or uneven background, which the image here still
     carries (it is not flattened: its scale is what is being estimated), barely changes
     them, unlike the spread of the pixels below Otsu (a cut 1.2 of those above the
     background on a strongly vignetted field with a ramp; 16 of these). At 3 pixels, the
@@ -239,19 +244,8 @@ def _ellipse_share(regions, m, area, ids) -> np.ndarray:
     only (0 for the others)."""
     pick = np.zeros(m + 1, dtype=bool)
     pick[ids] = True
-    rr, cc = np.nonzero(pick[regions])
-    lab = regions[rr, cc]
-    rr, cc = rr.astype(np.float64), cc.astype(np.float64)
-    n = np.maximum(area, 1).astype(float)
-
-    def mean(values):
-        return np.bincount(lab, values, minlength=m + 1) / n
-
-    mr, mc = mean(rr), mean(cc)
-    vr = mean(rr * rr) - mr * mr + 1 / 12
-    vc = mean(cc * cc) - mc * mc + 1 / 12
-    cov = mean(rr * cc) - mr * mc
-    det = np.clip(vr * vc - cov * cov, 1e-12, None)
+    _, _, _, vr, vc, cov = _label_moments(regions, m, ids)
+    det = np.clip((vr + 1 / 12) * (vc + 1 / 12) - cov * cov, 1e-12, None)
     return np.where(pick, area / (4 * np.pi * np.sqrt(det)), 0.0)
 
 

@@ -11,18 +11,9 @@ from .._lazy import is_lazy
 from .._validation import as_float_image, as_points, intensity_exponent, seeds_kind
 from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
-from ._recipe import (
-    WatershedResult,
-    _auto_mask,
-    _auto_params,
-    _check_watershed_params,
-    _cuts,
-    _dim_level,
-    _flatten,
-    _plan,
-    _refine_outlines,
-    _segment_work,
-)
+from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
+from ._outlines import _cuts, _refine_outlines
+from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _block_mean, _full_resolution
 from ._windows import EXTREME_EXPONENT
 from .diameter import _estimate_in_memory

@@ -1,0 +1,122 @@
+"""Seeds of the nuclei watershed: user seeds turned into markers, the h-maxima of a
+landscape and the maxima over a disc (the default pipeline's first pass)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from .._validation import as_label_image, as_points
+from ._cues import _label_max
+
+
+def _seed_markers(seeds, shape, mask) -> np.ndarray:
+    """Turn user seeds (points or a label image) into a marker image inside ``mask``."""
+    arr = np.asarray(seeds)
+    if arr.ndim == 2 and arr.shape == shape and np.issubdtype(arr.dtype, np.integer):
+        arr = as_label_image(arr, name="seeds")
+        # numbered 1..n in the order of their ids: ids of any size (2**40 as int64) would
+        # wrap to 0 or a negative as int32 and their seeds would be lost
+        ids, markers = np.unique(arr, return_inverse=True)
+        markers = (markers.reshape(shape) + int(ids[0] != 0)).astype(np.int32)
+        markers[~mask] = 0
+        return markers
+    pts = as_points(arr, name="seeds")
+    idx = np.rint(pts).astype(np.int64)
+    inside = np.all((idx >= 0) & (idx < np.asarray(shape)), axis=1)
+    idx = idx[inside]
+    markers = np.zeros(shape, dtype=np.int32)
+    keep = mask[idx[:, 0], idx[:, 1]]
+    idx = idx[keep]
+    markers[idx[:, 0], idx[:, 1]] = np.arange(1, len(idx) + 1, dtype=np.int32)
+    return markers
+
+
+def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.ndarray:
+    """The regional maxima of ``landscape`` in ``mask`` whose dynamic is at least ``h``.
+
+    The h-maxima of morphology (Soille 2003, ch. 6), computed through the dynamics of the
+    maxima: every regional maximum floods its basin (watershed inside ``mask``); the pass
+    between two adjacent basins is the highest ``min(a, b)`` over their touching pixel pairs;
+    joining basins from the highest pass down (a maximum spanning tree), a maximum dies
+    when its set meets a higher one, with dynamic = its height - the pass. Each connected
+    part of ``mask`` keeps its highest maximum. Same seeds as ``skimage.morphology.h_maxima``
+    on the whole image (tested); in a mask, that one would also let the background connect
+    separate parts. It does not sort every pixel: 1.5-2x faster on the smooth distance
+    landscapes of the default pipeline; on a noisy landscape with thousands of maxima the
+    loop over pairs of basins makes it slower (1.3 vs 1.0 s on a full U2OS image).
+    """
+    from skimage.morphology import local_maxima
+    from skimage.segmentation import watershed
+
+    eight = np.ones((3, 3), dtype=bool)
+    seeds, n = ndi.label(local_maxima(landscape, connectivity=2, allow_borders=True) & mask,
+                         structure=eight)
+    if n <= 1:
+        return seeds.astype(np.int32)
+    basins = watershed(-landscape, seeds, mask=mask, connectivity=2)
+    rows, cols = landscape.shape
+    keys, passes = [], []
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each 8-neighbour pair once
+        src = (slice(0, rows - dr), slice(max(-dc, 0), cols - max(dc, 0)))
+        dst = (slice(dr, rows), slice(max(dc, 0), cols - max(-dc, 0)))
+        a, b = basins[src], basins[dst]
+        touch = (a != b) & (a > 0) & (b > 0)
+        if touch.any():
+            lo = np.minimum(a[touch], b[touch]).astype(np.int64)
+            hi = np.maximum(a[touch], b[touch]).astype(np.int64)
+            keys.append(lo * (n + 1) + hi)
+            passes.append(np.minimum(landscape[src][touch], landscape[dst][touch]))
+    keep = np.ones(n + 1, dtype=bool)
+    keep[0] = False
+    if keys:
+        key, value = np.concatenate(keys), np.concatenate(passes)
+        order = np.lexsort((-value, key))  # per pair of basins, its highest pass first
+        key, value = key[order], value[order]
+        first = np.r_[True, key[1:] != key[:-1]]
+        key, value = key[first], value[first]
+        # each set's root is the basin of its highest maximum
+        top = _label_max(landscape, seeds, n).tolist()
+        parent = list(range(n + 1))
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for k in np.argsort(-value, kind="stable").tolist():
+            ra, rb = find(int(key[k] // (n + 1))), find(int(key[k] % (n + 1)))
+            if ra == rb:
+                continue
+            if top[ra] < top[rb]:
+                ra, rb = rb, ra
+            if top[rb] - value[k] < h:
+                keep[rb] = False
+            parent[rb] = ra
+    markers, _ = ndi.label(keep[seeds], structure=eight)
+    return markers.astype(np.int32)
+
+
+def _disc_maxima_markers(landscape: np.ndarray, radius: float, mask: np.ndarray) -> np.ndarray:
+    """Seeds at the maxima of ``landscape`` over a disc of ``radius`` (a plateau = one seed)."""
+    r = max(1, round(radius))
+    peaks = (landscape >= _disc_maximum_filter(landscape, r)) & mask
+    markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))
+    return markers.astype(np.int32)
+
+
+def _disc_maximum_filter(img: np.ndarray, r: int) -> np.ndarray:
+    """``ndi.maximum_filter`` over the disc ``dy² + dx² <= r²`` (mode "reflect"), built
+    from the disc's rows: one running maximum along the rows per half-width, shifted up
+    and down. Linear in the radius, where the footprint version grows with its area (1.3 s
+    for r = 21 on a 1349 × 1030 image)."""
+    padded = np.pad(img, r, mode="symmetric")  # scipy's "reflect"
+    rows, cols = img.shape
+    out = None
+    for dy in range(r + 1):  # rows dy and -dy of the disc have the same half-width
+        along = ndi.maximum_filter1d(padded, 2 * int(np.sqrt(r * r - dy * dy)) + 1, axis=1)
+        for shift in {dy, -dy}:
+            band = along[r + shift:r + shift + rows, r:r + cols]
+            out = band.copy() if out is None else np.maximum(out, band, out=out)
+    return out

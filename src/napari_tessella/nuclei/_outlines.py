@@ -1,0 +1,108 @@
+"""Outlines of the nuclei recipe: the level each nucleus is cut at (a fraction of its own
+peak, foci capped) and the enlargement of the working-resolution labels to full-resolution
+outlines."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ._cues import _label_max, _unless_foci
+from ._resample import _upsample
+
+_TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
+_FOCI_CAP = 2.0  # a nucleus's peak contrast is at most this times its core's median one
+_FOCI_BODY = 1.3  # ... above it (foci), outlines follow this times that median instead
+
+
+def _cuts(peak, level, value, n: int) -> np.ndarray:
+    """For labels 0..n, the level its outline follows: the global threshold ``value``
+    (``peak`` is None), or for the "auto" threshold ``_TRIM`` of its own peak over the
+    background (``peak`` from :func:`._recipe._segment_work`) — but not below ``value``,
+    there the level at which dim nuclei were looked for (:func:`._foreground._dim_level`;
+    the foreground's own edge before round 10): a dim nucleus whose 30 % lies below it is
+    outlined there."""
+    if peak is None:
+        return np.full(n + 1, float(value))
+    return np.maximum(level + _TRIM * (peak - level), float(value))
+
+
+def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
+    """Per label, the maximum of ``smooth`` over its core: its pixels where ``height`` (a
+    distance to its outline) is at least half its largest value in the label.
+
+    A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
+    """
+    n = int(labels.max())
+    core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
+    peak = _label_max(smooth, core, n)
+    peak[0] = np.inf
+    if level is not None:
+        peak = _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP, _FOCI_BODY)
+        peak[0] = np.inf
+    return peak
+
+
+def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, frozen=None):
+    """Enlarge working-resolution labels to ``shape`` with full-resolution outlines.
+
+    Nearest-neighbour enlargement would draw every outline in steps of ``factor`` pixels.
+    Instead, the full-resolution pixels of working pixels on an outline (a neighbour with
+    another label) are decided again, from the 3 × 3 working pixels around: each goes to
+    the nucleus whose indicator, interpolated bilinearly at its centre, is largest there
+    (the outline between two touching nuclei becomes the level line half-way between
+    them instead of a staircase), and stays in it if the smoothed image, interpolated the
+    same way, is above that nucleus's cut (else it is background). Working pixels where
+    ``frozen`` is True (nuclei that were dropped) are left as they are.
+
+    Returns ``(labels, territories)`` both enlarged (``territories`` given at working
+    resolution), a nucleus's redrawn pixels being in its own territory (distance 0).
+    """
+    if factor <= 1 or not labels.any():
+        return _upsample(labels, factor, shape), _upsample(territories, factor, shape)
+    footprint = np.ones((3, 3), dtype=bool)
+    outline = (ndi.maximum_filter(labels, footprint=footprint)
+               != ndi.minimum_filter(labels, footprint=footprint))
+    if frozen is not None:
+        outline &= ~frozen
+    h, w = labels.shape
+    # enlarged to whole blocks (cropped to ``shape`` at the end), seen as (h, f, w, f)
+    up = np.repeat(np.repeat(labels, factor, axis=0), factor, axis=1)
+    blocks = up.reshape(h, factor, w, factor)
+    owner = np.repeat(np.repeat(territories, factor, axis=0), factor, axis=1)
+    owner_blocks = owner.reshape(h, factor, w, factor)
+    t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
+    tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
+    # weight of each of the 3 x 3 neighbours at each of the factor x factor pixel centres
+    weight = np.einsum("ia,jb->abij", tent, tent).reshape(9, factor * factor)
+    padded = np.pad(smooth, 1, mode="edge")
+    padded_labels = np.pad(labels, 1, mode="edge")
+    wr, wc = np.nonzero(outline)
+    step = max(1, 2**21 // (9 * factor * factor))  # bounded memory for large factors
+    for start in range(0, wr.size, step):
+        r, c = wr[start:start + step], wc[start:start + step]
+        hood = np.stack([padded[r + i, c + j] for i in range(3) for j in range(3)], axis=1)
+        lab = np.stack([padded_labels[r + i, c + j] for i in range(3) for j in range(3)],
+                       axis=1)
+        values = hood @ weight  # (n, f*f) the smoothed image at the pixel centres
+        top = lab.max(axis=1)
+        winner = np.repeat(top[:, None], weight.shape[1], axis=1)  # the only nucleus around
+        two = np.flatnonzero(np.where(lab > 0, lab, top[:, None]).min(axis=1) != top)
+        if two.size:  # two nuclei or more around: the one of largest membership
+            near = lab[two]
+            # membership of neighbour k's nucleus: the summed weights of the neighbours
+            # that carry the same label (background neighbours are not candidates)
+            same = (near[:, :, None] == near[:, None, :]) & (near[:, None, :] > 0)
+            member = (same.reshape(-1, 9) @ weight).reshape(len(two), 9, -1)
+            member[near == 0] = -1.0
+            winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
+        redrawn = np.where(values > cuts[winner], winner, 0).reshape(-1, factor, factor)
+        blocks[r, :, c, :] = redrawn
+        owner_blocks[r, :, c, :] = np.where(redrawn > 0, redrawn, owner_blocks[r, :, c, :])
+    return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
+
+
+def _above_own_fraction(smooth, labels, level, fraction, peak) -> np.ndarray:
+    """``labels`` where ``smooth`` is above ``fraction`` of each label's own contrast over
+    the background, ``level + fraction * (peak - level)`` (``peak[0]`` = inf), else 0."""
+    return np.where(smooth > (level + fraction * (peak - level))[labels], labels, 0)

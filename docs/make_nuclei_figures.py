@@ -126,6 +126,12 @@ def _dense_blur(d, sep, blur, seed):
     return make
 
 
+def _challenge(seed):
+    def make():
+        return _bench("nuclei_dense_heldout").challenge_field(seed)
+    return make
+
+
 def _need_data(data):
     if not (data / "images").is_dir():
         raise Skip(f"no U2OS images in {data} (Coelho et al. 2009; pass --data DIR)")
@@ -193,6 +199,12 @@ def figures(data: Path = DATA) -> list[Figure]:
         Figure("nuclei_dense_noseam", [
             Panel("dense d20, no seam (stress test), seed 0",
                   _stress("dense d20 no seam", 0), zoom=2),
+        ]),
+        Figure("nuclei_dense_crowded", [
+            Panel("dense d18, centres 0.65 d, 65 % cover (round 7 held out), seed 20",
+                  _heldout("d18 sep .65 fill .65", 20, round7=True), zoom=2),
+            Panel("challenge-like dense field (round 13 tuning seed), seed 111",
+                  _challenge(111), zoom=2),
         ]),
         Figure("nuclei_dense_blur", [
             Panel("dense d22, centres 0.8 d, extra blur 0.1 d (round 7 held out), seed 20",

@@ -111,9 +111,69 @@ def test_crowded_fields_of_small_nuclei():
     # round 7's held-out fields, the tuning set of round 10: the most crowded one (18-px
     # nuclei, centres 0.65 d apart, 65 % cover; F1 0.819 before round 10, 0.830 after,
     # 0.824 with round 11's estimate for elongated nuclei: 19.44 -> 19.87 px on seed 20,
-    # truth 18, one more merge) and 14-px nuclei at ~40 photons (0.928 -> 0.945)
+    # truth 18, one more merge; 0.836 with round 13's split of crowded objects that no disc
+    # covers) and 14-px nuclei at ~40 photons (0.928 -> 0.945)
     crowded, scores = _f1(240, 18, (20, 21, 22), fill=0.65, min_separation=0.65)
-    assert crowded >= 0.822, scores
+    assert crowded >= 0.832, scores
     photons, scores = _f1(192, 14, (20, 21, 22), min_separation=0.75, photons=40,
                           background=0.2)
     assert photons >= 0.94, scores
+
+
+def _crowd_split(obj, around, shape):
+    from napari_tessella.nuclei._crowd import _split_crowds
+
+    labels = obj.astype(np.int32)
+    for k, (cy, cx) in enumerate(around, start=2):
+        labels[_disc(shape, cy, cx, 9) & ~obj] = k
+    markers = np.zeros_like(labels)
+    markers[60, 75] = 1
+    out, seeds = _split_crowds(labels, markers, D, (labels > 0).astype(float), 0.0)
+    assert (out[~obj] == labels[~obj]).all()  # the neighbours are left as they were
+    return out, seeds
+
+
+def test_crowded_object_no_disc_covers_is_split_in_two():
+    # round 13: two 20-px nuclei 0.7 of that apart, of one brightness, among six single
+    # nuclei of 18 px: 1.8 times their largest inscribed disc, solidity 0.91
+    shape = (120, 150)
+    pair = _disc(shape, 60, 68, 10) | _disc(shape, 60, 82, 10)
+    around = [(60, 45), (60, 105), (36, 63), (36, 87), (84, 63), (84, 87)]
+    out, seeds = _crowd_split(pair, around, shape)
+    assert np.unique(out[pair]).size == 2 and out[60, 64] != out[60, 86]
+    assert np.unique(seeds[pair & (seeds > 0)]).size == 2
+    # with only three nuclei around it there is no crowd to compare with
+    out, _ = _crowd_split(pair, around[:3], shape)
+    assert np.unique(out[pair]).size == 1
+    # one nucleus as long (aspect 1.8, 1.8 times its inscribed disc) is convex: left whole
+    yy, xx = np.indices(shape)
+    one = ((yy - 60) / 9) ** 2 + ((xx - 75) / 16.5) ** 2 <= 1
+    out, _ = _crowd_split(one, around, shape)
+    assert np.unique(out[one]).size == 1
+
+
+def test_crowded_object_more_ragged_than_two_nuclei_is_left_whole():
+    # a nucleus with a thin tail (a piece of glow, 5 x 84 px) among six larger nuclei: 1.4
+    # times their area, 2.5 times its inscribed disc, so more than 1.2 x 2 of them; as two
+    # nuclei it would part at the tail (it does with no such limit), as three the parts are
+    # too small
+    from napari_tessella.nuclei._crowd import _split_crowds
+
+    shape = (160, 200)
+    obj = _disc(shape, 80, 60, 9)
+    obj[78:83, 60:144] = True
+    labels = obj.astype(np.int32)
+    for k, (cy, cx) in enumerate([(80, 36), (52, 60), (108, 60), (56, 100), (104, 100),
+                                  (80, 165)], start=2):
+        labels[_disc(shape, cy, cx, 12) & ~obj] = k
+    markers = np.zeros_like(labels)
+    markers[80, 60] = 1
+    out, _ = _split_crowds(labels, markers, D, (labels > 0).astype(float), 0.0)
+    assert np.array_equal(out, labels)
+
+
+def test_most_crowded_field_round13_tuning_seeds():
+    # round 13's tuning seeds of the most crowded proxy (18-px nuclei, centres 0.65 d
+    # apart, 65 % cover): F1 0.797 before round 13 (14.7 merged per field), 0.825 after
+    crowded, scores = _f1(240, 18, (40, 41, 42, 43, 44, 45), fill=0.65, min_separation=0.65)
+    assert crowded >= 0.815, scores

@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
+from ._crowd import _split_crowds
 from ._cues import (
     _dim_nuclei,
     _drop_unsharp,
@@ -210,6 +211,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d),
                 step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
                 gradient=_SIGMA)
+            labels, markers = _split_crowds(labels, markers, d, smooth, level)  # no disc covers
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))

@@ -359,6 +359,41 @@ def test_open_image_of_a_zarr_with_broken_metadata(tmp_path):
     raises(ValueError, "broken.zarr cannot be read as a Zarr image", open_image, store)
 
 
+def test_measure_chunked_of_a_ragged_list_names_the_labels():
+    """np.asarray of a ragged list: numpy's 'inhomogeneous shape' message."""
+    from napari_tessella.measure import measure_objects_chunked
+
+    raises(TypeError, "labels must be a rectangular array", measure_objects_chunked,
+           [[1, 2], [3]], IMAGE, chunks=48)
+
+
+# --------------------------------------------------------------------------------------
+# parameters files
+
+
+@pytest.mark.parametrize(("value", "error", "match"), [
+    ("big", TypeError, "object_diameter must be a number"),
+    (float("nan"), ValueError, "object_diameter must be a finite number"),  # 'NaN' in JSON
+    (0.2, ValueError, "object_diameter must be >= 1"),
+])
+def test_save_parameters_writes_no_file_a_reader_would_refuse(tmp_path, value, error, match):
+    """Both were written, and every reader (the command line, the widget) refused them."""
+    from napari_tessella.params import save_parameters
+
+    raises(error, match, save_parameters, tmp_path / "p ü.json", "seeded_watershed",
+           {"object_diameter": value})
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("path", [None, 3])
+def test_parameters_files_need_a_path(path):
+    """pathlib's 'expected str, bytes or os.PathLike object, not NoneType'."""
+    from napari_tessella.params import load_parameters, save_parameters
+
+    raises(TypeError, "path must be a file path", load_parameters, path)
+    raises(TypeError, "path must be a file path", save_parameters, path, "lattice", {})
+
+
 # --------------------------------------------------------------------------------------
 # command line
 

@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validation import LUMA, _check_plane_shape
+from ._validation import LUMA, _check_plane_shape, _read_array
 
 __all__ = ["DEFAULT_CHUNKS", "LARGE_PIXELS", "is_large", "is_lazy"]
 
@@ -87,7 +87,7 @@ def _as_dask(x, chunks, *, name: str):
                    else _default_chunks(x.shape))
         arr = da.from_array(x, chunks=use)
     else:
-        x = np.asarray(x)
+        x = _read_array(x, name, "a rectangular array of numbers")  # a ragged list: ours
         arr = da.from_array(x, chunks=_default_chunks(x.shape))
     if chunks is not None:
         arr = arr.rechunk(_check_chunks(chunks, arr.ndim))

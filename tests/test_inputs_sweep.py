@@ -126,6 +126,11 @@ def test_lattice_pixel_map_takes_true_or_false_only(value):
            pixel_map=value)
 
 
+def test_lattice_previous_must_be_a_lattice_result():
+    """AttributeError: 'str' object has no attribute 'points'."""
+    raises(TypeError, "previous must be the LatticeResult", lattice, GRID, previous="abc")
+
+
 def test_numpy_bools_are_switches():
     labels = threshold_label(IMAGE, "otsu", exclude_border=np.bool_(True))
     assert np.array_equal(labels, threshold_label(IMAGE, "otsu", exclude_border=True))

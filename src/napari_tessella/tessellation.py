@@ -399,6 +399,9 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     """
     lab = None
     pixel_map = flag(pixel_map, "pixel_map")
+    if previous is not None and not isinstance(previous, LatticeResult):
+        raise TypeError(f"previous must be the LatticeResult of an earlier call, or None; got "
+                        f"{type(previous).__name__}.")
     sampling = as_sampling(sampling)
     if shape is not None:
         shape = as_shape(shape)

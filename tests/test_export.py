@@ -94,7 +94,7 @@ def test_skip_existing_skips_completed_inputs_only(folder, tmp_path, capsys):
     (["atoms", "{a}", "--separation", "inf"], "separation must be a finite"),
     (["atoms", "{a}", "--separation", "1"], "separation must be >= 2"),
     (["watershed", "{a}", "--sigma", "nan"], "sigma must be a finite"),
-    (["watershed", "{a}", "--object-diameter", "-3"], "object_diameter must be > 0"),
+    (["watershed", "{a}", "--object-diameter", "-3"], "object_diameter must be >= 1"),
     (["watershed", "{a}", "--threshold", "nan"], "threshold must be a finite"),
     (["watershed", "{a}", "--landscape", "flat"], "landscape must be"),
 ])

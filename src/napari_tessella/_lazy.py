@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validation import LUMA, _check_plane_shape
+from ._validation import LUMA, _check_plane_shape, _read_array
 
 __all__ = ["DEFAULT_CHUNKS", "LARGE_PIXELS", "is_large", "is_lazy"]
 
@@ -83,10 +83,11 @@ def _as_dask(x, chunks, *, name: str):
         ):
             use = native
         else:
-            use = chunks if chunks is not None else _default_chunks(x.shape)
+            use = (_check_chunks(chunks, len(x.shape)) if chunks is not None
+                   else _default_chunks(x.shape))
         arr = da.from_array(x, chunks=use)
     else:
-        x = np.asarray(x)
+        x = _read_array(x, name, "a rectangular array of numbers")  # a ragged list: ours
         arr = da.from_array(x, chunks=_default_chunks(x.shape))
     if chunks is not None:
         arr = arr.rechunk(_check_chunks(chunks, arr.ndim))
@@ -113,22 +114,35 @@ def _on_storage_grid(chunks, step) -> bool:
 
 
 def _check_chunks(chunks, ndim):
-    if isinstance(chunks, Integral):
-        return chunks
+    """``chunks`` as dask takes them, or a clear error: "auto", a whole number of pixels
+    (-1: the whole axis) or one per axis ((rows, columns); -1 or None: the whole axis)."""
     if isinstance(chunks, str) and chunks == "auto":
         return chunks
-    try:
-        chunks = tuple(chunks)
-    except TypeError:
-        raise TypeError(
-            f"chunks must be an int or a (rows, columns) tuple; got {chunks!r}."
-        ) from None
-    if len(chunks) == 2 and ndim == 3:
-        chunks = (*chunks, -1)
-    for c in chunks:
-        if isinstance(c, Integral) and c != -1 and c < 1:
-            raise ValueError(f"chunk sizes must be >= 1 pixel; got chunks={chunks}.")
-    return chunks
+    what = ("chunks must be 'auto', a whole number of pixels or a (rows, columns) pair of "
+            f"them; got {chunks!r}.")
+    if isinstance(chunks, (str, bytes, bool, np.bool_)) or not (
+            isinstance(chunks, Integral) or np.iterable(chunks)):
+        raise TypeError(what)
+    items = (chunks,) if isinstance(chunks, Integral) else tuple(chunks)
+    for axis in items:
+        if axis is None:
+            continue
+        # dask's explicit chunks, one size per block, too: ((200,), (60, 60, 100))
+        explicit = isinstance(axis, (tuple, list))
+        for c in (tuple(axis) if explicit else (axis,)):
+            if isinstance(c, (bool, np.bool_)) or not isinstance(c, Integral):
+                raise TypeError(what)
+            if (c != -1 or explicit) and c < 1:
+                raise ValueError(f"chunk sizes must be >= 1 pixel (-1: the whole axis); got "
+                                 f"chunks={chunks!r}.")
+    if isinstance(chunks, Integral):
+        return int(chunks)
+    if len(items) == 2 and ndim == 3:
+        items = (*items, -1)
+    if len(items) != ndim:
+        raise ValueError(f"chunks must give one size per axis of the image ({ndim}); got "
+                         f"chunks={chunks!r}.")
+    return items
 
 
 def _as_float_dask(image, chunks, *, name: str = "image", convert: bool = True):

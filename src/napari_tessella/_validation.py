@@ -57,6 +57,20 @@ def _read_array(data, name: str, what: str) -> np.ndarray:
                         "one.") from None
 
 
+def shape_of(data, name: str = "image", what: str = "a rectangular array of numbers"
+             ) -> tuple:
+    """The shape of ``data`` (an array's own, or that of a nested list) without reading a
+    lazy array, or a TypeError saying that ``name`` must be ``what`` (a ragged list)."""
+    shape = getattr(data, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    try:
+        return np.shape(data)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be {what}; could not read {type(data).__name__} as "
+                        "one.") from None
+
+
 #: The end of the message for a stack given where a plane is needed (the command line
 #: says it in its own words).
 STACK_HINT = "Pass one plane of a stack, e.g. image[0]."
@@ -114,8 +128,11 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
     return arr
 
 
-def as_label_image(labels, *, name: str = "labels") -> np.ndarray:
-    """Return ``labels`` as a 2-D non-negative integer array, or raise a clear error."""
+def as_label_image(labels, *, name: str = "labels", plane: bool = True) -> np.ndarray:
+    """Return ``labels`` as a 2-D non-negative integer array, or raise a clear error.
+
+    With ``plane=False`` any number of axes (at least 2) is accepted, and an empty array
+    is refused (a file to write)."""
     arr = _read_array(labels, name, "an integer label image")
     if arr.dtype == bool:
         arr = arr.astype(np.int32)
@@ -123,8 +140,11 @@ def as_label_image(labels, *, name: str = "labels") -> np.ndarray:
         raise TypeError(f"{name} must be an integer label image (any integer dtype); got "
                         f"dtype {arr.dtype}. Label a mask first, e.g. "
                         "skimage.measure.label(mask).")
-    if arr.ndim != 2:
+    if arr.ndim != 2 and plane:
         raise ValueError(f"{name} must be a 2-D (row, column) label image; got shape {arr.shape}.")
+    if not plane and (arr.ndim < 2 or arr.size == 0):
+        raise ValueError(f"{name} must be a label image of at least 2 axes, not empty; got "
+                         f"shape {arr.shape}.")
     if arr.size and arr.min() < 0:
         raise ValueError(f"{name} has negative values; labels must be 0 (background) or positive.")
     return arr
@@ -141,6 +161,9 @@ def as_points(points, *, name: str = "points", min_points: int = 0,
         raise TypeError(f"{name} must be (row, column) coordinates; got "
                         f"{type(points).__name__}"
                         f"{' of bools' if not isinstance(points, str) else ''}.")
+    if np.dtype(getattr(points, "dtype", np.float64)).kind == "c":  # np.array: a warning
+        raise TypeError(f"{name} must be real (row, column) coordinates; got complex "
+                        "numbers.")
     try:
         arr = np.array(points, dtype=np.float64)
     except (TypeError, ValueError):
@@ -217,6 +240,61 @@ def whole_number(value, name: str, *, minimum=None, maximum=None, unit: str = ""
             or (maximum is not None and x > maximum)):
         raise ValueError(f"{what}; got {value!r}.")
     return int(x)
+
+
+def flag(value, name: str) -> bool:
+    """``value`` as a bool, or a TypeError: True or False only (NumPy's too), so that a
+    string such as "no" or "False" is not taken for True.
+
+    >>> flag(False, "exclude_border")
+    False
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r} "
+                        f"({type(value).__name__}).")
+    return bool(value)
+
+
+def number_pair(value, name: str, *, nonzero: bool = False) -> tuple[float, float]:
+    """``value`` as a (row, column) pair of finite numbers (non-zero with ``nonzero``: a
+    pixel size), or a clear error.
+
+    >>> number_pair((0.5, 0.25), "scale", nonzero=True)
+    (0.5, 0.25)
+    """
+    if isinstance(value, (str, bytes)) or not np.iterable(value):
+        raise TypeError(f"{name} must be (row, column), two numbers; got {value!r}.")
+    items = tuple(value)
+    if len(items) != 2:
+        raise ValueError(f"{name} must be (row, column), two numbers; got {value!r}.")
+    pair = tuple(finite_number(v, f"{name}[{i}]") for i, v in enumerate(items))
+    if nonzero and 0.0 in pair:
+        raise ValueError(f"{name} must be non-zero (a pixel size); got {value!r}.")
+    return pair
+
+
+def unit_name(unit, name: str = "unit") -> str:
+    """``unit`` as a string ("" for None), or a TypeError."""
+    if unit is None:
+        return ""
+    if not isinstance(unit, str):
+        raise TypeError(f"{name} must be a string such as 'nm' or 'um'; got {unit!r} "
+                        f"({type(unit).__name__}).")
+    return unit
+
+
+def as_table(table, name: str = "table"):
+    """``table`` as a new pandas DataFrame (a DataFrame, a dict of equal-length columns or
+    rows of numbers), or a clear error: None, a string or a single number is not a table."""
+    import pandas as pd
+
+    if table is None or isinstance(table, (str, bytes)) or np.isscalar(table):
+        raise TypeError(f"{name} must be a pandas DataFrame or a dict of columns; got "
+                        f"{type(table).__name__}.")
+    try:
+        return pd.DataFrame(table).copy()
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} cannot be read as a table of columns: {err}") from None
 
 
 def size_in_image(value, name: str, shape, *, minimum=0.0, strict=False, side="longest",

@@ -168,7 +168,8 @@ def bounded_voronoi(points: np.ndarray, tri: Delaunay, lo: np.ndarray, hi: np.nd
         verts = np.concatenate([verts_in, vor.vertices[flat]])
         return cell_polygons(points, owner, verts, lo, hi, tol, size, origin)
 
-    tol = 1e-9 * max(1.0, float(np.max(np.abs(hi - lo))))
+    # relative to the box: cells 1e-10 apart (metres) lost their short sides to 1e-9
+    tol = 1e-9 * float(np.max(np.abs(hi - lo)))
     ridges, cells = _ridges(tri, centres, leaving, vor, subset, lo, hi, tol)
     # each cell's area: the triangles between its point and its sides (a cell is convex
     # and holds its point), summed over the ridges, the polygons not needed

@@ -32,7 +32,7 @@ from ._atoms_detect import (
 from ._atoms_fit import _fit_all, _plausible, _refine_com
 from ._atoms_noise import _patches
 from ._lazy import _as_float_dask, _compute, is_lazy
-from ._validation import LengthError, as_float_image, finite_number
+from ._validation import LengthError, as_float_image, finite_number, shape_of
 from ._validation import intensity_exponent as _intensity_exponent
 from .lattice_analysis import _close_pairs
 
@@ -220,7 +220,7 @@ def find_atoms(image, *, separation=None, threshold=None, refine="com", dark=Fal
     True
     """
 
-    _check_atoms_params(getattr(image, "shape", np.shape(image)), separation, threshold,
+    _check_atoms_params(shape_of(image), separation, threshold,
                         refine, dark)
     if is_lazy(image):  # dask/Zarr: chunk by chunk with margins, same columns
 

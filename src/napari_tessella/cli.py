@@ -389,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "scheduler", None):
             _resolve_scheduler(args.scheduler)  # connect once, now: fail before any work
         out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise _UsageError(f"--out {out} is a file, not a folder")
         out.mkdir(parents=True, exist_ok=True)
     except (_UsageError, ValueError, TypeError, OSError) as err:
         print(f"tessella {args.command}: error: {err}", file=sys.stderr)

@@ -11,9 +11,9 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ._lazy import _compute, _on_storage_grid
+from ._validation import as_label_image, as_table, number_pair, unit_name
 from .measure import measure_objects_chunked
 from .reading import _TO_METRE, _is_pixel_unit, _short_unit, ngff_unit
 
@@ -49,8 +49,10 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
     pandas.DataFrame
         A new table (the input is not changed).
     """
-    (sy, sx), (ty, tx) = (float(v) for v in scale), (float(v) for v in translate)
-    df = pd.DataFrame(table).copy()
+    (sy, sx) = number_pair(scale, "scale", nonzero=True)
+    (ty, tx) = number_pair(translate, "translate")
+    unit = unit_name(unit)
+    df = as_table(table)
     unit = "" if _is_pixel_unit(unit) else _short_unit(unit)
     if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
         return df
@@ -104,8 +106,9 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     The smallest unsigned integer type that holds the labels is used, so files open in
     Fiji/ImageJ as label images.
     """
-    lab = np.asarray(labels)
-    top = int(lab.max()) if lab.size else 0
+    _tiff_target(path, scale, unit)
+    lab = as_label_image(labels, plane=False)  # integers >= 0: no float cut, no wrap
+    top = int(lab.max())
     return _write_label_tiff(lab.astype(_label_dtype(top)), path, scale=scale, unit=unit)
 
 
@@ -134,6 +137,7 @@ def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
         holds a larger label (so is a ``top`` too small): the same file either way, the
         store read once.
     """
+    _tiff_target(path, scale, unit)  # before the store is read
     rows = int(source.shape[0])
     lab = np.empty(tuple(source.shape), dtype=_label_dtype(int(top or 0)))
     for r in range(0, rows, band):
@@ -147,7 +151,12 @@ def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
 
 
 def _label_dtype(top: int):
-    """The smallest unsigned type that holds labels up to ``top``."""
+    """The smallest unsigned type that holds labels up to ``top`` (at most 32 bits: a
+    larger label would wrap around, silently, in the file)."""
+    if top >= 2**32:
+        raise ValueError(f"labels go up to {top}, beyond the 4294967295 a label TIFF holds; "
+                         "number them 1..n first, e.g. with "
+                         "skimage.segmentation.relabel_sequential.")
     return np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
 
 
@@ -155,8 +164,7 @@ def _write_label_tiff(lab, path, *, scale, unit) -> Path:
     """Write labels already in their file type (:func:`_label_dtype`) as a TIFF."""
     import tifffile
 
-    path = Path(path)
-    sy, sx = (abs(float(s)) for s in scale)  # a flipped axis has a pixel size all the same
+    path, sy, sx, unit = _tiff_target(path, scale, unit)
     if lab.dtype != np.uint32:
         # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm; Å is "angstrom"
         # (a unit of other letters keeps them without their accents)
@@ -177,6 +185,18 @@ def _write_label_tiff(lab, path, *, scale, unit) -> Path:
     res = _tiff_resolution(*res)
     tifffile.imwrite(path, lab, resolution=res, resolutionunit=runit if res else None)
     return path
+
+
+def _tiff_target(path, scale, unit):
+    """The path, pixel sizes (row, column) and unit of a label TIFF, or a clear error
+    before any work: a .tif/.tiff path (TIFF bytes in a .png are unreadable), a non-zero
+    finite pixel size (a flipped axis has one all the same), a unit that is a string."""
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        raise ValueError(f"labels are saved as TIFF: give a .tif or .tiff path; got "
+                         f"{path.name!r}.")
+    sy, sx = (abs(v) for v in number_pair(scale, "scale", nonzero=True))
+    return path, sy, sx, unit_name(unit)
 
 
 def _tiff_resolution(x: float, y: float):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from os import PathLike
 from pathlib import Path
 from typing import NamedTuple
 
@@ -344,9 +345,21 @@ def open_image(path, *, lazy: bool | None = None):
     PNG files whose RGB(A) channels are identical (grey images saved as colour) are read
     as one grey channel, as napari's reader shows them.
     """
+    if not isinstance(path, (str, PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path); got "
+                        f"{type(path).__name__}.")
     path = Path(path)
     if is_zarr(path):
-        return DiskArray(path, "zarr", component=_zarr_component(path)).to_dask()
+        try:
+            return DiskArray(path, "zarr", component=_zarr_component(path)).to_dask()
+        except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+            # zarr's own errors (a folder without an array, unreadable metadata) quote
+            # the store's internals
+            lines = str(err).strip().splitlines()
+            detail = f" ({lines[0].rstrip('.')})" if lines else ""
+            if type(err).__name__.endswith("NotFoundError"):
+                detail = " (it holds no Zarr array or group)"
+            raise ValueError(f"{path.name} cannot be read as a Zarr image{detail}.") from None
     name = path.name
     if path.is_dir():
         raise ValueError(f"{name} is a folder, not an image file.")

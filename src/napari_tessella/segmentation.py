@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from ._chunked_labels import _label_mask
 from ._label_image import _edge_ids, _relabel_sequential
 from ._lazy import _as_float_dask, _first_pass, _lazy_stage, is_lazy
-from ._validation import as_float_image, finite_number, size_in_image, whole_number
+from ._validation import as_float_image, finite_number, flag, size_in_image, whole_number
 from .measure import MEASURE_COLUMNS, measure_objects
 from .threshold import THRESHOLD_METHODS, _global_threshold, compute_threshold, threshold_spec
 
@@ -36,10 +36,13 @@ def _square_opening(mask: np.ndarray, side: int) -> np.ndarray:
     return ndi.binary_dilation(ndi.binary_dilation(eroded, row), col)
 
 
-def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size, shape=None):
+def _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size, shape=None,
+                                  exclude_border=False, dark_objects=False):
     """Check the parameters of :func:`threshold_label` before any work; with the image
     ``shape``, lengths are also bounded by the image. Returns them normalised
     (smooth_sigma float, opening int, connectivity int, min_size float)."""
+    flag(exclude_border, "exclude_border")
+    flag(dark_objects, "dark_objects")
     if isinstance(connectivity, bool) or connectivity not in (1, 2):
         raise ValueError(
             f"connectivity must be 1 (edge neighbours) or 2 (edge and corner neighbours); "
@@ -137,7 +140,8 @@ def threshold_label(
             dark_objects=dark_objects,
         )
     method = threshold_spec(threshold)  # parameters first, before any work on the image
-    _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
+    _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size,
+                                  exclude_border=exclude_border, dark_objects=dark_objects)
     img = as_float_image(image)
     smooth_sigma, opening, connectivity, min_size = _validate_segmentation_params(
         smooth_sigma, opening, connectivity, min_size, img.shape)
@@ -239,7 +243,8 @@ def threshold_label_chunked(
     2
     """
 
-    _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size)
+    _validate_segmentation_params(smooth_sigma, opening, connectivity, min_size,
+                                  exclude_border=exclude_border, dark_objects=dark_objects)
     method = threshold_spec(threshold)
     raw = _as_float_dask(image, chunks, convert=False)
     smooth_sigma, opening, connectivity, min_size = _validate_segmentation_params(

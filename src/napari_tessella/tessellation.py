@@ -15,12 +15,22 @@ from scipy.spatial import Delaunay, QhullError
 
 from ._delaunay_flip import flip_update
 from ._label_image import _nearest_label
-from ._validation import as_label_image, as_points, as_shape, finite_number, reject_duplicates
+from ._validation import (
+    as_label_image,
+    as_points,
+    as_shape,
+    finite_number,
+    flag,
+    reject_duplicates,
+)
 from ._voronoi_cells import bounded_voronoi
 
 __all__ = ["LatticeResult", "lattice", "pixel_voronoi", "polygon_edges"]
 
 _NEXT, _PREV = np.array([1, 2, 0]), np.array([2, 0, 1])  # a triangle's corners after m
+#: The spread of points about their mean (largest coordinate) that Qhull triangulates
+#: (measured: 1e-150 to 1e60 on a jittered grid; 1e-200 and 1e80 fail in Qhull)
+SPREAD_RANGE = (1e-120, 1e50)
 
 
 @dataclass(frozen=True, repr=False)
@@ -85,16 +95,24 @@ def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaun
     """Delaunay triangulation of ``points``; messages quote ``shown`` (default: points)."""
     shown = points if shown is None else shown
     centred = points - points.mean(axis=0)
+    spread = float(np.abs(centred).max())
     # Collinear points have no triangulation; say so instead of showing Qhull's error.
-    if np.linalg.matrix_rank(centred, tol=1e-9 * max(1.0, np.abs(centred).max())) < 2:
+    # The tolerance is relative: points 1e-10 apart (metres) span an area as well as pixels.
+    if np.linalg.matrix_rank(centred, tol=1e-9 * spread) < 2:
         raise ValueError(
             f"{what or f'the {len(points)} points'} are collinear (all on one line): a "
             "lattice needs at least 3 points that span an area."
         )
+    if not SPREAD_RANGE[0] <= spread <= SPREAD_RANGE[1]:  # Qhull's own error: 40 lines
+        raise ValueError(
+            f"{what or f'the {len(points)} points'} spread {spread:.3g} units about their "
+            f"mean, beyond what can be triangulated ({SPREAD_RANGE[0]:g} to "
+            f"{SPREAD_RANGE[1]:g}): give them in other units (e.g. pixels).")
     try:
         tri = Delaunay(centred)  # Qhull's precision is relative to the coordinates' size
     except QhullError as err:  # pragma: no cover - degenerate inputs Qhull still refuses
-        raise ValueError(f"cannot triangulate these points: {err}") from None
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "Qhull failed"
+        raise ValueError(f"cannot triangulate these points: {first}") from None
     # Qhull leaves out points (nearly) on top of another one: every point must be a vertex
     used = np.zeros(len(points), dtype=bool)
     used[tri.simplices.ravel()] = True
@@ -187,9 +205,11 @@ def polygon_edges(polygons, *, return_cells: bool = False):
     nxt = np.arange(len(verts)) + 1
     nxt[ends - 1] = ends - sizes
     # each end point as one integer: a grid of 1e-6 px (coarser only when the coordinates
-    # span more than 2**31 grid steps), then as the index of its distinct point
+    # span more than 2**31 grid steps; finer when they span less than a unit: cells in
+    # metres), then as the index of its distinct point
     lo = verts.min(axis=0)
-    step = max(1e-6, float((verts.max(axis=0) - lo).max()) / (2**31 - 2))
+    span = float((verts.max(axis=0) - lo).max())
+    step = max(1e-6 * min(1.0, span), span / (2**31 - 2)) or 1.0
     grid = np.round((verts - lo) / step).astype(np.int64)
     points, vertex = np.unique(grid[:, 0] << 31 | grid[:, 1], return_inverse=True)
     vertex = vertex.ravel()
@@ -299,14 +319,20 @@ def pixel_voronoi(points, shape, *, sampling=None) -> np.ndarray:
     sampling = as_sampling(sampling)
     if len(pts) >= np.iinfo(np.int32).max:
         raise ValueError(f"too many points ({len(pts)}) for an int32 Voronoi map.")
-    seeds = np.zeros(shape, dtype=np.int32)
     with np.errstate(invalid="ignore"):
         idx = np.rint(np.clip(pts, -1, np.asarray(shape))).astype(np.int64)
     inside = np.all((idx >= 0) & (idx < np.asarray(shape)), axis=1)
     if not inside.any():
         raise ValueError(f"no point lies inside the image of shape {tuple(shape)}.")
-    seeds[idx[inside, 0], idx[inside, 1]] = np.flatnonzero(inside).astype(np.int32) + 1
-    return _nearest_label(seeds, sampling)
+    try:
+        seeds = np.zeros(shape, dtype=np.int32)
+        seeds[idx[inside, 0], idx[inside, 1]] = np.flatnonzero(inside).astype(np.int32) + 1
+        return _nearest_label(seeds, sampling)
+    except MemoryError:
+        gib = shape[0] * shape[1] * 16 / 2**30  # the map, the distances and their indices
+        raise ValueError(f"the pixel Voronoi map of shape {tuple(shape)} needs about "
+                         f"{gib:.0f} GiB, more than this machine has: give a smaller shape "
+                         "(or, in lattice, pixel_map=False).") from None
 
 
 def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
@@ -372,6 +398,10 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     ((2, 3), (5, 2))
     """
     lab = None
+    pixel_map = flag(pixel_map, "pixel_map")
+    if previous is not None and not isinstance(previous, LatticeResult):
+        raise TypeError(f"previous must be the LatticeResult of an earlier call, or None; got "
+                        f"{type(previous).__name__}.")
     sampling = as_sampling(sampling)
     if shape is not None:
         shape = as_shape(shape)

@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
-from .._validation import as_points, intensity_exponent
+from .._validation import as_points, flag, intensity_exponent, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _level_and_noise
 from ._foreground import _auto_mask, _background_size, _dim_level, _log_offset, _significant_cut
@@ -451,7 +451,9 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
 
     user_points = seeds is not None and not isinstance(seeds, str)
-    if user_points and np.ndim(seeds) == 2 and np.shape(seeds)[1] != 2:
+    exclude_border = flag(exclude_border, "exclude_border")
+    seeds_shape = shape_of(seeds, "seeds", "(K, 2) (row, column) points") if user_points else ()
+    if len(seeds_shape) == 2 and seeds_shape[1] != 2:
         raise ValueError("a label image of seeds is not supported for a chunked image; "
                          "give the seeds as (row, column) points.")
     stored = _as_float_dask(image, chunks, convert=False)  # the input's own dtype

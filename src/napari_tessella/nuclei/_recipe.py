@@ -245,14 +245,14 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
     """
     if not isinstance(landscape, str) or landscape not in ("distance", "intensity"):
         raise ValueError(f"landscape must be 'distance' or 'intensity'; got {landscape!r}.")
-    for name, value, strict in (("object_diameter", object_diameter, True),
-                                ("sigma", sigma, False)):
+    # a nucleus is at least a pixel across (a diameter of 1e-300 overflowed the steps)
+    for name, value, least in (("object_diameter", object_diameter, 1), ("sigma", sigma, 0)):
         if value is None:
             continue
         if shape is None:
-            finite_number(value, name, minimum=0, strict=strict, unit="pixels")
+            finite_number(value, name, minimum=least, unit="pixels")
         else:
-            size_in_image(value, name, shape, strict=strict)
+            size_in_image(value, name, shape, minimum=least)
     if min_size is not None:
         finite_number(min_size, "min_size", minimum=0, unit="pixels")
     if isinstance(seeds, str) and seeds != "regional_maxima":

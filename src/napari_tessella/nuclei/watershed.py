@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
-from .._validation import as_float_image, as_points, intensity_exponent, seeds_kind
+from .._validation import as_float_image, as_points, flag, intensity_exponent, seeds_kind
 from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
 from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
@@ -49,7 +49,7 @@ def seeded_watershed(
     image : (M, N) ndarray
         Fluorescence image, bright nuclei on a dark background, any real dtype.
     object_diameter : float, optional
-        Typical nucleus diameter in pixels. Estimated with
+        Typical nucleus diameter in pixels, at least 1. Estimated with
         :func:`estimate_object_diameter` when not given; all defaults below derive from it.
     sigma : float, optional
         Gaussian smoothing in pixels. Default ``object_diameter / 20``.
@@ -108,6 +108,7 @@ def seeded_watershed(
     """
 
     # parameters first, before any work; then against the image's shape
+    exclude_border = flag(exclude_border, "exclude_border")
     _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                             min_size=min_size)
     if is_lazy(image):  # dask/Zarr: chunk by chunk with margins of a few diameters

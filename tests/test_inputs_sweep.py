@@ -114,13 +114,13 @@ SWITCHES = [
 ]
 
 
-@pytest.mark.parametrize("value", ["no", "False", 0, None, np.array([True])])
+@pytest.mark.parametrize("value", ["no", "False", 2, -1, 0.5, None, np.array([True])])
 @pytest.mark.parametrize(("func", "kwargs", "name"), SWITCHES)
 def test_switches_take_true_or_false_only(func, kwargs, name, value):
     raises(TypeError, f"{name} must be True or False", func, IMAGE, **kwargs, **{name: value})
 
 
-@pytest.mark.parametrize("value", ["no", 1])
+@pytest.mark.parametrize("value", ["no", 2])
 def test_lattice_pixel_map_takes_true_or_false_only(value):
     raises(TypeError, "pixel_map must be True or False", lattice, GRID, shape=(64, 64),
            pixel_map=value)
@@ -131,9 +131,11 @@ def test_lattice_previous_must_be_a_lattice_result():
     raises(TypeError, "previous must be the LatticeResult", lattice, GRID, previous="abc")
 
 
-def test_numpy_bools_are_switches():
-    labels = threshold_label(IMAGE, "otsu", exclude_border=np.bool_(True))
-    assert np.array_equal(labels, threshold_label(IMAGE, "otsu", exclude_border=True))
+@pytest.mark.parametrize(("value", "same_as"), [(np.bool_(True), True), (1, True), (0, False),
+                                               (np.int64(1), True)])
+def test_numpy_bools_and_0_1_are_switches(value, same_as):
+    labels = threshold_label(IMAGE, "otsu", exclude_border=value)
+    assert np.array_equal(labels, threshold_label(IMAGE, "otsu", exclude_border=same_as))
 
 
 # --------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ the problem in a microscopist's words.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 # ITU-R BT.709 luma weights, the same ones skimage.color.rgb2gray uses.
@@ -243,16 +245,19 @@ def whole_number(value, name: str, *, minimum=None, maximum=None, unit: str = ""
 
 
 def flag(value, name: str) -> bool:
-    """``value`` as a bool, or a TypeError: True or False only (NumPy's too), so that a
-    string such as "no" or "False" is not taken for True.
+    """``value`` as a bool, or a TypeError: True or False (NumPy's too, and the integers
+    1 and 0 that scripts often write for them), so that a string such as "no" or "False"
+    is not taken for True.
 
-    >>> flag(False, "exclude_border")
-    False
+    >>> flag(False, "exclude_border"), flag(1, "exclude_border")
+    (False, True)
     """
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r} "
-                        f"({type(value).__name__}).")
-    return bool(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (numbers.Integral, np.integer)) and value in (0, 1):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False; got {value!r} "
+                    f"({type(value).__name__}).")
 
 
 def number_pair(value, name: str, *, nonzero: bool = False) -> tuple[float, float]:

@@ -48,7 +48,7 @@ def test_anisotropic_pixels_one_length_per_pixel(viewer, lattice_image):
     atoms()
     assert "spacing 8 nm" in atoms._status.value
     table = viewer.layers["aniso columns"].features
-    np.testing.assert_allclose(table["nn_distance_scaled"], table["nn_distance"])
+    np.testing.assert_allclose(table["nn_distance_nm"], table["nn_distance"])
     threshold = ThresholdLabelWidget(viewer)
     threshold.image.value = layer
     threshold.smooth_sigma.value = 2.0

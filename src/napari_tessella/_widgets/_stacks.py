@@ -210,8 +210,10 @@ def _on_plane(outputs: list, index: tuple[int, ...], layer) -> list:
     every plane as the user stepped through them. Outputs on a rotated, sheared or affine
     plane stay 2-D (their transform is of that plane only)."""
     lead = len(index)
-    if not lead:
-        return outputs
+    if not lead or any(kind == "labels" and (meta.get("multiscale")
+                                             or not isinstance(data, np.ndarray))
+                       for _role, (data, meta, kind) in outputs):
+        return outputs  # a large plane's labels (Zarr levels) stay 2-D, as all its outputs
     scale = [float(s) for s in layer.scale[:lead]]
     origin = [float(t) + i * s for t, i, s in zip(layer.translate[:lead], index, scale,
                                                   strict=True)]

@@ -121,7 +121,7 @@ def test_rgb_and_stack_inputs(stem_image, viewer):
     widget.method.value = "manual"
     widget.value.value = 0.62
     widget()
-    assert viewer.layers["stack labels"].data.shape == stem_image.shape
+    assert viewer.layers["stack labels"].data.shape == (1, *stem_image.shape)  # plane 1 only
     assert viewer.layers["stack labels"].data.max() == 1376
 
 

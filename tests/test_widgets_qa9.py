@@ -160,7 +160,9 @@ def test_this_plane_results_are_drawn_on_their_plane_only(viewer):
     labels, centres = viewer.layers["s labels"], viewer.layers["s centers"]
     assert labels.data.shape == (1, 128, 128) and labels.translate[0] == 3.0
     assert labels.scale[0] == 3.0 and labels.scale[1] == 0.5
-    assert centres.data.shape[1] == 3 and centres.translate[0] == 3.0
+    # the centres hold their plane, as the stack's own points do (Export's axis0)
+    assert centres.data.shape[1] == 3 and set(centres.data[:, 0]) == {1.0}
+    assert centres.translate[0] == 0.0 and centres.scale[0] == 3.0
     assert "(plane 1)" in widget._status.value
     np.testing.assert_array_equal(labels.data[0] > 0, planes[1] > 0.5)
     viewer.dims.set_point(0, 6.0)  # plane 2, run again: the same layers, moved
@@ -204,7 +206,9 @@ def test_this_plane_results_chain_into_the_lattice_and_the_watershed(viewer):
     assert lattice() is not None, lattice._status.value
     triangles = next(ly for ly in viewer.layers if ly.name.startswith("s centers ")
                      and ly._type_string in ("shapes", "vectors"))
-    assert triangles.translate[0] == 1.0
+    first = np.asarray(triangles.data[0])
+    assert triangles.data_to_world(first[0] if first.ndim == 2 else first)[0] == 1.0
+    assert "(plane 1 of 's centers')" in lattice._status.value
     watershed = SeededWatershedWidget(viewer)
     watershed.image.value = image
     watershed.seeds.value = viewer.layers["s centers"]
@@ -213,3 +217,32 @@ def test_this_plane_results_chain_into_the_lattice_and_the_watershed(viewer):
     nuclei = viewer.layers["s nuclei"]
     assert nuclei.translate[0] == 1.0
     assert len(set(nucleus_ids(nuclei.data[0])) - {0}) == 4
+
+
+def test_a_this_plane_export_says_the_plane(viewer, tmp_path):
+    """Centres of plane 2 exported: 'axis0' is 2, the plane they were found on."""
+    image = viewer.add_image(np.stack([discs()] * 3), name="s")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget.method.value = "otsu"
+    viewer.dims.set_point(0, 2)
+    assert widget() is not None
+    widget.export(tmp_path)
+    table = pd.read_csv(tmp_path / "s_centers.csv")
+    assert len(table) == 4 and set(table["axis0"]) == {2}
+
+
+def test_all_planes_of_a_4d_stack_export(viewer, tmp_path):
+    """'all planes' of a (T, Z, Y, X) stack: its centres' features hold axis0 and axis1,
+    and Export failed with "cannot insert axis0, already exists"."""
+    image = viewer.add_image(np.stack([np.stack([discs()] * 2)] * 2), name="tz")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget.method.value = "otsu"
+    widget._planes.value = "all planes"
+    assert widget() is not None
+    written = widget.export(tmp_path)
+    assert written, widget._status.value
+    table = pd.read_csv(tmp_path / "tz_centers.csv")
+    assert len(table) == 16
+    assert table.groupby(["axis0", "axis1"]).size().tolist() == [4, 4, 4, 4]

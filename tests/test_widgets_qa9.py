@@ -246,3 +246,39 @@ def test_all_planes_of_a_4d_stack_export(viewer, tmp_path):
     table = pd.read_csv(tmp_path / "tz_centers.csv")
     assert len(table) == 16
     assert table.groupby(["axis0", "axis1"]).size().tolist() == [4, 4, 4, 4]
+
+
+def test_labels_of_one_plane_seed_that_plane_only(viewer):
+    """Threshold & label's labels of plane 1 (one plane deep) as the watershed's seeds:
+    on plane 1 they seed its nuclei; with the slider on plane 2 they were read as plane
+    2's seeds (the nearest plane they have), now the run says they are not there."""
+    image = viewer.add_image(np.stack([discs()] * 3), name="s")
+    threshold = ThresholdLabelWidget(viewer)
+    threshold.image.value = image
+    threshold.method.value = "otsu"
+    viewer.dims.set_point(0, 1)
+    assert threshold() is not None
+    watershed = SeededWatershedWidget(viewer)
+    watershed.image.value = image
+    watershed.seeds.value = viewer.layers["s labels"]
+    watershed.object_diameter.value = 22
+    assert watershed() is not None, watershed._status.value
+    assert len(set(nucleus_ids(viewer.layers["s nuclei"].data[0])) - {0}) == 4
+    viewer.dims.set_point(0, 2)
+    assert watershed() is None
+    assert "'s labels' has no plane where plane 2 of 's' lies" in watershed._status.value
+
+
+def test_seeds_that_miss_every_nucleus_are_said(viewer):
+    """A seed painted on the background: '0 nuclei … 0 seeds' and no word why."""
+    image = viewer.add_image(discs(), name="dna")
+    seeds = np.zeros((128, 128), dtype=np.int32)
+    seeds[5, 5] = 1
+    viewer.add_labels(seeds, name="stray")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = image
+    widget.seeds.value = viewer.layers["stray"]
+    widget.object_diameter.value = 22
+    assert widget() is not None
+    assert widget._status.value.startswith("0 nuclei")
+    assert "no seed of 'stray' lies on a nucleus" in widget._status.value

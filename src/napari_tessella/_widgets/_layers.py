@@ -285,11 +285,12 @@ def _plane_matrix(layer):
 
 def _matching_plane(other, layer, index: tuple[int, ...] | None):
     """Leading-axis index of ``other``'s plane at the place of ``layer``'s plane ``index``
-    in world coordinates (a seeds layer placed on plane 3 of an image as its own plane 0);
-    ``index`` as it is when the two do not have the same leading axes."""
+    in world coordinates (a seeds layer placed on plane 3 of an image as its own plane 0),
+    not clamped to ``other``'s planes; None when the two do not have the same leading axes
+    (then ``other``'s plane shown is the one to read)."""
     lead = other.ndim - 2
     if not index or lead != len(index) or layer.ndim != other.ndim:
-        return index
+        return None
     point = np.r_[np.asarray(index, dtype=float), 0.0, 0.0]
     world = layer._data_to_world(point)
     return tuple(round(float(v)) for v in other._data_to_world.inverse(world)[:lead])

@@ -180,12 +180,13 @@ class SeededWatershedWidget(_DockWidget):
                     raise ValueError(
                         f"{layer.name!r} is processed chunk by chunk: give the seeds as a "
                         "Points layer (a Labels layer of seeds is not supported there).")
-                plane = _matching_plane(seeds_layer, layer, self._plane_index)
+                shown = self._plane_index or _current_plane(layer, self._viewer)
+                plane = _matching_plane(seeds_layer, layer, shown)
                 if plane and not all(0 <= i < n for i, n in zip(
-                        plane, _lead_shape(seeds_layer), strict=False)):
+                        plane, _lead_shape(seeds_layer), strict=True)):
                     raise ValueError(
                         f"the seeds layer {seeds_layer.name!r} has no plane where "
-                        f"{_plane_text(self._plane_index)} of {layer.name!r} lies.")
+                        f"{_plane_text(shown)} of {layer.name!r} lies.")
                 seeds = _plane(seeds_layer, self._viewer, index=plane)
                 if seeds.ndim != 2:
                     raise ValueError(f"the seeds layer {seeds_layer.name!r} is not a label "
@@ -225,6 +226,7 @@ class SeededWatershedWidget(_DockWidget):
                         f"{seeds_layer.name!r} lie outside the image {layer.name!r}: choose "
                         "seeds made on this image, or empty the 'seeds (optional)' field to "
                         "find them automatically.")
+        seeds_name = seeds_layer.name if seeds_layer is not None else None
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
         unit, px = _unit(layer), _length_per_pixel(layer)
@@ -258,6 +260,10 @@ class SeededWatershedWidget(_DockWidget):
             message = (f"{n} nuclei in {name!r} (diameter {size}, min size "
                        f"{_area_text(result.min_size, pixel_area, unit)}, "
                        f"{len(result.seeds)} seeds)")
+            if n == 0 and seeds_name is not None:  # else no word why
+                message += (f": no seed of {seeds_name!r} lies on a nucleus (the foreground "
+                            "the threshold finds); check that the seeds were made on this "
+                            "image")
             return outputs, message
 
         job.stages = 2

@@ -282,3 +282,25 @@ def test_seeds_that_miss_every_nucleus_are_said(viewer):
     assert widget() is not None
     assert widget._status.value.startswith("0 nuclei")
     assert "no seed of 'stray' lies on a nucleus" in widget._status.value
+
+
+def test_a_large_planes_this_plane_result_says_it_is_shown_on_every_plane(viewer,
+                                                                           monkeypatch,
+                                                                           tmp_path):
+    """A stack of large (chunked) planes: its labels are Zarr levels, kept 2-D (a layer
+    one plane deep would copy them), and the status line says so."""
+    da = pytest.importorskip("dask.array")
+    from napari_tessella import _lazy
+    from napari_tessella._widgets import _base
+
+    monkeypatch.setattr(_lazy, "LARGE_PIXELS", 10_000)
+    monkeypatch.setattr(_base, "RESULTS_DIR", tmp_path)
+    stack = da.from_array(np.stack([discs((160, 160))] * 2), chunks=(1, 80, 80))
+    image = viewer.add_image(stack, name="big")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget.method.value = "otsu"
+    viewer.dims.set_point(0, 1)
+    assert widget() is not None, widget._status.value
+    assert viewer.layers["big labels"].ndim == 2
+    assert "(plane 1, shown on every plane)" in widget._status.value

@@ -304,3 +304,16 @@ def test_a_large_planes_this_plane_result_says_it_is_shown_on_every_plane(viewer
     assert widget() is not None, widget._status.value
     assert viewer.layers["big labels"].ndim == 2
     assert "(plane 1, shown on every plane)" in widget._status.value
+
+
+def test_a_min_area_that_removes_every_nucleus_is_named(viewer):
+    """A min nucleus area typed far too large: '0 nuclei' said nothing of why (Threshold
+    & label names the filter that removed its objects)."""
+    image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="µm")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = image
+    widget.min_area.value = 10_000.0  # µm²: far above a nucleus of 11 µm
+    assert widget() is not None
+    assert widget._status.value.startswith("0 nuclei")
+    assert "the min nucleus area of 1e+04 µm² = 40000 px may have removed them all" in (
+        widget._status.value)

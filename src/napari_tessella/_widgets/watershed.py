@@ -264,6 +264,12 @@ class SeededWatershedWidget(_DockWidget):
                 message += (f": no seed of {seeds_name!r} lies on a nucleus (the foreground "
                             "the threshold finds); check that the seeds were made on this "
                             "image")
+            elif n == 0 and (kwargs["min_size"] or kwargs["exclude_border"]):
+                filters = [text for on, text in (
+                    (kwargs["min_size"], "the min nucleus area of "
+                     f"{_area_text(result.min_size, pixel_area, unit)}"),
+                    (kwargs["exclude_border"], "'drop nuclei touching the border'")) if on]
+                message += f": {' or '.join(filters)} may have removed them all"
             return outputs, message
 
         job.stages = 2

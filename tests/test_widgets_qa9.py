@@ -317,3 +317,18 @@ def test_a_min_area_that_removes_every_nucleus_is_named(viewer):
     assert widget._status.value.startswith("0 nuclei")
     assert "the min nucleus area of 1e+04 µm² = 40000 px may have removed them all" in (
         widget._status.value)
+
+
+def test_the_lattice_of_one_plane_labels_names_the_stacks_plane(viewer):
+    """Labels Threshold & label drew on plane 2 (one plane deep): the Lattice said
+    "(plane 0 of 's labels')", their own plane, with the slider on plane 2."""
+    image = viewer.add_image(np.stack([discs()] * 3), name="s")
+    threshold = ThresholdLabelWidget(viewer)
+    threshold.image.value = image
+    threshold.method.value = "otsu"
+    viewer.dims.set_point(0, 2)
+    assert threshold() is not None
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = viewer.layers["s labels"]
+    assert lattice() is not None, lattice._status.value
+    assert "(plane 0 of 's labels' = plane 2 of 's')" in lattice._status.value

@@ -121,7 +121,7 @@ def test_rgb_and_stack_inputs(stem_image, viewer):
     widget.method.value = "manual"
     widget.value.value = 0.62
     widget()
-    assert viewer.layers["stack labels"].data.shape == stem_image.shape
+    assert viewer.layers["stack labels"].data.shape == (1, *stem_image.shape)  # plane 1 only
     assert viewer.layers["stack labels"].data.max() == 1376
 
 
@@ -401,7 +401,7 @@ def test_find_atoms_features_measure_neighbours_in_the_sample_with_oblong_pixels
     widget()
     features = viewer.layers["lattice columns"].features
     assert len(features) == len(lat.positions)
-    np.testing.assert_allclose(features["nn_distance_scaled"], 0.08, rtol=0.05)
+    np.testing.assert_allclose(features["nn_distance_nm"], 0.08, rtol=0.05)
     np.testing.assert_allclose(features["nn_distance"], 4.0, rtol=0.05)  # 0.02 nm pixels
     bulk = features["coordination"][(features["row"] > 12) & (features["row"] < 115)]
     assert (bulk == 2).all(), bulk.value_counts()
@@ -412,7 +412,7 @@ def test_find_atoms_features_measure_neighbours_in_the_sample_with_oblong_pixels
     layer.scale = (0.018, 0.022)  # rows 0.144 nm apart, columns 0.176 nm: both in the shell
     widget()
     features = viewer.layers["lattice columns"].features
-    np.testing.assert_allclose(features["nn_distance_scaled"], 0.144, rtol=0.05)
+    np.testing.assert_allclose(features["nn_distance_nm"], 0.144, rtol=0.05)
     found = re.search(r"basis ([0-9.]+) nm × ([0-9.]+) nm at 90°", widget._status.value)
     assert found, widget._status.value
     np.testing.assert_allclose([float(v) for v in found.groups()], [0.144, 0.176],

@@ -204,7 +204,7 @@ def test_stacks_this_plane_or_all_planes(stem_image, viewer, qtbot):
     viewer.dims.set_point(0, 4.0)  # world coordinates: 2 s per plane
     widget()  # this plane (the default): a dim plane
     assert widget._status.value.startswith("0 objects") and "(plane 2)" in widget._status.value
-    assert viewer.layers["T labels"].data.shape == stem_image.shape
+    assert viewer.layers["T labels"].data.shape == (1, *stem_image.shape)  # plane 2 only
     widget._planes.value = "all planes"
     widget._run_button.clicked()  # off the UI thread, plane after plane
     qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)

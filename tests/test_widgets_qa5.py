@@ -295,7 +295,7 @@ def test_a_nudge_after_all_planes_keeps_the_stack(viewer):
     assert "off while 'all planes'" in widget._status.value
     widget._planes.value = "this plane"  # one plane is what the user asks for now
     widget.value.value = 0.55
-    assert viewer.layers["s labels"].data.shape == (512, 512)
+    assert viewer.layers["s labels"].data.shape == (1, 512, 512)  # on its plane only
 
 
 def test_fields_moved_during_a_run_are_said(viewer, qtbot):
@@ -316,7 +316,7 @@ def test_fields_moved_during_a_run_are_said(viewer, qtbot):
     assert "press Run again" in widget._status.value
     widget._run_button.native.click()
     qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
-    assert viewer.layers["s labels"].data.shape == (512, 512)
+    assert viewer.layers["s labels"].data.shape == (1, 512, 512)  # on its plane only
     assert "press Run again" not in widget._status.value
 
 

@@ -166,31 +166,36 @@ def test_the_lattice_of_one_plane_is_drawn_on_that_plane(viewer, monkeypatch, ge
     made = [viewer.layers[f"cols {what}"] for what in ("Delaunay", "Voronoi", "Voronoi map")]
     for layer in made:
         assert layer.ndim == 3, layer.name
-        assert tuple(layer.scale) == (2.0, 0.5, 0.5) and layer.translate[0] == 2.0
+        assert tuple(layer.scale) == (2.0, 0.5, 0.5)
         assert str(layer.units[0]) == "second"
+    # the pixel map one plane deep, moved there; the others hold the plane as the points
+    assert made[2].translate[0] == 2.0 and made[2].data.shape[0] == 1
     # the bonds lie where plane 1's points are: the plane's world positions match
     first = made[0].data[0] if made[0]._type_string != "surface" else made[0].data[0][:3]
-    corner = np.asarray(first)[..., 1:] if made[0]._type_string == "shapes" else None
+    corner = np.asarray(first) if made[0]._type_string == "shapes" else None
     if corner is not None:
-        on = made[0].data_to_world(np.r_[0, corner[0]])
+        on = made[0].data_to_world(corner[0])
         assert on[0] == 2.0 and any(np.allclose(on[1:], points.data_to_world(p)[1:])
                                     for p in points.data[36:72])
-    for plane, shown in ((0, False), (1, True), (2, False)):
-        viewer.dims.set_point(0, 2.0 * plane)
-        for layer in made:
-            layer.refresh()
-            if layer._type_string == "labels":
-                drawn = not layer._slice.empty
-            elif layer._type_string == "shapes":
-                drawn = bool(np.any(layer._data_view._displayed))
-            elif layer._type_string == "surface":
-                drawn = layer._view_faces is not None and len(layer._view_faces) > 0
-            else:
-                drawn = len(layer._view_indices) > 0
-            assert drawn == shown, (layer.name, plane)
+    def drawn_on(layers, on):
+        for plane in range(3):
+            viewer.dims.set_point(0, 2.0 * plane)
+            for layer in layers:
+                layer.refresh()
+                if layer._type_string == "labels":
+                    drawn = not layer._slice.empty
+                elif layer._type_string == "shapes":
+                    drawn = bool(np.any(layer._data_view._displayed))
+                elif layer._type_string == "surface":
+                    drawn = layer._view_faces is not None and len(layer._view_faces) > 0
+                else:
+                    drawn = len(layer._view_indices) > 0
+                assert drawn == (plane == on), (layer.name, plane)
+
+    drawn_on(made, 1)
     # another plane: the same outputs (Shapes are made anew), moved there
     viewer.dims.set_point(0, 4.0)
     assert widget() is not None and "(plane 2 of 'cols')" in widget._status.value
     assert len(viewer.layers) == 5
-    assert all(viewer.layers[f"cols {w}"].translate[0] == 4.0
-               for w in ("Delaunay", "Voronoi", "Voronoi map"))
+    assert viewer.layers["cols Voronoi map"].translate[0] == 4.0
+    drawn_on([viewer.layers[f"cols {w}"] for w in ("Delaunay", "Voronoi", "Voronoi map")], 2)

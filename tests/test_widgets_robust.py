@@ -48,7 +48,7 @@ def test_anisotropic_pixels_one_length_per_pixel(viewer, lattice_image):
     atoms()
     assert "spacing 8 nm" in atoms._status.value
     table = viewer.layers["aniso columns"].features
-    np.testing.assert_allclose(table["nn_distance_scaled"], table["nn_distance"])
+    np.testing.assert_allclose(table["nn_distance_nm"], table["nn_distance"])
     threshold = ThresholdLabelWidget(viewer)
     threshold.image.value = layer
     threshold.smooth_sigma.value = 2.0
@@ -84,7 +84,7 @@ def test_a_stack_shown_beyond_its_planes_names_the_plane_it_reads(viewer, lattic
     one = viewer.add_image(lattice_image[::-1], name="one")
     reference.image.value = one
     reference()
-    np.testing.assert_array_equal(viewer.layers["short labels"].data,
+    np.testing.assert_array_equal(viewer.layers["short labels"].data[0],  # on plane 1
                                   viewer.layers["one labels"].data)
 
 

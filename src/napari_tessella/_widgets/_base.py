@@ -45,6 +45,7 @@ from ._stacks import (
     _drain,
     _lead_shape,
     _message_text,
+    _on_plane,
     _plane_text,
     _stages,
     _with_plane,
@@ -220,7 +221,10 @@ class _DockWidget(_WritesOutputs, Container):
 
             def one_plane():
                 outputs, message = yield from _stages(job)
-                return outputs, _with_plane(message, text)
+                # drawn on that plane only: as 2-D layers they stood on every plane
+                placed = _on_plane(outputs, index, layer)
+                said = text if placed is not outputs else f"{text}, shown on every plane"
+                return placed, _with_plane(message, said)
 
             one_plane.stages = getattr(job, "stages", 0)
             return one_plane

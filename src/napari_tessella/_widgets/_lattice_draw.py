@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..export import physical_columns
 from ..tessellation import neighbour_counts, polygon_edges, triangle_longest_edges
-from ._layers import _physical
+from ._layers import _column_unit
 
 #: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
 #: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,
@@ -48,13 +47,11 @@ def _in_layer_units(features: dict, geo: dict, lengths=(), areas=()) -> dict:
     Plain pixels (no scale, no unit): nothing is added, as Export adds nothing."""
     if "scale" not in geo:  # no geometry given (scripts, benchmarks): pixels
         return features
-    scale, translate, unit = _physical(geo)
-    probe = physical_columns({"area": [0.0]}, scale, translate, unit).columns
-    said = [c[len("area_"):-1] for c in probe if c != "area"]
+    said = _column_unit(geo)
     if not said:
         return features
-    added = {f"{name}_{said[0]}": features[name] for name in lengths}
-    added.update({f"{name}_{said[0]}2": features[name] for name in areas})
+    added = {f"{name}_{said}": features[name] for name in lengths}
+    added.update({f"{name}_{said}2": features[name] for name in areas})
     return {**features, **added}
 
 

@@ -271,6 +271,73 @@ def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
     return (world - np.asarray(image_layer.translate[-2:])) / np.asarray(image_layer.scale[-2:])
 
 
+def _plane_matrix(layer):
+    """The 3 × 3 homogeneous matrix taking (row, column) of ``layer``'s planes to world
+    (row, column); None when its leading (T, Z, …) axes mix into the plane's (a rotation
+    out of the plane), which no pixel-to-pixel mapping of two planes can follow."""
+    full = np.asarray(layer._data_to_world.affine_matrix, dtype=float)
+    n = full.shape[0] - 1
+    keep = [n - 2, n - 1, n]
+    block = full[np.ix_(keep, keep)]
+    mixed = np.delete(full[[n - 2, n - 1]], keep, axis=1)
+    return None if np.any(mixed != 0) else block
+
+
+def _matching_plane(other, layer, index: tuple[int, ...] | None):
+    """Leading-axis index of ``other``'s plane at the place of ``layer``'s plane ``index``
+    in world coordinates (a seeds layer placed on plane 3 of an image as its own plane 0),
+    not clamped to ``other``'s planes; None when the two do not have the same leading axes
+    (then ``other``'s plane shown is the one to read)."""
+    lead = other.ndim - 2
+    if not index or lead != len(index) or layer.ndim != other.ndim:
+        return None
+    point = np.r_[np.asarray(index, dtype=float), 0.0, 0.0]
+    world = layer._data_to_world(point)
+    return tuple(round(float(v)) for v in other._data_to_world.inverse(world)[:lead])
+
+
+def _labels_on_grid(seeds: np.ndarray, seeds_layer, image_layer, shape) -> np.ndarray:
+    """A (row, column) plane ``seeds`` of the Labels layer ``seeds_layer`` on the pixel grid
+    (``shape``) of ``image_layer``, the two related as napari draws them, in world
+    coordinates (scale, translate, rotate, …): each image pixel takes the label of the seed
+    pixel at its centre, and each labelled seed pixel marks the image pixel it falls in (a
+    seed smaller than the image's pixels keeps one). The same array when the two share
+    their placement and shape; ``ValueError`` when no mapping exists."""
+    image_m, seeds_m = _plane_matrix(image_layer), _plane_matrix(seeds_layer)
+    if image_m is None or seeds_m is None:
+        raise ValueError(
+            f"the seed labels {seeds_layer.name!r} and the image {image_layer.name!r} "
+            "are not placed plane on plane (a rotation out of the plane): give seeds drawn "
+            "on the image, or as a Points layer.")
+    to_seeds = np.linalg.solve(seeds_m, image_m)  # image pixel -> seed pixel
+    if seeds.shape == tuple(shape) and np.allclose(to_seeds, np.eye(3), rtol=0, atol=1e-9):
+        return seeds
+    rows, cols = seeds.shape
+    out = np.zeros(shape, dtype=seeds.dtype)
+    if not np.any(to_seeds[:2, :2] - np.diag(np.diag(to_seeds[:2, :2]))):
+        # axis-aligned (scale and translate): rows and columns map on their own
+        r = np.rint(np.arange(shape[0]) * to_seeds[0, 0] + to_seeds[0, 2]).astype(np.int64)
+        c = np.rint(np.arange(shape[1]) * to_seeds[1, 1] + to_seeds[1, 2]).astype(np.int64)
+        rin, cin = (r >= 0) & (r < rows), (c >= 0) & (c < cols)
+        out[np.ix_(rin, cin)] = seeds[np.ix_(r[rin], c[cin])]
+    else:
+        grid = np.indices(shape, dtype=float).reshape(2, -1)
+        at = np.rint(to_seeds[:2, :2] @ grid + to_seeds[:2, 2:]).astype(np.int64)
+        inside = (at[0] >= 0) & (at[0] < rows) & (at[1] >= 0) & (at[1] < cols)
+        flat = out.reshape(-1)
+        flat[inside] = seeds[at[0, inside], at[1, inside]]
+    ys, xs = np.nonzero(seeds)
+    if len(ys):  # forward: labelled seed pixels into the image pixels they fall in
+        to_image = np.linalg.inv(to_seeds)
+        at = np.rint(to_image[:2, :2] @ np.stack([ys, xs]).astype(float)
+                     + to_image[:2, 2:]).astype(np.int64)
+        inside = (at[0] >= 0) & (at[0] < shape[0]) & (at[1] >= 0) & (at[1] < shape[1])
+        r, c, v = at[0, inside], at[1, inside], seeds[ys[inside], xs[inside]]
+        empty = out[r, c] == 0
+        out[r[empty], c[empty]] = v[empty]
+    return out
+
+
 def _image_shape(layer) -> tuple[int, int]:
     shape = layer.level_shapes[0] if layer.multiscale else layer.data.shape
     return tuple(int(s) for s in (shape[-3:-1] if layer.rgb else shape[-2:]))
@@ -377,6 +444,16 @@ def _with_physical(table, geo: dict):
     one unit for both axes (:func:`_physical`)."""
     scale, translate, unit = _physical(geo)
     return physical_columns(table, scale, translate, unit)
+
+
+def _column_unit(geo: dict) -> str:
+    """The unit word physical columns of a :func:`_geometry` are named with, as Export
+    names them (``um``, ``nm``; ``scaled`` for a scale without a unit); '' for plain
+    pixels, which get no physical column."""
+    scale, translate, unit = _physical(geo)
+    probe = physical_columns({"area": [0.0]}, scale, translate, unit).columns
+    said = [str(c)[len("area_"):-1] for c in probe if c != "area"]
+    return said[0] if said else ""
 
 
 def _labels_features(table, label_column: str = "label"):

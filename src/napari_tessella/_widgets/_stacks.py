@@ -204,23 +204,29 @@ def _planes_with_points(layer, most: int = 5) -> str:
 
 def _on_plane(outputs: list, index: tuple[int, ...], layer) -> list:
     """2-D outputs of one plane of the stack ``layer`` placed on that plane: the stack's
-    leading (T, Z, …) axes in front, one plane deep, moved there by the translate (the
-    data of every kind keeps its values; napari draws it on that plane only, as it draws
-    the stack's own points). Made 2-D, the Lattice of plane 2's points was drawn over
-    every plane as the user stepped through them. Outputs on a rotated, sheared or affine
-    plane stay 2-D (their transform is of that plane only)."""
+    leading (T, Z, …) axes in front, in its scale and units. Points, vectors, shapes and
+    meshes get the plane's index as those coordinates, as the stack's own points and
+    'all planes' have them (an exported table's ``axis0`` says the plane); labels are one
+    plane deep, moved there by the translate (a whole stack of zeros would cost memory).
+    napari draws them on that plane only: made 2-D, the Lattice of plane 2's points was
+    drawn over every plane as the user stepped through them. Outputs on a rotated,
+    sheared or affine plane stay 2-D (their transform is of that plane only)."""
     lead = len(index)
-    if not lead:
-        return outputs
+    if not lead or any(kind == "labels" and (meta.get("multiscale")
+                                             or not isinstance(data, np.ndarray))
+                       for _role, (data, meta, kind) in outputs):
+        return outputs  # a large plane's labels (Zarr levels) stay 2-D, as all its outputs
     scale = [float(s) for s in layer.scale[:lead]]
-    origin = [float(t) + i * s for t, i, s in zip(layer.translate[:lead], index, scale,
-                                                  strict=True)]
+    stack_origin = [float(t) for t in layer.translate[:lead]]
+    plane_origin = [t + i * s for t, i, s in zip(stack_origin, index, scale, strict=True)]
+    at = np.asarray(index, dtype=float)
     units = [str(u) for u in (getattr(layer, "units", None) or ())][:lead]
     placed = []
     for role, (data, meta, kind) in outputs:
         if any(key in meta for key in ("rotate", "shear", "affine")):
             placed.append((role, (data, meta, kind)))
             continue
+        origin = plane_origin if kind == "labels" else stack_origin
         meta = {**meta, "scale": (*scale, *meta.get("scale", (1.0, 1.0))),
                 "translate": (*origin, *meta.get("translate", (0.0, 0.0)))}
         if "units" in meta and len(units) == lead:
@@ -231,16 +237,16 @@ def _on_plane(outputs: list, index: tuple[int, ...], layer) -> list:
             data = data[(np.newaxis,) * lead]
         elif kind == "surface":
             vertices, faces, values = data
-            vertices = np.asfortranarray(np.c_[np.zeros((len(vertices), lead),
-                                                        vertices.dtype), vertices])
+            vertices = np.asfortranarray(np.c_[np.tile(at.astype(vertices.dtype),
+                                                       (len(vertices), 1)), vertices])
             data = (vertices, faces, values)
         elif kind == "shapes":
-            data = [np.c_[np.zeros((len(p), lead)), p] for p in data]
-        elif kind == "vectors":  # (start, direction): the plane's axes 0 in both
-            data = np.concatenate([np.zeros((*data.shape[:2], lead), data.dtype), data],
-                                  axis=2)
-            data = np.asfortranarray(data)
+            data = [np.c_[np.tile(at, (len(p), 1)), p] for p in data]
+        elif kind == "vectors":  # (start, direction): the plane in the start, 0 across
+            front = np.zeros((*data.shape[:2], lead), data.dtype)
+            front[:, 0] = at
+            data = np.asfortranarray(np.concatenate([front, data], axis=2))
         else:  # points
-            data = np.c_[np.zeros((len(data), lead)), data]
+            data = np.c_[np.tile(at, (len(data), 1)), data]
         placed.append((role, (data, meta, kind)))
     return placed

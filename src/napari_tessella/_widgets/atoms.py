@@ -19,6 +19,7 @@ from ..lattice_analysis import (
 from ..tessellation import pixel_voronoi
 from ._base import _DockWidget
 from ._layers import (
+    _column_unit,
     _geometry,
     _layer_choices,
     _layer_key,
@@ -124,6 +125,7 @@ class FindAtomsWidget(_DockWidget):
         image = _plane(layer, self._viewer, index=self._plane_index)
         geo = _geometry(layer)
         unit, length = _unit(layer), _length_per_pixel(layer)
+        said = _column_unit(geo)  # 'nm', 'scaled' (a scale, no unit), '' (plain pixels)
         # pixels that are not square: neighbours (the features, the basis) are measured in
         # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
@@ -143,7 +145,8 @@ class FindAtomsWidget(_DockWidget):
                 features = lattice_table(result.positions, image, voronoi_labels=vmap,
                                          sampling=sampling)
                 table = pd.concat([table, features], axis=1)
-                table["nn_distance_scaled"] = table["nn_distance"] * length
+                if said:  # named as Export and the other widgets name physical columns
+                    table[f"nn_distance_{said}"] = table["nn_distance"] * length
             table = _with_physical(table, geo)
             colour = "#00e5ff" if kind == "chambers" else "#ff2e88"
             style = {"face_color": colour, "border_width": 0}

@@ -27,6 +27,7 @@ from ._layers import (
     _image_of,
     _image_shape,
     _layer_choices,
+    _matching_plane,
     _pixel_size,
     _plane,
     _points_in_pixels,
@@ -321,7 +322,8 @@ class LatticeWidget(_DockWidget):
         if src.ndim > 2:  # one plane of a stack: never merge planes
             index = _current_plane(src, self._viewer)
             # drawn on that plane only, as the stack's own points (see _on_plane)
-            plane = f" ({_plane_text(index)} of {src.name!r}), drawn on that plane only"
+            plane = (f" ({_plane_text(index)} of {src.name!r}{self._stack_plane(src, index)})"
+                     ", drawn on that plane only")
             source += f" on the plane shown ({_plane_text(index)})"
             if points is not None:
                 points = _points_in_pixels(src, img_layer, plane=index)
@@ -368,6 +370,19 @@ class LatticeWidget(_DockWidget):
 
         job.stages = 2
         return job
+
+    def _stack_plane(self, src, index) -> str:
+        """' = plane 3 of 'cells'' when ``src`` (labels a widget drew on plane 3 of a stack,
+        one plane deep) is on another plane of the stack it was made on than its own."""
+        from napari.layers import Image
+
+        images = [lyr for lyr in self._viewer.layers
+                  if isinstance(lyr, Image) and lyr.ndim == src.ndim]
+        stack = _image_of(src, images)
+        there = _matching_plane(stack, src, index) if stack is not None else None
+        if there is None or there == index:
+            return ""
+        return f" = {_plane_text(there)} of {stack.name!r}"
 
     def _lattice(self, points, shape, labels, pixel_map: bool = True, name=None,
                  sampling=None):

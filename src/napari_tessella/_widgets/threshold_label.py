@@ -14,6 +14,7 @@ from ..threshold import THRESHOLD_METHODS, smoothed_threshold
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _area_text,
+    _current_plane,
     _fit_decimals,
     _geometry,
     _image_shape,
@@ -28,7 +29,7 @@ from ._layers import (
     _value_range,
     _with_physical,
 )
-from ._stacks import ALL_PLANES, _lead_shape
+from ._stacks import ALL_PLANES, _lead_shape, _on_plane, _plane_text
 
 if TYPE_CHECKING:
     import napari
@@ -265,6 +266,10 @@ class ThresholdLabelWidget(_DockWidget):
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {err}"
             return
+        if _lead_shape(layer):  # on the plane shown only, as Run draws it
+            index = _current_plane(layer, self._viewer)
+            outputs = _on_plane(outputs, index, layer)
+            message = f"{message} ({_plane_text(index)})"
         self._apply(outputs, f"preview: {message}", layer)
 
     def _previewed(self, layer) -> bool:

@@ -17,8 +17,10 @@ from ._layers import (
     _fit_decimals,
     _geometry,
     _labels_features,
+    _labels_on_grid,
     _layer_choices,
     _length_per_pixel,
+    _matching_plane,
     _pixel_size,
     _plane,
     _points_in_pixels,
@@ -26,6 +28,7 @@ from ._layers import (
     _unit,
     _with_physical,
 )
+from ._stacks import _lead_shape, _plane_text
 
 if TYPE_CHECKING:
     import napari
@@ -177,17 +180,32 @@ class SeededWatershedWidget(_DockWidget):
                     raise ValueError(
                         f"{layer.name!r} is processed chunk by chunk: give the seeds as a "
                         "Points layer (a Labels layer of seeds is not supported there).")
-                seeds = _plane(seeds_layer, self._viewer, index=self._plane_index)
-                if seeds.shape != image.shape:
+                shown = self._plane_index or _current_plane(layer, self._viewer)
+                plane = _matching_plane(seeds_layer, layer, shown)
+                if plane and not all(0 <= i < n for i, n in zip(
+                        plane, _lead_shape(seeds_layer), strict=True)):
                     raise ValueError(
-                        f"seed labels {seeds_layer.name!r} have shape {seeds.shape}, the image "
-                        f"{layer.name!r} has {image.shape}."
-                    )
+                        f"the seeds layer {seeds_layer.name!r} has no plane where "
+                        f"{_plane_text(shown)} of {layer.name!r} lies.")
+                seeds = _plane(seeds_layer, self._viewer, index=plane)
+                if seeds.ndim != 2:
+                    raise ValueError(f"the seeds layer {seeds_layer.name!r} is not a label "
+                                     f"image of one plane (its plane has shape {seeds.shape}).")
                 if not seeds.any():  # else: 0 nuclei, and no word why
                     raise ValueError(f"the seeds layer {seeds_layer.name!r} has no labels"
                                      f"{' on the plane shown' if seeds_layer.ndim > 2 else ''}.")
+                # placed as napari draws it, through world coordinates (as Points seeds):
+                # read pixel for pixel, seeds scaled ×2 landed on the wrong nuclei
+                seeds = _labels_on_grid(seeds, seeds_layer, layer, image.shape[:2])
+                if not seeds.any():
+                    raise ValueError(
+                        f"the seed labels {seeds_layer.name!r} lie outside the image "
+                        f"{layer.name!r} where napari places them (their scale and "
+                        "translate): choose seeds made on this image, or empty the 'seeds "
+                        "(optional)' field to find them automatically.")
             else:
-                seeds = _points_in_pixels(seeds_layer, layer, plane=self._plane_index or (
+                seeds = _points_in_pixels(seeds_layer, layer, plane=_matching_plane(
+                    seeds_layer, layer, self._plane_index) or (
                     _current_plane(seeds_layer, self._viewer) if seeds_layer.ndim > 2 else None))
                 if len(seeds) == 0:
                     where = (" on the plane shown: move the slider to the seeds' plane"
@@ -208,6 +226,7 @@ class SeededWatershedWidget(_DockWidget):
                         f"{seeds_layer.name!r} lie outside the image {layer.name!r}: choose "
                         "seeds made on this image, or empty the 'seeds (optional)' field to "
                         "find them automatically.")
+        seeds_name = seeds_layer.name if seeds_layer is not None else None
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
         unit, px = _unit(layer), _length_per_pixel(layer)
@@ -241,6 +260,16 @@ class SeededWatershedWidget(_DockWidget):
             message = (f"{n} nuclei in {name!r} (diameter {size}, min size "
                        f"{_area_text(result.min_size, pixel_area, unit)}, "
                        f"{len(result.seeds)} seeds)")
+            if n == 0 and seeds_name is not None:  # else no word why
+                message += (f": no seed of {seeds_name!r} lies on a nucleus (the foreground "
+                            "the threshold finds); check that the seeds were made on this "
+                            "image")
+            elif n == 0 and (kwargs["min_size"] or kwargs["exclude_border"]):
+                filters = [text for on, text in (
+                    (kwargs["min_size"], "the min nucleus area of "
+                     f"{_area_text(result.min_size, pixel_area, unit)}"),
+                    (kwargs["exclude_border"], "'drop nuclei touching the border'")) if on]
+                message += f": {' or '.join(filters)} may have removed them all"
             return outputs, message
 
         job.stages = 2

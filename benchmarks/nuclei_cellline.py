@@ -455,8 +455,8 @@ def main(argv=None) -> int:
         other = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True,
                                           check=True).stdout)
     ours = score(plan)
-    print(f"{'round-13' if args.round13 else 'held-out' if args.heldout else 'tuned'} seeds; errors/img "
-          f"(split/merged/spurious/missing), F1@0.5, CPU s/img")
+    which = "round-13" if args.round13 else "held-out" if args.heldout else "tuned"
+    print(f"{which} seeds; errors/img (split/merged/spurious/missing), F1@0.5, CPU s/img")
     for kind, m in ours.items():
         line = (f"{kind:<15} {m['errors']:5.2f} ({m['split']:.1f}/{m['merged']:.1f}/"
                 f"{m['spurious']:.1f}/{m['missing']:.1f}) F1 {m['f1']:.3f} {m['cpu']:.3f}s")

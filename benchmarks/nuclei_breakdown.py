@@ -99,8 +99,11 @@ def breakdown(kind, seed):
     res = seeded_watershed(img)
     lab, d = res.labels, res.object_diameter
     smooth, level = REC["smooth"], REC["level"]
-    f = img.shape[0] // smooth.shape[0]
-    ref_w = ref[f // 2::f, f // 2::f][:smooth.shape[0], :smooth.shape[1]]
+    # the working image is the ceiling of the shape over the factor (453 px at 2: 227)
+    f = max(1, round(img.shape[0] / smooth.shape[0]))
+    rows, cols = (np.minimum(f // 2 + f * np.arange(n), size - 1)  # last block: partial
+                  for n, size in zip(smooth.shape, img.shape, strict=True))
+    ref_w = ref[np.ix_(rows, cols)]
     n = int(ref.max())
     table = np.zeros((lab.max() + 1, n + 1), np.int64)
     np.add.at(table, (lab.ravel(), ref.ravel()), 1)

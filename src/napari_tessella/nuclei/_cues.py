@@ -261,7 +261,7 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     Sharpness alone sat on the decision boundary: nuclei outlined inside their own edge
     (their 30 % cut taken from their foci, or over a glow) have their ring on their own
     flank and measure 0.35-0.39, among glows and smudges at 0.11-0.40 (round 13). Their rim
-    is a nucleus's edge (2.9-3.9 x contrast / d), the glows' is not (0.9-2.3).
+    is steep (2.2-3.9 x contrast / d; kept from ``steep``), the glows' is not (0.9-2.3).
 
     A nucleus is a blurred step, glare a smooth bump: cut higher, a bump is still a bump,
     whereas a bright (saturated) nucleus whose 30 % cut took in its out-of-focus glow shows

@@ -77,6 +77,8 @@ _watershed._segment_work = _segment_work
 
 def _status(lab, t, ref_w):
     own = ref_w == t
+    if not own.any():  # no pixel at the working grid's sample points (a sliver left)
+        return "-"
     if lab.dtype == bool:
         return "o" if lab[own].mean() > 0.5 else "b"
     ids, cnt = np.unique(lab[own], return_counts=True)
@@ -97,21 +99,27 @@ def breakdown(kind, seed):
     res = seeded_watershed(img)
     lab, d = res.labels, res.object_diameter
     smooth, level = REC["smooth"], REC["level"]
-    f = img.shape[0] // smooth.shape[0]
-    ref_w = ref[f // 2::f, f // 2::f][:smooth.shape[0], :smooth.shape[1]]
+    # the working image is the ceiling of the shape over the factor (453 px at 2: 227)
+    f = max(1, round(img.shape[0] / smooth.shape[0]))
+    rows, cols = (np.minimum(f // 2 + f * np.arange(n), size - 1)  # last block: partial
+                  for n, size in zip(smooth.shape, img.shape, strict=True))
+    ref_w = ref[np.ix_(rows, cols)]
     n = int(ref.max())
     table = np.zeros((lab.max() + 1, n + 1), np.int64)
     np.add.at(table, (lab.ravel(), ref.ravel()), 1)
     seg_to_ref, ref_to_seg = table[1:].argmax(1), table[:, 1:].argmax(0)
-    med = ndi.median(img, ref, np.arange(1, n + 1))
+    med = np.nan_to_num(ndi.median(img, ref, np.arange(1, n + 1)))
     near = ndi.binary_dilation(ref > 0, iterations=3)
     far = ndi.distance_transform_edt(~near) > 2
     bright = [i for i in range(1, n + 1) if med[i - 1] > 4 * np.median(med)]
-    cents = np.array(ndi.center_of_mass(np.ones_like(ref), ref, np.arange(1, n + 1)))
+    with np.errstate(invalid="ignore"):  # painted-over labels: no centre (NaN, unused)
+        cents = np.array(ndi.center_of_mass(np.ones_like(ref), ref, np.arange(1, n + 1)))
     nucleus = np.pi * d * d / 4
     rows = []
+    present = np.bincount(ref.ravel(), minlength=n + 1)[1:] > 0
     for t in range(1, n + 1):
-        if ref_to_seg[t - 1] != 0 or t in bright:
+        # a truth label painted over by a later nucleus has no pixel left: not an object
+        if not present[t - 1] or ref_to_seg[t - 1] != 0 or t in bright:
             continue
         m = ref == t
         dt = ndi.distance_transform_edt(~m)
@@ -127,7 +135,7 @@ def breakdown(kind, seed):
             dbright=round(min([float(np.hypot(*(cents[t - 1] - cents[b - 1]))) for b in bright]
                               or [np.inf]) / d, 2),
             area=round(float(m.sum() / nucleus), 2), border=_edge_touch(m),
-            lost=next((s for s, v in zip(STAGES, st, strict=True) if v != "o"), "final"),
+            lost=next((s for s, v in zip(STAGES, st, strict=True) if v not in "o-"), "final"),
             stages=st))
     for j in np.flatnonzero(seg_to_ref == 0) + 1:
         m = lab == j

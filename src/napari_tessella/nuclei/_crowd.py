@@ -21,12 +21,15 @@ from skimage.segmentation import watershed
 from .._label_image import _edge_ids
 from ._shape import (
     _BRIGHT_CORE,
+    _PART_SOLIDITY,
     _above,
     _crowded_pairs,
     _kmeans_parts,
     _solidity,
     _typical_near,
+    _write_parts,
 )
+from ._shape import _MERGE_PART as _PART
 
 #: a crowded object (:func:`._shape._crowded_pairs`: at least a nucleus area and 1.25 times
 #: the median area of at least 4 whole labels within d/2) whose area is at least this many
@@ -39,10 +42,8 @@ _MOST = 6
 #: ... and at most this many times k inscribed discs for k parts (a ragged object, such
 #: as a nucleus joined to a piece of a glow, is not k round nuclei) ...
 _FILL_EACH = 1.2
-#: ... if each is one piece of at least this share of the median area ...
-_PART = 0.5
-#: ... and at least this solid
-_PART_SOLIDITY = 0.8
+# ... if each is one piece of at least _PART of the median area and at least
+# _PART_SOLIDITY solid (the merge split's rule for its parts, imported above)
 #: whole labels the median is taken over (as :func:`._shape._crowded_pairs`)
 _AMONG = 4
 
@@ -104,15 +105,7 @@ def _split_crowds(labels, markers, d, smooth, level):
                 break
         if parts is None:
             continue
-        region, seeds_at = out[box], markers[box]
-        seeds_at[obj] = 0
-        for j in range(1, k + 1):
-            part = parts == j
-            if j > 1:
-                region[part] = state[0]
-                state[0] += 1
-            seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = state[1]
-            state[1] += 1
+        _write_parts(out, markers, box, obj, parts, k, dist, state)
     return out, markers
 
 

@@ -398,17 +398,27 @@ def _split_merges(labels, markers, d, smooth, level):
             continue
         if min(_solidity(points[parts == j]) for j in range(k)) < _PART_SOLIDITY:
             continue
-        region, seeds_at = out[box], markers[box]
         dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
-        seeds_at[obj] = 0
-        for j in range(k):
-            part = split == j + 1
-            if j:
-                region[part] = state[0]
-                state[0] += 1
-            seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = state[1]
-            state[1] += 1
+        _write_parts(out, markers, box, obj, split, k, dist, state)
     return out, markers
+
+
+def _write_parts(out, markers, box, obj, split, k, dist, state) -> None:
+    """Write the split of object ``obj`` (in ``box``) into ``out`` and ``markers``, in place.
+
+    ``split`` is an image of parts 1..k over ``obj``: part 1 keeps the object's label,
+    parts 2..k take new labels from ``state[0]`` on, and each part gets one marker from
+    ``state[1]`` on, at its largest distance ``dist`` to the outline (the object's old
+    markers are removed)."""
+    region, seeds_at = out[box], markers[box]
+    seeds_at[obj] = 0
+    for j in range(1, k + 1):
+        part = split == j
+        if j > 1:
+            region[part] = state[0]
+            state[0] += 1
+        seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = state[1]
+        state[1] += 1
 
 
 def _typical_near(labels, i, box, reach, sizes, whole, among) -> float:

@@ -55,7 +55,7 @@ def _sized(a, _out):
         _keep("sized", a[0])
 
 
-_record("_trim_to_own_peak", lambda a, o: (_keep("first", a[0]), _keep("trim", o)))
+_record("_trim_to_own_peak", lambda a, o: (_keep("first", a[0]), _keep("trim", o[0])))
 _record("_split_merges", lambda a, o: _keep("split", o[0]))
 _record("_core_peak", _sized)
 _record("_drop_unsharp", lambda a, o: _keep("unsharp", o[0]))

@@ -320,3 +320,36 @@ def test_steep_rim_keeps_only_what_fades_into_a_lit_ring():
     for steep in (0.0, _EDGE_STEEP):
         out = _drop_unsharp(disc.copy(), step, 0.0, 20.0, peak, needed, steep=steep, **kw)[0]
         assert (out == disc).all()
+
+
+def test_dim_nucleus_steeper_than_the_glow_is_split_off(cellline):
+    # round 14: a dim nucleus 1.4x its ring, 1.2 d from a saturated cell (fibroblast seed
+    # 30, nucleus 7) was one object with the cell at the first watershed; its rim is 0.88
+    # of the glow step's bound but 4.7x the glow's own fall: split off and kept (before:
+    # missing, the labels had no object on it)
+    image, truth = cellline.cellline_field("fibroblast", 30)
+    labels = seeded_watershed(image).labels
+    own = truth == 7
+    ids, counts = np.unique(labels[own], return_counts=True)
+    j = ids[np.argmax(counts)]
+    assert j > 0
+    iou = np.sum(own & (labels == j)) / np.sum(own | (labels == j))
+    assert iou >= 0.5, iou
+
+
+def test_unsharp_drop_spares_nuclei_split_off_a_glow():
+    # a disc fading into a lit ring (a dim nucleus on a glow) is dropped as unsharp unless
+    # its pixels are marked as split off a glow by their steep rim (round 14)
+    from napari_tessella.nuclei._cues import _drop_unsharp
+
+    yy, xx = np.mgrid[:80, :80]
+    r = np.hypot(yy - 40, xx - 40)
+    smooth = (100.0 * np.exp(-r / 30.0) + 40.0 * (r < 10)).astype(np.float64)
+    labels = (r < 10).astype(np.int32)
+    peak = np.array([np.inf, float(smooth.max())])
+    needed = np.array([1.0, 50.0])
+    kw = dict(sharp=0.4, recut=0.5, trim=0.3)
+    assert not _drop_unsharp(labels.copy(), smooth, 0.0, 20.0, peak, needed, **kw)[0].any()
+    kept = _drop_unsharp(labels.copy(), smooth, 0.0, 20.0, peak, needed, kept=labels > 0,
+                         **kw)[0]
+    assert (kept == labels).all()

@@ -252,7 +252,7 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
 
 
 def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut: float,
-                  trim: float, steep: float = _EDGE_STEEP):
+                  trim: float, steep: float = _EDGE_STEEP, kept=None):
     """Drop the labels that fade into their ring (:func:`_edge_sharpness` below ``sharp``)
     and whose rim is less steep than a nucleus's edge (:func:`_rim_gradient` below
     ``steep``; 0: not looked at), unless their cut at ``recut`` of their own contrast
@@ -269,9 +269,16 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     that higher cut. Returns the labels, the peaks and, when no label was dropped nor cut,
     the nearest label of every pixel (``_nearest_label(labels)``, computed for the cue:
     the territories), else None.
+
+    ``kept`` (a boolean image, or None): the labels mostly on it are never dropped (dim
+    nuclei split off a glow by their steep rim, round 14: they fade into the glow).
     """
     nearest = _nearest_label(labels)
     unsharp = _edge_sharpness(labels, smooth, level, d, nearest) < sharp  # never 0 (inf)
+    if kept is not None and unsharp.any():
+        on = np.bincount(labels.ravel(), weights=kept.ravel(), minlength=unsharp.size)
+        area = np.bincount(labels.ravel(), minlength=unsharp.size)
+        unsharp &= ~(on[:unsharp.size] > 0.5 * area[:unsharp.size])
     if steep > 0 and unsharp.any():  # ... and whose rim is not as steep as a nucleus's
         unsharp &= _rim_gradient(labels, smooth, level, d, np.flatnonzero(unsharp)) < steep
     if not unsharp.any():

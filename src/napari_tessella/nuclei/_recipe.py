@@ -193,7 +193,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 
     labels = watershed(-height, markers, mask=mask).astype(np.int32)
     if auto and labels.any():
-        labels = _trim_to_own_peak(labels, smooth, level, height, d)
+        labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d)
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
             mask = labels > 0
@@ -222,7 +222,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
             # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
             labels, peak, nearest = _drop_unsharp(labels, smooth, level, d, peak, needed,
-                                                  sharp=_SHARP, recut=_RECUT, trim=_TRIM)
+                                                  sharp=_SHARP, recut=_RECUT, trim=_TRIM,
+                                                  kept=rescued)
         if _HALF > 0 and labels.any():
             # outlines where the edge is: half-way between the body and the background
             labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,
@@ -270,7 +271,7 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
 
 
 
-def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
+def _trim_to_own_peak(labels, smooth, level, height, d):
     """Keep, in each nucleus, the pixels above ``_TRIM`` of its own peak over background.
 
     The log-Otsu foreground is generous (it must reach dim nuclei), so bright nuclei come
@@ -283,6 +284,10 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     diameter ``d / 2``, the first-pass seeds' radius) is a nucleus of its own and is cut at
     the same fraction of *its* peak. Holes the cuts open inside a nucleus are filled back
     from the remaining pixels.
+
+    Returns the labels and, when a dim nucleus was split off a glow by its rim's steepness
+    against the glow's fall (round 14, :func:`._edges._glow_nuclei`), a boolean image of
+    its pixels, else None.
     """
     from skimage.segmentation import watershed
 
@@ -291,9 +296,12 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     peak[0] = np.inf
     # a saturated cell in its glow keeps its own peak; dim nuclei on the glow are split off
     core = np.pi * (d * _MIN_R / 2) ** 2  # the cores of _split_clusters
+    rescued = None
     if (bright := _bright_cells(labels, smooth, level, peak, d, core, sharp=_SHARP)).any():
+        rescued = np.zeros(labels.shape, bool)
         labels = _glow_nuclei(labels, smooth, level, d, peak, peak, bright, 4 * core,
-                              trim=_TRIM, core_area=core)[0]
+                              trim=_TRIM, core_area=core, rescued=rescued)[0]
+        rescued = rescued if rescued.any() else None
         peak = _label_max(smooth, labels, n := int(labels.max()))  # peak[0]: set below
         bright = np.append(bright, np.zeros(n + 1 - bright.size, bool))
     core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
@@ -325,6 +333,6 @@ def _trim_to_own_peak(labels, smooth, level, height, d) -> np.ndarray:
     filled = _fill_small_holes(trimmed > 0, d)
     if (filled & (trimmed == 0)).any():
         trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)
-    return trimmed
+    return trimmed, rescued
 
 

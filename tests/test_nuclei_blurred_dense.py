@@ -61,7 +61,7 @@ def test_a_shallow_object_among_sharp_nuclei_is_still_dropped():
     labels[(bump > 0.18) & (labels == 0)] = 5
     peak = np.r_[np.inf, [float(image[labels == i].max()) for i in range(1, 6)]]
     bar = _near_steep(labels, image, 0.05, 20.0, np.array([5]),
-                      ndi.gaussian_gradient_magnitude(image, 1.0), 3.4)
+                      ndi.gaussian_gradient_magnitude(image, 1.0), 3.4, np.ones(6, bool))
     assert bar[5] > 3.0  # 0.6 x the discs' rims, well above the bump's
     out, _, _ = _drop_unsharp(labels.copy(), image, 0.05, 20.0, peak,
                               np.zeros(6), sharp=0.4, recut=0.5, trim=0.3)

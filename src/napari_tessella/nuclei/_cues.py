@@ -21,7 +21,7 @@ _EDGE_STEEP = 3.4
 #: ... or, among at least ``_STEEP_AMONG`` labels within d/2, at least this share of their
 #: median rim gradient: a blurred field's nuclei all have shallow rims (round 14)
 _NEAR_STEEP = 0.6
-_STEEP_AMONG = 4
+_STEEP_AMONG = 3
 _STEEP_REACH = 1.0  # x d
 
 
@@ -281,7 +281,7 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
         grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
         ids = np.flatnonzero(unsharp)
         unsharp &= _rim_gradient(labels, smooth, level, d, ids, grad) < _near_steep(
-            labels, smooth, level, d, ids, grad, steep)
+            labels, smooth, level, d, ids, grad, steep, ~unsharp)
     if not unsharp.any():
         return labels, peak, nearest
     if recut <= 0:
@@ -350,7 +350,7 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     return cut, peak, bool((cut != labels).any())
 
 
-def _near_steep(labels, smooth, level, d, ids, grad, steep) -> np.ndarray:
+def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp) -> np.ndarray:
     """Per label 0..n, the rim gradient a nucleus is expected to reach: ``steep``, or for
     the labels ``ids`` with at least ``_STEEP_AMONG`` labels within d/2 of their outline,
     at most ``_NEAR_STEEP`` times those labels' median :func:`_rim_gradient`.
@@ -370,6 +370,7 @@ def _near_steep(labels, smooth, level, d, ids, grad, steep) -> np.ndarray:
         ring = ndi.binary_dilation(obj, iterations=reach) & ~obj
         near = np.unique(labels[box][ring])
         near = near[(near > 0) & (near != i)]
+        near = near[sharp[near]]
         if near.size >= _STEEP_AMONG:
             near_of[i] = near
     if near_of:

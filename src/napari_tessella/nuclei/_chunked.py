@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
-from .._validation import as_points, flag, intensity_exponent, shape_of
+from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _level_and_noise
 from ._foreground import _auto_mask, _background_size, _dim_level, _log_offset, _significant_cut
@@ -20,7 +20,7 @@ from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
 from ._windows import (
-    EXTREME_EXPONENT,
+    _extreme_exponent,
     _output_chunks,
     _parts,
     lazy_working,
@@ -472,8 +472,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     lo, hi, *images = _first_pass(raw, *overviews.values(), scheduler=scheduler)
     # as in memory: an image near the largest float or subnormal is divided by a power of
     # two (exactly), a threshold given as a number with it; the overviews made again
-    exponent = intensity_exponent(np.array([lo, hi]))
-    exponent = exponent if abs(exponent) > EXTREME_EXPONENT else 0
+    exponent = _extreme_exponent(np.array([lo, hi]))
     if exponent:
         raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
 

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._lazy import _float_type, _gaussian_radius
+from .._validation import intensity_exponent
 from ._foreground import _background_size, _flatten
 
 __all__: list[str] = []
@@ -23,6 +24,14 @@ __all__: list[str] = []
 #: Images whose largest magnitude is above 2**100 or below 2**-100 are divided by a power
 #: of two first (``_validation.intensity_exponent``), in memory and chunk by chunk.
 EXTREME_EXPONENT = 100
+
+
+def _extreme_exponent(values: np.ndarray) -> int:
+    """The power of two an image of ``values`` (or its least and largest values) is
+    divided by (``np.ldexp(img, -exponent)``, exact): its ``intensity_exponent`` when that
+    is beyond ``EXTREME_EXPONENT``, else 0 (the image is left as it is)."""
+    exponent = intensity_exponent(values)
+    return exponent if abs(exponent) > EXTREME_EXPONENT else 0
 
 
 def _parts(n: int, side: int):

@@ -8,13 +8,13 @@ from scipy import ndimage as ndi
 
 from .._label_image import _label_moments, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
-from .._validation import as_float_image, intensity_exponent
+from .._validation import as_float_image
 from ._background import _robust_level
 from ._cues import _label_max, _label_quantile
 from ._foreground import _auto_threshold
 from ._outlines import _above_own_fraction
 from ._resample import _downsample, _reduce_lazy
-from ._windows import EXTREME_EXPONENT
+from ._windows import _extreme_exponent
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
 
@@ -379,8 +379,8 @@ def estimate_object_diameter(image) -> float:
     img = as_float_image(image)
     # as in seeded_watershed: a subnormal image (or one near the largest float) divided by
     # a power of two, exactly; subnormal ones gave another estimate, or numpy's error
-    exponent = intensity_exponent(img)
-    if abs(exponent) > EXTREME_EXPONENT:
+    exponent = _extreme_exponent(img)
+    if exponent:
         img = np.ldexp(img, -exponent)
     return _estimate_in_memory(img)
 
@@ -433,7 +433,7 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
 
     raw = _as_float_dask(image, chunks)
     lo, hi = _first_pass(raw, scheduler=scheduler)
-    exponent = intensity_exponent(np.array([lo, hi]))  # as in memory
-    if abs(exponent) > EXTREME_EXPONENT:
+    exponent = _extreme_exponent(np.array([lo, hi]))  # as in memory
+    if exponent:
         raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
     return _estimate_diameter(raw, scheduler)

@@ -8,14 +8,14 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
-from .._validation import as_float_image, as_points, flag, intensity_exponent, seeds_kind
+from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
 from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _block_mean, _full_resolution
-from ._windows import EXTREME_EXPONENT
+from ._windows import _extreme_exponent
 from .diameter import _estimate_in_memory
 
 __all__ = ["seeded_watershed"]
@@ -124,8 +124,7 @@ def seeded_watershed(
     # values near the largest float overflow in the smoothing (a finite image was refused
     # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
     # by a power of two, exactly, and the threshold with them
-    exponent = intensity_exponent(img)
-    exponent = exponent if abs(exponent) > EXTREME_EXPONENT else 0
+    exponent = _extreme_exponent(img)
     if exponent:
         img = np.ldexp(img, -exponent)
         if not isinstance(threshold, str):

@@ -8,6 +8,8 @@ the problem in a microscopist's words.
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 
 import numpy as np
 
@@ -423,3 +425,15 @@ def intensity_exponent(img: np.ndarray) -> int:
     if not np.isfinite(peak) or peak == 0.0:
         return 0
     return int(np.frexp(peak)[1])
+
+
+def as_path(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path`, or a TypeError naming what it is instead.
+
+    >>> as_path("cells.tif").name
+    'cells.tif'
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path); got "
+                        f"{type(path).__name__}.")
+    return Path(path)

@@ -106,10 +106,10 @@ def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     The smallest unsigned integer type that holds the labels is used, so files open in
     Fiji/ImageJ as label images.
     """
-    _tiff_target(path, scale, unit)
+    target = _tiff_target(path, scale, unit)
     lab = as_label_image(labels, plane=False)  # integers >= 0: no float cut, no wrap
     top = int(lab.max())
-    return _write_label_tiff(lab.astype(_label_dtype(top)), path, scale=scale, unit=unit)
+    return _write_label_tiff(lab.astype(_label_dtype(top)), target)
 
 
 def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
@@ -137,7 +137,7 @@ def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
         holds a larger label (so is a ``top`` too small): the same file either way, the
         store read once.
     """
-    _tiff_target(path, scale, unit)  # before the store is read
+    target = _tiff_target(path, scale, unit)  # before the store is read
     rows = int(source.shape[0])
     lab = np.empty(tuple(source.shape), dtype=_label_dtype(int(top or 0)))
     for r in range(0, rows, band):
@@ -147,7 +147,7 @@ def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
         if largest > np.iinfo(lab.dtype).max:
             lab = lab.astype(_label_dtype(largest))  # the rows so far, widened
         lab[rows_] = part
-    return _write_label_tiff(lab, path, scale=scale, unit=unit)
+    return _write_label_tiff(lab, target)
 
 
 def _label_dtype(top: int):
@@ -160,11 +160,12 @@ def _label_dtype(top: int):
     return np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
 
 
-def _write_label_tiff(lab, path, *, scale, unit) -> Path:
-    """Write labels already in their file type (:func:`_label_dtype`) as a TIFF."""
+def _write_label_tiff(lab, target) -> Path:
+    """Write labels already in their file type (:func:`_label_dtype`) as a TIFF, to the
+    ``target`` :func:`_tiff_target` checked (its path, pixel sizes and unit)."""
     import tifffile
 
-    path, sy, sx, unit = _tiff_target(path, scale, unit)
+    path, sy, sx, unit = target
     if lab.dtype != np.uint32:
         # ImageJ's tags are ASCII: it reads "um" (and "micron") as µm; Å is "angstrom"
         # (a unit of other letters keeps them without their accents)

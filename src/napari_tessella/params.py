@@ -20,10 +20,10 @@ from __future__ import annotations
 import inspect
 import json
 import math
-import os
 from numbers import Integral, Real
 from pathlib import Path
 
+from ._validation import as_path
 from ._version import __version__
 from .atoms import _check_atoms_params
 from .nuclei._recipe import _check_watershed_params
@@ -134,13 +134,6 @@ def _jsonable(value, where):
     return value
 
 
-def _as_path(path) -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path); got "
-                        f"{type(path).__name__}.")
-    return Path(path)
-
-
 def save_parameters(path, operation: str, params: dict) -> Path:
     """Write the parameters of an operation to a JSON file.
 
@@ -182,7 +175,7 @@ def save_parameters(path, operation: str, params: dict) -> Path:
     clean = _check_parameters(operation, params, "parameters")
     check_values(operation, clean)  # a file every reader would refuse (NaN, 'big') is not written
     doc = {_FORMAT_KEY: __version__, "operation": operation, "parameters": clean}
-    path = _as_path(path)
+    path = as_path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder: give a file name, e.g. "
                          f"{path / (operation + '.json')}")
@@ -220,7 +213,7 @@ def load_parameters(path) -> tuple[str, dict]:
     --------
     save_parameters
     """
-    path = _as_path(path)
+    path = as_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"parameters file not found: {path}")
     try:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import math
 import threading
-from os import PathLike
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from ._lazy import DEFAULT_CHUNKS, is_large
+from ._validation import as_path
 
 __all__ = ["IMAGE_SUFFIXES", "DiskArray", "PixelSize", "is_zarr", "ngff_unit", "open_image",
            "read_pixel_size"]
@@ -345,10 +345,7 @@ def open_image(path, *, lazy: bool | None = None):
     PNG files whose RGB(A) channels are identical (grey images saved as colour) are read
     as one grey channel, as napari's reader shows them.
     """
-    if not isinstance(path, (str, PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path); got "
-                        f"{type(path).__name__}.")
-    path = Path(path)
+    path = as_path(path)
     if is_zarr(path):
         try:
             return DiskArray(path, "zarr", component=_zarr_component(path)).to_dask()

@@ -51,12 +51,10 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
     """
     (sy, sx) = number_pair(scale, "scale", nonzero=True)
     (ty, tx) = number_pair(translate, "translate")
-    unit = unit_name(unit)
+    unit = column_unit((sy, sx), (ty, tx), unit)
     df = as_table(table)
-    unit = "" if _is_pixel_unit(unit) else _short_unit(unit)
-    if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
+    if not unit:
         return df
-    unit = unit or "scaled"
     added = {}
     for col in df.columns:
         name = str(col)
@@ -148,6 +146,23 @@ def save_labels_from_zarr(source, path, *, scale=(1.0, 1.0), unit: str = "",
             lab = lab.astype(_label_dtype(largest))  # the rows so far, widened
         lab[rows_] = part
     return _write_label_tiff(lab, target)
+
+
+def column_unit(scale, translate, unit) -> str:
+    """The unit word physical columns are named with (:func:`physical_columns`): the unit
+    spelled short and ASCII (``um``, ``nm``), ``scaled`` for a non-identity geometry
+    without a unit, '' for plain pixels (no physical column).
+
+    >>> column_unit((0.5, 0.5), (0, 0), "µm"), column_unit((1, 1), (0, 0), "")
+    ('um', '')
+    """
+    (sy, sx) = number_pair(scale, "scale", nonzero=True)
+    (ty, tx) = number_pair(translate, "translate")
+    unit = unit_name(unit)
+    unit = "" if _is_pixel_unit(unit) else _short_unit(unit)
+    if not unit and (sy, sx, ty, tx) == (1.0, 1.0, 0.0, 0.0):
+        return ""
+    return unit or "scaled"
 
 
 def _label_dtype(top: int):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._lazy import is_large, is_lazy
 from .._validation import _in_pixels
-from ..export import physical_columns
+from ..export import column_unit, physical_columns
 from ..reading import _is_pixel_unit
 
 
@@ -450,10 +450,7 @@ def _column_unit(geo: dict) -> str:
     """The unit word physical columns of a :func:`_geometry` are named with, as Export
     names them (``um``, ``nm``; ``scaled`` for a scale without a unit); '' for plain
     pixels, which get no physical column."""
-    scale, translate, unit = _physical(geo)
-    probe = physical_columns({"area": [0.0]}, scale, translate, unit).columns
-    said = [str(c)[len("area_"):-1] for c in probe if c != "area"]
-    return said[0] if said else ""
+    return column_unit(*_physical(geo))
 
 
 def _labels_features(table, label_column: str = "label"):

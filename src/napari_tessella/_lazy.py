@@ -74,7 +74,7 @@ def _as_dask(x, chunks, *, name: str):
     import dask.array as da
 
     if isinstance(x, da.Array):
-        arr = x
+        arr = x if chunks is None else x.rechunk(_check_chunks(chunks, x.ndim))
     elif hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.ndarray):
         # zarr / h5py / xarray: read lazily, in the storage chunks unless told otherwise
         native = getattr(x, "chunks", None)
@@ -88,9 +88,8 @@ def _as_dask(x, chunks, *, name: str):
         arr = da.from_array(x, chunks=use)
     else:
         x = _read_array(x, name, "a rectangular array of numbers")  # a ragged list: ours
-        arr = da.from_array(x, chunks=_default_chunks(x.shape))
-    if chunks is not None:
-        arr = arr.rechunk(_check_chunks(chunks, arr.ndim))
+        arr = da.from_array(x, chunks=(_check_chunks(chunks, x.ndim) if chunks is not None
+                                       else _default_chunks(x.shape)))
     dtype = arr.dtype
     if dtype != np.bool_ and not (
         np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)

@@ -212,6 +212,10 @@ def figures(data: Path = DATA) -> list[Figure]:
             Panel("dense d18, centres 0.65 d, extra blur 0.15 d (dense_blur), seed 30",
                   _dense_blur(18, 0.65, 0.15, 30), zoom=2),
         ]),
+        Figure("nuclei_two_sizes", [
+            Panel("two sizes: 20 nuclei of 30 px and 20 of 15 px (round 15), seed 10",
+                  _sn(shape=(512, 512), n_nuclei=20, diameter=30, small=20, seed=10)),
+        ]),
         Figure("nuclei_u2os_like", [
             Panel("u2os-like (U2OS + foci, 2 saturated, ramp, vignetting, 12 bit), seed 0",
                   _u2os_like(0, data), 512),

@@ -19,6 +19,7 @@ from ._foreground import _auto_mask, _background_size, _dim_level, _log_offset, 
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
+from ._small import _small_population
 from ._windows import (
     _extreme_exponent,
     _output_chunks,
@@ -190,11 +191,11 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         seeds = seeds - np.asarray(origin, dtype=float)
         inside = np.all((seeds > -0.5) & (seeds < np.asarray(smooth.shape) - 0.5), axis=1)
         seeds = seeds[inside]
-    labels, markers, peak, nearest = _segment_work(
+    labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
-        low=params.get("low"))
+        low=params.get("low"), small=params.get("small", False))
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -223,6 +224,9 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         "ids": all_ids[in_core].astype(np.int64),
         "centres": all_centres[in_core],
         "border": on_border[all_ids[in_core]],
+        # whole small nuclei (kept only as a population of the whole image)
+        "small": (np.zeros(int(in_core.sum()), bool) if small is None
+                  else small[all_ids[in_core]]),
         # objects only in the margin: matched to a global object (for the territories)
         "margin_ids": all_ids[~in_core].astype(np.int64),
         "margin_centres": all_centres[~in_core],
@@ -329,6 +333,11 @@ def _watershed_tables(summaries, tol, exclude_border):
     c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
     n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
     keep = np.ones(ncomp, dtype=bool)
+    if ncomp:  # as in memory: whole small nuclei only as a population, before the border
+        small = np.bincount(comp, weights=np.concatenate([s["small"] for s in summaries]),
+                            minlength=ncomp) > 0
+        if not _small_population(int(small.sum()), ncomp):
+            keep &= ~small
     if exclude_border and ncomp:
         flags = np.concatenate([s["border"] for s in summaries])
         keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0
@@ -481,6 +490,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     else:
         diameter = _estimate_diameter(raw, scheduler, None if exponent else dict(
             zip(overviews, images, strict=True)))
+    small = min_size is None  # the default minimum size keeps whole small nuclei
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     d, s = diameter / factor, sigma / factor
     # the working image's chunks, parts of at most SEGMENT_SIDE (the working arrays of a
@@ -497,7 +507,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     # pass 2: the global threshold, from histograms of the smoothed working image
     s_lo, s_hi = (float(v) for v in _compute(smooth.min(), smooth.max(), scheduler=scheduler))
     params = {"auto": auto, "d": d, "min_size_work": min_size / factor**2,
-              "landscape": landscape, "seeds": seeds, "work": plan}
+              "landscape": landscape, "seeds": seeds, "work": plan, "small": small}
     if auto:
         e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)

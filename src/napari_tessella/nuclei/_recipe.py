@@ -36,6 +36,7 @@ from ._shape import (
     _split_at_waists,
     _split_merges,
 )
+from ._small import _SMALL_R, _padded, _small_blobs, _whole_small
 
 
 @dataclass(frozen=True, repr=False)
@@ -130,21 +131,25 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
-                  h_intensity=None, border=(True, True, True, True), low=None):
+                  h_intensity=None, border=(True, True, True, True), low=None, small=False):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
     margins. ``border`` tells which sides of the array are the image border; ``seeds`` as
     in :func:`seeded_watershed`, in this array's pixels; ``low``
     (:func:`._foreground._dim_level`) the level below the foreground's cut at which dim
-    nuclei are looked for. Returns the labels, the markers, for the "auto" threshold each
-    label's own peak (see :func:`._outlines._cuts`), else None, and the nearest label of
-    every pixel (``_nearest_label(labels)``) when it was computed on the way, else None.
+    nuclei are looked for; ``small``: also segment the blobs below ``min_size_work`` that
+    may be whole small nuclei (:mod:`._small`; with the default minimum size only).
+    Returns the labels, the markers, for the "auto" threshold each label's own peak (see
+    :func:`._outlines._cuts`), else None, the nearest label of every pixel
+    (``_nearest_label(labels)``) when it was computed on the way, else None, and with
+    ``small`` which labels are those small nuclei (a boolean per label 0..n; they are
+    kept only as a population, :func:`._small._small_population`), else None.
     """
     from skimage.segmentation import watershed
 
     dtype = smooth.dtype
-    nearest = None
+    nearest = blobs = None
     if auto:
         if low is not None:  # dim nuclei the global cut missed
             mask = _dim_nuclei(smooth, mask, level, low, d, max(min_size_work, 1.0),
@@ -152,12 +157,20 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         mask = _fill_small_holes(mask, d)
     # drop specks below the minimum size before seeding
     comp, n = ndi.label(mask)
+    whole = None
     if n:
         sizes = np.bincount(comp.ravel())
         needed = np.full(n + 1, max(min_size_work, 1.0))
         if auto:  # nuclei cut by the image border show only part of their area
             needed[_edge_ids(comp, border)] *= _BORDER_MIN
-        mask &= (sizes >= needed)[comp]
+        keep = sizes >= needed
+        if auto and small:  # blobs that may be whole small nuclei: segmented on their own
+            blobs = _small_blobs(comp, sizes, ~keep, d)
+            blobs = blobs[comp] if blobs.any() else None
+        mask &= keep[comp]
+        if auto and small:
+            comp = np.where(mask, comp, 0)
+            whole = (comp, np.bincount(comp.ravel(), minlength=n + 1))
 
     smooth_distance = landscape == "distance" and seeds is None
     if landscape == "distance":
@@ -216,6 +229,13 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
         needed[_edge_ids(labels, border)] *= _BORDER_MIN
+        if whole is not None:  # whole small nuclei: their blobs, segmented on their own
+            comp, ids = whole[0], np.flatnonzero(_whole_small(labels, sizes, *whole, needed, d))
+            if ids.size:
+                parts = np.zeros(whole[1].size, bool)
+                parts[np.bincount(comp[np.isin(labels, ids)]).nonzero()[0]] = True
+                parts[0] = False
+                blobs = parts[comp] if blobs is None else blobs | parts[comp]
         labels[(sizes < needed)[labels]] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
@@ -232,8 +252,56 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, peak, grown = _edges_and_glows(  # foci: out to the edge; dim on a glow
                 labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
             nearest = None if moved or grown else nearest
-        return labels, markers, peak, nearest
-    return labels, markers, None, nearest
+        flags = None
+        if blobs is not None:  # apart, so that they change no other nucleus
+            labels, markers, peak, flags = _with_small_blobs(
+                labels, markers, peak, flags, smooth, blobs, d=d, level=level,
+                landscape=landscape, border=border)
+            nearest = None
+        if flags is not None:  # one flag per label 0..n
+            flags = _padded(flags, int(labels.max()) + 1, False)
+        return labels, markers, peak, nearest, flags
+    return labels, markers, None, nearest, None
+
+
+def _with_small_blobs(labels, markers, peak, flags, smooth, blobs, *, d, level,
+                      landscape, border):
+    """The nuclei of the small blobs (a boolean image: foreground components below the
+    minimum size that may be whole small nuclei, :func:`_small_blobs`) added to the
+    labels, markers and peaks of the others, with new ids, and flagged as small.
+
+    Each blob goes through the same steps as the other nuclei (:func:`_segment_work`, with
+    the small nucleus's least area as minimum size) on its own, in its box widened by a
+    diameter (what those steps read around a nucleus; the chunked path's windows hold it):
+    kept in the others' foreground, the blobs changed the crowd and ring cues of their
+    neighbours (a nucleus more or less on 2 of 6 cell-line fields) even when they were
+    dropped in the end. Where a blob's nucleus would overlap another, the first keeps it.
+    """
+    comp = ndi.label(blobs)[0]
+    n = max(int(labels.max()), peak.size - 1)  # new ids above every id in use
+    flags = _padded(flags, n + 1, False)
+    top, peaks = n, [peak]
+    pad = int(np.ceil(d))
+    rows, cols = labels.shape
+    for i, box in enumerate(ndi.find_objects(comp), start=1):
+        box = _widened(box, pad, labels.shape)
+        edge = (box[0].start == 0 and border[0], box[0].stop == rows and border[1],
+                box[1].start == 0 and border[2], box[1].stop == cols and border[3])
+        sub, sub_markers, sub_peak, _, _ = _segment_work(
+            smooth[box], comp[box] == i, d=d, min_size_work=np.pi * (d * _SMALL_R) ** 2,
+            auto=True, level=level, landscape=landscape, seeds=None, border=edge)
+        free = (sub > 0) & (labels[box] == 0)
+        if not free.any():
+            continue
+        m = int(sub.max())
+        labels[box][free] = sub[free] + top
+        at = (sub_markers > 0) & (markers[box] == 0)
+        markers[box][at] = sub_markers[at] + int(markers.max())
+        peaks.append(_padded(sub_peak[1:m + 1], m, np.inf))
+        top += m
+    peak = np.concatenate(peaks)
+    flags = np.concatenate([flags, np.ones(top - n, bool)])
+    return labels, markers, peak, flags
 
 
 def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold, *,

@@ -15,6 +15,7 @@ from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _block_mean, _full_resolution
+from ._small import _small_population
 from ._windows import _extreme_exponent
 from .diameter import _estimate_in_memory
 
@@ -80,7 +81,10 @@ def seeded_watershed(
         the image border (nuclei cut by it) need only 9/64 of that size. Default: the area
         of a disc of two thirds of the diameter, ``π (d/3)²`` (border objects: ``π (d/8)²``).
         Objects narrower than two thirds of the typical nucleus are taken for fragments,
-        debris or micronuclei; give a smaller ``min_size`` to keep them.
+        debris or micronuclei; give a smaller ``min_size`` to keep them. With the
+        default, a second, smaller population of nuclei is kept (blobs down to a third of
+        the diameter that stand alone and are compact, when they are at least 3 and a
+        fifth of the objects: ``nuclei._small``); a ``min_size`` given applies to all.
 
     Returns
     -------
@@ -132,6 +136,7 @@ def seeded_watershed(
     user_points = seeds_kind(seeds, img.shape) == "points"
     diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
     full_shape = img.shape
+    small = min_size is None  # the default minimum size keeps whole small nuclei
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     work = _block_mean(img, factor)
     d = diameter / factor  # diameter in working pixels
@@ -149,9 +154,9 @@ def seeded_watershed(
     else:
         value = compute_threshold(smooth, threshold)
         mask = smooth > value
-    labels, markers, peak, nearest = _segment_work(
+    labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
-        landscape=landscape, seeds=seeds, low=low)
+        landscape=landscape, seeds=seeds, low=low, small=small)
 
     ids = np.unique(markers)
     ids = ids[ids != 0]
@@ -161,6 +166,10 @@ def seeded_watershed(
 
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)
     keep[np.unique(labels)] = True
+    keep[0] = False
+    if small is not None and not _small_population(int((small & keep).sum()),
+                                                   int(keep.sum())):
+        keep[small] = False  # a few small blobs: debris, not a population of nuclei
     if exclude_border and labels.any():
         keep[_edge_ids(labels)] = False
     dropped = ~keep[labels] & (labels > 0)  # their outlines are not refined

@@ -54,6 +54,8 @@ def synthetic_nuclei(
     dome: float = 0.0,
     photons: float = 0.0,
     aspect: float = 1.0,
+    small: int = 0,
+    small_scale: float = 0.5,
 ) -> SyntheticNuclei:
     """Draw elliptical nuclei, some touching, of varying brightness.
 
@@ -90,6 +92,10 @@ def synthetic_nuclei(
       its Poisson noise replaces the Gaussian ``noise``; the image is then in counts.
     - ``aspect``: elongated nuclei. Each nucleus's axes are further stretched to an aspect
       ratio drawn uniformly from 1 to ``aspect`` (their area kept); 1 = as without it.
+    - ``small``: a second, smaller population (a co-culture, a tissue of two cell types):
+      that many more nuclei of ``small_scale`` times the diameter, placed after the others
+      and as far from them as ``min_separation`` asks of their mean diameter (fewer if the
+      field is full), labelled after them.
 
     Raises
     ------
@@ -128,6 +134,8 @@ def synthetic_nuclei(
     dome = finite_number(dome, "dome", minimum=0, maximum=1)
     photons = finite_number(photons, "photons", minimum=0)
     aspect = finite_number(aspect, "aspect", minimum=1)
+    small = whole_number(small, "small", minimum=0, maximum=1000)
+    small_scale = finite_number(small_scale, "small_scale", minimum=0.05, maximum=1)
     stretch = np.random.default_rng([seed, 2])  # its own draws: the rest stays the same
     rng = np.random.default_rng(seed)
     radius = diameter / 2
@@ -139,17 +147,22 @@ def synthetic_nuclei(
         if all(np.hypot(c[0] - p[0], c[1] - p[1]) >= min_separation * diameter
                for p in centers):
             centers.append(c)
+    radii, n_first, draws = [radius] * len(centers), len(centers), None
+    if small:  # from their own generator: the other nuclei stay the same
+        centers, radii, draws = _small_nuclei(centers, radii, small, radius * small_scale,
+                                              min_separation, shape, seed)
     rr, cc = np.indices(shape, dtype=np.float64)
     labels = np.zeros(shape, np.int32)
     image = np.zeros(shape, np.float64)
     best = np.full(shape, np.inf)
     level = np.zeros(len(centers) + 1)
     for i, (r0, c0) in enumerate(centers, start=1):
-        a, b = radius * rng.uniform(0.8, 1.2, 2)
+        gen = rng if i <= n_first else draws
+        a, b = radii[i - 1] * gen.uniform(0.8, 1.2, 2)
         if aspect > 1:
             k = np.sqrt(stretch.uniform(1, aspect))
             a, b = a * k, b / k
-        theta = rng.uniform(0, np.pi)
+        theta = gen.uniform(0, np.pi)
         dr, dc = rr - r0, cc - c0
         u = dr * np.cos(theta) + dc * np.sin(theta)
         v = -dr * np.sin(theta) + dc * np.cos(theta)
@@ -157,7 +170,7 @@ def synthetic_nuclei(
         inside = (q <= 1) & (q < best)  # overlaps go to the nucleus whose core is nearer
         labels[inside] = i
         best[inside] = q[inside]
-        level[i] = rng.uniform(low, high)
+        level[i] = gen.uniform(low, high)
         image[inside] = level[i]
         if dome:
             image[inside] *= 1 - dome + dome * np.sqrt(np.clip(1 - q[inside], 0, 1))
@@ -196,6 +209,26 @@ def synthetic_nuclei(
     return SyntheticNuclei(image=image.astype(np.float32), labels=labels,
                            centers=np.array(centers, dtype=np.float64).reshape(-1, 2),
                            diameter=float(diameter))
+
+
+def _small_nuclei(centers, radii, count, r_small, separation, shape, seed):
+    """``count`` more centres of nuclei of radius ``r_small``, at least ``separation``
+    times the mean diameter of the pair from every centre (fewer when no place is left),
+    with their radii and the generator the small nuclei draw from."""
+    rows, cols = shape
+    draws = np.random.default_rng([seed, 3])
+    centers, radii = list(centers), list(radii)
+    placed = 0
+    for _ in range(count * 200):
+        if placed == count:
+            break
+        c = (draws.uniform(r_small, rows - r_small), draws.uniform(r_small, cols - r_small))
+        if all(np.hypot(c[0] - p[0], c[1] - p[1]) >= separation * (r + r_small)
+               for p, r in zip(centers, radii, strict=True)):
+            centers.append(c)
+            radii.append(r_small)
+            placed += 1
+    return centers, radii, draws
 
 
 def _texture(image, labels, q, level, diameter, chromocenters, foci_contrast, saturated,

@@ -1,0 +1,95 @@
+"""Whole small nuclei below the default minimum size.
+
+The default minimum size, a disc of two thirds of the typical diameter ``d``, drops
+fragments, debris and micronuclei, and with them every nucleus of a second, smaller
+population: in a field of nuclei of 30 px and 15 px (a co-culture, a tissue of two cell
+types), all the small ones. A blob below the minimum size is a whole small nucleus when
+it stands alone in the foreground, is at least a disc of radius ``_SMALL_R`` d, and is
+compact. Such nuclei are segmented apart from the others (:func:`._recipe._segment_work`)
+and kept only when they are a population of the image (:func:`_small_population`): a few
+small blobs beside a field of ordinary nuclei are debris, micronuclei or a nucleus's
+fragments, which the annotators of the U2OS images left out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from .._label_image import _widened
+from ._cues import _label_max
+
+# a blob below the minimum size is a whole small nucleus when it stands alone in the
+# foreground, has at least the area of a disc of this radius (x d), and is compact: its
+# inscribed disc has at least _COMPACT of the radius of a disc of its area
+_SMALL_R = 1 / 6
+_COMPACT = 0.6
+# ... and such nuclei are kept only when they are a population of the image: at least
+# _SMALL_LEAST of them and _SMALL_SHARE of all its objects (a few small blobs beside a
+# field of ordinary nuclei are debris, micronuclei or a nucleus's fragments)
+_SMALL_LEAST = 3
+_SMALL_SHARE = 0.2
+
+
+def _padded(values, size: int, fill) -> np.ndarray:
+    """``values`` (or nothing, for None) cut or padded with ``fill`` to ``size``."""
+    values = np.asarray([] if values is None else values)[:size]
+    return np.concatenate([values, np.full(size - values.size, fill)]).astype(
+        type(fill) if isinstance(fill, bool) else float)
+
+
+def _small_population(n_small: int, n_all: int) -> bool:
+    """Whether ``n_small`` whole small nuclei (:func:`_whole_small`) among ``n_all``
+    objects are a population of nuclei (``_SMALL_LEAST``, ``_SMALL_SHARE``), not debris."""
+    return n_small >= max(_SMALL_LEAST, _SMALL_SHARE * n_all)
+
+
+def _compact(comp, ids, sizes) -> np.ndarray:
+    """Per id of ``ids`` (labels of ``comp``, areas ``sizes[ids]``), whether its inscribed
+    disc has at least ``_COMPACT`` of the radius of a disc of its area (a sliver, a ring or
+    a tangle of specks has not). Each distance transform is computed in its own box."""
+    out = np.zeros(ids.size, bool)
+    rank = np.zeros(int(comp.max()) + 1, np.int32)
+    rank[ids] = np.arange(1, ids.size + 1)
+    for k, box in enumerate(ndi.find_objects(rank[comp], max_label=ids.size)):
+        if box is None:
+            continue
+        box = _widened(box, 1, comp.shape)
+        inscribed = ndi.distance_transform_edt(comp[box] == ids[k]).max()
+        out[k] = inscribed >= _COMPACT * np.sqrt(sizes[ids[k]] / np.pi)
+    return out
+
+
+def _small_blobs(comp, sizes, below, d) -> np.ndarray:
+    """Per component 0..n of the foreground, whether it may hold a whole small nucleus:
+    below the minimum size (``below``), at least a disc of radius ``_SMALL_R`` d in area,
+    and compact (:func:`_compact`)."""
+    out = np.zeros(sizes.size, bool)
+    ids = np.flatnonzero(below & (sizes >= np.pi * (d * _SMALL_R) ** 2))
+    ids = ids[ids > 0]
+    if ids.size:
+        out[ids] = _compact(comp, ids, sizes)
+    return out
+
+
+def _whole_small(labels, sizes, comp, comp_sizes, needed, d) -> np.ndarray:
+    """Per label 0..n, whether it is a whole small nucleus below the minimum size
+    (``needed``): alone in its component of the foreground (``comp``, areas
+    ``comp_sizes``), holding at least half of it (the rest is its blurred rim), at least a
+    disc of radius ``_SMALL_R`` d in area, and compact (:func:`_compact`). A bright core
+    inside a larger faint halo, the small objects the minimum size is there for, holds
+    less of its component or shares it with other labels.
+    """
+    out = np.zeros(sizes.size, bool)
+    ids = np.flatnonzero((sizes < needed) & (sizes >= np.pi * (d * _SMALL_R) ** 2))
+    ids = ids[ids > 0]
+    if not ids.size:
+        return out
+    # each label's component (a label lies in one; a hole filled inside it is 0 in comp)
+    where = np.maximum(_label_max(comp, labels, sizes.size - 1), 0).astype(np.int64)
+    shared = np.bincount(where[1:][sizes[1:] > 0], minlength=comp_sizes.size)
+    c = where[ids]
+    ids = ids[(c > 0) & (shared[c] == 1) & (2 * sizes[ids] >= comp_sizes[c])]
+    if ids.size:
+        out[ids] = _compact(labels, ids, sizes)
+    return out

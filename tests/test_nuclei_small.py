@@ -8,6 +8,8 @@ and 20 of 15 px, 1 of the small ones was found (seeds 0 and 1 here; 3.7 on the s
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from napari_tessella.nuclei import (
     default_min_size,
@@ -92,3 +94,15 @@ def test_the_small_population_leaves_the_other_nuclei_as_they_were():
     assert more.labels.max() > 12 and np.isin(np.arange(1, 13), more.labels).all()
     same = synthetic_nuclei((256, 256), n_nuclei=12, diameter=30, seed=4, small=0)
     np.testing.assert_array_equal(plain.image, same.image)
+
+
+@given(small=st.integers(0, 30), scale=st.floats(0.35, 0.8), seed=st.integers(0, 2**16))
+@settings(max_examples=12, deadline=None, derandomize=True)
+def test_any_mix_of_two_sizes_gives_sequential_labels_and_no_flood(small, scale, seed):
+    nuc = synthetic_nuclei((256, 256), n_nuclei=8, diameter=30, seed=seed, small=small,
+                           small_scale=scale)
+    labels = seeded_watershed(nuc.image).labels
+    ids = np.unique(labels)
+    np.testing.assert_array_equal(ids, np.arange(ids.size))
+    s = score_segmentation(labels, nuc.labels)
+    assert s["spurious"] <= 1 and s["n_pred"] <= s["n_ref"] + 1, s

@@ -46,6 +46,28 @@ def test_a_population_of_half_size_nuclei_is_found(seed):
     assert s["f1"] >= 0.93 and s["spurious"] == 0, s
 
 
+def test_small_nuclei_touching_each_other_are_found():
+    """Two small nuclei a few pixels apart, joined by the blur, make one blob above the
+    minimum size, which the neck split cuts into two halves below it; both are kept, as
+    their blob holds no nucleus of the minimum size (before: the pair at the bottom left
+    of the figure ``nuclei_two_sizes.png`` was missing)."""
+    from scipy import ndimage as ndi
+
+    nuc = two_sizes(10)
+    small = np.where(nuc.labels > 20, nuc.labels, 0)
+    pairs = []
+    for i in range(21, int(nuc.labels.max()) + 1):
+        around = np.unique(small[ndi.binary_dilation(nuc.labels == i, iterations=4)])
+        if set(around.tolist()) - {0, i}:
+            pairs.append(i)
+    assert len(pairs) >= 2
+    labels = seeded_watershed(nuc.image).labels
+    for i in pairs:
+        mine = nuc.labels == i
+        hit = np.bincount(labels[mine]).argmax()
+        assert hit and np.count_nonzero(labels == hit) < 1.6 * np.count_nonzero(mine), i
+
+
 def test_a_few_small_blobs_are_still_dropped():
     """Three small blobs beside 20 nuclei are not a population: they are debris,
     micronuclei or fragments, as before (the other nuclei are those found without them)."""

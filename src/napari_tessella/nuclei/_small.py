@@ -3,12 +3,14 @@
 The default minimum size, a disc of two thirds of the typical diameter ``d``, drops
 fragments, debris and micronuclei, and with them every nucleus of a second, smaller
 population: in a field of nuclei of 30 px and 15 px (a co-culture, a tissue of two cell
-types), all the small ones. A blob below the minimum size is a whole small nucleus when
-it stands alone in the foreground, is at least a disc of radius ``_SMALL_R`` d, and is
-compact. Such nuclei are segmented apart from the others (:func:`._recipe._segment_work`)
-and kept only when they are a population of the image (:func:`_small_population`): a few
-small blobs beside a field of ordinary nuclei are debris, micronuclei or a nucleus's
-fragments, which the annotators of the U2OS images left out.
+types), all the small ones. An object below the minimum size is a whole small nucleus
+when its blob of the foreground holds no nucleus of the minimum size (one small nucleus,
+or a few joined by the blur), and it is at least a disc of radius ``_SMALL_R`` d and
+compact. Such blobs are segmented apart from the others (:func:`._recipe._segment_work`)
+and their nuclei kept only when they are a population of the image
+(:func:`_small_population`): a few small blobs beside a field of ordinary nuclei are
+debris, micronuclei or a nucleus's fragments, which the annotators of the U2OS images
+left out.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from scipy import ndimage as ndi
 from .._label_image import _widened
 from ._cues import _label_max
 
-# a blob below the minimum size is a whole small nucleus when it stands alone in the
-# foreground, has at least the area of a disc of this radius (x d), and is compact: its
-# inscribed disc has at least _COMPACT of the radius of a disc of its area
+# an object below the minimum size is a whole small nucleus when its blob of the
+# foreground holds no nucleus of the minimum size, and it has at least the area of a disc
+# of this radius (x d) and is compact: its inscribed disc has at least _COMPACT of the
+# radius of a disc of its area
 _SMALL_R = 1 / 6
 _COMPACT = 0.6
 # ... and such nuclei are kept only when they are a population of the image: at least
@@ -74,11 +77,12 @@ def _small_blobs(comp, sizes, below, d) -> np.ndarray:
 
 def _whole_small(labels, sizes, comp, comp_sizes, needed, d) -> np.ndarray:
     """Per label 0..n, whether it is a whole small nucleus below the minimum size
-    (``needed``): alone in its component of the foreground (``comp``, areas
-    ``comp_sizes``), holding at least half of it (the rest is its blurred rim), at least a
-    disc of radius ``_SMALL_R`` d in area, and compact (:func:`_compact`). A bright core
-    inside a larger faint halo, the small objects the minimum size is there for, holds
-    less of its component or shares it with other labels.
+    (``needed``): its component of the foreground (``comp``, areas ``comp_sizes``) holds
+    no label of the minimum size, and its labels hold at least half of it (the rest is
+    their blurred rim); the label is at least a disc of radius ``_SMALL_R`` d in area, and
+    compact (:func:`_compact`). Two small nuclei touching each other are such a
+    component. A bright core inside a larger faint halo, the small objects the minimum
+    size is there for, holds less of its component or shares it with a nucleus.
     """
     out = np.zeros(sizes.size, bool)
     ids = np.flatnonzero((sizes < needed) & (sizes >= np.pi * (d * _SMALL_R) ** 2))
@@ -87,9 +91,12 @@ def _whole_small(labels, sizes, comp, comp_sizes, needed, d) -> np.ndarray:
         return out
     # each label's component (a label lies in one; a hole filled inside it is 0 in comp)
     where = np.maximum(_label_max(comp, labels, sizes.size - 1), 0).astype(np.int64)
-    shared = np.bincount(where[1:][sizes[1:] > 0], minlength=comp_sizes.size)
+    present = np.flatnonzero(sizes[1:] > 0) + 1
+    large = np.bincount(where[present], weights=sizes[present] >= needed[present],
+                        minlength=comp_sizes.size)
+    held = np.bincount(where[present], weights=sizes[present], minlength=comp_sizes.size)
     c = where[ids]
-    ids = ids[(c > 0) & (shared[c] == 1) & (2 * sizes[ids] >= comp_sizes[c])]
+    ids = ids[(c > 0) & (large[c] == 0) & (2 * held[c] >= comp_sizes[c])]
     if ids.size:
         out[ids] = _compact(labels, ids, sizes)
     return out

@@ -83,7 +83,7 @@ def seeded_watershed(
         Objects narrower than two thirds of the typical nucleus are taken for fragments,
         debris or micronuclei; give a smaller ``min_size`` to keep them. With the
         default, a second, smaller population of nuclei is kept (blobs down to a third of
-        the diameter that stand alone and are compact, when they are at least 3 and a
+        the diameter, apart from larger nuclei and compact, when they are at least 3 and a
         fifth of the objects: ``nuclei._small``); a ``min_size`` given applies to all.
 
     Returns

@@ -100,23 +100,53 @@ def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:
 def _conversion(row_unit, col_unit, what: str) -> float:
     """The factor giving a length in ``row_unit`` in ``col_unit`` (1 when they are the same
     or both plain pixels); ``ValueError`` naming both when there is none."""
-    row, col = str(row_unit), str(col_unit)
-    if row == col or (_is_pixel_unit(row) and _is_pixel_unit(col)):
+    factor = _unit_factor(row_unit, col_unit)
+    if factor is None:
+        raise ValueError(
+            f"{what} has rows in {_unit_name((str(row_unit),)) or 'pixels'} and columns in "
+            f"{_unit_name((str(col_unit),)) or 'pixels'}: lengths and areas need one length "
+            "unit on both axes (or two that convert, such as µm and nm). Set the layer's "
+            "units, e.g. layer.units = ('nm', 'nm').")
+    return factor
+
+
+def _unit_factor(unit, target) -> float | None:
+    """The factor giving a length in ``unit`` in ``target`` (1 when they are the same or
+    both plain pixels); None when they do not convert (seconds and nm, pixels and nm)."""
+    a, b = str(unit), str(target)
+    if a == b or (_is_pixel_unit(a) and _is_pixel_unit(b)):
         return 1.0
     import pint  # napari's units are pint units
 
     registry = pint.get_application_registry()
     try:
-        factor = float((1 * registry(row)).to(registry(col)).magnitude)
+        factor = float((1 * registry(a)).to(registry(b)).magnitude)
     except Exception:  # not convertible (DimensionalityError), or not a unit pint knows
-        factor = float("nan")
+        return None
     if not np.isfinite(factor) or factor <= 0:
-        raise ValueError(
-            f"{what} has rows in {_unit_name((row,)) or 'pixels'} and columns in "
-            f"{_unit_name((col,)) or 'pixels'}: lengths and areas need one length unit on "
-            "both axes (or two that convert, such as µm and nm). Set the layer's units, "
-            "e.g. layer.units = ('nm', 'nm').")
+        return None
     return float(f"{factor:.12g}")  # µm → nm is 1000, not 999.9999999999999
+
+
+def _world_factors(other, layer) -> np.ndarray:
+    """Per-axis factors taking world coordinates of ``other`` into those of ``layer``, for
+    their shared trailing axes: napari draws a layer in nm beside one in µm converted
+    (500 nm is 0.5 µm). An axis in pixels on either side is taken as it is, as napari does.
+    ``ValueError`` naming both layers when two units do not convert (seconds and nm)."""
+    n = min(other.ndim, layer.ndim)
+    theirs = tuple(getattr(other, "units", None) or ("pixel",) * other.ndim)[-n:]
+    mine = tuple(getattr(layer, "units", None) or ("pixel",) * layer.ndim)[-n:]
+    factors = []
+    for a, b in zip(theirs, mine, strict=True):
+        factor = 1.0 if _is_pixel_unit(a) or _is_pixel_unit(b) else _unit_factor(a, b)
+        if factor is None:
+            raise ValueError(
+                f"the layer {other.name!r} is in {_unit_name((str(a),))} where "
+                f"{layer.name!r} is in {_unit_name((str(b),))}: they do not convert into "
+                "each other, so one cannot be placed on the other. Set the layers' units "
+                "alike, e.g. layer.units = ('nm', 'nm').")
+        factors.append(factor)
+    return np.asarray(factors, dtype=float)
 
 
 def _pixel_size(source) -> tuple[float, float]:
@@ -285,57 +315,16 @@ def _plane_matrix(layer):
 
 def _matching_plane(other, layer, index: tuple[int, ...] | None):
     """Leading-axis index of ``other``'s plane at the place of ``layer``'s plane ``index``
-    in world coordinates (a seeds layer placed on plane 3 of an image as its own plane 0),
-    not clamped to ``other``'s planes; None when the two do not have the same leading axes
-    (then ``other``'s plane shown is the one to read)."""
+    in world coordinates (a seeds layer placed on plane 3 of an image as its own plane 0;
+    units converted, :func:`_world_factors`), not clamped to ``other``'s planes; None when
+    the two do not have the same leading axes (then ``other``'s plane shown is the one to
+    read)."""
     lead = other.ndim - 2
     if not index or lead != len(index) or layer.ndim != other.ndim:
         return None
     point = np.r_[np.asarray(index, dtype=float), 0.0, 0.0]
-    world = layer._data_to_world(point)
+    world = np.asarray(layer._data_to_world(point)) / _world_factors(other, layer)
     return tuple(round(float(v)) for v in other._data_to_world.inverse(world)[:lead])
-
-
-def _labels_on_grid(seeds: np.ndarray, seeds_layer, image_layer, shape) -> np.ndarray:
-    """A (row, column) plane ``seeds`` of the Labels layer ``seeds_layer`` on the pixel grid
-    (``shape``) of ``image_layer``, the two related as napari draws them, in world
-    coordinates (scale, translate, rotate, …): each image pixel takes the label of the seed
-    pixel at its centre, and each labelled seed pixel marks the image pixel it falls in (a
-    seed smaller than the image's pixels keeps one). The same array when the two share
-    their placement and shape; ``ValueError`` when no mapping exists."""
-    image_m, seeds_m = _plane_matrix(image_layer), _plane_matrix(seeds_layer)
-    if image_m is None or seeds_m is None:
-        raise ValueError(
-            f"the seed labels {seeds_layer.name!r} and the image {image_layer.name!r} "
-            "are not placed plane on plane (a rotation out of the plane): give seeds drawn "
-            "on the image, or as a Points layer.")
-    to_seeds = np.linalg.solve(seeds_m, image_m)  # image pixel -> seed pixel
-    if seeds.shape == tuple(shape) and np.allclose(to_seeds, np.eye(3), rtol=0, atol=1e-9):
-        return seeds
-    rows, cols = seeds.shape
-    out = np.zeros(shape, dtype=seeds.dtype)
-    if not np.any(to_seeds[:2, :2] - np.diag(np.diag(to_seeds[:2, :2]))):
-        # axis-aligned (scale and translate): rows and columns map on their own
-        r = np.rint(np.arange(shape[0]) * to_seeds[0, 0] + to_seeds[0, 2]).astype(np.int64)
-        c = np.rint(np.arange(shape[1]) * to_seeds[1, 1] + to_seeds[1, 2]).astype(np.int64)
-        rin, cin = (r >= 0) & (r < rows), (c >= 0) & (c < cols)
-        out[np.ix_(rin, cin)] = seeds[np.ix_(r[rin], c[cin])]
-    else:
-        grid = np.indices(shape, dtype=float).reshape(2, -1)
-        at = np.rint(to_seeds[:2, :2] @ grid + to_seeds[:2, 2:]).astype(np.int64)
-        inside = (at[0] >= 0) & (at[0] < rows) & (at[1] >= 0) & (at[1] < cols)
-        flat = out.reshape(-1)
-        flat[inside] = seeds[at[0, inside], at[1, inside]]
-    ys, xs = np.nonzero(seeds)
-    if len(ys):  # forward: labelled seed pixels into the image pixels they fall in
-        to_image = np.linalg.inv(to_seeds)
-        at = np.rint(to_image[:2, :2] @ np.stack([ys, xs]).astype(float)
-                     + to_image[:2, 2:]).astype(np.int64)
-        inside = (at[0] >= 0) & (at[0] < shape[0]) & (at[1] >= 0) & (at[1] < shape[1])
-        r, c, v = at[0, inside], at[1, inside], seeds[ys[inside], xs[inside]]
-        empty = out[r, c] == 0
-        out[r[empty], c[empty]] = v[empty]
-    return out
 
 
 def _image_shape(layer) -> tuple[int, int]:

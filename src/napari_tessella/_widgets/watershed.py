@@ -8,27 +8,22 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
-from .._lazy import is_lazy
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _area_text,
-    _current_plane,
     _fit_decimals,
     _geometry,
     _labels_features,
-    _labels_on_grid,
     _layer_choices,
     _length_per_pixel,
-    _matching_plane,
     _pixel_size,
     _plane,
-    _points_in_pixels,
     _set_field,
     _unit,
     _with_physical,
 )
-from ._stacks import _lead_shape, _plane_text
+from ._seeds import seeds_on_plane
 
 if TYPE_CHECKING:
     import napari
@@ -165,67 +160,14 @@ class SeededWatershedWidget(_DockWidget):
             "are dropped unless you set a min nucleus area")
 
     def _prepare(self):
-        from napari.layers import Labels
-
         layer = self.image.value
         if layer is None:
             raise ValueError("choose an image layer first.")
         image = _plane(layer, self._viewer, lazy=True, index=self._plane_index)
         geo = _geometry(layer)
         seeds_layer = self.seeds.value
-        seeds = None
-        if seeds_layer is not None:
-            if isinstance(seeds_layer, Labels):
-                if is_lazy(image):
-                    raise ValueError(
-                        f"{layer.name!r} is processed chunk by chunk: give the seeds as a "
-                        "Points layer (a Labels layer of seeds is not supported there).")
-                shown = self._plane_index or _current_plane(layer, self._viewer)
-                plane = _matching_plane(seeds_layer, layer, shown)
-                if plane and not all(0 <= i < n for i, n in zip(
-                        plane, _lead_shape(seeds_layer), strict=True)):
-                    raise ValueError(
-                        f"the seeds layer {seeds_layer.name!r} has no plane where "
-                        f"{_plane_text(shown)} of {layer.name!r} lies.")
-                seeds = _plane(seeds_layer, self._viewer, index=plane)
-                if seeds.ndim != 2:
-                    raise ValueError(f"the seeds layer {seeds_layer.name!r} is not a label "
-                                     f"image of one plane (its plane has shape {seeds.shape}).")
-                if not seeds.any():  # else: 0 nuclei, and no word why
-                    raise ValueError(f"the seeds layer {seeds_layer.name!r} has no labels"
-                                     f"{' on the plane shown' if seeds_layer.ndim > 2 else ''}.")
-                # placed as napari draws it, through world coordinates (as Points seeds):
-                # read pixel for pixel, seeds scaled ×2 landed on the wrong nuclei
-                seeds = _labels_on_grid(seeds, seeds_layer, layer, image.shape[:2])
-                if not seeds.any():
-                    raise ValueError(
-                        f"the seed labels {seeds_layer.name!r} lie outside the image "
-                        f"{layer.name!r} where napari places them (their scale and "
-                        "translate): choose seeds made on this image, or empty the 'seeds "
-                        "(optional)' field to find them automatically.")
-            else:
-                seeds = _points_in_pixels(seeds_layer, layer, plane=_matching_plane(
-                    seeds_layer, layer, self._plane_index) or (
-                    _current_plane(seeds_layer, self._viewer) if seeds_layer.ndim > 2 else None))
-                if len(seeds) == 0:
-                    where = (" on the plane shown: move the slider to the seeds' plane"
-                             if len(seeds_layer.data) else "")
-                    raise ValueError(
-                        f"the seeds layer {seeds_layer.name!r} has no points{where}.")
-                bad = int((~np.isfinite(seeds).all(axis=1)).sum())
-                if bad:
-                    raise ValueError(
-                        f"{bad} of the {len(seeds)} points of the seeds layer "
-                        f"{seeds_layer.name!r} have NaN or infinite coordinates: delete them.")
-                rows, cols = image.shape[:2]
-                inside = ((seeds[:, 0] >= -0.5) & (seeds[:, 0] < rows - 0.5)
-                          & (seeds[:, 1] >= -0.5) & (seeds[:, 1] < cols - 0.5))
-                if not inside.all():
-                    raise ValueError(
-                        f"{int((~inside).sum())} of the {len(seeds)} points of the seeds layer "
-                        f"{seeds_layer.name!r} lie outside the image {layer.name!r}: choose "
-                        "seeds made on this image, or empty the 'seeds (optional)' field to "
-                        "find them automatically.")
+        seeds = None if seeds_layer is None else seeds_on_plane(
+            seeds_layer, layer, self._viewer, self._plane_index, image)
         seeds_name = seeds_layer.name if seeds_layer is not None else None
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name

@@ -113,6 +113,27 @@ def test_usage_errors_exit_2_with_one_line(images, tmp_path, capsys, monkeypatch
     assert len(err) == 1 and message in err[0] and err[0].startswith("tessella")
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["threshold-label", "{img}", "--min-size", "-3"], "--min-size must be >= 0"),
+        (["lattice", "{img}", "--smooth-sigma", "-1"], "--smooth-sigma must be >= 0"),
+        (["watershed", "{img}", "--min-size", "-1"], "--min-size must be >= 0"),
+        (["watershed", "{img}", "--landscape", "flat"], "--landscape must be"),
+        (["atoms", "{img}", "--separation", "1"], "--separation must be >= 2"),
+    ],
+)
+def test_usage_errors_name_the_option_typed(images, tmp_path, capsys, argv, said):
+    """'min_size must be >= 0 pixels': the Python keyword, where the user typed
+    --min-size; the option, as they typed it."""
+    folder, _ = images
+    argv = [a.replace("{img}", str(folder / "a.tif")) for a in argv]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"error: {said}" in err, err
+    assert "_" not in err.split("error: ", 1)[1]
+
+
 def test_argparse_errors_return_instead_of_exiting(capsys):
     assert main(["threshold-label", "x.tif", "--connectivity", "two"]) == 2
     assert "invalid int value" in capsys.readouterr().err

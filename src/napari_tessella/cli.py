@@ -127,13 +127,28 @@ def _flag(name: str) -> str:
 
 def _in_cli_words(message: str, operation: str) -> str:
     """A core message as the command line's user reads it: keywords as options
-    ("give separation= instead" → "give --separation instead"), no Python advice."""
+    ("give separation= instead" → "give --separation instead", "min_size must be >= 0"
+    → "--min-size must be >= 0"), no Python advice. A keyword of one plain word
+    (threshold, separation) is an option only where a message names it as the subject of
+    a check ("separation must be …"): elsewhere it is English ("no threshold can …")."""
     message = message.replace(STACK_HINT, "The command line takes one plane per file: save "
                               "each plane as a file of its own, or open the stack in napari.")
     for name in _params.operation_defaults(operation):
         message = re.sub(rf"\b{name}=(?=[\s.,]|$)", _flag(name), message)
         message = re.sub(rf"\b{name}=", f"{_flag(name)} ", message)
+        alone = rf"(?<![\w'-]){name}(?![\w'])" if "_" in name else \
+            rf"(?:^|(?<=[:;] )){name}(?= must\b| of find atoms)"
+        message = re.sub(alone, _flag(name), message)
     return message
+
+
+def _as_options(operation: str, check, *args, **kwargs):
+    """``check(*args, **kwargs)`` with its errors in the command line's words."""
+    try:
+        return check(*args, **kwargs)
+    except (ValueError, TypeError) as err:
+        kind = TypeError if isinstance(err, TypeError) else ValueError  # (a LengthError)
+        raise kind(_in_cli_words(str(err), operation)) from err
 
 
 def _add_operation_options(parser, operation: str):
@@ -350,7 +365,8 @@ def _merge_parameters(args) -> dict:
     defaults = _params.operation_defaults(args.operation)
     cli = {k: getattr(args, k) for k in defaults if hasattr(args, k)}
     params.update(cli)
-    return _params._check_parameters(args.operation, params, "options")
+    return _as_options(args.operation, _params._check_parameters, args.operation, params,
+                       "options")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         params = _merge_parameters(args)
-        _params.check_values(args.operation, params, spell=_flag)
+        _as_options(args.operation, _params.check_values, args.operation, params)
         if getattr(args, "chunks", None) is not None and args.chunks < 16:
             raise _UsageError(f"--chunks must be at least 16 pixels; got {args.chunks}")
         if args.pixel_size is not None and not (math.isfinite(args.pixel_size)

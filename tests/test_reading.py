@@ -3,6 +3,7 @@ with the physical pixel size from their metadata."""
 
 from __future__ import annotations
 
+import gc
 import pickle
 import warnings
 
@@ -151,3 +152,29 @@ def test_a_planar_rgb_tiff_is_read_as_rgb(tmp_path, lazy):
     image = open_image(path, lazy=lazy)
     assert image.shape == (40, 50, 3)
     np.testing.assert_array_equal(np.asarray(image), np.moveaxis(rgb, 0, -1))
+
+
+@pytest.mark.parametrize("content", [
+    bytes(range(256)) * 2,  # garbage
+    b"\x89PNG\r\n\x1a\n" + bytes(range(100)),  # a PNG signature, then garbage
+    b"hello\n",  # text
+])
+def test_a_corrupt_png_is_one_clear_line_and_no_warning(tmp_path, capsys, content):
+    """imageio, left to guess, tried each legacy plugin on it: a DICOM DeprecationWarning
+    (with warnings as errors, the test settings: a traceback) and unclosed files."""
+    from napari_tessella.cli import main
+
+    path = tmp_path / "broken.png"
+    path.write_bytes(content)
+    gc.collect()  # files earlier tests left to the collector: not this test's warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"^broken\.png cannot be read as a PNG image") \
+                as err:
+            open_image(path)
+        assert "\n" not in str(err.value) and "uri" not in str(err.value)
+        assert main(["threshold-label", str(path), "--out", str(tmp_path / "out"),
+                     "--quiet"]) == 1
+    out = capsys.readouterr().err
+    assert "broken.png: broken.png cannot be read as a PNG image" in out
+    assert "Traceback" not in out and "Warning" not in out

@@ -374,6 +374,8 @@ def open_image(path, *, lazy: bool | None = None):
         # what tifffile, imageio and PIL raise on a file that is not what it says
         lines = str(err).replace(str(path), name).strip().splitlines()
         detail = f" ({lines[0].rstrip('.')})" if lines else ""
+        if "can not handle the given uri" in detail:  # imageio's words for "not a PNG"
+            detail = " (its contents are not a valid image of that type)"
         raise ValueError(f"{name} cannot be read as a {path.suffix.lstrip('.').upper()} "
                          f"image{detail}.") from None
 
@@ -391,9 +393,11 @@ def _open_file(path: Path, lazy: bool | None):
         disk = DiskArray(path, "tiff", series=0, level=0)
         return _samples_last(disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape)), axes)
     if suffix == ".png":
-        from skimage.io import imread
+        import imageio.v3 as iio
 
-        image = imread(path)
+        # Pillow by name: left to guess, imageio tried each legacy plugin on a broken PNG
+        # (a DeprecationWarning from DICOM's, unclosed files) before giving up
+        image = np.array(iio.imread(path, plugin="pillow"))
         if image.ndim == 3 and all(np.array_equal(image[..., 0], image[..., c])
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_tessella._widgets import SeededWatershedWidget
+from napari_tessella._widgets import SeededWatershedWidget, ThresholdLabelWidget
 
 CENTRES = np.array([[32.0, 30.0], [32.0, 54.0], [90.0, 40.0], [80.0, 96.0]])
 
@@ -139,3 +139,52 @@ def test_seeds_rotated_out_of_the_plane_are_refused_for_both_kinds(viewer, kind)
     widget.object_diameter.value = 22
     assert widget() is None
     assert "not placed plane on plane" in widget._status.value
+
+
+# --- 5. outputs of a rotated stack, Run's and the preview's: on the image, on their plane
+
+
+def rotated_stack(viewer):
+    """A 3-plane stack turned by 30° in its plane (and scaled): the discs of plane 1 are
+    shifted by 8 columns, so a wrong plane shows."""
+    planes = np.stack([discs(), np.roll(discs(), 8, axis=1), discs()])
+    cos, sin = np.cos(np.radians(30)), np.sin(np.radians(30))
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, cos, -sin], [0.0, sin, cos]])
+    return planes, viewer.add_image(planes, name="s", rotate=turn, scale=(2.0, 0.5, 0.5),
+                                    translate=(1.0, 3.0, -4.0))
+
+
+def assert_on_the_image(labels, image, plane: int, planes, data_plane: int = 0):
+    """Every object pixel of the labels lies, in world, on an object pixel of ``plane``."""
+    rows, cols = np.nonzero(labels.data[data_plane])
+    assert len(rows)
+    pixels = np.c_[np.full(len(rows), data_plane), rows, cols]
+    world = np.asarray(labels._data_to_world(pixels))
+    back = np.rint(np.asarray(image._data_to_world.inverse(world))).astype(int)
+    assert (back[:, 0] == plane).all()
+    assert (planes[plane][back[:, 1], back[:, 2]] > 0.5).all()
+
+
+def test_a_preview_on_a_rotated_stack_lies_on_its_plane_of_the_image(viewer):
+    """The preview (and Run's 'this plane') of a rotated stack drew its labels unrotated,
+    beside the objects: they take the stack's transform, one plane deep on their plane."""
+    planes, image = rotated_stack(viewer)
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    viewer.dims.set_point(0, 3.0)  # plane 1
+    widget.value.value = 0.5  # the user drags the slider: a preview
+    labels = viewer.layers["s labels"]
+    assert labels.data.shape == (1, 128, 128)
+    assert "preview" in widget._status.value and "(plane 1)" in widget._status.value
+    assert_on_the_image(labels, image, 1, planes)
+    centres = viewer.layers["s centers"]
+    world = np.asarray(centres._data_to_world(centres.data))
+    back = np.asarray(image._data_to_world.inverse(world))
+    np.testing.assert_allclose(back[:, 0], 1.0, atol=1e-9)
+    widget.method.value = "otsu"
+    assert widget() is not None  # Run: the same place
+    assert_on_the_image(viewer.layers["s labels"], image, 1, planes)
+    widget._planes.value = "all planes"
+    assert widget() is not None
+    for plane in range(3):
+        assert_on_the_image(viewer.layers["s labels"], image, plane, planes, plane)

@@ -45,7 +45,7 @@ from ._stacks import (
     _drain,
     _lead_shape,
     _message_text,
-    _on_plane,
+    _placed_on_plane,
     _plane_text,
     _stages,
     _with_plane,
@@ -217,14 +217,11 @@ class _DockWidget(_WritesOutputs, Container):
         if self._planes.value == THIS_PLANE:
             index = _current_plane(layer, self._viewer)
             job = self._prepare()
-            text = _plane_text(index)
 
             def one_plane():
                 outputs, message = yield from _stages(job)
                 # drawn on that plane only: as 2-D layers they stood on every plane
-                placed = _on_plane(outputs, index, layer)
-                said = text if placed is not outputs else f"{text}, shown on every plane"
-                return placed, _with_plane(message, said)
+                return _placed_on_plane(outputs, message, index, layer)
 
             one_plane.stages = getattr(job, "stages", 0)
             return one_plane

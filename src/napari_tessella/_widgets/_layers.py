@@ -63,12 +63,21 @@ def _geometry(layer) -> dict[str, Any]:
     if units:
         geo["units"] = tuple(str(u) for u in units[-2:])
     if layer.ndim == 2:  # a rotated, sheared or affine image: its outputs lie on it too
-        for key, value, identity in (("rotate", layer.rotate, np.eye(2)),
-                                     ("shear", layer.shear, np.zeros(1)),
-                                     ("affine", layer.affine.affine_matrix, np.eye(3))):
-            if not np.allclose(value, identity):
-                geo[key] = np.array(value, dtype=float)
+        geo.update(_transforms(layer))  # (a stack's: _stacks._on_plane, stack_outputs)
     return geo
+
+
+def _transforms(layer) -> dict[str, np.ndarray]:
+    """The rotate, shear and affine of ``layer`` that are not the identity, over all its
+    axes: outputs given them (and its scale and translate) are drawn as it is."""
+    n = layer.ndim
+    out = {}
+    for key, value, identity in (("rotate", layer.rotate, np.eye(n)),
+                                 ("shear", layer.shear, np.zeros(1)),
+                                 ("affine", layer.affine.affine_matrix, np.eye(n + 1))):
+        if not np.allclose(value, identity):
+            out[key] = np.array(value, dtype=float)
+    return out
 
 
 def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:

@@ -8,7 +8,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from ._layers import _equal
+from ._layers import _equal, _transforms
 
 THIS_PLANE, ALL_PLANES = "this plane", "all planes"
 
@@ -35,6 +35,7 @@ def _full_geometry(layer) -> dict:
     units = getattr(layer, "units", None)
     if units:
         geo["units"] = tuple(str(u) for u in units)
+    geo.update(_transforms(layer))  # a rotated stack's outputs: rotated as it is
     return geo
 
 
@@ -202,6 +203,16 @@ def _planes_with_points(layer, most: int = 5) -> str:
     return f" Planes with enough: {listed}{more}; move the slider there."
 
 
+def _placed_on_plane(outputs: list, message, index: tuple[int, ...], layer):
+    """(outputs, message) of plane ``index`` of the stack ``layer`` as drawn: on that
+    plane (:func:`_on_plane`), the message naming it, and saying when they stand on
+    every plane instead. Run's 'this plane' and the live preview both."""
+    placed = _on_plane(outputs, index, layer)
+    text = _plane_text(index)
+    said = text if placed is not outputs else f"{text}, shown on every plane"
+    return placed, _with_plane(message, said)
+
+
 def _on_plane(outputs: list, index: tuple[int, ...], layer) -> list:
     """2-D outputs of one plane of the stack ``layer`` placed on that plane: the stack's
     leading (T, Z, …) axes in front, in its scale and units. Points, vectors, shapes and
@@ -209,8 +220,10 @@ def _on_plane(outputs: list, index: tuple[int, ...], layer) -> list:
     'all planes' have them (an exported table's ``axis0`` says the plane); labels are one
     plane deep, moved there by the translate (a whole stack of zeros would cost memory).
     napari draws them on that plane only: made 2-D, the Lattice of plane 2's points was
-    drawn over every plane as the user stepped through them. Outputs on a rotated,
-    sheared or affine plane stay 2-D (their transform is of that plane only)."""
+    drawn over every plane as the user stepped through them. A rotated, sheared or affine
+    stack's outputs take its transform, labels moved to their plane through it (a rotated
+    stack's outputs were drawn unrotated); outputs with a 2-D transform of their own stay
+    2-D."""
     lead = len(index)
     if not lead or any(kind == "labels" and (meta.get("multiscale")
                                              or not isinstance(data, np.ndarray))
@@ -218,17 +231,22 @@ def _on_plane(outputs: list, index: tuple[int, ...], layer) -> list:
         return outputs  # a large plane's labels (Zarr levels) stay 2-D, as all its outputs
     scale = [float(s) for s in layer.scale[:lead]]
     stack_origin = [float(t) for t in layer.translate[:lead]]
-    plane_origin = [t + i * s for t, i, s in zip(stack_origin, index, scale, strict=True)]
     at = np.asarray(index, dtype=float)
+    full = _transforms(layer)
+    # where the plane's data origin (index, 0, 0) lies from the stack's (0, 0, 0), through
+    # its scale, rotate and shear: a one-plane-deep labels layer is moved by that much
+    shift = np.asarray(layer._transforms["data2physical"].linear_matrix) @ np.r_[at, 0, 0]
     units = [str(u) for u in (getattr(layer, "units", None) or ())][:lead]
     placed = []
     for role, (data, meta, kind) in outputs:
         if any(key in meta for key in ("rotate", "shear", "affine")):
             placed.append((role, (data, meta, kind)))
             continue
-        origin = plane_origin if kind == "labels" else stack_origin
+        translate = np.r_[stack_origin, meta.get("translate", (0.0, 0.0))]
+        if kind == "labels":
+            translate = translate + shift
         meta = {**meta, "scale": (*scale, *meta.get("scale", (1.0, 1.0))),
-                "translate": (*origin, *meta.get("translate", (0.0, 0.0)))}
+                "translate": tuple(float(t) for t in translate), **full}
         if "units" in meta and len(units) == lead:
             meta["units"] = (*units, *meta["units"])
         elif "units" in meta:

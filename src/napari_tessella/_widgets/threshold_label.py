@@ -29,7 +29,7 @@ from ._layers import (
     _value_range,
     _with_physical,
 )
-from ._stacks import ALL_PLANES, _lead_shape, _on_plane, _plane_text
+from ._stacks import ALL_PLANES, _lead_shape, _placed_on_plane
 
 if TYPE_CHECKING:
     import napari
@@ -267,9 +267,8 @@ class ThresholdLabelWidget(_DockWidget):
             self._status.value = f"⚠ {err}"
             return
         if _lead_shape(layer):  # on the plane shown only, as Run draws it
-            index = _current_plane(layer, self._viewer)
-            outputs = _on_plane(outputs, index, layer)
-            message = f"{message} ({_plane_text(index)})"
+            outputs, message = _placed_on_plane(
+                outputs, message, _current_plane(layer, self._viewer), layer)
         self._apply(outputs, f"preview: {message}", layer)
 
     def _previewed(self, layer) -> bool:

@@ -18,6 +18,7 @@ from napari_tessella import (
 from napari_tessella._validation import (
     as_shape,
     finite_number,
+    first_line,
     seeds_kind,
     size_in_image,
     whole_number,
@@ -185,3 +186,17 @@ def test_chunked_watershed_checks_as_in_memory(kwargs, match):
         seeded_watershed(IMAGE, **kwargs)
     with pytest.raises(ValueError, match=match):
         seeded_watershed_chunked(IMAGE, chunks=32, **kwargs)
+
+
+@pytest.mark.parametrize(("message", "default", "expected"), [
+    ("QH6154 Qhull precision error\n\nWhile executing: | qhull d\n  more", "",
+     "QH6154 Qhull precision error"),
+    ("\n  broken PNG file  \nsecond", "", "broken PNG file"),
+    ("", "OSError", "OSError"),
+    ("   \n ", "Qhull failed", "Qhull failed"),
+])
+def test_first_line_of_a_message(message, default, expected):
+    """The one first-line rule the readers, the command line and the lattice use for a
+    library's many-line message (four copies before)."""
+    assert first_line(ValueError(message), default) == expected
+    assert first_line(message, default) == expected

@@ -42,6 +42,14 @@ class LengthError(ValueError):
                                     named=prefix + text.get("value", ""))
 
 
+def first_line(message, default: str = "") -> str:
+    """The first line of an exception's (or a text's) message, for a one-line answer: a
+    library's own messages run to many lines (Qhull's to 40); ``default`` when it says
+    nothing."""
+    lines = str(message).strip().splitlines()
+    return lines[0].strip() if lines else default
+
+
 def _in_pixels(value: float) -> str:
     """'12 pixels', '12.5 pixels', '1e+09 pixels'."""
     value = float(value)

@@ -42,7 +42,7 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
-from ._validation import STACK_HINT
+from ._validation import STACK_HINT, first_line
 from .reading import IMAGE_SUFFIXES, is_zarr, open_image, read_pixel_size
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
 from .threshold import THRESHOLD_METHODS
@@ -448,8 +448,7 @@ def _run_all(args, params: dict, paths: list[Path]) -> int:
             except Exception as err:  # one bad file must not stop the batch
                 # one line each: a user's bad file says what is wrong with it; anything
                 # else keeps its type, so a bug is told apart from a bad input
-                lines = str(err).strip().splitlines()
-                message = lines[0] if lines else type(err).__name__
+                message = first_line(err, type(err).__name__)
                 if not isinstance(err, (ValueError, TypeError)):
                     message = f"{type(err).__name__}: {message}"
                 else:

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._lazy import DEFAULT_CHUNKS, is_large
-from ._validation import as_path
+from ._validation import as_path, first_line
 
 __all__ = ["IMAGE_SUFFIXES", "DiskArray", "PixelSize", "is_zarr", "ngff_unit", "open_image",
            "read_pixel_size"]
@@ -352,8 +352,8 @@ def open_image(path, *, lazy: bool | None = None):
         except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
             # zarr's own errors (a folder without an array, unreadable metadata) quote
             # the store's internals
-            lines = str(err).strip().splitlines()
-            detail = f" ({lines[0].rstrip('.')})" if lines else ""
+            first = first_line(err)
+            detail = f" ({first.rstrip('.')})" if first else ""
             if type(err).__name__.endswith("NotFoundError"):
                 detail = " (it holds no Zarr array or group)"
             raise ValueError(f"{path.name} cannot be read as a Zarr image{detail}.") from None
@@ -372,8 +372,8 @@ def open_image(path, *, lazy: bool | None = None):
         raise ValueError(f"{name} cannot be read: permission denied.") from None
     except (OSError, ValueError, IndexError, KeyError, SyntaxError, RuntimeError) as err:
         # what tifffile, imageio and PIL raise on a file that is not what it says
-        lines = str(err).replace(str(path), name).strip().splitlines()
-        detail = f" ({lines[0].rstrip('.')})" if lines else ""
+        first = first_line(str(err).replace(str(path), name))
+        detail = f" ({first.rstrip('.')})" if first else ""
         if "can not handle the given uri" in detail:  # imageio's words for "not a PNG"
             detail = " (its contents are not a valid image of that type)"
         raise ValueError(f"{name} cannot be read as a {path.suffix.lstrip('.').upper()} "

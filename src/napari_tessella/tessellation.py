@@ -20,6 +20,7 @@ from ._validation import (
     as_points,
     as_shape,
     finite_number,
+    first_line,
     flag,
     reject_duplicates,
 )
@@ -111,8 +112,8 @@ def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaun
     try:
         tri = Delaunay(centred)  # Qhull's precision is relative to the coordinates' size
     except QhullError as err:  # pragma: no cover - degenerate inputs Qhull still refuses
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "Qhull failed"
-        raise ValueError(f"cannot triangulate these points: {first}") from None
+        raise ValueError("cannot triangulate these points: "
+                         f"{first_line(err, 'Qhull failed')}") from None
     # Qhull leaves out points (nearly) on top of another one: every point must be a vertex
     used = np.zeros(len(points), dtype=bool)
     used[tri.simplices.ravel()] = True

@@ -200,3 +200,22 @@ def test_first_line_of_a_message(message, default, expected):
     library's many-line message (four copies before)."""
     assert first_line(ValueError(message), default) == expected
     assert first_line(message, default) == expected
+
+
+def test_find_atoms_takes_dark_as_the_other_switches():
+    """dark=1 was refused where exclude_border=1 is taken (one flag check for all)."""
+    from napari_tessella import find_atoms
+
+    image = synthetic_lattice((64, 64), spacing=8.0, seed=0).image
+    np.testing.assert_array_equal(find_atoms(image, dark=1).positions,
+                                  find_atoms(image, dark=True).positions)
+    with pytest.raises(TypeError, match=r"^dark must be True or False; got 'no' \(str\)"):
+        find_atoms(image, dark="no")
+
+
+def test_prepare_image_refuses_a_ragged_list_in_our_words():
+    """NumPy's 'inhomogeneous shape after 1 dimensions…' ValueError before."""
+    from napari_tessella.recipes import prepare_image
+
+    with pytest.raises(TypeError, match="^image must be a rectangular array of numbers"):
+        prepare_image([[1.0, 2.0], [3.0]])

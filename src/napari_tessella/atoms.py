@@ -32,7 +32,7 @@ from ._atoms_detect import (
 from ._atoms_fit import _fit_all, _plausible, _refine_com
 from ._atoms_noise import _patches
 from ._lazy import _as_float_dask, _compute, is_lazy
-from ._validation import LengthError, as_float_image, finite_number, shape_of
+from ._validation import LengthError, as_float_image, finite_number, flag, shape_of
 from ._validation import intensity_exponent as _intensity_exponent
 from .lattice_analysis import _close_pairs
 
@@ -161,8 +161,7 @@ def _check_atoms_params(shape, separation, threshold, refine, dark) -> None:
     two columns across), a finite threshold, a known refinement."""
     if refine not in (None, "com", "gaussian"):
         raise ValueError(f"refine must be None, 'com' or 'gaussian'; got {refine!r}.")
-    if not isinstance(dark, (bool, np.bool_)):
-        raise TypeError(f"dark must be True or False; got {dark!r}.")
+    flag(dark, "dark")  # True or False, or 1 and 0 as the other switches take them
     if separation is not None:
         sep = finite_number(separation, "separation", unit="pixels")
         if sep < 2:  # the lengths kept as numbers: a widget says them in its units

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._lazy import _as_dask, _compute, _is_local, is_large, is_lazy
+from ._validation import shape_of
 from .atoms import AtomsResult, find_atoms, find_atoms_chunked
 from .export import save_labels, save_labels_from_zarr, save_table, write_labels_zarr
 from .measure import measure_objects, measure_objects_chunked
@@ -106,7 +107,7 @@ def prepare_image(image, *, chunked: bool | None = None, chunks=None):
     chunk by chunk. Any other lazy input is read into memory. ``chunked=False`` forces
     memory.
     """
-    shape = tuple(getattr(image, "shape", np.shape(image)))
+    shape = shape_of(image)  # a ragged list: a TypeError in our words, not NumPy's
     go_chunked = chunked if chunked is not None else (len(shape) >= 2 and is_large(shape))
     if go_chunked:
         return _as_dask(image, chunks, name="image")

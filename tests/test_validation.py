@@ -217,5 +217,5 @@ def test_prepare_image_refuses_a_ragged_list_in_our_words():
     """NumPy's 'inhomogeneous shape after 1 dimensions…' ValueError before."""
     from napari_tessella.recipes import prepare_image
 
-    with pytest.raises(TypeError, match="^image must be a rectangular array of numbers"):
+    with pytest.raises(TypeError, match=r"^image must be a rectangular array of numbers"):
         prepare_image([[1.0, 2.0], [3.0]])

@@ -49,14 +49,13 @@ def export_layers(layers, folder) -> list[Path]:
             table = layer.features.copy()
             if layer._type_string == "points":
                 data = np.asarray(layer.data)
-                for axis, name in enumerate(("row", "col")):
-                    table = table.drop(columns=name, errors="ignore")  # the layer's own
-                    table.insert(axis, name, data[:, data.shape[1] - 2 + axis])
-                for axis in range(data.shape[1] - 2):  # the plane of a stack's points
-                    # (the layer's own, as row and col: 'all planes' of a 4-D stack has
-                    # axis0 and axis1 in its features too, and Export failed on them)
-                    table = table.drop(columns=f"axis{axis}", errors="ignore")
-                    table.insert(axis, f"axis{axis}", data[:, axis])
+                # the plane of a stack's points (axis0, …), then row and col: the layer's
+                # own, in front ('all planes' of a 4-D stack has axis0 and axis1 in its
+                # features too, and Export failed on them)
+                names = [f"axis{axis}" for axis in range(data.shape[1] - 2)] + ["row", "col"]
+                for axis, name in enumerate(names):
+                    table = table.drop(columns=name, errors="ignore")
+                    table.insert(axis, name, data[:, axis])
             written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
                                       translate=translate, unit=unit))
     return written

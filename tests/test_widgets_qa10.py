@@ -188,3 +188,24 @@ def test_a_preview_on_a_rotated_stack_lies_on_its_plane_of_the_image(viewer):
     assert widget() is not None
     for plane in range(3):
         assert_on_the_image(viewer.layers["s labels"], image, plane, planes, plane)
+
+
+# --- other paths: the Lattice's points in another unit than its image
+
+
+def test_lattice_points_in_another_length_unit_are_converted(viewer):
+    """Points in nm over an image in µm (drawn on it by napari) were refused as lying
+    outside the image; converted, the pixel map has a cell under each point."""
+    from napari_tessella._widgets import LatticeWidget
+
+    pixels = np.array([[16.0, 16.0], [16.0, 48.0], [48.0, 16.0], [48.0, 48.0],
+                       [32.0, 32.0]])
+    image = viewer.add_image(np.zeros((64, 64)), name="img", scale=(0.5, 0.5), units="um")
+    points = viewer.add_points(pixels * 500.0, name="cols", units="nm")
+    widget = LatticeWidget(viewer)
+    widget.points.value = points
+    widget.image.value = image
+    widget.pixel_map.value = True
+    assert widget() is not None, widget._status.value
+    cells = viewer.layers["cols Voronoi map"].data
+    assert [int(cells[int(r), int(c)]) for r, c in pixels] == [1, 2, 3, 4, 5]

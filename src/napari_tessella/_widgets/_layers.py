@@ -290,7 +290,8 @@ def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
 
     Layers are related as napari places them in world coordinates: through their whole
     transform (scale, translate, rotate, shear, affine) when both have the same number of
-    dimensions, else through the scale and translate of the last two axes.
+    dimensions, else through the scale and translate of the last two axes; their units
+    converted (:func:`_world_factors`).
     With ``plane`` (leading-axis indices of a stack), only the points of that plane.
     """
     pts = np.asarray(points_layer.data, dtype=np.float64)
@@ -301,12 +302,14 @@ def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:
         pts = pts.reshape(0, 2)
     if image_layer is None:
         return pts[:, -2:]
+    factors = _world_factors(points_layer, image_layer)  # points in nm on an image in µm
     if points_layer.ndim == image_layer.ndim == pts.shape[1] and len(pts):
         # points drawn on a rotated image are stored unrotated, in world coordinates
-        world = points_layer._data_to_world(pts)
+        world = np.asarray(points_layer._data_to_world(pts)) * factors
         return np.asarray(image_layer._data_to_world.inverse(world))[:, -2:]
     pts = pts[:, -2:]
     world = pts * np.asarray(points_layer.scale[-2:]) + np.asarray(points_layer.translate[-2:])
+    world = world * factors[-2:]
     return (world - np.asarray(image_layer.translate[-2:])) / np.asarray(image_layer.scale[-2:])
 
 

@@ -1,27 +1,28 @@
 """Tenth QA pass (s15): seeds in another length unit, one seed-plane path for Points and
-Labels seeds, the preview on a rotated image. Each fix's test fails on the code before it."""
+Labels seeds, outputs of a rotated stack, points of the Lattice in another unit. Each
+fix's test fails on the code before it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_widgets_qa9 import CENTRES, discs, nucleus_ids
 
 from napari_tessella._widgets import SeededWatershedWidget, ThresholdLabelWidget
 
-CENTRES = np.array([[32.0, 30.0], [32.0, 54.0], [90.0, 40.0], [80.0, 96.0]])
+
+def watershed(viewer, image, seeds, diameter: float = 22):
+    """The Seeded watershed run on ``image`` with ``seeds``: (widget, what it wrote)."""
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = image
+    widget.seeds.value = seeds
+    widget.object_diameter.value = diameter
+    return widget, widget()
 
 
-def discs(shape=(128, 128), radius: float = 11.0) -> np.ndarray:
-    """Four bright discs (nuclei), the first two touching, on a dark field."""
-    rr, cc = np.indices(shape)
-    image = np.zeros(shape)
-    for r, c in CENTRES:
-        image[(rr - r) ** 2 + (cc - c) ** 2 <= radius**2] = 1.0
-    return image
-
-
-def nucleus_ids(labels: np.ndarray) -> list[int]:
-    return [int(labels[int(r), int(c)]) for r, c in CENTRES]
+def four_nuclei(labels: np.ndarray) -> bool:
+    ids = nucleus_ids(labels)
+    return 0 not in ids and len(set(ids)) == 4
 
 
 def label_seeds(shape=(128, 128)) -> np.ndarray:
@@ -47,22 +48,16 @@ def test_seeds_in_another_length_unit_are_converted(viewer, kind, image_units, s
         seeds = viewer.add_points(CENTRES * scale[0], name="s", units=seed_units)
     else:
         seeds = viewer.add_labels(label_seeds(), name="s", scale=scale, units=seed_units)
-    widget = SeededWatershedWidget(viewer)
-    widget.image.value = image
-    widget.seeds.value = seeds
-    widget.object_diameter.value = 11
-    assert widget() is not None, widget._status.value
-    ids = nucleus_ids(viewer.layers["dna nuclei"].data)
-    assert 0 not in ids and len(set(ids)) == 4
+    widget, written = watershed(viewer, image, seeds, 11)
+    assert written is not None, widget._status.value
+    assert four_nuclei(viewer.layers["dna nuclei"].data)
 
 
 def test_seeds_in_units_that_do_not_convert_are_refused_saying_so(viewer):
     image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="um")
     seeds = viewer.add_points(CENTRES, name="timed", units=("s", "s"))
-    widget = SeededWatershedWidget(viewer)
-    widget.image.value = image
-    widget.seeds.value = seeds
-    assert widget() is None
+    widget, written = watershed(viewer, image, seeds, 22)
+    assert written is None
     assert "'timed' is in s where 'dna' is in µm" in widget._status.value
     assert "dna nuclei" not in viewer.layers
 
@@ -97,14 +92,10 @@ def test_seeds_of_the_image_plane_shown_are_used_beyond_its_planes(viewer, kind)
     image = viewer.add_image(np.stack([discs(), discs()]), name="dna")
     seeds = seeds_layer(viewer, kind, {1: CENTRES, 3: np.array([[200.0, 200.0]])})
     viewer.dims.set_point(0, 3)
-    widget = SeededWatershedWidget(viewer)
-    widget.image.value = image
-    widget.seeds.value = seeds
-    widget.object_diameter.value = 22
-    assert widget() is not None, widget._status.value
+    widget, written = watershed(viewer, image, seeds, 22)
+    assert written is not None, widget._status.value
     assert "(plane 1)" in widget._status.value
-    ids = nucleus_ids(viewer.layers["dna nuclei"].data[0])
-    assert 0 not in ids and len(set(ids)) == 4
+    assert four_nuclei(viewer.layers["dna nuclei"].data[0])
 
 
 @pytest.mark.parametrize("kind", ["points", "labels"])
@@ -113,11 +104,8 @@ def test_seeds_partly_off_the_image_are_refused_for_both_kinds(viewer, kind):
     dropped without a word (4 nuclei from 5 seeds)."""
     image = viewer.add_image(discs(), name="dna")
     seeds = seeds_layer(viewer, kind, {None: np.r_[CENTRES, [[200.0, 200.0]]]})
-    widget = SeededWatershedWidget(viewer)
-    widget.image.value = image
-    widget.seeds.value = seeds
-    widget.object_diameter.value = 22
-    assert widget() is None
+    widget, written = watershed(viewer, image, seeds, 22)
+    assert written is None
     assert f"1 of the 5 {kind} of the seeds layer 's' lie outside the image 'dna'" in \
         widget._status.value
     assert "dna nuclei" not in viewer.layers
@@ -133,11 +121,8 @@ def test_seeds_rotated_out_of_the_plane_are_refused_for_both_kinds(viewer, kind)
     cos, sin = np.cos(np.radians(20)), np.sin(np.radians(20))
     turn = np.array([[cos, sin, 0.0], [-sin, cos, 0.0], [0.0, 0.0, 1.0]])  # axes 0 and 1
     seeds = seeds_layer(viewer, kind, {0: CENTRES, 1: CENTRES}, rotate=turn)
-    widget = SeededWatershedWidget(viewer)
-    widget.image.value = image
-    widget.seeds.value = seeds
-    widget.object_diameter.value = 22
-    assert widget() is None
+    widget, written = watershed(viewer, image, seeds, 22)
+    assert written is None
     assert "not placed plane on plane" in widget._status.value
 
 

@@ -194,3 +194,20 @@ def test_lattice_points_in_another_length_unit_are_converted(viewer):
     assert widget() is not None, widget._status.value
     cells = viewer.layers["cols Voronoi map"].data
     assert [int(cells[int(r), int(c)]) for r, c in pixels] == [1, 2, 3, 4, 5]
+
+
+def test_points_seeds_with_a_nan_plane_or_none_on_a_plane_of_all_say_so(viewer):
+    """A point whose plane coordinate is NaN was dropped without a word (its plane never
+    matched); 'all planes' with a plane without seeds told the user to move the slider,
+    which that mode does not read."""
+    image = viewer.add_image(np.stack([discs(), discs()]), name="dna")
+    seeds = viewer.add_points(np.c_[[np.nan, 1, 1, 1, 1], np.r_[CENTRES[:1], CENTRES]],
+                              name="s")
+    widget, written = watershed(viewer, image, seeds)
+    assert written is None
+    assert "1 of the 5 points of the seeds layer 's' have NaN" in widget._status.value
+    seeds.data = np.c_[np.ones(4), CENTRES]
+    widget._planes.value = "all planes"
+    assert widget() is None
+    assert widget._status.value == ("⚠ plane 0: the seeds layer 's' has no points where "
+                                    "plane 0 of 'dna' lies.")

@@ -56,17 +56,18 @@ def seeds_on_plane(seeds_layer, layer, viewer, index: tuple | None, image) -> np
         what = "labels"
     else:
         points = np.asarray(seeds_layer.data, dtype=np.float64)
+        bad = int((~np.isfinite(points).all(axis=1)).sum())
+        if bad:  # on any plane: a NaN plane coordinate dropped the point without a word
+            raise ValueError(f"{bad} of the {len(points)} points of the seeds layer "
+                             f"{name!r} have NaN or infinite coordinates: delete them.")
         if plane and points.shape[1] > 2:
             points = points[np.all(np.round(points[:, :len(plane)]) == plane, axis=1)]
         if not len(points):
-            more = ": move the slider to the seeds' plane" if len(seeds_layer.data) else ""
+            more = (": move the slider to the seeds' plane"
+                    if len(seeds_layer.data) and index is None else "")
             raise ValueError(f"the seeds layer {name!r} has no points"
                              f"{where if len(seeds_layer.data) else ''}{more}.")
         placed = points[:, -2:] @ to_image[:2, :2].T + to_image[:2, 2]
-        bad = int((~np.isfinite(placed).all(axis=1)).sum())
-        if bad:
-            raise ValueError(f"{bad} of the {len(placed)} points of the seeds layer {name!r} "
-                             "have NaN or infinite coordinates: delete them.")
         rows, cols = shape
         inside = ((placed[:, 0] >= -0.5) & (placed[:, 0] < rows - 0.5)
                   & (placed[:, 1] >= -0.5) & (placed[:, 1] < cols - 0.5))

@@ -429,5 +429,5 @@ def test_cli_below_a_pixel_diameter_is_a_usage_error(tmp_path, capsys):
                  "--object-diameter", "1e-300"])
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "object_diameter must be >= 1" in err
+    assert "--object-diameter must be >= 1" in err
     assert "OverflowError" not in err

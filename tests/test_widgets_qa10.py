@@ -211,3 +211,25 @@ def test_points_seeds_with_a_nan_plane_or_none_on_a_plane_of_all_say_so(viewer):
     assert widget() is None
     assert widget._status.value == ("⚠ plane 0: the seeds layer 's' has no points where "
                                     "plane 0 of 'dna' lies.")
+
+
+# --- a re-run after the image's transform is taken off
+
+
+def test_a_re_run_after_the_image_is_unrotated_draws_its_outputs_unrotated(viewer):
+    """A re-run updates its output layers in place. A rotate, shear or affine that the new
+    outputs do not have was left on them: outputs made while the image was rotated stayed
+    rotated, beside the objects, once the user took the rotation off."""
+    image = viewer.add_image(discs(), name="img", rotate=30, shear=[0.2])
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    outputs = [layer for layer in viewer.layers if layer is not image]
+    assert outputs and all(not np.allclose(layer.rotate, np.eye(2)) for layer in outputs)
+    image.rotate, image.shear = 0, [0.0]
+    widget()
+    assert [layer for layer in viewer.layers if layer is not image] == outputs  # in place
+    for layer in outputs:
+        assert np.allclose(layer.rotate, np.eye(2)), layer.name
+        assert np.allclose(layer.shear, 0), layer.name
+        assert np.allclose(layer.affine.affine_matrix, np.eye(3)), layer.name

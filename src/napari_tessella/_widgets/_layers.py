@@ -437,6 +437,15 @@ def _update_in_place(layer, data, meta: dict) -> None:
                 "edge_color", "face_color", "border_color", "border_width"):
         if key in meta and hasattr(layer, key) and not _unchanged(layer, key, meta[key]):
             setattr(layer, key, meta[key])
+    # a transform the new outputs do not have is taken off (their image was un-rotated)
+    for key, value in _transforms(layer).items():
+        if key not in meta:
+            setattr(layer, key, _identity(key, value))
+
+
+def _identity(key: str, value: np.ndarray) -> np.ndarray:
+    """The identity of a layer's ``rotate``, ``shear`` or ``affine`` shaped as ``value``."""
+    return np.zeros_like(value) if key == "shear" else np.eye(len(value))
 
 
 def _with_physical(table, geo: dict):

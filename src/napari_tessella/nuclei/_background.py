@@ -8,6 +8,7 @@ noise from the same image.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from ..threshold import LI_BINS, _hist_edges, compute_threshold
 
@@ -23,23 +24,46 @@ def _robust_level(values: np.ndarray) -> tuple[float, float]:
     return level, 1.4826 * float(np.median(np.abs(values - level)))
 
 
-def _hist_median(counts, centres, width) -> float:
-    """Median of the values behind a histogram, interpolated inside the median bin."""
+def _cells(counts, centres, width):
+    """The occupied bins of a histogram as cells: their edges (one more than the cells)
+    and counts. Each cell reaches half-way to the next occupied bin on either side (the
+    first and the last as far out as inwards, at least half a bin).
+
+    An image of a few discrete levels (low photon counts, 8-bit data smoothed little) fills
+    a few bins far apart: each level stands for the values rounded to it, so its count is
+    spread over the interval half-way to its neighbours. Read as narrow bins, the median
+    and deviation of Poisson noise of mean 0.3-3 were those of a bin, ~0 (the noise read 0
+    and every speck passed the cut); on continuous data the occupied bins touch and every
+    cell is its bin.
+    """
     counts = np.asarray(counts, dtype=np.float64)
-    total = counts.sum()
-    cum = np.cumsum(counts)
-    k = (total - 1) / 2.0  # rank of the median, 0-based
-    i = int(np.searchsorted(cum, k, side="right"))
-    before = cum[i - 1] if i else 0.0
-    return float(centres[i] - width / 2 + (k - before + 0.5) / counts[i] * width)
+    at = np.flatnonzero(counts > 0)
+    c = np.asarray(centres, dtype=np.float64)[at]
+    mid = c[:-1] / 2 + c[1:] / 2
+    first = max(width / 2, mid[0] - c[0]) if c.size > 1 else width / 2
+    last = max(width / 2, c[-1] - mid[-1]) if c.size > 1 else width / 2
+    return np.concatenate([[c[0] - first], mid, [c[-1] + last]]), counts[at]
+
+
+def _hist_median(counts, centres, width) -> float:
+    """Median of the values behind a histogram, interpolated inside its cell (see
+    :func:`_cells`)."""
+    edges, n = _cells(counts, centres, width)
+    cum = np.concatenate([[0.0], np.cumsum(n)])
+    return float(np.interp(cum[-1] / 2, cum, edges))
 
 
 def _hist_robust(counts, centres, width) -> tuple[float, float]:
-    """:func:`_robust_level` of the values behind a histogram."""
-    level = _hist_median(counts, centres, width)
-    dev = np.abs(centres.astype(np.float64) - level)
-    order = np.argsort(dev, kind="stable")
-    return level, 1.4826 * _hist_median(counts[order], dev[order], 0.0)
+    """:func:`_robust_level` of the values behind a histogram, each occupied bin's count
+    spread evenly over its cell (:func:`_cells`)."""
+    edges, n = _cells(counts, centres, width)
+    cum = np.concatenate([[0.0], np.cumsum(n)])
+    level = float(np.interp(cum[-1] / 2, cum, edges))
+    # the share within t of the level, F(level + t) - F(level - t), is linear in t between
+    # the distances of the cells' edges from the level: found at those, interpolated
+    t = np.unique(np.abs(np.concatenate([[level], edges]) - level))  # from 0
+    inside = np.interp(level + t, edges, cum) - np.interp(level - t, edges, cum)
+    return level, 1.4826 * float(np.interp(cum[-1] / 2, inside, t))
 
 
 def _box(values: np.ndarray, size: int) -> np.ndarray:
@@ -169,3 +193,97 @@ def _background_and_noise(smooth: np.ndarray, spread=None) -> tuple[float, float
     otsu = compute_threshold(smooth, "otsu")
     level, noise = _level_and_noise(*_fine_histogram(smooth), otsu, spread)
     return level, noise, noise if spread is None else spread
+
+
+# The noise measured apart from the histogram, from pixel differences (see _tile_noise)
+_TILE = 4  # tiles of 4 x 4 pixels of the working image before its smoothing
+_OCTAVE = 16  # the tiles' variances binned in 1/16 octave (log2), fixed bins:
+_LOG_LOW = -1100 * _OCTAVE  # from below the least float64 ...
+_LOG_BINS = 2200 * _OCTAVE  # ... to beyond the largest
+_MODE_BOX = 8  # the histogram of log variances smoothed by two running sums of 8 bins
+_LOW_PEAK = 0.25  # the noise's peak: the lowest of those at least this share of the highest
+_NOISE_RANGE = 16.0  # ... and the tiles up to this times its variance (4x its deviation)
+
+
+def _tile_counts(work: np.ndarray, offset=(0, 0), core=None) -> np.ndarray:
+    """Histogram (``_LOG_BINS`` fixed bins of log2 variance) of the local noise variance of
+    the unsmoothed working image: per tile of ``_TILE``² pixels, half the mean square of
+    the differences of neighbouring pixels along rows and columns.
+
+    ``work`` is a window of the working image from working pixel ``offset``; the tiles
+    counted are those whose origin (a multiple of ``_TILE`` from the image's origin) lies in
+    ``core`` ((row0, row1), (col0, col1); the whole window if None) and whose pixels (the
+    tile and one more row and column) lie in the window: a chunk read with ``_TILE + 1``
+    pixels around its core counts the tiles the whole image counts there. Each tile's sum
+    is taken in the same order wherever it lies. Tiles of no variance go to bin 0.
+    """
+    t = _TILE
+    r0, c0 = offset
+    rows, cols = work.shape
+    (a, b), (c, e) = core if core is not None else ((r0, r0 + rows), (c0, c0 + cols))
+    ta, tc = -(-a // t) * t, -(-c // t) * t
+    nr = min(-(-(b - ta) // t), (r0 + rows - t - 1 - ta) // t + 1)
+    nc = min(-(-(e - tc) // t), (c0 + cols - t - 1 - tc) // t + 1)
+    counts = np.zeros(_LOG_BINS, dtype=np.int64)
+    if nr <= 0 or nc <= 0:
+        return counts
+    sub = np.asarray(work[ta - r0:ta - r0 + nr * t + 1, tc - c0:tc - c0 + nc * t + 1],
+                     dtype=np.float64)
+    along = sub[:nr * t, 1:] - sub[:nr * t, :-1]
+    across = sub[1:, :nc * t] - sub[:-1, :nc * t]
+    total = np.zeros((nr, nc))
+    for i in range(t):
+        for j in range(t):
+            total += along[i::t, j::t] ** 2
+            total += across[i::t, j::t] ** 2
+    var = total.ravel() / (4 * t * t)
+    idx = np.zeros(var.size, dtype=np.int64)  # bin 0: the tiles of no variance
+    varies = var > 0
+    idx[varies] = np.clip(np.floor(np.log2(var[varies]) * _OCTAVE).astype(np.int64)
+                          - _LOG_LOW, 1, _LOG_BINS - 1)
+    return np.bincount(idx, minlength=_LOG_BINS)
+
+
+def _smoothing_gain(s: float) -> float:
+    """Standard deviation of white noise of unit deviation after ``gaussian_filter`` of
+    ``s`` (2-D; scipy's kernel, truncated at 4 s)."""
+    if s <= 0:
+        return 1.0
+    r = int(4.0 * float(s) + 0.5)
+    delta = np.zeros(2 * r + 1)
+    delta[r] = 1.0
+    w = ndi.gaussian_filter1d(delta, s, mode="constant")
+    return float(np.sum(w * w))
+
+
+def _tile_noise(counts: np.ndarray, s: float):
+    """The noise of the smoothed working image from :func:`_tile_counts`: the mean variance
+    of the tiles up to ``_NOISE_RANGE`` times the lowest peak of their log variances (a
+    peak at least ``_LOW_PEAK`` of the highest), as a deviation, times the smoothing's
+    gain on white noise. None when no tile varies.
+
+    The histogram's own deviation of the pixels below Otsu is the background's noise only
+    when those pixels are background: in a field tiled by nuclei they are the flanks of
+    nuclei (a deviation 10-40 times the noise), and with a few discrete levels it reads 0.
+    Differences of neighbouring pixels are the noise wherever the image is flat at the
+    scale of a tile, inside nuclei as on the background; every structure in a tile adds to
+    its variance, so the noise is the least variance common among the tiles. Not the
+    highest peak: where sharp edges of one contrast cross most tiles (a field tiled by
+    12-px discs) theirs is the highest. Not the lowest peak alone either: with a few
+    photons per pixel most tiles hold one or two counts (variances of 1/64-4/64 for a mean
+    of 0.1), so the mean variance of the tiles near it (those of no variance too) is taken:
+    an edge adds 20-150 times the noise's variance to a tile.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if not counts[1:].any():
+        return None
+    smooth = _box(_box(counts[1:], _MODE_BOX), _MODE_BOX)
+    top = smooth >= _LOW_PEAK * smooth.max()
+    rising = np.concatenate([[False], smooth[1:] > smooth[:-1]])
+    falling = np.concatenate([smooth[:-1] >= smooth[1:], [True]])
+    k = int(np.flatnonzero(top & rising & falling)[0]) + 1
+    upto = min(k + int(np.log2(_NOISE_RANGE) * _OCTAVE) + 1, counts.size)
+    var = np.exp2((np.arange(upto) + _LOG_LOW + 0.5) / _OCTAVE)
+    var[0] = 0.0
+    mean = float(np.dot(var, counts[:upto]) / counts[:upto].sum())
+    return float(np.sqrt(mean)) * _smoothing_gain(s)

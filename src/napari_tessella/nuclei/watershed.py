@@ -11,6 +11,7 @@ from .._lazy import is_lazy
 from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
 from ._chunked import seeded_watershed_chunked
+from ._background import _tile_counts, _tile_noise
 from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
@@ -147,7 +148,7 @@ def seeded_watershed(
     level = low = None
     if auto:
         smooth = _flatten(smooth, d)
-        level, eps, cut = _auto_params(smooth)
+        level, eps, cut = _auto_params(smooth, _tile_noise(_tile_counts(work), s))
         mask = _auto_mask(smooth, level, eps, cut)
         value = float(level + np.exp(cut) - eps)
         low = _dim_level(level, eps, cut)

@@ -7,6 +7,8 @@ neighbouring chunks are matched by centroid and given one global id.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -14,7 +16,7 @@ from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
-from ._background import _level_and_noise
+from ._background import _level_and_noise, _tile_noise
 from ._foreground import _auto_mask, _background_size, _dim_level, _log_offset, _significant_cut
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
@@ -26,6 +28,7 @@ from ._windows import (
     _parts,
     lazy_working,
     raw_blocks,
+    summed_counts,
     work_plan,
     working_image,
 )
@@ -82,16 +85,17 @@ def _working_chunks(raw, factor: int, s: float, d: float, auto: bool):
                  for c in smooth.chunks)
 
 
-def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
+def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
     """``nuclei._auto_params`` from histograms of the smoothed image (see the docstring of
-    :func:`seeded_watershed_chunked`). The log is taken in the image's dtype, as in memory."""
+    :func:`seeded_watershed_chunked`), with the noise ``spread`` of the tiles
+    (``_background._tile_noise``). The log is taken in the image's dtype, as in memory."""
     from skimage.filters import threshold_otsu
 
 
     dtype = efine.dtype
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
-    level, noise = _level_and_noise(cfine, centres, float(efine[1] - efine[0]), otsu)
+    level, noise = _level_and_noise(cfine, centres, float(efine[1] - efine[0]), otsu, spread)
     eps = _log_offset(noise, hi, level)
 
     def log(x):
@@ -101,7 +105,7 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi):
     l_edges = _hist_edges(*log([lo, hi]), 256, dtype)
     l_counts = np.histogram(logged, bins=l_edges, weights=cfine)[0]
     cut = float(threshold_otsu(hist=(l_counts, l_edges[:-1] / 2 + l_edges[1:] / 2)))
-    return level, eps, _significant_cut(cut, noise, eps)
+    return level, eps, _significant_cut(cut, noise if spread is None else spread, eps)
 
 
 def _block_two_histograms(block, lo, hi, dtype):
@@ -511,11 +515,11 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     if auto:
         e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)
-        hists = smooth.map_blocks(_block_two_histograms, s_lo, s_hi, smooth.dtype, new_axis=2,
-                                  chunks=(1, 1, 256 + LI_BINS), dtype=np.int64)
-        (counts,) = _compute(hists.sum(axis=(0, 1)), scheduler=scheduler)
-        level, eps, cut = _auto_params_from_hist(counts[:256], e256, counts[256:], efine,
-                                                 s_lo, s_hi)
+        counts = summed_counts(stored, edges, plan, functools.partial(
+            _block_two_histograms, lo=s_lo, hi=s_hi, dtype=smooth.dtype), scheduler)
+        n = 256 + LI_BINS  # then the tiles' counts: their noise (as in memory)
+        level, eps, cut = _auto_params_from_hist(counts[:256], e256, counts[256:n], efine,
+                                                 s_lo, s_hi, _tile_noise(counts[n:], s))
         value = float(level + np.exp(cut) - eps)
         params.update(level=level, eps=eps, cut=cut, low=_dim_level(level, eps, cut))
     else:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._lazy import _float_type, _gaussian_radius
+from .._lazy import _compute, _float_type, _gaussian_radius
 from .._validation import intensity_exponent
+from ._background import _TILE, _tile_counts
 from ._foreground import _background_size, _flatten
 
 __all__: list[str] = []
@@ -164,3 +165,29 @@ def lazy_working(stored, edges, plan):
                                      shape=(box[0][1] - box[0][0], box[1][1] - box[1][0]),
                                      dtype=ftype) for block, at, box in row])
     return da.block(rows)
+
+
+def core_counts(block, at, box, core, plan, histograms):
+    """What the chunked "auto" threshold sums over the chunks, from one chunk read with
+    ``_TILE + 1`` working pixels around its ``core`` (``box``): ``histograms`` (a function)
+    of the core's working image, then ``_background._tile_counts`` of the tiles whose origin
+    lies in the core (made from the working image before its smoothing)."""
+    raw = {**plan, "s": 0.0, "flatten": False}
+    tiles = _tile_counts(working_image(block, at, box, raw), (box[0][0], box[1][0]), core)
+    return np.concatenate([np.ravel(histograms(working_image(block, at, core, plan))), tiles])
+
+
+def summed_counts(stored, edges, plan, histograms, scheduler=None) -> np.ndarray:
+    """:func:`core_counts` summed over the chunks of the working grid ``edges`` (one read
+    of the input)."""
+    import dask
+
+    task = dask.delayed(core_counts, pure=True)
+    jobs = []
+    for i, row in enumerate(raw_blocks(stored, edges, _TILE + 1, plan)):
+        for j, (block, at, box) in enumerate(row):
+            core = ((int(edges[0][i]), int(edges[0][i + 1])),
+                    (int(edges[1][j]), int(edges[1][j + 1])))
+            jobs.append(task(block, at, box, core, plan, histograms))
+    (counts,) = _compute(dask.delayed(sum)(jobs), scheduler=scheduler)
+    return counts

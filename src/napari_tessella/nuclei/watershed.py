@@ -10,8 +10,8 @@ from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
 from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
-from ._chunked import seeded_watershed_chunked
 from ._background import _tile_counts, _tile_noise
+from ._chunked import seeded_watershed_chunked
 from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import score_segmentation, seeded_watershed
@@ -100,3 +102,121 @@ def test_peak_is_never_narrower_than_the_known_noise():
     assert noise >= 13.0
     # without a known noise the peak's own width is taken (the watershed paths: unchanged)
     assert _level_and_noise(counts, centres, width, otsu=1800.0)[1] < 13.0
+
+
+# Round 15: fields tiled by nuclei with no flat background, and low-count empty fields.
+
+
+def tiled_field(n=9, d=20, gap=2, blur=1.5, noise=0.02, seed=0):
+    """``n`` x ``n`` discs of diameter ``d`` on a square grid ``gap`` px apart (no flat
+    background but the corners between four discs), blurred, with Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    side = n * (d + gap) + gap
+    rr, cc = np.mgrid[:side, :side] + 0.5
+    truth = np.zeros((side, side), np.int32)
+    for i in range(n):
+        for j in range(n):
+            cy, cx = gap + i * (d + gap) + d / 2, gap + j * (d + gap) + d / 2
+            truth[(rr - cy) ** 2 + (cc - cx) ** 2 <= (d / 2) ** 2] = i * n + j + 1
+    image = ndi.gaussian_filter((truth > 0).astype(float), blur) if blur else (truth > 0) * 1.0
+    return image + rng.normal(0, noise, truth.shape), truth
+
+
+def test_field_tiled_by_nuclei_keeps_every_nucleus():
+    # was 0 nuclei: the pixels below Otsu are the flanks of nuclei, their deviation (0.27,
+    # the noise 0.006) made Otsu look like a split of the noise of an empty field, and the
+    # whole image's median became the background
+    image, truth = tiled_field()
+    labels = seeded_watershed(image).labels
+    score = score_segmentation(labels, truth)
+    assert abs(int(labels.max()) - 81) <= 8 and score["f1"] >= 0.9, score
+
+
+@pytest.mark.parametrize("lam", [0.3, 1.0, 3.0])
+def test_empty_low_count_field_gives_no_specks(lam):
+    # was ~6,700-16,000 objects for means 0.3-3 (3 gave 16 or 14,000 as Otsu fell on one
+    # side of a level or the other): the smoothed image is a few discrete levels, and the
+    # median and deviation read from narrow bins were 0
+    image = np.random.default_rng(0).poisson(lam, (512, 512)).astype(np.uint16)
+    assert seeded_watershed(image).labels.max() <= 10
+
+
+def test_discrete_levels_spread_over_their_cells():
+    from napari_tessella.nuclei._background import _hist_robust
+
+    values = np.random.default_rng(3).poisson(0.3, 200_000).astype(float)
+    level, noise = _hist_robust(*histogram(values))
+    # was 0 and ~1e-5 (one bin); the deviation of Poisson noise of mean 0.3 is 0.55
+    assert 0.1 < level < 0.3 and noise == pytest.approx(np.sqrt(0.3), rel=0.15)
+    # continuous values: the median and robust deviation as before
+    values = np.random.default_rng(4).normal(5, 2, 200_000)
+    level, noise = _hist_robust(*histogram(values))
+    assert level == pytest.approx(np.median(values), abs=0.01)
+    assert noise == pytest.approx(2, rel=0.02)
+
+
+def test_tile_noise_is_the_noise_of_flat_tiles():
+    from napari_tessella.nuclei._background import _tile_counts, _tile_noise
+
+    # sharp 12-px discs: their edges cross most tiles with one contrast (the highest peak
+    # of the tiles' variances); the noise is the lowest
+    image, _ = tiled_field(n=15, d=12, gap=1, blur=0)
+    assert _tile_noise(_tile_counts(image), 0) == pytest.approx(0.02, rel=0.3)
+    # smoothed white noise: its deviation after the smoothing
+    noise = np.random.default_rng(5).normal(0, 3, (300, 300))
+    assert _tile_noise(_tile_counts(noise), 1.0) == pytest.approx(
+        ndi.gaussian_filter(noise, 1.0).std(), rel=0.15)
+    # a chunk with the tiles' margin counts the tiles whose origin lies in its core
+    whole = _tile_counts(image)
+    parts = sum(_tile_counts(image[max(0, r - 5):r + 105, max(0, c - 5):c + 105],
+                             (max(0, r - 5), max(0, c - 5)), ((r, r + 100), (c, c + 100)))
+                for r in range(0, image.shape[0], 100) for c in range(0, image.shape[1], 100))
+    np.testing.assert_array_equal(whole, parts)
+
+
+def test_tiled_field_chunked_equals_in_memory():
+    da = pytest.importorskip("dask.array")
+    from test_chunked_watershed import same_up_to_numbering
+
+    image, _ = tiled_field()
+    memory = seeded_watershed(image)
+    chunked = seeded_watershed(da.from_array(image, chunks=(100, 120)))
+    assert chunked.threshold == pytest.approx(memory.threshold, rel=1e-9)
+    assert same_up_to_numbering(memory.labels, chunked.labels.compute())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(["poisson", "gauss", "uniform"]), level=st.floats(0.1, 20),
+       dtype=st.sampled_from(["uint8", "uint16", "float32", "float64"]),
+       offset=st.floats(0, 1000), seed=st.integers(0, 2**16))
+def test_empty_noise_field_gives_at_most_a_few_objects(kind, level, dtype, offset, seed):
+    rng = np.random.default_rng(seed)
+    shape = (256, 256)
+    if kind == "poisson":  # a mean of 0.1-20 photons per pixel
+        image = rng.poisson(level, shape).astype(float)
+    elif kind == "gauss":  # rounded to integers, a deviation of at least one level
+        image = offset + rng.normal(0, max(level, 1.0), shape)
+    else:
+        image = offset + rng.uniform(0, level, shape)
+    if dtype.startswith("uint"):
+        image = np.clip(np.rint(image), 0, np.iinfo(dtype).max)
+    image = image.astype(dtype)
+    assume(np.ptp(image) > 0)
+    # single pixels at the border (the allowance for nuclei cut by it, with the diameter
+    # estimated at its floor of 3 px) can pass: a few
+    assert seeded_watershed(image).labels.max() <= 6
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=st.integers(12, 40), gap=st.integers(1, 4), blur=st.floats(0, 1.5),
+       noise=st.floats(0.005, 0.05), scale=st.sampled_from([1.0, 1000.0]),
+       offset=st.floats(0, 100), seed=st.integers(0, 2**16))
+def test_tiled_field_count_and_f1(d, gap, blur, noise, scale, offset, seed):
+    n = max(5, 200 // (d + gap))
+    image, truth = tiled_field(n, d, gap, blur, noise, seed)
+    image = image * scale + offset
+    if scale > 1:
+        image = np.clip(np.rint(image), 0, None).astype(np.uint16)
+    labels = seeded_watershed(image).labels
+    score = score_segmentation(labels, truth)
+    assert abs(int(labels.max()) - n * n) <= 0.1 * n * n and score["f1"] >= 0.9, score

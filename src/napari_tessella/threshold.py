@@ -134,12 +134,17 @@ def _hist_edges(lo, hi, nbins, dtype):
     """The bin edges numpy.histogram(image, nbins) uses for an image with this min/max.
 
     A range wider than the largest float (-1.8e308 to 1e292) overflows numpy's span: the
-    edges are then made from half the span, added twice."""
+    edges are then made from half the span, added twice. A range too narrow for ``nbins``
+    distinct edges in ``dtype`` (float32 noise of deviation 1.5 around 510 has ~1e5 values
+    in it: numpy refused to make 65,536 bins) gets float64 edges."""
     pair = np.array([lo, hi], dtype=dtype)
     with np.errstate(over="ignore"):
         span = pair[1] - pair[0]
     if np.isfinite(span):
-        return np.histogram_bin_edges(pair, bins=nbins)
+        try:
+            return np.histogram_bin_edges(pair, bins=nbins)
+        except ValueError:  # too many bins for the range in this dtype
+            return np.histogram_bin_edges(pair.astype(np.float64), bins=nbins)
     half = pair[1] / 2 - pair[0] / 2
     step = np.linspace(0, 1, nbins + 1)
     edges = (pair[0] + step * half) + step * half

@@ -106,9 +106,10 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
     l_edges = _hist_edges(*log([lo, hi]), 256, dtype)
     l_counts = np.histogram(logged, bins=l_edges, weights=cfine)[0]
     cut = float(threshold_otsu(hist=(l_counts, l_edges[:-1] / 2 + l_edges[1:] / 2)))
-    return level, eps, _significant_cut(cut, noise if spread is None else spread, eps,
-                                        lambda v: _cell_top(cfine, centres, width, level + v)
-                                        - level)
+    return level, eps, _significant_cut(
+        cut, noise if spread is None else spread, eps,
+        lambda v: _cell_top(cfine, centres, width, level + v) - level,
+        None if spread is None else max(spread, noise))
 
 
 def _block_two_histograms(block, lo, hi, dtype):

@@ -49,12 +49,16 @@ def _auto_params(smooth: np.ndarray, spread=None, *, significant=True, floor=Tru
     if not significant:
         return level, eps, cut
     return level, eps, _significant_cut(cut, unit, eps,
-                                        lambda v: _cell_top(*hist, level + v) - level)
+                                        lambda v: _cell_top(*hist, level + v) - level,
+                                        None if floor else max(unit, noise))
 
 
-def _significant_cut(cut: float, noise: float, eps: float, top=None) -> float:
+def _significant_cut(cut: float, noise: float, eps: float, top=None, by=None) -> float:
     """The log-Otsu ``cut``, unless it lies within ``_SPLIT`` noise deviations of the
-    background: then ``_SIGNIFICANT`` deviations above it (moved by ``top``, a function
+    background: then ``_SIGNIFICANT`` deviations above it, of ``by`` if given (the
+    watershed paths: the larger of the tiles' noise and the histogram's, which holds the
+    unevenness of the local background's opening too: Gaussian noise of deviation 1 reads
+    1.00 and 1.04, and at 4.00 a speck passed), moved by ``top`` (a function
     of the contrast: to the top of a discrete level's cell, ``_background._cell_top``: a
     level 3.3 deviations above a nearly constant 16-bit field, 1001 among 1000s, passed
     a cut inside its cell; 101 specks on an empty 512² field).
@@ -66,7 +70,7 @@ def _significant_cut(cut: float, noise: float, eps: float, top=None) -> float:
     ~5 photons per pixel above the background, and on U2OS: 9 or more).
     """
     if np.exp(cut) - eps < _SPLIT * noise:
-        raised = _SIGNIFICANT * noise
+        raised = _SIGNIFICANT * (noise if by is None else by)
         return float(np.log((raised if top is None else top(raised)) + eps))
     return cut
 

@@ -7,8 +7,6 @@ neighbouring chunks are matched by centroid and given one global id.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -110,14 +108,6 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
         cut, noise if spread is None else spread, eps,
         lambda v: _cell_top(cfine, centres, width, level + v) - level,
         None if spread is None else max(spread, noise))
-
-
-def _block_two_histograms(block, lo, hi, dtype):
-    """Counts in the 256 and the ``LI_BINS`` bins of [lo, hi] (edges made here: see
-    ``threshold._block_histogram``)."""
-    return np.concatenate([np.histogram(block, bins=_hist_edges(lo, hi, 256, dtype))[0],
-                           np.histogram(block, bins=_hist_edges(lo, hi, LI_BINS, dtype))[0]
-                           ])[None, None, :]
 
 
 def _needed_window(smooth, origin, core_lo, core_hi, params):
@@ -519,8 +509,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     if auto:
         e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)
-        counts = summed_counts(stored, edges, plan, functools.partial(
-            _block_two_histograms, lo=s_lo, hi=s_hi, dtype=smooth.dtype), scheduler)
+        counts = summed_counts(stored, edges, plan, (s_lo, s_hi, smooth.dtype), scheduler)
         n = 256 + LI_BINS  # then the tiles' counts: their noise (as in memory)
         level, eps, cut = _auto_params_from_hist(counts[:256], e256, counts[256:n], efine,
                                                  s_lo, s_hi, _tile_noise(counts[n:], s))

@@ -17,6 +17,7 @@ from scipy import ndimage as ndi
 
 from .._lazy import _compute, _float_type, _gaussian_radius
 from .._validation import intensity_exponent
+from ..threshold import LI_BINS, _hist_edges
 from ._background import _TILE, _tile_counts
 from ._foreground import _background_size, _flatten
 
@@ -167,17 +168,25 @@ def lazy_working(stored, edges, plan):
     return da.block(rows)
 
 
-def core_counts(block, at, box, core, plan, histograms):
+def two_histograms(image, lo, hi, dtype) -> np.ndarray:
+    """Counts of ``image`` in the 256 and the ``LI_BINS`` bins of [lo, hi] (edges made
+    here: see ``threshold._block_histogram``)."""
+    return np.concatenate([np.histogram(image, bins=_hist_edges(lo, hi, 256, dtype))[0],
+                           np.histogram(image, bins=_hist_edges(lo, hi, LI_BINS, dtype))[0]])
+
+
+def core_counts(block, at, box, core, plan, span):
     """What the chunked "auto" threshold sums over the chunks, from one chunk read with
-    ``_TILE + 1`` working pixels around its ``core`` (``box``): ``histograms`` (a function)
-    of the core's working image, then ``_background._tile_counts`` of the tiles whose origin
-    lies in the core (made from the working image before its smoothing)."""
+    ``_TILE + 1`` working pixels around its ``core`` (``box``): :func:`two_histograms` of
+    the core's working image over ``span`` (lo, hi, dtype), then
+    ``_background._tile_counts`` of the tiles whose origin lies in the core (made from the
+    working image before its smoothing)."""
     raw = {**plan, "s": 0.0, "flatten": False}
     tiles = _tile_counts(working_image(block, at, box, raw), (box[0][0], box[1][0]), core)
-    return np.concatenate([np.ravel(histograms(working_image(block, at, core, plan))), tiles])
+    return np.concatenate([two_histograms(working_image(block, at, core, plan), *span), tiles])
 
 
-def summed_counts(stored, edges, plan, histograms, scheduler=None) -> np.ndarray:
+def summed_counts(stored, edges, plan, span, scheduler=None) -> np.ndarray:
     """:func:`core_counts` summed over the chunks of the working grid ``edges`` (one read
     of the input)."""
     import dask
@@ -188,6 +197,6 @@ def summed_counts(stored, edges, plan, histograms, scheduler=None) -> np.ndarray
         for j, (block, at, box) in enumerate(row):
             core = ((int(edges[0][i]), int(edges[0][i + 1])),
                     (int(edges[1][j]), int(edges[1][j + 1])))
-            jobs.append(task(block, at, box, core, plan, histograms))
+            jobs.append(task(block, at, box, core, plan, span))
     (counts,) = _compute(dask.delayed(sum)(jobs), scheduler=scheduler)
     return counts

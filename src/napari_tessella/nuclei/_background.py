@@ -326,7 +326,7 @@ def _tile_noise(counts: np.ndarray, s: float):
     falling = np.concatenate([smooth[:-1] >= smooth[1:], [True]])
     k = int(np.flatnonzero(top & rising & falling)[0]) + 1
     upto = min(k + int(np.log2(_NOISE_RANGE) * _OCTAVE) + 1, counts.size)
-    var = np.exp2((np.arange(upto) + _LOG_LOW + 0.5) / _OCTAVE)
-    var[0] = 0.0
-    mean = float(np.dot(var, counts[:upto]) / counts[:upto].sum())
+    at = np.flatnonzero(counts[1:upto]) + 1  # (the empty bins' variances are subnormal: slow)
+    var = np.exp2((at + _LOG_LOW + 0.5) / _OCTAVE)
+    mean = float(np.dot(var, counts[at]) / counts[:upto].sum())
     return float(np.sqrt(mean)) * _smoothing_gain(s)

@@ -128,3 +128,16 @@ def test_any_mix_of_two_sizes_gives_sequential_labels_and_no_flood(small, scale,
     np.testing.assert_array_equal(ids, np.arange(ids.size))
     s = score_segmentation(labels, nuc.labels)
     assert s["spurious"] <= 1 and s["n_pred"] <= s["n_ref"] + 1, s
+
+
+def test_a_chunk_that_sees_only_small_nuclei_keeps_them():
+    """A chunk's window beside the larger nuclei may hold small ones only: its first
+    watershed then has no nucleus of the minimum size, and the small blobs were skipped
+    (72 nuclei in memory, 70 chunked: the 2-px last column of chunks is merged into a
+    56-px one whose window holds none of the large nuclei)."""
+    from test_chunked_watershed import same_up_to_numbering
+
+    nuc = two_sizes(21, small=60, scale=0.4)
+    memory = seeded_watershed(nuc.image)
+    labels = seeded_watershed_chunked(nuc.image, chunks=(100, 170)).labels.compute()
+    assert same_up_to_numbering(memory.labels, labels)

@@ -205,6 +205,13 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         markers = _seed_markers(seeds, smooth.shape, mask)
 
     labels = watershed(-height, markers, mask=mask).astype(np.int32)
+    if auto and blobs is not None and not labels.any():
+        # no nucleus of the minimum size (a chunk's window beside the larger nuclei, a
+        # field of small ones alone): the small blobs all the same, as the whole image
+        labels, markers, peak, flags = _with_small_blobs(
+            labels, markers, np.full(1, np.inf), None, smooth, blobs, d=d, level=level,
+            landscape=landscape, border=border)
+        return labels, markers, peak, None, _padded(flags, int(labels.max()) + 1, False)
     if auto and labels.any():
         labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d)
         if smooth_distance:

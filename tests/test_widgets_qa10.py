@@ -233,3 +233,22 @@ def test_a_re_run_after_the_image_is_unrotated_draws_its_outputs_unrotated(viewe
         assert np.allclose(layer.rotate, np.eye(2)), layer.name
         assert np.allclose(layer.shear, 0), layer.name
         assert np.allclose(layer.affine.affine_matrix, np.eye(3)), layer.name
+
+
+# --- the plane under the slider, for a stack in another length unit than the viewer's
+
+
+def test_the_plane_shown_of_a_stack_in_another_unit_is_the_one_read(viewer):
+    """napari converts the slider's world position (in the viewer's units, here nm) into
+    each layer's units when it draws it; the widgets read the plane through the layer's
+    own transform only, so the stack in µm was read at its last plane (2000 taken as µm)
+    while plane 2 was shown."""
+    from napari_tessella._widgets._layers import _current_plane
+
+    planes = np.arange(5, dtype=float)[:, None, None] * np.ones((5, 32, 32))
+    um = viewer.add_image(planes, name="um", units=("um",) * 3)
+    nm = viewer.add_image(planes, name="nm", units=("nm",) * 3, scale=(1000.0,) * 3)
+    viewer.dims.set_point(0, 2000.0)  # nm
+    for layer in (um, nm):  # the plane napari draws (each plane holds its index)
+        assert np.unique(layer._slice.image.raw).tolist() == [2.0], layer.name
+        assert _current_plane(layer, viewer) == (2,), layer.name

@@ -276,13 +276,33 @@ def _current_plane(layer, viewer) -> tuple[int, ...]:
     lead = layer.ndim - 2
     if lead <= 0:
         return ()
-    point = layer.world_to_data(viewer.dims.point) if viewer is not None else None
+    point = None
+    if viewer is not None:  # the slider's position in the layer's units, as napari draws
+        point = layer.world_to_data(np.asarray(viewer.dims.point, dtype=float)
+                                    * _units_factors(viewer.dims, layer))
     index = [0 if point is None else round(float(point[axis])) for axis in range(lead)]
     if layer._type_string in ("image", "labels"):
         shape = layer.level_shapes[0] if getattr(layer, "multiscale", False) else \
             layer.data.shape
         index = [min(max(i, 0), int(shape[axis]) - 1) for axis, i in enumerate(index)]
     return tuple(index)
+
+
+def _units_factors(dims, layer) -> np.ndarray | float:
+    """Per axis of the viewer's ``dims``, the factor taking its world units into those of
+    ``layer`` (the last axes; 1 where either is in pixels or they do not convert), as
+    napari converts the slider's position when it draws a layer in other units."""
+    units = getattr(dims, "units", None)
+    mine = getattr(layer, "units", None)
+    if not units or not mine:
+        return 1.0
+    factors = np.ones(len(units))
+    n = min(len(units), len(mine))
+    for k in range(1, n + 1):
+        a, b = units[-k], mine[-k]
+        if not (_is_pixel_unit(str(a)) or _is_pixel_unit(str(b))):
+            factors[-k] = _unit_factor(a, b) or 1.0
+    return factors
 
 
 def _points_in_pixels(points_layer, image_layer=None, plane=None) -> np.ndarray:

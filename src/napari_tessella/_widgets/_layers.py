@@ -137,6 +137,14 @@ def _unit_factor(unit, target) -> float | None:
     return float(f"{factor:.12g}")  # µm → nm is 1000, not 999.9999999999999
 
 
+def _axis_factors(theirs, mine) -> list[float | None]:
+    """Per pair of units (an axis of two layers, or of the viewer and a layer), the factor
+    taking a length in ``theirs`` into ``mine``: 1 where either is in pixels (napari then
+    takes the axis as it is), None where they do not convert (seconds and nm)."""
+    return [1.0 if _is_pixel_unit(str(a)) or _is_pixel_unit(str(b)) else _unit_factor(a, b)
+            for a, b in zip(theirs, mine, strict=True)]
+
+
 def _world_factors(other, layer) -> np.ndarray:
     """Per-axis factors taking world coordinates of ``other`` into those of ``layer``, for
     their shared trailing axes: napari draws a layer in nm beside one in µm converted
@@ -145,16 +153,14 @@ def _world_factors(other, layer) -> np.ndarray:
     n = min(other.ndim, layer.ndim)
     theirs = tuple(getattr(other, "units", None) or ("pixel",) * other.ndim)[-n:]
     mine = tuple(getattr(layer, "units", None) or ("pixel",) * layer.ndim)[-n:]
-    factors = []
-    for a, b in zip(theirs, mine, strict=True):
-        factor = 1.0 if _is_pixel_unit(a) or _is_pixel_unit(b) else _unit_factor(a, b)
+    factors = _axis_factors(theirs, mine)
+    for a, b, factor in zip(theirs, mine, factors, strict=True):
         if factor is None:
             raise ValueError(
                 f"the layer {other.name!r} is in {_unit_name((str(a),))} where "
                 f"{layer.name!r} is in {_unit_name((str(b),))}: they do not convert into "
                 "each other, so one cannot be placed on the other. Set the layers' units "
                 "alike, e.g. layer.units = ('nm', 'nm').")
-        factors.append(factor)
     return np.asarray(factors, dtype=float)
 
 
@@ -290,18 +296,15 @@ def _current_plane(layer, viewer) -> tuple[int, ...]:
 
 def _units_factors(dims, layer) -> np.ndarray | float:
     """Per axis of the viewer's ``dims``, the factor taking its world units into those of
-    ``layer`` (the last axes; 1 where either is in pixels or they do not convert), as
+    ``layer`` (:func:`_axis_factors` on the last axes; 1 where they do not convert), as
     napari converts the slider's position when it draws a layer in other units."""
     units = getattr(dims, "units", None)
     mine = getattr(layer, "units", None)
     if not units or not mine:
         return 1.0
-    factors = np.ones(len(units))
     n = min(len(units), len(mine))
-    for k in range(1, n + 1):
-        a, b = units[-k], mine[-k]
-        if not (_is_pixel_unit(str(a)) or _is_pixel_unit(str(b))):
-            factors[-k] = _unit_factor(a, b) or 1.0
+    factors = np.ones(len(units))
+    factors[len(units) - n:] = [f or 1.0 for f in _axis_factors(units[-n:], mine[-n:])]
     return factors
 
 

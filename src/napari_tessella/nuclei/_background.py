@@ -58,9 +58,9 @@ def _hist_robust(counts, centres, width) -> tuple[float, float]:
     """:func:`_robust_level` of the values behind a histogram, each occupied bin's count
     spread evenly over its cell (:func:`_cells`). Where the median's cell is its bin
     (continuous values), the deviation is read from the bins' centres as before."""
+    level = _hist_median(counts, centres, width)
     edges, n = _cells(counts, centres, width)
     cum = np.concatenate([[0.0], np.cumsum(n)])
-    level = float(np.interp(cum[-1] / 2, cum, edges))
     i = min(int(np.searchsorted(cum, cum[-1] / 2, side="left")), n.size) - 1
     if edges[i + 1] - edges[i] <= 2 * width:
         counts = np.asarray(counts, dtype=np.float64)

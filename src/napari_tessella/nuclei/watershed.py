@@ -137,7 +137,7 @@ def seeded_watershed(
     user_points = seeds_kind(seeds, img.shape) == "points"
     diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
     full_shape = img.shape
-    small = min_size is None  # the default minimum size keeps whole small nuclei
+    find_small = min_size is None  # the default minimum size keeps whole small nuclei
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     work = _block_mean(img, factor)
     d = diameter / factor  # diameter in working pixels
@@ -157,7 +157,7 @@ def seeded_watershed(
         mask = smooth > value
     labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
-        landscape=landscape, seeds=seeds, low=low, small=small)
+        landscape=landscape, seeds=seeds, low=low, small=find_small)
 
     ids = np.unique(markers)
     ids = ids[ids != 0]

@@ -137,8 +137,11 @@ def test_empty_low_count_field_gives_no_specks(lam):
     # was ~6,700-16,000 objects for means 0.3-3 (3 gave 16 or 14,000 as Otsu fell on one
     # side of a level or the other): the smoothed image is a few discrete levels, and the
     # median and deviation read from narrow bins were 0
-    image = np.random.default_rng(0).poisson(lam, (512, 512)).astype(np.uint16)
-    assert seeded_watershed(image).labels.max() <= 10
+    # round 16: then single border pixels, 1-11 per field (a border pixel of smoothed noise
+    # stands out more often; the border allowance fell below a pixel with d at its floor)
+    for seed in range(3):
+        image = np.random.default_rng(seed).poisson(lam, (512, 512)).astype(np.uint16)
+        assert seeded_watershed(image).labels.max() == 0
 
 
 def test_float32_noise_in_a_narrow_range_has_its_histogram():
@@ -211,12 +214,10 @@ def test_empty_noise_field_gives_at_most_a_few_objects(kind, level, dtype, offse
     image = image.astype(dtype)
     assume(np.ptp(image) > 0)
     labels = seeded_watershed(image).labels
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    # no object inside; at the border single pixels pass, a few (the allowance for nuclei
-    # cut by it is 9/64 of the least area: below a pixel with the diameter estimated at its
+    # no object (single border pixels passed until round 16: the allowance for nuclei cut
+    # by the border, 9/64 of the least area, fell below a pixel with the diameter at its
     # floor of 3 px; with a mean of 0.1-0.3 photons, 2-3 photons are 0.4-0.7 % of pixels)
-    assert int(labels.max()) - np.count_nonzero(border) <= 1
-    assert labels.max() <= 12
+    assert labels.max() <= 1
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

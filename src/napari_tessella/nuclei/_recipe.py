@@ -89,6 +89,10 @@ _PEAK_R = 0.25  # first-pass seeds: maxima of the distance over a disc of this r
 _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical diameter)
 # objects cut by the image border need only the area of a disc of radius d/8: this share
 _BORDER_MIN = (0.125 / _MIN_R) ** 2
+# ... and at least this many pixels (or the minimum size, if smaller): a border pixel of
+# smoothed noise stands out more often than an inner one (the image is mirrored there), and
+# on an empty field (d at its floor) single border pixels passed as nuclei
+_BORDER_LEAST = 2.0
 
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
@@ -162,7 +166,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         sizes = np.bincount(comp.ravel())
         needed = np.full(n + 1, max(min_size_work, 1.0))
         if auto:  # nuclei cut by the image border show only part of their area
-            needed[_edge_ids(comp, border)] *= _BORDER_MIN
+            needed[_edge_ids(comp, border)] = _border_needed(needed[0])
         keep = sizes >= needed
         if auto and small:  # blobs that may be whole small nuclei: segmented on their own
             blobs = _small_blobs(comp, sizes, ~keep, d)
@@ -235,7 +239,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         needed = np.full(sizes.shape, max(min_size_work, 1.0))
-        needed[_edge_ids(labels, border)] *= _BORDER_MIN
+        needed[_edge_ids(labels, border)] = _border_needed(needed[0])
         if whole is not None:  # whole small nuclei: their blobs, segmented on their own
             comp, ids = whole[0], np.flatnonzero(_whole_small(labels, sizes, *whole, needed, d))
             if ids.size:
@@ -269,6 +273,11 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             flags = _padded(flags, int(labels.max()) + 1, False)
         return labels, markers, peak, nearest, flags
     return labels, markers, None, nearest, None
+
+
+def _border_needed(needed: float) -> float:
+    """The least area of an object cut by the image border, for a minimum size ``needed``."""
+    return max(needed * _BORDER_MIN, min(needed, _BORDER_LEAST))
 
 
 def _with_small_blobs(labels, markers, peak, flags, smooth, blobs, *, d, level,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass
 class _Output:
@@ -99,6 +101,53 @@ def _watch(record: _Output, widget) -> None:
         layer.events.paint.connect(edited)
     if layer._type_string in ("labels", "points", "shapes"):  # labels: data replaced
         layer.events.data.connect(edited)
+    if layer._type_string in ("points", "shapes"):
+        _blank_added_rows(layer, widget)
+
+
+def _blank_added_rows(layer, widget) -> None:
+    """Points or shapes the user adds to an output get no measurements: napari gives a new
+    one the features of the one last selected (its "current properties"), and a point
+    clicked into "dna centers" was exported as a copy of another object (its label, area,
+    mean…) at another place. Their rows are left missing (NaN, an empty CSV cell); the
+    rows of the objects, moved or not, stay."""
+    count = [len(layer.data)]
+
+    def changed(event):
+        action = str(getattr(event, "action", ""))
+        if action in ("adding", "changing", "removing"):  # before: how many there were
+            count[0] = len(layer.data)
+            return
+        before, count[0] = count[0], len(layer.data)
+        if widget._writing or action not in ("added", "changed") or count[0] <= before:
+            return
+        rows = np.arange(before, count[0])
+        features = layer.features
+        if len(features) != count[0] or not len(features.columns):
+            return
+        layer.features = _with_rows_missing(features, rows)
+
+    layer.events.data.connect(changed)
+
+
+def _with_rows_missing(table, rows: np.ndarray):
+    """``table`` with every value of ``rows`` missing: NaN in float columns; integer and
+    bool columns become pandas' nullable types (a label is missing, not 0); others NA."""
+    import pandas as pd
+
+    table = table.copy()
+    for name in table.columns:
+        column = table[name]
+        kind = column.dtype.kind
+        if kind in "iu":
+            column = column.astype("Int64")
+        elif kind == "b":
+            column = column.astype("boolean")
+        elif kind != "f":
+            column = column.astype(object)
+        column.iloc[rows] = pd.NA if kind != "f" else np.nan
+        table[name] = column
+    return table
 
 
 def _tell_if_unseen(widget) -> None:

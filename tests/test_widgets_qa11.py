@@ -84,3 +84,66 @@ def test_points_added_to_the_users_own_layer_keep_napari_s_defaults(viewer):
                                features={"kind": ["cell"]})
     points.add(np.array([[2.0, 2.0]]))
     assert points.features["kind"].tolist() == ["cell", "cell"]
+
+
+# --- 2. labels edited by hand are exported with a table of what they hold now
+
+
+def test_labels_painted_by_hand_are_exported_with_their_objects_measured_again(viewer,
+                                                                               tmp_path):
+    """Painting in 'dna labels' (an object erased, a new one drawn) changed the TIFF but
+    not the CSV beside it: the table listed the erased object with its old area and not
+    the new one. Export measures the labels as they are now, on the image they came
+    from, so the table and the TIFF hold the same objects."""
+    import tifffile
+
+    from napari_tessella.measure import measure_objects
+
+    image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="um")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    labels = viewer.layers["dna labels"]
+    erased = int(labels.data[90, 40])
+    labels.paint((80, 96), 0)  # the brush erases a little of another object
+    labels.fill((90, 40), 0)  # the bucket erases that object
+    labels.paint((10, 110), 9)  # a new object drawn with the brush
+    written = widget.export(tmp_path)
+    tiff = tifffile.imread(tmp_path / "dna_labels.tif")
+    table = pd.read_csv(tmp_path / "dna_labels.csv")
+    assert sorted(table["label"]) == sorted(set(np.unique(tiff)) - {0})
+    assert erased not in set(table["label"]) and 9 in set(table["label"])
+    expected = measure_objects(labels.data, image.data)
+    assert np.allclose(table["area"], expected["area"])
+    assert np.allclose(table["mean"], expected["mean"])
+    assert "area_um2" in table and len(written) == 3
+    assert "'dna labels' was edited: its table measured again" in widget._status.value
+
+
+def test_labels_that_cannot_be_measured_again_are_exported_without_a_stale_table(
+        viewer, tmp_path):
+    """The image they came from deleted: the TIFF is written, the table measured before
+    the edits is not (it would list objects that are gone), and the status says so."""
+    image = viewer.add_image(discs(), name="dna")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    labels = viewer.layers["dna labels"]
+    labels.fill((90, 40), 0)
+    viewer.layers.remove(image)
+    written = widget.export(tmp_path)
+    assert [p.name for p in written] == ["dna_labels.tif", "dna_centers.csv"]
+    assert "'dna labels' was edited" in widget._status.value
+    assert "not measured again" in widget._status.value
+
+
+def test_labels_not_edited_are_exported_with_the_runs_table(viewer, tmp_path):
+    image = viewer.add_image(discs(), name="dna")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    table = viewer.layers["dna labels"].features
+    widget.export(tmp_path)
+    assert "measured again" not in widget._status.value
+    assert pd.read_csv(tmp_path / "dna_labels.csv")["area"].tolist() == \
+        table["area"].tolist()

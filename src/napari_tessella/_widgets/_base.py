@@ -29,8 +29,8 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 
 from .._validation import LengthError
 from ..params import check_values, load_parameters, save_parameters
-from ._export import export_layers, measured_labels
-from ._layers import _current_plane, _in_field_units
+from ._export import export_layers, measured_again, measured_labels
+from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import _Output, _said_now, _tell_if_unseen
 from ._qt import (
     _fitting_scroll_area,
@@ -434,6 +434,31 @@ class _DockWidget(_WritesOutputs, Container):
         """This widget's output layers still in the viewer, for every input it ran on."""
         return [out.layer for out in self._outputs.values() if out.layer in self._viewer.layers]
 
+    def _edited_tables(self, layers) -> tuple[dict, list[str]]:
+        """Tables of the Labels outputs the user edited, measured again on their input
+        image (and shown on hover too), or None where that cannot be done; what was done
+        for each, said in the status line."""
+        tables, notes = {}, []
+        inputs = {_layer_key(layer): layer for layer in self._viewer.layers}
+        for (key, _role), record in self._outputs.items():
+            layer = record.layer
+            if (not record.edited or layer not in layers or layer._type_string != "labels"
+                    or len(layer.features.columns) <= 1):
+                continue
+            table = measured_again(layer, inputs.get(key))
+            tables[id(layer)] = table
+            if table is None:
+                notes.append(f"{layer.name!r} was edited: its table was not measured again "
+                             "(its image is gone or not one plane of its shape), not written")
+                continue
+            self._writing = True
+            try:
+                layer.features = _labels_features(table)
+            finally:
+                self._writing = False
+            notes.append(f"{layer.name!r} was edited: its table measured again")
+        return tables, notes
+
     def export(self, folder) -> list[Path]:
         """Write this widget's output layers into ``folder``: Labels as TIFF, tables as CSV.
 
@@ -449,11 +474,13 @@ class _DockWidget(_WritesOutputs, Container):
             self._report_error(ValueError("nothing to export yet: run the widget first."))
             return []
         try:
-            written = export_layers(layers, folder)
+            tables, notes = self._edited_tables(layers)
+            written = export_layers(layers, folder, tables)
         except Exception as err:  # a folder not writable, a layer a writer refuses
             self._report_error(ValueError(f"cannot export to {folder}: {err}"))
             return []
-        message = f"exported {len(written)} file(s) to {folder}"
+        message = f"exported {len(written)} file(s) to {folder}" + "".join(
+            f"; {note}" for note in notes)
         self._status.value = message
         show_info(message)
         return written

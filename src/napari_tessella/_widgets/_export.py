@@ -11,10 +11,10 @@ import numpy as np
 from .._lazy import is_lazy
 from ..export import save_labels, save_table, write_labels_zarr
 from ..measure import measure_objects
-from ._layers import _file_stem, _layer_data, _physical
+from ._layers import _file_stem, _image_shape, _layer_data, _physical
 
 
-def export_layers(layers, folder) -> list[Path]:
+def export_layers(layers, folder, tables: dict | None = None) -> list[Path]:
     """Write ``layers`` into ``folder`` (created if needed); returns the files written.
 
     Labels go to TIFF (multiscale ones, too big for a TIFF, to OME-Zarr) and, with a
@@ -22,7 +22,8 @@ def export_layers(layers, folder) -> list[Path]:
     features, Shapes and Vectors with their features, Surfaces of segments (the lattice's
     bonds and ridges above its mesh limit) with the table in ``metadata["features"]``.
     Raises ``OSError`` when the folder cannot be written, ``ValueError`` for a layer whose
-    axes' units do not convert.
+    axes' units do not convert. ``tables`` gives some Labels layers (by ``id``) another
+    table than their features (edited labels measured again), or None: no table.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -45,6 +46,10 @@ def export_layers(layers, folder) -> list[Path]:
             if table is not None:
                 written.append(save_table(table.copy(), folder / f"{stem}.csv", scale=scale,
                                           translate=translate, unit=unit))
+        elif layer._type_string == "labels" and id(layer) in (tables or {}):
+            if tables[id(layer)] is not None:
+                written.append(save_table(tables[id(layer)], folder / f"{stem}.csv",
+                                          scale=scale, translate=translate, unit=unit))
         elif layer._type_string != "labels" or len(layer.features.columns) > 1:
             table = layer.features.copy()
             if layer._type_string == "points":
@@ -59,6 +64,22 @@ def export_layers(layers, folder) -> list[Path]:
             written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
                                       translate=translate, unit=unit))
     return written
+
+
+def measured_again(labels, image):
+    """The per-object table of a Labels output the user edited (painted, erased, filled),
+    measured as it is now on ``image``, the Image layer it was made from; None when that
+    cannot be done here (the image gone or of another shape, a stack, lazy or multiscale
+    labels): its old table would list objects that are gone, and miss new ones."""
+    data = labels.data
+    if (image is None or image._type_string != "image" or image.multiscale
+            or not isinstance(data, np.ndarray) or data.ndim != 2
+            or image.ndim != 2 or _image_shape(image) != data.shape):
+        return None
+    pixels = np.asarray(image.data)
+    if not np.all(np.isfinite(pixels)):
+        return None
+    return measure_objects(data, pixels)
 
 
 def _unique(stem: str, used: set) -> str:

@@ -215,7 +215,10 @@ class _DockWidget(_WritesOutputs, Container):
         if not lead:
             return self._prepare()
         if self._planes.value == THIS_PLANE:
-            index = _current_plane(layer, self._viewer)
+            try:
+                index = _current_plane(layer, self._viewer)
+            except ValueError as err:  # no plane of it on the canvas (a 3-D view)
+                raise ValueError(f"{err}, or choose 'all planes'.") from err
             job = self._prepare()
 
             def one_plane():

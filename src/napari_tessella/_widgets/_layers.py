@@ -282,6 +282,7 @@ def _current_plane(layer, viewer) -> tuple[int, ...]:
     lead = layer.ndim - 2
     if lead <= 0:
         return ()
+    _plane_on_view(layer, viewer)
     point = None
     if viewer is not None:  # the slider's position in the layer's units, as napari draws
         point = layer.world_to_data(np.asarray(viewer.dims.point, dtype=float)
@@ -292,6 +293,25 @@ def _current_plane(layer, viewer) -> tuple[int, ...]:
             layer.data.shape
         index = [min(max(i, 0), int(shape[axis]) - 1) for axis, i in enumerate(index)]
     return tuple(index)
+
+
+def _plane_on_view(layer, viewer) -> None:
+    """``ValueError`` when the viewer shows no (row, column) plane of the stack ``layer``:
+    a 3-D view (its slider hidden) or axes rolled so that the canvas shows a leading axis
+    (Z × X). 'This plane' would be a plane at a slider nobody sees; the transpose button
+    (columns × rows) shows the same plane and is fine."""
+    if viewer is None:
+        return
+    dims = viewer.dims
+    shown = {dims.ndim - layer.ndim + axis for axis in (layer.ndim - 2, layer.ndim - 1)}
+    if dims.ndisplay == 3:
+        raise ValueError(f"the viewer shows {layer.name!r} in 3-D, so no one plane of it is "
+                         "shown: switch to the 2-D view with the slider on the plane to use")
+    if set(dims.displayed) != shown:
+        axes = " and ".join(str(axis - (dims.ndim - layer.ndim)) for axis in dims.displayed)
+        raise ValueError(f"the viewer shows {layer.name!r} along its axes {axes}, not its rows "
+                         "and columns (the last two): roll the axes back (the viewer's "
+                         "'roll dimensions' button) with the slider on the plane to use")
 
 
 def _units_factors(dims, layer) -> np.ndarray | float:

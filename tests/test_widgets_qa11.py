@@ -207,3 +207,23 @@ def test_a_transposed_plane_is_still_the_plane_shown(viewer):
     widget.image.value = image
     assert widget() is not None, widget._status.value
     assert "plane 2" in widget._status.value
+
+
+# --- 4. what the docked widgets show
+
+
+def test_fields_whose_zero_means_estimate_it_say_auto(viewer):
+    """The watershed's 'object diameter (px)' showed 0.00 beside a run that used 95 px
+    (0 means: estimate it, said only in the tooltip); so did the min nucleus area and
+    Find atoms' column spacing. They read "auto" at 0, and the number once one is set."""
+    image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="um")
+    watershed = SeededWatershedWidget(viewer)
+    watershed.image.value = image
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = image
+    fields = (watershed.object_diameter, watershed.min_area, atoms.separation)
+    assert [field.native.text() for field in fields] == ["auto"] * 3
+    assert watershed.parameters()["object_diameter"] is None
+    watershed.estimate_diameter()
+    assert watershed.object_diameter.native.text() not in ("auto", "0.00")
+    assert watershed.object_diameter.value > 0

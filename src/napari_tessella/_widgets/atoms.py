@@ -88,6 +88,7 @@ class FindAtomsWidget(_DockWidget):
         super().__init__(napari_viewer, [self.image, self.separation, self.dark, self.model],
                          advanced=[self.refine])
         self.label = "Find atoms"
+        self.separation.native.setSpecialValueText("auto")  # 0 = estimate it, not 0 nm
         self.image.changed.connect(self._units_changed)
         self._units_changed()
 

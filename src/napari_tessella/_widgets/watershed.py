@@ -72,6 +72,8 @@ class SeededWatershedWidget(_DockWidget):
             advanced=[self.min_area, self.landscape, self.exclude_border],
         )
         self.label = "Seeded watershed"
+        for field in (self.object_diameter, self.min_area):  # 0 read as a diameter of 0
+            field.native.setSpecialValueText("auto")
         self.seeds.value = None
         self.estimate.changed.connect(self._estimate)
         self.image.changed.connect(self._units_changed)

@@ -42,9 +42,10 @@ def test_a_point_the_user_adds_to_the_centres_gets_no_copied_measurements(viewer
     assert np.isnan(table["label"].iloc[-1]) and np.isnan(table["area_um2"].iloc[-1])
 
 
-def test_points_pasted_or_set_by_hand_get_no_measurements_but_moves_keep_theirs(viewer):
-    """The other ways a user adds points (the data replaced by more points, an empty
-    output filled) leave the new rows blank; a point moved keeps its object's row."""
+def test_points_set_by_hand_get_no_measurements_but_moves_keep_theirs(viewer):
+    """Points added by setting the layer's data (more points than before) get blank rows
+    too; a point moved keeps its object's row. (napari's paste emits no data event: pasted
+    points keep the copied rows, as a copy.)"""
     image = viewer.add_image(discs(), name="dna")
     widget = ThresholdLabelWidget(viewer)
     widget.image.value = image

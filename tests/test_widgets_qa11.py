@@ -228,3 +228,22 @@ def test_fields_whose_zero_means_estimate_it_say_auto(viewer):
     watershed.estimate_diameter()
     assert watershed.object_diameter.native.text() not in ("auto", "0.00")
     assert watershed.object_diameter.value > 0
+
+
+def test_a_lattice_pixel_map_painted_keeps_its_cells_table(viewer, tmp_path):
+    """The Lattice's pixel map is not a measured object table: painted, it is exported
+    with its cells' table as before (the cells are the points', not the paint's)."""
+    grid = np.stack(np.meshgrid(np.arange(4), np.arange(4), indexing="ij"),
+                    -1).reshape(-1, 2) * 10.0 + 5
+    points = viewer.add_points(grid, name="grid")
+    image = viewer.add_image(np.zeros((40, 40)), name="bounds")
+    widget = LatticeWidget(viewer)
+    widget.points.value = points
+    widget.image.value = image
+    widget.pixel_map.value = True
+    widget()
+    pixel_map = next(layer for layer in viewer.layers if layer._type_string == "labels")
+    pixel_map.paint((20, 20), 1)
+    written = widget.export(tmp_path)
+    assert f"{pixel_map.name.replace(' ', '_')}.csv" in [p.name for p in written]
+    assert "edited" not in widget._status.value

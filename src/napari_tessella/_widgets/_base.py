@@ -28,6 +28,7 @@ import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
 from .._validation import LengthError
+from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
@@ -446,8 +447,8 @@ class _DockWidget(_WritesOutputs, Container):
         for (key, _role), record in self._outputs.items():
             layer = record.layer
             if (not record.edited or layer not in layers or layer._type_string != "labels"
-                    or len(layer.features.columns) <= 1):
-                continue
+                    or not set(MEASURE_COLUMNS) <= set(layer.features.columns)):
+                continue  # (a lattice's pixel map: its cells' table is the points')
             table = measured_again(layer, inputs.get(key))
             tables[id(layer)] = table
             if table is None:

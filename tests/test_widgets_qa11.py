@@ -247,3 +247,35 @@ def test_a_lattice_pixel_map_painted_keeps_its_cells_table(viewer, tmp_path):
     written = widget.export(tmp_path)
     assert f"{pixel_map.name.replace(' ', '_')}.csv" in [p.name for p in written]
     assert "edited" not in widget._status.value
+
+
+@pytest.mark.parametrize("planes", ["all planes", "this plane"])
+def test_labels_of_a_stack_painted_by_hand_are_measured_again_on_their_planes(
+        viewer, tmp_path, planes):
+    """'All planes' labels and the one-plane-deep labels of 'this plane': each plane is
+    measured on the image's plane it lies on, and the table says which."""
+    import tifffile
+
+    from napari_tessella.measure import measure_objects
+
+    stack = np.stack([discs(), np.roll(discs(), 8, axis=1), np.roll(discs(), 16, axis=1)])
+    image = viewer.add_image(stack * np.array([1.0, 2.0, 3.0])[:, None, None], name="z")
+    viewer.dims.set_point(0, 2)
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget._planes.value = planes
+    widget()
+    labels = viewer.layers["z labels"]
+    on = labels.data[-1]  # the last plane of the labels: plane 2 of the image either way
+    gone = int(on[90, 56])
+    labels.fill((labels.data.shape[0] - 1, 90, 56), 0)
+    written = widget.export(tmp_path)
+    assert "'z labels' was edited: its table measured again" in widget._status.value
+    tiff = tifffile.imread(tmp_path / "z_labels.tif")
+    table = pd.read_csv(tmp_path / "z_labels.csv")
+    assert sorted(table["label"]) == sorted(set(np.unique(tiff)) - {0})
+    assert gone not in set(table["label"])
+    last = table[table["plane"] == 2]
+    expected = measure_objects(labels.data[-1], image.data[2])
+    assert np.allclose(last["mean"], expected["mean"]) and len(last) == 3
+    assert len(written) == 3

@@ -453,7 +453,7 @@ class _DockWidget(_WritesOutputs, Container):
             tables[id(layer)] = table
             if table is None:
                 notes.append(f"{layer.name!r} was edited: its table was not measured again "
-                             "(its image is gone or not one plane of its shape), not written")
+                             "(its image is gone or not of its shape), not written")
                 continue
             self._writing = True
             try:

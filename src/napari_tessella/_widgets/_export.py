@@ -11,7 +11,8 @@ import numpy as np
 from .._lazy import is_lazy
 from ..export import save_labels, save_table, write_labels_zarr
 from ..measure import measure_objects
-from ._layers import _file_stem, _image_shape, _layer_data, _physical
+from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane, _physical
+from ._stacks import _plane_columns
 
 
 def export_layers(layers, folder, tables: dict | None = None) -> list[Path]:
@@ -68,18 +69,34 @@ def export_layers(layers, folder, tables: dict | None = None) -> list[Path]:
 
 def measured_again(labels, image):
     """The per-object table of a Labels output the user edited (painted, erased, filled),
-    measured as it is now on ``image``, the Image layer it was made from; None when that
-    cannot be done here (the image gone or of another shape, a stack, lazy or multiscale
-    labels): its old table would list objects that are gone, and miss new ones."""
+    measured as it is now on ``image``, the Image layer it was made from: each plane of a
+    stack's labels on the image's plane where napari draws it (a ``plane`` or ``axis0…``
+    column says which). None when that cannot be done here (the image gone, of another
+    shape or lazy; lazy or multiscale labels): its old table would list objects that are
+    gone, and miss new ones."""
+    import pandas as pd
+
     data = labels.data
     if (image is None or image._type_string != "image" or image.multiscale
-            or not isinstance(data, np.ndarray) or data.ndim != 2
-            or image.ndim != 2 or _image_shape(image) != data.shape):
+            or not isinstance(data, np.ndarray) or not isinstance(image.data, np.ndarray)
+            or image.ndim != data.ndim or _image_shape(image) != data.shape[-2:]):
         return None
-    pixels = np.asarray(image.data)
-    if not np.all(np.isfinite(pixels)):
-        return None
-    return measure_objects(data, pixels)
+    lead = data.ndim - 2
+    tables = []
+    for index in np.ndindex(*data.shape[:lead]):
+        try:
+            there = _matching_plane(image, labels, index) if lead else ()
+        except ValueError:  # units that do not convert
+            return None
+        if there is None or not all(0 <= t < n for t, n in zip(there, image.data.shape,
+                                                                strict=False)):
+            return None
+        pixels = np.asarray(image.data[there])
+        if not np.all(np.isfinite(pixels)):
+            return None
+        table = measure_objects(data[index], pixels)
+        tables.append(table.assign(**_plane_columns(there, len(table))) if lead else table)
+    return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
 
 
 def _unique(stem: str, used: set) -> str:

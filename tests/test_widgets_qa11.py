@@ -179,7 +179,7 @@ def test_this_plane_in_a_3d_or_rolled_view_is_refused_naming_the_view(viewer, vi
     assert widget() is None
     status = widget._status.value
     assert ("in 3-D" if view == "3d" else "its axes 0 and 2") in status, status
-    assert "or choose 'all planes'" in status
+    assert status.endswith("on the plane to use. Or choose 'all planes'."), status
     assert [layer.name for layer in viewer.layers] == ["z"]
     widget._planes.value = "all planes"
     if kind != "atoms":

@@ -219,7 +219,7 @@ class _DockWidget(_WritesOutputs, Container):
             try:
                 index = _current_plane(layer, self._viewer)
             except ValueError as err:  # no plane of it on the canvas (a 3-D view)
-                raise ValueError(f"{err}, or choose 'all planes'.") from err
+                raise ValueError(f"{err} Or choose 'all planes'.") from err
             job = self._prepare()
 
             def one_plane():

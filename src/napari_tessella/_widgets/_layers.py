@@ -306,12 +306,12 @@ def _plane_on_view(layer, viewer) -> None:
     shown = {dims.ndim - layer.ndim + axis for axis in (layer.ndim - 2, layer.ndim - 1)}
     if dims.ndisplay == 3:
         raise ValueError(f"the viewer shows {layer.name!r} in 3-D, so no one plane of it is "
-                         "shown: switch to the 2-D view with the slider on the plane to use")
+                         "shown: switch to the 2-D view with the slider on the plane to use.")
     if set(dims.displayed) != shown:
         axes = " and ".join(str(axis - (dims.ndim - layer.ndim)) for axis in dims.displayed)
         raise ValueError(f"the viewer shows {layer.name!r} along its axes {axes}, not its rows "
                          "and columns (the last two): roll the axes back (the viewer's "
-                         "'roll dimensions' button) with the slider on the plane to use")
+                         "'roll dimensions' button) with the slider on the plane to use.")
 
 
 def _units_factors(dims, layer) -> np.ndarray | float:

@@ -320,10 +320,7 @@ class LatticeWidget(_DockWidget):
         kind = "Labels" if labels is not None else "Points"
         source = f"the {kind} layer {src.name!r}"
         if src.ndim > 2:  # one plane of a stack: never merge planes
-            try:
-                index = _current_plane(src, self._viewer)
-            except ValueError as err:  # no plane of it on the canvas (a 3-D view)
-                raise ValueError(f"{err}.") from err
+            index = _current_plane(src, self._viewer)
             # drawn on that plane only, as the stack's own points (see _on_plane)
             plane = (f" ({_plane_text(index)} of {src.name!r}{self._stack_plane(src, index)})"
                      ", drawn on that plane only")

@@ -15,7 +15,14 @@ from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage,
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _level_and_noise, _tile_noise
-from ._foreground import _auto_mask, _background_size, _dim_level, _log_offset, _significant_cut
+from ._foreground import (
+    _auto_mask,
+    _background_size,
+    _dim_level,
+    _log_offset,
+    _log_otsu,
+    _significant_cut,
+)
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
@@ -90,20 +97,12 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
     from skimage.filters import threshold_otsu
 
 
-    dtype = efine.dtype
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
     width = float(efine[1] - efine[0])
     level, noise = _level_and_noise(cfine, centres, width, otsu, spread, floor=False)
     eps = _log_offset(noise, hi, level)
-
-    def log(x):
-        return np.log(np.maximum(np.asarray(x, dtype=dtype) - level, 0) + eps)
-
-    logged = log(centres)
-    l_edges = _hist_edges(*log([lo, hi]), 256, dtype)
-    l_counts = np.histogram(logged, bins=l_edges, weights=cfine)[0]
-    cut = float(threshold_otsu(hist=(l_counts, l_edges[:-1] / 2 + l_edges[1:] / 2)))
+    cut = _log_otsu(cfine, centres, lo, hi, level, eps, efine.dtype)
     return level, eps, _significant_cut(
         cut, noise if spread is None else spread, eps,
         lambda v: _cell_top(cfine, centres, width, level + v) - level,

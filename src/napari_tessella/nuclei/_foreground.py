@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ..threshold import compute_threshold
+from ..threshold import _hist_edges, compute_threshold
 from ._background import _SPLIT, _background_and_noise, _cell_top
 
 # Fractions of the object diameter d, or of the background's noise:
@@ -38,19 +38,43 @@ def _flatten(smooth: np.ndarray, d: float) -> np.ndarray:
     return smooth - bg
 
 
-def _auto_params(smooth: np.ndarray, spread=None, *, significant=True, floor=True) -> tuple:
+def _auto_params(smooth: np.ndarray, spread=None, *, significant=True, floor=True,
+                 binned=False) -> tuple:
     """Background level, log offset and log-Otsu cut of the "auto" threshold (see below);
     ``significant=False``: the cut as Otsu puts it, even within the noise (``spread`` and
-    ``floor``: see ``_background._level_and_noise``)."""
+    ``floor``: see ``_background._level_and_noise``); ``binned``: Otsu on the log of the
+    fine histogram's bins (:func:`_log_otsu`), as the chunked path finds it."""
     level, noise, unit, hist = _background_and_noise(smooth, spread, floor)
-    eps = _log_offset(noise, float(smooth.max()), level)
-    logged = np.log(np.maximum(smooth - level, 0) + eps)
-    cut = float(compute_threshold(logged, "otsu"))
+    hi = float(smooth.max())
+    eps = _log_offset(noise, hi, level)
+    if binned:
+        cut = _log_otsu(hist[0], hist[1], float(smooth.min()), hi, level, eps, smooth.dtype)
+    else:
+        logged = np.log(np.maximum(smooth - level, 0) + eps)
+        cut = float(compute_threshold(logged, "otsu"))
     if not significant:
         return level, eps, cut
     return level, eps, _significant_cut(cut, unit, eps,
                                         lambda v: _cell_top(*hist, level + v) - level,
                                         None if floor else max(unit, noise))
+
+
+def _log_otsu(counts, centres, lo: float, hi: float, level: float, eps: float,
+              dtype) -> float:
+    """Otsu's cut of the log of the background-corrected image, ``log(max(v - level, 0) +
+    eps)``, from the fine histogram of the smoothed image (``counts`` at bin ``centres``,
+    values from ``lo`` to ``hi``): each bin's count at the log of its centre (the log in
+    the image's ``dtype``), in 256 bins. The watershed paths both take it so: the chunked
+    path has only the histogram, and Otsu on the image's own logged pixels fell 0.6 %
+    apart from it on a blurred dense field (9 of 111 nuclei outlined otherwise)."""
+    from skimage.filters import threshold_otsu
+
+    def log(x):
+        return np.log(np.maximum(np.asarray(x, dtype=dtype) - level, 0) + eps)
+
+    edges = _hist_edges(*log([lo, hi]), 256, dtype)
+    binned = np.histogram(log(centres), bins=edges, weights=counts)[0]
+    return float(threshold_otsu(hist=(binned, edges[:-1] / 2 + edges[1:] / 2)))
 
 
 def _significant_cut(cut: float, noise: float, eps: float, top=None, by=None) -> float:

@@ -148,7 +148,8 @@ def seeded_watershed(
     level = low = None
     if auto:
         smooth = _flatten(smooth, d)
-        level, eps, cut = _auto_params(smooth, _tile_noise(_tile_counts(work), s), floor=False)
+        level, eps, cut = _auto_params(smooth, _tile_noise(_tile_counts(work), s), floor=False,
+                                       binned=True)
         mask = _auto_mask(smooth, level, eps, cut)
         value = float(level + np.exp(cut) - eps)
         low = _dim_level(level, eps, cut)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _label_moments, _widened
+from .._label_image import _edge_ids, _label_moments, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _robust_level
@@ -93,6 +93,7 @@ def _radius_of(small: np.ndarray) -> float:
     peak = _label_max(small, labels, n)
     peak[0] = np.inf
     mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
+    mask = _nucleoli_filled(mask, labels > 0)
     mask = _whole_textured(mask, small, labels, n, level)
     labels, n = ndi.label(mask)
     dist = ndi.distance_transform_edt(mask)
@@ -105,6 +106,57 @@ def _radius_of(small: np.ndarray) -> float:
     if disc < _CLUSTERED * median_radius:
         median_radius = disc
     return median_radius
+
+
+def _nucleoli_filled(mask, foreground):
+    """``mask`` (the objects cut at half their own contrast) with the holes filled that
+    are dark nucleoli: enclosed by one object's brighter rim, in the ``foreground`` (or
+    the object filled is one ellipse-like nucleus), and at least as wide as that rim.
+
+    A nucleus with a nucleolus much darker than its chromatin (a DNA stain of HeLa,
+    fibroblasts, tumour lines) is a ring at half its maximum: its inscribed disc is half
+    the rim's width, and fields of such nuclei were estimated at half their diameter (20 px
+    nuclei at 10-11 px with nucleoli of radius 0.2-0.3 d); every length of the recipe
+    followed, and the nuclei were cut in two along their nucleoli. Where the dark part is
+    the wider of the two, the rim is not a nucleus of its own width. A small nucleolus
+    in a broad nucleus (U2OS) stays a hole: the estimate the recipe's lengths were set on.
+    The gap enclosed by a ring of touching nuclei is background (below the foreground's
+    cut) and the ring filled is not one ellipse: it stays a hole.
+    """
+    holes, n = ndi.label(~mask)
+    if n == 0:
+        return mask
+    edge = np.zeros(n + 1, dtype=bool)
+    edge[_edge_ids(holes)] = True
+    edge[0] = True
+    if edge.all():
+        return mask
+    eight = np.ones((3, 3), dtype=bool)
+    pieces, k = ndi.label(mask, structure=eight)
+    piece_r = _label_max(ndi.distance_transform_edt(mask), pieces, k)
+    hole_r = _label_max(ndi.distance_transform_edt(~mask), holes, n)
+    # the piece around each hole: the one on its border (the widest if several)
+    ring = ndi.binary_dilation(~mask, eight) & mask
+    around = np.zeros(n + 1)
+    own = ndi.grey_dilation(holes, footprint=eight)  # the hole id beside each rim pixel
+    at = ring & (own > 0)
+    np.maximum.at(around, own[at], piece_r[pieces[at]])
+    wide = ~edge & (2 * hole_r >= around)
+    if not wide.any():
+        return mask
+    background = np.bincount(holes[~foreground], minlength=n + 1) > 0
+    fill = wide & ~background
+    if (wide & background).any():  # below the foreground: only in one ellipse-like nucleus
+        filled = mask | (wide & background)[holes]
+        regions, m = ndi.label(filled, structure=eight)
+        ids = np.unique(regions[(wide & background)[holes]])
+        area = np.bincount(regions.ravel(), minlength=m + 1).astype(float)
+        one = _ellipse_share(regions, m, area, ids) >= _ELLIPSE
+        hole_region = np.zeros(n + 1, dtype=np.int64)
+        inside = (wide & background)[holes]
+        hole_region[holes[inside]] = regions[inside]
+        fill |= wide & background & one[hole_region]
+    return mask | fill[holes]
 
 
 def _elongated_radius(labels, n, radius, area, dist) -> np.ndarray:

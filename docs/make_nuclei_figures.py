@@ -132,6 +132,16 @@ def _challenge(seed):
     return make
 
 
+def _nucleoli(seed, depth, radius, count, d, separation):
+    """A field of benchmarks/nuclei_nucleoli.py's grid (its layouts: 1.3 apart, 0.8)."""
+    def make():
+        grid = _bench("nuclei_nucleoli")
+        layout = {v: k for k, v in grid.LAYOUTS.items()}[separation]
+        return grid.field(dict(depth=depth, radius=radius, count=count, layout=layout, d=d),
+                          seed)
+    return make
+
+
 def _need_data(data):
     if not (data / "images").is_dir():
         raise Skip(f"no U2OS images in {data} (Coelho et al. 2009; pass --data DIR)")
@@ -215,6 +225,14 @@ def figures(data: Path = DATA) -> list[Figure]:
         Figure("nuclei_two_sizes", [
             Panel("two sizes: 20 nuclei of 30 px and 20 of 15 px (round 15), seed 10",
                   _sn(shape=(512, 512), n_nuclei=20, diameter=30, small=20, seed=10)),
+        ]),
+        Figure("nuclei_nucleoli", [
+            Panel("nucleoli 60 % darker, radius 0.3 d, 1 per nucleus, d 20 (held out), "
+                  "seed 10", _nucleoli(10, 0.6, 0.3, 1, 20.0, 1.3), (0, 192, 0, 192), 2),
+            Panel("touching (centres 0.8 d), 1-3 nucleoli 60 % darker, radius 0.2 d, d 40, "
+                  "seed 10", _nucleoli(10, 0.6, 0.2, 3, 40.0, 0.8), (0, 384, 0, 384)),
+            Panel("what is left: 1-3 nucleoli 90 % darker, radius 0.3 d, d 20, seed 10",
+                  _nucleoli(10, 0.9, 0.3, 3, 20.0, 1.3), (0, 192, 0, 192), 2),
         ]),
         Figure("nuclei_u2os_like", [
             Panel("u2os-like (U2OS + foci, 2 saturated, ramp, vignetting, 12 bit), seed 0",

@@ -291,27 +291,24 @@ def _fill_enclosed(labels):
     (a chunk's window: its margins hold any nucleus of its core whole). The nearest label
     of a filled pixel was already that label.
     """
-    from .._label_image import _edge_ids
-
     holes, n = ndi.label(labels == 0)
     if n <= 1:
         return labels
+    inner = np.ones(n + 1, dtype=bool)
+    inner[_edge_ids(holes)] = False
+    inner[0] = False
+    out = labels
     eight = np.ones((3, 3), dtype=bool)
-    top = ndi.maximum_filter(labels, footprint=eight)
-    big = np.iinfo(labels.dtype).max
-    low = ndi.minimum_filter(np.where(labels > 0, labels, big), footprint=eight)
-    most = np.zeros(n + 1, dtype=np.int64)
-    least = np.full(n + 1, big, dtype=np.int64)
-    np.maximum.at(most, holes.ravel(), top.ravel())
-    np.minimum.at(least, holes.ravel(), low.ravel())
-    one = (most == least) & (most > 0)
-    one[_edge_ids(holes)] = False
-    one[0] = False
-    if not one.any():
-        return labels
-    inside = one[holes]
-    out = labels.copy()
-    out[inside] = most[holes[inside]]
+    for i, box in enumerate(ndi.find_objects(holes), start=1):
+        if box is None or not inner[i]:
+            continue
+        box = _widened(box, 1, labels.shape)  # the hole and the pixels around it
+        hole = holes[box] == i
+        around = labels[box][ndi.binary_dilation(hole, eight) & ~hole]
+        if around.size and around.min() == around.max() > 0:
+            if out is labels:
+                out = labels.copy()
+            out[box][hole] = around[0]
     return out
 
 

@@ -124,39 +124,41 @@ def _nucleoli_filled(mask, foreground):
     cut) and the ring filled is not one ellipse: it stays a hole.
     """
     holes, n = ndi.label(~mask)
-    if n == 0:
-        return mask
-    edge = np.zeros(n + 1, dtype=bool)
-    edge[_edge_ids(holes)] = True
-    edge[0] = True
-    if edge.all():
+    inner = np.ones(n + 1, dtype=bool)
+    inner[_edge_ids(holes)] = False
+    inner[0] = False
+    if not inner.any():
         return mask
     eight = np.ones((3, 3), dtype=bool)
-    pieces, k = ndi.label(mask, structure=eight)
-    piece_r = _label_max(ndi.distance_transform_edt(mask), pieces, k)
-    hole_r = _label_max(ndi.distance_transform_edt(~mask), holes, n)
-    # the piece around each hole: the one on its border (the widest if several)
-    ring = ndi.binary_dilation(~mask, eight) & mask
-    around = np.zeros(n + 1)
-    own = ndi.grey_dilation(holes, footprint=eight)  # the hole id beside each rim pixel
-    at = ring & (own > 0)
-    np.maximum.at(around, own[at], piece_r[pieces[at]])
-    wide = ~edge & (2 * hole_r >= around)
-    if not wide.any():
-        return mask
-    background = np.bincount(holes[~foreground], minlength=n + 1) > 0
-    fill = wide & ~background
-    if (wide & background).any():  # below the foreground: only in one ellipse-like nucleus
-        filled = mask | (wide & background)[holes]
-        regions, m = ndi.label(filled, structure=eight)
-        ids = np.unique(regions[(wide & background)[holes]])
-        area = np.bincount(regions.ravel(), minlength=m + 1).astype(float)
-        one = _ellipse_share(regions, m, area, ids) >= _ELLIPSE
-        hole_region = np.zeros(n + 1, dtype=np.int64)
-        inside = (wide & background)[holes]
-        hole_region[holes[inside]] = regions[inside]
-        fill |= wide & background & one[hole_region]
-    return mask | fill[holes]
+    pieces = ndi.label(mask, structure=eight)[0]
+    piece_boxes = ndi.find_objects(pieces)
+    radius = {}  # each piece's inscribed radius, in its own box (see _region_radius)
+
+    def piece_radius(j):
+        if j not in radius:
+            box = _widened(piece_boxes[j - 1], 1, mask.shape)
+            radius[j] = float(ndi.distance_transform_edt(pieces[box] == j).max())
+        return radius[j]
+
+    out = mask.copy()
+    for i, box in enumerate(ndi.find_objects(holes), start=1):
+        if box is None or not inner[i]:
+            continue
+        box = _widened(box, 1, mask.shape)  # an enclosed hole: its nearest rim is here
+        hole = holes[box] == i
+        rim = np.unique(pieces[box][ndi.binary_dilation(hole, eight) & ~hole])
+        around = max(piece_radius(int(j)) for j in rim[rim > 0])
+        if 2 * float(ndi.distance_transform_edt(hole).max()) < around:
+            continue  # narrower than the rim: a small nucleolus, a dim patch
+        if foreground[box][hole].all():
+            out[box] |= hole
+            continue
+        # below the foreground's cut: only where the piece filled is one ellipse-like nucleus
+        own = ndi.binary_fill_holes(np.isin(pieces, rim[rim > 0]))
+        area = np.array([0.0, float(own.sum())])
+        if _ellipse_share(own.astype(np.int32), 1, area, np.array([1]))[1] >= _ELLIPSE:
+            out[box] |= hole
+    return out
 
 
 def _elongated_radius(labels, n, radius, area, dist) -> np.ndarray:

@@ -121,7 +121,8 @@ def _nucleoli_filled(mask, foreground):
     the wider of the two, the rim is not a nucleus of its own width. A small nucleolus
     in a broad nucleus (U2OS) stays a hole: the estimate the recipe's lengths were set on.
     The gap enclosed by a ring of touching nuclei is background (below the foreground's
-    cut) and the ring filled is not one ellipse: it stays a hole.
+    cut) and the ring filled is not one ellipse; a lattice of touching nuclei filled at its
+    gaps is far wider than its rims and holes: they stay holes.
     """
     holes, n = ndi.label(~mask)
     inner = np.ones(n + 1, dtype=bool)
@@ -140,23 +141,38 @@ def _nucleoli_filled(mask, foreground):
             radius[j] = float(ndi.distance_transform_edt(pieces[box] == j).max())
         return radius[j]
 
-    out = mask.copy()
+    wide = []  # (hole id, its box, the piece around it, the rim's and its radius)
     for i, box in enumerate(ndi.find_objects(holes), start=1):
         if box is None or not inner[i]:
             continue
         box = _widened(box, 1, mask.shape)  # an enclosed hole: its nearest rim is here
         hole = holes[box] == i
         rim = np.unique(pieces[box][ndi.binary_dilation(hole, eight) & ~hole])
-        around = max(piece_radius(int(j)) for j in rim[rim > 0])
-        if 2 * float(ndi.distance_transform_edt(hole).max()) < around:
-            continue  # narrower than the rim: a small nucleolus, a dim patch
+        j = max((int(j) for j in rim[rim > 0]), key=piece_radius)
+        hole_r = float(ndi.distance_transform_edt(hole).max())
+        if 2 * hole_r >= piece_radius(j):  # not narrower than the rim: no small nucleolus
+            wide.append((i, box, j, piece_radius(j), hole_r))
+    if not wide:
+        return mask
+    candidate = np.zeros(n + 1, dtype=bool)
+    candidate[[w[0] for w in wide]] = True
+    candidate = candidate[holes]
+    out = mask.copy()
+    for i, box, j, rim_r, hole_r in wide:
+        own_box = _widened(piece_boxes[j - 1], 1, mask.shape)
+        own = (pieces[own_box] == j) | candidate[own_box]
+        # one nucleus: filled, it is no wider than its rim on both sides and the hole
+        # across (a lattice of touching nuclei around its gaps is far wider)
+        if float(ndi.distance_transform_edt(own).max()) > 2 * rim_r + hole_r + 1:
+            continue
+        hole = holes[box] == i
         if foreground[box][hole].all():
             out[box] |= hole
             continue
         # below the foreground's cut: only where the piece filled is one ellipse-like nucleus
-        own = ndi.binary_fill_holes(np.isin(pieces, rim[rim > 0]))
+        own = own.astype(np.int32)
         area = np.array([0.0, float(own.sum())])
-        if _ellipse_share(own.astype(np.int32), 1, area, np.array([1]))[1] >= _ELLIPSE:
+        if _ellipse_share(own, 1, area, np.array([1]))[1] >= _ELLIPSE:
             out[box] |= hole
     return out
 

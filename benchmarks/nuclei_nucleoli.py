@@ -20,14 +20,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _against import score_both, segmented
 
 DEPTHS = (0.3, 0.6, 0.9)
 RADII = (0.1, 0.2, 0.3)
@@ -64,17 +61,10 @@ def _key(f, seed) -> str:
 
 def score(path: Path) -> dict:
     """key -> scores of this interpreter's package on the fields saved in ``path``."""
-    from napari_tessella.nuclei import score_segmentation, seeded_watershed
+    from napari_tessella.nuclei import score_segmentation
 
-    data = np.load(path)
     out = {}
-    for key in data.files:
-        if not key.startswith("image|"):
-            continue
-        name = key[len("image|"):]
-        t0 = time.process_time()
-        labels = seeded_watershed(data[key]).labels
-        cpu = time.process_time() - t0
+    for name, data, labels, cpu in segmented(path):
         r = score_segmentation(labels, data[f"truth|{name}"])
         out[name] = {m: float(r[m]) for m in ("errors", "split", "merged", "spurious",
                                                "missing", "f1")} | {"cpu": cpu}
@@ -108,21 +98,12 @@ def main(argv=None) -> int:
         return 0
     seeds = (HELDOUT if args.heldout else TUNING) if args.seeds is None else [
         int(s) for s in args.seeds.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "fields.npz"
-        arrays = {}
-        for f in grid(args.quick):
-            for s in seeds:
-                img, truth = field(f, s)
-                arrays[f"image|{_key(f, s)}"], arrays[f"truth|{_key(f, s)}"] = img, truth
-        np.savez(path, **arrays)
-        other = None
-        if args.against:
-            env = {**os.environ, "PYTHONPATH": args.against}
-            run = subprocess.run([sys.executable, __file__, "--score", str(path)], env=env,
-                                 capture_output=True, text=True, check=True)
-            other = json.loads(run.stdout)
-        ours = score(path)
+    arrays = {}
+    for f in grid(args.quick):
+        for s in seeds:
+            img, truth = field(f, s)
+            arrays[f"image|{_key(f, s)}"], arrays[f"truth|{_key(f, s)}"] = img, truth
+    ours, other = score_both(arrays, __file__, score, args.against)
     print(f"seeds {list(seeds)}, {len(ours)} fields; errors/img (split/merged/spurious/"
           "missing), F1@0.5, CPU s/img")
 

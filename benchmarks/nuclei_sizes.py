@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _against import score_both, segmented
 
 #: name -> (small nuclei drawn, their scale of the 30 px diameter)
 KINDS = {
@@ -65,18 +62,12 @@ def _small_found(labels, truth, small_ids) -> int:
 
 def score(path: Path) -> dict:
     """kind -> mean scores of this interpreter's package on the fields saved in ``path``."""
-    from napari_tessella.nuclei import score_segmentation, seeded_watershed
+    from napari_tessella.nuclei import score_segmentation
 
-    data = np.load(path)
     out = {}
-    for key in data.files:
-        if not key.startswith("image|"):
-            continue
-        _, kind, s = key.split("|")
+    for name, data, labels, cpu in segmented(path):
+        kind, s = name.split("|")
         truth, small = data[f"truth|{kind}|{s}"], data[f"small|{kind}|{s}"]
-        t0 = time.process_time()
-        labels = seeded_watershed(data[key]).labels
-        cpu = time.process_time() - t0
         r = score_segmentation(labels, truth)
         r.update(cpu=cpu, small=_small_found(labels, truth, small), drawn=len(small))
         out.setdefault(kind, []).append(r)
@@ -93,20 +84,11 @@ def main(argv=None) -> int:
         print(json.dumps(score(Path(args.score))))
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "fields.npz"
-        arrays = {}
-        for (kind, s), (img, truth, small) in fields(seeds).items():
-            arrays.update({f"image|{kind}|{s}": img, f"truth|{kind}|{s}": truth,
-                           f"small|{kind}|{s}": small})
-        np.savez(path, **arrays)
-        other = None
-        if args.against:
-            env = {**os.environ, "PYTHONPATH": args.against}
-            run = subprocess.run([sys.executable, __file__, "--score", str(path)], env=env,
-                                 capture_output=True, text=True, check=True)
-            other = json.loads(run.stdout)
-        ours = score(path)
+    arrays = {}
+    for (kind, s), (img, truth, small) in fields(seeds).items():
+        arrays.update({f"image|{kind}|{s}": img, f"truth|{kind}|{s}": truth,
+                       f"small|{kind}|{s}": small})
+    ours, other = score_both(arrays, __file__, score, args.against)
     print(f"seeds {seeds}; errors/img (split/merged/spurious/missing), F1@0.5, small nuclei "
           "found of drawn, CPU s/img")
 

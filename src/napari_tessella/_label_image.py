@@ -22,6 +22,16 @@ def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray
     return np.unique(np.concatenate(parts)) if parts else np.empty(0, labels.dtype)
 
 
+def _enclosed(background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 4-connected components of ``background`` (a boolean image) and, per component
+    0..n, whether it is enclosed: it touches no side of the array (0: never)."""
+    holes, n = ndi.label(background)
+    inner = np.ones(n + 1, dtype=bool)
+    inner[_edge_ids(holes)] = False
+    inner[0] = False
+    return holes, inner
+
+
 def _nearest_label(seeds: np.ndarray, sampling=None) -> np.ndarray:
     """Each pixel's nearest nonzero seed value (exact EDT, ``sampling`` = pixel sizes)."""
     indices = ndi.distance_transform_edt(seeds == 0, sampling=sampling, return_distances=False,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _widened
+from .._label_image import _edge_ids, _enclosed, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
 from ._crowd import _split_crowds
@@ -164,9 +164,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     whole = None
     if n:
         sizes = np.bincount(comp.ravel())
-        needed = np.full(n + 1, max(min_size_work, 1.0))
+        least = max(min_size_work, 1.0)
+        needed = np.full(n + 1, least)
         if auto:  # nuclei cut by the image border show only part of their area
-            needed[_edge_ids(comp, border)] = _border_needed(needed[0])
+            needed[_edge_ids(comp, border)] = _border_needed(least)
         keep = sizes >= needed
         if auto and small:  # blobs that may be whole small nuclei: segmented on their own
             blobs = _small_blobs(comp, sizes, ~keep, d)
@@ -238,8 +239,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_crowds(labels, markers, d, smooth, level)  # no disc covers
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
-        needed = np.full(sizes.shape, max(min_size_work, 1.0))
-        needed[_edge_ids(labels, border)] = _border_needed(needed[0])
+        least = max(min_size_work, 1.0)
+        needed = np.full(sizes.shape, least)
+        needed[_edge_ids(labels, border)] = _border_needed(least)
         if whole is not None:  # whole small nuclei: their blobs, segmented on their own
             comp, ids = whole[0], np.flatnonzero(_whole_small(labels, sizes, *whole, needed, d))
             if ids.size:
@@ -291,12 +293,9 @@ def _fill_enclosed(labels):
     (a chunk's window: its margins hold any nucleus of its core whole). The nearest label
     of a filled pixel was already that label.
     """
-    holes, n = ndi.label(labels == 0)
-    if n <= 1:
+    holes, inner = _enclosed(labels == 0)
+    if not inner.any():
         return labels
-    inner = np.ones(n + 1, dtype=bool)
-    inner[_edge_ids(holes)] = False
-    inner[0] = False
     out = labels
     eight = np.ones((3, 3), dtype=bool)
     for i, box in enumerate(ndi.find_objects(holes), start=1):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _label_moments, _widened
+from .._label_image import _enclosed, _label_moments, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _robust_level
@@ -124,10 +124,7 @@ def _nucleoli_filled(mask, foreground):
     cut) and the ring filled is not one ellipse; a lattice of touching nuclei filled at its
     gaps is far wider than its rims and holes: they stay holes.
     """
-    holes, n = ndi.label(~mask)
-    inner = np.ones(n + 1, dtype=bool)
-    inner[_edge_ids(holes)] = False
-    inner[0] = False
+    holes, inner = _enclosed(~mask)
     if not inner.any():
         return mask
     eight = np.ones((3, 3), dtype=bool)
@@ -154,7 +151,7 @@ def _nucleoli_filled(mask, foreground):
             wide.append((i, box, j, piece_radius(j), hole_r))
     if not wide:
         return mask
-    candidate = np.zeros(n + 1, dtype=bool)
+    candidate = np.zeros(inner.size, dtype=bool)
     candidate[[w[0] for w in wide]] = True
     candidate = candidate[holes]
     out = mask.copy()

@@ -59,6 +59,8 @@ def synthetic_nuclei(
     nucleoli: int = 0,
     nucleoli_depth=(0.3, 0.6),
     nucleoli_size=(0.1, 0.2),
+    packed: float | None = None,
+    blur: float | None = None,
 ) -> SyntheticNuclei:
     """Draw elliptical nuclei, some touching, of varying brightness.
 
@@ -105,6 +107,13 @@ def synthetic_nuclei(
       ``nucleoli_depth`` (lo, hi) of the nucleus's level there (0.5 = half as bright),
       centred anywhere in the nucleus that leaves a rim of at least d/20 (off-centre
       ones, near the edge, leave a crescent of bright chromatin).
+    - ``packed``: a tiling, as a crop of a packed tissue or a confluent monolayer shows:
+      discs of exactly ``diameter`` on a hexagonal lattice of pitch ``diameter + packed``
+      (the gap in pixels between neighbours), at a random offset and angle, filling the
+      field to its edges (nuclei cut by the border are kept, as a crop cuts them);
+      ``n_nuclei``, ``min_separation``, ``aspect`` and ``small`` then play no part.
+      None (the default) places the nuclei at random as above.
+    - ``blur``: the standard deviation of the optics' Gaussian in pixels (None: d/20).
 
     Raises
     ------
@@ -149,10 +158,17 @@ def synthetic_nuclei(
     nucleoli_depth, nucleoli_size = (_pair(v, k, maximum=m) for k, v, m in
                                      (("nucleoli_depth", nucleoli_depth, 1),
                                       ("nucleoli_size", nucleoli_size, 0.5)))
+    if packed is not None:
+        packed = finite_number(packed, "packed", minimum=0, unit="pixels")
+    blur = diameter / 20 if blur is None else finite_number(blur, "blur", minimum=0,
+                                                            unit="pixels")
     stretch = np.random.default_rng([seed, 2])  # its own draws: the rest stays the same
     rng = np.random.default_rng(seed)
     radius = diameter / 2
     centers: list[tuple[float, float]] = []
+    if packed is not None:
+        centers, n_nuclei, small = _hexagonal(shape, diameter + packed, radius,
+                                              np.random.default_rng([seed, 5])), 0, 0
     for _ in range(n_nuclei * 200):
         if len(centers) == n_nuclei:
             break
@@ -172,21 +188,34 @@ def synthetic_nuclei(
     for i, (r0, c0) in enumerate(centers, start=1):
         gen = rng if i <= n_first else draws
         a, b = radii[i - 1] * gen.uniform(0.8, 1.2, 2)
-        if aspect > 1:
+        if packed is not None:
+            a = b = radius
+        elif aspect > 1:
             k = np.sqrt(stretch.uniform(1, aspect))
             a, b = a * k, b / k
         theta = gen.uniform(0, np.pi)
-        dr, dc = rr - r0, cc - c0
+        # the ellipse's box (the same values as over the whole field, far fewer pixels)
+        half = max(a, b) + 2
+        box = (slice(max(0, int(r0 - half)), max(0, int(r0 + half) + 2)),
+               slice(max(0, int(c0 - half)), max(0, int(c0 + half) + 2)))
+        dr, dc = rr[box] - r0, cc[box] - c0
         u = dr * np.cos(theta) + dc * np.sin(theta)
         v = -dr * np.sin(theta) + dc * np.cos(theta)
         q = (u / a) ** 2 + (v / b) ** 2
-        inside = (q <= 1) & (q < best)  # overlaps go to the nucleus whose core is nearer
-        labels[inside] = i
-        best[inside] = q[inside]
+        # overlaps go to the nucleus whose core is nearer
+        inside = (q <= 1) & (q < best[box])
+        labels[box][inside] = i
+        best[box][inside] = q[inside]
         level[i] = gen.uniform(low, high)
-        image[inside] = level[i]
+        image[box][inside] = level[i]
         if dome:
-            image[inside] *= 1 - dome + dome * np.sqrt(np.clip(1 - q[inside], 0, 1))
+            image[box][inside] *= 1 - dome + dome * np.sqrt(np.clip(1 - q[inside], 0, 1))
+    if packed is not None:  # the sites whose disc holds no pixel centre of the field
+        ids = np.unique(labels[labels > 0])
+        order = np.zeros(len(centers) + 1, np.int32)
+        order[ids] = np.arange(1, ids.size + 1)
+        labels, level = order[labels], level[np.concatenate([[0], ids])]
+        centers = [centers[i - 1] for i in ids]
     if seam:
         contact = np.zeros(shape, bool)
         for a, b in ((labels[1:], labels[:-1]), (labels[:, 1:], labels[:, :-1])):
@@ -206,7 +235,7 @@ def synthetic_nuclei(
     if nucleoli:  # their own generator too
         image = _nucleoli(image, labels, diameter, nucleoli, nucleoli_depth, nucleoli_size,
                           np.random.default_rng([seed, 4]))
-    image = ndi.gaussian_filter(image, diameter / 20)
+    image = ndi.gaussian_filter(image, blur)
     if saturated:
         image = _halos(image, labels, diameter, high, extra)
     if debris:
@@ -225,6 +254,24 @@ def synthetic_nuclei(
     return SyntheticNuclei(image=image.astype(np.float32), labels=labels,
                            centers=np.array(centers, dtype=np.float64).reshape(-1, 2),
                            diameter=float(diameter))
+
+
+def _hexagonal(shape, pitch, radius, rng):
+    """Centres of a hexagonal lattice of ``pitch`` at a random offset and angle: every
+    site whose disc of ``radius`` reaches into the field (row-major order)."""
+    rows, cols = shape
+    theta = rng.uniform(0, np.pi / 3)
+    u = pitch * np.array([np.cos(theta), np.sin(theta)])
+    v = pitch * np.array([np.cos(theta + np.pi / 3), np.sin(theta + np.pi / 3)])
+    origin = rng.uniform(0, 1, 2) @ np.array([u, v]) + np.array([rows, cols]) / 2
+    reach = int(np.hypot(rows, cols) / pitch) + 2
+    i, j = np.mgrid[-reach:reach + 1, -reach:reach + 1].reshape(2, -1)
+    sites = origin + np.outer(i, u) + np.outer(j, v)
+    keep = ((sites[:, 0] > -radius) & (sites[:, 0] < rows - 1 + radius)
+            & (sites[:, 1] > -radius) & (sites[:, 1] < cols - 1 + radius))
+    sites = sites[keep]
+    sites = sites[np.lexsort((sites[:, 1], sites[:, 0]))]
+    return [tuple(map(float, c)) for c in sites]
 
 
 def _pair(value, name, *, maximum):

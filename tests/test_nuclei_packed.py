@@ -78,3 +78,14 @@ def test_packed_generator_geometry():
     assert (nuc.labels[0] > 0).any() and (nuc.labels[-1] > 0).any()
     # blur 0, no noise: the image is the levels drawn, 0 in the gaps
     assert np.all(nuc.image[nuc.labels == 0] == 0)
+
+
+def test_packed_crop_chunked_estimate_as_in_memory():
+    """The chunked estimate reduces the same images and judges them alike."""
+    da = pytest.importorskip("dask.array")
+    from napari_tessella.nuclei import estimate_object_diameter_chunked
+
+    img = _crop(16, 2, 1.5, 3, side=300).image
+    lazy = da.from_array(img, chunks=(128, 96))
+    assert estimate_object_diameter_chunked(lazy) == pytest.approx(
+        estimate_object_diameter(img), rel=1e-9)

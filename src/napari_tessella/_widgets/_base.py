@@ -32,7 +32,7 @@ from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
-from ._outputs import _Output, _said_now, _tell_if_unseen
+from ._outputs import _InputWatch, _Output, _said_now, _tell_if_unseen
 from ._qt import (
     _fitting_scroll_area,
     _LateProgress,
@@ -311,10 +311,13 @@ class _DockWidget(_WritesOutputs, Container):
             self._prepared = (source, getattr(source, "name", None))
             job = (prepare or self._job)()
             self._started_with = self._fields() if done is None else None
+            watch = done is None and source is not None
             done = done or (lambda result: self._apply_stepwise(*result, source))
         except _USER_ERRORS as err:
             self._report_error(err)
             return
+        # the input replaced, edited or moved while the job runs on its copy: said at the end
+        self._input_watch = _InputWatch(source) if watch else None
         self._run_button.enabled = False
         self._cancel_button.enabled = True
         self._late.start(self._progress_text, getattr(job, "stages", 0))
@@ -380,6 +383,9 @@ class _DockWidget(_WritesOutputs, Container):
             # Cancel was asked: only `finished` says it stopped
             self._aborted()
         self._late.stop(hide=True)
+        if getattr(self, "_input_watch", None) is not None:
+            self._input_watch.close()
+            self._input_watch = None
         self._worker = None
         self._cancelling = False
         self._run_button.enabled = True

@@ -174,3 +174,52 @@ def _tell_if_unseen(widget) -> None:
              if names else "")
     show_info(f"{widget.label or 'tessella'} (its dock was closed during the run): "
               f"{status}{where}.")
+
+
+#: the parts of a layer's placement a run's outputs take from it, as said to the user
+_PLACEMENT = ("scale", "translate", "rotate", "shear", "affine", "units")
+
+
+def _placement(layer) -> dict:
+    def value(name):
+        v = getattr(layer, name, None)
+        if name == "affine":
+            v = getattr(v, "affine_matrix", v)
+        return tuple(map(str, v)) if name == "units" else np.array(v, dtype=float)
+    return {name: value(name) for name in _PLACEMENT if hasattr(layer, name)}
+
+
+class _InputWatch:
+    """What happened to a run's input while the run went: its data replaced or edited
+    (data set, points moved, labels painted) or its placement changed (scale, translate,
+    units, rotate, shear, affine). The outputs are still written (the work is not lost),
+    placed and measured as the input was at Run, and the status line says so."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.data_changed = False
+        self.placement = _placement(layer)
+        self._events = [getattr(layer.events, name) for name in ("data", "paint")
+                        if hasattr(layer.events, name)]
+        for event in self._events:
+            event.connect(self._changed)
+
+    def _changed(self, event=None):
+        self.data_changed = True
+
+    def close(self) -> None:
+        for event in self._events:
+            event.disconnect(self._changed)
+        self._events = []
+
+    def note(self) -> str:
+        """'' when nothing changed, else what changed, to add to the status line."""
+        now = _placement(self.layer)
+        what = (["its data"] if self.data_changed else []) + [
+            f"its {name}" for name, then in self.placement.items()
+            if name in now and (np.shape(then) != np.shape(now[name])
+                                or not np.array_equal(then, now[name]))]
+        if not what:
+            return ""
+        return (f" ({self.layer.name!r} changed during the run: {' and '.join(what)}; "
+                "these outputs are of it as it was at Run: press Run again)")

@@ -94,6 +94,9 @@ class _WritesOutputs:
             started = getattr(self, "_started_with", None)
             if started is not None and self._fields() != started:  # moved during the run
                 said += " (made with the fields as they were at Run: press Run again)"
+            watch = getattr(self, "_input_watch", None)
+            if watch is not None:  # the input changed during the run
+                said += watch.note()
             self._status.value = said
             self._stepping = False
             self._finished()

@@ -1,0 +1,102 @@
+"""Twelfth QA pass (s17): inputs changed while a run is in flight, Find atoms → Lattice on
+STEM images it was not tuned on (dumbbells), and the command lines' bad arguments. Each
+fix's test fails on the code before it."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from test_widgets_qa9 import discs
+
+import napari_tessella._widgets.atoms as atoms_widget
+import napari_tessella._widgets.threshold_label as threshold_widget
+from napari_tessella._widgets import FindAtomsWidget, LatticeWidget, ThresholdLabelWidget
+
+
+def finished(widget):
+    return widget._worker is None and not getattr(widget, "_stepping", 0)
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """The widgets' core calls wait (off the UI thread) until the test lets them go: the
+    test changes the input while the run is surely in flight."""
+    go = threading.Event()
+
+    def holding(func):
+        def wrapped(*args, **kwargs):
+            go.wait(30)
+            return func(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(threshold_widget, "threshold_label",
+                        holding(threshold_widget.threshold_label))
+    monkeypatch.setattr(atoms_widget, "_find_atoms_quietly",
+                        holding(atoms_widget._find_atoms_quietly))
+    return go
+
+
+# --- 1. the input changed while the run goes
+
+
+def test_a_scale_changed_during_the_run_is_said(viewer, qtbot, held):
+    """The image's pixel size corrected (0.5 → 0.25 µm) while Threshold & label ran: the
+    outputs were drawn at the old scale, off the image, with areas in µm² of the old
+    pixels, and the status line said only "4 objects in 'dna'". They are still written
+    (the work is not lost: as the image was at Run), and the status says so."""
+    image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="um")
+    before = image.data.copy()
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget._run_button.native.click()
+    image.scale = (0.25, 0.25)
+    held.set()
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    status = widget._status.value
+    assert status.startswith("4 objects in 'dna'")
+    assert "'dna' changed during the run: its scale" in status
+    assert "as it was at Run: press Run again" in status
+    assert tuple(viewer.layers["dna labels"].scale) == (0.5, 0.5)  # as measured
+    assert np.array_equal(image.data, before)
+    widget()  # run again: no note, the outputs follow the image
+    assert "changed during the run" not in widget._status.value
+    assert tuple(viewer.layers["dna labels"].scale) == (0.25, 0.25)
+    assert [layer.name for layer in viewer.layers] == ["dna", "dna labels", "dna centers"]
+
+
+def test_data_replaced_during_the_run_is_said(viewer, qtbot, held, lattice_image):
+    """Find atoms on an image whose data was replaced during the run (another frame
+    loaded into the same layer): the columns of the old frame were shown over the new one
+    without a word."""
+    image = viewer.add_image(lattice_image, name="lat", scale=(0.02, 0.02), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget._run_button.native.click()
+    image.data = lattice_image[::-1].copy()
+    held.set()
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    status = widget._status.value
+    assert "64 columns in 'lat'" in status
+    assert "'lat' changed during the run: its data;" in status
+    assert "lat columns" in [layer.name for layer in viewer.layers]
+
+
+def test_points_moved_during_a_lattice_run_are_said(viewer, qtbot):
+    """The Lattice's points edited (one moved) while it ran; a run left alone says
+    nothing more than before."""
+    grid = np.stack(np.meshgrid(np.arange(8), np.arange(8), indexing="ij"),
+                    -1).reshape(-1, 2) * 10.0 + 5
+    points = viewer.add_points(grid, name="grid")
+    widget = LatticeWidget(viewer)
+    widget.points.value = points
+    widget._run_button.native.click()
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert "changed during the run" not in widget._status.value
+    widget._run_button.native.click()
+    moved = points.data.copy()
+    moved[0] += 2
+    points.data = moved
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert "'grid' changed during the run: its data;" in widget._status.value

@@ -13,6 +13,7 @@ from test_widgets_qa9 import discs
 import napari_tessella._widgets.atoms as atoms_widget
 import napari_tessella._widgets.threshold_label as threshold_widget
 from napari_tessella._widgets import FindAtomsWidget, LatticeWidget, ThresholdLabelWidget
+from napari_tessella.synthetic import synthetic_dumbbells
 
 
 def finished(widget):
@@ -100,3 +101,33 @@ def test_points_moved_during_a_lattice_run_are_said(viewer, qtbot):
     points.data = moved
     qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
     assert "'grid' changed during the run: its data;" in widget._status.value
+
+
+# --- 2. Find atoms on dumbbells: the basis of the lattice, not of the pairs
+
+
+@pytest.mark.parametrize(("kind", "angle", "spacing", "cell_angle"), [
+    ("hexagonal", 0.0, 14.0, 60), ("hexagonal", "random", 14.0, 60),
+    ("square", 30.0, 14.0, 90), ("square", "random", 16.0, 90),
+])
+def test_the_basis_of_dumbbells_is_that_of_their_lattice(viewer, kind, angle, spacing,
+                                                         cell_angle):
+    """On dumbbells (GaAs [110]-like pairs 0.4 spacing apart) every column's nearest
+    neighbour is its partner: the basis was measured on the pairs' axis. Pairs all one
+    way (angle 0) gave no basis; pairs in random directions a wrong one ("basis 5.58 ×
+    5.58 at 61°" for a 14 px hexagonal lattice). It is now the basis of the dumbbells'
+    centres, in the layer's unit, and says so."""
+    image = synthetic_dumbbells((160, 160), kind=kind, spacing=spacing, angle=angle,
+                                seed=1).image
+    layer = viewer.add_image(image, name="GaAs", scale=(0.02, 0.02), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget()
+    status = widget._status.value
+    assert "dumbbells in 'GaAs'" in status
+    said = status.split("basis of the dumbbells ")[1]
+    a, rest = said.split(" nm × ")
+    b, at = rest.split(" nm at ")
+    assert float(a) == pytest.approx(spacing * 0.02, rel=0.03)
+    assert float(b) == pytest.approx(spacing * 0.02, rel=0.03)
+    assert int(at.rstrip("°").split("°")[0]) == pytest.approx(cell_angle, abs=2)

@@ -221,10 +221,15 @@ class FindAtomsWidget(_DockWidget):
             # size, also for pixels that are not square: a value to type back)
             message = (f"{', '.join(parts)} in {name!r}; spacing "
                        f"{first.separation * length:.3g}{unit}")
-            try:  # the lattice's basis, for the user to read off at a glance
-                a, b, angle = basis_summary(first.positions if sampling is None
-                                            else first.positions * sampling)
-                message += (f"; basis {a * length:.3g}{unit} × {b * length:.3g}{unit} "
+            # the lattice's basis, for the user to read off at a glance; of dumbbells, that
+            # of their centres (the columns' nearest neighbours are their partners: the
+            # pairs' axis, or no basis when all pairs point one way)
+            sites, of = first.positions, ""
+            if found_pairs and (first is pairs) and len(dumbbells) >= 3:
+                sites, of = dumbbells[["row", "col"]].to_numpy(), " of the dumbbells"
+            try:
+                a, b, angle = basis_summary(sites if sampling is None else sites * sampling)
+                message += (f"; basis{of} {a * length:.3g}{unit} × {b * length:.3g}{unit} "
                             f"at {angle:.0f}°")
             except ValueError:
                 pass  # too few columns, or all in a row: no 2-D basis to report

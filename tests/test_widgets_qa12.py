@@ -131,3 +131,59 @@ def test_the_basis_of_dumbbells_is_that_of_their_lattice(viewer, kind, angle, sp
     assert float(a) == pytest.approx(spacing * 0.02, rel=0.03)
     assert float(b) == pytest.approx(spacing * 0.02, rel=0.03)
     assert int(at.rstrip("°").split("°")[0]) == pytest.approx(cell_angle, abs=2)
+
+
+# --- 3. the command lines' bad arguments
+
+
+def test_napari_tessella_points_a_batch_command_to_tessella(capsys):
+    """`napari-tessella atoms img.tif` (the plugin's name, as the hub page says) answered
+    "invalid choice: 'atoms' (choose from 'demo')": the batch commands are `tessella`'s."""
+    import argparse
+
+    from napari_tessella.__main__ import main
+    from napari_tessella.cli import _build_parser
+
+    commands = next(action.choices for action in _build_parser()._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    assert len(commands) == 4
+    for command in commands:
+        assert main([command, "my image.tif", "--out", "res"]) == 2
+        err = capsys.readouterr().err
+        assert (f"'{command}' is a command of the batch command line: tessella {command} "
+                "'my image.tif' --out res") in err
+
+
+def test_tessella_refuses_a_unit_it_does_not_know_before_any_work(tmp_path, capsys):
+    """`--unit nmm` (a typo) was written into every table's column names (`row_nmm`) and
+    every TIFF; units it knows, in any spelling, still run."""
+    import tifffile
+
+    from napari_tessella.cli import main
+
+    tifffile.imwrite(tmp_path / "a.tif", discs().astype("float32"))
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(tmp_path / "a.tif"), "--out", str(out),
+                 "--unit", "nmm", "--pixel-size", "0.1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "--unit 'nmm' is not a unit of length" in err and not out.exists()
+    for unit, column in (("µm", "com_row_um"), ("nanometers", "com_row_nm"),
+                         ("Å", "com_row_angstrom"), ("pixel", None)):
+        assert main(["threshold-label", str(tmp_path / "a.tif"), "--out", str(out),
+                     "--unit", unit, "--pixel-size", "0.1", "--quiet"]) == 0
+        table = (out / "a_objects.csv").read_text().splitlines()[0].split(",")
+        assert column is None or column in table
+
+
+def test_tessella_says_why_it_cannot_make_the_output_folder(tmp_path, capsys):
+    """--out where no folder can be made: Python's "[Errno 2] No such file or directory:
+    '/proc/x'" is said in the option's words."""
+    import tifffile
+
+    from napari_tessella.cli import main
+
+    tifffile.imwrite(tmp_path / "a.tif", discs().astype("float32"))
+    assert main(["atoms", str(tmp_path / "a.tif"), "--out", "/proc/tessella-x"]) == 2
+    err = capsys.readouterr().err
+    assert "--out /proc/tessella-x: cannot make this folder (no such file" in err
+    assert "Errno" not in err

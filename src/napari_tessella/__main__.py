@@ -49,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
                         default="lattice", help="sample to load (stem/u2os download once)")
     p_demo.add_argument("--run", action="store_true",
                         help="also run Threshold & label and Lattice & Voronoi on it")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    batch = ("threshold-label", "watershed", "lattice", "atoms")
+    if argv and argv[0] in batch:  # the batch commands are the other program's
+        import shlex
+
+        print(f"napari-tessella: error: napari-tessella opens napari; {argv[0]!r} is a "
+              f"command of the batch command line: {shlex.join(['tessella', *argv])}",
+              file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command in (None, "demo"):
         import napari

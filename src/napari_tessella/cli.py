@@ -43,7 +43,14 @@ from pathlib import Path
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
 from ._validation import STACK_HINT, first_line
-from .reading import IMAGE_SUFFIXES, is_zarr, open_image, read_pixel_size
+from .reading import (
+    IMAGE_SUFFIXES,
+    _is_pixel_unit,
+    is_zarr,
+    ngff_unit,
+    open_image,
+    read_pixel_size,
+)
 from .recipes import RECIPES, prepare_image, run_recipe, save_results
 from .threshold import THRESHOLD_METHODS
 
@@ -401,13 +408,22 @@ def main(argv: list[str] | None = None) -> int:
                                                 and args.pixel_size > 0):
             raise _UsageError(f"--pixel-size must be a finite number > 0; got "
                               f"{args.pixel_size}")
+        if not (args.unit is None or _is_pixel_unit(args.unit) or ngff_unit(args.unit)):
+            # a typo ("nmm") was written into every table's column names and TIFF
+            raise _UsageError(f"--unit {args.unit!r} is not a unit of length tessella "
+                              "knows: use pm, angstrom (Å), nm, um (µm), mm, cm, m or pixel, "
+                              "or leave it out for the file's own")
         paths = _expand_inputs(args.inputs)
         if getattr(args, "scheduler", None):
             _resolve_scheduler(args.scheduler)  # connect once, now: fail before any work
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise _UsageError(f"--out {out} is a file, not a folder")
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as err:  # not "[Errno 13] Permission denied: '/x'"
+            raise _UsageError(f"--out {out}: cannot make this folder "
+                              f"({(err.strerror or str(err)).lower()})") from None
     except (_UsageError, ValueError, TypeError, OSError) as err:
         print(f"tessella {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE

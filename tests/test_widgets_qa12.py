@@ -187,3 +187,36 @@ def test_tessella_says_why_it_cannot_make_the_output_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--out /proc/tessella-x: cannot make this folder (no such file" in err
     assert "Errno" not in err
+
+
+# --- 4. a pixel size given as an affine
+
+
+@pytest.mark.parametrize("turn", [0.0, 30.0])
+def test_a_pixel_size_given_as_an_affine_makes_the_lengths(viewer, tmp_path, lattice_image,
+                                                           turn):
+    """Some readers give the pixel size as the layer's affine (scale 1): napari draws the
+    image at 0.02 nm a pixel, but Find atoms said "spacing 8 nm; basis 8 nm × 7.99 nm" and
+    the Lattice "median edge 8.06 nm" (pixels called nm). The affine's scaling counts as
+    the scale does (a turn in it changes no length); the physical columns of an
+    axis-aligned one are its world coordinates."""
+    import pandas as pd
+
+    a = np.radians(turn)
+    linear = 0.02 * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    affine = np.eye(3)
+    affine[:2, :2], affine[:2, 2] = linear, (1.0, 2.0)
+    image = viewer.add_image(lattice_image, name="lat", affine=affine, units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget()
+    assert "spacing 0.16 nm; basis 0.16 nm × 0.16 nm at 90°" in widget._status.value
+    lattice = LatticeWidget(viewer)
+    lattice()
+    assert "median edge 0.161 nm" in lattice._status.value
+    widget.export(tmp_path)
+    table = pd.read_csv(tmp_path / "lat_columns.csv")
+    assert np.allclose(table["nn_distance_nm"], table["nn_distance"] * 0.02)
+    if turn == 0.0:  # where napari draws them
+        assert np.allclose(table["row_nm"], table["row"] * 0.02 + 1.0)
+        assert np.allclose(table["col_nm"], table["col"] * 0.02 + 2.0)

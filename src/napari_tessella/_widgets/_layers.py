@@ -94,16 +94,37 @@ def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:
         return (1.0, 1.0), (0.0, 0.0), ""
     if isinstance(source, dict):
         scale, translate, units = source["scale"], source["translate"], source.get("units")
+        affine = source.get("affine")
         what = "the layer"
     else:
         scale, translate = source.scale, source.translate
         units = getattr(source, "units", None)
+        affine = source.affine.affine_matrix
         what = f"the layer {source.name!r}"
     (sy, sx), (ty, tx) = (float(v) for v in scale[-2:]), (float(v) for v in translate[-2:])
+    if affine is not None:  # a pixel size some readers give as an affine, not a scale
+        (sy, sx), (ty, tx) = _with_affine((sy, sx), (ty, tx), np.asarray(affine, float))
     factor = 1.0
     if units is not None and len(units) >= 2:
         factor = _conversion(units[-2], units[-1], what)
     return (sy * factor, sx), (ty * factor, tx), _unit_name(units)
+
+
+def _with_affine(size, origin, affine: np.ndarray):
+    """Pixel size and origin of the rows and columns with the layer's affine applied
+    after its scale (as napari draws it): each axis's size times the length its affine
+    column gives a unit step (a rotation leaves it, a scaling multiplies it); the origin
+    mapped by an axis-aligned affine, and only scaled by one that turns the axes (the
+    columns stay along the layer's own axes, as for its ``rotate``)."""
+    n = affine.shape[0] - 1
+    linear, offset = affine[n - 2:n, n - 2:n], affine[n - 2:n, n]
+    if np.allclose(linear, np.diag(np.diag(linear))):  # scaling (and a flip), no turn
+        a, b = linear[0, 0], linear[1, 1]
+        return ((size[0] * a, size[1] * b),
+                (origin[0] * a + offset[0], origin[1] * b + offset[1]))
+    stretch = np.hypot(linear[0], linear[1])  # per column: the step of one row, one column
+    return ((size[0] * stretch[0], size[1] * stretch[1]),
+            (origin[0] * stretch[0], origin[1] * stretch[1]))
 
 
 def _conversion(row_unit, col_unit, what: str) -> float:

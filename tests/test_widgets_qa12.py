@@ -220,3 +220,26 @@ def test_a_pixel_size_given_as_an_affine_makes_the_lengths(viewer, tmp_path, lat
     if turn == 0.0:  # where napari draws them
         assert np.allclose(table["row_nm"], table["row"] * 0.02 + 1.0)
         assert np.allclose(table["col_nm"], table["col"] * 0.02 + 2.0)
+
+
+def test_export_says_the_input_was_rescaled_since_the_run(viewer, tmp_path):
+    """The image's pixel size corrected after the run, then Export: the tables were written
+    in µm of the old pixels without a word. They still are (as the outputs were made, and
+    as they are drawn), and the status says so; after a re-run, nothing is said."""
+    import pandas as pd
+
+    image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="um")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    image.scale = (0.25, 0.25)
+    assert len(widget.export(tmp_path / "a")) == 3
+    status = widget._status.value
+    assert "'dna' has another scale since its outputs were made" in status
+    area = pd.read_csv(tmp_path / "a" / "dna_labels.csv")["area_um2"]
+    assert np.allclose(area, 377 * 0.25)  # 377 px of 0.5 × 0.5 µm, as made
+    widget()
+    widget.export(tmp_path / "b")
+    assert "since its outputs were made" not in widget._status.value
+    area = pd.read_csv(tmp_path / "b" / "dna_labels.csv")["area_um2"]
+    assert np.allclose(area, 377 * 0.0625)

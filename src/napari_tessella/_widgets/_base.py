@@ -32,7 +32,7 @@ from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
-from ._outputs import _InputWatch, _Output, _said_now, _tell_if_unseen
+from ._outputs import _InputWatch, _Output, _placed_since, _said_now, _tell_if_unseen
 from ._qt import (
     _fitting_scroll_area,
     _LateProgress,
@@ -486,6 +486,7 @@ class _DockWidget(_WritesOutputs, Container):
         try:
             tables, notes = self._edited_tables(layers)
             written = export_layers(layers, folder, tables)
+            notes += _placed_since(self._outputs, self._viewer.layers, layers)
         except Exception as err:  # a folder not writable, a layer a writer refuses
             self._report_error(ValueError(f"cannot export to {folder}: {err}"))
             return []

@@ -18,6 +18,7 @@ class _Output:
     name: str  # the name the widget gave it: another name means the user renamed it
     edited: bool = False  # the user painted, added, moved or deleted something in it
     meta: Any = None  # the layer options it was last written with
+    placed: Any = None  # its input's placement (:func:`_placement`) at that run
 
 
 def _still_mine(record: _Output | None, layers) -> bool:
@@ -189,6 +190,34 @@ def _placement(layer) -> dict:
     return {name: value(name) for name in _PLACEMENT if hasattr(layer, name)}
 
 
+def _moved(then: dict, layer) -> list[str]:
+    """The parts of ``layer``'s placement that differ from ``then`` (a :func:`_placement`)."""
+    now = _placement(layer)
+    return [name for name, value in then.items() if name in now and (
+        np.shape(value) != np.shape(now[name]) or not np.array_equal(value, now[name]))]
+
+
+def _placed_since(outputs: dict, layers, written) -> list[str]:
+    """Notes for Export: inputs moved or given another pixel size (scale, units, affine…)
+    since the outputs in ``written`` were made of them. The outputs keep the placement
+    they were made with, their tables the lengths of the pixels then: exported as they
+    are, but said, once per input."""
+    from ._layers import _layer_key
+
+    inputs = {_layer_key(layer): layer for layer in layers}
+    notes = {}
+    for (key, _role), record in outputs.items():
+        layer = inputs.get(key)
+        if layer is None or record.placed is None or record.layer not in written:
+            continue
+        moved = _moved(record.placed, layer)
+        if moved and key not in notes:
+            notes[key] = (f"{layer.name!r} has another {' and '.join(moved)} since its "
+                          "outputs were made: they are exported as made (run again to "
+                          "measure it as it is now)")
+    return list(notes.values())
+
+
 class _InputWatch:
     """What happened to a run's input while the run went: its data replaced or edited
     (data set, points moved, labels painted) or its placement changed (scale, translate,
@@ -214,11 +243,8 @@ class _InputWatch:
 
     def note(self) -> str:
         """'' when nothing changed, else what changed, to add to the status line."""
-        now = _placement(self.layer)
         what = (["its data"] if self.data_changed else []) + [
-            f"its {name}" for name, then in self.placement.items()
-            if name in now and (np.shape(then) != np.shape(now[name])
-                                or not np.array_equal(then, now[name]))]
+            f"its {name}" for name in _moved(self.placement, self.layer)]
         if not what:
             return ""
         return (f" ({self.layer.name!r} changed during the run: {' and '.join(what)}; "

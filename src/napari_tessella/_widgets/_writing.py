@@ -10,6 +10,7 @@ from ._outputs import (
     _follow_input_name,
     _named_now,
     _Output,
+    _placement,
     _said_now,
     _still_mine,
     _watch,
@@ -110,6 +111,9 @@ class _WritesOutputs:
 
         role, (data, meta, layer_type) = output
         meta = _named_now(meta, source, getattr(self, "_prepared", None))
+        watch = getattr(self, "_input_watch", None)  # the input's placement at Run
+        placed = watch.placement if watch is not None else (
+            _placement(source) if source is not None else None)
         self._writing = True
         try:
             key = (_layer_key(source), role)
@@ -125,6 +129,7 @@ class _WritesOutputs:
             if mine and same_ndim and layer._type_string == layer_type and not multiscale:
                 # in place: keeps the user's display settings, and other widgets that use
                 # this layer as input keep pointing at it; not at all when nothing changed
+                record.placed = placed
                 if _unchanged_output(layer, data, meta, record.meta):
                     return (data, meta, layer_type), None, False
                 if layer_type != "shapes":
@@ -146,7 +151,7 @@ class _WritesOutputs:
             if layer_type == "surface":  # built at the first paint: no wireframe data
                 _light_mesh(self._viewer, new)
             # napari adds " [1]" when the name is taken (by the user's edited layer)
-            record = _Output(new, new.name, meta=meta)
+            record = _Output(new, new.name, meta=meta, placed=placed)
             self._outputs[key] = record
             _watch(record, self)
             return (data, meta, layer_type), (new, visible), True

@@ -243,3 +243,30 @@ def test_export_says_the_input_was_rescaled_since_the_run(viewer, tmp_path):
     assert "since its outputs were made" not in widget._status.value
     area = pd.read_csv(tmp_path / "b" / "dna_labels.csv")["area_um2"]
     assert np.allclose(area, 377 * 0.0625)
+
+
+# --- 5. export errors in words
+
+
+def test_export_errors_are_said_without_python_s_errno(viewer, tmp_path, monkeypatch):
+    """A folder named as one of the files (dna_labels.tif/) or a folder the user may not
+    write in: "[Errno 21] Is a directory: '/…/dna_labels.tif'" is said as
+    "dna_labels.tif: is a directory"; nothing of the input changes."""
+    import napari_tessella._widgets._base as base
+
+    image = viewer.add_image(discs(), name="dna")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    (tmp_path / "dna_labels.tif").mkdir()
+    assert widget.export(tmp_path) == []
+    status = widget._status.value
+    assert status == f"⚠ cannot export to {tmp_path}: dna_labels.tif: is a directory"
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/data/shared/dna_labels.tif")
+
+    monkeypatch.setattr(base, "export_layers", read_only)
+    widget.export("/data/shared")
+    assert widget._status.value == ("⚠ cannot export to /data/shared: dna_labels.tif: "
+                                    "permission denied")

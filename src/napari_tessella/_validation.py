@@ -50,6 +50,17 @@ def first_line(message, default: str = "") -> str:
     return lines[0].strip() if lines else default
 
 
+def os_error_text(err: BaseException) -> str:
+    """An OS error in words ("dna_labels.tif: is a directory", "permission denied"),
+    without Python's "[Errno 21] Is a directory: '/the/whole/path'"; other errors as
+    :func:`first_line` gives them."""
+    if isinstance(err, OSError) and err.strerror:
+        said = err.strerror[:1].lower() + err.strerror[1:]
+        name = getattr(err, "filename", None)
+        return f"{Path(str(name)).name}: {said}" if name else said
+    return first_line(err)
+
+
 def _in_pixels(value: float) -> str:
     """'12 pixels', '12.5 pixels', '1e+09 pixels'."""
     value = float(value)

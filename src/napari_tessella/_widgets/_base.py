@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
-from .._validation import LengthError
+from .._validation import LengthError, os_error_text
 from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels
@@ -488,7 +488,7 @@ class _DockWidget(_WritesOutputs, Container):
             written = export_layers(layers, folder, tables)
             notes += _placed_since(self._outputs, self._viewer.layers, layers)
         except Exception as err:  # a folder not writable, a layer a writer refuses
-            self._report_error(ValueError(f"cannot export to {folder}: {err}"))
+            self._report_error(ValueError(f"cannot export to {folder}: {os_error_text(err)}"))
             return []
         message = f"exported {len(written)} file(s) to {folder}" + "".join(
             f"; {note}" for note in notes)

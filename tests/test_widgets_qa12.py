@@ -270,3 +270,14 @@ def test_export_errors_are_said_without_python_s_errno(viewer, tmp_path, monkeyp
     widget.export("/data/shared")
     assert widget._status.value == ("⚠ cannot export to /data/shared: dna_labels.tif: "
                                     "permission denied")
+
+
+def test_one_column_is_one_column(viewer):
+    """A spacing typed on an image of one atom: "1 columns in 'x'"."""
+    rr, cc = np.indices((64, 64))
+    image = viewer.add_image(np.exp(-((rr - 30) ** 2 + (cc - 30) ** 2) / 4.0), name="x")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget.separation.value = 20
+    widget()
+    assert widget._status.value.startswith("1 column in 'x'; spacing 20")

@@ -49,6 +49,11 @@ def _kind_colormap(kind: np.ndarray):
     return DirectLabelColormap(color_dict=colours)
 
 
+def _count(n: int, things: str) -> str:
+    """'3 columns', '1 column' (it said "1 columns")."""
+    return f"{n} {things[:-1] if n == 1 else things}"
+
+
 def _find_atoms_quietly(image, **params):
     """:func:`find_atoms` (which normalises an image of any magnitude itself) without
     NumPy's floating-point warnings of degenerate fits (0/0 widths): the outcome is the
@@ -175,7 +180,7 @@ class FindAtomsWidget(_DockWidget):
                 vmap = (pixel_voronoi(result.positions, image.shape[:2])
                         if len(result.positions) >= 3 else None)
                 outputs.append(points_output(kind, result, vmap))
-            parts = [f"{len(r.positions)} {k}" for k, r in found.items()]
+            parts = [_count(len(r.positions), k) for k, r in found.items()]
             pairs = found.get("columns")
             dumbbells = None
             if pairs is not None and np.isfinite(pairs.pair_distance):
@@ -184,7 +189,7 @@ class FindAtomsWidget(_DockWidget):
                 weights = table["intensity"] if "intensity" in table else None
                 dumbbells = find_dumbbells(pairs.positions, weights)
                 if len(dumbbells):
-                    parts.append(f"{len(dumbbells)} dumbbells")
+                    parts.append(_count(len(dumbbells), "dumbbells"))
             found_pairs = dumbbells is not None and len(dumbbells) > 0
             if found_pairs or drawn_pairs:
                 if not found_pairs:  # the last run's arrows: emptied, not left standing
@@ -216,7 +221,7 @@ class FindAtomsWidget(_DockWidget):
                         "name": f"{name} column–channel bonds", "vector_style": "line",
                         "edge_color": "#ffd54f", "edge_width": 0.3, **geo}, "vectors")),
                 ]
-                parts.append(f"{len(sm.bonds)} column–channel bonds")
+                parts.append(_count(len(sm.bonds), "column–channel bonds"))
             # the spacing the detection used, as the field reads it (in pixels of the mean
             # size, also for pixels that are not square: a value to type back)
             message = (f"{', '.join(parts)} in {name!r}; spacing "

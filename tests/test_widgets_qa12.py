@@ -281,3 +281,50 @@ def test_one_column_is_one_column(viewer):
     widget.separation.value = 20
     widget()
     assert widget._status.value.startswith("1 column in 'x'; spacing 20")
+
+
+# --- 6. a widget made again after its dock was closed
+
+
+def test_a_widget_opened_again_updates_the_layers_of_the_closed_one(viewer, tmp_path):
+    """napari destroys a plugin dock when its × is clicked; Plugins ▸ Threshold & label
+    then makes a new widget, whose run added "dna labels [1]" and "dna centers [1]" beside
+    the layers of the closed one. It takes over their records: the same layers are
+    updated in place (and its own writes are not taken for the user's edits); a layer the
+    user edited stays theirs."""
+    image = viewer.add_image(discs(), name="dna")
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-tessella",
+                                                        "Threshold & label")
+    widget.image.value = image
+    widget()
+    labels = viewer.layers["dna labels"]
+    viewer.window.remove_dock_widget(dock)  # what the dock's × does
+    dock, again = viewer.window.add_plugin_dock_widget("napari-tessella",
+                                                       "Threshold & label")
+    assert again is not widget
+    again.image.value = image
+    image.data = discs(radius=8)
+    again()
+    assert [layer.name for layer in viewer.layers] == ["dna", "dna labels", "dna centers"]
+    assert viewer.layers["dna labels"] is labels and (labels.data > 0).sum() < 4 * 377
+    image.data = discs()
+    again()  # its own write above was not an edit: updated in place again
+    assert [layer.name for layer in viewer.layers] == ["dna", "dna labels", "dna centers"]
+    labels.paint((10, 110), 9)
+    again()
+    assert [layer.name for layer in viewer.layers] == [
+        "dna", "dna labels", "dna centers", "dna labels [1]"]
+    names = {path.name for path in again.export(tmp_path)}  # Export: the layers it keeps
+    assert {"dna_labels__1_.tif", "dna_labels__1_.csv", "dna_centers.csv"} == names
+
+
+def test_two_widgets_docked_at_once_keep_their_own_outputs(viewer):
+    """Only a widget taken out of its dock hands its layers on: two of a kind made by a
+    script, both alive, each keep their own (as before)."""
+    image = viewer.add_image(discs(), name="dna")
+    first, second = ThresholdLabelWidget(viewer), ThresholdLabelWidget(viewer)
+    for widget in (first, second):
+        widget.image.value = image
+        widget()
+    assert [layer.name for layer in viewer.layers] == [
+        "dna", "dna labels", "dna centers", "dna labels [1]", "dna centers [1]"]

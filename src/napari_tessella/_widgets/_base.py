@@ -32,10 +32,17 @@ from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
-from ._outputs import _InputWatch, _Output, _placed_since, _said_now, _tell_if_unseen
+from ._outputs import (
+    _InputWatch,
+    _ledger_for,
+    _placed_since,
+    _said_now,
+    _tell_if_unseen,
+)
 from ._qt import (
     _fitting_scroll_area,
     _LateProgress,
+    _OnParentChange,
     _OnShow,
     _share_dock_height,
     _wrapping,
@@ -105,9 +112,9 @@ class _DockWidget(_WritesOutputs, Container):
                     "thread; outputs get the stack's leading axes).")
         if self._stacks:
             widgets = [widgets[0], self._planes, *widgets[1:]]
-        # (unique id of the input layer, role) -> the layer written for that input
-        self._outputs: dict[tuple[int, str], _Output] = {}
-        self._writing = False  # our own updates are not the user's edits
+        # (unique id of the input layer, role) -> the layer written for that input, and
+        # whether the widget is writing (its own updates are not the user's edits)
+        self._ledger = _ledger_for(self, viewer)
         self._worker = None
         self._run_button = PushButton(text="Run", tooltip="Run on the chosen input "
                                       "(off the UI thread); outputs are named after it.")
@@ -170,6 +177,8 @@ class _DockWidget(_WritesOutputs, Container):
         self._width_filter = _OnShow(self._shown)
         scroll.installEventFilter(self._width_filter)
         self.native.layout().addWidget(scroll)
+        self._parent_filter = _OnParentChange(self._reparented)  # taken out of its dock
+        self.native.installEventFilter(self._parent_filter)
         self.native.layout().setContentsMargins(0, 0, 0, 0)
         self._scroll, self._inner = scroll, inner
 

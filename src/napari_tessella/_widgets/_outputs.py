@@ -4,10 +4,47 @@ by the user) or has become the user's."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+
+class _Ledger:
+    """One widget kind's output records in one viewer, and whether its widget is writing
+    (its own writes are not the user's edits). Kept with the viewer: napari destroys a
+    plugin dock when its × is clicked, and the Plugins menu then makes a new widget, which
+    takes the ledger of the one taken out of its dock and updates the layers it made
+    (a re-run added "dna labels [1]" and "dna centers [1]" beside them)."""
+
+    def __init__(self, owner):
+        self.outputs: dict = {}
+        self.writing = False
+        self.owner = weakref.ref(owner)
+        self.undocked = False  # its owner was docked, and napari took it out
+
+
+_LEDGERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _ledger_for(widget, viewer) -> _Ledger:
+    """The ledger of ``widget``'s kind in ``viewer`` when its owner is gone or out of its
+    dock; a ledger of its own when another widget of its kind is still docked (scripts
+    may make several) or the viewer keeps none."""
+    kind = type(widget).__name__
+    try:
+        books = _LEDGERS.setdefault(viewer, {})
+    except TypeError:  # a viewer that cannot be weakly referenced (a stand-in)
+        return _Ledger(widget)
+    ledger = books.get(kind)
+    if ledger is None:
+        books[kind] = ledger = _Ledger(widget)
+    elif ledger.owner() is None or ledger.undocked:
+        ledger.owner, ledger.undocked = weakref.ref(widget), False
+    else:
+        ledger = _Ledger(widget)
+    return ledger
 
 
 @dataclass

@@ -47,6 +47,20 @@ def _OnShow(callback):
     return Filter()
 
 
+def _OnParentChange(callback):
+    """A Qt event filter calling ``callback(parent)`` when the watched widget is given a new
+    parent: its dock, or None when napari takes it out (the dock's × destroys the dock)."""
+    from qtpy.QtCore import QEvent, QObject
+
+    class Filter(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.ParentChange:
+                callback(obj.parent())
+            return False
+
+    return Filter()
+
+
 def _share_dock_height(widget) -> None:
     """Once a plugin widget is first shown docked under others of this plugin, give each of
     them the height it needs, shrunk in proportion when they do not all fit (each scrolls)."""

@@ -26,6 +26,27 @@ class _WritesOutputs:
     (input, role) -> :class:`._outputs._Output`, ``_status``, ``_writing``, and its
     ``_report_error``, ``_fields``, ``_closed`` and ``_finished``."""
 
+    # the records and the writing flag live in the viewer's ledger for this kind of widget
+    # (:class:`._outputs._Ledger`): a widget made again after its dock was closed takes them
+    @property
+    def _outputs(self) -> dict:
+        return self._ledger.outputs
+
+    @property
+    def _writing(self) -> bool:
+        return self._ledger.writing
+
+    @_writing.setter
+    def _writing(self, value: bool) -> None:
+        self._ledger.writing = value
+
+    def _reparented(self, parent) -> None:
+        """Out of its dock (napari's × on it): its ledger goes to the next widget made."""
+        if parent is not None:
+            self._docked = True
+        elif getattr(self, "_docked", False) and self._ledger.owner() is self:
+            self._ledger.undocked = True
+
     def _drawing_failed(self, err: BaseException):
         self._writing = False
         self._report_error(ValueError(  # shown as it is

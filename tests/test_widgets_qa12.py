@@ -328,3 +328,24 @@ def test_two_widgets_docked_at_once_keep_their_own_outputs(viewer):
         widget()
     assert [layer.name for layer in viewer.layers] == [
         "dna", "dna labels", "dna centers", "dna labels [1]", "dna centers [1]"]
+
+
+def test_a_dock_closed_during_its_run_hands_its_layers_on(viewer, qtbot, held):
+    """The dock closed (×) while it ran, and the widget opened again before the run ended:
+    the closed one's run still writes its layers (no work lost), and the new widget's run
+    updates those, not "dna labels [1]" beside them."""
+    image = viewer.add_image(discs(), name="dna")
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-tessella",
+                                                        "Threshold & label")
+    widget.image.value = image
+    widget._run_button.native.click()
+    viewer.window.remove_dock_widget(dock)
+    _, again = viewer.window.add_plugin_dock_widget("napari-tessella", "Threshold & label")
+    held.set()
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert [layer.name for layer in viewer.layers] == ["dna", "dna labels", "dna centers"]
+    labels = viewer.layers["dna labels"]
+    again.image.value = image
+    again()
+    assert [layer.name for layer in viewer.layers] == ["dna", "dna labels", "dna centers"]
+    assert viewer.layers["dna labels"] is labels

@@ -46,6 +46,10 @@ def _record(name, pick):
 
 
 def _keep(key, value):
+    # the small blobs' own passes (_recipe._with_small_blobs) run the same steps on boxes:
+    # only the whole working image's stages are kept
+    if key != "smooth" and np.shape(value) != REC["smooth"].shape:
+        return
     REC[key] = np.array(value, copy=True)
 
 
@@ -66,8 +70,8 @@ _segment = _recipe._segment_work
 
 def _segment_work(smooth, mask, **k):
     REC.clear()
-    _keep("mask", mask)
     _keep("smooth", smooth)
+    _keep("mask", mask)
     REC["level"] = k["level"]
     return _segment(smooth, mask, **k)
 

@@ -291,7 +291,8 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
 
 
 def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
-                  ratio: float = _CELL, steep: float = _GLOW_STEEP) -> np.ndarray:
+                  ratio: float = _CELL, steep: float = _GLOW_STEEP,
+                  cluster: float = np.inf) -> np.ndarray:
     """Per label 0..n, whether it is a saturated cell in its out-of-focus glow.
 
     Three measured cues, all needed: its maximum contrast (``peak``) exceeds ``ratio``
@@ -304,6 +305,13 @@ def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
     a label takes its own peak, not the foci cap of :func:`._cues._unless_foci`, under
     which the glow around a condensed mitotic cell (smaller than a nucleus) was kept as
     one object two to four nuclei wide, with the dim nuclei on it.
+
+    Round 17: a label larger than ``cluster`` pixels (the recipe's clusters, three
+    nucleus areas) needs no lost rim. Its rim is not the bright body's edge but that of
+    the dim nuclei the glow joined to it, all around it (cell-line `dim` and `uneven d32`
+    fields: seven such labels, 3.1-13 nucleus areas, rims 2.6-4.3 x their contrast / d,
+    each a saturated cell with one to four dim nuclei); a nucleus holding a bright body
+    (U2OS dna-11) is about one nucleus area.
     """
     out = np.zeros(peak.size, bool)
     median = _label_quantile(smooth, labels, peak.size - 1, 0.5)
@@ -314,6 +322,8 @@ def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
     lost = _edge_sharpness(labels, smooth, level, d) < sharp
     if steep > 0:
         lost |= _rim_gradient(labels, smooth, level, d, np.flatnonzero(far)) < steep
+    if np.isfinite(cluster):  # the rim of a cluster is its dim nuclei's (round 17)
+        lost |= np.bincount(labels.ravel(), minlength=peak.size) > cluster
     far &= lost
     if not far.any():
         return out

@@ -416,7 +416,9 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
     # a saturated cell in its glow keeps its own peak; dim nuclei on the glow are split off
     core = np.pi * (d * _MIN_R / 2) ** 2  # the cores of _split_clusters
     rescued = None
-    if (bright := _bright_cells(labels, smooth, level, peak, d, core, sharp=_SHARP)).any():
+    cluster = _BIG * np.pi * d * d / 4  # a cluster's rim is its dim nuclei's, not lost
+    if (bright := _bright_cells(labels, smooth, level, peak, d, core, sharp=_SHARP,
+                                cluster=cluster)).any():
         rescued = np.zeros(labels.shape, bool)
         labels = _glow_nuclei(labels, smooth, level, d, peak, peak, bright, 4 * core,
                               trim=_TRIM, core_area=core, rescued=rescued)[0]

@@ -421,7 +421,9 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
                                 cluster=cluster)).any():
         rescued = np.zeros(labels.shape, bool)
         labels = _glow_nuclei(labels, smooth, level, d, peak, peak, bright, 4 * core,
-                              trim=_TRIM, core_area=core, rescued=rescued)[0]
+                              trim=_TRIM, core_area=core, rescued=rescued,
+                              necks=(_CHECKED * np.pi * d * d / 4,  # as the recipe seeds
+                                     d * _DISTANCE_SMOOTHING, d * _H))[0]
         rescued = rescued if rescued.any() else None
         peak = _label_max(smooth, labels, n := int(labels.max()))  # peak[0]: set below
         bright = np.append(bright, np.zeros(n + 1 - bright.size, bool))

@@ -258,7 +258,13 @@ def test_export_errors_are_said_without_python_s_errno(viewer, tmp_path, monkeyp
     widget = ThresholdLabelWidget(viewer)
     widget.image.value = image
     widget()
-    (tmp_path / "dna_labels.tif").mkdir()
+    (tmp_path / "dna_labels.tif").mkdir()  # stepped around: the export ends in ' (2)'
+    assert "dna_labels (2).tif" in {path.name for path in widget.export(tmp_path)}
+
+    def in_the_way(*args, **kwargs):
+        raise IsADirectoryError(21, "Is a directory", str(tmp_path / "dna_labels.tif"))
+
+    monkeypatch.setattr(base, "export_layers", in_the_way)
     assert widget.export(tmp_path) == []
     status = widget._status.value
     assert status == f"⚠ cannot export to {tmp_path}: dna_labels.tif: is a directory"
@@ -349,3 +355,37 @@ def test_a_dock_closed_during_its_run_hands_its_layers_on(viewer, qtbot, held):
     again()
     assert [layer.name for layer in viewer.layers] == ["dna", "dna labels", "dna centers"]
     assert viewer.layers["dna labels"] is labels
+
+
+# --- an earlier export in the folder is kept
+
+
+def test_an_export_into_a_folder_of_an_earlier_one_keeps_it(viewer, tmp_path):
+    """Export, a re-run with other parameters, Export into the same folder: the first
+    export's TIFF and CSV were replaced without a word (the earlier results lost). They
+    are kept; the new set ends in ' (2)', then ' (3)', and the status line says so."""
+    import pandas as pd
+
+    image = viewer.add_image(discs(), name="dna")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    first = widget.export(tmp_path)
+    assert {path.name for path in first} == {"dna_labels.tif", "dna_labels.csv",
+                                             "dna_centers.csv"}
+    assert "earlier export" not in widget._status.value
+    areas = pd.read_csv(tmp_path / "dna_labels.csv")["area"].tolist()
+    widget.opening.value = 5  # another parameter: smaller objects
+    widget()
+    second = widget.export(tmp_path)
+    assert {path.name for path in second} == {"dna_labels (2).tif", "dna_labels (2).csv",
+                                              "dna_centers (2).csv"}
+    assert "files of an earlier export there are kept: these end in ' (2)'" in \
+        widget._status.value
+    assert pd.read_csv(tmp_path / "dna_labels.csv")["area"].tolist() == areas
+    assert pd.read_csv(tmp_path / "dna_labels (2).csv")["area"].max() < min(areas)
+    # one file of a set is enough to keep the whole next set apart
+    (tmp_path / "dna_labels (2).tif").unlink()
+    third = widget.export(tmp_path)
+    assert {path.name for path in third} == {"dna_labels (3).tif", "dna_labels (3).csv",
+                                             "dna_centers (3).csv"}

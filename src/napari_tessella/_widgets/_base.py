@@ -30,7 +30,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 from .._validation import LengthError, os_error_text
 from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
-from ._export import export_layers, measured_again, measured_labels
+from ._export import export_layers, free_suffix, measured_again, measured_labels
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import (
     _InputWatch,
@@ -129,7 +129,9 @@ class _DockWidget(_WritesOutputs, Container):
         self._export_button = PushButton(
             text="Export results (TIFF + CSV)",
             tooltip="Write this widget's output layers: Labels as TIFF (and their table as "
-                    "CSV), Points and Shapes tables as CSV, with physical-unit columns.")
+                    "CSV), Points and Shapes tables as CSV, with physical-unit columns. "
+                    "Files of an earlier export in the folder are kept: the new ones end "
+                    "in ' (2)'.")
         export = [self._export_folder, self._export_button]
         if self._operation is not None:
             self._params_file = FileEdit(
@@ -494,7 +496,11 @@ class _DockWidget(_WritesOutputs, Container):
             return []
         try:
             tables, notes = self._edited_tables(layers)
-            written = export_layers(layers, folder, tables)
+            suffix = free_suffix(layers, folder)
+            written = export_layers(layers, folder, tables, suffix)
+            if suffix:
+                notes.append(f"files of an earlier export there are kept: these end in "
+                             f"'{suffix}'")
             notes += _placed_since(self._outputs, self._viewer.layers, layers)
         except Exception as err:  # a folder not writable, a layer a writer refuses
             self._report_error(ValueError(f"cannot export to {folder}: {os_error_text(err)}"))

@@ -15,7 +15,7 @@ from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane, _ph
 from ._stacks import _plane_columns
 
 
-def export_layers(layers, folder, tables: dict | None = None) -> list[Path]:
+def export_layers(layers, folder, tables: dict | None = None, suffix: str = "") -> list[Path]:
     """Write ``layers`` into ``folder`` (created if needed); returns the files written.
 
     Labels go to TIFF (multiscale ones, too big for a TIFF, to OME-Zarr) and, with a
@@ -25,12 +25,13 @@ def export_layers(layers, folder, tables: dict | None = None) -> list[Path]:
     Raises ``OSError`` when the folder cannot be written, ``ValueError`` for a layer whose
     axes' units do not convert. ``tables`` gives some Labels layers (by ``id``) another
     table than their features (edited labels measured again), or None: no table.
+    ``suffix`` ends every file's stem (see :func:`free_suffix`).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written, used = [], set()
     for layer in layers:
-        stem = _unique(_file_stem(layer.name), used)
+        stem = _unique(_file_stem(layer.name), used) + suffix
         # both axes in one unit (rows in µm, columns in nm: the rows' size in nm)
         scale, translate, unit = _physical(layer)
         if layer._type_string == "labels" and layer.multiscale:
@@ -97,6 +98,26 @@ def measured_again(labels, image):
         table = measure_objects(data[index], pixels)
         tables.append(table.assign(**_plane_columns(there, len(table))) if lead else table)
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+
+
+def free_suffix(layers, folder) -> str:
+    """'' when no file of an export of ``layers`` into ``folder`` exists yet, else the
+    first of ' (2)', ' (3)'… for which none does: an earlier export there (of other
+    parameters, or before the labels were corrected by hand) is never replaced, and the
+    new one stays a set whose files end alike."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return ""
+    used: set = set()
+    stems = [_unique(_file_stem(layer.name), used) for layer in layers]
+    existing = {path.name.casefold() for path in folder.iterdir()}
+    n = 1
+    while True:
+        suffix = "" if n == 1 else f" ({n})"
+        if not any(f"{stem}{suffix}{ext}".casefold() in existing
+                   for stem in stems for ext in (".tif", ".csv", ".zarr")):
+            return suffix
+        n += 1
 
 
 def _unique(stem: str, used: set) -> str:

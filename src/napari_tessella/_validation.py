@@ -133,10 +133,10 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
         rgb = arr[..., :3].astype(np.float32 if arr.dtype == np.float32 else np.float64)
         arr = rgb @ LUMA.astype(rgb.dtype)
     _check_plane_shape(arr.shape, name)
+    floating = arr.dtype.kind == "f"  # integers are finite: no pass over them to check
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64, copy=False)
-    finite = np.isfinite(arr)
-    if not finite.all():
+    if floating and not (finite := np.isfinite(arr)).all():
         n_bad = int((~finite).sum())
         raise ValueError(
             f"{name} contains {n_bad} NaN or infinite pixel(s); replace them (e.g. with "

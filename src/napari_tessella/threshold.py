@@ -152,10 +152,24 @@ def _hist_edges(lo, hi, nbins, dtype):
     return edges.astype(pair.dtype)
 
 
+def _histogram(values, edges) -> np.ndarray:
+    """``np.histogram(values, bins=edges)[0]`` for edges of :func:`_hist_edges`, by numpy's
+    path for equal bins (an index computed per value, then checked against the edges) when
+    its own edges over that range are these, bit for bit: the same counts, without a sort
+    and a binary search among 65,537 edges."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = edges[-1] - edges[0]
+    if np.isfinite(span):
+        counts, own = np.histogram(values, bins=edges.size - 1, range=(edges[0], edges[-1]))
+        if np.array_equal(own, edges):
+            return counts
+    return np.histogram(values, bins=edges)[0]
+
+
 def _block_histogram(block, lo, hi, nbins, dtype):
     # the edges are made here from four numbers: 65,537 of them in every task made the
     # graph sent to a cluster 0.27 MB larger
-    return np.histogram(block, bins=_hist_edges(lo, hi, nbins, dtype))[0][None, None, :]
+    return _histogram(block, _hist_edges(lo, hi, nbins, dtype))[None, None, :]
 
 
 def _global_histogram(smoothed, lo, hi, nbins, dtype, scheduler):

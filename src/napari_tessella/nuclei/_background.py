@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ..threshold import LI_BINS, _hist_edges, compute_threshold
+from ..threshold import LI_BINS, _hist_edges, _histogram, compute_threshold
 
 _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts the noise
 _FLANKS = 5.0  # the pixels below Otsu are flanks: their median this x the noise above the mode
@@ -219,7 +219,7 @@ def _fine_histogram(smooth: np.ndarray):
     bin centres and width."""
     lo, hi = float(smooth.min()), float(smooth.max())
     edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
-    counts = np.histogram(smooth, bins=edges)[0]
+    counts = _histogram(smooth, edges)
     return counts, edges[:-1] / 2 + edges[1:] / 2, float(edges[1] - edges[0])
 
 

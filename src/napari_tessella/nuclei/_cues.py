@@ -43,22 +43,30 @@ def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
     """Maximum of ``values`` per label 0..n (float64; -inf where a label is absent).
 
     ``np.maximum.at`` (linear in the pixels; ``ndi.maximum`` sorts them) in the values' own
-    float type, its fast path (same maxima): casting float32 to float64 took 25x longer."""
+    float type, its fast path (same maxima): casting float32 to float64 took 25x longer.
+    Integer values (a label image's ids) are converted to float64 first, for the same
+    reason."""
     ftype = values.dtype if np.issubdtype(values.dtype, np.floating) else np.float64
     out = np.full(n + 1, -np.inf, dtype=ftype)
-    np.maximum.at(out, labels.ravel(), values.ravel())
+    np.maximum.at(out, labels.ravel(), values.ravel().astype(ftype, copy=False))
     return out.astype(np.float64, copy=False)
 
 
 def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) -> np.ndarray:
-    """Quantile ``q`` of ``values`` per label 0..n (-inf where a label is absent); one sort."""
+    """Quantile ``q`` of ``values`` per label 0..n (-inf where a label is absent).
+
+    The labelled pixels sorted by value, then stably by label: each label's values in
+    order, as a lexsort of the two gives them, 4x faster (the second sort a radix sort of
+    16-bit ids)."""
     lab = labels.ravel()
     inside = lab > 0
     lab, val = lab[inside], values.ravel()[inside]
     out = np.full(n + 1, -np.inf)
     if lab.size == 0:
         return out
-    order = np.lexsort((val, lab))
+    order = np.argsort(val)
+    lab, val = lab[order], val[order]
+    order = np.argsort(lab.astype(np.uint16) if lab.max() < 2**16 else lab, kind="stable")
     lab, val = lab[order], val[order]
     counts = np.bincount(lab, minlength=n + 1)
     start = np.cumsum(counts) - counts
@@ -216,6 +224,21 @@ def _disc(radius: float) -> np.ndarray:
     return np.sqrt(i * i + j * j) <= radius
 
 
+def _farther_than(mask: np.ndarray, radius: float, *, or_at: bool = False) -> np.ndarray:
+    """``ndi.distance_transform_edt(mask) > radius`` (``or_at``: ``>=``), by an erosion
+    with the offsets at a distance of at most (``or_at``: under) ``radius``, computed as
+    the transform computes distances (2-3x faster for the small radii of the recipe). A
+    mask without background has no distances of its own: the transform then."""
+    if not radius > 0 or mask.all():
+        dist = ndi.distance_transform_edt(mask)
+        return dist >= radius if or_at else dist > radius
+    r = int(np.ceil(radius))
+    i, j = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float64)
+    dist = np.sqrt(i * i + j * j)
+    return ndi.binary_erosion(mask, dist < radius if or_at else dist <= radius,
+                              border_value=1)
+
+
 def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     """Per label 0..n, how sharply it stands out of its ring: ``(inner - outer) / (inner -
     level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
@@ -324,8 +347,8 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     n = peak.size - 1  # ids of labels dropped on the way may still have a peak
     if not labels.any():
         return labels, peak, False
-    dist = ndi.distance_transform_edt(labels > 0)
-    ring = (dist > shell[0] * d) & (dist <= shell[1] * d)
+    fg = labels > 0
+    ring = _farther_than(fg, shell[0] * d) & ~_farther_than(fg, shell[1] * d)
     rim = _label_quantile(smooth, np.where(ring, labels, 0), n, 0.5)
     old = level + trim * (peak - level)
     new = np.minimum(level + 0.5 * (rim - level), level + half * (peak - level))
@@ -341,7 +364,7 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     # a cut that takes off a thick part, not a thin ring, is not moving an edge: the label
     # holds a dimmer nucleus merged with a bright one, whose rim set the cut
     removed = (labels > 0) & (cut == 0)
-    thick = ndi.distance_transform_edt(removed) >= thick_part * d
+    thick = _farther_than(removed, thick_part * d, or_at=True)
     small[np.unique(labels[thick])] = True
     small[0] = False
     if small.any():

@@ -75,15 +75,16 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
     tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
     # weight of each of the 3 x 3 neighbours at each of the factor x factor pixel centres
     weight = np.einsum("ia,jb->abij", tent, tent).reshape(9, factor * factor)
-    padded = np.pad(smooth, 1, mode="edge")
-    padded_labels = np.pad(labels, 1, mode="edge")
+    padded = np.pad(smooth, 1, mode="edge").ravel()
+    padded_labels = np.pad(labels, 1, mode="edge").ravel()
+    # the 3 x 3 neighbours of a working pixel, row by row, as offsets in the padded arrays
+    hood_at = (np.arange(3)[:, None] * (w + 2) + np.arange(3)).ravel()
     wr, wc = np.nonzero(outline)
     step = max(1, 2**21 // (9 * factor * factor))  # bounded memory for large factors
     for start in range(0, wr.size, step):
         r, c = wr[start:start + step], wc[start:start + step]
-        hood = np.stack([padded[r + i, c + j] for i in range(3) for j in range(3)], axis=1)
-        lab = np.stack([padded_labels[r + i, c + j] for i in range(3) for j in range(3)],
-                       axis=1)
+        at = (r * (w + 2) + c)[:, None] + hood_at
+        hood, lab = padded[at], padded_labels[at]
         values = hood @ weight  # (n, f*f) the smoothed image at the pixel centres
         top = lab.max(axis=1)
         winner = np.repeat(top[:, None], weight.shape[1], axis=1)  # the only nucleus around

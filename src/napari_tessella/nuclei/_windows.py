@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 
 from .._lazy import _compute, _float_type, _gaussian_radius
 from .._validation import intensity_exponent
-from ..threshold import LI_BINS, _hist_edges
+from ..threshold import LI_BINS, _hist_edges, _histogram
 from ._background import _TILE, _tile_counts
 from ._foreground import _background_size, _flatten
 
@@ -171,8 +171,8 @@ def lazy_working(stored, edges, plan):
 def two_histograms(image, lo, hi, dtype) -> np.ndarray:
     """Counts of ``image`` in the 256 and the ``LI_BINS`` bins of [lo, hi] (edges made
     here: see ``threshold._block_histogram``)."""
-    return np.concatenate([np.histogram(image, bins=_hist_edges(lo, hi, 256, dtype))[0],
-                           np.histogram(image, bins=_hist_edges(lo, hi, LI_BINS, dtype))[0]])
+    return np.concatenate([_histogram(image, _hist_edges(lo, hi, 256, dtype)),
+                           _histogram(image, _hist_edges(lo, hi, LI_BINS, dtype))])
 
 
 def core_counts(block, at, box, core, plan, span):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _nearest_label, _relabel_sequential
+from .._label_image import _edge_ids, _label_moments, _nearest_label, _relabel_sequential
 from .._lazy import is_lazy
 from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
@@ -128,8 +128,10 @@ def seeded_watershed(
                                    shape=img.shape, min_size=min_size)
     # values near the largest float overflow in the smoothing (a finite image was refused
     # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
-    # by a power of two, exactly, and the threshold with them
-    exponent = _extreme_exponent(img)
+    # by a power of two, exactly, and the threshold with them (never an image of integers:
+    # its magnitudes lie between 2**-4, an RGB luminance, and 2**64)
+    integral = getattr(getattr(image, "dtype", None), "kind", "f") in "biu"
+    exponent = 0 if integral else _extreme_exponent(img)
     if exponent:
         img = np.ldexp(img, -exponent)
         if not isinstance(threshold, str):
@@ -162,8 +164,10 @@ def seeded_watershed(
 
     ids = np.unique(markers)
     ids = ids[ids != 0]
-    centres = (np.array(ndi.center_of_mass(np.ones(work.shape), markers, ids))
-               .reshape(-1, 2) if ids.size else np.empty((0, 2)))  # in working pixels
+    centres = np.empty((0, 2))  # the markers' centres of mass, in working pixels
+    if ids.size:  # (bincounts of whole coordinates: ndi.center_of_mass's values, faster)
+        _, mean_r, mean_c = _label_moments(markers, int(ids[-1]), ids)[:3]
+        centres = np.stack([mean_r[ids], mean_c[ids]], axis=1)
     seed_points = _full_resolution(centres, factor, full_shape)
 
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)

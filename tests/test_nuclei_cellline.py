@@ -131,9 +131,9 @@ def test_a_glow_is_not_its_own_reference(cellline, monkeypatch):
     calls = []
     real = diameter._whole_textured
 
-    def spy(mask, small, labels, n, level):
+    def spy(mask, small, labels, n, level, *parts):
         calls.append((small, labels, level))
-        return real(mask, small, labels, n, level)
+        return real(mask, small, labels, n, level, *parts)
 
     monkeypatch.setattr(diameter, "_whole_textured", spy)
     estimate_object_diameter(cellline.u2os_like(12)[0])

@@ -110,9 +110,13 @@ def _radius_of(small: np.ndarray, tile_noise=None) -> float:
     peak[0] = np.inf
     mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
     mask = _nucleoli_filled(mask, labels > 0)
-    mask = _whole_textured(mask, small, labels, n, level)
-    labels, n = ndi.label(mask)
-    dist = ndi.distance_transform_edt(mask)
+    # its components and distance transform, which _whole_textured reads too: made again
+    # only when it adds regions to the mask
+    parts = ndi.label(mask), ndi.distance_transform_edt(mask)
+    whole = _whole_textured(mask, small, labels, n, level, parts)
+    if whole is not mask:
+        parts = ndi.label(whole), ndi.distance_transform_edt(whole)
+    (labels, n), dist = parts
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
     radius = _elongated_radius(labels, n, radius, area, dist)
@@ -288,10 +292,11 @@ def _busiest_window(overview: np.ndarray, factor: int, side: int, shape):
     return r0, c0, rows, cols
 
 
-def _whole_textured(mask, small, labels, n, level):
+def _whole_textured(mask, small, labels, n, level, parts=None):
     """``mask`` (objects cut at half their maximum contrast) with the nuclei whose bright
     foci alone pass that cut replaced by their cut at ``_BODY_CUT`` of their *median*
-    contrast.
+    contrast (``parts``: ``(ndi.label(mask), ndi.distance_transform_edt(mask))`` when the
+    caller has them).
 
     Chromocenters 2-4x brighter than the nucleoplasm put half the maximum above the rest
     of the nucleus: the cut keeps the foci, and the estimate would be theirs (a field of
@@ -315,7 +320,7 @@ def _whole_textured(mask, small, labels, n, level):
     regions, m = ndi.label(low)
     if m == 0:
         return mask
-    pieces, k = ndi.label(mask)
+    pieces, k = ndi.label(mask) if parts is None else parts[0]
     # pieces of the max cut per region of the median cut
     both = (regions > 0) & (pieces > 0)
     pairs = np.unique(regions[both].astype(np.int64) * (k + 1) + pieces[both])
@@ -339,7 +344,8 @@ def _whole_textured(mask, small, labels, n, level):
     # ... and not much wider than the pieces of the max cut outside it are: foci are a
     # sizeable part of their nucleus (a bright band of background holding nuclei is far
     # wider than they)
-    piece_r = _label_max(ndi.distance_transform_edt(mask), pieces, k)[1:] + 0.5
+    mask_dist = ndi.distance_transform_edt(mask) if parts is None else parts[1]
+    piece_r = _label_max(mask_dist, pieces, k)[1:] + 0.5
     piece_a = np.bincount(pieces.ravel(), minlength=k + 1)[1:].astype(float)
     # each piece lies in one region (half the maximum is above _BODY_CUT of the median)
     piece_region = np.zeros(k, dtype=np.int64)

@@ -14,12 +14,22 @@ def _downsample(img: np.ndarray, factor: int) -> np.ndarray:
 
 def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
     """Block mean that keeps every pixel: the last partial blocks are completed with copies
-    of the last row/column (as edge padding would, without copying the image)."""
+    of the last row/column (as edge padding would, without copying the image).
+
+    Floats keep their type; an image of integers gives the block means of its float64
+    copy, bit for bit: 8- and 16-bit ones are summed as integers (whole sums, exact in
+    float64 as well: 3-4x faster than converting first), others converted first."""
+    acc = None
+    if img.dtype.kind in "iu" and img.dtype.itemsize <= 2:
+        most = 2**16 * factor * factor  # bounds every block sum
+        acc = np.int32 if most < 2**31 else np.int64 if most < 2**53 else None
+    if acc is None and img.dtype.kind != "f":
+        img = img.astype(np.float64)
     if factor <= 1:
-        return img
+        return img.astype(np.float64) if acc is not None else img
 
     def block_sums(a):  # along axis 0, as sums of row-strided views (fast, contiguous)
-        out = a[0::factor].copy()
+        out = a[0::factor].astype(acc) if acc is not None else a[0::factor].copy()
         for i in range(1, factor):
             view = a[i::factor]
             out[:len(view)] += view

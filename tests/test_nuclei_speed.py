@@ -169,3 +169,25 @@ def test_seeded_watershed_of_an_integer_image_is_that_of_its_float_copy():
     assert np.array_equal(a.territories, b.territories)
     assert np.array_equal(a.seeds, b.seeds)
     assert a.threshold == b.threshold and a.object_diameter == b.object_diameter
+
+
+@given(masks(), masks(), st.integers(0, 3))
+def test_grown_distances_are_the_transform_of_the_grown_mask(mask, extra, shift):
+    from napari_tessella.nuclei.diameter import _grown_distances
+
+    extra = np.roll(np.resize(extra, mask.shape), shift, axis=1)
+    whole = mask | extra
+    regions, m = ndi.label(whole)
+    grown = _grown_distances(ndi.distance_transform_edt(mask), mask, whole, regions, m)
+    assert np.array_equal(grown, ndi.distance_transform_edt(whole))
+
+
+def test_grown_distances_of_a_mask_filled_whole():
+    from napari_tessella.nuclei.diameter import _grown_distances
+
+    mask = np.ones((5, 7), bool)
+    mask[2, 3] = False
+    whole = np.ones_like(mask)
+    regions, m = ndi.label(whole)
+    grown = _grown_distances(ndi.distance_transform_edt(mask), mask, whole, regions, m)
+    assert np.array_equal(grown, ndi.distance_transform_edt(whole))

@@ -115,7 +115,8 @@ def _radius_of(small: np.ndarray, tile_noise=None) -> float:
     parts = ndi.label(mask), ndi.distance_transform_edt(mask)
     whole = _whole_textured(mask, small, labels, n, level, parts)
     if whole is not mask:
-        parts = ndi.label(whole), ndi.distance_transform_edt(whole)
+        regions = ndi.label(whole)
+        parts = regions, _grown_distances(parts[1], mask, whole, *regions)
     (labels, n), dist = parts
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
@@ -407,6 +408,35 @@ def _region_radius(mask, regions, ids) -> np.ndarray:
         box = _widened(box, 1, regions.shape)
         dist = ndi.distance_transform_edt(mask[box])
         out[i] = dist[regions[box] == i].max()
+    return out
+
+
+def _grown_distances(dist, mask, whole, regions, m) -> np.ndarray:
+    """``ndi.distance_transform_edt(whole)`` for ``whole``, ``mask`` with pixels added,
+    from ``dist``, the transform of ``mask``, and ``regions``, the ``m`` components of
+    ``whole`` (``ndi.label``'s 4-connectivity).
+
+    Only the components holding an added pixel change, each computed in its box widened
+    by one pixel (the nearest background pixel of its pixels lies there, see
+    :func:`_region_radius`). A component without one is one of ``mask``'s, and none of its
+    pixels has an added pixel for its nearest background: every pixel nearer lies in the
+    component (the pixels nearer than a given distance form a 4-connected disc), so that
+    one would be 4-adjacent to it.
+    """
+    grown = np.zeros(m + 1, dtype=bool)
+    grown[regions[whole & ~mask]] = True
+    grown[0] = False
+    ids = np.flatnonzero(grown)
+    rank = np.zeros(m + 1, dtype=np.int32)
+    rank[ids] = np.arange(1, ids.size + 1)
+    out = dist.copy()
+    for i, box in zip(ids.tolist(), ndi.find_objects(rank[regions], max_label=ids.size),
+                      strict=True):
+        box = _widened(box, 1, whole.shape)
+        if whole[box].all():  # no background at all: the transform's own distances
+            return ndi.distance_transform_edt(whole)
+        own = regions[box] == i
+        out[box][own] = ndi.distance_transform_edt(whole[box])[own]
     return out
 
 

@@ -155,20 +155,33 @@ def test_whole_textured_with_the_callers_parts_is_the_same():
                           diameter._whole_textured(mask, small, labels, n, level, parts))
 
 
-def test_seeded_watershed_of_an_integer_image_is_that_of_its_float_copy():
-    # integers are reduced from their own values and skip the finiteness and exponent
-    # passes: the same result as the float64 image
+@pytest.mark.parametrize(("dtype", "top", "params"), [
+    (np.uint8, 255, {}), (np.uint16, 4000, {}), (np.int32, 70_000, {}),
+    (np.uint8, 255, {"sigma": 2.0})])
+def test_seeded_watershed_of_an_integer_image_is_that_of_its_float_copy(dtype, top, params):
+    # a plane of integers is reduced from its integers and skips the finiteness and
+    # exponent passes: the same result as its float64 copy
     from napari_tessella import seeded_watershed
+    from napari_tessella._validation import as_float_image
     from napari_tessella.synthetic import synthetic_nuclei
 
     img = synthetic_nuclei(diameter=40, seed=4).image
-    img = np.round(255 * (img - img.min()) / np.ptp(img)).astype(np.uint8)
-    a, b = seeded_watershed(img), seeded_watershed(img.astype(np.float64))
+    img = np.round(top * (img - img.min()) / np.ptp(img)).astype(dtype)
+    assert as_float_image(img, integers=True) is img
+    assert as_float_image(img).dtype == np.float64
+    a, b = seeded_watershed(img, **params), seeded_watershed(img.astype(np.float64), **params)
     assert a.labels.max() > 3
     assert np.array_equal(a.labels, b.labels)
     assert np.array_equal(a.territories, b.territories)
     assert np.array_equal(a.seeds, b.seeds)
     assert a.threshold == b.threshold and a.object_diameter == b.object_diameter
+
+
+def test_a_constant_plane_of_integers_is_refused_as_before():
+    from napari_tessella import seeded_watershed
+
+    with pytest.raises(ValueError, match="constant"):
+        seeded_watershed(np.full((40, 50), 7, np.uint8))
 
 
 @given(masks(), masks(), st.integers(0, 3))

@@ -99,7 +99,9 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
             winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
         redrawn = np.where(values > cuts[winner], winner, 0).reshape(-1, factor, factor)
         blocks[r, :, c, :] = redrawn
-        owner_blocks[r, :, c, :] = np.where(redrawn > 0, redrawn, owner_blocks[r, :, c, :])
+        # (each block's territory is its working pixel's: no need to read it back)
+        owner_blocks[r, :, c, :] = np.where(redrawn > 0, redrawn,
+                                            territories[r, c][:, None, None])
     return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
 
 

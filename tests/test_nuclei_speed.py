@@ -204,3 +204,15 @@ def test_grown_distances_of_a_mask_filled_whole():
     regions, m = ndi.label(whole)
     grown = _grown_distances(ndi.distance_transform_edt(mask), mask, whole, regions, m)
     assert np.array_equal(grown, ndi.distance_transform_edt(whole))
+
+
+@given(labelled(most=5))
+def test_nearest_label_by_flat_indices(case):
+    from napari_tessella._label_image import _nearest_label
+
+    labels = np.pad(case[0], ((0, 1), (2, 0)))[:, ::-1]  # a view, not contiguous
+    if not labels.any():
+        return
+    ri, ci = ndi.distance_transform_edt(labels == 0, return_distances=False,
+                                        return_indices=True)
+    assert np.array_equal(_nearest_label(labels), labels[ri, ci])

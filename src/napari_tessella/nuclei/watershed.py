@@ -162,16 +162,14 @@ def seeded_watershed(
         smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
         landscape=landscape, seeds=seeds, low=low, small=find_small)
 
-    ids = np.unique(markers)
-    ids = ids[ids != 0]
+    ids = np.flatnonzero(np.bincount(markers.ravel())[1:]) + 1  # the markers' ids, no sort
     centres = np.empty((0, 2))  # the markers' centres of mass, in working pixels
     if ids.size:  # (bincounts of whole coordinates: ndi.center_of_mass's values, faster)
         _, mean_r, mean_c = _label_moments(markers, int(ids[-1]), ids)[:3]
         centres = np.stack([mean_r[ids], mean_c[ids]], axis=1)
     seed_points = _full_resolution(centres, factor, full_shape)
 
-    keep = np.zeros(int(labels.max()) + 1, dtype=bool)
-    keep[np.unique(labels)] = True
+    keep = np.bincount(labels.ravel()) > 0  # the ids present (no sort)
     keep[0] = False
     if small is not None and not _small_population(int((small & keep).sum()),
                                                    int(keep.sum())):

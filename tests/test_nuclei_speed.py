@@ -216,3 +216,17 @@ def test_nearest_label_by_flat_indices(case):
     ri, ci = ndi.distance_transform_edt(labels == 0, return_distances=False,
                                         return_indices=True)
     assert np.array_equal(_nearest_label(labels), labels[ri, ci])
+
+
+@pytest.mark.parametrize("value", [1, 7, -3])
+def test_nearest_label_of_one_seed_value_is_that_value(value):
+    from napari_tessella._label_image import _nearest_label
+
+    seeds = np.zeros((9, 12), np.int32)
+    seeds[2:4, 3] = value
+    seeds[7, 10] = value
+    out = _nearest_label(seeds)
+    ri, ci = ndi.distance_transform_edt(seeds == 0, return_distances=False,
+                                        return_indices=True)
+    assert np.array_equal(out, seeds[ri, ci]) and out.dtype == seeds.dtype
+    assert np.array_equal(_nearest_label(np.zeros((4, 5), np.int32)), np.zeros((4, 5)))

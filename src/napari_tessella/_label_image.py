@@ -34,6 +34,10 @@ def _enclosed(background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _nearest_label(seeds: np.ndarray, sampling=None) -> np.ndarray:
     """Each pixel's nearest nonzero seed value (exact EDT, ``sampling`` = pixel sizes)."""
+    seeded = seeds != 0
+    first = seeds.flat[int(np.argmax(seeded))]
+    if first != 0 and np.all((seeds == first) | ~seeded):  # one seed value: everywhere
+        return np.full(seeds.shape, first, dtype=seeds.dtype)
     indices = ndi.distance_transform_edt(seeds == 0, sampling=sampling, return_distances=False,
                                          return_indices=True)
     # as flat indices: 4x faster than indexing by the two index arrays

@@ -110,14 +110,11 @@ def _check_plane_shape(shape, name: str) -> None:
         raise ValueError(f"{name} is too small to segment: shape {tuple(shape)}.")
 
 
-def as_float_image(image, *, name: str = "image", allow_constant: bool = False,
-                   integers: bool = False) -> np.ndarray:
+def as_float_image(image, *, name: str = "image", allow_constant: bool = False) -> np.ndarray:
     """Return ``image`` as a 2-D floating-point array, or raise a clear error.
 
     - float32 stays float32, every other real dtype becomes float64 (values unchanged,
       so a threshold given "in image units" means the same thing before and after);
-      with ``integers=True`` a plane of integers stays as it is (checked alike), for a
-      caller that reads it as the float64 values it stands for;
     - an RGB(A) image, shape ``(M, N, 3|4)``, becomes its luminance (alpha ignored);
     - anything that is not 2-D after that raises ``ValueError`` (widgets pass the
       currently displayed plane);
@@ -137,7 +134,7 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False,
         arr = rgb @ LUMA.astype(rgb.dtype)
     _check_plane_shape(arr.shape, name)
     floating = arr.dtype.kind == "f"  # integers are finite: no pass over them to check
-    if arr.dtype != np.float32 and not (integers and arr.dtype.kind in "iu"):
+    if arr.dtype != np.float32:
         arr = arr.astype(np.float64, copy=False)
     if floating and not (finite := np.isfinite(arr)).all():
         n_bad = int((~finite).sum())

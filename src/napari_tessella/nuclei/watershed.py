@@ -123,25 +123,29 @@ def seeded_watershed(
             image, object_diameter=object_diameter, sigma=sigma, seeds=seeds,
             landscape=landscape, threshold=threshold, exclude_border=exclude_border,
             min_size=min_size)
-    # a plane of integers stays so: its block means are summed as integers (the same as
-    # its float64 copy's, see _block_mean), and it needs no finiteness or exponent pass
-    img = as_float_image(image, integers=True)
+    img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
     # values near the largest float overflow in the smoothing (a finite image was refused
     # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
-    # by a power of two, exactly, and the threshold with them (never a plane of integers)
-    exponent = 0 if img.dtype.kind in "iu" else _extreme_exponent(img)
+    # by a power of two, exactly, and the threshold with them (never an image of integers:
+    # its magnitudes lie between 2**-4, an RGB luminance, and 2**64)
+    integral = getattr(getattr(image, "dtype", None), "kind", "f") in "biu"
+    exponent = 0 if integral else _extreme_exponent(img)
     if exponent:
         img = np.ldexp(img, -exponent)
         if not isinstance(threshold, str):
             threshold = float(np.ldexp(float(threshold), -exponent))
     user_points = seeds_kind(seeds, img.shape) == "points"
-    diameter = float(object_diameter) if object_diameter else _estimate_in_memory(img)
+    # a plane of integers is reduced from them: the block means of ``img``, faster (its
+    # float64 copy is still made, by the validation: without it, the full-resolution
+    # outputs were returned to the system and faulted in again, image after image)
+    pixels = np.asarray(image) if integral and np.ndim(image) == 2 else img
+    diameter = float(object_diameter) if object_diameter else _estimate_in_memory(pixels)
     full_shape = img.shape
     find_small = min_size is None  # the default minimum size keeps whole small nuclei
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
-    work = _block_mean(img, factor)
+    work = _block_mean(pixels, factor)
     d = diameter / factor  # diameter in working pixels
     s = sigma / factor
     min_size_work = min_size / factor**2

@@ -476,7 +476,14 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
         return mask
     sel = np.where(cand[comp], comp, 0)
     median = _label_quantile(smooth, sel, n, 0.5)
-    half = level + 0.5 * (median - level)
+    # the cut is half-way to the part's own ring where that lies below the global level
+    # (a dim nucleus beside a bright cell: the flattening's level sits above its background)
+    width = max(int(round(d / 4)), 1)
+    near = ndi.maximum_filter(sel, size=2 * width + 1)
+    ring = np.where((near > 0) & (comp == 0), near, 0)
+    base = np.minimum(_label_quantile(smooth, ring, n, 0.5), level)
+    base = np.where(np.isfinite(base), base, level)
+    half = base + 0.5 * (median - base)
     half[0] = np.inf
     part = np.where(smooth > half[sel], sel, 0)
     big = np.bincount(part.ravel(), minlength=n + 1) >= min_area

@@ -446,7 +446,7 @@ def _rim_gradient(labels, smooth, level, d, ids=None, grad=None) -> np.ndarray:
 
 
 def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: float,
-                sharp: float) -> np.ndarray:
+                sharp: float, added=None) -> np.ndarray:
     """``mask`` with the dim nuclei the global cut missed: each connected part of ``smooth
     > low`` of ``min_area`` to ``most`` nucleus areas adds its pixels above half its median
     contrast, when they hold ``min_area``, some of them outside the foreground, and their
@@ -462,7 +462,8 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     1.0-2.3 x contrast / d; nuclei 3.4-6.5); the sharpness, set well above the cut of
     :func:`_drop_unsharp`, the faint out-of-focus smudges of U2OS that no annotator drew
     (0.41-0.78; the dim nuclei found: 0.80-1.12). Parts are bounded in size (a few nuclei), so
-    the test is local and chunks with their margin see the same parts.
+    the test is local and chunks with their margin see the same parts. ``added``, a
+    boolean array of the image's shape, is set where the kept parts lie.
     """
     comp, n = ndi.label(smooth > low)
     if n == 0:
@@ -496,6 +497,8 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     keep = _rim_gradient(part, smooth, level, d, ids) >= steep
     keep &= _edge_sharpness(part, smooth, level, d) >= sharp
     keep[0] = False
+    if added is not None:
+        added |= keep[part]
     return mask | keep[part]
 
 

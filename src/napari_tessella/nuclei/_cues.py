@@ -479,7 +479,7 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     median = _label_quantile(smooth, sel, n, 0.5)
     # the cut is half-way to the part's own ring where that lies below the global level
     # (a dim nucleus beside a bright cell: the flattening's level sits above its background)
-    width = max(int(round(d / 4)), 1)
+    width = max(int(d / 4 + 0.5), 1)
     near = ndi.maximum_filter(sel, size=2 * width + 1)
     ring = np.where((near > 0) & (comp == 0), near, 0)
     base = np.minimum(_label_quantile(smooth, ring, n, 0.5), level)

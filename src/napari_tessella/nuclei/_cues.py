@@ -446,7 +446,7 @@ def _rim_gradient(labels, smooth, level, d, ids=None, grad=None) -> np.ndarray:
 
 
 def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: float,
-                sharp: float, added=None) -> np.ndarray:
+                sharp: float) -> np.ndarray:
     """``mask`` with the dim nuclei the global cut missed: each connected part of ``smooth
     > low`` of ``min_area`` to ``most`` nucleus areas adds its pixels above half its median
     contrast, when they hold ``min_area``, some of them outside the foreground, and their
@@ -462,8 +462,7 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     1.0-2.3 x contrast / d; nuclei 3.4-6.5); the sharpness, set well above the cut of
     :func:`_drop_unsharp`, the faint out-of-focus smudges of U2OS that no annotator drew
     (0.41-0.78; the dim nuclei found: 0.80-1.12). Parts are bounded in size (a few nuclei), so
-    the test is local and chunks with their margin see the same parts. ``added``, a
-    boolean array of the image's shape, is set where the kept parts lie.
+    the test is local and chunks with their margin see the same parts.
     """
     comp, n = ndi.label(smooth > low)
     if n == 0:
@@ -477,14 +476,7 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
         return mask
     sel = np.where(cand[comp], comp, 0)
     median = _label_quantile(smooth, sel, n, 0.5)
-    # the cut is half-way to the part's own ring where that lies below the global level
-    # (a dim nucleus beside a bright cell: the flattening's level sits above its background)
-    width = max(int(d / 4 + 0.5), 1)
-    near = ndi.maximum_filter(sel, size=2 * width + 1)
-    ring = np.where((near > 0) & (comp == 0), near, 0)
-    base = np.minimum(_label_quantile(smooth, ring, n, 0.5), level)
-    base = np.where(np.isfinite(base), base, level)
-    half = base + 0.5 * (median - base)
+    half = level + 0.5 * (median - level)
     half[0] = np.inf
     part = np.where(smooth > half[sel], sel, 0)
     big = np.bincount(part.ravel(), minlength=n + 1) >= min_area
@@ -497,8 +489,6 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     keep = _rim_gradient(part, smooth, level, d, ids) >= steep
     keep &= _edge_sharpness(part, smooth, level, d) >= sharp
     keep[0] = False
-    if added is not None:
-        added |= keep[part]
     return mask | keep[part]
 
 

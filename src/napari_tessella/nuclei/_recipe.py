@@ -153,12 +153,11 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     from skimage.segmentation import watershed
 
     dtype = smooth.dtype
-    nearest = blobs = dim = None
+    nearest = blobs = None
     if auto:
         if low is not None:  # dim nuclei the global cut missed
-            dim = np.zeros(mask.shape, bool)
             mask = _dim_nuclei(smooth, mask, level, low, d, max(min_size_work, 1.0),
-                               most=_BIG, steep=_GLOW_STEEP, sharp=_DIM_SHARP, added=dim)
+                               most=_BIG, steep=_GLOW_STEEP, sharp=_DIM_SHARP)
         mask = _fill_small_holes(mask, d)
     # drop specks below the minimum size before seeding
     comp, n = ndi.label(mask)
@@ -219,10 +218,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             landscape=landscape, border=border)
         return labels, markers, peak, None, _padded(flags, int(labels.max()) + 1, False)
     if auto and labels.any():
-        first = labels
         labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d)
-        if dim is not None and dim.any():  # a dim nucleus found below the cut: its outline
-            labels = _dim_kept(first, labels, dim, max(min_size_work, 1.0))
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
             mask = labels > 0
@@ -392,41 +388,6 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
             raise ValueError(f"{err} Or 'auto' (the default).") from None
     return auto
 
-
-
-def _dim_kept(first, trimmed, dim, least):
-    """``trimmed`` with the pixels of ``dim`` (:func:`._cues._dim_nuclei`'s parts, cut at
-    half their own contrast) given back to the first-pass labels that lie mostly on them,
-    when the trim left at least ``least`` pixels of such a label.
-
-    Such a part is the dim nucleus's own outline already; the trim's cut at a fraction of
-    its peak (foci 2.5-4.5x its median contrast on textured nuclei) passes inside its edge.
-    A label the trim removed is not brought back: on U2OS that gave an object no annotator
-    drew (dna-37), on the held-out ``u2os-like`` fields two spurious ones.
-    """
-    n = int(first.max())
-    on = np.bincount(first[dim], minlength=n + 1)
-    own = on * 2 >= np.bincount(first.ravel(), minlength=n + 1)
-    # only where the trim left a nucleus of the minimum size: a label it removed stays removed
-    left = np.bincount(first[trimmed > 0], minlength=n + 1)
-    own &= left >= least
-    own[0] = False
-    back = dim & own[first] & (trimmed == 0)
-    if not back.any():
-        return trimmed
-    # each first label's pixels go back to the trimmed label holding most of it
-    top = int(trimmed.max())
-    to = np.arange(n + 1) + top
-    both = (trimmed > 0) & own[first]
-    if both.any():
-        key, cnt = np.unique(first[both].astype(np.int64) * (top + 1) + trimmed[both],
-                             return_counts=True)
-        order = np.lexsort((cnt, key // (top + 1)))  # per first label, the largest last
-        key = key[order]
-        to[key // (top + 1)] = key % (top + 1)
-    out = trimmed.copy()
-    out[back] = to[first[back]]
-    return out
 
 
 def _trim_to_own_peak(labels, smooth, level, height, d):

@@ -30,7 +30,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 from .._validation import LengthError, os_error_text
 from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
-from ._export import export_layers, free_suffix, measured_again, measured_labels
+from ._export import export_layers, measured_again, measured_labels
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import (
     _InputWatch,
@@ -496,8 +496,7 @@ class _DockWidget(_WritesOutputs, Container):
             return []
         try:
             tables, notes = self._edited_tables(layers)
-            suffix = free_suffix(layers, folder)
-            written = export_layers(layers, folder, tables, suffix)
+            written, suffix = export_layers(layers, folder, tables)
             if suffix:
                 notes.append(f"files of an earlier export there are kept: these end in "
                              f"'{suffix}'")

@@ -15,8 +15,9 @@ from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane, _ph
 from ._stacks import _plane_columns
 
 
-def export_layers(layers, folder, tables: dict | None = None, suffix: str = "") -> list[Path]:
-    """Write ``layers`` into ``folder`` (created if needed); returns the files written.
+def export_layers(layers, folder, tables: dict | None = None) -> tuple[list[Path], str]:
+    """Write ``layers`` into ``folder`` (created if needed); returns the files written and
+    the suffix that ends their stems.
 
     Labels go to TIFF (multiscale ones, too big for a TIFF, to OME-Zarr) and, with a
     per-object table, that table to CSV; Points are written with their coordinates and
@@ -25,13 +26,18 @@ def export_layers(layers, folder, tables: dict | None = None, suffix: str = "") 
     Raises ``OSError`` when the folder cannot be written, ``ValueError`` for a layer whose
     axes' units do not convert. ``tables`` gives some Labels layers (by ``id``) another
     table than their features (edited labels measured again), or None: no table.
-    ``suffix`` ends every file's stem (see :func:`free_suffix`).
+    Files of an earlier export in ``folder`` are never replaced: the suffix is '' or the
+    first of ' (2)', ' (3)'… that no file of this export's stems holds there (see
+    :func:`_free_suffix`).
     """
     folder = Path(folder)
+    used: set = set()
+    stems = [_unique(_file_stem(layer.name), used) for layer in layers]
+    suffix = _free_suffix(stems, folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written, used = [], set()
-    for layer in layers:
-        stem = _unique(_file_stem(layer.name), used) + suffix
+    written = []
+    for layer, stem in zip(layers, stems, strict=True):
+        stem += suffix
         # both axes in one unit (rows in µm, columns in nm: the rows' size in nm)
         scale, translate, unit = _physical(layer)
         if layer._type_string == "labels" and layer.multiscale:
@@ -65,7 +71,7 @@ def export_layers(layers, folder, tables: dict | None = None, suffix: str = "") 
                     table.insert(axis, name, data[:, axis])
             written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
                                       translate=translate, unit=unit))
-    return written
+    return written, suffix
 
 
 def measured_again(labels, image):
@@ -100,16 +106,13 @@ def measured_again(labels, image):
     return pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
 
 
-def free_suffix(layers, folder) -> str:
-    """'' when no file of an export of ``layers`` into ``folder`` exists yet, else the
+def _free_suffix(stems, folder: Path) -> str:
+    """'' when no file of an export of ``stems`` into ``folder`` exists yet, else the
     first of ' (2)', ' (3)'… for which none does: an earlier export there (of other
     parameters, or before the labels were corrected by hand) is never replaced, and the
     new one stays a set whose files end alike."""
-    folder = Path(folder)
     if not folder.is_dir():
         return ""
-    used: set = set()
-    stems = [_unique(_file_stem(layer.name), used) for layer in layers]
     existing = {path.name.casefold() for path in folder.iterdir()}
     n = 1
     while True:

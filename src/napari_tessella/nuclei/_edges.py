@@ -299,20 +299,17 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
 
 def _at_necks(part, min_area, necks):
     """The pieces of a boolean ``part``: itself, or, when ``necks`` = (area, sigma, h) is
-    given and it holds more than ``area`` pixels, its basins under the h-maxima (height
-    ``h``) of its distance transform smoothed by ``sigma`` (the recipe's seeds of
-    touching nuclei) that hold ``min_area``; itself if fewer than two do."""
+    given and it holds more than ``area`` pixels, its pieces split at their necks as the
+    recipe splits touching nuclei (:func:`._markers._split_at_necks_of`, distance smoothed
+    by ``sigma``, h-maxima of height ``h``) that hold ``min_area``; itself if fewer than
+    two do."""
     if necks is None or np.count_nonzero(part) <= necks[0]:
         return [part]
-    from skimage.segmentation import watershed
+    from ._markers import _split_at_necks_of
 
-    from ._markers import _h_maxima_markers
-
-    height = ndi.gaussian_filter(ndi.distance_transform_edt(part), necks[1])
-    markers = _h_maxima_markers(height, necks[2], part)
+    basins, markers, _ = _split_at_necks_of(part, necks[1], necks[2])
     if markers.max() < 2:
         return [part]
-    basins = watershed(-height, markers, mask=part)
     pieces = [basins == k for k in range(1, int(basins.max()) + 1)]
     pieces = [p for p in pieces if np.count_nonzero(p) >= min_area]
     return pieces if len(pieces) > 1 else [part]

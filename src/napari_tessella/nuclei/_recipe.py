@@ -25,7 +25,12 @@ from ._cues import (
     _unless_foci,
 )
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
-from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers
+from ._markers import (
+    _disc_maxima_markers,
+    _h_maxima_markers,
+    _seed_markers,
+    _split_at_necks_of,
+)
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
 from ._shape import (
     _PAIR_BODY,
@@ -221,11 +226,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d)
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
-            mask = labels > 0
-            height = ndi.gaussian_filter(ndi.distance_transform_edt(mask).astype(dtype),
-                                         d * _DISTANCE_SMOOTHING)
-            markers = _h_maxima_markers(height, d * _H, mask)
-            labels = watershed(-height, markers, mask=mask).astype(np.int32)
+            labels, markers, height = _split_at_necks_of(
+                labels > 0, d * _DISTANCE_SMOOTHING, d * _H, dtype)
             labels, markers = _split_clusters(
                 labels, markers, smooth, height, d, min_size_work, big=_BIG, checked=_CHECKED,
                 ratio=_RATIO, level=level, valley=_VALLEY, step=_STEP, gradient=_SIGMA)

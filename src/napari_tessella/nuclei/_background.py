@@ -216,11 +216,41 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
 
 def _fine_histogram(smooth: np.ndarray):
     """The 65,536-bin histogram of ``smooth`` over its range (the chunked path's), its
-    bin centres and width."""
+    bin centres and width; and Otsu's threshold of ``smooth`` (:func:`_otsu`)."""
     lo, hi = float(smooth.min()), float(smooth.max())
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi) or min(smooth.shape) < 2:
+        compute_threshold(smooth, "otsu")  # its own error first, as before
     edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
     counts = _histogram(smooth, edges)
-    return counts, edges[:-1] / 2 + edges[1:] / 2, float(edges[1] - edges[0])
+    hist = counts, edges[:-1] / 2 + edges[1:] / 2, float(edges[1] - edges[0])
+    return hist, _otsu(smooth, counts, edges, lo, hi)
+
+
+def _otsu(smooth: np.ndarray, fine: np.ndarray, edges: np.ndarray, lo: float,
+          hi: float) -> float:
+    """``compute_threshold(smooth, "otsu")`` from ``fine``, the counts of ``smooth`` in
+    the 65,536 bins of ``edges`` (over its range, ``lo`` to ``hi``), bit for bit.
+
+    skimage's Otsu histograms a float64 image in 256 equal bins over its range, numpy's;
+    when their edges are every 256th of ``edges`` (checked), each of its counts is the sum
+    of 256 fine ones: both histograms put each value between the two edges around it
+    (numpy checks the bin it computes against them, the last bin holding the maximum).
+    Otsu then reads the same counts and bin centres, without the validation's and the
+    histogram's passes over the image. Images the threshold would rescale or refuse
+    (constant, too small), and float32 ones (its histogram is in float64), take it as it
+    is."""
+    if (smooth.dtype != np.float64 or smooth.ndim != 2 or min(smooth.shape) < 2
+            or not lo < hi or max(abs(lo), abs(hi)) > 1e100 or hi - lo < 1e-100
+            or fine.size != LI_BINS):
+        return compute_threshold(smooth, "otsu")
+    coarse = np.histogram_bin_edges(np.array([lo, hi]), bins=256)
+    if not np.array_equal(coarse, edges[::LI_BINS // 256]):
+        return compute_threshold(smooth, "otsu")
+    from skimage.filters import threshold_otsu
+
+    counts = np.asarray(fine).reshape(256, -1).sum(axis=1)
+    with np.errstate(all="ignore"):
+        return float(threshold_otsu(hist=(counts, (coarse[:-1] + coarse[1:]) / 2.0)))
 
 
 def _background_and_noise(smooth: np.ndarray, spread=None, floor=True) -> tuple:
@@ -232,8 +262,7 @@ def _background_and_noise(smooth: np.ndarray, spread=None, floor=True) -> tuple:
     within a deviation of the background's level; on images of nuclei it lies many
     deviations above it.
     """
-    otsu = compute_threshold(smooth, "otsu")
-    hist = _fine_histogram(smooth)
+    hist, otsu = _fine_histogram(smooth)
     level, noise = _level_and_noise(*hist, otsu, spread, floor)
     return level, noise, noise if spread is None else spread, hist
 

@@ -5,7 +5,6 @@ outlines."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from ._cues import _label_max, _unless_foci
 from ._resample import _upsample
@@ -60,18 +59,14 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
     """
     if factor <= 1 or not labels.any():
         return _upsample(labels, factor, shape), _upsample(territories, factor, shape)
-    footprint = np.ones((3, 3), dtype=bool)
-    outline = (ndi.maximum_filter(labels, footprint=footprint)
-               != ndi.minimum_filter(labels, footprint=footprint))
+    outline = _outline(labels)
     if frozen is not None:
         outline &= ~frozen
-    h, w = labels.shape
-    # enlarged to whole blocks (cropped to ``shape`` at the end), seen as (h, f, w, f);
-    # along rows first: the second repeat then copies whole rows (2.5x faster)
+    w = labels.shape[1]
+    # enlarged to whole blocks (cropped to ``shape`` at the end); along rows first: the
+    # second repeat then copies whole rows (2.5x faster)
     up = np.repeat(np.repeat(labels, factor, axis=1), factor, axis=0)
-    blocks = up.reshape(h, factor, w, factor)
     owner = np.repeat(np.repeat(territories, factor, axis=1), factor, axis=0)
-    owner_blocks = owner.reshape(h, factor, w, factor)
     t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
     tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
     # weight of each of the 3 x 3 neighbours at each of the factor x factor pixel centres
@@ -81,6 +76,8 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
     # the 3 x 3 neighbours of a working pixel, row by row, as offsets in the padded arrays
     hood_at = (np.arange(3)[:, None] * (w + 2) + np.arange(3)).ravel()
     wr, wc = np.nonzero(outline)
+    # a block's pixels as offsets in the enlarged arrays from its first one
+    in_block = (np.arange(factor)[:, None] * (w * factor) + np.arange(factor)).ravel()
     step = max(1, 2**21 // (9 * factor * factor))  # bounded memory for large factors
     for start in range(0, wr.size, step):
         r, c = wr[start:start + step], wc[start:start + step]
@@ -98,12 +95,28 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
             member = (same.reshape(-1, 9) @ weight).reshape(len(two), 9, -1)
             member[near == 0] = -1.0
             winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
-        redrawn = np.where(values > cuts[winner], winner, 0).reshape(-1, factor, factor)
-        blocks[r, :, c, :] = redrawn
+        redrawn = np.where(values > cuts[winner], winner, 0)
+        block_at = ((r * (w * factor) + c) * factor)[:, None] + in_block  # their pixels
+        up.ravel()[block_at] = redrawn
         # (each block's territory is its working pixel's: no need to read it back)
-        owner_blocks[r, :, c, :] = np.where(redrawn > 0, redrawn,
-                                            territories[r, c][:, None, None])
+        owner.ravel()[block_at] = np.where(redrawn > 0, redrawn, territories[r, c][:, None])
     return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
+
+
+def _outline(labels: np.ndarray) -> np.ndarray:
+    """The pixels with a neighbour (of the 8) of another label: ``ndi.maximum_filter`` and
+    ``ndi.minimum_filter`` over 3 x 3 differ exactly there (their window, mirrored at the
+    sides, holds the pixel and its neighbours inside the array: not all equal is one
+    unlike the pixel). Each pair of neighbours compared once, both marked: 4x faster."""
+    out = np.zeros(labels.shape, dtype=bool)
+    for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                 ((slice(1, None), slice(None)), (slice(None, -1), slice(None))),
+                 ((slice(1, None), slice(1, None)), (slice(None, -1), slice(None, -1))),
+                 ((slice(1, None), slice(None, -1)), (slice(None, -1), slice(1, None)))):
+        differ = labels[a] != labels[b]
+        out[a] |= differ
+        out[b] |= differ
+    return out
 
 
 def _above_own_fraction(smooth, labels, level, fraction, peak) -> np.ndarray:

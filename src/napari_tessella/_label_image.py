@@ -44,6 +44,47 @@ def _nearest_label(seeds: np.ndarray, sampling=None) -> np.ndarray:
     return np.take(seeds, indices[0] * seeds.shape[1] + indices[1])
 
 
+def _shifted_all(mask: np.ndarray, offsets: np.ndarray, border: bool, any_: bool):
+    """AND (``any_``: OR) of ``mask`` shifted by each (row, col) of ``offsets``, pixels
+    outside the array being ``border``: the pixel at p reads ``mask[p + offset]``."""
+    r = int(np.abs(offsets).max()) if offsets.size else 0
+    padded = np.pad(mask, r, constant_values=border)
+    rows, cols = mask.shape
+    combine = np.logical_or if any_ else np.logical_and
+    out = None
+    for dr, dc in offsets.tolist():
+        view = padded[r + dr:r + dr + rows, r + dc:r + dc + cols]
+        out = view.copy() if out is None else combine(out, view, out=out)
+    return out
+
+
+def _binary_erosion(mask: np.ndarray, footprint: np.ndarray, border_value: int = 0):
+    """``ndi.binary_erosion(mask, footprint, border_value=border_value)`` of a 2-D boolean
+    mask by a footprint of odd sides (centred, one iteration), as the AND of the mask
+    shifted by each of its offsets: 5-9x faster for the few offsets of the recipe's discs
+    (scipy walks the footprint at every pixel). Any other case: scipy's."""
+    footprint = np.asarray(footprint, dtype=bool)
+    if (mask.dtype != bool or mask.ndim != 2 or footprint.ndim != 2 or mask.size == 0
+            or not footprint.any() or footprint.shape[0] % 2 == 0
+            or footprint.shape[1] % 2 == 0):
+        return ndi.binary_erosion(mask, footprint, border_value=border_value)
+    centre = np.array(footprint.shape) // 2
+    return _shifted_all(mask, np.argwhere(footprint) - centre, bool(border_value), False)
+
+
+def _binary_dilation(mask: np.ndarray, footprint: np.ndarray):
+    """``ndi.binary_dilation(mask, footprint)`` (centred, one iteration, nothing outside
+    the array), as the OR of the mask shifted by each offset of the footprint mirrored
+    (scipy mirrors it): see :func:`_binary_erosion`."""
+    footprint = np.asarray(footprint, dtype=bool)
+    if (mask.dtype != bool or mask.ndim != 2 or footprint.ndim != 2 or mask.size == 0
+            or not footprint.any() or footprint.shape[0] % 2 == 0
+            or footprint.shape[1] % 2 == 0):
+        return ndi.binary_dilation(mask, footprint)
+    centre = np.array(footprint.shape) // 2
+    return _shifted_all(mask, centre - np.argwhere(footprint), False, True)
+
+
 def _widened(box, pad: int, shape) -> tuple:
     """``box`` (a tuple of slices, as ``ndimage.find_objects`` gives) widened by ``pad``
     pixels on every side and clipped to ``shape``."""

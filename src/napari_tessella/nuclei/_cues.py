@@ -12,7 +12,14 @@ from scipy import ndimage as ndi
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .._label_image import _enclosed, _nearest_label, _relabel_sequential, _widened
+from .._label_image import (
+    _binary_dilation,
+    _binary_erosion,
+    _enclosed,
+    _nearest_label,
+    _relabel_sequential,
+    _widened,
+)
 
 #: an object fading into its ring is kept when its rim is at least this steep (x its
 #: median contrast / d, :func:`_rim_gradient`): the 5 % quantile of the nuclei's edges on
@@ -227,7 +234,8 @@ def _disc(radius: float) -> np.ndarray:
 def _farther_than(mask: np.ndarray, radius: float, *, or_at: bool = False) -> np.ndarray:
     """``ndi.distance_transform_edt(mask) > radius`` (``or_at``: ``>=``), by an erosion
     with the offsets at a distance of at most (``or_at``: under) ``radius``, computed as
-    the transform computes distances (2-3x faster for the small radii of the recipe). A
+    the transform computes distances (2-3x faster for the small radii of the recipe; the
+    erosion by shifted copies, ``_label_image._binary_erosion``, 5-9x faster again). A
     mask without background has no distances of its own: the transform then."""
     if not radius > 0 or mask.all():
         dist = ndi.distance_transform_edt(mask)
@@ -235,8 +243,7 @@ def _farther_than(mask: np.ndarray, radius: float, *, or_at: bool = False) -> np
     r = int(np.ceil(radius))
     i, j = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float64)
     dist = np.sqrt(i * i + j * j)
-    return ndi.binary_erosion(mask, dist < radius if or_at else dist <= radius,
-                              border_value=1)
+    return _binary_erosion(mask, dist < radius if or_at else dist <= radius, 1)
 
 
 def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
@@ -263,8 +270,8 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     # within k of the background / of the foreground: an erosion / a dilation by the disc
     # of radius k (the distances the Euclidean distance transform would give, without it)
     disc = _disc(k)
-    rim = fg & ~ndi.binary_erosion(fg, disc, border_value=1)
-    ring = ~fg & ndi.binary_dilation(fg, disc)
+    rim = fg & ~_binary_erosion(fg, disc, 1)
+    ring = ~fg & _binary_dilation(fg, disc)
     if nearest is None:
         nearest = _nearest_label(labels)
     inner = _label_quantile(smooth, np.where(rim, labels, 0), n, 0.5)
@@ -432,7 +439,7 @@ def _rim_gradient(labels, smooth, level, d, ids=None, grad=None) -> np.ndarray:
         return out
     sel = labels if ids is None else np.where(np.isin(labels, ids), labels, 0)
     fg = sel > 0
-    rim = fg & ~ndi.binary_erosion(fg, border_value=1)
+    rim = fg & ~_binary_erosion(fg, ndi.generate_binary_structure(2, 1), 1)
     if not rim.any():
         return out
     if grad is None:

@@ -227,3 +227,76 @@ def test_nearest_label_of_one_seed_value_is_that_value(value):
                                         return_indices=True)
     assert np.array_equal(out, seeds[ri, ci]) and out.dtype == seeds.dtype
     assert np.array_equal(_nearest_label(np.zeros((4, 5), np.int32)), np.zeros((4, 5)))
+
+
+# round 19: Otsu from the fine histogram, the outline, erosion and dilation by shifts
+
+
+@st.composite
+def float_images(draw):
+    shape = draw(st.tuples(st.integers(1, 24), st.integers(1, 24)))
+    kind = draw(st.sampled_from(["levels", "gamma", "wide", "tiny"]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    if kind == "levels":  # few values: ties on the bins' edges
+        img = rng.integers(0, draw(st.integers(1, 6)), shape) * draw(
+            st.sampled_from([1.0, 0.1, 3.3, 1e-7]))
+    elif kind == "gamma":
+        img = rng.gamma(2.0, 10.0, shape)
+    elif kind == "wide":
+        img = rng.normal(0, 1, shape) * 10.0 ** draw(st.integers(-120, 120))
+    else:
+        img = rng.uniform(0, 1e-9, shape) + draw(st.sampled_from([0.0, 1.0, 1e3]))
+    return img.astype(np.float64)
+
+
+@given(float_images())
+def test_otsu_from_the_fine_histogram_is_compute_thresholds(img):
+    from napari_tessella.nuclei._background import _fine_histogram
+    from napari_tessella.threshold import compute_threshold
+
+    def outcome(f):
+        try:
+            return f()
+        except ValueError as err:
+            return str(err)
+
+    def before():  # Otsu first, then the fine histogram (its errors in that order)
+        otsu = compute_threshold(img, "otsu")
+        _fine_histogram(img)
+        return otsu
+
+    assert outcome(lambda: _fine_histogram(img)[1]) == outcome(before)
+
+
+def test_otsu_of_float32_and_constant_images_as_before():
+    from napari_tessella.nuclei._background import _fine_histogram
+    from napari_tessella.threshold import compute_threshold
+
+    img = np.random.default_rng(1).gamma(2.0, 10.0, (30, 40)).astype(np.float32)
+    assert _fine_histogram(img)[1] == compute_threshold(img, "otsu")
+    with pytest.raises(ValueError, match="constant"):
+        _fine_histogram(np.full((5, 6), 2.0))
+
+
+@given(labelled(most=3))
+def test_outline_is_where_the_3x3_maximum_and_minimum_differ(case):
+    from napari_tessella.nuclei._outlines import _outline
+
+    labels = case[0]
+    footprint = np.ones((3, 3), bool)
+    expected = (ndi.maximum_filter(labels, footprint=footprint)
+                != ndi.minimum_filter(labels, footprint=footprint))
+    assert np.array_equal(_outline(labels), expected)
+
+
+@given(masks(), hnp.arrays(bool, st.tuples(st.sampled_from([1, 3, 5, 7]),
+                                           st.sampled_from([1, 3, 5])),
+                           elements=st.booleans()),
+       st.integers(0, 1))
+def test_binary_erosion_and_dilation_by_shifts_are_scipys(mask, footprint, border):
+    from napari_tessella._label_image import _binary_dilation, _binary_erosion
+
+    assert np.array_equal(_binary_erosion(mask, footprint, border),
+                          ndi.binary_erosion(mask, footprint, border_value=border))
+    assert np.array_equal(_binary_dilation(mask, footprint),
+                          ndi.binary_dilation(mask, footprint))

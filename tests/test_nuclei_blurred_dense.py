@@ -34,10 +34,12 @@ def test_psf_option_keeps_the_fields(dense):
     assert np.array_equal(image, again) and np.array_equal(truth, same)
 
 
-@pytest.mark.parametrize(("seed", "most_missing", "least_f1"), [(111, 25, 0.70), (113, 48, 0.54)])
+@pytest.mark.parametrize(("seed", "most_missing", "least_f1"), [(111, 25, 0.69), (113, 48, 0.54)])
 def test_blurred_dense_nuclei_are_not_dropped_as_glows(dense, seed, most_missing, least_f1):
     # main before round 14: seed 111 F1 0.682 (34 missing), 113 0.516 (55 missing);
-    # round 14: 0.726 (19), 0.562 (42)
+    # round 14: 0.726 (19), 0.562 (42). Round 19: 0.726 was seed 111 as drawn; flipped or
+    # turned it gave 0.697-0.723 (rot180 0.697), and since round 19 every orientation
+    # gives the one of the orientation its content chooses: 0.697 (21 missing)
     image, truth = dense.challenge_field(seed, psf=2.0)
     m = score_segmentation(seeded_watershed(image).labels, truth)
     assert m["missing"] <= most_missing, m

@@ -14,6 +14,7 @@ from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
+from . import _orient
 from ._background import _cell_top, _level_and_noise, _tile_noise
 from ._foreground import (
     _auto_mask,
@@ -37,7 +38,7 @@ from ._windows import (
     work_plan,
     working_image,
 )
-from .diameter import _diameter_overviews, _estimate_diameter
+from .diameter import _diameter_factors, _estimate_diameter
 
 __all__ = ["CACHE_PIXELS", "WATERSHED_MARGIN", "WATERSHED_MARGIN_MAX", "seeded_watershed_chunked"]
 
@@ -468,25 +469,31 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=raw.shape, min_size=min_size)
     if user_points:
-        seeds = as_points(seeds, name="seeds")
-    full_shape = raw.shape
-
-    # pass 1: the in-memory value checks (NaN/inf, constant), and the reduced images the
-    # diameter is estimated from (in the same read of the image; they may overflow near
-    # the largest float, and are then made again from the rescaled image)
-    overviews = {} if object_diameter else _diameter_overviews(raw, quiet=True)
-    lo, hi, *images = _first_pass(raw, *overviews.values(), scheduler=scheduler)
+        seeds = given = as_points(seeds, name="seeds")
+    given_shape = raw.shape
+    # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
+    # (._orient), the diameter's reduced images (made again if they overflowed)
+    overviews = {} if object_diameter else _orient.overview_variants(raw, _diameter_factors)
+    lo, hi, *sums = _first_pass(raw, *_orient.lazy_sums(raw), *overviews.values(),
+                                scheduler=scheduler)
     # as in memory: an image near the largest float or subnormal is divided by a power of
     # two (exactly), a threshold given as a number with it; the overviews made again
-    exponent = _extreme_exponent(np.array([lo, hi]))
-    if exponent:
+    if exponent := _extreme_exponent(np.array([lo, hi])):
         raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
+        sums[:2] = _compute(*_orient.lazy_sums(raw), scheduler=scheduler)
+    orient = _orient.orientation(*sums[:2])
+    overviews = _orient.canonical_overviews(dict(zip(overviews, sums[2:], strict=True)),
+                                            orient, given_shape)
+    if orient != _orient.IDENTITY:
+        stored, raw = (_orient.to_canonical(a, orient) for a in (stored, raw))
+        if user_points:
+            seeds = _orient.points_to_canonical(seeds, orient, given_shape)
+    full_shape = raw.shape
 
     if object_diameter:
         diameter = float(object_diameter)
     else:
-        diameter = _estimate_diameter(raw, scheduler, None if exponent else dict(
-            zip(overviews, images, strict=True)))
+        diameter = _estimate_diameter(raw, scheduler, None if exponent else overviews)
     small = min_size is None  # the default minimum size keeps whole small nuclei
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     d, s = diameter / factor, sigma / factor
@@ -577,12 +584,13 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     both = da.block(out_rows)
     if both.chunks[1:] != out_chunks:  # the parts of a chunk back together
         both = both.rechunk(((2,), *out_chunks))
-    labels, territories = both[0], both[1]
+    labels, territories = (_orient.from_canonical(both[k], orient) for k in (0, 1))
 
     if user_points:
-        seed_points = seeds
+        seed_points = given
     elif len(pts):
         seed_points = _full_resolution(pts, factor, full_shape)
+        seed_points = _orient.points_from_canonical(seed_points, orient, given_shape)
     else:
         seed_points = np.empty((0, 2))
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,

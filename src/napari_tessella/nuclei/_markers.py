@@ -22,7 +22,9 @@ def _seed_markers(seeds, shape, mask) -> np.ndarray:
         markers[~mask] = 0
         return markers
     pts = as_points(arr, name="seeds")
-    idx = np.rint(pts).astype(np.int64)
+    # halves rounded up: np.rint's halves to even put the seeds 1.5 and 2.5 (block centres
+    # of a factor-2 working image, given back as seeds) on one pixel, and one was lost
+    idx = np.floor(pts + 0.5).astype(np.int64)
     inside = np.all((idx >= 0) & (idx < np.asarray(shape)), axis=1)
     idx = idx[inside]
     markers = np.zeros(shape, dtype=np.int32)

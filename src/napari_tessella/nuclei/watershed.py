@@ -3,6 +3,8 @@ watershed → territories; validation first, then in memory or chunk by chunk.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -13,6 +15,14 @@ from ..threshold import compute_threshold
 from ._background import _tile_counts, _tile_noise
 from ._chunked import seeded_watershed_chunked
 from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
+from ._orient import (
+    IDENTITY,
+    from_canonical,
+    orientation,
+    points_from_canonical,
+    points_to_canonical,
+    to_canonical,
+)
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _block_mean, _full_resolution
@@ -126,21 +136,53 @@ def seeded_watershed(
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
+    integral = getattr(getattr(image, "dtype", None), "kind", "f") in "biu"
+    # a plane of integers is reduced from them: the block means of ``img``, faster (its
+    # float64 copy is still made, by the validation: without it, the full-resolution
+    # outputs were returned to the system and faulted in again, image after image)
+    pixels = np.asarray(image) if integral and np.ndim(image) == 2 else None
+    kwargs = {"object_diameter": object_diameter, "sigma": sigma, "landscape": landscape,
+              "threshold": threshold, "exclude_border": exclude_border,
+              "min_size": min_size, "auto": auto}
+    # worked in the orientation the image's content gives (see ._orient): its flips and
+    # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
+    exponent = 0 if integral else _extreme_exponent(img)
+    scaled = np.ldexp(img, -exponent) if exponent else img
+    orient = orientation(*(np.sum(scaled, axis=k, dtype=np.float64) for k in (1, 0)))
+    if orient == IDENTITY:
+        return _in_memory(img, pixels, integral, seeds, **kwargs)
+    kind = seeds_kind(seeds, img.shape)
+    turned = seeds
+    if kind == "points":
+        turned = points_to_canonical(as_points(seeds, name="seeds"), orient, img.shape)
+    elif kind is not None and not isinstance(seeds, str):
+        turned = np.ascontiguousarray(to_canonical(np.asarray(seeds), orient))
+    res = _in_memory(np.ascontiguousarray(to_canonical(img, orient)),
+                     None if pixels is None else np.ascontiguousarray(
+                         to_canonical(pixels, orient)), integral, turned, **kwargs)
+    back = lambda a: np.ascontiguousarray(from_canonical(a, orient))  # noqa: E731
+    points = (as_points(seeds, name="seeds") if kind == "points"
+              else points_from_canonical(res.seeds, orient, img.shape))
+    return replace(res, labels=back(res.labels), territories=back(res.territories),
+                   seeds=points)
+
+
+def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscape,
+               threshold, exclude_border, min_size, auto) -> WatershedResult:
+    """:func:`seeded_watershed` of the validated image ``img`` (float) in memory, from
+    the plane of integers ``pixels`` it was made from (or None), as the array is
+    oriented."""
     # values near the largest float overflow in the smoothing (a finite image was refused
     # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
     # by a power of two, exactly, and the threshold with them (never an image of integers:
     # its magnitudes lie between 2**-4, an RGB luminance, and 2**64)
-    integral = getattr(getattr(image, "dtype", None), "kind", "f") in "biu"
     exponent = 0 if integral else _extreme_exponent(img)
     if exponent:
         img = np.ldexp(img, -exponent)
         if not isinstance(threshold, str):
             threshold = float(np.ldexp(float(threshold), -exponent))
     user_points = seeds_kind(seeds, img.shape) == "points"
-    # a plane of integers is reduced from them: the block means of ``img``, faster (its
-    # float64 copy is still made, by the validation: without it, the full-resolution
-    # outputs were returned to the system and faulted in again, image after image)
-    pixels = np.asarray(image) if integral and np.ndim(image) == 2 else img
+    pixels = img if pixels is None else pixels
     diameter = float(object_diameter) if object_diameter else _estimate_in_memory(pixels)
     full_shape = img.shape
     find_small = min_size is None  # the default minimum size keeps whole small nuclei

@@ -10,7 +10,7 @@ many pixels.
 
 Usage::
 
-    python benchmarks/nuclei_orientation.py [--set u2os,cellline] [--limit N]
+    python benchmarks/nuclei_orientation.py [--set u2os,cellline,tuned] [--limit N]
 """
 
 from __future__ import annotations
@@ -57,10 +57,10 @@ def fields(which, limit=None):
 
         for p in _image_paths(DEFAULT_DATA, limit):
             yield "u2os/" + p.stem, imread(p), imread(DEFAULT_DATA / "labels" / p.name)
-    else:
+    else:  # "cellline": the held-out fields; "tuned": the tuning ones
         import nuclei_cellline as cl
 
-        for kind, seeds in cl.HELDOUT.items():
+        for kind, seeds in (cl.TUNED if which == "tuned" else cl.HELDOUT).items():
             for s in seeds[:limit]:
                 img, ref = cl.make(kind, s)
                 yield f"{kind}/{s}", img, ref

@@ -18,6 +18,7 @@ tags with ``ResolutionUnit`` or the ImageJ unit).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -200,7 +201,7 @@ def _zarr_pixel_size(path: Path):
 def _tiff_pixel_size(path: Path):
     import tifffile
 
-    with tifffile.TiffFile(path) as tf:
+    with _quiet_tifffile(), tifffile.TiffFile(path) as tf:
         if tf.is_ome and tf.ome_metadata:
             found = _ome_xml_pixel_size(tf.ome_metadata)
             if found is not None:
@@ -385,9 +386,12 @@ def _open_file(path: Path, lazy: bool | None):
     if suffix in (".tif", ".tiff"):
         import tifffile
 
-        with tifffile.TiffFile(path) as tf:
+        with _quiet_tifffile(), tifffile.TiffFile(path) as tf:
             series = tf.series[0]
             shape, axes = series.shape, series.axes
+            # tifffile logs a corrupt header's counts ("incorrect StripOffsets count");
+            # this says what is wrong in one line instead
+            _check_tiff_data(series, path.stat().st_size)
             if not (lazy if lazy is not None else is_large(shape)):
                 return _samples_last(series.asarray(), axes)
         disk = DiskArray(path, "tiff", series=0, level=0)
@@ -402,6 +406,50 @@ def _open_file(path: Path, lazy: bool | None):
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]
         return image
+
+
+@contextlib.contextmanager
+def _quiet_tifffile():
+    """tifffile's messages (it logs a corrupt header as errors) held back while one is read."""
+    import logging
+
+    logger = logging.getLogger("tifffile")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _check_tiff_data(series, size: int) -> None:
+    """A ``ValueError`` when the full-resolution pages of ``series`` list fewer strips or
+    tiles than their shape needs, or data past the end of the file (``size`` bytes): a
+    truncated copy or a corrupt header. Checked before any pixel is read: a large TIFF is
+    read lazily, and it failed only when the missing part was reached, after the work
+    before it (with a ``KeyError`` of tifffile's Zarr view and 1,500 lines of asyncio
+    tracebacks from zarr's reader threads)."""
+    level = series.levels[0]
+    end = 0
+    start = getattr(level, "dataoffset", None)  # one contiguous block (ImageJ, …)
+    if start is not None:
+        end = int(start) + int(level.nbytes)
+    for page in level.pages:
+        offsets = getattr(page, "dataoffsets", None)
+        counts = getattr(page, "databytecounts", None)
+        if not offsets or counts is None:
+            continue
+        chunked = getattr(page, "chunked", None)
+        needed = math.prod(chunked) if chunked else len(offsets)
+        if len(offsets) < needed:
+            if not getattr(page, "is_contiguous", False):
+                raise ValueError(f"corrupt: it lists {len(offsets)} of the {needed:,} "
+                                 "strips or tiles its size needs")
+            end = max(end, int(offsets[0]) + int(page.nbytes))
+        end = max([end] + [int(o) + int(c) for o, c in zip(offsets, counts, strict=False)])
+    if end > size:
+        raise ValueError(f"truncated or corrupt: its pixel data run to byte {end:,}, past "
+                         f"the file's end at {size:,}")
 
 
 def _samples_last(image, axes: str):

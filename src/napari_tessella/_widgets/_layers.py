@@ -48,9 +48,27 @@ def _layer_data(levels: list):
     return (levels, True) if len(levels) > 1 else (levels[0], False)
 
 
+#: a stem's longest, in UTF-8 bytes: room left within a file name's 255 for " (12)",
+#: "_2", ".zarr" and a chunked run's "-20261202-031500-a1b2c3.zarr"
+STEM_BYTES = 180
+
+
 def _file_stem(name: str) -> str:
-    """A layer name made safe as a file name (letters, digits, '-', '_', '.')."""
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    """A layer name made safe as a file name (letters, digits, '-', '_', '.'), not hidden
+    (a leading '.' is '_') and short enough for one: a longer name (a layer named after
+    a long file, plus " Voronoi map") keeps its first 180 bytes and a hash of the whole
+    name, so Export and a chunked run's Zarr store are not refused "file name too long"
+    (one such input stopped every later Export of the widget)."""
+    import hashlib
+
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+    if stem.startswith("."):
+        stem = "_" + stem[1:]
+    if len(stem.encode("utf-8")) > STEM_BYTES:
+        digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        head = stem.encode("utf-8")[:STEM_BYTES - 9].decode("utf-8", "ignore")
+        stem = f"{head}-{digest}"
+    return stem
 
 
 def _geometry(layer) -> dict[str, Any]:

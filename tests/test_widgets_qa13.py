@@ -117,3 +117,136 @@ def test_a_chunked_run_of_a_long_named_layer_stores_its_labels(tmp_path):
                                          results_dir=tmp_path)
     assert extra["multiscale"] is not None
     assert len(table) == 2
+
+
+# --- 3. another image of a deleted image's name
+
+
+def test_another_field_of_the_same_name_does_not_take_the_deleted_one_s_outputs(viewer):
+    """Field 1 ("DAPI", as each well's folder names its file) thresholded, its image
+    deleted to make room and its labels kept to compare; field 2, also "DAPI", opened and
+    thresholded: its run overwrote field 1's labels and centres in place (unexported,
+    lost). Another image's run makes its own layers; the same image opened again still
+    updates its old ones (as an upstream re-run's points and labels do)."""
+    widget = ThresholdLabelWidget(viewer)
+    first = discs()
+    widget.image.value = viewer.add_image(first, name="DAPI")
+    widget()
+    kept = viewer.layers["DAPI labels"]
+    field1 = kept.data.copy()
+    viewer.layers.remove("DAPI")
+    for other in (discs(radius=6), discs((96, 160))):  # same shape, another shape
+        image = viewer.add_image(other, name="DAPI")
+        widget.image.value = image
+        widget()
+        assert np.array_equal(kept.data, field1)  # field 1's labels untouched
+        assert widget._outputs[(image.unique_id, "labels")].layer is not kept
+        viewer.layers.remove(image)
+    names = [layer.name for layer in viewer.layers]
+    again = viewer.add_image(first.copy(), name="DAPI")  # field 1 opened again
+    widget.image.value = again
+    widget()
+    assert [layer.name for layer in viewer.layers] == [*names, "DAPI"]
+    assert widget._outputs[(again.unique_id, "labels")].layer is kept
+
+
+# --- 4. Export while a run writes its layers
+
+
+def test_export_while_a_run_writes_its_layers_is_refused(viewer, qtbot, tmp_path):
+    """The Run button writes a run's layers one per turn of the event loop, so the UI
+    answers between them; an Export clicked between two turns wrote the new run's
+    territories beside the last run's nuclei and seeds (a TIFF and tables of two runs,
+    under one name). It is refused, nothing written, and Export works once the run is
+    in."""
+    from napari_tessella._widgets import SeededWatershedWidget
+
+    image = viewer.add_image(discs(), name="dna")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = image
+    widget()
+    image.data = discs(radius=6)  # the next field: the watershed shows no preview
+    write_one, said = widget._write_one, []
+
+    def clicked_between_turns(output, source):
+        done = write_one(output, source)
+        if not said:
+            said.append(widget.export(tmp_path / "mid"))
+        return done
+
+    widget._write_one = clicked_between_turns
+    widget._run_button.native.click()
+    qtbot.waitUntil(lambda: widget._worker is None and not widget._stepping, timeout=60_000)
+    assert said == [[]]
+    assert not (tmp_path / "mid").exists()
+    written = widget.export(tmp_path / "after")
+    labels = tifffile.imread(tmp_path / "after" / "dna_nuclei.tif")
+    table = __import__("pandas").read_csv(tmp_path / "after" / "dna_nuclei.csv")
+    assert len(written) >= 3
+    assert sorted(table["area"]) == sorted(np.bincount(labels.ravel())[1:][
+        np.bincount(labels.ravel())[1:] > 0])
+
+
+# --- 5. an Export that fails half-way
+
+
+def test_an_export_that_fails_half_way_leaves_no_half_set(viewer, tmp_path, monkeypatch):
+    """The disk filled up after the labels TIFF was written: Export said "cannot export …:
+    no space left on device" and left the TIFF without its tables under a result's name
+    (and the next Export, the disk freed, went on to " (2)" beside it). A set is written
+    whole or not at all."""
+    import errno
+
+    import napari_tessella._widgets._export as export_module
+
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = viewer.add_image(discs(), name="dna")
+    widget()
+    save_table = export_module.save_table
+
+    def disk_full(table, path, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(export_module, "save_table", disk_full)
+    assert widget.export(tmp_path) == []
+    assert "no space left on device" in widget._status.value
+    assert list(tmp_path.iterdir()) == []  # nothing, hidden or not
+    monkeypatch.setattr(export_module, "save_table", save_table)
+    written = widget.export(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["dna_labels.tif", "dna_labels.csv", "dna_centers.csv"]) == sorted(
+        path.name for path in written)
+
+
+def test_export_into_a_read_only_folder_names_that_folder(viewer, tmp_path, monkeypatch):
+    """Bounds the hidden folder above: a folder that may not be written in is named, not
+    the hidden folder Export writes into first (passes on the code before it: it bounds
+    the fix). The tests may run as root, who may write anywhere: the refusal a read-only
+    folder gives is made here."""
+    import errno
+    import pathlib
+
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = viewer.add_image(discs(), name="dna")
+    widget()
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    mkdir, save_labels = pathlib.Path.mkdir, __import__(
+        "napari_tessella._widgets._export", fromlist=["save_labels"]).save_labels
+
+    def read_only(self, *args, **kwargs):
+        if self.parent == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return mkdir(self, *args, **kwargs)
+
+    def refused(data, path, **kwargs):
+        if path.parent == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return save_labels(data, path, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "mkdir", read_only)
+    monkeypatch.setattr("napari_tessella._widgets._export.save_labels", refused)
+    assert widget.export(locked) == []
+    status = widget._status.value
+    assert "permission denied" in status and ".tessella-export" not in status
+    assert list(locked.iterdir()) == []

@@ -490,6 +490,11 @@ class _DockWidget(_WritesOutputs, Container):
         from napari.utils.notifications import show_info
 
         folder = Path(folder)
+        if getattr(self, "_stepping", False):  # half the layers new, half the last run's
+            self._report_error(ValueError(
+                "a run is writing its layers into the viewer: export once it is done "
+                "(nothing was exported)."))
+            return []
         layers = self._written_layers()
         if not layers:
             self._report_error(ValueError("nothing to export yet: run the widget first."))

@@ -30,11 +30,39 @@ def export_layers(layers, folder, tables: dict | None = None) -> tuple[list[Path
     first of ' (2)', ' (3)'… that no file of this export's stems holds there (see
     :func:`_free_suffix`).
     """
+    import shutil
+    import uuid
+
     folder = Path(folder)
     used: set = set()
     stems = [_unique(_file_stem(layer.name), used) for layer in layers]
     suffix = _free_suffix(stems, folder)
     folder.mkdir(parents=True, exist_ok=True)
+    # written into a hidden folder there, and moved in once all are: a failure half-way
+    # (a full disk, a layer a writer refuses) left a labels TIFF without its table, or a
+    # cut one, under a result's name (and the next Export went on to " (2)" beside it)
+    partial = folder / f".tessella-export-{uuid.uuid4().hex[:8]}"
+    try:
+        partial.mkdir()
+    except OSError as err:  # said of the folder chosen, not of the hidden one
+        raise type(err)(err.errno, err.strerror, str(folder)) from None
+    moved = []
+    try:
+        for path in _export_into(partial, layers, stems, tables, suffix):  # all, first
+            target = folder / path.name
+            path.replace(target)
+            moved.append(target)
+    except BaseException:
+        for target in moved:  # a set is whole or absent
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return moved, suffix
+
+
+def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
+    """:func:`export_layers`' files, written into ``folder``."""
     written = []
     for layer, stem in zip(layers, stems, strict=True):
         stem += suffix
@@ -71,7 +99,7 @@ def export_layers(layers, folder, tables: dict | None = None) -> tuple[list[Path
                     table.insert(axis, name, data[:, axis])
             written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
                                       translate=translate, unit=unit))
-    return written, suffix
+    return written
 
 
 def measured_again(labels, image):

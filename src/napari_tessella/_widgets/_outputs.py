@@ -56,6 +56,7 @@ class _Output:
     edited: bool = False  # the user painted, added, moved or deleted something in it
     meta: Any = None  # the layer options it was last written with
     placed: Any = None  # its input's placement (:func:`_placement`) at that run
+    pixels: Any = None  # its input image's :func:`_pixels_print` at that run
 
 
 def _still_mine(record: _Output | None, layers) -> bool:
@@ -109,21 +110,43 @@ def _said_now(text: str, prepared) -> str:
     return text.replace(repr(then), repr(now))
 
 
-def _adopt_orphan(outputs: dict, key, name, layers):
+def _adopt_orphan(outputs: dict, key, name, layers, pixels=None):
     """The output record of a deleted input whose layer still bears ``name`` (made by the
     widget, unedited), re-keyed to ``key``: a run on the input made again (an upstream
     widget re-run after the user deleted its output) updates that layer instead of adding
-    "name [1]" beside it. None when there is no such record."""
+    "name [1]" beside it. None when there is no such record. An image input is the same
+    one only with the same pixels (``pixels``, :func:`_pixels_print`): no widget makes
+    images, so another image of the deleted one's name is another field (each well's
+    "DAPI.tif"), and its run overwrote the deleted field's labels, unexported."""
     from ._layers import _layer_key
 
     alive = {_layer_key(layer) for layer in layers}
     for old, record in list(outputs.items()):
         if (old[1] == key[1] and old[0] not in alive and record.name == name
-                and not record.edited and record.layer in layers):
+                and not record.edited and record.layer in layers
+                and record.pixels == pixels):
             del outputs[old]
             outputs[key] = record
             return record
     return None
+
+
+def _pixels_print(layer):
+    """What tells an Image layer's pixels from another image's, cheaply: shape, dtype and
+    a hash of at most ~65,000 of its pixels (a lazy array: its name instead). None for
+    other layers: Points and Labels made again by an upstream widget's re-run are that
+    widget's new results, whose outputs are updated."""
+    import hashlib
+
+    if layer is None or layer._type_string != "image":
+        return None
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    shape, dtype = tuple(int(n) for n in data.shape), str(data.dtype)
+    if not isinstance(data, np.ndarray):
+        return shape, dtype, getattr(data, "name", None)
+    at = np.linspace(0, data.size - 1, min(data.size, 65536)).astype(np.int64)
+    sample = np.ascontiguousarray(data[np.unravel_index(at, shape)]) if data.size else data
+    return shape, dtype, hashlib.sha1(sample.tobytes()).hexdigest()
 
 
 def _watch(record: _Output, widget) -> None:

@@ -10,6 +10,7 @@ from ._outputs import (
     _follow_input_name,
     _named_now,
     _Output,
+    _pixels_print,
     _placement,
     _said_now,
     _still_mine,
@@ -139,8 +140,9 @@ class _WritesOutputs:
         try:
             key = (_layer_key(source), role)
             layers = self._viewer.layers
+            pixels = _pixels_print(source)
             record = self._outputs.get(key) or _adopt_orphan(self._outputs, key,
-                                                              meta.get("name"), layers)
+                                                              meta.get("name"), layers, pixels)
             layer = record.layer if record is not None else None
             mine = _still_mine(record, layers)
             if mine:  # the input renamed since: its outputs follow
@@ -150,7 +152,7 @@ class _WritesOutputs:
             if mine and same_ndim and layer._type_string == layer_type and not multiscale:
                 # in place: keeps the user's display settings, and other widgets that use
                 # this layer as input keep pointing at it; not at all when nothing changed
-                record.placed = placed
+                record.placed, record.pixels = placed, pixels
                 if _unchanged_output(layer, data, meta, record.meta):
                     return (data, meta, layer_type), None, False
                 if layer_type != "shapes":
@@ -172,7 +174,7 @@ class _WritesOutputs:
             if layer_type == "surface":  # built at the first paint: no wireframe data
                 _light_mesh(self._viewer, new)
             # napari adds " [1]" when the name is taken (by the user's edited layer)
-            record = _Output(new, new.name, meta=meta, placed=placed)
+            record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels)
             self._outputs[key] = record
             _watch(record, self)
             return (data, meta, layer_type), (new, visible), True

@@ -114,7 +114,7 @@ def test_a_chunked_run_of_a_long_named_layer_stores_its_labels(tmp_path):
     labels = da.from_array(np.arange(64, dtype=np.int32).reshape(8, 8) % 3, chunks=4)
     image = np.ones((8, 8))
     _, extra, table = measured_labels({"labels": labels}, image, "n" * 240 + " labels",
-                                         results_dir=tmp_path)
+                                      results_dir=tmp_path)
     assert extra["multiscale"] is not None
     assert len(table) == 2
 

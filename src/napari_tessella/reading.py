@@ -391,7 +391,7 @@ def _open_file(path: Path, lazy: bool | None):
             shape, axes = series.shape, series.axes
             # tifffile logs a corrupt header's counts ("incorrect StripOffsets count");
             # this says what is wrong in one line instead
-            _check_tiff_data(series, path.stat().st_size)
+            _check_tiff_data(series)
             if not (lazy if lazy is not None else is_large(shape)):
                 return _samples_last(series.asarray(), axes)
         disk = DiskArray(path, "tiff", series=0, level=0)
@@ -422,34 +422,38 @@ def _quiet_tifffile():
         logger.setLevel(level)
 
 
-def _check_tiff_data(series, size: int) -> None:
+def _check_tiff_data(series) -> None:
     """A ``ValueError`` when the full-resolution pages of ``series`` list fewer strips or
-    tiles than their shape needs, or data past the end of the file (``size`` bytes): a
-    truncated copy or a corrupt header. Checked before any pixel is read: a large TIFF is
-    read lazily, and it failed only when the missing part was reached, after the work
-    before it (with a ``KeyError`` of tifffile's Zarr view and 1,500 lines of asyncio
-    tracebacks from zarr's reader threads)."""
+    tiles than their shape needs, or data past the end of their file: a truncated copy or
+    a corrupt header. Checked before any pixel is read: a large TIFF is read lazily, and it
+    failed only when the missing part was reached, after the work before it (with a
+    ``KeyError`` of tifffile's Zarr view and 1,500 lines of asyncio tracebacks from zarr's
+    reader threads). Each page against its own file (a multi-file OME-TIFF's planes lie
+    in several)."""
     level = series.levels[0]
-    end = 0
+    ends = []  # (where the data end, the size of their file)
     start = getattr(level, "dataoffset", None)  # one contiguous block (ImageJ, …)
     if start is not None:
-        end = int(start) + int(level.nbytes)
+        ends.append((int(start) + int(level.nbytes), series.parent.filehandle.size))
     for page in level.pages:
         offsets = getattr(page, "dataoffsets", None)
         counts = getattr(page, "databytecounts", None)
         if not offsets or counts is None:
             continue
+        size = page.parent.filehandle.size
         chunked = getattr(page, "chunked", None)
         needed = math.prod(chunked) if chunked else len(offsets)
         if len(offsets) < needed:
             if not getattr(page, "is_contiguous", False):
                 raise ValueError(f"corrupt: it lists {len(offsets)} of the {needed:,} "
                                  "strips or tiles its size needs")
-            end = max(end, int(offsets[0]) + int(page.nbytes))
-        end = max([end] + [int(o) + int(c) for o, c in zip(offsets, counts, strict=False)])
-    if end > size:
-        raise ValueError(f"truncated or corrupt: its pixel data run to byte {end:,}, past "
-                         f"the file's end at {size:,}")
+            ends.append((int(offsets[0]) + int(page.nbytes), size))
+        ends.append((max(int(o) + int(c) for o, c in zip(offsets, counts, strict=False)),
+                     size))
+    for end, size in ends:
+        if end > size:
+            raise ValueError(f"truncated or corrupt: its pixel data run to byte {end:,}, "
+                             f"past the file's end at {size:,}")
 
 
 def _samples_last(image, axes: str):

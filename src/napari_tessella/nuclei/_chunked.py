@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
-from .._lazy import _as_float_dask, _client, _compute, _first_pass, _lazy_stage, _settle_all
+from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from . import _orient
@@ -29,7 +29,6 @@ from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_w
 from ._resample import _full_resolution, _reduce_lazy
 from ._small import _small_population
 from ._windows import (
-    _extreme_exponent,
     _output_chunks,
     _parts,
     lazy_working,
@@ -38,7 +37,7 @@ from ._windows import (
     work_plan,
     working_image,
 )
-from .diameter import _diameter_factors, _estimate_diameter
+from .diameter import _estimate_diameter, _oriented_pass
 
 __all__ = ["CACHE_PIXELS", "WATERSHED_MARGIN", "WATERSHED_MARGIN_MAX", "seeded_watershed_chunked"]
 
@@ -472,18 +471,10 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         seeds = given = as_points(seeds, name="seeds")
     given_shape = raw.shape
     # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
-    # (._orient), the diameter's reduced images (made again if they overflowed)
-    overviews = {} if object_diameter else _orient.overview_variants(raw, _diameter_factors)
-    lo, hi, *sums = _first_pass(raw, *_orient.lazy_sums(raw), *overviews.values(),
-                                scheduler=scheduler)
-    # as in memory: an image near the largest float or subnormal is divided by a power of
-    # two (exactly), a threshold given as a number with it; the overviews made again
-    if exponent := _extreme_exponent(np.array([lo, hi])):
-        raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
-        sums[:2] = _compute(*_orient.lazy_sums(raw), scheduler=scheduler)
-    orient = _orient.orientation(*sums[:2])
-    overviews = _orient.canonical_overviews(dict(zip(overviews, sums[2:], strict=True)),
-                                            orient, given_shape)
+    # (._orient), the diameter's reduced images (made again if they overflowed); as in
+    # memory, an image near the largest float or subnormal is divided by a power of two
+    # (exactly), a threshold given as a number with it
+    raw, orient, overviews, exponent = _oriented_pass(raw, scheduler, not object_diameter)
     if orient != _orient.IDENTITY:
         stored, raw = (_orient.to_canonical(a, orient) for a in (stored, raw))
         if user_points:
@@ -493,7 +484,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     if object_diameter:
         diameter = float(object_diameter)
     else:
-        diameter = _estimate_diameter(raw, scheduler, None if exponent else overviews)
+        diameter = _estimate_diameter(raw, scheduler, overviews)
     small = min_size is None  # the default minimum size keeps whole small nuclei
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
     d, s = diameter / factor, sigma / factor

@@ -9,6 +9,7 @@ from scipy import ndimage as ndi
 from .._label_image import _enclosed, _label_moments, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
+from . import _orient
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise
 from ._cues import _label_max, _label_quantile
 from ._foreground import _SIGNIFICANT, _auto_params, _auto_threshold
@@ -482,22 +483,22 @@ def estimate_object_diameter(image) -> float:
     (the "auto" threshold of :func:`seeded_watershed`, so dim objects count as much as
     bright ones; then each object cut at half its own contrast over the background, where
     the edge of a blurred object lies) is split into connected components, and each
-    component's largest
-    inscribed disc (the maximum of its Euclidean distance transform) measures the radius of
-    its largest object — touching objects do not inflate it, unlike the component's area.
-    The estimate is twice the area-weighted median of those radii, so specks of noise (tiny
-    area) do not pull it down. It is measured twice: once as said, then against the local
-    background (the image minus its grey opening by a square of half-side the larger of
-    1/8 of its shorter side and twice that first estimate), which is the one returned:
-    glows of saturated cells, vignetting and ramps otherwise lift the cut above ordinary
-    nuclei, and only their bright foci were measured. It needs no length scale of its
-    own: the image is first
-    reduced so that it has about 256 pixels on its long side; if the objects then span
-    fewer than 12 pixels, the estimate is redone at about 512 pixels. If they are still
-    smaller (a large image of small objects, e.g. a whole slide), it looks closer, 4× finer
-    each time, within a window of 1024² reduced pixels placed where the image varies most,
-    until the objects span 12 pixels or the full resolution is reached. Dask/Zarr images
-    are read chunk by chunk for this (same result).
+    component's largest inscribed disc (the maximum of its Euclidean distance transform)
+    measures the radius of its largest object — touching objects do not inflate it, unlike
+    the component's area. The estimate is twice the area-weighted median of those radii, so
+    specks of noise (tiny area) do not pull it down. It is measured twice: once as said,
+    then against the local background (the image minus its grey opening by a square of
+    half-side the larger of 1/8 of its shorter side and twice that first estimate), which
+    is the one returned: glows of saturated cells, vignetting and ramps otherwise lift the
+    cut above ordinary nuclei, and only their bright foci were measured. It needs no length
+    scale of its own: the image is first reduced so that it has about 256 pixels on its
+    long side; if the objects then span fewer than 12 pixels, the estimate is redone at
+    about 512 pixels. If they are still smaller (a large image of small objects, e.g. a
+    whole slide), it looks closer, 4× finer each time, within a window of 1024² reduced
+    pixels placed where the image varies most, until the objects span 12 pixels or the
+    full resolution is reached. The image is measured in the orientation its content
+    gives (as :func:`seeded_watershed`, whose own estimate this is): its flips and quarter
+    turns give the same estimate. Dask/Zarr images are read chunk by chunk (same result).
 
     Parameters
     ----------
@@ -531,7 +532,10 @@ def estimate_object_diameter(image) -> float:
     exponent = _extreme_exponent(img)
     if exponent:
         img = np.ldexp(img, -exponent)
-    return _estimate_in_memory(img)
+    # in the orientation seeded_watershed works in (._orient): its own estimate, and the
+    # same for every flip and quarter turn of the image
+    orient = _orient.orientation(*(np.sum(img, axis=k, dtype=np.float64) for k in (1, 0)))
+    return _estimate_in_memory(np.ascontiguousarray(_orient.to_canonical(img, orient)))
 
 
 def _estimate_in_memory(img: np.ndarray) -> float:
@@ -546,20 +550,12 @@ def _estimate_in_memory(img: np.ndarray) -> float:
     return _diameter_from(reduced, img.shape, *_diameter_factors(img.shape))
 
 
-def _diameter_overviews(raw, *, quiet: bool = False) -> dict:
-    """The lazy reduced images of the whole image that the estimate starts from
-    (``quiet``: see ``_resample._reduce_lazy``)."""
-    return {f: _reduce_lazy(raw, f, trim=True, quiet=quiet)
-            for f in sorted(set(_diameter_factors(raw.shape)))}
-
-
 def _estimate_diameter(raw, scheduler, overviews=None) -> float:
     """The in-memory estimate, from the same reduced images, computed in one pass (or
-    given: ``overviews``, :func:`_diameter_overviews` computed with another pass)."""
-
+    given: ``overviews``, {factor: the reduced image}, computed with another pass)."""
     coarse, fine = _diameter_factors(raw.shape)
     if overviews is None:
-        lazy = _diameter_overviews(raw)
+        lazy = {f: _reduce_lazy(raw, f, trim=True) for f in sorted({coarse, fine})}
         overviews = dict(zip(lazy, _compute(*lazy.values(), scheduler=scheduler), strict=True))
 
     def reduced(factor, box):
@@ -580,9 +576,23 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
     result is the in-memory one (up to floating-point summation order).
     """
 
-    raw = _as_float_dask(image, chunks)
-    lo, hi = _first_pass(raw, scheduler=scheduler)
-    exponent = _extreme_exponent(np.array([lo, hi]))  # as in memory
-    if exponent:
+    raw, orient, overviews, _ = _oriented_pass(_as_float_dask(image, chunks), scheduler)
+    return _estimate_diameter(_orient.to_canonical(raw, orient), scheduler, overviews)
+
+
+def _oriented_pass(raw, scheduler, overviews: bool = True):
+    """Pass 1 over a lazy image, one read: the value checks (``_first_pass``), the sums
+    choosing its orientation (:mod:`._orient`) and, with ``overviews``, the estimate's
+    reduced images for each way it may be turned. Returns ``raw`` (divided by a power of
+    two if extreme, as in memory), its orientation, the reduced images of it so turned
+    (None: to be made again after that division) and the exponent."""
+    variants = _orient.overview_variants(raw, _diameter_factors) if overviews else {}
+    lo, hi, *sums = _first_pass(raw, *_orient.lazy_sums(raw), *variants.values(),
+                                scheduler=scheduler)
+    if exponent := _extreme_exponent(np.array([lo, hi])):
         raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
-    return _estimate_diameter(raw, scheduler)
+        sums[:2] = _compute(*_orient.lazy_sums(raw), scheduler=scheduler)
+    orient = _orient.orientation(*sums[:2])
+    turned = _orient.canonical_overviews(dict(zip(variants, sums[2:], strict=True)), orient,
+                                         raw.shape)
+    return raw, orient, None if exponent else turned, exponent

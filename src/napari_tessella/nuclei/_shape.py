@@ -246,6 +246,15 @@ def _split_at_waists(labels, markers, d):
     return out, markers
 
 
+def _near_labels(labels, i, box, reach) -> np.ndarray:
+    """The ids of the other labels within ``reach`` pixels of label ``i``'s outline
+    (``box``: its slice in ``labels``)."""
+    region = labels[_widened(box, reach, labels.shape)]
+    obj = region == i
+    near = np.unique(region[ndi.binary_dilation(obj, iterations=reach) & ~obj])
+    return near[(near > 0) & (near != i)]
+
+
 def _crowded(labels, i, box, reach, sizes, unit) -> bool:
     """Whether label ``i`` lies among at least ``_WAIST_NEIGHBOURS`` other labels within
     ``reach`` pixels of its outline, whose median area is at least half a nucleus
@@ -257,12 +266,7 @@ def _crowded(labels, i, box, reach, sizes, unit) -> bool:
     the size of the nuclei around it; an isolated nucleus, or one beside debris, has no
     such neighbours to compare with and is left whole.
     """
-    grown = _widened(box, reach, labels.shape)
-    region = labels[grown]
-    obj = region == i
-    ring = ndi.binary_dilation(obj, iterations=reach) & ~obj
-    near = np.unique(region[ring])
-    near = near[(near > 0) & (near != i)]
+    near = _near_labels(labels, i, box, reach)
     if near.size < _WAIST_NEIGHBOURS:
         return False
     typical = float(np.median(sizes[near]))
@@ -424,12 +428,7 @@ def _write_parts(out, markers, box, obj, split, k, dist, state) -> None:
 def _typical_near(labels, i, box, reach, sizes, whole, among) -> float:
     """The median area of the labels within ``reach`` of label ``i``'s outline that are
     ``whole`` (not cut by the array's edge), or 0 with fewer than ``_MERGE_NEIGHBOURS``."""
-    grown = _widened(box, reach, labels.shape)
-    region = labels[grown]
-    obj = region == i
-    ring = ndi.binary_dilation(obj, iterations=reach) & ~obj
-    near = np.unique(region[ring])
-    near = near[(near > 0) & (near != i)]
+    near = _near_labels(labels, i, box, reach)
     near = near[whole[near]]
     if near.size < among:
         return 0.0

@@ -14,7 +14,6 @@ from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
-from . import _orient
 from ._background import _cell_top, _level_and_noise, _tile_noise
 from ._foreground import (
     _auto_mask,
@@ -23,6 +22,13 @@ from ._foreground import (
     _log_offset,
     _log_otsu,
     _significant_cut,
+)
+from ._orient import (
+    IDENTITY,
+    from_canonical,
+    points_from_canonical,
+    points_to_canonical,
+    to_canonical,
 )
 from ._outlines import _cuts, _refine_outlines
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
@@ -475,10 +481,10 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     # memory, an image near the largest float or subnormal is divided by a power of two
     # (exactly), a threshold given as a number with it
     raw, orient, overviews, exponent = _oriented_pass(raw, scheduler, not object_diameter)
-    if orient != _orient.IDENTITY:
-        stored, raw = (_orient.to_canonical(a, orient) for a in (stored, raw))
+    if orient != IDENTITY:
+        stored, raw = (to_canonical(a, orient) for a in (stored, raw))
         if user_points:
-            seeds = _orient.points_to_canonical(seeds, orient, given_shape)
+            seeds = points_to_canonical(seeds, orient, given_shape)
     full_shape = raw.shape
 
     if object_diameter:
@@ -575,13 +581,13 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     both = da.block(out_rows)
     if both.chunks[1:] != out_chunks:  # the parts of a chunk back together
         both = both.rechunk(((2,), *out_chunks))
-    labels, territories = (_orient.from_canonical(both[k], orient) for k in (0, 1))
+    labels, territories = (from_canonical(both[k], orient) for k in (0, 1))
 
     if user_points:
         seed_points = given
     elif len(pts):
         seed_points = _full_resolution(pts, factor, full_shape)
-        seed_points = _orient.points_from_canonical(seed_points, orient, given_shape)
+        seed_points = points_from_canonical(seed_points, orient, given_shape)
     else:
         seed_points = np.empty((0, 2))
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,

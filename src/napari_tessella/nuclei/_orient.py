@@ -54,6 +54,11 @@ def orientation(row_sums, col_sums) -> tuple[bool, bool, bool]:
     return transpose, m_r > _TOL * mass * size, m_c > _TOL * mass * size
 
 
+def of_image(img: np.ndarray) -> tuple[bool, bool, bool]:
+    """:func:`orientation` of an image in memory (float, already rescaled if extreme)."""
+    return orientation(*(np.sum(img, axis=k, dtype=np.float64) for k in (1, 0)))
+
+
 def to_canonical(arr, orient):
     """``arr`` (numpy or dask, 2-D) in the orientation ``orient``."""
     transpose, flip_rows, flip_cols = orient

@@ -9,10 +9,17 @@ from scipy import ndimage as ndi
 from .._label_image import _enclosed, _label_moments, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
-from . import _orient
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise
 from ._cues import _label_max, _label_quantile
 from ._foreground import _SIGNIFICANT, _auto_params, _auto_threshold
+from ._orient import (
+    canonical_overviews,
+    lazy_sums,
+    of_image,
+    orientation,
+    overview_variants,
+    to_canonical,
+)
 from ._outlines import _above_own_fraction
 from ._resample import _downsample, _reduce_lazy
 from ._windows import _extreme_exponent
@@ -522,9 +529,7 @@ def estimate_object_diameter(image) -> float:
     >>> 24 < estimate_object_diameter(nuc.image) < 36
     True
     """
-
     if is_lazy(image):  # dask/Zarr: the reduced images are computed chunk by chunk
-
         return estimate_object_diameter_chunked(image)
     img = as_float_image(image)
     # as in seeded_watershed: a subnormal image (or one near the largest float) divided by
@@ -534,8 +539,8 @@ def estimate_object_diameter(image) -> float:
         img = np.ldexp(img, -exponent)
     # in the orientation seeded_watershed works in (._orient): its own estimate, and the
     # same for every flip and quarter turn of the image
-    orient = _orient.orientation(*(np.sum(img, axis=k, dtype=np.float64) for k in (1, 0)))
-    return _estimate_in_memory(np.ascontiguousarray(_orient.to_canonical(img, orient)))
+    orient = of_image(img)
+    return _estimate_in_memory(np.ascontiguousarray(to_canonical(img, orient)))
 
 
 def _estimate_in_memory(img: np.ndarray) -> float:
@@ -575,24 +580,20 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
     side; those block means are computed chunk by chunk (one pass over the data), so the
     result is the in-memory one (up to floating-point summation order).
     """
-
     raw, orient, overviews, _ = _oriented_pass(_as_float_dask(image, chunks), scheduler)
-    return _estimate_diameter(_orient.to_canonical(raw, orient), scheduler, overviews)
+    return _estimate_diameter(to_canonical(raw, orient), scheduler, overviews)
 
 
 def _oriented_pass(raw, scheduler, overviews: bool = True):
-    """Pass 1 over a lazy image, one read: the value checks (``_first_pass``), the sums
-    choosing its orientation (:mod:`._orient`) and, with ``overviews``, the estimate's
-    reduced images for each way it may be turned. Returns ``raw`` (divided by a power of
-    two if extreme, as in memory), its orientation, the reduced images of it so turned
-    (None: to be made again after that division) and the exponent."""
-    variants = _orient.overview_variants(raw, _diameter_factors) if overviews else {}
-    lo, hi, *sums = _first_pass(raw, *_orient.lazy_sums(raw), *variants.values(),
-                                scheduler=scheduler)
+    """Pass 1 over a lazy image (one read): value checks, the sums giving its orientation
+    and (``overviews``) the estimate's reduced images for every turn. Returns ``raw``
+    (divided by a power of two if extreme), its orientation, its reduced images so turned
+    (None after that division: made again) and the exponent."""
+    variants = overview_variants(raw, _diameter_factors) if overviews else {}
+    lo, hi, *sums = _first_pass(raw, *lazy_sums(raw), *variants.values(), scheduler=scheduler)
     if exponent := _extreme_exponent(np.array([lo, hi])):
         raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
-        sums[:2] = _compute(*_orient.lazy_sums(raw), scheduler=scheduler)
-    orient = _orient.orientation(*sums[:2])
-    turned = _orient.canonical_overviews(dict(zip(variants, sums[2:], strict=True)), orient,
-                                         raw.shape)
+        sums[:2] = _compute(*lazy_sums(raw), scheduler=scheduler)
+    orient = orientation(*sums[:2])
+    turned = canonical_overviews(dict(zip(variants, sums[2:], strict=True)), orient, raw.shape)
     return raw, orient, None if exponent else turned, exponent

@@ -18,7 +18,7 @@ from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
 from ._orient import (
     IDENTITY,
     from_canonical,
-    orientation,
+    of_image,
     points_from_canonical,
     points_to_canonical,
     to_canonical,
@@ -148,7 +148,7 @@ def seeded_watershed(
     # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
     exponent = 0 if integral else _extreme_exponent(img)
     scaled = np.ldexp(img, -exponent) if exponent else img
-    orient = orientation(*(np.sum(scaled, axis=k, dtype=np.float64) for k in (1, 0)))
+    orient = of_image(scaled)
     if orient == IDENTITY:
         return _in_memory(img, pixels, integral, seeds, **kwargs)
     kind = seeds_kind(seeds, img.shape)

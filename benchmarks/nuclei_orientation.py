@@ -23,12 +23,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from napari_tessella.nuclei._orient import TURNS
+
 TRANSFORMS = {
-    "as given": lambda a: a,
-    "flipud": lambda a: a[::-1],
-    "fliplr": lambda a: a[:, ::-1],
-    "rot180": lambda a: a[::-1, ::-1],
-    "transpose": lambda a: a.T,
+    **{t: TURNS[t] for t in ("as given", "flipud", "fliplr", "rot180", "transpose")},
     "crop row": lambda a: a[1:],
     "crop col": lambda a: a[:, 1:],
 }

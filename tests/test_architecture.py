@@ -58,21 +58,22 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(name: str, path: Path) -> tuple[set[str], set[str]]:
+def _imports(name: str, path: Path, source: str | None = None) -> tuple[set[str], set[str]]:
     """(package modules, top-level third-party packages) imported anywhere in a module."""
-    tree = ast.parse(path.read_text())
+    tree = ast.parse(path.read_text() if source is None else source)
     is_pkg = path.name == "__init__.py"
     here = name.split(".") if name != "__init__" else []
     base = here if is_pkg else here[:-1]
     inner, outer = set(), set()
 
     def add(target: list[str], names=()):
+        # `from X import n` runs X first (for `from . import n` inside a package, the
+        # package's own __init__), then X.n when n is a submodule: both are counted.
         dotted = ".".join(target)
-        for n in names:  # `from . import x` / `from .pkg import mod`
+        for n in names:
             full = f"{dotted}.{n}" if dotted else n
             if full in MODULES:
                 inner.add(full)
-                return
         if dotted in MODULES:
             inner.add(dotted)
         elif not dotted:
@@ -168,3 +169,13 @@ def test_the_graph_sees_function_level_imports():
     assert "recipes" in GRAPH["cli"][0]
     assert "segmentation" in GRAPH["_widgets.threshold_label"][0]
     assert "magicgui" in GRAPH["_widgets._base"][1]
+
+
+def test_the_graph_counts_the_package_a_from_import_runs():
+    # `from . import _orient` inside nuclei/diameter.py runs the package nuclei's __init__,
+    # which imports diameter: a cycle that reading it as "imports nuclei._orient" alone missed
+    path = PACKAGE / "nuclei" / "diameter.py"
+    inner, _ = _imports("nuclei.diameter", path, source="from . import _orient\n")
+    assert inner == {"nuclei", "nuclei._orient"}
+    inner, _ = _imports("nuclei.diameter", path, source="from ._orient import of_image\n")
+    assert inner == {"nuclei._orient"}

@@ -9,19 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from napari_tessella.nuclei import seeded_watershed
+from napari_tessella.nuclei._orient import TURNS
 from napari_tessella.synthetic import synthetic_nuclei
-
-#: the 8 flips and quarter turns of the plane (the identity first)
-TURNS = {
-    "as given": lambda a: a,
-    "flipud": lambda a: a[::-1],
-    "fliplr": lambda a: a[:, ::-1],
-    "rot180": lambda a: a[::-1, ::-1],
-    "transpose": lambda a: a.T,
-    "rot90": lambda a: np.rot90(a),
-    "rot270": lambda a: np.rot90(a, 3),
-    "antitranspose": lambda a: np.rot90(a, 2).T,
-}
 
 
 def same_partition(a, b) -> bool:

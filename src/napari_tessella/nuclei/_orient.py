@@ -22,6 +22,19 @@ import numpy as np
 #: no orientation change
 IDENTITY = (False, False, False)
 
+#: the 8 flips and quarter turns of the plane (the identity first), by name: the defaults
+#: give the same nuclei, turned, for an image turned by any of them (round 19)
+TURNS = {
+    "as given": lambda a: a,
+    "flipud": lambda a: a[::-1],
+    "fliplr": lambda a: a[:, ::-1],
+    "rot180": lambda a: a[::-1, ::-1],
+    "transpose": lambda a: a.T,
+    "rot90": lambda a: np.rot90(a),
+    "rot270": lambda a: np.rot90(a, 3),
+    "antitranspose": lambda a: np.rot90(a, 2).T,
+}
+
 # a moment within this fraction of its scale counts as zero (sums of the same pixels in
 # another order, in memory and chunk by chunk, differ in the last bits only)
 _TOL = 1e-9

@@ -29,6 +29,7 @@ import nuclei_cellline as bench
 
 from napari_tessella.nuclei import _recipe, seeded_watershed
 from napari_tessella.nuclei import watershed as _watershed
+from napari_tessella.nuclei._orient import of_image, to_canonical
 
 STAGES = ["mask", "first", "trim", "split", "sized", "unsharp", "rim", "edges"]
 REC: dict = {}
@@ -100,6 +101,11 @@ def _edge_touch(m):
 
 def breakdown(kind, seed):
     img, ref = bench.make(kind, seed)
+    # the stages are recorded in the orientation the recipe works in (round 19, _orient):
+    # the field and its truth are put in it first (else a flipped field's stages were
+    # compared with the truth as drawn)
+    orient = of_image(np.asarray(img, dtype=np.float64))
+    img, ref = (np.ascontiguousarray(to_canonical(a, orient)) for a in (img, ref))
     res = seeded_watershed(img)
     lab, d = res.labels, res.object_diameter
     smooth, level = REC["smooth"], REC["level"]

@@ -46,6 +46,17 @@ def test_blurred_dense_nuclei_are_not_dropped_as_glows(dense, seed, most_missing
     assert m["f1"] >= least_f1, m
 
 
+@pytest.mark.parametrize(("seed", "most_missing", "least_f1"), [(111, 17, 0.705), (114, 19, 0.67)])
+def test_blurred_nuclei_amid_kept_ones_are_kept(dense, seed, most_missing, least_f1):
+    # round 20: most nuclei of these fields are unsharp, so many had fewer than 3 sharp
+    # neighbours to lower their bar; the ones the bar kept now vouch for the next. Main
+    # before: seed 111 F1 0.697 (21 missing), 114 0.642 (25); round 20: 0.711 (14), 0.685 (16)
+    image, truth = dense.challenge_field(seed, psf=2.0)
+    m = score_segmentation(seeded_watershed(image).labels, truth)
+    assert m["missing"] <= most_missing, m
+    assert m["f1"] >= least_f1, m
+
+
 def test_a_shallow_object_among_sharp_nuclei_is_still_dropped():
     # a Gaussian bump (a smudge) amid four sharp discs: its neighbours' rims are steeper
     # than 3.4, so the bar stays there and the bump goes; the discs stay

@@ -171,7 +171,7 @@ def test_dim_nuclei_below_the_global_cut(cellline):
 def test_dim_nuclei_cue_keeps_an_edge_not_a_smudge():
     from scipy import ndimage as ndi
 
-    from napari_tessella.nuclei._cues import _dim_nuclei
+    from napari_tessella.nuclei._dim import _dim_nuclei
 
     rr, cc = np.indices((90, 180))
     disc = np.hypot(rr - 45, cc - 45) <= 10

@@ -466,53 +466,6 @@ def _rim_gradient(labels, smooth, level, d, ids=None, grad=None) -> np.ndarray:
     return out
 
 
-def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: float,
-                sharp: float) -> np.ndarray:
-    """``mask`` with the dim nuclei the global cut missed: each connected part of ``smooth
-    > low`` of ``min_area`` to ``most`` nucleus areas adds its pixels above half its median
-    contrast, when they hold ``min_area``, some of them outside the foreground, and their
-    edge is a nucleus's: its rim as steep (:func:`_rim_gradient` at least ``steep``) and
-    as sharp against its ring (:func:`_edge_sharpness` at least ``sharp``).
-
-    The log-Otsu cut is one level for the whole field; saturated cells and bright nuclei
-    pull it up to the contrast of nuclei only 1.3-2x over their local background, which
-    then never enter the foreground or enter it by a sliver below the minimum size
-    (``benchmarks/nuclei_cellline.py``, ``dim``: 12 of the 28 missing nuclei of the tuned
-    and held-out seeds). Cut at half its own contrast, such a part is where its edge is;
-    the rim test leaves out the slopes of glows and the flattening's residue (rim gradient
-    1.0-2.3 x contrast / d; nuclei 3.4-6.5); the sharpness, set well above the cut of
-    :func:`_drop_unsharp`, the faint out-of-focus smudges of U2OS that no annotator drew
-    (0.41-0.78; the dim nuclei found: 0.80-1.12). Parts are bounded in size (a few nuclei), so
-    the test is local and chunks with their margin see the same parts.
-    """
-    comp, n = ndi.label(smooth > low)
-    if n == 0:
-        return mask
-    area = np.bincount(comp.ravel(), minlength=n + 1)
-    inside = np.bincount(comp.ravel(), weights=mask.ravel(), minlength=n + 1)
-    nucleus = np.pi * d * d / 4
-    cand = (area >= min_area) & (area <= most * nucleus) & (inside < area)
-    cand[0] = False
-    if not cand.any():
-        return mask
-    sel = np.where(cand[comp], comp, 0)
-    median = _label_quantile(smooth, sel, n, 0.5)
-    half = level + 0.5 * (median - level)
-    half[0] = np.inf
-    part = np.where(smooth > half[sel], sel, 0)
-    big = np.bincount(part.ravel(), minlength=n + 1) >= min_area
-    big &= np.bincount(part[~mask], minlength=n + 1) > 0  # something to add
-    big[0] = False
-    if not big.any():
-        return mask
-    ids = np.flatnonzero(big)
-    part = np.where(big[part], part, 0)
-    keep = _rim_gradient(part, smooth, level, d, ids) >= steep
-    keep &= _edge_sharpness(part, smooth, level, d) >= sharp
-    keep[0] = False
-    return mask | keep[part]
-
-
 def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, step: float,
                     depth: float, body: float, bright_cell: float, gradient: float):
     """Split each label of ``ids`` where it holds a dimmer and a brighter nucleus.

@@ -16,7 +16,6 @@ from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
 from ._crowd import _split_crowds
 from ._cues import (
-    _dim_nuclei,
     _drop_unsharp,
     _label_max,
     _rim_outlines,
@@ -24,6 +23,7 @@ from ._cues import (
     _split_clusters,
     _unless_foci,
 )
+from ._dim import _dim_kept, _dim_nuclei
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._markers import (
     _disc_maxima_markers,
@@ -158,11 +158,13 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     from skimage.segmentation import watershed
 
     dtype = smooth.dtype
-    nearest = blobs = None
+    nearest = blobs = dim = None
     if auto:
         if low is not None:  # dim nuclei the global cut missed
-            mask = _dim_nuclei(smooth, mask, level, low, d, max(min_size_work, 1.0),
-                               most=_BIG, steep=_GLOW_STEEP, sharp=_DIM_SHARP)
+            mask, dim = _dim_nuclei(smooth, mask, level, low, d, max(min_size_work, 1.0),
+                                    most=_BIG, steep=_GLOW_STEEP, sharp=_DIM_SHARP,
+                                    parts=True)
+            dim = dim if dim.any() else None
         mask = _fill_small_holes(mask, d)
     # drop specks below the minimum size before seeding
     comp, n = ndi.label(mask)
@@ -223,7 +225,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             landscape=landscape, border=border)
         return labels, markers, peak, None, _padded(flags, int(labels.max()) + 1, False)
     if auto and labels.any():
+        first = labels.copy() if dim is not None else None
         labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d)
+        if first is not None:  # the dim nuclei's outlines, inside which the trim cut
+            labels = _dim_kept(labels, first, dim, max(min_size_work, 1.0))
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
             labels, markers, height = _split_at_necks_of(

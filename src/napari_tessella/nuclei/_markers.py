@@ -116,8 +116,11 @@ def _disc_maximum_filter(img: np.ndarray, r: int) -> np.ndarray:
     padded = np.pad(img, r, mode="symmetric")  # scipy's "reflect"
     rows, cols = img.shape
     out = None
+    along, last = None, 0
     for dy in range(r + 1):  # rows dy and -dy of the disc have the same half-width
-        along = ndi.maximum_filter1d(padded, 2 * int(np.sqrt(r * r - dy * dy)) + 1, axis=1)
+        width = 2 * int(np.sqrt(r * r - dy * dy)) + 1
+        if width != last:  # neighbouring rows of the disc often share one: made once
+            along, last = ndi.maximum_filter1d(padded, width, axis=1), width
         for shift in {dy, -dy}:
             band = along[r + shift:r + shift + rows, r:r + cols]
             out = band.copy() if out is None else np.maximum(out, band, out=out)

@@ -415,8 +415,6 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
     against the glow's fall (round 14, :func:`._edges._glow_nuclei`), a boolean image of
     its pixels, else None.
     """
-    from skimage.segmentation import watershed
-
     n = int(labels.max())
     peak = _label_max(smooth, labels, n)
     peak[0] = np.inf
@@ -462,7 +460,38 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
     trimmed = np.where(new > 0, new, trimmed).astype(np.int32)
     filled = _fill_small_holes(trimmed > 0, d)
     if (filled & (trimmed == 0)).any():
-        trimmed = watershed(-height, trimmed, mask=filled).astype(np.int32)
+        trimmed = _flood_holes(trimmed, filled, height)
     return trimmed, rescued
+
+
+def _flood_holes(labels, filled, height):
+    """``watershed(-height, labels, mask=filled)`` as int32, for ``filled`` = ``labels >
+    0`` with enclosed holes added (background components whose 4-neighbours outside
+    them are all labelled, :func:`._shape._fill_small_holes`).
+
+    The flood reaches a hole's pixels only through its own pixels from the labelled
+    pixels 4-adjacent to it: when those all carry one label, the hole takes that label
+    whatever the landscape. Only when some hole lies between two labels or more (the
+    landscape then decides) is the watershed run, over the whole image as before. The
+    holes are mostly nucleoli inside one nucleus: one labelling instead of a flood of
+    every labelled pixel.
+    """
+    added = filled & (labels == 0)
+    holes, k = ndi.label(added)  # the flood's 4-connectivity
+    hole_ids, around = [], []
+    for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+                 ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):
+        for h, lab in ((holes[a], labels[b]), (holes[b], labels[a])):
+            at = (h > 0) & (lab > 0)
+            hole_ids.append(h[at])
+            around.append(lab[at])
+    hole_ids, around = np.concatenate(hole_ids), np.concatenate(around)
+    own = np.zeros(k + 1, dtype=labels.dtype)
+    own[hole_ids] = around  # one of each hole's labels around it
+    if (own[1:] > 0).all() and np.array_equal(own[hole_ids], around):
+        return np.where(added, own[holes], labels).astype(np.int32)
+    from skimage.segmentation import watershed
+
+    return watershed(-height, labels, mask=filled).astype(np.int32)
 
 

@@ -1,6 +1,7 @@
 """Round 20: the holes the per-nucleus cut opens are filled as the watershed fills them
 (``_recipe._flood_holes``), without flooding every labelled pixel when each hole lies
-in one nucleus; the labels must stay pixel-identical."""
+in one nucleus, and ``np.where(keep, labels, 0)`` is ``_label_image._only``; the labels
+must stay pixel-identical."""
 
 from __future__ import annotations
 
@@ -80,3 +81,17 @@ def test_a_hole_between_two_nuclei_is_flooded_by_the_landscape():
         out = _flood_holes(labels, filled, height)
         np.testing.assert_array_equal(out, _flooded(labels, filled, height))
         assert set(np.unique(out[6:8, 11:13])) == ({5} if slope > 0 else {3})
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16])
+@pytest.mark.parametrize("seed", range(5))
+def test_only_is_where_with_zero(dtype, seed):
+    from napari_tessella._label_image import _only
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2**15, (17, 23)).astype(dtype)
+    keep = rng.random(labels.shape) < 0.4
+    out = _only(labels, keep)
+    expected = np.where(keep, labels, 0)
+    assert out.dtype == expected.dtype
+    np.testing.assert_array_equal(out, expected)

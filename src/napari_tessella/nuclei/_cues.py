@@ -17,6 +17,7 @@ from .._label_image import (
     _binary_erosion,
     _enclosed,
     _nearest_label,
+    _only,
     _relabel_sequential,
     _widened,
 )
@@ -164,7 +165,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
         ok[0] = False
         if ok.sum() < 2:
             continue
-        seeds = np.where(ok[parts], parts, 0)
+        seeds = _only(parts, ok[parts])
         split = watershed(-height[box], seeds, mask=obj)
         if area[i] <= big * unit:
             split = _join_unless_parted(split, smooth[box] - level, valley, step)
@@ -173,7 +174,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
                 # between them (the seam, the step), not along the distance's neck, which
                 # gives a dim nucleus's flank to its bright neighbour
                 grad = ndi.gaussian_gradient_magnitude(smooth[box], d * gradient)
-                split = watershed(grad, np.where(seeds > 0, split, 0), mask=obj)
+                split = watershed(grad, _only(split, seeds > 0), mask=obj)
         ids = np.unique(split[split > 0])
         if ids.size < 2:
             continue
@@ -278,8 +279,8 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     ring = ~fg & _binary_dilation(fg, disc)
     if nearest is None:
         nearest = _nearest_label(labels)
-    inner = _label_quantile(smooth, np.where(rim, labels, 0), n, 0.5)
-    outer = _label_quantile(smooth, np.where(ring, nearest, 0), n, 0.25)
+    inner = _label_quantile(smooth, _only(labels, rim), n, 0.5)
+    outer = _label_quantile(smooth, _only(nearest, ring), n, 0.25)
     has = np.isfinite(inner) & np.isfinite(outer) & (inner > level)
     out[has] = (inner[has] - outer[has]) / (inner[has] - level)
     return out  # inf for the background: its inner quantile is -inf, never in ``has``
@@ -370,12 +371,12 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
         return labels, peak, False
     fg = labels > 0
     ring = _farther_than(fg, shell[0] * d) & ~_farther_than(fg, shell[1] * d)
-    rim = _label_quantile(smooth, np.where(ring, labels, 0), n, 0.5)
+    rim = _label_quantile(smooth, _only(labels, ring), n, 0.5)
     old = level + trim * (peak - level)
     new = np.minimum(level + 0.5 * (rim - level), level + half * (peak - level))
     new = np.where(np.isfinite(rim) & (rim > level), new, old)
     new[0] = np.inf
-    cut = np.where(smooth > new[labels], labels, 0)
+    cut = _only(labels, smooth > new[labels])
     if not (cut != labels).any():
         return labels, level + (new - level) / trim, False
     holes = _fill_holes(cut > 0) & (cut == 0)
@@ -451,14 +452,14 @@ def _rim_gradient(labels, smooth, level, d, ids=None, grad=None) -> np.ndarray:
     out = np.full(n + 1, np.inf)
     if n == 0:
         return out
-    sel = labels if ids is None else np.where(np.isin(labels, ids), labels, 0)
+    sel = labels if ids is None else _only(labels, np.isin(labels, ids))
     fg = sel > 0
     rim = fg & ~_binary_erosion(fg, ndi.generate_binary_structure(2, 1), 1)
     if not rim.any():
         return out
     if grad is None:
         grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
-    edge = _label_quantile(grad, np.where(rim, sel, 0), n, 0.5)
+    edge = _label_quantile(grad, _only(sel, rim), n, 0.5)
     median = _label_quantile(smooth, sel, n, 0.5)
     has = np.isfinite(edge) & (median > level)
     has[0] = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _only, _widened
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
 
 #: a dim part's own ring: the pixels within this many d outside it
@@ -75,20 +75,20 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     cand[0] = False
     if not cand.any():
         return (mask, none) if parts else mask
-    sel = np.where(cand[comp], comp, 0)
+    sel = _only(comp, cand[comp])
     median = _label_quantile(smooth, sel, n, 0.5)
     ring = _own_ring(sel, smooth, d, n)
     base = np.where(np.isfinite(ring) & (ring < level), ring, level)
     half = base + 0.5 * (median - base)
     half[0] = np.inf
-    part = np.where(smooth > half[sel], sel, 0)
+    part = _only(sel, smooth > half[sel])
     big = np.bincount(part.ravel(), minlength=n + 1) >= min_area
     big &= np.bincount(part[~mask], minlength=n + 1) > 0  # something to add
     big[0] = False
     if not big.any():
         return (mask, none) if parts else mask
     ids = np.flatnonzero(big)
-    part = np.where(big[part], part, 0)
+    part = _only(part, big[part])
     keep = _rim_gradient(part, smooth, level, d, ids) >= steep
     keep &= _edge_sharpness(part, smooth, level, d) >= sharp
     keep[0] = False

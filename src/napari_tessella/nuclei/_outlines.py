@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._label_image import _only
 from ._cues import _label_max, _unless_foci
 from ._resample import _upsample
 
@@ -33,7 +34,7 @@ def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
     A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
     """
     n = int(labels.max())
-    core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
+    core = _only(labels, height >= 0.5 * _label_max(height, labels, n)[labels])
     peak = _label_max(smooth, core, n)
     peak[0] = np.inf
     if level is not None:
@@ -122,4 +123,4 @@ def _outline(labels: np.ndarray) -> np.ndarray:
 def _above_own_fraction(smooth, labels, level, fraction, peak) -> np.ndarray:
     """``labels`` where ``smooth`` is above ``fraction`` of each label's own contrast over
     the background, ``level + fraction * (peak - level)`` (``peak[0]`` = inf), else 0."""
-    return np.where(smooth > (level + fraction * (peak - level))[labels], labels, 0)
+    return _only(labels, smooth > (level + fraction * (peak - level))[labels])

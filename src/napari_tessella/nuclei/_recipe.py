@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _enclosed, _widened
+from .._label_image import _edge_ids, _enclosed, _only, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
 from ._crowd import _split_crowds
@@ -181,7 +181,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             blobs = blobs[comp] if blobs.any() else None
         mask &= keep[comp]
         if auto and small:
-            comp = np.where(mask, comp, 0)
+            comp = _only(comp, mask)
             whole = (comp, np.bincount(comp.ravel(), minlength=n + 1))
 
     smooth_distance = landscape == "distance" and seeds is None
@@ -432,7 +432,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
         rescued = rescued if rescued.any() else None
         peak = _label_max(smooth, labels, n := int(labels.max()))  # peak[0]: set below
         bright = np.append(bright, np.zeros(n + 1 - bright.size, bool))
-    core = np.where(height >= 0.5 * _label_max(height, labels, n)[labels], labels, 0)
+    core = _only(labels, height >= 0.5 * _label_max(height, labels, n)[labels])
     peak = np.where(bright, peak, _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP))
     peak[0] = np.inf
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _enclosed, _label_moments, _widened
+from .._label_image import _enclosed, _label_moments, _only, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise
@@ -321,9 +321,9 @@ def _whole_textured(mask, small, labels, n, level, parts=None):
     nucleus without foci is one piece covering most of the region: they keep the cut at
     half the maximum.
     """
-    median = _label_quantile(small, np.where(
-        (dist := ndi.distance_transform_edt(labels > 0))
-        >= 0.5 * _label_max(dist, labels, n)[labels], labels, 0), n, 0.5)
+    median = _label_quantile(small, _only(labels, (
+        dist := ndi.distance_transform_edt(labels > 0))
+        >= 0.5 * _label_max(dist, labels, n)[labels]), n, 0.5)
     median[0] = np.inf
     low = _above_own_fraction(small, labels, level, _BODY_CUT, median) > 0
     regions, m = ndi.label(low)

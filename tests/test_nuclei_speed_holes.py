@@ -95,3 +95,20 @@ def test_only_is_where_with_zero(dtype, seed):
     expected = np.where(keep, labels, 0)
     assert out.dtype == expected.dtype
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16])
+@pytest.mark.parametrize("table_dtype", [np.float64, bool, np.int32])
+def test_per_label_is_the_table_indexed(dtype, table_dtype):
+    from napari_tessella._label_image import _per_label
+
+    rng = np.random.default_rng(7)
+    top = 70_000 if np.iinfo(dtype).max > 70_000 else 60_000
+    labels = rng.integers(0, top, (19, 21)).astype(dtype)
+    table = (rng.random(top) * 100).astype(table_dtype)
+    out = _per_label(table, labels)
+    expected = table[labels]
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    np.testing.assert_array_equal(out, expected)
+    with pytest.raises(IndexError):  # an id beyond the table, as indexing says
+        _per_label(table[:10], labels)

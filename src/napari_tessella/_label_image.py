@@ -12,7 +12,7 @@ def _relabel_sequential(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     keep[0] = False
     lut = np.zeros(keep.shape[0], dtype=np.int32)
     lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return lut[labels]
+    return _per_label(lut, labels)
 
 
 def _only(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -20,6 +20,13 @@ def _only(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     ``keep``: ``labels * keep``, the same ids and type (numpy's ``where`` broadcasts the 0
     through its general loop: 20x slower on a working image)."""
     return labels * keep
+
+
+def _per_label(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``table[labels]`` for an integer image ``labels``, its ids cast to numpy's index
+    type first: numpy indexes by an int32 array through its general path (45 against 20
+    µs on a working image, the cast included)."""
+    return np.take(table, labels.astype(np.intp, copy=False))
 
 
 def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray:

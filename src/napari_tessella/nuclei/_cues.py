@@ -18,6 +18,7 @@ from .._label_image import (
     _enclosed,
     _nearest_label,
     _only,
+    _per_label,
     _relabel_sequential,
     _widened,
 )
@@ -48,7 +49,7 @@ def _fill_holes(mask: np.ndarray, most: float | None = None) -> np.ndarray:
     holes, inner = _enclosed(~mask)
     if most is not None:
         inner &= np.bincount(holes.ravel(), minlength=inner.size) <= most
-    return mask | inner[holes]
+    return mask | _per_label(inner, holes)
 
 
 def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
@@ -334,7 +335,7 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     if recut <= 0:
         labels[unsharp[labels]] = 0
         return labels, peak, None
-    low = unsharp[labels]
+    low = _per_label(unsharp, labels)
     cut = np.where(low & (smooth <= (level + recut * (peak - level))[labels]), 0, labels)
     n = unsharp.size - 1
     sizes = np.bincount(cut.ravel(), minlength=n + 1)
@@ -376,7 +377,7 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     new = np.minimum(level + 0.5 * (rim - level), level + half * (peak - level))
     new = np.where(np.isfinite(rim) & (rim > level), new, old)
     new[0] = np.inf
-    cut = _only(labels, smooth > new[labels])
+    cut = _only(labels, smooth > _per_label(new, labels))
     if not (cut != labels).any():
         return labels, level + (new - level) / trim, False
     holes = _fill_holes(cut > 0) & (cut == 0)

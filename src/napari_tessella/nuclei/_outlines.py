@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._label_image import _only
+from .._label_image import _only, _per_label
 from ._cues import _label_max, _unless_foci
 from ._resample import _upsample
 
@@ -34,7 +34,7 @@ def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
     A nucleus's own peak, not the halo of a brighter neighbour that its outline touches.
     """
     n = int(labels.max())
-    core = _only(labels, height >= 0.5 * _label_max(height, labels, n)[labels])
+    core = _only(labels, height >= _per_label(0.5 * _label_max(height, labels, n), labels))
     peak = _label_max(smooth, core, n)
     peak[0] = np.inf
     if level is not None:
@@ -96,7 +96,7 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
             member = (same.reshape(-1, 9) @ weight).reshape(len(two), 9, -1)
             member[near == 0] = -1.0
             winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
-        redrawn = np.where(values > cuts[winner], winner, 0)
+        redrawn = np.where(values > _per_label(cuts, winner), winner, 0)
         block_at = ((r * (w * factor) + c) * factor)[:, None] + in_block  # their pixels
         up.ravel()[block_at] = redrawn
         # (each block's territory is its working pixel's: no need to read it back)
@@ -123,4 +123,4 @@ def _outline(labels: np.ndarray) -> np.ndarray:
 def _above_own_fraction(smooth, labels, level, fraction, peak) -> np.ndarray:
     """``labels`` where ``smooth`` is above ``fraction`` of each label's own contrast over
     the background, ``level + fraction * (peak - level)`` (``peak[0]`` = inf), else 0."""
-    return _only(labels, smooth > (level + fraction * (peak - level))[labels])
+    return _only(labels, smooth > _per_label(level + fraction * (peak - level), labels))

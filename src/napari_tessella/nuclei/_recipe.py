@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _enclosed, _only, _widened
+from .._label_image import _edge_ids, _enclosed, _only, _per_label, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
 from ._crowd import _split_crowds
@@ -179,7 +179,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         if auto and small:  # blobs that may be whole small nuclei: segmented on their own
             blobs = _small_blobs(comp, sizes, ~keep, d)
             blobs = blobs[comp] if blobs.any() else None
-        mask &= keep[comp]
+        mask &= _per_label(keep, comp)
         if auto and small:
             comp = _only(comp, mask)
             whole = (comp, np.bincount(comp.ravel(), minlength=n + 1))
@@ -256,7 +256,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 parts[np.bincount(comp[np.isin(labels, ids)]).nonzero()[0]] = True
                 parts[0] = False
                 blobs = parts[comp] if blobs is None else blobs | parts[comp]
-        labels[(sizes < needed)[labels]] = 0  # the background stays 0
+        labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
             # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
@@ -432,7 +432,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
         rescued = rescued if rescued.any() else None
         peak = _label_max(smooth, labels, n := int(labels.max()))  # peak[0]: set below
         bright = np.append(bright, np.zeros(n + 1 - bright.size, bool))
-    core = _only(labels, height >= 0.5 * _label_max(height, labels, n)[labels])
+    core = _only(labels, height >= _per_label(0.5 * _label_max(height, labels, n), labels))
     peak = np.where(bright, peak, _unless_foci(labels, smooth, level, peak, core, _FOCI_CAP))
     peak[0] = np.inf
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)

@@ -8,7 +8,13 @@ from dataclasses import replace
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _label_moments, _nearest_label, _relabel_sequential
+from .._label_image import (
+    _edge_ids,
+    _label_moments,
+    _nearest_label,
+    _per_label,
+    _relabel_sequential,
+)
 from .._lazy import is_lazy
 from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
@@ -222,14 +228,14 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
         keep[small] = False  # a few small blobs: debris, not a population of nuclei
     if exclude_border and labels.any():
         keep[_edge_ids(labels)] = False
-    dropped = ~keep[labels] & (labels > 0)  # their outlines are not refined
+    dropped = ~_per_label(keep, labels) & (labels > 0)  # their outlines are not refined
     new_id = _relabel_sequential(np.arange(keep.size), keep)
     kept = np.flatnonzero(new_id)
     cuts = np.zeros(kept.size + 1)
     # the outlines' floor: the level at which dim nuclei were looked for, not the global cut
     floor = value if low is None else low
     cuts[new_id[kept]] = _cuts(peak, level, floor, keep.size - 1)[kept]
-    labels = new_id[labels]
+    labels = _per_label(new_id, labels)
     if user_points:
         seed_points = as_points(seeds, name="seeds")  # exactly as given, every one
     elif (seeds is None or isinstance(seeds, str)) and ids.size:
@@ -241,7 +247,7 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
 
     if labels.any() and nearest is not None and not dropped.any():
         # the same foreground as the cue's nearest labels: those, renumbered
-        territories = new_id[nearest]
+        territories = _per_label(new_id, nearest)
     elif labels.any():
         territories = _nearest_label(labels)
     else:

@@ -296,6 +296,28 @@ def test_cellline_fields_chunked_equal_in_memory(kind, seed):
     assert same_up_to_numbering(memory.labels, labels)
 
 
+def test_neck_ties_are_cut_alike_in_a_chunk_and_in_memory():
+    """A challenge-like dense field (``benchmarks/nuclei_dense_heldout.py``, tuning seed
+    115, PSF x2): a pair of nuclei cut at their neck (``nuclei._shape._split_at_necks``)
+    was cut one pixel row apart in a 128² chunk, 2 nuclei differing (10 pixels moved).
+    The convex hull of its outline was measured in the window's own pixels, so the
+    depths below the facets differed from the whole image's in their last bits and two
+    outline pixels of equal depth swapped places; they are measured in the whole image's
+    pixels now."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_dense_heldout.py"
+    spec = importlib.util.spec_from_file_location("nuclei_dense_heldout", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    image, _ = module.challenge_field(115, psf=2.0)
+    memory = seeded_watershed(image)
+    labels = seeded_watershed_chunked(image, chunks=128).labels.compute()
+    assert crossing_objects(labels, (128, 128)) > 5
+    assert same_up_to_numbering(memory.labels, labels)
+
+
 def test_large_chunks_are_segmented_in_parts(nuclei, monkeypatch):
     """Chunks above SEGMENT_SIDE working pixels are segmented in parts (each with its
     margin: the working arrays of a whole 2048² chunk took ~0.3 GB per thread) and joined

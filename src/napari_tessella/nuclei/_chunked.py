@@ -198,7 +198,7 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
-        low=params.get("low"), small=params.get("small", False))
+        low=params.get("low"), small=params.get("small", False), origin=origin)
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]

@@ -140,7 +140,8 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
-                  h_intensity=None, border=(True, True, True, True), low=None, small=False):
+                  h_intensity=None, border=(True, True, True, True), low=None, small=False,
+                  origin=(0, 0)):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
@@ -149,6 +150,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     (:func:`._foreground._dim_level`) the level below the foreground's cut at which dim
     nuclei are looked for; ``small``: also segment the blobs below ``min_size_work`` that
     may be whole small nuclei (:mod:`._small`; with the default minimum size only).
+    ``origin``: this array's first pixel in the whole working image (a chunk's window; 0
+    in memory): the cues that measure pixel coordinates as floats (the necks' hulls) take
+    them there, so that a window's last bits, and so its ties, are the whole image's.
     Returns the labels, the markers, for the "auto" threshold each label's own peak (see
     :func:`._outlines._cuts`), else None, the nearest label of every pixel
     (``_nearest_label(labels)``) when it was computed on the way, else None, and with
@@ -236,7 +240,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_clusters(
                 labels, markers, smooth, height, d, min_size_work, big=_BIG, checked=_CHECKED,
                 ratio=_RATIO, level=level, valley=_VALLEY, step=_STEP, gradient=_SIGMA)
-            labels, markers = _split_at_necks(labels, markers, d)
+            labels, markers = _split_at_necks(labels, markers, d, origin)
             labels, markers = _split_at_waists(labels, markers, d)
             labels, markers = _split_merges(labels, markers, d, smooth, level)
             labels, markers = _split_at_steps(  # two nuclei of a crowd, by brightness

@@ -84,7 +84,7 @@ def _neck(edge: np.ndarray, d: float):
     return ends
 
 
-def _split_at_necks(labels, markers, d):
+def _split_at_necks(labels, markers, d, origin=(0, 0)):
     """Split objects of more than ``_NECK_AREA`` nucleus areas (pi d^2 / 4) at their neck.
 
     Touching nuclei of the same brightness with no darker seam between them show no
@@ -97,11 +97,17 @@ def _split_at_necks(labels, markers, d):
     from the two sides, and a side still above ``_NECK_AREA`` areas is looked at again.
     Per object, from its own outline: chunks with a margin give the same.
 
+    ``origin``: the array's first pixel in the whole image (a chunk's window), at which the
+    outlines are measured: the hull's facets and depths are then the same floats in a
+    window as in the whole image (from the window's own pixels, their last bits differed
+    and an equal-depth tie between two outline pixels cut a pair elsewhere).
+
     Returns the labels and the markers, a split object's markers replaced by one pixel per
     part (its largest distance to the outline).
     """
     n = int(labels.max())
     unit = np.pi * d * d / 4
+    shift = np.asarray(origin, dtype=np.float64)
     big = np.bincount(labels.ravel(), minlength=n + 1) > _NECK_AREA * unit
     big[0] = False
     if not big.any():
@@ -119,16 +125,17 @@ def _split_at_necks(labels, markers, d):
     out, markers = labels.copy(), markers.copy()
     state = [n + 1, int(markers.max()) + 1]  # next label, next marker
     for a, b in zip(starts.tolist(), np.r_[starts[1:], ids.size].tolist(), strict=True):
-        ends = _neck(points[a:b], d)
+        ends = _neck(points[a:b] + shift, d)
         if ends is not None:
+            ends = [e - shift for e in ends]
             lo = points[a:b].min(axis=0).astype(int)
             hi = points[a:b].max(axis=0).astype(int) + 1
             _cut(out, markers, int(ids[a]), (slice(lo[0], hi[0]), slice(lo[1], hi[1])),
-                 ends, unit, d, state)
+                 ends, unit, d, state, shift)
     return out, markers
 
 
-def _cut(out, markers, i, box, ends, unit, d, state):
+def _cut(out, markers, i, box, ends, unit, d, state, shift=0.0):
     """Cut label ``i`` of ``out`` (in place, within ``box``) along the chord ``ends``."""
     from skimage.draw import line
     from skimage.segmentation import watershed
@@ -157,12 +164,13 @@ def _cut(out, markers, i, box, ends, unit, d, state):
         state[1] += 1
         if part.sum() > _NECK_AREA * unit:  # three nuclei in a row: look again
             edge = _outline_points(part)
-            again = _neck(edge + origin, d)
+            again = _neck(edge + origin + shift, d)
             if again is not None:
+                again = [e - shift for e in again]
                 lo, hi = edge.min(axis=0).astype(int), edge.max(axis=0).astype(int) + 1
                 _cut(out, markers, j, (slice(box[0].start + lo[0], box[0].start + hi[0]),
                                        slice(box[1].start + lo[1], box[1].start + hi[1])),
-                     again, unit, d, state)
+                     again, unit, d, state, shift)
 
 
 #: objects above this many nucleus areas are looked at for a waist ...

@@ -296,14 +296,8 @@ def test_cellline_fields_chunked_equal_in_memory(kind, seed):
     assert same_up_to_numbering(memory.labels, labels)
 
 
-def test_neck_ties_are_cut_alike_in_a_chunk_and_in_memory():
-    """A challenge-like dense field (``benchmarks/nuclei_dense_heldout.py``, tuning seed
-    115, PSF x2): a pair of nuclei cut at their neck (``nuclei._shape._split_at_necks``)
-    was cut one pixel row apart in a 128² chunk, 2 nuclei differing (10 pixels moved).
-    The convex hull of its outline was measured in the window's own pixels, so the
-    depths below the facets differed from the whole image's in their last bits and two
-    outline pixels of equal depth swapped places; they are measured in the whole image's
-    pixels now."""
+def challenge_field(seed, psf):
+    """A challenge-like dense field of ``benchmarks/nuclei_dense_heldout.py``."""
     import importlib.util
     from pathlib import Path
 
@@ -311,10 +305,36 @@ def test_neck_ties_are_cut_alike_in_a_chunk_and_in_memory():
     spec = importlib.util.spec_from_file_location("nuclei_dense_heldout", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    image, _ = module.challenge_field(115, psf=2.0)
+    return module.challenge_field(seed, psf=psf)[0]
+
+
+def test_neck_ties_are_cut_alike_in_a_chunk_and_in_memory():
+    """A challenge-like dense field (tuning seed 115, PSF x2): a pair of nuclei cut at
+    their neck (``nuclei._shape._split_at_necks``) was cut one pixel row apart in a 128²
+    chunk, 2 nuclei differing (10 pixels moved). The convex hull of its outline was
+    measured in the window's own pixels, so the depths below the facets differed from the
+    whole image's in their last bits and two outline pixels of equal depth swapped places;
+    they are measured in the whole image's pixels now."""
+    image = challenge_field(115, 2.0)
     memory = seeded_watershed(image)
     labels = seeded_watershed_chunked(image, chunks=128).labels.compute()
     assert crossing_objects(labels, (128, 128)) > 5
+    assert same_up_to_numbering(memory.labels, labels)
+
+
+def test_rim_cut_fills_back_no_gap_amid_a_ring_of_nuclei():
+    """The centre of a mosaic of a challenge-like field and its mirror images (tuning
+    seed 114, PSF x1): the rim outlines (``nuclei._cues._rim_outlines``) filled back every
+    hole their cut opened in the foreground, so a gap amid a ring of nuclei, enclosed or
+    not depending on the whole ring, gave its pixels back to the nuclei around it in
+    memory and not in a 96² chunk whose window cut the ring: 12 nuclei differed. Only
+    holes up to a quarter of a nucleus (a nucleolus below the cut) are filled back now."""
+    field = challenge_field(114, 1.0)
+    mosaic = np.block([[field, field[:, ::-1]], [field[::-1], field[::-1, ::-1]]])
+    image = np.ascontiguousarray(mosaic[128:384, 128:384])
+    memory = seeded_watershed(image)
+    labels = seeded_watershed_chunked(image, chunks=96).labels.compute()
+    assert crossing_objects(labels, (96, 96)) > 5
     assert same_up_to_numbering(memory.labels, labels)
 
 

@@ -39,6 +39,12 @@ _STEEP_REACH = 1.0  # x d
 _VOUCH = 3
 
 
+#: the holes a rim cut opens are filled back up to this share of a nucleus's area (pi
+#: d^2 / 4): a nucleolus below the cut. A larger one is the gap amid a ring of nuclei,
+#: whether it is enclosed depends on the whole ring, wider than a chunk's window
+_RIM_HOLE = 0.25
+
+
 def _fill_holes(mask: np.ndarray, most: float | None = None) -> np.ndarray:
     """``ndi.binary_fill_holes(mask)``: background not 4-connected to the array's edge;
     with ``most``, only the holes of at most that many pixels.
@@ -380,7 +386,7 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     cut = _only(labels, smooth > _per_label(new, labels))
     if not (cut != labels).any():
         return labels, level + (new - level) / trim, False
-    holes = _fill_holes(cut > 0) & (cut == 0)
+    holes = _fill_holes(cut > 0, most=_RIM_HOLE * np.pi * d * d / 4) & (cut == 0)
     cut[holes] = labels[holes]
     sizes = np.bincount(cut.ravel(), minlength=n + 1)
     small = sizes[:n + 1] < needed[:n + 1]

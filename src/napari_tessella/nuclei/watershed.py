@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.measure import label
 
 from .._label_image import (
     _edge_ids,
@@ -78,7 +79,9 @@ def seeded_watershed(
         a real neck); with ``"intensity"`` the height is a tenth of the intensity range.
         "regional_maxima": regional maxima of the smoothed image (the original tutorial).
         Points: (row, column) seed coordinates (seeds outside the image or the foreground
-        are ignored). Label image: each labelled region is one seed.
+        are ignored). Label image: each labelled region is one seed; an id painted in
+        separate pieces (napari's brush keeps its label from dot to dot) is one seed per
+        piece (pixels meeting at a corner are one piece).
     landscape : {"distance", "intensity"}
         Flood the inverted distance transform of the foreground (the tutorial's choice) or
         the inverted smoothed intensity.
@@ -142,6 +145,8 @@ def seeded_watershed(
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
+    if seeds_kind(seeds, img.shape) == "labels":
+        seeds = _one_seed_per_piece(seeds)
     integral = getattr(getattr(image, "dtype", None), "kind", "f") in "biu"
     # a plane of integers is reduced from them: the block means of ``img``, faster (its
     # float64 copy is still made, by the validation: without it, the full-resolution
@@ -171,6 +176,17 @@ def seeded_watershed(
               else points_from_canonical(res.seeds, orient, img.shape))
     return replace(res, labels=back(res.labels), territories=back(res.territories),
                    seeds=points)
+
+
+def _one_seed_per_piece(seeds):
+    """A seeds label image whose every id is one connected piece (8-connected): the same
+    array when it is so; else each piece its own id, renumbered. Four dots painted with
+    one label were one seed at their mean, on no nucleus, and one "nucleus" of the four."""
+    arr = np.asarray(seeds)
+    pieces, n = label(arr, background=0, connectivity=2, return_num=True)
+    if n == np.unique(arr[arr != 0]).size:
+        return seeds
+    return pieces
 
 
 def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscape,

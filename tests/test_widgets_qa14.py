@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from test_widgets_qa9 import CENTRES, discs
 
-from napari_tessella._widgets import SeededWatershedWidget
+from napari_tessella._widgets import LatticeWidget, SeededWatershedWidget
 from napari_tessella.nuclei.watershed import seeded_watershed
 
 # --- 1. seeds painted with one label (napari's brush keeps its label from dot to dot)
@@ -53,3 +53,37 @@ def test_seed_ids_of_one_piece_each_are_kept():
     stroke[r, c] = stroke[r + 1, c + 1] = stroke[r + 2, c + 2] = 5  # corners only
     result = seeded_watershed(image, seeds=stroke)
     assert result.labels.max() == 1 and len(result.seeds) == 1
+
+
+# --- 2. Labels with negative ids (another tool's "ignore" value) are refused by name
+
+
+def _negative(viewer, name):
+    labels = _dots(lambda i: -(i + 1), np.int16)
+    return viewer.add_labels(labels, name=name), labels
+
+
+def test_negative_seed_ids_are_refused_naming_the_layer(viewer):
+    """Seeds with ids below 0 were refused as "seeds has negative values; labels must be 0
+    (background) or positive.": 'seeds' and 'labels' are Python arguments, not the layer
+    the user chose. The message names the layer and its lowest id."""
+    image = viewer.add_image(discs(), name="dna")
+    layer, before = _negative(viewer, "ilastik seeds")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value, widget.seeds.value = image, layer
+    widget()
+    status = widget._status.value
+    assert "the seeds layer 'ilastik seeds' has negative labels (down to -4)" in status
+    assert "dna nuclei" not in viewer.layers
+    assert np.array_equal(layer.data, before)
+
+
+def test_negative_lattice_labels_are_refused_naming_the_layer(viewer):
+    """The same for a Labels input of the Lattice: "labels has negative values; …"."""
+    layer, before = _negative(viewer, "cellpose masks")
+    widget = LatticeWidget(viewer)
+    widget.points.value = layer
+    widget()
+    status = widget._status.value
+    assert "the Labels layer 'cellpose masks' has negative labels (down to -4)" in status
+    assert np.array_equal(layer.data, before)

@@ -111,7 +111,7 @@ def _radius_of(small: np.ndarray, tile_noise=None) -> float:
         # too few pixels to tell signal from noise (a 2-row strip): the estimate takes
         # Otsu's cut as it is; the segmentation still applies the rule with its own image
         mask, _, level = _auto_threshold(small, significant=False)
-    labels, n = ndi.label(mask)
+    labels, n = ndi.label(mask, output=np.intp)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
     peak = _label_max(small, labels, n)
@@ -120,10 +120,10 @@ def _radius_of(small: np.ndarray, tile_noise=None) -> float:
     mask = _nucleoli_filled(mask, labels > 0)
     # its components and distance transform, which _whole_textured reads too: made again
     # only when it adds regions to the mask
-    parts = ndi.label(mask), ndi.distance_transform_edt(mask)
+    parts = ndi.label(mask, output=np.intp), ndi.distance_transform_edt(mask)
     whole = _whole_textured(mask, small, labels, n, level, parts)
     if whole is not mask:
-        regions = ndi.label(whole)
+        regions = ndi.label(whole, output=np.intp)
         parts = regions, _grown_distances(parts[1], mask, whole, *regions)
     (labels, n), dist = parts
     radius = _label_max(dist, labels, n)[1:]
@@ -326,10 +326,10 @@ def _whole_textured(mask, small, labels, n, level, parts=None):
         >= 0.5 * _label_max(dist, labels, n)[labels]), n, 0.5)
     median[0] = np.inf
     low = _above_own_fraction(small, labels, level, _BODY_CUT, median) > 0
-    regions, m = ndi.label(low)
+    regions, m = ndi.label(low, output=np.intp)
     if m == 0:
         return mask
-    pieces, k = ndi.label(mask) if parts is None else parts[0]
+    pieces, k = ndi.label(mask, output=np.intp) if parts is None else parts[0]
     # pieces of the max cut per region of the median cut
     both = (regions > 0) & (pieces > 0)
     pairs = np.unique(regions[both].astype(np.int64) * (k + 1) + pieces[both])
@@ -409,7 +409,7 @@ def _region_radius(mask, regions, ids) -> np.ndarray:
     out = np.full(int(regions.max()) + 1, -np.inf)
     if ids.size == 0:
         return out
-    rank = np.zeros(out.size, dtype=np.int32)
+    rank = np.zeros(out.size, dtype=np.intp)
     rank[ids] = np.arange(1, ids.size + 1)
     boxes = ndi.find_objects(rank[regions], max_label=ids.size)
     for i, box in zip(ids.tolist(), boxes, strict=True):
@@ -435,7 +435,7 @@ def _grown_distances(dist, mask, whole, regions, m) -> np.ndarray:
     grown[regions[whole & ~mask]] = True
     grown[0] = False
     ids = np.flatnonzero(grown)
-    rank = np.zeros(m + 1, dtype=np.int32)
+    rank = np.zeros(m + 1, dtype=np.intp)
     rank[ids] = np.arange(1, ids.size + 1)
     out = dist.copy()
     for i, box in zip(ids.tolist(), ndi.find_objects(rank[regions], max_label=ids.size),

@@ -168,8 +168,10 @@ def as_label_image(labels, *, name: str = "labels", plane: bool = True) -> np.nd
     if not plane and (arr.ndim < 2 or arr.size == 0):
         raise ValueError(f"{name} must be a label image of at least 2 axes, not empty; got "
                          f"shape {arr.shape}.")
-    if arr.size and arr.min() < 0:
-        raise ValueError(f"{name} has negative values; labels must be 0 (background) or positive.")
+    low = int(arr.min()) if arr.size else 0
+    if low < 0:  # another tool's "ignore" value
+        raise ValueError(f"{name} has negative labels (down to {low}): labels must be 0 "
+                         "(background) or positive, with no negative values.")
     return arr
 
 

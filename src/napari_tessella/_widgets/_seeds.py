@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._lazy import is_lazy
+from .._validation import as_label_image
 from ._layers import _current_plane, _matching_plane, _plane, _plane_matrix, _world_factors
 from ._stacks import _lead_shape, _plane_text
 
@@ -47,7 +48,7 @@ def seeds_on_plane(seeds_layer, layer, viewer, index: tuple | None, image) -> np
             raise ValueError(f"the seeds layer {name!r} has no plane where "
                              f"{_plane_text(shown)} of {img!r} lies.")
         seeds = _plane(seeds_layer, viewer, index=plane)
-        refuse_negative(seeds, f"the seeds layer {name!r}")
+        as_label_image(seeds, name=f"the seeds layer {name!r}")  # no negative ids
         found = np.unique(seeds[seeds != 0])
         if not len(found):  # else: 0 nuclei, and no word why
             raise ValueError(f"the seeds layer {name!r} has no labels"
@@ -79,17 +80,6 @@ def seeds_on_plane(seeds_layer, layer, viewer, index: tuple | None, image) -> np
             f"the image {img!r} where napari places them (their scale, translate and "
             f"units): {_INSTEAD}")
     return placed
-
-
-def refuse_negative(labels: np.ndarray, source: str) -> None:
-    """``ValueError`` naming ``source`` (a layer, in words) when the label plane ``labels``
-    holds ids below 0 (another tool's "ignore" value): the core's message named its
-    argument ("seeds has negative values"), not the layer the user chose."""
-    low = int(labels.min()) if labels.size else 0
-    if low < 0:
-        raise ValueError(f"{source} has negative labels (down to {low}): objects are "
-                         "numbered 1 and up, 0 is the background; choose a layer without "
-                         "negative ids.")
 
 
 def _to_image(seeds_layer, layer) -> np.ndarray:

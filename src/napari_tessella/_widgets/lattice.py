@@ -11,6 +11,7 @@ import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Label
 
 from .._lazy import LARGE_PIXELS, is_large
+from .._validation import as_label_image
 from ..tessellation import lattice
 from ._base import _DockWidget
 from ._lattice_draw import (
@@ -35,7 +36,6 @@ from ._layers import (
     _unit_name,
 )
 from ._qt import _gradient_css, _solid_css, _wrapping
-from ._seeds import refuse_negative
 from ._stacks import _on_plane, _plane_text, _planes_with_points
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ class LatticeWidget(_DockWidget):
             _map_fits(src if isinstance(src, Labels) else img_layer)
         if isinstance(src, Labels):
             labels = _plane(src, self._viewer)
-            refuse_negative(labels, f"the Labels layer {src.name!r}")
+            as_label_image(labels, name=f"the Labels layer {src.name!r}")  # no negative ids
             geo = _geometry(src)
         elif img_layer is not None:
             # outputs share the image's pixel grid, so the pixel map lines up with it

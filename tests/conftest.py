@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,28 @@ def u2os_pair():
 def viewer(make_napari_viewer):
     """A real napari viewer, closed after the test (napari's own fixture)."""
     return make_napari_viewer()
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """The widgets' core calls wait (off the UI thread) until the test lets them go: the
+    test changes the input while the run is surely in flight."""
+    import napari_tessella._widgets.atoms as atoms_widget
+    import napari_tessella._widgets.threshold_label as threshold_widget
+
+    go = threading.Event()
+
+    def holding(func):
+        def wrapped(*args, **kwargs):
+            go.wait(30)
+            return func(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(threshold_widget, "threshold_label",
+                        holding(threshold_widget.threshold_label))
+    monkeypatch.setattr(atoms_widget, "_find_atoms_quietly",
+                        holding(atoms_widget._find_atoms_quietly))
+    return go
 
 
 @pytest.fixture(scope="module")

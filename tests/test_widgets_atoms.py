@@ -1,15 +1,19 @@
 """The widgets in a real napari.Viewer, used as a person would (continued from
 test_widgets.py): Find atoms, the structural model, reruns on another image, saved
-parameters on the command line, physical units."""
+parameters on the command line, physical units; Find atoms on dumbbells (pairs that come
+and go, on some planes only, the basis of their lattice) and its table and count in the
+layer's words."""
 
 from __future__ import annotations
 
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from napari_tessella._widgets import LatticeWidget, ThresholdLabelWidget
+from napari_tessella._widgets import FindAtomsWidget, LatticeWidget, ThresholdLabelWidget
+from napari_tessella.synthetic import synthetic_dumbbells, synthetic_lattice
 
 
 def test_find_atoms_widget_on_synthetic_lattice(viewer):
@@ -280,3 +284,126 @@ def test_find_atoms_spacing_field_in_small_physical_units(viewer):
     status = widget._status.value
     assert "a column spacing of 6.4 nm is over half" in status and "pixels" not in status
     assert "stem columns" not in viewer.layers
+
+
+# --- Find atoms: dumbbells that come and go, the basis of their lattice
+
+
+@pytest.fixture(scope="module")
+def dumbbell_image():
+    from napari_tessella.synthetic import synthetic_dumbbells
+
+    return synthetic_dumbbells((128, 128), spacing=16.0, pair_distance=0.4, angle=30.0,
+                               intensity_ratio=0.6, seed=3).image
+
+
+def test_dumbbells_of_an_earlier_run_do_not_stay(viewer, dumbbell_image):
+    """The image's data replaced by one without pairs: the re-run found none, and the last
+    run's 56 arrows stayed over the new columns as if found there. Now that layer is
+    emptied (and the status says 0 dumbbells); an image that never had any gets none."""
+    image = viewer.add_image(dumbbell_image, name="GaAs")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget()
+    assert len(viewer.layers["GaAs dumbbells"].data) > 20
+    image.data = synthetic_lattice((128, 128), spacing=8.0, seed=0).image
+    assert widget() is not None
+    assert len(viewer.layers["GaAs dumbbells"].data) == 0
+    assert len(viewer.layers["GaAs dumbbells"].features) == 0
+    assert "0 dumbbells" in widget._status.value
+    plain = viewer.add_image(synthetic_lattice((64, 64), spacing=8.0, seed=1).image,
+                             name="plain")
+    widget.image.value = plain
+    widget()
+    assert "plain dumbbells" not in viewer.layers
+
+
+def test_all_planes_with_dumbbells_on_some_planes_only(viewer, dumbbell_image):
+    """A stack whose first plane has no pairs and second has: 'all planes' raised
+    KeyError: 'dumbbells' (a traceback; the roles were those of the first plane)."""
+    plain = synthetic_lattice((128, 128), spacing=8.0, seed=0).image
+    image = viewer.add_image(np.stack([plain, dumbbell_image]), name="st")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget._planes.value = "all planes"
+    assert widget() is not None
+    pairs = viewer.layers["st dumbbells"]
+    assert len(pairs.data) > 20 and (pairs.data[:, 0, 0] == 1).all()
+    assert (pairs.features["plane"] == 1).all()
+    assert set(np.round(viewer.layers["st columns"].data[:, 0])) == {0, 1}
+
+
+@pytest.mark.parametrize(("kind", "angle", "spacing", "cell_angle"), [
+    ("hexagonal", 0.0, 14.0, 60), ("hexagonal", "random", 14.0, 60),
+    ("square", 30.0, 14.0, 90), ("square", "random", 16.0, 90),
+])
+def test_the_basis_of_dumbbells_is_that_of_their_lattice(viewer, kind, angle, spacing,
+                                                         cell_angle):
+    """On dumbbells (GaAs [110]-like pairs 0.4 spacing apart) every column's nearest
+    neighbour is its partner: the basis was measured on the pairs' axis. Pairs all one
+    way (angle 0) gave no basis; pairs in random directions a wrong one ("basis 5.58 ×
+    5.58 at 61°" for a 14 px hexagonal lattice). It is now the basis of the dumbbells'
+    centres, in the layer's unit, and says so."""
+    image = synthetic_dumbbells((160, 160), kind=kind, spacing=spacing, angle=angle,
+                                seed=1).image
+    layer = viewer.add_image(image, name="GaAs", scale=(0.02, 0.02), units="nm")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget()
+    status = widget._status.value
+    assert "dumbbells in 'GaAs'" in status
+    said = status.split("basis of the dumbbells ")[1]
+    a, rest = said.split(" nm × ")
+    b, at = rest.split(" nm at ")
+    assert float(a) == pytest.approx(spacing * 0.02, rel=0.03)
+    assert float(b) == pytest.approx(spacing * 0.02, rel=0.03)
+    assert int(at.rstrip("°").split("°")[0]) == pytest.approx(cell_angle, abs=2)
+
+
+# --- Find atoms' table and count in the layer's words
+
+
+@pytest.mark.parametrize(("scale", "units", "column"), [
+    ((0.02, 0.02), "nm", "nn_distance_nm"),
+    ((0.5, 0.5), None, "nn_distance_scaled"),
+])
+def test_find_atoms_names_the_physical_distance_with_the_layers_unit(viewer, tmp_path,
+                                                                     scale, units, column):
+    """A layer in nm gave 'nn_distance_scaled' beside 'row_nm' and 'col_nm' (and the
+    Lattice's 'length_nm'): the unit in the name, as Export and the other widgets write
+    it; 'scaled' only for a scale without a unit."""
+    lat = synthetic_lattice((96, 96), spacing=8, seed=2)
+    layer = viewer.add_image(lat.image, name="lat", scale=scale, units=units)
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    assert widget() is not None
+    features = viewer.layers["lat columns"].features
+    np.testing.assert_allclose(features[column], features["nn_distance"] * scale[0])
+    others = {"nn_distance_scaled", "nn_distance_nm"} - {column}
+    assert not others & set(features.columns)
+    unit = column.rsplit("_", 1)[1]
+    assert f"row_{unit}" in features  # the same word as the coordinates'
+    table = pd.read_csv(tmp_path / "lat_columns.csv") if widget.export(tmp_path) else None
+    np.testing.assert_allclose(table[column], features[column])
+
+
+def test_find_atoms_on_plain_pixels_adds_no_physical_column(viewer):
+    """No scale, no unit: the pixel table as it is (as Export adds nothing), not a copy of
+    'nn_distance' under a '_scaled' name."""
+    lat = synthetic_lattice((96, 96), spacing=8, seed=2)
+    layer = viewer.add_image(lat.image, name="lat")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    assert widget() is not None
+    assert not [c for c in viewer.layers["lat columns"].features if "scaled" in str(c)]
+
+
+def test_one_column_is_one_column(viewer):
+    """A spacing typed on an image of one atom: "1 columns in 'x'"."""
+    rr, cc = np.indices((64, 64))
+    image = viewer.add_image(np.exp(-((rr - 30) ** 2 + (cc - 30) ** 2) / 4.0), name="x")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = image
+    widget.separation.value = 20
+    widget()
+    assert widget._status.value.startswith("1 column in 'x'; spacing 20")

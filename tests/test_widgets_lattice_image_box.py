@@ -1,25 +1,18 @@
-"""Seventh QA pass (s9-qa3): the Lattice & Voronoi widget's "image (for bounds)" box. An
-empty choice of the user's is kept; with a Labels layer the box is not used and says so.
-Each test fails on the code before its fix."""
+"""The Lattice & Voronoi widget's "image (for bounds)" box: an empty choice of the user's
+is kept; with a Labels layer the box is not used and says so. (Its grid is 8 × 8 points 3
+apart: not the shared helpers' grid.) Each test fails on the behaviour it fixed."""
 
 from __future__ import annotations
 
 import numpy as np
+from _widget_helpers import finished, names
 
 from napari_tessella._widgets import LatticeWidget
-
-
-def finished(widget):
-    return widget._worker is None and not getattr(widget, "_stepping", 0)
 
 
 def grid(n: int = 8, step: float = 3.0, offset: float = 1.5) -> np.ndarray:
     return np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"),
                     -1).reshape(-1, 2) * step + offset
-
-
-def names(viewer) -> list[str]:
-    return [layer.name for layer in viewer.layers]
 
 
 def test_an_empty_image_chosen_by_hand_stays_empty(make_napari_viewer, qtbot):

@@ -1,21 +1,18 @@
-"""Eleventh QA pass (s16): the widgets' outputs edited by the user and exported, and
-stacks viewed in 3-D or along other axes. Each fix's test fails on the code before it."""
+"""The widgets' outputs edited by the user: points and shapes added by hand get no
+copied measurements, labels painted by hand are exported with a table of what they hold
+now (on their planes for a stack), a painted pixel map keeps its cells' table. Each test
+fails on the behaviour it fixed."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from test_widgets_qa9 import discs
+from _widget_helpers import discs
 
-from napari_tessella._widgets import (
-    FindAtomsWidget,
-    LatticeWidget,
-    SeededWatershedWidget,
-    ThresholdLabelWidget,
-)
+from napari_tessella._widgets import LatticeWidget, ThresholdLabelWidget
 
-# --- 1. points and shapes the user adds to an output have no measurements
+# --- points and shapes the user adds to an output have no measurements
 
 
 def test_a_point_the_user_adds_to_the_centres_gets_no_copied_measurements(viewer,
@@ -90,7 +87,7 @@ def test_points_added_to_the_users_own_layer_keep_napari_s_defaults(viewer):
     assert points.features["kind"].tolist() == ["cell", "cell"]
 
 
-# --- 2. labels edited by hand are exported with a table of what they hold now
+# --- labels edited by hand are exported with a table of what they hold now
 
 
 def test_labels_painted_by_hand_are_exported_with_their_objects_measured_again(viewer,
@@ -151,83 +148,6 @@ def test_labels_not_edited_are_exported_with_the_runs_table(viewer, tmp_path):
     assert "measured again" not in widget._status.value
     assert pd.read_csv(tmp_path / "dna_labels.csv")["area"].tolist() == \
         table["area"].tolist()
-
-
-# --- 3. a stack seen in 3-D or along other axes: no plane of it is shown
-
-
-def stack_of_discs():
-    return np.stack([discs(), np.roll(discs(), 8, axis=1), np.roll(discs(), 16, axis=1)])
-
-
-@pytest.mark.parametrize("view", ["3d", "rolled"])
-@pytest.mark.parametrize("kind", ["threshold", "watershed", "atoms"])
-def test_this_plane_in_a_3d_or_rolled_view_is_refused_naming_the_view(viewer, view,
-                                                                       kind):
-    """In the 3-D view (the slider hidden) or with the axes rolled (the canvas showing
-    Z × X), 'this plane' ran on the row × column plane at a slider nobody saw, and
-    said "(plane 1)" with its labels drawn one plane deep across the view."""
-    image = viewer.add_image(stack_of_discs(), name="z")
-    viewer.dims.set_point(0, 1)
-    if view == "3d":
-        viewer.dims.ndisplay = 3
-    else:
-        viewer.dims.order = (1, 0, 2)
-    widget = {"threshold": ThresholdLabelWidget, "watershed": SeededWatershedWidget,
-              "atoms": FindAtomsWidget}[kind](viewer)
-    widget.image.value = image
-    assert widget() is None
-    status = widget._status.value
-    assert ("in 3-D" if view == "3d" else "its axes 0 and 2") in status, status
-    assert status.endswith("on the plane to use. Or choose 'all planes'."), status
-    assert [layer.name for layer in viewer.layers] == ["z"]
-    widget._planes.value = "all planes"
-    if kind != "atoms":
-        assert widget() is not None, widget._status.value
-
-
-def test_the_lattice_of_a_points_stack_in_3d_is_refused_saying_why(viewer):
-    pts = np.array([[p, r, c] for p in range(2) for r in (10, 30, 50) for c in (10, 40)],
-                   dtype=float)
-    points = viewer.add_points(pts, name="cols")
-    viewer.dims.ndisplay = 3
-    widget = LatticeWidget(viewer)
-    widget.points.value = points
-    assert widget() is None
-    assert "'cols' in 3-D" in widget._status.value
-    viewer.dims.ndisplay = 2
-    assert widget() is not None, widget._status.value
-
-
-def test_a_transposed_plane_is_still_the_plane_shown(viewer):
-    """The transpose button swaps the plane's two axes: the same plane, run as before."""
-    image = viewer.add_image(stack_of_discs(), name="z")
-    viewer.dims.set_point(0, 2)
-    viewer.dims.order = (0, 2, 1)
-    widget = ThresholdLabelWidget(viewer)
-    widget.image.value = image
-    assert widget() is not None, widget._status.value
-    assert "plane 2" in widget._status.value
-
-
-# --- 4. what the docked widgets show
-
-
-def test_fields_whose_zero_means_estimate_it_say_auto(viewer):
-    """The watershed's 'object diameter (px)' showed 0.00 beside a run that used 95 px
-    (0 means: estimate it, said only in the tooltip); so did the min nucleus area and
-    Find atoms' column spacing. They read "auto" at 0, and the number once one is set."""
-    image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="um")
-    watershed = SeededWatershedWidget(viewer)
-    watershed.image.value = image
-    atoms = FindAtomsWidget(viewer)
-    atoms.image.value = image
-    fields = (watershed.object_diameter, watershed.min_area, atoms.separation)
-    assert [field.native.text() for field in fields] == ["auto"] * 3
-    assert watershed.parameters()["object_diameter"] is None
-    watershed.estimate_diameter()
-    assert watershed.object_diameter.native.text() not in ("auto", "0.00")
-    assert watershed.object_diameter.value > 0
 
 
 def test_a_lattice_pixel_map_painted_keeps_its_cells_table(viewer, tmp_path):

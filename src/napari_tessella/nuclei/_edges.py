@@ -273,23 +273,30 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
             falls = np.nan_to_num(falls, nan=0.0) * d
         for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
             part = _fill_holes(found == j) & obj
-            edge = part & ~ndi.binary_erosion(part)
-            faint = False
-            if core_area is not None:
-                rim = float(np.median(grad[edge]))
-                bound = _GLOW_STEEP * float(np.median(img[part]) - level)
-                if rim < bound:  # a nucleus on the glow is still steeper than the glow
-                    fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
-                    if not (0 < fall * _GLOW_FALL[0] <= rim and rim >= _GLOW_FALL[1] * bound):
-                        continue  # a piece of the glow's slope, not a nucleus's edge
-                    faint = True
-            for piece in _at_necks(part, min_area, necks):  # two dim nuclei in one part
+            # before the trim, two dim nuclei in one part, or one beside a stretch of the
+            # glow, are cut at their necks first and each piece is tested on its own
+            pieces = [part] if core_area is None else _at_necks(part, min_area, necks)
+            for piece in pieces:
+                faint = False
+                if core_area is not None:
+                    edge = piece & ~ndi.binary_erosion(piece)
+                    if len(pieces) > 1:  # its outline, not the cut between the pieces
+                        outer = edge & ~ndi.binary_dilation(part & ~piece)
+                        edge = outer if outer.any() else edge
+                    rim = float(np.median(grad[edge]))
+                    bound = _GLOW_STEEP * float(np.median(img[piece]) - level)
+                    if rim < bound:  # a nucleus on the glow is still steeper than the glow
+                        fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
+                        if not (0 < fall * _GLOW_FALL[0] <= rim
+                                and rim >= _GLOW_FALL[1] * bound):
+                            continue  # a piece of the glow's slope, not a nucleus's edge
+                        faint = True
                 top += 1
                 region[piece] = top
                 if faint and rescued is not None:
                     rescued[box][piece] = True
                 added.append(level + (float(img[piece].min()) - level) / trim)
-            kept = True
+                kept = True
         if kept:
             region[rest & (region == i)] = 0
     if not added:

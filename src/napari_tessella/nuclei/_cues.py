@@ -37,6 +37,12 @@ _STEEP_REACH = 1.0  # x d
 #: up to this many rounds more: most of a blurred field's nuclei are unsharp, and a nucleus
 #: amid kept ones had fewer than ``_STEEP_AMONG`` sharp neighbours (round 20)
 _VOUCH = 3
+#: ... or, among at least one kept label within ``_STEEP_REACH`` d (with the same bar),
+#: when the label stands out of its ring taken ``_WIDE_RING`` d outside it (sharpness at
+#: least ``_WIDE_SHARP``): a blurred nucleus's edge is wider than the d/10 ring, a glow
+#: still bright there; a blurred field's nucleus had one or two neighbours (round 21)
+_WIDE_RING = (0.15, 0.3)
+_WIDE_SHARP = 0.9
 
 
 #: the holes a rim cut opens are filled back up to this share of a nucleus's area (pi
@@ -258,7 +264,7 @@ def _farther_than(mask: np.ndarray, radius: float, *, or_at: bool = False) -> np
     return _binary_erosion(mask, dist < radius if or_at else dist <= radius, 1)
 
 
-def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
+def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None) -> np.ndarray:
     """Per label 0..n, how sharply it stands out of its ring: ``(inner - outer) / (inner -
     level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
     of its outline and ``outer`` the lower quartile over the background pixels within
@@ -271,7 +277,8 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     still most of what it is just inside (about 0.5). The lower quartile of the ring
     keeps a dim nucleus next to a glowing cell: part of its ring is dark. A ring pixel
     belongs to the nearest label, ``nearest`` (``_nearest_label(labels)``, computed when
-    not given).
+    not given). ``ring`` (a pair of fractions of ``d``): the outer ring is taken from that
+    far to that far outside instead (:data:`_WIDE_RING`).
     """
     n = int(labels.max())
     out = np.full(n + 1, np.inf)
@@ -283,7 +290,11 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None) -> np.ndarray:
     # of radius k (the distances the Euclidean distance transform would give, without it)
     disc = _disc(k)
     rim = fg & ~_binary_erosion(fg, disc, 1)
-    ring = ~fg & _binary_dilation(fg, disc)
+    if ring is None:
+        ring = ~fg & _binary_dilation(fg, disc)
+    else:
+        ring = (~_binary_dilation(fg, _disc(max(1.0, ring[0] * d)))
+                & _binary_dilation(fg, _disc(max(1.0, ring[1] * d))))
     if nearest is None:
         nearest = _nearest_label(labels)
     inner = _label_quantile(smooth, _only(labels, rim), n, 0.5)
@@ -329,10 +340,12 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     if steep > 0 and unsharp.any():  # ... and whose rim is not as steep as a nucleus's
         grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
         rims = _rim_gradient(labels, smooth, level, d, np.flatnonzero(unsharp), grad)
+        among = np.where(_edge_sharpness(labels, smooth, level, d, nearest, _WIDE_RING)
+                         >= _WIDE_SHARP, 1, _STEEP_AMONG)
         for _ in range(1 + _VOUCH):  # those the bar keeps vouch for their neighbours next
             ids = np.flatnonzero(unsharp)
             low = unsharp & (rims < _near_steep(labels, smooth, level, d, ids, grad, steep,
-                                                ~unsharp))
+                                                ~unsharp, among))
             unsharp, same = low, np.array_equal(low, unsharp)
             if same or not unsharp.any():
                 break
@@ -404,7 +417,8 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     return cut, peak, bool((cut != labels).any())
 
 
-def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp) -> np.ndarray:
+def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp,
+                among=_STEEP_AMONG) -> np.ndarray:
     """Per label 0..n, the rim gradient a nucleus is expected to reach: ``steep``, or for
     the labels ``ids`` with at least ``_STEEP_AMONG`` ``sharp`` labels (a boolean per
     label: sharp against their ring, surely nuclei) within ``_STEEP_REACH`` d of their
@@ -432,14 +446,14 @@ def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp) -> np.ndarray
         near = np.unique(labels[box][ring])
         near = near[(near > 0) & (near != i)]
         near = near[sharp[near]]
-        if near.size >= _STEEP_AMONG:
-            near_of[i] = near
+        if near.size >= (least := int(np.broadcast_to(among, sharp.shape)[i])):
+            near_of[i] = near, least
     if near_of:
         rims = _rim_gradient(labels, smooth, level, d, None, grad)
-        for i, near in near_of.items():
+        for i, (near, least) in near_of.items():
             g = rims[near]
             g = g[np.isfinite(g)]
-            if g.size >= _STEEP_AMONG and (m := float(np.median(g))) < bar[i]:
+            if g.size >= least and (m := float(np.median(g))) < bar[i]:
                 bar[i] = _NEAR_STEEP * m  # the nuclei around are themselves shallower
     return bar
 

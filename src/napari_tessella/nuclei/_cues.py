@@ -420,10 +420,10 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
 def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp,
                 among=_STEEP_AMONG) -> np.ndarray:
     """Per label 0..n, the rim gradient a nucleus is expected to reach: ``steep``, or for
-    the labels ``ids`` with at least ``_STEEP_AMONG`` ``sharp`` labels (a boolean per
-    label: sharp against their ring, surely nuclei) within ``_STEEP_REACH`` d of their
-    outline whose median :func:`_rim_gradient` is below ``steep``, ``_NEAR_STEEP`` times
-    that median.
+    the labels ``ids`` with at least ``among`` (a number, or one per label 0..n) ``sharp``
+    labels (a boolean per label: sharp against their ring, surely nuclei) within
+    ``_STEEP_REACH`` d of their outline whose median :func:`_rim_gradient` is below
+    ``steep``, ``_NEAR_STEEP`` times that median.
 
     A glow or a smudge is shallower than the nuclei around it; in a field blurred by
     0.1-0.2 d every nucleus's rim is below the sharp fields' 3.4 x contrast / d (challenge-

@@ -58,6 +58,35 @@ def _nearest_label(seeds: np.ndarray, sampling=None) -> np.ndarray:
     return np.take(seeds, indices[0] * seeds.shape[1] + indices[1])
 
 
+#: the cost of one call of the distance transform on a box, in pixels of a whole image's
+#: (~10 µs of the call's overhead against ~40 ns per pixel)
+_PER_BOX = 250
+
+
+def _mask_distance(mask: np.ndarray, parts: np.ndarray | None = None) -> np.ndarray:
+    """``ndi.distance_transform_edt(mask)``, exactly, from each component's own box.
+
+    ``parts``: an integer image, nonzero on ``mask``, each 4-connected component of
+    ``mask`` within one id (``ndi.label(mask)[0]``, made here when None). A pixel ``p`` of
+    a component at distance ``D`` from the nearest 0 ``q``: the pixels nearer than ``D``
+    to ``p`` are all 1 and 4-connected to ``p`` (a digital disc), and the step from ``q``
+    towards ``p`` along its longer offset is one of them, so ``q`` lies in the
+    component's box widened by one pixel; the transform of ``mask`` over that box gives
+    ``p`` the same integer offset, so the same float. The whole image's transform when
+    the boxes would cost about as much (large or many components)."""
+    if parts is None:
+        parts = ndi.label(mask)[0]
+    boxes = [(k, _widened(box, 1, mask.shape))
+             for k, box in enumerate(ndi.find_objects(parts), 1) if box is not None]
+    area = sum((r.stop - r.start) * (c.stop - c.start) for _, (r, c) in boxes)
+    if area + _PER_BOX * len(boxes) >= mask.size:
+        return ndi.distance_transform_edt(mask)
+    out = np.zeros(mask.shape)
+    for k, box in boxes:
+        np.copyto(out[box], ndi.distance_transform_edt(mask[box]), where=parts[box] == k)
+    return out
+
+
 def _shifted_all(mask: np.ndarray, offsets: np.ndarray, border: bool, any_: bool):
     """AND (``any_``: OR) of ``mask`` shifted by each (row, col) of ``offsets``, pixels
     outside the array being ``border``: the pixel at p reads ``mask[p + offset]``."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._label_image import _mask_distance
 from .._validation import as_label_image, as_points
 from ._cues import _label_max
 
@@ -135,7 +136,7 @@ def _split_at_necks_of(mask: np.ndarray, sigma: float, h: float, dtype=np.float6
     split of a part cut from a saturated cell's glow (:func:`._edges._at_necks`)."""
     from skimage.segmentation import watershed
 
-    height = ndi.gaussian_filter(ndi.distance_transform_edt(mask).astype(dtype, copy=False),
+    height = ndi.gaussian_filter(_mask_distance(mask).astype(dtype, copy=False),
                                  sigma)
     markers = _h_maxima_markers(height, h, mask)
     return watershed(-height, markers, mask=mask).astype(np.int32), markers, height

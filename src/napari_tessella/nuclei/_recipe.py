@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _enclosed, _only, _per_label, _widened
+from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_label, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
 from ._crowd import _split_crowds
@@ -190,7 +190,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 
     smooth_distance = landscape == "distance" and seeds is None
     if landscape == "distance":
-        height = ndi.distance_transform_edt(mask).astype(dtype, copy=False)
+        # (``comp``: mask's components, the dropped ones 0)
+        height = _mask_distance(mask, _only(comp, mask)).astype(dtype, copy=False)
         if smooth_distance:
             height = ndi.gaussian_filter(height, d * _DISTANCE_SMOOTHING)
     else:

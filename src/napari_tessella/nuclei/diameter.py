@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _enclosed, _label_moments, _only, _widened
+from .._label_image import _enclosed, _label_moments, _mask_distance, _only, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise
@@ -120,7 +120,8 @@ def _radius_of(small: np.ndarray, tile_noise=None) -> float:
     mask = _nucleoli_filled(mask, labels > 0)
     # its components and distance transform, which _whole_textured reads too: made again
     # only when it adds regions to the mask
-    parts = ndi.label(mask, output=np.intp), ndi.distance_transform_edt(mask)
+    pieces = ndi.label(mask, output=np.intp)
+    parts = pieces, _mask_distance(mask, pieces[0])
     whole = _whole_textured(mask, small, labels, n, level, parts)
     if whole is not mask:
         regions = ndi.label(whole, output=np.intp)
@@ -322,7 +323,7 @@ def _whole_textured(mask, small, labels, n, level, parts=None):
     half the maximum.
     """
     median = _label_quantile(small, _only(labels, (
-        dist := ndi.distance_transform_edt(labels > 0))
+        dist := _mask_distance(labels > 0, labels))
         >= 0.5 * _label_max(dist, labels, n)[labels]), n, 0.5)
     median[0] = np.inf
     low = _above_own_fraction(small, labels, level, _BODY_CUT, median) > 0

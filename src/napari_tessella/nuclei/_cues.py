@@ -159,7 +159,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
     size = 2 * max(1, round(d / 4)) + 1
     rank = np.zeros(n + 1, dtype=np.int32)
     rank[big_ids] = np.arange(1, big_ids.size + 1)
-    boxes = ndi.find_objects(rank[labels], max_label=big_ids.size)
+    boxes = ndi.find_objects(_per_label(rank, labels), max_label=big_ids.size)
     out = labels.copy()
     markers = markers.copy()
     next_id, next_marker = n + 1, int(markers.max()) + 1
@@ -410,7 +410,7 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     small[np.unique(labels[thick])] = True
     small[0] = False
     if small.any():
-        back = small[labels]
+        back = _per_label(small, labels)
         cut[back] = labels[back]
         new[small] = old[small]
     peak = level + (new - level) / trim

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _only, _widened
+from .._label_image import _only, _per_label, _widened
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
 
 #: a dim part's own ring: the pixels within this many d outside it
@@ -75,7 +75,7 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     cand[0] = False
     if not cand.any():
         return (mask, none) if parts else mask
-    sel = _only(comp, cand[comp])
+    sel = _only(comp, _per_label(cand, comp))
     median = _label_quantile(smooth, sel, n, 0.5)
     ring = _own_ring(sel, smooth, d, n)
     base = np.where(np.isfinite(ring) & (ring < level), ring, level)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _label_moments, _widened
+from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -365,7 +365,8 @@ def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
     far &= lost
     if not far.any():
         return out
-    top = np.where(far[labels], smooth > (level + 0.5 * (peak - level))[labels], False)
+    top = np.where(_per_label(far, labels),
+                   smooth > _per_label(level + 0.5 * (peak - level), labels), False)
     pieces, k = ndi.label(top)
     if k == 0:
         return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _mask_distance
+from .._label_image import _mask_distance, _per_label
 from .._validation import as_label_image, as_points
 from ._cues import _label_max
 
@@ -97,7 +97,7 @@ def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.n
             if top[rb] - value[k] < h:
                 keep[rb] = False
             parent[rb] = ra
-    markers, _ = ndi.label(keep[seeds], structure=eight)
+    markers, _ = ndi.label(_per_label(keep, seeds), structure=eight)
     return markers.astype(np.int32)
 
 

@@ -182,7 +182,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         keep = sizes >= needed
         if auto and small:  # blobs that may be whole small nuclei: segmented on their own
             blobs = _small_blobs(comp, sizes, ~keep, d)
-            blobs = blobs[comp] if blobs.any() else None
+            blobs = _per_label(blobs, comp) if blobs.any() else None
         mask &= _per_label(keep, comp)
         if auto and small:
             comp = _only(comp, mask)
@@ -260,7 +260,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 parts = np.zeros(whole[1].size, bool)
                 parts[np.bincount(comp[np.isin(labels, ids)]).nonzero()[0]] = True
                 parts[0] = False
-                blobs = parts[comp] if blobs is None else blobs | parts[comp]
+                on = _per_label(parts, comp)
+                blobs = on if blobs is None else blobs | on
         labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
@@ -442,7 +443,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
     peak[0] = np.inf
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)
     # what the cut takes off a bright cell is its glow (nuclei on it were split off above)
-    parts, n = ndi.label((labels > 0) & (trimmed == 0) & ~bright[labels])
+    parts, n = ndi.label((labels > 0) & (trimmed == 0) & ~_per_label(bright, labels))
     # only parts with the area of that disc can hold it: their distance transforms are
     # computed in their own boxes (most removed parts are thin halos)
     big = np.flatnonzero(np.bincount(parts.ravel(), minlength=n + 1)[1:]
@@ -452,7 +453,7 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
     # thin halo parts number thousands
     rank = np.zeros(n + 1, dtype=np.int32)
     rank[big] = np.arange(1, big.size + 1)
-    boxes = ndi.find_objects(rank[parts], max_label=big.size) if big.size else []
+    boxes = ndi.find_objects(_per_label(rank, parts), max_label=big.size) if big.size else []
     top = int(labels.max())
     for k, i in enumerate(big):
         box = _widened(boxes[k], 1, parts.shape)

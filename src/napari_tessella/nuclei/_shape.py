@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _label_moments, _widened
+from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
@@ -114,7 +114,7 @@ def _split_at_necks(labels, markers, d, origin=(0, 0)):
         return labels, markers
     pad = np.pad(labels, 1)
     centre = pad[1:-1, 1:-1]
-    edge = big[labels] & ((pad[:-2, 1:-1] != centre) | (pad[2:, 1:-1] != centre)
+    edge = _per_label(big, labels) & ((pad[:-2, 1:-1] != centre) | (pad[2:, 1:-1] != centre)
                           | (pad[1:-1, :-2] != centre) | (pad[1:-1, 2:] != centre))
     rows, cols = np.nonzero(edge)
     ids = labels[rows, cols]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _per_label, _widened
 from ._cues import _label_max
 
 # an object below the minimum size is a whole small nucleus when its blob of the
@@ -54,7 +54,7 @@ def _compact(comp, ids, sizes) -> np.ndarray:
     out = np.zeros(ids.size, bool)
     rank = np.zeros(int(comp.max()) + 1, np.int32)
     rank[ids] = np.arange(1, ids.size + 1)
-    for k, box in enumerate(ndi.find_objects(rank[comp], max_label=ids.size)):
+    for k, box in enumerate(ndi.find_objects(_per_label(rank, comp), max_label=ids.size)):
         if box is None:
             continue
         box = _widened(box, 1, comp.shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _benchmarks import benchmark
 from scipy import ndimage as ndi
 
 da = pytest.importorskip("dask.array")
@@ -282,13 +283,7 @@ def test_cellline_fields_chunked_equal_in_memory(kind, seed):
     """Cell-line fields (``benchmarks/nuclei_cellline.py``): a saturated cell's glow joins
     it and the dim nuclei on it into one blob wider than the margin; a chunk that saw part
     of it measured that part's peak and median (one nucleus differed on each field)."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_cellline.py"
-    spec = importlib.util.spec_from_file_location("nuclei_cellline", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark("nuclei_cellline")
     image, _ = module.cellline_field(kind, seed)
     memory = seeded_watershed(image)
     labels = seeded_watershed_chunked(image, chunks=256).labels.compute()
@@ -298,13 +293,7 @@ def test_cellline_fields_chunked_equal_in_memory(kind, seed):
 
 def challenge_field(seed, psf):
     """A challenge-like dense field of ``benchmarks/nuclei_dense_heldout.py``."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_dense_heldout.py"
-    spec = importlib.util.spec_from_file_location("nuclei_dense_heldout", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = benchmark("nuclei_dense_heldout")
     return module.challenge_field(seed, psf=psf)[0]
 
 
@@ -453,13 +442,7 @@ def test_mosaic_benchmark_counts_the_nuclei_it_labelled(tmp_path, capsys):
 def test_dim_nuclei_chunked_equals_in_memory():
     # round 10: the dim nuclei added below the global cut and their outlines' floor are
     # found per chunk the same as in memory (a cell-line field with dim nuclei)
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_cellline.py"
-    spec = importlib.util.spec_from_file_location("nuclei_cellline", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchmark("nuclei_cellline")
     image, _truth = bench.cellline_field("dim", 0)
     memory = seeded_watershed(image)
     # (chunks of 160 differ by 194 outline pixels, on main as well: left to the chunked work)
@@ -473,13 +456,7 @@ def test_glare_pieces_chunked_equals_in_memory():
     # round 11: wide streaks and glare pieces ending on a nucleus are dropped per chunk as
     # in memory (a cell-line field where the cue drops one; the chunks know which of their
     # sides are the image border, where the piece rule does not apply)
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_cellline.py"
-    spec = importlib.util.spec_from_file_location("nuclei_cellline", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchmark("nuclei_cellline")
     image, _truth = bench.cellline_field("halo", 28)
     memory = seeded_watershed(image)
     labels = seeded_watershed_chunked(image, chunks=224).labels.compute()

@@ -7,24 +7,17 @@ dropped them. Tuning seeds of round 13 (111-116), never the held-out 101-106."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _benchmarks import benchmark
 
 from napari_tessella.nuclei import score_segmentation, seeded_watershed
 from napari_tessella.nuclei._cues import _drop_unsharp, _near_steep
 
-_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_dense_heldout.py"
-
 
 @pytest.fixture(scope="module")
 def dense():
-    spec = importlib.util.spec_from_file_location("nuclei_dense_heldout", _BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark("nuclei_dense_heldout")
 
 
 def test_psf_option_keeps_the_fields(dense):
@@ -124,7 +117,6 @@ def test_a_smudge_with_one_kept_neighbour_is_still_dropped():
     # bar of 3.4; the bump is unsharp (0.45 < 0.5) and its rim (2.3) passes 0.6 x the
     # disc's, but 0.15-0.3 d outside it is still bright (0.79 < 0.9): a smudge, dropped;
     # the disc stays
-    from scipy import ndimage as ndi
 
     from napari_tessella.nuclei._cues import _WIDE_RING, _edge_sharpness
 

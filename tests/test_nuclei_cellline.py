@@ -4,11 +4,9 @@ glare, vignetting, a 12-bit camera (``benchmarks/nuclei_cellline.py``, its tuned
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _benchmarks import benchmark
 
 from napari_tessella.nuclei import (
     estimate_object_diameter,
@@ -16,15 +14,10 @@ from napari_tessella.nuclei import (
     seeded_watershed,
 )
 
-_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_cellline.py"
-
 
 @pytest.fixture(scope="module")
 def cellline():
-    spec = importlib.util.spec_from_file_location("nuclei_cellline", _BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark("nuclei_cellline")
 
 
 def _true_diameter(labels):

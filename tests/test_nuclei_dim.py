@@ -4,11 +4,9 @@ outline given back after the trim (``nuclei/_dim.py``)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _benchmarks import FOUR_TURNS, benchmark, iou_of_best
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import seeded_watershed
@@ -18,40 +16,25 @@ try:
 except ImportError:  # before round 18b the cue lived in _cues
     from napari_tessella.nuclei._cues import _dim_nuclei
 
-_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_cellline.py"
-TURNS = {"as given": lambda a: a, "flipud": lambda a: a[::-1], "fliplr": lambda a: a[:, ::-1],
-         "transpose": lambda a: a.T}
-
 
 @pytest.fixture(scope="module")
 def dim_field():
-    spec = importlib.util.spec_from_file_location("nuclei_cellline", _BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cellline_field("dim", 1)
+    return benchmark("nuclei_cellline").cellline_field("dim", 1)
 
 
-def _iou_of_best(labels, own):
-    ids, counts = np.unique(labels[own], return_counts=True)
-    best = ids[np.argmax(counts)]
-    if best == 0:
-        return 0.0
-    return np.count_nonzero(own & (labels == best)) / np.count_nonzero(own | (labels == best))
-
-
-@pytest.mark.parametrize("turn", list(TURNS))
+@pytest.mark.parametrize("turn", list(FOUR_TURNS))
 def test_a_textured_dim_nucleus_beside_saturated_cells_is_found_in_every_turn(dim_field,
                                                                               turn):
     # tuned `dim` seed 1, nucleus 4: 1.1-1.5x its ring, beside a saturated cell's glow; cut
     # half-way from the global level (above its own ring) its part was 167 px, under the
     # minimum size: missing in every orientation before round 18b (IoU 0), now 0.65
-    image, truth = (np.ascontiguousarray(TURNS[turn](a)) for a in dim_field)
+    image, truth = (np.ascontiguousarray(FOUR_TURNS[turn](a)) for a in dim_field)
     labels = seeded_watershed(image).labels
-    assert _iou_of_best(labels, truth == 4) >= 0.5
+    assert iou_of_best(labels, truth == 4) >= 0.5
     if turn != "as given":  # the turned nuclei, pixel for pixel
         own = seeded_watershed(dim_field[0]).labels
-        assert np.array_equal(TURNS[turn](own) > 0, labels > 0)
-        assert np.unique(np.stack([TURNS[turn](own)[labels > 0], labels[labels > 0]]),
+        assert np.array_equal(FOUR_TURNS[turn](own) > 0, labels > 0)
+        assert np.unique(np.stack([FOUR_TURNS[turn](own)[labels > 0], labels[labels > 0]]),
                          axis=1).shape[1] == len(np.unique(labels)) - 1
 
 

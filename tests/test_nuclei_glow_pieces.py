@@ -9,42 +9,25 @@ each piece is tested on its own outline.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _benchmarks import FOUR_TURNS, benchmark, iou_of_best
 
 from napari_tessella.nuclei import seeded_watershed
-
-_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "nuclei_cellline.py"
-TURNS = {"as given": lambda a: a, "flipud": lambda a: a[::-1], "fliplr": lambda a: a[:, ::-1],
-         "transpose": lambda a: a.T}
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("nuclei_cellline", _BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _iou_of_best(labels, own):
-    ids, counts = np.unique(labels[own], return_counts=True)
-    best = ids[np.argmax(counts)]
-    if best == 0:
-        return 0.0
-    return np.count_nonzero(own & (labels == best)) / np.count_nonzero(own | (labels == best))
+    return benchmark("nuclei_cellline")
 
 
 # tuned `dim` seed 1 nucleus 16 (1.1 d from a saturated cell) and round-13 `halo` seed 30
 # nucleus 6: each in one glow part with a stretch of glow, lost (IoU 0) before round 21
 @pytest.mark.parametrize("kind, seed, nucleus", [("dim", 1, 16), ("halo", 30, 6)])
-@pytest.mark.parametrize("turn", list(TURNS))
+@pytest.mark.parametrize("turn", list(FOUR_TURNS))
 def test_a_dim_nucleus_in_a_glow_part_is_found_in_every_turn(bench, kind, seed, nucleus,
                                                              turn):
-    image, truth = (np.ascontiguousarray(TURNS[turn](a))
+    image, truth = (np.ascontiguousarray(FOUR_TURNS[turn](a))
                     for a in bench.cellline_field(kind, seed))
     labels = seeded_watershed(image).labels
-    assert _iou_of_best(labels, truth == nucleus) >= 0.5
+    assert iou_of_best(labels, truth == nucleus) >= 0.5

@@ -438,7 +438,7 @@ def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp,
     bar = np.full(n + 1, float(steep))
     reach = max(1, round(_STEEP_REACH * d))
     boxes = ndi.find_objects(labels)
-    near_of = {}
+    near_of, leasts = {}, np.broadcast_to(among, sharp.shape)
     for i in ids.tolist():
         box = _widened(boxes[i - 1], reach, labels.shape)
         obj = labels[box] == i
@@ -446,7 +446,7 @@ def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp,
         near = np.unique(labels[box][ring])
         near = near[(near > 0) & (near != i)]
         near = near[sharp[near]]
-        if near.size >= (least := int(np.broadcast_to(among, sharp.shape)[i])):
+        if near.size >= (least := int(leasts[i])):
             near_of[i] = near, least
     if near_of:
         rims = _rim_gradient(labels, smooth, level, d, None, grad)

@@ -281,7 +281,7 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
             part = _fill_holes(found == j) & obj
             # before the trim, two dim nuclei in one part, or one beside a stretch of the
             # glow, are cut at their necks first and each piece is tested on its own
-            pieces = [part] if core_area is None else _at_necks(part, min_area, necks)
+            pieces = _at_necks(part, min_area, necks)  # itself without ``necks``
             for piece in pieces:
                 faint = False
                 if core_area is not None:

@@ -96,12 +96,28 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
             member = (same.reshape(-1, 9) @ weight).reshape(len(two), 9, -1)
             member[near == 0] = -1.0
             winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
-        redrawn = np.where(values > _per_label(cuts, winner), winner, 0)
+        redrawn = _redrawn(values, winner, top, two, cuts)
         block_at = ((r * (w * factor) + c) * factor)[:, None] + in_block  # their pixels
         up.ravel()[block_at] = redrawn
         # (each block's territory is its working pixel's: no need to read it back)
         owner.ravel()[block_at] = np.where(redrawn > 0, redrawn, territories[r, c][:, None])
     return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
+
+
+def _redrawn(values, winner, top, two, cuts) -> np.ndarray:
+    """``np.where(values > cuts[winner], winner, 0)``: each of the f² pixels of an
+    outline's working pixel (rows) kept in its winner if above that nucleus's cut.
+
+    Exactly that, with f² fewer look-ups: ``winner`` is ``top`` (one id per row) on every
+    row but the rows ``two`` (two nuclei around), so there ``cuts[winner]`` is
+    ``cuts[top]`` for each of the row's pixels; it is looked up once per row, and per
+    pixel on the rows ``two`` only (round 22: the look-up of every pixel's cut was ~1 ms
+    of a U2OS image's outlines)."""
+    limit = _per_label(cuts, top)[:, None]
+    if two.size:
+        limit = np.repeat(limit, winner.shape[1], axis=1)
+        limit[two] = _per_label(cuts, winner[two])
+    return _only(winner, values > limit)
 
 
 def _outline(labels: np.ndarray) -> np.ndarray:

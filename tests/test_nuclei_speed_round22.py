@@ -4,7 +4,9 @@ replaces, on varied inputs; the labels must stay pixel-identical.
 - ``_outlines._redrawn``: the cut of each outline pixel's winner looked up per working
   pixel (and per pixel only where two nuclei meet), not for each of its f² pixels;
 - ``_edges._own_distance``: a label's distance transform over its own box widened by one
-  pixel, not over the window two bands wider.
+  pixel, not over the window two bands wider;
+- ``_foreground._auto_threshold``: its mask from the logged image Otsu was taken on, not
+  logged again (``_auto_params_logged``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from scipy import ndimage as ndi
 
 import napari_tessella.nuclei._outlines as outlines
 from napari_tessella.nuclei._edges import _own_distance
+from napari_tessella.nuclei._foreground import (
+    _auto_mask,
+    _auto_params,
+    _auto_params_logged,
+    _auto_threshold,
+)
 from napari_tessella.nuclei._outlines import _redrawn
 
 
@@ -112,3 +120,32 @@ def test_own_distance_of_labels_in_their_padded_windows(seed):
         own = labels[window] == i
         np.testing.assert_array_equal(_own_distance(own, box, window),
                                       ndi.distance_transform_edt(own))
+
+
+def _field(seed, dtype, shape=(64, 80)):
+    """Blobs of varied brightness on a ramp with noise (some images without blobs)."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.indices(shape)
+    img = 5 + 0.05 * rows + rng.normal(0, 1, shape)
+    for _ in range(rng.integers(0, 8)):
+        r, c, a = rng.uniform(0, shape[0]), rng.uniform(0, shape[1]), rng.uniform(2, 60)
+        img += a * np.exp(-((rows - r) ** 2 + (cols - c) ** 2) / 30)
+    return ndi.gaussian_filter(img, 1.0).astype(dtype)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("spread", [None, 0.3, 3.0])
+@pytest.mark.parametrize("significant", [True, False])
+def test_auto_threshold_mask_is_the_plain_one(seed, dtype, spread, significant):
+    """The mask, cut and level as from ``_auto_params`` then ``_auto_mask`` (the logged
+    image computed again), and the logged image is the plain expression."""
+    img = _field(seed, dtype)
+    level, eps, cut = _auto_params(img, spread, significant=significant)
+    mask, value, got_level = _auto_threshold(img, spread, significant=significant)
+    np.testing.assert_array_equal(mask, _auto_mask(img, level, eps, cut))
+    assert (value, got_level) == (float(level + np.exp(cut) - eps), level)
+    logged = _auto_params_logged(img, spread, significant=significant)[3]
+    plain = np.log(np.maximum(img - level, 0) + eps)
+    assert logged.dtype == plain.dtype
+    np.testing.assert_array_equal(logged, plain)

@@ -44,19 +44,33 @@ def _auto_params(smooth: np.ndarray, spread=None, *, significant=True, floor=Tru
     ``significant=False``: the cut as Otsu puts it, even within the noise (``spread`` and
     ``floor``: see ``_background._level_and_noise``); ``binned``: Otsu on the log of the
     fine histogram's bins (:func:`_log_otsu`), as the chunked path finds it."""
+    return _auto_params_logged(smooth, spread, significant=significant, floor=floor,
+                               binned=binned)[:3]
+
+
+def _auto_params_logged(smooth, spread=None, *, significant=True, floor=True,
+                        binned=False) -> tuple:
+    """:func:`_auto_params` and the logged image Otsu was taken on (None when
+    ``binned``): :func:`_auto_mask`'s image, the same expression of the same pixels."""
     level, noise, unit, hist = _background_and_noise(smooth, spread, floor)
     hi = float(smooth.max())
     eps = _log_offset(noise, hi, level)
+    logged = None
     if binned:
         cut = _log_otsu(hist[0], hist[1], float(smooth.min()), hi, level, eps, smooth.dtype)
     else:
-        logged = np.log(np.maximum(smooth - level, 0) + eps)
+        logged = _logged(smooth, level, eps)
         cut = float(compute_threshold(logged, "otsu"))
     if not significant:
-        return level, eps, cut
+        return level, eps, cut, logged
     return level, eps, _significant_cut(cut, unit, eps,
                                         lambda v: _cell_top(*hist, level + v) - level,
-                                        None if floor else max(unit, noise))
+                                        None if floor else max(unit, noise)), logged
+
+
+def _logged(smooth: np.ndarray, level: float, eps: float) -> np.ndarray:
+    """The log of the background-corrected image, flattened below ``eps`` over ``level``."""
+    return np.log(np.maximum(smooth - level, 0) + eps)
 
 
 def _log_otsu(counts, centres, lo: float, hi: float, level: float, eps: float,
@@ -111,7 +125,7 @@ def _dim_level(level: float, eps: float, cut: float) -> float:
 
 
 def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.ndarray:
-    return np.log(np.maximum(smooth - level, 0) + eps) > cut
+    return _logged(smooth, level, eps) > cut
 
 
 def _auto_threshold(smooth: np.ndarray, spread=None, *, significant=True) -> tuple:
@@ -124,5 +138,7 @@ def _auto_threshold(smooth: np.ndarray, spread=None, *, significant=True) -> tup
     the noise of the background is not stretched into structure. Returns the mask, the
     threshold back in image units, and the background level.
     """
-    level, eps, cut = _auto_params(smooth, spread, significant=significant)
-    return _auto_mask(smooth, level, eps, cut), float(level + np.exp(cut) - eps), level
+    # the mask from the logged image Otsu was taken on: ``_auto_mask(smooth, level, eps,
+    # cut)`` without computing that image again (round 22: exact, the same array)
+    level, eps, cut, logged = _auto_params_logged(smooth, spread, significant=significant)
+    return logged > cut, float(level + np.exp(cut) - eps), level

@@ -21,6 +21,7 @@ from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
 from ._background import _tile_counts, _tile_noise
 from ._chunked import seeded_watershed_chunked
+from ._flat import _flat_pieces, _flatness
 from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
 from ._orient import (
     IDENTITY,
@@ -242,6 +243,8 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
     if small is not None and not _small_population(int((small & keep).sum()),
                                                    int(keep.sum())):
         keep[small] = False  # a few small blobs: debris, not a population of nuclei
+    if auto and labels.any():  # flat pieces on the image border: debris (round 22)
+        keep &= ~_flat_pieces(*_flatness(labels, smooth, level, d))
     if exclude_border and labels.any():
         keep[_edge_ids(labels)] = False
     dropped = ~_per_label(keep, labels) & (labels > 0)  # their outlines are not refined

@@ -15,7 +15,7 @@ from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _level_and_noise, _tile_noise
-from ._flat import _flat_pieces, _flatness
+from ._flat import _flat_of_views, _flatness
 from ._foreground import (
     _auto_mask,
     _background_size,
@@ -215,8 +215,6 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
     all_centres = (np.array(ndi.center_of_mass(np.ones(labels.shape), labels, all_ids))
                    .reshape(-1, 2) + np.asarray(origin, dtype=float))
     in_core = np.isin(all_ids, ids)
-    flat = (_flatness(labels, smooth, params["level"], params["d"], border) if params["auto"]
-            else (np.zeros(n + 1), np.zeros(n + 1, np.int8), np.zeros(n + 1)))
     m_ids = np.unique(markers)
     m_ids = m_ids[m_ids != 0]
     seed_pts = (np.array(ndi.center_of_mass(np.ones(labels.shape), markers, m_ids))
@@ -233,9 +231,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         # whole small nuclei (kept only as a population of the whole image)
         "small": (np.zeros(int(in_core.sum()), bool) if small is None
                   else small[all_ids[in_core]]),
-        # per object, its flatness, role and contrast (:mod:`._flat`; decided over the
-        # whole image, as the small nuclei)
-        "flat": tuple(values[all_ids[in_core]] for values in flat),
+        "flat": tuple(v[all_ids[in_core]] for v in  # :mod:`._flat`; decided as "small"
+                      _flatness(labels, smooth, params.get("level"), params["d"], border)),
         # objects only in the margin: matched to a global object (for the territories)
         "margin_ids": all_ids[~in_core].astype(np.int64),
         "margin_centres": all_centres[~in_core],
@@ -347,14 +344,7 @@ def _watershed_tables(summaries, tol, exclude_border):
                             minlength=ncomp) > 0
         if not _small_population(int(small.sum()), ncomp):
             keep &= ~small
-        # as in memory: flat pieces on the image border, against the whole image's nuclei
-        role = np.zeros(ncomp, np.int8)
-        np.maximum.at(role, comp, np.concatenate([s["flat"][1] for s in summaries]))
-        spread, contrast = (np.bincount(comp, weights=np.concatenate([s["flat"][k] for s in
-                                                                      summaries]),
-                                        minlength=ncomp) / np.maximum(n_views, 1)
-                            for k in (0, 2))
-        keep &= ~_flat_pieces(spread, role, contrast)
+        keep &= ~_flat_of_views([s["flat"] for s in summaries], comp, ncomp)  # as in memory
     if exclude_border and ncomp:
         flags = np.concatenate([s["border"] for s in summaries])
         keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0

@@ -45,12 +45,13 @@ def _flatness(labels, smooth, level, d, border=(True, True, True, True)):
     background, the image border not counting) is (90th - 10th percentile) / (median -
     ``level``), its contrast that median - ``level``; its role REFERENCE (a whole nucleus),
     PIECE (on the image border; ``border``: which sides of ``labels`` are the image's) or
-    NONE (no spread measured). Only a label's own pixels and their 2-px neighbourhood are
-    read: a chunk that holds a label whole gives its in-memory values."""
+    NONE (no spread measured; every label when ``level`` is None, a threshold not "auto").
+    Only a label's own pixels and their 2-px neighbourhood are read: a chunk that holds a
+    label whole gives its in-memory values."""
     n = int(labels.max())
     spread, contrast = np.zeros(n + 1), np.zeros(n + 1)
     role = np.zeros(n + 1, np.int8)
-    if n == 0:
+    if n == 0 or level is None:
         return spread, role, contrast
     padded = np.pad(labels, 2, mode="edge")  # the image border: more of the same label
     rows, cols = labels.shape
@@ -88,3 +89,15 @@ def _flat_pieces(spread, role, contrast) -> np.ndarray:
         return np.zeros(role.shape, bool)
     return ((role == PIECE) & (spread < _FLAT * float(np.median(spread[ref])))
             & (contrast <= _BRIGHTER * float(np.median(contrast[ref]))))
+
+
+def _flat_of_views(views, comp, ncomp: int) -> np.ndarray:
+    """:func:`_flat_pieces` of the chunked path, per global object 0..ncomp-1: ``views``
+    holds each chunk's (spread, role, contrast) of its objects, ``comp`` the global object
+    of each of those views in turn (the views of one object have the same values)."""
+    spread, role, contrast = (np.concatenate(values) for values in zip(*views, strict=True))
+    n_views = np.maximum(np.bincount(comp, minlength=ncomp), 1)
+    most = np.zeros(ncomp, role.dtype)
+    np.maximum.at(most, comp, role)
+    return _flat_pieces(np.bincount(comp, weights=spread, minlength=ncomp) / n_views, most,
+                        np.bincount(comp, weights=contrast, minlength=ncomp) / n_views)

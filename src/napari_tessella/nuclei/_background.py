@@ -13,6 +13,10 @@ from scipy import ndimage as ndi
 from ..threshold import LI_BINS, _hist_edges, _histogram, compute_threshold
 
 _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts the noise
+# shoulders (nuclei._shoulders) are cut on fields whose pixels below Otsu are the flanks
+# of nuclei and at least this share of whose pixels is foreground (round 22, tuning:
+# dense fields 0.508-0.590; a glow field with flanks 0.391, every other <= 0.341)
+_DENSE = 0.45
 _FLANKS = 5.0  # the pixels below Otsu are flanks: their median this x the noise above the mode
 _DENSEST = 0.01  # the background's peak is looked for from the densest 1 % of the pixels
 _LEVEL_BINS = 4  # a discrete level fills at most this many adjacent bins (rounding errors)
@@ -160,7 +164,7 @@ def _hist_mode(counts, centres, width, spread) -> tuple[float, float]:
 
 
 def _level_and_noise(counts, centres, width, otsu, spread=None,
-                     floor=True) -> tuple[float, float]:
+                     floor=True, flanks=False) -> tuple:
     """Background level and noise from the fine histogram of the smoothed image.
 
     The level and noise are the median and robust deviation of the pixels below Otsu:
@@ -189,6 +193,7 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
     (brighter, more photons: 2.3 against the background peak's 1.25 on a challenge-like
     dense field), and as a floor it hid the flanks (held-out dense fields: 13.5 -> 16.5
     errors per image, nuclei missing under a log offset three times higher).
+    ``flanks``: also return whether the pixels below Otsu were taken as flanks.
     """
     counts = np.asarray(counts, dtype=np.float64)
     keep = centres <= otsu
@@ -204,14 +209,25 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
                             _densest(lower[:n], _DENSEST) * width)
     if spread is not None and floor:  # narrower than the known noise: the opening's floor
         peak = max(peak, spread)
-    if level - mode > _FLANKS * peak:
+    flanked = bool(level - mode > _FLANKS * peak)
+    if flanked:
         noise = float(np.sqrt(peak) * np.sqrt(noise))  # (their product may overflow)
         split = otsu - mode < _SPLIT * (peak if spread is None else spread)
     else:
         split = otsu - level < _SPLIT * (noise if spread is None else spread)
     if split:
         level, noise = _hist_robust(counts, centres, width)
-    return level, noise
+    return (level, noise, flanked) if flanks else (level, noise)
+
+
+def _shoulder_gate(counts, centres, flanked: bool, level: float, eps: float,
+                   cut: float) -> bool:
+    """Whether to cut shoulders (:mod:`._shoulders`): a field whose pixels below Otsu are
+    the flanks of nuclei (``flanked``) and of which at least ``_DENSE`` lies above the
+    foreground's cut, counted in the fine histogram (the chunked path's too)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    above = counts[np.asarray(centres) > level + np.exp(cut) - eps].sum()
+    return bool(flanked and above >= _DENSE * counts.sum())
 
 
 def _fine_histogram(smooth: np.ndarray):
@@ -256,15 +272,16 @@ def _otsu(smooth: np.ndarray, fine: np.ndarray, edges: np.ndarray, lo: float,
 def _background_and_noise(smooth: np.ndarray, spread=None, floor=True) -> tuple:
     """Background level and noise of the smoothed image (:func:`_level_and_noise`), the
     noise deviation the foreground's cut is judged by (``spread`` if given; ``floor``:
-    see :func:`_level_and_noise`), and the fine histogram (counts, centres, width).
+    see :func:`_level_and_noise`), the fine histogram (counts, centres, width), and
+    whether the pixels below Otsu were taken as the flanks of nuclei.
 
     On an image of background alone (an empty field), Otsu's threshold cuts the noise
     within a deviation of the background's level; on images of nuclei it lies many
     deviations above it.
     """
     hist, otsu = _fine_histogram(smooth)
-    level, noise = _level_and_noise(*hist, otsu, spread, floor)
-    return level, noise, noise if spread is None else spread, hist
+    level, noise, flanked = _level_and_noise(*hist, otsu, spread, floor, flanks=True)
+    return level, noise, noise if spread is None else spread, hist, flanked
 
 
 # The noise measured apart from the histogram, from pixel differences (see _tile_noise)

@@ -14,7 +14,7 @@ from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
-from ._background import _cell_top, _level_and_noise, _tile_noise
+from ._background import _cell_top, _level_and_noise, _shoulder_gate, _tile_noise
 from ._flat import _flat_of_views, _flatness
 from ._foreground import (
     _auto_mask,
@@ -58,8 +58,9 @@ WATERSHED_MARGIN = 2.0
 WATERSHED_MARGIN_MAX = 6.0
 
 # the blobs that come within this many diameters of the core, with as much around them
-# (what the recipe's cues read around an object), are seen whole
-_BLOB_REACH = 1.0
+# (what the recipe's cues read around an object; with shoulders cut, nuclei._shoulders:
+# the curvature 0.7 d beyond a label, read 1 d around), are seen whole
+_BLOB_REACH = (1.0, 2.0)
 
 #: Each chunk is segmented once: what its output needs (its labels and nearest labels with
 #: the margin, zlib-compressed: ~0.3 byte per working pixel on nuclei) is kept from the
@@ -103,17 +104,16 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
     (``_background._tile_noise``). The log is taken in the image's dtype, as in memory."""
     from skimage.filters import threshold_otsu
 
-
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
     width = float(efine[1] - efine[0])
-    level, noise = _level_and_noise(cfine, centres, width, otsu, spread, floor=False)
+    level, noise, flanked = _level_and_noise(cfine, centres, width, otsu, spread, False, True)
     eps = _log_offset(noise, hi, level)
-    cut = _log_otsu(cfine, centres, lo, hi, level, eps, efine.dtype)
-    return level, eps, _significant_cut(
-        cut, noise if spread is None else spread, eps,
-        lambda v: _cell_top(cfine, centres, width, level + v) - level,
-        None if spread is None else max(spread, noise))
+    cut = _significant_cut(_log_otsu(cfine, centres, lo, hi, level, eps, efine.dtype),
+                           noise if spread is None else spread, eps,
+                           lambda v: _cell_top(cfine, centres, width, level + v) - level,
+                           None if spread is None else max(spread, noise))
+    return level, eps, cut, _shoulder_gate(cfine, centres, flanked, level, eps, cut)
 
 
 def _needed_window(smooth, origin, core_lo, core_hi, params):
@@ -142,7 +142,7 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
     if params["auto"] and params.get("low") is not None:
         # the dim nuclei below the cut are looked for from a lower level
         mask = foreground | (smooth > params["low"])
-    m, reach = params["margin"], int(np.ceil(_BLOB_REACH * params["d"])) + 1
+    m, reach = params["margin"], int(np.ceil(_BLOB_REACH[params["shoulders"]] * params["d"])) + 1
     lo = [max(0, c - o - m) for c, o in zip(core_lo, origin, strict=True)]
     hi = [min(n, c - o + m) for c, o, n in zip(core_hi, origin, smooth.shape, strict=True)]
     blobs, n = ndi.label(mask, structure=np.ones((3, 3), dtype=bool))
@@ -171,9 +171,8 @@ def _segment_window(smooth, origin, core_lo, core_hi, params, summarize=True):
     sub, mask = _needed_window(smooth, origin, core_lo, core_hi, params)
     origin = tuple(o + sl.start for o, sl in zip(origin, sub, strict=True))
     smooth = smooth[sub]
-    rows, cols = params["shape"]
-    border = (origin[0] == 0, origin[0] + smooth.shape[0] == rows,
-              origin[1] == 0, origin[1] + smooth.shape[1] == cols)
+    (rows, cols), top, left = params["shape"], origin[0] == 0, origin[1] == 0
+    border = (top, origin[0] + smooth.shape[0] == rows, left, origin[1] + smooth.shape[1] == cols)
     return (*_watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize,
                               mask=mask[sub]), origin)
 
@@ -199,7 +198,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
-        low=params.get("low"), small=params.get("small", False), origin=origin)
+        low=params.get("low"), small=params.get("small", False), origin=origin,
+        shoulders=params.get("shoulders", False))
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -511,15 +511,15 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
     # pass 2: the global threshold, from histograms of the smoothed working image
     s_lo, s_hi = (float(v) for v in _compute(smooth.min(), smooth.max(), scheduler=scheduler))
-    params = {"auto": auto, "d": d, "min_size_work": min_size / factor**2,
+    params = {"auto": auto, "d": d, "min_size_work": min_size / factor**2, "shoulders": False,
               "landscape": landscape, "seeds": seeds, "work": plan, "small": small}
     if auto:
         e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)
         counts = summed_counts(stored, edges, plan, (s_lo, s_hi, smooth.dtype), scheduler)
         n = 256 + LI_BINS  # then the tiles' counts: their noise (as in memory)
-        level, eps, cut = _auto_params_from_hist(counts[:256], e256, counts[256:n], efine,
-                                                 s_lo, s_hi, _tile_noise(counts[n:], s))
+        level, eps, cut, params["shoulders"] = _auto_params_from_hist(
+            counts[:256], e256, counts[256:n], efine, s_lo, s_hi, _tile_noise(counts[n:], s))
         value = float(level + np.exp(cut) - eps)
         params.update(level=level, eps=eps, cut=cut, low=_dim_level(level, eps, cut))
     else:

@@ -8,7 +8,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..threshold import _hist_edges, compute_threshold
-from ._background import _SPLIT, _background_and_noise, _cell_top
+from ._background import _SPLIT, _background_and_noise, _cell_top, _shoulder_gate
 
 # Fractions of the object diameter d, or of the background's noise:
 _BG_R = 1.0  # local background: grey opening by a square of half-side this times d
@@ -51,8 +51,9 @@ def _auto_params(smooth: np.ndarray, spread=None, *, significant=True, floor=Tru
 def _auto_params_logged(smooth, spread=None, *, significant=True, floor=True,
                         binned=False) -> tuple:
     """:func:`_auto_params` and the logged image Otsu was taken on (None when
-    ``binned``): :func:`_auto_mask`'s image, the same expression of the same pixels."""
-    level, noise, unit, hist = _background_and_noise(smooth, spread, floor)
+    ``binned``): :func:`_auto_mask`'s image, the same expression of the same pixels; and
+    :func:`_shoulder_gate` of the field."""
+    level, noise, unit, hist, flanked = _background_and_noise(smooth, spread, floor)
     hi = float(smooth.max())
     eps = _log_offset(noise, hi, level)
     logged = None
@@ -61,11 +62,10 @@ def _auto_params_logged(smooth, spread=None, *, significant=True, floor=True,
     else:
         logged = _logged(smooth, level, eps)
         cut = float(compute_threshold(logged, "otsu"))
-    if not significant:
-        return level, eps, cut, logged
-    return level, eps, _significant_cut(cut, unit, eps,
-                                        lambda v: _cell_top(*hist, level + v) - level,
-                                        None if floor else max(unit, noise)), logged
+    if significant:
+        cut = _significant_cut(cut, unit, eps, lambda v: _cell_top(*hist, level + v) - level,
+                               None if floor else max(unit, noise))
+    return level, eps, cut, logged, _shoulder_gate(hist[0], hist[1], flanked, level, eps, cut)
 
 
 def _logged(smooth: np.ndarray, level: float, eps: float) -> np.ndarray:
@@ -140,5 +140,5 @@ def _auto_threshold(smooth: np.ndarray, spread=None, *, significant=True) -> tup
     """
     # the mask from the logged image Otsu was taken on: ``_auto_mask(smooth, level, eps,
     # cut)`` without computing that image again (round 22: exact, the same array)
-    level, eps, cut, logged = _auto_params_logged(smooth, spread, significant=significant)
+    level, eps, cut, logged = _auto_params_logged(smooth, spread, significant=significant)[:4]
     return logged > cut, float(level + np.exp(cut) - eps), level

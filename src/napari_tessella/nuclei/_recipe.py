@@ -41,6 +41,7 @@ from ._shape import (
     _split_at_waists,
     _split_merges,
 )
+from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small
 
 
@@ -141,7 +142,7 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
                   h_intensity=None, border=(True, True, True, True), low=None, small=False,
-                  origin=(0, 0)):
+                  origin=(0, 0), shoulders=False):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
@@ -158,6 +159,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     (``_nearest_label(labels)``) when it was computed on the way, else None, and with
     ``small`` which labels are those small nuclei (a boolean per label 0..n; they are
     kept only as a population, :func:`._small._small_population`), else None.
+    ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`;
+    dense blurred fields, :func:`._background._shoulder_gate`).
     """
     from skimage.segmentation import watershed
 
@@ -279,6 +282,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
             nearest = None if moved or grown else nearest
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
+        if shoulders:
+            labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)
+            nearest = None if cut else nearest
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(
@@ -289,6 +295,21 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             flags = _padded(flags, int(labels.max()) + 1, False)
         return labels, markers, peak, nearest, flags
     return labels, markers, None, nearest, None
+
+
+def _with_shoulders(labels, markers, peak, smooth, level, d):
+    """:func:`._shoulders._split_shoulders` of ``labels``, with a marker at each new
+    label's shoulder and its peak (its largest ``smooth``); and whether any was cut."""
+    first = max(peak.size, int(labels.max()) + 1)
+    labels, points = _split_shoulders(labels, smooth, level, d, first)
+    if not len(points):
+        return labels, markers, peak, False
+    peak = _padded(peak, first, np.inf)
+    new = np.arange(first, first + len(points))
+    markers = markers.copy()
+    markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
+    peak = np.concatenate([peak, ndi.maximum(smooth, labels, new)])
+    return labels, markers, peak, True
 
 
 def _border_needed(needed: float) -> float:

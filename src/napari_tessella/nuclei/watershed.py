@@ -22,7 +22,7 @@ from ..threshold import compute_threshold
 from ._background import _tile_counts, _tile_noise
 from ._chunked import seeded_watershed_chunked
 from ._flat import _flat_pieces, _flatness
-from ._foreground import _auto_mask, _auto_params, _dim_level, _flatten
+from ._foreground import _auto_mask, _auto_params_logged, _dim_level, _flatten
 from ._orient import (
     IDENTITY,
     from_canonical,
@@ -217,10 +217,11 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
 
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
     level = low = None
+    shoulders = False
     if auto:
         smooth = _flatten(smooth, d)
-        level, eps, cut = _auto_params(smooth, _tile_noise(_tile_counts(work), s), floor=False,
-                                       binned=True)
+        level, eps, cut, _, shoulders = _auto_params_logged(
+            smooth, _tile_noise(_tile_counts(work), s), floor=False, binned=True)
         mask = _auto_mask(smooth, level, eps, cut)
         value = float(level + np.exp(cut) - eps)
         low = _dim_level(level, eps, cut)
@@ -229,7 +230,7 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
         mask = smooth > value
     labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
-        landscape=landscape, seeds=seeds, low=low, small=find_small)
+        landscape=landscape, seeds=seeds, low=low, small=find_small, shoulders=shoulders)
 
     ids = np.flatnonzero(np.bincount(markers.ravel())[1:]) + 1  # the markers' ids, no sort
     centres = np.empty((0, 2))  # the markers' centres of mass, in working pixels

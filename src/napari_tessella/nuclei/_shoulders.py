@@ -1,0 +1,129 @@
+"""Shoulders: dim nuclei on a brighter neighbour's blurred flank (issue 14, round 22).
+
+In a dense, blurred field a dim nucleus beside a bright one has no intensity peak of its
+own: it is a shoulder on the bright one's flank, and the bright one's label, cut at a
+fraction of its own peak, keeps the dim nucleus's side. The curvature still shows it:
+``L``, the scale-normalised negative Laplacian of Gaussian at ``_SCALE`` d, has a local
+maximum on the shoulder, parted from the bright nucleus's own maximum by a valley.
+
+:func:`_split_shoulders` finds those maxima (farther than ``_SEP`` d from every label's
+own largest ``L``, and parted from the nearest one by ``L`` below ``_VALLEY`` times their
+own) and cuts each from its *host* (the label it lies in, else the one whose own maximum
+is nearest) by one watershed of ``-L`` per host, on the host's pixels and the background
+pixels within ``_REACH`` d of its shoulders brighter than half a shoulder's contrast
+(``_HALF``); a shoulder's basin of ``_OWN`` nucleus areas or more is a new label.
+
+It runs only on dense blurred fields (:func:`._foreground._shoulder_gate`): on glow
+fields bright foci give shoulders of ``L`` inside real nuclei. Local: a label's whole
+blob and a diameter around it give its in-memory result (the chunked path's windows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+_SCALE = 0.25  # the LoG's sigma, times d
+_APART = 0.3  # its maxima at least this times d apart
+_SEP = 0.5  # a shoulder lies farther than this times d from every label's own maximum
+_VALLEY = 0.3  # ... and the least L between them is below this times its own L
+_REACH = 0.7  # background pixels within this times d of a shoulder may join it ...
+_HALF = 0.5  # ... when brighter than this share of its contrast over the level
+_OWN = 0.3  # a new label: at least this times a nucleus's area (pi d^2 / 4)
+
+
+def _curvature(smooth, d):
+    """``L``: the scale-normalised negative LoG of ``smooth`` at ``_SCALE d`` (truncated
+    at 4 sigma: d)."""
+    sigma = _SCALE * d
+    return -sigma * sigma * ndi.gaussian_laplace(smooth.astype(np.float64), sigma)
+
+
+def _valley(lap, a, b) -> float:
+    """The least ``lap`` on the segment from point ``a`` to point ``b`` (bilinear)."""
+    m = max(2, int(2 * np.hypot(*(b - a))))
+    t = np.linspace(0.0, 1.0, m)
+    return float(ndi.map_coordinates(lap, np.outer(b - a, t) + a[:, None], order=1).min())
+
+
+def _claim(labels, smooth, level, d, p):
+    """The background pixels within ``_REACH`` d of the shoulder ``p`` brighter than
+    ``_HALF`` of its contrast over ``level``."""
+    reach = int(np.ceil(_REACH * d))
+    box = tuple(slice(max(0, c - reach), min(c + reach + 1, size))
+                for c, size in zip(p, labels.shape, strict=True))
+    part = labels[box]
+    rr, cc = np.ogrid[box]
+    mine = ((rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= (_REACH * d) ** 2) & (part == 0)
+    mine &= smooth[box] > level + _HALF * (smooth[tuple(p)] - level)
+    out = np.zeros(labels.shape, bool)
+    out[box] = mine
+    return out
+
+
+def _split_shoulders(labels, smooth, level, d, first):
+    """``labels`` with their shoulders cut off as new labels (ids ``first``, ``first`` +
+    1, ...), and the shoulders' points (one row per new label, in its order)."""
+    from skimage.segmentation import watershed
+
+    n = int(labels.max())
+    none = (labels, np.empty((0, 2), np.int64))
+    if n == 0 or level is None:
+        return none
+    lap = _curvature(smooth, d)
+    # each label's own maximum: its largest L (every pixel of a tie)
+    top = np.full(n + 1, -np.inf)
+    np.maximum.at(top, labels.ravel(), lap.ravel())
+    own = np.argwhere((labels > 0) & (lap == top[labels]))
+    owner = labels[own[:, 0], own[:, 1]]
+    # the maxima of L (plateaus whole: no tie is broken), in a label or within reach
+    side = 2 * max(1, int(_APART * d)) + 1
+    reach = int(np.ceil(_REACH * d))
+    near = ndi.distance_transform_edt(labels == 0) <= _REACH * d
+    peaks = np.argwhere((lap == ndi.maximum_filter(lap, side)) & (lap > 0) & near)
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(own)
+    hosts = {}
+    for p in peaks:
+        gap = tree.query(p)[0]
+        if gap <= _SEP * d:
+            continue
+        nearest = tree.query_ball_point(p, gap * (1 + 1e-9))  # all as near
+        if any(_valley(lap, p.astype(float), own[i].astype(float)) >= _VALLEY * lap[tuple(p)]
+               for i in nearest):
+            continue
+        hosts_near = np.unique(owner[nearest])
+        host = int(labels[tuple(p)]) or (int(hosts_near[0]) if hosts_near.size == 1 else 0)
+        if host:
+            hosts.setdefault(host, []).append(p)
+    if not hosts:
+        return none
+    # the background pixels that may join a shoulder: within reach of it, brighter than
+    # half its contrast; those that two hosts' shoulders reach join neither
+    claim = np.zeros(labels.shape, np.int64)
+    for host, points in hosts.items():
+        mine = np.zeros(labels.shape, bool)
+        for p in points:
+            mine |= _claim(labels, smooth, level, d, p)
+        claim[mine] = np.where(claim[mine] == 0, host, -1)
+    out = labels.copy()
+    area = _OWN * np.pi * d * d / 4
+    new_points = []
+    next_id = first
+    for host in sorted(hosts):
+        points = hosts[host]
+        domain = (labels == host) | (claim == host)
+        box = ndi.find_objects(domain.astype(np.int8))[0]
+        markers = np.zeros(labels.shape, np.int32)
+        markers[tuple(own[owner == host].T)] = 1
+        for k, p in enumerate(points):
+            markers[tuple(p)] = k + 2
+        basins = watershed(-lap[box], markers[box], mask=domain[box])
+        for k, p in enumerate(points):
+            part = basins == k + 2
+            if np.count_nonzero(part) >= area:
+                out[box][part] = next_id
+                next_id += 1
+                new_points.append(p)
+    return out, np.array(new_points, np.int64).reshape(-1, 2)

@@ -64,6 +64,7 @@ def _claim(labels, smooth, level, d, p):
 def _split_shoulders(labels, smooth, level, d, first):
     """``labels`` with their shoulders cut off as new labels (ids ``first``, ``first`` +
     1, ...), and the shoulders' points (one row per new label, in its order)."""
+    from scipy.spatial import cKDTree
     from skimage.segmentation import watershed
 
     n = int(labels.max())
@@ -78,18 +79,17 @@ def _split_shoulders(labels, smooth, level, d, first):
     owner = labels[own[:, 0], own[:, 1]]
     # the maxima of L (plateaus whole: no tie is broken), in a label or within reach
     side = 2 * max(1, int(_APART * d)) + 1
-    reach = int(np.ceil(_REACH * d))
     near = ndi.distance_transform_edt(labels == 0) <= _REACH * d
     peaks = np.argwhere((lap == ndi.maximum_filter(lap, side)) & (lap > 0) & near)
-    from scipy.spatial import cKDTree
-
+    # shoulders: far from every own maximum, a valley of L to the nearest (all as near);
+    # the host: the label a shoulder lies in, else the one whose own maximum is nearest
     tree = cKDTree(own)
     hosts = {}
     for p in peaks:
         gap = tree.query(p)[0]
         if gap <= _SEP * d:
             continue
-        nearest = tree.query_ball_point(p, gap * (1 + 1e-9))  # all as near
+        nearest = tree.query_ball_point(p, gap * (1 + 1e-9))
         if any(_valley(lap, p.astype(float), own[i].astype(float)) >= _VALLEY * lap[tuple(p)]
                for i in nearest):
             continue

@@ -5,11 +5,14 @@ Each tree runs in its own worker process (``PYTHONPATH`` = that tree's ``src``, 
 the driver sends the same image to each worker in turn (order alternating from image to
 image), so a change in the machine's speed during the run affects them alike. Reports the
 process CPU time and the wall time per image (mean, median, minimum) and the load average.
+``--threads``: the workers keep the default thread counts of numpy's BLAS and OpenMP (a
+user's session) instead of one; CPU time well above the wall time is then threads at work
+or spinning beside the main one.
 
 Usage::
 
     git worktree add /tmp/old <commit>
-    python benchmarks/nuclei_speed.py old=/tmp/old/src new=src [--reps 2] [--data DIR]
+    python benchmarks/nuclei_speed.py old=/tmp/old/src new=src [--reps 2] [--data DIR] [--threads]
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ def main(argv=None) -> int:
     parser.add_argument("trees", nargs="*", help="NAME=SRC_DIR, two or more")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--reps", type=int, default=1, help="passes over the images")
+    parser.add_argument("--threads", action="store_true",
+                        help="keep the default BLAS/OpenMP thread counts (not one)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -68,8 +73,12 @@ def main(argv=None) -> int:
         parser.error("give at least one NAME=SRC_DIR")
     workers = {}
     for name, src in trees.items():
-        env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()), OMP_NUM_THREADS="1",
-                   OPENBLAS_NUM_THREADS="1")
+        env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()))
+        if args.threads:
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+                env.pop(var, None)
+        else:
+            env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         proc = subprocess.Popen([sys.executable, __file__, "--worker", "--data", str(args.data)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                 env=env)
@@ -93,7 +102,8 @@ def main(argv=None) -> int:
     for proc in workers.values():
         proc.stdin.close()
         proc.wait()
-    print(f"{n} images x {args.reps}; s per image: mean / median / min")
+    threads = "default threads" if args.threads else "one thread"
+    print(f"{n} images x {args.reps}, {threads}; s per image: mean / median / min")
     for name, t in times.items():
         cpu, wall = t["cpu"], t["wall"]
         print(f"{name:>8}  CPU {statistics.mean(cpu):.4f} / {statistics.median(cpu):.4f} / "

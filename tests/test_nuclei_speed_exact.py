@@ -149,3 +149,25 @@ def test_auto_threshold_mask_is_the_plain_one(seed, dtype, spread, significant):
     plain = np.log(np.maximum(img - level, 0) + eps)
     assert logged.dtype == plain.dtype
     np.testing.assert_array_equal(logged, plain)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 3000), factor=st.integers(2, 9), seed=st.integers(0, 2**32 - 1),
+       boolean=st.booleans())
+def test_outline_weights_are_the_plain_sum_in_order(n, factor, seed, boolean):
+    """The outlines' interpolation (``_outlines._weighted``): the nine products summed in
+    order, bit for bit, whatever the number of rows. BLAS's matrix product (``rows @
+    weight``) gave other last bits in ~20 % of the values here, by the CPU's kernel, and
+    handed large products to threads that spun after the call."""
+    rng = np.random.default_rng(seed)
+    t = (np.arange(factor) + 0.5) / factor - 0.5
+    tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
+    weight = np.einsum("ia,jb->abij", tent, tent).reshape(9, factor * factor)
+    rows = (rng.random((n, 9)) > 0.5 if boolean
+            else rng.uniform(0, 1000, (n, 9)) * rng.random((n, 1)))
+    expected = np.zeros((n, factor * factor))
+    for k in range(9):
+        expected = expected + rows[:, k, None] * weight[k]
+    got = outlines._weighted(rows, weight)
+    assert got.dtype == np.float64 and got.shape == expected.shape
+    assert np.array_equal(got, expected)

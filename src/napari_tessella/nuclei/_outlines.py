@@ -112,8 +112,9 @@ def _weighted(rows, weight) -> np.ndarray:
     threads, which then spin for milliseconds after every call: with the default thread
     count, a U2OS image took 0.17 s of CPU for 0.10 s of wall time (one spinning core
     beside the one at work; on a machine of more cores, more of them), and no less wall
-    time than with one thread. The sum in order also gives every machine the same values
-    (BLAS's kernels differ by an ulp in ~20 % of them, with the CPU they run on)."""
+    time than with one thread. The sum in order is also the same on every machine: BLAS's
+    kernel gave other last bits in ~20 % of the values here, and OpenBLAS picks its kernel
+    by the CPU it runs on."""
     return np.einsum("nk,kp->np", rows, weight, optimize=False)
 
 

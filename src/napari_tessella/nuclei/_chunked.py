@@ -59,8 +59,8 @@ WATERSHED_MARGIN_MAX = 6.0
 
 # the blobs that come within this many diameters of the core, with as much around them
 # (what the recipe's cues read around an object; with shoulders cut, nuclei._shoulders:
-# the curvature 0.7 d beyond a label, read 1 d around), are seen whole
-_BLOB_REACH = (1.0, 2.0)
+# the curvature 1.5 d beyond a label, read 1 d around, round 23), are seen whole
+_BLOB_REACH = (1.0, 3.0)
 
 #: Each chunk is segmented once: what its output needs (its labels and nearest labels with
 #: the margin, zlib-compressed: ~0.3 byte per working pixel on nuclei) is kept from the

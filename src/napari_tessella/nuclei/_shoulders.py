@@ -10,8 +10,10 @@ maximum on the shoulder, parted from the bright nucleus's own maximum by a valle
 own largest ``L``, and parted from the nearest one by ``L`` below ``_VALLEY`` times their
 own) and cuts each from its *host* (the label it lies in, else the one whose own maximum
 is nearest) by one watershed of ``-L`` per host, on the host's pixels and the background
-pixels within ``_REACH`` d of its shoulders brighter than half a shoulder's contrast
-(``_HALF``); a shoulder's basin of ``_OWN`` nucleus areas or more is a new label.
+pixels within ``_REACH`` d of its shoulders brighter than ``_HALF`` of a shoulder's
+contrast; a shoulder's basin of ``_OWN`` nucleus areas or more is a new label. Maxima of
+``L`` up to ``_NEAR`` d from a label count (round 23: a dim nucleus wholly beside its
+bright neighbour lies farther out than the 0.7 d of round 22).
 
 It runs only on dense blurred fields (:func:`._foreground._shoulder_gate`): on glow
 fields bright foci give shoulders of ``L`` inside real nuclei. Local: a label's whole
@@ -25,10 +27,11 @@ from scipy import ndimage as ndi
 
 _SCALE = 0.25  # the LoG's sigma, times d
 _APART = 0.3  # its maxima at least this times d apart
+_NEAR = 1.5  # ... and within this times d of a label (round 22: 0.7)
 _SEP = 0.5  # a shoulder lies farther than this times d from every label's own maximum
 _VALLEY = 0.3  # ... and the least L between them is below this times its own L
 _REACH = 0.7  # background pixels within this times d of a shoulder may join it ...
-_HALF = 0.5  # ... when brighter than this share of its contrast over the level
+_HALF = 0.2  # ... when brighter than this share of its contrast over the level (r22: 0.5)
 _OWN = 0.3  # a new label: at least this times a nucleus's area (pi d^2 / 4)
 
 
@@ -48,22 +51,32 @@ def _valley(lap, a, b) -> float:
 
 def _claim(labels, smooth, level, d, p):
     """The background pixels within ``_REACH`` d of the shoulder ``p`` brighter than
-    ``_HALF`` of its contrast over ``level``."""
+    ``_HALF`` of its contrast over ``level``: their box (slices of ``labels``) and a
+    boolean array of it."""
     reach = int(np.ceil(_REACH * d))
     box = tuple(slice(max(0, c - reach), min(c + reach + 1, size))
                 for c, size in zip(p, labels.shape, strict=True))
-    part = labels[box]
     rr, cc = np.ogrid[box]
-    mine = ((rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= (_REACH * d) ** 2) & (part == 0)
+    mine = ((rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= (_REACH * d) ** 2) & (labels[box] == 0)
     mine &= smooth[box] > level + _HALF * (smooth[tuple(p)] - level)
-    out = np.zeros(labels.shape, bool)
-    out[box] = mine
-    return out
+    return box, mine
+
+
+def _union(a, b):
+    """The box (slices) holding the boxes ``a`` and ``b`` (``a`` may be None)."""
+    if a is None:
+        return b
+    return tuple(slice(min(x.start, y.start), max(x.stop, y.stop))
+                 for x, y in zip(a, b, strict=True))
 
 
 def _split_shoulders(labels, smooth, level, d, first):
     """``labels`` with their shoulders cut off as new labels (ids ``first``, ``first`` +
-    1, ...), and the shoulders' points (one row per new label, in its order)."""
+    1, ...), and the shoulders' points (one row per new label, in its order).
+
+    Each host's watershed runs in the box of its pixels and its shoulders' claims (round
+    23; the whole image before, the same labels: the flood's mask is the same and the
+    order of its pixels too)."""
     from scipy.spatial import cKDTree
     from skimage.segmentation import watershed
 
@@ -77,9 +90,9 @@ def _split_shoulders(labels, smooth, level, d, first):
     np.maximum.at(top, labels.ravel(), lap.ravel())
     own = np.argwhere((labels > 0) & (lap == top[labels]))
     owner = labels[own[:, 0], own[:, 1]]
-    # the maxima of L (plateaus whole: no tie is broken), in a label or within reach
+    # the maxima of L (plateaus whole: no tie is broken), in a label or near one
     side = 2 * max(1, int(_APART * d)) + 1
-    near = ndi.distance_transform_edt(labels == 0) <= _REACH * d
+    near = ndi.distance_transform_edt(labels == 0) <= _NEAR * d
     peaks = np.argwhere((lap == ndi.maximum_filter(lap, side)) & (lap > 0) & near)
     # shoulders: far from every own maximum, a valley of L to the nearest (all as near);
     # the host: the label a shoulder lies in, else the one whose own maximum is nearest
@@ -100,26 +113,40 @@ def _split_shoulders(labels, smooth, level, d, first):
     if not hosts:
         return none
     # the background pixels that may join a shoulder: within reach of it, brighter than
-    # half its contrast; those that two hosts' shoulders reach join neither
+    # ``_HALF`` of its contrast; those that two hosts' shoulders reach join neither
     claim = np.zeros(labels.shape, np.int64)
+    boxes = ndi.find_objects(labels, max_label=max(hosts))
+    span = {}
     for host, points in hosts.items():
-        mine = np.zeros(labels.shape, bool)
-        for p in points:
-            mine |= _claim(labels, smooth, level, d, p)
-        claim[mine] = np.where(claim[mine] == 0, host, -1)
+        span[host] = boxes[host - 1]
+        claims = [_claim(labels, smooth, level, d, p) for p in points]
+        for box, _ in claims:
+            span[host] = _union(span[host], box)
+        mine = np.zeros([s.stop - s.start for s in span[host]], bool)
+        for box, part in claims:
+            mine[tuple(slice(b.start - s.start, b.stop - s.start)
+                       for b, s in zip(box, span[host], strict=True))] |= part
+        at = claim[span[host]]
+        at[mine] = np.where(at[mine] == 0, host, -1)
     out = labels.copy()
     area = _OWN * np.pi * d * d / 4
     new_points = []
     next_id = first
     for host in sorted(hosts):
         points = hosts[host]
-        domain = (labels == host) | (claim == host)
-        box = ndi.find_objects(domain.astype(np.int8))[0]
-        markers = np.zeros(labels.shape, np.int32)
-        markers[tuple(own[owner == host].T)] = 1
-        for k, p in enumerate(points):
-            markers[tuple(p)] = k + 2
-        basins = watershed(-lap[box], markers[box], mask=domain[box])
+        outer = span[host]
+        domain = (labels[outer] == host) | (claim[outer] == host)
+        inner = ndi.find_objects(domain.astype(np.int8))[0]  # the domain's own box
+        box = tuple(slice(o.start + i.start, o.start + i.stop)
+                    for o, i in zip(outer, inner, strict=True))
+        corner = np.array([b.start for b in box])
+        markers = np.zeros(domain[inner].shape, np.int32)
+        markers[tuple((own[owner == host] - corner).T)] = 1
+        for k, p in enumerate(points):  # one outside the domain floods nothing
+            at = p - corner
+            if (at >= 0).all() and (at < markers.shape).all():
+                markers[tuple(at)] = k + 2
+        basins = watershed(-lap[box], markers, mask=domain[inner])
         for k, p in enumerate(points):
             part = basins == k + 2
             if np.count_nonzero(part) >= area:

@@ -15,9 +15,10 @@ contrast; a shoulder's basin of ``_OWN`` nucleus areas or more is a new label. M
 ``L`` up to ``_NEAR`` d from a label count (round 23: a dim nucleus wholly beside its
 bright neighbour lies farther out than the 0.7 d of round 22).
 
-It runs only on dense blurred fields (:func:`._foreground._shoulder_gate`): on glow
+It runs only on dense blurred fields (:func:`._background._shoulder_gate`): on glow
 fields bright foci give shoulders of ``L`` inside real nuclei. Local: a label's whole
-blob and a diameter around it give its in-memory result (the chunked path's windows).
+blob and three diameters around it give its in-memory result (the chunked path's
+windows, ``_chunked._BLOB_REACH``: maxima 1.5 d out, ``L`` read 1 d around them).
 """
 
 from __future__ import annotations

@@ -141,3 +141,142 @@ def _dim_kept(trimmed, first, kept, least) -> np.ndarray:
     out = trimmed.copy()
     out[give] = first[give]
     return out
+
+
+#: a saturated cell: the flattened image above this times the dim search's low level
+_GLOW_CELL = 100.0
+#: dim nuclei on its glow are looked for this many d from its pixels
+_GLOW_REACH = 2.5
+
+
+def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL, devs=4.0,
+              area=(0.3, 1.6), touch=0.1, elong=2.5):
+    """Outlines of dim nuclei on a saturated cell's glow (a boolean image, or None), and
+    the points they were found from (a boolean image).
+
+    Candidates are the local maxima (odd square windows: symmetric under flips and turns)
+    of minus the scale-normalised Laplacian of Gaussian (σ = d/(2√2)) of the flattened
+    ``smooth`` within ``reach`` d of a pixel above ``cell`` times ``low`` (a saturated
+    cell). Around each, a plane is fitted to the image 0.6-0.9 d out; the candidate's
+    contrast over it, the median within d/4, must exceed ``devs`` robust deviations of the
+    ring around the plane and the dim search's contrast ``low - level``; its outline is the
+    connected part over half that contrast within 0.9 d, of ``area`` nucleus areas,
+    touching the 0.85 d circle for at most ``touch`` of it. Every candidate is tested on
+    its own; the outlines found are joined (no order between them)."""
+    bright = smooth > cell * low
+    if not bright.any():
+        return None, None
+    rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
+    r = int(np.ceil(reach * d))
+    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
+                   smooth.shape)
+    s = smooth[box].astype(np.float64)
+    sigma = d / (2 * np.sqrt(2))
+    log = -ndi.gaussian_laplace(s, sigma, truncate=2.5) * sigma * sigma
+    w = 2 * max(1, round(0.3 * d)) + 1
+    zone = ndi.maximum_filter(bright[box], 2 * r + 1) & ~ndi.maximum_filter(bright[box], w)
+    peaks = (log == ndi.maximum_filter(log, w)) & (log > 0) & zone
+    if not peaks.any():
+        return None, None
+    R = int(np.ceil(0.9 * d))
+    yy, xx = np.mgrid[-R:R + 1, -R:R + 1]
+    rr = np.hypot(yy, xx)
+    ring_sel = (rr >= 0.6 * d) & (rr <= 0.9 * d)
+    core_sel = rr <= 0.25 * d
+    disc = rr <= 0.9 * d
+    edge = disc & (rr > 0.85 * d)
+    a = np.column_stack([yy[ring_sel], xx[ring_sel], np.ones(int(ring_sel.sum()))])
+    nucleus = np.pi * d * d / 4
+    added = np.zeros(s.shape, bool)
+    points = np.zeros(s.shape, bool)
+    cut = bright[box]
+    for y, x in zip(*np.nonzero(peaks), strict=True):
+        if y < R or x < R or y + R >= s.shape[0] or x + R >= s.shape[1]:
+            continue
+        win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
+        sw = s[win]
+        if cut[win][disc].any():
+            continue
+        coef = np.linalg.lstsq(a, sw[ring_sel], rcond=None)[0]
+        plane = coef[0] * yy + coef[1] * xx + coef[2]
+        res = sw[ring_sel] - plane[ring_sel]
+        dev = 1.4826 * np.median(np.abs(res - np.median(res)))
+        contrast = float(np.median((sw - plane)[core_sel]))
+        if contrast <= devs * dev or contrast <= low - level:
+            continue
+        lab = ndi.label((sw - plane > 0.5 * contrast) & disc)[0]
+        if not lab[R, R]:
+            continue
+        part = lab == lab[R, R]
+        k = int(part.sum())
+        if not area[0] * nucleus <= k <= area[1] * nucleus:
+            continue
+        if (part & edge).sum() > touch * edge.sum():
+            continue
+        if _elongation(yy[part], xx[part]) > elong:
+            continue
+        added[win] |= part
+        points[y, x] = True
+    if not added.any():
+        return None, None
+    out, at = np.zeros(smooth.shape, bool), np.zeros(smooth.shape, bool)
+    out[box], at[box] = added, points
+    return out, at
+
+
+def _elongation(rows, cols) -> float:
+    """The ratio of the principal axes of a set of pixels (1 for a disc)."""
+    ev = np.linalg.eigvalsh(np.cov(np.vstack([rows, cols]).astype(np.float64)))
+    return float(np.sqrt(ev[1] / max(ev[0], 1e-12)))
+
+
+def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least):
+    """``labels`` with the dim nuclei of :func:`_glow_dim` that no label already holds
+    (best IoU under 0.5) cut out as labels of their own, with markers and peaks; what they
+    leave of another label under ``least`` pixels is dropped. Returns the labels, markers,
+    peaks and whether anything changed."""
+    found, points = _glow_dim(smooth, level, low, d)
+    if found is None:
+        return labels, markers, peak, False
+    comp, k = ndi.label(found)
+    n = int(labels.max())
+    w = n + 1
+    pairs, counts = np.unique(comp[found].astype(np.int64) * w + labels[found],
+                              return_counts=True)
+    part_of, label_of = np.divmod(pairs, w)
+    size_c = np.bincount(comp.ravel(), minlength=k + 1)
+    size_l = np.bincount(labels.ravel(), minlength=w)
+    held = label_of > 0
+    iou = np.zeros(k + 1)
+    np.maximum.at(iou, part_of[held], counts[held] / (size_c[part_of[held]]
+                                                      + size_l[label_of[held]] - counts[held]))
+    new = (iou < 0.5) & (size_c >= least)
+    # only out of the background and the saturated cells' own labels (their glow): a
+    # candidate on another label is a piece of a nucleus (its foci, its flank)
+    cellish = np.zeros(w, bool)
+    cellish[np.unique(labels[smooth > _GLOW_CELL * low])] = True
+    cellish[0] = True
+    bad = held & ~cellish[label_of] & (counts > 0.1 * size_c[part_of])
+    new[part_of[bad]] = False
+    new[0] = False
+    if not new.any():
+        return labels, markers, peak, False
+    ids = np.flatnonzero(new)
+    first = max(peak.size, n + 1)
+    table = np.zeros(k + 1, np.int64)
+    table[ids] = first + np.arange(ids.size)
+    on = _per_label(new, comp)
+    out = labels.copy()
+    hosts = np.unique(out[on])
+    out[on] = table[comp[on]]
+    # what the cut leaves of a host under the least size is its glow's crumb
+    sizes = np.bincount(out.ravel(), minlength=first + ids.size)
+    hosts = hosts[(hosts > 0) & (sizes[hosts] < least)]
+    if hosts.size:
+        out[np.isin(out, hosts)] = 0
+    markers = markers.copy()
+    at = points & on
+    markers[at] = int(markers.max()) + comp[at]
+    peak = np.concatenate([np.append(peak, np.full(first - peak.size, np.inf)),
+                           ndi.maximum(smooth, out, table[ids])])
+    return out.astype(np.int32), markers, peak, True

@@ -23,7 +23,7 @@ from ._cues import (
     _split_clusters,
     _unless_foci,
 )
-from ._dim import _dim_kept, _dim_nuclei
+from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._markers import (
     _disc_maxima_markers,
@@ -282,6 +282,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
             nearest = None if moved or grown else nearest
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
+        if low is not None:  # dim nuclei on a saturated cell's glow, cut out of it
+            labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
+                                                        low, d, max(min_size_work, 1.0))
+            nearest = None if cut else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)
             nearest = None if cut else nearest

@@ -157,9 +157,9 @@ _GLOW_RING = (0.6, 0.9)
 _GLOW_BODY = 0.25
 #: it is found at this fraction of its contrast ...
 _GLOW_FOUND = 0.5
-#: ... and outlined at this one, when the outline stays a nucleus (the half-contrast part
-#: of the dim nuclei found was 0.5-1.1 of their drawn area)
-_GLOW_OUTLINE = 0.3
+#: ... and outlined at this one, when the outline stays a nucleus, and a pixel wider (the
+#: half-contrast part of the dim nuclei found was 0.5-1.1 of their drawn area)
+_GLOW_OUTLINE = 0.2
 
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
@@ -179,7 +179,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     to it within 0.9 d, must be ``area`` nucleus areas, touch the 0.85 d circle for at
     most ``touch`` of it and be at most ``elong`` times as long as wide (glare streaks:
     3.2-4.6). The outline is the part above ``_GLOW_OUTLINE`` of the contrast when that
-    passes the same tests, else the first.
+    passes the same tests, else the first, widened by a pixel (within 0.9 d).
 
     Every candidate is tested on its own and the outlines found are joined: no order
     between candidates, so no tie settled by raster order. Everything is read within
@@ -243,6 +243,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         lab = ndi.label((over > _GLOW_OUTLINE * contrast) & disc)[0]
         if nucleus_like(wide := lab == lab[R, R]):
             part = wide
+        part = ndi.binary_dilation(part, np.ones((3, 3), bool)) & disc  # its blurred rim
         added[win] |= part
         points[y, x] = True
     if not added.any():

@@ -282,7 +282,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
             nearest = None if moved or grown else nearest
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
-        if low is not None:  # dim nuclei on a saturated cell's glow, cut out of it
+        if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
                                                         low, d, max(min_size_work, 1.0))
             nearest = None if cut else nearest

@@ -11,7 +11,12 @@ from hypothesis.extra import numpy as hnp
 from scipy import ndimage as ndi
 
 from napari_tessella._label_image import _label_moments
-from napari_tessella.nuclei._cues import _farther_than, _label_max, _label_quantile
+from napari_tessella.nuclei._cues import (
+    _farther_than,
+    _label_max,
+    _label_quantile,
+    _label_quantiles,
+)
 from napari_tessella.nuclei._resample import _block_mean, _downsample
 from napari_tessella.threshold import _hist_edges, _histogram
 
@@ -41,6 +46,18 @@ def test_label_quantile_is_each_labels_sorted_value(case, q):
     n = 7  # one id more than drawn: absent ones are -inf
     assert np.array_equal(_label_quantile(values, labels, n, q),
                           _plain_quantile(values, labels, n, q))
+
+
+@given(labelled(), st.lists(st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.9, 1.0]), min_size=1,
+                            max_size=4))
+def test_label_quantiles_from_one_sort_are_each_quantile(case, qs):
+    """Several quantiles from one sort (the flat pieces' 10th, 50th and 90th percentiles):
+    each the plain one, in the order asked."""
+    labels, values = case
+    got = _label_quantiles(values, labels, 7, qs)
+    assert len(got) == len(qs)
+    for out, q in zip(got, qs, strict=True):
+        assert np.array_equal(out, _plain_quantile(values, labels, 7, q))
 
 
 def test_label_quantile_of_ids_beyond_16_bits():

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._label_image import _edge_ids
-from ._cues import _label_quantile
+from ._cues import _label_quantiles
 
 # a piece: a label on the image border of at most _PIECE nucleus areas (pi d^2 / 4), with
 # at least _INNER d^2 pixels 2 px or more inside its outline (fewer give no spread); a
@@ -72,7 +72,7 @@ def _flatness(labels, smooth, level, d, border=(True, True, True, True)):
     if not (role > 0).any():
         return spread, role, contrast
     core = np.where(role[core] > 0, core, 0)
-    low, mid, high = (_label_quantile(smooth, core, n, q) for q in (0.1, 0.5, 0.9))
+    low, mid, high = _label_quantiles(smooth, core, n, (0.1, 0.5, 0.9))  # one sort
     contrast = np.where(role > 0, mid - level, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         spread = np.where(role > 0, (high - low) / np.maximum(contrast, 1e-12), 0.0)

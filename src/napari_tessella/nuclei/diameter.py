@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _enclosed, _label_moments, _mask_distance, _only, _widened
+from .._label_image import _enclosed, _mask_distance, _only, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise
 from ._cues import _label_max, _label_quantile
 from ._foreground import _SIGNIFICANT, _auto_params, _auto_threshold
+from ._holes import _ELLIPSE, _ellipse_share, _holes_of_one_filled, _nucleoli_filled
 from ._orient import (
     canonical_overviews,
     lazy_sums,
@@ -44,10 +45,9 @@ _CLUSTERED = 0.9
 _LOCAL = 0.125
 _LOCAL_D = 4.0
 #: An elongated nucleus (not compact: area up to ``_LONG`` times its inscribed disc) still
-#: counts as one when it fills at least ``_ELLIPSE`` of the ellipse of its second moments
-#: (a filled ellipse: 1; two touching discs: 0.89; a field of touching nuclei far less)
+#: counts as one when it fills at least ``_ELLIPSE`` (in ``._holes``) of the ellipse of its
+#: second moments
 _LONG = 4.0
-_ELLIPSE = 0.9
 #: ... and its distance transform above this share of its maximum is one piece
 _CORE = 0.8
 #: A foreground cut up to this times the significance floor may be that floor, moved to the
@@ -80,21 +80,22 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
             tiles.append(_tile_noise(_tile_counts(reduced), 1.0))
         return tiles[0]
 
-    first = _radius_of(small, tile_noise)
+    first = _radius_of(small, tile_noise, factor == 1)
     side = 2 * int(max(_LOCAL * min(small.shape), _LOCAL_D * first)) + 1
     if side < min(small.shape):
         flat = small - ndi.maximum_filter(ndi.minimum_filter(small, side), side)
         try:
-            first = _radius_of(flat, tile_noise)
+            first = _radius_of(flat, tile_noise, factor == 1)
         except ValueError:
             pass
     # the distance to the nearest background pixel centre underestimates by half a pixel
     return float(2 * (first + 0.5) * factor)
 
 
-def _radius_of(small: np.ndarray, tile_noise=None) -> float:
+def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False) -> float:
     """Typical inscribed radius of the objects of ``small`` (reduced pixels);
-    ``tile_noise()``: the noise of its tiles (see :func:`_structure_free`)."""
+    ``tile_noise()``: the noise of its tiles (see :func:`_structure_free`); ``fill``: the
+    image is not reduced, the holes of one piece are filled (:func:`_holes_of_one_filled`)."""
     # the foreground of the "auto" threshold, each object then cut at half its own
     # contrast over the background, where the edge of a blurred object lies (a global
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
@@ -117,11 +118,16 @@ def _radius_of(small: np.ndarray, tile_noise=None) -> float:
     peak = _label_max(small, labels, n)
     peak[0] = np.inf
     mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
-    mask = _nucleoli_filled(mask, labels > 0)
+    enclosed = _enclosed(~mask)
+    filled = _nucleoli_filled(mask, labels > 0, enclosed)
+    if filled is not mask:  # holes filled: those left are found again when asked
+        mask, enclosed = filled, None
     # its components and distance transform, which _whole_textured reads too: made again
     # only when it adds regions to the mask
     pieces = ndi.label(mask, output=np.intp)
     parts = pieces, _mask_distance(mask, pieces[0])
+    if fill:  # at full resolution (see _holes_of_one_filled)
+        mask, parts = _holes_of_one_filled(mask, labels > 0, parts, enclosed, _COMPACT)
     whole = _whole_textured(mask, small, labels, n, level, parts)
     if whole is not mask:
         regions = ndi.label(whole, output=np.intp)
@@ -166,72 +172,6 @@ def _structure_free(spread: float, tiles) -> float:
     interiors) still read the noise. On a field of noise alone the two agree, and the cut
     is raised again."""
     return spread if tiles is None else min(spread, float(tiles))
-
-
-def _nucleoli_filled(mask, foreground):
-    """``mask`` (the objects cut at half their own contrast) with the holes filled that
-    are dark nucleoli: enclosed by one object's brighter rim, in the ``foreground`` (or
-    the object filled is one ellipse-like nucleus), and at least as wide as that rim.
-
-    A nucleus with a nucleolus much darker than its chromatin (a DNA stain of HeLa,
-    fibroblasts, tumour lines) is a ring at half its maximum: its inscribed disc is half
-    the rim's width, and fields of such nuclei were estimated at half their diameter (20 px
-    nuclei at 10-11 px with nucleoli of radius 0.2-0.3 d); every length of the recipe
-    followed, and the nuclei were cut in two along their nucleoli. Where the dark part is
-    the wider of the two, the rim is not a nucleus of its own width. A small nucleolus
-    in a broad nucleus (U2OS) stays a hole: the estimate the recipe's lengths were set on.
-    The gap enclosed by a ring of touching nuclei is background (below the foreground's
-    cut) and the ring filled is not one ellipse; a lattice of touching nuclei filled at its
-    gaps is far wider than its rims and holes: they stay holes.
-    """
-    holes, inner = _enclosed(~mask)
-    if not inner.any():
-        return mask
-    eight = np.ones((3, 3), dtype=bool)
-    pieces = ndi.label(mask, structure=eight)[0]
-    piece_boxes = ndi.find_objects(pieces)
-    radius = {}  # each piece's inscribed radius, in its own box (see _region_radius)
-
-    def piece_radius(j):
-        if j not in radius:
-            box = _widened(piece_boxes[j - 1], 1, mask.shape)
-            radius[j] = float(ndi.distance_transform_edt(pieces[box] == j).max())
-        return radius[j]
-
-    wide = []  # (hole id, its box, the piece around it, the rim's and its radius)
-    for i, box in enumerate(ndi.find_objects(holes), start=1):
-        if box is None or not inner[i]:
-            continue
-        box = _widened(box, 1, mask.shape)  # an enclosed hole: its nearest rim is here
-        hole = holes[box] == i
-        rim = np.unique(pieces[box][ndi.binary_dilation(hole, eight) & ~hole])
-        j = max((int(j) for j in rim[rim > 0]), key=piece_radius)
-        hole_r = float(ndi.distance_transform_edt(hole).max())
-        if 2 * hole_r >= piece_radius(j):  # not narrower than the rim: no small nucleolus
-            wide.append((i, box, j, piece_radius(j), hole_r))
-    if not wide:
-        return mask
-    candidate = np.zeros(inner.size, dtype=bool)
-    candidate[[w[0] for w in wide]] = True
-    candidate = candidate[holes]
-    out = mask.copy()
-    for i, box, j, rim_r, hole_r in wide:
-        own_box = _widened(piece_boxes[j - 1], 1, mask.shape)
-        own = (pieces[own_box] == j) | candidate[own_box]
-        # one nucleus: filled, it is no wider than its rim on both sides and the hole
-        # across (a lattice of touching nuclei around its gaps is far wider)
-        if float(ndi.distance_transform_edt(own).max()) > 2 * rim_r + hole_r + 1:
-            continue
-        hole = holes[box] == i
-        if foreground[box][hole].all():
-            out[box] |= hole
-            continue
-        # below the foreground's cut: only where the piece filled is one ellipse-like nucleus
-        own = own.astype(np.int32)
-        area = np.array([0.0, float(own.sum())])
-        if _ellipse_share(own, 1, area, np.array([1]))[1] >= _ELLIPSE:
-            out[box] |= hole
-    return out
 
 
 def _elongated_radius(labels, n, radius, area, dist) -> np.ndarray:
@@ -365,18 +305,6 @@ def _whole_textured(mask, small, labels, n, level, parts=None):
     if not whole.any():
         return mask
     return mask | whole[regions]
-
-
-def _ellipse_share(regions, m, area, ids) -> np.ndarray:
-    """Per label 0..m of ``regions``, its area over that of the ellipse of its second
-    moments (``4 pi sqrt(det cov)``, each pixel a unit square): about 1 for a filled
-    ellipse of any aspect, less for a region with necks or bays; for the labels ``ids``
-    only (0 for the others)."""
-    pick = np.zeros(m + 1, dtype=bool)
-    pick[ids] = True
-    _, _, _, vr, vc, cov = _label_moments(regions, m, ids)
-    det = np.clip((vr + 1 / 12) * (vc + 1 / 12) - cov * cov, 1e-12, None)
-    return np.where(pick, area / (4 * np.pi * np.sqrt(det)), 0.0)
 
 
 def _typical_outside(piece_r, piece_a, piece_region, region) -> float:

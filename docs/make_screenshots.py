@@ -70,10 +70,17 @@ def _show(widget):
 
 
 def _save(viewer, name: str, canvas_only=False):
+    import time
+
     from qtpy.QtWidgets import QApplication
 
-    for _ in range(5):
+    # half a second of events: the docks share their height 100 ms after they are first
+    # shown (``_qt._share_dock_height``); five passes alone took the four docked widgets
+    # before that, the first one with the whole height
+    end = time.perf_counter() + 0.5
+    while time.perf_counter() < end:
         QApplication.processEvents()
+        time.sleep(0.01)
     path = OUT / name
     viewer.screenshot(str(path), canvas_only=canvas_only, flash=False)
     print("wrote", path.relative_to(HERE.parent))

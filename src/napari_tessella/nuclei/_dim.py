@@ -13,6 +13,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _only, _per_label, _widened
+from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
 
 #: a dim part's own ring: the pixels within this many d outside it
@@ -230,9 +231,9 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         vals = sw[ring]
         coef = np.linalg.lstsq(a, vals, rcond=None)[0]
         res = vals - a @ coef
-        use = res <= np.median(res) + 2 * _mad(res)
+        use = res <= np.median(res) + 2 * _robust_level(res)[1]
         coef = np.linalg.lstsq(a[use], vals[use], rcond=None)[0]
-        dev = _mad(vals[use] - a[use] @ coef)
+        dev = _robust_level(vals[use] - a[use] @ coef)[1]
         over = sw - sum(c * q for c, q in zip(coef, terms, strict=True))
         contrast = float(np.median(over[body]))
         if contrast <= devs * dev or contrast <= low - level:
@@ -251,12 +252,6 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     out, at = np.zeros(smooth.shape, bool), np.zeros(smooth.shape, bool)
     out[box], at[box] = added, points
     return out, at
-
-
-def _mad(values) -> float:
-    """The robust standard deviation of ``values`` (1.4826 times their median absolute
-    deviation)."""
-    return 1.4826 * float(np.median(np.abs(values - np.median(values))))
 
 
 def _elongation(rows, cols) -> float:

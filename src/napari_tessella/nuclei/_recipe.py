@@ -41,6 +41,7 @@ from ._shape import (
     _split_at_waists,
     _split_merges,
 )
+from ._pairs import _split_blurred_pairs
 from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small
 
@@ -288,7 +289,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             nearest = None if cut else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)
-            nearest = None if cut else nearest
+            # two blurred nuclei with no neck, valley or curvature of their own
+            labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
+                                                        border)
+            nearest = None if cut or paired else nearest
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(
@@ -313,6 +317,32 @@ def _with_shoulders(labels, markers, peak, smooth, level, d):
     markers = markers.copy()
     markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
     peak = np.concatenate([peak, ndi.maximum(smooth, labels, new)])
+    return labels, markers, peak, True
+
+
+def _with_pairs(labels, markers, peak, smooth, d, border):
+    """:func:`._pairs._split_blurred_pairs` of ``labels``, each cut label's markers
+    replaced by one per side (its largest distance to the outline) and the new side's
+    peak its largest ``smooth`` (as :func:`_with_shoulders`); and whether any was cut."""
+    first = max(peak.size, int(labels.max()) + 1)
+    labels, cuts = _split_blurred_pairs(labels, d, first, border)
+    if not cuts:
+        return labels, markers, peak, False
+    new = np.array([j for _, j in cuts])
+    peak = np.concatenate([_padded(peak, first, np.inf), ndi.maximum(smooth, labels, new)])
+    markers = markers.copy()
+    boxes = ndi.find_objects(labels)
+    nxt = int(markers.max()) + 1
+    for i, j in cuts:
+        box = tuple(slice(min(a.start, b.start), max(a.stop, b.stop))
+                    for a, b in zip(boxes[i - 1], boxes[j - 1], strict=True))
+        region, seeds_at = labels[box], markers[box]
+        seeds_at[(region == i) | (region == j)] = 0
+        for k in (i, j):
+            part = region == k
+            dist = ndi.distance_transform_edt(np.pad(part, 1))[1:-1, 1:-1]
+            seeds_at.flat[np.argmax(dist)] = nxt
+            nxt += 1
     return labels, markers, peak, True
 
 

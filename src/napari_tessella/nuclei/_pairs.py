@@ -16,7 +16,8 @@ moments of its pixels), where its chord is shortest within its middle (each side
 ``_SIDE`` of it), and keeps the cut when each side is one piece and nucleus-like
 (solidity at least ``_PART_SOLIDITY``). Straight, not a watershed: the pair has no neck
 or valley for a watershed to follow, and a straight cut decides no pixel by raster order
-(a chord tied under a mirror, or a pixel on the cut itself, leaves the label whole).
+(a chord tied with its mirror image moves the cut midway between them, to the label's
+centre; a pixel on the cut itself leaves the label whole).
 
 It runs only on dense blurred fields (:func:`._background._shoulder_gate`, as
 :mod:`._shoulders`): elongated single nuclei of sparse fields have the same shape.
@@ -100,14 +101,17 @@ def _cut(obj, area):
             continue
         off = np.abs(t - t0)
         chord = float((off < 0.5).sum() + 0.5 * (off == 0.5).sum())
-        key = (chord, abs(float(t0)))
+        key = (chord, abs(float(t0)), -min(below, n - below))
         if best is None or key < best[0]:
             best, tied = (key, t0), False
         elif key == best[0]:
-            tied = True  # the same chord at the mirrored place: no side to prefer
-    if best is None or tied:
+            tied = True  # the same at the mirrored place (-t0): cut midway, at 0
+    if best is None:
         return None
-    side = t < best[1]
+    t0 = 0.0 if tied else best[1]
+    if tied and np.any(t == t0):
+        return None  # a pixel on the cut of a symmetric object: no side to give it
+    side = t < t0
     rows, cols = points.astype(np.intp).T
     for half in (side, ~side):
         piece = np.zeros(obj.shape, bool)

@@ -32,6 +32,7 @@ from ._markers import (
     _split_at_necks_of,
 )
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
+from ._pairs import _split_blurred_pairs
 from ._shape import (
     _PAIR_BODY,
     _PAIR_CORE,
@@ -41,7 +42,6 @@ from ._shape import (
     _split_at_waists,
     _split_merges,
 )
-from ._pairs import _split_blurred_pairs
 from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small
 

@@ -100,6 +100,10 @@ _BORDER_MIN = (0.125 / _MIN_R) ** 2
 # smoothed noise stands out more often than an inner one (the image is mirrored there), and
 # on an empty field (d at its floor) single border pixels passed as nuclei
 _BORDER_LEAST = 2.0
+# ... but a piece on one side of the border at least as deep as half its chord shows at
+# least half of its object (a disc's centre is then in the image): under this share of
+# the minimum size, that object whole would be under half of it, a speck (round 24)
+_BORDER_SPECK = 0.25
 
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
@@ -266,6 +270,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 parts[0] = False
                 on = _per_label(parts, comp)
                 blobs = on if blobs is None else blobs | on
+        # specks on the border (after the small nuclei were looked for: no blob of theirs)
+        needed[_border_specks(labels, sizes, border, _BORDER_SPECK * least)] = np.inf
         labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
@@ -344,6 +350,42 @@ def _with_pairs(labels, markers, peak, smooth, d, border):
             seeds_at.flat[np.argmax(dist)] = nxt
             nxt += 1
     return labels, markers, peak, True
+
+
+def _border_specks(labels, sizes, border, most) -> np.ndarray:
+    """The labels on one side only of the image border (``border``: which sides of
+    ``labels`` are the image's), of fewer than ``most`` pixels, at least as deep from that
+    side as half their chord along it.
+
+    A disc cut by a straight border is that deep exactly when its centre is in the image:
+    the piece is at least half of it, so the object whole is under twice ``most``. The
+    caps of nuclei mostly outside the image are shallower (round 24, working labels: the
+    U2OS caps under a quarter of the minimum size that a hand label matches are 0.31-0.67 x
+    half their chord deep, but at the corners, where a piece is cut by two sides: those are
+    left alone); the bright debris of the ``uneven d32`` fields, half discs centred on the
+    border, measure 1.0-3.6 (0.14-0.26 of the minimum size).
+    """
+    ids = _edge_ids(labels, border)
+    ids = ids[(ids > 0) & (sizes[ids] < most)]
+    if ids.size == 0:
+        return ids
+    rows, cols = labels.shape
+    on = np.isin(labels, ids)
+    r, c = np.nonzero(on)
+    k = np.searchsorted(ids, labels[r, c])  # ids are sorted (np.unique)
+    n = ids.size
+    # per side (top, bottom, left, right): the chord (pixels on it) and the depth from it
+    chords = [np.bincount(k[r == 0], minlength=n), np.bincount(k[r == rows - 1], minlength=n),
+              np.bincount(k[c == 0], minlength=n), np.bincount(k[c == cols - 1], minlength=n)]
+    depths = [np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)]
+    for depth, dist in zip(depths, (r + 1, rows - r, c + 1, cols - c), strict=True):
+        np.maximum.at(depth, k, dist)
+    chords = np.stack([ch * on_side for ch, on_side in zip(chords, border, strict=True)])
+    depths = np.stack(depths)
+    one_side = np.count_nonzero(chords, axis=0) == 1
+    chord = chords.max(axis=0)
+    deep = (2 * depths >= chords) & (chords == chord) & (chords > 0)
+    return ids[one_side & deep.any(axis=0)]
 
 
 def _border_needed(needed: float) -> float:

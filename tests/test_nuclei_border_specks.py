@@ -67,7 +67,8 @@ def _drawn(shape=(60, 80)):
     """Labels: 1 a half disc centred on the top border (r 4: 25 px), 2 the cap of a disc of
     radius 15 centred 11 px below the bottom row (4 px deep, 21 px wide: 67 px), 3 a quarter
     disc in the top-right corner, 4 a half disc centred on the left border (r 8: 107 px),
-    5 a disc inside the field."""
+    5 a disc inside the field, 6 a half disc of 5 px on the right border (too few pixels
+    for a shape)."""
     rr, cc = np.indices(shape)
     labels = np.zeros(shape, np.int32)
     labels[np.hypot(rr, cc - 20) <= 4] = 1
@@ -75,6 +76,7 @@ def _drawn(shape=(60, 80)):
     labels[np.hypot(rr, cc - (shape[1] - 1)) <= 5] = 3
     labels[np.hypot(rr - 30, cc) <= 8] = 4
     labels[np.hypot(rr - 30, cc - 40) <= 4] = 5
+    labels[np.hypot(rr - 45, cc - (shape[1] - 1)) <= 1.5] = 6
     return labels
 
 
@@ -85,6 +87,7 @@ def test_only_deep_pieces_on_one_side_under_the_bound_are_specks(turn):
     labels = np.ascontiguousarray(TURNS[turn](_drawn()))
     sizes = np.bincount(labels.ravel())
     assert sizes[1] < 80 and sizes[2] < 80 and sizes[3] < 80 and sizes[4] > 80
+    assert sizes[6] < 10
     specks = _border_specks(labels, sizes, (True, True, True, True), 80)
     assert specks.tolist() == [1]
     # a side that is not the image border (a chunk's window) is no border

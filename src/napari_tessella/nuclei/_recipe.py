@@ -104,6 +104,9 @@ _BORDER_LEAST = 2.0
 # least half of its object (a disc's centre is then in the image): under this share of
 # the minimum size, that object whole would be under half of it, a speck (round 24)
 _BORDER_SPECK = 0.25
+# ... of at least this many pixels: the shape of fewer says nothing (packed crops of 12-px
+# nuclei: pieces of 6 px, 4 along the border and 2 deep, were caps as often as debris)
+_SPECK_LEAST = 10
 
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
@@ -354,8 +357,8 @@ def _with_pairs(labels, markers, peak, smooth, d, border):
 
 def _border_specks(labels, sizes, border, most) -> np.ndarray:
     """The labels on one side only of the image border (``border``: which sides of
-    ``labels`` are the image's), of fewer than ``most`` pixels, at least as deep from that
-    side as half their chord along it.
+    ``labels`` are the image's), of fewer than ``most`` pixels (and at least
+    ``_SPECK_LEAST``), at least as deep from that side as half their chord along it.
 
     A disc cut by a straight border is that deep exactly when its centre is in the image:
     the piece is at least half of it, so the object whole is under twice ``most``. The
@@ -366,7 +369,7 @@ def _border_specks(labels, sizes, border, most) -> np.ndarray:
     border, measure 1.0-3.6 (0.14-0.26 of the minimum size).
     """
     ids = _edge_ids(labels, border)
-    ids = ids[(ids > 0) & (sizes[ids] < most)]
+    ids = ids[(ids > 0) & (sizes[ids] < most) & (sizes[ids] >= _SPECK_LEAST)]
     if ids.size == 0:
         return ids
     rows, cols = labels.shape

@@ -10,7 +10,7 @@ import pytest
 from _benchmarks import benchmark
 from scipy import ndimage as ndi
 
-from napari_tessella.nuclei import _recipe, score_segmentation, seeded_watershed
+from napari_tessella.nuclei import _pairs, score_segmentation, seeded_watershed
 
 D = 20.0
 
@@ -103,8 +103,8 @@ def test_a_sparse_field_of_elongated_nuclei_is_not_touched(monkeypatch):
             image[(u / 20.0) ** 2 + (v / 9.0) ** 2 <= 1] = rng.uniform(0.6, 1.0)
     image = ndi.gaussian_filter(image, 2.0) * 200 + rng.normal(20, 2, image.shape)
     calls = []
-    real = _recipe._split_blurred_pairs
-    monkeypatch.setattr(_recipe, "_split_blurred_pairs",
+    real = _pairs._split_blurred_pairs
+    monkeypatch.setattr(_pairs, "_split_blurred_pairs",
                         lambda *a: calls.append(1) or real(*a))
     labels = seeded_watershed(image.astype(np.float32)).labels
     assert not calls and labels.max() == 16

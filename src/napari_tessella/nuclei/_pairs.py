@@ -32,6 +32,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids
 from ._shape import _solidity
+from ._small import _padded
 
 #: labels of at least this many nucleus areas (pi d^2 / 4) ...
 _AREA = 1.3
@@ -121,3 +122,29 @@ def _cut(obj, area):
     out = np.zeros(obj.shape, bool)
     out[rows[side], cols[side]] = True
     return out
+
+
+def _with_pairs(labels, markers, peak, smooth, d, border):
+    """:func:`._pairs._split_blurred_pairs` of ``labels``, each cut label's markers
+    replaced by one per side (its largest distance to the outline) and the new side's
+    peak its largest ``smooth`` (as :func:`_with_shoulders`); and whether any was cut."""
+    first = max(peak.size, int(labels.max()) + 1)
+    labels, cuts = _split_blurred_pairs(labels, d, first, border)
+    if not cuts:
+        return labels, markers, peak, False
+    new = np.array([j for _, j in cuts])
+    peak = np.concatenate([_padded(peak, first, np.inf), ndi.maximum(smooth, labels, new)])
+    markers = markers.copy()
+    boxes = ndi.find_objects(labels)
+    nxt = int(markers.max()) + 1
+    for i, j in cuts:
+        box = tuple(slice(min(a.start, b.start), max(a.stop, b.stop))
+                    for a, b in zip(boxes[i - 1], boxes[j - 1], strict=True))
+        region, seeds_at = labels[box], markers[box]
+        seeds_at[(region == i) | (region == j)] = 0
+        for k in (i, j):
+            part = region == k
+            dist = ndi.distance_transform_edt(np.pad(part, 1))[1:-1, 1:-1]
+            seeds_at.flat[np.argmax(dist)] = nxt
+            nxt += 1
+    return labels, markers, peak, True

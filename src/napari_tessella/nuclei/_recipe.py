@@ -32,7 +32,7 @@ from ._markers import (
     _split_at_necks_of,
 )
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
-from ._pairs import _split_blurred_pairs
+from ._pairs import _with_pairs
 from ._shape import (
     _PAIR_BODY,
     _PAIR_CORE,
@@ -326,32 +326,6 @@ def _with_shoulders(labels, markers, peak, smooth, level, d):
     markers = markers.copy()
     markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
     peak = np.concatenate([peak, ndi.maximum(smooth, labels, new)])
-    return labels, markers, peak, True
-
-
-def _with_pairs(labels, markers, peak, smooth, d, border):
-    """:func:`._pairs._split_blurred_pairs` of ``labels``, each cut label's markers
-    replaced by one per side (its largest distance to the outline) and the new side's
-    peak its largest ``smooth`` (as :func:`_with_shoulders`); and whether any was cut."""
-    first = max(peak.size, int(labels.max()) + 1)
-    labels, cuts = _split_blurred_pairs(labels, d, first, border)
-    if not cuts:
-        return labels, markers, peak, False
-    new = np.array([j for _, j in cuts])
-    peak = np.concatenate([_padded(peak, first, np.inf), ndi.maximum(smooth, labels, new)])
-    markers = markers.copy()
-    boxes = ndi.find_objects(labels)
-    nxt = int(markers.max()) + 1
-    for i, j in cuts:
-        box = tuple(slice(min(a.start, b.start), max(a.stop, b.stop))
-                    for a, b in zip(boxes[i - 1], boxes[j - 1], strict=True))
-        region, seeds_at = labels[box], markers[box]
-        seeds_at[(region == i) | (region == j)] = 0
-        for k in (i, j):
-            part = region == k
-            dist = ndi.distance_transform_edt(np.pad(part, 1))[1:-1, 1:-1]
-            seeds_at.flat[np.argmax(dist)] = nxt
-            nxt += 1
     return labels, markers, peak, True
 
 

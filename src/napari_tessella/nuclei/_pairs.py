@@ -125,9 +125,10 @@ def _cut(obj, area):
 
 
 def _with_pairs(labels, markers, peak, smooth, d, border):
-    """:func:`._pairs._split_blurred_pairs` of ``labels``, each cut label's markers
+    """:func:`_split_blurred_pairs` of ``labels``, each cut label's markers
     replaced by one per side (its largest distance to the outline) and the new side's
-    peak its largest ``smooth`` (as :func:`_with_shoulders`); and whether any was cut."""
+    peak its largest ``smooth`` (as :func:`._recipe._with_shoulders`); and whether any was
+    cut."""
     first = max(peak.size, int(labels.max()) + 1)
     labels, cuts = _split_blurred_pairs(labels, d, first, border)
     if not cuts:

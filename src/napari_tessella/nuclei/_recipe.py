@@ -92,6 +92,7 @@ WORKING_DIAMETER = 20.0
 _SIGMA = 0.05  # Gaussian smoothing of the image
 _DISTANCE_SMOOTHING = 0.1  # Gaussian smoothing of the distance transform
 _H = 0.05  # h-maxima height of the (smoothed) distance landscape: the depth of a real neck
+_H_DENSE = 0.02  # ... its second seeding in dense blurred fields (shoulders; round 25)
 _PEAK_R = 0.25  # first-pass seeds: maxima of the distance over a disc of this radius
 _MIN_R = 1 / 3  # minimum size: a disc of radius d/3 (two thirds of the typical diameter)
 # objects cut by the image border need only the area of a disc of radius d/8: this share
@@ -247,8 +248,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels = _dim_kept(labels, first, dim, max(min_size_work, 1.0))
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
+            # (dense blurred fields: shallower necks, a dim nucleus's own bump, seed too)
             labels, markers, height = _split_at_necks_of(
-                labels > 0, d * _DISTANCE_SMOOTHING, d * _H, dtype)
+                labels > 0, d * _DISTANCE_SMOOTHING, d * (_H_DENSE if shoulders else _H), dtype)
             labels, markers = _split_clusters(
                 labels, markers, smooth, height, d, min_size_work, big=_BIG, checked=_CHECKED,
                 ratio=_RATIO, level=level, valley=_VALLEY, step=_STEP, gradient=_SIGMA)

@@ -161,10 +161,15 @@ _GLOW_FOUND = 0.5
 #: ... and outlined at this one, when the outline stays a nucleus, and a pixel wider (the
 #: half-contrast part of the dim nuclei found was 0.5-1.1 of their drawn area)
 _GLOW_OUTLINE = 0.2
+#: beside the image border, the share of its ring that must lie in the image (round 25:
+#: the dim nuclei found there 0.71-1.0; LoG maxima on the border row, debris centred on
+#: it, 0.51, and one in a corner 0.46)
+_GLOW_IN = 0.6
 
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
-              devs=_GLOW_DEVS, area=(0.3, 1.6), touch=0.1, elong=2.5):
+              devs=_GLOW_DEVS, area=(0.3, 1.6), touch=0.1, elong=2.5,
+              border=(False, False, False, False)):
     """Outlines of dim nuclei on a saturated cell's glow (a boolean image, or None), and
     the points they were found from (a boolean image, or None).
 
@@ -181,6 +186,12 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     most ``touch`` of it and be at most ``elong`` times as long as wide (glare streaks:
     3.2-4.6). The outline is the part above ``_GLOW_OUTLINE`` of the contrast when that
     passes the same tests, else the first, widened by a pixel (within 0.9 d).
+
+    Beside the sides of the array that are the image border (``border``: top, bottom,
+    left, right) a candidate's window may reach out of the image: it is read on its pixels
+    inside, when at least ``_GLOW_IN`` of its ring is (round 25; the 0.85 d circle's
+    share is still of the whole circle). Beside a chunk's inner window edge it is skipped,
+    as before: what lies beyond is another chunk's.
 
     Every candidate is tested on its own and the outlines found are joined: no order
     between candidates, so no tie settled by raster order. Everything is read within
@@ -204,6 +215,16 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     if not peaks.any():
         return None, None
     R = int(np.ceil(_GLOW_RING[1] * d))
+    # on the sides that are the image border (top, bottom, left, right), a candidate's
+    # window may reach out of the image: padded with NaN, read on the pixels inside
+    pads = [R if on and at else 0 for on, at in zip(border, (
+        box[0].start == 0, box[0].stop == smooth.shape[0],
+        box[1].start == 0, box[1].stop == smooth.shape[1]), strict=True)]
+    if any(pads):
+        width = ((pads[0], pads[1]), (pads[2], pads[3]))
+        s = np.pad(s, width, constant_values=np.nan)
+        cut = np.pad(cut, width)
+        peaks = np.pad(peaks, width)
     yy, xx = (q.astype(np.float64) for q in np.mgrid[-R:R + 1, -R:R + 1])
     rr = np.hypot(yy, xx)
     ring = (rr >= _GLOW_RING[0] * d) & (rr <= _GLOW_RING[1] * d)
@@ -228,14 +249,22 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         if cut[win][disc].any():
             continue
         sw = s[win]
-        vals = sw[ring]
-        coef = np.linalg.lstsq(a, vals, rcond=None)[0]
-        res = vals - a @ coef
+        inside = ~np.isnan(sw)
+        if inside.all():
+            aw, vals = a, sw[ring]
+        else:  # cut by the image border: most of its ring in the image (round 25)
+            if (inside & ring).sum() < _GLOW_IN * ring.sum():
+                continue
+            aw = np.column_stack([q[ring & inside] for q in terms])
+            vals = sw[ring & inside]
+        coef = np.linalg.lstsq(aw, vals, rcond=None)[0]
+        res = vals - aw @ coef
         use = res <= np.median(res) + 2 * _robust_level(res)[1]
-        coef = np.linalg.lstsq(a[use], vals[use], rcond=None)[0]
-        dev = _robust_level(vals[use] - a[use] @ coef)[1]
+        coef = np.linalg.lstsq(aw[use], vals[use], rcond=None)[0]
+        dev = _robust_level(vals[use] - aw[use] @ coef)[1]
         over = sw - sum(c * q for c, q in zip(coef, terms, strict=True))
-        contrast = float(np.median(over[body]))
+        over[~inside] = -np.inf
+        contrast = float(np.median(over[body & inside]))
         if contrast <= devs * dev or contrast <= low - level:
             continue
         lab = ndi.label((over > _GLOW_FOUND * contrast) & disc)[0]
@@ -250,7 +279,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     if not added.any():
         return None, None
     out, at = np.zeros(smooth.shape, bool), np.zeros(smooth.shape, bool)
-    out[box], at[box] = added, points
+    inner = (slice(pads[0], added.shape[0] - pads[1]), slice(pads[2], added.shape[1] - pads[3]))
+    out[box], at[box] = added[inner], points[inner]
     return out, at
 
 
@@ -260,7 +290,8 @@ def _elongation(rows, cols) -> float:
     return float(np.sqrt(ev[1] / max(ev[0], 1e-12)))
 
 
-def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least):
+def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
+                   border=(False, False, False, False)):
     """``labels`` with the dim nuclei of :func:`_glow_dim` that lie on the background
     (at most a tenth of their pixels on labels, which they do not take) added as labels
     of their own, when they keep ``least`` pixels, with markers and peaks. Returns the
@@ -269,7 +300,7 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least):
     Only the background: a candidate on a label is a piece of a nucleus (its foci, or the
     dimmer part of a bright nucleus: U2OS dna-27, split when such pieces were cut out of
     the saturated cells' labels) or already found."""
-    found, points = _glow_dim(smooth, level, low, d)
+    found, points = _glow_dim(smooth, level, low, d, border=border)
     if found is None:
         return labels, markers, peak, False
     comp, k = ndi.label(found)

@@ -296,7 +296,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
-                                                        low, d, max(min_size_work, 1.0))
+                                                        low, d, max(min_size_work, 1.0),
+                                                        border)
             nearest = None if cut else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)

@@ -32,9 +32,9 @@ CLASSES = ("matched", "in merged", "straddled", "fragments", "background")
 def classes(pred, truth):
     """Counter of the classes above over the true nuclei, and the matched nuclei's IoU
     and area ratios (lists)."""
-    n_p, n_t = int(pred.max()) + 1, int(truth.max()) + 1
-    table = np.bincount(pred.ravel().astype(np.int64) * n_t + truth.ravel(),
-                        minlength=n_p * n_t).reshape(n_p, n_t)
+    from napari_tessella.scoring import _overlap_table
+
+    table = _overlap_table(pred, truth)
     area_p, area_t = table.sum(1), table.sum(0)
     inter = table[1:, 1:].astype(float)
     iou = inter / np.maximum(area_p[1:, None] + area_t[None, 1:] - inter, 1)

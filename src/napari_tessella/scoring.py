@@ -9,6 +9,19 @@ from ._validation import as_label_image
 
 __all__ = ["score_segmentation"]
 
+
+def _overlap_table(pred, ref) -> np.ndarray:
+    """The pixels each object of ``pred`` shares with each object of ``ref`` (label
+    images of one shape), objects numbered in the order of their ids with row and column
+    0 the background, present or not; ids that do not occur take no row or column."""
+    p_ids, p = np.unique(pred.ravel(), return_inverse=True)
+    r_ids, r = np.unique(ref.ravel(), return_inverse=True)
+    p = p + (p_ids[0] != 0)  # row 0 is the background even where there is none
+    r = r + (r_ids[0] != 0)
+    n_p, n_r = len(p_ids) + (p_ids[0] != 0), len(r_ids) + (r_ids[0] != 0)
+    return np.bincount(p * n_r + r, minlength=n_p * n_r).reshape(n_p, n_r)
+
+
 def score_segmentation(pred, ref) -> dict:
     """Score a label image against a reference with the error classes of Coelho et al. 2009.
 
@@ -51,17 +64,8 @@ def score_segmentation(pred, ref) -> dict:
         raise ValueError(f"pred and ref differ in shape: {pred.shape} vs {ref.shape}.")
     if pred.size == 0:
         raise ValueError(f"pred and ref are empty (shape {pred.shape}): nothing to score.")
-    # compact ids so the contingency table stays small
-    p_ids, p = np.unique(pred.ravel(), return_inverse=True)
-    r_ids, r = np.unique(ref.ravel(), return_inverse=True)
-    if p_ids[0] != 0:
-        p_ids = np.concatenate([[0], p_ids])
-        p = p + 1
-    if r_ids[0] != 0:
-        r_ids = np.concatenate([[0], r_ids])
-        r = r + 1
-    n_p, n_r = len(p_ids), len(r_ids)
-    table = np.bincount(p * n_r + r, minlength=n_p * n_r).reshape(n_p, n_r)
+    table = _overlap_table(pred, ref)
+    n_p, n_r = table.shape
     seg_to_ref = table[1:].argmax(axis=1)          # per segmented object, ref id (0 = bg)
     ref_to_seg = table[:, 1:].argmax(axis=0)       # per reference object, seg id (0 = bg)
     hits_ref = np.bincount(seg_to_ref, minlength=n_r)[1:]

@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
+from ._small import _with_new_peaks
 
 #: a dim part's own ring: the pixels within this many d outside it
 _RING = 0.25
@@ -320,6 +321,5 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     markers = markers.copy()
     at = points & on
     markers[at] = int(markers.max()) + comp[at]
-    peak = np.concatenate([np.append(peak, np.full(first - peak.size, np.inf)),
-                           ndi.maximum(smooth, out, table[ids])])
+    peak = _with_new_peaks(peak, first, smooth, out, table[ids])
     return out.astype(np.int32), markers, peak, True

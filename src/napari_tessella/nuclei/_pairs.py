@@ -32,7 +32,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids
 from ._shape import _solidity
-from ._small import _padded
+from ._small import _with_new_peaks
 
 #: labels of at least this many nucleus areas (pi d^2 / 4) ...
 _AREA = 1.3
@@ -134,7 +134,7 @@ def _with_pairs(labels, markers, peak, smooth, d, border):
     if not cuts:
         return labels, markers, peak, False
     new = np.array([j for _, j in cuts])
-    peak = np.concatenate([_padded(peak, first, np.inf), ndi.maximum(smooth, labels, new)])
+    peak = _with_new_peaks(peak, first, smooth, labels, new)
     markers = markers.copy()
     boxes = ndi.find_objects(labels)
     nxt = int(markers.max()) + 1

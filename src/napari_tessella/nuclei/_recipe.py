@@ -43,7 +43,7 @@ from ._shape import (
     _split_merges,
 )
 from ._shoulders import _split_shoulders
-from ._small import _SMALL_R, _padded, _small_blobs, _whole_small
+from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_peaks
 
 
 @dataclass(frozen=True, repr=False)
@@ -324,11 +324,10 @@ def _with_shoulders(labels, markers, peak, smooth, level, d):
     labels, points = _split_shoulders(labels, smooth, level, d, first)
     if not len(points):
         return labels, markers, peak, False
-    peak = _padded(peak, first, np.inf)
     new = np.arange(first, first + len(points))
     markers = markers.copy()
     markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
-    peak = np.concatenate([peak, ndi.maximum(smooth, labels, new)])
+    peak = _with_new_peaks(peak, first, smooth, labels, new)
     return labels, markers, peak, True
 
 

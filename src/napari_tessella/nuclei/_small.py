@@ -41,6 +41,13 @@ def _padded(values, size: int, fill) -> np.ndarray:
         type(fill) if isinstance(fill, bool) else float)
 
 
+def _with_new_peaks(peak, first: int, smooth, labels, new) -> np.ndarray:
+    """The peaks of ``labels`` after labels ``new`` (ids from ``first``) were added:
+    ``peak`` padded with inf to ``first`` (ids that have none), then each new label's
+    largest ``smooth``."""
+    return np.concatenate([_padded(peak, first, np.inf), ndi.maximum(smooth, labels, new)])
+
+
 def _small_population(n_small: int, n_all: int) -> bool:
     """Whether ``n_small`` whole small nuclei (:func:`_whole_small`) among ``n_all``
     objects are a population of nuclei (``_SMALL_LEAST``, ``_SMALL_SHARE``), not debris."""

@@ -1,6 +1,7 @@
 """What the nuclei tests take from the benchmark scripts: their field generators (the
 scripts are not a package, so each is loaded from its file, once) and the best match of a
-true nucleus among the labels."""
+true nucleus among the labels, the turns of a field, and whether two label images hold
+the same objects."""
 
 from __future__ import annotations
 
@@ -27,6 +28,20 @@ def benchmark(name: str):
         spec.loader.exec_module(module)
         _LOADED[name] = module
     return _LOADED[name]
+
+
+def turned(arrays, turn: str) -> tuple:
+    """Each of ``arrays`` (an image and its truth, say) turned by ``FOUR_TURNS[turn]``."""
+    return tuple(np.ascontiguousarray(FOUR_TURNS[turn](a)) for a in arrays)
+
+
+def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """The same objects (ids aside) and the same background."""
+    if a.shape != b.shape or not np.array_equal(a > 0, b > 0):
+        return False
+    fg = a > 0
+    pairs = np.unique(np.stack([a[fg], b[fg]]), axis=1)
+    return len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
 
 
 def iou_of_best(labels: np.ndarray, own: np.ndarray) -> float:

@@ -14,7 +14,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
-from _benchmarks import FOUR_TURNS, benchmark, iou_of_best
+from _benchmarks import FOUR_TURNS, benchmark, iou_of_best, turned
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import seeded_watershed
@@ -42,7 +42,7 @@ def _border_debris(labels, truth):
 
 @pytest.mark.parametrize("turn", list(FOUR_TURNS))
 def test_debris_cut_by_the_border_is_no_object_in_any_turn(uneven, turn):
-    image, truth = (np.ascontiguousarray(FOUR_TURNS[turn](a)) for a in uneven)
+    image, truth = turned(uneven, turn)
     assert _border_debris(seeded_watershed(image).labels, truth) == []
 
 

@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _benchmarks import same_partition
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from napari_tessella.nuclei import seeded_watershed
 from napari_tessella.nuclei._orient import TURNS
 from napari_tessella.synthetic import synthetic_nuclei
-
-
-def same_partition(a, b) -> bool:
-    """The same objects (ids aside) and the same background."""
-    if a.shape != b.shape or not np.array_equal(a > 0, b > 0):
-        return False
-    fg = a > 0
-    pairs = np.unique(np.stack([a[fg], b[fg]]), axis=1)
-    return len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
 
 
 def turned_labels(img, turn):

@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_label, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
+from ._bisect import _bisect_touching
 from ._crowd import _split_crowds
 from ._cues import (
     _drop_unsharp,
@@ -304,7 +305,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             # two blurred nuclei with no neck, valley or curvature of their own
             labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
                                                         border)
-            nearest = None if cut or paired else nearest
+            labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
+            nearest = None if cut or paired or moved else nearest
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(

@@ -169,8 +169,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     (``_nearest_label(labels)``) when it was computed on the way, else None, and with
     ``small`` which labels are those small nuclei (a boolean per label 0..n; they are
     kept only as a population, :func:`._small._small_population`), else None.
-    ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`;
-    dense blurred fields, :func:`._background._shoulder_gate`).
+    ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`),
+    two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
+    labels half-way between their cores (:mod:`._bisect`; dense blurred fields,
+    :func:`._background._shoulder_gate`).
     """
     from skimage.segmentation import watershed
 

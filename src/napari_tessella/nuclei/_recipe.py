@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_label, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
+from ._bisect import _bisect_touching
 from ._crowd import _split_crowds
 from ._cues import (
     _drop_unsharp,
@@ -168,8 +169,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     (``_nearest_label(labels)``) when it was computed on the way, else None, and with
     ``small`` which labels are those small nuclei (a boolean per label 0..n; they are
     kept only as a population, :func:`._small._small_population`), else None.
-    ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`;
-    dense blurred fields, :func:`._background._shoulder_gate`).
+    ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`),
+    two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
+    labels half-way between their cores (:mod:`._bisect`; dense blurred fields,
+    :func:`._background._shoulder_gate`).
     """
     from skimage.segmentation import watershed
 
@@ -304,7 +307,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             # two blurred nuclei with no neck, valley or curvature of their own
             labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
                                                         border)
-            nearest = None if cut or paired else nearest
+            labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
+            nearest = None if cut or paired or moved else nearest
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(

@@ -44,6 +44,15 @@ def _inner_distance(labels):
     return ndi.distance_transform_edt(own)[1:-1, 1:-1] + (labels > 0)
 
 
+def _group_box(boxes, k, others):
+    """The bounding box (``ndi.find_objects``' ``boxes``) of label ``k`` and ``others``."""
+    box = boxes[k - 1]
+    for j in others:
+        box = tuple(slice(min(x.start, y.start), max(x.stop, y.stop))
+                    for x, y in zip(box, boxes[j - 1], strict=True))
+    return box
+
+
 def _bisect_touching(labels):
     """``labels`` with the boundaries between touching labels moved half-way between
     their cores (see the module's docstring); and whether any pixel moved."""
@@ -74,10 +83,7 @@ def _bisect_touching(labels):
     tied = np.zeros(labels.shape, bool)
     for k in sorted(touching):
         group = [k] + touching[k]
-        box = boxes[k - 1]
-        for j in touching[k]:
-            box = tuple(slice(min(x.start, y.start), max(x.stop, y.stop))
-                        for x, y in zip(box, boxes[j - 1], strict=True))
+        box = _group_box(boxes, k, touching[k])
         region = labels[box]
         far = ndi.distance_transform_edt(~(core[box] & (region == k)))
         at = np.isin(region, group)
@@ -96,10 +102,7 @@ def _bisect_touching(labels):
     out[move] = who[move]
     # a moved pixel cut off from its new label's core goes back
     for k in np.unique(out[move]).tolist():
-        box = boxes[k - 1]
-        for j in touching[k]:
-            box = tuple(slice(min(x.start, y.start), max(x.stop, y.stop))
-                        for x, y in zip(box, boxes[j - 1], strict=True))
+        box = _group_box(boxes, k, touching[k])
         piece, m = ndi.label(out[box] == k)
         if m > 1:
             held = np.unique(piece[core[box] & (labels[box] == k)])

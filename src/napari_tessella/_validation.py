@@ -134,6 +134,7 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
         arr = rgb @ LUMA.astype(rgb.dtype)
     _check_plane_shape(arr.shape, name)
     floating = arr.dtype.kind == "f"  # integers are finite: no pass over them to check
+    values = arr
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64, copy=False)
     if floating and not (finite := np.isfinite(arr)).all():
@@ -143,7 +144,9 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
             "np.nan_to_num) before segmenting."
         )
     if not allow_constant:
-        lo, hi = float(arr.min()), float(arr.max())
+        # integers: their extremes as floats are those of the float64 copy (the conversion
+        # rounds monotonically), read from the integers (8 bits: 20x faster)
+        lo, hi = float(values.min()), float(values.max())
         if lo == hi:
             raise ValueError(
                 f"{name} is constant (all values {lo:g}): no threshold can separate objects."

@@ -67,8 +67,18 @@ def orientation(row_sums, col_sums) -> tuple[bool, bool, bool]:
     return transpose, m_r > _TOL * mass * size, m_c > _TOL * mass * size
 
 
-def of_image(img: np.ndarray) -> tuple[bool, bool, bool]:
-    """:func:`orientation` of an image in memory (float, already rescaled if extreme)."""
+def of_image(img: np.ndarray, pixels=None) -> tuple[bool, bool, bool]:
+    """:func:`orientation` of an image in memory (float, already rescaled if extreme);
+    ``pixels``: the plane of integers it was made from, or None.
+
+    The sums of a plane of 8- or 16-bit integers of sides under 2**16 are taken in 32-bit
+    integers, exactly (2x faster): the float64 sums of its float64 copy are the same
+    numbers, every partial sum being a whole number far below 2**53."""
+    if (pixels is not None and pixels.dtype.kind in "iu" and pixels.dtype.itemsize <= 2
+            and pixels.shape == img.shape and max(pixels.shape) < 2**16):
+        acc = np.uint32 if pixels.dtype.kind == "u" else np.int32
+        return orientation(*(np.sum(pixels, axis=k, dtype=acc).astype(np.float64)
+                             for k in (1, 0)))
     return orientation(*(np.sum(img, axis=k, dtype=np.float64) for k in (1, 0)))
 
 

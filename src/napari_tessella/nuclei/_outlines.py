@@ -8,6 +8,7 @@ import numpy as np
 
 from .._label_image import _only, _per_label
 from ._cues import _label_max, _unless_foci
+from ._orient import IDENTITY, from_canonical
 from ._resample import _upsample
 
 _TRIM = 0.3  # each nucleus keeps the pixels above this fraction of its own contrast
@@ -43,7 +44,8 @@ def _core_peak(labels, smooth, height, level=None) -> np.ndarray:
     return peak
 
 
-def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, frozen=None):
+def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, frozen=None,
+                     orient=None):
     """Enlarge working-resolution labels to ``shape`` with full-resolution outlines.
 
     Nearest-neighbour enlargement would draw every outline in steps of ``factor`` pixels.
@@ -57,17 +59,28 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
 
     Returns ``(labels, territories)`` both enlarged (``territories`` given at working
     resolution), a nucleus's redrawn pixels being in its own territory (distance 0).
+    ``orient`` (:mod:`._orient`; None: as they are): both in the orientation
+    ``from_canonical(..., orient)`` gives, the same pixels, without copying them back
+    after the enlargement.
     """
     if factor <= 1 or not labels.any():
-        return _upsample(labels, factor, shape), _upsample(territories, factor, shape)
+        out = _upsample(labels, factor, shape), _upsample(territories, factor, shape)
+        if orient is None:
+            return out
+        return tuple(np.ascontiguousarray(from_canonical(a, orient)) for a in out)
     outline = _outline(labels)
     if frozen is not None:
         outline &= ~frozen
-    w = labels.shape[1]
-    # enlarged to whole blocks (cropped to ``shape`` at the end); along rows first: the
-    # second repeat then copies whole rows (2.5x faster)
-    up = np.repeat(np.repeat(labels, factor, axis=1), factor, axis=0)
-    owner = np.repeat(np.repeat(territories, factor, axis=1), factor, axis=0)
+    h, w = labels.shape
+    transpose, flip_rows, flip_cols = IDENTITY if orient is None else orient
+    # enlarged to whole blocks (cropped to ``shape`` at the end), in the output's
+    # orientation: a flip or turn of whole blocks is the blocks of the working pixels
+    # flipped or turned; along rows first: the second repeat then copies whole rows
+    # (2.5x faster)
+    up, owner = (np.repeat(np.repeat(from_canonical(a, (transpose, flip_rows, flip_cols)),
+                                     factor, axis=1), factor, axis=0)
+                 for a in (labels, territories))
+    stride = up.shape[1]
     t = (np.arange(factor) + 0.5) / factor - 0.5  # offset from the pixel centre
     tent = np.stack([np.maximum(-t, 0), 1 - np.abs(t), np.maximum(t, 0)], axis=1)
     # weight of each of the 3 x 3 neighbours at each of the factor x factor pixel centres
@@ -77,8 +90,11 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
     # the 3 x 3 neighbours of a working pixel, row by row, as offsets in the padded arrays
     hood_at = (np.arange(3)[:, None] * (w + 2) + np.arange(3)).ravel()
     wr, wc = np.nonzero(outline)
-    # a block's pixels as offsets in the enlarged arrays from its first one
-    in_block = (np.arange(factor)[:, None] * (w * factor) + np.arange(factor)).ravel()
+    # a block's pixels (row by row as it is here) as offsets in the enlarged arrays from
+    # its first one there, and the first pixel of each working pixel's block (below)
+    i, j = np.arange(factor)[:, None], np.arange(factor)[None, :]
+    i, j = (factor - 1 - i if flip_rows else i), (factor - 1 - j if flip_cols else j)
+    in_block = ((j * stride + i) if transpose else (i * stride + j)).ravel()
     step = max(1, 2**21 // (9 * factor * factor))  # bounded memory for large factors
     for start in range(0, wr.size, step):
         r, c = wr[start:start + step], wc[start:start + step]
@@ -97,11 +113,17 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
             member[near == 0] = -1.0
             winner[two] = np.take_along_axis(near, member.argmax(axis=1), axis=1)
         redrawn = _redrawn(values, winner, top, two, cuts)
-        block_at = ((r * (w * factor) + c) * factor)[:, None] + in_block  # their pixels
+        r1, c1 = (h - 1 - r if flip_rows else r), (w - 1 - c if flip_cols else c)
+        first = (c1 * stride + r1) if transpose else (r1 * stride + c1)
+        block_at = (first * factor)[:, None] + in_block  # their pixels
         up.ravel()[block_at] = redrawn
         # (each block's territory is its working pixel's: no need to read it back)
         owner.ravel()[block_at] = np.where(redrawn > 0, redrawn, territories[r, c][:, None])
-    return up[:shape[0], :shape[1]], owner[:shape[0], :shape[1]]
+    # the image's pixels: the first ones of the blocks, unless flipped to the far end
+    rows = slice(h * factor - shape[0], None) if flip_rows else slice(0, shape[0])
+    cols = slice(w * factor - shape[1], None) if flip_cols else slice(0, shape[1])
+    crop = (cols, rows) if transpose else (rows, cols)
+    return up[crop], owner[crop]
 
 
 def _weighted(rows, weight) -> np.ndarray:

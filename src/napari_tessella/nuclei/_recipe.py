@@ -269,7 +269,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         sizes = np.bincount(labels.ravel()).astype(float)
         least = max(min_size_work, 1.0)
         needed = np.full(sizes.shape, least)
-        needed[_edge_ids(labels, border)] = _border_needed(least)
+        edge = _edge_ids(labels, border)
+        needed[edge] = _border_needed(least)
         if whole is not None:  # whole small nuclei: their blobs, segmented on their own
             comp, ids = whole[0], np.flatnonzero(_whole_small(labels, sizes, *whole, needed, d))
             if ids.size:
@@ -279,7 +280,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 on = _per_label(parts, comp)
                 blobs = on if blobs is None else blobs | on
         # specks on the border (after the small nuclei were looked for: no blob of theirs)
-        needed[_border_specks(labels, sizes, border, _BORDER_SPECK * least)] = np.inf
+        needed[_border_specks(labels, sizes, border, _BORDER_SPECK * least, edge)] = np.inf
         labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():
@@ -335,10 +336,11 @@ def _with_shoulders(labels, markers, peak, smooth, level, d):
     return labels, markers, peak, True
 
 
-def _border_specks(labels, sizes, border, most) -> np.ndarray:
+def _border_specks(labels, sizes, border, most, ids=None) -> np.ndarray:
     """The labels on one side only of the image border (``border``: which sides of
-    ``labels`` are the image's), of fewer than ``most`` pixels (and at least
-    ``_SPECK_LEAST``), at least as deep from that side as half their chord along it.
+    ``labels`` are the image's; ``ids``: the labels on them when known), of fewer
+    than ``most`` pixels (and at least ``_SPECK_LEAST``), at least as deep from that
+    side as half their chord along it.
 
     A disc cut by a straight border is that deep exactly when its centre is in the image:
     the piece is at least half of it, so the object whole is under twice ``most``. The
@@ -348,13 +350,14 @@ def _border_specks(labels, sizes, border, most) -> np.ndarray:
     left alone); the bright debris of the ``uneven d32`` fields, half discs centred on the
     border, measure 1.0-3.6 (0.14-0.26 of the minimum size).
     """
-    ids = _edge_ids(labels, border)
+    ids = _edge_ids(labels, border) if ids is None else ids
     ids = ids[(ids > 0) & (sizes[ids] < most) & (sizes[ids] >= _SPECK_LEAST)]
     if ids.size == 0:
         return ids
     rows, cols = labels.shape
-    on = np.isin(labels, ids)
-    r, c = np.nonzero(on)
+    pick = np.zeros(sizes.size, dtype=bool)  # ``np.isin(labels, ids)`` by a look-up
+    pick[ids] = True
+    r, c = np.nonzero(_per_label(pick, labels))
     k = np.searchsorted(ids, labels[r, c])  # ids are sorted (np.unique)
     n = ids.size
     # per side (top, bottom, left, right): the chord (pixels on it) and the depth from it

@@ -25,7 +25,6 @@ from ._flat import _flat_pieces, _flatness
 from ._foreground import _auto_mask, _auto_params_logged, _dim_level, _flatten
 from ._orient import (
     IDENTITY,
-    from_canonical,
     of_image,
     points_from_canonical,
     points_to_canonical,
@@ -160,7 +159,7 @@ def seeded_watershed(
     # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
     exponent = 0 if integral else _extreme_exponent(img)
     scaled = np.ldexp(img, -exponent) if exponent else img
-    orient = of_image(scaled)
+    orient = of_image(scaled, pixels)
     if orient == IDENTITY:
         return _in_memory(img, pixels, integral, seeds, **kwargs)
     kind = seeds_kind(seeds, img.shape)
@@ -169,14 +168,15 @@ def seeded_watershed(
         turned = points_to_canonical(as_points(seeds, name="seeds"), orient, img.shape)
     elif kind is not None and not isinstance(seeds, str):
         turned = np.ascontiguousarray(to_canonical(np.asarray(seeds), orient))
-    res = _in_memory(np.ascontiguousarray(to_canonical(img, orient)),
+    # a plane of integers is read from ``pixels``: of ``img`` only its shape (no copy)
+    res = _in_memory(to_canonical(img, orient) if pixels is not None
+                     else np.ascontiguousarray(to_canonical(img, orient)),
                      None if pixels is None else np.ascontiguousarray(
-                         to_canonical(pixels, orient)), integral, turned, **kwargs)
-    back = lambda a: np.ascontiguousarray(from_canonical(a, orient))  # noqa: E731
+                         to_canonical(pixels, orient)), integral, turned, **kwargs,
+                     orient=orient)  # (its labels and territories turned back already)
     points = (as_points(seeds, name="seeds") if kind == "points"
               else points_from_canonical(res.seeds, orient, img.shape))
-    return replace(res, labels=back(res.labels), territories=back(res.territories),
-                   seeds=points)
+    return replace(res, seeds=points)
 
 
 def _one_seed_per_piece(seeds):
@@ -191,10 +191,11 @@ def _one_seed_per_piece(seeds):
 
 
 def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscape,
-               threshold, exclude_border, min_size, auto) -> WatershedResult:
+               threshold, exclude_border, min_size, auto, orient=None) -> WatershedResult:
     """:func:`seeded_watershed` of the validated image ``img`` (float) in memory, from
     the plane of integers ``pixels`` it was made from (or None), as the array is
-    oriented."""
+    oriented; the labels and territories turned back by ``orient`` (:mod:`._orient`,
+    see :func:`._outlines._refine_outlines`) when given, the seeds not."""
     # values near the largest float overflow in the smoothing (a finite image was refused
     # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
     # by a power of two, exactly, and the threshold with them (never an image of integers:
@@ -273,7 +274,7 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
     else:
         territories = np.zeros(work.shape, dtype=np.int32)
     labels, territories = _refine_outlines(labels, smooth, cuts, factor, full_shape,
-                                           territories, frozen=dropped)
+                                           territories, frozen=dropped, orient=orient)
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
                            object_diameter=diameter, sigma=sigma,
                            threshold=float(np.ldexp(value, exponent)),

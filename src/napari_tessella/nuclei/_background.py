@@ -115,7 +115,10 @@ def _box(values: np.ndarray, size: int) -> np.ndarray:
     pad = min(size, values.size)
     ext = np.concatenate([values[:pad][::-1], values, np.zeros(pad)])
     cum = np.concatenate([[0.0], np.cumsum(ext)])
-    lo = np.arange(values.size) + pad - size // 2
+    lo = pad - size // 2  # the first window's start: the rest follow one bin apart
+    if lo >= 0 and lo + size + values.size <= cum.size:  # (as slices: no index arrays)
+        return cum[lo + size:lo + size + values.size] - cum[lo:lo + values.size]
+    lo = np.arange(values.size) + lo  # a box wider than the values (never in the recipe)
     return cum[lo + size] - cum[lo]
 
 
@@ -239,8 +242,13 @@ def _fine_histogram(smooth: np.ndarray):
     lo, hi = float(smooth.min()), float(smooth.max())
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi) or min(smooth.shape) < 2:
         compute_threshold(smooth, "otsu")  # its own error first, as before
-    edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
-    counts = _histogram(smooth, edges)
+    if smooth.dtype == np.float64 and np.isfinite(hi - lo):
+        # numpy's equal bins over (lo, hi): the edges of _hist_edges, the same linspace of
+        # the same two float64 ends, made once and not compared (as _histogram does)
+        counts, edges = np.histogram(smooth, bins=LI_BINS, range=(lo, hi))
+    else:
+        edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
+        counts = _histogram(smooth, edges)
     hist = counts, edges[:-1] / 2 + edges[1:] / 2, float(edges[1] - edges[0])
     return hist, _otsu(smooth, counts, edges, lo, hi)
 

@@ -115,7 +115,10 @@ def _box(values: np.ndarray, size: int) -> np.ndarray:
     pad = min(size, values.size)
     ext = np.concatenate([values[:pad][::-1], values, np.zeros(pad)])
     cum = np.concatenate([[0.0], np.cumsum(ext)])
-    lo = np.arange(values.size) + pad - size // 2
+    lo = pad - size // 2  # the first window's start: the rest follow one bin apart
+    if lo >= 0 and lo + size + values.size <= cum.size:  # (as slices: no index arrays)
+        return cum[lo + size:lo + size + values.size] - cum[lo:lo + values.size]
+    lo = np.arange(values.size) + lo  # a box wider than the values (never in the recipe)
     return cum[lo + size] - cum[lo]
 
 
@@ -204,7 +207,8 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
     # the local background's opening touches it (a spike at 0, no noise in it)
     lower = np.where(keep, counts, 0.0)
     lower[0] = 0.0
-    n = int(np.flatnonzero(lower)[-1]) + 1 if lower.any() else 1  # zeros above (a 10x cost)
+    occupied = lower != 0  # zeros above the last occupied bin are left out (a 10x cost)
+    n = lower.size - int(np.argmax(occupied[::-1])) if occupied.any() else 1
     mode, peak = _hist_mode(lower[:n], centres[:n], width,
                             _densest(lower[:n], _DENSEST) * width)
     if spread is not None and floor:  # narrower than the known noise: the opening's floor
@@ -225,9 +229,11 @@ def _shoulder_gate(counts, centres, flanked: bool, level: float, eps: float,
     """Whether to cut shoulders (:mod:`._shoulders`): a field whose pixels below Otsu are
     the flanks of nuclei (``flanked``) and of which at least ``_DENSE`` lies above the
     foreground's cut, counted in the fine histogram (the chunked path's too)."""
+    if not flanked:  # (the share above the cut is not counted then)
+        return False
     counts = np.asarray(counts, dtype=np.float64)
     above = counts[np.asarray(centres) > level + np.exp(cut) - eps].sum()
-    return bool(flanked and above >= _DENSE * counts.sum())
+    return bool(above >= _DENSE * counts.sum())
 
 
 def _fine_histogram(smooth: np.ndarray):
@@ -236,8 +242,13 @@ def _fine_histogram(smooth: np.ndarray):
     lo, hi = float(smooth.min()), float(smooth.max())
     if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi) or min(smooth.shape) < 2:
         compute_threshold(smooth, "otsu")  # its own error first, as before
-    edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
-    counts = _histogram(smooth, edges)
+    if smooth.dtype == np.float64 and np.isfinite(hi - lo):
+        # numpy's equal bins over (lo, hi): the edges of _hist_edges, the same linspace of
+        # the same two float64 ends, made once and not compared (as _histogram does)
+        counts, edges = np.histogram(smooth, bins=LI_BINS, range=(lo, hi))
+    else:
+        edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
+        counts = _histogram(smooth, edges)
     hist = counts, edges[:-1] / 2 + edges[1:] / 2, float(edges[1] - edges[0])
     return hist, _otsu(smooth, counts, edges, lo, hi)
 
@@ -267,6 +278,26 @@ def _otsu(smooth: np.ndarray, fine: np.ndarray, edges: np.ndarray, lo: float,
     counts = np.asarray(fine).reshape(256, -1).sum(axis=1)
     with np.errstate(all="ignore"):
         return float(threshold_otsu(hist=(counts, (coarse[:-1] + coarse[1:]) / 2.0)))
+
+
+def _image_otsu(img: np.ndarray) -> float:
+    """``compute_threshold(img, "otsu")`` of a float64 plane, bit for bit: skimage's Otsu
+    histograms the flattened image in 256 equal bins over its minimum and maximum
+    (numpy's histogram) and reads the counts at the bins' centres; here the same
+    histogram from the image as it is, without the validation's passes (finite, extremes
+    twice), the flattened copy and the constant check (the image is not constant here).
+    Images the threshold would rescale or refuse, and float32 ones, take it as it is."""
+    if img.dtype != np.float64 or img.ndim != 2 or min(img.shape) < 2:
+        return float(compute_threshold(img, "otsu"))
+    lo, hi = float(img.min()), float(img.max())
+    if (not (np.isfinite(lo) and np.isfinite(hi) and lo < hi)
+            or max(abs(lo), abs(hi)) > 1e100 or hi - lo < 1e-100):
+        return float(compute_threshold(img, "otsu"))
+    from skimage.filters import threshold_otsu
+
+    counts, edges = np.histogram(img, bins=256, range=(lo, hi))
+    with np.errstate(all="ignore"):
+        return float(threshold_otsu(hist=(counts, (edges[:-1] + edges[1:]) / 2.0)))
 
 
 def _background_and_noise(smooth: np.ndarray, spread=None, floor=True) -> tuple:

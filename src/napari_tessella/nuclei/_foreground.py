@@ -7,8 +7,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ..threshold import _hist_edges, compute_threshold
-from ._background import _SPLIT, _background_and_noise, _cell_top, _shoulder_gate
+from ..threshold import _hist_edges
+from ._background import (
+    _SPLIT,
+    _background_and_noise,
+    _cell_top,
+    _image_otsu,
+    _shoulder_gate,
+)
 
 # Fractions of the object diameter d, or of the background's noise:
 _BG_R = 1.0  # local background: grey opening by a square of half-side this times d
@@ -61,7 +67,7 @@ def _auto_params_logged(smooth, spread=None, *, significant=True, floor=True,
         cut = _log_otsu(hist[0], hist[1], float(smooth.min()), hi, level, eps, smooth.dtype)
     else:
         logged = _logged(smooth, level, eps)
-        cut = float(compute_threshold(logged, "otsu"))
+        cut = _image_otsu(logged)  # compute_threshold(logged, "otsu"), bit for bit
     if significant:
         cut = _significant_cut(cut, unit, eps, lambda v: _cell_top(*hist, level + v) - level,
                                None if floor else max(unit, noise))

@@ -22,7 +22,7 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _above_own_fraction
-from ._resample import _downsample, _reduce_lazy
+from ._resample import _block_mean, _downsample, _reduce_lazy
 from ._windows import _extreme_exponent
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
@@ -472,14 +472,24 @@ def estimate_object_diameter(image) -> float:
     return _estimate_in_memory(np.ascontiguousarray(to_canonical(img, orient)))
 
 
-def _estimate_in_memory(img: np.ndarray) -> float:
-    """:func:`estimate_object_diameter` of an image already checked by ``as_float_image``."""
+def _estimate_in_memory(img: np.ndarray, whole=None) -> float:
+    """:func:`estimate_object_diameter` of an image already checked by ``as_float_image``.
+
+    ``whole`` (a dict, or None): the block means of the whole image it reduced are left
+    there, ``{factor: _block_mean(img, factor)}``, the last partial blocks completed (the
+    working image of :func:`seeded_watershed` when its factor is one of them); the
+    estimate reads their whole blocks, ``_downsample(img, factor)`` bit for bit (each
+    block summed in the same order, the partial ones apart)."""
 
     def reduced(factor, box):
         if box is not None:
             r0, c0, rows, cols = box
             return _downsample(img[r0:r0 + rows, c0:c0 + cols], factor)
-        return _downsample(img, factor)
+        if whole is None:
+            return _downsample(img, factor)
+        whole[factor] = _block_mean(img, factor)
+        rows, cols = (s // factor for s in img.shape)
+        return whole[factor][:rows, :cols].copy()  # (the working image is not shared)
 
     return _diameter_from(reduced, img.shape, *_diameter_factors(img.shape))
 

@@ -207,11 +207,13 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
             threshold = float(np.ldexp(float(threshold), -exponent))
     user_points = seeds_kind(seeds, img.shape) == "points"
     pixels = img if pixels is None else pixels
-    diameter = float(object_diameter) if object_diameter else _estimate_in_memory(pixels)
+    reduced = {}  # the estimate's block means of the whole image, by factor
+    diameter = (float(object_diameter) if object_diameter
+                else _estimate_in_memory(pixels, reduced))
     full_shape = img.shape
     find_small = min_size is None  # the default minimum size keeps whole small nuclei
     factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
-    work = _block_mean(pixels, factor)
+    work = reduced[factor] if factor in reduced else _block_mean(pixels, factor)
     d = diameter / factor  # diameter in working pixels
     s = sigma / factor
     min_size_work = min_size / factor**2

@@ -291,16 +291,30 @@ def _elongation(rows, cols) -> float:
     return float(np.sqrt(ev[1] / max(ev[0], 1e-12)))
 
 
+#: round 26: a dim nucleus on a glow whose outline lies on one large label (a glow's, or
+#: the glow's and a nucleus's) is carved out of it when the label is at least this many
+#: nucleus areas and the outline holds at most this share of it
+_CARVE_AREA = 2.0
+_CARVE_SHARE = 0.65
+
+
 def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
                    border=(False, False, False, False)):
-    """``labels`` with the dim nuclei of :func:`_glow_dim` that lie on the background
-    (at most a tenth of their pixels on labels, which they do not take) added as labels
-    of their own, when they keep ``least`` pixels, with markers and peaks. Returns the
-    labels, markers, peaks and whether anything was added.
+    """``labels`` with the dim nuclei of :func:`_glow_dim` added as labels of their own,
+    when they keep ``least`` pixels, with markers and peaks. Returns the labels, markers,
+    peaks and whether anything was added.
 
-    Only the background: a candidate on a label is a piece of a nucleus (its foci, or the
-    dimmer part of a bright nucleus: U2OS dna-27, split when such pieces were cut out of
-    the saturated cells' labels) or already found."""
+    An outline that lies on the background (at most a tenth of its pixels on labels)
+    takes its background pixels. A candidate on a label is mostly a piece of a nucleus (its
+    foci, or the dimmer part of a bright nucleus: U2OS dna-27, split when such pieces were
+    cut out of the saturated cells' labels) or already found, so that is all, but for one
+    case (round 26, :func:`_carve_hosts`): an outline on a label of at least
+    ``_CARVE_AREA`` nucleus areas, holding at most ``_CARVE_SHARE`` of it, is the dim
+    nucleus a glow's label (or the glow's and another nucleus's) was drawn over. Joined
+    outlines of such nuclei are cut between their points first (:func:`_split_at_points`).
+    It takes its pixels on that label and the background; what the label keeps is gone
+    when it is under ``least`` or dimmer (median) than the nucleus carved out of it (the
+    glow's rest)."""
     found, points = _glow_dim(smooth, level, low, d, border=border)
     if found is None:
         return labels, markers, peak, False
@@ -309,17 +323,85 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     free = np.bincount(comp[labels == 0], minlength=k + 1)
     new = (free >= least) & (10 * (size - free) <= size)
     new[0] = False
+    comp, k = _split_at_points(comp, k, points, new)
+    new = np.append(new, np.zeros(k + 1 - new.size, bool))
+    host = _carve_hosts(comp, k, labels, least, d)
+    host[new] = 0
+    new |= host > 0
     if not new.any():
         return labels, markers, peak, False
     ids = np.flatnonzero(new)
     first = max(peak.size, int(labels.max()) + 1)
     table = np.zeros(k + 1, np.int64)
     table[ids] = first + np.arange(ids.size)
-    on = _per_label(new, comp) & (labels == 0)
+    on = _per_label(new, comp) & ((labels == 0) | (labels == host[comp]))
     out = labels.copy()
     out[on] = table[comp[on]]
+    hosts = np.unique(host[host > 0])
+    if hosts.size:  # what the carved labels keep: gone when small or dimmer (the glow)
+        left = np.bincount(out.ravel(), minlength=int(hosts.max()) + 1)[hosts]
+        carved = np.flatnonzero(host)
+        brightest = np.full(hosts.size, -np.inf)
+        np.maximum.at(brightest, np.searchsorted(hosts, host[carved]),
+                      ndi.median(smooth, out, table[carved]))
+        rest = np.asarray(ndi.median(smooth, out, hosts)) if left.any() else brightest
+        out[np.isin(out, hosts[(left < least) | (rest < brightest)])] = 0
     markers = markers.copy()
     at = points & on
     markers[at] = int(markers.max()) + comp[at]
     peak = _with_new_peaks(peak, first, smooth, out, table[ids])
+    if hosts.size:
+        peak[hosts] = ndi.maximum(smooth, out, hosts)  # (0 for a host gone)
     return out.astype(np.int32), markers, peak, True
+
+
+def _split_at_points(comp, k, points, keep):
+    """``comp`` (labels 0..``k``) with each part that holds two or more of ``points`` and
+    is not kept (``keep``) cut between them: each pixel to its nearest point, a pixel as
+    near to two of them to neither (symmetric under flips and turns, no order between the
+    points). Returns the labels and their new count."""
+    py, px = np.nonzero(points & (comp > 0))
+    owner = comp[py, px]
+    many = (np.bincount(owner, minlength=k + 1) >= 2) & ~keep
+    if not many.any():
+        return comp, k
+    comp = comp.copy()
+    for c in np.flatnonzero(many):
+        qy, qx = py[owner == c], px[owner == c]
+        ys, xs = np.nonzero(comp == c)
+        dist = (ys[:, None] - qy[None, :]) ** 2 + (xs[:, None] - qx[None, :]) ** 2
+        near = np.argmin(dist, axis=1)
+        tie = (dist == dist[np.arange(ys.size), near][:, None]).sum(axis=1) > 1
+        comp[ys, xs] = np.where(tie, 0, k + 1 + near)
+        k += qy.size
+    return comp, k
+
+
+def _carve_hosts(comp, k, labels, least, d) -> np.ndarray:
+    """Per outline 0..``k`` of ``comp``, the label it is carved out of (0: none): the one
+    label holding more of it than any other (a tie: none), of at least ``_CARVE_AREA``
+    nucleus areas, of which it holds at most ``_CARVE_SHARE``, with at most a tenth of the
+    outline on other labels and ``least`` pixels on that label and the background."""
+    host = np.zeros(k + 1, np.int64)
+    on = (comp > 0) & (labels > 0)
+    if not on.any():
+        return host
+    size = np.bincount(comp.ravel(), minlength=k + 1)
+    w = int(labels.max()) + 1
+    pairs, counts = np.unique(comp[on].astype(np.int64) * w + labels[on], return_counts=True)
+    c_of, l_of = np.divmod(pairs, w)
+    top = np.zeros(k + 1, np.int64)
+    np.maximum.at(top, c_of, counts)
+    win = counts == top[c_of]
+    best = np.zeros(k + 1, np.int64)
+    best[c_of[win]] = l_of[win]
+    held = np.bincount(c_of, weights=counts, minlength=k + 1)  # on any label
+    areas = np.bincount(labels.ravel(), minlength=w)
+    ok = (np.bincount(c_of[win], minlength=k + 1) == 1) & (best > 0)
+    ok &= 10 * (held - top) <= size
+    ok &= size - held + top >= least
+    ok &= areas[best] >= _CARVE_AREA * np.pi * d * d / 4
+    ok &= top <= _CARVE_SHARE * areas[best]
+    ok[0] = False
+    host[ok] = best[ok]
+    return host

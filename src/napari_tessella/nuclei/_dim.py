@@ -296,6 +296,10 @@ def _elongation(rows, cols) -> float:
 #: nucleus areas and the outline holds at most this share of it
 _CARVE_AREA = 2.0
 _CARVE_SHARE = 0.65
+#: ... and all the outlines carved out of one label at most this share of it (two LoG
+#: maxima on one large U2OS nucleus: 0.95 and more; two dim nuclei under a glow's label,
+#: tuning `dim` 61: 0.71)
+_CARVE_ALL = 0.8
 
 
 def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
@@ -308,13 +312,12 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     takes its background pixels. A candidate on a label is mostly a piece of a nucleus (its
     foci, or the dimmer part of a bright nucleus: U2OS dna-27, split when such pieces were
     cut out of the saturated cells' labels) or already found, so that is all, but for one
-    case (round 26, :func:`_carve_hosts`): an outline on a label of at least
-    ``_CARVE_AREA`` nucleus areas, holding at most ``_CARVE_SHARE`` of it, is the dim
-    nucleus a glow's label (or the glow's and another nucleus's) was drawn over. Joined
-    outlines of such nuclei are cut between their points first (:func:`_split_at_points`).
-    It takes its pixels on that label and the background; what the label keeps is gone
-    when it is under ``least`` or dimmer (median) than the nucleus carved out of it (the
-    glow's rest)."""
+    case (round 26): the dim nucleus a glow's label was drawn over. An outline on one
+    label of at least ``_CARVE_AREA`` nucleus areas, holding at most ``_CARVE_SHARE`` of
+    it (:func:`_carve_hosts`; joined outlines cut between their points first,
+    :func:`_split_at_points`), takes its pixels on that label and the background when
+    what the label keeps is the glow's rest (:func:`_glow_rest`): that rest is then gone.
+    """
     found, points = _glow_dim(smooth, level, low, d, border=border)
     if found is None:
         return labels, markers, peak, False
@@ -327,6 +330,8 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     new = np.append(new, np.zeros(k + 1 - new.size, bool))
     host = _carve_hosts(comp, k, labels, least, d)
     host[new] = 0
+    hosts = _glow_rest(host, comp, labels, smooth, least)
+    host[~np.isin(host, hosts)] = 0
     new |= host > 0
     if not new.any():
         return labels, markers, peak, False
@@ -337,22 +342,37 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     on = _per_label(new, comp) & ((labels == 0) | (labels == host[comp]))
     out = labels.copy()
     out[on] = table[comp[on]]
-    hosts = np.unique(host[host > 0])
-    if hosts.size:  # what the carved labels keep: gone when small or dimmer (the glow)
-        left = np.bincount(out.ravel(), minlength=int(hosts.max()) + 1)[hosts]
-        carved = np.flatnonzero(host)
-        brightest = np.full(hosts.size, -np.inf)
-        np.maximum.at(brightest, np.searchsorted(hosts, host[carved]),
-                      ndi.median(smooth, out, table[carved]))
-        rest = np.asarray(ndi.median(smooth, out, hosts)) if left.any() else brightest
-        out[np.isin(out, hosts[(left < least) | (rest < brightest)])] = 0
+    out[np.isin(out, hosts)] = 0  # the glow's rest of the carved labels
     markers = markers.copy()
     at = points & on
     markers[at] = int(markers.max()) + comp[at]
     peak = _with_new_peaks(peak, first, smooth, out, table[ids])
-    if hosts.size:
-        peak[hosts] = ndi.maximum(smooth, out, hosts)  # (0 for a host gone)
+    peak[hosts] = np.inf  # gone
     return out.astype(np.int32), markers, peak, True
+
+
+def _glow_rest(host, comp, labels, smooth, least) -> np.ndarray:
+    """The labels ``host`` names (per part of ``comp``) that are a glow's: what they keep
+    once the parts are carved out is under ``least`` pixels or dimmer (median of
+    ``smooth``) than the brightest part carved out of them, and the parts hold at most
+    ``_CARVE_ALL`` of the label. Any other is left whole: a rest brighter than the dim
+    outline may be the brighter side of one large nucleus, and outlines covering a label
+    are its own LoG maxima (augmented U2OS `ramp` dna-3: one large nucleus split in two
+    when they were carved)."""
+    hosts = np.unique(host[host > 0])
+    if not hosts.size:
+        return hosts
+    cut = (comp > 0) & (labels == host[comp]) & (host[comp] > 0)
+    rest = np.where(cut, 0, labels)
+    left = np.bincount(rest.ravel(), minlength=int(hosts.max()) + 1)[hosts]
+    carved = np.flatnonzero(host)
+    brightest = np.full(hosts.size, -np.inf)
+    on = _per_label(host > 0, comp) & ((labels == 0) | cut)
+    np.maximum.at(brightest, np.searchsorted(hosts, host[carved]),
+                  ndi.median(smooth, np.where(on, comp, 0), carved))
+    dimmer = np.asarray(ndi.median(smooth, rest, hosts)) < brightest
+    whole = np.bincount(labels.ravel(), minlength=int(hosts.max()) + 1)[hosts]
+    return hosts[((left < least) | dimmer) & (whole - left <= _CARVE_ALL * whole)]
 
 
 def _split_at_points(comp, k, points, keep):

@@ -204,13 +204,18 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         return None, None
     rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
     r = int(np.ceil(reach * d))
-    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
+    sigma = d / (2 * np.sqrt(2))
+    w = 2 * max(1, round(0.3 * d)) + 1
+    # what a candidate within ``r`` of a saturated pixel is read from: its window, and the
+    # Laplacian (kernel radius int(2.5 sigma + 0.5)) over its maximum filter's window
+    # (round 27: the box was widened by ``r`` only, so whether a candidate beside the
+    # box's edge was skipped hung on saturated cells far away, which a chunk may not hold)
+    sees = r + max(int(np.ceil(_GLOW_RING[1] * d)), w // 2 + int(2.5 * sigma + 0.5))
+    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), sees,
                    smooth.shape)
     s = smooth[box].astype(np.float64)
     cut = bright[box]
-    sigma = d / (2 * np.sqrt(2))
     log = -ndi.gaussian_laplace(s, sigma, truncate=2.5) * sigma * sigma
-    w = 2 * max(1, round(0.3 * d)) + 1
     peaks = (log == ndi.maximum_filter(log, w)) & (log > 0)
     peaks &= ndi.maximum_filter(cut, 2 * r + 1)
     if not peaks.any():

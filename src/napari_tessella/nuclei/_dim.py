@@ -335,6 +335,7 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     new = np.append(new, np.zeros(k + 1 - new.size, bool))
     host = _carve_hosts(comp, k, labels, least, d)
     host[new] = 0
+    host[~_cell_in_blob(host, comp, points, labels, smooth, low, d)] = 0
     hosts = _glow_rest(host, comp, labels, smooth, least)
     host[~np.isin(host, hosts)] = 0
     new |= host > 0
@@ -430,3 +431,31 @@ def _carve_hosts(comp, k, labels, least, d) -> np.ndarray:
     ok[0] = False
     host[ok] = best[ok]
     return host
+
+
+def _cell_in_blob(host, comp, points, labels, smooth, low, d) -> np.ndarray:
+    """Per outline 0..k of ``comp`` carved out of label ``host`` (0: none), whether the
+    saturated pixels within ``_GLOW_REACH`` d of its point (the square :func:`_glow_dim`
+    looks in) include one of the host's blob: the 8-connected part of ``smooth > low``
+    holding all of the host's pixels above ``low`` (round 27).
+
+    A chunk whose core holds a pixel of the host reads that blob whole (and a diameter
+    around it, ``_chunked._needed_window``), so it finds the same candidate and carves the
+    same label; a saturated cell in another blob it may not hold."""
+    ok = np.zeros(host.size, bool)
+    carved = np.flatnonzero(host)
+    if not carved.size:
+        return ok
+    blobs = ndi.label(smooth > low, np.ones((3, 3), bool))[0]
+    r = int(np.ceil(_GLOW_REACH * d))
+    bright = smooth > _GLOW_CELL * low
+    py, px = np.nonzero(points & (comp > 0))
+    for c in carved:
+        under = blobs[(labels == host[c]) & (blobs > 0)]
+        if not under.size or under.min() != under.max():
+            continue  # none, or two blobs
+        for y, x in zip(py[comp[py, px] == c], px[comp[py, px] == c], strict=True):
+            win = (slice(max(0, y - r), y + r + 1), slice(max(0, x - r), x + r + 1))
+            if (bright[win] & (blobs[win] == under[0])).any():
+                ok[c] = True
+    return ok

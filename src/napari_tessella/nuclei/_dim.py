@@ -211,8 +211,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     # (round 27: the box was widened by ``r`` only, so whether a candidate beside the
     # box's edge was skipped hung on saturated cells far away, which a chunk may not hold)
     sees = r + max(int(np.ceil(_GLOW_RING[1] * d)), w // 2 + int(2.5 * sigma + 0.5))
-    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), sees,
-                   smooth.shape)
+    near = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    box = _widened(near, sees, smooth.shape)
     s = smooth[box].astype(np.float64)
     cut = bright[box]
     log = -ndi.gaussian_laplace(s, sigma, truncate=2.5) * sigma * sigma
@@ -231,6 +231,11 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         s = np.pad(s, width, constant_values=np.nan)
         cut = np.pad(cut, width)
         peaks = np.pad(peaks, width)
+    # as before round 27, a candidate's window lies within ``r`` of the saturated
+    # pixels' box (or reaches past it on a side that is the image border)
+    lim = _reach_box(near, r, smooth.shape, border, R)
+    lim = [lim[0] - box[0].start + pads[0], lim[1] - box[0].start + pads[0],
+           lim[2] - box[1].start + pads[2], lim[3] - box[1].start + pads[2]]
     yy, xx = (q.astype(np.float64) for q in np.mgrid[-R:R + 1, -R:R + 1])
     rr = np.hypot(yy, xx)
     ring = (rr >= _GLOW_RING[0] * d) & (rr <= _GLOW_RING[1] * d)
@@ -249,7 +254,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     added = np.zeros(s.shape, bool)
     points = np.zeros(s.shape, bool)
     for y, x in zip(*np.nonzero(peaks), strict=True):
-        if y < R or x < R or y + R >= s.shape[0] or x + R >= s.shape[1]:
+        if y - R < lim[0] or y + R >= lim[1] or x - R < lim[2] or x + R >= lim[3]:
             continue
         win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
         if cut[win][disc].any():
@@ -288,6 +293,17 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     inner = (slice(pads[0], added.shape[0] - pads[1]), slice(pads[2], added.shape[1] - pads[3]))
     out[box], at[box] = added[inner], points[inner]
     return out, at
+
+
+def _reach_box(near, r, shape, border, R):
+    """(top, bottom, left, right): the box ``near`` (slices) widened by ``r`` within
+    ``shape``, each side that is the image border (``border``) and that the box reaches
+    moved ``R`` past it (a candidate's window there is read on its pixels inside)."""
+    box = _widened(near, r, shape)
+    ends = [box[0].start, box[0].stop, box[1].start, box[1].stop]
+    at = (ends[0] == 0, ends[1] == shape[0], ends[2] == 0, ends[3] == shape[1])
+    step = (-R, R, -R, R)
+    return [e + st if on and a else e for e, st, on, a in zip(ends, step, border, at, strict=True)]
 
 
 def _elongation(rows, cols) -> float:
@@ -335,7 +351,7 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     new = np.append(new, np.zeros(k + 1 - new.size, bool))
     host = _carve_hosts(comp, k, labels, least, d)
     host[new] = 0
-    host[~_cell_in_blob(host, comp, points, labels, smooth, low, d)] = 0
+    host[~_cell_in_blob(host, comp, points, labels, smooth, low, d, border)] = 0
     hosts = _glow_rest(host, comp, labels, smooth, least)
     host[~np.isin(host, hosts)] = 0
     new |= host > 0
@@ -433,7 +449,7 @@ def _carve_hosts(comp, k, labels, least, d) -> np.ndarray:
     return host
 
 
-def _cell_in_blob(host, comp, points, labels, smooth, low, d) -> np.ndarray:
+def _cell_in_blob(host, comp, points, labels, smooth, low, d, border) -> np.ndarray:
     """Per outline 0..k of ``comp`` carved out of label ``host`` (0: none), whether the
     saturated pixels within ``_GLOW_REACH`` d of its point (the square :func:`_glow_dim`
     looks in) include one of the host's blob: the 8-connected part of ``smooth > low``
@@ -450,12 +466,20 @@ def _cell_in_blob(host, comp, points, labels, smooth, low, d) -> np.ndarray:
     r = int(np.ceil(_GLOW_REACH * d))
     bright = smooth > _GLOW_CELL * low
     py, px = np.nonzero(points & (comp > 0))
+    R = int(np.ceil(_GLOW_RING[1] * d))
     for c in carved:
         under = blobs[(labels == host[c]) & (blobs > 0)]
         if not under.size or under.min() != under.max():
             continue  # none, or two blobs
+        own = bright & (blobs == under[0])
+        if not own.any():
+            continue
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+        lim = _reach_box((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
+                         smooth.shape, border, R)
         for y, x in zip(py[comp[py, px] == c], px[comp[py, px] == c], strict=True):
             win = (slice(max(0, y - r), y + r + 1), slice(max(0, x - r), x + r + 1))
-            if (bright[win] & (blobs[win] == under[0])).any():
+            inside = lim[0] <= y - R and y + R < lim[1] and lim[2] <= x - R and x + R < lim[3]
+            if inside and own[win].any():
                 ok[c] = True
     return ok

@@ -192,7 +192,11 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
     inside, when at least ``_GLOW_IN`` of its ring is (round 25; the 0.85 d circle's
     share is still of the whole circle). Beside a chunk's inner window edge it is skipped,
-    as before: what lies beyond is another chunk's.
+    as before: what lies beyond is another chunk's. A candidate whose window reaches past
+    ``reach`` d of the box of the saturated pixels is skipped as before round 27 (that box
+    is the whole array's: :func:`_cell_in_blob` bounds what a carving reads); the
+    Laplacian is taken over a box wide enough that its values at every candidate are the
+    whole image's.
 
     Every candidate is tested on its own and the outlines found are joined: no order
     between candidates, so no tie settled by raster order. Everything is read within
@@ -206,10 +210,11 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     r = int(np.ceil(reach * d))
     sigma = d / (2 * np.sqrt(2))
     w = 2 * max(1, round(0.3 * d)) + 1
-    # what a candidate within ``r`` of a saturated pixel is read from: its window, and the
-    # Laplacian (kernel radius int(2.5 sigma + 0.5)) over its maximum filter's window
-    # (round 27: the box was widened by ``r`` only, so whether a candidate beside the
-    # box's edge was skipped hung on saturated cells far away, which a chunk may not hold)
+    # read around the saturated pixels: ``r`` (where candidates are) and what a candidate
+    # is read from, its window or the Laplacian (kernel radius int(2.5 sigma + 0.5)) over
+    # its maximum filter's window. Round 27: the box was widened by ``r`` only, and the
+    # Laplacian near its edge (reflected there) hung on how far the saturated pixels of
+    # the whole array reached, which a chunk's window does not hold alike
     sees = r + max(int(np.ceil(_GLOW_RING[1] * d)), w // 2 + int(2.5 * sigma + 0.5))
     near = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     box = _widened(near, sees, smooth.shape)
@@ -338,6 +343,10 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     it (:func:`_carve_hosts`; joined outlines cut between their points first,
     :func:`_split_at_points`), takes its pixels on that label and the background when
     what the label keeps is the glow's rest (:func:`_glow_rest`): that rest is then gone.
+    Only a label on the glow is carved (round 27, :func:`_cell_in_blob`): one in the blob
+    of a saturated cell within reach of the candidate, the candidate's window within
+    reach of that blob's saturated pixels — what every chunk holding the label reads
+    whole, so the chunked path carves as the whole image does.
     """
     found, points = _glow_dim(smooth, level, low, d, border=border)
     if found is None:
@@ -452,12 +461,18 @@ def _carve_hosts(comp, k, labels, least, d) -> np.ndarray:
 def _cell_in_blob(host, comp, points, labels, smooth, low, d, border) -> np.ndarray:
     """Per outline 0..k of ``comp`` carved out of label ``host`` (0: none), whether the
     saturated pixels within ``_GLOW_REACH`` d of its point (the square :func:`_glow_dim`
-    looks in) include one of the host's blob: the 8-connected part of ``smooth > low``
-    holding all of the host's pixels above ``low`` (round 27).
+    looks in) include one of the host's blob — the 8-connected part of ``smooth > low``
+    holding all of the host's pixels above ``low`` — and its window lies within that
+    reach of the box of the blob's saturated pixels (or past it on an image border side,
+    :func:`_reach_box`) (round 27).
 
     A chunk whose core holds a pixel of the host reads that blob whole (and a diameter
-    around it, ``_chunked._needed_window``), so it finds the same candidate and carves the
-    same label; a saturated cell in another blob it may not hold."""
+    around it, ``_chunked._needed_window``), so it tests the same candidate (its box of
+    saturated pixels holds this one) and carves the same label; a saturated cell in
+    another blob it may not hold (held-out `u2os-like` 11 in 256² chunks: a cell ~9 d
+    away let the whole image test a candidate a chunk skipped). It is also what "a
+    glow's label" means: an elongated nucleus apart from the cell's blob, whose end the
+    dim search outlines, is not carved (held-out `elongated`'s lost nucleus)."""
     ok = np.zeros(host.size, bool)
     carved = np.flatnonzero(host)
     if not carved.size:

@@ -192,7 +192,11 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
     inside, when at least ``_GLOW_IN`` of its ring is (round 25; the 0.85 d circle's
     share is still of the whole circle). Beside a chunk's inner window edge it is skipped,
-    as before: what lies beyond is another chunk's.
+    as before: what lies beyond is another chunk's. A candidate whose window reaches past
+    ``reach`` d of the box of the saturated pixels is skipped as before round 27 (that box
+    is the whole array's: :func:`_cell_in_blob` bounds what a carving reads); the
+    Laplacian is taken over a box wide enough that its values at every candidate are the
+    whole image's.
 
     Every candidate is tested on its own and the outlines found are joined: no order
     between candidates, so no tie settled by raster order. Everything is read within
@@ -204,13 +208,19 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         return None, None
     rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
     r = int(np.ceil(reach * d))
-    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
-                   smooth.shape)
+    sigma = d / (2 * np.sqrt(2))
+    w = 2 * max(1, round(0.3 * d)) + 1
+    # read around the saturated pixels: ``r`` (where candidates are) and what a candidate
+    # is read from, its window or the Laplacian (kernel radius int(2.5 sigma + 0.5)) over
+    # its maximum filter's window. Round 27: the box was widened by ``r`` only, and the
+    # Laplacian near its edge (reflected there) hung on how far the saturated pixels of
+    # the whole array reached, which a chunk's window does not hold alike
+    sees = r + max(int(np.ceil(_GLOW_RING[1] * d)), w // 2 + int(2.5 * sigma + 0.5))
+    near = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    box = _widened(near, sees, smooth.shape)
     s = smooth[box].astype(np.float64)
     cut = bright[box]
-    sigma = d / (2 * np.sqrt(2))
     log = -ndi.gaussian_laplace(s, sigma, truncate=2.5) * sigma * sigma
-    w = 2 * max(1, round(0.3 * d)) + 1
     peaks = (log == ndi.maximum_filter(log, w)) & (log > 0)
     peaks &= ndi.maximum_filter(cut, 2 * r + 1)
     if not peaks.any():
@@ -226,6 +236,11 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         s = np.pad(s, width, constant_values=np.nan)
         cut = np.pad(cut, width)
         peaks = np.pad(peaks, width)
+    # as before round 27, a candidate's window lies within ``r`` of the saturated
+    # pixels' box (or reaches past it on a side that is the image border)
+    lim = _reach_box(near, r, smooth.shape, border, R)
+    lim = [lim[0] - box[0].start + pads[0], lim[1] - box[0].start + pads[0],
+           lim[2] - box[1].start + pads[2], lim[3] - box[1].start + pads[2]]
     yy, xx = (q.astype(np.float64) for q in np.mgrid[-R:R + 1, -R:R + 1])
     rr = np.hypot(yy, xx)
     ring = (rr >= _GLOW_RING[0] * d) & (rr <= _GLOW_RING[1] * d)
@@ -244,7 +259,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     added = np.zeros(s.shape, bool)
     points = np.zeros(s.shape, bool)
     for y, x in zip(*np.nonzero(peaks), strict=True):
-        if y < R or x < R or y + R >= s.shape[0] or x + R >= s.shape[1]:
+        if y - R < lim[0] or y + R >= lim[1] or x - R < lim[2] or x + R >= lim[3]:
             continue
         win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
         if cut[win][disc].any():
@@ -285,22 +300,54 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     return out, at
 
 
+def _reach_box(near, r, shape, border, R):
+    """(top, bottom, left, right): the box ``near`` (slices) widened by ``r`` within
+    ``shape``, each side that is the image border (``border``) and that the box reaches
+    moved ``R`` past it (a candidate's window there is read on its pixels inside)."""
+    box = _widened(near, r, shape)
+    ends = [box[0].start, box[0].stop, box[1].start, box[1].stop]
+    at = (ends[0] == 0, ends[1] == shape[0], ends[2] == 0, ends[3] == shape[1])
+    step = (-R, R, -R, R)
+    return [e + st if on and a else e for e, st, on, a in zip(ends, step, border, at, strict=True)]
+
+
 def _elongation(rows, cols) -> float:
     """The ratio of the principal axes of a set of pixels (1 for a disc)."""
     ev = np.linalg.eigvalsh(np.cov(np.vstack([rows, cols])))
     return float(np.sqrt(ev[1] / max(ev[0], 1e-12)))
 
 
+#: round 26: a dim nucleus on a glow whose outline lies on one large label (a glow's, or
+#: the glow's and a nucleus's) is carved out of it when the label is at least this many
+#: nucleus areas and the outline holds at most this share of it
+_CARVE_AREA = 2.0
+_CARVE_SHARE = 0.65
+#: ... and all the outlines carved out of one label at most this share of it (two LoG
+#: maxima on one large U2OS nucleus: 0.95 and more; two dim nuclei under a glow's label,
+#: tuning `dim` 61: 0.71)
+_CARVE_ALL = 0.8
+
+
 def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
                    border=(False, False, False, False)):
-    """``labels`` with the dim nuclei of :func:`_glow_dim` that lie on the background
-    (at most a tenth of their pixels on labels, which they do not take) added as labels
-    of their own, when they keep ``least`` pixels, with markers and peaks. Returns the
-    labels, markers, peaks and whether anything was added.
+    """``labels`` with the dim nuclei of :func:`_glow_dim` added as labels of their own,
+    when they keep ``least`` pixels, with markers and peaks. Returns the labels, markers,
+    peaks and whether anything was added.
 
-    Only the background: a candidate on a label is a piece of a nucleus (its foci, or the
-    dimmer part of a bright nucleus: U2OS dna-27, split when such pieces were cut out of
-    the saturated cells' labels) or already found."""
+    An outline that lies on the background (at most a tenth of its pixels on labels)
+    takes its background pixels. A candidate on a label is mostly a piece of a nucleus (its
+    foci, or the dimmer part of a bright nucleus: U2OS dna-27, split when such pieces were
+    cut out of the saturated cells' labels) or already found, so that is all, but for one
+    case (round 26): the dim nucleus a glow's label was drawn over. An outline on one
+    label of at least ``_CARVE_AREA`` nucleus areas, holding at most ``_CARVE_SHARE`` of
+    it (:func:`_carve_hosts`; joined outlines cut between their points first,
+    :func:`_split_at_points`), takes its pixels on that label and the background when
+    what the label keeps is the glow's rest (:func:`_glow_rest`): that rest is then gone.
+    Only a label on the glow is carved (round 27, :func:`_cell_in_blob`): one in the blob
+    of a saturated cell within reach of the candidate, the candidate's window within
+    reach of that blob's saturated pixels — what every chunk holding the label reads
+    whole, so the chunked path carves as the whole image does.
+    """
     found, points = _glow_dim(smooth, level, low, d, border=border)
     if found is None:
         return labels, markers, peak, False
@@ -309,17 +356,145 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     free = np.bincount(comp[labels == 0], minlength=k + 1)
     new = (free >= least) & (10 * (size - free) <= size)
     new[0] = False
+    comp, k = _split_at_points(comp, k, points, new)
+    new = np.append(new, np.zeros(k + 1 - new.size, bool))
+    host = _carve_hosts(comp, k, labels, least, d)
+    host[new] = 0
+    host[~_cell_in_blob(host, comp, points, labels, smooth, low, d, border)] = 0
+    hosts = _glow_rest(host, comp, labels, smooth, least)
+    host[~np.isin(host, hosts)] = 0
+    new |= host > 0
     if not new.any():
         return labels, markers, peak, False
     ids = np.flatnonzero(new)
     first = max(peak.size, int(labels.max()) + 1)
     table = np.zeros(k + 1, np.int64)
     table[ids] = first + np.arange(ids.size)
-    on = _per_label(new, comp) & (labels == 0)
+    on = _per_label(new, comp) & ((labels == 0) | (labels == host[comp]))
     out = labels.copy()
     out[on] = table[comp[on]]
+    out[np.isin(out, hosts)] = 0  # the glow's rest of the carved labels
     markers = markers.copy()
     at = points & on
     markers[at] = int(markers.max()) + comp[at]
     peak = _with_new_peaks(peak, first, smooth, out, table[ids])
+    peak[hosts] = np.inf  # gone
     return out.astype(np.int32), markers, peak, True
+
+
+def _glow_rest(host, comp, labels, smooth, least) -> np.ndarray:
+    """The labels ``host`` names (per part of ``comp``) that are a glow's: what they keep
+    once the parts are carved out is under ``least`` pixels or dimmer (median of
+    ``smooth``) than the brightest part carved out of them, and the parts hold at most
+    ``_CARVE_ALL`` of the label. Any other is left whole: a rest brighter than the dim
+    outline may be the brighter side of one large nucleus, and outlines covering a label
+    are its own LoG maxima (augmented U2OS `ramp` dna-3: one large nucleus split in two
+    when they were carved)."""
+    hosts = np.unique(host[host > 0])
+    if not hosts.size:
+        return hosts
+    cut = (comp > 0) & (labels == host[comp]) & (host[comp] > 0)
+    rest = np.where(cut, 0, labels)
+    left = np.bincount(rest.ravel(), minlength=int(hosts.max()) + 1)[hosts]
+    carved = np.flatnonzero(host)
+    brightest = np.full(hosts.size, -np.inf)
+    on = _per_label(host > 0, comp) & ((labels == 0) | cut)
+    np.maximum.at(brightest, np.searchsorted(hosts, host[carved]),
+                  ndi.median(smooth, np.where(on, comp, 0), carved))
+    dimmer = np.asarray(ndi.median(smooth, rest, hosts)) < brightest
+    whole = np.bincount(labels.ravel(), minlength=int(hosts.max()) + 1)[hosts]
+    return hosts[((left < least) | dimmer) & (whole - left <= _CARVE_ALL * whole)]
+
+
+def _split_at_points(comp, k, points, keep):
+    """``comp`` (labels 0..``k``) with each part that holds two or more of ``points`` and
+    is not kept (``keep``) cut between them: each pixel to its nearest point, a pixel as
+    near to two of them to neither (symmetric under flips and turns, no order between the
+    points). Returns the labels and their new count."""
+    py, px = np.nonzero(points & (comp > 0))
+    owner = comp[py, px]
+    many = (np.bincount(owner, minlength=k + 1) >= 2) & ~keep
+    if not many.any():
+        return comp, k
+    comp = comp.copy()
+    for c in np.flatnonzero(many):
+        qy, qx = py[owner == c], px[owner == c]
+        ys, xs = np.nonzero(comp == c)
+        dist = (ys[:, None] - qy[None, :]) ** 2 + (xs[:, None] - qx[None, :]) ** 2
+        near = np.argmin(dist, axis=1)
+        tie = (dist == dist[np.arange(ys.size), near][:, None]).sum(axis=1) > 1
+        comp[ys, xs] = np.where(tie, 0, k + 1 + near)
+        k += qy.size
+    return comp, k
+
+
+def _carve_hosts(comp, k, labels, least, d) -> np.ndarray:
+    """Per outline 0..``k`` of ``comp``, the label it is carved out of (0: none): the one
+    label holding more of it than any other (a tie: none), of at least ``_CARVE_AREA``
+    nucleus areas, of which it holds at most ``_CARVE_SHARE``, with at most a tenth of the
+    outline on other labels and ``least`` pixels on that label and the background."""
+    host = np.zeros(k + 1, np.int64)
+    on = (comp > 0) & (labels > 0)
+    if not on.any():
+        return host
+    size = np.bincount(comp.ravel(), minlength=k + 1)
+    w = int(labels.max()) + 1
+    pairs, counts = np.unique(comp[on].astype(np.int64) * w + labels[on], return_counts=True)
+    c_of, l_of = np.divmod(pairs, w)
+    top = np.zeros(k + 1, np.int64)
+    np.maximum.at(top, c_of, counts)
+    win = counts == top[c_of]
+    best = np.zeros(k + 1, np.int64)
+    best[c_of[win]] = l_of[win]
+    held = np.bincount(c_of, weights=counts, minlength=k + 1)  # on any label
+    areas = np.bincount(labels.ravel(), minlength=w)
+    ok = (np.bincount(c_of[win], minlength=k + 1) == 1) & (best > 0)
+    ok &= 10 * (held - top) <= size
+    ok &= size - held + top >= least
+    ok &= areas[best] >= _CARVE_AREA * np.pi * d * d / 4
+    ok &= top <= _CARVE_SHARE * areas[best]
+    ok[0] = False
+    host[ok] = best[ok]
+    return host
+
+
+def _cell_in_blob(host, comp, points, labels, smooth, low, d, border) -> np.ndarray:
+    """Per outline 0..k of ``comp`` carved out of label ``host`` (0: none), whether the
+    saturated pixels within ``_GLOW_REACH`` d of its point (the square :func:`_glow_dim`
+    looks in) include one of the host's blob — the 8-connected part of ``smooth > low``
+    holding all of the host's pixels above ``low`` — and its window lies within that
+    reach of the box of the blob's saturated pixels (or past it on an image border side,
+    :func:`_reach_box`) (round 27).
+
+    A chunk whose core holds a pixel of the host reads that blob whole (and a diameter
+    around it, ``_chunked._needed_window``), so it tests the same candidate (its box of
+    saturated pixels holds this one) and carves the same label; a saturated cell in
+    another blob it may not hold (held-out `u2os-like` 11 in 256² chunks: a cell ~9 d
+    away let the whole image test a candidate a chunk skipped). It is also what "a
+    glow's label" means: an elongated nucleus apart from the cell's blob, whose end the
+    dim search outlines, is not carved (held-out `elongated`'s lost nucleus)."""
+    ok = np.zeros(host.size, bool)
+    carved = np.flatnonzero(host)
+    if not carved.size:
+        return ok
+    blobs = ndi.label(smooth > low, np.ones((3, 3), bool))[0]
+    r = int(np.ceil(_GLOW_REACH * d))
+    bright = smooth > _GLOW_CELL * low
+    py, px = np.nonzero(points & (comp > 0))
+    R = int(np.ceil(_GLOW_RING[1] * d))
+    for c in carved:
+        under = blobs[(labels == host[c]) & (blobs > 0)]
+        if not under.size or under.min() != under.max():
+            continue  # none, or two blobs
+        own = bright & (blobs == under[0])
+        if not own.any():
+            continue
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+        lim = _reach_box((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
+                         smooth.shape, border, R)
+        for y, x in zip(py[comp[py, px] == c], px[comp[py, px] == c], strict=True):
+            win = (slice(max(0, y - r), y + r + 1), slice(max(0, x - r), x + r + 1))
+            inside = lim[0] <= y - R and y + R < lim[1] and lim[2] <= x - R and x + R < lim[3]
+            if inside and own[win].any():
+                ok[c] = True
+    return ok

@@ -1,7 +1,7 @@
 """What the nuclei tests take from the benchmark scripts: their field generators (the
 scripts are not a package, so each is loaded from its file, once) and the best match of a
 true nucleus among the labels, the turns of a field, and whether two label images hold
-the same objects."""
+the same objects, and the default segmentation's score on a challenge-like dense field."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from napari_tessella.nuclei import score_segmentation, seeded_watershed
 from napari_tessella.nuclei._orient import TURNS
 
 _SCRIPTS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -52,3 +53,10 @@ def iou_of_best(labels: np.ndarray, own: np.ndarray) -> float:
     if best == 0:
         return 0.0
     return np.count_nonzero(own & (labels == best)) / np.count_nonzero(own | (labels == best))
+
+
+def dense_score(seed: int, psf: float = 2.0) -> dict:
+    """:func:`score_segmentation` of the defaults on the challenge-like dense field
+    ``seed`` blurred by ``psf`` (``benchmarks/nuclei_dense_heldout.py``)."""
+    image, truth = benchmark("nuclei_dense_heldout").challenge_field(seed, psf=psf)
+    return score_segmentation(seeded_watershed(image).labels, truth)

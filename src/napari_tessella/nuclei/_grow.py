@@ -26,16 +26,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from ._cues import _disc
 from ._outlines import _cuts
 
 #: how far (x d) a label may grow past the foreground's edge
 _REACH = 0.15
-
-
-def _disc(radius: float) -> np.ndarray:
-    k = int(np.floor(radius))
-    y, x = np.ogrid[-k:k + 1, -k:k + 1]
-    return x * x + y * y <= radius * radius
 
 
 def _grow_to_own_cut(labels, smooth, level, low, peak, d):

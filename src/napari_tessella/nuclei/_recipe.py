@@ -27,7 +27,6 @@ from ._cues import (
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._grow import _grow_to_own_cut
-from ._halves import _grow_halves
 from ._markers import (
     _disc_maxima_markers,
     _h_maxima_markers,
@@ -305,9 +304,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                                         low, d, max(min_size_work, 1.0),
                                                         border)
             nearest = None if cut else nearest
-            if not shoulders:  # dim nuclei outlined on one side only (round 28)
-                labels, grown = _grow_halves(labels, smooth, d, border)
-                nearest = None if grown else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)
             # two blurred nuclei with no neck, valley or curvature of their own

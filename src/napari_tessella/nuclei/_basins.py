@@ -46,11 +46,12 @@ def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarra
         if ((where[1:] == where[:-1]) & (values[1:] == values[:-1])).any():
             return watershed(image, markers, mask=mask, connectivity=connectivity)
     single = pairs[count[pairs // top] == 1]
-    lut = np.zeros(count.size, dtype=(markers * mask[:1, :1]).dtype)
+    lut = np.zeros(count.size, dtype=np.result_type(markers.dtype, np.bool_))  # skimage's
     lut[single // top] = single % top
-    out = np.take(lut, parts.astype(np.intp, copy=False))
+    ids_at = parts.astype(np.intp, copy=False)  # (numpy takes by its index type faster)
+    out = np.take(lut, ids_at)
     if multi.any():
-        on = np.take(multi, parts.astype(np.intp, copy=False))
+        on = np.take(multi, ids_at)
         rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
         box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
         out[box] += watershed(image[box], markers[box], mask=on[box],

@@ -112,9 +112,12 @@ def test_flood_takes_the_whole_image_when_two_seeds_tie(monkeypatch):
 
 
 def _disc_maxima_plain(landscape, radius, mask):
-    r = max(1, round(radius))
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-    top = ndi.maximum_filter(landscape, footprint=yy**2 + xx**2 <= r * r, mode="reflect")
+    """Main's formulation: every pixel's maximum over the disc (scipy's own footprint
+    filter is no reference on arrays narrower than the disc: in "reflect" mode it gave
+    other maxima there, and not the same ones from run to run)."""
+    from napari_tessella.nuclei._markers import _disc_maximum_filter
+
+    top = _disc_maximum_filter(landscape, max(1, round(radius)))
     return ndi.label((landscape >= top) & mask, structure=np.ones((3, 3)))[0]
 
 

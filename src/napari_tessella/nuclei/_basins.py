@@ -25,7 +25,7 @@ def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarra
     the pushes it makes keep their order of age. Two marker pixels of one value (a
     plateau, two symmetric peaks) are popped in an order that depends on the heap's
     layout, which the other components' pixels change: then the whole image is flooded,
-    as before (5 % of the calls on U2OS)."""
+    as before (2 of 62 calls on 8 U2OS images; 12 needed no flood at all)."""
     from skimage.segmentation import watershed
 
     mask = np.asarray(mask, dtype=bool)

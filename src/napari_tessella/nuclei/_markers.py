@@ -8,6 +8,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _mask_distance, _per_label
 from .._validation import as_label_image, as_points
+from ._basins import _flood
 from ._cues import _label_max
 
 
@@ -50,14 +51,13 @@ def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.n
     loop over pairs of basins makes it slower (1.3 vs 1.0 s on a full U2OS image).
     """
     from skimage.morphology import local_maxima
-    from skimage.segmentation import watershed
 
     eight = np.ones((3, 3), dtype=bool)
     seeds, n = ndi.label(local_maxima(landscape, connectivity=2, allow_borders=True) & mask,
                          structure=eight)
     if n <= 1:
         return seeds.astype(np.int32)
-    basins = watershed(-landscape, seeds, mask=mask, connectivity=2)
+    basins = _flood(-landscape, seeds, mask, connectivity=2)
     rows, cols = landscape.shape
     keys, passes = [], []
     for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each 8-neighbour pair once
@@ -102,9 +102,34 @@ def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.n
 
 
 def _disc_maxima_markers(landscape: np.ndarray, radius: float, mask: np.ndarray) -> np.ndarray:
-    """Seeds at the maxima of ``landscape`` over a disc of ``radius`` (a plateau = one seed)."""
+    """Seeds at the maxima of ``landscape`` over a disc of ``radius`` (a plateau = one seed):
+    the 8-connected pieces of the pixels of ``mask`` at least
+    ``_disc_maximum_filter(landscape, r)``, ``r = max(1, round(radius))``.
+
+    Such a pixel is at least its four neighbours, which the disc holds for every r (beyond
+    a side the image is mirrored: there the neighbour is the pixel itself), so the disc is
+    read around those pixels only, a few hundred, instead of filtering every pixel (3.4
+    -> 0.9 ms a call on U2OS). A maximum is exact whatever the order it is taken in; with
+    many such pixels (a flat landscape), the filter as before."""
     r = max(1, round(radius))
-    peaks = (landscape >= _disc_maximum_filter(landscape, r)) & mask
+    mask = np.asarray(mask, dtype=bool)
+    peaks = mask.copy()  # the candidates: at least their four neighbours
+    peaks[1:] &= landscape[1:] >= landscape[:-1]
+    peaks[:-1] &= landscape[:-1] >= landscape[1:]
+    peaks[:, 1:] &= landscape[:, 1:] >= landscape[:, :-1]
+    peaks[:, :-1] &= landscape[:, :-1] >= landscape[:, 1:]
+    at = np.flatnonzero(peaks)
+    disc = [(dy, dx) for dy in range(-r, r + 1)
+            for dx in range(-int(np.sqrt(r * r - dy * dy)), int(np.sqrt(r * r - dy * dy)) + 1)]
+    if at.size * len(disc) > 4 * landscape.size:
+        peaks = (landscape >= _disc_maximum_filter(landscape, r)) & mask
+    elif at.size:
+        padded = np.pad(landscape, r, mode="symmetric")  # as _disc_maximum_filter
+        stride = padded.shape[1]
+        rows, cols = np.divmod(at, landscape.shape[1])
+        offsets = np.array([dy * stride + dx for dy, dx in disc])
+        hood = padded.ravel()[((rows + r) * stride + cols + r)[:, None] + offsets]
+        peaks.ravel()[at] = landscape.ravel()[at] >= hood.max(axis=1)
     markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))
     return markers.astype(np.int32)
 
@@ -134,9 +159,8 @@ def _split_at_necks_of(mask: np.ndarray, sigma: float, h: float, dtype=np.float6
     (:func:`_h_maxima_markers`) and flooded inside ``mask``. Returns (labels as int32,
     markers, the smoothed distance). The recipe's seeding of touching nuclei, and the
     split of a part cut from a saturated cell's glow (:func:`._edges._at_necks`)."""
-    from skimage.segmentation import watershed
-
-    height = ndi.gaussian_filter(_mask_distance(mask).astype(dtype, copy=False),
+    parts = ndi.label(mask)[0]  # (the flood's 4-connectivity)
+    height = ndi.gaussian_filter(_mask_distance(mask, parts).astype(dtype, copy=False),
                                  sigma)
     markers = _h_maxima_markers(height, h, mask)
-    return watershed(-height, markers, mask=mask).astype(np.int32), markers, height
+    return _flood(-height, markers, mask, parts=parts).astype(np.int32), markers, height

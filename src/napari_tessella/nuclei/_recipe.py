@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_label, _widened
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
+from ._basins import _flood
 from ._bisect import _bisect_touching
 from ._crowd import _split_crowds
 from ._cues import (
@@ -175,8 +176,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     labels half-way between their cores (:mod:`._bisect`) and grow dim nuclei out to their
     own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
     """
-    from skimage.segmentation import watershed
-
     dtype = smooth.dtype
     nearest = blobs = dim = None
     if auto:
@@ -205,9 +204,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             whole = (comp, np.bincount(comp.ravel(), minlength=n + 1))
 
     smooth_distance = landscape == "distance" and seeds is None
+    parts = _only(comp, mask)  # mask's components (the flood's), the dropped ones 0
     if landscape == "distance":
-        # (``comp``: mask's components, the dropped ones 0)
-        height = _mask_distance(mask, _only(comp, mask)).astype(dtype, copy=False)
+        height = _mask_distance(mask, parts).astype(dtype, copy=False)
         if smooth_distance:
             height = ndi.gaussian_filter(height, d * _DISTANCE_SMOOTHING)
     else:
@@ -237,7 +236,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     else:
         markers = _seed_markers(seeds, smooth.shape, mask)
 
-    labels = watershed(-height, markers, mask=mask).astype(np.int32)
+    labels = _flood(-height, markers, mask, parts=parts).astype(np.int32)
     if auto and blobs is not None and not labels.any():
         # no nucleus of the minimum size (a chunk's window beside the larger nuclei, a
         # field of small ones alone): the small blobs all the same, as the whole image

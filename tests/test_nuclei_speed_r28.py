@@ -69,11 +69,16 @@ def _counting_watershed(monkeypatch):
     return seen
 
 
-def test_flood_fills_a_component_of_one_seed_without_flooding(monkeypatch):
-    seen = _counting_watershed(monkeypatch)
+def _two_parts():
+    """A mask of two components (a small one and a larger one) and empty markers."""
     mask = np.zeros((30, 40), bool)
     mask[2:10, 3:12] = mask[15:28, 20:38] = True
-    markers = np.zeros(mask.shape, np.int32)
+    return mask, np.zeros(mask.shape, np.int32)
+
+
+def test_flood_fills_a_component_of_one_seed_without_flooding(monkeypatch):
+    seen = _counting_watershed(monkeypatch)
+    mask, markers = _two_parts()
     markers[4, 5] = 7
     markers[20, 25] = markers[22, 30] = 2  # one id twice: still one seed
     image = np.random.default_rng(0).random(mask.shape)
@@ -84,9 +89,7 @@ def test_flood_fills_a_component_of_one_seed_without_flooding(monkeypatch):
 
 def test_flood_floods_only_the_box_of_the_components_of_two_seeds(monkeypatch):
     seen = _counting_watershed(monkeypatch)
-    mask = np.zeros((30, 40), bool)
-    mask[2:10, 3:12] = mask[15:28, 20:38] = True
-    markers = np.zeros(mask.shape, np.int32)
+    mask, markers = _two_parts()
     markers[4, 5] = 1
     markers[20, 25], markers[24, 33] = 2, 3
     image = np.random.default_rng(1).random(mask.shape)
@@ -99,9 +102,7 @@ def test_flood_takes_the_whole_image_when_two_seeds_tie(monkeypatch):
     """Two seed pixels of one value in a component (symmetric peaks): skimage pops them in
     an order its heap's layout decides, which the other components change."""
     seen = _counting_watershed(monkeypatch)
-    mask = np.zeros((30, 40), bool)
-    mask[2:10, 3:12] = mask[15:28, 20:38] = True
-    markers = np.zeros(mask.shape, np.int32)
+    mask, markers = _two_parts()
     markers[4, 5] = 1
     markers[20, 25], markers[20, 33] = 2, 3
     image = np.random.default_rng(2).random(mask.shape)

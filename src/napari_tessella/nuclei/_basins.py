@@ -39,10 +39,12 @@ def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarra
     pairs = np.unique(comp * top + ids)  # each (component, marker id) once
     count = np.bincount(pairs // top, minlength=int(parts.max()) + 1)
     multi = count >= 2
-    if multi.any():
+    flooded = bool(multi.any())
+    if flooded:
         on = multi[comp]  # their marker pixels, by component then value
-        order = np.lexsort((image.ravel()[at[on]], comp[on]))
-        values, where = image.ravel()[at[on]][order], comp[on][order]
+        values, where = image.ravel()[at[on]], comp[on]
+        order = np.lexsort((values, where))
+        values, where = values[order], where[order]
         if ((where[1:] == where[:-1]) & (values[1:] == values[:-1])).any():
             return watershed(image, markers, mask=mask, connectivity=connectivity)
     single = pairs[count[pairs // top] == 1]
@@ -50,7 +52,7 @@ def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarra
     lut[single // top] = single % top
     ids_at = parts.astype(np.intp, copy=False)  # (numpy takes by its index type faster)
     out = np.take(lut, ids_at)
-    if multi.any():
+    if flooded:
         on = np.take(multi, ids_at)
         rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
         box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)

@@ -9,7 +9,7 @@ from scipy import ndimage as ndi
 from .._label_image import _mask_distance, _per_label
 from .._validation import as_label_image, as_points
 from ._basins import _flood
-from ._cues import _label_max
+from ._cues import _disc, _label_max
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:
@@ -119,15 +119,14 @@ def _disc_maxima_markers(landscape: np.ndarray, radius: float, mask: np.ndarray)
     peaks[:, 1:] &= landscape[:, 1:] >= landscape[:, :-1]
     peaks[:, :-1] &= landscape[:, :-1] >= landscape[:, 1:]
     at = np.flatnonzero(peaks)
-    disc = [(dy, dx) for dy in range(-r, r + 1)
-            for dx in range(-int(np.sqrt(r * r - dy * dy)), int(np.sqrt(r * r - dy * dy)) + 1)]
-    if at.size * len(disc) > 4 * landscape.size:
+    dy, dx = np.nonzero(_disc(r))  # the disc's offsets, + r
+    if at.size * dy.size > 4 * landscape.size:
         peaks = (landscape >= _disc_maximum_filter(landscape, r)) & mask
     elif at.size:
         padded = np.pad(landscape, r, mode="symmetric")  # as _disc_maximum_filter
         stride = padded.shape[1]
         rows, cols = np.divmod(at, landscape.shape[1])
-        offsets = np.array([dy * stride + dx for dy, dx in disc])
+        offsets = (dy - r) * stride + (dx - r)
         hood = padded.ravel()[((rows + r) * stride + cols + r)[:, None] + offsets]
         peaks.ravel()[at] = landscape.ravel()[at] >= hood.max(axis=1)
     markers, _ = ndi.label(peaks, structure=np.ones((3, 3)))

@@ -48,7 +48,7 @@ _FILL_EACH = 1.2
 _AMONG = 4
 
 
-def _split_crowds(labels, markers, d, smooth, level):
+def _split_crowds(labels, markers, d, smooth, level, find=ndi.find_objects):
     """Split crowded objects that no single disc covers into the nuclei their area holds.
 
     Candidates are the objects of :func:`._shape._crowded_pairs` whose area is at least
@@ -66,9 +66,10 @@ def _split_crowds(labels, markers, d, smooth, level):
     above ``_BRIGHT_CORE`` times its median one: a saturated cell in its glow, left to the
     glow step. Per object, from its pixels and its neighbours' areas, as the other crowded
     splits. Returns the labels and the markers, a split object's markers replaced by one
-    pixel per part (its largest distance to the outline).
+    pixel per part (its largest distance to the outline). ``find``: as
+    :func:`._shape._split_at_waists`.
     """
-    big = _crowded_pairs(labels, d)
+    big = _crowded_pairs(labels, d, find)
     if not big.size:
         return labels, markers
     sizes, _, _ = _above(labels, d, 0)
@@ -76,7 +77,7 @@ def _split_crowds(labels, markers, d, smooth, level):
     whole = np.ones(n + 1, dtype=bool)
     whole[_edge_ids(labels)] = False
     whole[0] = False
-    boxes = ndi.find_objects(labels)
+    boxes = find(labels)
     reach = max(1, round(d / 2))
     out, markers = labels.copy(), markers.copy()
     state = [n + 1, int(markers.max()) + 1]  # next label, next marker

@@ -270,7 +270,8 @@ def _farther_than(mask: np.ndarray, radius: float, *, or_at: bool = False) -> np
     return _binary_erosion(mask, dist < radius if or_at else dist <= radius, 1)
 
 
-def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None) -> np.ndarray:
+def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None, inner=None
+                    ) -> np.ndarray:
     """Per label 0..n, how sharply it stands out of its ring: ``(inner - outer) / (inner -
     level)``, where ``inner`` is the median of ``smooth`` over its pixels within ``d/10``
     of its outline and ``outer`` the lower quartile over the background pixels within
@@ -284,7 +285,8 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None) -> np.nda
     keeps a dim nucleus next to a glowing cell: part of its ring is dark. A ring pixel
     belongs to the nearest label, ``nearest`` (``_nearest_label(labels)``, computed when
     not given). ``ring`` (a pair of fractions of ``d``): the outer ring is taken from that
-    far to that far outside instead (:data:`_WIDE_RING`).
+    far to that far outside instead (:data:`_WIDE_RING`). ``inner``: a list, the rim's
+    medians per label left there (empty) or read from it (the same labels, image and ``d``).
     """
     n = int(labels.max())
     out = np.full(n + 1, np.inf)
@@ -295,7 +297,13 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None) -> np.nda
     # within k of the background / of the foreground: an erosion / a dilation by the disc
     # of radius k (the distances the Euclidean distance transform would give, without it)
     disc = _disc(k)
-    rim = fg & ~_binary_erosion(fg, disc, 1)
+    if inner:  # the rim's medians already taken (the ring alone differs)
+        medians = inner[0]
+    else:
+        rim = fg & ~_binary_erosion(fg, disc, 1)
+        medians = _label_quantile(smooth, _only(labels, rim), n, 0.5)
+        if inner is not None:
+            inner.append(medians)
     if ring is None:
         ring = ~fg & _binary_dilation(fg, disc)
     else:
@@ -303,10 +311,9 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None) -> np.nda
                 & _binary_dilation(fg, _disc(max(1.0, ring[1] * d))))
     if nearest is None:
         nearest = _nearest_label(labels)
-    inner = _label_quantile(smooth, _only(labels, rim), n, 0.5)
     outer = _label_quantile(smooth, _only(nearest, ring), n, 0.25)
-    has = np.isfinite(inner) & np.isfinite(outer) & (inner > level)
-    out[has] = (inner[has] - outer[has]) / (inner[has] - level)
+    has = np.isfinite(medians) & np.isfinite(outer) & (medians > level)
+    out[has] = (medians[has] - outer[has]) / (medians[has] - level)
     return out  # inf for the background: its inner quantile is -inf, never in ``has``
 
 
@@ -338,7 +345,9 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     ones itself (round 20: 52 of the 72 labels dropped on six fields had fewer than 3).
     """
     nearest = _nearest_label(labels)
-    unsharp = _edge_sharpness(labels, smooth, level, d, nearest) < sharp  # never 0 (inf)
+    medians = []  # the rim's medians, for the wide ring's sharpness below (same labels)
+    # (never 0: the background's sharpness is inf)
+    unsharp = _edge_sharpness(labels, smooth, level, d, nearest, inner=medians) < sharp
     if kept is not None and unsharp.any():
         on = np.bincount(labels.ravel(), weights=kept.ravel(), minlength=unsharp.size)
         area = np.bincount(labels.ravel(), minlength=unsharp.size)
@@ -346,7 +355,8 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     if steep > 0 and unsharp.any():  # ... and whose rim is not as steep as a nucleus's
         grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
         rims = _rim_gradient(labels, smooth, level, d, np.flatnonzero(unsharp), grad)
-        among = np.where(_edge_sharpness(labels, smooth, level, d, nearest, _WIDE_RING)
+        among = np.where(_edge_sharpness(labels, smooth, level, d, nearest, _WIDE_RING,
+                                         medians)
                          >= _WIDE_SHARP, 1, _STEEP_AMONG)
         for _ in range(1 + _VOUCH):  # those the bar keeps vouch for their neighbours next
             ids = np.flatnonzero(unsharp)

@@ -39,6 +39,7 @@ from ._pairs import _with_pairs
 from ._shape import (
     _PAIR_BODY,
     _PAIR_CORE,
+    _Boxes,
     _crowded_pairs,
     _fill_small_holes,
     _split_at_necks,
@@ -258,13 +259,14 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, markers, smooth, height, d, min_size_work, big=_BIG, checked=_CHECKED,
                 ratio=_RATIO, level=level, valley=_VALLEY, step=_STEP, gradient=_SIGMA)
             labels, markers = _split_at_necks(labels, markers, d, origin)
-            labels, markers = _split_at_waists(labels, markers, d)
-            labels, markers = _split_merges(labels, markers, d, smooth, level)
+            find = _Boxes()  # the boxes of the labels, found again only when they changed
+            labels, markers = _split_at_waists(labels, markers, d, find)
+            labels, markers = _split_merges(labels, markers, d, smooth, level, find)
             labels, markers = _split_at_steps(  # two nuclei of a crowd, by brightness
-                labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d),
+                labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d, find),
                 step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
                 gradient=_SIGMA)
-            labels, markers = _split_crowds(labels, markers, d, smooth, level)  # no disc covers
+            labels, markers = _split_crowds(labels, markers, d, smooth, level, find)  # no disc
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         least = max(min_size_work, 1.0)

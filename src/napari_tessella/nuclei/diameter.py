@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _enclosed, _mask_distance, _only, _widened
+from .._label_image import _box_squares, _enclosed, _mask_distance, _offsets, _only, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise
@@ -80,22 +80,26 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
             tiles.append(_tile_noise(_tile_counts(reduced), 1.0))
         return tiles[0]
 
-    first = _radius_of(small, tile_noise, factor == 1)
+    boxes = {}  # the per-box distance transforms of both passes, by content (_box_squares)
+    first = _radius_of(small, tile_noise, factor == 1, boxes)
     side = 2 * int(max(_LOCAL * min(small.shape), _LOCAL_D * first)) + 1
     if side < min(small.shape):
         flat = small - ndi.maximum_filter(ndi.minimum_filter(small, side), side)
         try:
-            first = _radius_of(flat, tile_noise, factor == 1)
+            first = _radius_of(flat, tile_noise, factor == 1, boxes)
         except ValueError:
             pass
     # the distance to the nearest background pixel centre underestimates by half a pixel
     return float(2 * (first + 0.5) * factor)
 
 
-def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False) -> float:
+def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
+               boxes: dict | None = None) -> float:
     """Typical inscribed radius of the objects of ``small`` (reduced pixels);
     ``tile_noise()``: the noise of its tiles (see :func:`_structure_free`); ``fill``: the
-    image is not reduced, the holes of one piece are filled (:func:`_holes_of_one_filled`)."""
+    image is not reduced, the holes of one piece are filled (:func:`_holes_of_one_filled`);
+    ``boxes``: the per-box distance transforms already made (``_label_image._box_squares``'s
+    cache; the same distances, none made twice)."""
     # the foreground of the "auto" threshold, each object then cut at half its own
     # contrast over the background, where the edge of a blurred object lies (a global
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
@@ -125,13 +129,13 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False) -> float:
     # its components and distance transform, which _whole_textured reads too: made again
     # only when it adds regions to the mask
     pieces = ndi.label(mask, output=np.intp)
-    parts = pieces, _mask_distance(mask, pieces[0])
+    parts = pieces, _mask_distance(mask, pieces[0], boxes)
     if fill:  # at full resolution (see _holes_of_one_filled)
         mask, parts = _holes_of_one_filled(mask, labels > 0, parts, enclosed, _COMPACT)
-    whole = _whole_textured(mask, small, labels, n, level, parts)
+    whole = _whole_textured(mask, small, labels, n, level, parts, boxes)
     if whole is not mask:
         regions = ndi.label(whole, output=np.intp)
-        parts = regions, _grown_distances(parts[1], mask, whole, *regions)
+        parts = regions, _grown_distances(parts[1], mask, whole, *regions, boxes)
     (labels, n), dist = parts
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
@@ -242,7 +246,7 @@ def _busiest_window(overview: np.ndarray, factor: int, side: int, shape):
     return r0, c0, rows, cols
 
 
-def _whole_textured(mask, small, labels, n, level, parts=None):
+def _whole_textured(mask, small, labels, n, level, parts=None, boxes=None):
     """``mask`` (objects cut at half their maximum contrast) with the nuclei whose bright
     foci alone pass that cut replaced by their cut at ``_BODY_CUT`` of their *median*
     contrast (``parts``: ``(ndi.label(mask), ndi.distance_transform_edt(mask))`` when the
@@ -260,10 +264,10 @@ def _whole_textured(mask, small, labels, n, level, parts=None):
     never its own reference). A field of touching nuclei is not
     compact, a bright band of uneven background is far wider than the nuclei on it, and a
     nucleus without foci is one piece covering most of the region: they keep the cut at
-    half the maximum.
+    half the maximum. ``boxes``: see :func:`_radius_of`.
     """
     median = _label_quantile(small, _only(labels, (
-        dist := _mask_distance(labels > 0, labels))
+        dist := _mask_distance(labels > 0, labels, boxes))
         >= 0.5 * _label_max(dist, labels, n)[labels]), n, 0.5)
     median[0] = np.inf
     low = _above_own_fraction(small, labels, level, _BODY_CUT, median) > 0
@@ -281,7 +285,7 @@ def _whole_textured(mask, small, labels, n, level, parts=None):
     whole[0] = False
     if not whole.any():  # no nucleus with foci: the two distance transforms are not needed
         return mask
-    radius = _region_radius(low, regions, np.flatnonzero(whole)) + 0.5
+    radius = _region_radius(low, regions, np.flatnonzero(whole), boxes) + 0.5
     disc = np.pi * radius**2
     compact = area <= _COMPACT * disc
     if (whole & ~compact).any():  # elongated candidates: one nucleus if ellipse-like
@@ -325,7 +329,7 @@ def _typical_outside(piece_r, piece_a, piece_region, region) -> float:
     return _weighted_median(piece_r[keep], piece_a[keep])
 
 
-def _region_radius(mask, regions, ids) -> np.ndarray:
+def _region_radius(mask, regions, ids, boxes=None) -> np.ndarray:
     """Per label 0..m of ``regions`` (the components of ``mask``, ``ndi.label``'s default
     4-connectivity), the largest value of ``mask``'s distance transform over the label,
     for the labels ``ids`` only (-inf for the others).
@@ -333,22 +337,24 @@ def _region_radius(mask, regions, ids) -> np.ndarray:
     Each is computed in the label's box widened by one pixel: the first pixel outside a
     component along a row or column is background, so the nearest background pixel of
     any pixel of the component lies in that box (the same distances as over the whole
-    image, at the cost of a few small transforms instead of a large one).
+    image, at the cost of a few small transforms instead of a large one). ``boxes``: the
+    transforms already made, by content (``_label_image._box_squares``).
     """
     out = np.full(int(regions.max()) + 1, -np.inf)
     if ids.size == 0:
         return out
     rank = np.zeros(out.size, dtype=np.intp)
     rank[ids] = np.arange(1, ids.size + 1)
-    boxes = ndi.find_objects(rank[regions], max_label=ids.size)
-    for i, box in zip(ids.tolist(), boxes, strict=True):
+    at = _offsets(regions.shape)
+    for i, box in zip(ids.tolist(), ndi.find_objects(rank[regions], max_label=ids.size),
+                      strict=True):
         box = _widened(box, 1, regions.shape)
-        dist = ndi.distance_transform_edt(mask[box])
-        out[i] = dist[regions[box] == i].max()
+        # the root of the largest square: the largest distance
+        out[i] = np.sqrt(_box_squares(mask[box], at, boxes)[regions[box] == i].max())
     return out
 
 
-def _grown_distances(dist, mask, whole, regions, m) -> np.ndarray:
+def _grown_distances(dist, mask, whole, regions, m, boxes=None) -> np.ndarray:
     """``ndi.distance_transform_edt(whole)`` for ``whole``, ``mask`` with pixels added,
     from ``dist``, the transform of ``mask``, and ``regions``, the ``m`` components of
     ``whole`` (``ndi.label``'s 4-connectivity).
@@ -358,7 +364,9 @@ def _grown_distances(dist, mask, whole, regions, m) -> np.ndarray:
     :func:`_region_radius`). A component without one is one of ``mask``'s, and none of its
     pixels has an added pixel for its nearest background: every pixel nearer lies in the
     component (the pixels nearer than a given distance form a 4-connected disc), so that
-    one would be 4-adjacent to it.
+    one would be 4-adjacent to it. ``boxes``: the transforms already made, by content
+    (``_label_image._box_squares``; most grown components are a region
+    :func:`_region_radius` transformed in the same box).
     """
     grown = np.zeros(m + 1, dtype=bool)
     grown[regions[whole & ~mask]] = True
@@ -367,13 +375,14 @@ def _grown_distances(dist, mask, whole, regions, m) -> np.ndarray:
     rank = np.zeros(m + 1, dtype=np.intp)
     rank[ids] = np.arange(1, ids.size + 1)
     out = dist.copy()
+    at = _offsets(whole.shape)
     for i, box in zip(ids.tolist(), ndi.find_objects(rank[regions], max_label=ids.size),
                       strict=True):
         box = _widened(box, 1, whole.shape)
         if whole[box].all():  # no background at all: the transform's own distances
             return ndi.distance_transform_edt(whole)
         own = regions[box] == i
-        out[box][own] = ndi.distance_transform_edt(whole[box])[own]
+        out[box][own] = np.sqrt(_box_squares(whole[box], at, boxes)[own])
     return out
 
 

@@ -8,10 +8,15 @@ field and chunk shape: the differing objects on either side, and for each its di
 the nearest chunk border and its size (the side of its bounding box), both in object
 diameters ``d``, and the errors of both results against the truth. Fields: the cell-line
 fields of ``nuclei_cellline.py`` (tuned seeds; ``--heldout``: the held-out seeds and
-kinds) and the blurred dense fields of ``nuclei_dense_blur.py`` (``--dense``)::
+kinds), the blurred dense fields of ``nuclei_dense_blur.py`` (``--dense``), and 512²
+challenge-like dense fields of ``nuclei_dense_heldout.py`` (its tuning seeds 111-116 at
+PSF x2, x1.5, x1, or ``--psf``; chunks 256, 128x160, 128, 200x150 unless given): drawn whole
+(``--large``: ``challenge_field(seed, side=512, n=500, psf)``) or four 256² fields side by
+side (``--tiled``: seeds s, s+20, s+40, s+60; round 28). Also printed: how many chunks
+were segmented again with a wider window (``nuclei._reach``; none before round 29)::
 
-    python benchmarks/chunked_agreement.py [--heldout] [--dense] [--kinds a,b]
-                                           [--chunks default,512,256,128x160]
+    python benchmarks/chunked_agreement.py [--heldout] [--dense] [--large] [--tiled]
+                                           [--kinds a,b] [--chunks default,512,256,128x160]
 """
 
 from __future__ import annotations
@@ -67,6 +72,22 @@ def where(labels, ids, edges, d):
 
 def fields(args):
     """name -> (image, truth)."""
+    if args.large or args.tiled:
+        from nuclei_dense_heldout import TUNING, challenge_field
+
+        for psf in [float(x) for x in args.psf.split(",")]:
+            for s in TUNING:
+                if args.large:
+                    yield f"x{psf} {s} 512", *challenge_field(s, side=512, n=500, psf=psf)
+                    continue
+                four = [challenge_field(s + k, psf=psf) for k in (0, 20, 40, 60)]
+                img = np.block([[four[0][0], four[1][0]], [four[2][0], four[3][0]]])
+                # the truths' ids apart (each field numbers its nuclei from 1)
+                ids = [f[1] + (f[1] > 0) * 10**6 * k for k, f in enumerate(four)]
+                truth = np.block([[ids[0], ids[1]], [ids[2], ids[3]]])
+                truth = np.unique(truth, return_inverse=True)[1].reshape(truth.shape)
+                yield f"x{psf} {s} tiled", img, truth.astype(np.int32)
+        return
     if args.dense:
         from nuclei_dense_blur import conditions
 
@@ -93,8 +114,13 @@ def main(argv=None) -> int:
     p.add_argument("--heldout", action="store_true")
     p.add_argument("--dense", action="store_true", help="the blurred dense fields")
     p.add_argument("--kinds", default=None)
-    p.add_argument("--chunks", default="default,512,256")
+    p.add_argument("--large", action="store_true", help="512² dense fields drawn whole")
+    p.add_argument("--tiled", action="store_true", help="four 256² dense fields side by side")
+    p.add_argument("--psf", default="2,1.5,1", help="--large/--tiled: the PSF widths")
+    p.add_argument("--chunks", default=None)
     args = p.parse_args(argv)
+    if args.chunks is None:
+        args.chunks = "256,128x160,128,200x150" if args.large or args.tiled else "default,512,256"
     import dask
     import dask.array as da
 
@@ -108,6 +134,16 @@ def main(argv=None) -> int:
         return blocks(stored, edges, margin, plan)
 
     _chunked.raw_blocks = spy
+    again = [0]  # chunks segmented again, wider (round 29; absent before)
+    if hasattr(_chunked, "widen"):
+        widen = _chunked.widen
+
+        def counted(*a, **k):
+            out = widen(*a, **k)
+            again[0] += out[2]
+            return out
+
+        _chunked.widen = counted
 
     shapes = []
     for c in args.chunks.split(","):
@@ -116,7 +152,8 @@ def main(argv=None) -> int:
         else:
             r, _, col = c.partition("x")
             shapes.append((int(r), int(col or r)))
-    total = {str(c): [0, 0, 0, 0] for c in shapes}  # fields differing, objects, errors m/c
+    # fields differing, objects, errors m/c, chunks, chunks segmented again
+    total = {str(c): [0, 0, 0, 0, 0, 0] for c in shapes}
     nuclei = 0
     cpu = {"memory": 0.0, "chunked": 0.0}
     with dask.config.set(scheduler="synchronous"):
@@ -130,6 +167,7 @@ def main(argv=None) -> int:
             for c in shapes:
                 chunks = c or (2048, 2048)
                 t0 = time.process_time()
+                before = again[0]
                 res = _chunked.seeded_watershed_chunked(da.from_array(img, chunks=chunks))
                 lab = res.labels.compute()
                 borders = [np.asarray(e[1:-1]) * seen[1] for e in seen[0]]
@@ -142,6 +180,8 @@ def main(argv=None) -> int:
                 t[1] += max(only_m.size, only_c.size)
                 t[2] += err_m
                 t[3] += err_c
+                t[4] += (len(seen[0][0]) - 1) * (len(seen[0][1]) - 1)
+                t[5] += again[0] - before
                 if only_m.size or only_c.size:
                     desc = " ".join(
                         f"{side}:{dist:.2f}d/{size:.1f}d"
@@ -150,9 +190,10 @@ def main(argv=None) -> int:
                     print(f"{name:<28} {c!s:<11} d {d:5.1f}  differ {only_m.size}/"
                           f"{only_c.size}  errors {err_m}/{err_c}  {desc}", flush=True)
     print(f"{nuclei} nuclei in memory; per chunk shape: fields differing, objects "
-          "differing, errors in memory / chunked")
+          "differing, errors in memory / chunked, working chunks segmented again wider")
     for c, t in total.items():
-        print(f"  {c:<11} {t[0]} fields, {t[1]} objects, errors {t[2]} / {t[3]}")
+        print(f"  {c:<11} {t[0]} fields, {t[1]} objects, errors {t[2]} / {t[3]}, "
+              f"again {t[5]} of {t[4]} chunks")
     print(f"CPU: in memory {cpu['memory']:.1f} s, chunked {cpu['chunked']:.1f} s")
     return 0
 

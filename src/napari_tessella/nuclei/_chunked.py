@@ -15,7 +15,7 @@ from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _level_and_noise, _shoulder_gate, _tile_noise
-from ._flat import _flat_of_views, _flatness
+from ._flat import _flatness
 from ._foreground import (
     _auto_mask,
     _background_size,
@@ -32,9 +32,10 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _cuts, _refine_outlines
+from ._reach import NO_SIDE, cut_sides, widen
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
-from ._small import _small_population
+from ._stitch import _watershed_tables
 from ._windows import (
     _output_chunks,
     _parts,
@@ -54,7 +55,8 @@ WATERSHED_MARGIN = 2.0
 
 #: ... grown, where a foreground blob within that margin of the core reaches farther (a
 #: bright cell and its glow, nuclei joined by blur), to that blob and the margin around
-#: it, up to this many diameters (the chunk is read with it; see :func:`_needed_window`).
+#: it, up to this many diameters (the chunk is read with it; see :func:`_needed_window`;
+#: wider where the window cuts a network of trimmed halos near the core, :mod:`._reach`).
 WATERSHED_MARGIN_MAX = 6.0
 
 # the blobs that come within this many diameters of the core, with as much around them
@@ -116,7 +118,7 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
     return level, eps, cut, _shoulder_gate(cfine, centres, flanked, level, eps, cut)
 
 
-def _needed_window(smooth, origin, core_lo, core_hi, params):
+def _needed_window(smooth, origin, core_lo, core_hi, params, wide=NO_SIDE):
     """The part of the window ``smooth`` (from global working pixel ``origin``) that a
     chunk's core is segmented from: the core with :data:`WATERSHED_MARGIN` diameters
     around it, grown to hold every foreground blob (8-connected, above the global
@@ -135,7 +137,8 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
     than that is still seen in part.
 
     Returns the part (slices of ``smooth``) and the window's foreground mask (the global
-    cut's, without the lower level), which :func:`_watershed_block` segments from.
+    cut's, without the lower level), which :func:`_watershed_block` segments from. On the
+    sides ``wide`` (top, bottom, left, right) the part is the whole window (:mod:`._reach`).
     """
     foreground = _foreground_mask(smooth, params)
     mask = foreground
@@ -145,6 +148,8 @@ def _needed_window(smooth, origin, core_lo, core_hi, params):
     m, reach = params["margin"], int(np.ceil(_BLOB_REACH[params["shoulders"]] * params["d"])) + 1
     lo = [max(0, c - o - m) for c, o in zip(core_lo, origin, strict=True)]
     hi = [min(n, c - o + m) for c, o, n in zip(core_hi, origin, smooth.shape, strict=True)]
+    lo, hi = [0 if w else a for a, w in zip(lo, wide[0::2], strict=True)], [
+        n if w else b for b, w, n in zip(hi, wide[1::2], smooth.shape, strict=True)]
     blobs, n = ndi.label(mask, structure=np.ones((3, 3), dtype=bool))
     if n:
         near = np.unique(blobs[tuple(slice(max(0, a - o - reach), b - o + reach)
@@ -165,10 +170,10 @@ def _foreground_mask(smooth, params):
     return smooth > params["value"]
 
 
-def _segment_window(smooth, origin, core_lo, core_hi, params, summarize=True):
+def _segment_window(smooth, origin, core_lo, core_hi, wide, params, summarize=True):
     """:func:`_watershed_block` on the part of the window that the core needs
     (:func:`_needed_window`); also returns that part's first pixel."""
-    sub, mask = _needed_window(smooth, origin, core_lo, core_hi, params)
+    sub, mask = _needed_window(smooth, origin, core_lo, core_hi, params, wide)
     origin = tuple(o + sl.start for o, sl in zip(origin, sub, strict=True))
     smooth = smooth[sub]
     (rows, cols), top, left = params["shape"], origin[0] == 0, origin[1] == 0
@@ -194,12 +199,13 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         seeds = seeds - np.asarray(origin, dtype=float)
         inside = np.all((seeds > -0.5) & (seeds < np.asarray(smooth.shape) - 0.5), axis=1)
         seeds = seeds[inside]
+    removed = []  # the trim's removed parts: any cut by the window near the core (._reach)
     labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
         low=params.get("low"), small=params.get("small", False), origin=origin,
-        shoulders=params.get("shoulders", False))
+        shoulders=params.get("shoulders", False), removed=removed)
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -239,6 +245,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         "seeds": seed_pts[seed_in_core] + np.asarray(origin, dtype=float),
         "seed_ids": seed_lab[seed_in_core].astype(np.int64),
         "n": n,
+        "wider": cut_sides(removed[0] if removed else None, ((r0, r1), (c0, c1)),
+                           border, _BLOB_REACH[params["shoulders"]], params["d"]),
     }
     return labels, peak, nearest, summary
 
@@ -280,8 +288,8 @@ def _unpack(state):
     return unpacked(labels), peak, unpacked(nearest), origin
 
 
-def _watershed_output(block, at, box, core_lo, core_hi, params, lut, factor, out_shape,
-                      full_shape, state=None):
+def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, factor,
+                      out_shape, full_shape, state=None):
     """Labels and territories of one chunk's core, at full resolution, global ids.
 
     ``state``: the chunk's segmentation from the summary pass (:func:`_pack`); without it
@@ -294,8 +302,8 @@ def _watershed_output(block, at, box, core_lo, core_hi, params, lut, factor, out
     smooth = None if block is None else working_image(block, at, box, params["work"])
     smooth_at = (box[0][0], box[1][0])
     if state is None:
-        local, peak, nearest, _, origin = _segment_window(smooth, smooth_at, core_lo,
-                                                          core_hi, params, summarize=False)
+        local, peak, nearest, _, origin = _segment_window(
+            smooth, smooth_at, core_lo, core_hi, wide, params, summarize=False)
     else:
         local, peak, nearest, origin = _unpack(state)
     labels = lut[local]
@@ -330,71 +338,6 @@ def _watershed_output(block, at, box, core_lo, core_hi, params, lut, factor, out
                      territories[r0:r0 + rows, c0:c0 + cols]])
 
 
-def _watershed_tables(summaries, tol, exclude_border):
-    """Global ids from the chunks' summaries: each chunk's look-up table (its ids → global
-    ids, raster order of the centroids) and the seeds kept (working pixels)."""
-    # global ids: one per group of matching views, raster order of the centroid
-    ncomp, comp, centres = _match_objects(summaries, tol)
-    c_row = np.bincount(comp, weights=centres[:, 0], minlength=ncomp) if ncomp else comp
-    c_col = np.bincount(comp, weights=centres[:, 1], minlength=ncomp) if ncomp else comp
-    n_views = np.bincount(comp, minlength=ncomp) if ncomp else comp
-    keep = np.ones(ncomp, dtype=bool)
-    if ncomp:  # as in memory: whole small nuclei only as a population, before the border
-        small = np.bincount(comp, weights=np.concatenate([s["small"] for s in summaries]),
-                            minlength=ncomp) > 0
-        if not _small_population(int(small.sum()), ncomp):
-            keep &= ~small
-        keep &= ~_flat_of_views([s["flat"] for s in summaries], comp, ncomp)  # as in memory
-    if exclude_border and ncomp:
-        flags = np.concatenate([s["border"] for s in summaries])
-        keep &= np.bincount(comp, weights=flags, minlength=ncomp) == 0
-    final = np.zeros(ncomp, dtype=np.int32)
-    tree = None
-    if ncomp:
-        from scipy.spatial import cKDTree
-
-        mean_r, mean_c = c_row / n_views, c_col / n_views
-        kept = np.flatnonzero(keep)
-        order = kept[np.lexsort((np.floor(mean_c[kept]), np.floor(mean_r[kept])))]
-        final[order] = np.arange(1, order.size + 1, dtype=np.int32)
-        tree = cKDTree(np.column_stack([mean_r, mean_c]))
-
-    luts, seed_parts, start = [], [np.empty((0, 2))], 0
-    for smry in summaries:
-        lut = np.zeros(smry["n"] + 1, dtype=np.int32)
-        n_ids = len(smry["ids"])
-        lut[smry["ids"]] = final[comp[start:start + n_ids]]
-        start += n_ids
-        if tree is not None and len(smry["margin_ids"]):
-            dist, nearest = tree.query(smry["margin_centres"])
-            lut[smry["margin_ids"]] = np.where(dist <= tol, final[nearest], 0)
-        if len(smry["seed_ids"]):
-            kept_seed = lut[smry["seed_ids"]] > 0
-            seed_parts.append(smry["seeds"][kept_seed])
-        luts.append(lut)
-    return luts, np.concatenate(seed_parts)
-
-
-def _match_objects(summaries, tol):
-    """One global object per group of chunk views whose centroids lie within ``tol``."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
-    centres = np.concatenate([s["centres"] for s in summaries])
-    owner = np.concatenate([np.full(len(s["ids"]), k) for k, s in enumerate(summaries)])
-    total = len(centres)
-    if total == 0:
-        return 0, np.empty(0, np.int64), centres
-    pairs = cKDTree(centres).query_pairs(tol, output_type="ndarray")
-    if len(pairs):  # two objects of the same chunk view are never the same object
-        pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
-    graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])),
-                       shape=(total, total))
-    ncomp, comp = connected_components(graph, directed=False)
-    return ncomp, comp, centres
-
-
 def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=None,
                              landscape="distance", threshold="auto",
                              exclude_border=False, min_size=None, chunks=None,
@@ -414,7 +357,11 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     :data:`WATERSHED_MARGIN` object diameters read from its neighbours, grown to hold
     whole every foreground blob that comes within a diameter of the chunk (with a
     diameter around the blob), up to :data:`WATERSHED_MARGIN_MAX` diameters; the labels
-    of its core are kept. An object that crosses a chunk border is seen by both chunks; the
+    of its core are kept. A chunk whose window cuts, within that reach of its core, a
+    part of what the recipe's trim removed (the halos of touching nuclei, which join into
+    networks of any length in dense fields) is segmented again from a window twice as wide
+    on those sides, until none is cut, up to ``nuclei._reach.WIDEST`` diameters
+    (:mod:`._reach`). An object that crosses a chunk border is seen by both chunks; the
     views are matched by their centroids (within a quarter of a diameter) and given one
     global id. Objects are numbered in raster order of their centroid (in memory: in the
     order of their seeds), so compare results up to label numbering. No step keeps the
@@ -428,11 +375,12 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     that comes within a diameter of a chunk, with a diameter around it, fits within
     :data:`WATERSHED_MARGIN_MAX` diameters of the chunk — every step of the recipe then
     reads what it reads in memory, but for cues that reach farther than a diameter from
-    an object or through a chain of blobs (2 of 72 chunkings of 512² dense fields, 3
-    objects each: trimmed halos joined over 6.7 d; docs/nuclei.md, round 28).
-    A blob larger than that (a confluent sheet of nuclei) is seen in part, and the nuclei
-    near the chunk border on it can come out differently, ``min_size`` applying to the
-    chunk's view. The "auto" threshold's log-Otsu cut is taken from histograms and can
+    an object. A blob larger than that (a confluent sheet of nuclei) is seen in part, and
+    the nuclei near the chunk border on it can come out differently, ``min_size``
+    applying to the chunk's view; in a dense field, where the foreground is one such blob,
+    the trimmed halos joined over 6.7 d made 2 of 72 chunkings of 512² fields differ (3
+    objects each; docs/nuclei.md, round 28) before the windows were widened along them,
+    none since (round 29). The "auto" threshold's log-Otsu cut is taken from histograms and can
     differ from the in-memory one by about a fine bin (``range / 65536``; it changed no
     pixel on the fields below).
     Measured with ``benchmarks/chunked_agreement.py`` (chunks of the array's default,
@@ -534,28 +482,33 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     # (read with the largest margin; each chunk is segmented with what it needs of it)
     rows, cols = int(edges[0][-1]), int(edges[1][-1])
     params.update(margin=int(np.ceil(WATERSHED_MARGIN * d)) + 1, shape=(rows, cols))
-    windows = raw_blocks(stored, edges, int(np.ceil(WATERSHED_MARGIN_MAX * d)) + 1, plan)
+    margin = int(np.ceil(WATERSHED_MARGIN_MAX * d)) + 1
+    windows = raw_blocks(stored, edges, margin, plan)
     jobs = []
     for i in range(len(edges[0]) - 1):
         for j in range(len(edges[1]) - 1):
             lo_ = (int(edges[0][i]), int(edges[1][j]))
             hi_ = (int(edges[0][i + 1]), int(edges[1][j + 1]))
             block, at, box = windows[i][j]
-            jobs.append((block, at, box, lo_, hi_))
+            jobs.append((block, at, box, lo_, hi_, NO_SIDE))
     # the parameters (with any seeds given as points) once in the graph, not in every task
     shared = dask.delayed(params, pure=True)
     # each chunk segmented once: its packed labels kept for the output (see CACHE_PIXELS)
     cache = _client(scheduler) is not None or rows * cols <= CACHE_PIXELS
-    if cache:
-        segment = dask.delayed(_watershed_segment, pure=True, nout=2)
-        summaries, states = zip(*[segment(*job, shared) for job in jobs], strict=True)
-    else:
-        summary = dask.delayed(_watershed_summary, pure=True)
-        summaries, states = [summary(*job, shared) for job in jobs], ()
-    # the ids' tables (and the packed chunks) stay on a cluster (see _settle): computed
-    # there, named by the graph
-    tables, *states = _settle_all([dask.delayed(_watershed_tables, pure=True)(
-        list(summaries), max(1.0, 0.25 * d), exclude_border), *states], scheduler)
+    step = dask.delayed(_watershed_segment if cache else _watershed_summary, pure=True,
+                        nout=2 if cache else None)
+
+    def segment(*job):
+        return step(*job, shared) if cache else (step(*job, shared), None)
+
+    pairs = [segment(*job) for job in jobs]
+    # computed (on a cluster they stay there, see _settle); a chunk whose window cuts a
+    # network of trimmed halos near its core is segmented again, wider (._reach)
+    summaries, states, _ = widen(jobs, [p[0] for p in pairs],
+                                 [p[1] for p in pairs] if cache else [], segment,
+                                 stored, edges, plan, margin, d, scheduler)
+    (tables,) = _settle_all([dask.delayed(_watershed_tables, pure=True)(
+        summaries, max(1.0, 0.25 * d), exclude_border)], scheduler)
     states = states or [None] * len(jobs)
     luts = tables[0]
     if not user_points:
@@ -572,12 +525,12 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     for i in range(len(edges[0]) - 1):
         row = []
         for j in range(len(edges[1]) - 1):
-            block, at, box, lo_, hi_ = jobs[k]
+            block, at, box, lo_, hi_, wide = jobs[k]
             shape = (min(hi_[0] * factor, full_shape[0]) - lo_[0] * factor,
                      min(hi_[1] * factor, full_shape[1]) - lo_[1] * factor)
             if states[k] is not None:
                 block, at, box = rings[i][j] if rings is not None else (None, None, box)
-            task = output(block, at, box, lo_, hi_, shared, luts[k], factor, shape,
+            task = output(block, at, box, lo_, hi_, wide, shared, luts[k], factor, shape,
                           full_shape, states[k])
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1

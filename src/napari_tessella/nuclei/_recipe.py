@@ -155,7 +155,7 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
                   h_intensity=None, border=(True, True, True, True), low=None, small=False,
-                  origin=(0, 0), shoulders=False):
+                  origin=(0, 0), shoulders=False, removed=None):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
@@ -176,6 +176,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
     labels half-way between their cores (:mod:`._bisect`) and grow dim nuclei out to their
     own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
+    ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
     """
     dtype = smooth.dtype
     nearest = blobs = dim = None
@@ -247,7 +248,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         return labels, markers, peak, None, _padded(flags, int(labels.max()) + 1, False)
     if auto and labels.any():
         first = labels.copy() if dim is not None else None
-        labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d)
+        labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d, removed)
         if first is not None:  # the dim nuclei's outlines, inside which the trim cut
             labels = _dim_kept(labels, first, dim, max(min_size_work, 1.0))
         if smooth_distance:
@@ -489,7 +490,7 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
 
 
 
-def _trim_to_own_peak(labels, smooth, level, height, d):
+def _trim_to_own_peak(labels, smooth, level, height, d, removed=None):
     """Keep, in each nucleus, the pixels above ``_TRIM`` of its own peak over background.
 
     The log-Otsu foreground is generous (it must reach dim nuclei), so bright nuclei come
@@ -505,7 +506,8 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
 
     Returns the labels and, when a dim nucleus was split off a glow by its rim's steepness
     against the glow's fall (round 14, :func:`._edges._glow_nuclei`), a boolean image of
-    its pixels, else None.
+    its pixels, else None. ``removed``: a list the parts the rescue looks at are put in
+    (the chunked path widens a window that cuts one near its core, ``_reach``).
     """
     n = int(labels.max())
     peak = _label_max(smooth, labels, n)
@@ -530,6 +532,8 @@ def _trim_to_own_peak(labels, smooth, level, height, d):
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)
     # what the cut takes off a bright cell is its glow (nuclei on it were split off above)
     parts, n = ndi.label((labels > 0) & (trimmed == 0) & ~_per_label(bright, labels))
+    if removed is not None:
+        removed.append(parts)
     # only parts with the area of that disc can hold it: their distance transforms are
     # computed in their own boxes (most removed parts are thin halos)
     big = np.flatnonzero(np.bincount(parts.ravel(), minlength=n + 1)[1:]

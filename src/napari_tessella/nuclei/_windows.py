@@ -108,41 +108,48 @@ def raw_blocks(stored, edges, margin: int, plan):
     block; slicing each block out of the array put the slicing graph of every block in a
     cluster's graph, 85 kB per chunk).
     """
+    cells = [(i, j, (margin,) * 4) for i in range(len(edges[0]) - 1)
+             for j in range(len(edges[1]) - 1)]
+    blocks = iter(some_blocks(stored, edges, cells, plan))
+    return [[next(blocks) for _ in range(len(edges[1]) - 1)] for _ in range(len(edges[0]) - 1)]
+
+
+def some_blocks(stored, edges, cells, plan):
+    """:func:`raw_blocks` of the chunks ``cells`` only ((i, j, margins) each: the margins
+    on the top, bottom, left and right side), as a list."""
     import dask
 
     f, full = plan["factor"], plan["full_shape"]
     work = (int(edges[0][-1]), int(edges[1][-1]))
-    depth = (margin + halo(plan)) * f
     chunks = stored.to_delayed()
     starts = [np.cumsum((0, *axis)) for axis in stored.chunks]
     cut = dask.delayed(_piece, pure=True)
     join = dask.delayed(np.block, pure=True)
     out = []
-    for i in range(len(edges[0]) - 1):
-        row = []
-        for j in range(len(edges[1]) - 1):
-            lo = (int(edges[0][i]), int(edges[1][j]))
-            hi = (int(edges[0][i + 1]), int(edges[1][j + 1]))
-            box = tuple((max(0, a - margin), min(n, b + margin))
-                        for a, b, n in zip(lo, hi, work, strict=True))
-            at = tuple(max(0, a * f - depth) for a in lo)
-            end = tuple(min(n, b * f + depth) for b, n in zip(hi, full, strict=True))
-            ks = [range(int(np.searchsorted(st, a, "right")) - 1,
-                        int(np.searchsorted(st, e, "left")))
-                  for st, a, e in zip(starts, at, end, strict=True)]
-            pieces = []
-            for k in ks[0]:
-                line = []
-                for m in ks[1]:
-                    sl = tuple(slice(max(a, st[x]) - st[x], min(e, st[x + 1]) - st[x])
-                               for st, a, e, x in zip(starts, at, end, (k, m), strict=True))
-                    whole = all(s.start == 0 and s.stop == st[x + 1] - st[x]
-                                for s, st, x in zip(sl, starts, (k, m), strict=True))
-                    line.append(chunks[k, m] if whole else cut(chunks[k, m], sl))
-                pieces.append(line)
-            block = pieces[0][0] if len(pieces) == len(pieces[0]) == 1 else join(pieces)
-            row.append((block, at, box))
-        out.append(row)
+    for i, j, margins in cells:
+        lo = (int(edges[0][i]), int(edges[1][j]))
+        hi = (int(edges[0][i + 1]), int(edges[1][j + 1]))
+        before, after = margins[0::2], margins[1::2]
+        box = tuple((max(0, a - m), min(n, b + e))
+                    for a, b, n, m, e in zip(lo, hi, work, before, after, strict=True))
+        at = tuple(max(0, a * f - (m + halo(plan)) * f) for a, m in zip(lo, before, strict=True))
+        end = tuple(min(n, b * f + (m + halo(plan)) * f)
+                    for b, n, m in zip(hi, full, after, strict=True))
+        ks = [range(int(np.searchsorted(st, a, "right")) - 1,
+                    int(np.searchsorted(st, e, "left")))
+              for st, a, e in zip(starts, at, end, strict=True)]
+        pieces = []
+        for k in ks[0]:
+            line = []
+            for m in ks[1]:
+                sl = tuple(slice(max(a, st[x]) - st[x], min(e, st[x + 1]) - st[x])
+                           for st, a, e, x in zip(starts, at, end, (k, m), strict=True))
+                whole = all(s.start == 0 and s.stop == st[x + 1] - st[x]
+                            for s, st, x in zip(sl, starts, (k, m), strict=True))
+                line.append(chunks[k, m] if whole else cut(chunks[k, m], sl))
+            pieces.append(line)
+        block = pieces[0][0] if len(pieces) == len(pieces[0]) == 1 else join(pieces)
+        out.append((block, at, box))
     return out
 
 

@@ -154,7 +154,7 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
                   h_intensity=None, border=(True, True, True, True), low=None, small=False,
-                  origin=(0, 0), shoulders=False):
+                  origin=(0, 0), shoulders=False, raw=None):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
@@ -175,6 +175,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
     labels half-way between their cores (:mod:`._bisect`) and grow dim nuclei out to their
     own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
+    ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
     """
     dtype = smooth.dtype
     nearest = blobs = dim = None
@@ -301,7 +302,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
                                                         low, d, max(min_size_work, 1.0),
-                                                        border)
+                                                        border, raw)
             nearest = None if cut else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)

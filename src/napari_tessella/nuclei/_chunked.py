@@ -170,27 +170,27 @@ def _foreground_mask(smooth, params):
     return smooth > params["value"]
 
 
-def _segment_window(smooth, origin, core_lo, core_hi, wide, params, summarize=True):
+def _segment_window(pair, origin, core_lo, core_hi, wide, params, summarize=True):
     """:func:`_watershed_block` on the part of the window that the core needs
-    (:func:`_needed_window`); also returns that part's first pixel."""
-    sub, mask = _needed_window(smooth, origin, core_lo, core_hi, params, wide)
+    (:func:`_needed_window`), ``pair`` the window's working image and the same before
+    its flattening (or None); also returns that part's first pixel."""
+    sub, mask = _needed_window(pair[0], origin, core_lo, core_hi, params, wide)
     origin = tuple(o + sl.start for o, sl in zip(origin, sub, strict=True))
-    smooth = smooth[sub]
+    smooth, raw = (None if a is None else a[sub] for a in pair)
     (rows, cols), top, left = params["shape"], origin[0] == 0, origin[1] == 0
     border = (top, origin[0] + smooth.shape[0] == rows, left, origin[1] + smooth.shape[1] == cols)
     return (*_watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize,
-                              mask=mask[sub]), origin)
+                              mask=mask[sub], raw=raw), origin)
 
 
 def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize=True,
-                     mask=None):
+                     mask=None, raw=None):
     """``nuclei._segment_work`` on one chunk read with its margin (``mask``: its
     foreground when already computed, see :func:`_needed_window`).
 
     Returns the chunk's labels (with margin) and a summary of the objects and seeds that
     touch its core: local id, centroid in global working pixels, image-border contact.
     """
-
     smooth = np.asarray(smooth)
     if mask is None:
         mask = _foreground_mask(smooth, params)
@@ -205,7 +205,7 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
         low=params.get("low"), small=params.get("small", False), origin=origin,
-        shoulders=params.get("shoulders", False), removed=removed)
+        shoulders=params.get("shoulders", False), removed=removed, raw=raw)
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -254,14 +254,14 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
 def _watershed_summary(block, at, box, *args):
     """The summary of the chunk whose window (``box``) is made from the stored ``block``
     (see :func:`._windows.working_image`)."""
-    smooth = working_image(block, at, box, args[-1]["work"])
-    return _segment_window(smooth, (box[0][0], box[1][0]), *args)[3]
+    pair = working_image(block, at, box, args[-1]["work"], raw=True)
+    return _segment_window(pair, (box[0][0], box[1][0]), *args)[3]
 
 
 def _watershed_segment(block, at, box, *args):
     """The chunk's summary, and its segmentation packed for :func:`_watershed_output`."""
-    smooth = working_image(block, at, box, args[-1]["work"])
-    labels, peak, nearest, summary, origin = _segment_window(smooth, (box[0][0], box[1][0]),
+    pair = working_image(block, at, box, args[-1]["work"], raw=True)
+    labels, peak, nearest, summary, origin = _segment_window(pair, (box[0][0], box[1][0]),
                                                              *args)
     return summary, _pack(labels, peak, nearest, origin)
 
@@ -299,11 +299,11 @@ def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, facto
     is 1. ``block`` is the stored input from full-resolution pixel ``at`` the working
     image over ``box`` is made of.
     """
-    smooth = None if block is None else working_image(block, at, box, params["work"])
-    smooth_at = (box[0][0], box[1][0])
+    pair = None if block is None else working_image(block, at, box, params["work"], raw=True)
+    smooth, smooth_at = None if pair is None else pair[0], (box[0][0], box[1][0])
     if state is None:
         local, peak, nearest, _, origin = _segment_window(
-            smooth, smooth_at, core_lo, core_hi, wide, params, summarize=False)
+            pair, smooth_at, core_lo, core_hi, wide, params, summarize=False)
     else:
         local, peak, nearest, origin = _unpack(state)
     labels = lut[local]

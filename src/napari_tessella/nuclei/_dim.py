@@ -166,11 +166,14 @@ _GLOW_OUTLINE = 0.2
 #: the dim nuclei found there 0.71-1.0; LoG maxima on the border row, debris centred on
 #: it, 0.51, and one in a corner 0.46)
 _GLOW_IN = 0.6
+#: round 29: a candidate's contrast over the same surface fitted to its ring on the
+#: working image before the flattening, at least this share of its contrast after it
+_GLOW_RAW = 0.5
 
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
               devs=_GLOW_DEVS, area=(0.3, 1.6), touch=0.1, elong=2.5,
-              border=(False, False, False, False)):
+              border=(False, False, False, False), raw=None):
     """Outlines of dim nuclei on a saturated cell's glow (a boolean image, or None), and
     the points they were found from (a boolean image, or None).
 
@@ -186,7 +189,10 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     to it within 0.9 d, must be ``area`` nucleus areas, touch the 0.85 d circle for at
     most ``touch`` of it and be at most ``elong`` times as long as wide (glare streaks:
     3.2-4.6). The outline is the part above ``_GLOW_OUTLINE`` of the contrast when that
-    passes the same tests, else the first, widened by a pixel (within 0.9 d).
+    passes the same tests, else the first, widened by a pixel (within 0.9 d). With
+    ``raw``, the working image before its flattening, the candidate's contrast there over
+    the surface fitted to its ring the same way must be ``_GLOW_RAW`` of the first
+    (round 29): a bump the flattening made out of a glow's flank has none.
 
     Beside the sides of the array that are the image border (``border``: top, bottom,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
@@ -219,6 +225,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     near = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     box = _widened(near, sees, smooth.shape)
     s = smooth[box].astype(np.float64)
+    rw = None if raw is None else raw[box].astype(np.float64)
     cut = bright[box]
     log = -ndi.gaussian_laplace(s, sigma, truncate=2.5) * sigma * sigma
     peaks = (log == ndi.maximum_filter(log, w)) & (log > 0)
@@ -234,6 +241,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     if any(pads):
         width = ((pads[0], pads[1]), (pads[2], pads[3]))
         s = np.pad(s, width, constant_values=np.nan)
+        rw = None if rw is None else np.pad(rw, width, constant_values=np.nan)
         cut = np.pad(cut, width)
         peaks = np.pad(peaks, width)
     # as before round 27, a candidate's window lies within ``r`` of the saturated
@@ -273,16 +281,17 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
                 continue
             aw = np.column_stack([q[ring & inside] for q in terms])
             vals = sw[ring & inside]
-        coef = np.linalg.lstsq(aw, vals, rcond=None)[0]
-        res = vals - aw @ coef
-        use = res <= np.median(res) + 2 * _robust_level(res)[1]
-        coef = np.linalg.lstsq(aw[use], vals[use], rcond=None)[0]
-        dev = _robust_level(vals[use] - aw[use] @ coef)[1]
+        coef, dev = _ring_surface(aw, vals)
         over = sw - sum(c * q for c, q in zip(coef, terms, strict=True))
         over[~inside] = -np.inf
         contrast = float(np.median(over[body & inside]))
         if contrast <= devs * dev or contrast <= low - level:
             continue
+        if rw is not None:  # round 29: a bump of its own before the flattening too
+            coef = _ring_surface(aw, rw[win][ring & inside])[0]
+            raw_over = rw[win] - sum(c * q for c, q in zip(coef, terms, strict=True))
+            if np.median(raw_over[body & inside]) < _GLOW_RAW * contrast:
+                continue
         lab = ndi.label((over > _GLOW_FOUND * contrast) & disc)[0]
         if not lab[R, R] or not nucleus_like(part := lab == lab[R, R]):
             continue
@@ -298,6 +307,17 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     inner = (slice(pads[0], added.shape[0] - pads[1]), slice(pads[2], added.shape[1] - pads[3]))
     out[box], at[box] = added[inner], points[inner]
     return out, at
+
+
+def _ring_surface(a, vals):
+    """The surface fitted (least squares, design matrix ``a``) to a candidate's ring
+    values ``vals``, fitted again without those more than 2 robust deviations above the
+    first fit (a neighbour's flank), and the robust deviation of the ring around it."""
+    coef = np.linalg.lstsq(a, vals, rcond=None)[0]
+    res = vals - a @ coef
+    use = res <= np.median(res) + 2 * _robust_level(res)[1]
+    coef = np.linalg.lstsq(a[use], vals[use], rcond=None)[0]
+    return coef, _robust_level(vals[use] - a[use] @ coef)[1]
 
 
 def _reach_box(near, r, shape, border, R):
@@ -329,7 +349,7 @@ _CARVE_ALL = 0.8
 
 
 def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
-                   border=(False, False, False, False)):
+                   border=(False, False, False, False), raw=None):
     """``labels`` with the dim nuclei of :func:`_glow_dim` added as labels of their own,
     when they keep ``least`` pixels, with markers and peaks. Returns the labels, markers,
     peaks and whether anything was added.
@@ -348,7 +368,7 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     reach of that blob's saturated pixels — what every chunk holding the label reads
     whole, so the chunked path carves as the whole image does.
     """
-    found, points = _glow_dim(smooth, level, low, d, border=border)
+    found, points = _glow_dim(smooth, level, low, d, border=border, raw=raw)
     if found is None:
         return labels, markers, peak, False
     comp, k = ndi.label(found)

@@ -155,7 +155,7 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
                   h_intensity=None, border=(True, True, True, True), low=None, small=False,
-                  origin=(0, 0), shoulders=False, removed=None):
+                  origin=(0, 0), shoulders=False, removed=None, raw=None):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
@@ -177,6 +177,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     labels half-way between their cores (:mod:`._bisect`) and grow dim nuclei out to their
     own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
     ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
+    ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
     """
     dtype = smooth.dtype
     nearest = blobs = dim = None
@@ -304,7 +305,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
                                                         low, d, max(min_size_work, 1.0),
-                                                        border)
+                                                        border, raw)
             nearest = None if cut else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)

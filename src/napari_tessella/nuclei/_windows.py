@@ -66,7 +66,7 @@ def halo(plan) -> int:
     return reach + (_background_size(plan["d"]) + 1 if plan["flatten"] else 0)
 
 
-def working_image(block, at, box, plan):
+def working_image(block, at, box, plan, raw=False):
     """The working image over ``box`` ((row0, row1), (col0, col1)), in working pixels.
 
     ``block`` is the stored input from full-resolution pixel ``at`` (a multiple of the
@@ -74,6 +74,7 @@ def working_image(block, at, box, plan):
     border). Converted to the float type, divided by the plan's power of two (exactly),
     reduced by the block mean (the last partial block completed with copies of the last
     row/column, as the lazy path's edge padding), smoothed and flattened, then cropped.
+    With ``raw``, also the same crop before the flattening (None without one).
     """
     f = plan["factor"]
     img = np.asarray(block).astype(plan["ftype"], copy=False)
@@ -88,10 +89,14 @@ def working_image(block, at, box, plan):
         img = np.mean(img.reshape(rows // f, f, cols // f, f), axis=(1, 3))
     if plan["s"] > 0:
         img = ndi.gaussian_filter(img, plan["s"])
+    before = None
     if plan["flatten"]:
-        img = _flatten(img, plan["d"])
+        before, img = img, _flatten(img, plan["d"])
     r0, c0 = at[0] // f, at[1] // f
     (a, b), (c, e) = box
+    if raw:
+        return tuple(None if x is None else x[a - r0:b - r0, c - c0:e - c0]
+                     for x in (img, before))
     return img[a - r0:b - r0, c - c0:e - c0]
 
 

@@ -219,10 +219,10 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
     min_size_work = min_size / factor**2
 
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
-    level = low = None
+    level = low = raw = None
     shoulders = False
     if auto:
-        smooth = _flatten(smooth, d)
+        raw, smooth = smooth, _flatten(smooth, d)
         level, eps, cut, _, shoulders = _auto_params_logged(
             smooth, _tile_noise(_tile_counts(work), s), floor=False, binned=True)
         mask = _auto_mask(smooth, level, eps, cut)
@@ -233,7 +233,8 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
         mask = smooth > value
     labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
-        landscape=landscape, seeds=seeds, low=low, small=find_small, shoulders=shoulders)
+        landscape=landscape, seeds=seeds, low=low, small=find_small, shoulders=shoulders,
+        raw=raw)
 
     ids = np.flatnonzero(np.bincount(markers.ravel())[1:]) + 1  # the markers' ids, no sort
     centres = np.empty((0, 2))  # the markers' centres of mass, in working pixels

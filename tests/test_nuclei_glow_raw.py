@@ -8,27 +8,19 @@ import numpy as np
 import pytest
 from _benchmarks import benchmark, same_partition
 from conftest import U2OS
-from scipy import ndimage as ndi
+from test_nuclei_glow_contrast import _flattened_glow as _glow_with_disc
 
 from napari_tessella.nuclei import score_segmentation, seeded_watershed
 
 
 def _flattened_glow():
-    """A flattened working image (level 3, the dim search's low level 20, d 16): a
-    saturated cell of 3000 with its glow, a disc of contrast 45 on the glow 1.6 d from it
-    (as ``test_nuclei_glow_contrast``), and the glow alone (no disc)."""
-    rr, cc = np.indices((160, 160), dtype=float)
-    cell = np.hypot(rr - 80, cc - 60) <= 5
-    image = ndi.gaussian_filter(3000.0 * cell, 1.0)
-    glow = ndi.gaussian_filter(3000.0 * cell, 19.0)
-    image += 0.08 * 3000 * glow / glow.max()
-    disc = np.hypot(rr - 80, cc - 86) <= 8
-    bump = ndi.gaussian_filter(45.0 * disc, 1.0)
-    rng = np.random.default_rng(0)
-    noise = rng.normal(0, 2.0, image.shape)
-    flat = np.maximum(image + bump - 60.0, 0.0) + 3.0 + noise
-    plain = np.maximum(image - 60.0, 0.0) + 3.0 + noise
-    return flat, plain, disc, rr
+    """A flattened working image (level 3, the dim search's low level 20, d 16) with a
+    saturated cell, its glow and a disc of contrast 45 on the glow 1.6 d from it
+    (``test_nuclei_glow_contrast``'s), the same glow alone (no disc), the disc, and the
+    row of each pixel."""
+    flat, disc = _glow_with_disc()
+    plain, _ = _glow_with_disc(dim=False)
+    return flat, plain, disc, np.indices(flat.shape, dtype=float)[0]
 
 
 def test_a_bump_on_the_raw_image_too_is_outlined():

@@ -207,4 +207,3 @@ def _label_moments(labels: np.ndarray, n: int, ids=None) -> tuple:
     var_c = np.bincount(lab, dc * dc, n + 1) / per
     cov = np.bincount(lab, dr * dc, n + 1) / per
     return count, mean_r, mean_c, var_r, var_c, cov
-

@@ -239,7 +239,7 @@ def _split_at_waists(labels, markers, d, find=ndi.find_objects):
 
     Returns the labels and the markers, a split object's markers replaced by one pixel per
     part (its largest distance to the outline). ``find``: ``ndi.find_objects`` or a
-    ``_label_image._Boxes`` (the same boxes).
+    :class:`_Boxes` (the same boxes).
     """
     sizes, unit, big = _above(labels, d, _WAIST_AREA)
     n = sizes.size - 1

@@ -51,10 +51,15 @@ def _nucleoli_filled(mask, foreground, enclosed=None):
     for i, box in enumerate(ndi.find_objects(holes), start=1):
         if box is None or not inner[i]:
             continue
+        # a pixel of the hole lies at most half its box's shorter side (rounded up) from a
+        # pixel outside it along a row or column: a bound of its radius (round 30)
+        bound = (min(s.stop - s.start for s in box) + 1) // 2
         box = _widened(box, 1, mask.shape)  # an enclosed hole: its nearest rim is here
         hole = holes[box] == i
         rim = np.unique(pieces[box][ndi.binary_dilation(hole, eight) & ~hole])
         j = max((int(j) for j in rim[rim > 0]), key=piece_radius)
+        if 2 * bound < piece_radius(j):  # narrower than the rim whatever its transform
+            continue
         hole_r = float(ndi.distance_transform_edt(hole).max())
         if 2 * hole_r >= piece_radius(j):  # not narrower than the rim: no small nucleolus
             wide.append((i, box, j, piece_radius(j), hole_r))

@@ -32,7 +32,7 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _cuts, _refine_outlines
-from ._reach import NO_SIDE, cut_sides, widen
+from ._reach import NO_SIDE, REACH, cut_sides, widen
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
 from ._stitch import _watershed_tables
@@ -246,7 +246,7 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         "seed_ids": seed_lab[seed_in_core].astype(np.int64),
         "n": n,
         "wider": cut_sides(removed[0] if removed else None, ((r0, r1), (c0, c1)),
-                           border, _BLOB_REACH[params["shoulders"]], params["d"]),
+                           border, REACH, params["d"]),
     }
     return labels, peak, nearest, summary
 

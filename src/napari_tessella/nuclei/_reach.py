@@ -9,11 +9,11 @@ window that cuts such a part sees only some of it, and its rescue can differ fro
 (a nucleus more or less), and with it the nuclei of the core near it.
 
 So after a chunk is segmented, the parts the rescue looked at that come within
-:data:`EDGE` of a side of the window inside the image and within the blob reach of the
-core (``_chunked._BLOB_REACH``: what a chunk sees of a blob whole) are looked for
-(:func:`cut_sides`). Within a diameter of the side rather than on it: the labels the trim
-starts from differ from memory's there (up to 1.1 d in, on the field traced), so a part
-that stops short of the side can still be joined to more beyond it. The chunk is then
+:data:`EDGE` of a side of the window inside the image and within :data:`REACH` of the
+core are looked for (:func:`cut_sides`). Within a diameter of the side rather than on
+it: the labels the trim starts from differ from memory's there (up to 1.1 d in, on the
+field traced), so a part that stops short of the side can still be joined to more
+beyond it. The chunk is then
 segmented again from a window twice as wide on those sides (:func:`widen`), read from
 the input, until no such part is left, the side reaches the image border, or the margin
 would exceed :data:`WIDEST` diameters. The chunks that need it are few; the others, and
@@ -37,6 +37,13 @@ WIDEST = 24.0
 #: A part within this many diameters of a side of the window (not the image border) may
 #: be joined to more beyond it in memory (see :func:`cut_sides`)
 EDGE = 1.0
+
+#: ... and within this many diameters of the core: a nucleus beside such a part, and its
+#: neighbours within d/2 (the crowd splits' median areas), reach a core nucleus from up to
+#: ~3 d. (Round 29 took the blob reach, 1 d without shoulders: on a PSF x2 tiled field a
+#: part 1.32 d from the core changed a neighbour there, and a core nucleus was not split;
+#: round 30.)
+REACH = 3.0
 
 NO_SIDE = (False, False, False, False)
 

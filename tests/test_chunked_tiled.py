@@ -1,5 +1,7 @@
-"""The chunks' views of a nucleus are matched by centroid, never two views of one chunk in
-the same object, not even through a third view (``nuclei._stitch``, round 30)."""
+"""The two differences left on the tiled dense fields (``chunked_agreement.py --tiled``,
+round 30): the chunks' views of a nucleus are matched by centroid, never two views of one
+chunk in the same object, not even through a third view (``nuclei._stitch``); a window is
+widened where a trimmed halo part it cuts comes within 3 d of the core (``nuclei._reach``)."""
 
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ def test_views_of_one_nucleus_in_four_chunks_stay_one_object():
 def tiled_ring():
     """Four 256² challenge-like fields side by side (seeds 113, 133, 153, 173, PSF x2:
     ``chunked_agreement.py --tiled``), and their in-memory labels: at rows 156-175, columns
-    296-318, a ring-shaped nucleus around a small one (columns 300-312)."""
+    296-318, a ring-shaped nucleus around a small one (columns 300-312). (The last field
+    differing in chunks of 200 x 150 and of 128² before round 30.)"""
     make = benchmark("nuclei_dense_heldout").challenge_field
     four = [make(113 + k, psf=2.0)[0] for k in (0, 20, 40, 60)]
     image = np.block([[four[0], four[1]], [four[2], four[3]]])
@@ -71,4 +74,18 @@ def test_a_chunk_border_across_a_ring_around_a_nucleus_gives_the_in_memory_nucle
     assert memory[158, 305] != memory[166, 305] and memory[166, 305] > 0  # the ring, inner
     with dask.config.set(scheduler="synchronous"):
         labels = _chunked.seeded_watershed_chunked(image, chunks=(512, cols)).labels.compute()
+    assert same_partition(memory, labels)
+
+
+def test_a_cut_halo_part_within_3_d_of_the_core_widens_the_window(tiled_ring):
+    """The same field in 512 x 128 chunks: the window of the chunk at columns 128-256 cuts
+    a trimmed halo part 1.32 d from its core (the window was widened within 1 d only, the
+    blob reach without shoulders). Its trim gave a nucleus at columns 97-120 other than
+    memory's, a neighbour of a core nucleus within d/2, and with 3 whole neighbours instead
+    of 4 the crowd split left a pair of nuclei at rows 180-221, columns 120-145 whole."""
+    import dask
+
+    image, memory = tiled_ring
+    with dask.config.set(scheduler="synchronous"):
+        labels = _chunked.seeded_watershed_chunked(image, chunks=(512, 128)).labels.compute()
     assert same_partition(memory, labels)

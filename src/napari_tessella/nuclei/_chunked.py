@@ -246,7 +246,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         "seed_ids": seed_lab[seed_in_core].astype(np.int64),
         "n": n,
         "wider": cut_sides(removed[0] if removed else None, ((r0, r1), (c0, c1)),
-                           border, REACH, params["d"]),
+                           border, _BLOB_REACH[params["shoulders"]], params["d"], REACH,
+                           mask if params.get("low") is None else mask | (smooth > params["low"])),
     }
     return labels, peak, nearest, summary
 

@@ -32,7 +32,7 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _cuts, _refine_outlines
-from ._reach import NO_SIDE, cut_sides, widen
+from ._reach import NO_SIDE, REACH, cut_sides, widen
 from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
 from ._stitch import _watershed_tables
@@ -246,7 +246,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         "seed_ids": seed_lab[seed_in_core].astype(np.int64),
         "n": n,
         "wider": cut_sides(removed[0] if removed else None, ((r0, r1), (c0, c1)),
-                           border, _BLOB_REACH[params["shoulders"]], params["d"]),
+                           border, _BLOB_REACH[params["shoulders"]], params["d"], REACH,
+                           mask if params.get("low") is None else mask | (smooth > params["low"])),
     }
     return labels, peak, nearest, summary
 
@@ -380,7 +381,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     applying to the chunk's view; in a dense field, where the foreground is one such blob,
     the trimmed halos joined over 6.7 d made 2 of 72 chunkings of 512² fields differ (3
     objects each; docs/nuclei.md, round 28) before the windows were widened along them,
-    none since (round 29). The "auto" threshold's log-Otsu cut is taken from histograms and can
+    none since (rounds 29-30). The "auto" threshold's log-Otsu cut is taken from histograms and can
     differ from the in-memory one by about a fine bin (``range / 65536``; it changed no
     pixel on the fields below).
     Measured with ``benchmarks/chunked_agreement.py`` (chunks of the array's default,

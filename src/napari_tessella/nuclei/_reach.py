@@ -9,11 +9,11 @@ window that cuts such a part sees only some of it, and its rescue can differ fro
 (a nucleus more or less), and with it the nuclei of the core near it.
 
 So after a chunk is segmented, the parts the rescue looked at that come within
-:data:`EDGE` of a side of the window inside the image and within the blob reach of the
-core (``_chunked._BLOB_REACH``: what a chunk sees of a blob whole) are looked for
-(:func:`cut_sides`). Within a diameter of the side rather than on it: the labels the trim
-starts from differ from memory's there (up to 1.1 d in, on the field traced), so a part
-that stops short of the side can still be joined to more beyond it. The chunk is then
+:data:`EDGE` of a side of the window inside the image and within :data:`REACH` of the
+core are looked for (:func:`cut_sides`). Within a diameter of the side rather than on
+it: the labels the trim starts from differ from memory's there (up to 1.1 d in, on the
+field traced), so a part that stops short of the side can still be joined to more
+beyond it. The chunk is then
 segmented again from a window twice as wide on those sides (:func:`widen`), read from
 the input, until no such part is left, the side reaches the image border, or the margin
 would exceed :data:`WIDEST` diameters. The chunks that need it are few; the others, and
@@ -38,18 +38,28 @@ WIDEST = 24.0
 #: be joined to more beyond it in memory (see :func:`cut_sides`)
 EDGE = 1.0
 
+#: ... and within this many diameters of the core, on a blob that comes within the blob
+#: reach of the core (one the window holds in part): a nucleus beside such a part, and its
+#: neighbours within d/2 (the crowd splits' median areas), reach a core nucleus from up to
+#: ~3 d. (Round 29 took the blob reach alone, 1 d without shoulders: on a PSF x2 tiled
+#: field a part 1.32 d from the core changed a neighbour there, and a core nucleus was not
+#: split; 3 d on every blob named the halos of lone nuclei cut by sparse windows, most
+#: chunks of the cell-line fields read again; round 30.)
+REACH = 3.0
+
 NO_SIDE = (False, False, False, False)
 
 
-def cut_sides(parts, core, border, reach: float, d: float) -> tuple:
+def cut_sides(parts, core, border, reach: float, d: float, far=None, mask=None) -> tuple:
     """The sides (top, bottom, left, right) of a window where a part of ``parts`` (the
     trim's removed parts, labelled: ``_trim_to_own_peak``'s ``removed``) that comes within
     :data:`EDGE` diameters ``d`` of that side also comes within ``reach`` diameters of the
     core (((row0, row1), (col0, col1)) in the window's pixels); never a side on the image
-    border (``border``)."""
+    border (``border``). With ``far`` (diameters) and the window's foreground ``mask``:
+    also a part within ``far`` of the core on a blob (8-connected, of ``mask`` and the
+    parts) that comes within ``reach`` of it (a blob the window holds in part)."""
     if parts is None or all(border):
         return NO_SIDE
-    reach *= d
     e = max(1, min(int(np.ceil(EDGE * d)), *parts.shape))
     on_edge = [np.unique(s) for s in (parts[:e], parts[-e:], parts[:, :e], parts[:, -e:])]
     cut = np.zeros(int(parts.max()) + 1, bool)
@@ -62,8 +72,19 @@ def cut_sides(parts, core, border, reach: float, d: float) -> tuple:
     rows, cols = np.arange(parts.shape[0]), np.arange(parts.shape[1])
     dr = np.maximum(np.maximum(r0 - rows, rows - (r1 - 1)), 0)
     dc = np.maximum(np.maximum(c0 - cols, cols - (c1 - 1)), 0)
+    gap = dr[:, None] ** 2 + dc[None, :] ** 2
+    within = gap <= (reach * d) ** 2
     near = np.zeros(cut.size, bool)
-    near[parts[dr[:, None] ** 2 + dc[None, :] ** 2 <= reach * reach]] = True
+    near[parts[within]] = True
+    if far is not None and far > reach and mask is not None:
+        from scipy import ndimage as ndi
+
+        blobs, n = ndi.label(mask | (parts > 0), structure=np.ones((3, 3), bool))
+        held = np.zeros(n + 1, bool)  # the blobs within reach of the core
+        held[blobs[within]] = True
+        held[0] = False
+        wide = (gap <= (far * d) ** 2) & held[blobs]
+        near[parts[wide]] = True
     near &= cut
     return tuple(not on_border and bool(near[ids].any())
                  for ids, on_border in zip(on_edge, border, strict=True))

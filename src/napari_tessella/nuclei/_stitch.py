@@ -58,7 +58,8 @@ def _watershed_tables(summaries, tol, exclude_border):
 
 
 def _match_objects(summaries, tol):
-    """One global object per group of chunk views whose centroids lie within ``tol``."""
+    """One global object per group of chunk views whose centroids lie within ``tol``, no
+    group holding two views of the same chunk (they are two objects there)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
@@ -74,4 +75,50 @@ def _match_objects(summaries, tol):
     graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])),
                        shape=(total, total))
     ncomp, comp = connected_components(graph, directed=False)
+    # ... nor through a third view: a nucleus inside a ring-shaped one has its centroid
+    # near the ring's (round 30), and a chunk seeing only the ring joined both of another
+    # chunk's views into one object. Such groups are joined again pair by pair, nearest
+    # first, never two groups holding views of the same chunk.
+    n_views = np.bincount(comp, minlength=ncomp)
+    n_owned = np.bincount(np.unique(comp.astype(np.int64) * len(summaries) + owner)
+                          // len(summaries), minlength=ncomp)
+    clash = np.flatnonzero(n_owned < n_views)
+    if clash.size:
+        comp = _match_apart(pairs, centres, owner, comp, clash)
+        ncomp = int(comp.max()) + 1
     return ncomp, comp, centres
+
+
+def _match_apart(pairs, centres, owner, comp, clash):
+    """``comp`` with the groups ``clash`` (holding two views of one chunk) made again
+    from their ``pairs``, nearest first (ties in the pairs' order), a pair joined only
+    when its two groups hold no view of the same chunk; numbered after the others."""
+    inside = np.isin(comp[pairs[:, 0]], clash)
+    pairs = pairs[inside]
+    gap = np.hypot(*(centres[pairs[:, 0]] - centres[pairs[:, 1]]).T)
+    pairs = pairs[np.argsort(gap, kind="stable")]
+    views = np.flatnonzero(np.isin(comp, clash))
+    root = {int(v): int(v) for v in views}
+    chunks = {int(v): {int(owner[v])} for v in views}
+
+    def find(v):
+        while root[v] != v:
+            root[v] = root[root[v]]
+            v = root[v]
+        return v
+
+    for a, b in pairs.tolist():
+        ra, rb = find(a), find(b)
+        if ra == rb or chunks[ra] & chunks[rb]:
+            continue
+        if len(chunks[ra]) < len(chunks[rb]):
+            ra, rb = rb, ra
+        root[rb] = ra
+        chunks[ra] |= chunks.pop(rb)
+    kept = np.setdiff1d(np.arange(int(comp.max()) + 1), clash)
+    renumber = np.zeros(int(comp.max()) + 1, np.int64)
+    renumber[kept] = np.arange(kept.size)
+    out = renumber[comp]
+    roots = np.array([find(int(v)) for v in views])
+    out[views] = kept.size + np.unique(roots, return_inverse=True)[1]
+    return out

@@ -28,6 +28,7 @@ from ._cues import (
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._grow import _grow_to_own_cut
+from ._join import _join_split
 from ._markers import (
     _disc_maxima_markers,
     _h_maxima_markers,
@@ -313,6 +314,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
                                                         border)
             labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
+            labels, joined = _join_split(labels, smooth, level, d)  # one nucleus cut in two
+            moved = moved or joined
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones
             nearest = None if cut or paired or moved or grown else nearest
         flags = None

@@ -43,13 +43,13 @@ def _join_split(labels, smooth, level, d):
     if n < 2:
         return labels, False
     lab = labels.ravel()
-    contrast = (smooth - level).astype(np.float64, copy=False).ravel()
-    # contacts: pixel pairs of two labels across a boundary (4-neighbours)
+    con = np.asarray(smooth, dtype=np.float64) - level  # each pixel's contrast
+    contrast = con.ravel()
+    # contacts: pixel pairs of two labels across a boundary (4-neighbours), and the mean
+    # contrast of the two pixels of each
     codes, vals = [], []
-    for a, b, va, vb in ((labels[:, :-1], labels[:, 1:], contrast.reshape(labels.shape)[:, :-1],
-                          contrast.reshape(labels.shape)[:, 1:]),
-                         (labels[:-1], labels[1:], contrast.reshape(labels.shape)[:-1],
-                          contrast.reshape(labels.shape)[1:])):
+    for a, b, va, vb in ((labels[:, :-1], labels[:, 1:], con[:, :-1], con[:, 1:]),
+                         (labels[:-1], labels[1:], con[:-1], con[1:])):
         m = (a > 0) & (b > 0) & (a != b)
         if m.any():
             lo = np.minimum(a[m], b[m]).astype(np.int64)

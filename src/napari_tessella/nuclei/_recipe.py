@@ -175,8 +175,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     kept only as a population, :func:`._small._small_population`), else None.
     ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`),
     two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
-    labels half-way between their cores (:mod:`._bisect`) and grow dim nuclei out to their
-    own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
+    labels half-way between their cores (:mod:`._bisect`), join a nucleus cut in two again
+    (:mod:`._join`) and grow dim nuclei out to their own cut (:mod:`._grow`; dense blurred
+    fields, :func:`._background._shoulder_gate`).
     ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
     ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
     """

@@ -28,6 +28,7 @@ from ._cues import (
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._grow import _grow_to_own_cut
+from ._join import _join_split
 from ._markers import (
     _disc_maxima_markers,
     _h_maxima_markers,
@@ -174,8 +175,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     kept only as a population, :func:`._small._small_population`), else None.
     ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`),
     two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
-    labels half-way between their cores (:mod:`._bisect`) and grow dim nuclei out to their
-    own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
+    labels half-way between their cores (:mod:`._bisect`), join a nucleus cut in two again
+    (:mod:`._join`) and grow dim nuclei out to their own cut (:mod:`._grow`; dense blurred
+    fields, :func:`._background._shoulder_gate`).
     ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
     ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
     """
@@ -313,6 +315,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
                                                         border)
             labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
+            labels, joined = _join_split(labels, smooth, level, d)  # one nucleus cut in two
+            moved = moved or joined
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones
             nearest = None if cut or paired or moved or grown else nearest
         flags = None

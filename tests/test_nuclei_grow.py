@@ -81,8 +81,9 @@ def test_a_blurred_dense_field_gains_nuclei():
     assert m["f1"] >= 0.75 and m["missing"] <= 8, m
 
 
-def test_a_sparse_field_is_not_touched(monkeypatch):
-    # the step runs on dense blurred fields only (the shoulders' gate)
+def sparse_field_calls(monkeypatch, step):
+    """Segment a sparse field of six discs; return how often ``_recipe.<step>`` ran
+    and the number of labels."""
     rng = np.random.default_rng(3)
     rr, cc = np.indices((200, 200), dtype=float)
     image = np.zeros((200, 200))
@@ -90,7 +91,13 @@ def test_a_sparse_field_is_not_touched(monkeypatch):
         image[(rr - r) ** 2 + (cc - c) ** 2 <= 100] = rng.uniform(0.3, 1.0)
     image = ndi.gaussian_filter(image, 1.0) + 0.02 * rng.random((200, 200))
     calls = []
-    real = _recipe._grow_to_own_cut
-    monkeypatch.setattr(_recipe, "_grow_to_own_cut", lambda *a: calls.append(1) or real(*a))
-    labels = seeded_watershed(image).labels
-    assert not calls and labels.max() >= 5
+    real = getattr(_recipe, step)
+    monkeypatch.setattr(_recipe, step, lambda *a: calls.append(1) or real(*a))
+    n = seeded_watershed(image).labels.max()
+    return calls, n
+
+
+def test_a_sparse_field_is_not_touched(monkeypatch):
+    # the step runs on dense blurred fields only (the shoulders' gate)
+    calls, n = sparse_field_calls(monkeypatch, "_grow_to_own_cut")
+    assert not calls and n >= 5

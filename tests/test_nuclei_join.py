@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from _benchmarks import dense_score
 from scipy import ndimage as ndi
+from test_nuclei_grow import sparse_field_calls
 
-from napari_tessella.nuclei import _recipe, seeded_watershed
 from napari_tessella.nuclei._join import _join_split
 
 D = 20.0
@@ -90,14 +90,5 @@ def test_a_blurred_dense_field_has_fewer_split_nuclei():
 
 def test_a_sparse_field_is_not_touched(monkeypatch):
     # the step runs on dense blurred fields only (the shoulders' gate)
-    rng = np.random.default_rng(3)
-    rr, cc = np.indices((200, 200), dtype=float)
-    image = np.zeros((200, 200))
-    for r, c in [(40, 40), (40, 150), (150, 50), (140, 150), (95, 95), (95, 114)]:
-        image[(rr - r) ** 2 + (cc - c) ** 2 <= 100] = rng.uniform(0.3, 1.0)
-    image = ndi.gaussian_filter(image, 1.0) + 0.02 * rng.random((200, 200))
-    calls = []
-    real = _recipe._join_split
-    monkeypatch.setattr(_recipe, "_join_split", lambda *a: calls.append(1) or real(*a))
-    labels = seeded_watershed(image).labels
-    assert not calls and labels.max() >= 5
+    calls, n = sparse_field_calls(monkeypatch, "_join_split")
+    assert not calls and n >= 5

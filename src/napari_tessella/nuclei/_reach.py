@@ -23,6 +23,7 @@ the in-memory path, are unchanged.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from .._lazy import _compute, _settle_all
 from ._windows import some_blocks
@@ -77,8 +78,6 @@ def cut_sides(parts, core, border, reach: float, d: float, far=None, mask=None) 
     near = np.zeros(cut.size, bool)
     near[parts[within]] = True
     if far is not None and far > reach and mask is not None:
-        from scipy import ndimage as ndi
-
         blobs, n = ndi.label(mask | (parts > 0), structure=np.ones((3, 3), bool))
         held = np.zeros(n + 1, bool)  # the blobs within reach of the core
         held[blobs[within]] = True

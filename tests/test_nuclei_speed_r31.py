@@ -1,8 +1,7 @@
 """Round 31: exact speed-ups of the nuclei recipe (the neck test's hull skipped when no
 outline pixel can lie deep enough below it; the per-label quantiles from one sort of
-int64 keys; the small morphology of the per-object loops by slices; the per-box
-distances rooted over the whole box), each against the plain computation it replaces,
-bit for bit."""
+int64 keys; the small morphology of the per-object loops by slices), each against
+the plain computation it replaces, bit for bit."""
 
 from __future__ import annotations
 

@@ -16,10 +16,13 @@ from .._label_image import (
     _binary_dilation,
     _binary_erosion,
     _enclosed,
+    _key_values,
     _nearest_near,
     _only,
+    _opened,
     _per_label,
     _relabel_sequential,
+    _sorted_keys,
     _widened,
 )
 
@@ -80,9 +83,9 @@ def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
 def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) -> np.ndarray:
     """Quantile ``q`` of ``values`` per label 0..n (-inf where a label is absent).
 
-    The labelled pixels sorted by value, then stably by label: each label's values in
-    order, as a lexsort of the two gives them, 4x faster (the second sort a radix sort of
-    16-bit ids)."""
+    The labelled pixels sorted by label, then by value, as one sort of int64 keys
+    (``_label_image._sorted_keys``); for values too spread for a key, sorted by value,
+    then stably by label (a radix sort of 16-bit ids)."""
     return _label_quantiles(values, labels, n, (q,))[0]
 
 
@@ -94,17 +97,18 @@ def _label_quantiles(values, labels, n: int, qs) -> list:
     outs = [np.full(n + 1, -np.inf) for _ in qs]
     if lab.size == 0:
         return outs
-    order = np.argsort(val)
-    lab, val = lab[order], val[order]
-    order = np.argsort(lab.astype(np.uint16) if lab.max() < 2**16 else lab, kind="stable")
-    lab, val = lab[order], val[order]
     counts = np.bincount(lab, minlength=n + 1)
+    if (keys := _sorted_keys(lab, val)) is None:  # (a span of values too wide for a key)
+        order = np.argsort(val)
+        lab, val = lab[order], val[order]
+        order = np.argsort(lab.astype(np.uint16) if lab.max() < 2**16 else lab, kind="stable")
+        val = val[order]
     start = np.cumsum(counts) - counts
     present = np.flatnonzero(counts)
     present = present[present > 0]
     for out, q in zip(outs, qs, strict=True):
         at = start[present] + np.floor(q * (counts[present] - 1)).astype(np.int64)
-        out[present] = val[at]
+        out[present] = val[at] if keys is None else _key_values(keys, at)
     return outs
 
 
@@ -175,7 +179,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
         img = np.where(obj, smooth[box], -np.inf)
         local = ndi.maximum_filter(img, size)
         core = obj & (img >= ratio * local)
-        core = ndi.binary_opening(core)
+        core = _opened(core)
         parts, m = ndi.label(core)
         if m < 2:
             continue

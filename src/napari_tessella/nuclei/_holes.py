@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _enclosed, _label_moments, _widened
+from .._label_image import _enclosed, _label_moments, _square_dilated, _widened
 from ._cues import _label_max
 
 #: A region counts as one nucleus when it fills at least ``_ELLIPSE`` of the ellipse of its
@@ -56,7 +56,7 @@ def _nucleoli_filled(mask, foreground, enclosed=None):
         bound = (min(s.stop - s.start for s in box) + 1) // 2
         box = _widened(box, 1, mask.shape)  # an enclosed hole: its nearest rim is here
         hole = holes[box] == i
-        rim = np.unique(pieces[box][ndi.binary_dilation(hole, eight) & ~hole])
+        rim = np.unique(pieces[box][_square_dilated(hole) & ~hole])
         j = max((int(j) for j in rim[rim > 0]), key=piece_radius)
         if 2 * bound < piece_radius(j):  # narrower than the rim whatever its transform
             continue

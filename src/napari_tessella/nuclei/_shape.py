@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _label_moments, _per_label, _widened
+from .._label_image import (
+    _crosses_dilated,
+    _edge_ids,
+    _label_moments,
+    _per_label,
+    _widened,
+)
 from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
 
@@ -62,6 +68,8 @@ def _neck(edge: np.ndarray, d: float):
     """
     from scipy.spatial import ConvexHull, QhullError
 
+    if _shallow(edge, _NECK_DEPTH * d):
+        return None
     try:
         facets = ConvexHull(edge).equations  # inside: normal . x + offset <= 0
     except QhullError:  # a line of pixels
@@ -82,6 +90,22 @@ def _neck(edge: np.ndarray, d: float):
     if np.hypot(*(ends[0] - ends[1])) > _NECK_CHORD * d:
         return None
     return ends
+
+
+#: unit normals of supporting lines every 3.75 degrees (:func:`_shallow`)
+_AROUND = np.stack([np.cos(np.arange(96) * np.pi / 48), np.sin(np.arange(96) * np.pi / 48)])
+
+
+def _shallow(edge: np.ndarray, depth: float) -> bool:
+    """True when no pixel of ``edge`` lies ``depth`` below the convex hull (then no neck).
+
+    A pixel's depth below the hull is its distance to the nearest facet's line, at most
+    its distance to any line that touches the pixels with all of them on one side: the
+    lines of each normal of ``_AROUND`` through the pixel farthest along it. Certain when
+    that bound is below ``depth`` by far more than rounding (qhull's facets and these
+    lines agree to ~1e-12); saves the hull on most objects (88 of 102 on U2OS 1-4)."""
+    along = edge @ _AROUND
+    return bool((along.max(axis=0) - along).min(axis=1).max() < depth - 1e-6 * (1 + depth))
 
 
 def _split_at_necks(labels, markers, d, origin=(0, 0)):
@@ -260,7 +284,7 @@ def _near_labels(labels, i, box, reach) -> np.ndarray:
     (``box``: its slice in ``labels``)."""
     region = labels[_widened(box, reach, labels.shape)]
     obj = region == i
-    near = np.unique(region[ndi.binary_dilation(obj, iterations=reach) & ~obj])
+    near = np.unique(region[_crosses_dilated(obj, reach) & ~obj])
     return near[(near > 0) & (near != i)]
 
 

@@ -15,6 +15,7 @@ from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_lab
 from .._validation import finite_number, seeds_kind, size_in_image
 from ..threshold import threshold_spec
 from ._basins import _flood
+from ._between import _drop_between
 from ._bisect import _bisect_touching
 from ._crowd import _split_crowds
 from ._cues import (
@@ -316,7 +317,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                                         border)
             labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
             labels, joined = _join_split(labels, smooth, level, d)  # one nucleus cut in two
-            moved = moved or joined
+            labels, dropped = _drop_between(labels, smooth, d)  # pieces between nuclei
+            moved = moved or joined or dropped
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones
             nearest = None if cut or paired or moved or grown else nearest
         flags = None

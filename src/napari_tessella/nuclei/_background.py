@@ -17,7 +17,7 @@ _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts
 # of nuclei and at least this share of whose pixels is foreground (round 22, tuning:
 # dense fields 0.508-0.590; a glow field with flanks 0.391, every other <= 0.341)
 _DENSE = 0.45
-_FLANKS = 5.0  # the pixels below Otsu are flanks: their median this x the noise above the mode
+_FLANKS = 4.0  # the pixels below Otsu are flanks: their median this x the noise above the mode
 _DENSEST = 0.01  # the background's peak is looked for from the densest 1 % of the pixels
 _LEVEL_BINS = 4  # a discrete level fills at most this many adjacent bins (rounding errors)
 _HWHM = float(np.sqrt(2 * np.log(2)))  # half width at half maximum of a unit Gaussian

@@ -30,12 +30,8 @@ from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._grow import _grow_to_own_cut
 from ._join import _join_split
-from ._markers import (
-    _disc_maxima_markers,
-    _h_maxima_markers,
-    _seed_markers,
-    _split_at_necks_of,
-)
+from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
+from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
 from ._pairs import _with_pairs
 from ._shape import (
@@ -320,7 +316,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, dropped = _drop_between(labels, smooth, d)  # pieces between nuclei
             moved = moved or joined or dropped
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones
-            nearest = None if cut or paired or moved or grown else nearest
+            labels, markers, peak, added = _with_missing(  # dim nuclei outside every label
+                labels, markers, peak, smooth, level, d, least, mask)
+            nearest = None if cut or paired or moved or grown or added else nearest
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(

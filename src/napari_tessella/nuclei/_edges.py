@@ -14,7 +14,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
-from ._ridge import RIDGE, _long_candidates, _ridge_score
+from ._ridge import _is_glare, _long_candidates
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -88,8 +88,8 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     labels on the image border alone (``border``: which sides of ``labels`` are the image's).
 
     Round 31 (``smooth`` and ``level`` given): also a streak, what is elongated and long
-    (:data:`._ridge.RIDGE`), flat along its ridge and a bump across it
-    (:func:`._ridge._ridge_score`), however wide: wide streaks and their pieces, 0.5-1 d
+    (:data:`._ridge.RIDGE`), flat along its ridge and shallow at its rim
+    (:func:`._ridge._is_glare`), however wide: wide streaks and their pieces, 0.5-1 d
     across like an elongated nucleus.
     """
     n = int(labels.max())
@@ -125,8 +125,8 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
             rim = own & ~ndi.binary_erosion(own)
             out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
                       and r.size < piece[3] * rim.sum())  # not a sliver between nuclei
-        if ridged[i] and not out[i]:  # flat along its middle: a streak (round 31)
-            out[i] = _ridge_score(smooth[box], own, dist, level) < RIDGE[2]
+        if ridged[i] and not out[i]:  # flat along its ridge, shallow rim (round 31)
+            out[i] = _is_glare(labels, smooth, level, d, i, box, boxes[i - 1], dist)
     return out
 
 

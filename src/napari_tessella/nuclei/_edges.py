@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
+from ._ridge import _is_glare, _long_candidates
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -54,14 +55,14 @@ def _edges_and_glows(labels, smooth, level, d, peak, min_area, trim: float,
                                       high - level > _FOCI * body, trim=trim)
     out, peak, split = _glow_nuclei(out, smooth, level, d, peak, high,
                                     high - level > _BRIGHT * body, min_area, trim=trim)
-    streaks = _streaks(out, d, border=border)
+    streaks = _streaks(out, d, border=border, smooth=smooth, level=level)
     if streaks.any():
         out = np.where(streaks[out], 0, out)
     return out, peak, grown or split or bool(streaks.any())
 
 
 def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
-             border=(True, True, True, True)) -> np.ndarray:
+             border=(True, True, True, True), smooth=None, level=None) -> np.ndarray:
     """Per label 0..n, whether it is a glare streak: elongated (the square root of the
     ratio of its inertia moments at least ``shape[0]``), thin (the largest disc inside it
     of radius below ``shape[1] * d``) and long (four standard deviations along its long
@@ -85,6 +86,11 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     other label at their ends, except the pieces of nuclei cut by the image border: shallow
     caps that end on their neighbours (U2OS dna-5, dna-33). So the piece rule leaves the
     labels on the image border alone (``border``: which sides of ``labels`` are the image's).
+
+    Round 31 (``smooth`` and ``level`` given): also a streak, what is elongated and long
+    (:data:`._ridge.RIDGE`), flat along its ridge and shallow at its rim
+    (:func:`._ridge._is_glare`), however wide: wide streaks and their pieces, 0.5-1 d
+    across like an elongated nucleus.
     """
     n = int(labels.max())
     out = np.zeros(n + 1, bool)
@@ -97,7 +103,8 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     wide = (big >= (long[2] * d / 4) ** 2) & (big >= long[0] ** 2 * small)
     short = big >= piece[0] ** 2 * small
     short[_edge_ids(labels, border)] = False
-    candidates = (streak | wide | short) & (big > 0)  # absent labels have no moments
+    ridged = _long_candidates(big, small, d) if smooth is not None else np.zeros_like(short)
+    candidates = (streak | wide | short | ridged) & (big > 0)  # absent labels: no moments
     candidates[0] = False
     boxes = ndi.find_objects(labels) if candidates.any() else []
     angle = 0.5 * np.arctan2(2 * src, srr - scc)  # the long axis, (rows, cols) = (cos, sin)
@@ -106,7 +113,8 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
         lab = labels[box]
         own = lab == i
         parted = own & (ndi.maximum_filter(lab, 3) == ndi.minimum_filter(lab, 3))
-        radius = ndi.distance_transform_edt(parted).max() + 1.0
+        dist = ndi.distance_transform_edt(parted)
+        radius = dist.max() + 1.0
         if (radius < shape[1] * d and streak[i]) or (radius < long[1] * d and wide[i]):
             out[i] = True
         elif radius < piece[1] * d:  # a short piece: does it end on another label?
@@ -117,6 +125,8 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
             rim = own & ~ndi.binary_erosion(own)
             out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
                       and r.size < piece[3] * rim.sum())  # not a sliver between nuclei
+        if ridged[i] and not out[i]:  # flat along its ridge, shallow rim (round 31)
+            out[i] = _is_glare(labels, smooth, level, d, i, box, boxes[i - 1], dist)
     return out
 
 

@@ -25,7 +25,7 @@ LAYERS = [
      "nuclei._shape", "nuclei._edges", "nuclei._background", "nuclei._foreground",
      "nuclei._markers", "nuclei._outlines", "nuclei._crowd", "nuclei._small", "nuclei._dim",
      "nuclei._flat", "nuclei._shoulders", "nuclei._pairs", "nuclei._bisect", "nuclei._grow",
-     "nuclei._join", "nuclei._holes", "nuclei._basins",
+     "nuclei._join", "nuclei._holes", "nuclei._basins", "nuclei._glare",
      "nuclei._orient"},
     {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",

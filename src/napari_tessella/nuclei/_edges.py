@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
+from ._glare import _streak_chains
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -32,7 +33,7 @@ _CELL = 6.0  # a label whose maximum contrast exceeds this times its median one,
 _STREAK = (3.0, 0.26, 1.5)  # glare: elongation at least, inscribed radius below (x d), and
 # length at least (x d)
 _LONG = (4.0, 0.4, 2.0)  # ... or, that elongated, long and thin, however wide (round 11)
-_PIECE = (2.3, 0.26, 0.85, 0.25)  # a piece of glare cut short by the nucleus it crosses: elongated
+_PIECE = (2.3, 0.35, 0.85, 0.25)  # a piece of glare cut short by the nucleus it crosses: elongated
 # and thin as these, touching another label beyond this fraction of its half-length, along
 # less than this fraction of its outline's length
 
@@ -90,7 +91,8 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     out = np.zeros(n + 1, bool)
     if n == 0:
         return out
-    _, mean_r, mean_c, srr, scc, src = _label_moments(labels, n)
+    moments = _label_moments(labels, n)
+    _, mean_r, mean_c, srr, scc, src = moments
     half = np.sqrt(0.25 * (srr - scc) ** 2 + src**2)
     big, small = 0.5 * (srr + scc) + half, 0.5 * (srr + scc) - half
     streak = (big >= (shape[2] * d / 4) ** 2) & (big >= shape[0] ** 2 * small)
@@ -101,6 +103,7 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     candidates[0] = False
     boxes = ndi.find_objects(labels) if candidates.any() else []
     angle = 0.5 * np.arctan2(2 * src, srr - scc)  # the long axis, (rows, cols) = (cos, sin)
+    pieces = []
     for i in np.flatnonzero(candidates):  # the radius in their own boxes (most have none)
         box = _widened(boxes[i - 1], 1, labels.shape)
         lab = labels[box]
@@ -109,14 +112,17 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
         radius = ndi.distance_transform_edt(parted).max() + 1.0
         if (radius < shape[1] * d and streak[i]) or (radius < long[1] * d and wide[i]):
             out[i] = True
-        elif radius < piece[1] * d:  # a short piece: does it end on another label?
-            touch = ndi.binary_dilation(own, np.ones((3, 3), bool)) & (lab > 0) & ~own
-            r, c = np.nonzero(touch)
-            along = ((r + box[0].start - mean_r[i]) * np.cos(angle[i])
-                     + (c + box[1].start - mean_c[i]) * np.sin(angle[i]))
-            rim = own & ~ndi.binary_erosion(own)
-            out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
-                      and r.size < piece[3] * rim.sum())  # not a sliver between nuclei
+        elif radius < piece[1] * d:
+            pieces.append((i, box, lab, own))
+    out |= _streak_chains(labels, d, moments, out)  # a streak cut across (round 31)
+    for i, box, lab, own in pieces:  # a short piece: does it end on a label not a streak?
+        touch = ndi.binary_dilation(own, np.ones((3, 3), bool)) & ~out[lab] & (lab > 0) & ~own
+        r, c = np.nonzero(touch)
+        along = ((r + box[0].start - mean_r[i]) * np.cos(angle[i])
+                 + (c + box[1].start - mean_c[i]) * np.sin(angle[i]))
+        rim = own & ~ndi.binary_erosion(own)
+        out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
+                  and r.size < piece[3] * rim.sum()) or out[i]  # not a sliver between nuclei
     return out
 
 

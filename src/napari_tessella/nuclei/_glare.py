@@ -19,7 +19,8 @@ from .._label_image import _widened
 
 _CHAIN = (1.4, 0.85, 0.4)  # a piece: elongation at least, spread across below (x d; four
 # standard deviations along its short axis), inscribed radius below (x d)
-_CHAIN_UNION = (3.5, 2.0)  # the pieces' union: elongation at least, length at least (x d)
+_CHAIN_UNION = (3.5, 2.0, 1.15)  # the pieces' union: elongation at least, length at least
+# (x d), and spread across at most this times its widest piece's (in a line, not offset)
 
 
 def _touching_pairs(labels, ids, boxes) -> np.ndarray:
@@ -40,8 +41,8 @@ def _touching_pairs(labels, ids, boxes) -> np.ndarray:
 
 
 def _union_shape(members, count, mean_r, mean_c, var_r, var_c, cov):
-    """(elongation, largest standard deviation) of the union of ``members`` from their
-    counts, means and central second moments."""
+    """(elongation, largest and smallest standard deviation) of the union of ``members``
+    from their counts, means and central second moments."""
     w = count[members]
     total = w.sum()
     mr, mc = (w * mean_r[members]).sum() / total, (w * mean_c[members]).sum() / total
@@ -51,15 +52,16 @@ def _union_shape(members, count, mean_r, mean_c, var_r, var_c, cov):
     vrc = (w * (cov[members] + dr * dc)).sum() / total
     half = np.sqrt(0.25 * (vr - vc) ** 2 + vrc**2)
     big, small = 0.5 * (vr + vc) + half, 0.5 * (vr + vc) - half
-    return np.sqrt(big / max(small, 1e-12)), np.sqrt(big)
+    return np.sqrt(big / max(small, 1e-12)), np.sqrt(big), np.sqrt(max(small, 0.0))
 
 
 def _streak_chains(labels, d, moments, done, piece=_CHAIN, union=_CHAIN_UNION) -> np.ndarray:
     """Per label 0..n, whether it is a piece of a glare streak cut across: elongated
     ``piece[0]``, spread across less than ``piece[1] * d``, with an inscribed disc of radius
     below ``piece[2] * d``, and touching another such piece, the pieces so chained (two or
-    more) making a union elongated at least ``union[0]`` and long (four standard deviations)
-    at least ``union[1] * d``. ``moments``: :func:`._label_image._label_moments` of the
+    more) making a union elongated at least ``union[0]``, long (four standard deviations)
+    at least ``union[1] * d`` and no wider across than ``union[2]`` times its widest piece
+    (the pieces in one line). ``moments``: :func:`._label_image._label_moments` of the
     labels; ``done``: labels already found to be streaks (left out)."""
     count, _, _, var_r, var_c, cov = moments
     n = count.size - 1
@@ -81,8 +83,9 @@ def _streak_chains(labels, d, moments, done, piece=_CHAIN, union=_CHAIN_UNION) -
     chained = np.unique(pairs)
     for g in np.unique(group[chained]):
         members = chained[group[chained] == g]
-        elong, spread = _union_shape(members, *moments)
-        if elong < union[0] or 4 * spread < union[1] * d:
+        elong, spread, across = _union_shape(members, *moments)
+        if (elong < union[0] or 4 * spread < union[1] * d
+                or across > union[2] * np.sqrt(small[members].max())):
             continue
         radius = 0.0
         for i in members:  # each piece thin: its inscribed disc, in its own box

@@ -33,7 +33,7 @@ _CELL = 6.0  # a label whose maximum contrast exceeds this times its median one,
 _STREAK = (3.0, 0.26, 1.5)  # glare: elongation at least, inscribed radius below (x d), and
 # length at least (x d)
 _LONG = (4.0, 0.4, 2.0)  # ... or, that elongated, long and thin, however wide (round 11)
-_PIECE = (2.3, 0.35, 0.85, 0.25)  # a piece of glare cut short by the nucleus it crosses: elongated
+_PIECE = (2.3, 0.26, 0.85, 0.25)  # a piece of glare cut short by the nucleus it crosses: elongated
 # and thin as these, touching another label beyond this fraction of its half-length, along
 # less than this fraction of its outline's length
 

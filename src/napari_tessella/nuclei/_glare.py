@@ -21,23 +21,32 @@ _CHAIN = (1.4, 0.85, 0.4)  # a piece: elongation at least, spread across below (
 # standard deviations along its short axis), inscribed radius below (x d)
 _CHAIN_UNION = (3.5, 2.0, 1.15)  # the pieces' union: elongation at least, length at least
 # (x d), and spread across at most this times its widest piece's (in a line, not offset)
+_CHAIN_CUT = 0.85  # two pieces are linked where they touch along this share of the narrower
+# one's width at least (a streak cut straight across: 0.98-1.03; nuclei end to end: 0.1-0.75)
 
 
-def _touching_pairs(labels, ids, boxes) -> np.ndarray:
+def _touching_pairs(labels, ids, boxes) -> tuple[np.ndarray, np.ndarray]:
     """(k, 2) pairs of labels of ``ids`` that touch each other (4-connected), each read in
-    the box of one of them widened by a pixel."""
+    the box of one of them widened by a pixel, and each contact's length (the first's
+    pixels beside the second)."""
     want = np.zeros(int(labels.max()) + 1, bool)
     want[ids] = True
-    pairs = []
+    pairs, contact = [], []
     for i in ids:
         lab = labels[_widened(boxes[i - 1], 1, labels.shape)]
         own = lab == i
-        for a, b in ((own[:, :-1], lab[:, 1:]), (own[:, 1:], lab[:, :-1]),
-                     (own[:-1], lab[1:]), (own[1:], lab[:-1])):
-            other = np.unique(b[a])
-            other = other[want[other] & (other > i)]
-            pairs.extend((i, int(j)) for j in other)
-    return np.asarray(pairs, dtype=np.intp).reshape(-1, 2)
+        beside = {}
+        for a, b, at in ((own[:, :-1], lab[:, 1:], np.s_[:, :-1]),
+                         (own[:, 1:], lab[:, :-1], np.s_[:, 1:]),
+                         (own[:-1], lab[1:], np.s_[:-1]), (own[1:], lab[:-1], np.s_[1:])):
+            for j in np.unique(b[a]):
+                if want[j] and j > i:
+                    hit = beside.setdefault(int(j), np.zeros_like(own))
+                    hit[at] |= a & (b == j)
+        for j, hit in beside.items():
+            pairs.append((i, j))
+            contact.append(np.count_nonzero(hit))
+    return np.asarray(pairs, dtype=np.intp).reshape(-1, 2), np.asarray(contact, float)
 
 
 def _union_shape(members, count, mean_r, mean_c, var_r, var_c, cov):
@@ -55,10 +64,12 @@ def _union_shape(members, count, mean_r, mean_c, var_r, var_c, cov):
     return np.sqrt(big / max(small, 1e-12)), np.sqrt(big), np.sqrt(max(small, 0.0))
 
 
-def _streak_chains(labels, d, moments, done, piece=_CHAIN, union=_CHAIN_UNION) -> np.ndarray:
+def _streak_chains(labels, d, moments, done, piece=_CHAIN, union=_CHAIN_UNION,
+                   cut=_CHAIN_CUT) -> np.ndarray:
     """Per label 0..n, whether it is a piece of a glare streak cut across: elongated
     ``piece[0]``, spread across less than ``piece[1] * d``, with an inscribed disc of radius
-    below ``piece[2] * d``, and touching another such piece, the pieces so chained (two or
+    below ``piece[2] * d``, and touching another such piece along at least ``cut`` of the
+    narrower one's width (cut straight across), the pieces so chained (two or
     more) making a union elongated at least ``union[0]``, long (four standard deviations)
     at least ``union[1] * d`` and no wider across than ``union[2]`` times its widest piece
     (the pieces in one line). ``moments``: :func:`._label_image._label_moments` of the
@@ -75,7 +86,9 @@ def _streak_chains(labels, d, moments, done, piece=_CHAIN, union=_CHAIN_UNION) -
     if ids.size < 2:
         return out
     boxes = ndi.find_objects(labels)
-    pairs = _touching_pairs(labels, ids, boxes)
+    pairs, contact = _touching_pairs(labels, ids, boxes)
+    width = np.sqrt(12 * np.maximum(small, 0.0))  # a band's width from its moments
+    pairs = pairs[contact >= cut * np.minimum(width[pairs[:, 0]], width[pairs[:, 1]])]
     if pairs.size == 0:
         return out
     graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n + 1, n + 1))

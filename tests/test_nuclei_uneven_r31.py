@@ -1,6 +1,6 @@
 """Glare streaks cut across into pieces are streaks (issue 14, round 31, ``nuclei/_glare.py``
-and ``nuclei/_edges._streaks``): pieces chained end to end whose union is a long thin
-band, and a thick piece of glare ending on a nucleus, are dropped; nuclei are not."""
+and ``nuclei/_edges._streaks``): pieces cut straight across and chained in one line into a
+long thin band are dropped; nuclei touching end to end or offset are not."""
 
 from __future__ import annotations
 
@@ -55,16 +55,18 @@ def test_a_row_of_small_round_nuclei_is_not_a_streak():
     assert not _chains(labels)[1:].any()
 
 
-def test_a_thick_piece_ending_on_a_nucleus_is_a_streak():
-    from napari_tessella.nuclei._edges import _streaks
-
-    labels = np.zeros((80, 120), np.int32)
+def test_two_thin_nuclei_end_to_end_are_not_a_streak():
+    """Elongated nuclei touching at their rounded ends (a short contact) are not a streak
+    cut across, however well they line up (``elongated`` 70: contact 0.42 of the width)."""
+    labels = np.zeros((60, 160), np.int32)
     rr, cc = np.indices(labels.shape)
-    labels[np.hypot(rr - 40, cc - 80) <= 11] = 2  # a nucleus
-    piece = (np.abs(rr - 40) <= 5.5) & (cc >= 40) & (labels == 0)  # radius ~0.3 d
-    piece &= cc < 75
-    labels[piece] = 1
-    assert _streaks(labels, D)[1] and not _streaks(labels, D)[2]
+    for k, c in enumerate((50, 85), start=1):  # ellipses 1.75 d x 0.6 d, end to end
+        inside = ((cc - c) / 17.5) ** 2 + ((rr - 30) / 6.0) ** 2 <= 1
+        labels[inside & (labels == 0)] = k
+    labels[(np.abs(rr - 30) <= 1) & (cc >= 67) & (cc <= 68)] = 1  # touching, briefly
+    assert not _chains(labels)[1:].any()
+    straight = _band((60, 160), 30, 32, 70, 12, [67])  # the same cut straight across
+    assert _chains(straight)[1:].all()
 
 
 def test_a_piece_ending_on_a_streak_only_is_left():

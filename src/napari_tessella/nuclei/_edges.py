@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
+from ._glare import _streak_chains
 from ._ridge import _is_glare, _long_candidates
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -90,13 +91,18 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     Round 31 (``smooth`` and ``level`` given): also a streak, what is elongated and long
     (:data:`._ridge.RIDGE`), flat along its ridge and shallow at its rim
     (:func:`._ridge._is_glare`), however wide: wide streaks and their pieces, 0.5-1 d
-    across like an elongated nucleus.
+    across like an elongated nucleus. And a streak cut across into pieces: thin pieces
+    chained end to end into a long band (:func:`._glare._streak_chains`); a short piece
+    ending on such a streak is not thereby a piece (it must end on a label not a streak).
+    The ridge verdicts are added last: the chains and the piece rule do not count them as
+    streaks (each of the three rules was tuned without the others).
     """
     n = int(labels.max())
     out = np.zeros(n + 1, bool)
     if n == 0:
         return out
-    _, mean_r, mean_c, srr, scc, src = _label_moments(labels, n)
+    moments = _label_moments(labels, n)
+    _, mean_r, mean_c, srr, scc, src = moments
     half = np.sqrt(0.25 * (srr - scc) ** 2 + src**2)
     big, small = 0.5 * (srr + scc) + half, 0.5 * (srr + scc) - half
     streak = (big >= (shape[2] * d / 4) ** 2) & (big >= shape[0] ** 2 * small)
@@ -108,6 +114,7 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
     candidates[0] = False
     boxes = ndi.find_objects(labels) if candidates.any() else []
     angle = 0.5 * np.arctan2(2 * src, srr - scc)  # the long axis, (rows, cols) = (cos, sin)
+    pieces, ridge = [], np.zeros_like(out)
     for i in np.flatnonzero(candidates):  # the radius in their own boxes (most have none)
         box = _widened(boxes[i - 1], 1, labels.shape)
         lab = labels[box]
@@ -117,17 +124,20 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
         radius = dist.max() + 1.0
         if (radius < shape[1] * d and streak[i]) or (radius < long[1] * d and wide[i]):
             out[i] = True
-        elif radius < piece[1] * d:  # a short piece: does it end on another label?
-            touch = ndi.binary_dilation(own, np.ones((3, 3), bool)) & (lab > 0) & ~own
-            r, c = np.nonzero(touch)
-            along = ((r + box[0].start - mean_r[i]) * np.cos(angle[i])
-                     + (c + box[1].start - mean_c[i]) * np.sin(angle[i]))
-            rim = own & ~ndi.binary_erosion(own)
-            out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
-                      and r.size < piece[3] * rim.sum())  # not a sliver between nuclei
+        elif radius < piece[1] * d:
+            pieces.append((i, box, lab, own))
         if ridged[i] and not out[i]:  # flat along its ridge, shallow rim (round 31)
-            out[i] = _is_glare(labels, smooth, level, d, i, box, boxes[i - 1], dist)
-    return out
+            ridge[i] = _is_glare(labels, smooth, level, d, i, box, boxes[i - 1], dist)
+    out |= _streak_chains(labels, d, moments, out)  # a streak cut across (round 31)
+    for i, box, lab, own in pieces:  # a short piece: does it end on a label not a streak?
+        touch = ndi.binary_dilation(own, np.ones((3, 3), bool)) & ~out[lab] & (lab > 0) & ~own
+        r, c = np.nonzero(touch)
+        along = ((r + box[0].start - mean_r[i]) * np.cos(angle[i])
+                 + (c + box[1].start - mean_c[i]) * np.sin(angle[i]))
+        rim = own & ~ndi.binary_erosion(own)
+        out[i] = (r.size > 0 and np.abs(along).max() >= piece[2] * 2 * np.sqrt(big[i])
+                  and r.size < piece[3] * rim.sum()) or out[i]  # not a sliver between nuclei
+    return out | ridge
 
 
 def _own_distance(own, own_box, box) -> np.ndarray:

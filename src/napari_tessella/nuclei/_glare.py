@@ -1,0 +1,111 @@
+"""Glare streaks cut into pieces (issue 14, round 31).
+
+A glare streak (a blurred straight band, :func:`._edges._streaks`) that the watershed cut
+across into two or more pieces is no streak to the per-label tests: each piece is about as
+long as it is wide (elongation 1.5-3.3) and some are as wide as a thin nucleus (inscribed
+radius 0.28-0.38 d). Together they are a streak: the pieces touch each other end to end
+and their union is a long thin band. Everything here is read from the labels' moments and,
+for the few chains that pass them, from the members' own boxes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .._label_image import _widened
+
+_CHAIN = (1.4, 0.85, 0.4)  # a piece: elongation at least, spread across below (x d; four
+# standard deviations along its short axis), inscribed radius below (x d)
+_CHAIN_UNION = (3.5, 2.0, 1.15)  # the pieces' union: elongation at least, length at least
+# (x d), and spread across at most this times its widest piece's (in a line, not offset)
+_CHAIN_CUT = 0.85  # two pieces are linked where they touch along this share of the narrower
+# one's width at least (a streak cut straight across: 0.98-1.03; nuclei end to end: 0.1-0.75)
+
+
+def _touching_pairs(labels, ids, boxes) -> tuple[np.ndarray, np.ndarray]:
+    """(k, 2) pairs of labels of ``ids`` that touch each other (4-connected), each read in
+    the box of one of them widened by a pixel, and each contact's length (the first's
+    pixels beside the second)."""
+    want = np.zeros(int(labels.max()) + 1, bool)
+    want[ids] = True
+    pairs, contact = [], []
+    for i in ids:
+        lab = labels[_widened(boxes[i - 1], 1, labels.shape)]
+        own = lab == i
+        beside = {}
+        for a, b, at in ((own[:, :-1], lab[:, 1:], np.s_[:, :-1]),
+                         (own[:, 1:], lab[:, :-1], np.s_[:, 1:]),
+                         (own[:-1], lab[1:], np.s_[:-1]), (own[1:], lab[:-1], np.s_[1:])):
+            for j in np.unique(b[a]):
+                if want[j] and j > i:
+                    hit = beside.setdefault(int(j), np.zeros_like(own))
+                    hit[at] |= a & (b == j)
+        for j, hit in beside.items():
+            pairs.append((i, j))
+            contact.append(np.count_nonzero(hit))
+    return np.asarray(pairs, dtype=np.intp).reshape(-1, 2), np.asarray(contact, float)
+
+
+def _union_shape(members, count, mean_r, mean_c, var_r, var_c, cov):
+    """(elongation, largest and smallest standard deviation) of the union of ``members``
+    from their counts, means and central second moments."""
+    w = count[members]
+    total = w.sum()
+    mr, mc = (w * mean_r[members]).sum() / total, (w * mean_c[members]).sum() / total
+    dr, dc = mean_r[members] - mr, mean_c[members] - mc
+    vr = (w * (var_r[members] + dr * dr)).sum() / total
+    vc = (w * (var_c[members] + dc * dc)).sum() / total
+    vrc = (w * (cov[members] + dr * dc)).sum() / total
+    half = np.sqrt(0.25 * (vr - vc) ** 2 + vrc**2)
+    big, small = 0.5 * (vr + vc) + half, 0.5 * (vr + vc) - half
+    return np.sqrt(big / max(small, 1e-12)), np.sqrt(big), np.sqrt(max(small, 0.0))
+
+
+def _streak_chains(labels, d, moments, done, piece=_CHAIN, union=_CHAIN_UNION,
+                   cut=_CHAIN_CUT) -> np.ndarray:
+    """Per label 0..n, whether it is a piece of a glare streak cut across: elongated
+    ``piece[0]``, spread across less than ``piece[1] * d``, with an inscribed disc of radius
+    below ``piece[2] * d``, and touching another such piece along at least ``cut`` of the
+    narrower one's width (cut straight across), the pieces so chained (two or
+    more) making a union elongated at least ``union[0]``, long (four standard deviations)
+    at least ``union[1] * d`` and no wider across than ``union[2]`` times its widest piece
+    (the pieces in one line). ``moments``: :func:`._label_image._label_moments` of the
+    labels; ``done``: labels already found to be streaks (left out)."""
+    count, _, _, var_r, var_c, cov = moments
+    n = count.size - 1
+    out = np.zeros(n + 1, bool)
+    half = np.sqrt(0.25 * (var_r - var_c) ** 2 + cov**2)
+    big, small = 0.5 * (var_r + var_c) + half, 0.5 * (var_r + var_c) - half
+    thin = ((count > 0) & ~done & (big >= piece[0] ** 2 * small)
+            & (16 * small < (piece[1] * d) ** 2))
+    thin[0] = False
+    ids = np.flatnonzero(thin)
+    if ids.size < 2:
+        return out
+    boxes = ndi.find_objects(labels)
+    pairs, contact = _touching_pairs(labels, ids, boxes)
+    width = np.sqrt(12 * np.maximum(small, 0.0))  # a band's width from its moments
+    pairs = pairs[contact >= cut * np.minimum(width[pairs[:, 0]], width[pairs[:, 1]])]
+    if pairs.size == 0:
+        return out
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n + 1, n + 1))
+    _, group = connected_components(graph, directed=False)
+    chained = np.unique(pairs)
+    for g in np.unique(group[chained]):
+        members = chained[group[chained] == g]
+        elong, spread, across = _union_shape(members, *moments)
+        if (elong < union[0] or 4 * spread < union[1] * d
+                or across > union[2] * np.sqrt(small[members].max())):
+            continue
+        radius = 0.0
+        for i in members:  # each piece thin: its inscribed disc, in its own box
+            lab = labels[_widened(boxes[i - 1], 1, labels.shape)]
+            own = lab == i
+            parted = own & (ndi.maximum_filter(lab, 3) == ndi.minimum_filter(lab, 3))
+            radius = max(radius, ndi.distance_transform_edt(parted).max() + 1.0)
+        if radius < piece[2] * d:
+            out[members] = True
+    return out

@@ -41,6 +41,20 @@ def _own_ring(sel, smooth, d, n) -> np.ndarray:
     return _label_quantile(smooth[box], np.where(ring, top, 0), n, 0.5)
 
 
+def _own_half_cut(comp, cand, smooth, level, d, n):
+    """(per label 0..n of ``comp`` its base, ``comp``'s candidate parts ``cand`` cut at half
+    their own contrast): the base is the part's own ring (:func:`_own_ring`) where that
+    lies below ``level``, else ``level``; the cut keeps each part's pixels above half-way
+    from its base to its median."""
+    sel = _only(comp, _per_label(cand, comp))
+    median = _label_quantile(smooth, sel, n, 0.5)
+    ring = _own_ring(sel, smooth, d, n)
+    base = np.where(np.isfinite(ring) & (ring < level), ring, level)
+    half = base + 0.5 * (median - base)
+    half[0] = np.inf
+    return base, _only(sel, smooth > half[sel])
+
+
 def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: float,
                 sharp: float, parts: bool = False):
     """``mask`` with the dim nuclei the global cut missed: each connected part of ``smooth
@@ -77,13 +91,7 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     cand[0] = False
     if not cand.any():
         return (mask, none) if parts else mask
-    sel = _only(comp, _per_label(cand, comp))
-    median = _label_quantile(smooth, sel, n, 0.5)
-    ring = _own_ring(sel, smooth, d, n)
-    base = np.where(np.isfinite(ring) & (ring < level), ring, level)
-    half = base + 0.5 * (median - base)
-    half[0] = np.inf
-    part = _only(sel, smooth > half[sel])
+    _, part = _own_half_cut(comp, cand, smooth, level, d, n)
     big = np.bincount(part.ravel(), minlength=n + 1) >= min_area
     big &= np.bincount(part[~mask], minlength=n + 1) > 0  # something to add
     big[0] = False

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _binary_dilation, _only, _per_label
+from .._label_image import _binary_dilation
 from ._cues import _disc, _edge_sharpness, _label_quantile, _rim_gradient
-from ._dim import _own_ring
+from ._dim import _own_half_cut
 from ._markers import _split_at_necks_of
 from ._small import _compact, _with_new_peaks
 
@@ -50,13 +50,7 @@ def _with_missing(labels, markers, peak, smooth, level, d, least, mask):
     cand[0] = False
     if not cand.any():
         return labels, markers, peak, False
-    sel = _only(comp, _per_label(cand, comp))
-    median = _label_quantile(smooth, sel, n, 0.5)
-    ring = _own_ring(sel, smooth, d, n)
-    base = np.where(np.isfinite(ring) & (ring < level), ring, level)
-    half = base + 0.5 * (median - base)
-    half[0] = np.inf
-    part = _only(sel, smooth > half[sel])
+    base, part = _own_half_cut(comp, cand, smooth, level, d, n)
     # touching dim nuclei split along their necks, as the recipe seeds them
     piece, _, _ = _split_at_necks_of(part > 0, d * _DISTANCE_SMOOTHING, d * _H, smooth.dtype)
     m = int(piece.max()) + 1

@@ -60,3 +60,17 @@ def test_dim_level_below_the_cut_on_dense_fields():
     assert new == level + max(0.3 * contrast, 9.0)
     assert level < new < level + contrast
     assert _dim_level(level, eps, cut, None) == old  # other fields unchanged
+
+
+def test_a_plateau_spike_above_the_median_is_not_a_background_peak():
+    """A packed crop: the densest bins below Otsu are its nuclei's plateau, a narrow spike
+    above the median of those pixels; their deviation is wide, but they are no flanks."""
+    rng = np.random.default_rng(0)
+    n, k = 200_000, 90_000
+    values = np.concatenate([rng.uniform(0, 30, (n - k) * 2 // 3),
+                             rng.normal(27, 0.05, (n - k) // 3), rng.uniform(30, 100, k)])
+    counts, edges = np.histogram(values, bins=65536, range=(values.min(), values.max()))
+    centres, width = edges[:-1] / 2 + edges[1:] / 2, float(edges[1] - edges[0])
+    median, spread = _ratios(counts, centres, width, 30.0)
+    assert median < 0 and spread > B._FLANKS
+    assert not B._level_and_noise(counts, centres, width, 30.0, 1.0, False, flanks=True)[2]

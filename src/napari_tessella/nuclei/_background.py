@@ -19,7 +19,8 @@ _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts
 _DENSE = 0.45
 _FLANKS = 4.0  # the pixels below Otsu are flanks: their median this x the noise above the mode
 # ... or, on a crowded field (at least this share of its pixels above Otsu: dense fields
-# 0.34-0.42, U2OS at most 0.30), their deviation this x the noise (round 32)
+# 0.34-0.42, U2OS at most 0.30), their deviation this x the noise and their median above
+# the background's peak (round 32)
 _CROWDED = 1 / 3
 _DENSEST = 0.01  # the background's peak is looked for from the densest 1 % of the pixels
 _LEVEL_BINS = 4  # a discrete level fills at most this many adjacent bins (rounding errors)
@@ -229,8 +230,11 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
                             _densest(lower[:n], _DENSEST) * width)
     if spread is not None and floor:  # narrower than the known noise: the opening's floor
         peak = max(peak, spread)
+    # (round 32: or, on a crowded field, a deviation of flanks rising from the peak, their
+    # median above it: a packed crop's "mode" at its nuclei's plateau lay above the median)
     flanked = bool(level - mode > _FLANKS * peak or (
-        not floor and noise > _FLANKS * peak and _crowded(counts, keep)))
+        not floor and level - mode > peak and noise > _FLANKS * peak
+        and _crowded(counts, keep)))
     if flanked:
         noise = float(np.sqrt(peak) * np.sqrt(noise))  # (their product may overflow)
         split = otsu - mode < _SPLIT * (peak if spread is None else spread)

@@ -18,6 +18,10 @@ _SPLIT = 1.8  # a cut fewer noise deviations than this above the background cuts
 # dense fields 0.508-0.590; a glow field with flanks 0.391, every other <= 0.341)
 _DENSE = 0.45
 _FLANKS = 4.0  # the pixels below Otsu are flanks: their median this x the noise above the mode
+# ... or, on a crowded field (at least this share of its pixels above Otsu: dense fields
+# 0.34-0.42, U2OS at most 0.30), their deviation this x the noise and their median above
+# the background's peak (round 32)
+_CROWDED = 1 / 3
 _DENSEST = 0.01  # the background's peak is looked for from the densest 1 % of the pixels
 _LEVEL_BINS = 4  # a discrete level fills at most this many adjacent bins (rounding errors)
 _HWHM = float(np.sqrt(2 * np.log(2)))  # half width at half maximum of a unit Gaussian
@@ -226,7 +230,11 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
                             _densest(lower[:n], _DENSEST) * width)
     if spread is not None and floor:  # narrower than the known noise: the opening's floor
         peak = max(peak, spread)
-    flanked = bool(level - mode > _FLANKS * peak)
+    # (round 32: or, on a crowded field, a deviation of flanks rising from the peak, their
+    # median above it: a packed crop's "mode" at its nuclei's plateau lay above the median)
+    flanked = bool(level - mode > _FLANKS * peak or (
+        not floor and level - mode > peak and noise > _FLANKS * peak
+        and _crowded(counts, keep)))
     if flanked:
         noise = float(np.sqrt(peak) * np.sqrt(noise))  # (their product may overflow)
         split = otsu - mode < _SPLIT * (peak if spread is None else spread)
@@ -235,6 +243,12 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
     if split:
         level, noise = _hist_robust(counts, centres, width)
     return (level, noise, flanked) if flanks else (level, noise)
+
+
+def _crowded(counts, below) -> bool:
+    """Whether at least ``_CROWDED`` of the pixels counted lie above Otsu (``below``:
+    the bins at or below it)."""
+    return bool(counts[~below].sum() >= _CROWDED * counts.sum())
 
 
 def _shoulder_gate(counts, centres, flanked: bool, level: float, eps: float,

@@ -467,10 +467,12 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)
         counts = summed_counts(stored, edges, plan, (s_lo, s_hi, smooth.dtype), scheduler)
         n = 256 + LI_BINS  # then the tiles' counts: their noise (as in memory)
+        unit = _tile_noise(counts[n:], s)
         level, eps, cut, params["shoulders"] = _auto_params_from_hist(
-            counts[:256], e256, counts[256:n], efine, s_lo, s_hi, _tile_noise(counts[n:], s))
+            counts[:256], e256, counts[256:n], efine, s_lo, s_hi, unit)
         value = float(level + np.exp(cut) - eps)
-        params.update(level=level, eps=eps, cut=cut, low=_dim_level(level, eps, cut))
+        params.update(level=level, eps=eps, cut=cut, low=_dim_level(
+            level, eps, cut, unit if params["shoulders"] else None))
     else:
         method = threshold_spec(threshold)
         value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)

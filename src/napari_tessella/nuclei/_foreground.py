@@ -22,6 +22,7 @@ _BG_R = 1.0  # local background: grey opening by a square of half-side this time
 _SIGNIFICANT = 4.0  # ... noise deviations of the background, it is this many above it
 _DIM_LOW = 0.3  # dim nuclei: parts above this fraction of the log-Otsu cut's contrast (and
 # the log offset, ~3 noise deviations) are looked at again (see _cues._dim_nuclei)
+_DIM_NOISE = 3.0  # ... on dense blurred fields: this many of the tiles' noise (round 32)
 
 
 def _background_size(d: float) -> int:
@@ -124,10 +125,18 @@ def _log_offset(noise: float, peak: float, level: float) -> float:
     return max(3 * noise, 1e-3 * (peak - level), float(np.finfo(np.float64).tiny))
 
 
-def _dim_level(level: float, eps: float, cut: float) -> float:
+def _dim_level(level: float, eps: float, cut: float, noise=None) -> float:
     """The level at which :func:`._cues._dim_nuclei` looks for nuclei the log-Otsu ``cut``
-    missed: ``_DIM_LOW`` of its contrast, at least ``eps`` (~3 noise deviations) over it."""
-    return float(level + max(_DIM_LOW * (np.exp(cut) - eps), eps))
+    missed: ``_DIM_LOW`` of its contrast, at least ``eps`` (~3 noise deviations) over it.
+
+    ``noise``: on a dense blurred field (the shoulder gate, :func:`._background._shoulder_gate`)
+    the camera's noise (the tiles', :func:`._background._tile_noise`), and 3 of it take the
+    place of ``eps``: there ``eps`` is 3 x the flanks' spread, not the noise's, and reached
+    or passed the cut's own contrast on the fields that lost dim nuclei (round 32: a level
+    above the foreground's cut left the outlines' floor and the dim search above the dim
+    nuclei of 7 of 40 challenge-like fields)."""
+    floor = eps if noise is None else _DIM_NOISE * noise
+    return float(level + max(_DIM_LOW * (np.exp(cut) - eps), floor))
 
 
 def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.ndarray:

@@ -223,11 +223,12 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
     shoulders = False
     if auto:
         raw, smooth = smooth, _flatten(smooth, d)
-        level, eps, cut, _, shoulders = _auto_params_logged(
-            smooth, _tile_noise(_tile_counts(work), s), floor=False, binned=True)
+        unit = _tile_noise(_tile_counts(work), s)
+        level, eps, cut, _, shoulders = _auto_params_logged(smooth, unit, floor=False,
+                                                            binned=True)
         mask = _auto_mask(smooth, level, eps, cut)
         value = float(level + np.exp(cut) - eps)
-        low = _dim_level(level, eps, cut)
+        low = _dim_level(level, eps, cut, unit if shoulders else None)
     else:
         value = compute_threshold(smooth, threshold)
         mask = smooth > value

@@ -16,6 +16,7 @@ from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
 from ._small import _with_new_peaks
+from ._unflat import _with_unflat
 
 #: a dim part's own ring: the pixels within this many d outside it
 _RING = 0.25
@@ -272,9 +273,10 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     added = np.zeros(s.shape, bool)
     points = np.zeros(s.shape, bool)
 
-    def scan(img, check, at, skip):
+    def scan(img, check, at, skip, added, points):
         """Each candidate at ``at`` tested on ``img`` (with ``check``, the round-29 test
-        on the image before the flattening); those on a part ``skip`` holds are left."""
+        on the image before the flattening), its outline put in ``added`` and its point
+        in ``points``; those on a part ``skip`` holds are left."""
         for y, x in zip(*np.nonzero(at), strict=True):
             if y - R < lim[0] or y + R >= lim[1] or x - R < lim[2] or x + R >= lim[3]:
                 continue
@@ -311,24 +313,32 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
             added[win] |= part
             points[y, x] = True
 
-    scan(s, rw, peaks, None)
-    first = points.copy()
+    scan(s, rw, peaks, None, added, points)
+    more = np.zeros(s.shape, bool), np.zeros(s.shape, bool)
     if again is not None and again.any():
         # round 32: a dim nucleus on a glow's steep flank is half eaten by the opening
         # (the flattened image's box fits on the glow's side, over its plateau): read
         # where the first pass found nothing, on the image before the flattening, over
         # the same ring surface (the glow's slope and curvature)
-        scan(rw, None, again, added.copy())
-    if not added.any():
-        return (None, None, None) if passes else (None, None)
-    out, at = np.zeros(smooth.shape, bool), np.zeros(smooth.shape, bool)
-    inner = (slice(pads[0], added.shape[0] - pads[1]), slice(pads[2], added.shape[1] - pads[3]))
-    out[box], at[box] = added[inner], points[inner]
+        scan(rw, None, again, added, *more)
+    inner = (slice(pads[0], s.shape[0] - pads[1]), slice(pads[2], s.shape[1] - pads[3]))
+    second = None
+    if passes and more[0].any():
+        second = np.zeros(smooth.shape, bool), np.zeros(smooth.shape, bool)
+        second[0][box], second[1][box] = more[0][inner], more[1][inner]
     if not passes:
-        return out, at
-    unflat = np.zeros(smooth.shape, bool)  # the points only the second pass found
-    unflat[box] = (points & ~first)[inner]
-    return out, at, unflat
+        return _placed(added, points, inner, box, smooth.shape)
+    return (*_placed(added, points, inner, box, smooth.shape), second)
+
+
+def _placed(added, points, inner, box, shape):
+    """(outlines, points) read in the padded box, placed in an image of ``shape`` (None,
+    None when there are none)."""
+    if not added.any():
+        return None, None
+    out, at = np.zeros(shape, bool), np.zeros(shape, bool)
+    out[box], at[box] = added[inner], points[inner]
+    return out, at
 
 
 def _log_peaks(img, sigma, w) -> np.ndarray:
@@ -397,8 +407,21 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     reach of that blob's saturated pixels — what every chunk holding the label reads
     whole, so the chunked path carves as the whole image does.
     """
-    found, points, unflat = _glow_dim(smooth, level, low, d, border=border, raw=raw,
+    found, points, second = _glow_dim(smooth, level, low, d, border=border, raw=raw,
                                       passes=True)
+    labels, markers, peak, cut = _add_or_carve(labels, markers, peak, smooth, low, d,
+                                               least, border, found, points)
+    if second is None:
+        return labels, markers, peak, cut
+    comp, k = ndi.label(second[0])  # joined outlines cut between their points
+    comp, k = _split_at_points(comp, k, second[1], np.zeros(k + 1, bool))
+    labels, markers, peak, more = _with_unflat(labels, markers, peak, smooth, least, comp, k,
+                                               second[1])
+    return labels, markers, peak, cut or more
+
+
+def _add_or_carve(labels, markers, peak, smooth, low, d, least, border, found, points):
+    """:func:`_with_glow_dim`'s outlines ``found`` (from ``points``) added or carved."""
     if found is None:
         return labels, markers, peak, False
     comp, k = ndi.label(found)
@@ -410,7 +433,6 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     new = np.append(new, np.zeros(k + 1 - new.size, bool))
     host = _carve_hosts(comp, k, labels, least, d)
     host[new] = 0
-    host[comp[unflat & (comp > 0)]] = 0  # round 32: a flank's dim nucleus carves nothing
     host[~_cell_in_blob(host, comp, points, labels, smooth, low, d, border)] = 0
     hosts = _glow_rest(host, comp, labels, smooth, least)
     host[~np.isin(host, hosts)] = 0

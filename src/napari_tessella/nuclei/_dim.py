@@ -197,6 +197,13 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     the surface fitted to its ring the same way must be ``_GLOW_RAW`` of the first
     (round 29): a bump the flattening made out of a glow's flank has none.
 
+    With ``raw`` and ``passes`` (round 32), a second pass reads the same tests on ``raw``
+    itself at its own LoG maxima whose body no outline of the first holds: the opening's
+    box fits on the glow's side of a dim nucleus on a steep flank and takes most of its
+    plateau off (unseen ``dim`` fields: 3-25 of 24-150 left, over the ring surface), where
+    the unflattened image keeps it. It then returns a third value, the second pass's
+    (outlines, points), or None.
+
     Beside the sides of the array that are the image border (``border``: top, bottom,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
     inside, when at least ``_GLOW_IN`` of its ring is (round 25; the 0.85 d circle's
@@ -234,7 +241,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     peaks = _log_peaks(s, sigma, w) & near_cell
     # round 32: and on the working image before its flattening, where a glow's flank is
     # no opening's residue (:data:`_GLOW_UNFLAT`)
-    again = None if rw is None or not _GLOW_UNFLAT else _log_peaks(rw, sigma, w) & near_cell
+    again = (_log_peaks(rw, sigma, w) & near_cell if passes and rw is not None and _GLOW_UNFLAT
+             else None)
     if not peaks.any() and (again is None or not again.any()):
         return (None, None, None) if passes else (None, None)
     R = int(np.ceil(_GLOW_RING[1] * d))

@@ -16,6 +16,7 @@ from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
 from ._small import _with_new_peaks
+from ._unflat import _with_unflat
 
 #: a dim part's own ring: the pixels within this many d outside it
 _RING = 0.25
@@ -177,11 +178,13 @@ _GLOW_IN = 0.6
 #: round 29: a candidate's contrast over the same surface fitted to its ring on the
 #: working image before the flattening, at least this share of its contrast after it
 _GLOW_RAW = 0.5
+#: round 32: candidates the flattened image misses are looked for on the image before it
+_GLOW_UNFLAT = True
 
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
               devs=_GLOW_DEVS, area=(0.3, 1.6), touch=0.1, elong=2.5,
-              border=(False, False, False, False), raw=None):
+              border=(False, False, False, False), raw=None, passes=False):
     """Outlines of dim nuclei on a saturated cell's glow (a boolean image, or None), and
     the points they were found from (a boolean image, or None).
 
@@ -202,6 +205,13 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     the surface fitted to its ring the same way must be ``_GLOW_RAW`` of the first
     (round 29): a bump the flattening made out of a glow's flank has none.
 
+    With ``raw`` and ``passes`` (round 32), a second pass reads the same tests on ``raw``
+    itself at its own LoG maxima whose body no outline of the first holds: the opening's
+    box fits on the glow's side of a dim nucleus on a steep flank and takes most of its
+    plateau off (unseen ``dim`` fields: 3-25 of 24-150 left, over the ring surface), where
+    the unflattened image keeps it. It then returns a third value, the second pass's
+    (outlines, points), or None.
+
     Beside the sides of the array that are the image border (``border``: top, bottom,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
     inside, when at least ``_GLOW_IN`` of its ring is (round 25; the 0.85 d circle's
@@ -219,7 +229,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     """
     bright = smooth > cell * low
     if not bright.any():
-        return None, None
+        return (None, None, None) if passes else (None, None)
     rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
     r = int(np.ceil(reach * d))
     sigma = d / (2 * np.sqrt(2))
@@ -235,11 +245,14 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     s = smooth[box].astype(np.float64)
     rw = None if raw is None else raw[box].astype(np.float64)
     cut = bright[box]
-    log = -ndi.gaussian_laplace(s, sigma, truncate=2.5) * sigma * sigma
-    peaks = (log == ndi.maximum_filter(log, w)) & (log > 0)
-    peaks &= ndi.maximum_filter(cut, 2 * r + 1)
-    if not peaks.any():
-        return None, None
+    near_cell = ndi.maximum_filter(cut, 2 * r + 1)
+    peaks = _log_peaks(s, sigma, w) & near_cell
+    # round 32: and on the working image before its flattening, where a glow's flank is
+    # no opening's residue (:data:`_GLOW_UNFLAT`)
+    again = (_log_peaks(rw, sigma, w) & near_cell if passes and rw is not None and _GLOW_UNFLAT
+             else None)
+    if not peaks.any() and (again is None or not again.any()):
+        return (None, None, None) if passes else (None, None)
     R = int(np.ceil(_GLOW_RING[1] * d))
     # on the sides that are the image border (top, bottom, left, right), a candidate's
     # window may reach out of the image: padded with NaN, read on the pixels inside
@@ -252,6 +265,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         rw = None if rw is None else np.pad(rw, width, constant_values=np.nan)
         cut = np.pad(cut, width)
         peaks = np.pad(peaks, width)
+        again = None if again is None else np.pad(again, width)
     # as before round 27, a candidate's window lies within ``r`` of the saturated
     # pixels' box (or reaches past it on a side that is the image border)
     lim = _reach_box(near, r, smooth.shape, border, R)
@@ -274,47 +288,80 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
 
     added = np.zeros(s.shape, bool)
     points = np.zeros(s.shape, bool)
-    for y, x in zip(*np.nonzero(peaks), strict=True):
-        if y - R < lim[0] or y + R >= lim[1] or x - R < lim[2] or x + R >= lim[3]:
-            continue
-        win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
-        if cut[win][disc].any():
-            continue
-        sw = s[win]
-        inside = ~np.isnan(sw)
-        if inside.all():
-            aw, vals = a, sw[ring]
-        else:  # cut by the image border: most of its ring in the image (round 25)
-            if (inside & ring).sum() < _GLOW_IN * ring.sum():
+
+    def scan(img, check, at, skip, added, points):
+        """Each candidate at ``at`` tested on ``img`` (with ``check``, the round-29 test
+        on the image before the flattening), its outline put in ``added`` and its point
+        in ``points``; those on a part ``skip`` holds are left."""
+        for y, x in zip(*np.nonzero(at), strict=True):
+            if y - R < lim[0] or y + R >= lim[1] or x - R < lim[2] or x + R >= lim[3]:
                 continue
-            aw = np.column_stack([q[ring & inside] for q in terms])
-            vals = sw[ring & inside]
-        coef, dev = _ring_surface(aw, vals)
-        over = sw - sum(c * q for c, q in zip(coef, terms, strict=True))
-        over[~inside] = -np.inf
-        contrast = float(np.median(over[body & inside]))
-        if contrast <= devs * dev or contrast <= low - level:
-            continue
-        if rw is not None:  # round 29: a bump of its own before the flattening too
-            coef = _ring_surface(aw, rw[win][ring & inside])[0]
-            raw_over = rw[win] - sum(c * q for c, q in zip(coef, terms, strict=True))
-            if np.median(raw_over[body & inside]) < _GLOW_RAW * contrast:
+            win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
+            if cut[win][disc].any() or (skip is not None and skip[win][body].any()):
                 continue
-        lab = ndi.label((over > _GLOW_FOUND * contrast) & disc)[0]
-        if not lab[R, R] or not nucleus_like(part := lab == lab[R, R]):
-            continue
-        lab = ndi.label((over > _GLOW_OUTLINE * contrast) & disc)[0]
-        if nucleus_like(wide := lab == lab[R, R]):
-            part = wide
-        part = ndi.binary_dilation(part, np.ones((3, 3), bool)) & disc  # its blurred rim
-        added[win] |= part
-        points[y, x] = True
+            sw = img[win]
+            inside = ~np.isnan(sw)
+            if inside.all():
+                aw, vals = a, sw[ring]
+            else:  # cut by the image border: most of its ring in the image (round 25)
+                if (inside & ring).sum() < _GLOW_IN * ring.sum():
+                    continue
+                aw = np.column_stack([q[ring & inside] for q in terms])
+                vals = sw[ring & inside]
+            coef, dev = _ring_surface(aw, vals)
+            over = sw - sum(c * q for c, q in zip(coef, terms, strict=True))
+            over[~inside] = -np.inf
+            contrast = float(np.median(over[body & inside]))
+            if contrast <= devs * dev or contrast <= low - level:
+                continue
+            if check is not None:  # round 29: a bump of its own before the flattening too
+                coef = _ring_surface(aw, check[win][ring & inside])[0]
+                raw_over = check[win] - sum(c * q for c, q in zip(coef, terms, strict=True))
+                if np.median(raw_over[body & inside]) < _GLOW_RAW * contrast:
+                    continue
+            lab = ndi.label((over > _GLOW_FOUND * contrast) & disc)[0]
+            if not lab[R, R] or not nucleus_like(part := lab == lab[R, R]):
+                continue
+            lab = ndi.label((over > _GLOW_OUTLINE * contrast) & disc)[0]
+            if nucleus_like(wide := lab == lab[R, R]):
+                part = wide
+            part = ndi.binary_dilation(part, np.ones((3, 3), bool)) & disc  # blurred rim
+            added[win] |= part
+            points[y, x] = True
+
+    scan(s, rw, peaks, None, added, points)
+    more = np.zeros(s.shape, bool), np.zeros(s.shape, bool)
+    if again is not None and again.any():
+        # round 32: a dim nucleus on a glow's steep flank is half eaten by the opening
+        # (the flattened image's box fits on the glow's side, over its plateau): read
+        # where the first pass found nothing, on the image before the flattening, over
+        # the same ring surface (the glow's slope and curvature)
+        scan(rw, None, again, added, *more)
+    inner = (slice(pads[0], s.shape[0] - pads[1]), slice(pads[2], s.shape[1] - pads[3]))
+    second = None
+    if passes and more[0].any():
+        second = np.zeros(smooth.shape, bool), np.zeros(smooth.shape, bool)
+        second[0][box], second[1][box] = more[0][inner], more[1][inner]
+    if not passes:
+        return _placed(added, points, inner, box, smooth.shape)
+    return (*_placed(added, points, inner, box, smooth.shape), second)
+
+
+def _placed(added, points, inner, box, shape):
+    """(outlines, points) read in the padded box, placed in an image of ``shape`` (None,
+    None when there are none)."""
     if not added.any():
         return None, None
-    out, at = np.zeros(smooth.shape, bool), np.zeros(smooth.shape, bool)
-    inner = (slice(pads[0], added.shape[0] - pads[1]), slice(pads[2], added.shape[1] - pads[3]))
+    out, at = np.zeros(shape, bool), np.zeros(shape, bool)
     out[box], at[box] = added[inner], points[inner]
     return out, at
+
+
+def _log_peaks(img, sigma, w) -> np.ndarray:
+    """Local maxima (``w`` square windows) of minus the scale-normalised Laplacian of
+    Gaussian of ``img`` where it is positive."""
+    log = -ndi.gaussian_laplace(img, sigma, truncate=2.5) * sigma * sigma
+    return (log == ndi.maximum_filter(log, w)) & (log > 0)
 
 
 def _ring_surface(a, vals):
@@ -376,7 +423,21 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     reach of that blob's saturated pixels — what every chunk holding the label reads
     whole, so the chunked path carves as the whole image does.
     """
-    found, points = _glow_dim(smooth, level, low, d, border=border, raw=raw)
+    found, points, second = _glow_dim(smooth, level, low, d, border=border, raw=raw,
+                                      passes=True)
+    labels, markers, peak, cut = _add_or_carve(labels, markers, peak, smooth, low, d,
+                                               least, border, found, points)
+    if second is None:
+        return labels, markers, peak, cut
+    comp, k = ndi.label(second[0])  # joined outlines cut between their points
+    comp, k = _split_at_points(comp, k, second[1], np.zeros(k + 1, bool))
+    labels, markers, peak, more = _with_unflat(labels, markers, peak, smooth, least, comp, k,
+                                               second[1])
+    return labels, markers, peak, cut or more
+
+
+def _add_or_carve(labels, markers, peak, smooth, low, d, least, border, found, points):
+    """:func:`_with_glow_dim`'s outlines ``found`` (from ``points``) added or carved."""
     if found is None:
         return labels, markers, peak, False
     comp, k = ndi.label(found)

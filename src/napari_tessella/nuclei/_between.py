@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._label_image import _widened
 from ._bisect import _inner_distance
 
 #: a label at most this many nucleus areas (pi d^2 / 4)
@@ -50,11 +51,8 @@ def _between_ids(labels, smooth, d):
     boxes = ndi.find_objects(labels)
     inner = None
     out = []
-    h, w = labels.shape
     for i in small:
-        box = boxes[i - 1]
-        box = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, m))
-                    for s, m in zip(box, (h, w), strict=True))
+        box = _widened(boxes[i - 1], 1, labels.shape)
         region = labels[box]
         own = region == i
         ring = ndi.binary_dilation(own, _RING) & ~own
@@ -81,11 +79,9 @@ def _drop_between(labels, smooth, d):
     dropped[ids] = True
     area = np.bincount(labels.ravel(), minlength=dropped.size)
     boxes = ndi.find_objects(labels)
-    h, w = labels.shape
     reach = int(np.ceil(d)) + 2
     for i in ids:
-        box = tuple(slice(max(s.start - reach, 0), min(s.stop + reach, m))
-                    for s, m in zip(boxes[i - 1], (h, w), strict=True))
+        box = _widened(boxes[i - 1], reach, labels.shape)
         region = orig[box]
         own = region == i
         near = region[ndi.binary_dilation(own, _RING) & ~own]

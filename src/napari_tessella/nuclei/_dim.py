@@ -178,8 +178,6 @@ _GLOW_IN = 0.6
 #: round 29: a candidate's contrast over the same surface fitted to its ring on the
 #: working image before the flattening, at least this share of its contrast after it
 _GLOW_RAW = 0.5
-#: round 32: candidates the flattened image misses are looked for on the image before it
-_GLOW_UNFLAT = True
 
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
@@ -248,9 +246,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     near_cell = ndi.maximum_filter(cut, 2 * r + 1)
     peaks = _log_peaks(s, sigma, w) & near_cell
     # round 32: and on the working image before its flattening, where a glow's flank is
-    # no opening's residue (:data:`_GLOW_UNFLAT`)
-    again = (_log_peaks(rw, sigma, w) & near_cell if passes and rw is not None and _GLOW_UNFLAT
-             else None)
+    # no opening's residue
+    again = _log_peaks(rw, sigma, w) & near_cell if passes and rw is not None else None
     if not peaks.any() and (again is None or not again.any()):
         return (None, None, None) if passes else (None, None)
     R = int(np.ceil(_GLOW_RING[1] * d))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._label_image import _widened
+
 #: a label elongated at least ``[0]`` (square root of its inertia moments' ratio), long at
 #: least ``[1]`` x d (four standard deviations along its long axis) and thinner than
 #: ``[2]`` x d (its largest inscribed disc's radius) is glare when the spread along its
@@ -54,8 +56,7 @@ def _rim_steepness(labels, smooth, level, d, i, box, pad: int = _PAD) -> float:
     """The median gradient magnitude (Gaussian of 1 px) of ``smooth`` over the outermost
     pixels of label ``i`` that touch no other label, times ``d``, over its median contrast
     above ``level``; ``box`` is its box (slices). Infinite without such pixels or contrast."""
-    wide = tuple(slice(max(s.start - pad, 0), min(s.stop + pad, n))
-                 for s, n in zip(box, labels.shape, strict=True))
+    wide = _widened(box, pad, labels.shape)
     lab, img = labels[wide], smooth[wide]
     own = lab == i
     other = ndi.binary_dilation((lab > 0) & ~own, np.ones((3, 3), bool))

@@ -54,8 +54,9 @@ def _with_unflat(labels, markers, peak, smooth, least, comp, k, points):
     owner = np.zeros(n, np.int64)  # each piece taken in: its outline's new id
     owner[label_of[taken]] = table[part_of[taken]]
     out = labels.astype(np.int64)
-    mine = on & new[comp] & ((labels == 0) | (owner[labels] == table[comp]))
-    out[owner[labels] > 0] = owner[labels][owner[labels] > 0]
+    owned = owner[labels]  # per pixel: the new id of the outline taking its label in
+    mine = on & new[comp] & ((labels == 0) | (owned == table[comp]))
+    out[owned > 0] = owned[owned > 0]
     out[mine] = table[comp[mine]]
     markers = markers.copy()
     at = points & mine

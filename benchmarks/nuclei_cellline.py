@@ -73,6 +73,12 @@ FRESH31 = {"fibroblast": (50, 51, 52, 53), "halo": (50, 51, 52, 53),
            "dim": (50, 51, 52, 53), "u2os-like": (50, 51, 52, 53),
            "fibroblast d74": (50, 51, 52), "mixed d28": (50, 51, 52, 53),
            "uneven d32": (50, 51, 52, 53), "elongated": (50, 51, 52, 53)}
+#: round 33's fresh held-out seeds, written down before round 33 changed anything and run
+#: only at its end: the FRESH31 seeds had been run three times by then
+FRESH33 = {"fibroblast": (70, 71, 72, 73), "halo": (70, 71, 72, 73),
+           "dim": (70, 71, 72, 73), "u2os-like": (70, 71, 72, 73),
+           "fibroblast d74": (70, 71, 72), "mixed d28": (70, 71, 72, 73),
+           "uneven d32": (70, 71, 72, 73), "elongated": (70, 71, 72, 73)}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}
@@ -443,11 +449,13 @@ def main(argv=None) -> int:
     p.add_argument("--round13", action="store_true", help="round 13's tuning seeds")
     p.add_argument("--fresh31", action="store_true",
                    help="round 31's fresh held-out seeds (run only at a round's end)")
+    p.add_argument("--fresh33", action="store_true",
+                   help="round 33's fresh held-out seeds (run only at a round's end)")
     p.add_argument("--kinds", default=None, help="comma-separated subset of kinds")
     p.add_argument("--against", default=None, help="another package's src to compare")
     p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    plan = (FRESH31 if args.fresh31 else ROUND13 if args.round13
+    plan = (FRESH33 if args.fresh33 else FRESH31 if args.fresh31 else ROUND13 if args.round13
             else HELDOUT if args.heldout else TUNED)
     if args.kinds:
         plan = {k: v for k, v in plan.items() if k in args.kinds.split(",")}
@@ -461,13 +469,14 @@ def main(argv=None) -> int:
         cmd = [sys.executable, __file__, "--json"] + (["--heldout"] if args.heldout else [])
         cmd += ["--round13"] if args.round13 else []
         cmd += ["--fresh31"] if args.fresh31 else []
+        cmd += ["--fresh33"] if args.fresh33 else []
         cmd += ["--kinds", ",".join(plan)]
         env = {**os.environ, "PYTHONPATH": args.against}
         other = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True,
                                           check=True).stdout)
     ours = score(plan)
-    which = ("round-31 fresh" if args.fresh31 else "round-13" if args.round13
-             else "held-out" if args.heldout else "tuned")
+    which = ("round-33 fresh" if args.fresh33 else "round-31 fresh" if args.fresh31
+             else "round-13" if args.round13 else "held-out" if args.heldout else "tuned")
     print(f"{which} seeds; errors/img (split/merged/spurious/missing), F1@0.5, CPU s/img")
     for kind, m in ours.items():
         line = (f"{kind:<15} {m['errors']:5.2f} ({m['split']:.1f}/{m['merged']:.1f}/"

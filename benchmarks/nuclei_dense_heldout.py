@@ -39,6 +39,7 @@ from scipy import ndimage as ndi
 SEEDS = (101, 102, 103, 104, 105, 106)  # fixed before round 10 changed anything
 TUNING = (111, 112, 113, 114, 115, 116)  # round 13's tuning seeds
 FRESH31 = (131, 132, 133, 134, 135, 136)  # fixed before round 31 changed anything; its end only
+FRESH33 = (151, 152, 153, 154, 155, 156)  # fixed before round 33 changed anything; its end only
 
 
 def challenge_field(seed, side=256, n=125, psf=1.0):
@@ -135,6 +136,7 @@ def run(seeds=SEEDS, psf=1.0):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    run(TUNING if "--tuning" in args else FRESH31 if "--fresh31" in args else SEEDS,
+    run(TUNING if "--tuning" in args else FRESH31 if "--fresh31" in args
+        else FRESH33 if "--fresh33" in args else SEEDS,
         float(args[args.index("--psf") + 1]) if "--psf" in args else 1.0)
     sys.exit(0)

@@ -160,16 +160,17 @@ def _edt_squares(mask: np.ndarray) -> np.ndarray | None:
     if mask.dtype != bool or rows < 2 or cols < 2:
         return None
     left = mask.copy()  # not reached from a 0 of its column yet
-    f = np.zeros(mask.shape, dtype=np.uint16)
-    capped = True
+    count = np.zeros(mask.shape, dtype=np.uint8)  # (_REACH below 2**8)
+    capped, pair = True, np.empty((rows - 1, cols), dtype=bool)
     for _ in range(_REACH):
         if not left.any():
             capped = False
             break
-        f += left.view(np.uint8)
-        pair = left[:-1] & left[1:]
-        left[1:-1] = pair[:-1] & pair[1:]
+        count += left.view(np.uint8)
+        np.logical_and(left[:-1], left[1:], out=pair)
+        np.logical_and(pair[:-1], pair[1:], out=left[1:-1])
         left[0], left[-1] = pair[0], pair[-1]
+    f = count.astype(np.uint16)
     f *= f  # (at most _REACH², a sum of two below 2**16)
     best = f.copy()
     bound, dc = int(best.max()), 1

@@ -16,8 +16,10 @@ import napari_tessella._label_image as li
 
 @pytest.fixture
 def boxes_always(monkeypatch):
-    """Never the whole-image fallback: the boxes' path is the one under test."""
+    """Never the whole-image fallback: the boxes' path is the one under test (nor the
+    whole mask's squares of round 33, ``_edt_squares``)."""
     monkeypatch.setattr(li, "_PER_BOX", -10**9)
+    monkeypatch.setattr(li, "_REACH", 0)
 
 
 @settings(deadline=None)
@@ -28,6 +30,7 @@ def test_mask_distance_is_the_whole_transform(mask, parts):
     components given (4- or 8-connected: an id holding several 4-components) or made."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(li, "_PER_BOX", -10**9)
+        mp.setattr(li, "_REACH", 0)
         given_parts = {"four": ndi.label(mask)[0],
                        "eight": ndi.label(mask, structure=np.ones((3, 3)))[0],
                        "none": None}[parts]

@@ -118,7 +118,12 @@ def _mask_distance(mask: np.ndarray, parts: np.ndarray | None = None,
     component's box widened by one pixel; the transform of ``mask`` over that box gives
     ``p`` the same integer offset, so the same float. The whole image's transform when
     the boxes would cost about as much (large or many components). ``cache``: see
-    :func:`_box_squares` (a box of the same content is not transformed again)."""
+    :func:`_box_squares` (a box of the same content is not transformed again). First of
+    all the whole mask's squares of :func:`_edt_squares` when its distances are within
+    its reach (round 33: the working images' always are; ~5x fewer instructions than
+    scipy's transform, ~3x fewer than the boxes)."""
+    if (squares := _edt_squares(mask)) is not None:  # the whole mask at once, faster
+        return np.sqrt(squares, dtype=np.float64)
     if parts is None:
         parts = ndi.label(mask)[0]
     boxes = [(k, _widened(box, 1, mask.shape))
@@ -131,6 +136,50 @@ def _mask_distance(mask: np.ndarray, parts: np.ndarray | None = None,
     for k, box in boxes:
         _box_distance(mask[box], at, parts[box] == k, out[box], cache)
     return out
+
+
+#: the distance down a column :func:`_edt_squares` reads up to (its squares in uint16)
+_REACH = 128
+
+
+def _edt_squares(mask: np.ndarray) -> np.ndarray | None:
+    """The squares of ``ndi.distance_transform_edt(mask)`` (a 2-D boolean mask) as whole
+    numbers (uint16), from two passes of whole-array steps; None when a distance may lie
+    beyond ``_REACH`` (or the mask is not such an array).
+
+    Down each column, the distance ``f`` to the nearest 0 of the column: the pixels not
+    reached yet (the mask eroded along the columns, step by step) counted, up to
+    ``_REACH`` steps. Along each row, ``min over dc of dc² + f(c + dc)²``, offset by
+    offset while ``dc²`` is below the largest square so far (no farther offset can lower
+    one). These are the squared offsets scipy's transform takes the roots of (whole
+    numbers, exact in float64), so their roots are its floats; scipy's feature transform
+    costs ~500 instructions a pixel. A column not reached after ``_REACH`` steps is
+    capped there: the squares stand when each is below ``_REACH²`` (a capped term,
+    at least that, never gave the least one)."""
+    rows, cols = mask.shape if mask.ndim == 2 else (0, 0)
+    if mask.dtype != bool or rows < 2 or cols < 2:
+        return None
+    left = mask.copy()  # not reached from a 0 of its column yet
+    count = np.zeros(mask.shape, dtype=np.uint8)  # (_REACH below 2**8)
+    capped, pair = True, np.empty((rows - 1, cols), dtype=bool)
+    for _ in range(_REACH):
+        if not left.any():
+            capped = False
+            break
+        count += left.view(np.uint8)
+        np.logical_and(left[:-1], left[1:], out=pair)
+        np.logical_and(pair[:-1], pair[1:], out=left[1:-1])
+        left[0], left[-1] = pair[0], pair[-1]
+    f = count.astype(np.uint16)
+    f *= f  # (at most _REACH², a sum of two below 2**16)
+    best = f.copy()
+    bound, dc = int(best.max()), 1
+    while dc * dc < bound and dc < cols:
+        step = np.uint16(dc * dc)
+        np.minimum(best[:, dc:], f[:, :-dc] + step, out=best[:, dc:])
+        np.minimum(best[:, :-dc], f[:, dc:] + step, out=best[:, :-dc])
+        bound, dc = int(best.max()), dc + 1
+    return None if capped and bound >= _REACH * _REACH else best
 
 
 def _offsets(shape) -> np.ndarray:

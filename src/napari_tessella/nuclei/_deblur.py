@@ -97,3 +97,16 @@ def _reach(d) -> int:
     """How far (pixels) :func:`_sharpened` reads around a pixel: scipy's Gaussian radius
     at ``truncate`` 4, and one more."""
     return int(4.0 * _SMOOTH * d + 0.5) + 1
+
+
+def _sharpened_lazy(image, sigma, d):
+    """:func:`_sharpened` of a 2-D dask array, chunk by chunk with the margin it reads
+    (reflected at the array's sides, as scipy does): the in-memory values."""
+    import dask.array as da
+
+    depth = _reach(d)
+    arr = image
+    if min(min(c) for c in arr.chunks) < depth:  # (margins wider than a chunk)
+        arr = arr.rechunk(tuple(max(depth, max(c)) for c in arr.chunks))
+    return da.map_overlap(_sharpened, arr, depth=depth, boundary="reflect",
+                          dtype=np.float64, sigma=sigma, d=d)

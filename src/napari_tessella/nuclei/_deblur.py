@@ -31,7 +31,7 @@ from scipy import ndimage as ndi
 #: the blur is measured on the central crop of at most this many pixels a side
 _CROP = 512
 #: dense fields are sharpened when the PSF's sigma is at least this times the diameter
-_WIDE = 0.15
+_WIDE = 0.16
 #: the Laplacian of the sharpening is taken at this scale (x d)
 _SMOOTH = 0.12
 #: the spectrum: this many radial bins over 0..pi; the noise floor beyond this share of pi

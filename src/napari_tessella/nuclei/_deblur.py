@@ -13,7 +13,8 @@ step (the Laplacian taken of the image smoothed by ``_SMOOTH * d``, against the 
 white noise floor (the median power beyond 0.8 of Nyquist), the edges of blurred objects
 fall as ``k^-3 exp(-sigma^2 k^2)``, so ``log(P - N) + 3 log k`` is a line in ``k^2`` of
 slope ``-sigma^2`` (the bins at least 4 noise floors up, above 0.3 rad/px). On the
-synthetic dense fields it gives the PSF's sigma within 0.1 px (1-4 px). It is measured on
+synthetic dense fields it follows the PSF's sigma (1-4 px) with a correlation of 0.99,
+mostly within 0.1 px (at worst 0.3). It is measured on
 the central crop of at most ``_CROP`` pixels a side, in the image's own orientation, so
 that the chunked path reads the same pixels.
 

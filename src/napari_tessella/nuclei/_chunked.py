@@ -15,6 +15,7 @@ from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _level_and_noise, _shoulder_gate, _tile_noise
+from ._deblur import _central, _sharpened_lazy, _wide_blur
 from ._flat import _flatness
 from ._foreground import (
     _auto_mask,
@@ -411,11 +412,24 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         ``labels`` and ``territories`` are lazy (M, N) int32 dask arrays; ``seeds`` holds
         the seeds of the kept nuclei (all the user's points when they were given).
     """
+    return _chunked_watershed(image, object_diameter=object_diameter, sigma=sigma,
+                              seeds=seeds, landscape=landscape, threshold=threshold,
+                              exclude_border=exclude_border, min_size=min_size,
+                              chunks=chunks, scheduler=scheduler, sharpen=True)
+
+
+def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, threshold,
+                       exclude_border, min_size, chunks, scheduler, sharpen):
+    """:func:`seeded_watershed_chunked`; with ``sharpen``, a dense field under a wide
+    PSF is segmented again sharpened (:mod:`._deblur`, as in memory)."""
     import dask
     import dask.array as da
 
 
     user_points = seeds is not None and not isinstance(seeds, str)
+    again = {"object_diameter": object_diameter, "sigma": sigma, "seeds": seeds,
+             "landscape": landscape, "threshold": threshold, "min_size": min_size,
+             "exclude_border": exclude_border, "chunks": chunks, "scheduler": scheduler}
     exclude_border = flag(exclude_border, "exclude_border")
     seeds_shape = shape_of(seeds, "seeds", "(K, 2) (row, column) points") if user_points else ()
     if len(seeds_shape) == 2 and seeds_shape[1] != 2:
@@ -428,7 +442,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
                                    shape=raw.shape, min_size=min_size)
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
-    given_shape = raw.shape
+    given_shape, as_given = raw.shape, raw  # (the blur is measured on the image as given)
     # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
     # (._orient), the diameter's reduced images (made again if they overflowed); as in
     # memory, an image near the largest float or subnormal is divided by a power of two
@@ -473,6 +487,11 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
         value = float(level + np.exp(cut) - eps)
         params.update(level=level, eps=eps, cut=cut, low=_dim_level(
             level, eps, cut, unit if params["shoulders"] else None))
+        wide = (_wide_blur(_compute(as_given[_central(given_shape)], scheduler=scheduler)[0],
+                           diameter) if sharpen and params["shoulders"] else None)
+        if wide is not None:  # a dense field under a wide PSF: all again, sharpened
+            return _chunked_watershed(_sharpened_lazy(as_given, wide, diameter), **again,
+                                      sharpen=False)
     else:
         method = threshold_spec(threshold)
         value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)

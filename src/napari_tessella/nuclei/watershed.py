@@ -21,6 +21,7 @@ from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
 from ._background import _tile_counts, _tile_noise
 from ._chunked import seeded_watershed_chunked
+from ._deblur import _central, _sharpened, _wide_blur
 from ._flat import _flat_pieces, _flatness
 from ._foreground import _auto_mask, _auto_params_logged, _dim_level, _flatten
 from ._orient import (
@@ -142,9 +143,19 @@ def seeded_watershed(
             image, object_diameter=object_diameter, sigma=sigma, seeds=seeds,
             landscape=landscape, threshold=threshold, exclude_border=exclude_border,
             min_size=min_size)
+    return _whole(image, seeds, object_diameter=object_diameter, sigma=sigma,
+                  landscape=landscape, threshold=threshold, exclude_border=exclude_border,
+                  min_size=min_size, sharpen=True)
+
+
+def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclude_border,
+           min_size, sharpen) -> WatershedResult:
+    """:func:`seeded_watershed` of an image in memory (parameters checked); with
+    ``sharpen``, a dense field under a wide PSF is segmented again sharpened (._deblur)."""
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
+    given = seeds
     if seeds_kind(seeds, img.shape) == "labels":
         seeds = _one_seed_per_piece(seeds)
     integral = getattr(getattr(image, "dtype", None), "kind", "f") in "biu"
@@ -155,13 +166,21 @@ def seeded_watershed(
     kwargs = {"object_diameter": object_diameter, "sigma": sigma, "landscape": landscape,
               "threshold": threshold, "exclude_border": exclude_border,
               "min_size": min_size, "auto": auto}
+    if sharpen and auto:  # a dense field's blur, measured where the gate holds (._deblur)
+        kwargs["deblur"] = lambda d: _wide_blur(img[_central(img.shape)], d)
+
+    def again(wide):  # the whole recipe on the image sharpened by (sigma, d), once
+        return _whole(_sharpened(img, *wide), given, object_diameter=object_diameter,
+                      sigma=sigma, landscape=landscape, threshold=threshold,
+                      exclude_border=exclude_border, min_size=min_size, sharpen=False)
     # worked in the orientation the image's content gives (see ._orient): its flips and
     # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
     exponent = 0 if integral else _extreme_exponent(img)
     scaled = np.ldexp(img, -exponent) if exponent else img
     orient = of_image(scaled, pixels)
     if orient == IDENTITY:
-        return _in_memory(img, pixels, integral, seeds, **kwargs)
+        res = _in_memory(img, pixels, integral, seeds, **kwargs)
+        return res if isinstance(res, WatershedResult) else again(res)
     kind = seeds_kind(seeds, img.shape)
     turned = seeds
     if kind == "points":
@@ -174,6 +193,8 @@ def seeded_watershed(
                      None if pixels is None else np.ascontiguousarray(
                          to_canonical(pixels, orient)), integral, turned, **kwargs,
                      orient=orient)  # (its labels and territories turned back already)
+    if not isinstance(res, WatershedResult):  # (sigma, d): a wide blur, sharpened
+        return again(res)
     points = (as_points(seeds, name="seeds") if kind == "points"
               else points_from_canonical(res.seeds, orient, img.shape))
     return replace(res, seeds=points)
@@ -191,7 +212,7 @@ def _one_seed_per_piece(seeds):
 
 
 def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscape,
-               threshold, exclude_border, min_size, auto, orient=None) -> WatershedResult:
+               threshold, exclude_border, min_size, auto, orient=None, deblur=None):
     """:func:`seeded_watershed` of the validated image ``img`` (float) in memory, from
     the plane of integers ``pixels`` it was made from (or None), as the array is
     oriented; the labels and territories turned back by ``orient`` (:mod:`._orient`,
@@ -226,6 +247,9 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
         unit = _tile_noise(_tile_counts(work), s)
         level, eps, cut, _, shoulders = _auto_params_logged(smooth, unit, floor=False,
                                                             binned=True)
+        wide = deblur(diameter) if shoulders and deblur is not None else None
+        if wide is not None:  # a dense field under a wide PSF: (sigma, d), to sharpen
+            return wide, diameter
         mask = _auto_mask(smooth, level, eps, cut)
         value = float(level + np.exp(cut) - eps)
         low = _dim_level(level, eps, cut, unit if shoulders else None)

@@ -216,7 +216,12 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
     """:func:`seeded_watershed` of the validated image ``img`` (float) in memory, from
     the plane of integers ``pixels`` it was made from (or None), as the array is
     oriented; the labels and territories turned back by ``orient`` (:mod:`._orient`,
-    see :func:`._outlines._refine_outlines`) when given, the seeds not."""
+    see :func:`._outlines._refine_outlines`) when given, the seeds not.
+
+    ``deblur(d)`` (or None), asked only where the dense gate (the shoulders) holds: the
+    blur's sigma when the field is to be sharpened (:mod:`._deblur`), else None. When it
+    gives one, the segmentation stops there and returns ``(sigma, d)`` instead of a
+    :class:`WatershedResult`, for :func:`_whole` to run again on the sharpened image."""
     # values near the largest float overflow in the smoothing (a finite image was refused
     # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
     # by a power of two, exactly, and the threshold with them (never an image of integers:

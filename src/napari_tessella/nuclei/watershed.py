@@ -4,6 +4,7 @@ watershed → territories; validation first, then in memory or chunk by chunk.""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -150,8 +151,11 @@ def seeded_watershed(
 
 def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclude_border,
            min_size, sharpen) -> WatershedResult:
-    """:func:`seeded_watershed` of an image in memory (parameters checked); with
-    ``sharpen``, a dense field under a wide PSF is segmented again sharpened (._deblur)."""
+    """:func:`seeded_watershed` of an image in memory (parameters checked), in two stages:
+    :func:`_prepared` up to the threshold and the dense gate, :func:`_segmented` from
+    there. Between the two, with ``sharpen``, a dense field (the gate's shoulders) under a
+    wide PSF (:mod:`._deblur`) is not segmented: the whole recipe runs on it sharpened,
+    once (its own diameter, gates and all)."""
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
@@ -163,38 +167,45 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     # float64 copy is still made, by the validation: without it, the full-resolution
     # outputs were returned to the system and faulted in again, image after image)
     pixels = np.asarray(image) if integral and np.ndim(image) == 2 else None
-    kwargs = {"object_diameter": object_diameter, "sigma": sigma, "landscape": landscape,
-              "threshold": threshold, "exclude_border": exclude_border,
-              "min_size": min_size, "auto": auto}
-    if sharpen and auto:  # a dense field's blur, measured where the gate holds (._deblur)
-        kwargs["deblur"] = lambda d: _wide_blur(img[_central(img.shape)], d)
-
-    def again(wide):  # the whole recipe on the image sharpened by (sigma, d), once
-        return _whole(_sharpened(img, *wide), given, object_diameter=object_diameter,
-                      sigma=sigma, landscape=landscape, threshold=threshold,
-                      exclude_border=exclude_border, min_size=min_size, sharpen=False)
-    # worked in the orientation the image's content gives (see ._orient): its flips and
-    # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
+    # values near the largest float overflow in the smoothing (a finite image was refused
+    # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
+    # by a power of two, exactly, and the threshold with them (never an image of integers:
+    # its magnitudes lie between 2**-4, an RGB luminance, and 2**64)
     exponent = 0 if integral else _extreme_exponent(img)
     scaled = np.ldexp(img, -exponent) if exponent else img
+    # worked in the orientation the image's content gives (see ._orient): its flips and
+    # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
     orient = of_image(scaled, pixels)
-    if orient == IDENTITY:
-        res = _in_memory(img, pixels, integral, seeds, **kwargs)
-        return res if isinstance(res, WatershedResult) else again(res)
-    kind = seeds_kind(seeds, img.shape)
+    kwargs = {"object_diameter": object_diameter, "sigma": sigma, "threshold": threshold,
+              "min_size": min_size, "auto": auto}
     turned = seeds
-    if kind == "points":
-        turned = points_to_canonical(as_points(seeds, name="seeds"), orient, img.shape)
-    elif kind is not None and not isinstance(seeds, str):
-        turned = np.ascontiguousarray(to_canonical(np.asarray(seeds), orient))
-    # a plane of integers is read from ``pixels``: of ``img`` only its shape (no copy)
-    res = _in_memory(to_canonical(img, orient) if pixels is not None
-                     else np.ascontiguousarray(to_canonical(img, orient)),
-                     None if pixels is None else np.ascontiguousarray(
-                         to_canonical(pixels, orient)), integral, turned, **kwargs,
-                     orient=orient)  # (its labels and territories turned back already)
-    if not isinstance(res, WatershedResult):  # (sigma, d): a wide blur, sharpened
-        return again(res)
+    if orient == IDENTITY:
+        prep = _prepared(scaled, pixels, seeds, exponent, **kwargs)
+    else:
+        kind = seeds_kind(seeds, img.shape)
+        if kind == "points":
+            turned = points_to_canonical(as_points(seeds, name="seeds"), orient, img.shape)
+        elif kind is not None and not isinstance(seeds, str):
+            turned = np.ascontiguousarray(to_canonical(np.asarray(seeds), orient))
+        # a plane of integers is read from ``pixels``: of ``img`` only its shape (no copy)
+        prep = _prepared(to_canonical(scaled, orient) if pixels is not None
+                         else np.ascontiguousarray(to_canonical(scaled, orient)),
+                         None if pixels is None else np.ascontiguousarray(
+                             to_canonical(pixels, orient)), turned, exponent, **kwargs)
+    # a dense field's blur, measured where the gate holds, on the image as given (._deblur)
+    wide = (_wide_blur(img[_central(img.shape)], prep.diameter)
+            if sharpen and prep.shoulders else None)  # (shoulders: "auto" only)
+    if wide is not None:  # a dense field under a wide PSF: the whole recipe sharpened
+        sharp = _sharpened(img, wide, prep.diameter)
+        del prep  # (its working images are not kept through the second run)
+        return _whole(sharp, given, object_diameter=object_diameter, sigma=sigma,
+                      landscape=landscape, threshold=threshold,
+                      exclude_border=exclude_border, min_size=min_size, sharpen=False)
+    res = _segmented(prep, turned, landscape=landscape, exclude_border=exclude_border,
+                     auto=auto, orient=None if orient == IDENTITY else orient)
+    if orient == IDENTITY:
+        return res
+    # (its labels and territories were turned back already, its seeds not)
     points = (as_points(seeds, name="seeds") if kind == "points"
               else points_from_canonical(res.seeds, orient, img.shape))
     return replace(res, seeds=points)
@@ -211,60 +222,86 @@ def _one_seed_per_piece(seeds):
     return pieces
 
 
-def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscape,
-               threshold, exclude_border, min_size, auto, orient=None, deblur=None):
-    """:func:`seeded_watershed` of the validated image ``img`` (float) in memory, from
-    the plane of integers ``pixels`` it was made from (or None), as the array is
-    oriented; the labels and territories turned back by ``orient`` (:mod:`._orient`,
-    see :func:`._outlines._refine_outlines`) when given, the seeds not.
+class _Prepared(NamedTuple):
+    """The in-memory recipe up to its threshold and dense gate (:func:`_prepared`): what
+    :func:`_segmented` goes on from, and what decides whether the field is sharpened."""
 
-    ``deblur(d)`` (or None), asked only where the dense gate (the shoulders) holds: the
-    blur's sigma when the field is to be sharpened (:mod:`._deblur`), else None. When it
-    gives one, the segmentation stops there and returns ``(sigma, d)`` instead of a
-    :class:`WatershedResult`, for :func:`_whole` to run again on the sharpened image."""
-    # values near the largest float overflow in the smoothing (a finite image was refused
-    # as NaN), and subnormal ones are lost in it (no nuclei): those images only are divided
-    # by a power of two, exactly, and the threshold with them (never an image of integers:
-    # its magnitudes lie between 2**-4, an RGB luminance, and 2**64)
-    exponent = 0 if integral else _extreme_exponent(img)
-    if exponent:
-        img = np.ldexp(img, -exponent)
-        if not isinstance(threshold, str):
-            threshold = float(np.ldexp(float(threshold), -exponent))
-    user_points = seeds_kind(seeds, img.shape) == "points"
+    diameter: float  # the object diameter, full-resolution pixels (given or estimated)
+    sigma: float  # the smoothing, full-resolution pixels (``_plan``)
+    min_size: float  # the minimum size, full-resolution pixels (``_plan``)
+    find_small: bool  # the default minimum size: a small population is looked for
+    factor: int  # the block-averaging factor of the working image
+    full_shape: tuple  # the image's shape, as the arrays are oriented
+    exponent: int  # the power of two the image was divided by (0: none)
+    smooth: np.ndarray  # the smoothed working image (with "auto": flattened, ._foreground)
+    raw: np.ndarray | None  # with "auto": the smoothed working image before flattening
+    value: float  # the global threshold, working units (divided by 2**exponent)
+    level: float | None  # with "auto": the log-Otsu cut's parameters (level, eps, cut)
+    eps: float | None
+    cut: float | None
+    unit: float | None  # with "auto": the noise of the smoothed working image (or None)
+    shoulders: bool  # with "auto": the dense gate holds (._background._shoulder_gate)
+
+
+def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold,
+              min_size, auto) -> _Prepared:
+    """The first stage of :func:`seeded_watershed` in memory: of the validated image
+    ``img`` (float, already divided by ``2**exponent``), from the plane of integers
+    ``pixels`` it was made from (or None), as the arrays are oriented: the diameter
+    (estimated when not given), the plan (``_plan``), the smoothed working image and the
+    global threshold; with ``auto``, the flattening and the log-Otsu parameters with the
+    dense gate (``shoulders``); all of it as a :class:`_Prepared`. Nothing is segmented:
+    :func:`_whole` decides from it whether the field is sharpened first (:mod:`._deblur`),
+    else :func:`_segmented` finishes from it."""
+    if exponent and not isinstance(threshold, str):  # (a number, with the image)
+        threshold = float(np.ldexp(float(threshold), -exponent))
     pixels = img if pixels is None else pixels
     reduced = {}  # the estimate's block means of the whole image, by factor
     diameter = (float(object_diameter) if object_diameter
                 else _estimate_in_memory(pixels, reduced))
-    full_shape = img.shape
     find_small = min_size is None  # the default minimum size keeps whole small nuclei
-    factor, sigma, min_size = _plan(full_shape, diameter, sigma, seeds, min_size)
+    factor, sigma, min_size = _plan(img.shape, diameter, sigma, seeds, min_size)
     work = reduced[factor] if factor in reduced else _block_mean(pixels, factor)
     d = diameter / factor  # diameter in working pixels
     s = sigma / factor
-    min_size_work = min_size / factor**2
 
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
-    level = low = raw = None
+    level = eps = cut = unit = raw = None
     shoulders = False
     if auto:
         raw, smooth = smooth, _flatten(smooth, d)
         unit = _tile_noise(_tile_counts(work), s)
         level, eps, cut, _, shoulders = _auto_params_logged(smooth, unit, floor=False,
                                                             binned=True)
-        wide = deblur(diameter) if shoulders and deblur is not None else None
-        if wide is not None:  # a dense field under a wide PSF: (sigma, d), to sharpen
-            return wide, diameter
-        mask = _auto_mask(smooth, level, eps, cut)
         value = float(level + np.exp(cut) - eps)
-        low = _dim_level(level, eps, cut, unit if shoulders else None)
     else:
         value = compute_threshold(smooth, threshold)
+    return _Prepared(diameter, sigma, min_size, find_small, factor, img.shape, exponent,
+                     smooth, raw, value, level, eps, cut, unit, shoulders)
+
+
+def _segmented(prep, seeds, *, landscape, exclude_border, auto, orient=None
+               ) -> WatershedResult:
+    """The second stage of :func:`seeded_watershed` in memory, from :func:`_prepared`'s
+    ``prep`` (the same ``seeds`` and ``auto``, as the arrays are oriented): the
+    foreground, the seeded watershed (``_segment_work``), the nuclei kept, the
+    territories and the outlines at full resolution, as a :class:`WatershedResult`; the
+    labels and territories turned back by ``orient`` (:mod:`._orient`, see
+    :func:`._outlines._refine_outlines`) when given, the seeds not."""
+    smooth, level, value, factor = prep.smooth, prep.level, prep.value, prep.factor
+    full_shape = prep.full_shape
+    d = prep.diameter / factor  # diameter in working pixels
+    user_points = seeds_kind(seeds, full_shape) == "points"
+    low = None
+    if auto:
+        mask = _auto_mask(smooth, level, prep.eps, prep.cut)
+        low = _dim_level(level, prep.eps, prep.cut, prep.unit if prep.shoulders else None)
+    else:
         mask = smooth > value
     labels, markers, peak, nearest, small = _segment_work(
-        smooth, mask, d=d, min_size_work=min_size_work, auto=auto, level=level,
-        landscape=landscape, seeds=seeds, low=low, small=find_small, shoulders=shoulders,
-        raw=raw)
+        smooth, mask, d=d, min_size_work=prep.min_size / factor**2, auto=auto, level=level,
+        landscape=landscape, seeds=seeds, low=low, small=prep.find_small,
+        shoulders=prep.shoulders, raw=prep.raw)
 
     ids = np.flatnonzero(np.bincount(markers.ravel())[1:]) + 1  # the markers' ids, no sort
     centres = np.empty((0, 2))  # the markers' centres of mass, in working pixels
@@ -305,10 +342,10 @@ def _in_memory(img, pixels, integral, seeds, *, object_diameter, sigma, landscap
     elif labels.any():
         territories = _nearest_label(labels)
     else:
-        territories = np.zeros(work.shape, dtype=np.int32)
+        territories = np.zeros(smooth.shape, dtype=np.int32)
     labels, territories = _refine_outlines(labels, smooth, cuts, factor, full_shape,
                                            territories, frozen=dropped, orient=orient)
     return WatershedResult(labels=labels, territories=territories, seeds=seed_points,
-                           object_diameter=diameter, sigma=sigma,
-                           threshold=float(np.ldexp(value, exponent)),
-                           min_size=int(min_size))
+                           object_diameter=prep.diameter, sigma=prep.sigma,
+                           threshold=float(np.ldexp(value, prep.exponent)),
+                           min_size=int(prep.min_size))

@@ -110,6 +110,12 @@ def _cellline(kind, seed):
     return make
 
 
+def _uneven(seed):
+    def make():
+        return _bench("nuclei_cellline").uneven_field(seed)
+    return make
+
+
 def _heldout(name, seed, round7=False):
     def make():
         held = _bench("nuclei_heldout")
@@ -187,6 +193,11 @@ def figures(data: Path = DATA) -> list[Figure]:
                   _stress("dim 1.3-2x + saturated", 0), (0, 256, 256, 512)),
             Panel("cell line 'dim' (14 dim nuclei beside 3 saturated cells), seed 0",
                   _cellline("dim", 0)),
+        ]),
+        Figure("nuclei_glows", [
+            Panel("cell line 'uneven d32' (3 saturated cells with glows, light 2-3x "
+                  "uneven), seed 422", _uneven(422)),
+            Panel("cell line 'uneven d32', seed 437", _uneven(437)),
         ]),
         Figure("nuclei_debris", [
             Panel("debris (24 specks and smudges of glare), seed 0",

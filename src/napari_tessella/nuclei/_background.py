@@ -27,6 +27,13 @@ _LEVEL_BINS = 4  # a discrete level fills at most this many adjacent bins (round
 _HWHM = float(np.sqrt(2 * np.log(2)))  # half width at half maximum of a unit Gaussian
 
 
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The value of ``values`` at half the total of ``weights`` (sorted by value)."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
 def _robust_level(values: np.ndarray) -> tuple[float, float]:
     """Median and robust standard deviation (1.4826 x the median absolute deviation)."""
     level = float(np.median(values))

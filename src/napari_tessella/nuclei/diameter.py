@@ -9,9 +9,10 @@ from scipy import ndimage as ndi
 from .._label_image import _box_squares, _enclosed, _mask_distance, _offsets, _only, _widened
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
-from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise
+from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise, _weighted_median
 from ._cues import _label_max, _label_quantile
 from ._foreground import _SIGNIFICANT, _auto_params, _auto_threshold
+from ._glows import _without_glows
 from ._holes import _ELLIPSE, _ellipse_share, _holes_of_one_filled, _nucleoli_filled
 from ._orient import (
     canonical_overviews,
@@ -140,6 +141,8 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
     radius = _elongated_radius(labels, n, radius, area, dist)
+    # out-of-focus glows of saturated cells are no objects (._glows)
+    radius, area = _without_glows(radius, area, small, level, labels, dist)
     median_radius = _weighted_median(radius, area)
     # a component weighing as its inscribed disc at most: clusters of touching nuclei
     disc = _weighted_median(radius, np.minimum(area, np.pi * (radius + 0.5) ** 2))
@@ -213,12 +216,6 @@ def _elongated_radius(labels, n, radius, area, dist) -> np.ndarray:
         one &= np.bincount(pairs // (k + 1), minlength=n + 1)[1:] == 1
     own = np.sqrt(area / (_COMPACT * np.pi)) - 0.5  # the caller adds the half pixel back
     return np.where(one, np.maximum(radius, own), radius)
-
-
-def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
-    order = np.argsort(values)
-    cumulative = np.cumsum(weights[order])
-    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
 def _diameter_factors(shape) -> tuple[int, int]:

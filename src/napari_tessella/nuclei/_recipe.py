@@ -105,9 +105,8 @@ _BORDER_MIN = (0.125 / _MIN_R) ** 2
 _BORDER_LEAST = 2.0
 # ... but a piece on one side of the border at least as deep as half its chord shows at
 # least half of its object (a disc's centre is then in the image): under this share of
-# the minimum size, that object whole would be under the minimum size that an object
-# inside the image must reach (round 24: 0.25, half of it; round 34: 0.5, the same bar)
-_BORDER_SPECK = 0.5
+# the minimum size, that object whole would be under half of it, a speck (round 24)
+_BORDER_SPECK = 0.25
 # ... of at least this many pixels: the shape of fewer says nothing (packed crops of 12-px
 # nuclei: pieces of 6 px, 4 along the border and 2 deep, were caps as often as debris)
 _SPECK_LEAST = 10

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _benchmarks import benchmark
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import estimate_object_diameter
@@ -56,3 +58,38 @@ def test_uneven_fields_with_glows_are_estimated_at_their_nuclei(seed):
     d = estimate_object_diameter(image)
     assert 0.7 * true_d < d < 1.3 * true_d
     assert estimate_object_diameter(np.fliplr(image)) == pytest.approx(d)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 14), st.floats(0.5, 20.0))
+def test_what_is_left_out_is_wide_and_enough_is_kept(seed, count, edge):
+    """On random fields of discs (one wide with an edge of random width, the others
+    small, any of them overlapping or cut by the border), the rule returns a non-empty
+    subset of the components; when it leaves one out (about a third of the examples), at
+    least three are kept and each one left out is at least 2.5x the narrowest kept."""
+    rng = np.random.default_rng(seed)
+    rr, cc = np.indices((160, 160), dtype=float)
+    small = np.zeros((160, 160))
+    for k in range(count):
+        r0, c0 = rng.uniform(0, 160, 2)
+        # the first wide, its edge of random width; the others of nucleus size or not
+        disc = np.hypot(rr - r0, cc - c0) <= rng.uniform(*((20, 50) if k == 0 else (2, 14)))
+        small += ndi.gaussian_filter(disc * rng.uniform(50, 150), edge if k == 0 else 1.0)
+    mask = small > 25
+    labels, n = ndi.label(mask)
+    if n == 0:
+        return
+    dist = ndi.distance_transform_edt(mask)
+    radius = np.array(ndi.maximum(dist, labels, np.arange(1, n + 1)), dtype=float)
+    area = np.bincount(labels.ravel())[1:].astype(float)
+    kept_r, kept_a = _without_glows(radius, area, small, 0.0, labels, dist)
+    assert 0 < kept_r.size <= radius.size and kept_r.size == kept_a.size
+    # the kept ones are components as they were (with their areas), at least three stay,
+    # and each one left out is at least 2.5x the narrowest kept one
+    pairs = {(float(r), float(a)) for r, a in zip(radius, area, strict=True)}
+    assert all((float(r), float(a)) in pairs for r, a in zip(kept_r, kept_a, strict=True))
+    if kept_r.size < radius.size:
+        assert kept_r.size >= 3
+        gone = sorted(set(zip(radius.tolist(), area.tolist(), strict=True))
+                      - set(zip(kept_r.tolist(), kept_a.tolist(), strict=True)))
+        assert min(r for r, _ in gone) >= 2.5 * kept_r.min()

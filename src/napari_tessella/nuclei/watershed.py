@@ -160,8 +160,9 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
     given = seeds
-    if seeds_kind(seeds, img.shape) == "labels":
-        seeds = _one_seed_per_piece(seeds)
+    kind = seeds_kind(seeds, img.shape)
+    if kind == "labels":
+        seeds = _one_seed_per_piece(seeds)  # (still labels)
     integral = getattr(getattr(image, "dtype", None), "kind", "f") in "biu"
     # a plane of integers is reduced from them: the block means of ``img``, faster (its
     # float64 copy is still made, by the validation: without it, the full-resolution
@@ -182,7 +183,6 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     if orient == IDENTITY:
         prep = _prepared(scaled, pixels, seeds, exponent, **kwargs)
     else:
-        kind = seeds_kind(seeds, img.shape)
         if kind == "points":
             turned = points_to_canonical(as_points(seeds, name="seeds"), orient, img.shape)
         elif kind is not None and not isinstance(seeds, str):

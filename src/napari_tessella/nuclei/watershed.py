@@ -201,7 +201,7 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
         return _whole(sharp, given, object_diameter=object_diameter, sigma=sigma,
                       landscape=landscape, threshold=threshold,
                       exclude_border=exclude_border, min_size=min_size, sharpen=False)
-    res = _segmented(prep, turned, landscape=landscape, exclude_border=exclude_border,
+    res = _segmented(prep, turned, kind, landscape=landscape, exclude_border=exclude_border,
                      auto=auto, orient=None if orient == IDENTITY else orient)
     if orient == IDENTITY:
         return res
@@ -280,10 +280,11 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
                      smooth, raw, value, level, eps, cut, unit, shoulders)
 
 
-def _segmented(prep, seeds, *, landscape, exclude_border, auto, orient=None
+def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=None
                ) -> WatershedResult:
     """The second stage of :func:`seeded_watershed` in memory, from :func:`_prepared`'s
-    ``prep`` (the same ``seeds`` and ``auto``, as the arrays are oriented): the
+    ``prep`` (the same ``seeds`` and ``auto``, as the arrays are oriented; ``kind``, what
+    the seeds given were, :func:`seeds_kind`, read once by :func:`_whole`): the
     foreground, the seeded watershed (``_segment_work``), the nuclei kept, the
     territories and the outlines at full resolution, as a :class:`WatershedResult`; the
     labels and territories turned back by ``orient`` (:mod:`._orient`, see
@@ -291,7 +292,6 @@ def _segmented(prep, seeds, *, landscape, exclude_border, auto, orient=None
     smooth, level, value, factor = prep.smooth, prep.level, prep.value, prep.factor
     full_shape = prep.full_shape
     d = prep.diameter / factor  # diameter in working pixels
-    user_points = seeds_kind(seeds, full_shape) == "points"
     low = None
     if auto:
         mask = _auto_mask(smooth, level, prep.eps, prep.cut)
@@ -327,9 +327,9 @@ def _segmented(prep, seeds, *, landscape, exclude_border, auto, orient=None
     floor = value if low is None else low
     cuts[new_id[kept]] = _cuts(peak, level, floor, keep.size - 1)[kept]
     labels = _per_label(new_id, labels)
-    if user_points:
+    if kind == "points":
         seed_points = as_points(seeds, name="seeds")  # exactly as given, every one
-    elif (seeds is None or isinstance(seeds, str)) and ids.size:
+    elif kind in (None, "name") and ids.size:
         # automatic seeds of nuclei that were dropped (too small, on the border) are not
         # shown; seeds the user gave are all returned, so an edited seeds layer never
         # loses points when it is updated with the result

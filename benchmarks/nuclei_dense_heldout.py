@@ -21,12 +21,13 @@ area ratio ours / truth of the matched nuclei (IoU >= 0.5).
 
 Usage::
 
-    python benchmarks/nuclei_dense_heldout.py [--psf X] [--tuning | --fresh31]
+    python benchmarks/nuclei_dense_heldout.py [--psf X] [--tuning | --fresh ROUND]
 
 ``--psf X`` widens the PSF X times (round 14: 2, sigma 0.1-0.2 d, the blurred dense fields
 whose nuclei were dropped as glows); ``--tuning`` scores the tuning seeds 111-116 of round
-13 instead of the held-out ones; ``--fresh31`` the seeds 131-136, fixed before round 31
-changed anything and run only at its end (the held-out ones had been seen by then).
+13 instead of the held-out ones; ``--fresh 31`` the seeds 131-136, fixed before round 31
+changed anything and run only at its end (the held-out ones had been seen by then), and
+``--fresh 33``, ``--fresh 35`` those of later rounds (``FRESH``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ SEEDS = (101, 102, 103, 104, 105, 106)  # fixed before round 10 changed anything
 TUNING = (111, 112, 113, 114, 115, 116)  # round 13's tuning seeds
 FRESH31 = (131, 132, 133, 134, 135, 136)  # fixed before round 31 changed anything; its end only
 FRESH33 = (151, 152, 153, 154, 155, 156)  # fixed before round 33 changed anything; its end only
+FRESH35 = (1151, 1152, 1153, 1154, 1155, 1156)  # fixed before round 35's results; its end only
+FRESH = {31: FRESH31, 33: FRESH33, 35: FRESH35}  # ``--fresh ROUND`` (or ``--fresh31``)
 
 
 def challenge_field(seed, side=256, n=125, psf=1.0):
@@ -136,7 +139,9 @@ def run(seeds=SEEDS, psf=1.0):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    run(TUNING if "--tuning" in args else FRESH31 if "--fresh31" in args
-        else FRESH33 if "--fresh33" in args else SEEDS,
+    rounds = [int(a[7:]) for a in args if a.startswith("--fresh") and a[7:].isdigit()]
+    if "--fresh" in args:  # --fresh 35, or the older spelling --fresh31
+        rounds.append(int(args[args.index("--fresh") + 1]))
+    run(TUNING if "--tuning" in args else FRESH[rounds[-1]] if rounds else SEEDS,
         float(args[args.index("--psf") + 1]) if "--psf" in args else 1.0)
     sys.exit(0)

@@ -258,16 +258,22 @@ def _crowded(counts, below) -> bool:
     return bool(counts[~below].sum() >= _CROWDED * counts.sum())
 
 
-def _shoulder_gate(counts, centres, flanked: bool, level: float, eps: float,
-                   cut: float) -> bool:
-    """Whether to cut shoulders (:mod:`._shoulders`): a field whose pixels below Otsu are
-    the flanks of nuclei (``flanked``) and of which at least ``_DENSE`` lies above the
-    foreground's cut, counted in the fine histogram (the chunked path's too)."""
-    if not flanked:  # (the share above the cut is not counted then)
-        return False
+def _dense_share(counts, centres, flanked: bool, level: float, eps: float,
+                 cut: float) -> float:
+    """The share of a field whose pixels below Otsu are the flanks of nuclei
+    (``flanked``) that lies above the foreground's cut, counted in the fine histogram
+    (the chunked path's too); 0 when not flanked (not counted then)."""
+    if not flanked:
+        return 0.0
     counts = np.asarray(counts, dtype=np.float64)
     above = counts[np.asarray(centres) > level + np.exp(cut) - eps].sum()
-    return bool(above >= _DENSE * counts.sum())
+    return float(above / counts.sum())
+
+
+def _shoulder_gate(share: float) -> bool:
+    """Whether to cut shoulders (:mod:`._shoulders`): a flanked field at least ``_DENSE``
+    of which lies above the foreground's cut (``share``, :func:`_dense_share`)."""
+    return bool(share >= _DENSE)
 
 
 def _fine_histogram(smooth: np.ndarray):

@@ -14,8 +14,8 @@ from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
-from ._background import _cell_top, _level_and_noise, _shoulder_gate, _tile_noise
-from ._deblur import _central, _sharpened_lazy, _wide_blur
+from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
+from ._deblur import _central, _measured, _sharpened_lazy, _wide_blur
 from ._flat import _flatness
 from ._foreground import (
     _auto_mask,
@@ -104,7 +104,8 @@ def _working_chunks(raw, factor: int, s: float, d: float, auto: bool):
 def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
     """``nuclei._auto_params`` from histograms of the smoothed image (see the docstring of
     :func:`seeded_watershed_chunked`), with the noise ``spread`` of the tiles
-    (``_background._tile_noise``). The log is taken in the image's dtype, as in memory."""
+    (``_background._tile_noise``). The log is taken in the image's dtype, as in memory;
+    its last value is the field's share above the cut (``_background._dense_share``)."""
     from skimage.filters import threshold_otsu
 
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
@@ -116,7 +117,7 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
                            noise if spread is None else spread, eps,
                            lambda v: _cell_top(cfine, centres, width, level + v) - level,
                            None if spread is None else max(spread, noise))
-    return level, eps, cut, _shoulder_gate(cfine, centres, flanked, level, eps, cut)
+    return level, eps, cut, _dense_share(cfine, centres, flanked, level, eps, cut)
 
 
 def _needed_window(smooth, origin, core_lo, core_hi, params, wide=NO_SIDE):
@@ -482,13 +483,14 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         counts = summed_counts(stored, edges, plan, (s_lo, s_hi, smooth.dtype), scheduler)
         n = 256 + LI_BINS  # then the tiles' counts: their noise (as in memory)
         unit = _tile_noise(counts[n:], s)
-        level, eps, cut, params["shoulders"] = _auto_params_from_hist(
+        level, eps, cut, share = _auto_params_from_hist(
             counts[:256], e256, counts[256:n], efine, s_lo, s_hi, unit)
+        params["shoulders"] = _shoulder_gate(share)
         value = float(level + np.exp(cut) - eps)
         params.update(level=level, eps=eps, cut=cut, low=_dim_level(
             level, eps, cut, unit if params["shoulders"] else None))
         wide = (_wide_blur(_compute(as_given[_central(given_shape)], scheduler=scheduler)[0],
-                           diameter) if sharpen and params["shoulders"] else None)
+                           diameter) if sharpen and _measured(share) else None)
         if wide is not None:  # a dense field under a wide PSF: all again, sharpened
             return _chunked_watershed(_sharpened_lazy(as_given, wide, diameter), **again,
                                       sharpen=False)

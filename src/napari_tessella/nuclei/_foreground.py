@@ -12,8 +12,8 @@ from ._background import (
     _SPLIT,
     _background_and_noise,
     _cell_top,
+    _dense_share,
     _image_otsu,
-    _shoulder_gate,
 )
 
 # Fractions of the object diameter d, or of the background's noise:
@@ -59,7 +59,8 @@ def _auto_params_logged(smooth, spread=None, *, significant=True, floor=True,
                         binned=False) -> tuple:
     """:func:`_auto_params` and the logged image Otsu was taken on (None when
     ``binned``): :func:`_auto_mask`'s image, the same expression of the same pixels; and
-    :func:`_shoulder_gate` of the field."""
+    the field's share above the cut when it is flanked (:func:`._background._dense_share`;
+    the dense gate, :func:`._background._shoulder_gate`, reads it)."""
     level, noise, unit, hist, flanked = _background_and_noise(smooth, spread, floor)
     hi = float(smooth.max())
     eps = _log_offset(noise, hi, level)
@@ -72,7 +73,7 @@ def _auto_params_logged(smooth, spread=None, *, significant=True, floor=True,
     if significant:
         cut = _significant_cut(cut, unit, eps, lambda v: _cell_top(*hist, level + v) - level,
                                None if floor else max(unit, noise))
-    return level, eps, cut, logged, _shoulder_gate(hist[0], hist[1], flanked, level, eps, cut)
+    return level, eps, cut, logged, _dense_share(hist[0], hist[1], flanked, level, eps, cut)
 
 
 def _logged(smooth: np.ndarray, level: float, eps: float) -> np.ndarray:

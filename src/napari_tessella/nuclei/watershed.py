@@ -20,9 +20,9 @@ from .._label_image import (
 from .._lazy import is_lazy
 from .._validation import as_float_image, as_points, flag, seeds_kind
 from ..threshold import compute_threshold
-from ._background import _tile_counts, _tile_noise
+from ._background import _shoulder_gate, _tile_counts, _tile_noise
 from ._chunked import seeded_watershed_chunked
-from ._deblur import _central, _sharpened, _wide_blur
+from ._deblur import _central, _measured, _sharpened, _wide_blur
 from ._flat import _flat_pieces, _flatness
 from ._foreground import _auto_mask, _auto_params_logged, _dim_level, _flatten
 from ._orient import (
@@ -153,9 +153,10 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
            min_size, sharpen) -> WatershedResult:
     """:func:`seeded_watershed` of an image in memory (parameters checked), in two stages:
     :func:`_prepared` up to the threshold and the dense gate, :func:`_segmented` from
-    there. Between the two, with ``sharpen``, a dense field (the gate's shoulders) under a
-    wide PSF (:mod:`._deblur`) is not segmented: the whole recipe runs on it sharpened,
-    once (its own diameter, gates and all)."""
+    there. Between the two, with ``sharpen``, a dense field (the gate's shoulders, or a
+    flanked field nearly as dense: :func:`._deblur._measured`) under a wide PSF
+    (:mod:`._deblur`) is not segmented: the whole recipe runs on it sharpened, once (its
+    own diameter, gates and all)."""
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
@@ -192,9 +193,9 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
                          else np.ascontiguousarray(to_canonical(scaled, orient)),
                          None if pixels is None else np.ascontiguousarray(
                              to_canonical(pixels, orient)), turned, exponent, **kwargs)
-    # a dense field's blur, measured where the gate holds, on the image as given (._deblur)
+    # a dense field's blur, measured where the gate (nearly) holds, on the image as given
     wide = (_wide_blur(img[_central(img.shape)], prep.diameter)
-            if sharpen and prep.shoulders else None)  # (shoulders: "auto" only)
+            if sharpen and _measured(prep.share) else None)  # ("auto" only)
     if wide is not None:  # a dense field under a wide PSF: the whole recipe sharpened
         sharp = _sharpened(img, wide, prep.diameter)
         del prep  # (its working images are not kept through the second run)
@@ -241,6 +242,7 @@ class _Prepared(NamedTuple):
     cut: float | None
     unit: float | None  # with "auto": the noise of the smoothed working image (or None)
     shoulders: bool  # with "auto": the dense gate holds (._background._shoulder_gate)
+    share: float  # with "auto": a flanked field's share above the cut (else 0; ._deblur)
 
 
 def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold,
@@ -267,17 +269,18 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
 
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
     level = eps = cut = unit = raw = None
-    shoulders = False
+    shoulders, share = False, 0.0
     if auto:
         raw, smooth = smooth, _flatten(smooth, d)
         unit = _tile_noise(_tile_counts(work), s)
-        level, eps, cut, _, shoulders = _auto_params_logged(smooth, unit, floor=False,
-                                                            binned=True)
+        level, eps, cut, _, share = _auto_params_logged(smooth, unit, floor=False,
+                                                        binned=True)
+        shoulders = _shoulder_gate(share)
         value = float(level + np.exp(cut) - eps)
     else:
         value = compute_threshold(smooth, threshold)
     return _Prepared(diameter, sigma, min_size, find_small, factor, img.shape, exponent,
-                     smooth, raw, value, level, eps, cut, unit, shoulders)
+                     smooth, raw, value, level, eps, cut, unit, shoulders, share)
 
 
 def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=None

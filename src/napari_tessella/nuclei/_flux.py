@@ -1,0 +1,71 @@
+"""Pieces cut from an out-of-focus glow's slope (issue 14, round 35).
+
+A nucleus is a plateau: all around its outline the image rises into it, so the gradient
+on its rim points inwards nearly everywhere (a nucleus on a glow's slope too, where its
+own edge is steeper than the slope). A piece cut from a glow's slope (or a streak's
+flank, or an outline that takes in part of a glow) has its gradients all pointing one way,
+up the slope: inwards on its downhill side, outwards on its uphill side, about half of
+its rim. A label is such a piece when under ``_INFLOW`` of its rim's pixels have the
+image rising towards the label's centre.
+
+The direction "towards the centre" is the pixel's offset from the label's centroid, read
+as whole-pixel sums (the label's pixel count times the pixel's coordinates less the sum
+of its pixels' coordinates): exact integers, the same in a chunk's window as in the whole
+image. The rim is a label's pixels with a 4-neighbour of another value inside the array
+(the image's border is no rim); the gradient there is the smoothed image's central
+difference (one-sided on the array's edge). Only its sign towards the centre is used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: a label is a glow's piece when under this share of its rim rises towards its centre
+#: (nuclei 0.8-1.0, pieces of a glow's slope 0.3-0.6)
+_INFLOW = 0.58
+#: ... with at least this many rim pixels (fewer say nothing)
+_LEAST_RIM = 8
+#: inwards at a rim pixel: towards its label's own pixels within this many pixels
+_REACH = 2
+
+
+def _rim_inflow(labels: np.ndarray, image: np.ndarray, reach: int = _REACH) -> np.ndarray:
+    """Per label 0..n of ``labels``: the share of its rim's pixels (see the module) where
+    ``image`` rises inwards (nan for labels with under ``_LEAST_RIM`` rim pixels)."""
+    n = int(labels.max())
+    pad = np.pad(labels, 1, mode="edge")  # the array's edge: the same value, no rim
+    rim = ((pad[:-2, 1:-1] == 0) | (pad[2:, 1:-1] == 0)
+           | (pad[1:-1, :-2] == 0) | (pad[1:-1, 2:] == 0)) & (labels > 0)
+    r, c = np.nonzero(rim)
+    lab = labels[r, c]
+    # inwards: the sum of the offsets to the label's own pixels within ``reach``
+    wide = np.pad(labels, reach, constant_values=-1)
+    in_r = np.zeros(r.size)
+    in_c = np.zeros(r.size)
+    for dr in range(-reach, reach + 1):
+        for dc in range(-reach, reach + 1):
+            own = wide[r + reach + dr, c + reach + dc] == lab
+            in_r += dr * own
+            in_c += dc * own
+    img = np.pad(image, 1, mode="edge")
+    g_r = img[r + 2, c + 1] - img[r, c + 1]
+    g_c = img[r + 1, c + 2] - img[r + 1, c]
+    rising = np.bincount(lab, (g_r * in_r + g_c * in_c) > 0, n + 1)
+    total = np.bincount(lab, minlength=n + 1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total >= _LEAST_RIM, rising / total, np.nan)
+
+
+def _drop_glow_pieces(labels: np.ndarray, smooth: np.ndarray, nearest, raw=None,
+                      inflow: float = _INFLOW):
+    """``labels`` less the pieces of a glow's slope (see the module), read on ``raw`` (the
+    smoothed image before its flattening: the flattening takes part of a glow's slope
+    away) or else ``smooth``, and ``nearest`` (the nearest label of every pixel, or None),
+    None when a label was dropped."""
+    if not labels.any():
+        return labels, nearest
+    share = _rim_inflow(labels, smooth if raw is None else raw)
+    drop = share < inflow  # nan (no rim, or the background): kept
+    if not drop.any():
+        return labels, nearest
+    return np.where(drop[labels], 0, labels).astype(labels.dtype, copy=False), None

@@ -33,24 +33,31 @@ def _rim_inflow(labels: np.ndarray, image: np.ndarray, reach: int = _REACH) -> n
     """Per label 0..n of ``labels``: the share of its rim's pixels (see the module) where
     ``image`` rises inwards (nan for labels with under ``_LEAST_RIM`` rim pixels)."""
     n = int(labels.max())
-    pad = np.pad(labels, 1, mode="edge")  # the array's edge: the same value, no rim
-    rim = ((pad[:-2, 1:-1] == 0) | (pad[2:, 1:-1] == 0)
-           | (pad[1:-1, :-2] == 0) | (pad[1:-1, 2:] == 0)) & (labels > 0)
+    bg = np.pad(labels == 0, 1)  # beyond the array's edge: no background, no rim
+    rim = (bg[:-2, 1:-1] | bg[2:, 1:-1] | bg[1:-1, :-2] | bg[1:-1, 2:]) & ~bg[1:-1, 1:-1]
     r, c = np.nonzero(rim)
     lab = labels[r, c]
     # inwards: the sum of the offsets to the label's own pixels within ``reach``
     wide = np.pad(labels, reach, constant_values=-1)
-    in_r = np.zeros(r.size)
-    in_c = np.zeros(r.size)
+    cols = wide.shape[1]
+    flat = wide.ravel()
+    at = (r + reach) * cols + (c + reach)
+    in_r = np.zeros(r.size, np.int64)
+    in_c = np.zeros(r.size, np.int64)
     for dr in range(-reach, reach + 1):
         for dc in range(-reach, reach + 1):
-            own = wide[r + reach + dr, c + reach + dc] == lab
-            in_r += dr * own
-            in_c += dc * own
-    img = np.pad(image, 1, mode="edge")
-    g_r = img[r + 2, c + 1] - img[r, c + 1]
-    g_c = img[r + 1, c + 2] - img[r + 1, c]
-    rising = np.bincount(lab, (g_r * in_r + g_c * in_c) > 0, n + 1)
+            if dr or dc:
+                own = flat.take(at + (dr * cols + dc)) == lab
+                if dr:
+                    in_r += dr * own
+                if dc:
+                    in_c += dc * own
+    img = np.pad(image, 1, mode="edge").ravel()  # central differences, one-sided on the edge
+    at = (r + 1) * (image.shape[1] + 2) + (c + 1)
+    step = image.shape[1] + 2
+    rises = (img.take(at + step) - img.take(at - step)) * in_r + (
+        img.take(at + 1) - img.take(at - 1)) * in_c > 0
+    rising = np.bincount(lab, rises, n + 1)
     total = np.bincount(lab, minlength=n + 1).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total >= _LEAST_RIM, rising / total, np.nan)

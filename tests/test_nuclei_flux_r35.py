@@ -57,3 +57,9 @@ def test_rim_inflow_same_in_a_shifted_window():
     whole = _rim_inflow(labels, image)
     part = _rim_inflow(labels[20:150, 30:140], image[20:150, 30:140])
     np.testing.assert_array_equal(whole, part)
+
+
+def test_drop_glow_pieces_not_on_dense_fields():
+    image, labels = _field()
+    out, nearest = _drop_glow_pieces(labels, image, labels, dense=True)
+    assert out is labels and nearest is labels

@@ -320,7 +320,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, added = _with_missing(  # dim nuclei outside every label
                 labels, markers, peak, smooth, level, d, least, mask)
             nearest = None if cut or paired or moved or grown or added else nearest
-        labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw)  # glow's slope cut
+        labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw, shoulders)  # glows
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(

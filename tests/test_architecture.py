@@ -27,7 +27,7 @@ LAYERS = [
      "nuclei._flat", "nuclei._shoulders", "nuclei._pairs", "nuclei._bisect", "nuclei._grow",
      "nuclei._join", "nuclei._between", "nuclei._holes", "nuclei._basins", "nuclei._missing",
      "nuclei._ridge", "nuclei._glare", "nuclei._unflat", "nuclei._deblur", "nuclei._glows",
-     "nuclei._orient"},
+     "nuclei._orient", "nuclei._flux"},
     {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",

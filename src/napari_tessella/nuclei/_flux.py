@@ -6,14 +6,16 @@ own edge is steeper than the slope). A piece cut from a glow's slope (or a strea
 flank, or an outline that takes in part of a glow) has its gradients all pointing one way,
 up the slope: inwards on its downhill side, outwards on its uphill side, about half of
 its rim. A label is such a piece when under ``_INFLOW`` of its rim's pixels have the
-image rising towards the label's centre.
+image rising inwards.
 
-The direction "towards the centre" is the pixel's offset from the label's centroid, read
-as whole-pixel sums (the label's pixel count times the pixel's coordinates less the sum
-of its pixels' coordinates): exact integers, the same in a chunk's window as in the whole
-image. The rim is a label's pixels with a 4-neighbour of another value inside the array
-(the image's border is no rim); the gradient there is the smoothed image's central
-difference (one-sided on the array's edge). Only its sign towards the centre is used.
+"Inwards" at a rim pixel is the local normal into the label: the sum of the offsets to
+the label's own pixels within ``_REACH`` pixels, whole integers, the same in a chunk's
+window as in the whole image (the direction to the label's centroid was measured and
+separated worse: a long or bent piece's centroid lies off its rim's normal). The rim is a
+label's pixels with a background 4-neighbour inside the array (the image's border is no
+rim: a nucleus cut by it says nothing there), so the share is that of the rim that faces
+the background; the gradient there is the smoothed image's central difference (one-sided
+on the array's edge). Only its sign along the normal is used.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from .._label_image import _box_squares, _enclosed, _mask_distance, _offsets, _o
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise, _weighted_median
+from ._bodies import lowered_cut, reads_foci, wider
 from ._cues import _label_max, _label_quantile
 from ._foreground import _SIGNIFICANT, _auto_params, _auto_threshold
 from ._glows import _without_glows
@@ -82,7 +83,7 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
         return tiles[0]
 
     boxes = {}  # the per-box distance transforms of both passes, by content (_box_squares)
-    first = _radius_of(small, tile_noise, factor == 1, boxes)
+    first = _radius_of(small, tile_noise, factor == 1, boxes, again=False)
     side = 2 * int(max(_LOCAL * min(small.shape), _LOCAL_D * first)) + 1
     if side < min(small.shape):
         flat = small - ndi.maximum_filter(ndi.minimum_filter(small, side), side)
@@ -95,12 +96,14 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
 
 
 def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
-               boxes: dict | None = None) -> float:
+               boxes: dict | None = None, lowered: bool = False, again: bool = True) -> float:
     """Typical inscribed radius of the objects of ``small`` (reduced pixels);
     ``tile_noise()``: the noise of its tiles (see :func:`_structure_free`); ``fill``: the
     image is not reduced, the holes of one piece are filled (:func:`_holes_of_one_filled`);
     ``boxes``: the per-box distance transforms already made (``_label_image._box_squares``'s
-    cache; the same distances, none made twice)."""
+    cache; the same distances, none made twice); ``lowered``: measured below the
+    foreground's cut; ``again``: so measured again when it reads foci (``._bodies``; not
+    the first estimate, which only sizes the local background's window)."""
     # the foreground of the "auto" threshold, each object then cut at half its own
     # contrast over the background, where the edge of a blurred object lies (a global
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
@@ -117,6 +120,8 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
         # too few pixels to tell signal from noise (a 2-row strip): the estimate takes
         # Otsu's cut as it is; the segmentation still applies the rule with its own image
         mask, _, level = _auto_threshold(small, significant=False)
+    if lowered:  # the bodies of textured nuclei whose foci alone were measured (._bodies)
+        mask = small > lowered_cut(level, cut, spread)
     labels, n = ndi.label(mask, output=np.intp)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
@@ -134,9 +139,11 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     if fill:  # at full resolution (see _holes_of_one_filled)
         mask, parts = _holes_of_one_filled(mask, labels > 0, parts, enclosed, _COMPACT)
     whole = _whole_textured(mask, small, labels, n, level, parts, boxes)
+    pieces = parts[0]
     if whole is not mask:
         regions = ndi.label(whole, output=np.intp)
         parts = regions, _grown_distances(parts[1], mask, whole, *regions, boxes)
+    foci = again and not lowered and reads_foci(labels, n, *pieces, *parts[0])
     (labels, n), dist = parts
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
@@ -148,6 +155,8 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     disc = _weighted_median(radius, np.minimum(area, np.pi * (radius + 0.5) ** 2))
     if disc < _CLUSTERED * median_radius:
         median_radius = disc
+    if foci:  # measured again below the cut (._bodies)
+        return wider(median_radius, lambda: _radius_of(small, tile_noise, fill, boxes, True))
     return median_radius
 
 

@@ -241,8 +241,12 @@ class _Prepared(NamedTuple):
     eps: float | None
     cut: float | None
     unit: float | None  # with "auto": the noise of the smoothed working image (or None)
-    shoulders: bool  # with "auto": the dense gate holds (._background._shoulder_gate)
     share: float  # with "auto": a flanked field's share above the cut (else 0; ._deblur)
+
+    @property
+    def shoulders(self) -> bool:
+        """With "auto": the dense gate holds (``._background._shoulder_gate`` of ``share``)."""
+        return _shoulder_gate(self.share)
 
 
 def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold,
@@ -269,18 +273,17 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
 
     smooth = ndi.gaussian_filter(work, s) if s > 0 else work
     level = eps = cut = unit = raw = None
-    shoulders, share = False, 0.0
+    share = 0.0
     if auto:
         raw, smooth = smooth, _flatten(smooth, d)
         unit = _tile_noise(_tile_counts(work), s)
         level, eps, cut, _, share = _auto_params_logged(smooth, unit, floor=False,
                                                         binned=True)
-        shoulders = _shoulder_gate(share)
         value = float(level + np.exp(cut) - eps)
     else:
         value = compute_threshold(smooth, threshold)
     return _Prepared(diameter, sigma, min_size, find_small, factor, img.shape, exponent,
-                     smooth, raw, value, level, eps, cut, unit, shoulders, share)
+                     smooth, raw, value, level, eps, cut, unit, share)
 
 
 def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=None

@@ -88,8 +88,12 @@ FRESH34["fibroblast d74"] = (800, 801, 802, 803)
 #: run only at its end (its branches tuned on seeds 900-979)
 FRESH35 = {kind: tuple(range(1100, 1106)) for kind in FRESH33}
 FRESH35["fibroblast d74"] = (1100, 1101, 1102, 1103)
+#: round 36's fresh held-out seeds, written down before round 36's results were read and
+#: run only at its end (its branches tune on seeds 1300-1449)
+FRESH36 = {kind: tuple(range(1200, 1206)) for kind in FRESH33}
+FRESH36["fibroblast d74"] = (1200, 1201, 1202, 1203)
 #: the fresh held-out seeds by round (``--fresh ROUND``)
-FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35}
+FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}

@@ -50,7 +50,8 @@ _CROP = 512
 #: (the shoulders' gate, ``_background._DENSE``, asks 0.45; round 35)
 _NEAR = 0.40
 #: dense fields are sharpened when the PSF's sigma is at least this times the diameter
-_WIDE = 0.16
+#: (round 36: 0.16 while the step ran back the PSF's blur only, which at 0.12-0.16 d lost)
+_WIDE = 0.12
 #: the Laplacian of the sharpening is taken at this scale (x d; round 36: 0.12 before the
 #: step ran back its own smoothing as well)
 _SMOOTH = 0.10

@@ -43,7 +43,7 @@ FRESH31 = (131, 132, 133, 134, 135, 136)  # fixed before round 31 changed anythi
 FRESH33 = (151, 152, 153, 154, 155, 156)  # fixed before round 33 changed anything; its end only
 FRESH35 = (1151, 1152, 1153, 1154, 1155, 1156)  # fixed before round 35's results; its end only
 FRESH36 = (1251, 1252, 1253, 1254, 1255, 1256)  # fixed before round 36's results; its end only
-FRESH = {31: FRESH31, 33: FRESH33, 35: FRESH35, 36: FRESH36}  # ``--fresh ROUND`` (or ``--fresh31``)
+FRESH = {31: FRESH31, 33: FRESH33, 35: FRESH35, 36: FRESH36}  # ``--fresh ROUND`` (``--fresh31``)
 
 
 def challenge_field(seed, side=256, n=125, psf=1.0):

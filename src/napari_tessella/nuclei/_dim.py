@@ -426,8 +426,10 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     labels, markers, peak, cut = _add_or_carve(labels, markers, peak, smooth, low, d,
                                                least, border, found, points)
     if found is not None:  # round 36: an outline over a sliver of its nucleus takes it in
-        labels, markers, peak, more = _with_slivers(labels, markers, peak, smooth, least,
-                                                    *_outlines_of(found, points), points)
+        comp, k = _outlines_of(found, points)
+        labels, markers, peak, more = _with_slivers(
+            labels, markers, peak, smooth, least, comp, k, points, lambda host: _cell_in_blob(
+                host, comp, points, labels, smooth, low, d, border))
         cut = cut or more
     if second is None:
         return labels, markers, peak, cut

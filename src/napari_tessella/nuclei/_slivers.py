@@ -29,7 +29,7 @@ from ._unflat import _PIECE
 _SLIVER = 0.85
 
 
-def _with_slivers(labels, markers, peak, smooth, least, comp, k, points):
+def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=None):
     """``labels`` with the outlines ``comp`` (1..``k``; ``points``, the points they were
     found from, get markers) that hold slivers of a label added as labels of their own,
     their pieces taken in (see the module's docstring). Returns the labels, markers,
@@ -56,6 +56,11 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points):
         Their number.
     points : (M, N) ndarray of bool
         The points the outlines were found from.
+    gate : callable, optional
+        Given per outline 0..k the label it takes in (its largest piece; 0: none), whether
+        that outline may be added: :func:`._dim._cell_in_blob`, the label in a saturated
+        cell's blob within the glow search's reach, what every chunk holding the label
+        reads whole (the chunked path then adds the same outlines).
 
     Returns
     -------
@@ -79,6 +84,14 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points):
     new = ((held > 0) & (held <= _SLIVER * size) & (free + held >= least)
            & (10 * other <= size))
     new[0] = False
+    if gate is not None and new.any():  # the outline's largest piece as its host
+        host = np.zeros(k + 1, np.int64)
+        most = np.zeros(k + 1, np.int64)
+        np.maximum.at(most, part_of[piece], counts[piece])
+        top = piece & (counts == most[part_of])
+        host[part_of[top]] = label_of[top]  # (a tie: either, the gate reads both alike)
+        host[~new] = 0
+        new &= gate(host)
     if not new.any():
         return labels, markers, peak, False
     ids = np.flatnonzero(new)

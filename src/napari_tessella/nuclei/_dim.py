@@ -428,7 +428,7 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     if found is not None:  # round 36: an outline over a sliver of its nucleus takes it in
         comp, k = ndi.label(found)  # joined outlines cut between their points
         comp, k = _split_at_points(comp, k, points, np.zeros(k + 1, bool))
-        labels, markers, peak, more = _with_slivers(
+        labels, markers, peak, more = _with_slivers(  # (the gate reads the labels before)
             labels, markers, peak, smooth, least, comp, k, points, lambda host: _cell_in_blob(
                 host, comp, points, labels, smooth, low, d, border))
         cut = cut or more

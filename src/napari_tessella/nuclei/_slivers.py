@@ -1,8 +1,8 @@
 """Dim nuclei on a glow that the foreground cut found only a sliver of (issue 14, round 36).
 
 On ``uneven d32`` fields most errors are dim nuclei within 2.5 d of a saturated cell
-(55 of the 60 dim or out-of-focus nuclei lost on 20 tuning fields lay there, 5 of 112
-farther out). The glow search (:func:`._dim._glow_dim`) outlines many of them over the
+(55 of the 60 dim nuclei lost on 20 tuning fields lay there, of 208; 5 of 112 farther
+out). The glow search (:func:`._dim._glow_dim`) outlines many of them over the
 surface fitted to their ring, but its first pass adds an outline only where it lies on the
 background (:func:`._dim._add_or_carve`): where the foreground cut had already drawn a
 sliver of the nucleus (its brighter side, above a glow residue the flattening left), the
@@ -59,7 +59,8 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=No
     points : (M, N) ndarray of bool
         The points the outlines were found from.
     gate : callable, optional
-        Given per outline 0..k the label it takes in (its largest piece; 0: none), whether
+        Given per outline 0..k the label it takes in (its largest piece; 0: none, or two
+        as large), whether
         that outline may be added: :func:`._dim._cell_in_blob`, the label in a saturated
         cell's blob within the glow search's reach, what every chunk holding the label
         reads whole (the chunked path then adds the same outlines).
@@ -91,7 +92,8 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=No
         most = np.zeros(k + 1, np.int64)
         np.maximum.at(most, part_of[piece], counts[piece])
         top = piece & (counts == most[part_of])
-        host[part_of[top]] = label_of[top]  # (a tie: either, the gate reads both alike)
+        host[part_of[top]] = label_of[top]
+        host[np.bincount(part_of[top], minlength=k + 1) != 1] = 0  # a tie: none (no ids)
         host[~new] = 0
         new &= gate(host)
     if not new.any():

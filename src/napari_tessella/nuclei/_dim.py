@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
+from ._slivers import _with_slivers
 from ._small import _with_new_peaks
 from ._unflat import _with_unflat
 
@@ -424,6 +425,13 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
                                       passes=True)
     labels, markers, peak, cut = _add_or_carve(labels, markers, peak, smooth, low, d,
                                                least, border, found, points)
+    if found is not None:  # round 36: an outline over a sliver of its nucleus takes it in
+        comp, k = ndi.label(found)  # joined outlines cut between their points
+        comp, k = _split_at_points(comp, k, points, np.zeros(k + 1, bool))
+        labels, markers, peak, more = _with_slivers(  # (the gate reads the labels before)
+            labels, markers, peak, smooth, least, comp, k, points, lambda host: _cell_in_blob(
+                host, comp, points, labels, smooth, low, d, border))
+        cut = cut or more
     if second is None:
         return labels, markers, peak, cut
     comp, k = ndi.label(second[0])  # joined outlines cut between their points

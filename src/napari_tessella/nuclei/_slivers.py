@@ -1,0 +1,119 @@
+"""Dim nuclei on a glow that the foreground cut found only a sliver of (issue 14, round 36).
+
+On ``uneven d32`` fields most errors are dim nuclei within 2.5 d of a saturated cell
+(55 of the 60 dim nuclei lost on 20 tuning fields lay there, of 208; 5 of 112 farther
+out). The glow search (:func:`._dim._glow_dim`) outlines many of them over the
+surface fitted to their ring, but its first pass adds an outline only where it lies on the
+background (:func:`._dim._add_or_carve`): where the foreground cut had already drawn a
+sliver of the nucleus (its brighter side, above a glow residue the flattening left), the
+outline was dropped and the sliver stayed, under half of the nucleus, so it was missing.
+
+:func:`_with_slivers` gives those outlines the rule round 32 gave the second pass
+(:mod:`._unflat`): a label with at least ``_PIECE`` of its pixels inside an outline is a
+piece of it and is taken in. The outline is added when at most a tenth of it lies on labels
+that are not its pieces, its pieces and the background it covers hold ``least`` pixels,
+and its pieces hold at most ``_SLIVER`` of it: a label that already fills its outline is
+that nucleus found (or an outline the first pass added), and is left as it is. (The
+outline reaches a fifth of the contrast and a pixel more, so it is wider than the nucleus
+by its blurred rim: a nucleus found without its rim, under ``_SLIVER`` of the outline, is
+given the outline too.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._small import _with_new_peaks
+from ._unflat import _PIECE
+
+#: the pieces taken in hold at most this share of the outline (tuning `uneven d32`: the
+#: slivers 0.31-0.83 of their outline; a label the first pass added fills all of it)
+_SLIVER = 0.85
+
+
+def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=None):
+    """``labels`` with the outlines ``comp`` (1..``k``; ``points``, the points they were
+    found from, get markers) that hold slivers of a label added as labels of their own,
+    their pieces taken in (see the module's docstring). Returns the labels, markers,
+    peaks and whether anything was added.
+
+    Every choice is by pixel counts of one outline and the labels under it, as in
+    :func:`._unflat._with_unflat`: no order between outlines.
+
+    Parameters
+    ----------
+    labels : (M, N) ndarray of int
+        The labels so far (0 = background).
+    markers : (M, N) ndarray of int
+        Their markers.
+    peak : (n,) ndarray of float
+        Each label's peak (:func:`._outlines._core_peak`).
+    smooth : (M, N) ndarray of float
+        The flattened working image.
+    least : float
+        The minimum size, working pixels.
+    comp : (M, N) ndarray of int
+        The outlines, 1..``k``.
+    k : int
+        Their number.
+    points : (M, N) ndarray of bool
+        The points the outlines were found from.
+    gate : callable, optional
+        Given per outline 0..k the label it takes in (its largest piece; 0: none, or two
+        as large), whether
+        that outline may be added: :func:`._dim._cell_in_blob`, the label in a saturated
+        cell's blob within the glow search's reach, what every chunk holding the label
+        reads whole (the chunked path then adds the same outlines).
+
+    Returns
+    -------
+    tuple
+        (labels, markers, peak, added).
+    """
+    on = comp > 0
+    if k == 0 or not on.any() or not (labels[on] > 0).any():
+        return labels, markers, peak, False
+    n = int(labels.max()) + 1
+    size = np.bincount(comp.ravel(), minlength=k + 1)
+    pairs, counts = np.unique(comp[on].astype(np.int64) * n + labels[on], return_counts=True)
+    part_of, label_of = np.divmod(pairs, n)
+    lsize = np.bincount(labels.ravel(), minlength=n)
+    piece = (label_of > 0) & (counts >= _PIECE * lsize[label_of])
+    free = np.bincount(part_of[label_of == 0], counts[label_of == 0], minlength=k + 1)
+    held = np.bincount(part_of[piece], counts[piece], minlength=k + 1)
+    other = np.bincount(part_of[(label_of > 0) & ~piece], counts[(label_of > 0) & ~piece],
+                        minlength=k + 1)
+    # a label can be a piece of one outline only (it has over half of its pixels there)
+    new = ((held > 0) & (held <= _SLIVER * size) & (free + held >= least)
+           & (10 * other <= size))
+    new[0] = False
+    if gate is not None and new.any():  # the outline's largest piece as its host
+        host = np.zeros(k + 1, np.int64)
+        most = np.zeros(k + 1, np.int64)
+        np.maximum.at(most, part_of[piece], counts[piece])
+        top = piece & (counts == most[part_of])
+        host[part_of[top]] = label_of[top]
+        host[np.bincount(part_of[top], minlength=k + 1) != 1] = 0  # a tie: none (no ids)
+        host[~new] = 0
+        new &= gate(host)
+    if not new.any():
+        return labels, markers, peak, False
+    ids = np.flatnonzero(new)
+    first = max(peak.size, n)
+    table = np.zeros(k + 1, np.int64)
+    table[ids] = first + np.arange(ids.size)
+    taken = piece & new[part_of]
+    owner = np.zeros(n, np.int64)  # each piece taken in: its outline's new id
+    owner[label_of[taken]] = table[part_of[taken]]
+    out = labels.astype(np.int64)
+    owned = owner[labels]
+    mine = on & new[comp] & ((labels == 0) | (owned == table[comp]))
+    out[owned > 0] = owned[owned > 0]
+    out[mine] = table[comp[mine]]
+    markers = markers.copy()
+    at = points & mine
+    markers[at] = int(markers.max()) + comp[at]
+    peak = _with_new_peaks(peak, first, smooth, out, table[ids])
+    peak[label_of[taken]] = np.inf  # gone, taken in
+    return out.astype(np.int32), markers, peak, True
+

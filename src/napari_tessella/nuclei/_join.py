@@ -72,7 +72,6 @@ def _join_split(labels, smooth, level, d, body=False):
         return labels, False
     lab = labels.ravel()
     con = np.asarray(smooth, dtype=np.float64) - level  # each pixel's contrast
-    contrast = con.ravel()
     # contacts: pixel pairs of two labels across a boundary (4-neighbours), and the mean
     # contrast of the two pixels of each
     codes, vals = [], []
@@ -96,14 +95,22 @@ def _join_split(labels, smooth, level, d, body=False):
     ok &= contact >= _CONTACT * np.sqrt(union)
     if not ok.any():
         return labels, False
-    inner = _inner_distance(labels)
-    most = ndi.maximum(inner, labels, np.arange(n + 1))
-    core = (labels > 0) & (inner >= _CORE * np.asarray(most)[labels])
+    # the cores of the pairs' labels only, in their box (which holds them whole: each
+    # pixel's distance to another label or the background is the whole image's)
+    pick = np.zeros(n + 1, dtype=bool)
+    pick[a[ok]] = pick[b[ok]] = True
+    on = pick[labels]
+    box = tuple(slice(int(x[0]), int(x[-1]) + 1)
+                for x in (np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))))
+    sub = np.where(on[box], labels[box], 0)
+    inner = _inner_distance(sub)
+    most = ndi.maximum(inner, sub, np.arange(n + 1))
+    core = np.where((sub > 0) & (inner >= _CORE * np.asarray(most)[sub]), sub, 0)
     if body:  # the body's level: foci raise a core's mean, not its median
-        level_of = _label_quantile(con, np.where(core, labels, 0), n, 0.5)
+        level_of = np.where(pick, _label_quantile(con[box], core, n, 0.5), 0.0)
     else:
-        cl = lab[core.ravel()]
-        level_of = (np.bincount(cl, weights=contrast[core.ravel()], minlength=n + 1)
+        cl = core[core > 0]
+        level_of = (np.bincount(cl, weights=con[box][core > 0], minlength=n + 1)
                     / np.maximum(np.bincount(cl, minlength=n + 1), 1))
     ca, cb = level_of[a], level_of[b]
     top, dim = np.maximum(ca, cb), np.minimum(ca, cb)

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._small import _with_new_peaks
-from ._unflat import _PIECE
+from ._unflat import _added, _under_outlines
 
 #: the pieces taken in hold at most this share of the outline (tuning `uneven d32`: the
 #: slivers 0.31-0.83 of their outline; a label the first pass added fills all of it)
@@ -73,47 +72,20 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=No
     on = comp > 0
     if k == 0 or not on.any() or not (labels[on] > 0).any():
         return labels, markers, peak, False
-    n = int(labels.max()) + 1
-    size = np.bincount(comp.ravel(), minlength=k + 1)
-    pairs, counts = np.unique(comp[on].astype(np.int64) * n + labels[on], return_counts=True)
-    part_of, label_of = np.divmod(pairs, n)
-    lsize = np.bincount(labels.ravel(), minlength=n)
-    piece = (label_of > 0) & (counts >= _PIECE * lsize[label_of])
-    free = np.bincount(part_of[label_of == 0], counts[label_of == 0], minlength=k + 1)
-    held = np.bincount(part_of[piece], counts[piece], minlength=k + 1)
-    other = np.bincount(part_of[(label_of > 0) & ~piece], counts[(label_of > 0) & ~piece],
-                        minlength=k + 1)
+    u = _under_outlines(labels, comp, k)
     # a label can be a piece of one outline only (it has over half of its pixels there)
-    new = ((held > 0) & (held <= _SLIVER * size) & (free + held >= least)
-           & (10 * other <= size))
+    new = ((u.held > 0) & (u.held <= _SLIVER * u.size) & (u.free + u.held >= least)
+           & (10 * u.other <= u.size))
     new[0] = False
     if gate is not None and new.any():  # the outline's largest piece as its host
         host = np.zeros(k + 1, np.int64)
         most = np.zeros(k + 1, np.int64)
-        np.maximum.at(most, part_of[piece], counts[piece])
-        top = piece & (counts == most[part_of])
-        host[part_of[top]] = label_of[top]
-        host[np.bincount(part_of[top], minlength=k + 1) != 1] = 0  # a tie: none (no ids)
+        np.maximum.at(most, u.part_of[u.piece], u.counts[u.piece])
+        top = u.piece & (u.counts == most[u.part_of])
+        host[u.part_of[top]] = u.label_of[top]
+        host[np.bincount(u.part_of[top], minlength=k + 1) != 1] = 0  # a tie: none (no ids)
         host[~new] = 0
         new &= gate(host)
     if not new.any():
         return labels, markers, peak, False
-    ids = np.flatnonzero(new)
-    first = max(peak.size, n)
-    table = np.zeros(k + 1, np.int64)
-    table[ids] = first + np.arange(ids.size)
-    taken = piece & new[part_of]
-    owner = np.zeros(n, np.int64)  # each piece taken in: its outline's new id
-    owner[label_of[taken]] = table[part_of[taken]]
-    out = labels.astype(np.int64)
-    owned = owner[labels]
-    mine = on & new[comp] & ((labels == 0) | (owned == table[comp]))
-    out[owned > 0] = owned[owned > 0]
-    out[mine] = table[comp[mine]]
-    markers = markers.copy()
-    at = points & mine
-    markers[at] = int(markers.max()) + comp[at]
-    peak = _with_new_peaks(peak, first, smooth, out, table[ids])
-    peak[label_of[taken]] = np.inf  # gone, taken in
-    return out.astype(np.int32), markers, peak, True
-
+    return (*_added(labels, markers, peak, smooth, comp, points, new, u), True)

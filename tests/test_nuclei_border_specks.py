@@ -50,8 +50,9 @@ def test_debris_specks_on_the_border_are_no_objects_in_any_turn(uneven, turn):
     result = seeded_watershed(image)
     assert _border_specks_left(result, truth) == []
     # the nuclei found before are found still: 35 of its 38 at IoU 0.5, as before round 24
+    # (36 since round 36, whose sliver rule finds a dim nucleus on a glow there)
     ids = np.unique(truth[truth > 0])
-    assert sum(iou_of_best(result.labels, truth == i) >= 0.5 for i in ids) == 35
+    assert sum(iou_of_best(result.labels, truth == i) >= 0.5 for i in ids) >= 35
 
 
 def test_the_chunked_path_drops_the_same_specks(uneven):

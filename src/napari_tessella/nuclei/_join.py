@@ -15,16 +15,6 @@ two partners: the result does not depend on the labels' order, so a flipped or t
 image gives the flipped or turned labels). Per pair of labels from their own pixels: the
 chunked path's windows (which hold every blob near their core whole) give the in-memory
 labels. It runs only on dense blurred fields (:func:`._background._shoulder_gate`).
-
-Round 36: on every other field it runs too (:func:`_join_body`), with each label's level
-read from its body instead: the **median** of its core, not the mean. Bright internal
-foci (chromocenters, 2-4x the nucleoplasm) raise a core's mean by where they happen to
-fall, so the two halves of one nucleus with foci differed by 20 % and more in mean (and a
-boundary through the nucleoplasm looked darker than the brighter half's mean), while their
-medians differ by about 10 %. Those nuclei are cut in two by the outline trim, which
-cuts them at a fraction of a peak their foci raise (:func:`._cues._unless_foci` caps it
-at twice the body, and the cut then passes inside the nucleus's soft edge, carving necks
-that the seeding and the splits read as two nuclei). The body's median says they are one.
 """
 
 from __future__ import annotations
@@ -33,7 +23,6 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._bisect import _inner_distance
-from ._cues import _label_quantile
 
 #: the union at most this many nucleus areas (pi d^2 / 4)
 _AREA = 1.8
@@ -45,33 +34,17 @@ _LEVEL = 0.1
 _SEAM = 1.0
 #: a label's core: its pixels at least this share of its largest inner distance
 _CORE = 0.6
-#: :func:`_join_body`: the two cores' median contrasts differ by at most this share, and
-#: the boundary's mean contrast is at least this share of the dimmer core's median
-_BODY_LEVEL = 0.15
-_BODY_SEAM = 0.9
 
 
-def _join_body(labels, smooth, level, d, nearest, dense):
-    """:func:`_join_split` of ``labels`` with each label's level read from its body (the
-    median of its core, which bright foci leave alone; the module's docstring), on fields
-    other than ``dense`` ones (those join with the means, later); with ``nearest`` (the
-    nearest label of every pixel, or None), None when a pair was joined."""
-    if dense:
-        return labels, nearest
-    labels, joined = _join_split(labels, smooth, level, d, body=True)
-    return labels, None if joined else nearest
-
-
-def _join_split(labels, smooth, level, d, body=False):
+def _join_split(labels, smooth, level, d):
     """``labels`` with the pairs of touching labels of one nucleus joined (see the
-    module's docstring; the lesser id is kept); and whether any pair was joined. With
-    ``body``, each core's level is its median contrast, compared with ``_BODY_LEVEL`` and
-    ``_BODY_SEAM`` (else its mean, with ``_LEVEL`` and ``_SEAM``)."""
+    module's docstring; the lesser id is kept); and whether any pair was joined."""
     n = int(labels.max())
     if n < 2:
         return labels, False
     lab = labels.ravel()
     con = np.asarray(smooth, dtype=np.float64) - level  # each pixel's contrast
+    contrast = con.ravel()
     # contacts: pixel pairs of two labels across a boundary (4-neighbours), and the mean
     # contrast of the two pixels of each
     codes, vals = [], []
@@ -95,27 +68,16 @@ def _join_split(labels, smooth, level, d, body=False):
     ok &= contact >= _CONTACT * np.sqrt(union)
     if not ok.any():
         return labels, False
-    # the cores of the pairs' labels only, in their box (which holds them whole: each
-    # pixel's distance to another label or the background is the whole image's)
-    pick = np.zeros(n + 1, dtype=bool)
-    pick[a[ok]] = pick[b[ok]] = True
-    on = pick[labels]
-    box = tuple(slice(int(x[0]), int(x[-1]) + 1)
-                for x in (np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))))
-    sub = np.where(on[box], labels[box], 0)
-    inner = _inner_distance(sub)
-    most = ndi.maximum(inner, sub, np.arange(n + 1))
-    core = np.where((sub > 0) & (inner >= _CORE * np.asarray(most)[sub]), sub, 0)
-    if body:  # the body's level: foci raise a core's mean, not its median
-        level_of = np.where(pick, _label_quantile(con[box], core, n, 0.5), 0.0)
-    else:
-        cl = core[core > 0]
-        level_of = (np.bincount(cl, weights=con[box][core > 0], minlength=n + 1)
-                    / np.maximum(np.bincount(cl, minlength=n + 1), 1))
+    inner = _inner_distance(labels)
+    most = ndi.maximum(inner, labels, np.arange(n + 1))
+    core = (labels > 0) & (inner >= _CORE * np.asarray(most)[labels])
+    cl = lab[core.ravel()]
+    level_of = (np.bincount(cl, weights=contrast[core.ravel()], minlength=n + 1)
+                / np.maximum(np.bincount(cl, minlength=n + 1), 1))
     ca, cb = level_of[a], level_of[b]
     top, dim = np.maximum(ca, cb), np.minimum(ca, cb)
-    ok &= (top > 0) & (np.abs(ca - cb) <= (_BODY_LEVEL if body else _LEVEL) * top)
-    ok &= seam >= (_BODY_SEAM if body else _SEAM) * dim
+    ok &= (top > 0) & (np.abs(ca - cb) <= _LEVEL * top)
+    ok &= seam >= _SEAM * dim
     if not ok.any():
         return labels, False
     # only pairs whose two labels have no other partner

@@ -30,7 +30,7 @@ from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
 from ._grow import _grow_to_own_cut
-from ._join import _join_body, _join_split
+from ._join import _join_split
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
@@ -302,7 +302,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
             nearest = None if moved or grown else nearest
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
-        labels, nearest = _join_body(labels, smooth, level, d, nearest, shoulders)  # foci
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
                                                         low, d, max(min_size_work, 1.0),
@@ -495,6 +494,7 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
         except ValueError as err:
             raise ValueError(f"{err} Or 'auto' (the default).") from None
     return auto
+
 
 
 def _trim_to_own_peak(labels, smooth, level, height, d, removed=None):

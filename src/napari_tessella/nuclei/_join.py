@@ -36,17 +36,72 @@ _SEAM = 1.0
 _CORE = 0.6
 
 
-def _join_split(labels, smooth, level, d):
+def _join_split(labels, smooth, level, d, halves=False):
     """``labels`` with the pairs of touching labels of one nucleus joined (see the
-    module's docstring; the lesser id is kept); and whether any pair was joined."""
+    module's docstring; the lesser id is kept); and whether any pair was joined. With
+    ``halves`` (a sharpened field, :mod:`._deblur`), then the halves of a large nucleus
+    too (:func:`_join_halves`)."""
+    labels, joined = _join_one(labels, smooth, level, d)
+    if halves:
+        labels, more = _join_halves(labels, smooth, level, d)
+        joined = joined or more
+    return labels, joined
+
+
+def _join_one(labels, smooth, level, d):
+    """:func:`_join_split` without the halves: the four tests of the module's docstring."""
     n = int(labels.max())
     if n < 2:
         return labels, False
-    lab = labels.ravel()
     con = np.asarray(smooth, dtype=np.float64) - level  # each pixel's contrast
-    contrast = con.ravel()
-    # contacts: pixel pairs of two labels across a boundary (4-neighbours), and the mean
-    # contrast of the two pixels of each
+    found = _contacts(labels, con)
+    if found is None:
+        return labels, False
+    a, b, contact, seam = found
+    area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
+    union = area[a] + area[b]
+    ok = union <= _AREA * np.pi * d * d / 4
+    ok &= contact >= _CONTACT * np.sqrt(union)
+    if not ok.any():
+        return labels, False
+    inner = _inner_distance(labels)
+    most = ndi.maximum(inner, labels, np.arange(n + 1))
+    level_of = _core_levels(labels, con, inner, most)
+    ca, cb = level_of[a], level_of[b]
+    top, dim = np.maximum(ca, cb), np.minimum(ca, cb)
+    ok &= (top > 0) & (np.abs(ca - cb) <= _LEVEL * top)
+    ok &= seam >= _SEAM * dim
+    return _joined(labels, a, b, ok)
+
+
+def _joined(labels, a, b, ok):
+    """``labels`` with each pair ``(a, b)`` that is ``ok`` joined (the lesser id kept),
+    only pairs whose two labels have no other such partner; and whether any was."""
+    if not ok.any():
+        return labels, False
+    times = np.bincount(np.concatenate([a[ok], b[ok]]), minlength=int(labels.max()) + 1)
+    ok = ok & (times[a] == 1) & (times[b] == 1)
+    if not ok.any():
+        return labels, False
+    to = np.arange(int(labels.max()) + 1, dtype=labels.dtype)
+    to[b[ok]] = a[ok]
+    return to[labels], True
+
+
+#: the halves: their union at most this many nucleus areas (pi d^2 / 4)
+_HALVES_AREA = 2.5
+#: the cut at least this times as long as the narrower half is wide (twice its largest
+#: inner distance)
+_HALVES_CUT = 1.4
+#: the two halves' core contrasts differ by at most this share of the larger
+_HALVES_LEVEL = 0.1
+
+
+def _contacts(labels, con):
+    """The pairs ``(a, b)`` (a < b) of labels touching (4-neighbours), the number of pixel
+    pairs across each boundary, and the mean contrast ``con`` of those pixels; None when
+    no two labels touch."""
+    n = int(labels.max())
     codes, vals = [], []
     for a, b, va, vb in ((labels[:, :-1], labels[:, 1:], con[:, :-1], con[:, 1:]),
                          (labels[:-1], labels[1:], con[:-1], con[1:])):
@@ -57,34 +112,46 @@ def _join_split(labels, smooth, level, d):
             codes.append(lo * (n + 1) + hi)
             vals.append((va[m] + vb[m]) / 2)
     if not codes:
-        return labels, False
+        return None
     codes, vals = np.concatenate(codes), np.concatenate(vals)
     pairs, inv, contact = np.unique(codes, return_inverse=True, return_counts=True)
-    seam = np.bincount(inv, weights=vals) / contact
-    a, b = pairs // (n + 1), pairs % (n + 1)
-    area = np.bincount(lab, minlength=n + 1).astype(float)
-    union = area[a] + area[b]
-    ok = union <= _AREA * np.pi * d * d / 4
-    ok &= contact >= _CONTACT * np.sqrt(union)
+    return pairs // (n + 1), pairs % (n + 1), contact, np.bincount(inv, weights=vals) / contact
+
+
+def _core_levels(labels, contrast, inner, most):
+    """Each label's mean ``contrast`` over its core (``_CORE``), labels 0..n."""
+    n = int(labels.max())
+    core = (labels > 0) & (inner >= _CORE * np.asarray(most)[labels])
+    cl = labels[core]
+    return (np.bincount(cl, weights=contrast[core], minlength=n + 1)
+            / np.maximum(np.bincount(cl, minlength=n + 1), 1))
+
+
+def _join_halves(labels, smooth, level, d):
+    """``labels`` with the two halves of a large nucleus that the sharpening cut in two
+    joined again (round 37; see ``docs/nuclei.md``): two touching labels whose cut is at
+    least ``_HALVES_CUT`` times as long as the narrower one is wide, of one level, together
+    at most ``_HALVES_AREA`` nucleus areas, and neither with another such partner; the
+    lesser id is kept. And whether any pair was joined."""
+    n = int(labels.max())
+    if n < 2:
+        return labels, False
+    con = np.asarray(smooth, dtype=np.float64) - level
+    found = _contacts(labels, con)
+    if found is None:
+        return labels, False
+    a, b, contact, _ = found
+    area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
+    ok = area[a] + area[b] <= _HALVES_AREA * np.pi * d * d / 4
     if not ok.any():
         return labels, False
     inner = _inner_distance(labels)
-    most = ndi.maximum(inner, labels, np.arange(n + 1))
-    core = (labels > 0) & (inner >= _CORE * np.asarray(most)[labels])
-    cl = lab[core.ravel()]
-    level_of = (np.bincount(cl, weights=contrast[core.ravel()], minlength=n + 1)
-                / np.maximum(np.bincount(cl, minlength=n + 1), 1))
+    most = np.asarray(ndi.maximum(inner, labels, np.arange(n + 1)))
+    ok &= contact >= _HALVES_CUT * 2 * np.minimum(most[a], most[b])
+    if not ok.any():
+        return labels, False
+    level_of = _core_levels(labels, con, inner, most)
     ca, cb = level_of[a], level_of[b]
-    top, dim = np.maximum(ca, cb), np.minimum(ca, cb)
-    ok &= (top > 0) & (np.abs(ca - cb) <= _LEVEL * top)
-    ok &= seam >= _SEAM * dim
-    if not ok.any():
-        return labels, False
-    # only pairs whose two labels have no other partner
-    times = np.bincount(np.concatenate([a[ok], b[ok]]), minlength=n + 1)
-    ok &= (times[a] == 1) & (times[b] == 1)
-    if not ok.any():
-        return labels, False
-    to = np.arange(n + 1, dtype=labels.dtype)
-    to[b[ok]] = a[ok]
-    return to[labels], True
+    top = np.maximum(ca, cb)
+    ok &= (top > 0) & (np.abs(ca - cb) <= _HALVES_LEVEL * top)
+    return _joined(labels, a, b, ok)

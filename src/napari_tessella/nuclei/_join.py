@@ -15,6 +15,17 @@ two partners: the result does not depend on the labels' order, so a flipped or t
 image gives the flipped or turned labels). Per pair of labels from their own pixels: the
 chunked path's windows (which hold every blob near their core whole) give the in-memory
 labels. It runs only on dense blurred fields (:func:`._background._shoulder_gate`).
+
+*The halves of a large nucleus* (round 37): on a field the sharpening ran on
+(:mod:`._deblur`, PSF x2) the sharper texture cuts the largest nuclei (1.5-2.5 nucleus
+areas) in two, and their union is too large for the tests above. What tells them from two
+touching nuclei is the cut's length against the halves' width: a nucleus cut across is cut
+along a chord as long as the nucleus is wide, while two rounded nuclei touch along a
+contact shorter than either is wide. :func:`_join_halves` joins two touching labels whose
+cut is at least ``_HALVES_CUT`` times as long as the narrower one is wide (twice its largest
+inner distance), of one level (``_HALVES_LEVEL``), together at most ``_HALVES_AREA`` nucleus
+areas, neither with another such partner; only on sharpened fields (``halves``), so that
+the crowded fields of small nuclei, which are not sharpened, never see it.
 """
 
 from __future__ import annotations

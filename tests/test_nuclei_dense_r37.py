@@ -1,6 +1,6 @@
 """The halves of a large nucleus that the dense sharpening cut in two joined again (issue 14,
 round 37, ``nuclei._join._join_halves``): on a sharpened field (``nuclei._deblur``) two
-touching labels whose cut is longer than the narrower one is wide (1.4 times its width),
+touching labels whose cut is longer than the narrower one is wide (1.2 times its width),
 of one level and together at most 2.5 nucleus areas are one nucleus; two touching nuclei
 (a short contact between rounded outlines) or two levels stay two, and a field that was not
 sharpened never runs the step. Tuning seeds 1600-1615 only (held out: 1620-1631)."""
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import _join, seeded_watershed
-from napari_tessella.nuclei._join import _join_halves, _join_split
+from napari_tessella.nuclei._join import _contacts, _cut_lengths, _join_halves, _join_split
 
 D = 20.0
 
@@ -83,6 +83,21 @@ def test_a_label_with_two_such_partners_is_not_joined():
     assert not joined and np.array_equal(out, labels)
 
 
+@pytest.mark.parametrize("turn", ["none", "transpose", "flipud", "rot90"])
+def test_a_diagonal_cut_is_as_long_as_it_is_not_twice_counted(turn):
+    # a diamond cut along its diagonal (15 px a side, ~19.8 px long): 28 pixel pairs
+    # across it, horizontal and vertical, but one length, the same under turns and shifts
+    f = {"none": lambda a: a, "transpose": np.transpose, "flipud": np.flipud,
+         "rot90": np.rot90}[turn]
+    rr, cc = np.indices((40, 40))
+    diamond = np.abs(rr - 20) + np.abs(cc - 20) < 15
+    labels = np.where(diamond, 1 + (rr <= cc), 0).astype(np.int32)
+    labels = np.pad(np.ascontiguousarray(f(labels)), ((7, 0), (0, 3)))
+    a, b, contact, _ = _contacts(labels, np.zeros(labels.shape))
+    assert contact.tolist() == [28]
+    assert _cut_lengths(labels, a, b).tolist() == pytest.approx([14 * np.sqrt(2)], abs=0.1)
+
+
 _TURNS = {"transpose": np.transpose, "flipud": np.flipud, "fliplr": np.fliplr,
           "rot90": np.rot90, "rot180": lambda a: np.rot90(a, 2),
           "rot270": lambda a: np.rot90(a, 3)}
@@ -106,11 +121,11 @@ def test_turned_halves_are_joined_as_the_turned_labels(ry, rx, col, dim, turn):
     assert same_partition(np.ascontiguousarray(f(out)), turned)
 
 
-@pytest.mark.parametrize(("seed", "least", "most_split"), [(1615, 0.85, 7), (1600, 0.885, 14)],
+@pytest.mark.parametrize(("seed", "least", "most_split"), [(1615, 0.85, 7), (1600, 0.88, 15)],
                          ids=["1615", "1600"])
 def test_a_sharpened_dense_field_has_fewer_split_nuclei(seed, least, most_split):
     # PSF x2 (sharpened): round 36's main 1615 F1 0.813 with 12 split nuclei, 1600 0.866
-    # with 17; round 37 0.870 with 4 and 0.897 with 12
+    # with 17; round 37 0.867 with 6 and 0.891 with 14
     m = dense_score(seed, psf=2.0)
     assert m["f1"] >= least and m["split"] <= most_split, m
 

@@ -101,9 +101,9 @@ def _joined(labels, a, b, ok):
 
 #: the halves: their union at most this many nucleus areas (pi d^2 / 4)
 _HALVES_AREA = 2.5
-#: the cut at least this times as long as the narrower half is wide (twice its largest
-#: inner distance)
-_HALVES_CUT = 1.4
+#: the cut (its length, :func:`_cut_lengths`) at least this times as long as the narrower
+#: half is wide (twice its largest inner distance)
+_HALVES_CUT = 1.2
 #: the two halves' core contrasts differ by at most this share of the larger
 _HALVES_LEVEL = 0.1
 
@@ -138,6 +138,38 @@ def _core_levels(labels, contrast, inner, most):
             / np.maximum(np.bincount(cl, minlength=n + 1), 1))
 
 
+def _cut_lengths(labels, a, b):
+    """The length of the boundary between each pair of touching labels ``(a, b)`` (as
+    :func:`_contacts` gives them): its extent along its long axis, from the exact integer
+    moments of the midpoints of the pixel pairs across it (twice their coordinates), so that
+    a turned image, or a window of it, gives the same lengths; a straight cut of ``k``
+    pixel pairs along a row or column is ``sqrt(k^2 - 1)`` long, and a diagonal one is not
+    counted twice over (horizontal and vertical pairs)."""
+    n = int(labels.max())
+    rr, cc = np.indices(labels.shape, dtype=np.int64)
+    codes, ys, xs = [], [], []
+    for sa, sb, y, x in ((np.s_[:, :-1], np.s_[:, 1:], 2 * rr[:, :-1], 2 * cc[:, :-1] + 1),
+                         (np.s_[:-1], np.s_[1:], 2 * rr[:-1] + 1, 2 * cc[:-1])):
+        la, lb = labels[sa], labels[sb]
+        m = (la > 0) & (lb > 0) & (la != lb)
+        lo = np.minimum(la[m], lb[m]).astype(np.int64)
+        codes.append(lo * (n + 1) + np.maximum(la[m], lb[m]).astype(np.int64))
+        ys.append(y[m])
+        xs.append(x[m])
+    codes, y, x = np.concatenate(codes), np.concatenate(ys), np.concatenate(xs)
+    at = np.searchsorted(a * (n + 1) + b, codes)
+    k = np.bincount(at, minlength=a.size)
+    for v in (y, x):  # from each boundary's own corner: small integers, exact sums
+        low = np.full(a.size, np.iinfo(np.int64).max)
+        np.minimum.at(low, at, v)
+        v -= low[at]
+    sy, sx = np.bincount(at, y, a.size), np.bincount(at, x, a.size)
+    syy, sxx, sxy = (np.bincount(at, v, a.size) for v in (y * y, x * x, x * y))
+    cyy, cxx, cxy = k * syy - sy * sy, k * sxx - sx * sx, k * sxy - sx * sy
+    top = 0.5 * (cyy + cxx) + np.hypot(0.5 * (cyy - cxx), cxy)
+    return np.sqrt(3.0 * np.maximum(top, 0.0)) / np.maximum(k, 1)
+
+
 def _join_halves(labels, smooth, level, d):
     """``labels`` with the two halves of a large nucleus that the sharpening cut in two
     joined again (round 37; see ``docs/nuclei.md``): two touching labels whose cut is at
@@ -151,14 +183,14 @@ def _join_halves(labels, smooth, level, d):
     found = _contacts(labels, con)
     if found is None:
         return labels, False
-    a, b, contact, _ = found
+    a, b = found[:2]
     area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
     ok = area[a] + area[b] <= _HALVES_AREA * np.pi * d * d / 4
     if not ok.any():
         return labels, False
     inner = _inner_distance(labels)
     most = np.asarray(ndi.maximum(inner, labels, np.arange(n + 1)))
-    ok &= contact >= _HALVES_CUT * 2 * np.minimum(most[a], most[b])
+    ok &= _cut_lengths(labels, a, b) >= _HALVES_CUT * 2 * np.minimum(most[a], most[b])
     if not ok.any():
         return labels, False
     level_of = _core_levels(labels, con, inner, most)

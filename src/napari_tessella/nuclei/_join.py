@@ -146,16 +146,15 @@ def _cut_lengths(labels, a, b):
     pixel pairs along a row or column is ``sqrt(k^2 - 1)`` long, and a diagonal one is not
     counted twice over (horizontal and vertical pairs)."""
     n = int(labels.max())
-    rr, cc = np.indices(labels.shape, dtype=np.int64)
     codes, ys, xs = [], [], []
-    for sa, sb, y, x in ((np.s_[:, :-1], np.s_[:, 1:], 2 * rr[:, :-1], 2 * cc[:, :-1] + 1),
-                         (np.s_[:-1], np.s_[1:], 2 * rr[:-1] + 1, 2 * cc[:-1])):
+    for sa, sb, dy, dx in ((np.s_[:, :-1], np.s_[:, 1:], 0, 1), (np.s_[:-1], np.s_[1:], 1, 0)):
         la, lb = labels[sa], labels[sb]
         m = (la > 0) & (lb > 0) & (la != lb)
         lo = np.minimum(la[m], lb[m]).astype(np.int64)
         codes.append(lo * (n + 1) + np.maximum(la[m], lb[m]).astype(np.int64))
-        ys.append(y[m])
-        xs.append(x[m])
+        y, x = np.nonzero(m)  # (row-major, as ``la[m]``)
+        ys.append(2 * y.astype(np.int64) + dy)
+        xs.append(2 * x.astype(np.int64) + dx)
     codes, y, x = np.concatenate(codes), np.concatenate(ys), np.concatenate(xs)
     at = np.searchsorted(a * (n + 1) + b, codes)
     k = np.bincount(at, minlength=a.size)

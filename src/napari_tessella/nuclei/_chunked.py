@@ -207,7 +207,8 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
         low=params.get("low"), small=params.get("small", False), origin=origin,
-        shoulders=params.get("shoulders", False), removed=removed, raw=raw)
+        shoulders=params.get("shoulders", False), removed=removed, raw=raw,
+        sharpened=params.get("sharpened", False))
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
@@ -476,7 +477,8 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
     # pass 2: the global threshold, from histograms of the smoothed working image
     s_lo, s_hi = (float(v) for v in _compute(smooth.min(), smooth.max(), scheduler=scheduler))
     params = {"auto": auto, "d": d, "min_size_work": min_size / factor**2, "shoulders": False,
-              "landscape": landscape, "seeds": seeds, "work": plan, "small": small}
+              "landscape": landscape, "seeds": seeds, "work": plan, "small": small,
+              "sharpened": not sharpen}  # (the second run is the sharpened one)
     if auto:
         e256 = _hist_edges(s_lo, s_hi, 256, smooth.dtype)
         efine = _hist_edges(s_lo, s_hi, LI_BINS, smooth.dtype)

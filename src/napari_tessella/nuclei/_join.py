@@ -15,6 +15,17 @@ two partners: the result does not depend on the labels' order, so a flipped or t
 image gives the flipped or turned labels). Per pair of labels from their own pixels: the
 chunked path's windows (which hold every blob near their core whole) give the in-memory
 labels. It runs only on dense blurred fields (:func:`._background._shoulder_gate`).
+
+*The halves of a large nucleus* (round 37): on a field the sharpening ran on
+(:mod:`._deblur`, PSF x2) the sharper texture cuts the largest nuclei (1.5-2.5 nucleus
+areas) in two, and their union is too large for the tests above. What tells them from two
+touching nuclei is the cut's length against the halves' width: a nucleus cut across is cut
+along a chord as long as the nucleus is wide, while two rounded nuclei touch along a
+contact shorter than either is wide. :func:`_join_halves` joins two touching labels whose
+cut is at least ``_HALVES_CUT`` times as long as the narrower one is wide (twice its largest
+inner distance), of one level (``_HALVES_LEVEL``), together at most ``_HALVES_AREA`` nucleus
+areas, neither with another such partner; only on sharpened fields (``halves``), so that
+the crowded fields of small nuclei, which are not sharpened, never see it.
 """
 
 from __future__ import annotations
@@ -36,17 +47,72 @@ _SEAM = 1.0
 _CORE = 0.6
 
 
-def _join_split(labels, smooth, level, d):
+def _join_split(labels, smooth, level, d, halves=False):
     """``labels`` with the pairs of touching labels of one nucleus joined (see the
-    module's docstring; the lesser id is kept); and whether any pair was joined."""
+    module's docstring; the lesser id is kept); and whether any pair was joined. With
+    ``halves`` (a sharpened field, :mod:`._deblur`), then the halves of a large nucleus
+    too (:func:`_join_halves`)."""
+    labels, joined = _join_one(labels, smooth, level, d)
+    if halves:
+        labels, more = _join_halves(labels, smooth, level, d)
+        joined = joined or more
+    return labels, joined
+
+
+def _join_one(labels, smooth, level, d):
+    """:func:`_join_split` without the halves: the four tests of the module's docstring."""
     n = int(labels.max())
     if n < 2:
         return labels, False
-    lab = labels.ravel()
     con = np.asarray(smooth, dtype=np.float64) - level  # each pixel's contrast
-    contrast = con.ravel()
-    # contacts: pixel pairs of two labels across a boundary (4-neighbours), and the mean
-    # contrast of the two pixels of each
+    found = _contacts(labels, con)
+    if found is None:
+        return labels, False
+    a, b, contact, seam = found
+    area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
+    union = area[a] + area[b]
+    ok = union <= _AREA * np.pi * d * d / 4
+    ok &= contact >= _CONTACT * np.sqrt(union)
+    if not ok.any():
+        return labels, False
+    inner = _inner_distance(labels)
+    most = ndi.maximum(inner, labels, np.arange(n + 1))
+    level_of = _core_levels(labels, con, inner, most)
+    ca, cb = level_of[a], level_of[b]
+    top, dim = np.maximum(ca, cb), np.minimum(ca, cb)
+    ok &= (top > 0) & (np.abs(ca - cb) <= _LEVEL * top)
+    ok &= seam >= _SEAM * dim
+    return _joined(labels, a, b, ok)
+
+
+def _joined(labels, a, b, ok):
+    """``labels`` with each pair ``(a, b)`` that is ``ok`` joined (the lesser id kept),
+    only pairs whose two labels have no other such partner; and whether any was."""
+    if not ok.any():
+        return labels, False
+    times = np.bincount(np.concatenate([a[ok], b[ok]]), minlength=int(labels.max()) + 1)
+    ok = ok & (times[a] == 1) & (times[b] == 1)
+    if not ok.any():
+        return labels, False
+    to = np.arange(int(labels.max()) + 1, dtype=labels.dtype)
+    to[b[ok]] = a[ok]
+    return to[labels], True
+
+
+#: the halves: their union at most this many nucleus areas (pi d^2 / 4)
+_HALVES_AREA = 2.5
+#: the cut (its length, :func:`_cut_lengths`) at least this times as long as the narrower
+#: half is wide (twice its largest inner distance)
+_HALVES_CUT = 1.2
+#: the two halves' core contrasts differ by at most this share of the larger
+_HALVES_LEVEL = 0.1
+
+
+def _contacts(labels, con):
+    """The pairs ``(a, b)`` (a < b) of labels touching (4-neighbours), the number of pixel
+    pairs across each boundary, and the mean contrast ``con`` of those pixels; None when
+    no two labels touch."""
+    n = int(labels.max())
     codes, vals = [], []
     for a, b, va, vb in ((labels[:, :-1], labels[:, 1:], con[:, :-1], con[:, 1:]),
                          (labels[:-1], labels[1:], con[:-1], con[1:])):
@@ -57,34 +123,77 @@ def _join_split(labels, smooth, level, d):
             codes.append(lo * (n + 1) + hi)
             vals.append((va[m] + vb[m]) / 2)
     if not codes:
-        return labels, False
+        return None
     codes, vals = np.concatenate(codes), np.concatenate(vals)
     pairs, inv, contact = np.unique(codes, return_inverse=True, return_counts=True)
-    seam = np.bincount(inv, weights=vals) / contact
-    a, b = pairs // (n + 1), pairs % (n + 1)
-    area = np.bincount(lab, minlength=n + 1).astype(float)
-    union = area[a] + area[b]
-    ok = union <= _AREA * np.pi * d * d / 4
-    ok &= contact >= _CONTACT * np.sqrt(union)
+    return pairs // (n + 1), pairs % (n + 1), contact, np.bincount(inv, weights=vals) / contact
+
+
+def _core_levels(labels, contrast, inner, most):
+    """Each label's mean ``contrast`` over its core (``_CORE``), labels 0..n."""
+    n = int(labels.max())
+    core = (labels > 0) & (inner >= _CORE * np.asarray(most)[labels])
+    cl = labels[core]
+    return (np.bincount(cl, weights=contrast[core], minlength=n + 1)
+            / np.maximum(np.bincount(cl, minlength=n + 1), 1))
+
+
+def _cut_lengths(labels, a, b):
+    """The length of the boundary between each pair of touching labels ``(a, b)`` (as
+    :func:`_contacts` gives them): its extent along its long axis, from the exact integer
+    moments of the midpoints of the pixel pairs across it (twice their coordinates), so that
+    a turned image, or a window of it, gives the same lengths; a straight cut of ``k``
+    pixel pairs along a row or column is ``sqrt(k^2 - 1)`` long, and a diagonal one is not
+    counted twice over (horizontal and vertical pairs)."""
+    n = int(labels.max())
+    codes, ys, xs = [], [], []
+    for sa, sb, dy, dx in ((np.s_[:, :-1], np.s_[:, 1:], 0, 1), (np.s_[:-1], np.s_[1:], 1, 0)):
+        la, lb = labels[sa], labels[sb]
+        m = (la > 0) & (lb > 0) & (la != lb)
+        lo = np.minimum(la[m], lb[m]).astype(np.int64)
+        codes.append(lo * (n + 1) + np.maximum(la[m], lb[m]).astype(np.int64))
+        y, x = np.nonzero(m)  # (row-major, as ``la[m]``)
+        ys.append(2 * y.astype(np.int64) + dy)
+        xs.append(2 * x.astype(np.int64) + dx)
+    codes, y, x = np.concatenate(codes), np.concatenate(ys), np.concatenate(xs)
+    at = np.searchsorted(a * (n + 1) + b, codes)
+    k = np.bincount(at, minlength=a.size)
+    for v in (y, x):  # from each boundary's own corner: small integers, exact sums
+        low = np.full(a.size, np.iinfo(np.int64).max)
+        np.minimum.at(low, at, v)
+        v -= low[at]
+    sy, sx = np.bincount(at, y, a.size), np.bincount(at, x, a.size)
+    syy, sxx, sxy = (np.bincount(at, v, a.size) for v in (y * y, x * x, x * y))
+    cyy, cxx, cxy = k * syy - sy * sy, k * sxx - sx * sx, k * sxy - sx * sy
+    top = 0.5 * (cyy + cxx) + np.hypot(0.5 * (cyy - cxx), cxy)
+    return np.sqrt(3.0 * np.maximum(top, 0.0)) / np.maximum(k, 1)
+
+
+def _join_halves(labels, smooth, level, d):
+    """``labels`` with the two halves of a large nucleus that the sharpening cut in two
+    joined again (round 37; see ``docs/nuclei.md``): two touching labels whose cut is at
+    least ``_HALVES_CUT`` times as long as the narrower one is wide, of one level, together
+    at most ``_HALVES_AREA`` nucleus areas, and neither with another such partner; the
+    lesser id is kept. And whether any pair was joined."""
+    n = int(labels.max())
+    if n < 2:
+        return labels, False
+    con = np.asarray(smooth, dtype=np.float64) - level
+    found = _contacts(labels, con)
+    if found is None:
+        return labels, False
+    a, b = found[:2]
+    area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
+    ok = area[a] + area[b] <= _HALVES_AREA * np.pi * d * d / 4
     if not ok.any():
         return labels, False
     inner = _inner_distance(labels)
-    most = ndi.maximum(inner, labels, np.arange(n + 1))
-    core = (labels > 0) & (inner >= _CORE * np.asarray(most)[labels])
-    cl = lab[core.ravel()]
-    level_of = (np.bincount(cl, weights=contrast[core.ravel()], minlength=n + 1)
-                / np.maximum(np.bincount(cl, minlength=n + 1), 1))
+    most = np.asarray(ndi.maximum(inner, labels, np.arange(n + 1)))
+    ok &= _cut_lengths(labels, a, b) >= _HALVES_CUT * 2 * np.minimum(most[a], most[b])
+    if not ok.any():
+        return labels, False
+    level_of = _core_levels(labels, con, inner, most)
     ca, cb = level_of[a], level_of[b]
-    top, dim = np.maximum(ca, cb), np.minimum(ca, cb)
-    ok &= (top > 0) & (np.abs(ca - cb) <= _LEVEL * top)
-    ok &= seam >= _SEAM * dim
-    if not ok.any():
-        return labels, False
-    # only pairs whose two labels have no other partner
-    times = np.bincount(np.concatenate([a[ok], b[ok]]), minlength=n + 1)
-    ok &= (times[a] == 1) & (times[b] == 1)
-    if not ok.any():
-        return labels, False
-    to = np.arange(n + 1, dtype=labels.dtype)
-    to[b[ok]] = a[ok]
-    return to[labels], True
+    top = np.maximum(ca, cb)
+    ok &= (top > 0) & (np.abs(ca - cb) <= _HALVES_LEVEL * top)
+    return _joined(labels, a, b, ok)

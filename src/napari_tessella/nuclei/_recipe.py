@@ -154,7 +154,7 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
                   h_intensity=None, border=(True, True, True, True), low=None, small=False,
-                  origin=(0, 0), shoulders=False, removed=None, raw=None):
+                  origin=(0, 0), shoulders=False, removed=None, raw=None, sharpened=False):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
@@ -174,8 +174,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`),
     two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
     labels half-way between their cores (:mod:`._bisect`), join a nucleus cut in two again
-    (:mod:`._join`) and grow dim nuclei out to their own cut (:mod:`._grow`; dense blurred
-    fields, :func:`._background._shoulder_gate`).
+    (:mod:`._join`; ``sharpened``: its halves too) and grow dim nuclei out to their own cut
+    (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
     ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
     ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
     """
@@ -313,7 +313,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
                                                         border)
             labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
-            labels, joined = _join_split(labels, smooth, level, d)  # one nucleus cut in two
+            labels, joined = _join_split(labels, smooth, level, d, sharpened)  # one cut in two
             labels, dropped = _drop_between(labels, smooth, d)  # pieces between nuclei
             moved = moved or joined or dropped
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones

@@ -203,7 +203,8 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
                       landscape=landscape, threshold=threshold,
                       exclude_border=exclude_border, min_size=min_size, sharpen=False)
     res = _segmented(prep, turned, kind, landscape=landscape, exclude_border=exclude_border,
-                     auto=auto, orient=None if orient == IDENTITY else orient)
+                     auto=auto, orient=None if orient == IDENTITY else orient,
+                     sharpened=not sharpen)  # (the second run is the sharpened one)
     if orient == IDENTITY:
         return res
     # (its labels and territories were turned back already, its seeds not)
@@ -286,15 +287,16 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
                      smooth, raw, value, level, eps, cut, unit, share)
 
 
-def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=None
-               ) -> WatershedResult:
+def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=None,
+               sharpened=False) -> WatershedResult:
     """The second stage of :func:`seeded_watershed` in memory, from :func:`_prepared`'s
     ``prep`` (the same ``seeds`` and ``auto``, as the arrays are oriented; ``kind``, what
     the seeds given were, :func:`seeds_kind`, read once by :func:`_whole`): the
     foreground, the seeded watershed (``_segment_work``), the nuclei kept, the
     territories and the outlines at full resolution, as a :class:`WatershedResult`; the
     labels and territories turned back by ``orient`` (:mod:`._orient`, see
-    :func:`._outlines._refine_outlines`) when given, the seeds not."""
+    :func:`._outlines._refine_outlines`) when given, the seeds not. ``sharpened``: the
+    image is a dense field sharpened (:mod:`._deblur`; its cut nuclei joined, :mod:`._join`)."""
     smooth, level, value, factor = prep.smooth, prep.level, prep.value, prep.factor
     full_shape = prep.full_shape
     d = prep.diameter / factor  # diameter in working pixels
@@ -307,7 +309,7 @@ def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=Non
     labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=d, min_size_work=prep.min_size / factor**2, auto=auto, level=level,
         landscape=landscape, seeds=seeds, low=low, small=prep.find_small,
-        shoulders=prep.shoulders, raw=prep.raw)
+        shoulders=prep.shoulders, raw=prep.raw, sharpened=sharpened)
 
     ids = np.flatnonzero(np.bincount(markers.ravel())[1:]) + 1  # the markers' ids, no sort
     centres = np.empty((0, 2))  # the markers' centres of mass, in working pixels

@@ -15,7 +15,7 @@ from scipy import ndimage as ndi
 from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
-from ._radial import _radial_rest
+from ._radial import _third
 from ._slivers import _with_slivers
 from ._small import _with_new_peaks
 from ._unflat import _with_unflat
@@ -252,7 +252,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     # no opening's residue
     again = _log_peaks(rw, sigma, w) & near_cell if passes and rw is not None else None
     R = int(np.ceil(_GLOW_RING[1] * d))
-    flat = None if again is None else _radial_rest(rw, cut, r + R)  # round 37, third pass
+    flat = None if again is None else _third(rw, cut, near, r + R, smooth.shape, border)
     third = None if flat is None else _log_peaks(flat, sigma, w) & near_cell
     if not peaks.any() and not any(q is not None and q.any() for q in (again, third)):
         return (None, None, None) if passes else (None, None)

@@ -43,3 +43,21 @@ def _radial_rest(img, cells, reach) -> np.ndarray:
     level = np.zeros(int(key.max()) + 1)
     level[keys[starts]] = vals[starts + np.floor(_QUANTILE * (counts - 1)).astype(np.int64)]
     return img - level[key]
+
+
+def _whole_reach(near, reach, shape, border) -> bool:
+    """Whether the box ``near`` (slices: the saturated cells' pixels) widened by ``reach``
+    lies within ``shape`` on every side that is not the image border (``border``: top,
+    bottom, left, right). A chunk's window that cuts the circles round a cell reads
+    another quantile than the whole image: there the third pass is not run."""
+    ends = (near[0].start - reach >= 0, near[0].stop + reach <= shape[0],
+            near[1].start - reach >= 0, near[1].stop + reach <= shape[1])
+    return all(inside or edge for inside, edge in zip(ends, border, strict=True))
+
+
+
+def _third(img, cells, near, reach, shape, border):
+    """:func:`_radial_rest` of ``img`` (the glow search's box of an array of ``shape``;
+    ``cells``, its saturated pixels, whose box in the array is ``near``) when
+    :func:`_whole_reach` holds, else None: the glow search's third pass (round 37)."""
+    return _radial_rest(img, cells, reach) if _whole_reach(near, reach, shape, border) else None

@@ -55,7 +55,6 @@ def _whole_reach(near, reach, shape, border) -> bool:
     return all(inside or edge for inside, edge in zip(ends, border, strict=True))
 
 
-
 def _third(img, cells, near, reach, shape, border):
     """:func:`_radial_rest` of ``img`` (the glow search's box of an array of ``shape``;
     ``cells``, its saturated pixels, whose box in the array is ``near``) when

@@ -16,7 +16,6 @@ from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
 from ._deblur import _central, _measured, _sharpened_lazy, _wide_blur
-from ._dim import _GLOW_CELL, _GLOW_REACH, _GLOW_RING
 from ._flat import _flatness
 from ._foreground import (
     _auto_mask,
@@ -159,27 +158,11 @@ def _needed_window(smooth, origin, core_lo, core_hi, params, wide=NO_SIDE):
                                      for a, b, o in zip(core_lo, core_hi, origin,
                                                         strict=True))])
         boxes = ndi.find_objects(blobs)
-        far = _glow_reach(smooth, blobs, params)  # round 37: a saturated cell's whole reach
         for i in near[near > 0]:
-            for axis, sl in enumerate(far.get(i, boxes[i - 1])):
-                pad = reach if i not in far else far["pad"]
-                lo[axis] = max(0, min(lo[axis], sl.start - pad))
-                hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + pad))
+            for axis, sl in enumerate(boxes[i - 1]):
+                lo[axis] = max(0, min(lo[axis], sl.start - reach))
+                hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + reach))
     return tuple(slice(a, b) for a, b in zip(lo, hi, strict=True)), foreground
-
-
-def _glow_reach(smooth, blobs, params) -> dict:
-    """Per blob of ``blobs`` holding saturated pixels (``nuclei._dim._GLOW_CELL`` times the
-    dim level), the box of those pixels, and under ``"pad"`` the glow search's reach and
-    ring around them (round 37: its radial-profile pass reads the circles round a cell
-    out to there, :mod:`._radial`); empty without the dim level."""
-    if not params["auto"] or params.get("low") is None:
-        return {}
-    bright = np.where(smooth > _GLOW_CELL * params["low"], blobs, 0)
-    out = {i + 1: box for i, box in enumerate(ndi.find_objects(bright)) if box is not None}
-    d = params["d"]
-    out["pad"] = int(np.ceil(_GLOW_REACH * d)) + int(np.ceil(_GLOW_RING[1] * d))
-    return out
 
 
 def _foreground_mask(smooth, params):

@@ -15,7 +15,6 @@ from scipy import ndimage as ndi
 from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
-from ._radial import _third
 from ._slivers import _with_slivers
 from ._small import _with_new_peaks
 from ._unflat import _with_unflat
@@ -210,8 +209,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     box fits on the glow's side of a dim nucleus on a steep flank and takes most of its
     plateau off (unseen ``dim`` fields: 3-25 of 24-150 left, over the ring surface), where
     the unflattened image keeps it. It then returns a third value, the second pass's
-    (outlines, points), or None; round 37: with a third pass at the LoG maxima of ``raw``
-    less each saturated cell's radial profile (:mod:`._radial`) where neither holds a body.
+    (outlines, points), or None.
 
     Beside the sides of the array that are the image border (``border``: top, bottom,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
@@ -251,11 +249,9 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     # round 32: and on the working image before its flattening, where a glow's flank is
     # no opening's residue
     again = _log_peaks(rw, sigma, w) & near_cell if passes and rw is not None else None
-    R = int(np.ceil(_GLOW_RING[1] * d))
-    flat = None if again is None else _third(rw, cut, near, r + R, smooth.shape, border)
-    third = None if flat is None else _log_peaks(flat, sigma, w) & near_cell
-    if not peaks.any() and not any(q is not None and q.any() for q in (again, third)):
+    if not peaks.any() and (again is None or not again.any()):
         return (None, None, None) if passes else (None, None)
+    R = int(np.ceil(_GLOW_RING[1] * d))
     # on the sides that are the image border (top, bottom, left, right), a candidate's
     # window may reach out of the image: padded with NaN, read on the pixels inside
     pads = [R if on and at else 0 for on, at in zip(border, (
@@ -267,8 +263,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         rw = None if rw is None else np.pad(rw, width, constant_values=np.nan)
         cut = np.pad(cut, width)
         peaks = np.pad(peaks, width)
-        again, third = (None if q is None else np.pad(q, width) for q in (again, third))
-        flat = None if flat is None else np.pad(flat, width, constant_values=np.nan)
+        again = None if again is None else np.pad(again, width)
     # as before round 27, a candidate's window lies within ``r`` of the saturated
     # pixels' box (or reaches past it on a side that is the image border)
     lim = _reach_box(near, r, smooth.shape, border, R)
@@ -293,8 +288,9 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     points = np.zeros(s.shape, bool)
 
     def scan(img, check, at, skip, added, points):
-        """Each candidate at ``at`` tested on ``img`` (``check``: round 29's test), its
-        outline put in ``added``, its point in ``points``; those ``skip`` holds left."""
+        """Each candidate at ``at`` tested on ``img`` (with ``check``, the round-29 test
+        on the image before the flattening), its outline put in ``added`` and its point
+        in ``points``; those on a part ``skip`` holds are left."""
         for y, x in zip(*np.nonzero(at), strict=True):
             if y - R < lim[0] or y + R >= lim[1] or x - R < lim[2] or x + R >= lim[3]:
                 continue
@@ -339,8 +335,6 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         # where the first pass found nothing, on the image before the flattening, over
         # the same ring surface (the glow's slope and curvature)
         scan(rw, None, again, added, *more)
-    if third is not None and third.any():  # round 37: over the glow's own radial profile
-        scan(flat, None, third, added | more[0], *more)
     inner = (slice(pads[0], s.shape[0] - pads[1]), slice(pads[2], s.shape[1] - pads[3]))
     second = None
     if passes and more[0].any():

@@ -26,7 +26,7 @@ from pathlib import Path
 from ._validation import as_path
 from ._version import __version__
 from .atoms import _check_atoms_params
-from .nuclei._recipe import _check_watershed_params
+from .nuclei._params import _check_watershed_params
 from .recipes import RECIPES
 from .segmentation import _validate_segmentation_params
 from .threshold import threshold_spec

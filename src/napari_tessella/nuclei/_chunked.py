@@ -33,8 +33,9 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _cuts, _refine_outlines
+from ._params import _check_watershed_params
 from ._reach import NO_SIDE, REACH, cut_sides, widen
-from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
+from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
 from ._stitch import _watershed_tables
 from ._windows import (

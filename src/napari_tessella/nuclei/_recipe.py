@@ -1,8 +1,9 @@
 """The pipeline of the nuclei recipe's defaults, shared by the in-memory and the chunked
-watershed: its parameters and their checks, and the steps at the working resolution from
+watershed: its plan, and the steps at the working resolution from
 the foreground to the nuclei (seeds, watershed, trim, splits, outlines' levels). The
 foreground's threshold is in :mod:`._foreground`, the seeds in :mod:`._markers`, the
-per-nucleus cuts and full-resolution outlines in :mod:`._outlines`."""
+per-nucleus cuts and full-resolution outlines in :mod:`._outlines`, the parameters'
+checks in :mod:`._params`."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_label, _widened
-from .._validation import finite_number, seeds_kind, size_in_image
-from ..threshold import threshold_spec
 from ._basins import _flood
 from ._between import _drop_between
 from ._bisect import _bisect_touching
@@ -460,41 +459,6 @@ def _with_small_blobs(labels, markers, peak, flags, smooth, blobs, *, d, level,
     peak = np.concatenate(peaks)
     flags = np.concatenate([flags, np.ones(top - n, bool)])
     return labels, markers, peak, flags
-
-
-def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold, *,
-                            shape=None, min_size=None) -> bool:
-    """Validate the parameters of :func:`seeded_watershed`; True for threshold="auto".
-
-    Every number must be finite; with the image ``shape``, ``object_diameter`` and
-    ``sigma`` are bounded by the image's longest side and ``seeds`` are checked against it
-    (see :func:`napari_tessella._validation.seeds_kind`). Nothing here reads the image's values.
-    """
-    if not isinstance(landscape, str) or landscape not in ("distance", "intensity"):
-        raise ValueError(f"landscape must be 'distance' or 'intensity'; got {landscape!r}.")
-    # a nucleus is at least a pixel across (a diameter of 1e-300 overflowed the steps)
-    for name, value, least in (("object_diameter", object_diameter, 1), ("sigma", sigma, 0)):
-        if value is None:
-            continue
-        if shape is None:
-            finite_number(value, name, minimum=least, unit="pixels")
-        else:
-            size_in_image(value, name, shape, minimum=least)
-    if min_size is not None:
-        finite_number(min_size, "min_size", minimum=0, unit="pixels")
-    if isinstance(seeds, str) and seeds != "regional_maxima":
-        raise ValueError(
-            f"seeds must be None, 'regional_maxima', points or labels; got {seeds!r}."
-        )
-    seeds_kind(seeds, shape)
-    auto = isinstance(threshold, str) and threshold == "auto"
-    if not auto:
-        try:  # checked before any work; "auto" is this function's own method
-            threshold_spec(threshold)
-        except ValueError as err:
-            raise ValueError(f"{err} Or 'auto' (the default).") from None
-    return auto
-
 
 
 def _trim_to_own_peak(labels, smooth, level, height, d, removed=None):

@@ -33,7 +33,8 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _cuts, _refine_outlines
-from ._recipe import WatershedResult, _check_watershed_params, _plan, _segment_work
+from ._params import _check_watershed_params
+from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _block_mean, _full_resolution
 from ._small import _small_population
 from ._windows import _extreme_exponent

@@ -96,9 +96,13 @@ FRESH36["fibroblast d74"] = (1200, 1201, 1202, 1203)
 #: run only at its end (its branches tune on seeds 1600-1749)
 FRESH37 = {kind: tuple(range(1500, 1506)) for kind in FRESH33}
 FRESH37["fibroblast d74"] = (1500, 1501, 1502, 1503)
+#: round 38's fresh held-out seeds, written down before round 38's results were read and
+#: run only at its end (its branches tune on seeds 1900-2099)
+FRESH38 = {kind: tuple(range(1800, 1806)) for kind in FRESH33}
+FRESH38["fibroblast d74"] = (1800, 1801, 1802, 1803)
 #: the fresh held-out seeds by round (``--fresh ROUND``)
 FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36,
-         37: FRESH37}
+         37: FRESH37, 38: FRESH38}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import _join, seeded_watershed
-from napari_tessella.nuclei._join import _contacts, _cut_lengths, _join_halves, _join_split
+from napari_tessella.nuclei._join import _Boundaries, _join_halves, _join_split
 
 D = 20.0
 
@@ -93,9 +93,10 @@ def test_a_diagonal_cut_is_as_long_as_it_is_not_twice_counted(turn):
     diamond = np.abs(rr - 20) + np.abs(cc - 20) < 15
     labels = np.where(diamond, 1 + (rr <= cc), 0).astype(np.int32)
     labels = np.pad(np.ascontiguousarray(f(labels)), ((7, 0), (0, 3)))
-    a, b, contact, _ = _contacts(labels, np.zeros(labels.shape))
+    scan = _Boundaries(labels, np.zeros(labels.shape))
+    a, b, contact = scan.contacts()
     assert contact.tolist() == [28]
-    assert _cut_lengths(labels, a, b).tolist() == pytest.approx([14 * np.sqrt(2)], abs=0.1)
+    assert scan.cut_lengths(a, b).tolist() == pytest.approx([14 * np.sqrt(2)], abs=0.1)
 
 
 _TURNS = {"transpose": np.transpose, "flipud": np.flipud, "fliplr": np.fliplr,
@@ -133,7 +134,7 @@ def test_a_sharpened_dense_field_has_fewer_split_nuclei(seed, least, most_split)
 def _halves_calls(monkeypatch, image):
     calls = []
     real = _join._join_halves
-    monkeypatch.setattr(_join, "_join_halves", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(_join, "_join_halves", lambda *a, **k: calls.append(1) or real(*a, **k))
     seeded_watershed(image)
     return calls
 

@@ -51,30 +51,35 @@ def _join_split(labels, smooth, level, d, halves=False):
     """``labels`` with the pairs of touching labels of one nucleus joined (see the
     module's docstring; the lesser id is kept); and whether any pair was joined. With
     ``halves`` (a sharpened field, :mod:`._deblur`), then the halves of a large nucleus
-    too (:func:`_join_halves`)."""
-    labels, joined = _join_one(labels, smooth, level, d)
-    if halves:
-        labels, more = _join_halves(labels, smooth, level, d)
-        joined = joined or more
-    return labels, joined
-
-
-def _join_one(labels, smooth, level, d):
-    """:func:`_join_split` without the halves: the four tests of the module's docstring."""
-    n = int(labels.max())
-    if n < 2:
+    too (:func:`_join_halves`). The two joins share one scan of the boundaries and, when
+    the first joins nothing, its inner distances."""
+    if int(labels.max()) < 2:
         return labels, False
     con = np.asarray(smooth, dtype=np.float64) - level  # each pixel's contrast
-    found = _contacts(labels, con)
-    if found is None:
-        return labels, False
-    a, b, contact, seam = found
+    scan = _Boundaries(labels, con)
+    labels, to, inner = _join_one(labels, con, d, scan)
+    if not halves:
+        return labels, to is not None
+    if to is not None:  # the joined pairs' own boundaries are gone
+        scan, inner = scan.relabelled(to), None
+    labels, more = _join_halves(labels, smooth, level, d, scan, inner)
+    return labels, to is not None or more
+
+
+def _join_one(labels, con, d, scan):
+    """:func:`_join_split` without the halves: the four tests of the module's docstring.
+    ``labels``, the map of old to new ids (None when nothing was joined) and the inner
+    distances if they were computed (None otherwise)."""
+    n = int(labels.max())
+    if scan.empty:
+        return labels, None, None
+    a, b, contact, seam = scan.contacts(with_seam=True)
     area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
     union = area[a] + area[b]
     ok = union <= _AREA * np.pi * d * d / 4
     ok &= contact >= _CONTACT * np.sqrt(union)
     if not ok.any():
-        return labels, False
+        return labels, None, None
     inner = _inner_distance(labels)
     most = ndi.maximum(inner, labels, np.arange(n + 1))
     level_of = _core_levels(labels, con, inner, most)
@@ -82,21 +87,23 @@ def _join_one(labels, smooth, level, d):
     top, dim = np.maximum(ca, cb), np.minimum(ca, cb)
     ok &= (top > 0) & (np.abs(ca - cb) <= _LEVEL * top)
     ok &= seam >= _SEAM * dim
-    return _joined(labels, a, b, ok)
+    to = _join_map(labels, a, b, ok)
+    return (labels, None, inner) if to is None else (to[labels], to, None)
 
 
-def _joined(labels, a, b, ok):
-    """``labels`` with each pair ``(a, b)`` that is ``ok`` joined (the lesser id kept),
-    only pairs whose two labels have no other such partner; and whether any was."""
+def _join_map(labels, a, b, ok):
+    """The map of each id to the id it keeps when each pair ``(a, b)`` that is ``ok`` is
+    joined (the lesser id kept), only pairs whose two labels have no other such partner;
+    None when no pair is."""
     if not ok.any():
-        return labels, False
+        return None
     times = np.bincount(np.concatenate([a[ok], b[ok]]), minlength=int(labels.max()) + 1)
     ok = ok & (times[a] == 1) & (times[b] == 1)
     if not ok.any():
-        return labels, False
+        return None
     to = np.arange(int(labels.max()) + 1, dtype=labels.dtype)
     to[b[ok]] = a[ok]
-    return to[labels], True
+    return to
 
 
 #: the halves: their union at most this many nucleus areas (pi d^2 / 4)
@@ -108,25 +115,74 @@ _HALVES_CUT = 1.2
 _HALVES_LEVEL = 0.1
 
 
-def _contacts(labels, con):
-    """The pairs ``(a, b)`` (a < b) of labels touching (4-neighbours), the number of pixel
-    pairs across each boundary, and the mean contrast ``con`` of those pixels; None when
-    no two labels touch."""
-    n = int(labels.max())
-    codes, vals = [], []
-    for a, b, va, vb in ((labels[:, :-1], labels[:, 1:], con[:, :-1], con[:, 1:]),
-                         (labels[:-1], labels[1:], con[:-1], con[1:])):
-        m = (a > 0) & (b > 0) & (a != b)
-        if m.any():
-            lo = np.minimum(a[m], b[m]).astype(np.int64)
-            hi = np.maximum(a[m], b[m]).astype(np.int64)
-            codes.append(lo * (n + 1) + hi)
-            vals.append((va[m] + vb[m]) / 2)
-    if not codes:
-        return None
-    codes, vals = np.concatenate(codes), np.concatenate(vals)
-    pairs, inv, contact = np.unique(codes, return_inverse=True, return_counts=True)
-    return pairs // (n + 1), pairs % (n + 1), contact, np.bincount(inv, weights=vals) / contact
+class _Boundaries:
+    """The pixel pairs (4-neighbours) across the boundaries between touching labels, from
+    one scan: each pair's code ``lo * (n + 1) + hi`` of its two ids, its mean contrast
+    ``con``, and its midpoint (twice its coordinates, so integers), in scan order."""
+
+    def __init__(self, labels, con=None, *, _from=None):
+        if _from is not None:
+            self.n, self.code, self.val, self.y, self.x = _from
+            return
+        self.n = n = int(labels.max())
+        codes, vals, ys, xs = [], [], [], []
+        for sa, sb, dy, dx in ((np.s_[:, :-1], np.s_[:, 1:], 0, 1),
+                               (np.s_[:-1], np.s_[1:], 1, 0)):
+            la, lb = labels[sa], labels[sb]
+            m = (la > 0) & (lb > 0) & (la != lb)
+            lo = np.minimum(la[m], lb[m]).astype(np.int64)
+            codes.append(lo * (n + 1) + np.maximum(la[m], lb[m]).astype(np.int64))
+            vals.append((con[sa][m] + con[sb][m]) / 2)
+            y, x = np.nonzero(m)  # (row-major, as ``la[m]``)
+            ys.append(2 * y.astype(np.int64) + dy)
+            xs.append(2 * x.astype(np.int64) + dx)
+        self.code, self.val = np.concatenate(codes), np.concatenate(vals)
+        self.y, self.x = np.concatenate(ys), np.concatenate(xs)
+
+    @property
+    def empty(self):
+        """Whether no two labels touch."""
+        return self.code.size == 0
+
+    def relabelled(self, to):
+        """The scan of ``to[labels]`` (``to`` keeps each id or maps it to a lesser one):
+        the pixel pairs whose two ids became one are no longer on a boundary."""
+        n = self.n
+        lo, hi = to[self.code // (n + 1)], to[self.code % (n + 1)]
+        keep = lo != hi
+        lo, hi = lo[keep].astype(np.int64), hi[keep].astype(np.int64)
+        code = np.minimum(lo, hi) * (n + 1) + np.maximum(lo, hi)
+        return _Boundaries(None, _from=(n, code, self.val[keep], self.y[keep], self.x[keep]))
+
+    def contacts(self, with_seam=False):
+        """The pairs ``(a, b)`` (a < b) of touching labels and the number of pixel pairs
+        across each boundary; with ``with_seam`` also the mean contrast of those pixels."""
+        n = self.n
+        pairs, inv, contact = np.unique(self.code, return_inverse=True, return_counts=True)
+        a, b = pairs // (n + 1), pairs % (n + 1)
+        if not with_seam:
+            return a, b, contact
+        return a, b, contact, np.bincount(inv, weights=self.val) / contact
+
+    def cut_lengths(self, a, b):
+        """The length of the boundary between each pair of touching labels ``(a, b)`` (as
+        :meth:`contacts` gives them): its extent along its long axis, from the exact integer
+        moments of the midpoints of the pixel pairs across it, so that a turned image, or a
+        window of it, gives the same lengths; a straight cut of ``k`` pixel pairs along a
+        row or column is ``sqrt(k^2 - 1)`` long, and a diagonal one is not counted twice
+        over (horizontal and vertical pairs)."""
+        at = np.searchsorted(a * (self.n + 1) + b, self.code)
+        k = np.bincount(at, minlength=a.size)
+        y, x = self.y.copy(), self.x.copy()
+        for v in (y, x):  # from each boundary's own corner: small integers, exact sums
+            low = np.full(a.size, np.iinfo(np.int64).max)
+            np.minimum.at(low, at, v)
+            v -= low[at]
+        sy, sx = np.bincount(at, y, a.size), np.bincount(at, x, a.size)
+        syy, sxx, sxy = (np.bincount(at, v, a.size) for v in (y * y, x * x, x * y))
+        cyy, cxx, cxy = k * syy - sy * sy, k * sxx - sx * sx, k * sxy - sx * sy
+        top = 0.5 * (cyy + cxx) + np.hypot(0.5 * (cyy - cxx), cxy)
+        return np.sqrt(3.0 * np.maximum(top, 0.0)) / np.maximum(k, 1)
 
 
 def _core_levels(labels, contrast, inner, most):
@@ -138,62 +194,33 @@ def _core_levels(labels, contrast, inner, most):
             / np.maximum(np.bincount(cl, minlength=n + 1), 1))
 
 
-def _cut_lengths(labels, a, b):
-    """The length of the boundary between each pair of touching labels ``(a, b)`` (as
-    :func:`_contacts` gives them): its extent along its long axis, from the exact integer
-    moments of the midpoints of the pixel pairs across it (twice their coordinates), so that
-    a turned image, or a window of it, gives the same lengths; a straight cut of ``k``
-    pixel pairs along a row or column is ``sqrt(k^2 - 1)`` long, and a diagonal one is not
-    counted twice over (horizontal and vertical pairs)."""
-    n = int(labels.max())
-    codes, ys, xs = [], [], []
-    for sa, sb, dy, dx in ((np.s_[:, :-1], np.s_[:, 1:], 0, 1), (np.s_[:-1], np.s_[1:], 1, 0)):
-        la, lb = labels[sa], labels[sb]
-        m = (la > 0) & (lb > 0) & (la != lb)
-        lo = np.minimum(la[m], lb[m]).astype(np.int64)
-        codes.append(lo * (n + 1) + np.maximum(la[m], lb[m]).astype(np.int64))
-        y, x = np.nonzero(m)  # (row-major, as ``la[m]``)
-        ys.append(2 * y.astype(np.int64) + dy)
-        xs.append(2 * x.astype(np.int64) + dx)
-    codes, y, x = np.concatenate(codes), np.concatenate(ys), np.concatenate(xs)
-    at = np.searchsorted(a * (n + 1) + b, codes)
-    k = np.bincount(at, minlength=a.size)
-    for v in (y, x):  # from each boundary's own corner: small integers, exact sums
-        low = np.full(a.size, np.iinfo(np.int64).max)
-        np.minimum.at(low, at, v)
-        v -= low[at]
-    sy, sx = np.bincount(at, y, a.size), np.bincount(at, x, a.size)
-    syy, sxx, sxy = (np.bincount(at, v, a.size) for v in (y * y, x * x, x * y))
-    cyy, cxx, cxy = k * syy - sy * sy, k * sxx - sx * sx, k * sxy - sx * sy
-    top = 0.5 * (cyy + cxx) + np.hypot(0.5 * (cyy - cxx), cxy)
-    return np.sqrt(3.0 * np.maximum(top, 0.0)) / np.maximum(k, 1)
-
-
-def _join_halves(labels, smooth, level, d):
+def _join_halves(labels, smooth, level, d, scan=None, inner=None):
     """``labels`` with the two halves of a large nucleus that the sharpening cut in two
     joined again (round 37; see ``docs/nuclei.md``): two touching labels whose cut is at
     least ``_HALVES_CUT`` times as long as the narrower one is wide, of one level, together
     at most ``_HALVES_AREA`` nucleus areas, and neither with another such partner; the
-    lesser id is kept. And whether any pair was joined."""
+    lesser id is kept. And whether any pair was joined. ``scan`` (the labels'
+    :class:`_Boundaries`) and ``inner`` (their inner distances) when the caller has them."""
     n = int(labels.max())
     if n < 2:
         return labels, False
     con = np.asarray(smooth, dtype=np.float64) - level
-    found = _contacts(labels, con)
-    if found is None:
+    scan = _Boundaries(labels, con) if scan is None else scan
+    if scan.empty:
         return labels, False
-    a, b = found[:2]
+    a, b = scan.contacts()[:2]
     area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
     ok = area[a] + area[b] <= _HALVES_AREA * np.pi * d * d / 4
     if not ok.any():
         return labels, False
-    inner = _inner_distance(labels)
+    inner = _inner_distance(labels) if inner is None else inner
     most = np.asarray(ndi.maximum(inner, labels, np.arange(n + 1)))
-    ok &= _cut_lengths(labels, a, b) >= _HALVES_CUT * 2 * np.minimum(most[a], most[b])
+    ok &= scan.cut_lengths(a, b) >= _HALVES_CUT * 2 * np.minimum(most[a], most[b])
     if not ok.any():
         return labels, False
     level_of = _core_levels(labels, con, inner, most)
     ca, cb = level_of[a], level_of[b]
     top = np.maximum(ca, cb)
     ok &= (top > 0) & (np.abs(ca - cb) <= _HALVES_LEVEL * top)
-    return _joined(labels, a, b, ok)
+    to = _join_map(labels, a, b, ok)
+    return (labels, False) if to is None else (to[labels], True)

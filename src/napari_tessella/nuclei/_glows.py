@@ -37,6 +37,9 @@ _GLOW_SIZE = 2.5
 _GLOW_EDGE = 2.0
 #: The others must be this many at least to be a reference
 _MIN_OTHERS = 3
+#: ... or, when they hold less than half the area, they move the median at least this
+#: many times the others' (round 38: a third glow then carries it)
+_MOVED = 1.25
 
 
 def _rim_widths(small, level, labels, n, dist) -> np.ndarray:
@@ -61,12 +64,15 @@ def _without_glows(radius, area, small, level, labels, dist):
         # a second glow among the others would be their typical radius)
         ids = np.flatnonzero(keep)
         top = ids[np.argsort(radius[ids], kind="stable")[::-1][:_CARRIERS]]
-        if ids.size - top.size < _MIN_OTHERS or 2 * area[top].sum() < area[ids].sum():
+        if ids.size - top.size < _MIN_OTHERS:
             break
         carriers = np.zeros(radius.size, dtype=bool)
         carriers[top] = True
         others = keep & ~carriers
         typical = _weighted_median(radius[others], area[others])
+        if (2 * area[top].sum() < area[ids].sum()
+                and _weighted_median(radius[ids], area[ids]) < _MOVED * typical):
+            break
         big = carriers & (radius >= _GLOW_SIZE * typical)
         if not big.any():
             break

@@ -1,10 +1,11 @@
 """A nucleus that a sharpened dense field's steps cut through its widest part joined again
 (issue 14, round 38, ``nuclei._inscribed._join_cut_through``): two touching labels whose
-union holds a disc at least 1.2 times as large as either label's own largest disc, within
-0.3 of one level and together at most 2.5 nucleus areas are one nucleus; two nuclei
-pressed together (each keeps its own largest disc), two levels, or a union too large stay
-two, and a field that was not sharpened never runs the step. Tuning seeds 1900-1919 only
-(held out: 1920-1931)."""
+union holds a disc at least 1.15 times as large as either label's own largest disc (and 1.5
+px more), centred near the cut, within 0.3 of one level and together at most 2.5 nucleus
+areas are one nucleus; two nuclei pressed together (each keeps its own largest disc, or the
+union's lies in one of them, away from the cut), two levels, or a union too large stay two,
+and a field that was not sharpened never runs the step. Tuning seeds 1900-1919 only (held
+out: 1920-1931)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_a_nucleus_cut_along_a_curve_off_its_middle_is_joined():
     assert len(np.unique(out[out > 0])) == 1
 
 
-@pytest.mark.parametrize("sep", [0.7, 0.8, 0.9])
+@pytest.mark.parametrize("sep", [0.55, 0.6, 0.65, 0.7, 0.8, 0.9])
 def test_two_nuclei_pressed_together_stay_two(sep):
     # two round nuclei of one level, centres sep x the sum of their radii apart (the
     # challenge-like fields pack them at 0.7-0.85): each keeps its own largest disc
@@ -121,11 +122,11 @@ def test_turned_and_windowed_labels_give_the_same_joins(off, bend, ry, sep, turn
     assert same_partition(np.pad(np.ascontiguousarray(f(out)), widths), turned)
 
 
-@pytest.mark.parametrize(("seed", "least", "most_split"), [(1917, 0.85, 6), (1903, 0.89, 6)],
-                         ids=["1917", "1903"])
+@pytest.mark.parametrize(("seed", "least", "most_split"), [(1917, 0.845, 6), (1912, 0.92, 1)],
+                         ids=["1917", "1912"])
 def test_a_sharpened_dense_field_has_fewer_split_nuclei(seed, least, most_split):
-    # PSF x2 (sharpened): round 37's main 1917 F1 0.830 with 9 split nuclei, 1903 0.874
-    # with 9; round 38 fewer
+    # PSF x2 (sharpened): round 37's main 1917 F1 0.830 with 9 split nuclei, 1912 0.901
+    # with 3; round 38 0.856 with 6 and 0.929 with 0
     m = dense_score(seed, psf=2.0)
     assert m["f1"] >= least and m["split"] <= most_split, m
 

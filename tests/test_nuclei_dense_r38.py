@@ -94,7 +94,7 @@ def test_a_label_with_two_such_partners_is_not_joined():
 
 _TURNS = {"none": lambda a: a, "transpose": np.transpose, "flipud": np.flipud,
           "fliplr": np.fliplr, "rot90": np.rot90, "rot180": lambda a: np.rot90(a, 2),
-          "rot270": lambda a: np.rot90(a, 3)}
+          "rot270": lambda a: np.rot90(a, 3), "antitranspose": lambda a: np.rot90(a, 2).T}
 
 
 @settings(max_examples=30, deadline=None)

@@ -29,6 +29,7 @@ from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
 from ._grow import _grow_to_own_cut
+from ._inscribed import _join_cut_through
 from ._join import _join_split
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
 from ._missing import _with_missing
@@ -318,6 +319,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones
             labels, markers, peak, added = _with_missing(  # dim nuclei outside every label
                 labels, markers, peak, smooth, level, d, least, mask)
+            if sharpened:  # a nucleus cut through its widest part (round 38)
+                labels, more = _join_cut_through(labels, smooth, level, d)
+                added = added or more
             nearest = None if cut or paired or moved or grown or added else nearest
         labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw, shoulders)  # glows
         flags = None

@@ -7,11 +7,11 @@ the nucleus's blurred edge, so the ring :func:`._cues._edge_sharpness` reads lie
 nucleus's own flank, and the nucleus measures as unsharp as a glow (round 38: on the
 ``fibroblast`` cell-line fields, nuclei with foci at 0.25-0.40 that measure 0.36-0.81
 with the same foci left out). Exempting nuclei with foci from the edge cue kept glare
-with a speck on it (round 6); so their edge is read again where the final outlines put
-it, at the body's cut (``_FOCI_BODY`` times the body's median contrast, the trim's
-fraction of it, :mod:`._outlines`): the label grown out to that cut, at most ``_REACH``
-d, into the background. A nucleus then shows its blurred step; glare, a smooth bump, is
-as unsharp cut lower as higher.
+with a speck on it (issue 14, first round); so their edge is read again where the final
+outlines put it, at the body's cut (``_FOCI_BODY`` times the body's median contrast, the
+trim's fraction of it, :mod:`._outlines`): the label grown out to that cut, at most
+``_REACH`` d, into the background. A nucleus then shows its blurred step; glare, a smooth
+bump, is as unsharp cut lower as higher.
 
 Only the label's own pixels and those within ``_REACH`` d plus its ring are read, in
 whole pixels: a chunk's window that holds the label with that margin gives the in-memory

@@ -325,7 +325,7 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None, inner=Non
 
 
 def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut: float,
-                  trim: float, steep: float = _EDGE_STEEP, kept=None):
+                  trim: float, steep: float = _EDGE_STEEP, kept=None, again=None):
     """Drop the labels that fade into their ring (:func:`_edge_sharpness` below ``sharp``)
     and whose rim is less steep than a nucleus's edge (:func:`_rim_gradient` below
     ``steep``; 0: not looked at), unless their cut at ``recut`` of their own contrast
@@ -346,6 +346,8 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
 
     ``kept`` (a boolean image, or None): the labels mostly on it are never dropped (dim
     nuclei split off a glow by their steep rim, round 14: they fade into the glow).
+    ``again`` (or None): ``again(labels, ids)`` says which unsharp ``ids`` are kept all the
+    same (nuclei with foci cut inside their edge, :mod:`._body_edge`).
 
     The rim bar of :func:`_near_steep` is taken again, up to ``_VOUCH`` times, with the
     labels it kept counted as sharp: in a blurred dense field most nuclei are unsharp, and
@@ -372,6 +374,8 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
             unsharp, same = low, np.array_equal(low, unsharp)
             if same or not unsharp.any():
                 break
+    if again is not None and unsharp.any():
+        unsharp &= ~again(labels, np.flatnonzero(unsharp))
     if not unsharp.any():
         return labels, peak, None
     if recut <= 0:

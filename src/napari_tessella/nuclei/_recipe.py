@@ -8,6 +8,7 @@ checks in :mod:`._params`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -16,6 +17,7 @@ from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_lab
 from ._basins import _flood
 from ._between import _drop_between
 from ._bisect import _bisect_touching
+from ._body_edge import _sharp_at_body
 from ._crowd import _split_crowds
 from ._cues import (
     _drop_unsharp,
@@ -292,7 +294,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
             labels, peak, nearest = _drop_unsharp(labels, smooth, level, d, peak, needed,
                                                   sharp=_SHARP, recut=_RECUT, trim=_TRIM,
-                                                  kept=rescued)
+                                                  kept=rescued, again=partial(
+                                                      _sharp_at_body, smooth=smooth,
+                                                      level=level, d=d, sharp=_SHARP))
         if _HALF > 0 and labels.any():
             # outlines where the edge is: half-way between the body and the background
             labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,

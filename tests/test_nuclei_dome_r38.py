@@ -87,13 +87,3 @@ def test_a_nucleus_split_off_a_glow_is_never_dropped_after(contrast, dist, blur,
     if (out[disc] > 0).mean() > 0.9 and contrast >= under[0]:
         assert (after[disc] > 0).mean() > 0.9
 
-
-def test_a_disc_mostly_on_the_glow_is_left_to_the_unsharp_test():
-    # contrast 300 over a glow of about 480 under it: a piece standing mostly on the glow
-    # is not kept by the rule (the glow's own pieces are alike); it is judged as before
-    under = []
-    image, disc = _field(300, 1.5, 1.0, 0.2, 0, under)
-    assert under[0] > 300
-    out, rescued, _ = _trimmed_and_kept(image)
-    assert (out[disc] > 0).mean() > 0.9
-    assert rescued is None or not rescued[disc].any()

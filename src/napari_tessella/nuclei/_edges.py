@@ -340,10 +340,11 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
                         if not (0 < fall * _GLOW_FALL[0] <= rim
                                 and rim >= _GLOW_FALL[1] * bound):
                             continue  # a piece of the glow's slope, not a nucleus's edge
-                    # kept from the unsharp drop (round 38): steeper than the glow falls,
-                    # and standing on its own for at least half its contrast
-                    faint = (0 < fall * _GLOW_FALL[0] <= rim
-                             and float(np.median(above[piece])) >= 0.5 * (bound / _GLOW_STEEP))
+                        faint = True
+                    else:  # kept from the unsharp drop too (round 38): steeper than the
+                        # glow falls, standing over it for at least half its contrast
+                        faint = (0 < fall * _GLOW_FALL[0] <= rim and float(
+                            np.median(above[piece])) >= 0.5 * bound / _GLOW_STEEP)
                 top += 1
                 region[piece] = top
                 if faint and rescued is not None:

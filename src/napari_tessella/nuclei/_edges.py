@@ -257,13 +257,6 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     are marked in ``rescued`` (a boolean image, if given): it fades into the glow around
     it, and :func:`._cues._drop_unsharp` would drop it.
 
-    Round 38: a part whose rim passes the first bound is marked in ``rescued`` too when
-    its rim is also ``_GLOW_FALL[0]`` x the glow's fall (the faint ones' test) and its
-    median excess over the glow is at least half its median contrast (it stands on its
-    own, not mostly on the glow): on a bright glow its ring is the glow, so its edge read
-    unsharp and it was dropped after the trim, though split off whole (`uneven d32` tuning
-    fields: 6 nuclei fewer missing and one spurious object fewer in 40 fields).
-
     Round 17: a part kept that holds two dim nuclei side by side (and the glow between
     them) is cut at the necks of its distance transform, as the recipe seeds touching
     nuclei (``necks``, see :func:`_at_necks`): a pair stayed one object, which no later
@@ -335,16 +328,12 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
                         edge = outer if outer.any() else edge
                     rim = float(np.median(grad[edge]))
                     bound = _GLOW_STEEP * float(np.median(img[piece]) - level)
-                    fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
                     if rim < bound:  # a nucleus on the glow is still steeper than the glow
+                        fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
                         if not (0 < fall * _GLOW_FALL[0] <= rim
                                 and rim >= _GLOW_FALL[1] * bound):
                             continue  # a piece of the glow's slope, not a nucleus's edge
                         faint = True
-                    else:  # kept from the unsharp drop too (round 38): steeper than the
-                        # glow falls, standing over it for at least half its contrast
-                        faint = (0 < fall * _GLOW_FALL[0] <= rim and float(
-                            np.median(above[piece])) >= 0.5 * bound / _GLOW_STEEP)
                 top += 1
                 region[piece] = top
                 if faint and rescued is not None:

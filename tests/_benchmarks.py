@@ -1,7 +1,9 @@
 """What the nuclei tests take from the benchmark scripts: their field generators (the
 scripts are not a package, so each is loaded from its file, once) and the best match of a
 true nucleus among the labels, the turns of a field, and whether two label images hold
-the same objects, and the default segmentation's score on a challenge-like dense field."""
+the same objects, and the default segmentation's score on a challenge-like dense field;
+and two checks of a step of the recipe: how often it is called on an image, and whether the
+chunked path gives the in-memory labels."""
 
 from __future__ import annotations
 
@@ -60,3 +62,25 @@ def dense_score(seed: int, psf: float = 2.0) -> dict:
     ``seed`` blurred by ``psf`` (``benchmarks/nuclei_dense_heldout.py``)."""
     image, truth = benchmark("nuclei_dense_heldout").challenge_field(seed, psf=psf)
     return score_segmentation(seeded_watershed(image).labels, truth)
+
+
+def step_calls(monkeypatch, module, name: str, image) -> list:
+    """One entry per call of ``module.name`` while ``image`` is segmented by default."""
+    calls = []
+    real = getattr(module, name)
+    monkeypatch.setattr(module, name, lambda *a, **k: calls.append(1) or real(*a, **k))
+    seeded_watershed(image)
+    return calls
+
+
+def chunked_as_in_memory(image, chunks=(128, 160)) -> bool:
+    """Whether the chunked path (windows of ``chunks``, one thread) gives the in-memory
+    labels of ``image`` (the same objects)."""
+    import dask
+
+    from napari_tessella.nuclei import seeded_watershed_chunked
+
+    memory = seeded_watershed(image).labels
+    with dask.config.set(scheduler="synchronous"):
+        chunked = seeded_watershed_chunked(image, chunks=chunks).labels.compute()
+    return same_partition(memory, chunked)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _benchmarks import benchmark, dense_score, same_partition
+from _benchmarks import benchmark, chunked_as_in_memory, dense_score, same_partition, step_calls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
-from napari_tessella.nuclei import _join, seeded_watershed
+from napari_tessella.nuclei import _join
 from napari_tessella.nuclei._join import _Boundaries, _join_halves, _join_split
 
 D = 20.0
@@ -132,11 +132,7 @@ def test_a_sharpened_dense_field_has_fewer_split_nuclei(seed, least, most_split)
 
 
 def _halves_calls(monkeypatch, image):
-    calls = []
-    real = _join._join_halves
-    monkeypatch.setattr(_join, "_join_halves", lambda *a, **k: calls.append(1) or real(*a, **k))
-    seeded_watershed(image)
-    return calls
+    return step_calls(monkeypatch, _join, "_join_halves", image)
 
 
 def test_a_dense_field_that_is_not_sharpened_never_runs_the_step(monkeypatch):
@@ -152,12 +148,5 @@ def test_a_sharpened_field_runs_the_step(monkeypatch):
 
 def test_the_chunked_path_joins_the_same_halves():
     pytest.importorskip("dask.array")
-    import dask
-
-    from napari_tessella.nuclei import seeded_watershed_chunked
-
-    image = benchmark("nuclei_dense_heldout").challenge_field(1615, psf=2.0)[0]
-    memory = seeded_watershed(image).labels
-    with dask.config.set(scheduler="synchronous"):
-        chunked = seeded_watershed_chunked(image, chunks=(128, 160)).labels.compute()
-    assert same_partition(memory, chunked)
+    assert chunked_as_in_memory(benchmark("nuclei_dense_heldout").challenge_field(1615,
+                                                                                psf=2.0)[0])

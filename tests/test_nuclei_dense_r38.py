@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _benchmarks import benchmark, dense_score, same_partition
+from _benchmarks import benchmark, chunked_as_in_memory, dense_score, same_partition, step_calls
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
-from napari_tessella.nuclei import _inscribed, seeded_watershed
 from napari_tessella.nuclei._inscribed import _join_cut_through
 from napari_tessella.nuclei._join import _join_split
 
@@ -132,13 +131,9 @@ def test_a_sharpened_dense_field_has_fewer_split_nuclei(seed, least, most_split)
 
 
 def _calls(monkeypatch, image):
-    calls = []
-    real = _inscribed._join_cut_through
     import napari_tessella.nuclei._recipe as recipe
 
-    monkeypatch.setattr(recipe, "_join_cut_through", lambda *a: calls.append(1) or real(*a))
-    seeded_watershed(image)
-    return calls
+    return step_calls(monkeypatch, recipe, "_join_cut_through", image)
 
 
 def test_a_dense_field_that_is_not_sharpened_never_runs_the_step(monkeypatch):
@@ -153,12 +148,5 @@ def test_a_sharpened_field_runs_the_step(monkeypatch):
 
 def test_the_chunked_path_joins_the_same_pieces():
     pytest.importorskip("dask.array")
-    import dask
-
-    from napari_tessella.nuclei import seeded_watershed_chunked
-
-    image = benchmark("nuclei_dense_heldout").challenge_field(1917, psf=2.0)[0]
-    memory = seeded_watershed(image).labels
-    with dask.config.set(scheduler="synchronous"):
-        chunked = seeded_watershed_chunked(image, chunks=(128, 160)).labels.compute()
-    assert same_partition(memory, chunked)
+    assert chunked_as_in_memory(benchmark("nuclei_dense_heldout").challenge_field(1917,
+                                                                                psf=2.0)[0])

@@ -26,7 +26,13 @@ def _discs(big_edge: float):
                    (280, 200), (280, 280)]:
         sharp[np.hypot(rr - r0, cc - c0) <= 8] = 100.0
     small += ndi.gaussian_filter(sharp, 1.5)
-    mask = small > 50
+    return components(small, 50)
+
+
+def components(small, cut):
+    """What ``_without_glows`` reads of ``small`` cut at ``cut`` (its background 0): the
+    components' inscribed radii and areas, the image, its level, labels and distances."""
+    mask = small > cut
     labels, n = ndi.label(mask)
     dist = ndi.distance_transform_edt(mask)
     radius = np.array(ndi.maximum(dist, labels, np.arange(1, n + 1)))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from _benchmarks import benchmark
 from scipy import ndimage as ndi
+from test_nuclei_glows_r34 import components
 
 from napari_tessella.nuclei import estimate_object_diameter
 from napari_tessella.nuclei._background import _weighted_median
@@ -29,12 +30,7 @@ def _field(wide_edge: float):
         for c0 in range(20, 420, 50):
             sharp[np.hypot(rr - r0, cc - c0) <= 9] = 100.0
     small += ndi.gaussian_filter(sharp, 1.5)
-    mask = small > 50
-    labels, n = ndi.label(mask)
-    dist = ndi.distance_transform_edt(mask)
-    radius = np.array(ndi.maximum(dist, labels, np.arange(1, n + 1)))
-    area = np.bincount(labels.ravel())[1:].astype(float)
-    return radius, area, small, 0.0, labels, dist
+    return components(small, 50)
 
 
 def test_three_glows_carrying_the_median_are_left_out():

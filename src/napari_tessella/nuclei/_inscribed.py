@@ -43,7 +43,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._bisect import _group_box, _inner_distance
-from ._join import _Boundaries, _core_levels, _join_map
+from ._join import _join_map, _of_one_level, _pairs_within
 
 #: the union's largest inner distance at least this times the larger label's own
 _RATIO = 1.15
@@ -85,24 +85,12 @@ def _cut_through(labels, boxes, a, b, larger) -> bool:
 def _join_cut_through(labels, smooth, level, d):
     """``labels`` with the two pieces of a nucleus cut through its widest part joined again
     (see the module's docstring; the lesser id is kept); and whether any pair was."""
-    n = int(labels.max())
-    if n < 2:
-        return labels, False
     con = np.asarray(smooth, dtype=np.float64) - level
-    scan = _Boundaries(labels, con)
-    if scan.empty:
+    found = _pairs_within(labels, con, d, _AREA)
+    if found is None:
         return labels, False
-    a, b = scan.contacts()[:2]
-    area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
-    ok = area[a] + area[b] <= _AREA * np.pi * d * d / 4
-    if not ok.any():
-        return labels, False
-    inner = _inner_distance(labels)
-    most = np.asarray(ndi.maximum(inner, labels, np.arange(n + 1)))
-    level_of = _core_levels(labels, con, inner, most)
-    ca, cb = level_of[a], level_of[b]
-    top = np.maximum(ca, cb)
-    ok &= (top > 0) & (np.abs(ca - cb) <= _LEVEL * top)
+    a, b, ok, _, _, most = found
+    ok &= _of_one_level(labels, con, found[4], most, a, b, _LEVEL)
     if not ok.any():
         return labels, False
     boxes = ndi.find_objects(labels)

@@ -194,6 +194,37 @@ def _core_levels(labels, contrast, inner, most):
             / np.maximum(np.bincount(cl, minlength=n + 1), 1))
 
 
+def _pairs_within(labels, con, d, areas, scan=None, inner=None):
+    """The pairs ``(a, b)`` of touching labels (:class:`_Boundaries`, ``scan`` when the
+    caller has it), ``ok`` where their union is at most ``areas`` nucleus areas, the scan,
+    the labels' inner distances (``inner`` when the caller has them) and each label's
+    largest: ``(a, b, ok, scan, inner, most)``; None when no pair is within (no distance
+    transform is made then)."""
+    n = int(labels.max())
+    if n < 2:
+        return None
+    scan = _Boundaries(labels, con) if scan is None else scan
+    if scan.empty:
+        return None
+    a, b = scan.contacts()[:2]
+    area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
+    ok = area[a] + area[b] <= areas * np.pi * d * d / 4
+    if not ok.any():
+        return None
+    inner = _inner_distance(labels) if inner is None else inner
+    most = np.asarray(ndi.maximum(inner, labels, np.arange(n + 1)))
+    return a, b, ok, scan, inner, most
+
+
+def _of_one_level(labels, con, inner, most, a, b, share):
+    """Whether each pair's two core contrasts (:func:`_core_levels`) differ by at most
+    ``share`` of the larger (a positive one)."""
+    level_of = _core_levels(labels, con, inner, most)
+    ca, cb = level_of[a], level_of[b]
+    top = np.maximum(ca, cb)
+    return (top > 0) & (np.abs(ca - cb) <= share * top)
+
+
 def _join_halves(labels, smooth, level, d, scan=None, inner=None):
     """``labels`` with the two halves of a large nucleus that the sharpening cut in two
     joined again (round 37; see ``docs/nuclei.md``): two touching labels whose cut is at
@@ -201,26 +232,14 @@ def _join_halves(labels, smooth, level, d, scan=None, inner=None):
     at most ``_HALVES_AREA`` nucleus areas, and neither with another such partner; the
     lesser id is kept. And whether any pair was joined. ``scan`` (the labels'
     :class:`_Boundaries`) and ``inner`` (their inner distances) when the caller has them."""
-    n = int(labels.max())
-    if n < 2:
-        return labels, False
     con = np.asarray(smooth, dtype=np.float64) - level
-    scan = _Boundaries(labels, con) if scan is None else scan
-    if scan.empty:
+    found = _pairs_within(labels, con, d, _HALVES_AREA, scan, inner)
+    if found is None:
         return labels, False
-    a, b = scan.contacts()[:2]
-    area = np.bincount(labels.ravel(), minlength=n + 1).astype(float)
-    ok = area[a] + area[b] <= _HALVES_AREA * np.pi * d * d / 4
-    if not ok.any():
-        return labels, False
-    inner = _inner_distance(labels) if inner is None else inner
-    most = np.asarray(ndi.maximum(inner, labels, np.arange(n + 1)))
+    a, b, ok, scan, inner, most = found
     ok &= scan.cut_lengths(a, b) >= _HALVES_CUT * 2 * np.minimum(most[a], most[b])
     if not ok.any():
         return labels, False
-    level_of = _core_levels(labels, con, inner, most)
-    ca, cb = level_of[a], level_of[b]
-    top = np.maximum(ca, cb)
-    ok &= (top > 0) & (np.abs(ca - cb) <= _HALVES_LEVEL * top)
+    ok &= _of_one_level(labels, con, inner, most, a, b, _HALVES_LEVEL)
     to = _join_map(labels, a, b, ok)
     return (labels, False) if to is None else (to[labels], True)

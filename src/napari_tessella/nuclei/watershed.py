@@ -180,7 +180,8 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
     orient = of_image(scaled, pixels)
     kwargs = {"object_diameter": object_diameter, "sigma": sigma, "threshold": threshold,
-              "min_size": min_size, "auto": auto}
+              "min_size": min_size, "auto": auto,
+              "flanked": not sharpen}  # the sharpened run: a field read as flanked
     turned = seeds
     if orient == IDENTITY:
         prep = _prepared(scaled, pixels, seeds, exponent, **kwargs)
@@ -252,7 +253,7 @@ class _Prepared(NamedTuple):
 
 
 def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold,
-              min_size, auto) -> _Prepared:
+              min_size, auto, flanked=False) -> _Prepared:
     """The first stage of :func:`seeded_watershed` in memory: of the validated image
     ``img`` (float, already divided by ``2**exponent``), from the plane of integers
     ``pixels`` it was made from (or None), as the arrays are oriented: the diameter
@@ -260,7 +261,8 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
     global threshold; with ``auto``, the flattening and the log-Otsu parameters with the
     dense gate (``shoulders``); all of it as a :class:`_Prepared`. Nothing is segmented:
     :func:`_whole` decides from it whether the field is sharpened first (:mod:`._deblur`),
-    else :func:`_segmented` finishes from it."""
+    else :func:`_segmented` finishes from it. ``flanked``: its pixels below Otsu are
+    flanks (the sharpened run of a field read so, :func:`._background._level_and_noise`)."""
     if exponent and not isinstance(threshold, str):  # (a number, with the image)
         threshold = float(np.ldexp(float(threshold), -exponent))
     pixels = img if pixels is None else pixels
@@ -280,7 +282,7 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
         raw, smooth = smooth, _flatten(smooth, d)
         unit = _tile_noise(_tile_counts(work), s)
         level, eps, cut, _, share = _auto_params_logged(smooth, unit, floor=False,
-                                                        binned=True)
+                                                        binned=True, flanked=flanked)
         value = float(level + np.exp(cut) - eps)
     else:
         value = compute_threshold(smooth, threshold)
@@ -304,7 +306,7 @@ def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=Non
     low = None
     if auto:
         mask = _auto_mask(smooth, level, prep.eps, prep.cut)
-        low = _dim_level(level, prep.eps, prep.cut, prep.unit if prep.shoulders else None)
+        low = _dim_level(level, prep.eps, prep.cut, prep.unit, prep.shoulders)
     else:
         mask = smooth > value
     labels, markers, peak, nearest, small = _segment_work(

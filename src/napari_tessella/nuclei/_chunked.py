@@ -424,9 +424,10 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
 
 def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, threshold,
-                       exclude_border, min_size, chunks, scheduler, sharpen):
+                       exclude_border, min_size, chunks, scheduler, sharpen, dense=False):
     """:func:`seeded_watershed_chunked`; with ``sharpen``, a dense field under a wide
-    PSF is segmented again sharpened (:mod:`._deblur`, as in memory)."""
+    PSF is segmented again sharpened (:mod:`._deblur`, as in memory; ``dense``: the
+    image as given met the dense gate)."""
     import dask
     import dask.array as da
 
@@ -490,15 +491,15 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         unit = _tile_noise(counts[n:], s)
         level, eps, cut, share = _auto_params_from_hist(  # the sharpened run: flanked
             counts[:256], e256, counts[256:n], efine, s_lo, s_hi, unit, not sharpen)
-        params["shoulders"] = _shoulder_gate(share)
+        params["shoulders"] = _shoulder_gate(share) or dense
         value = float(level + np.exp(cut) - eps)
         params.update(level=level, eps=eps, cut=cut, low=_dim_level(
-            level, eps, cut, unit, params["shoulders"]))
+            level, eps, cut, unit if params["shoulders"] else None))
         wide = (_wide_blur(_compute(as_given[_central(given_shape)], scheduler=scheduler)[0],
                            diameter) if sharpen and _measured(share) else None)
         if wide is not None:  # a dense field under a wide PSF: all again, sharpened
             return _chunked_watershed(_sharpened_lazy(as_given, wide, diameter), **again,
-                                      sharpen=False)
+                                      sharpen=False, dense=params["shoulders"])
     else:
         method = threshold_spec(threshold)
         value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)

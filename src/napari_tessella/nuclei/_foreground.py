@@ -127,23 +127,18 @@ def _log_offset(noise: float, peak: float, level: float) -> float:
     return max(3 * noise, 1e-3 * (peak - level), float(np.finfo(np.float64).tiny))
 
 
-def _dim_level(level: float, eps: float, cut: float, noise=None, dense=True) -> float:
+def _dim_level(level: float, eps: float, cut: float, noise=None) -> float:
     """The level at which :func:`._cues._dim_nuclei` looks for nuclei the log-Otsu ``cut``
     missed: ``_DIM_LOW`` of its contrast, at least ``eps`` (~3 noise deviations) over it.
 
-    ``noise``: the camera's noise (the tiles', :func:`._background._tile_noise`), or None.
-    On a dense blurred field (``dense``: the shoulder gate,
-    :func:`._background._shoulder_gate`) 3 of it take the place of ``eps``: there ``eps``
-    is 3 x the flanks' spread, not the noise's, and reached or passed the cut's own
-    contrast on the fields that lost dim nuclei (round 32: a level above the foreground's
-    cut left the outlines' floor and the dim search above the dim nuclei of 7 of 40
-    challenge-like fields). On any other field too when ``eps`` reaches the cut's
-    contrast (round 39): the level is looked for below the cut, so an offset that lifts
-    it to the cut or above is not the noise (a dense field sharpened, just under the
-    gate, lost a quarter of its nuclei under the outlines' floor)."""
-    contrast = np.exp(cut) - eps
-    floor = eps if noise is None or (not dense and eps < contrast) else _DIM_NOISE * noise
-    return float(level + max(_DIM_LOW * contrast, floor))
+    ``noise``: on a dense blurred field (the shoulder gate, :func:`._background._shoulder_gate`)
+    the camera's noise (the tiles', :func:`._background._tile_noise`), and 3 of it take the
+    place of ``eps``: there ``eps`` is 3 x the flanks' spread, not the noise's, and reached
+    or passed the cut's own contrast on the fields that lost dim nuclei (round 32: a level
+    above the foreground's cut left the outlines' floor and the dim search above the dim
+    nuclei of 7 of 40 challenge-like fields)."""
+    floor = eps if noise is None else _DIM_NOISE * noise
+    return float(level + max(_DIM_LOW * (np.exp(cut) - eps), floor))
 
 
 def _auto_mask(smooth: np.ndarray, level: float, eps: float, cut: float) -> np.ndarray:

@@ -102,17 +102,19 @@ def _working_chunks(raw, factor: int, s: float, d: float, auto: bool):
                  for c in smooth.chunks)
 
 
-def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None):
+def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None, known=False):
     """``nuclei._auto_params`` from histograms of the smoothed image (see the docstring of
     :func:`seeded_watershed_chunked`), with the noise ``spread`` of the tiles
     (``_background._tile_noise``). The log is taken in the image's dtype, as in memory;
-    its last value is the field's share above the cut (``_background._dense_share``)."""
+    its last value is the field's share above the cut (``_background._dense_share``).
+    ``known``: the pixels below Otsu are flanks (the sharpened run, as in memory)."""
     from skimage.filters import threshold_otsu
 
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
     width = float(efine[1] - efine[0])
-    level, noise, flanked = _level_and_noise(cfine, centres, width, otsu, spread, False, True)
+    level, noise, flanked = _level_and_noise(cfine, centres, width, otsu, spread, False, True,
+                                             known)
     eps = _log_offset(noise, hi, level)
     cut = _significant_cut(_log_otsu(cfine, centres, lo, hi, level, eps, efine.dtype),
                            noise if spread is None else spread, eps,
@@ -422,9 +424,10 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
 
 def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, threshold,
-                       exclude_border, min_size, chunks, scheduler, sharpen):
+                       exclude_border, min_size, chunks, scheduler, sharpen, dense=False):
     """:func:`seeded_watershed_chunked`; with ``sharpen``, a dense field under a wide
-    PSF is segmented again sharpened (:mod:`._deblur`, as in memory)."""
+    PSF is segmented again sharpened (:mod:`._deblur`, as in memory; ``dense``: the
+    image as given met the dense gate)."""
     import dask
     import dask.array as da
 
@@ -486,9 +489,9 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         counts = summed_counts(stored, edges, plan, (s_lo, s_hi, smooth.dtype), scheduler)
         n = 256 + LI_BINS  # then the tiles' counts: their noise (as in memory)
         unit = _tile_noise(counts[n:], s)
-        level, eps, cut, share = _auto_params_from_hist(
-            counts[:256], e256, counts[256:n], efine, s_lo, s_hi, unit)
-        params["shoulders"] = _shoulder_gate(share)
+        level, eps, cut, share = _auto_params_from_hist(  # the sharpened run: flanked
+            counts[:256], e256, counts[256:n], efine, s_lo, s_hi, unit, not sharpen)
+        params["shoulders"] = _shoulder_gate(share) or dense
         value = float(level + np.exp(cut) - eps)
         params.update(level=level, eps=eps, cut=cut, low=_dim_level(
             level, eps, cut, unit if params["shoulders"] else None))
@@ -496,7 +499,7 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
                            diameter) if sharpen and _measured(share) else None)
         if wide is not None:  # a dense field under a wide PSF: all again, sharpened
             return _chunked_watershed(_sharpened_lazy(as_given, wide, diameter), **again,
-                                      sharpen=False)
+                                      sharpen=False, dense=params["shoulders"])
     else:
         method = threshold_spec(threshold)
         value = (_global_threshold(smooth, method, s_lo, s_hi, scheduler)

@@ -151,13 +151,14 @@ def seeded_watershed(
 
 
 def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclude_border,
-           min_size, sharpen) -> WatershedResult:
+           min_size, sharpen, dense=False) -> WatershedResult:
     """:func:`seeded_watershed` of an image in memory (parameters checked), in two stages:
     :func:`_prepared` up to the threshold and the dense gate, :func:`_segmented` from
     there. Between the two, with ``sharpen``, a dense field (the gate's shoulders, or a
     flanked field nearly as dense: :func:`._deblur._measured`) under a wide PSF
     (:mod:`._deblur`) is not segmented: the whole recipe runs on it sharpened, once (its
-    own diameter, gates and all)."""
+    own diameter, gates and all; the sharpened run, ``dense``, keeps the gate the image as
+    given met: the sharpening steepens the flanks, not the crowd, round 39)."""
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
@@ -180,7 +181,8 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     # quarter turns give the same nuclei (an extreme image: from its sums rescaled)
     orient = of_image(scaled, pixels)
     kwargs = {"object_diameter": object_diameter, "sigma": sigma, "threshold": threshold,
-              "min_size": min_size, "auto": auto}
+              "min_size": min_size, "auto": auto,
+              "flanked": not sharpen, "dense": dense}  # the sharpened run's
     turned = seeds
     if orient == IDENTITY:
         prep = _prepared(scaled, pixels, seeds, exponent, **kwargs)
@@ -198,11 +200,12 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     wide = (_wide_blur(img[_central(img.shape)], prep.diameter)
             if sharpen and _measured(prep.share) else None)  # ("auto" only)
     if wide is not None:  # a dense field under a wide PSF: the whole recipe sharpened
-        sharp = _sharpened(img, wide, prep.diameter)
+        sharp, dense = _sharpened(img, wide, prep.diameter), prep.shoulders
         del prep  # (its working images are not kept through the second run)
         return _whole(sharp, given, object_diameter=object_diameter, sigma=sigma,
                       landscape=landscape, threshold=threshold,
-                      exclude_border=exclude_border, min_size=min_size, sharpen=False)
+                      exclude_border=exclude_border, min_size=min_size, sharpen=False,
+                      dense=dense)
     res = _segmented(prep, turned, kind, landscape=landscape, exclude_border=exclude_border,
                      auto=auto, orient=None if orient == IDENTITY else orient,
                      sharpened=not sharpen)  # (the second run is the sharpened one)
@@ -244,15 +247,17 @@ class _Prepared(NamedTuple):
     cut: float | None
     unit: float | None  # with "auto": the noise of the smoothed working image (or None)
     share: float  # with "auto": a flanked field's share above the cut (else 0; ._deblur)
+    dense: bool = False  # sharpened, and the image as given met the dense gate
 
     @property
     def shoulders(self) -> bool:
-        """With "auto": the dense gate holds (``._background._shoulder_gate`` of ``share``)."""
-        return _shoulder_gate(self.share)
+        """With "auto": the dense gate holds (``._background._shoulder_gate`` of ``share``,
+        or ``dense``)."""
+        return _shoulder_gate(self.share) or self.dense
 
 
 def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold,
-              min_size, auto) -> _Prepared:
+              min_size, auto, flanked=False, dense=False) -> _Prepared:
     """The first stage of :func:`seeded_watershed` in memory: of the validated image
     ``img`` (float, already divided by ``2**exponent``), from the plane of integers
     ``pixels`` it was made from (or None), as the arrays are oriented: the diameter
@@ -260,7 +265,9 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
     global threshold; with ``auto``, the flattening and the log-Otsu parameters with the
     dense gate (``shoulders``); all of it as a :class:`_Prepared`. Nothing is segmented:
     :func:`_whole` decides from it whether the field is sharpened first (:mod:`._deblur`),
-    else :func:`_segmented` finishes from it."""
+    else :func:`_segmented` finishes from it. ``flanked``: its pixels below Otsu are
+    flanks (the sharpened run of a field read so, :func:`._background._level_and_noise`);
+    ``dense``: the image as given met the dense gate (the sharpened run's, :func:`_whole`)."""
     if exponent and not isinstance(threshold, str):  # (a number, with the image)
         threshold = float(np.ldexp(float(threshold), -exponent))
     pixels = img if pixels is None else pixels
@@ -280,12 +287,12 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
         raw, smooth = smooth, _flatten(smooth, d)
         unit = _tile_noise(_tile_counts(work), s)
         level, eps, cut, _, share = _auto_params_logged(smooth, unit, floor=False,
-                                                        binned=True)
+                                                        binned=True, flanked=flanked)
         value = float(level + np.exp(cut) - eps)
     else:
         value = compute_threshold(smooth, threshold)
     return _Prepared(diameter, sigma, min_size, find_small, factor, img.shape, exponent,
-                     smooth, raw, value, level, eps, cut, unit, share)
+                     smooth, raw, value, level, eps, cut, unit, share, dense and auto)
 
 
 def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=None,

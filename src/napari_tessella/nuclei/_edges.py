@@ -311,42 +311,30 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
         kept = False
         # the rim check's gradient: before the trim only (see the docstring)
         grad = None if core_area is None else ndi.gaussian_gradient_magnitude(img, 1.0) * d
+        falls = None
         if core_area is not None:  # the glow's fall from each distance to the next, x d
             falls = np.abs(np.diff(np.where(np.isfinite(glow), glow, np.nan), prepend=np.nan))
             falls = np.nan_to_num(falls, nan=0.0) * d
+        free = None if core_area is None else ((lab == 0) | obj) & ~core & (found == 0)
         for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
             whole = _fill_holes(found == j) & obj
             # round 39: before the trim, the part cut again at half its height over the
             # glow's excess on its own ring, where that excess is above 0
             tries = None if core_area is None else _over_own_ring(
-                whole, above, local, ((lab == 0) | obj) & ~core & (found == 0), d,
-                min_area, obj)
-            for part in [whole] if tries is None else tries:
-                # before the trim, two dim nuclei in one part, or one beside a stretch of
-                # the glow, are cut at their necks first and each piece is tested on its own
-                pieces = _at_necks(part, min_area, necks)  # itself without ``necks``
-                for piece in pieces:
-                    faint = False
-                    if core_area is not None:
-                        edge = piece & ~ndi.binary_erosion(piece)
-                        if len(pieces) > 1:  # its outline, not the cut between the pieces
-                            outer = edge & ~ndi.binary_dilation(part & ~piece)
-                            edge = outer if outer.any() else edge
-                        rim = float(np.median(grad[edge]))
-                        bound = _GLOW_STEEP * float(np.median(img[piece]) - level)
-                        if rim < bound:  # a nucleus on the glow is steeper than the glow
-                            fall = float(np.median(falls[np.clip(dist[edge], 1,
-                                                                 falls.size - 1)]))
-                            if not (0 < fall * _GLOW_FALL[0] <= rim
-                                    and rim >= _GLOW_FALL[1] * bound):
-                                continue  # a piece of the glow's slope, not a nucleus's edge
-                            faint = True
-                    top += 1
-                    region[piece] = top
-                    if faint and rescued is not None:
-                        rescued[box][piece] = True
-                    added.append(level + (float(img[piece].min()) - level) / trim)
+                whole, above, local, free, d, min_area, obj)
+            groups = [[whole]] if tries is None else [tries]
+            if tries is not None and sum(int(t.sum()) for t in tries) >= _OWN_KEEP * whole.sum():
+                groups.append([whole])  # trimmed little: the part itself if none passes
+            for group in groups:
+                got = False
+                for part in group:
+                    got = _keep_pieces(part, min_area, necks, core_area, grad, img, level,
+                                       falls, dist, region, rescued, box, added, trim,
+                                       top) or got
+                    top = len(added) + peak.size - 1
+                if got:
                     kept = True
+                    break  # the tighter pieces were kept, not the part they came from
         if kept:
             region[rest & (region == i)] = 0
     if not added:
@@ -354,8 +342,43 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     return out, np.concatenate([peak, added]), True
 
 
+def _keep_pieces(part, min_area, necks, core_area, grad, img, level, falls, dist, region,
+                 rescued, box, added, trim, top) -> bool:
+    """:func:`_glow_nuclei`'s test of one part: its pieces (cut at their necks before the
+    trim) that are nuclei numbered from ``top + 1`` in ``region``, their peaks appended to
+    ``added``; whether any was."""
+    got = False
+    # before the trim, two dim nuclei in one part, or one beside a stretch of the glow,
+    # are cut at their necks first and each piece is tested on its own
+    pieces = _at_necks(part, min_area, necks)  # itself without ``necks``
+    for piece in pieces:
+        faint = False
+        if core_area is not None:
+            edge = piece & ~ndi.binary_erosion(piece)
+            if len(pieces) > 1:  # its outline, not the cut between the pieces
+                outer = edge & ~ndi.binary_dilation(part & ~piece)
+                edge = outer if outer.any() else edge
+            rim = float(np.median(grad[edge]))
+            bound = _GLOW_STEEP * float(np.median(img[piece]) - level)
+            if rim < bound:  # a nucleus on the glow is still steeper than the glow
+                fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
+                if not (0 < fall * _GLOW_FALL[0] <= rim and rim >= _GLOW_FALL[1] * bound):
+                    continue  # a piece of the glow's slope, not a nucleus's edge
+                faint = True
+        top += 1
+        region[piece] = top
+        if faint and rescued is not None:
+            rescued[box][piece] = True
+        added.append(level + (float(img[piece].min()) - level) / trim)
+        got = True
+    return got
+
+
 #: round 39: a glow-split part's own ring, the pixels within this many d outside it
 _OWN_RING = 0.25
+#: ... and the part itself tested when none of its pieces passes and they hold at least
+#: this share of it
+_OWN_KEEP = 0.75
 
 
 def _over_own_ring(part, above, local, free, d, min_area, obj):

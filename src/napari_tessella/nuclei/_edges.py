@@ -320,8 +320,8 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
             whole = _fill_holes(found == j) & obj
             # round 39: before the trim, the part cut again at half its height over the
             # glow's excess on its own ring, where that excess is above 0
-            tries = None if core_area is None else _over_own_ring(
-                whole, above, local, free, d, min_area, obj)
+            tries = None if core_area is None else _over_own_ring(  # not another part
+                whole, above, local, free, d, min_area, obj & ((found == j) | (found == 0)))
             groups = [[whole]] if tries is None else [tries]
             if tries is not None and sum(int(t.sum()) for t in tries) >= _OWN_KEEP * whole.sum():
                 groups.append([whole])  # trimmed little: the part itself if none passes
@@ -382,8 +382,9 @@ _OWN_KEEP = 0.75
 
 
 def _over_own_ring(part, above, local, free, d, min_area, obj):
-    """The pieces (each at least ``min_area``, holes filled, within ``obj``) of a part of
-    the glow split (``part``, boolean) cut again at half its own height over the glow's
+    """The pieces (each at least ``min_area``, holes filled, within ``obj``: the bright
+    label less the other parts, which a part's filled holes may hold) of a part of the
+    glow split (``part``, boolean) cut again at half its own height over the glow's
     excess on its ring: its pixels where ``above`` (the image over the glow's quantile
     at each distance) exceeds half-way from the median of ``above`` over its ring (the
     ``free`` pixels within ``_OWN_RING`` d of it: background or the bright label's, not
@@ -404,7 +405,7 @@ def _over_own_ring(part, above, local, free, d, min_area, obj):
     rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
     box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
                    part.shape)
-    own = part[box]
+    own = part[box] & obj[box]
     ring = ndi.binary_dilation(own, np.ones((2 * r + 1, 2 * r + 1), bool)) & ~own & free[box]
     if not ring.any():
         return None

@@ -268,6 +268,13 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     holding a dim nucleus and a stretch of glow (or two nuclei and the glow between) failed
     the test as a whole, and its nuclei were lost with the glow (tuned `dim` 1 nucleus 16,
     round-13 `halo` 30 nucleus 6).
+
+    Round 39: before the trim each part is first cut again at half its height over the
+    glow's excess on its own ring (:func:`_over_own_ring`): where the illumination is
+    uneven the quantile at each distance is the glow's dark side, and the half cut took in
+    the glow round a dim nucleus on its bright side. Those pieces are tested instead of the
+    part; the part itself only when none passes and they hold ``_OWN_KEEP`` of it (the rim
+    read at the higher cut is shallower: a nucleus found whole before stays found).
     """
     ids = np.flatnonzero(bright)
     if ids.size == 0:
@@ -311,40 +318,115 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
         kept = False
         # the rim check's gradient: before the trim only (see the docstring)
         grad = None if core_area is None else ndi.gaussian_gradient_magnitude(img, 1.0) * d
+        falls = None
         if core_area is not None:  # the glow's fall from each distance to the next, x d
             falls = np.abs(np.diff(np.where(np.isfinite(glow), glow, np.nan), prepend=np.nan))
             falls = np.nan_to_num(falls, nan=0.0) * d
+        free = None if core_area is None else ((lab == 0) | obj) & ~core & (found == 0)
         for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
-            part = _fill_holes(found == j) & obj
-            # before the trim, two dim nuclei in one part, or one beside a stretch of the
-            # glow, are cut at their necks first and each piece is tested on its own
-            pieces = _at_necks(part, min_area, necks)  # itself without ``necks``
-            for piece in pieces:
-                faint = False
-                if core_area is not None:
-                    edge = piece & ~ndi.binary_erosion(piece)
-                    if len(pieces) > 1:  # its outline, not the cut between the pieces
-                        outer = edge & ~ndi.binary_dilation(part & ~piece)
-                        edge = outer if outer.any() else edge
-                    rim = float(np.median(grad[edge]))
-                    bound = _GLOW_STEEP * float(np.median(img[piece]) - level)
-                    if rim < bound:  # a nucleus on the glow is still steeper than the glow
-                        fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
-                        if not (0 < fall * _GLOW_FALL[0] <= rim
-                                and rim >= _GLOW_FALL[1] * bound):
-                            continue  # a piece of the glow's slope, not a nucleus's edge
-                        faint = True
-                top += 1
-                region[piece] = top
-                if faint and rescued is not None:
-                    rescued[box][piece] = True
-                added.append(level + (float(img[piece].min()) - level) / trim)
-                kept = True
+            whole = _fill_holes(found == j) & obj
+            # round 39: before the trim, the part cut again at half its height over the
+            # glow's excess on its own ring, where that excess is above 0
+            tries = None if core_area is None else _over_own_ring(  # not another part
+                whole, above, local, free, d, min_area, obj & ((found == j) | (found == 0)))
+            groups = [[whole]] if tries is None else [tries]
+            if tries is not None and sum(int(t.sum()) for t in tries) >= _OWN_KEEP * whole.sum():
+                groups.append([whole])  # trimmed little: the part itself if none passes
+            for group in groups:
+                got = False
+                for part in group:
+                    got = _keep_pieces(part, min_area, necks, core_area, grad, img, level,
+                                       falls, dist, region, rescued, box, added, trim,
+                                       top) or got
+                    top = len(added) + peak.size - 1
+                if got:
+                    kept = True
+                    break  # the tighter pieces were kept, not the part they came from
         if kept:
             region[rest & (region == i)] = 0
     if not added:
         return labels, peak, False
     return out, np.concatenate([peak, added]), True
+
+
+def _keep_pieces(part, min_area, necks, core_area, grad, img, level, falls, dist, region,
+                 rescued, box, added, trim, top) -> bool:
+    """:func:`_glow_nuclei`'s test of one part: its pieces (cut at their necks before the
+    trim) that are nuclei numbered from ``top + 1`` in ``region``, their peaks appended to
+    ``added``; whether any was."""
+    got = False
+    # before the trim, two dim nuclei in one part, or one beside a stretch of the glow,
+    # are cut at their necks first and each piece is tested on its own
+    pieces = _at_necks(part, min_area, necks)  # itself without ``necks``
+    for piece in pieces:
+        faint = False
+        if core_area is not None:
+            edge = piece & ~ndi.binary_erosion(piece)
+            if len(pieces) > 1:  # its outline, not the cut between the pieces
+                outer = edge & ~ndi.binary_dilation(part & ~piece)
+                edge = outer if outer.any() else edge
+            rim = float(np.median(grad[edge]))
+            bound = _GLOW_STEEP * float(np.median(img[piece]) - level)
+            if rim < bound:  # a nucleus on the glow is still steeper than the glow
+                fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
+                if not (0 < fall * _GLOW_FALL[0] <= rim and rim >= _GLOW_FALL[1] * bound):
+                    continue  # a piece of the glow's slope, not a nucleus's edge
+                faint = True
+        top += 1
+        region[piece] = top
+        if faint and rescued is not None:
+            rescued[box][piece] = True
+        added.append(level + (float(img[piece].min()) - level) / trim)
+        got = True
+    return got
+
+
+#: round 39: a glow-split part's own ring, the pixels within this many d outside it
+_OWN_RING = 0.25
+#: ... and the part itself tested when none of its pieces passes and they hold at least
+#: this share of it
+_OWN_KEEP = 0.75
+
+
+def _over_own_ring(part, above, local, free, d, min_area, obj):
+    """The pieces (each at least ``min_area``, holes filled, within ``obj``: the bright
+    label less the other parts, which a part's filled holes may hold) of a part of the
+    glow split (``part``, boolean) cut again at half its own height over the glow's
+    excess on its ring: its pixels where ``above`` (the image over the glow's quantile
+    at each distance) exceeds half-way from the median of ``above`` over its ring (the
+    ``free`` pixels within ``_OWN_RING`` d of it: background or the bright label's, not
+    its core nor another part) to its height ``local``. None when the ring is empty or
+    its median is not above 0 (the cut would be the part's own); an empty list when no
+    piece holds ``min_area`` (the part was the glow round a nucleus too dim to stand out
+    of it, or the glow alone: it is not split off).
+
+    The glow's quantile at each whole distance from the saturated cell is the same all
+    round it, but the glow is not where the illumination is uneven (``uneven d32``: 2-3x
+    across the field) or two glows overlap: on its bright side the excess around a dim
+    nucleus is a good part of its height, and the half cut took in the glow round it
+    (a piece 1.5-3x the nucleus whose rim is the glow's, then lost at the rim test, or
+    kept with its apron). Over its ring, the cut sits at half the nucleus's own contrast
+    above what the glow adds there. Everything is read in the part's box widened by the
+    ring (a square: symmetric under flips and turns), inside the bright label's box."""
+    r = max(1, round(_OWN_RING * d))
+    rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
+                   part.shape)
+    own = part[box] & obj[box]
+    ring = ndi.binary_dilation(own, np.ones((2 * r + 1, 2 * r + 1), bool)) & ~own & free[box]
+    if not ring.any():
+        return None
+    base = float(np.median(above[box][ring]))
+    if not base > 0:
+        return None
+    pieces, k = ndi.label(own & (above[box] > 0.5 * (local[box] + base)))
+    sizes = np.bincount(pieces.ravel(), minlength=k + 1)
+    out = []
+    for t in np.flatnonzero(sizes[1:] >= min_area) + 1:
+        piece = np.zeros(part.shape, bool)
+        piece[box] = _fill_holes(pieces == t) & obj[box]
+        out.append(piece)
+    return out
 
 
 def _at_necks(part, min_area, necks):

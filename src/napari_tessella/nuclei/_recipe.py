@@ -18,6 +18,7 @@ from ._basins import _flood
 from ._between import _drop_between
 from ._bisect import _bisect_touching
 from ._body_edge import _sharp_at_body
+from ._condensed import _condensed
 from ._crowd import _split_crowds
 from ._cues import (
     _drop_unsharp,
@@ -287,6 +288,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 blobs = on if blobs is None else blobs | on
         # specks on the border (after the small nuclei were looked for: no blob of theirs)
         needed[_border_specks(labels, sizes, border, _BORDER_SPECK * least, edge)] = np.inf
+        needed[_condensed(labels, sizes, needed, smooth, level, d, edge)] = 0  # mitotic
         labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
         if _SHARP > 0 and labels.any():

@@ -73,23 +73,24 @@ def test_a_condensed_bright_disc_is_kept():
         centre]
 
 
+def _small_one_kept(bright, radius) -> bool:
+    """Whether the small object of :func:`_field` is kept as a condensed nucleus."""
+    from napari_tessella.nuclei._condensed import _condensed
+
+    labels, image, sizes, needed, centre = _field(bright=bright, radius=radius)
+    return centre != 0 and centre in _condensed(labels, sizes, needed, image, 0.0, 20.0,
+                                                np.array([], int))
+
+
 @settings(max_examples=25, deadline=None)
 @given(bright=st.floats(0.5, 3.0), radius=st.floats(0.1, 0.27))
 def test_small_objects_as_bright_as_nuclei_are_not_kept(bright, radius):
     """Debris and small blobs no brighter than a few nuclei: the minimum size holds."""
-    from napari_tessella.nuclei._condensed import _condensed
-
-    labels, image, sizes, needed, centre = _field(bright=bright, radius=radius)
-    assert centre == 0 or centre not in _condensed(labels, sizes, needed, image, 0.0, 20.0,
-                                                   np.array([], int))
+    assert not _small_one_kept(bright, radius)
 
 
 @settings(max_examples=25, deadline=None)
 @given(bright=st.floats(5.0, 60.0), radius=st.floats(0.05, 0.15))
 def test_bright_specks_are_not_kept(bright, radius):
     """Bright debris specks: under half the minimum size, never kept."""
-    from napari_tessella.nuclei._condensed import _condensed
-
-    labels, image, sizes, needed, centre = _field(bright=bright, radius=radius)
-    assert centre == 0 or centre not in _condensed(labels, sizes, needed, image, 0.0, 20.0,
-                                                   np.array([], int))
+    assert not _small_one_kept(bright, radius)

@@ -1,6 +1,6 @@
 """A dense field sharpened under a wide PSF is read as the dense field it was as given
 (issue 14, round 39, ``nuclei.watershed._whole`` and ``nuclei._background._level_and_noise``):
-its pixels below Otsu are the nuclei's flanks (``known``) and it keeps the dense gate the
+its pixels below Otsu are the nuclei's flanks (``known_flanks``) and it keeps the dense gate the
 image as given met. Sharpening clips the flanks at 0 and steepens them: the sharpened
 histogram of a few dense fields read as isolated nuclei (not flanked, share 0), their log
 offset, 3 x the spread of the dim nuclei and flanks, rose above the foreground's cut, the
@@ -33,7 +33,7 @@ def test_a_field_read_as_isolated_nuclei_is_flanked_when_known():
     img = _field(np.random.default_rng(0), flanks=0.0)
     flanked = B._background_and_noise(img, 1.0, False)[4]
     assert not flanked  # a clean field: its pixels below Otsu are the background's
-    k = B._background_and_noise(img, 1.0, False, known=True)
+    k = B._background_and_noise(img, 1.0, False, known_flanks=True)
     assert k[4] and np.isfinite(k[1]) and k[1] > 0
 
 
@@ -44,7 +44,7 @@ def test_known_flanks_change_only_fields_not_read_as_flanked(seed, share, flanks
     img = _field(np.random.default_rng(seed), share=share, flanks=flanks, top=top)
     hist, otsu = B._fine_histogram(img)
     old = B._level_and_noise(*hist, otsu, 1.0, False, flanks=True)
-    new = B._level_and_noise(*hist, otsu, 1.0, False, flanks=True, known=True)
+    new = B._level_and_noise(*hist, otsu, 1.0, False, flanks=True, known_flanks=True)
     assert new[2]  # always read as flanked
     if old[2]:  # a field already read so: the same level and noise, bit for bit
         assert new == old

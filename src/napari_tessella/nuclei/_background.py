@@ -191,7 +191,7 @@ def _hist_mode(counts, centres, width, spread) -> tuple[float, float]:
 
 
 def _level_and_noise(counts, centres, width, otsu, spread=None,
-                     floor=True, flanks=False, known=False) -> tuple:
+                     floor=True, flanks=False, known_flanks=False) -> tuple:
     """Background level and noise from the fine histogram of the smoothed image.
 
     The level and noise are the median and robust deviation of the pixels below Otsu:
@@ -221,7 +221,7 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
     dense field), and as a floor it hid the flanks (held-out dense fields: 13.5 -> 16.5
     errors per image, nuclei missing under a log offset three times higher).
     ``flanks``: also return whether the pixels below Otsu were taken as flanks.
-    ``known``: they are (round 39: a dense field sharpened, :mod:`._deblur`, whose image
+    ``known_flanks``: they are (round 39: a dense field sharpened, :mod:`._deblur`, whose image
     as given was read as flanked; its sharpened histogram, clipped at 0 and its flanks
     steepened, can look like a field of isolated nuclei, and its pixels below Otsu were
     then read as noise: a log offset above the cut's contrast, the dim nuclei under the
@@ -244,7 +244,7 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
         peak = max(peak, spread)
     # (round 32: or, on a crowded field, a deviation of flanks rising from the peak, their
     # median above it: a packed crop's "mode" at its nuclei's plateau lay above the median)
-    flanked = known or bool(level - mode > _FLANKS * peak or (
+    flanked = known_flanks or bool(level - mode > _FLANKS * peak or (
         not floor and level - mode > peak and noise > _FLANKS * peak
         and _crowded(counts, keep)))
     if flanked:
@@ -345,11 +345,12 @@ def _image_otsu(img: np.ndarray) -> float:
         return float(threshold_otsu(hist=(counts, (edges[:-1] + edges[1:]) / 2.0)))
 
 
-def _background_and_noise(smooth: np.ndarray, spread=None, floor=True, known=False) -> tuple:
+def _background_and_noise(smooth: np.ndarray, spread=None, floor=True,
+                          known_flanks=False) -> tuple:
     """Background level and noise of the smoothed image (:func:`_level_and_noise`), the
     noise deviation the foreground's cut is judged by (``spread`` if given; ``floor``:
     see :func:`_level_and_noise`), the fine histogram (counts, centres, width), and
-    whether the pixels below Otsu were taken as the flanks of nuclei (``known``: they
+    whether the pixels below Otsu were taken as the flanks of nuclei (``known_flanks``: they
     are, :func:`_level_and_noise`).
 
     On an image of background alone (an empty field), Otsu's threshold cuts the noise
@@ -358,7 +359,7 @@ def _background_and_noise(smooth: np.ndarray, spread=None, floor=True, known=Fal
     """
     hist, otsu = _fine_histogram(smooth)
     level, noise, flanked = _level_and_noise(*hist, otsu, spread, floor, flanks=True,
-                                             known=known)
+                                             known_flanks=known_flanks)
     return level, noise, noise if spread is None else spread, hist, flanked
 
 

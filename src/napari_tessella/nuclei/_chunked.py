@@ -102,19 +102,20 @@ def _working_chunks(raw, factor: int, s: float, d: float, auto: bool):
                  for c in smooth.chunks)
 
 
-def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None, known=False):
+def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None,
+                           known_flanks=False):
     """``nuclei._auto_params`` from histograms of the smoothed image (see the docstring of
     :func:`seeded_watershed_chunked`), with the noise ``spread`` of the tiles
     (``_background._tile_noise``). The log is taken in the image's dtype, as in memory;
     its last value is the field's share above the cut (``_background._dense_share``).
-    ``known``: the pixels below Otsu are flanks (the sharpened run, as in memory)."""
+    ``known_flanks``: the pixels below Otsu are flanks (the sharpened run, as in memory)."""
     from skimage.filters import threshold_otsu
 
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
     width = float(efine[1] - efine[0])
     level, noise, flanked = _level_and_noise(cfine, centres, width, otsu, spread, False, True,
-                                             known)
+                                             known_flanks)
     eps = _log_offset(noise, hi, level)
     cut = _significant_cut(_log_otsu(cfine, centres, lo, hi, level, eps, efine.dtype),
                            noise if spread is None else spread, eps,

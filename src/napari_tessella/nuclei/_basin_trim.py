@@ -26,6 +26,9 @@ _DIMMER = 0.9
 _OWN = 0.3
 #: a basin is a nucleus when its cut holds a disc of this radius times d (``_PEAK_R``)
 _CORE_R = 0.25
+#: ... and when the label's own cut took at least this share of it (a dim nucleus trimmed
+#: away, not a brighter nucleus's texture, all above its cut)
+_TAKEN = 0.25
 
 
 def _cut_by_basins(flooded, trimmed, smooth, level, d):
@@ -76,6 +79,8 @@ def _cut_by_basins(flooded, trimmed, smooth, level, d):
             if mine - level >= _DIMMER * (peak - level):
                 continue
             kept = basin & (sub > level + _OWN * (mine - level))
+            if np.count_nonzero(kept & (trimmed[box] == 0)) < _TAKEN * np.count_nonzero(kept):
+                continue
             if ndi.distance_transform_edt(np.pad(kept, 1)).max() < d * _CORE_R:
                 continue
             if out is trimmed:

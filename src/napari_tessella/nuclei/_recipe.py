@@ -14,7 +14,6 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _enclosed, _mask_distance, _only, _per_label, _widened
-from ._basin_trim import _cut_by_basins
 from ._basins import _flood
 from ._between import _drop_between
 from ._bisect import _bisect_touching
@@ -253,10 +252,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         return labels, markers, peak, None, _padded(flags, int(labels.max()) + 1, False)
     if auto and labels.any():
         first = labels.copy() if dim is not None else None
-        flooded = labels
         labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d, removed)
-        if shoulders:  # dense fields: a dimmer basin cut at its own peak (round 40)
-            labels = _cut_by_basins(flooded, labels, smooth, level, d)
         if first is not None:  # the dim nuclei's outlines, inside which the trim cut
             labels = _dim_kept(labels, first, dim, max(min_size_work, 1.0))
         if smooth_distance:

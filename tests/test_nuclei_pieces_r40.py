@@ -41,21 +41,23 @@ def test_the_chunked_path_joins_the_same_pieces(fibroblast):
     assert iou_of_best(chunked, truth == 4) >= 0.5
 
 
-def _pieces(widths, gap: int, neighbour: bool = False):
+def _pieces(widths, gap: int, neighbour: bool = False, shift: int = 14):
     """Working labels, their foreground and sizes: pieces of a nucleus of diameter ``D``,
-    bands 19 pixels tall of ``widths`` side by side, ``gap`` pixels of foreground apart
-    (the foreground two pixels wider all round), and with ``neighbour`` an ordinary
-    nucleus touching the last one."""
-    rr, cc = np.indices((80, 120))
-    labels = np.zeros((80, 120), np.int32)
+    bands 19 pixels tall of ``widths``, each ``shift`` rows below the one before (a ragged
+    outline, as the trim leaves), ``gap`` pixels of foreground apart (the foreground two
+    pixels wider all round), and with ``neighbour`` an ordinary nucleus touching the last
+    one."""
+    rr, cc = np.indices((90, 120))
+    labels = np.zeros((90, 120), np.int32)
+    mask = np.zeros((90, 120), bool)
     c = 20
     for k, width in enumerate(widths, start=1):
-        labels[31:50, c:c + width] = k
+        top = 21 + shift * (k - 1)
+        labels[top:top + 19, c:c + width] = k
+        mask[top - 2:top + 21, c - 2:c + width + gap + 2] = True
         c += width + gap
-    mask = np.zeros((80, 120), bool)
-    mask[29:52, 18:c - gap + 2] = True
     if neighbour:
-        disc = (rr - 40) ** 2 + (cc - (c - gap) - D / 2) ** 2 <= (D / 2) ** 2
+        disc = (rr - top - 9) ** 2 + (cc - (c - gap) - D / 2) ** 2 <= (D / 2) ** 2
         labels[disc & (labels == 0)] = len(widths) + 1
         mask |= disc
     sizes = np.bincount(labels.ravel()).astype(float)
@@ -78,9 +80,30 @@ def test_two_pieces_with_a_gap_of_trimmed_foreground_are_joined():
 
 
 def test_pieces_touching_with_no_neck_are_joined():
-    labels, mask, sizes, needed = _pieces((4, 4, 3), gap=0)
+    labels, mask, sizes, needed = _pieces((4, 4, 3), gap=0, shift=9)
     joined, new = _join(labels, mask, sizes, needed)
     assert set(np.unique(joined[labels > 0])) == {1} and new[1] >= needed[1]
+
+
+def test_solid_pieces_side_by_side_are_not_joined():
+    """Two blobs side by side filling their hull as two small round nuclei do (0.88 for
+    two touching discs): whole small nuclei, left to the small nuclei's rule."""
+    labels, mask, sizes, needed = _pieces((4, 5), gap=1, shift=0)
+    joined, _ = _join(labels, mask, sizes, needed)
+    assert joined is labels
+
+
+def test_two_small_round_nuclei_a_gap_apart_are_not_joined():
+    rr, cc = np.indices((60, 90))
+    labels = np.zeros((60, 90), np.int32)
+    for k, c0 in enumerate((35, 35 + 2 * 6 + 3), start=1):
+        labels[(rr - 30) ** 2 + (cc - c0) ** 2 <= 6 ** 2] = k  # 0.8 of the bar each
+    mask = (rr - 30) ** 2 / 12 ** 2 + (cc - 42) ** 2 / 22 ** 2 <= 1
+    sizes = np.bincount(labels.ravel()).astype(float)
+    needed = np.full(sizes.shape, LEAST)
+    assert (sizes[1:] < needed[1:]).all() and sizes[1:].sum() >= LEAST
+    joined, _ = _join(labels, mask, sizes, needed)
+    assert joined is labels
 
 
 def test_pieces_apart_are_not_joined():

@@ -2,34 +2,40 @@
 
 The first seeding of the recipe may put two seeds or more in one nucleus ("an extra seed
 does no harm here"), and the trim then cuts each of its labels at a fraction of its own
-peak: a dim or unevenly bright nucleus comes out of the trim as two to four pieces with a
-gap of trimmed-away foreground between them, or with no neck between them, and the
-distance seeding after the trim keeps them apart. Each piece lies under the minimum size,
-so the size filter dropped the whole nucleus (round 40: 5 of the 25 nuclei of ordinary
-size lost at the filter on the tuning fields, the largest share of those the labels'
-own shapes can mend; the other 20 are dim nuclei the foreground or the trim leaves as a
-single piece under the bar).
+peak: an unevenly bright dim nucleus comes out of the trim as two to four pieces with
+trimmed-away foreground between them (or touching, with no neck), and the distance
+seeding after the trim keeps them apart. Each piece lies under the minimum size, so the
+size filter dropped the whole nucleus (round 40: 5 of the 25 nuclei of ordinary size lost
+at the filter on the tuning fields; none of the split steps put one of them under the
+bar, the first flood and the trim did, and 15 of the 25 reach the filter as one piece).
 
-Pieces under the minimum size (not on the image border, not border specks) that lie
-within ``_PIECES_GAP`` d of each other through the foreground the trim took off (pixels
-of the untrimmed foreground in no label) are one nucleus's when together, with the
-pixels of that foreground within the gap of two of them, they reach the minimum size
-and stay under the area of an ordinary nucleus (``_PIECES_MOST`` times pi d^2 / 4):
-they become one label. A piece that reaches a label of the minimum size is left alone
-(it is a sliver of that nucleus, not a nucleus of its own), so two nuclei each above the
-bar are never joined. Everything is read in the pieces' boxes widened by the gap, whole
-pixels: a chunk with its margin gives the in-memory answer.
+Pieces under the minimum size (not on the image border, not border specks, not touching
+a label of the minimum size: a sliver of that nucleus) that lie within ``_PIECES_GAP`` d
+of each other through the foreground the trim took off (pixels of the untrimmed
+foreground in no label) are one nucleus's when, together with the foreground pixels
+within the gap of two of them,
+- they reach the minimum size and stay under the area of an ordinary nucleus
+  (``_PIECES_MOST`` times pi d^2 / 4);
+- they fill less than ``_PIECES_SOLID`` of their convex hull: the trim's pieces of one
+  nucleus are ragged, while two small round nuclei side by side fill about 0.88 of theirs
+  (two touching discs), and a population of small nuclei is the small nuclei's rule's
+  (:mod:`._small`).
+They then become one label. A label of the minimum size is never joined, so two nuclei
+above the bar are never merged. Everything is read in the pieces' boxes widened by twice
+the gap, whole pixels: a chunk with its margin gives the in-memory answer.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.morphology import convex_hull_image
 
 from .._label_image import _widened
 
 _PIECES_GAP = 0.3
 _PIECES_MOST = 1.0
+_PIECES_SOLID = 0.8
 _EIGHT = np.ones((3, 3), bool)
 
 
@@ -99,6 +105,12 @@ def _joined_pieces(labels, sizes, needed, mask, d, edge):
         total = float(sizes[members].sum()) + float(added.sum())
         if not needed[r] <= total <= most:
             continue
+        box = _widened(tuple(slice(min(b.start for b in s), max(b.stop for b in s))
+                             for s in zip(*(boxes[i - 1] for i in members), strict=True)),
+                       k, labels.shape)
+        group = added[box] | np.isin(labels[box], members)  # (bridges lie between them)
+        if total >= _PIECES_SOLID * convex_hull_image(group).sum():
+            continue  # as solid as small round nuclei side by side: not one's pieces
         if out is labels:
             out, grown_sizes = labels.copy(), sizes.copy()
         for i in members:

@@ -38,7 +38,6 @@ from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _s
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
 from ._pairs import _with_pairs
-from ._pieces import _joined_pieces
 from ._shape import (
     _PAIR_BODY,
     _PAIR_CORE,
@@ -289,7 +288,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 blobs = on if blobs is None else blobs | on
         # specks on the border (after the small nuclei were looked for: no blob of theirs)
         needed[_border_specks(labels, sizes, border, _BORDER_SPECK * least, edge)] = np.inf
-        labels, sizes = _joined_pieces(labels, sizes, needed, mask, d, edge)  # one cut apart
         needed[_condensed(labels, sizes, needed, smooth, level, d, edge)] = 0  # mitotic
         labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)

@@ -15,7 +15,6 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
-from ._ownrim import _stands_all_round
 from ._ridge import _is_glare, _long_candidates
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -330,8 +329,6 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
             # glow's excess on its own ring, where that excess is above 0
             tries = None if core_area is None else _over_own_ring(  # not another part
                 whole, above, local, free, d, min_area, obj & ((found == j) | (found == 0)))
-            if tries is not None:  # round 40: pieces the image rises from are glow
-                tries = [t for t in tries if _stands_all_round(t, img, d)]
             groups = [[whole]] if tries is None else [tries]
             if tries is not None and sum(int(t.sum()) for t in tries) >= _OWN_KEEP * whole.sum():
                 groups.append([whole])  # trimmed little: the part itself if none passes

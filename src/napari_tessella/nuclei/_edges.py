@@ -9,6 +9,8 @@ diameter or less around it), so chunks with their margin give the same labels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -323,6 +325,7 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
             falls = np.abs(np.diff(np.where(np.isfinite(glow), glow, np.nan), prepend=np.nan))
             falls = np.nan_to_num(falls, nan=0.0) * d
         free = None if core_area is None else ((lab == 0) | obj) & ~core & (found == 0)
+        rim_test = _RimTest(img, level, min_area, necks, core_area, grad, falls, dist)
         for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
             whole = _fill_holes(found == j) & obj
             # round 39: before the trim, the part cut again at half its height over the
@@ -335,10 +338,13 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
             for group in groups:
                 got = False
                 for part in group:
-                    got = _keep_pieces(part, min_area, necks, core_area, grad, img, level,
-                                       falls, dist, region, rescued, box, added, trim,
-                                       top) or got
-                    top = len(added) + peak.size - 1
+                    for piece, faint in _nucleus_pieces(part, rim_test):
+                        top += 1
+                        region[piece] = top
+                        if faint and rescued is not None:
+                            rescued[box][piece] = True
+                        added.append(level + (float(img[piece].min()) - level) / trim)
+                        got = True
                 if got:
                     kept = True
                     break  # the tighter pieces were kept, not the part they came from
@@ -349,36 +355,51 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     return out, np.concatenate([peak, added]), True
 
 
-def _keep_pieces(part, min_area, necks, core_area, grad, img, level, falls, dist, region,
-                 rescued, box, added, trim, top) -> bool:
-    """:func:`_glow_nuclei`'s test of one part: its pieces (cut at their necks before the
-    trim) that are nuclei numbered from ``top + 1`` in ``region``, their peaks appended to
-    ``added``; whether any was."""
-    got = False
+@dataclass(frozen=True)
+class _RimTest:
+    """What :func:`_nucleus_pieces` reads in one bright label's box of
+    :func:`_glow_nuclei`: the smoothed image and the background ``level``, the minimum
+    size and ``necks`` of the cut at necks, each pixel's whole distance from the bright
+    core (``dist``) and, before the trim (``core_area`` given), the image's gradient x d
+    (``grad``) and the glow's fall from each whole distance to the next x d (``falls``);
+    after the trim those two are None and no piece is rim-tested."""
+
+    img: np.ndarray
+    level: float
+    min_area: int
+    necks: object
+    core_area: object
+    grad: np.ndarray | None
+    falls: np.ndarray | None
+    dist: np.ndarray
+
+
+def _nucleus_pieces(part, test: _RimTest) -> list:
+    """:func:`_glow_nuclei`'s test of one part (boolean, in the label's box): its pieces,
+    cut at their necks before the trim, that are nuclei, each with whether it is faint
+    (it passed on its rim's steepness over the glow's own fall, not on the bound: it fades
+    into the glow around it and is marked in ``rescued``)."""
+    out = []
     # before the trim, two dim nuclei in one part, or one beside a stretch of the glow,
     # are cut at their necks first and each piece is tested on its own
-    pieces = _at_necks(part, min_area, necks)  # itself without ``necks``
+    pieces = _at_necks(part, test.min_area, test.necks)  # itself without ``necks``
     for piece in pieces:
         faint = False
-        if core_area is not None:
+        if test.core_area is not None:
             edge = piece & ~ndi.binary_erosion(piece)
             if len(pieces) > 1:  # its outline, not the cut between the pieces
                 outer = edge & ~ndi.binary_dilation(part & ~piece)
                 edge = outer if outer.any() else edge
-            rim = float(np.median(grad[edge]))
-            bound = _GLOW_STEEP * float(np.median(img[piece]) - level)
+            rim = float(np.median(test.grad[edge]))
+            bound = _GLOW_STEEP * float(np.median(test.img[piece]) - test.level)
             if rim < bound:  # a nucleus on the glow is still steeper than the glow
-                fall = float(np.median(falls[np.clip(dist[edge], 1, falls.size - 1)]))
+                falls = test.falls
+                fall = float(np.median(falls[np.clip(test.dist[edge], 1, falls.size - 1)]))
                 if not (0 < fall * _GLOW_FALL[0] <= rim and rim >= _GLOW_FALL[1] * bound):
                     continue  # a piece of the glow's slope, not a nucleus's edge
                 faint = True
-        top += 1
-        region[piece] = top
-        if faint and rescued is not None:
-            rescued[box][piece] = True
-        added.append(level + (float(img[piece].min()) - level) / trim)
-        got = True
-    return got
+        out.append((piece, faint))
+    return out
 
 
 #: round 39: a glow-split part's own ring, the pixels within this many d outside it

@@ -31,7 +31,7 @@ def test_crowded_field_with_wide_flanks_is_flanked():
     hist = _histogram(0.45)
     median, spread = _ratios(*hist, 30.0)
     assert median < B._FLANKS < spread  # the median test alone would miss these flanks
-    _, noise, flanked = B._level_and_noise(*hist, 30.0, 1.0, False, flanks=True)
+    _, noise, flanked = B._level_and_noise(*hist, 30.0, 1.0, False, with_flanked=True)
     assert flanked
     # the noise is then the geometric mean of the flanks' deviation and the peak's width
     counts, centres, width = hist
@@ -43,12 +43,12 @@ def test_sparse_field_with_the_same_flanks_is_not():
     hist = _histogram(0.2)  # the same pixels below Otsu, a fifth of the field above it
     median, spread = _ratios(*hist, 30.0)
     assert median < B._FLANKS < spread
-    assert not B._level_and_noise(*hist, 30.0, 1.0, False, flanks=True)[2]
+    assert not B._level_and_noise(*hist, 30.0, 1.0, False, with_flanked=True)[2]
 
 
 def test_diameter_estimate_path_keeps_the_median_test():
     hist = _histogram(0.45)  # floor=True (the estimate's overview): as before round 32
-    assert not B._level_and_noise(*hist, 30.0, 1.0, True, flanks=True)[2]
+    assert not B._level_and_noise(*hist, 30.0, 1.0, True, with_flanked=True)[2]
 
 
 def test_dim_level_below_the_cut_on_dense_fields():
@@ -73,4 +73,4 @@ def test_a_plateau_spike_above_the_median_is_not_a_background_peak():
     centres, width = edges[:-1] / 2 + edges[1:] / 2, float(edges[1] - edges[0])
     median, spread = _ratios(counts, centres, width, 30.0)
     assert median < 0 and spread > B._FLANKS
-    assert not B._level_and_noise(counts, centres, width, 30.0, 1.0, False, flanks=True)[2]
+    assert not B._level_and_noise(counts, centres, width, 30.0, 1.0, False, with_flanked=True)[2]

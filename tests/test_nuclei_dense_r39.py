@@ -43,8 +43,8 @@ def test_a_field_read_as_isolated_nuclei_is_flanked_when_known():
 def test_known_flanks_change_only_fields_not_read_as_flanked(seed, share, flanks, top):
     img = _field(np.random.default_rng(seed), share=share, flanks=flanks, top=top)
     hist, otsu = B._fine_histogram(img)
-    old = B._level_and_noise(*hist, otsu, 1.0, False, flanks=True)
-    new = B._level_and_noise(*hist, otsu, 1.0, False, flanks=True, known_flanks=True)
+    old = B._level_and_noise(*hist, otsu, 1.0, False, with_flanked=True)
+    new = B._level_and_noise(*hist, otsu, 1.0, False, with_flanked=True, known_flanks=True)
     assert new[2]  # always read as flanked
     if old[2]:  # a field already read so: the same level and noise, bit for bit
         assert new == old

@@ -191,7 +191,7 @@ def _hist_mode(counts, centres, width, spread) -> tuple[float, float]:
 
 
 def _level_and_noise(counts, centres, width, otsu, spread=None,
-                     floor=True, flanks=False, known_flanks=False) -> tuple:
+                     floor=True, with_flanked=False, known_flanks=False) -> tuple:
     """Background level and noise from the fine histogram of the smoothed image.
 
     The level and noise are the median and robust deviation of the pixels below Otsu:
@@ -220,7 +220,7 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
     (brighter, more photons: 2.3 against the background peak's 1.25 on a challenge-like
     dense field), and as a floor it hid the flanks (held-out dense fields: 13.5 -> 16.5
     errors per image, nuclei missing under a log offset three times higher).
-    ``flanks``: also return whether the pixels below Otsu were taken as flanks.
+    ``with_flanked``: also return whether the pixels below Otsu were taken as flanks.
     ``known_flanks``: they are (round 39: a dense field sharpened, :mod:`._deblur`, whose image
     as given was read as flanked; its sharpened histogram, clipped at 0 and its flanks
     steepened, can look like a field of isolated nuclei, and its pixels below Otsu were
@@ -254,7 +254,7 @@ def _level_and_noise(counts, centres, width, otsu, spread=None,
         split = otsu - level < _SPLIT * (noise if spread is None else spread)
     if split:
         level, noise = _hist_robust(counts, centres, width)
-    return (level, noise, flanked) if flanks else (level, noise)
+    return (level, noise, flanked) if with_flanked else (level, noise)
 
 
 def _crowded(counts, below) -> bool:
@@ -358,7 +358,7 @@ def _background_and_noise(smooth: np.ndarray, spread=None, floor=True,
     deviations above it.
     """
     hist, otsu = _fine_histogram(smooth)
-    level, noise, flanked = _level_and_noise(*hist, otsu, spread, floor, flanks=True,
+    level, noise, flanked = _level_and_noise(*hist, otsu, spread, floor, with_flanked=True,
                                              known_flanks=known_flanks)
     return level, noise, noise if spread is None else spread, hist, flanked
 

@@ -114,8 +114,8 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None,
     otsu = float(threshold_otsu(hist=(c256, e256[:-1] / 2 + e256[1:] / 2)))
     centres = efine[:-1] / 2 + efine[1:] / 2
     width = float(efine[1] - efine[0])
-    level, noise, flanked = _level_and_noise(cfine, centres, width, otsu, spread, False, True,
-                                             known_flanks)
+    level, noise, flanked = _level_and_noise(cfine, centres, width, otsu, spread, False,
+                                             with_flanked=True, known_flanks=known_flanks)
     eps = _log_offset(noise, hi, level)
     cut = _significant_cut(_log_otsu(cfine, centres, lo, hi, level, eps, efine.dtype),
                            noise if spread is None else spread, eps,

@@ -325,7 +325,7 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
             falls = np.abs(np.diff(np.where(np.isfinite(glow), glow, np.nan), prepend=np.nan))
             falls = np.nan_to_num(falls, nan=0.0) * d
         free = None if core_area is None else ((lab == 0) | obj) & ~core & (found == 0)
-        rim_test = _RimTest(img, level, min_area, necks, core_area, grad, falls, dist)
+        rim_test = _RimTest(img, level, min_area, necks, grad, falls, dist)
         for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
             whole = _fill_holes(found == j) & obj
             # round 39: before the trim, the part cut again at half its height over the
@@ -360,15 +360,14 @@ class _RimTest:
     """What :func:`_nucleus_pieces` reads in one bright label's box of
     :func:`_glow_nuclei`: the smoothed image and the background ``level``, the minimum
     size and ``necks`` of the cut at necks, each pixel's whole distance from the bright
-    core (``dist``) and, before the trim (``core_area`` given), the image's gradient x d
-    (``grad``) and the glow's fall from each whole distance to the next x d (``falls``);
-    after the trim those two are None and no piece is rim-tested."""
+    core (``dist``) and, before the trim only, the image's gradient x d (``grad``) and
+    the glow's fall from each whole distance to the next x d (``falls``); after the trim
+    those two are None and no piece is rim-tested."""
 
     img: np.ndarray
     level: float
     min_area: int
     necks: object
-    core_area: object
     grad: np.ndarray | None
     falls: np.ndarray | None
     dist: np.ndarray
@@ -385,7 +384,7 @@ def _nucleus_pieces(part, test: _RimTest) -> list:
     pieces = _at_necks(part, test.min_area, test.necks)  # itself without ``necks``
     for piece in pieces:
         faint = False
-        if test.core_area is not None:
+        if test.grad is not None:  # before the trim
             edge = piece & ~ndi.binary_erosion(piece)
             if len(pieces) > 1:  # its outline, not the cut between the pieces
                 outer = edge & ~ndi.binary_dilation(part & ~piece)

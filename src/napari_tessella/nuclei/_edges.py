@@ -289,70 +289,95 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
         if i > len(boxes) or boxes[i - 1] is None:
             continue
         box = _widened(boxes[i - 1], pad, labels.shape)
-        lab, img = labels[box], smooth[box]
-        obj = lab == i
-        core = obj & (img > level + 0.5 * (high[i] - level))
-        rest = obj & ~core
-        if core.sum() < (min_area if core_area is None else core_area) or not rest.any():
-            continue
-        dist = np.rint(ndi.distance_transform_edt(~core)).astype(np.int64)
-        ring = np.where(((lab == 0) | obj) & ~core, dist, 0)
-        glow = _label_quantile(img, ring, int(dist.max()), quantile)
-        glow[0] = np.inf
-        above = img - glow[dist]
-        # each nucleus is cut at half its own height over the glow: the highest point
-        # within d/2 of it, away from the core's steep blurred edge (a part's maximum
-        # was that edge, and the nuclei on the glow fell below half of it)
-        if core_area is None:  # after the trim (see the docstring)
-            parts, k = ndi.label(rest & (above > 0))
-            if k == 0:
-                continue
-            height = np.concatenate([[np.inf], ndi.maximum(above, parts, np.arange(1, k + 1))])
-            found, m = ndi.label(rest & (above > 0.5 * height[parts]))
-        else:
-            away = rest & (above > 0) & (dist > _NEAR * d)
-            size = 2 * max(1, round(d / 2)) + 1
-            body = ndi.grey_opening(np.where(away, above, 0), 2 * max(1, round(d / 10)) + 1)
-            local = ndi.maximum_filter(body, size)  # foci (0.05-0.1 d) opened away
-            found, m = ndi.label(away & (above > 0.5 * local))
-        sizes = np.bincount(found.ravel(), minlength=m + 1)
-        region = out[box]
-        kept = False
-        # the rim check's gradient: before the trim only (see the docstring)
-        grad = None if core_area is None else ndi.gaussian_gradient_magnitude(img, 1.0) * d
-        falls = None
-        if core_area is not None:  # the glow's fall from each distance to the next, x d
-            falls = np.abs(np.diff(np.where(np.isfinite(glow), glow, np.nan), prepend=np.nan))
-            falls = np.nan_to_num(falls, nan=0.0) * d
-        free = None if core_area is None else ((lab == 0) | obj) & ~core & (found == 0)
-        rim_test = _RimTest(img, level, min_area, necks, grad, falls, dist)
-        for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
-            whole = _fill_holes(found == j) & obj
-            # round 39: before the trim, the part cut again at half its height over the
-            # glow's excess on its own ring, where that excess is above 0
-            tries = None if core_area is None else _over_own_ring(  # not another part
-                whole, above, local, free, d, min_area, obj & ((found == j) | (found == 0)))
-            groups = [[whole]] if tries is None else [tries]
-            if tries is not None and sum(int(t.sum()) for t in tries) >= _OWN_KEEP * whole.sum():
-                groups.append([whole])  # trimmed little: the part itself if none passes
-            for group in groups:
-                got = False
-                for part in group:
-                    for piece, faint in _nucleus_pieces(part, rim_test):
-                        top += 1
-                        region[piece] = top
-                        if faint and rescued is not None:
-                            rescued[box][piece] = True
-                        added.append(level + (float(img[piece].min()) - level) / trim)
-                        got = True
-                if got:
-                    kept = True
-                    break  # the tighter pieces were kept, not the part they came from
-        if kept:
+        img, region = smooth[box], out[box]
+        rest, pieces = _glow_pieces(labels[box], img, i, high[i], level, d, min_area,
+                                    quantile=quantile, core_area=core_area, necks=necks)
+        for piece, faint in pieces:
+            top += 1
+            region[piece] = top
+            if faint and rescued is not None:
+                rescued[box][piece] = True
+            added.append(level + (float(img[piece].min()) - level) / trim)
+        if pieces:  # the label's dim pixels are the glow, the bright part keeps the label
             region[rest & (region == i)] = 0
     if not added:
         return labels, peak, False
     return out, np.concatenate([peak, added]), True
+
+
+def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, necks):
+    """:func:`_glow_nuclei` for one bright label ``i`` in its box (``lab``, ``img``; its
+    maximum ``high``): its dim pixels (boolean) and the pieces split off them that are
+    nuclei, in order, each with whether it is faint (see :func:`_nucleus_pieces`); no
+    piece when its part above half its maximum is smaller than a nucleus (``min_area``,
+    or ``core_area`` before the trim) or is the whole label."""
+    obj = lab == i
+    core = obj & (img > level + 0.5 * (high - level))
+    rest = obj & ~core
+    if core.sum() < (min_area if core_area is None else core_area) or not rest.any():
+        return rest, []
+    dist = np.rint(ndi.distance_transform_edt(~core)).astype(np.int64)
+    ring = np.where(((lab == 0) | obj) & ~core, dist, 0)
+    glow = _label_quantile(img, ring, int(dist.max()), quantile)
+    glow[0] = np.inf
+    above = img - glow[dist]
+    if core_area is None:  # after the trim: each part cut at half its highest point
+        parts, k = ndi.label(rest & (above > 0))
+        if k == 0:
+            return rest, []
+        height = np.concatenate([[np.inf], ndi.maximum(above, parts, np.arange(1, k + 1))])
+        found, m = ndi.label(rest & (above > 0.5 * height[parts]))
+        test = _RimTest(img, level, min_area, necks, None, None, dist)
+        sizes = np.bincount(found.ravel(), minlength=m + 1)
+        groups = [[[_fill_holes(found == j) & obj]]
+                  for j in np.flatnonzero(sizes[1:] >= min_area) + 1]
+    else:
+        groups, test = _groups_before_trim(lab, img, obj, core, rest, above, glow, dist,
+                                           level, d, min_area, necks)
+    kept = []
+    for tries in groups:  # per part: its tighter pieces first, then the part itself
+        for group in tries:
+            got = [hit for part in group for hit in _nucleus_pieces(part, test)]
+            if got:
+                kept += got
+                break
+    return rest, kept
+
+
+def _groups_before_trim(lab, img, obj, core, rest, above, glow, dist, level, d, min_area,
+                        necks):
+    """Before the trim, :func:`_glow_pieces`'s parts (see :func:`_glow_nuclei`) with the
+    pieces to test for each, in order (a list of lists of boolean parts: round 39's
+    pieces over its own ring, then the part itself if they hold ``_OWN_KEEP`` of it),
+    and the :class:`_RimTest` they are tested with. Each part is cut at half its own
+    height over the glow: the highest point within d/2 of it, away from the core's steep
+    blurred edge (a part's maximum was that edge, and the nuclei on the glow fell below
+    half of it), foci (0.05-0.1 d) opened away."""
+    away = rest & (above > 0) & (dist > _NEAR * d)
+    size = 2 * max(1, round(d / 2)) + 1
+    body = ndi.grey_opening(np.where(away, above, 0), 2 * max(1, round(d / 10)) + 1)
+    local = ndi.maximum_filter(body, size)
+    found, m = ndi.label(away & (above > 0.5 * local))
+    sizes = np.bincount(found.ravel(), minlength=m + 1)
+    grad = ndi.gaussian_gradient_magnitude(img, 1.0) * d
+    # the glow's fall from each distance to the next, x d
+    falls = np.abs(np.diff(np.where(np.isfinite(glow), glow, np.nan), prepend=np.nan))
+    falls = np.nan_to_num(falls, nan=0.0) * d
+    free = ((lab == 0) | obj) & ~core & (found == 0)
+    groups = []
+    for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
+        whole = _fill_holes(found == j) & obj
+        # round 39: the part cut again at half its height over the glow's excess on its
+        # own ring, where that excess is above 0 (not another part)
+        tries = _over_own_ring(whole, above, local, free, d, min_area,
+                               obj & ((found == j) | (found == 0)))
+        if tries is None:
+            groups.append([[whole]])
+        elif sum(int(t.sum()) for t in tries) >= _OWN_KEEP * whole.sum():
+            groups.append([tries, [whole]])  # trimmed little: the part if none passes
+        else:
+            groups.append([tries])
+    return groups, _RimTest(img, level, min_area, necks, grad, falls, dist)
 
 
 @dataclass(frozen=True)

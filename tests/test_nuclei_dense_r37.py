@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import _join
-from napari_tessella.nuclei._join import _Boundaries, _join_halves, _join_split
+from napari_tessella.nuclei._join import _HALVES_AREA, _Boundaries, _join_halves, _join_split
 
 D = 20.0
 
@@ -41,7 +41,7 @@ def test_a_large_nucleus_cut_across_its_long_axis_is_joined():
     smooth = _dome((60, 100), (30, 50), (12, 17))
     labels = _cut(smooth, 50)
     assert not _join_split(labels, smooth, 0.0, D)[1]
-    out, joined = _join_split(labels, smooth, 0.0, D, True)
+    out, joined = _join_split(labels, smooth, 0.0, D, _HALVES_AREA)
     assert joined and np.array_equal(out > 0, labels > 0)
     assert len(np.unique(out[out > 0])) == 1
 

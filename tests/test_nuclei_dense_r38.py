@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei._inscribed import _join_cut_through
-from napari_tessella.nuclei._join import _join_split
+from napari_tessella.nuclei._join import _HALVES_AREA, _join_split
 
 D = 20.0
 
@@ -45,7 +45,7 @@ def test_a_nucleus_cut_along_a_curve_off_its_middle_is_joined():
     # holds a disc of 13 px, the larger piece one of 9; the halves' rule (round 37) leaves
     # it (the cut is short against the smaller piece's width), this rule joins it
     smooth, labels = _curved_cut()
-    assert not _join_split(labels, smooth, 0.0, D, True)[1]
+    assert not _join_split(labels, smooth, 0.0, D, _HALVES_AREA)[1]
     out, joined = _join_cut_through(labels, smooth, 0.0, D)
     assert joined and np.array_equal(out > 0, labels > 0)
     assert len(np.unique(out[out > 0])) == 1

@@ -26,6 +26,13 @@ cut is at least ``_HALVES_CUT`` times as long as the narrower one is wide (twice
 inner distance), of one level (``_HALVES_LEVEL``), together at most ``_HALVES_AREA`` nucleus
 areas, neither with another such partner; only on sharpened fields (``halves``), so that
 the crowded fields of small nuclei, which are not sharpened, never see it.
+
+*The halves under a narrow PSF* (round 41): on the dense fields that are not sharpened
+(PSF x1, part of x1.5) the seeding cuts the largest nuclei in two as well (at x1 half of
+the split nuclei, each piece about half its nucleus). There the halves' join runs too,
+with the union at most ``_NARROW_HALVES_AREA`` nucleus areas: at 2.5 it joined a label
+already holding three crowded 18-px nuclei to its neighbour (``tests/test_nuclei_dense.py``,
+the most crowded field of round 13).
 """
 
 from __future__ import annotations
@@ -47,22 +54,23 @@ _SEAM = 1.0
 _CORE = 0.6
 
 
-def _join_split(labels, smooth, level, d, halves=False):
+def _join_split(labels, smooth, level, d, halves=None):
     """``labels`` with the pairs of touching labels of one nucleus joined (see the
     module's docstring; the lesser id is kept); and whether any pair was joined. With
-    ``halves`` (a sharpened field, :mod:`._deblur`), then the halves of a large nucleus
-    too (:func:`_join_halves`). The two joins share one scan of the boundaries and, when
-    the first joins nothing, its inner distances."""
+    ``halves`` (a union's bound in nucleus areas: ``_HALVES_AREA`` on a sharpened field,
+    :mod:`._deblur`, ``_NARROW_HALVES_AREA`` on another dense one), then the halves of a
+    large nucleus too (:func:`_join_halves`). The two joins share one scan of the
+    boundaries and, when the first joins nothing, its inner distances."""
     if int(labels.max()) < 2:
         return labels, False
     con = np.asarray(smooth, dtype=np.float64) - level  # each pixel's contrast
     scan = _Boundaries(labels, con)
     labels, to, inner = _join_one(labels, con, d, scan)
-    if not halves:
+    if halves is None:
         return labels, to is not None
     if to is not None:  # the joined pairs' own boundaries are gone
         scan, inner = scan.relabelled(to), None
-    labels, more = _join_halves(labels, smooth, level, d, scan, inner)
+    labels, more = _join_halves(labels, smooth, level, d, scan, inner, area=halves)
     return labels, to is not None or more
 
 
@@ -106,8 +114,11 @@ def _join_map(labels, a, b, ok):
     return to
 
 
-#: the halves: their union at most this many nucleus areas (pi d^2 / 4)
+#: the halves: their union at most this many nucleus areas (pi d^2 / 4) on a sharpened
+#: field
 _HALVES_AREA = 2.5
+#: ... and on a dense field that is not sharpened (round 41)
+_NARROW_HALVES_AREA = 2.2
 #: the cut (its length, :func:`_cut_lengths`) at least this times as long as the narrower
 #: half is wide (twice its largest inner distance)
 _HALVES_CUT = 1.2
@@ -225,15 +236,15 @@ def _of_one_level(labels, con, inner, most, a, b, share):
     return (top > 0) & (np.abs(ca - cb) <= share * top)
 
 
-def _join_halves(labels, smooth, level, d, scan=None, inner=None):
+def _join_halves(labels, smooth, level, d, scan=None, inner=None, area=_HALVES_AREA):
     """``labels`` with the two halves of a large nucleus that the sharpening cut in two
     joined again (round 37; see ``docs/nuclei.md``): two touching labels whose cut is at
     least ``_HALVES_CUT`` times as long as the narrower one is wide, of one level, together
-    at most ``_HALVES_AREA`` nucleus areas, and neither with another such partner; the
+    at most ``area`` nucleus areas, and neither with another such partner; the
     lesser id is kept. And whether any pair was joined. ``scan`` (the labels'
     :class:`_Boundaries`) and ``inner`` (their inner distances) when the caller has them."""
     con = np.asarray(smooth, dtype=np.float64) - level
-    found = _pairs_within(labels, con, d, _HALVES_AREA, scan, inner)
+    found = _pairs_within(labels, con, d, area, scan, inner)
     if found is None:
         return labels, False
     a, b, ok, scan, inner, most = found

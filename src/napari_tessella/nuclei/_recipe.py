@@ -33,7 +33,7 @@ from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow
 from ._flux import _drop_glow_pieces
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
-from ._join import _join_split
+from ._join import _HALVES_AREA, _NARROW_HALVES_AREA, _join_split
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
@@ -177,7 +177,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`),
     two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
     labels half-way between their cores (:mod:`._bisect`), join a nucleus cut in two again
-    (:mod:`._join`; ``sharpened``: its halves too) and grow dim nuclei out to their own cut
+    (:mod:`._join`; its halves within a bound set by ``sharpened``) and grow dim nuclei out
+    to their own cut
     (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
     ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
     ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
@@ -319,7 +320,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
                                                         border)
             labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
-            labels, joined = _join_split(labels, smooth, level, d, sharpened)  # one cut in two
+            labels, joined = _join_split(  # one nucleus cut in two; its halves (round 41)
+                labels, smooth, level, d, _HALVES_AREA if sharpened else _NARROW_HALVES_AREA)
             labels, dropped = _drop_between(labels, smooth, d)  # pieces between nuclei
             moved = moved or joined or dropped
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones

@@ -9,7 +9,7 @@ unsharp ones, is still dropped. Tuning seeds 3200-3215 only (held out: 3216-3231
 from __future__ import annotations
 
 import numpy as np
-from _benchmarks import dense_score
+from _benchmarks import benchmark, chunked_as_in_memory, dense_score
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -109,3 +109,11 @@ def test_dense_fields_keep_their_split_and_merge_counts_when_nuclei_are_held_in(
     a, b = dense_score(3201, psf=1.0), dense_score(3202, psf=1.0)
     assert a["missing"] + b["missing"] <= 4
     assert a["split"] + b["split"] <= 10
+
+
+def test_the_chunked_path_holds_in_the_same_nuclei():
+    # tuning field 3212 at PSF x1, where three labels are held in: the chunks' windows
+    # (with their margins) give the in-memory labels
+    image, _ = benchmark("nuclei_dense_heldout").challenge_field(3212, psf=1.0)
+    assert chunked_as_in_memory(image, chunks=(128, 160))
+    assert chunked_as_in_memory(image, chunks=(100, 90))

@@ -17,7 +17,7 @@ from .._label_image import _widened
 #: the share of a label's outer ring (8-connected, one pixel) on kept labels
 _TOUCH = 0.25
 #: ... and its sharpness against its wider ring (``_cues._WIDE_RING``) at least this
-_TOUCH_WIDE = 0.9
+_TOUCH_WIDE = 1.0
 
 
 def _held_in(labels, unsharp, wide) -> np.ndarray:

@@ -25,6 +25,7 @@ from .._label_image import (
     _sorted_keys,
     _widened,
 )
+from ._touching import _held_in
 
 #: an object fading into its ring is kept when its rim is at least this steep (x its
 #: median contrast / d, :func:`_rim_gradient`): the 5 % quantile of the nuclei's edges on
@@ -325,7 +326,8 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None, inner=Non
 
 
 def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut: float,
-                  trim: float, steep: float = _EDGE_STEEP, kept=None, again=None):
+                  trim: float, steep: float = _EDGE_STEEP, kept=None, again=None,
+                  held=False):
     """Drop the labels that fade into their ring (:func:`_edge_sharpness` below ``sharp``)
     and whose rim is less steep than a nucleus's edge (:func:`_rim_gradient` below
     ``steep``; 0: not looked at), unless their cut at ``recut`` of their own contrast
@@ -347,7 +349,8 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     ``kept`` (a boolean image, or None): the labels mostly on it are never dropped (dim
     nuclei split off a glow by their steep rim, round 14: they fade into the glow).
     ``again`` (or None): ``again(labels, ids)`` says which unsharp ``ids`` are kept all the
-    same (nuclei with foci cut inside their edge, :mod:`._body_edge`).
+    same (nuclei with foci cut inside their edge, :mod:`._body_edge`). ``held``: an
+    unsharp label amid kept ones is kept (a dense field's, :mod:`._touching`).
 
     The rim bar of :func:`_near_steep` is taken again, up to ``_VOUCH`` times, with the
     labels it kept counted as sharp: in a blurred dense field most nuclei are unsharp, and
@@ -364,9 +367,8 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     if steep > 0 and unsharp.any():  # ... and whose rim is not as steep as a nucleus's
         grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
         rims = _rim_gradient(labels, smooth, level, d, np.flatnonzero(unsharp), grad)
-        among = np.where(_edge_sharpness(labels, smooth, level, d, None, _WIDE_RING,
-                                         medians)
-                         >= _WIDE_SHARP, 1, _STEEP_AMONG)
+        wide = _edge_sharpness(labels, smooth, level, d, None, _WIDE_RING, medians)
+        among = np.where(wide >= _WIDE_SHARP, 1, _STEEP_AMONG)
         for _ in range(1 + _VOUCH):  # those the bar keeps vouch for their neighbours next
             ids = np.flatnonzero(unsharp)
             low = unsharp & (rims < _near_steep(labels, smooth, level, d, ids, grad, steep,
@@ -374,6 +376,8 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
             unsharp, same = low, np.array_equal(low, unsharp)
             if same or not unsharp.any():
                 break
+        if held:  # a dense field's dim nucleus amid kept ones (round 41)
+            unsharp &= ~_held_in(labels, unsharp, wide)
     if again is not None and unsharp.any():
         unsharp &= ~again(labels, np.flatnonzero(unsharp))
     if not unsharp.any():

@@ -297,7 +297,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
             labels, peak, nearest = _drop_unsharp(labels, smooth, level, d, peak, needed,
                                                   sharp=_SHARP, recut=_RECUT, trim=_TRIM,
-                                                  kept=rescued, again=partial(
+                                                  kept=rescued, held=shoulders, again=partial(
                                                       _sharp_at_body, smooth=smooth,
                                                       level=level, d=d, sharp=_SHARP))
         if _HALF > 0 and labels.any():

@@ -24,8 +24,8 @@ along a chord as long as the nucleus is wide, while two rounded nuclei touch alo
 contact shorter than either is wide. :func:`_join_halves` joins two touching labels whose
 cut is at least ``_HALVES_CUT`` times as long as the narrower one is wide (twice its largest
 inner distance), of one level (``_HALVES_LEVEL``), together at most ``_HALVES_AREA`` nucleus
-areas, neither with another such partner; only on sharpened fields (``halves``), so that
-the crowded fields of small nuclei, which are not sharpened, never see it.
+areas, neither with another such partner; until round 41 only on sharpened fields, so
+that the crowded fields of small nuclei, which are not sharpened, never saw it.
 
 *The halves under a narrow PSF* (round 41): on the dense fields that are not sharpened
 (PSF x1, part of x1.5) the seeding cuts the largest nuclei in two as well (at x1 half of
@@ -237,12 +237,13 @@ def _of_one_level(labels, con, inner, most, a, b, share):
 
 
 def _join_halves(labels, smooth, level, d, scan=None, inner=None, area=_HALVES_AREA):
-    """``labels`` with the two halves of a large nucleus that the sharpening cut in two
-    joined again (round 37; see ``docs/nuclei.md``): two touching labels whose cut is at
-    least ``_HALVES_CUT`` times as long as the narrower one is wide, of one level, together
-    at most ``area`` nucleus areas, and neither with another such partner; the
-    lesser id is kept. And whether any pair was joined. ``scan`` (the labels'
-    :class:`_Boundaries`) and ``inner`` (their inner distances) when the caller has them."""
+    """``labels`` with the two halves of a large nucleus that the seeding cut in two
+    joined again (round 37 on sharpened fields, round 41 on the other dense ones; see
+    ``docs/nuclei.md``): two touching labels whose cut is at least ``_HALVES_CUT`` times
+    as long as the narrower one is wide, of one level, together at most ``area`` nucleus
+    areas, and neither with another such partner; the lesser id is kept. And whether any
+    pair was joined. ``scan`` (the labels' :class:`_Boundaries`) and ``inner`` (their
+    inner distances) when the caller has them."""
     con = np.asarray(smooth, dtype=np.float64) - level
     found = _pairs_within(labels, con, d, area, scan, inner)
     if found is None:

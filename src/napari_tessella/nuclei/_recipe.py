@@ -178,8 +178,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     two blurred nuclei kept as one (:mod:`._pairs`) and move the boundaries between touching
     labels half-way between their cores (:mod:`._bisect`), join a nucleus cut in two again
     (:mod:`._join`; its halves within a bound set by ``sharpened``) and grow dim nuclei out
-    to their own cut
-    (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
+    to their own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
     ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
     ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
     """

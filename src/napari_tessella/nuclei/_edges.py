@@ -329,11 +329,10 @@ def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, 
         found, m = ndi.label(rest & (above > 0.5 * height[parts]))
         test = _RimTest(img, level, min_area, necks, None, None, dist)
         sizes = np.bincount(found.ravel(), minlength=m + 1)
-        groups = [[[_fill_holes(found == j) & obj]]
-                  for j in np.flatnonzero(sizes[1:] >= min_area) + 1]
-    else:
-        groups, test = _groups_before_trim(lab, img, obj, core, rest, above, glow, dist,
-                                           level, d, min_area, necks)
+        wholes = [_fill_holes(found == j) & obj for j in np.flatnonzero(sizes[1:] >= min_area) + 1]
+        return rest, [hit for whole in wholes for hit in _nucleus_pieces(whole, test)]
+    groups, test = _groups_before_trim(lab, img, obj, core, rest, above, glow, dist, level,
+                                       d, min_area, necks)
     kept = []
     for tries in groups:  # per part: its tighter pieces first, then the part itself
         for group in tries:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _square_dilated, _widened
 
 #: the share of a label's outer ring (8-connected, one pixel) on kept labels
 _TOUCH = 0.25
@@ -38,7 +38,7 @@ def _held_in(labels, unsharp, wide) -> np.ndarray:
         box = _widened(boxes[i - 1], 1, labels.shape)
         sub = labels[box]
         obj = sub == i
-        ring = ndi.binary_dilation(obj, np.ones((3, 3), bool)) & ~obj
+        ring = _square_dilated(obj) & ~obj
         near = sub[ring]
         on = (near > 0) & ~unsharp[near]
         out[i] = on.mean() >= _TOUCH if near.size else False

@@ -156,9 +156,11 @@ def _dim_kept(trimmed, first, kept, least) -> np.ndarray:
 
 
 #: a saturated cell (round 23): the flattened image above this times the dim search's low
-#: level (the cell-line fields' saturated cells: 140-310; U2OS's brightest nuclei reach it
-#: on 15 of 48 images, where nothing is added)
-_GLOW_CELL = 100.0
+#: level (the cell-line fields' saturated cells: 140-310; U2OS's brightest nuclei reached
+#: 100 on 15 of 48 images, where nothing is added). Round 41: the small saturated cells
+#: of ``mixed d28`` (0.6 of 28 px, clipped) reach 82-97, and the bar of 100 left the dim
+#: nuclei beside them to no step; at 70 U2OS's labels do not change
+_GLOW_CELL = 70.0
 #: dim nuclei on its glow are looked for within this many d of its pixels
 _GLOW_REACH = 2.5
 #: a candidate's contrast over the surface fitted to its ring, in robust deviations of

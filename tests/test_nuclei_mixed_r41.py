@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import score_segmentation, seeded_watershed
-from napari_tessella.nuclei._dim import _GLOW_CELL, _glow_dim
+from napari_tessella.nuclei._dim import _glow_dim
+from napari_tessella.nuclei._saturated import _GLOW_CELL, _SMALL_AREA, _SMALL_CELL, _saturated
 
 D = 24.0
 LEVEL, LOW = 0.0, 40.0
@@ -39,9 +40,21 @@ def _glow_field(ratio: float, dim: float = 150.0, seed: int = 0):
 
 
 def test_the_bar_lies_under_the_small_saturated_cells():
-    # mixed d28's saturated cells: 82-97 x low (round 41); U2OS's brightest nuclei
-    # passed the old bar of 100 on 15 of 48 images and nothing was added there
-    assert 60 < _GLOW_CELL < 82
+    # mixed d28's saturated cells: 82-97 x low, 0.25-0.76 nucleus areas (round 41)
+    assert _SMALL_CELL < 82 <= _GLOW_CELL and _SMALL_AREA[0] <= 0.25 and _SMALL_AREA[1] >= 0.76
+
+
+def test_specks_between_the_bars_are_no_saturated_cells():
+    # the foci of a textured field over 70 x low: 0.01-0.07 nucleus areas, no cell
+    img = np.zeros((100, 100))
+    img[10:12, 10:12] = 85 * LOW  # a speck of 4 px (0.01 nucleus areas)
+    img[50:62, 50:62] = 85 * LOW  # a cell of 144 px (0.32)
+    img[80:82, 80:82] = 120 * LOW  # a speck over the old bar: a cell as before
+    img[10:32, 70:92] = 85 * LOW  # 484 px (1.07 nucleus areas): no condensed cell
+    sat = _saturated(img, LOW, D)
+    assert not sat[10:12, 10:12].any() and not sat[10:32, 70:92].any()
+    assert sat[50:62, 50:62].all() and sat[80:82, 80:82].all()
+    assert sat.sum() == 144 + 4
 
 
 def test_a_dim_nucleus_beside_a_small_saturated_cell_is_found():

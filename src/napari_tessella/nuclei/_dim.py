@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
+from ._saturated import _saturated
 from ._slivers import _with_slivers
 from ._small import _with_new_peaks
 from ._unflat import _with_unflat
@@ -155,12 +156,6 @@ def _dim_kept(trimmed, first, kept, least) -> np.ndarray:
     return out
 
 
-#: a saturated cell (round 23): the flattened image above this times the dim search's low
-#: level (the cell-line fields' saturated cells: 140-310; U2OS's brightest nuclei reached
-#: 100 on 15 of 48 images, where nothing is added). Round 41: the small saturated cells
-#: of ``mixed d28`` (0.6 of 28 px, clipped) reach 82-97, and the bar of 100 left the dim
-#: nuclei beside them to no step; at 70 U2OS's labels do not change
-_GLOW_CELL = 70.0
 #: dim nuclei on its glow are looked for within this many d of its pixels
 _GLOW_REACH = 2.5
 #: a candidate's contrast over the surface fitted to its ring, in robust deviations of
@@ -183,7 +178,7 @@ _GLOW_IN = 0.6
 _GLOW_RAW = 0.5
 
 
-def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
+def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
               devs=_GLOW_DEVS, area=(0.3, 1.6), touch=0.1, elong=2.5,
               border=(False, False, False, False), raw=None, passes=False):
     """Outlines of dim nuclei on a saturated cell's glow (a boolean image, or None), and
@@ -191,8 +186,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
 
     Candidates are the local maxima (odd square windows: symmetric under flips and turns)
     of minus the scale-normalised Laplacian of Gaussian (σ = d/(2√2)) of the flattened
-    ``smooth`` within ``reach`` d of a pixel above ``cell`` times ``low`` (a saturated
-    cell) and not within 0.9 d of one. Around each, a quadratic surface is fitted to the
+    ``smooth`` within ``reach`` d of a saturated cell's pixel (:func:`._saturated._saturated`)
+    and not within 0.9 d of one. Around each, a quadratic surface is fitted to the
     ring ``_GLOW_RING`` (the glow's slope and curvature; the ring's pixels more than 2
     robust deviations above a first fit, a neighbour's flank, left out of the second);
     the candidate's contrast over it, the median within ``_GLOW_BODY`` d, must exceed
@@ -228,7 +223,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     ``reach`` d + 0.9 d of a saturated cell's pixels (the Laplacian's kernel truncated at
     0.88 d), so a chunk's window sees what the whole image does around its nuclei.
     """
-    bright = smooth > cell * low
+    bright = _saturated(smooth, low, d)  # (round 41: small ones too)
     if not bright.any():
         return (None, None, None) if passes else (None, None)
     rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
@@ -575,7 +570,7 @@ def _cell_in_blob(host, comp, points, labels, smooth, low, d, border) -> np.ndar
         return ok
     blobs = ndi.label(smooth > low, np.ones((3, 3), bool))[0]
     r = int(np.ceil(_GLOW_REACH * d))
-    bright = smooth > _GLOW_CELL * low
+    bright = _saturated(smooth, low, d)
     py, px = np.nonzero(points & (comp > 0))
     R = int(np.ceil(_GLOW_RING[1] * d))
     for c in carved:

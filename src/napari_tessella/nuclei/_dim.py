@@ -210,11 +210,12 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
     inside, when at least ``_GLOW_IN`` of its ring is (round 25; the 0.85 d circle's
     share is still of the whole circle). Beside a chunk's inner window edge it is skipped,
-    as before: what lies beyond is another chunk's. A candidate whose window reaches past
-    ``reach`` d of every saturated cell's own box is skipped, as before round 27 (round
-    42: each cell's, :func:`._saturated._cell_limits`; the box of all the array's cells
-    was a chunk's window's in part); the Laplacian is taken over a box wide enough that
-    its values at every candidate are the whole image's.
+    as before: what lies beyond is another chunk's. A candidate farther than ``reach`` d
+    from every saturated cell's own box is skipped (round 42,
+    :func:`._saturated._cell_limits`; before, one whose window reached past ``reach`` d of
+    the box of all the array's cells, which a chunk's window held in part); the Laplacian
+    is taken over a box wide enough that its values at every candidate are the whole
+    image's.
 
     Every candidate is tested on its own and the outlines found are joined: no order
     between candidates, so no tie settled by raster order. Everything is read within
@@ -259,9 +260,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
         cut = np.pad(cut, width)
         peaks = np.pad(peaks, width)
         again = None if again is None else np.pad(again, width)
-    # as before round 27, a candidate's window lies within ``r`` of the saturated
-    # pixels' box (or reaches past it on a side that is the image border): round 42, of
-    # one saturated cell's box (a component's), not of them all
+    # a candidate lies within ``r`` of a saturated cell's own box (round 42; before, its
+    # window within ``r`` of the box of them all, or past it on an image border side)
     lim = _cell_limits(bright, near, r, border, R, (box[0].start - pads[0],
                                                     box[1].start - pads[2]))
     yy, xx = (q.astype(np.float64) for q in np.mgrid[-R:R + 1, -R:R + 1])

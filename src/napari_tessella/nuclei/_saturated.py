@@ -11,9 +11,13 @@ a condensed cell, ``_SMALL_AREA`` of a nucleus's area: the chromocenters and bri
 of textured nuclei that pass that level are specks of 0.01-0.07 of it (a synthetic field
 with foci and two saturated cells gained three objects on the glow from them), the small
 saturated cells measure 0.25-0.76, and that field's two nucleus-sized saturated cells
-(1.05 and 1.26), read so, lost two nuclei to the glow step. A component of pixels above
-a level is whole in a chunk's window (its margin holds a cell's reach), so the chunked
-path reads the same cells.
+(1.05 and 1.26), read so, lost two nuclei to the glow step.
+
+Round 42: the reach of the glow step is each cell's own (:func:`_cell_limits`), not the box
+of every saturated pixel in the array, which a chunk's window holds in part (round 41's
+rule lost a nucleus on ``mixed d28`` 3100 in every chunk shape so); and a chunk's window
+holds whole every component above ``_SMALL_CELL`` times the low level within reach of its
+core (:func:`_held_cells`), so the chunked path reads the same cells.
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ def test_glow_dim_leaves_glare_and_fields_without_a_saturated_cell():
     image, _ = _flattened_glow(dim=False, streak=True)
     found, _ = _glow_dim(image, 3.0, 20.0, 16.0)
     assert found is None or not found.any()
-    # no pixel 100x the low level: the step does not run
+    # no pixel 70x the low level (round 41: the small cells' bar; 100x for any size): the
+    # step does not run
     image, _ = _flattened_glow()
-    assert _glow_dim(np.minimum(image, 1500.0), 3.0, 20.0, 16.0) == (None, None)
+    assert _glow_dim(np.minimum(image, 1380.0), 3.0, 20.0, 16.0) == (None, None)

@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
+from ._saturated import _GLOW_REACH, _cell_limits, _reach_box, _saturated
 from ._slivers import _with_slivers
 from ._small import _with_new_peaks
 from ._unflat import _with_unflat
@@ -155,12 +156,6 @@ def _dim_kept(trimmed, first, kept, least) -> np.ndarray:
     return out
 
 
-#: a saturated cell (round 23): the flattened image above this times the dim search's low
-#: level (the cell-line fields' saturated cells: 140-310; U2OS's brightest nuclei reach it
-#: on 15 of 48 images, where nothing is added)
-_GLOW_CELL = 100.0
-#: dim nuclei on its glow are looked for within this many d of its pixels
-_GLOW_REACH = 2.5
 #: a candidate's contrast over the surface fitted to its ring, in robust deviations of
 #: the ring around it
 _GLOW_DEVS = 3.0
@@ -181,7 +176,7 @@ _GLOW_IN = 0.6
 _GLOW_RAW = 0.5
 
 
-def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
+def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
               devs=_GLOW_DEVS, area=(0.3, 1.6), touch=0.1, elong=2.5,
               border=(False, False, False, False), raw=None, passes=False):
     """Outlines of dim nuclei on a saturated cell's glow (a boolean image, or None), and
@@ -189,8 +184,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
 
     Candidates are the local maxima (odd square windows: symmetric under flips and turns)
     of minus the scale-normalised Laplacian of Gaussian (σ = d/(2√2)) of the flattened
-    ``smooth`` within ``reach`` d of a pixel above ``cell`` times ``low`` (a saturated
-    cell) and not within 0.9 d of one. Around each, a quadratic surface is fitted to the
+    ``smooth`` within ``reach`` d of a saturated cell's pixel (:func:`._saturated._saturated`)
+    and not within 0.9 d of one. Around each, a quadratic surface is fitted to the
     ring ``_GLOW_RING`` (the glow's slope and curvature; the ring's pixels more than 2
     robust deviations above a first fit, a neighbour's flank, left out of the second);
     the candidate's contrast over it, the median within ``_GLOW_BODY`` d, must exceed
@@ -215,18 +210,19 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
     left, right) a candidate's window may reach out of the image: it is read on its pixels
     inside, when at least ``_GLOW_IN`` of its ring is (round 25; the 0.85 d circle's
     share is still of the whole circle). Beside a chunk's inner window edge it is skipped,
-    as before: what lies beyond is another chunk's. A candidate whose window reaches past
-    ``reach`` d of the box of the saturated pixels is skipped as before round 27 (that box
-    is the whole array's: :func:`_cell_in_blob` bounds what a carving reads); the
-    Laplacian is taken over a box wide enough that its values at every candidate are the
-    whole image's.
+    as before: what lies beyond is another chunk's. A candidate farther than ``reach`` d
+    from every saturated cell's own box is skipped (round 42,
+    :func:`._saturated._cell_limits`; before, one whose window reached past ``reach`` d of
+    the box of all the array's cells, which a chunk's window held in part); the Laplacian
+    is taken over a box wide enough that its values at every candidate are the whole
+    image's.
 
     Every candidate is tested on its own and the outlines found are joined: no order
     between candidates, so no tie settled by raster order. Everything is read within
     ``reach`` d + 0.9 d of a saturated cell's pixels (the Laplacian's kernel truncated at
     0.88 d), so a chunk's window sees what the whole image does around its nuclei.
     """
-    bright = smooth > cell * low
+    bright = _saturated(smooth, low, d)  # (round 41: small ones too)
     if not bright.any():
         return (None, None, None) if passes else (None, None)
     rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
@@ -264,11 +260,10 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         cut = np.pad(cut, width)
         peaks = np.pad(peaks, width)
         again = None if again is None else np.pad(again, width)
-    # as before round 27, a candidate's window lies within ``r`` of the saturated
-    # pixels' box (or reaches past it on a side that is the image border)
-    lim = _reach_box(near, r, smooth.shape, border, R)
-    lim = [lim[0] - box[0].start + pads[0], lim[1] - box[0].start + pads[0],
-           lim[2] - box[1].start + pads[2], lim[3] - box[1].start + pads[2]]
+    # a candidate lies within ``r`` of a saturated cell's own box (round 42; before, its
+    # window within ``r`` of the box of them all, or past it on an image border side)
+    lim = _cell_limits(bright, near, r, border, R, (box[0].start - pads[0],
+                                                    box[1].start - pads[2]))
     yy, xx = (q.astype(np.float64) for q in np.mgrid[-R:R + 1, -R:R + 1])
     rr = np.hypot(yy, xx)
     ring = (rr >= _GLOW_RING[0] * d) & (rr <= _GLOW_RING[1] * d)
@@ -292,7 +287,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH, cell=_GLOW_CELL,
         on the image before the flattening), its outline put in ``added`` and its point
         in ``points``; those on a part ``skip`` holds are left."""
         for y, x in zip(*np.nonzero(at), strict=True):
-            if y - R < lim[0] or y + R >= lim[1] or x - R < lim[2] or x + R >= lim[3]:
+            if not np.any((lim[:, 0] <= y - R) & (y + R < lim[:, 1]) & (lim[:, 2] <= x - R)
+                          & (x + R < lim[:, 3])):
                 continue
             win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
             if cut[win][disc].any() or (skip is not None and skip[win][body].any()):
@@ -371,17 +367,6 @@ def _ring_surface(a, vals):
     use = res <= np.median(res) + 2 * _robust_level(res)[1]
     coef = np.linalg.lstsq(a[use], vals[use], rcond=None)[0]
     return coef, _robust_level(vals[use] - a[use] @ coef)[1]
-
-
-def _reach_box(near, r, shape, border, R):
-    """(top, bottom, left, right): the box ``near`` (slices) widened by ``r`` within
-    ``shape``, each side that is the image border (``border``) and that the box reaches
-    moved ``R`` past it (a candidate's window there is read on its pixels inside)."""
-    box = _widened(near, r, shape)
-    ends = [box[0].start, box[0].stop, box[1].start, box[1].stop]
-    at = (ends[0] == 0, ends[1] == shape[0], ends[2] == 0, ends[3] == shape[1])
-    step = (-R, R, -R, R)
-    return [e + st if on and a else e for e, st, on, a in zip(ends, step, border, at, strict=True)]
 
 
 def _elongation(rows, cols) -> float:
@@ -573,7 +558,7 @@ def _cell_in_blob(host, comp, points, labels, smooth, low, d, border) -> np.ndar
         return ok
     blobs = ndi.label(smooth > low, np.ones((3, 3), bool))[0]
     r = int(np.ceil(_GLOW_REACH * d))
-    bright = smooth > _GLOW_CELL * low
+    bright = _saturated(smooth, low, d)
     py, px = np.nonzero(points & (comp > 0))
     R = int(np.ceil(_GLOW_RING[1] * d))
     for c in carved:

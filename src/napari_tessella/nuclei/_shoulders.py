@@ -34,6 +34,7 @@ _VALLEY = 0.3  # ... and the least L between them is below this times its own L
 _REACH = 0.7  # background pixels within this times d of a shoulder may join it ...
 _HALF = 0.2  # ... when brighter than this share of its contrast over the level (r22: 0.5)
 _OWN = 0.3  # a new label: at least this times a nucleus's area (pi d^2 / 4)
+_SEAM = 0.1  # a host whose own maximum is this times d from another label: none cut (r42)
 
 
 def _curvature(smooth, d):
@@ -69,6 +70,34 @@ def _union(a, b):
         return b
     return tuple(slice(min(x.start, y.start), max(x.stop, y.stop))
                  for x, y in zip(a, b, strict=True))
+
+
+def _on_seams(labels, own, owner, hosts, d):
+    """The hosts whose own maxima of ``L`` (``own``, of the labels ``owner``) all lie within
+    ``_SEAM`` d of another label: on the seam where the host overlaps a neighbour.
+
+    Where two nuclei overlap their light adds: the seam is a narrow band brighter than
+    both, and ``L`` is largest on it, at the label's edge. The host's own body then looks
+    like a shoulder and was cut off it: one nucleus in two, the seam's piece mixed over two
+    nuclei (round 42: 49 of the 63 shoulder cuts that parted no two nuclei on the dense
+    tuning fields at PSF x1, against 8 of the 59 that did)."""
+    reach = _SEAM * d
+    r = int(np.ceil(reach))
+    seams = []
+    for host in sorted(hosts):
+        on = True
+        for p in own[owner == host]:
+            box = tuple(slice(max(0, c - r), min(c + r + 1, size))
+                        for c, size in zip(p, labels.shape, strict=True))
+            rr, cc = np.ogrid[box]
+            near = (rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= reach * reach
+            other = labels[box][near]
+            if not np.any((other > 0) & (other != host)):
+                on = False
+                break
+        if on:
+            seams.append(host)
+    return seams
 
 
 def _split_shoulders(labels, smooth, level, d, first):
@@ -111,6 +140,8 @@ def _split_shoulders(labels, smooth, level, d, first):
         host = int(labels[tuple(p)]) or (int(hosts_near[0]) if hosts_near.size == 1 else 0)
         if host:
             hosts.setdefault(host, []).append(p)
+    for host in _on_seams(labels, own, owner, hosts, d):
+        del hosts[host]
     if not hosts:
         return none
     # the background pixels that may join a shoulder: within reach of it, brighter than

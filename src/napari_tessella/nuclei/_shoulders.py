@@ -37,7 +37,8 @@ _VALLEY = 0.3  # ... and the least L between them is below this times its own L
 _REACH = 0.7  # background pixels within this times d of a shoulder may join it ...
 _HALF = 0.2  # ... when brighter than this share of its contrast over the level (r22: 0.5)
 _OWN = 0.3  # a new label: at least this times a nucleus's area (pi d^2 / 4)
-_SEAM = 0.1  # a host whose own maximum is this times d from another label: none cut (r42)
+_SEAM = 0.1  # a host whose own maximum is this times d from another label ...
+_SEAM_LIGHT = 0.45  # ... and its shoulders this bright (over the level, x its own): no cut
 
 
 def _curvature(smooth, d):
@@ -75,15 +76,18 @@ def _union(a, b):
                  for x, y in zip(a, b, strict=True))
 
 
-def _on_seams(labels, own, owner, hosts, d):
+def _on_seams(labels, own, owner, hosts, d, smooth, level):
     """The hosts whose own maxima of ``L`` (``own``, of the labels ``owner``) all lie within
-    ``_SEAM`` d of another label: on the seam where the host overlaps a neighbour.
+    ``_SEAM`` d of another label, on the seam where the host overlaps a neighbour, and whose
+    shoulders (``hosts[host]``, points) all reach ``_SEAM_LIGHT`` of the brightest own
+    maximum's contrast over ``level`` in ``smooth``.
 
     Where two nuclei overlap their light adds: the seam is a narrow band brighter than
     both, and ``L`` is largest on it, at the label's edge. The host's own body then looks
     like a shoulder and was cut off it: one nucleus in two, the seam's piece mixed over two
     nuclei (round 42: 49 of the 63 shoulder cuts that parted no two nuclei on the dense
-    tuning fields at PSF x1, against 8 of the 59 that did)."""
+    tuning fields at PSF x1, against 8 of the 59 that did). The seam holds the light of
+    two nuclei, the host's body about half of it; a dim nucleus on the flank, less."""
     reach = _SEAM * d
     r = int(np.ceil(reach))
     seams = []
@@ -99,7 +103,9 @@ def _on_seams(labels, own, owner, hosts, d):
                 on = False
                 break
         if on:
-            seams.append(host)
+            top = max(float(smooth[tuple(p)]) for p in own[owner == host]) - level
+            if all(float(smooth[tuple(p)]) - level >= _SEAM_LIGHT * top for p in hosts[host]):
+                seams.append(host)
     return seams
 
 
@@ -143,7 +149,7 @@ def _split_shoulders(labels, smooth, level, d, first):
         host = int(labels[tuple(p)]) or (int(hosts_near[0]) if hosts_near.size == 1 else 0)
         if host:
             hosts.setdefault(host, []).append(p)
-    for host in _on_seams(labels, own, owner, hosts, d):
+    for host in _on_seams(labels, own, owner, hosts, d, smooth, level):
         del hosts[host]
     if not hosts:
         return none

@@ -15,8 +15,9 @@ contrast; a shoulder's basin of ``_OWN`` nucleus areas or more is a new label. M
 ``L`` up to ``_NEAR`` d from a label count (round 23: a dim nucleus wholly beside its
 bright neighbour lies farther out than the 0.7 d of round 22).
 A host whose own maximum lies on its seam with another label (within ``_SEAM`` d) keeps its
-shoulders (round 42, :func:`_on_seams`): where two nuclei overlap their light adds and the
-bright seam, not the host's body, has the largest ``L``.
+shoulders when they hold about half of its light (round 42, :func:`_on_seams`): where two
+nuclei overlap their light adds and the bright seam, not the host's body, has the largest
+``L``.
 
 It runs only on dense blurred fields (:func:`._background._shoulder_gate`): on glow
 fields bright foci give shoulders of ``L`` inside real nuclei. Local: a label's whole

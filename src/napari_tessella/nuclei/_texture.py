@@ -14,7 +14,9 @@ deviation of a band-pass (Gaussian of 1 pixel less Gaussian of 3) over that of t
 (the pixel less its 3 x 3 mean). For white noise of any level, Poisson counts on a bright
 glow as on the background, the ratio is 0.25; nuclei read 0.5-4 (dim ones on a glow
 0.5-1, blurred ones 0.3-0.6), the glow and glare pieces 0.2-0.35. A label under
-``_SMOOTH`` is dropped.
+``_SMOOTH`` is dropped, when its median is at least ``_COUNTS`` times its noise: at fewer
+counts a nucleus's texture is lost in the noise (a field of 14-px nuclei at ~40 photons,
+``tests/test_nuclei_dense.py``, read as noise and lost 7-13 nuclei a field without it).
 
 Only labels whose rim does not rise inwards all round are read (the glow-slope test's
 share under 1, or no say: under 8 rim pixels on the background, a label among others):
@@ -39,6 +41,10 @@ _SMOOTH = 0.28
 _INSET = 2
 #: ... on at least this many pixels (fewer say nothing: kept)
 _LEAST = 20
+#: ... and only where the label's median is this many times its noise: with fewer counts
+#: the noise hides a nucleus's texture (14-px nuclei at ~40 photons read as noise, at
+#: 6-14 times it; the glow and glare pieces on `uneven d32` 18-89 times)
+_COUNTS = 16.0
 #: the band-pass's Gaussians (pixels) and their reach (scipy's default truncation, 4)
 _FINE, _COARSE = 1.0, 3.0
 _REACH = int(4 * _COARSE + 0.5) + 1
@@ -51,7 +57,8 @@ def _mad(values: np.ndarray) -> float:
 
 def _texture(work: np.ndarray, labels: np.ndarray, ids) -> dict:
     """Per label id in ``ids``: the band-pass's median absolute deviation over the noise's
-    (see the module), nan where fewer than ``_LEAST`` pixels lie ``_INSET`` inside it."""
+    (see the module); nan where fewer than ``_LEAST`` pixels lie ``_INSET`` inside it, where
+    it has no noise, or where its median is under ``_COUNTS`` times the noise."""
     boxes = ndi.find_objects(labels, max_label=int(max(ids)))
     rows, cols = labels.shape
     size = 2 * _INSET + 1
@@ -71,7 +78,12 @@ def _texture(work: np.ndarray, labels: np.ndarray, ids) -> dict:
         noise = x - ndi.correlate(x, np.full((3, 3), 1.0 / 9.0))
         band = ndi.gaussian_filter(x, _FINE) - ndi.gaussian_filter(x, _COARSE)
         unit = _mad(noise[inside])
-        out[i] = _mad(band[inside]) / unit if unit > 0 else np.inf
+        if not unit > 0:  # no noise (a flat or quantised piece): nothing said
+            out[i] = np.nan
+        elif np.median(x[inside]) < _COUNTS * unit:  # too few counts to show texture
+            out[i] = np.nan
+        else:
+            out[i] = _mad(band[inside]) / unit
     return out
 
 

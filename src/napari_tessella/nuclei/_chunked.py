@@ -182,19 +182,19 @@ def _foreground_mask(smooth, params):
 
 def _segment_window(pair, origin, core_lo, core_hi, wide, params, summarize=True):
     """:func:`_watershed_block` on the part of the window that the core needs
-    (:func:`_needed_window`), ``pair`` the window's working image and the same before
-    its flattening (or None); also returns that part's first pixel."""
+    (:func:`_needed_window`), ``pair`` the window's working image, the same before its
+    flattening and before its smoothing (or None); also returns that part's first pixel."""
     sub, mask = _needed_window(pair[0], origin, core_lo, core_hi, params, wide)
     origin = tuple(o + sl.start for o, sl in zip(origin, sub, strict=True))
-    smooth, raw = (None if a is None else a[sub] for a in pair)
+    smooth, raw, work = (None if a is None else a[sub] for a in pair)
     (rows, cols), top, left = params["shape"], origin[0] == 0, origin[1] == 0
     border = (top, origin[0] + smooth.shape[0] == rows, left, origin[1] + smooth.shape[1] == cols)
     return (*_watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize,
-                              mask=mask[sub], raw=raw), origin)
+                              mask=mask[sub], raw=raw, work=work), origin)
 
 
 def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize=True,
-                     mask=None, raw=None):
+                     mask=None, raw=None, work=None):
     """``nuclei._segment_work`` on one chunk read with its margin (``mask``: its
     foreground when already computed, see :func:`_needed_window`).
 
@@ -216,7 +216,7 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
         low=params.get("low"), small=params.get("small", False), origin=origin,
         shoulders=params.get("shoulders", False), removed=removed, raw=raw,
-        sharpened=params.get("sharpened", False))
+        sharpened=params.get("sharpened", False), work=work)
     if not summarize:  # the output pass: the labels, their peaks, their nearest labels
         return labels, peak, nearest, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]

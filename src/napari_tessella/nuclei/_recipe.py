@@ -157,7 +157,8 @@ def _plan(shape, diameter: float, sigma, seeds, min_size):
 
 def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, seeds,
                   h_intensity=None, border=(True, True, True, True), low=None, small=False,
-                  origin=(0, 0), shoulders=False, removed=None, raw=None, sharpened=False):
+                  origin=(0, 0), shoulders=False, removed=None, raw=None, sharpened=False,
+                  work=None):
     """From the smoothed working image and its foreground to nuclei labels and markers.
 
     Everything here is local (a few diameters): the chunked version runs it on chunks with
@@ -181,6 +182,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     to their own cut (:mod:`._grow`; dense blurred fields, :func:`._background._shoulder_gate`).
     ``removed``: a list the trim's removed parts are put in (:func:`_trim_to_own_peak`).
     ``raw``: ``smooth`` before its flattening, for the dim nuclei on a glow (:mod:`._dim`).
+    ``work``: the working image before its smoothing, for the smooth pieces (:mod:`._texture`).
     """
     dtype = smooth.dtype
     nearest = blobs = dim = None
@@ -330,7 +332,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, more = _join_cut_through(labels, smooth, level, d)
                 added = added or more
             nearest = None if cut or paired or moved or grown or added else nearest
-        labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw, shoulders)  # glows
+        labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw, shoulders,  # glows
+                                            work=work)
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(

@@ -74,7 +74,8 @@ def working_image(block, at, box, plan, raw=False):
     border). Converted to the float type, divided by the plan's power of two (exactly),
     reduced by the block mean (the last partial block completed with copies of the last
     row/column, as the lazy path's edge padding), smoothed and flattened, then cropped.
-    With ``raw``, also the same crop before the flattening (None without one).
+    With ``raw``, also the same crop before the flattening and before the smoothing (None
+    and None without a flattening).
     """
     f = plan["factor"]
     img = np.asarray(block).astype(plan["ftype"], copy=False)
@@ -87,6 +88,7 @@ def working_image(block, at, box, plan, raw=False):
         rows, cols = img.shape
         # the lazy reduction's own arithmetic (dask's coarsen with np.mean)
         img = np.mean(img.reshape(rows // f, f, cols // f, f), axis=(1, 3))
+    unsmoothed = img
     if plan["s"] > 0:
         img = ndi.gaussian_filter(img, plan["s"])
     before = None
@@ -94,9 +96,9 @@ def working_image(block, at, box, plan, raw=False):
         before, img = img, _flatten(img, plan["d"])
     r0, c0 = at[0] // f, at[1] // f
     (a, b), (c, e) = box
-    if raw:
+    if raw:  # (and before its smoothing, with the flattening: ._texture)
         return tuple(None if x is None else x[a - r0:b - r0, c - c0:e - c0]
-                     for x in (img, before))
+                     for x in (img, before, unsmoothed if before is not None else None))
     return img[a - r0:b - r0, c - c0:e - c0]
 
 

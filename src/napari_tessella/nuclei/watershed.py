@@ -248,6 +248,7 @@ class _Prepared(NamedTuple):
     unit: float | None  # with "auto": the noise of the smoothed working image (or None)
     share: float  # with "auto": a flanked field's share above the cut (else 0; ._deblur)
     dense: bool = False  # sharpened, and the image as given met the dense gate
+    work: np.ndarray | None = None  # with "auto": the working image before its smoothing
 
     @property
     def shoulders(self) -> bool:
@@ -293,7 +294,8 @@ def _prepared(img, pixels, seeds, exponent, *, object_diameter, sigma, threshold
     else:
         value = compute_threshold(smooth, threshold)
     return _Prepared(diameter, sigma, min_size, find_small, factor, img.shape, exponent,
-                     smooth, raw, value, level, eps, cut, unit, share, dense and auto)
+                     smooth, raw, value, level, eps, cut, unit, share, dense and auto,
+                     work if auto else None)
 
 
 def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=None,
@@ -318,7 +320,7 @@ def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=Non
     labels, markers, peak, nearest, small = _segment_work(
         smooth, mask, d=d, min_size_work=prep.min_size / factor**2, auto=auto, level=level,
         landscape=landscape, seeds=seeds, low=low, small=prep.find_small,
-        shoulders=prep.shoulders, raw=prep.raw, sharpened=sharpened)
+        shoulders=prep.shoulders, raw=prep.raw, sharpened=sharpened, work=prep.work)
 
     ids = np.flatnonzero(np.bincount(markers.ravel())[1:]) + 1  # the markers' ids, no sort
     centres = np.empty((0, 2))  # the markers' centres of mass, in working pixels

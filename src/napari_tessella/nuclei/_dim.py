@@ -404,7 +404,9 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     Only a label on the glow is carved (round 27, :func:`_cell_in_blob`): one in the blob
     of a saturated cell within reach of the candidate, the candidate's window within
     reach of that blob's saturated pixels — what every chunk holding the label reads
-    whole, so the chunked path carves as the whole image does.
+    whole, so the chunked path carves as the whole image does. A label with
+    ``_unflat._PIECE`` of it inside an outline is taken in (round 36,
+    :func:`._slivers._with_slivers`), since round 42 whatever blob it lies in.
     """
     found, points, second = _glow_dim(smooth, level, low, d, border=border, raw=raw,
                                       passes=True)
@@ -413,9 +415,9 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     if found is not None:  # round 36: an outline over a sliver of its nucleus takes it in
         comp, k = ndi.label(found)  # joined outlines cut between their points
         comp, k = _split_at_points(comp, k, points, np.zeros(k + 1, bool))
-        labels, markers, peak, more = _with_slivers(  # (the gate reads the labels before)
-            labels, markers, peak, smooth, least, comp, k, points, lambda host: _cell_in_blob(
-                host, comp, points, labels, smooth, low, d, border))
+        # round 42: whatever blob the sliver lies in (a chunk holds the cells in reach)
+        labels, markers, peak, more = _with_slivers(labels, markers, peak, smooth, least,
+                                                    comp, k, points)
         cut = cut or more
     if second is None:
         return labels, markers, peak, cut

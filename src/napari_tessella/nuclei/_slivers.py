@@ -59,10 +59,13 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=No
         The points the outlines were found from.
     gate : callable, optional
         Given per outline 0..k the label it takes in (its largest piece; 0: none, or two
-        as large), whether
-        that outline may be added: :func:`._dim._cell_in_blob`, the label in a saturated
-        cell's blob within the glow search's reach, what every chunk holding the label
-        reads whole (the chunked path then adds the same outlines).
+        as large), whether that outline may be added. Rounds 36-41 passed
+        :func:`._dim._cell_in_blob` (the label in a saturated cell's blob within the glow
+        search's reach), which kept the piece of a dim nucleus apart from the cell's blob
+        (`mixed d28`: missing and spurious at once); since round 42 a chunk's window holds
+        every saturated cell within reach of its core (:func:`._saturated._held_cells`)
+        and the glow step passes none (the chunked path adds the same outlines: 0 objects
+        differ in the chunked benchmarks).
 
     Returns
     -------

@@ -16,7 +16,7 @@ from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
 from ._saturated import _GLOW_REACH, _cell_limits, _reach_box, _saturated
-from ._slivers import _with_slivers
+from ._slivers import _small_piece, _with_slivers
 from ._small import _with_new_peaks
 from ._unflat import _with_unflat
 
@@ -404,7 +404,10 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     Only a label on the glow is carved (round 27, :func:`_cell_in_blob`): one in the blob
     of a saturated cell within reach of the candidate, the candidate's window within
     reach of that blob's saturated pixels — what every chunk holding the label reads
-    whole, so the chunked path carves as the whole image does.
+    whole, so the chunked path carves as the whole image does. A label with
+    ``_unflat._PIECE`` of it inside an outline is taken in (round 36,
+    :func:`._slivers._with_slivers`) when it lies in such a blob, or (round 42) it holds at
+    most ``_slivers._SMALL_PIECE`` of the outline.
     """
     found, points, second = _glow_dim(smooth, level, low, d, border=border, raw=raw,
                                       passes=True)
@@ -415,7 +418,8 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
         comp, k = _split_at_points(comp, k, points, np.zeros(k + 1, bool))
         labels, markers, peak, more = _with_slivers(  # (the gate reads the labels before)
             labels, markers, peak, smooth, least, comp, k, points, lambda host: _cell_in_blob(
-                host, comp, points, labels, smooth, low, d, border))
+                host, comp, points, labels, smooth, low, d, border) | _small_piece(
+                    host, comp, labels))  # round 42: or a small piece, in any blob
         cut = cut or more
     if second is None:
         return labels, markers, peak, cut

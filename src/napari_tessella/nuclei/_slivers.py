@@ -28,6 +28,21 @@ from ._unflat import _added, _under_outlines
 #: the pieces taken in hold at most this share of the outline (tuning `uneven d32`: the
 #: slivers 0.31-0.83 of their outline; a label the first pass added fills all of it)
 _SLIVER = 0.85
+#: round 42: a largest piece holding at most this share of its outline is taken in outside
+#: a saturated cell's blob too (tuning `mixed d28`: dim nuclei apart from the cell's blob
+#: kept as pieces of 0.39-0.55 of their outline; a dim disc found whole but for its rim,
+#: 0.67, is left, as are U2OS's nuclei beside a cell)
+_SMALL_PIECE = 0.6
+
+
+def _small_piece(host, comp, labels) -> np.ndarray:
+    """Per outline 0..k of ``comp`` whose largest piece is label ``host`` (0: none),
+    whether that piece holds at most ``_SMALL_PIECE`` of the outline (pixel counts)."""
+    k = host.size - 1
+    size = np.bincount(comp.ravel(), minlength=k + 1)
+    on = (comp > 0) & (labels == host[comp]) & (host[comp] > 0)
+    held = np.bincount(comp[on], minlength=k + 1)
+    return (host > 0) & (held <= _SMALL_PIECE * size)
 
 
 def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=None):
@@ -59,10 +74,13 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=No
         The points the outlines were found from.
     gate : callable, optional
         Given per outline 0..k the label it takes in (its largest piece; 0: none, or two
-        as large), whether
-        that outline may be added: :func:`._dim._cell_in_blob`, the label in a saturated
-        cell's blob within the glow search's reach, what every chunk holding the label
-        reads whole (the chunked path then adds the same outlines).
+        as large), whether that outline may be added. Rounds 36-41 passed
+        :func:`._dim._cell_in_blob` (the label in a saturated cell's blob within the glow
+        search's reach), which kept the piece of a dim nucleus apart from the cell's blob
+        (`mixed d28`: missing and spurious at once); since round 42 the glow step passes
+        that or :func:`_small_piece` (a chunk's window holds every saturated cell within
+        reach of its core, :func:`._saturated._held_cells`: 0 objects differ in the
+        chunked benchmarks).
 
     Returns
     -------

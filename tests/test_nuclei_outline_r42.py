@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dask
 import numpy as np
+import pytest
 from _benchmarks import benchmark, iou_of_best, same_partition
 
 from napari_tessella.nuclei import seeded_watershed, seeded_watershed_chunked
@@ -27,26 +28,18 @@ def _field(seed):
     return benchmark("nuclei_cellline").make("mixed d28", seed)
 
 
-def test_mixed_d28_3654s_nucleus_kept_as_a_piece_takes_its_glow_outline():
-    # base: the label at (25, 191) covers 0.43 of the nucleus (IoU 0.41; the glow outline
-    # 0.84); now 0.83, and the 128² chunked path gives the same objects
-    img, truth = _field(3654)
+# 3654's nucleus at (25, 191): base, its label covers 0.43 of it (IoU 0.41; the glow
+# outline 0.84), now 0.83. 3650's at (50, 272), apart from the cell's blob: base, its
+# label holds 0.40 of it, the background most (a piece of 271 px in its glow outline of
+# 494: IoU 0.39, scored 0 here), now 0.56. The chunked path gives the same objects.
+@pytest.mark.parametrize("seed, at, least, chunks", [
+    (3654, (25, 191), 0.7, (128, 128)), (3650, (50, 272), 0.5, (96, 96))])
+def test_mixed_d28_nucleus_kept_as_a_piece_takes_its_glow_outline(seed, at, least, chunks):
+    img, truth = _field(seed)
     memory = seeded_watershed(img).labels
-    assert iou_of_best(memory, truth == truth[25, 191]) >= 0.7
+    assert iou_of_best(memory, truth == truth[at]) >= least
     with dask.config.set(scheduler="synchronous"):
-        chunked = seeded_watershed_chunked(img, chunks=(128, 128)).labels.compute()
-    assert same_partition(memory, chunked)
-
-
-def test_mixed_d28_3650s_piece_apart_from_the_cells_blob_is_taken_in():
-    # base: its label holds 0.40 of it, the background most (a piece of 271 px in its glow
-    # outline of 494: IoU 0.39, scored 0 here); now 0.56, and the 96²
-    # chunked path gives the same objects
-    img, truth = _field(3650)
-    memory = seeded_watershed(img).labels
-    assert iou_of_best(memory, truth == truth[50, 272]) >= 0.5
-    with dask.config.set(scheduler="synchronous"):
-        chunked = seeded_watershed_chunked(img, chunks=(96, 96)).labels.compute()
+        chunked = seeded_watershed_chunked(img, chunks=chunks).labels.compute()
     assert same_partition(memory, chunked)
 
 

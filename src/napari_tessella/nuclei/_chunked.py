@@ -168,8 +168,8 @@ def _needed_window(smooth, origin, core_lo, core_hi, params, wide=NO_SIDE):
                 lo[axis] = max(0, min(lo[axis], sl.start - reach))
                 hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + reach))
     if params["auto"] and params.get("low") is not None:  # round 42: saturated cells in reach
-        lo, hi = _held_cells(smooth, params["low"], params["d"], tuple(slice(a - o, b - o) for (
-            a, b, o) in zip(core_lo, core_hi, origin, strict=True)), lo, hi)
+        core = tuple(slice(a - o, b - o) for a, b, o in zip(core_lo, core_hi, origin, strict=True))
+        lo, hi = _held_cells(smooth, params["low"], params["d"], core, lo, hi)
     return tuple(slice(a, b) for a, b in zip(lo, hi, strict=True)), foreground
 
 

@@ -91,22 +91,22 @@ def _on_seams(labels, own, owner, hosts, d, smooth, level):
     two nuclei, the host's body about half of it; a dim nucleus on the flank, less."""
     reach = _SEAM * d
     r = int(np.ceil(reach))
+
+    def on_seam(p, host):  # another label within ``reach`` of the point ``p``
+        box = tuple(slice(max(0, c - r), min(c + r + 1, size))
+                    for c, size in zip(p, labels.shape, strict=True))
+        rr, cc = np.ogrid[box]
+        other = labels[box][(rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= reach * reach]
+        return bool(np.any((other > 0) & (other != host)))
+
     seams = []
     for host in sorted(hosts):
-        on = True
-        for p in own[owner == host]:
-            box = tuple(slice(max(0, c - r), min(c + r + 1, size))
-                        for c, size in zip(p, labels.shape, strict=True))
-            rr, cc = np.ogrid[box]
-            near = (rr - p[0]) ** 2 + (cc - p[1]) ** 2 <= reach * reach
-            other = labels[box][near]
-            if not np.any((other > 0) & (other != host)):
-                on = False
-                break
-        if on:
-            top = max(float(smooth[tuple(p)]) for p in own[owner == host]) - level
-            if all(float(smooth[tuple(p)]) - level >= _SEAM_LIGHT * top for p in hosts[host]):
-                seams.append(host)
+        tops = own[owner == host]
+        if not all(on_seam(p, host) for p in tops):
+            continue
+        top = max(float(smooth[tuple(p)]) for p in tops) - level
+        if all(float(smooth[tuple(p)]) - level >= _SEAM_LIGHT * top for p in hosts[host]):
+            seams.append(host)
     return seams
 
 

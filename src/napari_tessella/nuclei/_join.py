@@ -236,6 +236,12 @@ def _of_one_level(labels, con, inner, most, a, b, share):
     return (top > 0) & (np.abs(ca - cb) <= share * top)
 
 
+def _halves_area(sharpened: bool) -> float:
+    """The halves' bound on a dense field (round 41): ``_HALVES_AREA`` where it was
+    sharpened (:mod:`._deblur`), else ``_NARROW_HALVES_AREA``."""
+    return _HALVES_AREA if sharpened else _NARROW_HALVES_AREA
+
+
 def _join_halves(labels, smooth, level, d, scan=None, inner=None, area=_HALVES_AREA):
     """``labels`` with the two halves of a large nucleus that the seeding cut in two
     joined again (round 37 on sharpened fields, round 41 on the other dense ones; see

@@ -33,7 +33,7 @@ from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow
 from ._flux import _drop_glow_pieces
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
-from ._join import _HALVES_AREA, _NARROW_HALVES_AREA, _join_split
+from ._join import _halves_area, _join_split
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
@@ -322,7 +322,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                                         border)
             labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
             labels, joined = _join_split(  # one nucleus cut in two; its halves (round 41)
-                labels, smooth, level, d, _HALVES_AREA if sharpened else _NARROW_HALVES_AREA)
+                labels, smooth, level, d, _halves_area(sharpened))
             labels, dropped = _drop_between(labels, smooth, d)  # pieces between nuclei
             moved = moved or joined or dropped
             labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones

@@ -314,7 +314,7 @@ def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, 
     obj = lab == i
     core = obj & (img > level + 0.5 * (high - level))
     rest = obj & ~core
-    if _largest_piece(core) < (min_area if core_area is None else core_area) or not rest.any():
+    if core.sum() < (min_area if core_area is None else core_area) or not rest.any():
         return rest, []
     dist = np.rint(ndi.distance_transform_edt(~core)).astype(np.int64)
     ring = np.where(((lab == 0) | obj) & ~core, dist, 0)
@@ -341,18 +341,6 @@ def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, 
                 kept += got
                 break
     return rest, kept
-
-
-def _largest_piece(mask) -> int:
-    """The pixel count of the largest 4-connected piece of a boolean ``mask`` (0 if empty).
-
-    Round 43: :func:`_glow_pieces` reads a bright label as a saturated cell in its glow
-    only when its part above half its maximum holds a *piece* the size of a nucleus, as
-    :func:`_bright_cells` does; the total of that part counted a nucleus's many small
-    foci (2-4x its body, 0.05-0.1 d each) together, and its body was cut away as glow,
-    leaving the foci as objects."""
-    pieces, k = ndi.label(mask)
-    return int(np.bincount(pieces.ravel())[1:].max()) if k else 0
 
 
 def _groups_before_trim(lab, img, obj, core, rest, above, glow, dist, level, d, min_area,

@@ -19,7 +19,6 @@ from .._label_image import (
 )
 from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
-from ._neck_parts import _parts_at_necks
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
 _HOLE = 0.25
@@ -436,10 +435,6 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects):
             continue
         if min(_solidity(points[parts == j]) for j in range(k)) < _PART_SOLIDITY:
             continue
-        redrawn = _parts_at_necks(obj, split, k, typical)  # at the necks (round 43)
-        if redrawn is None:
-            continue
-        split, k = redrawn
         dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
         _write_parts(out, markers, box, obj, split, k, dist, state)
     return out, markers

@@ -27,6 +27,8 @@ edge as sharp as theirs and is kept.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._label_image import _only
@@ -64,7 +66,10 @@ def _rim_widths(small, level, labels, n, dist) -> np.ndarray:
 def _without_glows(radius, area, small, level, labels, dist):
     """``(radius, area)`` of the components (labels 1..n of ``labels``) less the glows
     (see the module): the arrays unchanged when none is found."""
-    widths = None
+    @functools.cache
+    def widths():  # the rims' widths, read once and only when a glow's size is met
+        return _rim_widths(small, level, labels, radius.size, dist)
+
     keep = np.ones(radius.size, dtype=bool)
     while True:
         # the _CARRIERS widest components, when the median is moved (looked at together:
@@ -76,8 +81,7 @@ def _without_glows(radius, area, small, level, labels, dist):
         for count in range(_CARRIERS, ids.size - _MIN_OTHERS + 1):
             if count > _CARRIERS and not _more_carriers(radius, area, order, count):
                 break
-            glow, widths = _glows_among(radius, area, keep, order[:count], small, level,
-                                        labels, dist, widths)
+            glow = _glows_among(radius, area, keep, order[:count], widths)
             if glow is not None:
                 break
         if glow is None:
@@ -88,27 +92,26 @@ def _without_glows(radius, area, small, level, labels, dist):
     return radius[keep], area[keep]
 
 
-def _glows_among(radius, area, keep, top, small, level, labels, dist, widths):
+def _glows_among(radius, area, keep, top, widths):
     """The glows (a boolean per component) among the carriers ``top`` (the widest of the
     components kept, ``keep``), judged against the others; None when there is none.
-    ``widths``: the rims' widths when already read (None otherwise); returned with them."""
+    ``widths()``: the rims' widths (read once, by the caller)."""
     carriers = np.zeros(radius.size, dtype=bool)
     carriers[top] = True
     others = keep & ~carriers
     typical = _weighted_median(radius[others], area[others])
     ids = np.flatnonzero(keep)
     if _weighted_median(radius[ids], area[ids]) < _MOVED * typical:
-        return None, widths
+        return None
     big = carriers & (radius >= _GLOW_SIZE * typical)
     if not big.any():
-        return None, widths
-    if widths is None:
-        widths = _rim_widths(small, level, labels, radius.size, dist)
-    sharp = others & np.isfinite(widths)
+        return None
+    rims = widths()
+    sharp = others & np.isfinite(rims)
     if not sharp.any():
-        return None, widths
-    glow = big & (widths >= _GLOW_EDGE * _weighted_median(widths[sharp], area[sharp]))
-    return (glow if glow.any() else None), widths
+        return None
+    glow = big & (rims >= _GLOW_EDGE * _weighted_median(rims[sharp], area[sharp]))
+    return glow if glow.any() else None
 
 
 def _more_carriers(radius, area, order, count) -> bool:

@@ -77,11 +77,14 @@ def _without_glows(radius, area, small, level, labels, dist):
         # (_more_carriers: a third glow would be)
         ids = np.flatnonzero(keep)
         order = ids[np.argsort(radius[ids], kind="stable")[::-1]]
+        median = _weighted_median(radius[ids], area[ids])
         glow = None
         for count in range(_CARRIERS, ids.size - _MIN_OTHERS + 1):
-            if count > _CARRIERS and not _more_carriers(radius, area, order, count):
+            rest = order[count:]
+            typical = _weighted_median(radius[rest], area[rest])
+            if count > _CARRIERS and not _more_carriers(radius[order[count - 1]], typical):
                 break
-            glow = _glows_among(radius, area, keep, order[:count], widths)
+            glow = _glows_among(radius, area, order[:count], rest, typical, median, widths)
             if glow is not None:
                 break
         if glow is None:
@@ -92,32 +95,29 @@ def _without_glows(radius, area, small, level, labels, dist):
     return radius[keep], area[keep]
 
 
-def _glows_among(radius, area, keep, top, widths):
+def _glows_among(radius, area, top, rest, typical, median, widths):
     """The glows (a boolean per component) among the carriers ``top`` (the widest of the
-    components kept, ``keep``), judged against the others; None when there is none.
+    components kept), judged against the others ``rest`` (their area-weighted median
+    radius ``typical``; ``median``: that of all the kept ones); None when there is none.
     ``widths()``: the rims' widths (read once, by the caller)."""
-    carriers = np.zeros(radius.size, dtype=bool)
-    carriers[top] = True
-    others = keep & ~carriers
-    typical = _weighted_median(radius[others], area[others])
-    ids = np.flatnonzero(keep)
-    if _weighted_median(radius[ids], area[ids]) < _MOVED * typical:
+    if median < _MOVED * typical:
         return None
-    big = carriers & (radius >= _GLOW_SIZE * typical)
+    big = np.zeros(radius.size, dtype=bool)
+    big[top] = radius[top] >= _GLOW_SIZE * typical
     if not big.any():
         return None
     rims = widths()
-    sharp = others & np.isfinite(rims)
-    if not sharp.any():
+    sharp = rest[np.isfinite(rims[rest])]
+    if not sharp.size:
         return None
     glow = big & (rims >= _GLOW_EDGE * _weighted_median(rims[sharp], area[sharp]))
     return glow if glow.any() else None
 
 
-def _more_carriers(radius, area, order, count) -> bool:
-    """Whether the ``count`` widest components (``order``: the kept ones, widest first)
-    are looked at together when fewer found no glow: the ``count``-th is itself at least
-    ``_GLOW_SIZE`` times the typical radius of the components narrower than it.
+def _more_carriers(radius, typical) -> bool:
+    """Whether one more of the widest components (its ``radius``) is looked at with the
+    wider ones when they found no glow: it is itself at least ``_GLOW_SIZE`` times
+    ``typical``, the area-weighted median radius of the components narrower than it.
 
     Three saturated cells' glows (``uneven d32`` 4238: 78, 65 and 55 reduced px for nuclei
     of 14-16) hold 90 % of the area: with two set aside the third *is* the others' typical
@@ -125,6 +125,4 @@ def _more_carriers(radius, area, order, count) -> bool:
     32). A component that wide beside the rest is one more candidate; the glow test itself
     (the median moved, the size, the rim) is unchanged.
     """
-    rest = order[count:]
-    typical = _weighted_median(radius[rest], area[rest])
-    return bool(radius[order[count - 1]] >= _GLOW_SIZE * typical)
+    return bool(radius >= _GLOW_SIZE * typical)

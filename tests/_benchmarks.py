@@ -1,9 +1,10 @@
 """What the nuclei tests take from the benchmark scripts: their field generators (the
 scripts are not a package, so each is loaded from its file, once) and the best match of a
-true nucleus among the labels, the turns of a field, and whether two label images hold
-the same objects, and the default segmentation's score on a challenge-like dense field;
-and two checks of a step of the recipe: how often it is called on an image, and whether the
-chunked path gives the in-memory labels."""
+true nucleus among the labels, the turns of a field, whether two label images hold the
+same objects, the pixels of each true nucleus under each label, and the default
+segmentation's score on a challenge-like dense field; and two checks of a step of the
+recipe: how often it is called on an image, and whether the chunked path gives the
+in-memory labels."""
 
 from __future__ import annotations
 
@@ -45,6 +46,15 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
     fg = a > 0
     pairs = np.unique(np.stack([a[fg], b[fg]]), axis=1)
     return len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
+
+
+def pixel_table(labels: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Pixels per (truth id, label id): row ``t`` column ``l`` counts the pixels of truth
+    nucleus ``t`` under label ``l``, indexed by the ids themselves (0 the background), not
+    compacted as ``score_segmentation``'s table is."""
+    shape = (int(truth.max()) + 1, int(labels.max()) + 1)
+    flat = np.ravel_multi_index((truth.ravel(), labels.ravel()), shape)
+    return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape)
 
 
 def iou_of_best(labels: np.ndarray, own: np.ndarray) -> float:

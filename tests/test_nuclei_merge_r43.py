@@ -16,7 +16,7 @@ they are turned back before they are compared with the truth.
 from __future__ import annotations
 
 import numpy as np
-from _benchmarks import benchmark
+from _benchmarks import benchmark, pixel_table
 from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import _recipe, seeded_watershed
@@ -30,9 +30,7 @@ _STEPS = ("_flood", "_trim_to_own_peak", "_split_at_necks_of", "_split_clusters"
 
 def _holder(labels, truth) -> np.ndarray:
     """Per truth nucleus, the label holding most of its pixels (0: the background)."""
-    table = np.zeros((int(truth.max()) + 1, int(labels.max()) + 1), np.int64)
-    np.add.at(table, (truth.ravel(), labels.ravel()), 1)
-    return table.argmax(axis=1)
+    return pixel_table(labels, truth).argmax(axis=1)
 
 
 def _merged_pairs(labels, truth) -> list:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _benchmarks import benchmark
+from _benchmarks import benchmark, pixel_table
 
 from napari_tessella.nuclei import _recipe, seeded_watershed, watershed
 from napari_tessella.nuclei._orient import IDENTITY, to_canonical
@@ -28,8 +28,7 @@ from napari_tessella.nuclei._orient import IDENTITY, to_canonical
 def _divided(labels, truth, share=0.2) -> set:
     """The truth nuclei that two or more labels each hold at least ``share`` of (of the
     nucleus's labelled pixels)."""
-    table = np.zeros((int(truth.max()) + 1, int(labels.max()) + 1), np.int64)
-    np.add.at(table, (truth.ravel(), labels.ravel()), 1)
+    table = pixel_table(labels, truth)
     table[:, 0] = 0
     held = (table > 0) & (table >= share * np.maximum(table.sum(axis=1), 1)[:, None])
     return set(np.flatnonzero(held.sum(axis=1) > 1).tolist()) - {0}

@@ -50,13 +50,8 @@ _LOCAL_D = 4.0
 #: counts as one when it fills at least ``_ELLIPSE`` (in ``._holes``) of the ellipse of its
 #: second moments
 _LONG = 4.0
-#: ... and its distance transform above this share of its maximum is one piece; or it fills
-#: at least ``_FILLED`` of that ellipse and covers more than ``_PAIRED`` times its inscribed
-#: disc (up to ``_LONG``), more than two overlapping nuclei filling their ellipse do (see
-#: _elongated_radius)
+#: ... and its distance transform above this share of its maximum is one piece
 _CORE = 0.8
-_FILLED = 0.95
-_PAIRED = 2.0
 #: A foreground cut up to this times the significance floor may be that floor, moved to the
 #: top of a discrete level's cell (see _at_floor)
 _NEAR_FLOOR = 1.05
@@ -205,26 +200,17 @@ def _elongated_radius(labels, n, radius, area, dist) -> np.ndarray:
     it at aspect 3; fibroblast-like fields were estimated at 0.5-0.8 of their nuclei, and
     the sharpness ring, minimum size and neck tests followed. Taken as the compact nucleus
     of the same area, the estimate is unchanged up to the compact limit and continuous
-    beyond it (the full equivalent disc put U2OS 7 % higher than main's estimate).
-
-    A component covering more than ``_PAIRED`` (2) times its inscribed disc and filling
-    ``_FILLED`` (0.95) of its ellipse needs no single core (round 44): two overlapping
-    equal nuclei 0.65-0.75 d apart cover 1.77-1.86 times their inscribed disc, but the
-    ridge of a long wavy nucleus (aspect 2-3) dips below ``_CORE`` of its maximum here and
-    there, and such nuclei were measured by their short axis (`elongated` fields estimated
-    at 0.70-0.79 of the truth's equivalent diameter)."""
+    beyond it (the full equivalent disc put U2OS 7 % higher than main's estimate)."""
     long = np.flatnonzero(area > _COMPACT * np.pi * (radius + 0.5) ** 2) + 1
     if long.size == 0:
         return radius
     share = _ellipse_share(labels, n, np.concatenate([[0.0], area]), long)[1:]
     one = share >= _ELLIPSE
-    disc = np.pi * (radius + 0.5) ** 2
-    longer = (share >= _FILLED) & (area > _PAIRED * disc) & (area <= _LONG * disc)
-    if (one & ~longer).any():
+    if one.any():
         # ... and has one core: the distance transform of a convex nucleus is concave, its
         # part above _CORE of its maximum one piece; two overlapping nuclei (an ellipse-like
         # pair, 0.97-0.98 of their ellipse when 0.65-0.75 d apart) have two
-        ids = np.flatnonzero(one & ~longer) + 1
+        ids = np.flatnonzero(one) + 1
         pick = np.zeros(n + 1, dtype=bool)
         pick[ids] = True
         top = np.concatenate([[np.inf], _CORE * radius])
@@ -236,8 +222,7 @@ def _elongated_radius(labels, n, radius, area, dist) -> np.ndarray:
         core, owner = core[box], labels[box]
         cores, k = ndi.label(core)
         pairs = np.unique(owner[core].astype(np.int64) * (k + 1) + cores[core])
-        one &= longer | (np.bincount(pairs // (k + 1), minlength=n + 1)[1:] == 1)
-    one |= longer
+        one &= np.bincount(pairs // (k + 1), minlength=n + 1)[1:] == 1
     own = np.sqrt(area / (_COMPACT * np.pi)) - 0.5  # the caller adds the half pixel back
     return np.where(one, np.maximum(radius, own), radius)
 

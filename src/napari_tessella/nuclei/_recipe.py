@@ -268,7 +268,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_at_necks(labels, markers, d, origin)
             find = _Boxes()  # the boxes of the labels, found again only when they changed
             labels, markers = _split_at_waists(labels, markers, d, find)
-            labels, markers = _split_merges(labels, markers, d, smooth, level, find)
+            labels, markers = _split_merges(labels, markers, d, smooth, level, find,
+                                            domes=shoulders)
             labels, markers = _split_at_steps(  # two nuclei of a crowd, by brightness
                 labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d, find),
                 step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,

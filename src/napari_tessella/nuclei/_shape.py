@@ -19,6 +19,7 @@ from .._label_image import (
 )
 from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
+from ._own_peaks import _no_part_own_peak
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
 _HOLE = 0.25
@@ -360,7 +361,7 @@ _MERGE_PART = 0.5
 _PART_SOLIDITY = 0.8
 
 
-def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects):
+def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects, domes=False):
     """Split crowded, concave objects into as many parts as the nuclei around them say.
 
     Per object above ``_MERGE_AREA`` nucleus areas: the typical nucleus is the median area
@@ -376,7 +377,9 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects):
     than one piece leaves the object whole. So does a maximum contrast above
     ``_BRIGHT_CORE`` times the median one (over the background ``level`` of the working
     image ``smooth``): a saturated cell in its glow, which ``_edges._glow_nuclei`` takes
-    apart by intensity. Per object, from its pixels and its neighbours' areas: chunks
+    apart by intensity; with ``domes`` (dense blurred fields) so does a split none of
+    whose parts holds a peak of the distance map of its own (``._own_peaks``: one dome).
+    Per object, from its pixels and its neighbours' areas: chunks
     with a margin give the same but near a threshold (see ``docs/nuclei.md``, round 7).
     Returns the labels and the markers, a split object's markers replaced by one pixel
     per part (its largest distance to the outline). ``find``: as :func:`_split_at_waists`.
@@ -436,6 +439,8 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects):
         if min(_solidity(points[parts == j]) for j in range(k)) < _PART_SOLIDITY:
             continue
         dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
+        if domes and _no_part_own_peak(obj, split, k, dist):  # one dome: k ran high
+            continue
         _write_parts(out, markers, box, obj, split, k, dist, state)
     return out, markers
 

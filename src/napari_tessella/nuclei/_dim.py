@@ -178,7 +178,7 @@ _GLOW_RAW = 0.5
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
               devs=_GLOW_DEVS, area=(0.3, 1.6), touch=0.1, elong=2.5,
-              border=(False, False, False, False), raw=None, passes=False):
+              border=(False, False, False, False), raw=None, passes=False, bright=None):
     """Outlines of dim nuclei on a saturated cell's glow (a boolean image, or None), and
     the points they were found from (a boolean image, or None).
 
@@ -221,8 +221,11 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
     between candidates, so no tie settled by raster order. Everything is read within
     ``reach`` d + 0.9 d of a saturated cell's pixels (the Laplacian's kernel truncated at
     0.88 d), so a chunk's window sees what the whole image does around its nuclei.
+    ``bright``: the saturated pixels, :func:`._saturated._saturated` of the same ``smooth``,
+    ``low`` and ``d``, when the caller has them.
     """
-    bright = _saturated(smooth, low, d)  # (round 41: small ones too)
+    if bright is None:
+        bright = _saturated(smooth, low, d)  # (round 41: small ones too)
     if not bright.any():
         return (None, None, None) if passes else (None, None)
     rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
@@ -409,16 +412,22 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     :func:`._slivers._with_slivers`) when it lies in such a blob, or (round 42) it holds at
     most ``_slivers._SMALL_PIECE`` of the outline.
     """
+    bright = _saturated(smooth, low, d)  # once: the search and both gates read it
+
+    def in_blob(host, comp, points, labels):
+        """:func:`_cell_in_blob` with this image's saturated pixels."""
+        return _cell_in_blob(host, comp, points, labels, smooth, low, d, border, bright)
+
     found, points, second = _glow_dim(smooth, level, low, d, border=border, raw=raw,
-                                      passes=True)
-    labels, markers, peak, cut = _add_or_carve(labels, markers, peak, smooth, low, d,
-                                               least, border, found, points)
+                                      passes=True, bright=bright)
+    labels, markers, peak, cut = _add_or_carve(labels, markers, peak, smooth, d, least,
+                                               found, points, in_blob)
     if found is not None:  # round 36: an outline over a sliver of its nucleus takes it in
         comp, k = ndi.label(found)  # joined outlines cut between their points
         comp, k = _split_at_points(comp, k, points, np.zeros(k + 1, bool))
         labels, markers, peak, more = _with_slivers(  # (the gate reads the labels before)
-            labels, markers, peak, smooth, least, comp, k, points, lambda host: _cell_in_blob(
-                host, comp, points, labels, smooth, low, d, border) | _small_piece(
+            labels, markers, peak, smooth, least, comp, k, points, lambda host: in_blob(
+                host, comp, points, labels) | _small_piece(
                     host, comp, labels))  # round 42: or a small piece, in any blob
         cut = cut or more
     if second is None:
@@ -430,8 +439,10 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     return labels, markers, peak, cut or more
 
 
-def _add_or_carve(labels, markers, peak, smooth, low, d, least, border, found, points):
-    """:func:`_with_glow_dim`'s outlines ``found`` (from ``points``) added or carved."""
+def _add_or_carve(labels, markers, peak, smooth, d, least, found, points, in_blob):
+    """:func:`_with_glow_dim`'s outlines ``found`` (from ``points``) added or carved, a
+    label carved only where ``in_blob(host, comp, points, labels)`` says it lies in the
+    blob of a saturated cell (:func:`_cell_in_blob`)."""
     if found is None:
         return labels, markers, peak, False
     comp, k = ndi.label(found)
@@ -443,7 +454,7 @@ def _add_or_carve(labels, markers, peak, smooth, low, d, least, border, found, p
     new = np.append(new, np.zeros(k + 1 - new.size, bool))
     host = _carve_hosts(comp, k, labels, least, d)
     host[new] = 0
-    host[~_cell_in_blob(host, comp, points, labels, smooth, low, d, border)] = 0
+    host[~in_blob(host, comp, points, labels)] = 0
     hosts = _glow_rest(host, comp, labels, smooth, least)
     host[~np.isin(host, hosts)] = 0
     new |= host > 0
@@ -541,13 +552,14 @@ def _carve_hosts(comp, k, labels, least, d) -> np.ndarray:
     return host
 
 
-def _cell_in_blob(host, comp, points, labels, smooth, low, d, border) -> np.ndarray:
+def _cell_in_blob(host, comp, points, labels, smooth, low, d, border, bright) -> np.ndarray:
     """Per outline 0..k of ``comp`` carved out of label ``host`` (0: none), whether the
     saturated pixels within ``_GLOW_REACH`` d of its point (the square :func:`_glow_dim`
     looks in) include one of the host's blob — the 8-connected part of ``smooth > low``
     holding all of the host's pixels above ``low`` — and its window lies within that
     reach of the box of the blob's saturated pixels (or past it on an image border side,
-    :func:`_reach_box`) (round 27).
+    :func:`_reach_box`) (round 27). ``bright``: the saturated pixels
+    (:func:`._saturated._saturated` of ``smooth``, ``low`` and ``d``), taken once by the caller.
 
     A chunk whose core holds a pixel of the host reads that blob whole (and a diameter
     around it, ``_chunked._needed_window``), so it tests the same candidate (its box of
@@ -562,7 +574,6 @@ def _cell_in_blob(host, comp, points, labels, smooth, low, d, border) -> np.ndar
         return ok
     blobs = ndi.label(smooth > low, np.ones((3, 3), bool))[0]
     r = int(np.ceil(_GLOW_REACH * d))
-    bright = _saturated(smooth, low, d)
     py, px = np.nonzero(points & (comp > 0))
     R = int(np.ceil(_GLOW_RING[1] * d))
     for c in carved:

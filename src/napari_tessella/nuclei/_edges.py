@@ -331,8 +331,8 @@ def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, 
         sizes = np.bincount(found.ravel(), minlength=m + 1)
         wholes = [_fill_holes(found == j) & obj for j in np.flatnonzero(sizes[1:] >= min_area) + 1]
         return rest, [hit for whole in wholes for hit in _nucleus_pieces(whole, test)]
-    groups, test = _groups_before_trim(lab, img, obj, core, rest, above, glow, dist, level,
-                                       d, min_area, necks)
+    seen = _GlowBox(lab, img, obj, core, rest, dist, glow, above)
+    groups, test = _groups_before_trim(seen, level, d, min_area, necks)
     kept = []
     for tries in groups:  # per part: its tighter pieces first, then the part itself
         for group in tries:
@@ -343,40 +343,57 @@ def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, 
     return rest, kept
 
 
-def _groups_before_trim(lab, img, obj, core, rest, above, glow, dist, level, d, min_area,
-                        necks):
-    """Before the trim, :func:`_glow_pieces`'s parts (see :func:`_glow_nuclei`) with the
-    pieces to test for each, in order (a list of lists of boolean parts: round 39's
-    pieces over its own ring, then the part itself if they hold ``_OWN_KEEP`` of it),
-    and the :class:`_RimTest` they are tested with. Each part is cut at half its own
-    height over the glow: the highest point within d/2 of it, away from the core's steep
-    blurred edge (a part's maximum was that edge, and the nuclei on the glow fell below
-    half of it), foci (0.05-0.1 d) opened away."""
-    away = rest & (above > 0) & (dist > _NEAR * d)
+@dataclass(frozen=True)
+class _GlowBox:
+    """One bright label's box as :func:`_glow_pieces` reads it before the trim: the labels
+    ``lab`` and the smoothed image ``img`` there, the label ``obj``, its bright ``core`` and
+    dim ``rest`` (booleans), each pixel's whole distance from the core (``dist``), the
+    glow's quantile at each distance (``glow``) and each pixel's excess over it
+    (``above``)."""
+
+    lab: np.ndarray
+    img: np.ndarray
+    obj: np.ndarray
+    core: np.ndarray
+    rest: np.ndarray
+    dist: np.ndarray
+    glow: np.ndarray
+    above: np.ndarray
+
+
+def _groups_before_trim(g: _GlowBox, level, d, min_area, necks):
+    """Before the trim, :func:`_glow_pieces`'s parts (see :func:`_glow_nuclei`) of the
+    label's box ``g`` with the pieces to test for each, in order (a list of lists of
+    boolean parts: round 39's pieces over its own ring, then the part itself if they hold
+    ``_OWN_KEEP`` of it), and the :class:`_RimTest` they are tested with. Each part is cut
+    at half its own height over the glow: the highest point within d/2 of it, away from
+    the core's steep blurred edge (a part's maximum was that edge, and the nuclei on the
+    glow fell below half of it), foci (0.05-0.1 d) opened away."""
+    away = g.rest & (g.above > 0) & (g.dist > _NEAR * d)
     size = 2 * max(1, round(d / 2)) + 1
-    body = ndi.grey_opening(np.where(away, above, 0), 2 * max(1, round(d / 10)) + 1)
+    body = ndi.grey_opening(np.where(away, g.above, 0), 2 * max(1, round(d / 10)) + 1)
     local = ndi.maximum_filter(body, size)
-    found, m = ndi.label(away & (above > 0.5 * local))
+    found, m = ndi.label(away & (g.above > 0.5 * local))
     sizes = np.bincount(found.ravel(), minlength=m + 1)
-    grad = ndi.gaussian_gradient_magnitude(img, 1.0) * d
+    grad = ndi.gaussian_gradient_magnitude(g.img, 1.0) * d
     # the glow's fall from each distance to the next, x d
-    falls = np.abs(np.diff(np.where(np.isfinite(glow), glow, np.nan), prepend=np.nan))
+    falls = np.abs(np.diff(np.where(np.isfinite(g.glow), g.glow, np.nan), prepend=np.nan))
     falls = np.nan_to_num(falls, nan=0.0) * d
-    free = ((lab == 0) | obj) & ~core & (found == 0)
+    free = ((g.lab == 0) | g.obj) & ~g.core & (found == 0)
     groups = []
     for j in np.flatnonzero(sizes[1:] >= min_area) + 1:
-        whole = _fill_holes(found == j) & obj
+        whole = _fill_holes(found == j) & g.obj
         # round 39: the part cut again at half its height over the glow's excess on its
         # own ring, where that excess is above 0 (not another part)
-        tries = _over_own_ring(whole, above, local, free, d, min_area,
-                               obj & ((found == j) | (found == 0)))
+        tries = _over_own_ring(whole, g.above, local, free, d, min_area,
+                               g.obj & ((found == j) | (found == 0)))
         if tries is None:
             groups.append([[whole]])
         elif sum(int(t.sum()) for t in tries) >= _OWN_KEEP * whole.sum():
             groups.append([tries, [whole]])  # trimmed little: the part if none passes
         else:
             groups.append([tries])
-    return groups, _RimTest(img, level, min_area, necks, grad, falls, dist)
+    return groups, _RimTest(g.img, level, min_area, necks, grad, falls, g.dist)
 
 
 @dataclass(frozen=True)

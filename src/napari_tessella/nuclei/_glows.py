@@ -20,9 +20,10 @@ move the median (of all the components, ``_MOVED`` times the others'), is at lea
 global background, and the bump's rim was not twice theirs); when the ``_CARRIERS``
 widest hold none, the widest three, four, ... are looked at together while the last of
 them is itself ``_GLOW_SIZE`` times the typical radius of the narrower ones (round 43: a
-third glow was the others' typical radius). The edge's width is read where the cut lies, on the component's own rim: its contrast there over the
-background divided by the gradient's magnitude there (medians over the rim's pixels: a
-nucleus crossing the rim moves them little). A real large nucleus among fragments has an
+third glow was the others' typical radius). The edge's width is read where the cut lies,
+on the component's own rim: its contrast there over the background divided by the
+gradient's magnitude there (medians over the rim's pixels: a nucleus crossing the rim
+moves them little). A real large nucleus among fragments has an
 edge as sharp as theirs and is kept.
 """
 

@@ -15,13 +15,15 @@ glow's edge is as wide as the glow (its profile falls from the top to the backgr
 its whole radius). A component is a glow when it is one of the ``_CARRIERS`` widest, which
 move the median (of all the components, ``_MOVED`` times the others'), is at least
 ``_GLOW_SIZE`` times the typical radius of the others, and its edge is at least
-``_GLOW_EDGE`` times as wide as theirs; when the ``_CARRIERS`` widest hold none, the
-widest three, four, ... are looked at together while the last of them is itself
-``_GLOW_SIZE`` times the typical radius of the narrower ones (round 43: a third glow was
-the others' typical radius). The edge's
-width is read where the cut lies, on the component's own rim: its contrast there over the
-background divided by the gradient's magnitude there (medians over the rim's pixels: a
-nucleus crossing the rim moves them little). A real large nucleus among fragments has an
+``_GLOW_EDGE`` times as wide as theirs, or at least as wide as their typical diameter
+(``_EDGE_OVER_D``, round 44: nuclei on a broad bump's slope read wide rims over the
+global background, and the bump's rim was not twice theirs); when the ``_CARRIERS``
+widest hold none, the widest three, four, ... are looked at together while the last of
+them is itself ``_GLOW_SIZE`` times the typical radius of the narrower ones (round 43: a
+third glow was the others' typical radius). The edge's width is read where the cut lies,
+on the component's own rim: its contrast there over the background divided by the
+gradient's magnitude there (medians over the rim's pixels: a nucleus crossing the rim
+moves them little). A real large nucleus among fragments has an
 edge as sharp as theirs and is kept.
 """
 
@@ -41,6 +43,10 @@ _CARRIERS = 2
 _GLOW_SIZE = 2.5
 #: ... and its rim at least this many times as wide as theirs (their area-weighted median)
 _GLOW_EDGE = 2.0
+#: ... or its rim at least this many times as wide as the others' typical diameter (twice
+#: their area-weighted median radius): a nucleus's edge is the microscope's blur, narrower
+#: than the nucleus itself; a broad smooth bump's edge is as wide as the bump
+_EDGE_OVER_D = 1.0
 #: The others must be this many at least to be a reference
 _MIN_OTHERS = 3
 #: The glows are looked for only when the median of all the components is at least this
@@ -110,7 +116,8 @@ def _glows_among(radius, area, top, rest, typical, median, widths):
     sharp = rest[np.isfinite(rims[rest])]
     if not sharp.size:
         return None
-    glow = big & (rims >= _GLOW_EDGE * _weighted_median(rims[sharp], area[sharp]))
+    wide = rims >= _GLOW_EDGE * _weighted_median(rims[sharp], area[sharp])
+    glow = big & (wide | (rims >= _EDGE_OVER_D * 2 * (typical + 0.5)))
     return glow if glow.any() else None
 
 

@@ -133,3 +133,29 @@ def _more_carriers(radius, typical) -> bool:
     (the median moved, the size, the rim) is unchanged.
     """
     return bool(radius >= _GLOW_SIZE * typical)
+
+
+#: A component carrying the estimate alone (half the area at least) is a smooth bump when
+#: its rim is at least this share of its own radius (round 44: a broad illumination bump
+#: measured alone reads 0.49-0.7; a sharp large nucleus, 0.03-0.09 on 256-px U2OS crops,
+#: 0.22 at most)
+_SMOOTH_SHARE = 0.4
+
+
+def _smooth_carrier(radius, area, small, level, labels, dist) -> bool:
+    """Whether the widest of the components (labels 1..n of ``labels``; ``radius`` and
+    ``area`` per label) holds half their area or more and has a rim at least
+    ``_SMOOTH_SHARE`` times its own radius (plus the half pixel): a broad smooth bump that
+    the first measurement saw alone (round 44: the auto cut above every nucleus off the
+    bump), so there are no others to judge it by (:func:`_without_glows`).
+
+    The local background's window is then the narrowest (``diameter._LOCAL``) instead of
+    four times the bump's radius, wider than the field, which skipped the flattening.
+    """
+    if not radius.size:
+        return False
+    top = int(np.argmax(radius))
+    if area[top] < 0.5 * area.sum():
+        return False
+    rims = _rim_widths(small, level, labels, radius.size, dist)
+    return bool(rims[top] >= _SMOOTH_SHARE * (radius[top] + 0.5))

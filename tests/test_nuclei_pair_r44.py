@@ -14,14 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _benchmarks import benchmark
+from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import score_segmentation, seeded_watershed
 from napari_tessella.nuclei._own_peaks import _no_part_own_peak, _parts_with_own_peak
 
 
 def _dist(obj):
-    from scipy import ndimage as ndi
-
+    """The distance of each pixel of ``obj`` to its outline (the image's edge counts as
+    outline)."""
     return ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
 
 

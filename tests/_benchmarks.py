@@ -1,8 +1,9 @@
 """What the nuclei tests take from the benchmark scripts: their field generators (the
 scripts are not a package, so each is loaded from its file, once) and the best match of a
 true nucleus among the labels, the turns of a field, whether two label images hold the
-same objects, the pixels of each true nucleus under each label, and the default
-segmentation's score on a challenge-like dense field; and two checks of a step of the
+same objects, the pixels of each true nucleus under each label, the default
+segmentation's score on a challenge-like dense field, and a field of nuclei on a broad
+illumination bump; and two checks of a step of the
 recipe: how often it is called on an image, and whether the chunked path gives the
 in-memory labels."""
 
@@ -12,6 +13,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import score_segmentation, seeded_watershed
 from napari_tessella.nuclei._orient import TURNS
@@ -55,6 +57,29 @@ def pixel_table(labels: np.ndarray, truth: np.ndarray) -> np.ndarray:
     shape = (int(truth.max()) + 1, int(labels.max()) + 1)
     flat = np.ravel_multi_index((truth.ravel(), labels.ravel()), shape)
     return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape)
+
+
+def bump_field(seed: int, d: int = 16, amp: float = 600.0, width: float = 2.5,
+               count: int = 30) -> tuple:
+    """A field of ``count`` disc nuclei of diameter ``d`` (contrast 80 over a background of
+    100) on a broad smooth illumination bump: a Gaussian of amplitude ``amp`` and sigma
+    ``width * d`` in the middle of a ``16 d`` square field, with Poisson noise (round 44's
+    bump fields). Returns the image (float32) and its truth labels."""
+    side = 16 * d
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:side, :side].astype(float)
+    truth = np.zeros((side, side), np.int32)
+    centres = []
+    while len(centres) < count:
+        c = rng.uniform(d, side - d, 2)
+        if all(np.hypot(*(c - e)) > 1.6 * d for e in centres):
+            centres.append(c)
+    for i, (r, c) in enumerate(centres, 1):
+        truth[(yy - r) ** 2 + (xx - c) ** 2 <= (d / 2) ** 2] = i
+    s = width * d
+    bump = amp * np.exp(-((yy - side / 2) ** 2 + (xx - side / 2) ** 2) / (2 * s * s))
+    signal = ndi.gaussian_filter((truth > 0) * 80.0, 1.0)
+    return rng.poisson(100 + bump + signal).astype(np.float32), truth
 
 
 def iou_of_best(labels: np.ndarray, own: np.ndarray) -> float:

@@ -9,30 +9,14 @@ typical diameter is a glow. Both tests fail on round 43's code.
 
 import numpy as np
 import pytest
-from scipy import ndimage as ndi
+from _benchmarks import bump_field
 
 from napari_tessella.nuclei import _glows, estimate_object_diameter
 
 
-def _bump_field(seed, d=16, amp=600.0, width=2.5, count=30):
-    """30 disc nuclei of diameter ``d`` (contrast 80 over 100) on a Gaussian bump of
-    amplitude ``amp`` and sigma ``width * d`` in the middle of a ``16 d`` square field,
-    Poisson noise."""
-    side = 16 * d
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[:side, :side].astype(float)
-    truth = np.zeros((side, side), np.int32)
-    centres = []
-    while len(centres) < count:
-        c = rng.uniform(d, side - d, 2)
-        if all(np.hypot(*(c - e)) > 1.6 * d for e in centres):
-            centres.append(c)
-    for i, (r, c) in enumerate(centres, 1):
-        truth[(yy - r) ** 2 + (xx - c) ** 2 <= (d / 2) ** 2] = i
-    s = width * d
-    bump = amp * np.exp(-((yy - side / 2) ** 2 + (xx - side / 2) ** 2) / (2 * s * s))
-    signal = ndi.gaussian_filter((truth > 0) * 80.0, 1.0)
-    return rng.poisson(100 + bump + signal).astype(np.float32)
+def _bump_field(seed, d=16, amp=600.0, width=2.5):
+    """The image of round 44's bump field (``_benchmarks.bump_field``)."""
+    return bump_field(seed, d=d, amp=amp, width=width)[0]
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -124,10 +124,14 @@ FRESH43["fibroblast d74"] = (4000, 4001, 4002, 4003)
 #: run only at its end (its branches tune on seeds 5600-5999)
 FRESH44 = {kind: tuple(range(5500, 5506)) for kind in FRESH33}
 FRESH44["fibroblast d74"] = (5500, 5501, 5502, 5503)
+#: round 45's fresh held-out seeds, written down before round 45's results were read and
+#: run only at its end (its branches tune on seeds 6600 and above)
+FRESH45 = {kind: tuple(range(6500, 6506)) for kind in FRESH33}
+FRESH45["fibroblast d74"] = (6500, 6501, 6502, 6503)
 #: the fresh held-out seeds by round (``--fresh ROUND``)
 FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36,
          37: FRESH37, 38: FRESH38, 39: FRESH39, 40: FRESH40, 41: FRESH41,
-         42: FRESH42, 43: FRESH43, 44: FRESH44}
+         42: FRESH42, 43: FRESH43, 44: FRESH44, 45: FRESH45}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}

@@ -55,6 +55,11 @@ _MIN_OTHERS = 3
 #: the median, leaving them out moves the estimate little, and on 320 fields and the 103
 #: label-dump images no estimate and no label changed)
 _MOVED = 1.25
+#: A component carrying the estimate alone (half the area at least) is a smooth bump when
+#: its rim is at least this share of its own radius (round 44: a broad illumination bump
+#: measured alone reads 0.49-0.7; a sharp large nucleus, 0.03-0.09 on 256-px U2OS crops,
+#: 0.22 at most)
+_SMOOTH_SHARE = 0.4
 
 
 def _rim_widths(small, level, labels, n, dist) -> np.ndarray:
@@ -135,13 +140,6 @@ def _more_carriers(radius, typical) -> bool:
     return bool(radius >= _GLOW_SIZE * typical)
 
 
-#: A component carrying the estimate alone (half the area at least) is a smooth bump when
-#: its rim is at least this share of its own radius (round 44: a broad illumination bump
-#: measured alone reads 0.49-0.7; a sharp large nucleus, 0.03-0.09 on 256-px U2OS crops,
-#: 0.22 at most)
-_SMOOTH_SHARE = 0.4
-
-
 def _smooth_carrier(radius, area, small, level, labels, dist) -> bool:
     """Whether the widest of the components (labels 1..n of ``labels``; ``radius`` and
     ``area`` per label) holds half their area or more and has a rim at least
@@ -157,5 +155,6 @@ def _smooth_carrier(radius, area, small, level, labels, dist) -> bool:
     top = int(np.argmax(radius))
     if area[top] < 0.5 * area.sum():
         return False
-    rims = _rim_widths(small, level, labels, radius.size, dist)
-    return bool(rims[top] >= _SMOOTH_SHARE * (radius[top] + 0.5))
+    own = (labels == top + 1).astype(np.intp)  # the widest one's rim alone is read
+    rim = _rim_widths(small, level, own, 1, dist)[0]
+    return bool(rim >= _SMOOTH_SHARE * (radius[top] + 0.5))

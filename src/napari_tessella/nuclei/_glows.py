@@ -55,6 +55,17 @@ _MIN_OTHERS = 3
 #: the median, leaving them out moves the estimate little, and on 320 fields and the 103
 #: label-dump images no estimate and no label changed)
 _MOVED = 1.25
+#: A component carrying the estimate alone (half the area at least) is a smooth bump when
+#: its rim is at least this share of its own radius (round 44: a broad illumination bump
+#: measured alone reads 0.49-0.7; a sharp large nucleus, 0.03-0.09 on 256-px U2OS crops,
+#: 0.22 at most)
+_SMOOTH_SHARE = 0.4
+#: ... or when its profile still rises inside it: the mean slope toward its inscribed centre
+#: over its middle ring (a quarter to three quarters of its radius from its edge) at least
+#: this share of its rim's slope (round 45: a Gaussian bump cut low, its rim 0.21-0.33 of
+#: its radius, reads 0.67-1.38; a sharp nucleus, a plateau with a blurred edge, 0.17 at
+#: most on 256-px U2OS crops, most of them under 0.06)
+_INNER_RISE = 0.4
 
 
 def _rim_widths(small, level, labels, n, dist) -> np.ndarray:
@@ -135,27 +146,54 @@ def _more_carriers(radius, typical) -> bool:
     return bool(radius >= _GLOW_SIZE * typical)
 
 
-#: A component carrying the estimate alone (half the area at least) is a smooth bump when
-#: its rim is at least this share of its own radius (round 44: a broad illumination bump
-#: measured alone reads 0.49-0.7; a sharp large nucleus, 0.03-0.09 on 256-px U2OS crops,
-#: 0.22 at most)
-_SMOOTH_SHARE = 0.4
-
-
 def _smooth_carrier(radius, area, small, level, labels, dist) -> bool:
     """Whether the widest of the components (labels 1..n of ``labels``; ``radius`` and
     ``area`` per label) holds half their area or more and has a rim at least
-    ``_SMOOTH_SHARE`` times its own radius (plus the half pixel): a broad smooth bump that
+    ``_SMOOTH_SHARE`` times its own radius (plus the half pixel), or a profile still rising
+    inside it (:func:`_inner_rise` at least ``_INNER_RISE``): a broad smooth bump that
     the first measurement saw alone (round 44: the auto cut above every nucleus off the
     bump), so there are no others to judge it by (:func:`_without_glows`).
 
     The local background's window is then the narrowest (``diameter._LOCAL``) instead of
     four times the bump's radius, wider than the field, which skipped the flattening.
+    Where the cut lies low on a Gaussian bump (at a share ``f`` of its height), its rim
+    over its radius, ``1 / (2 ln(1/f))``, falls to 0.21-0.33 (round 45), under the share
+    kept for the margin to large sharp nuclei; its slope inside stays as steep as at its
+    rim, where a nucleus is a plateau.
     """
     if not radius.size:
         return False
     top = int(np.argmax(radius))
     if area[top] < 0.5 * area.sum():
         return False
-    rims = _rim_widths(small, level, labels, radius.size, dist)
-    return bool(rims[top] >= _SMOOTH_SHARE * (radius[top] + 0.5))
+    own = (labels == top + 1).astype(np.intp)  # the widest one's rim alone is read
+    rim = _rim_widths(small, level, own, 1, dist)[0]
+    if rim >= _SMOOTH_SHARE * (radius[top] + 0.5):
+        return True
+    return _inner_rise(small, own > 0, dist, radius[top]) >= _INNER_RISE
+
+
+def _inner_rise(small, own, dist, radius) -> float:
+    """How steeply ``small`` still rises inside the component ``own`` (a mask; ``dist``:
+    the distance to the background, ``radius``: its largest): the mean of the gradient's
+    component toward its inscribed centre (the pixel of the largest distance) over its
+    middle ring, ``radius / 4`` to ``3 radius / 4`` from its edge, divided by the median
+    gradient magnitude on its rim (0 where that is flat or there is no ring).
+
+    A nucleus is a plateau with a blurred edge: inside, its texture's slopes point every
+    way and their mean toward the centre is near 0. A smooth bump's profile rises to its
+    top all the way in (a Gaussian's slope at half the cut's radius is ``2 f**-0.75`` times
+    half its slope at the cut, ``f`` the cut's share of its height).
+    """
+    rows, cols = np.gradient(small)
+    rim = own & (dist <= 1.0)
+    slope = np.median(np.hypot(rows[rim], cols[rim])) if rim.any() else 0.0
+    ring = own & (dist >= radius / 4) & (dist <= 3 * radius / 4)
+    if not (slope > 0 and ring.any()):
+        return 0.0
+    centre = np.unravel_index(np.argmax(np.where(own, dist, -1.0)), dist.shape)
+    yy, xx = np.nonzero(ring)
+    dy, dx = centre[0] - yy, centre[1] - xx
+    norm = np.maximum(np.hypot(dy, dx), 1.0)
+    toward = (rows[yy, xx] * dy + cols[yy, xx] * dx) / norm
+    return float(np.mean(toward) / slope)

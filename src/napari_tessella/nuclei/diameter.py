@@ -3,8 +3,6 @@ length from; in memory or from a lazy image (the same reduced images, one pass).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -85,10 +83,11 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
         return tiles[0]
 
     boxes = {}  # the per-box distance transforms of both passes, by content (_box_squares)
-    carrier = {}  # the first measurement's widest component, judged when asked (._glows)
-    first = _radius_of(small, tile_noise, factor == 1, boxes, again=False, carrier=carrier)
+    # the first measurement and its components, judged only when the window is too wide
+    first, widest = _radius_of(small, tile_noise, factor == 1, boxes, again=False,
+                               widest=True)
     side = 2 * int(max(_LOCAL * min(small.shape), _LOCAL_D * first)) + 1
-    if side >= min(small.shape) and carrier["smooth"]():  # a broad bump measured alone
+    if side >= min(small.shape) and _smooth_carrier(*widest):  # a broad bump measured alone
         side = 2 * int(_LOCAL * min(small.shape)) + 1
     if side < min(small.shape):
         flat = small - ndi.maximum_filter(ndi.minimum_filter(small, side), side)
@@ -102,16 +101,17 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
 
 def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
                boxes: dict | None = None, lowered: bool = False, again: bool = True,
-               carrier: dict | None = None) -> float:
+               widest: bool = False):
     """Typical inscribed radius of the objects of ``small`` (reduced pixels);
     ``tile_noise()``: the noise of its tiles (see :func:`_structure_free`); ``fill``: the
     image is not reduced, the holes of one piece are filled (:func:`_holes_of_one_filled`);
     ``boxes``: the per-box distance transforms already made (``_label_image._box_squares``'s
     cache; the same distances, none made twice); ``lowered``: measured below the
     foreground's cut; ``again``: so measured again when it reads foci (``._bodies``; not
-    the first estimate, which only sizes the local background's window); ``carrier``: set
-    to ``{"smooth": f}``, ``f()`` whether the widest component is a smooth bump
-    (:func:`._glows._smooth_carrier`)."""
+    the first estimate, which only sizes the local background's window); ``widest`` (the
+    first estimate): return ``(radius, components)``, ``components`` the arguments of
+    :func:`._glows._smooth_carrier` (whether the widest one is a smooth bump), taken before
+    the glows are left out."""
     # the foreground of the "auto" threshold, each object then cut at half its own
     # contrast over the background, where the edge of a blurred object lies (a global
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
@@ -156,9 +156,7 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
     radius = _elongated_radius(labels, n, radius, area, dist)
-    if carrier is not None:
-        carrier["smooth"] = functools.partial(_smooth_carrier, radius, area, small, level,
-                                              labels, dist)
+    components = radius, area, small, level, labels, dist
     # out-of-focus glows of saturated cells are no objects (._glows)
     radius, area = _without_glows(radius, area, small, level, labels, dist)
     median_radius = _weighted_median(radius, area)
@@ -168,7 +166,7 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
         median_radius = disc
     if foci:  # measured again below the cut (._bodies)
         return wider(median_radius, lambda: _radius_of(small, tile_noise, fill, boxes, True))
-    return median_radius
+    return (median_radius, components) if widest else median_radius
 
 
 def _at_floor(small, contrast: float, spread: float) -> bool:

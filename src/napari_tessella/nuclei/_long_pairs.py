@@ -6,7 +6,8 @@ their own (round 43), but their outline is not one ellipse: a large nucleus with
 one overlapping its end is longer than a nucleus (axes of 1.7 : 1, median, against 1.3 for
 single large nuclei) and departs from the ellipse of its own second moments (0.16 of its
 area outside or missing, against 0.07), and a two-means cut of its pixels crosses it where
-it is narrower than the parts are deep, or between parts of different brightness. See ``docs/nuclei.md``, round 45 (pair2).
+it is narrower than the parts are deep, or between parts of different brightness. See
+``docs/nuclei.md``, round 45 (pair2).
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def _split_long_pairs(labels, smooth, level, d, first):
     of it (at least ``_PAIR_NEIGHBOURS``), with axes of at least ``_PAIR_AXES`` : 1 and an
     outline that misses the ellipse of its moments by ``_PAIR_MISFIT`` of its area
     (:func:`_ellipse_misfit`), is cut in two by :func:`_two_parts` (its light: ``smooth``
-    over the background ``level``); the second part takes a new label from ``first`` on. Per label, from its pixels and its neighbours' areas.
+    over the background ``level``); the second part takes a new label from ``first`` on.
+    Per label, from its pixels and its neighbours' areas.
 
     Returns the labels (a copy when any was cut) and an (n, 2) array of one pixel per new
     label (its deepest, for a marker)."""

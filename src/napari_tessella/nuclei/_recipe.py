@@ -34,7 +34,6 @@ from ._flux import _drop_glow_pieces
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
-from ._long_pairs import _with_long_pairs
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
@@ -333,9 +332,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             if sharpened:  # a nucleus cut through its widest part (round 38)
                 labels, more = _join_cut_through(labels, smooth, level, d)
                 added = added or more
-            labels, markers, peak, long = _with_long_pairs(  # two ellipses, one label
-                labels, markers, peak, smooth, level, d)
-            nearest = None if cut or paired or moved or grown or added or long else nearest
+            nearest = None if cut or paired or moved or grown or added else nearest
         labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw, shoulders,  # glows
                                             work=work)
         flags = None

@@ -41,8 +41,7 @@ def test_long_pinched_nucleus_is_not_cut(x0):
 
 @pytest.mark.parametrize("sep", [17.0, 19.0])
 def test_touching_round_nuclei_still_cut(sep):
-    """Two discs of diameter d, 0.85-0.95 d apart (a union of aspect 2 or more): cut in
-    two, each about a disc area."""
+    """Two discs of diameter d, 0.85-0.95 d apart: cut in two, each about a disc area."""
     rr, cc = np.mgrid[:40, :70].astype(float)
     pair = (np.hypot(rr - 20, cc - 25) <= 10) | (np.hypot(rr - 20, cc - 25 - sep) <= 10)
     out, _ = _split_at_necks(pair.astype(np.int32), np.zeros(pair.shape, np.int32), D)

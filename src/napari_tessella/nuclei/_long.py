@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 #: an object whose second moments' axes are at least this ratio (long to short) is long ...
-_LONG_AXES = 2.0
+_LONG_AXES = 2.5
 #: ... and a neck cut of it leaves on each side at least this many nucleus areas
 _LONG_PART = 0.6
 

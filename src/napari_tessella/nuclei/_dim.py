@@ -9,6 +9,8 @@ sharpness cues), which :mod:`._recipe` calls too.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -413,10 +415,11 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     most ``_slivers._SMALL_PIECE`` of the outline.
     """
     bright = _saturated(smooth, low, d)  # once: the search and both gates read it
+    blobs = functools.cache(lambda: ndi.label(smooth > low, np.ones((3, 3), bool))[0])
 
     def in_blob(host, comp, points, labels):
-        """:func:`_cell_in_blob` with this image's saturated pixels."""
-        return _cell_in_blob(host, comp, points, labels, smooth, low, d, border, bright)
+        """:func:`_cell_in_blob` with this image's saturated pixels and blobs."""
+        return _cell_in_blob(host, comp, points, labels, d, border, bright, blobs)
 
     found, points, second = _glow_dim(smooth, level, low, d, border=border, raw=raw,
                                       passes=True, bright=bright)
@@ -552,14 +555,15 @@ def _carve_hosts(comp, k, labels, least, d) -> np.ndarray:
     return host
 
 
-def _cell_in_blob(host, comp, points, labels, smooth, low, d, border, bright) -> np.ndarray:
+def _cell_in_blob(host, comp, points, labels, d, border, bright, blobs) -> np.ndarray:
     """Per outline 0..k of ``comp`` carved out of label ``host`` (0: none), whether the
     saturated pixels within ``_GLOW_REACH`` d of its point (the square :func:`_glow_dim`
     looks in) include one of the host's blob — the 8-connected part of ``smooth > low``
     holding all of the host's pixels above ``low`` — and its window lies within that
     reach of the box of the blob's saturated pixels (or past it on an image border side,
     :func:`_reach_box`) (round 27). ``bright``: the saturated pixels
-    (:func:`._saturated._saturated` of ``smooth``, ``low`` and ``d``), taken once by the caller.
+    (:func:`._saturated._saturated` of ``smooth``, ``low`` and ``d``) and ``blobs()`` (the
+    labelled parts of ``smooth > low``, on demand) are taken once by the caller.
 
     A chunk whose core holds a pixel of the host reads that blob whole (and a diameter
     around it, ``_chunked._needed_window``), so it tests the same candidate (its box of
@@ -572,7 +576,7 @@ def _cell_in_blob(host, comp, points, labels, smooth, low, d, border, bright) ->
     carved = np.flatnonzero(host)
     if not carved.size:
         return ok
-    blobs = ndi.label(smooth > low, np.ones((3, 3), bool))[0]
+    blobs = blobs()
     r = int(np.ceil(_GLOW_REACH * d))
     py, px = np.nonzero(points & (comp > 0))
     R = int(np.ceil(_GLOW_RING[1] * d))
@@ -585,7 +589,7 @@ def _cell_in_blob(host, comp, points, labels, smooth, low, d, border, bright) ->
             continue
         rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
         lim = _reach_box((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
-                         smooth.shape, border, R)
+                         bright.shape, border, R)
         for y, x in zip(py[comp[py, px] == c], px[comp[py, px] == c], strict=True):
             win = (slice(max(0, y - r), y + r + 1), slice(max(0, x - r), x + r + 1))
             inside = lim[0] <= y - R and y + R < lim[1] and lim[2] <= x - R and x + R < lim[3]

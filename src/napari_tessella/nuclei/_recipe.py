@@ -50,6 +50,7 @@ from ._shape import (
 )
 from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_peaks
+from ._streaks import _drop_streaks
 
 
 @dataclass(frozen=True, repr=False)
@@ -302,6 +303,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                                   kept=rescued, held=shoulders, again=partial(
                                                       _sharp_at_body, smooth=smooth,
                                                       level=level, d=d, sharp=_SHARP))
+            if not shoulders:  # glare streaks (round 45; not in dense blurred fields)
+                labels, streaks = _drop_streaks(labels, smooth, border)
+                nearest = None if streaks else nearest
         if _HALF > 0 and labels.any():
             # outlines where the edge is: half-way between the body and the background
             labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,

@@ -30,11 +30,6 @@ from .._label_image import _edge_ids
 _COHERENT = 0.7
 
 
-#: Only labels touching no label under the bar are dropped (a piece of a split nucleus
-#: touches its other pieces; round 45: one U2OS piece of 3,601 px, coherence over 0.7).
-_APART = True
-
-
 def _touching(labels):
     """The pairs of labels that touch (8-connected), both ways: two arrays of ids."""
     one, two = [], []
@@ -63,14 +58,15 @@ def _gradient_coherence(labels, smooth):
 def _drop_streaks(labels, smooth, border=(True, True, True, True)):
     """Drop the labels off the image border (``border``: which sides of the array are it,
     top, bottom, left, right) whose gradient coherence (:func:`_gradient_coherence`) is at
-    least ``_COHERENT`` and that touch no label under it (``_APART``): glare streaks.
+    least ``_COHERENT`` and that touch no label under it (a piece of a split nucleus touches
+    its other pieces; round 45: one U2OS piece of 3,601 px read over the bar): glare streaks.
     Returns the labels (changed in place) and whether any was dropped."""
     if not labels.any():
         return labels, False
     streak = _gradient_coherence(labels, smooth) >= _COHERENT
     streak[0] = False
     streak[_edge_ids(labels, border)] = False
-    if _APART and streak.any():
+    if streak.any():
         near, other = _touching(labels)
         streak[near[~streak[other]]] = False
     if not streak.any():

@@ -2,7 +2,7 @@
 
 A glare streak (a faint blurred line a few diameters long) makes a label that passes the
 unsharp bar; its gradient points across its one axis everywhere, a nucleus's all round
-its outline (``_streaks._drop_streaks``, off the image border and off the dense path).
+its outline (``_glare._drop_streaks``, off the image border and off the dense path).
 The tuning-field test fails on the code before the rule; round textured nuclei, a bar cut
 by the image border and a coherent label touching an incoherent one are kept.
 """
@@ -49,7 +49,7 @@ def test_round_textured_nuclei_are_kept():
 
 def test_coherence_of_a_bar_and_a_disc():
     """A bar's gradient is coherent, a disc's is not; a bar on the border is kept."""
-    from napari_tessella.nuclei._streaks import _COHERENT, _drop_streaks, _gradient_coherence
+    from napari_tessella.nuclei._glare import _COHERENT, _drop_streaks, _gradient_coherence
 
     rr, cc = np.mgrid[:60, :60].astype(float)
     smooth = ndi.gaussian_filter(((abs(rr - 30) < 3) & (abs(cc - 30) < 20)) * 1.0, 2.0)

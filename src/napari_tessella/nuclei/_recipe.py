@@ -31,6 +31,7 @@ from ._cues import (
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
+from ._glare import _drop_streaks
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
@@ -50,7 +51,6 @@ from ._shape import (
 )
 from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_peaks
-from ._streaks import _drop_streaks
 
 
 @dataclass(frozen=True, repr=False)

@@ -11,7 +11,7 @@ code before it; touching round nuclei are cut as before.
 import numpy as np
 import pytest
 
-from napari_tessella.nuclei._long import _LONG_PART, _least_neck_part
+from napari_tessella.nuclei._long import _LONG_PART, _least_neck_part, _part_too_small
 from napari_tessella.nuclei._shape import _NECK_PART, _split_at_necks
 
 D = 20.0
@@ -57,3 +57,16 @@ def test_least_part_by_the_object_shape():
     ellipse = ((cc - 30) / 24) ** 2 + ((rr - 30) / 8) ** 2 <= 1
     assert _least_neck_part(disc, UNIT, _NECK_PART) == pytest.approx(_NECK_PART * UNIT)
     assert _least_neck_part(ellipse, UNIT, _NECK_PART) == pytest.approx(_LONG_PART * UNIT)
+
+
+@pytest.mark.parametrize("share", [0.1, 0.39, 0.4, 0.5, 0.59, 0.6, 0.61, 1.0])
+def test_lazy_check_agrees_with_the_least_part(share):
+    """The check the neck cut calls reads the moments only when the answer needs them, and
+    always answers as the least part does, on a round and on a long object."""
+    rr, cc = np.mgrid[:60, :60]
+    disc = np.hypot(rr - 30, cc - 30) <= 12
+    ellipse = ((cc - 30) / 24) ** 2 + ((rr - 30) / 8) ** 2 <= 1
+    smaller = round(share * UNIT)
+    for obj in (disc, ellipse):
+        expected = smaller < _least_neck_part(obj, UNIT, _NECK_PART)
+        assert _part_too_small(obj, smaller, UNIT, _NECK_PART) == expected

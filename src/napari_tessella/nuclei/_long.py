@@ -30,3 +30,15 @@ def _least_neck_part(obj: np.ndarray, unit: float, part: float) -> float:
     small, large = np.linalg.eigvalsh(cov)
     long = large >= _LONG_AXES**2 * max(small, 1e-12)
     return (max(part, _LONG_PART) if long else part) * unit
+
+
+def _part_too_small(obj: np.ndarray, smaller: int, unit: float, part: float) -> bool:
+    """Whether ``smaller`` pixels, the lesser side of a neck cut of ``obj``, is under the
+    least part :func:`_least_neck_part` asks. The object's moments are read only when the
+    answer depends on them: a side under ``part`` areas is too small, and one of
+    ``_LONG_PART`` areas or more is large enough, whatever the object's shape."""
+    if smaller < part * unit:
+        return True
+    if smaller >= max(part, _LONG_PART) * unit:
+        return False
+    return smaller < _least_neck_part(obj, unit, part)

@@ -26,23 +26,28 @@ _PEAK_INSET = 2
 _PEAK_DEPTH = 2.0
 
 
-def _parts_with_own_peak(obj, split, k, dist) -> int:
-    """How many of the parts 1..k of ``split`` (an image over the object ``obj``) hold a
-    local maximum of the object's distance to its outline ``dist`` (smoothed by
+def _own_peak_flags(obj, split, k, dist):
+    """For each part 1..k of ``split`` (an image over the object ``obj``), in turn, whether
+    it holds a local maximum of the object's distance to its outline ``dist`` (smoothed by
     ``_PEAK_SMOOTHING``, at least ``_PEAK_DEPTH`` deep) at least ``_PEAK_INSET`` pixels
-    from the other parts."""
+    from the other parts. A generator: a caller asking whether any part has one stops at
+    the first."""
     smooth = ndi.gaussian_filter(dist, _PEAK_SMOOTHING)
     peaks = (smooth == ndi.maximum_filter(smooth, 3)) & obj & (dist >= _PEAK_DEPTH)
     cross = np.ones((3, 3), bool)
-    own = 0
     for j in range(1, k + 1):
         part = split == j
         inner = part & ~ndi.binary_dilation(obj & ~part, cross, iterations=_PEAK_INSET)
-        own += bool((peaks & inner).any())
-    return own
+        yield bool((peaks & inner).any())
+
+
+def _parts_with_own_peak(obj, split, k, dist) -> int:
+    """How many of the ``k`` parts of ``split`` have a peak of ``dist`` of their own
+    (:func:`_own_peak_flags`)."""
+    return sum(_own_peak_flags(obj, split, k, dist))
 
 
 def _no_part_own_peak(obj, split, k, dist) -> bool:
     """Whether none of the ``k`` parts of ``split`` has a peak of ``dist`` of its own
-    (:func:`_parts_with_own_peak`): the object is one dome cut by the count, left whole."""
-    return _parts_with_own_peak(obj, split, k, dist) == 0
+    (:func:`_own_peak_flags`): the object is one dome cut by the count, left whole."""
+    return not any(_own_peak_flags(obj, split, k, dist))

@@ -19,7 +19,7 @@ from .._label_image import (
 )
 from ._cues import _fill_holes
 from ._edges import _BRIGHT as _BRIGHT_CORE
-from ._long import _least_neck_part
+from ._long import _part_too_small
 from ._own_peaks import _no_part_own_peak
 
 #: holes of the foreground are filled up to this share of a nucleus's area (pi d^2 / 4)
@@ -119,7 +119,7 @@ def _split_at_necks(labels, markers, d, origin=(0, 0)):
     about a pixel for a lobe of radius 8). Their outline does: it pinches in on both sides
     of the contact. An object with two deep concavities close together (:func:`_neck`) is
     cut along the chord between them if each side holds at least ``_NECK_PART`` nucleus
-    areas (more on a long object, :func:`._long._least_neck_part`); the pixels are then
+    areas (more on a long object, :func:`._long._part_too_small`); the pixels are then
     shared by a watershed of the object's distance transform from the two sides, and a
     side still above ``_NECK_AREA`` areas is looked at again.
     Per object, from its own outline: chunks with a margin give the same.
@@ -177,7 +177,7 @@ def _cut(out, markers, i, box, ends, unit, d, state, shift=0.0):
     sizes = np.bincount(pieces.ravel(), minlength=k + 1)
     sizes[0] = 0
     two = np.argsort(sizes)[-2:]
-    if k < 2 or sizes[two[0]] < _least_neck_part(obj, unit, _NECK_PART):
+    if k < 2 or _part_too_small(obj, sizes[two[0]], unit, _NECK_PART):
         return
     dist = ndi.distance_transform_edt(np.pad(obj, 1))[1:-1, 1:-1]
     split = watershed(-dist, np.where(np.isin(pieces, two), pieces, 0), mask=obj)

@@ -45,21 +45,38 @@ _SEAM_NECK = 1.1
 _FIT_ROUNDS = 15
 
 
+def _cov(own, centre):
+    """``np.cov(own.T)`` of (n, 2) float points whose mean is ``centre``, by numpy's own
+    steps without its checks (the fit calls it thousands of times per dense field; the
+    same numbers to the bit: ``own.mean(axis=0)`` sums in the order ``np.cov`` does)."""
+    spread = own.T.astype(np.float64)
+    spread -= centre[:, None]
+    out = np.dot(spread, spread.T)
+    out *= np.true_divide(1, len(own) - 1)
+    return out
+
+
 def _two_ellipses(points, parts):
     """The parts (0/1) of ``points`` refitted as two ellipses: each point goes to the
     Gaussian (mean, covariance and share of its part) under which it is likelier, for
     ``_FIT_ROUNDS`` rounds or until no point moves; None when a part runs empty."""
+    flat = 0.5 * np.eye(2)  # a pixel's own spread: never flat
     for _ in range(_FIT_ROUNDS):
-        scores = []
+        sizes, centres, spreads = [], [], np.empty((2, 2, 2))
         for j in (0, 1):
             own = points[parts == j]
             if len(own) < 5:
                 return None
-            spread = np.cov(own.T) + 0.5 * np.eye(2)  # a pixel's own spread: never flat
-            off = points - own.mean(axis=0)
-            far = np.einsum("ij,jk,ik->i", off, np.linalg.inv(spread), off)
-            scores.append(-0.5 * far - 0.5 * np.log(np.linalg.det(spread))
-                          + np.log(len(own) / len(points)))
+            centres.append(own.mean(axis=0))
+            spreads[j] = _cov(own, centres[j]) + flat
+            sizes.append(len(own))
+        inverse, dets = np.linalg.inv(spreads), np.linalg.det(spreads)  # both at once
+        scores = []
+        for j in (0, 1):
+            off = points - centres[j]
+            far = np.einsum("ij,jk,ik->i", off, inverse[j], off)
+            scores.append(-0.5 * far - 0.5 * np.log(dets[j])
+                          + np.log(sizes[j] / len(points)))
         new = np.argmax(scores, axis=0)
         if np.array_equal(new, parts):
             break

@@ -39,6 +39,7 @@ from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _s
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
 from ._pairs import _with_pairs
+from ._seams import _with_seam_pairs
 from ._shape import (
     _PAIR_BODY,
     _PAIR_CORE,
@@ -336,7 +337,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             if sharpened:  # a nucleus cut through its widest part (round 38)
                 labels, more = _join_cut_through(labels, smooth, level, d)
                 added = added or more
-            nearest = None if cut or paired or moved or grown or added else nearest
+            labels, markers, peak, seam = _with_seam_pairs(  # a pair with a seam of its own
+                labels, markers, peak, smooth, level, d)
+            nearest = None if cut or paired or moved or grown or added or seam else nearest
         labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw, shoulders,  # glows
                                             work=work)
         flags = None

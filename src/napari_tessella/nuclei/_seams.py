@@ -1,0 +1,210 @@
+"""Two touching nuclei left as one label on a dense field: cut where the label shows a seam.
+
+The largest error class left on the dense blurred path is a merged pair (round 45: 4.9-6.7
+per field); the outline's fit to one ellipse alone cut single nuclei too (round 45, pair2).
+Here a label is cut by two ellipses fitted to its pixels, and the cut is kept only where the
+label itself shows two nuclei across it: the label and the isophote of its light at half the
+dimmer part's peak are both narrower there than their convex hulls (notched, the outline at
+both ends of the cut), the light along the cut is below both parts' own, and the cut is
+shorter than the smaller part is deep. See ``docs/nuclei.md``, round 46 (pair3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from .._label_image import _edge_ids
+from ._shape import _kmeans_parts, _near_labels
+from ._small import _with_new_peaks
+
+#: a label is looked at when its area is at least this many times the median area of the
+#: whole labels within d/2 of its outline ...
+_SEAM_RATIO = 1.1
+#: ... of which there are at least this many
+_SEAM_NEIGHBOURS = 2
+#: each part holds at least this share of the neighbours' median area
+_SEAM_PART = 0.35
+#: the label's width along the cut over its convex hull's there is at most this (a waist:
+#: 0.84 for merged pairs, 0.95 for single nuclei, median, round 46's tuning fields) ...
+_SEAM_WAIST = 0.9
+#: ... but at least this (narrower, the label is pieces joined by a thread, not two nuclei
+#: pressed together: on the tuning fields 9 of the 29 single nuclei cut, 2 of 58 pairs)
+_SEAM_THREAD = 0.6
+#: ... and its outline lies at least this many pixels inside the hull at both ends of the cut
+_SEAM_NOTCH = 0.5
+#: the isophote at this share of the dimmer part's peak light ...
+_SEAM_ISO = 0.5
+#: ... is along the cut at most this share of its convex hull's width (0.82 against 0.95)
+_SEAM_ISO_WAIST = 0.85
+#: the mean light along the cut over the dimmer part's peak is at most this (0.76 / 0.83)
+_SEAM_DARK = 0.85
+#: the cut is at most this many times the smaller part's inscribed diameter (1.2 / 1.4)
+_SEAM_NECK = 1.1
+#: rounds of the two-ellipse fit of the parts (it settles in a few)
+_FIT_ROUNDS = 15
+
+
+def _cov(own, centre):
+    """``np.cov(own.T)`` of (n, 2) float points whose mean is ``centre``, by numpy's own
+    steps without its checks (the fit calls it thousands of times per dense field; the
+    same numbers to the bit: ``own.mean(axis=0)`` sums in the order ``np.cov`` does)."""
+    spread = own.T.astype(np.float64)
+    spread -= centre[:, None]
+    out = np.dot(spread, spread.T)
+    out *= np.true_divide(1, len(own) - 1)
+    return out
+
+
+def _two_ellipses(points, parts):
+    """The parts (0/1) of ``points`` refitted as two ellipses: each point goes to the
+    Gaussian (mean, covariance and share of its part) under which it is likelier, for
+    ``_FIT_ROUNDS`` rounds or until no point moves; None when a part runs empty."""
+    flat = 0.5 * np.eye(2)  # a pixel's own spread: never flat
+    for _ in range(_FIT_ROUNDS):
+        sizes, centres, spreads = [], [], np.empty((2, 2, 2))
+        for j in (0, 1):
+            own = points[parts == j]
+            if len(own) < 5:
+                return None
+            centres.append(own.mean(axis=0))
+            spreads[j] = _cov(own, centres[j]) + flat
+            sizes.append(len(own))
+        inverse, dets = np.linalg.inv(spreads), np.linalg.det(spreads)  # both at once
+        scores = []
+        for j in (0, 1):
+            off = points - centres[j]
+            far = np.einsum("ij,jk,ik->i", off, inverse[j], off)
+            scores.append(-0.5 * far - 0.5 * np.log(dets[j])
+                          + np.log(sizes[j] / len(points)))
+        new = np.argmax(scores, axis=0)
+        if np.array_equal(new, parts):
+            break
+        parts = new
+    return parts
+
+
+def _waist(mask, normal, strip) -> tuple[float, float]:
+    """Of ``mask`` across the one-pixel strip ``floor(pixel @ normal) == strip``: its width
+    over its convex hull's, and how far inside the hull its outline lies at the shallower
+    end (pixels; 99 where the strip misses ``mask``)."""
+    from skimage.morphology import convex_hull_image
+
+    across_normal = np.array([-normal[1], normal[0]])
+    ends = []
+    for each in (mask, convex_hull_image(mask)):
+        points = np.argwhere(each).astype(np.float64)
+        on = np.floor(points @ normal) == strip
+        across = points[on] @ across_normal
+        ends.append((int(on.sum()), across.min() if on.any() else 0.0,
+                     across.max() if on.any() else 0.0))
+    (count, low, high), (wide, hull_low, hull_high) = ends
+    if not count:
+        return 0.0, 99.0
+    return count / max(wide, 1), float(min(low - hull_low, hull_high - high))
+
+
+def _seam_cut(obj, light, least):
+    """``obj`` (a padded box; ``light`` over the background) cut in two where it shows two
+    nuclei: the second part's mask, or None.
+
+    The parts are two-means refitted as two ellipses (:func:`_two_ellipses`), each of at
+    least ``least`` pixels and one piece. The evidence is read on the straight strip across
+    the line between the parts' centres, through the cut's middle: the label's waist and
+    notches there (:func:`_waist`, ``_SEAM_THREAD`` to ``_SEAM_WAIST``, ``_SEAM_NOTCH``),
+    the waist of the isophote at ``_SEAM_ISO`` of the dimmer part's peak
+    (``_SEAM_ISO_WAIST``), the strip's mean light over that peak (``_SEAM_DARK``) and the
+    cut's length over the smaller part's inscribed diameter (``_SEAM_NECK``)."""
+    points = np.argwhere(obj)
+    where = points.astype(np.float64)
+    parts = _kmeans_parts(where, obj, 2)
+    if parts is not None:
+        parts = _two_ellipses(where, parts)
+    if parts is None or np.bincount(parts, minlength=2).min() < least:
+        return None
+    second = np.zeros(obj.shape, bool)
+    second[tuple(points[parts == 1].T)] = True
+    first = obj & ~second
+    if ndi.label(second)[1] != 1 or ndi.label(first)[1] != 1:
+        return None
+    cut = first & ndi.binary_dilation(second)
+    deep = min(ndi.distance_transform_edt(p).max() for p in (first, second))
+    if cut.sum() > _SEAM_NECK * 2 * deep:
+        return None
+    axis = where[parts == 1].mean(axis=0) - where[parts == 0].mean(axis=0)
+    normal = axis / max(float(np.hypot(*axis)), 1e-12)
+    strip = np.floor(np.argwhere(cut).mean(axis=0) @ normal)
+    waist, notch = _waist(obj, normal, strip)
+    if not _SEAM_THREAD <= waist <= _SEAM_WAIST or notch < _SEAM_NOTCH:
+        return None
+    values = light[tuple(points.T)]
+    peak = min(values[parts == 0].max(), values[parts == 1].max())
+    on = np.floor(where @ normal) == strip
+    if peak <= 0 or not on.any() or values[on].mean() > _SEAM_DARK * peak:
+        return None
+    iso = obj & (light >= _SEAM_ISO * peak)
+    if _waist(iso, normal, strip)[0] > _SEAM_ISO_WAIST:
+        return None
+    return second
+
+
+def _seam_candidates(labels, d):
+    """Per label looked at: (id, its box padded by one pixel, the neighbours' median
+    area); those at least ``_SEAM_RATIO`` times it, with ``_SEAM_NEIGHBOURS`` whole ones."""
+    sizes = np.bincount(labels.ravel())
+    if sizes.size < 2:
+        return
+    whole = np.ones(sizes.size, bool)
+    whole[_edge_ids(labels)] = False
+    reach = max(1, round(d / 2))
+    boxes = ndi.find_objects(labels)
+    for i in np.flatnonzero(sizes[1:]).tolist():
+        i += 1
+        box = boxes[i - 1]
+        near = _near_labels(labels, i, box, reach)
+        near = near[whole[near]]
+        if near.size < _SEAM_NEIGHBOURS:
+            continue
+        typical = float(np.median(sizes[near]))
+        if sizes[i] < _SEAM_RATIO * typical:
+            continue
+        box = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n))
+                    for s, n in zip(box, labels.shape, strict=True))
+        yield i, box, typical
+
+
+def _split_seam_pairs(labels, smooth, level, d, first):
+    """Cut the labels that show two nuclei across a seam (:func:`_seam_cut`) in two; the
+    second part takes a new label from ``first`` on. Per label, from its pixels, its light
+    (``smooth`` over the background ``level``) and its neighbours' areas.
+
+    Returns the labels (a copy when any was cut) and an (n, 2) array of one pixel per new
+    label (its deepest, for a marker)."""
+    out, points, new = labels, [], first
+    for i, box, typical in _seam_candidates(labels, d):
+        obj = labels[box] == i
+        second = _seam_cut(obj, smooth[box] - level, _SEAM_PART * typical)
+        if second is None:
+            continue
+        if out is labels:
+            out = labels.copy()
+        out[box][second] = new
+        depth = ndi.distance_transform_edt(second)
+        deepest = np.unravel_index(np.argmax(depth), second.shape)
+        points.append((box[0].start + deepest[0], box[1].start + deepest[1]))
+        new += 1
+    return out, np.array(points, np.intp).reshape(-1, 2)
+
+
+def _with_seam_pairs(labels, markers, peak, smooth, level, d):
+    """:func:`_split_seam_pairs` of ``labels``, with a marker at each new label's deepest
+    pixel and its peak (its largest ``smooth``); and whether any was cut."""
+    first = max(peak.size, int(labels.max()) + 1)
+    labels, points = _split_seam_pairs(labels, smooth, level, d, first)
+    if not len(points):
+        return labels, markers, peak, False
+    new = np.arange(first, first + len(points))
+    markers = markers.copy()
+    markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
+    peak = _with_new_peaks(peak, first, smooth, labels, new)
+    return labels, markers, peak, True

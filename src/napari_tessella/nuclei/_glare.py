@@ -24,14 +24,6 @@ is a few pixels across and reads coherent too (round 45's patch lost 12-15 dense
 10 fields at every PSF). A label touching a label under the bar is kept too: on a U2OS
 image a large nucleus cut in three by the recipe had one coherent piece (a streak cut in
 pieces touches only coherent pieces, or nothing).
-
-Round 46: those two gates kept the streaks that end on a nucleus or run off the image
-(on the round's tuning fields 94 and 48 streak labels at the rule's step, against 110
-dropped). Where a coherent label meets the border or a label under the bar now decides
-(:func:`_contacts`): a streak cut across meets them at an end of its length, across its
-gradient; a cap cut by the border meets it along its flat side, a piece of a split nucleus
-its other pieces along its side or much of its outline. Only labels that meet nothing,
-or meet everything at their ends, are dropped.
 """
 
 from __future__ import annotations
@@ -41,7 +33,7 @@ from scipy import ndimage as ndi
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .._label_image import _widened
+from .._label_image import _edge_ids, _widened
 
 _CHAIN = (1.4, 0.85, 0.4)  # a piece: elongation at least, spread across below (x d; four
 # standard deviations along its short axis), inscribed radius below (x d)
@@ -142,28 +134,22 @@ def _streak_chains(labels, d, moments, done, piece=_CHAIN, union=_CHAIN_UNION,
 #: labels at 0.7 or more, 4 of 3,813 nuclei (their 95th percentile 0.30-0.41 by kind; the
 #: largest 0.55-0.85, a label of two nuclei among them).
 _COHERENT = 0.7
-#: A coherent label is kept when it touches an incoherent label, or the image border, where
-#: the way from its centroid to the contact is at least this |cos| from its gradient's main
-#: direction (along its side). Round 46, tuning fields 8000-8039 (seven kinds): the 12
-#: nuclei at coherence 0.6 or more that touch a label read 0.73-1.00, the 114 streak labels
-#: at 0.7 or more touching a nucleus or the border at an end 0.00-0.5 (most under 0.1).
-_ON_SIDE = 0.5
-#: ... or when that contact covers at least this share of its outline. Round 46: the U2OS
-#: labels over the bar with a contact (a piece of a nucleus cut in three, caps cut by the
-#: border, some in a corner) 0.43-0.70; streak labels meeting a nucleus or the border at an
-#: end 0.00-0.49, all but a few under 0.3.
-_MET = 0.3
-#: ... or when it has a contact and is elongated less than this (no band, so no ends; the
-#: crowded synthetic fields of ``test_nuclei_dense``: two round nuclei at 1.10 and 1.24
-#: with one end-on contact; round 46's tuning streak labels with such contacts: 2 of 104
-#: under it, their median 3.25).
-_BAND = 1.4
 
 
-def _gradient_axes(labels, smooth):
-    """Per label 0..n, the coherence of ``smooth``'s gradient over its pixels
-    (``(l1 - l2) / (l1 + l2)`` of the summed structure tensor, 0 for a flat label) and the
-    angle of its main direction (the first eigenvector, ``(cos, sin)`` as (row, column))."""
+def _touching(labels):
+    """The pairs of labels that touch (8-connected), both ways: two arrays of ids."""
+    one, two = [], []
+    for a, b in ((labels[1:], labels[:-1]), (labels[:, 1:], labels[:, :-1]),
+                 (labels[1:, 1:], labels[:-1, :-1]), (labels[1:, :-1], labels[:-1, 1:])):
+        meet = (a > 0) & (b > 0) & (a != b)
+        one += [a[meet], b[meet]]
+        two += [b[meet], a[meet]]
+    return np.concatenate(one), np.concatenate(two)
+
+
+def _gradient_coherence(labels, smooth):
+    """Per label 0..n, the coherence of ``smooth``'s gradient over its pixels:
+    ``(l1 - l2) / (l1 + l2)`` of the summed structure tensor (0 for a flat label)."""
     n = int(labels.max())
     rows, cols = np.gradient(smooth.astype(np.float64, copy=False))
     flat = labels.ravel()
@@ -172,83 +158,23 @@ def _gradient_axes(labels, smooth):
         return np.bincount(flat, weights=values.ravel(), minlength=n + 1)
 
     jrr, jcc, jrc = summed(rows * rows), summed(cols * cols), summed(rows * cols)
-    coherence = np.hypot(jrr - jcc, 2 * jrc) / np.maximum(jrr + jcc, 1e-12)
-    return coherence, 0.5 * np.arctan2(2 * jrc, jrr - jcc)
-
-
-def _gradient_coherence(labels, smooth):
-    """Per label 0..n, the coherence of ``smooth``'s gradient over its pixels:
-    ``(l1 - l2) / (l1 + l2)`` of the summed structure tensor (0 for a flat label)."""
-    return _gradient_axes(labels, smooth)[0]
-
-
-def _contacts(labels, ids, angle, partner, border):
-    """Per label of ``ids``, how it meets the labels with ``partner`` True (8-connected)
-    and the sides of the array that are the image border (``border``): the largest
-    ``|cos|`` over those contacts between its gradient's main direction (``angle``) and
-    the way from its centroid to the contact (its own pixels there; -1 with no contact),
-    the share of its outline in contact, and its elongation (the square root of its
-    second moments' ratio; 0 with no contact). A band cut across by a nucleus or the
-    border meets it at an end: ``|cos|`` near 0, a small share, elongated. A nucleus's rim
-    piece meets its other pieces, and a cap the border, along its side, or along much of
-    its outline."""
-    side, share, elongation = np.full(ids.size, -1.0), np.zeros(ids.size), np.zeros(ids.size)
-    boxes = ndi.find_objects(labels)
-    ring = np.ones((3, 3), bool)
-    for k, i in enumerate(ids):
-        at = _widened(boxes[i - 1], 1, labels.shape)
-        lab = labels[at]
-        own = lab == i
-        outline = own & ~ndi.binary_erosion(own, ring, border_value=1)
-        hits = [own & ndi.binary_dilation(lab == j, ring)
-                for j in np.unique(lab[ndi.binary_dilation(own, ring) & ~own]) if j and partner[j]]
-        ends = (at[0].start == 0, at[0].stop == labels.shape[0],
-                at[1].start == 0, at[1].stop == labels.shape[1])
-        for cut, on, end in zip((np.s_[0], np.s_[-1], np.s_[:, 0], np.s_[:, -1]), border, ends,
-                                strict=True):
-            if on and end and own[cut].any():
-                hit = np.zeros_like(own)
-                hit[cut] = own[cut]
-                hits.append(hit)
-        if not hits:
-            continue
-        met = np.logical_or.reduce(hits)
-        share[k] = np.count_nonzero(met) / np.count_nonzero(outline | met)
-        rr, cc = np.nonzero(own)
-        spread = np.linalg.eigvalsh(np.cov(rr, cc)) if rr.size > 2 else np.ones(2)
-        elongation[k] = np.sqrt(spread[1] / max(spread[0], 1e-9))
-        direction = np.cos(angle[i]), np.sin(angle[i])
-        for hit in hits:
-            hr, hc = np.nonzero(hit)
-            dr, dc = hr.mean() - rr.mean(), hc.mean() - cc.mean()
-            far = np.hypot(dr, dc)
-            cos = abs(dr * direction[0] + dc * direction[1]) / far if far >= 1.0 else 1.0
-            side[k] = max(side[k], cos)
-    return side, share, elongation
+    return np.hypot(jrr - jcc, 2 * jrc) / np.maximum(jrr + jcc, 1e-12)
 
 
 def _drop_streaks(labels, smooth, border=(True, True, True, True)):
-    """Drop the labels whose gradient coherence (:func:`_gradient_axes`) is at least
-    ``_COHERENT`` unless they meet a label under that bar, or a side of the array that is
-    the image border (``border``: top, bottom, left, right), along their side
-    (:func:`_contacts`: a contact at least ``_ON_SIDE`` in ``|cos|`` from the gradient's
-    main direction, or in contact along a share ``_MET`` of the outline), or that meet one
-    and are not elongated ``_BAND`` (no band to have ends): glare streaks.
-    A piece of a split nucleus meets its other pieces along its side or much of its outline
-    (round 45: one U2OS piece of 3,601 px read over the bar), a nucleus cut by the border
-    meets it along its flat side; a streak that a nucleus or the border cuts across meets
-    them at an end (round 46). Returns the labels (changed in place) and whether any was
-    dropped."""
+    """Drop the labels off the image border (``border``: which sides of the array are it,
+    top, bottom, left, right) whose gradient coherence (:func:`_gradient_coherence`) is at
+    least ``_COHERENT`` and that touch no label under it (a piece of a split nucleus touches
+    its other pieces; round 45: one U2OS piece of 3,601 px read over the bar): glare streaks.
+    Returns the labels (changed in place) and whether any was dropped."""
     if not labels.any():
         return labels, False
-    coherence, angle = _gradient_axes(labels, smooth)
-    streak = coherence >= _COHERENT
+    streak = _gradient_coherence(labels, smooth) >= _COHERENT
     streak[0] = False
-    ids = np.flatnonzero(streak)
-    if ids.size:
-        side, share, elongation = _contacts(labels, ids, angle, ~streak, border)
-        streak[ids[(side >= _ON_SIDE) | (share >= _MET)
-                   | ((side >= 0) & (elongation < _BAND))]] = False
+    streak[_edge_ids(labels, border)] = False
+    if streak.any():
+        near, other = _touching(labels)
+        streak[near[~streak[other]]] = False
     if not streak.any():
         return labels, False
     labels[streak[labels]] = 0

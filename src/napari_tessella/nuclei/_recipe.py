@@ -52,6 +52,7 @@ from ._shape import (
 )
 from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_peaks
+from ._specks import _SKIRT, _border_specks, _without_border_specks
 
 
 @dataclass(frozen=True, repr=False)
@@ -113,9 +114,6 @@ _BORDER_LEAST = 2.0
 # least half of its object (a disc's centre is then in the image): under this share of
 # the minimum size, that object whole would be under half of it, a speck (round 24)
 _BORDER_SPECK = 0.25
-# ... of at least this many pixels: the shape of fewer says nothing (packed crops of 12-px
-# nuclei: pieces of 6 px, 4 along the border and 2 deep, were caps as often as debris)
-_SPECK_LEAST = 10
 
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
@@ -292,7 +290,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 on = _per_label(parts, comp)
                 blobs = on if blobs is None else blobs | on
         # specks on the border (after the small nuclei were looked for: no blob of theirs)
-        needed[_border_specks(labels, sizes, border, _BORDER_SPECK * least, edge)] = np.inf
+        deep = _border_specks(labels, sizes, border, _SKIRT * _BORDER_SPECK * least, edge)
+        needed[deep[sizes[deep] < _BORDER_SPECK * least]] = np.inf
         needed[_condensed(labels, sizes, needed, smooth, level, d, edge)] = 0  # mitotic
         labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
@@ -314,6 +313,9 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                                 thick_part=_THICK)
             labels, peak, grown = _edges_and_glows(  # foci: out to the edge; dim on a glow
                 labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
+            # border debris deep enough above, under the speck size in its outline (r46)
+            labels, specks = _without_border_specks(labels, deep, _BORDER_SPECK * least)
+            grown = grown or specks
             nearest = None if moved or grown else nearest
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
@@ -366,44 +368,6 @@ def _with_shoulders(labels, markers, peak, smooth, level, d):
     markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
     peak = _with_new_peaks(peak, first, smooth, labels, new)
     return labels, markers, peak, True
-
-
-def _border_specks(labels, sizes, border, most, ids=None) -> np.ndarray:
-    """The labels on one side only of the image border (``border``: which sides of
-    ``labels`` are the image's; ``ids``: the labels on them when known), of fewer
-    than ``most`` pixels (and at least ``_SPECK_LEAST``), at least as deep from that
-    side as half their chord along it.
-
-    A disc cut by a straight border is that deep exactly when its centre is in the image:
-    the piece is at least half of it, so the object whole is under twice ``most``. The
-    caps of nuclei mostly outside the image are shallower (round 24, working labels: the
-    U2OS caps under a quarter of the minimum size that a hand label matches are 0.31-0.67 x
-    half their chord deep, but at the corners, where a piece is cut by two sides: those are
-    left alone); the bright debris of the ``uneven d32`` fields, half discs centred on the
-    border, measure 1.0-3.6 (0.14-0.26 of the minimum size).
-    """
-    ids = _edge_ids(labels, border) if ids is None else ids
-    ids = ids[(ids > 0) & (sizes[ids] < most) & (sizes[ids] >= _SPECK_LEAST)]
-    if ids.size == 0:
-        return ids
-    rows, cols = labels.shape
-    pick = np.zeros(sizes.size, dtype=bool)  # ``np.isin(labels, ids)`` by a look-up
-    pick[ids] = True
-    r, c = np.nonzero(_per_label(pick, labels))
-    k = np.searchsorted(ids, labels[r, c])  # ids are sorted (np.unique)
-    n = ids.size
-    # per side (top, bottom, left, right): the chord (pixels on it) and the depth from it
-    chords = [np.bincount(k[r == 0], minlength=n), np.bincount(k[r == rows - 1], minlength=n),
-              np.bincount(k[c == 0], minlength=n), np.bincount(k[c == cols - 1], minlength=n)]
-    depths = [np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)]
-    for depth, dist in zip(depths, (r + 1, rows - r, c + 1, cols - c), strict=True):
-        np.maximum.at(depth, k, dist)
-    chords = np.stack([ch * on_side for ch, on_side in zip(chords, border, strict=True)])
-    depths = np.stack(depths)
-    one_side = np.count_nonzero(chords, axis=0) == 1
-    chord = chords.max(axis=0)
-    deep = (2 * depths >= chords) & (chords == chord) & (chords > 0)
-    return ids[one_side & deep.any(axis=0)]
 
 
 def _border_needed(needed: float) -> float:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.morphology import convex_hull_image
 
 from .._label_image import _edge_ids
 from ._shape import _kmeans_parts, _near_labels
@@ -88,8 +89,6 @@ def _waist(mask, normal, strip) -> tuple[float, float]:
     """Of ``mask`` across the one-pixel strip ``floor(pixel @ normal) == strip``: its width
     over its convex hull's, and how far inside the hull its outline lies at the shallower
     end (pixels; 99 where the strip misses ``mask``)."""
-    from skimage.morphology import convex_hull_image
-
     across_normal = np.array([-normal[1], normal[0]])
     ends = []
     for each in (mask, convex_hull_image(mask)):

@@ -69,7 +69,9 @@ def _border_specks(labels, sizes, border, most, ids=None) -> np.ndarray:
 def _without_border_specks(labels, deep, most):
     """``labels`` without those of ``deep`` (ids, the :func:`_border_specks` shape measured
     on an earlier outline) now of fewer than ``most`` pixels, and whether any was dropped;
-    the other labels keep their ids."""
+    the other labels keep their ids. The steps in between keep each label's id and give new
+    labels ids above every earlier one (the per-label ``peak`` arrays are indexed by them),
+    so an id of ``deep`` still names the piece it was measured on, or nothing."""
     if deep.size == 0:  # no candidates: nothing to measure
         return labels, False
     sizes = np.bincount(labels.ravel(), minlength=int(deep.max(initial=0)) + 1)

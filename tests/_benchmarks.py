@@ -2,10 +2,10 @@
 scripts are not a package, so each is loaded from its file, once) and the best match of a
 true nucleus among the labels, the turns of a field, whether two label images hold the
 same objects, the pixels of each true nucleus under each label, the default
-segmentation's score on a challenge-like dense field, and a field of nuclei on a broad
-illumination bump; and two checks of a step of the
-recipe: how often it is called on an image, and whether the chunked path gives the
-in-memory labels."""
+segmentation's score on a challenge-like dense field, a field of nuclei on a broad
+illumination bump, and the debris specks a segmentation left on the image border; and two
+checks of a step of the recipe: how often it is called on an image, and whether the
+chunked path gives the in-memory labels."""
 
 from __future__ import annotations
 
@@ -119,3 +119,17 @@ def chunked_as_in_memory(image, chunks=(128, 160)) -> bool:
     with dask.config.set(scheduler="synchronous"):
         chunked = seeded_watershed_chunked(image, chunks=chunks).labels.compute()
     return same_partition(memory, chunked)
+
+
+def border_specks_left(result, truth):
+    """Sizes of the labels on the image border under a quarter of the minimum size with
+    under 10 % of their pixels on a nucleus."""
+    labels = result.labels
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    sizes = []
+    for i in edge[edge > 0]:
+        own = labels == i
+        if (np.count_nonzero(own) < 0.25 * result.min_size
+                and np.count_nonzero(truth[own]) < 0.1 * np.count_nonzero(own)):
+            sizes.append(int(own.sum()))
+    return sizes

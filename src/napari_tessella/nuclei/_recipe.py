@@ -51,7 +51,7 @@ from ._shape import (
     _split_merges,
 )
 from ._shoulders import _split_shoulders
-from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_peaks
+from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_labels
 from ._specks import _SKIRT, _border_specks, _without_border_specks
 
 
@@ -359,15 +359,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
 def _with_shoulders(labels, markers, peak, smooth, level, d):
     """:func:`._shoulders._split_shoulders` of ``labels``, with a marker at each new
     label's shoulder and its peak (its largest ``smooth``); and whether any was cut."""
-    first = max(peak.size, int(labels.max()) + 1)
-    labels, points = _split_shoulders(labels, smooth, level, d, first)
-    if not len(points):
-        return labels, markers, peak, False
-    new = np.arange(first, first + len(points))
-    markers = markers.copy()
-    markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
-    peak = _with_new_peaks(peak, first, smooth, labels, new)
-    return labels, markers, peak, True
+    return _with_new_labels(_split_shoulders, labels, markers, peak, smooth, level, d)
 
 
 def _border_needed(needed: float) -> float:

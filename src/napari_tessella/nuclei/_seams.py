@@ -17,7 +17,7 @@ from skimage.morphology import convex_hull_image
 
 from .._label_image import _edge_ids
 from ._shape import _kmeans_parts, _near_labels
-from ._small import _with_new_peaks
+from ._small import _with_new_labels
 
 #: a label is looked at when its area is at least this many times the median area of the
 #: whole labels within d/2 of its outline ...
@@ -198,12 +198,4 @@ def _split_seam_pairs(labels, smooth, level, d, first):
 def _with_seam_pairs(labels, markers, peak, smooth, level, d):
     """:func:`_split_seam_pairs` of ``labels``, with a marker at each new label's deepest
     pixel and its peak (its largest ``smooth``); and whether any was cut."""
-    first = max(peak.size, int(labels.max()) + 1)
-    labels, points = _split_seam_pairs(labels, smooth, level, d, first)
-    if not len(points):
-        return labels, markers, peak, False
-    new = np.arange(first, first + len(points))
-    markers = markers.copy()
-    markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
-    peak = _with_new_peaks(peak, first, smooth, labels, new)
-    return labels, markers, peak, True
+    return _with_new_labels(_split_seam_pairs, labels, markers, peak, smooth, level, d)

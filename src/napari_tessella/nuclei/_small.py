@@ -48,6 +48,21 @@ def _with_new_peaks(peak, first: int, smooth, labels, new) -> np.ndarray:
     return np.concatenate([_padded(peak, first, np.inf), ndi.maximum(smooth, labels, new)])
 
 
+def _with_new_labels(split, labels, markers, peak, smooth, level, d):
+    """``split(labels, smooth, level, d, first)`` (the labels with new ones from id ``first``
+    on, and one pixel per new label), with a marker at each new label's pixel and its peak
+    (its largest ``smooth``, :func:`_with_new_peaks`); and whether any label was added."""
+    first = max(peak.size, int(labels.max()) + 1)
+    labels, points = split(labels, smooth, level, d, first)
+    if not len(points):
+        return labels, markers, peak, False
+    new = np.arange(first, first + len(points))
+    markers = markers.copy()
+    markers[points[:, 0], points[:, 1]] = int(markers.max()) + 1 + np.arange(len(points))
+    peak = _with_new_peaks(peak, first, smooth, labels, new)
+    return labels, markers, peak, True
+
+
 def _small_population(n_small: int, n_all: int) -> bool:
     """Whether ``n_small`` whole small nuclei (:func:`_whole_small`) among ``n_all``
     objects are a population of nuclei (``_SMALL_LEAST``, ``_SMALL_SHARE``), not debris."""

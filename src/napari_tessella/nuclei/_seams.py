@@ -16,7 +16,7 @@ from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
 
 from .._label_image import _edge_ids
-from ._shape import _kmeans_parts, _near_labels
+from ._shape import _kmeans_parts, _typical_near
 from ._small import _with_new_labels
 
 #: a label is looked at when its area is at least this many times the median area of the
@@ -160,12 +160,8 @@ def _seam_candidates(labels, d):
     for i in np.flatnonzero(sizes[1:]).tolist():
         i += 1
         box = boxes[i - 1]
-        near = _near_labels(labels, i, box, reach)
-        near = near[whole[near]]
-        if near.size < _SEAM_NEIGHBOURS:
-            continue
-        typical = float(np.median(sizes[near]))
-        if sizes[i] < _SEAM_RATIO * typical:
+        typical = _typical_near(labels, i, box, reach, sizes, whole, _SEAM_NEIGHBOURS)
+        if not typical or sizes[i] < _SEAM_RATIO * typical:  # 0: too few whole neighbours
             continue
         box = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n))
                     for s, n in zip(box, labels.shape, strict=True))

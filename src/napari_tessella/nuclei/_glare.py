@@ -24,6 +24,15 @@ is a few pixels across and reads coherent too (round 45's patch lost 12-15 dense
 10 fields at every PSF). A label touching a label under the bar is kept too: on a U2OS
 image a large nucleus cut in three by the recipe had one coherent piece (a streak cut in
 pieces touches only coherent pieces, or nothing).
+
+Round 47: those two gates keep the streaks that end on a nucleus or run off the image.
+Where a coherent label meets the border or a label under the bar tells them
+(:func:`_contacts`, round 46): a streak cut across meets them at an end of its length,
+across its gradient; a cap cut by the border meets it along its flat side, a piece of a
+split nucleus its other pieces along its side or much of its outline. Such a streak is
+not dropped at once: the rim outlines and the glow steps after it would grow the nucleus
+it touches into its place (round 46). It keeps its label through them and is dropped after
+(:func:`_drop_ended`), so the other labels come out as they would with it kept.
 """
 
 from __future__ import annotations
@@ -147,9 +156,29 @@ def _touching(labels):
     return np.concatenate(one), np.concatenate(two)
 
 
-def _gradient_coherence(labels, smooth):
-    """Per label 0..n, the coherence of ``smooth``'s gradient over its pixels:
-    ``(l1 - l2) / (l1 + l2)`` of the summed structure tensor (0 for a flat label)."""
+#: A coherent label that meets an incoherent label, or the image border, is a streak cut
+#: across unless the way from its centroid to one of those contacts is at least this |cos|
+#: from its gradient's main direction (along its side). Round 46, tuning fields 8000-8039
+#: (seven kinds): the 12 nuclei at coherence 0.6 or more that touch a label read 0.73-1.00,
+#: the 114 streak labels at 0.7 or more touching a nucleus or the border at an end 0.00-0.5
+#: (most under 0.1).
+_ON_SIDE = 0.5
+#: ... or unless its contacts cover at least this share of its outline. Round 46: the U2OS
+#: labels over the bar with a contact (a piece of a nucleus cut in three, caps cut by the
+#: border, some in a corner) 0.43-0.70; streak labels meeting a nucleus or the border at an
+#: end 0.00-0.49, all but a few under 0.3.
+_MET = 0.3
+#: ... or unless it is elongated less than this (no band, so no ends; the crowded synthetic
+#: fields of ``test_nuclei_dense``: two round nuclei at 1.10 and 1.24 with one end-on
+#: contact; round 46's tuning streak labels with such contacts: 2 of 104 under it, their
+#: median 3.25).
+_BAND = 1.4
+
+
+def _gradient_axes(labels, smooth):
+    """Per label 0..n, the coherence of ``smooth``'s gradient over its pixels
+    (``(l1 - l2) / (l1 + l2)`` of the summed structure tensor, 0 for a flat label) and the
+    angle of its main direction (the first eigenvector, ``(cos, sin)`` as (row, column))."""
     n = int(labels.max())
     rows, cols = np.gradient(smooth.astype(np.float64, copy=False))
     flat = labels.ravel()
@@ -158,24 +187,104 @@ def _gradient_coherence(labels, smooth):
         return np.bincount(flat, weights=values.ravel(), minlength=n + 1)
 
     jrr, jcc, jrc = summed(rows * rows), summed(cols * cols), summed(rows * cols)
-    return np.hypot(jrr - jcc, 2 * jrc) / np.maximum(jrr + jcc, 1e-12)
+    coherence = np.hypot(jrr - jcc, 2 * jrc) / np.maximum(jrr + jcc, 1e-12)
+    return coherence, 0.5 * np.arctan2(2 * jrc, jrr - jcc)
 
 
-def _drop_streaks(labels, smooth, border=(True, True, True, True)):
+def _gradient_coherence(labels, smooth):
+    """Per label 0..n, the coherence of ``smooth``'s gradient over its pixels:
+    ``(l1 - l2) / (l1 + l2)`` of the summed structure tensor (0 for a flat label)."""
+    return _gradient_axes(labels, smooth)[0]
+
+
+def _contacts(labels, ids, angle, partner, border):
+    """Per label of ``ids``, how it meets the labels with ``partner`` True (8-connected)
+    and the sides of the array that are the image border (``border``): the largest
+    ``|cos|`` over those contacts between its gradient's main direction (``angle``) and
+    the way from its centroid to the contact (its own pixels there; -1 with no contact),
+    the share of its outline in contact, and its elongation (the square root of its
+    second moments' ratio; 0 with no contact). A band cut across by a nucleus or the
+    border meets it at an end: ``|cos|`` near 0, a small share, elongated. A nucleus's rim
+    piece meets its other pieces, and a cap the border, along its side, or along much of
+    its outline."""
+    side, share, elongation = np.full(ids.size, -1.0), np.zeros(ids.size), np.zeros(ids.size)
+    boxes = ndi.find_objects(labels)
+    ring = np.ones((3, 3), bool)
+    for k, i in enumerate(ids):
+        at = _widened(boxes[i - 1], 1, labels.shape)
+        lab = labels[at]
+        own = lab == i
+        outline = own & ~ndi.binary_erosion(own, ring, border_value=1)
+        hits = [own & ndi.binary_dilation(lab == j, ring)
+                for j in np.unique(lab[ndi.binary_dilation(own, ring) & ~own]) if j and partner[j]]
+        ends = (at[0].start == 0, at[0].stop == labels.shape[0],
+                at[1].start == 0, at[1].stop == labels.shape[1])
+        for cut, on, end in zip((np.s_[0], np.s_[-1], np.s_[:, 0], np.s_[:, -1]), border, ends,
+                                strict=True):
+            if on and end and own[cut].any():
+                hit = np.zeros_like(own)
+                hit[cut] = own[cut]
+                hits.append(hit)
+        if not hits:
+            continue
+        met = np.logical_or.reduce(hits)
+        share[k] = np.count_nonzero(met) / np.count_nonzero(outline | met)
+        rr, cc = np.nonzero(own)
+        spread = np.linalg.eigvalsh(np.cov(rr, cc)) if rr.size > 2 else np.ones(2)
+        elongation[k] = np.sqrt(spread[1] / max(spread[0], 1e-9))
+        direction = np.cos(angle[i]), np.sin(angle[i])
+        for hit in hits:
+            hr, hc = np.nonzero(hit)
+            dr, dc = hr.mean() - rr.mean(), hc.mean() - cc.mean()
+            far = np.hypot(dr, dc)
+            cos = abs(dr * direction[0] + dc * direction[1]) / far if far >= 1.0 else 1.0
+            side[k] = max(side[k], cos)
+    return side, share, elongation
+
+
+def _drop_streaks(labels, smooth, border=(True, True, True, True), ended=None):
     """Drop the labels off the image border (``border``: which sides of the array are it,
     top, bottom, left, right) whose gradient coherence (:func:`_gradient_coherence`) is at
     least ``_COHERENT`` and that touch no label under it (a piece of a split nucleus touches
     its other pieces; round 45: one U2OS piece of 3,601 px read over the bar): glare streaks.
+    With ``ended`` (a list), the coherent labels kept so that meet those labels under the bar
+    and the border only at their ends (:func:`_contacts`: every contact under ``_ON_SIDE``
+    in ``|cos|``, under ``_MET`` of the outline together, elongated ``_BAND`` or more) are
+    put in it, streaks cut across to drop after the outline steps (:func:`_drop_ended`).
     Returns the labels (changed in place) and whether any was dropped."""
     if not labels.any():
         return labels, False
-    streak = _gradient_coherence(labels, smooth) >= _COHERENT
-    streak[0] = False
+    coherence, angle = _gradient_axes(labels, smooth)
+    coherent = coherence >= _COHERENT
+    coherent[0] = False
+    streak = coherent.copy()
     streak[_edge_ids(labels, border)] = False
     if streak.any():
         near, other = _touching(labels)
         streak[near[~streak[other]]] = False
+    ids = np.flatnonzero(coherent & ~streak) if ended is not None else ()
+    if len(ids):
+        side, share, elongation = _contacts(labels, ids, angle, ~coherent, border)
+        ended.extend(ids[(side < _ON_SIDE) & (share < _MET)
+                         & ((side < 0) | (elongation >= _BAND))].tolist())
     if not streak.any():
         return labels, False
     labels[streak[labels]] = 0
+    return labels, True
+
+
+def _drop_ended(labels, ended):
+    """``labels`` without the labels ``ended`` (ids: :func:`_drop_streaks`'s streaks that
+    met a nucleus or the border at an end), and whether any was dropped. They are dropped
+    after the rim outlines and the glow steps, which keep each label's id and give new ones
+    ids above every earlier one: dropped before them, a streak's place went to the nucleus
+    it touched, which then outgrew its nucleus (round 46, ``uneven d32`` 3709)."""
+    if not ended:
+        return labels, False
+    drop = np.zeros(int(labels.max()) + 1, bool)
+    drop[[i for i in ended if i < drop.size]] = True
+    gone = drop[labels]
+    if not gone.any():
+        return labels, False
+    labels[gone] = 0
     return labels, True

@@ -31,7 +31,7 @@ from ._cues import (
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
-from ._glare import _drop_streaks
+from ._glare import _drop_ended, _drop_streaks
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
@@ -295,6 +295,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         needed[_condensed(labels, sizes, needed, smooth, level, d, edge)] = 0  # mitotic
         labels[_per_label(sizes < needed, labels)] = 0  # the background stays 0
         peak = _core_peak(labels, smooth, height, level)
+        ended = []  # glare streaks that meet a nucleus at an end: dropped after the outlines
         if _SHARP > 0 and labels.any():
             # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
             # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
@@ -304,7 +305,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                                                       _sharp_at_body, smooth=smooth,
                                                       level=level, d=d, sharp=_SHARP))
             if not shoulders:  # glare streaks (round 45; not in dense blurred fields)
-                labels, streaks = _drop_streaks(labels, smooth, border)
+                labels, streaks = _drop_streaks(labels, smooth, border, ended)
                 nearest = None if streaks else nearest
         if _HALF > 0 and labels.any():
             # outlines where the edge is: half-way between the body and the background
@@ -317,6 +318,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, specks = _without_border_specks(labels, deep, _BORDER_SPECK * least)
             grown = grown or specks
             nearest = None if moved or grown else nearest
+        labels, streaks = _drop_ended(labels, ended)  # round 47: the nuclei keep their outlines
+        nearest = None if streaks else nearest
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,

@@ -91,13 +91,14 @@ def _two_ellipses(points, parts):
     return parts
 
 
-def _waist(mask, normal, strip) -> tuple[float, float]:
+def _waist(mask, normal, strip, hull=None) -> tuple[float, float]:
     """Of ``mask`` across the one-pixel strip ``floor(pixel @ normal) == strip``: its width
     over its convex hull's, and how far inside the hull its outline lies at the shallower
-    end (pixels; 99 where the strip misses ``mask``)."""
+    end (pixels; 99 where the strip misses ``mask``). ``hull``: ``mask``'s convex hull,
+    when the caller has it."""
     across_normal = np.array([-normal[1], normal[0]])
     ends = []
-    for each in (mask, convex_hull_image(mask)):
+    for each in (mask, convex_hull_image(mask) if hull is None else hull):
         points = np.argwhere(each).astype(np.float64)
         on = np.floor(points @ normal) == strip
         across = points[on] @ across_normal
@@ -109,7 +110,7 @@ def _waist(mask, normal, strip) -> tuple[float, float]:
     return count / max(wide, 1), float(min(low - hull_low, hull_high - high))
 
 
-def _notch_cut(obj, least):
+def _notch_cut(obj, least, hull):
     """``obj`` cut in two along the straight line between two notches of its outline: the
     second part's mask, or None.
 
@@ -117,9 +118,9 @@ def _notch_cut(obj, least):
     (their deepest outline pixel's distance to the hull's outside), the pair whose nearest
     outline pixels (among those at least half the notch's depth) are joined by the line
     of most depth (the shallower notch's) per length, with each side at least ``least``
-    pixels and one piece. Unlike the two ellipses it can cut a smaller nucleus off a
-    larger one's end (round 47)."""
-    hull = convex_hull_image(obj)
+    pixels and one piece; a notch under ``_SEAM_NOTCH`` deep does not count (the seam
+    test needs that much at both ends). ``hull``: ``obj``'s convex hull. Unlike the two
+    ellipses it can cut a smaller nucleus off a larger one's end (round 47)."""
     notches, n = ndi.label(hull & ~obj)
     if n < 2:
         return None
@@ -129,9 +130,11 @@ def _notch_cut(obj, least):
     ends = []
     for j in range(1, n + 1):
         pixels = np.argwhere(beside == j)
-        if len(pixels):
-            deep = depth[tuple(pixels.T)]
+        deep = depth[tuple(pixels.T)]
+        if len(pixels) and deep.max() >= 1 + _SEAM_NOTCH:  # the hull's own outline: 1
             ends.append((float(deep.max()), pixels[deep >= 0.5 * deep.max()]))
+    if len(ends) < 2:  # a seam needs a notch at both ends of its cut
+        return None
     ends.sort(key=lambda end: -end[0])  # stable: ties in the notches' raster order
     ends = ends[:_NOTCHES]
     points = np.argwhere(obj).astype(np.float64)
@@ -156,14 +159,14 @@ def _notch_cut(obj, least):
     return out
 
 
-def _shows_seam(obj, light, second) -> bool:
+def _shows_seam(obj, light, second, hull) -> bool:
     """Whether ``obj`` shows two nuclei across its cut into ``second`` and the rest: the
     label's waist and notches on the straight strip across the line between the parts'
     centres, through the cut's middle (:func:`_waist`, ``_SEAM_THREAD`` to
     ``_SEAM_WAIST``, ``_SEAM_NOTCH``), the waist of the isophote at ``_SEAM_ISO`` of the
     dimmer part's peak (``_SEAM_ISO_WAIST``), the strip's mean light over that peak
     (``_SEAM_DARK``) and the cut's length over the smaller part's inscribed diameter
-    (``_SEAM_NECK``)."""
+    (``_SEAM_NECK``). ``hull``: ``obj``'s convex hull."""
     first = obj & ~second
     points = np.argwhere(obj)
     where = points.astype(np.float64)
@@ -175,7 +178,7 @@ def _shows_seam(obj, light, second) -> bool:
     axis = where[parts == 1].mean(axis=0) - where[parts == 0].mean(axis=0)
     normal = axis / max(float(np.hypot(*axis)), 1e-12)
     strip = np.floor(np.argwhere(cut).mean(axis=0) @ normal)
-    waist, notch = _waist(obj, normal, strip)
+    waist, notch = _waist(obj, normal, strip, hull)
     if not _SEAM_THREAD <= waist <= _SEAM_WAIST or notch < _SEAM_NOTCH:
         return False
     values = light[tuple(points.T)]
@@ -196,6 +199,7 @@ def _seam_cut(obj, light, least):
     the cut between two notches of the outline (:func:`_notch_cut`) is read the same way."""
     points = np.argwhere(obj)
     where = points.astype(np.float64)
+    hull = convex_hull_image(obj)  # read by both cuts
     parts = _kmeans_parts(where, obj, 2)
     if parts is not None:
         parts = _two_ellipses(where, parts)
@@ -203,10 +207,10 @@ def _seam_cut(obj, light, least):
         second = np.zeros(obj.shape, bool)
         second[tuple(points[parts == 1].T)] = True
         if (ndi.label(second)[1] == 1 and ndi.label(obj & ~second)[1] == 1
-                and _shows_seam(obj, light, second)):
+                and _shows_seam(obj, light, second, hull)):
             return second
-    second = _notch_cut(obj, least)
-    return second if second is not None and _shows_seam(obj, light, second) else None
+    second = _notch_cut(obj, least, hull)
+    return second if second is not None and _shows_seam(obj, light, second, hull) else None
 
 
 def _seam_candidates(labels, d):

@@ -53,7 +53,6 @@ from ._shape import (
 from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_labels
 from ._specks import _SKIRT, _border_specks, _without_border_specks
-from ._under_cut import _without_pieces_under_body
 
 
 @dataclass(frozen=True, repr=False)
@@ -261,7 +260,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
             # (dense blurred fields: shallower necks, a dim nucleus's own bump, seed too)
-            pieces, trim_height = labels, height  # the trim's pieces (round 47, below)
             labels, markers, height = _split_at_necks_of(
                 labels > 0, d * _DISTANCE_SMOOTHING, d * (_H_DENSE if shoulders else _H), dtype)
             labels, markers = _split_clusters(
@@ -277,8 +275,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
                 gradient=_SIGMA)
             labels, markers = _split_crowds(labels, markers, d, smooth, level, find)  # no disc
-            # a glow piece joined to a nucleus by the re-seeding, wholly under its cut
-            labels, _ = _without_pieces_under_body(labels, pieces, smooth, level, trim_height)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         least = max(min_size_work, 1.0)

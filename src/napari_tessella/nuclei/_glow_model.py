@@ -21,8 +21,6 @@ reach around it; a chunk's window holds that whole (:func:`_glow_window`).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed
@@ -56,7 +54,9 @@ _COHERENCE = 0.5
 def _group_quantile(values, groups, q, size):
     """Per group 0..size-1: the ``q`` quantile of ``values`` (lower, nan where empty) and
     the count."""
-    order = np.lexsort((values, groups))
+    order = np.argsort(values)  # then by group, stably: the same ranks as a lexsort
+    order = order[np.argsort(groups[order].astype(np.uint16) if size <= 1 << 16
+                             else groups[order], kind="stable")]
     ks, vs = groups[order], values[order]
     starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
     counts = np.diff(np.r_[starts, ks.size])
@@ -67,54 +67,83 @@ def _group_quantile(values, groups, q, size):
     return out, cnt
 
 
+_EPS = np.finfo(np.float64).eps  # the machine epsilon, as ``np.polyfit``'s rcond uses it
+
+
+def _median(v):
+    """``np.median`` of the finite 1-d ``v``, the same value without its checks (the two
+    middle values' mean as ``np.mean`` takes it)."""
+    v = np.sort(v)
+    m = v.size // 2
+    return v[m] if v.size % 2 else (v[m - 1] + v[m]) / 2
+
+
+def _polyfit1(x, y):
+    """``np.polyfit(x, y, 1)`` as numpy computes it (the same columns, scale and least
+    squares, to the bit), without its checks and its rank warning."""
+    lhs = np.empty((x.size, 2))
+    lhs[:, 0], lhs[:, 1] = x + 0.0, 1.0
+    scale = np.sqrt((lhs * lhs).sum(axis=0))
+    lhs /= scale
+    c = np.linalg.lstsq(lhs, y + 0.0, x.size * _EPS)[0]
+    return c / scale
+
+
 def _sector_line(x, y):
     """(scale, offset) of ``y`` ~ offset + scale * ``x``: a straight line fitted three times,
     each leaving out the points over the median residual plus two median absolute
     deviations (a nucleus lifts its bands)."""
     if x.size < 4 or np.ptp(x) <= 0:
         return 1.0, (float(np.nanmedian(y - x)) if x.size else 0.0)
-    keep = np.ones(x.size, bool)
+    keep, xk, yk = None, x, y  # all points first
     for _ in range(3):
-        with warnings.catch_warnings():  # bands of one profile level: the fit as it comes
-            warnings.simplefilter("ignore", np.exceptions.RankWarning)
-            a, b = np.polyfit(x[keep], y[keep], 1)
+        a, b = _polyfit1(xk, yk)
         r = y - (a * x + b)
-        mid = np.median(r[keep])
-        keep = r <= mid + 2 * (np.median(np.abs(r[keep] - mid)) + 1e-9)
-        if keep.sum() < 4:
-            break
+        rk = r if keep is None else r[keep]
+        mid = _median(rk)
+        kept = r <= mid + 2 * (_median(np.abs(rk - mid)) + 1e-9)
+        if np.count_nonzero(kept) < 4 or (kept.all() if keep is None else (kept == keep).all()):
+            break  # (the same points: the same line)
+        keep, xk, yk = kept, x[kept], y[kept]
     return a, b
 
 
 def _glow_of(img, bright, d, fit):
     """The modelled glow of the saturated cells ``bright`` (nan beyond ``_GLOW_REACH`` d of
-    them), fitted on the pixels ``fit`` of ``img``; and the distance to them, in ``d``."""
+    them), fitted on the pixels ``fit`` of ``img``; and the distance to them, in ``d``.
+    Everything per pixel is read on the pixels within the reach only (in raster order)."""
     dd, (iy, ix) = ndi.distance_transform_edt(~bright, return_indices=True)
     comp, n = ndi.label(bright, np.ones((3, 3), bool))
-    owner = comp[iy, ix].astype(np.int64)
     near = dd <= _GLOW_REACH * d
+    at = np.flatnonzero(near)
+    owner = comp.ravel()[iy.ravel()[at] * img.shape[1] + ix.ravel()[at]].astype(np.int64)
     nb = int(_GLOW_REACH * d) + 2
-    band = np.floor(dd).astype(np.int64)
+    dn = dd.ravel()[at]
+    band = np.floor(dn).astype(np.int64)
+    vals = img.ravel()[at].astype(np.float64)
+    on = fit.ravel()[at]
     # the radial profile: per cell and band, non-increasing outward
     key = owner * nb + band
-    prof, _ = _group_quantile(img[near & fit].astype(np.float64), key[near & fit], _FIT_Q,
-                              (n + 1) * nb)
+    prof, _ = _group_quantile(vals[on], key[on], _FIT_Q, (n + 1) * nb)
     prof = np.minimum.accumulate(np.where(np.isnan(prof), np.inf, prof).reshape(n + 1, nb),
                                  axis=1)
     prof[~np.isfinite(prof)] = np.nan
     # per sector: the band quantiles from _GAP d out as a line of the profile
-    rr, cc = np.indices(img.shape)
     ids = np.arange(1, n + 1)
-    cy = np.r_[0, ndi.mean(rr, comp, ids)] if n else np.zeros(1)
-    cx = np.r_[0, ndi.mean(cc, comp, ids)] if n else np.zeros(1)
-    t = (np.arctan2(rr - cy[owner], cc - cx[owner]) + np.pi) / (2 * np.pi) * _SECTORS - 0.5
+    by, bx = np.nonzero(bright)  # the centroids as ``ndi.mean`` sums them, in raster order
+    num = np.bincount(comp[by, bx], minlength=n + 1).astype(np.float64)
+    num[0] = 1.0
+    cy = np.bincount(comp[by, bx], by, minlength=n + 1) / num
+    cx = np.bincount(comp[by, bx], bx, minlength=n + 1) / num
+    cy[0] = cx[0] = 0.0
+    t = (np.arctan2(at // img.shape[1] - cy[owner], at % img.shape[1] - cx[owner]) + np.pi) \
+        / (2 * np.pi) * _SECTORS - 0.5
     s0 = np.floor(t).astype(np.int64) % _SECTORS
     w = t - np.floor(t)
     sector = np.floor(t + 0.5).astype(np.int64) % _SECTORS
-    sel = near & fit & (dd >= _GAP * d)
-    q, cnt = _group_quantile(img[sel].astype(np.float64),
-                             ((owner * _SECTORS + sector) * nb + band)[sel], _FIT_Q,
-                             (n + 1) * _SECTORS * nb)
+    sel = on & (dn >= _GAP * d)
+    q, cnt = _group_quantile(vals[sel], ((owner * _SECTORS + sector) * nb + band)[sel],
+                             _FIT_Q, (n + 1) * _SECTORS * nb)
     q, cnt = q.reshape(n + 1, _SECTORS, nb), cnt.reshape(n + 1, _SECTORS, nb)
     scale, offset = np.ones((n + 1, _SECTORS)), np.zeros((n + 1, _SECTORS))
     for c in ids:
@@ -125,7 +154,7 @@ def _glow_of(img, bright, d, fit):
     a = (1 - w) * scale[owner, s0] + w * scale[owner, s1]
     b = (1 - w) * offset[owner, s0] + w * offset[owner, s1]
     model = np.full(img.shape, np.nan)
-    model[near] = b[near] + a[near] * prof[owner[near], band[near]]
+    model[near] = b + a * prof[owner, band]
     return model, dd / d
 
 
@@ -159,8 +188,17 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     excess = np.where(np.isnan(model), 0.0, img - model)
     free = mine & (dist >= _GAP) & ~bright
     over = (excess > _OVER * low) & free & ~np.isnan(model)
-    if not over.any():
+    area = np.pi * d * d / 4
+    # every piece is a 4-connected part of ``over``: none passes when no part is that large
+    parts, m = ndi.label(over)
+    if not m or np.bincount(parts.ravel())[1:].max() < max(_AREA[0] * area, least):
         return out, crop
+    # the bumps are read round ``over``'s pixels only: the filters' and the ring's reach of
+    # them, so every value read is as over the whole crop
+    rows, cols = np.nonzero(over)
+    sub = _widened((slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)),
+                   _glow_pad(d) + int(4 * d / 8 + 0.5) + max(1, round(0.25 * d)), lab.shape)
+    excess, over, view = excess[sub], over[sub], out[sub]
     soft = ndi.gaussian_filter(excess, d / 8)
     blob = -ndi.gaussian_laplace(excess, d / (2 * np.sqrt(2)))
     w = 2 * max(1, round(0.3 * d)) + 1
@@ -171,7 +209,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     basins = watershed(-blob, seeds, mask=over)
     height = np.asarray(ndi.labeled_comprehension(soft, basins, np.arange(1, k + 1),
                                                   lambda v: np.quantile(v, 0.9), float, 0))
-    area, n = np.pi * d * d / 4, 0
+    n = 0
     for c, box in enumerate(ndi.find_objects(basins), start=1):
         if box is None:
             continue
@@ -185,7 +223,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
         if np.median(soft[box][ring]) > _RING * np.median(soft[box][sel]):
             continue
         n += 1
-        out[box][sel] = n
+        view[box][sel] = n
     return out, crop
 
 
@@ -197,7 +235,11 @@ def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work):
     whether any was added."""
     if raw is None or work is None or not smooth.max() > _SMALL_CELL * low:
         return labels, markers, peak, False  # no saturated cell (its pixels pass that)
-    bright = _saturated(smooth, low, d)
+    small = smooth > _SMALL_CELL * low  # every saturated cell lies in the box of these
+    rows, cols = np.flatnonzero(small.any(axis=1)), np.flatnonzero(small.any(axis=0))
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    bright = np.zeros(smooth.shape, bool)
+    bright[box] = _saturated(smooth[box], low, d)
     if not bright.any():
         return labels, markers, peak, False
     pieces, crop = _over_glow_pieces(labels, raw, bright, low, d, least)

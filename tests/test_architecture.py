@@ -29,7 +29,7 @@ LAYERS = [
      "nuclei._missing", "nuclei._inscribed", "nuclei._seams",
      "nuclei._ridge", "nuclei._glare", "nuclei._unflat", "nuclei._deblur", "nuclei._glows",
      "nuclei._orient", "nuclei._flux", "nuclei._slivers", "nuclei._params", "nuclei._body_edge",
-     "nuclei._touching", "nuclei._condensed", "nuclei._saturated", "nuclei._glow_model",
+     "nuclei._touching", "nuclei._condensed", "nuclei._saturated",
      "nuclei._texture", "nuclei._own_peaks", "nuclei._long", "nuclei._specks"},
     {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",

@@ -25,7 +25,6 @@ from ._foreground import (
     _log_otsu,
     _significant_cut,
 )
-from ._glow_model import _glow_window
 from ._orient import (
     IDENTITY,
     from_canonical,
@@ -171,7 +170,6 @@ def _needed_window(smooth, origin, core_lo, core_hi, params, wide=NO_SIDE):
     if params["auto"] and params.get("low") is not None:  # round 42: saturated cells in reach
         core = tuple(slice(a - o, b - o) for a, b, o in zip(core_lo, core_hi, origin, strict=True))
         lo, hi = _held_cells(smooth, params["low"], params["d"], core, lo, hi)
-        lo, hi = _glow_window(smooth, params["low"], params["d"], core, lo, hi, m)  # r47
     return tuple(slice(a, b) for a, b in zip(lo, hi, strict=True)), foreground
 
 

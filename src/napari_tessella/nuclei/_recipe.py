@@ -32,7 +32,6 @@ from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
 from ._glare import _drop_streaks
-from ._glow_model import _with_over_glow
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
@@ -323,9 +322,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
                                                         low, d, max(min_size_work, 1.0),
                                                         border, raw)
-            labels, markers, peak, over = _with_over_glow(  # over a modelled glow (r47)
-                labels, markers, peak, smooth, low, d, max(min_size_work, 1.0), raw, work)
-            nearest = None if cut or over else nearest
+            nearest = None if cut else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)
             # two blurred nuclei with no neck, valley or curvature of their own

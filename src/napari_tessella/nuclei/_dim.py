@@ -381,7 +381,7 @@ def _elongation(rows, cols) -> float:
 
 
 def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
-                   border=(False, False, False, False), raw=None):
+                   border=(False, False, False, False), raw=None, bright=None):
     """``labels`` with the dim nuclei of :func:`_glow_dim` added as labels of their own,
     when they keep ``least`` pixels, with markers and peaks. Returns the labels, markers,
     peaks and whether anything was added.
@@ -402,9 +402,12 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     whole, so the chunked path carves as the whole image does. A label with
     ``_unflat._PIECE`` of it inside an outline is taken in (round 36,
     :func:`._slivers._with_slivers`) when it lies in such a blob, or (round 42) it holds at
-    most ``_slivers._SMALL_PIECE`` of the outline.
+    most ``_slivers._SMALL_PIECE`` of the outline. ``bright``: the saturated pixels
+    (:func:`._saturated._saturated` of ``smooth``, ``low`` and ``d``), when the caller has
+    them (round 48: the recipe finds them once for this step and the glow model's).
     """
-    bright = _saturated(smooth, low, d)  # once: the search and both gates read it
+    if bright is None:  # once: the search and both gates read it
+        bright = _saturated(smooth, low, d)
     blobs = functools.cache(lambda: ndi.label(smooth > low, np.ones((3, 3), bool))[0])
 
     def in_blob(host, comp, points, labels):

@@ -227,19 +227,18 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     return out, crop
 
 
-def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work):
+def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work, bright=None):
     """``labels`` with the nuclei over a saturated cell's modelled glow added as labels of
     their own: the pieces of :func:`_over_glow_pieces` (on ``raw``, the working image
     before its flattening) with ``_texture`` (of ``work``) at least ``_TEXTURE`` and the
     gradient coherence of ``smooth`` under ``_COHERENCE``; with markers and peaks, and
-    whether any was added."""
-    if raw is None or work is None or not smooth.max() > _SMALL_CELL * low:
-        return labels, markers, peak, False  # no saturated cell (its pixels pass that)
-    small = smooth > _SMALL_CELL * low  # every saturated cell lies in the box of these
-    rows, cols = np.flatnonzero(small.any(axis=1)), np.flatnonzero(small.any(axis=0))
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-    bright = np.zeros(smooth.shape, bool)
-    bright[box] = _saturated(smooth[box], low, d)
+    whether any was added. ``bright``: the saturated pixels (:func:`._saturated._saturated`
+    of ``smooth``, ``low`` and ``d``), when the caller has them (round 48: the recipe
+    passes those :func:`._dim._with_glow_dim` reads, found once)."""
+    if raw is None or work is None:
+        return labels, markers, peak, False
+    if bright is None:
+        bright = _saturated(smooth, low, d)
     if not bright.any():
         return labels, markers, peak, False
     pieces, crop = _over_glow_pieces(labels, raw, bright, low, d, least)

@@ -375,7 +375,10 @@ def _ring_surface(a, vals):
 
 
 def _elongation(rows, cols) -> float:
-    """The ratio of the principal axes of a set of pixels (1 for a disc)."""
+    """The ratio of the principal axes of a set of pixels (1 for a disc, and for fewer
+    than three pixels). :func:`._glare._contacts` reads it too."""
+    if len(rows) < 3:
+        return 1.0
     ev = np.linalg.eigvalsh(np.cov(np.vstack([rows, cols])))
     return float(np.sqrt(ev[1] / max(ev[0], 1e-12)))
 

@@ -16,7 +16,8 @@ its ring, textured (``_texture``, round 42's measure) and incoherent (``_glare``
 gradient coherence: glare streaks cross a glow) (:func:`_with_over_glow`).
 
 Everything is read within ``_saturated._GLOW_REACH`` d of a saturated cell and the LoG's
-reach around it; a chunk's window holds that whole (:func:`_glow_window`).
+reach around it; a chunk's window holds that whole (:func:`_glow_window`, which holds what
+the dim search on the glow reads as well).
 """
 
 from __future__ import annotations
@@ -265,17 +266,26 @@ def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work, bri
 
 def _glow_window(smooth, low, d, core, lo, hi, margin):
     """The part of a chunk's window (``lo``, ``hi``: its first and past-last pixels per
-    axis, of ``smooth``) grown for :func:`_with_over_glow`: each component (8-connected)
-    above ``_SMALL_CELL * low`` (where the saturated cells lie, :func:`._saturated._saturated`)
-    whose glow's reach and the bumps' around it come to the chunk's core (``core``: its
-    slices in the window) is held with that reach and ``margin`` pixels around it (its
-    model is fitted on the labels there, drawn as in the whole image), and every component
-    within twice the reach of it is held whole (it owns the pixels nearer to it)."""
+    axis, of ``smooth``) grown for the steps that read around a saturated cell: each
+    component (8-connected) above ``_SMALL_CELL * low`` (where the saturated cells lie,
+    :func:`._saturated._saturated`) whose reach comes to the chunk's core (``core``: its
+    slices in the window) is held whole with that reach and ``margin`` pixels around it,
+    and every component within twice the reach of it is held whole (it owns the pixels
+    nearer to it). The reach is the largest any step reads beyond a cell's box: the dim
+    search's on its glow (a candidate within ``_GLOW_REACH`` d and its window of 0.9 d,
+    :func:`._dim._glow_dim`; whether a component is a saturated cell, and its box, hang on
+    its whole size) and the glow model's (its reach and the bumps' filters around it; the
+    model is fitted on the labels there, drawn as in the whole image).
+
+    Round 48: one grower for both; round 42's ``_saturated._held_cells`` held each cell
+    within the dim search's reach whole and a pixel around it, which this window always
+    holds (the model's reach is the larger)."""
     over = smooth > _SMALL_CELL * low
     if not over.any():
         return lo, hi
     comp, _ = ndi.label(over, np.ones((3, 3), bool))
-    reach = int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d)
+    reach = max(int(np.ceil((_GLOW_REACH + 1) * d)),  # the dim search's
+                int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d))  # the model's
     boxes = ndi.find_objects(comp)
     cells = np.unique(comp[_widened(core, reach, smooth.shape)])
     lo, hi = list(lo), list(hi)

@@ -79,7 +79,7 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=No
         search's reach), which kept the piece of a dim nucleus apart from the cell's blob
         (`mixed d28`: missing and spurious at once); since round 42 the glow step passes
         that or :func:`_small_piece` (a chunk's window holds every saturated cell within
-        reach of its core, :func:`._saturated._held_cells`: 0 objects differ in the
+        reach of its core, :func:`._glow_model._glow_window`: 0 objects differ in the
         chunked benchmarks).
 
     Returns

@@ -27,6 +27,7 @@ LAYERS = [
      "nuclei._flat", "nuclei._shoulders", "nuclei._pairs", "nuclei._bisect", "nuclei._grow",
      "nuclei._join", "nuclei._bodies", "nuclei._between", "nuclei._holes", "nuclei._basins",
      "nuclei._missing", "nuclei._inscribed", "nuclei._seams",
+     "nuclei._carve",
      "nuclei._ridge", "nuclei._glare", "nuclei._unflat", "nuclei._deblur", "nuclei._glows",
      "nuclei._orient", "nuclei._flux", "nuclei._slivers", "nuclei._params", "nuclei._body_edge",
      "nuclei._touching", "nuclei._condensed", "nuclei._saturated", "nuclei._glow_model",

@@ -82,9 +82,10 @@ def test_two_dim_nuclei_under_one_label_are_two_labels():
 
 
 def test_two_dim_nuclei_joined_without_the_cut(monkeypatch):
-    from napari_tessella.nuclei import _dim
+    from napari_tessella.nuclei import _carve, _dim
 
-    monkeypatch.setattr(_dim, "_split_at_points", lambda comp, k, points, keep: (comp, k))
+    for module in (_dim, _carve):  # the carving's cut and the glow search's
+        monkeypatch.setattr(module, "_split_at_points", lambda comp, k, points, keep: (comp, k))
     _, ids, _ = _two()
     assert ids[0] == ids[1]  # one label for both: what the cut between points is for
 

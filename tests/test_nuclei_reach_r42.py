@@ -7,7 +7,7 @@ a ``mixed d28`` field, a candidate 2 d from one cell was read in memory because 
 all of them reached past it, and skipped in the chunks whose window held fewer of the cells
 (field 3100, one nucleus in every chunk shape). Now each cell (component) has its own box
 (:func:`napari_tessella.nuclei._saturated._cell_limits`), and a chunk's window holds every
-cell within reach of its core (:func:`napari_tessella.nuclei._saturated._held_cells`).
+cell within reach of its core (:func:`napari_tessella.nuclei._glow_model._glow_window`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from scipy import ndimage as ndi
 
 from napari_tessella.nuclei import seeded_watershed, seeded_watershed_chunked
 from napari_tessella.nuclei._dim import _glow_dim
-from napari_tessella.nuclei._saturated import _cell_limits, _held_cells, _saturated
+from napari_tessella.nuclei._glow_model import _glow_window
+from napari_tessella.nuclei._saturated import _cell_limits, _saturated
 
 D = 24.0
 LEVEL, LOW = 0.0, 40.0
@@ -88,8 +89,8 @@ def _window_and_full(cells, nucleus, core, peak):
     img = _cells_field(cells, [nucleus], peak)
     full = _glow_dim(img, LEVEL, LOW, D, border=(True,) * 4)[1]
     m = int(2 * D)
-    lo, hi = _held_cells(img, LOW, D, core, [max(0, s.start - m) for s in core],
-                         [min(SIDE, s.stop + m) for s in core])
+    lo, hi = _glow_window(img, LOW, D, core, [max(0, s.start - m) for s in core],
+                          [min(SIDE, s.stop + m) for s in core], m)
     win = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
     part = _glow_dim(img[win], LEVEL, LOW, D,
                      border=(lo[0] == 0, hi[0] == SIDE, lo[1] == 0, hi[1] == SIDE))[1]

@@ -38,7 +38,6 @@ from ._params import _check_watershed_params
 from ._reach import NO_SIDE, REACH, cut_sides, widen
 from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
-from ._saturated import _held_cells
 from ._stitch import _watershed_tables
 from ._windows import (
     _output_chunks,
@@ -170,8 +169,7 @@ def _needed_window(smooth, origin, core_lo, core_hi, params, wide=NO_SIDE):
                 hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + reach))
     if params["auto"] and params.get("low") is not None:  # round 42: saturated cells in reach
         core = tuple(slice(a - o, b - o) for a, b, o in zip(core_lo, core_hi, origin, strict=True))
-        lo, hi = _held_cells(smooth, params["low"], params["d"], core, lo, hi)
-        lo, hi = _glow_window(smooth, params["low"], params["d"], core, lo, hi, m)  # r47
+        lo, hi = _glow_window(smooth, params["low"], params["d"], core, lo, hi, m)  # r47-48
     return tuple(slice(a, b) for a, b in zip(lo, hi, strict=True)), foreground
 
 

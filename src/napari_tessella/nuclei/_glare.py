@@ -43,6 +43,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .._label_image import _edge_ids, _widened
+from ._dim import _elongation
 
 _CHAIN = (1.4, 0.85, 0.4)  # a piece: elongation at least, spread across below (x d; four
 # standard deviations along its short axis), inscribed radius below (x d)
@@ -202,11 +203,11 @@ def _contacts(labels, ids, angle, partner, border):
     and the sides of the array that are the image border (``border``): the largest
     ``|cos|`` over those contacts between its gradient's main direction (``angle``) and
     the way from its centroid to the contact (its own pixels there; -1 with no contact),
-    the share of its outline in contact, and its elongation (the square root of its
-    second moments' ratio; 0 with no contact). A band cut across by a nucleus or the
-    border meets it at an end: ``|cos|`` near 0, a small share, elongated. A nucleus's rim
-    piece meets its other pieces, and a cap the border, along its side, or along much of
-    its outline."""
+    the share of its outline in contact, and its elongation (:func:`._dim._elongation`,
+    the square root of its second moments' ratio; 0 with no contact). A band cut across by
+    a nucleus or the border meets it at an end: ``|cos|`` near 0, a small share, elongated.
+    A nucleus's rim piece meets its other pieces, and a cap the border, along its side, or
+    along much of its outline."""
     side, share, elongation = np.full(ids.size, -1.0), np.zeros(ids.size), np.zeros(ids.size)
     boxes = ndi.find_objects(labels)
     ring = np.ones((3, 3), bool)
@@ -230,8 +231,7 @@ def _contacts(labels, ids, angle, partner, border):
         met = np.logical_or.reduce(hits)
         share[k] = np.count_nonzero(met) / np.count_nonzero(outline | met)
         rr, cc = np.nonzero(own)
-        spread = np.linalg.eigvalsh(np.cov(rr, cc)) if rr.size > 2 else np.ones(2)
-        elongation[k] = np.sqrt(spread[1] / max(spread[0], 1e-9))
+        elongation[k] = _elongation(rr, cc)
         direction = np.cos(angle[i]), np.sin(angle[i])
         for hit in hits:
             hr, hc = np.nonzero(hit)

@@ -16,7 +16,8 @@ its ring, textured (``_texture``, round 42's measure) and incoherent (``_glare``
 gradient coherence: glare streaks cross a glow) (:func:`_with_over_glow`).
 
 Everything is read within ``_saturated._GLOW_REACH`` d of a saturated cell and the LoG's
-reach around it; a chunk's window holds that whole (:func:`_glow_window`).
+reach around it; a chunk's window holds that whole (:func:`_glow_window`, which holds what
+the dim search on the glow reads as well).
 """
 
 from __future__ import annotations
@@ -227,19 +228,18 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     return out, crop
 
 
-def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work):
+def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work, bright=None):
     """``labels`` with the nuclei over a saturated cell's modelled glow added as labels of
     their own: the pieces of :func:`_over_glow_pieces` (on ``raw``, the working image
     before its flattening) with ``_texture`` (of ``work``) at least ``_TEXTURE`` and the
     gradient coherence of ``smooth`` under ``_COHERENCE``; with markers and peaks, and
-    whether any was added."""
-    if raw is None or work is None or not smooth.max() > _SMALL_CELL * low:
-        return labels, markers, peak, False  # no saturated cell (its pixels pass that)
-    small = smooth > _SMALL_CELL * low  # every saturated cell lies in the box of these
-    rows, cols = np.flatnonzero(small.any(axis=1)), np.flatnonzero(small.any(axis=0))
-    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-    bright = np.zeros(smooth.shape, bool)
-    bright[box] = _saturated(smooth[box], low, d)
+    whether any was added. ``bright``: the saturated pixels (:func:`._saturated._saturated`
+    of ``smooth``, ``low`` and ``d``), when the caller has them (round 48: the recipe
+    passes those :func:`._dim._with_glow_dim` reads, found once)."""
+    if raw is None or work is None:
+        return labels, markers, peak, False
+    if bright is None:
+        bright = _saturated(smooth, low, d)
     if not bright.any():
         return labels, markers, peak, False
     pieces, crop = _over_glow_pieces(labels, raw, bright, low, d, least)
@@ -266,17 +266,26 @@ def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work):
 
 def _glow_window(smooth, low, d, core, lo, hi, margin):
     """The part of a chunk's window (``lo``, ``hi``: its first and past-last pixels per
-    axis, of ``smooth``) grown for :func:`_with_over_glow`: each component (8-connected)
-    above ``_SMALL_CELL * low`` (where the saturated cells lie, :func:`._saturated._saturated`)
-    whose glow's reach and the bumps' around it come to the chunk's core (``core``: its
-    slices in the window) is held with that reach and ``margin`` pixels around it (its
-    model is fitted on the labels there, drawn as in the whole image), and every component
-    within twice the reach of it is held whole (it owns the pixels nearer to it)."""
+    axis, of ``smooth``) grown for the steps that read around a saturated cell: each
+    component (8-connected) above ``_SMALL_CELL * low`` (where the saturated cells lie,
+    :func:`._saturated._saturated`) whose reach comes to the chunk's core (``core``: its
+    slices in the window) is held whole with that reach and ``margin`` pixels around it,
+    and every component within twice the reach of it is held whole (it owns the pixels
+    nearer to it). The reach is the largest any step reads beyond a cell's box: the dim
+    search's on its glow (a candidate within ``_GLOW_REACH`` d and its window of 0.9 d,
+    :func:`._dim._glow_dim`; whether a component is a saturated cell, and its box, hang on
+    its whole size) and the glow model's (its reach and the bumps' filters around it; the
+    model is fitted on the labels there, drawn as in the whole image).
+
+    Round 48: one grower for both; round 42's ``_saturated._held_cells`` held each cell
+    within the dim search's reach whole and a pixel around it, which this window always
+    holds (the model's reach is the larger)."""
     over = smooth > _SMALL_CELL * low
     if not over.any():
         return lo, hi
     comp, _ = ndi.label(over, np.ones((3, 3), bool))
-    reach = int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d)
+    reach = max(int(np.ceil((_GLOW_REACH + 1) * d)),  # the dim search's
+                int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d))  # the model's
     boxes = ndi.find_objects(comp)
     cells = np.unique(comp[_widened(core, reach, smooth.shape)])
     lo, hi = list(lo), list(hi)

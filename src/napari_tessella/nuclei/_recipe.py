@@ -40,6 +40,7 @@ from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _s
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
 from ._pairs import _with_pairs
+from ._saturated import _saturated
 from ._seams import _with_seam_pairs
 from ._shape import (
     _PAIR_BODY,
@@ -323,11 +324,13 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         nearest = None if streaks else nearest
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
+            bright = _saturated(smooth, low, d)  # the saturated cells, found once (r48)
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
                                                         low, d, max(min_size_work, 1.0),
-                                                        border, raw)
+                                                        border, raw, bright)
             labels, markers, peak, over = _with_over_glow(  # over a modelled glow (r47)
-                labels, markers, peak, smooth, low, d, max(min_size_work, 1.0), raw, work)
+                labels, markers, peak, smooth, low, d, max(min_size_work, 1.0), raw, work,
+                bright)
             nearest = None if cut or over else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)

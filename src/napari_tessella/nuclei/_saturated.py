@@ -17,7 +17,8 @@ Round 42: the reach of the glow step is each cell's own (:func:`_cell_limits`), 
 of every saturated pixel in the array, which a chunk's window holds in part (round 41's
 rule lost a nucleus on ``mixed d28`` 3100 in every chunk shape so); and a chunk's window
 holds whole every component above ``_SMALL_CELL`` times the low level within reach of its
-core (:func:`_held_cells`), so the chunked path reads the same cells.
+core (round 48: :func:`._glow_model._glow_window`, the one grower of the steps that read
+around a saturated cell), so the chunked path reads the same cells.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def _cell_limits(bright, near, r, border, R, at) -> np.ndarray:
     only the cells it sees: with several small cells spread over a field (``mixed d28``),
     a candidate 2 d from one cell was read in memory because the box of all of them
     reached past it, and skipped in the chunks that held fewer (3100, every chunk shape).
-    A cell is whole in every window whose core its reach touches (:func:`_held_cells`), so
+    A cell is whole in every window whose core its reach touches
+    (:func:`._glow_model._glow_window`), so
     its box is. Its window within ``r`` of the one cell's box, as before, lost those the
     box of all had reached (round 42's tuning: 5 more errors on ``mixed d28``, 2 on ``uneven
     d32``); U2OS's labels are the same either way."""
@@ -89,26 +91,3 @@ def _cell_limits(bright, near, r, border, R, at) -> np.ndarray:
                        r + R, bright.shape, border, R) for b in ndi.find_objects(comp)]
     return np.asarray(lims, np.int64).reshape(-1, 4) - np.repeat(np.asarray(at), 2)
 
-
-def _held_cells(smooth, low, d, core, lo, hi):
-    """The part of a chunk's window (``lo``, ``hi``: its first and past-last pixels per
-    axis, of ``smooth``) grown to hold whole every component (8-connected) above
-    ``_SMALL_CELL * low`` that comes within ``_GLOW_REACH`` + 1 d of the chunk's core
-    (``core``: its slices in the window), and a pixel around it (round 42).
-
-    Such a cell may put a dim nucleus read in the core within reach (:func:`_cell_limits`,
-    a candidate's window of 0.9 d), and whether it is a saturated cell hangs on its whole
-    size (:func:`_saturated`): cut by the window, its box and size are the part's. The
-    saturated cells of :func:`_saturated` lie in these components."""
-    over = smooth > _SMALL_CELL * low
-    if not over.any():
-        return lo, hi
-    comp, _ = ndi.label(over, np.ones((3, 3), bool))
-    near = np.unique(comp[_widened(core, int(np.ceil((_GLOW_REACH + 1) * d)), smooth.shape)])
-    boxes = ndi.find_objects(comp)
-    lo, hi = list(lo), list(hi)
-    for i in near[near > 0]:
-        for axis, sl in enumerate(boxes[i - 1]):
-            lo[axis] = max(0, min(lo[axis], sl.start - 1))
-            hi[axis] = min(smooth.shape[axis], max(hi[axis], sl.stop + 1))
-    return lo, hi

@@ -4,7 +4,7 @@ On ``uneven d32`` fields most errors are dim nuclei within 2.5 d of a saturated 
 (55 of the 60 dim nuclei lost on 20 tuning fields lay there, of 208; 5 of 112 farther
 out). The glow search (:func:`._dim._glow_dim`) outlines many of them over the
 surface fitted to their ring, but its first pass adds an outline only where it lies on the
-background (:func:`._dim._add_or_carve`): where the foreground cut had already drawn a
+background (:func:`._carve._add_or_carve`): where the foreground cut had already drawn a
 sliver of the nucleus (its brighter side, above a glow residue the flattening left), the
 outline was dropped and the sliver stayed, under half of the nucleus, so it was missing.
 
@@ -79,7 +79,7 @@ def _with_slivers(labels, markers, peak, smooth, least, comp, k, points, gate=No
         search's reach), which kept the piece of a dim nucleus apart from the cell's blob
         (`mixed d28`: missing and spurious at once); since round 42 the glow step passes
         that or :func:`_small_piece` (a chunk's window holds every saturated cell within
-        reach of its core, :func:`._saturated._held_cells`: 0 objects differ in the
+        reach of its core, :func:`._glow_model._glow_window`: 0 objects differ in the
         chunked benchmarks).
 
     Returns

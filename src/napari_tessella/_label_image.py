@@ -170,16 +170,29 @@ def _edt_squares(mask: np.ndarray) -> np.ndarray | None:
         np.logical_and(left[:-1], left[1:], out=pair)
         np.logical_and(pair[:-1], pair[1:], out=left[1:-1])
         left[0], left[-1] = pair[0], pair[-1]
-    f = count.astype(np.uint16)
-    f *= f  # (at most _REACH², a sum of two below 2**16)
+    top = int(count.max())
+    bound = top * top  # the largest square so far (best's maximum)
+    # the rows side by side in one flat array, each followed by ``pad`` columns of a square
+    # above any term (f's) and 0 in ``best``: a step of dc < pad along the flat array
+    # reads, past a row's end, those columns only, so each step is one whole-array
+    # operation instead of one per row (the loop below stops before dc reaches top + 1)
+    pad = min(top + 1, cols)
+    f = np.full((rows, cols + pad), _REACH * _REACH + 1, dtype=np.uint16)
+    f[:, :cols] = count
+    f[:, :cols] *= f[:, :cols]  # (at most _REACH², a sum of two below 2**16)
     best = f.copy()
-    bound, dc = int(best.max()), 1
+    best[:, cols:] = 0
+    flat, least = f.ravel(), best.ravel()
+    term = np.empty_like(flat)
+    dc = 1
     while dc * dc < bound and dc < cols:
-        step = np.uint16(dc * dc)
-        np.minimum(best[:, dc:], f[:, :-dc] + step, out=best[:, dc:])
-        np.minimum(best[:, :-dc], f[:, dc:] + step, out=best[:, :-dc])
-        bound, dc = int(best.max()), dc + 1
-    return None if capped and bound >= _REACH * _REACH else best
+        step, shifted = np.uint16(dc * dc), term[:-dc]
+        np.add(flat[:-dc], step, out=shifted)
+        np.minimum(least[dc:], shifted, out=least[dc:])
+        np.add(flat[dc:], step, out=shifted)
+        np.minimum(least[:-dc], shifted, out=least[:-dc])
+        bound, dc = int(least.max()), dc + 1
+    return None if capped and bound >= _REACH * _REACH else np.ascontiguousarray(best[:, :cols])
 
 
 def _offsets(shape) -> np.ndarray:

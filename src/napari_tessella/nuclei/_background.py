@@ -290,7 +290,7 @@ def _fine_histogram(smooth: np.ndarray):
     if smooth.dtype == np.float64 and np.isfinite(hi - lo):
         # numpy's equal bins over (lo, hi): the edges of _hist_edges, the same linspace of
         # the same two float64 ends, made once and not compared (as _histogram does)
-        counts, edges = np.histogram(smooth, bins=LI_BINS, range=(lo, hi))
+        counts, edges = _equal_bins(smooth, LI_BINS, lo, hi)
     else:
         edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
         counts = _histogram(smooth, edges)
@@ -340,9 +340,40 @@ def _image_otsu(img: np.ndarray) -> float:
         return float(compute_threshold(img, "otsu"))
     from skimage.filters import threshold_otsu
 
-    counts, edges = np.histogram(img, bins=256, range=(lo, hi))
+    counts, edges = _equal_bins(img, 256, lo, hi)
     with np.errstate(all="ignore"):
         return float(threshold_otsu(hist=(counts, (edges[:-1] + edges[1:]) / 2.0)))
+
+
+def _equal_bins(values: np.ndarray, bins: int, lo: float, hi: float):
+    """``np.histogram(values, bins=bins, range=(lo, hi))`` of a float64 array whose least
+    and largest values are ``lo`` and ``hi``, bit for bit, in about half its time for the
+    65,536 bins of :func:`_fine_histogram` (round 48).
+
+    numpy's steps for equal bins, less those that cannot change anything here: no value
+    lies outside the range (its mask of them, and its copy), so none is dropped; a value's
+    bin index ``floor((v - lo) / (hi - lo) * bins)`` is at most ``bins`` (``v - lo`` is at
+    most ``hi - lo`` when rounded, their quotient at most 1), so its move of the index
+    ``bins`` to the last bin is a ``minimum``; then, as numpy, each index is moved down
+    where the value lies below its bin's left edge and up where it reaches the next edge
+    (not past the last bin), and the counts are one bincount. Anything else (another type,
+    no range, edges that do not increase: numpy's error) goes to numpy's histogram."""
+    if not (values.dtype == np.float64 and lo < hi and np.isfinite(hi - lo)):
+        return np.histogram(values, bins=bins, range=(lo, hi))
+    edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=np.float64)
+    if np.any(edges[:-1] >= edges[1:]):
+        return np.histogram(values, bins=bins, range=(lo, hi))
+    v = values.ravel()
+    at = v - lo
+    at /= hi - lo
+    at *= bins
+    index = at.astype(np.intp)
+    np.minimum(index, bins - 1, out=index)
+    index[v < edges[index]] -= 1
+    up = v >= edges[index + 1]
+    up &= index != bins - 1
+    index[up] += 1
+    return np.bincount(index, minlength=bins), edges
 
 
 def _background_and_noise(smooth: np.ndarray, spread=None, floor=True,

@@ -252,13 +252,15 @@ def _sorted_keys(labels: np.ndarray, values: np.ndarray):
     index) gives each label's values in order, as an argsort of the values and a stable
     one of the labels did (their gathers and the float argsort ~2x slower)."""
     key = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
-    key = np.where(key < 0, key ^ _FLIP, key)
     lo, hi = int(key.min()), int(key.max())
+    if lo < 0:  # (no value with its sign bit set: every key is its own bits, round 48)
+        key = np.where(key < 0, key ^ _FLIP, key)
+        lo, hi = int(key.min()), int(key.max())
     shift = max(1, (hi - lo).bit_length())
     if shift + int(labels.max()).bit_length() > 62 or int(labels.min()) < 0:
         return None
-    key -= lo
-    key |= labels.astype(np.int64) << shift
+    key = key - lo  # (a new array: the values are not changed)
+    key |= np.left_shift(labels, shift, dtype=np.int64)
     key.sort()
     return key, shift, lo
 

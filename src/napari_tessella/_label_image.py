@@ -276,8 +276,9 @@ def _shifted_all(mask: np.ndarray, offsets: np.ndarray, border: bool, any_: bool
     """AND (``any_``: OR) of ``mask`` shifted by each (row, col) of ``offsets``, pixels
     outside the array being ``border``: the pixel at p reads ``mask[p + offset]``."""
     r = int(np.abs(offsets).max()) if offsets.size else 0
-    padded = np.pad(mask, r, constant_values=border)
     rows, cols = mask.shape
+    padded = np.full((rows + 2 * r, cols + 2 * r), border, dtype=mask.dtype)  # (np.pad's
+    padded[r:r + rows, r:r + cols] = mask  # array, without its per-call overhead: round 48)
     combine = np.logical_or if any_ else np.logical_and
     out = None
     for dr, dc in offsets.tolist():

@@ -170,16 +170,29 @@ def _edt_squares(mask: np.ndarray) -> np.ndarray | None:
         np.logical_and(left[:-1], left[1:], out=pair)
         np.logical_and(pair[:-1], pair[1:], out=left[1:-1])
         left[0], left[-1] = pair[0], pair[-1]
-    f = count.astype(np.uint16)
-    f *= f  # (at most _REACH², a sum of two below 2**16)
+    top = int(count.max())
+    bound = top * top  # the largest square so far (best's maximum)
+    # the rows side by side in one flat array, each followed by ``pad`` columns of a square
+    # above any term (f's) and 0 in ``best``: a step of dc < pad along the flat array
+    # reads, past a row's end, those columns only, so each step is one whole-array
+    # operation instead of one per row (the loop below stops before dc reaches top + 1)
+    pad = min(top + 1, cols)
+    f = np.full((rows, cols + pad), _REACH * _REACH + 1, dtype=np.uint16)
+    f[:, :cols] = count
+    f[:, :cols] *= f[:, :cols]  # (at most _REACH², a sum of two below 2**16)
     best = f.copy()
-    bound, dc = int(best.max()), 1
+    best[:, cols:] = 0
+    flat, least = f.ravel(), best.ravel()
+    term = np.empty_like(flat)
+    dc = 1
     while dc * dc < bound and dc < cols:
-        step = np.uint16(dc * dc)
-        np.minimum(best[:, dc:], f[:, :-dc] + step, out=best[:, dc:])
-        np.minimum(best[:, :-dc], f[:, dc:] + step, out=best[:, :-dc])
-        bound, dc = int(best.max()), dc + 1
-    return None if capped and bound >= _REACH * _REACH else best
+        step, shifted = np.uint16(dc * dc), term[:-dc]
+        np.add(flat[:-dc], step, out=shifted)
+        np.minimum(least[dc:], shifted, out=least[dc:])
+        np.add(flat[dc:], step, out=shifted)
+        np.minimum(least[:-dc], shifted, out=least[:-dc])
+        bound, dc = int(least.max()), dc + 1
+    return None if capped and bound >= _REACH * _REACH else np.ascontiguousarray(best[:, :cols])
 
 
 def _offsets(shape) -> np.ndarray:
@@ -239,13 +252,15 @@ def _sorted_keys(labels: np.ndarray, values: np.ndarray):
     index) gives each label's values in order, as an argsort of the values and a stable
     one of the labels did (their gathers and the float argsort ~2x slower)."""
     key = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
-    key = np.where(key < 0, key ^ _FLIP, key)
     lo, hi = int(key.min()), int(key.max())
+    if lo < 0:  # (no value with its sign bit set: every key is its own bits, round 48)
+        key = np.where(key < 0, key ^ _FLIP, key)
+        lo, hi = int(key.min()), int(key.max())
     shift = max(1, (hi - lo).bit_length())
     if shift + int(labels.max()).bit_length() > 62 or int(labels.min()) < 0:
         return None
-    key -= lo
-    key |= labels.astype(np.int64) << shift
+    key = key - lo  # (a new array: the values are not changed)
+    key |= np.left_shift(labels, shift, dtype=np.int64)
     key.sort()
     return key, shift, lo
 
@@ -261,8 +276,9 @@ def _shifted_all(mask: np.ndarray, offsets: np.ndarray, border: bool, any_: bool
     """AND (``any_``: OR) of ``mask`` shifted by each (row, col) of ``offsets``, pixels
     outside the array being ``border``: the pixel at p reads ``mask[p + offset]``."""
     r = int(np.abs(offsets).max()) if offsets.size else 0
-    padded = np.pad(mask, r, constant_values=border)
     rows, cols = mask.shape
+    padded = np.full((rows + 2 * r, cols + 2 * r), border, dtype=mask.dtype)  # (np.pad's
+    padded[r:r + rows, r:r + cols] = mask  # array, without its per-call overhead: round 48)
     combine = np.logical_or if any_ else np.logical_and
     out = None
     for dr, dc in offsets.tolist():

@@ -35,9 +35,42 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def _robust_level(values: np.ndarray) -> tuple[float, float]:
-    """Median and robust standard deviation (1.4826 x the median absolute deviation)."""
-    level = float(np.median(values))
-    return level, 1.4826 * float(np.median(np.abs(values - level)))
+    """Median and robust standard deviation (1.4826 x the median absolute deviation).
+
+    ``np.median`` of the values, then of their distances to it, bit for bit, from one sort
+    of the values (round 48; two partitions of ~55k differences per estimate before): the
+    median is the mean of the middle one or two sorted values, as numpy takes it; the
+    distances of the values below it, read downwards, and of the others, read upwards,
+    are two runs that do not decrease (a rounded difference is monotone in the value), so
+    the middle distances are picked from the two runs (:func:`_kth_of_two`) and averaged
+    as numpy does. Another type, no value or a NaN: ``np.median`` as it is."""
+    ordered = np.sort(values, axis=None) if np.asarray(values).dtype == np.float64 else None
+    if ordered is None or ordered.size == 0 or np.isnan(ordered[-1]):
+        level = float(np.median(values))
+        return level, 1.4826 * float(np.median(np.abs(values - level)))
+    half = ordered.size // 2
+    middle = slice(half, half + 1) if ordered.size % 2 else slice(half - 1, half + 1)
+    level = float(np.mean(ordered[middle]))
+    dist = np.abs(ordered - level)
+    below = int(np.searchsorted(ordered, level, side="left"))
+    down, up = dist[:below][::-1], dist[below:]
+    mad = np.mean([_kth_of_two(down, up, k) for k in range(middle.start, middle.stop)])
+    return level, 1.4826 * float(mad)
+
+
+def _kth_of_two(a: np.ndarray, b: np.ndarray, k: int) -> float:
+    """The ``k``-th smallest (from 0) of the values of ``a`` and ``b`` together, both in
+    order (not decreasing): the count ``i`` of them taken from ``a`` by bisection."""
+    lo, hi = max(0, k + 1 - b.size), min(k + 1, a.size)
+    while True:
+        i = (lo + hi) // 2
+        j = k + 1 - i  # taken from b
+        if i < a.size and j > 0 and b[j - 1] > a[i]:
+            lo = i + 1  # a[i] is among the k + 1 smallest: take more from a
+        elif i > 0 and j < b.size and a[i - 1] > b[j]:
+            hi = i - 1  # b[j] is: take fewer from a
+        else:
+            return float(max(a[i - 1] if i > 0 else -np.inf, b[j - 1] if j > 0 else -np.inf))
 
 
 def _cells(counts, centres, width):
@@ -290,7 +323,7 @@ def _fine_histogram(smooth: np.ndarray):
     if smooth.dtype == np.float64 and np.isfinite(hi - lo):
         # numpy's equal bins over (lo, hi): the edges of _hist_edges, the same linspace of
         # the same two float64 ends, made once and not compared (as _histogram does)
-        counts, edges = np.histogram(smooth, bins=LI_BINS, range=(lo, hi))
+        counts, edges = _equal_bins(smooth, LI_BINS, lo, hi)
     else:
         edges = _hist_edges(lo, hi, LI_BINS, smooth.dtype)
         counts = _histogram(smooth, edges)
@@ -340,9 +373,40 @@ def _image_otsu(img: np.ndarray) -> float:
         return float(compute_threshold(img, "otsu"))
     from skimage.filters import threshold_otsu
 
-    counts, edges = np.histogram(img, bins=256, range=(lo, hi))
+    counts, edges = _equal_bins(img, 256, lo, hi)
     with np.errstate(all="ignore"):
         return float(threshold_otsu(hist=(counts, (edges[:-1] + edges[1:]) / 2.0)))
+
+
+def _equal_bins(values: np.ndarray, bins: int, lo: float, hi: float):
+    """``np.histogram(values, bins=bins, range=(lo, hi))`` of a float64 array whose least
+    and largest values are ``lo`` and ``hi``, bit for bit, in about half its time for the
+    65,536 bins of :func:`_fine_histogram` (round 48).
+
+    numpy's steps for equal bins, less those that cannot change anything here: no value
+    lies outside the range (its mask of them, and its copy), so none is dropped; a value's
+    bin index ``floor((v - lo) / (hi - lo) * bins)`` is at most ``bins`` (``v - lo`` is at
+    most ``hi - lo`` when rounded, their quotient at most 1), so its move of the index
+    ``bins`` to the last bin is a ``minimum``; then, as numpy, each index is moved down
+    where the value lies below its bin's left edge and up where it reaches the next edge
+    (not past the last bin), and the counts are one bincount. Anything else (another type,
+    no range, edges that do not increase: numpy's error) goes to numpy's histogram."""
+    if not (values.dtype == np.float64 and lo < hi and np.isfinite(hi - lo)):
+        return np.histogram(values, bins=bins, range=(lo, hi))
+    edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=np.float64)
+    if np.any(edges[:-1] >= edges[1:]):
+        return np.histogram(values, bins=bins, range=(lo, hi))
+    v = values.ravel()
+    at = v - lo
+    at /= hi - lo
+    at *= bins
+    index = at.astype(np.intp)
+    np.minimum(index, bins - 1, out=index)
+    index[v < edges[index]] -= 1
+    up = v >= edges[index + 1]
+    up &= index != bins - 1
+    index[up] += 1
+    return np.bincount(index, minlength=bins), edges
 
 
 def _background_and_noise(smooth: np.ndarray, spread=None, floor=True,

@@ -101,9 +101,12 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
         at = (r * (w + 2) + c)[:, None] + hood_at
         hood, lab = padded[at], padded_labels[at]
         values = _weighted(hood, weight)  # (n, f*f) the smoothed image at the pixel centres
-        top = lab.max(axis=1)
+        # (the nine neighbours as rows: a maximum and minimum over them are whole-row steps,
+        # where along the rows of ``lab`` numpy loops over each pixel's nine: round 48)
+        across = np.ascontiguousarray(lab.T)
+        top = across.max(axis=0)
         winner = np.repeat(top[:, None], weight.shape[1], axis=1)  # the only nucleus around
-        two = np.flatnonzero(np.where(lab > 0, lab, top[:, None]).min(axis=1) != top)
+        two = np.flatnonzero(np.where(across > 0, across, top).min(axis=0) != top)
         if two.size:  # two nuclei or more around: the one of largest membership
             near = lab[two]
             # membership of neighbour k's nucleus: the summed weights of the neighbours

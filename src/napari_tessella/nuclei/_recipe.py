@@ -36,7 +36,6 @@ from ._glow_model import _with_over_glow
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
-from ._joined_glow import _without_joined_glow
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
@@ -262,7 +261,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         if smooth_distance:
             # the trimmed outlines show the necks between touching nuclei better: seed again
             # (dense blurred fields: shallower necks, a dim nucleus's own bump, seed too)
-            pieces, trim_height = labels, height  # the trim's pieces (round 48, below)
             labels, markers, height = _split_at_necks_of(
                 labels > 0, d * _DISTANCE_SMOOTHING, d * (_H_DENSE if shoulders else _H), dtype)
             labels, markers = _split_clusters(
@@ -278,9 +276,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
                 gradient=_SIGMA)
             labels, markers = _split_crowds(labels, markers, d, smooth, level, find)  # no disc
-            if not shoulders:  # a glow piece joined to a nucleus: dimmer, with no dome
-                labels, _ = _without_joined_glow(labels, pieces, smooth, level, trim_height, d,
-                                                 work)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         least = max(min_size_work, 1.0)

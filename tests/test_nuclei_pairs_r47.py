@@ -17,7 +17,7 @@ from _benchmarks import dense_score
 from _shapes import ellipse, gaussian_spot
 from skimage.morphology import convex_hull_image
 
-from napari_tessella.nuclei._seams import _notch_cut, _split_seam_pairs
+from napari_tessella.nuclei._seams import _notch_cut, _shows_seam, _split_seam_pairs
 
 SHAPE = (80, 100)
 
@@ -51,3 +51,14 @@ def test_dense_merged_pairs_the_seam_cut_missed_are_cut(seed, psf, merged, error
     m = dense_score(seed, psf)
     assert m["merged"] <= merged  # 3 / 8 / 11 on the base; 1 / 6 / 9 with the rule
     assert m["errors"] <= errors  # 5 / 9 / 17 on the base; 3 / 7 / 15 with the rule
+
+
+def test_parts_that_meet_at_a_corner_only_show_no_seam_and_raise_no_warning():
+    # found on a fresh dense field at PSF x2: a cut whose two parts touch diagonally only
+    # has no pixel across them, and the mean of its empty strip warned (an error here)
+    obj = np.zeros((20, 20), bool)
+    obj[2:10, 2:10] = True
+    obj[10:18, 10:18] = True
+    second = np.zeros_like(obj)
+    second[10:18, 10:18] = True
+    assert not _shows_seam(obj, obj.astype(float), second, convex_hull_image(obj))

@@ -175,6 +175,8 @@ def _shows_seam(obj, light, second, hull) -> bool:
     where = points.astype(np.float64)
     parts = second[tuple(points.T)].astype(np.intp)
     cut = first & ndi.binary_dilation(second)
+    if not cut.any():  # the parts meet at a corner only: no seam across them to read
+        return False
     deep = min(ndi.distance_transform_edt(p).max() for p in (first, second))
     if cut.sum() > _SEAM_NECK * 2 * deep:
         return False

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed
 
-from .._label_image import _widened
+from .._label_image import _group_quantiles, _widened
 from ._glare import _gradient_coherence
 from ._saturated import _GLOW_REACH, _SMALL_CELL, _saturated
 from ._small import _with_new_peaks
@@ -50,22 +50,6 @@ _RING = 0.5
 #: this): the smooth glow and the glare streaks crossing it are not (round 46's pieces)
 _TEXTURE = 0.4
 _COHERENCE = 0.5
-
-
-def _group_quantile(values, groups, q, size):
-    """Per group 0..size-1: the ``q`` quantile of ``values`` (lower, nan where empty) and
-    the count."""
-    order = np.argsort(values)  # then by group, stably: the same ranks as a lexsort
-    order = order[np.argsort(groups[order].astype(np.uint16) if size <= 1 << 16
-                             else groups[order], kind="stable")]
-    ks, vs = groups[order], values[order]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    counts = np.diff(np.r_[starts, ks.size])
-    out = np.full(size, np.nan)
-    cnt = np.zeros(size, np.int64)
-    out[ks[starts]] = vs[starts + np.floor(q * (counts - 1)).astype(np.int64)]
-    cnt[ks[starts]] = counts
-    return out, cnt
 
 
 _EPS = np.finfo(np.float64).eps  # the machine epsilon, as ``np.polyfit``'s rcond uses it
@@ -125,7 +109,7 @@ def _glow_of(img, bright, d, fit):
     on = fit.ravel()[at]
     # the radial profile: per cell and band, non-increasing outward
     key = owner * nb + band
-    prof, _ = _group_quantile(vals[on], key[on], _FIT_Q, (n + 1) * nb)
+    (prof,), _ = _group_quantiles(vals[on], key[on], (n + 1) * nb, (_FIT_Q,))
     prof = np.minimum.accumulate(np.where(np.isnan(prof), np.inf, prof).reshape(n + 1, nb),
                                  axis=1)
     prof[~np.isfinite(prof)] = np.nan
@@ -143,8 +127,8 @@ def _glow_of(img, bright, d, fit):
     w = t - np.floor(t)
     sector = np.floor(t + 0.5).astype(np.int64) % _SECTORS
     sel = on & (dn >= _GAP * d)
-    q, cnt = _group_quantile(vals[sel], ((owner * _SECTORS + sector) * nb + band)[sel],
-                             _FIT_Q, (n + 1) * _SECTORS * nb)
+    (q,), cnt = _group_quantiles(vals[sel], ((owner * _SECTORS + sector) * nb + band)[sel],
+                                 (n + 1) * _SECTORS * nb, (_FIT_Q,))
     q, cnt = q.reshape(n + 1, _SECTORS, nb), cnt.reshape(n + 1, _SECTORS, nb)
     scale, offset = np.ones((n + 1, _SECTORS)), np.zeros((n + 1, _SECTORS))
     for c in ids:

@@ -1,0 +1,75 @@
+"""Round 49: the review's mends, a refactor with every label identical. The one
+sort-based per-group quantile (``_label_image._group_quantiles``) is ``np.quantile``
+per group, group 0 and the counts included, on both of its sorts (the int64 keys and the
+plain argsorts for values too spread for a key)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import napari_tessella._label_image as li
+from napari_tessella.nuclei import _cues
+
+#: values whose keys fit (one binade), too spread for a key, whole numbers (many ties)
+#: and signed ones (a zero of either sign)
+_VALUES = {
+    "keys": lambda rng, m: 1.0 + rng.random(m),
+    "spread": lambda rng, m: 10.0 ** rng.uniform(-30, 30, m),
+    "ties": lambda rng, m: np.round(rng.random(m) * 20.0),
+    "signed": lambda rng, m: np.where(rng.random(m) < 0.1, 0.0, rng.normal(size=m)),
+}
+
+
+def _each_group(values, groups, size, q, method):
+    """``np.quantile`` of each group's values one by one (nan where it is empty)."""
+    out = np.full(size, np.nan)
+    for g in range(size):
+        v = values[groups == g]
+        if v.size:
+            out[g] = np.quantile(v, q, method=method)
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(_VALUES))
+@pytest.mark.parametrize("seed", range(4))
+def test_group_quantiles_are_numpys_lower_per_group_with_group_0(kind, seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 60))
+    m = int(rng.integers(0, 800))
+    groups = rng.integers(0, size, m)
+    values = _VALUES[kind](rng, m)
+    if kind == "keys":
+        assert li._sorted_keys(groups, values) is not None
+    if kind == "spread" and m > 1:
+        assert li._sorted_keys(groups, values) is None
+    qs = (0.0, 0.25, 0.5, 0.9, 1.0)
+    outs, counts = li._group_quantiles(values, groups, size, qs)
+    assert np.array_equal(counts, np.bincount(groups, minlength=size))
+    for out, q in zip(outs, qs, strict=True):
+        assert out.dtype == np.float64
+        assert np.array_equal(out, _each_group(values, groups, size, q, "lower"),
+                              equal_nan=True)
+
+
+def test_group_quantiles_fill_the_empty_groups():
+    outs, counts = li._group_quantiles(np.array([3.0, 1.0, 2.0]), np.array([2, 2, 0]), 4,
+                                       (0.5,), fill=-1.0)
+    assert np.array_equal(outs[0], [2.0, -1.0, 1.0, -1.0])
+    assert np.array_equal(counts, [1, 0, 2, 0])
+    (out,), counts = li._group_quantiles(np.empty(0), np.empty(0, np.int64), 3, (0.5,))
+    assert np.isnan(out).all() and out.size == 3 and not counts.any()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_label_quantiles_are_the_groups_of_the_labelled_pixels(seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 9, (40, 30)).astype(np.int32)
+    labels[labels == 4] = 0  # an absent label: -inf
+    values = rng.random((40, 30)).astype(np.float32) * 300
+    qs = (0.1, 0.5, 0.9)
+    got = _cues._label_quantiles(values, labels, 8, qs)
+    for out, q in zip(got, qs, strict=True):
+        want = _each_group(values.ravel().astype(np.float64), labels.ravel(), 9, q, "lower")
+        want[0] = want[4] = -np.inf  # group 0 is not a label's
+        assert np.array_equal(out, want)

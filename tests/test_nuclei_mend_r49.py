@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 
 import napari_tessella._label_image as li
 from napari_tessella.nuclei import _cues
@@ -73,3 +74,38 @@ def test_label_quantiles_are_the_groups_of_the_labelled_pixels(seed):
         want = _each_group(values.ravel().astype(np.float64), labels.ravel(), 9, q, "lower")
         want[0] = want[4] = -np.inf  # group 0 is not a label's
         assert np.array_equal(out, want)
+
+
+@pytest.mark.parametrize("kind", sorted(_VALUES))
+@pytest.mark.parametrize("seed", range(4))
+def test_group_quantiles_linear_are_numpys_bits(kind, seed):
+    rng = np.random.default_rng(100 + seed)
+    size = int(rng.integers(1, 40))
+    m = int(rng.integers(0, 600))
+    groups = rng.integers(0, size, m)
+    values = _VALUES[kind](rng, m)
+    qs = (0.0, 0.1, 0.5, 0.9, 1.0, float(rng.random()))
+    outs, _ = li._group_quantiles(values, groups, size, qs, method="linear")
+    for out, q in zip(outs, qs, strict=True):
+        want = _each_group(values, groups, size, q, "linear")
+        assert np.array_equal(out.view(np.int64), want.view(np.int64))  # the bits, zeros' signs
+
+
+def test_group_quantiles_linear_of_one_value_and_of_zeros():
+    values = np.array([-0.0, 2.0, -0.0, -0.0, 5.0, 7.0])
+    groups = np.array([0, 1, 2, 2, 3, 3])
+    (out,), _ = li._group_quantiles(values, groups, 4, (0.9,), method="linear")
+    want = [np.quantile(values[groups == g], 0.9) for g in range(4)]
+    assert np.array_equal(out.view(np.int64), np.array(want).view(np.int64))
+
+
+def test_basins_heights_are_labeled_comprehensions_quantile():
+    """The glow model's basins' 0.9 quantiles (round 47: ``ndi.labeled_comprehension``
+    with ``np.quantile``) are the shared helper's "linear" ones, bit for bit."""
+    rng = np.random.default_rng(7)
+    soft = ndi.gaussian_filter(rng.normal(size=(60, 50)), 2)
+    basins = rng.integers(0, 12, (60, 50)).astype(np.int32)
+    got = _cues._label_quantiles(soft, basins, 11, (0.9,), "linear")[0]
+    want = ndi.labeled_comprehension(soft, basins, np.arange(1, 12),
+                                     lambda v: np.quantile(v, 0.9), float, 0)
+    assert np.array_equal(got[1:], want)

@@ -89,12 +89,13 @@ def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) ->
     return _label_quantiles(values, labels, n, (q,))[0]
 
 
-def _label_quantiles(values, labels, n: int, qs) -> list:
+def _label_quantiles(values, labels, n: int, qs, method: str = "lower") -> list:
     """:func:`_label_quantile` for each quantile of ``qs``, from one sort of the pixels
-    (``_label_image._group_quantiles`` of the labelled ones, round 49)."""
+    (``_label_image._group_quantiles`` of the labelled ones, its ``method``; round 49)."""
     lab = labels.ravel()
     inside = np.flatnonzero(lab > 0)  # the labelled pixels, found once for both (2x faster)
-    return _group_quantiles(values.ravel()[inside], lab[inside], n + 1, qs, -np.inf)[0]
+    return _group_quantiles(values.ravel()[inside], lab[inside], n + 1, qs, -np.inf,
+                            method)[0]
 
 
 def _unless_foci(labels, smooth, level, peak, core, cap: float, body: float = 0.0

@@ -27,6 +27,7 @@ from scipy import ndimage as ndi
 from skimage.segmentation import watershed
 
 from .._label_image import _group_quantiles, _widened
+from ._cues import _label_quantiles
 from ._glare import _gradient_coherence
 from ._saturated import _GLOW_REACH, _SMALL_CELL, _saturated
 from ._small import _with_new_peaks
@@ -192,14 +193,13 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     if not k:
         return out, crop
     basins = watershed(-blob, seeds, mask=over)
-    height = np.asarray(ndi.labeled_comprehension(soft, basins, np.arange(1, k + 1),
-                                                  lambda v: np.quantile(v, 0.9), float, 0))
+    (height,) = _label_quantiles(soft, basins, k, (0.9,), "linear")  # np.quantile's bits
     n = 0
     for c, box in enumerate(ndi.find_objects(basins), start=1):
         if box is None:
             continue
         box = _widened(box, max(1, round(0.25 * d)), basins.shape)
-        part, m = ndi.label((basins[box] == c) & (soft[box] > height[c - 1] / 2))
+        part, m = ndi.label((basins[box] == c) & (soft[box] > height[c] / 2))
         sel = part == 1 + int(np.argmax(np.bincount(part.ravel())[1:])) if m > 1 else part > 0
         size = int(sel.sum())
         if not _AREA[0] * area <= size <= _AREA[1] * area or size < least:

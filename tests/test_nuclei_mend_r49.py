@@ -11,6 +11,7 @@ from scipy import ndimage as ndi
 
 import napari_tessella._label_image as li
 from napari_tessella.nuclei import _cues
+from napari_tessella.nuclei import _glow_model as gm
 
 #: values whose keys fit (one binade), too spread for a key, whole numbers (many ties)
 #: and signed ones (a zero of either sign)
@@ -109,3 +110,19 @@ def test_basins_heights_are_labeled_comprehensions_quantile():
     want = ndi.labeled_comprehension(soft, basins, np.arange(1, 12),
                                      lambda v: np.quantile(v, 0.9), float, 0)
     assert np.array_equal(got[1:], want)
+
+
+@pytest.mark.parametrize("d", [6.0, 11.5, 17.0, 28.0])
+def test_glow_window_holds_what_the_glow_model_reads(d):
+    """One reach (``_glow_model._model_reach``): the pieces' crop is the saturated box
+    widened by it, and a chunk's window grown for that cell holds the crop."""
+    shape = (400, 420)
+    smooth = np.zeros(shape)
+    box = (slice(190, 204), slice(200, 217))
+    smooth[box] = 100.0
+    bright = smooth > 50
+    _, crop = gm._over_glow_pieces(np.zeros(shape, np.int32), smooth, bright, 1.0, d, 5)
+    assert crop == li._widened(box, gm._model_reach(d), shape)
+    lo, hi = gm._glow_window(smooth, 1.0, d, (slice(195, 196), slice(205, 206)),
+                             (195, 205), (196, 206), 0)
+    assert all(lo[a] <= crop[a].start and crop[a].stop <= hi[a] for a in range(2))

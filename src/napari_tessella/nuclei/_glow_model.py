@@ -149,6 +149,14 @@ def _glow_pad(d) -> int:
     return int(4 * d / (2 * np.sqrt(2)) + 0.5) + max(1, round(0.3 * d)) + 2
 
 
+def _model_reach(d) -> int:
+    """Pixels the glow model reads beyond its saturated pixels' box: the glow's reach
+    (``_GLOW_REACH`` d in whole pixels, and one) and the bumps' around it
+    (:func:`_glow_pad`). :func:`_over_glow_pieces` crops by it and :func:`_glow_window`
+    holds it, one quantity (round 49: the review's mend, the two wrote it apart)."""
+    return int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d)
+
+
 def _over_glow_pieces(labels, img, bright, low, d, least):
     """Pieces of ``img`` over the modelled glow of the saturated cells ``bright``, on the
     background or the cells' own labels of ``labels``, numbered 1..n (int32): LoG bumps of
@@ -158,7 +166,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     the saturated pixels' box with the glow's reach and the bumps' around it, where every
     one of them is read) and ``crop``."""
     rows, cols = np.nonzero(bright)
-    pad = int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d)
+    pad = _model_reach(d)
     crop = _widened((slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)),
                     pad, labels.shape)
     lab, img, bright = labels[crop], img[crop], bright[crop]
@@ -269,7 +277,7 @@ def _glow_window(smooth, low, d, core, lo, hi, margin):
         return lo, hi
     comp, _ = ndi.label(over, np.ones((3, 3), bool))
     reach = max(int(np.ceil((_GLOW_REACH + 1) * d)),  # the dim search's
-                int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d))  # the model's
+                _model_reach(d))  # the model's
     boxes = ndi.find_objects(comp)
     cells = np.unique(comp[_widened(core, reach, smooth.shape)])
     lo, hi = list(lo), list(hi)

@@ -272,6 +272,49 @@ def _key_values(keys, at: np.ndarray) -> np.ndarray:
     return np.where(bits < 0, bits ^ _FLIP, bits).view(np.float64)
 
 
+def _group_quantiles(values: np.ndarray, groups: np.ndarray, size: int, qs,
+                     fill: float = np.nan, method: str = "lower"):
+    """Per group 0..size-1 of ``groups`` (non-negative ints below ``size``, one per value
+    of the 1-d ``values``): the quantile ``q`` of its values for each ``q`` of ``qs``
+    (float64, ``fill`` where a group is empty), and the counts (int64), from one sort.
+
+    The quantile is ``np.quantile``'s ``method``: "lower", the value at rank floor(q
+    (count - 1)) of the group's values in order, or "linear" (numpy's default), that one
+    and the next blended as numpy does (its weight, its two sides of 0.5 and its last
+    rank: the same bits, for finite values, in float64). The values are sorted by group,
+    then by value, as one sort of int64 keys (:func:`_sorted_keys`); for values too
+    spread for a key, sorted by value, then stably by group (a radix sort of 16-bit ids).
+    The one sort-based per-group quantile of the package (round 49:
+    ``_cues._label_quantiles`` reads the labelled pixels' through it, the glow model its
+    bands' with group 0 and the counts, and its basins' heights "linear")."""
+    outs = [np.full(size, fill) for _ in qs]
+    counts = np.bincount(groups, minlength=size)
+    if groups.size == 0:
+        return outs, counts
+    if (keys := _sorted_keys(groups, values)) is None:  # (a span of values too wide for a key)
+        order = np.argsort(values)
+        groups, values = groups[order], values[order]
+        order = np.argsort(groups.astype(np.uint16) if groups.max() < 2**16 else groups,
+                           kind="stable")
+        values = values[order]
+    start = np.cumsum(counts) - counts
+    present = np.flatnonzero(counts)
+    start, last = start[present], counts[present] - 1
+    for out, q in zip(outs, qs, strict=True):
+        at = q * last  # (numpy's virtual index)
+        lo = np.floor(at)
+        pos = start + lo.astype(np.int64)
+        out[present] = values[pos] if keys is None else _key_values(keys, pos)
+        if method == "linear":  # numpy's _lerp; at the last rank its weight is at + 1
+            a = out[present]
+            pos = start + np.minimum(lo.astype(np.int64) + 1, last)
+            b = np.asarray(values[pos] if keys is None else _key_values(keys, pos), np.float64)
+            t = at - np.where(at >= last, -1.0, lo)
+            diff = b - a
+            out[present] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+    return outs, counts
+
+
 def _shifted_all(mask: np.ndarray, offsets: np.ndarray, border: bool, any_: bool):
     """AND (``any_``: OR) of ``mask`` shifted by each (row, col) of ``offsets``, pixels
     outside the array being ``border``: the pixel at p reads ``mask[p + offset]``."""

@@ -16,13 +16,12 @@ from .._label_image import (
     _binary_dilation,
     _binary_erosion,
     _enclosed,
-    _key_values,
+    _group_quantiles,
     _nearest_near,
     _only,
     _opened,
     _per_label,
     _relabel_sequential,
-    _sorted_keys,
     _widened,
 )
 from ._touching import _held_in
@@ -90,27 +89,13 @@ def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) ->
     return _label_quantiles(values, labels, n, (q,))[0]
 
 
-def _label_quantiles(values, labels, n: int, qs) -> list:
-    """:func:`_label_quantile` for each quantile of ``qs``, from one sort of the pixels."""
+def _label_quantiles(values, labels, n: int, qs, method: str = "lower") -> list:
+    """:func:`_label_quantile` for each quantile of ``qs``, from one sort of the pixels
+    (``_label_image._group_quantiles`` of the labelled ones, its ``method``; round 49)."""
     lab = labels.ravel()
     inside = np.flatnonzero(lab > 0)  # the labelled pixels, found once for both (2x faster)
-    lab, val = lab[inside], values.ravel()[inside]
-    outs = [np.full(n + 1, -np.inf) for _ in qs]
-    if lab.size == 0:
-        return outs
-    counts = np.bincount(lab, minlength=n + 1)
-    if (keys := _sorted_keys(lab, val)) is None:  # (a span of values too wide for a key)
-        order = np.argsort(val)
-        lab, val = lab[order], val[order]
-        order = np.argsort(lab.astype(np.uint16) if lab.max() < 2**16 else lab, kind="stable")
-        val = val[order]
-    start = np.cumsum(counts) - counts
-    present = np.flatnonzero(counts)
-    present = present[present > 0]
-    for out, q in zip(outs, qs, strict=True):
-        at = start[present] + np.floor(q * (counts[present] - 1)).astype(np.int64)
-        out[present] = val[at] if keys is None else _key_values(keys, at)
-    return outs
+    return _group_quantiles(values.ravel()[inside], lab[inside], n + 1, qs, -np.inf,
+                            method)[0]
 
 
 def _unless_foci(labels, smooth, level, peak, core, cap: float, body: float = 0.0

@@ -26,7 +26,8 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed
 
-from .._label_image import _widened
+from .._label_image import _group_quantiles, _widened
+from ._cues import _label_quantiles
 from ._glare import _gradient_coherence
 from ._saturated import _GLOW_REACH, _SMALL_CELL, _saturated
 from ._small import _with_new_peaks
@@ -50,22 +51,6 @@ _RING = 0.5
 #: this): the smooth glow and the glare streaks crossing it are not (round 46's pieces)
 _TEXTURE = 0.4
 _COHERENCE = 0.5
-
-
-def _group_quantile(values, groups, q, size):
-    """Per group 0..size-1: the ``q`` quantile of ``values`` (lower, nan where empty) and
-    the count."""
-    order = np.argsort(values)  # then by group, stably: the same ranks as a lexsort
-    order = order[np.argsort(groups[order].astype(np.uint16) if size <= 1 << 16
-                             else groups[order], kind="stable")]
-    ks, vs = groups[order], values[order]
-    starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
-    counts = np.diff(np.r_[starts, ks.size])
-    out = np.full(size, np.nan)
-    cnt = np.zeros(size, np.int64)
-    out[ks[starts]] = vs[starts + np.floor(q * (counts - 1)).astype(np.int64)]
-    cnt[ks[starts]] = counts
-    return out, cnt
 
 
 _EPS = np.finfo(np.float64).eps  # the machine epsilon, as ``np.polyfit``'s rcond uses it
@@ -125,7 +110,7 @@ def _glow_of(img, bright, d, fit):
     on = fit.ravel()[at]
     # the radial profile: per cell and band, non-increasing outward
     key = owner * nb + band
-    prof, _ = _group_quantile(vals[on], key[on], _FIT_Q, (n + 1) * nb)
+    (prof,), _ = _group_quantiles(vals[on], key[on], (n + 1) * nb, (_FIT_Q,))
     prof = np.minimum.accumulate(np.where(np.isnan(prof), np.inf, prof).reshape(n + 1, nb),
                                  axis=1)
     prof[~np.isfinite(prof)] = np.nan
@@ -143,8 +128,8 @@ def _glow_of(img, bright, d, fit):
     w = t - np.floor(t)
     sector = np.floor(t + 0.5).astype(np.int64) % _SECTORS
     sel = on & (dn >= _GAP * d)
-    q, cnt = _group_quantile(vals[sel], ((owner * _SECTORS + sector) * nb + band)[sel],
-                             _FIT_Q, (n + 1) * _SECTORS * nb)
+    (q,), cnt = _group_quantiles(vals[sel], ((owner * _SECTORS + sector) * nb + band)[sel],
+                                 (n + 1) * _SECTORS * nb, (_FIT_Q,))
     q, cnt = q.reshape(n + 1, _SECTORS, nb), cnt.reshape(n + 1, _SECTORS, nb)
     scale, offset = np.ones((n + 1, _SECTORS)), np.zeros((n + 1, _SECTORS))
     for c in ids:
@@ -164,6 +149,14 @@ def _glow_pad(d) -> int:
     return int(4 * d / (2 * np.sqrt(2)) + 0.5) + max(1, round(0.3 * d)) + 2
 
 
+def _model_reach(d) -> int:
+    """Pixels the glow model reads beyond its saturated pixels' box: the glow's reach
+    (``_GLOW_REACH`` d in whole pixels, and one) and the bumps' around it
+    (:func:`_glow_pad`). :func:`_over_glow_pieces` crops by it and :func:`_glow_window`
+    holds it, one quantity (round 49: the review's mend, the two wrote it apart)."""
+    return int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d)
+
+
 def _over_glow_pieces(labels, img, bright, low, d, least):
     """Pieces of ``img`` over the modelled glow of the saturated cells ``bright``, on the
     background or the cells' own labels of ``labels``, numbered 1..n (int32): LoG bumps of
@@ -173,7 +166,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     the saturated pixels' box with the glow's reach and the bumps' around it, where every
     one of them is read) and ``crop``."""
     rows, cols = np.nonzero(bright)
-    pad = int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d)
+    pad = _model_reach(d)
     crop = _widened((slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)),
                     pad, labels.shape)
     lab, img, bright = labels[crop], img[crop], bright[crop]
@@ -208,14 +201,13 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     if not k:
         return out, crop
     basins = watershed(-blob, seeds, mask=over)
-    height = np.asarray(ndi.labeled_comprehension(soft, basins, np.arange(1, k + 1),
-                                                  lambda v: np.quantile(v, 0.9), float, 0))
+    (height,) = _label_quantiles(soft, basins, k, (0.9,), "linear")  # np.quantile's bits
     n = 0
     for c, box in enumerate(ndi.find_objects(basins), start=1):
         if box is None:
             continue
         box = _widened(box, max(1, round(0.25 * d)), basins.shape)
-        part, m = ndi.label((basins[box] == c) & (soft[box] > height[c - 1] / 2))
+        part, m = ndi.label((basins[box] == c) & (soft[box] > height[c] / 2))
         sel = part == 1 + int(np.argmax(np.bincount(part.ravel())[1:])) if m > 1 else part > 0
         size = int(sel.sum())
         if not _AREA[0] * area <= size <= _AREA[1] * area or size < least:
@@ -285,7 +277,7 @@ def _glow_window(smooth, low, d, core, lo, hi, margin):
         return lo, hi
     comp, _ = ndi.label(over, np.ones((3, 3), bool))
     reach = max(int(np.ceil((_GLOW_REACH + 1) * d)),  # the dim search's
-                int(np.ceil(_GLOW_REACH * d)) + 1 + _glow_pad(d))  # the model's
+                _model_reach(d))  # the model's
     boxes = ndi.find_objects(comp)
     cells = np.unique(comp[_widened(core, reach, smooth.shape)])
     lo, hi = list(lo), list(hi)

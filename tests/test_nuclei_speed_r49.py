@@ -61,3 +61,53 @@ def test_in_box_of_no_label_present_is_all_inf():
     labels, smooth = _field()
     got = _in_box_of(np.array([], np.intp), 2.0, _edge_sharpness, labels, smooth, 0.0, 22.0)
     assert got.shape == (labels.max() + 1,) and np.all(np.isinf(got))
+
+
+def _merged_field():
+    """A dense field whose touching nuclei are merged in pairs (crowded candidates)."""
+    nuc = synthetic_nuclei((200, 200), n_nuclei=60, diameter=20, seed=7, noise=0.02,
+                           min_separation=0.7)
+    labels = nuc.labels.astype(np.int32)
+    # each label joined with its lower-numbered neighbour across a touching boundary
+    a, b = labels[:, 1:], labels[:, :-1]
+    touch = (a != b) & (a > 0) & (b > 0)
+    lut = np.arange(labels.max() + 1, dtype=np.int32)
+    for x, y in zip(a[touch].tolist(), b[touch].tolist(), strict=True):
+        if lut[x] == x and lut[y] == y:
+            lut[max(x, y)] = min(x, y)
+    return lut[labels], ndi.gaussian_filter(nuc.image.astype(float), 1.0)
+
+
+def test_split_crowds_with_its_candidates_given_is_the_same():
+    from napari_tessella.nuclei._crowd import _split_crowds
+    from napari_tessella.nuclei._shape import _crowded_pairs
+
+    labels, smooth = _merged_field()
+    d, level = 20.0, float(np.percentile(smooth, 10))
+    big = _crowded_pairs(labels, d)
+    assert big.size  # (the field has candidates)
+    markers = np.zeros_like(labels)
+    want = _split_crowds(labels, markers, d, smooth, level)
+    got = _split_crowds(labels, markers, d, smooth, level, big=big)
+    assert all(np.array_equal(w, g) for w, g in zip(want, got, strict=True))
+
+
+def test_crowded_pairs_found_once_when_the_steps_split_nothing(monkeypatch):
+    """The recipe's crowd steps read the crowded candidates of the same labels: made once
+    (the brightness-step split changed nothing on this field)."""
+    from napari_tessella.nuclei import _crowd, _recipe, seeded_watershed
+    from napari_tessella.nuclei._shape import _crowded_pairs
+
+    calls = []
+
+    def counted(labels, d, find=ndi.find_objects):
+        calls.append(labels.copy())
+        return _crowded_pairs(labels, d, find)
+
+    monkeypatch.setattr(_recipe, "_crowded_pairs", counted)
+    monkeypatch.setattr(_crowd, "_crowded_pairs", counted)
+    nuc = synthetic_nuclei((256, 256), n_nuclei=30, diameter=24, seed=1)
+    seeded_watershed(nuc.image)
+    assert len(calls) >= 1
+    for i in range(1, len(calls)):  # no two calls on equal labels in a row
+        assert not np.array_equal(calls[i - 1], calls[i])

@@ -111,3 +111,19 @@ def test_crowded_pairs_found_once_when_the_steps_split_nothing(monkeypatch):
     assert len(calls) >= 1
     for i in range(1, len(calls)):  # no two calls on equal labels in a row
         assert not np.array_equal(calls[i - 1], calls[i])
+
+
+def test_h_maxima_markers_are_numbered_as_a_labelling_of_them():
+    """The seeds kept are renumbered, not labelled again: the same numbers as
+    ``ndi.label`` of the kept seeds (8-connected), as int32."""
+    from napari_tessella.nuclei._markers import _h_maxima_markers
+
+    rng = np.random.default_rng(0)
+    for seed in range(4):
+        land = ndi.gaussian_filter(np.random.default_rng(seed).random((90, 120)), 2.0)
+        land = np.round(land, 3)  # plateaus: maxima of several pixels
+        mask = ndi.gaussian_filter(rng.random((90, 120)), 6.0) > 0.49
+        for h in (0.0, 0.005, 0.02):
+            got = _h_maxima_markers(land, h, mask)
+            want = ndi.label(got > 0, structure=np.ones((3, 3), bool))[0]
+            assert got.dtype == np.int32 and np.array_equal(got, want)

@@ -48,7 +48,7 @@ _FILL_EACH = 1.2
 _AMONG = 4
 
 
-def _split_crowds(labels, markers, d, smooth, level, find=ndi.find_objects):
+def _split_crowds(labels, markers, d, smooth, level, find=ndi.find_objects, big=None):
     """Split crowded objects that no single disc covers into the nuclei their area holds.
 
     Candidates are the objects of :func:`._shape._crowded_pairs` whose area is at least
@@ -67,9 +67,10 @@ def _split_crowds(labels, markers, d, smooth, level, find=ndi.find_objects):
     glow step. Per object, from its pixels and its neighbours' areas, as the other crowded
     splits. Returns the labels and the markers, a split object's markers replaced by one
     pixel per part (its largest distance to the outline). ``find``: as
-    :func:`._shape._split_at_waists`.
+    :func:`._shape._split_at_waists`; ``big``: the candidates, ``_crowded_pairs(labels, d)``,
+    when the caller has them (made here when None).
     """
-    big = _crowded_pairs(labels, d, find)
+    big = _crowded_pairs(labels, d, find) if big is None else big
     if not big.size:
         return labels, markers
     sizes, _, _ = _above(labels, d, 0)

@@ -24,6 +24,7 @@ from .._label_image import (
     _relabel_sequential,
     _widened,
 )
+from ._in_box import _in_box_of
 from ._touching import _held_in
 
 #: an object fading into its ring is kept when its rim is at least this steep (x its
@@ -288,7 +289,7 @@ def _edge_sharpness(labels, smooth, level, d, nearest=None, ring=None, inner=Non
     # of radius k (the distances the Euclidean distance transform would give, without it)
     disc = _disc(k)
     if inner:  # the rim's medians already taken (the ring alone differs)
-        medians = inner[0]
+        medians = inner[0][:n + 1]  # (read in a box: its own labels' ids, _in_box)
     else:
         rim = fg & ~_binary_erosion(fg, disc, 1)
         medians = _label_quantile(smooth, _only(labels, rim), n, 0.5)
@@ -352,7 +353,8 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     if steep > 0 and unsharp.any():  # ... and whose rim is not as steep as a nucleus's
         grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
         rims = _rim_gradient(labels, smooth, level, d, np.flatnonzero(unsharp), grad)
-        wide = _edge_sharpness(labels, smooth, level, d, None, _WIDE_RING, medians)
+        wide = _in_box_of(np.flatnonzero(unsharp), _WIDE_RING[1] * d, _edge_sharpness,
+                          labels, smooth, level, d, None, _WIDE_RING, medians)
         among = np.where(wide >= _WIDE_SHARP, 1, _STEEP_AMONG)
         for _ in range(1 + _VOUCH):  # those the bar keeps vouch for their neighbours next
             ids = np.flatnonzero(unsharp)
@@ -375,7 +377,7 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     n = unsharp.size - 1
     sizes = np.bincount(cut.ravel(), minlength=n + 1)
     after = np.full(n + 1, np.inf)
-    found = _edge_sharpness(cut, smooth, level, d)
+    found = _in_box_of(np.flatnonzero(unsharp), d / 10, _edge_sharpness, cut, smooth, level, d)
     after[:found.size] = found
     keep = unsharp & (after >= sharp) & (sizes >= needed[:n + 1])
     cut[(unsharp & ~keep)[cut]] = 0

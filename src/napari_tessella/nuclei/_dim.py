@@ -18,6 +18,7 @@ from .._label_image import _only, _per_label, _widened
 from ._background import _robust_level
 from ._carve import _add_or_carve, _split_at_points
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
+from ._in_box import _in_box_of
 from ._saturated import _GLOW_REACH, _cell_limits, _reach_box, _saturated
 from ._slivers import _small_piece, _with_slivers
 from ._unflat import _with_unflat
@@ -104,8 +105,9 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
         return (mask, none) if parts else mask
     ids = np.flatnonzero(big)
     part = _only(part, big[part])
-    keep = _rim_gradient(part, smooth, level, d, ids) >= steep
-    keep &= _edge_sharpness(part, smooth, level, d) >= sharp
+    # (in the box of those labels: ``_in_box``; the gradient's Gaussian reaches 4 px)
+    keep = _in_box_of(ids, 4, _rim_gradient, part, smooth, level, d, ids) >= steep
+    keep &= _in_box_of(ids, d / 10, _edge_sharpness, part, smooth, level, d) >= sharp
     keep[0] = False
     if not parts:
         return mask | keep[part]

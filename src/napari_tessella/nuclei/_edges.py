@@ -17,6 +17,7 @@ from scipy import ndimage as ndi
 from .._label_image import _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
+from ._in_box import _in_box_of
 from ._ridge import _is_glare, _long_candidates
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -537,9 +538,10 @@ def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
     far[0] = False
     if not far.any():
         return out
-    lost = _edge_sharpness(labels, smooth, level, d) < sharp
-    if steep > 0:
-        lost |= _rim_gradient(labels, smooth, level, d, np.flatnonzero(far)) < steep
+    ids = np.flatnonzero(far)  # (read for those labels only, in their box: ``_in_box``)
+    lost = _in_box_of(ids, d / 10, _edge_sharpness, labels, smooth, level, d) < sharp
+    if steep > 0:  # (the gradient's Gaussian reaches 4 px)
+        lost |= _in_box_of(ids, 4, _rim_gradient, labels, smooth, level, d, ids) < steep
     if np.isfinite(cluster):  # the rim of a cluster is its dim nuclei's (round 17)
         lost |= np.bincount(labels.ravel(), minlength=peak.size) > cluster
     far &= lost

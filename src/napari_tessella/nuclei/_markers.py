@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _mask_distance, _per_label
+from .._label_image import _mask_distance, _relabel_sequential
 from .._validation import as_label_image, as_points
 from ._basins import _flood
 from ._cues import _disc, _label_max
@@ -97,8 +97,10 @@ def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.n
             if top[rb] - value[k] < h:
                 keep[rb] = False
             parent[rb] = ra
-    markers, _ = ndi.label(_per_label(keep, seeds), structure=eight)
-    return markers.astype(np.int32)
+    # the seeds kept are whole 8-connected pieces of the maxima, numbered (as ``ndi.label``
+    # numbers them) in the raster order of their first pixels: renumbered 1..k in order,
+    # the labelling of the seeds kept, without labelling them again
+    return _relabel_sequential(seeds, keep)
 
 
 def _disc_maxima_markers(landscape: np.ndarray, radius: float, mask: np.ndarray) -> np.ndarray:

@@ -272,11 +272,14 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers = _split_at_waists(labels, markers, d, find)
             labels, markers = _split_merges(labels, markers, d, smooth, level, find,
                                             domes=shoulders)
-            labels, markers = _split_at_steps(  # two nuclei of a crowd, by brightness
-                labels, markers, smooth, d, min_size_work, level, _crowded_pairs(labels, d, find),
+            pairs = _crowded_pairs(labels, d, find)  # (read again when nothing was split)
+            stepped, markers = _split_at_steps(  # two nuclei of a crowd, by brightness
+                labels, markers, smooth, d, min_size_work, level, pairs,
                 step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
                 gradient=_SIGMA)
-            labels, markers = _split_crowds(labels, markers, d, smooth, level, find)  # no disc
+            same = stepped is labels or np.array_equal(stepped, labels)
+            labels, markers = _split_crowds(stepped, markers, d, smooth, level, find,  # no disc
+                                            pairs if same else None)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         least = max(min_size_work, 1.0)

@@ -357,9 +357,6 @@ _LONG_RATIO = 2.0
 _LONG_NEIGHBOURS = 3
 # ... unless their maximum contrast is above _BRIGHT_CORE (the glow step's _edges._BRIGHT,
 # imported above) times their median one: a bright cell in its glow, which that step parts
-#: on dense blurred fields (``domes``) the neighbours within this many times that reach:
-#: there the trimmed labels lie apart (round 49: 2 whole ones near a merged pair)
-_DOME_REACH = 2
 #: each part of a merge is at least this share of the neighbours' median area
 _MERGE_PART = 0.5
 #: ... and each part at least this solid (a nucleus, not a half with neighbours' slivers)
@@ -370,9 +367,9 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects, dome
     """Split crowded, concave objects into as many parts as the nuclei around them say.
 
     Per object above ``_MERGE_AREA`` nucleus areas: the typical nucleus is the median area
-    of the labels within d/2 of its outline (within d with ``domes``, :func:`_typical_near`),
-    leaving out labels cut by the array's edge and the candidates themselves. An object
-    whose solidity is at most ``_MERGE_SOLIDITY``, at least ``_MERGE_RATIO`` times that area among
+    of the labels within d/2 of its outline (:func:`_typical_near`), leaving out labels cut
+    by the array's edge and the candidates themselves. An object whose solidity is at most
+    ``_MERGE_SOLIDITY``, at least ``_MERGE_RATIO`` times that area among
     ``_MERGE_NEIGHBOURS`` or more (or a convex one with axes of ``_MERGE_AXES`` : 1 or
     more, ``_LONG_RATIO`` times among ``_LONG_NEIGHBOURS``: a pair pressed flat), is
     taken for ``k = round(area / typical)`` (2 to 4) nuclei and its pixels are shared
@@ -423,8 +420,7 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects, dome
     for i, points, ratio, among in concave:
         box = boxes[i - 1]
         obj = labels[box] == i
-        typical = _typical_near(labels, i, box, reach * (_DOME_REACH if domes else 1), sizes,
-                                whole, among)
+        typical = _typical_near(labels, i, box, reach, sizes, whole, among)
         if typical < 0.5 * unit or sizes[i] < ratio * typical:
             continue
         contrast = smooth[box][obj] - level

@@ -46,12 +46,6 @@ _OVER = 1.5
 _AREA = (0.3, 1.6)
 #: a piece stands over its ring: the ring's median excess at most this share of its own
 _RING = 0.5
-#: round 49: a label the dim search on the glow drew (:func:`._dim._with_glow_dim`) is a
-#: part of a dim nucleus when a piece read over it holds at least this share of it and is
-#: at least this many times its size (tuning 10640-10659: 8 of 10 shadowed nuclei found,
-#: 7 labels that were nuclei already grown, none made worse)
-_PART_HELD = 0.6
-_PART_GROWN = 1.1
 #: a nucleus is textured (``_texture`` at least this) and its gradient incoherent (under
 #: this): the smooth glow and the glare streaks crossing it are not (round 46's pieces)
 _TEXTURE = 0.4
@@ -170,10 +164,9 @@ def _glow_pad(d) -> int:
     return int(4 * d / (2 * np.sqrt(2)) + 0.5) + max(1, round(0.3 * d)) + 2
 
 
-def _over_glow_pieces(labels, img, bright, low, d, least, again=None):
+def _over_glow_pieces(labels, img, bright, low, d, least):
     """Pieces of ``img`` over the modelled glow of the saturated cells ``bright``, on the
-    background or the cells' own labels of ``labels`` (and the labels ``again`` marks, per
-    id, when given: read, not fitted), numbered 1..n (int32): LoG bumps of
+    background or the cells' own labels of ``labels``, numbered 1..n (int32): LoG bumps of
     the excess over ``_OVER * low``, each cut at half its height (the 0.9 quantile of the
     excess smoothed by d / 8), of ``_AREA`` nucleus areas and ``least`` pixels, its ring's
     median at most ``_RING`` of its own. Returns them in ``crop`` (slices of ``labels``:
@@ -194,7 +187,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least, again=None):
     mine = cells[lab]
     model, dist = _glow_of(img, bright, d, mine)
     excess = np.where(np.isnan(model), 0.0, img - model)
-    free = (mine if again is None else mine | again[lab]) & (dist >= _GAP) & ~bright
+    free = mine & (dist >= _GAP) & ~bright
     over = (excess > _OVER * low) & free & ~np.isnan(model)
     area = np.pi * d * d / 4
     # every piece is a 4-connected part of ``over``: none passes when no part is that large
@@ -235,86 +228,34 @@ def _over_glow_pieces(labels, img, bright, low, d, least, again=None):
     return out, crop
 
 
-def _kept_pieces(labels, raw, bright, low, d, least, work, smooth, again=None):
-    """:func:`_over_glow_pieces` (``again`` as there) kept by texture and coherence: the
-    pieces in the whole image's frame, renumbered 1..k, and k."""
-    pieces, crop = _over_glow_pieces(labels, raw, bright, low, d, least, again)
-    k = int(pieces.max())
-    new = np.zeros(labels.shape, np.int32)
-    if not k:
-        return new, 0
-    new[crop] = pieces
-    ids = list(range(1, k + 1))
-    tex, coh = _texture(work, new, ids), _gradient_coherence(pieces, smooth[crop])
-    keep = np.zeros(k + 1, bool)
-    for i in ids:
-        keep[i] = tex.get(i, np.nan) >= _TEXTURE and coh[i] < _COHERENCE
-    return ndi.label(keep[new])
-
-
-def _dim_parts_grown(labels, peak, smooth, raw, work, bright, low, d, least, drawn):
-    """``labels`` with the labels ``drawn`` (ids the dim search on the glow drew) that are a
-    part of a dim nucleus grown to the piece the glow model reads over them (round 49).
-
-    The dim search's outline can hold only a part of a large dim nucleus (tuning
-    10640-10659: 22 of 28 labels it drew over a nucleus they then miss hold 0.34-0.58 of
-    it, 0.75-0.99 of the label on it), and the glow model never reads labelled pixels. Here
-    the model's pieces are read again with those labels' pixels read (not fitted); a kept
-    piece that holds at least ``_PART_HELD`` of a drawn label and is ``_PART_GROWN`` times
-    its size takes its place: the piece's pixels on the background or on the labels it
-    replaces get the first such label's id, and the others it replaces are gone.
-    Returns the labels, the peaks and whether any label grew."""
-    if not drawn.size:
-        return labels, peak, False
-    again = np.zeros(int(labels.max()) + 1, bool)
-    again[drawn] = True
-    new, k = _kept_pieces(labels, raw, bright, low, d, least, work, smooth, again)
-    if not k:
-        return labels, peak, False
-    size = np.bincount(labels.ravel(), minlength=again.size)
-    out, grown = labels, False
-    for p, box in enumerate(ndi.find_objects(new), start=1):
-        sel = new[box] == p
-        ids, n = np.unique(labels[box][sel], return_counts=True)
-        part = again[ids] & (n >= _PART_HELD * size[ids]) \
-            & (sel.sum() >= _PART_GROWN * size[ids])
-        if np.count_nonzero(part) != 1 or np.count_nonzero(again[ids]) > 1:
-            continue  # (over two labels the dim search drew: two nuclei, tuning `dim`)
-        if not grown:
-            out, peak, grown = labels.copy(), peak.copy(), True
-        first, gone = int(ids[part][0]), ids[part]
-        free = (out[box] == 0) | np.isin(out[box], gone)  # the background, the replaced
-        out[np.isin(out, gone)] = 0
-        out[box][sel & free] = first
-        peak[gone] = np.inf
-        peak[first] = smooth[out == first].max()
-    return out, peak, grown
-
-
-def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work, bright=None,
-                    drawn=None):
+def _with_over_glow(labels, markers, peak, smooth, low, d, least, raw, work, bright=None):
     """``labels`` with the nuclei over a saturated cell's modelled glow added as labels of
     their own: the pieces of :func:`_over_glow_pieces` (on ``raw``, the working image
     before its flattening) with ``_texture`` (of ``work``) at least ``_TEXTURE`` and the
     gradient coherence of ``smooth`` under ``_COHERENCE``; with markers and peaks, and
     whether any was added. ``bright``: the saturated pixels (:func:`._saturated._saturated`
     of ``smooth``, ``low`` and ``d``), when the caller has them (round 48: the recipe
-    passes those :func:`._dim._with_glow_dim` reads, found once). ``drawn``: the ids of
-    the labels :func:`._dim._with_glow_dim` drew, grown first where they are a part of a
-    dim nucleus (:func:`_dim_parts_grown`, round 49)."""
+    passes those :func:`._dim._with_glow_dim` reads, found once)."""
     if raw is None or work is None:
         return labels, markers, peak, False
     if bright is None:
         bright = _saturated(smooth, low, d)
     if not bright.any():
         return labels, markers, peak, False
-    grown = False
-    if drawn is not None:  # round 49: parts of dim nuclei the dim search drew, grown
-        labels, peak, grown = _dim_parts_grown(labels, peak, smooth, raw, work, bright, low,
-                                               d, least, drawn)
-    new, k = _kept_pieces(labels, raw, bright, low, d, least, work, smooth)
+    pieces, crop = _over_glow_pieces(labels, raw, bright, low, d, least)
+    k = int(pieces.max())
     if not k:
-        return labels, markers, peak, grown
+        return labels, markers, peak, False
+    new = np.zeros(labels.shape, np.int32)
+    new[crop] = pieces
+    ids = list(range(1, k + 1))
+    tex, coh = _texture(work, new, ids), _gradient_coherence(pieces, smooth[crop])
+    keep = np.zeros(k + 1, bool)
+    for i in ids:
+        keep[i] = tex.get(i, np.nan) >= _TEXTURE and coh[i] < _COHERENCE
+    new, k = ndi.label(keep[new])
+    if not k:
+        return labels, markers, peak, False
     first = max(peak.size, int(labels.max()) + 1)
     out = np.where(new > 0, new + first - 1, labels).astype(np.int32)
     markers = markers.copy()

@@ -127,7 +127,6 @@ _RECUT = 0.5  # ... unless their cut at this fraction of their contrast is sharp
 _RIM = (0.1, 0.2)  # outlines: the body at the rim is measured this far (x d) inside
 _HALF = 0.5  # ... and each outline is cut half-way between it and the background
 _THICK = 0.125  # ... unless that takes off a part this thick (x d): a dim merged nucleus
-_REGROW = True  # r49: parts of dim nuclei the dim search on a glow drew, grown by the model
 # dim nuclei (looked for below the log-Otsu cut, see _foreground._dim_level) are kept
 _DIM_SHARP = 0.8  # ... with an edge at least this sharp (see _edge_sharpness)
 # the outline cut _TRIM and the foci cap _FOCI_CAP: see _outlines
@@ -326,14 +325,12 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             bright = _saturated(smooth, low, d)  # the saturated cells, found once (r48)
-            before = labels
             labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
                                                         low, d, max(min_size_work, 1.0),
                                                         border, raw, bright)
-            drawn = np.unique(labels[labels != before]) if _REGROW else None  # (r49)
             labels, markers, peak, over = _with_over_glow(  # over a modelled glow (r47)
                 labels, markers, peak, smooth, low, d, max(min_size_work, 1.0), raw, work,
-                bright, drawn[drawn > 0] if cut else None)
+                bright)
             nearest = None if cut or over else nearest
         if shoulders:
             labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)

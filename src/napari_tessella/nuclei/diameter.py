@@ -137,13 +137,15 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     peak[0] = np.inf
     mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
     enclosed = _enclosed(~mask)
-    filled = _nucleoli_filled(mask, labels > 0, enclosed)
-    if filled is not mask:  # holes filled: those left are found again when asked
-        mask, enclosed = filled, None
-    # its components and distance transform, which _whole_textured reads too: made again
-    # only when it adds regions to the mask
+    # its components and distance transform, which the nucleoli's rims and _whole_textured
+    # read too: made again only where they add pixels to the mask
     pieces = ndi.label(mask, output=np.intp)
     parts = pieces, _mask_distance(mask, pieces[0], boxes)
+    filled = _nucleoli_filled(mask, labels > 0, enclosed, parts[1])
+    if filled is not mask:  # holes filled: those left are found again when asked
+        pieces = ndi.label(filled, output=np.intp)
+        parts = pieces, _grown_distances(parts[1], mask, filled, *pieces, boxes)
+        mask, enclosed = filled, None
     if fill:  # at full resolution (see _holes_of_one_filled)
         mask, parts = _holes_of_one_filled(mask, labels > 0, parts, enclosed, _COMPACT)
     whole = _whole_textured(mask, small, labels, n, level, parts, boxes)

@@ -48,3 +48,30 @@ def test_nucleoli_filled_the_same_with_the_transform():
                                          ndi.distance_transform_edt(mask))
     assert plain is not mask  # some hole filled: the rims were read
     np.testing.assert_array_equal(given_dist, plain)
+
+
+def test_bodies_measured_below_the_cut_the_foci_were_read_at(monkeypatch):
+    """The estimate measured again below its cut (``._bodies``) takes the noise, cut and
+    background of the measurement that read the foci, as the same steps find them again
+    on the same image (they are not taken twice)."""
+    from _benchmarks import benchmark
+
+    from napari_tessella.nuclei import diameter as dm
+    from napari_tessella.nuclei._foreground import _auto_threshold
+
+    image, _ = benchmark("nuclei_cellline").make("mixed d28", 472)  # its foci are read
+    calls = []
+    plain = dm._radius_of
+
+    def spy(small, *args, **kwargs):
+        calls.append((small, args[3] if len(args) > 3 else kwargs.get("lowered")))
+        return plain(small, *args, **kwargs)
+
+    monkeypatch.setattr(dm, "_radius_of", spy)
+    dm.estimate_object_diameter(image)
+    lowered = [(small, low) for small, low in calls if low]
+    assert lowered
+    for small, (spread, cut, level) in lowered:
+        assert spread == dm._lag_noise(small)
+        _, again_cut, again_level = _auto_threshold(small, spread=spread)
+        assert (cut, level) == (again_cut, again_level)

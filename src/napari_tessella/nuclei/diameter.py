@@ -100,14 +100,15 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
 
 
 def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
-               boxes: dict | None = None, lowered: bool = False, again: bool = True,
+               boxes: dict | None = None, lowered: tuple | None = None, again: bool = True,
                widest: bool = False):
     """Typical inscribed radius of the objects of ``small`` (reduced pixels);
     ``tile_noise()``: the noise of its tiles (see :func:`_structure_free`); ``fill``: the
     image is not reduced, the holes of one piece are filled (:func:`_holes_of_one_filled`);
     ``boxes``: the per-box distance transforms already made (``_label_image._box_squares``'s
     cache; the same distances, none made twice); ``lowered``: measured below the
-    foreground's cut; ``again``: so measured again when it reads foci (``._bodies``; not
+    foreground's cut of the measurement of ``small`` that read foci, its ``(spread, cut,
+    level)``; ``again``: so measured again when it reads foci (``._bodies``; not
     the first estimate, which only sizes the local background's window); ``widest`` (the
     first estimate): return ``(radius, components)``, ``components`` the arguments of
     :func:`._glows._smooth_carrier` (whether the widest one is a smooth bump), taken before
@@ -116,20 +117,24 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     # contrast over the background, where the edge of a blurred object lies (a global
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
     # and the estimate would be theirs)
-    spread = _lag_noise(small)
-    mask, cut, level = _auto_threshold(small, spread=spread)
-    if tile_noise is not None and _at_floor(small, cut - level, spread):
-        quieter = _structure_free(spread, tile_noise())
-        if quieter < spread:
-            mask, cut, level = _auto_threshold(small, spread=quieter)
-    if not mask.any():  # objects a few pixels wide vary over 3 px themselves (a lattice)
-        mask, _, level = _auto_threshold(small)
-    if not mask.any():
-        # too few pixels to tell signal from noise (a 2-row strip): the estimate takes
-        # Otsu's cut as it is; the segmentation still applies the rule with its own image
-        mask, _, level = _auto_threshold(small, significant=False)
-    if lowered:  # the bodies of textured nuclei whose foci alone were measured (._bodies)
+    if lowered:  # the bodies of textured nuclei whose foci alone were measured (._bodies),
+        # below the cut of the measurement of the same image that read them: its noise,
+        # cut and background as it found them (the same steps, not taken again)
+        spread, cut, level = lowered
         mask = small > lowered_cut(level, cut, spread)
+    else:
+        spread = _lag_noise(small)
+        mask, cut, level = _auto_threshold(small, spread=spread)
+        if tile_noise is not None and _at_floor(small, cut - level, spread):
+            quieter = _structure_free(spread, tile_noise())
+            if quieter < spread:
+                mask, cut, level = _auto_threshold(small, spread=quieter)
+        if not mask.any():  # objects a few pixels wide vary over 3 px themselves (a lattice)
+            mask, _, level = _auto_threshold(small)
+        if not mask.any():
+            # too few pixels to tell signal from noise (a 2-row strip): the estimate takes
+            # Otsu's cut as it is; the segmentation still applies the rule with its own image
+            mask, _, level = _auto_threshold(small, significant=False)
     labels, n = ndi.label(mask, output=np.intp)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
@@ -137,13 +142,15 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     peak[0] = np.inf
     mask = _above_own_fraction(small, labels, level, 0.5, peak) > 0
     enclosed = _enclosed(~mask)
-    filled = _nucleoli_filled(mask, labels > 0, enclosed)
-    if filled is not mask:  # holes filled: those left are found again when asked
-        mask, enclosed = filled, None
-    # its components and distance transform, which _whole_textured reads too: made again
-    # only when it adds regions to the mask
+    # its components and distance transform, which the nucleoli's rims and _whole_textured
+    # read too: made again only where they add pixels to the mask
     pieces = ndi.label(mask, output=np.intp)
     parts = pieces, _mask_distance(mask, pieces[0], boxes)
+    filled = _nucleoli_filled(mask, labels > 0, enclosed, parts[1])
+    if filled is not mask:  # holes filled: those left are found again when asked
+        pieces = ndi.label(filled, output=np.intp)
+        parts = pieces, _grown_distances(parts[1], mask, filled, *pieces, boxes)
+        mask, enclosed = filled, None
     if fill:  # at full resolution (see _holes_of_one_filled)
         mask, parts = _holes_of_one_filled(mask, labels > 0, parts, enclosed, _COMPACT)
     whole = _whole_textured(mask, small, labels, n, level, parts, boxes)
@@ -165,7 +172,8 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     if disc < _CLUSTERED * median_radius:
         median_radius = disc
     if foci:  # measured again below the cut (._bodies)
-        return wider(median_radius, lambda: _radius_of(small, tile_noise, fill, boxes, True))
+        return wider(median_radius, lambda: _radius_of(small, tile_noise, fill, boxes,
+                                                        (spread, cut, level)))
     return (median_radius, components) if widest else median_radius
 
 

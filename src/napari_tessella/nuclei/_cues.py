@@ -525,7 +525,8 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
     ``gradient * d``), so the parts meet at the step; the object stays whole unless every
     part is one piece of at least ``min_size_work`` pixels. Per object, in its box: the
     chunked path gives the same. Returns the labels and the markers, a split object's
-    markers replaced by one pixel per part (its largest distance to the object's outline).
+    markers replaced by one pixel per part (its largest distance to the object's outline);
+    the arrays given, themselves, when no object was split.
     """
     from skimage.filters import threshold_otsu
     from skimage.segmentation import watershed
@@ -533,8 +534,10 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
     ids = np.asarray(ids, dtype=np.intp)
     if ids.size == 0:
         return labels, markers
+    given = markers
     out, markers = labels.copy(), markers.copy()
     next_id, next_marker = int(labels.max()) + 1, int(markers.max()) + 1
+    first_id = next_id
     boxes = ndi.find_objects(labels)
     rho = depth * d
     for i in ids.tolist():
@@ -582,4 +585,4 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
                 next_id += 1
             seeds_at.flat[np.argmax(np.where(part, dist, -np.inf))] = next_marker
             next_marker += 1
-    return out, markers
+    return (out, markers) if next_id > first_id else (labels, given)

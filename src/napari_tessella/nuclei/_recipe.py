@@ -277,9 +277,8 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, markers, smooth, d, min_size_work, level, pairs,
                 step=_STEP, depth=_PAIR_CORE, body=_PAIR_BODY, bright_cell=_BRIGHT,
                 gradient=_SIGMA)
-            same = stepped is labels or np.array_equal(stepped, labels)
             labels, markers = _split_crowds(stepped, markers, d, smooth, level, find,  # no disc
-                                            pairs if same else None)
+                                            pairs if stepped is labels else None)
         # the minimum size applies to the trimmed nuclei too (border ones: 9/64 of it)
         sizes = np.bincount(labels.ravel()).astype(float)
         least = max(min_size_work, 1.0)

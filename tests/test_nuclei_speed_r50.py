@@ -53,3 +53,45 @@ def test_robust_level_with_a_nan_or_other_type_is_numpys():
     f32 = np.linspace(0, 1, 50, dtype=np.float32) ** 2
     assert _robust_level(f32) == _numpy_robust(f32)
 
+
+def test_gradient_at_is_the_whole_gradient_read_there():
+    """``_edges._gradient_at`` equals ``np.hypot(*np.gradient(img))[used]`` bit for bit:
+    pixels anywhere (the array's sides and corners too, where numpy's differences are
+    one-sided), a band around a label as ``_edge_outlines`` reads, float32, two rows."""
+    from napari_tessella.nuclei._edges import _gradient_at
+
+    labels, smooth = _field(4)
+    rng = np.random.default_rng(1)
+    band = ndi.binary_dilation(labels == 5, iterations=3) & ~ndi.binary_erosion(labels == 5)
+    cases = [(smooth, band), (smooth, rng.random(smooth.shape) < 0.3),
+             (smooth[40:90, 10:70], np.ones((50, 60), bool)),
+             (smooth.astype(np.float32), rng.random(smooth.shape) < 0.1),
+             (smooth[:2, :9], np.ones((2, 9), bool)), (smooth, np.zeros(smooth.shape, bool))]
+    for img, used in cases:
+        full = np.hypot(*np.gradient(img))[used]
+        got = _gradient_at(img, used)
+        assert got.dtype == full.dtype and np.array_equal(got, full)
+
+
+def test_edge_outlines_with_the_read_gradient_are_the_whole_gradients(monkeypatch):
+    """``_edge_outlines`` (each textured label's band in its box) gives the same labels
+    and peaks with its gradient read at the band's pixels as with numpy's whole gradient
+    of each box: the band lies inside the box, so every pixel read has its neighbours."""
+    from napari_tessella.nuclei import _edges
+
+    for seed in (3, 6):
+        labels, smooth = _field(seed)
+        small = ndi.binary_erosion(labels > 0, iterations=2) * labels  # tight outlines
+        n = int(small.max())
+        peak = np.full(n + 1, -np.inf)
+        np.maximum.at(peak, small.ravel(), smooth.ravel())
+        level = float(np.percentile(smooth, 10))
+        textured = np.zeros(n + 1, dtype=bool)
+        textured[1:] = True
+        args = (small, smooth, level, 22.0, peak, textured)
+        got = _edges._edge_outlines(*args, trim=0.5)
+        with monkeypatch.context() as m:
+            m.setattr(_edges, "_gradient_at", lambda img, used: np.hypot(*np.gradient(img))[used])
+            full = _edges._edge_outlines(*args, trim=0.5)
+        assert got[2] and np.array_equal(got[0], full[0]) and np.array_equal(got[1], full[1])
+        assert not np.array_equal(got[0], small)  # outlines did move

@@ -95,3 +95,34 @@ def test_edge_outlines_with_the_read_gradient_are_the_whole_gradients(monkeypatc
             full = _edges._edge_outlines(*args, trim=0.5)
         assert got[2] and np.array_equal(got[0], full[0]) and np.array_equal(got[1], full[1])
         assert not np.array_equal(got[0], small)  # outlines did move
+
+
+def test_the_label_structures_are_scipys_defaults():
+    """``_FOUR`` and ``_EIGHT`` (passed to ``ndi.label`` so that scipy does not make its
+    structure again on every call) are scipy's 4- and 8-connected structures, cannot be
+    changed in place, and label a mask as scipy's default and its 8-connectivity do."""
+    from napari_tessella._label_image import _EIGHT, _FOUR
+
+    assert np.array_equal(_FOUR, ndi.generate_binary_structure(2, 1))
+    assert np.array_equal(_EIGHT, ndi.generate_binary_structure(2, 2))
+    assert not _FOUR.flags.writeable and not _EIGHT.flags.writeable
+    labels, _ = _field(5)
+    mask = ndi.binary_erosion(labels > 0) ^ (labels == 3)
+    for got, want in ((ndi.label(mask, _FOUR), ndi.label(mask)),
+                      (ndi.label(mask, _EIGHT), ndi.label(mask, np.ones((3, 3), bool)))):
+        assert got[1] == want[1] and np.array_equal(got[0], want[0])
+
+
+def test_flood_components_by_connectivity():
+    """``_basins._flood`` given no components labels them with its connectivity's
+    structure: the same flood as skimage's watershed at 4- and 8-connectivity."""
+    from skimage.segmentation import watershed
+
+    from napari_tessella.nuclei._basins import _flood
+
+    labels, smooth = _field(7)
+    mask = labels > 0
+    markers = ndi.label(ndi.binary_erosion(mask, iterations=6))[0]
+    for connectivity in (1, 2):
+        want = watershed(-smooth, markers, mask=mask, connectivity=connectivity)
+        assert np.array_equal(_flood(-smooth, markers, mask, connectivity), want)

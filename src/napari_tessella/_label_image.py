@@ -5,6 +5,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+#: ``ndi.label``'s own structure for a 2-D image (4-connectivity), made once: scipy makes
+#: it again on every call given none (round 50: ~15 µs of ~50 calls per U2OS image)
+_FOUR = ndi.generate_binary_structure(2, 1)
+_FOUR.flags.writeable = False
+#: ... and 8-connectivity
+_EIGHT = ndi.generate_binary_structure(2, 2)
+_EIGHT.flags.writeable = False
+
 
 def _relabel_sequential(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Keep the label ids where ``keep[id]`` is True and renumber them 1..n in order."""
@@ -39,7 +47,7 @@ def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray
 def _enclosed(background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The 4-connected components of ``background`` (a boolean image) and, per component
     0..n, whether it is enclosed: it touches no side of the array (0: never)."""
-    holes, n = ndi.label(background)
+    holes, n = ndi.label(background, _FOUR if background.ndim == 2 else None)
     inner = np.ones(n + 1, dtype=bool)
     inner[_edge_ids(holes)] = False
     inner[0] = False
@@ -125,7 +133,7 @@ def _mask_distance(mask: np.ndarray, parts: np.ndarray | None = None,
     if (squares := _edt_squares(mask)) is not None:  # the whole mask at once, faster
         return np.sqrt(squares, dtype=np.float64)
     if parts is None:
-        parts = ndi.label(mask)[0]
+        parts = ndi.label(mask, _FOUR if mask.ndim == 2 else None)[0]
     boxes = [(k, _widened(box, 1, mask.shape))
              for k, box in enumerate(ndi.find_objects(parts), 1) if box is not None]
     area = sum((r.stop - r.start) * (c.stop - c.start) for _, (r, c) in boxes)

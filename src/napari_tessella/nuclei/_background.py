@@ -37,40 +37,32 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
 def _robust_level(values: np.ndarray) -> tuple[float, float]:
     """Median and robust standard deviation (1.4826 x the median absolute deviation).
 
-    ``np.median`` of the values, then of their distances to it, bit for bit, from one sort
-    of the values (round 48; two partitions of ~55k differences per estimate before): the
-    median is the mean of the middle one or two sorted values, as numpy takes it; the
-    distances of the values below it, read downwards, and of the others, read upwards,
-    are two runs that do not decrease (a rounded difference is monotone in the value), so
-    the middle distances are picked from the two runs (:func:`_kth_of_two`) and averaged
-    as numpy does. Another type, no value or a NaN: ``np.median`` as it is."""
-    ordered = np.sort(values, axis=None) if np.asarray(values).dtype == np.float64 else None
-    if ordered is None or ordered.size == 0 or np.isnan(ordered[-1]):
-        level = float(np.median(values))
-        return level, 1.4826 * float(np.median(np.abs(values - level)))
-    half = ordered.size // 2
-    middle = slice(half, half + 1) if ordered.size % 2 else slice(half - 1, half + 1)
+    ``np.median`` of the values, then of their distances to it, bit for bit, from two
+    partitions, as numpy takes them: the median is the mean of the middle one or two
+    values in order (the partition also puts the largest last, where a NaN would be), the
+    deviation that of the middle one or two distances. (Round 48 read both from one sort
+    and two sorted runs of distances; a partition puts the same values at those ranks,
+    in about 0.4 of the sort's time on the estimate's ~55k differences: round 50.)
+    Another type, no value or a NaN: ``np.median`` as it is."""
+    flat = np.asarray(values).ravel()
+    if flat.dtype != np.float64 or flat.size == 0:
+        return _numpy_robust(values)
+    half = flat.size // 2
+    middle = slice(half, half + 1) if flat.size % 2 else slice(half - 1, half + 1)
+    ranks = list(range(middle.start, middle.stop))
+    ordered = np.partition(flat, [*ranks, flat.size - 1])
+    if np.isnan(ordered[-1]):
+        return _numpy_robust(values)
     level = float(np.mean(ordered[middle]))
-    dist = np.abs(ordered - level)
-    below = int(np.searchsorted(ordered, level, side="left"))
-    down, up = dist[:below][::-1], dist[below:]
-    mad = np.mean([_kth_of_two(down, up, k) for k in range(middle.start, middle.stop)])
+    dist = np.abs(flat - level)
+    mad = np.mean(np.partition(dist, ranks)[middle])
     return level, 1.4826 * float(mad)
 
 
-def _kth_of_two(a: np.ndarray, b: np.ndarray, k: int) -> float:
-    """The ``k``-th smallest (from 0) of the values of ``a`` and ``b`` together, both in
-    order (not decreasing): the count ``i`` of them taken from ``a`` by bisection."""
-    lo, hi = max(0, k + 1 - b.size), min(k + 1, a.size)
-    while True:
-        i = (lo + hi) // 2
-        j = k + 1 - i  # taken from b
-        if i < a.size and j > 0 and b[j - 1] > a[i]:
-            lo = i + 1  # a[i] is among the k + 1 smallest: take more from a
-        elif i > 0 and j < b.size and a[i - 1] > b[j]:
-            hi = i - 1  # b[j] is: take fewer from a
-        else:
-            return float(max(a[i - 1] if i > 0 else -np.inf, b[j - 1] if j > 0 else -np.inf))
+def _numpy_robust(values) -> tuple[float, float]:
+    """:func:`_robust_level` by ``np.median`` as it is."""
+    level = float(np.median(values))
+    return level, 1.4826 * float(np.median(np.abs(values - level)))
 
 
 def _cells(counts, centres, width):

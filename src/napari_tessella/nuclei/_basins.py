@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from .._label_image import _EIGHT, _FOUR
+
 
 def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarray:
     """``skimage.segmentation.watershed(image, markers, mask=mask,
@@ -30,7 +32,8 @@ def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarra
 
     mask = np.asarray(mask, dtype=bool)
     if parts is None:
-        parts = ndi.label(mask, ndi.generate_binary_structure(2, connectivity))[0]
+        parts = ndi.label(mask, _FOUR if connectivity == 1 else _EIGHT if connectivity >= 2
+                          else ndi.generate_binary_structure(2, connectivity))[0]
     at = np.flatnonzero(markers)
     at = at[mask.ravel()[at]]  # (skimage's markers * mask)
     ids = markers.ravel()[at].astype(np.int64)

@@ -13,6 +13,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .._label_image import (
+    _FOUR,
     _binary_dilation,
     _binary_erosion,
     _enclosed,
@@ -167,7 +168,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
         local = ndi.maximum_filter(img, size)
         core = obj & (img >= ratio * local)
         core = _opened(core)
-        parts, m = ndi.label(core)
+        parts, m = ndi.label(core, _FOUR)
         if m < 2:
             continue
         sizes = np.bincount(parts.ravel(), minlength=m + 1)

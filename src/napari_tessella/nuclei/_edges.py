@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _label_moments, _per_label, _widened
+from .._label_image import _FOUR, _edge_ids, _label_moments, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
 from ._in_box import _in_box_of
@@ -160,6 +160,23 @@ def _own_distance(own, own_box, box) -> np.ndarray:
     return out
 
 
+def _gradient_at(img, used) -> np.ndarray:
+    """``np.hypot(*np.gradient(img))[used]``, bit for bit, from the pixels next to the
+    ``used`` ones only (round 50: a label's band is a few hundred of its box's thousands):
+    numpy's differences, central ones halved inside, one-sided ones at the sides."""
+    if min(img.shape) < 2:  # (numpy's error)
+        return np.hypot(*np.gradient(img))[used]
+    at = np.nonzero(used)
+    steps = []
+    for axis in (0, 1):
+        k, size = at[axis], img.shape[axis]
+        lo, hi = list(at), list(at)
+        lo[axis], hi[axis] = np.maximum(k - 1, 0), np.minimum(k + 1, size - 1)
+        diff = img[tuple(hi)] - img[tuple(lo)]
+        steps.append(np.where((k > 0) & (k < size - 1), diff / 2.0, diff))
+    return np.hypot(*steps)
+
+
 def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
                    reach: float = _REACH, body: float = _BODY, lowest: float = _LOWEST):
     """Move the outline of each ``textured`` label out to the level of its edge.
@@ -203,7 +220,7 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
         used = near & (img > level) & (img < top)
         if not used.any():
             continue
-        weight = np.hypot(*np.gradient(img))[used]
+        weight = _gradient_at(img, used)
         if not weight.max() > 0:
             continue
         weight /= weight.max()  # products stay finite on images of 1e300
@@ -214,8 +231,10 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
         peak[i] = level + (new - level) / trim
         grow = near & ~inside & (img > new)
         if grow.any():
-            parts, _ = ndi.label(grow | own)
-            keep = np.isin(parts, np.unique(parts[own])) & grow & (out[box] == 0)
+            parts, m = ndi.label(grow | own, _FOUR)
+            joined = np.zeros(m + 1, dtype=bool)  # the parts holding its pixels (a table:
+            joined[parts[own]] = True  # np.isin of np.unique's, without the sorts)
+            keep = _per_label(joined, parts) & grow & (out[box] == 0)
             out[box][keep] = i
             changed = True
     return out, peak, changed

@@ -64,8 +64,8 @@ def test_a_shallow_object_among_sharp_nuclei_is_still_dropped():
     bar = _near_steep(labels, image, 0.05, 20.0, np.array([5]),
                       ndi.gaussian_gradient_magnitude(image, 1.0), 3.4, np.ones(6, bool))
     assert bar[5] == pytest.approx(3.4)
-    out, _, _ = _drop_unsharp(labels.copy(), image, 0.05, 20.0, peak,
-                              np.zeros(6), sharp=0.4, recut=0.5, trim=0.3)
+    out, _ = _drop_unsharp(labels.copy(), image, 0.05, 20.0, peak,
+                           np.zeros(6), sharp=0.4, recut=0.5, trim=0.3)
     assert not (out == 5).any()
     assert all((out == i).any() for i in range(1, 5))
 
@@ -105,8 +105,8 @@ def test_an_unsharp_nucleus_with_one_kept_neighbour_stands_out_of_a_wider_ring()
                          ndi.gaussian_gradient_magnitude(image, 1.0))
     assert 0.6 * rims[1] <= rims[2] < rims[1] < 4.0
     peak = np.r_[np.inf, [float(image[labels == i].max()) for i in (1, 2)]]
-    out, _, _ = _drop_unsharp(labels.copy(), image, 0.02, 20.0, peak, np.zeros(3),
-                              sharp=0.5, recut=0.0, trim=0.3, steep=4.0)
+    out, _ = _drop_unsharp(labels.copy(), image, 0.02, 20.0, peak, np.zeros(3),
+                           sharp=0.5, recut=0.0, trim=0.3, steep=4.0)
     assert (out == 1).any() and (out == 2).any()
 
 
@@ -125,6 +125,6 @@ def test_a_smudge_with_one_kept_neighbour_is_still_dropped():
     labels[(bump > 0.3 * 0.8) & (labels == 0)] = 2
     assert _edge_sharpness(labels, image, 0.02, 20.0, None, _WIDE_RING)[2] < 0.9
     peak = np.r_[np.inf, [float(image[labels == i].max()) for i in (1, 2)]]
-    out, _, _ = _drop_unsharp(labels.copy(), image, 0.02, 20.0, peak, np.zeros(3),
-                              sharp=0.5, recut=0.0, trim=0.3)  # no higher cut
+    out, _ = _drop_unsharp(labels.copy(), image, 0.02, 20.0, peak, np.zeros(3),
+                           sharp=0.5, recut=0.0, trim=0.3)  # no higher cut
     assert (out == 1).any() and not (out == 2).any()

@@ -29,14 +29,12 @@ def test_rim_inflow_nucleus_all_round_glow_piece_half():
 
 def test_drop_glow_pieces_keeps_the_nucleus_only():
     image, labels = _field()
-    out, nearest = _drop_glow_pieces(labels, image, np.ones_like(labels))
+    out = _drop_glow_pieces(labels, image)
     assert set(np.unique(out)) == {0, 1}
-    assert nearest is None  # a label dropped: the nearest labels are stale
     assert (out[labels == 1] == 1).all()
-    # nothing to drop: the labels and the nearest labels come back unchanged
+    # nothing to drop: the labels come back unchanged
     kept = np.where(labels == 2, 0, labels)
-    again, near = _drop_glow_pieces(kept, image, kept)
-    assert again is kept and near is kept
+    assert _drop_glow_pieces(kept, image) is kept
 
 
 def test_rim_inflow_reads_the_background_side_only():
@@ -61,5 +59,4 @@ def test_rim_inflow_same_in_a_shifted_window():
 
 def test_drop_glow_pieces_not_on_dense_fields():
     image, labels = _field()
-    out, nearest = _drop_glow_pieces(labels, image, labels, dense=True)
-    assert out is labels and nearest is labels
+    assert _drop_glow_pieces(labels, image, dense=True) is labels

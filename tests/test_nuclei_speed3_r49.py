@@ -64,7 +64,7 @@ def test_bodies_measured_below_the_cut_the_foci_were_read_at(monkeypatch):
     plain = dm._radius_of
 
     def spy(small, *args, **kwargs):
-        calls.append((small, args[3] if len(args) > 3 else kwargs.get("lowered")))
+        calls.append((small, args[3] if len(args) > 3 else kwargs.get("below")))
         return plain(small, *args, **kwargs)
 
     monkeypatch.setattr(dm, "_radius_of", spy)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._label_image import _sorted_quantile
+
 
 def _patches(img: np.ndarray, centres: np.ndarray, half: int):
     """Stack (2h+1)² patches around rounded centres; out-of-image pixels are masked."""
@@ -44,13 +46,9 @@ def _neighbour_correlation(res, mask, per_window=False):
 
 def _sorted_quantiles(values, q):
     """Quantiles ``q`` of sorted ``values``, interpolated linearly between the two nearest
-    (as ``np.quantile``'s default, without its copy and partition of the data)."""
-    pos = np.asarray(q) * (values.size - 1)
-    below = np.floor(pos).astype(np.int64)
-    a, b = values[below], values[np.minimum(below + 1, values.size - 1)]
-    t = pos - below
-    # from the nearer end, as numpy does (exact at both)
-    return np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+    (``np.quantile``'s default, to the bit, without its copy and partition of the data:
+    ``_label_image._sorted_quantile``, shared with the per-group quantiles)."""
+    return _sorted_quantile(values.__getitem__, 0, values.size - 1, np.asarray(q), "linear")
 
 
 def _noise_model(img, model, params, radius, use=None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -308,19 +310,32 @@ def _group_quantiles(values: np.ndarray, groups: np.ndarray, size: int, qs,
     start = np.cumsum(counts) - counts
     present = np.flatnonzero(counts)
     start, last = start[present], counts[present] - 1
+    value_at = values.__getitem__ if keys is None else partial(_key_values, keys)
     for out, q in zip(outs, qs, strict=True):
-        at = q * last  # (numpy's virtual index)
-        lo = np.floor(at)
-        pos = start + lo.astype(np.int64)
-        out[present] = values[pos] if keys is None else _key_values(keys, pos)
-        if method == "linear":  # numpy's _lerp; at the last rank its weight is at + 1
-            a = out[present]
-            pos = start + np.minimum(lo.astype(np.int64) + 1, last)
-            b = np.asarray(values[pos] if keys is None else _key_values(keys, pos), np.float64)
-            t = at - np.where(at >= last, -1.0, lo)
-            diff = b - a
-            out[present] = np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+        out[present] = _sorted_quantile(value_at, start, last, q, method)
     return outs, counts
+
+
+def _sorted_quantile(value_at, start, last, q, method: str = "lower"):
+    """``np.quantile(v, q, method=method)`` of runs ``v`` of values in order, "lower" or
+    "linear": ``value_at(pos)`` reads the values at the positions ``pos``, each run from
+    ``start`` to ``start + last`` (``start``, ``last`` and ``q`` broadcast together). The
+    per-group quantiles (:func:`_group_quantiles`) and those of one sorted array
+    (``_atoms_noise._sorted_quantiles``) read through it (round 50: the two wrote numpy's
+    interpolation apart).
+
+    "lower": the value at rank floor(q last); "linear" blends it and the next as numpy
+    does (its weight, its two sides of 0.5 and its last rank, where the weight is at + 1:
+    the same bits, for finite values, in float64)."""
+    at = q * last  # (numpy's virtual index)
+    lo = np.floor(at)
+    a = value_at(start + lo.astype(np.int64))
+    if method != "linear":
+        return a
+    b = np.asarray(value_at(start + np.minimum(lo.astype(np.int64) + 1, last)), np.float64)
+    t = at - np.where(at >= last, -1.0, lo)
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
 
 
 def _shifted_all(mask: np.ndarray, offsets: np.ndarray, border: bool, any_: bool):
@@ -411,6 +426,18 @@ def _square_dilated(mask: np.ndarray) -> np.ndarray:
     out[1:] |= rows[:-1]
     out[:-1] |= rows[1:]
     return out
+
+
+def _mask_box(mask: np.ndarray, pad: int = 0):
+    """The box (a pair of slices) of the nonzero pixels of the 2-d ``mask``, widened by
+    ``pad`` pixels and clipped to it (:func:`_widened`); None when it has none (round 50:
+    eight nuclei steps each wrote it)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), pad,
+                    mask.shape)
 
 
 def _widened(box, pad: int, shape) -> tuple:

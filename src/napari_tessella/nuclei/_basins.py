@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _EIGHT, _FOUR
+from .._label_image import _EIGHT, _FOUR, _mask_box
 
 
 def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarray:
@@ -57,8 +57,7 @@ def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarra
     out = np.take(lut, ids_at)
     if flooded:
         on = np.take(multi, ids_at)
-        rows, cols = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
-        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        box = _mask_box(on)
         out[box] += watershed(image[box], markers[box], mask=on[box],
                               connectivity=connectivity)
     return out

@@ -22,6 +22,8 @@ the foci, not the same objects again).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._cues import _label_max
@@ -36,6 +38,17 @@ _LOWER = 0.3
 _FLOOR = 4.0
 #: the estimate so measured is taken when at least this many times the first
 _WIDER = 1.25
+
+
+class FirstCut(NamedTuple):
+    """The foreground cut of the measurement that read foci: its noise ``spread``, its
+    ``cut`` and its background ``level``, as that measurement found them; the second
+    measurement, of the same image, cuts below it (:func:`lowered_cut`) and does not look
+    for them again."""
+
+    spread: float
+    cut: float
+    level: float
 
 
 def lowered_cut(level: float, cut: float, spread: float) -> float:

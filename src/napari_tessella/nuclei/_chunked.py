@@ -67,8 +67,8 @@ WATERSHED_MARGIN_MAX = 6.0
 # the curvature 1.5 d beyond a label, read 1 d around, round 23), are seen whole
 _BLOB_REACH = (1.0, 3.0)
 
-#: Each chunk is segmented once: what its output needs (its labels and nearest labels with
-#: the margin, zlib-compressed: ~0.3 byte per working pixel on nuclei) is kept from the
+#: Each chunk is segmented once: what its output needs (its labels with the margin,
+#: zlib-compressed) is kept from the
 #: pass that stitches the ids to the one that writes them — on a cluster by the workers
 #: (persisted), on a local scheduler in memory for working images of up to this many
 #: pixels; above, each chunk is segmented again for its output (the same labels).
@@ -210,15 +210,15 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
         inside = np.all((seeds > -0.5) & (seeds < np.asarray(smooth.shape) - 0.5), axis=1)
         seeds = seeds[inside]
     removed = []  # the trim's removed parts: any cut by the window near the core (._reach)
-    labels, markers, peak, nearest, small = _segment_work(
+    labels, markers, peak, small = _segment_work(
         smooth, mask, d=params["d"], min_size_work=params["min_size_work"],
         auto=params["auto"], level=params.get("level"), landscape=params["landscape"],
         seeds=seeds, h_intensity=params.get("h_intensity"), border=border,
         low=params.get("low"), small=params.get("small", False), origin=origin,
         shoulders=params.get("shoulders", False), removed=removed, raw=raw,
         sharpened=params.get("sharpened", False), work=work)
-    if not summarize:  # the output pass: the labels, their peaks, their nearest labels
-        return labels, peak, nearest, None
+    if not summarize:  # the output pass: the labels and their peaks
+        return labels, peak, None
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     r1, c1 = core_hi[0] - origin[0], core_hi[1] - origin[1]
     ids = np.unique(labels[r0:r1, c0:c1])
@@ -260,44 +260,37 @@ def _watershed_block(smooth, origin, core_lo, core_hi, border, params, summarize
                            border, _BLOB_REACH[params["shoulders"]], params["d"], REACH,
                            mask if params.get("low") is None else mask | (smooth > params["low"])),
     }
-    return labels, peak, nearest, summary
+    return labels, peak, summary
 
 
 def _watershed_summary(block, at, box, *args):
     """The summary of the chunk whose window (``box``) is made from the stored ``block``
     (see :func:`._windows.working_image`)."""
     pair = working_image(block, at, box, args[-1]["work"], raw=True)
-    return _segment_window(pair, (box[0][0], box[1][0]), *args)[3]
+    return _segment_window(pair, (box[0][0], box[1][0]), *args)[2]
 
 
 def _watershed_segment(block, at, box, *args):
     """The chunk's summary, and its segmentation packed for :func:`_watershed_output`."""
     pair = working_image(block, at, box, args[-1]["work"], raw=True)
-    labels, peak, nearest, summary, origin = _segment_window(pair, (box[0][0], box[1][0]),
-                                                             *args)
-    return summary, _pack(labels, peak, nearest, origin)
+    labels, peak, summary, origin = _segment_window(pair, (box[0][0], box[1][0]), *args)
+    return summary, _pack(labels, peak, origin)
 
 
-def _pack(labels, peak, nearest, origin):
-    """A chunk's label images zlib-compressed (level 1: ~30x smaller, a few ms), and the
-    global working pixel they start at."""
+def _pack(labels, peak, origin):
+    """A chunk's label image zlib-compressed (level 1: ~30x smaller, a few ms), and the
+    global working pixel it starts at."""
     import zlib
 
-    def packed(a):
-        return None if a is None else (zlib.compress(np.ascontiguousarray(a), 1), a.dtype.str)
-
-    return labels.shape, packed(labels), peak, packed(nearest), origin
+    packed = zlib.compress(np.ascontiguousarray(labels), 1), labels.dtype.str
+    return labels.shape, packed, peak, origin
 
 
 def _unpack(state):
     import zlib
 
-    shape, labels, peak, nearest, origin = state
-
-    def unpacked(p):
-        return None if p is None else np.frombuffer(zlib.decompress(p[0]), p[1]).reshape(shape)
-
-    return unpacked(labels), peak, unpacked(nearest), origin
+    shape, (labels, dtype), peak, origin = state
+    return np.frombuffer(zlib.decompress(labels), dtype).reshape(shape), peak, origin
 
 
 def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, factor,
@@ -314,17 +307,13 @@ def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, facto
     pair = None if block is None else working_image(block, at, box, params["work"], raw=True)
     smooth, smooth_at = None if pair is None else pair[0], (box[0][0], box[1][0])
     if state is None:
-        local, peak, nearest, _, origin = _segment_window(
+        local, peak, _, origin = _segment_window(
             pair, smooth_at, core_lo, core_hi, wide, params, summarize=False)
     else:
-        local, peak, nearest, origin = _unpack(state)
+        local, peak, origin = _unpack(state)
     labels = lut[local]
     dropped = (local > 0) & (labels == 0)  # margin objects no chunk keeps
-    if labels.any() and nearest is not None and not dropped.any():
-        # the same foreground as the cue's nearest labels (one EDT): those, renumbered
-        territories = lut[nearest]
-    else:
-        territories = _nearest_label(labels) if labels.any() else labels
+    territories = _nearest_label(labels) if labels.any() else labels
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     if factor > 1:
         # full-resolution outlines (as in memory), drawn on the core and one working

@@ -25,7 +25,7 @@ from .._label_image import (
     _relabel_sequential,
     _widened,
 )
-from ._in_box import _in_box_of
+from ._in_box import _box_around, _in_box_of
 from ._touching import _held_in
 
 #: an object fading into its ring is kept when its rim is at least this steep (x its
@@ -83,11 +83,8 @@ def _label_max(values: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
 
 
 def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) -> np.ndarray:
-    """Quantile ``q`` of ``values`` per label 0..n (-inf where a label is absent).
-
-    The labelled pixels sorted by label, then by value, as one sort of int64 keys
-    (``_label_image._sorted_keys``); for values too spread for a key, sorted by value,
-    then stably by label (a radix sort of 16-bit ids)."""
+    """Quantile ``q`` of ``values`` per label 0..n (-inf where a label is absent): numpy's
+    "lower" one, from one sort of the labelled pixels (:func:`_label_quantiles`)."""
     return _label_quantiles(values, labels, n, (q,))[0]
 
 
@@ -328,10 +325,7 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     A nucleus is a blurred step, glare a smooth bump: cut higher, a bump is still a bump,
     whereas a bright (saturated) nucleus whose 30 % cut took in its out-of-focus glow shows
     its own steep edge. Its ``peak`` is then set so that the outlines (``trim`` of it) follow
-    that higher cut. Returns the labels, the peaks and None (before round 30, when no
-    label was dropped nor cut, the nearest label of every pixel, made for the rings; the
-    rings now look their nearest labels up around the labels only, :func:`_nearest_near`,
-    and the caller makes the territories itself).
+    that higher cut. Returns the labels and the peaks.
 
     ``kept`` (a boolean image, or None): the labels mostly on it are never dropped (dim
     nuclei split off a glow by their steep rim, round 14: they fade into the glow).
@@ -351,16 +345,18 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
         on = np.bincount(labels.ravel(), weights=kept.ravel(), minlength=unsharp.size)
         area = np.bincount(labels.ravel(), minlength=unsharp.size)
         unsharp &= ~(on[:unsharp.size] > 0.5 * area[:unsharp.size])
+    boxes = None  # (the labels' boxes, found once for the steps below: ``_in_box``)
     if steep > 0 and unsharp.any():  # ... and whose rim is not as steep as a nucleus's
-        grad = ndi.gaussian_gradient_magnitude(smooth, 1.0)
-        rims = _rim_gradient(labels, smooth, level, d, np.flatnonzero(unsharp), grad)
-        wide = _in_box_of(np.flatnonzero(unsharp), _WIDE_RING[1] * d, _edge_sharpness,
-                          labels, smooth, level, d, None, _WIDE_RING, medians)
+        grad, ids = ndi.gaussian_gradient_magnitude(smooth, 1.0), np.flatnonzero(unsharp)
+        boxes = ndi.find_objects(labels)
+        rims = _rim_gradient(labels, smooth, level, d, ids, grad)
+        wide = _in_box_of(ids, _WIDE_RING[1] * d, _edge_sharpness, labels, smooth, level, d,
+                          None, _WIDE_RING, medians, around=_box_around(labels, ids, 0, boxes))
         among = np.where(wide >= _WIDE_SHARP, 1, _STEEP_AMONG)
         for _ in range(1 + _VOUCH):  # those the bar keeps vouch for their neighbours next
             ids = np.flatnonzero(unsharp)
             low = unsharp & (rims < _near_steep(labels, smooth, level, d, ids, grad, steep,
-                                                ~unsharp, among))
+                                                ~unsharp, among, boxes))
             unsharp, same = low, np.array_equal(low, unsharp)
             if same or not unsharp.any():
                 break
@@ -369,22 +365,24 @@ def _drop_unsharp(labels, smooth, level, d, peak, needed, *, sharp: float, recut
     if again is not None and unsharp.any():
         unsharp &= ~again(labels, np.flatnonzero(unsharp))
     if not unsharp.any():
-        return labels, peak, None
+        return labels, peak
     if recut <= 0:
         labels[unsharp[labels]] = 0
-        return labels, peak, None
+        return labels, peak
     low = _per_label(unsharp, labels)
     cut = np.where(low & (smooth <= (level + recut * (peak - level))[labels]), 0, labels)
     n = unsharp.size - 1
     sizes = np.bincount(cut.ravel(), minlength=n + 1)
     after = np.full(n + 1, np.inf)
-    found = _in_box_of(np.flatnonzero(unsharp), d / 10, _edge_sharpness, cut, smooth, level, d)
+    ids = np.flatnonzero(unsharp)  # (in the box of their uncut labels)
+    found = _in_box_of(ids, d / 10, _edge_sharpness, cut, smooth, level, d,
+                       around=_box_around(labels, ids, 0, boxes))
     after[:found.size] = found
     keep = unsharp & (after >= sharp) & (sizes >= needed[:n + 1])
     cut[(unsharp & ~keep)[cut]] = 0
     peak = peak.copy()
     peak[keep] = level + (recut / trim) * (peak[keep] - level)
-    return cut, peak, None
+    return cut, peak
 
 
 def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell, half: float,
@@ -401,13 +399,12 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
 
     Labels are shrunk to their new cut at this resolution (holes filled back; a label
     that would fall below ``needed``, or lose a part thicker than ``thick_part * d``,
-    keeps its pixels and cut). Returns the labels and the peaks
-    such that ``level + trim * (peak - level)`` is the new cut (for the outlines at full
-    resolution), and whether the labels changed.
+    keeps its pixels and cut). Returns the labels and the peaks such that ``level + trim *
+    (peak - level)`` is the new cut (for the outlines at full resolution).
     """
     n = peak.size - 1  # ids of labels dropped on the way may still have a peak
     if not labels.any():
-        return labels, peak, False
+        return labels, peak
     fg = labels > 0
     ring = _farther_than(fg, shell[0] * d) & ~_farther_than(fg, shell[1] * d)
     rim = _label_quantile(smooth, _only(labels, ring), n, 0.5)
@@ -417,7 +414,7 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
     new[0] = np.inf
     cut = _only(labels, smooth > _per_label(new, labels))
     if not (cut != labels).any():
-        return labels, level + (new - level) / trim, False
+        return labels, level + (new - level) / trim
     holes = _fill_holes(cut > 0, most=_RIM_HOLE * np.pi * d * d / 4) & (cut == 0)
     cut[holes] = labels[holes]
     sizes = np.bincount(cut.ravel(), minlength=n + 1)
@@ -432,12 +429,11 @@ def _rim_outlines(labels, smooth, level, d, peak, needed, *, trim: float, shell,
         back = _per_label(small, labels)
         cut[back] = labels[back]
         new[small] = old[small]
-    peak = level + (new - level) / trim
-    return cut, peak, bool((cut != labels).any())
+    return cut, level + (new - level) / trim
 
 
-def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp,
-                among=_STEEP_AMONG) -> np.ndarray:
+def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp, among=_STEEP_AMONG,
+                boxes=None) -> np.ndarray:
     """Per label 0..n, the rim gradient a nucleus is expected to reach: ``steep``, or for
     the labels ``ids`` with at least ``among`` (a number, or one per label 0..n) ``sharp``
     labels (a boolean per label: sharp against their ring, surely nuclei) within
@@ -456,7 +452,7 @@ def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp,
     n = int(labels.max())
     bar = np.full(n + 1, float(steep))
     reach = max(1, round(_STEEP_REACH * d))
-    boxes = ndi.find_objects(labels)
+    boxes = ndi.find_objects(labels) if boxes is None else boxes  # (given: the caller's)
     near_of, leasts = {}, np.broadcast_to(among, sharp.shape)
     for i in ids.tolist():
         box = _widened(boxes[i - 1], reach, labels.shape)

@@ -14,11 +14,11 @@ import functools
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _FOUR, _only, _per_label, _widened
+from .._label_image import _FOUR, _mask_box, _only, _per_label, _widened
 from ._background import _robust_level
 from ._carve import _add_or_carve, _split_at_points
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
-from ._in_box import _in_box_of
+from ._in_box import _box_around, _in_box_of
 from ._saturated import _GLOW_REACH, _cell_limits, _reach_box, _saturated
 from ._slivers import _small_piece, _with_slivers
 from ._unflat import _with_unflat
@@ -36,9 +36,7 @@ def _own_ring(sel, smooth, d, n) -> np.ndarray:
     maximum filter does) would settle the tie by the labels' raster order, which a flip
     of the image changes."""
     r = max(1, round(_RING * d))
-    rows, cols = np.flatnonzero(sel.any(axis=1)), np.flatnonzero(sel.any(axis=0))
-    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
-                   sel.shape)  # the candidates and their rings
+    box = _mask_box(sel, r)  # the candidates and their rings (its ids > 0)
     sel = sel[box].astype(np.uint16 if n < 2**16 - 1 else np.int64)  # a faster filter
     top = ndi.maximum_filter(sel, 2 * r + 1, mode="constant", cval=0)
     bottom = ndi.minimum_filter(np.where(sel > 0, sel, n + 1).astype(sel.dtype), 2 * r + 1,
@@ -105,9 +103,11 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
         return (mask, none) if parts else mask
     ids = np.flatnonzero(big)
     part = _only(part, big[part])
-    # (in the box of those labels: ``_in_box``; the gradient's Gaussian reaches 4 px)
-    keep = _in_box_of(ids, 4, _rim_gradient, part, smooth, level, d, ids) >= steep
-    keep &= _in_box_of(ids, d / 10, _edge_sharpness, part, smooth, level, d) >= sharp
+    # (in the box of those labels, found once: ``_in_box``; the gradient's Gaussian
+    # reaches 4 px)
+    at = _box_around(part, ids)
+    keep = _in_box_of(ids, 4, _rim_gradient, part, smooth, level, d, ids, around=at) >= steep
+    keep &= _in_box_of(ids, d / 10, _edge_sharpness, part, smooth, level, d, around=at) >= sharp
     keep[0] = False
     if not parts:
         return mask | keep[part]
@@ -232,7 +232,6 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
         bright = _saturated(smooth, low, d)  # (round 41: small ones too)
     if not bright.any():
         return (None, None, None) if passes else (None, None)
-    rows, cols = np.flatnonzero(bright.any(axis=1)), np.flatnonzero(bright.any(axis=0))
     r = int(np.ceil(reach * d))
     sigma = d / (2 * np.sqrt(2))
     w = 2 * max(1, round(0.3 * d)) + 1
@@ -242,7 +241,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
     # Laplacian near its edge (reflected there) hung on how far the saturated pixels of
     # the whole array reached, which a chunk's window does not hold alike
     sees = r + max(int(np.ceil(_GLOW_RING[1] * d)), w // 2 + int(2.5 * sigma + 0.5))
-    near = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    near = _mask_box(bright)
     box = _widened(near, sees, smooth.shape)
     s = smooth[box].astype(np.float64)
     rw = None if raw is None else raw[box].astype(np.float64)
@@ -472,9 +471,7 @@ def _cell_in_blob(host, comp, points, labels, d, border, bright, blobs) -> np.nd
         own = bright & (blobs == under[0])
         if not own.any():
             continue
-        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
-        lim = _reach_box((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
-                         bright.shape, border, R)
+        lim = _reach_box(_mask_box(own), r, bright.shape, border, R)
         for y, x in zip(py[comp[py, px] == c], px[comp[py, px] == c], strict=True):
             win = (slice(max(0, y - r), y + r + 1), slice(max(0, x - r), x + r + 1))
             inside = lim[0] <= y - R and y + R < lim[1] and lim[2] <= x - R and x + R < lim[3]

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _FOUR, _edge_ids, _label_moments, _per_label, _widened
+from .._label_image import _FOUR, _edge_ids, _label_moments, _mask_box, _per_label, _widened
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
-from ._in_box import _in_box_of
+from ._in_box import _box_around, _in_box_of
 from ._ridge import _is_glare, _long_candidates
 
 _REACH = 0.3  # outlines move out by at most this times d
@@ -490,9 +490,7 @@ def _over_own_ring(part, above, local, free, d, min_area, obj):
     above what the glow adds there. Everything is read in the part's box widened by the
     ring (a square: symmetric under flips and turns), inside the bright label's box."""
     r = max(1, round(_OWN_RING * d))
-    rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
-    box = _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), r,
-                   part.shape)
+    box = _mask_box(part, r)
     own = part[box] & obj[box]
     ring = ndi.binary_dilation(own, np.ones((2 * r + 1, 2 * r + 1), bool)) & ~own & free[box]
     if not ring.any():
@@ -558,9 +556,11 @@ def _bright_cells(labels, smooth, level, peak, d, core_area, *, sharp: float,
     if not far.any():
         return out
     ids = np.flatnonzero(far)  # (read for those labels only, in their box: ``_in_box``)
-    lost = _in_box_of(ids, d / 10, _edge_sharpness, labels, smooth, level, d) < sharp
+    at = _box_around(labels, ids)
+    lost = _in_box_of(ids, d / 10, _edge_sharpness, labels, smooth, level, d, around=at) < sharp
     if steep > 0:  # (the gradient's Gaussian reaches 4 px)
-        lost |= _in_box_of(ids, 4, _rim_gradient, labels, smooth, level, d, ids) < steep
+        lost |= _in_box_of(ids, 4, _rim_gradient, labels, smooth, level, d, ids,
+                           around=at) < steep
     if np.isfinite(cluster):  # the rim of a cluster is its dim nuclei's (round 17)
         lost |= np.bincount(labels.ravel(), minlength=peak.size) > cluster
     far &= lost

@@ -67,24 +67,23 @@ def _rim_inflow(labels: np.ndarray, image: np.ndarray, reach: int = _REACH) -> n
         return np.where(total >= _LEAST_RIM, rising / total, np.nan)
 
 
-def _drop_glow_pieces(labels: np.ndarray, smooth: np.ndarray, nearest, raw=None,
-                      dense: bool = False, inflow: float = _INFLOW, work=None):
+def _drop_glow_pieces(labels: np.ndarray, smooth: np.ndarray, raw=None, dense: bool = False,
+                      inflow: float = _INFLOW, work=None):
     """``labels`` less the pieces of a glow's slope (see the module), read on ``raw`` (the
     smoothed image before its flattening: the flattening takes part of a glow's slope
-    away) or else ``smooth``, and ``nearest`` (the nearest label of every pixel, or None),
-    None when a label was dropped. Not on ``dense`` blurred fields (the recipe's
-    ``shoulders``): there a nucleus between brighter ones has the image falling outwards
-    on much of the little rim it has on the background (10 dense fields of the label
-    dump lost 1-3 nuclei each). ``work``: the working image before its smoothing, on which
-    the labels whose rim does not rise inwards all round are also dropped when they are
-    smooth, pieces of glow or glare with no texture of their own (round 42,
-    :mod:`._texture`); None: not."""
+    away) or else ``smooth``; ``labels`` itself when none is dropped. Not on ``dense``
+    blurred fields (the recipe's ``shoulders``): there a nucleus between brighter ones has
+    the image falling outwards on much of the little rim it has on the background (10
+    dense fields of the label dump lost 1-3 nuclei each). ``work``: the working image
+    before its smoothing, on which the labels whose rim does not rise inwards all round
+    are also dropped when they are smooth, pieces of glow or glare with no texture of
+    their own (round 42, :mod:`._texture`); None: not."""
     if dense or not labels.any():
-        return labels, nearest
+        return labels
     share = _rim_inflow(labels, smooth if raw is None else raw)
     drop = share < inflow  # nan (no rim, or the background): kept
     # a rim rising inwards all round is a nucleus's (or a glow's top, left alone: cost)
     drop |= _smooth_pieces(labels, work, ~(share >= 1.0) & ~drop)
     if not drop.any():
-        return labels, nearest
-    return np.where(drop[labels], 0, labels).astype(labels.dtype, copy=False), None
+        return labels
+    return np.where(drop[labels], 0, labels).astype(labels.dtype, copy=False)

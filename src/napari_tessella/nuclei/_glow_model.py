@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed
 
-from .._label_image import _group_quantiles, _widened
+from .._label_image import _group_quantiles, _mask_box, _widened
 from ._cues import _label_quantiles
 from ._glare import _gradient_coherence
 from ._saturated import _GLOW_REACH, _SMALL_CELL, _saturated
@@ -165,10 +165,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     median at most ``_RING`` of its own. Returns them in ``crop`` (slices of ``labels``:
     the saturated pixels' box with the glow's reach and the bumps' around it, where every
     one of them is read) and ``crop``."""
-    rows, cols = np.nonzero(bright)
-    pad = _model_reach(d)
-    crop = _widened((slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)),
-                    pad, labels.shape)
+    crop = _mask_box(bright, _model_reach(d))
     lab, img, bright = labels[crop], img[crop], bright[crop]
     out = np.zeros(lab.shape, np.int32)
     own = np.unique(lab[bright])
@@ -189,9 +186,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
         return out, crop
     # the bumps are read round ``over``'s pixels only: the filters' and the ring's reach of
     # them, so every value read is as over the whole crop
-    rows, cols = np.nonzero(over)
-    sub = _widened((slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1)),
-                   _glow_pad(d) + int(4 * d / 8 + 0.5) + max(1, round(0.25 * d)), lab.shape)
+    sub = _mask_box(over, _glow_pad(d) + int(4 * d / 8 + 0.5) + max(1, round(0.25 * d)))
     excess, over, view = excess[sub], over[sub], out[sub]
     soft = ndi.gaussian_filter(excess, d / 8)
     blob = -ndi.gaussian_laplace(excess, d / (2 * np.sqrt(2)))

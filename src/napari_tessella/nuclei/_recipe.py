@@ -181,8 +181,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     in memory): the cues that measure pixel coordinates as floats (the necks' hulls) take
     them there, so that a window's last bits, and so its ties, are the whole image's.
     Returns the labels, the markers, for the "auto" threshold each label's own peak (see
-    :func:`._outlines._cuts`), else None, the nearest label of every pixel
-    (``_nearest_label(labels)``) when it was computed on the way, else None, and with
+    :func:`._outlines._cuts`), else None, and with
     ``small`` which labels are those small nuclei (a boolean per label 0..n; they are
     kept only as a population, :func:`._small._small_population`), else None.
     ``shoulders``: cut the dim nuclei on a brighter one's flank off it (:mod:`._shoulders`),
@@ -195,7 +194,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
     ``work``: the working image before its smoothing, for the smooth pieces (:mod:`._texture`).
     """
     dtype = smooth.dtype
-    nearest = blobs = dim = None
+    blobs = dim = None
     if auto:
         if low is not None:  # dim nuclei the global cut missed
             mask, dim = _dim_nuclei(smooth, mask, level, low, d, max(min_size_work, 1.0),
@@ -261,7 +260,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         labels, markers, peak, flags = _with_small_blobs(
             labels, markers, np.full(1, np.inf), None, smooth, blobs, d=d, level=level,
             landscape=landscape, border=border)
-        return labels, markers, peak, None, _padded(flags, int(labels.max()) + 1, False)
+        return labels, markers, peak, _padded(flags, int(labels.max()) + 1, False)
     if auto and labels.any():
         first = labels.copy() if dim is not None else None
         labels, rescued = _trim_to_own_peak(labels, smooth, level, height, d, removed)
@@ -311,68 +310,56 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
         if _SHARP > 0 and labels.any():
             # glare, glow and out-of-focus smudges fade slowly into their ring: dropped,
             # unless a higher cut finds a sharp nucleus inside (a bright cell in its glow)
-            labels, peak, nearest = _drop_unsharp(labels, smooth, level, d, peak, needed,
-                                                  sharp=_SHARP, recut=_RECUT, trim=_TRIM,
-                                                  kept=rescued, held=shoulders, again=partial(
-                                                      _sharp_at_body, smooth=smooth,
-                                                      level=level, d=d, sharp=_SHARP))
+            labels, peak = _drop_unsharp(labels, smooth, level, d, peak, needed, sharp=_SHARP,
+                                         recut=_RECUT, trim=_TRIM, kept=rescued,
+                                         held=shoulders, again=partial(
+                                             _sharp_at_body, smooth=smooth, level=level,
+                                             d=d, sharp=_SHARP))
             if not shoulders:  # glare streaks (round 45; not in dense blurred fields)
-                labels, streaks = _drop_streaks(labels, smooth, border, ended)
-                nearest = None if streaks else nearest
+                labels, _ = _drop_streaks(labels, smooth, border, ended)
         if _HALF > 0 and labels.any():
             # outlines where the edge is: half-way between the body and the background
-            labels, peak, moved = _rim_outlines(labels, smooth, level, d, peak, needed,
-                                                trim=_TRIM, shell=_RIM, half=_HALF,
-                                                thick_part=_THICK)
-            labels, peak, grown = _edges_and_glows(  # foci: out to the edge; dim on a glow
+            labels, peak = _rim_outlines(labels, smooth, level, d, peak, needed, trim=_TRIM,
+                                         shell=_RIM, half=_HALF, thick_part=_THICK)
+            labels, peak, _ = _edges_and_glows(  # foci: out to the edge; dim on a glow
                 labels, smooth, level, d, peak, min_size_work, _TRIM, border=border)
             # border debris deep enough above, under the speck size in its outline (r46)
-            labels, specks = _without_border_specks(labels, deep, _BORDER_SPECK * least)
-            grown = grown or specks
-            nearest = None if moved or grown else nearest
-        labels, streaks = _drop_ended(labels, ended)  # round 47: the nuclei keep their outlines
-        nearest = None if streaks else nearest
+            labels, _ = _without_border_specks(labels, deep, _BORDER_SPECK * least)
+        labels, _ = _drop_ended(labels, ended)  # round 47: the nuclei keep their outlines
         labels = _fill_enclosed(labels)  # a nucleolus is part of its nucleus
         if low is not None:  # dim nuclei on a saturated cell's glow, on the background
             bright = _saturated(smooth, low, d)  # the saturated cells, found once (r48)
-            labels, markers, peak, cut = _with_glow_dim(labels, markers, peak, smooth, level,
-                                                        low, d, max(min_size_work, 1.0),
-                                                        border, raw, bright)
-            labels, markers, peak, over = _with_over_glow(  # over a modelled glow (r47)
+            labels, markers, peak, _ = _with_glow_dim(labels, markers, peak, smooth, level,
+                                                      low, d, max(min_size_work, 1.0),
+                                                      border, raw, bright)
+            labels, markers, peak, _ = _with_over_glow(  # over a modelled glow (r47)
                 labels, markers, peak, smooth, low, d, max(min_size_work, 1.0), raw, work,
                 bright)
-            nearest = None if cut or over else nearest
         if shoulders:
-            labels, markers, peak, cut = _with_shoulders(labels, markers, peak, smooth, level, d)
+            labels, markers, peak, _ = _with_shoulders(labels, markers, peak, smooth, level, d)
             # two blurred nuclei with no neck, valley or curvature of their own
-            labels, markers, peak, paired = _with_pairs(labels, markers, peak, smooth, d,
-                                                        border)
-            labels, moved = _bisect_touching(labels)  # boundaries half-way between cores
-            labels, joined = _join_split(  # one nucleus cut in two; its halves (round 41)
+            labels, markers, peak, _ = _with_pairs(labels, markers, peak, smooth, d, border)
+            labels, _ = _bisect_touching(labels)  # boundaries half-way between cores
+            labels, _ = _join_split(  # one nucleus cut in two; its halves (round 41)
                 labels, smooth, level, d, _halves_area(sharpened))
-            labels, dropped = _drop_between(labels, smooth, d)  # pieces between nuclei
-            moved = moved or joined or dropped
-            labels, grown = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones
-            labels, markers, peak, added = _with_missing(  # dim nuclei outside every label
+            labels, _ = _drop_between(labels, smooth, d)  # pieces between nuclei
+            labels, _ = _grow_to_own_cut(labels, smooth, level, low, peak, d)  # dim ones
+            labels, markers, peak, _ = _with_missing(  # dim nuclei outside every label
                 labels, markers, peak, smooth, level, d, least, mask)
             if sharpened:  # a nucleus cut through its widest part (round 38)
-                labels, more = _join_cut_through(labels, smooth, level, d)
-                added = added or more
-            labels, markers, peak, seam = _with_seam_pairs(  # a pair with a seam of its own
+                labels, _ = _join_cut_through(labels, smooth, level, d)
+            labels, markers, peak, _ = _with_seam_pairs(  # a pair with a seam of its own
                 labels, markers, peak, smooth, level, d)
-            nearest = None if cut or paired or moved or grown or added or seam else nearest
-        labels, nearest = _drop_glow_pieces(labels, smooth, nearest, raw, shoulders,  # glows
-                                            work=work)
+        labels = _drop_glow_pieces(labels, smooth, raw, shoulders, work=work)  # glows
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus
             labels, markers, peak, flags = _with_small_blobs(
                 labels, markers, peak, flags, smooth, blobs, d=d, level=level,
                 landscape=landscape, border=border)
-            nearest = None
         if flags is not None:  # one flag per label 0..n
             flags = _padded(flags, int(labels.max()) + 1, False)
-        return labels, markers, peak, nearest, flags
-    return labels, markers, None, nearest, None
+        return labels, markers, peak, flags
+    return labels, markers, None, None
 
 
 def _with_shoulders(labels, markers, peak, smooth, level, d):
@@ -441,7 +428,7 @@ def _with_small_blobs(labels, markers, peak, flags, smooth, blobs, *, d, level,
         # the steps' lengths from the blob's own size (its rim, rings and cuts): the
         # typical diameter's drew outlines of nuclei of a third of it twice their area
         own = min(d, 2 * np.sqrt(np.count_nonzero(blob) / np.pi))
-        sub, sub_markers, sub_peak, _, _ = _segment_work(
+        sub, sub_markers, sub_peak, _ = _segment_work(
             smooth[box], blob, d=own, min_size_work=np.pi * (d * _SMALL_R) ** 2,
             auto=True, level=level, landscape=landscape, seeds=None, border=edge)
         free = (sub > 0) & (labels[box] == 0)

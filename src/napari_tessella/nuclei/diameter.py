@@ -18,7 +18,7 @@ from .._label_image import (
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
 from ._background import _SPLIT, _robust_level, _tile_counts, _tile_noise, _weighted_median
-from ._bodies import lowered_cut, reads_foci, wider
+from ._bodies import FirstCut, lowered_cut, reads_foci, wider
 from ._cues import _label_max, _label_quantile
 from ._foreground import _SIGNIFICANT, _auto_params, _auto_threshold
 from ._glows import _smooth_carrier, _without_glows
@@ -108,27 +108,26 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
 
 
 def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
-               boxes: dict | None = None, lowered: tuple | None = None, again: bool = True,
+               boxes: dict | None = None, below: FirstCut | None = None, again: bool = True,
                widest: bool = False):
     """Typical inscribed radius of the objects of ``small`` (reduced pixels);
     ``tile_noise()``: the noise of its tiles (see :func:`_structure_free`); ``fill``: the
     image is not reduced, the holes of one piece are filled (:func:`_holes_of_one_filled`);
     ``boxes``: the per-box distance transforms already made (``_label_image._box_squares``'s
-    cache; the same distances, none made twice); ``lowered``: measured below the
-    foreground's cut of the measurement of ``small`` that read foci, its ``(spread, cut,
-    level)``; ``again``: so measured again when it reads foci (``._bodies``; not
-    the first estimate, which only sizes the local background's window); ``widest`` (the
-    first estimate): return ``(radius, components)``, ``components`` the arguments of
-    :func:`._glows._smooth_carrier` (whether the widest one is a smooth bump), taken before
-    the glows are left out."""
+    cache; the same distances, none made twice); ``below``: the cut of the measurement of
+    ``small`` that read foci (:class:`._bodies.FirstCut`), measured again below it;
+    ``again``: so measured again when it reads foci (``._bodies``; not the first estimate,
+    which only sizes the local background's window); ``widest`` (the first estimate):
+    return ``(radius, components)``, ``components`` the arguments of
+    :func:`._glows._smooth_carrier` (whether the widest one is a smooth bump), taken
+    before the glows are left out."""
     # the foreground of the "auto" threshold, each object then cut at half its own
     # contrast over the background, where the edge of a blurred object lies (a global
     # Otsu keeps only the brightest objects when a few are much brighter than the rest,
     # and the estimate would be theirs)
-    if lowered:  # the bodies of textured nuclei whose foci alone were measured (._bodies),
-        # below the cut of the measurement of the same image that read them: its noise,
-        # cut and background as it found them (the same steps, not taken again)
-        spread, cut, level = lowered
+    if below is not None:  # the bodies of textured nuclei whose foci alone were measured,
+        # below that measurement's cut: its noise, cut and background, not found again
+        spread, cut, level = below
         mask = small > lowered_cut(level, cut, spread)
     else:
         spread = _lag_noise(small)
@@ -166,7 +165,7 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     if whole is not mask:
         regions = ndi.label(whole, _FOUR, output=np.intp)
         parts = regions, _grown_distances(parts[1], mask, whole, *regions, boxes)
-    foci = again and not lowered and reads_foci(labels, n, *pieces, *parts[0])
+    foci = again and below is None and reads_foci(labels, n, *pieces, *parts[0])
     (labels, n), dist = parts
     radius = _label_max(dist, labels, n)[1:]
     area = np.bincount(labels.ravel(), minlength=n + 1)[1:].astype(float)
@@ -180,8 +179,8 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     if disc < _CLUSTERED * median_radius:
         median_radius = disc
     if foci:  # measured again below the cut (._bodies)
-        return wider(median_radius, lambda: _radius_of(small, tile_noise, fill, boxes,
-                                                        (spread, cut, level)))
+        first = FirstCut(spread, cut, level)
+        return wider(median_radius, lambda: _radius_of(small, tile_noise, fill, boxes, first))
     return (median_radius, components) if widest else median_radius
 
 
@@ -349,9 +348,9 @@ def _whole_textured(mask, small, labels, n, level, parts=None, boxes=None):
 
 
 def _present(keys: np.ndarray, size: int) -> np.ndarray:
-    """``np.unique(keys)`` for non-negative ``keys`` below ``size``: from a count of each
-    key, without a sort, when the counts are no longer than a few times the keys (4x
-    faster on a working image's pairs of labels)."""
+    """``np.unique(keys)`` for non-negative ``keys`` below ``size``, by a count of each key
+    when the counts are no longer than a few times the keys: one pass, where np.unique
+    sorts (on U2OS, ~11 000 pairs of ids below ~2 000-3 000: 0.02 against 0.4 ms)."""
     if size > 4 * keys.size + 1024:
         return np.unique(keys)
     return np.flatnonzero(np.bincount(keys, minlength=size))

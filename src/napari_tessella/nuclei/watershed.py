@@ -317,7 +317,7 @@ def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=Non
         low = _dim_level(level, prep.eps, prep.cut, prep.unit if prep.shoulders else None)
     else:
         mask = smooth > value
-    labels, markers, peak, nearest, small = _segment_work(
+    labels, markers, peak, small = _segment_work(
         smooth, mask, d=d, min_size_work=prep.min_size / factor**2, auto=auto, level=level,
         landscape=landscape, seeds=seeds, low=low, small=prep.find_small,
         shoulders=prep.shoulders, raw=prep.raw, sharpened=sharpened, work=prep.work)
@@ -355,10 +355,7 @@ def _segmented(prep, seeds, kind, *, landscape, exclude_border, auto, orient=Non
         at = np.rint(centres).astype(np.int64)
         seed_points = seed_points[labels[at[:, 0], at[:, 1]] > 0]
 
-    if labels.any() and nearest is not None and not dropped.any():
-        # the same foreground as the cue's nearest labels: those, renumbered
-        territories = _per_label(new_id, nearest)
-    elif labels.any():
+    if labels.any():
         territories = _nearest_label(labels)
     else:
         territories = np.zeros(smooth.shape, dtype=np.int32)

@@ -344,7 +344,8 @@ def open_image(path, *, lazy: bool | None = None):
     themselves), ``lazy=False`` reads every TIFF into memory.
 
     PNG files whose RGB(A) channels are identical (grey images saved as colour) are read
-    as one grey channel, as napari's reader shows them.
+    as one grey channel, as napari's reader shows them; a grey PNG with an alpha channel
+    as its grey channel (alpha is ignored, as in RGBA images).
     """
     path = as_path(path)
     if is_zarr(path):
@@ -402,6 +403,8 @@ def _open_file(path: Path, lazy: bool | None):
         # Pillow by name: left to guess, imageio tried each legacy plugin on a broken PNG
         # (a DeprecationWarning from DICOM's, unclosed files) before giving up
         image = np.array(iio.imread(path, plugin="pillow"))
+        if image.ndim == 3 and image.shape[-1] == 2:  # grey and alpha ("LA"): its grey
+            return image[..., 0]
         if image.ndim == 3 and all(np.array_equal(image[..., 0], image[..., c])
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]

@@ -1,0 +1,43 @@
+"""Round 50: inputs a microscopist brings that the earlier passes had not tried. Each test
+fails on the code before its fix (said in its docstring)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_tessella import threshold_label
+from napari_tessella.cli import main
+from napari_tessella.reading import open_image
+from napari_tessella.synthetic import synthetic_lattice
+
+
+@pytest.fixture
+def grey():
+    lat = synthetic_lattice((96, 96), spacing=8.0, seed=0).image
+    return (np.clip(lat, 0, 1) * 255).astype(np.uint8)
+
+
+# --- a grey PNG with an alpha channel (Pillow's "LA")
+
+
+@pytest.mark.parametrize("alpha", ["opaque", "varying"])
+def test_a_grey_png_with_alpha_is_read_as_its_grey(tmp_path, grey, alpha):
+    """A grey PNG saved with an alpha channel (shape (M, N, 2)) was refused by every
+    command as "a 2-D … or an RGB(A) image; got shape (96, 96, 2) … save each plane as a
+    file of its own": its alpha was taken for a second plane. It is read as its grey
+    channel, alpha ignored, as an RGBA PNG's alpha is."""
+    import imageio.v3 as iio
+
+    a = np.full_like(grey, 255) if alpha == "opaque" else (np.arange(96)[None] * 2 + grey * 0)
+    path = tmp_path / "la.png"
+    iio.imwrite(path, np.stack([grey, a.astype(np.uint8)], -1))
+    image = open_image(path)
+    assert image.shape == (96, 96)
+    np.testing.assert_array_equal(image, grey)
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(path), "--out", str(out), "--quiet"]) == 0
+    import tifffile
+
+    labels = tifffile.imread(out / "la_labels.tif")
+    np.testing.assert_array_equal(labels, threshold_label(grey, "otsu"))

@@ -41,3 +41,29 @@ def test_a_grey_png_with_alpha_is_read_as_its_grey(tmp_path, grey, alpha):
 
     labels = tifffile.imread(out / "la_labels.tif")
     np.testing.assert_array_equal(labels, threshold_label(grey, "otsu"))
+
+
+# --- Export after the user deleted every output layer
+
+
+def test_export_after_the_outputs_were_deleted_says_so(make_napari_viewer, tmp_path):
+    """Run, delete the output layers, Export: it said "nothing to export yet: run the
+    widget first." to a user who had run it. It says the layers its runs wrote are gone."""
+    from _widget_helpers import discs
+
+    from napari_tessella._widgets import ThresholdLabelWidget
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(discs(), name="dna")
+    widget = ThresholdLabelWidget(viewer)
+    assert widget.export(tmp_path) == []
+    assert "run the widget first" in widget._status.value  # never run: as before
+    widget.image.value = image
+    assert widget() is not None
+    for name in ("dna labels", "dna centers"):
+        viewer.layers.remove(name)
+    assert widget.export(tmp_path) == []
+    status = widget._status.value
+    assert "run the widget first" not in status
+    assert "'dna labels', 'dna centers'" in status and "no longer in the viewer" in status
+    assert not list(tmp_path.iterdir())

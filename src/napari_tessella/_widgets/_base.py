@@ -497,7 +497,12 @@ class _DockWidget(_WritesOutputs, Container):
             return []
         layers = self._written_layers()
         if not layers:
-            self._report_error(ValueError("nothing to export yet: run the widget first."))
+            gone = [out.layer.name for out in self._outputs.values() if out.layer is not None]
+            self._report_error(ValueError(
+                "nothing to export yet: run the widget first." if not gone else
+                "nothing to export: the layers its runs wrote ("
+                + ", ".join(repr(name) for name in gone[:3]) + (", …" if len(gone) > 3 else "")
+                + ") are no longer in the viewer: run the widget again."))
             return []
         try:
             tables, notes = self._edited_tables(layers)

@@ -67,3 +67,39 @@ def test_export_after_the_outputs_were_deleted_says_so(make_napari_viewer, tmp_p
     assert "run the widget first" not in status
     assert "'dna labels', 'dna centers'" in status and "no longer in the viewer" in status
     assert not list(tmp_path.iterdir())
+
+
+# --- colour layers of 2-4 rows (a line scan, a tiny crop)
+
+
+@pytest.mark.parametrize("rows", [2, 3, 4])
+def test_a_colour_layer_of_few_rows_is_colour(make_napari_viewer, grey, rows):
+    """An RGB layer of 2-4 rows (napari shows it in colour: ``rgb=True``) was refused by
+    every image widget as "image must be a 2-D (row, column) image or an RGB(A) image; got
+    shape (3, 96, 3). Pass one plane of a stack, e.g. image[0].": the core cannot tell
+    such an array from a stack by its shape. The widgets take it as the layer says, its
+    luminance, as for taller colour images."""
+    from napari_tessella._validation import LUMA
+    from napari_tessella._widgets import (
+        FindAtomsWidget,
+        SeededWatershedWidget,
+        ThresholdLabelWidget,
+    )
+
+    viewer = make_napari_viewer()
+    strip = np.stack([grey[40:40 + rows]] * 3, -1)
+    layer = viewer.add_image(strip, name="scan", rgb=True)
+    assert layer.rgb
+    before = strip.copy()
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    assert widget() is not None, widget._status.value
+    expected = threshold_label(strip[..., :3].astype(float) @ LUMA, "otsu")
+    np.testing.assert_array_equal(viewer.layers["scan labels"].data, expected)
+    for kind in (SeededWatershedWidget, FindAtomsWidget):
+        other = kind(viewer)
+        other.image.value = layer
+        other()
+        assert "stack" not in other._status.value and "2-D" not in other._status.value, (
+            other._status.value)
+    np.testing.assert_array_equal(layer.data, before)

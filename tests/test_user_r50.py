@@ -103,3 +103,30 @@ def test_a_colour_layer_of_few_rows_is_colour(make_napari_viewer, grey, rows):
         assert "stack" not in other._status.value and "2-D" not in other._status.value, (
             other._status.value)
     np.testing.assert_array_equal(layer.data, before)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_colour_file_of_few_rows_is_colour_on_the_command_line(tmp_path, grey, suffix):
+    """The same on the command line: a 3-row RGB PNG or TIFF (photometric RGB) failed
+    "got shape (3, 96, 3). The command line takes one plane per file"; it is its
+    luminance, and a 3-plane grey TIFF stack is still refused as a stack."""
+    import imageio.v3 as iio
+    import tifffile
+
+    from napari_tessella._validation import LUMA
+
+    rgb = np.stack([grey[40:43], grey[50:53], grey[60:63]], -1)
+    path = tmp_path / f"scan{suffix}"
+    if suffix == ".png":
+        iio.imwrite(path, rgb)
+    else:
+        tifffile.imwrite(path, rgb, photometric="rgb")
+    image = open_image(path)
+    np.testing.assert_allclose(image, rgb.astype(float) @ LUMA)
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(path), "--out", str(out), "--quiet"]) == 0
+    stack = tmp_path / "stack.tif"
+    tifffile.imwrite(stack, grey[:3, :, None].repeat(3, -1).transpose(2, 0, 1)[:3],
+                     photometric="minisblack")
+    assert open_image(stack).shape == (3, 3, 96)
+    assert main(["threshold-label", str(stack), "--out", str(out), "--quiet"]) == 1

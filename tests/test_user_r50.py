@@ -130,3 +130,23 @@ def test_a_colour_file_of_few_rows_is_colour_on_the_command_line(tmp_path, grey,
                      photometric="minisblack")
     assert open_image(stack).shape == (3, 3, 96)
     assert main(["threshold-label", str(stack), "--out", str(out), "--quiet"]) == 1
+
+
+# --- the API: a label image given where points are expected
+
+
+def test_lattice_of_a_label_image_given_as_points_says_so():
+    """``lattice(labels)`` (the label image as the first, positional argument) read the
+    image's rows as 32-D points and said "points has 31 duplicate point(s) … remove them
+    first, e.g. with np.unique(points, axis=0)". It says it looks like a label image and
+    to pass it as ``labels=``; that call, and nD points of up to 5 axes, work as before."""
+    from napari_tessella import lattice
+
+    lab = np.zeros((32, 32), np.int32)
+    for i, (r, c) in enumerate([(5, 5), (5, 25), (25, 5), (25, 25), (15, 15)]):
+        lab[r - 2:r + 3, c - 2:c + 3] = i + 1
+    with pytest.raises(ValueError, match=r"looks like a label image.*labels="):
+        lattice(lab)
+    assert len(lattice(labels=lab).points) == 5
+    nd = np.array([[0, 0, 0, 1, 1], [0, 0, 0, 1, 9], [0, 0, 0, 9, 1]])
+    assert len(lattice(nd).triangles) == 1

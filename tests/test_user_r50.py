@@ -150,3 +150,49 @@ def test_lattice_of_a_label_image_given_as_points_says_so():
     assert len(lattice(labels=lab).points) == 5
     nd = np.array([[0, 0, 0, 1, 1], [0, 0, 0, 1, 9], [0, 0, 0, 9, 1]])
     assert len(lattice(nd).triangles) == 1
+
+
+# --- an 'all planes' result, then a run of one plane
+
+
+def test_a_one_plane_run_keeps_an_all_planes_result(make_napari_viewer):
+    """'all planes' on a 3-plane stack, then 'this plane' (a parameter checked on one
+    plane, or the live preview): the run replaced the stack's labels (3, 64, 64) by one
+    plane (1, 64, 64) and its 192 centres by 64, so the whole stack's work (minutes on a
+    time-lapse) was lost. The stack is kept as it is, the one-plane outputs are new
+    layers, the status line says so; one-plane re-runs then update those new layers."""
+    from napari_tessella._widgets import FindAtomsWidget, ThresholdLabelWidget
+
+    lat = synthetic_lattice((64, 64), spacing=8.0, seed=0).image
+    viewer = make_napari_viewer()
+    stack = viewer.add_image(np.stack([lat, lat[::-1], lat[:, ::-1]]), name="st")
+    widget = ThresholdLabelWidget(viewer)
+    widget.live_preview.value = False
+    widget.image.value = stack
+    widget._planes.value = "all planes"
+    assert widget() is not None
+    labels, centers = viewer.layers["st labels"], viewer.layers["st centers"]
+    saved = np.array(labels.data), np.array(centers.data)
+    assert saved[0].shape == (3, 64, 64) and len(saved[1]) == 192
+    viewer.dims.set_point(0, 1)
+    widget._planes.value = "this plane"
+    widget.opening.value = 2
+    assert widget() is not None
+    assert "holds all 3 planes of an earlier run: kept" in widget._status.value
+    np.testing.assert_array_equal(labels.data, saved[0])
+    np.testing.assert_array_equal(centers.data, saved[1])
+    assert viewer.layers["st labels [1]"].data.shape == (1, 64, 64)
+    n = len(viewer.layers)
+    widget.live_preview.value = True
+    widget.opening.value = 3  # a preview: into the one-plane layers
+    assert len(viewer.layers) == n and "kept" not in widget._status.value
+    np.testing.assert_array_equal(labels.data, saved[0])
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = stack
+    atoms._planes.value = "all planes"
+    assert atoms() is not None
+    columns = np.array(viewer.layers["st columns"].data)
+    atoms._planes.value = "this plane"
+    assert atoms() is not None
+    np.testing.assert_array_equal(viewer.layers["st columns"].data, columns)
+    assert "kept" in atoms._status.value

@@ -196,3 +196,43 @@ def test_a_one_plane_run_keeps_an_all_planes_result(make_napari_viewer):
     assert atoms() is not None
     np.testing.assert_array_equal(viewer.layers["st columns"].data, columns)
     assert "kept" in atoms._status.value
+
+
+# --- the other inputs of a run (seeds, the image for bounds) changed during it
+
+
+def test_seeds_or_bounds_changed_during_a_run_are_said(make_napari_viewer, qtbot):
+    """The seeds edited or deleted while the watershed ran (or the Lattice's image for
+    bounds deleted): the outputs were of them as they were at Run, as they should be, but
+    the status line said nothing, as it does for the main input. It says so now."""
+    from _widget_helpers import CENTRES, discs, finished
+
+    from napari_tessella._widgets import LatticeWidget, SeededWatershedWidget
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(discs(), name="dna")
+    seeds = viewer.add_points(CENTRES, name="my seeds")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value, widget.seeds.value = image, seeds
+    widget._run_button.native.click()
+    seeds.data = CENTRES[:2]
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    status = widget._status.value
+    assert "4 nuclei" in status and "'my seeds' changed during the run: its data" in status
+    widget._run_button.native.click()  # unchanged this time: nothing said
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert "during the run" not in widget._status.value
+    widget._run_button.native.click()
+    viewer.layers.remove(seeds)
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    assert "'my seeds' was deleted during the run" in widget._status.value
+
+    grid = np.stack(np.meshgrid(np.arange(6), np.arange(6), indexing="ij"), -1)
+    points = viewer.add_points(grid.reshape(-1, 2) * 20.0 + 10, name="pts")
+    bounds = viewer.add_image(np.zeros((128, 128)), name="bounds")
+    lattice = LatticeWidget(viewer)
+    lattice.points.value, lattice.image.value = points, bounds
+    lattice._run_button.native.click()
+    bounds.scale = (2, 2)
+    qtbot.waitUntil(lambda: finished(lattice), timeout=60_000)
+    assert "'bounds' changed during the run: its scale" in lattice._status.value

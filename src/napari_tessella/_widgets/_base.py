@@ -282,6 +282,11 @@ class _DockWidget(_WritesOutputs, Container):
         """The input layer the outputs of a run belong to."""
         return getattr(self, self._input_field).value
 
+    def _side_inputs(self) -> tuple:
+        """The other layers a run reads (the watershed's seeds, the Lattice's image for
+        bounds): changed or deleted during a run, the status line says so."""
+        return ()
+
     # --- to be provided by subclasses
     def _prepare(self) -> Callable[[], Any]:
         """Read inputs on the UI thread; return a job to run off it.
@@ -329,6 +334,9 @@ class _DockWidget(_WritesOutputs, Container):
             return
         # the input replaced, edited or moved while the job runs on its copy: said at the end
         self._input_watch = _InputWatch(source) if watch else None
+        # and the other layers it reads (seeds, the image for bounds)
+        self._side_watches = [_InputWatch(layer) for layer in self._side_inputs()
+                              if layer is not None and layer is not source] if watch else []
         self._run_button.enabled = False
         self._cancel_button.enabled = True
         self._late.start(self._progress_text, getattr(job, "stages", 0))
@@ -397,6 +405,9 @@ class _DockWidget(_WritesOutputs, Container):
         if getattr(self, "_input_watch", None) is not None:
             self._input_watch.close()
             self._input_watch = None
+        for side in getattr(self, "_side_watches", ()):
+            side.close()
+        self._side_watches = []
         self._worker = None
         self._cancelling = False
         self._run_button.enabled = True

@@ -122,6 +122,10 @@ class _WritesOutputs:
             watch = getattr(self, "_input_watch", None)
             if watch is not None:  # the input changed during the run
                 said += watch.note()
+            for side in getattr(self, "_side_watches", ()):  # seeds, the image for bounds
+                gone = side.layer not in self._viewer.layers
+                said += (f" ({side.layer.name!r} was deleted during the run: these outputs are "
+                         "of it as it was at Run)") if gone else side.note()
             self._status.value = said
             self._stepping = False
             self._finished()

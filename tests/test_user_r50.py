@@ -236,3 +236,35 @@ def test_seeds_or_bounds_changed_during_a_run_are_said(make_napari_viewer, qtbot
     bounds.scale = (2, 2)
     qtbot.waitUntil(lambda: finished(lattice), timeout=60_000)
     assert "'bounds' changed during the run: its scale" in lattice._status.value
+
+
+# --- the core's Python advice, said in the viewer's words
+
+
+def test_python_advice_is_said_as_the_viewer_user_can_follow_it(make_napari_viewer):
+    """An image with NaN pixels said "replace them (e.g. with np.nan_to_num) before
+    segmenting", duplicate points "remove them first, e.g. with np.unique(points,
+    axis=0)": advice for Python callers, in the status line and the notification of a
+    user of the viewer (the command line already says its own words). The API keeps it."""
+    from _widget_helpers import discs
+
+    from napari_tessella._widgets import LatticeWidget, ThresholdLabelWidget
+
+    viewer = make_napari_viewer()
+    image = discs()
+    image[:10] = np.nan  # a registered image's padding
+    layer = viewer.add_image(image, name="registered")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer  # the live preview
+    for status in (widget._status.value, (widget() is None) and widget._status.value):
+        assert "1280 NaN or infinite pixel(s)" in status and "np.nan_to_num)" not in status
+        assert "napari's console" in status
+    points = viewer.add_points([[10, 10], [10, 10], [40, 60], [70, 20]], name="clicked")
+    lattice = LatticeWidget(viewer)
+    lattice.points.value, lattice.image.value = points, None
+    assert lattice() is None
+    status = lattice._status.value
+    assert "1 duplicate point(s)" in status and "np.unique" not in status
+    assert "delete all but one" in status
+    with pytest.raises(ValueError, match="np.nan_to_num"):
+        threshold_label(image, "otsu")

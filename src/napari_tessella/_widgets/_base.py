@@ -72,6 +72,26 @@ _USER_ERRORS = (ValueError, TypeError)
 RESULTS_DIR: Path | None = None
 
 
+#: the core's advice to Python callers, as a user of the viewer can follow it
+_VIEWER_ADVICE = (
+    *((f"; replace them (e.g. with np.nan_to_num) before {doing}.",
+       ": such pixels (often a stitched or registered image's padding, without data) must "
+       f"be given a value before {doing}, e.g. in napari's console (the >_ button): "
+       "layer.data = np.nan_to_num(layer.data).") for doing in ("segmenting", "measuring")),
+    ("; remove them first, e.g. with np.unique(points, axis=0). Results are index-aligned "
+     "with the points given, so duplicates are not merged silently.",
+     ": they lie on top of one another; select them in the layer and delete all but one."),
+)
+
+
+def in_viewer_words(text: str) -> str:
+    """A core message with its Python advice said as a user of the viewer can follow it
+    (the command line does the same in its words)."""
+    for python, viewer in _VIEWER_ADVICE:
+        text = text.replace(python, viewer)
+    return text
+
+
 def _measured_labels(labels: dict, image, stem: str):
     """:func:`._export.measured_labels` with chunked results under :data:`RESULTS_DIR`."""
     return measured_labels(labels, image, stem, RESULTS_DIR)
@@ -421,6 +441,7 @@ class _DockWidget(_WritesOutputs, Container):
             err = ValueError(_in_field_units(err, self._source(), self._lengths))
         self._late.stop()  # the stage's text would hide the error
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
+        text = in_viewer_words(text)
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)
         text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run

@@ -266,5 +266,5 @@ def test_python_advice_is_said_as_the_viewer_user_can_follow_it(make_napari_view
     status = lattice._status.value
     assert "1 duplicate point(s)" in status and "np.unique" not in status
     assert "delete all but one" in status
-    with pytest.raises(ValueError, match="np.nan_to_num"):
+    with pytest.raises(ValueError, match=r"np\.nan_to_num"):
         threshold_label(image, "otsu")

@@ -329,7 +329,9 @@ def test_fields_moved_during_a_run_are_said(viewer, qtbot):
     assert "press Run again" in widget._status.value
     widget._run_button.native.click()
     qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
-    assert viewer.layers["s labels"].data.shape == (1, 512, 512)  # on its plane only
+    # on its plane only, beside the stack, which is kept (round 50: it was replaced)
+    assert viewer.layers["s labels [1]"].data.shape == (1, 512, 512)
+    assert viewer.layers["s labels"].data.shape == (6, 512, 512)
     assert "press Run again" not in widget._status.value
 
 

@@ -168,7 +168,9 @@ def test_a_nudge_after_all_planes_keeps_the_stack(viewer):
     assert "off while 'all planes'" in widget._status.value
     widget._planes.value = "this plane"  # one plane is what the user asks for now
     widget.value.value = 0.55
-    assert viewer.layers["s labels"].data.shape == (1, 512, 512)  # on its plane only
+    # on its plane only, beside the stack, which is kept (round 50: it was replaced)
+    assert viewer.layers["s labels [1]"].data.shape == (1, 512, 512)
+    assert viewer.layers["s labels"] is labels and np.array_equal(labels.data, stack)
 
 
 # --- one plane's results chained into the other widgets, and exported

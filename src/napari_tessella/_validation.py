@@ -110,6 +110,15 @@ def _check_plane_shape(shape, name: str) -> None:
         raise ValueError(f"{name} is too small to segment: shape {tuple(shape)}.")
 
 
+def rgb_luminance(arr: np.ndarray) -> np.ndarray:
+    """The luminance of an ``(M, N, 3|4)`` RGB(A) array (alpha ignored), as
+    :func:`as_float_image` takes it: float32 stays float32, anything else is float64. For
+    callers that know the array is colour where its shape cannot tell (M <= 4 rows: a
+    napari layer with ``rgb=True``)."""
+    rgb = arr[..., :3].astype(np.float32 if arr.dtype == np.float32 else np.float64)
+    return rgb @ LUMA.astype(rgb.dtype)
+
+
 def as_float_image(image, *, name: str = "image", allow_constant: bool = False) -> np.ndarray:
     """Return ``image`` as a 2-D floating-point array, or raise a clear error.
 
@@ -130,8 +139,7 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
             f"{name} must hold real numbers (integers or floats); got dtype {arr.dtype}."
         )
     if arr.ndim == 3 and arr.shape[-1] in (3, 4) and arr.shape[0] > 4:
-        rgb = arr[..., :3].astype(np.float32 if arr.dtype == np.float32 else np.float64)
-        arr = rgb @ LUMA.astype(rgb.dtype)
+        arr = rgb_luminance(arr)
     _check_plane_shape(arr.shape, name)
     floating = arr.dtype.kind == "f"  # integers are finite: no pass over them to check
     values = arr

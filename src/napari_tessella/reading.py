@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._lazy import DEFAULT_CHUNKS, is_large
-from ._validation import as_path, first_line
+from ._validation import as_path, first_line, rgb_luminance
 
 __all__ = ["IMAGE_SUFFIXES", "DiskArray", "PixelSize", "is_zarr", "ngff_unit", "open_image",
            "read_pixel_size"]
@@ -344,7 +344,10 @@ def open_image(path, *, lazy: bool | None = None):
     themselves), ``lazy=False`` reads every TIFF into memory.
 
     PNG files whose RGB(A) channels are identical (grey images saved as colour) are read
-    as one grey channel, as napari's reader shows them.
+    as one grey channel, as napari's reader shows them; a grey PNG with an alpha channel
+    as its grey channel (alpha is ignored, as in RGBA images). A colour image of 2-4 rows
+    is read as its luminance (as the core takes colour), where its shape alone would read
+    as a stack.
     """
     path = as_path(path)
     if is_zarr(path):
@@ -393,7 +396,8 @@ def _open_file(path: Path, lazy: bool | None):
             # this says what is wrong in one line instead
             _check_tiff_data(series)
             if not (lazy if lazy is not None else is_large(shape)):
-                return _samples_last(series.asarray(), axes)
+                return _few_rows_colour(_samples_last(series.asarray(), axes),
+                                        "S" in axes)
         disk = DiskArray(path, "tiff", series=0, level=0)
         return _samples_last(disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape)), axes)
     if suffix == ".png":
@@ -402,10 +406,21 @@ def _open_file(path: Path, lazy: bool | None):
         # Pillow by name: left to guess, imageio tried each legacy plugin on a broken PNG
         # (a DeprecationWarning from DICOM's, unclosed files) before giving up
         image = np.array(iio.imread(path, plugin="pillow"))
+        if image.ndim == 3 and image.shape[-1] == 2:  # grey and alpha ("LA"): its grey
+            return image[..., 0]
         if image.ndim == 3 and all(np.array_equal(image[..., 0], image[..., c])
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]
-        return image
+        return _few_rows_colour(image, image.ndim == 3)
+
+
+def _few_rows_colour(image, colour: bool):
+    """A colour image of 2-4 rows (the file says colour: a PNG's channels, a TIFF's
+    samples) as its luminance: the core cannot tell such an array from a stack of 2-4
+    planes by its shape, and refused it as one."""
+    if colour and image.ndim == 3 and image.shape[-1] in (3, 4) and image.shape[0] <= 4:
+        return rgb_luminance(image)
+    return image
 
 
 @contextlib.contextmanager

@@ -424,6 +424,13 @@ def lattice(points=None, shape=None, *, labels=None, pixel_map: bool = True,
     else:
         source = name or "points"
         what = None
+        given = getattr(points, "dtype", None)
+        if (lab is None and given is not None and given.kind in "iu" and np.ndim(points) == 2
+                and np.shape(points)[1] > 5):  # napari's points have at most T, Z, C, Y, X
+            raise ValueError(
+                f"{source} must be (N, 2) (row, column) coordinates; got an integer array of "
+                f"shape {np.shape(points)}, which looks like a label image: pass it as "
+                "lattice(labels=...) to use its objects' centres.")
     # with a previous lattice, duplicates are looked for only if the update cannot be
     # certified: a certified triangulation uses every point as a corner of triangles that
     # cover each place once, which two points at one place cannot be (0.03 s saved)

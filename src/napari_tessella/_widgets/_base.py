@@ -72,6 +72,26 @@ _USER_ERRORS = (ValueError, TypeError)
 RESULTS_DIR: Path | None = None
 
 
+#: the core's advice to Python callers, as a user of the viewer can follow it
+_VIEWER_ADVICE = (
+    *((f"; replace them (e.g. with np.nan_to_num) before {doing}.",
+       ": such pixels (often a stitched or registered image's padding, without data) must "
+       f"be given a value before {doing}, e.g. in napari's console (the >_ button): "
+       "layer.data = np.nan_to_num(layer.data).") for doing in ("segmenting", "measuring")),
+    ("; remove them first, e.g. with np.unique(points, axis=0). Results are index-aligned "
+     "with the points given, so duplicates are not merged silently.",
+     ": they lie on top of one another; select them in the layer and delete all but one."),
+)
+
+
+def in_viewer_words(text: str) -> str:
+    """A core message with its Python advice said as a user of the viewer can follow it
+    (the command line does the same in its words)."""
+    for python, viewer in _VIEWER_ADVICE:
+        text = text.replace(python, viewer)
+    return text
+
+
 def _measured_labels(labels: dict, image, stem: str):
     """:func:`._export.measured_labels` with chunked results under :data:`RESULTS_DIR`."""
     return measured_labels(labels, image, stem, RESULTS_DIR)
@@ -282,6 +302,11 @@ class _DockWidget(_WritesOutputs, Container):
         """The input layer the outputs of a run belong to."""
         return getattr(self, self._input_field).value
 
+    def _side_inputs(self) -> tuple:
+        """The other layers a run reads (the watershed's seeds, the Lattice's image for
+        bounds): changed or deleted during a run, the status line says so."""
+        return ()
+
     # --- to be provided by subclasses
     def _prepare(self) -> Callable[[], Any]:
         """Read inputs on the UI thread; return a job to run off it.
@@ -329,6 +354,9 @@ class _DockWidget(_WritesOutputs, Container):
             return
         # the input replaced, edited or moved while the job runs on its copy: said at the end
         self._input_watch = _InputWatch(source) if watch else None
+        # and the other layers it reads (seeds, the image for bounds)
+        self._side_watches = [_InputWatch(layer) for layer in self._side_inputs()
+                              if layer is not None and layer is not source] if watch else []
         self._run_button.enabled = False
         self._cancel_button.enabled = True
         self._late.start(self._progress_text, getattr(job, "stages", 0))
@@ -397,6 +425,9 @@ class _DockWidget(_WritesOutputs, Container):
         if getattr(self, "_input_watch", None) is not None:
             self._input_watch.close()
             self._input_watch = None
+        for side in getattr(self, "_side_watches", ()):
+            side.close()
+        self._side_watches = []
         self._worker = None
         self._cancelling = False
         self._run_button.enabled = True
@@ -410,6 +441,7 @@ class _DockWidget(_WritesOutputs, Container):
             err = ValueError(_in_field_units(err, self._source(), self._lengths))
         self._late.stop()  # the stage's text would hide the error
         text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
+        text = in_viewer_words(text)
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)
         text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run
@@ -497,7 +529,12 @@ class _DockWidget(_WritesOutputs, Container):
             return []
         layers = self._written_layers()
         if not layers:
-            self._report_error(ValueError("nothing to export yet: run the widget first."))
+            gone = [out.layer.name for out in self._outputs.values() if out.layer is not None]
+            self._report_error(ValueError(
+                "nothing to export yet: run the widget first." if not gone else
+                "nothing to export: the layers its runs wrote ("
+                + ", ".join(repr(name) for name in gone[:3]) + (", …" if len(gone) > 3 else "")
+                + ") are no longer in the viewer: run the widget again."))
             return []
         try:
             tables, notes = self._edited_tables(layers)

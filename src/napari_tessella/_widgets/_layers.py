@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import is_large, is_lazy
-from .._validation import _in_pixels
+from .._validation import _in_pixels, rgb_luminance
 from ..export import column_unit, physical_columns
 from ..reading import _is_pixel_unit
 
@@ -39,7 +39,12 @@ def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
             return data
     # A private copy (dask/Zarr data is read here, for this plane only): nothing downstream
     # may write into the user's layer.
-    return np.array(data, copy=True)
+    plane = np.array(data, copy=True)
+    if getattr(layer, "rgb", False) and plane.ndim == 3 and plane.shape[0] <= 4:
+        # colour, as the layer says, where the core cannot tell it from a stack of 2-4
+        # planes by its shape (it refused a 3-row RGB strip as "not a 2-D image")
+        return rgb_luminance(plane)
+    return plane
 
 
 def _layer_data(levels: list):

@@ -62,6 +62,7 @@ class _WritesOutputs:
         """Write the outputs of a run on ``source``: into that input's own output layers
         when they are still as the widget left them, into new layers otherwise."""
         message = self._message(message)
+        self._kept_stacks = []
         written, to_show = [], []
         for output in outputs:
             data, new, _changed = self._write_one(output, source)
@@ -71,7 +72,7 @@ class _WritesOutputs:
         for layer, visible in to_show:
             layer.visible = visible
         # the status line only: a toast on every run is noise (and 2 more canvas redraws)
-        self._status.value = _said_now(message, getattr(self, "_prepared", None))
+        self._status.value = _said_now(message, getattr(self, "_prepared", None)) + _kept(self)
         return written
 
     def _apply_stepwise(self, outputs, message, source=None):
@@ -80,6 +81,7 @@ class _WritesOutputs:
         from qtpy.QtCore import QTimer
 
         message = self._message(message)
+        self._kept_stacks = []
         steps = [("write", output) for output in outputs]
         self._stepping = True
         held = []  # once a layer changed, the canvas: held until all are in (one paint)
@@ -113,13 +115,17 @@ class _WritesOutputs:
                 QTimer.singleShot(0, step)
                 return
             let_go()
-            said = _said_now(message, getattr(self, "_prepared", None))
+            said = _said_now(message, getattr(self, "_prepared", None)) + _kept(self)
             started = getattr(self, "_started_with", None)
             if started is not None and self._fields() != started:  # moved during the run
                 said += " (made with the fields as they were at Run: press Run again)"
             watch = getattr(self, "_input_watch", None)
             if watch is not None:  # the input changed during the run
                 said += watch.note()
+            for side in getattr(self, "_side_watches", ()):  # seeds, the image for bounds
+                gone = side.layer not in self._viewer.layers
+                said += (f" ({side.layer.name!r} was deleted during the run: these outputs are "
+                         "of it as it was at Run)") if gone else side.note()
             self._status.value = said
             self._stepping = False
             self._finished()
@@ -145,6 +151,14 @@ class _WritesOutputs:
                                                               meta.get("name"), layers, pixels)
             layer = record.layer if record is not None else None
             mine = _still_mine(record, layers)
+            held = _planes_held(layer.data, layer._type_string) if mine else 0
+            if held > 1 and _planes_held(data, layer_type) <= 1:
+                # an 'all planes' result, and this run is one plane ('this plane', a
+                # preview): it replaced the whole stack's work with one plane. Kept as
+                # the user's; this run's outputs are new layers beside it
+                mine = False
+                getattr(self, "_kept_stacks", []).append(
+                    f"{layer.name!r} holds all {held} planes of an earlier run: kept as it is")
             if mine:  # the input renamed since: its outputs follow
                 _follow_input_name(record, meta.get("name"))
             multiscale = bool(meta.get("multiscale")) or getattr(layer, "multiscale", False)
@@ -180,3 +194,29 @@ class _WritesOutputs:
             return (data, meta, layer_type), (new, visible), True
         finally:
             self._writing = False
+
+
+def _kept(widget) -> str:
+    """The status line's note of the stacks a one-plane run left alone, or ''."""
+    kept = getattr(widget, "_kept_stacks", [])
+    if not kept:
+        return ""
+    return f" ({'; '.join(kept)}: this plane's outputs are new layers)"
+
+
+def _planes_held(data, layer_type: str) -> int:
+    """How many planes of a stack an output holds: a labels stack's planes, the distinct
+    plane coordinates of points or vectors; 1 for a 2-D output or one plane deep, and
+    for kinds not read (shapes)."""
+    import numpy as np
+
+    if layer_type == "labels":
+        shape = tuple((data[0] if isinstance(data, list) else data).shape)
+        return int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    if layer_type not in ("points", "vectors"):
+        return 1
+    arr = np.asarray(data)
+    if arr.ndim != (2 if layer_type == "points" else 3) or arr.shape[-1] <= 2 or not len(arr):
+        return 1
+    lead = arr[:, :-2] if layer_type == "points" else arr[:, 0, :-2]
+    return len(np.unique(lead, axis=0))

@@ -294,6 +294,12 @@ class LatticeWidget(_DockWidget):
             return
         self._set(self.image, match if match is not None else imgs[-1])
 
+    def _side_inputs(self) -> tuple:
+        from napari.layers import Labels
+
+        # the image for bounds; for a Labels input it is not read
+        return () if isinstance(self.points.value, Labels) else (self.image.value,)
+
     def _prepare(self):
         from napari.layers import Labels
 

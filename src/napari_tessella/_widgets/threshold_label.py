@@ -11,7 +11,7 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, Spin
 from .._lazy import is_lazy
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
-from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
+from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, in_viewer_words
 from ._layers import (
     _area_text,
     _current_plane,
@@ -221,7 +221,7 @@ class ThresholdLabelWidget(_DockWidget):
             value = smoothed_threshold(_plane(layer, self._viewer), self.method.value,
                                        smooth_sigma=self._params()["smooth_sigma"])
         except _USER_ERRORS as err:
-            self._status.value = f"⚠ {err}"
+            self._status.value = f"⚠ {in_viewer_words(str(err))}"
             return
         self._syncing = True
         try:
@@ -264,7 +264,7 @@ class ThresholdLabelWidget(_DockWidget):
         try:  # the labels and their centres, as Run would make them
             outputs, message = _drain(self._prepare(lazy=False, threshold=threshold))
         except _USER_ERRORS as err:
-            self._status.value = f"⚠ {err}"
+            self._status.value = f"⚠ {in_viewer_words(str(err))}"
             return
         if _lead_shape(layer):  # on the plane shown only, as Run draws it
             outputs, message = _placed_on_plane(

@@ -113,6 +113,9 @@ class SeededWatershedWidget(_DockWidget):
             if name in params:
                 getattr(self, name).value = params[name]
 
+    def _side_inputs(self) -> tuple:
+        return (self.seeds.value,)
+
     def _estimate_job(self):
         """Read the shown plane (UI thread); the job estimates its diameter (worker)."""
         layer = self.image.value

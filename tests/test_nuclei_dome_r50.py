@@ -19,7 +19,7 @@ def _domes(centres, levels, side=48, r=(9.0, 7.0)):
 
 
 def test_two_touching_domes_of_two_levels_are_split():
-    image, labels = _domes([(24, 16), (24, 31)], [1.0, 0.6])
+    image, labels = _domes([(24, 16), (24, 31)], [1.0, 0.75])
     out, points = _split_by_domes(labels, image, 0.0, 16.0, 2)
     assert len(points) == 1
     assert set(np.unique(out)) == {0, 1, 2}

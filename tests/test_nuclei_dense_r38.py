@@ -121,11 +121,13 @@ def test_turned_and_windowed_labels_give_the_same_joins(off, bend, ry, sep, turn
     assert same_partition(np.pad(np.ascontiguousarray(f(out)), widths), turned)
 
 
-@pytest.mark.parametrize(("seed", "least", "most_split"), [(1917, 0.845, 6), (1912, 0.92, 1)],
+@pytest.mark.parametrize(("seed", "least", "most_split"), [(1917, 0.845, 6), (1912, 0.92, 2)],
                          ids=["1917", "1912"])
 def test_a_sharpened_dense_field_has_fewer_split_nuclei(seed, least, most_split):
     # PSF x2 (sharpened): round 37's main 1917 F1 0.830 with 9 split nuclei, 1912 0.901
-    # with 3; round 38 0.856 with 6 and 0.929 with 0
+    # with 3; round 38 0.856 with 6 and 0.929 with 0; round 50's dome split (._domes)
+    # parts one merged pair of 1912 and halves one nucleus: 10 errors as before (split 1
+    # -> 2, merged 6 -> 5), F1 0.9339 -> 0.9344
     m = dense_score(seed, psf=2.0)
     assert m["f1"] >= least and m["split"] <= most_split, m
 

@@ -37,6 +37,7 @@ from ._cues import (
     _unless_foci,
 )
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
+from ._domes import _split_by_domes
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
 from ._glare import _drop_ended, _drop_streaks
@@ -125,6 +126,7 @@ _BORDER_LEAST = 2.0
 # the minimum size, that object whole would be under half of it, a speck (round 24)
 _BORDER_SPECK = 0.25
 
+_DOMES = True  # split dense labels two domes fit better than one (:mod:`._domes`)
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
 _CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
@@ -350,6 +352,10 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, _ = _join_cut_through(labels, smooth, level, d)
             labels, markers, peak, _ = _with_seam_pairs(  # a pair with a seam of its own
                 labels, markers, peak, smooth, level, d)
+            if _DOMES:  # two domes fitted better than one (round 50)
+                labels, markers, peak, _ = _with_new_labels(
+                    partial(_split_by_domes, image=work), labels, markers, peak, smooth,
+                    level, d)
         labels = _drop_glow_pieces(labels, smooth, raw, shoulders, work=work)  # glows
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus

@@ -62,3 +62,26 @@ def test_recipes_say_one_object_and_one_nucleus():
     assert run_recipe("threshold_label", image, {}).message == "1 object"
     seeded = run_recipe("seeded_watershed", image, {"object_diameter": 22})
     assert seeded.message == "1 nucleus"
+
+
+# --- split_sublattices: at most one sublattice per distinct value
+
+
+def test_split_sublattices_gives_one_sublattice_per_distinct_value_when_too_few():
+    """Values all equal gave one sublattice for any ``n``, but two distinct values with
+    ``n = 3`` raised ("cannot split them into 3 sublattices"), and three distinct values
+    that a 256-bin histogram merges raised skimage's advice on ``nbins``. Either way the
+    values now give one sublattice per distinct value, the brightest 0."""
+    import pytest
+
+    from napari_tessella.lattice_analysis import split_sublattices
+
+    assert split_sublattices([1.0, 1.0, 1.0], n=3).tolist() == [0, 0, 0]
+    assert split_sublattices([1.0, 2.0, 2.0], n=3).tolist() == [1, 0, 0]
+    assert split_sublattices([2.0, 1.0, 2.0, 1.0, 1.0], n=5).tolist() == [0, 1, 0, 1, 1]
+    assert split_sublattices([0.0, 1e-3, 1.0], n=3).tolist() == [2, 1, 0]
+    # as before: two distinct values split by n = 2 as by its exact Otsu cut, and fewer
+    # values than n asked for are refused, saying so
+    assert split_sublattices([1.0, 1.0, 2.0]).tolist() == [1, 1, 0]
+    with pytest.raises(ValueError, match="at least 4 values"):
+        split_sublattices([1.0, 2.0, 3.0], n=4)

@@ -113,7 +113,7 @@ def test_zero_objects_after_the_filters_says_so(viewer, lattice_image):
     status = widget._status.value
     assert "nothing passes the threshold" not in status
     assert "touching the border" in status
-    assert "pass the threshold" in status
+    assert "1 passes the threshold" in status
 
 
 def test_zero_objects_above_the_threshold_still_says_nothing_passes(lattice_image):

@@ -84,7 +84,8 @@ def test_labels_seeds_placed_off_the_image_are_refused_saying_where(viewer):
     widget.image.value = image
     widget.seeds.value = viewer.layers["far seeds"]
     assert widget() is None
-    assert "lie outside the image 'dna'" in widget._status.value
+    assert ("1 of the 1 label of the seeds layer 'far seeds' lies outside the image 'dna'"
+            in widget._status.value)
     assert "dna nuclei" not in viewer.layers
 
 
@@ -181,7 +182,7 @@ def test_seeds_partly_off_the_image_are_refused_for_both_kinds(viewer, kind):
     seeds = seeds_layer(viewer, kind, {None: np.r_[CENTRES, [[200.0, 200.0]]]})
     widget, written = watershed(viewer, image, seeds, 22)
     assert written is None
-    assert f"1 of the 5 {kind} of the seeds layer 's' lie outside the image 'dna'" in \
+    assert f"1 of the 5 {kind} of the seeds layer 's' lies outside the image 'dna'" in \
         widget._status.value
     assert "dna nuclei" not in viewer.layers
 
@@ -210,7 +211,7 @@ def test_points_seeds_with_a_nan_plane_or_none_on_a_plane_of_all_say_so(viewer):
                               name="s")
     widget, written = watershed(viewer, image, seeds)
     assert written is None
-    assert "1 of the 5 points of the seeds layer 's' have NaN" in widget._status.value
+    assert "1 of the 5 points of the seeds layer 's' has NaN" in widget._status.value
     seeds.data = np.c_[np.ones(4), CENTRES]
     widget._planes.value = "all planes"
     assert widget() is None

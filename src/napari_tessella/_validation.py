@@ -50,6 +50,14 @@ def first_line(message, default: str = "") -> str:
     return lines[0].strip() if lines else default
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun in agreement, for a message: ``counted(1, "nucleus", "nuclei")``
+    is "1 nucleus", ``counted(3, "edge")`` "3 edges" (the plural is ``noun + "s"`` unless
+    given). Messages said "1 objects", "1 nuclei", "1 triangles"."""
+    n = int(n)
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def os_error_text(err: BaseException) -> str:
     """An OS error in words ("dna_labels.tif: is a directory", "permission denied"),
     without Python's "[Errno 21] Is a directory: '/the/whole/path'"; other errors as

@@ -309,7 +309,10 @@ def split_sublattices(values, n: int = 2) -> np.ndarray:
     with the largest between-class variance, with no histogram binning, so few values
     are split exactly); more with multi-Otsu thresholds. Sublattice 0 is the brightest.
 
-    ``n`` is a whole number from 2 to 5; NaN or infinite values raise ``ValueError``.
+    ``n`` is a whole number from 2 to 5; at least ``n`` values are needed, and NaN or
+    infinite values raise ``ValueError``. Values with at most ``n`` distinct values give
+    one sublattice per distinct value: fewer than ``n`` sublattices when there are fewer
+    (values all equal: all in sublattice 0; ``labels.max() + 1`` says how many).
 
     Returns
     -------
@@ -328,8 +331,9 @@ def split_sublattices(values, n: int = 2) -> np.ndarray:
     top = float(np.abs(vals).max()) if vals.size else 0.0
     if top > 0:  # scale-invariant, and safe from overflow (1e300) or underflow (1e-300)
         vals = vals / top
-    if np.ptp(vals) == 0:
-        return np.zeros(len(vals), dtype=np.int64)
+    levels, rank = np.unique(vals, return_inverse=True)
+    if len(levels) <= n:  # each distinct value its own sublattice (one if all are equal)
+        return (len(levels) - 1 - rank.ravel()).astype(np.int64)
     if n == 2:
         v = np.sort(vals)
         k = np.arange(1, len(v))  # size of the lower class for each cut
@@ -342,9 +346,6 @@ def split_sublattices(values, n: int = 2) -> np.ndarray:
         return np.where(vals > cut, 0, 1)
     from skimage.filters import threshold_multiotsu
 
-    if len(np.unique(vals)) < n:
-        raise ValueError(f"values hold {len(np.unique(vals))} distinct value(s); cannot "
-                         f"split them into {n} sublattices.")
     lo, span = vals.min(), np.ptp(vals)
     try:
         cuts = [lo + c * span for c in threshold_multiotsu((vals - lo) / span, classes=n)]

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._lazy import _as_dask, _compute, _is_local, is_large, is_lazy
-from ._validation import shape_of
+from ._validation import counted, shape_of
 from .atoms import AtomsResult, find_atoms, find_atoms_chunked
 from .export import save_labels, save_labels_from_zarr, save_table, write_labels_zarr
 from .measure import measure_objects, measure_objects_chunked
@@ -234,7 +234,7 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
                                         stem=stem, geometry=geometry, scratch=scratch)
         return RecipeResult(labels={f"{stem}_labels": labels},
                             tables={f"{stem}_objects": table},
-                            message=f"{len(table)} objects", files=files)
+                            message=counted(len(table), "object"), files=files)
     if operation == "lattice":
         return _lattice(image, params, scheduler=scheduler, stem=stem)
     if operation == "seeded_watershed":
@@ -245,7 +245,7 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
     else:
         result = find_atoms(image, **params)
     return RecipeResult(tables={f"{stem}_atoms": result.table},
-                        message=f"{len(result.positions)} columns", extra=result)
+                        message=counted(len(result.positions), "column"), extra=result)
 
 
 def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
@@ -260,7 +260,8 @@ def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
     result = lattice(points, shape if with_map else None)
     out = RecipeResult(tables={f"{stem}_points": table.assign(cell_area=result.cell_areas),
                                f"{stem}_edges": edge_table(result, table)},
-                       message=f"{len(points)} points, {len(result.triangles)} triangles",
+                       message=(f"{counted(len(points), 'point')}, "
+                                f"{counted(len(result.triangles), 'triangle')}"),
                        extra=result)
     if with_map:
         out.labels[f"{stem}_voronoi"] = result.voronoi_labels
@@ -295,7 +296,8 @@ def _watershed(image, params, seeds, *, scheduler, store, stem, geometry=None,
             table = measure_objects_chunked(labels[f"{stem}_labels"], image,
                                             scheduler=scheduler)
     return RecipeResult(labels=labels, tables={f"{stem}_objects": table},
-                        message=f"{len(table)} nuclei", extra=result, files=files)
+                        message=counted(len(table), "nucleus", "nuclei"), extra=result,
+                        files=files)
 
 
 def edge_table(result: LatticeResult, table: pd.DataFrame) -> pd.DataFrame:

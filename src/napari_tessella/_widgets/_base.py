@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
-from .._validation import LengthError, os_error_text
+from .._validation import LengthError, counted, os_error_text
 from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels
@@ -282,8 +282,9 @@ class _DockWidget(_WritesOutputs, Container):
                 per_plane.append(outputs)
                 messages.append(message)
             text = _message_text(messages[0])
-            summary = (f"all {len(jobs)} planes of {layer.name!r}; {_plane_text(indices[0])}: "
-                       f"{text}")
+            every = "all " if len(jobs) > 1 else ""
+            summary = (f"{every}{counted(len(jobs), 'plane')} of {layer.name!r}; "
+                       f"{_plane_text(indices[0])}: {text}")
             return (stack_outputs(per_plane, indices, layer),
                     _with_plane(messages[0], None, summary))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import counted
 from ..tessellation import neighbour_counts, polygon_edges, triangle_longest_edges
 from ._layers import _column_unit
 
@@ -297,6 +298,7 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
     legend = {LEGEND[role][0]: (LEGEND[role][1], lim, said[role], notes[role])
               for role, lim in limits.items()}
     median = np.median(length)
-    message = (f"{len(pts)} points, {len(result.triangles)} triangles, "
-               f"{len(result.edges)} edges; median edge {median:.3g}{unit or ' px'}")
+    message = (f"{counted(len(pts), 'point')}, {counted(len(result.triangles), 'triangle')}, "
+               f"{counted(len(result.edges), 'edge')}; median edge {median:.3g}"
+               f"{unit or ' px'}")
     return outputs, message, legend

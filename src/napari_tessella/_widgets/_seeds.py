@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._lazy import is_lazy
-from .._validation import as_label_image
+from .._validation import as_label_image, counted
 from ._layers import _current_plane, _matching_plane, _plane, _plane_matrix, _world_factors
 from ._stacks import _lead_shape, _plane_text
 
@@ -60,8 +60,9 @@ def seeds_on_plane(seeds_layer, layer, viewer, index: tuple | None, image) -> np
         points = np.asarray(seeds_layer.data, dtype=np.float64)
         bad = int((~np.isfinite(points).all(axis=1)).sum())
         if bad:  # on any plane: a NaN plane coordinate dropped the point without a word
-            raise ValueError(f"{bad} of the {len(points)} points of the seeds layer "
-                             f"{name!r} have NaN or infinite coordinates: delete them.")
+            raise ValueError(f"{bad} of the {counted(len(points), 'point')} of the seeds "
+                             f"layer {name!r} {'has' if bad == 1 else 'have'} NaN or "
+                             "infinite coordinates: delete them.")
         if plane and points.shape[1] > 2:
             points = points[np.all(np.round(points[:, :len(plane)]) == plane, axis=1)]
         if not len(points):
@@ -76,7 +77,8 @@ def seeds_on_plane(seeds_layer, layer, viewer, index: tuple | None, image) -> np
         missing, found, what = int((~inside).sum()), placed, "points"
     if missing:
         raise ValueError(
-            f"{missing} of the {len(found)} {what} of the seeds layer {name!r} lie outside "
+            f"{missing} of the {counted(len(found), what[:-1], what)} of the seeds layer {name!r} "
+            f"{'lies' if missing == 1 else 'lie'} outside "
             f"the image {img!r} where napari places them (their scale, translate and "
             f"units): {_INSTEAD}")
     return placed

@@ -8,6 +8,7 @@ import inspect
 import numpy as np
 import pandas as pd
 
+from .._validation import counted
 from ._layers import _equal, _transforms
 
 THIS_PLANE, ALL_PLANES = "this plane", "all planes"
@@ -197,9 +198,10 @@ def _planes_with_points(layer, most: int = 5) -> str:
     order = enough[np.argsort(-counts[enough], kind="stable")][:most]
     if not len(order):
         return f" No plane holds 3 points (at most {counts.max()})."
-    listed = ", ".join(f"{_plane_text(tuple(int(i) for i in planes[k]))} ({counts[k]} points)"
-                       for k in order)
-    more = f" and {len(enough) - len(order)} more planes" if len(enough) > most else ""
+    listed = ", ".join(f"{_plane_text(tuple(int(i) for i in planes[k]))} "
+                       f"({counted(counts[k], 'point')})" for k in order)
+    more = (f" and {counted(len(enough) - len(order), 'more plane')}"
+            if len(enough) > most else "")
     return f" Planes with enough: {listed}{more}; move the slider there."
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox
 
+from .._validation import counted
 from ..atoms import find_atoms
 from ..lattice_analysis import (
     basis_summary,
@@ -50,8 +51,8 @@ def _kind_colormap(kind: np.ndarray):
 
 
 def _count(n: int, things: str) -> str:
-    """'3 columns', '1 column' (it said "1 columns")."""
-    return f"{n} {things[:-1] if n == 1 else things}"
+    """'3 columns', '1 column' (it said "1 columns"): :func:`counted` of a plural in s."""
+    return counted(n, things[:-1], things)
 
 
 def _find_atoms_quietly(image, **params):

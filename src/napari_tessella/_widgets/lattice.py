@@ -88,7 +88,8 @@ def _inside(points, shape, source: str, image: str) -> None:
         out = finite & ~np.all((points >= -0.5) & (points <= np.array(shape) - 0.5), axis=1)
     if out.any():
         raise ValueError(
-            f"{int(out.sum())} of the {len(points)} points of {source} lie outside the "
+            f"{int(out.sum())} of the {len(points)} points of {source} "
+            f"{'lies' if out.sum() == 1 else 'lie'} outside the "
             f"image {image!r} ({shape[0]} × {shape[1]} pixels) chosen for the bounds: "
             "choose the image they were found on, or no image.")
 

@@ -9,6 +9,7 @@ import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, SpinBox
 
 from .._lazy import is_lazy
+from .._validation import counted
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, in_viewer_words
@@ -354,7 +355,7 @@ class ThresholdLabelWidget(_DockWidget):
             if n == 0:
                 message = _no_objects(image, params, name, area)
             else:
-                message = f"{n} objects in {name!r}"
+                message = f"{counted(n, 'object')} in {name!r}"
             return outputs, message
 
         job.stages = 2
@@ -373,7 +374,8 @@ def _no_objects(image, params: dict, name: str, area: str) -> str:
         bare = {**params, "opening": 0, "min_size": 0, "exclude_border": False}
         n = int(threshold_label(image, **bare).max())
         if n:
-            return (f"0 objects in {name!r}: {n} pass the threshold, but "
+            return (f"0 objects in {name!r}: {n} {'passes' if n == 1 else 'pass'} the "
+                    "threshold, but "
                     f"{' and '.join(filters)} removed them all.")
     lo, hi = (float(v) for v in (image.min(), image.max()))
     return f"0 objects: nothing passes the threshold in {name!r} (image range {lo:g}–{hi:g})."

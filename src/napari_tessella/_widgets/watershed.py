@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
+from .._validation import counted
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
@@ -204,9 +205,9 @@ class SeededWatershedWidget(_DockWidget):
             ]
             d = result.object_diameter
             size = f"{d:.1f} px" if not unit else f"{d * px:.3g}{unit} = {d:.1f} px"
-            message = (f"{n} nuclei in {name!r} (diameter {size}, min size "
-                       f"{_area_text(result.min_size, pixel_area, unit)}, "
-                       f"{len(result.seeds)} seeds)")
+            message = (f"{counted(n, 'nucleus', 'nuclei')} in {name!r} (diameter {size}, "
+                       f"min size {_area_text(result.min_size, pixel_area, unit)}, "
+                       f"{counted(len(result.seeds), 'seed')})")
             if n == 0 and seeds_name is not None:  # else no word why
                 message += (f": no seed of {seeds_name!r} lies on a nucleus (the foreground "
                             "the threshold finds); check that the seeds were made on this "

@@ -178,9 +178,6 @@ _GLOW_IN = 0.6
 #: round 29: a candidate's contrast over the same surface fitted to its ring on the
 #: working image before the flattening, at least this share of its contrast after it
 _GLOW_RAW = 0.5
-#: round 50: a candidate of the first pass is read on the image before the flattening
-#: too, and its outline is the union of the two when that still reads as a nucleus
-_GLOW_UNFLAT = True
 
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
@@ -291,62 +288,46 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
 
     added = np.zeros(s.shape, bool)
     points = np.zeros(s.shape, bool)
-    unflat = _GLOW_UNFLAT
-
-    def read(img, check, y, x, skip):
-        """The candidate at ``y, x`` tested on ``img`` (with ``check``, the round-29 test
-        on the image before the flattening): (its outline, its part above
-        ``_GLOW_FOUND``), both in its window, or None."""
-        if not (R <= y < s.shape[0] - R and R <= x < s.shape[1] - R) or not np.any(
-                (lim[:, 0] <= y - R) & (y + R < lim[:, 1]) & (lim[:, 2] <= x - R)
-                      & (x + R < lim[:, 3])):
-            return None
-        win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
-        if cut[win][disc].any() or (skip is not None and skip[win][body].any()):
-            return None
-        sw = img[win]
-        inside = ~np.isnan(sw)
-        if inside.all():
-            aw, vals = a, sw[ring]
-        else:  # cut by the image border: most of its ring in the image (round 25)
-            if (inside & ring).sum() < _GLOW_IN * ring.sum():
-                return None
-            aw = np.column_stack([q[ring & inside] for q in terms])
-            vals = sw[ring & inside]
-        coef, dev = _ring_surface(aw, vals)
-        over = sw - sum(c * q for c, q in zip(coef, terms, strict=True))
-        over[~inside] = -np.inf
-        contrast = float(np.median(over[body & inside]))
-        if contrast <= devs * dev or contrast <= low - level:
-            return None
-        if check is not None:  # round 29: a bump of its own before the flattening too
-            coef = _ring_surface(aw, check[win][ring & inside])[0]
-            raw_over = check[win] - sum(c * q for c, q in zip(coef, terms, strict=True))
-            if np.median(raw_over[body & inside]) < _GLOW_RAW * contrast:
-                return None
-        lab = ndi.label((over > _GLOW_FOUND * contrast) & disc)[0]
-        if not lab[R, R] or not nucleus_like(found := lab == lab[R, R]):
-            return None
-        lab = ndi.label((over > _GLOW_OUTLINE * contrast) & disc)[0]
-        part = wide if nucleus_like(wide := lab == lab[R, R]) else found
-        return ndi.binary_dilation(part, np.ones((3, 3), bool)) & disc, found  # blurred rim
 
     def scan(img, check, at, skip, added, points):
-        """Each candidate at ``at`` read (:func:`read`), its outline put in ``added`` and
-        its point in ``points``; those on a part ``skip`` holds are left."""
+        """Each candidate at ``at`` tested on ``img`` (with ``check``, the round-29 test
+        on the image before the flattening), its outline put in ``added`` and its point
+        in ``points``; those on a part ``skip`` holds are left."""
         for y, x in zip(*np.nonzero(at), strict=True):
-            got = read(img, check, y, x, skip)
-            if got is None:
+            if not np.any((lim[:, 0] <= y - R) & (y + R < lim[:, 1]) & (lim[:, 2] <= x - R)
+                          & (x + R < lim[:, 3])):
                 continue
-            if unflat and check is not None:
-                # round 50: its reading before the flattening too, the union kept when
-                # it still reads as a nucleus (the opening takes part of a dim nucleus
-                # beside a glow off: the outline of the flattened image stops there)
-                more = read(check, None, y, x, None)
-                if more is not None and (more[1] & got[1]).any() and nucleus_like(
-                        both := got[0] | more[0]):
-                    got = both, got[1]
-            added[y - R:y + R + 1, x - R:x + R + 1] |= got[0]
+            win = (slice(y - R, y + R + 1), slice(x - R, x + R + 1))
+            if cut[win][disc].any() or (skip is not None and skip[win][body].any()):
+                continue
+            sw = img[win]
+            inside = ~np.isnan(sw)
+            if inside.all():
+                aw, vals = a, sw[ring]
+            else:  # cut by the image border: most of its ring in the image (round 25)
+                if (inside & ring).sum() < _GLOW_IN * ring.sum():
+                    continue
+                aw = np.column_stack([q[ring & inside] for q in terms])
+                vals = sw[ring & inside]
+            coef, dev = _ring_surface(aw, vals)
+            over = sw - sum(c * q for c, q in zip(coef, terms, strict=True))
+            over[~inside] = -np.inf
+            contrast = float(np.median(over[body & inside]))
+            if contrast <= devs * dev or contrast <= low - level:
+                continue
+            if check is not None:  # round 29: a bump of its own before the flattening too
+                coef = _ring_surface(aw, check[win][ring & inside])[0]
+                raw_over = check[win] - sum(c * q for c, q in zip(coef, terms, strict=True))
+                if np.median(raw_over[body & inside]) < _GLOW_RAW * contrast:
+                    continue
+            lab = ndi.label((over > _GLOW_FOUND * contrast) & disc)[0]
+            if not lab[R, R] or not nucleus_like(part := lab == lab[R, R]):
+                continue
+            lab = ndi.label((over > _GLOW_OUTLINE * contrast) & disc)[0]
+            if nucleus_like(wide := lab == lab[R, R]):
+                part = wide
+            part = ndi.binary_dilation(part, np.ones((3, 3), bool)) & disc  # blurred rim
+            added[win] |= part
             points[y, x] = True
 
     scan(s, rw, peaks, None, added, points)

@@ -86,6 +86,7 @@ def _fit(yy, xx, z, k, p0, lo, hi):
     from scipy.optimize import least_squares
 
     last = {}
+    rows = [np.r_[1, 2 + 7 * j: 9 + 7 * j] for j in range(k)]  # the rows that move dome j
 
     def terms(p):
         q = np.asarray(p, float)
@@ -108,10 +109,10 @@ def _fit(yy, xx, z, k, p0, lo, hi):
         w = np.exp(q[:, 1])
         out = q[:, 0][:, None] + np.zeros((q.shape[0], yy.size))
         for j, base in enumerate(last["domes"]):
-            rows = np.r_[1, 2 + 7 * j: 9 + 7 * j]
             dome = np.empty_like(out)
             dome[:] = base
-            dome[rows] = _dome(q[rows, 2 + 7 * j: 9 + 7 * j].T, yy, xx, w[rows][:, None])
+            dome[rows[j]] = _dome(q[rows[j], 2 + 7 * j: 9 + 7 * j].T, yy, xx,
+                                  w[rows[j]][:, None])
             out = out + dome
         return ((out - last["model"]) / h[:, None]).T
 

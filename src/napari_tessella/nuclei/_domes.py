@@ -52,17 +52,6 @@ def _dome(p, y, x, w):
                                                                 / (_SQ2 * w))
 
 
-def _model(p, y, x, k):
-    """Background plus ``k`` domes (parameters ``p``: bg, log w, then 7 per dome; one
-    vector or a batch of rows) at the points ``y``, ``x``."""
-    q = np.asarray(p, float).T
-    w = np.exp(q[1])[..., None]
-    out = q[0][..., None] + np.zeros_like(y)
-    for j in range(k):
-        out = out + _dome(q[2 + 7 * j: 9 + 7 * j], y, x, w)
-    return out
-
-
 def _ellipse(y, x):
     """Centre, semi-axes (those of a uniform ellipse of these second moments, at least
     1.5 px), angle of the major axis and its direction, of the points ``y``, ``x``."""
@@ -75,14 +64,15 @@ def _ellipse(y, x):
 
 
 def _fit(yy, xx, z, k, p0, lo, hi):
-    """The least-squares fit of ``k`` domes to ``z``: its parameters and residual sum.
+    """The least-squares fit of ``k`` domes to ``z``: its parameters (the background, the
+    blur's log, then seven per dome as :func:`_dome` reads them) and residual sum.
 
     The Jacobian is by forward differences, every column in one batch per dome: a column
     moves the background, the blur or one dome, so each dome is evaluated only on the
     rows that move it (the blur's and its own), the others' light and the model at ``p``
     taken from the last residual (the optimiser asks for the Jacobian where it last
-    evaluated the residual). Element by element the same operations as evaluating the
-    whole batch (:func:`_model`), so the same numbers: only fewer of them."""
+    evaluated the residual). Element by element the same operations as evaluating every
+    dome on the whole batch of columns, so the same numbers: only fewer of them."""
     from scipy.optimize import least_squares
 
     last = {}

@@ -100,14 +100,16 @@ def test_tilted_glow_alone_gives_no_piece():
 @given(tilt=st.floats(0.3, 0.9), contrast=st.floats(60.0, 150.0), at=st.floats(1.2, 1.8),
        seed=st.integers(0, 2**16))
 @example(tilt=0.6875, contrast=87.0, at=1.71875, seed=1)  # pure 0.849 (round 50, and its base)
+@example(tilt=0.891, contrast=98.5, at=1.706, seed=36266)  # pure 0.834
 def test_a_nucleus_split_off_a_tilted_glow_is_nucleus_sized(tilt, contrast, at, seed):
     # whatever the tilt, contrast and place on the bright side: a piece split off over
-    # the disc holds mostly the disc (no apron of glow) and most of it. The bound was
-    # 0.85 until a clean venv's run drew the example above at 0.849 (the same on the
-    # code before round 50; 40 random draws all above 0.85): 0.84 keeps the property
-    # (an apron of glow brings it well under) without failing on that near miss
+    # the disc holds mostly the disc and most of it. The bound was 0.85 until a clean
+    # venv's run drew the first example above at 0.849 (the same on the code before round
+    # 50); 250 random draws then gave a lowest of 0.834 (the second), all near the far end
+    # of ``at``. 0.8 holds over that spread; the apron of glow of round 38 is held off by
+    # the fixed cases above (0.95 where it gave 0.86)
     img, disc = _field(tilt=tilt, contrast=contrast, at=at, seed=seed)
     iou, pure = _best(_split(img), disc)
     if iou > 0:
-        assert pure >= 0.84
+        assert pure >= 0.8
         assert iou >= 0.8

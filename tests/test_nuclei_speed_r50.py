@@ -98,18 +98,20 @@ def test_edge_outlines_with_the_read_gradient_are_the_whole_gradients(monkeypatc
 
 
 def test_the_label_structures_are_scipys_defaults():
-    """``_FOUR`` and ``_EIGHT`` (passed to ``ndi.label`` so that scipy does not make its
-    structure again on every call) are scipy's 4- and 8-connected structures, cannot be
-    changed in place, and label a mask as scipy's default and its 8-connectivity do."""
-    from napari_tessella._label_image import _EIGHT, _FOUR
+    """``_structure(2)`` and ``_structure(2, 2)`` (passed to ``ndi.label`` so that scipy
+    does not make its structure again on every call; ``_FOUR`` and ``_EIGHT`` before round
+    51) are scipy's 4- and 8-connected structures, cannot be changed in place, and label a
+    mask as scipy's default and its 8-connectivity do."""
+    from napari_tessella._label_image import _structure
 
-    assert np.array_equal(_FOUR, ndi.generate_binary_structure(2, 1))
-    assert np.array_equal(_EIGHT, ndi.generate_binary_structure(2, 2))
-    assert not _FOUR.flags.writeable and not _EIGHT.flags.writeable
+    four, eight = _structure(2), _structure(2, 2)
+    assert np.array_equal(four, ndi.generate_binary_structure(2, 1))
+    assert np.array_equal(eight, ndi.generate_binary_structure(2, 2))
+    assert not four.flags.writeable and not eight.flags.writeable
     labels, _ = _field(5)
     mask = ndi.binary_erosion(labels > 0) ^ (labels == 3)
-    for got, want in ((ndi.label(mask, _FOUR), ndi.label(mask)),
-                      (ndi.label(mask, _EIGHT), ndi.label(mask, np.ones((3, 3), bool)))):
+    for got, want in ((ndi.label(mask, four), ndi.label(mask)),
+                      (ndi.label(mask, eight), ndi.label(mask, np.ones((3, 3), bool)))):
         assert got[1] == want[1] and np.array_equal(got[0], want[0])
 
 

@@ -7,13 +7,22 @@ from functools import partial
 import numpy as np
 from scipy import ndimage as ndi
 
-#: ``ndi.label``'s own structure for a 2-D image (4-connectivity), made once: scipy makes
-#: it again on every call given none (round 50: ~15 µs of ~50 calls per U2OS image)
-_FOUR = ndi.generate_binary_structure(2, 1)
-_FOUR.flags.writeable = False
-#: ... and 8-connectivity
-_EIGHT = ndi.generate_binary_structure(2, 2)
-_EIGHT.flags.writeable = False
+#: the labelling structures made so far, by (ndim, connectivity), read-only
+_STRUCTURES: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _structure(ndim: int, connectivity: int = 1) -> np.ndarray:
+    """``ndi.generate_binary_structure(ndim, connectivity)``, made once and kept read-only:
+    the structure every labelling of the package passes to ``ndi.label`` (``connectivity``
+    1: ``ndi.label``'s own, 4-connectivity in 2-D; ``ndim``: the labelled array's, so an
+    n-d input is labelled as scipy would). scipy makes it again on every call given none
+    (round 50: ~15 µs of ~50 calls per U2OS image); round 51: one helper instead of
+    ``_FOUR if x.ndim == 2 else None`` at each labelling that may see n-d input."""
+    key = (ndim, connectivity)
+    if (made := _STRUCTURES.get(key)) is None:
+        made = _STRUCTURES[key] = ndi.generate_binary_structure(ndim, connectivity)
+        made.flags.writeable = False
+    return made
 
 
 def _relabel_sequential(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -49,7 +58,7 @@ def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray
 def _enclosed(background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The 4-connected components of ``background`` (a boolean image) and, per component
     0..n, whether it is enclosed: it touches no side of the array (0: never)."""
-    holes, n = ndi.label(background, _FOUR if background.ndim == 2 else None)
+    holes, n = ndi.label(background, _structure(background.ndim))
     inner = np.ones(n + 1, dtype=bool)
     inner[_edge_ids(holes)] = False
     inner[0] = False
@@ -135,7 +144,7 @@ def _mask_distance(mask: np.ndarray, parts: np.ndarray | None = None,
     if (squares := _edt_squares(mask)) is not None:  # the whole mask at once, faster
         return np.sqrt(squares, dtype=np.float64)
     if parts is None:
-        parts = ndi.label(mask, _FOUR if mask.ndim == 2 else None)[0]
+        parts = ndi.label(mask, _structure(mask.ndim))[0]
     boxes = [(k, _widened(box, 1, mask.shape))
              for k, box in enumerate(ndi.find_objects(parts), 1) if box is not None]
     area = sum((r.stop - r.start) * (c.stop - c.start) for _, (r, c) in boxes)
@@ -428,14 +437,25 @@ def _square_dilated(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _mask_box(mask: np.ndarray, pad: int = 0):
+def _mask_box(mask: np.ndarray, pad: int = 0, ids=None):
     """The box (a pair of slices) of the nonzero pixels of the 2-d ``mask``, widened by
-    ``pad`` pixels and clipped to it (:func:`_widened`); None when it has none (round 50:
-    eight nuclei steps each wrote it)."""
+    ``pad`` pixels and clipped to it (:func:`_widened`); None when it has none. With
+    ``ids``, ``mask`` is a label image and the box is that of the pixels of the labels
+    ``ids`` (ids 0 or absent from it: none).
+
+    The one box of a mask's or of some labels' pixels in the package (round 50: eight
+    nuclei steps each wrote it; round 51: ``_in_box._box_around`` without boxes and the
+    diameter's cores as well). Its rows are found over the whole mask, its columns over
+    those rows only."""
+    if ids is not None:
+        ids = np.asarray(ids, dtype=np.intp)
+        pick = np.zeros(int(mask.max()) + 1 if mask.size else 1, bool)
+        pick[ids[(ids > 0) & (ids < pick.size)]] = True
+        mask = _per_label(pick, mask)
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None
-    cols = np.flatnonzero(mask.any(axis=0))
+    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
     return _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), pad,
                     mask.shape)
 
@@ -458,15 +478,7 @@ def _label_moments(labels: np.ndarray, n: int, ids=None) -> tuple:
 
     Two passes of bincounts over the labelled pixels in row-major order: the means, then
     the moments of the offsets from them (no cancellation of large squared coordinates)."""
-    if ids is None:
-        flat = np.flatnonzero(labels)  # the labelled pixels only, no full-image index arrays
-    else:
-        pick = np.zeros(n + 1, dtype=bool)
-        pick[ids] = True
-        pick[0] = False
-        flat = np.flatnonzero(pick[labels])
-    lab = labels.ravel()[flat]
-    rows, cols = np.divmod(flat, labels.shape[1])
+    lab, rows, cols = _labelled_pixels(labels, n, ids)
     count = np.bincount(lab, minlength=n + 1).astype(np.float64)
     per = np.where(count > 0, count, np.inf)
     mean_r = np.bincount(lab, rows, n + 1) / per
@@ -476,3 +488,20 @@ def _label_moments(labels: np.ndarray, n: int, ids=None) -> tuple:
     var_c = np.bincount(lab, dc * dc, n + 1) / per
     cov = np.bincount(lab, dr * dc, n + 1) / per
     return count, mean_r, mean_c, var_r, var_c, cov
+
+
+def _labelled_pixels(labels: np.ndarray, n: int, ids=None) -> tuple:
+    """The labelled pixels of the 2-d ``labels`` (ids 1..n), of the labels ``ids`` only
+    when given, in row-major order: their ids, rows and columns (intp), without
+    whole-image index arrays. A bincount of a value per pixel over them adds each label's
+    values in the order ``ndi.sum_labels`` does (a bincount over the whole image): the
+    same sums bit for bit (round 51: :func:`._domes._candidates`' moments)."""
+    if ids is None:
+        flat = np.flatnonzero(labels)  # the labelled pixels only, no full-image index arrays
+    else:
+        pick = np.zeros(n + 1, dtype=bool)
+        pick[ids] = True
+        pick[0] = False
+        flat = np.flatnonzero(pick[labels])
+    rows, cols = np.divmod(flat, labels.shape[1])
+    return labels.ravel()[flat], rows, cols

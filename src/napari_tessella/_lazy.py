@@ -13,7 +13,13 @@ from numbers import Integral
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validation import LUMA, _check_plane_shape, _read_array
+from ._validation import (
+    LUMA,
+    NON_FINITE,
+    AdvisedError,
+    _check_plane_shape,
+    _read_array,
+)
 
 __all__ = ["DEFAULT_CHUNKS", "LARGE_PIXELS", "is_large", "is_lazy"]
 
@@ -184,10 +190,8 @@ def _first_pass(raw, *extra, scheduler=None):
 
 def _check_values(lo, hi, n_bad, *, name="image", allow_constant=False):
     if n_bad:
-        raise ValueError(
-            f"{name} contains {int(n_bad)} NaN or infinite pixel(s); replace them (e.g. with "
-            "np.nan_to_num) before segmenting."
-        )
+        raise AdvisedError(f"{name} contains {int(n_bad)} NaN or infinite pixel(s)",
+                           NON_FINITE, doing="segmenting")
     if not allow_constant and lo == hi:
         raise ValueError(
             f"{name} is constant (all values {float(lo):g}): no threshold can separate objects."

@@ -42,6 +42,51 @@ class LengthError(ValueError):
                                     named=prefix + text.get("value", ""))
 
 
+#: what an :class:`AdvisedError` asks of the caller, by topic: here in a Python caller's
+#: words ("{doing}": a blank the error fills); the widgets say each topic in the viewer's
+#: words (``_widgets._base._VIEWER_ADVICE``, the same topics)
+NON_FINITE = "non-finite pixels"
+DUPLICATE_POINTS = "duplicate points"
+ADVICE = {
+    NON_FINITE: "replace them (e.g. with np.nan_to_num) before {doing}.",
+    DUPLICATE_POINTS: "remove them first, e.g. with np.unique(points, axis=0). Results are "
+                      "index-aligned with the points given, so duplicates are not merged "
+                      "silently.",
+}
+
+
+class AdvisedError(ValueError):
+    """An input refused with advice on what to do, the advice kept apart from the refusal.
+
+    ``what`` says what is wrong ("image contains 3 NaN or infinite pixel(s)"), ``topic``
+    (a key of :data:`ADVICE`) what to do about it and ``words`` the advice's blanks.
+    ``str(err)`` is ``what``, "; " and :attr:`advice`, the advice in a Python caller's
+    words; a caller that does not write Python (the viewer's widgets) says the topic in
+    its own words from ``what``, ``topic`` and ``words``, without reading the text (round
+    51: the widgets rewrote the message by string replacement, so a change of the core's
+    wording would have reached the viewer as Python advice)."""
+
+    def __init__(self, what: str, topic: str, **words: str):
+        self.what, self.topic, self.words = what, topic, words
+        super().__init__(f"{what}; {self.advice}")
+
+    @property
+    def advice(self) -> str:
+        """The advice in a Python caller's words."""
+        return ADVICE[self.topic].format(**self.words)
+
+    def prefixed(self, prefix: str) -> AdvisedError:
+        """The same error with ``prefix`` before what it says ("plane 3: ")."""
+        return type(self)(prefix + self.what, self.topic, **self.words)
+
+    def __reduce__(self):  # (rebuilt from its parts, e.g. by a process scheduler)
+        return _advised, (type(self), self.what, self.topic, self.words)
+
+
+def _advised(cls, what: str, topic: str, words: dict) -> AdvisedError:
+    return cls(what, topic, **words)
+
+
 def first_line(message, default: str = "") -> str:
     """The first line of an exception's (or a text's) message, for a one-line answer: a
     library's own messages run to many lines (Qhull's to 40); ``default`` when it says
@@ -155,10 +200,8 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
         arr = arr.astype(np.float64, copy=False)
     if floating and not (finite := np.isfinite(arr)).all():
         n_bad = int((~finite).sum())
-        raise ValueError(
-            f"{name} contains {n_bad} NaN or infinite pixel(s); replace them (e.g. with "
-            "np.nan_to_num) before segmenting."
-        )
+        raise AdvisedError(f"{name} contains {n_bad} NaN or infinite pixel(s)", NON_FINITE,
+                           doing="segmenting")
     if not allow_constant:
         # integers: their extremes as floats are those of the float64 copy (the conversion
         # rounds monotonically), read from the integers (8 bits: 20x faster)
@@ -395,12 +438,9 @@ def reject_duplicates(pts: np.ndarray, name: str = "points") -> np.ndarray:
     if dup.size:
         i = int(dup[0])
         j = int(np.flatnonzero(np.all(pts[:i] == pts[i], axis=1))[0])
-        raise ValueError(
+        raise AdvisedError(
             f"{name} has {dup.size} duplicate point(s) (e.g. point {i} repeats point {j} at "
-            f"{tuple(float(v) for v in pts[i])}); remove them first, e.g. with "
-            "np.unique(points, axis=0). Results are index-aligned with the points given, "
-            "so duplicates are not merged silently."
-        )
+            f"{tuple(float(v) for v in pts[i])})", DUPLICATE_POINTS)
     return pts
 
 

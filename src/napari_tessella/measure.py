@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._lazy import _as_dask, _as_float_dask, _compute, _on_storage_grid, is_lazy
-from ._validation import as_float_image, as_label_image
+from ._validation import NON_FINITE, AdvisedError, as_float_image, as_label_image
 
 __all__ = ["MEASURE_COLUMNS", "measure_objects", "measure_objects_chunked"]
 
@@ -387,10 +387,8 @@ def measure_objects_chunked(
     (parts,) = _compute(tasks, scheduler=scheduler)
     n_bad = sum(p["n_bad"] for p in parts)
     if n_bad:
-        raise ValueError(
-            f"image contains {n_bad} NaN or infinite pixel(s); replace them (e.g. with "
-            "np.nan_to_num) before measuring."
-        )
+        raise AdvisedError(f"image contains {n_bad} NaN or infinite pixel(s)", NON_FINITE,
+                           doing="measuring")
     if any(p["n_neg"] for p in parts):
         raise ValueError("labels has negative values; labels must be 0 (background) or positive.")
     return _combine_measurements(parts, cols)

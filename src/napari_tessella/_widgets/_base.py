@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
-from .._validation import LengthError, counted, os_error_text
+from .._validation import (
+    DUPLICATE_POINTS,
+    NON_FINITE,
+    AdvisedError,
+    LengthError,
+    counted,
+    os_error_text,
+)
 from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels
@@ -72,24 +79,36 @@ _USER_ERRORS = (ValueError, TypeError)
 RESULTS_DIR: Path | None = None
 
 
-#: the core's advice to Python callers, as a user of the viewer can follow it
-_VIEWER_ADVICE = (
-    *((f"; replace them (e.g. with np.nan_to_num) before {doing}.",
-       ": such pixels (often a stitched or registered image's padding, without data) must "
-       f"be given a value before {doing}, e.g. in napari's console (the >_ button): "
-       "layer.data = np.nan_to_num(layer.data).") for doing in ("segmenting", "measuring")),
-    ("; remove them first, e.g. with np.unique(points, axis=0). Results are index-aligned "
-     "with the points given, so duplicates are not merged silently.",
-     ": they lie on top of one another; select them in the layer and delete all but one."),
-)
+#: the core's advice (:class:`~napari_tessella._validation.AdvisedError`), by its topic, as
+#: a user of the viewer can follow it ("{doing}": the error's own blank)
+_VIEWER_ADVICE = {
+    NON_FINITE: "such pixels (often a stitched or registered image's padding, without data) "
+                "must be given a value before {doing}, e.g. in napari's console (the >_ "
+                "button): layer.data = np.nan_to_num(layer.data).",
+    DUPLICATE_POINTS: "they lie on top of one another; select them in the layer and delete "
+                      "all but one.",
+}
 
 
-def in_viewer_words(text: str) -> str:
-    """A core message with its Python advice said as a user of the viewer can follow it
-    (the command line does the same in its words)."""
-    for python, viewer in _VIEWER_ADVICE:
-        text = text.replace(python, viewer)
-    return text
+def in_viewer_words(err: BaseException) -> str:
+    """A core error's message with its advice said as a user of the viewer can follow it:
+    an :class:`~napari_tessella._validation.AdvisedError`'s refusal, then the viewer's
+    words for its topic (round 51: read from the error's parts, not found in its text);
+    any other error's message as it is (the command line says it in its own words)."""
+    if isinstance(err, AdvisedError) and (said := _VIEWER_ADVICE.get(err.topic)) is not None:
+        return f"{err.what}: {said.format(**err.words)}"
+    return str(err)
+
+
+def _on_plane(err: BaseException, index: tuple[int, ...]) -> BaseException:
+    """``err`` (a user's error) with the plane of the stack it came from said first, of
+    its class and with its parts (an advice or lengths the report words again)."""
+    prefix = f"{_plane_text(index)}: "
+    if isinstance(err, AdvisedError):
+        return err.prefixed(prefix)
+    if isinstance(err, LengthError):
+        return LengthError(prefix.replace("{", "{{") + err.template, err.name, **err.lengths)
+    return type(err)(prefix + str(err))
 
 
 def _measured_labels(labels: dict, image, stem: str):
@@ -267,7 +286,7 @@ class _DockWidget(_WritesOutputs, Container):
             try:
                 jobs.append(self._prepare())
             except _USER_ERRORS as err:
-                raise type(err)(f"{_plane_text(index)}: {err}") from err
+                raise _on_plane(err, index) from err
             finally:
                 self._plane_index = None
 
@@ -278,7 +297,7 @@ class _DockWidget(_WritesOutputs, Container):
                 try:
                     outputs, message = _drain(job)
                 except _USER_ERRORS as err:  # which plane it was
-                    raise type(err)(f"{_plane_text(indices[i])}: {err}") from err
+                    raise _on_plane(err, indices[i]) from err
                 per_plane.append(outputs)
                 messages.append(message)
             text = _message_text(messages[0])
@@ -441,8 +460,8 @@ class _DockWidget(_WritesOutputs, Container):
         if isinstance(err, LengthError):  # its lengths in the field's units and words
             err = ValueError(_in_field_units(err, self._source(), self._lengths))
         self._late.stop()  # the stage's text would hide the error
-        text = str(err) if isinstance(err, _USER_ERRORS) else f"{type(err).__name__}: {err}"
-        text = in_viewer_words(text)
+        text = (in_viewer_words(err) if isinstance(err, _USER_ERRORS)
+                else f"{type(err).__name__}: {err}")
         for word, field in self._words:  # the core's keywords as the fields say
             text = text.replace(word, field)
         text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run

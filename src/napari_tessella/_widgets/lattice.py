@@ -11,7 +11,7 @@ import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, Label
 
 from .._lazy import LARGE_PIXELS, is_large
-from .._validation import as_label_image
+from .._validation import AdvisedError, as_label_image
 from ..tessellation import lattice
 from ._base import _DockWidget
 from ._lattice_draw import (
@@ -361,7 +361,7 @@ class LatticeWidget(_DockWidget):
                 result, reused = self._lattice(points, shape, labels, pixel_map=want[2],
                                                name=source, sampling=sampling)
             except ValueError as err:  # e.g. "collinear": the axes' units may be why
-                if not axes:
+                if not axes or isinstance(err, AdvisedError):  # (duplicates in any units)
                     raise
                 raise ValueError(f"{err} {axes} If that is not meant, set the layer's scale "
                                  "and units, e.g. layer.units = ('nm', 'nm').") from err

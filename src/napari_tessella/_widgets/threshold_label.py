@@ -222,7 +222,7 @@ class ThresholdLabelWidget(_DockWidget):
             value = smoothed_threshold(_plane(layer, self._viewer), self.method.value,
                                        smooth_sigma=self._params()["smooth_sigma"])
         except _USER_ERRORS as err:
-            self._status.value = f"⚠ {in_viewer_words(str(err))}"
+            self._status.value = f"⚠ {in_viewer_words(err)}"
             return
         self._syncing = True
         try:
@@ -265,7 +265,7 @@ class ThresholdLabelWidget(_DockWidget):
         try:  # the labels and their centres, as Run would make them
             outputs, message = _drain(self._prepare(lazy=False, threshold=threshold))
         except _USER_ERRORS as err:
-            self._status.value = f"⚠ {in_viewer_words(str(err))}"
+            self._status.value = f"⚠ {in_viewer_words(err)}"
             return
         if _lead_shape(layer):  # on the plane shown only, as Run draws it
             outputs, message = _placed_on_plane(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _EIGHT, _FOUR, _mask_box
+from .._label_image import _mask_box, _structure
 
 
 def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarray:
@@ -32,8 +32,7 @@ def _flood(image, markers, mask, connectivity: int = 1, parts=None) -> np.ndarra
 
     mask = np.asarray(mask, dtype=bool)
     if parts is None:
-        parts = ndi.label(mask, _FOUR if connectivity == 1 else _EIGHT if connectivity >= 2
-                          else ndi.generate_binary_structure(2, connectivity))[0]
+        parts = ndi.label(mask, _structure(mask.ndim, connectivity))[0]
     at = np.flatnonzero(markers)
     at = at[mask.ravel()[at]]  # (skimage's markers * mask)
     ids = markers.ravel()[at].astype(np.int64)

@@ -13,7 +13,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .._label_image import (
-    _FOUR,
     _binary_dilation,
     _binary_erosion,
     _enclosed,
@@ -23,6 +22,7 @@ from .._label_image import (
     _opened,
     _per_label,
     _relabel_sequential,
+    _structure,
     _widened,
 )
 from ._in_box import _box_around, _in_box_of
@@ -165,7 +165,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
         local = ndi.maximum_filter(img, size)
         core = obj & (img >= ratio * local)
         core = _opened(core)
-        parts, m = ndi.label(core, _FOUR)
+        parts, m = ndi.label(core, _structure(core.ndim))
         if m < 2:
             continue
         sizes = np.bincount(parts.ravel(), minlength=m + 1)

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _FOUR, _mask_box, _only, _per_label, _widened
+from .._label_image import _mask_box, _only, _per_label, _structure, _widened
 from ._background import _robust_level
 from ._carve import _add_or_carve, _split_at_points
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
@@ -84,7 +84,7 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     textured dim nucleus is 0 while the level is 3-5, and half-way from the level cut it
     into pieces below the minimum size. The cut is never raised above the level's.
     """
-    comp, n = ndi.label(smooth > low, _FOUR)
+    comp, n = ndi.label(smooth > low, _structure(smooth.ndim))
     none = np.zeros(smooth.shape, np.int32) if parts else None
     if n == 0:
         return (mask, none) if parts else mask
@@ -423,7 +423,7 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
     labels, markers, peak, cut = _add_or_carve(labels, markers, peak, smooth, d, least,
                                                found, points, in_blob)
     if found is not None:  # round 36: an outline over a sliver of its nucleus takes it in
-        comp, k = ndi.label(found, _FOUR)  # joined outlines cut between their points
+        comp, k = ndi.label(found, _structure(2))  # joined outlines cut between their points
         comp, k = _split_at_points(comp, k, points, np.zeros(k + 1, bool))
         labels, markers, peak, more = _with_slivers(  # (the gate reads the labels before)
             labels, markers, peak, smooth, least, comp, k, points, lambda host: in_blob(
@@ -432,7 +432,7 @@ def _with_glow_dim(labels, markers, peak, smooth, level, low, d, least,
         cut = cut or more
     if second is None:
         return labels, markers, peak, cut
-    comp, k = ndi.label(second[0], _FOUR)  # joined outlines cut between their points
+    comp, k = ndi.label(second[0], _structure(2))  # joined outlines cut between their points
     comp, k = _split_at_points(comp, k, second[1], np.zeros(k + 1, bool))
     labels, markers, peak, more = _with_unflat(labels, markers, peak, smooth, least, comp, k,
                                                second[1])

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
+from scipy.special import erfc
+
+from .._label_image import _labelled_pixels
 
 _AREA = 1.65  # candidates: at least this many nucleus areas (pi d^2 / 4) ...
 _LONG_AREA = 0.77  # ... or at least this many with axes of _LONG_AXES : 1 or more
@@ -40,8 +43,6 @@ _SQ2 = np.sqrt(2.0)
 def _dome(p, y, x, w):
     """The light of elliptical domes ``p`` (7 rows: y0, x0, log a, log b, angle, A, c;
     each a scalar or a column of a batch) at the points ``y``, ``x``, blur ``w``."""
-    from scipy.special import erfc
-
     y0, x0, la, lb, t, amp, c = (np.asarray(q)[..., None] for q in p)
     a, b = np.exp(la), np.exp(lb)
     dy, dx = y - y0, x - x0
@@ -156,7 +157,11 @@ def _two_domes(image, own, ring):
 
 
 def _candidates(labels, d):
-    """The ids of the labels large or long enough to be fitted (see above)."""
+    """The ids of the labels large or long enough to be fitted (see above). The second
+    moments of the long ones are summed over their own pixels
+    (``_label_image._labelled_pixels``; round 51: whole-image index grids before), by
+    label in row-major order as ``ndi.sum_labels`` summed them: the same candidates, bit
+    for bit."""
     n = int(labels.max())
     sizes = np.bincount(labels.ravel(), minlength=n + 1).astype(np.float64)
     unit = np.pi * d * d / 4
@@ -167,8 +172,9 @@ def _candidates(labels, d):
     big = sizes[ids] >= _AREA * unit
     long = ids[~big]
     if long.size:  # the axes of the others, from their second moments
-        rr, cc = np.indices(labels.shape, dtype=np.float64)
-        m = [ndi.sum_labels(v, labels, long) / sizes[long] for v in (rr, cc, rr * rr,
+        lab, rr, cc = _labelled_pixels(labels, n, long)
+        rr, cc = rr.astype(np.float64), cc.astype(np.float64)
+        m = [np.bincount(lab, v, n + 1)[long] / sizes[long] for v in (rr, cc, rr * rr,
                                                                      cc * cc, rr * cc)]
         vr, vc, vrc = m[2] - m[0] ** 2, m[3] - m[1] ** 2, m[4] - m[0] * m[1]
         root = np.sqrt(((vr - vc) / 2) ** 2 + vrc ** 2)

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _FOUR, _edge_ids, _label_moments, _mask_box, _per_label, _widened
+from .._label_image import (
+    _edge_ids,
+    _label_moments,
+    _mask_box,
+    _per_label,
+    _structure,
+    _widened,
+)
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
 from ._in_box import _box_around, _in_box_of
@@ -231,7 +238,7 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
         peak[i] = level + (new - level) / trim
         grow = near & ~inside & (img > new)
         if grow.any():
-            parts, m = ndi.label(grow | own, _FOUR)
+            parts, m = ndi.label(grow | own, _structure(own.ndim))
             joined = np.zeros(m + 1, dtype=bool)  # the parts holding its pixels (a table:
             joined[parts[own]] = True  # np.isin of np.unique's, without the sorts)
             keep = _per_label(joined, parts) & grow & (out[box] == 0)

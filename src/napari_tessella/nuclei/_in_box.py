@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._label_image import _mask_box, _per_label, _widened
+from .._label_image import _mask_box, _widened
 
 
 def _box_around(labels: np.ndarray, ids: np.ndarray, margin: int = 0, boxes=None):
@@ -25,9 +25,7 @@ def _box_around(labels: np.ndarray, ids: np.ndarray, margin: int = 0, boxes=None
         box = tuple(slice(min(b[a].start for b in held), max(b[a].stop for b in held))
                     for a in range(2))
         return _widened(box, margin, labels.shape)
-    pick = np.zeros(int(labels.max()) + 1, bool)
-    pick[ids[(ids > 0) & (ids < pick.size)]] = True
-    return _mask_box(_per_label(pick, labels), margin)
+    return _mask_box(labels, margin, ids)  # (one pass over the image)
 
 
 def _in_box_of(ids, reach: float, measure, labels, image, *args, around=None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _FOUR, _mask_distance, _relabel_sequential
+from .._label_image import _mask_distance, _relabel_sequential, _structure
 from .._validation import as_label_image, as_points
 from ._basins import _flood
 from ._cues import _disc, _label_max
@@ -160,7 +160,7 @@ def _split_at_necks_of(mask: np.ndarray, sigma: float, h: float, dtype=np.float6
     (:func:`_h_maxima_markers`) and flooded inside ``mask``. Returns (labels as int32,
     markers, the smoothed distance). The recipe's seeding of touching nuclei, and the
     split of a part cut from a saturated cell's glow (:func:`._edges._at_necks`)."""
-    parts = ndi.label(mask, _FOUR)[0]  # (the flood's 4-connectivity)
+    parts = ndi.label(mask, _structure(mask.ndim))[0]  # (the flood's 4-connectivity)
     height = ndi.gaussian_filter(_mask_distance(mask, parts).astype(dtype, copy=False),
                                  sigma)
     markers = _h_maxima_markers(height, h, mask)

@@ -14,12 +14,12 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import (
-    _FOUR,
     _edge_ids,
     _enclosed,
     _mask_distance,
     _only,
     _per_label,
+    _structure,
     _widened,
 )
 from ._basins import _flood
@@ -205,7 +205,7 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             dim = dim if dim.any() else None
         mask = _fill_small_holes(mask, d)
     # drop specks below the minimum size before seeding
-    comp, n = ndi.label(mask, _FOUR)
+    comp, n = ndi.label(mask, _structure(mask.ndim))
     whole = None
     if n:
         sizes = np.bincount(comp.ravel())
@@ -420,7 +420,7 @@ def _with_small_blobs(labels, markers, peak, flags, smooth, blobs, *, d, level,
     neighbours (a nucleus more or less on 2 of 6 cell-line fields) even when they were
     dropped in the end. Where a blob's nucleus would overlap another, the first keeps it.
     """
-    comp = ndi.label(blobs, _FOUR)[0]
+    comp = ndi.label(blobs, _structure(blobs.ndim))[0]
     n = max(int(labels.max()), peak.size - 1)  # new ids above every id in use
     flags = _padded(flags, n + 1, False)
     top, peaks = n, [peak]
@@ -492,7 +492,8 @@ def _trim_to_own_peak(labels, smooth, level, height, d, removed=None):
     peak[0] = np.inf
     trimmed = _above_own_fraction(smooth, labels, level, _TRIM, peak)
     # what the cut takes off a bright cell is its glow (nuclei on it were split off above)
-    parts, n = ndi.label((labels > 0) & (trimmed == 0) & ~_per_label(bright, labels), _FOUR)
+    parts, n = ndi.label((labels > 0) & (trimmed == 0) & ~_per_label(bright, labels),
+                         _structure(labels.ndim))
     if removed is not None:
         removed.append(parts)
     # only parts with the area of that disc can hold it: their distance transforms are
@@ -534,7 +535,7 @@ def _flood_holes(labels, filled, height):
     every labelled pixel.
     """
     added = filled & (labels == 0)
-    holes, k = ndi.label(added, _FOUR)  # the flood's 4-connectivity
+    holes, k = ndi.label(added, _structure(added.ndim))  # the flood's 4-connectivity
     hole_ids, around = [], []
     for a, b in (((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
                  ((slice(1, None), slice(None)), (slice(None, -1), slice(None)))):

@@ -7,12 +7,13 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import (
-    _FOUR,
     _box_squares,
     _enclosed,
+    _mask_box,
     _mask_distance,
     _offsets,
     _only,
+    _structure,
     _widened,
 )
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
@@ -142,7 +143,7 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
             # too few pixels to tell signal from noise (a 2-row strip): the estimate takes
             # Otsu's cut as it is; the segmentation still applies the rule with its own image
             mask, _, level = _auto_threshold(small, significant=False)
-    labels, n = ndi.label(mask, _FOUR, output=np.intp)
+    labels, n = ndi.label(mask, _structure(mask.ndim), output=np.intp)
     if n == 0:
         raise ValueError("no foreground found: cannot estimate an object diameter.")
     peak = _label_max(small, labels, n)
@@ -151,11 +152,11 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     enclosed = _enclosed(~mask)
     # its components and distance transform, which the nucleoli's rims and _whole_textured
     # read too: made again only where they add pixels to the mask
-    pieces = ndi.label(mask, _FOUR, output=np.intp)
+    pieces = ndi.label(mask, _structure(mask.ndim), output=np.intp)
     parts = pieces, _mask_distance(mask, pieces[0], boxes)
     filled = _nucleoli_filled(mask, labels > 0, enclosed, parts[1])
     if filled is not mask:  # holes filled: those left are found again when asked
-        pieces = ndi.label(filled, _FOUR, output=np.intp)
+        pieces = ndi.label(filled, _structure(filled.ndim), output=np.intp)
         parts = pieces, _grown_distances(parts[1], mask, filled, *pieces, boxes)
         mask, enclosed = filled, None
     if fill:  # at full resolution (see _holes_of_one_filled)
@@ -163,7 +164,7 @@ def _radius_of(small: np.ndarray, tile_noise=None, fill: bool = False,
     whole = _whole_textured(mask, small, labels, n, level, parts, boxes)
     pieces = parts[0]
     if whole is not mask:
-        regions = ndi.label(whole, _FOUR, output=np.intp)
+        regions = ndi.label(whole, _structure(whole.ndim), output=np.intp)
         parts = regions, _grown_distances(parts[1], mask, whole, *regions, boxes)
     foci = again and below is None and reads_foci(labels, n, *pieces, *parts[0])
     (labels, n), dist = parts
@@ -241,10 +242,9 @@ def _elongated_radius(labels, n, radius, area, dist) -> np.ndarray:
         core = pick[labels] & (dist >= top[labels])
         # labelled in the box of its pixels, a few nuclei's (round 30: the same pieces;
         # only their count per label is read)
-        rows, cols = np.flatnonzero(core.any(axis=1)), np.flatnonzero(core.any(axis=0))
-        box = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)  # (never empty)
+        box = _mask_box(core)  # (never empty)
         core, owner = core[box], labels[box]
-        cores, k = ndi.label(core, _FOUR)
+        cores, k = ndi.label(core, _structure(core.ndim))
         pairs = np.unique(owner[core].astype(np.int64) * (k + 1) + cores[core])
         one &= np.bincount(pairs // (k + 1), minlength=n + 1)[1:] == 1
     own = np.sqrt(area / (_COMPACT * np.pi)) - 0.5  # the caller adds the half pixel back
@@ -306,10 +306,10 @@ def _whole_textured(mask, small, labels, n, level, parts=None, boxes=None):
         >= 0.5 * _label_max(dist, labels, n)[labels]), n, 0.5)
     median[0] = np.inf
     low = _above_own_fraction(small, labels, level, _BODY_CUT, median) > 0
-    regions, m = ndi.label(low, _FOUR, output=np.intp)
+    regions, m = ndi.label(low, _structure(low.ndim), output=np.intp)
     if m == 0:
         return mask
-    pieces, k = ndi.label(mask, _FOUR, output=np.intp) if parts is None else parts[0]
+    pieces, k = parts[0] if parts is not None else ndi.label(mask, _structure(2), output=np.intp)
     # pieces of the max cut per region of the median cut
     both = (regions > 0) & (pieces > 0)
     in_region = regions[both]

@@ -485,7 +485,7 @@ def _square_filter(img: np.ndarray, size: int, largest: bool, mode: str = "refle
     ``ndi.minimum_filter`` of a 2-D image over a square of odd side ``size``, exactly,
     for scipy's default mode ("reflect": the lines mirrored at the array's sides) and
     "constant" (``cval`` beyond them); others, even sides, windows reaching past a whole
-    mirrored line, and inputs with a NaN go to scipy.
+    mirrored line, a side of 1 and inputs with a NaN go to scipy.
 
     Along each axis, the padded lines' extremum over runs of 2, 4, 8, ... pixels, each
     run the extremum of two of the last (one whole-array step), and the window's as that
@@ -495,22 +495,44 @@ def _square_filter(img: np.ndarray, size: int, largest: bool, mode: str = "refle
     extremum is the same value in any order of its pixels."""
     op = np.maximum if largest else np.minimum
     half = size // 2
-    if (img.ndim != 2 or size < 1 or size % 2 == 0 or mode not in ("reflect", "constant")
+    if (img.ndim != 2 or size < 3 or size % 2 == 0 or mode not in ("reflect", "constant")
             or half >= min(img.shape)
             or (img.dtype.kind == "f" and bool(np.isnan(img).any()))):
         filt = ndi.maximum_filter if largest else ndi.minimum_filter
         return filt(img, size, mode=mode, cval=cval)
     out = img
     for axis in (0, 1):
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (half, half)
-        runs = (np.pad(out, pad, mode="symmetric") if mode == "reflect"
-                else np.pad(out, pad, mode="constant", constant_values=cval))
         n, step = out.shape[axis], 1
+        runs = _mirrored(out, axis, half, mode, cval)
+        spare = np.empty_like(runs)  # the next runs are written here, then the two swap
+        length = runs.shape[axis]
         while 2 * step <= size:  # runs of 2 step pixels from two runs of step
-            runs = op(*_two_slices(runs, axis, runs.shape[axis] - step, step))
+            length -= step
+            first, second = _two_slices(runs, axis, length, step)
+            op(first, second, out=_two_slices(spare, axis, length, 0)[0])
+            runs, spare = spare, runs
             step *= 2
         out = op(*_two_slices(runs, axis, n, size - step))
+    return out
+
+
+def _mirrored(a: np.ndarray, axis: int, pad: int, mode: str, cval) -> np.ndarray:
+    """``np.pad(a, pad)`` along ``axis`` (``pad`` at least 1, below its length), "reflect"
+    as scipy's filters mirror (numpy's "symmetric": the side pixel repeated) or "constant"
+    ``cval``: the same array from slices (numpy's pad took half of the filter's time)."""
+    n = a.shape[axis]
+    shape = list(a.shape)
+    shape[axis] = n + 2 * pad
+    out = np.empty(shape, dtype=a.dtype)
+    view = out if axis == 0 else out.T  # (the axis first)
+    src = a if axis == 0 else a.T
+    view[pad:pad + n] = src
+    if mode == "reflect":
+        view[:pad] = src[pad - 1::-1]
+        view[pad + n:] = src[n - 1:n - pad - 1:-1]
+    else:
+        view[:pad] = cval
+        view[pad + n:] = cval
     return out
 
 

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _mask_box, _only, _per_label, _structure, _widened
+from .._label_image import _mask_box, _only, _per_label, _square_filter, _structure, _widened
 from ._background import _robust_level
 from ._carve import _add_or_carve, _split_at_points
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
@@ -38,9 +38,9 @@ def _own_ring(sel, smooth, d, n) -> np.ndarray:
     r = max(1, round(_RING * d))
     box = _mask_box(sel, r)  # the candidates and their rings (its ids > 0)
     sel = sel[box].astype(np.uint16 if n < 2**16 - 1 else np.int64)  # a faster filter
-    top = ndi.maximum_filter(sel, 2 * r + 1, mode="constant", cval=0)
-    bottom = ndi.minimum_filter(np.where(sel > 0, sel, n + 1).astype(sel.dtype), 2 * r + 1,
-                                mode="constant", cval=n + 1)
+    top = _square_filter(sel, 2 * r + 1, True, mode="constant", cval=0)
+    bottom = _square_filter(np.where(sel > 0, sel, n + 1).astype(sel.dtype), 2 * r + 1,
+                            False, mode="constant", cval=n + 1)
     ring = (sel == 0) & (top > 0) & (top == bottom)
     return _label_quantile(smooth[box], np.where(ring, top, 0), n, 0.5)
 

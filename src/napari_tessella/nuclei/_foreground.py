@@ -5,8 +5,8 @@ noise, and the lower level at which dim nuclei are looked for."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
+from .._label_image import _square_filter
 from ..threshold import _hist_edges
 from ._background import (
     _SPLIT,
@@ -41,7 +41,7 @@ def _flatten(smooth: np.ndarray, d: float) -> np.ndarray:
     margin give the same values.
     """
     size = _background_size(d)
-    bg = ndi.maximum_filter(ndi.minimum_filter(smooth, size), size)
+    bg = _square_filter(_square_filter(smooth, size, False), size, True)  # (exact, faster)
     return smooth - bg
 
 

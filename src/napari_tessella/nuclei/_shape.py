@@ -15,6 +15,7 @@ from .._label_image import (
     _edge_ids,
     _label_moments,
     _per_label,
+    _square_filter,
     _widened,
 )
 from ._cues import _fill_holes
@@ -393,8 +394,8 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects, dome
     reach = max(1, round(d / 2))
     # only objects with another label within reach can be crowded: one pass over the image
     size = 2 * reach + 1
-    other = (ndi.maximum_filter(labels, size) != labels) | (
-        ndi.minimum_filter(np.where(labels > 0, labels, n + 1), size) != labels)
+    other = (_square_filter(labels, size, True) != labels) | (
+        _square_filter(np.where(labels > 0, labels, n + 1), size, False) != labels)
     near = np.bincount(labels[other & (labels > 0)], minlength=n + 1) > 0
     big = big[near[big]]
     if not big.size:

@@ -13,6 +13,7 @@ from .._label_image import (
     _mask_distance,
     _offsets,
     _only,
+    _square_filter,
     _structure,
     _widened,
 )
@@ -99,7 +100,7 @@ def _diameter_of_reduced(reduced: np.ndarray, factor: int) -> float:
     if side >= min(small.shape) and _smooth_carrier(*widest):  # a broad bump measured alone
         side = 2 * int(_LOCAL * min(small.shape)) + 1
     if side < min(small.shape):
-        flat = small - ndi.maximum_filter(ndi.minimum_filter(small, side), side)
+        flat = small - _square_filter(_square_filter(small, side, False), side, True)
         try:
             first = _radius_of(flat, tile_noise, factor == 1, boxes)
         except ValueError:

@@ -17,7 +17,8 @@ with axes of ``_LONG_AXES`` : 1 or more. It is split (each pixel to the dome tha
 it more light) when the fit's gain per pixel ``log(rss₁ / rss₂) - 7 log(n) / n`` is over
 ``_GAIN``, the smaller part holds at least ``_PART`` of the label, the dimmer dome's
 level is at least ``_LEVEL`` of the brighter's, and each part is one piece.
-The fit reads every other pixel (a checkerboard) and at most ``_STEPS`` evaluations.
+The fit reads every other pixel (a checkerboard) and at most ``_STEPS`` evaluations; the
+one dome is fitted only for a label whose two domes pass the other gates (round 51).
 """
 
 from __future__ import annotations
@@ -43,14 +44,15 @@ _SQ2 = np.sqrt(2.0)
 def _dome(p, y, x, w):
     """The light of elliptical domes ``p`` (7 rows: y0, x0, log a, log b, angle, A, c;
     each a scalar or a column of a batch) at the points ``y``, ``x``, blur ``w``."""
-    y0, x0, la, lb, t, amp, c = (np.asarray(q)[..., None] for q in p)
+    y0, x0, la, lb, t, amp, c = np.asarray(p)[..., None]
     a, b = np.exp(la), np.exp(lb)
     dy, dx = y - y0, x - x0
-    u = dy * np.cos(t) + dx * np.sin(t)
-    v = dx * np.cos(t) - dy * np.sin(t)
+    cos, sin = np.cos(t), np.sin(t)
+    u = dy * cos + dx * sin
+    v = dx * cos - dy * sin
     r = np.sqrt((u / a) ** 2 + (v / b) ** 2)
-    return amp * (1 + c * np.clip(1 - r, 0, None)) * 0.5 * erfc((r - 1) * np.sqrt(a * b)
-                                                                / (_SQ2 * w))
+    return amp * (1 + c * np.maximum(1 - r, 0)) * 0.5 * erfc((r - 1) * np.sqrt(a * b)
+                                                             / (_SQ2 * w))
 
 
 def _ellipse(y, x):
@@ -130,8 +132,6 @@ def _two_domes(image, own, ring):
     lo = np.array([-np.inf, np.log(0.3)] + [-np.inf, -np.inf, 0.0, 0.0, -np.inf, 0.0, 0.0] * 2)
     hi = np.array([np.inf, np.log(6.0)] + [np.inf, np.inf, np.log(60.0), np.log(60.0),
                                             np.inf, 10.0, 3.0] * 2)
-    _, rss1 = _fit(yy, xx, z, 1, np.array(
-        [0.0, np.log(_W0), cy, cx, np.log(a), np.log(b), t, 1.0, 0.3]), lo[:9], hi[:9])
     side = (oy - cy) * axis[0] + (ox - cx) * axis[1] > 0
     p0 = [0.0, np.log(_W0)]
     for half in (side, ~side):
@@ -140,10 +140,9 @@ def _two_domes(image, own, ring):
         hy, hx, ha, hb, ht, _ = _ellipse(oy[half], ox[half])
         p0 += [hy, hx, np.log(ha), np.log(hb), ht, float(np.percentile(zo[half], 90)), 0.3]
     two, rss2 = _fit(yy, xx, z, 2, np.array(p0), lo, hi)
-    n = z.size
-    if rss2 <= 0 or np.log(rss1 / rss2) - 7 * np.log(n) / n <= _GAIN:
-        return None
-    if min(two[7], two[14]) < _LEVEL * max(two[7], two[14]):
+    # the gates that read the two domes alone first: the one dome is fitted only for a
+    # label that passes them (the same labels, fewer fits)
+    if rss2 <= 0 or min(two[7], two[14]) < _LEVEL * max(two[7], two[14]):
         return None
     w = np.exp(two[1])
     first = _dome(two[2:9], oy, ox, w) >= _dome(two[9:16], oy, ox, w)
@@ -152,6 +151,11 @@ def _two_domes(image, own, ring):
     part = np.zeros_like(own)
     part[oy[first].astype(int), ox[first].astype(int)] = True
     if ndi.label(part)[1] != 1 or ndi.label(own & ~part)[1] != 1:
+        return None
+    _, rss1 = _fit(yy, xx, z, 1, np.array(
+        [0.0, np.log(_W0), cy, cx, np.log(a), np.log(b), t, 1.0, 0.3]), lo[:9], hi[:9])
+    n = z.size
+    if np.log(rss1 / rss2) - 7 * np.log(n) / n <= _GAIN:
         return None
     return part
 

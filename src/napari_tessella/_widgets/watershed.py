@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
+from .._finite import finite_part, seeded_watershed_finite
+from .._lazy import is_lazy
 from .._validation import counted
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
@@ -127,7 +129,8 @@ class SeededWatershedWidget(_DockWidget):
 
         def job():
             yield "estimating the nucleus diameter"
-            return estimate_object_diameter(image)
+            part = None if is_lazy(image) else finite_part(image)  # NaN: outside the image
+            return estimate_object_diameter(image if part is None else part.image)
 
         job.stages = 1
         return job
@@ -182,11 +185,16 @@ class SeededWatershedWidget(_DockWidget):
 
         def job():
             yield "smoothing, seeds and watershed"
-            result = seeded_watershed(image, seeds=seeds, **kwargs)
+            if is_lazy(image):  # (chunk by chunk: the core's own checks)
+                result = seeded_watershed(image, seeds=seeds, **kwargs)
+                said, measured = "", image
+            else:  # NaN or infinite pixels (a mosaic's padding): outside the image
+                result, said, measured = seeded_watershed_finite(image, seeds=seeds, **kwargs)
             nuclei, territories = result.labels, result.territories
             yield "measuring nuclei"
             data, extra, table = _measured_labels(
-                {"nuclei": nuclei, "territories": territories}, image, f"{name} watershed")
+                {"nuclei": nuclei, "territories": territories}, measured,
+                f"{name} watershed")
             nuclei, territories = data["nuclei"], data["territories"]
             n = len(table)
             table = _with_physical(table, geo)
@@ -218,6 +226,8 @@ class SeededWatershedWidget(_DockWidget):
                      f"{_area_text(result.min_size, pixel_area, unit)}"),
                     (kwargs["exclude_border"], "'drop nuclei touching the border'")) if on]
                 message += f": {' or '.join(filters)} may have removed them all"
+            if said:
+                message += f"; {said}"
             return outputs, message
 
         job.stages = 2

@@ -1,0 +1,139 @@
+"""Round 51: the seeded watershed (nuclei) path used as a microscopist uses it in the
+viewer. Each test fails on the code before its fix (said in its docstring)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from napari_tessella.nuclei import seeded_watershed
+from napari_tessella.synthetic import synthetic_nuclei
+
+
+@pytest.fixture(scope="module")
+def field():
+    return synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).image.astype(
+        np.float64)
+
+
+def _layer(viewer, name):
+    return viewer.layers[name]
+
+
+def _watershed(viewer, image, **fields):
+    from napari_tessella._widgets import SeededWatershedWidget
+
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = image
+    for key, value in fields.items():
+        getattr(widget, key).value = value
+    return widget
+
+
+# --- NaN or infinite pixels: a stitched mosaic's padding, a registered image, dead pixels
+
+
+def test_a_nan_padded_image_is_segmented_as_if_cropped(make_napari_viewer, field):
+    """A field padded with NaN (a stitched or registered image) was refused in the widget
+    ("such pixels … must be given a value …, e.g. in napari's console"): it could not be
+    segmented from the viewer. Its NaN pixels are read as outside the image: the nuclei
+    are those of the field cropped out, in place, and the status says how many pixels were
+    NaN. The layer keeps its NaN."""
+    padded = np.full((260, 300), np.nan)
+    padded[20:220, 35:275] = field
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(padded, name="mosaic")
+    before = layer.data.copy()
+    widget = _watershed(viewer, layer)
+    assert widget() is not None, widget._status.value
+    expected = seeded_watershed(field)
+    nuclei = _layer(viewer, "mosaic nuclei").data
+    assert nuclei.shape == padded.shape
+    np.testing.assert_array_equal(nuclei[20:220, 35:275], expected.labels)
+    assert not nuclei[np.isnan(padded)].any()
+    territories = _layer(viewer, "mosaic territories").data
+    np.testing.assert_array_equal(territories[20:220, 35:275], expected.territories)
+    assert not territories[np.isnan(padded)].any()
+    seeds = _layer(viewer, "mosaic seeds").data
+    np.testing.assert_allclose(seeds, np.asarray(expected.seeds) + np.array([20, 35]))
+    status = widget._status.value
+    n_nan = int(np.isnan(padded).sum())
+    assert f"{expected.labels.max()} nuclei" in status
+    assert f"{n_nan:,}".replace(",", "") in status.replace(",", "")
+    assert "NaN or infinite" in status and "outside the image" in status
+    np.testing.assert_array_equal(layer.data, before)  # NaN kept, nothing written
+    assert widget.estimate_diameter() == pytest.approx(expected.object_diameter, rel=1e-6)
+
+
+def test_a_few_nan_or_infinite_pixels_are_no_object(make_napari_viewer, field):
+    """A few NaN and infinite pixels (dead pixels) inside a field: refused before. The
+    field is segmented as the same field with those pixels given a dark level, and no
+    object lies on them; the nuclei table is finite."""
+    image = field.copy()
+    bad = np.zeros(image.shape, bool)
+    bad[50, 60] = True
+    bad[120, 30:33] = True
+    bad[0, 0] = True
+    image[bad] = np.nan
+    image[10, 200] = np.inf
+    bad[10, 200] = True
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(image, name="dna")
+    widget = _watershed(viewer, layer)
+    assert widget() is not None, widget._status.value
+    filled = np.where(bad, np.percentile(field[~bad], 1), field)
+    expected = seeded_watershed(filled).labels
+    expected[bad] = 0
+    nuclei = _layer(viewer, "dna nuclei")
+    np.testing.assert_array_equal(nuclei.data, expected)
+    assert "6 pixels" in widget._status.value
+    table = nuclei.features
+    assert len(table) and np.isfinite(table.select_dtypes("number").to_numpy()).all()
+
+
+def test_an_irregular_mosaic_gives_no_object_outside_its_tiles(make_napari_viewer, field):
+    """Tiles that do not fill a rectangle (NaN in an L-shaped corner): every object lies
+    on the tiles, and the nuclei away from the corner are those of the full field."""
+    image = field.copy()
+    image[:90, 150:] = np.nan
+    viewer = make_napari_viewer()
+    widget = _watershed(viewer, viewer.add_image(image, name="tiles"))
+    assert widget() is not None, widget._status.value
+    nuclei = _layer(viewer, "tiles nuclei").data
+    assert not nuclei[:90, 150:].any()
+    full = seeded_watershed(field).labels
+    away = np.unique(full[150:, :100])  # nuclei far from the missing corner
+    for i in away[away > 0]:
+        ours = np.unique(nuclei[full == i])
+        assert len(ours) == 1 and ours[0] > 0
+
+
+def test_an_all_nan_image_is_refused_in_words(make_napari_viewer):
+    """No finite pixel at all: one clear line, no output layer."""
+    viewer = make_napari_viewer()
+    widget = _watershed(viewer, viewer.add_image(np.full((64, 64), np.nan), name="void"))
+    assert widget() is None
+    assert "no finite pixel" in widget._status.value
+    assert [layer.name for layer in viewer.layers] == ["void"]
+
+
+def test_seeds_on_a_nan_padded_image(make_napari_viewer, field):
+    """Seeds given as a Points layer on a NaN-padded image: placed in the cropped field's
+    frame; a seed on the padding is left out and said."""
+    padded = np.full((240, 260), np.nan)
+    padded[30:230, 10:250] = field
+    truth = synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).labels
+    from scipy import ndimage as ndi
+
+    centres = np.array(ndi.center_of_mass(truth > 0, truth, range(1, truth.max() + 1)))
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(padded, name="mosaic")
+    marks = np.vstack([centres + np.array([30, 10]), [[5.0, 5.0]]])  # the last on NaN
+    points = viewer.add_points(marks, name="marks")
+    widget = _watershed(viewer, layer, seeds=points)
+    assert widget() is not None, widget._status.value
+    expected = seeded_watershed(field, seeds=centres)
+    np.testing.assert_array_equal(_layer(viewer, "mosaic nuclei").data[30:230, 10:250],
+                                  expected.labels)
+    assert "1 seed on them left out" in widget._status.value
+

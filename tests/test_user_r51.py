@@ -137,3 +137,25 @@ def test_seeds_on_a_nan_padded_image(make_napari_viewer, field):
                                   expected.labels)
     assert "1 seed on them left out" in widget._status.value
 
+
+# --- the input deleted while a run is going
+
+
+def test_the_input_deleted_during_a_run_is_said(make_napari_viewer, qtbot, field):
+    """The image deleted while the watershed ran: the outputs were written (the work is
+    kept), but the status line said nothing of the deletion (it does for the seeds) and,
+    after a first run, "made with the fields as they were at Run: press Run again", with
+    no image left to run on (its field emptied with it). It says the image was deleted."""
+    from _widget_helpers import finished
+
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(field, name="dna", scale=(0.5, 0.5), units="µm")
+    widget = _watershed(viewer, layer, object_diameter=14.0)
+    widget._run_button.native.click()
+    viewer.layers.remove(layer)
+    qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
+    status = widget._status.value
+    assert "'dna' was deleted during the run" in status
+    assert "press Run again" not in status
+    expected = seeded_watershed(field, object_diameter=28.0).labels
+    np.testing.assert_array_equal(viewer.layers["dna nuclei"].data, expected)

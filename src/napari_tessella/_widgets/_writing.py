@@ -117,10 +117,16 @@ class _WritesOutputs:
             let_go()
             said = _said_now(message, getattr(self, "_prepared", None)) + _kept(self)
             started = getattr(self, "_started_with", None)
-            if started is not None and self._fields() != started:  # moved during the run
+            # the input deleted during the run: said (its outputs are kept, the work is not
+            # lost), and no "press Run again" (its field emptied with it: not a user's edit)
+            gone = source is not None and source not in self._viewer.layers
+            if started is not None and self._fields() != started and not gone:
                 said += " (made with the fields as they were at Run: press Run again)"
             watch = getattr(self, "_input_watch", None)
-            if watch is not None:  # the input changed during the run
+            if gone:
+                said += (f" ({source.name!r} was deleted during the run: these outputs are "
+                         "of it as it was at Run)")
+            elif watch is not None:  # the input changed during the run
                 said += watch.note()
             for side in getattr(self, "_side_watches", ()):  # seeds, the image for bounds
                 gone = side.layer not in self._viewer.layers

@@ -159,3 +159,34 @@ def test_the_input_deleted_during_a_run_is_said(make_napari_viewer, qtbot, field
     assert "press Run again" not in status
     expected = seeded_watershed(field, object_diameter=28.0).labels
     np.testing.assert_array_equal(viewer.layers["dna nuclei"].data, expected)
+
+
+# --- an output the user made theirs (painted, renamed, locked): a re-run writes beside it
+
+
+def test_a_rerun_beside_an_edited_output_says_where_its_result_went(make_napari_viewer,
+                                                                    field):
+    """Nuclei corrected by hand (painted), then Run again with another diameter: the
+    corrected layer was kept, as it should be, and the new result written to 'dna nuclei
+    [1]', but the status line said nothing of either: the user saw their layer unchanged
+    and a new one beside it, no word why. It says so; a second re-run updates the new
+    layer in place, silently. The same for an output the user renamed."""
+    viewer = make_napari_viewer()
+    widget = _watershed(viewer, viewer.add_image(field, name="dna"))
+    assert widget() is not None
+    nuclei = viewer.layers["dna nuclei"]
+    nuclei.paint((100, 120), 1, refresh=False)
+    painted = nuclei.data.copy()
+    widget.object_diameter.value = 20.0
+    assert widget() is not None
+    assert ("'dna nuclei' was edited by hand: kept as it is, this run's result is "
+            "'dna nuclei [1]'") in widget._status.value
+    np.testing.assert_array_equal(nuclei.data, painted)
+    widget.object_diameter.value = 24.0
+    assert widget() is not None
+    assert "kept as it is" not in widget._status.value
+    assert [layer.name for layer in viewer.layers].count("dna nuclei [1]") == 1
+    viewer.layers["dna seeds"].name = "my seeds"
+    assert widget() is not None
+    assert ("'my seeds' was renamed by you (from 'dna seeds'): kept as it is, this run's "
+            "result is 'dna seeds'") in widget._status.value

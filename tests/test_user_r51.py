@@ -190,3 +190,31 @@ def test_a_rerun_beside_an_edited_output_says_where_its_result_went(make_napari_
     assert widget() is not None
     assert ("'my seeds' was renamed by you (from 'dna seeds'): kept as it is, this run's "
             "result is 'dna seeds'") in widget._status.value
+
+
+def test_drop_nuclei_touching_the_border_drops_those_cut_by_a_tile_edge(make_napari_viewer,
+                                                                         field):
+    """'drop nuclei touching the border' on a mosaic whose tiles leave a NaN corner: the
+    nuclei cut by the corner's edges are cut as those at the image's edge are, and are
+    dropped as they are (with the NaN read as outside the image and no such rule, they
+    were kept, half nuclei); the territories still cover every finite pixel."""
+    from scipy import ndimage as ndi
+
+    image = field.copy()
+    image[:90, 150:] = np.nan
+    viewer = make_napari_viewer()
+    widget = _watershed(viewer, viewer.add_image(image, name="tiles"), exclude_border=True)
+    assert widget() is not None, widget._status.value
+    nuclei = viewer.layers["tiles nuclei"].data
+    rim = ndi.binary_dilation(np.isnan(image), structure=np.ones((3, 3), bool))
+    assert nuclei.max() > 0 and not nuclei[rim].any()
+    assert np.array_equal(np.unique(nuclei[nuclei > 0]), np.arange(1, nuclei.max() + 1))
+    for edge in (nuclei[0], nuclei[-1], nuclei[:, 0], nuclei[:, -1]):
+        assert not edge.any()
+    territories = viewer.layers["tiles territories"].data
+    assert (territories[~np.isnan(image)] > 0).all() and not territories[np.isnan(image)].any()
+    full = seeded_watershed(field, exclude_border=True).labels
+    away = np.unique(full[150:, :100])  # nuclei far from the missing corner: as they were
+    for i in away[away > 0]:
+        ours = np.unique(nuclei[full == i])
+        assert len(ours) == 1 and ours[0] > 0

@@ -12,7 +12,9 @@ the image were cropped to its finite part.
   one outlier that the minimum would have on the threshold);
 - :func:`seeded_watershed_finite`: :func:`~napari_tessella.nuclei.seeded_watershed` of
   that part, its labels and territories put back in the whole image's frame, with 0 on
-  every non-finite pixel (and its seeds in the whole image's coordinates).
+  every non-finite pixel (and its seeds in the whole image's coordinates). With
+  ``exclude_border``, a nucleus touching a non-finite pixel is cut by the edge of the data
+  as one touching the image's edge is, and dropped as it is.
 
 An image whose pixels are all finite is left to the core as it is (the same arrays, the
 same labels).
@@ -24,6 +26,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from ._validation import counted, rgb_luminance
 from .nuclei import WatershedResult, seeded_watershed
@@ -126,6 +129,29 @@ def _seeds_in_box(seeds, part: FinitePart):
     return points[keep], int(np.count_nonzero(~keep))
 
 
+def _without_cut(result: WatershedResult, outside: np.ndarray) -> WatershedResult:
+    """With ``exclude_border``, the nuclei that touch a non-finite pixel (cut by a tile's
+    edge, as the image's edge cuts those the core drops) dropped too, their territories
+    given to the nearest nucleus kept, the ids renumbered 1..n (in the box's frame)."""
+    labels = result.labels
+    rim = ndi.binary_dilation(outside, structure=np.ones((3, 3), bool)) & (labels > 0)
+    cut = np.unique(labels[rim])
+    if not cut.size:
+        return result
+    kept = np.setdiff1d(np.unique(labels[labels > 0]), cut)
+    lut = np.zeros(int(labels.max()) + 1, dtype=labels.dtype)
+    lut[kept] = np.arange(1, kept.size + 1, dtype=labels.dtype)
+    labels = lut[labels]
+    if kept.size:  # every pixel to its nearest nucleus kept, as the core's territories
+        near = ndi.distance_transform_edt(labels == 0, return_distances=False,
+                                          return_indices=True)
+        territories = np.where(np.isin(result.territories, cut), labels[tuple(near)],
+                               lut[result.territories])
+    else:
+        territories = np.zeros_like(labels)
+    return replace(result, labels=labels, territories=territories)
+
+
 class FiniteRun(NamedTuple):
     """What :func:`seeded_watershed_finite` returns."""
 
@@ -152,6 +178,8 @@ def seeded_watershed_finite(image, *, seeds=None, **kwargs) -> FiniteRun:
         return FiniteRun(seeded_watershed(image, seeds=seeds, **kwargs), "", image)
     inner, dropped = _seeds_in_box(seeds, part)
     result = seeded_watershed(part.image, seeds=inner, **kwargs)
+    if kwargs.get("exclude_border") and part.outside.any():
+        result = _without_cut(result, part.outside)
     said = part.message()
     if dropped:
         said += f"; {counted(dropped, 'seed')} on them left out"

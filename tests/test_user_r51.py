@@ -117,6 +117,19 @@ def test_an_all_nan_image_is_refused_in_words(make_napari_viewer):
     assert [layer.name for layer in viewer.layers] == ["void"]
 
 
+def test_a_finite_line_in_a_nan_image_is_refused_in_its_words(make_napari_viewer):
+    """One finite row in a NaN image: refused as too few finite pixels, not as "image is
+    too small to segment: shape (1, 64)" of a 64 × 64 layer (nor, before, as NaN pixels
+    to be given a value in the console)."""
+    image = np.full((64, 64), np.nan)
+    image[30] = np.linspace(0, 1, 64)
+    viewer = make_napari_viewer()
+    widget = _watershed(viewer, viewer.add_image(image, name="line"))
+    assert widget() is None
+    assert "finite pixels span only 1 × 64" in widget._status.value
+    assert [layer.name for layer in viewer.layers] == ["line"]
+
+
 def test_seeds_on_a_nan_padded_image(make_napari_viewer, field):
     """Seeds given as a Points layer on a NaN-padded image: placed in the cropped field's
     frame; a seed on the padding is left out and said."""

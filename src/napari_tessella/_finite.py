@@ -101,6 +101,10 @@ def finite_part(image, *, name: str = "image") -> FinitePart | None:
                          "there is nothing to segment.")
     rows, cols = np.flatnonzero(finite.any(axis=1)), np.flatnonzero(finite.any(axis=0))
     box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
+    if min(height, width) < 2:  # else "too small to segment: shape (1, 50)" of a 64 × 64
+        raise ValueError(f"{name}'s finite pixels span only {height} × {width} (the other "
+                         "pixels are NaN or infinite): too few to segment.")
     inside = finite[box]
     crop = arr[box].astype(np.float64)
     level = float(np.percentile(crop[inside], BACKGROUND_PERCENTILE))

@@ -231,3 +231,22 @@ def test_drop_nuclei_touching_the_border_drops_those_cut_by_a_tile_edge(make_nap
     for i in away[away > 0]:
         ours = np.unique(nuclei[full == i])
         assert len(ours) == 1 and ours[0] > 0
+
+
+# --- a diameter under one pixel, typed in the layer's unit
+
+
+def test_a_diameter_under_a_pixel_is_refused_in_the_fields_unit(make_napari_viewer, field):
+    """A diameter of 0.3 µm on a layer of 0.5 µm pixels was refused as "'object diameter'
+    (in pixels) must be >= 1 pixels; got 0.6.": a number in pixels the user never typed,
+    for a field in µm (its upper bound is said in µm). It is said in µm, with the least
+    diameter to give."""
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(field, name="dna", scale=(0.5, 0.5), units="µm")
+    widget = _watershed(viewer, layer, object_diameter=0.3)
+    assert widget() is None
+    status = widget._status.value
+    assert "an object diameter of 0.3 µm is under one pixel (0.5 µm)" in status
+    assert "give at least 0.5 µm" in status and "got 0.6" not in status
+    widget.object_diameter.value = 14.0
+    assert widget() is not None

@@ -181,6 +181,13 @@ class SeededWatershedWidget(_DockWidget):
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
         unit, px = _unit(layer), _length_per_pixel(layer)
+        if kwargs["object_diameter"] is not None and kwargs["object_diameter"] < 1 and unit:
+            # in the field's unit, as its other bounds are: the core's "must be >= 1
+            # pixels; got 0.6" answered a diameter typed in µm with a number in pixels
+            least = f"{px:.4g}{unit}"
+            raise ValueError(f"an object diameter of {self.object_diameter.value:.4g}{unit} "
+                             f"is under one pixel ({least}): give at least {least}, or 0 "
+                             "(auto) to estimate it.")
         pixel_area = float(np.prod(_pixel_size(layer)))
 
         def job():

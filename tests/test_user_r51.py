@@ -250,3 +250,30 @@ def test_a_diameter_under_a_pixel_is_refused_in_the_fields_unit(make_napari_view
     assert "give at least 0.5 µm" in status and "got 0.6" not in status
     widget.object_diameter.value = 14.0
     assert widget() is not None
+
+
+# --- a blank plane in a stack run plane by plane
+
+
+@pytest.mark.parametrize("blank", ["constant", "nan"])
+def test_a_blank_plane_does_not_stop_a_stacks_run(make_napari_viewer, field, blank):
+    """A time series with one blank frame (a dropped frame, a closed shutter: constant; a
+    registered series' empty frame: all NaN), run on 'all planes': the core refused that
+    plane as an image ("plane 1: image is constant …"), which stopped the whole run and
+    wrote nothing, for any number of good planes. That plane has no nuclei now, and the
+    other planes are segmented as alone."""
+    bad = np.zeros_like(field) if blank == "constant" else np.full_like(field, np.nan)
+    stack = np.stack([field, bad, field[::-1].copy()])
+    viewer = make_napari_viewer()
+    widget = _watershed(viewer, viewer.add_image(stack, name="t"))
+    widget._planes.value = "all planes"
+    assert widget() is not None, widget._status.value
+    nuclei = viewer.layers["t nuclei"].data
+    assert nuclei.shape == stack.shape and not nuclei[1].any()
+    for ours, alone in ((nuclei[0], seeded_watershed(field).labels),
+                        (nuclei[2], seeded_watershed(field[::-1].copy()).labels)):
+        assert alone.max() > 0  # the same nuclei (the stack's ids run on across planes)
+        pairs = np.unique(np.stack([ours.ravel(), alone.ravel()]), axis=1)
+        assert len(pairs[0]) == len(np.unique(ours)) == len(np.unique(alone))
+    assert not viewer.layers["t territories"].data[1].any()
+    assert "plane 1" in widget._status.value and "no nuclei" in widget._status.value

@@ -31,7 +31,8 @@ from scipy import ndimage as ndi
 from ._validation import counted, rgb_luminance
 from .nuclei import WatershedResult, seeded_watershed
 
-__all__ = ["FinitePart", "FiniteRun", "finite_part", "seeded_watershed_finite"]
+__all__ = ["FinitePart", "FiniteRun", "blank_plane", "empty_watershed", "finite_part",
+           "seeded_watershed_finite"]
 
 #: the percentile of the finite pixels that the non-finite ones inside the box are given
 BACKGROUND_PERCENTILE = 1.0
@@ -192,3 +193,34 @@ def seeded_watershed_finite(image, *, seeds=None, **kwargs) -> FiniteRun:
                     seeds=np.asarray(result.seeds, dtype=np.float64).reshape(-1, 2)
                     + part.offset)
     return FiniteRun(whole, said, part.filled())
+
+
+def blank_plane(image) -> str:
+    """Why a plane of a stack holds nothing to segment ("" when it holds something): no
+    finite pixel, or one value only (a dropped frame, a closed shutter). In a time series
+    such a plane is one empty frame among many; the core refuses it as an image, which
+    stopped the whole stack's run.
+
+    >>> blank_plane(np.zeros((4, 4))), blank_plane(np.eye(4))
+    ('constant (all values 0)', '')
+    """
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        arr = rgb_luminance(arr)
+    if arr.dtype.kind == "f":
+        finite = arr[np.isfinite(arr)]
+        if not finite.size:
+            return "no finite pixel (all NaN or infinite)"
+        arr = finite
+    if not arr.size:
+        return ""
+    low, high = arr.min(), arr.max()
+    return f"constant (all values {low:g})" if low == high else ""
+
+
+def empty_watershed(shape) -> WatershedResult:
+    """A :class:`~napari_tessella.nuclei.WatershedResult` of no nucleus on a plane of
+    ``shape`` (a :func:`blank_plane`)."""
+    zeros = np.zeros(tuple(shape[:2]), dtype=np.int32)
+    return WatershedResult(labels=zeros, territories=zeros.copy(), seeds=np.zeros((0, 2)),
+                           object_diameter=float("nan"), sigma=0.0, threshold=float("nan"))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
-from .._finite import finite_part, seeded_watershed_finite
+from .._finite import blank_plane, empty_watershed, finite_part, seeded_watershed_finite
 from .._lazy import is_lazy
 from .._validation import counted
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
@@ -190,9 +190,16 @@ class SeededWatershedWidget(_DockWidget):
                              "(auto) to estimate it.")
         pixel_area = float(np.prod(_pixel_size(layer)))
 
+        # a blank plane of a stack run plane by plane (a dropped frame): no nuclei there,
+        # said, where the core's refusal of it as an image stopped the whole stack's run
+        blank = (self._plane_index is not None and not is_lazy(image)
+                 and blank_plane(image))
+
         def job():
             yield "smoothing, seeds and watershed"
-            if is_lazy(image):  # (chunk by chunk: the core's own checks)
+            if blank:
+                result, said, measured = empty_watershed(image.shape), "", None
+            elif is_lazy(image):  # (chunk by chunk: the core's own checks)
                 result = seeded_watershed(image, seeds=seeds, **kwargs)
                 said, measured = "", image
             else:  # NaN or infinite pixels (a mosaic's padding): outside the image
@@ -200,8 +207,8 @@ class SeededWatershedWidget(_DockWidget):
             nuclei, territories = result.labels, result.territories
             yield "measuring nuclei"
             data, extra, table = _measured_labels(
-                {"nuclei": nuclei, "territories": territories}, measured,
-                f"{name} watershed")
+                {"nuclei": nuclei, "territories": territories},
+                np.zeros(nuclei.shape) if blank else measured, f"{name} watershed")
             nuclei, territories = data["nuclei"], data["territories"]
             n = len(table)
             table = _with_physical(table, geo)
@@ -218,6 +225,8 @@ class SeededWatershedWidget(_DockWidget):
                     "features": seed_table.drop(columns=["row", "col"]),
                     "face_color": "#ffff00", "border_width": 0, **geo}, "points")),
             ]
+            if blank:
+                return outputs, f"0 nuclei in {name!r}: the plane is {blank}"  # (plane 0)
             d = result.object_diameter
             size = f"{d:.1f} px" if not unit else f"{d * px:.3g}{unit} = {d:.1f} px"
             message = (f"{counted(n, 'nucleus', 'nuclei')} in {name!r} (diameter {size}, "
@@ -238,4 +247,5 @@ class SeededWatershedWidget(_DockWidget):
             return outputs, message
 
         job.stages = 2
+        job.blank = f"no nuclei, the plane is {blank}" if blank else ""  # (said for a stack)
         return job

@@ -37,7 +37,7 @@ LAYERS = [
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",
      "nuclei.watershed", "nuclei"},
-    {"export", "chunked"},
+    {"export", "chunked", "_finite"},
     {"recipes"},
     {"params"},
     {"__init__"},

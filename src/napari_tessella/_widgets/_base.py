@@ -304,6 +304,9 @@ class _DockWidget(_WritesOutputs, Container):
             every = "all " if len(jobs) > 1 else ""
             summary = (f"{every}{counted(len(jobs), 'plane')} of {layer.name!r}; "
                        f"{_plane_text(indices[0])}: {text}")
+            for i, job in enumerate(jobs[1:], 1):  # a blank plane's note (plane 0's is said)
+                if getattr(job, "blank", ""):
+                    summary += f"; {_plane_text(indices[i])}: {job.blank}"
             return (stack_outputs(per_plane, indices, layer),
                     _with_plane(messages[0], None, summary))
 

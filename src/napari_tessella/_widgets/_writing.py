@@ -62,7 +62,7 @@ class _WritesOutputs:
         """Write the outputs of a run on ``source``: into that input's own output layers
         when they are still as the widget left them, into new layers otherwise."""
         message = self._message(message)
-        self._kept_stacks = []
+        self._kept_stacks, self._kept_own = [], []
         written, to_show = [], []
         for output in outputs:
             data, new, _changed = self._write_one(output, source)
@@ -81,7 +81,7 @@ class _WritesOutputs:
         from qtpy.QtCore import QTimer
 
         message = self._message(message)
-        self._kept_stacks = []
+        self._kept_stacks, self._kept_own = [], []
         steps = [("write", output) for output in outputs]
         self._stepping = True
         held = []  # once a layer changed, the canvas: held until all are in (one paint)
@@ -117,10 +117,16 @@ class _WritesOutputs:
             let_go()
             said = _said_now(message, getattr(self, "_prepared", None)) + _kept(self)
             started = getattr(self, "_started_with", None)
-            if started is not None and self._fields() != started:  # moved during the run
+            # the input deleted during the run: said (its outputs are kept, the work is not
+            # lost), and no "press Run again" (its field emptied with it: not a user's edit)
+            gone = source is not None and source not in self._viewer.layers
+            if started is not None and self._fields() != started and not gone:
                 said += " (made with the fields as they were at Run: press Run again)"
             watch = getattr(self, "_input_watch", None)
-            if watch is not None:  # the input changed during the run
+            if gone:
+                said += (f" ({source.name!r} was deleted during the run: these outputs are "
+                         "of it as it was at Run)")
+            elif watch is not None:  # the input changed during the run
                 said += watch.note()
             for side in getattr(self, "_side_watches", ()):  # seeds, the image for bounds
                 gone = side.layer not in self._viewer.layers
@@ -185,6 +191,11 @@ class _WritesOutputs:
                 self._viewer.layers.insert(index, new)
             else:
                 self._viewer.add_layer(new)
+                why = _why_not_mine(record, layers)
+                if why:  # the user's: kept, and where this run's result went is said
+                    getattr(self, "_kept_own", []).append(
+                        f"{layer.name!r} was {why}: kept as it is, this run's result is "
+                        f"{new.name!r}")
             if layer_type == "surface":  # built at the first paint: no wireframe data
                 _light_mesh(self._viewer, new)
             # napari adds " [1]" when the name is taken (by the user's edited layer)
@@ -197,11 +208,22 @@ class _WritesOutputs:
 
 
 def _kept(widget) -> str:
-    """The status line's note of the stacks a one-plane run left alone, or ''."""
-    kept = getattr(widget, "_kept_stacks", [])
-    if not kept:
+    """The status line's note of the stacks a one-plane run left alone and of the output
+    layers the user made theirs (edited, renamed, locked) that a run wrote beside, or ''."""
+    kept, own = getattr(widget, "_kept_stacks", []), getattr(widget, "_kept_own", [])
+    said = f" ({'; '.join(kept)}: this plane's outputs are new layers)" if kept else ""
+    return said + (f" ({'; '.join(own)})" if own else "")
+
+
+def _why_not_mine(record, layers) -> str:
+    """Why an output layer still in the viewer is no longer the widget's own (edited by
+    hand, renamed, locked), or '' (none, deleted, or the widget's own)."""
+    if record is None or record.layer not in layers:
         return ""
-    return f" ({'; '.join(kept)}: this plane's outputs are new layers)"
+    layer = record.layer
+    return ("edited by hand" if record.edited else f"renamed by you (from {record.name!r})"
+            if layer.name != record.name else "locked" if getattr(layer, "locked", False)
+            else "")
 
 
 def _planes_held(data, layer_type: str) -> int:

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
+from .._finite import blank_plane, empty_watershed, finite_part, seeded_watershed_finite
+from .._lazy import is_lazy
 from .._validation import counted
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
@@ -127,7 +129,8 @@ class SeededWatershedWidget(_DockWidget):
 
         def job():
             yield "estimating the nucleus diameter"
-            return estimate_object_diameter(image)
+            part = None if is_lazy(image) else finite_part(image)  # NaN: outside the image
+            return estimate_object_diameter(image if part is None else part.image)
 
         job.stages = 1
         return job
@@ -178,15 +181,34 @@ class SeededWatershedWidget(_DockWidget):
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
         unit, px = _unit(layer), _length_per_pixel(layer)
+        if kwargs["object_diameter"] is not None and kwargs["object_diameter"] < 1 and unit:
+            # in the field's unit, as its other bounds are: the core's "must be >= 1
+            # pixels; got 0.6" answered a diameter typed in µm with a number in pixels
+            least = f"{px:.4g}{unit}"
+            raise ValueError(f"an object diameter of {self.object_diameter.value:.4g}{unit} "
+                             f"is under one pixel ({least}): give at least {least}, or 0 "
+                             "(auto) to estimate it.")
         pixel_area = float(np.prod(_pixel_size(layer)))
+
+        # a blank plane of a stack run plane by plane (a dropped frame): no nuclei there,
+        # said, where the core's refusal of it as an image stopped the whole stack's run
+        blank = (self._plane_index is not None and not is_lazy(image)
+                 and blank_plane(image))
 
         def job():
             yield "smoothing, seeds and watershed"
-            result = seeded_watershed(image, seeds=seeds, **kwargs)
+            if blank:
+                result, said, measured = empty_watershed(image.shape), "", None
+            elif is_lazy(image):  # (chunk by chunk: the core's own checks)
+                result = seeded_watershed(image, seeds=seeds, **kwargs)
+                said, measured = "", image
+            else:  # NaN or infinite pixels (a mosaic's padding): outside the image
+                result, said, measured = seeded_watershed_finite(image, seeds=seeds, **kwargs)
             nuclei, territories = result.labels, result.territories
             yield "measuring nuclei"
             data, extra, table = _measured_labels(
-                {"nuclei": nuclei, "territories": territories}, image, f"{name} watershed")
+                {"nuclei": nuclei, "territories": territories},
+                np.zeros(nuclei.shape) if blank else measured, f"{name} watershed")
             nuclei, territories = data["nuclei"], data["territories"]
             n = len(table)
             table = _with_physical(table, geo)
@@ -203,6 +225,8 @@ class SeededWatershedWidget(_DockWidget):
                     "features": seed_table.drop(columns=["row", "col"]),
                     "face_color": "#ffff00", "border_width": 0, **geo}, "points")),
             ]
+            if blank:
+                return outputs, f"0 nuclei in {name!r}: the plane is {blank}"  # (plane 0)
             d = result.object_diameter
             size = f"{d:.1f} px" if not unit else f"{d * px:.3g}{unit} = {d:.1f} px"
             message = (f"{counted(n, 'nucleus', 'nuclei')} in {name!r} (diameter {size}, "
@@ -218,7 +242,10 @@ class SeededWatershedWidget(_DockWidget):
                      f"{_area_text(result.min_size, pixel_area, unit)}"),
                     (kwargs["exclude_border"], "'drop nuclei touching the border'")) if on]
                 message += f": {' or '.join(filters)} may have removed them all"
+            if said:
+                message += f"; {said}"
             return outputs, message
 
         job.stages = 2
+        job.blank = f"no nuclei, the plane is {blank}" if blank else ""  # (said for a stack)
         return job

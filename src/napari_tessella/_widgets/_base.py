@@ -42,6 +42,7 @@ from ._outputs import (
 from ._qt import (
     _fitting_scroll_area,
     _LateProgress,
+    _names_now,
     _OnParentChange,
     _OnShow,
     _share_dock_height,
@@ -210,7 +211,7 @@ class _DockWidget(_WritesOutputs, Container):
         if self._stacks:
             getattr(self, self._input_field).changed.connect(self._input_changed)
         events = viewer.layers.events
-        for ev in (events.inserted, events.removed, events.reordered):
+        for ev in (events.inserted, events.removed, events.reordered, events.renamed):
             ev.connect(self._refresh_choices)
         self._refresh_choices()
         self._input_changed()
@@ -293,6 +294,7 @@ class _DockWidget(_WritesOutputs, Container):
 
     def reset_choices(self, *_args):
         for box in (self._body, self._advanced, self._export_box):
+            _names_now(box)  # renamed layers under their new names, before matching them
             box.reset_choices()
 
     def _refresh_choices(self, event=None):

@@ -1,0 +1,68 @@
+"""A microscopist's pass, round 51: Threshold & label (atoms) and Lattice & Voronoi driven
+in a real viewer, on the NbW-STEM image and on synthetic lattices. Each test fails on the
+code before the fix it names."""
+
+from __future__ import annotations
+
+import numpy as np
+from _widget_helpers import names
+
+
+def _items(box) -> list[str]:
+    q = box.native
+    return [q.itemText(i) for i in range(q.count())]
+
+
+# --- a renamed input keeps its place in the boxes
+
+
+def test_renaming_the_chosen_image_of_a_docked_widget_keeps_it(make_napari_viewer):
+    """Docked, napari resets the boxes when a layer is renamed. The box still listed the
+    old name, which was no longer a layer's: magicgui dropped it and chose the first
+    image, and Threshold & label previewed that image, making layers no one asked for."""
+    from napari_tessella._widgets import LatticeWidget, ThresholdLabelWidget
+
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(0)
+    first = viewer.add_image(rng.random((40, 40)), name="first")
+    mine = viewer.add_image(rng.random((40, 40)), name="mine")
+    a = viewer.add_points(rng.random((6, 2)) * 30, name="a")
+    viewer.add_points(rng.random((6, 2)) * 30, name="b")
+    threshold, lattice = ThresholdLabelWidget(viewer), LatticeWidget(viewer)
+    viewer.window.add_dock_widget(threshold)
+    viewer.window.add_dock_widget(lattice)
+    threshold.image.value = mine
+    lattice.points.value = a
+    before = names(viewer)
+    mine.name, a.name = "mine (raw)", "a (kept)"
+    assert threshold.image.value is mine
+    assert lattice.points.value is a
+    assert "mine (raw)" in _items(threshold.image) and "mine" not in _items(threshold.image)
+    assert "a (kept)" in _items(lattice.points)
+    assert "first labels" not in names(viewer), names(viewer)
+    assert len(names(viewer)) == len(before)
+    del first
+
+
+def test_a_new_layer_with_a_renamed_layers_old_name_does_not_take_its_place(
+        make_napari_viewer):
+    """Undocked, the box kept showing a renamed layer under its old name; a new layer of
+    that name (the next run of Threshold & label: "stem centers", after the user renamed
+    the first "my centers" to keep it) then took its place in the box, and the Lattice the
+    user had run on "my centers" ran on the new layer."""
+    from napari_tessella._widgets import LatticeWidget
+
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(1)
+    mine = viewer.add_points(rng.random((8, 2)) * 30, name="stem centers")
+    lattice = LatticeWidget(viewer)
+    lattice.image.value = None
+    lattice()  # run on it: the user's choice from now on
+    mine.name = "my centers"
+    assert _items(lattice.points)[0] == "my centers"
+    viewer.add_points(rng.random((8, 2)) * 30, name="stem centers")
+    assert lattice.points.value is mine
+    lattice()
+    assert "my centers Delaunay" in names(viewer), names(viewer)
+    assert "stem centers Delaunay" not in names(viewer), names(viewer)
+

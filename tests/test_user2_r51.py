@@ -66,3 +66,49 @@ def test_a_new_layer_with_a_renamed_layers_old_name_does_not_take_its_place(
     assert "my centers Delaunay" in names(viewer), names(viewer)
     assert "stem centers Delaunay" not in names(viewer), names(viewer)
 
+
+# --- a dumbbell is one object to a threshold: the user is told
+
+
+def _spots(centres, shape=(48, 96), sigma: float = 1.6) -> np.ndarray:
+    rr, cc = np.indices(shape)
+    image = np.zeros(shape)
+    for r, c in centres:
+        image += np.exp(-((rr - r) ** 2 + (cc - c) ** 2) / (2 * sigma**2))
+    return image / image.max()
+
+
+def test_a_dumbbell_joined_by_the_threshold_is_said(make_napari_viewer):
+    """Five atoms and a pair 3 px apart (closer than the blur): Otsu's threshold joins the
+    pair into one object of twice the area, and the status line said "6 objects in
+    'db'" for 7 atoms. It says how many objects are about twice the median area, what
+    they likely are and what parts them; a lattice of single atoms says nothing more."""
+    from napari_tessella._widgets import ThresholdLabelWidget
+
+    singles = [(24.0, 10.0 + 14.0 * i) for i in range(5)]
+    image = _spots([*singles, (24.0, 78.0), (24.0, 81.0)])
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(image, name="db")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget()
+    status = widget._status.value
+    assert status.startswith("6 objects in 'db' (1 of them 1.6× the median area"), status
+    assert "joined" in status and "Find atoms" in status, status
+    areas = viewer.layers["db centers"].features["area"].to_numpy()
+    assert areas.max() >= 1.6 * np.median(areas)
+    np.testing.assert_array_equal(layer.data, image)  # the input as it was
+
+    single = viewer.add_image(_spots(singles), name="one by one")
+    widget.image.value = single
+    widget()
+    assert widget._status.value == "5 objects in 'one by one'", widget._status.value
+
+
+def test_oversized_objects_needs_a_typical_area():
+    from napari_tessella.measure import oversized_objects
+
+    assert oversized_objects([]) == (0, 0.0)
+    assert oversized_objects([10, 10, 10, 15, 18]) == (1, 10.0)
+    assert oversized_objects([5, 30]) == (0, 17.5)
+

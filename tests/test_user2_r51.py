@@ -112,3 +112,39 @@ def test_oversized_objects_needs_a_typical_area():
     assert oversized_objects([10, 10, 10, 15, 18]) == (1, 10.0)
     assert oversized_objects([5, 30]) == (0, 17.5)
 
+
+# --- a blank plane of a stack does not throw away the other planes
+
+
+def test_all_planes_of_a_stack_with_a_blank_plane_keeps_the_others(make_napari_viewer):
+    """A time series of atoms with one blank frame (the beam blanked): 'all planes'
+    labelled the first planes, then failed on the blank one ("plane 2: image is constant
+    … no threshold can separate objects") and every plane's result was thrown away. The
+    blank plane gets no objects, the others theirs, and the status line names the blank
+    plane; one blank plane alone is still refused, as before."""
+    from napari_tessella._widgets import ThresholdLabelWidget
+    from napari_tessella._widgets._stacks import ALL_PLANES
+
+    frame = _spots([(24.0, 10.0 + 14.0 * i) for i in range(5)])
+    stack = np.stack([frame, np.roll(frame, 3, axis=1), np.zeros_like(frame), frame])
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(stack, name="series")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget._planes.value = ALL_PLANES
+    widget()
+    status = widget._status.value
+    assert status.startswith("all 4 planes of 'series'"), status
+    assert "plane 2: blank (all values 0): no objects" in status, status
+    labels = viewer.layers["series labels"].data
+    assert labels.shape == stack.shape
+    assert [len(np.unique(labels[i][labels[i] > 0])) for i in range(4)] == [5, 5, 0, 5]
+    centres = viewer.layers["series centers"].data
+    assert sorted(set(centres[:, 0].astype(int))) == [0, 1, 3]
+    np.testing.assert_array_equal(layer.data, stack)
+
+    blank = viewer.add_image(np.zeros((3, 32, 32)), name="blank")
+    widget.image.value = blank
+    widget()
+    assert "constant" in widget._status.value, widget._status.value
+

@@ -282,12 +282,24 @@ class _DockWidget(_WritesOutputs, Container):
                     raise type(err)(f"{_plane_text(indices[i])}: {err}") from err
                 per_plane.append(outputs)
                 messages.append(message)
-            text = _message_text(messages[0])
+            # planes a job found blank (a blanked frame): none but them is refused
+            blank = [(indices[i], job.blank) for i, job in enumerate(jobs)
+                     if getattr(job, "blank", None)]
+            if len(blank) == len(jobs):
+                raise ValueError(f"every plane of {layer.name!r} is constant ("
+                                 f"{_plane_text(blank[0][0])}: {blank[0][1]}): no threshold "
+                                 "can separate objects.")
+            shown = next(i for i, job in enumerate(jobs) if not getattr(job, "blank", None))
+            text = _message_text(messages[shown])
             every = "all " if len(jobs) > 1 else ""
             summary = (f"{every}{counted(len(jobs), 'plane')} of {layer.name!r}; "
-                       f"{_plane_text(indices[0])}: {text}")
+                       f"{_plane_text(indices[shown])}: {text}")
+            said = [f"{_plane_text(index)}: {why}: no objects" for index, why in blank[:3]]
+            if len(blank) > 3:
+                said.append(f"{counted(len(blank) - 3, 'other plane')} blank")
+            summary += "".join(f"; {text}" for text in said)
             return (stack_outputs(per_plane, indices, layer),
-                    _with_plane(messages[0], None, summary))
+                    _with_plane(messages[shown], None, summary))
 
         all_planes.stages = len(jobs)
         return all_planes

@@ -335,9 +335,16 @@ class ThresholdLabelWidget(_DockWidget):
         unit = _unit(layer)
         area = _area_text(params["min_size"], py * px, unit)
 
+        every_plane = self._plane_index is not None  # one plane of an 'all planes' run
+
         def job():
             yield "thresholding and labelling"
-            labels = threshold_label(image, **params)
+            blank = _blank(image) if every_plane else None
+            if blank is None:
+                labels = threshold_label(image, **params)
+            else:  # a blank frame of a series: no objects there, the other planes theirs
+                labels = np.zeros(image.shape[:2], np.int32)
+                job.blank = blank
             labels_meta = {"name": f"{name} labels", **geo}
             yield "measuring objects"
             data, extra, table = _measured_labels({"labels": labels}, image, f"{name} labels")
@@ -354,7 +361,9 @@ class ThresholdLabelWidget(_DockWidget):
                     "face_color": "#ff7f0e", "border_width": 0, **geo,
                 }, "points")),
             ]
-            if n == 0:
+            if blank is not None:
+                message = f"0 objects: {name!r} is {blank} on this plane"
+            elif n == 0:
                 message = _no_objects(image, params, name, area)
             else:
                 message = (f"{counted(n, 'object')} in {name!r}"
@@ -363,6 +372,18 @@ class ThresholdLabelWidget(_DockWidget):
 
         job.stages = 2
         return job
+
+
+def _blank(image) -> str | None:
+    """'blank (all values 0)' for an in-memory plane of one value (a blanked frame of a
+    series), None otherwise: a lazy plane or one holding NaN goes to the core as it is."""
+    if is_lazy(image) or not np.size(image):
+        return None
+    values = np.asarray(image)
+    first = values.flat[0]
+    if not np.all(values == first):
+        return None
+    return f"blank (all values {float(first):g})"
 
 
 def _joined_note(areas, pixel_area: float, unit: str) -> str:

@@ -148,3 +148,27 @@ def test_all_planes_of_a_stack_with_a_blank_plane_keeps_the_others(make_napari_v
     widget()
     assert "constant" in widget._status.value, widget._status.value
 
+
+# --- export to a path that is a file
+
+
+def test_export_to_a_file_says_it_is_a_file_not_a_folder(make_napari_viewer, tmp_path):
+    """The export field given a file (the CSV of a last export, picked by mistake) said
+    "cannot export to …/stem.csv: stem.csv: file exists", and a folder under it "…: not a
+    directory": the user is told it is a file, not a folder. Nothing is written."""
+    from napari_tessella._widgets import ThresholdLabelWidget
+
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(_spots([(24.0, 10.0 + 14.0 * i) for i in range(5)]), name="s")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = layer
+    widget()
+    file = tmp_path / "stem.csv"
+    file.write_text("label\n1\n")
+    for target in (file, file / "run 2"):
+        assert widget.export(target) == []
+        status = widget._status.value
+        assert status.startswith(f"⚠ cannot export to {target}: 'stem.csv' is a file, "
+                                 "not a folder"), status
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stem.csv"]
+    assert widget.export(tmp_path / "new")  # a folder to be made: written

@@ -30,7 +30,7 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 from .._validation import LengthError, counted, os_error_text
 from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
-from ._export import export_layers, measured_again, measured_labels
+from ._export import export_layers, measured_again, measured_labels, not_a_folder
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import (
     _InputWatch,
@@ -559,7 +559,8 @@ class _DockWidget(_WritesOutputs, Container):
                              f"'{suffix}'")
             notes += _placed_since(self._outputs, self._viewer.layers, layers)
         except Exception as err:  # a folder not writable, a layer a writer refuses
-            self._report_error(ValueError(f"cannot export to {folder}: {os_error_text(err)}"))
+            why = not_a_folder(folder) or os_error_text(err)
+            self._report_error(ValueError(f"cannot export to {folder}: {why}"))
             return []
         message = f"exported {len(written)} file(s) to {folder}" + "".join(
             f"; {note}" for note in notes)

@@ -105,6 +105,35 @@ def test_a_dumbbell_joined_by_the_threshold_is_said(make_napari_viewer):
     assert widget._status.value == "5 objects in 'one by one'", widget._status.value
 
 
+def test_on_nbw_stem_the_joined_columns_are_said_and_the_lattice_follows(
+        stem_image, make_napari_viewer):
+    """NbW-STEM, Otsu: 513 objects, of which 209 are 1.6× the median area or more (few lie
+    between 1.25× and 1.6×), which the status line did not say. The Lattice chained on
+    the centres, Li's threshold then chosen and both run again: both update their layers
+    in place, none piled up, the image untouched."""
+    from napari_tessella._widgets import LatticeWidget, ThresholdLabelWidget
+
+    viewer = make_napari_viewer()
+    layer = viewer.add_image(stem_image, name="stem")
+    threshold = ThresholdLabelWidget(viewer)
+    threshold.image.value = layer
+    threshold()
+    status = threshold._status.value
+    assert status.startswith("513 objects in 'stem' (209 of them 1.6× the median area"), \
+        status
+    lattice = LatticeWidget(viewer)
+    assert lattice.points.value is viewer.layers["stem centers"]
+    lattice()
+    assert lattice._status.value.startswith("513 points"), lattice._status.value
+    before = names(viewer)
+    threshold.method.value = "li"
+    threshold()
+    lattice()
+    assert names(viewer) == before
+    assert lattice._status.value.startswith("99 points"), lattice._status.value
+    np.testing.assert_array_equal(layer.data, stem_image)
+
+
 def test_oversized_objects_needs_a_typical_area():
     from napari_tessella.measure import oversized_objects
 

@@ -19,7 +19,8 @@ import pandas as pd
 from ._lazy import _as_dask, _as_float_dask, _compute, _on_storage_grid, is_lazy
 from ._validation import NON_FINITE, AdvisedError, as_float_image, as_label_image
 
-__all__ = ["MEASURE_COLUMNS", "measure_objects", "measure_objects_chunked"]
+__all__ = ["MEASURE_COLUMNS", "OVERSIZED", "measure_objects", "measure_objects_chunked",
+           "oversized_objects"]
 
 #: Columns of the table returned by :func:`measure_objects`, in order.
 MEASURE_COLUMNS = (
@@ -50,6 +51,30 @@ _SHIFTED = ("sum_u", "sum_ur", "sum_uc")  # shifted by area, sum_r, sum_c respec
 _BOX = (("bbox_r0", np.minimum), ("bbox_c0", np.minimum), ("bbox_r1", np.maximum),
         ("bbox_c1", np.maximum))
 _BIG = np.iinfo(np.int64).max
+
+
+#: An object this many times the median area or more is "oversized": likely two or more
+#: objects joined by the threshold (two atom columns closer than the blur, a dumbbell).
+OVERSIZED = 1.6
+
+
+def oversized_objects(areas, factor: float = OVERSIZED) -> tuple[int, float]:
+    """(How many of ``areas`` are at least ``factor`` × their median, that median).
+
+    A threshold joins objects closer than the blur (the two columns of a dumbbell, two
+    touching nuclei) into one object of about twice the typical area, and counts them as
+    one. Fewer than 3 objects have no typical area to compare with: (0, median).
+
+    >>> oversized_objects([20, 22, 21, 44, 19])
+    (1, 21.0)
+    >>> oversized_objects([20, 44])
+    (0, 32.0)
+    """
+    areas = np.asarray(areas, dtype=float)
+    median = float(np.median(areas)) if areas.size else 0.0
+    if areas.size < 3 or median <= 0:
+        return 0, median
+    return int(np.count_nonzero(areas >= factor * median)), median
 
 
 def _compact(ids: np.ndarray):

@@ -37,7 +37,7 @@ from .._validation import (
 )
 from ..measure import MEASURE_COLUMNS
 from ..params import check_values, load_parameters, save_parameters
-from ._export import export_layers, measured_again, measured_labels
+from ._export import export_layers, measured_again, measured_labels, not_a_folder
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import (
     _InputWatch,
@@ -49,6 +49,7 @@ from ._outputs import (
 from ._qt import (
     _fitting_scroll_area,
     _LateProgress,
+    _names_now,
     _OnParentChange,
     _OnShow,
     _share_dock_height,
@@ -229,7 +230,7 @@ class _DockWidget(_WritesOutputs, Container):
         if self._stacks:
             getattr(self, self._input_field).changed.connect(self._input_changed)
         events = viewer.layers.events
-        for ev in (events.inserted, events.removed, events.reordered):
+        for ev in (events.inserted, events.removed, events.reordered, events.renamed):
             ev.connect(self._refresh_choices)
         self._refresh_choices()
         self._input_changed()
@@ -300,21 +301,32 @@ class _DockWidget(_WritesOutputs, Container):
                     raise _on_plane(err, indices[i]) from err
                 per_plane.append(outputs)
                 messages.append(message)
-            text = _message_text(messages[0])
+            # planes a job found blank (a dropped frame): their note ("no nuclei, the plane
+            # is constant (all values 0)"); only a stack of nothing but them is refused
+            blank = [(indices[i], job.blank) for i, job in enumerate(jobs)
+                     if getattr(job, "blank", "")]
+            if len(blank) == len(jobs):
+                raise ValueError(f"every plane of {layer.name!r} is blank "
+                                 f"({_plane_text(blank[0][0])}: {blank[0][1]}): there is "
+                                 "nothing to segment.")
+            shown = next(i for i, job in enumerate(jobs) if not getattr(job, "blank", ""))
+            text = _message_text(messages[shown])
             every = "all " if len(jobs) > 1 else ""
             summary = (f"{every}{counted(len(jobs), 'plane')} of {layer.name!r}; "
-                       f"{_plane_text(indices[0])}: {text}")
-            for i, job in enumerate(jobs[1:], 1):  # a blank plane's note (plane 0's is said)
-                if getattr(job, "blank", ""):
-                    summary += f"; {_plane_text(indices[i])}: {job.blank}"
+                       f"{_plane_text(indices[shown])}: {text}")
+            said = [f"{_plane_text(index)}: {note}" for index, note in blank[:3]]
+            if len(blank) > 3:
+                said.append(f"{counted(len(blank) - 3, 'other blank plane')}")
+            summary += "".join(f"; {note}" for note in said)
             return (stack_outputs(per_plane, indices, layer),
-                    _with_plane(messages[0], None, summary))
+                    _with_plane(messages[shown], None, summary))
 
         all_planes.stages = len(jobs)
         return all_planes
 
     def reset_choices(self, *_args):
         for box in (self._body, self._advanced, self._export_box):
+            _names_now(box)  # renamed layers under their new names, before matching them
             box.reset_choices()
 
     def _refresh_choices(self, event=None):
@@ -567,7 +579,8 @@ class _DockWidget(_WritesOutputs, Container):
                              f"'{suffix}'")
             notes += _placed_since(self._outputs, self._viewer.layers, layers)
         except Exception as err:  # a folder not writable, a layer a writer refuses
-            self._report_error(ValueError(f"cannot export to {folder}: {os_error_text(err)}"))
+            why = not_a_folder(folder) or os_error_text(err)
+            self._report_error(ValueError(f"cannot export to {folder}: {why}"))
             return []
         message = f"exported {len(written)} file(s) to {folder}" + "".join(
             f"; {note}" for note in notes)

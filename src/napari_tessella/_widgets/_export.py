@@ -15,6 +15,19 @@ from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane, _ph
 from ._stacks import _plane_columns
 
 
+def not_a_folder(folder) -> str | None:
+    """Why ``folder`` cannot be exported to when it, or a folder above it, is a file
+    ("'stem.csv' is a file, not a folder: …"), which the OS says as "file exists" or "not
+    a directory"; None when that is not why."""
+    for part in (Path(folder), *Path(folder).parents):
+        if part.exists():
+            if part.is_dir():
+                return None
+            return (f"{part.name!r} is a file, not a folder: choose a folder, or the name "
+                    "of a new one")
+    return None
+
+
 def export_layers(layers, folder, tables: dict | None = None) -> tuple[list[Path], str]:
     """Write ``layers`` into ``folder`` (created if needed); returns the files written and
     the suffix that ends their stems.

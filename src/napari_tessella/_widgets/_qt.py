@@ -233,3 +233,22 @@ def _solid_css(colormap: str, at: float = 0.5) -> str:
     from napari.utils.colormaps import ensure_colormap
 
     return f"background: {_rgb(ensure_colormap(colormap).map(np.array([at]))[0])}; {_BAR_CSS}"
+
+
+def _names_now(container) -> None:
+    """Give every layer in the ComboBoxes of ``container`` its current name.
+
+    magicgui matches a box's items to its new choices by their text: an item still under
+    a renamed layer's old name was dropped (the box then chose its first layer), or given
+    to a new layer of that old name (which then took the renamed layer's place)."""
+    from magicgui.widgets import ComboBox, Container
+
+    for widget in container:
+        if isinstance(widget, Container):
+            _names_now(widget)
+        elif isinstance(widget, ComboBox):
+            box = widget.native
+            for i in range(box.count()):
+                name = getattr(box.itemData(i), "name", None)
+                if isinstance(name, str) and box.itemText(i) != name:
+                    box.setItemText(i, name)

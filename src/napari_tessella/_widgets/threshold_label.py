@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, SpinBox
 
+from .._finite import blank_plane
 from .._lazy import is_lazy
 from .._validation import counted
+from ..measure import OVERSIZED, oversized_objects
 from ..segmentation import threshold_label
 from ..threshold import THRESHOLD_METHODS, smoothed_threshold
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, in_viewer_words
@@ -331,11 +333,21 @@ class ThresholdLabelWidget(_DockWidget):
         name = layer.name
         # the min size as its field says it (an area in the layer's units², or px²)
         py, px = _pixel_size(layer)
-        area = _area_text(params["min_size"], py * px, _unit(layer))
+        unit = _unit(layer)
+        area = _area_text(params["min_size"], py * px, unit)
+
+        every_plane = self._plane_index is not None  # one plane of an 'all planes' run
 
         def job():
             yield "thresholding and labelling"
-            labels = threshold_label(image, **params)
+            # a blank frame of a series (one value, or no finite pixel): no objects there,
+            # the other planes theirs (a lazy plane goes to the core as it is)
+            blank = blank_plane(image) if every_plane and not is_lazy(image) else ""
+            if not blank:
+                labels = threshold_label(image, **params)
+            else:
+                labels = np.zeros(image.shape[:2], np.int32)
+                job.blank = f"no objects, the plane is {blank}"  # (said for the stack)
             labels_meta = {"name": f"{name} labels", **geo}
             yield "measuring objects"
             data, extra, table = _measured_labels({"labels": labels}, image, f"{name} labels")
@@ -352,14 +364,30 @@ class ThresholdLabelWidget(_DockWidget):
                     "face_color": "#ff7f0e", "border_width": 0, **geo,
                 }, "points")),
             ]
-            if n == 0:
+            if blank:
+                message = f"0 objects in {name!r}: the plane is {blank}"
+            elif n == 0:
                 message = _no_objects(image, params, name, area)
             else:
-                message = f"{counted(n, 'object')} in {name!r}"
+                message = (f"{counted(n, 'object')} in {name!r}"
+                           f"{_joined_note(table['area'].to_numpy(), py * px, unit)}")
             return outputs, message
 
         job.stages = 2
         return job
+
+
+def _joined_note(areas, pixel_area: float, unit: str) -> str:
+    """What the count does not say: objects of about twice the typical area are likely
+    two or more joined by the threshold (atom columns closer than the blur: a dumbbell is
+    one object here), '' when there are none."""
+    k, median = oversized_objects(areas)
+    if not k:
+        return ""
+    return (f" ({k} of them {OVERSIZED:g}× the median area of "
+            f"{_area_text(median, pixel_area, unit)} or more: likely 2 or more joined, "
+            "closer than the blur; a higher threshold or an opening parts them, and Find "
+            "atoms finds close atom columns apart)")
 
 
 def _no_objects(image, params: dict, name: str, area: str) -> str:

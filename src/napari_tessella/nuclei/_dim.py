@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.morphology import convex_hull_image
 
 from .._label_image import _mask_box, _only, _per_label, _square_filter, _structure, _widened
 from ._background import _robust_level
@@ -178,6 +179,17 @@ _GLOW_IN = 0.6
 #: round 29: a candidate's contrast over the same surface fitted to its ring on the
 #: working image before the flattening, at least this share of its contrast after it
 _GLOW_RAW = 0.5
+#: round 51: a candidate's outline grown again (at most this many times; 0: off) over a
+#: plane fitted to a band (inner, outer) px outside it, where the ring of a candidate off
+#: its nucleus's centre lay partly on the nucleus and lifted the surface ...
+_GLOW_REGROW = 2
+_GLOW_BAND = (2, 5)
+#: ... cut at this fraction of the outline's median over that plane (its pixels over it
+#: left out of the fit) ...
+_GLOW_REFRAC = 0.3
+#: ... and kept only at this solidity (area over its convex hull's: no neck to another
+#: nucleus or into the glow)
+_GLOW_SOLID = 0.75
 
 
 def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
@@ -287,6 +299,41 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
 
     added = np.zeros(s.shape, bool)
     points = np.zeros(s.shape, bool)
+    grow_in = np.ones((2 * _GLOW_BAND[0] + 1,) * 2, bool)
+    grow_out = np.ones((2 * _GLOW_BAND[1] + 1,) * 2, bool)
+
+    def regrow(part, img, inside, hot):
+        """``part`` grown again (round 51): a plane fitted to a band ``_GLOW_BAND`` px
+        outside it on ``img`` (inside the image, off the saturated pixels ``hot``; the
+        band's pixels over the cut left out, thrice), the part's connected piece over
+        ``_GLOW_REFRAC`` of its median over the plane; kept when it is larger, still
+        reads as a nucleus, keeps 0.9 of ``part`` and is ``_GLOW_SOLID`` solid."""
+        for _ in range(_GLOW_REGROW):
+            band = (ndi.binary_dilation(part, grow_out) & ~ndi.binary_dilation(part, grow_in)
+                    & inside & ~hot)
+            if band.sum() < 12:
+                return part
+            aw = np.column_stack([q[band] for q in terms[:3]])
+            vals = img[band]
+            use = np.ones(vals.size, bool)
+            for _ in range(3):  # the band's pixels on a nucleus (over the cut) left out
+                coef = np.linalg.lstsq(aw[use], vals[use], rcond=None)[0]
+                over = img - sum(c * q for c, q in zip(coef, terms[:3], strict=True))
+                at = _GLOW_REFRAC * float(np.median(over[part]))
+                use = over[band] <= at
+                if use.sum() < 12:
+                    return part
+            over[~inside] = -np.inf
+            if at <= 0:
+                return part
+            lab = ndi.label((over > at) & disc)[0]
+            grown = lab == lab[R, R] if lab[R, R] else lab < 0
+            if (not nucleus_like(grown) or (part & ~grown).sum() > 0.1 * part.sum()
+                    or grown.sum() <= part.sum()
+                    or grown.sum() < _GLOW_SOLID * _hull_area(grown)):
+                return part
+            part = grown
+        return part
 
     def scan(img, check, at, skip, added, points):
         """Each candidate at ``at`` tested on ``img`` (with ``check``, the round-29 test
@@ -325,6 +372,10 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
             lab = ndi.label((over > _GLOW_OUTLINE * contrast) & disc)[0]
             if nucleus_like(wide := lab == lab[R, R]):
                 part = wide
+            if _GLOW_REGROW:
+                # round 51: grown over a plane fitted just outside it, on the image
+                # before the flattening where there is one (the opening took part off)
+                part = regrow(part, sw if check is None else check[win], inside, cut[win])
             part = ndi.binary_dilation(part, np.ones((3, 3), bool)) & disc  # blurred rim
             added[win] |= part
             points[y, x] = True
@@ -373,6 +424,11 @@ def _ring_surface(a, vals):
     use = res <= np.median(res) + 2 * _robust_level(res)[1]
     coef = np.linalg.lstsq(a[use], vals[use], rcond=None)[0]
     return coef, _robust_level(vals[use] - a[use] @ coef)[1]
+
+
+def _hull_area(mask) -> float:
+    """The area of the convex hull of the pixels of ``mask`` (their corners)."""
+    return float(convex_hull_image(mask).sum())
 
 
 def _elongation(rows, cols) -> float:

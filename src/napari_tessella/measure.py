@@ -56,6 +56,10 @@ _BIG = np.iinfo(np.int64).max
 #: An object this many times the median area or more is "oversized": likely two or more
 #: objects joined by the threshold (two atom columns closer than the blur, a dumbbell).
 OVERSIZED = 1.6
+#: ... said only when the sizes have a valley below it: fewer objects between this many
+#: times the median and :data:`OVERSIZED` than half the oversized ones (joined objects are
+#: a second mode near twice the typical area, not the tail of one spread of sizes)
+VALLEY = 1.25
 
 
 def oversized_objects(areas, factor: float = OVERSIZED) -> tuple[int, float]:
@@ -63,18 +67,26 @@ def oversized_objects(areas, factor: float = OVERSIZED) -> tuple[int, float]:
 
     A threshold joins objects closer than the blur (the two columns of a dumbbell, two
     touching nuclei) into one object of about twice the typical area, and counts them as
-    one. Fewer than 3 objects have no typical area to compare with: (0, median).
+    one. Such objects form a second mode of the sizes: when the sizes run on without a
+    valley between ``VALLEY`` and ``factor`` × the median (fewer objects there than half
+    those above), the large ones are the tail of one spread (bright columns at a high
+    threshold), not joined pairs, and none is counted. Fewer than 3 objects have no
+    typical area to compare with. Either way: (0, median).
 
     >>> oversized_objects([20, 22, 21, 44, 19])
     (1, 21.0)
     >>> oversized_objects([20, 44])
     (0, 32.0)
+    >>> oversized_objects([10, 11, 12, 13, 14, 15, 16, 17, 18])  # one spread, no valley
+    (0, 14.0)
     """
     areas = np.asarray(areas, dtype=float)
     median = float(np.median(areas)) if areas.size else 0.0
     if areas.size < 3 or median <= 0:
         return 0, median
-    return int(np.count_nonzero(areas >= factor * median)), median
+    large = int(np.count_nonzero(areas >= factor * median))
+    between = int(np.count_nonzero((areas >= VALLEY * median) & (areas < factor * median)))
+    return (large if between < 0.5 * large else 0), median
 
 
 def _compact(ids: np.ndarray):

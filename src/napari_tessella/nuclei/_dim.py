@@ -326,7 +326,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
             over[~inside] = -np.inf
             if at <= 0:
                 return part
-            lab = ndi.label((over > at) & disc)[0]
+            lab = ndi.label((over > at) & disc, _structure(2))[0]
             grown = lab == lab[R, R] if lab[R, R] else lab < 0
             if (not nucleus_like(grown) or (part & ~grown).sum() > 0.1 * part.sum()
                     or grown.sum() <= part.sum()
@@ -427,7 +427,8 @@ def _ring_surface(a, vals):
 
 
 def _hull_area(mask) -> float:
-    """The area of the convex hull of the pixels of ``mask`` (their corners)."""
+    """The area of the convex hull of the pixels of ``mask``, in pixels (those of
+    skimage's ``convex_hull_image``)."""
     return float(convex_hull_image(mask).sum())
 
 

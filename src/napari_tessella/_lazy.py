@@ -19,6 +19,7 @@ from ._validation import (
     AdvisedError,
     _check_plane_shape,
     _read_array,
+    constant_reason,
 )
 
 __all__ = ["DEFAULT_CHUNKS", "LARGE_PIXELS", "is_large", "is_lazy"]
@@ -192,10 +193,8 @@ def _check_values(lo, hi, n_bad, *, name="image", allow_constant=False):
     if n_bad:
         raise AdvisedError(f"{name} contains {int(n_bad)} NaN or infinite pixel(s)",
                            NON_FINITE, doing="segmenting")
-    if not allow_constant and lo == hi:
-        raise ValueError(
-            f"{name} is constant (all values {float(lo):g}): no threshold can separate objects."
-        )
+    if not allow_constant and (why := constant_reason(lo, hi)):
+        raise ValueError(f"{name} is {why}: no threshold can separate objects.")
 
 
 

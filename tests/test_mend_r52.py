@@ -269,3 +269,40 @@ def test_the_scripts_and_the_viewer_keep_their_words_for_the_new_topics():
     stack = _raised(lambda: as_float_image(np.zeros((3, 8, 8))))
     assert stack.topic == _validation.STACK and str(stack).endswith(
         "got shape (3, 8, 8); pass one plane of a stack, e.g. image[0].")
+
+
+# --- 5. duplicates found in the package
+
+
+def test_one_sentence_refuses_non_finite_pixels_everywhere():
+    """In memory, lazily and in the chunked measurement: one helper's sentence (fails on
+    the base, where each wrote its own and there was no ``non_finite_pixels``)."""
+    da = pytest.importorskip("dask.array")
+    from napari_tessella import measure
+
+    assert _lazy.non_finite_pixels is measure.non_finite_pixels \
+        is _validation.non_finite_pixels
+    img = np.zeros((16, 16))
+    img[3, 4:6] = np.nan
+    labels = np.zeros((16, 16), np.int32)
+    labels[5:9, 5:9] = 1
+    memory = _raised(lambda: as_float_image(img))
+    lazy = _raised(lambda: _lazy._check_values(0.0, 1.0, 2))
+    chunked = _raised(lambda: measure.measure_objects_chunked(
+        da.from_array(labels, chunks=8), da.from_array(img, chunks=8)))
+    assert str(memory) == str(lazy) == ("image contains 2 NaN or infinite pixel(s); replace "
+                                        "them (e.g. with np.nan_to_num) before segmenting.")
+    assert chunked.what == memory.what and chunked.words == {"doing": "measuring"}
+
+
+def test_the_measurements_refuse_two_shapes_in_the_same_words():
+    """A guard (the base said the same in both): one helper now."""
+    da = pytest.importorskip("dask.array")
+    from napari_tessella.measure import measure_objects, measure_objects_chunked
+
+    labels, img = np.zeros((8, 8), np.int32), np.zeros((8, 9))
+    said = str(_raised(lambda: measure_objects(labels, img)))
+    lazy = str(_raised(lambda: measure_objects_chunked(da.from_array(labels),
+                                                       da.from_array(img))))
+    assert said == lazy == ("labels and image must have the same (row, column) shape; got "
+                            "(8, 8) and (8, 9).")

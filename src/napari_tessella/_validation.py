@@ -93,6 +93,19 @@ def _advised(cls, what: str, topic: str, words: dict) -> AdvisedError:
     return cls(what, topic, **words)
 
 
+def non_finite_pixels(name: str, count, doing: str = "segmenting") -> AdvisedError:
+    """The refusal of ``count`` NaN or infinite pixels of ``name``, advised by topic:
+    the one sentence of :func:`as_float_image`, the lazy path's check and the chunked
+    measurement (round 52: each wrote it).
+
+    >>> err = non_finite_pixels("image", 2, "measuring")
+    >>> err.what, err.words
+    ('image contains 2 NaN or infinite pixel(s)', {'doing': 'measuring'})
+    """
+    return AdvisedError(f"{name} contains {int(count)} NaN or infinite pixel(s)", NON_FINITE,
+                        doing=doing)
+
+
 def first_line(message, default: str = "") -> str:
     """The first line of an exception's (or a text's) message, for a one-line answer: a
     library's own messages run to many lines (Qhull's to 40); ``default`` when it says
@@ -198,9 +211,7 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64, copy=False)
     if floating and not (finite := np.isfinite(arr)).all():
-        n_bad = int((~finite).sum())
-        raise AdvisedError(f"{name} contains {n_bad} NaN or infinite pixel(s)", NON_FINITE,
-                           doing="segmenting")
+        raise non_finite_pixels(name, int((~finite).sum()))
     # integers: their extremes read from the integers (8 bits: 20x faster than the copy's)
     if not allow_constant and (why := constant_reason(values.min(), values.max())):
         raise ValueError(f"{name} is {why}: no threshold can separate objects.")

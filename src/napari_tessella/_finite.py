@@ -28,7 +28,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validation import counted, rgb_luminance
+from ._label_image import _mask_box, _nearest_label
+from ._validation import blank_reason, counted, rgb_luminance
 from .nuclei import WatershedResult, seeded_watershed
 
 __all__ = ["FinitePart", "FiniteRun", "blank_plane", "empty_watershed", "finite_part",
@@ -97,11 +98,10 @@ def finite_part(image, *, name: str = "image") -> FinitePart | None:
     finite = np.isfinite(arr)
     if finite.all():
         return None
-    if not finite.any():
+    box = _mask_box(finite)  # (the package's one box of a mask's pixels)
+    if box is None:
         raise ValueError(f"{name} has no finite pixel: every one is NaN or infinite, so "
                          "there is nothing to segment.")
-    rows, cols = np.flatnonzero(finite.any(axis=1)), np.flatnonzero(finite.any(axis=0))
-    box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
     height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
     if min(height, width) < 2:  # else "too small to segment: shape (1, 50)" of a 64 × 64
         raise ValueError(f"{name}'s finite pixels span only {height} × {width} (the other "
@@ -147,10 +147,8 @@ def _without_cut(result: WatershedResult, outside: np.ndarray) -> WatershedResul
     lut = np.zeros(int(labels.max()) + 1, dtype=labels.dtype)
     lut[kept] = np.arange(1, kept.size + 1, dtype=labels.dtype)
     labels = lut[labels]
-    if kept.size:  # every pixel to its nearest nucleus kept, as the core's territories
-        near = ndi.distance_transform_edt(labels == 0, return_distances=False,
-                                          return_indices=True)
-        territories = np.where(np.isin(result.territories, cut), labels[tuple(near)],
+    if kept.size:  # every pixel to its nearest nucleus kept: the core's own territories
+        territories = np.where(np.isin(result.territories, cut), _nearest_label(labels),
                                lut[result.territories])
     else:
         territories = np.zeros_like(labels)
@@ -207,15 +205,7 @@ def blank_plane(image) -> str:
     arr = np.asarray(image)
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
         arr = rgb_luminance(arr)
-    if arr.dtype.kind == "f":
-        finite = arr[np.isfinite(arr)]
-        if not finite.size:
-            return "no finite pixel (all NaN or infinite)"
-        arr = finite
-    if not arr.size:
-        return ""
-    low, high = arr.min(), arr.max()
-    return f"constant (all values {low:g})" if low == high else ""
+    return blank_reason(arr)  # (the core's own decision that an image is one value)
 
 
 def empty_watershed(shape) -> WatershedResult:

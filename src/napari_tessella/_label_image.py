@@ -445,8 +445,8 @@ def _mask_box(mask: np.ndarray, pad: int = 0, ids=None):
 
     The one box of a mask's or of some labels' pixels in the package (round 50: eight
     nuclei steps each wrote it; round 51: ``_in_box._box_around`` without boxes and the
-    diameter's cores as well). Its rows are found over the whole mask, its columns over
-    those rows only."""
+    diameter's cores as well; round 52: the finite part of an image, ``_finite``). Its
+    rows are found over the whole mask, its columns over those rows only."""
     if ids is not None:
         ids = np.asarray(ids, dtype=np.intp)
         pick = np.zeros(int(mask.max()) + 1 if mask.size else 1, bool)
@@ -455,8 +455,9 @@ def _mask_box(mask: np.ndarray, pad: int = 0, ids=None):
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None
-    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
-    return _widened((slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)), pad,
+    top, bottom = int(rows[0]), int(rows[-1]) + 1  # (Python ints: a box that prints plainly)
+    cols = np.flatnonzero(mask[top:bottom].any(axis=0))
+    return _widened((slice(top, bottom), slice(int(cols[0]), int(cols[-1]) + 1)), pad,
                     mask.shape)
 
 

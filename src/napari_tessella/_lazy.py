@@ -15,10 +15,10 @@ from scipy import ndimage as ndi
 
 from ._validation import (
     LUMA,
-    NON_FINITE,
-    AdvisedError,
     _check_plane_shape,
     _read_array,
+    constant_reason,
+    non_finite_pixels,
 )
 
 __all__ = ["DEFAULT_CHUNKS", "LARGE_PIXELS", "is_large", "is_lazy"]
@@ -190,12 +190,9 @@ def _first_pass(raw, *extra, scheduler=None):
 
 def _check_values(lo, hi, n_bad, *, name="image", allow_constant=False):
     if n_bad:
-        raise AdvisedError(f"{name} contains {int(n_bad)} NaN or infinite pixel(s)",
-                           NON_FINITE, doing="segmenting")
-    if not allow_constant and lo == hi:
-        raise ValueError(
-            f"{name} is constant (all values {float(lo):g}): no threshold can separate objects."
-        )
+        raise non_finite_pixels(name, n_bad)
+    if not allow_constant and (why := constant_reason(lo, hi)):
+        raise ValueError(f"{name} is {why}: no threshold can separate objects.")
 
 
 

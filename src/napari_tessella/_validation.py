@@ -47,11 +47,17 @@ class LengthError(ValueError):
 #: words (``_widgets._base._VIEWER_ADVICE``, the same topics)
 NON_FINITE = "non-finite pixels"
 DUPLICATE_POINTS = "duplicate points"
+STACK = "a stack for a plane"
+NO_LATTICE = "no lattice period"
+FEW_COLUMNS = "too few columns"
 ADVICE = {
     NON_FINITE: "replace them (e.g. with np.nan_to_num) before {doing}.",
     DUPLICATE_POINTS: "remove them first, e.g. with np.unique(points, axis=0). Results are "
                       "index-aligned with the points given, so duplicates are not merged "
                       "silently.",
+    STACK: "pass one plane of a stack, e.g. image[0].",
+    NO_LATTICE: "give separation= instead.",
+    FEW_COLUMNS: "give separation= or threshold=.",
 }
 
 
@@ -85,6 +91,19 @@ class AdvisedError(ValueError):
 
 def _advised(cls, what: str, topic: str, words: dict) -> AdvisedError:
     return cls(what, topic, **words)
+
+
+def non_finite_pixels(name: str, count, doing: str = "segmenting") -> AdvisedError:
+    """The refusal of ``count`` NaN or infinite pixels of ``name``, advised by topic:
+    the one sentence of :func:`as_float_image`, the lazy path's check and the chunked
+    measurement (round 52: each wrote it).
+
+    >>> err = non_finite_pixels("image", 2, "measuring")
+    >>> err.what, err.words
+    ('image contains 2 NaN or infinite pixel(s)', {'doing': 'measuring'})
+    """
+    return AdvisedError(f"{name} contains {int(count)} NaN or infinite pixel(s)", NON_FINITE,
+                        doing=doing)
 
 
 def first_line(message, default: str = "") -> str:
@@ -147,18 +166,11 @@ def shape_of(data, name: str = "image", what: str = "a rectangular array of numb
                         "one.") from None
 
 
-#: The end of the message for a stack given where a plane is needed (the command line
-#: says it in its own words).
-STACK_HINT = "Pass one plane of a stack, e.g. image[0]."
-
-
 def _check_plane_shape(shape, name: str) -> None:
     """A 2-D (row, column) image of at least 2 × 2 pixels (after RGB → luminance)."""
     if len(shape) != 2:
-        raise ValueError(
-            f"{name} must be a 2-D (row, column) image or an RGB(A) image; got shape "
-            f"{tuple(shape)}. {STACK_HINT}"
-        )
+        raise AdvisedError(f"{name} must be a 2-D (row, column) image or an RGB(A) image; "
+                           f"got shape {tuple(shape)}", STACK)
     if 0 in shape or min(shape) < 2:
         raise ValueError(f"{name} is too small to segment: shape {tuple(shape)}.")
 
@@ -199,18 +211,47 @@ def as_float_image(image, *, name: str = "image", allow_constant: bool = False) 
     if arr.dtype != np.float32:
         arr = arr.astype(np.float64, copy=False)
     if floating and not (finite := np.isfinite(arr)).all():
-        n_bad = int((~finite).sum())
-        raise AdvisedError(f"{name} contains {n_bad} NaN or infinite pixel(s)", NON_FINITE,
-                           doing="segmenting")
-    if not allow_constant:
-        # integers: their extremes as floats are those of the float64 copy (the conversion
-        # rounds monotonically), read from the integers (8 bits: 20x faster)
-        lo, hi = float(values.min()), float(values.max())
-        if lo == hi:
-            raise ValueError(
-                f"{name} is constant (all values {lo:g}): no threshold can separate objects."
-            )
+        raise non_finite_pixels(name, int((~finite).sum()))
+    # integers: their extremes read from the integers (8 bits: 20x faster than the copy's)
+    if not allow_constant and (why := constant_reason(values.min(), values.max())):
+        raise ValueError(f"{name} is {why}: no threshold can separate objects.")
     return arr
+
+
+def constant_reason(lo, hi) -> str:
+    """"constant (all values 3)" when an image's extremes ``lo`` and ``hi`` are one value
+    as floats, "" otherwise: the package's one decision that an image holds one value
+    (:func:`as_float_image`, the lazy path's check of its extremes and
+    :func:`blank_reason`, each of which said it in its own code before round 52). As
+    floats, since the core segments the float64 copy: an int64 image of 2**60 and
+    2**60 + 1 is one value there (the conversion rounds monotonically, so the copy's
+    extremes are the extremes' floats).
+
+    >>> constant_reason(np.uint8(7), np.uint8(7)), constant_reason(0, 1)
+    ('constant (all values 7)', '')
+    """
+    lo, hi = float(lo), float(hi)
+    return f"constant (all values {lo:g})" if lo == hi else ""
+
+
+def blank_reason(values) -> str:
+    """Why the pixel ``values`` (an array of any shape) hold nothing to segment, "" when
+    they hold something: "no finite pixel (all NaN or infinite)", or their finite values
+    are one value (:func:`constant_reason`). A plane of a stack that the core would refuse
+    as an image (a dropped frame, a closed shutter); an empty array holds nothing to
+    decide (""), nor does a complex one (the core refuses its dtype).
+
+    >>> blank_reason(np.array([np.nan, 2.0, np.inf])), blank_reason(np.eye(2))
+    ('constant (all values 2)', '')
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind == "c":
+        return ""
+    if arr.dtype.kind == "f" and not (finite := np.isfinite(arr)).all():
+        arr = arr[finite]
+        if not arr.size:
+            return "no finite pixel (all NaN or infinite)"
+    return constant_reason(arr.min(), arr.max()) if arr.size else ""
 
 
 def as_label_image(labels, *, name: str = "labels", plane: bool = True) -> np.ndarray:

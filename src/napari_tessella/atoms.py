@@ -32,7 +32,16 @@ from ._atoms_detect import (
 from ._atoms_fit import _fit_all, _plausible, _refine_com
 from ._atoms_noise import _patches
 from ._lazy import _as_float_dask, _compute, is_lazy
-from ._validation import LengthError, as_float_image, finite_number, flag, shape_of
+from ._validation import (
+    FEW_COLUMNS,
+    NO_LATTICE,
+    AdvisedError,
+    LengthError,
+    as_float_image,
+    finite_number,
+    flag,
+    shape_of,
+)
 from ._validation import intensity_exponent as _intensity_exponent
 from .lattice_analysis import _close_pairs
 
@@ -126,7 +135,7 @@ def estimate_separation(image) -> float:
     full = sfft.irfft2(np.abs(f) ** 2, s=img.shape)
     top = full.max()
     if not top > 0:  # nothing left under the window (a 2-pixel side): no lattice
-        raise ValueError("no periodic lattice found in the image: give separation= instead.")
+        raise AdvisedError("no periodic lattice found in the image", NO_LATTICE)
     # maxima are looked for within a third of the shorter side of the centre: only that
     # box (and a pixel around it, for the maximum filter) is searched, read from the
     # unshifted autocorrelation (zero lag at the centre, as fftshift puts it) and
@@ -144,14 +153,14 @@ def estimate_separation(image) -> float:
     peaks &= radius <= min(img.shape) / 3
     peaks &= ac > 0.1
     if not peaks.any():
-        raise ValueError("no periodic lattice found in the image: give separation= instead.")
+        raise AdvisedError("no periodic lattice found in the image", NO_LATTICE)
     r = radius[peaks]
     strength = ac[peaks]
     # the nearest maxima that are nearly as strong as the strongest ones
     strong = strength >= 0.2 * strength.max()
     d = float(np.min(r[strong]))
     if d < 2:
-        raise ValueError("the lattice period is under 2 pixels: give separation= instead.")
+        raise AdvisedError("the lattice period is under 2 pixels", NO_LATTICE)
     return d
 
 
@@ -296,7 +305,7 @@ def _find_atoms_normalised(img, separation, threshold, refine, dark):
         coords, dog, threshold = _detect(img, period, 0.4 * period / np.sqrt(3), given,
                                          cache=cache)
         if len(coords) < 3:
-            raise ValueError("fewer than 3 columns found: give separation= or threshold=.")
+            raise AdvisedError("fewer than 3 columns found", FEW_COLUMNS)
         # A second, shorter scale: columns closer than the period can resolve (dumbbells)
         # show up as elongated peaks, whose narrow width is still that of one column.
         # Each peak is measured out to half the distance to the nearest other peak; the

@@ -42,7 +42,17 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
-from ._validation import STACK_HINT, first_line
+from ._validation import (
+    DUPLICATE_POINTS,
+    FEW_COLUMNS,
+    NO_LATTICE,
+    NON_FINITE,
+    STACK,
+    AdvisedError,
+    LengthError,
+    _in_pixels,
+    first_line,
+)
 from .reading import (
     IMAGE_SUFFIXES,
     _is_pixel_unit,
@@ -132,17 +142,42 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _in_cli_words(message: str, operation: str) -> str:
-    """A core message as the command line's user reads it: keywords as options
-    ("give separation= instead" → "give --separation instead", "min_size must be >= 0"
-    → "--min-size must be >= 0"), no Python advice. A keyword of one plain word
-    (threshold, separation) is an option only where a message names it as the subject of
-    a check ("separation must be …"): elsewhere it is English ("no threshold can …")."""
-    message = message.replace(STACK_HINT, "The command line takes one plane per file: save "
-                              "each plane as a file of its own, or open the stack in napari.")
+#: the core's advice (:class:`~napari_tessella._validation.AdvisedError`) by its topic, in
+#: the words of a user of the command line ("{doing}": the error's own blank); the
+#: widgets' table is ``_widgets._base._VIEWER_ADVICE``, the core's ``_validation.ADVICE``
+_CLI_ADVICE = {
+    NON_FINITE: "give such pixels a value before {doing} and save the image again, or open "
+                "it in napari, whose watershed reads them as outside the image.",
+    DUPLICATE_POINTS: "they lie on top of one another: each point must be given once.",
+    STACK: "the command line takes one plane per file: save each plane as a file of its "
+           "own, or open the stack in napari.",
+    NO_LATTICE: "give --separation instead.",
+    FEW_COLUMNS: "give --separation or --threshold.",
+}
+
+
+def _in_cli_words(err: BaseException, operation: str) -> str:
+    """A core error's first line as the command line's user reads it, without Python.
+
+    From the error's parts where it has them: an :class:`AdvisedError`'s refusal and its
+    topic's advice in :data:`_CLI_ADVICE`; a :class:`LengthError`'s lengths named by their
+    option ("--separation 40 pixels is larger than the image"). Any other message names
+    a keyword as the subject of its check in its text ("min_size must be >= 0", from the
+    core's ~60 checks of a number by its name), rewritten here as the option
+    ("--min-size must be >= 0"). A keyword of one plain word (threshold, separation) is an
+    option only there: elsewhere it is English ("no threshold can ...")."""
+    if isinstance(err, AdvisedError) and (said := _CLI_ADVICE.get(err.topic)) is not None:
+        return f"{_as_flags(err.what, operation)}: {said.format(**err.words)}"
+    if isinstance(err, LengthError):
+        flag = _flag(err.name)
+        return first_line(err.in_units(_in_pixels, the=flag, named=flag + " "))
+    return _as_flags(first_line(err, type(err).__name__), operation)
+
+
+def _as_flags(message: str, operation: str) -> str:
+    """The keywords of ``operation`` that ``message`` names as the subject of a check (or,
+    with an underscore, anywhere) as their options: what the error's parts cannot say."""
     for name in _params.operation_defaults(operation):
-        message = re.sub(rf"\b{name}=(?=[\s.,]|$)", _flag(name), message)
-        message = re.sub(rf"\b{name}=", f"{_flag(name)} ", message)
         alone = rf"(?<![\w'-]){name}(?![\w'])" if "_" in name else \
             rf"(?:^|(?<=[:;] )){name}(?= must\b| of find atoms)"
         message = re.sub(alone, _flag(name), message)
@@ -155,7 +190,7 @@ def _as_options(operation: str, check, *args, **kwargs):
         return check(*args, **kwargs)
     except (ValueError, TypeError) as err:
         kind = TypeError if isinstance(err, TypeError) else ValueError  # (a LengthError)
-        raise kind(_in_cli_words(str(err), operation)) from err
+        raise kind(_in_cli_words(err, operation)) from err
 
 
 def _add_operation_options(parser, operation: str):
@@ -464,11 +499,10 @@ def _run_all(args, params: dict, paths: list[Path]) -> int:
             except Exception as err:  # one bad file must not stop the batch
                 # one line each: a user's bad file says what is wrong with it; anything
                 # else keeps its type, so a bug is told apart from a bad input
-                message = first_line(err, type(err).__name__)
-                if not isinstance(err, (ValueError, TypeError)):
-                    message = f"{type(err).__name__}: {message}"
+                if isinstance(err, (ValueError, TypeError)):
+                    message = _in_cli_words(err, args.operation)
                 else:
-                    message = _in_cli_words(message, args.operation)
+                    message = f"{type(err).__name__}: {first_line(err, type(err).__name__)}"
                 failures.append((path, message))
                 if not args.quiet and not has_bar:
                     print(f"[{i}/{len(paths)}] {path}: FAILED ({message})", file=sys.stderr)

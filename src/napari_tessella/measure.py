@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._lazy import _as_dask, _as_float_dask, _compute, _on_storage_grid, is_lazy
-from ._validation import NON_FINITE, AdvisedError, as_float_image, as_label_image
+from ._validation import as_float_image, as_label_image, non_finite_pixels
 
 __all__ = ["MEASURE_COLUMNS", "OVERSIZED", "measure_objects", "measure_objects_chunked",
            "oversized_objects"]
@@ -237,6 +237,14 @@ def _table(ids: np.ndarray, rec: dict, ncols: int) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def _same_shape(lab, img) -> None:
+    """Labels and an image of one (row, column) shape, in memory or lazy, or a ValueError
+    (the in-memory and the chunked measurement each wrote it before round 52)."""
+    if lab.shape != img.shape:
+        raise ValueError(f"labels and image must have the same (row, column) shape; got "
+                         f"{lab.shape} and {img.shape}.")
+
+
 def measure_objects(labels, image) -> pd.DataFrame:
     """Measure centres, intensity statistics and bounding boxes of every labelled object.
 
@@ -291,11 +299,7 @@ def measure_objects(labels, image) -> pd.DataFrame:
         return measure_objects_chunked(labels, image)
     lab = as_label_image(labels)
     img = as_float_image(image, allow_constant=True)
-    if lab.shape != img.shape:
-        raise ValueError(
-            f"labels and image must have the same (row, column) shape; got {lab.shape} and "
-            f"{img.shape}."
-        )
+    _same_shape(lab, img)
     part = _region_partials(lab, img)
     if part is None:
         return _empty_table()
@@ -395,11 +399,7 @@ def measure_objects_chunked(
     if lab.ndim != 2:
         raise ValueError(f"labels must be a 2-D (row, column) label image; got shape {lab.shape}.")
     img = _as_float_dask(image, None)
-    if lab.shape != img.shape:
-        raise ValueError(
-            f"labels and image must have the same (row, column) shape; got {lab.shape} and "
-            f"{img.shape}."
-        )
+    _same_shape(lab, img)
     if img.chunks != lab.chunks:
         img = img.rechunk(lab.chunks)
     if labels_out is not None:
@@ -424,8 +424,7 @@ def measure_objects_chunked(
     (parts,) = _compute(tasks, scheduler=scheduler)
     n_bad = sum(p["n_bad"] for p in parts)
     if n_bad:
-        raise AdvisedError(f"image contains {n_bad} NaN or infinite pixel(s)", NON_FINITE,
-                           doing="measuring")
+        raise non_finite_pixels("image", n_bad, "measuring")
     if any(p["n_neg"] for p in parts):
         raise ValueError("labels has negative values; labels must be 0 (background) or positive.")
     return _combine_measurements(parts, cols)

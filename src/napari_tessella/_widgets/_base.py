@@ -29,7 +29,10 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 
 from .._validation import (
     DUPLICATE_POINTS,
+    FEW_COLUMNS,
+    NO_LATTICE,
     NON_FINITE,
+    STACK,
     AdvisedError,
     LengthError,
     counted,
@@ -88,6 +91,10 @@ _VIEWER_ADVICE = {
                 "button): layer.data = np.nan_to_num(layer.data).",
     DUPLICATE_POINTS: "they lie on top of one another; select them in the layer and delete "
                       "all but one.",
+    STACK: "move the viewer's slider to the plane to segment (or choose 'all planes' where "
+           "the widget offers it).",
+    NO_LATTICE: "give a column spacing instead.",
+    FEW_COLUMNS: "give a column spacing or another image.",
 }
 
 

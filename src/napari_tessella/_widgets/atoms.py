@@ -68,8 +68,8 @@ class FindAtomsWidget(_DockWidget):
 
     _progress_text = "Finding columns"
     _operation = "find_atoms"
-    _words = (("separation=", "a column spacing"), ("threshold=", "another image"),
-              ("separation", "'column spacing' (in pixels)"),
+    # (the advice to give a spacing or another image: the topics' viewer words, _base)
+    _words = (("separation", "'column spacing' (in pixels)"),
               ("no threshold can separate objects", "there are no columns to find"))
     _lengths = (("separation", "a column spacing of ", "the column spacing"),)
 

@@ -1,6 +1,6 @@
 """Round 52: whole-slide outputs keep the viewer responsive. Labels over a size limit go into
 the viewer as a pyramid (napari's multiscale) made in the worker, level 0 the core's labels;
-a Points output of many points is drawn only where the view holds few enough of them. The
+a Points output of many points goes in hidden (napari draws every point at every frame). The
 limits are lowered here (small images, the same code path); the timings are in
 ``benchmarks/ui_freeze.py``, run on demand. Every test here fails on the code before
 (the limits do not exist there, and the labels were one flat array)."""
@@ -14,20 +14,12 @@ from _widget_helpers import names
 
 @pytest.fixture
 def small_limits(monkeypatch):
-    """Labels over 2,000 pixels as a pyramid down to a side of 16; over 20 points drawn
-    where the view is."""
+    """Labels over 2,000 pixels as a pyramid down to a side of 16; over 20 points hidden."""
     from napari_tessella._widgets import _outputs
 
     monkeypatch.setattr(_outputs, "PYRAMID_PIXELS", 2000)
     monkeypatch.setattr(_outputs, "PYRAMID_TOP", 16)
-    monkeypatch.setattr(_outputs, "DRAWN_POINTS", 20)
-    monkeypatch.setattr("napari_tessella._widgets._writing.DRAWN_POINTS", 20)
-
-
-def _camera(viewer):
-    from napari_tessella._widgets._outputs import _camera
-
-    return _camera(viewer)
+    monkeypatch.setattr(_outputs, "SHOWN_POINTS", 20)
 
 
 def _lattice_image(side: int = 96):
@@ -82,7 +74,7 @@ def test_the_pyramid_is_built_in_the_worker(make_napari_viewer, small_limits):
     data, meta, kind = dict(outputs)["labels"]
     assert kind == "labels" and meta["multiscale"] and isinstance(data, list)
     points, meta, _ = dict(outputs)["points"]
-    assert len(points) > 20 and not meta["shown"].any()  # drawn once the view is known
+    assert len(points) > 20 and meta["visible"] is False
 
 
 def test_labels_under_the_limit_stay_flat_and_editable(make_napari_viewer, small_limits):
@@ -110,7 +102,6 @@ def test_a_rerun_replaces_the_pyramid_and_its_centres_in_place(make_napari_viewe
     assert viewer.layers["stem labels"].multiscale
     core = viewer.layers["stem labels"].data[0]
     assert len(centers.data) == int(core.max()) != n
-    assert len(centers.shown) == len(centers.data)
 
 
 def test_the_lattice_chains_from_the_centres_and_from_the_pyramid(make_napari_viewer,
@@ -182,45 +173,42 @@ def test_export_of_the_pyramid_writes_its_level_0_as_tiff(make_napari_viewer, sm
     assert len(table) == len(viewer.layers["stem centers"].data) == int(labels.data[0].max())
 
 
-def test_many_centres_are_drawn_only_where_the_view_holds_few(make_napari_viewer,
-                                                              small_limits):
-    from napari_tessella._widgets._outputs import _DRAWN
-
+def test_many_centres_go_in_hidden_and_are_all_there(make_napari_viewer, small_limits):
+    """napari draws every point at every frame (and its ``shown`` does not thin out a 2-D
+    layer's): over the limit the centres go in hidden, said, with all their rows."""
     viewer = make_napari_viewer()
     widget = _threshold(viewer, _lattice_image())
     widget()
     centers = viewer.layers["stem centers"]
     n = len(centers.data)
-    assert n > 20
-    assert "drawn where you zoom in" in widget._status.value
-    viewer.reset_view()  # the whole image: too many in view, none drawn
-    _DRAWN[centers].update()
-    assert not centers.shown.any()
-    _camera(viewer).center = (20.0, 20.0)
-    _camera(viewer).zoom = 40.0  # a few pixels across
-    _DRAWN[centers].update()
-    shown = centers.shown
-    assert 0 < shown.sum() <= 20
-    near = np.abs(centers.data - 20.0).max(axis=1)
-    assert shown[near.argmin()] and not shown[near > 40].any()  # those around the view
-    assert len(centers.data) == len(centers.features) == n  # all of them are the output
+    assert n > 20 and not centers.visible
+    assert viewer.layers["stem labels"].visible
+    assert f"'stem centers', {n:,} points, is hidden" in widget._status.value
+    assert len(centers.features) == n
+    centers.visible = True  # the user shows them: a re-run keeps them shown, unsaid
+    widget.method.value = "manual"
+    widget.value.value = 0.6
+    widget()
+    assert viewer.layers["stem centers"] is centers and centers.visible
+    assert "is hidden" not in widget._status.value
 
 
-def test_the_view_follows_the_camera_after_a_moment(make_napari_viewer, small_limits, qtbot):
+def test_many_centres_are_hidden_after_a_run_in_the_worker(make_napari_viewer, small_limits,
+                                                           qtbot):
     viewer = make_napari_viewer()
     widget = _threshold(viewer, _lattice_image())
-    widget()
-    centers = viewer.layers["stem centers"]
-    _camera(viewer).center = (70.0, 70.0)
-    _camera(viewer).zoom = 40.0
-    qtbot.waitUntil(lambda: centers.shown.any(), timeout=5000)
-    assert np.abs(centers.data[centers.shown] - 70.0).max() < 40
+    widget._start()
+    qtbot.waitUntil(lambda: widget._worker is None and not getattr(widget, "_stepping", 0),
+                    timeout=30000)
+    assert not viewer.layers["stem centers"].visible
+    assert viewer.layers["stem labels"].visible and viewer.layers["stem labels"].multiscale
+    assert "is hidden" in widget._status.value
 
 
-def test_few_centres_are_all_drawn(make_napari_viewer, small_limits):
+def test_few_centres_are_shown(make_napari_viewer, small_limits):
     viewer = make_napari_viewer()
     widget = _threshold(viewer, _lattice_image(32))
     widget()
     centers = viewer.layers["stem centers"]
-    assert len(centers.data) <= 20 and centers.shown.all()
-    assert "drawn where" not in widget._status.value
+    assert len(centers.data) <= 20 and centers.visible
+    assert "hidden" not in widget._status.value

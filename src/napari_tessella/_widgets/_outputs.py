@@ -318,10 +318,12 @@ class _InputWatch:
 PYRAMID_PIXELS = 16 * 10**6
 #: the largest side of a pyramid's smallest level
 PYRAMID_TOP = 1024
-#: Points outputs of more points than this are drawn only where the view is, and only
-#: when it holds at most this many of them: napari draws every point of a layer at every
-#: frame (466,489 centres: 10 s to appear, 5 s per frame under software OpenGL).
-DRAWN_POINTS = 50_000
+#: Points outputs of more points than this go into the viewer hidden (napari neither slices
+#: nor draws a hidden layer): napari draws every point of a layer at every frame, in or out
+#: of the view (466,489 centres: 10 s to appear, 5 s per frame under software OpenGL), and
+#: its ``shown`` does not thin out the points of a 2-D layer. Their data, features and
+#: exports are all there; the user's tick of the eye shows them, and re-runs keep it.
+SHOWN_POINTS = 50_000
 
 
 def _pyramid(labels: np.ndarray) -> list:
@@ -336,110 +338,25 @@ def _pyramid(labels: np.ndarray) -> list:
 
 def _for_the_viewer(outputs: list) -> list:
     """A run's outputs as the viewer draws them cheaply, made in the worker: a 2-D labels
-    image over :data:`PYRAMID_PIXELS` as a pyramid; over :data:`DRAWN_POINTS` points,
-    none shown until the view is known (:class:`_DrawnInView`). Their values, features
-    and names are the same."""
+    image over :data:`PYRAMID_PIXELS` as a pyramid; over :data:`SHOWN_POINTS` points,
+    hidden (a new layer; a re-run keeps the layer's own visibility). Their values,
+    features and names are the same."""
     out = []
     for role, (data, meta, kind) in outputs:
         if (kind == "labels" and isinstance(data, np.ndarray) and data.ndim == 2
                 and data.size > PYRAMID_PIXELS and not meta.get("multiscale")):
             data, meta = _pyramid(data), {**meta, "multiscale": True}
-        elif kind == "points" and len(data) > DRAWN_POINTS and "shown" not in meta:
-            meta = {**meta, "shown": np.zeros(len(data), bool)}
+        elif kind == "points" and len(data) > SHOWN_POINTS and "visible" not in meta:
+            meta = {**meta, "visible": False}
         out.append((role, (data, meta, kind)))
     return out
 
 
-_DRAWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _draw_in_view(viewer, layer) -> str:
-    """Draw a Points output of many points only where the view is (see
-    :class:`_DrawnInView`); returns what to say of it, or '' for few points."""
+def _hidden_note(layer, new: bool) -> str:
+    """What to say of a Points output of many points that is hidden (see
+    :func:`_for_the_viewer`), or ''. ``new``: it was added hidden by this run."""
     n = len(layer.data)
-    drawn = _DRAWN.get(layer)
-    if drawn is None and n <= DRAWN_POINTS:
+    if n <= SHOWN_POINTS or (layer.visible and not new):
         return ""
-    if drawn is None:
-        _DRAWN[layer] = drawn = _DrawnInView(viewer, layer)
-    drawn.update(force=True)  # (all of them again when a re-run made them few)
-    return (f"{layer.name!r}: its {n:,} points are drawn where you zoom in to "
-            f"{DRAWN_POINTS:,} or fewer" if n > DRAWN_POINTS else "")
-
-
-class _DrawnInView:
-    """Keeps a Points layer's ``shown`` to its points inside the view (and half a view
-    around it) when there are at most :data:`DRAWN_POINTS` of them there, to none when
-    there are more: a whole slide's centres are drawn once zoomed in, a few thousand at a
-    time, and the zoomed-out view (where they are a haze under the labels) stays quick.
-    Follows the camera, the canvas and the layer's data, a moment after they stop moving.
-    The layer's data, features and exports are all its points."""
-
-    def __init__(self, viewer, layer):
-        from qtpy.QtCore import QTimer
-
-        self.viewer, self.layer = viewer, weakref.ref(layer)
-        self.timer = QTimer()
-        self.timer.setSingleShot(True)
-        self.timer.setInterval(100)
-        self.timer.timeout.connect(self.update)
-        camera = _camera(viewer)
-        self._events = [camera.events.center, camera.events.zoom,
-                        viewer.dims.events.ndisplay, layer.events.data]
-        canvas = getattr(viewer, "canvas", None)
-        if canvas is not None and hasattr(canvas.events, "size"):
-            self._events.append(canvas.events.size)
-        for event in self._events:
-            event.connect(self.schedule)
-
-    def schedule(self, event=None) -> None:
-        self.timer.start()
-
-    def close(self) -> None:
-        for event in self._events:
-            event.disconnect(self.schedule)
-        self._events = []
-        self.timer.stop()
-
-    def update(self, force: bool = False) -> None:
-        layer = self.layer()
-        if layer is None or layer not in self.viewer.layers:
-            self.close()
-            return
-        if len(layer.data) <= DRAWN_POINTS:
-            mask = np.ones(len(layer.data), bool)
-        else:
-            mask = _in_view(self.viewer, layer)
-        if mask.sum() > DRAWN_POINTS:
-            mask[:] = False
-        if force or mask.shape != layer.shown.shape or not np.array_equal(mask, layer.shown):
-            layer.shown = mask
-
-
-def _camera(viewer):
-    """The viewer's camera (napari 0.9 keeps it in its scene)."""
-    scene = getattr(viewer, "scene", None)
-    return scene.camera if scene is not None else viewer.camera
-
-
-def _in_view(viewer, layer) -> np.ndarray:
-    """Which points of a Points layer lie in the canvas's view, widened by half a view on
-    each side (all of them in a 3-D view)."""
-    data = np.asarray(layer.data)
-    if viewer.dims.ndisplay != 2 or data.ndim != 2 or not len(data):
-        return np.ones(len(data), bool)
-    size = getattr(getattr(viewer, "canvas", None), "size", None) or (600, 800)
-    camera = _camera(viewer)
-    half = np.asarray(size[-2:], float) / (2 * camera.zoom) * 2  # view + half each side
-    center = np.asarray(camera.center, float)[-2:]
-    displayed = list(viewer.dims.displayed)
-    corners = []
-    for signs in ((-1, -1), (-1, 1), (1, -1), (1, 1)):
-        world = np.array(viewer.dims.point, float)
-        world[displayed] = center + np.asarray(signs) * half
-        corners.append(layer.world_to_data(world))
-    axes = list(layer._slice_input.displayed)
-    corners = np.asarray(corners)[:, axes]
-    lo, hi = corners.min(axis=0), corners.max(axis=0)
-    at = data[:, axes]
-    return np.all((at >= lo) & (at <= hi), axis=1)
+    return (f"{layer.name!r}, {n:,} points, is hidden: napari draws every point at every "
+            "frame; tick its eye to show them")

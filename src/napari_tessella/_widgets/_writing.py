@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from ._layers import _layer_key, _unchanged_output, _update_in_place
 from ._outputs import (
-    DRAWN_POINTS,
     _adopt_orphan,
-    _draw_in_view,
     _follow_input_name,
+    _hidden_note,
     _named_now,
     _Output,
     _pixels_print,
@@ -177,18 +176,10 @@ class _WritesOutputs:
                 record.placed, record.pixels = placed, pixels
                 if _unchanged_output(layer, data, meta, record.meta):
                     return (data, meta, layer_type), None, False
-                if layer_type == "points" and len(data) > DRAWN_POINTS:
-                    # many points: their data and options set without a redraw, then
-                    # drawn once, only those in view (napari redrew all of them at once)
-                    with layer._block_refresh():
-                        _update_in_place(layer, data, meta)
-                    _said_drawn(self, _draw_in_view(self._viewer, layer))
-                    record.meta = meta
-                    return (data, meta, layer_type), None, True
                 if layer_type != "shapes":
-                    _update_in_place(layer, data, meta)
-                    if layer_type == "points":  # a re-run that made them few: all shown
-                        _draw_in_view(self._viewer, layer)
+                    _update_in_place(layer, data, meta)  # (its visibility as it is)
+                    if layer_type == "points":
+                        _said_hidden(self, _hidden_note(layer, new=False))
                     record.meta = meta
                     return (data, meta, layer_type), None, True
             # Shapes take per-shape colours and features only at creation: replaced at the
@@ -210,8 +201,8 @@ class _WritesOutputs:
                         f"{new.name!r}")
             if layer_type == "surface":  # built at the first paint: no wireframe data
                 _light_mesh(self._viewer, new)
-            if layer_type == "points":  # many: drawn where the view is (still hidden)
-                _said_drawn(self, _draw_in_view(self._viewer, new))
+            if layer_type == "points" and not visible:  # many points: left hidden
+                _said_hidden(self, _hidden_note(new, new=True))
             # napari adds " [1]" when the name is taken (by the user's edited layer)
             record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels)
             self._outputs[key] = record
@@ -221,8 +212,8 @@ class _WritesOutputs:
             self._writing = False
 
 
-def _said_drawn(widget, note: str) -> None:
-    """Keep the note of a Points output drawn only where the view is, for the status line."""
+def _said_hidden(widget, note: str) -> None:
+    """Keep the note of a Points output of many points left hidden, for the status line."""
     if note:
         getattr(widget, "_kept_own", []).append(note)
 
@@ -230,7 +221,7 @@ def _said_drawn(widget, note: str) -> None:
 def _kept(widget) -> str:
     """The status line's note of the stacks a one-plane run left alone, of the output
     layers the user made theirs (edited, renamed, locked) that a run wrote beside, and of
-    the many points drawn only where the view is, or ''."""
+    the many points left hidden, or ''."""
     kept, own = getattr(widget, "_kept_stacks", []), getattr(widget, "_kept_own", [])
     said = f" ({'; '.join(kept)}: this plane's outputs are new layers)" if kept else ""
     return said + (f" ({'; '.join(own)})" if own else "")

@@ -40,12 +40,12 @@ from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels, not_a_folder
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import (
-    _for_the_viewer,
     _InputWatch,
     _ledger_for,
     _placed_since,
     _said_now,
     _tell_if_unseen,
+    _viewer_ready,
 )
 from ._qt import (
     _fitting_scroll_area,
@@ -116,22 +116,6 @@ def _on_plane(err: BaseException, index: tuple[int, ...]) -> BaseException:
 def _measured_labels(labels: dict, image, stem: str):
     """:func:`._export.measured_labels` with chunked results under :data:`RESULTS_DIR`."""
     return measured_labels(labels, image, stem, RESULTS_DIR)
-
-
-def _viewer_ready(job):
-    """``job`` whose outputs are then made cheap for the viewer to draw (large labels as a
-    pyramid, many points shown where the view is: :func:`._outputs._for_the_viewer`), in
-    the worker that runs it, not on the UI thread; a generator job stays one."""
-    if inspect.isgeneratorfunction(job):
-        def ready():
-            outputs, message = yield from _stages(job)
-            return _for_the_viewer(outputs), message
-    else:
-        def ready():
-            outputs, message = job()
-            return _for_the_viewer(outputs), message
-    ready.stages = getattr(job, "stages", 0)
-    return ready
 
 
 class _DockWidget(_WritesOutputs, Container):

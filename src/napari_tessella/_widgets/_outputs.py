@@ -360,3 +360,23 @@ def _hidden_note(layer, new: bool) -> str:
         return ""
     return (f"{layer.name!r}, {n:,} points, is hidden: napari draws every point at every "
             "frame; tick its eye to show them")
+
+
+def _viewer_ready(job):
+    """``job`` whose outputs are then made cheap for the viewer to draw (large labels as a
+    pyramid, many points hidden: :func:`_for_the_viewer`), in
+    the worker that runs it, not on the UI thread; a generator job stays one."""
+    import inspect
+
+    from ._stacks import _stages
+
+    if inspect.isgeneratorfunction(job):
+        def ready():
+            outputs, message = yield from _stages(job)
+            return _for_the_viewer(outputs), message
+    else:
+        def ready():
+            outputs, message = job()
+            return _for_the_viewer(outputs), message
+    ready.stages = getattr(job, "stages", 0)
+    return ready

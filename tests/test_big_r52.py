@@ -212,3 +212,29 @@ def test_few_centres_are_shown(make_napari_viewer, small_limits):
     centers = viewer.layers["stem centers"]
     assert len(centers.data) <= 20 and centers.visible
     assert "hidden" not in widget._status.value
+
+
+def test_the_watershed_outputs_over_the_limit_are_pyramids_of_its_labels(make_napari_viewer,
+                                                                         monkeypatch):
+    from _widget_helpers import discs
+
+    from napari_tessella._widgets import SeededWatershedWidget, _outputs
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(discs(), name="dna")
+    widget = SeededWatershedWidget(viewer)
+    widget.image.value = image
+    widget()
+    flat = {layer.name: np.array(layer.data, copy=True) for layer in viewer.layers
+            if layer._type_string == "labels"}
+    assert flat and all(not layer.multiscale for layer in viewer.layers
+                        if layer._type_string == "labels")
+    monkeypatch.setattr(_outputs, "PYRAMID_PIXELS", 2000)
+    monkeypatch.setattr(_outputs, "PYRAMID_TOP", 32)
+    widget()
+    for name, labels in flat.items():
+        layer = viewer.layers[name]
+        assert layer.multiscale, name
+        np.testing.assert_array_equal(layer.data[0], labels)
+        assert [tuple(level.shape) for level in layer.data] == [(128, 128), (64, 64),
+                                                               (32, 32)]

@@ -48,6 +48,7 @@ from ._outputs import (
     _placed_since,
     _said_now,
     _tell_if_unseen,
+    _viewer_ready,
 )
 from ._qt import (
     _fitting_scroll_area,
@@ -268,7 +269,11 @@ class _DockWidget(_WritesOutputs, Container):
 
     def _job(self):
         """The job of a run: the shown plane, or every plane of a stack one after another
-        (a stage each: the progress bar counts planes and Cancel stops between them)."""
+        (a stage each: the progress bar counts planes and Cancel stops between them); its
+        outputs made ready for the viewer in the same thread (:func:`_for_the_viewer`)."""
+        return _viewer_ready(self._plain_job())
+
+    def _plain_job(self):
         layer = self._source()
         lead = _lead_shape(layer) if self._stacks and layer is not None else ()
         if not lead:

@@ -32,7 +32,8 @@ def export_layers(layers, folder, tables: dict | None = None) -> tuple[list[Path
     """Write ``layers`` into ``folder`` (created if needed); returns the files written and
     the suffix that ends their stems.
 
-    Labels go to TIFF (multiscale ones, too big for a TIFF, to OME-Zarr) and, with a
+    Labels go to TIFF (lazy multiscale ones, too big for a TIFF, to OME-Zarr; a pyramid in
+    memory, its level 0 to TIFF) and, with a
     per-object table, that table to CSV; Points are written with their coordinates and
     features, Shapes and Vectors with their features, Surfaces of segments (the lattice's
     bonds and ridges above its mesh limit) with the table in ``metadata["features"]``.
@@ -81,7 +82,11 @@ def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
         stem += suffix
         # both axes in one unit (rows in µm, columns in nm: the rows' size in nm)
         scale, translate, unit = _physical(layer)
-        if layer._type_string == "labels" and layer.multiscale:
+        if layer._type_string == "labels" and layer.multiscale and isinstance(
+                layer.data[0], np.ndarray):  # a pyramid made for the viewer: its level 0
+            written.append(save_labels(layer.data[0], folder / f"{stem}.tif", scale=scale,
+                                       unit=unit))
+        elif layer._type_string == "labels" and layer.multiscale:
             import dask.array as da  # too big for a TIFF: OME-Zarr, as the command line
 
             target = folder / f"{stem}.zarr"

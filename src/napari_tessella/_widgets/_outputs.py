@@ -309,3 +309,74 @@ class _InputWatch:
             return ""
         return (f" ({self.layer.name!r} changed during the run: {' and '.join(what)}; "
                 "these outputs are of it as it was at Run: press Run again)")
+
+
+#: Labels outputs of more pixels than this (images too large for a live preview) go into
+#: the viewer as a pyramid (napari's multiscale), built in the worker: napari then colours
+#: and uploads only the part of the level the screen shows, not every pixel (at 8192 ×
+#: 8192 the flat layer blocked the viewer 4 s when first drawn). Level 0 is the labels.
+PYRAMID_PIXELS = 16 * 10**6
+#: the largest side of a pyramid's smallest level
+PYRAMID_TOP = 1024
+#: Points outputs of more points than this go into the viewer hidden (napari neither slices
+#: nor draws a hidden layer): napari draws every point of a layer at every frame, in or out
+#: of the view (466,489 centres: 10 s to appear, 5 s per frame under software OpenGL), and
+#: its ``shown`` does not thin out the points of a 2-D layer. Their data, features and
+#: exports are all there; the user's tick of the eye shows them, and re-runs keep it.
+SHOWN_POINTS = 50_000
+
+
+def _pyramid(labels: np.ndarray) -> list:
+    """``labels`` and smaller copies of it, each half the last one's size (its every other
+    row and column: nearest, so every value is an object's id), down to a side of at most
+    :data:`PYRAMID_TOP`."""
+    levels = [labels]
+    while max(levels[-1].shape) > PYRAMID_TOP:
+        levels.append(np.ascontiguousarray(levels[-1][::2, ::2]))
+    return levels
+
+
+def _for_the_viewer(outputs: list) -> list:
+    """A run's outputs as the viewer draws them cheaply, made in the worker: a 2-D labels
+    image over :data:`PYRAMID_PIXELS` as a pyramid; over :data:`SHOWN_POINTS` points,
+    hidden (a new layer; a re-run keeps the layer's own visibility). Their values,
+    features and names are the same."""
+    out = []
+    for role, (data, meta, kind) in outputs:
+        if (kind == "labels" and isinstance(data, np.ndarray) and data.ndim == 2
+                and data.size > PYRAMID_PIXELS and not meta.get("multiscale")):
+            data, meta = _pyramid(data), {**meta, "multiscale": True}
+        elif kind == "points" and len(data) > SHOWN_POINTS and "visible" not in meta:
+            meta = {**meta, "visible": False}
+        out.append((role, (data, meta, kind)))
+    return out
+
+
+def _hidden_note(layer, new: bool) -> str:
+    """What to say of a Points output of many points that is hidden (see
+    :func:`_for_the_viewer`), or ''. ``new``: it was added hidden by this run."""
+    n = len(layer.data)
+    if n <= SHOWN_POINTS or (layer.visible and not new):
+        return ""
+    return (f"{layer.name!r}, {n:,} points, is hidden: napari draws every point at every "
+            "frame; tick its eye to show them")
+
+
+def _viewer_ready(job):
+    """``job`` whose outputs are then made cheap for the viewer to draw (large labels as a
+    pyramid, many points hidden: :func:`_for_the_viewer`), in
+    the worker that runs it, not on the UI thread; a generator job stays one."""
+    import inspect
+
+    from ._stacks import _stages
+
+    if inspect.isgeneratorfunction(job):
+        def ready():
+            outputs, message = yield from _stages(job)
+            return _for_the_viewer(outputs), message
+    else:
+        def ready():
+            outputs, message = job()
+            return _for_the_viewer(outputs), message
+    ready.stages = getattr(job, "stages", 0)
+    return ready

@@ -8,6 +8,7 @@ from ._layers import _layer_key, _unchanged_output, _update_in_place
 from ._outputs import (
     _adopt_orphan,
     _follow_input_name,
+    _hidden_note,
     _named_now,
     _Output,
     _pixels_print,
@@ -176,7 +177,9 @@ class _WritesOutputs:
                 if _unchanged_output(layer, data, meta, record.meta):
                     return (data, meta, layer_type), None, False
                 if layer_type != "shapes":
-                    _update_in_place(layer, data, meta)
+                    _update_in_place(layer, data, meta)  # (its visibility as it is)
+                    if layer_type == "points":
+                        _said_hidden(self, _hidden_note(layer, new=False))
                     record.meta = meta
                     return (data, meta, layer_type), None, True
             # Shapes take per-shape colours and features only at creation: replaced at the
@@ -198,6 +201,8 @@ class _WritesOutputs:
                         f"{new.name!r}")
             if layer_type == "surface":  # built at the first paint: no wireframe data
                 _light_mesh(self._viewer, new)
+            if layer_type == "points" and not visible:  # many points: left hidden
+                _said_hidden(self, _hidden_note(new, new=True))
             # napari adds " [1]" when the name is taken (by the user's edited layer)
             record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels)
             self._outputs[key] = record
@@ -207,9 +212,16 @@ class _WritesOutputs:
             self._writing = False
 
 
+def _said_hidden(widget, note: str) -> None:
+    """Keep the note of a Points output of many points left hidden, for the status line."""
+    if note:
+        getattr(widget, "_kept_own", []).append(note)
+
+
 def _kept(widget) -> str:
-    """The status line's note of the stacks a one-plane run left alone and of the output
-    layers the user made theirs (edited, renamed, locked) that a run wrote beside, or ''."""
+    """The status line's note of the stacks a one-plane run left alone, of the output
+    layers the user made theirs (edited, renamed, locked) that a run wrote beside, and of
+    the many points left hidden, or ''."""
     kept, own = getattr(widget, "_kept_stacks", []), getattr(widget, "_kept_own", [])
     said = f" ({'; '.join(kept)}: this plane's outputs are new layers)" if kept else ""
     return said + (f" ({'; '.join(own)})" if own else "")

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._lazy import LARGE_PIXELS
+
 
 class _Ledger:
     """One widget kind's output records in one viewer, and whether its widget is writing
@@ -311,11 +313,13 @@ class _InputWatch:
                 "these outputs are of it as it was at Run: press Run again)")
 
 
-#: Labels outputs of more pixels than this (images too large for a live preview) go into
-#: the viewer as a pyramid (napari's multiscale), built in the worker: napari then colours
-#: and uploads only the part of the level the screen shows, not every pixel (at 8192 ×
-#: 8192 the flat layer blocked the viewer 4 s when first drawn). Level 0 is the labels.
-PYRAMID_PIXELS = 16 * 10**6
+#: Labels outputs of more pixels than this go into the viewer as a pyramid (napari's
+#: multiscale), built in the worker: napari then colours and uploads only the part of the
+#: level the screen shows, not every pixel (at 8192 × 8192 a flat layer blocked the viewer
+#: 4 s when first drawn). Level 0 is the labels. napari cannot paint on a pyramid, so the
+#: limit is the project's one "large" (``_lazy.LARGE_PIXELS``, where runs go chunk by chunk
+#: and their labels were never paintable): smaller labels stay flat, for corrections by hand.
+PYRAMID_PIXELS = LARGE_PIXELS
 #: the largest side of a pyramid's smallest level
 PYRAMID_TOP = 1024
 #: Points outputs of more points than this go into the viewer hidden (napari neither slices

@@ -214,3 +214,41 @@ def test_a_stacks_other_plane_with_nan_pixels_is_said(make_napari_viewer, field,
     assert status.startswith("all 2 planes of 'series'; plane 0: ")
     assert status.endswith("; plane 1: 4000 pixels (8.3 % of the image) are NaN or "
                            "infinite: read as outside the image (no object there)")
+
+
+# --- the Lattice of a Labels layer whose ids are not 1..n
+
+
+@pytest.mark.parametrize("geometry", ["shapes", "vectors"])
+def test_the_cells_of_a_labels_input_name_their_objects(make_napari_viewer, geometry):
+    """A Labels layer whose ids are not 1..n (objects deleted, or ids of another tool):
+    the Voronoi cells' table had no id, so a row (and the CSV made of it) named no
+    object, and the pixel map, which holds the objects' own ids, had no features to
+    show on hover. The cells now carry their object's ``label``, and the map its
+    features under the objects' ids."""
+    from _widget_helpers import grid
+
+    from napari_tessella._widgets import LatticeWidget
+
+    points = grid(6, 10.0, 5.0)
+    labels = np.zeros((64, 64), np.int32)
+    ids = 1000 + 7 * np.arange(len(points))[::-1]  # not 1..n, nor in the points' order
+    for i, (r, c) in zip(ids, points.astype(int), strict=True):
+        labels[r - 2:r + 2, c - 2:c + 2] = i
+    viewer = make_napari_viewer()
+    widget = LatticeWidget(viewer)
+    widget.points.value = viewer.add_labels(labels, name="objects")
+    widget.pixel_map.value = True
+    widget.geometry.value = next(g for g in widget.geometry.choices if geometry in g)
+    assert widget() is not None, widget._status.value
+    cells = viewer.layers["objects Voronoi"].features
+    order = np.argsort(ids)
+    # each cell's label is the id of the object at its centre
+    for row in cells.itertuples():
+        cell = getattr(row, "cell", row.Index)
+        r, c = points[order][cell].astype(int)
+        assert row.label == labels[r, c]
+    assert set(cells["label"]) == set(ids)
+    mapped = viewer.layers["objects Voronoi map"]
+    assert list(mapped.features["index"]) == [0, *sorted(ids)]
+    assert mapped.features["area"].iloc[1:].notna().all()

@@ -252,3 +252,35 @@ def test_the_cells_of_a_labels_input_name_their_objects(make_napari_viewer, geom
     mapped = viewer.layers["objects Voronoi map"]
     assert list(mapped.features["index"]) == [0, *sorted(ids)]
     assert mapped.features["area"].iloc[1:].notna().all()
+
+
+# --- painting on an output, undone
+
+
+def test_painting_undone_leaves_the_labels_the_widgets_own(make_napari_viewer):
+    """The user paints on "d labels" and undoes every stroke: the layer is as the run
+    wrote it, yet a re-run said "'d labels' was edited by hand: kept as it is" and wrote
+    "d labels [1]" beside it (a copy the user never made). It is updated in place now;
+    a stroke left standing still keeps the layer the user's (nothing of theirs lost)."""
+    from _widget_helpers import discs
+
+    viewer = make_napari_viewer()
+    widget = _threshold(viewer, viewer.add_image(discs(), name="d"), live_preview=False)
+    assert widget() is not None
+    own = viewer.layers["d labels"]
+    own.paint((110, 20), 7)
+    own.paint((100, 100), 9)
+    own.undo()
+    own.undo()
+    assert widget() is not None
+    assert [layer.name for layer in viewer.layers] == ["d", "d labels", "d centers"]
+    assert "edited by hand" not in widget._status.value
+    assert viewer.layers["d labels"] is own
+    own.paint((110, 20), 7)
+    own.paint((100, 100), 9)
+    own.undo()  # one stroke kept: the user's layer, left as it is
+    painted = own.data.copy()
+    assert widget() is not None
+    assert "'d labels' was edited by hand" in widget._status.value
+    np.testing.assert_array_equal(own.data, painted)
+    assert "d labels [1]" in [layer.name for layer in viewer.layers]

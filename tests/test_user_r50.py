@@ -256,9 +256,11 @@ def test_python_advice_is_said_as_the_viewer_user_can_follow_it(make_napari_view
     layer = viewer.add_image(image, name="registered")
     widget = ThresholdLabelWidget(viewer)
     widget.image.value = layer  # the live preview
-    for status in (widget._status.value, (widget() is None) and widget._status.value):
-        assert "1280 NaN or infinite pixel(s)" in status and "np.nan_to_num)" not in status
-        assert "napari's console" in status
+    # (since round 52 the widget reads NaN pixels as outside the sample: no advice at all)
+    assert widget() is not None
+    status = widget._status.value
+    assert "1280 pixels" in status and "np.nan_to_num" not in status
+    assert "NaN or infinite: read as outside the image" in status
     points = viewer.add_points([[10, 10], [10, 10], [40, 60], [70, 20]], name="clicked")
     lattice = LatticeWidget(viewer)
     lattice.points.value, lattice.image.value = points, None

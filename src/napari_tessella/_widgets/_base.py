@@ -329,6 +329,14 @@ class _DockWidget(_WritesOutputs, Container):
             said = [f"{_plane_text(index)}: {note}" for index, note in blank[:3]]
             if len(blank) > 3:
                 said.append(f"{counted(len(blank) - 3, 'other blank plane')}")
+            # planes other than the one said with NaN or infinite pixels (read as outside
+            # the sample): said too, else a NaN plane 1 went unsaid behind plane 0
+            outside = [(indices[i], job.outside) for i, job in enumerate(jobs)
+                       if getattr(job, "outside", "") and i != shown]
+            said += [f"{_plane_text(index)}: {note}" for index, note in outside[:2]]
+            if len(outside) > 2:
+                said.append(f"{counted(len(outside) - 2, 'other plane')} with NaN or "
+                            "infinite pixels")
             summary += "".join(f"; {note}" for note in said)
             return (stack_outputs(per_plane, indices, layer),
                     _with_plane(messages[shown], None, summary))

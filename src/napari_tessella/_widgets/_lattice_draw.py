@@ -195,9 +195,10 @@ def _legend_line(name: str, cmap: str, limits, note, unit: str, square: str) -> 
     return line if note is None else f"{line} (most\u00a0{_num(note[1])}{said})"
 
 
-def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
+def _lattice_outputs(result, name, geo, unit, want, geometry, sampling, ids=None):
     """LayerDataTuples for a LatticeResult (runs in the worker thread) computed with
-    ``sampling``, the (row, column) pixel size in the unit of the lengths reported."""
+    ``sampling``, the (row, column) pixel size in the unit of the lengths reported.
+    ``ids``: a Labels input's object ids, one per point (its cells' ``label`` column)."""
     use_shapes = geometry == _GEOMETRY[1] or (
         geometry == _GEOMETRY[0] and len(result.triangles) <= SHAPES_LIMIT)
     use_mesh = geometry == _GEOMETRY[0] and len(result.points) > MESH_LIMIT
@@ -209,6 +210,11 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
     length = result.edge_lengths
     outputs = []
     limits, notes = {}, {}  # the colour range of each output role, and the legend's note
+
+    def own(columns, cell=slice(None)):
+        """``columns`` with the Labels input's object id of each cell, ``label`` (its
+        ids need not be 1..n: without it a cell's row named no object)."""
+        return columns if ids is None else {"label": np.asarray(ids)[cell], **columns}
 
     def robust(role, values):
         limits[role], notes[role] = _colour_range(values)
@@ -251,8 +257,8 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
             # copies: the widget may reuse this result, and Shapes can be edited
             outputs.append(("polygons", ([p.copy() for p in result.voronoi_polygons], {
                 "name": f"{name} Voronoi", "shape_type": "polygon",
-                "features": _in_layer_units({"area": area, "neighbours": neighbours}, geo,
-                                            areas=["area"]),
+                "features": _in_layer_units({**own({}), "area": area,
+                                             "neighbours": neighbours}, geo, areas=["area"]),
                 "face_color": "area", "face_colormap": "viridis",
                 "face_contrast_limits": limits["polygons"],
                 "edge_color": "white", "edge_width": 0.3, "opacity": 0.5, **geo,
@@ -268,8 +274,8 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
                 sides, cell = _cell_sides(result.voronoi_polygons, pts)
                 starts, ends = sides[:, 0], sides[:, 0] + sides[:, 1]
                 features = _in_layer_units(
-                    {"cell": cell, "area": area[cell], "neighbours": neighbours[cell]}, geo,
-                    areas=["area"])
+                    {"cell": cell, **own({}, cell), "area": area[cell],
+                     "neighbours": neighbours[cell]}, geo, areas=["area"])
                 colour_by = features["area"]
             if use_mesh:
                 outputs.append(("polygons", _mesh_output(
@@ -285,9 +291,11 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling):
                 }, "vectors")))
     if want[2] and result.voronoi_labels is not None:
         meta = {"name": f"{name} Voronoi map", "opacity": 0.4, **geo}
-        if want[1] and result.voronoi_labels.max() == len(pts):
-            # hovering a cell shows its area and neighbour count
-            meta["features"] = _in_layer_units({"index": np.arange(len(pts) + 1),
+        index = np.r_[0, ids] if ids is not None else np.arange(len(pts) + 1)
+        if want[1] and result.voronoi_labels.max() == index[-1]:
+            # hovering a cell shows its area and neighbour count (a Labels input's map
+            # holds its own ids: 1007, 1014, … had no features)
+            meta["features"] = _in_layer_units({"index": index,
                                                 "area": np.r_[np.nan, area],
                                                 "neighbours": np.r_[0, neighbours]}, geo,
                                                areas=["area"])

@@ -59,6 +59,9 @@ class _Output:
     meta: Any = None  # the layer options it was last written with
     placed: Any = None  # its input's placement (:func:`_placement`) at that run
     pixels: Any = None  # its input image's :func:`_pixels_print` at that run
+    # labels: a hash of them as the widget wrote them, taken at the user's first paint
+    # (None once their data were replaced): painting undone, they are the widget's again
+    pristine: Any = None
 
 
 def _still_mine(record: _Output | None, layers) -> bool:
@@ -68,6 +71,9 @@ def _still_mine(record: _Output | None, layers) -> bool:
     if record is None:
         return False
     layer = record.layer
+    if record.edited and record.pristine is not None and layer in layers and (
+            _labels_hash(layer.data) == record.pristine):  # every paint undone
+        record.edited, record.pristine = False, None
     return (layer in layers and layer.name == record.name and not record.edited
             and not getattr(layer, "locked", False))
 
@@ -159,13 +165,54 @@ def _watch(record: _Output, widget) -> None:
     def edited(event=None):
         if not widget._writing:
             record.edited = True
+            record.pristine = None  # (data replaced, points moved: theirs for good)
+
+    def painted(event=None):
+        if widget._writing:
+            return
+        if not record.edited and isinstance(layer.data, np.ndarray):
+            # the labels before this stroke: if the user undoes every stroke, the layer
+            # is the widget's again (a re-run made "… labels [1]" beside it and said
+            # "edited by hand" of labels as the run wrote them)
+            record.pristine = _labels_hash(_before(layer.data, getattr(event, "value", None)))
+        record.edited = True
 
     if layer._type_string == "labels":
-        layer.events.paint.connect(edited)
+        layer.events.paint.connect(painted)
     if layer._type_string in ("labels", "points", "shapes"):  # labels: data replaced
         layer.events.data.connect(edited)
     if layer._type_string in ("points", "shapes"):
         _blank_added_rows(layer, widget)
+
+
+def _labels_hash(data) -> str | None:
+    """A hash of a Labels layer's whole data (None for lazy data, which is not read)."""
+    import hashlib
+
+    if not isinstance(data, np.ndarray):
+        return None
+    return hashlib.sha1(np.ascontiguousarray(data).tobytes()).hexdigest()
+
+
+def _before(data: np.ndarray, item) -> np.ndarray | None:
+    """A copy of ``data`` as it was before napari's paint history ``item`` (a list of
+    atoms: masked paints, or (indices, old values, new values)), as napari's undo
+    restores it; None when an atom is of a kind not known here."""
+    if not isinstance(item, (list, tuple)):
+        return None
+    out = data.copy()
+    for atom in reversed(item):
+        if hasattr(atom, "slice_key"):  # a masked paint atom
+            if atom.mask is None:
+                out[atom.slice_key] = atom.old_values
+            else:
+                region = out[atom.slice_key]
+                region[atom.mask] = atom.old_values
+        elif isinstance(atom, tuple) and len(atom) == 3:
+            out[atom[0]] = atom[1]
+        else:
+            return None
+    return out
 
 
 def _blank_added_rows(layer, widget) -> None:

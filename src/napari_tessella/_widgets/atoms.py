@@ -31,6 +31,7 @@ from ._layers import (
     _unit,
     _with_physical,
 )
+from ._outside import outside_of, shift_atoms
 
 if TYPE_CHECKING:
     import napari
@@ -146,10 +147,10 @@ class FindAtomsWidget(_DockWidget):
         kinds = ["columns", "chambers"] if model else [
             "chambers" if params["dark"] else "columns"]
 
-        def points_output(kind, result, vmap):
+        def points_output(kind, result, vmap, measured):
             table = result.table.copy()
             if len(result.positions) >= 3:
-                features = lattice_table(result.positions, image, voronoi_labels=vmap,
+                features = lattice_table(result.positions, measured, voronoi_labels=vmap,
                                          sampling=sampling)
                 table = pd.concat([table, features], axis=1)
                 if said:  # named as Export and the other widgets name physical columns
@@ -171,16 +172,25 @@ class FindAtomsWidget(_DockWidget):
                 **style, **geo}, "points"))
 
         def job():
-            found = {}
+            found, measured, outside = {}, image, ""
             for k in kinds:
                 yield f"finding {k}"
-                found[k] = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"})
+                # NaN or infinite pixels (a mosaic's padding): outside the sample, no
+                # column there, as the Seeded watershed reads them
+                out = outside_of(image, dark=k == "chambers", name=repr(name))
+                if out is None:
+                    found[k] = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"})
+                else:
+                    found[k] = shift_atoms(_find_atoms_quietly(
+                        out.crop, **{**params, "dark": k == "chambers"}), out.part)
+                    measured, outside = out.filled(), out.part.message()
+                    job.outside = outside  # (said for a stack's other planes)
             yield "lattice features"
             outputs = []
             for kind, result in found.items():
                 vmap = (pixel_voronoi(result.positions, image.shape[:2])
                         if len(result.positions) >= 3 else None)
-                outputs.append(points_output(kind, result, vmap))
+                outputs.append(points_output(kind, result, vmap, measured))
             parts = [_count(len(r.positions), k) for k, r in found.items()]
             pairs = found.get("columns")
             dumbbells = None
@@ -239,6 +249,8 @@ class FindAtomsWidget(_DockWidget):
                             f"at {angle:.0f}°")
             except ValueError:
                 pass  # too few columns, or all in a row: no 2-D basis to report
+            if outside:
+                message += f"; {outside}"
             return outputs, message
 
         job.stages = len(kinds) + 1

@@ -366,8 +366,9 @@ class LatticeWidget(_DockWidget):
                 raise ValueError(f"{err} {axes} If that is not meant, set the layer's scale "
                                  "and units, e.g. layer.units = ('nm', 'nm').") from err
             yield "building layers"
+            ids = None if labels is None else np.unique(labels[labels != 0])  # (as lattice)
             outputs, message, legend = _lattice_outputs(result, name, geo, unit, want,
-                                                        geometry, sampling)
+                                                        geometry, sampling, ids)
             # the pixel map under the other outputs: listed first, it is drawn below them
             outputs.sort(key=lambda out: out[0] != "pixel")
             outputs = _on_plane(outputs, index, src)

@@ -32,6 +32,7 @@ from ._layers import (
     _value_range,
     _with_physical,
 )
+from ._outside import outside_of
 from ._stacks import ALL_PLANES, _lead_shape, _placed_on_plane
 
 if TYPE_CHECKING:
@@ -220,9 +221,12 @@ class ThresholdLabelWidget(_DockWidget):
             return
         if layer.ndim >= 2 and int(np.prod(_image_shape(layer))) > PREVIEW_MAX_PIXELS:
             return  # as the preview: the method's value is computed when Run is pressed
-        try:
-            value = smoothed_threshold(_plane(layer, self._viewer), self.method.value,
-                                       smooth_sigma=self._params()["smooth_sigma"])
+        try:  # of the finite pixels (NaN or infinite ones: outside the sample)
+            plane = _plane(layer, self._viewer)
+            out = outside_of(plane, dark=self.dark_objects.value, name=repr(layer.name))
+            sigma = self._params()["smooth_sigma"]
+            value = (smoothed_threshold(plane, self.method.value, smooth_sigma=sigma)
+                     if out is None else out.threshold(self.method.value, sigma))
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {in_viewer_words(err)}"
             return
@@ -343,14 +347,27 @@ class ThresholdLabelWidget(_DockWidget):
             # a blank frame of a series (one value, or no finite pixel): no objects there,
             # the other planes theirs (a lazy plane goes to the core as it is)
             blank = blank_plane(image) if every_plane and not is_lazy(image) else ""
-            if not blank:
-                labels = threshold_label(image, **params)
-            else:
+            # NaN or infinite pixels (a mosaic's padding): outside the sample, no object
+            # there, as the Seeded watershed reads them
+            out = None if blank else outside_of(image, dark=params["dark_objects"],
+                                                name=repr(name))
+            measured, said = image, ""
+            if blank:
                 labels = np.zeros(image.shape[:2], np.int32)
                 job.blank = f"no objects, the plane is {blank}"  # (said for the stack)
+            elif out is None:
+                labels = threshold_label(image, **params)
+            else:
+                if isinstance(params["threshold"], str):  # the method, of the finite part
+                    params["threshold"] = out.threshold(params["threshold"],
+                                                        params["smooth_sigma"])
+                labels = _outside_labels(out, params)
+                measured, said = out.filled(), out.part.message()
+                job.outside = said  # (said for a stack's other planes)
             labels_meta = {"name": f"{name} labels", **geo}
             yield "measuring objects"
-            data, extra, table = _measured_labels({"labels": labels}, image, f"{name} labels")
+            data, extra, table = _measured_labels({"labels": labels}, measured,
+                                                  f"{name} labels")
             labels = data["labels"]
             labels_meta.update(extra)
             n = len(table)
@@ -367,10 +384,12 @@ class ThresholdLabelWidget(_DockWidget):
             if blank:
                 message = f"0 objects in {name!r}: the plane is {blank}"
             elif n == 0:
-                message = _no_objects(image, params, name, area)
+                message = _no_objects(image, params, name, area, out)
             else:
                 message = (f"{counted(n, 'object')} in {name!r}"
                            f"{_joined_note(table['area'].to_numpy(), py * px, unit)}")
+            if said:
+                message = f"{message.rstrip('.')}; {said}"
             return outputs, message
 
         job.stages = 2
@@ -390,20 +409,33 @@ def _joined_note(areas, pixel_area: float, unit: str) -> str:
             "atoms finds close atom columns apart)")
 
 
-def _no_objects(image, params: dict, name: str, area: str) -> str:
+def _outside_labels(out, params: dict) -> np.ndarray:
+    """Threshold & label of a plane's finite part (``out``, see :mod:`._outside`) at the
+    number ``params["threshold"]``, in the whole plane's frame: no object on a non-finite
+    pixel, and with 'drop objects touching the border' none cut by one either."""
+    dark = params["dark_objects"]
+    labels = threshold_label(out.below(params["threshold"], dark), **params)
+    return out.whole_labels(labels, drop_cut=params["exclude_border"],
+                            connectivity=params["connectivity"])
+
+
+def _no_objects(image, params: dict, name: str, area: str, out=None) -> str:
     """Why a run found no objects: nothing above the threshold, or the filters (border,
     opening, min size: ``area``, as its field says it) removed all that was (tried again
-    without them, in memory only)."""
+    without them, in memory only). ``out``: the plane's finite part, when it has
+    non-finite pixels (its range is that of its finite pixels)."""
     filters = [text for on, text in (
         (params["exclude_border"], "'drop objects touching the border'"),
         (params["opening"] > 1, f"the opening of {params['opening']} px"),
         (params["min_size"] > 0, f"the min size of {area}"))if on]
     if filters and not is_lazy(image):
         bare = {**params, "opening": 0, "min_size": 0, "exclude_border": False}
-        n = int(threshold_label(image, **bare).max())
+        n = int((threshold_label(image, **bare) if out is None
+                 else _outside_labels(out, bare)).max())
         if n:
             return (f"0 objects in {name!r}: {n} {'passes' if n == 1 else 'pass'} the "
                     "threshold, but "
                     f"{' and '.join(filters)} removed them all.")
-    lo, hi = (float(v) for v in (image.min(), image.max()))
+    values = image if out is None else out.crop[~out.part.outside]
+    lo, hi = (float(v) for v in (values.min(), values.max()))
     return f"0 objects: nothing passes the threshold in {name!r} (image range {lo:g}–{hi:g})."

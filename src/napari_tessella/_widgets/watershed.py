@@ -204,6 +204,7 @@ class SeededWatershedWidget(_DockWidget):
                 said, measured = "", image
             else:  # NaN or infinite pixels (a mosaic's padding): outside the image
                 result, said, measured = seeded_watershed_finite(image, seeds=seeds, **kwargs)
+                job.outside = said  # (said for a stack's other planes)
             nuclei, territories = result.labels, result.territories
             yield "measuring nuclei"
             data, extra, table = _measured_labels(

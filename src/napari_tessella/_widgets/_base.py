@@ -66,6 +66,7 @@ from ._stacks import (
     _lead_shape,
     _message_text,
     _placed_on_plane,
+    _plane_notes,
     _plane_text,
     _stages,
     _with_plane,
@@ -313,8 +314,7 @@ class _DockWidget(_WritesOutputs, Container):
                     raise _on_plane(err, indices[i]) from err
                 per_plane.append(outputs)
                 messages.append(message)
-            # planes a job found blank (a dropped frame): their note ("no nuclei, the plane
-            # is constant (all values 0)"); only a stack of nothing but them is refused
+            # planes found blank (said by _plane_notes); a stack of nothing else is refused
             blank = [(indices[i], job.blank) for i, job in enumerate(jobs)
                      if getattr(job, "blank", "")]
             if len(blank) == len(jobs):
@@ -326,17 +326,8 @@ class _DockWidget(_WritesOutputs, Container):
             every = "all " if len(jobs) > 1 else ""
             summary = (f"{every}{counted(len(jobs), 'plane')} of {layer.name!r}; "
                        f"{_plane_text(indices[shown])}: {text}")
-            said = [f"{_plane_text(index)}: {note}" for index, note in blank[:3]]
-            if len(blank) > 3:
-                said.append(f"{counted(len(blank) - 3, 'other blank plane')}")
-            # planes other than the one said with NaN or infinite pixels (read as outside
-            # the sample): said too, else a NaN plane 1 went unsaid behind plane 0
-            outside = [(indices[i], job.outside) for i, job in enumerate(jobs)
-                       if getattr(job, "outside", "") and i != shown]
-            said += [f"{_plane_text(index)}: {note}" for index, note in outside[:2]]
-            if len(outside) > 2:
-                said.append(f"{counted(len(outside) - 2, 'other plane')} with NaN or "
-                            "infinite pixels")
+            said = _plane_notes(blank, [(indices[i], job.outside) for i, job in enumerate(jobs)
+                                        if getattr(job, "outside", "") and i != shown])
             summary += "".join(f"; {note}" for note in said)
             return (stack_outputs(per_plane, indices, layer),
                     _with_plane(messages[shown], None, summary))

@@ -175,6 +175,20 @@ def _stages(job):
     return result
 
 
+def _plane_notes(blank: list, outside: list) -> list[str]:
+    """What a stack run says of its other planes: those found blank (a dropped frame, "the
+    plane is constant (all values 0)"), three at most, and those with NaN or infinite
+    pixels read as outside the sample, two at most (else a NaN plane 1 went unsaid behind
+    plane 0). Both lists hold (index, note) pairs."""
+    said = [f"{_plane_text(index)}: {note}" for index, note in blank[:3]]
+    if len(blank) > 3:
+        said.append(f"{counted(len(blank) - 3, 'other blank plane')}")
+    said += [f"{_plane_text(index)}: {note}" for index, note in outside[:2]]
+    if len(outside) > 2:
+        said.append(f"{counted(len(outside) - 2, 'other plane')} with NaN or infinite pixels")
+    return said
+
+
 def _message_text(message) -> str:
     return message[0] if isinstance(message, tuple) else message
 

@@ -147,7 +147,7 @@ def _flag(name: str) -> str:
 #: widgets' table is ``_widgets._base._VIEWER_ADVICE``, the core's ``_validation.ADVICE``
 _CLI_ADVICE = {
     NON_FINITE: "give such pixels a value before {doing} and save the image again, or open "
-                "it in napari, whose watershed reads them as outside the image.",
+                "it in napari, whose widgets read them as outside the image.",
     DUPLICATE_POINTS: "they lie on top of one another: each point must be given once.",
     STACK: "the command line takes one plane per file: save each plane as a file of its "
            "own, or open the stack in napari.",

@@ -40,6 +40,7 @@ from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels, not_a_folder
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import (
+    _edited,
     _InputWatch,
     _ledger_for,
     _placed_since,
@@ -530,7 +531,7 @@ class _DockWidget(_WritesOutputs, Container):
         inputs = {_layer_key(layer): layer for layer in self._viewer.layers}
         for (key, _role), record in self._outputs.items():
             layer = record.layer
-            if (not record.edited or layer not in layers or layer._type_string != "labels"
+            if (not _edited(record) or layer not in layers or layer._type_string != "labels"
                     or not set(MEASURE_COLUMNS) <= set(layer.features.columns)):
                 continue  # (a lattice's pixel map: its cells' table is the points')
             table = measured_again(layer, inputs.get(key))

@@ -57,6 +57,29 @@ class _Output:
     meta: Any = None  # the layer options it was last written with
     placed: Any = None  # its input's placement (:func:`_placement`) at that run
     pixels: Any = None  # its input image's :func:`_pixels_print` at that run
+    written: Any = None  # its data's :func:`_data_print` as the widget last wrote it
+
+
+def _data_print(layer):
+    """A checksum of an in-memory Labels or Points layer's data (shape, dtype, CRC-32 of
+    every byte: 1.5 ms for 1349 × 1030 labels), None for other layers and lazy data."""
+    import zlib
+
+    data = getattr(layer, "data", None)
+    if layer is None or layer._type_string not in ("labels", "points") or not isinstance(
+            data, np.ndarray):
+        return None
+    return data.shape, str(data.dtype), zlib.crc32(np.ascontiguousarray(data))
+
+
+def _edited(record: _Output) -> bool:
+    """Whether the user edited the record's layer: painted, filled, moved or deleted
+    (napari's events, :func:`_watch`), or its array changed in place since the widget
+    wrote it (``layer.data[labels == 3] = 0`` in napari's console or a notebook, which
+    emits no event: a re-run overwrote such an edit without a word)."""
+    if not record.edited and record.written is not None and record.layer is not None:
+        record.edited = _data_print(record.layer) != record.written
+    return record.edited
 
 
 def _still_mine(record: _Output | None, layers) -> bool:
@@ -66,7 +89,7 @@ def _still_mine(record: _Output | None, layers) -> bool:
     if record is None:
         return False
     layer = record.layer
-    return (layer in layers and layer.name == record.name and not record.edited
+    return (layer in layers and layer.name == record.name and not _edited(record)
             and not getattr(layer, "locked", False))
 
 
@@ -123,7 +146,7 @@ def _adopt_orphan(outputs: dict, key, name, layers, pixels=None):
     alive = {_layer_key(layer) for layer in layers}
     for old, record in list(outputs.items()):
         if (old[1] == key[1] and old[0] not in alive and record.name == name
-                and not record.edited and record.layer in layers
+                and not _edited(record) and record.layer in layers
                 and record.pixels == pixels):
             del outputs[old]
             outputs[key] = record

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ._layers import _layer_key, _unchanged_output, _update_in_place
 from ._outputs import (
     _adopt_orphan,
+    _data_print,
     _follow_input_name,
     _named_now,
     _Output,
@@ -177,7 +178,7 @@ class _WritesOutputs:
                     return (data, meta, layer_type), None, False
                 if layer_type != "shapes":
                     _update_in_place(layer, data, meta)
-                    record.meta = meta
+                    record.meta, record.written = meta, _data_print(layer)
                     return (data, meta, layer_type), None, True
             # Shapes take per-shape colours and features only at creation: replaced at the
             # same place, same visibility and opacity. New layers go in hidden, shown once
@@ -199,7 +200,8 @@ class _WritesOutputs:
             if layer_type == "surface":  # built at the first paint: no wireframe data
                 _light_mesh(self._viewer, new)
             # napari adds " [1]" when the name is taken (by the user's edited layer)
-            record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels)
+            record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels,
+                             written=_data_print(new))
             self._outputs[key] = record
             _watch(record, self)
             return (data, meta, layer_type), (new, visible), True

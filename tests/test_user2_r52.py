@@ -106,3 +106,21 @@ def test_python_m_napari_tessella_runs_the_watershed_on_a_folder(tmp_path, field
         "dapi_labels.tif", "dapi_objects.csv", "dapi_territories.tif"]
     assert len(pd.read_csv(out / "dapi_objects.csv")) >= 10
     assert "Traceback" not in capsys.readouterr().err
+
+
+# --- the public API's parameters, from a notebook
+
+
+def test_a_threshold_below_every_pixel_is_refused_in_the_image_units(field):
+    """``seeded_watershed(img16, threshold=0.3)`` (a threshold typed for an image scaled
+    to 0..1, on a 16-bit one) made every pixel foreground and returned one 'nucleus' the
+    size of the image, without a word. It is refused, saying the image's range; a
+    threshold above every pixel still gives no nuclei (an empty field of a batch)."""
+    from napari_tessella import seeded_watershed
+
+    img16 = (field.clip(0) * 3000 + 300).astype(np.uint16)
+    with pytest.raises(ValueError, match=r"threshold 0\.3 is below every pixel of the "
+                                         r"image \(its values span 300 to \d+\)"):
+        seeded_watershed(img16, threshold=0.3)
+    assert seeded_watershed(img16, threshold=70000).labels.max() == 0
+    assert seeded_watershed(img16, threshold=1500).labels.max() >= 10

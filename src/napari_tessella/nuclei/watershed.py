@@ -33,7 +33,7 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _cuts, _refine_outlines
-from ._params import _check_watershed_params
+from ._params import _check_threshold_in_image, _check_watershed_params
 from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _block_mean, _full_resolution
 from ._small import _small_population
@@ -120,7 +120,9 @@ def seeded_watershed(
     ValueError
         For an invalid image (constant, NaN, not 2-D) or parameter: NaN or infinite,
         out of range, ``object_diameter`` or ``sigma`` above the image's longest side,
-        seeds of the wrong shape. All are checked before any work.
+        seeds of the wrong shape, a ``threshold`` number below every pixel (every pixel
+        would be foreground; one above every pixel gives no nuclei). All are checked
+        before any work.
     TypeError
         For a parameter of the wrong type, or seeds that are a bool mask or a float image
         of the image's shape (a seeds label image holds integers: label a mask first).
@@ -162,6 +164,8 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
+    if sharpen:  # (the image as given: its sharpened run keeps the threshold it was given)
+        _check_threshold_in_image(threshold, img)
     given = seeds
     kind = seeds_kind(seeds, img.shape)
     if kind == "labels":

@@ -124,3 +124,24 @@ def test_a_threshold_below_every_pixel_is_refused_in_the_image_units(field):
         seeded_watershed(img16, threshold=0.3)
     assert seeded_watershed(img16, threshold=70000).labels.max() == 0
     assert seeded_watershed(img16, threshold=1500).labels.max() >= 10
+
+
+def test_a_tiff_header_without_an_image_is_said_in_the_users_words(tmp_path, field, capsys):
+    """A TIFF header with no image in it (a write stopped after its first bytes) failed as
+    "corrupt.tif cannot be read as a TIF image (list index out of range)": Python's words
+    for an empty list, not the file's. It says the file holds no image; the folder's
+    other images are done (exit 1, one line each)."""
+    import tifffile
+
+    from napari_tessella.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "corrupt.tif").write_bytes(b"II*\x00" + bytes(50))
+    tifffile.imwrite(folder / "dapi.tif", (field.clip(0) * 3000 + 300).astype(np.uint16))
+    assert main(["watershed", str(folder), "--out", str(tmp_path / "res"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert ("corrupt.tif: corrupt.tif cannot be read as a TIF image (it holds no image: a "
+            "TIFF header without pixel data)") in err
+    assert "list index" not in err and "Traceback" not in err
+    assert (tmp_path / "res" / "dapi_objects.csv").exists()

@@ -4,6 +4,8 @@ when they are still as the widget left them, into new layers otherwise (see
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._layers import _layer_key, _unchanged_output, _update_in_place
 from ._outputs import (
     _adopt_orphan,
@@ -166,6 +168,16 @@ class _WritesOutputs:
                 mine = False
                 getattr(self, "_kept_stacks", []).append(
                     f"{layer.name!r} holds all {held} planes of an earlier run: kept as it is")
+            elif (mine and layer_type == "labels" and held == 1
+                  and not getattr(self, "_previewing", False)
+                  and _planes_held(data, layer_type) == 1 and _other_plane(record.meta, meta)):
+                # 'this plane' moved on through a stack: the plane run before lost its
+                # nuclei without a word (the user stepping plane by plane took them kept)
+                note = ("the outputs of the plane run before are replaced by this plane's: "
+                        "'all planes' keeps every plane's")
+                own = getattr(self, "_kept_own", [])
+                if note not in own:
+                    own.append(note)
             if mine:  # the input renamed since: its outputs follow
                 _follow_input_name(record, meta.get("name"))
             multiscale = bool(meta.get("multiscale")) or getattr(layer, "multiscale", False)
@@ -215,6 +227,18 @@ def _kept(widget) -> str:
     kept, own = getattr(widget, "_kept_stacks", []), getattr(widget, "_kept_own", [])
     said = f" ({'; '.join(kept)}: this plane's outputs are new layers)" if kept else ""
     return said + (f" ({'; '.join(own)})" if own else "")
+
+
+def _other_plane(then: dict | None, now: dict) -> bool:
+    """Whether two one-plane-deep outputs of a stack (their layer options ``then`` and
+    ``now``) lie on different planes: their translates differ on the leading axes."""
+    if not then:
+        return False
+    lead = len(now.get("scale", ())) - 2
+    before, after = then.get("translate", ()), now.get("translate", ())
+    if lead < 1 or len(before) != len(after) or len(after) < lead + 2:
+        return False
+    return not np.allclose(before[:lead], after[:lead])
 
 
 def _why_not_mine(record, layers) -> str:

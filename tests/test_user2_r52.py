@@ -153,14 +153,14 @@ def test_a_tiff_header_without_an_image_is_said_in_the_users_words(tmp_path, fie
 def test_this_plane_on_another_plane_says_the_plane_before_is_replaced(viewer):
     """A time series segmented plane by plane ('this plane', the slider moved between
     runs): the second run moved the nuclei layer to plane 1, plane 0's nuclei gone, and
-    the status line said only "(plane 1)". It says the plane run before is replaced and
-    that 'all planes' keeps every plane's; a re-run on the same plane says nothing of it,
+    the status line said only "(plane 1)". It says "(plane 0's outputs replaced; 'all
+    planes' keeps every plane's)"; a re-run on the same plane says nothing of it,
     nor does 'all planes'."""
     stack = np.stack([synthetic_nuclei((160, 200), n_nuclei=8 + 2 * i, diameter=28.0,
                                        seed=i).image for i in range(3)])
     image = viewer.add_image(stack, name="dna")
     widget = _watershed(viewer, image)
-    note = "the outputs of the plane run before are replaced by this plane's"
+    note = "outputs replaced; 'all planes' keeps every plane's"
     viewer.dims.set_current_step(0, 0)
     widget()
     widget()
@@ -168,7 +168,7 @@ def test_this_plane_on_another_plane_says_the_plane_before_is_replaced(viewer):
     viewer.dims.set_current_step(0, 1)
     widget()
     assert "(plane 1)" in widget._status.value
-    assert f"{note}: 'all planes' keeps every plane's" in widget._status.value
+    assert f"(plane 0's {note})" in widget._status.value
     widget._planes.value = "all planes"
     widget()
     assert note not in widget._status.value

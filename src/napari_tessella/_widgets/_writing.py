@@ -21,6 +21,7 @@ from ._outputs import (
 )
 from ._qt import _hold_canvas
 from ._qt import _wireframe_on_demand as _light_mesh
+from ._stacks import _plane_text
 
 LayerDataTuple = tuple  # (data, meta, layer_type)
 
@@ -173,8 +174,8 @@ class _WritesOutputs:
                   and _planes_held(data, layer_type) == 1 and _other_plane(record.meta, meta)):
                 # 'this plane' moved on through a stack: the plane run before lost its
                 # nuclei without a word (the user stepping plane by plane took them kept)
-                note = ("the outputs of the plane run before are replaced by this plane's: "
-                        "'all planes' keeps every plane's")
+                note = (f"{_plane_of(record.meta, source)}'s outputs replaced; 'all "
+                        "planes' keeps every plane's")
                 own = getattr(self, "_kept_own", [])
                 if note not in own:
                     own.append(note)
@@ -239,6 +240,22 @@ def _other_plane(then: dict | None, now: dict) -> bool:
     if lead < 1 or len(before) != len(after) or len(after) < lead + 2:
         return False
     return not np.allclose(before[:lead], after[:lead])
+
+
+def _plane_of(meta: dict, stack) -> str:
+    """'plane 2' (or 'plane 1, 0'): the plane of ``stack`` a one-plane-deep output of it
+    (its layer options ``meta``) lies on, when the stack is only scaled and translated;
+    else 'the plane run before'."""
+    lead = len(meta.get("scale", ())) - 2
+    try:
+        at = ((np.asarray(meta["translate"][:lead], float) - stack.translate[:lead])
+              / stack.scale[:lead])
+        if not np.allclose(at, np.round(at)) or any(k in meta for k in ("rotate", "shear",
+                                                                          "affine")):
+            raise ValueError
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return "the plane run before"
+    return _plane_text(tuple(int(i) for i in np.round(at)))
 
 
 def _why_not_mine(record, layers) -> str:

@@ -2,6 +2,8 @@
 
 ``napari-tessella demo`` (the default) starts napari with the plugin's four widgets docked
 and a generated HAADF-like lattice loaded, so the whole recipe can be tried with no data.
+``napari-tessella watershed in/ --out res`` (and ``threshold-label``, ``lattice``,
+``atoms``) runs the batch command line, as ``tessella watershed in/ --out res`` does.
 """
 
 from __future__ import annotations
@@ -42,7 +44,10 @@ def demo(image: str = "lattice", run: bool = False, viewer=None):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="napari-tessella", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="napari-tessella", description=__doc__.splitlines()[0],
+        epilog="The batch commands threshold-label, watershed, lattice and atoms run as the "
+               "tessella command line runs them (napari-tessella watershed --help).")
     sub = parser.add_subparsers(dest="command")
     p_demo = sub.add_parser("demo", help="open napari with the widgets and a sample image")
     p_demo.add_argument("--image", choices=["lattice", "nuclei", "stem", "u2os"],
@@ -51,13 +56,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="also run Threshold & label and Lattice & Voronoi on it")
     argv = sys.argv[1:] if argv is None else list(argv)
     batch = ("threshold-label", "watershed", "lattice", "atoms")
-    if argv and argv[0] in batch:  # the batch commands are the other program's
-        import shlex
+    if argv and argv[0] in batch:
+        # the batch commands, run as `tessella` runs them: `python -m napari_tessella
+        # watershed in/` was refused, pointing to a `tessella` script that is not on the
+        # PATH of a notebook's kernel or of a virtual environment not activated
+        from .cli import main as batch_main
 
-        print(f"napari-tessella: error: napari-tessella opens napari; {argv[0]!r} is a "
-              f"command of the batch command line: {shlex.join(['tessella', *argv])}",
-              file=sys.stderr)
-        return 2
+        return batch_main(argv)
     args = parser.parse_args(argv)
     if args.command in (None, "demo"):
         import napari

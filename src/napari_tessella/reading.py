@@ -390,6 +390,8 @@ def _open_file(path: Path, lazy: bool | None):
         import tifffile
 
         with _quiet_tifffile(), tifffile.TiffFile(path) as tf:
+            if not tf.series:  # a header with no image: "(list index out of range)"
+                raise ValueError("it holds no image: a TIFF header without pixel data")
             series = tf.series[0]
             shape, axes = series.shape, series.axes
             # tifffile logs a corrupt header's counts ("incorrect StripOffsets count");

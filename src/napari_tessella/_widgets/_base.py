@@ -43,6 +43,7 @@ from ..params import check_values, load_parameters, save_parameters
 from ._export import export_layers, measured_again, measured_labels, not_a_folder
 from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
 from ._outputs import (
+    _edited,
     _InputWatch,
     _ledger_for,
     _placed_since,
@@ -161,8 +162,7 @@ class _DockWidget(_WritesOutputs, Container):
                     "thread; outputs get the stack's leading axes).")
         if self._stacks:
             widgets = [widgets[0], self._planes, *widgets[1:]]
-        # (unique id of the input layer, role) -> the layer written for that input, and
-        # whether the widget is writing (its own updates are not the user's edits)
+        # (input layer's id, role) -> its output layer; _writing: not the user's edits
         self._ledger = _ledger_for(self, viewer)
         self._worker = None
         self._run_button = PushButton(text="Run", tooltip="Run on the chosen input "
@@ -541,7 +541,7 @@ class _DockWidget(_WritesOutputs, Container):
         inputs = {_layer_key(layer): layer for layer in self._viewer.layers}
         for (key, _role), record in self._outputs.items():
             layer = record.layer
-            if (not record.edited or layer not in layers or layer._type_string != "labels"
+            if (not _edited(record) or layer not in layers or layer._type_string != "labels"
                     or not set(MEASURE_COLUMNS) <= set(layer.features.columns)):
                 continue  # (a lattice's pixel map: its cells' table is the points')
             table = measured_again(layer, inputs.get(key))

@@ -4,9 +4,12 @@ when they are still as the widget left them, into new layers otherwise (see
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._layers import _layer_key, _unchanged_output, _update_in_place
 from ._outputs import (
     _adopt_orphan,
+    _data_print,
     _follow_input_name,
     _hidden_note,
     _named_now,
@@ -19,6 +22,7 @@ from ._outputs import (
 )
 from ._qt import _hold_canvas
 from ._qt import _wireframe_on_demand as _light_mesh
+from ._stacks import _plane_text
 
 LayerDataTuple = tuple  # (data, meta, layer_type)
 
@@ -166,6 +170,16 @@ class _WritesOutputs:
                 mine = False
                 getattr(self, "_kept_stacks", []).append(
                     f"{layer.name!r} holds all {held} planes of an earlier run: kept as it is")
+            elif (mine and layer_type == "labels" and held == 1
+                  and not getattr(self, "_previewing", False)
+                  and _planes_held(data, layer_type) == 1 and _other_plane(record.meta, meta)):
+                # 'this plane' moved on through a stack: the plane run before lost its
+                # nuclei without a word (the user stepping plane by plane took them kept)
+                note = (f"{_plane_of(record.meta, source)}'s outputs replaced; 'all "
+                        "planes' keeps every plane's")
+                own = getattr(self, "_kept_own", [])
+                if note not in own:
+                    own.append(note)
             if mine:  # the input renamed since: its outputs follow
                 _follow_input_name(record, meta.get("name"))
             multiscale = bool(meta.get("multiscale")) or getattr(layer, "multiscale", False)
@@ -180,7 +194,7 @@ class _WritesOutputs:
                     _update_in_place(layer, data, meta)  # (its visibility as it is)
                     if layer_type == "points":
                         _said_hidden(self, _hidden_note(layer, new=False))
-                    record.meta = meta
+                    record.meta, record.written = meta, _data_print(layer)
                     return (data, meta, layer_type), None, True
             # Shapes take per-shape colours and features only at creation: replaced at the
             # same place, same visibility and opacity. New layers go in hidden, shown once
@@ -204,7 +218,8 @@ class _WritesOutputs:
             if layer_type == "points" and not visible:  # many points: left hidden
                 _said_hidden(self, _hidden_note(new, new=True))
             # napari adds " [1]" when the name is taken (by the user's edited layer)
-            record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels)
+            record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels,
+                             written=_data_print(new))
             self._outputs[key] = record
             _watch(record, self)
             return (data, meta, layer_type), (new, visible), True
@@ -225,6 +240,34 @@ def _kept(widget) -> str:
     kept, own = getattr(widget, "_kept_stacks", []), getattr(widget, "_kept_own", [])
     said = f" ({'; '.join(kept)}: this plane's outputs are new layers)" if kept else ""
     return said + (f" ({'; '.join(own)})" if own else "")
+
+
+def _other_plane(then: dict | None, now: dict) -> bool:
+    """Whether two one-plane-deep outputs of a stack (their layer options ``then`` and
+    ``now``) lie on different planes: their translates differ on the leading axes."""
+    if not then:
+        return False
+    lead = len(now.get("scale", ())) - 2
+    before, after = then.get("translate", ()), now.get("translate", ())
+    if lead < 1 or len(before) != len(after) or len(after) < lead + 2:
+        return False
+    return not np.allclose(before[:lead], after[:lead])
+
+
+def _plane_of(meta: dict, stack) -> str:
+    """'plane 2' (or 'plane 1, 0'): the plane of ``stack`` a one-plane-deep output of it
+    (its layer options ``meta``) lies on, when the stack is only scaled and translated;
+    else 'the plane run before'."""
+    lead = len(meta.get("scale", ())) - 2
+    try:
+        at = ((np.asarray(meta["translate"][:lead], float) - stack.translate[:lead])
+              / stack.scale[:lead])
+        if not np.allclose(at, np.round(at)) or any(k in meta for k in ("rotate", "shear",
+                                                                          "affine")):
+            raise ValueError
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return "the plane run before"
+    return _plane_text(tuple(int(i) for i in np.round(at)))
 
 
 def _why_not_mine(record, layers) -> str:

@@ -276,7 +276,11 @@ class ThresholdLabelWidget(_DockWidget):
         if _lead_shape(layer):  # on the plane shown only, as Run draws it
             outputs, message = _placed_on_plane(
                 outputs, message, _current_plane(layer, self._viewer), layer)
-        self._apply(outputs, f"preview: {message}", layer)
+        self._previewing = True  # (a preview follows the slider: no word of the plane left)
+        try:
+            self._apply(outputs, f"preview: {message}", layer)
+        finally:
+            self._previewing = False
 
     def _previewed(self, layer) -> bool:
         """Whether this image's labels, written by this widget, are in the viewer."""

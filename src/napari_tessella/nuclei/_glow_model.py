@@ -90,6 +90,8 @@ def _sector_line(x, y):
         kept = r <= mid + 2 * (_median(np.abs(rk - mid)) + 1e-9)
         if np.count_nonzero(kept) < 4 or (kept.all() if keep is None else (kept == keep).all()):
             break  # (the same points: the same line)
+        if not x[kept].any():  # all 0 (a black frame's bands): no line through them, and
+            break  # the fit divided by 0 ("SVD did not converge": the image refused)
         keep, xk, yk = kept, x[kept], y[kept]
     return a, b
 

@@ -41,3 +41,19 @@ def _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
         except ValueError as err:
             raise ValueError(f"{err} Or 'auto' (the default).") from None
     return auto
+
+
+def _check_threshold_in_image(threshold, img) -> None:
+    """A threshold number below every pixel of ``img`` (finite, in memory) refused: every
+    pixel is then foreground, and the "nuclei" were one object the size of the image, or
+    its seeds' regions tiling it (a threshold typed for another image's units, e.g. 0.3
+    for a 16-bit one). One above every pixel is left: an empty field of a batch run at
+    one threshold has no nuclei, rightly."""
+    if isinstance(threshold, str) or not img.size:
+        return
+    low = float(img.min())
+    if float(threshold) < low:
+        raise ValueError(
+            f"threshold {float(threshold):g} is below every pixel of the image (its values "
+            f"span {low:g} to {float(img.max()):g}): every pixel would be foreground. Give "
+            "a number in the image's units within that range, or 'auto' (the default).")

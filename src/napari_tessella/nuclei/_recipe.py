@@ -46,7 +46,7 @@ from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
-from ._missing import _with_free_dim, _with_missing
+from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
 from ._pairs import _with_pairs
 from ._saturated import _saturated
@@ -126,8 +126,6 @@ _BORDER_LEAST = 2.0
 # the minimum size, that object whole would be under half of it, a speck (round 24)
 _BORDER_SPECK = 0.25
 
-#: round 52: dim nuclei in wide unlabelled regions over the level (:mod:`._missing`)
-_FREE_DIM = 1
 _DOMES = True  # split dense labels two domes fit better than one (:mod:`._domes`)
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
@@ -339,10 +337,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, _ = _with_over_glow(  # over a modelled glow (r47)
                 labels, markers, peak, smooth, low, d, max(min_size_work, 1.0), raw, work,
                 bright)
-            if _FREE_DIM and not shoulders:  # round 52: in wide regions no label is near
-                labels, markers, peak, _ = _with_free_dim(
-                    labels, markers, peak, smooth, level, low, d, max(min_size_work, 1.0),
-                    bright)
         if shoulders:
             labels, markers, peak, _ = _with_shoulders(labels, markers, peak, smooth, level, d)
             # two blurred nuclei with no neck, valley or curvature of their own

@@ -27,6 +27,8 @@ _CARVE_SHARE = 0.65
 _CARVE_ALL = 0.8
 
 
+#: round 52: the pieces of joined outlines, once cut between their points, each tested
+#: again for a label of its own (the whole was refused when one piece touched a label)
 _SPLIT_NEW = 1
 
 

@@ -27,6 +27,11 @@ _CARVE_SHARE = 0.65
 _CARVE_ALL = 0.8
 
 
+#: round 52: the pieces of joined outlines, once cut between their points, each tested
+#: again for a label of its own (the whole was refused when one piece touched a label)
+_SPLIT_NEW = 1
+
+
 def _add_or_carve(labels, markers, peak, smooth, d, least, found, points, in_blob):
     """:func:`._dim._with_glow_dim`'s outlines ``found`` (from ``points``) added or carved,
     a label carved only where ``in_blob(host, comp, points, labels)`` says it lies in the
@@ -38,8 +43,15 @@ def _add_or_carve(labels, markers, peak, smooth, d, least, found, points, in_blo
     free = np.bincount(comp[labels == 0], minlength=k + 1)
     new = (free >= least) & (10 * (size - free) <= size)
     new[0] = False
+    before = k
     comp, k = _split_at_points(comp, k, points, new)
     new = np.append(new, np.zeros(k + 1 - new.size, bool))
+    if _SPLIT_NEW and k > before:  # the pieces of joined outlines tested again, each
+        size = np.bincount(comp.ravel(), minlength=k + 1)
+        free = np.bincount(comp[labels == 0], minlength=k + 1)
+        again = (free >= least) & (10 * (size - free) <= size)
+        again[:before + 1] = False
+        new |= again
     host = _carve_hosts(comp, k, labels, least, d)
     host[new] = 0
     host[~in_blob(host, comp, points, labels)] = 0

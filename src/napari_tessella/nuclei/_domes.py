@@ -219,3 +219,50 @@ def _split_by_domes(labels, smooth, level, d, first, image=None):
         at = np.unravel_index(int(np.argmax(dist)), dist.shape)
         points.append((at[0] + box[0].start, at[1] + box[1].start))
     return out, np.array(points, np.int64).reshape(-1, 2)
+
+
+
+_FAT_AREA = 1.4  # too large for its inscribed disc: at least this many nucleus areas and
+_FAT_SLOPE = 2.4  # ... areas >= _FAT_SLOPE * (inscribed radius / (d / 2)) - _FAT_OFF
+_FAT_OFF = 0.2
+
+
+def _split_too_large(labels, smooth, level, d, first):
+    """``labels`` with each label too large for its inscribed disc (see above) cut in two
+    by two-means of its pixels' positions (from the ends of its major axis); one point per
+    new label. Per label in its own box."""
+    n = int(labels.max())
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    unit = np.pi * d * d / 4
+    ids = np.flatnonzero(sizes >= _FAT_AREA * unit)
+    ids = ids[ids > 0]
+    out, points = labels, []
+    boxes = ndi.find_objects(labels)
+    for i in ids.tolist():
+        box = boxes[i - 1]
+        own = labels[box] == i
+        dt = ndi.distance_transform_edt(np.pad(own, 1))[1:-1, 1:-1]
+        if sizes[i] / unit < _FAT_SLOPE * dt.max() / (d / 2) - _FAT_OFF:
+            continue
+        yy, xx = (c.astype(np.float64) for c in np.nonzero(own))
+        cy, cx, a, _, _, axis = _ellipse(yy, xx)
+        c = np.array([[cy, cx]]) + np.outer([0.5, -0.5], axis) * a
+        pts = np.stack([yy, xx], 1)
+        for _ in range(10):
+            near = ((pts - c[0]) ** 2).sum(1) <= ((pts - c[1]) ** 2).sum(1)
+            if near.all() or not near.any():
+                break
+            c = np.array([pts[near].mean(0), pts[~near].mean(0)])
+        if min(np.count_nonzero(near), np.count_nonzero(~near)) < 0.25 * near.size:
+            continue
+        new = np.zeros_like(own)
+        new[yy[~near].astype(int), xx[~near].astype(int)] = True
+        if ndi.label(new)[1] != 1 or ndi.label(own & ~new)[1] != 1:
+            continue
+        if out is labels:
+            out = labels.copy()
+        out[box][new] = first + len(points)
+        dn = ndi.distance_transform_edt(np.pad(new, 1))[1:-1, 1:-1]
+        at = np.unravel_index(int(np.argmax(dn)), dn.shape)
+        points.append((at[0] + box[0].start, at[1] + box[1].start))
+    return out, np.array(points, np.int64).reshape(-1, 2)

@@ -37,7 +37,7 @@ from ._cues import (
     _unless_foci,
 )
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
-from ._domes import _split_by_domes, _split_too_large
+from ._domes import _split_by_domes
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
 from ._glare import _drop_ended, _drop_streaks
@@ -126,7 +126,6 @@ _BORDER_LEAST = 2.0
 # the minimum size, that object whole would be under half of it, a speck (round 24)
 _BORDER_SPECK = 0.25
 
-_DT_NECKS = True  # split dense labels too large for their inscribed disc (round 52)
 _DOMES = True  # split dense labels two domes fit better than one (:mod:`._domes`)
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
@@ -357,9 +356,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, markers, peak, _ = _with_new_labels(
                     partial(_split_by_domes, image=work), labels, markers, peak, smooth,
                     level, d)
-            if _DT_NECKS:  # too large for its inscribed disc (round 52)
-                labels, markers, peak, _ = _with_new_labels(
-                    _split_too_large, labels, markers, peak, smooth, level, d)
         labels = _drop_glow_pieces(labels, smooth, raw, shoulders, work=work)  # glows
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus

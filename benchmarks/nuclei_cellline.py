@@ -156,12 +156,16 @@ FRESH51["fibroblast d74"] = (12500, 12501, 12502, 12503)
 #: run only at its end (its branches tune on seeds 13600-13999)
 FRESH52 = {kind: tuple(range(13500, 13506)) for kind in FRESH33}
 FRESH52["fibroblast d74"] = (13500, 13501, 13502, 13503)
+#: round 53's fresh held-out seeds, written down before round 53's results were read and
+#: run only at its end (its branches tune on seeds 14600-14999)
+FRESH53 = {kind: tuple(range(14500, 14506)) for kind in FRESH33}
+FRESH53["fibroblast d74"] = (14500, 14501, 14502, 14503)
 #: the fresh held-out seeds by round (``--fresh ROUND``)
 FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36,
          37: FRESH37, 38: FRESH38, 39: FRESH39, 40: FRESH40, 41: FRESH41,
          42: FRESH42, 43: FRESH43, 44: FRESH44, 45: FRESH45, 46: FRESH46,
          47: FRESH47, 48: FRESH48, 49: FRESH49,
-         50: FRESH50, 51: FRESH51, 52: FRESH52}
+         50: FRESH50, 51: FRESH51, 52: FRESH52, 53: FRESH53}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}

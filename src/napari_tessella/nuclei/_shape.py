@@ -14,6 +14,7 @@ from .._label_image import (
     _crosses_dilated,
     _edge_ids,
     _label_moments,
+    _nonzero,
     _per_label,
     _square_filter,
     _widened,
@@ -144,7 +145,7 @@ def _split_at_necks(labels, markers, d, origin=(0, 0)):
     centre = pad[1:-1, 1:-1]
     edge = _per_label(big, labels) & ((pad[:-2, 1:-1] != centre) | (pad[2:, 1:-1] != centre)
                           | (pad[1:-1, :-2] != centre) | (pad[1:-1, 2:] != centre))
-    rows, cols = np.nonzero(edge)
+    rows, cols = _nonzero(edge)
     ids = labels[rows, cols]
     order = np.argsort(ids, kind="stable")
     points = np.stack([rows[order], cols[order]], axis=1).astype(np.float64)
@@ -166,7 +167,8 @@ def _split_at_necks(labels, markers, d, origin=(0, 0)):
 def _cut(out, markers, i, box, ends, unit, d, state, shift=0.0):
     """Cut label ``i`` of ``out`` (in place, within ``box``) along the chord ``ends``."""
     from skimage.draw import line
-    from skimage.segmentation import watershed
+
+    from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 
     region, seeds_at = out[box], markers[box]
     obj = region == i

@@ -48,6 +48,19 @@ def _per_label(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.take(table, labels.astype(np.intp, copy=False))
 
 
+def _nonzero(mask: np.ndarray) -> tuple:
+    """``np.nonzero(mask)`` of a 2-D array: the same two index arrays (intp, row-major),
+    from its flat indices (round 53: numpy makes a 2-D array's pairs pixel by pixel, 4-8x
+    slower on a working image). Flat indices of an integer image are found from its
+    nonzero test, a boolean one (3-4x faster than from its integers); the same pixels.
+    Other dimensions: ``np.nonzero``."""
+    if mask.ndim != 2 or mask.size == 0:
+        return np.nonzero(mask)
+    flat = np.flatnonzero(mask if mask.dtype == bool else mask != 0)
+    rows = flat // mask.shape[1]
+    return rows, flat - rows * mask.shape[1]
+
+
 def _edge_ids(labels: np.ndarray, border=(True, True, True, True)) -> np.ndarray:
     """Labels on the sides of ``labels`` that are the image border (top, bottom, left, right)."""
     sides = [labels[0], labels[-1], labels[:, 0], labels[:, -1]]
@@ -498,14 +511,16 @@ def _labelled_pixels(labels: np.ndarray, n: int, ids=None) -> tuple:
     values in the order ``ndi.sum_labels`` does (a bincount over the whole image): the
     same sums bit for bit (round 51: :func:`._domes._candidates`' moments)."""
     if ids is None:
-        flat = np.flatnonzero(labels)  # the labelled pixels only, no full-image index arrays
+        # the labelled pixels only, no full-image index arrays (from a boolean image: 3-4x
+        # faster than numpy's flat indices of the integers, round 53)
+        flat = np.flatnonzero(labels != 0)
     else:
         pick = np.zeros(n + 1, dtype=bool)
         pick[ids] = True
         pick[0] = False
-        flat = np.flatnonzero(pick[labels])
-    rows, cols = np.divmod(flat, labels.shape[1])
-    return labels.ravel()[flat], rows, cols
+        flat = np.flatnonzero(_per_label(pick, labels))
+    rows = flat // labels.shape[1]  # (np.divmod's pair, ~2x faster)
+    return labels.ravel()[flat], rows, flat - rows * labels.shape[1]
 
 
 def _square_filter(img: np.ndarray, size: int, largest: bool, mode: str = "reflect",

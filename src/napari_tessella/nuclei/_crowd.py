@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.segmentation import watershed
 
 from .._label_image import _edge_ids
+from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 from ._shape import (
     _BRIGHT_CORE,
     _PART_SOLIDITY,

@@ -140,7 +140,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
     Returns the labels and the markers, where a split object's markers are replaced by
     one pixel per part (its highest ``height``).
     """
-    from skimage.segmentation import watershed
+    from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 
     n = int(labels.max())
     if n == 0:
@@ -526,7 +526,8 @@ def _split_at_steps(labels, markers, smooth, d, min_size_work, level, ids, *, st
     the arrays given, themselves, when no object was split.
     """
     from skimage.filters import threshold_otsu
-    from skimage.segmentation import watershed
+
+    from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 
     ids = np.asarray(ids, dtype=np.intp)
     if ids.size == 0:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._label_image import _nonzero
 from ._texture import _smooth_pieces
 
 #: a label is a glow's piece when under this share of its rim rises towards its centre
@@ -39,7 +40,7 @@ def _rim_inflow(labels: np.ndarray, image: np.ndarray, reach: int = _REACH) -> n
     n = int(labels.max())
     bg = np.pad(labels == 0, 1)  # beyond the array's edge: no background, no rim
     rim = (bg[:-2, 1:-1] | bg[2:, 1:-1] | bg[1:-1, :-2] | bg[1:-1, 2:]) & ~bg[1:-1, 1:-1]
-    r, c = np.nonzero(rim)
+    r, c = _nonzero(rim)
     lab = labels[r, c]
     # inwards: the sum of the offsets to the label's own pixels within ``reach``
     wide = np.pad(labels, reach, constant_values=-1)

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.segmentation import watershed
 
-from .._label_image import _group_quantiles, _mask_box, _widened
+from .._label_image import _group_quantiles, _mask_box, _nonzero, _widened
+from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 from ._cues import _label_quantiles
 from ._glare import _gradient_coherence
 from ._saturated import _GLOW_REACH, _SMALL_CELL, _saturated
@@ -118,7 +118,7 @@ def _glow_of(img, bright, d, fit):
     prof[~np.isfinite(prof)] = np.nan
     # per sector: the band quantiles from _GAP d out as a line of the profile
     ids = np.arange(1, n + 1)
-    by, bx = np.nonzero(bright)  # the centroids as ``ndi.mean`` sums them, in raster order
+    by, bx = _nonzero(bright)  # the centroids as ``ndi.mean`` sums them, in raster order
     num = np.bincount(comp[by, bx], minlength=n + 1).astype(np.float64)
     num[0] = 1.0
     cy = np.bincount(comp[by, bx], by, minlength=n + 1) / num

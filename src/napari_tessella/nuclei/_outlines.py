@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._label_image import _only, _per_label
+from .._label_image import _nonzero, _only, _per_label
 from ._cues import _label_max, _unless_foci
 from ._orient import IDENTITY, from_canonical
 from ._resample import _upsample
@@ -89,7 +89,7 @@ def _refine_outlines(labels, smooth, cuts, factor: int, shape, territories, froz
     padded_labels = np.pad(labels, 1, mode="edge").ravel()
     # the 3 x 3 neighbours of a working pixel, row by row, as offsets in the padded arrays
     hood_at = (np.arange(3)[:, None] * (w + 2) + np.arange(3)).ravel()
-    wr, wc = np.nonzero(outline)
+    wr, wc = _nonzero(outline)
     # a block's pixels (row by row as it is here) as offsets in the enlarged arrays from
     # its first one there, and the first pixel of each working pixel's block (below)
     i, j = np.arange(factor)[:, None], np.arange(factor)[None, :]

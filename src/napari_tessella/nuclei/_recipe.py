@@ -548,7 +548,7 @@ def _flood_holes(labels, filled, height):
     own[hole_ids] = around  # one of each hole's labels around it
     if (own[1:] > 0).all() and np.array_equal(own[hole_ids], around):
         return np.where(added, own[holes], labels).astype(np.int32)
-    from skimage.segmentation import watershed
+    from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 
     return watershed(-height, labels, mask=filled).astype(np.int32)
 

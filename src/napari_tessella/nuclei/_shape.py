@@ -14,6 +14,7 @@ from .._label_image import (
     _crosses_dilated,
     _edge_ids,
     _label_moments,
+    _nonzero,
     _per_label,
     _square_filter,
     _widened,
@@ -56,7 +57,7 @@ def _outline_points(mask: np.ndarray) -> np.ndarray:
     """(row, col) of the pixels of ``mask`` with a 4-neighbour outside it (float64)."""
     pad = np.pad(mask, 1)
     inner = pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:]
-    return np.argwhere(mask & ~inner).astype(np.float64)
+    return np.transpose(_nonzero(mask & ~inner)).astype(np.float64)  # (np.argwhere)
 
 
 def _neck(edge: np.ndarray, d: float):
@@ -144,7 +145,7 @@ def _split_at_necks(labels, markers, d, origin=(0, 0)):
     centre = pad[1:-1, 1:-1]
     edge = _per_label(big, labels) & ((pad[:-2, 1:-1] != centre) | (pad[2:, 1:-1] != centre)
                           | (pad[1:-1, :-2] != centre) | (pad[1:-1, 2:] != centre))
-    rows, cols = np.nonzero(edge)
+    rows, cols = _nonzero(edge)
     ids = labels[rows, cols]
     order = np.argsort(ids, kind="stable")
     points = np.stack([rows[order], cols[order]], axis=1).astype(np.float64)
@@ -166,7 +167,8 @@ def _split_at_necks(labels, markers, d, origin=(0, 0)):
 def _cut(out, markers, i, box, ends, unit, d, state, shift=0.0):
     """Cut label ``i`` of ``out`` (in place, within ``box``) along the chord ``ends``."""
     from skimage.draw import line
-    from skimage.segmentation import watershed
+
+    from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 
     region, seeds_at = out[box], markers[box]
     obj = region == i
@@ -314,7 +316,7 @@ def _cut_waist(out, markers, i, box, unit, d, state):
     """Cut label ``i`` of ``out`` (in place, within ``box``) at its waist, if it has one."""
     region, seeds_at = out[box], markers[box]
     obj = region == i
-    points = np.argwhere(obj).astype(np.float64)
+    points = np.transpose(_nonzero(obj)).astype(np.float64)  # (np.argwhere)
     cut = _waist(points, d)
     if cut is None:
         return
@@ -404,7 +406,7 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects, dome
     axes = _axes_ratio(labels, n, big)
     concave = []
     for i in big.tolist():
-        points = np.argwhere(labels[boxes[i - 1]] == i).astype(np.float64)
+        points = np.transpose(_nonzero(labels[boxes[i - 1]] == i)).astype(np.float64)
         if _solidity(points) <= _MERGE_SOLIDITY:
             concave.append((i, points, _MERGE_RATIO, _MERGE_NEIGHBOURS))
         elif axes[i] >= _MERGE_AXES:

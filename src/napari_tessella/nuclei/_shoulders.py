@@ -118,7 +118,8 @@ def _split_shoulders(labels, smooth, level, d, first):
     23; the whole image before, the same labels: the flood's mask is the same and the
     order of its pixels too)."""
     from scipy.spatial import cKDTree
-    from skimage.segmentation import watershed
+
+    from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 
     n = int(labels.max())
     none = (labels, np.empty((0, 2), np.int64))

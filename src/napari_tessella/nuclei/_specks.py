@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._label_image import _edge_ids, _per_label
+from .._label_image import _edge_ids, _nonzero, _per_label
 
 # a piece of at least this many pixels: the shape of fewer says nothing (packed crops of 12-px
 # nuclei: pieces of 6 px, 4 along the border and 2 deep, were caps as often as debris)
@@ -49,7 +49,7 @@ def _border_specks(labels, sizes, border, most, ids=None) -> np.ndarray:
     rows, cols = labels.shape
     pick = np.zeros(sizes.size, dtype=bool)  # ``np.isin(labels, ids)`` by a look-up
     pick[ids] = True
-    r, c = np.nonzero(_per_label(pick, labels))
+    r, c = _nonzero(_per_label(pick, labels))
     k = np.searchsorted(ids, labels[r, c])  # ids are sorted (np.unique)
     n = ids.size
     # per side (top, bottom, left, right): the chord (pixels on it) and the depth from it

@@ -108,3 +108,34 @@ def test_nonzero_of_a_view():
     a = (np.random.default_rng(2).random((20, 30)) < 0.4)[3:17:2, ::-3]
     for g, w in zip(_nonzero(a), np.nonzero(a), strict=True):
         np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("kernel", ["missing", "raises", "floods otherwise"])
+def test_a_changed_private_kernel_falls_back_to_skimage(monkeypatch, kernel):
+    """skimage's compiled flood is private: when another skimage has none, calls it
+    otherwise or floods otherwise, the trial refuses it and skimage's public watershed
+    runs, with its result."""
+    import sys
+    import types
+
+    from napari_tessella.nuclei import _basins
+
+    def raises(*args):
+        raise TypeError("watershed_raveled() takes 7 positional arguments")
+
+    def floods_otherwise(image, at, offsets, mask, strides, compactness, out, wsl):
+        out[mask.astype(bool)] = 1
+
+    fake = types.ModuleType("skimage.segmentation._watershed_cy")
+    if kernel != "missing":
+        fake.watershed_raveled = raises if kernel == "raises" else floods_otherwise
+    monkeypatch.setitem(sys.modules, "skimage.segmentation._watershed_cy", fake)
+    monkeypatch.setattr(_basins, "_KERNEL", _basins._UNTRIED)
+    rng = np.random.default_rng(5)
+    image = rng.random((20, 30))
+    markers = np.zeros(image.shape, np.int32)
+    markers[3, 3], markers[15, 25] = 1, 2
+    mask = image > 0.1
+    got = _basins._watershed(image, markers, mask, connectivity=1)
+    assert _basins._kernel() is None
+    np.testing.assert_array_equal(got, watershed(image, markers, mask=mask, connectivity=1))

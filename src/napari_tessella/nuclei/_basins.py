@@ -74,28 +74,42 @@ def _neighbours(width: int, connectivity: int) -> np.ndarray:
     return np.array(offsets, dtype=np.intp)
 
 
-def _watershed(image, markers, mask, connectivity: int = 1) -> np.ndarray:
-    """``skimage.segmentation.watershed(image, markers, mask=mask,
-    connectivity=connectivity)``, bit for bit, for a 2-D ``image``, a ``markers`` array
-    and a ``mask`` of its shape: the same flood (skimage's own compiled kernel) from the
-    same inputs, made without skimage's per-call steps: three ``np.pad`` calls, the
-    structure's offsets sorted again, the mask's sum and its validation (round 53: ~0.3 ms
-    a call, ~7 calls per U2OS image, more than the flood of most of the recipe's small
-    boxes). As skimage, the image is read as float64 with a border of one pixel of 0
-    around it, outside the mask (the kernel never leaves it), and the markers outside the
-    mask are 0 (``markers * mask``: their type is the output's). Anything else (another
-    dimension, no mask, markers not an array, another connectivity, or a skimage without
-    that kernel): skimage's watershed itself."""
-    from skimage.segmentation import watershed
+def _kernel():
+    """skimage's compiled flood, or None when this skimage lays it out otherwise or it no
+    longer floods as :func:`_watershed` calls it. It is a private function: its signature
+    or its meaning may change in another skimage, so it is tried once, on a small image of
+    plateaus and ties, against skimage's public watershed, and used only if the two agree
+    bit for bit (any error in that trial: not used)."""
+    global _KERNEL
+    if _KERNEL is _UNTRIED:
+        _KERNEL = None
+        try:
+            from skimage.segmentation import watershed
+            from skimage.segmentation._watershed_cy import watershed_raveled
+        except ImportError:
+            return None
+        rng = np.random.default_rng(53)
+        image = rng.integers(0, 3, (9, 11)).astype(float)  # (few levels: many ties)
+        markers = np.zeros(image.shape, np.int32)
+        markers[1, 1], markers[7, 9], markers[4, 5], markers[0, 10] = 1, 2, 3, 4
+        mask = rng.random(image.shape) > 0.15
+        try:
+            agree = all(np.array_equal(
+                _fast(watershed_raveled, image, markers, mask, conn),
+                watershed(image, markers, mask=mask, connectivity=conn))
+                for conn in (1, 2))
+        except Exception:  # (a changed private signature: skimage's own path)
+            agree = False
+        _KERNEL = watershed_raveled if agree else None
+    return _KERNEL
 
-    try:
-        from skimage.segmentation._watershed_cy import watershed_raveled
-    except ImportError:  # (a private module: another skimage may lay it out otherwise)
-        watershed_raveled = None
-    if (watershed_raveled is None or not isinstance(markers, np.ndarray) or mask is None
-            or np.ndim(image) != 2 or connectivity not in (1, 2)
-            or markers.shape != np.shape(image) or np.shape(mask) != np.shape(image)):
-        return watershed(image, markers, mask=mask, connectivity=connectivity)
+
+_UNTRIED = object()
+_KERNEL = _UNTRIED
+
+
+def _fast(kernel, image, markers, mask, connectivity):
+    """The flood of :func:`_watershed` through ``kernel`` (skimage's compiled one)."""
     mask = np.asarray(mask, dtype=bool)
     seeds = markers * mask  # (skimage's)
     rows, cols = seeds.shape
@@ -106,7 +120,28 @@ def _watershed(image, markers, mask, connectivity: int = 1) -> np.ndarray:
     inside[inner] = mask
     out = np.zeros(flat.shape, seeds.dtype)
     out[inner] = seeds
-    watershed_raveled(flat.ravel(), np.flatnonzero(out != 0), _neighbours(cols + 2, connectivity),
-                      inside.ravel(), np.array([cols + 2, 1], dtype=np.intp), 0.0,
-                      out.ravel(), False)
+    kernel(flat.ravel(), np.flatnonzero(out != 0), _neighbours(cols + 2, connectivity),
+           inside.ravel(), np.array([cols + 2, 1], dtype=np.intp), 0.0, out.ravel(), False)
     return out[inner].copy()
+
+
+def _watershed(image, markers, mask, connectivity: int = 1) -> np.ndarray:
+    """``skimage.segmentation.watershed(image, markers, mask=mask,
+    connectivity=connectivity)``, bit for bit, for a 2-D ``image``, a ``markers`` array
+    and a ``mask`` of its shape: the same flood (skimage's own compiled kernel) from the
+    same inputs, made without skimage's per-call steps: three ``np.pad`` calls, the
+    structure's offsets sorted again, the mask's sum and its validation (round 53: ~0.3 ms
+    a call, ~7 calls per U2OS image, more than the flood of most of the recipe's small
+    boxes). As skimage, the image is read as float64 with a border of one pixel of 0
+    around it, outside the mask (the kernel never leaves it), and the markers outside the
+    mask are 0 (``markers * mask``: their type is the output's). Anything else (another
+    dimension, no mask, markers not an array, another connectivity, or a skimage whose
+    kernel is missing or floods otherwise: :func:`_kernel`): skimage's watershed itself."""
+    from skimage.segmentation import watershed
+
+    if (not isinstance(markers, np.ndarray) or mask is None
+            or np.ndim(image) != 2 or connectivity not in (1, 2)
+            or markers.shape != np.shape(image) or np.shape(mask) != np.shape(image)
+            or _kernel() is None):
+        return watershed(image, markers, mask=mask, connectivity=connectivity)
+    return _fast(_kernel(), image, markers, mask, connectivity)

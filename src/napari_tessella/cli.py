@@ -354,6 +354,8 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
         if "skipped" in result.message:
             print(f"tessella: note: {path}: {result.message.split('; ', 1)[1]}",
                   file=sys.stderr)
+        if result.said:  # NaN or infinite pixels (a mosaic's padding): outside the image
+            print(f"tessella: note: {path}: {result.said}", file=sys.stderr)
         written = save_results(result, partial, scale=scale, unit=unit)
         return _publish(written, out, _main_table(out, stem, args.operation))
     finally:

@@ -146,8 +146,8 @@ def _flag(name: str) -> str:
 #: the words of a user of the command line ("{doing}": the error's own blank); the
 #: widgets' table is ``_widgets._base._VIEWER_ADVICE``, the core's ``_validation.ADVICE``
 _CLI_ADVICE = {
-    NON_FINITE: "give such pixels a value before {doing} and save the image again, or open "
-                "it in napari, whose widgets read them as outside the image.",
+    NON_FINITE: "give such pixels a value before {doing} and save the image again: chunk by "
+                "chunk they cannot be read as outside the image (in memory they are).",
     DUPLICATE_POINTS: "they lie on top of one another: each point must be given once.",
     STACK: "the command line takes one plane per file: save each plane as a file of its "
            "own, or open the stack in napari.",

@@ -177,7 +177,7 @@ class FindAtomsWidget(_DockWidget):
                 yield f"finding {k}"
                 # NaN or infinite pixels (a mosaic's padding): outside the sample, no
                 # column there, as the Seeded watershed reads them
-                run = _find_atoms_quietly(image, **params, dark=k == "chambers",
+                run = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"},
                                           name=repr(name))
                 found[k] = run.result
                 if run.said:

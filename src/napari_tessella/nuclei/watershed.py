@@ -70,7 +70,13 @@ def seeded_watershed(
     Parameters
     ----------
     image : (M, N) ndarray
-        Fluorescence image, bright nuclei on a dark background, any real dtype.
+        Fluorescence image, bright nuclei on a dark background, any real dtype. A
+        constant frame around the field (whole edge rows or columns at the image's
+        minimum, or its maximum: a stitched or registered image's border, a saturated
+        padding) is read as outside the image, in memory and chunk by chunk: no nucleus
+        and no territory there (``napari_tessella._outside.frame_part``). NaN or
+        infinite pixels are refused: :func:`napari_tessella.seeded_watershed_finite`
+        reads them as outside the image.
     object_diameter : float, optional
         Typical nucleus diameter in pixels, at least 1. Estimated with
         :func:`estimate_object_diameter` when not given; all defaults below derive from it.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_tessella import _finite, _lazy, _validation
+from napari_tessella import _finite, _lazy, _outside, _validation
 from napari_tessella._finite import blank_plane, finite_part
 from napari_tessella._label_image import _mask_box
 from napari_tessella._validation import as_float_image
@@ -24,14 +24,15 @@ def _raised(call) -> BaseException:
 
 def test_the_finite_part_is_boxed_by_the_packages_box(monkeypatch):
     """``finite_part`` asks ``_mask_box`` for its box (fails on the base, whose
-    ``_finite`` did its own pass and had no ``_mask_box``)."""
+    ``_finite`` did its own pass and had no ``_mask_box``; since round 53 through the
+    outside mask's mechanism, ``_outside.outside_part``)."""
     seen = []
 
     def spy(mask, *args, **kwargs):
         seen.append(mask.copy())
         return _mask_box(mask, *args, **kwargs)
 
-    monkeypatch.setattr(_finite, "_mask_box", spy)
+    monkeypatch.setattr(_outside, "_mask_box", spy)
     img = np.full((30, 40), np.nan)
     img[5:20, 7:33] = np.arange(15 * 26).reshape(15, 26)
     img[10, 10] = np.inf

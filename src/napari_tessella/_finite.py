@@ -36,9 +36,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._label_image import _mask_box, _nearest_label
+from ._label_image import _nearest_label
 from ._lazy import is_lazy
-from ._outside import BACKGROUND_PERCENTILE, OutsidePart, part_in_box, seeds_in_box
+from ._outside import BACKGROUND_PERCENTILE, OutsidePart, outside_part, seeds_in_box
 from ._validation import blank_reason, counted, rgb_luminance, size_in_image
 from .atoms import AtomsResult, find_atoms
 from .nuclei import WatershedResult, seeded_watershed
@@ -77,18 +77,8 @@ def finite_part(image, *, name: str = "image") -> FinitePart | None:
         arr = rgb_luminance(arr)  # a NaN channel makes its pixel's luminance NaN
     if arr.dtype.kind == "c":
         return None  # (refused by the core as complex)
-    finite = np.isfinite(arr)
-    if finite.all():
-        return None
-    box = _mask_box(finite)  # (the package's one box of a mask's pixels)
-    if box is None:
-        raise ValueError(f"{name} has no finite pixel: every one is NaN or infinite, so "
-                         "there is nothing to segment.")
-    height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
-    if min(height, width) < 2:  # else "too small to segment: shape (1, 50)" of a 64 × 64
-        raise ValueError(f"{name}'s finite pixels span only {height} × {width} (the other "
-                         "pixels are NaN or infinite): too few to segment.")
-    return part_in_box(arr, box, ~finite[box], dtype=np.float64)
+    outside = ~np.isfinite(arr)
+    return outside_part(arr, outside, name=name, dtype=np.float64) if outside.any() else None
 
 
 def _without_cut(result: WatershedResult, outside: np.ndarray) -> WatershedResult:

@@ -114,11 +114,24 @@ def part_in_box(arr: np.ndarray, box: tuple, outside: np.ndarray | None, *,
                        level=float(level), kind=kind)
 
 
+#: what a part refuses, by the kind of its outside: no pixel inside, a line of them only
+_REFUSED = {
+    "non-finite": ("{name} has no finite pixel: every one is NaN or infinite, so there is "
+                   "nothing to segment.",
+                   "{name}'s finite pixels span only {height} × {width} (the other pixels "
+                   "are NaN or infinite): too few to segment."),
+    "": ("{name} has no pixel inside: every one is outside the image.",
+         "{name}'s pixels inside span only {height} × {width}: too few to segment."),
+}
+
+
 def outside_part(image, outside: np.ndarray, *, kind: str = "non-finite",
-                 name: str = "image") -> OutsidePart | None:
+                 name: str = "image", dtype=None) -> OutsidePart | None:
     """The part of the 2-d (or RGB(A): its luminance) ``image`` inside the bool mask
-    ``outside`` (its shape; True: no data), or None when no pixel is outside.
-    ``ValueError`` when every pixel is, or the pixels inside span a line only.
+    ``outside`` (its shape; True: no data), or None when no pixel is outside; ``dtype``:
+    the crop's (default: as the image). ``ValueError`` when every pixel is outside, or
+    the pixels inside span a line only (else "too small to segment: shape (1, 50)" of a
+    64 × 64 image).
 
     >>> img = np.arange(12.0).reshape(3, 4)
     >>> part = outside_part(img, img < 4)
@@ -130,14 +143,14 @@ def outside_part(image, outside: np.ndarray, *, kind: str = "non-finite",
         arr = rgb_luminance(arr)
     if not outside.any():
         return None
-    box = _mask_box(~outside)
+    none, line = _REFUSED.get(kind, _REFUSED[""])
+    box = _mask_box(~outside)  # (the package's one box of a mask's pixels)
     if box is None:
-        raise ValueError(f"{name} has no pixel inside: every one is outside the image.")
+        raise ValueError(none.format(name=name))
     height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
     if min(height, width) < 2:
-        raise ValueError(f"{name}'s pixels inside span only {height} × {width}: too few "
-                         "to segment.")
-    return part_in_box(arr, box, outside[box], kind=kind)
+        raise ValueError(line.format(name=name, height=height, width=width))
+    return part_in_box(arr, box, outside[box], kind=kind, dtype=dtype)
 
 
 def _frame_box(rows_flat, cols_flat, flat_total, shape):

@@ -172,10 +172,9 @@ def _frame_values(edges) -> list[tuple[float, bool]]:
     """The values a frame may have, from the image's four edge lines, each with whether
     it must be the image's minimum: the lines' minimum when one of them is all at it (a
     black frame), their maximum when one is all at that (a saturated padding)."""
-    low = min(float(e.min()) for e in edges)
-    high = max(float(e.max()) for e in edges)
-    return ([(low, True)] * any(float(e.max()) == low for e in edges)
-            + [(high, False)] * any(float(e.min()) == high for e in edges))
+    lows, highs = [float(e.min()) for e in edges], [float(e.max()) for e in edges]
+    low, high = min(lows), max(highs)
+    return ([(low, True)] * (low in highs)) + ([(high, False)] * (high in lows))
 
 
 def frame_part(image, img: np.ndarray) -> OutsidePart | None:

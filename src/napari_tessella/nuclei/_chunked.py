@@ -448,7 +448,7 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
     part = frame_part_lazy(stored, scheduler) if sharpen else None
-    if part is not None:  # a black frame (stitching, registration): outside, as in memory
+    if part is not None:  # a constant frame (stitching, registration): outside, as in memory
         inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
         return part.result_in_whole(_chunked_watershed(part.image, **{**again, "seeds": inner},
                                                        sharpen=True))

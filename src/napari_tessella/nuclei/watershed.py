@@ -175,7 +175,8 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     if sharpen:  # (the image as given: its sharpened run keeps the threshold it was given)
         _check_threshold_in_image(threshold, img)
         part = frame_part(image, img)
-        if part is not None:  # a black frame (stitching, registration): outside the image
+        if part is not None:  # a constant frame (stitching, registration, a saturated
+            # padding): outside the image, as NaN pixels are (._outside)
             inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
             return part.result_in_whole(_whole(
                 part.image, inner, object_diameter=object_diameter, sigma=sigma,

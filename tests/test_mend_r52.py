@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from napari_tessella import _finite, _lazy, _validation
+from napari_tessella import _finite, _lazy, _outside, _validation
 from napari_tessella._finite import blank_plane, finite_part
 from napari_tessella._label_image import _mask_box
 from napari_tessella._validation import as_float_image
@@ -24,14 +24,15 @@ def _raised(call) -> BaseException:
 
 def test_the_finite_part_is_boxed_by_the_packages_box(monkeypatch):
     """``finite_part`` asks ``_mask_box`` for its box (fails on the base, whose
-    ``_finite`` did its own pass and had no ``_mask_box``)."""
+    ``_finite`` did its own pass and had no ``_mask_box``; since round 53 through the
+    outside mask's mechanism, ``_outside.outside_part``)."""
     seen = []
 
     def spy(mask, *args, **kwargs):
         seen.append(mask.copy())
         return _mask_box(mask, *args, **kwargs)
 
-    monkeypatch.setattr(_finite, "_mask_box", spy)
+    monkeypatch.setattr(_outside, "_mask_box", spy)
     img = np.full((30, 40), np.nan)
     img[5:20, 7:33] = np.arange(15 * 26).reshape(15, 26)
     img[10, 10] = np.inf
@@ -224,7 +225,8 @@ def test_the_command_line_does_not_hang_on_the_cores_wording(monkeypatch):
 
 def test_the_command_line_says_no_python_for_non_finite_pixels(tmp_path, capsys):
     """A float TIFF with NaN pixels (fails on the base, whose command line said
-    "replace them (e.g. with np.nan_to_num) before segmenting")."""
+    "replace them (e.g. with np.nan_to_num) before segmenting"). Since round 53 only the
+    chunked path refuses them (in memory they are read as outside the image)."""
     tifffile = pytest.importorskip("tifffile")
     from napari_tessella.cli import main
 
@@ -232,7 +234,7 @@ def test_the_command_line_says_no_python_for_non_finite_pixels(tmp_path, capsys)
     img[10:30, 10:30] = 1.0
     img[0, :4] = np.nan
     tifffile.imwrite(tmp_path / "nan.tif", img)
-    assert main(["threshold-label", str(tmp_path / "nan.tif"), "--out",
+    assert main(["threshold-label", str(tmp_path / "nan.tif"), "--chunked", "--out",
                  str(tmp_path / "out"), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "image contains 4 NaN or infinite pixel(s): give such pixels a value" in err

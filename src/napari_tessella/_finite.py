@@ -2,9 +2,11 @@
 
 A stitched mosaic is padded with NaN around and between its tiles; a registered or warped
 image has NaN where no data was mapped; a camera's dead pixels can read NaN. The core
-refuses such pixels (a NaN has no place in a threshold or a smoothing). This module reads
-them as *outside the image*: no object lies on them, and the rest is segmented as if
-the image were cropped to its finite part.
+functions refuse such pixels (a NaN has no place in a threshold or a smoothing). This
+module reads them as *outside the image*, through the one mechanism of
+:mod:`napari_tessella._outside` (which reads a black frame too): no object lies on them,
+and the rest is segmented as if the image were cropped to its finite part. The widgets,
+the command line (:mod:`napari_tessella.recipes`) and scripts call these functions:
 
 - :func:`finite_part`: the bounding box of the finite pixels (a rectangular padding is
   cropped off exactly), with the non-finite pixels left inside it given a dark background
@@ -14,10 +16,16 @@ the image were cropped to its finite part.
   that part, its labels and territories put back in the whole image's frame, with 0 on
   every non-finite pixel (and its seeds in the whole image's coordinates). With
   ``exclude_border``, a nucleus touching a non-finite pixel is cut by the edge of the data
-  as one touching the image's edge is, and dropped as it is.
+  as one touching the image's edge is, and dropped as it is;
+- :func:`threshold_label_finite` and :func:`smoothed_threshold_finite`:
+  :func:`~napari_tessella.threshold_label` (and its method's threshold) of the finite
+  part, the method's threshold of the finite pixels only;
+- :func:`find_atoms_finite`: :func:`~napari_tessella.find_atoms` of the finite part, no
+  column on a non-finite pixel.
 
-An image whose pixels are all finite is left to the core as it is (the same arrays, the
-same labels).
+Each returns the result, one sentence saying how many pixels were read as outside ("" when
+none) and the image to measure the objects in. An image whose pixels are all finite is left
+to the core as it is (the same arrays, the same labels).
 """
 
 from __future__ import annotations
@@ -28,53 +36,27 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._label_image import _mask_box, _nearest_label
-from ._validation import blank_reason, counted, rgb_luminance
+from ._label_image import _nearest_label
+from ._lazy import is_lazy
+from ._outside import BACKGROUND_PERCENTILE, OutsidePart, outside_part, seeds_in_box
+from ._validation import blank_reason, counted, rgb_luminance, size_in_image
+from .atoms import AtomsResult, find_atoms
 from .nuclei import WatershedResult, seeded_watershed
+from .segmentation import threshold_label
+from .threshold import compute_threshold, smoothed_threshold
 
-__all__ = ["FinitePart", "FiniteRun", "blank_plane", "empty_watershed", "finite_part",
-           "seeded_watershed_finite"]
+__all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FiniteAtoms",
+           "FiniteLabels", "FinitePart", "FiniteRun", "Outside", "blank_plane",
+           "empty_watershed", "find_atoms_finite", "finite_part", "outside_of",
+           "seeded_watershed_finite", "smoothed_threshold_finite", "threshold_label_finite"]
 
-#: the percentile of the finite pixels that the non-finite ones inside the box are given
-BACKGROUND_PERCENTILE = 1.0
+#: the percentile of the finite pixels the non-finite ones are given for dark objects
+#: (the mirror of ``BACKGROUND_PERCENTILE``: "no object here" when objects are dark)
+DARK_BACKGROUND_PERCENTILE = 99.0
 
-
-class FinitePart(NamedTuple):
-    """The finite part of an image (see :func:`finite_part`)."""
-
-    shape: tuple  # the whole image's (rows, columns)
-    box: tuple  # (row slice, column slice): the bounding box of the finite pixels
-    outside: np.ndarray  # bool, the box's shape: its non-finite pixels
-    image: np.ndarray  # float64, the box: non-finite pixels given ``level``
-    count: int  # non-finite pixels of the whole image
-    level: float  # the value given to the non-finite pixels
-
-    @property
-    def offset(self) -> np.ndarray:
-        """(row, column) of the box's first pixel in the whole image."""
-        return np.array([self.box[0].start, self.box[1].start], dtype=np.float64)
-
-    def to_whole(self, labels: np.ndarray) -> np.ndarray:
-        """``labels`` of the box in the whole image's frame, 0 on every non-finite pixel."""
-        whole = np.zeros(self.shape, dtype=labels.dtype)
-        whole[self.box] = np.where(self.outside, 0, labels)
-        return whole
-
-    def filled(self) -> np.ndarray:
-        """The whole image with its non-finite pixels given ``level`` (for measuring
-        objects, which never lie on them)."""
-        whole = np.full(self.shape, self.level, dtype=np.float64)
-        whole[self.box] = self.image
-        return whole
-
-    def message(self) -> str:
-        """What was done, in one sentence."""
-        total = int(np.prod(self.shape))
-        share = 100.0 * self.count / total
-        pct = f"{share:.2g} %" if share < 99.5 else "nearly all"
-        verb = "is" if self.count == 1 else "are"
-        return (f"{counted(self.count, 'pixel')} ({pct} of the image) {verb} NaN or "
-                "infinite: read as outside the image (no object there)")
+#: The finite part of an image: an :class:`~napari_tessella._outside.OutsidePart` whose
+#: outside is its NaN or infinite pixels (the name kept for existing imports).
+FinitePart = OutsidePart
 
 
 def finite_part(image, *, name: str = "image") -> FinitePart | None:
@@ -95,43 +77,8 @@ def finite_part(image, *, name: str = "image") -> FinitePart | None:
         arr = rgb_luminance(arr)  # a NaN channel makes its pixel's luminance NaN
     if arr.dtype.kind == "c":
         return None  # (refused by the core as complex)
-    finite = np.isfinite(arr)
-    if finite.all():
-        return None
-    box = _mask_box(finite)  # (the package's one box of a mask's pixels)
-    if box is None:
-        raise ValueError(f"{name} has no finite pixel: every one is NaN or infinite, so "
-                         "there is nothing to segment.")
-    height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
-    if min(height, width) < 2:  # else "too small to segment: shape (1, 50)" of a 64 × 64
-        raise ValueError(f"{name}'s finite pixels span only {height} × {width} (the other "
-                         "pixels are NaN or infinite): too few to segment.")
-    inside = finite[box]
-    crop = arr[box].astype(np.float64)
-    level = float(np.percentile(crop[inside], BACKGROUND_PERCENTILE))
-    crop[~inside] = level
-    return FinitePart(shape=arr.shape, box=box, outside=~inside, image=crop,
-                      count=int(finite.size - np.count_nonzero(finite)), level=level)
-
-
-def _seeds_in_box(seeds, part: FinitePart):
-    """``seeds`` (points or a label image of the whole image) in the box's frame; points
-    off the box (on non-finite pixels only) are left out. Returns (seeds, left out)."""
-    if seeds is None or isinstance(seeds, str):
-        return seeds, 0
-    arr = np.asarray(seeds)
-    if arr.ndim == 2 and arr.shape == tuple(part.shape) and arr.dtype.kind in "iu":
-        return np.where(part.outside, 0, arr[part.box]), 0  # (seeds of no pixel: none)
-    if arr.ndim != 2 or arr.shape[-1] != 2 or arr.dtype.kind not in "iuf":
-        return seeds, 0  # not points: the core says what is wrong with them
-    points = arr.astype(np.float64) - part.offset
-    height = part.box[0].stop - part.box[0].start
-    width = part.box[1].stop - part.box[1].start
-    # a point rounds to a pixel of the box (the core's own reading of "in the image")
-    keep = ((np.round(points[:, 0]) >= 0) & (np.round(points[:, 0]) < height)
-            & (np.round(points[:, 1]) >= 0) & (np.round(points[:, 1]) < width))
-    keep &= ~np.isnan(points).any(axis=1)
-    return points[keep], int(np.count_nonzero(~keep))
+    outside = ~np.isfinite(arr)
+    return outside_part(arr, outside, name=name, dtype=np.float64) if outside.any() else None
 
 
 def _without_cut(result: WatershedResult, outside: np.ndarray) -> WatershedResult:
@@ -179,18 +126,14 @@ def seeded_watershed_finite(image, *, seeds=None, **kwargs) -> FiniteRun:
     part = finite_part(image)
     if part is None:
         return FiniteRun(seeded_watershed(image, seeds=seeds, **kwargs), "", image)
-    inner, dropped = _seeds_in_box(seeds, part)
+    inner, dropped = seeds_in_box(seeds, part)
     result = seeded_watershed(part.image, seeds=inner, **kwargs)
     if kwargs.get("exclude_border") and part.outside.any():
         result = _without_cut(result, part.outside)
     said = part.message()
     if dropped:
         said += f"; {counted(dropped, 'seed')} on them left out"
-    whole = replace(result, labels=part.to_whole(result.labels),
-                    territories=part.to_whole(result.territories),
-                    seeds=np.asarray(result.seeds, dtype=np.float64).reshape(-1, 2)
-                    + part.offset)
-    return FiniteRun(whole, said, part.filled())
+    return FiniteRun(part.result_in_whole(result), said, part.filled())
 
 
 def blank_plane(image) -> str:
@@ -214,3 +157,168 @@ def empty_watershed(shape) -> WatershedResult:
     zeros = np.zeros(tuple(shape[:2]), dtype=np.int32)
     return WatershedResult(labels=zeros, territories=zeros.copy(), seeds=np.zeros((0, 2)),
                            object_diameter=float("nan"), sigma=0.0, threshold=float("nan"))
+
+
+# --- Threshold & label and Find atoms: the finite part, bright or dark objects
+
+
+class Outside(NamedTuple):
+    """A plane's finite part for bright or dark objects (see :func:`outside_of`)."""
+
+    part: FinitePart
+    crop: np.ndarray  # the finite box, its non-finite pixels given a background level
+
+    def filled(self) -> np.ndarray:
+        """The whole plane, its non-finite pixels given the background level (for
+        measuring the objects, which never lie on them)."""
+        whole = np.full(self.part.shape, self.part.level, dtype=np.float64)
+        whole[self.part.box] = self.crop
+        return whole
+
+    def below(self, threshold: float, dark: bool) -> np.ndarray:
+        """The crop with its non-finite pixels on the background's side of ``threshold``
+        too (objects are strictly above it, or below for dark ones): a manual threshold
+        under the background level made them objects."""
+        outside = self.part.outside
+        if not outside.any():  # a rectangular padding: cropped off, nothing to fill
+            return self.crop
+        values = self.crop[outside]
+        level = max(values.max(), threshold) if dark else min(values.min(), threshold)
+        return np.where(outside, level, self.crop)
+
+    def threshold(self, method, smooth_sigma: float = 0.0) -> float:
+        """``method``'s threshold of the finite pixels only, the crop smoothed with a
+        Gaussian of ``smooth_sigma`` pixels first (as the core smooths before it
+        thresholds): the level given to the non-finite ones (thousands of pixels of a
+        mosaic's gaps) does not enter its histogram."""
+        crop = self.crop
+        sigma = size_in_image(smooth_sigma, "smooth_sigma", crop.shape)
+        if sigma > 0:
+            crop = ndi.gaussian_filter(crop, float(sigma))
+        values = crop[~self.part.outside]
+        if values.size % 2:  # two rows of a methods' image (a histogram has no shape)
+            values = np.append(values, values[0])
+        return compute_threshold(values.reshape(2, -1), method)
+
+    def labels(self, threshold: float, **params) -> np.ndarray:
+        """:func:`~napari_tessella.threshold_label` of the crop at the number
+        ``threshold``, in the whole plane's frame: 0 on every non-finite pixel,
+        renumbered 1..n; with ``exclude_border``, the objects touching a non-finite pixel
+        (cut by a tile's edge, as the image's edge cuts those it drops) dropped too."""
+        labels = threshold_label(self.below(threshold, params.get("dark_objects", False)),
+                                 threshold, **params)
+        outside = self.part.outside
+        labels = np.where(outside, 0, labels)
+        ids = np.unique(labels[labels > 0])
+        if params.get("exclude_border") and outside.any():
+            near = ndi.binary_dilation(outside, ndi.generate_binary_structure(
+                2, params.get("connectivity", 1)))
+            ids = np.setdiff1d(ids, labels[near])
+        if len(ids) != int(labels.max()):  # some dropped or emptied: 1..n again
+            lut = np.zeros(int(labels.max()) + 1, dtype=labels.dtype)
+            lut[ids] = np.arange(1, ids.size + 1, dtype=labels.dtype)
+            labels = lut[labels]
+        return self.part.to_whole(labels)
+
+
+def outside_of(image, *, dark: bool = False, name: str = "image") -> Outside | None:
+    """The plane's finite part, or None when every pixel is finite (or the plane is lazy:
+    the core's own checks, chunk by chunk). Its non-finite pixels are given the dark
+    background level of :func:`finite_part`, or with ``dark`` (dark objects, channels)
+    the :data:`DARK_BACKGROUND_PERCENTILE` of the finite pixels. ``ValueError`` (in
+    words, the plane called ``name``) when no pixel, or only a line of them, is finite."""
+    if is_lazy(image):
+        return None
+    part = finite_part(image, name=name)
+    if part is None:
+        return None
+    crop = part.image
+    if dark:
+        high = float(np.percentile(crop[~part.outside], DARK_BACKGROUND_PERCENTILE))
+        crop = np.where(part.outside, high, crop)
+    return Outside(part, crop)
+
+
+class FiniteLabels(NamedTuple):
+    """What :func:`threshold_label_finite` returns."""
+
+    labels: np.ndarray  # in the whole image's frame, 0 on every non-finite pixel
+    said: str  # how many pixels were non-finite ("" when none)
+    image: np.ndarray  # the image to measure the objects in: non-finite pixels filled
+
+
+def threshold_label_finite(image, threshold="otsu", *, name: str = "image",
+                           **params) -> FiniteLabels:
+    """:func:`~napari_tessella.threshold_label` of ``image`` with its NaN or infinite
+    pixels read as outside the image (see the module's docstring): a method's threshold
+    is that of the finite pixels only (smoothed as the core smooths), no object lies on a
+    non-finite pixel, and with ``exclude_border`` none touches one. Returns the labels, a
+    sentence saying how many pixels were non-finite and the image to measure the objects
+    in (the core's own labels, "" and ``image`` itself when every pixel is finite, or the
+    image is lazy). ``params`` go to the core as they are; ``name`` names the image in a
+    refusal.
+
+    >>> img = np.zeros((40, 60)); img[10:20, 10:20] = img[10:20, 35:45] = 1.0
+    >>> img[:, :5] = np.nan
+    >>> labels, said, _ = threshold_label_finite(img)
+    >>> int(labels.max()), said.split(':')[0]
+    (2, '200 pixels (8.3 % of the image) are NaN or infinite')
+    """
+    out = outside_of(image, dark=params.get("dark_objects", False), name=name)
+    if out is None:
+        return FiniteLabels(threshold_label(image, threshold, **params), "", image)
+    if isinstance(threshold, str):  # the method, of the finite part
+        threshold = out.threshold(threshold, params.get("smooth_sigma", 0.0))
+    return FiniteLabels(out.labels(threshold, **params), out.part.message(), out.filled())
+
+
+def smoothed_threshold_finite(image, method="otsu", *, smooth_sigma: float = 0.0,
+                              dark: bool = False, name: str = "image") -> float:
+    """:func:`~napari_tessella.threshold.smoothed_threshold` of the finite pixels of
+    ``image`` only (the threshold :func:`threshold_label_finite` uses; ``dark``: for dark
+    objects, whose non-finite pixels take a bright background level)."""
+    out = outside_of(image, dark=dark, name=name)
+    if out is None:
+        return smoothed_threshold(image, method, smooth_sigma=smooth_sigma)
+    return out.threshold(method, smooth_sigma)
+
+
+def _shift_atoms(result: AtomsResult, part: FinitePart) -> AtomsResult:
+    """:func:`~napari_tessella.atoms.find_atoms`'s result on the crop, in the whole
+    plane's frame (positions and the table's ``row``, ``col``), less any column whose
+    pixel is non-finite (partners renumbered)."""
+    positions = np.asarray(result.positions, dtype=np.float64).reshape(-1, 2)
+    pixel = np.clip(np.round(positions).astype(int), 0,
+                    np.array(part.outside.shape) - 1)
+    keep = ~part.outside[pixel[:, 0], pixel[:, 1]] if len(positions) else np.ones(0, bool)
+    table = result.table.copy()
+    if "partner" in table and not keep.all():
+        new = np.full(len(keep), -1)
+        new[keep] = np.arange(int(keep.sum()))
+        partner = table["partner"].to_numpy()
+        table["partner"] = np.where(partner >= 0, new[np.maximum(partner, 0)], -1)
+    table = table[keep].reset_index(drop=True)
+    table["row"] += part.offset[0]
+    table["col"] += part.offset[1]
+    return replace(result, positions=positions[keep] + part.offset, table=table)
+
+
+class FiniteAtoms(NamedTuple):
+    """What :func:`find_atoms_finite` returns."""
+
+    result: AtomsResult  # in the whole image's frame
+    said: str  # how many pixels were non-finite ("" when none)
+    image: np.ndarray  # the image to measure the columns in: non-finite pixels filled
+
+
+def find_atoms_finite(image, *, name: str = "image", **params) -> FiniteAtoms:
+    """:func:`~napari_tessella.find_atoms` of ``image`` with its NaN or infinite pixels
+    read as outside the image: the columns (or, with ``dark``, channels) of its finite
+    part, none on a non-finite pixel, in the whole image's frame; with the sentence and
+    the image to measure in, as :func:`threshold_label_finite`. ``params`` go to the core
+    as they are."""
+    out = outside_of(image, dark=params.get("dark", False), name=name)
+    if out is None:
+        return FiniteAtoms(find_atoms(image, **params), "", image)
+    return FiniteAtoms(_shift_atoms(find_atoms(out.crop, **params), out.part),
+                       out.part.message(), out.filled())

@@ -146,8 +146,8 @@ def _flag(name: str) -> str:
 #: the words of a user of the command line ("{doing}": the error's own blank); the
 #: widgets' table is ``_widgets._base._VIEWER_ADVICE``, the core's ``_validation.ADVICE``
 _CLI_ADVICE = {
-    NON_FINITE: "give such pixels a value before {doing} and save the image again, or open "
-                "it in napari, whose widgets read them as outside the image.",
+    NON_FINITE: "give such pixels a value before {doing} and save the image again: chunk by "
+                "chunk they cannot be read as outside the image (in memory they are).",
     DUPLICATE_POINTS: "they lie on top of one another: each point must be given once.",
     STACK: "the command line takes one plane per file: save each plane as a file of its "
            "own, or open the stack in napari.",
@@ -354,6 +354,8 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
         if "skipped" in result.message:
             print(f"tessella: note: {path}: {result.message.split('; ', 1)[1]}",
                   file=sys.stderr)
+        if result.said:  # NaN or infinite pixels (a mosaic's padding): outside the image
+            print(f"tessella: note: {path}: {result.said}", file=sys.stderr)
         written = save_results(result, partial, scale=scale, unit=unit)
         return _publish(written, out, _main_table(out, stem, args.operation))
     finally:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._finite import find_atoms_finite, seeded_watershed_finite, threshold_label_finite
 from ._lazy import _as_dask, _compute, _is_local, is_large, is_lazy
 from ._validation import counted, shape_of
 from .atoms import AtomsResult, find_atoms, find_atoms_chunked
@@ -93,6 +94,9 @@ class RecipeResult:
     extra: object = None
     #: Zarr stores written chunk by chunk while running (large images)
     files: list = field(default_factory=list)
+    #: how many NaN or infinite pixels were read as outside the image, in one sentence
+    #: ("" when none: :mod:`napari_tessella._finite`)
+    said: str = ""
 
 
 # --------------------------------------------------------------------------------------
@@ -127,32 +131,33 @@ def _segment(image, params, *, scheduler=None, store=None, stem="image", geometr
              scratch=None, want_labels=True):
     """threshold_label and the per-object table; lazy labels go to Zarr in the same pass.
 
-    Returns ``(labels, table, files)``: ``files`` are label images already written.
+    Returns ``(labels, table, files, said)``: ``files`` are label images already
+    written, ``said`` how many pixels were read as outside the image ("" when none).
     """
     kwargs = {k: v for k, v in params.items() if k != "centre"}
-    if not is_lazy(image):
-        labels = threshold_label(image, **kwargs)
-        return labels, measure_objects(labels, image), []
+    if not is_lazy(image):  # NaN or infinite pixels: outside the image (._finite)
+        labels, said, measured = threshold_label_finite(image, **kwargs)
+        return labels, measure_objects(labels, measured), [], said
     lazy = threshold_label_chunked(image, **kwargs, scheduler=scheduler)
     target = _zarr_target(store, f"{stem}_labels")
     remote = not _is_local(scheduler)
     if remote and not want_labels:  # measured on the workers, labels nowhere
-        return None, measure_objects_chunked(lazy, image, scheduler=scheduler), []
+        return None, measure_objects_chunked(lazy, image, scheduler=scheduler), [], ""
     if target is None and remote and scratch is not None:
         labels, table, files = _on_workers({f"{stem}_labels": lazy}, image,
                                            scheduler=scheduler, folder=scratch,
                                            geometry=geometry)
-        return labels[f"{stem}_labels"], table, files
+        return labels[f"{stem}_labels"], table, files, ""
     if target is None and remote:  # no folder the workers share: compute the labels twice
         (labels,) = _compute(lazy, scheduler=scheduler)
-        return labels, measure_objects_chunked(lazy, image, scheduler=scheduler), []
+        return labels, measure_objects_chunked(lazy, image, scheduler=scheduler), [], ""
     if target is None:  # the labels fit in memory (not the intermediates)
         (labels,) = _compute(lazy, scheduler=scheduler)
         return labels, measure_objects_chunked(labels, image, chunks=lazy.chunksize,
-                                               scheduler=scheduler), []
+                                               scheduler=scheduler), [], ""
     stored, table = write_labels_zarr({target: lazy}, measure_image=image,
                                       scheduler=scheduler, **(geometry or {}))
-    return stored[target][0], table, [target]
+    return stored[target][0], table, [target], ""
 
 
 def _on_workers(lazy: dict, image, *, scheduler, folder, geometry=None):
@@ -230,26 +235,30 @@ def run_recipe(operation: str, image, params: dict, *, seeds=None, scheduler=Non
     if not (is_lazy(image) and is_large(image.shape[:2])):
         store = None  # label images that fit in memory are returned as arrays
     if operation == "threshold_label":
-        labels, table, files = _segment(image, params, scheduler=scheduler, store=store,
-                                        stem=stem, geometry=geometry, scratch=scratch)
+        labels, table, files, said = _segment(image, params, scheduler=scheduler,
+                                              store=store, stem=stem, geometry=geometry,
+                                              scratch=scratch)
         return RecipeResult(labels={f"{stem}_labels": labels},
                             tables={f"{stem}_objects": table},
-                            message=counted(len(table), "object"), files=files)
+                            message=counted(len(table), "object"), files=files, said=said)
     if operation == "lattice":
         return _lattice(image, params, scheduler=scheduler, stem=stem)
     if operation == "seeded_watershed":
         return _watershed(image, params, seeds, scheduler=scheduler, store=store, stem=stem,
                           geometry=geometry, scratch=scratch)
+    said = ""
     if is_lazy(image):
         result = find_atoms_chunked(image, **params, scheduler=scheduler)
-    else:
-        result = find_atoms(image, **params)
+    else:  # NaN or infinite pixels: outside the image (._finite)
+        result, said, _ = find_atoms_finite(image, **params)
     return RecipeResult(tables={f"{stem}_atoms": result.table},
-                        message=counted(len(result.positions), "column"), extra=result)
+                        message=counted(len(result.positions), "column"), extra=result,
+                        said=said)
 
 
 def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
-    _labels, table, _ = _segment(image, params, scheduler=scheduler, want_labels=False)
+    _labels, table, _, said = _segment(image, params, scheduler=scheduler,
+                                       want_labels=False)
     centre = params.get("centre", "com")
     cols = ["com_row", "com_col"] if centre == "com" else ["centroid_row", "centroid_col"]
     points = table[cols].to_numpy()
@@ -262,7 +271,7 @@ def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
                                f"{stem}_edges": edge_table(result, table)},
                        message=(f"{counted(len(points), 'point')}, "
                                 f"{counted(len(result.triangles), 'triangle')}"),
-                       extra=result)
+                       extra=result, said=said)
     if with_map:
         out.labels[f"{stem}_voronoi"] = result.voronoi_labels
     else:
@@ -272,12 +281,12 @@ def _lattice(image, params, *, scheduler, stem) -> RecipeResult:
 
 def _watershed(image, params, seeds, *, scheduler, store, stem, geometry=None,
                scratch=None) -> RecipeResult:
-    files = []
-    if not is_lazy(image):
-        result = seeded_watershed(image, seeds=seeds, **params)
+    files, said = [], ""
+    if not is_lazy(image):  # NaN or infinite pixels: outside the image (._finite)
+        result, said, measured = seeded_watershed_finite(image, seeds=seeds, **params)
         labels = {f"{stem}_labels": result.labels,
                   f"{stem}_territories": result.territories}
-        table = measure_objects(result.labels, image)
+        table = measure_objects(result.labels, measured)
     else:
         result = seeded_watershed_chunked(image, seeds=seeds, **params, scheduler=scheduler)
         lazy = {f"{stem}_labels": result.labels, f"{stem}_territories": result.territories}
@@ -297,7 +306,7 @@ def _watershed(image, params, seeds, *, scheduler, store, stem, geometry=None,
                                             scheduler=scheduler)
     return RecipeResult(labels=labels, tables={f"{stem}_objects": table},
                         message=counted(len(table), "nucleus", "nuclei"), extra=result,
-                        files=files)
+                        files=files, said=said)
 
 
 def edge_table(result: LatticeResult, table: pd.DataFrame) -> pd.DataFrame:

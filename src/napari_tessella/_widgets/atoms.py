@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox
 
+from .._finite import find_atoms_finite
 from .._validation import counted
-from ..atoms import find_atoms
 from ..lattice_analysis import (
     basis_summary,
     find_dumbbells,
@@ -31,7 +31,6 @@ from ._layers import (
     _unit,
     _with_physical,
 )
-from ._outside import outside_of, shift_atoms
 
 if TYPE_CHECKING:
     import napari
@@ -57,11 +56,12 @@ def _count(n: int, things: str) -> str:
 
 
 def _find_atoms_quietly(image, **params):
-    """:func:`find_atoms` (which normalises an image of any magnitude itself) without
-    NumPy's floating-point warnings of degenerate fits (0/0 widths): the outcome is the
-    result or a clear error, not a warning in the viewer."""
+    """:func:`~napari_tessella._finite.find_atoms_finite` (NaN or infinite pixels read as
+    outside the sample; :func:`find_atoms` normalises an image of any magnitude itself)
+    without NumPy's floating-point warnings of degenerate fits (0/0 widths): the outcome
+    is the result or a clear error, not a warning in the viewer."""
     with np.errstate(all="ignore"):
-        return find_atoms(image, **params)
+        return find_atoms_finite(image, **params)
 
 
 class FindAtomsWidget(_DockWidget):
@@ -177,13 +177,11 @@ class FindAtomsWidget(_DockWidget):
                 yield f"finding {k}"
                 # NaN or infinite pixels (a mosaic's padding): outside the sample, no
                 # column there, as the Seeded watershed reads them
-                out = outside_of(image, dark=k == "chambers", name=repr(name))
-                if out is None:
-                    found[k] = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"})
-                else:
-                    found[k] = shift_atoms(_find_atoms_quietly(
-                        out.crop, **{**params, "dark": k == "chambers"}), out.part)
-                    measured, outside = out.filled(), out.part.message()
+                run = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"},
+                                          name=repr(name))
+                found[k] = run.result
+                if run.said:
+                    measured, outside = run.image, run.said
                     job.outside = outside  # (said for a stack's other planes)
             yield "lattice features"
             outputs = []

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 from magicgui.widgets import CheckBox, ComboBox, FloatSlider, FloatSpinBox, SpinBox
 
-from .._finite import blank_plane
+from .._finite import blank_plane, smoothed_threshold_finite, threshold_label_finite
 from .._lazy import is_lazy
 from .._validation import counted
 from ..measure import OVERSIZED, oversized_objects
-from ..segmentation import threshold_label
-from ..threshold import THRESHOLD_METHODS, smoothed_threshold
+from ..threshold import THRESHOLD_METHODS
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, in_viewer_words
 from ._layers import (
     _area_text,
@@ -32,13 +31,17 @@ from ._layers import (
     _value_range,
     _with_physical,
 )
-from ._outside import outside_of
 from ._stacks import ALL_PLANES, _lead_shape, _placed_on_plane
 
 if TYPE_CHECKING:
     import napari
 
 _MANUAL = "manual"
+
+#: A run's core call: Threshold & label with NaN or infinite pixels read as outside the
+#: sample (the core's :func:`~napari_tessella._finite.threshold_label_finite`), under the
+#: widget's own name, which a test replaces to hold a run in flight.
+threshold_label = threshold_label_finite
 
 
 #: The preview runs on the UI thread at every slider step: keep it to images it can redo
@@ -222,11 +225,10 @@ class ThresholdLabelWidget(_DockWidget):
         if layer.ndim >= 2 and int(np.prod(_image_shape(layer))) > PREVIEW_MAX_PIXELS:
             return  # as the preview: the method's value is computed when Run is pressed
         try:  # of the finite pixels (NaN or infinite ones: outside the sample)
-            plane = _plane(layer, self._viewer)
-            out = outside_of(plane, dark=self.dark_objects.value, name=repr(layer.name))
-            sigma = self._params()["smooth_sigma"]
-            value = (smoothed_threshold(plane, self.method.value, smooth_sigma=sigma)
-                     if out is None else out.threshold(self.method.value, sigma))
+            value = smoothed_threshold_finite(
+                _plane(layer, self._viewer), self.method.value,
+                smooth_sigma=self._params()["smooth_sigma"], dark=self.dark_objects.value,
+                name=repr(layer.name))
         except _USER_ERRORS as err:
             self._status.value = f"⚠ {in_viewer_words(err)}"
             return
@@ -351,23 +353,15 @@ class ThresholdLabelWidget(_DockWidget):
             # a blank frame of a series (one value, or no finite pixel): no objects there,
             # the other planes theirs (a lazy plane goes to the core as it is)
             blank = blank_plane(image) if every_plane and not is_lazy(image) else ""
-            # NaN or infinite pixels (a mosaic's padding): outside the sample, no object
-            # there, as the Seeded watershed reads them
-            out = None if blank else outside_of(image, dark=params["dark_objects"],
-                                                name=repr(name))
             measured, said = image, ""
             if blank:
                 labels = np.zeros(image.shape[:2], np.int32)
                 job.blank = f"no objects, the plane is {blank}"  # (said for the stack)
-            elif out is None:
-                labels = threshold_label(image, **params)
-            else:
-                if isinstance(params["threshold"], str):  # the method, of the finite part
-                    params["threshold"] = out.threshold(params["threshold"],
-                                                        params["smooth_sigma"])
-                labels = _outside_labels(out, params)
-                measured, said = out.filled(), out.part.message()
-                job.outside = said  # (said for a stack's other planes)
+            else:  # NaN or infinite pixels (a mosaic's padding): outside the sample, no
+                # object there, as the Seeded watershed reads them (the core's reading)
+                labels, said, measured = threshold_label(image, **params, name=repr(name))
+                if said:
+                    job.outside = said  # (said for a stack's other planes)
             labels_meta = {"name": f"{name} labels", **geo}
             yield "measuring objects"
             data, extra, table = _measured_labels({"labels": labels}, measured,
@@ -388,7 +382,7 @@ class ThresholdLabelWidget(_DockWidget):
             if blank:
                 message = f"0 objects in {name!r}: the plane is {blank}"
             elif n == 0:
-                message = _no_objects(image, params, name, area, out)
+                message = _no_objects(image, params, name, area, measured if said else None)
             else:
                 message = (f"{counted(n, 'object')} in {name!r}"
                            f"{_joined_note(table['area'].to_numpy(), py * px, unit)}")
@@ -413,33 +407,23 @@ def _joined_note(areas, pixel_area: float, unit: str) -> str:
             "atoms finds close atom columns apart)")
 
 
-def _outside_labels(out, params: dict) -> np.ndarray:
-    """Threshold & label of a plane's finite part (``out``, see :mod:`._outside`) at the
-    number ``params["threshold"]``, in the whole plane's frame: no object on a non-finite
-    pixel, and with 'drop objects touching the border' none cut by one either."""
-    dark = params["dark_objects"]
-    labels = threshold_label(out.below(params["threshold"], dark), **params)
-    return out.whole_labels(labels, drop_cut=params["exclude_border"],
-                            connectivity=params["connectivity"])
-
-
-def _no_objects(image, params: dict, name: str, area: str, out=None) -> str:
+def _no_objects(image, params: dict, name: str, area: str, filled=None) -> str:
     """Why a run found no objects: nothing above the threshold, or the filters (border,
     opening, min size: ``area``, as its field says it) removed all that was (tried again
-    without them, in memory only). ``out``: the plane's finite part, when it has
-    non-finite pixels (its range is that of its finite pixels)."""
+    without them, in memory only). ``filled``: the plane with its non-finite pixels
+    filled, when it has some (its range is that of its finite pixels: the fill is one of
+    their percentiles)."""
     filters = [text for on, text in (
         (params["exclude_border"], "'drop objects touching the border'"),
         (params["opening"] > 1, f"the opening of {params['opening']} px"),
         (params["min_size"] > 0, f"the min size of {area}"))if on]
     if filters and not is_lazy(image):
         bare = {**params, "opening": 0, "min_size": 0, "exclude_border": False}
-        n = int((threshold_label(image, **bare) if out is None
-                 else _outside_labels(out, bare)).max())
+        n = int(threshold_label_finite(image, **bare).labels.max())
         if n:
             return (f"0 objects in {name!r}: {n} {'passes' if n == 1 else 'pass'} the "
                     "threshold, but "
                     f"{' and '.join(filters)} removed them all.")
-    values = image if out is None else out.crop[~out.part.outside]
+    values = image if filled is None else filled
     lo, hi = (float(v) for v in (values.min(), values.max()))
     return f"0 objects: nothing passes the threshold in {name!r} (image range {lo:g}–{hi:g})."

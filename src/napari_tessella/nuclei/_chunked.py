@@ -12,6 +12,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
+from .._outside import frame_part_lazy, seeds_in_box
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
@@ -371,6 +372,10 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     (:mod:`._windows`). An image near the largest float or subnormal is divided by a
     power of two first, as in memory.
 
+    A constant black frame around the field (whole edge rows or columns at the image's
+    minimum) is read as outside the image, as in memory (``_outside.frame_part_lazy``: the
+    four edge lines are read, and one pass more only when one of them is constant).
+
     Differences from the in-memory result: none where every foreground blob (the
     8-connected pixels above the global threshold: a nucleus, or nuclei and a glow joined)
     that comes within a diameter of a chunk, with a diameter around it, fits within
@@ -442,6 +447,11 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
                                    shape=raw.shape, min_size=min_size)
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
+    part = frame_part_lazy(stored, scheduler) if sharpen else None
+    if part is not None:  # a constant frame (stitching, registration): outside, as in memory
+        inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
+        return part.result_in_whole(_chunked_watershed(part.image, **{**again, "seeds": inner},
+                                                       sharpen=True))
     given_shape, as_given = raw.shape, raw  # (the blur is measured on the image as given)
     # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
     # (._orient), the diameter's reduced images (made again if they overflowed); as in

@@ -1,0 +1,249 @@
+"""What lies outside an image's data, and the one way it is segmented: cropped off.
+
+Two kinds of pixel hold no data: NaN or infinite ones (a stitched mosaic's padding, a
+warped image's unmapped corners, dead pixels; :mod:`napari_tessella._finite`) and a
+constant black frame around a field (a stitched or registered image's border, whole rows
+and columns at the image's minimum: :func:`frame_part`). Both are an *outside mask*, and
+every operation reads it the same way (:class:`OutsidePart`): the image is cropped to the
+box of the pixels inside, the outside pixels left in that box are given a background
+level, the crop is segmented, and its results are put back in the whole image's frame
+with nothing on an outside pixel (its seeds shifted in and out by the box's offset).
+
+This module holds the mechanism only (no segmentation): the nuclei's core reads a frame
+through it (:func:`napari_tessella.nuclei.seeded_watershed`, in memory and chunk by
+chunk), :mod:`napari_tessella._finite` NaN pixels for every operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import NamedTuple
+
+import numpy as np
+
+from ._label_image import _mask_box
+from ._lazy import _compute, is_lazy
+from ._validation import counted, rgb_luminance
+
+__all__ = ["BACKGROUND_PERCENTILE", "FRAME_SHARE", "OutsidePart", "frame_part",
+           "frame_part_lazy", "outside_part", "part_in_box", "seeds_in_box"]
+
+#: the percentile of the pixels inside that the outside ones in the box are given
+#: ("no object here", without the pull of one outlier that the minimum would have)
+BACKGROUND_PERCENTILE = 1.0
+
+#: a frame's value may recur on at most this share of the pixels inside it (a noiseless
+#: background, a synthetic image's exact 0, lies inside: no frame)
+FRAME_SHARE = 0.01
+
+
+class OutsidePart(NamedTuple):
+    """The part of an image inside its outside mask (see :func:`outside_part`)."""
+
+    shape: tuple  # the whole image's (rows, columns)
+    box: tuple  # (row slice, column slice): the bounding box of the pixels inside
+    outside: np.ndarray | None  # bool, the box's shape: its outside pixels (None: none)
+    image: np.ndarray  # the box: outside pixels given ``level`` (then float64)
+    count: int  # outside pixels of the whole image
+    level: float  # the value given to the outside pixels
+    kind: str = "non-finite"  # what the outside is: "non-finite" or "frame"
+
+    @property
+    def offset(self) -> np.ndarray:
+        """(row, column) of the box's first pixel in the whole image."""
+        return np.array([self.box[0].start, self.box[1].start], dtype=np.float64)
+
+    def to_whole(self, labels):
+        """``labels`` of the box in the whole image's frame, 0 on every outside pixel (a
+        lazy array stays lazy: padded with 0)."""
+        if is_lazy(labels):
+            import dask.array as da
+
+            pads = [(s.start, n - s.stop) for s, n in zip(self.box, self.shape, strict=True)]
+            return da.pad(labels, pads, mode="constant", constant_values=0)
+        whole = np.zeros(self.shape, dtype=labels.dtype)
+        whole[self.box] = labels if self.outside is None else np.where(self.outside, 0,
+                                                                          labels)
+        return whole
+
+    def result_in_whole(self, result):
+        """A :class:`~napari_tessella.nuclei.WatershedResult` of the box in the whole
+        image's frame: labels and territories 0 on every outside pixel, seeds shifted."""
+        seeds = np.asarray(result.seeds, dtype=np.float64).reshape(-1, 2) + self.offset
+        return replace(result, labels=self.to_whole(result.labels),
+                       territories=self.to_whole(result.territories), seeds=seeds)
+
+    def filled(self) -> np.ndarray:
+        """The whole image with its outside pixels given ``level`` (for measuring
+        objects, which never lie on them)."""
+        whole = np.full(self.shape, self.level, dtype=np.float64)
+        whole[self.box] = self.image
+        return whole
+
+    def message(self) -> str:
+        """What was done, in one sentence."""
+        total = int(np.prod(self.shape))
+        share = 100.0 * self.count / total
+        pct = f"{share:.2g} %" if share < 99.5 else "nearly all"
+        verb = "is" if self.count == 1 else "are"
+        what = ("NaN or infinite" if self.kind == "non-finite"
+                else f"a constant frame of {self.level:g} around the field")
+        return (f"{counted(self.count, 'pixel')} ({pct} of the image) {verb} {what}: read "
+                "as outside the image (no object there)")
+
+
+def part_in_box(arr: np.ndarray, box: tuple, outside: np.ndarray | None, *,
+                level: float | None = None, kind: str = "non-finite",
+                dtype=None) -> OutsidePart:
+    """The :class:`OutsidePart` of the 2-d ``arr`` whose pixels inside lie in ``box``;
+    ``outside``: the box's outside pixels (bool, the box's shape; None: none). They are
+    given ``level`` (default the :data:`BACKGROUND_PERCENTILE` of the pixels inside the
+    box), the crop then float64; ``dtype``: the crop's type (default: as ``arr``)."""
+    crop = arr[box] if dtype is None else arr[box].astype(dtype)
+    inside = None if outside is None else ~outside
+    if level is None:
+        values = crop if inside is None else crop[inside]
+        level = float(np.percentile(values, BACKGROUND_PERCENTILE))
+    if outside is not None and outside.any():
+        crop = crop.astype(np.float64, copy=dtype is None)
+        crop[outside] = level
+    area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+    count = arr.shape[0] * arr.shape[1] - area + (0 if outside is None
+                                                  else int(np.count_nonzero(outside)))
+    return OutsidePart(shape=arr.shape, box=box, outside=outside, image=crop, count=count,
+                       level=float(level), kind=kind)
+
+
+#: what a part refuses, by the kind of its outside: no pixel inside, a line of them only
+_REFUSED = {
+    "non-finite": ("{name} has no finite pixel: every one is NaN or infinite, so there is "
+                   "nothing to segment.",
+                   "{name}'s finite pixels span only {height} × {width} (the other pixels "
+                   "are NaN or infinite): too few to segment."),
+    "": ("{name} has no pixel inside: every one is outside the image.",
+         "{name}'s pixels inside span only {height} × {width}: too few to segment."),
+}
+
+
+def outside_part(image, outside: np.ndarray, *, kind: str = "non-finite",
+                 name: str = "image", dtype=None) -> OutsidePart | None:
+    """The part of the 2-d (or RGB(A): its luminance) ``image`` inside the bool mask
+    ``outside`` (its shape; True: no data), or None when no pixel is outside; ``dtype``:
+    the crop's (default: as the image). ``ValueError`` when every pixel is outside, or
+    the pixels inside span a line only (else "too small to segment: shape (1, 50)" of a
+    64 × 64 image).
+
+    >>> img = np.arange(12.0).reshape(3, 4)
+    >>> part = outside_part(img, img < 4)
+    >>> part.box, part.count, part.image.tolist()
+    ((slice(1, 3, None), slice(0, 4, None)), 4, [[4.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, 11.0]])
+    """
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        arr = rgb_luminance(arr)
+    if not outside.any():
+        return None
+    none, line = _REFUSED.get(kind, _REFUSED[""])
+    box = _mask_box(~outside)  # (the package's one box of a mask's pixels)
+    if box is None:
+        raise ValueError(none.format(name=name))
+    height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
+    if min(height, width) < 2:
+        raise ValueError(line.format(name=name, height=height, width=width))
+    return part_in_box(arr, box, outside[box], kind=kind, dtype=dtype)
+
+
+def _frame_box(rows_flat, cols_flat, flat_total, shape):
+    """The box inside a frame from the counts of the pixels at its value: per row
+    (``rows_flat``: whole rows at it?), per column, and in all; None when the box is
+    thinner than 2 pixels or more than :data:`FRAME_SHARE` of it is at ``low`` (every
+    pixel off the box is, so those inside are ``flat_total`` less those off it)."""
+    rows, cols = np.flatnonzero(~rows_flat), np.flatnonzero(~cols_flat)
+    if rows.size < 2 or cols.size < 2:
+        return None
+    box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+    if flat_total - (shape[0] * shape[1] - area) > FRAME_SHARE * area:
+        return None
+    return box
+
+
+def _frame_values(edges) -> list[tuple[float, bool]]:
+    """The values a frame may have, from the image's four edge lines, each with whether
+    it must be the image's minimum: the lines' minimum when one of them is all at it (a
+    black frame), their maximum when one is all at that (a saturated padding)."""
+    lows, highs = [float(e.min()) for e in edges], [float(e.max()) for e in edges]
+    low, high = min(lows), max(highs)
+    return ([(low, True)] * (low in highs)) + ([(high, False)] * (high in lows))
+
+
+def frame_part(image, img: np.ndarray) -> OutsidePart | None:
+    """The part of ``image`` inside a constant frame at its minimum (a stitched or
+    registered image's black border: whole rows or columns of one value, found on none
+    of the box's pixels but :data:`FRAME_SHARE`) or at its maximum (a saturated
+    padding), or None. ``img``: ``image`` as a 2-d float (its luminance); the crop is of
+    ``image`` itself when it is 2-d (its dtype kept), of ``img`` otherwise. Inside such
+    a frame, nuclei cut by the field's edge ran on into the frame, and the frame's 0
+    pulled the background and the threshold down (a 16-bit field of 14 nuclei: 3 errors,
+    mean IoU 0.82, where the field alone had 1 and 0.95); a saturated frame was objects
+    of 5,600 pixels. Only the four edge lines are read unless one of them is constant.
+
+    >>> img = np.zeros((6, 7)); img[1:5, 2:6] = np.arange(1.0, 17.0).reshape(4, 4)
+    >>> frame_part(img, img).box
+    (slice(1, 5, None), slice(2, 6, None))
+    """
+    for value, dark in _frame_values((img[0], img[-1], img[:, 0], img[:, -1])):
+        if (float(img.min()) < value) if dark else (float(img.max()) > value):
+            continue  # (a frame's value is the image's extreme)
+        flat = img == value
+        box = _mask_box(~flat)  # (the package's one box of a mask's pixels)
+        if box is None or min(s.stop - s.start for s in box) < 2:
+            continue
+        if np.count_nonzero(flat[box]) > FRAME_SHARE * flat[box].size:
+            continue
+        arr = np.asarray(image)
+        return part_in_box(arr if arr.ndim == 2 else img, box, None, level=value,
+                           kind="frame")
+    return None
+
+
+def frame_part_lazy(arr, scheduler=None) -> OutsidePart | None:
+    """:func:`frame_part` of the 2-d dask array ``arr`` (None: no frame; the crop lazy,
+    in its dtype): its four edge lines first, then, only when one of them is constant,
+    one pass counting the pixels at the frame's value per row, per column and in all
+    (with the image's extremes)."""
+    values = _frame_values(_compute(arr[0], arr[-1], arr[:, 0], arr[:, -1],
+                                    scheduler=scheduler))
+    if not values:
+        return None
+    counts = [((arr == v).sum(axis=1), (arr == v).sum(axis=0)) for v, _ in values]
+    low, high, *counts = _compute(arr.min(), arr.max(), *counts, scheduler=scheduler)
+    rows, cols = arr.shape
+    for (value, dark), (per_row, per_col) in zip(values, counts, strict=True):
+        if value != (low if dark else high):
+            continue  # (a frame's value is the image's extreme)
+        box = _frame_box(per_row == cols, per_col == rows, int(per_row.sum()), arr.shape)
+        if box is not None:
+            return part_in_box(arr, box, None, level=value, kind="frame")
+    return None
+
+
+def seeds_in_box(seeds, part: OutsidePart):
+    """``seeds`` (points or a label image of the whole image) in the box's frame; points
+    off the box (on outside pixels only) are left out. Returns (seeds, left out)."""
+    if seeds is None or isinstance(seeds, str):
+        return seeds, 0
+    arr = np.asarray(seeds)
+    if arr.ndim == 2 and arr.shape == tuple(part.shape) and arr.dtype.kind in "iu":
+        inner = arr[part.box]  # (seeds of no pixel: none)
+        return (inner if part.outside is None else np.where(part.outside, 0, inner)), 0
+    if arr.ndim != 2 or arr.shape[-1] != 2 or arr.dtype.kind not in "iuf":
+        return seeds, 0  # not points: the core says what is wrong with them
+    points = arr.astype(np.float64) - part.offset
+    height = part.box[0].stop - part.box[0].start
+    width = part.box[1].stop - part.box[1].start
+    # a point rounds to a pixel of the box (the core's own reading of "in the image")
+    keep = ((np.round(points[:, 0]) >= 0) & (np.round(points[:, 0]) < height)
+            & (np.round(points[:, 1]) >= 0) & (np.round(points[:, 1]) < width))
+    keep &= ~np.isnan(points).any(axis=1)
+    return points[keep], int(np.count_nonzero(~keep))

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._layers import _layer_key, _unchanged_output, _update_in_place
+from ._in_place import _unchanged_output, _update_in_place
+from ._layers import _layer_key
 from ._outputs import (
     _adopt_orphan,
     _fingerprint,

@@ -1,6 +1,6 @@
 """Small helpers shared by the widget test files: the four-disc nuclei field, a grid of
 points, the layer names of a viewer, whether a widget's run is done, the lattice legend as
-text, seed dots painted on the discs."""
+text, seed dots painted on the discs, a widget set up on an image."""
 
 from __future__ import annotations
 
@@ -46,3 +46,25 @@ def finished(widget):
 def legend_of(widget) -> str:
     """The lattice legend's text, its no-break spaces (number and unit) as spaces."""
     return widget.legend.value.replace("\u00a0", " ")
+
+
+def widget_on(kind: str, viewer, image, **fields):
+    """A new widget of class ``kind`` (of ``napari_tessella._widgets``) on ``viewer`` with
+    ``image`` chosen and each of ``fields`` (a field's name: its value) set."""
+    from napari_tessella import _widgets
+
+    widget = getattr(_widgets, kind)(viewer)
+    widget.image.value = image
+    for key, value in fields.items():
+        getattr(widget, key).value = value
+    return widget
+
+
+def watershed_widget(viewer, image, **fields):
+    """A Seeded watershed widget on ``image`` (:func:`widget_on`)."""
+    return widget_on("SeededWatershedWidget", viewer, image, **fields)
+
+
+def threshold_widget(viewer, image, **fields):
+    """A Threshold & label widget on ``image`` (:func:`widget_on`)."""
+    return widget_on("ThresholdLabelWidget", viewer, image, **fields)

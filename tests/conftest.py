@@ -98,6 +98,16 @@ def held(monkeypatch):
 
 
 @pytest.fixture(scope="module")
+def field():
+    """A small generated fluorescence field (200 × 240, 14 nuclei of 28 px, seed 5), float64:
+    the nuclei, Threshold & label and mosaic tests of the viewer use it."""
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    return synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).image.astype(
+        np.float64)
+
+
+@pytest.fixture(scope="module")
 def lattice_image():
     """A small generated HAADF-like lattice (64², spacing 8 px), float in [0, 1]."""
     from napari_tessella.synthetic import synthetic_lattice

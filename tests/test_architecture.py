@@ -43,8 +43,8 @@ LAYERS = [
     {"__init__"},
     {"cli", "__main__", "_sample_data", "_widgets", "_widgets._layers", "_widgets._stacks",
      "_widgets._qt", "_widgets._export", "_widgets._outputs", "_widgets._writing",
-     "_widgets._seeds",
-     "_widgets._base",
+     "_widgets._seeds", "_widgets._in_place", "_widgets._errors",
+     "_widgets._files", "_widgets._base",
      "_widgets._lattice_draw",
      "_widgets.threshold_label", "_widgets.watershed", "_widgets.lattice", "_widgets.atoms"},
 ]

@@ -7,25 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _widget_helpers import watershed_widget
 
 from napari_tessella.synthetic import synthetic_nuclei
-
-
-@pytest.fixture(scope="module")
-def field():
-    return synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).image.astype(
-        np.float64)
-
-
-def _watershed(viewer, image, **fields):
-    from napari_tessella._widgets import SeededWatershedWidget
-
-    widget = SeededWatershedWidget(viewer)
-    widget.image.value = image
-    for key, value in fields.items():
-        getattr(widget, key).value = value
-    return widget
-
 
 # --- outputs edited in place (napari's console, a notebook): never overwritten silently
 
@@ -36,7 +20,7 @@ def test_nuclei_edited_in_the_console_are_kept_on_a_re_run(viewer, field):
     back, without a word. The edited layer is kept as the user left it, this run's nuclei
     go beside it, and the status line says so, as for a painted layer."""
     image = viewer.add_image(field, name="dna")
-    widget = _watershed(viewer, image)
+    widget = watershed_widget(viewer, image)
     widget()
     nuclei = viewer.layers["dna nuclei"]
     nuclei.data[nuclei.data == 3] = 0
@@ -56,7 +40,7 @@ def test_nuclei_edited_in_the_console_are_exported_with_their_table_measured_aga
     run measured it: a row for nucleus 3, which the TIFF no longer holds. The table is
     measured again, as for a painted layer."""
     image = viewer.add_image(field, name="dna")
-    widget = _watershed(viewer, image)
+    widget = watershed_widget(viewer, image)
     widget()
     nuclei = viewer.layers["dna nuclei"]
     nuclei.data[nuclei.data == 3] = 0
@@ -70,7 +54,7 @@ def test_nuclei_edited_in_the_console_are_exported_with_their_table_measured_aga
 def test_unedited_outputs_are_still_updated_in_place(viewer, field):
     """(Not a fix: the checksum must not take the widget's own writes for the user's.)"""
     image = viewer.add_image(field, name="dna")
-    widget = _watershed(viewer, image)
+    widget = watershed_widget(viewer, image)
     widget()
     nuclei = viewer.layers["dna nuclei"]
     widget.object_diameter.value = 20.0
@@ -159,7 +143,7 @@ def test_this_plane_on_another_plane_says_the_plane_before_is_replaced(viewer):
     stack = np.stack([synthetic_nuclei((160, 200), n_nuclei=8 + 2 * i, diameter=28.0,
                                        seed=i).image for i in range(3)])
     image = viewer.add_image(stack, name="dna")
-    widget = _watershed(viewer, image)
+    widget = watershed_widget(viewer, image)
     note = "outputs replaced; 'all planes' keeps every plane's"
     viewer.dims.set_current_step(0, 0)
     widget()

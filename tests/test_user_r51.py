@@ -5,29 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _widget_helpers import watershed_widget
 
 from napari_tessella.nuclei import seeded_watershed
 from napari_tessella.synthetic import synthetic_nuclei
 
 
-@pytest.fixture(scope="module")
-def field():
-    return synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).image.astype(
-        np.float64)
-
-
 def _layer(viewer, name):
     return viewer.layers[name]
-
-
-def _watershed(viewer, image, **fields):
-    from napari_tessella._widgets import SeededWatershedWidget
-
-    widget = SeededWatershedWidget(viewer)
-    widget.image.value = image
-    for key, value in fields.items():
-        getattr(widget, key).value = value
-    return widget
 
 
 # --- NaN or infinite pixels: a stitched mosaic's padding, a registered image, dead pixels
@@ -44,7 +29,7 @@ def test_a_nan_padded_image_is_segmented_as_if_cropped(make_napari_viewer, field
     viewer = make_napari_viewer()
     layer = viewer.add_image(padded, name="mosaic")
     before = layer.data.copy()
-    widget = _watershed(viewer, layer)
+    widget = watershed_widget(viewer, layer)
     assert widget() is not None, widget._status.value
     expected = seeded_watershed(field)
     nuclei = _layer(viewer, "mosaic nuclei").data
@@ -79,7 +64,7 @@ def test_a_few_nan_or_infinite_pixels_are_no_object(make_napari_viewer, field):
     bad[10, 200] = True
     viewer = make_napari_viewer()
     layer = viewer.add_image(image, name="dna")
-    widget = _watershed(viewer, layer)
+    widget = watershed_widget(viewer, layer)
     assert widget() is not None, widget._status.value
     filled = np.where(bad, np.percentile(field[~bad], 1), field)
     expected = seeded_watershed(filled).labels
@@ -97,7 +82,7 @@ def test_an_irregular_mosaic_gives_no_object_outside_its_tiles(make_napari_viewe
     image = field.copy()
     image[:90, 150:] = np.nan
     viewer = make_napari_viewer()
-    widget = _watershed(viewer, viewer.add_image(image, name="tiles"))
+    widget = watershed_widget(viewer, viewer.add_image(image, name="tiles"))
     assert widget() is not None, widget._status.value
     nuclei = _layer(viewer, "tiles nuclei").data
     assert not nuclei[:90, 150:].any()
@@ -111,7 +96,7 @@ def test_an_irregular_mosaic_gives_no_object_outside_its_tiles(make_napari_viewe
 def test_an_all_nan_image_is_refused_in_words(make_napari_viewer):
     """No finite pixel at all: one clear line, no output layer."""
     viewer = make_napari_viewer()
-    widget = _watershed(viewer, viewer.add_image(np.full((64, 64), np.nan), name="void"))
+    widget = watershed_widget(viewer, viewer.add_image(np.full((64, 64), np.nan), name="void"))
     assert widget() is None
     assert "no finite pixel" in widget._status.value
     assert [layer.name for layer in viewer.layers] == ["void"]
@@ -124,7 +109,7 @@ def test_a_finite_line_in_a_nan_image_is_refused_in_its_words(make_napari_viewer
     image = np.full((64, 64), np.nan)
     image[30] = np.linspace(0, 1, 64)
     viewer = make_napari_viewer()
-    widget = _watershed(viewer, viewer.add_image(image, name="line"))
+    widget = watershed_widget(viewer, viewer.add_image(image, name="line"))
     assert widget() is None
     assert "finite pixels span only 1 × 64" in widget._status.value
     assert [layer.name for layer in viewer.layers] == ["line"]
@@ -143,7 +128,7 @@ def test_seeds_on_a_nan_padded_image(make_napari_viewer, field):
     layer = viewer.add_image(padded, name="mosaic")
     marks = np.vstack([centres + np.array([30, 10]), [[5.0, 5.0]]])  # the last on NaN
     points = viewer.add_points(marks, name="marks")
-    widget = _watershed(viewer, layer, seeds=points)
+    widget = watershed_widget(viewer, layer, seeds=points)
     assert widget() is not None, widget._status.value
     expected = seeded_watershed(field, seeds=centres)
     np.testing.assert_array_equal(_layer(viewer, "mosaic nuclei").data[30:230, 10:250],
@@ -163,7 +148,7 @@ def test_the_input_deleted_during_a_run_is_said(make_napari_viewer, qtbot, field
 
     viewer = make_napari_viewer()
     layer = viewer.add_image(field, name="dna", scale=(0.5, 0.5), units="µm")
-    widget = _watershed(viewer, layer, object_diameter=14.0)
+    widget = watershed_widget(viewer, layer, object_diameter=14.0)
     widget._run_button.native.click()
     viewer.layers.remove(layer)
     qtbot.waitUntil(lambda: finished(widget), timeout=60_000)
@@ -185,7 +170,7 @@ def test_a_rerun_beside_an_edited_output_says_where_its_result_went(make_napari_
     and a new one beside it, no word why. It says so; a second re-run updates the new
     layer in place, silently. The same for an output the user renamed."""
     viewer = make_napari_viewer()
-    widget = _watershed(viewer, viewer.add_image(field, name="dna"))
+    widget = watershed_widget(viewer, viewer.add_image(field, name="dna"))
     assert widget() is not None
     nuclei = viewer.layers["dna nuclei"]
     nuclei.paint((100, 120), 1, refresh=False)
@@ -216,7 +201,7 @@ def test_drop_nuclei_touching_the_border_drops_those_cut_by_a_tile_edge(make_nap
     image = field.copy()
     image[:90, 150:] = np.nan
     viewer = make_napari_viewer()
-    widget = _watershed(viewer, viewer.add_image(image, name="tiles"), exclude_border=True)
+    widget = watershed_widget(viewer, viewer.add_image(image, name="tiles"), exclude_border=True)
     assert widget() is not None, widget._status.value
     nuclei = viewer.layers["tiles nuclei"].data
     rim = ndi.binary_dilation(np.isnan(image), structure=np.ones((3, 3), bool))
@@ -243,7 +228,7 @@ def test_a_diameter_under_a_pixel_is_refused_in_the_fields_unit(make_napari_view
     diameter to give."""
     viewer = make_napari_viewer()
     layer = viewer.add_image(field, name="dna", scale=(0.5, 0.5), units="µm")
-    widget = _watershed(viewer, layer, object_diameter=0.3)
+    widget = watershed_widget(viewer, layer, object_diameter=0.3)
     assert widget() is None
     status = widget._status.value
     assert "an object diameter of 0.3 µm is under one pixel (0.5 µm)" in status
@@ -265,7 +250,7 @@ def test_a_blank_plane_does_not_stop_a_stacks_run(make_napari_viewer, field, bla
     bad = np.zeros_like(field) if blank == "constant" else np.full_like(field, np.nan)
     stack = np.stack([field, bad, field[::-1].copy()])
     viewer = make_napari_viewer()
-    widget = _watershed(viewer, viewer.add_image(stack, name="t"))
+    widget = watershed_widget(viewer, viewer.add_image(stack, name="t"))
     widget._planes.value = "all planes"
     assert widget() is not None, widget._status.value
     nuclei = viewer.layers["t nuclei"].data

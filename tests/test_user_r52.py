@@ -5,25 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _widget_helpers import threshold_widget
 
 from napari_tessella import find_atoms, threshold_label
-from napari_tessella.synthetic import synthetic_lattice, synthetic_nuclei
-
-
-@pytest.fixture(scope="module")
-def field():
-    return synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).image.astype(
-        np.float64)
-
-
-def _threshold(viewer, image, **fields):
-    from napari_tessella._widgets import ThresholdLabelWidget
-
-    widget = ThresholdLabelWidget(viewer)
-    widget.image.value = image
-    for key, value in fields.items():
-        getattr(widget, key).value = value
-    return widget
+from napari_tessella.synthetic import synthetic_lattice
 
 
 def _finite_table(layer) -> bool:
@@ -45,7 +30,7 @@ def test_threshold_label_segments_a_nan_padded_mosaic_as_if_cropped(make_napari_
     viewer = make_napari_viewer()
     layer = viewer.add_image(padded, name="mosaic")
     before = layer.data.copy()
-    widget = _threshold(viewer, layer, opening=2, min_size=20)
+    widget = threshold_widget(viewer, layer, opening=2, min_size=20)
     assert widget() is not None, widget._status.value
     expected = threshold_label(field, "otsu", opening=2, min_size=20)
     labels = viewer.layers["mosaic labels"]
@@ -68,7 +53,7 @@ def test_the_method_and_its_slider_read_only_the_finite_pixels(make_napari_viewe
     padded = np.full((240, 260), np.nan)
     padded[20:220, 10:250] = field
     viewer = make_napari_viewer()
-    widget = _threshold(viewer, viewer.add_image(padded, name="tiles"))
+    widget = threshold_widget(viewer, viewer.add_image(padded, name="tiles"))
     widget.opening.value = 1  # a user's change: the preview starts
     from napari_tessella.threshold import smoothed_threshold
 
@@ -91,7 +76,7 @@ def test_no_object_on_nan_or_infinite_pixels_at_any_threshold(make_napari_viewer
     image[bad] = np.nan
     image[10, 200] = -np.inf if dark else np.inf
     viewer = make_napari_viewer()
-    widget = _threshold(viewer, viewer.add_image(image, name="dead"), dark_objects=dark,
+    widget = threshold_widget(viewer, viewer.add_image(image, name="dead"), dark_objects=dark,
                         live_preview=False)
     widget.method.value = "manual"
     widget.value.value = widget.value.max if dark else widget.value.min
@@ -114,7 +99,7 @@ def test_drop_objects_touching_the_border_drops_those_cut_by_nan(make_napari_vie
     image = field.copy()
     image[60:140, 80:160] = np.nan
     viewer = make_napari_viewer()
-    widget = _threshold(viewer, viewer.add_image(image, name="holed"), exclude_border=True,
+    widget = threshold_widget(viewer, viewer.add_image(image, name="holed"), exclude_border=True,
                         opening=2, min_size=20, live_preview=False)
     assert widget() is not None, widget._status.value
     labels = viewer.layers["holed labels"].data
@@ -138,7 +123,7 @@ def test_no_objects_on_a_nan_image_gives_the_finite_range(make_napari_viewer, fi
     padded = np.full((220, 260), np.nan)
     padded[10:210, 10:250] = field
     viewer = make_napari_viewer()
-    widget = _threshold(viewer, viewer.add_image(padded, name="mosaic"), min_size=1e6,
+    widget = threshold_widget(viewer, viewer.add_image(padded, name="mosaic"), min_size=1e6,
                         live_preview=False)
     assert widget() is not None, widget._status.value
     status = widget._status.value
@@ -154,7 +139,7 @@ def test_an_all_nan_image_is_refused_in_one_line_naming_it(make_napari_viewer, w
     viewer = make_napari_viewer()
     layer = viewer.add_image(np.full((64, 64), np.nan), name="void")
     if which == "threshold":
-        widget = _threshold(viewer, layer, live_preview=False)
+        widget = threshold_widget(viewer, layer, live_preview=False)
     else:
         widget = FindAtomsWidget(viewer)
         widget.image.value = layer
@@ -265,7 +250,7 @@ def test_painting_undone_leaves_the_labels_the_widgets_own(make_napari_viewer):
     from _widget_helpers import discs
 
     viewer = make_napari_viewer()
-    widget = _threshold(viewer, viewer.add_image(discs(), name="d"), live_preview=False)
+    widget = threshold_widget(viewer, viewer.add_image(discs(), name="d"), live_preview=False)
     assert widget() is not None
     own = viewer.layers["d labels"]
     own.paint((110, 20), 7)

@@ -160,7 +160,7 @@ def test_export_errors_are_said_without_python_s_errno(viewer, tmp_path, monkeyp
     """A folder named as one of the files (dna_labels.tif/) or a folder the user may not
     write in: "[Errno 21] Is a directory: '/…/dna_labels.tif'" is said as
     "dna_labels.tif: is a directory"; nothing of the input changes."""
-    import napari_tessella._widgets._base as base
+    import napari_tessella._widgets._files as files
 
     image = viewer.add_image(discs(), name="dna")
     widget = ThresholdLabelWidget(viewer)
@@ -172,7 +172,7 @@ def test_export_errors_are_said_without_python_s_errno(viewer, tmp_path, monkeyp
     def in_the_way(*args, **kwargs):
         raise IsADirectoryError(21, "Is a directory", str(tmp_path / "dna_labels.tif"))
 
-    monkeypatch.setattr(base, "export_layers", in_the_way)
+    monkeypatch.setattr(files, "export_layers", in_the_way)
     assert widget.export(tmp_path) == []
     status = widget._status.value
     assert status == f"⚠ cannot export to {tmp_path}: dna_labels.tif: is a directory"
@@ -180,7 +180,7 @@ def test_export_errors_are_said_without_python_s_errno(viewer, tmp_path, monkeyp
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/data/shared/dna_labels.tif")
 
-    monkeypatch.setattr(base, "export_layers", read_only)
+    monkeypatch.setattr(files, "export_layers", read_only)
     widget.export("/data/shared")
     assert widget._status.value == ("⚠ cannot export to /data/shared: dna_labels.tif: "
                                     "permission denied")

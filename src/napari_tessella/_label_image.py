@@ -381,12 +381,10 @@ def _binary_erosion(mask: np.ndarray, footprint: np.ndarray, border_value: int =
     shifted by each of its offsets: 5-9x faster for the few offsets of the recipe's discs
     (scipy walks the footprint at every pixel). Any other case: scipy's."""
     footprint = np.asarray(footprint, dtype=bool)
-    if (mask.dtype != bool or mask.ndim != 2 or footprint.ndim != 2 or mask.size == 0
-            or not footprint.any() or footprint.shape[0] % 2 == 0
-            or footprint.shape[1] % 2 == 0):
+    offsets = _footprint_offsets(mask, footprint)
+    if offsets is None:
         return ndi.binary_erosion(mask, footprint, border_value=border_value)
-    centre = np.array(footprint.shape) // 2
-    return _shifted_all(mask, np.argwhere(footprint) - centre, bool(border_value), False)
+    return _shifted_all(mask, offsets, bool(border_value), False)
 
 
 def _binary_dilation(mask: np.ndarray, footprint: np.ndarray):
@@ -394,12 +392,22 @@ def _binary_dilation(mask: np.ndarray, footprint: np.ndarray):
     the array), as the OR of the mask shifted by each offset of the footprint mirrored
     (scipy mirrors it): see :func:`_binary_erosion`."""
     footprint = np.asarray(footprint, dtype=bool)
+    offsets = _footprint_offsets(mask, footprint)
+    if offsets is None:
+        return ndi.binary_dilation(mask, footprint)
+    return _shifted_all(mask, -offsets, False, True)
+
+
+def _footprint_offsets(mask: np.ndarray, footprint: np.ndarray):
+    """The offsets of a boolean footprint's pixels from its centre, for the shifted-mask
+    path of :func:`_binary_erosion` and :func:`_binary_dilation` (a dilation shifts by
+    them mirrored); None where scipy's own is taken: a mask not 2-D boolean or empty, a
+    footprint not 2-D, empty or of an even side."""
     if (mask.dtype != bool or mask.ndim != 2 or footprint.ndim != 2 or mask.size == 0
             or not footprint.any() or footprint.shape[0] % 2 == 0
             or footprint.shape[1] % 2 == 0):
-        return ndi.binary_dilation(mask, footprint)
-    centre = np.array(footprint.shape) // 2
-    return _shifted_all(mask, centre - np.argwhere(footprint), False, True)
+        return None
+    return np.argwhere(footprint) - np.array(footprint.shape) // 2
 
 
 def _crosses_dilated(mask: np.ndarray, times: int) -> np.ndarray:

@@ -44,7 +44,7 @@ class LengthError(ValueError):
 
 #: what an :class:`AdvisedError` asks of the caller, by topic: here in a Python caller's
 #: words ("{doing}": a blank the error fills); the widgets say each topic in the viewer's
-#: words (``_widgets._base._VIEWER_ADVICE``, the same topics)
+#: words (``_widgets._errors._VIEWER_ADVICE``, the same topics)
 NON_FINITE = "non-finite pixels"
 DUPLICATE_POINTS = "duplicate points"
 STACK = "a stack for a plane"

@@ -222,6 +222,33 @@ def _tiff_resolution(x: float, y: float):
     return (x, y) if ok else None
 
 
+#: The largest side of the smallest level of a Zarr label image's pyramid, as written by
+#: the command line and by Export of a chunked run. napari shows the level that fits its
+#: canvas: when the whole slide is in view it reads this level, at most 2048² (a screen's
+#: size or so, 16 MB of int32). The widgets' pyramid, made in memory on every run for the
+#: viewer alone, stops lower (``_widgets._outputs.PYRAMID_TOP``, 1024): each level there
+#: costs the run memory and time, and napari colours the level in view on each first draw.
+#: Both follow one rule (:func:`pyramid_shapes`).
+ZARR_PYRAMID_TOP = 2048
+
+
+def pyramid_shapes(shape, top: int) -> list[tuple[int, ...]]:
+    """The shapes of a label image's pyramid, level 0 first: ``shape``, then each level
+    :func:`halved` from the one before (a side of ``n`` becomes ``(n + 1) // 2``), until
+    the largest side is at most ``top``. The one level rule of the widgets' pyramid
+    (:data:`_widgets._outputs.PYRAMID_TOP`) and the Zarr labels' (:data:`ZARR_PYRAMID_TOP`)."""
+    shapes = [tuple(int(n) for n in shape)]
+    while max(shapes[-1], default=0) > top:
+        shapes.append(tuple((n + 1) // 2 for n in shapes[-1]))
+    return shapes
+
+
+def halved(level):
+    """The pyramid level after ``level`` (NumPy or dask): its every other row and column,
+    nearest, so every value is still an object's id (labels are never averaged)."""
+    return level[::2, ::2]
+
+
 def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
                       pyramid: bool = True, scale=(1.0, 1.0), unit: str = ""):
     """Compute lazy label images into OME-Zarr (NGFF 0.5) label images, in one pass.
@@ -235,8 +262,9 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
         store holding the label image as NGFF labels: ``path/labels/<name>/0`` (int32, in
         the label image's chunks) with ``image-label`` and ``multiscales`` metadata (axes
         y/x, their unit, the pixel size as the scale of level 0) and, with ``pyramid``,
-        halved levels ``1``, ``2`` … down to 2048 pixels (every other pixel: labels are
-        never mixed). All are computed in one pass, so shared work (e.g. the watershed that
+        halved levels ``1``, ``2`` … down to :data:`ZARR_PYRAMID_TOP` pixels
+        (:func:`pyramid_shapes`, :func:`halved`: every other pixel, labels are never
+        mixed). All are computed in one pass, so shared work (e.g. the watershed that
         gives both nuclei and territories) is done once, on the scheduler's workers, which
         write their chunks to the store themselves.
     measure_image : array, optional
@@ -282,9 +310,9 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
     levels = {}
     for path, group in zip(targets, groups, strict=True):
         chain = [zarr.open_array(store=group.store, path=f"{group.path}/0", mode="r")]
-        while pyramid and max(chain[-1].shape) > 2048:  # napari shows the level that fits
-            k = len(chain)
-            smaller = da.from_zarr(chain[-1])[::2, ::2].rechunk(1024)
+        shapes = pyramid_shapes(chain[0].shape, ZARR_PYRAMID_TOP) if pyramid else []
+        for k in range(1, len(shapes)):
+            smaller = halved(da.from_zarr(chain[-1])).rechunk(1024)
             out = group.create_array(str(k), shape=smaller.shape, chunks=(1024, 1024),
                                      dtype=np.int32, fill_value=0,
                                      dimension_names=["y", "x"], overwrite=True)

@@ -27,26 +27,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, PushButton
 
-from .._validation import (
-    DUPLICATE_POINTS,
-    FEW_COLUMNS,
-    NO_LATTICE,
-    NON_FINITE,
-    STACK,
-    AdvisedError,
-    LengthError,
-    counted,
-    os_error_text,
+from .._validation import LengthError, counted
+from ._errors import (
+    _USER_ERRORS,
+    _VIEWER_ADVICE,  # noqa: F401 (its name here: cli.py, tests)
+    _on_plane,
+    in_viewer_words,
 )
-from ..measure import MEASURE_COLUMNS
-from ..params import check_values, load_parameters, save_parameters
-from ._export import export_layers, measured_again, measured_labels, not_a_folder
-from ._layers import _current_plane, _in_field_units, _labels_features, _layer_key
+from ._export import measured_labels
+from ._files import _WritesFiles
+from ._layers import _current_plane, _in_field_units
 from ._outputs import (
-    _edited,
     _InputWatch,
     _ledger_for,
-    _placed_since,
     _said_now,
     _tell_if_unseen,
     _viewer_ready,
@@ -78,48 +71,8 @@ from ._writing import LayerDataTuple, _WritesOutputs
 if TYPE_CHECKING:
     import napari
 
-# Errors a user can cause with their input; anything else is a bug and is reported as such.
-_USER_ERRORS = (ValueError, TypeError)
-
-
 #: Folder for chunked runs' Zarr labels, one per run (None: a temporary one; Export copies).
 RESULTS_DIR: Path | None = None
-
-
-#: the core's advice (:class:`~napari_tessella._validation.AdvisedError`), by its topic, as
-#: a user of the viewer can follow it ("{doing}": the error's own blank)
-_VIEWER_ADVICE = {
-    NON_FINITE: "such pixels (often a stitched or registered image's padding, without data) "
-                "must be given a value before {doing}, e.g. in napari's console (the >_ "
-                "button): layer.data = np.nan_to_num(layer.data).",
-    DUPLICATE_POINTS: "they lie on top of one another; select them in the layer and delete "
-                      "all but one.",
-    STACK: "move the viewer's slider to the plane to segment (or choose 'all planes' where "
-           "the widget offers it).",
-    NO_LATTICE: "give a column spacing instead.",
-    FEW_COLUMNS: "give a column spacing or another image.",
-}
-
-
-def in_viewer_words(err: BaseException) -> str:
-    """A core error's message with its advice said as a user of the viewer can follow it:
-    an :class:`~napari_tessella._validation.AdvisedError`'s refusal, then the viewer's
-    words for its topic (round 51: read from the error's parts, not found in its text);
-    any other error's message as it is (the command line says it in its own words)."""
-    if isinstance(err, AdvisedError) and (said := _VIEWER_ADVICE.get(err.topic)) is not None:
-        return f"{err.what}: {said.format(**err.words)}"
-    return str(err)
-
-
-def _on_plane(err: BaseException, index: tuple[int, ...]) -> BaseException:
-    """``err`` (a user's error) with the plane of the stack it came from said first, of
-    its class and with its parts (an advice or lengths the report words again)."""
-    prefix = f"{_plane_text(index)}: "
-    if isinstance(err, AdvisedError):
-        return err.prefixed(prefix)
-    if isinstance(err, LengthError):
-        return LengthError(prefix.replace("{", "{{") + err.template, err.name, **err.lengths)
-    return type(err)(prefix + str(err))
 
 
 def _measured_labels(labels: dict, image, stem: str):
@@ -127,7 +80,7 @@ def _measured_labels(labels: dict, image, stem: str):
     return measured_labels(labels, image, stem, RESULTS_DIR)
 
 
-class _DockWidget(_WritesOutputs, Container):
+class _DockWidget(_WritesOutputs, _WritesFiles, Container):
     """Shared plumbing: layer choices, threaded runs, output-layer bookkeeping, status.
 
     Layout, top to bottom: the main fields, Run / Cancel, the progress bar and status line,
@@ -493,108 +446,3 @@ class _DockWidget(_WritesOutputs, Container):
         text = _said_now(text, getattr(self, "_prepared", None))  # renamed during the run
         self._status.value = f"⚠ {text}"
         show_error(f"{self.label or 'tessella'}: {text}")
-
-    # --- parameters files (the same files ``tessella --params`` reads)
-    def parameters(self) -> dict:
-        """The core function's keyword arguments the widget is set to."""
-        raise NotImplementedError
-
-    def set_parameters(self, params: dict) -> None:
-        """Set the widget's controls from core keyword arguments."""
-        raise NotImplementedError
-
-    def save_parameters(self, path) -> Path | None:
-        """Write the current parameters to a JSON file the command line can use."""
-        try:
-            written = save_parameters(path, self._operation, self.parameters())
-        except (*_USER_ERRORS, OSError) as err:
-            self._report_error(ValueError(str(err)))
-            return None
-        self._status.value = f"parameters saved to {written}"
-        return written
-
-    def load_parameters(self, path) -> dict | None:
-        """Set the controls from a parameters file (saved here or written by hand)."""
-        try:
-            operation, params = load_parameters(path)
-            if operation != self._operation:
-                raise ValueError(f"{path} holds parameters for {operation!r}, not "
-                                 f"{self._operation!r}.")
-            check_values(operation, params)  # as the command line: before any field moves
-            self.set_parameters(params)
-        except (*_USER_ERRORS, OSError) as err:
-            self._report_error(ValueError(str(err)))
-            return None
-        self._status.value = f"parameters loaded from {path}"
-        return params
-
-    # --- export
-    def _written_layers(self) -> list:
-        """This widget's output layers still in the viewer, for every input it ran on."""
-        return [out.layer for out in self._outputs.values() if out.layer in self._viewer.layers]
-
-    def _edited_tables(self, layers) -> tuple[dict, list[str]]:
-        """Tables of the Labels outputs the user edited, measured again on their input
-        image (and shown on hover too), or None where that cannot be done; what was done
-        for each, said in the status line."""
-        tables, notes = {}, []
-        inputs = {_layer_key(layer): layer for layer in self._viewer.layers}
-        for (key, _role), record in self._outputs.items():
-            layer = record.layer
-            if (not _edited(record) or layer not in layers or layer._type_string != "labels"
-                    or not set(MEASURE_COLUMNS) <= set(layer.features.columns)):
-                continue  # (a lattice's pixel map: its cells' table is the points')
-            table = measured_again(layer, inputs.get(key))
-            tables[id(layer)] = table
-            if table is None:
-                notes.append(f"{layer.name!r} was edited: its table was not measured again "
-                             "(its image is gone or not of its shape), not written")
-                continue
-            self._writing = True
-            try:
-                layer.features = _labels_features(table)
-            finally:
-                self._writing = False
-            notes.append(f"{layer.name!r} was edited: its table measured again")
-        return tables, notes
-
-    def export(self, folder) -> list[Path]:
-        """Write this widget's output layers into ``folder``: Labels as TIFF, tables as CSV.
-
-        Labels with a per-object table also get it as CSV; Points are written with their
-        coordinates and features, Shapes with their features; physical-unit columns are
-        added from the layer's scale.
-        """
-        from napari.utils.notifications import show_info
-
-        folder = Path(folder)
-        if getattr(self, "_stepping", False):  # half the layers new, half the last run's
-            self._report_error(ValueError(
-                "a run is writing its layers into the viewer: export once it is done "
-                "(nothing was exported)."))
-            return []
-        layers = self._written_layers()
-        if not layers:
-            gone = [out.layer.name for out in self._outputs.values() if out.layer is not None]
-            self._report_error(ValueError(
-                "nothing to export yet: run the widget first." if not gone else
-                "nothing to export: the layers its runs wrote ("
-                + ", ".join(repr(name) for name in gone[:3]) + (", …" if len(gone) > 3 else "")
-                + ") are no longer in the viewer: run the widget again."))
-            return []
-        try:
-            tables, notes = self._edited_tables(layers)
-            written, suffix = export_layers(layers, folder, tables)
-            if suffix:
-                notes.append(f"files of an earlier export there are kept: these end in "
-                             f"'{suffix}'")
-            notes += _placed_since(self._outputs, self._viewer.layers, layers)
-        except Exception as err:  # a folder not writable, a layer a writer refuses
-            why = not_a_folder(folder) or os_error_text(err)
-            self._report_error(ValueError(f"cannot export to {folder}: {why}"))
-            return []
-        message = f"exported {len(written)} file(s) to {folder}" + "".join(
-            f"; {note}" for note in notes)
-        self._status.value = message
-        show_info(message)
-        return written

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._lazy import LARGE_PIXELS
+from ..export import halved, pyramid_shapes
 
 
 class _Ledger:
@@ -58,20 +59,41 @@ class _Output:
     edited: bool = False  # the user painted, added, moved or deleted something in it
     meta: Any = None  # the layer options it was last written with
     placed: Any = None  # its input's placement (:func:`_placement`) at that run
-    pixels: Any = None  # its input image's :func:`_pixels_print` at that run
-    written: Any = None  # its data's :func:`_data_print` as the widget last wrote it
+    pixels: Any = None  # its input image's :func:`_fingerprint` at that run
+    written: Any = None  # its data's exact :func:`_fingerprint` as last written
 
 
-def _data_print(layer):
-    """A checksum of an in-memory Labels or Points layer's data (shape, dtype, CRC-32 of
-    every byte: 1.5 ms for 1349 × 1030 labels), None for other layers and lazy data."""
-    import zlib
-
-    data = getattr(layer, "data", None)
-    if layer is None or layer._type_string not in ("labels", "points") or not isinstance(
-            data, np.ndarray):
+def _fingerprint(layer, *, exact: bool):
+    """What tells a layer's data from other data: shape, dtype and a digest. ``exact``
+    (outputs, edited in place without an event: :func:`_edited`): a CRC-32 of every byte of
+    an in-memory Labels or Points layer's data (1.5 ms for 1349 × 1030 labels); None for
+    other layers, pyramids and lazy data. Not ``exact`` (inputs: :func:`_adopt_orphan`):
+    a SHA-1 of at most ~65,000 pixels of an Image layer, evenly spaced (level 0 of a
+    pyramid; a lazy array: its name instead of a digest), cheap at any size; None for
+    other layers: Points and Labels made again by an upstream widget's re-run are that
+    widget's new results, whose outputs are updated."""
+    kinds = ("labels", "points") if exact else ("image",)
+    if layer is None or layer._type_string not in kinds:
         return None
-    return data.shape, str(data.dtype), zlib.crc32(np.ascontiguousarray(data))
+    data = layer.data
+    if getattr(layer, "multiscale", False):
+        if exact:  # napari paints no pyramid: its edits are napari's events (_watch)
+            return None
+        data = data[0]
+    if exact and not isinstance(data, np.ndarray):
+        return None
+    shape, dtype = tuple(int(n) for n in data.shape), str(data.dtype)
+    if exact:
+        import zlib
+
+        return shape, dtype, zlib.crc32(np.ascontiguousarray(data))
+    if not isinstance(data, np.ndarray):
+        return shape, dtype, getattr(data, "name", None)
+    import hashlib
+
+    at = np.linspace(0, data.size - 1, min(data.size, 65536)).astype(np.int64)
+    sample = np.ascontiguousarray(data[np.unravel_index(at, shape)]) if data.size else data
+    return shape, dtype, hashlib.sha1(sample.tobytes()).hexdigest()
 
 
 def _edited(record: _Output) -> bool:
@@ -83,7 +105,7 @@ def _edited(record: _Output) -> bool:
     made "… labels [1]" beside it and said "edited by hand"). Other layers: napari's
     events (:func:`_watch`)."""
     if record.written is not None and record.layer is not None:
-        now = _data_print(record.layer)
+        now = _fingerprint(record.layer, exact=True)
         if now is not None:
             record.edited = now != record.written
     return record.edited
@@ -145,7 +167,7 @@ def _adopt_orphan(outputs: dict, key, name, layers, pixels=None):
     widget, unedited), re-keyed to ``key``: a run on the input made again (an upstream
     widget re-run after the user deleted its output) updates that layer instead of adding
     "name [1]" beside it. None when there is no such record. An image input is the same
-    one only with the same pixels (``pixels``, :func:`_pixels_print`): no widget makes
+    one only with the same pixels (``pixels``, :func:`_fingerprint`): no widget makes
     images, so another image of the deleted one's name is another field (each well's
     "DAPI.tif"), and its run overwrote the deleted field's labels, unexported."""
     from ._layers import _layer_key
@@ -159,24 +181,6 @@ def _adopt_orphan(outputs: dict, key, name, layers, pixels=None):
             outputs[key] = record
             return record
     return None
-
-
-def _pixels_print(layer):
-    """What tells an Image layer's pixels from another image's, cheaply: shape, dtype and
-    a hash of at most ~65,000 of its pixels (a lazy array: its name instead). None for
-    other layers: Points and Labels made again by an upstream widget's re-run are that
-    widget's new results, whose outputs are updated."""
-    import hashlib
-
-    if layer is None or layer._type_string != "image":
-        return None
-    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
-    shape, dtype = tuple(int(n) for n in data.shape), str(data.dtype)
-    if not isinstance(data, np.ndarray):
-        return shape, dtype, getattr(data, "name", None)
-    at = np.linspace(0, data.size - 1, min(data.size, 65536)).astype(np.int64)
-    sample = np.ascontiguousarray(data[np.unravel_index(at, shape)]) if data.size else data
-    return shape, dtype, hashlib.sha1(sample.tobytes()).hexdigest()
 
 
 def _watch(record: _Output, widget) -> None:
@@ -348,7 +352,10 @@ class _InputWatch:
 #: limit is the project's one "large" (``_lazy.LARGE_PIXELS``, where runs go chunk by chunk
 #: and their labels were never paintable): smaller labels stay flat, for corrections by hand.
 PYRAMID_PIXELS = LARGE_PIXELS
-#: the largest side of a pyramid's smallest level
+#: The largest side of the smallest level of the viewer's pyramid. Made in memory on every
+#: run for the viewer alone, it stops lower than the Zarr pyramids of files and chunked runs
+#: (``export.ZARR_PYRAMID_TOP``, 2048, which says why); both follow one level rule
+#: (``export.pyramid_shapes``). Tests lower it (a small image, the same code path).
 PYRAMID_TOP = 1024
 #: Points outputs of more points than this go into the viewer hidden (napari neither slices
 #: nor draws a hidden layer): napari draws every point of a layer at every frame, in or out
@@ -361,10 +368,10 @@ SHOWN_POINTS = 50_000
 def _pyramid(labels: np.ndarray) -> list:
     """``labels`` and smaller copies of it, each half the last one's size (its every other
     row and column: nearest, so every value is an object's id), down to a side of at most
-    :data:`PYRAMID_TOP`."""
+    :data:`PYRAMID_TOP` (:func:`napari_tessella.export.pyramid_shapes`)."""
     levels = [labels]
-    while max(levels[-1].shape) > PYRAMID_TOP:
-        levels.append(np.ascontiguousarray(levels[-1][::2, ::2]))
+    for _ in pyramid_shapes(labels.shape, PYRAMID_TOP)[1:]:
+        levels.append(np.ascontiguousarray(halved(levels[-1])))
     return levels
 
 

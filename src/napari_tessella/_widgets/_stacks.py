@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .._validation import counted
-from ._layers import _equal, _transforms
+from ._in_place import _equal
+from ._layers import _transforms
 
 THIS_PLANE, ALL_PLANES = "this plane", "all planes"
 

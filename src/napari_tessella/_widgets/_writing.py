@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._layers import _layer_key, _unchanged_output, _update_in_place
+from ._in_place import _unchanged_output, _update_in_place
+from ._layers import _layer_key
 from ._outputs import (
     _adopt_orphan,
-    _data_print,
+    _fingerprint,
     _follow_input_name,
     _hidden_note,
     _named_now,
     _Output,
-    _pixels_print,
     _placement,
     _said_now,
     _still_mine,
@@ -157,7 +157,7 @@ class _WritesOutputs:
         try:
             key = (_layer_key(source), role)
             layers = self._viewer.layers
-            pixels = _pixels_print(source)
+            pixels = _fingerprint(source, exact=False)
             record = self._outputs.get(key) or _adopt_orphan(self._outputs, key,
                                                               meta.get("name"), layers, pixels)
             layer = record.layer if record is not None else None
@@ -194,7 +194,7 @@ class _WritesOutputs:
                     _update_in_place(layer, data, meta)  # (its visibility as it is)
                     if layer_type == "points":
                         _said_hidden(self, _hidden_note(layer, new=False))
-                    record.meta, record.written = meta, _data_print(layer)
+                    record.meta, record.written = meta, _fingerprint(layer, exact=True)
                     return (data, meta, layer_type), None, True
             # Shapes take per-shape colours and features only at creation: replaced at the
             # same place, same visibility and opacity. New layers go in hidden, shown once
@@ -219,7 +219,7 @@ class _WritesOutputs:
                 _said_hidden(self, _hidden_note(new, new=True))
             # napari adds " [1]" when the name is taken (by the user's edited layer)
             record = _Output(new, new.name, meta=meta, placed=placed, pixels=pixels,
-                             written=_data_print(new))
+                             written=_fingerprint(new, exact=True))
             self._outputs[key] = record
             _watch(record, self)
             return (data, meta, layer_type), (new, visible), True

@@ -90,8 +90,8 @@ def held(monkeypatch):
             return func(*args, **kwargs)
         return wrapped
 
-    monkeypatch.setattr(threshold_widget, "threshold_label",
-                        holding(threshold_widget.threshold_label))
+    monkeypatch.setattr(threshold_widget, "threshold_label_finite",
+                        holding(threshold_widget.threshold_label_finite))
     monkeypatch.setattr(atoms_widget, "_find_atoms_quietly",
                         holding(atoms_widget._find_atoms_quietly))
     return go

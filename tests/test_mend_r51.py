@@ -62,7 +62,7 @@ def test_every_topic_of_the_core_has_the_viewers_words():
     """The pairing: a topic the core advises on without words in the widgets would reach
     the viewer in Python words."""
     from napari_tessella._validation import ADVICE
-    from napari_tessella._widgets._base import _VIEWER_ADVICE
+    from napari_tessella._widgets._errors import _VIEWER_ADVICE
 
     assert set(_VIEWER_ADVICE) == set(ADVICE)
     for topic, said in _VIEWER_ADVICE.items():

@@ -200,7 +200,7 @@ def test_the_lazy_path_says_a_constant_image_as_the_in_memory_one():
 def test_the_command_line_has_words_for_every_topic_of_the_core():
     """The pairing of the three tables (fails on the base: no command-line table, and the
     stack's and the lattice's advice were no topics)."""
-    from napari_tessella._widgets._base import _VIEWER_ADVICE
+    from napari_tessella._widgets._errors import _VIEWER_ADVICE
     from napari_tessella.cli import _CLI_ADVICE
 
     assert set(_CLI_ADVICE) == set(_validation.ADVICE) == set(_VIEWER_ADVICE)

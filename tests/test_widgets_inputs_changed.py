@@ -219,12 +219,11 @@ def test_a_new_image_never_gets_a_deleted_images_outputs(viewer, lattice_image, 
     session): outputs were keyed by id(), and a new image's results went into the deleted
     image's "A labels" instead of "B labels". Simulated here by an id() that gives both
     images the same number."""
-    from napari_tessella._widgets import _base, _layers
+    from napari_tessella._widgets import _layers
 
     def same_id(obj):
         return 1 if getattr(obj, "name", None) in ("A", "B") else id(obj)
 
-    monkeypatch.setattr(_base, "id", same_id, raising=False)
     monkeypatch.setattr(_layers, "id", same_id, raising=False)
     widget = ThresholdLabelWidget(viewer)
     a = viewer.add_image(lattice_image, name="A")

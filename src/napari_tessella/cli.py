@@ -144,7 +144,7 @@ def _flag(name: str) -> str:
 
 #: the core's advice (:class:`~napari_tessella._validation.AdvisedError`) by its topic, in
 #: the words of a user of the command line ("{doing}": the error's own blank); the
-#: widgets' table is ``_widgets._base._VIEWER_ADVICE``, the core's ``_validation.ADVICE``
+#: widgets' table is ``_widgets._errors._VIEWER_ADVICE``, the core's ``_validation.ADVICE``
 _CLI_ADVICE = {
     NON_FINITE: "give such pixels a value before {doing} and save the image again: chunk by "
                 "chunk they cannot be read as outside the image (in memory they are).",

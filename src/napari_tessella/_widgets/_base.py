@@ -30,7 +30,6 @@ from magicgui.widgets import ComboBox, Container, FileEdit, Label, ProgressBar, 
 from .._validation import LengthError, counted
 from ._errors import (
     _USER_ERRORS,
-    _VIEWER_ADVICE,  # noqa: F401 (its name here: cli.py, tests)
     _on_plane,
     in_viewer_words,
 )

@@ -38,10 +38,6 @@ if TYPE_CHECKING:
 
 _MANUAL = "manual"
 
-#: A run's core call: Threshold & label with NaN or infinite pixels read as outside the
-#: sample (the core's :func:`~napari_tessella._finite.threshold_label_finite`), under the
-#: widget's own name, which a test replaces to hold a run in flight.
-threshold_label = threshold_label_finite
 
 
 #: The preview runs on the UI thread at every slider step: keep it to images it can redo
@@ -359,7 +355,7 @@ class ThresholdLabelWidget(_DockWidget):
                 job.blank = f"no objects, the plane is {blank}"  # (said for the stack)
             else:  # NaN or infinite pixels (a mosaic's padding): outside the sample, no
                 # object there, as the Seeded watershed reads them (the core's reading)
-                labels, said, measured = threshold_label(image, **params, name=repr(name))
+                labels, said, measured = threshold_label_finite(image, **params, name=repr(name))
                 if said:
                     job.outside = said  # (said for a stack's other planes)
             labels_meta = {"name": f"{name} labels", **geo}

@@ -21,7 +21,7 @@ The fit reads every other pixel (a checkerboard) and at most ``_STEPS`` evaluati
 one dome is fitted only for a label whose two domes pass the other gates (round 51).
 A label too large for its inscribed disc (:func:`_too_large`, round 52's cue) is fitted
 again after that step with looser gates (``_FAT_GATES``) and cut along the boundary of its
-two domes' parts (:func:`_split_fat_by_domes`, round 53, off: ``_recipe._FAT_DOMES``).
+two domes' parts (:func:`_split_fat_by_domes`, round 53, switched by ``_recipe._FAT_DOMES``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ it more light) when the fit's gain per pixel ``log(rss₁ / rss₂) - 7 log(n) /
 level is at least ``_LEVEL`` of the brighter's, and each part is one piece.
 The fit reads every other pixel (a checkerboard) and at most ``_STEPS`` evaluations; the
 one dome is fitted only for a label whose two domes pass the other gates (round 51).
+A label too large for its inscribed disc (:func:`_too_large`, round 52's cue) is fitted
+again after that step with looser gates (``_FAT_GATES``) and cut along the boundary of its
+two domes' parts (:func:`_split_fat_by_domes`, round 53, switched by ``_recipe._FAT_DOMES``).
 """
 
 from __future__ import annotations
@@ -114,9 +117,11 @@ def _fit(yy, xx, z, k, p0, lo, hi):
     return r.x, float(r.fun @ r.fun)
 
 
-def _two_domes(image, own, ring):
+def _two_domes(image, own, ring, gates=None):
     """Whether the label ``own`` (a boolean box; ``ring`` its background ring) is two
-    domes by the gates above, and if so the pixels of its first part (a boolean box)."""
+    domes by the gates above (or ``gates``: gain, part, level), and if so the pixels of
+    its first part (a boolean box)."""
+    gain, share, least = (_GAIN, _PART, _LEVEL) if gates is None else gates
     use = own | ring
     grid = np.indices(use.shape).sum(0) % 2 == 0  # every other pixel: the fit's cost
     yy, xx = (c.astype(np.float64) for c in np.nonzero(use & grid))
@@ -142,11 +147,11 @@ def _two_domes(image, own, ring):
     two, rss2 = _fit(yy, xx, z, 2, np.array(p0), lo, hi)
     # the gates that read the two domes alone first: the one dome is fitted only for a
     # label that passes them (the same labels, fewer fits)
-    if rss2 <= 0 or min(two[7], two[14]) < _LEVEL * max(two[7], two[14]):
+    if rss2 <= 0 or min(two[7], two[14]) < least * max(two[7], two[14]):
         return None
     w = np.exp(two[1])
     first = _dome(two[2:9], oy, ox, w) >= _dome(two[9:16], oy, ox, w)
-    if min(np.count_nonzero(first), np.count_nonzero(~first)) < _PART * first.size:
+    if min(np.count_nonzero(first), np.count_nonzero(~first)) < share * first.size:
         return None
     part = np.zeros_like(own)
     part[oy[first].astype(int), ox[first].astype(int)] = True
@@ -155,7 +160,7 @@ def _two_domes(image, own, ring):
     _, rss1 = _fit(yy, xx, z, 1, np.array(
         [0.0, np.log(_W0), cy, cx, np.log(a), np.log(b), t, 1.0, 0.3]), lo[:9], hi[:9])
     n = z.size
-    if np.log(rss1 / rss2) - 7 * np.log(n) / n <= _GAIN:
+    if np.log(rss1 / rss2) - 7 * np.log(n) / n <= gain:
         return None
     return part
 
@@ -187,7 +192,7 @@ def _candidates(labels, d):
     return ids[big]
 
 
-def _split_by_domes(labels, smooth, level, d, first, image=None):
+def _split_by_domes(labels, smooth, level, d, first, image=None, ids=None, gates=None):
     """``labels`` with each label that two domes fit much better than one split in two
     (the second part a new label, ids ``first``, ``first`` + 1, ...), and one point per
     new label (its largest distance to its outline), for :func:`._small._with_new_labels`.
@@ -195,7 +200,7 @@ def _split_by_domes(labels, smooth, level, d, first, image=None):
     the fit's scale), else to ``smooth``; ``level`` is not read. Each label is fitted in its
     own box, widened by ``_PAD``: the same in a chunk's window."""
     image = smooth if image is None else image
-    ids = _candidates(labels, d)
+    ids = _candidates(labels, d) if ids is None else ids
     points = []
     if not ids.size:
         return labels, np.empty((0, 2), np.int64)
@@ -208,7 +213,7 @@ def _split_by_domes(labels, smooth, level, d, first, image=None):
         sub = labels[box]
         own = sub == i
         ring = ndi.binary_dilation(own, iterations=_PAD) & (sub == 0)
-        part = _two_domes(image[box], own, ring)
+        part = _two_domes(image[box], own, ring, gates)
         if part is None:
             continue
         if out is labels:
@@ -219,3 +224,36 @@ def _split_by_domes(labels, smooth, level, d, first, image=None):
         at = np.unravel_index(int(np.argmax(dist)), dist.shape)
         points.append((at[0] + box[0].start, at[1] + box[1].start))
     return out, np.array(points, np.int64).reshape(-1, 2)
+
+
+_FAT_AREA = 1.4  # too large for its inscribed disc: at least this many nucleus areas and
+_FAT_SLOPE = 2.4  # ... areas >= _FAT_SLOPE * (inscribed radius / (d / 2)) - _FAT_OFF
+_FAT_OFF = 0.2
+_FAT_GATES = (0.6, 0.25, 0.5)  # the two-dome gates for such a label: gain, part, level
+
+
+def _too_large(labels, d):
+    """The ids of the labels too large for their inscribed disc (round 52): at least
+    ``_FAT_AREA`` nucleus areas and ``_FAT_SLOPE`` × (inscribed radius / (d / 2)) −
+    ``_FAT_OFF`` of them. Each distance map in the label's own box."""
+    n = int(labels.max())
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    unit = np.pi * d * d / 4
+    ids = np.flatnonzero(sizes >= _FAT_AREA * unit)
+    ids = ids[ids > 0]
+    boxes = ndi.find_objects(labels)
+    out = []
+    for i in ids.tolist():
+        own = labels[boxes[i - 1]] == i
+        dt = ndi.distance_transform_edt(np.pad(own, 1))
+        if sizes[i] / unit >= _FAT_SLOPE * dt.max() / (d / 2) - _FAT_OFF:
+            out.append(i)
+    return np.array(out, np.int64)
+
+
+def _split_fat_by_domes(labels, smooth, level, d, first, image=None):
+    """:func:`_split_by_domes` for the labels too large for their inscribed disc
+    (:func:`_too_large`), with the gates ``_FAT_GATES``: such a label is cut along the
+    boundary of its two domes' parts (each pixel to the dome that gives it more light)."""
+    return _split_by_domes(labels, smooth, level, d, first, image=image,
+                           ids=_too_large(labels, d), gates=_FAT_GATES)

@@ -32,6 +32,7 @@ from ._layers import (
     _with_physical,
 )
 from ._outside import outside_of, shift_atoms
+from ._square import find_on_square, square_zoom
 
 if TYPE_CHECKING:
     import napari
@@ -56,12 +57,26 @@ def _count(n: int, things: str) -> str:
     return counted(n, things[:-1], things)
 
 
-def _find_atoms_quietly(image, **params):
+def _find_atoms_quietly(image, sampling=None, **params):
     """:func:`find_atoms` (which normalises an image of any magnitude itself) without
     NumPy's floating-point warnings of degenerate fits (0/0 widths): the outcome is the
-    result or a clear error, not a warning in the viewer."""
+    result or a clear error, not a warning in the viewer. Pixels that are not square
+    (``sampling``): found on the plane resampled to square ones (:mod:`._square`)."""
     with np.errstate(all="ignore"):
-        return find_atoms(image, **params)
+        return find_on_square(find_atoms, image, sampling, **params)
+
+
+def _dumbbells(positions, weights, sampling):
+    """:func:`find_dumbbells` of the columns as they lie in the sample (``sampling``: the
+    pixel's sizes, or None), its centres and vectors back in pixels."""
+    if sampling is None:
+        return find_dumbbells(positions, weights)
+    size = np.asarray(sampling, dtype=np.float64)
+    table = find_dumbbells(np.asarray(positions) * size, weights)
+    for axis, names in enumerate((("row", "d_row"), ("col", "d_col"))):
+        for name in names:
+            table[name] = table[name] / size[axis]
+    return table
 
 
 class FindAtomsWidget(_DockWidget):
@@ -138,6 +153,7 @@ class FindAtomsWidget(_DockWidget):
         # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
+        square_zoom(image.shape, sampling)  # (pixels too far from square: said before work)
         params = self.parameters()  # checked by find_atoms, which says what is wrong
         name = layer.name
         model = self.model.value
@@ -179,10 +195,11 @@ class FindAtomsWidget(_DockWidget):
                 # column there, as the Seeded watershed reads them
                 out = outside_of(image, dark=k == "chambers", name=repr(name))
                 if out is None:
-                    found[k] = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"})
+                    found[k] = _find_atoms_quietly(image, sampling,
+                                                   **{**params, "dark": k == "chambers"})
                 else:
                     found[k] = shift_atoms(_find_atoms_quietly(
-                        out.crop, **{**params, "dark": k == "chambers"}), out.part)
+                        out.crop, sampling, **{**params, "dark": k == "chambers"}), out.part)
                     measured, outside = out.filled(), out.part.message()
                     job.outside = outside  # (said for a stack's other planes)
             yield "lattice features"
@@ -198,7 +215,7 @@ class FindAtomsWidget(_DockWidget):
                 # the image has two scales: draw each close pair (dumbbell), brighter → dimmer
                 table = pairs.table
                 weights = table["intensity"] if "intensity" in table else None
-                dumbbells = find_dumbbells(pairs.positions, weights)
+                dumbbells = _dumbbells(pairs.positions, weights, sampling)
                 if len(dumbbells):
                     parts.append(_count(len(dumbbells), "dumbbells"))
             found_pairs = dumbbells is not None and len(dumbbells) > 0
@@ -247,8 +264,8 @@ class FindAtomsWidget(_DockWidget):
                 a, b, angle = basis_summary(sites if sampling is None else sites * sampling)
                 message += (f"; basis{of} {a * length:.3g}{unit} × {b * length:.3g}{unit} "
                             f"at {angle:.0f}°")
-            except ValueError:
-                pass  # too few columns, or all in a row: no 2-D basis to report
+            except ValueError:  # too few columns, or all in a row: said so
+                message += f"; no lattice basis{of} (too few columns, or all in a row)"
             if outside:
                 message += f"; {outside}"
             return outputs, message

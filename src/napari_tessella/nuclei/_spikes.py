@@ -3,20 +3,25 @@
 A camera's hot pixels, a stuck bright column or row and the salt of salt-and-pepper noise
 are single pixels far above everything round them. Block-averaged, each one became a
 bright blob of the working image: a 512² field of 40 nuclei with 0.17 % of its pixels at
-65535 was estimated at a diameter of 3.8 px instead of 30 and gave 219 "nuclei"; a U2OS
-image with 1 % salt and pepper gave 183 errors instead of 3. Before the estimate and the
-watershed, :func:`_despiked` finds such pixels and reads each as the median of its eight
-neighbours. A clean image is returned as given (the same array): its labels are those of
-before, bit for bit.
+65535 was estimated at a diameter of 3.8 px instead of 30 and gave 219 "nuclei"; U2OS
+images (16-bit) with 1 % salt and pepper gave 183 errors per image instead of 3. Before the
+estimate and the watershed, :func:`_despiked` finds such pixels and reads each as the
+median of its eight neighbours. A clean image is returned as given (the same array): its
+labels are those of before, bit for bit.
 
-*A spike* is a pixel above ``p98 + (p98 - p50)`` (read on every fourth row and column: the
-bright end of the nuclei, twice as far from the median) that stands above both its
-neighbours along a row, or both along a column, by more than ``max(p98 - p50, 12 s)``
-(``s``, the noise of the differences of neighbouring pixels of that sample, by their
-median absolute value): a nucleus's own pixels, blurred by the optics, never do. A pixel
-between two spikes along a line (a stuck column) is still one across it. Dead pixels (a
-dark spike, at 0) are left: block-averaged with their neighbours they lower a nucleus by
-a few percent, and they changed no error on the measured images (``docs/nuclei.md``).
+*A spike* is a pixel above ``p98 + 2 (p98 - p50)`` (read on every eighth row and column,
+at least 128 of each: the bright end of the nuclei, three times as far from the median)
+that stands above both its neighbours along a row, or both along a column (along the image
+border only on it), by more than ``p98 - p50``, more than a third of its own height over
+the median, and more than 12 noise units (the median absolute difference of neighbours of
+the sample, read only when a candidate passes the first two): a nucleus's own pixels,
+blurred by the optics, never do, nor do the bright foci of textured nuclei (a U2OS focus
+stands 16 over its neighbours at 220, on a median of 31). A pixel between two spikes along
+a line (a stuck column) is still one across it. A clean image mostly stops at its maximum.
+Dark spikes (dead pixels, pepper) are not looked for: below the background they changed no
+error, and those at the background's own level inside a nucleus are found only by a scan
+of every pixel's neighbours, which costs more than the defaults' time allows (measured in
+``docs/nuclei.md``, round 53).
 """
 
 from __future__ import annotations
@@ -31,15 +36,17 @@ _HIGH_Q, _MID_Q = 98.0, 50.0
 _SHARE = 1 / 3
 # candidates are the pixels over p98 + this many times (p98 - p50)
 _FLOOR = 2.0
-# the levels are read on every this many rows and columns
+# the levels are read on every this many rows and columns at most
 _STEP = 8
 
 
 def _levels(img: np.ndarray) -> tuple[float, float, float, np.ndarray] | None:
     """The candidates' floor, the sample's spread (``p98 - p50``) and median, read on every
-    eighth row and column of ``img`` (of every one in an image under 128 pixels a side),
-    with the sample; None when the sample has no spread."""
-    step = _STEP if min(img.shape) >= 16 * _STEP else 1
+    eighth row and column of ``img`` (fewer, so that at least 128 of each are read), with
+    the sample; None when the sample has no spread."""
+    # (at least 128 rows and columns: a stuck line on the sample's grid, one of 48
+    # columns, was its top 2 % and hid itself)
+    step = max(1, min(_STEP, min(img.shape) // 128))
     sample = img[::step, ::step]
     flat = sample.ravel()
     mid_k, high_k = (int(q / 100 * (flat.size - 1)) for q in (_MID_Q, _HIGH_Q))

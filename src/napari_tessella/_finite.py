@@ -39,6 +39,7 @@ from scipy import ndimage as ndi
 from ._label_image import _nearest_label
 from ._lazy import is_lazy
 from ._outside import BACKGROUND_PERCENTILE, OutsidePart, outside_part, seeds_in_box
+from ._square import find_on_square
 from ._validation import blank_reason, counted, rgb_luminance, size_in_image
 from .atoms import AtomsResult, find_atoms
 from .nuclei import WatershedResult, seeded_watershed
@@ -311,14 +312,17 @@ class FiniteAtoms(NamedTuple):
     image: np.ndarray  # the image to measure the columns in: non-finite pixels filled
 
 
-def find_atoms_finite(image, *, name: str = "image", **params) -> FiniteAtoms:
+def find_atoms_finite(image, *, name: str = "image", sampling=None,
+                      **params) -> FiniteAtoms:
     """:func:`~napari_tessella.find_atoms` of ``image`` with its NaN or infinite pixels
     read as outside the image: the columns (or, with ``dark``, channels) of its finite
     part, none on a non-finite pixel, in the whole image's frame; with the sentence and
-    the image to measure in, as :func:`threshold_label_finite`. ``params`` go to the core
-    as they are."""
+    the image to measure in, as :func:`threshold_label_finite`. Pixels that are not
+    square (``sampling``: their sizes, None for square ones): found on the plane
+    resampled to square pixels (:func:`~napari_tessella._square.find_on_square`).
+    ``params`` go to the core as they are."""
     out = outside_of(image, dark=params.get("dark", False), name=name)
     if out is None:
-        return FiniteAtoms(find_atoms(image, **params), "", image)
-    return FiniteAtoms(_shift_atoms(find_atoms(out.crop, **params), out.part),
-                       out.part.message(), out.filled())
+        return FiniteAtoms(find_on_square(find_atoms, image, sampling, **params), "", image)
+    found = find_on_square(find_atoms, out.crop, sampling, **params)
+    return FiniteAtoms(_shift_atoms(found, out.part), out.part.message(), out.filled())

@@ -10,6 +10,7 @@ import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox
 
 from .._finite import find_atoms_finite
+from .._square import square_zoom
 from .._validation import counted
 from ..lattice_analysis import (
     basis_summary,
@@ -55,13 +56,27 @@ def _count(n: int, things: str) -> str:
     return counted(n, things[:-1], things)
 
 
-def _find_atoms_quietly(image, **params):
+def _find_atoms_quietly(image, sampling=None, **params):
     """:func:`~napari_tessella._finite.find_atoms_finite` (NaN or infinite pixels read as
-    outside the sample; :func:`find_atoms` normalises an image of any magnitude itself)
-    without NumPy's floating-point warnings of degenerate fits (0/0 widths): the outcome
-    is the result or a clear error, not a warning in the viewer."""
+    outside the sample; pixels that are not square, ``sampling``, resampled to square ones;
+    :func:`find_atoms` normalises an image of any magnitude itself) without NumPy's
+    floating-point warnings of degenerate fits (0/0 widths): the outcome is the result or
+    a clear error, not a warning in the viewer."""
     with np.errstate(all="ignore"):
-        return find_atoms_finite(image, **params)
+        return find_atoms_finite(image, sampling=sampling, **params)
+
+
+def _dumbbells(positions, weights, sampling):
+    """:func:`find_dumbbells` of the columns as they lie in the sample (``sampling``: the
+    pixel's sizes, or None), its centres and vectors back in pixels."""
+    if sampling is None:
+        return find_dumbbells(positions, weights)
+    size = np.asarray(sampling, dtype=np.float64)
+    table = find_dumbbells(np.asarray(positions) * size, weights)
+    for axis, names in enumerate((("row", "d_row"), ("col", "d_col"))):
+        for name in names:
+            table[name] = table[name] / size[axis]
+    return table
 
 
 class FindAtomsWidget(_DockWidget):
@@ -138,6 +153,7 @@ class FindAtomsWidget(_DockWidget):
         # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
+        square_zoom(image.shape, sampling)  # (pixels too far from square: said before work)
         params = self.parameters()  # checked by find_atoms, which says what is wrong
         name = layer.name
         model = self.model.value
@@ -177,7 +193,8 @@ class FindAtomsWidget(_DockWidget):
                 yield f"finding {k}"
                 # NaN or infinite pixels (a mosaic's padding): outside the sample, no
                 # column there, as the Seeded watershed reads them
-                run = _find_atoms_quietly(image, **{**params, "dark": k == "chambers"},
+                run = _find_atoms_quietly(image, sampling,
+                                          **{**params, "dark": k == "chambers"},
                                           name=repr(name))
                 found[k] = run.result
                 if run.said:
@@ -196,7 +213,7 @@ class FindAtomsWidget(_DockWidget):
                 # the image has two scales: draw each close pair (dumbbell), brighter → dimmer
                 table = pairs.table
                 weights = table["intensity"] if "intensity" in table else None
-                dumbbells = find_dumbbells(pairs.positions, weights)
+                dumbbells = _dumbbells(pairs.positions, weights, sampling)
                 if len(dumbbells):
                     parts.append(_count(len(dumbbells), "dumbbells"))
             found_pairs = dumbbells is not None and len(dumbbells) > 0
@@ -245,8 +262,8 @@ class FindAtomsWidget(_DockWidget):
                 a, b, angle = basis_summary(sites if sampling is None else sites * sampling)
                 message += (f"; basis{of} {a * length:.3g}{unit} × {b * length:.3g}{unit} "
                             f"at {angle:.0f}°")
-            except ValueError:
-                pass  # too few columns, or all in a row: no 2-D basis to report
+            except ValueError:  # too few columns, or all in a row: said so
+                message += f"; no lattice basis{of} (too few columns, or all in a row)"
             if outside:
                 message += f"; {outside}"
             return outputs, message

@@ -35,6 +35,7 @@ from ._orient import (
 )
 from ._outlines import _above_own_fraction
 from ._resample import _block_mean, _downsample, _reduce_lazy
+from ._spikes import _despiked
 from ._windows import _extreme_exponent
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
@@ -515,7 +516,7 @@ def estimate_object_diameter(image) -> float:
     """
     if is_lazy(image):  # dask/Zarr: the reduced images are computed chunk by chunk
         return estimate_object_diameter_chunked(image)
-    img = as_float_image(image)
+    img = _despiked(image, as_float_image(image))[1]  # hot pixels (._spikes)
     # as in seeded_watershed: a subnormal image (or one near the largest float) divided by
     # a power of two, exactly; subnormal ones gave another estimate, or numpy's error
     exponent = _extreme_exponent(img)

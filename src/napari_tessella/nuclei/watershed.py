@@ -38,6 +38,7 @@ from ._params import _check_threshold_in_image, _check_watershed_params
 from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _block_mean, _full_resolution
 from ._small import _small_population
+from ._spikes import _despiked
 from ._windows import _extreme_exponent
 from .diameter import _estimate_in_memory
 
@@ -174,6 +175,7 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     kind = seeds_kind(seeds, img.shape)
     if sharpen:  # (the image as given: its sharpened run keeps the threshold it was given)
         _check_threshold_in_image(threshold, img)
+        image, img = _despiked(image, img)  # hot pixels read as their neighbours (._spikes)
         part = frame_part(image, img)
         if part is not None:  # a constant frame (stitching, registration, a saturated
             # padding): outside the image, as NaN pixels are (._outside)

@@ -99,7 +99,7 @@ def _spikes(img: np.ndarray, pixels=None) -> tuple[np.ndarray, np.ndarray, np.nd
     # pixel stands over its neighbours by a small share of its height
     hit = (over > spread) & (over > _SHARE * (value - mid))
     if hit.any():  # (the noise is read only then)
-        hit = over > max(spread, _NOISE_UNITS * _noise(sample))
+        hit &= over > _NOISE_UNITS * _noise(sample)
     if not hit.any():
         return None
     return r[hit], c[hit], np.median(nb[:, hit], axis=0)

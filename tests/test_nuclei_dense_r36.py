@@ -28,18 +28,24 @@ def _restored_amplitude(sigma, d, x):
     image = ndi.gaussian_filter(np.tile(truth, (8, 1)), sigma)
     out = _sharpened(image, sigma, d)[4]
     inner = slice(int(8 * (sigma + s)), n - int(8 * (sigma + s)))
-    wave = out[inner] - 2.0
-    ref = truth[inner] - 2.0
-    return float(np.dot(wave, ref) / np.dot(ref, ref))
+    # (the amplitude by least squares on a cosine, a sine and a constant: a projection on
+    # the cosine alone leaks when the window holds no whole number of periods, up to 0.003
+    # at the widest blurs, where few periods remain)
+    at = col[inner]
+    basis = np.stack([np.cos(k * at), np.sin(k * at), np.ones_like(at)], axis=1)
+    cos, sin, _ = np.linalg.lstsq(basis, out[inner], rcond=None)[0]
+    return float(np.hypot(cos, sin))
 
 
 @settings(max_examples=25, deadline=None)
 @given(d=st.floats(10, 40), ratio=st.floats(_WIDE, 0.3), x=st.floats(0.05, 0.1))
 def test_the_sharpening_runs_back_the_psf_and_its_own_smoothing(d, ratio, x):
     # a slow wave comes back at its true amplitude to within the first order's error
-    # (x^2 / 2 <= 0.005); running back sigma^2 alone leaves s^2 k^2 / 2 of it blurred
+    # (x^2 / 2 <= 0.005) and the discrete filters' (<= 0.004 at the widest blurs: measured
+    # on a grid of the whole domain); running back sigma^2 alone leaves s^2 k^2 / 2 of it
+    # blurred, and fails this on 123 of 147 points of that grid
     gain = _restored_amplitude(ratio * d, d, x)
-    assert abs(gain - 1.0) < 0.6 * x * x + 0.002
+    assert abs(gain - 1.0) < 0.6 * x * x + 0.004
 
 
 @pytest.mark.parametrize("sigma_d", [0.16, 0.25])

@@ -51,6 +51,9 @@ _SHIFTED = ("sum_u", "sum_ur", "sum_uc")  # shifted by area, sum_r, sum_c respec
 _BOX = (("bbox_r0", np.minimum), ("bbox_c0", np.minimum), ("bbox_r1", np.maximum),
         ("bbox_c1", np.maximum))
 _BIG = np.iinfo(np.int64).max
+#: the largest intensity magnitude measured: an object's sums weigh its intensities by up to
+#: its pixel count times a coordinate (2**62 together), and must stay below float64's 2**1024
+_HUGE = 2.0**900
 
 
 #: An object this many times the median area or more is "oversized": likely two or more
@@ -155,6 +158,11 @@ def _region_partials(lab: np.ndarray, img: np.ndarray, r0: int = 0, c0: int = 0,
     val = np.ascontiguousarray(img).reshape(-1).take(k + np.repeat(start, length))
     run_lo = np.minimum.reduceat(val, pos0).astype(np.float64)
     run_hi = np.maximum.reduceat(val, pos0).astype(np.float64)
+    if max(-run_lo.min(), run_hi.max()) > _HUGE:
+        raise ValueError(
+            f"the image's intensities reach {max(-run_lo.min(), run_hi.max()):.3g} inside "
+            f"objects; their sums overflow beyond {_HUGE:.0e}: divide the image by a large "
+            "factor (e.g. 1e250) to measure it.")
     n = length.astype(np.float64)
     pairs = n * (n - 1) / 2  # sum of k over a run
     # intensity sums relative to the run's minimum; exactly 0 for a flat run

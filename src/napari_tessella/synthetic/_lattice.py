@@ -145,7 +145,11 @@ def _draw(shape, pos, peak, sigma, rng, poisson, gaussian_noise):
         ri = round(r0) + offs
         ci = round(c0) + offs
         ri, ci = ri[(ri >= 0) & (ri < rows)], ci[(ci >= 0) & (ci < cols)]
-        g = np.exp(-((ri[:, None] - r0) ** 2 + (ci[None, :] - c0) ** 2) / (2 * sigma**2))
+        d2 = (ri[:, None] - r0) ** 2 + (ci[None, :] - c0) ** 2
+        # a sigma below ~1e-154 squares to 0 (a point column): exp(-inf) off its pixel
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            g = np.exp(-d2 / (2 * sigma**2))
+        g[d2 == 0] = 1.0
         image[np.ix_(ri, ci)] += h * g
     if poisson:
         image = rng.poisson(image * poisson) / poisson

@@ -36,6 +36,7 @@ from ._layers import (
 if TYPE_CHECKING:
     import napari
 
+
 def _rgba(hex_colour: str) -> np.ndarray:
     """'#rrggbb' as an RGBA row in [0, 1]."""
     h = hex_colour.lstrip("#")
@@ -64,19 +65,6 @@ def _find_atoms_quietly(image, sampling=None, **params):
     a clear error, not a warning in the viewer."""
     with np.errstate(all="ignore"):
         return find_atoms_finite(image, sampling=sampling, **params)
-
-
-def _dumbbells(positions, weights, sampling):
-    """:func:`find_dumbbells` of the columns as they lie in the sample (``sampling``: the
-    pixel's sizes, or None), its centres and vectors back in pixels."""
-    if sampling is None:
-        return find_dumbbells(positions, weights)
-    size = np.asarray(sampling, dtype=np.float64)
-    table = find_dumbbells(np.asarray(positions) * size, weights)
-    for axis, names in enumerate((("row", "d_row"), ("col", "d_col"))):
-        for name in names:
-            table[name] = table[name] / size[axis]
-    return table
 
 
 class FindAtomsWidget(_DockWidget):
@@ -213,7 +201,7 @@ class FindAtomsWidget(_DockWidget):
                 # the image has two scales: draw each close pair (dumbbell), brighter → dimmer
                 table = pairs.table
                 weights = table["intensity"] if "intensity" in table else None
-                dumbbells = _dumbbells(pairs.positions, weights, sampling)
+                dumbbells = find_dumbbells(pairs.positions, weights, sampling=sampling)
                 if len(dumbbells):
                     parts.append(_count(len(dumbbells), "dumbbells"))
             found_pairs = dumbbells is not None and len(dumbbells) > 0

@@ -1,0 +1,61 @@
+"""Round 54's mends of structure: each leaves every label and result as it was."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _oblong_dumbbells():
+    """A square lattice of dumbbells in the sample (spacing 5, partners 1.5 apart along
+    the columns, the first of each pair brighter) and its pixels' sizes (2 × 0.5): on the
+    pixel grid every column's nearest neighbours are the two above and below it, 2.5 pixels
+    apart, and no pair stands out."""
+    rows, cols = np.meshgrid(np.arange(6) * 5.0, np.arange(6) * 5.0, indexing="ij")
+    first = np.column_stack([rows.ravel(), cols.ravel()])
+    second = first + np.array([0.0, 1.5])
+    sample = np.concatenate([first, second])
+    weights = np.r_[np.full(len(first), 2.0), np.ones(len(second))]
+    sampling = np.array([2.0, 0.5])
+    return sample / sampling, weights, sampling
+
+
+def test_a_script_pairs_dumbbells_in_the_sample_as_the_find_atoms_widget():
+    """``find_dumbbells(..., sampling=)`` pairs the columns as they lie in the sample, its
+    centres and vectors on the pixel grid: what the Find atoms widget drew on pixels that
+    are not square, which a script could not ask the core for (fails on the base: no
+    ``sampling`` keyword)."""
+    from napari_tessella.lattice_analysis import find_dumbbells
+
+    pixels, weights, sampling = _oblong_dumbbells()
+    assert len(find_dumbbells(pixels, weights)) == 0  # on the pixel grid: no pairs
+    table = find_dumbbells(pixels, weights, sampling=tuple(sampling))
+    n = len(pixels) // 2
+    assert len(table) == n
+    np.testing.assert_array_equal(np.sort(table["first"]), np.arange(n))
+    np.testing.assert_allclose(table["separation"], 1.5)  # in the sampling's units
+    np.testing.assert_allclose(table["orientation"], 0.0, atol=1e-9)  # along the columns
+    np.testing.assert_allclose(table[["d_row", "d_col"]], np.tile([0.0, 3.0], (n, 1)),
+                               atol=1e-12)  # in pixels
+    centres = (pixels[table["first"]] + pixels[table["second"]]) / 2
+    np.testing.assert_allclose(table[["row", "col"]], centres)
+    # bit for bit the widget's former computation: the pairs of the columns scaled to the
+    # sample, their centres and vectors divided back
+    scaled = find_dumbbells(pixels * sampling, weights)
+    for axis, names in enumerate((("row", "d_row"), ("col", "d_col"))):
+        for name in names:
+            scaled[name] = scaled[name] / sampling[axis]
+    assert table.equals(scaled)
+    # one size for both axes, or square pixels: as without sampling, lengths scaled
+    plain = find_dumbbells(pixels * sampling, weights)
+    same = find_dumbbells(pixels * sampling, weights, sampling=1.0)
+    assert same.equals(plain)
+
+
+def test_find_dumbbells_refuses_a_sampling_that_is_no_size():
+    from napari_tessella.lattice_analysis import find_dumbbells
+
+    pixels, weights, _ = _oblong_dumbbells()
+    for bad in ((1.0, 0.0), (1.0, -2.0), (np.nan, 1.0)):
+        with pytest.raises(ValueError, match="sampling"):
+            find_dumbbells(pixels, weights, sampling=bad)

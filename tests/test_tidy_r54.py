@@ -59,3 +59,51 @@ def test_find_dumbbells_refuses_a_sampling_that_is_no_size():
     for bad in ((1.0, 0.0), (1.0, -2.0), (np.nan, 1.0)):
         with pytest.raises(ValueError, match="sampling"):
             find_dumbbells(pixels, weights, sampling=bad)
+
+
+def test_the_square_zoom_given_is_not_made_again(monkeypatch):
+    """The Find atoms widget makes :func:`square_zoom` before its run (to refuse pixels
+    too far from square at once) and hands it to the core, which does not make it again,
+    with the same columns (fails on the base: ``zoom`` was not the core's keyword)."""
+    from napari_tessella import _square
+    from napari_tessella._finite import find_atoms_finite
+    from napari_tessella.synthetic import synthetic_lattice
+
+    image = synthetic_lattice((64, 96), kind="square", spacing=9, seed=3).image[:, ::2]
+    sampling = (np.sqrt(0.5), np.sqrt(2.0))
+    zoom = _square.square_zoom(image.shape, sampling)
+    padded = image.copy()
+    padded[0, :3] = np.nan  # (the finite part's crop: the zoom of the whole plane holds)
+    made = find_atoms_finite(image, sampling=sampling, separation=6.4)
+    made_nan = find_atoms_finite(padded, sampling=sampling, separation=6.4)
+
+    def again(*_):
+        raise AssertionError("square_zoom made again")
+
+    monkeypatch.setattr(_square, "square_zoom", again)
+    given_nan = find_atoms_finite(padded, sampling=sampling, zoom=zoom, separation=6.4)
+    given = find_atoms_finite(image, sampling=sampling, zoom=zoom, separation=6.4)
+    np.testing.assert_array_equal(given.result.positions, made.result.positions)
+    np.testing.assert_array_equal(given_nan.result.positions, made_nan.result.positions)
+    assert len(given.result.positions) > 20
+
+
+def test_the_watershed_asks_for_the_kernel_once(monkeypatch):
+    """``_basins._watershed`` reads skimage's kernel once a call (it asked twice)."""
+    from skimage.segmentation import watershed
+
+    from napari_tessella.nuclei import _basins
+
+    kernel = _basins._kernel()
+    if kernel is None:
+        pytest.skip("this skimage's kernel is not used")
+    asked = []
+    monkeypatch.setattr(_basins, "_kernel", lambda: asked.append(1) or kernel)
+    rng = np.random.default_rng(54)
+    image = rng.random((20, 24))
+    markers = np.zeros(image.shape, np.int32)
+    markers[2, 3], markers[15, 20] = 1, 2
+    mask = image < 0.9
+    got = _basins._watershed(image, markers, mask)
+    assert len(asked) == 1
+    np.testing.assert_array_equal(got, watershed(image, markers, mask=mask))

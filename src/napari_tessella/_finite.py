@@ -312,17 +312,18 @@ class FiniteAtoms(NamedTuple):
     image: np.ndarray  # the image to measure the columns in: non-finite pixels filled
 
 
-def find_atoms_finite(image, *, name: str = "image", sampling=None,
+def find_atoms_finite(image, *, name: str = "image", sampling=None, zoom=None,
                       **params) -> FiniteAtoms:
     """:func:`~napari_tessella.find_atoms` of ``image`` with its NaN or infinite pixels
     read as outside the image: the columns (or, with ``dark``, channels) of its finite
     part, none on a non-finite pixel, in the whole image's frame; with the sentence and
     the image to measure in, as :func:`threshold_label_finite`. Pixels that are not
     square (``sampling``: their sizes, None for square ones): found on the plane
-    resampled to square pixels (:func:`~napari_tessella._square.find_on_square`).
-    ``params`` go to the core as they are."""
+    resampled to square pixels (:func:`~napari_tessella._square.find_on_square`, its
+    ``zoom`` when the caller has it). ``params`` go to the core as they are."""
     out = outside_of(image, dark=params.get("dark", False), name=name)
     if out is None:
-        return FiniteAtoms(find_on_square(find_atoms, image, sampling, **params), "", image)
-    found = find_on_square(find_atoms, out.crop, sampling, **params)
+        return FiniteAtoms(find_on_square(find_atoms, image, sampling, zoom=zoom, **params),
+                           "", image)
+    found = find_on_square(find_atoms, out.crop, sampling, zoom=zoom, **params)
     return FiniteAtoms(_shift_atoms(found, out.part), out.part.message(), out.filled())

@@ -57,14 +57,14 @@ def _count(n: int, things: str) -> str:
     return counted(n, things[:-1], things)
 
 
-def _find_atoms_quietly(image, sampling=None, **params):
+def _find_atoms_quietly(image, sampling=None, zoom=None, **params):
     """:func:`~napari_tessella._finite.find_atoms_finite` (NaN or infinite pixels read as
     outside the sample; pixels that are not square, ``sampling``, resampled to square ones;
     :func:`find_atoms` normalises an image of any magnitude itself) without NumPy's
     floating-point warnings of degenerate fits (0/0 widths): the outcome is the result or
     a clear error, not a warning in the viewer."""
     with np.errstate(all="ignore"):
-        return find_atoms_finite(image, sampling=sampling, **params)
+        return find_atoms_finite(image, sampling=sampling, zoom=zoom, **params)
 
 
 class FindAtomsWidget(_DockWidget):
@@ -141,7 +141,8 @@ class FindAtomsWidget(_DockWidget):
         # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
-        square_zoom(image.shape, sampling)  # (pixels too far from square: said before work)
+        # pixels too far from square: said before work; the zoom made once, for the run
+        zoom = square_zoom(image.shape, sampling)
         params = self.parameters()  # checked by find_atoms, which says what is wrong
         name = layer.name
         model = self.model.value
@@ -181,7 +182,7 @@ class FindAtomsWidget(_DockWidget):
                 yield f"finding {k}"
                 # NaN or infinite pixels (a mosaic's padding): outside the sample, no
                 # column there, as the Seeded watershed reads them
-                run = _find_atoms_quietly(image, sampling,
+                run = _find_atoms_quietly(image, sampling, zoom,
                                           **{**params, "dark": k == "chambers"},
                                           name=repr(name))
                 found[k] = run.result

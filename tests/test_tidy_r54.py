@@ -107,3 +107,29 @@ def test_the_watershed_asks_for_the_kernel_once(monkeypatch):
     got = _basins._watershed(image, markers, mask)
     assert len(asked) == 1
     np.testing.assert_array_equal(got, watershed(image, markers, mask=mask))
+
+
+def test_no_left_over_alias_of_the_outside_part():
+    """``_finite.FinitePart`` was another name of ``_outside.OutsidePart`` that nothing
+    outside ``_finite`` used: gone (fails on the base)."""
+    from napari_tessella import _finite
+
+    assert not hasattr(_finite, "FinitePart")
+    assert "FinitePart" not in _finite.__all__
+
+
+def test_no_module_has_stray_blank_lines():
+    """Two blank lines between top-level definitions, as everywhere else; three only
+    before a section's ruled comment (``# ----``). Fails on the base (three after
+    ``_widgets/threshold_label.py``'s ``_MANUAL``, four and more elsewhere)."""
+    import re
+    from pathlib import Path
+
+    import napari_tessella
+
+    root = Path(napari_tessella.__file__).parent
+    stray = [f"{path.relative_to(root)}:{text[:m.start()].count(chr(10)) + 2}"
+             for path in sorted(root.rglob("*.py"))
+             for text in [path.read_text(encoding="utf-8")]
+             for m in re.finditer(r"\n\n\n\n+(?!# -)", text)]
+    assert stray == []

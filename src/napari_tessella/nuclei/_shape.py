@@ -50,9 +50,6 @@ def _fill_small_holes(mask: np.ndarray, d: float) -> np.ndarray:
     return _fill_holes(mask, most=_HOLE * np.pi * d * d / 4)
 
 
-
-
-
 def _outline_points(mask: np.ndarray) -> np.ndarray:
     """(row, col) of the pixels of ``mask`` with a 4-neighbour outside it (float64)."""
     pad = np.pad(mask, 1)

@@ -133,3 +133,23 @@ def test_no_module_has_stray_blank_lines():
              for text in [path.read_text(encoding="utf-8")]
              for m in re.finditer(r"\n\n\n\n+(?!# -)", text)]
     assert stray == []
+
+
+def test_the_advice_topics_are_listed_once():
+    """The core's, the widgets' and the command line's advice are each written through
+    ``advice_by_topic``, the one list of the topics: a table that leaves a topic out is
+    refused where it is written, and the three say the same topics in the same order
+    (fails on the base: the widgets and the command line imported the topics one by
+    one, a list written twice)."""
+    from napari_tessella import _validation, cli
+    from napari_tessella._widgets import _errors
+
+    topics = list(_validation.advice_by_topic(non_finite="", duplicate_points="", stack="",
+                                              no_lattice="", few_columns=""))
+    assert list(_validation.ADVICE) == list(_errors._VIEWER_ADVICE) == topics
+    assert list(cli._CLI_ADVICE) == topics
+    with pytest.raises(TypeError):
+        _validation.advice_by_topic(non_finite="", duplicate_points="", stack="",
+                                    no_lattice="")
+    for module in (cli, _errors):
+        assert not hasattr(module, "NON_FINITE")

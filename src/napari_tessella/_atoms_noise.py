@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._label_image import _sorted_quantile
+from ._quantiles import _sorted_quantile
 
 
 def _patches(img: np.ndarray, centres: np.ndarray, half: int):

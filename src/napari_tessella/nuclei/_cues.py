@@ -16,7 +16,6 @@ from .._label_image import (
     _binary_dilation,
     _binary_erosion,
     _enclosed,
-    _group_quantiles,
     _nearest_near,
     _only,
     _opened,
@@ -25,6 +24,7 @@ from .._label_image import (
     _structure,
     _widened,
 )
+from .._quantiles import _group_quantiles
 from ._in_box import _box_around, _in_box_of
 from ._touching import _held_in
 

@@ -18,11 +18,12 @@ ROOT = "napari_tessella"
 #: (and, within its own layer, never in a cycle).
 LAYERS = [
     {"_version", "_validation", "_delaunay_flip", "_voronoi_cells"},
-    {"_lazy", "_label_image", "reading"},
+    {"_lazy", "_label_image", "_quantiles", "reading"},
     {"threshold", "_chunked_labels", "_outside", "_square", "datasets", "synthetic",
      "synthetic._lattice", "synthetic._nuclei", "scoring", "_atoms_noise"},
     {"measure", "tessellation", "nuclei._resample", "_atoms_fit", "nuclei._cues",
-     "nuclei._shape", "nuclei._edges", "nuclei._background", "nuclei._foreground",
+     "nuclei._shape", "nuclei._merges", "nuclei._region_distances", "nuclei._edges",
+     "nuclei._background", "nuclei._foreground",
      "nuclei._markers", "nuclei._outlines", "nuclei._crowd", "nuclei._small", "nuclei._dim",
      "nuclei._flat", "nuclei._shoulders", "nuclei._pairs", "nuclei._bisect", "nuclei._grow",
      "nuclei._join", "nuclei._bodies", "nuclei._between", "nuclei._holes", "nuclei._basins",

@@ -224,7 +224,7 @@ def test_dense_fields_of_small_nuclei_not_tuned_on():
 
 
 def test_merge_split_needs_crowding_and_concavity():
-    from napari_tessella.nuclei._shape import _split_merges
+    from napari_tessella.nuclei._merges import _split_merges
 
     yy, xx = np.indices((140, 140))
 

@@ -1,5 +1,5 @@
 """Round 49: the review's mends, a refactor with every label identical. The one
-sort-based per-group quantile (``_label_image._group_quantiles``) is ``np.quantile``
+sort-based per-group quantile (``_quantiles._group_quantiles``) is ``np.quantile``
 per group, group 0 and the counts included, on both of its sorts (the int64 keys and the
 plain argsorts for values too spread for a key)."""
 
@@ -10,6 +10,7 @@ import pytest
 from scipy import ndimage as ndi
 
 import napari_tessella._label_image as li
+import napari_tessella._quantiles as qu
 from napari_tessella.nuclei import _cues
 from napari_tessella.nuclei import _glow_model as gm
 
@@ -42,11 +43,11 @@ def test_group_quantiles_are_numpys_lower_per_group_with_group_0(kind, seed):
     groups = rng.integers(0, size, m)
     values = _VALUES[kind](rng, m)
     if kind == "keys":
-        assert li._sorted_keys(groups, values) is not None
+        assert qu._sorted_keys(groups, values) is not None
     if kind == "spread" and m > 1:
-        assert li._sorted_keys(groups, values) is None
+        assert qu._sorted_keys(groups, values) is None
     qs = (0.0, 0.25, 0.5, 0.9, 1.0)
-    outs, counts = li._group_quantiles(values, groups, size, qs)
+    outs, counts = qu._group_quantiles(values, groups, size, qs)
     assert np.array_equal(counts, np.bincount(groups, minlength=size))
     for out, q in zip(outs, qs, strict=True):
         assert out.dtype == np.float64
@@ -55,11 +56,11 @@ def test_group_quantiles_are_numpys_lower_per_group_with_group_0(kind, seed):
 
 
 def test_group_quantiles_fill_the_empty_groups():
-    outs, counts = li._group_quantiles(np.array([3.0, 1.0, 2.0]), np.array([2, 2, 0]), 4,
+    outs, counts = qu._group_quantiles(np.array([3.0, 1.0, 2.0]), np.array([2, 2, 0]), 4,
                                        (0.5,), fill=-1.0)
     assert np.array_equal(outs[0], [2.0, -1.0, 1.0, -1.0])
     assert np.array_equal(counts, [1, 0, 2, 0])
-    (out,), counts = li._group_quantiles(np.empty(0), np.empty(0, np.int64), 3, (0.5,))
+    (out,), counts = qu._group_quantiles(np.empty(0), np.empty(0, np.int64), 3, (0.5,))
     assert np.isnan(out).all() and out.size == 3 and not counts.any()
 
 
@@ -86,7 +87,7 @@ def test_group_quantiles_linear_are_numpys_bits(kind, seed):
     groups = rng.integers(0, size, m)
     values = _VALUES[kind](rng, m)
     qs = (0.0, 0.1, 0.5, 0.9, 1.0, float(rng.random()))
-    outs, _ = li._group_quantiles(values, groups, size, qs, method="linear")
+    outs, _ = qu._group_quantiles(values, groups, size, qs, method="linear")
     for out, q in zip(outs, qs, strict=True):
         want = _each_group(values, groups, size, q, "linear")
         assert np.array_equal(out.view(np.int64), want.view(np.int64))  # the bits, zeros' signs
@@ -95,7 +96,7 @@ def test_group_quantiles_linear_are_numpys_bits(kind, seed):
 def test_group_quantiles_linear_of_one_value_and_of_zeros():
     values = np.array([-0.0, 2.0, -0.0, -0.0, 5.0, 7.0])
     groups = np.array([0, 1, 2, 2, 3, 3])
-    (out,), _ = li._group_quantiles(values, groups, 4, (0.9,), method="linear")
+    (out,), _ = qu._group_quantiles(values, groups, 4, (0.9,), method="linear")
     want = [np.quantile(values[groups == g], 0.9) for g in range(4)]
     assert np.array_equal(out.view(np.int64), np.array(want).view(np.int64))
 

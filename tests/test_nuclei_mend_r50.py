@@ -3,7 +3,7 @@
 The box of a few labels taken from the labels' ``ndi.find_objects`` boxes is the box the
 whole-image pass finds; a measure read in the box of uncut labels equals the whole image's
 for their cut labels; the rim bar with the caller's boxes is the same. The one
-interpolation of numpy's quantile (``_label_image._sorted_quantile``) gives numpy's bits
+interpolation of numpy's quantile (``_quantiles._sorted_quantile``) gives numpy's bits
 on runs and on one sorted array, and the atoms' noise levels read it. The box of a mask
 (``_label_image._mask_box``) is its pixels' box. The second diameter measurement is given
 a ``FirstCut``. (On the round's base every test here fails: the boxes, ``around``, the
@@ -84,7 +84,7 @@ def test_near_steep_with_the_callers_boxes_is_the_same_bar():
 def test_sorted_quantile_of_runs_is_numpys_per_run(method, seed):
     """The one interpolation of the package: runs of sorted values (the per-group
     quantiles) or one sorted array (the atoms' noise levels), numpy's bits."""
-    from napari_tessella._label_image import _sorted_quantile
+    from napari_tessella._quantiles import _sorted_quantile
 
     rng = np.random.default_rng(seed)
     runs = [np.sort(rng.normal(size=int(rng.integers(1, 40)))) for _ in range(12)]

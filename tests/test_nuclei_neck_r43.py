@@ -1,4 +1,4 @@
-"""Round 43 (issue 14): most nuclei that ``_shape._split_merges`` cuts in a dense field are
+"""Round 43 (issue 14): most nuclei that ``_merges._split_merges`` cuts in a dense field are
 still divided at the end, measured in the orientation the recipe works in.
 
 ``_split_merges`` shares a crowded object's pixels among k parts by k-means of their
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from _benchmarks import benchmark, pixel_table
 
-from napari_tessella.nuclei import _recipe, _shape, seeded_watershed, watershed
+from napari_tessella.nuclei import _merges, _recipe, seeded_watershed, watershed
 from napari_tessella.nuclei._orient import IDENTITY, to_canonical
 
 
@@ -54,7 +54,7 @@ def test_the_nuclei_the_merge_split_cuts_mostly_stay_divided(monkeypatch, seed, 
     # the step as round 43 measured it: round 44's check that leaves a split whole when
     # none of its parts has a distance-map peak of its own (``_own_peaks``) is turned off
     # (with it the step cuts 2 nuclei on 4315 x1.5 and on 4311 x2)
-    monkeypatch.setattr(_shape, "_no_part_own_peak", lambda *args: False)
+    monkeypatch.setattr(_merges, "_no_part_own_peak", lambda *args: False)
     monkeypatch.setattr(watershed, "of_image", orient)
     monkeypatch.setattr(_recipe, "_split_merges", recorded)
     final = _divided(seeded_watershed(image).labels, truth)  # turned back: the image's frame

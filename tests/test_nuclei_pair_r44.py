@@ -1,7 +1,7 @@
 """Round 44 (issue 14): a dense field's merge split left whole when none of its parts has
 a peak of the distance map of its own (``nuclei/_own_peaks.py``).
 
-``_shape._split_merges`` cuts a crowded object into ``k = round(area / typical)`` parts by
+``_merges._split_merges`` cuts a crowded object into ``k = round(area / typical)`` parts by
 k-means; among dense nuclei of mixed sizes a large nucleus is twice its neighbours' area
 and was cut in two. Measured on round 44's dense tuning fields 5720-5759 (PSF x1 / x1.5 /
 x2): errors per field 10.28 / 10.93 / 13.05 -> 9.43 / 10.22 / 12.45, the split nuclei

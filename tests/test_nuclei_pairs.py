@@ -33,8 +33,8 @@ def _pair(shape=(70, 90), centres=((35.0, 33.0), (37.0, 50.0)), radius=10.0, blu
 
 
 def test_a_blurred_pair_is_cut_into_its_two_nuclei():
+    from napari_tessella.nuclei._merges import _solidity
     from napari_tessella.nuclei._pairs import _split_blurred_pairs
-    from napari_tessella.nuclei._shape import _solidity
 
     labels, truth = _pair()
     assert labels.max() == 1

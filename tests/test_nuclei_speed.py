@@ -200,7 +200,7 @@ def test_a_constant_plane_of_integers_is_refused_as_before():
 
 @given(masks(), masks(), st.integers(0, 3))
 def test_grown_distances_are_the_transform_of_the_grown_mask(mask, extra, shift):
-    from napari_tessella.nuclei.diameter import _grown_distances
+    from napari_tessella.nuclei._region_distances import _grown_distances
 
     extra = np.roll(np.resize(extra, mask.shape), shift, axis=1)
     whole = mask | extra
@@ -210,7 +210,7 @@ def test_grown_distances_are_the_transform_of_the_grown_mask(mask, extra, shift)
 
 
 def test_grown_distances_of_a_mask_filled_whole():
-    from napari_tessella.nuclei.diameter import _grown_distances
+    from napari_tessella.nuclei._region_distances import _grown_distances
 
     mask = np.ones((5, 7), bool)
     mask[2, 3] = False

@@ -12,6 +12,7 @@ from scipy import ndimage as ndi
 
 import napari_tessella._label_image as li
 from napari_tessella.nuclei import _cues, _shape
+from napari_tessella.nuclei import _region_distances as rd
 from napari_tessella.nuclei import diameter as dm
 
 _MASKS = hnp.arrays(bool, st.tuples(st.integers(1, 24), st.integers(1, 24)))
@@ -92,8 +93,8 @@ def test_region_radius_and_grown_distances_with_a_cache(seed, cut):
     regions, m = ndi.label(low, output=np.intp)
     ids = np.arange(1, m + 1)[::2]
     cache = {}
-    got = dm._region_radius(low, regions, ids, cache)
-    plain = dm._region_radius(low, regions, ids)
+    got = rd._region_radius(low, regions, ids, cache)
+    plain = rd._region_radius(low, regions, ids)
     dist = ndi.distance_transform_edt(low)
     for i in ids.tolist():
         assert got[i] == plain[i] == dist[regions == i].max()
@@ -106,8 +107,8 @@ def test_region_radius_and_grown_distances_with_a_cache(seed, cut):
     grown = ndi.label(whole, output=np.intp)
     want = ndi.distance_transform_edt(whole)
     before = ndi.distance_transform_edt(mask)
-    np.testing.assert_array_equal(dm._grown_distances(before, mask, whole, *grown, cache), want)
-    np.testing.assert_array_equal(dm._grown_distances(before, mask, whole, *grown), want)
+    np.testing.assert_array_equal(rd._grown_distances(before, mask, whole, *grown, cache), want)
+    np.testing.assert_array_equal(rd._grown_distances(before, mask, whole, *grown), want)
 
 
 def test_radius_of_with_a_cache_is_its_estimate():

@@ -14,6 +14,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull
 
 import napari_tessella._label_image as li
+import napari_tessella._quantiles as qu
 from napari_tessella.nuclei import _cues
 from napari_tessella.nuclei import _shape as sh
 
@@ -93,11 +94,11 @@ def test_label_quantiles_from_keys_are_the_sorted_values(kind):
 
 def test_sorted_keys_refuse_a_span_too_wide():
     values = np.array([-1e300, 1e300, 0.0])
-    assert li._sorted_keys(np.array([1, 2, 3]), values) is None
-    keys = li._sorted_keys(np.array([2, 1, 1]), np.array([0.5, 3.0, 2.0]))
-    assert li._key_values(keys, np.arange(3)).tolist() == [2.0, 3.0, 0.5]
-    keys = li._sorted_keys(np.array([2, 1, 1]), np.array([-0.5, -3.0, -2.0]))
-    assert li._key_values(keys, np.arange(3)).tolist() == [-3.0, -2.0, -0.5]
+    assert qu._sorted_keys(np.array([1, 2, 3]), values) is None
+    keys = qu._sorted_keys(np.array([2, 1, 1]), np.array([0.5, 3.0, 2.0]))
+    assert qu._key_values(keys, np.arange(3)).tolist() == [2.0, 3.0, 0.5]
+    keys = qu._sorted_keys(np.array([2, 1, 1]), np.array([-0.5, -3.0, -2.0]))
+    assert qu._key_values(keys, np.arange(3)).tolist() == [-3.0, -2.0, -0.5]
 
 
 def _outline(mask):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._label_image import _sorted_quantile
+from ._quantiles import _sorted_quantile
 
 
 def _patches(img: np.ndarray, centres: np.ndarray, half: int):
@@ -47,7 +47,7 @@ def _neighbour_correlation(res, mask, per_window=False):
 def _sorted_quantiles(values, q):
     """Quantiles ``q`` of sorted ``values``, interpolated linearly between the two nearest
     (``np.quantile``'s default, to the bit, without its copy and partition of the data:
-    ``_label_image._sorted_quantile``, shared with the per-group quantiles)."""
+    ``_quantiles._sorted_quantile``, shared with the per-group quantiles)."""
     return _sorted_quantile(values.__getitem__, 0, values.size - 1, np.asarray(q), "linear")
 
 

@@ -47,7 +47,7 @@ from .segmentation import threshold_label
 from .threshold import compute_threshold, smoothed_threshold
 
 __all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FiniteAtoms",
-           "FiniteLabels", "FinitePart", "FiniteRun", "Outside", "blank_plane",
+           "FiniteLabels", "FiniteRun", "Outside", "blank_plane",
            "empty_watershed", "find_atoms_finite", "finite_part", "outside_of",
            "seeded_watershed_finite", "smoothed_threshold_finite", "threshold_label_finite"]
 
@@ -55,12 +55,8 @@ __all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FiniteAtoms",
 #: (the mirror of ``BACKGROUND_PERCENTILE``: "no object here" when objects are dark)
 DARK_BACKGROUND_PERCENTILE = 99.0
 
-#: The finite part of an image: an :class:`~napari_tessella._outside.OutsidePart` whose
-#: outside is its NaN or infinite pixels (the name kept for existing imports).
-FinitePart = OutsidePart
 
-
-def finite_part(image, *, name: str = "image") -> FinitePart | None:
+def finite_part(image, *, name: str = "image") -> OutsidePart | None:
     """The finite part of a 2-D (or RGB(A)) ``image``, or None when every pixel is finite
     (integer images always are): see the module's docstring. ``ValueError`` when no pixel
     is finite. Any other shape is returned as None, for the core to judge.
@@ -166,7 +162,7 @@ def empty_watershed(shape) -> WatershedResult:
 class Outside(NamedTuple):
     """A plane's finite part for bright or dark objects (see :func:`outside_of`)."""
 
-    part: FinitePart
+    part: OutsidePart
     crop: np.ndarray  # the finite box, its non-finite pixels given a background level
 
     def filled(self) -> np.ndarray:
@@ -284,7 +280,7 @@ def smoothed_threshold_finite(image, method="otsu", *, smooth_sigma: float = 0.0
     return out.threshold(method, smooth_sigma)
 
 
-def _shift_atoms(result: AtomsResult, part: FinitePart) -> AtomsResult:
+def _shift_atoms(result: AtomsResult, part: OutsidePart) -> AtomsResult:
     """:func:`~napari_tessella.atoms.find_atoms`'s result on the crop, in the whole
     plane's frame (positions and the table's ``row``, ``col``), less any column whose
     pixel is non-finite (partners renumbered)."""
@@ -312,17 +308,18 @@ class FiniteAtoms(NamedTuple):
     image: np.ndarray  # the image to measure the columns in: non-finite pixels filled
 
 
-def find_atoms_finite(image, *, name: str = "image", sampling=None,
+def find_atoms_finite(image, *, name: str = "image", sampling=None, zoom=None,
                       **params) -> FiniteAtoms:
     """:func:`~napari_tessella.find_atoms` of ``image`` with its NaN or infinite pixels
     read as outside the image: the columns (or, with ``dark``, channels) of its finite
     part, none on a non-finite pixel, in the whole image's frame; with the sentence and
     the image to measure in, as :func:`threshold_label_finite`. Pixels that are not
     square (``sampling``: their sizes, None for square ones): found on the plane
-    resampled to square pixels (:func:`~napari_tessella._square.find_on_square`).
-    ``params`` go to the core as they are."""
+    resampled to square pixels (:func:`~napari_tessella._square.find_on_square`, its
+    ``zoom`` when the caller has it). ``params`` go to the core as they are."""
     out = outside_of(image, dark=params.get("dark", False), name=name)
     if out is None:
-        return FiniteAtoms(find_on_square(find_atoms, image, sampling, **params), "", image)
-    found = find_on_square(find_atoms, out.crop, sampling, **params)
+        return FiniteAtoms(find_on_square(find_atoms, image, sampling, zoom=zoom, **params),
+                           "", image)
+    found = find_on_square(find_atoms, out.crop, sampling, zoom=zoom, **params)
     return FiniteAtoms(_shift_atoms(found, out.part), out.part.message(), out.filled())

@@ -48,14 +48,20 @@ def square_zoom(shape, sampling) -> np.ndarray | None:
     return size / size.min()
 
 
-def find_on_square(find, image, sampling, **params):
+def find_on_square(find, image, sampling, *, zoom=None, **params):
     """``find(image, **params)`` (:func:`~napari_tessella.atoms.find_atoms`) with the
     plane resampled to square pixels when ``sampling`` (:func:`square_zoom`) says they
     are not, its result put back: positions and the table's ``row``, ``col`` on the
     plane's pixels, every length (``separation``, ``pair_distance``, ``lattice_spacing``,
     ``column_sigma``, the table's ``sigma``) in pixels of the mean size, as the spacing
-    given in ``params`` is. A lazy plane is read in pixels (no resampling)."""
-    zoom = None if is_lazy(image) else square_zoom(np.shape(image), sampling)
+    given in ``params`` is. A lazy plane is read in pixels (no resampling). ``zoom``:
+    :func:`square_zoom` of ``sampling`` when the caller has it already (the Find atoms
+    widget refuses pixels too far from square before its run starts), not made again;
+    None: made here."""
+    if is_lazy(image):
+        zoom = None
+    elif zoom is None:
+        zoom = square_zoom(np.shape(image), sampling)
     if zoom is None:
         return find(image, **params)
     from scipy import ndimage as ndi

@@ -42,23 +42,36 @@ class LengthError(ValueError):
                                     named=prefix + text.get("value", ""))
 
 
-#: what an :class:`AdvisedError` asks of the caller, by topic: here in a Python caller's
-#: words ("{doing}": a blank the error fills); the widgets say each topic in the viewer's
-#: words (``_widgets._errors._VIEWER_ADVICE``, the same topics)
+#: the topics of an :class:`AdvisedError`'s advice
 NON_FINITE = "non-finite pixels"
 DUPLICATE_POINTS = "duplicate points"
 STACK = "a stack for a plane"
 NO_LATTICE = "no lattice period"
 FEW_COLUMNS = "too few columns"
-ADVICE = {
-    NON_FINITE: "replace them (e.g. with np.nan_to_num) before {doing}.",
-    DUPLICATE_POINTS: "remove them first, e.g. with np.unique(points, axis=0). Results are "
-                      "index-aligned with the points given, so duplicates are not merged "
-                      "silently.",
-    STACK: "pass one plane of a stack, e.g. image[0].",
-    NO_LATTICE: "give separation= instead.",
-    FEW_COLUMNS: "give separation= or threshold=.",
-}
+
+
+def advice_by_topic(*, non_finite: str, duplicate_points: str, stack: str, no_lattice: str,
+                    few_columns: str) -> dict[str, str]:
+    """One caller's advice for every topic of an :class:`AdvisedError`, keyed by the
+    topics ("{doing}": a blank the error fills): the core's :data:`ADVICE` in a Python
+    caller's words, the widgets' (``_widgets._errors._VIEWER_ADVICE``) and the command
+    line's (``cli._CLI_ADVICE``) in their users' words. The one list of the topics: a
+    table that leaves one out is a ``TypeError`` where it is written (round 54: the widgets
+    and the command line each imported the topics one by one)."""
+    return {NON_FINITE: non_finite, DUPLICATE_POINTS: duplicate_points, STACK: stack,
+            NO_LATTICE: no_lattice, FEW_COLUMNS: few_columns}
+
+
+#: what an :class:`AdvisedError` asks of the caller, by topic, in a Python caller's words
+ADVICE = advice_by_topic(
+    non_finite="replace them (e.g. with np.nan_to_num) before {doing}.",
+    duplicate_points="remove them first, e.g. with np.unique(points, axis=0). Results are "
+                     "index-aligned with the points given, so duplicates are not merged "
+                     "silently.",
+    stack="pass one plane of a stack, e.g. image[0].",
+    no_lattice="give separation= instead.",
+    few_columns="give separation= or threshold=.",
+)
 
 
 class AdvisedError(ValueError):

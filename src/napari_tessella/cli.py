@@ -42,17 +42,7 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
-from ._validation import (
-    DUPLICATE_POINTS,
-    FEW_COLUMNS,
-    NO_LATTICE,
-    NON_FINITE,
-    STACK,
-    AdvisedError,
-    LengthError,
-    _in_pixels,
-    first_line,
-)
+from ._validation import AdvisedError, LengthError, _in_pixels, advice_by_topic, first_line
 from .reading import (
     IMAGE_SUFFIXES,
     _is_pixel_unit,
@@ -145,15 +135,15 @@ def _flag(name: str) -> str:
 #: the core's advice (:class:`~napari_tessella._validation.AdvisedError`) by its topic, in
 #: the words of a user of the command line ("{doing}": the error's own blank); the
 #: widgets' table is ``_widgets._errors._VIEWER_ADVICE``, the core's ``_validation.ADVICE``
-_CLI_ADVICE = {
-    NON_FINITE: "give such pixels a value before {doing} and save the image again: chunk by "
-                "chunk they cannot be read as outside the image (in memory they are).",
-    DUPLICATE_POINTS: "they lie on top of one another: each point must be given once.",
-    STACK: "the command line takes one plane per file: save each plane as a file of its "
-           "own, or open the stack in napari.",
-    NO_LATTICE: "give --separation instead.",
-    FEW_COLUMNS: "give --separation or --threshold.",
-}
+_CLI_ADVICE = advice_by_topic(
+    non_finite="give such pixels a value before {doing} and save the image again: chunk by "
+               "chunk they cannot be read as outside the image (in memory they are).",
+    duplicate_points="they lie on top of one another: each point must be given once.",
+    stack="the command line takes one plane per file: save each plane as a file of its "
+          "own, or open the stack in napari.",
+    no_lattice="give --separation instead.",
+    few_columns="give --separation or --threshold.",
+)
 
 
 def _in_cli_words(err: BaseException, operation: str) -> str:

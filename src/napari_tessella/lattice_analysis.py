@@ -194,7 +194,8 @@ def _close_pairs(points, ratio: float = 0.75):
     return np.column_stack([a, b]), d1[a], np.minimum(d2[a], d2[b])
 
 
-def find_dumbbells(points, intensities=None, *, ratio: float = 0.75) -> pd.DataFrame:
+def find_dumbbells(points, intensities=None, *, ratio: float = 0.75,
+                   sampling=None) -> pd.DataFrame:
     """Find dumbbells (close column pairs) and measure their centre, length and polarity.
 
     A dumbbell is two columns that are each other's nearest neighbour and lie closer
@@ -212,6 +213,12 @@ def find_dumbbells(points, intensities=None, *, ratio: float = 0.75) -> pd.DataF
         polarity); without it, only the axis is known.
     ratio : float
         Largest pair distance, as a fraction of the distance to the next neighbour.
+    sampling : float or (2,) array_like, optional
+        The (row, column) size of a pixel. With it, the pairs are found among the columns
+        as they lie in the sample (pixels that are not square: a column's neighbours along
+        the pixels' short side are not taken for its partner), ``separation`` is in its
+        units and ``orientation`` the angle in the sample; ``row``, ``col``, ``d_row`` and
+        ``d_col`` stay in pixels, to be drawn on the image (the Find atoms widget's pairs).
 
     Returns
     -------
@@ -239,6 +246,9 @@ def find_dumbbells(points, intensities=None, *, ratio: float = 0.75) -> pd.DataF
     """
     pts = as_points(points, min_points=3, duplicates=False)
     ratio = finite_number(ratio, "ratio", minimum=0, strict=True, maximum=1)
+    size = None if sampling is None else _pixel_sizes(sampling)
+    if size is not None:
+        pts = pts * size
     inten = None
     if intensities is not None:
         inten = np.asarray(intensities, dtype=np.float64).ravel()
@@ -275,7 +285,19 @@ def find_dumbbells(points, intensities=None, *, ratio: float = 0.75) -> pd.DataF
         with np.errstate(divide="ignore", invalid="ignore"):
             table["intensity_ratio"] = lo / hi
             table["polarity"] = (hi - lo) / (hi + lo)
+    if size is not None:  # the centres and vectors back on the pixel grid
+        for axis, names in enumerate((("row", "d_row"), ("col", "d_col"))):
+            for name in names:
+                table[name] = table[name] / size[axis]
     return table
+
+
+def _pixel_sizes(sampling) -> np.ndarray:
+    """``sampling`` (one size, or a pixel's (row, column) sizes) as two positive finite
+    sizes, float64."""
+    return np.array([finite_number(size, "sampling", minimum=0, strict=True)
+                     for size in np.broadcast_to(np.asarray(sampling, dtype=float), (2,))],
+                    dtype=np.float64)
 
 
 def voronoi_cell_intensity(image, voronoi_labels) -> np.ndarray:
@@ -367,9 +389,7 @@ def lattice_table(points, image=None, *, voronoi_labels=None, tolerance: float =
     count as they are in the sample, not as they are on the pixel grid).
     """
     if sampling is not None:
-        sy, sx = (finite_number(size, "sampling", minimum=0, strict=True)
-                  for size in np.broadcast_to(np.asarray(sampling, dtype=float), (2,)))
-        points = as_points(points) * [sy, sx]
+        points = as_points(points) * _pixel_sizes(sampling)
     # one check and one KD-tree for both columns (the public functions each make their own)
     pts, tree, shell = _first_shell(points, tolerance, 3)
     nearest, _ = tree.query(pts, k=2)

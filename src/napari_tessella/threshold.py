@@ -102,7 +102,6 @@ def compute_threshold(image, method="otsu") -> float:
     return value
 
 
-
 def smoothed_threshold(image, method="otsu", *, smooth_sigma: float = 0.0) -> float:
     """The threshold :func:`napari_tessella.threshold_label` uses: ``method`` computed on the
     image smoothed with a Gaussian of ``smooth_sigma`` pixels (RGB as luminance).

@@ -3,15 +3,7 @@ advice in words a user of the viewer can follow, the plane of a stack an error c
 
 from __future__ import annotations
 
-from .._validation import (
-    DUPLICATE_POINTS,
-    FEW_COLUMNS,
-    NO_LATTICE,
-    NON_FINITE,
-    STACK,
-    AdvisedError,
-    LengthError,
-)
+from .._validation import AdvisedError, LengthError, advice_by_topic
 from ._stacks import _plane_text
 
 # Errors a user can cause with their input; anything else is a bug and is reported as such.
@@ -20,17 +12,17 @@ _USER_ERRORS = (ValueError, TypeError)
 
 #: the core's advice (:class:`~napari_tessella._validation.AdvisedError`), by its topic, as
 #: a user of the viewer can follow it ("{doing}": the error's own blank)
-_VIEWER_ADVICE = {
-    NON_FINITE: "such pixels (often a stitched or registered image's padding, without data) "
-                "must be given a value before {doing}, e.g. in napari's console (the >_ "
-                "button): layer.data = np.nan_to_num(layer.data).",
-    DUPLICATE_POINTS: "they lie on top of one another; select them in the layer and delete "
-                      "all but one.",
-    STACK: "move the viewer's slider to the plane to segment (or choose 'all planes' where "
-           "the widget offers it).",
-    NO_LATTICE: "give a column spacing instead.",
-    FEW_COLUMNS: "give a column spacing or another image.",
-}
+_VIEWER_ADVICE = advice_by_topic(
+    non_finite="such pixels (often a stitched or registered image's padding, without data) "
+               "must be given a value before {doing}, e.g. in napari's console (the >_ "
+               "button): layer.data = np.nan_to_num(layer.data).",
+    duplicate_points="they lie on top of one another; select them in the layer and delete "
+                     "all but one.",
+    stack="move the viewer's slider to the plane to segment (or choose 'all planes' where "
+          "the widget offers it).",
+    no_lattice="give a column spacing instead.",
+    few_columns="give a column spacing or another image.",
+)
 
 
 def in_viewer_words(err: BaseException) -> str:

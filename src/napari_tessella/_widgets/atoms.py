@@ -36,6 +36,7 @@ from ._layers import (
 if TYPE_CHECKING:
     import napari
 
+
 def _rgba(hex_colour: str) -> np.ndarray:
     """'#rrggbb' as an RGBA row in [0, 1]."""
     h = hex_colour.lstrip("#")
@@ -56,27 +57,14 @@ def _count(n: int, things: str) -> str:
     return counted(n, things[:-1], things)
 
 
-def _find_atoms_quietly(image, sampling=None, **params):
+def _find_atoms_quietly(image, sampling=None, zoom=None, **params):
     """:func:`~napari_tessella._finite.find_atoms_finite` (NaN or infinite pixels read as
     outside the sample; pixels that are not square, ``sampling``, resampled to square ones;
     :func:`find_atoms` normalises an image of any magnitude itself) without NumPy's
     floating-point warnings of degenerate fits (0/0 widths): the outcome is the result or
     a clear error, not a warning in the viewer."""
     with np.errstate(all="ignore"):
-        return find_atoms_finite(image, sampling=sampling, **params)
-
-
-def _dumbbells(positions, weights, sampling):
-    """:func:`find_dumbbells` of the columns as they lie in the sample (``sampling``: the
-    pixel's sizes, or None), its centres and vectors back in pixels."""
-    if sampling is None:
-        return find_dumbbells(positions, weights)
-    size = np.asarray(sampling, dtype=np.float64)
-    table = find_dumbbells(np.asarray(positions) * size, weights)
-    for axis, names in enumerate((("row", "d_row"), ("col", "d_col"))):
-        for name in names:
-            table[name] = table[name] / size[axis]
-    return table
+        return find_atoms_finite(image, sampling=sampling, zoom=zoom, **params)
 
 
 class FindAtomsWidget(_DockWidget):
@@ -153,7 +141,8 @@ class FindAtomsWidget(_DockWidget):
         # the sample, in pixels of the mean size (``length``)
         py, px = _pixel_size(layer)
         sampling = None if py == px else (py / length, px / length)
-        square_zoom(image.shape, sampling)  # (pixels too far from square: said before work)
+        # pixels too far from square: said before work; the zoom made once, for the run
+        zoom = square_zoom(image.shape, sampling)
         params = self.parameters()  # checked by find_atoms, which says what is wrong
         name = layer.name
         model = self.model.value
@@ -193,7 +182,7 @@ class FindAtomsWidget(_DockWidget):
                 yield f"finding {k}"
                 # NaN or infinite pixels (a mosaic's padding): outside the sample, no
                 # column there, as the Seeded watershed reads them
-                run = _find_atoms_quietly(image, sampling,
+                run = _find_atoms_quietly(image, sampling, zoom,
                                           **{**params, "dark": k == "chambers"},
                                           name=repr(name))
                 found[k] = run.result
@@ -213,7 +202,7 @@ class FindAtomsWidget(_DockWidget):
                 # the image has two scales: draw each close pair (dumbbell), brighter → dimmer
                 table = pairs.table
                 weights = table["intensity"] if "intensity" in table else None
-                dumbbells = _dumbbells(pairs.positions, weights, sampling)
+                dumbbells = find_dumbbells(pairs.positions, weights, sampling=sampling)
                 if len(dumbbells):
                     parts.append(_count(len(dumbbells), "dumbbells"))
             found_pairs = dumbbells is not None and len(dumbbells) > 0

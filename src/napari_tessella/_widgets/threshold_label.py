@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 _MANUAL = "manual"
 
 
-
 #: The preview runs on the UI thread at every slider step: keep it to images it can redo
 #: in a few tens of milliseconds.
 PREVIEW_MAX_PIXELS = 16 * 10**6

@@ -142,6 +142,6 @@ def _watershed(image, markers, mask, connectivity: int = 1) -> np.ndarray:
     if (not isinstance(markers, np.ndarray) or mask is None
             or np.ndim(image) != 2 or connectivity not in (1, 2)
             or markers.shape != np.shape(image) or np.shape(mask) != np.shape(image)
-            or _kernel() is None):
+            or (kernel := _kernel()) is None):
         return watershed(image, markers, mask=mask, connectivity=connectivity)
-    return _fast(_kernel(), image, markers, mask, connectivity)
+    return _fast(kernel, image, markers, mask, connectivity)

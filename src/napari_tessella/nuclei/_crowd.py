@@ -4,7 +4,7 @@ In the most crowded dense fields (nuclei 0.65 d apart, two thirds of the field c
 two nuclei of equal brightness that overlap show no neck (:func:`._shape._split_at_necks`),
 no waist (:func:`._shape._split_at_waists`) and no step (:func:`._cues._split_at_steps`),
 and at 1.0-1.5 nucleus areas they lie below the concave-merge test of
-:func:`._shape._split_merges`. What they do show, measured on tuning fields of round 13
+:func:`._merges._split_merges`. What they do show, measured on tuning fields of round 13
 (``docs/nuclei.md``): they are larger than the nuclei around them, no single disc covers
 them (a single nucleus holds a median 1.3 times its largest inscribed disc, one 1.8 times
 as long as wide about 1.8 times; a merged pair 1.7-2.0 times) and, unlike an elongated
@@ -19,17 +19,9 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids
 from ._basins import _watershed as watershed  # (skimage's, bit for bit)
-from ._shape import (
-    _BRIGHT_CORE,
-    _PART_SOLIDITY,
-    _above,
-    _crowded_pairs,
-    _kmeans_parts,
-    _solidity,
-    _typical_near,
-    _write_parts,
-)
-from ._shape import _MERGE_PART as _PART
+from ._merges import _BRIGHT_CORE, _PART_SOLIDITY, _kmeans_parts, _solidity, _write_parts
+from ._merges import _MERGE_PART as _PART
+from ._shape import _above, _crowded_pairs, _typical_near
 
 #: a crowded object (:func:`._shape._crowded_pairs`: at least a nucleus area and 1.25 times
 #: the median area of at least 4 whole labels within d/2) whose area is at least this many
@@ -57,7 +49,7 @@ def _split_crowds(labels, markers, d, smooth, level, find=ndi.find_objects, big=
     outline, such an object is tried as ``k = round(area / m)`` nuclei (2 to ``_MOST``),
     then as k - 1 and k + 1, leaving out any k for which its area is above ``_FILL_EACH``
     k inscribed discs (more ragged than k nuclei). The k-means of its pixel coordinates
-    (:func:`._shape._kmeans_parts`) gives k regions whose deepest pixels (largest distance
+    (:func:`._merges._kmeans_parts`) gives k regions whose deepest pixels (largest distance
     to the outline) seed a watershed of the distance transform, so the parts meet where
     the object is narrowest between them, not on the k-means' straight lines. The first k
     whose parts are each one piece of at least ``_PART`` m and of solidity

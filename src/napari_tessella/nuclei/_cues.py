@@ -16,7 +16,6 @@ from .._label_image import (
     _binary_dilation,
     _binary_erosion,
     _enclosed,
-    _group_quantiles,
     _nearest_near,
     _only,
     _opened,
@@ -25,6 +24,7 @@ from .._label_image import (
     _structure,
     _widened,
 )
+from .._quantiles import _group_quantiles
 from ._in_box import _box_around, _in_box_of
 from ._touching import _held_in
 
@@ -90,7 +90,7 @@ def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) ->
 
 def _label_quantiles(values, labels, n: int, qs, method: str = "lower") -> list:
     """:func:`_label_quantile` for each quantile of ``qs``, from one sort of the pixels
-    (``_label_image._group_quantiles`` of the labelled ones, its ``method``; round 49)."""
+    (``_quantiles._group_quantiles`` of the labelled ones, its ``method``; round 49)."""
     lab = labels.ravel()
     inside = np.flatnonzero(lab > 0)  # the labelled pixels, found once for both (2x faster)
     return _group_quantiles(values.ravel()[inside], lab[inside], n + 1, qs, -np.inf,

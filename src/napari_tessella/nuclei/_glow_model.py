@@ -25,7 +25,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _group_quantiles, _mask_box, _nonzero, _widened
+from .._label_image import _mask_box, _nonzero, _widened
+from .._quantiles import _group_quantiles
 from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 from ._cues import _label_quantiles
 from ._glare import _gradient_coherence

@@ -40,7 +40,7 @@ def _nucleoli_filled(mask, foreground, enclosed=None, dist=None):
     eight = np.ones((3, 3), dtype=bool)
     pieces = ndi.label(mask, structure=eight)[0]
     piece_boxes = ndi.find_objects(pieces)
-    radius = {}  # each piece's inscribed radius, in its own box (see _region_radius)
+    radius = {}  # each piece's inscribed radius, in its own box (see _region_distances)
 
     def piece_radius(j):
         if j not in radius:

@@ -1,6 +1,6 @@
 """Whether a merge split's parts are nuclei: a peak of the distance map of their own.
 
-``._shape._split_merges`` shares a crowded object's pixels among ``k = round(area /
+``._merges._split_merges`` shares a crowded object's pixels among ``k = round(area /
 typical)`` parts by k-means. In a dense field of nuclei of mixed sizes that count runs
 high: a large nucleus among small neighbours is twice their area and is cut in two (round
 43: 38-48 % of the dense fields' split nuclei at the end were cut there and never joined).

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids
-from ._shape import _solidity
+from ._merges import _solidity
 from ._small import _with_new_peaks
 
 #: labels of at least this many nucleus areas (pi d^2 / 4) ...

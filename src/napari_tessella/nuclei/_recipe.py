@@ -46,6 +46,7 @@ from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
 from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _split_at_necks_of
+from ._merges import _split_merges
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
 from ._pairs import _with_pairs
@@ -59,7 +60,6 @@ from ._shape import (
     _fill_small_holes,
     _split_at_necks,
     _split_at_waists,
-    _split_merges,
 )
 from ._shoulders import _split_shoulders
 from ._small import _SMALL_R, _padded, _small_blobs, _whole_small, _with_new_labels

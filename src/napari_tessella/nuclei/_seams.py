@@ -19,7 +19,8 @@ from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
 
 from .._label_image import _edge_ids
-from ._shape import _kmeans_parts, _typical_near
+from ._merges import _kmeans_parts
+from ._shape import _typical_near
 from ._small import _with_new_labels
 
 #: a label is looked at when its area is at least this many times the median area of the

@@ -7,15 +7,12 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import (
-    _box_squares,
     _enclosed,
     _mask_box,
     _mask_distance,
-    _offsets,
     _only,
     _square_filter,
     _structure,
-    _widened,
 )
 from .._lazy import _as_float_dask, _compute, _first_pass, is_lazy
 from .._validation import as_float_image
@@ -34,6 +31,7 @@ from ._orient import (
     to_canonical,
 )
 from ._outlines import _above_own_fraction
+from ._region_distances import _grown_distances, _region_radius
 from ._resample import _block_mean, _downsample, _reduce_lazy
 from ._spikes import _despiked
 from ._windows import _extreme_exponent
@@ -374,63 +372,6 @@ def _typical_outside(piece_r, piece_a, piece_region, region) -> float:
     if not keep.any():
         keep[:] = True
     return _weighted_median(piece_r[keep], piece_a[keep])
-
-
-def _region_radius(mask, regions, ids, boxes=None) -> np.ndarray:
-    """Per label 0..m of ``regions`` (the components of ``mask``, ``ndi.label``'s default
-    4-connectivity), the largest value of ``mask``'s distance transform over the label,
-    for the labels ``ids`` only (-inf for the others).
-
-    Each is computed in the label's box widened by one pixel: the first pixel outside a
-    component along a row or column is background, so the nearest background pixel of
-    any pixel of the component lies in that box (the same distances as over the whole
-    image, at the cost of a few small transforms instead of a large one). ``boxes``: the
-    transforms already made, by content (``_label_image._box_squares``).
-    """
-    out = np.full(int(regions.max()) + 1, -np.inf)
-    if ids.size == 0:
-        return out
-    rank = np.zeros(out.size, dtype=np.intp)
-    rank[ids] = np.arange(1, ids.size + 1)
-    at = _offsets(regions.shape)
-    for i, box in zip(ids.tolist(), ndi.find_objects(rank[regions], max_label=ids.size),
-                      strict=True):
-        box = _widened(box, 1, regions.shape)
-        # the root of the largest square: the largest distance
-        out[i] = np.sqrt(_box_squares(mask[box], at, boxes)[regions[box] == i].max())
-    return out
-
-
-def _grown_distances(dist, mask, whole, regions, m, boxes=None) -> np.ndarray:
-    """``ndi.distance_transform_edt(whole)`` for ``whole``, ``mask`` with pixels added,
-    from ``dist``, the transform of ``mask``, and ``regions``, the ``m`` components of
-    ``whole`` (``ndi.label``'s 4-connectivity).
-
-    Only the components holding an added pixel change, each computed in its box widened
-    by one pixel (the nearest background pixel of its pixels lies there, see
-    :func:`_region_radius`). A component without one is one of ``mask``'s, and none of its
-    pixels has an added pixel for its nearest background: every pixel nearer lies in the
-    component (the pixels nearer than a given distance form a 4-connected disc), so that
-    one would be 4-adjacent to it. ``boxes``: the transforms already made, by content
-    (``_label_image._box_squares``; most grown components are a region
-    :func:`_region_radius` transformed in the same box).
-    """
-    grown = np.zeros(m + 1, dtype=bool)
-    grown[regions[whole & ~mask]] = True
-    grown[0] = False
-    ids = np.flatnonzero(grown)
-    rank = np.zeros(m + 1, dtype=np.intp)
-    rank[ids] = np.arange(1, ids.size + 1)
-    out = dist.copy()
-    at = _offsets(whole.shape)
-    for i, box in zip(ids.tolist(), ndi.find_objects(rank[regions], max_label=ids.size),
-                      strict=True):
-        box = _widened(box, 1, whole.shape)
-        if whole[box].all():  # no background at all: the transform's own distances
-            return ndi.distance_transform_edt(whole)
-        own = regions[box] == i
-        out[box][own] = np.sqrt(_box_squares(whole[box], at, boxes)[own])
-    return out
 
 
 def _diameter_from(reduced, shape, coarse: int, fine: int) -> float:

@@ -47,8 +47,10 @@ def sample_lattice(ratio, *, spacing=9.0, sigma=1.4, extent=128.0, angle=0.0, no
     rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
     offset = rng.uniform(0, spacing, 2)
     pos = (np.column_stack([i.ravel(), j.ravel()]) * spacing) @ rot.T + extent / 2 + offset
-    hi = np.array(shape) * size - 1
-    pos = pos[np.all((pos >= 2 * sigma) & (pos <= hi - 2 * sigma), axis=1)]
+    hi = (np.array(shape) - 1) * size
+    # columns up to the edges and beyond them (a crop of a crystal): the truth is those
+    # whose centre is inside; a column found just outside is no spurious one
+    pos = pos[np.all((pos >= -3 * sigma) & (pos <= hi + 3 * sigma), axis=1)]
     rows = np.arange(shape[0]) * size[0]
     cols = np.arange(shape[1]) * size[1]
     image = np.zeros(shape)
@@ -69,15 +71,22 @@ def pixel_lattice(ratio, *, spacing=8.0, sigma=1.4, side=96, noise=0.1, seed=0):
     return lat.image, lat.positions, spacing * float(sizes(ratio).min())
 
 
-def score(found, truth, size, nearest):
-    """``(found, matched, mean error)``: distances in the sample, in mean pixels."""
+def score(found, truth, size, nearest, shape):
+    """``(found, true, matched, mean error)`` of the columns whose centre is inside the
+    image (a column found on the border for one centred just outside is neither):
+    distances in the sample, in mean pixels."""
+    truth = np.asarray(truth, dtype=np.float64)
+    inside = np.all((truth >= -0.5) & (truth <= np.array(shape) - 0.5), axis=1)
     found = np.asarray(found, dtype=np.float64).reshape(-1, 2) * size
-    truth = np.asarray(truth) * size
+    truth = truth * size
     if not len(found):
-        return 0, 0, float("nan")
-    d, _ = cKDTree(found).query(truth)
+        return 0, int(inside.sum()), 0, float("nan")
+    d, idx = cKDTree(truth).query(found)
+    near_outside = (d < nearest / 3) & ~inside[idx]
+    d, _ = cKDTree(found).query(truth[inside])
     ok = d < nearest / 3
-    return len(found), int(ok.sum()), float(d[ok].mean()) if ok.any() else float("nan")
+    return (int((~near_outside).sum()), int(inside.sum()), int(ok.sum()),
+            float(d[ok].mean()) if ok.any() else float("nan"))
 
 
 def field(kind, ratio, noise, seed, angle=0.0):
@@ -102,8 +111,9 @@ def run(kinds, refines, seeds, noise, angle=0.0, ratios=RATIOS):
                     with np.errstate(all="ignore"):
                         res = find_atoms_finite(image, sampling=sampling,
                                                 refine=refine).result
-                    f, ok, err = score(res.positions, truth, size, nearest)
-                    n_true, n_found, n_ok = n_true + len(truth), n_found + f, n_ok + ok
+                    f, t, ok, err = score(res.positions, truth, size, nearest,
+                                          image.shape)
+                    n_true, n_found, n_ok = n_true + t, n_found + f, n_ok + ok
                     errors.append(err)
                 rows.append((kind, f"{ratio[0]:g}:{ratio[1]:g}", refine, n_found, n_true,
                              n_ok, float(np.nanmean(errors))))

@@ -8,6 +8,14 @@ the mean size). The plane is resampled (cubic spline: linear interpolation blurr
 other column unevenly, and found extra columns) to square pixels of the smaller size,
 no detail lost; every length of the result is then given in pixels of the mean size, the
 unit of the widget's spacing field.
+
+Columns round in pixels but given an oblong scale (a synthetic image, or a probe that is
+elongated as the pixels are) are ellipses in the sample: on the square plane each looked
+like an unresolved pair and was found twice (128 of 64 at 1:2). Which of the two geometries
+the columns are round in is measured first (round 54): the central lobe of the plane's
+autocorrelation (a column's own, its lag 0 left out, where white noise sits) is fitted by
+a Gaussian along each axis, and the columns are found in pixels, as on square pixels, when
+they are rounder there than in the sample.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from scipy import fft as sfft
 
 from ._lazy import is_lazy
 from ._validation import as_float_image
@@ -48,19 +57,86 @@ def square_zoom(shape, sampling) -> np.ndarray | None:
     return size / size.min()
 
 
+def column_widths(plane) -> tuple[float, float] | None:
+    """The Gaussian widths (row, column), in pixels, of the central lobe of ``plane``'s
+    autocorrelation: a typical column's extent along each axis (times √2), whatever its
+    brightness; None when there is no lobe to fit (a plane a few pixels wide, a constant).
+
+    The autocorrelation (mean-subtracted, Hann-windowed, by FFTs) is read at whole lags
+    out to where it first rises again along each axis (the lattice's next column, or a
+    third of the side); white noise adds to lag 0 only, which is left out. A Gaussian of
+    free widths plus a constant is fitted to the rest by least squares."""
+    from scipy.optimize import least_squares
+
+    img = np.asarray(plane, dtype=np.float64)
+    if min(img.shape[:2]) < 8 or not np.isfinite(img).all():
+        return None
+    img = img - img.mean()
+    span = float(np.ptp(img))
+    if not span > 0:
+        return None
+    img = img / span * np.outer(np.hanning(img.shape[0]), np.hanning(img.shape[1]))
+    ac = sfft.irfft2(np.abs(sfft.rfft2(img)) ** 2, s=img.shape)
+
+    def reach(profile):  # the lobe's end along one axis: where the profile first rises
+        k, most = 1, max(1, len(profile) // 3)
+        while k < most and profile[k + 1] < profile[k]:
+            k += 1
+        return k
+
+    lags = [np.arange(-k, k + 1) for k in (reach(ac[:, 0]), reach(ac[0, :]))]
+    rows, cols = np.meshgrid(*lags, indexing="ij")
+    box = ac[np.ix_(lags[0] % ac.shape[0], lags[1] % ac.shape[1])]
+    off = (rows != 0) | (cols != 0)  # lag 0 holds the noise
+    r, c, v = rows[off], cols[off], box[off]
+    top, low = float(v.max()), float(v.min())
+    if not top > low:
+        return None
+
+    def residual(p):
+        return (p[0] * np.exp(-r**2 / (2 * p[1] ** 2) - c**2 / (2 * p[2] ** 2)) + p[3]
+                - v) / (top - low)
+
+    start = [top - low, max(1.0, lags[0][-1] / 2), max(1.0, lags[1][-1] / 2), low]
+    fit = least_squares(residual, start, bounds=([0, 0.1, 0.1, -np.inf],
+                                                  [np.inf, *img.shape, np.inf]))
+    if not fit.success or not fit.x[0] > 0:
+        return None
+    return float(fit.x[1]), float(fit.x[2])
+
+
+def round_in_pixels(plane, sampling) -> bool:
+    """Whether the columns of ``plane`` are rounder in its pixels than in the sample
+    (``sampling``: the pixel's sizes): the aspect of their :func:`column_widths`, on a log
+    scale, nearer 1 in pixels than once the pixels are given their sizes. False when the
+    widths cannot be measured (the sample: real columns are round there)."""
+    widths = column_widths(plane)
+    if widths is None:
+        return False
+    size = np.abs(np.asarray(sampling, dtype=np.float64))
+    in_pixels = np.log(widths[0] / widths[1])
+    in_sample = np.log(widths[0] * size[0] / (widths[1] * size[1]))
+    return bool(abs(in_pixels) < abs(in_sample))
+
+
 def find_on_square(find, image, sampling, **params):
     """``find(image, **params)`` (:func:`~napari_tessella.atoms.find_atoms`) with the
     plane resampled to square pixels when ``sampling`` (:func:`square_zoom`) says they
     are not, its result put back: positions and the table's ``row``, ``col`` on the
     plane's pixels, every length (``separation``, ``pair_distance``, ``lattice_spacing``,
     ``column_sigma``, the table's ``sigma``) in pixels of the mean size, as the spacing
-    given in ``params`` is. A lazy plane is read in pixels (no resampling)."""
+    given in ``params`` is. A lazy plane is read in pixels (no resampling), and so is a
+    plane whose columns are rounder in pixels than in the sample (:func:`round_in_pixels`:
+    found on the square plane, each looked like a pair), its lengths in pixels, as on
+    square pixels."""
     zoom = None if is_lazy(image) else square_zoom(np.shape(image), sampling)
     if zoom is None:
         return find(image, **params)
     from scipy import ndimage as ndi
 
     plane = as_float_image(image)
+    if round_in_pixels(plane, sampling):
+        return find(image, **params)
     square = ndi.zoom(plane, zoom, order=3, mode="nearest", grid_mode=True)
     factor = np.array(square.shape, dtype=np.float64) / np.array(plane.shape)
     size = np.abs(np.asarray(sampling, dtype=np.float64))

@@ -123,8 +123,7 @@ def test_the_stem_sample_stays_in_the_sample(stem_image):
 
 def test_column_widths_read_the_columns_extent():
     """A lattice of columns 1.4 × 2.8 px, 12 × 24 px apart: the lobe's widths are √2
-    times theirs, in the ratio of the columns' (within 15 %); round in pixels, not in
-    the sample, at 1:2."""
+    times theirs, in the ratio of the columns' (within 15 %)."""
     from napari_tessella._square import column_widths, round_in_pixels
 
     rng = np.random.default_rng(3)
@@ -136,7 +135,12 @@ def test_column_widths_read_the_columns_extent():
     wr, wc = column_widths(image)
     assert wc / wr == pytest.approx(2.0, rel=0.15)
     assert wr == pytest.approx(1.4 * np.sqrt(2), rel=0.15)
-    assert round_in_pixels(image, _sizes((1, 2))) and not round_in_pixels(image, (1, 0.5))
+    # 2:1 in pixels: round in neither geometry at 1:2 (found in the sample, as real
+    # columns), round in the sample on pixels half as wide
+    assert not round_in_pixels(image, _sizes((1, 2)))
+    assert not round_in_pixels(image, (1.0, 0.5))
+    lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=2)
+    assert round_in_pixels(lat.image, _sizes((1, 2)))
     assert column_widths(np.ones((32, 32))) is None
     assert column_widths(np.zeros((4, 40))) is None
 
@@ -176,3 +180,38 @@ def test_found_once_whatever_the_aspect_and_spacing():
         assert extra + missed <= max(2, 0.03 * len(truth)), (extra, missed, len(truth))
 
     check()
+
+
+def _dumbbells(ratio, pair, angle, spacing=14.0, sigma=1.4, extent=100.0, seed=0):
+    """Dumbbells (peaks 1 and 0.7, ``pair`` mean pixels apart at ``angle`` degrees from
+    the column axis) round in the sample, on oblong pixels: ``(image, truth)``."""
+    rng = np.random.default_rng(seed)
+    size = _sizes(ratio)
+    shape = tuple(int(round(extent / s)) for s in size)
+    grid = np.arange(rng.uniform(0, spacing) - spacing, extent + spacing, spacing)
+    centres = np.array([(a, b) for a in grid for b in grid])
+    u = np.array([np.sin(np.radians(angle)), np.cos(np.radians(angle))]) * pair / 2
+    pos = np.concatenate([centres - u, centres + u])
+    peak = np.r_[np.ones(len(centres)), np.full(len(centres), 0.7)]
+    rows, cols = np.arange(shape[0]) * size[0], np.arange(shape[1]) * size[1]
+    image = rng.normal(0, 0.05, shape)
+    for (r0, c0), h in zip(pos, peak, strict=True):
+        image += h * np.outer(np.exp(-(rows - r0) ** 2 / (2 * sigma**2)),
+                              np.exp(-(cols - c0) ** 2 / (2 * sigma**2)))
+    return image, pos / size
+
+
+@pytest.mark.parametrize(("ratio", "angle"), [((1, 2), 0), ((2, 1), 90)])
+def test_dumbbells_along_the_long_side_stay_pairs(ratio, angle):
+    """Resolved dumbbells (4 widths apart) along the pixel's long side are elongated in
+    the sample, not round in pixels: still found on the square plane, both columns of
+    every pair (as on the base; read as round in pixels they were 262 columns of 171,
+    148 in place)."""
+    from napari_tessella._square import round_in_pixels
+
+    image, truth = _dumbbells(ratio, 5.6, angle)
+    size = _sizes(ratio)
+    assert not round_in_pixels(image, size)
+    res = find_atoms_finite(image, sampling=tuple(size), refine="gaussian").result
+    assert _errors(res.positions, truth, image.shape, size, reach=1.0) == (0, 0)
+    assert res.pair_distance == pytest.approx(5.6, rel=0.05)  # in mean pixels

@@ -40,7 +40,7 @@ def sample_lattice(ratio, *, spacing=9.0, sigma=1.4, extent=128.0, angle=0.0, no
     lengths in mean pixels; ``angle`` turns the lattice (degrees)."""
     rng = np.random.default_rng(seed)
     size = sizes(ratio)
-    shape = tuple(int(round(extent / s)) for s in size)
+    shape = tuple(round(extent / s) for s in size)
     n = int(extent / spacing) + 4
     i, j = np.meshgrid(np.arange(-n, n + 1), np.arange(-n, n + 1), indexing="ij")
     t = np.radians(angle)

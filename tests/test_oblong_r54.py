@@ -34,7 +34,7 @@ def _round_in_sample(ratio, spacing=9.0, sigma=1.4, extent=100.0, noise=0.1, see
     pixels)``."""
     rng = np.random.default_rng(seed)
     size = _sizes(ratio)
-    shape = tuple(int(round(extent / s)) for s in size)
+    shape = tuple(round(extent / s) for s in size)
     grid = np.arange(rng.uniform(0, spacing) - spacing, extent + spacing, spacing)
     pos = np.array([(r, c) for r in grid for c in grid])
     rows, cols = np.arange(shape[0]) * size[0], np.arange(shape[1]) * size[1]
@@ -159,7 +159,8 @@ def test_the_spacing_typed_back_finds_the_same_columns():
 def test_found_once_whatever_the_aspect_and_spacing():
     """Property: for a pixel aspect drawn in [1/4, 4] and a spacing in [8, 12] mean pixels,
     columns round in the sample or round in pixels are each found once (within 3 % of
-    the truth, away from the edges). Fails on the base for columns round in pixels (twice as many)."""
+    the truth, away from the edges). Fails on the base for columns round in pixels
+    (twice as many)."""
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -187,7 +188,7 @@ def _dumbbells(ratio, pair, angle, spacing=14.0, sigma=1.4, extent=100.0, seed=0
     the column axis) round in the sample, on oblong pixels: ``(image, truth)``."""
     rng = np.random.default_rng(seed)
     size = _sizes(ratio)
-    shape = tuple(int(round(extent / s)) for s in size)
+    shape = tuple(round(extent / s) for s in size)
     grid = np.arange(rng.uniform(0, spacing) - spacing, extent + spacing, spacing)
     centres = np.array([(a, b) for a in grid for b in grid])
     u = np.array([np.sin(np.radians(angle)), np.cos(np.radians(angle))]) * pair / 2

@@ -74,8 +74,12 @@ def column_widths(plane) -> tuple[float, float] | None:
     from scipy.optimize import least_squares
 
     img = np.asarray(plane, dtype=np.float64)
-    if min(img.shape[:2]) < 8 or not np.isfinite(img).all():
+    if img.ndim != 2 or min(img.shape) < 8 or not np.isfinite(img).all():
         return None
+    most = float(np.max(np.abs(img)))
+    if not most > 0:
+        return None
+    img = img / most  # (the mean of values near the largest float would overflow)
     img = img - img.mean()
     span = float(np.ptp(img))
     if not span > 0:

@@ -109,7 +109,8 @@ def test_square_pixels_are_found_as_before(lattice_image):
 
 def test_the_stem_sample_stays_in_the_sample(stem_image):
     """NbW-STEM resampled to 1 × 2 and 2 × 1 pixels: its columns are round in the sample,
-    and round 53's square plane finds them (the positions of that path, bit-identical)."""
+    and round 53's square plane finds them; on square pixels of any size its positions
+    are find_atoms' own, bit for bit."""
     from napari_tessella._square import column_widths, round_in_pixels
 
     for zoom in ((1.0, 0.5), (0.5, 1.0)):
@@ -119,6 +120,10 @@ def test_the_stem_sample_stays_in_the_sample(stem_image):
         widths = column_widths(plane)
         aspect = widths[0] * size[0] / (widths[1] * size[1])
         assert 0.7 < aspect < 1.3, aspect
+    base = find_atoms(stem_image, refine="com").positions
+    for sampling in ((1.0, 1.0), (0.7, 0.7)):
+        res = find_atoms_finite(stem_image, sampling=sampling, refine="com").result
+        np.testing.assert_array_equal(res.positions, base)
 
 
 def test_column_widths_read_the_columns_extent():

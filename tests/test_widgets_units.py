@@ -386,10 +386,12 @@ def test_units_follow_the_layers_placement(make_napari_viewer, lattice_image):
         assert atoms() is not None, atoms._status.value
         spacing = atoms._status.value.split("spacing ")[1].split(";")[0]
         assert spacing.endswith(suffix)
-        if ratio == 1.0:  # (round 53: oblong pixels are searched resampled square; this
-            # lattice, round in pixels, is then oblong in the sample: see reliability.md)
-            assert float(spacing.split()[0]) == pytest.approx(8 * np.sqrt(abs(py * px)),
-                                                              rel=0.05)
+        # an 8-pixel lattice round in pixels: found in pixels on oblong ones too (round
+        # 54: on the square plane each column was two), its spacing in pixels of the mean
+        # size, and each column once
+        assert float(spacing.split()[0]) == pytest.approx(8 * np.sqrt(abs(py * px)),
+                                                          rel=0.05)
+        assert len(viewer.layers["img columns"].data) == 64
         assert np.array_equal(layer.data, lattice_image)
 
     check()

@@ -93,10 +93,12 @@ def test_the_reading_is_the_same_in_any_window_holding_the_label(seed, top, left
 
 
 @settings(max_examples=15, deadline=None)
-@given(level=st.floats(20, 100), seed=st.integers(0, 10**6))
+@given(level=st.floats(20, 80), seed=st.integers(0, 10**6))
 def test_a_smooth_label_at_few_counts_says_nothing(level, seed):
     # a nucleus with no texture at tens of photons (the dense tests' 40-photon field):
-    # the noise would hide its texture, so reading as noise does not drop it
+    # the noise would hide its texture, so reading as noise does not drop it. (The rule's
+    # edge, a median of _COUNTS noise units, lies near 98 photons here: 2 of 40 seeds read
+    # at 98, 10 of 40 at 100, none up to 95; the domain once reached 100 and failed there.)
     image, labels = _field(level, seed, side=160)
     assert np.isnan(_rule()._texture(image, labels, [1])[1])
     assert not _rule()._smooth_pieces(labels, image, np.array([False, True])).any()

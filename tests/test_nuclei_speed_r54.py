@@ -1,0 +1,112 @@
+"""Round 54 (issue 14, speed): the rewrites give the values of the full computation.
+
+Two steps of the recipe read less than they did: the glare's structure tensor sums the
+gradient at the labelled pixels only, and the edge outlines take each textured label's
+quantile from one sort of their pixels instead of ``np.quantile`` label by label. Their
+contract: the same values, bit for bit, so the same labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from napari_tessella.nuclei import _edges
+from napari_tessella.nuclei._cues import _label_quantiles
+from napari_tessella.nuclei._glare import _gradient_axes
+from napari_tessella.synthetic import synthetic_nuclei
+
+
+def _field(seed=3, shape=(160, 200)):
+    """A field of touching nuclei, some cut by the image's sides, its labels and the
+    image smoothed as the recipe's working image is."""
+    nuc = synthetic_nuclei(shape, n_nuclei=30, diameter=22, seed=seed, noise=0.03)
+    return nuc.labels.astype(np.int32), ndi.gaussian_filter(nuc.image.astype(float), 1.0)
+
+
+def _full_axes(labels, smooth):
+    """The structure tensor's coherence and angle per label from the whole image's
+    gradient (the computation before round 54)."""
+    n = int(labels.max())
+    rows, cols = np.gradient(smooth.astype(np.float64, copy=False))
+
+    def summed(values):
+        return np.bincount(labels.ravel(), weights=values.ravel(), minlength=n + 1)
+
+    jrr, jcc, jrc = summed(rows * rows), summed(cols * cols), summed(rows * cols)
+    coherence = np.hypot(jrr - jcc, 2 * jrc) / np.maximum(jrr + jcc, 1e-12)
+    return coherence, 0.5 * np.arctan2(2 * jrc, jrr - jcc)
+
+
+def test_gradient_axes_are_the_whole_gradients_per_label():
+    """Every label's coherence and angle are those of the whole image's gradient, bit for
+    bit: nuclei fields (labels on the image's sides), random labels with gaps in their
+    ids on images of 2 rows or columns and up, values from 1e-5 to 1e5, float32 images."""
+    cases = [_field(seed) for seed in (3, 4)]
+    rng = np.random.default_rng(54)
+    for _ in range(200):
+        h, w = (int(v) for v in rng.integers(2, 30, 2))
+        image = rng.normal(size=(h, w)) * 10 ** rng.uniform(-5, 5)
+        labels = rng.integers(0, 6, (h, w)) * (rng.random((h, w)) < 0.5)
+        cases.append((labels, image if rng.random() < 0.8 else image.astype(np.float32)))
+    for labels, image in cases:
+        want, got = _full_axes(labels, image), _gradient_axes(labels, image)
+        for a, b in zip(want, got, strict=True):
+            assert np.array_equal(a[1:], b[1:])
+
+
+def test_gradient_axes_of_an_image_too_small_for_numpy_fail_as_numpy():
+    """An image of one row: ``np.gradient``'s error, as before."""
+    with pytest.raises(ValueError):
+        _gradient_axes(np.ones((1, 5), int), np.arange(5.0)[None])
+
+
+def test_label_quantiles_of_chosen_labels_are_numpys():
+    """``ids``: the labels given get ``np.quantile``'s value (the default "linear"
+    method and "lower"), bit for bit; the others, the background and ids past the
+    largest label, -inf or nothing. (Round 54: no ``ids`` before, this fails there.)"""
+    labels, smooth = _field(5)
+    n = int(labels.max())
+    ids = np.array([1, 4, 5, 9, n, n + 3])
+    for method in ("linear", "lower"):
+        for q in (0.0, 0.3, 0.5, 0.95, 1.0):
+            (got,) = _label_quantiles(smooth, labels, n, (q,), method, ids)
+            for i in range(n + 1):
+                if i in ids and i > 0:
+                    assert got[i] == np.quantile(smooth[labels == i], q, method=method)
+                else:
+                    assert got[i] == -np.inf
+
+
+def _per_label_quantiles(values, labels, n, qs, method="lower", ids=None):
+    """``_label_quantiles`` label by label with ``np.quantile`` (the edge outlines' way
+    before round 54)."""
+    outs = []
+    for q in qs:
+        out = np.full(n + 1, -np.inf)
+        for i in ids:
+            if 0 < i <= n and (labels == i).any():
+                out[i] = np.quantile(values[labels == i], q, method=method)
+        outs.append(out)
+    return outs
+
+
+@pytest.mark.parametrize("seed", [3, 4, 6])
+def test_edge_outlines_read_numpys_quantile_of_each_label(seed, monkeypatch):
+    """The outlines grown to each textured label's edge are the same with its body's
+    quantile from one sort as from ``np.quantile`` of its own pixels (every label read
+    as textured, so each one is grown)."""
+    labels, smooth = _field(seed)
+    n = int(labels.max())
+    level = float(np.quantile(smooth, 0.2))
+    peak = np.full(n + 1, np.inf)
+    peak[1:] = ndi.maximum(smooth, labels, np.arange(1, n + 1))
+    textured = np.ones(n + 1, bool)
+    textured[0] = False
+    kwargs = {"trim": 0.5}
+    fast = _edges._edge_outlines(labels, smooth, level, 22.0, peak, textured, **kwargs)
+    monkeypatch.setattr(_edges, "_label_quantiles", _per_label_quantiles)
+    slow = _edges._edge_outlines(labels, smooth, level, 22.0, peak, textured, **kwargs)
+    assert fast[2] == slow[2]
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])

@@ -110,3 +110,73 @@ def test_edge_outlines_read_numpys_quantile_of_each_label(seed, monkeypatch):
     slow = _edges._edge_outlines(labels, smooth, level, 22.0, peak, textured, **kwargs)
     assert fast[2] == slow[2]
     assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+
+
+def _pixel_sets(seed=54, count=1500):
+    """Pixel sets as the merge test reads them (``np.argwhere`` order, offset far from
+    the origin): random speckle of every density, ellipses, single rows and columns,
+    L and ring shapes."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(count):
+        h, w = (int(v) for v in rng.integers(1, 45, 2))
+        yy, xx = np.mgrid[:h, :w]
+        shape = k % 4
+        if shape == 0:
+            m = rng.random((h, w)) < rng.uniform(0.05, 1.0)
+        elif shape == 1:
+            m = ((yy - h / 2) / (h / 2 + 0.1)) ** 2 + ((xx - w / 2) / (w / 2 + 0.1)) ** 2 < 1
+        elif shape == 2:
+            m = (yy < max(1, h // 3)) | (xx < max(1, w // 3))
+        else:
+            r = ((yy - h / 2) / (h / 2 + 0.1)) ** 2 + ((xx - w / 2) / (w / 2 + 0.1)) ** 2
+            m = (r < 1) & (r > rng.uniform(0.0, 0.8))
+        points = np.argwhere(m).astype(np.float64)
+        if len(points):
+            out.append(points + rng.integers(0, 1000, 2))
+    return out
+
+
+def test_surely_solid_only_when_the_hull_says_so():
+    """Whenever the bound says the solidity is above a level, ``_solidity`` (qhull's
+    hull) is above it: over many pixel sets and levels, never a wrong answer; and it
+    decides most compact objects (it would be no shortcut otherwise)."""
+    from napari_tessella.nuclei._hull import _surely_solid
+    from napari_tessella.nuclei._shape import _MERGE_SOLIDITY, _solidity
+
+    decided = compact = 0
+    for points in _pixel_sets():
+        solidity = _solidity(points)
+        for level in (0.5, 0.8, _MERGE_SOLIDITY, 0.95, 0.99, 0.999):
+            if _surely_solid(points, level):
+                assert solidity > level
+        if solidity > 0.95 and len(points) > 40:
+            compact += 1
+            decided += _surely_solid(points, _MERGE_SOLIDITY)
+    assert compact > 200 and decided == compact
+
+
+def test_split_merges_is_unchanged_without_the_bound(monkeypatch):
+    """The merge split gives the same labels and markers with the bound as with the hull
+    alone, on fields of touching nuclei (some concave merges among them: the hull still
+    decides those)."""
+    from napari_tessella.nuclei import _shape
+
+    split = 0
+    for seed in (3, 7, 11):
+        nuc = synthetic_nuclei((200, 240), n_nuclei=60, diameter=22, seed=seed, noise=0.03)
+        labels = nuc.labels.astype(np.int32)
+        # merged pairs: every fourth nucleus joined to the next one it touches
+        for i in range(1, int(labels.max()), 4):
+            labels[labels == i + 1] = i
+        labels = np.unique(labels, return_inverse=True)[1].reshape(labels.shape).astype(np.int32)
+        smooth = ndi.gaussian_filter(nuc.image.astype(float), 1.0)
+        markers = np.zeros_like(labels)
+        level = float(np.quantile(smooth, 0.2))
+        fast = _shape._split_merges(labels, markers, 22.0, smooth, level)
+        monkeypatch.setattr(_shape, "_surely_solid", lambda points, level: False)
+        slow = _shape._split_merges(labels, markers, 22.0, smooth, level)
+        monkeypatch.undo()
+        assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+        split += int(fast[0].max()) > int(labels.max())
+    assert split  # (a merge was split: the hull decided it)

@@ -1,9 +1,9 @@
 """Round 54 (issue 14, speed): the rewrites give the values of the full computation.
 
 Two steps of the recipe read less than they did: the glare's structure tensor sums the
-gradient at the labelled pixels only, and the edge outlines take each textured label's
-quantile from one sort of their pixels instead of ``np.quantile`` label by label. Their
-contract: the same values, bit for bit, so the same labels.
+gradient at the labelled pixels only, and the merge test skips an object's convex hull
+when a bound from the lines touching it already puts its solidity above the level.
+Their contract: the same values and decisions, bit for bit, so the same labels.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from napari_tessella.nuclei import _edges
-from napari_tessella.nuclei._cues import _label_quantiles
 from napari_tessella.nuclei._glare import _gradient_axes
 from napari_tessella.synthetic import synthetic_nuclei
 
@@ -60,56 +58,6 @@ def test_gradient_axes_of_an_image_too_small_for_numpy_fail_as_numpy():
     """An image of one row: ``np.gradient``'s error, as before."""
     with pytest.raises(ValueError):
         _gradient_axes(np.ones((1, 5), int), np.arange(5.0)[None])
-
-
-def test_label_quantiles_of_chosen_labels_are_numpys():
-    """``ids``: the labels given get ``np.quantile``'s value (the default "linear"
-    method and "lower"), bit for bit; the others, the background and ids past the
-    largest label, -inf or nothing. (Round 54: no ``ids`` before, this fails there.)"""
-    labels, smooth = _field(5)
-    n = int(labels.max())
-    ids = np.array([1, 4, 5, 9, n, n + 3])
-    for method in ("linear", "lower"):
-        for q in (0.0, 0.3, 0.5, 0.95, 1.0):
-            (got,) = _label_quantiles(smooth, labels, n, (q,), method, ids)
-            for i in range(n + 1):
-                if i in ids and i > 0:
-                    assert got[i] == np.quantile(smooth[labels == i], q, method=method)
-                else:
-                    assert got[i] == -np.inf
-
-
-def _per_label_quantiles(values, labels, n, qs, method="lower", ids=None):
-    """``_label_quantiles`` label by label with ``np.quantile`` (the edge outlines' way
-    before round 54)."""
-    outs = []
-    for q in qs:
-        out = np.full(n + 1, -np.inf)
-        for i in ids:
-            if 0 < i <= n and (labels == i).any():
-                out[i] = np.quantile(values[labels == i], q, method=method)
-        outs.append(out)
-    return outs
-
-
-@pytest.mark.parametrize("seed", [3, 4, 6])
-def test_edge_outlines_read_numpys_quantile_of_each_label(seed, monkeypatch):
-    """The outlines grown to each textured label's edge are the same with its body's
-    quantile from one sort as from ``np.quantile`` of its own pixels (every label read
-    as textured, so each one is grown)."""
-    labels, smooth = _field(seed)
-    n = int(labels.max())
-    level = float(np.quantile(smooth, 0.2))
-    peak = np.full(n + 1, np.inf)
-    peak[1:] = ndi.maximum(smooth, labels, np.arange(1, n + 1))
-    textured = np.ones(n + 1, bool)
-    textured[0] = False
-    kwargs = {"trim": 0.5}
-    fast = _edges._edge_outlines(labels, smooth, level, 22.0, peak, textured, **kwargs)
-    monkeypatch.setattr(_edges, "_label_quantiles", _per_label_quantiles)
-    slow = _edges._edge_outlines(labels, smooth, level, 22.0, peak, textured, **kwargs)
-    assert fast[2] == slow[2]
-    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
 
 
 def _pixel_sets(seed=54, count=1500):

@@ -88,18 +88,11 @@ def _label_quantile(values: np.ndarray, labels: np.ndarray, n: int, q: float) ->
     return _label_quantiles(values, labels, n, (q,))[0]
 
 
-def _label_quantiles(values, labels, n: int, qs, method: str = "lower", ids=None) -> list:
+def _label_quantiles(values, labels, n: int, qs, method: str = "lower") -> list:
     """:func:`_label_quantile` for each quantile of ``qs``, from one sort of the pixels
-    (``_label_image._group_quantiles`` of the labelled ones, its ``method``; round 49);
-    ``ids``: of those labels only (ids 1..n; the others -inf, round 54)."""
+    (``_label_image._group_quantiles`` of the labelled ones, its ``method``; round 49)."""
     lab = labels.ravel()
-    if ids is None:
-        inside = np.flatnonzero(lab > 0)  # the labelled pixels, found once (2x faster)
-    else:
-        chosen, ids = np.zeros(n + 1, bool), np.asarray(ids, np.intp)
-        chosen[ids[ids <= n]] = True
-        chosen[0] = False
-        inside = np.flatnonzero(chosen[lab])
+    inside = np.flatnonzero(lab > 0)  # the labelled pixels, found once for both (2x faster)
     return _group_quantiles(values.ravel()[inside], lab[inside], n + 1, qs, -np.inf,
                             method)[0]
 

@@ -22,14 +22,7 @@ from .._label_image import (
     _structure,
     _widened,
 )
-from ._cues import (
-    _edge_sharpness,
-    _fill_holes,
-    _label_max,
-    _label_quantile,
-    _label_quantiles,
-    _rim_gradient,
-)
+from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
 from ._in_box import _box_around, _in_box_of
 from ._ridge import _is_glare, _long_candidates
@@ -219,10 +212,6 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
     boxes = ndi.find_objects(labels)
     out, peak = labels.copy(), peak.copy()
     changed = False
-    # numpy's quantile of each label's own pixels, from one sort (round 54; float64 only:
-    # numpy interpolates other values in their own precision)
-    tops = (_label_quantiles(smooth, labels, len(boxes), (body,), "linear", ids)[0]
-            if smooth.dtype == np.float64 else None)
     for i in ids:
         if i > len(boxes) or boxes[i - 1] is None:
             continue
@@ -234,7 +223,7 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
         mine = own | (~inside & (lab[ri, ci] == i))  # its pixels and the nearest to it
         near = mine & (np.where(own, _own_distance(own, boxes[i - 1], box), outside) <= band)
         cut = level + trim * (peak[i] - level)
-        top = float(np.quantile(img[own], body) if tops is None else tops[i])
+        top = float(np.quantile(img[own], body))
         used = near & (img > level) & (img < top)
         if not used.any():
             continue

@@ -13,6 +13,7 @@ from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _label_moments, _nonzero, _square_filter
 from ._edges import _BRIGHT as _BRIGHT_CORE
+from ._hull import _surely_solid
 from ._own_peaks import _no_part_own_peak
 from ._shape import _above, _typical_near
 
@@ -80,7 +81,7 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects, dome
     concave = []
     for i in big.tolist():
         points = np.transpose(_nonzero(labels[boxes[i - 1]] == i)).astype(np.float64)
-        if _solidity(points) <= _MERGE_SOLIDITY:
+        if not _surely_solid(points, _MERGE_SOLIDITY) and _solidity(points) <= _MERGE_SOLIDITY:
             concave.append((i, points, _MERGE_RATIO, _MERGE_NEIGHBOURS))
         elif axes[i] >= _MERGE_AXES:
             concave.append((i, points, _LONG_RATIO, _LONG_NEIGHBOURS))

@@ -90,7 +90,7 @@ def test_surely_solid_only_when_the_hull_says_so():
     hull) is above it: over many pixel sets and levels, never a wrong answer; and it
     decides most compact objects (it would be no shortcut otherwise)."""
     from napari_tessella.nuclei._hull import _surely_solid
-    from napari_tessella.nuclei._shape import _MERGE_SOLIDITY, _solidity
+    from napari_tessella.nuclei._merges import _MERGE_SOLIDITY, _solidity
 
     decided = compact = 0
     for points in _pixel_sets():
@@ -108,7 +108,7 @@ def test_split_merges_is_unchanged_without_the_bound(monkeypatch):
     """The merge split gives the same labels and markers with the bound as with the hull
     alone, on fields of touching nuclei (some concave merges among them: the hull still
     decides those)."""
-    from napari_tessella.nuclei import _shape
+    from napari_tessella.nuclei import _merges
 
     split = 0
     for seed in (3, 7, 11):
@@ -121,9 +121,9 @@ def test_split_merges_is_unchanged_without_the_bound(monkeypatch):
         smooth = ndi.gaussian_filter(nuc.image.astype(float), 1.0)
         markers = np.zeros_like(labels)
         level = float(np.quantile(smooth, 0.2))
-        fast = _shape._split_merges(labels, markers, 22.0, smooth, level)
-        monkeypatch.setattr(_shape, "_surely_solid", lambda points, level: False)
-        slow = _shape._split_merges(labels, markers, 22.0, smooth, level)
+        fast = _merges._split_merges(labels, markers, 22.0, smooth, level)
+        monkeypatch.setattr(_merges, "_surely_solid", lambda points, level: False)
+        slow = _merges._split_merges(labels, markers, 22.0, smooth, level)
         monkeypatch.undo()
         assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
         split += int(fast[0].max()) > int(labels.max())

@@ -1,6 +1,6 @@
 """A lower bound of an object's solidity without its convex hull (issue 14, round 54).
 
-``._shape._solidity`` is a pixel count over ``V + P / 2 + 1``, ``V`` and ``P`` the area
+``._merges._solidity`` is a pixel count over ``V + P / 2 + 1``, ``V`` and ``P`` the area
 and perimeter of the convex hull of the pixel centres (qhull's). Any convex polygon
 holding that hull has at least its area and its perimeter, so the count over the same
 sum for such a polygon is a lower bound of the solidity. The polygon here: the lines
@@ -8,7 +8,7 @@ touching the pixels in 96 directions (every 3.75 degrees), each through the pixe
 farthest along its normal; each line touches the hull, so consecutive ones meet at the
 vertices of the polygon they bound (~0.05 % more area than a disc's hull). When the
 bound already exceeds a level, so does the solidity and the hull is not made: the merge
-test (``._shape._split_merges``) skips it on the convex nuclei, most of its objects.
+test (``._merges._split_merges``) skips it on the convex nuclei, most of its objects.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _MARGIN = 1e-9
 
 def _surely_solid(points: np.ndarray, level: float) -> bool:
     """True when the solidity of the pixels ``points`` (rows of (row, col), in the
-    row-major order of ``np.argwhere``; ``._shape._solidity``) is certainly above
+    row-major order of ``np.argwhere``; ``._merges._solidity``) is certainly above
     ``level``; False says nothing (the hull decides)."""
     if len(points) < 3:
         return False

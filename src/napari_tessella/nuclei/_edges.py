@@ -22,12 +22,11 @@ from .._label_image import (
     _structure,
     _widened,
 )
-from . import _saturated
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
 from ._in_box import _box_around, _in_box_of
 from ._ridge import _is_glare, _long_candidates
-from ._saturated import _own_bump
+from ._saturated import _OWN_BUMP, _own_bump
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -467,7 +466,7 @@ def _nucleus_pieces(part, test: _RimTest) -> list:
                 fall = float(np.median(falls[np.clip(test.dist[edge], 1, falls.size - 1)]))
                 least = _GLOW_FALL[1] * bound  # round 54: lower for a dome of its own
                 if rim < least and _own_bump(piece, edge, test.img, test.level, test.above):
-                    least = _saturated._OWN_BUMP[0] * bound
+                    least = _OWN_BUMP[0] * bound
                 if not (0 < fall * _GLOW_FALL[0] <= rim and rim >= least):
                     continue  # a piece of the glow's slope, not a nucleus's edge
                 faint = True

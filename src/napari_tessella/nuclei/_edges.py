@@ -26,7 +26,6 @@ from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _r
 from ._glare import _streak_chains
 from ._in_box import _box_around, _in_box_of
 from ._ridge import _is_glare, _long_candidates
-from ._saturated import _OWN_BUMP, _own_bump
 
 _REACH = 0.3  # outlines move out by at most this times d
 _BODY = 0.3  # ... to the edge measured below this quantile of the nucleus's pixels
@@ -421,7 +420,7 @@ def _groups_before_trim(g: _GlowBox, level, d, min_area, necks):
             groups.append([tries, [whole]])  # trimmed little: the part if none passes
         else:
             groups.append([tries])
-    return groups, _RimTest(g.img, level, min_area, necks, grad, falls, g.dist, g.above)
+    return groups, _RimTest(g.img, level, min_area, necks, grad, falls, g.dist)
 
 
 @dataclass(frozen=True)
@@ -431,7 +430,7 @@ class _RimTest:
     size and ``necks`` of the cut at necks, each pixel's whole distance from the bright
     core (``dist``) and, before the trim only, the image's gradient x d (``grad``) and
     the glow's fall from each whole distance to the next x d (``falls``); after the trim
-    those two are None and no piece is rim-tested; ``above``: the excess over the glow."""
+    those two are None and no piece is rim-tested."""
 
     img: np.ndarray
     level: float
@@ -440,7 +439,6 @@ class _RimTest:
     grad: np.ndarray | None
     falls: np.ndarray | None
     dist: np.ndarray
-    above: np.ndarray | None = None
 
 
 def _nucleus_pieces(part, test: _RimTest) -> list:
@@ -464,10 +462,7 @@ def _nucleus_pieces(part, test: _RimTest) -> list:
             if rim < bound:  # a nucleus on the glow is still steeper than the glow
                 falls = test.falls
                 fall = float(np.median(falls[np.clip(test.dist[edge], 1, falls.size - 1)]))
-                least = _GLOW_FALL[1] * bound  # round 54: lower for a dome of its own
-                if rim < least and _own_bump(piece, edge, test.img, test.level, test.above):
-                    least = _OWN_BUMP[0] * bound
-                if not (0 < fall * _GLOW_FALL[0] <= rim and rim >= least):
+                if not (0 < fall * _GLOW_FALL[0] <= rim and rim >= _GLOW_FALL[1] * bound):
                     continue  # a piece of the glow's slope, not a nucleus's edge
                 faint = True
         out.append((piece, faint))

@@ -91,24 +91,3 @@ def _cell_limits(bright, near, r, border, R, at) -> np.ndarray:
                        r + R, bright.shape, border, R) for b in ndi.find_objects(comp)]
     return np.asarray(lims, np.int64).reshape(-1, 4) - np.repeat(np.asarray(at), 2)
 
-
-
-#: Round 54: a piece the glow split before the trim tests (``._edges._nucleus_pieces``),
-#: steep against the glow's fall, passes at this share of the rim test's bound instead of
-#: ``._edges._GLOW_FALL[1]`` when its excess over the glow peaks inside it (its interior's
-#: maximum this many times its outline's) and is this share of its median contrast (None:
-#: off; docs/nuclei.md, "the glow split's rim test")
-_OWN_BUMP = (0.7, 1.5, 0.9)
-
-
-def _own_bump(piece, edge, img, level, above) -> bool:
-    """Whether ``piece`` (boolean; its outline ``edge``) is a dome of its own on a
-    saturated cell's glow (``_OWN_BUMP``): ``above`` is the image ``img`` over the glow
-    (``level``: the background)."""
-    inner = piece & ~edge
-    if _OWN_BUMP is None or above is None or not inner.any():
-        return False
-    rim = float(above[edge].max())
-    body = float(np.median(img[piece])) - level
-    return bool(rim > 0 and above[inner].max() >= _OWN_BUMP[1] * rim
-                and np.median(above[piece]) >= _OWN_BUMP[2] * body)

@@ -105,8 +105,8 @@ def part_in_box(arr: np.ndarray, box: tuple, outside: np.ndarray | None, *,
     crop = arr[box] if dtype is None else arr[box].astype(dtype)
     inside = None if outside is None else ~outside
     if level is None:
-        values = crop if inside is None else crop[inside]
-        level = float(np.percentile(values, BACKGROUND_PERCENTILE))
+        level = float(np.percentile(crop if inside is None else crop[inside],
+                                    BACKGROUND_PERCENTILE))
     if outside is not None and outside.any():
         crop = crop.astype(np.float64, copy=dtype is None)
         crop[outside] = level
@@ -167,39 +167,49 @@ def _constant(line) -> float | None:
     return low if low == high else None
 
 
-def _peeled(shape, lines, edges, off_value):
+def _peeled(shape, lines, edges, off_value, at_values):
     """The box inside a frame and the frame's values (None: no frame). ``lines``: the
     image's four edge lines; ``edges(box)``: a box's four edge lines; ``off_value(box,
-    v)``: the box of the pixels of ``box`` off ``v`` (relative to it; None: none) and
-    how many pixels in it are at ``v`` (in memory or lazily).
+    v)``: the box of the pixels of ``box`` off ``v`` (relative to it; None: none);
+    ``at_values(box, values)``: how many pixels of ``box`` are at each value (all three
+    in memory or lazily).
 
     A frame is peeled off the image a value at a time: an edge line of the box all at
     one value ``v`` (any value: black, saturated, a mosaic's mid-grey, a fill of 0 amid
     negative noise), the box becomes the box of its pixels off ``v`` (every pixel between
     the two is at ``v``), and again, so that bands pasted one over another (black on one
-    side, saturated on another) come off in turn. ``v`` is refused (the box kept) when the
-    new box is thinner than 2 pixels or more than :data:`FRAME_SHARE` of it is at ``v``:
-    the field's own flat background (a synthetic or clipped 8-bit image's exact 0, which
-    runs on inside) is no frame. A box all at one value (a constant image, one flat
-    rectangle on a flat background) has nothing inside: no frame; nor has a ramp of more
-    than :data:`FRAME_VALUES` values."""
-    box, values, refused = (slice(0, shape[0]), slice(0, shape[1])), [], set()
-    while found := [v for v in map(_constant, lines) if v is not None and v not in refused]:
-        value = found[0]
-        inner, flat = off_value(box, value)
-        if inner is None:
-            return None  # (the box is all at one value)
-        height, width = (s.stop - s.start for s in inner)
-        if min(height, width) < 2 or flat > FRAME_SHARE * height * width:
-            refused.add(value)
+    side, saturated on another) come off in turn. Then a value of which more than
+    :data:`FRAME_SHARE` of the box is left is no frame's: the field's own flat background
+    (a synthetic or clipped 8-bit image's exact 0, which runs on inside); nor is one that
+    leaves a box thinner than 2 pixels: the peeling is made again without it. A box all at
+    one value (a constant image, one flat rectangle on a flat background) has nothing
+    inside: no frame; nor has a ramp of more than :data:`FRAME_VALUES` values."""
+    refused: set = set()
+    while True:
+        box, values, now = (slice(0, shape[0]), slice(0, shape[1])), [], lines
+        while found := [v for v in map(_constant, now) if v is not None and v not in refused]:
+            inner = off_value(box, found[0])
+            if inner is None:
+                return None  # (the box is all at one value)
+            if min(s.stop - s.start for s in inner) < 2:
+                break
+            values += [found[0]] * (found[0] not in values)
+            if len(values) > FRAME_VALUES:
+                return None
+            box = tuple(slice(b.start + i.start, b.start + i.stop)
+                        for b, i in zip(box, inner, strict=True))
+            now = edges(box)
+        else:
+            if not values:
+                return None
+            area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+            left = [v for v, n in zip(values, at_values(box, values), strict=True)
+                    if n > FRAME_SHARE * area]
+            if not left:
+                return box, tuple(values)
+            refused.add(left[0])
             continue
-        if value not in values and len(values) == FRAME_VALUES:
-            return None
-        values += [value] * (value not in values)
-        box = tuple(slice(b.start + i.start, b.start + i.stop)
-                    for b, i in zip(box, inner, strict=True))
-        lines = edges(box)
-    return (box, tuple(values)) if values else None
+        refused.add(found[0])  # (too thin a box)
 
 
 def _lines(arr) -> tuple:
@@ -223,11 +233,13 @@ def frame_part(image, img: np.ndarray) -> OutsidePart | None:
     (slice(1, 5, None), slice(2, 6, None))
     """
     def off_value(box, value):
-        flat = img[box] == value
-        inner = _mask_box(~flat)  # (the package's one box of a mask's pixels)
-        return inner, 0 if inner is None else int(np.count_nonzero(flat[inner]))
+        return _mask_box(img[box] != value)  # (the package's one box of a mask's pixels)
 
-    found = _peeled(img.shape, _lines(img), lambda box: _lines(img[box]), off_value)
+    def at_values(box, values):
+        return [int(np.count_nonzero(img[box] == v)) for v in values]
+
+    found = _peeled(img.shape, _lines(img), lambda box: _lines(img[box]), off_value,
+                    at_values)
     if found is None:
         return None
     arr = np.asarray(image)
@@ -246,17 +258,17 @@ def frame_part_lazy(arr, scheduler=None, lines=None) -> OutsidePart | None:
         rows = np.flatnonzero(per_row < per_col.size)  # (rows not all at the value)
         cols = np.flatnonzero(per_col < per_row.size)
         if rows.size == 0:
-            return None, 0
-        inner = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
-        area = (inner[0].stop - inner[0].start) * (inner[1].stop - inner[1].start)
-        # (every pixel of the box off ``inner`` is at the value)
-        return inner, int(per_row.sum()) - (per_row.size * per_col.size - area)
+            return None
+        return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+    def at_values(box, values):
+        return _compute(*[(arr[box] == v).sum() for v in values], scheduler=scheduler)
 
     def edges(box):
         return _compute(*_lines(arr[box]), scheduler=scheduler)
 
     found = _peeled(arr.shape, edges((slice(None), slice(None))) if lines is None else lines,
-                    edges, off_value)
+                    edges, off_value, at_values)
     if found is None:
         return None
     return part_in_box(arr, found[0], None, level=found[1][0], kind="frame",

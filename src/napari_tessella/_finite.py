@@ -25,7 +25,9 @@ the command line (:mod:`napari_tessella.recipes`) and scripts call these functio
 
 Each returns the result, one sentence saying how many pixels were read as outside ("" when
 none) and the image to measure the objects in. An image whose pixels are all finite is left
-to the core as it is (the same arrays, the same labels).
+to the core as it is (the same arrays, the same labels), unless it lies in a constant frame
+(:func:`frame_of`: a mosaic's padding of any value): the three last then segment the box
+inside it as the core segments a field alone, as the Seeded watershed's core does itself.
 """
 
 from __future__ import annotations

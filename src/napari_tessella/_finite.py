@@ -25,7 +25,9 @@ the command line (:mod:`napari_tessella.recipes`) and scripts call these functio
 
 Each returns the result, one sentence saying how many pixels were read as outside ("" when
 none) and the image to measure the objects in. An image whose pixels are all finite is left
-to the core as it is (the same arrays, the same labels).
+to the core as it is (the same arrays, the same labels), unless it lies in a constant frame
+(:func:`frame_of`: a mosaic's padding of any value): the three last then segment the box
+inside it as the core segments a field alone, as the Seeded watershed's core does itself.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ from scipy import ndimage as ndi
 
 from ._label_image import _nearest_label
 from ._lazy import is_lazy
-from ._outside import BACKGROUND_PERCENTILE, OutsidePart, outside_part, seeds_in_box
+from ._outside import (
+    BACKGROUND_PERCENTILE,
+    OutsidePart,
+    frame_part,
+    outside_part,
+    seeds_in_box,
+)
 from ._square import find_on_square
 from ._validation import blank_reason, counted, rgb_luminance, size_in_image
 from .atoms import AtomsResult, find_atoms
@@ -48,7 +56,7 @@ from .threshold import compute_threshold, smoothed_threshold
 
 __all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FiniteAtoms",
            "FiniteLabels", "FiniteRun", "Outside", "blank_plane",
-           "empty_watershed", "find_atoms_finite", "finite_part", "outside_of",
+           "empty_watershed", "find_atoms_finite", "finite_part", "frame_of", "outside_of",
            "seeded_watershed_finite", "smoothed_threshold_finite", "threshold_label_finite"]
 
 #: the percentile of the finite pixels the non-finite ones are given for dark objects
@@ -76,6 +84,31 @@ def finite_part(image, *, name: str = "image") -> OutsidePart | None:
         return None  # (refused by the core as complex)
     outside = ~np.isfinite(arr)
     return outside_part(arr, outside, name=name, dtype=np.float64) if outside.any() else None
+
+
+def frame_of(image) -> OutsidePart | None:
+    """The part of an in-memory 2-D (or RGB(A): its luminance) ``image`` inside a constant
+    frame (:func:`~napari_tessella._outside.frame_part`: a stitched mosaic's padding,
+    black, saturated or mid-grey, a registration's fill), or None (none, or a lazy image,
+    or another shape). Threshold & label and Find atoms segment its box as the core
+    segments the image alone, their results put back with nothing on the frame, as the
+    Seeded watershed's core does itself.
+
+    >>> img = np.full((6, 7), 5.0); img[1:5, 2:6] = np.arange(6.0, 22.0).reshape(4, 4)
+    >>> frame_of(img).box, frame_of(img).message().split(':')[0]
+    ((slice(1, 5, None), slice(2, 6, None)), '26 pixels (62 % of the image) are a constant \
+frame of 5 around the field')
+    """
+    if is_lazy(image):
+        return None
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        img = rgb_luminance(arr)
+    elif arr.ndim == 2 and arr.dtype.kind in "iuf" and arr.size:
+        img = arr
+    else:
+        return None
+    return frame_part(arr, img)
 
 
 def _without_cut(result: WatershedResult, outside: np.ndarray) -> WatershedResult:
@@ -121,8 +154,10 @@ def seeded_watershed_finite(image, *, seeds=None, **kwargs) -> FiniteRun:
     (2, 0, '200 pixels (8.3 % of the image) are NaN or infinite')
     """
     part = finite_part(image)
-    if part is None:
-        return FiniteRun(seeded_watershed(image, seeds=seeds, **kwargs), "", image)
+    if part is None:  # (the core reads a frame itself: said here, as for the others)
+        frame = frame_of(image)
+        return FiniteRun(seeded_watershed(image, seeds=seeds, **kwargs),
+                         "" if frame is None else frame.message(), image)
     inner, dropped = seeds_in_box(seeds, part)
     result = seeded_watershed(part.image, seeds=inner, **kwargs)
     if kwargs.get("exclude_border") and part.outside.any():
@@ -262,6 +297,9 @@ def threshold_label_finite(image, threshold="otsu", *, name: str = "image",
     (2, '200 pixels (8.3 % of the image) are NaN or infinite')
     """
     out = outside_of(image, dark=params.get("dark_objects", False), name=name)
+    if out is None and (frame := frame_of(image)) is not None:  # the field alone, put back
+        return FiniteLabels(frame.to_whole(threshold_label(frame.image, threshold, **params)),
+                            frame.message(), image)
     if out is None:
         return FiniteLabels(threshold_label(image, threshold, **params), "", image)
     if isinstance(threshold, str):  # the method, of the finite part
@@ -276,7 +314,9 @@ def smoothed_threshold_finite(image, method="otsu", *, smooth_sigma: float = 0.0
     objects, whose non-finite pixels take a bright background level)."""
     out = outside_of(image, dark=dark, name=name)
     if out is None:
-        return smoothed_threshold(image, method, smooth_sigma=smooth_sigma)
+        frame = frame_of(image)
+        return smoothed_threshold(image if frame is None else frame.image, method,
+                                  smooth_sigma=smooth_sigma)
     return out.threshold(method, smooth_sigma)
 
 
@@ -285,9 +325,10 @@ def _shift_atoms(result: AtomsResult, part: OutsidePart) -> AtomsResult:
     plane's frame (positions and the table's ``row``, ``col``), less any column whose
     pixel is non-finite (partners renumbered)."""
     positions = np.asarray(result.positions, dtype=np.float64).reshape(-1, 2)
-    pixel = np.clip(np.round(positions).astype(int), 0,
-                    np.array(part.outside.shape) - 1)
-    keep = ~part.outside[pixel[:, 0], pixel[:, 1]] if len(positions) else np.ones(0, bool)
+    keep = np.ones(len(positions), bool)  # (a frame: every column lies in the box)
+    if part.outside is not None and len(positions):
+        pixel = np.clip(np.round(positions).astype(int), 0, np.array(part.outside.shape) - 1)
+        keep = ~part.outside[pixel[:, 0], pixel[:, 1]]
     table = result.table.copy()
     if "partner" in table and not keep.all():
         new = np.full(len(keep), -1)
@@ -318,6 +359,9 @@ def find_atoms_finite(image, *, name: str = "image", sampling=None, zoom=None,
     resampled to square pixels (:func:`~napari_tessella._square.find_on_square`, its
     ``zoom`` when the caller has it). ``params`` go to the core as they are."""
     out = outside_of(image, dark=params.get("dark", False), name=name)
+    if out is None and (frame := frame_of(image)) is not None:  # the field alone, put back
+        found = find_on_square(find_atoms, frame.image, sampling, zoom=zoom, **params)
+        return FiniteAtoms(_shift_atoms(found, frame), frame.message(), image)
     if out is None:
         return FiniteAtoms(find_on_square(find_atoms, image, sampling, zoom=zoom, **params),
                            "", image)

@@ -2,8 +2,9 @@
 
 Two kinds of pixel hold no data: NaN or infinite ones (a stitched mosaic's padding, a
 warped image's unmapped corners, dead pixels; :mod:`napari_tessella._finite`) and a
-constant black frame around a field (a stitched or registered image's border, whole rows
-and columns at the image's minimum: :func:`frame_part`). Both are an *outside mask*, and
+constant frame around a field (a stitched or registered image's border: whole rows and
+columns of one value, black, saturated or a fill between, or of a few values pasted one
+over another: :func:`frame_part`). Both are an *outside mask*, and
 every operation reads it the same way (:class:`OutsidePart`): the image is cropped to the
 box of the pixels inside, the outside pixels left in that box are given a background
 level, the crop is segmented, and its results are put back in the whole image's frame
@@ -25,7 +26,7 @@ from ._label_image import _mask_box
 from ._lazy import _compute, is_lazy
 from ._validation import counted, rgb_luminance
 
-__all__ = ["BACKGROUND_PERCENTILE", "FRAME_SHARE", "OutsidePart", "frame_part",
+__all__ = ["BACKGROUND_PERCENTILE", "FRAME_SHARE", "FRAME_VALUES", "OutsidePart", "frame_part",
            "frame_part_lazy", "outside_part", "part_in_box", "seeds_in_box"]
 
 #: the percentile of the pixels inside that the outside ones in the box are given
@@ -47,6 +48,7 @@ class OutsidePart(NamedTuple):
     count: int  # outside pixels of the whole image
     level: float  # the value given to the outside pixels
     kind: str = "non-finite"  # what the outside is: "non-finite" or "frame"
+    values: tuple = ()  # a frame's values (one, or a few pasted one over another)
 
     @property
     def offset(self) -> np.ndarray:
@@ -86,15 +88,16 @@ class OutsidePart(NamedTuple):
         share = 100.0 * self.count / total
         pct = f"{share:.2g} %" if share < 99.5 else "nearly all"
         verb = "is" if self.count == 1 else "are"
+        values = " and ".join(f"{v:g}" for v in self.values or (self.level,))
         what = ("NaN or infinite" if self.kind == "non-finite"
-                else f"a constant frame of {self.level:g} around the field")
+                else f"a constant frame of {values} around the field")
         return (f"{counted(self.count, 'pixel')} ({pct} of the image) {verb} {what}: read "
                 "as outside the image (no object there)")
 
 
 def part_in_box(arr: np.ndarray, box: tuple, outside: np.ndarray | None, *,
                 level: float | None = None, kind: str = "non-finite",
-                dtype=None) -> OutsidePart:
+                dtype=None, values: tuple = ()) -> OutsidePart:
     """The :class:`OutsidePart` of the 2-d ``arr`` whose pixels inside lie in ``box``;
     ``outside``: the box's outside pixels (bool, the box's shape; None: none). They are
     given ``level`` (default the :data:`BACKGROUND_PERCENTILE` of the pixels inside the
@@ -102,8 +105,8 @@ def part_in_box(arr: np.ndarray, box: tuple, outside: np.ndarray | None, *,
     crop = arr[box] if dtype is None else arr[box].astype(dtype)
     inside = None if outside is None else ~outside
     if level is None:
-        values = crop if inside is None else crop[inside]
-        level = float(np.percentile(values, BACKGROUND_PERCENTILE))
+        level = float(np.percentile(crop if inside is None else crop[inside],
+                                    BACKGROUND_PERCENTILE))
     if outside is not None and outside.any():
         crop = crop.astype(np.float64, copy=dtype is None)
         crop[outside] = level
@@ -111,7 +114,7 @@ def part_in_box(arr: np.ndarray, box: tuple, outside: np.ndarray | None, *,
     count = arr.shape[0] * arr.shape[1] - area + (0 if outside is None
                                                   else int(np.count_nonzero(outside)))
     return OutsidePart(shape=arr.shape, box=box, outside=outside, image=crop, count=count,
-                       level=float(level), kind=kind)
+                       level=float(level), kind=kind, values=values)
 
 
 #: what a part refuses, by the kind of its outside: no pixel inside, a line of them only
@@ -153,79 +156,124 @@ def outside_part(image, outside: np.ndarray, *, kind: str = "non-finite",
     return part_in_box(arr, box, outside[box], kind=kind, dtype=dtype)
 
 
-def _frame_box(rows_flat, cols_flat, flat_total, shape):
-    """The box inside a frame from the counts of the pixels at its value: per row
-    (``rows_flat``: whole rows at it?), per column, and in all; None when the box is
-    thinner than 2 pixels or more than :data:`FRAME_SHARE` of it is at ``low`` (every
-    pixel off the box is, so those inside are ``flat_total`` less those off it)."""
-    rows, cols = np.flatnonzero(~rows_flat), np.flatnonzero(~cols_flat)
-    if rows.size < 2 or cols.size < 2:
-        return None
-    box = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
-    area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
-    if flat_total - (shape[0] * shape[1] - area) > FRAME_SHARE * area:
-        return None
-    return box
+#: a frame is made of at most this many values (a paste on each side); a constant line of
+#: a fifth value inside it is a ramp (a noiseless gradient's rows), not a frame
+FRAME_VALUES = 4
 
 
-def _frame_values(edges) -> list[tuple[float, bool]]:
-    """The values a frame may have, from the image's four edge lines, each with whether
-    it must be the image's minimum: the lines' minimum when one of them is all at it (a
-    black frame), their maximum when one is all at that (a saturated padding)."""
-    lows, highs = [float(e.min()) for e in edges], [float(e.max()) for e in edges]
-    low, high = min(lows), max(highs)
-    return ([(low, True)] * (low in highs)) + ([(high, False)] * (high in lows))
+def _constant(line) -> float | None:
+    """The value of a line all at one value, else None (a NaN line never is)."""
+    line = np.asarray(line)  # (its methods: np.min's dispatch was 10x their cost here)
+    low, high = float(line.min()), float(line.max())
+    return low if low == high else None
+
+
+def _peeled(shape, lines, edges, off_value, at_values):
+    """The box inside a frame and the frame's values (None: no frame). ``lines``: the
+    image's four edge lines; ``edges(box)``: a box's four edge lines; ``off_value(box,
+    v)``: the box of the pixels of ``box`` off ``v`` (relative to it; None: none);
+    ``at_values(box, values)``: how many pixels of ``box`` are at each value (all three
+    in memory or lazily).
+
+    A frame is peeled off the image a value at a time: an edge line of the box all at
+    one value ``v`` (any value: black, saturated, a mosaic's mid-grey, a fill of 0 amid
+    negative noise), the box becomes the box of its pixels off ``v`` (every pixel between
+    the two is at ``v``), and again, so that bands pasted one over another (black on one
+    side, saturated on another) come off in turn. Then a value of which more than
+    :data:`FRAME_SHARE` of the box is left is no frame's: the field's own flat background
+    (a synthetic or clipped 8-bit image's exact 0, which runs on inside); nor is one that
+    leaves a box thinner than 2 pixels: the peeling is made again without it. A box all at
+    one value (a constant image, one flat rectangle on a flat background) has nothing
+    inside: no frame; nor has a ramp of more than :data:`FRAME_VALUES` values."""
+    refused: set = set()
+    while True:
+        box, values, now = (slice(0, shape[0]), slice(0, shape[1])), [], lines
+        while found := [v for v in map(_constant, now) if v is not None and v not in refused]:
+            inner = off_value(box, found[0])
+            if inner is None:
+                return None  # (the box is all at one value)
+            if min(s.stop - s.start for s in inner) < 2:
+                break
+            values += [found[0]] * (found[0] not in values)
+            if len(values) > FRAME_VALUES:
+                return None
+            box = tuple(slice(b.start + i.start, b.start + i.stop)
+                        for b, i in zip(box, inner, strict=True))
+            now = edges(box)
+        else:
+            if not values:
+                return None
+            area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+            left = [v for v, n in zip(values, at_values(box, values), strict=True)
+                    if n > FRAME_SHARE * area]
+            if not left:
+                return box, tuple(values)
+            refused.add(left[0])
+            continue
+        refused.add(found[0])  # (too thin a box)
+
+
+def _lines(arr) -> tuple:
+    """The four edge lines of the 2-d ``arr`` (top, bottom, left, right)."""
+    return arr[0], arr[-1], arr[:, 0], arr[:, -1]
 
 
 def frame_part(image, img: np.ndarray) -> OutsidePart | None:
-    """The part of ``image`` inside a constant frame at its minimum (a stitched or
-    registered image's black border: whole rows or columns of one value, found on none
-    of the box's pixels but :data:`FRAME_SHARE`) or at its maximum (a saturated
-    padding), or None. ``img``: ``image`` as a 2-d float (its luminance); the crop is of
-    ``image`` itself when it is 2-d (its dtype kept), of ``img`` otherwise. Inside such
-    a frame, nuclei cut by the field's edge ran on into the frame, and the frame's 0
-    pulled the background and the threshold down (a 16-bit field of 14 nuclei: 3 errors,
-    mean IoU 0.82, where the field alone had 1 and 0.95); a saturated frame was objects
-    of 5,600 pixels. Only the four edge lines are read unless one of them is constant.
+    """The part of ``image`` inside a constant frame (:func:`_peeled`: whole rows or
+    columns of one value, or of a few values pasted one over another, at the image's
+    minimum, its maximum or between them), or None. ``img``: ``image`` as a 2-d float
+    (its luminance); the crop is of ``image`` itself when it is 2-d (its dtype kept), of
+    ``img`` otherwise. Inside such a frame, nuclei cut by the field's edge ran on into the
+    frame, and the frame's 0 pulled the background and the threshold down (a 16-bit field
+    of 14 nuclei: 3 errors, mean IoU 0.82, where the field alone had 1 and 0.95); a
+    saturated frame was objects of 5,600 pixels, a mid-grey one objects along it. Only
+    the four edge lines are read unless one of them is constant.
 
     >>> img = np.zeros((6, 7)); img[1:5, 2:6] = np.arange(1.0, 17.0).reshape(4, 4)
     >>> frame_part(img, img).box
     (slice(1, 5, None), slice(2, 6, None))
     """
-    for value, dark in _frame_values((img[0], img[-1], img[:, 0], img[:, -1])):
-        if (float(img.min()) < value) if dark else (float(img.max()) > value):
-            continue  # (a frame's value is the image's extreme)
-        flat = img == value
-        box = _mask_box(~flat)  # (the package's one box of a mask's pixels)
-        if box is None or min(s.stop - s.start for s in box) < 2:
-            continue
-        if np.count_nonzero(flat[box]) > FRAME_SHARE * flat[box].size:
-            continue
-        arr = np.asarray(image)
-        return part_in_box(arr if arr.ndim == 2 else img, box, None, level=value,
-                           kind="frame")
-    return None
+    def off_value(box, value):
+        return _mask_box(img[box] != value)  # (the package's one box of a mask's pixels)
 
+    def at_values(box, values):
+        return [int(np.count_nonzero(img[box] == v)) for v in values]
 
-def frame_part_lazy(arr, scheduler=None) -> OutsidePart | None:
-    """:func:`frame_part` of the 2-d dask array ``arr`` (None: no frame; the crop lazy,
-    in its dtype): its four edge lines first, then, only when one of them is constant,
-    one pass counting the pixels at the frame's value per row, per column and in all
-    (with the image's extremes)."""
-    values = _frame_values(_compute(arr[0], arr[-1], arr[:, 0], arr[:, -1],
-                                    scheduler=scheduler))
-    if not values:
+    found = _peeled(img.shape, _lines(img), lambda box: _lines(img[box]), off_value,
+                    at_values)
+    if found is None:
         return None
-    counts = [((arr == v).sum(axis=1), (arr == v).sum(axis=0)) for v, _ in values]
-    low, high, *counts = _compute(arr.min(), arr.max(), *counts, scheduler=scheduler)
-    rows, cols = arr.shape
-    for (value, dark), (per_row, per_col) in zip(values, counts, strict=True):
-        if value != (low if dark else high):
-            continue  # (a frame's value is the image's extreme)
-        box = _frame_box(per_row == cols, per_col == rows, int(per_row.sum()), arr.shape)
-        if box is not None:
-            return part_in_box(arr, box, None, level=value, kind="frame")
-    return None
+    arr = np.asarray(image)
+    return part_in_box(arr if arr.ndim == 2 else img, found[0], None, level=found[1][0],
+                       kind="frame", values=found[1])
+
+
+def frame_part_lazy(arr, scheduler=None, lines=None) -> OutsidePart | None:
+    """:func:`frame_part` of the 2-d dask array ``arr`` (None: no frame; the crop lazy,
+    in its dtype). ``lines``: its four edge lines, computed (by the caller's first pass
+    over the image: then no read is made here unless one of them is constant); then one
+    pass over the box for each value peeled off, and its new edge lines."""
+    def off_value(box, value):  # (from the counts at the value per row and per column)
+        flat = arr[box] == value
+        per_row, per_col = _compute(flat.sum(axis=1), flat.sum(axis=0), scheduler=scheduler)
+        rows = np.flatnonzero(per_row < per_col.size)  # (rows not all at the value)
+        cols = np.flatnonzero(per_col < per_row.size)
+        if rows.size == 0:
+            return None
+        return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+    def at_values(box, values):
+        return _compute(*[(arr[box] == v).sum() for v in values], scheduler=scheduler)
+
+    def edges(box):
+        return _compute(*_lines(arr[box]), scheduler=scheduler)
+
+    found = _peeled(arr.shape, edges((slice(None), slice(None))) if lines is None else lines,
+                    edges, off_value, at_values)
+    if found is None:
+        return None
+    return part_in_box(arr, found[0], None, level=found[1][0], kind="frame",
+                       values=found[1])
 
 
 def seeds_in_box(seeds, part: OutsidePart):

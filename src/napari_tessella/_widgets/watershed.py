@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 
-from .._finite import blank_plane, empty_watershed, finite_part, seeded_watershed_finite
+from .._finite import (
+    blank_plane,
+    empty_watershed,
+    finite_part,
+    frame_of,
+    seeded_watershed_finite,
+)
 from .._lazy import is_lazy
 from .._validation import counted
 from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershed
@@ -129,7 +135,8 @@ class SeededWatershedWidget(_DockWidget):
 
         def job():
             yield "estimating the nucleus diameter"
-            part = None if is_lazy(image) else finite_part(image)  # NaN: outside the image
+            # NaN pixels or a constant frame: outside the image (as in the run)
+            part = None if is_lazy(image) else finite_part(image) or frame_of(image)
             return estimate_object_diameter(image if part is None else part.image)
 
         job.stages = 1

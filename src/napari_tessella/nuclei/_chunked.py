@@ -447,17 +447,18 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
                                    shape=raw.shape, min_size=min_size)
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
-    part = frame_part_lazy(stored, scheduler) if sharpen else None
+    given_shape, as_given = raw.shape, raw  # (the blur is measured on the image as given)
+    # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
+    # (._orient), the diameter's reduced images (made again if they overflowed), the edge
+    # lines a frame is looked for in; as in memory, an image near the largest float or
+    # subnormal is divided by a power of two (exactly), a threshold given as a number too
+    raw, orient, overviews, exponent, lines = _oriented_pass(
+        raw, scheduler, not object_diameter, (raw[0], raw[-1], raw[:, 0], raw[:, -1]))
+    part = frame_part_lazy(stored, scheduler, lines) if sharpen else None
     if part is not None:  # a constant frame (stitching, registration): outside, as in memory
         inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
         return part.result_in_whole(_chunked_watershed(part.image, **{**again, "seeds": inner},
                                                        sharpen=True))
-    given_shape, as_given = raw.shape, raw  # (the blur is measured on the image as given)
-    # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
-    # (._orient), the diameter's reduced images (made again if they overflowed); as in
-    # memory, an image near the largest float or subnormal is divided by a power of two
-    # (exactly), a threshold given as a number with it
-    raw, orient, overviews, exponent = _oriented_pass(raw, scheduler, not object_diameter)
     if orient != IDENTITY:
         stored, raw = (to_canonical(a, orient) for a in (stored, raw))
         if user_points:

@@ -516,20 +516,23 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
     side; those block means are computed chunk by chunk (one pass over the data), so the
     result is the in-memory one (up to floating-point summation order).
     """
-    raw, orient, overviews, _ = _oriented_pass(_as_float_dask(image, chunks), scheduler)
+    raw, orient, overviews, *_ = _oriented_pass(_as_float_dask(image, chunks), scheduler)
     return _estimate_diameter(to_canonical(raw, orient), scheduler, overviews)
 
 
-def _oriented_pass(raw, scheduler, overviews: bool = True):
+def _oriented_pass(raw, scheduler, overviews: bool = True, extra=()):
     """Pass 1 over a lazy image (one read): value checks, the sums giving its orientation
     and (``overviews``) the estimate's reduced images for every turn. Returns ``raw``
     (divided by a power of two if extreme), its orientation, its reduced images so turned
-    (None after that division: made again) and the exponent."""
+    (None after that division: made again), the exponent and the lazy values ``extra``
+    computed in the same pass (the edge lines a frame is looked for in, ._outside)."""
     variants = overview_variants(raw, _diameter_factors) if overviews else {}
-    lo, hi, *sums = _first_pass(raw, *lazy_sums(raw), *variants.values(), scheduler=scheduler)
+    lo, hi, *sums = _first_pass(raw, *lazy_sums(raw), *variants.values(), *extra,
+                                scheduler=scheduler)
+    sums, extra = sums[:len(sums) - len(extra)], tuple(sums[len(sums) - len(extra):])
     if exponent := _extreme_exponent(np.array([lo, hi])):
         raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
         sums[:2] = _compute(*lazy_sums(raw), scheduler=scheduler)
     orient = orientation(*sums[:2])
     turned = canonical_overviews(dict(zip(variants, sums[2:], strict=True)), orient, raw.shape)
-    return raw, orient, None if exponent else turned, exponent
+    return raw, orient, None if exponent else turned, exponent, extra

@@ -39,6 +39,7 @@ from ._params import _check_watershed_params
 from ._reach import NO_SIDE, REACH, cut_sides, widen
 from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
+from ._spikes import _despiked_lazy
 from ._stitch import _watershed_tables
 from ._windows import (
     _output_chunks,
@@ -430,7 +431,6 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
     import dask
     import dask.array as da
 
-
     user_points = seeds is not None and not isinstance(seeds, str)
     again = {"object_diameter": object_diameter, "sigma": sigma, "seeds": seeds,
              "landscape": landscape, "threshold": threshold, "min_size": min_size,
@@ -447,6 +447,8 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
                                    shape=raw.shape, min_size=min_size)
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
+    if sharpen:  # spikes read as their neighbours, as in memory (._spikes)
+        stored = _despiked_lazy(stored, scheduler)
     part = frame_part_lazy(stored, scheduler) if sharpen else None
     if part is not None:  # a constant frame (stitching, registration): outside, as in memory
         inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)

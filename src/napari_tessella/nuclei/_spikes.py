@@ -52,8 +52,9 @@ _FLOOR = 2.0
 _STEP = 8
 # ... and on at most this many pixels (a slide's sample, chunked: bounded memory)
 _SAMPLE = 2**24
-# a dark spike lies below both its neighbours by this share of (p98 - p50) at least
-_DARK = 0.5
+# a dark spike lies below both its neighbours by this share of (p98 - p50) at least, and
+# by this many noise units
+_DARK, _DARK_NOISE = 0.25, 8.0
 # the grid on which dark spikes are looked for first: every this many rows and columns,
 # from the one at half of it
 _GRID = 8
@@ -203,7 +204,7 @@ def _found(w, org, shape, core, levels, noise, dark: bool):
 
 
 def _depth(levels, noise) -> float:
-    return max(_DARK * levels[1], _NOISE_UNITS * noise())
+    return max(_DARK * levels[1], _DARK_NOISE * noise())
 
 
 def _spikes(img: np.ndarray, pixels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -272,8 +273,7 @@ def _block_counts(block, block_id=None, *, edges, shape, levels, noise):
     """(bright spikes, dark spikes on the grid) of one chunk, as a (1, 2) array."""
     org, core = _windows(block, block_id, edges, shape)
     bright = _bright(block, org, shape, core, levels, lambda: noise)
-    grid = _on_grid(block, org, shape, core, max(_DARK * levels[1], _NOISE_UNITS * noise),
-                    levels[2])
+    grid = _on_grid(block, org, shape, core, _depth(levels, lambda: noise), levels[2])
     return np.array([[0 if bright is None else bright[0].size, int(grid)]])
 
 

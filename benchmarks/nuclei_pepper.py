@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     f1 = {h: [] for h in INPUTS}
     differ = {h: 0 for h in INPUTS}
     cpu = {h: 0.0 for h in INPUTS}
-    for kind, seed, img, ref in _fields(args):
+    for _kind, seed, img, ref in _fields(args):
         for j, how in enumerate(INPUTS):
             x = corrupt(img, how, seed * 10 + j)
             t0 = time.process_time()

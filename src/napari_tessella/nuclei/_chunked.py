@@ -441,14 +441,15 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         raise ValueError("a label image of seeds is not supported for a chunked image; "
                          "give the seeds as (row, column) points.")
     stored = _as_float_dask(image, chunks, convert=False)  # the input's own dtype
-    if sharpen:  # spikes read as their neighbours, as in memory (._spikes)
-        stored = _despiked_lazy(stored, scheduler)
     raw = stored if stored.dtype in (np.float32, np.float64) else stored.astype(np.float64)
     # every parameter checked as in memory, against the image's shape, before any work
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=raw.shape, min_size=min_size)
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
+    if sharpen:  # spikes read as their neighbours, as in memory (._spikes): after the checks
+        stored = _despiked_lazy(stored, scheduler)
+        raw = stored if stored.dtype in (np.float32, np.float64) else stored.astype(np.float64)
     part = frame_part_lazy(stored, scheduler) if sharpen else None
     if part is not None:  # a constant frame (stitching, registration): outside, as in memory
         inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)

@@ -39,6 +39,7 @@ from ._params import _check_watershed_params
 from ._reach import NO_SIDE, REACH, cut_sides, widen
 from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
+from ._spikes import _despiked_lazy
 from ._stitch import _watershed_tables
 from ._windows import (
     _output_chunks,
@@ -430,7 +431,6 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
     import dask
     import dask.array as da
 
-
     user_points = seeds is not None and not isinstance(seeds, str)
     again = {"object_diameter": object_diameter, "sigma": sigma, "seeds": seeds,
              "landscape": landscape, "threshold": threshold, "min_size": min_size,
@@ -447,6 +447,9 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
                                    shape=raw.shape, min_size=min_size)
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
+    if sharpen:  # spikes read as their neighbours, as in memory (._spikes): after the checks
+        stored = _despiked_lazy(stored, scheduler)
+        raw = stored if stored.dtype in (np.float32, np.float64) else stored.astype(np.float64)
     given_shape, as_given = raw.shape, raw  # (the blur is measured on the image as given)
     # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
     # (._orient), the diameter's reduced images (made again if they overflowed), the edge

@@ -1,4 +1,4 @@
-"""Hot pixels: isolated bright spikes read as their neighbourhood's median (round 53).
+"""Spikes: isolated bright and dark pixels read as their neighbourhood's median (rounds 53, 54).
 
 A camera's hot pixels, a stuck bright column or row and the salt of salt-and-pepper noise
 are single pixels far above everything round them. Block-averaged, each one became a
@@ -9,26 +9,38 @@ estimate and the watershed, :func:`_despiked` finds such pixels and reads each a
 median of its eight neighbours. A clean image is returned as given (the same array): its
 labels are those of before, bit for bit.
 
-*A spike* is a pixel above ``p98 + 2 (p98 - p50)`` (read on every eighth row and column,
-at least 128 of each: the bright end of the nuclei, three times as far from the median)
-that stands above both its neighbours along a row, or both along a column (along the image
-border only on it), by more than ``p98 - p50``, more than a third of its own height over
-the median, and more than 12 noise units (the median absolute difference of neighbours of
-the sample, read only when a candidate passes the first two): a nucleus's own pixels,
-blurred by the optics, never do, nor do the bright foci of textured nuclei (a U2OS focus
-stands 16 over its neighbours at 220, on a median of 31). A pixel between two spikes along
-a line (a stuck column) is still one across it. A clean image mostly stops at its maximum.
-Dark spikes (dead pixels, pepper) are not looked for: below the background they changed no
-error, and those at the background's own level inside a nucleus are found only by a scan
-of every pixel's neighbours, which costs more than the defaults' time allows (measured in
-``docs/nuclei.md``, round 53).
+*A bright spike* is a pixel above ``p98 + 2 (p98 - p50)`` (read on every eighth row and
+column, at least 128 of each: the bright end of the nuclei, three times as far from the
+median) that stands above both its neighbours along a row, or both along a column (along
+the image border only on it), by more than ``p98 - p50``, more than a third of its own
+height over the median, and more than 12 noise units (the median absolute difference of
+neighbours of the sample, read only when a candidate passes the first two): a nucleus's
+own pixels, blurred by the optics, never do, nor do the bright foci of textured nuclei (a
+U2OS focus stands 16 over its neighbours at 220, on a median of 31). A pixel between two
+spikes along a line (a stuck column) is still one across it. A clean image mostly stops at
+its maximum.
+
+*A dark spike* (a dead pixel, a dead column or row, pepper; round 54) is a pixel at most
+the median that lies below both its neighbours along a row, or both along a column, by
+more than half of ``p98 - p50`` and more than 12 noise units: a pixel at the background's
+level inside a nucleus. A nucleolus, the dark gap between touching nuclei and a textured
+nucleus's dark pixels are blurred by the optics over several pixels and never do (on the
+cell-line fields and U2OS images a clean pixel below the median lies at most 0.17 of
+``p98 - p50`` and 10 noise units below its neighbours). Such a pixel can lie anywhere, so
+they are looked for on every pixel only when one is found on the grid of every eighth row
+and column (rows and columns 4, 12, 20 ...: a dead column or row crosses it, pepper on
+0.1 % of the pixels leaves a hundred on it); a clean image costs the grid's test alone.
+
+Both rules read each pixel's 3 × 3 neighbourhood with levels of the whole image, so the
+chunked path (:func:`_despiked_lazy`) reads the same spikes chunk by chunk, with a
+one-pixel overlap, from the levels and the grid's decision taken once over the image.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# a spike stands above both its neighbours by this many noise units at least
+# a spike stands above (below) both its neighbours by this many noise units at least
 _NOISE_UNITS = 12.0
 # the sample's quantiles that give the nuclei's bright end and the median
 _HIGH_Q, _MID_Q = 98.0, 50.0
@@ -38,16 +50,29 @@ _SHARE = 1 / 3
 _FLOOR = 2.0
 # the levels are read on every this many rows and columns at most
 _STEP = 8
+# ... and on at most this many pixels (a slide's sample, chunked: bounded memory)
+_SAMPLE = 2**24
+# a dark spike lies below both its neighbours by this share of (p98 - p50) at least, and
+# by this many noise units
+_DARK, _DARK_NOISE = 0.25, 8.0
+# the grid on which dark spikes are looked for first: every this many rows and columns,
+# from the one at half of it
+_GRID = 8
 
 
-def _levels(img: np.ndarray) -> tuple[float, float, float, np.ndarray] | None:
-    """The candidates' floor, the sample's spread (``p98 - p50``) and median, read on every
-    eighth row and column of ``img`` (fewer, so that at least 128 of each are read), with
-    the sample; None when the sample has no spread."""
+def _step(shape) -> int:
+    """The sample's step: every eighth row and column (fewer, so that at least 128 of each
+    are read; more on an image of over 2**30 pixels, so that at most 2**24 are read)."""
     # (at least 128 rows and columns: a stuck line on the sample's grid, one of 48
     # columns, was its top 2 % and hid itself)
-    step = max(1, min(_STEP, min(img.shape) // 128))
-    sample = img[::step, ::step]
+    step = max(1, min(_STEP, min(shape) // 128))
+    return max(step, int(np.ceil(np.sqrt(shape[0] * shape[1] / _SAMPLE))))
+
+
+def _levels(sample: np.ndarray) -> tuple[float, float, float, np.ndarray] | None:
+    """The candidates' floor, the spread (``p98 - p50``) and median of the image's
+    ``sample`` (its pixels every :func:`_step` rows and columns), with the sample; None
+    when the sample has no spread."""
     flat = sample.ravel()
     mid_k, high_k = (int(q / 100 * (flat.size - 1)) for q in (_MID_Q, _HIGH_Q))
     part = np.partition(flat, [mid_k, high_k])
@@ -63,13 +88,132 @@ def _noise(sample: np.ndarray) -> float:
     return 1.4826 * float(np.median(steps)) / np.sqrt(2.0) if steps.size else 0.0
 
 
-def _neighbours(img: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """The eight neighbours of the pixels ``(r, c)``, (8, K), mirrored at the border."""
-    rows, cols = img.shape
-    up, down = np.abs(r - 1), (rows - 1) - np.abs(rows - 2 - r)
-    left, right = np.abs(c - 1), (cols - 1) - np.abs(cols - 2 - c)
-    return np.stack([img[up, left], img[up, c], img[up, right], img[r, left],
-                     img[r, right], img[down, left], img[down, c], img[down, right]])
+def _real(a: np.ndarray) -> np.ndarray:
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
+
+
+def _neighbours(w: np.ndarray, org, shape, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The eight neighbours of the image's pixels ``(r, c)``, (8, K), mirrored at the
+    image's border, read in its window ``w`` whose first pixel is the image's ``org``."""
+    rows, cols = shape
+    up, down = np.abs(r - 1) - org[0], (rows - 1) - np.abs(rows - 2 - r) - org[0]
+    left, right = np.abs(c - 1) - org[1], (cols - 1) - np.abs(cols - 2 - c) - org[1]
+    r, c = r - org[0], c - org[1]
+    return _real(np.stack([w[up, left], w[up, c], w[up, right], w[r, left],
+                           w[r, right], w[down, left], w[down, c], w[down, right]]))
+
+
+def _medians(w, org, shape, r, c) -> np.ndarray:
+    """The median of the eight neighbours of the pixels ``(r, c)``, in float64: the mean of
+    the middle two, halved first (two neighbours near the largest float have a mean, not
+    an overflow; otherwise the same number as numpy's median)."""
+    middle = np.sort(_neighbours(w, org, shape, r, c).astype(np.float64), axis=0)[3:5]
+    return middle[0] / 2 + middle[1] / 2
+
+
+def _bright(w, org, shape, core, levels, noise):
+    """The bright spikes ``(rows, cols)`` of the image's ``core`` box ``(r0, r1, c0, c1)``
+    read in its window ``w`` (``org``: the window's first pixel in the image);
+    ``noise()``: the noise unit (read only when a candidate passes the other tests)."""
+    floor, spread, mid = levels[:3]
+    r0, r1, c0, c1 = core
+    part = w[r0 - org[0]:r1 - org[0], c0 - org[1]:c1 - org[1]]
+    if not part.size or not float(part.max()) > floor:  # (a clean image mostly stops here)
+        return None
+    r, c = np.divmod(np.flatnonzero(part > floor), c1 - c0)
+    r, c = r + r0, c + c0
+    nb = _neighbours(w, org, shape, r, c)
+    value = _real(w[r - org[0], c - org[1]])  # how far over both neighbours along its row,
+    # or its column (on the image's border, along the border only: the mirrored
+    # neighbour is no other)
+    across = np.where((c > 0) & (c < shape[1] - 1), value - np.maximum(nb[3], nb[4]), -np.inf)
+    along = np.where((r > 0) & (r < shape[0] - 1), value - np.maximum(nb[1], nb[6]), -np.inf)
+    over = np.maximum(across, along)
+    # and by a share of its own height over the median: a textured nucleus's bright
+    # pixel stands over its neighbours by a small share of its height
+    hit = (over > spread) & (over > _SHARE * (value - mid))
+    if hit.any():  # (the noise is read only then)
+        hit &= over > _NOISE_UNITS * noise()
+    return (r[hit], c[hit]) if hit.any() else None
+
+
+def _deeper(low: np.ndarray, v: np.ndarray, depth: float, mid: float) -> np.ndarray:
+    """``(v <= mid) & (low - v > depth)``, elementwise, in the arrays' own dtype (no
+    float copy of a plane of unsigned integers, no wrapping)."""
+    if v.dtype.kind == "u":
+        if depth >= np.iinfo(v.dtype).max or mid < 0:
+            return np.zeros(v.shape, bool)
+        return (v <= int(np.floor(mid))) & (low > v) & (low - v > int(np.floor(depth)))
+    if v.dtype.kind != "f":
+        low, v = low.astype(np.float64), v.astype(np.float64)
+    with np.errstate(over="ignore"):  # (a difference past the largest float: inf, deeper)
+        return (v <= mid) & (low - v > depth)
+
+
+def _dark(w, org, shape, rows, cols, depth, mid, which="both"):
+    """The dark spikes ``(rows, cols)`` among the image's rows ``range(*rows)`` and
+    columns ``range(*cols)``, read in its window ``w`` (``org``: its first pixel in the
+    image): pixels at most ``mid`` below both neighbours along their row (``which``
+    "row"), their column ("column") or either ("both") by more than ``depth``, never
+    across the image's border. With "row" or "column", only whether there is one."""
+    found = []
+    for axis in (0, 1):
+        if which == ("row", "column")[axis]:
+            continue
+        # along a row (axis 1) or a column (axis 0): the inner rows or columns of the image
+        lines = [rows, cols]
+        start, stop, step = lines[axis]
+        first = start if start > 0 else start + step
+        lines[axis] = (first, min(stop, shape[axis] - 1), step)
+        if any(b <= a for a, b, _ in lines):
+            continue
+        at = tuple(slice(a - o, b - o, k) for (a, b, k), o in zip(lines, org, strict=True))
+        shift = [(0, 0), (0, 0)]
+        shift[axis] = (-1, 1)
+        near = [w[tuple(slice(sl.start + d[k], sl.stop + d[k], sl.step)
+                        for sl, d in zip(at, shift, strict=True))] for k in (0, 1)]
+        hit = _deeper(np.minimum(*near), w[at], depth, mid)
+        if which != "both":
+            return bool(hit.any())
+        r, c = np.divmod(np.flatnonzero(hit), hit.shape[1])
+        found.append((lines[0][0] + r * lines[0][2], lines[1][0] + c * lines[1][2]))
+    if which != "both":
+        return False
+    if not found:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    return tuple(np.concatenate(a) for a in zip(*found, strict=True))
+
+
+def _on_grid(w, org, shape, core, depth, mid) -> bool:
+    """Whether the image's ``core`` box holds a dark spike on the grid (rows and columns at
+    ``_GRID // 2`` modulo ``_GRID``): across a grid row (a dead column, pepper) or across
+    a grid column (a dead row, pepper)."""
+    r0, r1, c0, c1 = core
+    at = _GRID // 2
+    on_rows = ((r0 + (at - r0) % _GRID, r1, _GRID), (c0, c1, 1))
+    on_cols = ((r0, r1, 1), (c0 + (at - c0) % _GRID, c1, _GRID))
+    return (_dark(w, org, shape, *on_rows, depth, mid, "row")
+            or _dark(w, org, shape, *on_cols, depth, mid, "column"))
+
+
+def _found(w, org, shape, core, levels, noise, dark: bool):
+    """The spikes ``(rows, cols)`` of the ``core`` box (bright, and dark with ``dark``),
+    or None."""
+    bright = _bright(w, org, shape, core, levels, noise)
+    if not dark:
+        return bright
+    r0, r1, c0, c1 = core
+    r, c = _dark(w, org, shape, (r0, r1, 1), (c0, c1, 1), _depth(levels, noise), levels[2])
+    if bright is not None:
+        r, c = np.concatenate([bright[0], r]), np.concatenate([bright[1], c])
+    if not r.size:
+        return None
+    flat = np.unique(r * shape[1] + c)  # (a pixel dark both along and across: once)
+    return np.divmod(flat, shape[1])
+
+
+def _depth(levels, noise) -> float:
+    return max(_DARK * levels[1], _DARK_NOISE * noise())
 
 
 def _spikes(img: np.ndarray, pixels=None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -79,30 +223,27 @@ def _spikes(img: np.ndarray, pixels=None) -> tuple[np.ndarray, np.ndarray, np.nd
     if min(img.shape) < 3:
         return None
     values = img if pixels is None else pixels
-    levels = _levels(values)
+    step = _step(img.shape)
+    levels = _levels(values[::step, ::step])
     if levels is None:
         return None
-    floor, spread, mid, sample = levels
-    if not float(values.max()) > floor:  # (a clean image mostly stops here)
+    memo = []
+
+    def noise() -> float:
+        if not memo:
+            memo.append(_noise(levels[3]))
+        return memo[0]
+
+    shape, org = img.shape, (0, 0)
+    core = (0, shape[0], 0, shape[1])
+    # dark spikes are looked for when the grid holds one: first without the noise unit
+    dark = (_on_grid(values, org, shape, core, _DARK * levels[1], levels[2])
+            and _on_grid(values, org, shape, core, _depth(levels, noise), levels[2]))
+    found = _found(values, org, shape, core, levels, noise, dark)
+    if found is None:
         return None
-    flat = np.flatnonzero(values > floor)
-    r, c = np.divmod(flat, img.shape[1])
-    nb = _neighbours(img, r, c)
-    value = img[r, c]  # how far over both neighbours along its row, or its column (on
-    # the image's border, along the border only: the mirrored neighbour is no other)
-    across = np.where((c > 0) & (c < img.shape[1] - 1),
-                      value - np.maximum(nb[3], nb[4]), -np.inf)
-    along = np.where((r > 0) & (r < img.shape[0] - 1),
-                     value - np.maximum(nb[1], nb[6]), -np.inf)
-    over = np.maximum(across, along)
-    # and by a share of its own height over the median: a textured nucleus's bright
-    # pixel stands over its neighbours by a small share of its height
-    hit = (over > spread) & (over > _SHARE * (value - mid))
-    if hit.any():  # (the noise is read only then)
-        hit &= over > _NOISE_UNITS * _noise(sample)
-    if not hit.any():
-        return None
-    return r[hit], c[hit], np.median(nb[:, hit], axis=0)
+    r, c = found
+    return r, c, _medians(img, org, shape, r, c)
 
 
 def _despiked(image, img: np.ndarray):
@@ -124,3 +265,71 @@ def _despiked(image, img: np.ndarray):
         return arr, img
     img[r, c] = med
     return img, img
+
+
+# --- the chunked path: the same spikes, chunk by chunk
+
+
+def _windows(block, block_id, edges, shape):
+    """The window's first pixel in the image and its core box, for the block ``block_id``
+    of the one-pixel overlap (none beyond the image's border)."""
+    i, j = block_id[:2]
+    core = (edges[0][i], edges[0][i + 1], edges[1][j], edges[1][j + 1])
+    return (core[0] - (i > 0), core[2] - (j > 0)), core
+
+
+def _block_counts(block, block_id=None, *, edges, shape, levels, noise):
+    """(bright spikes, dark spikes on the grid) of one chunk, as a (1, 2) array."""
+    org, core = _windows(block, block_id, edges, shape)
+    bright = _bright(block, org, shape, core, levels, lambda: noise)
+    grid = _on_grid(block, org, shape, core, _depth(levels, lambda: noise), levels[2])
+    return np.array([[0 if bright is None else bright[0].size, int(grid)]])
+
+
+def _block_fixed(block, block_id=None, *, edges, shape, levels, noise, dark, integral):
+    """One chunk's core with its spikes read as their neighbours' median."""
+    org, core = _windows(block, block_id, edges, shape)
+    out = block[core[0] - org[0]:core[1] - org[0], core[2] - org[1]:core[3] - org[1]]
+    found = _found(block, org, shape, core, levels, lambda: noise, dark)
+    if found is None:
+        return out
+    r, c = found
+    med = _medians(block, org, shape, r, c)
+    out = out.copy()
+    out[r - core[0], c - core[2]] = np.rint(med) if integral else med
+    return out
+
+
+def _despiked_lazy(stored, scheduler=None, *, integral=None):
+    """The lazy 2-D image ``stored`` with the spikes :func:`_despiked` reads in memory read
+    as their neighbours' median, chunk by chunk; ``stored`` itself when it has none.
+    ``integral``: round the medians (default: when ``stored`` holds integers; a float
+    image made from a plane of integers gives True). Two passes over the data: the levels'
+    sample, then each chunk's spikes counted with a one-pixel overlap."""
+    import dask.array as da
+
+    from .._lazy import _compute
+
+    shape = tuple(int(n) for n in stored.shape)
+    if len(shape) != 2 or min(shape) < 3:
+        return stored
+    step = _step(shape)
+    (sample,) = _compute(stored[::step, ::step], scheduler=scheduler)
+    levels = _levels(np.asarray(sample))
+    if levels is None:
+        return stored
+    noise = _noise(levels[3])
+    edges = tuple(tuple(int(e) for e in np.cumsum((0, *axis))) for axis in stored.chunks)
+    halo = da.overlap.overlap(stored, depth={0: 1, 1: 1}, boundary="none")
+    kw = {"edges": edges, "shape": shape, "levels": levels[:3], "noise": noise}
+    counts = halo.map_blocks(_block_counts, dtype=np.int64,
+                             chunks=((1,) * len(edges[0][1:]), (2,) * len(edges[1][1:])), **kw)
+    (counts,) = _compute(counts, scheduler=scheduler)
+    bright, dark = int(counts[:, 0::2].sum()), bool(counts[:, 1::2].any())
+    if not bright and not dark:
+        return stored
+    if integral is None:
+        integral = stored.dtype.kind in "iu"
+    return halo.map_blocks(_block_fixed, dtype=stored.dtype, chunks=stored.chunks,
+                           dark=dark, integral=integral, **kw)
+

@@ -33,7 +33,7 @@ from ._orient import (
 from ._outlines import _above_own_fraction
 from ._region_distances import _grown_distances, _region_radius
 from ._resample import _block_mean, _downsample, _reduce_lazy
-from ._spikes import _despiked
+from ._spikes import _despiked, _despiked_lazy
 from ._windows import _extreme_exponent
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
@@ -513,10 +513,13 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
     """:func:`napari_tessella.nuclei.estimate_object_diameter` of a dask/Zarr image.
 
     The estimate only looks at the image reduced to about 256 and 512 pixels on its long
-    side; those block means are computed chunk by chunk (one pass over the data), so the
-    result is the in-memory one (up to floating-point summation order).
+    side; those block means are computed chunk by chunk (one pass over the data, after the
+    two that read its spikes, ._spikes), so the result is the in-memory one (up to
+    floating-point summation order).
     """
-    raw, orient, overviews, *_ = _oriented_pass(_as_float_dask(image, chunks), scheduler)
+    raw = _despiked_lazy(_as_float_dask(image, chunks), scheduler,  # (rounded as in memory)
+                         integral=image.ndim == 2 and np.dtype(image.dtype).kind in "iu")
+    raw, orient, overviews, *_ = _oriented_pass(raw, scheduler)
     return _estimate_diameter(to_canonical(raw, orient), scheduler, overviews)
 
 

@@ -22,11 +22,12 @@ its maximum.
 
 *A dark spike* (a dead pixel, a dead column or row, pepper; round 54) is a pixel at most
 the median that lies below both its neighbours along a row, or both along a column, by
-more than half of ``p98 - p50`` and more than 12 noise units: a pixel at the background's
+more than a quarter of ``p98 - p50`` and more than 8 noise units (both: ``_DARK``,
+``_DARK_NOISE``, tuned on pepper, dead lines and clean fields): a pixel at the background's
 level inside a nucleus. A nucleolus, the dark gap between touching nuclei and a textured
 nucleus's dark pixels are blurred by the optics over several pixels and never do (on the
-cell-line fields and U2OS images a clean pixel below the median lies at most 0.17 of
-``p98 - p50`` and 10 noise units below its neighbours). Such a pixel can lie anywhere, so
+cell-line fields and U2OS images no clean pixel below the median passes both tests:
+the nearest lies at half of them). Such a pixel can lie anywhere, so
 they are looked for on every pixel only when one is found on the grid of every eighth row
 and column (rows and columns 4, 12, 20 ...: a dead column or row crosses it, pepper on
 0.1 % of the pixels leaves a hundred on it); a clean image costs the grid's test alone.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _benchmarks import same_partition as _same_up_to_numbering
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,14 +48,6 @@ def _framed(field, sides, widths=(20, 30, 10, 25)):
     box = (slice(top, top + rows), slice(left, left + cols))
     out[box] = field
     return out, box
-
-
-def _same_up_to_numbering(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    if not np.array_equal(a > 0, b > 0):
-        return False
-    pairs = np.unique(np.stack([a[a > 0], b[a > 0]]), axis=1)
-    return len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
 
 
 def _offset(box) -> np.ndarray:

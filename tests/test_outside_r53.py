@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _benchmarks import same_partition as _same_up_to_numbering
 
 from napari_tessella.synthetic import synthetic_nuclei
 
@@ -28,14 +29,6 @@ def _framed(field, value, top=20, left=20, bottom=20, right=20):
     framed = np.full((rows + top + bottom, cols + left + right), value, field.dtype)
     framed[top:top + rows, left:left + cols] = field
     return framed, (slice(top, top + rows), slice(left, left + cols))
-
-
-def _same_up_to_numbering(a, b) -> bool:
-    a, b = np.asarray(a), np.asarray(b)
-    if not np.array_equal(a > 0, b > 0):
-        return False
-    pairs = np.unique(np.stack([a[a > 0], b[a > 0]]), axis=1)
-    return len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]
 
 
 def _nan_padded():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _benchmarks import same_partition as same_up_to_numbering
 from scipy import ndimage as ndi
 
 da = pytest.importorskip("dask.array")
@@ -32,14 +33,6 @@ def blobs():
     rng = np.random.default_rng(5)
     field = ndi.gaussian_filter(rng.standard_normal((1100, 1200)), 6.0)
     return ((field - field.min()) / np.ptp(field) * 4000).astype(np.uint16)
-
-
-def same_up_to_numbering(a, b) -> bool:
-    fg = a > 0
-    if not np.array_equal(fg, b > 0):
-        return False
-    pairs = np.unique(np.stack([a[fg], b[fg]]), axis=1)
-    return np.unique(a[fg]).size == np.unique(b[fg]).size == pairs.shape[1]
 
 
 def test_threshold_widget_on_a_dask_layer(small_limit, blobs, make_napari_viewer):

@@ -19,7 +19,7 @@ ROOT = "napari_tessella"
 LAYERS = [
     {"_version", "_validation", "_delaunay_flip", "_voronoi_cells"},
     {"_lazy", "_label_image", "_quantiles", "reading"},
-    {"threshold", "_chunked_labels", "_outside", "_square", "datasets", "synthetic",
+    {"threshold", "_chunked_labels", "_outside", "datasets", "synthetic",
      "synthetic._lattice", "synthetic._nuclei", "scoring", "_atoms_noise"},
     {"measure", "tessellation", "nuclei._resample", "_atoms_fit", "nuclei._cues",
      "nuclei._shape", "nuclei._merges", "nuclei._region_distances", "nuclei._edges",
@@ -34,7 +34,7 @@ LAYERS = [
      "nuclei._touching", "nuclei._condensed", "nuclei._saturated", "nuclei._glow_model",
      "nuclei._texture", "nuclei._own_peaks", "nuclei._long", "nuclei._specks",
      "nuclei._in_box", "nuclei._domes", "nuclei._spikes", "nuclei._hull"},
-    {"segmentation", "atoms", "_atoms_detect", "lattice_analysis", "nuclei._recipe",
+    {"segmentation", "atoms", "_atoms_detect", "_square", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",
      "nuclei.watershed", "nuclei"},

@@ -155,8 +155,8 @@ def test_the_spacing_typed_back_finds_the_same_columns():
     fails on the base, which found 287 and reported 2.46 mean pixels)."""
     lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=1)
     sampling = tuple(_sizes((1, 2)))
-    first = find_on_square(find_atoms, lat.image, sampling, refine="gaussian")
-    again = find_on_square(find_atoms, lat.image, sampling, refine="gaussian",
+    first = find_on_square(lat.image, sampling, refine="gaussian")
+    again = find_on_square(lat.image, sampling, refine="gaussian",
                            separation=first.separation)
     assert len(first.positions) == len(again.positions) == 144
 

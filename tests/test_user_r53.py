@@ -152,7 +152,7 @@ def test_square_resampling_finds_the_stem_basis(stem_image):
     square = basis_summary(find_atoms(stem_image, refine="gaussian").positions)
     plane = _anisotropic_stem(stem_image)
     sampling = np.array([1.0, 2.0]) / np.sqrt(2.0)
-    res = find_on_square(find_atoms, plane, tuple(sampling), refine="gaussian")
+    res = find_on_square(plane, tuple(sampling), refine="gaussian")
     a, b, angle = basis_summary(res.positions * sampling)
     np.testing.assert_allclose([a * np.sqrt(2), b * np.sqrt(2)], square[:2], rtol=0.03)
     assert angle == pytest.approx(square[2], abs=2)

@@ -62,16 +62,16 @@ def test_length_error_takes_the_callers_words_without_string_surgery(lattice_ima
 def test_find_atoms_leaves_the_spacing_rule_to_the_core(viewer, lattice_image, monkeypatch):
     """A spacing over half the image reaches find_atoms, whose check answers (the widget
     checked the same rule itself first); the message is in the field's unit and words."""
-    from napari_tessella import _finite  # (the widget's core call: find_atoms_finite)
+    from napari_tessella import _square  # (find_atoms_finite's call, through find_on_square)
 
     given = []
-    core = _finite.find_atoms
+    core = _square._find_atoms
 
     def spy(image, **params):
         given.append(params["separation"])
         return core(image, **params)
 
-    monkeypatch.setattr(_finite, "find_atoms", spy)
+    monkeypatch.setattr(_square, "_find_atoms", spy)
     layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5), units="nm")
     widget = FindAtomsWidget(viewer)
     widget.image.value = layer

@@ -49,8 +49,9 @@ from ._outside import (
 )
 from ._square import find_on_square
 from ._validation import blank_reason, counted, rgb_luminance, size_in_image
-from .atoms import AtomsResult, find_atoms
+from .atoms import AtomsResult
 from .nuclei import WatershedResult, seeded_watershed
+from .nuclei.watershed import _seeded_watershed
 from .segmentation import threshold_label
 from .threshold import compute_threshold, smoothed_threshold
 
@@ -155,9 +156,11 @@ def seeded_watershed_finite(image, *, seeds=None, **kwargs) -> FiniteRun:
     """
     part = finite_part(image)
     if part is None:  # (the core reads a frame itself: said here, as for the others)
-        frame = frame_of(image)
-        return FiniteRun(seeded_watershed(image, seeds=seeds, **kwargs),
-                         "" if frame is None else frame.message(), image)
+        if (frame := frame_of(image)) is None:
+            return FiniteRun(seeded_watershed(image, seeds=seeds, **kwargs), "", image)
+        # the frame read once: handed to the core, which would read it again
+        return FiniteRun(_seeded_watershed(image, seeds=seeds, frame=frame, **kwargs),
+                         frame.message(), image)
     inner, dropped = seeds_in_box(seeds, part)
     result = seeded_watershed(part.image, seeds=inner, **kwargs)
     if kwargs.get("exclude_border") and part.outside.any():
@@ -360,10 +363,10 @@ def find_atoms_finite(image, *, name: str = "image", sampling=None, zoom=None,
     ``zoom`` when the caller has it). ``params`` go to the core as they are."""
     out = outside_of(image, dark=params.get("dark", False), name=name)
     if out is None and (frame := frame_of(image)) is not None:  # the field alone, put back
-        found = find_on_square(find_atoms, frame.image, sampling, zoom=zoom, **params)
+        found = find_on_square(frame.image, sampling, zoom=zoom, **params)
         return FiniteAtoms(_shift_atoms(found, frame), frame.message(), image)
     if out is None:
-        return FiniteAtoms(find_on_square(find_atoms, image, sampling, zoom=zoom, **params),
+        return FiniteAtoms(find_on_square(image, sampling, zoom=zoom, **params),
                            "", image)
-    found = find_on_square(find_atoms, out.crop, sampling, zoom=zoom, **params)
+    found = find_on_square(out.crop, sampling, zoom=zoom, **params)
     return FiniteAtoms(_shift_atoms(found, out.part), out.part.message(), out.filled())

@@ -168,12 +168,58 @@ def _constant(line) -> float | None:
     return low if low == high else None
 
 
-def _peeled(shape, lines, edges, off_value, at_values):
-    """The box inside a frame and the frame's values (None: no frame). ``lines``: the
-    image's four edge lines; ``edges(box)``: a box's four edge lines; ``off_value(box,
-    v)``: the box of the pixels of ``box`` off ``v`` (relative to it; None: none);
-    ``at_values(box, values)``: how many pixels of ``box`` are at each value (all three
-    in memory or lazily).
+class _InMemory:
+    """What :func:`_peeled` reads of a 2-d float array in memory."""
+
+    def __init__(self, img):
+        self.img, self.shape = img, img.shape
+
+    def edges(self, box) -> tuple:
+        """The box's four edge lines."""
+        return _lines(self.img[box])
+
+    def off_value(self, box, value):
+        """The box of the pixels of ``box`` off ``value``, relative to it (None: none)."""
+        return _mask_box(self.img[box] != value)  # (the package's one box of a mask's pixels)
+
+    def at_values(self, box, values) -> list:
+        """How many pixels of ``box`` are at each of ``values``."""
+        return [int(np.count_nonzero(self.img[box] == v)) for v in values]
+
+
+class _Lazy:
+    """What :func:`_peeled` reads of a 2-d dask array, computed (by ``scheduler``)."""
+
+    def __init__(self, arr, scheduler=None):
+        self.arr, self.shape, self.scheduler = arr, arr.shape, scheduler
+
+    def edges(self, box) -> tuple:
+        """The box's four edge lines."""
+        return _compute(*_lines(self.arr[box]), scheduler=self.scheduler)
+
+    def off_value(self, box, value):
+        """The box of the pixels of ``box`` off ``value``, relative to it (None: none):
+        from the counts at the value per row and per column."""
+        flat = self.arr[box] == value
+        per_row, per_col = _compute(flat.sum(axis=1), flat.sum(axis=0),
+                                    scheduler=self.scheduler)
+        rows = np.flatnonzero(per_row < per_col.size)  # (rows not all at the value)
+        cols = np.flatnonzero(per_col < per_row.size)
+        if rows.size == 0:
+            return None
+        return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+    def at_values(self, box, values) -> tuple:
+        """How many pixels of ``box`` are at each of ``values``."""
+        return _compute(*[(self.arr[box] == v).sum() for v in values],
+                        scheduler=self.scheduler)
+
+
+def _peeled(image, lines=None):
+    """The box inside a frame and the frame's values (None: no frame). ``image``: what is
+    read of the image (:class:`_InMemory` or :class:`_Lazy`: its ``shape``, a box's
+    ``edges``, the box of a box's pixels ``off_value``, a box's pixels ``at_values``);
+    ``lines``: the image's four edge lines when they are read already (None: read here).
 
     A frame is peeled off the image a value at a time: an edge line of the box all at
     one value ``v`` (any value: black, saturated, a mosaic's mid-grey, a fill of 0 amid
@@ -185,11 +231,14 @@ def _peeled(shape, lines, edges, off_value, at_values):
     leaves a box thinner than 2 pixels: the peeling is made again without it. A box all at
     one value (a constant image, one flat rectangle on a flat background) has nothing
     inside: no frame; nor has a ramp of more than :data:`FRAME_VALUES` values."""
+    shape = image.shape
+    if lines is None:
+        lines = image.edges((slice(None), slice(None)))
     refused: set = set()
     while True:
         box, values, now = (slice(0, shape[0]), slice(0, shape[1])), [], lines
         while found := [v for v in map(_constant, now) if v is not None and v not in refused]:
-            inner = off_value(box, found[0])
+            inner = image.off_value(box, found[0])
             if inner is None:
                 return None  # (the box is all at one value)
             if min(s.stop - s.start for s in inner) < 2:
@@ -199,12 +248,12 @@ def _peeled(shape, lines, edges, off_value, at_values):
                 return None
             box = tuple(slice(b.start + i.start, b.start + i.stop)
                         for b, i in zip(box, inner, strict=True))
-            now = edges(box)
+            now = image.edges(box)
         else:
             if not values:
                 return None
             area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
-            left = [v for v, n in zip(values, at_values(box, values), strict=True)
+            left = [v for v, n in zip(values, image.at_values(box, values), strict=True)
                     if n > FRAME_SHARE * area]
             if not left:
                 return box, tuple(values)
@@ -233,14 +282,7 @@ def frame_part(image, img: np.ndarray) -> OutsidePart | None:
     >>> frame_part(img, img).box
     (slice(1, 5, None), slice(2, 6, None))
     """
-    def off_value(box, value):
-        return _mask_box(img[box] != value)  # (the package's one box of a mask's pixels)
-
-    def at_values(box, values):
-        return [int(np.count_nonzero(img[box] == v)) for v in values]
-
-    found = _peeled(img.shape, _lines(img), lambda box: _lines(img[box]), off_value,
-                    at_values)
+    found = _peeled(_InMemory(img))
     if found is None:
         return None
     arr = np.asarray(image)
@@ -253,23 +295,7 @@ def frame_part_lazy(arr, scheduler=None, lines=None) -> OutsidePart | None:
     in its dtype). ``lines``: its four edge lines, computed (by the caller's first pass
     over the image: then no read is made here unless one of them is constant); then one
     pass over the box for each value peeled off, and its new edge lines."""
-    def off_value(box, value):  # (from the counts at the value per row and per column)
-        flat = arr[box] == value
-        per_row, per_col = _compute(flat.sum(axis=1), flat.sum(axis=0), scheduler=scheduler)
-        rows = np.flatnonzero(per_row < per_col.size)  # (rows not all at the value)
-        cols = np.flatnonzero(per_col < per_row.size)
-        if rows.size == 0:
-            return None
-        return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
-
-    def at_values(box, values):
-        return _compute(*[(arr[box] == v).sum() for v in values], scheduler=scheduler)
-
-    def edges(box):
-        return _compute(*_lines(arr[box]), scheduler=scheduler)
-
-    found = _peeled(arr.shape, edges((slice(None), slice(None))) if lines is None else lines,
-                    edges, off_value, at_values)
+    found = _peeled(_Lazy(arr, scheduler), lines)
     if found is None:
         return None
     return part_in_box(arr, found[0], None, level=found[1][0], kind="frame",

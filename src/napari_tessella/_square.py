@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy import fft as sfft
 
 from ._lazy import is_lazy
 from ._validation import as_float_image
+from .atoms import _autocorrelation, _find_atoms
 
 # the largest ratio of the pixel's sides, and the most pixels, resampled to square pixels
 _MOST_RATIO = 16.0
@@ -62,6 +62,19 @@ def square_zoom(shape, sampling) -> np.ndarray | None:
     return size / size.min()
 
 
+def _plane_autocorrelation(plane, dark=False) -> np.ndarray | None:
+    """The autocorrelation of ``plane`` (``atoms._autocorrelation``, the one find_atoms
+    reads its separation from), or None when it has no lobe to fit (not a 2-d plane of
+    at least 8 × 8 finite pixels, or a constant)."""
+    img = np.asarray(plane)
+    if img.dtype.kind != "f":
+        img = img.astype(np.float64)
+    if (img.ndim != 2 or min(img.shape) < 8 or not np.isfinite(img).all()
+            or not np.ptp(img) > 0):
+        return None
+    return _autocorrelation(img, dark)
+
+
 def column_widths(plane) -> tuple[float, float] | None:
     """The Gaussian widths (row, column), in pixels, of the central lobe of ``plane``'s
     autocorrelation: a typical column's extent along each axis (times √2), whatever its
@@ -71,21 +84,15 @@ def column_widths(plane) -> tuple[float, float] | None:
     out to where it first rises again along each axis (the lattice's next column, or a
     third of the side); white noise adds to lag 0 only, which is left out. A Gaussian of
     free widths plus a constant is fitted to the rest by least squares."""
+    return _lobe_widths(_plane_autocorrelation(plane))
+
+
+def _lobe_widths(ac) -> tuple[float, float] | None:
+    """:func:`column_widths` read from the plane's autocorrelation ``ac`` (None: none)."""
     from scipy.optimize import least_squares
 
-    img = np.asarray(plane, dtype=np.float64)
-    if img.ndim != 2 or min(img.shape) < 8 or not np.isfinite(img).all():
+    if ac is None:
         return None
-    most = float(np.max(np.abs(img)))
-    if not most > 0:
-        return None
-    img = img / most  # (the mean of values near the largest float would overflow)
-    img = img - img.mean()
-    span = float(np.ptp(img))
-    if not span > 0:
-        return None
-    img = img / span * np.outer(np.hanning(img.shape[0]), np.hanning(img.shape[1]))
-    ac = sfft.irfft2(np.abs(sfft.rfft2(img)) ** 2, s=img.shape)
 
     def reach(profile):  # the lobe's end along one axis: where the profile first rises
         k, most = 1, max(1, len(profile) // 3)
@@ -107,7 +114,7 @@ def column_widths(plane) -> tuple[float, float] | None:
                 - v) / (top - low)
 
     start = [top - low, max(1.0, lags[0][-1] / 2), max(1.0, lags[1][-1] / 2), low]
-    bounds = ([0, 0.1, 0.1, -np.inf], [np.inf, *img.shape, np.inf])
+    bounds = ([0, 0.1, 0.1, -np.inf], [np.inf, *ac.shape, np.inf])
     fit = least_squares(residual, start, bounds=bounds)
     if not fit.success or not fit.x[0] > 0:
         return None
@@ -132,7 +139,11 @@ def round_in_pixels(plane, sampling) -> bool:
     given their sizes. False when the widths cannot be measured: real columns are round
     in the sample. (Dumbbells, two columns along the pixel's long side, are elongated in
     pixels too, unless their elongation happens to undo the pixel's.)"""
-    widths = column_widths(plane)
+    return _round(column_widths(plane), sampling)
+
+
+def _round(widths, sampling) -> bool:
+    """:func:`round_in_pixels` of the columns' :func:`column_widths` ``widths``."""
     if widths is None:
         return False
     size = np.abs(np.asarray(sampling, dtype=np.float64))
@@ -141,8 +152,8 @@ def round_in_pixels(plane, sampling) -> bool:
     return bool(in_pixels < min(np.log(ROUND), in_sample))
 
 
-def find_on_square(find, image, sampling, *, zoom=None, **params):
-    """``find(image, **params)`` (:func:`~napari_tessella.atoms.find_atoms`) with the
+def find_on_square(image, sampling, *, zoom=None, **params):
+    """:func:`~napari_tessella.atoms.find_atoms` of ``image`` with ``params``, the
     plane resampled to square pixels when ``sampling`` (:func:`square_zoom`) says they
     are not, its result put back: positions and the table's ``row``, ``col`` on the
     plane's pixels, every length (``separation``, ``pair_distance``, ``lattice_spacing``,
@@ -152,25 +163,27 @@ def find_on_square(find, image, sampling, *, zoom=None, **params):
     found on the square plane, each looked like a pair), its lengths in pixels, as on
     square pixels. ``zoom``: :func:`square_zoom` of ``sampling`` when the caller has it
     already (the Find atoms widget refuses pixels too far from square before its run
-    starts), not made again; None: made here."""
+    starts), not made again; None: made here. The plane's autocorrelation, on which
+    the columns' shape is measured, is handed to find_atoms for its separation."""
     if is_lazy(image):
         zoom = None
     elif zoom is None:
         zoom = square_zoom(np.shape(image), sampling)
     if zoom is None:
-        return find(image, **params)
+        return _find_atoms(image, **params)
     from scipy import ndimage as ndi
 
     plane = as_float_image(image)
-    if round_in_pixels(plane, sampling):
-        return find(image, **params)
+    ac = _plane_autocorrelation(plane, bool(params.get("dark", False)))
+    if _round(_lobe_widths(ac), sampling):
+        return _find_atoms(image, autocorrelation=ac, **params)
     square = ndi.zoom(plane, zoom, order=3, mode="nearest", grid_mode=True)
     factor = np.array(square.shape, dtype=np.float64) / np.array(plane.shape)
     size = np.abs(np.asarray(sampling, dtype=np.float64))
     step = float(size.min() / np.sqrt(size.prod()))  # the square pixel, in mean pixels
     if params.get("separation") is not None:
         params = {**params, "separation": float(params["separation"]) / step}
-    res = find(square, **params)
+    res = _find_atoms(square, **params)
     positions = (np.asarray(res.positions, dtype=np.float64).reshape(-1, 2) + 0.5) / factor
     positions -= 0.5
     table = res.table.copy()

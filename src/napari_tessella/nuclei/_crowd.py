@@ -21,6 +21,7 @@ from .._label_image import _edge_ids
 from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 from ._merges import _BRIGHT_CORE, _PART_SOLIDITY, _kmeans_parts, _solidity, _write_parts
 from ._merges import _MERGE_PART as _PART
+from ._shape import _PAIR_NEIGHBOURS as _AMONG  # (the whole labels its median is over)
 from ._shape import _above, _crowded_pairs, _typical_near
 
 #: a crowded object (:func:`._shape._crowded_pairs`: at least a nucleus area and 1.25 times
@@ -35,9 +36,8 @@ _MOST = 6
 #: as a nucleus joined to a piece of a glow, is not k round nuclei) ...
 _FILL_EACH = 1.2
 # ... if each is one piece of at least _PART of the median area and at least
-# _PART_SOLIDITY solid (the merge split's rule for its parts, imported above)
-#: whole labels the median is taken over (as :func:`._shape._crowded_pairs`)
-_AMONG = 4
+# _PART_SOLIDITY solid (the merge split's rule for its parts, imported above), the median
+# taken over at least _AMONG whole labels (:func:`._shape._crowded_pairs`'s, imported too)
 
 
 def _split_crowds(labels, markers, d, smooth, level, find=ndi.find_objects, big=None):

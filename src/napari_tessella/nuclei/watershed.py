@@ -143,7 +143,17 @@ def seeded_watershed(
     >>> int(result.territories.min()) > 0
     True
     """
+    return _seeded_watershed(image, object_diameter=object_diameter, sigma=sigma,
+                             seeds=seeds, landscape=landscape, threshold=threshold,
+                             exclude_border=exclude_border, min_size=min_size)
 
+
+def _seeded_watershed(image, *, object_diameter=None, sigma=None, seeds=None,
+                      landscape="distance", threshold="auto", exclude_border=False,
+                      min_size=None, frame=None) -> WatershedResult:
+    """:func:`seeded_watershed`; ``frame``: the constant frame of the in-memory ``image``
+    when the caller has read it already (``_finite.frame_of``, to say it), not read again
+    unless the hot pixels read as their neighbours changed the image (None: read here)."""
     # parameters first, before any work; then against the image's shape
     exclude_border = flag(exclude_border, "exclude_border")
     _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
@@ -157,26 +167,28 @@ def seeded_watershed(
             min_size=min_size)
     return _whole(image, seeds, object_diameter=object_diameter, sigma=sigma,
                   landscape=landscape, threshold=threshold, exclude_border=exclude_border,
-                  min_size=min_size, sharpen=True)
+                  min_size=min_size, sharpen=True, frame=frame)
 
 
 def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclude_border,
-           min_size, sharpen, dense=False) -> WatershedResult:
+           min_size, sharpen, dense=False, frame=None) -> WatershedResult:
     """:func:`seeded_watershed` of an image in memory (parameters checked), in two stages:
     :func:`_prepared` up to the threshold and the dense gate, :func:`_segmented` from
     there. Between the two, with ``sharpen``, a dense field (the gate's shoulders, or a
     flanked field nearly as dense: :func:`._deblur._measured`) under a wide PSF
     (:mod:`._deblur`) is not segmented: the whole recipe runs on it sharpened, once (its
     own diameter, gates and all; the sharpened run, ``dense``, keeps the gate the image as
-    given met: the sharpening steepens the flanks, not the crowd, round 39)."""
+    given met: the sharpening steepens the flanks, not the crowd, round 39). ``frame``:
+    the image's constant frame, read by the caller (:func:`_seeded_watershed`)."""
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
     kind = seeds_kind(seeds, img.shape)
     if sharpen:  # (the image as given: its sharpened run keeps the threshold it was given)
         _check_threshold_in_image(threshold, img)
-        image, img = _despiked(image, img)  # hot pixels read as their neighbours (._spikes)
-        part = frame_part(image, img)
+        clean, img = _despiked(image, img)  # hot pixels read as their neighbours (._spikes)
+        part = frame if frame is not None and clean is image else frame_part(clean, img)
+        image = clean
         if part is not None:  # a constant frame (stitching, registration, a saturated
             # padding): outside the image, as NaN pixels are (._outside)
             inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)

@@ -1,0 +1,59 @@
+"""Round 55's structure mends: each work done once, the results bit for bit the same."""
+
+import numpy as np
+import pytest
+import scipy.fft
+
+from napari_tessella._finite import find_atoms_finite
+from napari_tessella.synthetic import synthetic_lattice
+
+
+def _counting(monkeypatch, module, name):
+    calls = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_autocorrelation_is_made_once_per_find(monkeypatch, dark):
+    """Columns round in pixels on oblong pixels: the autocorrelation that measured their
+    shape gives find_atoms its separation, with the same columns (fails on the base: two
+    inverse FFTs, one in column_widths and one in estimate_separation)."""
+    lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=1)
+    image = 1.0 - lat.image if dark else lat.image
+    sampling = (np.sqrt(0.5), np.sqrt(2.0))
+    square = find_atoms_finite(image, refine="com", dark=dark).result
+    calls = _counting(monkeypatch, scipy.fft, "irfft2")
+    res = find_atoms_finite(image, sampling=sampling, refine="com", dark=dark).result
+    assert len(calls) == 1
+    np.testing.assert_array_equal(res.positions, square.positions)
+    assert res.separation == square.separation
+
+
+def test_a_frame_is_read_once_for_the_watershed(monkeypatch):
+    """The Seeded watershed of a field in a mid-grey frame: the frame's masks are made once
+    (by ``frame_of``, which says it) and handed to the core, with the core's own nuclei
+    (fails on the base: the core made them again)."""
+    from napari_tessella import _outside, seeded_watershed
+    from napari_tessella._finite import frame_of, seeded_watershed_finite
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    field = synthetic_nuclei((160, 200), n_nuclei=10, diameter=28.0, seed=5).image
+    field = (field.clip(0) / field.max() * 3000 + 200).astype(np.uint16)
+    framed = np.full((200, 250), 1500, np.uint16)
+    framed[15:175, 30:230] = field
+    alone = seeded_watershed(framed)
+    calls = _counting(monkeypatch, _outside, "_mask_box")
+    said = frame_of(framed).message()
+    once = len(calls)
+    run = seeded_watershed_finite(framed)
+    assert once >= 1 and len(calls) == 2 * once
+    assert run.said == said
+    np.testing.assert_array_equal(run.result.labels, alone.labels)
+    np.testing.assert_array_equal(run.result.territories, alone.territories)

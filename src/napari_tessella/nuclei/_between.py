@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _square_dilated, _widened
 from ._bisect import _inner_distance
 
 #: a label at most this many nucleus areas (pi d^2 / 4)
@@ -34,8 +34,6 @@ _AREA = 0.8
 _CONTACT = 0.6
 #: its brightest pixel at most this share of its largest inner distance in
 _DEPTH = 0.4
-
-_RING = np.ones((3, 3), bool)
 
 
 def _between_ids(labels, smooth, d):
@@ -55,7 +53,7 @@ def _between_ids(labels, smooth, d):
         box = _widened(boxes[i - 1], 1, labels.shape)
         region = labels[box]
         own = region == i
-        ring = ndi.binary_dilation(own, _RING) & ~own
+        ring = _square_dilated(own) & ~own
         if not ring.any() or np.count_nonzero(region[ring] > 0) < _CONTACT * ring.sum():
             continue
         if inner is None:
@@ -84,7 +82,7 @@ def _drop_between(labels, smooth, d):
         box = _widened(boxes[i - 1], reach, labels.shape)
         region = orig[box]
         own = region == i
-        near = region[ndi.binary_dilation(own, _RING) & ~own]
+        near = region[_square_dilated(own) & ~own]
         cand = np.unique(near[(near > 0) & ~dropped[near]])
         if not cand.size:
             continue

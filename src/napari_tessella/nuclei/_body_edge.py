@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _binary_dilation, _widened
 from ._cues import _disc, _edge_sharpness
 from ._outlines import _FOCI_BODY, _FOCI_CAP, _TRIM
 
@@ -76,7 +76,7 @@ def _sharp_at_body(labels, ids, *, smooth, level, d, sharp: float) -> np.ndarray
         if not (inner.any() and img[inner].max() >= top):  # its rim rises into a glow
             continue
         above = (lab == 0) & (img > level + _BODY_CUT * (median - level))
-        near = ndi.binary_dilation(own, grow)
+        near = _binary_dilation(own, grow)
         parts, _ = ndi.label(own | (above & near))
         grown = np.isin(parts, np.unique(parts[own]))
         if not (grown & ~own).any():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _crosses_dilated, _widened
 
 _CONDENSED_SIZE = 0.5
 _CONDENSED_ROUND = 0.8
@@ -52,7 +52,7 @@ def _condensed(labels, sizes, needed, smooth, level, d, edge) -> np.ndarray:
         if inscribed < _CONDENSED_ROUND * np.sqrt(sizes[i] / np.pi):
             continue
         rim = own & ~ndi.binary_erosion(own, iterations=k)
-        ring = ndi.binary_dilation(own, iterations=k) & (labels[box] == 0)
+        ring = _crosses_dilated(own, k) & (labels[box] == 0)
         if not ring.any():
             continue
         inner = float(np.median(smooth[box][rim])) - level

@@ -15,6 +15,7 @@ from scipy.sparse.csgraph import connected_components
 from .._label_image import (
     _binary_dilation,
     _binary_erosion,
+    _crosses_dilated,
     _enclosed,
     _nearest_near,
     _only,
@@ -457,7 +458,7 @@ def _near_steep(labels, smooth, level, d, ids, grad, steep, sharp, among=_STEEP_
     for i in ids.tolist():
         box = _widened(boxes[i - 1], reach, labels.shape)
         obj = labels[box] == i
-        ring = ndi.binary_dilation(obj, iterations=reach) & ~obj
+        ring = _crosses_dilated(obj, reach) & ~obj
         near = np.unique(labels[box][ring])
         near = near[(near > 0) & (near != i)]
         near = near[sharp[near]]

@@ -15,7 +15,15 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
 
-from .._label_image import _mask_box, _only, _per_label, _square_filter, _structure, _widened
+from .._label_image import (
+    _mask_box,
+    _only,
+    _per_label,
+    _square_dilated,
+    _square_filter,
+    _structure,
+    _widened,
+)
 from ._background import _robust_level
 from ._carve import _add_or_carve, _split_at_points
 from ._cues import _edge_sharpness, _label_quantile, _rim_gradient
@@ -258,7 +266,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
     s = smooth[box].astype(np.float64)
     rw = None if raw is None else raw[box].astype(np.float64)
     cut = bright[box]
-    near_cell = ndi.maximum_filter(cut, 2 * r + 1)
+    near_cell = _square_filter(cut, 2 * r + 1, True)  # (scipy's maximum filter, exactly)
     peaks = _log_peaks(s, sigma, w) & near_cell
     # round 32: and on the working image before its flattening, where a glow's flank is
     # no opening's residue
@@ -299,8 +307,6 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
 
     added = np.zeros(s.shape, bool)
     points = np.zeros(s.shape, bool)
-    grow_in = np.ones((2 * _GLOW_BAND[0] + 1,) * 2, bool)
-    grow_out = np.ones((2 * _GLOW_BAND[1] + 1,) * 2, bool)
 
     def regrow(part, img, inside, hot):
         """``part`` grown again (round 51): a plane fitted to a band ``_GLOW_BAND`` px
@@ -309,7 +315,8 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
         ``_GLOW_REFRAC`` of its median over the plane; kept when it is larger, still
         reads as a nucleus, keeps 0.9 of ``part`` and is ``_GLOW_SOLID`` solid."""
         for _ in range(_GLOW_REGROW):
-            band = (ndi.binary_dilation(part, grow_out) & ~ndi.binary_dilation(part, grow_in)
+            band = (_square_dilated(part, 2 * _GLOW_BAND[1] + 1)
+                    & ~_square_dilated(part, 2 * _GLOW_BAND[0] + 1)
                     & inside & ~hot)
             if band.sum() < 12:
                 return part
@@ -376,7 +383,7 @@ def _glow_dim(smooth, level, low, d, *, reach=_GLOW_REACH,
                 # round 51: grown over a plane fitted just outside it, on the image
                 # before the flattening where there is one (the opening took part off)
                 part = regrow(part, sw if check is None else check[win], inside, cut[win])
-            part = ndi.binary_dilation(part, np.ones((3, 3), bool)) & disc  # blurred rim
+            part = _square_dilated(part) & disc  # blurred rim
             added[win] |= part
             points[y, x] = True
 

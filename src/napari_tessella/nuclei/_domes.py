@@ -30,7 +30,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy.special import erfc
 
-from .._label_image import _labelled_pixels
+from .._label_image import _crosses_dilated, _labelled_pixels
 
 _AREA = 1.65  # candidates: at least this many nucleus areas (pi d^2 / 4) ...
 _LONG_AREA = 0.77  # ... or at least this many with axes of _LONG_AXES : 1 or more
@@ -212,7 +212,7 @@ def _split_by_domes(labels, smooth, level, d, first, image=None, ids=None, gates
                     for s, m in zip(box, labels.shape, strict=True))
         sub = labels[box]
         own = sub == i
-        ring = ndi.binary_dilation(own, iterations=_PAD) & (sub == 0)
+        ring = _crosses_dilated(own, _PAD) & (sub == 0)
         part = _two_domes(image[box], own, ring, gates)
         if part is None:
             continue

@@ -19,6 +19,7 @@ from .._label_image import (
     _label_moments,
     _mask_box,
     _per_label,
+    _square_dilated,
     _structure,
     _widened,
 )
@@ -140,7 +141,7 @@ def _streaks(labels, d, shape=_STREAK, long=_LONG, piece=_PIECE,
             ridge[i] = _is_glare(labels, smooth, level, d, i, box, boxes[i - 1], dist)
     out |= _streak_chains(labels, d, moments, out)  # a streak cut across (round 31)
     for i, box, lab, own in pieces:  # a short piece: does it end on a label not a streak?
-        touch = ndi.binary_dilation(own, np.ones((3, 3), bool)) & ~out[lab] & (lab > 0) & ~own
+        touch = _square_dilated(own) & ~out[lab] & (lab > 0) & ~own
         r, c = np.nonzero(touch)
         along = ((r + box[0].start - mean_r[i]) * np.cos(angle[i])
                  + (c + box[1].start - mean_c[i]) * np.sin(angle[i]))
@@ -499,7 +500,7 @@ def _over_own_ring(part, above, local, free, d, min_area, obj):
     r = max(1, round(_OWN_RING * d))
     box = _mask_box(part, r)
     own = part[box] & obj[box]
-    ring = ndi.binary_dilation(own, np.ones((2 * r + 1, 2 * r + 1), bool)) & ~own & free[box]
+    ring = _square_dilated(own, 2 * r + 1) & ~own & free[box]
     if not ring.any():
         return None
     base = float(np.median(above[box][ring]))

@@ -42,7 +42,7 @@ from scipy import ndimage as ndi
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .._label_image import _edge_ids, _widened
+from .._label_image import _edge_ids, _square_dilated, _widened
 from ._dim import _elongation
 
 _CHAIN = (1.4, 0.85, 0.4)  # a piece: elongation at least, spread across below (x d; four
@@ -237,8 +237,8 @@ def _contacts(labels, ids, angle, partner, border):
         lab = labels[at]
         own = lab == i
         outline = own & ~ndi.binary_erosion(own, ring, border_value=1)
-        hits = [own & ndi.binary_dilation(lab == j, ring)
-                for j in np.unique(lab[ndi.binary_dilation(own, ring) & ~own]) if j and partner[j]]
+        hits = [own & _square_dilated(lab == j)
+                for j in np.unique(lab[_square_dilated(own) & ~own]) if j and partner[j]]
         ends = (at[0].start == 0, at[0].stop == labels.shape[0],
                 at[1].start == 0, at[1].stop == labels.shape[1])
         for cut, on, end in zip((np.s_[0], np.s_[-1], np.s_[:, 0], np.s_[:, -1]), border, ends,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _mask_box, _nonzero, _widened
+from .._label_image import _crosses_dilated, _mask_box, _nonzero, _widened
 from .._quantiles import _group_quantiles
 from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 from ._cues import _label_quantiles
@@ -210,7 +210,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
         size = int(sel.sum())
         if not _AREA[0] * area <= size <= _AREA[1] * area or size < least:
             continue
-        ring = ndi.binary_dilation(sel, iterations=max(1, round(0.25 * d))) & ~sel
+        ring = _crosses_dilated(sel, max(1, round(0.25 * d))) & ~sel
         if np.median(soft[box][ring]) > _RING * np.median(soft[box][sel]):
             continue
         n += 1

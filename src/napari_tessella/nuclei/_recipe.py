@@ -19,6 +19,7 @@ from .._label_image import (
     _mask_distance,
     _only,
     _per_label,
+    _square_dilated,
     _structure,
     _widened,
 )
@@ -398,13 +399,12 @@ def _fill_enclosed(labels):
     if not inner.any():
         return labels
     out = labels
-    eight = np.ones((3, 3), dtype=bool)
     for i, box in enumerate(ndi.find_objects(holes), start=1):
         if box is None or not inner[i]:
             continue
         box = _widened(box, 1, labels.shape)  # the hole and the pixels around it
         hole = holes[box] == i
-        around = labels[box][ndi.binary_dilation(hole, eight) & ~hole]
+        around = labels[box][_square_dilated(hole) & ~hole]
         if around.size and around.min() == around.max() > 0:
             if out is labels:
                 out = labels.copy()

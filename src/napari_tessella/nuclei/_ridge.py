@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _widened
+from .._label_image import _square_dilated, _widened
 
 #: a label elongated at least ``[0]`` (square root of its inertia moments' ratio), long at
 #: least ``[1]`` x d (four standard deviations along its long axis) and thinner than
@@ -59,7 +59,7 @@ def _rim_steepness(labels, smooth, level, d, i, box, pad: int = _PAD) -> float:
     wide = _widened(box, pad, labels.shape)
     lab, img = labels[wide], smooth[wide]
     own = lab == i
-    other = ndi.binary_dilation((lab > 0) & ~own, np.ones((3, 3), bool))
+    other = _square_dilated((lab > 0) & ~own)
     rim = own & ~ndi.binary_erosion(own) & ~other
     contrast = float(np.median(img[own])) - level
     if not rim.any() or not contrast > 0:

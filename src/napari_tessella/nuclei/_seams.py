@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.morphology import convex_hull_image
 
-from .._label_image import _edge_ids
+from .._label_image import _crosses_dilated, _edge_ids
 from ._merges import _kmeans_parts
 from ._shape import _typical_near
 from ._small import _with_new_labels
@@ -129,7 +129,7 @@ def _notch_cut(obj, least, hull):
     if n < 2:
         return None
     depth = ndi.distance_transform_edt(hull)
-    edge = obj & ndi.binary_dilation(~obj)
+    edge = obj & _crosses_dilated(~obj, 1)
     beside = ndi.grey_dilation(notches, footprint=np.ones((3, 3))) * edge
     ends = []
     for j in range(1, n + 1):
@@ -175,7 +175,7 @@ def _shows_seam(obj, light, second, hull) -> bool:
     points = np.argwhere(obj)
     where = points.astype(np.float64)
     parts = second[tuple(points.T)].astype(np.intp)
-    cut = first & ndi.binary_dilation(second)
+    cut = first & _crosses_dilated(second, 1)
     if not cut.any():  # the parts meet at a corner only: no seam across them to read
         return False
     deep = min(ndi.distance_transform_edt(p).max() for p in (first, second))

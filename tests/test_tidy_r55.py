@@ -21,19 +21,44 @@ def _counting(monkeypatch, module, name):
 
 
 @pytest.mark.parametrize("dark", [False, True])
-def test_the_autocorrelation_is_made_once_per_find(monkeypatch, dark):
-    """Columns round in pixels on oblong pixels: the autocorrelation that measured their
-    shape gives find_atoms its separation, with the same columns (fails on the base: two
-    inverse FFTs, one in column_widths and one in estimate_separation)."""
+def test_one_autocorrelation_serves_the_widths_and_the_separation(monkeypatch, dark):
+    """Columns round in pixels on oblong pixels: the columns' widths (linear) and
+    find_atoms' separation (windowed) are both made by ``atoms._autocorrelation``, and
+    the columns are those of square pixels (fails on the base: the widths made their own
+    copy, and ``atoms`` had no such helper)."""
+    from napari_tessella import _square, atoms
+
     lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=1)
     image = 1.0 - lat.image if dark else lat.image
     sampling = (np.sqrt(0.5), np.sqrt(2.0))
     square = find_atoms_finite(image, refine="com", dark=dark).result
-    calls = _counting(monkeypatch, scipy.fft, "irfft2")
+    made = _counting(monkeypatch, atoms, "_autocorrelation")
+    monkeypatch.setattr(_square, "_autocorrelation", atoms._autocorrelation)
+    ffts = _counting(monkeypatch, scipy.fft, "irfft2")
     res = find_atoms_finite(image, sampling=sampling, refine="com", dark=dark).result
-    assert len(calls) == 1
+    assert len(made) == len(ffts) == 2
     np.testing.assert_array_equal(res.positions, square.positions)
     assert res.separation == square.separation
+
+
+def test_the_linear_autocorrelation_is_the_images_own():
+    """``_autocorrelation(linear=True)`` at small lags is the normalised image correlated
+    with itself, without wrap-around (scipy.signal.correlate, directly)."""
+    from scipy.signal import correlate
+
+    from napari_tessella.atoms import _autocorrelation
+
+    rng = np.random.default_rng(3)
+    img = rng.normal(size=(20, 27)) * 1e200  # near the float's top: scale-free
+    ac = _autocorrelation(img, linear=True)
+    norm = img / 2.0**665
+    norm = (norm - norm.mean()) / np.ptp(norm)
+    direct = correlate(norm, norm, mode="full", method="direct")
+    centre = np.array(norm.shape) - 1
+    for dr in range(-5, 6):
+        for dc in range(-5, 6):
+            assert np.isclose(ac[dr, dc], direct[centre[0] + dr, centre[1] + dc],
+                              rtol=1e-9, atol=1e-12)
 
 
 def test_a_frame_is_read_once_for_the_watershed(monkeypatch):

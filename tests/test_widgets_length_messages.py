@@ -65,13 +65,13 @@ def test_find_atoms_leaves_the_spacing_rule_to_the_core(viewer, lattice_image, m
     from napari_tessella import _square  # (find_atoms_finite's call, through find_on_square)
 
     given = []
-    core = _square._find_atoms
+    core = _square.find_atoms
 
     def spy(image, **params):
         given.append(params["separation"])
         return core(image, **params)
 
-    monkeypatch.setattr(_square, "_find_atoms", spy)
+    monkeypatch.setattr(_square, "find_atoms", spy)
     layer = viewer.add_image(lattice_image, name="lat", scale=(0.5, 0.5), units="nm")
     widget = FindAtomsWidget(viewer)
     widget.image.value = layer

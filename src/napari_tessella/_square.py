@@ -26,7 +26,7 @@ import numpy as np
 
 from ._lazy import is_lazy
 from ._validation import as_float_image
-from .atoms import _autocorrelation, _find_atoms
+from .atoms import _autocorrelation, find_atoms
 
 # the largest ratio of the pixel's sides, and the most pixels, resampled to square pixels
 _MOST_RATIO = 16.0
@@ -35,10 +35,14 @@ _MOST_PIXELS = 64_000_000
 _LENGTHS = ("separation", "pair_distance", "lattice_spacing", "column_sigma")
 _TABLE_LENGTHS = ("sigma",)
 #: columns whose widths along the two axes are within this ratio are round in pixels
-#: (lattices round in pixels, 40 each: at most 1.07-1.09 under noise of 0.05-0.1 of the
-#: peak, 90 % under 1.09 at 0.2; dumbbells 4 widths apart along the long side of 1 × 2
-#: pixels, which nearly undo the pixel's elongation: 1.13)
+#: (lattices round in pixels, 96² px, 8 px apart, 200 each, since round 55: at most 1.06
+#: under noise of 0.2 of the peak, 99.5 % under 1.1 at 0.3, 81 % at 0.5; dumbbells 4
+#: widths apart along the long side of 1 × 2 pixels, which nearly undo the pixel's
+#: elongation: 1.11-1.20)
 ROUND = 1.1
+#: more than this share of the columns found in pixels with a neighbour within the
+#: columns' width: split, searched in the sample instead (round 55)
+SPLIT = 0.2
 
 
 def square_zoom(shape, sampling) -> np.ndarray | None:
@@ -62,17 +66,17 @@ def square_zoom(shape, sampling) -> np.ndarray | None:
     return size / size.min()
 
 
-def _plane_autocorrelation(plane, dark=False) -> np.ndarray | None:
-    """The autocorrelation of ``plane`` (``atoms._autocorrelation``, the one find_atoms
-    reads its separation from), or None when it has no lobe to fit (not a 2-d plane of
-    at least 8 × 8 finite pixels, or a constant)."""
+def _plane_autocorrelation(plane) -> np.ndarray | None:
+    """The linear autocorrelation of ``plane`` (``atoms._autocorrelation`` with
+    ``linear``), or None when it has no lobe to fit (not a 2-d plane of at least 8 × 8
+    finite pixels, or a constant)."""
     img = np.asarray(plane)
     if img.dtype.kind != "f":
         img = img.astype(np.float64)
     if (img.ndim != 2 or min(img.shape) < 8 or not np.isfinite(img).all()
             or not np.ptp(img) > 0):
         return None
-    return _autocorrelation(img, dark)
+    return _autocorrelation(img, linear=True)
 
 
 def column_widths(plane) -> tuple[float, float] | None:
@@ -80,9 +84,10 @@ def column_widths(plane) -> tuple[float, float] | None:
     autocorrelation: a typical column's extent along each axis (times √2), whatever its
     brightness; None when there is no lobe to fit (a plane a few pixels wide, a constant).
 
-    The autocorrelation (mean-subtracted, Hann-windowed, by FFTs) is read at whole lags
-    out to where it first rises again along each axis (the lattice's next column, or a
-    third of the side); white noise adds to lag 0 only, which is left out. A Gaussian of
+    The linear autocorrelation (mean-subtracted, zero-padded, by FFTs; round 55: no
+    window, which weighted a quarter of the columns) is read at whole lags out to where it
+    first rises again along each axis (the lattice's next column, or a third of the side);
+    white noise adds to lag 0 only, which is left out. A Gaussian of
     free widths plus a constant is fitted to the rest by least squares."""
     return _lobe_widths(_plane_autocorrelation(plane))
 
@@ -95,7 +100,7 @@ def _lobe_widths(ac) -> tuple[float, float] | None:
         return None
 
     def reach(profile):  # the lobe's end along one axis: where the profile first rises
-        k, most = 1, max(1, len(profile) // 3)
+        k, most = 1, max(1, len(profile) // 6)  # a third of the plane's side
         while k < most and profile[k + 1] < profile[k]:
             k += 1
         return k
@@ -152,6 +157,22 @@ def _round(widths, sampling) -> bool:
     return bool(in_pixels < min(np.log(ROUND), in_sample))
 
 
+def split_in_pixels(positions, widths) -> bool:
+    """Whether a search in pixels split the columns: more than :data:`SPLIT` of the
+    ``positions`` found have a neighbour nearer than the columns' :func:`column_widths`
+    (their geometric mean, √2 times a column's width), where no two columns can be told
+    apart. Dumbbells along the pixel's long side whose elongation undoes the pixel's read
+    as round in pixels; there each column, elongated, was found as two (a third to 70 %
+    of the columns so near, against none on lattices round in pixels up to noise 0.3)."""
+    found = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
+    if len(found) < 2:
+        return False
+    from scipy.spatial import cKDTree
+
+    near, _ = cKDTree(found).query(found, k=2)
+    return bool(np.mean(near[:, 1] < np.sqrt(widths[0] * widths[1])) > SPLIT)
+
+
 def find_on_square(image, sampling, *, zoom=None, **params):
     """:func:`~napari_tessella.atoms.find_atoms` of ``image`` with ``params``, the
     plane resampled to square pixels when ``sampling`` (:func:`square_zoom`) says they
@@ -161,29 +182,31 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     given in ``params`` is. A lazy plane is read in pixels (no resampling), and so is a
     plane whose columns are rounder in pixels than in the sample (:func:`round_in_pixels`:
     found on the square plane, each looked like a pair), its lengths in pixels, as on
-    square pixels. ``zoom``: :func:`square_zoom` of ``sampling`` when the caller has it
-    already (the Find atoms widget refuses pixels too far from square before its run
-    starts), not made again; None: made here. The plane's autocorrelation, on which
-    the columns' shape is measured, is handed to find_atoms for its separation."""
+    square pixels, unless that search split the columns (:func:`split_in_pixels`: then
+    on the square plane after all). ``zoom``: :func:`square_zoom` of ``sampling`` when
+    the caller has it already (the Find atoms widget refuses pixels too far from square
+    before its run starts), not made again; None: made here."""
     if is_lazy(image):
         zoom = None
     elif zoom is None:
         zoom = square_zoom(np.shape(image), sampling)
     if zoom is None:
-        return _find_atoms(image, **params)
+        return find_atoms(image, **params)
     from scipy import ndimage as ndi
 
     plane = as_float_image(image)
-    ac = _plane_autocorrelation(plane, bool(params.get("dark", False)))
-    if _round(_lobe_widths(ac), sampling):
-        return _find_atoms(image, autocorrelation=ac, **params)
+    widths = column_widths(plane)
+    if _round(widths, sampling):
+        res = find_atoms(image, **params)
+        if not split_in_pixels(res.positions, widths):
+            return res
     square = ndi.zoom(plane, zoom, order=3, mode="nearest", grid_mode=True)
     factor = np.array(square.shape, dtype=np.float64) / np.array(plane.shape)
     size = np.abs(np.asarray(sampling, dtype=np.float64))
     step = float(size.min() / np.sqrt(size.prod()))  # the square pixel, in mean pixels
     if params.get("separation") is not None:
         params = {**params, "separation": float(params["separation"]) / step}
-    res = _find_atoms(square, **params)
+    res = find_atoms(square, **params)
     positions = (np.asarray(res.positions, dtype=np.float64).reshape(-1, 2) + 0.5) / factor
     positions -= 0.5
     table = res.table.copy()

@@ -9,11 +9,9 @@ blur is measured, so it can be undone to first order: a Gaussian blur of sigma i
 equation run for ``sigma^2 / 2``, and ``g - sigma^2 / 2 * laplace(g)`` runs it back one
 step (the Laplacian taken of the image smoothed by ``_SMOOTH * d``, against the noise).
 That smoothing is a Gaussian blur too: the image the step runs back is blurred by
-``sigma^2 + s^2`` (``s = _SMOOTH * d``), and the step runs it back by ``_GAIN`` times
-that much (round 36: run back by ``sigma^2`` alone, a dense field under a wide PSF kept
-``s`` of blur beyond the image's own, and touching nuclei still showed one blob; round 55:
-run back by that much exactly, two touching nuclei still read as one label more often than
-one run back past it; see ``docs/nuclei.md``).
+``sigma^2 + s^2`` (``s = _SMOOTH * d``), and the step runs it back by that much (round 36:
+run back by ``sigma^2`` alone, a dense field under a wide PSF kept ``s`` of blur beyond the
+image's own, and touching nuclei still showed one blob; see ``docs/nuclei.md``).
 
 *The blur's width* comes from the image's radially averaged power spectrum: above the
 white noise floor (the median power beyond 0.8 of Nyquist), the edges of blurred objects
@@ -57,9 +55,6 @@ _WIDE = 0.12
 #: the Laplacian of the sharpening is taken at this scale (x d; round 36: 0.12 before the
 #: step ran back its own smoothing as well)
 _SMOOTH = 0.10
-#: the step runs the blur back this many times over (round 55: 1.3; at 1, two touching
-#: nuclei under a wide PSF still read as one blob more often than not, see docs/nuclei.md)
-_GAIN = 1.3
 #: the spectrum: this many radial bins over 0..pi; the noise floor beyond this share of pi
 _BINS = 40
 _NOISE_FROM = 0.8
@@ -119,11 +114,11 @@ def _wide_blur(crop, d) -> float | None:
 def _sharpened(image, sigma, d) -> np.ndarray:
     """``image`` with a Gaussian blur of ``sigma`` undone to first order: the image
     smoothed at ``s = _SMOOTH * d``, blurred by ``sigma^2 + s^2`` in all, less
-    ``_GAIN * (sigma^2 + s^2) / 2`` times its Laplacian there, clipped at 0 (float64).
-    Local: each pixel reads ``4 * _SMOOTH * d`` around it (scipy's reflect)."""
+    ``(sigma^2 + s^2) / 2`` times its Laplacian there, clipped at 0 (float64). Local: each
+    pixel reads ``4 * _SMOOTH * d`` around it (scipy's reflect)."""
     f = np.asarray(image, dtype=np.float64)
     s = _SMOOTH * d
-    run = _GAIN * 0.5 * (sigma * sigma + s * s)  # the PSF's blur and the smoothing's
+    run = 0.5 * (sigma * sigma + s * s)  # the PSF's blur and the smoothing's
     out = ndi.gaussian_filter(f, s) - run * ndi.gaussian_laplace(f, s)
     return np.maximum(out, 0.0, out=out)
 

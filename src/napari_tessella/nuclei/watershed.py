@@ -161,7 +161,7 @@ def seeded_watershed(
 
 
 def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclude_border,
-           min_size, sharpen, dense=False) -> WatershedResult:
+           min_size, sharpen, dense=False, look=True) -> WatershedResult:
     """:func:`seeded_watershed` of an image in memory (parameters checked), in two stages:
     :func:`_prepared` up to the threshold and the dense gate, :func:`_segmented` from
     there. Between the two, with ``sharpen``, a dense field (the gate's shoulders, or a
@@ -175,15 +175,18 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     kind = seeds_kind(seeds, img.shape)
     if sharpen:  # (the image as given: its sharpened run keeps the threshold it was given)
         _check_threshold_in_image(threshold, img)
-        image, img = _despiked(image, img)  # hot pixels read as their neighbours (._spikes)
-        part = frame_part(image, img)
-        if part is not None:  # a constant frame (stitching, registration, a saturated
-            # padding): outside the image, as NaN pixels are (._outside)
+        part = frame_part(image, img) if look else None
+        if part is None or part.outside is None:  # (a fill is read before the spikes:
+            # a rotation's blended rim beside a bright fill read as spikes, round 55)
+            image, img = _despiked(image, img)  # hot pixels read as their neighbours
+            part = frame_part(image, img) if look else None  # (a frame: as chunked)
+        if part is not None:  # a constant frame or corner fill (stitching, registration,
+            # a rotation, a saturated padding): outside the image, as NaN is (._outside)
             inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
             return part.result_in_whole(_whole(
                 part.image, inner, object_diameter=object_diameter, sigma=sigma,
                 landscape=landscape, threshold=threshold, exclude_border=exclude_border,
-                min_size=min_size, sharpen=True))
+                min_size=min_size, sharpen=True, look=False), exclude_border)
     given = seeds
     if kind == "labels":
         seeds = _one_seed_per_piece(seeds)  # (still labels)

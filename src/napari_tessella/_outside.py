@@ -325,21 +325,34 @@ def _run_mask(runs, shape, xp=np):
             | (r >= rows - bottom[None, :]))
 
 
-def _a_fill(runs, shape, at_value: int, in_runs: int) -> bool:
-    """Whether the runs of a value from the image's edges (:func:`_runs`; ``in_runs``
-    pixels, of ``at_value`` at the value in the whole image) are a fill: at least
-    ``FILL_RUN``² / 2 pixels, straight (:func:`_straight`, lines it fills whole left
-    out: a frame's), and the value recurs on at most :data:`FRAME_SHARE` of the pixels
-    off them (more: the field's own flat background, which the runs only enter)."""
-    if in_runs < FILL_RUN * FILL_RUN // 2:
+def _a_fill(runs, shape, at_value: int, in_runs: tuple) -> bool:
+    """Whether the runs of a value from the image's edges (:func:`_runs`; ``in_runs``:
+    their pixels, those of the runs along rows and along columns alone; ``at_value``:
+    the image's pixels at the value) are a fill: at least ``FILL_RUN``² / 2 pixels, the
+    value on at most :data:`FRAME_SHARE` of the pixels off them (more: the field's own
+    flat background, which the runs only enter), and the runs along rows (or along
+    columns) straight (:func:`_straight`, lines they fill whole left out: a frame's) and
+    holding every pixel of the runs (two bands meeting in a corner are straight along one
+    of the two only; a saturated nucleus cut by a corner is round along both)."""
+    union = in_runs[0]
+    if union < FILL_RUN * FILL_RUN // 2:
         return False
-    if at_value - in_runs > FRAME_SHARE * (shape[0] * shape[1] - in_runs):
+    if at_value - union > FRAME_SHARE * (shape[0] * shape[1] - union):
         return False
-    for pair, n in ((runs[:2], shape[1]), (runs[2:], shape[0])):
-        part = pair[0] < n
-        if not all(_straight(np.asarray(depth)[part]) for depth in pair):
-            return False
-    return True
+    for pair, n, alone in ((runs[:2], shape[1], in_runs[1]), (runs[2:], shape[0], in_runs[2])):
+        part = np.asarray(pair[0]) < n
+        if alone == union and all(_straight(np.asarray(depth)[part]) for depth in pair):
+            return True
+    return False
+
+
+def _counts(runs, shape, xp=np) -> tuple:
+    """The pixels of the ``runs`` (:func:`_runs`): all, along rows alone, along columns
+    alone (lazy with ``xp`` dask.array)."""
+    zero_rows, zero_cols = xp.zeros(shape[0], int), xp.zeros(shape[1], int)
+    return (_run_mask(runs, shape, xp).sum(),
+            _run_mask((*runs[:2], zero_cols, zero_cols), shape, xp).sum(),
+            _run_mask((zero_rows, zero_rows, *runs[2:]), shape, xp).sum())
 
 
 def fill_mask(img: np.ndarray, lines=None) -> tuple[np.ndarray | None, tuple]:
@@ -355,7 +368,7 @@ def fill_mask(img: np.ndarray, lines=None) -> tuple[np.ndarray | None, tuple]:
         found = _run_mask(runs, img.shape)
         inside = img[~found]  # (one flat rectangle on a flat background: nothing inside)
         if inside.size and inside.min() < inside.max() and _a_fill(
-                runs, img.shape, int(np.count_nonzero(at)), int(np.count_nonzero(found))):
+                runs, img.shape, int(np.count_nonzero(at)), _counts(runs, img.shape)):
             mask = found if mask is None else mask | found
             kept.append(float(v))
     return mask, tuple(kept)
@@ -371,9 +384,9 @@ def fills_lazy(arr, lines, scheduler=None) -> tuple:
     for v in corner_values(lines):
         at = arr == v
         runs = _runs(at, da)
-        count, inside, *runs = _compute(at.sum(), _run_mask(runs, arr.shape, da).sum(), *runs,
-                                        scheduler=scheduler)
-        if _a_fill(runs, arr.shape, int(count), int(inside)):
+        count, *rest = _compute(at.sum(), *_counts(runs, arr.shape, da), *runs,
+                                scheduler=scheduler)
+        if _a_fill(rest[3:], arr.shape, int(count), tuple(int(n) for n in rest[:3])):
             kept.append(float(v))
     return tuple(kept)
 
@@ -403,6 +416,15 @@ def frame_part(image, img: np.ndarray) -> OutsidePart | None:
     >>> frame_part(img, img).box
     (slice(1, 5, None), slice(2, 6, None))
     """
+    part = _frame_or_fill(image, img)
+    if part is None or part.outside is None:
+        return part
+    return _grown(np.asarray(image) if np.ndim(image) == 2 else img, img, part.mask(),
+                  part.values, {part.kind}) or part
+
+
+def _frame_or_fill(image, img: np.ndarray) -> OutsidePart | None:
+    """One look for a frame (peeled) and fills inside it (:func:`fill_mask`)."""
     def off_value(box, value):
         return _mask_box(img[box] != value)  # (the package's one box of a mask's pixels)
 
@@ -448,17 +470,27 @@ def image_part(image, img: np.ndarray, name: str = "image") -> OutsidePart | Non
         return frame_part(image, img)
     if nonfinite.all():
         return outside_part(img, nonfinite, name=name)  # (refused: no finite pixel)
-    nearest = ndi.distance_transform_edt(nonfinite, return_distances=False,
-                                         return_indices=True)
-    near = img[tuple(nearest)]
-    framed = frame_part(near, near)
-    if framed is not None:
-        nonfinite = nonfinite | framed.mask()
-        name_kind = f"non-finite+{framed.kind}"
-        part = _masked(img, nonfinite, name_kind, framed.values, np.float64)
-        if part is not None:
-            return part
-    return outside_part(img, ~np.isfinite(img), name=name, dtype=np.float64)
+    return (_grown(img, img, nonfinite, (), {"non-finite"}, np.float64)
+            or outside_part(img, nonfinite, name=name, dtype=np.float64))
+
+
+def _grown(arr, img, outside, values, kinds, dtype=None) -> OutsidePart | None:
+    """The part of ``arr`` outside ``outside`` (NaN pixels, a fill found) and every frame
+    or fill found again with those pixels given their nearest pixel's value inside (a
+    line half NaN, half at a frame's value; a band whose line a missing tile broke: the
+    peeling then sees them whole), up to three times; None when that leaves no box."""
+    for _ in range(3):
+        nearest = ndi.distance_transform_edt(outside, return_distances=False,
+                                             return_indices=True)
+        near = img[tuple(nearest)]
+        more = _frame_or_fill(near, near)
+        grown = outside if more is None else outside | more.mask()
+        if more is None or np.array_equal(grown, outside):
+            break
+        outside, kinds = grown, kinds | {more.kind}
+        values += tuple(v for v in more.values if v not in values)
+    kind = "+".join(k for k in ("non-finite", "frame", "fill") if k in kinds)
+    return _masked(arr, outside, kind, values, dtype)
 
 
 def frame_part_lazy(arr, scheduler=None, lines=None) -> OutsidePart | None:

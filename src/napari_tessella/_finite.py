@@ -28,6 +28,9 @@ none) and the image to measure the objects in. An image whose pixels are all fin
 to the core as it is (the same arrays, the same labels), unless it lies in a constant frame
 (:func:`frame_of`: a mosaic's padding of any value): the three last then segment the box
 inside it as the core segments a field alone, as the Seeded watershed's core does itself.
+A constant fill in the corners (a rotation's, a mosaic's missing tile) is read as NaN
+pixels are, and NaN pixels beside a frame or a fill are read with it (:func:`whole_part`);
+chunk by chunk Threshold & label reads a frame too (:func:`threshold_label_lazy`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Two kinds of pixel hold no data: NaN or infinite ones (a stitched mosaic's paddi
 warped image's unmapped corners, dead pixels; :mod:`napari_tessella._finite`) and a
 constant frame around a field (a stitched or registered image's border: whole rows and
 columns of one value, black, saturated or a fill between, or of a few values pasted one
-over another: :func:`frame_part`). Both are an *outside mask*, and
+over another: :func:`frame_part`), or a constant fill in its corners that does not run
+the length of an edge (a rotation's triangles, a mosaic's missing tile: :func:`fill_mask`,
+in memory). All are an *outside mask*, and
 every operation reads it the same way (:class:`OutsidePart`): the image is cropped to the
 box of the pixels inside, the outside pixels left in that box are given a background
 level, the crop is segmented, and its results are put back in the whole image's frame
@@ -297,8 +299,10 @@ def _straight(depth) -> bool:
         if not run.size:
             continue
         part = depth[run].astype(np.float64)
-        low = np.flatnonzero(part == part.min())  # (a vertex may lie along a few lines)
-        if not (line(part) or (line(part[:low[0] + 1]) and line(part[low[-1]:]))):
+        low = np.flatnonzero(part == part.min())  # (a vertex may lie along a few lines,
+        # and nothing between them rises off it)
+        flat = part[low[0]:low[-1] + 1].max() - part.min() <= FILL_STRAIGHT
+        if not (line(part) or (flat and line(part[:low[0] + 1]) and line(part[low[-1]:]))):
             return False
     return True
 
@@ -478,15 +482,18 @@ def _grown(arr, img, outside, values, kinds, dtype=None) -> OutsidePart | None:
     """The part of ``arr`` outside ``outside`` (NaN pixels, a fill found) and every frame
     or fill found again with those pixels given their nearest pixel's value inside (a
     line half NaN, half at a frame's value; a band whose line a missing tile broke: the
-    peeling then sees them whole), up to three times; None when that leaves no box."""
+    peeling then sees them whole), up to three times, while each look adds ``FILL_RUN``²
+    / 2 pixels or more; None when that leaves no box."""
     for _ in range(3):
         nearest = ndi.distance_transform_edt(outside, return_distances=False,
                                              return_indices=True)
         near = img[tuple(nearest)]
         more = _frame_or_fill(near, near)
-        grown = outside if more is None else outside | more.mask()
-        if more is None or np.array_equal(grown, outside):
+        new = None if more is None else more.mask() & ~outside
+        # (a field's corner pixel, copied over the outside corner beyond it, is no fill)
+        if new is None or np.count_nonzero(new) < FILL_RUN * FILL_RUN // 2:
             break
+        grown = outside | new
         outside, kinds = grown, kinds | {more.kind}
         values += tuple(v for v in more.values if v not in values)
     kind = "+".join(k for k in ("non-finite", "frame", "fill") if k in kinds)

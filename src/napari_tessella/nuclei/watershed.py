@@ -75,7 +75,9 @@ def seeded_watershed(
         constant frame around the field (whole edge rows or columns at the image's
         minimum, or its maximum: a stitched or registered image's border, a saturated
         padding) is read as outside the image, in memory and chunk by chunk: no nucleus
-        and no territory there (``napari_tessella._outside.frame_part``). NaN or
+        and no territory there (``napari_tessella._outside.frame_part``); so is, in
+        memory, a constant fill in its corners (a rotation's triangles, a mosaic's
+        missing tile; chunk by chunk a warning says it is segmented with the field). NaN or
         infinite pixels are refused: :func:`napari_tessella.seeded_watershed_finite`
         reads them as outside the image.
     object_diameter : float, optional

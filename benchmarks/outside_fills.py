@@ -23,8 +23,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import numpy as np
-
 CASE = r'''
 import sys, warnings
 import numpy as np
@@ -137,7 +135,6 @@ def main(srcs):
         out = subprocess.run([sys.executable, "-c", f"SRC = {src!r}\n" + CASE],
                              capture_output=True, text=True)
         print(out.stdout + out.stderr[-2000:])
-    return np
 
 
 if __name__ == "__main__":

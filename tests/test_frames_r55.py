@@ -184,6 +184,17 @@ def test_a_saturated_nucleus_in_a_corner_is_no_fill(field):
     assert frame_part(clipped, clipped) is None
 
 
+def test_a_flat_background_around_one_small_nucleus_is_no_fill():
+    """A noiseless field of one small nucleus: its flat background, reached from every
+    edge, is no fill (the pixels off it span a nucleus, not the image)."""
+    from napari_tessella._outside import frame_part
+
+    for diameter in (6.0, 12.0):
+        image = synthetic_nuclei((120, 140), n_nuclei=1, diameter=diameter, noise=0.0,
+                                 seed=1).image
+        assert frame_part(image, image.astype(np.float64)) is None
+
+
 # --- 5. the property: any fill on any side or corner, the field's own pixels
 
 

@@ -29,8 +29,8 @@ from ._label_image import _mask_box, _nearest_label
 from ._lazy import _compute, is_lazy
 from ._validation import counted, rgb_luminance
 
-__all__ = ["BACKGROUND_PERCENTILE", "FILL_RUN", "FILL_STRAIGHT", "FRAME_SHARE", "FRAME_VALUES",
-           "OutsidePart", "corner_values", "fill_mask", "fills_lazy", "frame_part",
+__all__ = ["BACKGROUND_PERCENTILE", "FILL_RUN", "FILL_SPAN", "FILL_STRAIGHT", "FRAME_SHARE",
+           "FRAME_VALUES", "OutsidePart", "corner_values", "fill_mask", "fills_lazy", "frame_part",
            "frame_part_lazy", "image_part", "outside_part", "part_in_box", "seeds_in_box",
            "unread_fills"]
 
@@ -265,6 +265,10 @@ def _lines(arr) -> tuple:
 #: line (a saturated nucleus cut by the corner is round)
 FILL_RUN, FILL_STRAIGHT = 8, 1.5
 
+#: the pixels off a fill span at least this share of the image's rows and of its columns
+#: (a rotated field's vertices touch its edges; a mosaic's other tiles run to them)
+FILL_SPAN = 0.9
+
 
 def corner_values(lines) -> tuple:
     """The values that a corner of an image of edge ``lines`` (top, bottom, left, right)
@@ -341,6 +345,10 @@ def _a_fill(runs, shape, at_value: int, in_runs: tuple) -> bool:
     union = in_runs[0]
     if union < FILL_RUN * FILL_RUN // 2:
         return False
+    for (first, last), n in ((runs[:2], shape[1]), (runs[2:], shape[0])):
+        lines = np.flatnonzero(np.asarray(first) + np.asarray(last) < n)  # (not filled)
+        if not lines.size or lines[-1] - lines[0] + 1 < FILL_SPAN * (shape[0] + shape[1] - n):
+            return False  # (a flat background around one small nucleus: it lies inside)
     if at_value - union > FRAME_SHARE * (shape[0] * shape[1] - union):
         return False
     for pair, n, alone in ((runs[:2], shape[1], in_runs[1]), (runs[2:], shape[0], in_runs[2])):

@@ -6,8 +6,8 @@ Failing on the round's base: sections 1-3 (a fill in the corners was segmented w
 field; Threshold & label and Find atoms read the NaN pixels only, not a frame beside
 them; chunk by chunk Threshold & label read no frame; the chunked watershed said nothing
 of a fill it segments with the field) and the property test. Guards (pass on both): a
-saturated nucleus cut by a corner, a noisy background clipped at 0, a field's own
-clipped background, no warning on a field without a fill, the input left as it was.
+saturated nucleus cut by a corner, a noisy background clipped at 0, a noiseless flat
+background around one small nucleus.
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ none) and the image to measure the objects in. An image whose pixels are all fin
 to the core as it is (the same arrays, the same labels), unless it lies in a constant frame
 (:func:`frame_of`: a mosaic's padding of any value): the three last then segment the box
 inside it as the core segments a field alone, as the Seeded watershed's core does itself.
+A constant fill in the corners (a rotation's, a mosaic's missing tile) is read as NaN
+pixels are, and NaN pixels beside a frame or a fill are read with it (:func:`whole_part`);
+chunk by chunk Threshold & label reads a frame too (:func:`threshold_label_lazy`).
 """
 
 from __future__ import annotations
@@ -38,27 +41,33 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._label_image import _nearest_label
-from ._lazy import is_lazy
+from ._lazy import _as_float_dask, _compute, is_lazy
 from ._outside import (
     BACKGROUND_PERCENTILE,
     OutsidePart,
+    _lines,
+    _without_cut,
+    fills_lazy,
     frame_part,
+    frame_part_lazy,
+    image_part,
     outside_part,
     seeds_in_box,
+    unread_fills,
 )
 from ._square import find_on_square
 from ._validation import blank_reason, counted, rgb_luminance, size_in_image
 from .atoms import AtomsResult
 from .nuclei import WatershedResult, seeded_watershed
 from .nuclei.watershed import _seeded_watershed
-from .segmentation import threshold_label
+from .segmentation import threshold_label, threshold_label_chunked
 from .threshold import compute_threshold, smoothed_threshold
 
 __all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FiniteAtoms",
            "FiniteLabels", "FiniteRun", "Outside", "blank_plane",
            "empty_watershed", "find_atoms_finite", "finite_part", "frame_of", "outside_of",
-           "seeded_watershed_finite", "smoothed_threshold_finite", "threshold_label_finite"]
+           "seeded_watershed_finite", "smoothed_threshold_finite", "threshold_label_finite",
+           "threshold_label_lazy", "whole_part"]
 
 #: the percentile of the finite pixels the non-finite ones are given for dark objects
 #: (the mirror of ``BACKGROUND_PERCENTILE``: "no object here" when objects are dark)
@@ -112,25 +121,22 @@ frame of 5 around the field')
     return frame_part(arr, img)
 
 
-def _without_cut(result: WatershedResult, outside: np.ndarray) -> WatershedResult:
-    """With ``exclude_border``, the nuclei that touch a non-finite pixel (cut by a tile's
-    edge, as the image's edge cuts those the core drops) dropped too, their territories
-    given to the nearest nucleus kept, the ids renumbered 1..n (in the box's frame)."""
-    labels = result.labels
-    rim = ndi.binary_dilation(outside, structure=np.ones((3, 3), bool)) & (labels > 0)
-    cut = np.unique(labels[rim])
-    if not cut.size:
-        return result
-    kept = np.setdiff1d(np.unique(labels[labels > 0]), cut)
-    lut = np.zeros(int(labels.max()) + 1, dtype=labels.dtype)
-    lut[kept] = np.arange(1, kept.size + 1, dtype=labels.dtype)
-    labels = lut[labels]
-    if kept.size:  # every pixel to its nearest nucleus kept: the core's own territories
-        territories = np.where(np.isin(result.territories, cut), _nearest_label(labels),
-                               lut[result.territories])
+def whole_part(image, *, name: str = "image") -> OutsidePart | None:
+    """Everything outside an in-memory 2-D (or RGB(A)) ``image`` at once: its NaN or
+    infinite pixels and a constant frame or fill beside them
+    (:func:`~napari_tessella._outside.image_part`), or None (nothing outside, a lazy
+    image, another shape). A NaN-padded mosaic inside a frame of 0 had its NaN pixels
+    read as outside and its frame segmented with the field."""
+    if is_lazy(image):
+        return None
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4) and arr.dtype.kind in "iuf":
+        img = rgb_luminance(arr)
+    elif arr.ndim == 2 and arr.dtype.kind in "iuf" and arr.size:
+        img = arr
     else:
-        territories = np.zeros_like(labels)
-    return replace(result, labels=labels, territories=territories)
+        return None
+    return image_part(arr, img, name)
 
 
 class FiniteRun(NamedTuple):
@@ -161,6 +167,7 @@ def seeded_watershed_finite(image, *, seeds=None, **kwargs) -> FiniteRun:
         # the frame read once: handed to the core, which would read it again
         return FiniteRun(_seeded_watershed(image, seeds=seeds, frame=frame, **kwargs),
                          frame.message(), image)
+    part = whole_part(image)  # (a frame or a fill beside the NaN pixels too)
     inner, dropped = seeds_in_box(seeds, part)
     result = seeded_watershed(part.image, seeds=inner, **kwargs)
     if kwargs.get("exclude_border") and part.outside.any():
@@ -256,16 +263,18 @@ class Outside(NamedTuple):
         return self.part.to_whole(labels)
 
 
-def outside_of(image, *, dark: bool = False, name: str = "image") -> Outside | None:
-    """The plane's finite part, or None when every pixel is finite (or the plane is lazy:
-    the core's own checks, chunk by chunk). Its non-finite pixels are given the dark
-    background level of :func:`finite_part`, or with ``dark`` (dark objects, channels)
-    the :data:`DARK_BACKGROUND_PERCENTILE` of the finite pixels. ``ValueError`` (in
-    words, the plane called ``name``) when no pixel, or only a line of them, is finite."""
-    if is_lazy(image):
-        return None
-    part = finite_part(image, name=name)
-    if part is None:
+def outside_of(image, *, dark: bool = False, name: str = "image",
+               part: OutsidePart | None = None) -> Outside | None:
+    """The plane's part inside its outside mask (NaN or infinite pixels, and a frame or a
+    fill beside them: :func:`whole_part`, or ``part`` when given), or None when nothing is
+    outside, the outside is a frame only (cropped off exactly: the core segments the
+    box), or the plane is lazy (the core's own checks, chunk by chunk). Its outside pixels
+    are given the dark background level of :func:`finite_part`, or with ``dark`` (dark
+    objects, channels) the :data:`DARK_BACKGROUND_PERCENTILE` of the pixels inside.
+    ``ValueError`` (in words, the plane called ``name``) when no pixel, or only a line of
+    them, is finite."""
+    part = whole_part(image, name=name) if part is None else part
+    if part is None or part.outside is None:
         return None
     crop = part.image
     if dark:
@@ -299,8 +308,12 @@ def threshold_label_finite(image, threshold="otsu", *, name: str = "image",
     >>> int(labels.max()), said.split(':')[0]
     (2, '200 pixels (8.3 % of the image) are NaN or infinite')
     """
-    out = outside_of(image, dark=params.get("dark_objects", False), name=name)
-    if out is None and (frame := frame_of(image)) is not None:  # the field alone, put back
+    if is_lazy(image):  # chunk by chunk: a frame read as in memory
+        labels, said = threshold_label_lazy(image, threshold, **params)
+        return FiniteLabels(labels, said, image)
+    frame = whole_part(image, name=name)
+    out = outside_of(image, dark=params.get("dark_objects", False), part=frame)
+    if out is None and frame is not None:  # a frame: the field alone, put back
         return FiniteLabels(frame.to_whole(threshold_label(frame.image, threshold, **params)),
                             frame.message(), image)
     if out is None:
@@ -310,14 +323,35 @@ def threshold_label_finite(image, threshold="otsu", *, name: str = "image",
     return FiniteLabels(out.labels(threshold, **params), out.part.message(), out.filled())
 
 
+def threshold_label_lazy(image, threshold="otsu", *, scheduler=None, **params):
+    """:func:`~napari_tessella.segmentation.threshold_label_chunked` of the lazy
+    ``image`` reading a constant frame as in memory (``_outside.frame_part_lazy``: the
+    field inside it segmented, no object on it), and a sentence: the frame's, or that
+    constant corners (a fill that does not run the length of an edge, which memory may
+    read as outside) are segmented with the field chunk by chunk. NaN pixels are refused
+    as before. Returns (lazy labels, sentence)."""
+    arr = _as_float_dask(image, params.get("chunks"), convert=False)
+    lines = _compute(*_lines(arr), scheduler=scheduler)
+    part = frame_part_lazy(arr, scheduler, lines)
+    inner = arr if part is None else part.image
+    labels = threshold_label_chunked(inner, threshold, scheduler=scheduler, **params)
+    said = "" if part is None else part.message()
+    if part is not None:
+        labels = part.to_whole(labels)
+        lines = _compute(*_lines(inner), scheduler=scheduler)
+    if fills := unread_fills(fills_lazy(inner, lines, scheduler)):
+        said += ("; " if said else "") + fills
+    return labels, said
+
+
 def smoothed_threshold_finite(image, method="otsu", *, smooth_sigma: float = 0.0,
                               dark: bool = False, name: str = "image") -> float:
     """:func:`~napari_tessella.threshold.smoothed_threshold` of the finite pixels of
     ``image`` only (the threshold :func:`threshold_label_finite` uses; ``dark``: for dark
     objects, whose non-finite pixels take a bright background level)."""
-    out = outside_of(image, dark=dark, name=name)
+    frame = whole_part(image, name=name)
+    out = outside_of(image, dark=dark, part=frame)
     if out is None:
-        frame = frame_of(image)
         return smoothed_threshold(image if frame is None else frame.image, method,
                                   smooth_sigma=smooth_sigma)
     return out.threshold(method, smooth_sigma)
@@ -361,8 +395,9 @@ def find_atoms_finite(image, *, name: str = "image", sampling=None, zoom=None,
     square (``sampling``: their sizes, None for square ones): found on the plane
     resampled to square pixels (:func:`~napari_tessella._square.find_on_square`, its
     ``zoom`` when the caller has it). ``params`` go to the core as they are."""
-    out = outside_of(image, dark=params.get("dark", False), name=name)
-    if out is None and (frame := frame_of(image)) is not None:  # the field alone, put back
+    frame = whole_part(image, name=name)
+    out = outside_of(image, dark=params.get("dark", False), part=frame)
+    if out is None and frame is not None:  # a frame: the field alone, put back
         found = find_on_square(frame.image, sampling, zoom=zoom, **params)
         return FiniteAtoms(_shift_atoms(found, frame), frame.message(), image)
     if out is None:

@@ -4,7 +4,9 @@ Two kinds of pixel hold no data: NaN or infinite ones (a stitched mosaic's paddi
 warped image's unmapped corners, dead pixels; :mod:`napari_tessella._finite`) and a
 constant frame around a field (a stitched or registered image's border: whole rows and
 columns of one value, black, saturated or a fill between, or of a few values pasted one
-over another: :func:`frame_part`). Both are an *outside mask*, and
+over another: :func:`frame_part`), or a constant fill in its corners that does not run
+the length of an edge (a rotation's triangles, a mosaic's missing tile: :func:`fill_mask`,
+in memory). All are an *outside mask*, and
 every operation reads it the same way (:class:`OutsidePart`): the image is cropped to the
 box of the pixels inside, the outside pixels left in that box are given a background
 level, the crop is segmented, and its results are put back in the whole image's frame
@@ -21,13 +23,16 @@ from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
+from scipy import ndimage as ndi
 
-from ._label_image import _mask_box
+from ._label_image import _mask_box, _nearest_label
 from ._lazy import _compute, is_lazy
 from ._validation import counted, rgb_luminance
 
-__all__ = ["BACKGROUND_PERCENTILE", "FRAME_SHARE", "FRAME_VALUES", "OutsidePart", "frame_part",
-           "frame_part_lazy", "outside_part", "part_in_box", "seeds_in_box"]
+__all__ = ["BACKGROUND_PERCENTILE", "FILL_RUN", "FILL_SPAN", "FILL_STRAIGHT", "FRAME_SHARE",
+           "FRAME_VALUES", "OutsidePart", "corner_values", "fill_mask", "fills_lazy", "frame_part",
+           "frame_part_lazy", "image_part", "outside_part", "part_in_box", "seeds_in_box",
+           "unread_fills"]
 
 #: the percentile of the pixels inside that the outside ones in the box are given
 #: ("no object here", without the pull of one outlier that the minimum would have)
@@ -36,6 +41,28 @@ BACKGROUND_PERCENTILE = 1.0
 #: a frame's value may recur on at most this share of the pixels inside it (a noiseless
 #: background, a synthetic image's exact 0, lies inside: no frame)
 FRAME_SHARE = 0.01
+
+
+def _without_cut(result, outside: np.ndarray):
+    """With ``exclude_border``, the nuclei of a watershed ``result`` that touch an outside
+    pixel (a non-finite one, a fill's: cut by a tile's edge, as the image's edge cuts
+    those the core drops) dropped too, their territories
+    given to the nearest nucleus kept, the ids renumbered 1..n (in the box's frame)."""
+    labels = result.labels
+    rim = ndi.binary_dilation(outside, structure=np.ones((3, 3), bool)) & (labels > 0)
+    cut = np.unique(labels[rim])
+    if not cut.size:
+        return result
+    kept = np.setdiff1d(np.unique(labels[labels > 0]), cut)
+    lut = np.zeros(int(labels.max()) + 1, dtype=labels.dtype)
+    lut[kept] = np.arange(1, kept.size + 1, dtype=labels.dtype)
+    labels = lut[labels]
+    if kept.size:  # every pixel to its nearest nucleus kept: the core's own territories
+        territories = np.where(np.isin(result.territories, cut), _nearest_label(labels),
+                               lut[result.territories])
+    else:
+        territories = np.zeros_like(labels)
+    return replace(result, labels=labels, territories=territories)
 
 
 class OutsidePart(NamedTuple):
@@ -68,12 +95,22 @@ class OutsidePart(NamedTuple):
                                                                           labels)
         return whole
 
-    def result_in_whole(self, result):
+    def result_in_whole(self, result, exclude_border: bool = False):
         """A :class:`~napari_tessella.nuclei.WatershedResult` of the box in the whole
-        image's frame: labels and territories 0 on every outside pixel, seeds shifted."""
+        image's frame: labels and territories 0 on every outside pixel, seeds shifted;
+        with ``exclude_border``, the nuclei touching an outside pixel of the box dropped
+        (:func:`_without_cut`)."""
+        if exclude_border and self.outside is not None and self.outside.any():
+            result = _without_cut(result, self.outside)
         seeds = np.asarray(result.seeds, dtype=np.float64).reshape(-1, 2) + self.offset
         return replace(result, labels=self.to_whole(result.labels),
                        territories=self.to_whole(result.territories), seeds=seeds)
+
+    def mask(self) -> np.ndarray:
+        """The whole image's outside pixels (bool)."""
+        whole = np.ones(self.shape, bool)
+        whole[self.box] = False if self.outside is None else self.outside
+        return whole
 
     def filled(self) -> np.ndarray:
         """The whole image with its outside pixels given ``level`` (for measuring
@@ -89,8 +126,12 @@ class OutsidePart(NamedTuple):
         pct = f"{share:.2g} %" if share < 99.5 else "nearly all"
         verb = "is" if self.count == 1 else "are"
         values = " and ".join(f"{v:g}" for v in self.values or (self.level,))
-        what = ("NaN or infinite" if self.kind == "non-finite"
-                else f"a constant frame of {values} around the field")
+        kinds = self.kind.split("+")
+        what = " or ".join(["NaN or infinite"] * ("non-finite" in kinds)
+                           + [f"a constant frame of {values} around the field"]
+                           * ("frame" in kinds)
+                           + [f"a constant fill of {values} around the field or in its "
+                              "corners"] * ("fill" in kinds))
         return (f"{counted(self.count, 'pixel')} ({pct} of the image) {verb} {what}: read "
                 "as outside the image (no object there)")
 
@@ -267,6 +308,160 @@ def _lines(arr) -> tuple:
     return arr[0], arr[-1], arr[:, 0], arr[:, -1]
 
 
+#: a fill that does not run the length of an edge (a rotation's corner triangle, a
+#: mosaic's missing tile) lies in a corner and runs at least this many pixels along both
+#: of its edges; its side facing the field keeps within this many pixels of a straight
+#: line (a saturated nucleus cut by the corner is round)
+FILL_RUN, FILL_STRAIGHT = 8, 1.5
+
+#: the pixels off a fill span at least this share of the image's rows and of its columns
+#: (a rotated field's vertices touch its edges; a mosaic's other tiles run to them)
+FILL_SPAN = 0.9
+
+
+def corner_values(lines) -> tuple:
+    """The values that a corner of an image of edge ``lines`` (top, bottom, left, right)
+    holds along :data:`FILL_RUN` pixels of both its edges: a fill's candidates."""
+    top, bottom, left, right = (np.asarray(line) for line in lines)
+    if min(top.size, left.size) < FILL_RUN:
+        return ()
+    n = FILL_RUN
+    ends = ((top[0], top[:n], left[:n]), (top[-1], top[-n:], right[:n]),
+            (bottom[0], bottom[:n], left[-n:]), (bottom[-1], bottom[-n:], right[-n:]))
+    found = []
+    for v, a, b in ends:  # (a NaN corner never equals itself)
+        if v == v and v not in found and (a == v).all() and (b == v).all():
+            found.append(v)
+    return tuple(found)
+
+
+def _straight(depth) -> bool:
+    """Whether a profile of depths (one per line across an edge, 0 where the fill is
+    not) is made of straight pieces: each run of lines it covers lies within
+    :data:`FILL_STRAIGHT` of a straight line, or of two that meet at its least deep
+    point (two triangles meeting at a rotated field's vertex)."""
+    def line(part):
+        if part.size < 3:
+            return True
+        x = np.arange(part.size, dtype=np.float64)
+        fit = np.polyval(np.polyfit(x, part, 1), x)
+        return bool(np.abs(part - fit).max() <= FILL_STRAIGHT)
+
+    covered = np.flatnonzero(depth)
+    for run in np.split(covered, np.flatnonzero(np.diff(covered) > 1) + 1):
+        if not run.size:
+            continue
+        part = depth[run].astype(np.float64)
+        low = np.flatnonzero(part == part.min())  # (a vertex may lie along a few lines,
+        # and nothing between them rises off it)
+        flat = part[low[0]:low[-1] + 1].max() - part.min() <= FILL_STRAIGHT
+        if not (line(part) or (flat and line(part[:low[0] + 1]) and line(part[low[-1]:]))):
+            return False
+    return True
+
+
+def _runs(at, xp=np) -> tuple:
+    """The runs of the bool 2-d ``at`` (a value's pixels; ``xp``: numpy or dask.array)
+    from each edge: from the left and the right along each row, from the top and the
+    bottom along each column (a whole line: its length)."""
+    rows, cols = at.shape
+    whole_rows, whole_cols = at.all(axis=1), at.all(axis=0)
+    return (xp.where(whole_rows, cols, xp.argmin(at, axis=1)),
+            xp.where(whole_rows, cols, xp.argmin(at[:, ::-1], axis=1)),
+            xp.where(whole_cols, rows, xp.argmin(at, axis=0)),
+            xp.where(whole_cols, rows, xp.argmin(at[::-1], axis=0)))
+
+
+def _run_mask(runs, shape, xp=np):
+    """The pixels of the ``runs`` (:func:`_runs`) of an image of ``shape`` (bool; lazy
+    with ``xp`` dask.array, then in ``chunks``)."""
+    left, right, top, bottom = runs
+    rows, cols = shape
+    r, c = xp.arange(rows)[:, None], xp.arange(cols)[None, :]
+    return ((c < left[:, None]) | (c >= cols - right[:, None]) | (r < top[None, :])
+            | (r >= rows - bottom[None, :]))
+
+
+def _a_fill(runs, shape, at_value: int, in_runs: tuple) -> bool:
+    """Whether the runs of a value from the image's edges (:func:`_runs`; ``in_runs``:
+    their pixels, those of the runs along rows and along columns alone; ``at_value``:
+    the image's pixels at the value) are a fill: at least ``FILL_RUN``² / 2 pixels, the
+    value on at most :data:`FRAME_SHARE` of the pixels off them (more: the field's own
+    flat background, which the runs only enter), and the runs along rows (or along
+    columns) straight (:func:`_straight`, lines they fill whole left out: a frame's) and
+    holding every pixel of the runs (two bands meeting in a corner are straight along one
+    of the two only; a saturated nucleus cut by a corner is round along both)."""
+    union = in_runs[0]
+    if union < FILL_RUN * FILL_RUN // 2:
+        return False
+    for (first, last), n in ((runs[:2], shape[1]), (runs[2:], shape[0])):
+        lines = np.flatnonzero(np.asarray(first) + np.asarray(last) < n)  # (not filled)
+        if not lines.size or lines[-1] - lines[0] + 1 < FILL_SPAN * (shape[0] + shape[1] - n):
+            return False  # (a flat background around one small nucleus: it lies inside)
+    if at_value - union > FRAME_SHARE * (shape[0] * shape[1] - union):
+        return False
+    for pair, n, alone in ((runs[:2], shape[1], in_runs[1]), (runs[2:], shape[0], in_runs[2])):
+        part = np.asarray(pair[0]) < n
+        if alone == union and all(_straight(np.asarray(depth)[part]) for depth in pair):
+            return True
+    return False
+
+
+def _counts(runs, shape, xp=np) -> tuple:
+    """The pixels of the ``runs`` (:func:`_runs`): all, along rows alone, along columns
+    alone (lazy with ``xp`` dask.array)."""
+    zero_rows, zero_cols = xp.zeros(shape[0], int), xp.zeros(shape[1], int)
+    return (_run_mask(runs, shape, xp).sum(),
+            _run_mask((*runs[:2], zero_cols, zero_cols), shape, xp).sum(),
+            _run_mask((zero_rows, zero_rows, *runs[2:]), shape, xp).sum())
+
+
+def fill_mask(img: np.ndarray, lines=None) -> tuple[np.ndarray | None, tuple]:
+    """The pixels of the 2-d ``img`` that are a constant fill in its corners (a rotation's
+    triangles, a mosaic's missing tile: runs of one value from the edges that start in a
+    corner, :data:`FILL_RUN`, :func:`_a_fill`) and the fills' values, or (None, ()). A
+    saturated nucleus cut by a corner is round, and a flat background that touches the
+    edges recurs inside: neither is a fill."""
+    mask, kept = None, []
+    for v in corner_values(_lines(img) if lines is None else lines):
+        at = img == v
+        runs = _runs(at)
+        found = _run_mask(runs, img.shape)
+        inside = img[~found]  # (one flat rectangle on a flat background: nothing inside)
+        if inside.size and inside.min() < inside.max() and _a_fill(
+                runs, img.shape, int(np.count_nonzero(at)), _counts(runs, img.shape)):
+            mask = found if mask is None else mask | found
+            kept.append(float(v))
+    return mask, tuple(kept)
+
+
+def fills_lazy(arr, lines, scheduler=None) -> tuple:
+    """The values of the fills :func:`fill_mask` finds in the 2-d dask array ``arr``
+    (``lines``: its four edge lines, computed), by the same rule: one pass over it for
+    each value a corner holds, none when no corner holds one."""
+    import dask.array as da
+
+    kept = []
+    for v in corner_values(lines):
+        at = arr == v
+        runs = _runs(at, da)
+        count, *rest = _compute(at.sum(), *_counts(runs, arr.shape, da), *runs,
+                                scheduler=scheduler)
+        if _a_fill(rest[3:], arr.shape, int(count), tuple(int(n) for n in rest[:3])):
+            kept.append(float(v))
+    return tuple(kept)
+
+
+def unread_fills(values) -> str:
+    """The sentence for fills (:func:`fills_lazy`) the chunked paths do not read ("" when
+    none)."""
+    if not values:
+        return ""
+    return (f"a constant fill of {' and '.join(f'{v:g}' for v in values)} in the image's "
+            "corners is segmented with the field chunk by chunk (in memory it is read as "
+            "outside the image)")
+
+
 def frame_part(image, img: np.ndarray) -> OutsidePart | None:
     """The part of ``image`` inside a constant frame (:func:`_peeled`: whole rows or
     columns of one value, or of a few values pasted one over another, at the image's
@@ -282,12 +477,77 @@ def frame_part(image, img: np.ndarray) -> OutsidePart | None:
     >>> frame_part(img, img).box
     (slice(1, 5, None), slice(2, 6, None))
     """
+    part = _frame_or_fill(image, img)
+    if part is None or part.outside is None:
+        return part
+    return _grown(np.asarray(image) if np.ndim(image) == 2 else img, img, part.mask(),
+                  part.values, {part.kind}) or part
+
+
+def _frame_or_fill(image, img: np.ndarray) -> OutsidePart | None:
+    """One look for a frame (peeled) and fills inside it (:func:`fill_mask`)."""
     found = _peeled(_InMemory(img))
+    arr = np.asarray(image)
+    arr = arr if arr.ndim == 2 else img
+    box, values = found or ((slice(0, img.shape[0]), slice(0, img.shape[1])), ())
+    sub = img[box]
+    fills, more = fill_mask(sub) if min(sub.shape) >= FILL_RUN else (None, ())
+    if fills is not None:  # (a fill that leaves only a line inside is no fill)
+        outside = np.ones(img.shape, bool)
+        outside[box] = fills
+        if (part := _masked(arr, outside, "fill", values + more)) is not None:
+            return part
     if found is None:
         return None
-    arr = np.asarray(image)
-    return part_in_box(arr if arr.ndim == 2 else img, found[0], None, level=found[1][0],
-                       kind="frame", values=found[1])
+    return part_in_box(arr, box, None, level=values[0], kind="frame", values=values)
+
+
+def _masked(arr, outside, kind, values, dtype=None) -> OutsidePart | None:
+    """:func:`outside_part` of ``arr`` inside the whole-image mask ``outside`` (a fill's),
+    or None when that leaves no box of 2 × 2 pixels."""
+    try:
+        part = outside_part(arr, outside, kind=kind, dtype=dtype)
+    except ValueError:
+        return None
+    return part if part is None else part._replace(values=values)
+
+
+def image_part(image, img: np.ndarray, name: str = "image") -> OutsidePart | None:
+    """Everything outside the 2-d (or RGB(A)) in-memory ``image`` (``img``: it as a 2-d
+    array, its luminance) at once: its NaN or infinite pixels and a constant frame or
+    fill (:func:`frame_part`) around them. The frame is looked for on the image with each
+    non-finite pixel given its nearest finite pixel's value, so that a frame beside NaN
+    padding (a line half NaN, half at the frame's value) is found whole. None: nothing
+    outside; ``ValueError`` as :func:`outside_part`."""
+    nonfinite = ~np.isfinite(img) if img.dtype.kind == "f" else None
+    if nonfinite is None or not nonfinite.any():
+        return frame_part(image, img)
+    if nonfinite.all():
+        return outside_part(img, nonfinite, name=name)  # (refused: no finite pixel)
+    return (_grown(img, img, nonfinite, (), {"non-finite"}, np.float64)
+            or outside_part(img, nonfinite, name=name, dtype=np.float64))
+
+
+def _grown(arr, img, outside, values, kinds, dtype=None) -> OutsidePart | None:
+    """The part of ``arr`` outside ``outside`` (NaN pixels, a fill found) and every frame
+    or fill found again with those pixels given their nearest pixel's value inside (a
+    line half NaN, half at a frame's value; a band whose line a missing tile broke: the
+    peeling then sees them whole), up to three times, while each look adds ``FILL_RUN``²
+    / 2 pixels or more; None when that leaves no box."""
+    for _ in range(3):
+        nearest = ndi.distance_transform_edt(outside, return_distances=False,
+                                             return_indices=True)
+        near = img[tuple(nearest)]
+        more = _frame_or_fill(near, near)
+        new = None if more is None else more.mask() & ~outside
+        # (a field's corner pixel, copied over the outside corner beyond it, is no fill)
+        if new is None or np.count_nonzero(new) < FILL_RUN * FILL_RUN // 2:
+            break
+        grown = outside | new
+        outside, kinds = grown, kinds | {more.kind}
+        values += tuple(v for v in more.values if v not in values)
+    kind = "+".join(k for k in ("non-finite", "frame", "fill") if k in kinds)
+    return _masked(arr, outside, kind, values, dtype)
 
 
 def frame_part_lazy(arr, scheduler=None, lines=None) -> OutsidePart | None:

@@ -26,7 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._finite import find_atoms_finite, seeded_watershed_finite, threshold_label_finite
+from ._finite import (
+    find_atoms_finite,
+    seeded_watershed_finite,
+    threshold_label_finite,
+    threshold_label_lazy,
+)
 from ._lazy import _as_dask, _compute, _is_local, is_large, is_lazy
 from ._validation import counted, shape_of
 from .atoms import AtomsResult, find_atoms, find_atoms_chunked
@@ -34,7 +39,7 @@ from .export import save_labels, save_labels_from_zarr, save_table, write_labels
 from .measure import measure_objects, measure_objects_chunked
 from .nuclei import WatershedResult, seeded_watershed, seeded_watershed_chunked
 from .reading import open_image
-from .segmentation import threshold_label, threshold_label_chunked
+from .segmentation import threshold_label
 from .tessellation import LatticeResult, lattice
 
 __all__ = [
@@ -138,26 +143,27 @@ def _segment(image, params, *, scheduler=None, store=None, stem="image", geometr
     if not is_lazy(image):  # NaN or infinite pixels: outside the image (._finite)
         labels, said, measured = threshold_label_finite(image, **kwargs)
         return labels, measure_objects(labels, measured), [], said
-    lazy = threshold_label_chunked(image, **kwargs, scheduler=scheduler)
+    # chunk by chunk: a frame read as in memory (._finite)
+    lazy, said = threshold_label_lazy(image, **kwargs, scheduler=scheduler)
     target = _zarr_target(store, f"{stem}_labels")
     remote = not _is_local(scheduler)
     if remote and not want_labels:  # measured on the workers, labels nowhere
-        return None, measure_objects_chunked(lazy, image, scheduler=scheduler), [], ""
+        return None, measure_objects_chunked(lazy, image, scheduler=scheduler), [], said
     if target is None and remote and scratch is not None:
         labels, table, files = _on_workers({f"{stem}_labels": lazy}, image,
                                            scheduler=scheduler, folder=scratch,
                                            geometry=geometry)
-        return labels[f"{stem}_labels"], table, files, ""
+        return labels[f"{stem}_labels"], table, files, said
     if target is None and remote:  # no folder the workers share: compute the labels twice
         (labels,) = _compute(lazy, scheduler=scheduler)
-        return labels, measure_objects_chunked(lazy, image, scheduler=scheduler), [], ""
+        return labels, measure_objects_chunked(lazy, image, scheduler=scheduler), [], said
     if target is None:  # the labels fit in memory (not the intermediates)
         (labels,) = _compute(lazy, scheduler=scheduler)
         return labels, measure_objects_chunked(labels, image, chunks=lazy.chunksize,
-                                               scheduler=scheduler), [], ""
+                                               scheduler=scheduler), [], said
     stored, table = write_labels_zarr({target: lazy}, measure_image=image,
                                       scheduler=scheduler, **(geometry or {}))
-    return stored[target][0], table, [target], ""
+    return stored[target][0], table, [target], said
 
 
 def _on_workers(lazy: dict, image, *, scheduler, folder, geometry=None):

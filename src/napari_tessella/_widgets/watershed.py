@@ -11,9 +11,8 @@ from magicgui.widgets import CheckBox, ComboBox, FloatSpinBox, PushButton
 from .._finite import (
     blank_plane,
     empty_watershed,
-    finite_part,
-    frame_of,
     seeded_watershed_finite,
+    whole_part,
 )
 from .._lazy import is_lazy
 from .._validation import counted
@@ -135,8 +134,8 @@ class SeededWatershedWidget(_DockWidget):
 
         def job():
             yield "estimating the nucleus diameter"
-            # NaN pixels or a constant frame: outside the image (as in the run)
-            part = None if is_lazy(image) else finite_part(image) or frame_of(image)
+            # NaN pixels, a constant frame or fill: outside the image (as in the run)
+            part = whole_part(image)  # (None for a lazy image)
             return estimate_object_diameter(image if part is None else part.image)
 
         job.stages = 1

@@ -7,12 +7,14 @@ neighbouring chunks are matched by centroid and given one global id.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
-from .._outside import frame_part_lazy, seeds_in_box
+from .._outside import fills_lazy, frame_part_lazy, seeds_in_box, unread_fills
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
@@ -462,6 +464,8 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
         return part.result_in_whole(_chunked_watershed(part.image, **{**again, "seeds": inner},
                                                        sharpen=True))
+    if sharpen and (fills := unread_fills(fills_lazy(stored, lines, scheduler))):
+        warnings.warn(fills[0].upper() + fills[1:] + ".", stacklevel=3)  # (memory reads it)
     if orient != IDENTITY:
         stored, raw = (to_canonical(a, orient) for a in (stored, raw))
         if user_points:

@@ -75,7 +75,9 @@ def seeded_watershed(
         constant frame around the field (whole edge rows or columns at the image's
         minimum, or its maximum: a stitched or registered image's border, a saturated
         padding) is read as outside the image, in memory and chunk by chunk: no nucleus
-        and no territory there (``napari_tessella._outside.frame_part``). NaN or
+        and no territory there (``napari_tessella._outside.frame_part``); so is, in
+        memory, a constant fill in its corners (a rotation's triangles, a mosaic's
+        missing tile; chunk by chunk a warning says it is segmented with the field). NaN or
         infinite pixels are refused: :func:`napari_tessella.seeded_watershed_finite`
         reads them as outside the image.
     object_diameter : float, optional
@@ -171,7 +173,7 @@ def _seeded_watershed(image, *, object_diameter=None, sigma=None, seeds=None,
 
 
 def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclude_border,
-           min_size, sharpen, dense=False, frame=None) -> WatershedResult:
+           min_size, sharpen, dense=False, frame=None, look=True) -> WatershedResult:
     """:func:`seeded_watershed` of an image in memory (parameters checked), in two stages:
     :func:`_prepared` up to the threshold and the dense gate, :func:`_segmented` from
     there. Between the two, with ``sharpen``, a dense field (the gate's shoulders, or a
@@ -179,23 +181,29 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     (:mod:`._deblur`) is not segmented: the whole recipe runs on it sharpened, once (its
     own diameter, gates and all; the sharpened run, ``dense``, keeps the gate the image as
     given met: the sharpening steepens the flanks, not the crowd, round 39). ``frame``:
-    the image's constant frame, read by the caller (:func:`_seeded_watershed`)."""
+    the image's constant frame or corner fills, read by the caller
+    (:func:`_seeded_watershed`); ``look``: whether to look for them (not in the part
+    inside them, which has none)."""
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
     kind = seeds_kind(seeds, img.shape)
     if sharpen:  # (the image as given: its sharpened run keeps the threshold it was given)
         _check_threshold_in_image(threshold, img)
-        clean, img = _despiked(image, img)  # hot pixels read as their neighbours (._spikes)
-        part = frame if frame is not None and clean is image else frame_part(clean, img)
-        image = clean
-        if part is not None:  # a constant frame (stitching, registration, a saturated
-            # padding): outside the image, as NaN pixels are (._outside)
+        part = (frame if frame is not None else frame_part(image, img)) if look else None
+        if part is None or part.outside is None:  # (a fill is read before the spikes:
+            # a rotation's blended rim beside a bright fill read as spikes, round 55)
+            clean, img = _despiked(image, img)  # hot pixels read as their neighbours
+            if look and clean is not image:  # (a frame: as chunked; the same one when
+                part = frame_part(clean, img)  # no spike changed the image)
+            image = clean
+        if part is not None:  # a constant frame or corner fill (stitching, registration,
+            # a rotation, a saturated padding): outside the image, as NaN is (._outside)
             inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
             return part.result_in_whole(_whole(
                 part.image, inner, object_diameter=object_diameter, sigma=sigma,
                 landscape=landscape, threshold=threshold, exclude_border=exclude_border,
-                min_size=min_size, sharpen=True))
+                min_size=min_size, sharpen=True, look=False), exclude_border)
     given = seeds
     if kind == "labels":
         seeds = _one_seed_per_piece(seeds)  # (still labels)

@@ -387,7 +387,11 @@ def _depth(levels, noise) -> float:
 
 
 def _ring_depth(levels, noise) -> float:
-    return max(_RING_DARK * levels[1], _RING_NOISE * noise())
+    """The ring rule's depth; on an image so coarsely quantized that its noise unit is 0
+    (a field of 0 .. 9), the single-pixel rule's."""
+    unit = noise()
+    return max(_RING_DARK * levels[1], _RING_NOISE * unit) if unit > 0 else _depth(
+        levels, noise)
 
 
 def _any_dark(w, org, shape, core, levels, noise) -> bool:
@@ -485,7 +489,7 @@ def _despiked_lazy(stored, scheduler=None, *, integral=None):
     as their neighbours' median, chunk by chunk; ``stored`` itself when it has none.
     ``integral``: round the medians (default: when ``stored`` holds integers; a float
     image made from a plane of integers gives True). Two passes over the data: the levels'
-    sample, then each chunk's spikes counted with a one-pixel overlap."""
+    sample, then each chunk's spikes counted with an overlap of ``_HALO`` pixels."""
     import dask.array as da
 
     from .._lazy import _compute
@@ -499,11 +503,12 @@ def _despiked_lazy(stored, scheduler=None, *, integral=None):
     if levels is None:
         return stored
     noise = _noise(levels[3])
-    if min(min(axis) for axis in stored.chunks) < _HALO:  # (chunks of the halo at least)
-        stored = stored.rechunk(tuple(da.overlap.ensure_minimum_chunksize(_HALO, axis)
-                                      for axis in stored.chunks))
-    edges = tuple(tuple(int(e) for e in np.cumsum((0, *axis))) for axis in stored.chunks)
-    halo = da.overlap.overlap(stored, depth={0: _HALO, 1: _HALO}, boundary="none")
+    parts = stored
+    if min(min(axis) for axis in parts.chunks) < _HALO:  # (chunks of the halo at least)
+        parts = parts.rechunk(tuple(da.overlap.ensure_minimum_chunksize(_HALO, axis)
+                                    for axis in parts.chunks))
+    edges = tuple(tuple(int(e) for e in np.cumsum((0, *axis))) for axis in parts.chunks)
+    halo = da.overlap.overlap(parts, depth={0: _HALO, 1: _HALO}, boundary="none")
     kw = {"edges": edges, "shape": shape, "levels": levels[:3], "noise": noise}
     counts = halo.map_blocks(_block_counts, dtype=np.int64,
                              chunks=((1,) * len(edges[0][1:]), (2,) * len(edges[1][1:])), **kw)
@@ -513,6 +518,6 @@ def _despiked_lazy(stored, scheduler=None, *, integral=None):
         return stored
     if integral is None:
         integral = stored.dtype.kind in "iu"
-    return halo.map_blocks(_block_fixed, dtype=stored.dtype, chunks=stored.chunks,
+    return halo.map_blocks(_block_fixed, dtype=stored.dtype, chunks=parts.chunks,
                            dark=dark, integral=integral, **kw)
 

@@ -32,9 +32,28 @@ they are looked for on every pixel only when one is found on the grid of every e
 and column (rows and columns 4, 12, 20 ...: a dead column or row crosses it, pepper on
 0.1 % of the pixels leaves a hundred on it); a clean image costs the grid's test alone.
 
-Both rules read each pixel's 3 × 3 neighbourhood with levels of the whole image, so the
-chunked path (:func:`_despiked_lazy`) reads the same spikes chunk by chunk, with a
-one-pixel overlap, from the levels and the grid's decision taken once over the image.
+*A cluster* (round 55: a camera's dead or hot pixels in twos, fours, nines) of up to
+3 × 3 pixels has a dark (hot) neighbour on each side of all but its middle, so neither
+rule reads it. A pixel that lies below every pixel of its *ring* (the 16 pixels at
+distance 2) by more than an eighth of ``p98 - p50`` and 6 noise units, at most the median
+(``_RING_DARK``, ``_RING_NOISE``), or above its ring as a bright spike does above its
+neighbours (by half its height over the median, ``_RING_SHARE``), is a cluster's pixel
+or its middle; with its neighbours that lie as far below (above) that ring, it is read
+as the ring's median. Nucleoli, the gaps between nuclei and small bright blobs have a
+ring that comes down (up) with them: on 246 clean images (U2OS at 8 and 16 bits,
+cell-line and dense fields) the nearest pixel lies at 0.57 of the dark ring rule and
+0.57 of the bright one. The ring rule is also deeper than the single-pixel rule's
+depth in a dim nucleus, so its dead pixels are read too.
+
+*Stray dead pixels* (a few, all off the grid) are looked for in one pass over the rows:
+a pixel at most the median with the pixel on its left and one of the three on its right
+above the median by the ring rule's depth, that is itself a ring hit or next to one; when
+one is found, every pixel is tested as when the grid holds one.
+
+All rules read each pixel's 5 × 5 neighbourhood (7 × 7 for a cluster's edge) with levels
+of the whole image, so the chunked path (:func:`_despiked_lazy`) reads the same spikes
+chunk by chunk, with an overlap of three pixels, from the levels and the dark decision
+taken once over the image.
 """
 
 from __future__ import annotations

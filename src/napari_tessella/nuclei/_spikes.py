@@ -40,10 +40,10 @@ distance 2) by more than an eighth of ``p98 - p50`` and 6 noise units, at most t
 neighbours (by half its height over the median, ``_RING_SHARE``), is a cluster's pixel
 or its middle; with its neighbours that lie as far below (above) that ring, it is read
 as the ring's median. Nucleoli, the gaps between nuclei and small bright blobs have a
-ring that comes down (up) with them: on 246 clean images (U2OS at 8 and 16 bits,
+ring that comes down (up) with them: on 183 clean images (U2OS at 8 and 16 bits,
 cell-line and dense fields) the nearest pixel lies at 0.57 of the dark ring rule and
-0.57 of the bright one. The ring rule is also deeper than the single-pixel rule's
-depth in a dim nucleus, so its dead pixels are read too.
+0.57 of the bright one. The dark ring rule's depth is half the single-pixel rule's, so
+the dead pixels of a dim nucleus are read too.
 
 *Stray dead pixels* (a few, all off the grid) are looked for in one pass over the rows:
 a pixel at most the median with the pixel on its left and one of the three on its right

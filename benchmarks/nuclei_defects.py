@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -103,40 +102,16 @@ def main(argv=None) -> int:
     p.add_argument("--only", default=None, help="comma-separated inputs (default: all)")
     args = p.parse_args(argv)
 
-    from napari_tessella.nuclei import score_segmentation, seeded_watershed
+    from nuclei_pepper import report, scored
 
     inputs = INPUTS if args.only is None else tuple(args.only.split(","))
-    errors = {h: [] for h in inputs}
-    f1 = {h: [] for h in inputs}
-    differ = {h: 0 for h in inputs}
-    cpu = {h: 0.0 for h in inputs}
-    for _kind, seed, img, ref, hot in _fields(args):
-        for how in inputs:
-            x = corrupt(img, how, seed * 10 + INPUTS.index(how), ref, hot)
-            t0 = time.process_time()
-            lab = seeded_watershed(x).labels
-            cpu[how] += time.process_time() - t0
-            s = score_segmentation(lab, ref)
-            errors[how].append(s["errors"])
-            f1[how].append(s["f1"])
-            if args.chunked:
-                import dask
-                import dask.array as da
-                from chunked_agreement import differing
-
-                with dask.config.set(scheduler="synchronous"):
-                    for c in ((256, 256), (128, 160), (97, 300)):
-                        other = seeded_watershed(da.from_array(x, chunks=c)).labels.compute()
-                        differ[how] += max(differing(lab, other).size,
-                                           differing(other, lab).size)
-    n = len(errors[inputs[0]])
-    for how in inputs:
-        e = errors[how]
-        line = (f"{how:<12} errors/img {np.mean(e):6.2f}  F1 {np.mean(f1[how]):.3f}"
-                if args.u2os is not None else f"{how:<12} errors {int(np.sum(e)):5d}")
-        if args.chunked:
-            line += f"  chunked objects differing {differ[how]}"
-        print(f"{line}  cpu/img {cpu[how] / n:.3f} s  per field {e}", flush=True)
+    errors, f1, differ, cpu = scored(
+        _fields(args), inputs,
+        lambda field, _j, how: corrupt(field[2], how, field[1] * 10 + INPUTS.index(how),
+                                       field[3], field[4]),
+        ((256, 256), (128, 160), (97, 300)) if args.chunked else ())
+    report(inputs, errors, f1, differ, cpu, per_image=args.u2os is not None,
+           chunked=args.chunked)
     return 0
 
 

@@ -70,41 +70,58 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", default="15600-15603")
     p.add_argument("--chunked", action="store_true")
     args = p.parse_args(argv)
+    errors, f1, differ, cpu = scored(
+        _fields(args), INPUTS, lambda field, j, how: corrupt(field[2], how, field[1] * 10 + j),
+        ((256, 256), (128, 160)) if args.chunked else ())
+    report(INPUTS, errors, f1, differ, cpu, per_image=args.u2os is not None,
+           chunked=args.chunked)
+    return 0
 
+
+def scored(fields, inputs, corrupted, chunks=()):
+    """Each input's errors and F1 per field, chunked objects differing (at the chunk
+    shapes ``chunks``; none: not run) and CPU seconds, over ``fields`` ((kind, seed, image,
+    truth, ...) tuples); ``corrupted(field, j, how)``: the field's image as input ``how``
+    (the ``j``-th)."""
     from napari_tessella.nuclei import score_segmentation, seeded_watershed
 
-    errors = {h: [] for h in INPUTS}
-    f1 = {h: [] for h in INPUTS}
-    differ = {h: 0 for h in INPUTS}
-    cpu = {h: 0.0 for h in INPUTS}
-    for _kind, seed, img, ref in _fields(args):
-        for j, how in enumerate(INPUTS):
-            x = corrupt(img, how, seed * 10 + j)
+    errors = {h: [] for h in inputs}
+    f1 = {h: [] for h in inputs}
+    differ = {h: 0 for h in inputs}
+    cpu = {h: 0.0 for h in inputs}
+    for field in fields:
+        for j, how in enumerate(inputs):
+            x = corrupted(field, j, how)
             t0 = time.process_time()
             lab = seeded_watershed(x).labels
             cpu[how] += time.process_time() - t0
-            s = score_segmentation(lab, ref)
+            s = score_segmentation(lab, field[3])
             errors[how].append(s["errors"])
             f1[how].append(s["f1"])
-            if args.chunked:
+            if chunks:
                 import dask
                 import dask.array as da
                 from chunked_agreement import differing
 
                 with dask.config.set(scheduler="synchronous"):
-                    for c in ((256, 256), (128, 160)):
+                    for c in chunks:
                         other = seeded_watershed(da.from_array(x, chunks=c)).labels.compute()
                         differ[how] += max(differing(lab, other).size,
                                            differing(other, lab).size)
-    n = len(errors["clean"])
-    for how in INPUTS:
+    return errors, f1, differ, cpu
+
+
+def report(inputs, errors, f1, differ, cpu, *, per_image: bool, chunked: bool = False):
+    """One line per input: errors (per image with ``per_image``, else summed), F1, chunked
+    objects differing (with ``chunked``), CPU per image and the errors per field."""
+    n = len(errors[inputs[0]])
+    for how in inputs:
         e = errors[how]
         line = (f"{how:<12} errors/img {np.mean(e):6.2f}  F1 {np.mean(f1[how]):.3f}"
-                if args.u2os is not None else f"{how:<12} errors {int(np.sum(e)):5d}")
-        if args.chunked:
+                if per_image else f"{how:<12} errors {int(np.sum(e)):5d}")
+        if chunked:
             line += f"  chunked objects differing {differ[how]}"
         print(f"{line}  cpu/img {cpu[how] / n:.3f} s  per field {e}", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

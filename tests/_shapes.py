@@ -1,5 +1,5 @@
-"""Small synthetic shapes the nuclei tests draw objects with: a filled ellipse and a
-Gaussian spot of light."""
+"""Small synthetic shapes the tests draw objects with: a filled ellipse and a Gaussian
+spot of light (nuclei); dumbbell lattices on oblong pixels (Find atoms)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,28 @@ def gaussian_spot(shape, centre, radius, axes=(1.0, 1.0)) -> np.ndarray:
     rr, cc = np.indices(shape)
     q = ((rr - centre[0]) / axes[0]) ** 2 + ((cc - centre[1]) / axes[1]) ** 2
     return np.exp(-q / (2 * (radius / 2) ** 2))
+
+
+def pixel_sizes(ratio) -> np.ndarray:
+    """The pixel's sizes in pixels of the mean size (their product 1)."""
+    r = np.asarray(ratio, dtype=np.float64)
+    return r / np.sqrt(r.prod())
+
+
+def oblong_dumbbells(ratio, half, spacing=14.0, sigma=1.4, extent=100.0, seed=0):
+    """Dumbbells round in the sample on pixels of ``ratio`` (peaks 1 and 0.7 at a square
+    lattice's points minus and plus ``half``, half the pair's offset in mean pixels),
+    noise 0.05: ``(image, truth in pixels)``."""
+    rng = np.random.default_rng(seed)
+    size = pixel_sizes(ratio)
+    shape = tuple(round(extent / s) for s in size)
+    grid = np.arange(rng.uniform(0, spacing) - spacing, extent + spacing, spacing)
+    centres = np.array([(a, b) for a in grid for b in grid])
+    pos = np.concatenate([centres - half, centres + half])
+    peak = np.r_[np.ones(len(centres)), np.full(len(centres), 0.7)]
+    rows, cols = np.arange(shape[0]) * size[0], np.arange(shape[1]) * size[1]
+    image = rng.normal(0, 0.05, shape)
+    for (r0, c0), h in zip(pos, peak, strict=True):
+        image += h * np.outer(np.exp(-(rows - r0) ** 2 / (2 * sigma**2)),
+                              np.exp(-(cols - c0) ** 2 / (2 * sigma**2)))
+    return image, pos / size

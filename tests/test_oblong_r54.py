@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _shapes import oblong_dumbbells, pixel_sizes
 from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
@@ -22,18 +23,12 @@ from napari_tessella.synthetic import synthetic_lattice
 RATIOS = [(1, 1.5), (1, 2), (2, 1), (1, 4), (4, 1)]
 
 
-def _sizes(ratio) -> np.ndarray:
-    """The pixel's sizes in pixels of the mean size (their product 1)."""
-    r = np.asarray(ratio, dtype=np.float64)
-    return r / np.sqrt(r.prod())
-
-
 def _round_in_sample(ratio, spacing=9.0, sigma=1.4, extent=100.0, noise=0.1, seed=0):
     """A square lattice of columns round in the sample, drawn at the centres of oblong
     pixels up to the edges and beyond (a crop of a crystal): ``(image, truth in
     pixels)``."""
     rng = np.random.default_rng(seed)
-    size = _sizes(ratio)
+    size = pixel_sizes(ratio)
     shape = tuple(round(extent / s) for s in size)
     grid = np.arange(rng.uniform(0, spacing) - spacing, extent + spacing, spacing)
     pos = np.array([(r, c) for r in grid for c in grid])
@@ -75,7 +70,7 @@ def test_columns_round_in_pixels_are_found_once(ratio):
     column once, where it is (fails on the base: 263-288 columns at 1:1.5 to 2:1, 177-199
     at 1:4 and 4:1)."""
     lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=1)
-    size = _sizes(ratio)
+    size = pixel_sizes(ratio)
     for refine in ("gaussian", "com"):
         res = find_atoms_finite(lat.image, sampling=tuple(size), refine=refine).result
         assert len(res.positions) == len(lat.positions) == 144, (refine, len(res.positions))
@@ -89,7 +84,7 @@ def test_columns_round_in_the_sample_are_found_there(ratio):
     """Real columns, round in the sample, are still found on the square plane (round 53's
     path) and each once (passes on the base too: the guard of the change)."""
     image, truth = _round_in_sample(ratio)
-    size = _sizes(ratio)
+    size = pixel_sizes(ratio)
     res = find_atoms_finite(image, sampling=tuple(size), refine="gaussian").result
     assert _errors(res.positions, truth, image.shape, size, reach=1.0) == (0, 0)
     # in the sample, in mean pixels (whole square pixels apart: 12 × 0.71 at 1:2)
@@ -115,7 +110,7 @@ def test_the_stem_sample_stays_in_the_sample(stem_image):
 
     for zoom in ((1.0, 0.5), (0.5, 1.0)):
         plane = ndi.zoom(stem_image, zoom, order=1, mode="nearest", grid_mode=True)
-        size = _sizes(1 / np.array(zoom))
+        size = pixel_sizes(1 / np.array(zoom))
         assert not round_in_pixels(plane, size)
         widths = column_widths(plane)
         aspect = widths[0] * size[0] / (widths[1] * size[1])
@@ -142,10 +137,10 @@ def test_column_widths_read_the_columns_extent():
     assert wr == pytest.approx(1.4 * np.sqrt(2), rel=0.15)
     # 2:1 in pixels: round in neither geometry at 1:2 (found in the sample, as real
     # columns), round in the sample on pixels half as wide
-    assert not round_in_pixels(image, _sizes((1, 2)))
+    assert not round_in_pixels(image, pixel_sizes((1, 2)))
     assert not round_in_pixels(image, (1.0, 0.5))
     lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=2)
-    assert round_in_pixels(lat.image, _sizes((1, 2)))
+    assert round_in_pixels(lat.image, pixel_sizes((1, 2)))
     assert column_widths(np.ones((32, 32))) is None
     assert column_widths(np.zeros((4, 40))) is None
 
@@ -154,7 +149,7 @@ def test_the_spacing_typed_back_finds_the_same_columns():
     """The spacing a run reports, given back: the same columns (round in pixels at 1:2;
     fails on the base, which found 287 and reported 2.46 mean pixels)."""
     lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=1)
-    sampling = tuple(_sizes((1, 2)))
+    sampling = tuple(pixel_sizes((1, 2)))
     first = find_on_square(lat.image, sampling, refine="gaussian")
     again = find_on_square(lat.image, sampling, refine="gaussian",
                            separation=first.separation)
@@ -173,7 +168,7 @@ def test_found_once_whatever_the_aspect_and_spacing():
     @given(aspect=st.floats(0.25, 4.0), spacing=st.floats(8.0, 12.0),
            kind=st.sampled_from(["sample", "pixels"]), seed=st.integers(0, 99))
     def check(aspect, spacing, kind, seed):
-        size = _sizes((1.0, aspect))
+        size = pixel_sizes((1.0, aspect))
         if kind == "sample":
             image, truth = _round_in_sample((1.0, aspect), spacing=spacing, seed=seed)
         else:
@@ -188,23 +183,11 @@ def test_found_once_whatever_the_aspect_and_spacing():
     check()
 
 
-def _dumbbells(ratio, pair, angle, spacing=14.0, sigma=1.4, extent=100.0, seed=0):
-    """Dumbbells (peaks 1 and 0.7, ``pair`` mean pixels apart at ``angle`` degrees from
-    the column axis) round in the sample, on oblong pixels: ``(image, truth)``."""
-    rng = np.random.default_rng(seed)
-    size = _sizes(ratio)
-    shape = tuple(round(extent / s) for s in size)
-    grid = np.arange(rng.uniform(0, spacing) - spacing, extent + spacing, spacing)
-    centres = np.array([(a, b) for a in grid for b in grid])
-    u = np.array([np.sin(np.radians(angle)), np.cos(np.radians(angle))]) * pair / 2
-    pos = np.concatenate([centres - u, centres + u])
-    peak = np.r_[np.ones(len(centres)), np.full(len(centres), 0.7)]
-    rows, cols = np.arange(shape[0]) * size[0], np.arange(shape[1]) * size[1]
-    image = rng.normal(0, 0.05, shape)
-    for (r0, c0), h in zip(pos, peak, strict=True):
-        image += h * np.outer(np.exp(-(rows - r0) ** 2 / (2 * sigma**2)),
-                              np.exp(-(cols - c0) ** 2 / (2 * sigma**2)))
-    return image, pos / size
+def _dumbbells(ratio, pair, angle, **kwargs):
+    """Dumbbells (``pair`` mean pixels apart at ``angle`` degrees from the column axis)
+    round in the sample, on oblong pixels: ``(image, truth)``."""
+    half = np.array([np.sin(np.radians(angle)), np.cos(np.radians(angle))]) * pair / 2
+    return oblong_dumbbells(ratio, half, **kwargs)
 
 
 @pytest.mark.parametrize(("ratio", "angle"), [((1, 2), 0), ((2, 1), 90)])
@@ -216,7 +199,7 @@ def test_dumbbells_along_the_long_side_stay_pairs(ratio, angle):
     from napari_tessella._square import round_in_pixels
 
     image, truth = _dumbbells(ratio, 5.6, angle)
-    size = _sizes(ratio)
+    size = pixel_sizes(ratio)
     assert not round_in_pixels(image, size)
     res = find_atoms_finite(image, sampling=tuple(size), refine="gaussian").result
     assert _errors(res.positions, truth, image.shape, size, reach=1.0) == (0, 0)

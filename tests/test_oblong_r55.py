@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _shapes import oblong_dumbbells, pixel_sizes
 from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
@@ -24,12 +25,6 @@ from napari_tessella.synthetic import synthetic_lattice
 # and 1.12 (tuning seeds)
 NOISY = (16608, 16609)
 RATIOS = [(1, 2), (2, 1), (1, 4), (4, 1)]
-
-
-def _sizes(ratio) -> np.ndarray:
-    """The pixel's sizes in pixels of the mean size (their product 1)."""
-    r = np.asarray(ratio, dtype=np.float64)
-    return r / np.sqrt(r.prod())
 
 
 def _once(found, truth, spacing):
@@ -51,7 +46,7 @@ def test_noisy_columns_round_in_pixels_are_found_once(ratio, seed):
     ratio 1.24 and 1.12 sent both lattices to the square plane, which found 201-333
     columns, 105-290 of them nearer than half the spacing to another)."""
     lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.3, seed=seed)
-    size = tuple(_sizes(ratio))
+    size = tuple(pixel_sizes(ratio))
     assert round_in_pixels(lat.image, size)
     res = find_atoms_finite(lat.image, sampling=size, refine="gaussian").result
     twice, spurious = _once(res.positions, lat.positions, 8.0)
@@ -91,7 +86,7 @@ def test_the_stem_sample_is_still_round_in_the_sample(stem_image):
     far from round in pixels.)"""
     for zoom in ((1.0, 1 / 3), (1 / 3, 1.0), (1.0, 0.25), (0.25, 1.0)):
         plane = ndi.zoom(stem_image, zoom, order=1, mode="nearest", grid_mode=True)
-        size = _sizes(1 / np.array(zoom))
+        size = pixel_sizes(1 / np.array(zoom))
         assert not round_in_pixels(plane, size)
         if min(zoom) > 0.3:
             wr, wc = column_widths(plane)
@@ -101,9 +96,11 @@ def test_the_stem_sample_is_still_round_in_the_sample(stem_image):
 def test_noisy_lattices_round_in_pixels_whatever_the_ratio():
     """Property: columns round in pixels (96², 8 px apart) under noise of 0.1-0.25 of the
     peak, on pixels 1.5-4 times longer one way than the other, either way: read as round
-    in pixels, and no column found twice. (On the base, 4 % of such lattices measured
-    beyond the 10 % at noise 0.2, 22 % at 0.3, and were found on the square plane, twice:
-    the property fails there.)"""
+    in pixels, and found as on square pixels, with no column found twice that square
+    pixels find once. (On the base, 4 % of such lattices measured beyond the 10 % at
+    noise 0.2, 22 % at 0.3, and were found on the square plane, twice: the property fails
+    there. A rare noisy lattice has a column that Find atoms finds twice on square pixels
+    too, e.g. noise 0.125, seed 362879: that is not the pixels' doing.)"""
     from hypothesis import given
     from hypothesis import strategies as st
 
@@ -111,34 +108,25 @@ def test_noisy_lattices_round_in_pixels_whatever_the_ratio():
            seed=st.integers(0, 10**6))
     def check(aspect, tall, noise, seed):
         lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=noise, seed=seed)
-        size = tuple(_sizes((aspect, 1.0) if tall else (1.0, aspect)))
+        size = tuple(pixel_sizes((aspect, 1.0) if tall else (1.0, aspect)))
         assert round_in_pixels(lat.image, size)
         res = find_atoms_finite(lat.image, sampling=size, refine="gaussian").result
+        square = find_atoms_finite(lat.image, refine="gaussian").result
+        np.testing.assert_array_equal(res.positions, square.positions)
         twice, spurious = _once(res.positions, lat.positions, 8.0)
-        assert twice == 0, (twice, len(res.positions))
+        assert twice <= _once(square.positions, lat.positions, 8.0)[0] <= 2
         assert spurious <= 2
 
     check()
 
 
-def _dumbbells(ratio, pair=5.6, spacing=14.0, sigma=1.4, extent=100.0, seed=0):
-    """Dumbbells round in the sample (peaks 1 and 0.7, ``pair`` mean pixels apart along
-    the pixel's long side), noise 0.05: ``(image, truth in pixels)``."""
-    rng = np.random.default_rng(seed)
-    size = _sizes(ratio)
-    shape = tuple(round(extent / s) for s in size)
-    grid = np.arange(rng.uniform(0, spacing) - spacing, extent + spacing, spacing)
-    centres = np.array([(a, b) for a in grid for b in grid])
-    u = np.zeros(2)
-    u[int(size[1] > size[0])] = pair / 2
-    pos = np.concatenate([centres - u, centres + u])
-    peak = np.r_[np.ones(len(centres)), np.full(len(centres), 0.7)]
-    rows, cols = np.arange(shape[0]) * size[0], np.arange(shape[1]) * size[1]
-    image = rng.normal(0, 0.05, shape)
-    for (r0, c0), h in zip(pos, peak, strict=True):
-        image += h * np.outer(np.exp(-(rows - r0) ** 2 / (2 * sigma**2)),
-                              np.exp(-(cols - c0) ** 2 / (2 * sigma**2)))
-    return image, pos / size
+def _dumbbells(ratio, pair=5.6, **kwargs):
+    """Dumbbells round in the sample, ``pair`` mean pixels apart along the pixel's long
+    side: ``(image, truth in pixels)``."""
+    size = pixel_sizes(ratio)
+    half = np.zeros(2)
+    half[int(size[1] > size[0])] = pair / 2
+    return oblong_dumbbells(ratio, half, **kwargs)
 
 
 @pytest.mark.parametrize("ratio", [(1, 1.5), (1.5, 1)])
@@ -149,7 +137,7 @@ def test_dumbbells_that_undo_the_pixel_are_found_once(ratio):
     neighbour nearer than 1.9 mean pixels). The split is seen on the result, and the
     columns are found on the square plane: each once, both columns of every pair."""
     image, truth = _dumbbells(ratio, seed=3)
-    size = _sizes(ratio)
+    size = pixel_sizes(ratio)
     assert round_in_pixels(image, size)  # (the widths cannot tell: the result can)
     res = find_atoms_finite(image, sampling=tuple(size), refine="gaussian").result
     found = np.asarray(res.positions).reshape(-1, 2) * size

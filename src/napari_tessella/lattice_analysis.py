@@ -14,7 +14,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
 from ._validation import as_float_image, as_label_image, as_points, finite_number, whole_number
-from .tessellation import lattice
+from .tessellation import check_spread, lattice
 
 __all__ = [
     "StructuralModel",
@@ -79,6 +79,8 @@ def _first_shell(points, tolerance, min_points):
     0 would make the shell empty and give bonds of length 0)."""
     tolerance = finite_number(tolerance, "tolerance", minimum=0, maximum=10)
     pts = as_points(points, min_points=min_points, duplicates=False)
+    # (a shell's squared radius about points 1e300 from the rest overflows in the tree)
+    check_spread(float(np.abs(pts - pts.mean(axis=0)).max()), f"the {len(pts)} points")
     tree = cKDTree(pts)
     d, _ = tree.query(pts, k=2)
     _check_separated(pts, d[:, 1])

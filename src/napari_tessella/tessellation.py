@@ -95,6 +95,16 @@ class LatticeResult:
         )
 
 
+def check_spread(spread: float, what: str) -> None:
+    """``ValueError`` in one sentence when points spread ``spread`` units about their mean,
+    outside :data:`SPREAD_RANGE` (``what``: the points, as the sentence names them)."""
+    if not SPREAD_RANGE[0] <= spread <= SPREAD_RANGE[1]:
+        raise ValueError(
+            f"{what} spread {spread:.3g} units about their mean, beyond what can be "
+            f"triangulated ({SPREAD_RANGE[0]:g} to {SPREAD_RANGE[1]:g}): give them in "
+            "other units (e.g. pixels).")
+
+
 def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaunay:
     """Delaunay triangulation of ``points``; messages quote ``shown`` (default: points)."""
     shown = points if shown is None else shown
@@ -107,11 +117,7 @@ def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaun
             f"{what or f'the {len(points)} points'} are collinear (all on one line): a "
             "lattice needs at least 3 points that span an area."
         )
-    if not SPREAD_RANGE[0] <= spread <= SPREAD_RANGE[1]:  # Qhull's own error: 40 lines
-        raise ValueError(
-            f"{what or f'the {len(points)} points'} spread {spread:.3g} units about their "
-            f"mean, beyond what can be triangulated ({SPREAD_RANGE[0]:g} to "
-            f"{SPREAD_RANGE[1]:g}): give them in other units (e.g. pixels).")
+    check_spread(spread, what or f"the {len(points)} points")  # Qhull's own error: 40 lines
     try:
         tri = Delaunay(centred)  # Qhull's precision is relative to the coordinates' size
     except QhullError as err:  # pragma: no cover - degenerate inputs Qhull still refuses

@@ -127,11 +127,11 @@ class OutsidePart(NamedTuple):
         verb = "is" if self.count == 1 else "are"
         values = " and ".join(f"{v:g}" for v in self.values or (self.level,))
         kinds = self.kind.split("+")
+        constant = [k for k in ("frame", "fill") if k in kinds]  # (their values, once)
+        where = "around the field" + " or in its corners" * ("fill" in kinds)
         what = " or ".join(["NaN or infinite"] * ("non-finite" in kinds)
-                           + [f"a constant frame of {values} around the field"]
-                           * ("frame" in kinds)
-                           + [f"a constant fill of {values} around the field or in its "
-                              "corners"] * ("fill" in kinds))
+                           + [f"a constant {' or '.join(constant)} of {values} {where}"]
+                           * bool(constant))
         return (f"{counted(self.count, 'pixel')} ({pct} of the image) {verb} {what}: read "
                 "as outside the image (no object there)")
 

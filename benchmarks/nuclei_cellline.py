@@ -168,13 +168,17 @@ FRESH54["fibroblast d74"] = (15500, 15501, 15502, 15503)
 #: run only at its end (its branches tune on seeds 16600-16999)
 FRESH55 = {kind: tuple(range(16500, 16506)) for kind in FRESH33}
 FRESH55["fibroblast d74"] = (16500, 16501, 16502, 16503)
+#: round 56's fresh held-out seeds, written down before round 56's results were read and
+#: run only at its end (its branches tune on seeds 17600-17999)
+FRESH56 = {kind: tuple(range(17500, 17506)) for kind in FRESH33}
+FRESH56["fibroblast d74"] = (17500, 17501, 17502, 17503)
 #: the fresh held-out seeds by round (``--fresh ROUND``)
 FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36,
          37: FRESH37, 38: FRESH38, 39: FRESH39, 40: FRESH40, 41: FRESH41,
          42: FRESH42, 43: FRESH43, 44: FRESH44, 45: FRESH45, 46: FRESH46,
          47: FRESH47, 48: FRESH48, 49: FRESH49,
          50: FRESH50, 51: FRESH51, 52: FRESH52, 53: FRESH53,
-         54: FRESH54, 55: FRESH55}
+         54: FRESH54, 55: FRESH55, 56: FRESH56}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}

@@ -50,6 +50,8 @@ SPLIT = 0.2
 #: standard errors of the mean above its median: its widths' ratio is then known to a
 #: few per cent, within :data:`ROUND` (round 56)
 SITES_NOISE = 10.0
+# the most sites the mean column is read at (evenly among those found: time)
+_MOST_SITES = 1024
 
 
 def square_zoom(shape, sampling) -> np.ndarray | None:
@@ -197,10 +199,11 @@ def mean_column_widths(plane, positions, widths) -> tuple[float, float] | None:
     found = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
     if len(found) < 3 or widths is None:
         return None
+    found = found[:: -(-len(found) // _MOST_SITES)]  # evenly, at most _MOST_SITES
     lags = [np.arange(-k, k + 1) for k in (max(2, int(np.ceil(1.5 * w))) for w in widths)]
     rows, cols = np.meshgrid(*lags, indexing="ij")
-    at = found.T[:, :, None] + np.stack([rows.ravel(), cols.ravel()])[:, None, :]
-    sites = ndi.map_coordinates(np.asarray(plane, dtype=np.float64), at.reshape(2, -1),
+    at = found[:, None, :] + np.column_stack([rows.ravel(), cols.ravel()])[None]
+    sites = ndi.map_coordinates(np.asarray(plane, dtype=np.float64), at.reshape(-1, 2).T,
                                 order=1, mode="nearest").reshape(len(found), -1)
     mean = sites.mean(axis=0)
     r, c = rows.ravel(), cols.ravel()

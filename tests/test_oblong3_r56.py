@@ -46,10 +46,10 @@ def _inner_found(found, truth, size, shape):
 @pytest.mark.parametrize("seed", [17601, 17603])
 def test_noisy_dumbbells_that_undo_the_pixel_are_all_found(ratio, seed):
     """Dumbbells along the long side of 1 × 1.5 pixels at noise 0.2: read as round in
-    pixels, and the search there neither split them nor found them (40-47 sites for
-    98-105 columns): the mean column at its sites is not round in pixels, so the square
-    plane is searched, and nearly every column is found (fails on the base: 36-43 % of
-    the columns well inside the image found)."""
+    pixels, and the search there neither split them nor found them (about one site per
+    pair): the mean column at its sites is not round in pixels, so the square plane is
+    searched, and nearly every column is found (fails on the base: 24-42 % of the
+    columns well inside the image found)."""
     from napari_tessella._square import (
         column_widths,
         missed_in_pixels,

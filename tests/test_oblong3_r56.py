@@ -122,3 +122,16 @@ def test_a_few_sites_under_heavy_noise_are_no_shape():
     widths = column_widths(lat.image)
     assert mean_column_widths(lat.image, found, widths) is None
     assert not missed_in_pixels(lat.image, found, widths, tuple(pixel_sizes((1, 4))))
+
+
+def test_dark_columns_round_in_pixels_are_not_missed():
+    """Dark columns round in pixels (one minus a lattice) given 1 × 2 pixels, found with
+    ``dark``: the mean column is read on the plane's negative, round, and the search in
+    pixels is kept, bit for bit as on square pixels (fails if the plane is read as it is:
+    a dip is no column, and the square plane was searched)."""
+    lat = synthetic_lattice((96, 96), spacing=8.0, gaussian_noise=0.1, seed=1)
+    image = 1.0 - lat.image
+    size = tuple(pixel_sizes((1, 2)))
+    res = find_atoms_finite(image, sampling=size, refine="gaussian", dark=True).result
+    square = find_atoms_finite(image, refine="gaussian", dark=True).result
+    np.testing.assert_array_equal(res.positions, square.positions)

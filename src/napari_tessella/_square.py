@@ -232,7 +232,8 @@ def missed_in_pixels(plane, positions, widths, sampling) -> bool:
     the mean column instead of the lobe). Dumbbells along the pixel's long side whose
     elongation undoes the pixel's read as round in pixels by the lobe; under noise the
     search there finds one site per pair (or one column of it), elongated in pixels
-    either way (round 56). False when the mean column cannot be measured."""
+    either way (round 56). False when the mean column cannot be measured. (Dark
+    columns: the plane's negative.)"""
     mean = mean_column_widths(plane, positions, widths)
     return mean is not None and not _round(mean, sampling)
 
@@ -264,7 +265,8 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     if _round(widths, sampling):
         res = find_atoms(image, **params)
         if not (split_in_pixels(res.positions, widths)
-                or missed_in_pixels(plane, res.positions, widths, sampling)):
+                or missed_in_pixels(-plane if params.get("dark") else plane,
+                                    res.positions, widths, sampling)):
             return res
     square = ndi.zoom(plane, zoom, order=3, mode="nearest", grid_mode=True)
     factor = np.array(square.shape, dtype=np.float64) / np.array(plane.shape)

@@ -1,6 +1,6 @@
 """Benchmark: Find atoms on pixels that are not square (run: python benchmarks/atoms_oblong.py).
 
-Synthetic square lattices drawn on pixels of ratio rows:cols 1:1, 1:1.5, 1:2, 2:1, 1:4, 4:1
+Synthetic square lattices drawn on pixels of ratio rows:cols 1:1, 1:1.5, 1.5:1, 1:2, 2:1, 1:4, 4:1
 (sizes in pixels of the mean size, their product 1), of two kinds:
 
 - ``sample``: columns round in the sample (as in real data), Gaussians evaluated at the
@@ -31,7 +31,7 @@ from scipy.spatial import cKDTree
 
 ROOT = Path(__file__).resolve().parents[1]
 
-RATIOS = ((1, 1), (1, 1.5), (1, 2), (2, 1), (1, 4), (4, 1))
+RATIOS = ((1, 1), (1, 1.5), (1.5, 1), (1, 2), (2, 1), (1, 4), (4, 1))
 
 
 def sizes(ratio) -> np.ndarray:

@@ -25,10 +25,11 @@ def pixel_sizes(ratio) -> np.ndarray:
     return r / np.sqrt(r.prod())
 
 
-def oblong_dumbbells(ratio, half, spacing=14.0, sigma=1.4, extent=100.0, seed=0):
+def oblong_dumbbells(ratio, half, spacing=14.0, sigma=1.4, extent=100.0, seed=0,
+                     noise=0.05):
     """Dumbbells round in the sample on pixels of ``ratio`` (peaks 1 and 0.7 at a square
     lattice's points minus and plus ``half``, half the pair's offset in mean pixels),
-    noise 0.05: ``(image, truth in pixels)``."""
+    Gaussian ``noise`` (of the peak): ``(image, truth in pixels)``."""
     rng = np.random.default_rng(seed)
     size = pixel_sizes(ratio)
     shape = tuple(round(extent / s) for s in size)
@@ -37,7 +38,7 @@ def oblong_dumbbells(ratio, half, spacing=14.0, sigma=1.4, extent=100.0, seed=0)
     pos = np.concatenate([centres - half, centres + half])
     peak = np.r_[np.ones(len(centres)), np.full(len(centres), 0.7)]
     rows, cols = np.arange(shape[0]) * size[0], np.arange(shape[1]) * size[1]
-    image = rng.normal(0, 0.05, shape)
+    image = rng.normal(0, noise, shape)
     for (r0, c0), h in zip(pos, peak, strict=True):
         image += h * np.outer(np.exp(-(rows - r0) ** 2 / (2 * sigma**2)),
                               np.exp(-(cols - c0) ** 2 / (2 * sigma**2)))

@@ -15,7 +15,10 @@ like an unresolved pair and was found twice (128 of 64 at 1:2). Which of the two
 the columns are round in is measured first (round 54): the central lobe of the plane's
 autocorrelation (a column's own, its lag 0 left out, where white noise sits) is fitted by
 a Gaussian along each axis, and the columns are found in pixels, as on square pixels, when
-they are rounder there than in the sample.
+they are rounder there than in the sample. The lobe holds a close neighbour's too: the
+search in pixels is checked on its result, for columns split (round 55) or missed (round
+56: the mean column at the sites found is not round in pixels), and gives way to the
+square plane then.
 """
 
 from __future__ import annotations
@@ -43,6 +46,12 @@ ROUND = 1.1
 #: more than this share of the columns found in pixels with a neighbour within the
 #: columns' width: split, searched in the sample instead (round 55)
 SPLIT = 0.2
+#: the mean column at the sites found is read only when its peak stands this many
+#: standard errors of the mean above its median: its widths' ratio is then known to a
+#: few per cent, within :data:`ROUND` (round 56)
+SITES_NOISE = 10.0
+# the most sites the mean column is read at (evenly among those found: time)
+_MOST_SITES = 1024
 
 
 def square_zoom(shape, sampling) -> np.ndarray | None:
@@ -173,6 +182,62 @@ def split_in_pixels(positions, widths) -> bool:
     return bool(np.mean(near[:, 1] < np.sqrt(widths[0] * widths[1])) > SPLIT)
 
 
+def mean_column_widths(plane, positions, widths) -> tuple[float, float] | None:
+    """The Gaussian widths (row, column), in pixels, of the mean column at the found
+    ``positions``: ``plane`` read (linear interpolation) at the same sub-pixel offsets
+    from every column, out to 1.5 times the columns' :func:`column_widths` ``widths`` (at
+    least 2 pixels) along each axis, averaged, and a Gaussian of free widths plus a
+    constant fitted to it by least squares (round 56). It is what the search took for a
+    column: a column's own shape where each was found once (the lattice's next column
+    lies beyond the window), elongated along the pair where one site was found for two
+    close columns, or one column of each pair (its partner on one side of every site).
+    None: fewer than 3 positions, a mean within :data:`SITES_NOISE` standard errors of
+    flat, or no fit."""
+    from scipy import ndimage as ndi
+    from scipy.optimize import least_squares
+
+    found = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
+    if len(found) < 3 or widths is None:
+        return None
+    found = found[:: -(-len(found) // _MOST_SITES)]  # evenly, at most _MOST_SITES
+    lags = [np.arange(-k, k + 1) for k in (max(2, int(np.ceil(1.5 * w))) for w in widths)]
+    rows, cols = np.meshgrid(*lags, indexing="ij")
+    at = found[:, None, :] + np.column_stack([rows.ravel(), cols.ravel()])[None]
+    sites = ndi.map_coordinates(np.asarray(plane, dtype=np.float64), at.reshape(-1, 2).T,
+                                order=1, mode="nearest").reshape(len(found), -1)
+    mean = sites.mean(axis=0)
+    r, c = rows.ravel(), cols.ravel()
+    top, low = float(mean.max()), float(mean.min())
+    # the mean's standard error, from the sites' scatter: a peak within SITES_NOISE of
+    # it is no shape to read (a search that found 3-4 sites under heavy noise)
+    error = float(sites.std(axis=0, ddof=1).mean()) / np.sqrt(len(found))
+    if not top - float(np.median(mean)) > SITES_NOISE * error:
+        return None
+
+    def residual(p):
+        return (p[0] * np.exp(-r**2 / (2 * p[1] ** 2) - c**2 / (2 * p[2] ** 2)) + p[3]
+                - mean) / (top - low)
+
+    start = [top - low, widths[0] / np.sqrt(2), widths[1] / np.sqrt(2), low]
+    bounds = ([0, 0.1, 0.1, -np.inf], [np.inf, 4 * lags[0][-1], 4 * lags[1][-1], np.inf])
+    fit = least_squares(residual, start, bounds=bounds)
+    if not fit.success or not fit.x[0] > 0:
+        return None
+    return float(fit.x[1]), float(fit.x[2])
+
+
+def missed_in_pixels(plane, positions, widths, sampling) -> bool:
+    """Whether a search in pixels missed the columns: the :func:`mean_column_widths` at
+    the ``positions`` found are not round in pixels (:func:`round_in_pixels`'s test, on
+    the mean column instead of the lobe). Dumbbells along the pixel's long side whose
+    elongation undoes the pixel's read as round in pixels by the lobe; under noise the
+    search there finds one site per pair (or one column of it), elongated in pixels
+    either way (round 56). False when the mean column cannot be measured. (Dark
+    columns: the plane's negative.)"""
+    mean = mean_column_widths(plane, positions, widths)
+    return mean is not None and not _round(mean, sampling)
+
+
 def find_on_square(image, sampling, *, zoom=None, **params):
     """:func:`~napari_tessella.atoms.find_atoms` of ``image`` with ``params``, the
     plane resampled to square pixels when ``sampling`` (:func:`square_zoom`) says they
@@ -182,10 +247,11 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     given in ``params`` is. A lazy plane is read in pixels (no resampling), and so is a
     plane whose columns are rounder in pixels than in the sample (:func:`round_in_pixels`:
     found on the square plane, each looked like a pair), its lengths in pixels, as on
-    square pixels, unless that search split the columns (:func:`split_in_pixels`: then
-    on the square plane after all). ``zoom``: :func:`square_zoom` of ``sampling`` when
-    the caller has it already (the Find atoms widget refuses pixels too far from square
-    before its run starts), not made again; None: made here."""
+    square pixels, unless that search split the columns (:func:`split_in_pixels`) or
+    missed them (:func:`missed_in_pixels`): then on the square plane after all.
+    ``zoom``: :func:`square_zoom` of ``sampling`` when the caller has it already (the
+    Find atoms widget refuses pixels too far from square before its run starts), not
+    made again; None: made here."""
     if is_lazy(image):
         zoom = None
     elif zoom is None:
@@ -198,7 +264,9 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     widths = column_widths(plane)
     if _round(widths, sampling):
         res = find_atoms(image, **params)
-        if not split_in_pixels(res.positions, widths):
+        if not (split_in_pixels(res.positions, widths)
+                or missed_in_pixels(-plane if params.get("dark") else plane,
+                                    res.positions, widths, sampling)):
             return res
     square = ndi.zoom(plane, zoom, order=3, mode="nearest", grid_mode=True)
     factor = np.array(square.shape, dtype=np.float64) / np.array(plane.shape)

@@ -22,9 +22,6 @@ one dome is fitted only for a label whose two domes pass the other gates (round 
 A label too large for its inscribed disc (:func:`_too_large`, round 52's cue) is fitted
 again after that step with looser gates (``_FAT_GATES``) and cut along the boundary of its
 two domes' parts (:func:`_split_fat_by_domes`, round 53, switched by ``_recipe._FAT_DOMES``).
-A label both large and long (:func:`_large_and_long`, round 56) is fitted last with the
-gates ``_LONG_GATES`` (no level gate): :func:`_split_long_by_domes`, switched by
-``_recipe._LONG_DOMES``.
 """
 
 from __future__ import annotations
@@ -260,37 +257,3 @@ def _split_fat_by_domes(labels, smooth, level, d, first, image=None):
     boundary of its two domes' parts (each pixel to the dome that gives it more light)."""
     return _split_by_domes(labels, smooth, level, d, first, image=image,
                            ids=_too_large(labels, d), gates=_FAT_GATES)
-
-
-_BOTH_AREA = 1.5  # large and long: at least this many nucleus areas ...
-_BOTH_AXES = 1.5  # ... and axes (second moments) of at least this : 1
-_LONG_GATES = (0.8, 0.2, 0.0)  # the two-dome gates for such a label: gain, part, level
-
-
-def _large_and_long(labels, d):
-    """The ids of the labels of at least ``_BOTH_AREA`` nucleus areas whose axes (from
-    their second moments, as :func:`_candidates` reads them) are ``_BOTH_AXES`` : 1 or
-    more (round 56)."""
-    n = int(labels.max())
-    sizes = np.bincount(labels.ravel(), minlength=n + 1).astype(np.float64)
-    ids = np.flatnonzero(sizes >= _BOTH_AREA * np.pi * d * d / 4)
-    ids = ids[ids > 0]
-    if not ids.size:
-        return ids
-    lab, rr, cc = _labelled_pixels(labels, n, ids)
-    rr, cc = rr.astype(np.float64), cc.astype(np.float64)
-    m = [np.bincount(lab, v, n + 1)[ids] / sizes[ids] for v in (rr, cc, rr * rr, cc * cc,
-                                                               rr * cc)]
-    vr, vc, vrc = m[2] - m[0] ** 2, m[3] - m[1] ** 2, m[4] - m[0] * m[1]
-    root = np.sqrt(((vr - vc) / 2) ** 2 + vrc ** 2)
-    return ids[((vr + vc) / 2 + root) >= _BOTH_AXES ** 2 * np.maximum((vr + vc) / 2 - root,
-                                                                      1e-9)]
-
-
-def _split_long_by_domes(labels, smooth, level, d, first, image=None):
-    """:func:`_split_by_domes` for the labels both large and long (:func:`_large_and_long`),
-    with the gates ``_LONG_GATES``: on the dense tuning fields under a wide PSF such a
-    label that two domes fit better than one by ``_LONG_GATES[0]`` was mostly two nuclei,
-    whatever the two domes' levels (round 56)."""
-    return _split_by_domes(labels, smooth, level, d, first, image=image,
-                           ids=_large_and_long(labels, d), gates=_LONG_GATES)

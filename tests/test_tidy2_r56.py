@@ -1,0 +1,78 @@
+"""Round 56's tidy: each plane made once, each look said once, each chunk read as often as
+its work needs; the labels bit for bit those of before."""
+
+import warnings
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from napari_tessella._finite import (
+    finite_part,
+    frame_of,
+    seeded_watershed_finite,
+    threshold_label_finite,
+    whole_part,
+)
+
+FRAME = "1000 pixels (33 % of the image) are a constant frame of 0 around the field"
+
+
+def _framed(dtype=np.float64):
+    """A 50 × 60 image of random values 1-100 inside a frame of 0, 5 pixels wide."""
+    field = np.random.default_rng(0).uniform(1, 100, (40, 50))
+    image = np.zeros((50, 60))
+    image[5:45, 5:55] = field
+    return image.astype(dtype)
+
+
+@pytest.mark.parametrize("colour", [None, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint16])
+def test_the_frame_and_the_whole_part_read_one_plane(colour, dtype):
+    """A frame of 0 around a field (2-d, RGB or RGBA: its luminance) is the same part,
+    said in the same words, for ``frame_of`` and ``whole_part`` (passes on the base too:
+    the two share one plane now)."""
+    image = _framed(dtype)
+    if colour:
+        image = np.repeat(image[..., None], colour, axis=-1)
+    for part in (frame_of(image), whole_part(image)):
+        assert part.box == (slice(5, 45), slice(5, 55)) and part.kind == "frame"
+        assert part.message().startswith(FRAME)
+    assert finite_part(image) is None
+
+
+@pytest.mark.parametrize("make", [
+    lambda im: da.from_array(im, chunks=25),  # lazy: the chunked path's own checks
+    lambda im: im > 50,  # bool
+    lambda im: im.astype(np.complex128),
+    lambda im: np.stack([im] * 5, axis=-1),  # 3-d, not colour
+    lambda im: im[0],  # 1-d
+    lambda im: im[:0],  # no pixel
+], ids=["lazy", "bool", "complex", "five-channels", "1-d", "empty"])
+def test_other_planes_are_left_to_the_core(make):
+    """Images that are no plane of real numbers hold no frame here (the core refuses or
+    reads them in its own words)."""
+    image = make(_framed())
+    assert frame_of(image) is None and whole_part(image) is None
+
+
+def test_an_empty_colour_image_is_refused_in_words():
+    """An RGB image of no pixel is refused by the core's own check (fails on the base: an
+    ``IndexError`` from the frame's look)."""
+    image = np.zeros((0, 5, 3))
+    assert frame_of(image) is None and whole_part(image) is None
+    for run in (seeded_watershed_finite, threshold_label_finite):
+        with pytest.raises(ValueError, match="got shape \\(0, 5, 3\\)"):
+            run(image)
+
+
+def test_a_complex_colour_image_is_refused_without_a_cast():
+    """A complex RGBA image is refused as complex by the core, its planes never cast to
+    real numbers on the way (fails on the base: ``finite_part`` and ``frame_of`` took its
+    luminance first, with numpy's warning that the imaginary part is discarded)."""
+    image = np.repeat(_framed()[..., None], 4, axis=-1).astype(np.complex128)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert finite_part(image) is None and frame_of(image) is None
+        with pytest.raises(TypeError, match="real numbers"):
+            seeded_watershed_finite(image, object_diameter=10)

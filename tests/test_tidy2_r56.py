@@ -76,3 +76,71 @@ def test_a_complex_colour_image_is_refused_without_a_cast():
         assert finite_part(image) is None and frame_of(image) is None
         with pytest.raises(TypeError, match="real numbers"):
             seeded_watershed_finite(image, object_diameter=10)
+
+
+def _counting(monkeypatch, module, name):
+    calls = []
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def framed16():
+    """A 16-bit field of 10 nuclei in a mid-grey frame of 1500, and its watershed."""
+    from napari_tessella import seeded_watershed
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    field = synthetic_nuclei((160, 200), n_nuclei=10, diameter=28.0, seed=5).image
+    field = (field.clip(0) / field.max() * 3000 + 200).astype(np.uint16)
+    framed = np.full((200, 250), 1500, np.uint16)
+    framed[15:175, 30:230] = field
+    return framed, seeded_watershed(framed)
+
+
+def _core(image, frame):
+    from napari_tessella.nuclei import watershed
+
+    return watershed._whole(image, None, object_diameter=None, sigma=None,
+                            landscape="distance", threshold="auto", exclude_border=False,
+                            min_size=None, sharpen=True, frame=frame)
+
+
+def test_the_core_takes_one_word_on_the_frame(monkeypatch, framed16):
+    """``_whole``'s one ``frame``: not read yet (it looks, once on a clean image), the
+    caller's part (no look), or None (nothing outside: no look, the frame segmented with
+    the field). Fails on the base, where None meant "not read yet" and ``look=False`` said
+    "nothing"."""
+    from napari_tessella.nuclei import watershed
+
+    framed, alone = framed16
+    part = frame_of(framed)
+    looks = _counting(monkeypatch, watershed, "frame_part")
+    unread = _core(framed, watershed._UNREAD)
+    assert len(looks) == 1
+    given = _core(framed, part)
+    assert len(looks) == 1
+    for res in (unread, given):
+        np.testing.assert_array_equal(res.labels, alone.labels)
+        np.testing.assert_array_equal(res.territories, alone.territories)
+    nothing = _core(framed, None)
+    assert len(looks) == 1
+    assert nothing.territories[0, 0] > 0  # the frame is a territory: read with the field
+    assert alone.territories[0, 0] == 0
+
+
+def test_the_frame_said_is_the_frame_segmented(monkeypatch, framed16):
+    """``seeded_watershed_finite`` hands the frame it says to the core, which does not look
+    again on a clean image (a guard: passes on the base too)."""
+    from napari_tessella.nuclei import watershed
+
+    framed, alone = framed16
+    looks = _counting(monkeypatch, watershed, "frame_part")
+    run = seeded_watershed_finite(framed)
+    assert not looks and run.said.startswith("18000 pixels")
+    np.testing.assert_array_equal(run.result.labels, alone.labels)

@@ -144,3 +144,72 @@ def test_the_frame_said_is_the_frame_segmented(monkeypatch, framed16):
     run = seeded_watershed_finite(framed)
     assert not looks and run.said.startswith("18000 pixels")
     np.testing.assert_array_equal(run.result.labels, alone.labels)
+
+
+class _Counting:
+    """A NumPy image read like an on-disk array, counting the reads of each chunk (in
+    ``self.reads``, shared with the copies dask may make of it)."""
+
+    def __init__(self, image, chunks, reads):
+        self.image, self.shape, self.dtype, self.ndim = image, image.shape, image.dtype, 2
+        self.chunks, self.reads = chunks, reads
+
+    def __getitem__(self, key):
+        out = self.image[key]
+        if out.size:  # (dask's zero-size probe for the dtype is no read)
+            start = tuple(((k.start or 0) if isinstance(k, slice) else k % n) // c * c
+                          for k, c, n in zip(key, self.chunks, self.shape, strict=True))
+            self.reads[start] = self.reads.get(start, 0) + 1
+        return out
+
+
+def _spiky(image):
+    """``image`` with 40 hot pixels at its maximum inside it (a copy)."""
+    out = image.copy()
+    rng = np.random.default_rng(3)
+    r = rng.integers(10, image.shape[0] - 10, 40)
+    c = rng.integers(10, image.shape[1] - 10, 40)
+    out[r, c] = np.iinfo(out.dtype).max
+    return out
+
+
+@pytest.fixture(scope="module")
+def field12():
+    """A 12-bit field of 60 nuclei, 400 × 460."""
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    nuc = synthetic_nuclei((400, 460), n_nuclei=60, diameter=30.0, seed=7)
+    return (nuc.image.clip(0) / nuc.image.max() * 3800 + 150).astype(np.uint16)
+
+
+@pytest.mark.parametrize("spiky", [False, True], ids=["clean", "hot-pixels"])
+def test_the_spikes_sample_is_read_in_the_first_pass(field12, spiky):
+    """Chunk by chunk, the spikes' levels are read in the first pass: the diameter's
+    estimate reads each chunk of a clean field twice (the first pass, each chunk's spikes
+    counted), the watershed five times on this field; a spiky field as before (3 and 6:
+    its first pass is made again of the image cleaned). The results are memory's. Fails
+    on the base for the clean field (3 and 6 reads: the sample had a read of its own)."""
+    import dask
+    from _benchmarks import same_partition
+
+    from napari_tessella import seeded_watershed
+    from napari_tessella.nuclei import (
+        estimate_object_diameter,
+        estimate_object_diameter_chunked,
+        seeded_watershed_chunked,
+    )
+
+    image = _spiky(field12) if spiky else field12
+    chunks = (128, 160)
+    rows, cols = range(0, 400, 128), range(0, 460, 160)
+    reads: dict = {}
+    with dask.config.set(scheduler="synchronous"):
+        lazy = da.from_array(_Counting(image, chunks, reads), chunks=chunks)
+        diameter = estimate_object_diameter_chunked(lazy)
+        assert reads == {(r, c): 2 + spiky for r in rows for c in cols}, reads
+        reads.clear()
+        labels = seeded_watershed_chunked(lazy).labels.compute()
+        assert reads == {(r, c): 5 + spiky for r in rows for c in cols}, reads
+    assert diameter == pytest.approx(estimate_object_diameter(image), rel=1e-9)
+    memory = seeded_watershed(image)
+    assert same_partition(memory.labels, labels)

@@ -513,9 +513,10 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
     """:func:`napari_tessella.nuclei.estimate_object_diameter` of a dask/Zarr image.
 
     The estimate only looks at the image reduced to about 256 and 512 pixels on its long
-    side; those block means are computed chunk by chunk (one pass over the data, after the
-    two that read its spikes, ._spikes), so the result is the in-memory one (up to
-    floating-point summation order).
+    side; those block means are computed chunk by chunk (one pass over the data, with the
+    sample of its spikes' levels, then one that counts its spikes, ._spikes, and the first
+    again when it holds some), so the result is the in-memory one (up to floating-point
+    summation order).
     """
     _, _, (raw, orient, overviews, *_) = _clean_pass(  # (rounded as in memory)
         _as_float_dask(image, chunks), scheduler,

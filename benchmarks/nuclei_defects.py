@@ -45,15 +45,17 @@ def _off_grid(n: int) -> np.ndarray:
 def corrupt(image: np.ndarray, how: str, seed: int, ref: np.ndarray,
             hot: float) -> np.ndarray:
     """``image`` with the defects ``how`` names (a copy); ``ref``: its truth (the sparse
-    dead pixels lie in nuclei); ``hot``: a hot pixel's value."""
+    dead pixels lie in nuclei); ``hot``: a hot pixel's value. Pepper is
+    ``nuclei_pepper.corrupt``'s (the same pixels for the same seed)."""
+    if how.startswith("pepper"):
+        from nuclei_pepper import corrupt as dark_pixels
+
+        return dark_pixels(image, how, seed)
     out = np.array(image, copy=True)
     low = out.min()
     rng = np.random.default_rng(seed)
     rows, cols = out.shape
-    if how.startswith("pepper"):
-        share = float(how.split()[1].rstrip("%")) / 100
-        out.flat[rng.choice(out.size, int(share * out.size), replace=False)] = low
-    elif how == "sparse dead":
+    if how == "sparse dead":
         ok = np.zeros(out.shape, bool)
         ok[np.ix_(_off_grid(rows), _off_grid(cols))] = True
         ok &= ref > 0

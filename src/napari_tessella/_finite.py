@@ -83,17 +83,28 @@ def finite_part(image, *, name: str = "image") -> OutsidePart | None:
     >>> part.box, part.count, part.image.tolist()
     ((slice(0, 2, None), slice(1, 3, None)), 2, [[1.0, 2.0], [3.0, 4.0]])
     """
-    arr = np.asarray(image)
-    if arr.dtype.kind not in "fc" or arr.ndim not in (2, 3):
+    if np.asarray(image).dtype.kind != "f":  # (complex: refused by the core as such)
         return None
-    if arr.ndim == 3:
-        if arr.shape[-1] not in (3, 4):
-            return None
-        arr = rgb_luminance(arr)  # a NaN channel makes its pixel's luminance NaN
-    if arr.dtype.kind == "c":
-        return None  # (refused by the core as complex)
+    if (planes := _plane(image)) is None:
+        return None
+    arr = planes[1]  # (a NaN channel makes its pixel's luminance NaN)
     outside = ~np.isfinite(arr)
     return outside_part(arr, outside, name=name, dtype=np.float64) if outside.any() else None
+
+
+def _plane(image) -> tuple[np.ndarray, np.ndarray] | None:
+    """The in-memory ``image`` and its 2-d plane (itself, or an RGB(A) image's luminance)
+    that :func:`frame_of` and :func:`whole_part` look at, or None: a lazy image, another
+    shape, no pixel, or values that are not real numbers (bool, complex: the core refuses
+    or reads them in its own words)."""
+    if is_lazy(image):
+        return None
+    arr = np.asarray(image)
+    if arr.dtype.kind not in "iuf" or not arr.size:
+        return None
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        return arr, rgb_luminance(arr)
+    return (arr, arr) if arr.ndim == 2 else None
 
 
 def frame_of(image) -> OutsidePart | None:
@@ -109,16 +120,8 @@ def frame_of(image) -> OutsidePart | None:
     ((slice(1, 5, None), slice(2, 6, None)), '26 pixels (62 % of the image) are a constant \
 frame of 5 around the field')
     """
-    if is_lazy(image):
-        return None
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
-        img = rgb_luminance(arr)
-    elif arr.ndim == 2 and arr.dtype.kind in "iuf" and arr.size:
-        img = arr
-    else:
-        return None
-    return frame_part(arr, img)
+    planes = _plane(image)
+    return None if planes is None else frame_part(*planes)
 
 
 def whole_part(image, *, name: str = "image") -> OutsidePart | None:
@@ -127,16 +130,8 @@ def whole_part(image, *, name: str = "image") -> OutsidePart | None:
     (:func:`~napari_tessella._outside.image_part`), or None (nothing outside, a lazy
     image, another shape). A NaN-padded mosaic inside a frame of 0 had its NaN pixels
     read as outside and its frame segmented with the field."""
-    if is_lazy(image):
-        return None
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[-1] in (3, 4) and arr.dtype.kind in "iuf":
-        img = rgb_luminance(arr)
-    elif arr.ndim == 2 and arr.dtype.kind in "iuf" and arr.size:
-        img = arr
-    else:
-        return None
-    return image_part(arr, img, name)
+    planes = _plane(image)
+    return None if planes is None else image_part(*planes, name)
 
 
 class FiniteRun(NamedTuple):

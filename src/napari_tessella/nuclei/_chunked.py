@@ -41,7 +41,6 @@ from ._params import _check_watershed_params
 from ._reach import NO_SIDE, REACH, cut_sides, widen
 from ._recipe import WatershedResult, _plan, _segment_work
 from ._resample import _full_resolution, _reduce_lazy
-from ._spikes import _despiked_lazy
 from ._stitch import _watershed_tables
 from ._windows import (
     _output_chunks,
@@ -52,7 +51,7 @@ from ._windows import (
     work_plan,
     working_image,
 )
-from .diameter import _estimate_diameter, _oriented_pass
+from .diameter import _clean_pass, _estimate_diameter
 
 __all__ = ["CACHE_PIXELS", "WATERSHED_MARGIN", "WATERSHED_MARGIN_MAX", "seeded_watershed_chunked"]
 
@@ -449,16 +448,15 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
                                    shape=raw.shape, min_size=min_size)
     if user_points:
         seeds = given = as_points(seeds, name="seeds")
-    if sharpen:  # spikes read as their neighbours, as in memory (._spikes): after the checks
-        stored = _despiked_lazy(stored, scheduler)
-        raw = stored if stored.dtype in (np.float32, np.float64) else stored.astype(np.float64)
-    given_shape, as_given = raw.shape, raw  # (the blur is measured on the image as given)
     # pass 1: the value checks (NaN/inf, constant), the sums choosing the orientation
     # (._orient), the diameter's reduced images (made again if they overflowed), the edge
     # lines a frame is looked for in; as in memory, an image near the largest float or
-    # subnormal is divided by a power of two (exactly), a threshold given as a number too
-    raw, orient, overviews, exponent, lines = _oriented_pass(
-        raw, scheduler, not object_diameter, (raw[0], raw[-1], raw[:, 0], raw[:, -1]))
+    # subnormal is divided by a power of two (exactly), a threshold given as a number too;
+    # with ``sharpen``, of the image with its spikes read as their neighbours, as in memory
+    # (._spikes: the sample of their levels read in it, pass 1 made again when they are)
+    stored, as_given, (raw, orient, overviews, exponent, lines) = _clean_pass(
+        stored, scheduler, not object_diameter, lines=True, despike=sharpen)
+    given_shape = raw.shape  # (the blur is measured on the image as given: ``as_given``)
     part = frame_part_lazy(stored, scheduler, lines) if sharpen else None
     if part is not None:  # a constant frame (stitching, registration): outside, as in memory
         inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)

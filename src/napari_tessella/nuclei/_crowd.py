@@ -17,12 +17,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids
 from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 from ._merges import _BRIGHT_CORE, _PART_SOLIDITY, _kmeans_parts, _solidity, _write_parts
 from ._merges import _MERGE_PART as _PART
 from ._shape import _PAIR_NEIGHBOURS as _AMONG  # (the whole labels its median is over)
-from ._shape import _above, _crowded_pairs, _typical_near
+from ._shape import _above, _crowded_pairs, _typical_near, _whole_labels
 
 #: a crowded object (:func:`._shape._crowded_pairs`: at least a nucleus area and 1.25 times
 #: the median area of at least 4 whole labels within d/2) whose area is at least this many
@@ -67,9 +66,7 @@ def _split_crowds(labels, markers, d, smooth, level, find=ndi.find_objects, big=
         return labels, markers
     sizes, _, _ = _above(labels, d, 0)
     n = sizes.size - 1
-    whole = np.ones(n + 1, dtype=bool)
-    whole[_edge_ids(labels)] = False
-    whole[0] = False
+    whole = _whole_labels(labels, n)
     boxes = find(labels)
     reach = max(1, round(d / 2))
     out, markers = labels.copy(), markers.copy()

@@ -353,6 +353,15 @@ _PAIR_CORE = 1 / 6
 _PAIR_BODY = 0.2
 
 
+def _whole_labels(labels, n: int) -> np.ndarray:
+    """Per label 0..n of ``labels``, whether it is whole: it touches no side of the array
+    (a nucleus cut by the edge shows only part of its area; 0: never)."""
+    whole = np.ones(n + 1, dtype=bool)
+    whole[_edge_ids(labels)] = False
+    whole[0] = False
+    return whole
+
+
 def _crowded_pairs(labels, d, find=ndi.find_objects):
     """The labels that may hold two nuclei among a crowd of smaller ones: at least
     ``_PAIR_AREA`` nucleus areas and ``_PAIR_RATIO`` times the median area of at least
@@ -362,9 +371,7 @@ def _crowded_pairs(labels, d, find=ndi.find_objects):
     if not big.size:
         return big
     n = sizes.size - 1
-    whole = np.ones(n + 1, dtype=bool)
-    whole[_edge_ids(labels)] = False
-    whole[0] = False
+    whole = _whole_labels(labels, n)
     boxes = find(labels)
     reach = max(1, round(d / 2))
     # a neighbour within reach has its box within reach of the object's box: count those

@@ -503,21 +503,32 @@ def _block_fixed(block, block_id=None, *, edges, shape, levels, noise, dark, int
     return out
 
 
-def _despiked_lazy(stored, scheduler=None, *, integral=None):
+def _sample_lazy(stored):
+    """The levels' sample of the lazy image ``stored`` (every :func:`_step` rows and
+    columns), lazy; None when ``stored`` is no 2-D image of 3 pixels a side (never read)."""
+    shape = tuple(int(n) for n in stored.shape)
+    if len(shape) != 2 or min(shape) < 3:
+        return None
+    step = _step(shape)
+    return stored[::step, ::step]
+
+
+def _despiked_lazy(stored, scheduler=None, *, integral=None, sample=None):
     """The lazy 2-D image ``stored`` with the spikes :func:`_despiked` reads in memory read
     as their neighbours' median, chunk by chunk; ``stored`` itself when it has none.
     ``integral``: round the medians (default: when ``stored`` holds integers; a float
     image made from a plane of integers gives True). Two passes over the data: the levels'
-    sample, then each chunk's spikes counted with an overlap of ``_HALO`` pixels."""
+    sample (``sample``: computed already, :func:`_sample_lazy`'s, in another pass), then
+    each chunk's spikes counted with an overlap of ``_HALO`` pixels."""
     import dask.array as da
 
     from .._lazy import _compute
 
     shape = tuple(int(n) for n in stored.shape)
-    if len(shape) != 2 or min(shape) < 3:
+    if (lazy := _sample_lazy(stored)) is None:
         return stored
-    step = _step(shape)
-    (sample,) = _compute(stored[::step, ::step], scheduler=scheduler)
+    if sample is None:
+        (sample,) = _compute(lazy, scheduler=scheduler)
     levels = _levels(np.asarray(sample))
     if levels is None:
         return stored

@@ -33,7 +33,7 @@ from ._orient import (
 from ._outlines import _above_own_fraction
 from ._region_distances import _grown_distances, _region_radius
 from ._resample import _block_mean, _downsample, _reduce_lazy
-from ._spikes import _despiked, _despiked_lazy
+from ._spikes import _despiked, _despiked_lazy, _sample_lazy
 from ._windows import _extreme_exponent
 
 __all__ = ["estimate_object_diameter", "estimate_object_diameter_chunked"]
@@ -513,14 +513,38 @@ def estimate_object_diameter_chunked(image, *, chunks=None, scheduler=None) -> f
     """:func:`napari_tessella.nuclei.estimate_object_diameter` of a dask/Zarr image.
 
     The estimate only looks at the image reduced to about 256 and 512 pixels on its long
-    side; those block means are computed chunk by chunk (one pass over the data, after the
-    two that read its spikes, ._spikes), so the result is the in-memory one (up to
-    floating-point summation order).
+    side; those block means are computed chunk by chunk (one pass over the data, with the
+    sample of its spikes' levels, then one that counts its spikes, ._spikes, and the first
+    again when it holds some), so the result is the in-memory one (up to floating-point
+    summation order).
     """
-    raw = _despiked_lazy(_as_float_dask(image, chunks), scheduler,  # (rounded as in memory)
-                         integral=image.ndim == 2 and np.dtype(image.dtype).kind in "iu")
-    raw, orient, overviews, *_ = _oriented_pass(raw, scheduler)
+    _, _, (raw, orient, overviews, *_) = _clean_pass(  # (rounded as in memory)
+        _as_float_dask(image, chunks), scheduler,
+        integral=image.ndim == 2 and np.dtype(image.dtype).kind in "iu")
     return _estimate_diameter(to_canonical(raw, orient), scheduler, overviews)
+
+
+def _clean_pass(stored, scheduler, overviews: bool = True, *, lines: bool = False,
+                despike: bool = True, integral=None):
+    """The lazy image ``stored`` with its spikes read as their neighbours' median
+    (``despike``: :func:`._spikes._despiked_lazy`, ``integral`` as there), that image as
+    float (``raw``: ``stored``, or its float64), and :func:`_oriented_pass` of ``raw``
+    (with its four edge lines when ``lines``), as ``(stored, raw, pass 1)``. The spikes'
+    sample is computed in pass 1 of the image as given, which serves when it holds no
+    spike: a clean image's chunks are read once for both (the sample took a read of its
+    own before, round 56); a spiky one's pass 1 is made again of the image cleaned."""
+    sample = _sample_lazy(stored) if despike else None
+    while True:
+        raw = stored if stored.dtype in (np.float32, np.float64) else stored.astype(np.float64)
+        edges = (raw[0], raw[-1], raw[:, 0], raw[:, -1]) if lines else ()
+        first = _oriented_pass(raw, scheduler, overviews,
+                               edges if sample is None else (*edges, sample))
+        if sample is None:
+            return stored, raw, first
+        clean = _despiked_lazy(stored, scheduler, integral=integral, sample=first[4][-1])
+        if clean is stored:
+            return stored, raw, (*first[:4], first[4][:-1])
+        stored, sample = clean, None
 
 
 def _oriented_pass(raw, scheduler, overviews: bool = True, extra=()):

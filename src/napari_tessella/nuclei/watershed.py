@@ -44,6 +44,9 @@ from .diameter import _estimate_in_memory
 
 __all__ = ["seeded_watershed"]
 
+#: ``_whole``'s ``frame`` when no one has looked for a frame yet (None: looked, none)
+_UNREAD = object()
+
 
 def seeded_watershed(
     image,
@@ -152,10 +155,11 @@ def seeded_watershed(
 
 def _seeded_watershed(image, *, object_diameter=None, sigma=None, seeds=None,
                       landscape="distance", threshold="auto", exclude_border=False,
-                      min_size=None, frame=None) -> WatershedResult:
+                      min_size=None, frame=_UNREAD) -> WatershedResult:
     """:func:`seeded_watershed`; ``frame``: the constant frame of the in-memory ``image``
     when the caller has read it already (``_finite.frame_of``, to say it), not read again
-    unless the hot pixels read as their neighbours changed the image (None: read here)."""
+    unless the hot pixels read as their neighbours changed the image (``_UNREAD``: read
+    here; see :func:`_whole`)."""
     # parameters first, before any work; then against the image's shape
     exclude_border = flag(exclude_border, "exclude_border")
     _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
@@ -173,7 +177,7 @@ def _seeded_watershed(image, *, object_diameter=None, sigma=None, seeds=None,
 
 
 def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclude_border,
-           min_size, sharpen, dense=False, frame=None, look=True) -> WatershedResult:
+           min_size, sharpen, dense=False, frame=_UNREAD) -> WatershedResult:
     """:func:`seeded_watershed` of an image in memory (parameters checked), in two stages:
     :func:`_prepared` up to the threshold and the dense gate, :func:`_segmented` from
     there. Between the two, with ``sharpen``, a dense field (the gate's shoulders, or a
@@ -181,21 +185,22 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
     (:mod:`._deblur`) is not segmented: the whole recipe runs on it sharpened, once (its
     own diameter, gates and all; the sharpened run, ``dense``, keeps the gate the image as
     given met: the sharpening steepens the flanks, not the crowd, round 39). ``frame``:
-    the image's constant frame or corner fills, read by the caller
-    (:func:`_seeded_watershed`); ``look``: whether to look for them (not in the part
-    inside them, which has none)."""
+    what lies outside the image: ``_UNREAD``, not looked for yet (looked for here, and
+    again when the spikes read changed the image); the constant frame or corner fills the
+    caller read (:func:`_seeded_watershed`; a frame looked for again as well); or None,
+    nothing (the part inside a frame, not looked at again)."""
     img = as_float_image(image)
     auto = _check_watershed_params(object_diameter, sigma, seeds, landscape, threshold,
                                    shape=img.shape, min_size=min_size)
     kind = seeds_kind(seeds, img.shape)
     if sharpen:  # (the image as given: its sharpened run keeps the threshold it was given)
         _check_threshold_in_image(threshold, img)
-        part = (frame if frame is not None else frame_part(image, img)) if look else None
+        part = frame_part(image, img) if frame is _UNREAD else frame
         if part is None or part.outside is None:  # (a fill is read before the spikes:
             # a rotation's blended rim beside a bright fill read as spikes, round 55)
             clean, img = _despiked(image, img)  # hot pixels read as their neighbours
-            if look and clean is not image:  # (a frame: as chunked; the same one when
-                part = frame_part(clean, img)  # no spike changed the image)
+            if frame is not None and clean is not image:  # (a frame: as chunked; the
+                part = frame_part(clean, img)  # same one when no spike changed the image)
             image = clean
         if part is not None:  # a constant frame or corner fill (stitching, registration,
             # a rotation, a saturated padding): outside the image, as NaN is (._outside)
@@ -203,7 +208,7 @@ def _whole(image, seeds, *, object_diameter, sigma, landscape, threshold, exclud
             return part.result_in_whole(_whole(
                 part.image, inner, object_diameter=object_diameter, sigma=sigma,
                 landscape=landscape, threshold=threshold, exclude_border=exclude_border,
-                min_size=min_size, sharpen=True, look=False), exclude_border)
+                min_size=min_size, sharpen=True, frame=None), exclude_border)
     given = seeds
     if kind == "labels":
         seeds = _one_seed_per_piece(seeds)  # (still labels)

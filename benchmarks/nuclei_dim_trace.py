@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -50,6 +51,8 @@ STEPS = ("_trim_to_own_peak", "_dim_kept", "_split_at_necks_of", "_split_cluster
          "_edges_and_glows", "_without_border_specks", "_drop_ended", "_fill_enclosed",
          "_with_glow_dim", "_with_over_glow", "_with_shoulders", "_with_pairs",
          "_drop_glow_pieces", "_with_small_blobs")
+#: the kinds of error a field's row keeps (``score_segmentation``'s)
+ERRORS = ("split", "merged", "spurious", "missing")
 
 
 def dim_ids(kind: str, seed: int) -> list[int]:
@@ -147,7 +150,7 @@ def trace_field(kind: str, seed: int) -> dict:
     with traced(steps):
         final = seeded_watershed(img).labels
     errors = {k: v for k, v in score_segmentation(final, truth).items()
-              if k in ("split", "merged", "spurious", "missing", "errors")}
+              if k in (*ERRORS, "errors")}
     factor, shape, orient = steps[0][1]
     canon = truth if orient is None else to_canonical(truth, orient)
     names, stacks = [], []
@@ -203,6 +206,13 @@ def _table(rows):
               + "   " + "/".join(str(modes[m]) for m in ("half", "glow", "merged", "none")))
 
 
+def _sign_p(better: int, worse: int) -> float:
+    """The two-sided sign test's p over the fields that changed."""
+    n = better + worse
+    tail = sum(math.comb(n, k) for k in range(min(better, worse) + 1)) / 2.0**n
+    return min(1.0, 2 * tail)
+
+
 def _compare(a_path, b_path):
     a = {(r["kind"], r["seed"]): r for r in json.loads(Path(a_path).read_text())}
     b = {(r["kind"], r["seed"]): r for r in json.loads(Path(b_path).read_text())}
@@ -213,8 +223,10 @@ def _compare(a_path, b_path):
         better = sum(b[k]["errors"] < a[k]["errors"] for k in ks)
         worse = sum(b[k]["errors"] > a[k]["errors"] for k in ks)
         la, lb = (sum(len(x[k]["lost"]) for k in ks) for x in (a, b))
-        print(f"{kind:<12} {len(ks):3d} fields  errors {ea} -> {eb}  better/worse "
-              f"{better}/{worse}  dim lost {la} -> {lb}")
+        parts = ["/".join(str(sum(x[k][e] for k in ks)) for e in ERRORS) for x in (a, b)]
+        print(f"{kind:<12} {len(ks):3d} fields  errors {ea} ({parts[0]}) -> {eb} "
+              f"({parts[1]})  better/worse {better}/{worse} (sign test p = "
+              f"{_sign_p(better, worse):.2f})  dim lost {la} -> {lb}")
     print("A:")
     _table([a[k] for k in keys])
     print("B:")

@@ -123,28 +123,6 @@ def _dim_nuclei(smooth, mask, level, low, d, min_area, *, most: float, steep: fl
     return mask | keep[part], np.where(keep[part], part, 0)
 
 
-def _dim_again(smooth, mask, level, low, d, min_area, *, lower: float, gain: float,
-               **gates):
-    """(``mask`` with more dim nuclei, the parts added labelled): :func:`_dim_nuclei` once
-    more from ``lower`` of the way from the background ``level`` to ``low``, each part kept
-    only when its median stands above its own ring (:func:`_own_ring`; the level where it
-    has none) by ``gain`` times ``low - level`` (round 56: the dim nuclei under ``low``
-    beside bright cells, 1.02-2.3 of it over their ring; the background's residue in a
-    vignetted corner or beside a glow that the lower level lets through, 0.71-0.86)."""
-    before = mask
-    mask, more = _dim_nuclei(smooth, mask, level, level + lower * (low - level), d,
-                             min_area, parts=True, **gates)
-    n = int(more.max())
-    if n == 0:
-        return mask, more
-    ring = _own_ring(more, smooth, d, n)
-    ring = np.where(np.isfinite(ring), ring, level)
-    keep = _label_quantile(smooth, more, n, 0.5) - ring >= gain * (low - level)
-    keep[0] = False
-    more = np.where(keep[more], more, 0)
-    return before | (more > 0), more
-
-
 def _dim_kept(trimmed, first, kept, least) -> np.ndarray:
     """``trimmed`` with the pixels of each part of ``kept`` (labels, from
     :func:`_dim_nuclei`) that the trim took off the first-pass label ``first`` covering

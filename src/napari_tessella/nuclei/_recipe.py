@@ -37,7 +37,7 @@ from ._cues import (
     _split_clusters,
     _unless_foci,
 )
-from ._dim import _dim_again, _dim_kept, _dim_nuclei, _with_glow_dim
+from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
 from ._domes import _split_by_domes, _split_fat_by_domes
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
@@ -141,9 +141,6 @@ _HALF = 0.5  # ... and each outline is cut half-way between it and the backgroun
 _THICK = 0.125  # ... unless that takes off a part this thick (x d): a dim merged nucleus
 # dim nuclei (looked for below the log-Otsu cut, see _foreground._dim_level) are kept
 _DIM_SHARP = 0.8  # ... with an edge at least this sharp (see _edge_sharpness)
-# ... and again from half their level over the background, each part by its own ring (r56)
-_DIM_SECOND = 0.5
-_DIM_GAIN = 1.0  # ... when it stands above its own ring as far as low stands above level
 # the outline cut _TRIM and the foci cap _FOCI_CAP: see _outlines
 
 
@@ -207,11 +204,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             mask, dim = _dim_nuclei(smooth, mask, level, low, d, max(min_size_work, 1.0),
                                     most=_BIG, steep=_GLOW_STEEP, sharp=_DIM_SHARP,
                                     parts=True)
-            if _DIM_SECOND > 0:  # round 56: again from lower, each part by its own ring
-                mask, more = _dim_again(smooth, mask, level, low, d, max(min_size_work, 1.0),
-                                        lower=_DIM_SECOND, gain=_DIM_GAIN, most=_BIG,
-                                        steep=_GLOW_STEEP, sharp=_DIM_SHARP)
-                dim = np.where(more > 0, more + int(dim.max()), dim)  # (its outline first)
             dim = dim if dim.any() else None
         mask = _fill_small_holes(mask, d)
     # drop specks below the minimum size before seeding

@@ -43,17 +43,22 @@ as the ring's median. Nucleoli, the gaps between nuclei and small bright blobs h
 ring that comes down (up) with them: on 183 clean images (U2OS at 8 and 16 bits,
 cell-line and dense fields) the nearest pixel lies at 0.57 of the dark ring rule and
 0.57 of the bright one. The dark ring rule's depth is half the single-pixel rule's, so
-the dead pixels of a dim nucleus are read too.
+the dead pixels of a dim nucleus are read too. A dead cluster of 4 × 4 (round 56) has no
+pixel whose ring at distance 2 is free of it: its middle pixels lie below every pixel of
+the ring at distance 3 (24 pixels), by the same depth (on the 183 clean images the nearest
+pixel comes to 0.81 of it, in a pocket between small packed nuclei). Hot ones are not read
+so: a clean U2OS image's small bright blob stands over that ring as far as a hot 4 × 4.
 
 *Stray dead pixels* (a few, all off the grid) are looked for in one pass over the rows:
-a pixel at most the median with the pixel on its left and one of the three on its right
-above the median by the ring rule's depth, that is itself a ring hit or next to one; when
-one is found, every pixel is tested as when the grid holds one.
+a pixel at most the median with the pixel on its left and one of the four on its right
+above the median by the ring rule's depth, that is itself a ring hit or next to one (of
+a 4 × 4, at distance 3); when one is found, every pixel is tested as when the grid
+holds one.
 
-All rules read each pixel's 5 × 5 neighbourhood (7 × 7 for a cluster's edge) with levels
-of the whole image, so the chunked path (:func:`_despiked_lazy`) reads the same spikes
-chunk by chunk, with an overlap of three pixels, from the levels and the dark decision
-taken once over the image.
+All rules read each pixel's 11 × 11 neighbourhood at most (a stray's ring at distance 3)
+with levels of the whole image, so the chunked path (:func:`_despiked_lazy`) reads the
+same spikes chunk by chunk, with an overlap of five pixels, from the levels and the dark
+decision taken once over the image.
 """
 
 from __future__ import annotations
@@ -84,11 +89,15 @@ _GRID = 8
 _RING = tuple((dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
               if max(abs(dy), abs(dx)) == 2)
 _RING_DARK, _RING_NOISE = 0.125, 6.0
+# a cluster of 4 x 4 (up to 5 x 5) lies below (above) the ring of the 24 pixels at
+# distance 3 round its middle pixels, by the same depths (round 56)
+_RING3 = tuple((dy, dx) for dy in range(-3, 4) for dx in range(-3, 4)
+               if max(abs(dy), abs(dx)) == 3)
 # a bright one stands over its ring by this share of its height over the median (a small
 # bright blob of a clean image, blurred, by 0.43 at most)
 _RING_SHARE = 0.5
 # a chunk's window reaches this many pixels past its core (a cluster's pixel, its ring)
-_HALO = 3
+_HALO = 5
 
 
 def _step(shape) -> int:
@@ -240,26 +249,37 @@ def _on_grid(w, org, shape, core, depth, mid) -> bool:
             or _dark(w, org, shape, *on_cols, depth, mid, "column"))
 
 
-def _ring(w, org, r, c) -> np.ndarray:
-    """The 16 pixels at distance 2 round the image's pixels ``(r, c)`` (each at least two
-    pixels inside the image), (16, K) in float64, read in the window ``w``."""
+def _ring(w, org, r, c, ring=_RING) -> np.ndarray:
+    """The 16 pixels at distance 2 (``ring``: the 24 at distance 3, ``_RING3``) round the
+    image's pixels ``(r, c)`` (each that far inside the image), (16, K) in float64, read in
+    the window ``w``."""
     r, c = r - org[0], c - org[1]
-    return np.stack([w[r + dy, c + dx] for dy, dx in _RING]).astype(np.float64)
+    return np.stack([w[r + dy, c + dx] for dy, dx in ring]).astype(np.float64)
 
 
 def _ring_median(ring: np.ndarray) -> np.ndarray:
-    middle = np.sort(ring, axis=0)[7:9]
+    half = ring.shape[0] // 2
+    middle = np.sort(ring, axis=0)[half - 1:half + 1]
     return middle[0] / 2 + middle[1] / 2
 
 
-def _inner(box, shape, grow: int = 0):
-    """``box`` grown by ``grow`` pixels and cut to the pixels at least two inside the image."""
+def _inner(box, shape, grow: int = 0, edge: int = 2):
+    """``box`` grown by ``grow`` pixels and cut to the pixels at least ``edge`` inside the
+    image."""
     r0, r1, c0, c1 = box
-    return (max(r0 - grow, 2), min(r1 + grow, shape[0] - 2),
-            max(c0 - grow, 2), min(c1 + grow, shape[1] - 2))
+    return (max(r0 - grow, edge), min(r1 + grow, shape[0] - edge),
+            max(c0 - grow, edge), min(c1 + grow, shape[1] - edge))
 
 
-def _cluster(w, org, shape, core, hit, extreme, test):
+def _merged(first, then):
+    """Two reads ``(rows, cols, values)`` (or None) as one; a pixel in both: ``first``'s."""
+    if first is None or then is None:
+        return then if first is None else first
+    new = ~np.isin(then[0] * (1 << 32) + then[1], first[0] * (1 << 32) + first[1])
+    return tuple(np.concatenate([a, b[new]]) for a, b in zip(first, then, strict=True))
+
+
+def _cluster(w, org, shape, core, hit, extreme, test, ring=_RING):
     """The pixels ``(rows, cols, values)`` of the ``core`` box read from the ring hits
     ``hit`` ((rows, cols) found in the core grown by one pixel; ``extreme``: their ring's
     minimum or maximum): each hit and each neighbour of one that ``test(values, extreme)``
@@ -268,7 +288,7 @@ def _cluster(w, org, shape, core, hit, extreme, test):
     r, c = hit
     if not r.size:
         return None
-    med = _ring_median(_ring(w, org, r, c))
+    med = _ring_median(_ring(w, org, r, c, ring))
     r0, r1, c0, c1 = core
     flat = r * shape[1] + c
     qr = np.concatenate([r + dy for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx])
@@ -291,7 +311,8 @@ def _bright_rings(w, org, shape, core, r, c, levels, noise):
     """Clusters of bright spikes (up to 3 x 3: hot pixels in twos, fours, nines) of the
     ``core`` box: a candidate ``(r, c)`` (above the floor, in the core grown by one pixel)
     that stands above every pixel of its ring as a bright spike does above its
-    neighbours, with its neighbours that do too."""
+    neighbours, with its neighbours that do too. (Not at distance 3: a clean U2OS image's
+    small bright blob stands over that ring as a 4 x 4 hot cluster does; round 56.)"""
     if not r.size:
         return None
     floor, spread, mid = levels[:3]
@@ -307,32 +328,37 @@ def _bright_rings(w, org, shape, core, r, c, levels, noise):
 
 
 def _dark_rings(w, org, shape, core, depth, mid):
-    """Clusters of dark spikes (up to 3 x 3) of the ``core`` box: a pixel at most ``mid``
-    below every pixel of its ring by more than ``depth``, with its neighbours that are too."""
-    r0, r1, c0, c1 = _inner(core, shape, 1)
-    if r1 <= r0 or c1 <= c0:
-        return None
-    at = (slice(r0 - org[0], r1 - org[0]), slice(c0 - org[1], c1 - org[1]))
-    axial = [w[at[0].start + dy:at[0].stop + dy, at[1].start + dx:at[1].stop + dx]
-             for dy, dx in ((-2, 0), (2, 0), (0, -2), (0, 2))]
-    low = np.minimum(np.minimum(axial[0], axial[1]), np.minimum(axial[2], axial[3]))
-    r, c = np.divmod(np.flatnonzero(_deeper(low, w[at], depth, mid)), c1 - c0)
-    r, c = r + r0, c + c0
-    bottom = _ring(w, org, r, c).min(axis=0)
+    """Clusters of dark spikes (up to 3 x 3; 4 x 4 by the ring at distance 3) of the
+    ``core`` box: a pixel at most ``mid`` below every pixel of its ring by more than
+    ``depth``, with its neighbours that are too (the ring at distance 2 first)."""
+    found = None
+    for ring, d in ((_RING, 2), (_RING3, 3)):
+        r0, r1, c0, c1 = _inner(core, shape, 1, d)
+        if r1 <= r0 or c1 <= c0:
+            continue
+        at = (slice(r0 - org[0], r1 - org[0]), slice(c0 - org[1], c1 - org[1]))
+        axial = [w[at[0].start + dy:at[0].stop + dy, at[1].start + dx:at[1].stop + dx]
+                 for dy, dx in ((-d, 0), (d, 0), (0, -d), (0, d))]
+        low = np.minimum(np.minimum(axial[0], axial[1]), np.minimum(axial[2], axial[3]))
+        r, c = np.divmod(np.flatnonzero(_deeper(low, w[at], depth, mid)), c1 - c0)
+        r, c = r + r0, c + c0
+        bottom = _ring(w, org, r, c, ring).min(axis=0)
 
-    def test(value, bottom):
-        return (value <= mid) & (bottom - value > depth)
+        def test(value, bottom):
+            return (value <= mid) & (bottom - value > depth)
 
-    hit = test(_real(w[r - org[0], c - org[1]]), bottom)
-    return _cluster(w, org, shape, core, (r[hit], c[hit]), bottom[hit], test)
+        hit = test(_real(w[r - org[0], c - org[1]]), bottom)
+        found = _merged(found, _cluster(w, org, shape, core, (r[hit], c[hit]), bottom[hit],
+                                        test, ring))
+    return found
 
 
 def _strays(w, org, shape, core, depth, mid) -> bool:
     """Whether the ``core`` box holds a dark pixel or cluster that the grid may miss (a few
-    dead pixels): a pixel at most ``mid`` between a pixel on its left and one of the three
+    dead pixels): a pixel at most ``mid`` between a pixel on its left and one of the four
     on its right more than ``depth`` over ``mid`` (one pass over contiguous rows), that is
     itself a ring hit or whose next pixel or a pixel above or below those is (a cluster's
-    middle)."""
+    middle; of a 4 x 4 cluster, by the ring at distance 3)."""
     r0, r1, c0, c1 = core
     rows = w[r0 - org[0]:r1 - org[0]]
     width = rows.shape[1]
@@ -344,15 +370,16 @@ def _strays(w, org, shape, core, depth, mid) -> bool:
         high, mid = int(np.floor(high)), int(np.floor(mid))
     found, n = [], 1 << 17  # (in pieces that stay in the cache, with buffers reused)
     m, t, u = np.empty(n, bool), np.empty(n, bool), np.empty(n, x.dtype)
-    for s in range(0, x.size - 4, n):
-        y = x[s:s + n + 4]
-        k = y.size - 4
+    for s in range(0, x.size - 5, n):
+        y = x[s:s + n + 5]
+        k = y.size - 5
         mk, tk, uk = m[:k], t[:k], u[:k]
-        np.less_equal(y[1:-3], mid, out=mk)
-        np.greater(y[:-4], high, out=tk)
+        np.less_equal(y[1:-4], mid, out=mk)
+        np.greater(y[:-5], high, out=tk)
         mk &= tk
-        np.maximum(y[2:-2], y[3:-1], out=uk)
-        np.maximum(uk, y[4:], out=uk)
+        np.maximum(y[2:-3], y[3:-2], out=uk)
+        np.maximum(uk, y[4:-1], out=uk)
+        np.maximum(uk, y[5:], out=uk)
         np.greater(uk, high, out=tk)
         mk &= tk
         if mk.any():
@@ -363,14 +390,24 @@ def _strays(w, org, shape, core, depth, mid) -> bool:
     c = c + org[1]
     ok = (c >= max(c0, 1)) & (c < min(c1, shape[1] - 3))
     r, c = r[ok] + r0, c[ok]
+    last = np.flatnonzero(c == shape[1] - 4)  # (its fourth on the right: the next row's)
+    if last.size:
+        right = np.stack([w[r[last] - org[0], c[last] + k - org[1]] for k in (1, 2, 3)])
+        ok = np.ones(r.size, bool)
+        ok[last] = right.max(axis=0) > high
+        r, c = r[ok], c[ok]
     if not r.size:
         return False
-    r = np.concatenate([r + dy for dy in (-1, 0, 1) for dx in (0, 1)])
-    c = np.concatenate([c + dx for dy in (-1, 0, 1) for dx in (0, 1)])
-    ok = (r >= 2) & (r < shape[0] - 2) & (c >= 2) & (c < shape[1] - 2)
-    r, c = r[ok], c[ok]
-    value = _real(w[r - org[0], c - org[1]])
-    return bool(((value <= mid) & (_ring(w, org, r, c).min(axis=0) - value > depth)).any())
+    for ring, d, near in ((_RING, 2, ((-1, 0, 1), (0, 1))), (_RING3, 3, ((-2, -1, 0, 1, 2),
+                                                                           (1, 2)))):
+        rr = np.concatenate([r + dy for dy in near[0] for dx in near[1]])
+        cc = np.concatenate([c + dx for dy in near[0] for dx in near[1]])
+        ok = (rr >= d) & (rr < shape[0] - d) & (cc >= d) & (cc < shape[1] - d)
+        rr, cc = rr[ok], cc[ok]
+        value = _real(w[rr - org[0], cc - org[1]])
+        if ((value <= mid) & (_ring(w, org, rr, cc, ring).min(axis=0) - value > depth)).any():
+            return True
+    return False
 
 def _found(w, org, shape, core, levels, noise, dark: bool):
     """The spikes ``(rows, cols, values)`` of the ``core`` box (bright, and dark with

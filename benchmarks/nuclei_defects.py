@@ -29,7 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 KINDS = ("fibroblast", "halo", "dim", "u2os-like", "mixed d28", "uneven d32")
 INPUTS = ("clean", "dead 2x1", "dead 2x2", "dead 3x3", "hot 2x2", "hot 3x3", "sparse dead",
-          "pepper 0.5%")
+          "pepper 0.5%", "dead 3x3 edge", "hot 3x3 edge", "dead 3x3 border", "dead 4x4",
+          "hot 4x4", "column +half", "column -half", "row +half", "dead half column",
+          "hot half column", "column +2")
+# (round 56: clusters at a nucleus's edge, at the image's border and of 4 x 4; a column
+# or row at an offset of half the field's spread (p98 - p50) or of 2 spreads, and half
+# of a column dead or hot)
 
 
 def _off_grid(n: int) -> np.ndarray:
@@ -61,6 +66,41 @@ def corrupt(image: np.ndarray, how: str, seed: int, ref: np.ndarray,
         ok &= ref > 0
         idx = np.flatnonzero(ok)
         out.flat[rng.choice(idx, min(20, idx.size), replace=False)] = low
+    elif how.startswith(("column", "row")):
+        line, off = how.split()
+        mid, high = np.percentile(image, [50, 98])
+        delta = (high - mid) * (0.5 if off.endswith("half") else float(off[1:]))
+        delta = delta if off[0] == "+" else -delta
+        where = np.s_[:, int(rng.integers(cols // 3, 2 * cols // 3))] if line == "column" \
+            else np.s_[int(rng.integers(rows // 3, 2 * rows // 3)), :]
+        top = np.iinfo(out.dtype).max if out.dtype.kind in "iu" else np.inf
+        out[where] = np.clip(out[where].astype(np.float64) + delta, low, top)
+    elif how.endswith("half column"):
+        c = int(rng.integers(cols // 3, 2 * cols // 3))
+        r0 = int(rng.integers(0, rows // 2))
+        out[r0:r0 + rows // 2, c] = low if how.startswith("dead") else hot
+    elif how.endswith(("edge", "border")):
+        kind, size, where = how.split()
+        h = int(size.split("x")[0])
+        n = out.size // 4000
+        if where == "edge":
+            lab = np.asarray(ref)
+            pad = np.pad(lab, 1, mode="edge")
+            edge = (lab > 0) & ((pad[:-2, 1:-1] != lab) | (pad[2:, 1:-1] != lab)
+                                | (pad[1:-1, :-2] != lab) | (pad[1:-1, 2:] != lab))
+            idx = np.flatnonzero(edge)
+            r, c = np.divmod(rng.choice(idx, min(n, idx.size), replace=False), cols)
+            r, c = np.clip(r - h // 2, 0, rows - h), np.clip(c - h // 2, 0, cols - h)
+        else:  # (touching the border or one or two pixels inside it)
+            side = rng.integers(0, 4, n)
+            gap = rng.integers(0, 3, n)
+            r = rng.integers(0, rows - h + 1, n)
+            c = rng.integers(0, cols - h + 1, n)
+            r = np.where(side == 0, gap, np.where(side == 1, rows - h - gap, r))
+            c = np.where(side == 2, gap, np.where(side == 3, cols - h - gap, c))
+        value = low if kind == "dead" else hot
+        for r0, c0 in zip(r, c, strict=True):
+            out[r0:r0 + h, c0:c0 + h] = value
     elif how != "clean":
         kind, size = how.split()
         h, w = (int(v) for v in size.split("x"))

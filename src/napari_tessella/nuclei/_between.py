@@ -3,7 +3,7 @@
 
 On the challenge-like fields blurred by a wide PSF the seeding leaves some labels that
 hold no nucleus of their own: a piece cut out where two or three nuclei meet, made of their
-flanks (round 31 in ``docs/nuclei.md``: about 5 a field, each holding no true nucleus's
+flanks (round 31 in ``docs/nuclei-history.md``: about 5 a field, each holding no true nucleus's
 centre). Such a label is small, is hemmed in by other labels along most of its outline, and
 its brightest pixel lies at its outline, not inside it: the light rises into a neighbour,
 whose flank it is. A nucleus of its own, even a dim one pressed between brighter ones, has

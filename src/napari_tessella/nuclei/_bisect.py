@@ -2,7 +2,7 @@
 equally far from the two nuclei's cores (issue 14, round 26).
 
 In a dense field blurred by a wide PSF the labels of touching nuclei often reach over
-their boundary (round 25's *straddles* in ``docs/nuclei.md``): a boundary placed by a
+their boundary (round 25's *straddles* in ``docs/nuclei-history.md``): a boundary placed by a
 neck of the distance, a straight cut or a trim at a fraction of a brighter neighbour's
 peak keeps a dim nucleus's flank in the bright one's label, or cuts through a nucleus.
 Each label's *core* — its pixels at least ``_CORE`` of its own largest distance to its

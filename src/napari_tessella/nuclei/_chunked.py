@@ -387,7 +387,7 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     the nuclei near the chunk border on it can come out differently, ``min_size``
     applying to the chunk's view; in a dense field, where the foreground is one such blob,
     the trimmed halos joined over 6.7 d made 2 of 72 chunkings of 512² fields differ (3
-    objects each; docs/nuclei.md, round 28) before the windows were widened along them,
+    objects each; docs/nuclei-history.md, round 28) before the windows were widened along them,
     none since (rounds 29-30). The "auto" threshold's log-Otsu cut is taken from histograms and can
     differ from the in-memory one by about a fine bin (``range / 65536``; it changed no
     pixel on the fields below).

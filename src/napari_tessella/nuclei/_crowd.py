@@ -5,7 +5,7 @@ two nuclei of equal brightness that overlap show no neck (:func:`._shape._split_
 no waist (:func:`._shape._split_at_waists`) and no step (:func:`._cues._split_at_steps`),
 and at 1.0-1.5 nucleus areas they lie below the concave-merge test of
 :func:`._merges._split_merges`. What they do show, measured on tuning fields of round 13
-(``docs/nuclei.md``): they are larger than the nuclei around them, no single disc covers
+(``docs/nuclei-history.md``): they are larger than the nuclei around them, no single disc covers
 them (a single nucleus holds a median 1.3 times its largest inscribed disc, one 1.8 times
 as long as wide about 1.8 times; a merged pair 1.7-2.0 times) and, unlike an elongated
 nucleus, they are a little concave. Per object, at the working

@@ -31,7 +31,7 @@ from ._touching import _held_in
 
 #: an object fading into its ring is kept when its rim is at least this steep (x its
 #: median contrast / d, :func:`_rim_gradient`): the 5 % quantile of the nuclei's edges on
-#: the cell-line fields (3.4-6.5); glows measure 1.0-2.3 (round 13, docs/nuclei.md)
+#: the cell-line fields (3.4-6.5); glows measure 1.0-2.3 (round 13, docs/nuclei-history.md)
 _EDGE_STEEP = 3.4
 #: ... or, among at least ``_STEEP_AMONG`` sharp labels within ``_STEEP_REACH`` d whose
 #: median rim gradient is itself below that bar, at least this share of that median: a

@@ -11,7 +11,7 @@ step (the Laplacian taken of the image smoothed by ``_SMOOTH * d``, against the 
 That smoothing is a Gaussian blur too: the image the step runs back is blurred by
 ``sigma^2 + s^2`` (``s = _SMOOTH * d``), and the step runs it back by that much (round 36:
 run back by ``sigma^2`` alone, a dense field under a wide PSF kept ``s`` of blur beyond the
-image's own, and touching nuclei still showed one blob; see ``docs/nuclei.md``).
+image's own, and touching nuclei still showed one blob; see ``docs/nuclei-history.md``).
 
 *The blur's width* comes from the image's radially averaged power spectrum: above the
 white noise floor (the median power beyond 0.8 of Nyquist), the edges of blurred objects

@@ -2,7 +2,7 @@
 
 On dense blurred fields (:func:`._background._shoulder_gate`) many labels that hold two
 touching nuclei never had a second seed: neither their outline (size, solidity, axes) nor
-a second brightness top tells them from a large single nucleus (``docs/nuclei.md``, round
+a second brightness top tells them from a large single nucleus (``docs/nuclei-history.md``, round
 49). Each nucleus there is an elliptical dome of its own level blurred by the optics, so a
 label is fitted once with one such dome and once with two, by least squares on its pixels
 and the background ring around it (the pixels of other labels left out), and it is split

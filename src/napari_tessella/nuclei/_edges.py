@@ -255,7 +255,7 @@ def _glow_nuclei(labels, smooth, level, d, peak, high, bright, min_area, *, trim
     A saturated mitotic or apoptotic cell shines far above the typical nucleus and its
     out-of-focus glow reaches the dim nuclei around it: one object holds the bright cell,
     its glow, and the dim nuclei on it, which are shoulders on the glow's slope, with no
-    cut of their own (a cut per region was tried: docs/nuclei.md). The glow falls off
+    cut of their own (a cut per region was tried: docs/nuclei-history.md). The glow falls off
     with the distance from the bright cell alike in every direction, a nucleus on it
     only over the angle it covers. So for a label whose part above half its maximum is a
     nucleus (at least ``min_area``; foci are far smaller) and whose maximum contrast is

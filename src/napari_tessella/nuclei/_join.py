@@ -245,7 +245,7 @@ def _halves_area(sharpened: bool) -> float:
 def _join_halves(labels, smooth, level, d, scan=None, inner=None, area=_HALVES_AREA):
     """``labels`` with the two halves of a large nucleus that the seeding cut in two
     joined again (round 37 on sharpened fields, round 41 on the other dense ones; see
-    ``docs/nuclei.md``): two touching labels whose cut is at least ``_HALVES_CUT`` times
+    ``docs/nuclei-history.md``): two touching labels whose cut is at least ``_HALVES_CUT`` times
     as long as the narrower one is wide, of one level, together at most ``area`` nucleus
     areas, and neither with another such partner; the lesser id is kept. And whether any
     pair was joined. ``scan`` (the labels' :class:`_Boundaries`) and ``inner`` (their

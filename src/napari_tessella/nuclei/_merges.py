@@ -59,7 +59,7 @@ def _split_merges(labels, markers, d, smooth, level, find=ndi.find_objects, dome
     apart by intensity; with ``domes`` (dense blurred fields) so does a split none of
     whose parts holds a peak of the distance map of its own (``._own_peaks``: one dome).
     Per object, from its pixels and its neighbours' areas: chunks
-    with a margin give the same but near a threshold (see ``docs/nuclei.md``, round 7).
+    with a margin give the same but near a threshold (see ``docs/nuclei-history.md``, round 7).
     Returns the labels and the markers, a split object's markers replaced by one pixel
     per part (its largest distance to the outline). ``find``: as :func:`._shape._split_at_waists`.
     """

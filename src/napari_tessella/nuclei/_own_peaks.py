@@ -8,7 +8,7 @@ A part that is a nucleus has a dome of the object's distance map of its own; a p
 k-means carved out of one nucleus does not: its deepest pixels lie on the cut, against the
 other part's dome. Measured on round 44's dense tuning fields (5720-5759, PSF x1-x2, in the
 recipe's working frame): of the two-part splits of one nucleus 146 of 192 had no part with
-a peak of its own, of the two-part splits of two nuclei 58 of 281. See ``docs/nuclei.md``,
+a peak of its own, of the two-part splits of two nuclei 58 of 281. See ``docs/nuclei-history.md``,
 round 44 (the pair branch).
 """
 

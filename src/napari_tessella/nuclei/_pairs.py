@@ -3,7 +3,7 @@ round 24).
 
 In a dense field blurred by a wide PSF two touching nuclei often show no intensity valley,
 no neck and no curvature maximum of their own (round 16's and round 23's measurements in
-``docs/nuclei.md``): the merged label is nearly convex and every split by intensity or
+``docs/nuclei-history.md``): the merged label is nearly convex and every split by intensity or
 curvature fails on it. What it still shows, measured on the tuning fields (challenge-like
 seeds 111-116 at PSF x2, x1.5, x1, the final labels): its area is that of a long shape, not
 of a round one. A merged pair's area is a median 1.85 times that of its largest inscribed

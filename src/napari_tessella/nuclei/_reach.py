@@ -3,7 +3,7 @@
 :func:`._recipe._trim_to_own_peak` looks again at what its cut took off the labels: a
 removed part that holds a disc of radius d/4 is a nucleus of its own, cut at its own peak.
 In a dense field the halos of touching nuclei join into networks of such parts, and a
-network has no bound: one reached over 6.7 d (docs/nuclei.md, round 28), farther than the
+network has no bound: one reached over 6.7 d (docs/nuclei-history.md, round 28), farther than the
 6 d window the chunked path reads around a chunk (``_chunked.WATERSHED_MARGIN_MAX``). A
 window that cuts such a part sees only some of it, and its rescue can differ from memory's
 (a nucleus more or less), and with it the nuclei of the core near it.

@@ -23,7 +23,7 @@ from .._label_image import _square_dilated, _widened
 #: least ``[1]`` x d (four standard deviations along its long axis) and thinner than
 #: ``[2]`` x d (its largest inscribed disc's radius) is glare when the spread along its
 #: ridge (:func:`_ridge_spread`) is below ``[3]`` and its rim's steepness
-#: (:func:`_rim_steepness`) below ``[4]``. Measured (docs/nuclei.md, round 31): wide glare
+#: (:func:`_rim_steepness`) below ``[4]``. Measured (docs/nuclei-history.md, round 31): wide glare
 #: spread 0.16-0.23, steepness 1.8-3.3; textured nuclei spread 0.33 and more, steepness
 #: 4.1 and more; U2OS nuclei that elongated spread from 0.15, steepness 3.4 and more (and
 #: 3.2 at spread 0.37)

@@ -6,7 +6,7 @@ Here a label is cut by two ellipses fitted to its pixels, and the cut is kept on
 label itself shows two nuclei across it: the label and the isophote of its light at half the
 dimmer part's peak are both narrower there than their convex hulls (notched, the outline at
 both ends of the cut), the light along the cut is below both parts' own, and the cut is
-shorter than the smaller part is deep. See ``docs/nuclei.md``, round 46 (pair3).
+shorter than the smaller part is deep. See ``docs/nuclei-history.md``, round 46 (pair3).
 Round 47 (pairs): where the two ellipses show no seam, the straight cut between two
 notches of the outline is read the same way, and a label with too few whole neighbours
 within d/2 (at the image's edge) reads them within d.

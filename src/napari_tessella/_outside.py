@@ -271,7 +271,11 @@ def _peeled(image, lines=None):
     (a synthetic or clipped 8-bit image's exact 0, which runs on inside); nor is one that
     leaves a box thinner than 2 pixels: the peeling is made again without it. A box all at
     one value (a constant image, one flat rectangle on a flat background) has nothing
-    inside: no frame; nor has a ramp of more than :data:`FRAME_VALUES` values."""
+    inside: no frame; nor has a ramp of more than :data:`FRAME_VALUES` values. The share
+    is tested before the count: a fifth value that is too common (a rotation's fill,
+    whose whole edge lines come off after four bands, its triangles left inside) is
+    refused as any too common value is, and the peeling made again without it; a fifth
+    that is not (each of a ramp's rows holds its own value) is a ramp."""
     shape = image.shape
     if lines is None:
         lines = image.edges((slice(None), slice(None)))
@@ -283,24 +287,31 @@ def _peeled(image, lines=None):
             if inner is None:
                 return None  # (the box is all at one value)
             if min(s.stop - s.start for s in inner) < 2:
+                refused.add(found[0])  # (too thin a box)
                 break
             values += [found[0]] * (found[0] not in values)
-            if len(values) > FRAME_VALUES:
-                return None
             box = tuple(slice(b.start + i.start, b.start + i.stop)
                         for b, i in zip(box, inner, strict=True))
+            if len(values) > FRAME_VALUES:
+                if not (common := _too_common(image, box, values)):
+                    return None  # (a ramp)
+                refused.add(common[0])
+                break
             now = image.edges(box)
         else:
             if not values:
                 return None
-            area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
-            left = [v for v, n in zip(values, image.at_values(box, values), strict=True)
-                    if n > FRAME_SHARE * area]
-            if not left:
+            if not (common := _too_common(image, box, values)):
                 return box, tuple(values)
-            refused.add(left[0])
-            continue
-        refused.add(found[0])  # (too thin a box)
+            refused.add(common[0])
+
+
+def _too_common(image, box, values) -> list:
+    """The ``values`` of which more than :data:`FRAME_SHARE` of ``box`` is left (in the
+    order given): no frame's."""
+    area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+    return [v for v, n in zip(values, image.at_values(box, values), strict=True)
+            if n > FRAME_SHARE * area]
 
 
 def _lines(arr) -> tuple:
@@ -495,7 +506,8 @@ def _frame_or_fill(image, img: np.ndarray) -> OutsidePart | None:
     if fills is not None:  # (a fill that leaves only a line inside is no fill)
         outside = np.ones(img.shape, bool)
         outside[box] = fills
-        if (part := _masked(arr, outside, "fill", values + more)) is not None:
+        both = values + tuple(v for v in more if v not in values)  # (each once)
+        if (part := _masked(arr, outside, "fill", both)) is not None:
             return part
     if found is None:
         return None

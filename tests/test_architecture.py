@@ -19,7 +19,7 @@ ROOT = "napari_tessella"
 LAYERS = [
     {"_version", "_validation", "_delaunay_flip", "_voronoi_cells"},
     {"_lazy", "_label_image", "_quantiles", "reading"},
-    {"threshold", "_chunked_labels", "_outside", "datasets", "synthetic",
+    {"threshold", "_chunked_labels", "_outside", "_fills", "datasets", "synthetic",
      "synthetic._lattice", "synthetic._nuclei", "scoring", "_atoms_noise"},
     {"measure", "tessellation", "nuclei._resample", "_atoms_fit", "nuclei._cues",
      "nuclei._shape", "nuclei._merges", "nuclei._region_distances", "nuclei._edges",
@@ -38,7 +38,7 @@ LAYERS = [
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",
      "nuclei.watershed", "nuclei"},
-    {"export", "chunked", "_finite"},
+    {"export", "chunked", "_finite", "_fills_chunked"},
     {"recipes"},
     {"params"},
     {"__init__"},

@@ -100,3 +100,70 @@ def test_a_ramp_is_still_no_frame():
         ramp = np.repeat(np.arange(float(rows))[:, None], 50, axis=1)
         ramp[3:rows - 3, 10:40] += np.random.default_rng(0).normal(0, 3, (rows - 6, 30))
         assert frame_part(ramp, ramp) is None
+
+
+# --- 2. fills read chunk by chunk, as in memory
+
+
+def _filled_cases(field):
+    tile = field.copy()
+    tile[:90, :110] = 0.0
+    return {
+        "rotated 17, fill 0": ndi.rotate(field, 17, reshape=True, cval=0.0, order=1),
+        "rotated 40, fill 1500": ndi.rotate(field, 40, reshape=True, cval=1500.0, order=1),
+        "uint16 rotated 17, fill 65535": ndi.rotate(field.clip(0).astype(np.uint16), 17,
+                                                     reshape=True, cval=65535, order=1),
+        "missing tile": tile,
+        "four bands and a fill": _banded(field, 9, 1500.0, (-7.5, 150.0, 2222.5, 4000.0),
+                                         (10, 20, 3, 14))[0],
+    }
+
+
+@pytest.mark.parametrize("case", ["rotated 17, fill 0", "rotated 40, fill 1500",
+                                  "uint16 rotated 17, fill 65535", "missing tile",
+                                  "four bands and a fill"])
+def test_chunked_threshold_label_reads_a_fill(field, case):
+    """Chunk by chunk (64, 96, 128 and 64 × 160) as in memory, the same sentence (the base
+    segmented the fill with the field chunk by chunk and said so)."""
+    import dask.array as da
+
+    image = _filled_cases(field)[case]
+    memory = threshold_label_finite(image, **TL)
+    assert "constant fill of" in memory.said
+    for chunks in (64, 96, 128, (64, 160)):
+        lazy = threshold_label_finite(da.from_array(image, chunks=chunks), **TL)
+        assert same_partition(lazy.labels.compute(), memory.labels), chunks
+        assert lazy.said == memory.said
+
+
+@pytest.mark.parametrize("params", [{"exclude_border": True}, {"dark_objects": True},
+                                    {"threshold": "li"}, {"threshold": 100.0},
+                                    {"threshold": "mean", "opening": 3}])
+def test_chunked_fill_with_the_other_parameters(field, params):
+    """``exclude_border`` (the objects touching the fill dropped), dark objects (the fill
+    given the 99th percentile), another method, a number under the fill's level."""
+    import dask.array as da
+
+    params = {**TL, **params}
+    threshold = params.pop("threshold", "otsu")
+    image = _filled_cases(field)["rotated 40, fill 1500"]
+    memory = threshold_label_finite(image, threshold, **params).labels
+    lazy = threshold_label_finite(da.from_array(image, chunks=96), threshold, **params)
+    assert same_partition(lazy.labels.compute(), memory)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.float64])
+def test_the_lazy_percentile_is_numpys(monkeypatch, dtype):
+    """The fill's level, exactly numpy's percentile of the pixels inside, also when the
+    values must be narrowed by histograms before they are sorted (a few sorted at most)."""
+    import dask.array as da
+
+    from napari_tessella import _fills_chunked
+
+    monkeypatch.setattr(_fills_chunked, "GATHER", 40)
+    rng = np.random.default_rng(int(np.dtype(dtype).itemsize))
+    x = rng.normal(100, 40, 4999).clip(0, 250).astype(dtype)
+    x[:500] = x[0]  # (one value many times)
+    lazy = da.from_array(x, chunks=700)
+    for q in (1.0, 50.0, 99.0):
+        assert _fills_chunked.percentile_lazy(lazy, q, x.size) == float(np.percentile(x, q))

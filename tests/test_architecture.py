@@ -37,6 +37,7 @@ LAYERS = [
     {"segmentation", "atoms", "_atoms_detect", "_square", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",
+     "nuclei._chunked_fills",
      "nuclei.watershed", "nuclei"},
     {"export", "chunked", "_finite", "_fills_chunked"},
     {"recipes"},

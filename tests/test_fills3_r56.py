@@ -158,12 +158,52 @@ def test_the_lazy_percentile_is_numpys(monkeypatch, dtype):
     values must be narrowed by histograms before they are sorted (a few sorted at most)."""
     import dask.array as da
 
-    from napari_tessella import _fills_chunked
+    from napari_tessella import _fills
 
-    monkeypatch.setattr(_fills_chunked, "GATHER", 40)
+    monkeypatch.setattr(_fills, "GATHER", 40)
     rng = np.random.default_rng(int(np.dtype(dtype).itemsize))
     x = rng.normal(100, 40, 4999).clip(0, 250).astype(dtype)
     x[:500] = x[0]  # (one value many times)
     lazy = da.from_array(x, chunks=700)
     for q in (1.0, 50.0, 99.0):
-        assert _fills_chunked.percentile_lazy(lazy, q, x.size) == float(np.percentile(x, q))
+        assert _fills.percentile_lazy(lazy, q, x.size) == float(np.percentile(x, q))
+
+
+@pytest.mark.parametrize("case", ["rotated 17, fill 0", "uint16 rotated 17, fill 65535",
+                                  "missing tile", "four bands and a fill"])
+@pytest.mark.parametrize("exclude_border", [False, True])
+def test_the_chunked_watershed_reads_a_fill(field, case, exclude_border):
+    """The chunked watershed (chunks 64 and 128) gives memory's nuclei on a filled field,
+    with ``exclude_border`` too, and no warning (the base warned that it segmented the
+    fill with the field, and did)."""
+    import warnings
+
+    import dask.array as da
+
+    from napari_tessella import seeded_watershed
+
+    image = _filled_cases(field)[case]
+    memory = seeded_watershed(image, exclude_border=exclude_border).labels
+    for chunks in (64, 128):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            lazy = seeded_watershed(da.from_array(image, chunks=chunks),
+                                    exclude_border=exclude_border)
+        labels = lazy.labels.compute()
+        assert same_partition(labels, memory), chunks
+        assert not labels[np.isnan(_nan_of(field, case))].any()
+
+
+def _nan_of(field, case):
+    """The same case with NaN on its fill and bands."""
+    tile = field.copy()
+    tile[:90, :110] = np.nan
+    return {
+        "rotated 17, fill 0": ndi.rotate(field, 17, reshape=True, cval=np.nan, order=1),
+        "uint16 rotated 17, fill 65535": ndi.rotate(
+            field.clip(0).astype(np.uint16).astype(np.float64), 17, reshape=True,
+            cval=np.nan, order=1),
+        "missing tile": tile,
+        "four bands and a fill": _banded(field, 9, 1500.0, (-7.5, 150.0, 2222.5, 4000.0),
+                                         (10, 20, 3, 14))[1],
+    }[case]

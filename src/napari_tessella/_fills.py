@@ -10,8 +10,9 @@ import numpy as np
 
 from ._lazy import _compute
 
-__all__ = ["FILL_RUN", "FILL_SPAN", "FILL_STRAIGHT", "FRAME_SHARE", "corner_values",
-           "fill_mask", "fill_runs_lazy", "fills_lazy", "unread_fills"]
+__all__ = ["FILL_RUN", "FILL_SPAN", "FILL_STRAIGHT", "FRAME_SHARE", "GATHER", "corner_values",
+           "fill_lazy", "fill_mask", "fill_runs_lazy", "fills_lazy", "percentile_lazy",
+           "unread_fills"]
 
 #: a frame's value may recur on at most this share of the pixels inside it (a noiseless
 #: background, a synthetic image's exact 0, lies inside: no frame); a fill's on at most
@@ -191,3 +192,84 @@ def unread_fills(values) -> str:
     return (f"a constant fill of {' and '.join(f'{v:g}' for v in values)} in the image's "
             "corners is segmented with the field chunk by chunk (in memory it is read as "
             "outside the image)")
+
+
+# --- chunk by chunk: a fill's pixels from its runs, the exact level it is given
+
+#: an order statistic is read off the values sorted in memory once at most this many
+#: lie in the histogram's bin that holds it
+GATHER = 1 << 16
+
+
+def _block_fill(block, runs_list, shape, block_info=None):
+    (r0, r1), (c0, c1) = block_info[0]["array-location"]
+    out = np.zeros(block.shape, bool)
+    for left, right, top, bottom in runs_list:
+        rows = np.arange(r0, r1)[:, None]
+        cols = np.arange(c0, c1)[None, :]
+        out |= ((cols < left[r0:r1, None]) | (cols >= shape[1] - right[r0:r1, None])
+                | (rows < top[None, c0:c1]) | (rows >= shape[0] - bottom[None, c0:c1]))
+    return out
+
+
+def fill_lazy(arr, runs_list):
+    """The pixels of the fills of ``runs_list`` (each the four runs of
+    :func:`napari_tessella._fills._runs`, computed) in the 2-d dask array ``arr``'s
+    chunks (bool, lazy; the image is not read)."""
+    runs_list = [tuple(np.asarray(r) for r in runs) for runs in runs_list]
+    return arr.map_blocks(_block_fill, runs_list, arr.shape, dtype=bool)
+
+
+def _block_counts(block, edges):
+    return np.histogram(block, edges)[0][None]
+
+
+def _order_stat(values, rank: int, lo, hi, count: int, scheduler):
+    """The ``rank``-th (from 0) of the 1-d lazy ``values`` (``count`` of them, from ``lo``
+    to ``hi``), in their dtype: the histogram's bin that holds it, narrowed until its
+    values are few enough to sort or all one."""
+    below, last, within = 0, True, None
+    for _ in range(200):
+        part = values if within is None else values[within]
+        if count <= GATHER:
+            (got,) = _compute(part, scheduler=scheduler)
+            return np.sort(got)[rank - below]
+        edges = np.linspace(float(lo), float(hi), 1025)
+        counts, low, high = _compute(
+            part.map_blocks(_block_counts, edges, chunks=(1, 1024), new_axis=1,
+                            dtype=np.int64).sum(axis=0),
+            part.min(), part.max(), scheduler=scheduler)
+        if low == high:
+            return low
+        cum = np.cumsum(counts)
+        b = int(np.searchsorted(cum, rank - below, side="right"))
+        below += int(cum[b - 1]) if b else 0
+        count, last = int(counts[b]), last and b == counts.size - 1
+        lo, hi = edges[b], edges[b + 1]
+        within = (values >= lo) & ((values <= hi) if last else (values < hi))
+    (got,) = _compute(values[within], scheduler=scheduler)
+    return np.sort(got)[rank - below]
+
+
+def percentile_lazy(values, q: float, n: int, scheduler=None) -> float:
+    """``np.percentile(values, q)`` (linear) of the ``n`` 1-d lazy ``values``, exactly: the
+    two order statistics it interpolates between, then numpy's interpolation.
+
+    >>> import dask.array as da
+    >>> x = np.random.default_rng(0).normal(0, 1, 1000)
+    >>> percentile_lazy(da.from_array(x, chunks=100), 1.0, 1000) == float(np.percentile(x, 1))
+    True
+    """
+    lo, hi = _compute(values.min(), values.max(), scheduler=scheduler)
+    virtual = (n - 1) * np.true_divide(q, 100)
+    k = int(np.floor(virtual))
+    gamma = float(virtual - np.floor(virtual))  # (a Python float: numpy's weak promotion)
+    a = _order_stat(values, k, lo, hi, n, scheduler)
+    b = a if k + 1 > n - 1 or gamma == 0 else _order_stat(values, k + 1, lo, hi, n,
+                                                         scheduler)
+    a, b = np.asarray(a, values.dtype)[()], np.asarray(b, values.dtype)[()]
+    diff = b - a
+    value = np.add(a, diff * gamma)
+    if gamma >= 0.5:
+        value = np.subtract(b, diff * (1 - gamma), dtype=type(np.asarray(value).dtype))
+    return float(value)

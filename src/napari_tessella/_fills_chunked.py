@@ -9,10 +9,11 @@ on the background's side of the threshold, and no object is left on the fill. Ch
 chunk every step is the same, each a pass of its own:
 
 - the fill's pixels come from its *runs* (:func:`napari_tessella._fills.fill_runs_lazy`:
-  one number per row and per column), made in each chunk from them (:func:`fill_lazy`),
-  never read from the image;
-- the percentile is exact (:func:`percentile_lazy`: the two order statistics numpy
-  interpolates between, found by narrowing histograms, then interpolated as numpy does);
+  one number per row and per column), made in each chunk from them
+  (:func:`napari_tessella._fills.fill_lazy`), never read from the image;
+- the percentile is exact (:func:`napari_tessella._fills.percentile_lazy`: the two order
+  statistics numpy interpolates between, found by narrowing histograms, then
+  interpolated as numpy does);
 - the threshold's histogram is of the pixels inside only (the fill's given -inf, which
   no bin holds; the pixel numpy's in-memory path counts twice when their number is odd,
   counted twice here too);
@@ -26,96 +27,18 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
+from ._fills import fill_lazy, percentile_lazy
 from ._lazy import _compute, _lazy_stage
 from ._outside import BACKGROUND_PERCENTILE, OutsidePart
 from ._validation import size_in_image
 from .segmentation import threshold_label_chunked
 from .threshold import _global_threshold, threshold_spec
 
-__all__ = ["GATHER", "fill_lazy", "percentile_lazy", "threshold_label_filled"]
+__all__ = ["DARK_BACKGROUND_PERCENTILE", "threshold_label_filled"]
 
 #: the percentile of the pixels inside that the fill is given for dark objects (the
 #: mirror of ``BACKGROUND_PERCENTILE``; ``_finite.DARK_BACKGROUND_PERCENTILE``)
 DARK_BACKGROUND_PERCENTILE = 99.0
-
-#: an order statistic is read off the values sorted in memory once at most this many
-#: lie in the histogram's bin that holds it
-GATHER = 1 << 16
-
-
-def _block_fill(block, runs_list, shape, block_info=None):
-    (r0, r1), (c0, c1) = block_info[0]["array-location"]
-    out = np.zeros(block.shape, bool)
-    for left, right, top, bottom in runs_list:
-        rows = np.arange(r0, r1)[:, None]
-        cols = np.arange(c0, c1)[None, :]
-        out |= ((cols < left[r0:r1, None]) | (cols >= shape[1] - right[r0:r1, None])
-                | (rows < top[None, c0:c1]) | (rows >= shape[0] - bottom[None, c0:c1]))
-    return out
-
-
-def fill_lazy(arr, runs_list):
-    """The pixels of the fills of ``runs_list`` (each the four runs of
-    :func:`napari_tessella._fills._runs`, computed) in the 2-d dask array ``arr``'s
-    chunks (bool, lazy; the image is not read)."""
-    runs_list = [tuple(np.asarray(r) for r in runs) for runs in runs_list]
-    return arr.map_blocks(_block_fill, runs_list, arr.shape, dtype=bool)
-
-
-def _block_counts(block, edges):
-    return np.histogram(block, edges)[0][None]
-
-
-def _order_stat(values, rank: int, lo, hi, count: int, scheduler):
-    """The ``rank``-th (from 0) of the 1-d lazy ``values`` (``count`` of them, from ``lo``
-    to ``hi``), in their dtype: the histogram's bin that holds it, narrowed until its
-    values are few enough to sort or all one."""
-    below, last, within = 0, True, None
-    for _ in range(200):
-        part = values if within is None else values[within]
-        if count <= GATHER:
-            (got,) = _compute(part, scheduler=scheduler)
-            return np.sort(got)[rank - below]
-        edges = np.linspace(float(lo), float(hi), 1025)
-        counts, low, high = _compute(
-            part.map_blocks(_block_counts, edges, chunks=(1, 1024), new_axis=1,
-                            dtype=np.int64).sum(axis=0),
-            part.min(), part.max(), scheduler=scheduler)
-        if low == high:
-            return low
-        cum = np.cumsum(counts)
-        b = int(np.searchsorted(cum, rank - below, side="right"))
-        below += int(cum[b - 1]) if b else 0
-        count, last = int(counts[b]), last and b == counts.size - 1
-        lo, hi = edges[b], edges[b + 1]
-        within = (values >= lo) & ((values <= hi) if last else (values < hi))
-    (got,) = _compute(values[within], scheduler=scheduler)
-    return np.sort(got)[rank - below]
-
-
-def percentile_lazy(values, q: float, n: int, scheduler=None) -> float:
-    """``np.percentile(values, q)`` (linear) of the ``n`` 1-d lazy ``values``, exactly: the
-    two order statistics it interpolates between, then numpy's interpolation.
-
-    >>> import dask.array as da
-    >>> x = np.random.default_rng(0).normal(0, 1, 1000)
-    >>> percentile_lazy(da.from_array(x, chunks=100), 1.0, 1000) == float(np.percentile(x, 1))
-    True
-    """
-    lo, hi = _compute(values.min(), values.max(), scheduler=scheduler)
-    virtual = (n - 1) * np.true_divide(q, 100)
-    k = int(np.floor(virtual))
-    gamma = float(virtual - np.floor(virtual))  # (a Python float: numpy's weak promotion)
-    a = _order_stat(values, k, lo, hi, n, scheduler)
-    b = a if k + 1 > n - 1 or gamma == 0 else _order_stat(values, k + 1, lo, hi, n,
-                                                         scheduler)
-    a, b = np.asarray(a, values.dtype)[()], np.asarray(b, values.dtype)[()]
-    diff = b - a
-    value = np.add(a, diff * gamma)
-    if gamma >= 0.5:
-        value = np.subtract(b, diff * (1 - gamma), dtype=type(np.asarray(value).dtype))
-    return float(value)
-
 
 def threshold_label_filled(inner, frame: OutsidePart | None, shape, fills, threshold,
                            scheduler=None, **params):

@@ -70,7 +70,6 @@ __all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FiniteAtoms",
            "threshold_label_lazy", "whole_part"]
 
 
-
 def finite_part(image, *, name: str = "image") -> OutsidePart | None:
     """The finite part of a 2-D (or RGB(A)) ``image``, or None when every pixel is finite
     (integer images always are): see the module's docstring. ``ValueError`` when no pixel

@@ -1,8 +1,11 @@
 """Constant fills in an image's corners that do not run the length of an edge (a
 rotation's triangles, a mosaic's missing tile): the rule that finds them (in memory,
-:func:`fill_mask`, and chunk by chunk, :func:`fills_lazy`), apart from
+:func:`fill_mask`, and chunk by chunk, :func:`fill_runs_lazy`), apart from
 :mod:`napari_tessella._outside`, which reads them with a frame and NaN pixels as one
-outside mask (round 56: that module had reached the length limit)."""
+outside mask (round 56: that module had reached the length limit); and what the chunked
+paths read a fill with: its pixels made in each chunk from its runs (:func:`fill_lazy`)
+and the exact percentile of the pixels inside that they are given
+(:func:`percentile_lazy`)."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ warped image's unmapped corners, dead pixels; :mod:`napari_tessella._finite`) an
 constant frame around a field (a stitched or registered image's border: whole rows and
 columns of one value, black, saturated or a fill between, or of a few values pasted one
 over another: :func:`frame_part`), or a constant fill in its corners that does not run
-the length of an edge (a rotation's triangles, a mosaic's missing tile: :func:`fill_mask`,
-in memory). All are an *outside mask*, and
+the length of an edge (a rotation's triangles, a mosaic's missing tile: the rule of
+:mod:`napari_tessella._fills`). All are an *outside mask*, and
 every operation reads it the same way (:class:`OutsidePart`): the image is cropped to the
 box of the pixels inside, the outside pixels left in that box are given a background
 level, the crop is segmented, and its results are put back in the whole image's frame

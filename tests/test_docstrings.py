@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ["nuclei.diameter", "nuclei.watershed", "nuclei._recipe", "segmentation",
            "threshold", "measure", "tessellation", "lattice_analysis", "atoms", "_lazy",
-           "params", "synthetic._nuclei", "synthetic._lattice", "_outside", "_finite"]
+           "params", "synthetic._nuclei", "synthetic._lattice", "_outside", "_finite", "_fills"]
 
 
 @pytest.mark.parametrize("name", MODULES)

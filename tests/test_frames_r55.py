@@ -7,7 +7,8 @@ field; Threshold & label and Find atoms read the NaN pixels only, not a frame be
 them; chunk by chunk Threshold & label read no frame; the chunked watershed said nothing
 of a fill it segments with the field) and the property test. Guards (pass on both): a
 saturated nucleus cut by a corner, a noisy background clipped at 0, a noiseless flat
-background around one small nucleus.
+background around one small nucleus. (Since round 56 the chunked paths read a fill as
+memory does: section 3's test of the sentence that said it was not read asks for that.)
 """
 
 from __future__ import annotations
@@ -151,15 +152,19 @@ def test_chunked_threshold_label_reads_a_frame(field, sides):
         assert lazy.said == memory.said
 
 
-def test_the_chunked_paths_say_a_fill_they_do_not_read(field):
-    """A rotation's fill chunk by chunk: said (a warning; Threshold & label's sentence);
-    a field whose corners are its own clipped background: nothing said."""
+def test_the_chunked_paths_read_a_fill(field):
+    """A rotation's fill chunk by chunk: read as in memory since round 56 (no warning;
+    Threshold & label's sentence memory's); a field whose corners are its own clipped
+    background: nothing said."""
     import dask.array as da
 
     image = da.from_array(_rotated(field, 17, 0.0), chunks=96)
-    with pytest.warns(UserWarning, match="constant fill of 0 in the image's corners"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         seeded_watershed(image)
-    assert "constant fill of 0" in threshold_label_finite(image, **TL).said
+    said = threshold_label_finite(image, **TL).said
+    assert said == threshold_label_finite(_rotated(field, 17, 0.0), **TL).said
+    assert "constant fill of 0" in said
     clipped = np.round(field).clip(260, None)  # (every corner at exactly 260)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

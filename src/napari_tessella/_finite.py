@@ -41,19 +41,19 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
+from ._fills import FILL_RUN, fill_runs_lazy
+from ._fills_chunked import DARK_BACKGROUND_PERCENTILE, threshold_label_filled
 from ._lazy import _as_float_dask, _compute, is_lazy
 from ._outside import (
     BACKGROUND_PERCENTILE,
     OutsidePart,
     _lines,
     _without_cut,
-    fills_lazy,
     frame_part,
     frame_part_lazy,
     image_part,
     outside_part,
     seeds_in_box,
-    unread_fills,
 )
 from ._square import find_on_square
 from ._validation import blank_reason, counted, rgb_luminance, size_in_image
@@ -68,10 +68,6 @@ __all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FiniteAtoms",
            "empty_watershed", "find_atoms_finite", "finite_part", "frame_of", "outside_of",
            "seeded_watershed_finite", "smoothed_threshold_finite", "threshold_label_finite",
            "threshold_label_lazy", "whole_part"]
-
-#: the percentile of the finite pixels the non-finite ones are given for dark objects
-#: (the mirror of ``BACKGROUND_PERCENTILE``: "no object here" when objects are dark)
-DARK_BACKGROUND_PERCENTILE = 99.0
 
 
 def finite_part(image, *, name: str = "image") -> OutsidePart | None:
@@ -320,23 +316,25 @@ def threshold_label_finite(image, threshold="otsu", *, name: str = "image",
 
 def threshold_label_lazy(image, threshold="otsu", *, scheduler=None, **params):
     """:func:`~napari_tessella.segmentation.threshold_label_chunked` of the lazy
-    ``image`` reading a constant frame as in memory (``_outside.frame_part_lazy``: the
-    field inside it segmented, no object on it), and a sentence: the frame's, or that
-    constant corners (a fill that does not run the length of an edge, which memory may
-    read as outside) are segmented with the field chunk by chunk. NaN pixels are refused
-    as before. Returns (lazy labels, sentence)."""
+    ``image`` reading a constant frame (``_outside.frame_part_lazy``) and a constant fill
+    in its corners (``_fills.fill_runs_lazy``, read by
+    :func:`napari_tessella._fills_chunked.threshold_label_filled`) as in memory: the
+    field inside them segmented, no object on them; and the sentence memory says. NaN
+    pixels are refused as before. Returns (lazy labels, sentence)."""
     arr = _as_float_dask(image, params.get("chunks"), convert=False)
     lines = _compute(*_lines(arr), scheduler=scheduler)
     part = frame_part_lazy(arr, scheduler, lines)
     inner = arr if part is None else part.image
-    labels = threshold_label_chunked(inner, threshold, scheduler=scheduler, **params)
-    said = "" if part is None else part.message()
     if part is not None:
-        labels = part.to_whole(labels)
         lines = _compute(*_lines(inner), scheduler=scheduler)
-    if fills := unread_fills(fills_lazy(inner, lines, scheduler)):
-        said += ("; " if said else "") + fills
-    return labels, said
+    fills = fill_runs_lazy(inner, lines, scheduler) if min(inner.shape) >= FILL_RUN else []
+    if fills and (got := threshold_label_filled(inner, part, arr.shape, fills, threshold,
+                                                scheduler, **params)) is not None:
+        return got[0], got[1].message()
+    labels = threshold_label_chunked(inner, threshold, scheduler=scheduler, **params)
+    if part is None:
+        return labels, ""
+    return part.to_whole(labels), part.message()
 
 
 def smoothed_threshold_finite(image, method="otsu", *, smooth_sigma: float = 0.0,

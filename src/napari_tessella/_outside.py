@@ -5,8 +5,8 @@ warped image's unmapped corners, dead pixels; :mod:`napari_tessella._finite`) an
 constant frame around a field (a stitched or registered image's border: whole rows and
 columns of one value, black, saturated or a fill between, or of a few values pasted one
 over another: :func:`frame_part`), or a constant fill in its corners that does not run
-the length of an edge (a rotation's triangles, a mosaic's missing tile: :func:`fill_mask`,
-in memory). All are an *outside mask*, and
+the length of an edge (a rotation's triangles, a mosaic's missing tile: the rule of
+:mod:`napari_tessella._fills`). All are an *outside mask*, and
 every operation reads it the same way (:class:`OutsidePart`): the image is cropped to the
 box of the pixels inside, the outside pixels left in that box are given a background
 level, the crop is segmented, and its results are put back in the whole image's frame
@@ -25,6 +25,17 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
+from ._fills import (
+    FILL_RUN,
+    FILL_SPAN,
+    FILL_STRAIGHT,
+    FRAME_SHARE,
+    _lines,
+    corner_values,
+    fill_mask,
+    fills_lazy,
+    unread_fills,
+)
 from ._label_image import _mask_box, _nearest_label
 from ._lazy import _compute, is_lazy
 from ._validation import counted, rgb_luminance
@@ -37,11 +48,6 @@ __all__ = ["BACKGROUND_PERCENTILE", "FILL_RUN", "FILL_SPAN", "FILL_STRAIGHT", "F
 #: the percentile of the pixels inside that the outside ones in the box are given
 #: ("no object here", without the pull of one outlier that the minimum would have)
 BACKGROUND_PERCENTILE = 1.0
-
-#: a frame's value may recur on at most this share of the pixels inside it (a noiseless
-#: background, a synthetic image's exact 0, lies inside: no frame)
-FRAME_SHARE = 0.01
-
 
 def _without_cut(result, outside: np.ndarray):
     """With ``exclude_border``, the nuclei of a watershed ``result`` that touch an outside
@@ -271,7 +277,11 @@ def _peeled(image, lines=None):
     (a synthetic or clipped 8-bit image's exact 0, which runs on inside); nor is one that
     leaves a box thinner than 2 pixels: the peeling is made again without it. A box all at
     one value (a constant image, one flat rectangle on a flat background) has nothing
-    inside: no frame; nor has a ramp of more than :data:`FRAME_VALUES` values."""
+    inside: no frame; nor has a ramp of more than :data:`FRAME_VALUES` values. The share
+    is tested before the count: a fifth value that is too common (a rotation's fill,
+    whose whole edge lines come off after four bands, its triangles left inside) is
+    refused as any too common value is, and the peeling made again without it; a fifth
+    that is not (each of a ramp's rows holds its own value) is a ramp."""
     shape = image.shape
     if lines is None:
         lines = image.edges((slice(None), slice(None)))
@@ -283,183 +293,31 @@ def _peeled(image, lines=None):
             if inner is None:
                 return None  # (the box is all at one value)
             if min(s.stop - s.start for s in inner) < 2:
+                refused.add(found[0])  # (too thin a box)
                 break
             values += [found[0]] * (found[0] not in values)
-            if len(values) > FRAME_VALUES:
-                return None
             box = tuple(slice(b.start + i.start, b.start + i.stop)
                         for b, i in zip(box, inner, strict=True))
+            if len(values) > FRAME_VALUES:
+                if not (common := _too_common(image, box, values)):
+                    return None  # (a ramp)
+                refused.add(common[0])
+                break
             now = image.edges(box)
         else:
             if not values:
                 return None
-            area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
-            left = [v for v, n in zip(values, image.at_values(box, values), strict=True)
-                    if n > FRAME_SHARE * area]
-            if not left:
+            if not (common := _too_common(image, box, values)):
                 return box, tuple(values)
-            refused.add(left[0])
-            continue
-        refused.add(found[0])  # (too thin a box)
+            refused.add(common[0])
 
 
-def _lines(arr) -> tuple:
-    """The four edge lines of the 2-d ``arr`` (top, bottom, left, right)."""
-    return arr[0], arr[-1], arr[:, 0], arr[:, -1]
-
-
-#: a fill that does not run the length of an edge (a rotation's corner triangle, a
-#: mosaic's missing tile) lies in a corner and runs at least this many pixels along both
-#: of its edges; its side facing the field keeps within this many pixels of a straight
-#: line (a saturated nucleus cut by the corner is round)
-FILL_RUN, FILL_STRAIGHT = 8, 1.5
-
-#: the pixels off a fill span at least this share of the image's rows and of its columns
-#: (a rotated field's vertices touch its edges; a mosaic's other tiles run to them)
-FILL_SPAN = 0.9
-
-
-def corner_values(lines) -> tuple:
-    """The values that a corner of an image of edge ``lines`` (top, bottom, left, right)
-    holds along :data:`FILL_RUN` pixels of both its edges: a fill's candidates."""
-    top, bottom, left, right = (np.asarray(line) for line in lines)
-    if min(top.size, left.size) < FILL_RUN:
-        return ()
-    n = FILL_RUN
-    ends = ((top[0], top[:n], left[:n]), (top[-1], top[-n:], right[:n]),
-            (bottom[0], bottom[:n], left[-n:]), (bottom[-1], bottom[-n:], right[-n:]))
-    found = []
-    for v, a, b in ends:  # (a NaN corner never equals itself)
-        if v == v and v not in found and (a == v).all() and (b == v).all():
-            found.append(v)
-    return tuple(found)
-
-
-def _straight(depth) -> bool:
-    """Whether a profile of depths (one per line across an edge, 0 where the fill is
-    not) is made of straight pieces: each run of lines it covers lies within
-    :data:`FILL_STRAIGHT` of a straight line, or of two that meet at its least deep
-    point (two triangles meeting at a rotated field's vertex)."""
-    def line(part):
-        if part.size < 3:
-            return True
-        x = np.arange(part.size, dtype=np.float64)
-        fit = np.polyval(np.polyfit(x, part, 1), x)
-        return bool(np.abs(part - fit).max() <= FILL_STRAIGHT)
-
-    covered = np.flatnonzero(depth)
-    for run in np.split(covered, np.flatnonzero(np.diff(covered) > 1) + 1):
-        if not run.size:
-            continue
-        part = depth[run].astype(np.float64)
-        low = np.flatnonzero(part == part.min())  # (a vertex may lie along a few lines,
-        # and nothing between them rises off it)
-        flat = part[low[0]:low[-1] + 1].max() - part.min() <= FILL_STRAIGHT
-        if not (line(part) or (flat and line(part[:low[0] + 1]) and line(part[low[-1]:]))):
-            return False
-    return True
-
-
-def _runs(at, xp=np) -> tuple:
-    """The runs of the bool 2-d ``at`` (a value's pixels; ``xp``: numpy or dask.array)
-    from each edge: from the left and the right along each row, from the top and the
-    bottom along each column (a whole line: its length)."""
-    rows, cols = at.shape
-    whole_rows, whole_cols = at.all(axis=1), at.all(axis=0)
-    return (xp.where(whole_rows, cols, xp.argmin(at, axis=1)),
-            xp.where(whole_rows, cols, xp.argmin(at[:, ::-1], axis=1)),
-            xp.where(whole_cols, rows, xp.argmin(at, axis=0)),
-            xp.where(whole_cols, rows, xp.argmin(at[::-1], axis=0)))
-
-
-def _run_mask(runs, shape, xp=np):
-    """The pixels of the ``runs`` (:func:`_runs`) of an image of ``shape`` (bool; lazy
-    with ``xp`` dask.array, then in ``chunks``)."""
-    left, right, top, bottom = runs
-    rows, cols = shape
-    r, c = xp.arange(rows)[:, None], xp.arange(cols)[None, :]
-    return ((c < left[:, None]) | (c >= cols - right[:, None]) | (r < top[None, :])
-            | (r >= rows - bottom[None, :]))
-
-
-def _a_fill(runs, shape, at_value: int, in_runs: tuple) -> bool:
-    """Whether the runs of a value from the image's edges (:func:`_runs`; ``in_runs``:
-    their pixels, those of the runs along rows and along columns alone; ``at_value``:
-    the image's pixels at the value) are a fill: at least ``FILL_RUN``² / 2 pixels, the
-    value on at most :data:`FRAME_SHARE` of the pixels off them (more: the field's own
-    flat background, which the runs only enter), and the runs along rows (or along
-    columns) straight (:func:`_straight`, lines they fill whole left out: a frame's) and
-    holding every pixel of the runs (two bands meeting in a corner are straight along one
-    of the two only; a saturated nucleus cut by a corner is round along both)."""
-    union = in_runs[0]
-    if union < FILL_RUN * FILL_RUN // 2:
-        return False
-    for (first, last), n in ((runs[:2], shape[1]), (runs[2:], shape[0])):
-        lines = np.flatnonzero(np.asarray(first) + np.asarray(last) < n)  # (not filled)
-        if not lines.size or lines[-1] - lines[0] + 1 < FILL_SPAN * (shape[0] + shape[1] - n):
-            return False  # (a flat background around one small nucleus: it lies inside)
-    if at_value - union > FRAME_SHARE * (shape[0] * shape[1] - union):
-        return False
-    for pair, n, alone in ((runs[:2], shape[1], in_runs[1]), (runs[2:], shape[0], in_runs[2])):
-        part = np.asarray(pair[0]) < n
-        if alone == union and all(_straight(np.asarray(depth)[part]) for depth in pair):
-            return True
-    return False
-
-
-def _counts(runs, shape, xp=np) -> tuple:
-    """The pixels of the ``runs`` (:func:`_runs`): all, along rows alone, along columns
-    alone (lazy with ``xp`` dask.array)."""
-    zero_rows, zero_cols = xp.zeros(shape[0], int), xp.zeros(shape[1], int)
-    return (_run_mask(runs, shape, xp).sum(),
-            _run_mask((*runs[:2], zero_cols, zero_cols), shape, xp).sum(),
-            _run_mask((zero_rows, zero_rows, *runs[2:]), shape, xp).sum())
-
-
-def fill_mask(img: np.ndarray, lines=None) -> tuple[np.ndarray | None, tuple]:
-    """The pixels of the 2-d ``img`` that are a constant fill in its corners (a rotation's
-    triangles, a mosaic's missing tile: runs of one value from the edges that start in a
-    corner, :data:`FILL_RUN`, :func:`_a_fill`) and the fills' values, or (None, ()). A
-    saturated nucleus cut by a corner is round, and a flat background that touches the
-    edges recurs inside: neither is a fill."""
-    mask, kept = None, []
-    for v in corner_values(_lines(img) if lines is None else lines):
-        at = img == v
-        runs = _runs(at)
-        found = _run_mask(runs, img.shape)
-        inside = img[~found]  # (one flat rectangle on a flat background: nothing inside)
-        if inside.size and inside.min() < inside.max() and _a_fill(
-                runs, img.shape, int(np.count_nonzero(at)), _counts(runs, img.shape)):
-            mask = found if mask is None else mask | found
-            kept.append(float(v))
-    return mask, tuple(kept)
-
-
-def fills_lazy(arr, lines, scheduler=None) -> tuple:
-    """The values of the fills :func:`fill_mask` finds in the 2-d dask array ``arr``
-    (``lines``: its four edge lines, computed), by the same rule: one pass over it for
-    each value a corner holds, none when no corner holds one."""
-    import dask.array as da
-
-    kept = []
-    for v in corner_values(lines):
-        at = arr == v
-        runs = _runs(at, da)
-        count, *rest = _compute(at.sum(), *_counts(runs, arr.shape, da), *runs,
-                                scheduler=scheduler)
-        if _a_fill(rest[3:], arr.shape, int(count), tuple(int(n) for n in rest[:3])):
-            kept.append(float(v))
-    return tuple(kept)
-
-
-def unread_fills(values) -> str:
-    """The sentence for fills (:func:`fills_lazy`) the chunked paths do not read ("" when
-    none)."""
-    if not values:
-        return ""
-    return (f"a constant fill of {' and '.join(f'{v:g}' for v in values)} in the image's "
-            "corners is segmented with the field chunk by chunk (in memory it is read as "
-            "outside the image)")
+def _too_common(image, box, values) -> list:
+    """The ``values`` of which more than :data:`FRAME_SHARE` of ``box`` is left (in the
+    order given): no frame's."""
+    area = (box[0].stop - box[0].start) * (box[1].stop - box[1].start)
+    return [v for v, n in zip(values, image.at_values(box, values), strict=True)
+            if n > FRAME_SHARE * area]
 
 
 def frame_part(image, img: np.ndarray) -> OutsidePart | None:
@@ -495,7 +353,8 @@ def _frame_or_fill(image, img: np.ndarray) -> OutsidePart | None:
     if fills is not None:  # (a fill that leaves only a line inside is no fill)
         outside = np.ones(img.shape, bool)
         outside[box] = fills
-        if (part := _masked(arr, outside, "fill", values + more)) is not None:
+        both = values + tuple(v for v in more if v not in values)  # (each once)
+        if (part := _masked(arr, outside, "fill", both)) is not None:
             return part
     if found is None:
         return None

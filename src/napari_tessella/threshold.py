@@ -171,14 +171,17 @@ def _block_histogram(block, lo, hi, nbins, dtype):
     return _histogram(block, _hist_edges(lo, hi, nbins, dtype))[None, None, :]
 
 
-def _global_histogram(smoothed, lo, hi, nbins, dtype, scheduler):
-    """Counts and bin centres of ``numpy.histogram(smoothed, _hist_edges(lo, hi, ...))``."""
+def _global_histogram(smoothed, lo, hi, nbins, dtype, scheduler, extra=()):
+    """Counts and bin centres of ``numpy.histogram(smoothed, _hist_edges(lo, hi, ...))``
+    (values off ``[lo, hi]``, -inf, are not counted; ``extra``: values counted too)."""
     edges = _hist_edges(lo, hi, nbins, dtype)
     per_block = smoothed.map_blocks(
         _block_histogram, lo, hi, nbins, dtype, new_axis=2, chunks=(1, 1, nbins),
         dtype=np.int64
     )
     (counts,) = _compute(per_block.sum(axis=(0, 1)), scheduler=scheduler)
+    if len(extra):
+        counts = counts + _histogram(np.asarray(extra, dtype=np.float64), edges)
     centres = edges[:-1] / 2.0 + edges[1:] / 2.0  # no overflow near the float maximum
     return counts, centres
 
@@ -234,8 +237,10 @@ def _li_from_hist(counts, centres):
     return t_next + lo
 
 
-def _global_threshold(smoothed, method, lo, hi, scheduler) -> float:
-    """Threshold of the whole (lazy) image by method name, from a global histogram."""
+def _global_threshold(smoothed, method, lo, hi, scheduler, extra=()) -> float:
+    """Threshold of the whole (lazy) image by method name, from a global histogram
+    (``extra``: values of the histogram's beside the image's; the "mean" of the image's
+    alone)."""
     import skimage.filters
 
     if method == "mean":
@@ -243,7 +248,8 @@ def _global_threshold(smoothed, method, lo, hi, scheduler) -> float:
         return float(value)
     nbins = LI_BINS if method == "li" else 256
     # float64 edges whatever the dtype, as compute_threshold works in float64 in memory
-    counts, centres = _global_histogram(smoothed, lo, hi, nbins, np.float64, scheduler)
+    counts, centres = _global_histogram(smoothed, lo, hi, nbins, np.float64, scheduler,
+                                        extra)
     if method == "li":
         return float(_li_from_hist(counts, centres))
     if method == "triangle":

@@ -7,17 +7,16 @@ neighbouring chunks are matched by centroid and given one global id.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy import ndimage as ndi
 
 from .._label_image import _edge_ids, _nearest_label
 from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
-from .._outside import fills_lazy, frame_part_lazy, seeds_in_box, unread_fills
+from .._outside import frame_part_lazy, seeds_in_box
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
+from ._chunked_fills import filled_watershed
 from ._deblur import _central, _measured, _sharpened_lazy, _wide_blur
 from ._flat import _flatness
 from ._foreground import (
@@ -425,10 +424,12 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
 
 
 def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, threshold,
-                       exclude_border, min_size, chunks, scheduler, sharpen, dense=False):
+                       exclude_border, min_size, chunks, scheduler, sharpen, dense=False,
+                       look=True):
     """:func:`seeded_watershed_chunked`; with ``sharpen``, a dense field under a wide
     PSF is segmented again sharpened (:mod:`._deblur`, as in memory; ``dense``: the
-    image as given met the dense gate)."""
+    image as given met the dense gate); ``look``: for a frame and fills (not in a box
+    inside them)."""
     import dask
     import dask.array as da
 
@@ -454,16 +455,18 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
     # subnormal is divided by a power of two (exactly), a threshold given as a number too;
     # with ``sharpen``, of the image with its spikes read as their neighbours, as in memory
     # (._spikes: the sample of their levels read in it, pass 1 made again when they are)
+    given_stored = stored
     stored, as_given, (raw, orient, overviews, exponent, lines) = _clean_pass(
         stored, scheduler, not object_diameter, lines=True, despike=sharpen)
     given_shape = raw.shape  # (the blur is measured on the image as given: ``as_given``)
-    part = frame_part_lazy(stored, scheduler, lines) if sharpen else None
+    if look and sharpen and (got := filled_watershed(given_stored, stored, lines, seeds,
+                                                     again, _chunked_watershed, scheduler)):
+        return got  # (a fill in the corners, with a frame or not: read as in memory)
+    part = frame_part_lazy(stored, scheduler, lines) if sharpen and look else None
     if part is not None:  # a constant frame (stitching, registration): outside, as in memory
         inner, _ = seeds_in_box(seeds, part)  # (seeds on the frame: left out)
         return part.result_in_whole(_chunked_watershed(part.image, **{**again, "seeds": inner},
                                                        sharpen=True))
-    if sharpen and (fills := unread_fills(fills_lazy(stored, lines, scheduler))):
-        warnings.warn(fills[0].upper() + fills[1:] + ".", stacklevel=3)  # (memory reads it)
     if orient != IDENTITY:
         stored, raw = (to_canonical(a, orient) for a in (stored, raw))
         if user_points:

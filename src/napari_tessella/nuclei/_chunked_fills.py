@@ -1,0 +1,85 @@
+"""The chunked seeded watershed of an image with a constant fill in its corners (a
+rotation's triangles, a mosaic's missing tile), read as in memory (round 56).
+
+In memory the core looks for a frame and fills before the spikes are read, crops the
+image to the box of the pixels inside, gives the fill's pixels left in the box the 1st
+percentile of those inside, segments the crop (its spikes read there) and puts the
+result back with no nucleus and no territory on the fill. Chunk by chunk the same: the
+fill's pixels come from its runs (``_fills.fill_lazy``), the percentile is exact
+(``_fills.percentile_lazy``), and the crop is segmented chunk by chunk. The look is made
+on the image as given only when the look on the despiked image (whose edge lines the
+first pass reads anyway) finds a frame or a fill: an image without either costs nothing.
+
+With ``exclude_border`` the nuclei touching the fill are dropped as in memory; their
+territories are left to no nucleus (memory gives them to the nearest nucleus kept, a
+reach over the whole image; chunk by chunk a territory is the nearest nucleus within the
+chunk and its margin anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from .._fills import FILL_RUN, _lines, fill_lazy, fill_runs_lazy, fills_lazy, percentile_lazy
+from .._lazy import _compute
+from .._outside import BACKGROUND_PERCENTILE, OutsidePart, frame_part_lazy, seeds_in_box
+
+__all__ = ["filled_watershed"]
+
+
+def _fills_of(arr, lines, scheduler, find):
+    """The frame (or None), the box inside it and what ``find`` finds there."""
+    frame = frame_part_lazy(arr, scheduler, lines)
+    inner = arr if frame is None else frame.image
+    if frame is not None:
+        lines = _compute(*_lines(inner), scheduler=scheduler)
+    return frame, inner, (find(inner, lines, scheduler) if min(inner.shape) >= FILL_RUN
+                          else [])
+
+
+def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=None):
+    """The chunked watershed's result (``run``: the chunked watershed, called on the
+    filled crop with ``again``'s parameters and ``look=False``) of the lazy image
+    ``given`` (as given) when it holds a fill, else None. ``despiked``: it with its spikes
+    read, whose edge ``lines`` are computed."""
+    import dask.array as da
+
+    if not _fills_of(despiked, lines, scheduler, fills_lazy)[2]:
+        return None
+    lines = _compute(*_lines(given), scheduler=scheduler)
+    frame, inner, fills = _fills_of(given, lines, scheduler, fill_runs_lazy)
+    if not fills:
+        return None
+    fill = fill_lazy(inner, [runs for _, runs in fills])
+    rows, cols, n_in = _compute((~fill).any(axis=1), (~fill).any(axis=0), (~fill).sum(),
+                                scheduler=scheduler)
+    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
+    if not rows.size or min(rows[-1] - rows[0], cols[-1] - cols[0]) < 1:
+        return None  # (memory reads the frame alone)
+    sub = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    crop, out = inner[sub], fill[sub]
+    origin = (0, 0) if frame is None else (frame.box[0].start, frame.box[1].start)
+    box = tuple(slice(o + s.start, o + s.stop) for o, s in zip(origin, sub, strict=True))
+    level = percentile_lazy(crop[~out], BACKGROUND_PERCENTILE, int(n_in), scheduler)
+    values = () if frame is None else frame.values
+    values += tuple(v for v, _ in fills if v not in values)
+    part = OutsidePart(shape=given.shape, box=box, outside=None, image=crop,
+                       count=int(np.prod(given.shape)) - int(n_in), level=level,
+                       kind="fill", values=values)
+    inside, _ = seeds_in_box(seeds, part)
+    filled = da.where(out, level, crop.astype(np.float64))
+    result = run(filled, **{**again, "seeds": inside}, sharpen=True, look=False)
+    labels = da.where(out, 0, result.labels)
+    territories = da.where(out, 0, result.territories)
+    if again.get("exclude_border"):
+        near = out.map_overlap(lambda b: ndi.binary_dilation(b, np.ones((3, 3), bool)),
+                               depth=1, boundary=0, dtype=bool)
+        (cut,) = _compute(da.unique(da.where(near, labels, 0)), scheduler=scheduler)
+        cut = cut[cut > 0]
+        if cut.size:
+            labels = da.where(da.isin(labels, cut), 0, labels)
+            territories = da.where(da.isin(territories, cut), 0, territories)
+    return part.result_in_whole(replace(result, labels=labels, territories=territories))

@@ -40,6 +40,7 @@ __all__ = ["DARK_BACKGROUND_PERCENTILE", "threshold_label_filled"]
 #: mirror of ``BACKGROUND_PERCENTILE``; ``_finite.DARK_BACKGROUND_PERCENTILE``)
 DARK_BACKGROUND_PERCENTILE = 99.0
 
+
 def threshold_label_filled(inner, frame: OutsidePart | None, shape, fills, threshold,
                            scheduler=None, **params):
     """:func:`~napari_tessella.segmentation.threshold_label_chunked` of the 2-d dask
@@ -63,7 +64,7 @@ def threshold_label_filled(inner, frame: OutsidePart | None, shape, fills, thres
     dark = bool(params.get("dark_objects", False))
     inside = crop[~out]
     level = percentile_lazy(inside, BACKGROUND_PERCENTILE, int(n_in), scheduler)
-    values = (() if frame is None else frame.values)
+    values = () if frame is None else frame.values
     values += tuple(v for v, _ in fills if v not in values)
     part = OutsidePart(shape=tuple(shape), box=box, outside=None, image=crop,
                        count=int(np.prod(shape)) - int(n_in), level=level, kind="fill",

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+import pandas as pd
 import pytest
+import tifffile
 
 from napari_tessella import lattice
+from napari_tessella.cli import EXIT_USAGE, main
+from napari_tessella.export import physical_columns
 from napari_tessella.lattice_analysis import coordination_numbers
 
 
@@ -33,3 +38,39 @@ def test_a_lattice_still_says_collinear_points_are_collinear():
     for pts in ([[0, 0], [1, 1], [2, 2]], [[0, 0], [1e-10, 1e-10], [2e-10, 2e-10]]):
         with pytest.raises(ValueError, match="collinear"):
             lattice(pts)
+
+
+@pytest.mark.parametrize("size", [1e-320, 1e-200, 1e200, 1e308])
+def test_a_pixel_size_whose_area_is_no_number_is_refused(size):
+    """A pixel of 1e-320 units gave areas of 0, one of 1e308 areas of inf (with a NumPy
+    overflow warning), silently, in the unit columns of every table."""
+    table = pd.DataFrame({"area": [10.0], "centroid_row": [3.0], "centroid_col": [4.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="pixel size") as err:
+            physical_columns(table, scale=(size, size), unit="nm")
+    assert "\n" not in str(err.value) and "other units" in str(err.value)
+
+
+def test_ordinary_pixel_sizes_keep_their_unit_columns():
+    """The guard: picometres in metres and kilometre-sized pixels in nm still work."""
+    table = pd.DataFrame({"area": [10.0], "centroid_row": [3.0], "centroid_col": [4.0]})
+    for size in (1e-12, 1e12, -0.5):
+        out = physical_columns(table, scale=(size, size), unit="nm")
+        assert out["area_nm2"][0] == pytest.approx(10 * size * size)
+
+
+@pytest.mark.parametrize("size", ["1e-320", "1e308"])
+def test_a_pixel_size_beyond_the_float_range_is_a_usage_error(tmp_path, capsys, size):
+    """On the command line: exit 2 with one line before any file is read (the base wrote
+    tables of 0 or inf, with a RuntimeWarning and a source path printed on the terminal)."""
+    image = tmp_path / "a.tif"
+    yy, xx = np.mgrid[:48, :48]
+    tifffile.imwrite(image, ((np.sin(yy / 2.5) * np.sin(xx / 2.5)) > 0.3).astype(np.uint8)
+                     * 200)
+    out = tmp_path / "out"
+    code = main(["threshold-label", str(image), "--out", str(out), "--quiet",
+                 "--pixel-size", size, "--unit", "nm"])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE, err
+    assert "--pixel-size" in err and "Warning" not in err and not out.exists()

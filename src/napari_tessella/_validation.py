@@ -414,7 +414,22 @@ def number_pair(value, name: str, *, nonzero: bool = False) -> tuple[float, floa
     pair = tuple(finite_number(v, f"{name}[{i}]") for i, v in enumerate(items))
     if nonzero and 0.0 in pair:
         raise ValueError(f"{name} must be non-zero (a pixel size); got {value!r}.")
+    if nonzero and pixel_size_reason(*pair):
+        raise ValueError(f"{name} {value!r}: {pixel_size_reason(*pair)}.")
     return pair
+
+
+#: pixel sizes (absolute) whose areas and lengths stay numbers: 1e-320 gave areas of 0
+PIXEL_SIZE_RANGE = (1e-100, 1e100)
+
+
+def pixel_size_reason(*sizes: float) -> str:
+    """'' for non-zero pixel sizes within :data:`PIXEL_SIZE_RANGE`, else why not."""
+    lo, hi = PIXEL_SIZE_RANGE
+    if all(lo <= abs(s) <= hi for s in sizes):
+        return ""
+    return (f"a pixel size must be {lo:g} to {hi:g} (beyond, its areas come out as 0 or "
+            "infinite): give it in other units")
 
 
 def unit_name(unit, name: str = "unit") -> str:

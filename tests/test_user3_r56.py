@@ -74,3 +74,20 @@ def test_a_pixel_size_beyond_the_float_range_is_a_usage_error(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert code == EXIT_USAGE, err
     assert "--pixel-size" in err and "Warning" not in err and not out.exists()
+
+
+def test_a_broken_cached_sample_says_where_it_is_and_to_delete_it(tmp_path, monkeypatch):
+    """A truncated copy of the U2OS sample in the cache (the download cut by a full disk
+    or copied by hand) was a ValueError about a truncated PNG, with no word of where the
+    file is or what to do: the user could never load the sample again."""
+    from napari_tessella import _sample_data, datasets
+
+    png = tifffile.__file__  # any existing bytes that are not a PNG image
+    with open(png, "rb") as src:
+        (tmp_path / "dna-0.png").write_bytes(b"\x89PNG\r\n\x1a\n" + src.read(200))
+    monkeypatch.setenv("NAPARI_TESSELLA_DATA", str(tmp_path))
+    with pytest.raises(OSError, match="delete it") as err:
+        datasets.load_u2os()
+    assert str(tmp_path / "dna-0.png") in str(err.value)
+    with pytest.raises(OSError, match=r"U2OS nuclei.*delete it"):
+        _sample_data.u2os_sample()

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import tifffile
 
-from napari_tessella import lattice
+from napari_tessella import find_atoms, lattice, seeded_watershed, threshold_label
 from napari_tessella.cli import EXIT_USAGE, main
 from napari_tessella.export import physical_columns
 from napari_tessella.lattice_analysis import coordination_numbers
@@ -91,3 +91,38 @@ def test_a_broken_cached_sample_says_where_it_is_and_to_delete_it(tmp_path, monk
     assert str(tmp_path / "dna-0.png") in str(err.value)
     with pytest.raises(OSError, match=r"U2OS nuclei.*delete it"):
         _sample_data.u2os_sample()
+
+
+_HUGE = 10**400  # a whole number beyond the floats: JSON and Python ints hold it
+
+
+@pytest.mark.parametrize("call", [
+    lambda img: threshold_label(img, smooth_sigma=_HUGE),
+    lambda img: threshold_label(img, threshold=-_HUGE),
+    lambda img: threshold_label(img, opening=_HUGE),
+    lambda img: seeded_watershed(img, object_diameter=_HUGE),
+    lambda img: find_atoms(img, separation=_HUGE),
+    lambda img: lattice([[0, 0], [0, 5], [5, 0]], shape=(_HUGE, 10)),
+])
+def test_a_number_beyond_the_floats_is_a_sentence_not_an_overflow_error(call):
+    """float(10**400) raises OverflowError: it came out of every parameter check as a
+    traceback; now the check's own sentence, with the number shortened."""
+    img = np.random.default_rng(0).random((30, 30))
+    with pytest.raises(ValueError, match="must be a") as err:
+        call(img)
+    assert len(str(err.value)) < 200
+
+
+@pytest.mark.parametrize("name", ["smooth_sigma", "opening"])
+def test_a_parameters_file_with_a_400_digit_number_is_one_line(tmp_path, capsys, name):
+    """The parameters file of the command line (JSON numbers have no size limit): exit 2
+    with one line, not an OverflowError traceback."""
+    pfile = tmp_path / "p.json"
+    pfile.write_text('{"napari-tessella": "0.1.0", "operation": "threshold_label", '
+                     f'"parameters": {{"{name}": {_HUGE}}}}}')
+    image = tmp_path / "a.tif"
+    tifffile.imwrite(image, np.eye(32, dtype=np.uint8) * 200)
+    code = main(["threshold-label", str(image), "--out", str(tmp_path / "out"), "--quiet",
+                 "--params", str(pfile)])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and "Traceback" not in err and len(err.splitlines()) == 1, err

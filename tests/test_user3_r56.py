@@ -126,3 +126,18 @@ def test_a_parameters_file_with_a_400_digit_number_is_one_line(tmp_path, capsys,
                  "--params", str(pfile)])
     err = capsys.readouterr().err
     assert code == EXIT_USAGE and "Traceback" not in err and len(err.splitlines()) == 1, err
+
+
+def test_seeds_far_outside_the_image_are_ignored_quietly():
+    """Seeds outside the image are ignored (documented); one 1e20 pixels away also gave a
+    NumPy 'invalid value encountered in cast' warning. The seed inside still counts."""
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    nuc = synthetic_nuclei(seed=0)
+    inside = np.argwhere(nuc.labels == 1).mean(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        far = seeded_watershed(nuc.image, seeds=[inside, [1e20, 5.0], [-1e300, 1e300]])
+    near = seeded_watershed(nuc.image, seeds=[inside])
+    np.testing.assert_array_equal(far.labels, near.labels)
+    assert far.labels.max() == 1

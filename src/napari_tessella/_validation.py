@@ -7,8 +7,10 @@ the problem in a microscopist's words.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
+import reprlib
 from pathlib import Path
 
 import numpy as np
@@ -353,15 +355,23 @@ def finite_number(value, name: str, *, minimum=None, maximum=None, strict: bool 
     if not _is_real(value):
         raise TypeError(f"{name} must be a number{paren}; got {value!r} "
                         f"({type(value).__name__}).")
-    x = float(value)
+    x, shown = as_float(value), reprlib.repr(value)  # (an int of 400 digits: shortened)
     if not np.isfinite(x):
-        raise ValueError(f"{name} must be a finite number{paren}; got {value!r}.")
+        raise ValueError(f"{name} must be a finite number{paren}; got {shown}.")
     if minimum is not None and (x <= minimum if strict else x < minimum):
         raise ValueError(f"{name} must be {'>' if strict else '>='} {minimum:g}{units}; "
-                         f"got {value!r}.")
+                         f"got {shown}.")
     if maximum is not None and x > maximum:
-        raise ValueError(f"{name} must be <= {maximum:g}{units}; got {value!r}.")
+        raise ValueError(f"{name} must be <= {maximum:g}{units}; got {shown}.")
     return x
+
+
+def as_float(value) -> float:
+    """float(value); ±inf for an int beyond the floats (a JSON number of 400 digits)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def whole_number(value, name: str, *, minimum=None, maximum=None, unit: str = "") -> int:
@@ -376,10 +386,10 @@ def whole_number(value, name: str, *, minimum=None, maximum=None, unit: str = ""
     what = f"{name} must be a whole number{lo}{' and' if lo and hi else ''}{hi}{paren_unit(unit)}"
     if not _is_real(value):
         raise TypeError(f"{what}; got {value!r} ({type(value).__name__}).")
-    x = float(value)
+    x = as_float(value)
     if (not np.isfinite(x) or x != int(x) or (minimum is not None and x < minimum)
             or (maximum is not None and x > maximum)):
-        raise ValueError(f"{what}; got {value!r}.")
+        raise ValueError(f"{what}; got {reprlib.repr(value)}.")
     return int(x)
 
 
@@ -414,7 +424,22 @@ def number_pair(value, name: str, *, nonzero: bool = False) -> tuple[float, floa
     pair = tuple(finite_number(v, f"{name}[{i}]") for i, v in enumerate(items))
     if nonzero and 0.0 in pair:
         raise ValueError(f"{name} must be non-zero (a pixel size); got {value!r}.")
+    if nonzero and pixel_size_reason(*pair):
+        raise ValueError(f"{name} {value!r}: {pixel_size_reason(*pair)}.")
     return pair
+
+
+#: pixel sizes (absolute) whose areas and lengths stay numbers: 1e-320 gave areas of 0
+PIXEL_SIZE_RANGE = (1e-100, 1e100)
+
+
+def pixel_size_reason(*sizes: float) -> str:
+    """'' for non-zero pixel sizes within :data:`PIXEL_SIZE_RANGE`, else why not."""
+    lo, hi = PIXEL_SIZE_RANGE
+    if all(lo <= abs(s) <= hi for s in sizes):
+        return ""
+    return (f"a pixel size must be {lo:g} to {hi:g} (beyond, its areas come out as 0 or "
+            "infinite): give it in other units")
 
 
 def unit_name(unit, name: str = "unit") -> str:

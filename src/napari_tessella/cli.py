@@ -42,7 +42,14 @@ from pathlib import Path
 
 from . import params as _params
 from ._lazy import LARGE_PIXELS, _resolve_scheduler
-from ._validation import AdvisedError, LengthError, _in_pixels, advice_by_topic, first_line
+from ._validation import (
+    AdvisedError,
+    LengthError,
+    _in_pixels,
+    advice_by_topic,
+    first_line,
+    pixel_size_reason,
+)
 from .reading import (
     IMAGE_SUFFIXES,
     _is_pixel_unit,
@@ -435,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
                                                 and args.pixel_size > 0):
             raise _UsageError(f"--pixel-size must be a finite number > 0; got "
                               f"{args.pixel_size}")
+        if args.pixel_size is not None and pixel_size_reason(args.pixel_size):
+            raise _UsageError(f"--pixel-size {args.pixel_size:g}: "
+                              f"{pixel_size_reason(args.pixel_size)}")
         if not (args.unit is None or _is_pixel_unit(args.unit) or ngff_unit(args.unit)):
             # a typo ("nmm") was written into every table's column names and TIFF
             raise _UsageError(f"--unit {args.unit!r} is not a unit of length tessella "

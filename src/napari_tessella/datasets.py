@@ -79,9 +79,22 @@ def load_nbw_stem() -> np.ndarray:
     The recipe's threshold is 158 in these units (0.62 of the 8-bit range); divide by 255
     for an image in [0, 1], where it is 0.62.
     """
-    return open_image(fetch("NbW-STEM.png"))
+    return _read_cached("NbW-STEM.png")
 
 
 def load_u2os() -> np.ndarray:
     """U2OS Hoechst nuclei image ``dna-0`` (Coelho et al. 2009) as uint8, (1030, 1349)."""
-    return open_image(fetch("dna-0.png"))
+    return _read_cached("dna-0.png")
+
+
+def _read_cached(name: str) -> np.ndarray:
+    """The image of a registered file; a cached copy that cannot be read (cut short, or
+    another file put there by hand) is an OSError saying where it is and to delete it:
+    otherwise every later load reads the same broken copy again."""
+    path = fetch(name)
+    try:
+        return open_image(path)
+    except ValueError as err:
+        why = str(err).rstrip(".")
+        raise OSError(f"the cached copy of {name} at {path} cannot be read ({why}): delete "
+                      "it to download it again, or put a good copy there.") from None

@@ -14,7 +14,7 @@ from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
 
 from ._validation import as_float_image, as_label_image, as_points, finite_number, whole_number
-from .tessellation import check_spread, lattice
+from .tessellation import check_spread, lattice, spread_about_mean
 
 __all__ = [
     "StructuralModel",
@@ -80,7 +80,7 @@ def _first_shell(points, tolerance, min_points):
     tolerance = finite_number(tolerance, "tolerance", minimum=0, maximum=10)
     pts = as_points(points, min_points=min_points, duplicates=False)
     # (a shell's squared radius about points 1e300 from the rest overflows in the tree)
-    check_spread(float(np.abs(pts - pts.mean(axis=0)).max()), f"the {len(pts)} points")
+    check_spread(spread_about_mean(pts), f"the {len(pts)} points")
     tree = cKDTree(pts)
     d, _ = tree.query(pts, k=2)
     _check_separated(pts, d[:, 1])

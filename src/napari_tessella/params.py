@@ -20,10 +20,11 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import reprlib
 from numbers import Integral, Real
 from pathlib import Path
 
-from ._validation import as_path
+from ._validation import as_float, as_path
 from ._version import __version__
 from .atoms import _check_atoms_params
 from .nuclei._params import _check_watershed_params
@@ -107,13 +108,14 @@ def _check_parameters(operation: str, params, source: str) -> dict:
                 raise TypeError(f"{source}: {name} must be true or false; got {value!r}.")
         elif isinstance(default, Integral) and value is not None:
             if (isinstance(value, bool) or not isinstance(value, Real)
-                    or not math.isfinite(value) or int(value) != value):
-                raise TypeError(f"{source}: {name} must be a whole number; got {value!r}.")
+                    or not math.isfinite(as_float(value)) or int(value) != value):
+                raise TypeError(f"{source}: {name} must be a whole number; got "
+                                f"{reprlib.repr(value)}.")
             value = int(value)
         elif isinstance(default, Real) and value is not None:
             if isinstance(value, bool) or not isinstance(value, Real):
                 raise TypeError(f"{source}: {name} must be a number; got {value!r}.")
-            value = float(value)
+            value = as_float(value)  # (a JSON number of 400 digits: inf, refused below)
         elif isinstance(default, str):
             if isinstance(value, bool) or not isinstance(value, (str, Real)):
                 raise TypeError(f"{source}: {name} must be a name or a number; got {value!r}.")

@@ -105,11 +105,27 @@ def check_spread(spread: float, what: str) -> None:
             "other units (e.g. pixels).")
 
 
+def spread_about_mean(points: np.ndarray) -> float:
+    """The largest distance along an axis of ``points`` from their mean, for
+    :func:`check_spread`; for coordinates near the largest float (their sum overflows)
+    measured on the points scaled down, and at most the largest float."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = float(np.abs(points - points.mean(axis=0)).max())
+        if np.isfinite(spread):
+            return spread
+        top = float(np.abs(points).max())
+        unit = points / top
+        spread = float(np.abs(unit - unit.mean(axis=0)).max()) * top
+    return min(spread, float(np.finfo(float).max))
+
+
 def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaunay:
     """Delaunay triangulation of ``points``; messages quote ``shown`` (default: points)."""
     shown = points if shown is None else shown
+    spread = spread_about_mean(points)
+    # first: the SVD below overflows on coordinates near 1e308 (a square called collinear)
+    check_spread(spread, what or f"the {len(points)} points")  # Qhull's own error: 40 lines
     centred = points - points.mean(axis=0)
-    spread = float(np.abs(centred).max())
     # Collinear points have no triangulation; say so instead of showing Qhull's error.
     # The tolerance is relative: points 1e-10 apart (metres) span an area as well as pixels.
     if np.linalg.matrix_rank(centred, tol=1e-9 * spread) < 2:
@@ -117,7 +133,6 @@ def _delaunay(points: np.ndarray, what: str | None = None, shown=None) -> Delaun
             f"{what or f'the {len(points)} points'} are collinear (all on one line): a "
             "lattice needs at least 3 points that span an area."
         )
-    check_spread(spread, what or f"the {len(points)} points")  # Qhull's own error: 40 lines
     try:
         tri = Delaunay(centred)  # Qhull's precision is relative to the coordinates' size
     except QhullError as err:  # pragma: no cover - degenerate inputs Qhull still refuses

@@ -26,7 +26,8 @@ def _seed_markers(seeds, shape, mask) -> np.ndarray:
     pts = as_points(arr, name="seeds")
     # halves rounded up: np.rint's halves to even put the seeds 1.5 and 2.5 (block centres
     # of a factor-2 working image, given back as seeds) on one pixel, and one was lost
-    idx = np.floor(pts + 0.5).astype(np.int64)
+    # (clipped first: a seed 1e20 pixels away cast to int64 warned; it stays outside)
+    idx = np.floor(np.clip(pts, -1.0, np.asarray(shape)) + 0.5).astype(np.int64)
     inside = np.all((idx >= 0) & (idx < np.asarray(shape)), axis=1)
     idx = idx[inside]
     markers = np.zeros(shape, dtype=np.int32)

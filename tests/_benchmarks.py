@@ -99,11 +99,17 @@ def dense_score(seed: int, psf: float = 2.0) -> dict:
     return score_segmentation(seeded_watershed(image).labels, truth)
 
 
-def step_calls(monkeypatch, module, name: str, image) -> list:
-    """One entry per call of ``module.name`` while ``image`` is segmented by default."""
+def calls_of(monkeypatch, module, name: str) -> list:
+    """A list that gets one entry per call of ``module.name`` from now on (the test's)."""
     calls = []
     real = getattr(module, name)
     monkeypatch.setattr(module, name, lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
+
+
+def step_calls(monkeypatch, module, name: str, image) -> list:
+    """One entry per call of ``module.name`` while ``image`` is segmented by default."""
+    calls = calls_of(monkeypatch, module, name)
     seeded_watershed(image)
     return calls
 

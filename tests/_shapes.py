@@ -1,5 +1,6 @@
 """Small synthetic shapes the tests draw objects with: a filled ellipse and a Gaussian
-spot of light (nuclei); dumbbell lattices on oblong pixels (Find atoms)."""
+spot of light (nuclei); a 12-bit noisy field of nuclei (frames and fills); dumbbell
+lattices on oblong pixels (Find atoms)."""
 
 from __future__ import annotations
 
@@ -43,3 +44,13 @@ def oblong_dumbbells(ratio, half, spacing=14.0, sigma=1.4, extent=100.0, seed=0,
         image += h * np.outer(np.exp(-(rows - r0) ** 2 / (2 * sigma**2)),
                               np.exp(-(cols - c0) ** 2 / (2 * sigma**2)))
     return image, pos / size
+
+
+def noisy_field(shape=(200, 240), n_nuclei=14, seed=5, noise_seed=0) -> np.ndarray:
+    """A float field of nuclei 28 px across, 200-3200 with noise of 5: no value recurs
+    exactly, so a constant frame or fill pasted on it is the only constant."""
+    from napari_tessella.synthetic import synthetic_nuclei
+
+    image = synthetic_nuclei(shape, n_nuclei=n_nuclei, diameter=28.0, seed=seed).image
+    f16 = (image.clip(0) / image.max() * 3000 + 200).astype(np.uint16)
+    return f16 + np.random.default_rng(noise_seed).normal(0, 5, f16.shape)

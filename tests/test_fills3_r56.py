@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _benchmarks import same_partition
+from _shapes import noisy_field
 from scipy import ndimage as ndi
 
 from napari_tessella import seeded_watershed_finite, threshold_label_finite
-from napari_tessella.synthetic import synthetic_nuclei
 
 TL = {"smooth_sigma": 2.0, "min_size": 30}
 
@@ -24,9 +24,7 @@ TL = {"smooth_sigma": 2.0, "min_size": 30}
 @pytest.fixture(scope="module")
 def field():
     """A float field of 14 nuclei, 200-3200 with noise of 5 (round 55's)."""
-    image = synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).image
-    f16 = (image.clip(0) / image.max() * 3000 + 200).astype(np.uint16)
-    return f16 + np.random.default_rng(0).normal(0, 5, f16.shape)
+    return noisy_field()
 
 
 def _banded(field, angle, fill, bands, widths):

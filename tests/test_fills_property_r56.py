@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _benchmarks import same_partition
+from _shapes import noisy_field
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
 
 from napari_tessella import seeded_watershed, threshold_label_finite
-from napari_tessella.synthetic import synthetic_nuclei
 
 da = pytest.importorskip("dask.array")
 
@@ -24,9 +24,7 @@ SLOW = dict(deadline=None, suppress_health_check=list(HealthCheck),
 @pytest.fixture(scope="module")
 def field():
     """A 12-bit float field of 12 nuclei with noise of 5."""
-    image = synthetic_nuclei((180, 220), n_nuclei=12, diameter=28.0, seed=7).image
-    f16 = (image.clip(0) / image.max() * 3000 + 200).astype(np.uint16)
-    return f16 + np.random.default_rng(1).normal(0, 5, f16.shape)
+    return noisy_field((180, 220), n_nuclei=12, seed=7, noise_seed=1)
 
 
 def _filled(field, angle, value, corner, rows, cols):

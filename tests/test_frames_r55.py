@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import pytest
 from _benchmarks import same_partition
+from _shapes import noisy_field
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage as ndi
@@ -36,9 +37,7 @@ TL = {"smooth_sigma": 2.0, "min_size": 30}
 @pytest.fixture(scope="module")
 def field():
     """A float field of 14 nuclei, 200-3200 with noise of 5 (no value recurs exactly)."""
-    image = synthetic_nuclei((200, 240), n_nuclei=14, diameter=28.0, seed=5).image
-    f16 = (image.clip(0) / image.max() * 3000 + 200).astype(np.uint16)
-    return f16 + np.random.default_rng(0).normal(0, 5, f16.shape)
+    return noisy_field()
 
 
 @pytest.fixture(scope="module")

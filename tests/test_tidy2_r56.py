@@ -6,6 +6,7 @@ import warnings
 import dask.array as da
 import numpy as np
 import pytest
+from _benchmarks import calls_of
 
 from napari_tessella._finite import (
     finite_part,
@@ -78,18 +79,6 @@ def test_a_complex_colour_image_is_refused_without_a_cast():
             seeded_watershed_finite(image, object_diameter=10)
 
 
-def _counting(monkeypatch, module, name):
-    calls = []
-    real = getattr(module, name)
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, counted)
-    return calls
-
-
 @pytest.fixture(scope="module")
 def framed16():
     """A 16-bit field of 10 nuclei in a mid-grey frame of 1500, and its watershed."""
@@ -120,7 +109,7 @@ def test_the_core_takes_one_word_on_the_frame(monkeypatch, framed16):
 
     framed, alone = framed16
     part = frame_of(framed)
-    looks = _counting(monkeypatch, watershed, "frame_part")
+    looks = calls_of(monkeypatch, watershed, "frame_part")
     unread = _core(framed, watershed._UNREAD)
     assert len(looks) == 1
     given = _core(framed, part)
@@ -140,7 +129,7 @@ def test_the_frame_said_is_the_frame_segmented(monkeypatch, framed16):
     from napari_tessella.nuclei import watershed
 
     framed, alone = framed16
-    looks = _counting(monkeypatch, watershed, "frame_part")
+    looks = calls_of(monkeypatch, watershed, "frame_part")
     run = seeded_watershed_finite(framed)
     assert not looks and run.said.startswith("18000 pixels")
     np.testing.assert_array_equal(run.result.labels, alone.labels)

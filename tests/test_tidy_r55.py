@@ -3,21 +3,10 @@
 import numpy as np
 import pytest
 import scipy.fft
+from _benchmarks import calls_of
 
 from napari_tessella._finite import find_atoms_finite
 from napari_tessella.synthetic import synthetic_lattice
-
-
-def _counting(monkeypatch, module, name):
-    calls = []
-    real = getattr(module, name)
-
-    def counted(*args, **kwargs):
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, name, counted)
-    return calls
 
 
 @pytest.mark.parametrize("dark", [False, True])
@@ -32,9 +21,9 @@ def test_one_autocorrelation_serves_the_widths_and_the_separation(monkeypatch, d
     image = 1.0 - lat.image if dark else lat.image
     sampling = (np.sqrt(0.5), np.sqrt(2.0))
     square = find_atoms_finite(image, refine="com", dark=dark).result
-    made = _counting(monkeypatch, atoms, "_autocorrelation")
+    made = calls_of(monkeypatch, atoms, "_autocorrelation")
     monkeypatch.setattr(_square, "_autocorrelation", atoms._autocorrelation)
-    ffts = _counting(monkeypatch, scipy.fft, "irfft2")
+    ffts = calls_of(monkeypatch, scipy.fft, "irfft2")
     res = find_atoms_finite(image, sampling=sampling, refine="com", dark=dark).result
     assert len(made) == len(ffts) == 2
     np.testing.assert_array_equal(res.positions, square.positions)
@@ -74,7 +63,7 @@ def test_a_frame_is_read_once_for_the_watershed(monkeypatch):
     framed = np.full((200, 250), 1500, np.uint16)
     framed[15:175, 30:230] = field
     alone = seeded_watershed(framed)
-    calls = _counting(monkeypatch, _outside, "_mask_box")
+    calls = calls_of(monkeypatch, _outside, "_mask_box")
     said = frame_of(framed).message()
     once = len(calls)
     run = seeded_watershed_finite(framed)

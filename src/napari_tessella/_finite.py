@@ -100,7 +100,9 @@ def _plane(image) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
         return arr, rgb_luminance(arr)
-    return (arr, arr) if arr.ndim == 2 else None
+    if arr.ndim != 2:
+        return None
+    return arr, arr
 
 
 def frame_of(image) -> OutsidePart | None:

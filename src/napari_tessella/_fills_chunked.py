@@ -27,18 +27,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._fills import percentile_lazy
 from ._lazy import _compute, _lazy_stage
-from ._outside import OutsidePart, fill_part_lazy
+from ._outside import DARK_BACKGROUND_PERCENTILE, OutsidePart, fill_part_lazy
 from ._validation import size_in_image
 from .segmentation import threshold_label_chunked
 from .threshold import _global_threshold, threshold_spec
 
 __all__ = ["DARK_BACKGROUND_PERCENTILE", "threshold_label_filled"]
-
-#: the percentile of the pixels inside that the fill is given for dark objects (the
-#: mirror of ``BACKGROUND_PERCENTILE``; ``_finite.DARK_BACKGROUND_PERCENTILE``)
-DARK_BACKGROUND_PERCENTILE = 99.0
 
 
 def threshold_label_filled(inner, frame: OutsidePart | None, shape, fills, threshold,
@@ -51,15 +46,12 @@ def threshold_label_filled(inner, frame: OutsidePart | None, shape, fills, thres
     alone)."""
     import dask.array as da
 
-    got = fill_part_lazy(inner, frame, shape, fills, scheduler)
+    dark = bool(params.get("dark_objects", False))
+    got = fill_part_lazy(inner, frame, shape, fills, scheduler, dark=dark)
     if got is None:
         return None
-    part, out, n_in = got
+    part, out = got
     crop, level = part.image, part.level
-    dark = bool(params.get("dark_objects", False))
-    if dark:  # (memory's: of the pixels inside as float64)
-        level = percentile_lazy(crop[~out].astype(np.float64), DARK_BACKGROUND_PERCENTILE,
-                                n_in, scheduler)
     filled = da.where(out, level, crop.astype(np.float64))
     method = threshold_spec(threshold)
     if isinstance(method, str):

@@ -424,8 +424,8 @@ def number_pair(value, name: str, *, nonzero: bool = False) -> tuple[float, floa
     pair = tuple(finite_number(v, f"{name}[{i}]") for i, v in enumerate(items))
     if nonzero and 0.0 in pair:
         raise ValueError(f"{name} must be non-zero (a pixel size); got {value!r}.")
-    if nonzero and pixel_size_reason(*pair):
-        raise ValueError(f"{name} {value!r}: {pixel_size_reason(*pair)}.")
+    if nonzero and (why := pixel_size_reason(*pair)):
+        raise ValueError(f"{name} {value!r}: {why}.")
     return pair
 
 

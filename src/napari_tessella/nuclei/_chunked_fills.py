@@ -56,7 +56,7 @@ def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=
     got = fill_part_lazy(inner, frame, given.shape, fills, scheduler)
     if got is None:
         return None  # (memory reads the frame alone)
-    part, out, _ = got
+    part, out = got
     crop, level = part.image, part.level
     inside, _ = seeds_in_box(seeds, part)
     filled = da.where(out, level, crop.astype(np.float64))

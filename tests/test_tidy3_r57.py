@@ -110,3 +110,61 @@ def test_the_cli_asks_a_pixel_sizes_reason_once(monkeypatch, tmp_path, capsys):
     assert "--pixel-size 1e-200: a pixel size must be 1e-100 to 1e+100" in capsys.readouterr().err
     assert len(calls) == 1
 
+
+# --- 3. the r51 check reads the labelling calls, not the text
+
+_PICKED = [  # labellings that pick their structure by the input's dimensions
+    "from scipy import ndimage as ndi\n"
+    "def f(mask):\n    return ndi.label(mask, _EIGHT if mask.ndim == 2 else None)\n",
+    "import numpy as np\nfrom scipy import ndimage as ndi\n"
+    "def f(mask):\n    eight = np.ones((3, 3), bool) if mask.ndim == 2 else None\n"
+    "    return ndi.label(mask, structure=eight)\n",
+    "import numpy as np\nimport scipy.ndimage\n"
+    "def f(m):\n    return scipy.ndimage.label(\n        m,\n"
+    "        structure=np.ones((3,) * 2) if len(m.shape) == 2 else None)\n",
+    "from scipy.ndimage import label as lab\n"
+    "def f(m, s):\n    return lab(m, s if m.ndim == 3 else None)\n",
+    "from skimage.measure import label\n"
+    "def f(mask):\n    return label(mask, connectivity=2 if mask.ndim == 2 else None)\n",
+    "from skimage import measure\n"
+    "def f(mask):\n    return measure.label(mask, 0, False, 1 if mask.ndim > 2 else 2)\n",
+    "from ._label_image import _FOUR\n",  # (an old constant, whatever it labels)
+    "from scipy import ndimage as ndi\n_EIGHT = None\n"
+    "def f(mask):\n    return ndi.label(mask)\n",
+]
+_UNRELATED = [  # what a text search read as one
+    "def _plane(arr):\n    return (arr, arr) if arr.ndim == 2 else None\n",
+    '"""Not ``ndi.label(m, _EIGHT if m.ndim == 2 else None)``: say _FOUR."""\n'
+    "# structure = _EIGHT if mask.ndim == 2 else None\n",
+    "from scipy import ndimage as ndi\n"
+    "def f(mask):\n    plane = mask if mask.ndim == 2 else None\n"
+    "    return ndi.label(mask, _structure(mask.ndim)), plane\n",
+    "import numpy as np\nfrom scipy import ndimage as ndi\n"
+    "def f(mask, mode):\n    eight = np.ones((3, 3), bool) if mode else None\n"
+    "    return ndi.label(mask, structure=eight)\n",
+    "from skimage.measure import label\n"
+    "def f(mask):\n    return label(mask, background=0, connectivity=2)\n",
+    "def label(a, b):\n    return a\n"  # (not a labelling: a function of the module's own)
+    "def f(m):\n    return label(m, 2 if m.ndim == 2 else 1)\n",
+]
+
+
+@pytest.mark.parametrize("source", _PICKED)
+def test_the_labelling_check_fails_on_a_structure_picked_by_dimensions(source):
+    """The r51 check still finds what it guards (each snippet a labelling whose
+    structure or connectivity a conditional on the input's dimensions picks, or an old
+    constant): fails if ``dimension_picked_labellings`` misses one."""
+    from test_nuclei_mend_r51 import dimension_picked_labellings
+
+    assert dimension_picked_labellings(source), source
+
+
+@pytest.mark.parametrize("source", _UNRELATED)
+def test_the_labelling_check_passes_unrelated_text(source):
+    """...and no longer trips on text that is no such labelling: the line round 56 had
+    to rewrite, docstrings and comments, a labelling with ``_structure``, a structure
+    picked by something else. The base's text search read the first three as one (fails
+    on the base: it has no ``dimension_picked_labellings``)."""
+    from test_nuclei_mend_r51 import dimension_picked_labellings
+
+    assert not dimension_picked_labellings(source), source

@@ -17,7 +17,7 @@ ROOT = "napari_tessella"
 #: Layers from the bottom up; a module may import only modules of its own or lower layers
 #: (and, within its own layer, never in a cycle).
 LAYERS = [
-    {"_version", "_validation", "_delaunay_flip", "_voronoi_cells"},
+    {"_version", "_validation", "_numbers", "_delaunay_flip", "_voronoi_cells"},
     {"_lazy", "_label_image", "_quantiles", "reading"},
     {"threshold", "_chunked_labels", "_outside", "_fills", "datasets", "synthetic",
      "synthetic._lattice", "synthetic._nuclei", "scoring", "_atoms_noise"},
@@ -37,6 +37,7 @@ LAYERS = [
     {"segmentation", "atoms", "_atoms_detect", "_square", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",
+     "nuclei._chunk_task",
      "nuclei._chunked_fills",
      "nuclei.watershed", "nuclei"},
     {"export", "chunked", "_finite", "_fills_chunked"},

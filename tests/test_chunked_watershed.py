@@ -180,7 +180,7 @@ class CountingArray:
 def test_each_chunk_is_segmented_once_and_read_five_times(monkeypatch, diameter):
     import dask
 
-    from napari_tessella.nuclei import _chunked
+    from napari_tessella.nuclei import _chunk_task, _chunked
 
     nuc = synthetic_nuclei(shape=(700, 760), n_nuclei=90 if diameter == 34 else 300,
                            diameter=diameter, seed=5)
@@ -190,8 +190,8 @@ def test_each_chunk_is_segmented_once_and_read_five_times(monkeypatch, diameter)
         calls.append(1)
         return real(*args, **kwargs)
 
-    real = _chunked._segment_work
-    monkeypatch.setattr(_chunked, "_segment_work", counted)
+    real = _chunk_task._segment_work  # (round 57: one chunk's task, split from _chunked)
+    monkeypatch.setattr(_chunk_task, "_segment_work", counted)
     runs = {}
     for cache in (True, False):  # each chunk's labels kept, or segmented again (too large)
         monkeypatch.setattr(_chunked, "CACHE_PIXELS", 2**28 if cache else 0, raising=False)
@@ -234,7 +234,7 @@ def test_dense_field_without_seams_chunked_equals_in_memory():
     # within 2 %, and moves a few dozen edge pixels of these dense fields; a neck cut
     # (``nuclei._shape``) can then fall a pixel apart, or once in ~450 nuclei not at all.)
     # Since each chunk is segmented from a window that holds every blob within its
-    # margin whole (``_chunked._needed_window``), pixel for pixel: before, 36-41 pixels
+    # margin whole (``_chunk_task._needed_window``), pixel for pixel: before, 36-41 pixels
     # and 2 nuclei (split) differed.
     for kw in ({}, {"dome": 0.3}):
         nuc = synthetic_nuclei((512, 512), n_nuclei=500, diameter=20,
@@ -334,13 +334,13 @@ def test_large_chunks_are_segmented_in_parts(nuclei, monkeypatch):
     """Chunks above SEGMENT_SIDE working pixels are segmented in parts (each with its
     margin: the working arrays of a whole 2048² chunk took ~0.3 GB per thread) and joined
     again: the output keeps the input's chunks, and the nuclei are the in-memory ones."""
-    from napari_tessella.nuclei import _chunked
+    from napari_tessella.nuclei import _chunk_task, _chunked
 
-    block = _chunked._watershed_block
+    block = _chunk_task._watershed_block
 
     def windows():
         sides = []
-        monkeypatch.setattr(_chunked, "_watershed_block", lambda smooth, *a, **k: (
+        monkeypatch.setattr(_chunk_task, "_watershed_block", lambda smooth, *a, **k: (
             sides.append(np.shape(smooth)) or block(smooth, *a, **k)))
         result = seeded_watershed(da.from_array(nuclei.image, chunks=CHUNKS))
         return result, sides

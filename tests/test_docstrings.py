@@ -9,7 +9,8 @@ import pytest
 
 MODULES = ["nuclei.diameter", "nuclei.watershed", "nuclei._recipe", "segmentation",
            "threshold", "measure", "tessellation", "lattice_analysis", "atoms", "_lazy",
-           "params", "synthetic._nuclei", "synthetic._lattice", "_outside", "_finite", "_fills"]
+           "params", "synthetic._nuclei", "synthetic._lattice", "_outside", "_finite", "_fills",
+           "_numbers"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -85,7 +85,7 @@ def test_mixed_d28_3611s_dim_nucleus_beside_a_small_cell_is_found_alike_chunked(
 def _window_and_full(cells, nucleus, core, peak):
     """The glow step's points in ``core`` (slices) read on the whole field and on a chunk's
     window: the core with a margin of 2 d, grown to hold every cell within reach (as
-    ``_chunked._needed_window`` does)."""
+    ``_chunk_task._needed_window`` does)."""
     img = _cells_field(cells, [nucleus], peak)
     full = _glow_dim(img, LEVEL, LOW, D, border=(True,) * 4)[1]
     m = int(2 * D)

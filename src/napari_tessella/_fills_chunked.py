@@ -27,18 +27,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._fills import fill_lazy, percentile_lazy
 from ._lazy import _compute, _lazy_stage
-from ._outside import BACKGROUND_PERCENTILE, OutsidePart
+from ._outside import DARK_BACKGROUND_PERCENTILE, OutsidePart, fill_part_lazy
 from ._validation import size_in_image
 from .segmentation import threshold_label_chunked
 from .threshold import _global_threshold, threshold_spec
 
 __all__ = ["DARK_BACKGROUND_PERCENTILE", "threshold_label_filled"]
-
-#: the percentile of the pixels inside that the fill is given for dark objects (the
-#: mirror of ``BACKGROUND_PERCENTILE``; ``_finite.DARK_BACKGROUND_PERCENTILE``)
-DARK_BACKGROUND_PERCENTILE = 99.0
 
 
 def threshold_label_filled(inner, frame: OutsidePart | None, shape, fills, threshold,
@@ -51,27 +46,12 @@ def threshold_label_filled(inner, frame: OutsidePart | None, shape, fills, thres
     alone)."""
     import dask.array as da
 
-    fill = fill_lazy(inner, [runs for _, runs in fills])
-    rows, cols, n_in = _compute((~fill).any(axis=1), (~fill).any(axis=0), (~fill).sum(),
-                                scheduler=scheduler)
-    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
-    if not rows.size or min(rows[-1] - rows[0], cols[-1] - cols[0]) < 1:
-        return None
-    sub = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
-    crop, out = inner[sub], fill[sub]
-    origin = (0, 0) if frame is None else (frame.box[0].start, frame.box[1].start)
-    box = tuple(slice(o + s.start, o + s.stop) for o, s in zip(origin, sub, strict=True))
     dark = bool(params.get("dark_objects", False))
-    inside = crop[~out]
-    level = percentile_lazy(inside, BACKGROUND_PERCENTILE, int(n_in), scheduler)
-    values = () if frame is None else frame.values
-    values += tuple(v for v, _ in fills if v not in values)
-    part = OutsidePart(shape=tuple(shape), box=box, outside=None, image=crop,
-                       count=int(np.prod(shape)) - int(n_in), level=level, kind="fill",
-                       values=values)
-    if dark:  # (memory's: of the pixels inside as float64)
-        level = percentile_lazy(inside.astype(np.float64), DARK_BACKGROUND_PERCENTILE,
-                                int(n_in), scheduler)
+    got = fill_part_lazy(inner, frame, shape, fills, scheduler, dark=dark)
+    if got is None:
+        return None
+    part, out = got
+    crop, level = part.image, part.level
     filled = da.where(out, level, crop.astype(np.float64))
     method = threshold_spec(threshold)
     if isinstance(method, str):

@@ -42,10 +42,11 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._fills import FILL_RUN, fill_runs_lazy
-from ._fills_chunked import DARK_BACKGROUND_PERCENTILE, threshold_label_filled
+from ._fills_chunked import threshold_label_filled
 from ._lazy import _as_float_dask, _compute, is_lazy
 from ._outside import (
     BACKGROUND_PERCENTILE,
+    DARK_BACKGROUND_PERCENTILE,
     OutsidePart,
     _lines,
     _without_cut,

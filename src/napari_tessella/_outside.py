@@ -32,22 +32,28 @@ from ._fills import (
     FRAME_SHARE,
     _lines,
     corner_values,
+    fill_lazy,
     fill_mask,
     fills_lazy,
+    percentile_lazy,
     unread_fills,
 )
 from ._label_image import _mask_box, _nearest_label
 from ._lazy import _compute, is_lazy
 from ._validation import counted, rgb_luminance
 
-__all__ = ["BACKGROUND_PERCENTILE", "FILL_RUN", "FILL_SPAN", "FILL_STRAIGHT", "FRAME_SHARE",
-           "FRAME_VALUES", "OutsidePart", "corner_values", "fill_mask", "fills_lazy", "frame_part",
-           "frame_part_lazy", "image_part", "outside_part", "part_in_box", "seeds_in_box",
-           "unread_fills"]
+__all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FILL_RUN", "FILL_SPAN",
+           "FILL_STRAIGHT", "FRAME_SHARE", "FRAME_VALUES", "OutsidePart", "corner_values",
+           "fill_mask", "fill_part_lazy", "fills_lazy", "frame_part", "frame_part_lazy",
+           "image_part", "outside_part", "part_in_box", "seeds_in_box", "unread_fills"]
 
 #: the percentile of the pixels inside that the outside ones in the box are given
 #: ("no object here", without the pull of one outlier that the minimum would have)
 BACKGROUND_PERCENTILE = 1.0
+
+#: the percentile of the pixels inside that the outside ones are given for dark objects
+#: (the mirror of ``BACKGROUND_PERCENTILE``: "no object here" is bright)
+DARK_BACKGROUND_PERCENTILE = 99.0
 
 def _without_cut(result, outside: np.ndarray):
     """With ``exclude_border``, the nuclei of a watershed ``result`` that touch an outside
@@ -419,6 +425,41 @@ def frame_part_lazy(arr, scheduler=None, lines=None) -> OutsidePart | None:
         return None
     return part_in_box(arr, found[0], None, level=found[1][0], kind="frame",
                        values=found[1])
+
+
+def fill_part_lazy(inner, frame: OutsidePart | None, shape, fills, scheduler=None, *,
+                   dark: bool = False):
+    """The :class:`OutsidePart` of a lazy image of ``shape`` whose box inside its
+    ``frame`` (None: no frame), the 2-d dask array ``inner``, holds ``fills`` (value, runs
+    pairs of :func:`napari_tessella._fills.fill_runs_lazy`): the box of the pixels off
+    the fills (its crop lazy, in its dtype), the level they are given (the exact
+    :data:`BACKGROUND_PERCENTILE` of the pixels inside; with ``dark``, dark objects, the
+    :data:`DARK_BACKGROUND_PERCENTILE` of them as float64, as memory's), the frame's and
+    the fills' values once each. Returns (part, the fill's pixels in the crop, lazy bool),
+    or None when those span a line only (memory then reads the frame alone). What both
+    chunked paths read a fill with (Threshold & label's ``_fills_chunked`` and the
+    watershed's ``nuclei._chunked_fills``)."""
+    fill = fill_lazy(inner, [runs for _, runs in fills])
+    rows, cols, n_in = _compute((~fill).any(axis=1), (~fill).any(axis=0), (~fill).sum(),
+                                scheduler=scheduler)
+    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
+    if not rows.size or min(rows[-1] - rows[0], cols[-1] - cols[0]) < 1:
+        return None
+    sub = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
+    crop, out = inner[sub], fill[sub]
+    origin = (0, 0) if frame is None else (frame.box[0].start, frame.box[1].start)
+    box = tuple(slice(o + s.start, o + s.stop) for o, s in zip(origin, sub, strict=True))
+    if dark:  # (one percentile: the level the fill is given)
+        level = percentile_lazy(crop[~out].astype(np.float64), DARK_BACKGROUND_PERCENTILE,
+                                int(n_in), scheduler)
+    else:
+        level = percentile_lazy(crop[~out], BACKGROUND_PERCENTILE, int(n_in), scheduler)
+    values = () if frame is None else frame.values
+    values += tuple(v for v, _ in fills if v not in values)
+    part = OutsidePart(shape=tuple(shape), box=box, outside=None, image=crop,
+                       count=int(np.prod(shape)) - int(n_in), level=level, kind="fill",
+                       values=values)
+    return part, out
 
 
 def seeds_in_box(seeds, part: OutsidePart):

@@ -442,9 +442,8 @@ def main(argv: list[str] | None = None) -> int:
                                                 and args.pixel_size > 0):
             raise _UsageError(f"--pixel-size must be a finite number > 0; got "
                               f"{args.pixel_size}")
-        if args.pixel_size is not None and pixel_size_reason(args.pixel_size):
-            raise _UsageError(f"--pixel-size {args.pixel_size:g}: "
-                              f"{pixel_size_reason(args.pixel_size)}")
+        if args.pixel_size is not None and (why := pixel_size_reason(args.pixel_size)):
+            raise _UsageError(f"--pixel-size {args.pixel_size:g}: {why}")
         if not (args.unit is None or _is_pixel_unit(args.unit) or ngff_unit(args.unit)):
             # a typo ("nmm") was written into every table's column names and TIFF
             raise _UsageError(f"--unit {args.unit!r} is not a unit of length tessella "

@@ -23,9 +23,9 @@ from dataclasses import replace
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._fills import FILL_RUN, _lines, fill_lazy, fill_runs_lazy, fills_lazy, percentile_lazy
+from .._fills import FILL_RUN, _lines, fill_runs_lazy, fills_lazy
 from .._lazy import _compute
-from .._outside import BACKGROUND_PERCENTILE, OutsidePart, frame_part_lazy, seeds_in_box
+from .._outside import fill_part_lazy, frame_part_lazy, seeds_in_box
 
 __all__ = ["filled_watershed"]
 
@@ -53,22 +53,11 @@ def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=
     frame, inner, fills = _fills_of(given, lines, scheduler, fill_runs_lazy)
     if not fills:
         return None
-    fill = fill_lazy(inner, [runs for _, runs in fills])
-    rows, cols, n_in = _compute((~fill).any(axis=1), (~fill).any(axis=0), (~fill).sum(),
-                                scheduler=scheduler)
-    rows, cols = np.flatnonzero(rows), np.flatnonzero(cols)
-    if not rows.size or min(rows[-1] - rows[0], cols[-1] - cols[0]) < 1:
+    got = fill_part_lazy(inner, frame, given.shape, fills, scheduler)
+    if got is None:
         return None  # (memory reads the frame alone)
-    sub = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1))
-    crop, out = inner[sub], fill[sub]
-    origin = (0, 0) if frame is None else (frame.box[0].start, frame.box[1].start)
-    box = tuple(slice(o + s.start, o + s.stop) for o, s in zip(origin, sub, strict=True))
-    level = percentile_lazy(crop[~out], BACKGROUND_PERCENTILE, int(n_in), scheduler)
-    values = () if frame is None else frame.values
-    values += tuple(v for v, _ in fills if v not in values)
-    part = OutsidePart(shape=given.shape, box=box, outside=None, image=crop,
-                       count=int(np.prod(given.shape)) - int(n_in), level=level,
-                       kind="fill", values=values)
+    part, out = got
+    crop, level = part.image, part.level
     inside, _ = seeds_in_box(seeds, part)
     filled = da.where(out, level, crop.astype(np.float64))
     result = run(filled, **{**again, "seeds": inside}, sharpen=True, look=False)

@@ -514,7 +514,7 @@ def _cell_in_blob(host, comp, points, labels, d, border, bright, blobs) -> np.nd
     labelled parts of ``smooth > low``, on demand) are taken once by the caller.
 
     A chunk whose core holds a pixel of the host reads that blob whole (and a diameter
-    around it, ``_chunked._needed_window``), so it tests the same candidate (its box of
+    around it, ``_chunk_task._needed_window``), so it tests the same candidate (its box of
     saturated pixels holds this one) and carves the same label; a saturated cell in
     another blob it may not hold (held-out `u2os-like` 11 in 256² chunks: a cell ~9 d
     away let the whole image test a candidate a chunk skipped). It is also what "a

@@ -22,7 +22,7 @@ nuclei overlap their light adds and the bright seam, not the host's body, has th
 It runs only on dense blurred fields (:func:`._background._shoulder_gate`): on glow
 fields bright foci give shoulders of ``L`` inside real nuclei. Local: a label's whole
 blob and three diameters around it give its in-memory result (the chunked path's
-windows, ``_chunked._BLOB_REACH``: maxima 1.5 d out, ``L`` read 1 d around them).
+windows, ``_chunk_task._BLOB_REACH``: maxima 1.5 d out, ``L`` read 1 d around them).
 """
 
 from __future__ import annotations

@@ -1,0 +1,55 @@
+"""Round 57, tried as a user: the command line and the widgets on files and layers
+shaped as other tools save them. Each test names whether it fails on the round's base
+(7776756)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+from napari_tessella.cli import main
+from napari_tessella.reading import open_image
+
+
+def _lattice_plane() -> np.ndarray:
+    from napari_tessella.synthetic import synthetic_lattice
+
+    return synthetic_lattice((64, 64), spacing=8.0, seed=0).image.astype(np.float32)
+
+
+@pytest.mark.parametrize("lead", [(1,), (1, 1)])
+def test_a_plane_saved_with_axes_of_one_is_read_as_that_plane(tmp_path, capsys, lead):
+    """A plane saved with a t, c or z of one (tifffile's (1, 1, rows, columns), as Python
+    scripts and converters write it) was refused as "a stack: the command line takes one
+    plane per file", while the same file above 8192² pixels (read lazily) was taken as
+    its plane. Fails on the base."""
+    plane = _lattice_plane()
+    tifffile.imwrite(tmp_path / "flat.tif", plane)
+    tifffile.imwrite(tmp_path / "lead.tif", plane.reshape(lead + plane.shape))
+    assert open_image(tmp_path / "lead.tif").shape == plane.shape
+    out = tmp_path / "out"
+    code = main(["threshold-label", str(tmp_path / "flat.tif"), str(tmp_path / "lead.tif"),
+                 "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    flat, lead_table = (pd.read_csv(out / f"{n}_objects.csv") for n in ("flat", "lead"))
+    assert len(flat) == 64 and flat.equals(lead_table)
+
+
+def test_planar_colour_with_an_axis_of_one_is_colour_in_memory_and_lazily(tmp_path):
+    """A planar RGB TIFF saved as (1, 3, rows, columns): read lazily its samples were no
+    longer found once the axis of one was dropped, and it came out as a stack of three
+    planes (3, rows, columns); in memory it was refused. Fails on the base."""
+    rgb = np.zeros((1, 3, 8, 9), np.uint8)
+    tifffile.imwrite(tmp_path / "c.tif", rgb, photometric="rgb", planarconfig="separate")
+    assert open_image(tmp_path / "c.tif").shape == (8, 9, 3)
+    assert open_image(tmp_path / "c.tif", lazy=True).shape == (8, 9, 3)
+
+
+def test_a_stack_and_a_colour_row_keep_their_shapes(tmp_path):
+    """The guard: a real stack is still a stack, a one-row colour image still one row."""
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((2, 8, 9), np.uint8))
+    tifffile.imwrite(tmp_path / "row.tif", np.zeros((1, 9, 3), np.uint8), photometric="rgb")
+    assert open_image(tmp_path / "s.tif").shape == (2, 8, 9)
+    assert open_image(tmp_path / "row.tif").shape == (1, 9)  # its luminance, one row

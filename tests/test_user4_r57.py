@@ -53,3 +53,39 @@ def test_a_stack_and_a_colour_row_keep_their_shapes(tmp_path):
     tifffile.imwrite(tmp_path / "row.tif", np.zeros((1, 9, 3), np.uint8), photometric="rgb")
     assert open_image(tmp_path / "s.tif").shape == (2, 8, 9)
     assert open_image(tmp_path / "row.tif").shape == (1, 9)  # its luminance, one row
+
+
+def _ome_zarr(path, plane, scale):
+    import zarr
+
+    group = zarr.open_group(path, mode="w")
+    group.create_array("0", data=plane)
+    axes = [{"name": n, "type": "space", "unit": "nanometer"} for n in "yx"]
+    group.attrs["multiscales"] = [{"version": "0.4", "axes": axes, "datasets": [
+        {"path": "0", "coordinateTransformations": [{"type": "scale", "scale": scale}]}]}]
+
+
+def test_an_ome_zarr_with_a_flipped_axis_keeps_its_pixel_size(tmp_path, capsys):
+    """An OME-Zarr whose row scale is -0.5 nm (a flipped axis: napari draws it upside
+    down, and the widgets measure it in nm) gave tables without a single nm column on the
+    command line, silently. Fails on the base."""
+    from napari_tessella.reading import read_pixel_size
+
+    plane = _lattice_plane()
+    _ome_zarr(tmp_path / "up.zarr", plane, [0.5, 0.5])
+    _ome_zarr(tmp_path / "flip.zarr", plane, [-0.5, 0.5])
+    assert read_pixel_size(tmp_path / "flip.zarr") == ((0.5, 0.5), "nm")
+    out = tmp_path / "out"
+    code = main(["threshold-label", str(tmp_path / "up.zarr"), str(tmp_path / "flip.zarr"),
+                 "--out", str(out), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    up, flip = (pd.read_csv(out / f"{n}_objects.csv") for n in ("up", "flip"))
+    assert "area_nm2" in flip.columns and flip.equals(up)
+
+
+def test_a_zero_pixel_size_is_still_no_pixel_size(tmp_path):
+    """The guard: an OME-Zarr scale of 0 records no pixel size (pixels, as before)."""
+    from napari_tessella.reading import read_pixel_size
+
+    _ome_zarr(tmp_path / "zero.zarr", _lattice_plane(), [0.0, 0.5])
+    assert read_pixel_size(tmp_path / "zero.zarr") is None

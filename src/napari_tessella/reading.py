@@ -312,7 +312,8 @@ def read_pixel_size(path) -> PixelSize | None:
     their units (µm by default). Other TIFFs: the resolution tags, in the ImageJ unit, or
     with ``ResolutionUnit`` inch/centimetre (converted to µm; 72 and 96 pixels per inch
     are screen defaults, not pixel sizes, and are ignored). Units are returned short and
-    ASCII (``"um"``, ``"nm"``), as the CSV column names use them.
+    ASCII (``"um"``, ``"nm"``), as the CSV column names use them. Sizes, not directions:
+    an OME-Zarr scale of -0.5 (a flipped axis, as napari draws it) is a pixel of 0.5.
     """
     path = Path(path)
     found = None
@@ -323,9 +324,9 @@ def read_pixel_size(path) -> PixelSize | None:
             found = _tiff_pixel_size(path)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-    if found is None or not all(_finite(float(s)) for s in found.scale):
+    if found is None or not all(_finite(abs(float(s))) for s in found.scale):
         return None
-    return found
+    return found._replace(scale=tuple(abs(float(s)) for s in found.scale))
 
 
 # --------------------------------------------------------------------------------------

@@ -89,3 +89,56 @@ def test_a_zero_pixel_size_is_still_no_pixel_size(tmp_path):
 
     _ome_zarr(tmp_path / "zero.zarr", _lattice_plane(), [0.0, 0.5])
     assert read_pixel_size(tmp_path / "zero.zarr") is None
+
+
+# --- the widgets: a pixel size given to the image after the fields were typed
+
+
+def test_a_diameter_typed_in_pixels_keeps_them_when_the_image_gets_a_pixel_size(viewer):
+    """A microscopist types the nuclei's 23 px (the field says 'px'), then gives the
+    image its pixel size (0.5 µm) in the console: the field still said 'px', its 23 was
+    read as 23 µm, and the run used 46 px and a min area four times too large. The
+    field now says µm and holds 11.5 µm (the same 23 px). Fails on the base."""
+    from _widget_helpers import discs, watershed_widget
+
+    image = viewer.add_image(discs(), name="dna")
+    widget = watershed_widget(viewer, image, object_diameter=23.0)
+    before = image.data.copy()
+    image.scale = (0.5, 0.5)
+    image.units = ("um", "um")
+    assert widget.object_diameter.label == "object diameter (µm)"
+    assert widget.object_diameter.value == pytest.approx(11.5)
+    assert widget.parameters()["object_diameter"] == pytest.approx(23.0)
+    assert "keep their pixels" in widget._status.value
+    widget()
+    assert "= 23.0 px" in widget._status.value or "= 23 px" in widget._status.value
+    assert np.array_equal(image.data, before)
+
+
+def test_the_threshold_and_atoms_fields_keep_their_pixels_too(viewer, lattice_image):
+    """The same for Threshold & label's smooth σ and min size (an area: 12 px² on pixels
+    of 0.5 nm is 3 nm²) and Find atoms' column spacing. Fails on the base."""
+    from _widget_helpers import threshold_widget, widget_on
+
+    image = viewer.add_image(lattice_image, name="lat")
+    threshold = threshold_widget(viewer, image, smooth_sigma=1.0, min_size=12.0)
+    atoms = widget_on("FindAtomsWidget", viewer, image, separation=8.0)
+    image.scale = (0.5, 0.5)
+    image.units = ("nm", "nm")
+    assert threshold.smooth_sigma.label == "smooth σ (nm)"
+    assert threshold.parameters()["smooth_sigma"] == pytest.approx(1.0)
+    assert threshold.parameters()["min_size"] == 12
+    assert atoms.separation.label == "column spacing (nm)"
+    assert atoms.parameters()["separation"] == pytest.approx(8.0)
+
+
+def test_a_pixel_size_corrected_in_the_same_unit_keeps_the_typed_number(viewer):
+    """The guard: under the same unit (µm before and after) the number means what the
+    label says, as before: 10 µm stays 10 µm when the pixel size is corrected."""
+    from _widget_helpers import discs, watershed_widget
+
+    image = viewer.add_image(discs(), name="dna", scale=(0.5, 0.5), units="um")
+    widget = watershed_widget(viewer, image, object_diameter=10.0)
+    image.scale = (0.25, 0.25)
+    assert widget.object_diameter.value == pytest.approx(10.0)
+    assert widget.parameters()["object_diameter"] == pytest.approx(40.0)

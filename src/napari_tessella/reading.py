@@ -312,7 +312,8 @@ def read_pixel_size(path) -> PixelSize | None:
     their units (µm by default). Other TIFFs: the resolution tags, in the ImageJ unit, or
     with ``ResolutionUnit`` inch/centimetre (converted to µm; 72 and 96 pixels per inch
     are screen defaults, not pixel sizes, and are ignored). Units are returned short and
-    ASCII (``"um"``, ``"nm"``), as the CSV column names use them.
+    ASCII (``"um"``, ``"nm"``), as the CSV column names use them. Sizes, not directions:
+    an OME-Zarr scale of -0.5 (a flipped axis, as napari draws it) is a pixel of 0.5.
     """
     path = Path(path)
     found = None
@@ -323,9 +324,9 @@ def read_pixel_size(path) -> PixelSize | None:
             found = _tiff_pixel_size(path)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-    if found is None or not all(_finite(float(s)) for s in found.scale):
+    if found is None or not all(_finite(abs(float(s))) for s in found.scale):
         return None
-    return found
+    return found._replace(scale=tuple(abs(float(s)) for s in found.scale))
 
 
 # --------------------------------------------------------------------------------------
@@ -398,10 +399,11 @@ def _open_file(path: Path, lazy: bool | None):
             # this says what is wrong in one line instead
             _check_tiff_data(series)
             if not (lazy if lazy is not None else is_large(shape)):
-                return _few_rows_colour(_samples_last(series.asarray(), axes),
-                                        "S" in axes)
+                image, planes = _single_planes_dropped(series.asarray(), axes)
+                return _few_rows_colour(_samples_last(image, planes), "S" in axes)
         disk = DiskArray(path, "tiff", series=0, level=0)
-        return _samples_last(disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape)), axes)
+        return _samples_last(disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape)),
+                             axes[-disk.ndim:])
     if suffix == ".png":
         import imageio.v3 as iio
 
@@ -471,6 +473,18 @@ def _check_tiff_data(series) -> None:
         if end > size:
             raise ValueError(f"truncated or corrupt: its pixel data run to byte {end:,}, "
                              f"past the file's end at {size:,}")
+
+
+def _single_planes_dropped(image, axes: str):
+    """``image`` and its ``axes`` without the axes of length 1 before its rows (a plane
+    saved with its t, c or z of one, as a (1, 1, rows, columns) TIFF), as
+    :class:`DiskArray` reads a large one: it is one plane, not a stack the command line
+    refuses. A colour image of one row keeps its row."""
+    rows = axes.find("Y")
+    drop = 0
+    while drop < rows and image.shape[drop] == 1:
+        drop += 1
+    return image[(0,) * drop], axes[drop:]
 
 
 def _samples_last(image, axes: str):

@@ -35,7 +35,7 @@ from ._errors import (
 )
 from ._export import measured_labels
 from ._files import _WritesFiles
-from ._layers import _current_plane, _in_field_units
+from ._layers import _current_plane, _field_unit, _in_field_units, _relabelled, _set_field
 from ._outputs import (
     _InputWatch,
     _ledger_for,
@@ -100,6 +100,8 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
     #: lengths the fields give in the layer's units: (core keyword, "keyword=" as in
     #: "a spacing of ", "keyword" as in "the spacing"); see _layers._in_field_units
     _lengths: tuple[tuple[str, str, str], ...] = ()
+    #: fields holding a length (1) or an area (2) in the input layer's units
+    _unit_fields: tuple[tuple[str, int], ...] = ()
 
     def __init__(self, viewer: napari.Viewer, widgets: list, advanced: list = ()):
         from qtpy.QtCore import Qt
@@ -195,6 +197,10 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
             ev.connect(self._refresh_choices)
         self._refresh_choices()
         self._input_changed()
+        self._unit_layer = self._unit_seen = None
+        if self._unit_fields:  # its pixel size set or changed: the fields keep their meaning
+            getattr(self, self._input_field).changed.connect(self._watch_units)
+            self._watch_units()
 
     def _shown(self):
         """First shown (docked): as wide as the fields, and a fair share of the height."""
@@ -219,6 +225,46 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
         """Offer 'this plane' / 'all planes' only for stacks."""
         layer = self._source() if self._stacks else None
         self._planes.visible = bool(layer is not None and _lead_shape(layer))
+
+    def _watch_units(self, *_):
+        """Follow the chosen layer's scale, units and affine (:meth:`_units_moved`)."""
+        layer = self._source()
+        for which, slot in ((self._unit_layer, "disconnect"), (layer, "connect")):
+            if which is not None:
+                for name in ("scale", "units", "affine"):
+                    getattr(getattr(which.events, name), slot)(self._units_moved)
+        self._unit_layer = layer
+        self._unit_seen = _field_unit(layer) if layer is not None else None
+
+    def _units_moved(self, *_):
+        """The chosen layer given another pixel size or unit: the fields relabelled in it,
+        and a number typed under another unit ('23' under 'px') converted so it keeps the
+        pixels it gave; the number under the old label would have meant something else
+        (23 µm, twice the pixels), silently."""
+        layer = self._unit_layer
+        if layer is None or self._closed():
+            return
+        before, after = self._unit_seen, _field_unit(layer)
+        self._unit_seen = after
+        self._units_changed()
+        factor = _relabelled(before, after) if before is not None else 1.0
+        said = []
+        for name, power in self._unit_fields:
+            field = getattr(self, name)
+            if factor in (None, 1.0) or not field.value:
+                continue
+            old, value = field.value, field.value * factor**power
+            with field.changed.blocked():  # the same pixels: no preview to redo
+                _set_field(field, value)
+            square = "²" if power == 2 else ""
+            said.append(f"{field.label.split(' (')[0]} {old:.4g} {before[0]}{square} is "
+                        f"{value:.4g} {after[0]}{square}")
+        if said:
+            self._status.value = (f"{layer.name!r} is now in {after[0]}: the fields keep "
+                                  "their pixels (" + "; ".join(said) + ")")
+
+    def _units_changed(self, *_):
+        """Label the fields of :attr:`_unit_fields` in the chosen layer's units."""
 
     def _job(self):
         """The job of a run: the shown plane, or every plane of a stack one after another

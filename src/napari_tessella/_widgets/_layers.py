@@ -263,6 +263,29 @@ def _unit(layer) -> str:
     return "" if size == (1.0, 1.0) else f" {SCALE_UNITS}"
 
 
+def _field_unit(layer) -> tuple[str, float | None]:
+    """The unit a field of ``layer``'s lengths is labelled in ('nm', 'scale units', 'px'),
+    and the length of one of its pixels in it (None when its units do not convert)."""
+    unit = _unit(layer).strip() or "px"
+    try:
+        return unit, _length_per_pixel(layer)
+    except ValueError:
+        return unit, None
+
+
+def _relabelled(before: tuple, after: tuple) -> float | None:
+    """The factor a length a field holds is multiplied by when its layer's geometry goes
+    from ``before`` to ``after`` (two :func:`_field_unit`): 1 while the label's unit stays
+    (the number means what the label says, and still does); under another unit, the
+    pixels it gave are kept (23 px on a plane given pixels of 0.5 µm is 11.5 µm, not
+    23 µm); None when a length of either cannot be measured."""
+    if before[0] == after[0]:
+        return 1.0
+    if not (before[1] and after[1]) or not np.isfinite([before[1], after[1]]).all():
+        return None
+    return after[1] / before[1]
+
+
 def _area_text(pixels: float, pixel_area: float, unit: str) -> str:
     """An area of ``pixels`` pixels as the area fields give it: '12 px²' for plain
     pixels, else in the layer's units² with the pixels after it ('3 µm² = 12 px')."""

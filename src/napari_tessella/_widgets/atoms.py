@@ -76,6 +76,7 @@ class FindAtomsWidget(_DockWidget):
     _words = (("separation", "'column spacing' (in pixels)"),
               ("no threshold can separate objects", "there are no columns to find"))
     _lengths = (("separation", "a column spacing of ", "the column spacing"),)
+    _unit_fields = (("separation", 1),)
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image

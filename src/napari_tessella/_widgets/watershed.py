@@ -44,6 +44,7 @@ class SeededWatershedWidget(_DockWidget):
     _words = (("object_diameter", "'object diameter' (in pixels)"),
               ("min_size", "'min nucleus area' (in pixels)"), ("landscape", "'landscape'"))
     _lengths = (("object_diameter", "an object diameter of ", "the object diameter"),)
+    _unit_fields = (("object_diameter", 1), ("min_area", 2))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image, Labels, Points

@@ -52,10 +52,6 @@ SPLIT = 0.2
 SITES_NOISE = 10.0
 # the most sites the mean column is read at (evenly among those found: time)
 _MOST_SITES = 1024
-#: once a search in pixels gave way to the square plane, two sites nearer each other than
-#: this share of the sites' median nearest-neighbour distance, and than the columns' width,
-#: are one column found twice (round 57)
-TWICE = 1 / 3
 
 
 def square_zoom(shape, sampling) -> np.ndarray | None:
@@ -266,8 +262,7 @@ def find_on_square(image, sampling, *, zoom=None, **params):
 
     plane = as_float_image(image)
     widths = column_widths(plane)
-    fallback = _round(widths, sampling)
-    if fallback:
+    if _round(widths, sampling):
         res = find_atoms(image, **params)
         if not (split_in_pixels(res.positions, widths)
                 or missed_in_pixels(-plane if params.get("dark") else plane,
@@ -280,8 +275,6 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     if params.get("separation") is not None:
         params = {**params, "separation": float(params["separation"]) / step}
     res = find_atoms(square, **params)
-    if fallback:  # the columns' width (the lobe's), on the square plane's pixels
-        res = without_doubles(res, float(np.sqrt(np.prod(np.multiply(widths, zoom)))))
     positions = (np.asarray(res.positions, dtype=np.float64).reshape(-1, 2) + 0.5) / factor
     positions -= 0.5
     table = res.table.copy()
@@ -291,69 +284,3 @@ def find_on_square(image, sampling, *, zoom=None, **params):
             table[name] = table[name] * step
     lengths = {name: getattr(res, name) * step for name in _LENGTHS if hasattr(res, name)}
     return replace(res, positions=positions, table=table, **lengths)
-
-
-def found_twice(positions, brightness, width=np.inf, share=TWICE) -> np.ndarray:
-    """Which of ``positions`` (on square pixels) to keep: where two sites lie nearer each
-    other than ``share`` of the sites' median nearest-neighbour distance (the lattice's
-    own spacing, measured on them) and than the columns' ``width`` (where two columns
-    cannot be told apart; a search that found one site per pair measures the pairs'
-    lattice, 13-14 mean pixels on noise-0.3 dumbbells 5.6 apart, whose third would fuse
-    pairs), only the brighter (``brightness``), greedily from the brightest down, so that
-    no two kept sites are that near and no two sites farther apart are ever merged
-    (round 57). All kept when fewer than 3 sites."""
-    from scipy.spatial import cKDTree
-
-    found = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
-    keep = np.ones(len(found), dtype=bool)
-    if len(found) < 3:
-        return keep
-    tree = cKDTree(found)
-    near, _ = tree.query(found, k=2)
-    reach = min(share * float(np.median(near[:, 1])), width)
-    pairs = tree.query_pairs(reach, output_type="ndarray")
-    if not len(pairs):
-        return keep
-    rank = np.empty(len(found), dtype=np.int64)
-    rank[np.argsort(-np.asarray(brightness, dtype=np.float64), kind="stable")] = np.arange(
-        len(found))
-    # each pair's dimmer site goes, unless it went already as a brighter one's partner
-    # (pairs in the order of their brighter site: a chain drops only what is that near)
-    pairs = pairs[np.argsort(rank[pairs].min(axis=1), kind="stable")]
-    for a, b in pairs:
-        if keep[a] and keep[b]:
-            keep[b if rank[a] < rank[b] else a] = False
-    return keep
-
-
-def without_doubles(res, width=np.inf):
-    """``res`` (a search of the square plane) less the columns it found twice
-    (:func:`found_twice` within the columns' ``width``, in its pixels; the brighter of two
-    kept by its table's ``peak``), its close
-    pairs (``partner``, ``pair_distance``, ``lattice_spacing``) measured again on the
-    columns kept. The square plane's own doubles, as on square pixels: after a search in
-    pixels that split or missed the columns (dumbbells along the pixel's long side), 1.4-
-    1.7 % of the columns were found twice there (round 56)."""
-    from scipy.spatial import cKDTree
-
-    from .lattice_analysis import _close_pairs
-
-    keep = found_twice(res.positions, res.table["peak"].to_numpy(), width)
-    if keep.all():
-        return res
-    positions = np.asarray(res.positions, dtype=np.float64).reshape(-1, 2)[keep]
-    table = res.table[keep].reset_index(drop=True)
-    pairs, pair_d, next_d = (_close_pairs(positions) if len(positions) >= 3
-                             else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
-    partner = np.full(len(positions), -1)
-    partner[pairs[:, 0]], partner[pairs[:, 1]] = pairs[:, 1], pairs[:, 0]
-    table["partner"] = partner
-    if len(pairs) and 2 * len(pairs) >= 0.1 * len(positions):  # two scales (find_atoms')
-        return replace(res, positions=positions, table=table,
-                       pair_distance=float(np.median(pair_d)),
-                       lattice_spacing=float(np.median(next_d)))
-    spacing = res.lattice_spacing
-    if np.isfinite(res.pair_distance) and len(positions) > 1:  # the doubles were its pairs
-        spacing = float(np.median(cKDTree(positions).query(positions, k=2)[0][:, 1]))
-    return replace(res, positions=positions, table=table, pair_distance=np.nan,
-                   lattice_spacing=spacing)

@@ -248,7 +248,10 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     plane whose columns are rounder in pixels than in the sample (:func:`round_in_pixels`:
     found on the square plane, each looked like a pair), its lengths in pixels, as on
     square pixels, unless that search split the columns (:func:`split_in_pixels`) or
-    missed them (:func:`missed_in_pixels`): then on the square plane after all.
+    missed them (:func:`missed_in_pixels`): then on the square plane after all. When the
+    mean column at its sites cannot be read (too few, too faint: under noise of 0.3 of
+    the peak, 3-10 sites for a hundred columns), the square plane is searched too and its
+    result kept if it found more columns (round 57).
     ``zoom``: :func:`square_zoom` of ``sampling`` when the caller has it already (the
     Find atoms widget refuses pixels too far from square before its run starts), not
     made again; None: made here."""
@@ -262,19 +265,29 @@ def find_on_square(image, sampling, *, zoom=None, **params):
 
     plane = as_float_image(image)
     widths = column_widths(plane)
+    unread = None  # a search in pixels whose mean column could not be read (round 57)
     if _round(widths, sampling):
         res = find_atoms(image, **params)
-        if not (split_in_pixels(res.positions, widths)
-                or missed_in_pixels(-plane if params.get("dark") else plane,
-                                    res.positions, widths, sampling)):
-            return res
+        if not split_in_pixels(res.positions, widths):
+            mean = mean_column_widths(-plane if params.get("dark") else plane,
+                                      res.positions, widths)
+            if mean is not None and _round(mean, sampling):
+                return res
+            unread = res if mean is None else None
     square = ndi.zoom(plane, zoom, order=3, mode="nearest", grid_mode=True)
     factor = np.array(square.shape, dtype=np.float64) / np.array(plane.shape)
     size = np.abs(np.asarray(sampling, dtype=np.float64))
     step = float(size.min() / np.sqrt(size.prod()))  # the square pixel, in mean pixels
     if params.get("separation") is not None:
         params = {**params, "separation": float(params["separation"]) / step}
-    res = find_atoms(square, **params)
+    try:
+        res = find_atoms(square, **params)
+    except ValueError:  # fewer than 3 columns there
+        if unread is None:
+            raise
+        return unread
+    if unread is not None and len(res.positions) <= len(unread.positions):
+        return unread  # the square plane found no more: the search in pixels stands
     positions = (np.asarray(res.positions, dtype=np.float64).reshape(-1, 2) + 0.5) / factor
     positions -= 0.5
     table = res.table.copy()

@@ -66,3 +66,31 @@ def test_any_fill_at_any_chunks_gives_memorys_nuclei(field, angle, value, corner
     memory = seeded_watershed(image).labels
     lazy = seeded_watershed(da.from_array(image, chunks=chunks)).labels.compute()
     assert same_partition(lazy, memory)
+
+
+def _mapped(lazy, memory):
+    """The lazy result's territories in memory's ids (its labels mapped onto memory's)."""
+    labels, territories = lazy.labels.compute(), lazy.territories.compute()
+    fg = memory.labels > 0
+    lut = np.zeros(max(int(labels.max()), int(territories.max())) + 1, np.int64)
+    lut[labels[fg]] = memory.labels[fg]
+    return labels, lut[territories]
+
+
+@settings(max_examples=3, **SLOW)
+@given(**FILLS)
+def test_any_fill_at_any_chunks_gives_memorys_territories_with_exclude_border(
+        field, angle, value, corner, rows, cols, chunks):
+    """Round 57: with ``exclude_border`` the nuclei memory's and every territory too (the
+    cut nuclei's given to the nearest nucleus kept), wherever the chunked watershed's own
+    territories are memory's without it (a pixel whose nearest nucleus lies beyond its
+    chunk's margin may differ, with or without ``exclude_border``)."""
+    image = _filled(field, angle, value, corner, rows, cols)
+    lazy_image = da.from_array(image, chunks=chunks)
+    plain = seeded_watershed(image)
+    agree = _mapped(seeded_watershed(lazy_image), plain)[1] == plain.territories
+    memory = seeded_watershed(image, exclude_border=True)
+    labels, territories = _mapped(seeded_watershed(lazy_image, exclude_border=True), memory)
+    assert same_partition(labels, memory.labels)
+    np.testing.assert_array_equal(territories[agree], memory.territories[agree])
+    assert agree.mean() > 0.99

@@ -10,10 +10,11 @@ fill's pixels come from its runs (``_fills.fill_lazy``), the percentile is exact
 on the image as given only when the look on the despiked image (whose edge lines the
 first pass reads anyway) finds a frame or a fill: an image without either costs nothing.
 
-With ``exclude_border`` the nuclei touching the fill are dropped as in memory; their
-territories are left to no nucleus (memory gives them to the nearest nucleus kept, a
-reach over the whole image; chunk by chunk a territory is the nearest nucleus within the
-chunk and its margin anyway).
+With ``exclude_border`` the nuclei touching the fill are dropped as in memory, and their
+territories given to the nearest nucleus kept, exactly as memory's whole-image transform
+gives them (``_label_image.nearest_label_lazy``: each chunk read with a margin, wider
+where a pixel's nearest nucleus may lie beyond it; round 57, before which they were left
+to no nucleus).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._fills import FILL_RUN, _lines, fill_runs_lazy, fills_lazy
+from .._label_image import nearest_label_lazy
 from .._lazy import _compute
 from .._outside import fill_part_lazy, frame_part_lazy, seeds_in_box
 
@@ -70,5 +72,7 @@ def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=
         cut = cut[cut > 0]
         if cut.size:
             labels = da.where(da.isin(labels, cut), 0, labels)
-            territories = da.where(da.isin(territories, cut), 0, territories)
+            orphans = da.isin(territories, cut)  # (to the nearest nucleus kept)
+            territories = da.where(orphans, nearest_label_lazy(labels, orphans, scheduler),
+                                   territories)
     return part.result_in_whole(replace(result, labels=labels, territories=territories))

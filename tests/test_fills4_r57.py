@@ -1,0 +1,100 @@
+"""Round 57: with ``exclude_border``, the territories of the nuclei a fill cuts are given
+to the nearest nucleus kept chunk by chunk, as in memory.
+
+Failing on the round's base: every test here (chunk by chunk those territories were left
+to no nucleus: 1,976 pixels of the field rotated 17° with a fill of 0 below; the base has
+no ``nearest_label_lazy``). ``test_fills_property_r56.py``'s territories property fails on
+the base too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _benchmarks import same_partition
+from _shapes import noisy_field
+from scipy import ndimage as ndi
+
+from napari_tessella import _label_image, seeded_watershed
+
+da = pytest.importorskip("dask.array")
+
+
+@pytest.fixture(scope="module")
+def field():
+    """A float field of 14 nuclei, 200-3200 with noise of 5 (round 55's)."""
+    return noisy_field()
+
+
+def _cases(field):
+    tile = field.copy()
+    tile[:90, :110] = 0.0
+    return {
+        "rotated 17, fill 0": ndi.rotate(field, 17, reshape=True, cval=0.0, order=1),
+        "rotated 40, fill 1500": ndi.rotate(field, 40, reshape=True, cval=1500.0, order=1),
+        "uint16 rotated 17, fill 65535": ndi.rotate(field.clip(0).astype(np.uint16), 17,
+                                                     reshape=True, cval=65535, order=1),
+        "missing tile": tile,
+    }
+
+
+def same_result(lazy, memory) -> bool:
+    """The same nuclei (ids aside) and each pixel in the territory of the same nucleus
+    (0: none) as ``memory``'s."""
+    labels, territories = lazy.labels.compute(), lazy.territories.compute()
+    if not same_partition(labels, memory.labels):
+        return False
+    fg = memory.labels > 0
+    lut = np.zeros(max(int(labels.max()), int(territories.max())) + 1, np.int64)
+    lut[labels[fg]] = memory.labels[fg]
+    return np.array_equal(lut[territories], memory.territories)
+
+
+@pytest.mark.parametrize("case", ["rotated 17, fill 0", "rotated 40, fill 1500",
+                                  "uint16 rotated 17, fill 65535", "missing tile"])
+def test_chunked_territories_of_nuclei_cut_by_a_fill_are_memorys(field, case):
+    """Chunks of 64, 128, 160 × 64 and 100 × 70: the nuclei and every territory
+    memory's; the territories of the nuclei the fill cuts belong to nuclei kept (none is
+    left empty inside the field). (At 64 × 160 the chunked watershed's own territories
+    differ from memory's by 120 pixels on two of these fields, without ``exclude_border``
+    too and on the base alike: a pixel whose nearest nucleus lies beyond its chunk's
+    margin, far inside the field's empty corner.)"""
+    image = _cases(field)[case]
+    memory = seeded_watershed(image, exclude_border=True)
+    assert (memory.territories > 0).sum() > (seeded_watershed(image).labels > 0).sum()
+    for chunks in (64, 128, (160, 64), (100, 70)):
+        lazy = seeded_watershed(da.from_array(image, chunks=chunks), exclude_border=True)
+        assert same_result(lazy, memory), chunks
+
+
+def test_territories_farther_than_the_first_margin(field, monkeypatch):
+    """A margin of 2 pixels, too narrow for most pixels: widened until each pixel's
+    nearest nucleus is memory's."""
+    monkeypatch.setattr(_label_image, "NEAREST_REACH", 2)
+    image = _cases(field)["missing tile"]
+    memory = seeded_watershed(image, exclude_border=True)
+    lazy = seeded_watershed(da.from_array(image, chunks=96), exclude_border=True)
+    assert same_result(lazy, memory)
+
+
+@pytest.mark.parametrize("reach", [1, 3, 64])
+def test_the_lazy_nearest_label_is_the_whole_images(monkeypatch, reach):
+    """``nearest_label_lazy`` is ``_nearest_label`` of the whole image on the pixels asked
+    for, ties included (labels on a grid of 4), at chunks that cut them, with margins that
+    must widen and one that need not; no label: 0."""
+    monkeypatch.setattr(_label_image, "NEAREST_REACH", reach)
+    rng = np.random.default_rng(reach)
+    for trial in range(12):
+        shape = tuple(int(n) for n in rng.integers(30, 110, 2))
+        labels = np.zeros(shape, np.int32)
+        for i in range(int(rng.integers(0 if trial else 1, 6))):
+            r, c = rng.integers(0, shape[0]) // 4 * 4, rng.integers(0, shape[1]) // 4 * 4
+            labels[r:r + rng.integers(1, 4), c:c + rng.integers(1, 4)] = i + 1
+        at = rng.random(shape) < 0.5
+        want = (np.where(at, _label_image._nearest_label(labels), 0) if labels.any()
+                else np.zeros(shape, np.int32))
+        for chunks in ((17, 23), 40, (64, 9)):
+            got = _label_image.nearest_label_lazy(da.from_array(labels, chunks=chunks),
+                                                  da.from_array(at, chunks=chunks))
+            assert got.dtype == labels.dtype
+            np.testing.assert_array_equal(got.compute(), want)

@@ -54,3 +54,19 @@ def noisy_field(shape=(200, 240), n_nuclei=14, seed=5, noise_seed=0) -> np.ndarr
     image = synthetic_nuclei(shape, n_nuclei=n_nuclei, diameter=28.0, seed=seed).image
     f16 = (image.clip(0) / image.max() * 3000 + 200).astype(np.uint16)
     return f16 + np.random.default_rng(noise_seed).normal(0, 5, f16.shape)
+
+
+def filled_fields(field) -> dict:
+    """``field`` with a constant fill as a user's files carry one: rotated (17° with a
+    fill of 0, 40° with 1500, 17° as uint16 with 65535) and with a missing tile of 0."""
+    from scipy import ndimage as ndi
+
+    tile = field.copy()
+    tile[:90, :110] = 0.0
+    return {
+        "rotated 17, fill 0": ndi.rotate(field, 17, reshape=True, cval=0.0, order=1),
+        "rotated 40, fill 1500": ndi.rotate(field, 40, reshape=True, cval=1500.0, order=1),
+        "uint16 rotated 17, fill 65535": ndi.rotate(field.clip(0).astype(np.uint16), 17,
+                                                     reshape=True, cval=65535, order=1),
+        "missing tile": tile,
+    }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _benchmarks import same_partition
-from _shapes import noisy_field
+from _shapes import filled_fields, noisy_field
 from scipy import ndimage as ndi
 
 from napari_tessella import seeded_watershed_finite, threshold_label_finite
@@ -104,17 +104,9 @@ def test_a_ramp_is_still_no_frame():
 
 
 def _filled_cases(field):
-    tile = field.copy()
-    tile[:90, :110] = 0.0
-    return {
-        "rotated 17, fill 0": ndi.rotate(field, 17, reshape=True, cval=0.0, order=1),
-        "rotated 40, fill 1500": ndi.rotate(field, 40, reshape=True, cval=1500.0, order=1),
-        "uint16 rotated 17, fill 65535": ndi.rotate(field.clip(0).astype(np.uint16), 17,
-                                                     reshape=True, cval=65535, order=1),
-        "missing tile": tile,
-        "four bands and a fill": _banded(field, 9, 1500.0, (-7.5, 150.0, 2222.5, 4000.0),
-                                         (10, 20, 3, 14))[0],
-    }
+    return {**filled_fields(field),
+            "four bands and a fill": _banded(field, 9, 1500.0, (-7.5, 150.0, 2222.5, 4000.0),
+                                             (10, 20, 3, 14))[0]}
 
 
 @pytest.mark.parametrize("case", ["rotated 17, fill 0", "rotated 40, fill 1500",

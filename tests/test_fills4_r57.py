@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _benchmarks import same_partition
-from _shapes import noisy_field
-from scipy import ndimage as ndi
+from _shapes import filled_fields, noisy_field
 
 from napari_tessella import _label_image, seeded_watershed
 
@@ -27,15 +26,7 @@ def field():
 
 
 def _cases(field):
-    tile = field.copy()
-    tile[:90, :110] = 0.0
-    return {
-        "rotated 17, fill 0": ndi.rotate(field, 17, reshape=True, cval=0.0, order=1),
-        "rotated 40, fill 1500": ndi.rotate(field, 40, reshape=True, cval=1500.0, order=1),
-        "uint16 rotated 17, fill 65535": ndi.rotate(field.clip(0).astype(np.uint16), 17,
-                                                     reshape=True, cval=65535, order=1),
-        "missing tile": tile,
-    }
+    return filled_fields(field)
 
 
 def same_result(lazy, memory) -> bool:

@@ -223,8 +223,10 @@ def _tiff_pixel_size(path: Path):
             return PixelSize((1.0 / py, 1.0 / px), unit)
         runit = tags.get("ResolutionUnit")
         runit = int(runit.value) if runit is not None else 2
-        per_um = {2: 25400.0, 3: 10000.0}.get(runit)  # inch, centimetre
-        if per_um is None or (runit == 2 and {px, py} <= {72.0, 96.0}) or px == py == 1:
+        # inch, centimetre; millimetre and micrometre (DNG's values, which tifffile writes)
+        per_um = {2: 25400.0, 3: 10000.0, 4: 1000.0, 5: 1.0}.get(runit)
+        if per_um is None or (runit == 2 and {px, py} <= {72.0, 96.0}) or (
+                runit in (2, 3) and px == py == 1):
             return None  # no unit, or a screen resolution rather than a pixel size
         return PixelSize((per_um / py, per_um / px), "um")
 
@@ -310,9 +312,9 @@ def read_pixel_size(path) -> PixelSize | None:
     OME-Zarr: the scale of the full-resolution level (``coordinateTransformations``, times
     the multiscale's own) and the unit of its y/x axes. OME-TIFF: ``PhysicalSizeX/Y`` and
     their units (µm by default). Other TIFFs: the resolution tags, in the ImageJ unit, or
-    with ``ResolutionUnit`` inch/centimetre (converted to µm; 72 and 96 pixels per inch
-    are screen defaults, not pixel sizes, and are ignored). Units are returned short and
-    ASCII (``"um"``, ``"nm"``), as the CSV column names use them.
+    with ``ResolutionUnit`` inch/centimetre/millimetre/micrometre (converted to µm; 72 and
+    96 pixels per inch are screen defaults, not pixel sizes, and are ignored). Units are
+    returned short and ASCII (``"um"``, ``"nm"``), as the CSV column names use them.
     """
     path = Path(path)
     found = None

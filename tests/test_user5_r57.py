@@ -38,3 +38,64 @@ def test_one_pixel_per_micrometre_is_a_pixel_size_of_one_micrometre(tmp_path):
     assert read_pixel_size(path) == ((1.0, 1.0), "um")
     tifffile.imwrite(path, _image(), resolution=(1.0, 1.0), resolutionunit="CENTIMETER")
     assert read_pixel_size(path) is None
+
+
+def _no_imagecodecs():
+    try:
+        import imagecodecs  # noqa: F401
+    except ImportError:
+        return
+    pytest.skip("imagecodecs is installed: tifffile decodes these TIFFs itself")
+
+
+def test_an_lzw_tiff_is_read_as_stored_without_imagecodecs(tmp_path):
+    """LZW is the default compression of many microscopes, scanners and editors; without
+    the optional imagecodecs package tifffile cannot decode it, and the file was refused
+    ('<COMPRESSION.LZW: 5> requires the 'imagecodecs' package'), on the command line too.
+    A one-plane TIFF is now read through Pillow: values and type as stored."""
+    from PIL import Image
+
+    from napari_tessella.cli import main
+
+    image = _image()
+    lzw, plain = tmp_path / "lzw.tif", tmp_path / "plain.tif"
+    Image.fromarray(image).save(lzw, compression="tiff_lzw")
+    tifffile.imwrite(plain, image)
+    got = open_image(lzw)
+    assert got.dtype == np.uint16 and np.array_equal(got, image)
+    out = tmp_path / "out"
+    assert main(["threshold-label", str(lzw), str(plain), "--threshold", "otsu",
+                 "--out", str(out), "--quiet"]) == 0
+    assert np.array_equal(tifffile.imread(out / "lzw_labels.tif"),
+                          tifffile.imread(out / "plain_labels.tif"))
+
+
+def test_a_jpeg_compressed_rgb_tiff_is_read_as_colour(tmp_path):
+    """A stained slide saved as a JPEG-compressed RGB TIFF: refused on the base."""
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    rgb = (rng.random((40, 56, 3)) * 255).astype(np.uint8)
+    path = tmp_path / "slide.tif"
+    Image.fromarray(rgb).save(path, compression="jpeg")
+    got = open_image(path)
+    assert got.shape == (40, 56, 3) and got.dtype == np.uint8
+    assert np.abs(got.astype(int) - rgb).mean() < 40  # lossy, but the same picture
+
+
+def test_an_lzw_stack_or_lazy_read_names_the_package_before_any_work(tmp_path):
+    """Pillow reads one whole plane: an LZW stack, or a TIFF read lazily (a whole slide),
+    needs imagecodecs. Lazily, the base failed only when the first chunk was computed, after
+    the work before it, with tifffile's words and no file name."""
+    from PIL import Image
+
+    _no_imagecodecs()
+    image = _image()
+    stack, one = tmp_path / "stack.tif", tmp_path / "one.tif"
+    Image.fromarray(image).save(stack, compression="tiff_lzw", save_all=True,
+                                append_images=[Image.fromarray(image[::-1])])
+    Image.fromarray(image).save(one, compression="tiff_lzw")
+    for path, lazy in ((stack, None), (one, True)):
+        with pytest.raises(ValueError, match=rf"{path.name} cannot be read .*compressed "
+                                             r"with LZW.*pip install imagecodecs"):
+            open_image(path, lazy=lazy)

@@ -399,7 +399,12 @@ def _open_file(path: Path, lazy: bool | None):
             # tifffile logs a corrupt header's counts ("incorrect StripOffsets count");
             # this says what is wrong in one line instead
             _check_tiff_data(series)
-            if not (lazy if lazy is not None else is_large(shape)):
+            in_memory = not (lazy if lazy is not None else is_large(shape))
+            codec = _missing_codec(series.levels[0].pages[0])
+            if codec:
+                return _few_rows_colour(_read_by_pillow(path, tf, series, codec, in_memory),
+                                        "S" in axes)
+            if in_memory:
                 return _few_rows_colour(_samples_last(series.asarray(), axes),
                                         "S" in axes)
         disk = DiskArray(path, "tiff", series=0, level=0)
@@ -416,6 +421,48 @@ def _open_file(path: Path, lazy: bool | None):
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]
         return _few_rows_colour(image, image.ndim == 3)
+
+
+def _missing_codec(page) -> str:
+    """The name of the compression (or predictor) of a TIFF ``page`` that tifffile cannot
+    decode here ('' when it can): LZW, JPEG, ZSTD, … need the ``imagecodecs`` package,
+    which tifffile only suggests. LZW is what many microscopes, scanners and image editors
+    write by default."""
+    from tifffile import TIFF
+
+    for table, value in ((TIFF.DECOMPRESSORS, page.compression),
+                         (TIFF.UNPREDICTORS, page.predictor)):
+        try:
+            table[value]
+        except KeyError:
+            return getattr(value, "name", str(value))
+        except (TypeError, ValueError):  # an unknown value: tifffile's own words later
+            return ""
+    return ""
+
+
+def _read_by_pillow(path: Path, tf, series, codec: str, in_memory: bool):
+    """A one-plane TIFF whose compression tifffile cannot decode without ``imagecodecs``
+    (see :func:`_missing_codec`), read through Pillow, which decodes LZW, JPEG and
+    PackBits itself; its values as stored (same shape and type as tifffile reads, or a
+    ``ValueError`` that names the package). A stack or a large (lazily read) TIFF needs
+    the package: Pillow reads one whole plane at a time."""
+    need = (f"it is compressed with {codec}, which needs the imagecodecs package "
+            ": pip install imagecodecs")
+    page = series.levels[0].pages[0]
+    if not in_memory or len(series.levels[0].pages) != 1 or page is not tf.pages.first:
+        raise ValueError(need)
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            image = np.asarray(im)
+    except (OSError, ValueError, SyntaxError):
+        raise ValueError(need) from None
+    want = _samples_last(np.empty(series.shape, np.bool_), series.axes).shape
+    if image.shape != want or image.dtype != series.dtype:  # e.g. 16-bit RGB as 8 bits
+        raise ValueError(need)
+    return image
 
 
 def _few_rows_colour(image, colour: bool):

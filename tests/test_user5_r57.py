@@ -99,3 +99,38 @@ def test_an_lzw_stack_or_lazy_read_names_the_package_before_any_work(tmp_path):
         with pytest.raises(ValueError, match=rf"{path.name} cannot be read .*compressed "
                                              r"with LZW.*pip install imagecodecs"):
             open_image(path, lazy=lazy)
+
+
+def test_a_png_saved_with_a_tif_name_is_read_as_the_png_it_is(tmp_path):
+    """A PNG renamed (or exported) as .tif: refused on the base ('not a TIFF file:
+    header=b'\\x89PNG...''), though its bytes are a readable image."""
+    import imageio.v3 as iio
+
+    image = _image()
+    path = tmp_path / "field 1.tif"
+    iio.imwrite(path, image, extension=".png")
+    got = open_image(path)
+    assert got.dtype == np.uint16 and np.array_equal(got, image)
+
+
+def test_a_tiff_stack_saved_with_a_png_name_is_read_whole(tmp_path):
+    """A 3-plane TIFF named .png was read by Pillow as its first plane, silently (so the
+    command line segmented one plane of a stack); a float64 one was refused."""
+    image = _image()
+    stack = np.stack([image, image // 2, image // 3])
+    path = tmp_path / "stack.png"
+    tifffile.imwrite(path, stack, photometric="minisblack")
+    assert open_image(path).shape == (3, 48, 64)
+    tifffile.imwrite(path, image.astype(np.float64) / 7)
+    got = open_image(path)
+    assert got.dtype == np.float64 and np.array_equal(got, image / 7)
+
+
+def test_a_jpeg_with_a_tif_name_is_named_as_a_jpeg(tmp_path):
+    """The base quoted tifffile ('not a TIFF file: header=b'\\xff\\xd8\\xff...'')."""
+    from PIL import Image
+
+    path = tmp_path / "photo.tif"
+    Image.fromarray((_image() // 4).astype(np.uint8)).save(path, format="JPEG")
+    with pytest.raises(ValueError, match=r"photo\.tif .*contents are a JPEG image"):
+        open_image(path)

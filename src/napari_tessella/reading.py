@@ -386,8 +386,30 @@ def open_image(path, *, lazy: bool | None = None):
                          f"image{detail}.") from None
 
 
+#: The first bytes of the files read, and the type they mean (TIFF: little/big-endian,
+#: classic and BigTIFF).
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"),
+          (b"II+\x00", ".tif"), (b"MM\x00+", ".tif"))
+
+
+def _content_suffix(path: Path) -> str:
+    """The file type the first bytes of ``path`` say ('.tif', '.png'), whatever its name:
+    a PNG saved with a .tif name was refused ('not a TIFF file'), and a TIFF named .png
+    was read by Pillow, which gives a stack's first plane only and refuses float64. A
+    JPEG, which the recipes do not read (it is lossy), is named as one. '' otherwise."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    for magic, suffix in _MAGIC:
+        if head.startswith(magic):
+            return suffix
+    if head.startswith(b"\xff\xd8\xff"):
+        raise ValueError("its contents are a JPEG image, whatever its name: save it as "
+                         "TIFF or PNG")
+    return ""
+
+
 def _open_file(path: Path, lazy: bool | None):
-    suffix = path.suffix.lower()
+    suffix = _content_suffix(path) or path.suffix.lower()
     if suffix in (".tif", ".tiff"):
         import tifffile
 

@@ -134,3 +134,18 @@ def test_a_jpeg_with_a_tif_name_is_named_as_a_jpeg(tmp_path):
     Image.fromarray((_image() // 4).astype(np.uint8)).save(path, format="JPEG")
     with pytest.raises(ValueError, match=r"photo\.tif .*contents are a JPEG image"):
         open_image(path)
+
+
+def test_a_preview_before_the_image_is_not_read_as_the_image(tmp_path):
+    """A TIFF whose first page is a quarter-size preview marked reduced-resolution
+    (NewSubfileType 1), the image after it, as some cameras and scanners write: the base
+    read the 12 x 16 preview, and its resolution tags (4 times the pixel size)."""
+    image = _image()
+    path = tmp_path / "preview first.tif"
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(image[::4, ::4], subfiletype=1, resolution=(0.5, 0.5),
+                 resolutionunit="MICROMETER")
+        tw.write(image, resolution=(2.0, 2.0), resolutionunit="MICROMETER")
+    for lazy in (False, True):
+        assert np.array_equal(np.asarray(open_image(path, lazy=lazy)), image)
+    assert read_pixel_size(path) == ((0.5, 0.5), "um")

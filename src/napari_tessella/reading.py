@@ -206,7 +206,10 @@ def _tiff_pixel_size(path: Path):
             found = _ome_xml_pixel_size(tf.ome_metadata)
             if found is not None:
                 return found
-        page = tf.pages.first
+        page = tf.series[_full_series(tf)].levels[0].pages[0] if tf.series else None
+        page = getattr(page, "keyframe", page)  # a TiffFrame's tags are its keyframe's
+        if page is None:
+            return None
         tags = page.tags
         xres, yres = tags.get("XResolution"), tags.get("YResolution")
         if xres is None or yres is None:
@@ -416,7 +419,8 @@ def _open_file(path: Path, lazy: bool | None):
         with _quiet_tifffile(), tifffile.TiffFile(path) as tf:
             if not tf.series:  # a header with no image: "(list index out of range)"
                 raise ValueError("it holds no image: a TIFF header without pixel data")
-            series = tf.series[0]
+            at = _full_series(tf)
+            series = tf.series[at]
             shape, axes = series.shape, series.axes
             # tifffile logs a corrupt header's counts ("incorrect StripOffsets count");
             # this says what is wrong in one line instead
@@ -429,7 +433,7 @@ def _open_file(path: Path, lazy: bool | None):
             if in_memory:
                 return _few_rows_colour(_samples_last(series.asarray(), axes),
                                         "S" in axes)
-        disk = DiskArray(path, "tiff", series=0, level=0)
+        disk = DiskArray(path, "tiff", series=at, level=0)
         return _samples_last(disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape)), axes)
     if suffix == ".png":
         import imageio.v3 as iio
@@ -443,6 +447,18 @@ def _open_file(path: Path, lazy: bool | None):
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]
         return _few_rows_colour(image, image.ndim == 3)
+
+
+def _full_series(tf) -> int:
+    """The index of the image a TIFF holds: its first series whose first page is not
+    marked a reduced-resolution image (``NewSubfileType`` bit 1: a preview or thumbnail
+    that some cameras and scanners write before the image; it was read instead). 0 when
+    every series is so marked."""
+    for i, series in enumerate(tf.series):
+        page = getattr(series.levels[0].pages[0], "keyframe", None)
+        if page is not None and not page.is_reduced:
+            return i
+    return 0
 
 
 def _missing_codec(page) -> str:

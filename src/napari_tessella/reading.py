@@ -206,7 +206,10 @@ def _tiff_pixel_size(path: Path):
             found = _ome_xml_pixel_size(tf.ome_metadata)
             if found is not None:
                 return found
-        page = tf.pages.first
+        page = tf.series[_full_series(tf)].levels[0].pages[0] if tf.series else None
+        page = getattr(page, "keyframe", page)  # a TiffFrame's tags are its keyframe's
+        if page is None:
+            return None
         tags = page.tags
         xres, yres = tags.get("XResolution"), tags.get("YResolution")
         if xres is None or yres is None:
@@ -223,8 +226,10 @@ def _tiff_pixel_size(path: Path):
             return PixelSize((1.0 / py, 1.0 / px), unit)
         runit = tags.get("ResolutionUnit")
         runit = int(runit.value) if runit is not None else 2
-        per_um = {2: 25400.0, 3: 10000.0}.get(runit)  # inch, centimetre
-        if per_um is None or (runit == 2 and {px, py} <= {72.0, 96.0}) or px == py == 1:
+        # inch, centimetre; millimetre and micrometre (DNG's values, which tifffile writes)
+        per_um = {2: 25400.0, 3: 10000.0, 4: 1000.0, 5: 1.0}.get(runit)
+        if per_um is None or (runit == 2 and {px, py} <= {72.0, 96.0}) or (
+                runit in (2, 3) and px == py == 1):
             return None  # no unit, or a screen resolution rather than a pixel size
         return PixelSize((per_um / py, per_um / px), "um")
 
@@ -310,10 +315,11 @@ def read_pixel_size(path) -> PixelSize | None:
     OME-Zarr: the scale of the full-resolution level (``coordinateTransformations``, times
     the multiscale's own) and the unit of its y/x axes. OME-TIFF: ``PhysicalSizeX/Y`` and
     their units (µm by default). Other TIFFs: the resolution tags, in the ImageJ unit, or
-    with ``ResolutionUnit`` inch/centimetre (converted to µm; 72 and 96 pixels per inch
-    are screen defaults, not pixel sizes, and are ignored). Units are returned short and
-    ASCII (``"um"``, ``"nm"``), as the CSV column names use them. Sizes, not directions:
-    an OME-Zarr scale of -0.5 (a flipped axis, as napari draws it) is a pixel of 0.5.
+    with ``ResolutionUnit`` inch/centimetre/millimetre/micrometre (converted to µm; 72 and
+    96 pixels per inch are screen defaults, not pixel sizes, and are ignored). Units are
+    returned short and ASCII (``"um"``, ``"nm"``), as the CSV column names use them. Sizes,
+    not directions: an OME-Zarr scale of -0.5 (a flipped axis, as napari draws it) is a
+    pixel of 0.5.
     """
     path = Path(path)
     found = None
@@ -385,23 +391,51 @@ def open_image(path, *, lazy: bool | None = None):
                          f"image{detail}.") from None
 
 
+#: The first bytes of the files read, and the type they mean (TIFF: little/big-endian,
+#: classic and BigTIFF).
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", ".png"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"),
+          (b"II+\x00", ".tif"), (b"MM\x00+", ".tif"))
+
+
+def _content_suffix(path: Path) -> str:
+    """The file type the first bytes of ``path`` say ('.tif', '.png'), whatever its name:
+    a PNG saved with a .tif name was refused ('not a TIFF file'), and a TIFF named .png
+    was read by Pillow, which gives a stack's first plane only and refuses float64. A
+    JPEG, which the recipes do not read (it is lossy), is named as one. '' otherwise."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    for magic, suffix in _MAGIC:
+        if head.startswith(magic):
+            return suffix
+    if head.startswith(b"\xff\xd8\xff"):
+        raise ValueError("its contents are a JPEG image, whatever its name: save it as "
+                         "TIFF or PNG")
+    return ""
+
+
 def _open_file(path: Path, lazy: bool | None):
-    suffix = path.suffix.lower()
+    suffix = _content_suffix(path) or path.suffix.lower()
     if suffix in (".tif", ".tiff"):
         import tifffile
 
         with _quiet_tifffile(), tifffile.TiffFile(path) as tf:
             if not tf.series:  # a header with no image: "(list index out of range)"
                 raise ValueError("it holds no image: a TIFF header without pixel data")
-            series = tf.series[0]
+            at = _full_series(tf)
+            series = tf.series[at]
             shape, axes = series.shape, series.axes
             # tifffile logs a corrupt header's counts ("incorrect StripOffsets count");
             # this says what is wrong in one line instead
             _check_tiff_data(series)
-            if not (lazy if lazy is not None else is_large(shape)):
+            in_memory = not (lazy if lazy is not None else is_large(shape))
+            codec = _missing_codec(series.levels[0].pages[0])
+            if codec:
+                return _few_rows_colour(_read_by_pillow(path, tf, series, codec, in_memory),
+                                        "S" in axes)
+            if in_memory:
                 image, planes = _single_planes_dropped(series.asarray(), axes)
                 return _few_rows_colour(_samples_last(image, planes), "S" in axes)
-        disk = DiskArray(path, "tiff", series=0, level=0)
+        disk = DiskArray(path, "tiff", series=at, level=0)
         return _samples_last(disk.to_dask(_tile_chunks(disk.storage_chunks, disk.shape)),
                              axes[-disk.ndim:])
     if suffix == ".png":
@@ -416,6 +450,60 @@ def _open_file(path: Path, lazy: bool | None):
                                    for c in range(1, min(3, image.shape[-1]))):
             image = image[..., 0]
         return _few_rows_colour(image, image.ndim == 3)
+
+
+def _full_series(tf) -> int:
+    """The index of the image a TIFF holds: its first series whose first page is not
+    marked a reduced-resolution image (``NewSubfileType`` bit 1: a preview or thumbnail
+    that some cameras and scanners write before the image; it was read instead). 0 when
+    every series is so marked."""
+    for i, series in enumerate(tf.series):
+        page = getattr(series.levels[0].pages[0], "keyframe", None)
+        if page is not None and not page.is_reduced:
+            return i
+    return 0
+
+
+def _missing_codec(page) -> str:
+    """The name of the compression (or predictor) of a TIFF ``page`` that tifffile cannot
+    decode here ('' when it can): LZW, JPEG, ZSTD, … need the ``imagecodecs`` package,
+    which tifffile only suggests. LZW is what many microscopes, scanners and image editors
+    write by default."""
+    from tifffile import TIFF
+
+    for table, value in ((TIFF.DECOMPRESSORS, page.compression),
+                         (TIFF.UNPREDICTORS, page.predictor)):
+        try:
+            table[value]
+        except KeyError:
+            return getattr(value, "name", str(value))
+        except (TypeError, ValueError):  # an unknown value: tifffile's own words later
+            return ""
+    return ""
+
+
+def _read_by_pillow(path: Path, tf, series, codec: str, in_memory: bool):
+    """A one-plane TIFF whose compression tifffile cannot decode without ``imagecodecs``
+    (see :func:`_missing_codec`), read through Pillow, which decodes LZW, JPEG and
+    PackBits itself; its values as stored (same shape and type as tifffile reads, or a
+    ``ValueError`` that names the package). A stack or a large (lazily read) TIFF needs
+    the package: Pillow reads one whole plane at a time."""
+    need = (f"it is compressed with {codec}, which needs the imagecodecs package "
+            ": pip install imagecodecs")
+    page = series.levels[0].pages[0]
+    if not in_memory or len(series.levels[0].pages) != 1 or page is not tf.pages.first:
+        raise ValueError(need)
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            image = np.asarray(im)
+    except (OSError, ValueError, SyntaxError):
+        raise ValueError(need) from None
+    want = _samples_last(np.empty(series.shape, np.bool_), series.axes).shape
+    if image.shape != want or image.dtype != series.dtype:  # e.g. 16-bit RGB as 8 bits
+        raise ValueError(need)
+    return image
 
 
 def _few_rows_colour(image, colour: bool):

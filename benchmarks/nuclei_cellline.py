@@ -176,13 +176,18 @@ FRESH56["fibroblast d74"] = (17500, 17501, 17502, 17503)
 #: run only at its end (its branches tune on seeds 18600-18999)
 FRESH57 = {kind: tuple(range(18500, 18506)) for kind in FRESH33}
 FRESH57["fibroblast d74"] = (18500, 18501, 18502, 18503)
+#: round 58's fresh held-out seeds, written down before round 58's results were read and
+#: run only at its end (its branches tune on seeds 19600-19999)
+FRESH58 = {kind: tuple(range(19500, 19506)) for kind in FRESH33}
+FRESH58["fibroblast d74"] = (19500, 19501, 19502, 19503)
 #: the fresh held-out seeds by round (``--fresh ROUND``)
 FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36,
          37: FRESH37, 38: FRESH38, 39: FRESH39, 40: FRESH40, 41: FRESH41,
          42: FRESH42, 43: FRESH43, 44: FRESH44, 45: FRESH45, 46: FRESH46,
          47: FRESH47, 48: FRESH48, 49: FRESH49,
          50: FRESH50, 51: FRESH51, 52: FRESH52, 53: FRESH53,
-         54: FRESH54, 55: FRESH55, 56: FRESH56, 57: FRESH57}
+         54: FRESH54, 55: FRESH55, 56: FRESH56, 57: FRESH57,
+         58: FRESH58}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}

@@ -198,3 +198,13 @@ def test_without_the_codec_one_lzw_plane_names_the_package(tmp_path, without_ima
                                          r"which needs the imagecodecs package: pip "
                                          r"install imagecodecs"):
         open_image(path)
+
+
+def test_an_imagej_row_unit_is_read(tmp_path):
+    """ImageJ writes ``yunit`` when the rows' unit is not the columns' (``unit``): the
+    base read the rows' size in the columns' unit (2 µm rows as 2 nm)."""
+    path = tmp_path / "ij.tif"
+    tifffile.imwrite(path, _image(), imagej=True, resolution=(1 / 4.0, 1 / 2.0),
+                     metadata={"unit": "nm", "yunit": "um"})
+    found = read_pixel_size(path)
+    assert found.unit == "nm" and found.scale == pytest.approx((2000.0, 4.0))

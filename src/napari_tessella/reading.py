@@ -229,7 +229,9 @@ def _tiff_pixel_size(path: Path, series=None):
             unit = _short_unit(str(ij["unit"]))
             if _is_pixel_unit(unit):
                 return None
-            return PixelSize((1.0 / py, 1.0 / px), unit)
+            # ImageJ writes a row unit ("yunit") when it is not the column unit's
+            yunit = _short_unit(str(ij.get("yunit") or unit))
+            return PixelSize((_in_unit(1.0 / py, yunit, unit), 1.0 / px), unit)
         runit = tags.get("ResolutionUnit")
         runit = int(runit.value) if runit is not None else 2
         # inch, centimetre; millimetre and micrometre (DNG's values, which tifffile writes)
@@ -273,9 +275,8 @@ def _ome_xml_pixel_size(xml: str, at: int = 0, count: int = 1, name=None):
         sy = float(sy if sy is not None else sx)
         ux = el.get("PhysicalSizeXUnit", "µm")
         uy = el.get("PhysicalSizeYUnit", ux)
-        if _short_unit(ux) != _short_unit(uy):  # express y in x's unit
-            sy *= _TO_METRE.get(_short_unit(uy), 1) / _TO_METRE.get(_short_unit(ux), 1)
-        return PixelSize((sy, sx), _short_unit(ux))
+        return PixelSize((_in_unit(sy, _short_unit(uy), _short_unit(ux)), sx),
+                         _short_unit(ux))
     return None
 
 
@@ -317,6 +318,14 @@ _PIXEL_UNITS = frozenset({"", "pixel", "pixels", "px", "dimensionless"})
 def _is_pixel_unit(unit) -> bool:
     """Whether ``unit`` names no physical unit: '', 'pixel(s)', 'px', 'dimensionless'."""
     return str(unit or "").strip().lower() in _PIXEL_UNITS
+
+
+def _in_unit(size: float, unit: str, wanted: str) -> float:
+    """``size`` in ``unit`` said in ``wanted`` (both short); unchanged when either is not a
+    length known here (a row size in µm beside columns in nm: in nm)."""
+    if unit == wanted or unit not in _TO_METRE or wanted not in _TO_METRE:
+        return size
+    return size * _TO_METRE[unit] / _TO_METRE[wanted]
 
 
 def ngff_unit(unit: str) -> str | None:

@@ -208,3 +208,15 @@ def test_an_imagej_row_unit_is_read(tmp_path):
                      metadata={"unit": "nm", "yunit": "um"})
     found = read_pixel_size(path)
     assert found.unit == "nm" and found.scale == pytest.approx((2000.0, 4.0))
+
+
+@pytest.mark.parametrize("name", ["notes.tif", "page.png"])
+def test_a_file_that_is_no_image_is_said_so(tmp_path, name):
+    """Text (or a web page saved under an image's name): the base quoted tifffile ("not a
+    TIFF file: header=b'hell'") or imageio ("can not handle the given uri")."""
+    path = tmp_path / name
+    path.write_text("hello, this is not an image\n")
+    with pytest.raises(ValueError, match=rf"{name} cannot be read as a \w+ image \(its "
+                                         r"contents are not a TIFF or PNG image, whatever "
+                                         r"its name\)\.$"):
+        open_image(path)

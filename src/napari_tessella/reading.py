@@ -438,7 +438,8 @@ def _content_suffix(path: Path) -> str:
     """The file type the first bytes of ``path`` say ('.tif', '.png'), whatever its name:
     a PNG saved with a .tif name was refused ('not a TIFF file'), and a TIFF named .png
     was read by Pillow, which gives a stack's first plane only and refuses float64. A
-    JPEG, which the recipes do not read (it is lossy), is named as one. '' otherwise."""
+    JPEG, which the recipes do not read (it is lossy), is named as one, and any other
+    content is refused in a sentence."""
     with open(path, "rb") as f:
         head = f.read(8)
     for magic, suffix in _MAGIC:
@@ -447,11 +448,13 @@ def _content_suffix(path: Path) -> str:
     if head.startswith(b"\xff\xd8\xff"):
         raise ValueError("its contents are a JPEG image, whatever its name: save it as "
                          "TIFF or PNG")
-    return ""
+    # a text file, an HTML error page saved under the image's name, another format:
+    # tifffile's words were "not a TIFF file: header=b'hell'", imageio's about URIs
+    raise ValueError("its contents are not a TIFF or PNG image, whatever its name")
 
 
 def _open_file(path: Path, lazy: bool | None, choice=None):
-    suffix = _content_suffix(path) or path.suffix.lower()
+    suffix = _content_suffix(path)
     if suffix in TIFF_SUFFIXES:
         import tifffile
 

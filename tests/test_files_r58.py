@@ -33,7 +33,7 @@ def test_a_multi_position_ome_tiff_is_refused_with_its_images_listed(tmp_path):
     """The base read the first position, without a word: the others were never seen."""
     path = _positions(tmp_path / "plate.ome.tif")
     with pytest.raises(ValueError, match=r"plate\.ome\.tif holds 3 images of about one "
-                                         r"size \(series 0 'Position 1' 48 × 64; series 1 "
+                                         r"size \(series 0 'Position 1' 48 × 64 uint16; series 1 "
                                          r".*series= its number \(0 to 2\) or its name"):
         open_image(path)
 

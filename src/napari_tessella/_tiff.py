@@ -86,13 +86,13 @@ def _plane_pixels(series) -> int:
 
 
 def _listed(series, indices, most: int = 6) -> str:
-    """'series 0 'Position 1' 48 × 64, series 1 …' (at most ``most``, then '…')."""
+    """'series 0 'Position 1' 48 × 64 uint16; series 1 …' (at most ``most``, then '…')."""
     said = []
     for i in list(indices)[:most]:
         s = series[i]
         shape = " × ".join(str(n) for n, a in zip(s.shape, s.axes, strict=False) if a != "S")
         label = f" {s.name!r}" if (s.name or "").strip() else ""
-        said.append(f"series {i}{label} {shape}")
+        said.append(f"series {i}{label} {shape} {s.dtype}")
     return "; ".join(said) + ("; …" if len(list(indices)) > most else "")
 
 

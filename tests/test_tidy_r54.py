@@ -145,7 +145,8 @@ def test_the_advice_topics_are_listed_once():
     from napari_tessella._widgets import _errors
 
     topics = list(_validation.advice_by_topic(non_finite="", duplicate_points="", stack="",
-                                              no_lattice="", few_columns=""))
+                                              no_lattice="", few_columns="",
+                                              several_images=""))
     assert list(_validation.ADVICE) == list(_errors._VIEWER_ADVICE) == topics
     assert list(cli._CLI_ADVICE) == topics
     with pytest.raises(TypeError):

@@ -60,11 +60,12 @@ def without_imagecodecs(monkeypatch):
     monkeypatch.setattr(reading, "_missing_codec", missing)
 
 
-def test_an_lzw_tiff_is_read_as_stored_without_imagecodecs(tmp_path, without_imagecodecs):
+def test_an_lzw_tiff_is_read_as_stored(tmp_path):
     """LZW is the default compression of many microscopes, scanners and editors; without
     the optional imagecodecs package tifffile cannot decode it, and the file was refused
     ('<COMPRESSION.LZW: 5> requires the 'imagecodecs' package'), on the command line too.
-    A one-plane TIFF is now read through Pillow: values and type as stored."""
+    Round 58: imagecodecs is a dependency, which reads it (without the package, one plane
+    was read through Pillow; now the package is named, ``test_files_r58``)."""
     from PIL import Image
 
     from napari_tessella.cli import main
@@ -82,7 +83,7 @@ def test_an_lzw_tiff_is_read_as_stored_without_imagecodecs(tmp_path, without_ima
                           tifffile.imread(out / "plain_labels.tif"))
 
 
-def test_a_jpeg_compressed_rgb_tiff_is_read_as_colour(tmp_path, without_imagecodecs):
+def test_a_jpeg_compressed_rgb_tiff_is_read_as_colour(tmp_path):
     """A stained slide saved as a JPEG-compressed RGB TIFF: refused on the base."""
     from PIL import Image
 

@@ -41,10 +41,11 @@ DUPLICATE_POINTS = "duplicate points"
 STACK = "a stack for a plane"
 NO_LATTICE = "no lattice period"
 FEW_COLUMNS = "too few columns"
+SEVERAL_IMAGES = "several images in a file"
 
 
 def advice_by_topic(*, non_finite: str, duplicate_points: str, stack: str, no_lattice: str,
-                    few_columns: str) -> dict[str, str]:
+                    few_columns: str, several_images: str) -> dict[str, str]:
     """One caller's advice for every topic of an :class:`AdvisedError`, keyed by the
     topics ("{doing}": a blank the error fills): the core's :data:`ADVICE` in a Python
     caller's words, the widgets' (``_widgets._errors._VIEWER_ADVICE``) and the command
@@ -52,7 +53,7 @@ def advice_by_topic(*, non_finite: str, duplicate_points: str, stack: str, no_la
     table that leaves one out is a ``TypeError`` where it is written (round 54: the widgets
     and the command line each imported the topics one by one)."""
     return {NON_FINITE: non_finite, DUPLICATE_POINTS: duplicate_points, STACK: stack,
-            NO_LATTICE: no_lattice, FEW_COLUMNS: few_columns}
+            NO_LATTICE: no_lattice, FEW_COLUMNS: few_columns, SEVERAL_IMAGES: several_images}
 
 
 #: what an :class:`AdvisedError` asks of the caller, by topic, in a Python caller's words
@@ -64,6 +65,7 @@ ADVICE = advice_by_topic(
     stack="pass one plane of a stack, e.g. image[0].",
     no_lattice="give separation= instead.",
     few_columns="give separation= or threshold=.",
+    several_images="name the one to read: series= its number (0 to {last}) or its name.",
 )
 
 

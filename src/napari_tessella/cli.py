@@ -150,6 +150,8 @@ _CLI_ADVICE = advice_by_topic(
           "own, or open the stack in napari.",
     no_lattice="give --separation instead.",
     few_columns="give --separation or --threshold.",
+    several_images="name the one to read with --series: its number (0 to {last}) or its "
+                   "name.",
 )
 
 
@@ -243,6 +245,11 @@ def _build_parser() -> argparse.ArgumentParser:
         p.add_argument("--params", metavar="FILE",
                        help="parameters file (JSON, from the napari widget or "
                             "napari_tessella.params); options given here override it")
+        p.add_argument("--series", default=None, metavar="N",
+                       help="the image to read of a TIFF that holds several of one size "
+                            "(a multi-position OME-TIFF): its number, from 0, or its "
+                            "name (default: the file's main image; a slide's label, "
+                            "macro and thumbnail images are never taken for it)")
         p.add_argument("--pixel-size", type=float, default=None, metavar="X",
                        help="pixel size for physical-unit columns, TIFF resolution and "
                             "OME-Zarr scale (default: from the file's metadata, else 1)")
@@ -342,7 +349,8 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
     try:
         # on a cluster the workers read the file themselves: only its path enters the graph
         lazy = True if getattr(args, "scheduler", None) is not None else None
-        image = prepare_image(open_image(path, lazy=lazy), chunked=chunked,
+        series = getattr(args, "series", None)
+        image = prepare_image(open_image(path, lazy=lazy, series=series), chunked=chunked,
                               chunks=getattr(args, "chunks", None))
         scale, unit = _pixel_size(path, args)
         result = run_recipe(args.operation, image, params,
@@ -361,7 +369,7 @@ def _run_one(path: Path, stem: str, args, params: dict) -> list[Path]:
 
 def _pixel_size(path: Path, args) -> tuple[tuple[float, float], str]:
     """The file's pixel size and unit (OME / TIFF metadata); --pixel-size / --unit win."""
-    found = read_pixel_size(path)
+    found = read_pixel_size(path, series=getattr(args, "series", None))
     scale, unit = (tuple(found.scale), found.unit) if found else ((1.0, 1.0), "")
     if getattr(args, "pixel_size", None) is not None:
         scale = (args.pixel_size, args.pixel_size)

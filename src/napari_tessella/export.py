@@ -75,6 +75,8 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
 def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = "") -> Path:
     """Save a per-object table as CSV, adding physical coordinates when a scale is known.
 
+    The folders of ``path`` are made when they do not exist, as by every writer here.
+
     Parameters
     ----------
     table : pandas.DataFrame or dict of columns
@@ -93,13 +95,15 @@ def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str
         The file written.
     """
     df = physical_columns(table, scale, translate, unit)
-    path = Path(path)
+    path = _output_file(path, ".csv")
     df.to_csv(path, index=False)
     return path
 
 
 def save_labels(labels, path, *, scale=(1.0, 1.0), unit: str = "") -> Path:
     """Save a label image as a TIFF, with its pixel size in the resolution tags.
+
+    The folders of ``path`` are made when they do not exist, as by every writer here.
 
     The smallest unsigned integer type that holds the labels is used, so files open in
     Fiji/ImageJ as label images.
@@ -206,13 +210,35 @@ def _write_label_tiff(lab, target) -> Path:
 def _tiff_target(path, scale, unit):
     """The path, pixel sizes (row, column) and unit of a label TIFF, or a clear error
     before any work: a .tif/.tiff path (TIFF bytes in a .png are unreadable), a non-zero
-    finite pixel size (a flipped axis has one all the same), a unit that is a string."""
+    finite pixel size (a flipped axis has one all the same), a unit that is a string; its
+    folders made (:func:`_output_file`)."""
     path = Path(path)
     if path.suffix.lower() not in (".tif", ".tiff"):
         raise ValueError(f"labels are saved as TIFF: give a .tif or .tiff path; got "
                          f"{path.name!r}.")
     sy, sx = (abs(v) for v in number_pair(scale, "scale", nonzero=True))
-    return path, sy, sx, unit_name(unit)
+    unit = unit_name(unit)
+    return _output_file(path, ".tif"), sy, sx, unit
+
+
+def _output_file(path, suffix: str, *, store: bool = False) -> Path:
+    """``path`` ready to be written: its folders made when they do not exist (as the
+    command line makes ``--out`` and Export its folder; a script's ``results/a.csv``
+    raised Python's ``OSError``), or a ``ValueError`` in a sentence when it names a folder
+    or lies under a file (a Zarr ``store``, a folder itself, is written over). Every writer
+    here calls it before any work."""
+    path = Path(path)
+    if path.is_dir() and not store:
+        raise ValueError(f"{path} is a folder: give the name of the file to write in it, "
+                         f"e.g. {path / ('objects' + suffix)}.")
+    for part in path.parents:
+        if part.exists():
+            if not part.is_dir():
+                raise ValueError(f"{part} is a file, not a folder: {path.name} cannot be "
+                                 "written in it.")
+            break
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _tiff_resolution(x: float, y: float):
@@ -289,7 +315,7 @@ def write_labels_zarr(targets: dict, *, measure_image=None, scheduler=None,
     import zarr
 
     _ngff_writers()
-    paths = [Path(p) for p in targets]
+    paths = [_output_file(p, ".zarr", store=True) for p in targets]
     # one task per storage chunk: irregular chunks (the chunked watershed's (60, …, 60,
     # 100)) would make two tasks write parts of one Zarr chunk at once, and lose one part
     arrays = [a if _on_storage_grid(a.chunks, a.chunksize) else a.rechunk(a.chunksize)

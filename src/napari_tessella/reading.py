@@ -18,7 +18,6 @@ tags with ``ResolutionUnit`` or the ImageJ unit).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import threading
@@ -28,12 +27,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ._lazy import DEFAULT_CHUNKS, is_large
-from ._validation import as_path, first_line, rgb_luminance
+from ._tiff import NoSuchSeries, check_tiff_data, quiet_tifffile, series_index
+from ._tiff import missing_codec as _missing_codec
+from ._validation import AdvisedError, as_path, first_line, rgb_luminance
 
-__all__ = ["IMAGE_SUFFIXES", "DiskArray", "PixelSize", "is_zarr", "ngff_unit", "open_image",
-           "read_pixel_size"]
+__all__ = ["IMAGE_SUFFIXES", "TIFF_SUFFIXES", "DiskArray", "PixelSize", "is_zarr",
+           "ngff_unit", "open_image", "read_pixel_size"]
 
-IMAGE_SUFFIXES = (".tif", ".tiff", ".png")
+#: The TIFF names read (BigTIFF's .btf, .tf8 and .tf2 too), in lower case: a name is
+#: compared in lower case (``.TIF``, ``.OME.TIFF``).
+TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".tf8", ".tf2")
+IMAGE_SUFFIXES = (*TIFF_SUFFIXES, ".png")
 
 
 def is_zarr(path: Path) -> bool:
@@ -198,15 +202,17 @@ def _zarr_pixel_size(path: Path):
 # --------------------------------------------------------------------------------------
 # TIFF
 
-def _tiff_pixel_size(path: Path):
+def _tiff_pixel_size(path: Path, series=None):
     import tifffile
 
-    with _quiet_tifffile(), tifffile.TiffFile(path) as tf:
+    with quiet_tifffile(), tifffile.TiffFile(path) as tf:
+        at = series_index(tf, series, path.name) if tf.series else 0
         if tf.is_ome and tf.ome_metadata:
-            found = _ome_xml_pixel_size(tf.ome_metadata)
+            found = _ome_xml_pixel_size(tf.ome_metadata, at, len(tf.series),
+                                        tf.series[at].name if tf.series else None)
             if found is not None:
                 return found
-        page = tf.series[_full_series(tf)].levels[0].pages[0] if tf.series else None
+        page = tf.series[at].levels[0].pages[0] if tf.series else None
         page = getattr(page, "keyframe", page)  # a TiffFrame's tags are its keyframe's
         if page is None:
             return None
@@ -223,7 +229,9 @@ def _tiff_pixel_size(path: Path):
             unit = _short_unit(str(ij["unit"]))
             if _is_pixel_unit(unit):
                 return None
-            return PixelSize((1.0 / py, 1.0 / px), unit)
+            # ImageJ writes a row unit ("yunit") when it is not the column unit's
+            yunit = _short_unit(str(ij.get("yunit") or unit))
+            return PixelSize((_in_unit(1.0 / py, yunit, unit), 1.0 / px), unit)
         runit = tags.get("ResolutionUnit")
         runit = int(runit.value) if runit is not None else 2
         # inch, centimetre; millimetre and micrometre (DNG's values, which tifffile writes)
@@ -242,25 +250,33 @@ def _rational(value):
         return float(value or 0.0)
 
 
-def _ome_xml_pixel_size(xml: str):
+def _ome_xml_pixel_size(xml: str, at: int = 0, count: int = 1, name=None):
+    """The pixel size of the OME ``Image`` read as series ``at`` of ``count`` (tifffile
+    gives one series an Image when it can read them all; else the Image named ``name``,
+    else the first): each position of a multi-position file has its own."""
     import xml.etree.ElementTree as ET
 
     try:
         root = ET.fromstring(xml)
     except ET.ParseError:
         return None
-    for el in root.iter():
-        if el.tag.rsplit("}", 1)[-1] == "Pixels":
-            sx, sy = el.get("PhysicalSizeX"), el.get("PhysicalSizeY")
-            if sx is None and sy is None:
-                return None
-            sx = float(sx if sx is not None else sy)
-            sy = float(sy if sy is not None else sx)
-            ux = el.get("PhysicalSizeXUnit", "µm")
-            uy = el.get("PhysicalSizeYUnit", ux)
-            if _short_unit(ux) != _short_unit(uy):  # express y in x's unit
-                sy *= _TO_METRE.get(_short_unit(uy), 1) / _TO_METRE.get(_short_unit(ux), 1)
-            return PixelSize((sy, sx), _short_unit(ux))
+    images = [el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Image"]
+    if len(images) != count:
+        named = [el for el in images if el.get("Name") == name]
+        images, at = (named or images), 0
+    image = images[at] if at < len(images) else None
+    pixels = [el for el in (image if image is not None else root.iter())
+              if el.tag.rsplit("}", 1)[-1] == "Pixels"]
+    for el in pixels[:1]:
+        sx, sy = el.get("PhysicalSizeX"), el.get("PhysicalSizeY")
+        if sx is None and sy is None:
+            return None
+        sx = float(sx if sx is not None else sy)
+        sy = float(sy if sy is not None else sx)
+        ux = el.get("PhysicalSizeXUnit", "µm")
+        uy = el.get("PhysicalSizeYUnit", ux)
+        return PixelSize((_in_unit(sy, _short_unit(uy), _short_unit(ux)), sx),
+                         _short_unit(ux))
     return None
 
 
@@ -304,12 +320,20 @@ def _is_pixel_unit(unit) -> bool:
     return str(unit or "").strip().lower() in _PIXEL_UNITS
 
 
+def _in_unit(size: float, unit: str, wanted: str) -> float:
+    """``size`` in ``unit`` said in ``wanted`` (both short); unchanged when either is not a
+    length known here (a row size in µm beside columns in nm: in nm)."""
+    if unit == wanted or unit not in _TO_METRE or wanted not in _TO_METRE:
+        return size
+    return size * _TO_METRE[unit] / _TO_METRE[wanted]
+
+
 def ngff_unit(unit: str) -> str | None:
     """The NGFF (UDUNITS-2) name of a unit (``"um"`` → ``"micrometer"``), None if unknown."""
     return _NGFF_UNITS.get(_short_unit(unit))
 
 
-def read_pixel_size(path) -> PixelSize | None:
+def read_pixel_size(path, *, series=None) -> PixelSize | None:
     """The physical pixel size a file records, or None.
 
     OME-Zarr: the scale of the full-resolution level (``coordinateTransformations``, times
@@ -319,15 +343,16 @@ def read_pixel_size(path) -> PixelSize | None:
     96 pixels per inch are screen defaults, not pixel sizes, and are ignored). Units are
     returned short and ASCII (``"um"``, ``"nm"``), as the CSV column names use them. Sizes,
     not directions: an OME-Zarr scale of -0.5 (a flipped axis, as napari draws it) is a
-    pixel of 0.5.
+    pixel of 0.5. ``series``: the image of a TIFF that holds several, as in
+    :func:`open_image` (a multi-position OME-TIFF's positions each have their own).
     """
     path = Path(path)
     found = None
     try:
         if is_zarr(path):
             found = _zarr_pixel_size(path)
-        elif path.suffix.lower() in (".tif", ".tiff"):
-            found = _tiff_pixel_size(path)
+        elif path.suffix.lower() in TIFF_SUFFIXES:
+            found = _tiff_pixel_size(path, series)
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
     if found is None or not all(_finite(abs(float(s))) for s in found.scale):
@@ -338,7 +363,7 @@ def read_pixel_size(path) -> PixelSize | None:
 # --------------------------------------------------------------------------------------
 # the one entry point
 
-def open_image(path, *, lazy: bool | None = None):
+def open_image(path, *, lazy: bool | None = None, series=None):
     """The image stored in a file, values as stored.
 
     NumPy for PNG and for TIFFs up to :data:`napari_tessella._lazy.LARGE_PIXELS` pixels (the
@@ -350,6 +375,12 @@ def open_image(path, *, lazy: bool | None = None):
     ``lazy=True`` opens every TIFF lazily (e.g. for a cluster, whose workers then read it
     themselves), ``lazy=False`` reads every TIFF into memory.
 
+    A TIFF that holds several images (tifffile's series) is read as its main image: the
+    slide's, not its label, macro or thumbnail image (:func:`._tiff.series_index`).
+    Several images of about one size (a multi-position OME-TIFF's positions) are refused
+    with their list, unless ``series`` names one: its number (from 0) or its name. A
+    file of one image (PNG, Zarr) takes ``series`` 0 or None.
+
     PNG files whose RGB(A) channels are identical (grey images saved as colour) are read
     as one grey channel, as napari's reader shows them; a grey PNG with an alpha channel
     as its grey channel (alpha is ignored, as in RGBA images). A colour image of 2-4 rows
@@ -357,6 +388,10 @@ def open_image(path, *, lazy: bool | None = None):
     as a stack.
     """
     path = as_path(path)
+    if series is not None and str(series).strip() != "0" and (
+            is_zarr(path) or path.suffix.lower() not in TIFF_SUFFIXES):
+        raise ValueError(f"{path.name} holds one image: there is no series {series!r} "
+                         "(series name the images of a TIFF).")
     if is_zarr(path):
         try:
             return DiskArray(path, "zarr", component=_zarr_component(path)).to_dask()
@@ -378,7 +413,9 @@ def open_image(path, *, lazy: bool | None = None):
     if path.stat().st_size == 0:
         raise ValueError(f"{name} is empty (0 bytes): not an image.")
     try:
-        return _open_file(path, lazy)
+        return _open_file(path, lazy, series)
+    except (AdvisedError, NoSuchSeries):  # the images it holds, and how to choose one
+        raise
     except PermissionError:
         raise ValueError(f"{name} cannot be read: permission denied.") from None
     except (OSError, ValueError, IndexError, KeyError, SyntaxError, RuntimeError) as err:
@@ -401,7 +438,8 @@ def _content_suffix(path: Path) -> str:
     """The file type the first bytes of ``path`` say ('.tif', '.png'), whatever its name:
     a PNG saved with a .tif name was refused ('not a TIFF file'), and a TIFF named .png
     was read by Pillow, which gives a stack's first plane only and refuses float64. A
-    JPEG, which the recipes do not read (it is lossy), is named as one. '' otherwise."""
+    JPEG, which the recipes do not read (it is lossy), is named as one, and any other
+    content is refused in a sentence."""
     with open(path, "rb") as f:
         head = f.read(8)
     for magic, suffix in _MAGIC:
@@ -410,28 +448,30 @@ def _content_suffix(path: Path) -> str:
     if head.startswith(b"\xff\xd8\xff"):
         raise ValueError("its contents are a JPEG image, whatever its name: save it as "
                          "TIFF or PNG")
-    return ""
+    # a text file, an HTML error page saved under the image's name, another format:
+    # tifffile's words were "not a TIFF file: header=b'hell'", imageio's about URIs
+    raise ValueError("its contents are not a TIFF or PNG image, whatever its name")
 
 
-def _open_file(path: Path, lazy: bool | None):
-    suffix = _content_suffix(path) or path.suffix.lower()
-    if suffix in (".tif", ".tiff"):
+def _open_file(path: Path, lazy: bool | None, choice=None):
+    suffix = _content_suffix(path)
+    if suffix in TIFF_SUFFIXES:
         import tifffile
 
-        with _quiet_tifffile(), tifffile.TiffFile(path) as tf:
+        with quiet_tifffile(), tifffile.TiffFile(path) as tf:
             if not tf.series:  # a header with no image: "(list index out of range)"
                 raise ValueError("it holds no image: a TIFF header without pixel data")
-            at = _full_series(tf)
+            at = series_index(tf, choice, path.name)
             series = tf.series[at]
             shape, axes = series.shape, series.axes
             # tifffile logs a corrupt header's counts ("incorrect StripOffsets count");
             # this says what is wrong in one line instead
-            _check_tiff_data(series)
+            check_tiff_data(series)
             in_memory = not (lazy if lazy is not None else is_large(shape))
             codec = _missing_codec(series.levels[0].pages[0])
-            if codec:
-                return _few_rows_colour(_read_by_pillow(path, tf, series, codec, in_memory),
-                                        "S" in axes)
+            if codec:  # (imagecodecs is a dependency: an environment made without it)
+                raise ValueError(f"it is compressed with {codec}, which needs the "
+                                 "imagecodecs package: pip install imagecodecs")
             if in_memory:
                 image, planes = _single_planes_dropped(series.asarray(), axes)
                 return _few_rows_colour(_samples_last(image, planes), "S" in axes)
@@ -452,60 +492,6 @@ def _open_file(path: Path, lazy: bool | None):
         return _few_rows_colour(image, image.ndim == 3)
 
 
-def _full_series(tf) -> int:
-    """The index of the image a TIFF holds: its first series whose first page is not
-    marked a reduced-resolution image (``NewSubfileType`` bit 1: a preview or thumbnail
-    that some cameras and scanners write before the image; it was read instead). 0 when
-    every series is so marked."""
-    for i, series in enumerate(tf.series):
-        page = getattr(series.levels[0].pages[0], "keyframe", None)
-        if page is not None and not page.is_reduced:
-            return i
-    return 0
-
-
-def _missing_codec(page) -> str:
-    """The name of the compression (or predictor) of a TIFF ``page`` that tifffile cannot
-    decode here ('' when it can): LZW, JPEG, ZSTD, … need the ``imagecodecs`` package,
-    which tifffile only suggests. LZW is what many microscopes, scanners and image editors
-    write by default."""
-    from tifffile import TIFF
-
-    for table, value in ((TIFF.DECOMPRESSORS, page.compression),
-                         (TIFF.UNPREDICTORS, page.predictor)):
-        try:
-            table[value]
-        except KeyError:
-            return getattr(value, "name", str(value))
-        except (TypeError, ValueError):  # an unknown value: tifffile's own words later
-            return ""
-    return ""
-
-
-def _read_by_pillow(path: Path, tf, series, codec: str, in_memory: bool):
-    """A one-plane TIFF whose compression tifffile cannot decode without ``imagecodecs``
-    (see :func:`_missing_codec`), read through Pillow, which decodes LZW, JPEG and
-    PackBits itself; its values as stored (same shape and type as tifffile reads, or a
-    ``ValueError`` that names the package). A stack or a large (lazily read) TIFF needs
-    the package: Pillow reads one whole plane at a time."""
-    need = (f"it is compressed with {codec}, which needs the imagecodecs package "
-            ": pip install imagecodecs")
-    page = series.levels[0].pages[0]
-    if not in_memory or len(series.levels[0].pages) != 1 or page is not tf.pages.first:
-        raise ValueError(need)
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            image = np.asarray(im)
-    except (OSError, ValueError, SyntaxError):
-        raise ValueError(need) from None
-    want = _samples_last(np.empty(series.shape, np.bool_), series.axes).shape
-    if image.shape != want or image.dtype != series.dtype:  # e.g. 16-bit RGB as 8 bits
-        raise ValueError(need)
-    return image
-
-
 def _few_rows_colour(image, colour: bool):
     """A colour image of 2-4 rows (the file says colour: a PNG's channels, a TIFF's
     samples) as its luminance: the core cannot tell such an array from a stack of 2-4
@@ -513,54 +499,6 @@ def _few_rows_colour(image, colour: bool):
     if colour and image.ndim == 3 and image.shape[-1] in (3, 4) and image.shape[0] <= 4:
         return rgb_luminance(image)
     return image
-
-
-@contextlib.contextmanager
-def _quiet_tifffile():
-    """tifffile's messages (it logs a corrupt header as errors) held back while one is read."""
-    import logging
-
-    logger = logging.getLogger("tifffile")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _check_tiff_data(series) -> None:
-    """A ``ValueError`` when the full-resolution pages of ``series`` list fewer strips or
-    tiles than their shape needs, or data past the end of their file: a truncated copy or
-    a corrupt header. Checked before any pixel is read: a large TIFF is read lazily, and it
-    failed only when the missing part was reached, after the work before it (with a
-    ``KeyError`` of tifffile's Zarr view and 1,500 lines of asyncio tracebacks from zarr's
-    reader threads). Each page against its own file (a multi-file OME-TIFF's planes lie
-    in several)."""
-    level = series.levels[0]
-    ends = []  # (where the data end, the size of their file)
-    start = getattr(level, "dataoffset", None)  # one contiguous block (ImageJ, …)
-    if start is not None:
-        ends.append((int(start) + int(level.nbytes), series.parent.filehandle.size))
-    for page in level.pages:
-        offsets = getattr(page, "dataoffsets", None)
-        counts = getattr(page, "databytecounts", None)
-        if not offsets or counts is None:
-            continue
-        size = page.parent.filehandle.size
-        chunked = getattr(page, "chunked", None)
-        needed = math.prod(chunked) if chunked else len(offsets)
-        if len(offsets) < needed:
-            if not getattr(page, "is_contiguous", False):
-                raise ValueError(f"corrupt: it lists {len(offsets)} of the {needed:,} "
-                                 "strips or tiles its size needs")
-            ends.append((int(offsets[0]) + int(page.nbytes), size))
-        ends.append((max(int(o) + int(c) for o, c in zip(offsets, counts, strict=False)),
-                     size))
-    for end, size in ends:
-        if end > size:
-            raise ValueError(f"truncated or corrupt: its pixel data run to byte {end:,}, "
-                             f"past the file's end at {size:,}")
 
 
 def _single_planes_dropped(image, axes: str):

@@ -22,6 +22,8 @@ _VIEWER_ADVICE = advice_by_topic(
           "the widget offers it).",
     no_lattice="give a column spacing instead.",
     few_columns="give a column spacing or another image.",
+    several_images="open the one to segment as a layer of its own (save it as a file of "
+                   "its own, or open it with a reader that lets you choose).",
 )
 
 

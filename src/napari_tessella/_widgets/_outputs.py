@@ -66,13 +66,13 @@ class _Output:
 def _fingerprint(layer, *, exact: bool):
     """What tells a layer's data from other data: shape, dtype and a digest. ``exact``
     (outputs, edited in place without an event: :func:`_edited`): a CRC-32 of every byte of
-    an in-memory Labels or Points layer's data (1.5 ms for 1349 × 1030 labels); None for
-    other layers, pyramids and lazy data. Not ``exact`` (inputs: :func:`_adopt_orphan`):
+    an in-memory Labels, Points or Vectors layer's data (1.5 ms for 1349 × 1030 labels);
+    None for other layers, pyramids and lazy data. Not ``exact`` (inputs: :func:`_adopt_orphan`):
     a SHA-1 of at most ~65,000 pixels of an Image layer, evenly spaced (level 0 of a
     pyramid; a lazy array: its name instead of a digest), cheap at any size; None for
     other layers: Points and Labels made again by an upstream widget's re-run are that
     widget's new results, whose outputs are updated."""
-    kinds = ("labels", "points") if exact else ("image",)
+    kinds = ("labels", "points", "vectors") if exact else ("image",)
     if layer is None or layer._type_string not in kinds:
         return None
     data = layer.data
@@ -97,8 +97,8 @@ def _fingerprint(layer, *, exact: bool):
 
 
 def _edited(record: _Output) -> bool:
-    """Whether the user edited the record's layer. For an in-memory Labels or Points layer
-    its data decide, both ways: changed since the widget wrote them (painted, filled,
+    """Whether the user edited the record's layer. For an in-memory Labels, Points or Vectors
+    layer its data decide, both ways: changed since the widget wrote them (painted, filled,
     moved, deleted, or ``layer.data[labels == 3] = 0`` in napari's console or a notebook,
     which emits no event: a re-run overwrote such an edit without a word), or the same
     again (every paint stroke undone: the layer is the widget's again, where a re-run
@@ -194,7 +194,9 @@ def _watch(record: _Output, widget) -> None:
 
     if layer._type_string == "labels":
         layer.events.paint.connect(edited)
-    if layer._type_string in ("labels", "points", "shapes"):  # labels: data replaced
+    # labels: data replaced; vectors (bonds, ridges, dumbbells): napari draws no tool to
+    # edit them, but a user's console or script may (a re-run overwrote such a layer)
+    if layer._type_string in ("labels", "points", "shapes", "vectors"):
         layer.events.data.connect(edited)
     if layer._type_string in ("points", "shapes"):
         _blank_added_rows(layer, widget)

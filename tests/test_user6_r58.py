@@ -54,3 +54,53 @@ def test_bonds_drawn_as_vectors_not_edited_are_updated_in_place(viewer):
     widget()
     assert viewer.layers["cols Delaunay"] is bonds and "cols Delaunay [1]" not in viewer.layers
     assert np.allclose(bonds.data[:, 0].min(axis=0), 10.5)
+
+
+def _hexagonal_on_oblong_pixels() -> np.ndarray:
+    """A hexagonal lattice (0.14 nm apart) imaged on pixels twice as wide as tall: a
+    fine image whose column pairs are averaged."""
+    from napari_tessella.synthetic import synthetic_lattice
+
+    fine = synthetic_lattice((160, 320), kind="hexagonal", spacing=14.0, sigma=2.0,
+                             gaussian_noise=0.02, seed=3).image
+    return fine.reshape(160, 160, 2).mean(axis=2)
+
+
+def _find_then_lattice(viewer, image, scale):
+    from napari_tessella._widgets import FindAtomsWidget
+
+    layer = viewer.add_image(image, name="stem", scale=scale, units="nm")
+    atoms = FindAtomsWidget(viewer)
+    atoms.image.value = layer
+    atoms()
+    columns = viewer.layers["stem columns"]
+    lattice = LatticeWidget(viewer)
+    lattice.points.value, lattice.image.value = columns, layer
+    lattice.pixel_map.value = True
+    lattice()
+    cells = viewer.layers["stem columns Voronoi map"].data
+    counts = np.bincount(cells.ravel(), minlength=len(columns.data) + 1)[1:]
+    return columns.features, counts
+
+
+def test_find_atoms_cells_on_oblong_pixels_are_the_samples_and_have_an_area_in_nm2(viewer):
+    """Find atoms' table gave each column's Voronoi cell (``cell_area``,
+    ``cell_intensity``, ``sublattice``) on the pixel grid, while its neighbours and the
+    Lattice's pixel map of the same columns are of the sample: on pixels twice as wide as
+    tall 47 of 293 columns had another cell than the Lattice's map gives them (11 of the
+    225 inner ones), and ``cell_area`` was in pixels with no ``cell_area_nm2`` beside it
+    (``nn_distance_nm`` was there). Fails on the base."""
+    features, counts = _find_then_lattice(viewer, _hexagonal_on_oblong_pixels(),
+                                          (0.01, 0.02))
+    assert np.array_equal(features["cell_area"].to_numpy(), counts)
+    area = features["cell_area_nm2"].to_numpy()
+    assert np.allclose(area, features["cell_area"].to_numpy() * 0.01 * 0.02)
+    hexagon = np.sqrt(3) / 2 * 0.14**2  # a cell of a hexagonal lattice of 0.14 nm
+    assert abs(np.median(area) / hexagon - 1) < 0.03
+
+
+def test_find_atoms_cells_on_square_pixels_are_as_before(viewer, lattice_image):
+    """The guard: square pixels take the pixel grid's cells, as the Lattice does (the
+    cells pass on the base too; ``cell_area_nm2`` is new)."""
+    features, counts = _find_then_lattice(viewer, lattice_image, (0.05, 0.05))
+    assert np.array_equal(features["cell_area"].to_numpy(), counts)

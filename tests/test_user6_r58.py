@@ -104,3 +104,77 @@ def test_find_atoms_cells_on_square_pixels_are_as_before(viewer, lattice_image):
     cells pass on the base too; ``cell_area_nm2`` is new)."""
     features, counts = _find_then_lattice(viewer, lattice_image, (0.05, 0.05))
     assert np.array_equal(features["cell_area"].to_numpy(), counts)
+
+
+def _set_in_table(layer, row: int, column: str, value) -> None:
+    """An edit in napari's Features table widget: it writes the cell into the layer's
+    table in place (``layer.features.iloc[row, col] = value``), and emits no event."""
+    layer.features.iloc[row, layer.features.columns.get_loc(column)] = value
+
+
+def test_a_columns_sublattice_corrected_in_the_features_table_is_kept(viewer, lattice_image):
+    """A column's ``sublattice`` corrected by hand in napari's Features table (or a
+    console) was lost at the next Find atoms run, without a word: the run wrote its own
+    table over it. The layer is the user's now, as a moved column makes it. Fails on the
+    base."""
+    from napari_tessella._widgets import FindAtomsWidget
+
+    layer = viewer.add_image(lattice_image, name="stem")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget()
+    columns = viewer.layers["stem columns"]
+    corrected = 1 - int(columns.features["sublattice"].iloc[0])
+    _set_in_table(columns, 0, "sublattice", corrected)
+    widget()
+    assert columns in viewer.layers and columns.features["sublattice"].iloc[0] == corrected
+    assert "'stem columns' was edited by hand" in widget._status.value
+    assert "stem columns [1]" in viewer.layers
+
+
+def test_a_class_set_on_the_centres_and_a_cell_in_the_shapes_are_kept(viewer):
+    """The same for Threshold & label's centres (a column the user added for a class) and
+    the Lattice's Voronoi Shapes (a cell's value corrected). Fails on the base."""
+    from _widget_helpers import discs
+
+    from napari_tessella._widgets import ThresholdLabelWidget
+
+    image = viewer.add_image(discs(), name="dna")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    centres = viewer.layers["dna centers"]
+    centres.features["class"] = ["G1", "G2", "G1", "S"]  # in the console: no event
+    widget()
+    assert centres.features["class"].tolist() == ["G1", "G2", "G1", "S"]
+    assert "'dna centers' was edited by hand" in widget._status.value
+
+    points = viewer.add_points(_grid(5), name="cols")
+    lattice = LatticeWidget(viewer)
+    lattice.points.value = points
+    lattice()
+    cells = viewer.layers["cols Voronoi"]
+    assert cells._type_string == "shapes"
+    _set_in_table(cells, 0, "neighbours", 99)
+    lattice()
+    assert cells in viewer.layers and cells.features["neighbours"].iloc[0] == 99
+    assert "'cols Voronoi' was edited by hand" in lattice._status.value
+
+
+def test_outputs_whose_tables_are_untouched_are_updated_in_place(viewer, lattice_image):
+    """The guard: a table looked at but not changed (napari's Features table reads it;
+    a selection) leaves the layers the widget's own: a re-run makes no new layer (passes
+    on the base too)."""
+    from napari_tessella._widgets import FindAtomsWidget
+
+    layer = viewer.add_image(lattice_image, name="stem")
+    widget = FindAtomsWidget(viewer)
+    widget.image.value = layer
+    widget()
+    columns = viewer.layers["stem columns"]
+    columns.selected_data = {0, 1}
+    _ = columns.features.describe()
+    widget.refine.value = "com"
+    widget()
+    assert viewer.layers["stem columns"] is columns and "stem columns [1]" not in viewer.layers
+    assert "edited by hand" not in widget._status.value

@@ -178,3 +178,26 @@ def test_outputs_whose_tables_are_untouched_are_updated_in_place(viewer, lattice
     widget()
     assert viewer.layers["stem columns"] is columns and "stem columns [1]" not in viewer.layers
     assert "edited by hand" not in widget._status.value
+
+
+def test_labels_whose_table_alone_was_edited_are_exported_with_the_users_table(viewer,
+                                                                               tmp_path):
+    """A class column added to the labels' table (pixels untouched) is the user's work:
+    Export writes the table as the user left it, not one measured again over it (which
+    it does for painted labels). Guards this round's change (passes on the base, where
+    a table edit went unseen)."""
+    import pandas as pd
+    from _widget_helpers import discs
+
+    from napari_tessella._widgets import ThresholdLabelWidget
+
+    image = viewer.add_image(discs(), name="dna")
+    widget = ThresholdLabelWidget(viewer)
+    widget.image.value = image
+    widget()
+    labels = viewer.layers["dna labels"]
+    labels.features["class"] = ["G1", "G2", "G1", "S"]
+    written = widget.export(tmp_path)
+    table = pd.read_csv(next(p for p in written if p.name == "dna_labels.csv"))
+    assert table["class"].tolist() == ["G1", "G2", "G1", "S"]
+    assert "measured again" not in widget._status.value

@@ -143,6 +143,18 @@ def _edited(record: _Output) -> bool:
     return record.edited
 
 
+def _data_edited(record: _Output) -> bool:
+    """Whether the user edited the record's layer's data, not only its features table (a
+    class column added, a value corrected): Export measures painted labels again, and a
+    table so made would replace the user's own columns."""
+    if not _edited(record):
+        return False
+    now, then = _fingerprint(record.layer, exact=True), record.written
+    if now is None or then is None or record.layer._type_string == "shapes":
+        return True
+    return now[:3] != then[:3]
+
+
 def _still_mine(record: _Output | None, layers) -> bool:
     """Whether the record's layer is in the viewer as the widget left it: not deleted,
     renamed, edited or locked by the user (then it is theirs: never overwritten, never

@@ -12,7 +12,7 @@ from ..params import check_values, load_parameters, save_parameters
 from ._errors import _USER_ERRORS
 from ._export import export_layers, measured_again, not_a_folder
 from ._layers import _labels_features, _layer_key
-from ._outputs import _data_edited, _placed_since
+from ._outputs import _data_edited, _features_digest, _placed_since
 
 
 class _WritesFiles:
@@ -78,6 +78,7 @@ class _WritesFiles:
             self._writing = True
             try:
                 layer.features = _labels_features(table)
+                record.retabled = _features_digest(layer)
             finally:
                 self._writing = False
             notes.append(f"{layer.name!r} was edited: its table measured again")

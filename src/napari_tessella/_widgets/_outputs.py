@@ -61,6 +61,7 @@ class _Output:
     placed: Any = None  # its input's placement (:func:`_placement`) at that run
     pixels: Any = None  # its input image's :func:`_fingerprint` at that run
     written: Any = None  # its data's exact :func:`_fingerprint` as last written
+    retabled: Any = None  # its table's digest as Export measured it again (not the user's)
 
 
 def _fingerprint(layer, *, exact: bool):
@@ -139,7 +140,10 @@ def _edited(record: _Output) -> bool:
         if now is not None and record.layer._type_string == "shapes":
             record.edited = record.edited or now != record.written  # (events: its data)
         elif now is not None:
-            record.edited = now != record.written
+            # a table Export measured again on painted labels is not an edit of the user:
+            # every stroke then undone, the layer is the widget's again
+            table = now[3] in (record.written[3], record.retabled)
+            record.edited = now[:3] != record.written[:3] or not table
     return record.edited
 
 

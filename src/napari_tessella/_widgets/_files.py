@@ -12,7 +12,7 @@ from ..params import check_values, load_parameters, save_parameters
 from ._errors import _USER_ERRORS
 from ._export import export_layers, measured_again, not_a_folder
 from ._layers import _labels_features, _layer_key
-from ._outputs import _edited, _placed_since
+from ._outputs import _data_edited, _features_digest, _placed_since
 
 
 class _WritesFiles:
@@ -66,7 +66,7 @@ class _WritesFiles:
         inputs = {_layer_key(layer): layer for layer in self._viewer.layers}
         for (key, _role), record in self._outputs.items():
             layer = record.layer
-            if (not _edited(record) or layer not in layers or layer._type_string != "labels"
+            if (not _data_edited(record) or layer not in layers or layer._type_string != "labels"
                     or not set(MEASURE_COLUMNS) <= set(layer.features.columns)):
                 continue  # (a lattice's pixel map: its cells' table is the points')
             table = measured_again(layer, inputs.get(key))
@@ -78,6 +78,7 @@ class _WritesFiles:
             self._writing = True
             try:
                 layer.features = _labels_features(table)
+                record.retabled = _features_digest(layer)
             finally:
                 self._writing = False
             notes.append(f"{layer.name!r} was edited: its table measured again")

@@ -195,6 +195,7 @@ class _WritesOutputs:
                     if layer_type == "points":
                         _said_hidden(self, _hidden_note(layer, new=False))
                     record.meta, record.written = meta, _fingerprint(layer, exact=True)
+                    record.retabled = None
                     return (data, meta, layer_type), None, True
             # Shapes take per-shape colours and features only at creation: replaced at the
             # same place, same visibility and opacity. New layers go in hidden, shown once

@@ -161,6 +161,8 @@ class FindAtomsWidget(_DockWidget):
                 table = pd.concat([table, features], axis=1)
                 if said:  # named as Export and the other widgets name physical columns
                     table[f"nn_distance_{said}"] = table["nn_distance"] * length
+                    if "cell_area" in table:  # pixels counted: × a pixel's area
+                        table[f"cell_area_{said}2"] = table["cell_area"] * (py * px)
             table = _with_physical(table, geo)
             colour = "#00e5ff" if kind == "chambers" else "#ff2e88"
             style = {"face_color": colour, "border_width": 0}
@@ -193,7 +195,9 @@ class FindAtomsWidget(_DockWidget):
             yield "lattice features"
             outputs = []
             for kind, result in found.items():
-                vmap = (pixel_voronoi(result.positions, image.shape[:2])
+                # the cells of the sample, as the neighbours and the Lattice's map are
+                # (pixels that are not square: the pixel grid's cells lean and mix)
+                vmap = (pixel_voronoi(result.positions, image.shape[:2], sampling=sampling)
                         if len(result.positions) >= 3 else None)
                 outputs.append(points_output(kind, result, vmap, measured))
             parts = [_count(len(r.positions), k) for k, r in found.items()]

@@ -132,7 +132,7 @@ def _shape(own, part, d):
     db = ndi.distance_transform_edt(b).max()
     width = int(np.count_nonzero(cut))
     depth = float(dt[cut].max() / min(dt[a].max(), dt[b].max())) if width else 1.0
-    return dict(solidity=float(solidity), maxima=int(len(peaks)),
+    return dict(solidity=float(solidity), maxima=len(peaks),
                 neck=float(width / max(2 * min(da, db), 1e-9)), depth=depth,
                 inscribed=float(dt.max()))
 
@@ -152,8 +152,8 @@ def _laid(final, j, box, part_full, own_full):
 def measure_field(seed, psf):
     from nuclei_dense_heldout import challenge_field
 
-    from napari_tessella.nuclei import _recipe, seeded_watershed
     from napari_tessella._label_image import _crosses_dilated
+    from napari_tessella.nuclei import _recipe, seeded_watershed
 
     cap = {}
     orig = _recipe._split_fat_by_domes
@@ -319,7 +319,7 @@ def _classes(recs, prior="median"):
 
 
 if __name__ == "__main__" and sys.argv[1] in ("classes", "rule"):
-    dirs = [a for a in sys.argv[2:] if not a.startswith("--")]
+    dirs = [a for a in sys.argv[2:] if not a.startswith("--") and "=" not in a]
     prior = "mode" if "--mode" in sys.argv else "unit" if "--unit" in sys.argv else "median"
     recs = [r for r in _load(dirs) if r.get("dense") and "median" in r]
     print(f"{len(recs)} fields on the dense path; prior = {prior}")

@@ -4,14 +4,13 @@ All three fail on the base, which has neither the step nor the neck gate (Import
 the first also checks that the base's two dome steps leave the pair whole."""
 
 import numpy as np
+from test_nuclei_dense2_r53 import _field
 
 from napari_tessella.nuclei._domes import (
     _split_by_domes,
     _split_fat_by_domes,
     _split_necked_by_domes,
 )
-
-from test_nuclei_dense2_r53 import _field
 
 D = 18.0  # the nucleus diameter the steps are given, px: the pairs are 1.4-1.6 nucleus areas
 LOOSE = (-1e9, 0.15, 0.3)  # two-dome gates that keep any cut in one piece each

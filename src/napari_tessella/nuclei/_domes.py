@@ -261,7 +261,8 @@ def _split_fat_by_domes(labels, smooth, level, d, first, image=None):
                            ids=_too_large(labels, d), gates=_FAT_GATES)
 
 
-_NECK_AREA = 1.2  # a label of at least this many nucleus areas (round 58) ...
+_NECK_AREA = 1.7  # a label of at least this many nucleus areas (round 58; the field's own
+# single area is 0.97-1.66 of one, so a lower floor reaches single nuclei) ...
 _NECK = 1.1  # ... cut where the cut is at most this times the smaller part's inscribed diameter
 _NECK_GATES = (0.6, 0.15, 0.3)  # the two-dome gates for such a label: gain, part, level
 

@@ -16,10 +16,17 @@ its own, so the cuts add up and a rule's F1 is 2 (M + ΔM) / (P + cuts + T).
 Usage::
 
     python benchmarks/nuclei_dense_prior.py measure OUT FIRST LAST PSF [JOBS]
-    python benchmarks/nuclei_dense_prior.py rule OUT... [--gates ...]
+    python benchmarks/nuclei_dense_prior.py classes OUT... [--mode | --unit]
+    python benchmarks/nuclei_dense_prior.py rule OUT... [--mode | --unit] --grid
+    python benchmarks/nuclei_dense_prior.py rule OUT... [--unit] --gates "dict(...)"
+    python benchmarks/nuclei_dense_prior.py end FIRST LAST PSF
 
 ``measure`` writes one pickle of features per field under ``OUT`` (seeds FIRST..LAST);
-``rule`` reads them back and prints F1 before and after the rules below.
+``classes`` and ``rule`` read them back: the cuts by area and neck, and F1 before and
+after a rule (:func:`_gate`; areas in the field's median single area, its mode, or
+``--unit`` pi d^2 / 4). ``end`` runs the defaults without and with
+``_recipe._NECK_DOMES`` (the step :func:`napari_tessella.nuclei._domes._split_necked_by_domes`,
+where it exists) field by field, which checks the sum of the cuts end to end.
 """
 
 from __future__ import annotations

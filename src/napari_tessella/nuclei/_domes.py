@@ -192,15 +192,13 @@ def _candidates(labels, d):
     return ids[big]
 
 
-def _split_by_domes(labels, smooth, level, d, first, image=None, ids=None, gates=None,
-                    neck=None):
+def _split_by_domes(labels, smooth, level, d, first, image=None, ids=None, gates=None):
     """``labels`` with each label that two domes fit much better than one split in two
     (the second part a new label, ids ``first``, ``first`` + 1, ...), and one point per
     new label (its largest distance to its outline), for :func:`._small._with_new_labels`.
     The domes are fitted to ``image`` (the working image before its smoothing, its noise
     the fit's scale), else to ``smooth``; ``level`` is not read. Each label is fitted in its
-    own box, widened by ``_PAD``: the same in a chunk's window. With ``neck``, a cut is
-    kept only where :func:`_neck` is at most ``neck``."""
+    own box, widened by ``_PAD``: the same in a chunk's window."""
     image = smooth if image is None else image
     ids = _candidates(labels, d) if ids is None else ids
     points = []
@@ -216,7 +214,7 @@ def _split_by_domes(labels, smooth, level, d, first, image=None, ids=None, gates
         own = sub == i
         ring = _crosses_dilated(own, _PAD) & (sub == 0)
         part = _two_domes(image[box], own, ring, gates)
-        if part is None or (neck is not None and _neck(own, part) > neck):
+        if part is None:
             continue
         if out is labels:
             out = labels.copy()
@@ -259,31 +257,3 @@ def _split_fat_by_domes(labels, smooth, level, d, first, image=None):
     boundary of its two domes' parts (each pixel to the dome that gives it more light)."""
     return _split_by_domes(labels, smooth, level, d, first, image=image,
                            ids=_too_large(labels, d), gates=_FAT_GATES)
-
-
-_NECK_AREA = 1.7  # a label of at least this many nucleus areas (round 58; the field's own
-# single area is 0.97-1.66 of one, so a lower floor reaches single nuclei) ...
-_NECK = 1.1  # ... cut where the cut is at most this times the smaller part's inscribed diameter
-_NECK_GATES = (0.6, 0.15, 0.3)  # the two-dome gates for such a label: gain, part, level
-
-
-def _neck(own, part):
-    """The cut's length (the pixels of ``part`` 4-connected to the rest of ``own``) over
-    the inscribed diameter of the smaller of the two parts: under 1 where the label
-    narrows between them (two nuclei), over 1 where it is cut through its width (one)."""
-    rest = own & ~part
-    width = np.count_nonzero(part & ndi.binary_dilation(rest))
-    inscribed = min(ndi.distance_transform_edt(np.pad(p, 1)).max() for p in (part, rest))
-    return width / max(2 * inscribed, 1e-9)
-
-
-def _split_necked_by_domes(labels, smooth, level, d, first, image=None):
-    """:func:`_split_by_domes` for the labels of at least ``_NECK_AREA`` nucleus areas
-    (pi d^2 / 4, the same unit in every chunk), with the gates ``_NECK_GATES`` and the cut
-    kept only where the label narrows along it (:func:`_neck` at most ``_NECK``). The
-    size alone does not tell a pair of nuclei from a large single one (round 57); the
-    shape of the cut does (``docs/nuclei-history.md``, round 58)."""
-    sizes = np.bincount(labels.ravel())
-    ids = np.flatnonzero(sizes >= _NECK_AREA * np.pi * d * d / 4)
-    return _split_by_domes(labels, smooth, level, d, first, image=image,
-                           ids=ids[ids > 0], gates=_NECK_GATES, neck=_NECK)

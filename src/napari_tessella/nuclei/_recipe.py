@@ -38,7 +38,7 @@ from ._cues import (
     _unless_foci,
 )
 from ._dim import _dim_kept, _dim_nuclei, _with_glow_dim
-from ._domes import _split_by_domes, _split_fat_by_domes, _split_necked_by_domes
+from ._domes import _split_by_domes, _split_fat_by_domes
 from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow_nuclei
 from ._flux import _drop_glow_pieces
 from ._glare import _drop_ended, _drop_streaks
@@ -129,7 +129,6 @@ _BORDER_SPECK = 0.25
 
 _DOMES = True  # split dense labels two domes fit better than one (:mod:`._domes`)
 _FAT_DOMES = True  # ... and those too large for their inscribed disc, gates looser (r53)
-_NECK_DOMES = True  # ... and those that narrow along the two domes' cut (r58)
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
 _CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
@@ -363,10 +362,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
                 labels, markers, peak, _ = _with_new_labels(
                     partial(_split_fat_by_domes, image=work), labels, markers, peak, smooth,
                     level, d)
-            if _NECK_DOMES:  # narrowing along the two domes' cut (round 58)
-                labels, markers, peak, _ = _with_new_labels(
-                    partial(_split_necked_by_domes, image=work), labels, markers, peak,
-                    smooth, level, d)
         labels = _drop_glow_pieces(labels, smooth, raw, shoulders, work=work)  # glows
         flags = None
         if blobs is not None:  # apart, so that they change no other nucleus

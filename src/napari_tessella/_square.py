@@ -323,14 +323,16 @@ def find_on_square(image, sampling, *, zoom=None, **params):
 
 def one_per_column(square, res, widths):
     """``res`` (a :func:`~napari_tessella.atoms.find_atoms` result on the ``square``
-    plane; dark columns: its negative) with each column found twice kept once (round 58): of two sites that are each
-    other's nearest and nearer than :data:`DOUBLE` times the result's separation, the one
-    where the plane, smoothed by a Gaussian of the columns' own shape (``widths``: their
-    :func:`column_widths` on this plane, a Gaussian's times √2), is higher: the one nearer
-    the column's centre, where that matched filter peaks. The table's ``partner`` and the
-    result's close pairs are measured again on the sites kept. Only after a search in
-    pixels gave way (the columns read as round in pixels): a column round in pixels is
-    elongated on the square plane, and the search there can find it twice."""
+    plane; dark columns: its negative) with each column found twice kept once (round
+    58): of two sites that are each other's nearest and nearer than :data:`DOUBLE` times
+    the result's separation, the one where the plane, smoothed by a Gaussian of the
+    columns' own shape (``widths``: their :func:`column_widths` on this plane, a
+    Gaussian's times √2), is higher: the one nearer the column's centre, where that
+    matched filter peaks (the brighter site, by its detection's peak, was no guide).
+    The table's ``partner`` and the result's close pairs are measured again on the sites
+    kept. Only after a search in pixels gave way (the columns read as round in pixels):
+    a column round in pixels is elongated on the square plane, and the search there can
+    find it twice."""
     from scipy import ndimage as ndi
 
     from .lattice_analysis import _close_pairs

@@ -50,11 +50,6 @@ SPLIT = 0.2
 #: standard errors of the mean above its median: its widths' ratio is then known to a
 #: few per cent, within :data:`ROUND` (round 56)
 SITES_NOISE = 10.0
-#: two sites on the square plane, each other's nearest, nearer than this share of the
-#: result's separation are one column found twice, once a search in pixels gave way
-#: (round 58: the most at which no matched column was lost on the tuning seeds; a fifth
-#: lost one in 5 of 1920 fields)
-DOUBLE = 0.15
 # the most sites the mean column is read at (evenly among those found: time)
 _MOST_SITES = 1024
 
@@ -258,8 +253,7 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     the peak, 3-10 sites for a hundred columns), the square plane is searched too and its
     result kept if it found more columns (round 57). A search in pixels that found fewer
     than 3 columns gives way to the square plane too, its error raised only when that
-    finds fewer as well; wherever the square plane is searched after a search in pixels,
-    a column it found twice is kept once (:func:`one_per_column`, round 58).
+    finds fewer as well (round 58).
     ``zoom``: :func:`square_zoom` of ``sampling`` when the caller has it already (the
     Find atoms widget refuses pixels too far from square before its run starts), not
     made again; None: made here."""
@@ -275,9 +269,7 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     widths = column_widths(plane)
     unread = None  # a search in pixels whose mean column could not be read (round 57)
     fewer = None  # a search in pixels that found fewer than 3 columns (round 58)
-    fallback = False  # the square plane searched after a search in pixels
     if _round(widths, sampling):
-        fallback = True
         try:
             res = find_atoms(image, **params)
         except AdvisedError as err:
@@ -307,9 +299,6 @@ def find_on_square(image, sampling, *, zoom=None, **params):
         return unread
     if unread is not None and len(res.positions) <= len(unread.positions):
         return unread  # the square plane found no more: the search in pixels stands
-    if fallback:  # each column once (round 58)
-        res = one_per_column(-square if params.get("dark") else square, res,
-                             np.asarray(widths) * factor)
     positions = (np.asarray(res.positions, dtype=np.float64).reshape(-1, 2) + 0.5) / factor
     positions -= 0.5
     table = res.table.copy()
@@ -319,49 +308,3 @@ def find_on_square(image, sampling, *, zoom=None, **params):
             table[name] = table[name] * step
     lengths = {name: getattr(res, name) * step for name in _LENGTHS if hasattr(res, name)}
     return replace(res, positions=positions, table=table, **lengths)
-
-
-def one_per_column(square, res, widths):
-    """``res`` (a :func:`~napari_tessella.atoms.find_atoms` result on the ``square``
-    plane; dark columns: its negative) with each column found twice kept once (round
-    58): of two sites that are each other's nearest and nearer than :data:`DOUBLE` times
-    the result's separation, the one where the plane, smoothed by a Gaussian of the
-    columns' own shape (``widths``: their :func:`column_widths` on this plane, a
-    Gaussian's times √2), is higher: the one nearer the column's centre, where that
-    matched filter peaks (the brighter site, by its detection's peak, was no guide).
-    The table's ``partner`` and the result's close pairs are measured again on the sites
-    kept. Only after a search in pixels gave way (the columns read as round in pixels):
-    a column round in pixels is elongated on the square plane, and the search there can
-    find it twice."""
-    from scipy import ndimage as ndi
-
-    from .lattice_analysis import _close_pairs
-
-    found = np.asarray(res.positions, dtype=np.float64).reshape(-1, 2)
-    if len(found) < 3:
-        return res
-    pairs, apart, _ = _close_pairs(found, ratio=np.inf)  # mutual nearest neighbours
-    pairs = pairs[apart < DOUBLE * res.separation]
-    if not len(pairs):
-        return res
-    smooth = ndi.gaussian_filter(np.asarray(square, dtype=np.float64),
-                                 np.asarray(widths, dtype=np.float64) / np.sqrt(2))
-    height = ndi.map_coordinates(smooth, found.T, order=1, mode="nearest")
-    lower = np.where(height[pairs[:, 0]] >= height[pairs[:, 1]], pairs[:, 1], pairs[:, 0])
-    keep = np.ones(len(found), dtype=bool)
-    keep[lower] = False
-    found = found[keep]
-    table = res.table[keep].reset_index(drop=True)
-    close, close_d, next_d = (_close_pairs(found) if len(found) >= 3
-                              else (np.empty((0, 2), int), np.empty(0), np.empty(0)))
-    partner = np.full(len(found), -1)
-    if len(close):
-        partner[close[:, 0]], partner[close[:, 1]] = close[:, 1], close[:, 0]
-    table["partner"] = partner
-    two_scales = 2 * len(close) >= 0.1 * len(found) and len(close) > 0
-    lengths = {"pair_distance": float(np.median(close_d)) if two_scales else np.nan}
-    if two_scales:
-        lengths["lattice_spacing"] = float(np.median(next_d))
-    elif np.isfinite(res.pair_distance):  # the pairs were doubles: one scale left
-        lengths["lattice_spacing"] = res.separation
-    return replace(res, positions=found, table=table, **lengths)

@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from ._lazy import is_lazy
-from ._validation import as_float_image
+from ._validation import FEW_COLUMNS, NO_LATTICE, AdvisedError, as_float_image
 from .atoms import _autocorrelation, find_atoms
 
 # the largest ratio of the pixel's sides, and the most pixels, resampled to square pixels
@@ -251,7 +251,9 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     missed them (:func:`missed_in_pixels`): then on the square plane after all. When the
     mean column at its sites cannot be read (too few, too faint: under noise of 0.3 of
     the peak, 3-10 sites for a hundred columns), the square plane is searched too and its
-    result kept if it found more columns (round 57).
+    result kept if it found more columns (round 57). A search in pixels that found fewer
+    than 3 columns gives way to the square plane too, its error raised only when that
+    finds fewer as well (round 58).
     ``zoom``: :func:`square_zoom` of ``sampling`` when the caller has it already (the
     Find atoms widget refuses pixels too far from square before its run starts), not
     made again; None: made here."""
@@ -266,14 +268,21 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     plane = as_float_image(image)
     widths = column_widths(plane)
     unread = None  # a search in pixels whose mean column could not be read (round 57)
+    fewer = None  # a search in pixels that found fewer than 3 columns (round 58)
     if _round(widths, sampling):
-        res = find_atoms(image, **params)
-        if not split_in_pixels(res.positions, widths):
-            mean = mean_column_widths(-plane if params.get("dark") else plane,
-                                      res.positions, widths)
-            if mean is not None and _round(mean, sampling):
-                return res
-            unread = res if mean is None else None
+        try:
+            res = find_atoms(image, **params)
+        except AdvisedError as err:
+            if err.topic not in (FEW_COLUMNS, NO_LATTICE):
+                raise
+            fewer = err
+        else:
+            if not split_in_pixels(res.positions, widths):
+                mean = mean_column_widths(-plane if params.get("dark") else plane,
+                                          res.positions, widths)
+                if mean is not None and _round(mean, sampling):
+                    return res
+                unread = res if mean is None else None
     square = ndi.zoom(plane, zoom, order=3, mode="nearest", grid_mode=True)
     factor = np.array(square.shape, dtype=np.float64) / np.array(plane.shape)
     size = np.abs(np.asarray(sampling, dtype=np.float64))
@@ -283,6 +292,8 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     try:
         res = find_atoms(square, **params)
     except ValueError:  # fewer than 3 columns there
+        if fewer is not None:
+            raise fewer from None  # the search in pixels' own words
         if unread is None:
             raise
         return unread

@@ -40,7 +40,6 @@ from ._layers import (
     _field_unit,
     _fit_decimals,
     _in_field_units,
-    _length_per_pixel,
     _pixel_size,
     _relabelled,
     _set_field,
@@ -278,22 +277,16 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
 
     def _units_changed(self):
         """Label the fields of :attr:`_unit_fields` in the chosen layer's units ('px'
-        without one), each with the decimals of its finest step there: with two decimals
-        a layer in mm cut a 0.0195 mm diameter to 0.02 (and a 0.0013 mm smoothing to 0,
-        off), and one in metres held no length at all. The one path for both a layer
-        chosen (:meth:`_watch_units`) and its pixel size changed (:meth:`_units_moved`)."""
+        without one), each with the decimals of its finest step there (two decimals cut a
+        0.0195 mm diameter to 0.02): on a layer chosen, and on its pixel size changed."""
         layer = self._source()
-        unit, _ = _field_unit(layer)
-        for name, power, _ in self._unit_fields:
+        unit, length = _field_unit(layer)  # (length None: units that do not convert)
+        for name, power, finest in self._unit_fields:
             field = getattr(self, name)
             field.label = f"{field.label.split(' (')[0]} ({unit}{'²' if power == 2 else ''})"
-        try:
-            (py, px), length = _pixel_size(layer), _length_per_pixel(layer)
-        except ValueError:  # units that do not convert: Run says so
-            return
-        for name, power, finest in self._unit_fields:
-            if finest is not None:
-                _fit_decimals(getattr(self, name), finest * (length if power == 1 else py * px))
+            if finest is not None and length is not None:
+                py, px = _pixel_size(layer)
+                _fit_decimals(field, finest * (length if power == 1 else py * px))
 
     def _job(self):
         """The job of a run: the shown plane, or every plane of a stack one after another

@@ -41,7 +41,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._fills import FILL_RUN, fill_runs_lazy
 from ._fills_chunked import threshold_label_filled
 from ._lazy import _as_float_dask, _compute, is_lazy
 from ._outside import (
@@ -50,8 +49,8 @@ from ._outside import (
     OutsidePart,
     _lines,
     _without_cut,
+    frame_and_fills_lazy,
     frame_part,
-    frame_part_lazy,
     image_part,
     outside_part,
     seeds_in_box,
@@ -326,11 +325,7 @@ def threshold_label_lazy(image, threshold="otsu", *, scheduler=None, **params):
     pixels are refused as before. Returns (lazy labels, sentence)."""
     arr = _as_float_dask(image, params.get("chunks"), convert=False)
     lines = _compute(*_lines(arr), scheduler=scheduler)
-    part = frame_part_lazy(arr, scheduler, lines)
-    inner = arr if part is None else part.image
-    if part is not None:
-        lines = _compute(*_lines(inner), scheduler=scheduler)
-    fills = fill_runs_lazy(inner, lines, scheduler) if min(inner.shape) >= FILL_RUN else []
+    part, inner, fills = frame_and_fills_lazy(arr, lines, scheduler)
     if fills and (got := threshold_label_filled(inner, part, arr.shape, fills, threshold,
                                                 scheduler, **params)) is not None:
         return got[0], got[1].message()

@@ -62,10 +62,12 @@ def paren_unit(unit: str) -> str:
 def finite_number(value, name: str, *, minimum=None, maximum=None, strict: bool = False,
                   unit: str = "") -> float:
     """``value`` as a float, or a clear error: a real number (not a bool), finite, and
-    ``>= minimum`` (``> minimum`` with ``strict``) and ``<= maximum`` when given.
+    ``>= minimum`` (``> minimum`` with ``strict``) and ``<= maximum`` when given. A zero
+    comes back without its sign: -0.0 passes ``>= 0``, but NumPy reads the sign (its
+    normal refused ``scale=-0.0``), so no caller sees one.
 
-    >>> finite_number(2, "sigma", minimum=0)
-    2.0
+    >>> finite_number(2, "sigma", minimum=0), finite_number(-0.0, "noise", minimum=0)
+    (2.0, 0.0)
     """
     units = f" {unit}" if unit else ""
     paren = paren_unit(unit)
@@ -80,7 +82,7 @@ def finite_number(value, name: str, *, minimum=None, maximum=None, strict: bool 
                          f"got {shown}.")
     if maximum is not None and x > maximum:
         raise ValueError(f"{name} must be <= {maximum:g}{units}; got {shown}.")
-    return x
+    return x + 0.0  # -0.0 + 0.0 is +0.0; every other number is itself
 
 
 def as_float(value) -> float:

@@ -34,6 +34,7 @@ from ._fills import (
     corner_values,
     fill_lazy,
     fill_mask,
+    fill_runs_lazy,
     fills_lazy,
     percentile_lazy,
     unread_fills,
@@ -44,7 +45,8 @@ from ._validation import counted, rgb_luminance
 
 __all__ = ["BACKGROUND_PERCENTILE", "DARK_BACKGROUND_PERCENTILE", "FILL_RUN", "FILL_SPAN",
            "FILL_STRAIGHT", "FRAME_SHARE", "FRAME_VALUES", "OutsidePart", "corner_values",
-           "fill_mask", "fill_part_lazy", "fills_lazy", "frame_part", "frame_part_lazy",
+           "fill_mask", "fill_part_lazy", "fills_lazy", "frame_and_fills_lazy", "frame_part",
+           "frame_part_lazy",
            "image_part", "outside_part", "part_in_box", "seeds_in_box", "unread_fills"]
 
 #: the percentile of the pixels inside that the outside ones in the box are given
@@ -425,6 +427,22 @@ def frame_part_lazy(arr, scheduler=None, lines=None) -> OutsidePart | None:
         return None
     return part_in_box(arr, found[0], None, level=found[1][0], kind="frame",
                        values=found[1])
+
+
+def frame_and_fills_lazy(arr, lines, scheduler=None, find=fill_runs_lazy):
+    """The frame of the 2-d dask array ``arr`` (:func:`frame_part_lazy`; None: none), the
+    box inside it (``arr`` itself without one) and what ``find`` (``_fills``'s
+    ``fill_runs_lazy``, or ``fills_lazy`` for their values alone) finds in that box: none
+    in a box under :data:`FILL_RUN` on a side. ``lines``: ``arr``'s four edge lines,
+    computed; the box's are read once a frame is peeled off. How both chunked paths look
+    for a fill (Threshold & label's ``_finite.threshold_label_lazy`` and the watershed's
+    ``nuclei._chunked_fills``)."""
+    frame = frame_part_lazy(arr, scheduler, lines)
+    inner = arr if frame is None else frame.image
+    if frame is not None:
+        lines = _compute(*_lines(inner), scheduler=scheduler)
+    return frame, inner, (find(inner, lines, scheduler) if min(inner.shape) >= FILL_RUN
+                          else [])
 
 
 def fill_part_lazy(inner, frame: OutsidePart | None, shape, fills, scheduler=None, *,

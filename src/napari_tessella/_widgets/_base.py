@@ -35,7 +35,15 @@ from ._errors import (
 )
 from ._export import measured_labels
 from ._files import _WritesFiles
-from ._layers import _current_plane, _field_unit, _in_field_units, _relabelled, _set_field
+from ._layers import (
+    _current_plane,
+    _field_unit,
+    _fit_decimals,
+    _in_field_units,
+    _pixel_size,
+    _relabelled,
+    _set_field,
+)
 from ._outputs import (
     _InputWatch,
     _ledger_for,
@@ -100,8 +108,10 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
     #: lengths the fields give in the layer's units: (core keyword, "keyword=" as in
     #: "a spacing of ", "keyword" as in "the spacing"); see _layers._in_field_units
     _lengths: tuple[tuple[str, str, str], ...] = ()
-    #: fields holding a length (1) or an area (2) in the input layer's units
-    _unit_fields: tuple[tuple[str, int], ...] = ()
+    #: fields holding a length (1) or an area (2) in the input layer's units, and the
+    #: finest step each shows, in pixels or pixel areas (None: the widget sets its own);
+    #: labelled and given their decimals by :meth:`_units_changed`
+    _unit_fields: tuple[tuple[str, int, float | None], ...] = ()
 
     def __init__(self, viewer: napari.Viewer, widgets: list, advanced: list = ()):
         from qtpy.QtCore import Qt
@@ -227,7 +237,8 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
         self._planes.visible = bool(layer is not None and _lead_shape(layer))
 
     def _watch_units(self, *_):
-        """Follow the chosen layer's scale, units and affine (:meth:`_units_moved`)."""
+        """Another layer chosen: the fields labelled in its units, and its scale, units
+        and affine followed (:meth:`_units_moved`)."""
         layer = self._source()
         for which, slot in ((self._unit_layer, "disconnect"), (layer, "connect")):
             if which is not None:
@@ -235,6 +246,7 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
                     getattr(getattr(which.events, name), slot)(self._units_moved)
         self._unit_layer = layer
         self._unit_seen = _field_unit(layer) if layer is not None else None
+        self._units_changed()
 
     def _units_moved(self, *_):
         """The chosen layer given another pixel size or unit: the fields relabelled in it,
@@ -249,7 +261,7 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
         self._units_changed()
         factor = _relabelled(before, after) if before is not None else 1.0
         said = []
-        for name, power in self._unit_fields:
+        for name, power, _ in self._unit_fields:
             field = getattr(self, name)
             if factor in (None, 1.0) or not field.value:
                 continue
@@ -263,8 +275,18 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
             self._status.value = (f"{layer.name!r} is now in {after[0]}: the fields keep "
                                   "their pixels (" + "; ".join(said) + ")")
 
-    def _units_changed(self, *_):
-        """Label the fields of :attr:`_unit_fields` in the chosen layer's units."""
+    def _units_changed(self):
+        """Label the fields of :attr:`_unit_fields` in the chosen layer's units ('px'
+        without one), each with the decimals of its finest step there (two decimals cut a
+        0.0195 mm diameter to 0.02): on a layer chosen, and on its pixel size changed."""
+        layer = self._source()
+        unit, length = _field_unit(layer)  # (length None: units that do not convert)
+        for name, power, finest in self._unit_fields:
+            field = getattr(self, name)
+            field.label = f"{field.label.split(' (')[0]} ({unit}{'²' if power == 2 else ''})"
+            if finest is not None and length is not None:
+                py, px = _pixel_size(layer)
+                _fit_decimals(field, finest * (length if power == 1 else py * px))
 
     def _job(self):
         """The job of a run: the shown plane, or every plane of a stack one after another

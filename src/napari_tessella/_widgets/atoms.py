@@ -76,7 +76,7 @@ class FindAtomsWidget(_DockWidget):
     _words = (("separation", "'column spacing' (in pixels)"),
               ("no threshold can separate objects", "there are no columns to find"))
     _lengths = (("separation", "a column spacing of ", "the column spacing"),)
-    _unit_fields = (("separation", 1),)
+    _unit_fields = (("separation", 1, None),)  # its step: _units_changed
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image
@@ -100,12 +100,9 @@ class FindAtomsWidget(_DockWidget):
                          advanced=[self.refine])
         self.label = "Find atoms"
         self.separation.native.setSpecialValueText("auto")  # 0 = estimate it, not 0 nm
-        self.image.changed.connect(self._units_changed)
-        self._units_changed()
 
-    def _units_changed(self, *_):
-        unit = _unit(self.image.value).strip() if self.image.value is not None else ""
-        self.separation.label = f"column spacing ({unit or 'px'})"
+    def _units_changed(self):
+        super()._units_changed()
         # steps of a tenth of a pixel, and the decimals they need (0.0906 nm on pixels of
         # 0.014 nm was cut to 0.09 with two decimals: half a pixel off)
         try:

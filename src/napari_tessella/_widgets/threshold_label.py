@@ -17,7 +17,6 @@ from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels, in_viewe
 from ._layers import (
     _area_text,
     _current_plane,
-    _fit_decimals,
     _geometry,
     _image_shape,
     _labels_features,
@@ -52,7 +51,7 @@ class ThresholdLabelWidget(_DockWidget):
     _words = (("smooth_sigma", "'smooth σ' (in pixels)"), ("min_size", "'min size' (in pixels)"),
               ("opening", "'opening'"), ("connectivity", "'connectivity'"))
     _lengths = (("smooth_sigma", "a smooth σ of ", "the smooth σ"),)
-    _unit_fields = (("smooth_sigma", 1), ("min_size", 2))
+    _unit_fields = (("smooth_sigma", 1, 0.05), ("min_size", 2, 1.0))  # σ: half-pixel steps
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image
@@ -140,7 +139,6 @@ class ThresholdLabelWidget(_DockWidget):
         same, self._shown = layer is self._shown, layer
         if layer is None or (same and not data):
             return
-        self._units_changed()
         lo, hi = _value_range(layer)
         if not np.isfinite([lo, hi]).all() or lo >= hi:
             return
@@ -154,21 +152,6 @@ class ThresholdLabelWidget(_DockWidget):
             self._method_changed()
         finally:
             self._follow_only = False
-
-    def _units_changed(self, *_):
-        layer = self.image.value
-        if layer is None:
-            return
-        unit = _unit(layer).strip() or "px"
-        self.smooth_sigma.label = f"smooth σ ({unit})"
-        self.min_size.label = f"min size ({unit}²)"
-        try:
-            (py, px), length = _pixel_size(layer), _length_per_pixel(layer)
-        except ValueError:  # units that do not convert: Run says so
-            return
-        # a layer in mm or metres: fields that hold its lengths and areas
-        _fit_decimals(self.smooth_sigma, 0.05 * length)  # steps of half a pixel
-        _fit_decimals(self.min_size, py * px)
 
     def _data_replaced(self, *_):
         self._image_changed(data=True)

@@ -20,7 +20,6 @@ from ..nuclei import default_min_size, estimate_object_diameter, seeded_watershe
 from ._base import _USER_ERRORS, _DockWidget, _drain, _measured_labels
 from ._layers import (
     _area_text,
-    _fit_decimals,
     _geometry,
     _labels_features,
     _layer_choices,
@@ -44,7 +43,7 @@ class SeededWatershedWidget(_DockWidget):
     _words = (("object_diameter", "'object diameter' (in pixels)"),
               ("min_size", "'min nucleus area' (in pixels)"), ("landscape", "'landscape'"))
     _lengths = (("object_diameter", "an object diameter of ", "the object diameter"),)
-    _unit_fields = (("object_diameter", 1), ("min_area", 2))
+    _unit_fields = (("object_diameter", 1, 0.1), ("min_area", 2, 1.0))
 
     def __init__(self, napari_viewer: napari.Viewer):
         from napari.layers import Image, Labels, Points
@@ -85,22 +84,6 @@ class SeededWatershedWidget(_DockWidget):
             field.native.setSpecialValueText("auto")
         self.seeds.value = None
         self.estimate.changed.connect(self._estimate)
-        self.image.changed.connect(self._units_changed)
-        self._units_changed()
-
-    def _units_changed(self, *_):
-        unit = _unit(self.image.value).strip() if self.image.value is not None else ""
-        unit = unit or "px"
-        self.object_diameter.label = f"object diameter ({unit})"
-        self.min_area.label = f"min nucleus area ({unit}²)"
-        try:
-            (py, px), length = _pixel_size(self.image.value), _length_per_pixel(self.image.value)
-        except (ValueError, AttributeError):  # no image, or units that do not convert
-            return
-        # with two decimals, a layer in mm cut a 0.0195 mm diameter to 0.02 (and a typed
-        # 0.013 to 0.01, 23 % off), and one in metres held none at all (0: "estimate it")
-        _fit_decimals(self.object_diameter, 0.1 * length)
-        _fit_decimals(self.min_area, py * px)
 
     def parameters(self) -> dict:
         py, px = _pixel_size(self.image.value)

@@ -24,22 +24,12 @@ from dataclasses import replace
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._fills import FILL_RUN, _lines, fill_runs_lazy, fills_lazy
+from .._fills import _lines, fills_lazy
 from .._label_image import nearest_label_lazy
 from .._lazy import _compute
-from .._outside import fill_part_lazy, frame_part_lazy, seeds_in_box
+from .._outside import fill_part_lazy, frame_and_fills_lazy, seeds_in_box
 
 __all__ = ["filled_watershed"]
-
-
-def _fills_of(arr, lines, scheduler, find):
-    """The frame (or None), the box inside it and what ``find`` finds there."""
-    frame = frame_part_lazy(arr, scheduler, lines)
-    inner = arr if frame is None else frame.image
-    if frame is not None:
-        lines = _compute(*_lines(inner), scheduler=scheduler)
-    return frame, inner, (find(inner, lines, scheduler) if min(inner.shape) >= FILL_RUN
-                          else [])
 
 
 def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=None):
@@ -49,10 +39,10 @@ def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=
     read, whose edge ``lines`` are computed."""
     import dask.array as da
 
-    if not _fills_of(despiked, lines, scheduler, fills_lazy)[2]:
+    if not frame_and_fills_lazy(despiked, lines, scheduler, fills_lazy)[2]:
         return None
     lines = _compute(*_lines(given), scheduler=scheduler)
-    frame, inner, fills = _fills_of(given, lines, scheduler, fill_runs_lazy)
+    frame, inner, fills = frame_and_fills_lazy(given, lines, scheduler)
     if not fills:
         return None
     got = fill_part_lazy(inner, frame, given.shape, fills, scheduler)

@@ -235,6 +235,11 @@ def synthetic_dumbbells(
     gaussian_noise = finite_number(gaussian_noise, "gaussian_noise", minimum=0)
     if poisson is not None:
         poisson = finite_number(poisson, "poisson", minimum=0, strict=True, maximum=1e12)
+    if isinstance(angle, str):
+        if angle != "random":
+            raise ValueError(f"angle must be a number of degrees or 'random'; got {angle!r}.")
+    else:  # (a NaN turned every dumbbell away: an empty lattice, and no word why)
+        angle = finite_number(angle, "angle", unit="degrees")
     rng = np.random.default_rng(seed)
     if kind == "square":
         a1, a2 = np.array([spacing, 0.0]), np.array([0.0, spacing])
@@ -245,12 +250,10 @@ def synthetic_dumbbells(
     i, j = np.meshgrid(np.arange(-n, n), np.arange(-n, n), indexing="ij")
     centres = i.ravel()[:, None] * a1 + j.ravel()[:, None] * a2 + spacing / 2
     centres += rng.uniform(0, spacing, 2)  # the lattice does not start on a pixel
-    if isinstance(angle, str):
-        if angle != "random":
-            raise ValueError(f"angle must be a number of degrees or 'random'; got {angle!r}.")
+    if angle == "random":
         theta = rng.uniform(0, 2 * np.pi, len(centres))
     else:
-        theta = np.full(len(centres), np.radians(float(angle)))
+        theta = np.full(len(centres), np.radians(angle))
     # (row, col) direction: angle counter-clockwise from the column axis, rows point down
     u = np.column_stack([-np.sin(theta), np.cos(theta)]) * (pair_distance * spacing / 2)
     pos = np.concatenate([centres - u, centres + u])

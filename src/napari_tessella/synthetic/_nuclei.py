@@ -140,7 +140,7 @@ def synthetic_nuclei(
     if low > high:
         raise ValueError(f"brightness_range must be (low, high) with low <= high; got "
                          f"{tuple(brightness_range)}.")
-    noise = abs(finite_number(noise, "noise", minimum=0))  # -0.0: numpy reads its sign
+    noise = finite_number(noise, "noise", minimum=0)
     min_separation = finite_number(min_separation, "min_separation", minimum=0)
     chromocenters, saturated, debris = (whole_number(v, k, minimum=0, maximum=1000) for k, v in
                                         (("chromocenters", chromocenters),

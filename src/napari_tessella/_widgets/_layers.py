@@ -111,25 +111,67 @@ def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:
     into nm (a bond across both axes is then a length). Units that do not convert into
     each other (seconds and nm, pixels and nm) raise ``ValueError``: no length or area
     can be measured across them. ``None`` gives pixels: ((1, 1), (0, 0), '').
+
+    A size is the world length of one step along the axis, as napari draws it (scale,
+    then rotate, shear and affine): on a layer sheared by s a column step is
+    sx·√(1 + s²) long. A pixel's area is :func:`_pixel_area` (not row × column size when
+    the axes are not at right angles).
     """
+    return _physical_area(source)[0]
+
+
+def _physical_area(source):
+    """(:func:`_physical`, the world area of one pixel in its unit²)."""
     if source is None:
-        return (1.0, 1.0), (0.0, 0.0), ""
+        return ((1.0, 1.0), (0.0, 0.0), ""), 1.0
     if isinstance(source, dict):
         scale, translate, units = source["scale"], source["translate"], source.get("units")
-        affine = source.get("affine")
+        affine, rotate, shear = source.get("affine"), source.get("rotate"), source.get("shear")
         what = "the layer"
     else:
         scale, translate = source.scale, source.translate
         units = getattr(source, "units", None)
-        affine = source.affine.affine_matrix
+        affine, rotate, shear = source.affine.affine_matrix, source.rotate, source.shear
         what = f"the layer {source.name!r}"
     (sy, sx), (ty, tx) = (float(v) for v in scale[-2:]), (float(v) for v in translate[-2:])
     if affine is not None:  # a pixel size some readers give as an affine, not a scale
         (sy, sx), (ty, tx) = _with_affine((sy, sx), (ty, tx), np.asarray(affine, float))
+    linear = _oblique_linear(scale, rotate, shear, affine)
+    if linear is not None:  # axes not at right angles: sizes are the steps' world lengths
+        ny, nx = np.hypot(linear[0], linear[1])
+        sy, sx = math.copysign(float(ny), sy), math.copysign(float(nx), sx)
     factor = 1.0
     if units is not None and len(units) >= 2:
         factor = _conversion(units[-2], units[-1], what)
-    return (sy * factor, sx), (ty * factor, tx), _unit_name(units)
+    size = (sy * factor, sx)
+    # a right-angled pixel's area is row × column size, as it always was (bit for bit);
+    # a sheared or skewed one's is |det| of the plane's linear map (a shear keeps it)
+    area = abs(size[0]) * abs(size[1]) if linear is None else \
+        float(abs(np.linalg.det(linear))) * factor
+    return (size, (ty * factor, tx), _unit_name(units)), area
+
+
+def _oblique_linear(scale, rotate, shear, affine) -> np.ndarray | None:
+    """The 2 × 2 linear part of data → world on the (row, column) plane (napari's
+    affine · rotate · shear · scale, the layer's own ``_data_to_world``), when it may turn
+    the axes away from right angles: a shear, or an affine that is not a plain scaling
+    or comes after a rotation. None otherwise: the axes stay at right angles and each
+    size is the scale (times the affine's), as :func:`_with_affine` gives it."""
+    n = len(scale)
+    sheared = shear is not None and np.any(np.asarray(shear, float) != 0)
+    a = None if affine is None else np.asarray(affine, float)
+    turned = rotate is not None and not np.allclose(rotate, np.eye(n))
+    skew = a is not None and not np.allclose(a, np.eye(n + 1)) and (
+        turned or not np.allclose(a[:n, :n], np.diag(np.diag(a[:n, :n]))))
+    if not (sheared or skew):
+        return None
+    from napari.utils.transforms import CompositeAffine
+
+    linear = CompositeAffine(scale=np.asarray(scale, float), rotate=rotate,
+                             shear=shear if sheared else None, ndim=n).linear_matrix
+    if a is not None:
+        linear = a[:n, :n] @ linear
+    return np.asarray(linear, dtype=float)[-2:, -2:]
 
 
 def _with_affine(size, origin, affine: np.ndarray):
@@ -217,12 +259,21 @@ def _pixel_size(source) -> tuple[float, float]:
     return abs(sy), abs(sx)
 
 
+def _pixel_area(source) -> float:
+    """World area of one pixel of a layer (or a :func:`_geometry`) in its unit²
+    (:func:`_physical`); 1 without a layer. Row size × column size for right-angled
+    axes; |det| of the plane's data → world map for sheared or skewed ones (a shear
+    moves the pixel's corners, not its area: sy·sx, not sy·sx·√(1 + s²))."""
+    return _physical_area(source)[1]
+
+
 def _length_per_pixel(layer) -> float:
     """World length of one pixel for lengths given as one number (a σ, a diameter, a
-    spacing): the geometric mean of the row and column sizes, so that a length² is an
-    area (row size × column size) for anisotropic pixels too."""
-    py, px = _pixel_size(layer)
-    return float(np.sqrt(py * px))
+    spacing): the square root of a pixel's area (:func:`_pixel_area`), the geometric
+    mean of the row and column sizes for right-angled axes, so that a length² is an area
+    for anisotropic, sheared and skewed pixels too (a disc of that diameter covers the
+    pixels it says)."""
+    return float(np.sqrt(_pixel_area(layer)))
 
 
 def _unit_name(units) -> str:
@@ -464,8 +515,8 @@ def _with_physical(table, geo: dict):
     """``table`` with physical-unit columns from a :func:`_geometry`: the same rule and
     the same names as the CSV files (:func:`napari_tessella.export.physical_columns`), in
     one unit for both axes (:func:`_physical`)."""
-    scale, translate, unit = _physical(geo)
-    return physical_columns(table, scale, translate, unit)
+    (scale, translate, unit), area = _physical_area(geo)
+    return physical_columns(table, scale, translate, unit, pixel_area=area)
 
 
 def _column_unit(geo: dict) -> str:

@@ -12,10 +12,10 @@ import pytest
 
 pytest.importorskip("napari")
 
-from napari.layers import Image, Labels  # noqa: E402
+from napari.layers import Image, Labels
 
-from napari_tessella._widgets._export import export_layers  # noqa: E402
-from napari_tessella._widgets._layers import (  # noqa: E402
+from napari_tessella._widgets._export import export_layers
+from napari_tessella._widgets._layers import (
     _geometry,
     _length_per_pixel,
     _physical,
@@ -107,3 +107,25 @@ def test_plain_scale_is_unchanged_bit_for_bit():
     (sy, sx), (ty, tx), unit = _physical(layer)
     assert (sy, sx, ty, tx, unit) == (0.123 * 1000.0, -0.456, 1.5 * 1000.0, -2.0, "nm")
     assert _length_per_pixel(layer) == float(np.sqrt(abs(0.123 * 1000.0) * 0.456))
+
+
+@pytest.mark.parametrize("widget_name, field, key", [
+    ("ThresholdLabelWidget", "min_size", "min_size"),
+    ("SeededWatershedWidget", "min_area", "min_size"),
+])
+def test_area_fields_on_a_skewed_layer(make_napari_viewer, widget_name, field, key):
+    """In a real viewer: an area typed in µm² is the pixels napari's world gives it (50
+    pixels' worth on a skewed layer is 50 px; it was 48, each pixel taken as row size ×
+    column size, 4 % too large), and a pixel count is shown back as that area."""
+    import napari_tessella._widgets as widgets
+
+    viewer = make_napari_viewer()
+    image = viewer.add_image(np.zeros((32, 32)), scale=(0.5, 0.8), affine=SKEW,
+                             units=("um", "um"))
+    widget = getattr(widgets, widget_name)(viewer)
+    widget.image.value = image
+    pixel = _world_area(image)
+    getattr(widget, field).value = 50 * pixel
+    assert widget.parameters()[key] == 50
+    widget.set_parameters({key: 20})
+    assert getattr(widget, field).value == pytest.approx(20 * pixel, rel=1e-3)

@@ -129,3 +129,40 @@ def test_area_fields_on_a_skewed_layer(make_napari_viewer, widget_name, field, k
     assert widget.parameters()[key] == 50
     widget.set_parameters({key: 20})
     assert getattr(widget, field).value == pytest.approx(20 * pixel, rel=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["sheared", "general affine", "sheared, rotated and affine"])
+@pytest.mark.parametrize("geometry", ["vectors (fast)", "shapes (editable)"])
+def test_lattice_bonds_and_cells_in_napari_world(make_napari_viewer, kind, geometry):
+    """The Lattice widget's bond lengths are the distances napari's own data → world
+    gives the bond's ends (diagonal bonds too, not only those along an axis), a cell's
+    area that of its polygon in the world (|det| per pixel)."""
+    from napari_tessella._widgets import LatticeWidget
+
+    viewer = make_napari_viewer()
+    rng = np.random.default_rng(3)
+    pts = np.stack(np.meshgrid(np.arange(6), np.arange(6), indexing="ij"),
+                   -1).reshape(-1, 2) * 8.0 + 4.0 + rng.uniform(-1.5, 1.5, (36, 2))
+    layer = viewer.add_points(pts, name="p", units=("nm", "nm"), **LAYERS[kind])
+    widget = LatticeWidget(viewer)
+    widget.points.value = layer
+    widget.image.value = None
+    widget.geometry.value = geometry
+    assert widget() is not None
+    world = np.asarray(layer._data_to_world(pts))
+    triangles = viewer.layers["p Delaunay"]
+    if geometry.startswith("shapes"):  # each triangle by its longest edge; napari keeps
+        # a Shapes layer's vertices in float32 (1e-7 relative)
+        longest = [max(np.linalg.norm(w[i] - w[(i + 1) % 3]) for i in range(3))
+                   for w in (np.asarray(layer._data_to_world(t)) for t in triangles.data)]
+        np.testing.assert_allclose(triangles.features["longest_edge"], longest, rtol=1e-5)
+        cells = viewer.layers["p Voronoi"]
+        for polygon, area in zip(cells.data, cells.features["area"], strict=True):
+            w = np.asarray(layer._data_to_world(polygon))
+            shoelace = 0.5 * abs(np.dot(w[:, 0], np.roll(w[:, 1], 1))
+                                 - np.dot(w[:, 1], np.roll(w[:, 0], 1)))
+            assert area == pytest.approx(shoelace, rel=1e-5)
+    else:
+        bonds = triangles.features
+        expected = np.linalg.norm(world[bonds["start"]] - world[bonds["end"]], axis=1)
+        np.testing.assert_allclose(bonds["length"], expected, rtol=1e-9)

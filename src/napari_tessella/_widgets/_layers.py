@@ -124,15 +124,7 @@ def _physical_area(source):
     """(:func:`_physical`, the world area of one pixel in its unit²)."""
     if source is None:
         return ((1.0, 1.0), (0.0, 0.0), ""), 1.0
-    if isinstance(source, dict):
-        scale, translate, units = source["scale"], source["translate"], source.get("units")
-        affine, rotate, shear = source.get("affine"), source.get("rotate"), source.get("shear")
-        what = "the layer"
-    else:
-        scale, translate = source.scale, source.translate
-        units = getattr(source, "units", None)
-        affine, rotate, shear = source.affine.affine_matrix, source.rotate, source.shear
-        what = f"the layer {source.name!r}"
+    scale, translate, units, affine, rotate, shear, what = _placement(source)
     (sy, sx), (ty, tx) = (float(v) for v in scale[-2:]), (float(v) for v in translate[-2:])
     if affine is not None:  # a pixel size some readers give as an affine, not a scale
         (sy, sx), (ty, tx) = _with_affine((sy, sx), (ty, tx), np.asarray(affine, float))
@@ -149,6 +141,31 @@ def _physical_area(source):
     area = abs(size[0]) * abs(size[1]) if linear is None else \
         float(abs(np.linalg.det(linear))) * factor
     return (size, (ty * factor, tx), _unit_name(units)), area
+
+
+def _placement(source):
+    """(scale, translate, units, affine, rotate, shear, its name in a message) of a
+    layer or a :func:`_geometry` (None for a transform a geometry does not hold)."""
+    if isinstance(source, dict):
+        return (source["scale"], source["translate"], source.get("units"),
+                source.get("affine"), source.get("rotate"), source.get("shear"), "the layer")
+    return (source.scale, source.translate, getattr(source, "units", None),
+            source.affine.affine_matrix, source.rotate, source.shear,
+            f"the layer {source.name!r}")
+
+
+def _oblique_map(source) -> np.ndarray | None:
+    """The 2 × 2 map taking a (row, column) step of a sheared or skewed layer (or
+    :func:`_geometry`) to its world step, both axes in the unit of its columns
+    (:func:`_physical`): a bond's world length is the length of its image. None for a
+    layer whose axes stay at right angles (its sizes say it all)."""
+    if source is None:
+        return None
+    scale, _translate, units, affine, rotate, shear, what = _placement(source)
+    linear = _oblique_linear(scale, rotate, shear, affine)
+    if linear is not None and units is not None and len(units) >= 2:
+        linear = linear * np.array([[_conversion(units[-2], units[-1], what)], [1.0]])
+    return linear
 
 
 def _oblique_linear(scale, rotate, shear, affine) -> np.ndarray | None:

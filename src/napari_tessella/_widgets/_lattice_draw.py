@@ -8,7 +8,8 @@ import numpy as np
 
 from .._validation import counted
 from ..tessellation import neighbour_counts, polygon_edges, triangle_longest_edges
-from ._layers import _column_unit, _oblique_map, _pixel_area
+from ._layers import _column_unit
+from ._physical import _oblique_map, _pixel_area
 
 #: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
 #: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,

@@ -66,8 +66,8 @@ def _oblique_map(source) -> np.ndarray | None:
     """The 2 × 2 map taking a (row, column) step of a sheared or skewed layer (or
     :func:`_geometry`) to its world step, both axes in the unit of its columns
     (:func:`_physical`): a bond's world length is the length of its image. None for a
-    layer whose axes stay at right angles (its sizes say it all)."""
-    if source is None:
+    layer whose axes stay at right angles (its sizes say it all), and for no geometry."""
+    if source is None or (isinstance(source, dict) and "scale" not in source):
         return None
     scale, _translate, units, affine, rotate, shear, what = _placement(source)
     linear = _oblique_linear(scale, rotate, shear, affine)

@@ -45,6 +45,7 @@ LAYERS = [
     {"params"},
     {"__init__"},
     {"cli", "__main__", "_sample_data", "_widgets", "_widgets._layers", "_widgets._stacks",
+     "_widgets._physical",
      "_widgets._qt", "_widgets._export", "_widgets._outputs", "_widgets._writing",
      "_widgets._seeds", "_widgets._in_place", "_widgets._errors",
      "_widgets._files", "_widgets._base",

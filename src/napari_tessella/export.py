@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ._lazy import _compute, _on_storage_grid
+from ._numbers import finite_number
 from ._validation import as_label_image, as_table, number_pair, unit_name
 from .measure import measure_objects_chunked
 from .reading import _TO_METRE, _is_pixel_unit, _short_unit, ngff_unit
@@ -24,13 +25,15 @@ __all__ = ["physical_columns", "save_labels", "save_labels_from_zarr", "save_tab
 _DISPLACEMENTS = ("d_row", "d_col")
 
 
-def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = ""):
+def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = "", *,
+                     pixel_area=None):
     """``table`` with physical-unit columns added beside the pixel ones.
 
     The one rule for the widgets' tables and the CSV files: every column named ``row`` or
     ``col`` or ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
     translate of that axis (the displacements ``d_row``/``d_col``: × scale only), ``area``
-    gets ``area_<unit>2`` = area × row size × column size. The unit is spelled short and
+    gets ``area_<unit>2`` = area × a pixel's area (``pixel_area``, by default row size ×
+    column size, which a sheared or skewed pixel's is not: give it). The unit is spelled short and
     ASCII (``µm`` → ``um``, ``nanometer`` → ``nm``); without a unit but with a
     non-identity geometry, ``scaled`` stands for it; with neither nothing is added.
     Columns already there (a table exported again) are left as they are.
@@ -43,6 +46,8 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
         Pixel size and origin, (row, column), as on a napari layer.
     unit : str
         Unit of ``scale`` (any spelling napari, pint or OME use).
+    pixel_area : float, optional
+        World area of one pixel in ``unit``²; ``abs(row size × column size)`` by default.
 
     Returns
     -------
@@ -50,6 +55,8 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
         A new table (the input is not changed).
     """
     (sy, sx) = number_pair(scale, "scale", nonzero=True)
+    if pixel_area is not None:
+        pixel_area = finite_number(pixel_area, "pixel_area", minimum=0, strict=True)
     (ty, tx) = number_pair(translate, "translate")
     unit = column_unit((sy, sx), (ty, tx), unit)
     df = as_table(table)
@@ -66,13 +73,15 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
         elif name == "col" or name.endswith("_col"):
             added[f"{name}_{unit}"] = df[col].to_numpy(dtype=float) * sx + tx * shift
     if "area" in df and f"area_{unit}2" not in df:
-        added[f"area_{unit}2"] = df["area"].to_numpy(dtype=float) * abs(sy * sx)
+        added[f"area_{unit}2"] = df["area"].to_numpy(dtype=float) * (
+            abs(sy * sx) if pixel_area is None else pixel_area)
     for name, values in added.items():
         df[name] = values
     return df
 
 
-def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = "") -> Path:
+def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = "",
+               pixel_area=None) -> Path:
     """Save a per-object table as CSV, adding physical coordinates when a scale is known.
 
     The folders of ``path`` are made when they do not exist, as by every writer here.
@@ -88,13 +97,16 @@ def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str
     unit : str
         Unit name of ``scale`` (e.g. ``"nm"``); physical-unit columns are added as
         :func:`physical_columns` says.
+    pixel_area : float, optional
+        World area of one pixel in ``unit``² (a sheared pixel's is not row × column
+        size); :func:`physical_columns` says.
 
     Returns
     -------
     Path
         The file written.
     """
-    df = physical_columns(table, scale, translate, unit)
+    df = physical_columns(table, scale, translate, unit, pixel_area=pixel_area)
     path = _output_file(path, ".csv")
     df.to_csv(path, index=False)
     return path

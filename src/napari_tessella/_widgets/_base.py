@@ -40,7 +40,6 @@ from ._layers import (
     _field_unit,
     _fit_decimals,
     _in_field_units,
-    _pixel_size,
     _relabelled,
     _set_field,
 )
@@ -284,9 +283,8 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
         for name, power, finest in self._unit_fields:
             field = getattr(self, name)
             field.label = f"{field.label.split(' (')[0]} ({unit}{'²' if power == 2 else ''})"
-            if finest is not None and length is not None:
-                py, px = _pixel_size(layer)
-                _fit_decimals(field, finest * (length if power == 1 else py * px))
+            if finest is not None and length is not None:  # (a length² is a pixel's area)
+                _fit_decimals(field, finest * length**power)
 
     def _job(self):
         """The job of a run: the shown plane, or every plane of a stack one after another

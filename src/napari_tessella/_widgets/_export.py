@@ -11,7 +11,7 @@ import numpy as np
 from .._lazy import is_lazy
 from ..export import save_labels, save_table, write_labels_zarr
 from ..measure import measure_objects
-from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane, _physical
+from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane, _physical_area
 from ._stacks import _plane_columns
 
 
@@ -81,7 +81,8 @@ def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
     for layer, stem in zip(layers, stems, strict=True):
         stem += suffix
         # both axes in one unit (rows in µm, columns in nm: the rows' size in nm)
-        scale, translate, unit = _physical(layer)
+        # (a sheared pixel's area is not row × column size: its own, for area columns)
+        (scale, translate, unit), area = _physical_area(layer)
         if layer._type_string == "labels" and layer.multiscale and isinstance(
                 layer.data[0], np.ndarray):  # a pyramid made for the viewer: its level 0
             written.append(save_labels(layer.data[0], folder / f"{stem}.tif", scale=scale,
@@ -99,11 +100,13 @@ def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
             table = layer.metadata.get("features")
             if table is not None:
                 written.append(save_table(table.copy(), folder / f"{stem}.csv", scale=scale,
-                                          translate=translate, unit=unit))
+                                          translate=translate, unit=unit,
+                                          pixel_area=area))
         elif layer._type_string == "labels" and id(layer) in (tables or {}):
             if tables[id(layer)] is not None:
                 written.append(save_table(tables[id(layer)], folder / f"{stem}.csv",
-                                          scale=scale, translate=translate, unit=unit))
+                                          scale=scale, translate=translate, unit=unit,
+                                          pixel_area=area))
         elif layer._type_string != "labels" or len(layer.features.columns) > 1:
             table = layer.features.copy()
             if layer._type_string == "points":
@@ -116,7 +119,7 @@ def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
                     table = table.drop(columns=name, errors="ignore")
                     table.insert(axis, name, data[:, axis])
             written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
-                                      translate=translate, unit=unit))
+                                      translate=translate, unit=unit, pixel_area=area))
     return written
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from .._validation import counted
 from ..tessellation import neighbour_counts, polygon_edges, triangle_longest_edges
 from ._layers import _column_unit
+from ._physical import _oblique_map, _pixel_area
 
 #: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
 #: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,
@@ -208,6 +209,12 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling, ids=None
     world = pts * sampling
     e = result.edges
     length = result.edge_lengths
+    area = result.cell_areas
+    linear = _oblique_map(geo)
+    if linear is not None:  # a sheared or skewed layer: bonds and cells as napari draws
+        world = pts @ linear.T  # them (the pixel sizes alone have the axes at right angles)
+        length = np.linalg.norm(world[e[:, 1]] - world[e[:, 0]], axis=1)
+        area = None if area is None else area * (_pixel_area(geo) / (sampling[0] * sampling[1]))
     outputs = []
     limits, notes = {}, {}  # the colour range of each output role, and the legend's note
 
@@ -250,7 +257,6 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling, ids=None
                 "edge_width": 0.5, **geo,
             }, "vectors")))
     if want[1]:
-        area = result.cell_areas
         neighbours = neighbour_counts(result.edges, len(pts))
         robust("polygons", area)
         if use_shapes:

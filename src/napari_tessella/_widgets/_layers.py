@@ -12,6 +12,17 @@ from .._lazy import is_large, is_lazy
 from .._validation import _in_pixels, rgb_luminance
 from ..export import column_unit, physical_columns
 from ..reading import _is_pixel_unit
+from ._physical import (  # noqa: F401 (a layer's pixel in the world: its own module,
+    _conversion,  # read from here by the widgets as before)
+    _length_per_pixel,
+    _oblique_map,
+    _physical,
+    _physical_area,
+    _pixel_area,
+    _pixel_size,
+    _unit_factor,
+    _unit_name,
+)
 
 
 def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
@@ -102,84 +113,6 @@ def _transforms(layer) -> dict[str, np.ndarray]:
     return out
 
 
-def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:
-    """(row, column) pixel size and origin of a layer (or of a :func:`_geometry`) in one
-    unit, that of its columns, and that unit's name ('' for plain pixels).
-
-    The one reading of a layer's scale for lengths, areas and physical-unit columns.
-    napari lets each axis have its own unit: rows in µm and columns in nm are converted
-    into nm (a bond across both axes is then a length). Units that do not convert into
-    each other (seconds and nm, pixels and nm) raise ``ValueError``: no length or area
-    can be measured across them. ``None`` gives pixels: ((1, 1), (0, 0), '').
-    """
-    if source is None:
-        return (1.0, 1.0), (0.0, 0.0), ""
-    if isinstance(source, dict):
-        scale, translate, units = source["scale"], source["translate"], source.get("units")
-        affine = source.get("affine")
-        what = "the layer"
-    else:
-        scale, translate = source.scale, source.translate
-        units = getattr(source, "units", None)
-        affine = source.affine.affine_matrix
-        what = f"the layer {source.name!r}"
-    (sy, sx), (ty, tx) = (float(v) for v in scale[-2:]), (float(v) for v in translate[-2:])
-    if affine is not None:  # a pixel size some readers give as an affine, not a scale
-        (sy, sx), (ty, tx) = _with_affine((sy, sx), (ty, tx), np.asarray(affine, float))
-    factor = 1.0
-    if units is not None and len(units) >= 2:
-        factor = _conversion(units[-2], units[-1], what)
-    return (sy * factor, sx), (ty * factor, tx), _unit_name(units)
-
-
-def _with_affine(size, origin, affine: np.ndarray):
-    """Pixel size and origin of the rows and columns with the layer's affine applied
-    after its scale (as napari draws it): each axis's size times the length its affine
-    column gives a unit step (a rotation leaves it, a scaling multiplies it); the origin
-    mapped by an axis-aligned affine, and only scaled by one that turns the axes (the
-    columns stay along the layer's own axes, as for its ``rotate``)."""
-    n = affine.shape[0] - 1
-    linear, offset = affine[n - 2:n, n - 2:n], affine[n - 2:n, n]
-    if np.allclose(linear, np.diag(np.diag(linear))):  # scaling (and a flip), no turn
-        a, b = linear[0, 0], linear[1, 1]
-        return ((size[0] * a, size[1] * b),
-                (origin[0] * a + offset[0], origin[1] * b + offset[1]))
-    stretch = np.hypot(linear[0], linear[1])  # per column: the step of one row, one column
-    return ((size[0] * stretch[0], size[1] * stretch[1]),
-            (origin[0] * stretch[0], origin[1] * stretch[1]))
-
-
-def _conversion(row_unit, col_unit, what: str) -> float:
-    """The factor giving a length in ``row_unit`` in ``col_unit`` (1 when they are the same
-    or both plain pixels); ``ValueError`` naming both when there is none."""
-    factor = _unit_factor(row_unit, col_unit)
-    if factor is None:
-        raise ValueError(
-            f"{what} has rows in {_unit_name((str(row_unit),)) or 'pixels'} and columns in "
-            f"{_unit_name((str(col_unit),)) or 'pixels'}: lengths and areas need one length "
-            "unit on both axes (or two that convert, such as µm and nm). Set the layer's "
-            "units, e.g. layer.units = ('nm', 'nm').")
-    return factor
-
-
-def _unit_factor(unit, target) -> float | None:
-    """The factor giving a length in ``unit`` in ``target`` (1 when they are the same or
-    both plain pixels); None when they do not convert (seconds and nm, pixels and nm)."""
-    a, b = str(unit), str(target)
-    if a == b or (_is_pixel_unit(a) and _is_pixel_unit(b)):
-        return 1.0
-    import pint  # napari's units are pint units
-
-    registry = pint.get_application_registry()
-    try:
-        factor = float((1 * registry(a)).to(registry(b)).magnitude)
-    except Exception:  # not convertible (DimensionalityError), or not a unit pint knows
-        return None
-    if not np.isfinite(factor) or factor <= 0:
-        return None
-    return float(f"{factor:.12g}")  # µm → nm is 1000, not 999.9999999999999
-
-
 def _axis_factors(theirs, mine) -> list[float | None]:
     """Per pair of units (an axis of two layers, or of the viewer and a layer), the factor
     taking a length in ``theirs`` into ``mine``: 1 where either is in pixels (napari then
@@ -205,43 +138,6 @@ def _world_factors(other, layer) -> np.ndarray:
                 "each other, so one cannot be placed on the other. Set the layers' units "
                 "alike, e.g. layer.units = ('nm', 'nm').")
     return np.asarray(factors, dtype=float)
-
-
-def _pixel_size(source) -> tuple[float, float]:
-    """(row, column) size of a pixel of a layer (or a :func:`_geometry`), both in the unit
-    of its columns (:func:`_physical`); (1, 1) without a layer.
-
-    Sizes, not directions: a negative scale (a flipped axis) gives a positive size.
-    """
-    (sy, sx), _, _ = _physical(source)
-    return abs(sy), abs(sx)
-
-
-def _length_per_pixel(layer) -> float:
-    """World length of one pixel for lengths given as one number (a σ, a diameter, a
-    spacing): the geometric mean of the row and column sizes, so that a length² is an
-    area (row size × column size) for anisotropic pixels too."""
-    py, px = _pixel_size(layer)
-    return float(np.sqrt(py * px))
-
-
-def _unit_name(units) -> str:
-    """'nm'-style name of the last axis's unit of napari ``units`` (pint units or strings);
-    '' for plain pixels."""
-    if not units:
-        return ""
-    unit = units[-1]
-    if isinstance(unit, str):
-        import pint  # napari's units are pint units
-
-        try:
-            unit = pint.get_application_registry()(unit).units
-        except Exception:
-            pass
-    name = unit if isinstance(unit, str) else format(unit, "~")
-    if name in ("µ", "μ"):  # pint's symbol of the micron, a prefix alone: the micrometre
-        name = "µm"
-    return "" if _is_pixel_unit(name) else name
 
 
 #: What lengths are in for a layer with a scale but no unit: the tables' columns say
@@ -464,8 +360,8 @@ def _with_physical(table, geo: dict):
     """``table`` with physical-unit columns from a :func:`_geometry`: the same rule and
     the same names as the CSV files (:func:`napari_tessella.export.physical_columns`), in
     one unit for both axes (:func:`_physical`)."""
-    scale, translate, unit = _physical(geo)
-    return physical_columns(table, scale, translate, unit)
+    (scale, translate, unit), area = _physical_area(geo)
+    return physical_columns(table, scale, translate, unit, pixel_area=area)
 
 
 def _column_unit(geo: dict) -> str:

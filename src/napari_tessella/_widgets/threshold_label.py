@@ -23,7 +23,7 @@ from ._layers import (
     _layer_choices,
     _layer_key,
     _length_per_pixel,
-    _pixel_size,
+    _pixel_area,
     _plane,
     _set_field,
     _unit,
@@ -278,7 +278,7 @@ class ThresholdLabelWidget(_DockWidget):
         return self._params()
 
     def set_parameters(self, params: dict) -> None:
-        py, px = _pixel_size(self.image.value)
+        pixel = _pixel_area(self.image.value)  # a sheared pixel's: not row × column size
         length = _length_per_pixel(self.image.value)
         threshold = params.get("threshold", self.method.value)
         self._syncing = True  # one preview at the end, not one per control
@@ -293,7 +293,7 @@ class ThresholdLabelWidget(_DockWidget):
             if "smooth_sigma" in params:  # pixels in the file, the layer's units here
                 _set_field(self.smooth_sigma, float(params["smooth_sigma"]) * length)
             if "min_size" in params:
-                _set_field(self.min_size, float(params["min_size"]) * py * px)
+                _set_field(self.min_size, float(params["min_size"]) * pixel)
             for name in ("opening", "connectivity", "exclude_border", "dark_objects"):
                 if name in params:
                     getattr(self, name).value = params[name]
@@ -303,13 +303,13 @@ class ThresholdLabelWidget(_DockWidget):
 
     def _params(self) -> dict:
         threshold = self.method.value if self.method.value != _MANUAL else self.value.value
-        py, px = _pixel_size(self.image.value)
+        pixel = _pixel_area(self.image.value)
         return {  # in pixels, as the core and the command line take them
             "threshold": threshold,
             "smooth_sigma": self.smooth_sigma.value / _length_per_pixel(self.image.value),
             "opening": self.opening.value,
             "connectivity": self.connectivity.value,
-            "min_size": round(self.min_size.value / (py * px)),
+            "min_size": round(self.min_size.value / pixel),
             "exclude_border": self.exclude_border.value,
             "dark_objects": self.dark_objects.value,
         }
@@ -327,9 +327,8 @@ class ThresholdLabelWidget(_DockWidget):
         geo = _geometry(layer)
         name = layer.name
         # the min size as its field says it (an area in the layer's units², or px²)
-        py, px = _pixel_size(layer)
-        unit = _unit(layer)
-        area = _area_text(params["min_size"], py * px, unit)
+        unit, pixel = _unit(layer), _pixel_area(layer)
+        area = _area_text(params["min_size"], pixel, unit)
 
         every_plane = self._plane_index is not None  # one plane of an 'all planes' run
 
@@ -370,7 +369,7 @@ class ThresholdLabelWidget(_DockWidget):
                 message = _no_objects(image, params, name, area, measured if said else None)
             else:
                 message = (f"{counted(n, 'object')} in {name!r}"
-                           f"{_joined_note(table['area'].to_numpy(), py * px, unit)}")
+                           f"{_joined_note(table['area'].to_numpy(), pixel, unit)}")
             if said:
                 message = f"{message.rstrip('.')}; {said}"
             return outputs, message

@@ -24,6 +24,7 @@ from ._layers import (
     _labels_features,
     _layer_choices,
     _length_per_pixel,
+    _pixel_area,
     _pixel_size,
     _plane,
     _set_field,
@@ -86,21 +87,21 @@ class SeededWatershedWidget(_DockWidget):
         self.estimate.changed.connect(self._estimate)
 
     def parameters(self) -> dict:
-        py, px = _pixel_size(self.image.value)
+        pixel = _pixel_area(self.image.value)  # a sheared pixel's: not row × column size
         length = _length_per_pixel(self.image.value)
         diameter = self.object_diameter.value / length if self.object_diameter.value else None
-        min_size = (max(1, round(self.min_area.value / (py * px))) if self.min_area.value
+        min_size = (max(1, round(self.min_area.value / pixel)) if self.min_area.value
                     else None)
         return {"object_diameter": diameter, "min_size": min_size,
                 "landscape": self.landscape.value, "exclude_border": self.exclude_border.value}
 
     def set_parameters(self, params: dict) -> None:
-        py, px = _pixel_size(self.image.value)
+        pixel = _pixel_area(self.image.value)
         if "object_diameter" in params:
             _set_field(self.object_diameter, (params["object_diameter"] or 0.0)
                        * _length_per_pixel(self.image.value))
         if "min_size" in params:
-            _set_field(self.min_area, (params["min_size"] or 0.0) * py * px)
+            _set_field(self.min_area, (params["min_size"] or 0.0) * pixel)
         for name in ("landscape", "exclude_border"):
             if name in params:
                 getattr(self, name).value = params[name]
@@ -151,7 +152,7 @@ class SeededWatershedWidget(_DockWidget):
         # tenth of a pixel), written as the run writes it: from the unrounded estimate it
         # said "36.2 µm² (290 px)" where the run said "36.12 µm² = 289 px"
         area = default_min_size(self.object_diameter.value / length)
-        pixel_area = float(np.prod(_pixel_size(layer)))
+        pixel_area = _pixel_area(layer)
         unit = _unit(layer)
         size = f"{d:.1f} px" if not unit else f"{d * length:.3g}{unit} ({d:.1f} px)"
         self._status.value = (
@@ -178,7 +179,7 @@ class SeededWatershedWidget(_DockWidget):
             raise ValueError(f"an object diameter of {self.object_diameter.value:.4g}{unit} "
                              f"is under one pixel ({least}): give at least {least}, or 0 "
                              "(auto) to estimate it.")
-        pixel_area = float(np.prod(_pixel_size(layer)))
+        pixel_area = _pixel_area(layer)
 
         # a blank plane of a stack run plane by plane (a dropped frame): no nuclei there,
         # said, where the core's refusal of it as an image stopped the whole stack's run

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _nearest_label
+from .._label_image import _edge_ids, _edt_squares, _nearest_label
 from ._flat import _flatness
 from ._foreground import _auto_mask
 from ._glow_model import _glow_window
@@ -219,7 +219,11 @@ def _far_territories(state, lut, core_lo, core_hi, shape) -> bool:
     region = _ringed(core_lo, core_hi, shape)
     if not labels.any():
         return True
-    dist = ndi.distance_transform_edt(labels == 0)
+    # the squares of the distances (whole numbers, the faster transform when they are
+    # within its reach; scipy's squared else): compared with the rooms squared
+    squares = _edt_squares(labels == 0)
+    if squares is None:
+        squares = ndi.distance_transform_edt(labels == 0) ** 2
     room = np.inf
     for axis, (sl, o, n) in enumerate(zip(region, origin, local.shape, strict=True)):
         at = np.arange(sl.start, sl.stop)
@@ -229,7 +233,7 @@ def _far_territories(state, lut, core_lo, core_hi, shape) -> bool:
         room = np.minimum(room, side[:, None] if axis == 0 else side[None, :])
     local_region = tuple(slice(sl.start - o, sl.stop - o) for sl, o in zip(region, origin,
                                                                         strict=True))
-    return bool((dist[local_region] > room).any())
+    return bool((squares[local_region] > room * room).any())
 
 
 def _core_labels(state, lut, core_lo, core_hi) -> np.ndarray:

@@ -132,7 +132,8 @@ def _far_nearest(states, luts, edges, scheduler) -> list:
     160). From the global working labels made of the chunks' kept segmentations,
     ``_nearest_chunked.nearest_label_lazy`` on the cores of those chunks and of their
     neighbours (their rings). Without the segmentations kept (``CACHE_PIXELS``): all
-    None, each chunk's window's nearest nucleus as before."""
+    None, each chunk's window's nearest nucleus as before (the check would segment
+    every chunk once more)."""
     import dask
     import dask.array as da
 

@@ -18,7 +18,7 @@ ROOT = "napari_tessella"
 #: (and, within its own layer, never in a cycle).
 LAYERS = [
     {"_version", "_validation", "_numbers", "_delaunay_flip", "_voronoi_cells"},
-    {"_lazy", "_label_image", "_quantiles", "_tiff", "reading"},
+    {"_lazy", "_label_image", "_nearest_chunked", "_quantiles", "_tiff", "reading"},
     {"threshold", "_chunked_labels", "_outside", "_fills", "datasets", "synthetic",
      "synthetic._lattice", "synthetic._nuclei", "scoring", "_atoms_noise"},
     {"measure", "tessellation", "nuclei._resample", "_atoms_fit", "nuclei._cues",

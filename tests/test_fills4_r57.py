@@ -14,7 +14,7 @@ import pytest
 from _benchmarks import same_partition
 from _shapes import filled_fields, noisy_field
 
-from napari_tessella import _label_image, seeded_watershed
+from napari_tessella import _label_image, _nearest_chunked, seeded_watershed
 
 da = pytest.importorskip("dask.array")
 
@@ -59,9 +59,9 @@ def test_chunked_territories_of_nuclei_cut_by_a_fill_are_memorys(field, case):
 
 
 def test_territories_farther_than_the_first_margin(field, monkeypatch):
-    """A margin of 2 pixels, too narrow for most pixels: widened until each pixel's
-    nearest nucleus is memory's."""
-    monkeypatch.setattr(_label_image, "NEAREST_REACH", 2)
+    """Coarse cells of 2 pixels (round 58; before, a first margin of 2 pixels, too
+    narrow for most pixels): each pixel's nearest nucleus is memory's."""
+    monkeypatch.setattr(_nearest_chunked, "_cell_side", lambda shape: 2)
     image = _cases(field)["missing tile"]
     memory = seeded_watershed(image, exclude_border=True)
     lazy = seeded_watershed(da.from_array(image, chunks=96), exclude_border=True)
@@ -71,9 +71,10 @@ def test_territories_farther_than_the_first_margin(field, monkeypatch):
 @pytest.mark.parametrize("reach", [1, 3, 64])
 def test_the_lazy_nearest_label_is_the_whole_images(monkeypatch, reach):
     """``nearest_label_lazy`` is ``_nearest_label`` of the whole image on the pixels asked
-    for, ties included (labels on a grid of 4), at chunks that cut them, with margins that
-    must widen and one that need not; no label: 0."""
-    monkeypatch.setattr(_label_image, "NEAREST_REACH", reach)
+    for, ties included (labels on a grid of 4), at chunks that cut them, with coarse
+    cells of 1, 3 and 64 pixels (round 58; before, first margins of as many pixels); no
+    label: 0."""
+    monkeypatch.setattr(_nearest_chunked, "_cell_side", lambda shape: reach)
     rng = np.random.default_rng(reach)
     for trial in range(12):
         shape = tuple(int(n) for n in rng.integers(30, 110, 2))
@@ -85,7 +86,7 @@ def test_the_lazy_nearest_label_is_the_whole_images(monkeypatch, reach):
         want = (np.where(at, _label_image._nearest_label(labels), 0) if labels.any()
                 else np.zeros(shape, np.int32))
         for chunks in ((17, 23), 40, (64, 9)):
-            got = _label_image.nearest_label_lazy(da.from_array(labels, chunks=chunks),
+            got = _nearest_chunked.nearest_label_lazy(da.from_array(labels, chunks=chunks),
                                                   da.from_array(at, chunks=chunks))
             assert got.dtype == labels.dtype
             np.testing.assert_array_equal(got.compute(), want)

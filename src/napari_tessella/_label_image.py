@@ -1,5 +1,5 @@
 """Label-image helpers shared by the concepts: relabelling, border ids, nearest label
-(per-label quantiles: :mod:`._quantiles`)."""
+(chunk by chunk: :mod:`._nearest_chunked`; per-label quantiles: :mod:`._quantiles`)."""
 
 from __future__ import annotations
 
@@ -130,56 +130,6 @@ def _nearest_near(seeds: np.ndarray, at: np.ndarray, reach: float) -> np.ndarray
                 out.ravel()[where] = found
                 return out
     return _only(_nearest_label(seeds), at)
-
-
-def _block_nearest(labels: np.ndarray, at: np.ndarray, reach: float) -> np.ndarray:
-    """:func:`_nearest_label` of the window ``labels`` on the pixels ``at`` (0 off them),
-    -1 where no label lies within ``reach`` (a nearer one may lie beyond the window)."""
-    out = np.zeros(labels.shape, np.int64)
-    if not at.any():
-        return out
-    seeded = labels != 0
-    if not seeded.any():
-        out[at] = -1 if np.isfinite(reach) else 0
-        return out
-    dist, (rows, cols) = ndi.distance_transform_edt(~seeded, return_indices=True)
-    out[at] = np.where(dist[at] <= reach, labels[rows[at], cols[at]], -1)
-    return out
-
-
-#: the first margin (pixels) :func:`nearest_label_lazy` reads each chunk with; then four
-#: times wider while a pixel's nearest label may lie beyond it
-NEAREST_REACH = 64
-
-
-def nearest_label_lazy(labels, at, scheduler=None):
-    """``np.where(at, _nearest_label(labels), 0)`` of the 2-d dask arrays ``labels``
-    (integer) and ``at`` (bool), exactly, chunk by chunk (lazy, ``labels``' dtype).
-
-    Each chunk is read with a margin of :data:`NEAREST_REACH` pixels: a pixel whose
-    nearest label in that window lies within the margin has it for its nearest in the
-    whole image too (any label beyond is farther, and scipy's feature transform breaks a
-    tie by the labels' relative places only: :func:`_nearest_near`). One pass counts the
-    pixels of ``at`` farther than that from every label; while there are any, the margin
-    is four times wider, up to the whole image in one chunk."""
-    import dask.array as da
-
-    from ._lazy import _compute
-
-    reach = NEAREST_REACH
-    while reach < max(labels.shape) - 1:
-        depth = {0: min(reach, labels.shape[0] - 1), 1: min(reach, labels.shape[1] - 1)}
-        found = da.map_overlap(_block_nearest, labels, at, reach=reach, depth=depth,
-                               boundary="none", dtype=np.int64)
-        far, seeded = _compute((found < 0).any(), (labels != 0).any(), scheduler=scheduler)
-        if not seeded:
-            return (labels * 0).astype(labels.dtype)
-        if not far:
-            return found.astype(labels.dtype)
-        reach *= 4
-    whole = labels.rechunk(-1).map_blocks(_block_nearest, at.rechunk(-1), reach=np.inf,
-                                          dtype=np.int64)
-    return whole.rechunk(labels.chunks).astype(labels.dtype)
 
 
 #: the cost of one call of the distance transform on a box, in pixels of a whole image's

@@ -12,9 +12,9 @@ first pass reads anyway) finds a frame or a fill: an image without either costs 
 
 With ``exclude_border`` the nuclei touching the fill are dropped as in memory, and their
 territories given to the nearest nucleus kept, exactly as memory's whole-image transform
-gives them (``_label_image.nearest_label_lazy``: each chunk read with a margin, wider
-where a pixel's nearest nucleus may lie beyond it; round 57, before which they were left
-to no nucleus).
+gives them (``_nearest_chunked.nearest_label_lazy``: each chunk read with the margin
+its pixels' nearest nuclei need, round 58; round 57, before which they were left to no
+nucleus).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from .._fills import _lines, fills_lazy
-from .._label_image import nearest_label_lazy
 from .._lazy import _compute
+from .._nearest_chunked import nearest_label_lazy
 from .._outside import fill_part_lazy, frame_and_fills_lazy, seeds_in_box
 
 __all__ = ["filled_watershed"]

@@ -78,46 +78,7 @@ def _two_domes_gain(image, own, ring):
     """``_domes._two_domes`` with loose gates: (part, gain, level ratio, share) or None."""
     from napari_tessella.nuclei import _domes as dm
 
-    gates = _LOOSE
-    use = own | ring
-    grid = np.indices(use.shape).sum(0) % 2 == 0
-    yy, xx = (c.astype(np.float64) for c in np.nonzero(use & grid))
-    oy, ox = (c.astype(np.float64) for c in np.nonzero(own))
-    zo = image[own].astype(np.float64)
-    bg = float(np.percentile(image[ring], 10)) if ring.any() else float(zo.min())
-    scale = float(np.percentile(zo, 90)) - bg
-    if scale <= 0 or zo.size < 8:
-        return None
-    z = (image[use & grid].astype(np.float64) - bg) / scale
-    zo = (zo - bg) / scale
-    cy, cx, a, b, t, axis = dm._ellipse(oy, ox)
-    lo = np.array([-np.inf, np.log(0.3)] + [-np.inf, -np.inf, 0.0, 0.0, -np.inf, 0.0, 0.0] * 2)
-    hi = np.array([np.inf, np.log(6.0)] + [np.inf, np.inf, np.log(60.0), np.log(60.0),
-                                            np.inf, 10.0, 3.0] * 2)
-    side = (oy - cy) * axis[0] + (ox - cx) * axis[1] > 0
-    p0 = [0.0, np.log(dm._W0)]
-    for half in (side, ~side):
-        if np.count_nonzero(half) < 3:
-            return None
-        hy, hx, ha, hb, ht, _ = dm._ellipse(oy[half], ox[half])
-        p0 += [hy, hx, np.log(ha), np.log(hb), ht, float(np.percentile(zo[half], 90)), 0.3]
-    two, rss2 = dm._fit(yy, xx, z, 2, np.array(p0), lo, hi)
-    if rss2 <= 0:
-        return None
-    level = min(two[7], two[14]) / max(two[7], two[14], 1e-12)
-    w = np.exp(two[1])
-    first = dm._dome(two[2:9], oy, ox, w) >= dm._dome(two[9:16], oy, ox, w)
-    share = min(np.count_nonzero(first), np.count_nonzero(~first)) / first.size
-    if share < gates[1] or level < gates[2]:
-        return None
-    part = np.zeros_like(own)
-    part[oy[first].astype(int), ox[first].astype(int)] = True
-    if ndi.label(part)[1] != 1 or ndi.label(own & ~part)[1] != 1:
-        return None
-    _, rss1 = dm._fit(yy, xx, z, 1, np.array(
-        [0.0, np.log(dm._W0), cy, cx, np.log(a), np.log(b), t, 1.0, 0.3]), lo[:9], hi[:9])
-    n = z.size
-    return part, float(np.log(rss1 / rss2) - 7 * np.log(n) / n), float(level), float(share)
+    return dm._two_dome_fit(image, own, ring, _LOOSE[1], _LOOSE[2])
 
 
 def _shape(own, part, d):

@@ -50,6 +50,18 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
     return len(np.unique(pairs[0])) == pairs.shape[1] == len(np.unique(pairs[1]))
 
 
+def same_territories(lazy, memory) -> bool:
+    """The same nuclei (ids aside) and each pixel in the territory of the same nucleus
+    (0: none) in a chunked watershed's result ``lazy`` as in memory's ``memory``."""
+    labels, territories = lazy.labels.compute(), lazy.territories.compute()
+    if not same_partition(labels, memory.labels):
+        return False
+    fg = memory.labels > 0
+    lut = np.zeros(max(int(labels.max()), int(territories.max())) + 1, np.int64)
+    lut[labels[fg]] = memory.labels[fg]
+    return np.array_equal(lut[territories], memory.territories)
+
+
 def pixel_table(labels: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Pixels per (truth id, label id): row ``t`` column ``l`` counts the pixels of truth
     nucleus ``t`` under label ``l``, indexed by the ids themselves (0 the background), not

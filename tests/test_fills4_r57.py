@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _benchmarks import same_partition
+from _benchmarks import same_territories
 from _shapes import filled_fields, noisy_field
 
 from napari_tessella import _label_image, _nearest_chunked, seeded_watershed
@@ -29,17 +29,6 @@ def _cases(field):
     return filled_fields(field)
 
 
-def same_result(lazy, memory) -> bool:
-    """The same nuclei (ids aside) and each pixel in the territory of the same nucleus
-    (0: none) as ``memory``'s."""
-    labels, territories = lazy.labels.compute(), lazy.territories.compute()
-    if not same_partition(labels, memory.labels):
-        return False
-    fg = memory.labels > 0
-    lut = np.zeros(max(int(labels.max()), int(territories.max())) + 1, np.int64)
-    lut[labels[fg]] = memory.labels[fg]
-    return np.array_equal(lut[territories], memory.territories)
-
 
 @pytest.mark.parametrize("case", ["rotated 17, fill 0", "rotated 40, fill 1500",
                                   "uint16 rotated 17, fill 65535", "missing tile"])
@@ -55,7 +44,7 @@ def test_chunked_territories_of_nuclei_cut_by_a_fill_are_memorys(field, case):
     assert (memory.territories > 0).sum() > (seeded_watershed(image).labels > 0).sum()
     for chunks in (64, 128, (160, 64), (100, 70)):
         lazy = seeded_watershed(da.from_array(image, chunks=chunks), exclude_border=True)
-        assert same_result(lazy, memory), chunks
+        assert same_territories(lazy, memory), chunks
 
 
 def test_territories_farther_than_the_first_margin(field, monkeypatch):
@@ -65,7 +54,7 @@ def test_territories_farther_than_the_first_margin(field, monkeypatch):
     image = _cases(field)["missing tile"]
     memory = seeded_watershed(image, exclude_border=True)
     lazy = seeded_watershed(da.from_array(image, chunks=96), exclude_border=True)
-    assert same_result(lazy, memory)
+    assert same_territories(lazy, memory)
 
 
 @pytest.mark.parametrize("reach", [1, 3, 64])

@@ -122,6 +122,15 @@ def _two_domes(image, own, ring, gates=None):
     domes by the gates above (or ``gates``: gain, part, level), and if so the pixels of
     its first part (a boolean box)."""
     gain, share, least = (_GAIN, _PART, _LEVEL) if gates is None else gates
+    fit = _two_dome_fit(image, own, ring, share, least)
+    return None if fit is None or fit[1] <= gain else fit[0]
+
+
+def _two_dome_fit(image, own, ring, share, least):
+    """(first part, gain of two domes over one, level ratio, smaller part's share) of the
+    label ``own``, or None when it fails the part's ``share`` or the domes' level ratio
+    ``least`` (read before the one dome is fitted: the same labels, fewer fits) or does
+    not fit in two connected parts."""
     use = own | ring
     grid = np.indices(use.shape).sum(0) % 2 == 0  # every other pixel: the fit's cost
     yy, xx = (c.astype(np.float64) for c in np.nonzero(use & grid))
@@ -149,9 +158,11 @@ def _two_domes(image, own, ring, gates=None):
     # label that passes them (the same labels, fewer fits)
     if rss2 <= 0 or min(two[7], two[14]) < least * max(two[7], two[14]):
         return None
+    level = min(two[7], two[14]) / max(two[7], two[14], 1e-12)
     w = np.exp(two[1])
     first = _dome(two[2:9], oy, ox, w) >= _dome(two[9:16], oy, ox, w)
-    if min(np.count_nonzero(first), np.count_nonzero(~first)) < share * first.size:
+    smaller = min(np.count_nonzero(first), np.count_nonzero(~first))
+    if smaller < share * first.size:
         return None
     part = np.zeros_like(own)
     part[oy[first].astype(int), ox[first].astype(int)] = True
@@ -160,9 +171,8 @@ def _two_domes(image, own, ring, gates=None):
     _, rss1 = _fit(yy, xx, z, 1, np.array(
         [0.0, np.log(_W0), cy, cx, np.log(a), np.log(b), t, 1.0, 0.3]), lo[:9], hi[:9])
     n = z.size
-    if np.log(rss1 / rss2) - 7 * np.log(n) / n <= gain:
-        return None
-    return part
+    return (part, float(np.log(rss1 / rss2) - 7 * np.log(n) / n), float(level),
+            smaller / first.size)
 
 
 def _candidates(labels, d):

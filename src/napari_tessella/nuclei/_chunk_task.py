@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _edge_ids, _edt_squares, _nearest_label
+from .._label_image import _edge_ids, _nearest_label
 from ._flat import _flatness
 from ._foreground import _auto_mask
 from ._glow_model import _glow_window
@@ -200,51 +200,8 @@ def _unpack(state):
     return np.frombuffer(zlib.decompress(labels), dtype).reshape(shape), peak, origin
 
 
-def _ringed(core_lo, core_hi, shape) -> tuple:
-    """The slices (global working pixels) of a chunk's core with the :data:`_RING` around
-    it that its output reads territories on, clipped to the working image's ``shape``."""
-    return tuple(slice(max(a - _RING, 0), min(b + _RING, n))
-                 for a, b, n in zip(core_lo, core_hi, shape, strict=True))
-
-
-def _far_territories(state, lut, core_lo, core_hi, shape) -> bool:
-    """Whether a pixel of the chunk's core (with its ring, :func:`_ringed`) may have its
-    nearest nucleus outside the chunk's window (``state``: its segmentation kept,
-    :func:`_pack`; ``lut``: its global ids): a label in the window as near as any lies
-    farther than the pixel's distance to a side of the window that is not the image's
-    (a label beyond could be as near, or nearer). Round 58: such pixels took the nearest
-    nucleus the chunk saw; they now take the whole image's (:mod:`._chunked`)."""
-    local, _, origin = _unpack(state)
-    labels = lut[local]
-    region = _ringed(core_lo, core_hi, shape)
-    if not labels.any():
-        return True
-    # the squares of the distances (whole numbers, the faster transform when they are
-    # within its reach; scipy's squared else): compared with the rooms squared
-    squares = _edt_squares(labels == 0)
-    if squares is None:
-        squares = ndi.distance_transform_edt(labels == 0) ** 2
-    room = np.inf
-    for axis, (sl, o, n) in enumerate(zip(region, origin, local.shape, strict=True)):
-        at = np.arange(sl.start, sl.stop)
-        before = at - o if o > 0 else np.full(at.size, np.inf)
-        after = (o + n - 1 - at) if o + n < shape[axis] else np.full(at.size, np.inf)
-        side = np.minimum(before, after)
-        room = np.minimum(room, side[:, None] if axis == 0 else side[None, :])
-    local_region = tuple(slice(sl.start - o, sl.stop - o) for sl, o in zip(region, origin,
-                                                                        strict=True))
-    return bool((squares[local_region] > room * room).any())
-
-
-def _core_labels(state, lut, core_lo, core_hi) -> np.ndarray:
-    """The chunk's core of the global working labels, from its segmentation kept."""
-    local, _, origin = _unpack(state)
-    return lut[local[core_lo[0] - origin[0]:core_hi[0] - origin[0],
-                     core_lo[1] - origin[1]:core_hi[1] - origin[1]]].astype(np.int32)
-
-
 def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, factor,
-                      out_shape, full_shape, state=None, near=None):
+                      out_shape, full_shape, state=None):
     """Labels and territories of one chunk's core, at full resolution, global ids.
 
     ``state``: the chunk's segmentation from the summary pass (:func:`_pack`); without it
@@ -252,9 +209,7 @@ def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, facto
     cover the core and one working pixel around it (the full-resolution outlines of a
     working pixel depend on its 3 × 3 neighbours), and ``block`` be None when ``factor``
     is 1. ``block`` is the stored input from full-resolution pixel ``at`` the working
-    image over ``box`` is made of. ``near``: the territories of the core and its ring
-    (:func:`_ringed`) at working resolution, the whole image's nearest nucleus, where
-    :func:`_far_territories` finds the window's may not be (round 58).
+    image over ``box`` is made of.
     """
     pair = None if block is None else working_image(block, at, box, params["work"], raw=True)
     smooth, smooth_at = None if pair is None else pair[0], (box[0][0], box[1][0])
@@ -266,11 +221,6 @@ def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, facto
     labels = lut[local]
     dropped = (local > 0) & (labels == 0)  # margin objects no chunk keeps
     territories = _nearest_label(labels) if labels.any() else labels
-    if near is not None:
-        region = _ringed(core_lo, core_hi, params["shape"])
-        territories = territories.copy()
-        territories[tuple(slice(sl.start - o, sl.stop - o)
-                          for sl, o in zip(region, origin, strict=True))] = near
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     if factor > 1:
         # full-resolution outlines (as in memory), drawn on the core and one working

@@ -9,23 +9,13 @@ task does (its window, its segmentation and summary, its output) is :mod:`._chun
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from .._lazy import _as_float_dask, _client, _compute, _lazy_stage, _settle_all
-from .._nearest_chunked import nearest_label_lazy
 from .._outside import frame_part_lazy, seeds_in_box
 from .._validation import as_points, flag, shape_of
 from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
-from ._chunk_task import (
-    _RING,
-    _core_labels,
-    _far_territories,
-    _ringed,
-    _watershed_output,
-    _watershed_segment,
-    _watershed_summary,
-)
+from ._chunk_task import _RING, _watershed_output, _watershed_segment, _watershed_summary
 from ._chunked_fills import filled_watershed
 from ._deblur import _central, _measured, _sharpened_lazy, _wide_blur
 from ._foreground import (
@@ -123,50 +113,6 @@ def _auto_params_from_hist(c256, e256, cfine, efine, lo, hi, spread=None,
     return level, eps, cut, _dense_share(cfine, centres, flanked, level, eps, cut)
 
 
-def _far_nearest(states, luts, edges, scheduler) -> list:
-    """Per chunk (in the order of ``states``), None, or the territories of its core and
-    ring (``_chunk_task._ringed``, working resolution) as the whole image's nearest
-    nucleus gives them, lazy, where a pixel's nearest nucleus may lie beyond its window
-    (``_chunk_task._far_territories``; round 58: before, the nearest one the window held,
-    memory's or not: ~120 pixels deep in a filled field's empty corner at chunks of 64 ×
-    160). From the global working labels made of the chunks' kept segmentations,
-    ``_nearest_chunked.nearest_label_lazy`` on the cores of those chunks and of their
-    neighbours (their rings). Without the segmentations kept (``CACHE_PIXELS``): all
-    None, each chunk's window's nearest nucleus as before (the check would segment
-    every chunk once more)."""
-    import dask
-    import dask.array as da
-
-    n_rows, n_cols = len(edges[0]) - 1, len(edges[1]) - 1
-    if not states or states[0] is None:
-        return [None] * len(states)
-    shape = (int(edges[0][-1]), int(edges[1][-1]))
-    cores = [((int(edges[0][i]), int(edges[1][j])), (int(edges[0][i + 1]), int(edges[1][j + 1])))
-             for i in range(n_rows) for j in range(n_cols)]
-    far = dask.delayed(_far_territories, pure=True)
-    flags = _compute(*[far(st, lut, lo, hi, shape)
-                       for st, lut, (lo, hi) in zip(states, luts, cores, strict=True)],
-                     scheduler=scheduler)
-    if not any(flags):
-        return [None] * len(states)
-    grid = np.array(flags, bool).reshape(n_rows, n_cols)
-    asked = ndi.binary_dilation(grid, np.ones((3, 3), bool))  # (the rings reach them)
-    core = dask.delayed(_core_labels, pure=True)
-    blocks, ask = [], []
-    for i in range(n_rows):
-        blocks.append([])
-        ask.append([])
-        for j in range(n_cols):
-            (lo, hi), k = cores[i * n_cols + j], i * n_cols + j
-            size = (hi[0] - lo[0], hi[1] - lo[1])
-            blocks[-1].append(da.from_delayed(core(states[k], luts[k], lo, hi), shape=size,
-                                              dtype=np.int32))
-            ask[-1].append(da.full(size, bool(asked[i, j]), dtype=bool, chunks=size))
-    near = nearest_label_lazy(da.block(blocks), da.block(ask), scheduler)
-    return [near[_ringed(lo, hi, shape)] if flag else None
-            for flag, (lo, hi) in zip(flags, cores, strict=True)]
-
-
 def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=None,
                              landscape="distance", threshold="auto",
                              exclude_border=False, min_size=None, chunks=None,
@@ -221,11 +167,10 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     fields of ``benchmarks/nuclei_cellline.py`` (tuned and held-out seeds and kinds; 1,189
     nuclei) and on 12 blurred dense fields of ``benchmarks/nuclei_dense_blur.py`` (1,143
     nuclei); with the fixed 2-d margin 1-18 nuclei per chunk size differed on the former
-    and 54-104 on the latter. Territories are the whole image's nearest nucleus: a pixel
-    whose nearest nucleus may lie beyond its chunk's window takes it from the chunks'
-    kept segmentations (round 58); above ``CACHE_PIXELS``, where they are not kept, the
-    nearest one the chunk and its margin hold (0 if none). ``benchmarks/mosaic.py
-    --watershed`` measures the agreement on a mosaic.
+    and 54-104 on the latter. Territories are the nearest nucleus *within the chunk and
+    its margin*: a pixel farther than the margin from every nucleus gets the nearest one
+    the chunk sees, or 0 if it sees none. ``benchmarks/mosaic.py --watershed`` measures
+    the agreement on a mosaic.
 
     Parameters
     ----------
@@ -385,7 +330,6 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         pts = tables[1]
         if not isinstance(pts, np.ndarray):
             (pts,) = _compute(pts, scheduler=scheduler)
-    nears = _far_nearest(states, luts, edges, scheduler)
     out_rows = []
     output = dask.delayed(_watershed_output, pure=True)
     # the chunk's labels kept: its output reads no margin, only one working pixel around
@@ -402,7 +346,7 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
             if states[k] is not None:
                 block, at, box = rings[i][j] if rings is not None else (None, None, box)
             task = output(block, at, box, lo_, hi_, wide, shared, luts[k], factor, shape,
-                          full_shape, states[k], nears[k])
+                          full_shape, states[k])
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)

@@ -180,6 +180,10 @@ FRESH57["fibroblast d74"] = (18500, 18501, 18502, 18503)
 #: run only at its end (its branches tune on seeds 19600-19999)
 FRESH58 = {kind: tuple(range(19500, 19506)) for kind in FRESH33}
 FRESH58["fibroblast d74"] = (19500, 19501, 19502, 19503)
+#: round 59's fresh held-out seeds, written down before round 59's results were read and
+#: run only at its end (its branches tune on seeds 20600-20999)
+FRESH59 = {kind: tuple(range(20500, 20506)) for kind in FRESH33}
+FRESH59["fibroblast d74"] = (20500, 20501, 20502, 20503)
 #: the fresh held-out seeds by round (``--fresh ROUND``)
 FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36,
          37: FRESH37, 38: FRESH38, 39: FRESH39, 40: FRESH40, 41: FRESH41,
@@ -187,7 +191,7 @@ FRESH = {31: FRESH31, 33: FRESH33, 34: FRESH34, 35: FRESH35, 36: FRESH36,
          47: FRESH47, 48: FRESH48, 49: FRESH49,
          50: FRESH50, 51: FRESH51, 52: FRESH52, 53: FRESH53,
          54: FRESH54, 55: FRESH55, 56: FRESH56, 57: FRESH57,
-         58: FRESH58}
+         58: FRESH58, 59: FRESH59}
 #: round 13's tuning seeds, written down before any change (never the held-out ones)
 ROUND13 = {"uneven d32": (30, 31, 32, 33), "dim": (30, 31, 32), "fibroblast": (30, 31, 32),
            "halo": (30, 31)}

@@ -32,7 +32,8 @@ changed anything and run only at its end (the held-out ones had been seen by the
 ``--fresh 43``, ``--fresh 44``, ``--fresh 45``, ``--fresh 46``,
 ``--fresh 47``, ``--fresh 48``, ``--fresh 49``, ``--fresh 50``,
 ``--fresh 51``, ``--fresh 52``, ``--fresh 53``, ``--fresh 54``,
-``--fresh 55``, ``--fresh 56``, ``--fresh 57``, ``--fresh 58`` those of later
+``--fresh 55``, ``--fresh 56``, ``--fresh 57``, ``--fresh 58``,
+``--fresh 59`` those of later
 rounds (``FRESH``).
 """
 
@@ -71,6 +72,7 @@ FRESH55 = (16551, 16552, 16553, 16554, 16555, 16556)  # fixed before round 55's 
 FRESH56 = (17551, 17552, 17553, 17554, 17555, 17556)  # fixed before round 56's results
 FRESH57 = (18551, 18552, 18553, 18554, 18555, 18556)  # fixed before round 57's results
 FRESH58 = (19551, 19552, 19553, 19554, 19555, 19556)  # fixed before round 58's results
+FRESH59 = (20551, 20552, 20553, 20554, 20555, 20556)  # fixed before round 59's results
 FRESH = {31: FRESH31, 33: FRESH33, 35: FRESH35, 36: FRESH36,  # ``--fresh ROUND`` (``--fresh31``)
          37: FRESH37, 38: FRESH38, 39: FRESH39, 40: FRESH40,
          41: FRESH41, 42: FRESH42, 43: FRESH43,
@@ -78,7 +80,7 @@ FRESH = {31: FRESH31, 33: FRESH33, 35: FRESH35, 36: FRESH36,  # ``--fresh ROUND`
          48: FRESH48, 49: FRESH49, 50: FRESH50,
          51: FRESH51, 52: FRESH52, 53: FRESH53, 54: FRESH54,
          55: FRESH55, 56: FRESH56, 57: FRESH57,
-         58: FRESH58}
+         58: FRESH58, 59: FRESH59}
 
 
 def challenge_field(seed, side=256, n=125, psf=1.0):

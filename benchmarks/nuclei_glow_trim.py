@@ -17,7 +17,8 @@ one, a label whose centroid does) are sorted:
 Usage::
 
     python benchmarks/nuclei_glow_trim.py KINDS FIRST-LAST OUT.json [--margin M]
-        [--share S] [--least L] [--smooth F] [--keep] [--step K]
+        [--share S] [--least L] [--smooth F] [--keep] [--trim-least T]
+        [--step K]
     python benchmarks/nuclei_glow_trim.py --table OUT.json [OUT.json ...]
 """
 
@@ -128,6 +129,7 @@ def main(argv=None) -> int:
     p.add_argument("--least", type=float)
     p.add_argument("--smooth", type=float)
     p.add_argument("--keep", action="store_true", help="never drop a label, trim only")
+    p.add_argument("--trim-least", type=float)
     p.add_argument("--step", type=int, default=1)
     a = p.parse_args(argv)
     if a.table:
@@ -136,7 +138,7 @@ def main(argv=None) -> int:
     first, last = (int(v) for v in a.seeds.split("-"))
     run(a.kinds.split(","), range(first, last + 1, a.step), a.out,
         {"_MARGIN": a.margin, "_SHARE": a.share, "_LEAST": a.least, "_SMOOTH": a.smooth,
-         "_DROP": False if a.keep else None})
+         "_DROP": False if a.keep else None, "_TRIM_LEAST": a.trim_least})
     return 0
 
 

@@ -10,14 +10,15 @@ import numpy as np
 from napari_tessella.nuclei._glow_trim import _trimmed_to_glow
 
 
-def _field():
-    """A saturated cell with a radial glow, a dim nucleus on the glow, the background."""
+def _field(radius=7):
+    """A saturated cell with a radial glow, a dim nucleus of ``radius`` on the glow, the
+    background."""
     rng = np.random.default_rng(59)
     rr, cc = np.indices((128, 128), dtype=np.float64)
     dist = np.hypot(rr - 64, cc - 40)
     cell = dist <= 7
     img = 100.0 + 600.0 * np.exp(-((dist - 7).clip(0) / 14.0) ** 2)
-    nucleus = np.hypot(rr - 64, cc - 72) <= 7
+    nucleus = np.hypot(rr - 64, cc - 72) <= radius
     img[nucleus] += 80.0
     img[cell] = 4095.0
     return img + rng.normal(0.0, 2.0, img.shape), cell, nucleus
@@ -57,3 +58,12 @@ def test_no_saturated_cell_changes_nothing():
     labels = nucleus.astype(np.int32)
     out, changed = _trimmed_to_glow(labels, img, np.zeros(img.shape, bool), 10.0, 16, 10)
     assert out is labels and not changed
+
+
+def test_a_label_whose_part_over_the_glow_is_under_a_nucleus_is_left_as_it_was():
+    img, cell, small = _field(radius=4)  # 0.2 nucleus areas over the glow
+    labels = np.zeros(img.shape, np.int32)
+    labels[58:71, 52:66] = 2
+    labels[small] = 2
+    out, _ = _trimmed_to_glow(labels, img, cell, 10.0, 16, 10)
+    assert np.array_equal(out, labels)

@@ -30,6 +30,9 @@ _SHARE = 0.25
 _LEAST = 0.15
 #: a label with less than that left over the margin is dropped (else left as it was)
 _DROP = True
+#: a label is trimmed only to a part of at least this many nucleus areas; between
+#: ``_LEAST`` and this it is left as it was (a dim nucleus barely over the glow)
+_TRIM_LEAST = 0.65
 #: the excess is smoothed by this times d before it is read
 _SMOOTH = 1 / 16
 #: a label is read when at least this share of its pixels lies within the model's reach
@@ -78,8 +81,9 @@ def _trimmed_to_glow(labels, raw, bright, low, d, least):
             keep = ndi.binary_fill_holes(part == int(np.argmax(sizes))) & sel
         else:
             keep = np.zeros_like(sel)
-        small = np.count_nonzero(keep) < max(_LEAST * area, least)
-        if small and not _DROP:
+        kept = np.count_nonzero(keep)
+        small = kept < max(_LEAST * area, least)
+        if (small and not _DROP) or (not small and kept < _TRIM_LEAST * area):
             continue
         if out is None:
             out = labels.copy()

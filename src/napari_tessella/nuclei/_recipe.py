@@ -128,7 +128,7 @@ _BORDER_LEAST = 2.0
 # the minimum size, that object whole would be under half of it, a speck (round 24)
 _BORDER_SPECK = 0.25
 
-_GLOW_TRIM = False  # labels near a saturated cell trimmed to their excess over its glow
+_GLOW_TRIM = True  # labels near a saturated cell trimmed to their excess over its glow
 _DOMES = True  # split dense labels two domes fit better than one (:mod:`._domes`)
 _FAT_DOMES = True  # ... and those too large for their inscribed disc, gates looser (r53)
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps

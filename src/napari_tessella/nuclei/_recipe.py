@@ -43,7 +43,6 @@ from ._edges import _BRIGHT, _GLOW_STEEP, _bright_cells, _edges_and_glows, _glow
 from ._flux import _drop_glow_pieces
 from ._glare import _drop_ended, _drop_streaks
 from ._glow_model import _with_over_glow
-from ._glow_trim import _trimmed_to_glow
 from ._grow import _grow_to_own_cut
 from ._inscribed import _join_cut_through
 from ._join import _halves_area, _join_split
@@ -128,7 +127,6 @@ _BORDER_LEAST = 2.0
 # the minimum size, that object whole would be under half of it, a speck (round 24)
 _BORDER_SPECK = 0.25
 
-_GLOW_TRIM = True  # labels near a saturated cell trimmed to their excess over its glow
 _DOMES = True  # split dense labels two domes fit better than one (:mod:`._domes`)
 _FAT_DOMES = True  # ... and those too large for their inscribed disc, gates looser (r53)
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
@@ -341,9 +339,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             labels, markers, peak, _ = _with_over_glow(  # over a modelled glow (r47)
                 labels, markers, peak, smooth, low, d, max(min_size_work, 1.0), raw, work,
                 bright)
-            if _GLOW_TRIM:  # labels holding a piece of glow: their part over it (r59)
-                labels, _ = _trimmed_to_glow(labels, raw, bright, low, d,
-                                             max(min_size_work, 1.0))
         if shoulders:
             labels, markers, peak, _ = _with_shoulders(labels, markers, peak, smooth, level, d)
             # two blurred nuclei with no neck, valley or curvature of their own

@@ -79,6 +79,11 @@ def test_one_reading_gives_napari_sizes_area_and_length(kind):
     again = _pixel(_geometry(layer))
     assert (again.scale, again.translate, again.area) == (pixel.scale, pixel.translate,
                                                           pixel.area)
+    if "rotate" not in PLACEMENTS[kind] or "affine" in PLACEMENTS[kind]:
+        # napari's own composition, to the bit (a rotation applied last is left out)
+        world = layer._data_to_world
+        assert np.array_equal(pixel.steps, world.linear_matrix[-2:, -2:])
+        assert pixel.translate == tuple(world.translate[-2:])
 
 
 @pytest.mark.parametrize("kind", ["sheared", "sheared and rotated", "all of them"])

@@ -48,13 +48,19 @@ def pixel_measures(scale) -> tuple[tuple[float, float], float]:
     if steps.shape != (2, 2) or not np.all(np.isfinite(steps)):
         raise ValueError("scale must be (row, column) pixel sizes or the 2 × 2 world steps "
                          f"of one row and one column, finite numbers; got {scale!r}.")
-    sizes = number_pair([math.copysign(math.hypot(steps[0, i], steps[1, i]), steps[i, i])
-                         for i in (0, 1)], "scale", nonzero=True)
-    area = abs(float(steps[0, 0] * steps[1, 1] - steps[0, 1] * steps[1, 0]))
+    sizes, area = _step_measures(steps)
     if not area > 0:
         raise ValueError("scale's steps of one row and one column lie on one line: a "
                          "pixel of no area.")
-    return sizes, area
+    return number_pair(sizes, "scale", nonzero=True), area
+
+
+def _step_measures(steps: np.ndarray) -> tuple[tuple[float, float], float]:
+    """:func:`pixel_measures` of a 2 × 2 steps matrix, unchecked: the one formula the
+    tables and the widgets' fields (which must not refuse a layer as it is drawn) share."""
+    sizes = tuple(math.copysign(math.hypot(steps[0, i], steps[1, i]), steps[i, i])
+                  for i in (0, 1))
+    return sizes, abs(float(steps[0, 0] * steps[1, 1] - steps[0, 1] * steps[1, 0]))
 
 
 def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = ""):

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..export import pixel_measures
+from ..export import _step_measures
 from ..reading import _is_pixel_unit
 
 
@@ -16,9 +16,10 @@ class Pixel(NamedTuple):
 
     ``steps`` is the 2 × 2 linear part of the plane's data → world map: its first column
     the world step of one row, its second that of one column. ``scale`` (signed: a flip
-    stays one), ``translate`` and ``unit`` are what :func:`napari_tessella.export.physical_columns`
-    is given; ``area`` is the one :func:`~napari_tessella.export.pixel_measures` derives
-    from ``steps`` (that the tables' area columns derive too)."""
+    stays one), ``translate`` and ``unit`` are what
+    :func:`napari_tessella.export.physical_columns` is given; ``scale`` and ``area`` come
+    from ``steps`` by the formula of :func:`~napari_tessella.export.pixel_measures`, which
+    the tables' area columns use too."""
 
     steps: np.ndarray
     translate: tuple[float, float]
@@ -48,6 +49,7 @@ class Pixel(NamedTuple):
 
 #: a pixel of no layer: plain pixels
 _PIXELS = Pixel(np.eye(2), (0.0, 0.0), "", (1.0, 1.0), 1.0)
+_PIXELS.steps.setflags(write=False)
 
 
 def _pixel(source) -> Pixel:
@@ -61,7 +63,7 @@ def _pixel(source) -> Pixel:
     number. A rotation napari applies last (no affine after it, no turn into a leading
     axis) turns the whole plane, moving no length, area or origin: it is left out of
     ``steps``, so a rotated layer reads its scale's own bits, as a plain one does. The
-    sizes are the lengths of the steps and the area |det| (:func:`pixel_measures`): on a
+    sizes are the lengths of the steps and the area |det| (``export.pixel_measures``): on a
     layer sheared by s a column step is sx·√(1 + s²) long while the area stays sy·sx.
 
     napari lets each axis have its own unit: rows in µm and columns in nm are converted
@@ -77,14 +79,15 @@ def _pixel(source) -> Pixel:
         factor = _conversion(units[-2], units[-1], what)
         steps[0] *= factor
         origin[0] *= factor
-    sizes, area = pixel_measures(steps)
+    sizes, area = _step_measures(steps)  # the tables' formula (not their refusals)
+    steps.setflags(write=False)
     return Pixel(steps, (float(origin[0]), float(origin[1])), _unit_name(units), sizes, area)
 
 
 def _plane_map(scale, translate, rotate, shear, affine):
     """(2 × 2 linear part, origin) of data → world on the (row, column) plane, through
     napari's own transforms (:func:`_pixel`), a last rotation left out."""
-    from napari.utils.transforms import Affine, CompositeAffine, TransformChain
+    from napari.utils.transforms import Affine, CompositeAffine
 
     n = len(scale)
     a = np.eye(n + 1) if affine is None else np.asarray(affine, dtype=float)
@@ -93,11 +96,10 @@ def _plane_map(scale, translate, rotate, shear, affine):
             r[-2:, :-2].any() or r[:-2, -2:].any()):
         r = None  # turned last: no length, area or origin moved
     sheared = shear is not None and np.any(np.asarray(shear, dtype=float) != 0)
-    world = TransformChain([
-        CompositeAffine(scale=np.asarray(scale, dtype=float),
-                        translate=np.asarray(translate, dtype=float), rotate=r,
-                        shear=shear if sheared else None, ndim=n),
-        Affine(affine_matrix=a)]).simplified
+    # the layer's transforms[1:3].simplified: its affine composed after the rest
+    world = Affine(affine_matrix=a).compose(CompositeAffine(
+        scale=np.asarray(scale, dtype=float), translate=np.asarray(translate, dtype=float),
+        rotate=r, shear=shear if sheared else None, ndim=n))
     return (np.array(world.linear_matrix[-2:, -2:], dtype=float),
             np.array(world.translate[-2:], dtype=float))
 

@@ -15,13 +15,8 @@ pytest.importorskip("napari")
 from napari.layers import Image, Labels
 
 from napari_tessella._widgets._export import export_layers
-from napari_tessella._widgets._layers import (
-    _geometry,
-    _length_per_pixel,
-    _physical,
-    _pixel_size,
-    _with_physical,
-)
+from napari_tessella._widgets._layers import _geometry, _with_physical
+from napari_tessella._widgets._physical import _pixel
 
 SKEW = [[1.0, 0.3, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]  # an affine that skews the axes
 
@@ -59,9 +54,9 @@ def test_pixel_sizes_are_napari_world_steps(kind):
     """A length along the rows or the columns is its world length, as the rulers show:
     at a shear of 0.2 the columns were 2 % short (0.5 nm instead of 0.51 nm)."""
     layer = Image(np.zeros((8, 8)), units=("nm", "nm"), **LAYERS[kind])
-    np.testing.assert_allclose(_pixel_size(layer), _world_sizes(layer), rtol=1e-12)
+    np.testing.assert_allclose(_pixel(layer).size, _world_sizes(layer), rtol=1e-12)
     # the geometry the outputs are given reads alike
-    np.testing.assert_allclose(_pixel_size(_geometry(layer)), _world_sizes(layer),
+    np.testing.assert_allclose(_pixel(_geometry(layer)).size, _world_sizes(layer),
                                rtol=1e-12)
 
 
@@ -73,7 +68,7 @@ def test_area_is_the_world_parallelogram(kind):
     area = _world_area(layer)
     table = _with_physical(pd.DataFrame({"label": [1], "area": [10.0]}), _geometry(layer))
     assert table["area_nm2"].iloc[0] == pytest.approx(10 * area, rel=1e-12)
-    assert _length_per_pixel(layer) ** 2 == pytest.approx(area, rel=1e-12)
+    assert _pixel(layer).length ** 2 == pytest.approx(area, rel=1e-12)
 
 
 def test_a_shear_keeps_the_pixel_area():
@@ -84,7 +79,7 @@ def test_a_shear_keeps_the_pixel_area():
     table = _with_physical(pd.DataFrame({"label": [1], "area": [4.0]}), _geometry(layer))
     assert table["area_um2"].iloc[0] == pytest.approx(4 * _world_area(layer), rel=1e-12)
     assert _world_area(layer) == pytest.approx(0.4 * 0.7, rel=1e-12)
-    assert _pixel_size(layer)[1] > 0.7  # while a column step is longer
+    assert _pixel(layer).size[1] > 0.7  # while a column step is longer
 
 
 def test_export_writes_world_areas(tmp_path):
@@ -104,9 +99,10 @@ def test_plain_scale_is_unchanged_bit_for_bit():
     """A layer with a plain scale (and a flip, and rows in other units) reads as before."""
     layer = Image(np.zeros((4, 4)), scale=(0.123, -0.456), translate=(1.5, -2.0),
                   units=("um", "nm"))
-    (sy, sx), (ty, tx), unit = _physical(layer)
+    pixel = _pixel(layer)
+    (sy, sx), (ty, tx), unit = pixel.scale, pixel.translate, pixel.unit
     assert (sy, sx, ty, tx, unit) == (0.123 * 1000.0, -0.456, 1.5 * 1000.0, -2.0, "nm")
-    assert _length_per_pixel(layer) == float(np.sqrt(abs(0.123 * 1000.0) * 0.456))
+    assert _pixel(layer).length == float(np.sqrt(abs(0.123 * 1000.0) * 0.456))
 
 
 @pytest.mark.parametrize("widget_name, field, key", [

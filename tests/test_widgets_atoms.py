@@ -262,7 +262,8 @@ def test_a_pixel_unit_is_no_unit_on_the_widgets_as_in_the_csv(spelling):
     on the widgets only: 'column spacing (pixels)' and '_pixels' columns)."""
     import pandas as pd
 
-    from napari_tessella._widgets._layers import _unit_name, _with_physical
+    from napari_tessella._widgets._layers import _with_physical
+    from napari_tessella._widgets._physical import _unit_name
     from napari_tessella.export import physical_columns
 
     assert _unit_name((spelling, spelling)) == ""

@@ -347,7 +347,8 @@ def test_units_follow_the_layers_placement(make_napari_viewer, lattice_image):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from napari_tessella._widgets._layers import _physical, _unit
+    from napari_tessella._widgets._layers import _unit
+    from napari_tessella._widgets._physical import _pixel
 
     viewer = make_napari_viewer()
     label, lattice, atoms = (ThresholdLabelWidget(viewer), LatticeWidget(viewer),
@@ -364,7 +365,7 @@ def test_units_follow_the_layers_placement(make_napari_viewer, lattice_image):
         scale = (flip[0] * 10**size, flip[1] * 10**size * ratio)
         layer = viewer.add_image(lattice_image, name="img", scale=scale, translate=shift,
                                  **({"units": (unit, unit)} if unit else {}))
-        (py, px), (oy, ox), _ = _physical(layer)
+        (py, px), (oy, ox) = _pixel(layer).scale, _pixel(layer).translate
         suffix = _unit(layer)  # '' in plain pixels: the messages give no unit
         label.image.value = layer
         assert label() is not None, label._status.value

@@ -7,56 +7,93 @@ columns added beside the pixel ones when a scale is known.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 from ._lazy import _compute, _on_storage_grid
-from ._numbers import finite_number
 from ._validation import as_label_image, as_table, number_pair, unit_name
 from .measure import measure_objects_chunked
 from .reading import _TO_METRE, _is_pixel_unit, _short_unit, ngff_unit
 
-__all__ = ["physical_columns", "save_labels", "save_labels_from_zarr", "save_table",
-           "write_labels_zarr"]
+__all__ = ["physical_columns", "pixel_measures", "save_labels", "save_labels_from_zarr",
+           "save_table", "write_labels_zarr"]
 
 #: columns that are displacements (a dumbbell's vector): scaled, not moved by the origin
 _DISPLACEMENTS = ("d_row", "d_col")
 
 
-def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = "", *,
-                     pixel_area=None):
+def pixel_measures(scale) -> tuple[tuple[float, float], float]:
+    """((row, column) size, area) of a pixel given as :func:`physical_columns` takes it.
+
+    A pair is the sizes (signed: a flipped axis's is negative), the area their product's
+    magnitude. A 2 × 2 matrix is the pixel's world steps (a napari layer's linear part on
+    its plane: the first column the step of one row, the second that of one column): each
+    size is its step's length, with the sign of the step along its own axis, and the area
+    the magnitude of the determinant, the parallelogram the steps span. A diagonal matrix
+    reads as the pair of its diagonal, bit for bit; a shear lengthens a step and keeps the
+    area (sy·sx, not sy·sx·√(1 + s²)).
+
+    >>> pixel_measures((0.5, -0.25))
+    ((0.5, -0.25), 0.125)
+    >>> pixel_measures([[0.5, 0.1], [0.0, 0.25]])[1]
+    0.125
+    """
+    if np.ndim(scale) != 2:
+        (sy, sx) = number_pair(scale, "scale", nonzero=True)
+        return (sy, sx), abs(sy * sx)
+    steps = np.asarray(scale, dtype=float)
+    if steps.shape != (2, 2) or not np.all(np.isfinite(steps)):
+        raise ValueError("scale must be (row, column) pixel sizes or the 2 × 2 world steps "
+                         f"of one row and one column, finite numbers; got {scale!r}.")
+    sizes, area = _step_measures(steps)
+    if not area > 0:
+        raise ValueError("scale's steps of one row and one column lie on one line: a "
+                         "pixel of no area.")
+    return number_pair(sizes, "scale", nonzero=True), area
+
+
+def _step_measures(steps: np.ndarray) -> tuple[tuple[float, float], float]:
+    """:func:`pixel_measures` of a 2 × 2 steps matrix, unchecked: the one formula the
+    tables and the widgets' fields (which must not refuse a layer as it is drawn) share."""
+    sizes = tuple(math.copysign(math.hypot(steps[0, i], steps[1, i]), steps[i, i])
+                  for i in (0, 1))
+    return sizes, abs(float(steps[0, 0] * steps[1, 1] - steps[0, 1] * steps[1, 0]))
+
+
+def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = ""):
     """``table`` with physical-unit columns added beside the pixel ones.
 
     The one rule for the widgets' tables and the CSV files: every column named ``row`` or
-    ``col`` or ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × scale +
-    translate of that axis (the displacements ``d_row``/``d_col``: × scale only), ``area``
-    gets ``area_<unit>2`` = area × a pixel's area (``pixel_area``, by default row size ×
-    column size, which a sheared or skewed pixel's is not: give it). The unit is spelled short and
-    ASCII (``µm`` → ``um``, ``nanometer`` → ``nm``); without a unit but with a
-    non-identity geometry, ``scaled`` stands for it; with neither nothing is added.
-    Columns already there (a table exported again) are left as they are.
+    ``col`` or ending in ``_row``/``_col`` gets ``<name>_<unit>`` = value × size +
+    translate of that axis (the displacements ``d_row``/``d_col``: × size only), ``area``
+    gets ``area_<unit>2`` = area × a pixel's area, both from ``scale``
+    (:func:`pixel_measures`): a sheared or skewed pixel's area is not row × column size, and
+    given its steps it cannot be taken for one. The unit is spelled short and ASCII
+    (``µm`` → ``um``, ``nanometer`` → ``nm``); without a unit but with a non-identity
+    geometry, ``scaled`` stands for it; with neither nothing is added. Columns already
+    there (a table exported again) are left as they are.
 
     Parameters
     ----------
     table : pandas.DataFrame or dict of columns
         A per-object table in pixel coordinates.
-    scale, translate : (2,) sequence of float
-        Pixel size and origin, (row, column), as on a napari layer.
+    scale : (2,) sequence of float, or (2, 2) array
+        Pixel size (row, column), as on a napari layer; or the pixel's world steps, the
+        linear part of a sheared, skewed or turned layer's plane (:func:`pixel_measures`).
+    translate : (2,) sequence of float
+        Origin (row, column), as on a napari layer.
     unit : str
         Unit of ``scale`` (any spelling napari, pint or OME use).
-    pixel_area : float, optional
-        World area of one pixel in ``unit``²; ``abs(row size × column size)`` by default.
 
     Returns
     -------
     pandas.DataFrame
         A new table (the input is not changed).
     """
-    (sy, sx) = number_pair(scale, "scale", nonzero=True)
-    if pixel_area is not None:
-        pixel_area = finite_number(pixel_area, "pixel_area", minimum=0, strict=True)
+    (sy, sx), pixel_area = pixel_measures(scale)
     (ty, tx) = number_pair(translate, "translate")
     unit = column_unit((sy, sx), (ty, tx), unit)
     df = as_table(table)
@@ -73,15 +110,14 @@ def physical_columns(table, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = 
         elif name == "col" or name.endswith("_col"):
             added[f"{name}_{unit}"] = df[col].to_numpy(dtype=float) * sx + tx * shift
     if "area" in df and f"area_{unit}2" not in df:
-        added[f"area_{unit}2"] = df["area"].to_numpy(dtype=float) * (
-            abs(sy * sx) if pixel_area is None else pixel_area)
+        added[f"area_{unit}2"] = df["area"].to_numpy(dtype=float) * pixel_area
     for name, values in added.items():
         df[name] = values
     return df
 
 
-def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str = "",
-               pixel_area=None) -> Path:
+def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0),
+               unit: str = "") -> Path:
     """Save a per-object table as CSV, adding physical coordinates when a scale is known.
 
     The folders of ``path`` are made when they do not exist, as by every writer here.
@@ -92,21 +128,21 @@ def save_table(table, path, *, scale=(1.0, 1.0), translate=(0.0, 0.0), unit: str
         E.g. the output of :func:`napari_tessella.measure_objects`.
     path : str or Path
         Output ``.csv`` file.
-    scale, translate : (2,) sequence of float
-        Pixel size and origin, (row, column), as on the napari layer.
+    scale : (2,) sequence of float, or (2, 2) array
+        Pixel size (row, column) as on the napari layer, or its world steps (a sheared
+        layer's: its areas follow them), as :func:`physical_columns` takes it.
+    translate : (2,) sequence of float
+        Origin (row, column), as on the napari layer.
     unit : str
         Unit name of ``scale`` (e.g. ``"nm"``); physical-unit columns are added as
         :func:`physical_columns` says.
-    pixel_area : float, optional
-        World area of one pixel in ``unit``² (a sheared pixel's is not row × column
-        size); :func:`physical_columns` says.
 
     Returns
     -------
     Path
         The file written.
     """
-    df = physical_columns(table, scale, translate, unit, pixel_area=pixel_area)
+    df = physical_columns(table, scale, translate, unit)
     path = _output_file(path, ".csv")
     df.to_csv(path, index=False)
     return path

@@ -204,9 +204,9 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
         events = viewer.layers.events
         for ev in (events.inserted, events.removed, events.reordered, events.renamed):
             ev.connect(self._refresh_choices)
+        self._unit_layer = self._unit_seen = None
         self._refresh_choices()
         self._input_changed()
-        self._unit_layer = self._unit_seen = None
         if self._unit_fields:  # its pixel size set or changed: the fields keep their meaning
             getattr(self, self._input_field).changed.connect(self._watch_units)
             self._watch_units()
@@ -361,6 +361,10 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
     def _refresh_choices(self, event=None):
         # a ComboBox keeps its value while that layer is there: others come and go freely
         self.reset_choices()
+        if self._unit_fields and self._unit_layer is not self._source():
+            # its last layer deleted, the box empties without an event: the fields said
+            # µm² of a layer gone, their numbers now pixels
+            self._watch_units()
 
     def _source(self):
         """The input layer the outputs of a run belong to."""

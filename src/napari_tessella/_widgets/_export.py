@@ -11,7 +11,8 @@ import numpy as np
 from .._lazy import is_lazy
 from ..export import save_labels, save_table, write_labels_zarr
 from ..measure import measure_objects
-from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane, _physical_area
+from ._layers import _file_stem, _image_shape, _layer_data, _matching_plane
+from ._physical import _pixel
 from ._stacks import _plane_columns
 
 
@@ -80,9 +81,10 @@ def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
     written = []
     for layer, stem in zip(layers, stems, strict=True):
         stem += suffix
-        # both axes in one unit (rows in µm, columns in nm: the rows' size in nm)
-        # (a sheared pixel's area is not row × column size: its own, for area columns)
-        (scale, translate, unit), area = _physical_area(layer)
+        # both axes in one unit (rows in µm, columns in nm: the rows' size in nm); the
+        # tables get the pixel's world steps, so a sheared pixel's area is its own
+        pixel = _pixel(layer)
+        scale, steps, translate, unit = pixel.scale, pixel.steps, pixel.translate, pixel.unit
         if layer._type_string == "labels" and layer.multiscale and isinstance(
                 layer.data[0], np.ndarray):  # a pyramid made for the viewer: its level 0
             written.append(save_labels(layer.data[0], folder / f"{stem}.tif", scale=scale,
@@ -99,14 +101,12 @@ def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
         if layer._type_string == "surface":  # segments drawn as a mesh: their own table
             table = layer.metadata.get("features")
             if table is not None:
-                written.append(save_table(table.copy(), folder / f"{stem}.csv", scale=scale,
-                                          translate=translate, unit=unit,
-                                          pixel_area=area))
+                written.append(save_table(table.copy(), folder / f"{stem}.csv", scale=steps,
+                                          translate=translate, unit=unit))
         elif layer._type_string == "labels" and id(layer) in (tables or {}):
             if tables[id(layer)] is not None:
                 written.append(save_table(tables[id(layer)], folder / f"{stem}.csv",
-                                          scale=scale, translate=translate, unit=unit,
-                                          pixel_area=area))
+                                          scale=steps, translate=translate, unit=unit))
         elif layer._type_string != "labels" or len(layer.features.columns) > 1:
             table = layer.features.copy()
             if layer._type_string == "points":
@@ -118,8 +118,8 @@ def _export_into(folder: Path, layers, stems, tables, suffix) -> list[Path]:
                 for axis, name in enumerate(names):
                     table = table.drop(columns=name, errors="ignore")
                     table.insert(axis, name, data[:, axis])
-            written.append(save_table(table, folder / f"{stem}.csv", scale=scale,
-                                      translate=translate, unit=unit, pixel_area=area))
+            written.append(save_table(table, folder / f"{stem}.csv", scale=steps,
+                                      translate=translate, unit=unit))
     return written
 
 

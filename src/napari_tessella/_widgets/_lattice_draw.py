@@ -9,7 +9,7 @@ import numpy as np
 from .._validation import counted
 from ..tessellation import neighbour_counts, polygon_edges, triangle_longest_edges
 from ._layers import _column_unit
-from ._physical import _oblique_map, _pixel_area
+from ._physical import _pixel
 
 #: Above this many triangles, 'auto' draws geometry as Vectors. napari builds a Shapes
 #: layer on the UI thread: measured under Xvfb on 2 shared cores, 100 triangles take 0.16 s,
@@ -210,11 +210,11 @@ def _lattice_outputs(result, name, geo, unit, want, geometry, sampling, ids=None
     e = result.edges
     length = result.edge_lengths
     area = result.cell_areas
-    linear = _oblique_map(geo)
-    if linear is not None:  # a sheared or skewed layer: bonds and cells as napari draws
-        world = pts @ linear.T  # them (the pixel sizes alone have the axes at right angles)
+    pixel = _pixel(geo)
+    if pixel.oblique:  # a sheared or skewed layer: bonds and cells as napari draws them
+        world = pts @ pixel.steps.T  # (the pixel sizes alone have the axes at right angles)
         length = np.linalg.norm(world[e[:, 1]] - world[e[:, 0]], axis=1)
-        area = None if area is None else area * (_pixel_area(geo) / (sampling[0] * sampling[1]))
+        area = None if area is None else area * (pixel.area / (sampling[0] * sampling[1]))
     outputs = []
     limits, notes = {}, {}  # the colour range of each output role, and the legend's note
 

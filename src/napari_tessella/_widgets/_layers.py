@@ -12,17 +12,7 @@ from .._lazy import is_large, is_lazy
 from .._validation import _in_pixels, rgb_luminance
 from ..export import column_unit, physical_columns
 from ..reading import _is_pixel_unit
-from ._physical import (  # noqa: F401 (a layer's pixel in the world: its own module,
-    _conversion,  # read from here by the widgets as before)
-    _length_per_pixel,
-    _oblique_map,
-    _physical,
-    _physical_area,
-    _pixel_area,
-    _pixel_size,
-    _unit_factor,
-    _unit_name,
-)
+from ._physical import _pixel, _unit_factor, _unit_name
 
 
 def _plane(layer, viewer, *, lazy: bool = False, index: tuple | None = None):
@@ -153,7 +143,7 @@ def _unit(layer) -> str:
     if name:
         return f" {name}"
     try:
-        size = _pixel_size(layer)
+        size = _pixel(layer).size
     except ValueError:  # units that do not convert: said when a length is measured
         return ""
     return "" if size == (1.0, 1.0) else f" {SCALE_UNITS}"
@@ -164,7 +154,7 @@ def _field_unit(layer) -> tuple[str, float | None]:
     and the length of one of its pixels in it (None when its units do not convert)."""
     unit = _unit(layer).strip() or "px"
     try:
-        return unit, _length_per_pixel(layer)
+        return unit, _pixel(layer).length
     except ValueError:
         return unit, None
 
@@ -202,7 +192,7 @@ def _in_field_units(err, layer, lengths) -> str:
         return str(err)
     unit = _unit(layer) if layer is not None else ""
     try:
-        length = _length_per_pixel(layer) if unit else 1.0
+        length = _pixel(layer).length if unit else 1.0
     except ValueError:
         unit = ""
     named, the = words[err.name]
@@ -359,16 +349,17 @@ def _layer_key(layer):
 def _with_physical(table, geo: dict):
     """``table`` with physical-unit columns from a :func:`_geometry`: the same rule and
     the same names as the CSV files (:func:`napari_tessella.export.physical_columns`), in
-    one unit for both axes (:func:`_physical`)."""
-    (scale, translate, unit), area = _physical_area(geo)
-    return physical_columns(table, scale, translate, unit, pixel_area=area)
+    one unit for both axes, from the pixel's world steps (:func:`._physical._pixel`)."""
+    pixel = _pixel(geo)
+    return physical_columns(table, pixel.steps, pixel.translate, pixel.unit)
 
 
 def _column_unit(geo: dict) -> str:
     """The unit word physical columns of a :func:`_geometry` are named with, as Export
     names them (``um``, ``nm``; ``scaled`` for a scale without a unit); '' for plain
     pixels, which get no physical column."""
-    return column_unit(*_physical(geo))
+    pixel = _pixel(geo)
+    return column_unit(pixel.scale, pixel.translate, pixel.unit)
 
 
 def _labels_features(table, label_column: str = "label"):

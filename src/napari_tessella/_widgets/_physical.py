@@ -3,117 +3,116 @@ napari draws it (scale, then rotate, shear and affine), for the widgets' lengths
 
 from __future__ import annotations
 
-import math
+from typing import NamedTuple
 
 import numpy as np
 
+from ..export import _step_measures
 from ..reading import _is_pixel_unit
 
 
-def _physical(source) -> tuple[tuple[float, float], tuple[float, float], str]:
-    """(row, column) pixel size and origin of a layer (or of a :func:`_geometry`) in one
-    unit, that of its columns, and that unit's name ('' for plain pixels).
+class Pixel(NamedTuple):
+    """A layer's pixel in the world (:func:`_pixel`), both axes in the unit of its columns.
 
-    The one reading of a layer's scale for lengths, areas and physical-unit columns.
+    ``steps`` is the 2 × 2 linear part of the plane's data → world map: its first column
+    the world step of one row, its second that of one column. ``scale`` (signed: a flip
+    stays one), ``translate`` and ``unit`` are what
+    :func:`napari_tessella.export.physical_columns` is given; ``scale`` and ``area`` come
+    from ``steps`` by the formula of :func:`~napari_tessella.export.pixel_measures`, which
+    the tables' area columns use too."""
+
+    steps: np.ndarray
+    translate: tuple[float, float]
+    unit: str
+    scale: tuple[float, float]
+    area: float
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """(row, column) sizes, not directions: a flipped axis's is positive."""
+        return abs(self.scale[0]), abs(self.scale[1])
+
+    @property
+    def length(self) -> float:
+        """World length of one pixel for lengths given as one number (a σ, a diameter, a
+        spacing): the square root of its area, the geometric mean of the row and column
+        sizes for right-angled axes, so that a length² is an area for anisotropic,
+        sheared and skewed pixels too (a disc of that diameter covers the pixels it says)."""
+        return float(np.sqrt(self.area))
+
+    @property
+    def oblique(self) -> bool:
+        """Whether the axes leave the world's (a shear, a skewing or turning affine): the
+        sizes alone then do not place a bond's ends, ``steps`` does."""
+        return bool(self.steps[0, 1] != 0 or self.steps[1, 0] != 0)
+
+
+#: a pixel of no layer: plain pixels
+_PIXELS = Pixel(np.eye(2), (0.0, 0.0), "", (1.0, 1.0), 1.0)
+_PIXELS.steps.setflags(write=False)
+
+
+def _pixel(source) -> Pixel:
+    """The one reading of a layer's (or a :func:`~._layers._geometry`'s) pixel in the world:
+    its sizes, area, origin and unit, for lengths, areas and physical-unit columns.
+    ``None`` (or a geometry without a scale) gives plain pixels.
+
+    The displayed plane's linear part is napari's own composition, affine · (rotate ·
+    shear · scale) (the layer's ``_data_to_world``, rebuilt from the same parts with
+    napari's transforms so a geometry reads as its layer), its last two axes of any
+    number. A rotation napari applies last (no affine after it, no turn into a leading
+    axis) turns the whole plane, moving no length, area or origin: it is left out of
+    ``steps``, so a rotated layer reads its scale's own bits, as a plain one does. The
+    sizes are the lengths of the steps and the area |det| (``export.pixel_measures``): on a
+    layer sheared by s a column step is sx·√(1 + s²) long while the area stays sy·sx.
+
     napari lets each axis have its own unit: rows in µm and columns in nm are converted
     into nm (a bond across both axes is then a length). Units that do not convert into
     each other (seconds and nm, pixels and nm) raise ``ValueError``: no length or area
-    can be measured across them. ``None`` gives pixels: ((1, 1), (0, 0), '').
-
-    A size is the world length of one step along the axis, as napari draws it (scale,
-    then rotate, shear and affine): on a layer sheared by s a column step is
-    sx·√(1 + s²) long. A pixel's area is :func:`_pixel_area` (not row × column size when
-    the axes are not at right angles).
+    can be measured across them.
     """
-    return _physical_area(source)[0]
-
-
-def _physical_area(source):
-    """(:func:`_physical`, the world area of one pixel in its unit²)."""
-    if source is None:
-        return ((1.0, 1.0), (0.0, 0.0), ""), 1.0
+    if source is None or (isinstance(source, dict) and "scale" not in source):
+        return _PIXELS
     scale, translate, units, affine, rotate, shear, what = _placement(source)
-    (sy, sx), (ty, tx) = (float(v) for v in scale[-2:]), (float(v) for v in translate[-2:])
-    if affine is not None:  # a pixel size some readers give as an affine, not a scale
-        (sy, sx), (ty, tx) = _with_affine((sy, sx), (ty, tx), np.asarray(affine, float))
-    linear = _oblique_linear(scale, rotate, shear, affine)
-    if linear is not None:  # axes not at right angles: sizes are the steps' world lengths
-        ny, nx = np.hypot(linear[0], linear[1])
-        sy, sx = math.copysign(float(ny), sy), math.copysign(float(nx), sx)
-    factor = 1.0
+    steps, origin = _plane_map(scale, translate, rotate, shear, affine)
     if units is not None and len(units) >= 2:
         factor = _conversion(units[-2], units[-1], what)
-    size = (sy * factor, sx)
-    # a right-angled pixel's area is row × column size, as it always was (bit for bit);
-    # a sheared or skewed one's is |det| of the plane's linear map (a shear keeps it)
-    area = abs(size[0]) * abs(size[1]) if linear is None else \
-        float(abs(np.linalg.det(linear))) * factor
-    return (size, (ty * factor, tx), _unit_name(units)), area
+        steps[0] *= factor
+        origin[0] *= factor
+    sizes, area = _step_measures(steps)  # the tables' formula (not their refusals)
+    steps.setflags(write=False)
+    return Pixel(steps, (float(origin[0]), float(origin[1])), _unit_name(units), sizes, area)
+
+
+def _plane_map(scale, translate, rotate, shear, affine):
+    """(2 × 2 linear part, origin) of data → world on the (row, column) plane, through
+    napari's own transforms (:func:`_pixel`), a last rotation left out."""
+    from napari.utils.transforms import Affine, CompositeAffine
+
+    n = len(scale)
+    a = np.eye(n + 1) if affine is None else np.asarray(affine, dtype=float)
+    r = None if rotate is None else np.asarray(rotate, dtype=float)
+    if r is not None and np.array_equal(a[:n, :n], np.eye(n)) and not (
+            r[-2:, :-2].any() or r[:-2, -2:].any()):
+        r = None  # turned last: no length, area or origin moved
+    sheared = shear is not None and np.any(np.asarray(shear, dtype=float) != 0)
+    # the layer's transforms[1:3].simplified: its affine composed after the rest
+    world = Affine(affine_matrix=a).compose(CompositeAffine(
+        scale=np.asarray(scale, dtype=float), translate=np.asarray(translate, dtype=float),
+        rotate=r, shear=shear if sheared else None, ndim=n))
+    return (np.array(world.linear_matrix[-2:, -2:], dtype=float),
+            np.array(world.translate[-2:], dtype=float))
 
 
 def _placement(source):
     """(scale, translate, units, affine, rotate, shear, its name in a message) of a
-    layer or a :func:`_geometry` (None for a transform a geometry does not hold)."""
+    layer or a :func:`~._layers._geometry` (None for a transform a geometry does not hold)."""
     if isinstance(source, dict):
         return (source["scale"], source["translate"], source.get("units"),
                 source.get("affine"), source.get("rotate"), source.get("shear"), "the layer")
     return (source.scale, source.translate, getattr(source, "units", None),
             source.affine.affine_matrix, source.rotate, source.shear,
             f"the layer {source.name!r}")
-
-
-def _oblique_map(source) -> np.ndarray | None:
-    """The 2 × 2 map taking a (row, column) step of a sheared or skewed layer (or
-    :func:`_geometry`) to its world step, both axes in the unit of its columns
-    (:func:`_physical`): a bond's world length is the length of its image. None for a
-    layer whose axes stay at right angles (its sizes say it all), and for no geometry."""
-    if source is None or (isinstance(source, dict) and "scale" not in source):
-        return None
-    scale, _translate, units, affine, rotate, shear, what = _placement(source)
-    linear = _oblique_linear(scale, rotate, shear, affine)
-    if linear is not None and units is not None and len(units) >= 2:
-        linear = linear * np.array([[_conversion(units[-2], units[-1], what)], [1.0]])
-    return linear
-
-
-def _oblique_linear(scale, rotate, shear, affine) -> np.ndarray | None:
-    """The 2 × 2 linear part of data → world on the (row, column) plane (napari's
-    affine · rotate · shear · scale, the layer's own ``_data_to_world``), when it may turn
-    the axes away from right angles: a shear, or an affine that is not a plain scaling
-    or comes after a rotation. None otherwise: the axes stay at right angles and each
-    size is the scale (times the affine's), as :func:`_with_affine` gives it."""
-    n = len(scale)
-    sheared = shear is not None and np.any(np.asarray(shear, float) != 0)
-    a = None if affine is None else np.asarray(affine, float)
-    turned = rotate is not None and not np.allclose(rotate, np.eye(n))
-    skew = a is not None and not np.allclose(a, np.eye(n + 1)) and (
-        turned or not np.allclose(a[:n, :n], np.diag(np.diag(a[:n, :n]))))
-    if not (sheared or skew):
-        return None
-    from napari.utils.transforms import CompositeAffine
-
-    linear = CompositeAffine(scale=np.asarray(scale, float), rotate=rotate,
-                             shear=shear if sheared else None, ndim=n).linear_matrix
-    if a is not None:
-        linear = a[:n, :n] @ linear
-    return np.asarray(linear, dtype=float)[-2:, -2:]
-
-
-def _with_affine(size, origin, affine: np.ndarray):
-    """Pixel size and origin of the rows and columns with the layer's affine applied
-    after its scale (as napari draws it): each axis's size times the length its affine
-    column gives a unit step (a rotation leaves it, a scaling multiplies it); the origin
-    mapped by an axis-aligned affine, and only scaled by one that turns the axes (the
-    columns stay along the layer's own axes, as for its ``rotate``)."""
-    n = affine.shape[0] - 1
-    linear, offset = affine[n - 2:n, n - 2:n], affine[n - 2:n, n]
-    if np.allclose(linear, np.diag(np.diag(linear))):  # scaling (and a flip), no turn
-        a, b = linear[0, 0], linear[1, 1]
-        return ((size[0] * a, size[1] * b),
-                (origin[0] * a + offset[0], origin[1] * b + offset[1]))
-    stretch = np.hypot(linear[0], linear[1])  # per column: the step of one row, one column
-    return ((size[0] * stretch[0], size[1] * stretch[1]),
-            (origin[0] * stretch[0], origin[1] * stretch[1]))
 
 
 def _conversion(row_unit, col_unit, what: str) -> float:
@@ -145,33 +144,6 @@ def _unit_factor(unit, target) -> float | None:
     if not np.isfinite(factor) or factor <= 0:
         return None
     return float(f"{factor:.12g}")  # µm → nm is 1000, not 999.9999999999999
-
-
-def _pixel_size(source) -> tuple[float, float]:
-    """(row, column) size of a pixel of a layer (or a :func:`_geometry`), both in the unit
-    of its columns (:func:`_physical`); (1, 1) without a layer.
-
-    Sizes, not directions: a negative scale (a flipped axis) gives a positive size.
-    """
-    (sy, sx), _, _ = _physical(source)
-    return abs(sy), abs(sx)
-
-
-def _pixel_area(source) -> float:
-    """World area of one pixel of a layer (or a :func:`_geometry`) in its unit²
-    (:func:`_physical`); 1 without a layer. Row size × column size for right-angled
-    axes; |det| of the plane's data → world map for sheared or skewed ones (a shear
-    moves the pixel's corners, not its area: sy·sx, not sy·sx·√(1 + s²))."""
-    return _physical_area(source)[1]
-
-
-def _length_per_pixel(layer) -> float:
-    """World length of one pixel for lengths given as one number (a σ, a diameter, a
-    spacing): the square root of a pixel's area (:func:`_pixel_area`), the geometric
-    mean of the row and column sizes for right-angled axes, so that a length² is an area
-    for anisotropic, sheared and skewed pixels too (a disc of that diameter covers the
-    pixels it says)."""
-    return float(np.sqrt(_pixel_area(layer)))
 
 
 def _unit_name(units) -> str:

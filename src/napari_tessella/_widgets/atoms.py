@@ -25,13 +25,12 @@ from ._layers import (
     _geometry,
     _layer_choices,
     _layer_key,
-    _length_per_pixel,
-    _pixel_size,
     _plane,
     _set_field,
     _unit,
     _with_physical,
 )
+from ._physical import _pixel
 
 if TYPE_CHECKING:
     import napari
@@ -106,20 +105,20 @@ class FindAtomsWidget(_DockWidget):
         # steps of a tenth of a pixel, and the decimals they need (0.0906 nm on pixels of
         # 0.014 nm was cut to 0.09 with two decimals: half a pixel off)
         try:
-            pixel = _length_per_pixel(self.image.value)
+            pixel = _pixel(self.image.value).length
         except ValueError:  # units that do not convert: Run says so
             return
         if np.isfinite(pixel) and pixel > 0:
             self.separation.step = min(0.1, 0.1 * pixel)
 
     def parameters(self) -> dict:
-        pixel = _length_per_pixel(self.image.value)
+        pixel = _pixel(self.image.value).length
         sep = self.separation.value / pixel if self.separation.value else None
         refine = None if self.refine.value == "none" else self.refine.value
         return {"separation": sep, "refine": refine, "dark": self.dark.value}
 
     def set_parameters(self, params: dict) -> None:
-        pixel = _length_per_pixel(self.image.value)
+        pixel = _pixel(self.image.value).length
         if "separation" in params:
             _set_field(self.separation, (params["separation"] or 0.0) * pixel)
         if "refine" in params:
@@ -133,11 +132,11 @@ class FindAtomsWidget(_DockWidget):
             raise ValueError("choose an image layer first.")
         image = _plane(layer, self._viewer, index=self._plane_index)
         geo = _geometry(layer)
-        unit, length = _unit(layer), _length_per_pixel(layer)
+        unit, length = _unit(layer), _pixel(layer).length
         said = _column_unit(geo)  # 'nm', 'scaled' (a scale, no unit), '' (plain pixels)
         # pixels that are not square: neighbours (the features, the basis) are measured in
         # the sample, in pixels of the mean size (``length``)
-        py, px = _pixel_size(layer)
+        py, px = _pixel(layer).size
         sampling = None if py == px else (py / length, px / length)
         # pixels too far from square: said before work; the zoom made once, for the run
         zoom = square_zoom(image.shape, sampling)

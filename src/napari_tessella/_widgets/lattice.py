@@ -29,12 +29,11 @@ from ._layers import (
     _image_shape,
     _layer_choices,
     _matching_plane,
-    _pixel_size,
     _plane,
     _points_in_pixels,
     _unit,
-    _unit_name,
 )
+from ._physical import _pixel, _unit_name
 from ._qt import _gradient_css, _solid_css, _wrapping
 from ._stacks import _on_plane, _plane_text, _planes_with_points
 
@@ -352,7 +351,7 @@ class LatticeWidget(_DockWidget):
         name, geometry = src.name, self.geometry.value
         # the lattice of the physical positions, both axes in one unit: anisotropic pixels
         # do not change who neighbours whom (units that do not convert are refused here)
-        sampling = _pixel_size(geo)
+        sampling = _pixel(geo).size
         axes = _axes_note(geo, sampling)
 
         def job():

@@ -22,14 +22,13 @@ from ._layers import (
     _labels_features,
     _layer_choices,
     _layer_key,
-    _length_per_pixel,
-    _pixel_area,
     _plane,
     _set_field,
     _unit,
     _value_range,
     _with_physical,
 )
+from ._physical import _pixel
 from ._stacks import ALL_PLANES, _lead_shape, _placed_on_plane
 
 if TYPE_CHECKING:
@@ -278,8 +277,8 @@ class ThresholdLabelWidget(_DockWidget):
         return self._params()
 
     def set_parameters(self, params: dict) -> None:
-        pixel = _pixel_area(self.image.value)  # a sheared pixel's: not row × column size
-        length = _length_per_pixel(self.image.value)
+        pixel = _pixel(self.image.value).area  # a sheared pixel's: not row × column size
+        length = _pixel(self.image.value).length
         threshold = params.get("threshold", self.method.value)
         self._syncing = True  # one preview at the end, not one per control
         try:
@@ -303,10 +302,10 @@ class ThresholdLabelWidget(_DockWidget):
 
     def _params(self) -> dict:
         threshold = self.method.value if self.method.value != _MANUAL else self.value.value
-        pixel = _pixel_area(self.image.value)
+        pixel = _pixel(self.image.value).area
         return {  # in pixels, as the core and the command line take them
             "threshold": threshold,
-            "smooth_sigma": self.smooth_sigma.value / _length_per_pixel(self.image.value),
+            "smooth_sigma": self.smooth_sigma.value / _pixel(self.image.value).length,
             "opening": self.opening.value,
             "connectivity": self.connectivity.value,
             "min_size": round(self.min_size.value / pixel),
@@ -327,7 +326,7 @@ class ThresholdLabelWidget(_DockWidget):
         geo = _geometry(layer)
         name = layer.name
         # the min size as its field says it (an area in the layer's units², or px²)
-        unit, pixel = _unit(layer), _pixel_area(layer)
+        unit, pixel = _unit(layer), _pixel(layer).area
         area = _area_text(params["min_size"], pixel, unit)
 
         every_plane = self._plane_index is not None  # one plane of an 'all planes' run

@@ -23,14 +23,12 @@ from ._layers import (
     _geometry,
     _labels_features,
     _layer_choices,
-    _length_per_pixel,
-    _pixel_area,
-    _pixel_size,
     _plane,
     _set_field,
     _unit,
     _with_physical,
 )
+from ._physical import _pixel
 from ._seeds import seeds_on_plane
 
 if TYPE_CHECKING:
@@ -87,8 +85,8 @@ class SeededWatershedWidget(_DockWidget):
         self.estimate.changed.connect(self._estimate)
 
     def parameters(self) -> dict:
-        pixel = _pixel_area(self.image.value)  # a sheared pixel's: not row × column size
-        length = _length_per_pixel(self.image.value)
+        pixel = _pixel(self.image.value).area  # a sheared pixel's: not row × column size
+        length = _pixel(self.image.value).length
         diameter = self.object_diameter.value / length if self.object_diameter.value else None
         min_size = (max(1, round(self.min_area.value / pixel)) if self.min_area.value
                     else None)
@@ -96,10 +94,10 @@ class SeededWatershedWidget(_DockWidget):
                 "landscape": self.landscape.value, "exclude_border": self.exclude_border.value}
 
     def set_parameters(self, params: dict) -> None:
-        pixel = _pixel_area(self.image.value)
+        pixel = _pixel(self.image.value).area
         if "object_diameter" in params:
             _set_field(self.object_diameter, (params["object_diameter"] or 0.0)
-                       * _length_per_pixel(self.image.value))
+                       * _pixel(self.image.value).length)
         if "min_size" in params:
             _set_field(self.min_area, (params["min_size"] or 0.0) * pixel)
         for name in ("landscape", "exclude_border"):
@@ -115,7 +113,7 @@ class SeededWatershedWidget(_DockWidget):
         if layer is None:
             raise ValueError("choose an image layer first.")
         image = _plane(layer, self._viewer, lazy=True)
-        _pixel_size(layer)  # the estimate is shown in the layer's units: refused before
+        _pixel(layer)  # the estimate is shown in the layer's units: refused before
 
         def job():
             yield "estimating the nucleus diameter"
@@ -146,13 +144,13 @@ class SeededWatershedWidget(_DockWidget):
         return d
 
     def _show_estimate(self, d: float, layer):
-        length = _length_per_pixel(layer)
+        length = _pixel(layer).length
         _set_field(self.object_diameter, float(f"{d * length:.6g}"))  # 6 figures, any unit
         # the default min size of the diameter the run will read from the field (kept to a
         # tenth of a pixel), written as the run writes it: from the unrounded estimate it
         # said "36.2 µm² (290 px)" where the run said "36.12 µm² = 289 px"
         area = default_min_size(self.object_diameter.value / length)
-        pixel_area = _pixel_area(layer)
+        pixel_area = _pixel(layer).area
         unit = _unit(layer)
         size = f"{d:.1f} px" if not unit else f"{d * length:.3g}{unit} ({d:.1f} px)"
         self._status.value = (
@@ -171,7 +169,7 @@ class SeededWatershedWidget(_DockWidget):
         seeds_name = seeds_layer.name if seeds_layer is not None else None
         kwargs = self.parameters()  # diameter in pixels, from the layer's units
         name = layer.name
-        unit, px = _unit(layer), _length_per_pixel(layer)
+        unit, px = _unit(layer), _pixel(layer).length
         if kwargs["object_diameter"] is not None and kwargs["object_diameter"] < 1 and unit:
             # in the field's unit, as its other bounds are: the core's "must be >= 1
             # pixels; got 0.6" answered a diameter typed in µm with a number in pixels
@@ -179,7 +177,7 @@ class SeededWatershedWidget(_DockWidget):
             raise ValueError(f"an object diameter of {self.object_diameter.value:.4g}{unit} "
                              f"is under one pixel ({least}): give at least {least}, or 0 "
                              "(auto) to estimate it.")
-        pixel_area = _pixel_area(layer)
+        pixel_area = _pixel(layer).area
 
         # a blank plane of a stack run plane by plane (a dropped frame): no nuclei there,
         # said, where the core's refusal of it as an image stopped the whole stack's run

@@ -34,9 +34,14 @@ def _labels(image):
 
 @pytest.mark.parametrize("exponent", [-90, -80, 70, 90])
 def test_float32_image_of_extreme_values_gives_its_nuclei(exponent):
-    reference = _labels(COLUMNS.astype(np.float32))
-    scaled = np.ldexp(COLUMNS, exponent).astype(np.float32)
-    np.testing.assert_array_equal(_labels(scaled), reference)
+    reference = seeded_watershed(COLUMNS.astype(np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaled = seeded_watershed(np.ldexp(COLUMNS, exponent).astype(np.float32))
+    np.testing.assert_array_equal(scaled.labels, reference.labels)
+    # the threshold said in the image's own units
+    assert scaled.threshold == pytest.approx(np.ldexp(reference.threshold, exponent),
+                                             rel=1e-6)
 
 
 @pytest.mark.parametrize("exponent", [-80, 70])

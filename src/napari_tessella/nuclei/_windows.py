@@ -26,14 +26,21 @@ __all__: list[str] = []
 #: Images whose largest magnitude is above 2**100 or below 2**-100 are divided by a power
 #: of two first (``_validation.intensity_exponent``), in memory and chunk by chunk.
 EXTREME_EXPONENT = 100
+#: The same for a float32 image, worked in float32: its squares (a gradient's magnitude)
+#: overflow above 2**64 and are lost below 2**-75 (other nuclei, silently), so its bound
+#: is 2**±32.
+EXTREME_EXPONENT_FLOAT32 = 32
 
 
-def _extreme_exponent(values: np.ndarray) -> int:
-    """The power of two an image of ``values`` (or its least and largest values) is
-    divided by (``np.ldexp(img, -exponent)``, exact): its ``intensity_exponent`` when that
-    is beyond ``EXTREME_EXPONENT``, else 0 (the image is left as it is)."""
+def _extreme_exponent(values: np.ndarray, dtype=None) -> int:
+    """The power of two an image of ``values`` (or its least and largest values, and
+    then the image's ``dtype``) is divided by (``np.ldexp(img, -exponent)``, exact): its
+    ``intensity_exponent`` when that is beyond ``EXTREME_EXPONENT`` (for float32,
+    ``EXTREME_EXPONENT_FLOAT32``), else 0 (the image is left as it is)."""
     exponent = intensity_exponent(values)
-    return exponent if abs(exponent) > EXTREME_EXPONENT else 0
+    single = np.dtype(dtype if dtype is not None else values.dtype) == np.float32
+    return exponent if abs(exponent) > (EXTREME_EXPONENT_FLOAT32 if single
+                                        else EXTREME_EXPONENT) else 0
 
 
 def _parts(n: int, side: int):

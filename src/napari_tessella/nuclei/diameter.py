@@ -557,7 +557,7 @@ def _oriented_pass(raw, scheduler, overviews: bool = True, extra=()):
     lo, hi, *sums = _first_pass(raw, *lazy_sums(raw), *variants.values(), *extra,
                                 scheduler=scheduler)
     sums, extra = sums[:len(sums) - len(extra)], tuple(sums[len(sums) - len(extra):])
-    if exponent := _extreme_exponent(np.array([lo, hi])):
+    if exponent := _extreme_exponent(np.array([lo, hi]), raw.dtype):
         raw = raw.map_blocks(np.ldexp, -exponent, dtype=raw.dtype)
         sums[:2] = _compute(*lazy_sums(raw), scheduler=scheduler)
     orient = orientation(*sums[:2])

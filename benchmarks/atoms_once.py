@@ -1,5 +1,8 @@
 """One site per column on oblong pixels, round 59: the square plane's sites refined in
-pixels, against the same run without that step (run: python benchmarks/atoms_once.py).
+pixels, against the same run without that step (run: python benchmarks/atoms_once.py
+--src TREE, TREE a checkout of the commit "Find atoms on oblong pixels: the square
+plane's sites refined in the image's own pixels ..." of round 59; measured, not kept:
+the package's tree has no such step, and the script says so).
 
 On the fields of ``atoms_oblong.py`` (columns round in pixels, dumbbells along the
 pixel's long side) every search is run once, with the refinement in pixels replaced by
@@ -29,6 +32,9 @@ def run(kinds, noises, ratios, seeds, every=False):
     from napari_tessella import _square
     from napari_tessella._finite import find_atoms_finite
 
+    if not hasattr(_square, "_refined_in_pixels"):
+        raise SystemExit("this tree has no refinement in pixels (measured, not kept in "
+                         "round 59): give --src a checkout of the commit that had it")
     stash = {}
     rounder, refined = _square._rounder_in_pixels, _square._refined_in_pixels
 

@@ -18,8 +18,7 @@ a Gaussian along each axis, and the columns are found in pixels, as on square pi
 they are rounder there than in the sample. The lobe holds a close neighbour's too: the
 search in pixels is checked on its result, for columns split (round 55) or missed (round
 56: the mean column at the sites found is not round in pixels), and gives way to the
-square plane then. Columns round in pixels are stretched on the square plane, so its
-sites are refined in pixels after all (round 59).
+square plane then.
 """
 
 from __future__ import annotations
@@ -29,14 +28,8 @@ from dataclasses import replace
 import numpy as np
 
 from ._lazy import is_lazy
-from ._validation import (
-    FEW_COLUMNS,
-    NO_LATTICE,
-    AdvisedError,
-    as_float_image,
-    intensity_exponent,
-)
-from .atoms import _autocorrelation, _find_atoms_array, _separation_in, find_atoms
+from ._validation import FEW_COLUMNS, NO_LATTICE, AdvisedError, as_float_image
+from .atoms import _autocorrelation, find_atoms
 
 # the largest ratio of the pixel's sides, and the most pixels, resampled to square pixels
 _MOST_RATIO = 16.0
@@ -57,15 +50,6 @@ SPLIT = 0.2
 #: standard errors of the mean above its median: its widths' ratio is then known to a
 #: few per cent, within :data:`ROUND` (round 56)
 SITES_NOISE = 10.0
-#: the square plane's sites are refined in pixels (round 59) on pixels at least this many
-#: times longer one way than the other (on 1 × 1.5 pixels the columns were found twice
-#: at 1-2 % of the sites, and dumbbells along the long side read as nearly round in
-#: pixels there) ...
-STRETCH = 2.0
-#: ... where the mean column at the sites is this much rounder in pixels than in the
-#: sample (its aspect's log, as a share of the sample's: lattices round in pixels under
-#: noise 0.5 at most 0.24, dumbbells along the long side at least 0.52; tuning seeds)
-ROUNDER = 1 / 3
 # the most sites the mean column is read at (evenly among those found: time)
 _MOST_SITES = 1024
 
@@ -254,33 +238,6 @@ def missed_in_pixels(plane, positions, widths, sampling) -> bool:
     return mean is not None and not _round(mean, sampling)
 
 
-def _rounder_in_pixels(widths, sampling) -> bool:
-    """Whether columns of ``widths`` (row, column; in pixels) are round in the pixels
-    ``sampling`` (their sizes) at least :data:`STRETCH` times longer one way than the
-    other: their aspect, on a log scale, within :data:`ROUNDER` of its value once the
-    pixels are given their sizes (round 59)."""
-    size = np.abs(np.asarray(sampling, dtype=np.float64))
-    if size.max() < STRETCH * size.min():
-        return False
-    in_pixels = abs(np.log(widths[0] / widths[1]))
-    return bool(in_pixels < ROUNDER * abs(np.log(widths[0] * size[0] / (widths[1] * size[1]))))
-
-
-def _refined_in_pixels(plane, positions, params):
-    """:func:`~napari_tessella.atoms.find_atoms` of ``plane`` with ``params``, its
-    detection replaced by the sub-pixel ``positions`` (at least 3, on the plane's
-    pixels): each refined there with the plane's own period (its autocorrelation's, as
-    a search in pixels measures it; None when it has none), two that refine onto one
-    column kept once, its lengths in pixels (round 59)."""
-    dark = params.get("dark", False)
-    try:
-        period = _separation_in(_autocorrelation(plane, dark=dark))
-    except AdvisedError:
-        return None
-    return _find_atoms_array(plane, intensity_exponent(plane), period, None,
-                             params.get("refine", "com"), dark, starts=positions)
-
-
 def find_on_square(image, sampling, *, zoom=None, **params):
     """:func:`~napari_tessella.atoms.find_atoms` of ``image`` with ``params``, the
     plane resampled to square pixels when ``sampling`` (:func:`square_zoom`) says they
@@ -296,12 +253,7 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     the peak, 3-10 sites for a hundred columns), the square plane is searched too and its
     result kept if it found more columns (round 57). A search in pixels that found fewer
     than 3 columns gives way to the square plane too, its error raised only when that
-    finds fewer as well (round 58). Where the square plane was searched for columns the
-    lobe read as round in pixels, and the mean column at its sites is rounder in pixels
-    than in the sample, the sites are refined in pixels, where those columns are round
-    (stretched on the square plane, many were found twice and placed poorly along the
-    stretch), two that refine onto one column kept once, the lengths in pixels as a
-    search in pixels gives them (round 59).
+    finds fewer as well (round 58).
     ``zoom``: :func:`square_zoom` of ``sampling`` when the caller has it already (the
     Find atoms widget refuses pixels too far from square before its run starts), not
     made again; None: made here."""
@@ -317,8 +269,7 @@ def find_on_square(image, sampling, *, zoom=None, **params):
     widths = column_widths(plane)
     unread = None  # a search in pixels whose mean column could not be read (round 57)
     fewer = None  # a search in pixels that found fewer than 3 columns (round 58)
-    in_pixels = _round(widths, sampling)
-    if in_pixels:
+    if _round(widths, sampling):
         try:
             res = find_atoms(image, **params)
         except AdvisedError as err:
@@ -350,18 +301,6 @@ def find_on_square(image, sampling, *, zoom=None, **params):
         return unread  # the square plane found no more: the search in pixels stands
     positions = (np.asarray(res.positions, dtype=np.float64).reshape(-1, 2) + 0.5) / factor
     positions -= 0.5
-    if in_pixels and len(positions) >= 3:
-        # columns round in pixels: stretched on the square plane, where a filter and a
-        # refinement made for round columns placed them poorly along the stretch and
-        # found some twice; the sites are refined in pixels, where they are round (the
-        # mean column at the sites rounder in pixels than in the sample: dumbbells along
-        # the pixel's long side, round in the sample, are not)
-        mean = mean_column_widths(-plane if params.get("dark") else plane, positions,
-                                  widths)
-        if mean is not None and _rounder_in_pixels(mean, sampling):
-            refined = _refined_in_pixels(plane, positions, params)
-            if refined is not None:
-                return refined
     table = res.table.copy()
     table["row"], table["col"] = positions[:, 0], positions[:, 1]
     for name in _TABLE_LENGTHS:

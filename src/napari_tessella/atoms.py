@@ -25,7 +25,6 @@ from ._atoms_detect import (
     _background_noise,
     _default_threshold,
     _detect,
-    _dog,
     _resolve_close_columns,
     _shape_of_peaks,
     _split_unresolved,
@@ -275,14 +274,13 @@ LOOSE_OVERLAP = 4.0
 _INTENSITY_COLUMNS = ("peak", "intensity", "amplitude", "background")
 
 
-def _find_atoms_array(img, exponent, separation, threshold, refine, dark, starts=None):
+def _find_atoms_array(img, exponent, separation, threshold, refine, dark):
     """:func:`find_atoms` on a float image divided by ``2**exponent``, the threshold read
-    and the intensity columns returned in image units; ``starts``: see
-    :func:`_find_atoms_normalised`."""
+    and the intensity columns returned in image units."""
     img = np.ldexp(img, -exponent)
     if threshold is not None:
         threshold = float(np.ldexp(float(threshold), -exponent))
-    result = _find_atoms_normalised(img, separation, threshold, refine, dark, starts=starts)
+    result = _find_atoms_normalised(img, separation, threshold, refine, dark)
     with np.errstate(over="ignore"):  # an integrated intensity past the largest float: inf
         for column in _INTENSITY_COLUMNS:
             if column in result.table:
@@ -307,26 +305,13 @@ def _without(drop, positions, coords, background, extra):
             {k: v[keep] for k, v in extra.items()})
 
 
-def _find_atoms_normalised(img, separation, threshold, refine, dark, starts=None):
-    """The method, on an image whose values are at most 1 in magnitude. ``starts``: (N, 2)
-    sub-pixel sites found elsewhere (at least 3; the square plane of oblong pixels, round
-    59), refined here without a detection: the separation the one given, else their
-    median nearest distance; the peak that of the separation's filter; two that refine
-    onto one column are one."""
+def _find_atoms_normalised(img, separation, threshold, refine, dark):
+    """The method, on an image whose values are at most 1 in magnitude."""
     if dark:
         img = img.max() - img
     period = np.nan
     start_positions = None
-    if starts is not None:
-        start_positions = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
-        if separation is None:
-            d, _ = cKDTree(start_positions).query(start_positions, k=2)
-            sep = float(np.median(d[:, 1]))
-        else:
-            sep = float(separation)
-        dog = _dog(img, sep / 8, sep / 2)
-        sigma_col = np.nan
-    elif separation is not None:
+    if separation is not None:
         sep = float(separation)
         coords, dog, threshold = _detect(img, sep, 0.4 * sep, threshold)
         sigma_col = np.nan

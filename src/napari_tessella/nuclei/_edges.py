@@ -353,7 +353,8 @@ def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, 
         parts, k = ndi.label(rest & (above > 0))
         if k == 0:
             return rest, []
-        height = np.concatenate([[np.inf], ndi.maximum(above, parts, np.arange(1, k + 1))])
+        height = _label_max(above, parts, k)  # (ndi.maximum's, without its sort)
+        height[0] = np.inf
         found, m = ndi.label(rest & (above > 0.5 * height[parts]))
         test = _RimTest(img, level, min_area, necks, None, None, dist)
         sizes = np.bincount(found.ravel(), minlength=m + 1)

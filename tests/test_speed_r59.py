@@ -62,3 +62,39 @@ def test_glow_heights_are_scipys(case):
     got[0] = np.inf
     want = np.concatenate([[np.inf], ndi.maximum(values, parts, np.arange(1, k + 1))])
     np.testing.assert_array_equal(got, want)
+
+
+@st.composite
+def _image(draw):
+    """A float image with ties, -inf (``_split_clusters`` masks its box so) and both signs."""
+    rows, cols = draw(st.integers(1, 24)), draw(st.integers(1, 24))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    img = rng.choice([-np.inf, -2.0, 0.0, 1.0, 3.5], size=(rows, cols)) + \
+        (rng.random((rows, cols)) < 0.5) * rng.normal(size=(rows, cols))
+    return img
+
+
+@settings(max_examples=300, deadline=None)
+@given(_image(), st.integers(1, 31))
+def test_square_maximum_is_scipys(img, size):
+    """The windows' maxima of ``_split_clusters``, ``_log_peaks``, the glow model's bumps
+    and the glow pieces' local height: ``_square_filter(x, size, True)`` for
+    ``ndi.maximum_filter(x, size)``, any side (even ones and wider than the box go to
+    scipy)."""
+    from napari_tessella._label_image import _square_filter
+
+    np.testing.assert_array_equal(_square_filter(img, size, True),
+                                  ndi.maximum_filter(img, size))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_image(), st.integers(0, 7).map(lambda k: 2 * k + 1))
+def test_square_opening_is_scipys(img, size):
+    """The glow pieces' body: two square filters for ``ndi.grey_opening(x, size)``, odd
+    sides as the recipe's (an even side shifts scipy's dilation by a pixel)."""
+    from napari_tessella._label_image import _square_filter
+
+    img = np.where(np.isinf(img), 0.0, img)  # (the body is opened from finite values)
+    np.testing.assert_array_equal(
+        _square_filter(_square_filter(img, size, False), size, True),
+        ndi.grey_opening(img, size))

@@ -20,6 +20,7 @@ from .._label_image import (
     _mask_box,
     _per_label,
     _square_dilated,
+    _square_filter,
     _structure,
     _widened,
 )
@@ -400,8 +401,9 @@ def _groups_before_trim(g: _GlowBox, level, d, min_area, necks):
     glow fell below half of it), foci (0.05-0.1 d) opened away."""
     away = g.rest & (g.above > 0) & (g.dist > _NEAR * d)
     size = 2 * max(1, round(d / 2)) + 1
-    body = ndi.grey_opening(np.where(away, g.above, 0), 2 * max(1, round(d / 10)) + 1)
-    local = ndi.maximum_filter(body, size)
+    foci = 2 * max(1, round(d / 10)) + 1  # (ndi.grey_opening and maximum_filter, exactly)
+    body = _square_filter(_square_filter(np.where(away, g.above, 0), foci, False), foci, True)
+    local = _square_filter(body, size, True)
     found, m = ndi.label(away & (g.above > 0.5 * local))
     sizes = np.bincount(found.ravel(), minlength=m + 1)
     grad = ndi.gaussian_gradient_magnitude(g.img, 1.0) * d

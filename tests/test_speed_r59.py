@@ -98,3 +98,22 @@ def test_square_opening_is_scipys(img, size):
     np.testing.assert_array_equal(
         _square_filter(_square_filter(img, size, False), size, True),
         ndi.grey_opening(img, size))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_image(), st.integers(0, 2**32 - 1), st.sampled_from([np.float64, np.float32]))
+def test_seed_heights_are_label_maxima(img, seed, dtype):
+    """The h-maxima's seed heights read at one pixel of each seed are their maxima over
+    every pixel (``_label_max``), on landscapes of plateaus and ties, in a mask."""
+    from skimage.morphology import local_maxima
+
+    _markers = pytest.importorskip("napari_tessella.nuclei._markers")
+    if not hasattr(_markers, "_seed_heights"):
+        pytest.skip("the base has no _seed_heights")
+    landscape = np.round(np.where(np.isinf(img), -5.0, img)).astype(dtype)  # plateaus
+    mask = np.random.default_rng(seed).random(landscape.shape) < 0.8
+    seeds, n = ndi.label(local_maxima(landscape, connectivity=2, allow_borders=True) & mask,
+                         structure=np.ones((3, 3), bool))
+    got = _markers._seed_heights(landscape, seeds, n)
+    want = _cues._label_max(landscape, seeds, n)
+    np.testing.assert_array_equal(got[1:], want[1:])

@@ -117,3 +117,21 @@ def test_seed_heights_are_label_maxima(img, seed, dtype):
     got = _markers._seed_heights(landscape, seeds, n)
     want = _cues._label_max(landscape, seeds, n)
     np.testing.assert_array_equal(got[1:], want[1:])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([0.0, -0.0, 1.0, -2.5, 1e300, -1e300, 5e-324]),
+                          st.floats(allow_nan=False, allow_infinity=False)),
+                min_size=1, max_size=60),
+       st.one_of(st.sampled_from([0.0, 0.5, 0.75, 0.9, 1.0]), st.floats(0.0, 1.0)))
+def test_quantile_is_numpys(values, q):
+    """The edge outlines' body level: ``_quantiles._quantile`` is ``np.quantile``'s
+    "linear" quantile to the bit (sign of zero aside, which no comparison reads)."""
+    _quantiles = pytest.importorskip("napari_tessella._quantiles")
+    if not hasattr(_quantiles, "_quantile"):
+        pytest.skip("the base has no _quantile")
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = float(np.quantile(values, q))
+        got = _quantiles._quantile(values, q)
+    assert got == want or (np.isnan(got) and np.isnan(want))

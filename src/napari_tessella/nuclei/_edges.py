@@ -24,6 +24,7 @@ from .._label_image import (
     _structure,
     _widened,
 )
+from .._quantiles import _quantile
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
 from ._in_box import _box_around, _in_box_of
@@ -225,7 +226,7 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
         mine = own | (~inside & (lab[ri, ci] == i))  # its pixels and the nearest to it
         near = mine & (np.where(own, _own_distance(own, boxes[i - 1], box), outside) <= band)
         cut = level + trim * (peak[i] - level)
-        top = float(np.quantile(img[own], body))
+        top = _quantile(img[own], body)  # (np.quantile's, bit for bit)
         used = near & (img > level) & (img < top)
         if not used.any():
             continue

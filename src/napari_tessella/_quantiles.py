@@ -98,3 +98,15 @@ def _sorted_quantile(value_at, start, last, q, method: str = "lower"):
     t = at - np.where(at >= last, -1.0, lo)
     diff = b - a
     return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """``float(np.quantile(values, q))`` (numpy's "linear") of a 1-d array of finite
+    float64 values, from one sort and :func:`_sorted_quantile`: the same bits, without
+    numpy's checks and partition, ~10x its speed on a nucleus's few hundred pixels (a
+    call per textured label in the edge outlines, round 59). Another type or no value:
+    ``np.quantile`` as it is."""
+    if values.dtype != np.float64 or values.ndim != 1 or values.size == 0:
+        return float(np.quantile(values, q))
+    ordered = np.sort(values)
+    return float(_sorted_quantile(ordered.__getitem__, 0, ordered.size - 1, q, "linear"))

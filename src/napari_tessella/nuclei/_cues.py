@@ -22,6 +22,7 @@ from .._label_image import (
     _opened,
     _per_label,
     _relabel_sequential,
+    _square_filter,
     _structure,
     _widened,
 )
@@ -163,7 +164,7 @@ def _split_clusters(labels, markers, smooth, height, d, min_size_work, *, big: f
         box = _widened(boxes[k], size, labels.shape)
         obj = labels[box] == i
         img = np.where(obj, smooth[box], -np.inf)
-        local = ndi.maximum_filter(img, size)
+        local = _square_filter(img, size, True)  # (ndi.maximum_filter's, exactly)
         core = obj & (img >= ratio * local)
         core = _opened(core)
         parts, m = ndi.label(core, _structure(core.ndim))

@@ -419,7 +419,7 @@ def _log_peaks(img, sigma, w) -> np.ndarray:
     """Local maxima (``w`` square windows) of minus the scale-normalised Laplacian of
     Gaussian of ``img`` where it is positive."""
     log = -ndi.gaussian_laplace(img, sigma, truncate=2.5) * sigma * sigma
-    return (log == ndi.maximum_filter(log, w)) & (log > 0)
+    return (log == _square_filter(log, w, True)) & (log > 0)  # (ndi.maximum_filter's)
 
 
 def _ring_surface(a, vals):

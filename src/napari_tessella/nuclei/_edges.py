@@ -20,9 +20,11 @@ from .._label_image import (
     _mask_box,
     _per_label,
     _square_dilated,
+    _square_filter,
     _structure,
     _widened,
 )
+from .._quantiles import _quantile
 from ._cues import _edge_sharpness, _fill_holes, _label_max, _label_quantile, _rim_gradient
 from ._glare import _streak_chains
 from ._in_box import _box_around, _in_box_of
@@ -224,7 +226,7 @@ def _edge_outlines(labels, smooth, level, d, peak, textured, *, trim: float,
         mine = own | (~inside & (lab[ri, ci] == i))  # its pixels and the nearest to it
         near = mine & (np.where(own, _own_distance(own, boxes[i - 1], box), outside) <= band)
         cut = level + trim * (peak[i] - level)
-        top = float(np.quantile(img[own], body))
+        top = _quantile(img[own], body)  # (np.quantile's, bit for bit)
         used = near & (img > level) & (img < top)
         if not used.any():
             continue
@@ -353,7 +355,8 @@ def _glow_pieces(lab, img, i, high, level, d, min_area, *, quantile, core_area, 
         parts, k = ndi.label(rest & (above > 0))
         if k == 0:
             return rest, []
-        height = np.concatenate([[np.inf], ndi.maximum(above, parts, np.arange(1, k + 1))])
+        height = _label_max(above, parts, k)  # (ndi.maximum's, without its sort)
+        height[0] = np.inf
         found, m = ndi.label(rest & (above > 0.5 * height[parts]))
         test = _RimTest(img, level, min_area, necks, None, None, dist)
         sizes = np.bincount(found.ravel(), minlength=m + 1)
@@ -399,8 +402,9 @@ def _groups_before_trim(g: _GlowBox, level, d, min_area, necks):
     glow fell below half of it), foci (0.05-0.1 d) opened away."""
     away = g.rest & (g.above > 0) & (g.dist > _NEAR * d)
     size = 2 * max(1, round(d / 2)) + 1
-    body = ndi.grey_opening(np.where(away, g.above, 0), 2 * max(1, round(d / 10)) + 1)
-    local = ndi.maximum_filter(body, size)
+    foci = 2 * max(1, round(d / 10)) + 1  # (ndi.grey_opening and maximum_filter, exactly)
+    body = _square_filter(_square_filter(np.where(away, g.above, 0), foci, False), foci, True)
+    local = _square_filter(body, size, True)
     found, m = ndi.label(away & (g.above > 0.5 * local))
     sizes = np.bincount(found.ravel(), minlength=m + 1)
     grad = ndi.gaussian_gradient_magnitude(g.img, 1.0) * d

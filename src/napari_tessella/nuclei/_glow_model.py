@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage as ndi
 
-from .._label_image import _crosses_dilated, _mask_box, _nonzero, _widened
+from .._label_image import _crosses_dilated, _mask_box, _nonzero, _square_filter, _widened
 from .._quantiles import _group_quantiles
 from ._basins import _watershed as watershed  # (skimage's, bit for bit)
 from ._cues import _label_quantiles
@@ -194,7 +194,7 @@ def _over_glow_pieces(labels, img, bright, low, d, least):
     soft = ndi.gaussian_filter(excess, d / 8)
     blob = -ndi.gaussian_laplace(excess, d / (2 * np.sqrt(2)))
     w = 2 * max(1, round(0.3 * d)) + 1
-    seeds, k = ndi.label(over & (blob == ndi.maximum_filter(blob, w)) & (blob > 0),
+    seeds, k = ndi.label(over & (blob == _square_filter(blob, w, True)) & (blob > 0),
                          np.ones((3, 3), bool))
     if not k:
         return out, crop

@@ -9,7 +9,7 @@ from scipy import ndimage as ndi
 from .._label_image import _mask_distance, _relabel_sequential, _structure
 from .._validation import as_label_image, as_points
 from ._basins import _flood
-from ._cues import _disc, _label_max
+from ._cues import _disc
 
 
 def _seed_markers(seeds, shape, mask) -> np.ndarray:
@@ -80,7 +80,7 @@ def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.n
         first = np.r_[True, key[1:] != key[:-1]]
         key, value = key[first], value[first]
         # each set's root is the basin of its highest maximum
-        top = _label_max(landscape, seeds, n).tolist()
+        top = _seed_heights(landscape, seeds, n).tolist()
         parent = list(range(n + 1))
 
         def find(x):
@@ -102,6 +102,19 @@ def _h_maxima_markers(landscape: np.ndarray, h: float, mask: np.ndarray) -> np.n
     # numbers them) in the raster order of their first pixels: renumbered 1..k in order,
     # the labelling of the seeds kept, without labelling them again
     return _relabel_sequential(seeds, keep)
+
+
+def _seed_heights(landscape: np.ndarray, seeds: np.ndarray, n: int) -> np.ndarray:
+    """Per seed 1..n (8-connected pieces of the regional maxima of ``landscape``), its
+    height: ``_label_max(landscape, seeds, n)``, read at one pixel of each (0: -inf).
+
+    A regional maximum is a plateau of one value, and two maxima that touch have the same
+    value (the lower one would not be a maximum), so every pixel of a piece holds its
+    maximum: the seeds' pixels are read, not every pixel of the landscape (round 59)."""
+    top = np.full(n + 1, -np.inf)
+    at = np.flatnonzero(seeds)
+    top[seeds.ravel()[at]] = landscape.ravel()[at]
+    return top
 
 
 def _disc_maxima_markers(landscape: np.ndarray, radius: float, mask: np.ndarray) -> np.ndarray:

@@ -45,7 +45,18 @@ def _with_new_peaks(peak, first: int, smooth, labels, new) -> np.ndarray:
     """The peaks of ``labels`` after labels ``new`` (ids from ``first``) were added:
     ``peak`` padded with inf to ``first`` (ids that have none), then each new label's
     largest ``smooth``."""
-    return np.concatenate([_padded(peak, first, np.inf), ndi.maximum(smooth, labels, new)])
+    return np.concatenate([_padded(peak, first, np.inf), _labels_maximum(smooth, labels, new)])
+
+
+def _labels_maximum(values, labels, ids) -> np.ndarray:
+    """``ndi.maximum(values, labels, ids)`` (float64; 0 for an id without pixels) as
+    :func:`._cues._label_max` takes it, one pass over the pixels: scipy's sorts them all
+    (4.5 ms a call on a U2OS working image, against 0.3; round 59). The same maxima."""
+    ids = np.asarray(ids, dtype=np.intp)
+    n = max(int(labels.max()), int(ids.max()) if ids.size else 0)
+    top = _label_max(values, labels, n)[ids]
+    present = np.bincount(labels.ravel(), minlength=n + 1)[ids] > 0
+    return np.where(present, top, 0.0)
 
 
 def _with_new_labels(split, labels, markers, peak, smooth, level, d):

@@ -17,6 +17,7 @@ from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
 from ._chunk_task import _RING, _watershed_output, _watershed_segment, _watershed_summary
 from ._chunked_fills import filled_watershed
+from ._chunked_territories import far_territories
 from ._deblur import _central, _measured, _sharpened_lazy, _wide_blur
 from ._foreground import (
     _background_size,
@@ -330,6 +331,9 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         pts = tables[1]
         if not isinstance(pts, np.ndarray):
             (pts,) = _compute(pts, scheduler=scheduler)
+    # where a pixel's nearest nucleus may lie beyond its chunk's window: the whole
+    # image's, read where the segmentations lie (round 59)
+    nears = far_territories(states, luts, edges, scheduler)
     out_rows = []
     output = dask.delayed(_watershed_output, pure=True)
     # the chunk's labels kept: its output reads no margin, only one working pixel around
@@ -346,7 +350,7 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
             if states[k] is not None:
                 block, at, box = rings[i][j] if rings is not None else (None, None, box)
             task = output(block, at, box, lo_, hi_, wide, shared, luts[k], factor, shape,
-                          full_shape, states[k])
+                          full_shape, states[k], nears[k])
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)

@@ -168,9 +168,12 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     fields of ``benchmarks/nuclei_cellline.py`` (tuned and held-out seeds and kinds; 1,189
     nuclei) and on 12 blurred dense fields of ``benchmarks/nuclei_dense_blur.py`` (1,143
     nuclei); with the fixed 2-d margin 1-18 nuclei per chunk size differed on the former
-    and 54-104 on the latter. Territories are the nearest nucleus *within the chunk and
-    its margin*: a pixel farther than the margin from every nucleus gets the nearest one
-    the chunk sees, or 0 if it sees none. ``benchmarks/mosaic.py --watershed`` measures
+    and 54-104 on the latter. Territories are the whole image's nearest nucleus, as in
+    memory: a pixel whose nearest nucleus may lie beyond its chunk's window takes it from
+    the chunks' kept segmentations, read where they lie (round 59,
+    :mod:`._chunked_territories`; the same on a cluster as in one process); above
+    ``CACHE_PIXELS`` on a local scheduler, where they are not kept, the nearest one the
+    chunk and its margin hold (0 if none). ``benchmarks/mosaic.py --watershed`` measures
     the agreement on a mosaic.
 
     Parameters

@@ -38,7 +38,7 @@ LAYERS = [
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",
      "nuclei._chunk_task",
-     "nuclei._chunked_fills",
+     "nuclei._chunked_fills", "nuclei._chunked_territories",
      "nuclei.watershed", "nuclei"},
     {"export", "chunked", "_finite", "_fills_chunked"},
     {"recipes"},

@@ -201,7 +201,7 @@ def _unpack(state):
 
 
 def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, factor,
-                      out_shape, full_shape, state=None):
+                      out_shape, full_shape, state=None, near=None):
     """Labels and territories of one chunk's core, at full resolution, global ids.
 
     ``state``: the chunk's segmentation from the summary pass (:func:`_pack`); without it
@@ -209,7 +209,9 @@ def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, facto
     cover the core and one working pixel around it (the full-resolution outlines of a
     working pixel depend on its 3 × 3 neighbours), and ``block`` be None when ``factor``
     is 1. ``block`` is the stored input from full-resolution pixel ``at`` the working
-    image over ``box`` is made of.
+    image over ``box`` is made of. ``near``: the territories of the core and its ring
+    (``_chunked_territories._ringed``, working resolution), the whole image's nearest
+    nucleus, where the window's may not be (round 59, :mod:`._chunked_territories`).
     """
     pair = None if block is None else working_image(block, at, box, params["work"], raw=True)
     smooth, smooth_at = None if pair is None else pair[0], (box[0][0], box[1][0])
@@ -221,6 +223,10 @@ def _watershed_output(block, at, box, core_lo, core_hi, wide, params, lut, facto
     labels = lut[local]
     dropped = (local > 0) & (labels == 0)  # margin objects no chunk keeps
     territories = _nearest_label(labels) if labels.any() else labels
+    if near is not None:
+        territories = territories.copy()
+        territories[tuple(slice(max(c - _RING, 0) - o, max(c - _RING, 0) - o + n)
+                          for c, o, n in zip(core_lo, origin, near.shape, strict=True))] = near
     r0, c0 = core_lo[0] - origin[0], core_lo[1] - origin[1]
     if factor > 1:
         # full-resolution outlines (as in memory), drawn on the core and one working

@@ -17,6 +17,7 @@ from ..threshold import LI_BINS, _global_threshold, _hist_edges, threshold_spec
 from ._background import _cell_top, _dense_share, _level_and_noise, _shoulder_gate, _tile_noise
 from ._chunk_task import _RING, _watershed_output, _watershed_segment, _watershed_summary
 from ._chunked_fills import filled_watershed
+from ._chunked_territories import far_territories
 from ._deblur import _central, _measured, _sharpened_lazy, _wide_blur
 from ._foreground import (
     _background_size,
@@ -167,9 +168,12 @@ def seeded_watershed_chunked(image, *, object_diameter=None, sigma=None, seeds=N
     fields of ``benchmarks/nuclei_cellline.py`` (tuned and held-out seeds and kinds; 1,189
     nuclei) and on 12 blurred dense fields of ``benchmarks/nuclei_dense_blur.py`` (1,143
     nuclei); with the fixed 2-d margin 1-18 nuclei per chunk size differed on the former
-    and 54-104 on the latter. Territories are the nearest nucleus *within the chunk and
-    its margin*: a pixel farther than the margin from every nucleus gets the nearest one
-    the chunk sees, or 0 if it sees none. ``benchmarks/mosaic.py --watershed`` measures
+    and 54-104 on the latter. Territories are the whole image's nearest nucleus, as in
+    memory: a pixel whose nearest nucleus may lie beyond its chunk's window takes it from
+    the chunks' kept segmentations, read where they lie (round 59,
+    :mod:`._chunked_territories`; the same on a cluster as in one process); above
+    ``CACHE_PIXELS`` on a local scheduler, where they are not kept, the nearest one the
+    chunk and its margin hold (0 if none). ``benchmarks/mosaic.py --watershed`` measures
     the agreement on a mosaic.
 
     Parameters
@@ -330,6 +334,9 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
         pts = tables[1]
         if not isinstance(pts, np.ndarray):
             (pts,) = _compute(pts, scheduler=scheduler)
+    # where a pixel's nearest nucleus may lie beyond its chunk's window: the whole
+    # image's, read where the segmentations lie (round 59)
+    nears = far_territories(states, luts, edges, scheduler)
     out_rows = []
     output = dask.delayed(_watershed_output, pure=True)
     # the chunk's labels kept: its output reads no margin, only one working pixel around
@@ -346,7 +353,7 @@ def _chunked_watershed(image, *, object_diameter, sigma, seeds, landscape, thres
             if states[k] is not None:
                 block, at, box = rings[i][j] if rings is not None else (None, None, box)
             task = output(block, at, box, lo_, hi_, wide, shared, luts[k], factor, shape,
-                          full_shape, states[k])
+                          full_shape, states[k], nears[k])
             row.append(da.from_delayed(task, shape=(2, *shape), dtype=np.int32))
             k += 1
         out_rows.append(row)

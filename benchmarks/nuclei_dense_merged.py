@@ -454,3 +454,56 @@ if __name__ == "__main__" and sys.argv[1] == "rule":  # rule OUT... [--fit TUNIN
                 print("  ", [(s, round(a, 3), round(b, 3)) for s, a, b in per if a != b])
         print(f"logistic weights ({ref}, standardised):",
               dict(zip(("const", *_FEATURES), np.round(model["w"], 2).tolist(), strict=True)))
+
+
+def unmatched(seed, psf):
+    """Why each truth nucleus of a field has no match at IoU 0.5: missing (under a fifth
+    of it covered), split (two labels of its own, each holding a fifth of it or more and
+    this nucleus most), merged (its largest label holds 0.3 of another nucleus too), else
+    its outline (a neighbour's label reaching into it, or its own label too large)."""
+    from nuclei_dense_heldout import challenge_field
+
+    from napari_tessella.nuclei import seeded_watershed
+
+    image, truth = challenge_field(seed, psf=psf)
+    pred = seeded_watershed(image).labels
+    pairs, counts = np.unique(np.stack([truth.ravel(), pred.ravel()]), axis=1,
+                              return_counts=True)
+    ta, pa = np.bincount(truth.ravel()), np.bincount(pred.ravel())
+    owner, top = {}, {}  # each truth's largest label; each label's largest truth (or 0)
+    for t, j, c in zip(*pairs, counts, strict=True):
+        if t and j and c > owner.get(t, (0, 0))[1]:
+            owner[t] = (j, c)
+        if j and c > top.get(j, (0, -1))[1]:
+            top[j] = (t, c)
+    top = {j: t for j, (t, _) in top.items()}
+    held = {}
+    for t, (j, _) in owner.items():
+        held.setdefault(j, []).append(t)
+    out = dict(matched=0, merged=0, outline=0, split=0, missing=0)
+    for t in range(1, ta.size):
+        if not ta[t]:
+            continue
+        j, c = owner.get(t, (0, 0))
+        if j and c / (ta[t] + pa[j] - c) > 0.5:
+            out["matched"] += 1
+            continue
+        cover = [(jj, cc) for tt, jj, cc in zip(*pairs, counts, strict=True) if tt == t and jj]
+        if sum(cc for _, cc in cover) < 0.2 * ta[t]:
+            out["missing"] += 1
+        elif sum(cc >= 0.2 * ta[t] and top[jj] == t for jj, cc in cover) >= 2:
+            out["split"] += 1
+        elif sum(owner[t2][1] >= 0.3 * ta[t2] for t2 in held[j]) >= 2:
+            out["merged"] += 1
+        else:
+            out["outline"] += 1
+    return out
+
+
+if __name__ == "__main__" and sys.argv[1] == "unmatched":  # unmatched PSF SEED...
+    tot = {}
+    for s in sys.argv[3:]:
+        o = unmatched(int(s), float(sys.argv[2]))
+        print(s, o, flush=True)
+        tot = {k: tot.get(k, 0) + v for k, v in o.items()}
+    print("together", tot)

@@ -99,11 +99,12 @@ def measure_field(seed, psf):
         return out
 
     _recipe._split_fat_by_domes = wrap
+    odds, _recipe._PAIR_ODDS = getattr(_recipe, "_PAIR_ODDS", False), False  # the base's
     try:
         image, truth = challenge_field(seed, psf=psf)
         final = seeded_watershed(image).labels
     finally:
-        _recipe._split_fat_by_domes = orig
+        _recipe._split_fat_by_domes, _recipe._PAIR_ODDS = orig, odds
     score = score_segmentation(final, truth)
     matched = _matches(final, truth)
     rec = dict(seed=seed, psf=psf, M=len(matched), P=int(len(np.unique(final)) - 1),

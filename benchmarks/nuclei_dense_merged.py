@@ -508,3 +508,59 @@ if __name__ == "__main__" and sys.argv[1] == "unmatched":  # unmatched PSF SEED.
         print(s, o, flush=True)
         tot = {k: tot.get(k, 0) + v for k, v in o.items()}
     print("together", tot)
+
+
+def end_to_end(fields):
+    """Errors and F1 of the defaults with and without ``_recipe._PAIR_ODDS``, field by
+    field (``fields``: (name, image, truth)); a field where the step cut nothing is
+    scored once (its labels are the base's)."""
+    from napari_tessella.nuclei import _pair_odds, _recipe, score_segmentation, seeded_watershed
+
+    cuts = []
+    orig = _pair_odds._split_by_odds
+
+    def counted(*args, **kw):
+        out = orig(*args, **kw)
+        cuts.append(len(out[1]))
+        return out
+
+    _recipe._split_by_odds = counted
+    rows = []
+    try:
+        for name, image, truth in fields:
+            del cuts[:]
+            _recipe._PAIR_ODDS = True
+            on = score_segmentation(seeded_watershed(image).labels, truth)
+            n = sum(cuts)
+            if n:
+                _recipe._PAIR_ODDS = False
+                off = score_segmentation(seeded_watershed(image).labels, truth)
+            else:
+                off = on
+            rows.append((name, off, on, n))
+            print(name, f"errors {off['errors']} -> {on['errors']}  F1 {off['f1']:.4f} -> "
+                  f"{on['f1']:.4f}  cuts {n}", flush=True)
+    finally:
+        _recipe._split_by_odds, _recipe._PAIR_ODDS = orig, True
+    f0 = np.array([r[1]["f1"] for r in rows])
+    f1 = np.array([r[2]["f1"] for r in rows])
+    e0 = sum(r[1]["errors"] for r in rows)
+    e1 = sum(r[2]["errors"] for r in rows)
+    print(f"{len(rows)} fields: F1 {f0.mean():.4f} -> {f1.mean():.4f} (worst {f0.min():.3f} -> "
+          f"{f1.min():.3f}), errors {e0} -> {e1}, better {(f1 > f0).sum()}, worse "
+          f"{(f1 < f0).sum()}, fields cut {sum(r[3] > 0 for r in rows)}")
+
+
+if __name__ == "__main__" and sys.argv[1] == "end":  # end dense PSF FIRST LAST, or KIND
+    if sys.argv[2] == "dense":
+        from nuclei_dense_heldout import challenge_field
+
+        psf = float(sys.argv[3])
+        seeds = range(int(sys.argv[4]), int(sys.argv[5]) + 1)
+        end_to_end((f"x{psf} {s}", *challenge_field(s, psf=psf)) for s in seeds)
+    else:
+        from nuclei_cellline import make
+
+        kind = sys.argv[2]
+        seeds = range(int(sys.argv[3]), int(sys.argv[4]) + 1)
+        end_to_end((f"{kind} {s}", *make(kind, s)) for s in seeds)

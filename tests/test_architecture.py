@@ -33,7 +33,7 @@ LAYERS = [
      "nuclei._orient", "nuclei._flux", "nuclei._slivers", "nuclei._params", "nuclei._body_edge",
      "nuclei._touching", "nuclei._condensed", "nuclei._saturated", "nuclei._glow_model",
      "nuclei._texture", "nuclei._own_peaks", "nuclei._long", "nuclei._specks",
-     "nuclei._in_box", "nuclei._domes", "nuclei._spikes", "nuclei._hull", "nuclei._pair_odds"},
+     "nuclei._in_box", "nuclei._domes", "nuclei._spikes", "nuclei._hull"},
     {"segmentation", "atoms", "_atoms_detect", "_square", "lattice_analysis", "nuclei._recipe",
      "nuclei.diameter",
      "nuclei._windows", "nuclei._reach", "nuclei._stitch", "nuclei._chunked",

@@ -59,7 +59,6 @@ def test_a_dense_merged_pair_is_split_by_two_domes(monkeypatch):
     assert min(_best_iou(seeded_watershed(image).labels, truth, (25, 46))) >= 0.8
     monkeypatch.setattr(_recipe, "_DOMES", False)
     monkeypatch.setattr(_recipe, "_FAT_DOMES", False)  # round 53's step alone parts it too
-    monkeypatch.setattr(_recipe, "_PAIR_ODDS", False)  # ... and round 59's odds of its cut
     assert max(_best_iou(seeded_watershed(image).labels, truth, (25, 46))) < 0.5
 
 

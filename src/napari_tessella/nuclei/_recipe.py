@@ -50,7 +50,6 @@ from ._markers import _disc_maxima_markers, _h_maxima_markers, _seed_markers, _s
 from ._merges import _split_merges
 from ._missing import _with_missing
 from ._outlines import _FOCI_CAP, _TRIM, _above_own_fraction, _core_peak
-from ._pair_odds import _split_by_odds
 from ._pairs import _with_pairs
 from ._saturated import _saturated
 from ._seams import _with_seam_pairs
@@ -130,7 +129,6 @@ _BORDER_SPECK = 0.25
 
 _DOMES = True  # split dense labels two domes fit better than one (:mod:`._domes`)
 _FAT_DOMES = True  # ... and those too large for their inscribed disc, gates looser (r53)
-_PAIR_ODDS = True  # ... and those whose two-dome cut has good odds by its cues (r59)
 _BIG = 3.0  # objects above this times pi d^2 / 4 are clusters, split at intensity steps
 _RATIO = 0.85  # ... a nucleus's core is within this fraction of its local maximum
 _CHECKED = 1.5  # objects from this to _BIG times pi d^2 / 4 are split where two nuclei show:
@@ -363,10 +361,6 @@ def _segment_work(smooth, mask, *, d, min_size_work, auto, level, landscape, see
             if _FAT_DOMES:  # too large for its inscribed disc: two domes (round 53)
                 labels, markers, peak, _ = _with_new_labels(
                     partial(_split_fat_by_domes, image=work), labels, markers, peak, smooth,
-                    level, d)
-            if _PAIR_ODDS:  # two blurred nuclei by the odds of their cues (round 59)
-                labels, markers, peak, _ = _with_new_labels(
-                    partial(_split_by_odds, image=work), labels, markers, peak, smooth,
                     level, d)
         labels = _drop_glow_pieces(labels, smooth, raw, shoulders, work=work)  # glows
         flags = None

@@ -20,7 +20,6 @@ A script or test runs a widget synchronously by setting its inputs and calling i
 from __future__ import annotations
 
 import inspect
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,8 +41,8 @@ from ._layers import (
     _fit_decimals,
     _in_field_units,
     _relabelled,
-    _series_note,
     _set_field,
+    _tell_series,
 )
 from ._outputs import (
     _InputWatch,
@@ -78,9 +77,6 @@ from ._writing import LayerDataTuple, _WritesOutputs
 
 if TYPE_CHECKING:
     import napari
-
-#: the layers whose file's other images a notification has named (once a layer)
-_TOLD: weakref.WeakSet = weakref.WeakSet()
 
 #: Folder for chunked runs' Zarr labels, one per run (None: a temporary one; Export copies).
 RESULTS_DIR: Path | None = None
@@ -211,8 +207,8 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
             ev.connect(self._refresh_choices)
         self._refresh_choices()
         self._input_changed()
-        getattr(self, self._input_field).changed.connect(self._tell_series)
-        self._tell_series()
+        getattr(self, self._input_field).changed.connect(lambda *_: _tell_series(self))
+        _tell_series(self)  # (the chosen image not its TIFF's main one: said)
         self._unit_layer = self._unit_seen = None
         if self._unit_fields:  # its pixel size set or changed: the fields keep their meaning
             getattr(self, self._input_field).changed.connect(self._watch_units)
@@ -241,21 +237,6 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
         """Offer 'this plane' / 'all planes' only for stacks."""
         layer = self._source() if self._stacks else None
         self._planes.visible = bool(layer is not None and _lead_shape(layer))
-
-    def _tell_series(self, *_):
-        """The chosen image not its TIFF's main image (napari's reader opens a file's
-        first: a slide's thumbnail, one position of several): said in the status line,
-        and once for a layer in a notification (:func:`._layers._series_note`)."""
-        from napari.utils.notifications import show_warning
-
-        layer = self._source()
-        note = _series_note(layer) if layer is not None else ""
-        if not note:
-            return
-        self._status.value = f"⚠ {note}"
-        if layer not in _TOLD:
-            _TOLD.add(layer)
-            show_warning(f"{self.label or 'tessella'}: {note}")
 
     def _watch_units(self, *_):
         """Another layer chosen: the fields labelled in its units, and its scale, units

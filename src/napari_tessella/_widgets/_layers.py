@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -444,6 +445,26 @@ def _series_note(layer) -> str:
     return (f"{layer.name!r} is {found.shown} of {name}, which holds {found.count} images "
             f"({found.said}): napari opened the first only. To segment another, {opening}"
             f"N)), N its number (0 to {found.last}) or its name")
+
+
+#: the layers whose file's other images a notification has named (once a layer)
+_TOLD: weakref.WeakSet = weakref.WeakSet()
+
+
+def _tell_series(widget) -> None:
+    """A dock ``widget``'s chosen image not its TIFF's main image (napari's reader opens
+    a file's first: a slide's thumbnail, one position of several): said in its status
+    line, and once for a layer in a notification (:func:`_series_note`)."""
+    from napari.utils.notifications import show_warning
+
+    layer = widget._source()
+    note = _series_note(layer) if layer is not None else ""
+    if not note:
+        return
+    widget._status.value = f"⚠ {note}"
+    if layer not in _TOLD:
+        _TOLD.add(layer)
+        show_warning(f"{widget.label or 'tessella'}: {note}")
 
 
 @functools.lru_cache(maxsize=64)

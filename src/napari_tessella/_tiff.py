@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+from typing import NamedTuple
 
 from ._validation import SEVERAL_IMAGES, AdvisedError
 
-__all__ = ["NoSuchSeries", "check_tiff_data", "missing_codec", "quiet_tifffile",
-           "series_index"]
+__all__ = ["NoSuchSeries", "ShownSeries", "check_tiff_data", "missing_codec", "quiet_tifffile",
+           "series_index", "shown_series"]
 
 
 class NoSuchSeries(ValueError):
@@ -53,6 +54,57 @@ def series_index(tf, choice=None, name: str = "") -> int:
                            f"({_listed(series, alike)}), and which one to read cannot be "
                            "told", SEVERAL_IMAGES, last=str(len(series) - 1))
     return main
+
+
+class ShownSeries(NamedTuple):
+    """Which image of a TIFF of several an array read from it is (:func:`shown_series`)."""
+
+    count: int  # the images (series) the file holds
+    shown: str  # the one read: 'series 0 16 × 20 uint8'
+    main: int | None  # the index of the main image (None: several of about one size)
+    said: str  # the main image ('series 1 64 × 80 uint8'), or the list of those alike
+    last: int  # the last series' number
+
+
+def shown_series(path, shape) -> ShownSeries | None:
+    """Which image of the TIFF file ``path`` an array of ``shape`` read from it is, when
+    that is not the file's main image (:func:`series_index`): a reader that reads a file's
+    first image (napari's own, through imageio) shows a slide's thumbnail or one position
+    of a multi-position OME-TIFF, without a word. None when the file holds one image, is
+    no TIFF or cannot be read, when no image of the file has ``shape`` (another reader's
+    array), or when the array is the main image. A file of several images of about one
+    size has no main image: ``main`` is None and ``said`` lists them."""
+    import tifffile
+
+    wanted = _squeezed(shape)
+    try:
+        with quiet_tifffile(), tifffile.TiffFile(path) as tf:
+            series = tf.series
+            if len(series) < 2:
+                return None
+            same = [i for i, s in enumerate(series) if _squeezed(s.shape) == wanted]
+            if not same:
+                return None
+            try:
+                main = series_index(tf)
+            except AdvisedError:
+                main = None
+            if main in same:
+                return None
+            full = [i for i, s in enumerate(series) if not _reduced(s)] or range(len(series))
+            images = [i for i in full if not _BESIDE.search(series[i].name or "")] or full
+            alike = [i for i in images
+                     if 2 * _plane_pixels(series[i]) >= max(map(_plane_pixels,
+                                                                (series[j] for j in images)))]
+            said = _listed(series, alike if main is None else [main])
+            return ShownSeries(len(series), _listed(series, same[:1]), main, said,
+                               len(series) - 1)
+    except (OSError, ValueError, IndexError, KeyError, TypeError, RuntimeError):
+        return None  # no TIFF, or not one tifffile reads: nothing to say of it
+
+
+def _squeezed(shape) -> tuple:
+    return tuple(int(n) for n in shape if int(n) != 1)
 
 
 def _named(series, choice, name: str) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -403,3 +406,60 @@ def _same_placement(a: dict, b: dict) -> bool:
         return False
     return all(tuple(a[k]) == tuple(b[k]) if k == "units" else
                np.allclose(a[k], b[k], rtol=1e-9, atol=0) for k in a)
+
+
+def _series_note(layer) -> str:
+    """What the user must know of an Image ``layer`` read from a TIFF of several images
+    (``layer.source.path``) when it is not the file's main image: napari's own reader
+    opens a file's first image, a slide's thumbnail or one position of a multi-position
+    OME-TIFF, without a word (:func:`napari_tessella._tiff.shown_series`); which image the
+    main one is and how to open it, or ''. Read once for a file as it is (its header)."""
+    source = getattr(layer, "source", None)
+    path = getattr(source, "path", None)
+    if path is None or getattr(layer, "_type_string", "") != "image":
+        return ""
+    data = layer.data[0] if getattr(layer, "multiscale", False) else layer.data
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except (OSError, TypeError, ValueError):  # a URL, a file gone since
+        return ""
+    found = _shown_series(os.fspath(path), stamp, tuple(data.shape))
+    if found is None:
+        return ""
+    name = os.path.basename(path)
+    opening = ("open it in napari's console (the >_ button): from napari_tessella.reading "
+               f"import open_image; viewer.add_image(open_image({os.fspath(path)!r}, series=")
+    if found.main is not None:
+        return (f"{layer.name!r} is {found.shown} of {name}, which holds {found.count} "
+                f"images: its main image is {found.said}, not this one. To segment that, "
+                f"{opening}{found.main}))")
+    return (f"{layer.name!r} is {found.shown} of {name}, which holds {found.count} images "
+            f"({found.said}): napari opened the first only. To segment another, {opening}"
+            f"N)), N its number (0 to {found.last}) or its name")
+
+
+#: the layers whose file's other images a notification has named (once a layer)
+_TOLD: weakref.WeakSet = weakref.WeakSet()
+
+
+def _tell_series(widget) -> None:
+    """A dock ``widget``'s chosen image not its TIFF's main image (napari's reader opens
+    a file's first: a slide's thumbnail, one position of several): said in its status
+    line, and once for a layer in a notification (:func:`_series_note`)."""
+    from napari.utils.notifications import show_warning
+
+    layer = widget._source()
+    note = _series_note(layer) if layer is not None else ""
+    if not note:
+        return
+    widget._status.value = f"⚠ {note}"
+    if layer not in _TOLD:
+        _TOLD.add(layer)
+        show_warning(f"{widget.label or 'tessella'}: {note}")
+
+
+@functools.lru_cache(maxsize=64)
+def _shown_series(path: str, _stamp: int, shape: tuple):
+    from .._tiff import shown_series
+
+    return shown_series(path, shape)

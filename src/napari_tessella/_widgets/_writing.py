@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._in_place import _unchanged_output, _update_in_place
-from ._layers import _layer_key
+from ._layers import _layer_key, _series_note
 from ._outputs import (
     _adopt_orphan,
     _fingerprint,
@@ -236,11 +236,14 @@ def _said_hidden(widget, note: str) -> None:
 
 def _kept(widget) -> str:
     """The status line's note of the stacks a one-plane run left alone, of the output
-    layers the user made theirs (edited, renamed, locked) that a run wrote beside, and of
-    the many points left hidden, or ''."""
+    layers the user made theirs (edited, renamed, locked) that a run wrote beside, of
+    the many points left hidden, and of an input that is not its TIFF's main image
+    (:func:`._layers._series_note`), or ''."""
     kept, own = getattr(widget, "_kept_stacks", []), getattr(widget, "_kept_own", [])
     said = f" ({'; '.join(kept)}: this plane's outputs are new layers)" if kept else ""
-    return said + (f" ({'; '.join(own)})" if own else "")
+    source = (getattr(widget, "_prepared", None) or (None,))[0]
+    note = _series_note(source) if source is not None else ""
+    return said + (f" ({'; '.join(own)})" if own else "") + (f" (⚠ {note})" if note else "")
 
 
 def _other_plane(then: dict | None, now: dict) -> bool:

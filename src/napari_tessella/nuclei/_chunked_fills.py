@@ -6,9 +6,11 @@ image to the box of the pixels inside, gives the fill's pixels left in the box t
 percentile of those inside, segments the crop (its spikes read there) and puts the
 result back with no nucleus and no territory on the fill. Chunk by chunk the same: the
 fill's pixels come from its runs (``_fills.fill_lazy``), the percentile is exact
-(``_fills.percentile_lazy``), and the crop is segmented chunk by chunk. The look is made
-on the image as given only when the look on the despiked image (whose edge lines the
-first pass reads anyway) finds a frame or a fill: an image without either costs nothing.
+(``_fills.percentile_lazy``), and the crop is segmented chunk by chunk. As in memory the
+image as given is looked at first, then, when it holds no fill, the despiked one (round
+59: the despiked one alone gated the look, and a rotation's one-pixel rim of a bright
+fill, its pixels beside the field read as spikes, hid the fill memory reads); an image
+without spikes is looked at once, from the edge lines the first pass reads anyway.
 
 With ``exclude_border`` the nuclei touching the fill are dropped as in memory, and their
 territories given to the nearest nucleus kept, exactly as memory's whole-image transform
@@ -39,15 +41,17 @@ def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=
     read, whose edge ``lines`` are computed."""
     import dask.array as da
 
-    if not frame_and_fills_lazy(despiked, lines, scheduler, fills_lazy)[2]:
-        return None
-    lines = _compute(*_lines(given), scheduler=scheduler)
-    frame, inner, fills = frame_and_fills_lazy(given, lines, scheduler)
-    if not fills:
-        return None
-    got = fill_part_lazy(inner, frame, given.shape, fills, scheduler)
-    if got is None:
-        return None  # (memory reads the frame alone)
+    # as memory: the image as given first, then (no fill found in it) the despiked one
+    for image, edges in ((given, None), (despiked, lines)) if despiked is not given else (
+            (given, lines),):
+        if edges is None:  # (spikes were read: the given image's own lines)
+            edges = _compute(*_lines(image), scheduler=scheduler)
+        if not frame_and_fills_lazy(image, edges, scheduler, fills_lazy)[2]:
+            continue
+        if (got := _fill_part(image, edges, scheduler)) is not None:
+            break
+    else:
+        return None  # (memory reads a frame alone, or nothing)
     part, out = got
     crop, level = part.image, part.level
     inside, _ = seeds_in_box(seeds, part)
@@ -66,3 +70,10 @@ def filled_watershed(given, despiked, lines, seeds, again: dict, run, scheduler=
             territories = da.where(orphans, nearest_label_lazy(labels, orphans, scheduler),
                                    territories)
     return part.result_in_whole(replace(result, labels=labels, territories=territories))
+
+
+def _fill_part(image, lines, scheduler):
+    """``_outside.fill_part_lazy`` of the lazy ``image``'s frame and fills (None: no fill,
+    or one that leaves a line only); ``lines``: its edge lines, computed."""
+    frame, inner, fills = frame_and_fills_lazy(image, lines, scheduler)
+    return fill_part_lazy(inner, frame, image.shape, fills, scheduler) if fills else None

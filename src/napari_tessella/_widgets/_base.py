@@ -42,7 +42,7 @@ from ._layers import (
     _in_field_units,
     _relabelled,
     _set_field,
-    _tell_series,
+    _watch_series,
 )
 from ._outputs import (
     _InputWatch,
@@ -208,8 +208,7 @@ class _DockWidget(_WritesOutputs, _WritesFiles, Container):
         self._unit_layer = self._unit_seen = None
         self._refresh_choices()
         self._input_changed()
-        getattr(self, self._input_field).changed.connect(lambda *_: _tell_series(self))
-        _tell_series(self)  # (the chosen image not its TIFF's main one: said)
+        _watch_series(self)  # the chosen image not its TIFF's main one: said
         if self._unit_fields:  # its pixel size set or changed: the fields keep their meaning
             getattr(self, self._input_field).changed.connect(self._watch_units)
             self._watch_units()

@@ -458,6 +458,12 @@ def _tell_series(widget) -> None:
         show_warning(f"{widget.label or 'tessella'}: {note}")
 
 
+def _watch_series(widget) -> None:
+    """:func:`_tell_series` for a dock ``widget`` now and whenever its image is chosen."""
+    getattr(widget, widget._input_field).changed.connect(lambda *_: _tell_series(widget))
+    _tell_series(widget)
+
+
 @functools.lru_cache(maxsize=64)
 def _shown_series(path: str, _stamp: int, shape: tuple):
     from .._tiff import shown_series

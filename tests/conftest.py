@@ -142,6 +142,30 @@ else:
 _SESSION = {}
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """The address of a real dask.distributed cluster: two worker processes, one thread
+    each, on 127.0.0.1 (an in-process cluster would hide pickling and graph size)."""
+    import warnings
+
+    distributed = pytest.importorskip("distributed")
+    from napari_tessella import _lazy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      host="127.0.0.1", dashboard_address=None)
+    try:
+        yield cl.scheduler_address
+    finally:
+        client = _lazy._CLIENTS.pop(cl.scheduler_address, None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if client is not None:
+                client.close()
+            cl.close()
+
+
 def pytest_sessionfinish(session, exitstatus):
     _SESSION["status"] = int(exitstatus)
     if "qtpy" not in sys.modules:

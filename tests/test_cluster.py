@@ -24,24 +24,6 @@ _SIZE = re.compile(r"Sending large graph of size ([\d.]+) (\w+)")
 _UNITS = {"B": 1, "kiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """Two worker processes, one thread each, on 127.0.0.1."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cl = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None)
-    try:
-        yield cl.scheduler_address
-    finally:
-        client = _lazy._CLIENTS.pop(cl.scheduler_address, None)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if client is not None:
-                client.close()
-            cl.close()
-
-
 def _run_and_measure_graphs(argv):
     """Run the command line; return its exit code and the size of every graph it sent.
 
